@@ -1,0 +1,1 @@
+//! relance-dsl: the Relance scenario language.

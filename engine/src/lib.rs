@@ -1,0 +1,1 @@
+//! relance-engine: the Relance dunning engine.

@@ -1,0 +1,2 @@
+//! The `relance` command line.
+fn main() {}
