@@ -1,1 +1,12 @@
 //! relance-engine: the Relance dunning engine.
+//!
+//! Data flows one way: `domain` values (read by `portfolio`) and a compiled scenario set
+//! (`relance_dsl::ir`) go into the `runtime`, whose pure transition function yields new states
+//! and actions; the simulator, the test runner, the planner and the daemon only differ in the
+//! clock they inject and in what they do with the actions.
+
+pub mod calendar;
+pub mod domain;
+pub mod interest;
+pub mod portfolio;
+pub mod rules;

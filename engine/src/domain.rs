@@ -1,0 +1,279 @@
+//! The accounts-receivable domain: customers, contacts, invoices and dated events.
+//!
+//! These are plain data, read from a case JSON file, CSV files or the HTTP API. This module owns
+//! their shape and their validation invariants; it must not know about scenarios, schedules or
+//! storage. Money is `rust_decimal::Decimal` (never float), dates are calendar dates.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// A customer identifier, as the accounting system spells it (`ACME`, `411ACME`).
+pub type CustomerId = String;
+/// An invoice identifier: its number (`F-2026-0001`).
+pub type InvoiceId = String;
+
+/// The debtor's segment: professional debtors (`b2b`, `public`) owe the €40 recovery indemnity,
+/// consumers (`b2c`) never do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Segment {
+    #[default]
+    B2b,
+    B2c,
+    Public,
+}
+
+impl Segment {
+    /// The segment's name as scenarios compare it (`customer.segment == "b2b"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Segment::B2b => "b2b",
+            Segment::B2c => "b2c",
+            Segment::Public => "public",
+        }
+    }
+
+    /// Professional debtors (companies, public bodies) owe the L441-10 indemnity.
+    pub fn is_professional(self) -> bool {
+        !matches!(self, Segment::B2c)
+    }
+
+    /// Parses `b2b`, `b2c` or `public` (any case).
+    pub fn parse(text: &str) -> Option<Segment> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "b2b" => Some(Segment::B2b),
+            "b2c" => Some(Segment::B2c),
+            "public" => Some(Segment::Public),
+            _ => None,
+        }
+    }
+}
+
+/// One way to reach a person at the customer (or the internal owner of the account).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Contact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Postal address, lines separated by `\n`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+/// A debtor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: CustomerId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub segment: Segment,
+    /// 0 (safe) to 100 (about to default).
+    #[serde(default)]
+    pub risk_score: i64,
+    #[serde(default)]
+    pub credit_insured: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// ISO 639-1 language of the customer's messages (`fr`, `en`).
+    #[serde(default = "default_language")]
+    pub language: String,
+    /// Payment terms in days from the invoice date, when the customer has specific terms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_terms_days: Option<u32>,
+    /// Contacts by role (`accounting`, `operations`, `legal`, `sales` …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub contacts: BTreeMap<String, Contact>,
+    /// A scenario name that overrides the policy for this customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
+}
+
+fn default_language() -> String {
+    "fr".to_string()
+}
+
+impl Customer {
+    /// A customer with defaults everywhere but its id (handy in tests and importers).
+    pub fn new(id: impl Into<String>) -> Customer {
+        Customer {
+            id: id.into(),
+            name: None,
+            segment: Segment::default(),
+            risk_score: 0,
+            credit_insured: false,
+            tags: Vec::new(),
+            language: default_language(),
+            payment_terms_days: None,
+            contacts: BTreeMap::new(),
+            scenario: None,
+        }
+    }
+}
+
+/// An invoice as issued (its amounts at issue; the engine tracks what is still outstanding).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invoice {
+    pub id: InvoiceId,
+    pub customer: CustomerId,
+    /// Amount including taxes, in `currency`.
+    pub amount: Decimal,
+    /// ISO 4217 code, three upper-case letters.
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    pub issued: NaiveDate,
+    pub due: NaiveDate,
+    /// What was still owed when the invoice entered Relance, if already partly paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outstanding: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po_number: Option<String>,
+}
+
+fn default_currency() -> String {
+    "EUR".to_string()
+}
+
+impl Invoice {
+    /// The amount owed when the invoice entered Relance.
+    pub fn opening_outstanding(&self) -> Decimal {
+        self.outstanding.unwrap_or(self.amount)
+    }
+}
+
+/// Something that happened to an invoice or a customer on a given day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub date: NaiveDate,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened. The JSON form is tagged by `type`, as the case contract says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// Money received for one invoice (partial or full).
+    Payment {
+        invoice: InvoiceId,
+        amount: Decimal,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+    },
+    /// The customer contests the invoice: `code` may carry a sub-code after a `/`.
+    DisputeOpened {
+        invoice: InvoiceId,
+        code: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        amount: Option<Decimal>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target_date: Option<NaiveDate>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+    DisputeResolved {
+        invoice: InvoiceId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+    /// The customer promised to pay by `promised_date` (optionally only `amount`).
+    PromiseMade {
+        invoice: InvoiceId,
+        promised_date: NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        amount: Option<Decimal>,
+    },
+    CreditNote {
+        invoice: InvoiceId,
+        amount: Decimal,
+    },
+    WriteOff {
+        invoice: InvoiceId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    RiskChanged {
+        customer: CustomerId,
+        risk_score: i64,
+    },
+    /// The outcome of a call or task, recorded by a person.
+    TaskOutcome {
+        invoice: InvoiceId,
+        outcome: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        promised_date: Option<NaiveDate>,
+    },
+    /// A message to this contact role bounced.
+    ContactBounced {
+        customer: CustomerId,
+        role: String,
+    },
+}
+
+impl EventKind {
+    /// The invoice this event concerns, if it concerns one invoice.
+    pub fn invoice(&self) -> Option<&str> {
+        match self {
+            EventKind::Payment { invoice, .. }
+            | EventKind::DisputeOpened { invoice, .. }
+            | EventKind::DisputeResolved { invoice, .. }
+            | EventKind::PromiseMade { invoice, .. }
+            | EventKind::CreditNote { invoice, .. }
+            | EventKind::WriteOff { invoice, .. }
+            | EventKind::TaskOutcome { invoice, .. } => Some(invoice),
+            EventKind::RiskChanged { .. } | EventKind::ContactBounced { .. } => None,
+        }
+    }
+
+    /// The customer this event concerns, if it names a customer rather than an invoice.
+    pub fn customer(&self) -> Option<&str> {
+        match self {
+            EventKind::RiskChanged { customer, .. } | EventKind::ContactBounced { customer, .. } => {
+                Some(customer)
+            }
+            _ => None,
+        }
+    }
+
+    /// The `type` tag of the JSON form (`payment`, `dispute_opened` …).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventKind::Payment { .. } => "payment",
+            EventKind::DisputeOpened { .. } => "dispute_opened",
+            EventKind::DisputeResolved { .. } => "dispute_resolved",
+            EventKind::PromiseMade { .. } => "promise_made",
+            EventKind::CreditNote { .. } => "credit_note",
+            EventKind::WriteOff { .. } => "write_off",
+            EventKind::RiskChanged { .. } => "risk_changed",
+            EventKind::TaskOutcome { .. } => "task_outcome",
+            EventKind::ContactBounced { .. } => "contact_bounced",
+        }
+    }
+}
+
+/// A whole portfolio, or one simulation case: customers, their invoices and what happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Portfolio {
+    /// The first day the engine runs on this portfolio (defaults to the earliest `issued`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<NaiveDate>,
+    #[serde(default)]
+    pub customers: Vec<Customer>,
+    #[serde(default)]
+    pub invoices: Vec<Invoice>,
+    #[serde(default)]
+    pub events: Vec<Event>,
+}
+
+impl Portfolio {
+    /// The first day the engine runs: `from`, else the earliest issue date.
+    pub fn start(&self) -> Option<NaiveDate> {
+        self.from.or_else(|| self.invoices.iter().map(|i| i.issued).min())
+    }
+}
