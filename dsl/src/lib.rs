@@ -1,1 +1,12 @@
 //! relance-dsl: the Relance scenario language.
+//!
+//! The flow is one-directional: `syntax` (source → AST with spans, never fails) → `check`
+//! (AST → diagnostics, all of them in one run) → `ir` (checked AST → the serializable,
+//! hashed form the engine runs). `fmt` prints an AST back in canonical layout, and
+//! `diagnostics` renders findings for people (like rustc) and machines (JSON).
+
+pub mod diagnostics;
+pub mod suggest;
+pub mod syntax;
+
+pub use diagnostics::{Diagnostic, Severity};

@@ -1,1 +1,453 @@
-//! (being written)
+//! French B2B late-payment money (Code de commerce L441-10): the penalty-rate table, late
+//! interest and the fixed recovery indemnity.
+//!
+//! This module owns the arithmetic of `charge late-interest` and the amount of `charge
+//! indemnity`. The rate table is data, not code: `engine/data/ecb-rates.csv` (the ECB main
+//! refinancing rate in force on each 1 January and 1 July) is embedded at build time as the
+//! default table and can be replaced by any text in the same format. This module must not decide
+//! *whether* a debtor owes these sums (B2C debtors owe no indemnity, that is the runtime's call)
+//! and must not read files or the clock. Money is `Decimal`; nothing here uses floating point.
+//!
+//! # Late interest
+//!
+//! Interest accrues on a constant outstanding amount from the day after `due` to the charge day
+//! inclusive. The period is cut into half-year slices (1 January–30 June, 1 July–31 December);
+//! each slice accrues `outstanding × rate / 100 × days / 365` at the penalty rate of its own
+//! half-year (ECB rate + 10 points), always over 365 days, leap years included. The slices are
+//! added exactly and the sum is rounded once, to the cent, half away from zero.
+
+use std::sync::OnceLock;
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::{Decimal, RoundingStrategy};
+use thiserror::Error;
+
+/// The fixed recovery indemnity per invoice owed by professional debtors (L441-10, D441-5): €40.
+pub const RECOVERY_INDEMNITY_EUR: Decimal = Decimal::from_parts(40, 0, 0, false, 0);
+
+/// The fixed recovery indemnity per invoice, €40 (see [`RECOVERY_INDEMNITY_EUR`]).
+pub const fn recovery_indemnity() -> Decimal {
+    RECOVERY_INDEMNITY_EUR
+}
+
+/// The points L441-10 adds to the ECB rate.
+const PENALTY_POINTS: Decimal = Decimal::from_parts(10, 0, 0, false, 0);
+
+/// 100 (percent) × 365 (days): the divisor of `outstanding × rate × days`.
+const PERCENT_DAYS_PER_YEAR: Decimal = Decimal::from_parts(36_500, 0, 0, false, 0);
+
+/// The built-in table, `engine/data/ecb-rates.csv`.
+const BUILTIN_TABLE: &str = include_str!("../data/ecb-rates.csv");
+
+/// The header line a rate table must start with (after comments).
+const HEADER: [&str; 2] = ["half_year_start", "ecb_rate_percent"];
+
+/// Why a rate table could not be read. Every error names the 1-based line of the text.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RateTableError {
+    #[error("line {line}: expected the header `half_year_start,ecb_rate_percent`, found `{found}`")]
+    Header { line: usize, found: String },
+    #[error("line {line}: expected 2 fields (half_year_start,ecb_rate_percent), found {found}")]
+    FieldCount { line: usize, found: usize },
+    #[error("line {line}: invalid date `{text}` (expected YYYY-01-01 or YYYY-07-01)")]
+    Date { line: usize, text: String },
+    #[error("line {line}: {date} does not start a half-year (expected YYYY-01-01 or YYYY-07-01)")]
+    NotHalfYearStart { line: usize, date: NaiveDate },
+    #[error("line {line}: invalid rate `{text}` (expected a percentage such as 3.15)")]
+    Rate { line: usize, text: String },
+    #[error(
+        "line {line}: half-year {found} follows {previous}; rows must be consecutive half-years, \
+         oldest first (expected {expected})"
+    )]
+    Sequence {
+        line: usize,
+        previous: NaiveDate,
+        expected: NaiveDate,
+        found: NaiveDate,
+    },
+    #[error("the rate table has no rows")]
+    Empty,
+}
+
+/// Why late interest could not be computed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum InterestError {
+    #[error("no late-payment rate for {date}: the rate table starts on {first}")]
+    NoRate { date: NaiveDate, first: NaiveDate },
+    #[error("cannot charge interest on a negative outstanding amount ({outstanding})")]
+    NegativeOutstanding { outstanding: Decimal },
+    #[error("late interest on {outstanding} overflows the decimal range")]
+    Overflow { outstanding: Decimal },
+}
+
+/// The ECB main refinancing rate of consecutive half-years, oldest first (never empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateTable {
+    /// (first day of the half-year, ECB rate in percent).
+    rows: Vec<(NaiveDate, Decimal)>,
+}
+
+impl RateTable {
+    /// Reads a table in the `ecb-rates.csv` format: `#` comment lines and blank lines anywhere,
+    /// then the header `half_year_start,ecb_rate_percent`, then one row per half-year
+    /// (`2025-01-01,3.15`), consecutive and oldest first.
+    pub fn parse(text: &str) -> Result<RateTable, RateTableError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut rows: Vec<(NaiveDate, Decimal)> = Vec::new();
+        let mut seen_header = false;
+        for (index, raw) in text.lines().enumerate() {
+            let line = index + 1;
+            let content = raw.trim();
+            if content.is_empty() || content.starts_with('#') {
+                continue;
+            }
+            let fields: Vec<&str> = content.split(',').map(str::trim).collect();
+            if !seen_header {
+                if fields != HEADER {
+                    return Err(RateTableError::Header {
+                        line,
+                        found: content.to_string(),
+                    });
+                }
+                seen_header = true;
+                continue;
+            }
+            let [date_text, rate_text] = fields[..] else {
+                return Err(RateTableError::FieldCount {
+                    line,
+                    found: fields.len(),
+                });
+            };
+            let date = parse_iso_date(date_text).ok_or_else(|| RateTableError::Date {
+                line,
+                text: date_text.to_string(),
+            })?;
+            if half_year_start(date) != date {
+                return Err(RateTableError::NotHalfYearStart { line, date });
+            }
+            let rate = parse_rate(rate_text).ok_or_else(|| RateTableError::Rate {
+                line,
+                text: rate_text.to_string(),
+            })?;
+            if let Some(&(previous, _)) = rows.last() {
+                let expected = next_half_year(previous).ok_or(RateTableError::Date {
+                    line,
+                    text: date_text.to_string(),
+                })?;
+                if date != expected {
+                    return Err(RateTableError::Sequence {
+                        line,
+                        previous,
+                        expected,
+                        found: date,
+                    });
+                }
+            }
+            rows.push((date, rate));
+        }
+        if rows.is_empty() {
+            return Err(RateTableError::Empty);
+        }
+        Ok(RateTable { rows })
+    }
+
+    /// The table shipped with the engine (`engine/data/ecb-rates.csv`), parsed once.
+    pub fn builtin() -> &'static RateTable {
+        static TABLE: OnceLock<RateTable> = OnceLock::new();
+        TABLE.get_or_init(|| {
+            // The embedded file is checked by the `builtin_table_parses` test.
+            RateTable::parse(BUILTIN_TABLE).expect("engine/data/ecb-rates.csv is a valid table")
+        })
+    }
+
+    /// The ECB main refinancing rate (percent) in force on the first day of the half-year
+    /// containing `date`: `None` before the first row; after the last row, the last row's rate.
+    pub fn ecb_rate_on(&self, date: NaiveDate) -> Option<Decimal> {
+        let after = self.rows.partition_point(|&(start, _)| start <= date);
+        after.checked_sub(1).map(|index| self.rows[index].1)
+    }
+
+    /// The L441-10 penalty rate (percent) for the half-year containing `date`: the ECB rate plus
+    /// 10 points. `None` before the table's first row; after its last row, the last rate.
+    pub fn rate_on(&self, date: NaiveDate) -> Option<Decimal> {
+        self.ecb_rate_on(date).map(|ecb| ecb + PENALTY_POINTS)
+    }
+
+    /// The first day of the first half-year the table covers.
+    pub fn first_half_year(&self) -> NaiveDate {
+        self.rows[0].0
+    }
+
+    /// The first day of the last half-year the table lists (later dates reuse its rate; a
+    /// caller may warn when the charge day is past its end).
+    pub fn last_half_year(&self) -> NaiveDate {
+        self.rows[self.rows.len() - 1].0
+    }
+
+    /// The rows: (first day of the half-year, ECB rate in percent), oldest first.
+    pub fn rows(&self) -> impl Iterator<Item = (NaiveDate, Decimal)> + '_ {
+        self.rows.iter().copied()
+    }
+}
+
+/// L441-10 late interest on `outstanding`, from the day after `due` to `on` inclusive, each
+/// half-year slice at its own penalty rate, actual days / 365, rounded to the cent (half away
+/// from zero). Zero when `on <= due` or nothing is outstanding.
+pub fn late_interest(
+    outstanding: Decimal,
+    due: NaiveDate,
+    on: NaiveDate,
+    table: &RateTable,
+) -> Result<Decimal, InterestError> {
+    if outstanding.is_sign_negative() && !outstanding.is_zero() {
+        return Err(InterestError::NegativeOutstanding { outstanding });
+    }
+    if on <= due || outstanding.is_zero() {
+        return Ok(Decimal::ZERO);
+    }
+    let overflow = InterestError::Overflow { outstanding };
+    // Σ outstanding × rate × days, exact; divided by 36,500 once at the end.
+    let mut total = Decimal::ZERO;
+    // on > due, so due has a successor.
+    let mut start = due.succ_opt().ok_or(overflow.clone())?;
+    while start <= on {
+        let slice_end = match next_half_year(half_year_start(start)).and_then(|n| n.pred_opt()) {
+            Some(end) if end < on => end,
+            _ => on,
+        };
+        let rate = table.rate_on(start).ok_or(InterestError::NoRate {
+            date: start,
+            first: table.first_half_year(),
+        })?;
+        let days = Decimal::from((slice_end - start).num_days() + 1);
+        total = outstanding
+            .checked_mul(rate)
+            .and_then(|x| x.checked_mul(days))
+            .and_then(|x| total.checked_add(x))
+            .ok_or(overflow.clone())?;
+        match slice_end.succ_opt() {
+            Some(next) => start = next,
+            None => break,
+        }
+    }
+    let interest = total.checked_div(PERCENT_DAYS_PER_YEAR).ok_or(overflow)?;
+    Ok(interest.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+}
+
+/// 1 January or 1 July of the half-year containing `date`.
+fn half_year_start(date: NaiveDate) -> NaiveDate {
+    let month = if date.month() <= 6 { 1 } else { 7 };
+    date.with_day(1)
+        .and_then(|d| d.with_month(month))
+        .unwrap_or(date)
+}
+
+/// The first day of the half-year after the one starting on `start`.
+fn next_half_year(start: NaiveDate) -> Option<NaiveDate> {
+    if start.month() <= 6 {
+        NaiveDate::from_ymd_opt(start.year(), 7, 1)
+    } else {
+        NaiveDate::from_ymd_opt(start.year().checked_add(1)?, 1, 1)
+    }
+}
+
+/// A strict `YYYY-MM-DD` date.
+fn parse_iso_date(text: &str) -> Option<NaiveDate> {
+    let bytes = text.as_bytes();
+    let shape_ok = bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+    if !shape_ok {
+        return None;
+    }
+    let year = text[0..4].parse().ok()?;
+    let month = text[5..7].parse().ok()?;
+    let day = text[8..10].parse().ok()?;
+    NaiveDate::from_ymd_opt(year, month, day)
+}
+
+/// A plain decimal percentage (`3.15`, `-0.5`, `0`), no exponent, no thousands separator.
+fn parse_rate(text: &str) -> Option<Decimal> {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == '-');
+    if !plain {
+        return None;
+    }
+    text.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
+    }
+
+    fn dec(text: &str) -> Decimal {
+        Decimal::from_str(text).expect("valid test decimal")
+    }
+
+    fn interest(outstanding: &str, due: NaiveDate, on: NaiveDate) -> Decimal {
+        late_interest(dec(outstanding), due, on, RateTable::builtin()).expect("computable")
+    }
+
+    #[test]
+    fn builtin_table_parses() {
+        let table = RateTable::parse(BUILTIN_TABLE).expect("the shipped table parses");
+        assert_eq!(table.first_half_year(), d(2022, 1, 1));
+        assert_eq!(table.rows().count(), 10);
+        assert_eq!(&table, RateTable::builtin());
+    }
+
+    #[test]
+    fn rates_by_half_year() {
+        let table = RateTable::builtin();
+        assert_eq!(table.rate_on(d(2021, 12, 31)), None);
+        assert_eq!(table.rate_on(d(2022, 1, 1)), Some(dec("10.00")));
+        assert_eq!(table.rate_on(d(2023, 6, 30)), Some(dec("12.50")));
+        assert_eq!(table.rate_on(d(2023, 7, 1)), Some(dec("14.00")));
+        assert_eq!(table.rate_on(d(2025, 3, 1)), Some(dec("13.15")));
+        assert_eq!(table.rate_on(d(2025, 7, 1)), Some(dec("12.15")));
+        assert_eq!(table.ecb_rate_on(d(2024, 8, 1)), Some(dec("4.25")));
+        // After the last row, the last rate.
+        assert_eq!(table.rate_on(d(2030, 2, 1)), Some(dec("12.15")));
+    }
+
+    #[test]
+    fn one_rate() {
+        // 1000.00 due 31 Jan 2025, charged 2 Mar 2025: 1 Feb..2 Mar = 28 + 2 = 30 days at
+        // 3.15 + 10 = 13.15 %: 1000 × 13.15 / 100 × 30 / 365 = 3945 / 365 = 10.808… → 10.81.
+        assert_eq!(interest("1000.00", d(2025, 1, 31), d(2025, 3, 2)), dec("10.81"));
+        // 36500 for one day at 13.15 %: 36500 × 0.1315 / 365 = 13.15 exactly.
+        assert_eq!(interest("36500", d(2025, 2, 1), d(2025, 2, 2)), dec("13.15"));
+    }
+
+    #[test]
+    fn two_rates_across_1_july_2025() {
+        // 1200.00 due 15 Jun 2025, charged 20 Jul 2025.
+        // 16..30 Jun: 15 days at 13.15 %: 1200 × 0.1315 × 15 / 365 = 2367 / 365 = 6.4849…
+        // 1..20 Jul: 20 days at 2.15 + 10 = 12.15 %: 1200 × 0.1215 × 20 / 365 = 2916 / 365
+        // = 7.9890…; sum = 5283 / 365 = 14.4739… → 14.47 (rounding each slice first would also
+        // give 6.48 + 7.99 = 14.47, but the sum is rounded once).
+        assert_eq!(interest("1200.00", d(2025, 6, 15), d(2025, 7, 20)), dec("14.47"));
+    }
+
+    #[test]
+    fn whole_year_2023() {
+        // 10000 due 31 Dec 2022, charged 31 Dec 2023.
+        // H1 2023: 181 days at 12.50 %: 10000 × 12.5 × 181 / 36500 = 22625000 / 36500
+        // H2 2023: 184 days at 14.00 %: 10000 × 14 × 184 / 36500 = 25760000 / 36500
+        // sum = 48385000 / 36500 = 1325.6164… → 1325.62
+        assert_eq!(interest("10000", d(2022, 12, 31), d(2023, 12, 31)), dec("1325.62"));
+    }
+
+    #[test]
+    fn leap_year_still_divides_by_365() {
+        // 36500 due 31 Jan 2024, charged 29 Feb 2024: 29 days at 14.50 % (H1 2024):
+        // 36500 × 14.5 × 29 / 36500 = 420.50 exactly.
+        assert_eq!(interest("36500", d(2024, 1, 31), d(2024, 2, 29)), dec("420.50"));
+    }
+
+    #[test]
+    fn rounds_half_away_from_zero() {
+        // 18.25 for one day at 10 % (H1 2022): 18.25 × 10 × 1 / 36500 = 0.005 → 0.01
+        // (banker's rounding would give 0.00).
+        assert_eq!(interest("18.25", d(2022, 3, 1), d(2022, 3, 2)), dec("0.01"));
+    }
+
+    #[test]
+    fn nothing_before_the_day_after_due() {
+        assert_eq!(interest("1000", d(2025, 1, 31), d(2025, 1, 31)), Decimal::ZERO);
+        assert_eq!(interest("1000", d(2025, 1, 31), d(2025, 1, 1)), Decimal::ZERO);
+        assert_eq!(interest("0", d(2025, 1, 31), d(2025, 6, 1)), Decimal::ZERO);
+    }
+
+    #[test]
+    fn after_the_table_uses_the_last_rate() {
+        // 36500 due 31 Dec 2026, charged 10 Jan 2027: 10 days at 12.15 % (last row) = 121.50.
+        assert_eq!(interest("36500", d(2026, 12, 31), d(2027, 1, 10)), dec("121.50"));
+    }
+
+    #[test]
+    fn errors() {
+        let table = RateTable::builtin();
+        assert_eq!(
+            late_interest(dec("100"), d(2021, 12, 1), d(2022, 1, 10), table),
+            Err(InterestError::NoRate {
+                date: d(2021, 12, 2),
+                first: d(2022, 1, 1)
+            })
+        );
+        assert!(matches!(
+            late_interest(dec("-1"), d(2025, 1, 1), d(2025, 2, 1), table),
+            Err(InterestError::NegativeOutstanding { .. })
+        ));
+        assert!(matches!(
+            late_interest(Decimal::MAX, d(2025, 1, 1), d(2025, 2, 1), table),
+            Err(InterestError::Overflow { .. })
+        ));
+    }
+
+    #[test]
+    fn indemnity_is_forty_euros() {
+        assert_eq!(recovery_indemnity(), dec("40"));
+        assert_eq!(RECOVERY_INDEMNITY_EUR, Decimal::from(40));
+    }
+
+    #[test]
+    fn parse_a_custom_table() {
+        let table = RateTable::parse(
+            "\u{feff}# comment\n\n half_year_start , ecb_rate_percent \r\n2020-07-01, 0\n\
+             # inside\n2021-01-01,1.5\n",
+        )
+        .expect("valid");
+        assert_eq!(table.rate_on(d(2020, 12, 31)), Some(dec("10")));
+        assert_eq!(table.rate_on(d(2021, 3, 1)), Some(dec("11.5")));
+        assert_eq!(table.last_half_year(), d(2021, 1, 1));
+    }
+
+    #[test]
+    fn parse_errors_name_the_line() {
+        let head = "half_year_start,ecb_rate_percent\n";
+        let cases: [(String, &str); 8] = [
+            ("date,rate\n".to_string(), "line 1: expected the header"),
+            (format!("# c\n{head}2025-01-01\n"), "line 3: expected 2 fields"),
+            (format!("{head}2025-1-01,3\n"), "line 2: invalid date `2025-1-01`"),
+            (format!("{head}2025-02-30,3\n"), "line 2: invalid date `2025-02-30`"),
+            (format!("{head}2025-02-01,3\n"), "line 2: 2025-02-01 does not start"),
+            (format!("{head}2025-01-01,3,15\n"), "line 2: expected 2 fields"),
+            (
+                format!("{head}2025-01-01,3\n2025-01-01,3\n"),
+                "line 3: half-year 2025-01-01 follows 2025-01-01",
+            ),
+            (
+                format!("{head}2025-01-01,3\n\n2026-01-01,3\n"),
+                "line 4: half-year 2026-01-01 follows 2025-01-01; rows must be consecutive \
+                 half-years, oldest first (expected 2025-07-01)",
+            ),
+        ];
+        for (text, expected) in cases {
+            let message = RateTable::parse(&text).expect_err(&text).to_string();
+            assert!(message.starts_with(expected), "{message:?} for {text:?}");
+        }
+        for rate in ["3,15", "1e2", "", "3.1.5", "abc"] {
+            let text = format!("{head}2025-01-01,{rate}\n");
+            assert!(
+                matches!(RateTable::parse(&text), Err(RateTableError::Rate { line: 2, .. })
+                    | Err(RateTableError::FieldCount { line: 2, .. })),
+                "{rate}"
+            );
+        }
+        assert_eq!(RateTable::parse(head), Err(RateTableError::Empty));
+        assert_eq!(RateTable::parse("# only a comment\n"), Err(RateTableError::Empty));
+    }
+}

@@ -1,0 +1,195 @@
+//! Diagnostics: what the parser and the checker tell the user, and how it is shown.
+//!
+//! A [`Diagnostic`] is data (severity, stable code, message, primary span and label, help).
+//! This module renders it like rustc (`file:line:col`, the source line, the span underlined)
+//! through codespan-reporting, or as one JSON object per diagnostic. It must not decide *what*
+//! is wrong: that is the parser's and the checks' job.
+
+use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term::{self, termcolor};
+use serde::Serialize;
+
+use crate::syntax::ast::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding about a source file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Stable code, documented in `docs/DIAGNOSTICS.md` (`E0001`, `W0101`).
+    pub code: &'static str,
+    pub message: String,
+    pub span: Span,
+    /// Short text under the underlined span.
+    pub label: String,
+    /// A suggestion or explanation shown after the snippet.
+    pub help: Option<String>,
+    /// Other places worth showing (the first definition of a duplicate, …).
+    pub related: Vec<(Span, String)>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+            span,
+            label: String::new(),
+            help: None,
+            related: Vec::new(),
+        }
+    }
+
+    pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, span, message) }
+    }
+
+    pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = label.into();
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a help line only when there is one (a "did you mean" that found nothing adds none).
+    pub fn with_help_opt(self, help: Option<String>) -> Diagnostic {
+        match help {
+            Some(h) => self.with_help(h),
+            None => self,
+        }
+    }
+
+    pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.related.push((span, label.into()));
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// 1-based line and column (in characters) of byte offsets in one source text.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(source: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// `(line, column)`, both 1-based; the column counts characters, not bytes.
+    pub fn line_col(&self, source: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(source.len());
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let col = source.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+}
+
+/// The JSON form of a diagnostic (`relance check --format json`): one object each.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct JsonDiagnostic {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub severity: Severity,
+    pub code: String,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn to_json(&self, file: &str, source: &str) -> JsonDiagnostic {
+        let index = LineIndex::new(source);
+        let (line, column) = index.line_col(source, self.span.start);
+        let (end_line, end_column) = index.line_col(source, self.span.end);
+        JsonDiagnostic {
+            file: file.to_string(),
+            line,
+            column,
+            end_line,
+            end_column,
+            severity: self.severity,
+            code: self.code.to_string(),
+            message: self.message.clone(),
+            help: self.help.clone(),
+        }
+    }
+}
+
+/// Renders diagnostics like rustc. `color` is for terminals; tests and pipes use `false`.
+pub fn render(diagnostics: &[Diagnostic], file: &str, source: &str, color: bool) -> String {
+    let files = SimpleFile::new(file, source);
+    let config = term::Config::default();
+    let mut buffer = if color {
+        termcolor::Buffer::ansi()
+    } else {
+        termcolor::Buffer::no_color()
+    };
+    for d in diagnostics {
+        // Rendering into memory cannot fail for spans inside the source; clamp to be sure.
+        let _ = term::emit(&mut buffer, &config, &files, &to_codespan(d, source.len()));
+    }
+    String::from_utf8_lossy(buffer.as_slice()).into_owned()
+}
+
+fn to_codespan(d: &Diagnostic, len: usize) -> CsDiagnostic<()> {
+    let clamp = |s: Span| s.start.min(len)..s.end.min(len).max(s.start.min(len));
+    let base = match d.severity {
+        Severity::Error => CsDiagnostic::error(),
+        Severity::Warning => CsDiagnostic::warning(),
+    };
+    let mut labels = vec![Label::primary((), clamp(d.span)).with_message(&d.label)];
+    labels.extend(d.related.iter().map(|(s, m)| Label::secondary((), clamp(*s)).with_message(m)));
+    let mut out = base.with_code(d.code).with_message(&d.message).with_labels(labels);
+    if let Some(help) = &d.help {
+        out = out.with_notes(vec![format!("help: {help}")]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_from_one() {
+        let src = "ab\ncé d\n";
+        let idx = LineIndex::new(src);
+        assert_eq!(idx.line_col(src, 0), (1, 1));
+        assert_eq!(idx.line_col(src, 3), (2, 1));
+        // "é" is two bytes: "d" is at byte 7 but column 4.
+        assert_eq!(idx.line_col(src, 7), (2, 4));
+        assert_eq!(idx.line_col(src, 999), (3, 1));
+    }
+
+    #[test]
+    fn render_names_file_line_and_code() {
+        let src = "scenario x {\n  titel \"a\"\n}\n";
+        let d = Diagnostic::error("E0001", Span::new(15, 20), "unexpected `titel`")
+            .with_label("expected a scenario member")
+            .with_help("did you mean `title`?");
+        let out = render(&[d], "a.relance", src, false);
+        assert!(out.contains("error[E0001]: unexpected `titel`"), "{out}");
+        assert!(out.contains("a.relance:2:3"), "{out}");
+        assert!(out.contains("help: did you mean `title`?"), "{out}");
+    }
+}

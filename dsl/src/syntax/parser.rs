@@ -1,0 +1,648 @@
+//! From source text to [`ast::File`]: the pest grammar, the Pratt expression folding and the
+//! pairs-to-tree builder.
+//!
+//! Invariant: parsing never fails and never panics. A file is parsed item by item (each
+//! top-level `scenario`, `policy` or `test`), so one broken item yields one syntax diagnostic
+//! and the others still reach the checker. This module must not judge meaning (unknown names,
+//! types): only shape, plus literals that cannot be read (an impossible date, a number too big).
+
+use std::str::FromStr;
+use std::sync::LazyLock;
+
+use chrono::NaiveDate;
+use pest::Parser as _;
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use rust_decimal::Decimal;
+
+use super::ast::*;
+use super::comments::{Comment, collect_comments};
+use super::expected::syntax_error;
+use crate::diagnostics::Diagnostic;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "syntax/relance.pest"]
+pub(crate) struct RelanceParser;
+
+/// The result of parsing one file: the tree of every item that parsed, the diagnostics of
+/// those that did not, and the comments (a side table for the formatter).
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    pub file: File,
+    pub diagnostics: Vec<Diagnostic>,
+    pub comments: Vec<Comment>,
+}
+
+/// Parses a whole file. Never fails: see the module invariant.
+pub fn parse(source: &str) -> Parsed {
+    let mut diagnostics = Vec::new();
+    let mut items = Vec::new();
+    for chunk in split_items(source) {
+        let text = &source[chunk.clone()];
+        match RelanceParser::parse(Rule::file, text) {
+            Ok(mut pairs) => {
+                let mut b = Builder { offset: chunk.start, diags: &mut diagnostics };
+                let file = pairs.next().map(|p| b.file(p)).unwrap_or_default();
+                items.extend(file.items);
+            }
+            Err(e) => diagnostics.push(syntax_error(&e, source, chunk.start)),
+        }
+    }
+    Parsed { file: File { items }, diagnostics, comments: collect_comments(source) }
+}
+
+/// Cuts the source before every top-level keyword that starts a line at brace depth 0, so
+/// each item parses on its own. Strings and comments are skipped while counting braces.
+fn split_items(source: &str) -> Vec<std::ops::Range<usize>> {
+    let bytes = source.as_bytes();
+    let mut cuts = vec![0];
+    let (mut depth, mut i, mut line_start) = (0i64, 0usize, true);
+    while i < bytes.len() {
+        let c = bytes[i];
+        match c {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' => depth += 1,
+            b'}' => depth = (depth - 1).max(0),
+            b'\n' => {
+                line_start = true;
+                i += 1;
+                continue;
+            }
+            b' ' | b'\t' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            _ if line_start && depth == 0 && starts_item(&source[i..]) && i > 0 => cuts.push(i),
+            _ => {}
+        }
+        line_start = false;
+        i += 1;
+    }
+    cuts.push(source.len());
+    cuts.dedup();
+    cuts.windows(2).map(|w| w[0]..w[1]).collect()
+}
+
+fn starts_item(rest: &str) -> bool {
+    ["scenario", "policy", "test"].iter().any(|kw| {
+        rest.starts_with(kw)
+            && !rest[kw.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    })
+}
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::op_or, Assoc::Left))
+        .op(Op::infix(Rule::op_and, Assoc::Left))
+        .op(Op::prefix(Rule::op_not))
+        .op(Op::infix(Rule::op_eq, Assoc::Left)
+            | Op::infix(Rule::op_ne, Assoc::Left)
+            | Op::infix(Rule::op_lt, Assoc::Left)
+            | Op::infix(Rule::op_le, Assoc::Left)
+            | Op::infix(Rule::op_gt, Assoc::Left)
+            | Op::infix(Rule::op_ge, Assoc::Left)
+            | Op::infix(Rule::op_in, Assoc::Left)
+            | Op::infix(Rule::op_not_in, Assoc::Left))
+        .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+        .op(Op::infix(Rule::op_mul, Assoc::Left) | Op::infix(Rule::op_div, Assoc::Left))
+        .op(Op::prefix(Rule::op_neg))
+});
+
+/// Is this rule a keyword token (which carries no data beyond its presence)?
+fn is_keyword(rule: Rule) -> bool {
+    format!("{rule:?}").starts_with("kw_")
+}
+
+/// The children of a pair, keywords left out.
+fn kids(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
+    pair.into_inner().filter(|p| !is_keyword(p.as_rule()))
+}
+
+struct Builder<'d> {
+    offset: usize,
+    diags: &'d mut Vec<Diagnostic>,
+}
+
+impl Builder<'_> {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(s.start() + self.offset, s.end() + self.offset)
+    }
+
+    fn file(&mut self, pair: Pair<'_, Rule>) -> File {
+        let mut items = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::scenario => items.push(Item::Scenario(self.scenario(p))),
+                Rule::policy => items.push(Item::Policy(self.policy(p))),
+                Rule::test => items.push(Item::Test(self.test(p))),
+                _ => {}
+            }
+        }
+        File { items }
+    }
+
+    fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
+        Ident { name: pair.as_str().to_string(), span: self.span(&pair) }
+    }
+
+    fn string(&self, pair: Pair<'_, Rule>) -> Str {
+        let span = self.span(&pair);
+        let raw = pair.into_inner().next().map_or("", |p| p.as_str());
+        Str { value: unescape(raw), span }
+    }
+
+    fn date(&mut self, pair: Pair<'_, Rule>) -> DateLit {
+        let span = self.span(&pair);
+        let value = NaiveDate::parse_from_str(pair.as_str(), "%Y-%m-%d").unwrap_or_else(|_| {
+            self.diags.push(
+                Diagnostic::error("E0002", span, format!("`{}` is not a date", pair.as_str()))
+                    .with_label("no such day in the calendar")
+                    .with_help("dates are written YYYY-MM-DD, e.g. 2026-01-31"),
+            );
+            NaiveDate::MIN
+        });
+        DateLit { value, span }
+    }
+
+    fn decimal(&mut self, pair: Pair<'_, Rule>) -> Decimal {
+        Decimal::from_str(pair.as_str()).unwrap_or_else(|_| {
+            let span = self.span(&pair);
+            self.diags.push(
+                Diagnostic::error("E0003", span, format!("number `{}` is too large", pair.as_str()))
+                    .with_label("out of range"),
+            );
+            Decimal::ZERO
+        })
+    }
+
+    fn count(&mut self, pair: Pair<'_, Rule>) -> u32 {
+        pair.as_str().parse::<u32>().ok().filter(|n| *n <= 100_000).unwrap_or_else(|| {
+            let span = self.span(&pair);
+            self.diags.push(
+                Diagnostic::error("E0003", span, format!("count `{}` is too large", pair.as_str()))
+                    .with_label("at most 100000"),
+            );
+            0
+        })
+    }
+
+    fn money(&mut self, pair: Pair<'_, Rule>) -> MoneyLit {
+        let span = self.span(&pair);
+        let mut it = pair.into_inner();
+        let amount = it.next().map(|p| self.decimal(p)).unwrap_or_default();
+        let currency = it.next().map_or_else(String::new, |p| p.as_str().to_string());
+        MoneyLit { amount, currency, span }
+    }
+
+    fn percent(&mut self, pair: Pair<'_, Rule>) -> Decimal {
+        pair.into_inner().next().map(|p| self.decimal(p)).unwrap_or_default()
+    }
+
+    fn duration(&mut self, pair: Pair<'_, Rule>) -> Duration {
+        let span = self.span(&pair);
+        let mut it = pair.into_inner();
+        let count = it.next().map(|p| self.count(p)).unwrap_or_default();
+        let unit = it.next().map_or(Unit::Days, |u| {
+            let words: Vec<Rule> = u.into_inner().map(|p| p.as_rule()).collect();
+            match words.first() {
+                Some(Rule::kw_business) => Unit::BusinessDays,
+                Some(Rule::kw_weeks) => Unit::Weeks,
+                _ => Unit::Days,
+            }
+        });
+        Duration { count, unit, span }
+    }
+
+    fn entity(&self, pair: Pair<'_, Rule>) -> Entity {
+        let span = self.span(&pair);
+        match pair.into_inner().next() {
+            Some(p) if p.as_rule() == Rule::string => {
+                Entity { id: self.string(p).value, quoted: true, span }
+            }
+            Some(p) => Entity { id: p.as_str().to_string(), quoted: false, span },
+            None => Entity { id: String::new(), quoted: false, span },
+        }
+    }
+
+    // ----- scenario -------------------------------------------------------------------------
+
+    fn scenario(&mut self, pair: Pair<'_, Rule>) -> Scenario {
+        let span = self.span(&pair);
+        let mut it = kids(pair);
+        let name = it.next().map(|p| self.ident(p)).expect("grammar: scenario has a name");
+        let members = it.map(|p| self.member(p)).collect();
+        Scenario { name, members, span }
+    }
+
+    fn member(&mut self, pair: Pair<'_, Rule>) -> Member {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let inner_all: Vec<Pair<'_, Rule>> = pair.clone().into_inner().collect();
+        let mut it = kids(pair);
+        let kind = match rule {
+            Rule::title => MemberKind::Title(self.string(it.next().expect("grammar"))),
+            Rule::applies => MemberKind::Applies(self.expr(it.next().expect("grammar"))),
+            Rule::group_by => MemberKind::GroupBy(
+                if inner_all.iter().any(|p| p.as_rule() == Rule::kw_invoice) {
+                    GroupKey::Invoice
+                } else {
+                    GroupKey::Customer
+                },
+            ),
+            Rule::calendar => MemberKind::Calendar(self.ident(it.next().expect("grammar"))),
+            Rule::tolerance => {
+                let p = it.next().expect("grammar");
+                MemberKind::Tolerance(match p.as_rule() {
+                    Rule::money => Tolerance::Amount(self.money(p)),
+                    _ => Tolerance::Percent(self.percent(p)),
+                })
+            }
+            Rule::grace => MemberKind::Grace(self.duration(it.next().expect("grammar"))),
+            Rule::step => MemberKind::Step(self.step(span, it)),
+            Rule::handler => MemberKind::Handler(self.handler(span, it)),
+            other => unreachable!("grammar: unexpected scenario member {other:?}"),
+        };
+        Member { kind, span }
+    }
+
+    fn step<'i>(&mut self, span: Span, mut it: impl Iterator<Item = Pair<'i, Rule>>) -> Step {
+        let name = self.ident(it.next().expect("grammar: step name"));
+        let anchor_pair = it.next().expect("grammar: step anchor");
+        let anchor_span = self.span(&anchor_pair);
+        let a = anchor_pair.into_inner().next().expect("grammar: anchor");
+        let anchor_kind = match a.as_rule() {
+            Rule::kw_due => AnchorKind::Due,
+            Rule::kw_issued => AnchorKind::Issued,
+            _ => AnchorKind::Step(self.ident(a)),
+        };
+        let anchor = Anchor { kind: anchor_kind, span: anchor_span };
+        let (mut offset, mut required, mut body) = (None, false, None);
+        for p in it {
+            match p.as_rule() {
+                Rule::offset => offset = Some(self.offset(p)),
+                Rule::required => required = true,
+                Rule::block => body = Some(self.block(p)),
+                _ => {}
+            }
+        }
+        let body = body.expect("grammar: step body");
+        Step { name, anchor, offset, required, body, span }
+    }
+
+    fn offset(&mut self, pair: Pair<'_, Rule>) -> Offset {
+        let span = self.span(&pair);
+        let mut it = pair.into_inner();
+        let negative = it.next().is_some_and(|s| s.as_str() == "-");
+        let duration = self.duration(it.next().expect("grammar: offset duration"));
+        Offset { negative, duration, span }
+    }
+
+    fn handler<'i>(&mut self, span: Span, mut it: impl Iterator<Item = Pair<'i, Rule>>) -> Handler {
+        let ev = it.next().expect("grammar: handler event");
+        let event_span = self.span(&ev);
+        let event = ev.into_inner().map(|p| self.ident(p)).collect();
+        let body = self.block(it.next().expect("grammar: handler body"));
+        Handler { event, event_span, body, span }
+    }
+
+    fn block(&mut self, pair: Pair<'_, Rule>) -> Block {
+        let span = self.span(&pair);
+        let stmts = pair.into_inner().map(|p| self.stmt(p)).collect();
+        Block { stmts, span }
+    }
+
+    fn stmt(&mut self, pair: Pair<'_, Rule>) -> Stmt {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let kind = match rule {
+            Rule::skip_when => StmtKind::SkipWhen(self.expr(kids(pair).next().expect("grammar"))),
+            Rule::stop_when => StmtKind::StopWhen(self.expr(kids(pair).next().expect("grammar"))),
+            Rule::if_stmt => StmtKind::If(self.if_stmt(pair)),
+            Rule::goto_stmt => StmtKind::Goto(self.ident(kids(pair).next().expect("grammar"))),
+            Rule::stop_stmt => StmtKind::Stop(kids(pair).next().map(|p| self.string(p))),
+            Rule::pause_stmt => StmtKind::Pause,
+            Rule::resume_stmt => StmtKind::Resume(kids(pair).next().map(|p| self.duration(p))),
+            Rule::wait_stmt => StmtKind::WaitUntil(self.expr(kids(pair).next().expect("grammar"))),
+            _ => StmtKind::Action(self.action(pair)),
+        };
+        Stmt { kind, span }
+    }
+
+    fn if_stmt(&mut self, pair: Pair<'_, Rule>) -> If {
+        let mut it = kids(pair);
+        let cond = self.expr(it.next().expect("grammar: if condition"));
+        let then = self.block(it.next().expect("grammar: if block"));
+        let otherwise = it.next().map(|e| {
+            let inner = kids(e).next().expect("grammar: else body");
+            match inner.as_rule() {
+                Rule::if_stmt => Else::If(Box::new(self.stmt(inner))),
+                _ => Else::Block(self.block(inner)),
+            }
+        });
+        If { cond, then, otherwise }
+    }
+
+    // ----- actions --------------------------------------------------------------------------
+
+    fn roles(&self, pair: Pair<'_, Rule>) -> Vec<Ident> {
+        pair.into_inner().map(|p| self.ident(p)).collect()
+    }
+
+    fn template(&self, pair: Pair<'_, Rule>) -> Str {
+        self.string(pair.into_inner().next().expect("grammar: template string"))
+    }
+
+    fn action(&mut self, pair: Pair<'_, Rule>) -> Action {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let all: Vec<Pair<'_, Rule>> = pair.into_inner().collect();
+        let has = |r: Rule| all.iter().any(|p| p.as_rule() == r);
+        let mut it = all.iter().filter(|p| !is_keyword(p.as_rule())).cloned();
+        let kind = match rule {
+            Rule::email => {
+                let template = self.template(it.next().expect("grammar"));
+                let to = self.roles(it.next().expect("grammar"));
+                let cc = it.next().map(|c| self.roles(kids(c).next().expect("grammar")));
+                ActionKind::Email { template, to, cc: cc.unwrap_or_default() }
+            }
+            Rule::sms => {
+                let template = self.template(it.next().expect("grammar"));
+                ActionKind::Sms { template, to: self.roles(it.next().expect("grammar")) }
+            }
+            Rule::letter => {
+                let template = self.template(it.next().expect("grammar"));
+                let to = self.roles(it.next().expect("grammar"));
+                ActionKind::Letter { template, to, registered: has(Rule::registered) }
+            }
+            Rule::call => {
+                let who = self.ident(it.next().expect("grammar"));
+                let assign = it.next().map(|a| self.ident(kids(a).next().expect("grammar")));
+                ActionKind::Call { who, assign }
+            }
+            Rule::task => {
+                let text = self.string(it.next().expect("grammar"));
+                let assign = it.next().map(|a| self.ident(kids(a).next().expect("grammar")));
+                ActionKind::Task { text, assign }
+            }
+            Rule::webhook => ActionKind::Webhook { name: self.string(it.next().expect("grammar")) },
+            Rule::escalate => ActionKind::Escalate(if has(Rule::kw_litigation) {
+                Escalation::Litigation
+            } else {
+                Escalation::Agency(it.next().map(|p| self.string(p)))
+            }),
+            Rule::alert => {
+                let text = self.string(it.next().expect("grammar"));
+                ActionKind::Alert { text, to: it.next().map(|p| self.roles(p)).unwrap_or_default() }
+            }
+            Rule::block_deliveries => ActionKind::BlockDeliveries,
+            Rule::unblock_deliveries => ActionKind::UnblockDeliveries,
+            Rule::charge => ActionKind::Charge(if has(Rule::kw_indemnity) {
+                Charge::Indemnity(it.next().map(|p| self.money(p)))
+            } else if has(Rule::kw_interest) {
+                Charge::LateInterest(it.next().map(|p| self.money(p)))
+            } else {
+                let amount = self.money(it.next().expect("grammar"));
+                Charge::Fixed { amount, label: self.string(it.next().expect("grammar")) }
+            }),
+            Rule::tag => ActionKind::Tag(self.string(it.next().expect("grammar"))),
+            other => unreachable!("grammar: unexpected statement {other:?}"),
+        };
+        Action { kind, span }
+    }
+
+    // ----- expressions ----------------------------------------------------------------------
+
+    fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        self.fold(pair.into_inner())
+    }
+
+    fn fold(&mut self, pairs: Pairs<'_, Rule>) -> Expr {
+        // The Pratt parser's closures cannot all borrow `self` mutably: collect diagnostics in
+        // a local builder shared through a RefCell.
+        let cell = std::cell::RefCell::new(&mut *self);
+        PRATT
+            .map_primary(|p| cell.borrow_mut().operand(p))
+            .map_prefix(|op, rhs| {
+                let b = cell.borrow();
+                let span = Span::new(b.span(&op).start, rhs.span.end);
+                let op = if op.as_rule() == Rule::op_not { UnaryOp::Not } else { UnaryOp::Neg };
+                Expr { kind: ExprKind::Unary { op, expr: Box::new(rhs) }, span }
+            })
+            .map_infix(|lhs, op, rhs| {
+                let span = Span::new(lhs.span.start, rhs.span.end);
+                let op = binop(op.as_rule());
+                Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span }
+            })
+            .parse(pairs)
+    }
+
+    fn operand(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::money => ExprKind::Money(self.money(pair)),
+            Rule::percent => ExprKind::Percent(self.percent(pair)),
+            Rule::duration => ExprKind::Duration(self.duration(pair)),
+            Rule::date => ExprKind::Date(self.date(pair).value),
+            Rule::number => ExprKind::Number(self.decimal(pair)),
+            Rule::string => ExprKind::Str(self.string(pair).value),
+            Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
+            Rule::list => ExprKind::List(pair.into_inner().map(|p| self.expr(p)).collect()),
+            Rule::rule_call => {
+                let mut it = kids(pair);
+                let name = self.string(it.next().expect("grammar: rule name"));
+                ExprKind::Rule { name, args: it.map(|p| self.expr(p)).collect() }
+            }
+            Rule::paren => ExprKind::Paren(Box::new(self.expr(kids(pair).next().expect("grammar")))),
+            Rule::path => ExprKind::Path(pair.into_inner().map(|p| self.ident(p)).collect()),
+            Rule::entity => {
+                let e = self.entity(pair);
+                if e.quoted {
+                    ExprKind::Str(e.id)
+                } else {
+                    ExprKind::Path(vec![Ident { name: e.id, span: e.span }])
+                }
+            }
+            other => unreachable!("grammar: unexpected operand {other:?}"),
+        };
+        Expr { kind, span }
+    }
+
+    // ----- policy ---------------------------------------------------------------------------
+
+    fn policy(&mut self, pair: Pair<'_, Rule>) -> Policy {
+        let span = self.span(&pair);
+        let mut it = kids(pair);
+        let name = self.ident(it.next().expect("grammar: policy name"));
+        let rules = it
+            .map(|r| {
+                let span = self.span(&r);
+                let mut it = kids(r);
+                let scenario = self.ident(it.next().expect("grammar: use name"));
+                let when = it.next().filter(|p| p.as_rule() == Rule::expr).map(|p| self.expr(p));
+                PolicyRule { scenario, when, span }
+            })
+            .collect();
+        Policy { name, rules, span }
+    }
+
+    // ----- test -----------------------------------------------------------------------------
+
+    fn test(&mut self, pair: Pair<'_, Rule>) -> Test {
+        let span = self.span(&pair);
+        let mut it = kids(pair);
+        let name = self.string(it.next().expect("grammar: test name"));
+        let members = it.map(|p| self.test_member(p)).collect();
+        Test { name, members, span }
+    }
+
+    fn test_member(&mut self, pair: Pair<'_, Rule>) -> TestMember {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut it = kids(pair);
+        let kind = match rule {
+            Rule::test_use => TestMemberKind::Use(self.ident(it.next().expect("grammar"))),
+            Rule::test_from => TestMemberKind::From(self.date(it.next().expect("grammar"))),
+            Rule::test_until => TestMemberKind::Until(self.date(it.next().expect("grammar"))),
+            Rule::test_customer | Rule::test_invoice => {
+                let id = self.entity(it.next().expect("grammar"));
+                let fields = it.map(|f| self.field(f)).collect();
+                if rule == Rule::test_customer {
+                    TestMemberKind::Customer { id, fields }
+                } else {
+                    TestMemberKind::Invoice { id, fields }
+                }
+            }
+            Rule::test_event => {
+                let date = self.date(it.next().expect("grammar"));
+                TestMemberKind::Event { date, event: self.test_event(it.next().expect("grammar")) }
+            }
+            Rule::expect => TestMemberKind::Expect(self.expect(it.collect())),
+            other => unreachable!("grammar: unexpected test member {other:?}"),
+        };
+        TestMember { kind, span }
+    }
+
+    fn field(&mut self, pair: Pair<'_, Rule>) -> Field {
+        let span = self.span(&pair);
+        let mut it = pair.into_inner();
+        let name = self.ident(it.next().expect("grammar: field name"));
+        let value_pair = it.next().and_then(|v| v.into_inner().next()).expect("grammar: value");
+        let value = self.operand(value_pair);
+        Field { name, value, span }
+    }
+
+    fn test_event(&mut self, pair: Pair<'_, Rule>) -> TestEvent {
+        let rule = pair.as_rule();
+        let mut it = kids(pair);
+        let mut next = || it.next().expect("grammar: test event part");
+        match rule {
+            Rule::ev_payment => {
+                let invoice = self.entity(next());
+                TestEvent::Payment { invoice, amount: self.money(next()) }
+            }
+            Rule::ev_dispute => {
+                let invoice = self.entity(next());
+                let code = self.string(next());
+                let amount = it.next().map(|p| self.money(p));
+                TestEvent::Dispute { invoice, code, amount }
+            }
+            Rule::ev_resolve => TestEvent::Resolve { invoice: self.entity(next()) },
+            Rule::ev_promise => {
+                let invoice = self.entity(next());
+                let date = self.date(next());
+                let amount = it.next().map(|p| self.money(p));
+                TestEvent::Promise { invoice, date, amount }
+            }
+            Rule::ev_credit_note => {
+                let invoice = self.entity(next());
+                TestEvent::CreditNote { invoice, amount: self.money(next()) }
+            }
+            Rule::ev_write_off => TestEvent::WriteOff { invoice: self.entity(next()) },
+            Rule::ev_risk => {
+                let customer = self.entity(next());
+                let p = next();
+                let score = p.as_str().parse().unwrap_or(0);
+                TestEvent::Risk { customer, score }
+            }
+            Rule::ev_outcome => {
+                let invoice = self.entity(next());
+                let text = self.string(next());
+                let promise = it.next().map(|p| self.date(p));
+                TestEvent::Outcome { invoice, text, promise }
+            }
+            Rule::ev_bounce => {
+                let customer = self.entity(next());
+                TestEvent::Bounce { customer, role: self.ident(next()) }
+            }
+            other => unreachable!("grammar: unexpected test event {other:?}"),
+        }
+    }
+
+    fn expect(&mut self, parts: Vec<Pair<'_, Rule>>) -> Expect {
+        if parts.first().is_some_and(|p| p.as_rule() == Rule::snapshot) {
+            return Expect::Snapshot;
+        }
+        Expect::Lines(parts.into_iter().map(|p| self.expect_line(p)).collect())
+    }
+
+    fn expect_line(&mut self, pair: Pair<'_, Rule>) -> ExpectLine {
+        let span = self.span(&pair);
+        let mut it = kids(pair);
+        let date = self.date(it.next().expect("grammar: expect date"));
+        let action = self.action(it.next().expect("grammar: expect action"));
+        let invoices = it.map(|p| self.entity(p)).collect();
+        ExpectLine { date, action, invoices, span }
+    }
+}
+
+fn binop(rule: Rule) -> BinOp {
+    match rule {
+        Rule::op_or => BinOp::Or,
+        Rule::op_and => BinOp::And,
+        Rule::op_eq => BinOp::Eq,
+        Rule::op_ne => BinOp::Ne,
+        Rule::op_lt => BinOp::Lt,
+        Rule::op_le => BinOp::Le,
+        Rule::op_gt => BinOp::Gt,
+        Rule::op_ge => BinOp::Ge,
+        Rule::op_in => BinOp::In,
+        Rule::op_not_in => BinOp::NotIn,
+        Rule::op_add => BinOp::Add,
+        Rule::op_sub => BinOp::Sub,
+        Rule::op_mul => BinOp::Mul,
+        Rule::op_div => BinOp::Div,
+        other => unreachable!("grammar: {other:?} is not an infix operator"),
+    }
+}
+
+fn unescape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
