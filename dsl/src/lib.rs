@@ -10,3 +10,4 @@ pub mod suggest;
 pub mod syntax;
 
 pub use diagnostics::{Diagnostic, Severity};
+pub mod fmt;

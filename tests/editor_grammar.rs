@@ -1,0 +1,1 @@
+//! (being written) Runs the TextMate grammar tests with a real grammar engine.
