@@ -11,3 +11,10 @@ pub mod syntax;
 
 pub use diagnostics::{Diagnostic, Severity};
 pub mod fmt;
+pub mod check;
+pub mod ir;
+pub mod schema;
+pub mod lower;
+
+pub use check::{SetContext, SourceFile, check_set};
+pub use lower::{Compiled, compile};

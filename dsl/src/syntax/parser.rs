@@ -37,18 +37,25 @@ pub struct Parsed {
 pub fn parse(source: &str) -> Parsed {
     let mut diagnostics = Vec::new();
     let mut items = Vec::new();
+    let comments = collect_comments(source);
+    let comment_starts = comments.iter().map(|c| (c.span.end, c.span.start)).collect();
     for chunk in split_items(source) {
         let text = &source[chunk.clone()];
         match RelanceParser::parse(Rule::file, text) {
             Ok(mut pairs) => {
-                let mut b = Builder { offset: chunk.start, diags: &mut diagnostics };
+                let mut b = Builder {
+                    offset: chunk.start,
+                    source,
+                    comment_starts: &comment_starts,
+                    diags: &mut diagnostics,
+                };
                 let file = pairs.next().map(|p| b.file(p)).unwrap_or_default();
                 items.extend(file.items);
             }
             Err(e) => diagnostics.push(syntax_error(&e, source, chunk.start)),
         }
     }
-    Parsed { file: File { items }, diagnostics, comments: collect_comments(source) }
+    Parsed { file: File { items }, diagnostics, comments }
 }
 
 /// Cuts the source before every top-level keyword that starts a line at brace depth 0, so
@@ -134,13 +141,30 @@ fn kids(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
 
 struct Builder<'d> {
     offset: usize,
+    source: &'d str,
+    /// Comment start by comment end, to trim comments off the end of spans.
+    comment_starts: &'d std::collections::HashMap<usize, usize>,
     diags: &'d mut Vec<Diagnostic>,
 }
 
 impl Builder<'_> {
+    /// The pair's span without trailing blanks and comments: pest's implicit skip after an
+    /// optional part that did not match must not stretch a node over what follows it.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(s.start() + self.offset, s.end() + self.offset)
+        let start = s.start() + self.offset;
+        let mut end = s.end() + self.offset;
+        let bytes = self.source.as_bytes();
+        while end > start {
+            if bytes[end - 1].is_ascii_whitespace() {
+                end -= 1;
+            } else if let Some(&c) = self.comment_starts.get(&end).filter(|&&c| c >= start) {
+                end = c;
+            } else {
+                break;
+            }
+        }
+        Span::new(start, end)
     }
 
     fn file(&mut self, pair: Pair<'_, Rule>) -> File {

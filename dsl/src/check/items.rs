@@ -1,0 +1,346 @@
+//! Scenario checks: settings given twice, step names, anchors (unknown, later, cycles),
+//! `goto` targets, handlers and their events, statements allowed where they stand,
+//! unreachable steps and statements, roles, templates, charges.
+//!
+//! Expression types are `exprs`' business; this module only says which expressions must be
+//! booleans or dates.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Checker;
+use crate::diagnostics::Diagnostic;
+use crate::schema;
+use crate::suggest::did_you_mean;
+use crate::syntax::ast::*;
+
+/// Where a block stands, which decides the statements it may hold.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Step,
+    Handler,
+}
+
+impl Checker<'_> {
+    pub(super) fn scenario(&mut self, s: &Scenario) {
+        let steps: Vec<&Step> = s
+            .members
+            .iter()
+            .filter_map(|m| if let MemberKind::Step(st) = &m.kind { Some(st) } else { None })
+            .collect();
+        self.settings(s);
+        self.step_names(&steps);
+        self.anchors(&steps);
+        let names: Vec<&str> = steps.iter().map(|s| s.name.name.as_str()).collect();
+        let mut handlers: BTreeMap<schema::EventName, Span> = BTreeMap::new();
+        for m in &s.members {
+            match &m.kind {
+                MemberKind::Step(st) => self.block(&st.body, Place::Step, &names),
+                MemberKind::Handler(h) => {
+                    self.handler_event(h, &mut handlers);
+                    self.block(&h.body, Place::Handler, &names);
+                }
+                _ => {}
+            }
+        }
+        self.unreachable_steps(s, &steps);
+        if steps.is_empty() {
+            self.push(
+                Diagnostic::warning("W0105", s.name.span, format!("scenario `{}` has no steps", s.name.name))
+                    .with_label("it will never act"),
+            );
+        }
+    }
+
+    fn settings(&mut self, s: &Scenario) {
+        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+        for m in &s.members {
+            let key = match &m.kind {
+                MemberKind::Title(_) => "title",
+                MemberKind::Applies(_) => "applies when",
+                MemberKind::GroupBy(_) => "group by",
+                MemberKind::Calendar(_) => "calendar",
+                MemberKind::Tolerance(_) => "tolerance",
+                MemberKind::Grace(_) => "promise grace",
+                MemberKind::Step(_) | MemberKind::Handler(_) => continue,
+            };
+            if let Some(first) = seen.insert(key, m.span) {
+                self.push(
+                    Diagnostic::error("E0103", m.span, format!("`{key}` is given twice"))
+                        .with_label("second setting")
+                        .with_related(first, "first given here"),
+                );
+            }
+            match &m.kind {
+                MemberKind::Applies(e) => self.condition(e),
+                MemberKind::Calendar(c) if !schema::CALENDARS.contains(&c.name.as_str()) => {
+                    let help = did_you_mean(&c.name, schema::CALENDARS.iter().copied());
+                    self.push(
+                        Diagnostic::error("E0172", c.span, format!("unknown calendar `{}`", c.name))
+                            .with_label("calendars are `fr` (French public holidays) and `none`")
+                            .with_help_opt(help),
+                    );
+                }
+                MemberKind::Tolerance(Tolerance::Percent(p))
+                    if *p > rust_decimal::Decimal::ONE_HUNDRED =>
+                {
+                    self.push(
+                        Diagnostic::error("E0173", m.span, "a tolerance cannot exceed 100%")
+                            .with_label("every invoice would count as paid"),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn step_names(&mut self, steps: &[&Step]) {
+        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+        for st in steps {
+            if let Some(first) = seen.insert(&st.name.name, st.name.span) {
+                self.push(
+                    Diagnostic::error("E0102", st.name.span, format!("step `{}` is defined twice", st.name.name))
+                        .with_label("second definition")
+                        .with_related(first, "first defined here"),
+                );
+            }
+        }
+    }
+
+    /// E0110 unknown, E0112 cycles (including a step anchored on itself), E0111 later steps.
+    fn anchors(&mut self, steps: &[&Step]) {
+        let position: BTreeMap<&str, usize> =
+            steps.iter().enumerate().rev().map(|(i, s)| (s.name.name.as_str(), i)).collect();
+        let target = |i: usize| match &steps[i].anchor.kind {
+            AnchorKind::Step(n) => position.get(n.name.as_str()).copied(),
+            _ => None,
+        };
+        for (i, st) in steps.iter().enumerate() {
+            let AnchorKind::Step(name) = &st.anchor.kind else { continue };
+            let Some(j) = position.get(name.name.as_str()).copied() else {
+                self.unknown_step(name, steps.iter().map(|s| s.name.name.as_str()));
+                continue;
+            };
+            let mut k = Some(j);
+            let mut hops = 0;
+            while let Some(x) = k {
+                if x == i || hops > steps.len() {
+                    break;
+                }
+                k = target(x);
+                hops += 1;
+            }
+            if k == Some(i) {
+                self.push(
+                    Diagnostic::error("E0112", st.anchor.span, format!("step `{}` is anchored on itself", st.name.name))
+                        .with_label("this anchor leads back to the step")
+                        .with_help("anchor it on `due`, `issued` or an earlier step"),
+                );
+            } else if j > i {
+                self.push(
+                    Diagnostic::error("E0111", st.anchor.span, format!("step `{}` is anchored on a later step", st.name.name))
+                        .with_label(format!("`{}` is defined after `{}`", name.name, st.name.name))
+                        .with_related(steps[j].name.span, "defined here")
+                        .with_help("steps run in source order: move the anchor step before this one"),
+                );
+            }
+        }
+    }
+
+    fn unknown_step<'s>(&mut self, name: &Ident, known: impl Iterator<Item = &'s str>) {
+        let help = did_you_mean(&name.name, known);
+        self.push(
+            Diagnostic::error("E0110", name.span, format!("unknown step `{}`", name.name))
+                .with_label("no step of this name in the scenario")
+                .with_help_opt(help),
+        );
+    }
+
+    fn handler_event(&mut self, h: &Handler, seen: &mut BTreeMap<schema::EventName, Span>) {
+        let words = h.event.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(" ");
+        let Some(ev) = schema::event(&words) else {
+            let help = did_you_mean(&words, schema::EVENTS.iter().map(|(w, _, _)| *w));
+            self.push(
+                Diagnostic::error("E0120", h.event_span, format!("unknown event `{words}`"))
+                    .with_label("handlers take `dispute opened`, `promise broken`, `payment` …")
+                    .with_help_opt(help),
+            );
+            return;
+        };
+        if let Some(first) = seen.insert(ev, h.event_span) {
+            self.push(
+                Diagnostic::error("E0104", h.event_span, format!("`on {words}` is handled twice"))
+                    .with_label("second handler")
+                    .with_related(first, "first handler"),
+            );
+        }
+    }
+
+    fn block(&mut self, b: &Block, place: Place, steps: &[&str]) {
+        let mut ended: Option<Span> = None;
+        for st in &b.stmts {
+            if let Some(end) = ended.take() {
+                self.push(
+                    Diagnostic::warning("W0104", st.span, "this statement never runs")
+                        .with_label("unreachable")
+                        .with_related(end, "control leaves the block here"),
+                );
+            }
+            self.stmt(st, place, steps);
+            if matches!(st.kind, StmtKind::Goto(_) | StmtKind::Stop(_)) {
+                ended = Some(st.span);
+            }
+        }
+    }
+
+    fn stmt(&mut self, st: &Stmt, place: Place, steps: &[&str]) {
+        match &st.kind {
+            StmtKind::SkipWhen(e) | StmtKind::StopWhen(e) => {
+                if place == Place::Handler && matches!(st.kind, StmtKind::SkipWhen(_)) {
+                    self.not_here(st.span, "`skip when` skips a step: it has no meaning in a handler");
+                }
+                self.condition(e);
+            }
+            StmtKind::If(i) => self.if_stmt(i, place, steps),
+            StmtKind::Goto(target) => {
+                if !steps.contains(&target.name.as_str()) {
+                    self.unknown_step(target, steps.iter().copied());
+                }
+            }
+            StmtKind::Resume(_) if place == Place::Step => {
+                self.not_here(st.span, "`resume` ends a pause: use it in an event handler");
+            }
+            StmtKind::WaitUntil(e) => self.date_expr(e),
+            StmtKind::Action(a) => self.action(a, false),
+            StmtKind::Stop(_) | StmtKind::Pause | StmtKind::Resume(_) => {}
+        }
+    }
+
+    fn if_stmt(&mut self, i: &If, place: Place, steps: &[&str]) {
+        self.condition(&i.cond);
+        self.block(&i.then, place, steps);
+        match &i.otherwise {
+            Some(Else::If(s)) => self.stmt(s, place, steps),
+            Some(Else::Block(b)) => self.block(b, place, steps),
+            None => {}
+        }
+    }
+
+    fn not_here(&mut self, span: Span, why: &str) {
+        self.push(Diagnostic::error("E0113", span, "statement not allowed here").with_label(why));
+    }
+
+    /// Roles, templates and charges of one action. `expect_line` allows computed amounts.
+    pub(super) fn action(&mut self, a: &Action, expect_line: bool) {
+        let mut roles: Vec<&Ident> = Vec::new();
+        let mut template: Option<&Str> = None;
+        match &a.kind {
+            ActionKind::Email { template: t, to, cc } => {
+                template = Some(t);
+                roles.extend(to.iter().chain(cc));
+            }
+            ActionKind::Sms { template: t, to } | ActionKind::Letter { template: t, to, .. } => {
+                template = Some(t);
+                roles.extend(to);
+            }
+            ActionKind::Call { who, assign } => roles.extend(std::iter::once(who).chain(assign)),
+            ActionKind::Task { assign, .. } => roles.extend(assign),
+            ActionKind::Alert { to, .. } => roles.extend(to),
+            ActionKind::Charge(Charge::Indemnity(Some(m)) | Charge::LateInterest(Some(m)))
+                if !expect_line =>
+            {
+                self.push(
+                    Diagnostic::error("E0171", m.span, "the amount of this charge is computed")
+                        .with_label("remove this amount")
+                        .with_help("amounts after `indemnity` and `late-interest` are only written in `expect` lines"),
+                );
+            }
+            _ => {}
+        }
+        for r in roles {
+            self.role(r);
+        }
+        if let (Some(t), Some(known)) = (template, &self.ctx.templates) {
+            if !known.contains(&t.value) {
+                let help = did_you_mean(&t.value, known.iter().map(String::as_str));
+                self.push(
+                    Diagnostic::error("E0150", t.span, format!("unknown template `{}`", t.value))
+                        .with_label("no file templates/NAME.LANG.txt or .html for it")
+                        .with_help_opt(help),
+                );
+            }
+        }
+    }
+
+    pub(super) fn role_pub(&mut self, r: &Ident) {
+        self.role(r);
+    }
+
+    fn role(&mut self, r: &Ident) {
+        if schema::is_role(&r.name) {
+            return;
+        }
+        let help = did_you_mean(&r.name, schema::ROLES.iter().map(|(n, _)| *n));
+        self.push(
+            Diagnostic::error("E0170", r.span, format!("unknown role `{}`", r.name))
+                .with_label("not a contact or internal role")
+                .with_help_opt(help.or_else(|| {
+                    Some(format!(
+                        "roles are {}",
+                        schema::ROLES.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                    ))
+                })),
+        );
+    }
+
+    /// W0103: steps after one that always stops the case, unless a `goto` can reach them,
+    /// and steps anchored on an unreachable step.
+    fn unreachable_steps(&mut self, s: &Scenario, steps: &[&Step]) {
+        let mut goto_targets = BTreeSet::new();
+        for m in &s.members {
+            let body = match &m.kind {
+                MemberKind::Step(st) => &st.body,
+                MemberKind::Handler(h) => &h.body,
+                _ => continue,
+            };
+            collect_gotos(&body.stmts, &mut goto_targets);
+        }
+        let mut unreachable: BTreeSet<&str> = BTreeSet::new();
+        let mut stopper: Option<&Step> = None;
+        for st in steps {
+            let anchored_dead = matches!(&st.anchor.kind, AnchorKind::Step(a) if unreachable.contains(a.name.as_str()));
+            let after_stop = stopper.is_some();
+            if (after_stop || anchored_dead) && !goto_targets.contains(st.name.name.as_str()) {
+                unreachable.insert(&st.name.name);
+                let mut d = Diagnostic::warning("W0103", st.name.span, format!("step `{}` can never fire", st.name.name))
+                    .with_label("unreachable step");
+                if let Some(p) = stopper {
+                    d = d.with_related(p.name.span, "this step always stops the case first");
+                }
+                self.push(d);
+                continue;
+            }
+            if stopper.is_none() && st.body.stmts.iter().any(|x| matches!(x.kind, StmtKind::Stop(_))) {
+                stopper = Some(st);
+            }
+        }
+    }
+}
+
+fn collect_gotos<'a>(stmts: &'a [Stmt], out: &mut BTreeSet<&'a str>) {
+    for st in stmts {
+        match &st.kind {
+            StmtKind::Goto(t) => {
+                out.insert(&t.name);
+            }
+            StmtKind::If(i) => {
+                collect_gotos(&i.then.stmts, out);
+                match &i.otherwise {
+                    Some(Else::If(s)) => collect_gotos(std::slice::from_ref(s), out),
+                    Some(Else::Block(b)) => collect_gotos(&b.stmts, out),
+                    None => {}
+                }
+            }
+            _ => {}
+        }
+    }
+}

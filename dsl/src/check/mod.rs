@@ -1,0 +1,193 @@
+//! Checks: from parsed files to every semantic diagnostic, in one run.
+//!
+//! The checker sees a whole scenario set (names resolve across its files) and what the set's
+//! folder holds (templates, rules), and reports all it finds; it never stops at the first
+//! error. It must not build the IR nor evaluate anything: `lower` does the former once the
+//! set is free of errors, the engine the latter. Each concern lives in its own module:
+//! `items` (names, settings, steps, anchors, statements), `exprs` (fields and types),
+//! `test_blocks` (test customers, invoices, events, expectations).
+
+pub mod codes;
+mod exprs;
+mod items;
+mod test_blocks;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diagnostics::Diagnostic;
+use crate::syntax::ast::{self, Item, Span};
+use crate::syntax::{Parsed, parse};
+
+/// One source file of a set: its path (as shown to users), text and parse.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: String,
+    pub text: String,
+    pub parsed: Parsed,
+}
+
+impl SourceFile {
+    pub fn new(path: impl Into<String>, text: impl Into<String>) -> SourceFile {
+        let text = text.into();
+        let parsed = parse(&text);
+        SourceFile { path: path.into(), text, parsed }
+    }
+}
+
+/// What the set's folder provides besides `.relance` files. `None` means the folder has no
+/// `templates/` (or `rules/`) directory, so names are not checked.
+#[derive(Debug, Clone, Default)]
+pub struct SetContext {
+    /// Template names (`reminder-1` for `templates/reminder-1.fr.txt`).
+    pub templates: Option<BTreeSet<String>>,
+    /// Rule names and their number of extra arguments (the rhai function's parameters
+    /// minus `invoice` and `customer`).
+    pub rules: Option<BTreeMap<String, usize>>,
+}
+
+/// The diagnostics of every file, in the order of `files`, parse errors included, sorted by
+/// position.
+pub fn check_set(files: &[SourceFile], ctx: &SetContext) -> Vec<Vec<Diagnostic>> {
+    let index = SetIndex::build(files);
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let mut c = Checker { ctx, index: &index, file: i, files, diags: Vec::new() };
+            c.diags.extend(f.parsed.diagnostics.iter().cloned());
+            c.file_items(&f.parsed.file);
+            let mut d = c.diags;
+            d.sort_by_key(|d| (d.span.start, d.code));
+            d
+        })
+        .collect()
+}
+
+/// Where each top-level name is defined across the set.
+pub(crate) struct SetIndex {
+    pub scenarios: BTreeMap<String, Vec<(usize, Span)>>,
+    pub policies: BTreeMap<String, Vec<(usize, Span)>>,
+    pub tests: BTreeMap<String, Vec<(usize, Span)>>,
+}
+
+impl SetIndex {
+    fn build(files: &[SourceFile]) -> SetIndex {
+        let mut idx = SetIndex {
+            scenarios: BTreeMap::new(),
+            policies: BTreeMap::new(),
+            tests: BTreeMap::new(),
+        };
+        for (i, f) in files.iter().enumerate() {
+            for item in &f.parsed.file.items {
+                let (map, name, span) = match item {
+                    Item::Scenario(s) => (&mut idx.scenarios, &s.name.name, s.name.span),
+                    Item::Policy(p) => (&mut idx.policies, &p.name.name, p.name.span),
+                    Item::Test(t) => (&mut idx.tests, &t.name.value, t.name.span),
+                };
+                map.entry(name.clone()).or_default().push((i, span));
+            }
+        }
+        idx
+    }
+
+    /// Whether a test without `use` knows which scenario to run.
+    pub fn has_default_choice(&self) -> bool {
+        self.policies.len() == 1 || self.policies.contains_key("default") || self.scenarios.len() == 1
+    }
+}
+
+pub(crate) struct Checker<'a> {
+    pub ctx: &'a SetContext,
+    pub index: &'a SetIndex,
+    pub file: usize,
+    pub files: &'a [SourceFile],
+    pub diags: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn file_items(&mut self, file: &ast::File) {
+        for item in &file.items {
+            match item {
+                Item::Scenario(s) => {
+                    self.duplicate_top("scenario", &s.name.name, s.name.span, |i| &i.scenarios);
+                    self.scenario(s);
+                }
+                Item::Policy(p) => {
+                    self.duplicate_top("policy", &p.name.name, p.name.span, |i| &i.policies);
+                    self.policy(p);
+                }
+                Item::Test(t) => {
+                    self.duplicate_top("test", &t.name.value, t.name.span, |i| &i.tests);
+                    self.test(t);
+                }
+            }
+        }
+    }
+
+    /// E0101 on every definition of a name after its first one in the set.
+    fn duplicate_top(
+        &mut self,
+        what: &str,
+        name: &str,
+        span: Span,
+        map: impl Fn(&SetIndex) -> &BTreeMap<String, Vec<(usize, Span)>>,
+    ) {
+        let Some(defs) = map(self.index).get(name) else { return };
+        let Some(&(first_file, first_span)) = defs.first() else { return };
+        if (first_file, first_span) == (self.file, span) {
+            return;
+        }
+        let mut d = Diagnostic::error("E0101", span, format!("{what} `{name}` is defined twice"))
+            .with_label("second definition");
+        if first_file == self.file {
+            d = d.with_related(first_span, "first defined here");
+        } else {
+            let f = &self.files[first_file];
+            let (line, col) = crate::diagnostics::LineIndex::new(&f.text).line_col(&f.text, first_span.start);
+            d = d.with_help(format!("first defined at {}:{line}:{col}", f.path));
+        }
+        self.push(d);
+    }
+
+    /// E0160 when a name is not a scenario of the set.
+    pub fn scenario_ref(&mut self, name: &ast::Ident) {
+        if self.index.scenarios.contains_key(&name.name) {
+            return;
+        }
+        let help = crate::suggest::did_you_mean(&name.name, self.index.scenarios.keys().map(String::as_str));
+        self.push(
+            Diagnostic::error("E0160", name.span, format!("unknown scenario `{}`", name.name))
+                .with_label("no scenario of this name in the set")
+                .with_help_opt(help),
+        );
+    }
+
+    fn policy(&mut self, p: &ast::Policy) {
+        let mut otherwise: Option<Span> = None;
+        for rule in &p.rules {
+            if let Some(o) = otherwise {
+                self.push(
+                    Diagnostic::warning("W0102", rule.span, "this rule is never reached")
+                        .with_label("after `otherwise`")
+                        .with_related(o, "every invoice matches this first"),
+                );
+            }
+            self.scenario_ref(&rule.scenario);
+            match &rule.when {
+                Some(cond) => self.condition(cond),
+                None => otherwise = otherwise.or(Some(rule.span)),
+            }
+        }
+        if otherwise.is_none() {
+            self.push(
+                Diagnostic::warning("W0101", p.name.span, format!("policy `{}` has no `otherwise`", p.name.name))
+                    .with_label("an invoice matching no rule gets no scenario")
+                    .with_help("end the policy with `use SCENARIO otherwise`"),
+            );
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! The compiled form of a scenario set: what the engine runs and stores.
+//!
+//! The IR is serde-serializable, has no spans and no unresolved names: anchors and `goto`
+//! targets are step indices, field paths are [`Field`]s, events are [`EventName`]s. A
+//! scenario's *version* is the SHA-256 of its canonical JSON, so it changes when behaviour
+//! changes and never when only layout or comments do. This module defines the types and the
+//! canonical text of actions; building them from an AST is `lower`'s job.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use crate::schema::{EventName, Field};
+
+/// Everything a folder of `.relance` files defines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ScenarioSet {
+    pub scenarios: BTreeMap<String, Scenario>,
+    pub policies: BTreeMap<String, Policy>,
+    pub tests: Vec<TestCase>,
+}
+
+impl ScenarioSet {
+    /// The policy used when none is named: the only one, else the one called `default`.
+    pub fn default_policy(&self) -> Option<&Policy> {
+        if self.policies.len() == 1 {
+            return self.policies.values().next();
+        }
+        self.policies.get("default")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    pub name: String,
+    pub title: Option<String>,
+    /// Content hash of everything below (hex, 16 characters).
+    pub version: String,
+    pub applies: Option<Expr>,
+    pub group_by: GroupKey,
+    /// Business-day calendar name (`fr`, `none`).
+    pub calendar: String,
+    pub tolerance: Tolerance,
+    /// Days after a promised date before the promise counts as broken.
+    pub promise_grace_days: u32,
+    /// In source order; anchors only point backwards.
+    pub steps: Vec<Step>,
+    pub handlers: BTreeMap<EventName, Vec<Stmt>>,
+}
+
+impl Scenario {
+    pub fn step_index(&self, name: &str) -> Option<usize> {
+        self.steps.iter().position(|s| s.name == name)
+    }
+
+    /// Computes and stores the content hash (call after building).
+    pub fn seal(mut self) -> Scenario {
+        self.version = String::new();
+        let json = serde_json::to_vec(&self).unwrap_or_default();
+        let digest = Sha256::digest(&json);
+        self.version = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupKey {
+    #[default]
+    Customer,
+    Invoice,
+}
+
+/// At or under this, an outstanding counts as paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tolerance {
+    Amount { amount: Decimal, currency: String },
+    Percent(Decimal),
+}
+
+impl Default for Tolerance {
+    fn default() -> Self {
+        Tolerance::Amount { amount: Decimal::ZERO, currency: "EUR".into() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    pub name: String,
+    pub anchor: Anchor,
+    pub offset: Offset,
+    pub required: bool,
+    pub body: Vec<Stmt>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Anchor {
+    Due,
+    Issued,
+    /// An earlier step's actual firing date.
+    Step(usize),
+}
+
+/// A signed offset in calendar or business days (weeks are 7 calendar days).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub struct Offset {
+    pub days: i64,
+    pub business: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stmt {
+    SkipWhen(Expr),
+    StopWhen(Expr),
+    If { cond: Expr, then: Vec<Stmt>, otherwise: Vec<Stmt> },
+    Goto(usize),
+    Stop(Option<String>),
+    Pause,
+    Resume(Option<Offset>),
+    WaitUntil(Expr),
+    Action(Action),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Action {
+    Email { template: String, to: Vec<String>, cc: Vec<String> },
+    Sms { template: String, to: Vec<String> },
+    Letter { template: String, to: Vec<String>, registered: bool },
+    Call { who: String, assign: Option<String> },
+    Task { text: String, assign: Option<String> },
+    Webhook { name: String },
+    Escalate { target: Escalation },
+    Alert { text: String, to: Vec<String> },
+    Block,
+    Unblock,
+    Charge { charge: ChargeKind, amount: Option<Money> },
+    Tag { tag: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Escalation {
+    Agency(Option<String>),
+    Litigation,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeKind {
+    Indemnity,
+    LateInterest,
+    Fixed { label: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+pub struct Money {
+    pub amount: Decimal,
+    pub currency: String,
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount, self.currency)
+    }
+}
+
+impl Action {
+    /// The channel name used in timelines and grouping (`email`, `charge` …).
+    pub fn channel(&self) -> &'static str {
+        match self {
+            Action::Email { .. } => "email",
+            Action::Sms { .. } => "sms",
+            Action::Letter { .. } => "letter",
+            Action::Call { .. } => "call",
+            Action::Task { .. } => "task",
+            Action::Webhook { .. } => "webhook",
+            Action::Escalate { .. } => "escalate",
+            Action::Alert { .. } => "alert",
+            Action::Block => "block",
+            Action::Unblock => "unblock",
+            Action::Charge { .. } => "charge",
+            Action::Tag { .. } => "tag",
+        }
+    }
+
+    /// The template a message uses, if any.
+    pub fn template(&self) -> Option<&str> {
+        match self {
+            Action::Email { template, .. }
+            | Action::Sms { template, .. }
+            | Action::Letter { template, .. } => Some(template),
+            _ => None,
+        }
+    }
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n"))
+}
+
+/// The canonical source text of an action, as written in scenarios and `expect` lines.
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::Email { template, to, cc } => {
+                write!(f, "email {} to {}", quote(template), to.join(", "))?;
+                if !cc.is_empty() {
+                    write!(f, " cc {}", cc.join(", "))?;
+                }
+                Ok(())
+            }
+            Action::Sms { template, to } => write!(f, "sms {} to {}", quote(template), to.join(", ")),
+            Action::Letter { template, to, registered } => {
+                write!(f, "letter {} to {}", quote(template), to.join(", "))?;
+                if *registered {
+                    write!(f, " registered")?;
+                }
+                Ok(())
+            }
+            Action::Call { who, assign } => {
+                write!(f, "call {who}")?;
+                assign.as_ref().map_or(Ok(()), |a| write!(f, " assign {a}"))
+            }
+            Action::Task { text, assign } => {
+                write!(f, "task {}", quote(text))?;
+                assign.as_ref().map_or(Ok(()), |a| write!(f, " assign {a}"))
+            }
+            Action::Webhook { name } => write!(f, "webhook {}", quote(name)),
+            Action::Escalate { target: Escalation::Agency(None) } => write!(f, "escalate agency"),
+            Action::Escalate { target: Escalation::Agency(Some(a)) } => {
+                write!(f, "escalate agency {}", quote(a))
+            }
+            Action::Escalate { target: Escalation::Litigation } => write!(f, "escalate litigation"),
+            Action::Alert { text, to } => {
+                write!(f, "alert {}", quote(text))?;
+                if !to.is_empty() {
+                    write!(f, " to {}", to.join(", "))?;
+                }
+                Ok(())
+            }
+            Action::Block => write!(f, "block deliveries"),
+            Action::Unblock => write!(f, "unblock deliveries"),
+            Action::Charge { charge, amount } => {
+                match charge {
+                    ChargeKind::Indemnity => write!(f, "charge indemnity")?,
+                    ChargeKind::LateInterest => write!(f, "charge late-interest")?,
+                    ChargeKind::Fixed { label } => {
+                        let m = amount.as_ref().map(|m| m.to_string()).unwrap_or_default();
+                        return write!(f, "charge {m} {}", quote(label));
+                    }
+                }
+                amount.as_ref().map_or(Ok(()), |m| write!(f, " {m}"))
+            }
+            Action::Tag { tag } => write!(f, "tag {}", quote(tag)),
+        }
+    }
+}
+
+// ----- expressions ----------------------------------------------------------------------------
+
+/// A literal value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Value {
+    Bool(bool),
+    Number(Decimal),
+    Money(Money),
+    Percent(Decimal),
+    Text(String),
+    Date(NaiveDate),
+    Duration(Offset),
+    List(Vec<Value>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expr {
+    Lit(Value),
+    Field(Field),
+    List(Vec<Expr>),
+    Rule { name: String, args: Vec<Expr> },
+    Not(Box<Expr>),
+    Neg(Box<Expr>),
+    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
+}
+
+pub use crate::syntax::ast::BinOp;
+
+// ----- policies and tests ---------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    pub name: String,
+    /// `(scenario, condition)`; `None` is `otherwise`.
+    pub rules: Vec<(String, Option<Expr>)>,
+}
+
+/// A `test` block, ready to run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestCase {
+    pub name: String,
+    /// The file it came from (as given to the compiler) and its 1-based line.
+    pub file: String,
+    pub line: usize,
+    /// `use SCENARIO`: run every invoice with this scenario instead of the policy.
+    pub scenario: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+    pub customers: Vec<TestEntity>,
+    pub invoices: Vec<TestEntity>,
+    pub events: Vec<(NaiveDate, TestEvent)>,
+    pub expect: Expectation,
+}
+
+/// A test customer or invoice: its id and the fields it sets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestEntity {
+    pub id: String,
+    pub fields: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestEvent {
+    Payment { invoice: String, amount: Money },
+    Dispute { invoice: String, code: String, amount: Option<Money> },
+    Resolve { invoice: String },
+    Promise { invoice: String, date: NaiveDate, amount: Option<Money> },
+    CreditNote { invoice: String, amount: Money },
+    WriteOff { invoice: String },
+    Risk { customer: String, score: i64 },
+    Outcome { invoice: String, text: String, promise: Option<NaiveDate> },
+    Bounce { customer: String, role: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expectation {
+    /// No `expect`: the test only checks that the case runs without error.
+    None,
+    Snapshot,
+    Lines(Vec<ExpectedAction>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
+pub struct ExpectedAction {
+    pub date: NaiveDate,
+    pub action: Action,
+    pub invoices: Vec<String>,
+}
+
+impl fmt::Display for ExpectedAction {
+    /// `2026-02-03 email "reminder-1" to accounting for F-1, F-2`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} for {}", self.date, self.action, self.invoices.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_print_as_source() {
+        let a = Action::Email { template: "r1".into(), to: vec!["accounting".into()], cc: vec!["sales".into()] };
+        assert_eq!(a.to_string(), "email \"r1\" to accounting cc sales");
+        let c = Action::Charge {
+            charge: ChargeKind::LateInterest,
+            amount: Some(Money { amount: Decimal::new(1234, 2), currency: "EUR".into() }),
+        };
+        assert_eq!(c.to_string(), "charge late-interest 12.34 EUR");
+        let l = Action::Letter { template: "n".into(), to: vec!["legal".into()], registered: true };
+        assert_eq!(l.to_string(), "letter \"n\" to legal registered");
+    }
+}

@@ -1,0 +1,288 @@
+//! The documented schema of what conditions can read: every field path, its type and meaning,
+//! every event a handler can name, every contact role, and the fields a test block may set.
+//!
+//! This table is the single source of truth: the checker validates paths against it, the IR
+//! maps paths to [`Field`], the language server uses the docs for hover and completion, and
+//! `docs/LANGUAGE.md` lists the same rows (a test keeps them in sync). It must not evaluate
+//! anything.
+
+use serde::{Deserialize, Serialize};
+
+/// The static type of an expression.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Type {
+    Bool,
+    Number,
+    Money,
+    Percent,
+    Text,
+    Date,
+    Duration,
+    List(Box<Type>),
+    /// A `rule(...)` result: a boolean or a number, known only when it runs.
+    RuleResult,
+    /// After an error: accepted everywhere so one mistake is reported once.
+    Unknown,
+}
+
+impl Type {
+    pub fn describe(&self) -> String {
+        match self {
+            Type::Bool => "a boolean".into(),
+            Type::Number => "a number".into(),
+            Type::Money => "an amount of money".into(),
+            Type::Percent => "a percentage".into(),
+            Type::Text => "text".into(),
+            Type::Date => "a date".into(),
+            Type::Duration => "a duration".into(),
+            Type::List(t) => format!("a list of {}", t.describe_plural()),
+            Type::RuleResult => "a rule result".into(),
+            Type::Unknown => "an unknown value".into(),
+        }
+    }
+
+    fn describe_plural(&self) -> String {
+        match self {
+            Type::Bool => "booleans".into(),
+            Type::Number => "numbers".into(),
+            Type::Money => "amounts".into(),
+            Type::Percent => "percentages".into(),
+            Type::Text => "texts".into(),
+            Type::Date => "dates".into(),
+            Type::Duration => "durations".into(),
+            Type::List(_) => "lists".into(),
+            Type::RuleResult => "rule results".into(),
+            Type::Unknown => "values".into(),
+        }
+    }
+}
+
+/// A field a condition can read. The runtime evaluates each variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    InvoiceId,
+    InvoiceAmount,
+    InvoiceOutstanding,
+    InvoiceCurrency,
+    InvoiceIssued,
+    InvoiceDue,
+    InvoiceDaysLate,
+    InvoicePoNumber,
+    CustomerId,
+    CustomerName,
+    CustomerSegment,
+    CustomerRiskScore,
+    CustomerCreditInsured,
+    CustomerTags,
+    CustomerLanguage,
+    CustomerPaymentTermsDays,
+    CustomerOutstanding,
+    CustomerOpenInvoices,
+    CustomerAverageInvoice,
+    DisputeOpen,
+    DisputeCode,
+    DisputeSubCode,
+    DisputeAmount,
+    DisputeOpened,
+    DisputeTargetDate,
+    PromiseActive,
+    PromiseDate,
+    PromiseAmount,
+    HistoryMessages,
+    HistoryCalls,
+    HistoryPromisesMade,
+    HistoryPromisesBroken,
+    HistoryDisputes,
+    HistoryLastStep,
+    HistoryPaid,
+    PaymentAmount,
+    PaymentDate,
+    Today,
+}
+
+/// One documented field: its path, type and meaning.
+pub struct FieldDoc {
+    pub path: &'static str,
+    pub field: Field,
+    pub ty: Type,
+    pub doc: &'static str,
+}
+
+macro_rules! fields {
+    ($( $path:literal => $field:ident : $ty:expr, $doc:literal; )*) => {
+        /// Every readable field, in documentation order.
+        pub fn fields() -> &'static [FieldDoc] {
+            static FIELDS: std::sync::LazyLock<Vec<FieldDoc>> = std::sync::LazyLock::new(|| vec![
+                $( FieldDoc { path: $path, field: Field::$field, ty: $ty, doc: $doc }, )*
+            ]);
+            &FIELDS
+        }
+    };
+}
+
+fields! {
+    "invoice.id" => InvoiceId: Type::Text, "The invoice number.";
+    "invoice.amount" => InvoiceAmount: Type::Money, "Amount including taxes, as issued.";
+    "invoice.outstanding" => InvoiceOutstanding: Type::Money, "What is still owed today, after payments and credit notes.";
+    "invoice.currency" => InvoiceCurrency: Type::Text, "ISO 4217 currency code (`EUR`).";
+    "invoice.issued" => InvoiceIssued: Type::Date, "Issue date.";
+    "invoice.due" => InvoiceDue: Type::Date, "Due date.";
+    "invoice.days_late" => InvoiceDaysLate: Type::Number, "Days since the due date (negative before it).";
+    "invoice.po_number" => InvoicePoNumber: Type::Text, "The customer's purchase-order number (empty when unknown).";
+    "customer.id" => CustomerId: Type::Text, "The customer's id in the accounting system.";
+    "customer.name" => CustomerName: Type::Text, "The customer's name.";
+    "customer.segment" => CustomerSegment: Type::Text, "`b2b`, `b2c` or `public`.";
+    "customer.risk_score" => CustomerRiskScore: Type::Number, "Risk score from 0 (safe) to 100.";
+    "customer.credit_insured" => CustomerCreditInsured: Type::Bool, "Whether a credit insurer covers this customer.";
+    "customer.tags" => CustomerTags: Type::List(Box::new(Type::Text)), "Free tags (`\"key-account\" in customer.tags`).";
+    "customer.language" => CustomerLanguage: Type::Text, "Language of the customer's messages (`fr`, `en`).";
+    "customer.payment_terms_days" => CustomerPaymentTermsDays: Type::Number, "Agreed payment terms in days (0 when not set).";
+    "customer.outstanding" => CustomerOutstanding: Type::Money, "Total still owed by the customer on its open invoices issued so far.";
+    "customer.open_invoices" => CustomerOpenInvoices: Type::Number, "Number of open invoices of the customer issued so far.";
+    "customer.average_invoice" => CustomerAverageInvoice: Type::Money, "Average amount of the customer's invoices issued so far.";
+    "dispute.open" => DisputeOpen: Type::Bool, "Whether a dispute is open on this invoice.";
+    "dispute.code" => DisputeCode: Type::Text, "The dispute's code (`logistics`), empty without dispute.";
+    "dispute.sub_code" => DisputeSubCode: Type::Text, "The part of the code after `/` (`missing-delivery-note`).";
+    "dispute.amount" => DisputeAmount: Type::Money, "The disputed amount (the outstanding when not given).";
+    "dispute.opened" => DisputeOpened: Type::Date, "The day the dispute was opened.";
+    "dispute.target_date" => DisputeTargetDate: Type::Date, "Target resolution date.";
+    "promise.active" => PromiseActive: Type::Bool, "Whether a payment promise is pending.";
+    "promise.date" => PromiseDate: Type::Date, "The promised payment date.";
+    "promise.amount" => PromiseAmount: Type::Money, "The promised amount (the outstanding when not given).";
+    "history.messages" => HistoryMessages: Type::Number, "Emails, SMS and letters sent for this invoice so far.";
+    "history.calls" => HistoryCalls: Type::Number, "Calls assigned for this invoice so far.";
+    "history.promises_made" => HistoryPromisesMade: Type::Number, "Payment promises made on this invoice.";
+    "history.promises_broken" => HistoryPromisesBroken: Type::Number, "Payment promises broken on this invoice.";
+    "history.disputes" => HistoryDisputes: Type::Number, "Disputes opened on this invoice.";
+    "history.last_step" => HistoryLastStep: Type::Text, "Name of the last step that fired (empty before the first).";
+    "history.paid" => HistoryPaid: Type::Money, "Total received so far (payments and credit notes).";
+    "payment.amount" => PaymentAmount: Type::Money, "The last payment's amount (zero without payment).";
+    "payment.date" => PaymentDate: Type::Date, "The last payment's date.";
+    "today" => Today: Type::Date, "The day being processed.";
+}
+
+/// Looks a dotted path up.
+pub fn field(path: &str) -> Option<&'static FieldDoc> {
+    fields().iter().find(|f| f.path == path)
+}
+
+/// The roots a path can start with.
+pub const ROOTS: &[&str] = &["invoice", "customer", "dispute", "promise", "history", "payment", "today"];
+
+/// An event a handler can name (`on dispute opened { … }`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum EventName {
+    DisputeOpened,
+    DisputeResolved,
+    PromiseMade,
+    PromiseKept,
+    PromiseBroken,
+    Payment,
+    Paid,
+    CreditNote,
+    WriteOff,
+    RiskChanged,
+    ContactBounced,
+    TaskOutcome,
+}
+
+/// Every handler event: its words and meaning.
+pub const EVENTS: &[(&str, EventName, &str)] = &[
+    ("dispute opened", EventName::DisputeOpened, "A dispute was opened on the invoice. Default: pause this invoice."),
+    ("dispute resolved", EventName::DisputeResolved, "The dispute was resolved. Default: resume."),
+    ("promise made", EventName::PromiseMade, "The customer promised a payment date. Default: wait until the promised date plus grace."),
+    ("promise kept", EventName::PromiseKept, "The promised payment arrived by the promised date plus grace. Default: resume."),
+    ("promise broken", EventName::PromiseBroken, "The promised date plus grace passed without full payment. Default: resume."),
+    ("payment", EventName::Payment, "A partial payment was received (the invoice stays open)."),
+    ("paid", EventName::Paid, "The invoice is paid (outstanding at or under the tolerance). Default: close."),
+    ("credit note", EventName::CreditNote, "A credit note reduced the outstanding."),
+    ("write off", EventName::WriteOff, "The invoice was written off. Default: close."),
+    ("risk changed", EventName::RiskChanged, "The customer's risk score changed."),
+    ("contact bounced", EventName::ContactBounced, "A message to one of the customer's contacts bounced."),
+    ("task outcome", EventName::TaskOutcome, "A person recorded the outcome of a call or task."),
+];
+
+pub fn event(words: &str) -> Option<EventName> {
+    EVENTS.iter().find(|(w, _, _)| *w == words).map(|(_, e, _)| *e)
+}
+
+impl EventName {
+    pub fn words(self) -> &'static str {
+        EVENTS.iter().find(|(_, e, _)| *e == self).map_or("", |(w, _, _)| w)
+    }
+}
+
+/// Who a message, call or task can be addressed or assigned to. Customer-side roles are
+/// resolved through the customer's contacts; internal roles through the engine's config.
+pub const ROLES: &[(&str, &str)] = &[
+    ("accounting", "The customer's accounts-payable contact."),
+    ("operations", "The customer's operational contact (the buyer's team)."),
+    ("purchasing", "The customer's purchasing department."),
+    ("legal", "The customer's legal representative (formal notices)."),
+    ("management", "The customer's management."),
+    ("main", "The customer's main contact."),
+    ("collector", "Our credit collector in charge of the account."),
+    ("sales", "Our sales owner of the account."),
+    ("credit-manager", "Our credit manager."),
+    ("account-manager", "Our key-account manager."),
+];
+
+pub fn is_role(name: &str) -> bool {
+    ROLES.iter().any(|(r, _)| *r == name)
+}
+
+/// Fields a `customer ID { … }` test line may set, with their types.
+pub fn test_customer_fields() -> &'static [(&'static str, Type)] {
+    static FIELDS: std::sync::LazyLock<Vec<(&'static str, Type)>> = std::sync::LazyLock::new(|| {
+        vec![
+            ("name", Type::Text),
+            ("segment", Type::Text),
+            ("risk_score", Type::Number),
+            ("credit_insured", Type::Bool),
+            ("tags", Type::List(Box::new(Type::Text))),
+            ("language", Type::Text),
+            ("payment_terms_days", Type::Number),
+            ("scenario", Type::Text),
+        ]
+    });
+    &FIELDS
+}
+
+/// Fields an `invoice ID { … }` test line may set (`customer`, `amount`, `issued`, `due` are
+/// required).
+pub const TEST_INVOICE_FIELDS: &[(&str, Type)] = &[
+    ("customer", Type::Text),
+    ("amount", Type::Money),
+    ("issued", Type::Date),
+    ("due", Type::Date),
+    ("outstanding", Type::Money),
+    ("po_number", Type::Text),
+];
+
+/// Business-day calendars the `calendar` setting may name.
+pub const CALENDARS: &[&str] = &["fr", "none"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_starts_with_a_known_root_and_is_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for f in fields() {
+            let root = f.path.split('.').next().unwrap_or_default();
+            assert!(ROOTS.contains(&root), "{}", f.path);
+            assert!(seen.insert(f.path), "duplicate {}", f.path);
+        }
+    }
+
+    #[test]
+    fn events_round_trip_through_their_words() {
+        for (words, ev, _) in EVENTS {
+            assert_eq!(event(words), Some(*ev));
+            assert_eq!(ev.words(), *words);
+        }
+    }
+}
