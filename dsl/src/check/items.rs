@@ -130,9 +130,14 @@ impl Checker<'_> {
                 hops += 1;
             }
             if k == Some(i) {
+                let message = if j == i {
+                    format!("step `{}` is anchored on itself", st.name.name)
+                } else {
+                    format!("step `{}` is part of an anchor cycle", st.name.name)
+                };
                 self.push(
-                    Diagnostic::error("E0112", st.anchor.span, format!("step `{}` is anchored on itself", st.name.name))
-                        .with_label("this anchor leads back to the step")
+                    Diagnostic::error("E0112", st.anchor.span, message)
+                        .with_label("following the anchors from here leads back to this step")
                         .with_help("anchor it on `due`, `issued` or an earlier step"),
                 );
             } else if j > i {
