@@ -10,3 +10,5 @@ pub mod domain;
 pub mod interest;
 pub mod portfolio;
 pub mod rules;
+pub mod cli;
+pub mod scenario_set;

@@ -1,0 +1,71 @@
+//! The `relance` command line: argument parsing (clap) and one module per command.
+//!
+//! Commands read inputs, call the library and print; exit codes are part of the contract
+//! (see `docs/CLI.md`). No command holds business logic of its own.
+
+mod check;
+mod fmt;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Relance: a dunning engine driven by readable scenarios.
+#[derive(Parser, Debug)]
+#[command(name = "relance", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Parse and check scenario files and sets (folders). Exit 0 valid, 1 diagnostics, 2 usage or I/O.
+    Check {
+        /// `.relance` files or scenario-set folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Exit 1 on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Format scenario files in the canonical layout. Exit 1 with --check when a file would change.
+    Fmt {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Report files that are not formatted; write nothing.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+/// Exit codes shared by the commands.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FINDINGS: u8 = 1;
+    pub const USAGE: u8 = 2;
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let code = match cli.command {
+        Command::Check { paths, format, deny_warnings } => check::run(&paths, format, deny_warnings),
+        Command::Fmt { paths, check } => fmt::run(&paths, check),
+    };
+    ExitCode::from(code)
+}
+
+/// Whether stderr/stdout is a terminal that wants colours.
+pub(crate) fn color() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
