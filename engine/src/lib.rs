@@ -12,3 +12,4 @@ pub mod portfolio;
 pub mod rules;
 pub mod cli;
 pub mod scenario_set;
+pub mod lsp;
