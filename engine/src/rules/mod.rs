@@ -46,9 +46,10 @@
 //! Extra arguments arrive as booleans, integers, decimals, strings, or dates as ISO strings
 //! ([`RuleArg`]). A rule returns a boolean or a number (integer or decimal).
 //!
-//! `x == ()` and `x != ()` test whether an optional field is absent; ordering comparisons with
-//! `()` are errors. Integers and decimals compare with each other. A `switch` matches by value and
-//! type, so a `switch` on a field of another type just takes its `_` branch.
+//! Writes to `invoice` or `customer` only change the call's own copy: they are read-only in
+//! effect. `x == ()` and `x != ()` test whether an optional field is absent; ordering comparisons
+//! with `()` are errors. Integers and decimals compare with each other. A `switch` matches by
+//! value and type, so a `switch` on a field of another type just takes its `_` branch.
 
 mod convert;
 mod sandbox;
@@ -63,13 +64,16 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, FnAccess, Scope};
+use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Scope};
 use rust_decimal::Decimal;
 
 use crate::domain::{Customer, Invoice};
 
-/// The resource limits every rule call runs under. A limit of `0` (or [`Duration::ZERO`] for
-/// `max_duration`) switches that limit off; the defaults are meant for production.
+/// The resource limits every rule call runs under.
+///
+/// `0` switches off the operation, expression-depth and size limits, and [`Duration::ZERO`] the
+/// wall-clock guard; `max_call_levels` and `max_variables` have no "off" value (0 allows no
+/// call, no variable). The defaults are meant for production.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuleLimits {
     /// Operations (roughly: expressions evaluated, loop iterations, function calls) per call.
@@ -81,13 +85,16 @@ pub struct RuleLimits {
     /// Nesting depth of an expression at the top level of a file, checked at compile time.
     /// Default 64.
     pub max_expr_depth: usize,
-    /// Nesting depth of an expression inside a function, checked at compile time. Default 32.
+    /// Nesting depth of an expression inside a function, checked at compile time. Default 64
+    /// (a chain of 60 `&&` still compiles).
     pub max_function_expr_depth: usize,
     /// Bytes in one string. Default 10 000.
     pub max_string_size: usize,
     /// Items in one array (nested arrays included). Default 1 000.
     pub max_array_size: usize,
-    /// Entries in one object map (nested maps included). Default 1 000.
+    /// Entries in one object map (nested maps included). Default 1 000. Rhai checks it when a
+    /// map is used (passed, merged, returned), not at each `m[key] = value` insertion: a loop
+    /// of insertions alone is bounded by the operation budget.
     pub max_map_size: usize,
     /// Variables alive at once in a call. Default 256.
     pub max_variables: usize,
@@ -102,7 +109,7 @@ impl Default for RuleLimits {
             max_operations: 100_000,
             max_call_levels: 32,
             max_expr_depth: 64,
-            max_function_expr_depth: 32,
+            max_function_expr_depth: 64,
             max_string_size: 10_000,
             max_array_size: 1_000,
             max_map_size: 1_000,
@@ -273,14 +280,15 @@ pub enum RuleError {
         second: String,
     },
     /// No rule has this name.
-    #[error("unknown rule `{name}`{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    #[error("unknown rule `{name}`{}", .suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
     Unknown {
         name: String,
         suggestion: Option<String>,
     },
     /// The rule exists, but not with this number of parameters.
     #[error(
-        "rule `{name}` ({file}) takes {expected:?} parameters (invoice, customer, then the rule's arguments), but was called with {got}"
+        "rule `{name}` ({file}) takes {} parameters (invoice, customer, then the rule's arguments), but was called with {got}",
+        or_list(.expected)
     )]
     Arity {
         name: String,
@@ -292,7 +300,7 @@ pub enum RuleError {
     },
     /// The rule failed while running: a `throw`, a mismatched comparison, a missing property,
     /// a division by zero… `file` and `line` locate the innermost failing function.
-    #[error("rule `{name}` failed{}: {message}", location(file, *line, *column))]
+    #[error("rule `{name}` failed{}: {message}", location(.file, .line, .column))]
     Runtime {
         name: String,
         message: String,
@@ -308,8 +316,13 @@ pub enum RuleError {
     WrongType { name: String, got: String },
 }
 
-fn location(file: &str, line: Option<usize>, column: Option<usize>) -> String {
-    match (line, column) {
+fn or_list(counts: &[usize]) -> String {
+    let counts: Vec<String> = counts.iter().map(usize::to_string).collect();
+    counts.join(" or ")
+}
+
+fn location(file: &str, line: &Option<usize>, column: &Option<usize>) -> String {
+    match (*line, *column) {
         (Some(line), Some(column)) => format!(" at {file}:{line}:{column}"),
         (Some(line), None) => format!(" at {file}:{line}"),
         _ => format!(" in {file}"),
@@ -320,7 +333,7 @@ fn location(file: &str, line: Option<usize>, column: Option<usize>) -> String {
 pub struct RuleSet {
     engine: Engine,
     ast: AST,
-    /// Public functions with two parameters or more are the rules; sorted by name, then params.
+    /// The public functions (what `rule()` may call), sorted by name, then parameter count.
     functions: Vec<RuleSignature>,
     /// Every function name (private and anonymous ones included) to the file defining it.
     files: HashMap<String, String>,
@@ -415,9 +428,14 @@ impl RuleSet {
                         .or_insert_with(|| file.clone());
                     continue;
                 }
-                if let Some(first) = files_by_name.get(name)
-                    && !defined_here.contains(&name)
-                {
+                // Overloads within one file are rhai's business; a name seen in an earlier file
+                // is a duplicate.
+                let earlier = if defined_here.contains(&name) {
+                    None
+                } else {
+                    files_by_name.get(name)
+                };
+                if let Some(first) = earlier {
                     return Err(RuleError::Duplicate {
                         name: name.to_string(),
                         first: first.clone(),
@@ -426,7 +444,7 @@ impl RuleSet {
                 }
                 defined_here.push(name);
                 files_by_name.insert(name.to_string(), file.clone());
-                if function.access == FnAccess::Public {
+                if !function.access.is_private() {
                     functions.push(RuleSignature {
                         name: name.to_string(),
                         params: function.params.len(),
@@ -509,7 +527,7 @@ impl RuleSet {
         }));
         match outcome {
             Ok(Ok(value)) => convert::rule_value(name, value),
-            Ok(Err(err)) => Err(self.runtime_error(name, &err)),
+            Ok(Err(err)) => Err(self.runtime_error(name, *err)),
             Err(_) => Err(RuleError::Runtime {
                 name: name.to_string(),
                 message: "internal error in the rule engine".to_string(),
@@ -521,14 +539,14 @@ impl RuleSet {
     }
 
     /// Turns a rhai error into a [`RuleError`], locating it in the innermost failing function.
-    fn runtime_error(&self, name: &str, err: &EvalAltResult) -> RuleError {
-        let mut function = name;
+    fn runtime_error(&self, name: &str, err: EvalAltResult) -> RuleError {
+        let mut function = name.to_string();
         let mut current = err;
         while let EvalAltResult::ErrorInFunctionCall(callee, _, inner, _) = current {
             function = callee;
-            current = inner;
+            current = *inner;
         }
-        let budget = match current {
+        let budget = match &current {
             EvalAltResult::ErrorTooManyOperations(_) => {
                 Some(RuleBudget::Operations(self.limits.max_operations))
             }
@@ -555,20 +573,16 @@ impl RuleSet {
             };
         }
         let position = current.position();
-        let mut message = match current {
+        let mut message = match &mut current {
             EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
-            other => {
-                let mut other = other.clone();
-                other.clear_position();
-                other.to_string()
-            }
+            other => other.clear_position().to_string(),
         };
-        if function != name && !sandbox::is_anonymous(function) {
+        if function != name && !sandbox::is_anonymous(&function) {
             message = format!("{message} (in `{function}`)");
         }
         let file = self
             .files
-            .get(function)
+            .get(&function)
             .or_else(|| self.files.get(name))
             .cloned()
             .unwrap_or_default();
