@@ -181,8 +181,11 @@ impl Calendar {
     /// Saturates at the first or last date chrono can represent (years ±262,143); use
     /// [`Calendar::checked_add_business_days`] to detect that.
     pub fn add_business_days(self, date: NaiveDate, n: i64) -> NaiveDate {
-        self.checked_add_business_days(date, n)
-            .unwrap_or(if n < 0 { NaiveDate::MIN } else { NaiveDate::MAX })
+        self.checked_add_business_days(date, n).unwrap_or(if n < 0 {
+            NaiveDate::MIN
+        } else {
+            NaiveDate::MAX
+        })
     }
 }
 
@@ -262,7 +265,10 @@ mod tests {
         for year in 1583..=4099 {
             let easter = easter_sunday(year).expect("representable year");
             assert_eq!(easter.weekday(), Weekday::Sun, "{year}");
-            assert!(easter >= d(year, 3, 22) && easter <= d(year, 4, 25), "{year}");
+            assert!(
+                easter >= d(year, 3, 22) && easter <= d(year, 4, 25),
+                "{year}"
+            );
         }
     }
 
@@ -357,8 +363,14 @@ mod tests {
         assert_eq!(fr.add_business_days(d(2026, 5, 12), 0), d(2026, 5, 12));
         // Fri 8 May (holiday) rolls to Mon 11 May.
         assert_eq!(fr.add_business_days(d(2026, 5, 8), 0), d(2026, 5, 11));
-        assert_eq!(fr.next_business_day_on_or_after(d(2026, 5, 23)), d(2026, 5, 26));
-        assert_eq!(fr.next_business_day_on_or_after(d(2026, 5, 26)), d(2026, 5, 26));
+        assert_eq!(
+            fr.next_business_day_on_or_after(d(2026, 5, 23)),
+            d(2026, 5, 26)
+        );
+        assert_eq!(
+            fr.next_business_day_on_or_after(d(2026, 5, 26)),
+            d(2026, 5, 26)
+        );
     }
 
     #[test]

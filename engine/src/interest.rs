@@ -326,9 +326,15 @@ mod tests {
     fn one_rate() {
         // 1000.00 due 31 Jan 2025, charged 2 Mar 2025: 1 Feb..2 Mar = 28 + 2 = 30 days at
         // 3.15 + 10 = 13.15 %: 1000 × 13.15 / 100 × 30 / 365 = 3945 / 365 = 10.808… → 10.81.
-        assert_eq!(interest("1000.00", d(2025, 1, 31), d(2025, 3, 2)), dec("10.81"));
+        assert_eq!(
+            interest("1000.00", d(2025, 1, 31), d(2025, 3, 2)),
+            dec("10.81")
+        );
         // 36500 for one day at 13.15 %: 36500 × 0.1315 / 365 = 13.15 exactly.
-        assert_eq!(interest("36500", d(2025, 2, 1), d(2025, 2, 2)), dec("13.15"));
+        assert_eq!(
+            interest("36500", d(2025, 2, 1), d(2025, 2, 2)),
+            dec("13.15")
+        );
     }
 
     #[test]
@@ -338,7 +344,10 @@ mod tests {
         // 1..20 Jul: 20 days at 2.15 + 10 = 12.15 %: 1200 × 0.1215 × 20 / 365 = 2916 / 365
         // = 7.9890…; sum = 5283 / 365 = 14.4739… → 14.47 (rounding each slice first would also
         // give 6.48 + 7.99 = 14.47, but the sum is rounded once).
-        assert_eq!(interest("1200.00", d(2025, 6, 15), d(2025, 7, 20)), dec("14.47"));
+        assert_eq!(
+            interest("1200.00", d(2025, 6, 15), d(2025, 7, 20)),
+            dec("14.47")
+        );
     }
 
     #[test]
@@ -347,14 +356,20 @@ mod tests {
         // H1 2023: 181 days at 12.50 %: 10000 × 12.5 × 181 / 36500 = 22625000 / 36500
         // H2 2023: 184 days at 14.00 %: 10000 × 14 × 184 / 36500 = 25760000 / 36500
         // sum = 48385000 / 36500 = 1325.6164… → 1325.62
-        assert_eq!(interest("10000", d(2022, 12, 31), d(2023, 12, 31)), dec("1325.62"));
+        assert_eq!(
+            interest("10000", d(2022, 12, 31), d(2023, 12, 31)),
+            dec("1325.62")
+        );
     }
 
     #[test]
     fn leap_year_still_divides_by_365() {
         // 36500 due 31 Jan 2024, charged 29 Feb 2024: 29 days at 14.50 % (H1 2024):
         // 36500 × 14.5 × 29 / 36500 = 420.50 exactly.
-        assert_eq!(interest("36500", d(2024, 1, 31), d(2024, 2, 29)), dec("420.50"));
+        assert_eq!(
+            interest("36500", d(2024, 1, 31), d(2024, 2, 29)),
+            dec("420.50")
+        );
     }
 
     #[test]
@@ -366,15 +381,24 @@ mod tests {
 
     #[test]
     fn nothing_before_the_day_after_due() {
-        assert_eq!(interest("1000", d(2025, 1, 31), d(2025, 1, 31)), Decimal::ZERO);
-        assert_eq!(interest("1000", d(2025, 1, 31), d(2025, 1, 1)), Decimal::ZERO);
+        assert_eq!(
+            interest("1000", d(2025, 1, 31), d(2025, 1, 31)),
+            Decimal::ZERO
+        );
+        assert_eq!(
+            interest("1000", d(2025, 1, 31), d(2025, 1, 1)),
+            Decimal::ZERO
+        );
         assert_eq!(interest("0", d(2025, 1, 31), d(2025, 6, 1)), Decimal::ZERO);
     }
 
     #[test]
     fn after_the_table_uses_the_last_rate() {
         // 36500 due 31 Dec 2026, charged 10 Jan 2027: 10 days at 12.15 % (last row) = 121.50.
-        assert_eq!(interest("36500", d(2026, 12, 31), d(2027, 1, 10)), dec("121.50"));
+        assert_eq!(
+            interest("36500", d(2026, 12, 31), d(2027, 1, 10)),
+            dec("121.50")
+        );
     }
 
     #[test]
@@ -420,11 +444,26 @@ mod tests {
         let head = "half_year_start,ecb_rate_percent\n";
         let cases: [(String, &str); 8] = [
             ("date,rate\n".to_string(), "line 1: expected the header"),
-            (format!("# c\n{head}2025-01-01\n"), "line 3: expected 2 fields"),
-            (format!("{head}2025-1-01,3\n"), "line 2: invalid date `2025-1-01`"),
-            (format!("{head}2025-02-30,3\n"), "line 2: invalid date `2025-02-30`"),
-            (format!("{head}2025-02-01,3\n"), "line 2: 2025-02-01 does not start"),
-            (format!("{head}2025-01-01,3,15\n"), "line 2: expected 2 fields"),
+            (
+                format!("# c\n{head}2025-01-01\n"),
+                "line 3: expected 2 fields",
+            ),
+            (
+                format!("{head}2025-1-01,3\n"),
+                "line 2: invalid date `2025-1-01`",
+            ),
+            (
+                format!("{head}2025-02-30,3\n"),
+                "line 2: invalid date `2025-02-30`",
+            ),
+            (
+                format!("{head}2025-02-01,3\n"),
+                "line 2: 2025-02-01 does not start",
+            ),
+            (
+                format!("{head}2025-01-01,3,15\n"),
+                "line 2: expected 2 fields",
+            ),
             (
                 format!("{head}2025-01-01,3\n2025-01-01,3\n"),
                 "line 3: half-year 2025-01-01 follows 2025-01-01",
@@ -442,12 +481,18 @@ mod tests {
         for rate in ["3,15", "1e2", "", "3.1.5", "abc"] {
             let text = format!("{head}2025-01-01,{rate}\n");
             assert!(
-                matches!(RateTable::parse(&text), Err(RateTableError::Rate { line: 2, .. })
-                    | Err(RateTableError::FieldCount { line: 2, .. })),
+                matches!(
+                    RateTable::parse(&text),
+                    Err(RateTableError::Rate { line: 2, .. })
+                        | Err(RateTableError::FieldCount { line: 2, .. })
+                ),
                 "{rate}"
             );
         }
         assert_eq!(RateTable::parse(head), Err(RateTableError::Empty));
-        assert_eq!(RateTable::parse("# only a comment\n"), Err(RateTableError::Empty));
+        assert_eq!(
+            RateTable::parse("# only a comment\n"),
+            Err(RateTableError::Empty)
+        );
     }
 }

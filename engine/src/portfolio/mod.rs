@@ -63,7 +63,7 @@ impl Place {
         Place::Json {
             collection,
             index: Some(index),
-            label: label.filter(|l| !l.is_empty()).map(str::to_string),
+            label: label.filter(|l| !l.trim().is_empty()).map(str::to_string),
         }
     }
 }
@@ -229,7 +229,10 @@ mod tests {
             None,
             "expected 12 fields, found 11",
         );
-        assert_eq!(row.to_string(), "events.csv:3 (payment): expected 12 fields, found 11");
+        assert_eq!(
+            row.to_string(),
+            "events.csv:3 (payment): expected 12 fields, found 11"
+        );
     }
 
     #[test]

@@ -11,10 +11,13 @@ use rust_decimal::Decimal;
 pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
     let bytes = text.as_bytes();
     let shape_ok = bytes.len() == 10
-        && bytes
-            .iter()
-            .enumerate()
-            .all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
+        && bytes.iter().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                *b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
     let parsed = if shape_ok {
         let number = |range: std::ops::Range<usize>| text[range].parse::<u32>().ok();
         match (number(0..4), number(5..7), number(8..10)) {
@@ -79,8 +82,9 @@ pub(crate) fn parse_integer(text: &str) -> Result<i64, String> {
 
 /// A number of days, 0 or more (`30`).
 pub(crate) fn parse_days(text: &str) -> Result<u32, String> {
-    text.parse::<u32>()
-        .map_err(|_| format!("invalid number of days \"{text}\" (expected a whole number such as 30)"))
+    text.parse::<u32>().map_err(|_| {
+        format!("invalid number of days \"{text}\" (expected a whole number such as 30)")
+    })
 }
 
 #[cfg(test)]
@@ -93,10 +97,23 @@ mod tests {
 
     #[test]
     fn dates_are_strict_iso() {
-        assert_eq!(parse_date("2026-02-28"), Ok(NaiveDate::from_ymd_opt(2026, 2, 28).expect("ok")));
-        for bad in ["2026-02-30", "2026-2-28", "28/02/2026", "2026-02-28T00:00", "", "２026-02-28"] {
+        assert_eq!(
+            parse_date("2026-02-28"),
+            Ok(NaiveDate::from_ymd_opt(2026, 2, 28).expect("ok"))
+        );
+        for bad in [
+            "2026-02-30",
+            "2026-2-28",
+            "28/02/2026",
+            "2026-02-28T00:00",
+            "",
+            "２026-02-28",
+        ] {
             let message = parse_date(bad).expect_err(bad);
-            assert_eq!(message, format!("invalid date \"{bad}\" (expected YYYY-MM-DD)"));
+            assert_eq!(
+                message,
+                format!("invalid date \"{bad}\" (expected YYYY-MM-DD)")
+            );
         }
     }
 
@@ -109,10 +126,14 @@ mod tests {
         assert!(parse_decimal("1200,50", false).is_err());
         // A comma next to a dot is a thousands separator: refused rather than guessed.
         assert!(parse_decimal("1,200.50", true).is_err());
-        for bad in ["", "1 200,50", "1e3", "12.", ".5", "EUR 12", "12 EUR", "--1", "1.2.3", "NaN"] {
+        for bad in [
+            "", "1 200,50", "1e3", "12.", ".5", "EUR 12", "12 EUR", "--1", "1.2.3", "NaN",
+        ] {
             assert_eq!(
                 parse_decimal(bad, true),
-                Err(format!("invalid amount \"{bad}\" (expected a decimal such as 1200.50)")),
+                Err(format!(
+                    "invalid amount \"{bad}\" (expected a decimal such as 1200.50)"
+                )),
                 "{bad}"
             );
         }

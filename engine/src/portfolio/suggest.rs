@@ -40,7 +40,12 @@ where
 
 /// The Levenshtein distance between `a` and `b` if it is at most `bound`, else `None`.
 /// `row` is scratch space reused between calls.
-fn bounded_levenshtein(a: &[char], b: &[char], bound: usize, row: &mut Vec<usize>) -> Option<usize> {
+fn bounded_levenshtein(
+    a: &[char],
+    b: &[char],
+    bound: usize,
+    row: &mut Vec<usize>,
+) -> Option<usize> {
     row.clear();
     row.extend(0..=b.len());
     for (i, ca) in a.iter().enumerate() {
@@ -79,19 +84,30 @@ mod tests {
     fn distances() {
         let mut row = Vec::new();
         let chars = |s: &str| s.chars().collect::<Vec<_>>();
-        let d = |a: &str, b: &str, row: &mut Vec<usize>| bounded_levenshtein(&chars(a), &chars(b), 10, row);
+        let d = |a: &str, b: &str, row: &mut Vec<usize>| {
+            bounded_levenshtein(&chars(a), &chars(b), 10, row)
+        };
         assert_eq!(d("kitten", "sitting", &mut row), Some(3));
         assert_eq!(d("", "abc", &mut row), Some(3));
         assert_eq!(d("same", "same", &mut row), Some(0));
-        assert_eq!(bounded_levenshtein(&chars("kitten"), &chars("sitting"), 2, &mut row), None);
+        assert_eq!(
+            bounded_levenshtein(&chars("kitten"), &chars("sitting"), 2, &mut row),
+            None
+        );
     }
 
     #[test]
     fn suggestions() {
         assert_eq!(suggest("ACM", &["BETA", "ACME", "ACMEE"]), Some("ACME"));
         assert_eq!(suggest("acme", &["BETA", "ACME"]), Some("ACME"));
-        assert_eq!(suggest("invoice", &["from", "customers", "invoices", "events"]), Some("invoices"));
-        assert_eq!(suggest("outstandng", &["amount", "outstanding"]), Some("outstanding"));
+        assert_eq!(
+            suggest("invoice", &["from", "customers", "invoices", "events"]),
+            Some("invoices")
+        );
+        assert_eq!(
+            suggest("outstandng", &["amount", "outstanding"]),
+            Some("outstanding")
+        );
         assert_eq!(suggest("XYZ", &["ACME", "BETA"]), None);
         assert_eq!(suggest("F-3", &[]), None);
     }
