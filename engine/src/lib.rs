@@ -13,3 +13,7 @@ pub mod rules;
 pub mod cli;
 pub mod scenario_set;
 pub mod lsp;
+pub mod runtime;
+pub mod simulator;
+pub mod timeline;
+pub mod testing;

@@ -600,7 +600,7 @@ impl Builder<'_> {
             Rule::ev_risk => {
                 let customer = self.entity(next());
                 let p = next();
-                let score = p.as_str().parse().unwrap_or(0);
+                let score = i64::from(self.count(p));
                 TestEvent::Risk { customer, score }
             }
             Rule::ev_outcome => {

@@ -5,6 +5,9 @@
 
 mod check;
 mod fmt;
+mod plan;
+mod simulate;
+mod test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +50,43 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run the `test` blocks of sets. Ends with `N passed, N failed`; exit 1 on any failure.
+    Test {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Rewrite snapshot files that differ.
+        #[arg(long)]
+        update: bool,
+    },
+    /// The dated timeline of one case (customers, invoices, events as JSON).
+    Simulate {
+        /// The scenario set (folder or file).
+        set: PathBuf,
+        /// The case JSON file.
+        #[arg(long)]
+        case: PathBuf,
+        /// Last day simulated (default: 180 days after the last due date or event).
+        #[arg(long)]
+        until: Option<chrono::NaiveDate>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// What the engine would do over the next N days for a whole portfolio (CSV folder).
+    Plan {
+        /// Folder with customers.csv, invoices.csv, payments.csv, events.csv.
+        #[arg(long)]
+        data: PathBuf,
+        /// The scenario set.
+        #[arg(long, default_value = "stdlib-scenarios")]
+        scenarios: PathBuf,
+        /// First day the engine runs.
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 /// Exit codes shared by the commands.
@@ -60,6 +100,9 @@ pub fn run(cli: Cli) -> ExitCode {
     let code = match cli.command {
         Command::Check { paths, format, deny_warnings } => check::run(&paths, format, deny_warnings),
         Command::Fmt { paths, check } => fmt::run(&paths, check),
+        Command::Test { paths, update } => test::run(&paths, update),
+        Command::Simulate { set, case, until, format } => simulate::run(&set, &case, until, format),
+        Command::Plan { data, scenarios, from, days, format } => plan::run(&data, &scenarios, from, days, format),
     };
     ExitCode::from(code)
 }

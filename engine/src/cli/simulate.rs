@@ -1,0 +1,61 @@
+//! `relance simulate`: the dated timeline of one case (customers, invoices, events).
+
+use std::path::Path;
+
+use chrono::{Days, NaiveDate};
+use relance_dsl::diagnostics::render;
+
+use super::{Format, exit};
+use crate::interest::RateTable;
+use crate::portfolio;
+use crate::runtime::Shared;
+use crate::scenario_set;
+use crate::simulator::Simulator;
+use crate::timeline::Timeline;
+
+pub fn run(set_path: &Path, case: &Path, until: Option<NaiveDate>, format: Format) -> u8 {
+    let set = match scenario_set::load(set_path) {
+        Ok(set) => set,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let compiled = set.compile();
+    let Some(ir) = compiled.set.as_ref() else {
+        for (file, diags) in set.files.iter().zip(&compiled.diagnostics) {
+            eprint!("{}", render(diags, &file.path, &file.text, super::color()));
+        }
+        return exit::FINDINGS;
+    };
+    let text = match std::fs::read_to_string(case) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {}: {e}", case.display());
+            return exit::USAGE;
+        }
+    };
+    let p = match portfolio::from_json(&text) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {}: {e}", case.display());
+            return exit::FINDINGS;
+        }
+    };
+    let Some(from) = p.start() else {
+        eprintln!("error: {}: the case has no invoice", case.display());
+        return exit::FINDINGS;
+    };
+    let until = until.unwrap_or_else(|| {
+        let last = p.invoices.iter().map(|i| i.due).chain(p.events.iter().map(|e| e.date)).max().unwrap_or(from);
+        last.checked_add_days(Days::new(180)).unwrap_or(last)
+    });
+    let shared = Shared { set: ir, rules: &set.rules, rates: RateTable::builtin() };
+    let run = Simulator::new(shared, &p).run(from, until, &mut |_| {});
+    let timeline = Timeline::build(ir, &run.actions, &run.records, true);
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&timeline).unwrap_or_default()),
+        Format::Text => print!("{}", timeline.to_text()),
+    }
+    exit::OK
+}

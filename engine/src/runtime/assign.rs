@@ -1,0 +1,99 @@
+//! Choosing an invoice's scenario and opening its case.
+//!
+//! A customer's `scenario` override wins; otherwise the set's default policy, whose first
+//! `use` that matches wins (a `use` matches when its condition and the scenario's
+//! `applies when` both hold); without a policy, the first scenario (by name) that applies.
+//! It must not run any step: the first tick does.
+
+use chrono::NaiveDate;
+
+use relance_dsl::ir::{self, ScenarioSet};
+
+use super::context::{CustomerTotals, Facts};
+use super::eval::{Env, EvalError};
+use super::state::{Counters, Instance, Status};
+use crate::domain::{Customer, Invoice};
+use crate::interest::RateTable;
+use crate::rules::RuleSet;
+
+/// Shared, read-only inputs of every case of a run.
+#[derive(Clone, Copy)]
+pub struct Shared<'a> {
+    pub set: &'a ScenarioSet,
+    pub rules: &'a RuleSet,
+    pub rates: &'a RateTable,
+}
+
+/// A fresh case for `invoice`, pinned to the scenario the policy chooses today. A case no
+/// scenario applies to is `Unassigned`; a failing condition makes it `Error`.
+pub fn open_case(shared: Shared<'_>, invoice: &Invoice, customer: &Customer, totals: CustomerTotals, today: NaiveDate) -> Instance {
+    let mut inst = Instance {
+        invoice: invoice.id.clone(),
+        customer: customer.id.clone(),
+        scenario: String::new(),
+        version: String::new(),
+        status: Status::Active,
+        outstanding: invoice.opening_outstanding(),
+        paid: invoice.amount - invoice.opening_outstanding(),
+        last_payment: None,
+        next_step: 0,
+        done_on: Vec::new(),
+        fired_count: Vec::new(),
+        handler_runs: Default::default(),
+        dispute: None,
+        promise: None,
+        counters: Counters::default(),
+        escalated: None,
+        started: today,
+    };
+    match choose(shared, &inst, invoice, customer, totals, today) {
+        Ok(Some(scenario)) => {
+            inst.scenario = scenario.name.clone();
+            inst.version = scenario.version.clone();
+            inst.done_on = vec![None; scenario.steps.len()];
+            inst.fired_count = vec![0; scenario.steps.len()];
+        }
+        Ok(None) => inst.status = Status::Unassigned { on: today },
+        Err(e) => inst.status = Status::Error { on: today, message: e.0 },
+    }
+    inst
+}
+
+fn choose<'s>(
+    shared: Shared<'s>,
+    inst: &Instance,
+    invoice: &Invoice,
+    customer: &Customer,
+    totals: CustomerTotals,
+    today: NaiveDate,
+) -> Result<Option<&'s ir::Scenario>, EvalError> {
+    let set = shared.set;
+    if let Some(name) = &customer.scenario {
+        return set
+            .scenarios
+            .get(name)
+            .map(Some)
+            .ok_or_else(|| EvalError(format!("customer {} names unknown scenario `{name}`", customer.id)));
+    }
+    let holds = |scenario: &ir::Scenario, cond: Option<&ir::Expr>| -> Result<bool, EvalError> {
+        let facts = Facts { scenario, invoice, customer, totals, rules: shared.rules, rates: shared.rates };
+        let env = Env { inst, facts: &facts, today };
+        Ok(cond.map(|c| env.condition(c)).transpose()?.unwrap_or(true)
+            && scenario.applies.as_ref().map(|c| env.condition(c)).transpose()?.unwrap_or(true))
+    };
+    if let Some(policy) = set.default_policy() {
+        for (name, cond) in &policy.rules {
+            let Some(scenario) = set.scenarios.get(name) else { continue };
+            if holds(scenario, cond.as_ref())? {
+                return Ok(Some(scenario));
+            }
+        }
+        return Ok(None);
+    }
+    for scenario in set.scenarios.values() {
+        if holds(scenario, None)? {
+            return Ok(Some(scenario));
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,18 @@
+//! The runtime: per-invoice cases and the pure function that moves them.
+//!
+//! `assign` opens a case on the scenario the policy chooses; `transition` is the pure
+//! `(state, input, today, facts) -> (state', outcome)` function; `eval` evaluates
+//! conditions; `charges` prices charges; `state` is the serializable case; `context` the
+//! read-only facts. Drivers (simulator, daemon) own the clock and the effects.
+
+pub mod assign;
+pub mod charges;
+pub mod context;
+pub mod eval;
+pub mod state;
+pub mod transition;
+
+pub use assign::{Shared, open_case};
+pub use context::{CustomerTotals, Facts};
+pub use state::{CloseReason, Instance, Status};
+pub use transition::{Input, Outcome, Planned, Record, next_wakeup, transition};

@@ -1,0 +1,134 @@
+//! The durable state of one invoice's case: where it stands in its scenario, what it still
+//! owes, its dispute and promise, and the counters conditions read.
+//!
+//! It is plain, serializable data: the daemon stores it, the simulator keeps it in memory.
+//! Only `transition` changes it; this module must not hold behaviour beyond small queries.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{CustomerId, InvoiceId};
+
+/// Where the case stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum Status {
+    /// Waiting for its next step's date.
+    Active,
+    /// Held until something resumes it (an open dispute, or a `pause`).
+    Paused { since: NaiveDate, reason: String },
+    /// Held until a date (a promise, `wait until`, `resume after`).
+    Waiting { until: NaiveDate, reason: String },
+    /// Finished: paid, written off, credited, stopped.
+    Closed { on: NaiveDate, reason: CloseReason },
+    /// A condition could not be evaluated (a failing rule…): visible, never silent.
+    Error { on: NaiveDate, message: String },
+    /// No scenario of the set applies to this invoice.
+    Unassigned { on: NaiveDate },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    Paid,
+    Credited,
+    WrittenOff,
+    Stopped,
+}
+
+impl CloseReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::Paid => "paid",
+            CloseReason::Credited => "credited",
+            CloseReason::WrittenOff => "written off",
+            CloseReason::Stopped => "stopped",
+        }
+    }
+}
+
+impl Status {
+    /// A short name for timelines and reports (`active`, `paused` …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Paused { .. } => "paused",
+            Status::Waiting { .. } => "waiting",
+            Status::Closed { .. } => "closed",
+            Status::Error { .. } => "error",
+            Status::Unassigned { .. } => "unassigned",
+        }
+    }
+
+    /// Whether nothing will ever happen to this case again.
+    pub fn is_final(&self) -> bool {
+        matches!(self, Status::Closed { .. })
+    }
+}
+
+/// An open dispute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dispute {
+    pub code: String,
+    pub amount: Option<Decimal>,
+    pub opened: NaiveDate,
+    pub target_date: Option<NaiveDate>,
+}
+
+/// A pending payment promise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promise {
+    pub date: NaiveDate,
+    pub amount: Option<Decimal>,
+    /// What had been paid when the promise was made (a promise of an amount is kept when
+    /// that much more arrives).
+    pub paid_at_promise: Decimal,
+}
+
+/// Counters conditions read through `history.*`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    pub messages: u32,
+    pub calls: u32,
+    pub promises_made: u32,
+    pub promises_broken: u32,
+    pub disputes: u32,
+    pub last_step: Option<String>,
+}
+
+/// One invoice's case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Instance {
+    pub invoice: InvoiceId,
+    pub customer: CustomerId,
+    pub scenario: String,
+    /// The scenario version (content hash) this case is pinned to.
+    pub version: String,
+    pub status: Status,
+    pub outstanding: Decimal,
+    /// Received so far (payments and credit notes).
+    pub paid: Decimal,
+    pub last_payment: Option<(NaiveDate, Decimal)>,
+    /// The index of the next step to consider, in source order.
+    pub next_step: usize,
+    /// When each step was last processed (fired or skipped), by step index.
+    pub done_on: Vec<Option<NaiveDate>>,
+    /// How many times each step fired (a `goto` can fire a step again), for idempotency keys.
+    pub fired_count: Vec<u32>,
+    /// How many times each handler ran, by event name, for idempotency keys.
+    pub handler_runs: std::collections::BTreeMap<String, u32>,
+    pub dispute: Option<Dispute>,
+    pub promise: Option<Promise>,
+    pub counters: Counters,
+    /// Set by `escalate`: to whom the case was handed (`agency default`, `litigation`).
+    pub escalated: Option<(NaiveDate, String)>,
+    /// The first day the engine acts on this invoice.
+    pub started: NaiveDate,
+}
+
+impl Instance {
+    pub fn is_open(&self) -> bool {
+        !self.status.is_final()
+    }
+}

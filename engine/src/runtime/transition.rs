@@ -1,0 +1,521 @@
+//! The pure transition function: `(state, input, today, facts) -> (state', outcome)`.
+//!
+//! Everything the engine decides happens here, for one invoice at a time: which steps fire
+//! (catch-up included), what guards and handlers do, how payments, disputes and promises
+//! move the case, what each action costs. The function reads only its arguments (the clock
+//! is `today`, injected) and returns the actions to perform and the transitions to record;
+//! it performs no effect. The simulator, the planner, the test runner and the daemon all
+//! drive this same function. It must never panic: a failing condition puts the case in a
+//! visible error state.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use relance_dsl::ir::{self, Action, EventName, Stmt};
+
+use super::charges;
+use super::context::Facts;
+use super::eval::{Env, EvalError, shift};
+use super::state::{CloseReason, Dispute, Instance, Promise, Status};
+use crate::domain::EventKind;
+
+/// What happens to the case today.
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    /// The day's scheduled work: promise deadlines, waits ending, steps falling due.
+    Tick,
+    /// Something happened (applied before the day's tick).
+    Event(&'a EventKind),
+}
+
+/// An action the engine decided, with where it comes from and its idempotency key.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Planned {
+    pub date: NaiveDate,
+    pub invoice: String,
+    pub customer: String,
+    pub scenario: String,
+    pub version: String,
+    /// The step's name, or `on EVENT` for a handler.
+    pub step: String,
+    /// The step's index in its scenario (handlers sort after steps).
+    pub step_order: usize,
+    pub action: Action,
+    /// Deterministic: invoice, scenario version, step, occurrence, action index.
+    pub key: String,
+    /// Order of decision within one transition (actions and records share it).
+    #[serde(skip)]
+    pub seq: u32,
+    /// Order of decision within a whole run (set by the driver).
+    #[serde(skip)]
+    pub order: u64,
+}
+
+/// A recorded transition of the case, with its cause.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Record {
+    pub date: NaiveDate,
+    pub invoice: String,
+    pub customer: String,
+    pub step: Option<String>,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub cause: String,
+    /// Order of decision within one transition (actions and records share it).
+    #[serde(skip)]
+    pub seq: u32,
+    /// Order of decision within a whole run (set by the driver).
+    #[serde(skip)]
+    pub order: u64,
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Outcome {
+    pub actions: Vec<Planned>,
+    pub records: Vec<Record>,
+}
+
+/// The transition function. See the module documentation.
+pub fn transition(state: Instance, input: Input<'_>, today: NaiveDate, facts: &Facts<'_>) -> (Instance, Outcome) {
+    let mut m = Machine { inst: state, facts, today, out: Outcome::default() };
+    match input {
+        Input::Tick => m.tick(),
+        Input::Event(e) => m.event(e),
+    }
+    (m.inst, m.out)
+}
+
+/// The next day this case needs a tick, if any.
+pub fn next_wakeup(inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate> {
+    let m = Machine { inst: inst.clone(), facts, today: inst.started, out: Outcome::default() };
+    let promise = m.promise_decision_day();
+    let own = match &inst.status {
+        Status::Active => (inst.next_step < facts.scenario.steps.len()).then(|| m.step_date(inst.next_step)),
+        Status::Waiting { until, .. } => Some(*until),
+        _ => None,
+    };
+    [promise, own].into_iter().flatten().min()
+}
+
+/// How a block of statements ended.
+enum End {
+    Normal,
+    Skip,
+    Goto(usize),
+    Stop(Option<String>),
+}
+
+const MAX_GOTO_CHAIN: u32 = 16;
+
+struct Machine<'a, 'f> {
+    inst: Instance,
+    facts: &'a Facts<'f>,
+    today: NaiveDate,
+    out: Outcome,
+}
+
+impl Machine<'_, '_> {
+    fn next_seq(&self) -> u32 {
+        (self.out.actions.len() + self.out.records.len()) as u32
+    }
+
+    fn env(&self) -> Env<'_, '_> {
+        Env { inst: &self.inst, facts: self.facts, today: self.today }
+    }
+
+    fn steps(&self) -> &[ir::Step] {
+        &self.facts.scenario.steps
+    }
+
+    fn record(&mut self, step: Option<&str>, from: &'static str, cause: impl Into<String>) {
+        let seq = self.next_seq();
+        self.out.records.push(Record {
+            seq,
+            order: 0,
+            date: self.today,
+            invoice: self.inst.invoice.clone(),
+            customer: self.inst.customer.clone(),
+            step: step.map(String::from),
+            from,
+            to: self.inst.status.name(),
+            cause: cause.into(),
+        });
+    }
+
+    fn set_status(&mut self, status: Status, step: Option<&str>, cause: impl Into<String>) {
+        let from = self.inst.status.name();
+        self.inst.status = status;
+        self.record(step, from, cause);
+    }
+
+    fn activate(&mut self, cause: &str) {
+        if matches!(self.inst.status, Status::Paused { .. } | Status::Waiting { .. }) {
+            self.set_status(Status::Active, None, cause);
+        }
+    }
+
+    fn close(&mut self, reason: CloseReason, cause: impl Into<String>) {
+        if self.inst.is_open() {
+            self.set_status(Status::Closed { on: self.today, reason }, None, cause);
+        }
+    }
+
+    fn fail(&mut self, step: Option<&str>, e: EvalError) {
+        self.set_status(Status::Error { on: self.today, message: e.0.clone() }, step, format!("error: {}", e.0));
+    }
+
+    // ----- the schedule -----------------------------------------------------------------------
+
+    /// The date step `i` falls due: its anchor's date (the actual processing date of an
+    /// earlier step, else that step's own scheduled date) moved by its offset.
+    fn step_date(&self, i: usize) -> NaiveDate {
+        let step = &self.steps()[i];
+        let inv = self.facts.invoice;
+        let base = match step.anchor {
+            ir::Anchor::Due => inv.due,
+            ir::Anchor::Issued => inv.issued,
+            ir::Anchor::Step(j) if j < i => self.inst.done_on[j].unwrap_or_else(|| self.step_date(j)),
+            ir::Anchor::Step(_) => inv.due,
+        };
+        shift(base, step.offset, self.facts.calendar())
+    }
+
+    /// The latest date among the steps due today from `next_step` on, in order.
+    fn latest_due(&self) -> Option<NaiveDate> {
+        (self.inst.next_step..self.steps().len())
+            .map(|i| self.step_date(i))
+            .take_while(|d| *d <= self.today)
+            .max()
+    }
+
+    fn tick(&mut self) {
+        if !matches!(self.inst.status, Status::Active | Status::Paused { .. } | Status::Waiting { .. }) {
+            return;
+        }
+        if self.promise_decision_day().is_some_and(|d| d <= self.today) {
+            self.promise_broken();
+        }
+        if let Status::Waiting { until, .. } = self.inst.status {
+            if until <= self.today {
+                self.set_status(Status::Active, None, format!("waited until {until}"));
+            }
+        }
+        self.run_due_steps();
+    }
+
+    /// Fires the steps due today: with several due at once, only those of the latest date,
+    /// plus every `required` one, in order (catch-up).
+    fn run_due_steps(&mut self) {
+        let guard = self.steps().len() * 4 + 8;
+        for _ in 0..guard {
+            if self.inst.status != Status::Active || self.inst.next_step >= self.steps().len() {
+                return;
+            }
+            let i = self.inst.next_step;
+            let date = self.step_date(i);
+            let Some(latest) = self.latest_due() else { return };
+            let required = self.steps()[i].required;
+            if date == latest || required {
+                let cause = match (date < latest, date < self.today) {
+                    (true, _) => format!("catch-up: required step due {date}"),
+                    (false, true) => format!("catch-up: due {date}"),
+                    (false, false) => "scheduled".to_string(),
+                };
+                self.fire_step(i, 0, cause);
+            } else {
+                let name = self.steps()[i].name.clone();
+                self.inst.next_step = i + 1;
+                self.record(Some(&name), "active", format!("skipped by catch-up: due {date}, a later step is due too"));
+            }
+        }
+    }
+
+    fn fire_step(&mut self, i: usize, depth: u32, cause: String) {
+        let name = self.steps()[i].name.clone();
+        if depth > MAX_GOTO_CHAIN {
+            self.fail(Some(&name), EvalError(format!("more than {MAX_GOTO_CHAIN} gotos on one day")));
+            return;
+        }
+        let body = self.steps()[i].body.clone();
+        let mut buffer = Vec::new();
+        let end = match self.exec(&body, &mut buffer) {
+            Ok(end) => end,
+            Err(e) => return self.fail(Some(&name), e),
+        };
+        self.inst.done_on[i] = Some(self.today);
+        self.inst.next_step = i + 1;
+        if let End::Skip = end {
+            self.record(Some(&name), "active", "skipped: `skip when` holds");
+            return;
+        }
+        self.inst.fired_count[i] += 1;
+        self.inst.counters.last_step = Some(name.clone());
+        self.record(Some(&name), "active", format!("step fired ({cause})"));
+        let occurrence = self.inst.fired_count[i];
+        self.emit(buffer, &name, i, occurrence);
+        self.finish(end, &name, depth);
+    }
+
+    /// What follows a block: a `goto` fires its target today, a `stop` closes the case.
+    fn finish(&mut self, end: End, from: &str, depth: u32) {
+        match end {
+            End::Goto(j) => {
+                self.activate("goto");
+                self.fire_step(j, depth + 1, format!("goto from {from}"));
+            }
+            End::Stop(reason) => self.close(CloseReason::Stopped, reason.unwrap_or_else(|| format!("stop in {from}"))),
+            End::Normal | End::Skip => {}
+        }
+    }
+
+    fn exec(&mut self, stmts: &[Stmt], buffer: &mut Vec<Action>) -> Result<End, EvalError> {
+        for s in stmts {
+            match s {
+                Stmt::SkipWhen(c) => {
+                    if self.env().condition(c)? {
+                        return Ok(End::Skip);
+                    }
+                }
+                Stmt::StopWhen(c) => {
+                    if self.env().condition(c)? {
+                        return Ok(End::Stop(Some("`stop when` holds".into())));
+                    }
+                }
+                Stmt::If { cond, then, otherwise } => {
+                    let branch = if self.env().condition(cond)? { then } else { otherwise };
+                    match self.exec(branch, buffer)? {
+                        End::Normal => {}
+                        end => return Ok(end),
+                    }
+                }
+                Stmt::Goto(j) => return Ok(End::Goto(*j)),
+                Stmt::Stop(reason) => return Ok(End::Stop(reason.clone())),
+                Stmt::Pause => {
+                    let status = Status::Paused { since: self.today, reason: "pause".into() };
+                    self.set_status(status, None, "pause");
+                }
+                Stmt::Resume(None) => self.activate("resume"),
+                Stmt::Resume(Some(after)) => {
+                    let until = shift(self.today, *after, self.facts.calendar());
+                    self.set_status(Status::Waiting { until, reason: "resume after".into() }, None, format!("resume on {until}"));
+                }
+                Stmt::WaitUntil(e) => {
+                    if let Some(until) = self.env().date(e)? {
+                        self.set_status(Status::Waiting { until, reason: "wait until".into() }, None, format!("wait until {until}"));
+                    }
+                }
+                Stmt::Action(a) => buffer.push(a.clone()),
+            }
+        }
+        Ok(End::Normal)
+    }
+
+    /// Turns decided actions into planned ones: computes charges, counts messages and calls.
+    fn emit(&mut self, actions: Vec<Action>, step: &str, order: usize, occurrence: u32) {
+        for (k, action) in actions.into_iter().enumerate() {
+            let action = match action {
+                fixed @ Action::Charge { charge: ir::ChargeKind::Fixed { .. }, .. } => fixed,
+                Action::Charge { charge, .. } => match charges::amount(&charge, &self.inst, self.facts, self.today) {
+                    Ok(Some(m)) => Action::Charge { charge, amount: Some(m) },
+                    Ok(None) => {
+                        self.record(Some(step), self.inst.status.name(), charges::why_not(&charge));
+                        continue;
+                    }
+                    Err(e) => return self.fail(Some(step), e),
+                },
+                other => other,
+            };
+            match &action {
+                Action::Email { .. } | Action::Sms { .. } | Action::Letter { .. } => self.inst.counters.messages += 1,
+                Action::Call { .. } => self.inst.counters.calls += 1,
+                Action::Escalate { target } => {
+                    let to = match target {
+                        ir::Escalation::Agency(a) => format!("agency {}", a.as_deref().unwrap_or("default")),
+                        ir::Escalation::Litigation => "litigation".into(),
+                    };
+                    self.inst.escalated = Some((self.today, to));
+                }
+                _ => {}
+            }
+            let key = format!("{}/{}/{}/{}/{}", self.inst.invoice, self.inst.version, step, occurrence, k);
+            let seq = self.next_seq();
+            self.out.actions.push(Planned {
+                seq,
+                order: 0,
+                date: self.today,
+                invoice: self.inst.invoice.clone(),
+                customer: self.inst.customer.clone(),
+                scenario: self.inst.scenario.clone(),
+                version: self.inst.version.clone(),
+                step: step.to_string(),
+                step_order: order,
+                action,
+                key,
+            });
+        }
+    }
+
+    // ----- events -----------------------------------------------------------------------------
+
+    /// Runs the scenario's handler for `ev`; without one, runs `default`. Returns whether a
+    /// handler ran.
+    fn handle(&mut self, ev: EventName, default: impl FnOnce(&mut Self)) {
+        let Some(body) = self.facts.scenario.handlers.get(&ev).cloned() else {
+            return default(self);
+        };
+        let label = format!("on {}", ev.words());
+        let runs = self.inst.handler_runs.entry(ev.words().to_string()).or_insert(0);
+        *runs += 1;
+        let occurrence = *runs;
+        let mut buffer = Vec::new();
+        match self.exec(&body, &mut buffer) {
+            Ok(end) => {
+                self.emit(buffer, &label, self.steps().len(), occurrence);
+                self.finish(end, &label, 0);
+            }
+            Err(e) => self.fail(Some(&label), e),
+        }
+    }
+
+    fn event(&mut self, ev: &EventKind) {
+        let open = matches!(self.inst.status, Status::Active | Status::Paused { .. } | Status::Waiting { .. });
+        match ev {
+            EventKind::Payment { amount, .. } => self.money_in(*amount, true),
+            EventKind::CreditNote { amount, .. } => self.money_in(*amount, false),
+            EventKind::WriteOff { .. } if self.inst.is_open() => {
+                if open {
+                    self.handle(EventName::WriteOff, |_| {});
+                }
+                self.close(CloseReason::WrittenOff, "written off");
+            }
+            _ if !open => {
+                let status = self.inst.status.name();
+                self.record(None, status, format!("{} ignored: case {status}", ev.type_name()));
+            }
+            EventKind::DisputeOpened { code, amount, target_date, .. } => {
+                self.inst.dispute =
+                    Some(Dispute { code: code.clone(), amount: *amount, opened: self.today, target_date: *target_date });
+                self.inst.counters.disputes += 1;
+                self.record(None, self.inst.status.name(), format!("dispute opened: {code}"));
+                self.handle(EventName::DisputeOpened, |m| {
+                    let status = Status::Paused { since: m.today, reason: format!("dispute {code}") };
+                    m.set_status(status, None, "paused by the dispute");
+                });
+            }
+            EventKind::DisputeResolved { .. } => {
+                self.inst.dispute = None;
+                self.record(None, self.inst.status.name(), "dispute resolved");
+                self.handle(EventName::DisputeResolved, |m| m.activate("dispute resolved"));
+            }
+            EventKind::PromiseMade { promised_date, amount, .. } => self.promise_made(*promised_date, *amount),
+            EventKind::TaskOutcome { outcome, promised_date, .. } => {
+                self.record(None, self.inst.status.name(), format!("task outcome: {outcome}"));
+                self.handle(EventName::TaskOutcome, |_| {});
+                if let Some(d) = promised_date {
+                    self.promise_made(*d, None);
+                }
+            }
+            EventKind::RiskChanged { risk_score, .. } => {
+                self.record(None, self.inst.status.name(), format!("risk score now {risk_score}"));
+                self.handle(EventName::RiskChanged, |_| {});
+            }
+            EventKind::ContactBounced { role, .. } => {
+                self.record(None, self.inst.status.name(), format!("contact {role} bounced"));
+                self.handle(EventName::ContactBounced, |_| {});
+            }
+            EventKind::WriteOff { .. } => {}
+        }
+    }
+
+    /// A payment (or credit note) lowers the outstanding; at or under the tolerance the case
+    /// closes. A pending promise may be kept on the way.
+    fn money_in(&mut self, amount: Decimal, payment: bool) {
+        self.inst.outstanding -= amount;
+        self.inst.paid += amount;
+        if payment {
+            self.inst.last_payment = Some((self.today, amount));
+        }
+        let what = if payment { "payment" } else { "credit note" };
+        self.record(None, self.inst.status.name(), format!("{what} of {amount}, outstanding {}", self.inst.outstanding));
+        if !self.inst.is_open() {
+            return;
+        }
+        let settled = self.settled();
+        let kept = self.inst.promise.as_ref().is_some_and(|p| {
+            settled || p.amount.is_some_and(|a| self.inst.paid - p.paid_at_promise >= a)
+        });
+        let live = matches!(self.inst.status, Status::Active | Status::Paused { .. } | Status::Waiting { .. });
+        if kept && live {
+            self.inst.promise = None;
+            self.record(None, self.inst.status.name(), "promise kept");
+            self.handle(EventName::PromiseKept, |m| {
+                if matches!(m.inst.status, Status::Waiting { .. }) {
+                    m.activate("promise kept");
+                }
+            });
+        }
+        match (settled, payment) {
+            (true, true) => {
+                if live {
+                    self.handle(EventName::Paid, |_| {});
+                }
+                self.close(CloseReason::Paid, "paid");
+            }
+            (true, false) => {
+                if live {
+                    self.handle(EventName::CreditNote, |_| {});
+                }
+                self.close(CloseReason::Credited, "credited");
+            }
+            (false, true) if live => self.handle(EventName::Payment, |_| {}),
+            (false, false) if live => self.handle(EventName::CreditNote, |_| {}),
+            _ => {}
+        }
+    }
+
+    /// Whether the outstanding is at or under the scenario's tolerance.
+    fn settled(&self) -> bool {
+        let limit = match &self.facts.scenario.tolerance {
+            ir::Tolerance::Amount { amount, .. } => *amount,
+            ir::Tolerance::Percent(p) => self.facts.invoice.amount * *p / Decimal::ONE_HUNDRED,
+        };
+        self.inst.outstanding <= limit
+    }
+
+    fn promise_made(&mut self, date: NaiveDate, amount: Option<Decimal>) {
+        self.inst.promise = Some(Promise { date, amount, paid_at_promise: self.inst.paid });
+        self.inst.counters.promises_made += 1;
+        self.record(None, self.inst.status.name(), format!("promise to pay by {date}"));
+        let grace = i64::from(self.facts.scenario.promise_grace_days);
+        self.handle(EventName::PromiseMade, |m| {
+            let until = shift(date, ir::Offset { days: grace, business: false }, m.facts.calendar());
+            if until > m.today && !matches!(m.inst.status, Status::Paused { .. }) {
+                m.set_status(Status::Waiting { until, reason: "promise".into() }, None, format!("waiting for the promise until {until}"));
+            }
+        });
+    }
+
+    /// The day a pending promise is judged: the promised date plus grace, or the end of a
+    /// longer wait (so `wait until promise.date + 2 days` judges it after those two days).
+    fn promise_decision_day(&self) -> Option<NaiveDate> {
+        let p = self.inst.promise.as_ref()?;
+        let grace = ir::Offset { days: i64::from(self.facts.scenario.promise_grace_days), business: false };
+        let deadline = shift(p.date, grace, self.facts.calendar());
+        Some(match self.inst.status {
+            Status::Waiting { until, .. } if until > deadline => until,
+            _ => deadline,
+        })
+    }
+
+    fn promise_broken(&mut self) {
+        self.inst.promise = None;
+        self.inst.counters.promises_broken += 1;
+        self.record(None, self.inst.status.name(), "promise broken");
+        self.handle(EventName::PromiseBroken, |m| {
+            if matches!(m.inst.status, Status::Waiting { .. }) {
+                m.activate("promise broken");
+            }
+        });
+    }
+}

@@ -1,0 +1,276 @@
+//! The virtual-clock driver: runs a whole portfolio through the transition function from a
+//! start day to an end day.
+//!
+//! It jumps from one interesting day to the next (an invoice entering the engine, an event,
+//! a case's wake-up), so its cost grows with the work to do, not with the number of days.
+//! On each day: invoices issued that day open their case (events dated before a case opens
+//! are applied to it first, their actions dropped), then the day's events are applied, then
+//! every case touched or due that day gets its tick. Same inputs, same outputs: iteration
+//! orders are fixed. It performs no effect; callers decide what to do with the actions.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::domain::{Customer, Event, EventKind, Invoice, Portfolio};
+use crate::runtime::{CustomerTotals, Facts, Input, Instance, Outcome, Planned, Record, Shared, next_wakeup, open_case, transition};
+
+/// Everything a run produced.
+#[derive(Debug, Default)]
+pub struct Run {
+    pub actions: Vec<Planned>,
+    pub records: Vec<Record>,
+    /// The final state of every case opened, by invoice index.
+    pub cases: Vec<Option<Instance>>,
+    /// How many transitions ran (for benchmarks).
+    pub transitions: u64,
+    /// The next global decision number (orders actions and records across the run).
+    pub seq: u64,
+}
+
+/// The portfolio in the shape the driver needs.
+pub struct Simulator<'a> {
+    shared: Shared<'a>,
+    customers: Vec<Customer>,
+    invoices: &'a [Invoice],
+    invoice_customer: Vec<usize>,
+    customer_invoices: Vec<Vec<usize>>,
+    invoice_index: HashMap<&'a str, usize>,
+    customer_index: HashMap<String, usize>,
+    events: Vec<&'a Event>,
+}
+
+impl<'a> Simulator<'a> {
+    /// Indexes a validated portfolio (`portfolio::validate`): unknown references are skipped.
+    pub fn new(shared: Shared<'a>, portfolio: &'a Portfolio) -> Simulator<'a> {
+        let customers = portfolio.customers.clone();
+        let customer_index: HashMap<String, usize> =
+            customers.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
+        let mut customer_invoices = vec![Vec::new(); customers.len()];
+        let mut invoice_customer = Vec::with_capacity(portfolio.invoices.len());
+        for (i, inv) in portfolio.invoices.iter().enumerate() {
+            let c = customer_index.get(&inv.customer).copied().unwrap_or(usize::MAX);
+            invoice_customer.push(c);
+            if let Some(list) = customer_invoices.get_mut(c) {
+                list.push(i);
+            }
+        }
+        let invoice_index = portfolio.invoices.iter().enumerate().map(|(i, inv)| (inv.id.as_str(), i)).collect();
+        let mut events: Vec<&Event> = portfolio.events.iter().collect();
+        events.sort_by_key(|e| e.date); // stable: file order within a day
+        Simulator {
+            shared,
+            customers,
+            invoices: &portfolio.invoices,
+            invoice_customer,
+            customer_invoices,
+            invoice_index,
+            customer_index,
+            events,
+        }
+    }
+
+    /// Runs every day from `from` to `until` inclusive. `progress` is told how many invoices
+    /// have entered the engine so far.
+    pub fn run(mut self, from: NaiveDate, until: NaiveDate, progress: &mut dyn FnMut(u64)) -> Run {
+        let n = self.invoices.len();
+        let mut run = Run { cases: vec![None; n], ..Run::default() };
+        let mut starts: Vec<(NaiveDate, usize)> = (0..n)
+            .filter(|&i| self.invoice_customer[i] != usize::MAX)
+            .map(|i| (self.invoices[i].issued.max(from), i))
+            .filter(|(d, _)| *d <= until)
+            .collect();
+        starts.sort();
+        let mut pending: BTreeMap<usize, Vec<&Event>> = BTreeMap::new();
+        let mut timers: BinaryHeap<Reverse<(NaiveDate, usize)>> = BinaryHeap::new();
+        let mut scheduled: Vec<Option<NaiveDate>> = vec![None; n];
+        let (mut s, mut e) = (0, 0);
+        let mut opened = 0u64;
+        loop {
+            let next = [
+                starts.get(s).map(|x| x.0),
+                self.events.get(e).map(|x| x.date.max(from)),
+                timers.peek().map(|t| t.0.0),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let Some(day) = next.filter(|d| *d <= until) else { break };
+            let mut touched: Vec<usize> = Vec::new();
+            while let Some(&(d, i)) = starts.get(s).filter(|x| x.0 == day) {
+                s += 1;
+                opened += 1;
+                self.open(i, d, &mut run, pending.remove(&i).unwrap_or_default());
+                touched.push(i);
+            }
+            while let Some(ev) = self.events.get(e).copied().filter(|x| x.date.max(from) == day) {
+                e += 1;
+                self.apply_event(ev, day, &mut run, &mut pending, &mut touched);
+            }
+            while let Some(&Reverse((d, i))) = timers.peek().filter(|t| t.0.0 == day) {
+                timers.pop();
+                if scheduled[i] == Some(d) {
+                    touched.push(i);
+                }
+            }
+            touched.sort_unstable();
+            touched.dedup();
+            for i in touched {
+                self.step(i, day, Input::Tick, &mut run);
+                let wake = run.cases[i].as_ref().and_then(|c| self.with_facts(i, c, |f| next_wakeup(c, f))).flatten();
+                scheduled[i] = wake.map(|w| w.max(day.succ_opt().unwrap_or(day)));
+                if let Some(w) = scheduled[i] {
+                    timers.push(Reverse((w, i)));
+                }
+            }
+            progress(opened);
+        }
+        run
+    }
+
+    fn open(&self, i: usize, day: NaiveDate, run: &mut Run, earlier: Vec<&Event>) {
+        let inv = &self.invoices[i];
+        let c = self.invoice_customer[i];
+        let totals = self.totals(c, day, &run.cases, None);
+        let case = open_case(self.shared, inv, &self.customers[c], totals, day);
+        run.seq += 1;
+        run.records.push(Record {
+            seq: 0,
+            order: run.seq - 1,
+            date: day,
+            invoice: inv.id.clone(),
+            customer: inv.customer.clone(),
+            step: None,
+            from: "new",
+            to: case.status.name(),
+            cause: match &case.status {
+                crate::runtime::Status::Unassigned { .. } => "no scenario applies".to_string(),
+                crate::runtime::Status::Error { message, .. } => format!("error: {message}"),
+                _ => format!("opened with scenario {} ({})", case.scenario, case.version),
+            },
+        });
+        run.cases[i] = Some(case);
+        for ev in earlier {
+            let before = run.actions.len();
+            self.step(i, day, Input::Event(&ev.kind), run);
+            run.actions.truncate(before); // what happened before the engine started is history
+        }
+    }
+
+    fn apply_event(
+        &mut self,
+        ev: &'a Event,
+        day: NaiveDate,
+        run: &mut Run,
+        pending: &mut BTreeMap<usize, Vec<&'a Event>>,
+        touched: &mut Vec<usize>,
+    ) {
+        if let Some(id) = ev.kind.invoice() {
+            let Some(&i) = self.invoice_index.get(id) else { return };
+            if run.cases[i].is_none() {
+                pending.entry(i).or_default().push(ev);
+                return;
+            }
+            self.step(i, day, Input::Event(&ev.kind), run);
+            touched.push(i);
+            return;
+        }
+        let Some(&c) = ev.kind.customer().and_then(|id| self.customer_index.get(id)) else { return };
+        if let EventKind::RiskChanged { risk_score, .. } = &ev.kind {
+            self.customers[c].risk_score = *risk_score;
+        }
+        for i in self.customer_invoices[c].clone() {
+            if run.cases[i].as_ref().is_some_and(Instance::is_open) {
+                self.step(i, day, Input::Event(&ev.kind), run);
+                touched.push(i);
+            }
+        }
+    }
+
+    /// One call of the transition function for invoice `i`.
+    fn step(&self, i: usize, day: NaiveDate, input: Input<'_>, run: &mut Run) {
+        let Some(case) = run.cases[i].take() else { return };
+        if case.scenario.is_empty() {
+            run.cases[i] = Some(case);
+            return;
+        }
+        let totals = self.totals(self.invoice_customer[i], day, &run.cases, Some(i)).with_case(&case);
+        let Some(scenario) = self.shared.set.scenarios.get(&case.scenario) else {
+            run.cases[i] = Some(case);
+            return;
+        };
+        let facts = Facts {
+            scenario,
+            invoice: &self.invoices[i],
+            customer: &self.customers[self.invoice_customer[i]],
+            totals,
+            rules: self.shared.rules,
+            rates: self.shared.rates,
+        };
+        let (case, Outcome { mut actions, mut records }) = transition(case, input, day, &facts);
+        let base = run.seq;
+        run.seq += (actions.len() + records.len()) as u64;
+        run.transitions += 1;
+        actions.iter_mut().for_each(|a| a.order = base + u64::from(a.seq));
+        records.iter_mut().for_each(|r| r.order = base + u64::from(r.seq));
+        run.actions.extend(actions);
+        run.records.extend(records);
+        run.cases[i] = Some(case);
+    }
+
+    fn with_facts<T>(&self, i: usize, case: &Instance, f: impl FnOnce(&Facts<'_>) -> T) -> Option<T> {
+        let scenario = self.shared.set.scenarios.get(&case.scenario)?;
+        let facts = Facts {
+            scenario,
+            invoice: &self.invoices[i],
+            customer: &self.customers[self.invoice_customer[i]],
+            totals: CustomerTotals::default(),
+            rules: self.shared.rules,
+            rates: self.shared.rates,
+        };
+        Some(f(&facts))
+    }
+
+    /// The customer's totals on `day` over its opened, open cases; `skip` is left out (the
+    /// caller adds it back from the state it holds).
+    fn totals(&self, c: usize, day: NaiveDate, cases: &[Option<Instance>], skip: Option<usize>) -> CustomerTotals {
+        let mut t = CustomerTotals::default();
+        let (mut issued_sum, mut issued_count) = (Decimal::ZERO, 0i64);
+        for &j in &self.customer_invoices[c] {
+            let inv = &self.invoices[j];
+            if inv.issued > day {
+                continue;
+            }
+            issued_sum += inv.amount;
+            issued_count += 1;
+            if Some(j) == skip {
+                continue;
+            }
+            let (open, outstanding) = match &cases[j] {
+                Some(case) => (case.is_open(), case.outstanding),
+                None => (true, inv.opening_outstanding()),
+            };
+            if open {
+                t.outstanding += outstanding;
+                t.open_invoices += 1;
+            }
+        }
+        if issued_count > 0 {
+            t.average_invoice = (issued_sum / Decimal::from(issued_count)).round_dp(2);
+        }
+        t
+    }
+}
+
+impl CustomerTotals {
+    /// Adds the case being stepped (left out of [`Simulator::totals`] while it is borrowed).
+    fn with_case(mut self, case: &Instance) -> CustomerTotals {
+        if case.is_open() {
+            self.outstanding += case.outstanding;
+            self.open_invoices += 1;
+        }
+        self
+    }
+}

@@ -1,0 +1,183 @@
+//! The timeline: a run's actions and transitions as dated entries, grouped and sorted, in the
+//! JSON contract of `relance simulate` and as readable text.
+//!
+//! Grouping: actions of the same day for the same customer with the same text (channel,
+//! template, recipients) merge into one entry listing every invoice, unless the scenario says
+//! `group by invoice`; charges never merge (each invoice has its own amount). Entries sort by
+//! date, then customer, then the order in which the engine decided them (steps fire in step
+//! order, so this is step order). This module only shapes output; it decides nothing.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use relance_dsl::ir::{Action, Escalation, GroupKey, ScenarioSet};
+
+use crate::runtime::{Planned, Record};
+
+/// One line of the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    pub date: NaiveDate,
+    pub kind: EntryKind,
+    pub customer: String,
+    pub invoices: Vec<String>,
+    pub step: Option<String>,
+    /// Decision order in the run: entries of one day and customer read as they happened.
+    #[serde(skip)]
+    pub order: u64,
+    #[serde(flatten)]
+    pub detail: Detail,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    Action,
+    Transition,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Detail {
+    Action {
+        action: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        template: Option<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        to: Vec<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        cc: Vec<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        amount: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        currency: Option<String>,
+        /// The action in scenario syntax (`email "reminder-1" to accounting`).
+        text: String,
+        scenario: String,
+        version: String,
+        /// One idempotency key per invoice merged into this entry.
+        keys: Vec<String>,
+        #[serde(skip)]
+        action_ir: Action,
+    },
+    Transition {
+        from: &'static str,
+        to: &'static str,
+        cause: String,
+    },
+}
+
+/// The whole timeline, as printed by `relance simulate --format json`.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Timeline {
+    pub entries: Vec<Entry>,
+}
+
+impl Timeline {
+    /// Builds the timeline from a run's actions and records.
+    pub fn build(set: &ScenarioSet, actions: &[Planned], records: &[Record], with_transitions: bool) -> Timeline {
+        let mut entries = group_actions(set, actions);
+        if with_transitions {
+            entries.extend(records.iter().map(|r| Entry {
+                date: r.date,
+                kind: EntryKind::Transition,
+                customer: r.customer.clone(),
+                invoices: vec![r.invoice.clone()],
+                step: r.step.clone(),
+                order: r.order,
+                detail: Detail::Transition { from: r.from, to: r.to, cause: r.cause.clone() },
+            }));
+        }
+        // By date, customer, then the order decisions were taken (steps fire in step order).
+        entries.sort_by(|a, b| (a.date, &a.customer, a.order).cmp(&(b.date, &b.customer, b.order)));
+        Timeline { entries }
+    }
+
+    /// Only the action entries.
+    pub fn actions(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(|e| e.kind == EntryKind::Action)
+    }
+
+    /// The readable form: one line per entry, columns aligned.
+    pub fn to_text(&self) -> String {
+        let width = |f: &dyn Fn(&Entry) -> usize| self.entries.iter().map(f).max().unwrap_or(0);
+        let wc = width(&|e| e.customer.chars().count());
+        let wi = width(&|e| e.invoices.join(",").chars().count());
+        let ws = width(&|e| e.step.as_deref().unwrap_or("-").chars().count());
+        let mut out = String::new();
+        for e in &self.entries {
+            let what = match &e.detail {
+                Detail::Action { text, .. } => text.clone(),
+                Detail::Transition { from, to, cause } if from == to => format!("· {cause}"),
+                Detail::Transition { from, to, cause } => format!("· {from} → {to}: {cause}"),
+            };
+            out.push_str(&format!(
+                "{}  {:wc$}  {:wi$}  {:ws$}  {}\n",
+                e.date,
+                e.customer,
+                e.invoices.join(","),
+                e.step.as_deref().unwrap_or("-"),
+                what
+            ));
+        }
+        out
+    }
+}
+
+fn group_actions(set: &ScenarioSet, actions: &[Planned]) -> Vec<Entry> {
+    let mut out: Vec<Entry> = Vec::with_capacity(actions.len());
+    let mut merged: BTreeMap<(NaiveDate, &str, String), usize> = BTreeMap::new();
+    for p in actions {
+        let text = p.action.to_string();
+        let mergeable = !matches!(p.action, Action::Charge { .. })
+            && set.scenarios.get(&p.scenario).is_none_or(|s| s.group_by == GroupKey::Customer);
+        if mergeable {
+            if let Some(&at) = merged.get(&(p.date, p.customer.as_str(), text.clone())) {
+                let e = &mut out[at];
+                e.invoices.push(p.invoice.clone());
+                if let Detail::Action { keys, .. } = &mut e.detail {
+                    keys.push(p.key.clone());
+                }
+                continue;
+            }
+            merged.insert((p.date, p.customer.as_str(), text.clone()), out.len());
+        }
+        out.push(entry(p, text));
+    }
+    out
+}
+
+fn entry(p: &Planned, text: String) -> Entry {
+    let (to, cc, amount) = match &p.action {
+        Action::Email { to, cc, .. } => (to.clone(), cc.clone(), None),
+        Action::Sms { to, .. } | Action::Letter { to, .. } | Action::Alert { to, .. } => (to.clone(), vec![], None),
+        Action::Call { who, .. } => (vec![who.clone()], vec![], None),
+        Action::Task { assign, .. } => (assign.iter().cloned().collect(), vec![], None),
+        Action::Escalate { target: Escalation::Agency(a) } => (vec![a.clone().unwrap_or_else(|| "default".into())], vec![], None),
+        Action::Charge { amount, .. } => (vec![], vec![], amount.clone()),
+        _ => (vec![], vec![], None),
+    };
+    Entry {
+        date: p.date,
+        kind: EntryKind::Action,
+        customer: p.customer.clone(),
+        invoices: vec![p.invoice.clone()],
+        step: Some(p.step.clone()),
+        order: p.order,
+        detail: Detail::Action {
+            action: p.action.channel(),
+            template: p.action.template().map(String::from),
+            to,
+            cc,
+            amount: amount.as_ref().map(|m| m.amount.to_string()),
+            currency: amount.map(|m| m.currency),
+            text,
+            scenario: p.scenario.clone(),
+            version: p.version.clone(),
+            keys: vec![p.key.clone()],
+            action_ir: p.action.clone(),
+        },
+    }
+}
