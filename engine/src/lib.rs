@@ -17,3 +17,4 @@ pub mod runtime;
 pub mod simulator;
 pub mod timeline;
 pub mod testing;
+pub mod generator;

@@ -4,7 +4,8 @@
 //! It jumps from one interesting day to the next (an invoice entering the engine, an event,
 //! a case's wake-up), so its cost grows with the work to do, not with the number of days.
 //! On each day: invoices issued that day open their case (events dated before a case opens
-//! are applied to it first, their actions dropped), then the day's events are applied, then
+//! are applied to it first, their actions dropped, as are those of any event dated before the
+//! run's first day), then the day's events are applied, then
 //! every case touched or due that day gets its tick. Same inputs, same outputs: iteration
 //! orders are fixed. It performs no effect; callers decide what to do with the actions.
 
@@ -173,7 +174,11 @@ impl<'a> Simulator<'a> {
                 pending.entry(i).or_default().push(ev);
                 return;
             }
+            let before = run.actions.len();
             self.step(i, day, Input::Event(&ev.kind), run);
+            if ev.date < day {
+                run.actions.truncate(before); // dated before the engine started: history
+            }
             touched.push(i);
             return;
         }
@@ -183,7 +188,11 @@ impl<'a> Simulator<'a> {
         }
         for i in self.customer_invoices[c].clone() {
             if run.cases[i].as_ref().is_some_and(Instance::is_open) {
+                let before = run.actions.len();
                 self.step(i, day, Input::Event(&ev.kind), run);
+                if ev.date < day {
+                    run.actions.truncate(before);
+                }
                 touched.push(i);
             }
         }

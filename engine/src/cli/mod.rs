@@ -3,9 +3,11 @@
 //! Commands read inputs, call the library and print; exit codes are part of the contract
 //! (see `docs/CLI.md`). No command holds business logic of its own.
 
-mod check;
+pub(crate) mod check;
+mod demo;
 mod fmt;
-mod plan;
+mod generate;
+pub(crate) mod plan;
 mod simulate;
 mod test;
 
@@ -71,6 +73,32 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Generate a seeded synthetic portfolio as CSV files (customers, invoices, payments, events).
+    Gen {
+        #[arg(long, default_value_t = 1000)]
+        customers: usize,
+        #[arg(long, default_value_t = 10_000)]
+        invoices: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Last day events are known (invoices are issued over the 120 days before).
+        #[arg(long)]
+        as_of: chrono::NaiveDate,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The tour: check and test the stdlib scenarios, then plan the bundled example portfolio.
+    Demo {
+        #[arg(long, default_value = "stdlib-scenarios")]
+        scenarios: PathBuf,
+        #[arg(long, default_value = "examples")]
+        data: PathBuf,
+        #[arg(long, default_value = "2026-04-01")]
+        from: chrono::NaiveDate,
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
     /// What the engine would do over the next N days for a whole portfolio (CSV folder).
     Plan {
         /// Folder with customers.csv, invoices.csv, payments.csv, events.csv.
@@ -103,6 +131,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Test { paths, update } => test::run(&paths, update),
         Command::Simulate { set, case, until, format } => simulate::run(&set, &case, until, format),
         Command::Plan { data, scenarios, from, days, format } => plan::run(&data, &scenarios, from, days, format),
+        Command::Gen { customers, invoices, seed, as_of, out } => generate::run(customers, invoices, seed, as_of, &out),
+        Command::Demo { scenarios, data, from, days } => demo::run(&scenarios, &data, from, days),
     };
     ExitCode::from(code)
 }
