@@ -18,10 +18,12 @@ use std::path::PathBuf;
 
 use relance_dsl::check::codes::CODES;
 use relance_dsl::schema::{self, Type};
-use relance_dsl::{Severity, SetContext, SourceFile, compile};
+use relance_dsl::{SetContext, Severity, SourceFile, compile};
 
 fn docs_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("docs")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("docs")
 }
 
 fn read_doc(name: &str) -> String {
@@ -41,7 +43,11 @@ struct Fence {
 /// A markdown document split into headings and fenced blocks, in order.
 #[derive(Debug)]
 enum Part {
-    Heading { level: usize, text: String, line: usize },
+    Heading {
+        level: usize,
+        text: String,
+        line: usize,
+    },
     Fence(Fence),
     Line(String),
 }
@@ -60,11 +66,19 @@ fn parse_markdown(doc: &str) -> Vec<Part> {
             continue;
         }
         if let Some(info) = line.strip_prefix("```") {
-            open = Some(Fence { info: info.trim().to_string(), body: String::new(), line: i + 1 });
+            open = Some(Fence {
+                info: info.trim().to_string(),
+                body: String::new(),
+                line: i + 1,
+            });
         } else if line.starts_with('#') {
             let level = line.chars().take_while(|c| *c == '#').count();
             let text = line[level..].trim().to_string();
-            parts.push(Part::Heading { level, text, line: i + 1 });
+            parts.push(Part::Heading {
+                level,
+                text,
+                line: i + 1,
+            });
         } else {
             parts.push(Part::Line(line.to_string()));
         }
@@ -87,7 +101,11 @@ fn anchors(parts: &[Part]) -> BTreeSet<String> {
                 .map(|c| if c == ' ' { '-' } else { c })
                 .collect();
             let n = seen.entry(slug.clone()).or_insert(0);
-            out.insert(if *n == 0 { slug.clone() } else { format!("{slug}-{n}") });
+            out.insert(if *n == 0 {
+                slug.clone()
+            } else {
+                format!("{slug}-{n}")
+            });
             *n += 1;
         }
     }
@@ -109,7 +127,12 @@ fn context(source: &str) -> SetContext {
     let mut ctx = SetContext::default();
     for line in source.lines().take_while(|l| l.starts_with('#')) {
         if let Some(list) = line.strip_prefix("# templates:") {
-            ctx.templates = Some(list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
+            ctx.templates = Some(
+                list.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect(),
+            );
         }
         if let Some(list) = line.strip_prefix("# rules:") {
             let rules = list
@@ -149,10 +172,14 @@ fn every_code_has_its_section_with_the_same_title() {
     let parts = parse_markdown(&doc);
     let mut documented: Vec<(String, String, usize)> = Vec::new();
     for p in &parts {
-        if let Part::Heading { level: 2, text, line } = p {
-            if let Some((code, title)) = code_heading(text) {
-                documented.push((code.to_string(), title.to_string(), *line));
-            }
+        if let Part::Heading {
+            level: 2,
+            text,
+            line,
+        } = p
+            && let Some((code, title)) = code_heading(text)
+        {
+            documented.push((code.to_string(), title.to_string(), *line));
         }
     }
     let known: BTreeMap<&str, &str> = CODES.iter().copied().collect();
@@ -177,12 +204,24 @@ fn every_code_has_its_section_with_the_same_title() {
             Some(_) => {}
         }
     }
-    let order: Vec<&str> = documented.iter().map(|(c, _, _)| c.as_str()).filter(|c| known.contains_key(c)).collect();
-    let expected: Vec<&str> = CODES.iter().map(|(c, _)| *c).filter(|c| order.contains(c)).collect();
+    let order: Vec<&str> = documented
+        .iter()
+        .map(|(c, _, _)| c.as_str())
+        .filter(|c| known.contains_key(c))
+        .collect();
+    let expected: Vec<&str> = CODES
+        .iter()
+        .map(|(c, _)| *c)
+        .filter(|c| order.contains(c))
+        .collect();
     if order != expected {
         problems.push("sections are not in the order of codes.rs".to_string());
     }
-    assert!(problems.is_empty(), "docs/DIAGNOSTICS.md is out of sync with codes.rs:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "docs/DIAGNOSTICS.md is out of sync with codes.rs:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -206,8 +245,15 @@ fn every_diagnostic_example_prints_what_the_doc_shows() {
                     current = code_heading(text).map(|(c, _)| (c.to_string(), *line));
                 }
             }
-            Part::Fence(f) if current.is_some() && f.info == "relance" && example.is_none() => example = Some(f),
-            Part::Fence(f) if current.is_some() && f.info == "text" && example.is_some() && shown.is_none() => {
+            Part::Fence(f) if current.is_some() && f.info == "relance" && example.is_none() => {
+                example = Some(f)
+            }
+            Part::Fence(f)
+                if current.is_some()
+                    && f.info == "text"
+                    && example.is_some()
+                    && shown.is_none() =>
+            {
                 shown = Some(f)
             }
             _ => {}
@@ -218,12 +264,18 @@ fn every_diagnostic_example_prints_what_the_doc_shows() {
     }
     for (code, line, example, shown) in sections {
         let (Some(example), Some(shown)) = (example, shown) else {
-            problems.push(format!("`## {code}` (line {line}) needs a ```relance example followed by a ```text output"));
+            problems.push(format!(
+                "`## {code}` (line {line}) needs a ```relance example followed by a ```text output"
+            ));
             continue;
         };
         let got = diagnostic_headers("example.relance", &example.body);
         if !got.iter().any(|h| h.contains(&format!("[{code}]"))) {
-            problems.push(format!("the example of {code} (line {}) does not produce {code}; it gives:\n  {}", example.line, got.join("\n  ")));
+            problems.push(format!(
+                "the example of {code} (line {}) does not produce {code}; it gives:\n  {}",
+                example.line,
+                got.join("\n  ")
+            ));
         }
         let want: Vec<String> = shown
             .body
@@ -240,7 +292,11 @@ fn every_diagnostic_example_prints_what_the_doc_shows() {
             ));
         }
     }
-    assert!(problems.is_empty(), "docs/DIAGNOSTICS.md examples are out of date:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "docs/DIAGNOSTICS.md examples are out of date:\n{}",
+        problems.join("\n")
+    );
 }
 
 // ----- LANGUAGE.md --------------------------------------------------------------------------
@@ -264,13 +320,23 @@ fn type_name(ty: &Type) -> String {
 /// The cells of the table row whose first cell is `` `key` ``, if any.
 fn row<'d>(doc: &'d str, key: &str) -> Option<Vec<&'d str>> {
     let first = format!("`{key}`");
-    doc.lines().filter(|l| l.starts_with('|')).map(|l| l.trim_matches('|').split('|').map(str::trim).collect::<Vec<_>>()).find(|cells| cells.first() == Some(&first.as_str()))
+    doc.lines()
+        .filter(|l| l.starts_with('|'))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(str::trim)
+                .collect::<Vec<_>>()
+        })
+        .find(|cells| cells.first() == Some(&first.as_str()))
 }
 
 /// The rows of the first table whose header's first cell is `first_header`, keyed by their
 /// first cell without backticks.
 fn table<'d>(doc: &'d str, first_header: &str) -> BTreeMap<String, Vec<&'d str>> {
-    let mut lines = doc.lines().skip_while(|l| !l.starts_with(&format!("| {first_header} |")));
+    let mut lines = doc
+        .lines()
+        .skip_while(|l| !l.starts_with(&format!("| {first_header} |")));
     let mut out = BTreeMap::new();
     lines.next();
     for l in lines.skip(1).take_while(|l| l.starts_with('|')) {
@@ -287,12 +353,17 @@ fn every_field_is_documented_with_its_type_and_doc() {
     for f in schema::fields() {
         let want = format!("| `{}` | {} | {} |", f.path, type_name(&f.ty), f.doc);
         match row(&doc, f.path) {
-            Some(cells) if cells.len() == 3 && cells[1] == type_name(&f.ty) && cells[2] == f.doc => {}
+            Some(cells)
+                if cells.len() == 3 && cells[1] == type_name(&f.ty) && cells[2] == f.doc => {}
             Some(_) => problems.push(format!("the row of `{}` should read: {want}", f.path)),
             None => problems.push(format!("missing field row: {want}")),
         }
     }
-    assert!(problems.is_empty(), "docs/LANGUAGE.md field table is out of sync with schema.rs:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "docs/LANGUAGE.md field table is out of sync with schema.rs:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -302,13 +373,17 @@ fn every_event_and_role_is_documented() {
     for (words, _, text) in schema::EVENTS {
         match row(&doc, words) {
             Some(cells) if cells.get(1) == Some(text) => {}
-            _ => problems.push(format!("missing or changed event row: | `{words}` | {text} |")),
+            _ => problems.push(format!(
+                "missing or changed event row: | `{words}` | {text} |"
+            )),
         }
     }
     for (role, text) in schema::ROLES {
         match row(&doc, role) {
             Some(cells) if cells.get(1) == Some(text) => {}
-            _ => problems.push(format!("missing or changed role row: | `{role}` | {text} |")),
+            _ => problems.push(format!(
+                "missing or changed role row: | `{role}` | {text} |"
+            )),
         }
     }
     for cal in schema::CALENDARS {
@@ -316,14 +391,21 @@ fn every_event_and_role_is_documented() {
             problems.push(format!("calendar `{cal}` is not documented"));
         }
     }
-    assert!(problems.is_empty(), "docs/LANGUAGE.md is out of sync with schema.rs:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "docs/LANGUAGE.md is out of sync with schema.rs:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
 fn every_test_field_is_documented_with_its_type() {
     let doc = read_doc("LANGUAGE.md");
     let mut problems = Vec::new();
-    for (header, fields) in [("customer field", schema::test_customer_fields()), ("invoice field", schema::TEST_INVOICE_FIELDS)] {
+    for (header, fields) in [
+        ("customer field", schema::test_customer_fields()),
+        ("invoice field", schema::TEST_INVOICE_FIELDS),
+    ] {
         let rows = table(&doc, header);
         if rows.is_empty() {
             problems.push(format!("no table starting with `| {header} |`"));
@@ -332,16 +414,25 @@ fn every_test_field_is_documented_with_its_type() {
         for (name, ty) in fields {
             match rows.get(*name) {
                 Some(cells) if cells.get(1).copied() == Some(type_name(ty).as_str()) => {}
-                _ => problems.push(format!("the `{header}` table needs the row | `{name}` | {} | … |", type_name(ty))),
+                _ => problems.push(format!(
+                    "the `{header}` table needs the row | `{name}` | {} | … |",
+                    type_name(ty)
+                )),
             }
         }
         for name in rows.keys() {
             if !fields.iter().any(|(n, _)| n == name) {
-                problems.push(format!("the `{header}` table documents `{name}`, which schema.rs does not have"));
+                problems.push(format!(
+                    "the `{header}` table documents `{name}`, which schema.rs does not have"
+                ));
             }
         }
     }
-    assert!(problems.is_empty(), "docs/LANGUAGE.md test fields are out of sync with schema.rs:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "docs/LANGUAGE.md test fields are out of sync with schema.rs:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -354,24 +445,35 @@ fn every_complete_example_compiles_clean() {
         match f.info.as_str() {
             "relance" => {
                 checked += 1;
-                let name = format!("LANGUAGE.md:{}", f.line);
-                let files = vec![SourceFile::new(name.clone(), f.body.clone())];
+                // Padded with the lines before the block, so diagnostics point at LANGUAGE.md's
+                // own lines.
+                let source = format!("{}{}", "\n".repeat(f.line), f.body);
+                let name = "docs/LANGUAGE.md";
+                let files = vec![SourceFile::new(name, source.clone())];
                 let compiled = compile(&files, &SetContext::default());
                 let diags = &compiled.diagnostics[0];
                 if !diags.is_empty() || compiled.set.is_none() {
-                    let rendered = relance_dsl::diagnostics::render(diags, &name, &f.body, false);
-                    problems.push(format!("the example at line {} is not clean:\n{rendered}", f.line));
+                    let rendered = relance_dsl::diagnostics::render(diags, name, &source, false);
+                    problems.push(format!(
+                        "the example at line {} is not clean:\n{rendered}",
+                        f.line
+                    ));
                 }
             }
             "relance fragment" => {}
-            other if other.starts_with("relance") => {
-                problems.push(format!("line {}: unknown fence `{other}` (use `relance` or `relance fragment`)", f.line))
-            }
+            other if other.starts_with("relance") => problems.push(format!(
+                "line {}: unknown fence `{other}` (use `relance` or `relance fragment`)",
+                f.line
+            )),
             _ => {}
         }
     }
     assert!(checked > 0, "LANGUAGE.md has no ```relance example");
-    assert!(problems.is_empty(), "docs/LANGUAGE.md examples:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "docs/LANGUAGE.md examples:\n{}",
+        problems.join("\n")
+    );
 }
 
 // ----- links --------------------------------------------------------------------------------
@@ -380,7 +482,10 @@ fn every_complete_example_compiles_clean() {
 fn links_between_the_docs_point_at_existing_headings() {
     let names = ["LANGUAGE.md", "DIAGNOSTICS.md", "CLI.md"];
     let docs: BTreeMap<&str, String> = names.iter().map(|n| (*n, read_doc(n))).collect();
-    let heads: BTreeMap<&str, BTreeSet<String>> = docs.iter().map(|(n, d)| (*n, anchors(&parse_markdown(d)))).collect();
+    let heads: BTreeMap<&str, BTreeSet<String>> = docs
+        .iter()
+        .map(|(n, d)| (*n, anchors(&parse_markdown(d))))
+        .collect();
     let mut problems = Vec::new();
     for (name, doc) in &docs {
         let prose: String = parse_markdown(doc)
@@ -407,12 +512,56 @@ fn links_between_the_docs_point_at_existing_headings() {
                 problems.push(format!("{name}: link to unknown file `{target}`"));
                 continue;
             };
-            if let Some(a) = anchor {
-                if !known.contains(a) {
-                    problems.push(format!("{name}: link `{target}` points at no heading of {file}"));
-                }
+            if let Some(a) = anchor
+                && !known.contains(a)
+            {
+                problems.push(format!(
+                    "{name}: link `{target}` points at no heading of {file}"
+                ));
             }
         }
     }
-    assert!(problems.is_empty(), "broken links in docs/:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "broken links in docs/:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn every_keyword_of_the_grammar_is_listed() {
+    let grammar_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/syntax/relance.pest");
+    let grammar = std::fs::read_to_string(&grammar_path).expect("read the grammar");
+    let doc = read_doc("LANGUAGE.md");
+    let mut missing = Vec::new();
+    for line in grammar.lines().filter(|l| l.starts_with("kw_")) {
+        // kw_days = @{ ("days" | "day") ~ !ident_char }
+        for word in line.split('"').skip(1).step_by(2) {
+            if !doc.contains(&format!("`{word}`")) {
+                missing.push(word.to_string());
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/LANGUAGE.md does not list the keywords: {}",
+        missing.join(", ")
+    );
+}
+
+#[test]
+fn the_tour_is_the_brief_sketch_case() {
+    let doc = read_doc("LANGUAGE.md");
+    let case_path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/cases/valid/brief-sketch.relance");
+    let case = std::fs::read_to_string(&case_path).expect("read brief-sketch.relance");
+    let tour = parse_markdown(&doc).into_iter().find_map(|p| match p {
+        Part::Fence(f) if f.info == "relance" => Some(f.body),
+        _ => None,
+    });
+    assert_eq!(
+        tour.as_deref(),
+        Some(case.as_str()),
+        "the first ```relance block of docs/LANGUAGE.md (the tour) must be tests/cases/valid/brief-sketch.relance, verbatim"
+    );
 }

@@ -67,7 +67,7 @@ pub fn action_lines(t: &Timeline) -> Vec<String> {
             Detail::Action { action_ir, .. } => {
                 let mut invoices = e.invoices.clone();
                 invoices.sort();
-                Some(ir::ExpectedAction { date: e.date, action: action_ir.clone(), invoices }.to_string())
+                Some(ir::ExpectedAction { date: e.date, action: (**action_ir).clone(), invoices }.to_string())
             }
             Detail::Transition { .. } => None,
         })

@@ -60,7 +60,7 @@ pub enum Detail {
         /// One idempotency key per invoice merged into this entry.
         keys: Vec<String>,
         #[serde(skip)]
-        action_ir: Action,
+        action_ir: Box<Action>,
     },
     Transition {
         from: &'static str,
@@ -177,7 +177,7 @@ fn entry(p: &Planned, text: String) -> Entry {
             scenario: p.scenario.clone(),
             version: p.version.clone(),
             keys: vec![p.key.clone()],
-            action_ir: p.action.clone(),
+            action_ir: Box::new(p.action.clone()),
         },
     }
 }

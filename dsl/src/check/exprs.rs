@@ -170,13 +170,13 @@ impl Checker<'_> {
 
     /// E0141 when two money operands carry different literal currencies.
     fn currencies(&mut self, a: &Ty, b: &Ty, span: Span) {
-        if let (Some(x), Some(y)) = (&a.currency, &b.currency) {
-            if x != y {
-                self.push(
-                    Diagnostic::error("E0141", span, format!("mixed currencies: {x} and {y}"))
-                        .with_label("amounts in different currencies cannot be combined"),
-                );
-            }
+        if let (Some(x), Some(y)) = (&a.currency, &b.currency)
+            && x != y
+        {
+            self.push(
+                Diagnostic::error("E0141", span, format!("mixed currencies: {x} and {y}"))
+                    .with_label("amounts in different currencies cannot be combined"),
+            );
         }
     }
 

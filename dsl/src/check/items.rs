@@ -264,15 +264,15 @@ impl Checker<'_> {
         for r in roles {
             self.role(r);
         }
-        if let (Some(t), Some(known)) = (template, &self.ctx.templates) {
-            if !known.contains(&t.value) {
-                let help = did_you_mean(&t.value, known.iter().map(String::as_str));
-                self.push(
-                    Diagnostic::error("E0150", t.span, format!("unknown template `{}`", t.value))
-                        .with_label("no file templates/NAME.LANG.txt or .html for it")
-                        .with_help_opt(help),
-                );
-            }
+        if let (Some(t), Some(known)) = (template, &self.ctx.templates)
+            && !known.contains(&t.value)
+        {
+            let help = did_you_mean(&t.value, known.iter().map(String::as_str));
+            self.push(
+                Diagnostic::error("E0150", t.span, format!("unknown template `{}`", t.value))
+                    .with_label("no file templates/NAME.LANG.txt or .html for it")
+                    .with_help_opt(help),
+            );
         }
     }
 

@@ -196,10 +196,10 @@ impl Machine<'_, '_> {
         if self.promise_decision_day().is_some_and(|d| d <= self.today) {
             self.promise_broken();
         }
-        if let Status::Waiting { until, .. } = self.inst.status {
-            if until <= self.today {
-                self.set_status(Status::Active, None, format!("waited until {until}"));
-            }
+        if let Status::Waiting { until, .. } = self.inst.status
+            && until <= self.today
+        {
+            self.set_status(Status::Active, None, format!("waited until {until}"));
         }
         self.run_due_steps();
     }
