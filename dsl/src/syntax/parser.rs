@@ -131,7 +131,87 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 
 /// Is this rule a keyword token (which carries no data beyond its presence)?
 fn is_keyword(rule: Rule) -> bool {
-    format!("{rule:?}").starts_with("kw_")
+    matches!(
+        rule,
+        Rule::kw_scenario
+            | Rule::kw_policy
+            | Rule::kw_test
+            | Rule::kw_title
+            | Rule::kw_applies
+            | Rule::kw_when
+            | Rule::kw_group
+            | Rule::kw_by
+            | Rule::kw_calendar
+            | Rule::kw_tolerance
+            | Rule::kw_grace
+            | Rule::kw_step
+            | Rule::kw_at
+            | Rule::kw_required
+            | Rule::kw_due
+            | Rule::kw_issued
+            | Rule::kw_business
+            | Rule::kw_days
+            | Rule::kw_weeks
+            | Rule::kw_skip
+            | Rule::kw_stop
+            | Rule::kw_if
+            | Rule::kw_else
+            | Rule::kw_goto
+            | Rule::kw_pause
+            | Rule::kw_resume
+            | Rule::kw_after
+            | Rule::kw_wait
+            | Rule::kw_until
+            | Rule::kw_on
+            | Rule::kw_email
+            | Rule::kw_sms
+            | Rule::kw_letter
+            | Rule::kw_registered
+            | Rule::kw_to
+            | Rule::kw_cc
+            | Rule::kw_call
+            | Rule::kw_assign
+            | Rule::kw_task
+            | Rule::kw_webhook
+            | Rule::kw_escalate
+            | Rule::kw_agency
+            | Rule::kw_litigation
+            | Rule::kw_alert
+            | Rule::kw_block
+            | Rule::kw_unblock
+            | Rule::kw_deliveries
+            | Rule::kw_charge
+            | Rule::kw_indemnity
+            | Rule::kw_interest
+            | Rule::kw_tag
+            | Rule::kw_use
+            | Rule::kw_otherwise
+            | Rule::kw_from
+            | Rule::kw_customer
+            | Rule::kw_invoice
+            | Rule::kw_expect
+            | Rule::kw_snapshot
+            | Rule::kw_for
+            | Rule::kw_rule
+            | Rule::kw_and
+            | Rule::kw_or
+            | Rule::kw_not
+            | Rule::kw_in
+            | Rule::kw_true
+            | Rule::kw_false
+            | Rule::kw_payment
+            | Rule::kw_dispute
+            | Rule::kw_resolve
+            | Rule::kw_promise
+            | Rule::kw_credit
+            | Rule::kw_note
+            | Rule::kw_write
+            | Rule::kw_off
+            | Rule::kw_risk
+            | Rule::kw_outcome
+            | Rule::kw_bounce
+            | Rule::kw_amount
+    )
 }
 
 /// The children of a pair, keywords left out.
@@ -669,4 +749,24 @@ fn unescape(raw: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `is_keyword` is a hand-kept list: it must name exactly the `kw_` rules of the grammar.
+    #[test]
+    fn is_keyword_lists_every_keyword_rule() {
+        let grammar = include_str!("relance.pest");
+        let keywords: Vec<&str> =
+            grammar.lines().filter_map(|l| l.split_whitespace().next()).filter(|w| w.starts_with("kw_")).collect();
+        let source = include_str!("parser.rs");
+        let listed = source.matches("Rule::kw_").count();
+        // Each keyword appears once in `is_keyword`, plus the explicit uses elsewhere.
+        for kw in &keywords {
+            assert!(source.contains(&format!("Rule::{kw}\n")) || source.contains(&format!("Rule::{kw} ")), "{kw} missing");
+        }
+        assert!(listed >= keywords.len());
+    }
 }
