@@ -1,5 +1,5 @@
-//! What a `charge` costs: the €40 recovery indemnity (professional debtors only), L441-10
-//! late interest on the outstanding, or a fixed fee.
+//! What a `charge` costs: the €40 recovery indemnity and L441-10 late interest (both for
+//! professional debtors only), or a fixed fee.
 //!
 //! Amounts only: whether to charge is the scenario's decision, how to bill it the channels'.
 
@@ -21,6 +21,9 @@ pub fn amount(kind: &ChargeKind, inst: &Instance, facts: &Facts<'_>, today: Naiv
             .segment
             .is_professional()
             .then(|| Money { amount: recovery_indemnity(), currency: "EUR".into() })),
+        // L441-10 governs professional debtors only; consumers owe the legal rate after a
+        // formal notice (Code civil 1231-6), which is not an automatic charge.
+        ChargeKind::LateInterest if !facts.customer.segment.is_professional() => Ok(None),
         ChargeKind::LateInterest => {
             let base = inst.outstanding.max(rust_decimal::Decimal::ZERO);
             let amount = late_interest(base, facts.invoice.due, today, facts.rates).map_err(|e| EvalError(e.to_string()))?;
@@ -35,7 +38,7 @@ pub fn amount(kind: &ChargeKind, inst: &Instance, facts: &Facts<'_>, today: Naiv
 pub fn why_not(kind: &ChargeKind) -> &'static str {
     match kind {
         ChargeKind::Indemnity => "indemnity not charged: consumer debtor (L441-10 applies to professionals only)",
-        ChargeKind::LateInterest => "late interest not charged: nothing accrued",
+        ChargeKind::LateInterest => "late interest not charged: consumer debtor, or nothing accrued",
         ChargeKind::Fixed { .. } => "fixed fee without amount",
     }
 }
