@@ -139,6 +139,7 @@ impl<'a> Simulator<'a> {
         run.seq += 1;
         run.records.push(Record {
             seq: 0,
+            step_order: None,
             order: run.seq - 1,
             date: day,
             invoice: inv.id.clone(),
@@ -155,7 +156,7 @@ impl<'a> Simulator<'a> {
         run.cases[i] = Some(case);
         for ev in earlier {
             let before = run.actions.len();
-            self.step(i, day, Input::Event(&ev.kind), run);
+            self.step(i, ev.date.clamp(inv.issued, day), Input::Event(&ev.kind), run);
             run.actions.truncate(before); // what happened before the engine started is history
         }
     }
@@ -175,9 +176,11 @@ impl<'a> Simulator<'a> {
                 return;
             }
             let before = run.actions.len();
-            self.step(i, day, Input::Event(&ev.kind), run);
+            // An event dated before the run's first day is applied on its own date (a
+            // `resume after 2 days` counts from it), its actions dropped: it is history.
+            self.step(i, ev.date.min(day), Input::Event(&ev.kind), run);
             if ev.date < day {
-                run.actions.truncate(before); // dated before the engine started: history
+                run.actions.truncate(before);
             }
             touched.push(i);
             return;
@@ -189,7 +192,7 @@ impl<'a> Simulator<'a> {
         for i in self.customer_invoices[c].clone() {
             if run.cases[i].as_ref().is_some_and(Instance::is_open) {
                 let before = run.actions.len();
-                self.step(i, day, Input::Event(&ev.kind), run);
+                self.step(i, ev.date.min(day), Input::Event(&ev.kind), run);
                 if ev.date < day {
                     run.actions.truncate(before);
                 }

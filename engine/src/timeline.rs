@@ -4,8 +4,8 @@
 //! Grouping: actions of the same day for the same customer with the same text (channel,
 //! template, recipients) merge into one entry listing every invoice, unless the scenario says
 //! `group by invoice`; charges never merge (each invoice has its own amount). Entries sort by
-//! date, then customer, then the order in which the engine decided them (steps fire in step
-//! order, so this is step order). This module only shapes output; it decides nothing.
+//! date, then customer, then step order (handler actions after the steps), then the order in
+//! which the engine decided them. This module only shapes output; it decides nothing.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +24,9 @@ pub struct Entry {
     pub customer: String,
     pub invoices: Vec<String>,
     pub step: Option<String>,
+    /// The step's index in its scenario (handlers and event records: see `build`).
+    #[serde(skip)]
+    pub step_order: usize,
     /// Decision order in the run: entries of one day and customer read as they happened.
     #[serde(skip)]
     pub order: u64,
@@ -86,12 +89,17 @@ impl Timeline {
                 customer: r.customer.clone(),
                 invoices: vec![r.invoice.clone()],
                 step: r.step.clone(),
+                // Records without a step (events, waits ending) come first: events apply
+                // before the day's steps.
+                step_order: r.step_order.unwrap_or(0),
                 order: r.order,
                 detail: Detail::Transition { from: r.from, to: r.to, cause: r.cause.clone() },
             }));
         }
-        // By date, customer, then the order decisions were taken (steps fire in step order).
-        entries.sort_by(|a, b| (a.date, &a.customer, a.order).cmp(&(b.date, &b.customer, b.order)));
+        // By date, customer, step order (handlers last), then the order decisions were taken.
+        entries.sort_by(|a, b| {
+            (a.date, &a.customer, a.step_order, a.order).cmp(&(b.date, &b.customer, b.step_order, b.order))
+        });
         Timeline { entries }
     }
 
@@ -165,6 +173,7 @@ fn entry(p: &Planned, text: String) -> Entry {
         customer: p.customer.clone(),
         invoices: vec![p.invoice.clone()],
         step: Some(p.step.clone()),
+        step_order: p.step_order,
         order: p.order,
         detail: Detail::Action {
             action: p.action.channel(),

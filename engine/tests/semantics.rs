@@ -9,7 +9,7 @@
 //!
 //! Where the engine disagrees with the contract, the case file keeps the CONTRACT's expectation;
 //! the test is listed in [`KNOWN_ENGINE_BUGS`], skipped by the main test (which fails when such
-//! a test starts passing, so the list cannot go stale) and run by its own `#[ignore]`d test.
+//! a test starts passing, so the list cannot go stale).
 //!
 //! The inline helper [`check_inline`] runs tiny cases written in the test itself, for the few
 //! properties `expect` lines cannot state (order within a day, the state a case ends in).
@@ -27,42 +27,11 @@ use relance_engine::testing::{self, SnapshotMode, Verdict};
 use relance_engine::timeline::{Detail, EntryKind, Timeline};
 
 /// `(file or folder under tests/semantics, test name, why it fails)`: tests whose expectation is
-/// the contract's and that the engine does not meet yet. Each has its own ignored test below.
+/// the contract's and that the engine does not meet yet.
 const KNOWN_ENGINE_BUGS: &[(&str, &str, &str)] = &[
-    (
-        "from-history.relance",
-        "a dispute opened and resolved before `from` is history",
-        "events dated before `from` are applied as if they happened on `from`: `resume after 2 days` \
-         after a resolution of 02-20 holds the case until from + 2 days instead of 02-22",
-    ),
-    (
-        "dispute-and-promise.relance",
-        "a promise broken during an open dispute does not chase the disputed invoice",
-        "`on promise broken { goto reminder-2 }` runs while the invoice is paused by its open dispute: \
-         the goto re-activates the case, reminder-2 goes on 02-10 and the notice on 03-12",
-    ),
-    (
-        "dispute-and-promise.relance",
-        "a dispute resolved during a promise wait returns to the wait",
-        "resolving a dispute makes the case active even though a promise wait (until 02-20) was \
-         pending: reminder-2 goes on 02-15 instead of being held until the promise is judged",
-    ),
-    (
-        "charges.relance",
-        "the indemnity is charged once per invoice",
-        "a step fired again by `goto` charges the EUR 40 indemnity a second time for the same invoice",
-    ),
-    (
-        "partial-payment.relance",
-        "an invoice imported already paid is never chased",
-        "a case opened with an outstanding of 0 is active and gets reminders: the tolerance is only \
-         checked when money comes in, never when the case opens",
-    ),
-    (
-        "tolerance.relance",
-        "an invoice imported within the tolerance is never chased",
-        "a case opened with an outstanding at or under the tolerance (3 EUR <= 5 EUR) is chased",
-    ),
+    // Empty: the six bugs this list first held (history before `from`, a goto lifting a
+    // dispute pause, a dispute resolution dropping a promise wait, the indemnity charged twice,
+    // invoices opened already paid being chased) are fixed; their cases now run as plain tests.
 ];
 
 const MODE: SnapshotMode = SnapshotMode { update: false, ci: true };
@@ -170,47 +139,6 @@ fn every_semantic_case_follows_the_contract() {
         failures.join("\n")
     );
     assert!(passed >= 50, "only {passed} semantic tests ran");
-}
-
-/// Runs one named test of one set and panics with its report unless it passes.
-fn assert_case_passes(set: &str, test: &str) {
-    let loaded = load(&semantics_dir().join(set)).unwrap_or_else(|e| panic!("{set}: {e}"));
-    let results = run_set(&loaded);
-    let (_, verdict) = results.iter().find(|(tc, _)| tc.name == test).unwrap_or_else(|| panic!("{set}: no test \"{test}\""));
-    if let Verdict::Failed(report) = verdict {
-        panic!("{set}: \"{test}\" — {}\n{report}", known_bug(set, test).unwrap_or(""));
-    }
-}
-
-#[test]
-#[ignore = "engine bug: events dated before `from` are replayed on `from`, so relative waits (resume after N days) count from `from`"]
-fn bug_history_before_from_keeps_its_dates() {
-    assert_case_passes("from-history.relance", "a dispute opened and resolved before `from` is history");
-}
-
-#[test]
-#[ignore = "engine bug: a `goto` in `on promise broken` un-pauses an invoice whose dispute is still open"]
-fn bug_promise_broken_during_dispute() {
-    assert_case_passes("dispute-and-promise.relance", "a promise broken during an open dispute does not chase the disputed invoice");
-}
-
-#[test]
-#[ignore = "engine bug: resolving a dispute drops a pending promise wait (the case becomes active at once)"]
-fn bug_dispute_resolved_during_promise_wait() {
-    assert_case_passes("dispute-and-promise.relance", "a dispute resolved during a promise wait returns to the wait");
-}
-
-#[test]
-#[ignore = "engine bug: the EUR 40 indemnity is charged again when `goto` fires its step a second time"]
-fn bug_indemnity_once_per_invoice() {
-    assert_case_passes("charges.relance", "the indemnity is charged once per invoice");
-}
-
-#[test]
-#[ignore = "engine bug: an invoice that enters the engine already paid (or within the tolerance) is chased"]
-fn bug_invoice_opened_paid_is_chased() {
-    assert_case_passes("partial-payment.relance", "an invoice imported already paid is never chased");
-    assert_case_passes("tolerance.relance", "an invoice imported within the tolerance is never chased");
 }
 
 // ----- inline cases ---------------------------------------------------------------------------

@@ -43,6 +43,8 @@ pub fn open_case(shared: Shared<'_>, invoice: &Invoice, customer: &Customer, tot
         dispute: None,
         promise: None,
         counters: Counters::default(),
+        balances: Vec::new(),
+        charged: Default::default(),
         escalated: None,
         started: today,
     };
@@ -52,11 +54,24 @@ pub fn open_case(shared: Shared<'_>, invoice: &Invoice, customer: &Customer, tot
             inst.version = scenario.version.clone();
             inst.done_on = vec![None; scenario.steps.len()];
             inst.fired_count = vec![0; scenario.steps.len()];
+            if settled(scenario, invoice, inst.outstanding) {
+                // Never chase an invoice that is already paid (within the tolerance).
+                inst.status = Status::Closed { on: today, reason: super::state::CloseReason::Paid };
+            }
         }
         Ok(None) => inst.status = Status::Unassigned { on: today },
         Err(e) => inst.status = Status::Error { on: today, message: e.0 },
     }
     inst
+}
+
+/// Whether `outstanding` is at or under the scenario's tolerance for this invoice.
+pub fn settled(scenario: &ir::Scenario, invoice: &Invoice, outstanding: rust_decimal::Decimal) -> bool {
+    let limit = match &scenario.tolerance {
+        ir::Tolerance::Amount { amount, .. } => *amount,
+        ir::Tolerance::Percent(p) => invoice.amount * *p / rust_decimal::Decimal::ONE_HUNDRED,
+    };
+    outstanding <= limit
 }
 
 fn choose<'s>(

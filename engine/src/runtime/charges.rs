@@ -25,13 +25,31 @@ pub fn amount(kind: &ChargeKind, inst: &Instance, facts: &Facts<'_>, today: Naiv
         // formal notice (Code civil 1231-6), which is not an automatic charge.
         ChargeKind::LateInterest if !facts.customer.segment.is_professional() => Ok(None),
         ChargeKind::LateInterest => {
-            let base = inst.outstanding.max(rust_decimal::Decimal::ZERO);
-            let amount = late_interest(base, facts.invoice.due, today, facts.rates).map_err(|e| EvalError(e.to_string()))?;
+            let amount = accrued(inst, facts, today)?;
             Ok((!amount.is_zero()).then(|| Money { amount, currency: facts.invoice.currency.clone() }))
         }
         // A fixed fee's amount is in the IR action itself; the transition keeps it.
         ChargeKind::Fixed { .. } => Ok(None),
     }
+}
+
+/// Interest from the day after the due date (or after the last interest charge) to `today`,
+/// on the balance of each day: the period is cut at every payment or credit note.
+fn accrued(inst: &Instance, facts: &Facts<'_>, today: NaiveDate) -> Result<rust_decimal::Decimal, EvalError> {
+    let start = inst.charged.interest_until.unwrap_or(facts.invoice.due).max(facts.invoice.due);
+    // The balance in force on `start`: `balances` starts with the balance at the due date
+    // once anything changed after it; without changes, today's outstanding held all along.
+    let mut balance = inst.balances.iter().rev().find(|(d, _)| *d <= start).map_or(inst.outstanding, |(_, b)| *b);
+    let mut from = start;
+    let mut total = rust_decimal::Decimal::ZERO;
+    for &(day, after) in inst.balances.iter().filter(|(d, _)| *d > start && *d <= today) {
+        // The day a payment arrives still bears interest on the old balance.
+        total += late_interest(balance.max(rust_decimal::Decimal::ZERO), from, day, facts.rates).map_err(|e| EvalError(e.to_string()))?;
+        balance = after;
+        from = day;
+    }
+    total += late_interest(balance.max(rust_decimal::Decimal::ZERO), from, today, facts.rates).map_err(|e| EvalError(e.to_string()))?;
+    Ok(total)
 }
 
 /// Why a charge produced nothing (for the history).

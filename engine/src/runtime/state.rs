@@ -97,6 +97,15 @@ pub struct Counters {
     pub last_step: Option<String>,
 }
 
+/// Charges already made on the invoice.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Charged {
+    /// The €40 indemnity is due once per invoice.
+    pub indemnity: bool,
+    /// Late interest was charged up to this day (inclusive); the next charge starts after it.
+    pub interest_until: Option<NaiveDate>,
+}
+
 /// One invoice's case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Instance {
@@ -121,6 +130,13 @@ pub struct Instance {
     pub dispute: Option<Dispute>,
     pub promise: Option<Promise>,
     pub counters: Counters,
+    /// Outstanding after each change dated after the due date, in order: late interest
+    /// accrues on the balance of each day.
+    #[serde(default)]
+    pub balances: Vec<(NaiveDate, Decimal)>,
+    /// What was already charged, so nothing is charged twice.
+    #[serde(default)]
+    pub charged: Charged,
     /// Set by `escalate`: to whom the case was handed (`agency default`, `litigation`).
     pub escalated: Option<(NaiveDate, String)>,
     /// The first day the engine acts on this invoice.

@@ -62,6 +62,9 @@ pub struct Record {
     pub from: &'static str,
     pub to: &'static str,
     pub cause: String,
+    /// The step's index in its scenario when the record concerns a step.
+    #[serde(skip)]
+    pub step_order: Option<usize>,
     /// Order of decision within one transition (actions and records share it).
     #[serde(skip)]
     pub seq: u32,
@@ -130,7 +133,9 @@ impl Machine<'_, '_> {
 
     fn record(&mut self, step: Option<&str>, from: &'static str, cause: impl Into<String>) {
         let seq = self.next_seq();
+        let step_order = step.and_then(|s| self.facts.scenario.step_index(s));
         self.out.records.push(Record {
+            step_order,
             seq,
             order: 0,
             date: self.today,
@@ -152,6 +157,23 @@ impl Machine<'_, '_> {
     fn activate(&mut self, cause: &str) {
         if matches!(self.inst.status, Status::Paused { .. } | Status::Waiting { .. }) {
             self.set_status(Status::Active, None, cause);
+        }
+    }
+
+    /// Ends a pause: back to waiting for a pending promise if its deadline is still ahead,
+    /// else active.
+    fn release(&mut self, cause: &str) {
+        if !matches!(self.inst.status, Status::Paused { .. }) {
+            return;
+        }
+        self.inst.status = Status::Active; // so the promise's day is computed as when active
+        let pending = self.promise_decision_day().filter(|d| *d > self.today);
+        self.inst.status = Status::Paused { since: self.today, reason: String::new() };
+        match pending {
+            Some(until) => {
+                self.set_status(Status::Waiting { until, reason: "promise".into() }, None, format!("{cause}; the promise holds until {until}"))
+            }
+            None => self.set_status(Status::Active, None, cause),
         }
     }
 
@@ -295,7 +317,13 @@ impl Machine<'_, '_> {
                     let status = Status::Paused { since: self.today, reason: "pause".into() };
                     self.set_status(status, None, "pause");
                 }
-                Stmt::Resume(None) => self.activate("resume"),
+                Stmt::Resume(None) => {
+                    if matches!(self.inst.status, Status::Paused { .. }) {
+                        self.release("resume");
+                    } else {
+                        self.activate("resume");
+                    }
+                }
                 Stmt::Resume(Some(after)) => {
                     let until = shift(self.today, *after, self.facts.calendar());
                     self.set_status(Status::Waiting { until, reason: "resume after".into() }, None, format!("resume on {until}"));
@@ -316,8 +344,19 @@ impl Machine<'_, '_> {
         for (k, action) in actions.into_iter().enumerate() {
             let action = match action {
                 fixed @ Action::Charge { charge: ir::ChargeKind::Fixed { .. }, .. } => fixed,
+                Action::Charge { charge: ir::ChargeKind::Indemnity, .. } if self.inst.charged.indemnity => {
+                    self.record(Some(step), self.inst.status.name(), "indemnity already charged for this invoice");
+                    continue;
+                }
                 Action::Charge { charge, .. } => match charges::amount(&charge, &self.inst, self.facts, self.today) {
-                    Ok(Some(m)) => Action::Charge { charge, amount: Some(m) },
+                    Ok(Some(m)) => {
+                        match charge {
+                            ir::ChargeKind::Indemnity => self.inst.charged.indemnity = true,
+                            ir::ChargeKind::LateInterest => self.inst.charged.interest_until = Some(self.today),
+                            ir::ChargeKind::Fixed { .. } => {}
+                        }
+                        Action::Charge { charge, amount: Some(m) }
+                    }
                     Ok(None) => {
                         self.record(Some(step), self.inst.status.name(), charges::why_not(&charge));
                         continue;
@@ -406,7 +445,7 @@ impl Machine<'_, '_> {
             EventKind::DisputeResolved { .. } => {
                 self.inst.dispute = None;
                 self.record(None, self.inst.status.name(), "dispute resolved");
-                self.handle(EventName::DisputeResolved, |m| m.activate("dispute resolved"));
+                self.handle(EventName::DisputeResolved, |m| m.release("dispute resolved"));
             }
             EventKind::PromiseMade { promised_date, amount, .. } => self.promise_made(*promised_date, *amount),
             EventKind::TaskOutcome { outcome, promised_date, .. } => {
@@ -431,8 +470,15 @@ impl Machine<'_, '_> {
     /// A payment (or credit note) lowers the outstanding; at or under the tolerance the case
     /// closes. A pending promise may be kept on the way.
     fn money_in(&mut self, amount: Decimal, payment: bool) {
+        let due = self.facts.invoice.due;
+        if self.today > due && self.inst.balances.is_empty() {
+            self.inst.balances.push((due, self.inst.outstanding));
+        }
         self.inst.outstanding -= amount;
         self.inst.paid += amount;
+        if self.today > due {
+            self.inst.balances.push((self.today, self.inst.outstanding));
+        }
         if payment {
             self.inst.last_payment = Some((self.today, amount));
         }
@@ -476,11 +522,7 @@ impl Machine<'_, '_> {
 
     /// Whether the outstanding is at or under the scenario's tolerance.
     fn settled(&self) -> bool {
-        let limit = match &self.facts.scenario.tolerance {
-            ir::Tolerance::Amount { amount, .. } => *amount,
-            ir::Tolerance::Percent(p) => self.facts.invoice.amount * *p / Decimal::ONE_HUNDRED,
-        };
-        self.inst.outstanding <= limit
+        super::assign::settled(self.facts.scenario, self.facts.invoice, self.inst.outstanding)
     }
 
     fn promise_made(&mut self, date: NaiveDate, amount: Option<Decimal>) {
@@ -500,6 +542,10 @@ impl Machine<'_, '_> {
     /// longer wait (so `wait until promise.date + 2 days` judges it after those two days).
     fn promise_decision_day(&self) -> Option<NaiveDate> {
         let p = self.inst.promise.as_ref()?;
+        // A dispute (or a `pause`) holds everything, the promise's judgement included.
+        if matches!(self.inst.status, Status::Paused { .. }) {
+            return None;
+        }
         let grace = ir::Offset { days: i64::from(self.facts.scenario.promise_grace_days), business: false };
         let deadline = shift(p.date, grace, self.facts.calendar());
         Some(match self.inst.status {
