@@ -218,19 +218,9 @@ fn the_same_case_twice_gives_the_same_bytes() {
     }
 }
 
-/// Builds the `relance` binary as asked (`cargo build -p relance-engine --bin relance`) and
-/// returns its path under the workspace's target folder.
+/// The `relance` binary cargo built for this test run.
 fn relance_binary() -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "-p", "relance-engine", "--bin", "relance"])
-        .current_dir(workspace())
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "cargo build -p relance-engine --bin relance failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace().join("target"), PathBuf::from);
-    let bin = target.join("debug").join(format!("relance{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.is_file(), "{} not found", bin.display());
-    bin
+    PathBuf::from(env!("CARGO_BIN_EXE_relance"))
 }
 
 #[test]
