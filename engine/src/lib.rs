@@ -18,3 +18,6 @@ pub mod simulator;
 pub mod timeline;
 pub mod testing;
 pub mod generator;
+pub mod import;
+pub mod reports;
+pub mod daemon;

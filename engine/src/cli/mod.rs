@@ -7,9 +7,13 @@ pub(crate) mod check;
 mod demo;
 mod fmt;
 mod generate;
+mod import;
 pub(crate) mod plan;
+mod report;
 mod simulate;
 mod test;
+mod serve;
+mod backup;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -115,6 +119,97 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Run the language server over stdio
+    Lsp,
+    /// Run the daemon: HTTP API, daily run, outbox (see docs/DAEMON.md).
+    Serve {
+        /// The configuration file (default: ./relance.toml when present).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The store folder (overrides `data`).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// A scenario set deployed at start-up when it changed (overrides `scenarios`).
+        #[arg(long)]
+        scenarios: Option<PathBuf>,
+        /// Listen address (overrides `listen`; loopback by default).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        #[arg(long, value_enum, default_value_t)]
+        clock: serve::ClockArg,
+        /// First day of a new virtual clock.
+        #[arg(long)]
+        start: Option<chrono::NaiveDate>,
+    },
+    /// Export a store as versioned JSON lines (--data DIR when stopped, --server URL when running).
+    Backup {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// A running daemon's base URL (the token: --token or RELANCE_TOKEN, admin role).
+        #[arg(long)]
+        server: Option<String>,
+        #[arg(long)]
+        token: Option<String>,
+        /// The output file.
+        out: PathBuf,
+    },
+    /// Rebuild an empty store from a `relance backup` file.
+    Restore {
+        #[arg(long)]
+        data: PathBuf,
+        /// The backup file.
+        input: PathBuf,
+    },
+    /// Merge CSV, FEC or camt.053 files into the data folder, all or nothing. Exit 0 imported, 1 invalid input, 2 usage or I/O.
+    Import {
+        /// What the files are.
+        #[arg(value_enum)]
+        source: import::Source,
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// The CSV data folder to merge into (created if missing).
+        #[arg(long)]
+        data: std::path::PathBuf,
+        /// CSV column renames, `FILE_COLUMN=COLUMN,...` (e.g. "numero=id,client=customer").
+        #[arg(long)]
+        map: Vec<String>,
+        /// What the CSV files hold (default: guessed from the file name, then the columns).
+        #[arg(long, value_enum)]
+        kind: Option<crate::import::csv_mapped::Kind>,
+        /// How CSV amounts are written.
+        #[arg(long, value_enum, default_value_t)]
+        decimals: import::Decimals,
+        /// Report what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Payment terms (days) for invoices without a due date whose customer has none.
+        #[arg(long, default_value_t = crate::import::DEFAULT_TERMS_DAYS)]
+        default_terms: u32,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Reports at a date: aged balance, DSO, collection activity, payment behaviour.
+    Report {
+        #[arg(value_enum)]
+        kind: report::ReportKind,
+        /// The CSV data folder.
+        #[arg(long)]
+        data: std::path::PathBuf,
+        /// The report date.
+        #[arg(long)]
+        at: chrono::NaiveDate,
+        /// The scenario set (activity and behaviour simulate the portfolio up to --at).
+        #[arg(long, default_value = "stdlib-scenarios")]
+        scenarios: std::path::PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: report::ReportFormat,
+        /// The DSO period, in days ending on --at.
+        #[arg(long, default_value_t = 90)]
+        period_days: u32,
+        /// The currency of the DSO figures.
+        #[arg(long, default_value = "EUR")]
+        currency: String,
+    },
 }
 
 /// Exit codes shared by the commands.
@@ -133,6 +228,18 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Plan { data, scenarios, from, days, format } => plan::run(&data, &scenarios, from, days, format),
         Command::Gen { customers, invoices, seed, as_of, out } => generate::run(customers, invoices, seed, as_of, &out),
         Command::Demo { scenarios, data, from, days } => demo::run(&scenarios, &data, from, days),
+        Command::Lsp => crate::lsp::run_stdio(),
+        Command::Serve { config, data, scenarios, listen, clock, start } => {
+            serve::run(serve::Options { config, data, scenarios, listen, clock, start })
+        }
+        Command::Backup { data, server, token, out } => backup::backup(data.as_deref(), server.as_deref(), token.as_deref(), &out),
+        Command::Restore { data, input } => backup::restore(&data, &input),
+        Command::Import { source, files, data, map, kind, decimals, dry_run, default_terms, format } => {
+            import::run(import::Args { source, files, data, map, kind, decimals, dry_run, default_terms, format })
+        }
+        Command::Report { kind, data, at, scenarios, format, period_days, currency } => {
+            report::run(report::Args { kind, data, at, scenarios, format, period_days, currency })
+        }
     };
     ExitCode::from(code)
 }

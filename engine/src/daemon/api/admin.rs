@@ -1,0 +1,129 @@
+//! Operating endpoints: `POST /v1/run` (the daily run now), re-queuing a dead letter, the
+//! virtual clock (`GET /v1/clock`, `POST /v1/clock/advance`: routed only with `--clock
+//! virtual`) and `GET /v1/backup` (the JSON-lines export while the daemon runs).
+//!
+//! They call the engine; they must not hold scheduling rules of their own.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use chrono::{Days, NaiveDate};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::super::backup;
+use super::super::error::DaemonError;
+use super::super::keys;
+use super::super::model::{Message, decode, encode};
+use super::super::outbox;
+use super::super::store::{Op, Tree};
+use super::auth::{Caller, Family};
+use super::error::{ApiError, parse};
+use super::{AppState, blocking, durable};
+
+type Reply = Result<Json<Value>, ApiError>;
+
+/// Runs every day owed up to today (whatever the hour), then wakes the dispatcher.
+pub async fn run(State(s): State<Arc<AppState>>, caller: Caller) -> Reply {
+    caller.require(Family::Operate)?;
+    let today = s.engine.today();
+    let days = durable(&s, move |e| e.catch_up(today)).await?;
+    Ok(Json(json!({"today": today, "days": days})))
+}
+
+pub async fn retry(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Reply {
+    caller.require(Family::Operate)?;
+    let id: u64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request(Some("id".into()), "a message id is a number"))?;
+    let m = durable(&s, move |e| {
+        let _guard = e.lock();
+        let bytes = e
+            .store()
+            .get(Tree::Outbox, &keys::id(id))?
+            .ok_or(DaemonError::NotFound {
+                what: "message",
+                id: id.to_string(),
+            })?;
+        let mut m: Message = decode("message", &bytes)?;
+        if !outbox::requeue(&mut m) {
+            return Err(DaemonError::Conflict(format!(
+                "message {id} is {}, not dead",
+                m.status.as_str()
+            )));
+        }
+        e.store()
+            .commit(&[Op::Put(Tree::Outbox, keys::id(id).to_vec(), encode(&m))])?;
+        Ok(m)
+    })
+    .await?;
+    Ok(Json(json!(m)))
+}
+
+pub async fn clock(State(s): State<Arc<AppState>>, caller: Caller) -> Reply {
+    caller.require(Family::Admin)?;
+    let engine = s.engine.clone();
+    let run_through = blocking(move || engine.run_through()).await?;
+    Ok(Json(
+        json!({"today": s.engine.today(), "virtual": true, "run_through": run_through}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    days: Option<u64>,
+    to: Option<NaiveDate>,
+}
+
+/// Moves the virtual clock (`{"days": N}` or `{"to": DATE}`) and runs each day on the way.
+/// Answers once every day is run and durable; the outbox drains in the background.
+pub async fn advance(State(s): State<Arc<AppState>>, caller: Caller, body: Bytes) -> Reply {
+    caller.require(Family::Admin)?;
+    let a: Advance = parse(&body)?;
+    let today = s.engine.today();
+    let to = match (a.days, a.to) {
+        (Some(n), None) => today.checked_add_days(Days::new(n)).unwrap_or(today),
+        (None, Some(d)) => d,
+        _ => {
+            return Err(ApiError::bad_request(
+                Some("days".into()),
+                "give either `days` or `to`",
+            ));
+        }
+    };
+    if to < today {
+        return Err(DaemonError::field(
+            "to",
+            format!("{to} is before today ({today}): the clock only moves forward"),
+        )
+        .into());
+    }
+    let days = durable(&s, move |e| e.advance_to(to)).await?;
+    Ok(Json(json!({"today": s.engine.today(), "days": days.len()})))
+}
+
+/// The JSON-lines export (admin). Writes wait while it is taken, so it is consistent.
+pub async fn backup(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Family::Admin)?;
+    let engine = s.engine.clone();
+    let bytes = blocking(move || {
+        let _guard = engine.lock();
+        let mut out = Vec::new();
+        backup::export(engine.store(), &mut out)?;
+        Ok(out)
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], bytes))
+}

@@ -1,0 +1,100 @@
+//! The HTTP API (axum, JSON): routes, shared state, and the helpers handlers share (running
+//! engine work off the async threads, acknowledging only durable writes).
+//!
+//! `auth` is access control, `error` the JSON errors, `write` the data writes, `read` the
+//! views, `admin` the scheduler, outbox, clock and backup endpoints. Handlers translate HTTP to
+//! engine calls; they must not hold business rules.
+
+pub mod admin;
+pub mod auth;
+pub mod error;
+pub mod read;
+pub mod write;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::sync::Notify;
+
+use super::engine::Engine;
+use super::error::DaemonError;
+use super::metrics::Metrics;
+use error::ApiError;
+
+/// What every handler sees.
+pub struct AppState {
+    pub engine: Arc<Engine>,
+    pub tokens: auth::Tokens,
+    /// Wakes the dispatcher after a write that may have produced messages.
+    pub wake: Arc<Notify>,
+}
+
+/// Runs blocking engine work on the blocking pool.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, DaemonError> + Send + 'static,
+) -> Result<T, ApiError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(ApiError::from),
+        Err(e) => Err(ApiError::from(DaemonError::Io(format!("worker: {e}")))),
+    }
+}
+
+/// Runs a write, makes it durable (flush), then wakes the dispatcher: the response is sent only
+/// once the write would survive a crash.
+pub async fn durable<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Engine) -> Result<T, DaemonError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let engine = state.engine.clone();
+    let out = blocking(move || {
+        let out = f(&engine)?;
+        engine.flush()?;
+        Ok(out)
+    })
+    .await;
+    match &out {
+        Ok(_) => {
+            Metrics::add(&state.engine.metrics.api_writes, 1);
+            state.wake.notify_one();
+        }
+        Err(_) => Metrics::add(&state.engine.metrics.api_errors, 1),
+    }
+    out
+}
+
+/// Every route. `virtual_clock` adds the admin-only clock endpoints.
+pub fn router(state: Arc<AppState>, virtual_clock: bool) -> Router {
+    let mut r = Router::new()
+        .route("/healthz", get(read::healthz))
+        .route("/metrics", get(read::metrics))
+        .route("/v1/customers", post(write::customers))
+        .route("/v1/customers/{id}", get(read::customer))
+        .route("/v1/invoices", post(write::invoices))
+        .route("/v1/invoices/{id}", get(read::invoice))
+        .route("/v1/invoices/{id}/payments", post(write::payment))
+        .route("/v1/invoices/{id}/credit-notes", post(write::credit_note))
+        .route("/v1/invoices/{id}/write-off", post(write::write_off))
+        .route("/v1/invoices/{id}/disputes", post(write::dispute_open))
+        .route(
+            "/v1/invoices/{id}/disputes/resolve",
+            post(write::dispute_resolve),
+        )
+        .route("/v1/invoices/{id}/promises", post(write::promise))
+        .route("/v1/invoices/{id}/task-outcomes", post(write::task_outcome))
+        .route("/v1/import", post(write::import))
+        .route("/v1/events", post(write::events))
+        .route("/v1/scenarios", get(read::scenarios).post(write::deploy))
+        .route("/v1/agenda", get(read::agenda))
+        .route("/v1/agenda/{id}/outcome", post(write::agenda_outcome))
+        .route("/v1/outbox", get(read::outbox))
+        .route("/v1/outbox/{id}/retry", post(admin::retry))
+        .route("/v1/run", post(admin::run))
+        .route("/v1/backup", get(admin::backup));
+    if virtual_clock {
+        r = r
+            .route("/v1/clock", get(admin::clock))
+            .route("/v1/clock/advance", post(admin::advance));
+    }
+    r.with_state(state)
+}

@@ -1,0 +1,276 @@
+//! The write endpoints: customers and invoices (one or a JSON array), whole imports, events
+//! (generic and one route per kind under `/v1/invoices/{id}/…`), agenda outcomes, scenario
+//! deployments. Each is checked whole (400/422 and nothing written on any problem) and
+//! acknowledged once durable.
+//!
+//! Handlers shape requests into engine calls; they must not decide anything the engine does.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::super::catalog::Bundle;
+use super::super::error::DaemonError;
+use super::auth::{Caller, Family};
+use super::error::{ApiError, malformed, parse};
+use super::{AppState, blocking, durable};
+use crate::domain::{Customer, Event, Invoice, Portfolio};
+
+type Reply = Result<Json<Value>, ApiError>;
+
+/// A JSON object or an array of them, each parsed as `T`; errors name `[i].field`.
+fn one_or_many<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    prepare: impl Fn(&mut Value),
+) -> Result<Vec<T>, ApiError> {
+    let mut v: Value = serde_json::from_slice(body).map_err(|e| malformed(body, &e))?;
+    let (items, many) = match &mut v {
+        Value::Array(items) => (std::mem::take(items), true),
+        other => (vec![std::mem::take(other)], false),
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, mut item) in items.into_iter().enumerate() {
+        prepare(&mut item);
+        let bytes = serde_json::to_vec_pretty(&item).unwrap_or_default();
+        match parse::<T>(&bytes) {
+            Ok(t) => out.push(t),
+            Err(mut e) if many => {
+                let field = e.body["field"]
+                    .as_str()
+                    .map(|f| format!("[{i}].{f}"))
+                    .unwrap_or_else(|| format!("[{i}]"));
+                e.body["field"] = json!(field);
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+fn default_date(today: NaiveDate) -> impl Fn(&mut Value) {
+    move |v: &mut Value| {
+        if let Value::Object(m) = v {
+            m.entry("date").or_insert_with(|| json!(today));
+        }
+    }
+}
+
+pub async fn customers(State(s): State<Arc<AppState>>, caller: Caller, body: Bytes) -> Reply {
+    caller.require(Family::DataWrite)?;
+    let list: Vec<Customer> = one_or_many(&body, |_| {})?;
+    let report = durable(&s, move |e| e.put_customers(&list)).await?;
+    Ok(Json(json!(report)))
+}
+
+pub async fn invoices(State(s): State<Arc<AppState>>, caller: Caller, body: Bytes) -> Reply {
+    caller.require(Family::DataWrite)?;
+    let list: Vec<Invoice> = one_or_many(&body, |_| {})?;
+    let report = durable(&s, move |e| e.add_invoices(&list)).await?;
+    Ok(Json(json!(report)))
+}
+
+pub async fn import(State(s): State<Arc<AppState>>, caller: Caller, body: Bytes) -> Reply {
+    caller.require(Family::DataWrite)?;
+    let today = s.engine.today();
+    let mut v: Value = serde_json::from_slice(&body).map_err(|e| malformed(&body, &e))?;
+    if let Some(Value::Array(events)) = v.get_mut("events") {
+        events.iter_mut().for_each(default_date(today));
+    }
+    let bytes = serde_json::to_vec_pretty(&v).unwrap_or_default();
+    let p: Portfolio = parse(&bytes)?;
+    let report = durable(&s, move |e| e.import(&p)).await?;
+    Ok(Json(json!(report)))
+}
+
+/// Events dispute_resolved and task_outcome are the sales side's; the rest are data writes.
+fn event_family(events: &[Event]) -> Family {
+    let resolve_only = events
+        .iter()
+        .all(|e| matches!(e.kind.type_name(), "dispute_resolved" | "task_outcome"));
+    if resolve_only && !events.is_empty() {
+        Family::Resolve
+    } else {
+        Family::DataWrite
+    }
+}
+
+pub async fn events(State(s): State<Arc<AppState>>, caller: Caller, body: Bytes) -> Reply {
+    let list: Vec<Event> = one_or_many(&body, default_date(s.engine.today()))?;
+    caller.require(event_family(&list))?;
+    let report = durable(&s, move |e| e.apply_events(&list)).await?;
+    Ok(Json(json!(report)))
+}
+
+/// One event on invoice `id`: the body's fields plus `type` and `invoice`.
+async fn invoice_event(
+    s: Arc<AppState>,
+    caller: Caller,
+    id: String,
+    body: Bytes,
+    kind: &str,
+) -> Reply {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        Bytes::from_static(b"{}")
+    } else {
+        body
+    };
+    let mut v: Value = serde_json::from_slice(&body).map_err(|e| malformed(&body, &e))?;
+    let Value::Object(map) = &mut v else {
+        return Err(ApiError::bad_request(
+            None,
+            "the body must be a JSON object",
+        ));
+    };
+    if let Some(currency) = map.remove("currency") {
+        let engine = s.engine.clone();
+        let lookup = id.clone();
+        if let Some(inv) = blocking(move || engine.invoice(&lookup)).await? {
+            match currency.as_str() {
+                Some(c) if c == inv.currency => {}
+                Some(c) => {
+                    return Err(DaemonError::field(
+                        "currency",
+                        format!("{c} does not match the invoice's currency {}", inv.currency),
+                    )
+                    .into());
+                }
+                None => {
+                    return Err(ApiError::bad_request(
+                        Some("currency".into()),
+                        "must be a string",
+                    ));
+                }
+            }
+        }
+    }
+    map.insert("type".into(), json!(kind));
+    map.insert("invoice".into(), json!(id));
+    map.entry("date").or_insert_with(|| json!(s.engine.today()));
+    let bytes = serde_json::to_vec_pretty(&v).unwrap_or_default();
+    let event: Event = parse(&bytes)?;
+    caller.require(event_family(std::slice::from_ref(&event)))?;
+    let report = durable(&s, move |e| e.apply_events(&[event])).await?;
+    Ok(Json(json!(report)))
+}
+
+pub async fn payment(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    invoice_event(s, caller, id, body, "payment").await
+}
+
+pub async fn credit_note(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    invoice_event(s, caller, id, body, "credit_note").await
+}
+
+pub async fn write_off(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    invoice_event(s, caller, id, body, "write_off").await
+}
+
+pub async fn dispute_open(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    invoice_event(s, caller, id, body, "dispute_opened").await
+}
+
+pub async fn dispute_resolve(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    invoice_event(s, caller, id, body, "dispute_resolved").await
+}
+
+pub async fn promise(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    invoice_event(s, caller, id, body, "promise_made").await
+}
+
+pub async fn task_outcome(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    invoice_event(s, caller, id, body, "task_outcome").await
+}
+
+#[derive(Deserialize)]
+struct Outcome {
+    outcome: String,
+    #[serde(default)]
+    promised_date: Option<NaiveDate>,
+}
+
+pub async fn agenda_outcome(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Reply {
+    caller.require(Family::Resolve)?;
+    let id: u64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request(Some("id".into()), "an agenda entry id is a number"))?;
+    let o: Outcome = parse(&body)?;
+    let entry = durable(&s, move |e| {
+        e.record_outcome(id, &o.outcome, o.promised_date)
+    })
+    .await?;
+    Ok(Json(json!(entry)))
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DeployBody {
+    Path { path: std::path::PathBuf },
+    Bundle(Bundle),
+}
+
+pub async fn deploy(State(s): State<Arc<AppState>>, caller: Caller, body: Bytes) -> Reply {
+    caller.require(Family::Deploy)?;
+    let v: Map<String, Value> = parse(&body)?;
+    let req: DeployBody = serde_json::from_value(Value::Object(v)).map_err(|e| {
+        ApiError::bad_request(
+            Some("files".into()),
+            format!("expected {{\"path\": DIR}} or {{\"files\": [...]}}: {e}"),
+        )
+    })?;
+    let engine = s.engine.clone();
+    let report = blocking(move || {
+        let bundle = match req {
+            DeployBody::Path { path } => Bundle::read_dir(&path)?,
+            DeployBody::Bundle(b) => b,
+        };
+        engine.deploy(bundle)
+    })
+    .await?;
+    Ok(Json(json!(report)))
+}

@@ -1,0 +1,183 @@
+//! Backups: a portable, versioned JSON-lines export of every tree of the store, and the
+//! restore that rebuilds a store from it.
+//!
+//! Line 1 is a header (`format`, `version`, `schema`); then one line per entry
+//! (`tree`, `key` as text or `key_hex`, `value` as JSON or `value_hex`); the last line is a
+//! footer with the entry count, so a truncated file is refused. A restore goes into an empty
+//! store only, marks it incomplete until its last entry is durable, and an incomplete store is
+//! refused at start-up. This module must not interpret records beyond their encoding.
+
+use std::io::{BufRead, Write};
+
+use serde_json::{Value, json};
+
+use super::error::DaemonError;
+use super::store::{Op, SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError, Tree};
+
+pub const FORMAT: &str = "relance-backup";
+pub const VERSION: u64 = 1;
+/// Meta key set while a restore is in progress.
+pub const RESTORING: &[u8] = b"restore_incomplete";
+
+/// How many entries an export or restore handled.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    pub entries: u64,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+fn printable(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes)
+        .ok()
+        .filter(|s| !s.chars().any(char::is_control))
+}
+
+/// Writes every entry of every tree.
+pub fn export(store: &dyn Store, out: &mut dyn Write) -> Result<Stats, DaemonError> {
+    let io = |e: std::io::Error| DaemonError::Io(format!("backup: {e}"));
+    let header = json!({"format": FORMAT, "version": VERSION, "schema": SCHEMA_VERSION,
+        "trees": Tree::ALL.iter().map(|t| t.name()).collect::<Vec<_>>()});
+    writeln!(out, "{header}").map_err(io)?;
+    let mut stats = Stats::default();
+    for tree in Tree::ALL {
+        store.scan(tree, &mut |k, v| {
+            let mut line = serde_json::Map::new();
+            line.insert("tree".into(), json!(tree.name()));
+            match printable(k) {
+                Some(s) => line.insert("key".into(), json!(s)),
+                None => line.insert("key_hex".into(), json!(hex(k))),
+            };
+            match serde_json::from_slice::<Value>(v) {
+                Ok(value) if !v.is_empty() => line.insert("value".into(), value),
+                _ => line.insert("value_hex".into(), json!(hex(v))),
+            };
+            writeln!(out, "{}", Value::Object(line))
+                .map_err(|e| StoreError::Engine(e.to_string()))?;
+            stats.entries += 1;
+            Ok(())
+        })?;
+    }
+    writeln!(out, "{}", json!({"end": true, "entries": stats.entries})).map_err(io)?;
+    Ok(stats)
+}
+
+/// Whether a store holds nothing but its schema version.
+fn is_empty(store: &dyn Store) -> Result<bool, DaemonError> {
+    for tree in Tree::ALL {
+        let entries = store.range(tree, &[], None, 2)?;
+        let only_schema = tree == Tree::Meta && entries.iter().all(|(k, _)| k == SCHEMA_KEY);
+        if !entries.is_empty() && !only_schema {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Refuses a store whose restore did not finish.
+pub fn check_complete(store: &dyn Store) -> Result<(), DaemonError> {
+    if store.get(Tree::Meta, RESTORING)?.is_some() {
+        return Err(DaemonError::Conflict(
+            "this store is an unfinished restore: delete it and run `relance restore` again".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Rebuilds an empty store from an export.
+pub fn restore(store: &dyn Store, input: &mut dyn BufRead) -> Result<Stats, DaemonError> {
+    if !is_empty(store)? {
+        return Err(DaemonError::Conflict(
+            "restore needs an empty data folder".into(),
+        ));
+    }
+    let bad = |n: usize, why: &str| DaemonError::Io(format!("backup line {n}: {why}"));
+    let mut lines = input.lines();
+    let header: Value = match lines.next() {
+        Some(Ok(l)) => serde_json::from_str(&l).map_err(|e| bad(1, &e.to_string()))?,
+        _ => return Err(bad(1, "empty file")),
+    };
+    if header["format"] != FORMAT {
+        return Err(bad(1, "not a relance backup"));
+    }
+    let version = header["version"].as_u64().unwrap_or(0);
+    if version > VERSION {
+        return Err(bad(
+            1,
+            &format!("backup format version {version} is newer than this relance ({VERSION})"),
+        ));
+    }
+    let schema = header["schema"].as_u64().unwrap_or(0);
+    if schema > u64::from(SCHEMA_VERSION) {
+        return Err(bad(
+            1,
+            &format!("schema {schema} is newer than this relance ({SCHEMA_VERSION})"),
+        ));
+    }
+    store.commit(&[Op::Put(Tree::Meta, RESTORING.to_vec(), b"1".to_vec())])?;
+    store.flush()?;
+    let mut stats = Stats::default();
+    let mut batch = Vec::new();
+    let mut ended = false;
+    for (i, line) in lines.enumerate() {
+        let n = i + 2;
+        let line = line.map_err(|e| bad(n, &e.to_string()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&line).map_err(|e| bad(n, &e.to_string()))?;
+        if v["end"] == true {
+            if v["entries"].as_u64() != Some(stats.entries) {
+                return Err(bad(n, "entry count does not match: the file is damaged"));
+            }
+            ended = true;
+            break;
+        }
+        let tree = v["tree"]
+            .as_str()
+            .and_then(Tree::by_name)
+            .ok_or_else(|| bad(n, "unknown tree"))?;
+        let key = match (&v["key"], &v["key_hex"]) {
+            (Value::String(s), _) => s.as_bytes().to_vec(),
+            (_, Value::String(h)) => unhex(h).ok_or_else(|| bad(n, "bad key_hex"))?,
+            _ => return Err(bad(n, "no key")),
+        };
+        let value = match (&v["value"], &v["value_hex"]) {
+            (_, Value::String(h)) => unhex(h).ok_or_else(|| bad(n, "bad value_hex"))?,
+            (Value::Null, _) => return Err(bad(n, "no value")),
+            (value, _) => serde_json::to_vec(value).map_err(|e| bad(n, &e.to_string()))?,
+        };
+        if tree == Tree::Meta && key == SCHEMA_KEY {
+            stats.entries += 1;
+            continue;
+        }
+        batch.push(Op::Put(tree, key, value));
+        stats.entries += 1;
+        if batch.len() >= 1000 {
+            store.commit(&batch)?;
+            batch.clear();
+        }
+    }
+    if !ended {
+        return Err(DaemonError::Io(
+            "backup: no end line: the file is truncated".into(),
+        ));
+    }
+    store.commit(&batch)?;
+    store.flush()?;
+    store.commit(&[Op::Delete(Tree::Meta, RESTORING.to_vec())])?;
+    store.flush()?;
+    Ok(stats)
+}

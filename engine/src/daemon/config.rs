@@ -1,0 +1,294 @@
+//! `relance.toml`: every setting of the daemon, with its default (see
+//! `docs/relance.example.toml` for a commented example and `docs/DAEMON.md` for the reference).
+//!
+//! This module owns reading and checking the file; it must not open sockets or files other
+//! than the configuration itself. Unknown keys are refused, so a typo never goes unnoticed.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::clock::Zone;
+use super::error::DaemonError;
+use super::outbox::RetryPolicy;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the HTTP API listens on (loopback by default).
+    pub listen: SocketAddr,
+    /// The store folder.
+    pub data: PathBuf,
+    /// A scenario set folder deployed at start-up when it differs from the current one.
+    pub scenarios: Option<PathBuf>,
+    /// The company's time zone: `Europe/Paris`, another EU zone, `UTC` or `+HH:MM`.
+    pub timezone: String,
+    /// Local hour (0–23) from which the day's run happens.
+    pub run_hour: u32,
+    /// Folder for letters, spooled emails and spooled webhooks.
+    pub spool: PathBuf,
+    /// Write SMS and webhooks that have no URL configured to the spool instead of
+    /// dead-lettering them (the demo does; production should not).
+    pub spool_unconfigured: bool,
+    pub company: Company,
+    pub email: Email,
+    pub sms: Sms,
+    /// Named webhooks: `webhook "insurer"` posts to `webhooks.insurer.url`; `escalation`,
+    /// `alert`, `block`, `unblock`, `charge` and `tag` receive those actions when defined.
+    pub webhooks: BTreeMap<String, Webhook>,
+    pub outbox: Outbox,
+    pub tokens: Vec<Token>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
+            data: PathBuf::from("relance-data"),
+            scenarios: None,
+            timezone: "Europe/Paris".into(),
+            run_hour: 6,
+            spool: PathBuf::from("relance-spool"),
+            spool_unconfigured: false,
+            company: Company::default(),
+            email: Email::default(),
+            sms: Sms::default(),
+            webhooks: BTreeMap::new(),
+            outbox: Outbox::default(),
+            tokens: Vec::new(),
+        }
+    }
+}
+
+/// What templates know about us (`company.*`).
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Company {
+    pub name: String,
+    pub iban: String,
+    pub phone: String,
+    pub email: String,
+    /// Days between a formal notice and its `deadline`.
+    pub notice_days: u32,
+}
+
+impl Default for Company {
+    fn default() -> Self {
+        Company {
+            name: "Relance".into(),
+            iban: String::new(),
+            phone: String::new(),
+            email: String::new(),
+            notice_days: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailTransport {
+    /// Send over SMTP.
+    Smtp,
+    /// Write `.eml` files to `spool/email/`.
+    Spool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tls {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Email {
+    pub transport: EmailTransport,
+    /// The sender (`Credit department <credit@example.com>`); its domain ends Message-IDs.
+    pub from: String,
+    pub host: String,
+    pub port: u16,
+    pub tls: Tls,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub timeout_secs: u64,
+}
+
+impl Default for Email {
+    fn default() -> Self {
+        Email {
+            transport: EmailTransport::Spool,
+            from: "Relance <relance@localhost>".into(),
+            host: "127.0.0.1".into(),
+            port: 25,
+            tls: Tls::None,
+            username: None,
+            password: None,
+            timeout_secs: 30,
+        }
+    }
+}
+
+impl Email {
+    /// The domain of `from`, used in Message-IDs.
+    pub fn domain(&self) -> String {
+        let addr = self
+            .from
+            .rsplit('<')
+            .next()
+            .unwrap_or(&self.from)
+            .trim_end_matches('>');
+        addr.rsplit_once('@')
+            .map(|(_, d)| d.trim().to_string())
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| "relance.invalid".into())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Sms {
+    /// The SMS gateway: receives `POST` JSON `{key, to, text, customer, invoices}`.
+    pub url: Option<String>,
+    pub bearer: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    pub url: String,
+    #[serde(default)]
+    pub bearer: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Outbox {
+    pub max_attempts: u32,
+    pub base_delay_ms: u64,
+    pub max_delay_ms: u64,
+    /// How often the dispatcher looks for work when nothing wakes it.
+    pub poll_ms: u64,
+    /// HTTP timeout for SMS and webhooks.
+    pub http_timeout_secs: u64,
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        let p = RetryPolicy::default();
+        Outbox {
+            max_attempts: p.max_attempts,
+            base_delay_ms: p.base.as_millis() as u64,
+            max_delay_ms: p.max_delay.as_millis() as u64,
+            poll_ms: 1000,
+            http_timeout_secs: 10,
+        }
+    }
+}
+
+impl Outbox {
+    pub fn policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.max_attempts.max(1),
+            base: Duration::from_millis(self.base_delay_ms),
+            max_delay: Duration::from_millis(self.max_delay_ms),
+        }
+    }
+}
+
+/// An API role (see the access matrix in `docs/DAEMON.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Admin,
+    CreditManager,
+    Sales,
+    Integration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Token {
+    /// Who holds it (logs).
+    pub name: String,
+    /// The bearer secret (at least 16 characters).
+    pub token: String,
+    pub role: Role,
+}
+
+impl Config {
+    /// Reads and checks a `relance.toml`.
+    pub fn load(path: &Path) -> Result<Config, DaemonError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| DaemonError::Config(format!("{}: {e}", path.display())))?;
+        Config::parse(&text).map_err(|e| DaemonError::Config(format!("{}: {e}", path.display())))
+    }
+
+    pub fn parse(text: &str) -> Result<Config, DaemonError> {
+        let config: Config =
+            toml::from_str(text).map_err(|e| DaemonError::Config(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    pub fn check(&self) -> Result<(), DaemonError> {
+        Zone::parse(&self.timezone)?;
+        if self.run_hour > 23 {
+            return Err(DaemonError::Config(format!(
+                "run_hour must be 0 to 23, found {}",
+                self.run_hour
+            )));
+        }
+        for t in &self.tokens {
+            if t.token.len() < 16 {
+                return Err(DaemonError::Config(format!(
+                    "token `{}` is shorter than 16 characters",
+                    t.name
+                )));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for t in &self.tokens {
+            if !seen.insert(&t.token) {
+                return Err(DaemonError::Config(format!(
+                    "token `{}` is used twice",
+                    t.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn zone(&self) -> Zone {
+        Zone::parse(&self.timezone).unwrap_or(Zone::Eu(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_parses() {
+        let text = include_str!("../../../docs/relance.example.toml");
+        let c = Config::parse(text).expect("example config");
+        assert_eq!(c.tokens.len(), 4);
+        assert_eq!(c.email.domain(), "example.com");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        assert!(Config::parse("listne = \"127.0.0.1:1\"").is_err());
+        assert!(Config::parse("run_hour = 24").is_err());
+        assert!(Config::parse("timezone = \"Mars/Olympus\"").is_err());
+        assert!(
+            Config::parse("[[tokens]]\nname = \"x\"\ntoken = \"short\"\nrole = \"admin\"").is_err()
+        );
+        let c = Config::parse("").expect("defaults");
+        assert!(c.listen.ip().is_loopback());
+    }
+}

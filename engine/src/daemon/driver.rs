@@ -1,0 +1,599 @@
+//! The durable driver of the transition function: a unit of work that reads customers,
+//! invoices and cases through the store, runs `open_case` / `transition` / `next_wakeup`
+//! exactly as the simulator does, and turns everything decided into one list of store writes
+//! (state, next timer, outbox messages with grouping, history) committed atomically.
+//!
+//! It owns the daemon's semantics of a day: events dated before the day they are applied on
+//! are history (their actions are dropped), touched cases are ticked after the day's events,
+//! the next tick is never earlier than tomorrow. It must not flush, lock, or perform effects:
+//! the engine commits, the dispatcher delivers.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use relance_dsl::ir::{Action, GroupKey};
+
+use super::catalog::Catalog;
+use super::error::DaemonError;
+use super::keys;
+use super::model::{CaseRecord, HistoryEntry, Item, Message, MessageStatus, decode, encode};
+use super::store::{Op, Store, Tree};
+use crate::domain::{Customer, Event, EventKind, Invoice};
+use crate::interest::RateTable;
+use crate::runtime::{
+    CustomerTotals, Facts, Input, Instance, Planned, Record, Shared, Status, next_wakeup,
+    open_case, transition,
+};
+
+#[derive(Clone)]
+struct Slot {
+    case: Option<Instance>,
+    wake: Option<NaiveDate>,
+    stored_wake: Option<NaiveDate>,
+    dirty: bool,
+}
+
+/// What a unit of work did (for reports and metrics).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct WorkStats {
+    pub transitions: u64,
+    pub opened: u64,
+    pub actions: u64,
+}
+
+/// One atomic unit of work over the store.
+pub struct Work<'a> {
+    store: &'a dyn Store,
+    catalog: &'a Catalog,
+    rates: &'static RateTable,
+    customers: BTreeMap<String, Option<Customer>>,
+    dirty_customers: BTreeSet<String>,
+    invoices: BTreeMap<String, Option<Invoice>>,
+    new_invoices: Vec<String>,
+    slots: BTreeMap<String, Slot>,
+    members: BTreeMap<String, Vec<String>>,
+    planned: Vec<(Planned, Item)>,
+    history: Vec<(String, HistoryEntry)>,
+    extra: Vec<Op>,
+    pub stats: WorkStats,
+}
+
+impl<'a> Work<'a> {
+    pub fn new(store: &'a dyn Store, catalog: &'a Catalog, rates: &'static RateTable) -> Work<'a> {
+        Work {
+            store,
+            catalog,
+            rates,
+            customers: BTreeMap::new(),
+            dirty_customers: BTreeSet::new(),
+            invoices: BTreeMap::new(),
+            new_invoices: Vec::new(),
+            slots: BTreeMap::new(),
+            members: BTreeMap::new(),
+            planned: Vec::new(),
+            history: Vec::new(),
+            extra: Vec::new(),
+            stats: WorkStats::default(),
+        }
+    }
+
+    // ----- reads ------------------------------------------------------------------------------
+
+    pub fn customer(&mut self, id: &str) -> Result<Option<&Customer>, DaemonError> {
+        if !self.customers.contains_key(id) {
+            let c = match self.store.get(Tree::Customers, id.as_bytes())? {
+                Some(b) => Some(decode::<Customer>("customer", &b)?),
+                None => None,
+            };
+            self.customers.insert(id.to_string(), c);
+        }
+        Ok(self.customers.get(id).and_then(Option::as_ref))
+    }
+
+    pub fn invoice(&mut self, id: &str) -> Result<Option<&Invoice>, DaemonError> {
+        if !self.invoices.contains_key(id) {
+            let i = match self.store.get(Tree::Invoices, id.as_bytes())? {
+                Some(b) => Some(decode::<Invoice>("invoice", &b)?),
+                None => None,
+            };
+            self.invoices.insert(id.to_string(), i);
+        }
+        Ok(self.invoices.get(id).and_then(Option::as_ref))
+    }
+
+    fn slot(&mut self, id: &str) -> Result<&mut Slot, DaemonError> {
+        if !self.slots.contains_key(id) {
+            let slot = match self.store.get(Tree::Instances, id.as_bytes())? {
+                Some(b) => {
+                    let rec: CaseRecord = decode("case", &b)?;
+                    Slot {
+                        case: Some(rec.case),
+                        wake: rec.wake,
+                        stored_wake: rec.wake,
+                        dirty: false,
+                    }
+                }
+                None => {
+                    // An invoice without a case waits for its issue date on a timer.
+                    let issued = self.invoice(id)?.map(|i| i.issued);
+                    Slot {
+                        case: None,
+                        wake: issued,
+                        stored_wake: issued,
+                        dirty: false,
+                    }
+                }
+            };
+            self.slots.insert(id.to_string(), slot);
+        }
+        self.slots
+            .get_mut(id)
+            .ok_or_else(|| DaemonError::Corrupt(format!("case {id}")))
+    }
+
+    /// The case of an invoice, if opened.
+    pub fn case(&mut self, id: &str) -> Result<Option<&Instance>, DaemonError> {
+        Ok(self.slot(id)?.case.as_ref())
+    }
+
+    /// The day of the invoice's next tick (or, unopened, of its opening).
+    pub fn wake(&mut self, id: &str) -> Result<Option<NaiveDate>, DaemonError> {
+        Ok(self.slot(id)?.wake)
+    }
+
+    /// The invoices of a customer, in id order.
+    pub fn members(&mut self, customer: &str) -> Result<Vec<String>, DaemonError> {
+        if !self.members.contains_key(customer) {
+            let prefix = keys::owner_prefix(customer);
+            let list = self
+                .store
+                .prefix(Tree::ByCustomer, &prefix, usize::MAX)?
+                .into_iter()
+                .filter_map(|(k, _)| {
+                    std::str::from_utf8(&k[prefix.len()..])
+                        .ok()
+                        .map(String::from)
+                })
+                .collect();
+            self.members.insert(customer.to_string(), list);
+        }
+        Ok(self.members.get(customer).cloned().unwrap_or_default())
+    }
+
+    /// The customer's totals on `day` over its issued, open invoices (as the simulator
+    /// computes them); `skip` is left out.
+    fn totals(
+        &mut self,
+        customer: &str,
+        day: NaiveDate,
+        skip: Option<&str>,
+    ) -> Result<CustomerTotals, DaemonError> {
+        let mut t = CustomerTotals::default();
+        let (mut issued_sum, mut issued_count) = (Decimal::ZERO, 0i64);
+        for j in self.members(customer)? {
+            let Some(inv) = self.invoice(&j)?.cloned() else {
+                continue;
+            };
+            if inv.issued > day {
+                continue;
+            }
+            issued_sum += inv.amount;
+            issued_count += 1;
+            if Some(j.as_str()) == skip {
+                continue;
+            }
+            let (open, outstanding) = match &self.slot(&j)?.case {
+                Some(case) => (case.is_open(), case.outstanding),
+                None => (true, inv.opening_outstanding()),
+            };
+            if open {
+                t.outstanding += outstanding;
+                t.open_invoices += 1;
+            }
+        }
+        if issued_count > 0 {
+            t.average_invoice = (issued_sum / Decimal::from(issued_count)).round_dp(2);
+        }
+        Ok(t)
+    }
+
+    // ----- writes -----------------------------------------------------------------------------
+
+    /// Adds or replaces a customer.
+    pub fn put_customer(&mut self, c: Customer) {
+        self.dirty_customers.insert(c.id.clone());
+        self.customers.insert(c.id.clone(), Some(c));
+    }
+
+    /// Adds a new invoice (the caller checked it does not exist), waiting on a timer for its
+    /// issue date. The caller opens the cases of invoices already issued once every invoice
+    /// of the write is added (customer totals count them all, as the simulator does).
+    pub fn add_invoice(&mut self, inv: Invoice) -> Result<(), DaemonError> {
+        let id = inv.id.clone();
+        let customer = inv.customer.clone();
+        self.members(&customer)?;
+        if let Some(list) = self.members.get_mut(&customer) {
+            list.push(id.clone());
+            list.sort();
+        }
+        let issued = inv.issued;
+        self.invoices.insert(id.clone(), Some(inv));
+        self.new_invoices.push(id.clone());
+        self.slots.insert(
+            id,
+            Slot {
+                case: None,
+                wake: Some(issued),
+                stored_wake: None,
+                dirty: true,
+            },
+        );
+        Ok(())
+    }
+
+    /// Opens the invoice's case on `day` (policy assignment), without ticking it.
+    pub fn open(&mut self, id: &str, day: NaiveDate) -> Result<(), DaemonError> {
+        let catalog = self.catalog;
+        let current = catalog.current().ok_or(DaemonError::NoScenarios)?;
+        let inv = self
+            .invoice(id)?
+            .cloned()
+            .ok_or_else(|| DaemonError::NotFound {
+                what: "invoice",
+                id: id.into(),
+            })?;
+        let cust = self
+            .customer(&inv.customer)?
+            .cloned()
+            .ok_or_else(|| DaemonError::NotFound {
+                what: "customer",
+                id: inv.customer.clone(),
+            })?;
+        let totals = self.totals(&cust.id, day, None)?;
+        let shared = Shared {
+            set: &current.set,
+            rules: &current.rules,
+            rates: self.rates,
+        };
+        let case = open_case(shared, &inv, &cust, totals, day);
+        let cause = match &case.status {
+            Status::Unassigned { .. } => "no scenario applies".to_string(),
+            Status::Error { message, .. } => format!("error: {message}"),
+            _ => format!("opened with scenario {} ({})", case.scenario, case.version),
+        };
+        self.history.push((
+            id.to_string(),
+            HistoryEntry {
+                date: day,
+                step: None,
+                from: "new".into(),
+                to: case.status.name().into(),
+                cause,
+            },
+        ));
+        self.stats.opened += 1;
+        let slot = self.slot(id)?;
+        slot.case = Some(case);
+        slot.wake = None;
+        slot.dirty = true;
+        Ok(())
+    }
+
+    /// One call of the transition function; `keep` false drops the actions (history).
+    fn step(
+        &mut self,
+        id: &str,
+        day: NaiveDate,
+        input: Input<'_>,
+        keep: bool,
+    ) -> Result<(), DaemonError> {
+        let Some(case) = self.slot(id)?.case.clone() else {
+            return Ok(());
+        };
+        if case.scenario.is_empty() {
+            return Ok(());
+        }
+        let inv = self
+            .invoice(id)?
+            .cloned()
+            .ok_or_else(|| DaemonError::Corrupt(format!("invoice {id} missing")))?;
+        let cust = self
+            .customer(&inv.customer)?
+            .cloned()
+            .ok_or_else(|| DaemonError::Corrupt(format!("customer {} missing", inv.customer)))?;
+        let mut totals = self.totals(&inv.customer, day, Some(id))?;
+        if case.is_open() {
+            totals.outstanding += case.outstanding;
+            totals.open_invoices += 1;
+        }
+        let catalog = self.catalog;
+        let Some((scenario, deployment)) = catalog.scenario(&case.version) else {
+            return Ok(());
+        };
+        let facts = Facts {
+            scenario,
+            invoice: &inv,
+            customer: &cust,
+            totals,
+            rules: &deployment.rules,
+            rates: self.rates,
+        };
+        let (case, outcome) = transition(case, input, day, &facts);
+        self.stats.transitions += 1;
+        for r in outcome.records {
+            self.history.push((id.to_string(), history_entry(r)));
+        }
+        if keep {
+            for p in outcome.actions {
+                let charge = match &p.action {
+                    Action::Charge { amount, .. } => amount.clone(),
+                    _ => None,
+                };
+                let item = Item {
+                    invoice: id.to_string(),
+                    key: p.key.clone(),
+                    step: p.step.clone(),
+                    version: p.version.clone(),
+                    issued: inv.issued,
+                    due: inv.due,
+                    amount: inv.amount,
+                    outstanding: case.outstanding,
+                    currency: inv.currency.clone(),
+                    charge,
+                };
+                self.stats.actions += 1;
+                self.planned.push((p, item));
+            }
+        }
+        let slot = self.slot(id)?;
+        slot.case = Some(case);
+        slot.dirty = true;
+        Ok(())
+    }
+
+    /// Files the case's next tick (never before tomorrow).
+    fn schedule(&mut self, id: &str, day: NaiveDate) -> Result<(), DaemonError> {
+        let Some(case) = self.slot(id)?.case.clone() else {
+            return Ok(());
+        };
+        let wake = match self.catalog.scenario(&case.version) {
+            Some((scenario, deployment)) => {
+                let inv = self
+                    .invoice(id)?
+                    .cloned()
+                    .ok_or_else(|| DaemonError::Corrupt(format!("invoice {id} missing")))?;
+                let cust = self.customer(&inv.customer)?.cloned().ok_or_else(|| {
+                    DaemonError::Corrupt(format!("customer {} missing", inv.customer))
+                })?;
+                let facts = Facts {
+                    scenario,
+                    invoice: &inv,
+                    customer: &cust,
+                    totals: CustomerTotals::default(),
+                    rules: &deployment.rules,
+                    rates: self.rates,
+                };
+                next_wakeup(&case, &facts)
+            }
+            None => None,
+        };
+        let tomorrow = day.succ_opt().unwrap_or(day);
+        let slot = self.slot(id)?;
+        slot.wake = wake.map(|w| w.max(tomorrow));
+        slot.dirty = true;
+        Ok(())
+    }
+
+    /// The day's tick of one case, then its next timer.
+    pub fn tick(&mut self, id: &str, day: NaiveDate) -> Result<(), DaemonError> {
+        self.step(id, day, Input::Tick, true)?;
+        self.schedule(id, day)
+    }
+
+    /// Drops a stale timer (one that does not match its case's record).
+    pub fn drop_timer(&mut self, date: NaiveDate, id: &str) {
+        self.extra
+            .push(Op::Delete(Tree::Timers, keys::timer(date, id)));
+    }
+
+    /// Applies the day's events (validated: every reference resolves, every invoice is
+    /// opened), then ticks every case they touched and every case of `also` (cases opened
+    /// today). Events dated before `today` are history: their actions are dropped.
+    pub fn apply_events(
+        &mut self,
+        events: &[Event],
+        today: NaiveDate,
+        also: BTreeSet<String>,
+    ) -> Result<(), DaemonError> {
+        let mut ordered: Vec<&Event> = events.iter().collect();
+        ordered.sort_by_key(|e| e.date);
+        let mut touched = also;
+        for ev in ordered {
+            // An event dated before today is applied on its own date (a `resume after 2 days`
+            // counts from it), its actions dropped: it is history. As in the simulator.
+            let keep = ev.date >= today;
+            let at = ev.date.min(today);
+            if let Some(id) = ev.kind.invoice() {
+                if self.case(id)?.is_none() {
+                    continue;
+                }
+                self.step(id, at, Input::Event(&ev.kind), keep)?;
+                touched.insert(id.to_string());
+                continue;
+            }
+            let Some(customer) = ev.kind.customer() else {
+                continue;
+            };
+            if let EventKind::RiskChanged { risk_score, .. } = &ev.kind
+                && let Some(mut c) = self.customer(customer)?.cloned()
+            {
+                c.risk_score = *risk_score;
+                self.put_customer(c);
+            }
+            for id in self.members(customer)? {
+                if self.case(&id)?.is_some_and(Instance::is_open) {
+                    self.step(&id, at, Input::Event(&ev.kind), keep)?;
+                    touched.insert(id);
+                }
+            }
+        }
+        for id in touched {
+            self.tick(&id, today)?;
+        }
+        Ok(())
+    }
+
+    /// A raw write committed with the rest (meta keys, agenda outcomes…).
+    pub fn push_op(&mut self, op: Op) {
+        self.extra.push(op);
+    }
+
+    /// Whether nothing was decided or changed.
+    pub fn is_empty(&self) -> bool {
+        self.extra.is_empty()
+            && self.dirty_customers.is_empty()
+            && self.new_invoices.is_empty()
+            && self.planned.is_empty()
+            && self.history.is_empty()
+            && self.slots.values().all(|s| !s.dirty)
+    }
+
+    /// Every write of this unit, for one atomic commit. Actions become outbox messages,
+    /// merged into the open message of their group when there is one.
+    pub fn into_ops(self) -> Result<(Vec<Op>, WorkStats), DaemonError> {
+        let mut ops = self.extra;
+        for id in &self.dirty_customers {
+            if let Some(Some(c)) = self.customers.get(id) {
+                ops.push(Op::Put(Tree::Customers, id.as_bytes().to_vec(), encode(c)));
+            }
+        }
+        for id in &self.new_invoices {
+            if let Some(Some(inv)) = self.invoices.get(id) {
+                ops.push(Op::Put(Tree::Invoices, id.as_bytes().to_vec(), encode(inv)));
+                ops.push(Op::Put(
+                    Tree::ByCustomer,
+                    keys::by_customer(&inv.customer, id),
+                    Vec::new(),
+                ));
+            }
+        }
+        for (id, slot) in &self.slots {
+            if !slot.dirty {
+                continue;
+            }
+            if let Some(case) = &slot.case {
+                let rec = CaseRecord {
+                    case: case.clone(),
+                    wake: slot.wake,
+                };
+                ops.push(Op::Put(
+                    Tree::Instances,
+                    id.as_bytes().to_vec(),
+                    encode(&rec),
+                ));
+            }
+            if slot.stored_wake != slot.wake {
+                if let Some(old) = slot.stored_wake {
+                    ops.push(Op::Delete(Tree::Timers, keys::timer(old, id)));
+                }
+                if let Some(new) = slot.wake {
+                    ops.push(Op::Put(Tree::Timers, keys::timer(new, id), Vec::new()));
+                }
+            }
+        }
+        let mut open_groups: HashMap<String, u64> = HashMap::new();
+        let mut messages: BTreeMap<u64, Message> = BTreeMap::new();
+        for (p, item) in self.planned {
+            let grouped = !matches!(p.action, Action::Charge { .. })
+                && self
+                    .catalog
+                    .scenario(&p.version)
+                    .is_none_or(|(s, _)| s.group_by == GroupKey::Customer);
+            let text = p.action.to_string();
+            let group = if grouped {
+                format!("{}|{}|{}", p.date, p.customer, text)
+            } else {
+                p.key.clone()
+            };
+            if grouped {
+                let existing = match open_groups.get(&group) {
+                    Some(id) => Some(*id),
+                    None => self
+                        .store
+                        .get(Tree::Groups, group.as_bytes())?
+                        .and_then(|b| b.try_into().ok().map(u64::from_be_bytes)),
+                };
+                if let Some(id) = existing {
+                    if !messages.contains_key(&id)
+                        && let Some(b) = self.store.get(Tree::Outbox, &keys::id(id))?
+                    {
+                        messages.insert(id, decode("message", &b)?);
+                    }
+                    if let Some(m) = messages
+                        .get_mut(&id)
+                        .filter(|m| !m.sealed && m.status == MessageStatus::Pending)
+                    {
+                        m.items.push(item);
+                        continue;
+                    }
+                }
+            }
+            let id = self.store.next_id()?;
+            if grouped {
+                open_groups.insert(group.clone(), id);
+                ops.push(Op::Put(
+                    Tree::Groups,
+                    group.as_bytes().to_vec(),
+                    keys::id(id).to_vec(),
+                ));
+            }
+            messages.insert(
+                id,
+                Message {
+                    id,
+                    key: p.key.clone(),
+                    group,
+                    date: p.date,
+                    customer: p.customer.clone(),
+                    channel: p.action.channel().to_string(),
+                    text,
+                    action: p.action.clone(),
+                    scenario: p.scenario.clone(),
+                    items: vec![item],
+                    status: MessageStatus::Pending,
+                    sealed: false,
+                    attempts: 0,
+                    next_attempt: None,
+                    last_error: None,
+                    rendered: None,
+                    delivered_at: None,
+                    receipt: None,
+                },
+            );
+        }
+        for (id, m) in &messages {
+            ops.push(Op::Put(Tree::Outbox, keys::id(*id).to_vec(), encode(m)));
+        }
+        for (invoice, entry) in &self.history {
+            let seq = self.store.next_id()?;
+            ops.push(Op::Put(
+                Tree::History,
+                keys::history(invoice, seq),
+                encode(entry),
+            ));
+        }
+        Ok((ops, self.stats))
+    }
+}
+
+fn history_entry(r: Record) -> HistoryEntry {
+    HistoryEntry {
+        date: r.date,
+        step: r.step,
+        from: r.from.to_string(),
+        to: r.to.to_string(),
+        cause: r.cause,
+    }
+}

@@ -1,0 +1,118 @@
+//! Byte encodings of the store's keys, chosen so that a key range scan returns records in
+//! the order the daemon needs them (timers by fire date, history by decision order).
+//!
+//! This module owns the layouts documented in `docs/DAEMON.md`; it must not know what the
+//! values hold.
+
+use chrono::{Datelike, NaiveDate};
+
+/// A date as 4 big-endian bytes that sort like the dates (days from the common era, with the
+/// sign bit flipped so that the order of signed values is kept).
+pub fn date(d: NaiveDate) -> [u8; 4] {
+    ((d.num_days_from_ce() as u32) ^ 0x8000_0000).to_be_bytes()
+}
+
+/// The inverse of [`date`].
+pub fn parse_date(bytes: &[u8]) -> Option<NaiveDate> {
+    let raw: [u8; 4] = bytes.get(..4)?.try_into().ok()?;
+    let days = (u32::from_be_bytes(raw) ^ 0x8000_0000) as i32;
+    NaiveDate::from_num_days_from_ce_opt(days)
+}
+
+/// `timers`: fire date, then the invoice id: a range scan up to a day yields due timers in
+/// date order, then invoice order.
+pub fn timer(d: NaiveDate, invoice: &str) -> Vec<u8> {
+    let mut k = date(d).to_vec();
+    k.extend_from_slice(invoice.as_bytes());
+    k
+}
+
+/// The date and invoice of a `timers` key.
+pub fn parse_timer(key: &[u8]) -> Option<(NaiveDate, String)> {
+    let d = parse_date(key)?;
+    let id = std::str::from_utf8(key.get(4..)?).ok()?;
+    Some((d, id.to_string()))
+}
+
+/// `history`: the invoice id, a zero byte, the entry's sequence number (big-endian).
+pub fn history(invoice: &str, seq: u64) -> Vec<u8> {
+    let mut k = owner_prefix(invoice);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// `by_customer`: the customer id, a zero byte, the invoice id.
+pub fn by_customer(customer: &str, invoice: &str) -> Vec<u8> {
+    let mut k = owner_prefix(customer);
+    k.extend_from_slice(invoice.as_bytes());
+    k
+}
+
+/// The prefix of every `history` key of an invoice (or `by_customer` key of a customer).
+pub fn owner_prefix(owner: &str) -> Vec<u8> {
+    let mut k = owner.as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+/// `agenda`: the day, then the message id: a day's agenda is one range.
+pub fn agenda(d: NaiveDate, id: u64) -> Vec<u8> {
+    let mut k = date(d).to_vec();
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+/// `outbox`, `delivered`, `handoffs`: the message id, big-endian (creation order).
+pub fn id(id: u64) -> [u8; 8] {
+    id.to_be_bytes()
+}
+
+/// The smallest key greater than every key starting with `prefix` (for prefix ranges).
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().expect("test date")
+    }
+
+    #[test]
+    fn dates_sort_like_their_bytes() {
+        let days = [
+            d("1999-12-31"),
+            d("2026-01-31"),
+            d("2026-02-01"),
+            d("2100-01-01"),
+        ];
+        for w in days.windows(2) {
+            assert!(date(w[0]) < date(w[1]));
+        }
+        assert_eq!(parse_date(&date(d("2026-02-01"))), Some(d("2026-02-01")));
+    }
+
+    #[test]
+    fn timer_keys_round_trip_and_order_by_date_first() {
+        let a = timer(d("2026-02-01"), "Z-9");
+        let b = timer(d("2026-02-02"), "A-1");
+        assert!(a < b);
+        assert_eq!(parse_timer(&a), Some((d("2026-02-01"), "Z-9".to_string())));
+    }
+
+    #[test]
+    fn prefix_end_bounds_the_prefix() {
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(&[1, 255]), Some(vec![2]));
+        assert_eq!(prefix_end(&[255]), None);
+    }
+}

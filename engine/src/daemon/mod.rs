@@ -1,0 +1,31 @@
+//! The daemon: the durable driver of the transition function (`relance serve`).
+//!
+//! `store` is the storage trait and its sled engine; `driver` runs the transition function
+//! over stored cases as one atomic unit of work; `engine` holds the store, the deployed sets
+//! (`catalog`), the clock and the writer lock; `daily` processes due timers in batches;
+//! `outbox` + `dispatcher` + `channels` + `render` deliver effects at least once; `api` is the
+//! HTTP interface with its access control; `config` reads `relance.toml`; `backup` exports and
+//! restores the store as JSON lines; `server` wires it all on tokio. See `docs/DAEMON.md`.
+
+pub mod api;
+pub mod backup;
+pub mod catalog;
+pub mod channels;
+pub mod clock;
+pub mod config;
+pub mod daily;
+pub mod dispatcher;
+pub mod driver;
+pub mod engine;
+pub mod error;
+pub mod input;
+pub mod keys;
+pub mod metrics;
+pub mod model;
+pub mod outbox;
+pub mod render;
+pub mod server;
+pub mod store;
+
+pub use engine::Engine;
+pub use error::DaemonError;

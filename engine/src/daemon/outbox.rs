@@ -1,0 +1,255 @@
+//! The outbox's rules: when a message may be sealed, when it is due for an attempt, and how
+//! an attempt's result moves it (delivered, retried after an exponential backoff, dead-lettered,
+//! bounced).
+//!
+//! Pure functions over a [`Message`] and an injected instant, so the policy is tested without
+//! a clock or a network. It must not perform I/O: the dispatcher does, then applies these.
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::model::{Message, MessageStatus};
+
+/// How failed attempts are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts before the message is dead-lettered (the first one included).
+    pub max_attempts: u32,
+    /// Delay after the first failure; each further failure doubles it.
+    pub base: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 8,
+            base: Duration::from_secs(30),
+            max_delay: Duration::from_secs(6 * 3600),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after the `attempts`-th failed attempt: `base × 2^(attempts−1)`, capped.
+    pub fn delay(&self, attempts: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempts.saturating_sub(1).min(30));
+        self.base.saturating_mul(factor).min(self.max_delay)
+    }
+}
+
+/// The result of one delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Done; the receipt says where it went.
+    Delivered(String),
+    /// Try again later (connection refused, 4xx SMTP, HTTP 5xx/429…).
+    Transient(String),
+    /// Retrying cannot help (malformed address, HTTP 4xx, no channel configured…).
+    Permanent(String),
+    /// The recipient's address is rejected: dead-letter and raise `contact bounced`.
+    Bounced { roles: Vec<String>, reason: String },
+}
+
+/// What to do after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum After {
+    Delivered,
+    Retry,
+    Dead,
+    /// Dead, and these contact roles bounced.
+    Bounced(Vec<String>),
+}
+
+/// Whether the message can be sealed (rendered, closed to further invoices): its day's run
+/// is complete, so its group will not grow.
+pub fn sealable(m: &Message, run_through: Option<NaiveDate>) -> bool {
+    !m.sealed && m.status == MessageStatus::Pending && run_through.is_some_and(|d| m.date <= d)
+}
+
+/// Whether a sealed message is due for an attempt at `now`.
+pub fn due(m: &Message, now: DateTime<Utc>) -> bool {
+    m.sealed
+        && matches!(m.status, MessageStatus::Pending | MessageStatus::Retrying)
+        && m.next_attempt.is_none_or(|t| t <= now)
+}
+
+/// Applies an attempt's result to the message.
+pub fn record_attempt(
+    m: &mut Message,
+    result: Delivery,
+    now: DateTime<Utc>,
+    policy: &RetryPolicy,
+) -> After {
+    m.attempts += 1;
+    match result {
+        Delivery::Delivered(receipt) => {
+            m.status = MessageStatus::Delivered;
+            m.delivered_at = Some(now);
+            m.receipt = Some(receipt);
+            m.next_attempt = None;
+            After::Delivered
+        }
+        Delivery::Transient(error) if m.attempts < policy.max_attempts => {
+            let wait = chrono::Duration::from_std(policy.delay(m.attempts))
+                .unwrap_or(chrono::Duration::zero());
+            m.status = MessageStatus::Retrying;
+            m.next_attempt = Some(now + wait);
+            m.last_error = Some(error);
+            After::Retry
+        }
+        Delivery::Transient(error) => {
+            m.status = MessageStatus::Dead;
+            m.next_attempt = None;
+            m.last_error = Some(format!("gave up after {} attempts: {error}", m.attempts));
+            After::Dead
+        }
+        Delivery::Permanent(error) => {
+            m.status = MessageStatus::Dead;
+            m.next_attempt = None;
+            m.last_error = Some(error);
+            After::Dead
+        }
+        Delivery::Bounced { roles, reason } => {
+            m.status = MessageStatus::Dead;
+            m.next_attempt = None;
+            m.last_error = Some(format!("bounced: {reason}"));
+            After::Bounced(roles)
+        }
+    }
+}
+
+/// Puts a dead message back in line for an immediate attempt (`POST /v1/outbox/{id}/retry`).
+pub fn requeue(m: &mut Message) -> bool {
+    if m.status != MessageStatus::Dead {
+        return false;
+    }
+    m.status = MessageStatus::Retrying;
+    m.attempts = 0;
+    m.next_attempt = None;
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use relance_dsl::ir::Action;
+
+    fn message() -> Message {
+        Message {
+            id: 1,
+            key: "F-1/v/reminder-1/1/0".into(),
+            group: "g".into(),
+            date: "2026-02-03".parse().expect("date"),
+            customer: "ACME".into(),
+            channel: "email".into(),
+            text: "email \"reminder-1\" to accounting".into(),
+            action: Action::Email {
+                template: "reminder-1".into(),
+                to: vec!["accounting".into()],
+                cc: vec![],
+            },
+            scenario: "s".into(),
+            items: vec![],
+            status: MessageStatus::Pending,
+            sealed: true,
+            attempts: 0,
+            next_attempt: None,
+            last_error: None,
+            rendered: None,
+            delivered_at: None,
+            receipt: None,
+        }
+    }
+
+    fn t0() -> DateTime<Utc> {
+        "2026-02-03T06:00:00Z".parse().expect("instant")
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let p = RetryPolicy {
+            max_attempts: 10,
+            base: Duration::from_secs(10),
+            max_delay: Duration::from_secs(60),
+        };
+        let delays: Vec<u64> = (1..=5).map(|n| p.delay(n).as_secs()).collect();
+        assert_eq!(delays, [10, 20, 40, 60, 60]);
+    }
+
+    #[test]
+    fn transient_failures_retry_with_backoff_then_dead_letter() {
+        let p = RetryPolicy {
+            max_attempts: 3,
+            base: Duration::from_secs(10),
+            max_delay: Duration::from_secs(3600),
+        };
+        let mut m = message();
+        let mut now = t0();
+        assert!(due(&m, now));
+        assert_eq!(
+            record_attempt(&mut m, Delivery::Transient("421 busy".into()), now, &p),
+            After::Retry
+        );
+        assert_eq!(m.next_attempt, Some(now + chrono::Duration::seconds(10)));
+        assert!(
+            !due(&m, now + chrono::Duration::seconds(9)),
+            "not before the backoff"
+        );
+        now += chrono::Duration::seconds(10);
+        assert!(due(&m, now));
+        assert_eq!(
+            record_attempt(&mut m, Delivery::Transient("421 busy".into()), now, &p),
+            After::Retry
+        );
+        assert_eq!(m.next_attempt, Some(now + chrono::Duration::seconds(20)));
+        now += chrono::Duration::seconds(20);
+        assert_eq!(
+            record_attempt(&mut m, Delivery::Transient("421 busy".into()), now, &p),
+            After::Dead
+        );
+        assert_eq!(m.status, MessageStatus::Dead);
+        assert!(
+            !due(&m, now + chrono::Duration::days(1)),
+            "a dead letter is never retried by itself"
+        );
+        assert!(
+            m.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("after 3 attempts"))
+        );
+        assert!(requeue(&mut m));
+        assert!(due(&m, now));
+    }
+
+    #[test]
+    fn permanent_errors_and_bounces_dead_letter_at_once() {
+        let p = RetryPolicy::default();
+        let mut m = message();
+        assert_eq!(
+            record_attempt(&mut m, Delivery::Permanent("no webhook".into()), t0(), &p),
+            After::Dead
+        );
+        let mut m = message();
+        let bounced = Delivery::Bounced {
+            roles: vec!["accounting".into()],
+            reason: "550 mailbox unavailable".into(),
+        };
+        assert_eq!(
+            record_attempt(&mut m, bounced, t0(), &p),
+            After::Bounced(vec!["accounting".into()])
+        );
+        assert_eq!(m.status, MessageStatus::Dead);
+    }
+
+    #[test]
+    fn a_message_is_sealed_only_once_its_day_has_run() {
+        let mut m = message();
+        m.sealed = false;
+        assert!(!sealable(&m, None));
+        assert!(!sealable(&m, "2026-02-02".parse().ok()));
+        assert!(sealable(&m, "2026-02-03".parse().ok()));
+        assert!(!due(&m, t0()), "an unsealed message is not sent");
+    }
+}

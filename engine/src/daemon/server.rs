@@ -1,0 +1,184 @@
+//! `relance serve`: opens the store, deploys the configured set, catches up missed days, then
+//! runs the HTTP API, the scheduler (the daily run at the configured hour) and the dispatcher
+//! on tokio until SIGTERM or Ctrl-C, and shuts down gracefully (in-flight requests answered,
+//! the current pass finished, the store flushed).
+//!
+//! This module wires parts together; it must not hold engine rules.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use tokio::sync::{Notify, watch};
+
+use super::api::{self, AppState, auth};
+use super::backup;
+use super::catalog::Bundle;
+use super::clock::{Clock, VirtualClock, WallClock};
+use super::config::Config;
+use super::dispatcher::Dispatcher;
+use super::engine::{Engine, VIRTUAL_TODAY};
+use super::error::DaemonError;
+use super::keys;
+use super::store::{Op, SledStore, Store, Tree};
+
+/// Which clock the daemon runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockMode {
+    Wall,
+    /// Starts at the stored virtual day, else at `start`, else at today's date.
+    Virtual {
+        start: Option<NaiveDate>,
+    },
+}
+
+/// Opens the store and the engine with the chosen clock; deploys `scenarios` when given and
+/// different from the current deployment.
+pub fn open(
+    config: &Config,
+    mode: ClockMode,
+    scenarios: Option<&PathBuf>,
+) -> Result<Arc<Engine>, DaemonError> {
+    std::fs::create_dir_all(&config.data)
+        .map_err(|e| DaemonError::Io(format!("{}: {e}", config.data.display())))?;
+    let store = Arc::new(SledStore::open(&config.data)?);
+    backup::check_complete(&*store)?;
+    let clock: Arc<dyn Clock> = match mode {
+        ClockMode::Wall => Arc::new(WallClock {
+            zone: config.zone(),
+        }),
+        ClockMode::Virtual { start } => {
+            let stored = store
+                .get(Tree::Meta, VIRTUAL_TODAY)?
+                .and_then(|b| keys::parse_date(&b));
+            let wall = WallClock {
+                zone: config.zone(),
+            };
+            let day = stored.or(start).unwrap_or_else(|| wall.today());
+            if stored.is_none() {
+                store.commit(&[Op::Put(
+                    Tree::Meta,
+                    VIRTUAL_TODAY.to_vec(),
+                    keys::date(day).to_vec(),
+                )])?;
+                store.flush()?;
+            }
+            Arc::new(VirtualClock::new(day))
+        }
+    };
+    let engine = Arc::new(Engine::open(store, clock)?);
+    if let Some(dir) = scenarios {
+        let report = engine.deploy(Bundle::read_dir(dir)?)?;
+        if report.changed {
+            tracing::info!(deployment = report.deployment, dir = %dir.display(), "scenario set deployed");
+        }
+    }
+    if engine.catalog().current().is_none() {
+        return Err(DaemonError::NoScenarios);
+    }
+    Ok(engine)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+/// Runs the daemon until a shutdown signal. Prints `listening on ADDR` once ready.
+pub async fn serve(config: Config, mode: ClockMode) -> Result<(), DaemonError> {
+    let scenarios = config.scenarios.clone();
+    let cfg = config.clone();
+    let engine = tokio::task::spawn_blocking(move || open(&cfg, mode, scenarios.as_ref()))
+        .await
+        .map_err(|e| DaemonError::Io(e.to_string()))??;
+    // Days missed while the daemon was down, in order.
+    {
+        let e = engine.clone();
+        let run_hour = config.run_hour;
+        let days = tokio::task::spawn_blocking(move || {
+            let through = e.due_through(run_hour);
+            e.catch_up(through)
+        })
+        .await
+        .map_err(|e| DaemonError::Io(e.to_string()))??;
+        if !days.is_empty() {
+            tracing::info!(days = days.len(), "caught up");
+        }
+    }
+    let wake = Arc::new(Notify::new());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let dispatcher = Arc::new(Dispatcher::new(engine.clone(), &config)?);
+    let poll = Duration::from_millis(config.outbox.poll_ms.max(10));
+    let dispatch_task = tokio::spawn(dispatcher.run(wake.clone(), poll, stop_rx.clone()));
+    let scheduler_task = (mode == ClockMode::Wall).then(|| {
+        let engine = engine.clone();
+        let wake = wake.clone();
+        let mut stop = stop_rx.clone();
+        let run_hour = config.run_hour;
+        tokio::spawn(async move {
+            loop {
+                let e = engine.clone();
+                let ran = tokio::task::spawn_blocking(move || {
+                    let through = e.due_through(run_hour);
+                    e.catch_up(through)
+                })
+                .await;
+                match ran {
+                    Ok(Ok(days)) if !days.is_empty() => wake.notify_one(),
+                    Ok(Err(e)) => tracing::error!(error = %e, "daily run failed"),
+                    _ => {}
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+                    _ = stop.changed() => return,
+                }
+            }
+        })
+    });
+    let state = Arc::new(AppState {
+        engine: engine.clone(),
+        tokens: auth::tokens(&config.tokens),
+        wake: wake.clone(),
+    });
+    let app = api::router(state, matches!(mode, ClockMode::Virtual { .. }));
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| DaemonError::Io(format!("cannot listen on {}: {e}", config.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| DaemonError::Io(e.to_string()))?;
+    println!("relance: listening on {addr} (today {})", engine.today());
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    wake.notify_one();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| DaemonError::Io(e.to_string()))?;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let _ = dispatch_task.await;
+    if let Some(t) = scheduler_task {
+        let _ = t.await;
+    }
+    engine.flush()?;
+    println!("relance: stopped");
+    Ok(())
+}

@@ -1,0 +1,558 @@
+//! The HTTP API against a real server on 127.0.0.1 (port 0): the access matrix (every role
+//! against every endpoint family), bad input (400/422 naming the field, nothing written), and
+//! a small durable flow (import, events, virtual days, views).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use relance_engine::daemon::api::{self, AppState, auth};
+use relance_engine::daemon::config::{Config, Role, Token};
+use relance_engine::daemon::server::{self, ClockMode};
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("relance-test-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const ADMIN: &str = "admin-token-0000000001";
+const CREDIT: &str = "credit-token-000000002";
+const SALES: &str = "sales-token-0000000003";
+const INTEGRATION: &str = "integration-token-0004";
+
+fn config(dir: &Path) -> Config {
+    let token = |name: &str, token: &str, role| Token {
+        name: name.into(),
+        token: token.into(),
+        role,
+    };
+    Config {
+        data: dir.join("data"),
+        spool: dir.join("spool"),
+        tokens: vec![
+            token("ops", ADMIN, Role::Admin),
+            token("credit", CREDIT, Role::CreditManager),
+            token("sales", SALES, Role::Sales),
+            token("erp", INTEGRATION, Role::Integration),
+        ],
+        ..Config::default()
+    }
+}
+
+struct Server {
+    base: String,
+    client: reqwest::Client,
+    _dir: TempDir,
+}
+
+impl Server {
+    async fn start(tag: &str) -> Server {
+        let dir = TempDir::new(tag);
+        let config = config(&dir.0);
+        let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib-scenarios");
+        let engine = server::open(
+            &config,
+            ClockMode::Virtual {
+                start: "2026-01-05".parse().ok(),
+            },
+            Some(&scenarios),
+        )
+        .expect("engine");
+        engine.catch_up(engine.today()).expect("first run");
+        let state = Arc::new(AppState {
+            engine,
+            tokens: auth::tokens(&config.tokens),
+            wake: Arc::new(tokio::sync::Notify::new()),
+        });
+        let app = api::router(state, true);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(20))
+            .build()
+            .expect("client");
+        Server {
+            base,
+            client,
+            _dir: dir,
+        }
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn raw(&self, path: &str, token: &str, body: &str) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn portfolio() -> Value {
+    json!({
+        "customers": [
+            {"id": "ACME", "name": "Acme", "segment": "b2b", "language": "fr",
+             "contacts": {"accounting": {"email": "compta@acme.example"}}},
+            {"id": "BETA", "segment": "b2b", "language": "en",
+             "contacts": {"accounting": {"email": "ap@beta.example"}}}
+        ],
+        "invoices": [
+            {"id": "F-1", "customer": "ACME", "amount": "1200.00", "currency": "EUR", "issued": "2025-12-01", "due": "2025-12-31"},
+            {"id": "F-2", "customer": "ACME", "amount": "300.00", "currency": "EUR", "issued": "2025-12-10", "due": "2026-01-09"},
+            {"id": "F-3", "customer": "BETA", "amount": "5000.00", "currency": "EUR", "issued": "2026-01-02", "due": "2026-02-01"}
+        ]
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_matrix_every_role_against_every_family() {
+    let s = Server::start("api-auth").await;
+    let (st, _) = s
+        .call(Method::POST, "/v1/import", Some(ADMIN), Some(portfolio()))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+
+    type Req = (Method, &'static str, Option<Value>);
+    let families: Vec<(&str, Vec<Req>)> = vec![
+        (
+            "read",
+            vec![
+                (Method::GET, "/v1/customers/ACME", None),
+                (Method::GET, "/v1/invoices/F-1", None),
+                (Method::GET, "/v1/agenda", None),
+                (Method::GET, "/v1/outbox", None),
+                (Method::GET, "/v1/scenarios", None),
+            ],
+        ),
+        (
+            "data",
+            vec![
+                (Method::POST, "/v1/customers", Some(json!({"id": "GAMMA"}))),
+                (
+                    Method::POST,
+                    "/v1/invoices",
+                    Some(
+                        json!({"id": "F-9", "customer": "GAMMA", "amount": "10.00", "issued": "2026-01-01", "due": "2026-01-31"}),
+                    ),
+                ),
+                (
+                    Method::POST,
+                    "/v1/import",
+                    Some(json!({"customers": [{"id": "DELTA"}]})),
+                ),
+                (
+                    Method::POST,
+                    "/v1/invoices/F-2/payments",
+                    Some(json!({"amount": "1.00"})),
+                ),
+                (
+                    Method::POST,
+                    "/v1/invoices/F-2/disputes",
+                    Some(json!({"code": "quality"})),
+                ),
+                (
+                    Method::POST,
+                    "/v1/events",
+                    Some(json!({"type": "risk_changed", "customer": "BETA", "risk_score": 30})),
+                ),
+            ],
+        ),
+        (
+            "resolve",
+            vec![
+                (
+                    Method::POST,
+                    "/v1/invoices/F-2/disputes/resolve",
+                    Some(json!({})),
+                ),
+                (
+                    Method::POST,
+                    "/v1/invoices/F-1/task-outcomes",
+                    Some(json!({"outcome": "reached"})),
+                ),
+                (
+                    Method::POST,
+                    "/v1/events",
+                    Some(json!({"type": "dispute_resolved", "invoice": "F-2"})),
+                ),
+                (
+                    Method::POST,
+                    "/v1/agenda/999/outcome",
+                    Some(json!({"outcome": "reached"})),
+                ),
+            ],
+        ),
+        (
+            "deploy",
+            vec![(
+                Method::POST,
+                "/v1/scenarios",
+                Some(json!({"files": [{"path": "x.relance", "text": "scenario x {"}]})),
+            )],
+        ),
+        (
+            "operate",
+            vec![
+                (Method::POST, "/v1/run", None),
+                (Method::POST, "/v1/outbox/999/retry", None),
+            ],
+        ),
+        (
+            "admin",
+            vec![
+                (Method::GET, "/v1/clock", None),
+                (Method::POST, "/v1/clock/advance", Some(json!({"days": 0}))),
+                (Method::GET, "/v1/backup", None),
+            ],
+        ),
+    ];
+    let allowed = |role: &str, family: &str| match role {
+        "admin" => true,
+        "credit-manager" => family != "admin",
+        "sales" => matches!(family, "read" | "resolve"),
+        "integration" => matches!(family, "data" | "resolve"),
+        _ => false,
+    };
+    let roles = [
+        ("admin", ADMIN),
+        ("credit-manager", CREDIT),
+        ("sales", SALES),
+        ("integration", INTEGRATION),
+    ];
+    let mut checked = 0;
+    for (family, requests) in &families {
+        for (method, path, body) in requests {
+            let (st, b) = s.call(method.clone(), path, None, body.clone()).await;
+            assert_eq!(
+                st,
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} without a token: {b}"
+            );
+            assert_eq!(b["error"], "unauthorized");
+            let (st, _) = s
+                .call(
+                    method.clone(),
+                    path,
+                    Some("not-a-token-at-all"),
+                    body.clone(),
+                )
+                .await;
+            assert_eq!(
+                st,
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} with a wrong token"
+            );
+            for (role, token) in roles {
+                let (st, b) = s
+                    .call(method.clone(), path, Some(token), body.clone())
+                    .await;
+                if allowed(role, family) {
+                    assert!(
+                        st != StatusCode::FORBIDDEN && st != StatusCode::UNAUTHORIZED,
+                        "{role} may {family}: {method} {path} gave {st} {b}"
+                    );
+                } else {
+                    assert_eq!(
+                        st,
+                        StatusCode::FORBIDDEN,
+                        "{role} may not {family}: {method} {path} gave {st} {b}"
+                    );
+                    assert_eq!(b["error"], "forbidden");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 80);
+    for path in ["/healthz", "/metrics"] {
+        let (st, _) = s.call(Method::GET, path, None, None).await;
+        assert_eq!(st, StatusCode::OK, "{path} is public");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_rejected_naming_the_field_and_nothing_is_written() {
+    let s = Server::start("api-bad").await;
+    let (st, _) = s
+        .call(Method::POST, "/v1/import", Some(CREDIT), Some(portfolio()))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, before) = s
+        .call(Method::GET, "/v1/invoices/F-1", Some(CREDIT), None)
+        .await;
+    let (_, metrics_before) = s
+        .call(Method::GET, "/v1/customers/ACME", Some(CREDIT), None)
+        .await;
+
+    // Malformed JSON: 400.
+    let (st, b) = s.raw("/v1/invoices", CREDIT, "{\"id\": \"F-5\", ").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(b["error"], "malformed");
+    // A wrong type: 400 naming the field.
+    let (st, b) = s
+        .raw(
+            "/v1/invoices/F-1/payments",
+            CREDIT,
+            "{\"amount\": \"lots\"}",
+        )
+        .await;
+    assert_eq!(
+        (st, &b["field"]),
+        (StatusCode::BAD_REQUEST, &json!("amount")),
+        "{b}"
+    );
+    // A missing field: 400 naming it.
+    let (st, b) = s.raw("/v1/invoices/F-1/disputes", CREDIT, "{}").await;
+    assert_eq!(
+        (st, &b["field"]),
+        (StatusCode::BAD_REQUEST, &json!("code")),
+        "{b}"
+    );
+    // Unknown customer: 422 on `customer`, with a suggestion.
+    let bad = json!({"id": "F-5", "customer": "ACM", "amount": "10.00", "issued": "2026-01-01", "due": "2026-01-31"});
+    let (st, b) = s
+        .call(Method::POST, "/v1/invoices", Some(CREDIT), Some(bad))
+        .await;
+    assert_eq!(
+        (st, &b["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("customer")),
+        "{b}"
+    );
+    let (st, _) = s
+        .call(Method::GET, "/v1/invoices/F-5", Some(CREDIT), None)
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "nothing written");
+    // Negative amount: 422 on `amount`.
+    let (st, b) = s
+        .call(
+            Method::POST,
+            "/v1/invoices/F-1/payments",
+            Some(CREDIT),
+            Some(json!({"amount": "-5.00"})),
+        )
+        .await;
+    assert_eq!(
+        (st, &b["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("amount")),
+        "{b}"
+    );
+    // Currency mismatch: 422 on `currency`.
+    let (st, b) = s
+        .call(
+            Method::POST,
+            "/v1/invoices/F-1/payments",
+            Some(CREDIT),
+            Some(json!({"amount": "5.00", "currency": "USD"})),
+        )
+        .await;
+    assert_eq!(
+        (st, &b["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("currency")),
+        "{b}"
+    );
+    // Unknown invoice: 422 on `invoice`.
+    let (st, b) = s
+        .call(
+            Method::POST,
+            "/v1/invoices/F-404/payments",
+            Some(CREDIT),
+            Some(json!({"amount": "5.00"})),
+        )
+        .await;
+    assert_eq!(
+        (st, &b["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("invoice")),
+        "{b}"
+    );
+    // A future event: 422 on `date`.
+    let (st, b) = s
+        .call(
+            Method::POST,
+            "/v1/invoices/F-1/payments",
+            Some(CREDIT),
+            Some(json!({"amount": "5.00", "date": "2030-01-01"})),
+        )
+        .await;
+    assert_eq!(
+        (st, &b["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("date")),
+        "{b}"
+    );
+    // A bulk write with one bad record writes nothing at all.
+    let bulk = json!([
+        {"id": "F-6", "customer": "ACME", "amount": "10.00", "issued": "2026-01-01", "due": "2026-01-31"},
+        {"id": "F-7", "customer": "ACME", "amount": "0", "issued": "2026-01-01", "due": "2026-01-31"}
+    ]);
+    let (st, b) = s
+        .call(Method::POST, "/v1/invoices", Some(CREDIT), Some(bulk))
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["problems"][0]["path"], "invoices[1] (F-7)");
+    let (st, _) = s
+        .call(Method::GET, "/v1/invoices/F-6", Some(CREDIT), None)
+        .await;
+    assert_eq!(
+        st,
+        StatusCode::NOT_FOUND,
+        "the good record of a rejected bulk is not written"
+    );
+    // An existing invoice with other values: 422; the same values again: accepted, unchanged.
+    let changed = json!({"id": "F-1", "customer": "ACME", "amount": "1.00", "issued": "2025-12-01", "due": "2025-12-31"});
+    let (st, _) = s
+        .call(Method::POST, "/v1/invoices", Some(CREDIT), Some(changed))
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    let same = json!({"id": "F-1", "customer": "ACME", "amount": "1200.00", "currency": "EUR", "issued": "2025-12-01", "due": "2025-12-31"});
+    let (st, b) = s
+        .call(Method::POST, "/v1/invoices", Some(CREDIT), Some(same))
+        .await;
+    assert_eq!((st, &b["unchanged"]), (StatusCode::OK, &json!(1)), "{b}");
+    // An invalid scenario set: 422 with the diagnostics.
+    let (st, b) = s
+        .call(Method::POST, "/v1/scenarios", Some(CREDIT), Some(json!({"files": [{"path": "x.relance", "text": "scenario x { step a at due + 3 dayz { } }"}]})))
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert!(
+        b["diagnostics"].as_array().is_some_and(|d| !d.is_empty()),
+        "{b}"
+    );
+
+    let (_, after) = s
+        .call(Method::GET, "/v1/invoices/F-1", Some(CREDIT), None)
+        .await;
+    assert_eq!(
+        before, after,
+        "no rejected write changed the invoice's case or history"
+    );
+    let (_, customer_after) = s
+        .call(Method::GET, "/v1/customers/ACME", Some(CREDIT), None)
+        .await;
+    assert_eq!(metrics_before, customer_after);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_durable_flow_through_the_api() {
+    let s = Server::start("api-flow").await;
+    let (st, b) = s
+        .call(
+            Method::POST,
+            "/v1/import",
+            Some(INTEGRATION),
+            Some(portfolio()),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!(b["invoices"], 3);
+    let (st, b) = s
+        .call(
+            Method::POST,
+            "/v1/invoices/F-3/disputes",
+            Some(INTEGRATION),
+            Some(json!({"code": "logistics/missing-delivery-note"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let (_, v) = s
+        .call(Method::GET, "/v1/customers/BETA", Some(SALES), None)
+        .await;
+    assert_eq!(
+        v["disputes"][0]["code"], "logistics/missing-delivery-note",
+        "{v}"
+    );
+    let (st, _) = s
+        .call(
+            Method::POST,
+            "/v1/invoices/F-3/disputes/resolve",
+            Some(SALES),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, b) = s
+        .call(
+            Method::POST,
+            "/v1/clock/advance",
+            Some(ADMIN),
+            Some(json!({"days": 30})),
+        )
+        .await;
+    assert_eq!(
+        (st, &b["today"]),
+        (StatusCode::OK, &json!("2026-02-04")),
+        "{b}"
+    );
+    let (_, v) = s
+        .call(Method::GET, "/v1/invoices/F-1", Some(CREDIT), None)
+        .await;
+    assert!(v["timeline"].as_array().is_some_and(|t| t.len() > 3), "{v}");
+    let (_, o) = s.call(Method::GET, "/v1/outbox", Some(CREDIT), None).await;
+    let total = o["counts"]["pending"].as_u64().unwrap_or(0)
+        + o["counts"]["delivered"].as_u64().unwrap_or(0);
+    assert!(total > 0, "{o}");
+    let (st, b) = s
+        .call(
+            Method::POST,
+            "/v1/invoices/F-1/payments",
+            Some(INTEGRATION),
+            Some(json!({"amount": "1200.00", "currency": "EUR"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let (_, v) = s
+        .call(Method::GET, "/v1/invoices/F-1", Some(CREDIT), None)
+        .await;
+    assert_eq!(v["state"], "closed", "{v}");
+    let (_, m) = s.call(Method::GET, "/metrics", None, None).await;
+    assert!(
+        m.as_str()
+            .is_some_and(|t| t.contains("relance_transitions_total")),
+        "{m}"
+    );
+}

@@ -1,0 +1,138 @@
+//! The daemon drives the same transition function as the simulator: on the bundled example
+//! portfolio, 60 virtual days through the durable daily run decide exactly the actions the
+//! simulator decides, and leave every case in the same state. Then the backup round trip:
+//! export, restore into a fresh store, export again: nothing lost, nothing changed.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use chrono::{Days, NaiveDate};
+
+use relance_engine::daemon::backup;
+use relance_engine::daemon::config::Config;
+use relance_engine::daemon::server::{self, ClockMode};
+use relance_engine::daemon::store::{SledStore, Store, Tree};
+use relance_engine::interest::RateTable;
+use relance_engine::portfolio;
+use relance_engine::runtime::Shared;
+use relance_engine::scenario_set;
+use relance_engine::simulator::Simulator;
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("relance-test-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().expect("date")
+}
+
+#[test]
+fn the_daemon_decides_what_the_simulator_decides() {
+    let tmp = TempDir::new("engine");
+    let from = d("2026-04-01");
+    let until = from.checked_add_days(Days::new(59)).expect("date");
+    let scenarios = root().join("stdlib-scenarios");
+    let p = portfolio::load_dir(&root().join("examples")).expect("examples");
+
+    let config = Config {
+        data: tmp.0.join("data"),
+        spool: tmp.0.join("spool"),
+        ..Config::default()
+    };
+    let engine = server::open(
+        &config,
+        ClockMode::Virtual { start: Some(from) },
+        Some(&scenarios),
+    )
+    .expect("engine");
+    engine.import(&p).expect("import");
+    engine.catch_up(from).expect("first day");
+    let days = engine.advance_to(until).expect("advance");
+    assert_eq!(days.len(), 59);
+    let daemon_keys: BTreeSet<String> = engine
+        .outbox()
+        .expect("outbox")
+        .iter()
+        .flat_map(|m| m.items.iter().map(|i| i.key.clone()))
+        .collect();
+
+    let set = scenario_set::load(&scenarios).expect("set");
+    let compiled = set.compile();
+    let ir = compiled.set.as_ref().expect("stdlib compiles");
+    let shared = Shared {
+        set: ir,
+        rules: &set.rules,
+        rates: RateTable::builtin(),
+    };
+    let run = Simulator::new(shared, &p).run(from, until, &mut |_| {});
+    let sim_keys: BTreeSet<String> = run.actions.iter().map(|a| a.key.clone()).collect();
+
+    assert!(
+        sim_keys.len() > 300,
+        "a meaningful run: {} actions",
+        sim_keys.len()
+    );
+    let missing: Vec<_> = sim_keys.difference(&daemon_keys).take(5).collect();
+    let extra: Vec<_> = daemon_keys.difference(&sim_keys).take(5).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, extra {extra:?}"
+    );
+
+    for (inv, case) in p.invoices.iter().zip(&run.cases) {
+        let stored = engine.case(&inv.id).expect("read").map(|r| r.case);
+        assert_eq!(stored.as_ref(), case.as_ref(), "state of {}", inv.id);
+    }
+
+    // Backup round trip: export, restore into an empty store, export again.
+    let mut first = Vec::new();
+    let stats = backup::export(engine.store(), &mut first).expect("export");
+    assert!(stats.entries > 1000, "{} entries", stats.entries);
+    let restored_dir = tmp.0.join("restored");
+    let restored = SledStore::open(&restored_dir).expect("open");
+    let n = backup::restore(&restored, &mut first.as_slice()).expect("restore");
+    assert_eq!(n.entries, stats.entries);
+    let mut second = Vec::new();
+    backup::export(&restored, &mut second).expect("export again");
+    assert_eq!(
+        String::from_utf8_lossy(&first),
+        String::from_utf8_lossy(&second)
+    );
+    for tree in Tree::ALL {
+        assert_eq!(
+            engine.store().count(tree),
+            restored.count(tree),
+            "{}",
+            tree.name()
+        );
+    }
+    // Refused: into a non-empty store, and a truncated file.
+    assert!(backup::restore(&restored, &mut first.as_slice()).is_err());
+    let cut = &first[..first.len() / 2];
+    let cut = &cut[..cut.iter().rposition(|b| *b == b'\n').expect("a line") + 1];
+    let partial_dir = tmp.0.join("partial");
+    let partial = SledStore::open(&partial_dir).expect("open");
+    assert!(backup::restore(&partial, &mut &cut[..]).is_err());
+    assert!(
+        backup::check_complete(&partial).is_err(),
+        "an unfinished restore is refused at start-up"
+    );
+    drop(engine);
+}
