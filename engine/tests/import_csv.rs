@@ -16,7 +16,10 @@ fn temp(name: &str) -> PathBuf {
 }
 
 fn relance(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_relance")).args(args).output().expect("runs");
+    let out = Command::new(env!("CARGO_BIN_EXE_relance"))
+        .args(args)
+        .output()
+        .expect("runs");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -25,7 +28,10 @@ fn relance(args: &[&str]) -> (i32, String, String) {
 }
 
 fn mapping() -> String {
-    std::fs::read_to_string(fixtures().join("csv/mapping.txt")).expect("mapping").trim().to_string()
+    std::fs::read_to_string(fixtures().join("csv/mapping.txt"))
+        .expect("mapping")
+        .trim()
+        .to_string()
 }
 
 fn french_files() -> Vec<String> {
@@ -60,10 +66,22 @@ fn mapped_french_files_import_then_reimport_changes_nothing() {
     assert!(out.contains("imported into"), "{out}");
     let p = relance_engine::portfolio::load_dir(&data).expect("written folder loads");
     assert_eq!(p.customers.len(), 2);
-    let fa3 = p.invoices.iter().find(|i| i.id == "FA-003").expect("FA-003");
+    let fa3 = p
+        .invoices
+        .iter()
+        .find(|i| i.id == "FA-003")
+        .expect("FA-003");
     assert_eq!(fa3.amount.to_string(), "1234.56");
-    assert_eq!(fa3.due.to_string(), "2026-03-03", "no due date and no customer terms: default 30 days");
-    let fa1 = p.invoices.iter().find(|i| i.id == "FA-001").expect("FA-001");
+    assert_eq!(
+        fa3.due.to_string(),
+        "2026-03-03",
+        "no due date and no customer terms: default 30 days"
+    );
+    let fa1 = p
+        .invoices
+        .iter()
+        .find(|i| i.id == "FA-001")
+        .expect("FA-001");
     assert_eq!(fa1.due.to_string(), "2026-02-19", "ACME's 45 days of terms");
     assert_eq!(p.events.len(), 2);
 
@@ -71,9 +89,15 @@ fn mapped_french_files_import_then_reimport_changes_nothing() {
     let (code, out, _) = relance(&args);
     assert_eq!(code, 0);
     assert!(out.contains("0 new, 0 updated, 3 unchanged"), "{out}");
-    assert!(out.contains("payments: 0 new") && out.contains("2 already known"), "{out}");
+    assert!(
+        out.contains("payments: 0 new") && out.contains("2 already known"),
+        "{out}"
+    );
     assert!(out.contains("nothing to change"), "{out}");
-    assert_eq!(std::fs::read_to_string(data.join("invoices.csv")).expect("invoices"), before);
+    assert_eq!(
+        std::fs::read_to_string(data.join("invoices.csv")).expect("invoices"),
+        before
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -90,13 +114,30 @@ fn invalid_rows_are_all_reported_and_nothing_is_written() {
     assert_eq!(relance(&args).0, 0);
     let before = std::fs::read_to_string(data.join("invoices.csv")).expect("invoices");
 
-    let bad = fixtures().join("csv/factures-invalides.csv").display().to_string();
+    let bad = fixtures()
+        .join("csv/factures-invalides.csv")
+        .display()
+        .to_string();
     let (code, _, err) = relance(&["import", "csv", &bad, "--data", &data_s, "--map", &map]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("factures-invalides.csv:2: column \"Montant TTC\": invalid amount \"12x,00\""), "{err}");
-    assert!(err.contains("factures-invalides.csv:3: column \"Date facture\": invalid date \"2026-13-01\""), "{err}");
-    assert!(err.contains("factures-invalides.csv:4: column \"Numéro\": missing value (required)"), "{err}");
-    assert_eq!(std::fs::read_to_string(data.join("invoices.csv")).expect("invoices"), before);
+    assert!(
+        err.contains("factures-invalides.csv:2: column \"Montant TTC\": invalid amount \"12x,00\""),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "factures-invalides.csv:3: column \"Date facture\": invalid date \"2026-13-01\""
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("factures-invalides.csv:4: column \"Numéro\": missing value (required)"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(data.join("invoices.csv")).expect("invoices"),
+        before
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -105,7 +146,11 @@ fn unknown_references_and_usage_errors() {
     let dir = temp("csv-refs");
     let data_s = dir.join("data").display().to_string();
     let invoices = dir.join("invoices.csv");
-    std::fs::write(&invoices, "id,customer,amount,issued\nF-1,NOBODY,10,2026-01-01\n").expect("write");
+    std::fs::write(
+        &invoices,
+        "id,customer,amount,issued\nF-1,NOBODY,10,2026-01-01\n",
+    )
+    .expect("write");
     let inv = invoices.display().to_string();
     let (code, _, err) = relance(&["import", "csv", &inv, "--data", &data_s]);
     assert_eq!(code, 1, "{err}");
@@ -123,21 +168,36 @@ fn documented_examples_import_as_they_are() {
     let dir = temp("csv-examples");
     let data_s = dir.join("data").display().to_string();
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples");
-    let files: Vec<String> = ["payments.csv", "invoices.csv", "contacts.csv", "customers.csv"]
-        .iter()
-        .map(|f| examples.join(f).display().to_string())
-        .collect();
+    let files: Vec<String> = [
+        "payments.csv",
+        "invoices.csv",
+        "contacts.csv",
+        "customers.csv",
+    ]
+    .iter()
+    .map(|f| examples.join(f).display().to_string())
+    .collect();
     let mut args: Vec<&str> = vec!["import", "csv"];
     args.extend(files.iter().map(String::as_str));
     args.extend(["--data", &data_s, "--format", "json"]);
     let (code, out, err) = relance(&args);
     assert_eq!(code, 0, "{err}");
     let json: serde_json::Value = serde_json::from_str(&out).expect("json");
-    assert_eq!(json["changes"]["customers"]["new"].as_array().map(Vec::len), Some(3));
-    assert_eq!(json["changes"]["invoices"]["new"].as_array().map(Vec::len), Some(4));
+    assert_eq!(
+        json["changes"]["customers"]["new"].as_array().map(Vec::len),
+        Some(3)
+    );
+    assert_eq!(
+        json["changes"]["invoices"]["new"].as_array().map(Vec::len),
+        Some(4)
+    );
     assert_eq!(json["changes"]["new_payments"], 2);
     let p = relance_engine::portfolio::load_dir(&dir.join("data")).expect("loads");
     let acme = p.customers.iter().find(|c| c.id == "ACME").expect("ACME");
-    assert_eq!(acme.contacts.len(), 3, "accounting and sales from customers.csv, legal from contacts.csv");
+    assert_eq!(
+        acme.contacts.len(),
+        3,
+        "accounting and sales from customers.csv, legal from contacts.csv"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -9,13 +9,23 @@ use relance_engine::import::{Merge, open_amounts};
 use rust_decimal::Decimal;
 
 fn fec(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests-data/import/fec").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests-data/import/fec")
+        .join(name)
 }
 
-fn load(name: &str, base: Portfolio) -> Result<(Portfolio, relance_engine::import::Changes), String> {
+fn load(
+    name: &str,
+    base: Portfolio,
+) -> Result<(Portfolio, relance_engine::import::Changes), String> {
     let mut merge = Merge::new(base);
-    import(&fec(name), &FecOptions { default_terms: 30 }, &mut merge, &mut |_, _| {})
-        .map_err(|e| e.to_string())?;
+    import(
+        &fec(name),
+        &FecOptions { default_terms: 30 },
+        &mut merge,
+        &mut |_, _| {},
+    )
+    .map_err(|e| e.to_string())?;
     let (p, changes) = merge.finish();
     relance_engine::portfolio::validate(&p).map_err(|e| e.to_string())?;
     Ok((p, changes))
@@ -32,12 +42,31 @@ fn collective_411_with_auxiliary_accounts() {
     assert_eq!(ids, ["CLI001", "CLI002", "CLI003"]);
     assert_eq!(p.customers[0].name.as_deref(), Some("Acme SA"));
     let open = open_amounts(&p);
-    assert_eq!(open["FA-2026-001"], Decimal::ZERO, "lettered A with its payment");
-    assert_eq!(open["F2025-120"], Decimal::ZERO, "opening balance lettered B");
-    assert_eq!(open["FA-2026-002"], Decimal::ZERO, "unlettered transfer naming the invoice");
+    assert_eq!(
+        open["FA-2026-001"],
+        Decimal::ZERO,
+        "lettered A with its payment"
+    );
+    assert_eq!(
+        open["F2025-120"],
+        Decimal::ZERO,
+        "opening balance lettered B"
+    );
+    assert_eq!(
+        open["FA-2026-002"],
+        Decimal::ZERO,
+        "unlettered transfer naming the invoice"
+    );
     assert_eq!(open["FA-2026-003"], dec("300"), "credit note of 60 on 360");
-    let f1 = p.invoices.iter().find(|i| i.id == "FA-2026-001").expect("FA-2026-001");
-    assert_eq!((f1.issued.to_string(), f1.due.to_string()), ("2026-01-05".into(), "2026-02-04".into()));
+    let f1 = p
+        .invoices
+        .iter()
+        .find(|i| i.id == "FA-2026-001")
+        .expect("FA-2026-001");
+    assert_eq!(
+        (f1.issued.to_string(), f1.due.to_string()),
+        ("2026-01-05".into(), "2026-02-04".into())
+    );
     assert!(p.events.iter().any(|e| matches!(&e.kind,
         EventKind::CreditNote { invoice, amount } if invoice == "FA-2026-003" && *amount == dec("60"))));
     assert_eq!((changes.new_payments, changes.new_events), (3, 1));
@@ -55,32 +84,71 @@ fn one_411_account_per_customer_pipe_separated_windows_1252() {
     beta.segment = relance_engine::domain::Segment::Public;
     base.customers.push(beta);
     let (p, changes) = load("per-customer-411-pipe-cp1252.txt", base).expect("valid");
-    let beta = p.customers.iter().find(|c| c.id == "411BETA").expect("411BETA");
-    assert_eq!(beta.name.as_deref(), Some("Bêta Société"), "decoded from Windows-1252");
-    assert_eq!(beta.segment, relance_engine::domain::Segment::Public, "existing fields kept");
+    let beta = p
+        .customers
+        .iter()
+        .find(|c| c.id == "411BETA")
+        .expect("411BETA");
+    assert_eq!(
+        beta.name.as_deref(),
+        Some("Bêta Société"),
+        "decoded from Windows-1252"
+    );
+    assert_eq!(
+        beta.segment,
+        relance_engine::domain::Segment::Public,
+        "existing fields kept"
+    );
     let f102 = p.invoices.iter().find(|i| i.id == "F-102").expect("F-102");
-    assert_eq!(f102.due.to_string(), "2026-05-04", "the customer's 60 days of terms");
+    assert_eq!(
+        f102.due.to_string(),
+        "2026-05-04",
+        "the customer's 60 days of terms"
+    );
     let open = open_amounts(&p);
     assert_eq!(open["F-101"], Decimal::ZERO);
     assert_eq!(open["F-102"], Decimal::ZERO);
-    assert!(changes.notes.iter().any(|n| n.contains("unlettered credit of 1800.00") && n.contains("F-102")), "{:?}", changes.notes);
+    assert!(
+        changes
+            .notes
+            .iter()
+            .any(|n| n.contains("unlettered credit of 1800.00") && n.contains("F-102")),
+        "{:?}",
+        changes.notes
+    );
 }
 
 #[test]
 fn partial_lettering_leaves_the_remainder_open() {
     let (p, _) = load("partial-lettering.txt", Portfolio::default()).expect("valid");
     let open = open_amounts(&p);
-    assert_eq!(open["F-D1"], dec("600.00"), "1000 lettered `a` with a payment of 400");
+    assert_eq!(
+        open["F-D1"],
+        dec("600.00"),
+        "1000 lettered `a` with a payment of 400"
+    );
     assert_eq!(open["F-D2"], Decimal::ZERO);
 }
 
 #[test]
 fn non_compliant_files_are_rejected_precisely() {
     let cases = [
-        ("broken-17-columns.txt", "broken-17-columns.txt:1: the header has 17 columns, a FEC has 18: missing Idevise"),
-        ("broken-bad-date.txt", "broken-bad-date.txt:5: column \"EcritureDate\": invalid date \"2026-01-05\" (expected AAAAMMJJ)"),
-        ("broken-bad-amount.txt", "broken-bad-amount.txt:4: column \"Debit\": invalid amount \"120O,00\""),
-        ("broken-unbalanced.txt", "broken-unbalanced.txt:2: column \"Debit\": entry VE 2 is unbalanced: debits 600.00, credits 590.00"),
+        (
+            "broken-17-columns.txt",
+            "broken-17-columns.txt:1: the header has 17 columns, a FEC has 18: missing Idevise",
+        ),
+        (
+            "broken-bad-date.txt",
+            "broken-bad-date.txt:5: column \"EcritureDate\": invalid date \"2026-01-05\" (expected AAAAMMJJ)",
+        ),
+        (
+            "broken-bad-amount.txt",
+            "broken-bad-amount.txt:4: column \"Debit\": invalid amount \"120O,00\"",
+        ),
+        (
+            "broken-unbalanced.txt",
+            "broken-unbalanced.txt:2: column \"Debit\": entry VE 2 is unbalanced: debits 600.00, credits 590.00",
+        ),
     ];
     for (file, expected) in cases {
         let message = load(file, Portfolio::default()).expect_err(file);
@@ -95,7 +163,13 @@ fn a_rejected_file_leaves_the_data_folder_untouched() {
     let data = dir.join("data").display().to_string();
     let run = |file: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_relance"))
-            .args(["import", "fec", &fec(file).display().to_string(), "--data", &data])
+            .args([
+                "import",
+                "fec",
+                &fec(file).display().to_string(),
+                "--data",
+                &data,
+            ])
             .output()
             .expect("runs")
     };
@@ -103,6 +177,9 @@ fn a_rejected_file_leaves_the_data_folder_untouched() {
     let before = std::fs::read_to_string(dir.join("data/invoices.csv")).expect("written");
     let out = run("broken-unbalanced.txt");
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(std::fs::read_to_string(dir.join("data/invoices.csv")).expect("kept"), before);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("data/invoices.csv")).expect("kept"),
+        before
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

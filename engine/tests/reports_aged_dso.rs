@@ -24,12 +24,32 @@ fn dec(s: &str) -> Decimal {
 #[test]
 fn aged_balance_by_customer_with_disputes_apart() {
     let r = aged_balance(&portfolio(), d("2026-04-30"));
-    assert_eq!(r.rows.len(), 2, "B1 paid, B3 written off, B4 paid: B keeps only B2");
+    assert_eq!(
+        r.rows.len(),
+        2,
+        "B1 paid, B3 written off, B4 paid: B keeps only B2"
+    );
     let a = &r.rows[0].buckets;
     // A1: 1000 - 400 paid, 89 days late; A2 not due; A3 30 days late, 100 disputed.
     assert_eq!(
-        (a.not_due, a.days_1_30, a.days_31_60, a.days_61_90, a.over_90, a.disputed, a.total),
-        (dec("500"), dec("200"), dec("0"), dec("600"), dec("0"), dec("100"), dec("1400"))
+        (
+            a.not_due,
+            a.days_1_30,
+            a.days_31_60,
+            a.days_61_90,
+            a.over_90,
+            a.disputed,
+            a.total
+        ),
+        (
+            dec("500"),
+            dec("200"),
+            dec("0"),
+            dec("600"),
+            dec("0"),
+            dec("100"),
+            dec("1400")
+        )
     );
     let b = &r.rows[1].buckets;
     assert_eq!((b.days_31_60, b.total), (dec("800"), dec("800")));
@@ -37,7 +57,10 @@ fn aged_balance_by_customer_with_disputes_apart() {
     assert_eq!(total.total, dec("2200"));
     assert_eq!(total.disputed, dec("100"));
     let csv = r.to_csv();
-    assert!(csv.contains("A,Alpha SA,EUR,3,500.00,200.00,0,600.00,0,100.00,1400.00"), "{csv}");
+    assert!(
+        csv.contains("A,Alpha SA,EUR,3,500.00,200.00,0,600.00,0,100.00,1400.00"),
+        "{csv}"
+    );
     assert!(csv.contains("TOTAL,,EUR,4,"), "{csv}");
     assert!(r.to_text().contains("A (Alpha SA)"));
     // Before anything was issued, nothing is owed.
@@ -62,8 +85,15 @@ fn dso_countback_best_possible_add_and_cei() {
     // (3100 + 2000 - 2200) / (3100 + 2000 - 500) = 63.04 %
     assert_eq!(r.cei, Some(dec("63.0")));
     assert!(!r.countback_truncated);
-    let empty = dso(&relance_engine::domain::Portfolio::default(), d("2026-04-30"), &DsoOptions::default());
-    assert_eq!((empty.simple_dso, empty.countback_dso, empty.cei), (None, None, None));
+    let empty = dso(
+        &relance_engine::domain::Portfolio::default(),
+        d("2026-04-30"),
+        &DsoOptions::default(),
+    );
+    assert_eq!(
+        (empty.simple_dso, empty.countback_dso, empty.cei),
+        (None, None, None)
+    );
 }
 
 #[test]
@@ -74,16 +104,44 @@ fn report_command_formats() {
             .args(args)
             .output()
             .expect("runs");
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     };
     let data = dir.display().to_string();
-    let (code, out) = run(&["report", "aged", "--data", &data, "--at", "2026-04-30", "--format", "json"]);
+    let (code, out) = run(&[
+        "report",
+        "aged",
+        "--data",
+        &data,
+        "--at",
+        "2026-04-30",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code, Some(0));
     let json: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(json["totals"]["EUR"]["total"], "2200.00");
-    let (code, out) = run(&["report", "dso", "--data", &data, "--at", "2026-04-30", "--format", "csv"]);
+    let (code, out) = run(&[
+        "report",
+        "dso",
+        "--data",
+        &data,
+        "--at",
+        "2026-04-30",
+        "--format",
+        "csv",
+    ]);
     assert_eq!(code, Some(0));
     assert!(out.contains("countback_dso,94.6"), "{out}");
-    let (code, _) = run(&["report", "aged", "--data", "/no/such/dir", "--at", "2026-04-30"]);
+    let (code, _) = run(&[
+        "report",
+        "aged",
+        "--data",
+        "/no/such/dir",
+        "--at",
+        "2026-04-30",
+    ]);
     assert_eq!(code, Some(2));
 }
