@@ -41,12 +41,49 @@ pub struct Simulator<'a> {
     invoice_index: HashMap<&'a str, usize>,
     customer_index: HashMap<String, usize>,
     events: Vec<&'a Event>,
+    /// Running totals per customer over its opened cases, kept up to date after every
+    /// transition so a step costs the same for a customer with 10 or 100,000 invoices.
+    running: Vec<Running>,
+}
+
+/// A customer's running totals over its opened cases.
+#[derive(Debug, Clone, Copy, Default)]
+struct Running {
+    outstanding: Decimal,
+    open: i64,
+    issued_sum: Decimal,
+    issued: i64,
+}
+
+impl Running {
+    fn totals(&self) -> CustomerTotals {
+        let average_invoice =
+            if self.issued > 0 { (self.issued_sum / Decimal::from(self.issued)).round_dp(2) } else { Decimal::ZERO };
+        CustomerTotals { outstanding: self.outstanding, open_invoices: self.open, average_invoice }
+    }
+
+    /// Replaces a case's contribution (`before` → `after`, each `Some(outstanding)` when open).
+    fn update(&mut self, before: Option<Decimal>, after: Option<Decimal>) {
+        if let Some(o) = before {
+            self.outstanding -= o;
+            self.open -= 1;
+        }
+        if let Some(o) = after {
+            self.outstanding += o;
+            self.open += 1;
+        }
+    }
+}
+
+fn contribution(case: &Instance) -> Option<Decimal> {
+    case.is_open().then_some(case.outstanding)
 }
 
 impl<'a> Simulator<'a> {
     /// Indexes a validated portfolio (`portfolio::validate`): unknown references are skipped.
     pub fn new(shared: Shared<'a>, portfolio: &'a Portfolio) -> Simulator<'a> {
         let customers = portfolio.customers.clone();
+        let customer_count = customers.len();
         let customer_index: HashMap<String, usize> =
             customers.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
         let mut customer_invoices = vec![Vec::new(); customers.len()];
@@ -68,6 +105,7 @@ impl<'a> Simulator<'a> {
             invoice_customer,
             customer_invoices,
             invoice_index,
+            running: vec![Running::default(); customer_count],
             customer_index,
             events,
         }
@@ -100,8 +138,20 @@ impl<'a> Simulator<'a> {
             .min();
             let Some(day) = next.filter(|d| *d <= until) else { break };
             let mut touched: Vec<usize> = Vec::new();
-            while let Some(&(d, i)) = starts.get(s).filter(|x| x.0 == day) {
+            let first = s;
+            while starts.get(s).is_some_and(|x| x.0 == day) {
                 s += 1;
+            }
+            // Every invoice entering today counts in its customer's totals before any of
+            // them is assigned a scenario (a policy may read `customer.outstanding`).
+            for &(_, i) in &starts[first..s] {
+                let inv = &self.invoices[i];
+                let r = &mut self.running[self.invoice_customer[i]];
+                r.issued_sum += inv.amount;
+                r.issued += 1;
+                r.update(None, Some(inv.opening_outstanding()));
+            }
+            for &(d, i) in &starts[first..s] {
                 opened += 1;
                 self.open(i, d, &mut run, pending.remove(&i).unwrap_or_default());
                 touched.push(i);
@@ -131,11 +181,12 @@ impl<'a> Simulator<'a> {
         run
     }
 
-    fn open(&self, i: usize, day: NaiveDate, run: &mut Run, earlier: Vec<&Event>) {
+    fn open(&mut self, i: usize, day: NaiveDate, run: &mut Run, earlier: Vec<&Event>) {
         let inv = &self.invoices[i];
         let c = self.invoice_customer[i];
-        let totals = self.totals(c, day, &run.cases, None);
+        let totals = self.running[c].totals(); // already counts this invoice (see `run`)
         let case = open_case(self.shared, inv, &self.customers[c], totals, day);
+        self.running[c].update(Some(inv.opening_outstanding()), contribution(&case));
         run.seq += 1;
         run.records.push(Record {
             seq: 0,
@@ -202,13 +253,15 @@ impl<'a> Simulator<'a> {
     }
 
     /// One call of the transition function for invoice `i`.
-    fn step(&self, i: usize, day: NaiveDate, input: Input<'_>, run: &mut Run) {
+    fn step(&mut self, i: usize, day: NaiveDate, input: Input<'_>, run: &mut Run) {
         let Some(case) = run.cases[i].take() else { return };
         if case.scenario.is_empty() {
             run.cases[i] = Some(case);
             return;
         }
-        let totals = self.totals(self.invoice_customer[i], day, &run.cases, Some(i)).with_case(&case);
+        let c = self.invoice_customer[i];
+        let totals = self.running[c].totals();
+        let before = contribution(&case);
         let Some(scenario) = self.shared.set.scenarios.get(&case.scenario) else {
             run.cases[i] = Some(case);
             return;
@@ -222,6 +275,7 @@ impl<'a> Simulator<'a> {
             rates: self.shared.rates,
         };
         let (case, Outcome { mut actions, mut records }) = transition(case, input, day, &facts);
+        self.running[c].update(before, contribution(&case));
         let base = run.seq;
         run.seq += (actions.len() + records.len()) as u64;
         run.transitions += 1;
@@ -245,44 +299,5 @@ impl<'a> Simulator<'a> {
         Some(f(&facts))
     }
 
-    /// The customer's totals on `day` over its opened, open cases; `skip` is left out (the
-    /// caller adds it back from the state it holds).
-    fn totals(&self, c: usize, day: NaiveDate, cases: &[Option<Instance>], skip: Option<usize>) -> CustomerTotals {
-        let mut t = CustomerTotals::default();
-        let (mut issued_sum, mut issued_count) = (Decimal::ZERO, 0i64);
-        for &j in &self.customer_invoices[c] {
-            let inv = &self.invoices[j];
-            if inv.issued > day {
-                continue;
-            }
-            issued_sum += inv.amount;
-            issued_count += 1;
-            if Some(j) == skip {
-                continue;
-            }
-            let (open, outstanding) = match &cases[j] {
-                Some(case) => (case.is_open(), case.outstanding),
-                None => (true, inv.opening_outstanding()),
-            };
-            if open {
-                t.outstanding += outstanding;
-                t.open_invoices += 1;
-            }
-        }
-        if issued_count > 0 {
-            t.average_invoice = (issued_sum / Decimal::from(issued_count)).round_dp(2);
-        }
-        t
-    }
 }
 
-impl CustomerTotals {
-    /// Adds the case being stepped (left out of [`Simulator::totals`] while it is borrowed).
-    fn with_case(mut self, case: &Instance) -> CustomerTotals {
-        if case.is_open() {
-            self.outstanding += case.outstanding;
-            self.open_invoices += 1;
-        }
-        self
-    }
-}

@@ -100,7 +100,7 @@ pub enum Command {
         data: PathBuf,
         #[arg(long, default_value = "2026-04-01")]
         from: chrono::NaiveDate,
-        #[arg(long, default_value_t = 30)]
+        #[arg(long, default_value_t = 90)]
         days: u32,
     },
     /// What the engine would do over the next N days for a whole portfolio (CSV folder).

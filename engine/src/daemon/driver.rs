@@ -170,33 +170,21 @@ impl<'a> Work<'a> {
         day: NaiveDate,
         skip: Option<&str>,
     ) -> Result<CustomerTotals, DaemonError> {
-        let mut t = CustomerTotals::default();
-        let (mut issued_sum, mut issued_count) = (Decimal::ZERO, 0i64);
+        let mut rows = Vec::new();
         for j in self.members(customer)? {
             let Some(inv) = self.invoice(&j)?.cloned() else {
                 continue;
             };
-            if inv.issued > day {
-                continue;
-            }
-            issued_sum += inv.amount;
-            issued_count += 1;
-            if Some(j.as_str()) == skip {
-                continue;
-            }
-            let (open, outstanding) = match &self.slot(&j)?.case {
-                Some(case) => (case.is_open(), case.outstanding),
-                None => (true, inv.opening_outstanding()),
+            // `skip` counts in the average (it is issued) but not in the open totals: the
+            // caller adds its live state.
+            let state = if Some(j.as_str()) == skip {
+                Some((false, Decimal::ZERO))
+            } else {
+                self.slot(&j)?.case.as_ref().map(|c| (c.is_open(), c.outstanding))
             };
-            if open {
-                t.outstanding += outstanding;
-                t.open_invoices += 1;
-            }
+            rows.push((inv, state));
         }
-        if issued_count > 0 {
-            t.average_invoice = (issued_sum / Decimal::from(issued_count)).round_dp(2);
-        }
-        Ok(t)
+        Ok(CustomerTotals::over(rows.iter().map(|(inv, state)| (inv, *state)), day))
     }
 
     // ----- writes -----------------------------------------------------------------------------

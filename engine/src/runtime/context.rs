@@ -20,6 +20,33 @@ pub struct CustomerTotals {
     pub average_invoice: Decimal,
 }
 
+impl CustomerTotals {
+    /// The totals on `day` over a customer's invoices, each given with its case's
+    /// `(open, outstanding)` when it has one (an invoice without a case counts as open with its
+    /// opening outstanding). Invoices not yet issued on `day` do not count; the average is over
+    /// every invoice issued so far, open or not.
+    pub fn over<'i>(invoices: impl IntoIterator<Item = (&'i Invoice, Option<(bool, Decimal)>)>, day: chrono::NaiveDate) -> CustomerTotals {
+        let mut t = CustomerTotals::default();
+        let (mut issued_sum, mut issued_count) = (Decimal::ZERO, 0i64);
+        for (inv, case) in invoices {
+            if inv.issued > day {
+                continue;
+            }
+            issued_sum += inv.amount;
+            issued_count += 1;
+            let (open, outstanding) = case.unwrap_or((true, inv.opening_outstanding()));
+            if open {
+                t.outstanding += outstanding;
+                t.open_invoices += 1;
+            }
+        }
+        if issued_count > 0 {
+            t.average_invoice = (issued_sum / Decimal::from(issued_count)).round_dp(2);
+        }
+        t
+    }
+}
+
 /// Everything a transition reads besides the instance state.
 pub struct Facts<'a> {
     pub scenario: &'a ir::Scenario,
