@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+// Portfolio runs allocate and free millions of small strings a day; mimalloc keeps that cheap
+// (glibc's allocator spent a fifth of `relance plan` consolidating free lists).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     relance_engine::cli::run(relance_engine::cli::Cli::parse())
 }

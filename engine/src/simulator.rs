@@ -111,9 +111,22 @@ impl<'a> Simulator<'a> {
         }
     }
 
-    /// Runs every day from `from` to `until` inclusive. `progress` is told how many invoices
-    /// have entered the engine so far.
-    pub fn run(mut self, from: NaiveDate, until: NaiveDate, progress: &mut dyn FnMut(u64)) -> Run {
+    /// Runs every day from `from` to `until` inclusive and keeps everything. `progress` is told
+    /// how many invoices have entered the engine so far.
+    pub fn run(self, from: NaiveDate, until: NaiveDate, progress: &mut dyn FnMut(u64)) -> Run {
+        self.run_with(from, until, progress, &mut |_, _| {})
+    }
+
+    /// Like [`Simulator::run`], calling `on_day` after each day processed with the run so far:
+    /// a streaming caller drains `run.actions` and `run.records` there, so memory stays flat
+    /// over any number of days.
+    pub fn run_with(
+        mut self,
+        from: NaiveDate,
+        until: NaiveDate,
+        progress: &mut dyn FnMut(u64),
+        on_day: &mut dyn FnMut(NaiveDate, &mut Run),
+    ) -> Run {
         let n = self.invoices.len();
         let mut run = Run { cases: vec![None; n], ..Run::default() };
         let mut starts: Vec<(NaiveDate, usize)> = (0..n)
@@ -177,6 +190,7 @@ impl<'a> Simulator<'a> {
                 }
             }
             progress(opened);
+            on_day(day, &mut run);
         }
         run
     }

@@ -91,14 +91,43 @@ pub fn transition(state: Instance, input: Input<'_>, today: NaiveDate, facts: &F
 
 /// The next day this case needs a tick, if any.
 pub fn next_wakeup(inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate> {
-    let m = Machine { inst: inst.clone(), facts, today: inst.started, out: Outcome::default() };
-    let promise = m.promise_decision_day();
+    let promise = promise_decision_day(inst, facts);
     let own = match &inst.status {
-        Status::Active => (inst.next_step < facts.scenario.steps.len()).then(|| m.step_date(inst.next_step)),
+        Status::Active => (inst.next_step < facts.scenario.steps.len()).then(|| step_date(inst, facts, inst.next_step)),
         Status::Waiting { until, .. } => Some(*until),
         _ => None,
     };
     [promise, own].into_iter().flatten().min()
+}
+
+/// The date step `i` falls due: its anchor's date (the actual processing date of an earlier
+/// step, else that step's own scheduled date) moved by its offset.
+fn step_date(inst: &Instance, facts: &Facts<'_>, i: usize) -> NaiveDate {
+    let step = &facts.scenario.steps[i];
+    let inv = facts.invoice;
+    let base = match step.anchor {
+        ir::Anchor::Due => inv.due,
+        ir::Anchor::Issued => inv.issued,
+        ir::Anchor::Step(j) if j < i => inst.done_on[j].unwrap_or_else(|| step_date(inst, facts, j)),
+        ir::Anchor::Step(_) => inv.due,
+    };
+    shift(base, step.offset, facts.calendar())
+}
+
+/// The day a pending promise is judged: the promised date plus grace, or the end of a longer
+/// wait (so `wait until promise.date + 2 days` judges it after those two days). A dispute (or
+/// a `pause`) holds everything, the promise's judgement included.
+fn promise_decision_day(inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate> {
+    let p = inst.promise.as_ref()?;
+    if matches!(inst.status, Status::Paused { .. }) {
+        return None;
+    }
+    let grace = ir::Offset { days: i64::from(facts.scenario.promise_grace_days), business: false };
+    let deadline = shift(p.date, grace, facts.calendar());
+    Some(match inst.status {
+        Status::Waiting { until, .. } if until > deadline => until,
+        _ => deadline,
+    })
 }
 
 /// How a block of statements ended.
@@ -118,7 +147,13 @@ struct Machine<'a, 'f> {
     out: Outcome,
 }
 
-impl Machine<'_, '_> {
+impl<'f> Machine<'_, 'f> {
+    /// The scenario, borrowed for `'f` (independently of `self`, so blocks can run while
+    /// `self` changes).
+    fn scenario(&self) -> &'f ir::Scenario {
+        self.facts.scenario
+    }
+
     fn next_seq(&self) -> u32 {
         (self.out.actions.len() + self.out.records.len()) as u32
     }
@@ -189,18 +224,8 @@ impl Machine<'_, '_> {
 
     // ----- the schedule -----------------------------------------------------------------------
 
-    /// The date step `i` falls due: its anchor's date (the actual processing date of an
-    /// earlier step, else that step's own scheduled date) moved by its offset.
     fn step_date(&self, i: usize) -> NaiveDate {
-        let step = &self.steps()[i];
-        let inv = self.facts.invoice;
-        let base = match step.anchor {
-            ir::Anchor::Due => inv.due,
-            ir::Anchor::Issued => inv.issued,
-            ir::Anchor::Step(j) if j < i => self.inst.done_on[j].unwrap_or_else(|| self.step_date(j)),
-            ir::Anchor::Step(_) => inv.due,
-        };
-        shift(base, step.offset, self.facts.calendar())
+        step_date(&self.inst, self.facts, i)
     }
 
     /// The latest date among the steps due today from `next_step` on, in order.
@@ -259,9 +284,9 @@ impl Machine<'_, '_> {
             self.fail(Some(&name), EvalError(format!("more than {MAX_GOTO_CHAIN} gotos on one day")));
             return;
         }
-        let body = self.steps()[i].body.clone();
+        let body = &self.scenario().steps[i].body;
         let mut buffer = Vec::new();
-        let end = match self.exec(&body, &mut buffer) {
+        let end = match self.exec(body, &mut buffer) {
             Ok(end) => end,
             Err(e) => return self.fail(Some(&name), e),
         };
@@ -400,7 +425,7 @@ impl Machine<'_, '_> {
     /// Runs the scenario's handler for `ev`; without one, runs `default`. Returns whether a
     /// handler ran.
     fn handle(&mut self, ev: EventName, default: impl FnOnce(&mut Self)) {
-        let Some(body) = self.facts.scenario.handlers.get(&ev).cloned() else {
+        let Some(body) = self.scenario().handlers.get(&ev) else {
             return default(self);
         };
         let label = format!("on {}", ev.words());
@@ -408,7 +433,7 @@ impl Machine<'_, '_> {
         *runs += 1;
         let occurrence = *runs;
         let mut buffer = Vec::new();
-        match self.exec(&body, &mut buffer) {
+        match self.exec(body, &mut buffer) {
             Ok(end) => {
                 self.emit(buffer, &label, self.steps().len(), occurrence);
                 self.finish(end, &label, 0);
@@ -538,20 +563,8 @@ impl Machine<'_, '_> {
         });
     }
 
-    /// The day a pending promise is judged: the promised date plus grace, or the end of a
-    /// longer wait (so `wait until promise.date + 2 days` judges it after those two days).
     fn promise_decision_day(&self) -> Option<NaiveDate> {
-        let p = self.inst.promise.as_ref()?;
-        // A dispute (or a `pause`) holds everything, the promise's judgement included.
-        if matches!(self.inst.status, Status::Paused { .. }) {
-            return None;
-        }
-        let grace = ir::Offset { days: i64::from(self.facts.scenario.promise_grace_days), business: false };
-        let deadline = shift(p.date, grace, self.facts.calendar());
-        Some(match self.inst.status {
-            Status::Waiting { until, .. } if until > deadline => until,
-            _ => deadline,
-        })
+        promise_decision_day(&self.inst, self.facts)
     }
 
     fn promise_broken(&mut self) {
