@@ -46,7 +46,10 @@ fn run(dir: &Path, program: &str, args: &[&str]) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| {
-            panic!("cannot run `{shown}` in {}: {e} (are Node.js and npm installed?)", dir.display())
+            panic!(
+                "cannot run `{shown}` in {}: {e} (are Node.js and npm installed?)",
+                dir.display()
+            )
         });
 
     // Drain both pipes on their own threads so a chatty child never blocks on a full pipe.
@@ -75,7 +78,10 @@ fn run(dir: &Path, program: &str, args: &[&str]) {
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    let (out, err) = (out.join().unwrap_or_default(), err.join().unwrap_or_default());
+    let (out, err) = (
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default(),
+    );
 
     match status {
         Some(status) if status.success() => {

@@ -21,7 +21,10 @@ fn every_stdlib_test_block_passes() {
     let compiled = set.compile();
     let ir = compiled.set.as_ref().expect("the stdlib set compiles");
     let shared = testing::shared(ir, &set.rules, RateTable::builtin());
-    let mode = SnapshotMode { update: false, ci: true };
+    let mode = SnapshotMode {
+        update: false,
+        ci: true,
+    };
     let failures: Vec<String> = ir
         .tests
         .iter()
@@ -31,7 +34,12 @@ fn every_stdlib_test_block_passes() {
         })
         .collect();
     assert!(ir.tests.len() >= 32, "only {} stdlib tests", ir.tests.len());
-    assert!(failures.is_empty(), "{} failing:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -39,7 +47,12 @@ fn every_stdlib_file_is_formatted() {
     for path in scenario_set::relance_files(&root().join("stdlib-scenarios")).expect("listed") {
         let text = std::fs::read_to_string(&path).expect("readable");
         let formatted = relance_dsl::fmt::format_source(&text).expect("parses");
-        assert_eq!(formatted, text, "{} is not in canonical layout: run `relance fmt`", path.display());
+        assert_eq!(
+            formatted,
+            text,
+            "{} is not in canonical layout: run `relance fmt`",
+            path.display()
+        );
     }
 }
 
@@ -48,14 +61,30 @@ fn the_example_portfolio_plans_with_every_case_assigned() {
     let set = scenario_set::load(&root().join("stdlib-scenarios")).expect("the stdlib set loads");
     let compiled = set.compile();
     let ir = compiled.set.as_ref().expect("compiles");
-    let p = relance_engine::portfolio::load_dir(&root().join("examples")).expect("examples/ is valid");
+    let p =
+        relance_engine::portfolio::load_dir(&root().join("examples")).expect("examples/ is valid");
     assert_eq!((p.customers.len(), p.invoices.len()), (50, 300));
     let from = NaiveDate::from_ymd_opt(2026, 4, 1).expect("date");
     let until = NaiveDate::from_ymd_opt(2026, 6, 29).expect("date");
-    let shared = Shared { set: ir, rules: &set.rules, rates: RateTable::builtin() };
+    let shared = Shared {
+        set: ir,
+        rules: &set.rules,
+        rates: RateTable::builtin(),
+    };
     let run = Simulator::new(shared, &p).run(from, until, &mut |_| {});
-    let bad: Vec<_> =
-        run.cases.iter().flatten().filter(|c| matches!(c.status.name(), "error" | "unassigned")).map(|c| &c.invoice).collect();
-    assert!(bad.is_empty(), "cases in error or without scenario: {bad:?}");
-    assert!(run.actions.len() > 100, "the example portfolio should keep the engine busy");
+    let bad: Vec<_> = run
+        .cases
+        .iter()
+        .flatten()
+        .filter(|c| matches!(c.status.name(), "error" | "unassigned"))
+        .map(|c| &c.invoice)
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "cases in error or without scenario: {bad:?}"
+    );
+    assert!(
+        run.actions.len() > 100,
+        "the example portfolio should keep the engine busy"
+    );
 }

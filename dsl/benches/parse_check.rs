@@ -59,7 +59,10 @@ scenario s{i} {{
     }
     out.push_str("policy default {\n");
     for i in 0..scenarios.min(50) {
-        out.push_str(&format!("  use s{i} when customer.risk_score >= {}\n", i % 100));
+        out.push_str(&format!(
+            "  use s{i} when customer.risk_score >= {}\n",
+            i % 100
+        ));
     }
     out.push_str("  use s0 otherwise\n}\n");
     out
@@ -69,17 +72,25 @@ scenario s{i} {{
 fn parse_and_check(bencher: divan::Bencher, lines: usize) {
     let text = generate(lines);
     let counted = text.lines().count();
-    bencher.counter(divan::counter::ItemsCount::new(counted)).bench(|| {
-        let files = vec![SourceFile::new("bench.relance", text.as_str())];
-        let diags = check_set(&files, &SetContext::default());
-        assert!(diags[0].iter().all(|d| !d.is_error()), "{:?}", diags[0].first());
-        diags
-    });
+    bencher
+        .counter(divan::counter::ItemsCount::new(counted))
+        .bench(|| {
+            let files = vec![SourceFile::new("bench.relance", text.as_str())];
+            let diags = check_set(&files, &SetContext::default());
+            assert!(
+                diags[0].iter().all(|d| !d.is_error()),
+                "{:?}",
+                diags[0].first()
+            );
+            diags
+        });
 }
 
 #[divan::bench(args = [1_000, 10_000, 100_000], sample_count = 20)]
 fn parse_only(bencher: divan::Bencher, lines: usize) {
     let text = generate(lines);
     let counted = text.lines().count();
-    bencher.counter(divan::counter::ItemsCount::new(counted)).bench(|| syntax::parse(&text));
+    bencher
+        .counter(divan::counter::ItemsCount::new(counted))
+        .bench(|| syntax::parse(&text));
 }

@@ -49,7 +49,10 @@ impl Diagnostic {
     }
 
     pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, span, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, span, message)
+        }
     }
 
     pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
@@ -97,7 +100,9 @@ impl LineIndex {
         let offset = offset.min(source.len());
         let line = self.starts.partition_point(|&s| s <= offset) - 1;
         let start = self.starts[line];
-        let col = source.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        let col = source
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
         (line + 1, col + 1)
     }
 }
@@ -158,8 +163,15 @@ fn to_codespan(d: &Diagnostic, len: usize) -> CsDiagnostic<()> {
         Severity::Warning => CsDiagnostic::warning(),
     };
     let mut labels = vec![Label::primary((), clamp(d.span)).with_message(&d.label)];
-    labels.extend(d.related.iter().map(|(s, m)| Label::secondary((), clamp(*s)).with_message(m)));
-    let mut out = base.with_code(d.code).with_message(&d.message).with_labels(labels);
+    labels.extend(
+        d.related
+            .iter()
+            .map(|(s, m)| Label::secondary((), clamp(*s)).with_message(m)),
+    );
+    let mut out = base
+        .with_code(d.code)
+        .with_message(&d.message)
+        .with_labels(labels);
     if let Some(help) = &d.help {
         out = out.with_notes(vec![format!("help: {help}")]);
     }

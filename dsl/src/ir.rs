@@ -85,7 +85,10 @@ pub enum Tolerance {
 
 impl Default for Tolerance {
     fn default() -> Self {
-        Tolerance::Amount { amount: Decimal::ZERO, currency: "EUR".into() }
+        Tolerance::Amount {
+            amount: Decimal::ZERO,
+            currency: "EUR".into(),
+        }
     }
 }
 
@@ -119,7 +122,11 @@ pub struct Offset {
 pub enum Stmt {
     SkipWhen(Expr),
     StopWhen(Expr),
-    If { cond: Expr, then: Vec<Stmt>, otherwise: Vec<Stmt> },
+    If {
+        cond: Expr,
+        then: Vec<Stmt>,
+        otherwise: Vec<Stmt>,
+    },
     Goto(usize),
     Stop(Option<String>),
     Pause,
@@ -131,18 +138,47 @@ pub enum Stmt {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Action {
-    Email { template: String, to: Vec<String>, cc: Vec<String> },
-    Sms { template: String, to: Vec<String> },
-    Letter { template: String, to: Vec<String>, registered: bool },
-    Call { who: String, assign: Option<String> },
-    Task { text: String, assign: Option<String> },
-    Webhook { name: String },
-    Escalate { target: Escalation },
-    Alert { text: String, to: Vec<String> },
+    Email {
+        template: String,
+        to: Vec<String>,
+        cc: Vec<String>,
+    },
+    Sms {
+        template: String,
+        to: Vec<String>,
+    },
+    Letter {
+        template: String,
+        to: Vec<String>,
+        registered: bool,
+    },
+    Call {
+        who: String,
+        assign: Option<String>,
+    },
+    Task {
+        text: String,
+        assign: Option<String>,
+    },
+    Webhook {
+        name: String,
+    },
+    Escalate {
+        target: Escalation,
+    },
+    Alert {
+        text: String,
+        to: Vec<String>,
+    },
     Block,
     Unblock,
-    Charge { charge: ChargeKind, amount: Option<Money> },
-    Tag { tag: String },
+    Charge {
+        charge: ChargeKind,
+        amount: Option<Money>,
+    },
+    Tag {
+        tag: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -203,7 +239,12 @@ impl Action {
 }
 
 fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n"))
+    format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    )
 }
 
 /// The canonical source text of an action, as written in scenarios and `expect` lines.
@@ -217,8 +258,14 @@ impl fmt::Display for Action {
                 }
                 Ok(())
             }
-            Action::Sms { template, to } => write!(f, "sms {} to {}", quote(template), to.join(", ")),
-            Action::Letter { template, to, registered } => {
+            Action::Sms { template, to } => {
+                write!(f, "sms {} to {}", quote(template), to.join(", "))
+            }
+            Action::Letter {
+                template,
+                to,
+                registered,
+            } => {
                 write!(f, "letter {} to {}", quote(template), to.join(", "))?;
                 if *registered {
                     write!(f, " registered")?;
@@ -234,11 +281,17 @@ impl fmt::Display for Action {
                 assign.as_ref().map_or(Ok(()), |a| write!(f, " assign {a}"))
             }
             Action::Webhook { name } => write!(f, "webhook {}", quote(name)),
-            Action::Escalate { target: Escalation::Agency(None) } => write!(f, "escalate agency"),
-            Action::Escalate { target: Escalation::Agency(Some(a)) } => {
+            Action::Escalate {
+                target: Escalation::Agency(None),
+            } => write!(f, "escalate agency"),
+            Action::Escalate {
+                target: Escalation::Agency(Some(a)),
+            } => {
                 write!(f, "escalate agency {}", quote(a))
             }
-            Action::Escalate { target: Escalation::Litigation } => write!(f, "escalate litigation"),
+            Action::Escalate {
+                target: Escalation::Litigation,
+            } => write!(f, "escalate litigation"),
             Action::Alert { text, to } => {
                 write!(f, "alert {}", quote(text))?;
                 if !to.is_empty() {
@@ -286,10 +339,17 @@ pub enum Expr {
     Lit(Value),
     Field(Field),
     List(Vec<Expr>),
-    Rule { name: String, args: Vec<Expr> },
+    Rule {
+        name: String,
+        args: Vec<Expr>,
+    },
     Not(Box<Expr>),
     Neg(Box<Expr>),
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
 }
 
 pub use crate::syntax::ast::BinOp;
@@ -330,15 +390,43 @@ pub struct TestEntity {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TestEvent {
-    Payment { invoice: String, amount: Money },
-    Dispute { invoice: String, code: String, amount: Option<Money> },
-    Resolve { invoice: String },
-    Promise { invoice: String, date: NaiveDate, amount: Option<Money> },
-    CreditNote { invoice: String, amount: Money },
-    WriteOff { invoice: String },
-    Risk { customer: String, score: i64 },
-    Outcome { invoice: String, text: String, promise: Option<NaiveDate> },
-    Bounce { customer: String, role: String },
+    Payment {
+        invoice: String,
+        amount: Money,
+    },
+    Dispute {
+        invoice: String,
+        code: String,
+        amount: Option<Money>,
+    },
+    Resolve {
+        invoice: String,
+    },
+    Promise {
+        invoice: String,
+        date: NaiveDate,
+        amount: Option<Money>,
+    },
+    CreditNote {
+        invoice: String,
+        amount: Money,
+    },
+    WriteOff {
+        invoice: String,
+    },
+    Risk {
+        customer: String,
+        score: i64,
+    },
+    Outcome {
+        invoice: String,
+        text: String,
+        promise: Option<NaiveDate>,
+    },
+    Bounce {
+        customer: String,
+        role: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -360,7 +448,13 @@ pub struct ExpectedAction {
 impl fmt::Display for ExpectedAction {
     /// `2026-02-03 email "reminder-1" to accounting for F-1, F-2`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} for {}", self.date, self.action, self.invoices.join(", "))
+        write!(
+            f,
+            "{} {} for {}",
+            self.date,
+            self.action,
+            self.invoices.join(", ")
+        )
     }
 }
 
@@ -370,14 +464,25 @@ mod tests {
 
     #[test]
     fn actions_print_as_source() {
-        let a = Action::Email { template: "r1".into(), to: vec!["accounting".into()], cc: vec!["sales".into()] };
+        let a = Action::Email {
+            template: "r1".into(),
+            to: vec!["accounting".into()],
+            cc: vec!["sales".into()],
+        };
         assert_eq!(a.to_string(), "email \"r1\" to accounting cc sales");
         let c = Action::Charge {
             charge: ChargeKind::LateInterest,
-            amount: Some(Money { amount: Decimal::new(1234, 2), currency: "EUR".into() }),
+            amount: Some(Money {
+                amount: Decimal::new(1234, 2),
+                currency: "EUR".into(),
+            }),
         };
         assert_eq!(c.to_string(), "charge late-interest 12.34 EUR");
-        let l = Action::Letter { template: "n".into(), to: vec!["legal".into()], registered: true };
+        let l = Action::Letter {
+            template: "n".into(),
+            to: vec!["legal".into()],
+            registered: true,
+        };
         assert_eq!(l.to_string(), "letter \"n\" to legal registered");
     }
 }

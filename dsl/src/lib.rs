@@ -10,11 +10,11 @@ pub mod suggest;
 pub mod syntax;
 
 pub use diagnostics::{Diagnostic, Severity};
-pub mod fmt;
 pub mod check;
+pub mod fmt;
 pub mod ir;
-pub mod schema;
 pub mod lower;
+pub mod schema;
 
 pub use check::{SetContext, SourceFile, check_set};
 pub use lower::{Compiled, compile};

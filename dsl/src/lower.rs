@@ -47,8 +47,18 @@ pub fn lower_set(files: &[SourceFile]) -> ir::ScenarioSet {
                     set.scenarios.insert(sc.name.clone(), sc);
                 }
                 Item::Policy(p) => {
-                    let rules = p.rules.iter().map(|r| (r.scenario.name.clone(), r.when.as_ref().map(expr))).collect();
-                    set.policies.insert(p.name.name.clone(), ir::Policy { name: p.name.name.clone(), rules });
+                    let rules = p
+                        .rules
+                        .iter()
+                        .map(|r| (r.scenario.name.clone(), r.when.as_ref().map(expr)))
+                        .collect();
+                    set.policies.insert(
+                        p.name.name.clone(),
+                        ir::Policy {
+                            name: p.name.name.clone(),
+                            rules,
+                        },
+                    );
                 }
                 Item::Test(t) => {
                     let line = lines.line_col(&f.text, t.span.start).0;
@@ -64,7 +74,13 @@ fn scenario(s: &Scenario) -> ir::Scenario {
     let steps: Vec<&Step> = s
         .members
         .iter()
-        .filter_map(|m| if let MemberKind::Step(st) = &m.kind { Some(st) } else { None })
+        .filter_map(|m| {
+            if let MemberKind::Step(st) = &m.kind {
+                Some(st)
+            } else {
+                None
+            }
+        })
         .collect();
     let names: Vec<&str> = steps.iter().map(|s| s.name.name.as_str()).collect();
     let mut out = ir::Scenario {
@@ -87,13 +103,25 @@ fn scenario(s: &Scenario) -> ir::Scenario {
             MemberKind::GroupBy(GroupKey::Invoice) => out.group_by = ir::GroupKey::Invoice,
             MemberKind::Calendar(c) => out.calendar = c.name.clone(),
             MemberKind::Tolerance(Tolerance::Amount(m)) => {
-                out.tolerance = ir::Tolerance::Amount { amount: m.amount, currency: m.currency.clone() }
+                out.tolerance = ir::Tolerance::Amount {
+                    amount: m.amount,
+                    currency: m.currency.clone(),
+                }
             }
-            MemberKind::Tolerance(Tolerance::Percent(p)) => out.tolerance = ir::Tolerance::Percent(*p),
-            MemberKind::Grace(d) => out.promise_grace_days = offset_of(d, false).days.unsigned_abs() as u32,
+            MemberKind::Tolerance(Tolerance::Percent(p)) => {
+                out.tolerance = ir::Tolerance::Percent(*p)
+            }
+            MemberKind::Grace(d) => {
+                out.promise_grace_days = offset_of(d, false).days.unsigned_abs() as u32
+            }
             MemberKind::Step(st) => out.steps.push(step(st, &names)),
             MemberKind::Handler(h) => {
-                let words = h.event.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(" ");
+                let words = h
+                    .event
+                    .iter()
+                    .map(|w| w.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 if let Some(ev) = schema::event(&words) {
                     out.handlers.insert(ev, stmts(&h.body.stmts, &names));
                 }
@@ -107,9 +135,15 @@ fn step(st: &Step, names: &[&str]) -> ir::Step {
     let anchor = match &st.anchor.kind {
         AnchorKind::Due => ir::Anchor::Due,
         AnchorKind::Issued => ir::Anchor::Issued,
-        AnchorKind::Step(n) => names.iter().position(|x| *x == n.name).map_or(ir::Anchor::Due, ir::Anchor::Step),
+        AnchorKind::Step(n) => names
+            .iter()
+            .position(|x| *x == n.name)
+            .map_or(ir::Anchor::Due, ir::Anchor::Step),
     };
-    let offset = st.offset.map(|o| offset_of(&o.duration, o.negative)).unwrap_or_default();
+    let offset = st
+        .offset
+        .map(|o| offset_of(&o.duration, o.negative))
+        .unwrap_or_default();
     ir::Step {
         name: st.name.name.clone(),
         anchor,
@@ -123,9 +157,18 @@ fn offset_of(d: &Duration, negative: bool) -> ir::Offset {
     let sign = if negative { -1 } else { 1 };
     let n = i64::from(d.count);
     match d.unit {
-        Unit::Days => ir::Offset { days: sign * n, business: false },
-        Unit::Weeks => ir::Offset { days: sign * n * 7, business: false },
-        Unit::BusinessDays => ir::Offset { days: sign * n, business: true },
+        Unit::Days => ir::Offset {
+            days: sign * n,
+            business: false,
+        },
+        Unit::Weeks => ir::Offset {
+            days: sign * n * 7,
+            business: false,
+        },
+        Unit::BusinessDays => ir::Offset {
+            days: sign * n,
+            business: true,
+        },
     }
 }
 
@@ -160,44 +203,73 @@ fn roles(list: &[Ident]) -> Vec<String> {
 }
 
 fn money(m: &MoneyLit) -> ir::Money {
-    ir::Money { amount: m.amount, currency: m.currency.clone() }
+    ir::Money {
+        amount: m.amount,
+        currency: m.currency.clone(),
+    }
 }
 
 /// The IR form of an action (also used for `expect` lines).
 pub fn action(a: &ast::Action) -> ir::Action {
     match &a.kind {
-        ActionKind::Email { template, to, cc } => {
-            ir::Action::Email { template: template.value.clone(), to: roles(to), cc: roles(cc) }
-        }
-        ActionKind::Sms { template, to } => ir::Action::Sms { template: template.value.clone(), to: roles(to) },
-        ActionKind::Letter { template, to, registered } => {
-            ir::Action::Letter { template: template.value.clone(), to: roles(to), registered: *registered }
-        }
-        ActionKind::Call { who, assign } => {
-            ir::Action::Call { who: who.name.clone(), assign: assign.as_ref().map(|a| a.name.clone()) }
-        }
-        ActionKind::Task { text, assign } => {
-            ir::Action::Task { text: text.value.clone(), assign: assign.as_ref().map(|a| a.name.clone()) }
-        }
-        ActionKind::Webhook { name } => ir::Action::Webhook { name: name.value.clone() },
-        ActionKind::Escalate(Escalation::Agency(a)) => {
-            ir::Action::Escalate { target: ir::Escalation::Agency(a.as_ref().map(|s| s.value.clone())) }
-        }
-        ActionKind::Escalate(Escalation::Litigation) => ir::Action::Escalate { target: ir::Escalation::Litigation },
-        ActionKind::Alert { text, to } => ir::Action::Alert { text: text.value.clone(), to: roles(to) },
+        ActionKind::Email { template, to, cc } => ir::Action::Email {
+            template: template.value.clone(),
+            to: roles(to),
+            cc: roles(cc),
+        },
+        ActionKind::Sms { template, to } => ir::Action::Sms {
+            template: template.value.clone(),
+            to: roles(to),
+        },
+        ActionKind::Letter {
+            template,
+            to,
+            registered,
+        } => ir::Action::Letter {
+            template: template.value.clone(),
+            to: roles(to),
+            registered: *registered,
+        },
+        ActionKind::Call { who, assign } => ir::Action::Call {
+            who: who.name.clone(),
+            assign: assign.as_ref().map(|a| a.name.clone()),
+        },
+        ActionKind::Task { text, assign } => ir::Action::Task {
+            text: text.value.clone(),
+            assign: assign.as_ref().map(|a| a.name.clone()),
+        },
+        ActionKind::Webhook { name } => ir::Action::Webhook {
+            name: name.value.clone(),
+        },
+        ActionKind::Escalate(Escalation::Agency(a)) => ir::Action::Escalate {
+            target: ir::Escalation::Agency(a.as_ref().map(|s| s.value.clone())),
+        },
+        ActionKind::Escalate(Escalation::Litigation) => ir::Action::Escalate {
+            target: ir::Escalation::Litigation,
+        },
+        ActionKind::Alert { text, to } => ir::Action::Alert {
+            text: text.value.clone(),
+            to: roles(to),
+        },
         ActionKind::BlockDeliveries => ir::Action::Block,
         ActionKind::UnblockDeliveries => ir::Action::Unblock,
-        ActionKind::Charge(Charge::Indemnity(m)) => {
-            ir::Action::Charge { charge: ir::ChargeKind::Indemnity, amount: m.as_ref().map(money) }
-        }
-        ActionKind::Charge(Charge::LateInterest(m)) => {
-            ir::Action::Charge { charge: ir::ChargeKind::LateInterest, amount: m.as_ref().map(money) }
-        }
+        ActionKind::Charge(Charge::Indemnity(m)) => ir::Action::Charge {
+            charge: ir::ChargeKind::Indemnity,
+            amount: m.as_ref().map(money),
+        },
+        ActionKind::Charge(Charge::LateInterest(m)) => ir::Action::Charge {
+            charge: ir::ChargeKind::LateInterest,
+            amount: m.as_ref().map(money),
+        },
         ActionKind::Charge(Charge::Fixed { amount, label }) => ir::Action::Charge {
-            charge: ir::ChargeKind::Fixed { label: label.value.clone() },
+            charge: ir::ChargeKind::Fixed {
+                label: label.value.clone(),
+            },
             amount: Some(money(amount)),
         },
-        ActionKind::Tag(t) => ir::Action::Tag { tag: t.value.clone() },
+        ActionKind::Tag(t) => ir::Action::Tag {
+            tag: t.value.clone(),
+        },
     }
 }
 
@@ -207,14 +279,33 @@ pub fn expr(e: &Expr) -> ir::Expr {
     match &e.kind {
         ExprKind::Paren(inner) => expr(inner),
         ExprKind::Path(segs) => {
-            let path = segs.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(".");
-            schema::field(&path).map_or(ir::Expr::Lit(ir::Value::Bool(false)), |f| ir::Expr::Field(f.field))
+            let path = segs
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(".");
+            schema::field(&path).map_or(ir::Expr::Lit(ir::Value::Bool(false)), |f| {
+                ir::Expr::Field(f.field)
+            })
         }
         ExprKind::List(items) => ir::Expr::List(items.iter().map(expr).collect()),
-        ExprKind::Rule { name, args } => ir::Expr::Rule { name: name.value.clone(), args: args.iter().map(expr).collect() },
-        ExprKind::Unary { op: UnaryOp::Not, expr: x } => ir::Expr::Not(Box::new(expr(x))),
-        ExprKind::Unary { op: UnaryOp::Neg, expr: x } => ir::Expr::Neg(Box::new(expr(x))),
-        ExprKind::Binary { op, lhs, rhs } => ir::Expr::Binary { op: *op, lhs: Box::new(expr(lhs)), rhs: Box::new(expr(rhs)) },
+        ExprKind::Rule { name, args } => ir::Expr::Rule {
+            name: name.value.clone(),
+            args: args.iter().map(expr).collect(),
+        },
+        ExprKind::Unary {
+            op: UnaryOp::Not,
+            expr: x,
+        } => ir::Expr::Not(Box::new(expr(x))),
+        ExprKind::Unary {
+            op: UnaryOp::Neg,
+            expr: x,
+        } => ir::Expr::Neg(Box::new(expr(x))),
+        ExprKind::Binary { op, lhs, rhs } => ir::Expr::Binary {
+            op: *op,
+            lhs: Box::new(expr(lhs)),
+            rhs: Box::new(expr(rhs)),
+        },
         _ => ir::Expr::Lit(literal(e).unwrap_or(ir::Value::Bool(false))),
     }
 }
@@ -232,7 +323,10 @@ pub fn literal(e: &Expr) -> Option<ir::Value> {
         ExprKind::Path(p) if p.len() == 1 => ir::Value::Text(p[0].name.clone()),
         ExprKind::List(items) => ir::Value::List(items.iter().map(literal).collect::<Option<_>>()?),
         ExprKind::Paren(inner) => literal(inner)?,
-        ExprKind::Unary { op: UnaryOp::Neg, expr: x } => match literal(x)? {
+        ExprKind::Unary {
+            op: UnaryOp::Neg,
+            expr: x,
+        } => match literal(x)? {
             ir::Value::Number(n) => ir::Value::Number(-n),
             _ => return None,
         },
@@ -260,7 +354,9 @@ fn test(t: &Test, file: &str, line: usize) -> ir::TestCase {
             TestMemberKind::Until(d) => out.until = Some(d.value),
             TestMemberKind::Customer { id, fields } => out.customers.push(entity(id, fields)),
             TestMemberKind::Invoice { id, fields } => out.invoices.push(entity(id, fields)),
-            TestMemberKind::Event { date, event } => out.events.push((date.value, test_event(event))),
+            TestMemberKind::Event { date, event } => {
+                out.events.push((date.value, test_event(event)))
+            }
             TestMemberKind::Expect(Expect::Snapshot) => out.expect = ir::Expectation::Snapshot,
             TestMemberKind::Expect(Expect::Lines(lines)) => {
                 out.expect = ir::Expectation::Lines(
@@ -282,34 +378,63 @@ fn test(t: &Test, file: &str, line: usize) -> ir::TestCase {
 fn entity(id: &Entity, fields: &[Field]) -> ir::TestEntity {
     ir::TestEntity {
         id: id.id.clone(),
-        fields: fields.iter().filter_map(|f| Some((f.name.name.clone(), literal(&f.value)?))).collect(),
+        fields: fields
+            .iter()
+            .filter_map(|f| Some((f.name.name.clone(), literal(&f.value)?)))
+            .collect(),
     }
 }
 
 fn test_event(e: &TestEvent) -> ir::TestEvent {
     match e {
-        TestEvent::Payment { invoice, amount } => ir::TestEvent::Payment { invoice: invoice.id.clone(), amount: money(amount) },
-        TestEvent::Dispute { invoice, code, amount } => ir::TestEvent::Dispute {
+        TestEvent::Payment { invoice, amount } => ir::TestEvent::Payment {
+            invoice: invoice.id.clone(),
+            amount: money(amount),
+        },
+        TestEvent::Dispute {
+            invoice,
+            code,
+            amount,
+        } => ir::TestEvent::Dispute {
             invoice: invoice.id.clone(),
             code: code.value.clone(),
             amount: amount.as_ref().map(money),
         },
-        TestEvent::Resolve { invoice } => ir::TestEvent::Resolve { invoice: invoice.id.clone() },
-        TestEvent::Promise { invoice, date, amount } => ir::TestEvent::Promise {
+        TestEvent::Resolve { invoice } => ir::TestEvent::Resolve {
+            invoice: invoice.id.clone(),
+        },
+        TestEvent::Promise {
+            invoice,
+            date,
+            amount,
+        } => ir::TestEvent::Promise {
             invoice: invoice.id.clone(),
             date: date.value,
             amount: amount.as_ref().map(money),
         },
-        TestEvent::CreditNote { invoice, amount } => {
-            ir::TestEvent::CreditNote { invoice: invoice.id.clone(), amount: money(amount) }
-        }
-        TestEvent::WriteOff { invoice } => ir::TestEvent::WriteOff { invoice: invoice.id.clone() },
-        TestEvent::Risk { customer, score } => ir::TestEvent::Risk { customer: customer.id.clone(), score: *score },
-        TestEvent::Outcome { invoice, text, promise } => ir::TestEvent::Outcome {
+        TestEvent::CreditNote { invoice, amount } => ir::TestEvent::CreditNote {
+            invoice: invoice.id.clone(),
+            amount: money(amount),
+        },
+        TestEvent::WriteOff { invoice } => ir::TestEvent::WriteOff {
+            invoice: invoice.id.clone(),
+        },
+        TestEvent::Risk { customer, score } => ir::TestEvent::Risk {
+            customer: customer.id.clone(),
+            score: *score,
+        },
+        TestEvent::Outcome {
+            invoice,
+            text,
+            promise,
+        } => ir::TestEvent::Outcome {
             invoice: invoice.id.clone(),
             text: text.value.clone(),
             promise: promise.as_ref().map(|d| d.value),
         },
-        TestEvent::Bounce { customer, role } => ir::TestEvent::Bounce { customer: customer.id.clone(), role: role.name.clone() },
+        TestEvent::Bounce { customer, role } => ir::TestEvent::Bounce {
+            customer: customer.id.clone(),
+            role: role.name.clone(),
+        },
     }
 }

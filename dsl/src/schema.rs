@@ -168,7 +168,9 @@ pub fn field(path: &str) -> Option<&'static FieldDoc> {
 }
 
 /// The roots a path can start with.
-pub const ROOTS: &[&str] = &["invoice", "customer", "dispute", "promise", "history", "payment", "today"];
+pub const ROOTS: &[&str] = &[
+    "invoice", "customer", "dispute", "promise", "history", "payment", "today",
+];
 
 /// An event a handler can name (`on dispute opened { … }`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -190,27 +192,81 @@ pub enum EventName {
 
 /// Every handler event: its words and meaning.
 pub const EVENTS: &[(&str, EventName, &str)] = &[
-    ("dispute opened", EventName::DisputeOpened, "A dispute was opened on the invoice. Default: pause this invoice."),
-    ("dispute resolved", EventName::DisputeResolved, "The dispute was resolved. Default: resume."),
-    ("promise made", EventName::PromiseMade, "The customer promised a payment date. Default: wait until the promised date plus grace."),
-    ("promise kept", EventName::PromiseKept, "The promised payment arrived by the promised date plus grace. Default: resume."),
-    ("promise broken", EventName::PromiseBroken, "The promised date plus grace passed without full payment. Default: resume."),
-    ("payment", EventName::Payment, "A partial payment was received (the invoice stays open)."),
-    ("paid", EventName::Paid, "The invoice is paid (outstanding at or under the tolerance). Default: close."),
-    ("credit note", EventName::CreditNote, "A credit note reduced the outstanding."),
-    ("write off", EventName::WriteOff, "The invoice was written off. Default: close."),
-    ("risk changed", EventName::RiskChanged, "The customer's risk score changed."),
-    ("contact bounced", EventName::ContactBounced, "A message to one of the customer's contacts bounced."),
-    ("task outcome", EventName::TaskOutcome, "A person recorded the outcome of a call or task."),
+    (
+        "dispute opened",
+        EventName::DisputeOpened,
+        "A dispute was opened on the invoice. Default: pause this invoice.",
+    ),
+    (
+        "dispute resolved",
+        EventName::DisputeResolved,
+        "The dispute was resolved. Default: resume.",
+    ),
+    (
+        "promise made",
+        EventName::PromiseMade,
+        "The customer promised a payment date. Default: wait until the promised date plus grace.",
+    ),
+    (
+        "promise kept",
+        EventName::PromiseKept,
+        "The promised payment arrived by the promised date plus grace. Default: resume.",
+    ),
+    (
+        "promise broken",
+        EventName::PromiseBroken,
+        "The promised date plus grace passed without full payment. Default: resume.",
+    ),
+    (
+        "payment",
+        EventName::Payment,
+        "A partial payment was received (the invoice stays open).",
+    ),
+    (
+        "paid",
+        EventName::Paid,
+        "The invoice is paid (outstanding at or under the tolerance). Default: close.",
+    ),
+    (
+        "credit note",
+        EventName::CreditNote,
+        "A credit note reduced the outstanding.",
+    ),
+    (
+        "write off",
+        EventName::WriteOff,
+        "The invoice was written off. Default: close.",
+    ),
+    (
+        "risk changed",
+        EventName::RiskChanged,
+        "The customer's risk score changed.",
+    ),
+    (
+        "contact bounced",
+        EventName::ContactBounced,
+        "A message to one of the customer's contacts bounced.",
+    ),
+    (
+        "task outcome",
+        EventName::TaskOutcome,
+        "A person recorded the outcome of a call or task.",
+    ),
 ];
 
 pub fn event(words: &str) -> Option<EventName> {
-    EVENTS.iter().find(|(w, _, _)| *w == words).map(|(_, e, _)| *e)
+    EVENTS
+        .iter()
+        .find(|(w, _, _)| *w == words)
+        .map(|(_, e, _)| *e)
 }
 
 impl EventName {
     pub fn words(self) -> &'static str {
-        EVENTS.iter().find(|(_, e, _)| *e == self).map_or("", |(w, _, _)| w)
+        EVENTS
+            .iter()
+            .find(|(_, e, _)| *e == self)
+            .map_or("", |(w, _, _)| w)
     }
 }
 
@@ -218,12 +274,21 @@ impl EventName {
 /// resolved through the customer's contacts; internal roles through the engine's config.
 pub const ROLES: &[(&str, &str)] = &[
     ("accounting", "The customer's accounts-payable contact."),
-    ("operations", "The customer's operational contact (the buyer's team)."),
+    (
+        "operations",
+        "The customer's operational contact (the buyer's team).",
+    ),
     ("purchasing", "The customer's purchasing department."),
-    ("legal", "The customer's legal representative (formal notices)."),
+    (
+        "legal",
+        "The customer's legal representative (formal notices).",
+    ),
     ("management", "The customer's management."),
     ("main", "The customer's main contact."),
-    ("collector", "Our credit collector in charge of the account."),
+    (
+        "collector",
+        "Our credit collector in charge of the account.",
+    ),
     ("sales", "Our sales owner of the account."),
     ("credit-manager", "Our credit manager."),
     ("account-manager", "Our key-account manager."),
@@ -235,18 +300,19 @@ pub fn is_role(name: &str) -> bool {
 
 /// Fields a `customer ID { … }` test line may set, with their types.
 pub fn test_customer_fields() -> &'static [(&'static str, Type)] {
-    static FIELDS: std::sync::LazyLock<Vec<(&'static str, Type)>> = std::sync::LazyLock::new(|| {
-        vec![
-            ("name", Type::Text),
-            ("segment", Type::Text),
-            ("risk_score", Type::Number),
-            ("credit_insured", Type::Bool),
-            ("tags", Type::List(Box::new(Type::Text))),
-            ("language", Type::Text),
-            ("payment_terms_days", Type::Number),
-            ("scenario", Type::Text),
-        ]
-    });
+    static FIELDS: std::sync::LazyLock<Vec<(&'static str, Type)>> =
+        std::sync::LazyLock::new(|| {
+            vec![
+                ("name", Type::Text),
+                ("segment", Type::Text),
+                ("risk_score", Type::Number),
+                ("credit_insured", Type::Bool),
+                ("tags", Type::List(Box::new(Type::Text))),
+                ("language", Type::Text),
+                ("payment_terms_days", Type::Number),
+                ("scenario", Type::Text),
+            ]
+        });
     &FIELDS
 }
 

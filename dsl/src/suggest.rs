@@ -4,7 +4,10 @@
 //! It only ranks candidates; it must not know where they come from.
 
 /// `Some("did you mean `x`?")` when a candidate is close enough to `word`.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     closest(word, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
@@ -27,7 +30,10 @@ mod tests {
 
     #[test]
     fn suggests_close_names_only() {
-        assert_eq!(closest("reminder-3", ["reminder-1", "notice"]), Some("reminder-1"));
+        assert_eq!(
+            closest("reminder-3", ["reminder-1", "notice"]),
+            Some("reminder-1")
+        );
         assert_eq!(closest("titel", ["title", "tag"]), Some("title"));
         assert_eq!(closest("zzz", ["title", "step"]), None);
     }

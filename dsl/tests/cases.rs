@@ -15,7 +15,12 @@ fn context(source: &str) -> SetContext {
     let mut ctx = SetContext::default();
     for line in source.lines().take_while(|l| l.starts_with('#')) {
         if let Some(list) = line.strip_prefix("# templates:") {
-            ctx.templates = Some(list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<BTreeSet<_>>());
+            ctx.templates = Some(
+                list.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect::<BTreeSet<_>>(),
+            );
         }
         if let Some(list) = line.strip_prefix("# rules:") {
             let rules: BTreeMap<String, usize> = list
@@ -33,7 +38,15 @@ fn context(source: &str) -> SetContext {
 
 fn run(path: &std::path::Path) -> (bool, String) {
     let text = std::fs::read_to_string(path).expect("read case");
-    let name = format!("{}/{}", path.parent().unwrap().file_name().unwrap().to_string_lossy(), path.file_name().unwrap().to_string_lossy());
+    let name = format!(
+        "{}/{}",
+        path.parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy(),
+        path.file_name().unwrap().to_string_lossy()
+    );
     let ctx = context(&text);
     let files = vec![SourceFile::new(name.clone(), text.clone())];
     let compiled = compile(&files, &ctx);
@@ -61,7 +74,11 @@ fn invalid_cases_snapshot_their_diagnostics() {
     insta::glob!("cases/invalid/*.relance", |path| {
         let (ok, out) = run(path);
         assert!(!ok, "{} should not compile", path.display());
-        assert!(out.contains("error["), "{} has no error:\n{out}", path.display());
+        assert!(
+            out.contains("error["),
+            "{} has no error:\n{out}",
+            path.display()
+        );
         insta::assert_snapshot!(out);
     });
 }

@@ -16,7 +16,11 @@ fn check(source: &str, expected: &str) {
         if let Some(list) = line.trim().strip_prefix("# rules:") {
             let rules: BTreeMap<String, usize> = list
                 .split(',')
-                .filter_map(|r| r.trim().split_once('/').map(|(n, a)| (n.to_string(), a.parse().unwrap())))
+                .filter_map(|r| {
+                    r.trim()
+                        .split_once('/')
+                        .map(|(n, a)| (n.to_string(), a.parse().unwrap()))
+                })
                 .collect();
             ctx.rules = Some(rules);
         }
@@ -31,7 +35,12 @@ fn check(source: &str, expected: &str) {
             format!("{} {l}:{c} {}", d.code, d.message)
         })
         .collect();
-    let want: Vec<String> = expected.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
+    let want: Vec<String> = expected
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
     assert_eq!(got, want, "\nsource:\n{source}\ngot:\n{}\n", got.join("\n"));
 }
 
@@ -44,12 +53,18 @@ fn clean_scenario_has_no_diagnostics() {
 
 #[test]
 fn keywords_need_a_word_boundary() {
-    check("scenario s { stepa x at due {} }", "E0001 1:14 expected `title`, `applies`, `group`, `calendar`, `tolerance`, `step`, `on` or `promise`, found `stepa`");
+    check(
+        "scenario s { stepa x at due {} }",
+        "E0001 1:14 expected `title`, `applies`, `group`, `calendar`, `tolerance`, `step`, `on` or `promise`, found `stepa`",
+    );
 }
 
 #[test]
 fn names_with_keywords_inside_are_names() {
-    check("scenario step-due { step due-soon at due - 2 days { pause } step call at due-soon + 1 day { call accounting } }", "");
+    check(
+        "scenario step-due { step due-soon at due - 2 days { pause } step call at due-soon + 1 day { call accounting } }",
+        "",
+    );
 }
 
 #[test]
@@ -68,7 +83,10 @@ fn empty_file_and_comment_only_file_are_clean() {
 
 #[test]
 fn garbage_never_panics() {
-    check("}}}{{{", "E0001 1:1 expected `scenario`, `policy` or `test`, found `}`");
+    check(
+        "}}}{{{",
+        "E0001 1:1 expected `scenario`, `policy` or `test`, found `}`",
+    );
 }
 
 #[test]
@@ -81,7 +99,10 @@ fn goto_suggests_the_closest_step() {
 
 #[test]
 fn anchor_on_unknown_step() {
-    check("scenario s { step a at b + 1 day { pause } }", "E0110 1:24 unknown step `b`");
+    check(
+        "scenario s { step a at b + 1 day { pause } }",
+        "E0110 1:24 unknown step `b`",
+    );
 }
 
 #[test]
@@ -94,7 +115,10 @@ fn mutual_anchors_report_the_forward_one_as_a_cycle() {
 
 #[test]
 fn business_days_and_weeks_parse() {
-    check("scenario s { step a at issued + 2 weeks { pause } step b at a + 3 business days required { pause } }", "");
+    check(
+        "scenario s { step a at issued + 2 weeks { pause } step b at a + 3 business days required { pause } }",
+        "",
+    );
 }
 
 #[test]
@@ -107,18 +131,30 @@ fn money_compared_with_number_is_an_error() {
 
 #[test]
 fn money_arithmetic_with_numbers_and_percentages() {
-    check("scenario s { step a at due { skip when invoice.amount > customer.average_invoice * 3 or invoice.outstanding < invoice.amount * 5% } }", "");
+    check(
+        "scenario s { step a at due { skip when invoice.amount > customer.average_invoice * 3 or invoice.outstanding < invoice.amount * 5% } }",
+        "",
+    );
 }
 
 #[test]
 fn date_arithmetic() {
-    check("scenario s { on promise made { wait until promise.date + 2 days } step a at due { skip when today - invoice.due > 30 and invoice.due < 2026-01-01 } }", "");
+    check(
+        "scenario s { on promise made { wait until promise.date + 2 days } step a at due { skip when today - invoice.due > 30 and invoice.due < 2026-01-01 } }",
+        "",
+    );
 }
 
 #[test]
 fn in_lists_need_matching_types() {
-    check(r#"scenario s { step a at due { skip when customer.segment in ["b2c", "public"] } }"#, "");
-    check(r#"scenario s { step a at due { skip when "vip" in customer.tags } }"#, "");
+    check(
+        r#"scenario s { step a at due { skip when customer.segment in ["b2c", "public"] } }"#,
+        "",
+    );
+    check(
+        r#"scenario s { step a at due { skip when "vip" in customer.tags } }"#,
+        "",
+    );
     check(
         r#"scenario s { step a at due { skip when customer.risk_score in ["a"] } }"#,
         "E0140 1:40 `in` compares a number with a list of other things",
@@ -139,12 +175,18 @@ fn mixed_currencies_in_a_list() {
 
 #[test]
 fn unknown_root_gets_help_with_the_closest_path() {
-    check("scenario s { step a at due { skip when custmer.risk_score > 3 } }", "E0130 1:40 unknown field `custmer.risk_score`");
+    check(
+        "scenario s { step a at due { skip when custmer.risk_score > 3 } }",
+        "E0130 1:40 unknown field `custmer.risk_score`",
+    );
 }
 
 #[test]
 fn rules_are_checked_only_when_the_set_has_a_rules_folder() {
-    check("scenario s { step a at due { skip when rule(\"anything\", 1) } }", "");
+    check(
+        "scenario s { step a at due { skip when rule(\"anything\", 1) } }",
+        "",
+    );
     check(
         "# rules: key_account/0\nscenario s { step a at due { skip when rule(\"key_acount\") } }",
         "E0151 2:45 unknown rule `key_acount`",
@@ -153,12 +195,18 @@ fn rules_are_checked_only_when_the_set_has_a_rules_folder() {
 
 #[test]
 fn rule_results_are_booleans_or_numbers() {
-    check("scenario s { step a at due { skip when rule(\"score\") > 3 or rule(\"flag\") } }", "");
+    check(
+        "scenario s { step a at due { skip when rule(\"score\") > 3 or rule(\"flag\") } }",
+        "",
+    );
 }
 
 #[test]
 fn templates_are_checked_only_with_a_templates_folder() {
-    check("# templates: r\nscenario s { step a at due { email \"r\" to accounting sms \"r2\" to accounting } }", "E0150 2:58 unknown template `r2`");
+    check(
+        "# templates: r\nscenario s { step a at due { email \"r\" to accounting sms \"r2\" to accounting } }",
+        "E0150 2:58 unknown template `r2`",
+    );
 }
 
 #[test]
@@ -192,14 +240,35 @@ fn every_action_parses() {
 
 #[test]
 fn every_handler_event_is_known() {
-    let events = ["dispute opened", "dispute resolved", "promise made", "promise kept", "promise broken", "payment", "paid", "credit note", "write off", "risk changed", "contact bounced", "task outcome"];
-    let handlers: String = events.iter().map(|e| format!("on {e} {{ pause }}\n")).collect();
+    let events = [
+        "dispute opened",
+        "dispute resolved",
+        "promise made",
+        "promise kept",
+        "promise broken",
+        "payment",
+        "paid",
+        "credit note",
+        "write off",
+        "risk changed",
+        "contact bounced",
+        "task outcome",
+    ];
+    let handlers: String = events
+        .iter()
+        .map(|e| format!("on {e} {{ pause }}\n"))
+        .collect();
     check(&format!("scenario s {{ {STEP}\n{handlers} }}"), "");
 }
 
 #[test]
 fn handler_statements() {
-    check(&format!("scenario s {{ {STEP} on dispute resolved {{ resume after 2 days }} on promise broken {{ goto a }} on paid {{ stop \"paid\" }} on payment {{ if invoice.outstanding < 10 EUR {{ stop }} else {{ resume }} }} }}"), "");
+    check(
+        &format!(
+            "scenario s {{ {STEP} on dispute resolved {{ resume after 2 days }} on promise broken {{ goto a }} on paid {{ stop \"paid\" }} on payment {{ if invoice.outstanding < 10 EUR {{ stop }} else {{ resume }} }} }}"
+        ),
+        "",
+    );
 }
 
 #[test]
@@ -212,7 +281,10 @@ fn else_if_chains() {
 
 #[test]
 fn settings() {
-    check("scenario s { title \"T\" applies when customer.segment == \"b2b\" group by invoice calendar none tolerance 5 EUR promise grace 3 days step a at due { pause } }", "");
+    check(
+        "scenario s { title \"T\" applies when customer.segment == \"b2b\" group by invoice calendar none tolerance 5 EUR promise grace 3 days step a at due { pause } }",
+        "",
+    );
     check("scenario s { tolerance 0.5% step a at due { pause } }", "");
 }
 
@@ -276,15 +348,24 @@ fn test_without_use_needs_a_default() {
 
 #[test]
 fn strings_with_escapes_and_hashes() {
-    check(r#"scenario s { title "Say \"hi\" # not a comment" step a at due { task "line\nbreak" } }"#, "");
+    check(
+        r#"scenario s { title "Say \"hi\" # not a comment" step a at due { task "line\nbreak" } }"#,
+        "",
+    );
 }
 
 #[test]
 fn comments_anywhere() {
-    check("# head\nscenario s { # after brace\n  step a # between\n at due # x\n + 1 day { pause } # end\n} # tail", "");
+    check(
+        "# head\nscenario s { # after brace\n  step a # between\n at due # x\n + 1 day { pause } # end\n} # tail",
+        "",
+    );
 }
 
 #[test]
 fn unicode_in_strings_and_comments_keeps_columns_in_characters() {
-    check("# Relance préventive\nscenario s { title \"Échéance\" step a at dü {} }", "E0001 2:42 expected `required`, `+` or `-` and a duration or a block in braces, found `ü`");
+    check(
+        "# Relance préventive\nscenario s { title \"Échéance\" step a at dü {} }",
+        "E0001 2:42 expected `required`, `+` or `-` and a duration or a block in braces, found `ü`",
+    );
 }

@@ -10,8 +10,14 @@ const SEED: &str = include_str!("cases/valid/brief-sketch.relance");
 fn assert_sound(source: &str) {
     let files = vec![SourceFile::new("p.relance", source)];
     for d in check_set(&files, &SetContext::default()).concat() {
-        assert!(d.span.start <= d.span.end && d.span.end <= source.len(), "{d:?}");
-        assert!(source.is_char_boundary(d.span.start) && source.is_char_boundary(d.span.end), "{d:?}");
+        assert!(
+            d.span.start <= d.span.end && d.span.end <= source.len(),
+            "{d:?}"
+        );
+        assert!(
+            source.is_char_boundary(d.span.start) && source.is_char_boundary(d.span.end),
+            "{d:?}"
+        );
     }
     let _ = compile(&files, &SetContext::default());
 }

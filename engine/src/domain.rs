@@ -234,9 +234,8 @@ impl EventKind {
     /// The customer this event concerns, if it names a customer rather than an invoice.
     pub fn customer(&self) -> Option<&str> {
         match self {
-            EventKind::RiskChanged { customer, .. } | EventKind::ContactBounced { customer, .. } => {
-                Some(customer)
-            }
+            EventKind::RiskChanged { customer, .. }
+            | EventKind::ContactBounced { customer, .. } => Some(customer),
             _ => None,
         }
     }
@@ -274,6 +273,7 @@ pub struct Portfolio {
 impl Portfolio {
     /// The first day the engine runs: `from`, else the earliest issue date.
     pub fn start(&self) -> Option<NaiveDate> {
-        self.from.or_else(|| self.invoices.iter().map(|i| i.issued).min())
+        self.from
+            .or_else(|| self.invoices.iter().map(|i| i.issued).min())
     }
 }

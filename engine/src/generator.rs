@@ -35,10 +35,33 @@ pub struct Written {
 }
 
 const NAMES: &[&str] = &[
-    "Ateliers", "Boulangerie", "Transports", "Menuiserie", "Pharmacie", "Garage", "Cabinet", "Imprimerie",
-    "Fromagerie", "Électricité", "Plomberie", "Librairie", "Hôtel", "Conserverie", "Scierie", "Verrerie",
+    "Ateliers",
+    "Boulangerie",
+    "Transports",
+    "Menuiserie",
+    "Pharmacie",
+    "Garage",
+    "Cabinet",
+    "Imprimerie",
+    "Fromagerie",
+    "Électricité",
+    "Plomberie",
+    "Librairie",
+    "Hôtel",
+    "Conserverie",
+    "Scierie",
+    "Verrerie",
 ];
-const PLACES: &[&str] = &["Dupont", "Martin", "du Port", "de Lyon", "Bernard", "du Centre", "Moreau", "des Alpes"];
+const PLACES: &[&str] = &[
+    "Dupont",
+    "Martin",
+    "du Port",
+    "de Lyon",
+    "Bernard",
+    "du Centre",
+    "Moreau",
+    "des Alpes",
+];
 
 struct Gen {
     rng: ChaCha8Rng,
@@ -61,14 +84,24 @@ impl Gen {
 }
 
 fn shift(d: NaiveDate, days: i64) -> NaiveDate {
-    if days >= 0 { d.checked_add_days(Days::new(days as u64)) } else { d.checked_sub_days(Days::new((-days) as u64)) }
-        .unwrap_or(d)
+    if days >= 0 {
+        d.checked_add_days(Days::new(days as u64))
+    } else {
+        d.checked_sub_days(Days::new((-days) as u64))
+    }
+    .unwrap_or(d)
 }
 
 /// Writes `customers.csv`, `invoices.csv`, `payments.csv` and `events.csv` into `dir`.
-pub fn generate(spec: Spec, dir: &Path, progress: &mut dyn FnMut(usize)) -> Result<Written, csv::Error> {
+pub fn generate(
+    spec: Spec,
+    dir: &Path,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Written, csv::Error> {
     std::fs::create_dir_all(dir)?;
-    let mut g = Gen { rng: ChaCha8Rng::seed_from_u64(spec.seed) };
+    let mut g = Gen {
+        rng: ChaCha8Rng::seed_from_u64(spec.seed),
+    };
     let mut written = Written::default();
     let segments = write_customers(&mut g, spec, dir, &mut written)?;
 
@@ -84,19 +117,37 @@ pub fn generate(spec: Spec, dir: &Path, progress: &mut dyn FnMut(usize)) -> Resu
     let mut invoices = csv::Writer::from_path(dir.join("invoices.csv"))?;
     let mut payments = csv::Writer::from_path(dir.join("payments.csv"))?;
     let mut events = csv::Writer::from_path(dir.join("events.csv"))?;
-    invoices.write_record(["id", "customer", "amount", "currency", "issued", "due", "po_number"])?;
+    invoices.write_record([
+        "id",
+        "customer",
+        "amount",
+        "currency",
+        "issued",
+        "due",
+        "po_number",
+    ])?;
     payments.write_record(["date", "invoice", "amount", "reference"])?;
     events.write_record(["date", "type", "invoice", "code", "amount", "promised_date"])?;
     let first_issue = shift(spec.as_of, -120);
     for n in 0..spec.invoices {
         let pick = g.rng.random::<f64>() * total;
-        let c = cumulative.partition_point(|&w| w < pick).min(spec.customers.saturating_sub(1));
+        let c = cumulative
+            .partition_point(|&w| w < pick)
+            .min(spec.customers.saturating_sub(1));
         let (b2c, terms) = segments[c];
         let id = format!("F-{:07}", n + 1);
         let issued = shift(first_issue, g.days(0, 120));
         let due = shift(issued, terms);
-        let amount = if b2c { g.amount(20.0, 800.0) } else { g.amount(150.0, 40_000.0) };
-        let po = if !b2c && g.chance(0.6) { format!("PO-{}", g.days(1000, 99999)) } else { String::new() };
+        let amount = if b2c {
+            g.amount(20.0, 800.0)
+        } else {
+            g.amount(150.0, 40_000.0)
+        };
+        let po = if !b2c && g.chance(0.6) {
+            format!("PO-{}", g.days(1000, 99999))
+        } else {
+            String::new()
+        };
         invoices.write_record([
             id.as_str(),
             &format!("C{c:06}"),
@@ -107,7 +158,16 @@ pub fn generate(spec: Spec, dir: &Path, progress: &mut dyn FnMut(usize)) -> Resu
             &po,
         ])?;
         written.invoices += 1;
-        behaviour(&mut g, spec, &id, amount, due, &mut payments, &mut events, &mut written)?;
+        behaviour(
+            &mut g,
+            spec,
+            &id,
+            amount,
+            due,
+            &mut payments,
+            &mut events,
+            &mut written,
+        )?;
         if n % 10_000 == 0 {
             progress(n);
         }
@@ -118,24 +178,56 @@ pub fn generate(spec: Spec, dir: &Path, progress: &mut dyn FnMut(usize)) -> Resu
     Ok(written)
 }
 
-fn write_customers(g: &mut Gen, spec: Spec, dir: &Path, written: &mut Written) -> Result<Vec<(bool, i64)>, csv::Error> {
+fn write_customers(
+    g: &mut Gen,
+    spec: Spec,
+    dir: &Path,
+    written: &mut Written,
+) -> Result<Vec<(bool, i64)>, csv::Error> {
     let mut w = csv::Writer::from_path(dir.join("customers.csv"))?;
     w.write_record([
-        "id", "name", "segment", "risk_score", "credit_insured", "language", "payment_terms_days", "tags", "accounting_email",
+        "id",
+        "name",
+        "segment",
+        "risk_score",
+        "credit_insured",
+        "language",
+        "payment_terms_days",
+        "tags",
+        "accounting_email",
     ])?;
     let mut out = Vec::with_capacity(spec.customers);
     for i in 0..spec.customers {
         let roll = g.rng.random::<f64>();
-        let segment = if roll < 0.80 { "b2b" } else if roll < 0.95 { "b2c" } else { "public" };
+        let segment = if roll < 0.80 {
+            "b2b"
+        } else if roll < 0.95 {
+            "b2c"
+        } else {
+            "public"
+        };
         let risk = match g.rng.random::<f64>() {
             r if r < 0.70 => g.days(0, 39),
             r if r < 0.90 => g.days(40, 69),
             _ => g.days(70, 100),
         };
         let insured = segment != "b2c" && g.chance(0.15);
-        let terms = if segment == "b2c" { 15 } else { [30, 30, 45, 60][g.days(0, 3) as usize] };
-        let tags = if segment == "b2b" && i < spec.customers / 20 { "key-account" } else { "" };
-        let name = format!("{} {} {}", NAMES[i % NAMES.len()], PLACES[(i / NAMES.len()) % PLACES.len()], i);
+        let terms = if segment == "b2c" {
+            15
+        } else {
+            [30, 30, 45, 60][g.days(0, 3) as usize]
+        };
+        let tags = if segment == "b2b" && i < spec.customers / 20 {
+            "key-account"
+        } else {
+            ""
+        };
+        let name = format!(
+            "{} {} {}",
+            NAMES[i % NAMES.len()],
+            PLACES[(i / NAMES.len()) % PLACES.len()],
+            i
+        );
         let id = format!("C{i:06}");
         w.write_record([
             id.as_str(),
@@ -166,13 +258,19 @@ fn behaviour(
     events: &mut csv::Writer<std::fs::File>,
     written: &mut Written,
 ) -> Result<(), csv::Error> {
-    let mut pay = |date: NaiveDate, value: Decimal, written: &mut Written| -> Result<(), csv::Error> {
-        if date <= spec.as_of {
-            payments.write_record([date.to_string(), id.to_string(), value.to_string(), format!("VIR-{id}")])?;
-            written.payments += 1;
-        }
-        Ok(())
-    };
+    let mut pay =
+        |date: NaiveDate, value: Decimal, written: &mut Written| -> Result<(), csv::Error> {
+            if date <= spec.as_of {
+                payments.write_record([
+                    date.to_string(),
+                    id.to_string(),
+                    value.to_string(),
+                    format!("VIR-{id}"),
+                ])?;
+                written.payments += 1;
+            }
+            Ok(())
+        };
     let mut event = |row: [String; 6], written: &mut Written| -> Result<(), csv::Error> {
         if row[0].as_str() <= spec.as_of.to_string().as_str() {
             events.write_record(&row)?;
@@ -182,16 +280,46 @@ fn behaviour(
     };
     if g.chance(0.05) {
         let opened = shift(due, g.days(-5, 20));
-        event([opened.to_string(), "dispute_opened".into(), id.into(), "logistics/missing-delivery-note".into(), String::new(), String::new()], written)?;
+        event(
+            [
+                opened.to_string(),
+                "dispute_opened".into(),
+                id.into(),
+                "logistics/missing-delivery-note".into(),
+                String::new(),
+                String::new(),
+            ],
+            written,
+        )?;
         if g.chance(0.7) {
             let resolved = shift(opened, g.days(5, 40));
-            event([resolved.to_string(), "dispute_resolved".into(), id.into(), String::new(), String::new(), String::new()], written)?;
+            event(
+                [
+                    resolved.to_string(),
+                    "dispute_resolved".into(),
+                    id.into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ],
+                written,
+            )?;
         }
     }
     if g.chance(0.05) {
         let made = shift(due, g.days(5, 30));
         let promised = shift(made, g.days(7, 21));
-        event([made.to_string(), "promise_made".into(), id.into(), String::new(), String::new(), promised.to_string()], written)?;
+        event(
+            [
+                made.to_string(),
+                "promise_made".into(),
+                id.into(),
+                String::new(),
+                String::new(),
+                promised.to_string(),
+            ],
+            written,
+        )?;
         if g.chance(0.6) {
             return pay(promised, amount, written);
         }

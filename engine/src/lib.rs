@@ -6,18 +6,18 @@
 //! clock they inject and in what they do with the actions.
 
 pub mod calendar;
-pub mod domain;
-pub mod interest;
-pub mod portfolio;
-pub mod rules;
 pub mod cli;
-pub mod scenario_set;
-pub mod lsp;
-pub mod runtime;
-pub mod simulator;
-pub mod timeline;
-pub mod testing;
+pub mod daemon;
+pub mod domain;
 pub mod generator;
 pub mod import;
+pub mod interest;
+pub mod lsp;
+pub mod portfolio;
 pub mod reports;
-pub mod daemon;
+pub mod rules;
+pub mod runtime;
+pub mod scenario_set;
+pub mod simulator;
+pub mod testing;
+pub mod timeline;

@@ -23,7 +23,10 @@ pub struct LoadedSet {
 #[derive(Debug, thiserror::Error)]
 pub enum SetError {
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: not a .relance file nor a folder")]
     NotASet { path: String },
     #[error("rules: {0}")]
@@ -31,7 +34,10 @@ pub enum SetError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SetError + '_ {
-    move |source| SetError::Io { path: path.display().to_string(), source }
+    move |source| SetError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 /// Reads the set at `path` (a folder, or one `.relance` file).
@@ -39,12 +45,19 @@ pub fn load(path: &Path) -> Result<LoadedSet, SetError> {
     let (root, sources) = if path.is_dir() {
         (path.to_path_buf(), relance_files(path)?)
     } else if path.extension().is_some_and(|e| e == "relance") {
-        let root = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let root = path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         (root, vec![path.to_path_buf()])
     } else if !path.exists() {
-        return Err(SetError::Io { path: path.display().to_string(), source: std::io::ErrorKind::NotFound.into() });
+        return Err(SetError::Io {
+            path: path.display().to_string(),
+            source: std::io::ErrorKind::NotFound.into(),
+        });
     } else {
-        return Err(SetError::NotASet { path: path.display().to_string() });
+        return Err(SetError::NotASet {
+            path: path.display().to_string(),
+        });
     };
     let mut files = Vec::with_capacity(sources.len());
     for p in &sources {
@@ -53,8 +66,16 @@ pub fn load(path: &Path) -> Result<LoadedSet, SetError> {
     }
     let rules_dir = root.join("rules");
     let rules = RuleSet::load_dir(&rules_dir)?;
-    let context = SetContext { templates: template_names(&root.join("templates"))?, rules: rule_arities(&rules_dir, &rules) };
-    Ok(LoadedSet { root, files, context, rules })
+    let context = SetContext {
+        templates: template_names(&root.join("templates"))?,
+        rules: rule_arities(&rules_dir, &rules),
+    };
+    Ok(LoadedSet {
+        root,
+        files,
+        context,
+        rules,
+    })
 }
 
 impl LoadedSet {
@@ -83,7 +104,11 @@ fn template_names(dir: &Path) -> Result<Option<BTreeSet<String>>, SetError> {
     }
     let mut names = BTreeSet::new();
     for entry in std::fs::read_dir(dir).map_err(io(dir))? {
-        let name = entry.map_err(io(dir))?.file_name().to_string_lossy().into_owned();
+        let name = entry
+            .map_err(io(dir))?
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
         let mut parts = name.rsplitn(3, '.');
         if let (Some(_ext), Some(_lang), Some(base)) = (parts.next(), parts.next(), parts.next()) {
             names.insert(base.to_string());
@@ -93,5 +118,11 @@ fn template_names(dir: &Path) -> Result<Option<BTreeSet<String>>, SetError> {
 }
 
 fn rule_arities(dir: &Path, rules: &RuleSet) -> Option<BTreeMap<String, usize>> {
-    dir.is_dir().then(|| rules.functions().into_iter().filter_map(|f| Some((f.name.clone(), f.extra_args()?))).collect())
+    dir.is_dir().then(|| {
+        rules
+            .functions()
+            .into_iter()
+            .filter_map(|f| Some((f.name.clone(), f.extra_args()?)))
+            .collect()
+    })
 }

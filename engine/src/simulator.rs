@@ -16,7 +16,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::domain::{Customer, Event, EventKind, Invoice, Portfolio};
-use crate::runtime::{CustomerTotals, Facts, Input, Instance, Outcome, Planned, Record, Shared, next_wakeup, open_case, transition};
+use crate::runtime::{
+    CustomerTotals, Facts, Input, Instance, Outcome, Planned, Record, Shared, next_wakeup,
+    open_case, transition,
+};
 
 /// Everything a run produced.
 #[derive(Debug, Default)]
@@ -57,9 +60,16 @@ struct Running {
 
 impl Running {
     fn totals(&self) -> CustomerTotals {
-        let average_invoice =
-            if self.issued > 0 { (self.issued_sum / Decimal::from(self.issued)).round_dp(2) } else { Decimal::ZERO };
-        CustomerTotals { outstanding: self.outstanding, open_invoices: self.open, average_invoice }
+        let average_invoice = if self.issued > 0 {
+            (self.issued_sum / Decimal::from(self.issued)).round_dp(2)
+        } else {
+            Decimal::ZERO
+        };
+        CustomerTotals {
+            outstanding: self.outstanding,
+            open_invoices: self.open,
+            average_invoice,
+        }
     }
 
     /// Replaces a case's contribution (`before` → `after`, each `Some(outstanding)` when open).
@@ -84,18 +94,29 @@ impl<'a> Simulator<'a> {
     pub fn new(shared: Shared<'a>, portfolio: &'a Portfolio) -> Simulator<'a> {
         let customers = portfolio.customers.clone();
         let customer_count = customers.len();
-        let customer_index: HashMap<String, usize> =
-            customers.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
+        let customer_index: HashMap<String, usize> = customers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
         let mut customer_invoices = vec![Vec::new(); customers.len()];
         let mut invoice_customer = Vec::with_capacity(portfolio.invoices.len());
         for (i, inv) in portfolio.invoices.iter().enumerate() {
-            let c = customer_index.get(&inv.customer).copied().unwrap_or(usize::MAX);
+            let c = customer_index
+                .get(&inv.customer)
+                .copied()
+                .unwrap_or(usize::MAX);
             invoice_customer.push(c);
             if let Some(list) = customer_invoices.get_mut(c) {
                 list.push(i);
             }
         }
-        let invoice_index = portfolio.invoices.iter().enumerate().map(|(i, inv)| (inv.id.as_str(), i)).collect();
+        let invoice_index = portfolio
+            .invoices
+            .iter()
+            .enumerate()
+            .map(|(i, inv)| (inv.id.as_str(), i))
+            .collect();
         let mut events: Vec<&Event> = portfolio.events.iter().collect();
         events.sort_by_key(|e| e.date); // stable: file order within a day
         Simulator {
@@ -128,7 +149,10 @@ impl<'a> Simulator<'a> {
         on_day: &mut dyn FnMut(NaiveDate, &mut Run),
     ) -> Run {
         let n = self.invoices.len();
-        let mut run = Run { cases: vec![None; n], ..Run::default() };
+        let mut run = Run {
+            cases: vec![None; n],
+            ..Run::default()
+        };
         let mut starts: Vec<(NaiveDate, usize)> = (0..n)
             .filter(|&i| self.invoice_customer[i] != usize::MAX)
             .map(|i| (self.invoices[i].issued.max(from), i))
@@ -149,7 +173,9 @@ impl<'a> Simulator<'a> {
             .into_iter()
             .flatten()
             .min();
-            let Some(day) = next.filter(|d| *d <= until) else { break };
+            let Some(day) = next.filter(|d| *d <= until) else {
+                break;
+            };
             let mut touched: Vec<usize> = Vec::new();
             let first = s;
             while starts.get(s).is_some_and(|x| x.0 == day) {
@@ -169,7 +195,12 @@ impl<'a> Simulator<'a> {
                 self.open(i, d, &mut run, pending.remove(&i).unwrap_or_default());
                 touched.push(i);
             }
-            while let Some(ev) = self.events.get(e).copied().filter(|x| x.date.max(from) == day) {
+            while let Some(ev) = self
+                .events
+                .get(e)
+                .copied()
+                .filter(|x| x.date.max(from) == day)
+            {
                 e += 1;
                 self.apply_event(ev, day, &mut run, &mut pending, &mut touched);
             }
@@ -183,7 +214,10 @@ impl<'a> Simulator<'a> {
             touched.dedup();
             for i in touched {
                 self.step(i, day, Input::Tick, &mut run);
-                let wake = run.cases[i].as_ref().and_then(|c| self.with_facts(i, c, |f| next_wakeup(c, f))).flatten();
+                let wake = run.cases[i]
+                    .as_ref()
+                    .and_then(|c| self.with_facts(i, c, |f| next_wakeup(c, f)))
+                    .flatten();
                 scheduled[i] = wake.map(|w| w.max(day.succ_opt().unwrap_or(day)));
                 if let Some(w) = scheduled[i] {
                     timers.push(Reverse((w, i)));
@@ -221,7 +255,12 @@ impl<'a> Simulator<'a> {
         run.cases[i] = Some(case);
         for ev in earlier {
             let before = run.actions.len();
-            self.step(i, ev.date.clamp(inv.issued, day), Input::Event(&ev.kind), run);
+            self.step(
+                i,
+                ev.date.clamp(inv.issued, day),
+                Input::Event(&ev.kind),
+                run,
+            );
             run.actions.truncate(before); // what happened before the engine started is history
         }
     }
@@ -235,7 +274,9 @@ impl<'a> Simulator<'a> {
         touched: &mut Vec<usize>,
     ) {
         if let Some(id) = ev.kind.invoice() {
-            let Some(&i) = self.invoice_index.get(id) else { return };
+            let Some(&i) = self.invoice_index.get(id) else {
+                return;
+            };
             if run.cases[i].is_none() {
                 pending.entry(i).or_default().push(ev);
                 return;
@@ -250,7 +291,13 @@ impl<'a> Simulator<'a> {
             touched.push(i);
             return;
         }
-        let Some(&c) = ev.kind.customer().and_then(|id| self.customer_index.get(id)) else { return };
+        let Some(&c) = ev
+            .kind
+            .customer()
+            .and_then(|id| self.customer_index.get(id))
+        else {
+            return;
+        };
         if let EventKind::RiskChanged { risk_score, .. } = &ev.kind {
             self.customers[c].risk_score = *risk_score;
         }
@@ -268,7 +315,9 @@ impl<'a> Simulator<'a> {
 
     /// One call of the transition function for invoice `i`.
     fn step(&mut self, i: usize, day: NaiveDate, input: Input<'_>, run: &mut Run) {
-        let Some(case) = run.cases[i].take() else { return };
+        let Some(case) = run.cases[i].take() else {
+            return;
+        };
         if case.scenario.is_empty() {
             run.cases[i] = Some(case);
             return;
@@ -288,19 +337,34 @@ impl<'a> Simulator<'a> {
             rules: self.shared.rules,
             rates: self.shared.rates,
         };
-        let (case, Outcome { mut actions, mut records }) = transition(case, input, day, &facts);
+        let (
+            case,
+            Outcome {
+                mut actions,
+                mut records,
+            },
+        ) = transition(case, input, day, &facts);
         self.running[c].update(before, contribution(&case));
         let base = run.seq;
         run.seq += (actions.len() + records.len()) as u64;
         run.transitions += 1;
-        actions.iter_mut().for_each(|a| a.order = base + u64::from(a.seq));
-        records.iter_mut().for_each(|r| r.order = base + u64::from(r.seq));
+        actions
+            .iter_mut()
+            .for_each(|a| a.order = base + u64::from(a.seq));
+        records
+            .iter_mut()
+            .for_each(|r| r.order = base + u64::from(r.seq));
         run.actions.extend(actions);
         run.records.extend(records);
         run.cases[i] = Some(case);
     }
 
-    fn with_facts<T>(&self, i: usize, case: &Instance, f: impl FnOnce(&Facts<'_>) -> T) -> Option<T> {
+    fn with_facts<T>(
+        &self,
+        i: usize,
+        case: &Instance,
+        f: impl FnOnce(&Facts<'_>) -> T,
+    ) -> Option<T> {
         let scenario = self.shared.set.scenarios.get(&case.scenario)?;
         let facts = Facts {
             scenario,
@@ -312,6 +376,4 @@ impl<'a> Simulator<'a> {
         };
         Some(f(&facts))
     }
-
 }
-

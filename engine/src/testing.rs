@@ -36,16 +36,37 @@ pub enum Verdict {
 
 /// The portfolio a test describes.
 pub fn portfolio(tc: &TestCase) -> Portfolio {
-    let customers = tc.customers.iter().map(|c| customer(c, tc.scenario.as_deref())).collect();
+    let customers = tc
+        .customers
+        .iter()
+        .map(|c| customer(c, tc.scenario.as_deref()))
+        .collect();
     let invoices = tc.invoices.iter().map(invoice).collect();
-    let events = tc.events.iter().map(|(date, e)| Event { date: *date, kind: event(e) }).collect();
-    Portfolio { from: tc.from, customers, invoices, events }
+    let events = tc
+        .events
+        .iter()
+        .map(|(date, e)| Event {
+            date: *date,
+            kind: event(e),
+        })
+        .collect();
+    Portfolio {
+        from: tc.from,
+        customers,
+        invoices,
+        events,
+    }
 }
 
 /// The last day a test runs: its `until`, else 180 days after its last due date or event.
 pub fn until(tc: &TestCase, p: &Portfolio) -> NaiveDate {
     tc.until.unwrap_or_else(|| {
-        let last = p.invoices.iter().map(|i| i.due).chain(p.events.iter().map(|e| e.date)).max();
+        let last = p
+            .invoices
+            .iter()
+            .map(|i| i.due)
+            .chain(p.events.iter().map(|e| e.date))
+            .max();
         let last = last.or(p.from).unwrap_or(NaiveDate::MIN);
         last.checked_add_days(Days::new(180)).unwrap_or(last)
     })
@@ -67,7 +88,14 @@ pub fn action_lines(t: &Timeline) -> Vec<String> {
             Detail::Action { action_ir, .. } => {
                 let mut invoices = e.invoices.clone();
                 invoices.sort();
-                Some(ir::ExpectedAction { date: e.date, action: (**action_ir).clone(), invoices }.to_string())
+                Some(
+                    ir::ExpectedAction {
+                        date: e.date,
+                        action: (**action_ir).clone(),
+                        invoices,
+                    }
+                    .to_string(),
+                )
             }
             Detail::Transition { .. } => None,
         })
@@ -121,24 +149,42 @@ fn compare_lines(expected: &[ir::ExpectedAction], timeline: &Timeline) -> Verdic
 /// `dir/NAME.snapshots/SLUG.txt` for a test of `dir/NAME.relance`.
 pub fn snapshot_path(tc: &TestCase) -> PathBuf {
     let file = Path::new(&tc.file);
-    let stem = file.file_stem().map_or_else(|| "tests".into(), |s| s.to_string_lossy().into_owned());
+    let stem = file
+        .file_stem()
+        .map_or_else(|| "tests".into(), |s| s.to_string_lossy().into_owned());
     let slug: String = tc
         .name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect::<String>()
         .split('-')
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join("-");
-    file.with_file_name(format!("{stem}.snapshots")).join(format!("{slug}.txt"))
+    file.with_file_name(format!("{stem}.snapshots"))
+        .join(format!("{slug}.txt"))
 }
 
 fn snapshot(tc: &TestCase, timeline: &Timeline, mode: SnapshotMode) -> Verdict {
     let path = snapshot_path(tc);
-    let text = format!("# test \"{}\" ({}:{})\n{}", tc.name, tc.file, tc.line, timeline.to_text());
+    let text = format!(
+        "# test \"{}\" ({}:{})\n{}",
+        tc.name,
+        tc.file,
+        tc.line,
+        timeline.to_text()
+    );
     let write = |path: &Path| -> Verdict {
-        let result = path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|_| std::fs::write(path, &text));
+        let result = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|_| std::fs::write(path, &text));
         match result {
             Ok(()) => Verdict::Written(path.to_path_buf()),
             Err(e) => Verdict::Failed(format!("  cannot write {}: {e}\n", path.display())),
@@ -148,15 +194,19 @@ fn snapshot(tc: &TestCase, timeline: &Timeline, mode: SnapshotMode) -> Verdict {
         Ok(old) if old == text => Verdict::Passed,
         Ok(_) if mode.update => write(&path),
         Ok(old) => Verdict::Failed(line_diff(&old, &text, &path)),
-        Err(_) if mode.ci && !mode.update => {
-            Verdict::Failed(format!("  snapshot {} is missing (CI): run `relance test --update` and commit it\n", path.display()))
-        }
+        Err(_) if mode.ci && !mode.update => Verdict::Failed(format!(
+            "  snapshot {} is missing (CI): run `relance test --update` and commit it\n",
+            path.display()
+        )),
         Err(_) => write(&path),
     }
 }
 
 fn line_diff(old: &str, new: &str, path: &Path) -> String {
-    let mut out = format!("  the timeline differs from {} (run `relance test --update` to accept):\n", path.display());
+    let mut out = format!(
+        "  the timeline differs from {} (run `relance test --update` to accept):\n",
+        path.display()
+    );
     let (a, b): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
     for l in a.iter().filter(|l| !b.contains(l)) {
         out.push_str(&format!("  - {l}\n"));
@@ -199,8 +249,12 @@ fn customer(e: &TestEntity, scenario: Option<&str>) -> Customer {
     let f = &e.fields;
     let mut c = Customer::new(e.id.clone());
     c.name = text(f.get("name"));
-    c.segment = text(f.get("segment")).and_then(|s| Segment::parse(&s)).unwrap_or_default();
-    c.risk_score = number(f.get("risk_score")).and_then(|n| i64::try_from(n).ok()).unwrap_or(0);
+    c.segment = text(f.get("segment"))
+        .and_then(|s| Segment::parse(&s))
+        .unwrap_or_default();
+    c.risk_score = number(f.get("risk_score"))
+        .and_then(|n| i64::try_from(n).ok())
+        .unwrap_or(0);
     c.credit_insured = matches!(f.get("credit_insured"), Some(Value::Bool(true)));
     if let Some(Value::List(tags)) = f.get("tags") {
         c.tags = tags.iter().filter_map(|t| text(Some(t))).collect();
@@ -209,13 +263,18 @@ fn customer(e: &TestEntity, scenario: Option<&str>) -> Customer {
         c.language = lang;
     }
     c.payment_terms_days = number(f.get("payment_terms_days")).and_then(|n| u32::try_from(n).ok());
-    c.scenario = scenario.map(String::from).or_else(|| text(f.get("scenario")));
+    c.scenario = scenario
+        .map(String::from)
+        .or_else(|| text(f.get("scenario")));
     c
 }
 
 fn invoice(e: &TestEntity) -> Invoice {
     let f = &e.fields;
-    let amount = money(f.get("amount")).unwrap_or(ir::Money { amount: Decimal::ZERO, currency: "EUR".into() });
+    let amount = money(f.get("amount")).unwrap_or(ir::Money {
+        amount: Decimal::ZERO,
+        currency: "EUR".into(),
+    });
     Invoice {
         id: e.id.clone(),
         customer: text(f.get("customer")).unwrap_or_default(),
@@ -231,29 +290,68 @@ fn invoice(e: &TestEntity) -> Invoice {
 fn event(e: &ir::TestEvent) -> EventKind {
     use ir::TestEvent as T;
     match e {
-        T::Payment { invoice, amount } => EventKind::Payment { invoice: invoice.clone(), amount: amount.amount, reference: None },
-        T::Dispute { invoice, code, amount } => EventKind::DisputeOpened {
+        T::Payment { invoice, amount } => EventKind::Payment {
+            invoice: invoice.clone(),
+            amount: amount.amount,
+            reference: None,
+        },
+        T::Dispute {
+            invoice,
+            code,
+            amount,
+        } => EventKind::DisputeOpened {
             invoice: invoice.clone(),
             code: code.clone(),
             amount: amount.as_ref().map(|m| m.amount),
             target_date: None,
             comment: None,
         },
-        T::Resolve { invoice } => EventKind::DisputeResolved { invoice: invoice.clone(), comment: None },
-        T::Promise { invoice, date, amount } => {
-            EventKind::PromiseMade { invoice: invoice.clone(), promised_date: *date, amount: amount.as_ref().map(|m| m.amount) }
-        }
-        T::CreditNote { invoice, amount } => EventKind::CreditNote { invoice: invoice.clone(), amount: amount.amount },
-        T::WriteOff { invoice } => EventKind::WriteOff { invoice: invoice.clone(), reason: None },
-        T::Risk { customer, score } => EventKind::RiskChanged { customer: customer.clone(), risk_score: *score },
-        T::Outcome { invoice, text, promise } => {
-            EventKind::TaskOutcome { invoice: invoice.clone(), outcome: text.clone(), promised_date: *promise }
-        }
-        T::Bounce { customer, role } => EventKind::ContactBounced { customer: customer.clone(), role: role.clone() },
+        T::Resolve { invoice } => EventKind::DisputeResolved {
+            invoice: invoice.clone(),
+            comment: None,
+        },
+        T::Promise {
+            invoice,
+            date,
+            amount,
+        } => EventKind::PromiseMade {
+            invoice: invoice.clone(),
+            promised_date: *date,
+            amount: amount.as_ref().map(|m| m.amount),
+        },
+        T::CreditNote { invoice, amount } => EventKind::CreditNote {
+            invoice: invoice.clone(),
+            amount: amount.amount,
+        },
+        T::WriteOff { invoice } => EventKind::WriteOff {
+            invoice: invoice.clone(),
+            reason: None,
+        },
+        T::Risk { customer, score } => EventKind::RiskChanged {
+            customer: customer.clone(),
+            risk_score: *score,
+        },
+        T::Outcome {
+            invoice,
+            text,
+            promise,
+        } => EventKind::TaskOutcome {
+            invoice: invoice.clone(),
+            outcome: text.clone(),
+            promised_date: *promise,
+        },
+        T::Bounce { customer, role } => EventKind::ContactBounced {
+            customer: customer.clone(),
+            role: role.clone(),
+        },
     }
 }
 
 /// Convenience for callers holding a compiled set.
-pub fn shared<'a>(set: &'a ScenarioSet, rules: &'a crate::rules::RuleSet, rates: &'a crate::interest::RateTable) -> Shared<'a> {
+pub fn shared<'a>(
+    set: &'a ScenarioSet,
+    rules: &'a crate::rules::RuleSet,
+    rates: &'a crate::interest::RateTable,
+) -> Shared<'a> {
     Shared { set, rules, rates }
 }

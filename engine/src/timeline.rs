@@ -80,7 +80,12 @@ pub struct Timeline {
 
 impl Timeline {
     /// Builds the timeline from a run's actions and records.
-    pub fn build(set: &ScenarioSet, actions: &[Planned], records: &[Record], with_transitions: bool) -> Timeline {
+    pub fn build(
+        set: &ScenarioSet,
+        actions: &[Planned],
+        records: &[Record],
+        with_transitions: bool,
+    ) -> Timeline {
         let mut entries = group_actions(set, actions);
         if with_transitions {
             entries.extend(records.iter().map(|r| Entry {
@@ -93,12 +98,21 @@ impl Timeline {
                 // before the day's steps.
                 step_order: r.step_order.unwrap_or(0),
                 order: r.order,
-                detail: Detail::Transition { from: r.from, to: r.to, cause: r.cause.clone() },
+                detail: Detail::Transition {
+                    from: r.from,
+                    to: r.to,
+                    cause: r.cause.clone(),
+                },
             }));
         }
         // By date, customer, step order (handlers last), then the order decisions were taken.
         entries.sort_by(|a, b| {
-            (a.date, &a.customer, a.step_order, a.order).cmp(&(b.date, &b.customer, b.step_order, b.order))
+            (a.date, &a.customer, a.step_order, a.order).cmp(&(
+                b.date,
+                &b.customer,
+                b.step_order,
+                b.order,
+            ))
         });
         Timeline { entries }
     }
@@ -140,7 +154,10 @@ fn group_actions(set: &ScenarioSet, actions: &[Planned]) -> Vec<Entry> {
     for p in actions {
         let text = p.action.to_string();
         let mergeable = !matches!(p.action, Action::Charge { .. })
-            && set.scenarios.get(&p.scenario).is_none_or(|s| s.group_by == GroupKey::Customer);
+            && set
+                .scenarios
+                .get(&p.scenario)
+                .is_none_or(|s| s.group_by == GroupKey::Customer);
         if mergeable {
             if let Some(&at) = merged.get(&(p.date, p.customer.as_str(), text.clone())) {
                 let e = &mut out[at];
@@ -160,10 +177,18 @@ fn group_actions(set: &ScenarioSet, actions: &[Planned]) -> Vec<Entry> {
 fn entry(p: &Planned, text: String) -> Entry {
     let (to, cc, amount) = match &p.action {
         Action::Email { to, cc, .. } => (to.clone(), cc.clone(), None),
-        Action::Sms { to, .. } | Action::Letter { to, .. } | Action::Alert { to, .. } => (to.clone(), vec![], None),
+        Action::Sms { to, .. } | Action::Letter { to, .. } | Action::Alert { to, .. } => {
+            (to.clone(), vec![], None)
+        }
         Action::Call { who, .. } => (vec![who.clone()], vec![], None),
         Action::Task { assign, .. } => (assign.iter().cloned().collect(), vec![], None),
-        Action::Escalate { target: Escalation::Agency(a) } => (vec![a.clone().unwrap_or_else(|| "default".into())], vec![], None),
+        Action::Escalate {
+            target: Escalation::Agency(a),
+        } => (
+            vec![a.clone().unwrap_or_else(|| "default".into())],
+            vec![],
+            None,
+        ),
         Action::Charge { amount, .. } => (vec![], vec![], amount.clone()),
         _ => (vec![], vec![], None),
     };

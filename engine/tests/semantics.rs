@@ -34,10 +34,15 @@ const KNOWN_ENGINE_BUGS: &[(&str, &str, &str)] = &[
     // invoices opened already paid being chased) are fixed; their cases now run as plain tests.
 ];
 
-const MODE: SnapshotMode = SnapshotMode { update: false, ci: true };
+const MODE: SnapshotMode = SnapshotMode {
+    update: false,
+    ci: true,
+};
 
 fn semantics_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("semantics")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("semantics")
 }
 
 /// Every `.relance` file of `tests/semantics/` and every sub-folder, sorted.
@@ -68,11 +73,16 @@ fn load(path: &Path) -> Result<Loaded, String> {
     let mut problems = String::new();
     for (file, diags) in loaded.files.iter().zip(&compiled.diagnostics) {
         if diags.iter().any(|d| d.is_error()) {
-            problems.push_str(&relance_dsl::diagnostics::render(diags, &file.path, &file.text, false));
+            problems.push_str(&relance_dsl::diagnostics::render(
+                diags, &file.path, &file.text, false,
+            ));
         }
     }
     match compiled.set {
-        Some(set) if problems.is_empty() => Ok(Loaded { set, rules: loaded.rules }),
+        Some(set) if problems.is_empty() => Ok(Loaded {
+            set,
+            rules: loaded.rules,
+        }),
         _ => Err(format!("does not compile:\n{problems}")),
     }
 }
@@ -80,17 +90,29 @@ fn load(path: &Path) -> Result<Loaded, String> {
 /// Runs every test of a set: `(test, verdict)`.
 fn run_set(loaded: &Loaded) -> Vec<(&TestCase, Verdict)> {
     let shared = testing::shared(&loaded.set, &loaded.rules, RateTable::builtin());
-    loaded.set.tests.iter().map(|tc| (tc, testing::run(shared, tc, MODE))).collect()
+    loaded
+        .set
+        .tests
+        .iter()
+        .map(|tc| (tc, testing::run(shared, tc, MODE)))
+        .collect()
 }
 
 fn known_bug(set: &str, test: &str) -> Option<&'static str> {
-    KNOWN_ENGINE_BUGS.iter().find(|(s, t, _)| *s == set && *t == test).map(|(_, _, why)| *why)
+    KNOWN_ENGINE_BUGS
+        .iter()
+        .find(|(s, t, _)| *s == set && *t == test)
+        .map(|(_, _, why)| *why)
 }
 
 #[test]
 fn every_semantic_case_follows_the_contract() {
     let sets = sets();
-    assert!(sets.len() >= 15, "expected one case file per semantic rule, found {}", sets.len());
+    assert!(
+        sets.len() >= 15,
+        "expected one case file per semantic rule, found {}",
+        sets.len()
+    );
     let mut failures = Vec::new();
     let mut passed = 0usize;
     let mut seen_bugs = Vec::new();
@@ -129,7 +151,9 @@ fn every_semantic_case_follows_the_contract() {
     }
     for (set, test, _) in KNOWN_ENGINE_BUGS {
         if !seen_bugs.iter().any(|(s, t)| s == set && t == test) {
-            failures.push(format!("KNOWN_ENGINE_BUGS names a test that does not exist: {set}: \"{test}\""));
+            failures.push(format!(
+                "KNOWN_ENGINE_BUGS names a test that does not exist: {set}: \"{test}\""
+            ));
         }
     }
     assert!(
@@ -149,7 +173,15 @@ fn check_inline(source: &str) -> Vec<(String, Timeline)> {
     let files = vec![SourceFile::new("inline.relance", source)];
     let compiled = compile(&files, &SetContext::default());
     let set = compiled.set.unwrap_or_else(|| {
-        panic!("inline case does not compile:\n{}", relance_dsl::diagnostics::render(&compiled.diagnostics[0], "inline.relance", source, false))
+        panic!(
+            "inline case does not compile:\n{}",
+            relance_dsl::diagnostics::render(
+                &compiled.diagnostics[0],
+                "inline.relance",
+                source,
+                false
+            )
+        )
     });
     let rules = RuleSet::default();
     let shared = testing::shared(&set, &rules, RateTable::builtin());
@@ -169,7 +201,11 @@ fn day_actions(t: &Timeline, date: &str) -> Vec<String> {
     t.actions()
         .filter(|e| e.date.to_string() == date)
         .map(|e| match &e.detail {
-            Detail::Action { text, .. } => format!("{}: {text} for {}", e.step.as_deref().unwrap_or("-"), e.invoices.join(", ")),
+            Detail::Action { text, .. } => format!(
+                "{}: {text} for {}",
+                e.step.as_deref().unwrap_or("-"),
+                e.invoices.join(", ")
+            ),
             Detail::Transition { .. } => unreachable!(),
         })
         .collect()
@@ -237,7 +273,10 @@ test "same day" {
     );
     assert_eq!(
         day_actions(&timelines[0].1, "2026-02-03"),
-        ["a: email \"a\" to accounting for F-1", "b: call accounting assign collector for F-1"]
+        [
+            "a: email \"a\" to accounting for F-1",
+            "b: call accounting assign collector for F-1"
+        ]
     );
 }
 
@@ -262,9 +301,14 @@ test "loop" {
     );
     let t = &timelines[0].1;
     let to_error = t.entries.iter().any(|e| {
-        e.kind == EntryKind::Transition && matches!(&e.detail, Detail::Transition { to, .. } if *to == "error")
+        e.kind == EntryKind::Transition
+            && matches!(&e.detail, Detail::Transition { to, .. } if *to == "error")
     });
-    assert!(to_error, "the case should end in the error state:\n{}", t.to_text());
+    assert!(
+        to_error,
+        "the case should end in the error state:\n{}",
+        t.to_text()
+    );
 }
 
 #[test]
@@ -272,23 +316,43 @@ fn a_runaway_rule_leaves_its_case_in_error_and_the_others_alone() {
     // Rule 4, beyond the `expect` lines of runaway/: the state each case ends in.
     let loaded = load(&semantics_dir().join("runaway")).expect("runaway/ compiles");
     let shared = testing::shared(&loaded.set, &loaded.rules, RateTable::builtin());
-    let tc = loaded.set.tests.iter().find(|t| t.name.starts_with("a runaway rule")).expect("the runaway test");
+    let tc = loaded
+        .set
+        .tests
+        .iter()
+        .find(|t| t.name.starts_with("a runaway rule"))
+        .expect("the runaway test");
     let p = testing::portfolio(tc);
     let until = testing::until(tc, &p);
     let run = Simulator::new(shared, &p).run(p.start().unwrap(), until, &mut |_| {});
     let status = |id: &str| {
         let i = p.invoices.iter().position(|inv| inv.id == id).unwrap();
-        run.cases[i].as_ref().map(|c| c.status.clone()).expect("case opened")
+        run.cases[i]
+            .as_ref()
+            .map(|c| c.status.clone())
+            .expect("case opened")
     };
     match status("F-1") {
         Status::Error { on, message } => {
-            assert_eq!(on.to_string(), "2026-02-10", "errs on the day the rule runs");
+            assert_eq!(
+                on.to_string(),
+                "2026-02-10",
+                "errs on the day the rule runs"
+            );
             assert!(!message.is_empty(), "the error says why");
         }
         other => panic!("F-1 should be in error, is {other:?}"),
     }
-    assert!(!matches!(status("F-2"), Status::Error { .. }), "F-2 is not affected");
+    assert!(
+        !matches!(status("F-2"), Status::Error { .. }),
+        "F-2 is not affected"
+    );
     // The engine keeps running: the dispute of 02-15 on F-1 is recorded as ignored, not acted on.
     let t = Timeline::build(&loaded.set, &run.actions, &run.records, true);
-    assert!(t.actions().all(|e| e.invoices != ["F-1"] || e.date.to_string() == "2026-02-03"), "{}", t.to_text());
+    assert!(
+        t.actions()
+            .all(|e| e.invoices != ["F-1"] || e.date.to_string() == "2026-02-03"),
+        "{}",
+        t.to_text()
+    );
 }

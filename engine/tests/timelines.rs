@@ -29,11 +29,16 @@ use relance_engine::timeline::Timeline;
 use serde_json::Value;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the engine crate is in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the engine crate is in the workspace")
+        .to_path_buf()
 }
 
 fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("timelines")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("timelines")
 }
 
 fn brief_set() -> PathBuf {
@@ -54,22 +59,42 @@ fn date(s: &str) -> NaiveDate {
 fn simulate(set: &Path, case: &Path, until: NaiveDate) -> Timeline {
     let loaded = scenario_set::load(set).unwrap_or_else(|e| panic!("{}: {e}", set.display()));
     let compiled = loaded.compile();
-    let ir = compiled.set.as_ref().unwrap_or_else(|| panic!("{} does not compile: {:?}", set.display(), compiled.diagnostics));
+    let ir = compiled.set.as_ref().unwrap_or_else(|| {
+        panic!(
+            "{} does not compile: {:?}",
+            set.display(),
+            compiled.diagnostics
+        )
+    });
     let text = std::fs::read_to_string(case).unwrap_or_else(|e| panic!("{}: {e}", case.display()));
     let p = portfolio::from_json(&text).unwrap_or_else(|e| panic!("{}: {e}", case.display()));
     let from = p.start().expect("the case has invoices");
-    let shared = Shared { set: ir, rules: &loaded.rules, rates: RateTable::builtin() };
+    let shared = Shared {
+        set: ir,
+        rules: &loaded.rules,
+        rates: RateTable::builtin(),
+    };
     let run = Simulator::new(shared, &p).run(from, until, &mut |_| {});
     Timeline::build(ir, &run.actions, &run.records, true)
 }
 
 /// The timeline of an inline set (no rules, no templates) and an inline case JSON.
 fn simulate_inline(source: &str, case_json: &str, until: NaiveDate) -> Timeline {
-    let compiled = compile(&[SourceFile::new("inline.relance", source)], &SetContext::default());
-    let ir = compiled.set.as_ref().unwrap_or_else(|| panic!("inline set does not compile: {:?}", compiled.diagnostics));
+    let compiled = compile(
+        &[SourceFile::new("inline.relance", source)],
+        &SetContext::default(),
+    );
+    let ir = compiled
+        .set
+        .as_ref()
+        .unwrap_or_else(|| panic!("inline set does not compile: {:?}", compiled.diagnostics));
     let rules = RuleSet::default();
     let p = portfolio::from_json(case_json).expect("a valid inline case");
-    let shared = Shared { set: ir, rules: &rules, rates: RateTable::builtin() };
+    let shared = Shared {
+        set: ir,
+        rules: &rules,
+        rates: RateTable::builtin(),
+    };
     let run = Simulator::new(shared, &p).run(p.start().unwrap(), until, &mut |_| {});
     Timeline::build(ir, &run.actions, &run.records, true)
 }
@@ -82,7 +107,11 @@ fn json(t: &Timeline) -> String {
 fn snapshot_case(name: &str, set: &Path, until: &str) {
     let case = cases_dir().join(format!("{name}.json"));
     let t = simulate(set, &case, date(until));
-    let description = format!("relance simulate {} --case {} --until {until}", rel(set), rel(&case));
+    let description = format!(
+        "relance simulate {} --case {} --until {until}",
+        rel(set),
+        rel(&case)
+    );
     insta::with_settings!({ description => description.clone(), omit_expression => true }, {
         insta::assert_snapshot!(format!("{name}.txt"), t.to_text());
         insta::assert_snapshot!(format!("{name}.json"), json(&t));
@@ -91,7 +120,10 @@ fn snapshot_case(name: &str, set: &Path, until: &str) {
 }
 
 fn rel(p: &Path) -> String {
-    p.strip_prefix(workspace()).unwrap_or(p).display().to_string()
+    p.strip_prefix(workspace())
+        .unwrap_or(p)
+        .display()
+        .to_string()
 }
 
 #[test]
@@ -111,8 +143,10 @@ fn from_later_than_issue_dates_timeline() {
 
 // ----- the JSON contract ----------------------------------------------------------------------
 
-const ACTIONS: [&str; 12] =
-    ["email", "sms", "letter", "call", "task", "webhook", "escalate", "alert", "block", "unblock", "charge", "tag"];
+const ACTIONS: [&str; 12] = [
+    "email", "sms", "letter", "call", "task", "webhook", "escalate", "alert", "block", "unblock",
+    "charge", "tag",
+];
 
 /// DESIGN.md "Case and timeline JSON": `{"entries": [...]}`, each entry with `date`, `kind`
 /// (`action` or `transition`), `customer`, `invoices` (array of ids), `step`; actions with
@@ -122,40 +156,81 @@ fn check_contract(t: &Timeline, text: &str) {
     let doc: Value = serde_json::from_str(text).expect("the timeline is JSON");
     let entries = doc["entries"].as_array().expect("`entries` is an array");
     assert_eq!(entries.len(), t.entries.len());
-    assert!(entries.iter().any(|e| e["kind"] == "action"), "the case has actions");
+    assert!(
+        entries.iter().any(|e| e["kind"] == "action"),
+        "the case has actions"
+    );
     let mut keys = std::collections::BTreeSet::new();
     for (i, e) in entries.iter().enumerate() {
         let at = format!("entries[{i}] = {e}");
-        let d = e["date"].as_str().unwrap_or_else(|| panic!("{at}: `date` is a string"));
-        assert!(d.parse::<NaiveDate>().is_ok() && d.len() == 10, "{at}: `date` is YYYY-MM-DD");
-        assert!(e["customer"].as_str().is_some_and(|c| !c.is_empty()), "{at}: `customer`");
-        let invoices = e["invoices"].as_array().unwrap_or_else(|| panic!("{at}: `invoices` is an array"));
-        assert!(!invoices.is_empty() && invoices.iter().all(Value::is_string), "{at}: `invoices` lists ids");
+        let d = e["date"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{at}: `date` is a string"));
+        assert!(
+            d.parse::<NaiveDate>().is_ok() && d.len() == 10,
+            "{at}: `date` is YYYY-MM-DD"
+        );
+        assert!(
+            e["customer"].as_str().is_some_and(|c| !c.is_empty()),
+            "{at}: `customer`"
+        );
+        let invoices = e["invoices"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{at}: `invoices` is an array"));
+        assert!(
+            !invoices.is_empty() && invoices.iter().all(Value::is_string),
+            "{at}: `invoices` lists ids"
+        );
         assert!(e.get("step").is_some(), "{at}: `step` is present");
         match e["kind"].as_str() {
             Some("transition") => {}
             Some("action") => {
                 assert!(e["step"].is_string(), "{at}: an action names its step");
-                let action = e["action"].as_str().unwrap_or_else(|| panic!("{at}: `action`"));
+                let action = e["action"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{at}: `action`"));
                 assert!(ACTIONS.contains(&action), "{at}: unknown action `{action}`");
                 if matches!(action, "email" | "sms" | "letter") {
-                    assert!(e["template"].is_string(), "{at}: a message has its `template`");
-                    assert!(e["to"].as_array().is_some_and(|to| !to.is_empty()), "{at}: a message has `to`");
+                    assert!(
+                        e["template"].is_string(),
+                        "{at}: a message has its `template`"
+                    );
+                    assert!(
+                        e["to"].as_array().is_some_and(|to| !to.is_empty()),
+                        "{at}: a message has `to`"
+                    );
                 } else {
-                    assert!(e.get("template").is_none(), "{at}: no template for `{action}`");
+                    assert!(
+                        e.get("template").is_none(),
+                        "{at}: no template for `{action}`"
+                    );
                 }
                 if action == "call" {
-                    assert!(e["to"].as_array().is_some_and(|to| to.len() == 1), "{at}: a call has `to`");
+                    assert!(
+                        e["to"].as_array().is_some_and(|to| to.len() == 1),
+                        "{at}: a call has `to`"
+                    );
                 }
                 if action == "charge" {
-                    let amount = e["amount"].as_str().unwrap_or_else(|| panic!("{at}: a charge has an `amount` string"));
-                    assert!(amount.parse::<rust_decimal::Decimal>().is_ok(), "{at}: `amount` is a decimal");
+                    let amount = e["amount"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{at}: a charge has an `amount` string"));
+                    assert!(
+                        amount.parse::<rust_decimal::Decimal>().is_ok(),
+                        "{at}: `amount` is a decimal"
+                    );
                     assert_eq!(invoices.len(), 1, "{at}: charges never merge");
                 } else {
-                    assert!(e.get("amount").is_none(), "{at}: only charges have an amount");
+                    assert!(
+                        e.get("amount").is_none(),
+                        "{at}: only charges have an amount"
+                    );
                 }
                 for k in e["keys"].as_array().expect("keys") {
-                    assert!(keys.insert(k.as_str().unwrap().to_string()), "{at}: idempotency key {k} used twice");
+                    assert!(
+                        keys.insert(k.as_str().unwrap().to_string()),
+                        "{at}: idempotency key {k} used twice"
+                    );
                 }
             }
             other => panic!("{at}: `kind` is `action` or `transition`, not {other:?}"),
@@ -201,7 +276,13 @@ scenario s {
     let day: Vec<String> = t
         .actions()
         .filter(|e| e.date == date("2026-02-03"))
-        .map(|e| format!("{} {}", e.step.as_deref().unwrap_or("-"), e.invoices.join(",")))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e.step.as_deref().unwrap_or("-"),
+                e.invoices.join(",")
+            )
+        })
         .collect();
     assert_eq!(day, ["reminder-1 F-2", "notice F-1"], "\n{}", t.to_text());
 }
@@ -210,7 +291,11 @@ scenario s {
 
 #[test]
 fn the_same_case_twice_gives_the_same_bytes() {
-    for (set, name) in [(brief_set(), "brief"), (collection_set(), "three-customers"), (collection_set(), "from-later")] {
+    for (set, name) in [
+        (brief_set(), "brief"),
+        (collection_set(), "three-customers"),
+        (collection_set(), "from-later"),
+    ] {
         let case = cases_dir().join(format!("{name}.json"));
         let a = json(&simulate(&set, &case, date(UNTIL)));
         let b = json(&simulate(&set, &case, date(UNTIL)));
@@ -237,13 +322,23 @@ fn relance_simulate_twice_prints_identical_json() {
             .args(["--until", UNTIL, "--format", "json"])
             .output()
             .expect("relance runs");
-        assert!(out.status.success(), "relance simulate failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "relance simulate failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out.stdout
     };
     let (first, second) = (run(), run());
     assert!(!first.is_empty());
-    assert!(first == second, "two runs of `relance simulate --format json` differ");
+    assert!(
+        first == second,
+        "two runs of `relance simulate --format json` differ"
+    );
     // The command prints the library's timeline: the path these snapshots take.
     let library = json(&simulate(&set, &case, date(UNTIL)));
-    assert_eq!(String::from_utf8(first).expect("UTF-8"), format!("{library}\n"));
+    assert_eq!(
+        String::from_utf8(first).expect("UTF-8"),
+        format!("{library}\n")
+    );
 }

@@ -65,7 +65,10 @@ impl Checker<'_> {
     pub(super) fn type_of(&mut self, e: &Expr) -> Ty {
         match &e.kind {
             ExprKind::Number(_) => Ty::of(Type::Number),
-            ExprKind::Money(m) => Ty { ty: Type::Money, currency: Some(m.currency.clone()) },
+            ExprKind::Money(m) => Ty {
+                ty: Type::Money,
+                currency: Some(m.currency.clone()),
+            },
             ExprKind::Percent(_) => Ty::of(Type::Percent),
             ExprKind::Duration(_) => Ty::of(Type::Duration),
             ExprKind::Date(_) => Ty::of(Type::Date),
@@ -75,17 +78,30 @@ impl Checker<'_> {
             ExprKind::List(items) => self.list(items),
             ExprKind::Rule { name, args } => self.rule_call(name, args),
             ExprKind::Path(segs) => self.path(segs, e.span),
-            ExprKind::Unary { op: UnaryOp::Not, expr } => {
+            ExprKind::Unary {
+                op: UnaryOp::Not,
+                expr,
+            } => {
                 let t = self.type_of(expr);
                 if !is_bool(&t.ty) {
                     self.mismatch(expr.span, "`not` needs a boolean", &t.ty);
                 }
                 Ty::of(Type::Bool)
             }
-            ExprKind::Unary { op: UnaryOp::Neg, expr } => {
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                expr,
+            } => {
                 let t = self.type_of(expr);
-                if !matches!(t.ty, Type::Number | Type::Money | Type::Duration | Type::Unknown) {
-                    self.mismatch(expr.span, "`-` needs a number, an amount or a duration", &t.ty);
+                if !matches!(
+                    t.ty,
+                    Type::Number | Type::Money | Type::Duration | Type::Unknown
+                ) {
+                    self.mismatch(
+                        expr.span,
+                        "`-` needs a number, an amount or a duration",
+                        &t.ty,
+                    );
                     return Ty::of(Type::Unknown);
                 }
                 t
@@ -96,7 +112,8 @@ impl Checker<'_> {
 
     fn mismatch(&mut self, span: Span, message: &str, got: &Type) {
         self.push(
-            Diagnostic::error("E0140", span, message.to_string()).with_label(format!("this is {}", got.describe())),
+            Diagnostic::error("E0140", span, message.to_string())
+                .with_label(format!("this is {}", got.describe())),
         );
     }
 
@@ -107,8 +124,16 @@ impl Checker<'_> {
             match &elem {
                 Some(first) if !compatible(&first.ty, &t.ty) => {
                     self.push(
-                        Diagnostic::error("E0140", item.span, "list items must all have the same type")
-                            .with_label(format!("this is {}, the first item is {}", t.ty.describe(), first.ty.describe())),
+                        Diagnostic::error(
+                            "E0140",
+                            item.span,
+                            "list items must all have the same type",
+                        )
+                        .with_label(format!(
+                            "this is {}, the first item is {}",
+                            t.ty.describe(),
+                            first.ty.describe()
+                        )),
                     );
                 }
                 Some(first) => self.currencies(first, &t, item.span),
@@ -116,14 +141,19 @@ impl Checker<'_> {
             }
         }
         let e = elem.unwrap_or(Ty::of(Type::Unknown));
-        Ty { ty: Type::List(Box::new(e.ty)), currency: e.currency }
+        Ty {
+            ty: Type::List(Box::new(e.ty)),
+            currency: e.currency,
+        }
     }
 
     fn rule_call(&mut self, name: &Str, args: &[Expr]) -> Ty {
         for a in args {
             self.type_of(a);
         }
-        let Some(rules) = &self.ctx.rules else { return Ty::of(Type::RuleResult) };
+        let Some(rules) = &self.ctx.rules else {
+            return Ty::of(Type::RuleResult);
+        };
         match rules.get(&name.value) {
             None => {
                 let help = did_you_mean(&name.value, rules.keys().map(String::as_str));
@@ -149,14 +179,23 @@ impl Checker<'_> {
     }
 
     fn path(&mut self, segs: &[Ident], span: Span) -> Ty {
-        let path = segs.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(".");
+        let path = segs
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(".");
         if let Some(f) = schema::field(&path) {
             return Ty::of(f.ty.clone());
         }
         let help = did_you_mean(&path, schema::fields().iter().map(|f| f.path));
         let root = segs.first().map_or("", |s| s.name.as_str());
         let label = if schema::ROOTS.contains(&root) {
-            format!("`{root}` has no field `{}`", path.strip_prefix(root).unwrap_or("").trim_start_matches('.'))
+            format!(
+                "`{root}` has no field `{}`",
+                path.strip_prefix(root)
+                    .unwrap_or("")
+                    .trim_start_matches('.')
+            )
         } else {
             "fields start with `invoice.`, `customer.`, `dispute.`, `promise.`, `history.`, `payment.` or are `today`".into()
         };
@@ -185,13 +224,21 @@ impl Checker<'_> {
         let r = self.type_of(rhs);
         use Type::*;
         if matches!(l.ty, Unknown) || matches!(r.ty, Unknown) {
-            return Ty::of(if is_logic_or_compare(op) { Bool } else { Unknown });
+            return Ty::of(if is_logic_or_compare(op) {
+                Bool
+            } else {
+                Unknown
+            });
         }
         let result = match op {
             BinOp::And | BinOp::Or => {
                 for (t, e) in [(&l, lhs), (&r, rhs)] {
                     if !is_bool(&t.ty) {
-                        self.mismatch(e.span, &format!("`{}` needs booleans on both sides", op.symbol()), &t.ty);
+                        self.mismatch(
+                            e.span,
+                            &format!("`{}` needs booleans on both sides", op.symbol()),
+                            &t.ty,
+                        );
                     }
                 }
                 return Ty::of(Bool);
@@ -204,10 +251,22 @@ impl Checker<'_> {
                 match &r.ty {
                     List(elem) if compatible(elem, &l.ty) => self.currencies(&l, &r, span),
                     List(elem) => self.push(
-                        Diagnostic::error("E0140", span, format!("`{}` compares {} with a list of other things", op.symbol(), l.ty.describe()))
-                            .with_label(format!("the list holds {}", List(elem.clone()).describe())),
+                        Diagnostic::error(
+                            "E0140",
+                            span,
+                            format!(
+                                "`{}` compares {} with a list of other things",
+                                op.symbol(),
+                                l.ty.describe()
+                            ),
+                        )
+                        .with_label(format!("the list holds {}", List(elem.clone()).describe())),
                     ),
-                    other => self.mismatch(rhs.span, &format!("`{}` needs a list on its right", op.symbol()), other),
+                    other => self.mismatch(
+                        rhs.span,
+                        &format!("`{}` needs a list on its right", op.symbol()),
+                        other,
+                    ),
                 }
                 return Ty::of(Bool);
             }
@@ -239,11 +298,23 @@ impl Checker<'_> {
             },
         };
         match result {
-            Some(ty) => Ty { currency: l.currency.or(r.currency).filter(|_| ty == Money), ty },
+            Some(ty) => Ty {
+                currency: l.currency.or(r.currency).filter(|_| ty == Money),
+                ty,
+            },
             None => {
                 self.push(
-                    Diagnostic::error("E0140", span, format!("cannot apply `{}` to {} and {}", op.symbol(), l.ty.describe(), r.ty.describe()))
-                        .with_label("type mismatch"),
+                    Diagnostic::error(
+                        "E0140",
+                        span,
+                        format!(
+                            "cannot apply `{}` to {} and {}",
+                            op.symbol(),
+                            l.ty.describe(),
+                            r.ty.describe()
+                        ),
+                    )
+                    .with_label("type mismatch"),
                 );
                 Ty::of(Unknown)
             }
@@ -254,20 +325,40 @@ impl Checker<'_> {
         use Type::*;
         if !compatible(&l.ty, &r.ty) {
             let help = match (&l.ty, &r.ty) {
-                (Money, Number) | (Number, Money) => Some("write the amount with its currency, e.g. `1000 EUR`".to_string()),
-                (Number, Percent) | (Percent, Number) => Some("write the percentage as a number of its own kind, e.g. `5%`".to_string()),
+                (Money, Number) | (Number, Money) => {
+                    Some("write the amount with its currency, e.g. `1000 EUR`".to_string())
+                }
+                (Number, Percent) | (Percent, Number) => {
+                    Some("write the percentage as a number of its own kind, e.g. `5%`".to_string())
+                }
                 _ => None,
             };
             self.push(
-                Diagnostic::error("E0140", span, format!("cannot compare {} with {}", l.ty.describe(), r.ty.describe()))
-                    .with_label("type mismatch")
-                    .with_help_opt(help),
+                Diagnostic::error(
+                    "E0140",
+                    span,
+                    format!(
+                        "cannot compare {} with {}",
+                        l.ty.describe(),
+                        r.ty.describe()
+                    ),
+                )
+                .with_label("type mismatch")
+                .with_help_opt(help),
             );
             return;
         }
         let ordered = matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge);
         if ordered && matches!(l.ty, Text | Bool | List(_)) {
-            self.mismatch(span, &format!("`{}` cannot order {}", op.symbol(), l.ty.describe_plural_free()), &l.ty);
+            self.mismatch(
+                span,
+                &format!(
+                    "`{}` cannot order {}",
+                    op.symbol(),
+                    l.ty.describe_plural_free()
+                ),
+                &l.ty,
+            );
             return;
         }
         self.currencies(l, r, span);

@@ -25,7 +25,13 @@ impl Checker<'_> {
         let steps: Vec<&Step> = s
             .members
             .iter()
-            .filter_map(|m| if let MemberKind::Step(st) = &m.kind { Some(st) } else { None })
+            .filter_map(|m| {
+                if let MemberKind::Step(st) = &m.kind {
+                    Some(st)
+                } else {
+                    None
+                }
+            })
             .collect();
         self.settings(s);
         self.step_names(&steps);
@@ -45,8 +51,12 @@ impl Checker<'_> {
         self.unreachable_steps(s, &steps);
         if steps.is_empty() {
             self.push(
-                Diagnostic::warning("W0105", s.name.span, format!("scenario `{}` has no steps", s.name.name))
-                    .with_label("it will never act"),
+                Diagnostic::warning(
+                    "W0105",
+                    s.name.span,
+                    format!("scenario `{}` has no steps", s.name.name),
+                )
+                .with_label("it will never act"),
             );
         }
     }
@@ -75,9 +85,13 @@ impl Checker<'_> {
                 MemberKind::Calendar(c) if !schema::CALENDARS.contains(&c.name.as_str()) => {
                     let help = did_you_mean(&c.name, schema::CALENDARS.iter().copied());
                     self.push(
-                        Diagnostic::error("E0172", c.span, format!("unknown calendar `{}`", c.name))
-                            .with_label("calendars are `fr` (French public holidays) and `none`")
-                            .with_help_opt(help),
+                        Diagnostic::error(
+                            "E0172",
+                            c.span,
+                            format!("unknown calendar `{}`", c.name),
+                        )
+                        .with_label("calendars are `fr` (French public holidays) and `none`")
+                        .with_help_opt(help),
                     );
                 }
                 MemberKind::Tolerance(Tolerance::Percent(p))
@@ -98,9 +112,13 @@ impl Checker<'_> {
         for st in steps {
             if let Some(first) = seen.insert(&st.name.name, st.name.span) {
                 self.push(
-                    Diagnostic::error("E0102", st.name.span, format!("step `{}` is defined twice", st.name.name))
-                        .with_label("second definition")
-                        .with_related(first, "first defined here"),
+                    Diagnostic::error(
+                        "E0102",
+                        st.name.span,
+                        format!("step `{}` is defined twice", st.name.name),
+                    )
+                    .with_label("second definition")
+                    .with_related(first, "first defined here"),
                 );
             }
         }
@@ -108,14 +126,20 @@ impl Checker<'_> {
 
     /// E0110 unknown, E0112 cycles (including a step anchored on itself), E0111 later steps.
     fn anchors(&mut self, steps: &[&Step]) {
-        let position: BTreeMap<&str, usize> =
-            steps.iter().enumerate().rev().map(|(i, s)| (s.name.name.as_str(), i)).collect();
+        let position: BTreeMap<&str, usize> = steps
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, s)| (s.name.name.as_str(), i))
+            .collect();
         let target = |i: usize| match &steps[i].anchor.kind {
             AnchorKind::Step(n) => position.get(n.name.as_str()).copied(),
             _ => None,
         };
         for (i, st) in steps.iter().enumerate() {
-            let AnchorKind::Step(name) = &st.anchor.kind else { continue };
+            let AnchorKind::Step(name) = &st.anchor.kind else {
+                continue;
+            };
             let Some(j) = position.get(name.name.as_str()).copied() else {
                 self.unknown_step(name, steps.iter().map(|s| s.name.name.as_str()));
                 continue;
@@ -142,10 +166,17 @@ impl Checker<'_> {
                 );
             } else if j > i {
                 self.push(
-                    Diagnostic::error("E0111", st.anchor.span, format!("step `{}` is anchored on a later step", st.name.name))
-                        .with_label(format!("`{}` is defined after `{}`", name.name, st.name.name))
-                        .with_related(steps[j].name.span, "defined here")
-                        .with_help("steps run in source order: move the anchor step before this one"),
+                    Diagnostic::error(
+                        "E0111",
+                        st.anchor.span,
+                        format!("step `{}` is anchored on a later step", st.name.name),
+                    )
+                    .with_label(format!(
+                        "`{}` is defined after `{}`",
+                        name.name, st.name.name
+                    ))
+                    .with_related(steps[j].name.span, "defined here")
+                    .with_help("steps run in source order: move the anchor step before this one"),
                 );
             }
         }
@@ -161,7 +192,12 @@ impl Checker<'_> {
     }
 
     fn handler_event(&mut self, h: &Handler, seen: &mut BTreeMap<schema::EventName, Span>) {
-        let words = h.event.iter().map(|w| w.name.as_str()).collect::<Vec<_>>().join(" ");
+        let words = h
+            .event
+            .iter()
+            .map(|w| w.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
         let Some(ev) = schema::event(&words) else {
             let help = did_you_mean(&words, schema::EVENTS.iter().map(|(w, _, _)| *w));
             self.push(
@@ -173,9 +209,13 @@ impl Checker<'_> {
         };
         if let Some(first) = seen.insert(ev, h.event_span) {
             self.push(
-                Diagnostic::error("E0104", h.event_span, format!("`on {words}` is handled twice"))
-                    .with_label("second handler")
-                    .with_related(first, "first handler"),
+                Diagnostic::error(
+                    "E0104",
+                    h.event_span,
+                    format!("`on {words}` is handled twice"),
+                )
+                .with_label("second handler")
+                .with_related(first, "first handler"),
             );
         }
     }
@@ -201,7 +241,10 @@ impl Checker<'_> {
         match &st.kind {
             StmtKind::SkipWhen(e) | StmtKind::StopWhen(e) => {
                 if place == Place::Handler && matches!(st.kind, StmtKind::SkipWhen(_)) {
-                    self.not_here(st.span, "`skip when` skips a step: it has no meaning in a handler");
+                    self.not_here(
+                        st.span,
+                        "`skip when` skips a step: it has no meaning in a handler",
+                    );
                 }
                 self.condition(e);
             }
@@ -239,11 +282,18 @@ impl Checker<'_> {
         let mut roles: Vec<&Ident> = Vec::new();
         let mut template: Option<&Str> = None;
         match &a.kind {
-            ActionKind::Email { template: t, to, cc } => {
+            ActionKind::Email {
+                template: t,
+                to,
+                cc,
+            } => {
                 template = Some(t);
                 roles.extend(to.iter().chain(cc));
             }
-            ActionKind::Sms { template: t, to } | ActionKind::Letter { template: t, to, .. } => {
+            ActionKind::Sms { template: t, to }
+            | ActionKind::Letter {
+                template: t, to, ..
+            } => {
                 template = Some(t);
                 roles.extend(to);
             }
@@ -291,7 +341,11 @@ impl Checker<'_> {
                 .with_help_opt(help.or_else(|| {
                     Some(format!(
                         "roles are {}",
-                        schema::ROLES.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                        schema::ROLES
+                            .iter()
+                            .map(|(n, _)| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ))
                 })),
         );
@@ -316,15 +370,25 @@ impl Checker<'_> {
             let after_stop = stopper.is_some();
             if (after_stop || anchored_dead) && !goto_targets.contains(st.name.name.as_str()) {
                 unreachable.insert(&st.name.name);
-                let mut d = Diagnostic::warning("W0103", st.name.span, format!("step `{}` can never fire", st.name.name))
-                    .with_label("unreachable step");
+                let mut d = Diagnostic::warning(
+                    "W0103",
+                    st.name.span,
+                    format!("step `{}` can never fire", st.name.name),
+                )
+                .with_label("unreachable step");
                 if let Some(p) = stopper {
                     d = d.with_related(p.name.span, "this step always stops the case first");
                 }
                 self.push(d);
                 continue;
             }
-            if stopper.is_none() && st.body.stmts.iter().any(|x| matches!(x.kind, StmtKind::Stop(_))) {
+            if stopper.is_none()
+                && st
+                    .body
+                    .stmts
+                    .iter()
+                    .any(|x| matches!(x.kind, StmtKind::Stop(_)))
+            {
                 stopper = Some(st);
             }
         }

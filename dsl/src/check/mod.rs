@@ -30,7 +30,11 @@ impl SourceFile {
     pub fn new(path: impl Into<String>, text: impl Into<String>) -> SourceFile {
         let text = text.into();
         let parsed = parse(&text);
-        SourceFile { path: path.into(), text, parsed }
+        SourceFile {
+            path: path.into(),
+            text,
+            parsed,
+        }
     }
 }
 
@@ -53,7 +57,13 @@ pub fn check_set(files: &[SourceFile], ctx: &SetContext) -> Vec<Vec<Diagnostic>>
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let mut c = Checker { ctx, index: &index, file: i, files, diags: Vec::new() };
+            let mut c = Checker {
+                ctx,
+                index: &index,
+                file: i,
+                files,
+                diags: Vec::new(),
+            };
             c.diags.extend(f.parsed.diagnostics.iter().cloned());
             c.file_items(&f.parsed.file);
             let mut d = c.diags;
@@ -92,7 +102,9 @@ impl SetIndex {
 
     /// Whether a test without `use` knows which scenario to run.
     pub fn has_default_choice(&self) -> bool {
-        self.policies.len() == 1 || self.policies.contains_key("default") || self.scenarios.len() == 1
+        self.policies.len() == 1
+            || self.policies.contains_key("default")
+            || self.scenarios.len() == 1
     }
 }
 
@@ -136,8 +148,12 @@ impl Checker<'_> {
         span: Span,
         map: impl Fn(&SetIndex) -> &BTreeMap<String, Vec<(usize, Span)>>,
     ) {
-        let Some(defs) = map(self.index).get(name) else { return };
-        let Some(&(first_file, first_span)) = defs.first() else { return };
+        let Some(defs) = map(self.index).get(name) else {
+            return;
+        };
+        let Some(&(first_file, first_span)) = defs.first() else {
+            return;
+        };
         if (first_file, first_span) == (self.file, span) {
             return;
         }
@@ -147,7 +163,8 @@ impl Checker<'_> {
             d = d.with_related(first_span, "first defined here");
         } else {
             let f = &self.files[first_file];
-            let (line, col) = crate::diagnostics::LineIndex::new(&f.text).line_col(&f.text, first_span.start);
+            let (line, col) =
+                crate::diagnostics::LineIndex::new(&f.text).line_col(&f.text, first_span.start);
             d = d.with_help(format!("first defined at {}:{line}:{col}", f.path));
         }
         self.push(d);
@@ -158,11 +175,18 @@ impl Checker<'_> {
         if self.index.scenarios.contains_key(&name.name) {
             return;
         }
-        let help = crate::suggest::did_you_mean(&name.name, self.index.scenarios.keys().map(String::as_str));
+        let help = crate::suggest::did_you_mean(
+            &name.name,
+            self.index.scenarios.keys().map(String::as_str),
+        );
         self.push(
-            Diagnostic::error("E0160", name.span, format!("unknown scenario `{}`", name.name))
-                .with_label("no scenario of this name in the set")
-                .with_help_opt(help),
+            Diagnostic::error(
+                "E0160",
+                name.span,
+                format!("unknown scenario `{}`", name.name),
+            )
+            .with_label("no scenario of this name in the set")
+            .with_help_opt(help),
         );
     }
 
@@ -184,9 +208,13 @@ impl Checker<'_> {
         }
         if otherwise.is_none() {
             self.push(
-                Diagnostic::warning("W0101", p.name.span, format!("policy `{}` has no `otherwise`", p.name.name))
-                    .with_label("an invoice matching no rule gets no scenario")
-                    .with_help("end the policy with `use SCENARIO otherwise`"),
+                Diagnostic::warning(
+                    "W0101",
+                    p.name.span,
+                    format!("policy `{}` has no `otherwise`", p.name.name),
+                )
+                .with_label("an invoice matching no rule gets no scenario")
+                .with_help("end the policy with `use SCENARIO otherwise`"),
             );
         }
     }

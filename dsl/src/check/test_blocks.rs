@@ -20,7 +20,9 @@ impl Checker<'_> {
         let mut has_expect = false;
         for m in &t.members {
             match &m.kind {
-                TestMemberKind::Customer { id, .. } => self.entity_def(id, "customer", &mut customers),
+                TestMemberKind::Customer { id, .. } => {
+                    self.entity_def(id, "customer", &mut customers)
+                }
                 TestMemberKind::Invoice { id, .. } => self.entity_def(id, "invoice", &mut invoices),
                 TestMemberKind::Use(name) => {
                     has_use = true;
@@ -33,13 +35,20 @@ impl Checker<'_> {
         for m in &t.members {
             match &m.kind {
                 TestMemberKind::Customer { fields, .. } => {
-                    self.fields(fields, schema::test_customer_fields(), "customer", &customers);
+                    self.fields(
+                        fields,
+                        schema::test_customer_fields(),
+                        "customer",
+                        &customers,
+                    );
                 }
                 TestMemberKind::Invoice { id, fields } => {
                     self.fields(fields, schema::TEST_INVOICE_FIELDS, "invoice", &customers);
                     self.required_invoice_fields(id, fields, m.span);
                 }
-                TestMemberKind::Event { event, .. } => self.test_event(event, &customers, &invoices),
+                TestMemberKind::Event { event, .. } => {
+                    self.test_event(event, &customers, &invoices)
+                }
                 TestMemberKind::Expect(Expect::Lines(lines)) => {
                     for line in lines {
                         self.action(&line.action, true);
@@ -53,9 +62,13 @@ impl Checker<'_> {
         }
         if !has_use && !self.index.has_default_choice() {
             self.push(
-                Diagnostic::error("E0160", t.name.span, "this test does not say which scenario runs")
-                    .with_label("the set has no single scenario and no `default` policy")
-                    .with_help("add `use SCENARIO` to the test"),
+                Diagnostic::error(
+                    "E0160",
+                    t.name.span,
+                    "this test does not say which scenario runs",
+                )
+                .with_label("the set has no single scenario and no `default` policy")
+                .with_help("add `use SCENARIO` to the test"),
             );
         }
         if !has_expect {
@@ -70,9 +83,13 @@ impl Checker<'_> {
     fn entity_def<'t>(&mut self, id: &'t Entity, what: &str, seen: &mut BTreeMap<&'t str, Span>) {
         if let Some(first) = seen.insert(&id.id, id.span) {
             self.push(
-                Diagnostic::error("E0183", id.span, format!("{what} `{}` is defined twice in this test", id.id))
-                    .with_label("second definition")
-                    .with_related(first, "first defined here"),
+                Diagnostic::error(
+                    "E0183",
+                    id.span,
+                    format!("{what} `{}` is defined twice in this test", id.id),
+                )
+                .with_label("second definition")
+                .with_related(first, "first defined here"),
             );
         }
     }
@@ -89,24 +106,42 @@ impl Checker<'_> {
         );
     }
 
-    fn fields(&mut self, fields: &[Field], allowed: &[(&str, Type)], what: &str, customers: &BTreeMap<&str, Span>) {
+    fn fields(
+        &mut self,
+        fields: &[Field],
+        allowed: &[(&str, Type)],
+        what: &str,
+        customers: &BTreeMap<&str, Span>,
+    ) {
         let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
         for f in fields {
             if let Some(first) = seen.insert(&f.name.name, f.span) {
                 self.push(
-                    Diagnostic::error("E0181", f.name.span, format!("field `{}` is given twice", f.name.name))
-                        .with_related(first, "first given here"),
+                    Diagnostic::error(
+                        "E0181",
+                        f.name.span,
+                        format!("field `{}` is given twice", f.name.name),
+                    )
+                    .with_related(first, "first given here"),
                 );
             }
             let Some((_, ty)) = allowed.iter().find(|(n, _)| *n == f.name.name) else {
                 let help = did_you_mean(&f.name.name, allowed.iter().map(|(n, _)| *n));
                 self.push(
-                    Diagnostic::error("E0181", f.name.span, format!("a test {what} has no field `{}`", f.name.name))
-                        .with_label(format!(
-                            "fields are {}",
-                            allowed.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-                        ))
-                        .with_help_opt(help),
+                    Diagnostic::error(
+                        "E0181",
+                        f.name.span,
+                        format!("a test {what} has no field `{}`", f.name.name),
+                    )
+                    .with_label(format!(
+                        "fields are {}",
+                        allowed
+                            .iter()
+                            .map(|(n, _)| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                    .with_help_opt(help),
                 );
                 continue;
             };
@@ -119,14 +154,22 @@ impl Checker<'_> {
         let got = match &f.value.kind {
             ExprKind::Path(p) if p.len() == 1 => {
                 if f.name.name == "customer" {
-                    let id = Entity { id: p[0].name.clone(), quoted: false, span: p[0].span };
+                    let id = Entity {
+                        id: p[0].name.clone(),
+                        quoted: false,
+                        span: p[0].span,
+                    };
                     self.entity_ref(&id, "customer", customers);
                     return;
                 }
                 Type::Text
             }
             ExprKind::Str(s) if f.name.name == "customer" => {
-                let id = Entity { id: s.clone(), quoted: true, span: f.value.span };
+                let id = Entity {
+                    id: s.clone(),
+                    quoted: true,
+                    span: f.value.span,
+                };
                 self.entity_ref(&id, "customer", customers);
                 return;
             }
@@ -134,8 +177,12 @@ impl Checker<'_> {
         };
         if &got != ty {
             self.push(
-                Diagnostic::error("E0181", f.value.span, format!("`{}` needs {}", f.name.name, ty.describe()))
-                    .with_label(format!("this is {}", got.describe())),
+                Diagnostic::error(
+                    "E0181",
+                    f.value.span,
+                    format!("`{}` needs {}", f.name.name, ty.describe()),
+                )
+                .with_label(format!("this is {}", got.describe())),
             );
             return;
         }
@@ -161,13 +208,22 @@ impl Checker<'_> {
             .collect();
         if !missing.is_empty() {
             self.push(
-                Diagnostic::error("E0182", span, format!("invoice `{}` lacks {}", id.id, missing.join(", ")))
-                    .with_label("an invoice needs customer, amount, issued and due"),
+                Diagnostic::error(
+                    "E0182",
+                    span,
+                    format!("invoice `{}` lacks {}", id.id, missing.join(", ")),
+                )
+                .with_label("an invoice needs customer, amount, issued and due"),
             );
         }
     }
 
-    fn test_event(&mut self, ev: &TestEvent, customers: &BTreeMap<&str, Span>, invoices: &BTreeMap<&str, Span>) {
+    fn test_event(
+        &mut self,
+        ev: &TestEvent,
+        customers: &BTreeMap<&str, Span>,
+        invoices: &BTreeMap<&str, Span>,
+    ) {
         match ev {
             TestEvent::Payment { invoice, .. }
             | TestEvent::Dispute { invoice, .. }
@@ -180,8 +236,12 @@ impl Checker<'_> {
                 self.entity_ref(customer, "customer", customers);
                 if !(0..=100).contains(score) {
                     self.push(
-                        Diagnostic::error("E0181", customer.span, format!("risk score {score} is outside 0..100"))
-                            .with_label("risk scores go from 0 to 100"),
+                        Diagnostic::error(
+                            "E0181",
+                            customer.span,
+                            format!("risk score {score} is outside 0..100"),
+                        )
+                        .with_label("risk scores go from 0 to 100"),
                     );
                 }
             }

@@ -217,14 +217,36 @@ pub struct Action {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum ActionKind {
-    Email { template: Str, to: Vec<Ident>, cc: Vec<Ident> },
-    Sms { template: Str, to: Vec<Ident> },
-    Letter { template: Str, to: Vec<Ident>, registered: bool },
-    Call { who: Ident, assign: Option<Ident> },
-    Task { text: Str, assign: Option<Ident> },
-    Webhook { name: Str },
+    Email {
+        template: Str,
+        to: Vec<Ident>,
+        cc: Vec<Ident>,
+    },
+    Sms {
+        template: Str,
+        to: Vec<Ident>,
+    },
+    Letter {
+        template: Str,
+        to: Vec<Ident>,
+        registered: bool,
+    },
+    Call {
+        who: Ident,
+        assign: Option<Ident>,
+    },
+    Task {
+        text: Str,
+        assign: Option<Ident>,
+    },
+    Webhook {
+        name: Str,
+    },
     Escalate(Escalation),
-    Alert { text: Str, to: Vec<Ident> },
+    Alert {
+        text: Str,
+        to: Vec<Ident>,
+    },
     BlockDeliveries,
     UnblockDeliveries,
     Charge(Charge),
@@ -264,12 +286,22 @@ pub enum ExprKind {
     Str(String),
     Bool(bool),
     List(Vec<Expr>),
-    Rule { name: Str, args: Vec<Expr> },
+    Rule {
+        name: Str,
+        args: Vec<Expr>,
+    },
     /// A field path (`customer.risk_score`), or in test blocks a bare word (`ACME`).
     Path(Vec<Ident>),
     Paren(Box<Expr>),
-    Unary { op: UnaryOp, expr: Box<Expr> },
-    Binary { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Unary {
+        op: UnaryOp,
+        expr: Box<Expr>,
+    },
+    Binary {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -380,15 +412,43 @@ pub struct Field {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum TestEvent {
-    Payment { invoice: Entity, amount: MoneyLit },
-    Dispute { invoice: Entity, code: Str, amount: Option<MoneyLit> },
-    Resolve { invoice: Entity },
-    Promise { invoice: Entity, date: DateLit, amount: Option<MoneyLit> },
-    CreditNote { invoice: Entity, amount: MoneyLit },
-    WriteOff { invoice: Entity },
-    Risk { customer: Entity, score: i64 },
-    Outcome { invoice: Entity, text: Str, promise: Option<DateLit> },
-    Bounce { customer: Entity, role: Ident },
+    Payment {
+        invoice: Entity,
+        amount: MoneyLit,
+    },
+    Dispute {
+        invoice: Entity,
+        code: Str,
+        amount: Option<MoneyLit>,
+    },
+    Resolve {
+        invoice: Entity,
+    },
+    Promise {
+        invoice: Entity,
+        date: DateLit,
+        amount: Option<MoneyLit>,
+    },
+    CreditNote {
+        invoice: Entity,
+        amount: MoneyLit,
+    },
+    WriteOff {
+        invoice: Entity,
+    },
+    Risk {
+        customer: Entity,
+        score: i64,
+    },
+    Outcome {
+        invoice: Entity,
+        text: Str,
+        promise: Option<DateLit>,
+    },
+    Bounce {
+        customer: Entity,
+        role: Ident,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -38,7 +38,11 @@ pub fn collect_comments(source: &str) -> Vec<Comment> {
                     i += 1;
                 }
                 let text = source[start + 1..i].trim_end().to_string();
-                out.push(Comment { span: Span::new(start, i), text, own_line: line_blank });
+                out.push(Comment {
+                    span: Span::new(start, i),
+                    text,
+                    own_line: line_blank,
+                });
             }
             b'\n' => {
                 line_blank = true;

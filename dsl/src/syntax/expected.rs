@@ -19,7 +19,11 @@ pub(crate) fn syntax_error(err: &Error<Rule>, source: &str, offset: usize) -> Di
         };
     let found = found_token(source, at);
     let end = (at + found.len()).min(source.len()).max(at);
-    let shown = if found.is_empty() { "end of file".to_string() } else { format!("`{found}`") };
+    let shown = if found.is_empty() {
+        "end of file".to_string()
+    } else {
+        format!("`{found}`")
+    };
     let (expected, keywords) = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => {
             let mut phrases: Vec<&str> = Vec::new();
@@ -42,13 +46,21 @@ pub(crate) fn syntax_error(err: &Error<Rule>, source: &str, offset: usize) -> Di
     } else {
         format!("expected {expected}, found {shown}")
     };
-    let help = if found.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+    let help = if found
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+    {
         did_you_mean(&found, keywords.iter().copied())
     } else {
         None
     };
     Diagnostic::error("E0001", crate::syntax::ast::Span::new(at, end), message)
-        .with_label(if expected.is_empty() { "unexpected here".into() } else { format!("expected {expected}") })
+        .with_label(if expected.is_empty() {
+            "unexpected here".into()
+        } else {
+            format!("expected {expected}")
+        })
         .with_help_opt(help)
 }
 
@@ -63,8 +75,10 @@ fn join_alternatives(phrases: &[&str]) -> String {
 /// The token at `at`: a word, a number, or one character; empty at end of file.
 fn found_token(source: &str, at: usize) -> String {
     let rest = source.get(at..).unwrap_or("");
-    let word: String =
-        rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-' || *c == '.').collect();
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-' || *c == '.')
+        .collect();
     if !word.is_empty() {
         return word;
     }
@@ -92,7 +106,10 @@ fn keyword_texts(rule: Rule) -> Vec<&'static str> {
         return vec!["days", "weeks", "business"];
     }
     let d = describe(rule);
-    d.strip_prefix('`').and_then(|s| s.strip_suffix('`')).into_iter().collect()
+    d.strip_prefix('`')
+        .and_then(|s| s.strip_suffix('`'))
+        .into_iter()
+        .collect()
 }
 
 /// Plain words for every rule of the grammar.

@@ -38,7 +38,10 @@ pub fn parse(source: &str) -> Parsed {
     let mut diagnostics = Vec::new();
     let mut items = Vec::new();
     let comments = collect_comments(source);
-    let comment_starts = comments.iter().map(|c| (c.span.end, c.span.start)).collect();
+    let comment_starts = comments
+        .iter()
+        .map(|c| (c.span.end, c.span.start))
+        .collect();
     for chunk in split_items(source) {
         let text = &source[chunk.clone()];
         match RelanceParser::parse(Rule::file, text) {
@@ -55,7 +58,11 @@ pub fn parse(source: &str) -> Parsed {
             Err(e) => diagnostics.push(syntax_error(&e, source, chunk.start)),
         }
     }
-    Parsed { file: File { items }, diagnostics, comments }
+    Parsed {
+        file: File { items },
+        diagnostics,
+        comments,
+    }
 }
 
 /// Cuts the source before every top-level keyword that starts a line at brace depth 0, so
@@ -261,13 +268,19 @@ impl Builder<'_> {
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
-        Ident { name: pair.as_str().to_string(), span: self.span(&pair) }
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
     }
 
     fn string(&self, pair: Pair<'_, Rule>) -> Str {
         let span = self.span(&pair);
         let raw = pair.into_inner().next().map_or("", |p| p.as_str());
-        Str { value: unescape(raw), span }
+        Str {
+            value: unescape(raw),
+            span,
+        }
     }
 
     fn date(&mut self, pair: Pair<'_, Rule>) -> DateLit {
@@ -287,34 +300,55 @@ impl Builder<'_> {
         Decimal::from_str(pair.as_str()).unwrap_or_else(|_| {
             let span = self.span(&pair);
             self.diags.push(
-                Diagnostic::error("E0003", span, format!("number `{}` is too large", pair.as_str()))
-                    .with_label("out of range"),
+                Diagnostic::error(
+                    "E0003",
+                    span,
+                    format!("number `{}` is too large", pair.as_str()),
+                )
+                .with_label("out of range"),
             );
             Decimal::ZERO
         })
     }
 
     fn count(&mut self, pair: Pair<'_, Rule>) -> u32 {
-        pair.as_str().parse::<u32>().ok().filter(|n| *n <= 100_000).unwrap_or_else(|| {
-            let span = self.span(&pair);
-            self.diags.push(
-                Diagnostic::error("E0003", span, format!("count `{}` is too large", pair.as_str()))
+        pair.as_str()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n <= 100_000)
+            .unwrap_or_else(|| {
+                let span = self.span(&pair);
+                self.diags.push(
+                    Diagnostic::error(
+                        "E0003",
+                        span,
+                        format!("count `{}` is too large", pair.as_str()),
+                    )
                     .with_label("at most 100000"),
-            );
-            0
-        })
+                );
+                0
+            })
     }
 
     fn money(&mut self, pair: Pair<'_, Rule>) -> MoneyLit {
         let span = self.span(&pair);
         let mut it = pair.into_inner();
         let amount = it.next().map(|p| self.decimal(p)).unwrap_or_default();
-        let currency = it.next().map_or_else(String::new, |p| p.as_str().to_string());
-        MoneyLit { amount, currency, span }
+        let currency = it
+            .next()
+            .map_or_else(String::new, |p| p.as_str().to_string());
+        MoneyLit {
+            amount,
+            currency,
+            span,
+        }
     }
 
     fn percent(&mut self, pair: Pair<'_, Rule>) -> Decimal {
-        pair.into_inner().next().map(|p| self.decimal(p)).unwrap_or_default()
+        pair.into_inner()
+            .next()
+            .map(|p| self.decimal(p))
+            .unwrap_or_default()
     }
 
     fn duration(&mut self, pair: Pair<'_, Rule>) -> Duration {
@@ -335,11 +369,21 @@ impl Builder<'_> {
     fn entity(&self, pair: Pair<'_, Rule>) -> Entity {
         let span = self.span(&pair);
         match pair.into_inner().next() {
-            Some(p) if p.as_rule() == Rule::string => {
-                Entity { id: self.string(p).value, quoted: true, span }
-            }
-            Some(p) => Entity { id: p.as_str().to_string(), quoted: false, span },
-            None => Entity { id: String::new(), quoted: false, span },
+            Some(p) if p.as_rule() == Rule::string => Entity {
+                id: self.string(p).value,
+                quoted: true,
+                span,
+            },
+            Some(p) => Entity {
+                id: p.as_str().to_string(),
+                quoted: false,
+                span,
+            },
+            None => Entity {
+                id: String::new(),
+                quoted: false,
+                span,
+            },
         }
     }
 
@@ -348,9 +392,16 @@ impl Builder<'_> {
     fn scenario(&mut self, pair: Pair<'_, Rule>) -> Scenario {
         let span = self.span(&pair);
         let mut it = kids(pair);
-        let name = it.next().map(|p| self.ident(p)).expect("grammar: scenario has a name");
+        let name = it
+            .next()
+            .map(|p| self.ident(p))
+            .expect("grammar: scenario has a name");
         let members = it.map(|p| self.member(p)).collect();
-        Scenario { name, members, span }
+        Scenario {
+            name,
+            members,
+            span,
+        }
     }
 
     fn member(&mut self, pair: Pair<'_, Rule>) -> Member {
@@ -394,7 +445,10 @@ impl Builder<'_> {
             Rule::kw_issued => AnchorKind::Issued,
             _ => AnchorKind::Step(self.ident(a)),
         };
-        let anchor = Anchor { kind: anchor_kind, span: anchor_span };
+        let anchor = Anchor {
+            kind: anchor_kind,
+            span: anchor_span,
+        };
         let (mut offset, mut required, mut body) = (None, false, None);
         for p in it {
             match p.as_rule() {
@@ -405,7 +459,14 @@ impl Builder<'_> {
             }
         }
         let body = body.expect("grammar: step body");
-        Step { name, anchor, offset, required, body, span }
+        Step {
+            name,
+            anchor,
+            offset,
+            required,
+            body,
+            span,
+        }
     }
 
     fn offset(&mut self, pair: Pair<'_, Rule>) -> Offset {
@@ -413,7 +474,11 @@ impl Builder<'_> {
         let mut it = pair.into_inner();
         let negative = it.next().is_some_and(|s| s.as_str() == "-");
         let duration = self.duration(it.next().expect("grammar: offset duration"));
-        Offset { negative, duration, span }
+        Offset {
+            negative,
+            duration,
+            span,
+        }
     }
 
     fn handler<'i>(&mut self, span: Span, mut it: impl Iterator<Item = Pair<'i, Rule>>) -> Handler {
@@ -421,7 +486,12 @@ impl Builder<'_> {
         let event_span = self.span(&ev);
         let event = ev.into_inner().map(|p| self.ident(p)).collect();
         let body = self.block(it.next().expect("grammar: handler body"));
-        Handler { event, event_span, body, span }
+        Handler {
+            event,
+            event_span,
+            body,
+            span,
+        }
     }
 
     fn block(&mut self, pair: Pair<'_, Rule>) -> Block {
@@ -458,7 +528,11 @@ impl Builder<'_> {
                 _ => Else::Block(self.block(inner)),
             }
         });
-        If { cond, then, otherwise }
+        If {
+            cond,
+            then,
+            otherwise,
+        }
     }
 
     // ----- actions --------------------------------------------------------------------------
@@ -481,29 +555,48 @@ impl Builder<'_> {
             Rule::email => {
                 let template = self.template(it.next().expect("grammar"));
                 let to = self.roles(it.next().expect("grammar"));
-                let cc = it.next().map(|c| self.roles(kids(c).next().expect("grammar")));
-                ActionKind::Email { template, to, cc: cc.unwrap_or_default() }
+                let cc = it
+                    .next()
+                    .map(|c| self.roles(kids(c).next().expect("grammar")));
+                ActionKind::Email {
+                    template,
+                    to,
+                    cc: cc.unwrap_or_default(),
+                }
             }
             Rule::sms => {
                 let template = self.template(it.next().expect("grammar"));
-                ActionKind::Sms { template, to: self.roles(it.next().expect("grammar")) }
+                ActionKind::Sms {
+                    template,
+                    to: self.roles(it.next().expect("grammar")),
+                }
             }
             Rule::letter => {
                 let template = self.template(it.next().expect("grammar"));
                 let to = self.roles(it.next().expect("grammar"));
-                ActionKind::Letter { template, to, registered: has(Rule::registered) }
+                ActionKind::Letter {
+                    template,
+                    to,
+                    registered: has(Rule::registered),
+                }
             }
             Rule::call => {
                 let who = self.ident(it.next().expect("grammar"));
-                let assign = it.next().map(|a| self.ident(kids(a).next().expect("grammar")));
+                let assign = it
+                    .next()
+                    .map(|a| self.ident(kids(a).next().expect("grammar")));
                 ActionKind::Call { who, assign }
             }
             Rule::task => {
                 let text = self.string(it.next().expect("grammar"));
-                let assign = it.next().map(|a| self.ident(kids(a).next().expect("grammar")));
+                let assign = it
+                    .next()
+                    .map(|a| self.ident(kids(a).next().expect("grammar")));
                 ActionKind::Task { text, assign }
             }
-            Rule::webhook => ActionKind::Webhook { name: self.string(it.next().expect("grammar")) },
+            Rule::webhook => ActionKind::Webhook {
+                name: self.string(it.next().expect("grammar")),
+            },
             Rule::escalate => ActionKind::Escalate(if has(Rule::kw_litigation) {
                 Escalation::Litigation
             } else {
@@ -511,7 +604,10 @@ impl Builder<'_> {
             }),
             Rule::alert => {
                 let text = self.string(it.next().expect("grammar"));
-                ActionKind::Alert { text, to: it.next().map(|p| self.roles(p)).unwrap_or_default() }
+                ActionKind::Alert {
+                    text,
+                    to: it.next().map(|p| self.roles(p)).unwrap_or_default(),
+                }
             }
             Rule::block_deliveries => ActionKind::BlockDeliveries,
             Rule::unblock_deliveries => ActionKind::UnblockDeliveries,
@@ -521,7 +617,10 @@ impl Builder<'_> {
                 Charge::LateInterest(it.next().map(|p| self.money(p)))
             } else {
                 let amount = self.money(it.next().expect("grammar"));
-                Charge::Fixed { amount, label: self.string(it.next().expect("grammar")) }
+                Charge::Fixed {
+                    amount,
+                    label: self.string(it.next().expect("grammar")),
+                }
             }),
             Rule::tag => ActionKind::Tag(self.string(it.next().expect("grammar"))),
             other => unreachable!("grammar: unexpected statement {other:?}"),
@@ -544,13 +643,30 @@ impl Builder<'_> {
             .map_prefix(|op, rhs| {
                 let b = cell.borrow();
                 let span = Span::new(b.span(&op).start, rhs.span.end);
-                let op = if op.as_rule() == Rule::op_not { UnaryOp::Not } else { UnaryOp::Neg };
-                Expr { kind: ExprKind::Unary { op, expr: Box::new(rhs) }, span }
+                let op = if op.as_rule() == Rule::op_not {
+                    UnaryOp::Not
+                } else {
+                    UnaryOp::Neg
+                };
+                Expr {
+                    kind: ExprKind::Unary {
+                        op,
+                        expr: Box::new(rhs),
+                    },
+                    span,
+                }
             })
             .map_infix(|lhs, op, rhs| {
                 let span = Span::new(lhs.span.start, rhs.span.end);
                 let op = binop(op.as_rule());
-                Expr { kind: ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }, span }
+                Expr {
+                    kind: ExprKind::Binary {
+                        op,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
+                    span,
+                }
             })
             .parse(pairs)
     }
@@ -569,16 +685,24 @@ impl Builder<'_> {
             Rule::rule_call => {
                 let mut it = kids(pair);
                 let name = self.string(it.next().expect("grammar: rule name"));
-                ExprKind::Rule { name, args: it.map(|p| self.expr(p)).collect() }
+                ExprKind::Rule {
+                    name,
+                    args: it.map(|p| self.expr(p)).collect(),
+                }
             }
-            Rule::paren => ExprKind::Paren(Box::new(self.expr(kids(pair).next().expect("grammar")))),
+            Rule::paren => {
+                ExprKind::Paren(Box::new(self.expr(kids(pair).next().expect("grammar"))))
+            }
             Rule::path => ExprKind::Path(pair.into_inner().map(|p| self.ident(p)).collect()),
             Rule::entity => {
                 let e = self.entity(pair);
                 if e.quoted {
                     ExprKind::Str(e.id)
                 } else {
-                    ExprKind::Path(vec![Ident { name: e.id, span: e.span }])
+                    ExprKind::Path(vec![Ident {
+                        name: e.id,
+                        span: e.span,
+                    }])
                 }
             }
             other => unreachable!("grammar: unexpected operand {other:?}"),
@@ -597,8 +721,15 @@ impl Builder<'_> {
                 let span = self.span(&r);
                 let mut it = kids(r);
                 let scenario = self.ident(it.next().expect("grammar: use name"));
-                let when = it.next().filter(|p| p.as_rule() == Rule::expr).map(|p| self.expr(p));
-                PolicyRule { scenario, when, span }
+                let when = it
+                    .next()
+                    .filter(|p| p.as_rule() == Rule::expr)
+                    .map(|p| self.expr(p));
+                PolicyRule {
+                    scenario,
+                    when,
+                    span,
+                }
             })
             .collect();
         Policy { name, rules, span }
@@ -611,7 +742,11 @@ impl Builder<'_> {
         let mut it = kids(pair);
         let name = self.string(it.next().expect("grammar: test name"));
         let members = it.map(|p| self.test_member(p)).collect();
-        Test { name, members, span }
+        Test {
+            name,
+            members,
+            span,
+        }
     }
 
     fn test_member(&mut self, pair: Pair<'_, Rule>) -> TestMember {
@@ -633,7 +768,10 @@ impl Builder<'_> {
             }
             Rule::test_event => {
                 let date = self.date(it.next().expect("grammar"));
-                TestMemberKind::Event { date, event: self.test_event(it.next().expect("grammar")) }
+                TestMemberKind::Event {
+                    date,
+                    event: self.test_event(it.next().expect("grammar")),
+                }
             }
             Rule::expect => TestMemberKind::Expect(self.expect(it.collect())),
             other => unreachable!("grammar: unexpected test member {other:?}"),
@@ -645,7 +783,10 @@ impl Builder<'_> {
         let span = self.span(&pair);
         let mut it = pair.into_inner();
         let name = self.ident(it.next().expect("grammar: field name"));
-        let value_pair = it.next().and_then(|v| v.into_inner().next()).expect("grammar: value");
+        let value_pair = it
+            .next()
+            .and_then(|v| v.into_inner().next())
+            .expect("grammar: value");
         let value = self.operand(value_pair);
         Field { name, value, span }
     }
@@ -657,26 +798,44 @@ impl Builder<'_> {
         match rule {
             Rule::ev_payment => {
                 let invoice = self.entity(next());
-                TestEvent::Payment { invoice, amount: self.money(next()) }
+                TestEvent::Payment {
+                    invoice,
+                    amount: self.money(next()),
+                }
             }
             Rule::ev_dispute => {
                 let invoice = self.entity(next());
                 let code = self.string(next());
                 let amount = it.next().map(|p| self.money(p));
-                TestEvent::Dispute { invoice, code, amount }
+                TestEvent::Dispute {
+                    invoice,
+                    code,
+                    amount,
+                }
             }
-            Rule::ev_resolve => TestEvent::Resolve { invoice: self.entity(next()) },
+            Rule::ev_resolve => TestEvent::Resolve {
+                invoice: self.entity(next()),
+            },
             Rule::ev_promise => {
                 let invoice = self.entity(next());
                 let date = self.date(next());
                 let amount = it.next().map(|p| self.money(p));
-                TestEvent::Promise { invoice, date, amount }
+                TestEvent::Promise {
+                    invoice,
+                    date,
+                    amount,
+                }
             }
             Rule::ev_credit_note => {
                 let invoice = self.entity(next());
-                TestEvent::CreditNote { invoice, amount: self.money(next()) }
+                TestEvent::CreditNote {
+                    invoice,
+                    amount: self.money(next()),
+                }
             }
-            Rule::ev_write_off => TestEvent::WriteOff { invoice: self.entity(next()) },
+            Rule::ev_write_off => TestEvent::WriteOff {
+                invoice: self.entity(next()),
+            },
             Rule::ev_risk => {
                 let customer = self.entity(next());
                 let p = next();
@@ -687,11 +846,18 @@ impl Builder<'_> {
                 let invoice = self.entity(next());
                 let text = self.string(next());
                 let promise = it.next().map(|p| self.date(p));
-                TestEvent::Outcome { invoice, text, promise }
+                TestEvent::Outcome {
+                    invoice,
+                    text,
+                    promise,
+                }
             }
             Rule::ev_bounce => {
                 let customer = self.entity(next());
-                TestEvent::Bounce { customer, role: self.ident(next()) }
+                TestEvent::Bounce {
+                    customer,
+                    role: self.ident(next()),
+                }
             }
             other => unreachable!("grammar: unexpected test event {other:?}"),
         }
@@ -710,7 +876,12 @@ impl Builder<'_> {
         let date = self.date(it.next().expect("grammar: expect date"));
         let action = self.action(it.next().expect("grammar: expect action"));
         let invoices = it.map(|p| self.entity(p)).collect();
-        ExpectLine { date, action, invoices, span }
+        ExpectLine {
+            date,
+            action,
+            invoices,
+            span,
+        }
     }
 }
 
@@ -759,13 +930,20 @@ mod tests {
     #[test]
     fn is_keyword_lists_every_keyword_rule() {
         let grammar = include_str!("relance.pest");
-        let keywords: Vec<&str> =
-            grammar.lines().filter_map(|l| l.split_whitespace().next()).filter(|w| w.starts_with("kw_")).collect();
+        let keywords: Vec<&str> = grammar
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|w| w.starts_with("kw_"))
+            .collect();
         let source = include_str!("parser.rs");
         let listed = source.matches("Rule::kw_").count();
         // Each keyword appears once in `is_keyword`, plus the explicit uses elsewhere.
         for kw in &keywords {
-            assert!(source.contains(&format!("Rule::{kw}\n")) || source.contains(&format!("Rule::{kw} ")), "{kw} missing");
+            assert!(
+                source.contains(&format!("Rule::{kw}\n"))
+                    || source.contains(&format!("Rule::{kw} ")),
+                "{kw} missing"
+            );
         }
         assert!(listed >= keywords.len());
     }

@@ -17,7 +17,12 @@ struct Report {
 }
 
 pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
-    let mut report = Report { files: 0, errors: 0, warnings: 0, diagnostics: Vec::new() };
+    let mut report = Report {
+        files: 0,
+        errors: 0,
+        warnings: 0,
+        diagnostics: Vec::new(),
+    };
     let mut text = String::new();
     for path in paths {
         let set = match scenario_set::load(path) {
@@ -42,11 +47,21 @@ pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
         }
     }
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        ),
         Format::Text => {
             print!("{text}");
-            println!("checked {} file(s): {} error(s), {} warning(s)", report.files, report.errors, report.warnings);
+            println!(
+                "checked {} file(s): {} error(s), {} warning(s)",
+                report.files, report.errors, report.warnings
+            );
         }
     }
-    if report.errors > 0 || (deny_warnings && report.warnings > 0) { exit::FINDINGS } else { exit::OK }
+    if report.errors > 0 || (deny_warnings && report.warnings > 0) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    }
 }

@@ -38,7 +38,11 @@ pub fn run(paths: &[PathBuf], check: bool) -> u8 {
     if check && changed > 0 {
         println!("{changed} file(s) would be reformatted");
     }
-    if broken > 0 || (check && changed > 0) { exit::FINDINGS } else { exit::OK }
+    if broken > 0 || (check && changed > 0) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    }
 }
 
 /// `Ok(changed)`; `Err(Some(diagnostics))` for a file with syntax errors (left untouched);
@@ -49,7 +53,12 @@ fn format_one(path: &Path, check: bool) -> Result<bool, Option<String>> {
         None
     })?;
     let formatted = relance_dsl::fmt::format_source(&text).map_err(|e| {
-        Some(render(&e.diagnostics, &path.display().to_string(), &text, super::color()))
+        Some(render(
+            &e.diagnostics,
+            &path.display().to_string(),
+            &text,
+            super::color(),
+        ))
     })?;
     if formatted == text {
         return Ok(false);
@@ -59,10 +68,12 @@ fn format_one(path: &Path, check: bool) -> Result<bool, Option<String>> {
     } else {
         // Write to a temporary file then rename: a crash never leaves half a file.
         let tmp = path.with_extension("relance.fmt-tmp");
-        std::fs::write(&tmp, &formatted).and_then(|_| std::fs::rename(&tmp, path)).map_err(|e| {
-            eprintln!("error: {}: {e}", path.display());
-            None
-        })?;
+        std::fs::write(&tmp, &formatted)
+            .and_then(|_| std::fs::rename(&tmp, path))
+            .map_err(|e| {
+                eprintln!("error: {}: {e}", path.display());
+                None
+            })?;
         println!("formatted {}", path.display());
     }
     Ok(true)

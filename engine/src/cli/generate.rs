@@ -12,8 +12,21 @@ pub fn run(customers: usize, invoices: usize, seed: u64, as_of: NaiveDate, out: 
         eprintln!("error: --customers must be at least 1");
         return exit::USAGE;
     }
-    let bar = if invoices >= 100_000 { indicatif::ProgressBar::new(invoices as u64) } else { indicatif::ProgressBar::hidden() };
-    match generate(Spec { customers, invoices, seed, as_of }, out, &mut |n| bar.set_position(n as u64)) {
+    let bar = if invoices >= 100_000 {
+        indicatif::ProgressBar::new(invoices as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    match generate(
+        Spec {
+            customers,
+            invoices,
+            seed,
+            as_of,
+        },
+        out,
+        &mut |n| bar.set_position(n as u64),
+    ) {
         Ok(w) => {
             bar.finish_and_clear();
             println!(

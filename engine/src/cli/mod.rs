@@ -3,6 +3,7 @@
 //! Commands read inputs, call the library and print; exit codes are part of the contract
 //! (see `docs/CLI.md`). No command holds business logic of its own.
 
+mod backup;
 pub(crate) mod check;
 mod demo;
 mod fmt;
@@ -10,10 +11,9 @@ mod generate;
 mod import;
 pub(crate) mod plan;
 mod report;
+mod serve;
 mod simulate;
 mod test;
-mod serve;
-mod backup;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -221,25 +221,100 @@ pub mod exit {
 
 pub fn run(cli: Cli) -> ExitCode {
     let code = match cli.command {
-        Command::Check { paths, format, deny_warnings } => check::run(&paths, format, deny_warnings),
+        Command::Check {
+            paths,
+            format,
+            deny_warnings,
+        } => check::run(&paths, format, deny_warnings),
         Command::Fmt { paths, check } => fmt::run(&paths, check),
         Command::Test { paths, update } => test::run(&paths, update),
-        Command::Simulate { set, case, until, format } => simulate::run(&set, &case, until, format),
-        Command::Plan { data, scenarios, from, days, format } => plan::run(&data, &scenarios, from, days, format),
-        Command::Gen { customers, invoices, seed, as_of, out } => generate::run(customers, invoices, seed, as_of, &out),
-        Command::Demo { scenarios, data, from, days } => demo::run(&scenarios, &data, from, days),
+        Command::Simulate {
+            set,
+            case,
+            until,
+            format,
+        } => simulate::run(&set, &case, until, format),
+        Command::Plan {
+            data,
+            scenarios,
+            from,
+            days,
+            format,
+        } => plan::run(&data, &scenarios, from, days, format),
+        Command::Gen {
+            customers,
+            invoices,
+            seed,
+            as_of,
+            out,
+        } => generate::run(customers, invoices, seed, as_of, &out),
+        Command::Demo {
+            scenarios,
+            data,
+            from,
+            days,
+        } => demo::run(&scenarios, &data, from, days),
         Command::Lsp => crate::lsp::run_stdio(),
-        Command::Serve { config, data, scenarios, listen, clock, start } => {
-            serve::run(serve::Options { config, data, scenarios, listen, clock, start })
-        }
-        Command::Backup { data, server, token, out } => backup::backup(data.as_deref(), server.as_deref(), token.as_deref(), &out),
+        Command::Serve {
+            config,
+            data,
+            scenarios,
+            listen,
+            clock,
+            start,
+        } => serve::run(serve::Options {
+            config,
+            data,
+            scenarios,
+            listen,
+            clock,
+            start,
+        }),
+        Command::Backup {
+            data,
+            server,
+            token,
+            out,
+        } => backup::backup(data.as_deref(), server.as_deref(), token.as_deref(), &out),
         Command::Restore { data, input } => backup::restore(&data, &input),
-        Command::Import { source, files, data, map, kind, decimals, dry_run, default_terms, format } => {
-            import::run(import::Args { source, files, data, map, kind, decimals, dry_run, default_terms, format })
-        }
-        Command::Report { kind, data, at, scenarios, format, period_days, currency } => {
-            report::run(report::Args { kind, data, at, scenarios, format, period_days, currency })
-        }
+        Command::Import {
+            source,
+            files,
+            data,
+            map,
+            kind,
+            decimals,
+            dry_run,
+            default_terms,
+            format,
+        } => import::run(import::Args {
+            source,
+            files,
+            data,
+            map,
+            kind,
+            decimals,
+            dry_run,
+            default_terms,
+            format,
+        }),
+        Command::Report {
+            kind,
+            data,
+            at,
+            scenarios,
+            format,
+            period_days,
+            currency,
+        } => report::run(report::Args {
+            kind,
+            data,
+            at,
+            scenarios,
+            format,
+            period_days,
+            currency,
+        }),
     };
     ExitCode::from(code)
 }

@@ -47,14 +47,27 @@ pub fn run(set_path: &Path, case: &Path, until: Option<NaiveDate>, format: Forma
         return exit::FINDINGS;
     };
     let until = until.unwrap_or_else(|| {
-        let last = p.invoices.iter().map(|i| i.due).chain(p.events.iter().map(|e| e.date)).max().unwrap_or(from);
+        let last = p
+            .invoices
+            .iter()
+            .map(|i| i.due)
+            .chain(p.events.iter().map(|e| e.date))
+            .max()
+            .unwrap_or(from);
         last.checked_add_days(Days::new(180)).unwrap_or(last)
     });
-    let shared = Shared { set: ir, rules: &set.rules, rates: RateTable::builtin() };
+    let shared = Shared {
+        set: ir,
+        rules: &set.rules,
+        rates: RateTable::builtin(),
+    };
     let run = Simulator::new(shared, &p).run(from, until, &mut |_| {});
     let timeline = Timeline::build(ir, &run.actions, &run.records, true);
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&timeline).unwrap_or_default()),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&timeline).unwrap_or_default()
+        ),
         Format::Text => print!("{}", timeline.to_text()),
     }
     exit::OK

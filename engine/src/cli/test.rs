@@ -10,7 +10,10 @@ use crate::scenario_set;
 use crate::testing::{self, SnapshotMode, Verdict};
 
 pub fn run(paths: &[PathBuf], update: bool) -> u8 {
-    let mode = SnapshotMode { update, ci: std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0") };
+    let mode = SnapshotMode {
+        update,
+        ci: std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0"),
+    };
     let (mut passed, mut failed) = (0usize, 0usize);
     for path in paths {
         let set = match scenario_set::load(path) {
@@ -25,7 +28,10 @@ pub fn run(paths: &[PathBuf], update: bool) -> u8 {
             for (file, diags) in set.files.iter().zip(&compiled.diagnostics) {
                 eprint!("{}", render(diags, &file.path, &file.text, super::color()));
             }
-            eprintln!("{}: the set does not compile; its tests cannot run", path.display());
+            eprintln!(
+                "{}: the set does not compile; its tests cannot run",
+                path.display()
+            );
             failed += 1;
             continue;
         };
@@ -38,7 +44,13 @@ pub fn run(paths: &[PathBuf], update: bool) -> u8 {
                 }
                 Verdict::Written(p) => {
                     passed += 1;
-                    println!("ok      {} ({}:{}) — snapshot written to {}", tc.name, tc.file, tc.line, p.display());
+                    println!(
+                        "ok      {} ({}:{}) — snapshot written to {}",
+                        tc.name,
+                        tc.file,
+                        tc.line,
+                        p.display()
+                    );
                 }
                 Verdict::Failed(report) => {
                     failed += 1;

@@ -180,11 +180,17 @@ impl<'a> Work<'a> {
             let state = if Some(j.as_str()) == skip {
                 Some((false, Decimal::ZERO))
             } else {
-                self.slot(&j)?.case.as_ref().map(|c| (c.is_open(), c.outstanding))
+                self.slot(&j)?
+                    .case
+                    .as_ref()
+                    .map(|c| (c.is_open(), c.outstanding))
             };
             rows.push((inv, state));
         }
-        Ok(CustomerTotals::over(rows.iter().map(|(inv, state)| (inv, *state)), day))
+        Ok(CustomerTotals::over(
+            rows.iter().map(|(inv, state)| (inv, *state)),
+            day,
+        ))
     }
 
     // ----- writes -----------------------------------------------------------------------------

@@ -26,7 +26,13 @@ pub struct Shared<'a> {
 
 /// A fresh case for `invoice`, pinned to the scenario the policy chooses today. A case no
 /// scenario applies to is `Unassigned`; a failing condition makes it `Error`.
-pub fn open_case(shared: Shared<'_>, invoice: &Invoice, customer: &Customer, totals: CustomerTotals, today: NaiveDate) -> Instance {
+pub fn open_case(
+    shared: Shared<'_>,
+    invoice: &Invoice,
+    customer: &Customer,
+    totals: CustomerTotals,
+    today: NaiveDate,
+) -> Instance {
     let mut inst = Instance {
         invoice: invoice.id.clone(),
         customer: customer.id.clone(),
@@ -56,17 +62,29 @@ pub fn open_case(shared: Shared<'_>, invoice: &Invoice, customer: &Customer, tot
             inst.fired_count = vec![0; scenario.steps.len()];
             if settled(scenario, invoice, inst.outstanding) {
                 // Never chase an invoice that is already paid (within the tolerance).
-                inst.status = Status::Closed { on: today, reason: super::state::CloseReason::Paid };
+                inst.status = Status::Closed {
+                    on: today,
+                    reason: super::state::CloseReason::Paid,
+                };
             }
         }
         Ok(None) => inst.status = Status::Unassigned { on: today },
-        Err(e) => inst.status = Status::Error { on: today, message: e.0 },
+        Err(e) => {
+            inst.status = Status::Error {
+                on: today,
+                message: e.0,
+            }
+        }
     }
     inst
 }
 
 /// Whether `outstanding` is at or under the scenario's tolerance for this invoice.
-pub fn settled(scenario: &ir::Scenario, invoice: &Invoice, outstanding: rust_decimal::Decimal) -> bool {
+pub fn settled(
+    scenario: &ir::Scenario,
+    invoice: &Invoice,
+    outstanding: rust_decimal::Decimal,
+) -> bool {
     let limit = match &scenario.tolerance {
         ir::Tolerance::Amount { amount, .. } => *amount,
         ir::Tolerance::Percent(p) => invoice.amount * *p / rust_decimal::Decimal::ONE_HUNDRED,
@@ -84,21 +102,40 @@ fn choose<'s>(
 ) -> Result<Option<&'s ir::Scenario>, EvalError> {
     let set = shared.set;
     if let Some(name) = &customer.scenario {
-        return set
-            .scenarios
-            .get(name)
-            .map(Some)
-            .ok_or_else(|| EvalError(format!("customer {} names unknown scenario `{name}`", customer.id)));
+        return set.scenarios.get(name).map(Some).ok_or_else(|| {
+            EvalError(format!(
+                "customer {} names unknown scenario `{name}`",
+                customer.id
+            ))
+        });
     }
     let holds = |scenario: &ir::Scenario, cond: Option<&ir::Expr>| -> Result<bool, EvalError> {
-        let facts = Facts { scenario, invoice, customer, totals, rules: shared.rules, rates: shared.rates };
-        let env = Env { inst, facts: &facts, today };
+        let facts = Facts {
+            scenario,
+            invoice,
+            customer,
+            totals,
+            rules: shared.rules,
+            rates: shared.rates,
+        };
+        let env = Env {
+            inst,
+            facts: &facts,
+            today,
+        };
         Ok(cond.map(|c| env.condition(c)).transpose()?.unwrap_or(true)
-            && scenario.applies.as_ref().map(|c| env.condition(c)).transpose()?.unwrap_or(true))
+            && scenario
+                .applies
+                .as_ref()
+                .map(|c| env.condition(c))
+                .transpose()?
+                .unwrap_or(true))
     };
     if let Some(policy) = set.default_policy() {
         for (name, cond) in &policy.rules {
-            let Some(scenario) = set.scenarios.get(name) else { continue };
+            let Some(scenario) = set.scenarios.get(name) else {
+                continue;
+            };
             if holds(scenario, cond.as_ref())? {
                 return Ok(Some(scenario));
             }

@@ -14,19 +14,26 @@ use crate::interest::{late_interest, recovery_indemnity};
 
 /// The amount of a charge today, or `None` when nothing is owed (a consumer debtor for the
 /// indemnity, no interest accrued yet).
-pub fn amount(kind: &ChargeKind, inst: &Instance, facts: &Facts<'_>, today: NaiveDate) -> Result<Option<Money>, EvalError> {
+pub fn amount(
+    kind: &ChargeKind,
+    inst: &Instance,
+    facts: &Facts<'_>,
+    today: NaiveDate,
+) -> Result<Option<Money>, EvalError> {
     match kind {
-        ChargeKind::Indemnity => Ok(facts
-            .customer
-            .segment
-            .is_professional()
-            .then(|| Money { amount: recovery_indemnity(), currency: "EUR".into() })),
+        ChargeKind::Indemnity => Ok(facts.customer.segment.is_professional().then(|| Money {
+            amount: recovery_indemnity(),
+            currency: "EUR".into(),
+        })),
         // L441-10 governs professional debtors only; consumers owe the legal rate after a
         // formal notice (Code civil 1231-6), which is not an automatic charge.
         ChargeKind::LateInterest if !facts.customer.segment.is_professional() => Ok(None),
         ChargeKind::LateInterest => {
             let amount = accrued(inst, facts, today)?;
-            Ok((!amount.is_zero()).then(|| Money { amount, currency: facts.invoice.currency.clone() }))
+            Ok((!amount.is_zero()).then(|| Money {
+                amount,
+                currency: facts.invoice.currency.clone(),
+            }))
         }
         // A fixed fee's amount is in the IR action itself; the transition keeps it.
         ChargeKind::Fixed { .. } => Ok(None),
@@ -35,28 +42,61 @@ pub fn amount(kind: &ChargeKind, inst: &Instance, facts: &Facts<'_>, today: Naiv
 
 /// Interest from the day after the due date (or after the last interest charge) to `today`,
 /// on the balance of each day: the period is cut at every payment or credit note.
-fn accrued(inst: &Instance, facts: &Facts<'_>, today: NaiveDate) -> Result<rust_decimal::Decimal, EvalError> {
-    let start = inst.charged.interest_until.unwrap_or(facts.invoice.due).max(facts.invoice.due);
+fn accrued(
+    inst: &Instance,
+    facts: &Facts<'_>,
+    today: NaiveDate,
+) -> Result<rust_decimal::Decimal, EvalError> {
+    let start = inst
+        .charged
+        .interest_until
+        .unwrap_or(facts.invoice.due)
+        .max(facts.invoice.due);
     // The balance in force on `start`: `balances` starts with the balance at the due date
     // once anything changed after it; without changes, today's outstanding held all along.
-    let mut balance = inst.balances.iter().rev().find(|(d, _)| *d <= start).map_or(inst.outstanding, |(_, b)| *b);
+    let mut balance = inst
+        .balances
+        .iter()
+        .rev()
+        .find(|(d, _)| *d <= start)
+        .map_or(inst.outstanding, |(_, b)| *b);
     let mut from = start;
     let mut total = rust_decimal::Decimal::ZERO;
-    for &(day, after) in inst.balances.iter().filter(|(d, _)| *d > start && *d <= today) {
+    for &(day, after) in inst
+        .balances
+        .iter()
+        .filter(|(d, _)| *d > start && *d <= today)
+    {
         // The day a payment arrives still bears interest on the old balance.
-        total += late_interest(balance.max(rust_decimal::Decimal::ZERO), from, day, facts.rates).map_err(|e| EvalError(e.to_string()))?;
+        total += late_interest(
+            balance.max(rust_decimal::Decimal::ZERO),
+            from,
+            day,
+            facts.rates,
+        )
+        .map_err(|e| EvalError(e.to_string()))?;
         balance = after;
         from = day;
     }
-    total += late_interest(balance.max(rust_decimal::Decimal::ZERO), from, today, facts.rates).map_err(|e| EvalError(e.to_string()))?;
+    total += late_interest(
+        balance.max(rust_decimal::Decimal::ZERO),
+        from,
+        today,
+        facts.rates,
+    )
+    .map_err(|e| EvalError(e.to_string()))?;
     Ok(total)
 }
 
 /// Why a charge produced nothing (for the history).
 pub fn why_not(kind: &ChargeKind) -> &'static str {
     match kind {
-        ChargeKind::Indemnity => "indemnity not charged: consumer debtor (L441-10 applies to professionals only)",
-        ChargeKind::LateInterest => "late interest not charged: consumer debtor, or nothing accrued",
+        ChargeKind::Indemnity => {
+            "indemnity not charged: consumer debtor (L441-10 applies to professionals only)"
+        }
+        ChargeKind::LateInterest => {
+            "late interest not charged: consumer debtor, or nothing accrued"
+        }
         ChargeKind::Fixed { .. } => "fixed fee without amount",
     }
 }

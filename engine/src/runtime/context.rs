@@ -25,7 +25,10 @@ impl CustomerTotals {
     /// `(open, outstanding)` when it has one (an invoice without a case counts as open with its
     /// opening outstanding). Invoices not yet issued on `day` do not count; the average is over
     /// every invoice issued so far, open or not.
-    pub fn over<'i>(invoices: impl IntoIterator<Item = (&'i Invoice, Option<(bool, Decimal)>)>, day: chrono::NaiveDate) -> CustomerTotals {
+    pub fn over<'i>(
+        invoices: impl IntoIterator<Item = (&'i Invoice, Option<(bool, Decimal)>)>,
+        day: chrono::NaiveDate,
+    ) -> CustomerTotals {
         let mut t = CustomerTotals::default();
         let (mut issued_sum, mut issued_count) = (Decimal::ZERO, 0i64);
         for (inv, case) in invoices {

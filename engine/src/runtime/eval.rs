@@ -63,7 +63,10 @@ impl Env<'_, '_> {
         match self.eval(e)? {
             Val::Bool(b) => Ok(b),
             Val::Absent => Ok(false),
-            other => Err(EvalError(format!("a condition gave {}, not a boolean", other.kind()))),
+            other => Err(EvalError(format!(
+                "a condition gave {}, not a boolean",
+                other.kind()
+            ))),
         }
     }
 
@@ -80,7 +83,11 @@ impl Env<'_, '_> {
         match e {
             Expr::Lit(v) => Ok(literal(v)),
             Expr::Field(f) => Ok(self.field(*f)),
-            Expr::List(items) => items.iter().map(|i| self.eval(i)).collect::<Result<_, _>>().map(Val::List),
+            Expr::List(items) => items
+                .iter()
+                .map(|i| self.eval(i))
+                .collect::<Result<_, _>>()
+                .map(Val::List),
             Expr::Rule { name, args } => self.rule(name, args),
             Expr::Not(x) => match self.eval(x)? {
                 Val::Bool(b) => Ok(Val::Bool(!b)),
@@ -93,10 +100,16 @@ impl Env<'_, '_> {
                 Val::Dur(o) => Ok(Val::Dur(ir::Offset { days: -o.days, ..o })),
                 other => Err(EvalError(format!("`-` applied to {}", other.kind()))),
             },
-            Expr::Binary { op: BinOp::And, lhs, rhs } => {
-                Ok(Val::Bool(self.condition(lhs)? && self.condition(rhs)?))
-            }
-            Expr::Binary { op: BinOp::Or, lhs, rhs } => Ok(Val::Bool(self.condition(lhs)? || self.condition(rhs)?)),
+            Expr::Binary {
+                op: BinOp::And,
+                lhs,
+                rhs,
+            } => Ok(Val::Bool(self.condition(lhs)? && self.condition(rhs)?)),
+            Expr::Binary {
+                op: BinOp::Or,
+                lhs,
+                rhs,
+            } => Ok(Val::Bool(self.condition(lhs)? || self.condition(rhs)?)),
             Expr::Binary { op, lhs, rhs } => self.binary(*op, self.eval(lhs)?, self.eval(rhs)?),
         }
     }
@@ -124,25 +137,46 @@ impl Env<'_, '_> {
             Field::CustomerCreditInsured => Val::Bool(customer.credit_insured),
             Field::CustomerTags => Val::List(customer.tags.iter().map(|t| text(t)).collect()),
             Field::CustomerLanguage => text(&customer.language),
-            Field::CustomerPaymentTermsDays => Val::Num(customer.payment_terms_days.unwrap_or(0).into()),
+            Field::CustomerPaymentTermsDays => {
+                Val::Num(customer.payment_terms_days.unwrap_or(0).into())
+            }
             Field::CustomerOutstanding => money(self.facts.totals.outstanding),
             Field::CustomerOpenInvoices => Val::Num(self.facts.totals.open_invoices.into()),
             Field::CustomerAverageInvoice => money(self.facts.totals.average_invoice),
             Field::DisputeOpen => Val::Bool(inst.dispute.is_some()),
-            Field::DisputeCode => text(inst.dispute.as_ref().map_or("", |d| d.code.split('/').next().unwrap_or(""))),
-            Field::DisputeSubCode => {
-                text(inst.dispute.as_ref().and_then(|d| d.code.split_once('/')).map_or("", |(_, s)| s))
-            }
-            Field::DisputeAmount => {
-                inst.dispute.as_ref().map_or(Val::Absent, |d| money(d.amount.unwrap_or(inst.outstanding)))
-            }
-            Field::DisputeOpened => inst.dispute.as_ref().map_or(Val::Absent, |d| Val::Date(d.opened)),
-            Field::DisputeTargetDate => inst.dispute.as_ref().and_then(|d| d.target_date).map_or(Val::Absent, Val::Date),
+            Field::DisputeCode => text(
+                inst.dispute
+                    .as_ref()
+                    .map_or("", |d| d.code.split('/').next().unwrap_or("")),
+            ),
+            Field::DisputeSubCode => text(
+                inst.dispute
+                    .as_ref()
+                    .and_then(|d| d.code.split_once('/'))
+                    .map_or("", |(_, s)| s),
+            ),
+            Field::DisputeAmount => inst
+                .dispute
+                .as_ref()
+                .map_or(Val::Absent, |d| money(d.amount.unwrap_or(inst.outstanding))),
+            Field::DisputeOpened => inst
+                .dispute
+                .as_ref()
+                .map_or(Val::Absent, |d| Val::Date(d.opened)),
+            Field::DisputeTargetDate => inst
+                .dispute
+                .as_ref()
+                .and_then(|d| d.target_date)
+                .map_or(Val::Absent, Val::Date),
             Field::PromiseActive => Val::Bool(inst.promise.is_some()),
-            Field::PromiseDate => inst.promise.as_ref().map_or(Val::Absent, |p| Val::Date(p.date)),
-            Field::PromiseAmount => {
-                inst.promise.as_ref().map_or(Val::Absent, |p| money(p.amount.unwrap_or(inst.outstanding)))
-            }
+            Field::PromiseDate => inst
+                .promise
+                .as_ref()
+                .map_or(Val::Absent, |p| Val::Date(p.date)),
+            Field::PromiseAmount => inst
+                .promise
+                .as_ref()
+                .map_or(Val::Absent, |p| money(p.amount.unwrap_or(inst.outstanding))),
             Field::HistoryMessages => Val::Num(inst.counters.messages.into()),
             Field::HistoryCalls => Val::Num(inst.counters.calls.into()),
             Field::HistoryPromisesMade => Val::Num(inst.counters.promises_made.into()),
@@ -157,7 +191,10 @@ impl Env<'_, '_> {
     }
 
     fn rule(&self, name: &str, args: &[Expr]) -> Result<Val, EvalError> {
-        let args = args.iter().map(|a| self.eval(a).and_then(rule_arg)).collect::<Result<Vec<_>, _>>()?;
+        let args = args
+            .iter()
+            .map(|a| self.eval(a).and_then(rule_arg))
+            .collect::<Result<Vec<_>, _>>()?;
         let totals = self.facts.totals;
         let invoice = RuleInvoice {
             outstanding: self.inst.outstanding,
@@ -166,7 +203,11 @@ impl Env<'_, '_> {
             customer_average_invoice: totals.average_invoice,
             ..RuleInvoice::new(self.facts.invoice, self.today)
         };
-        match self.facts.rules.call(name, &invoice, self.facts.customer, &args) {
+        match self
+            .facts
+            .rules
+            .call(name, &invoice, self.facts.customer, &args)
+        {
             Ok(RuleValue::Bool(b)) => Ok(Val::Bool(b)),
             Ok(RuleValue::Number(n)) => Ok(Val::Num(n)),
             Err(e) => Err(EvalError(e.to_string())),
@@ -177,7 +218,9 @@ impl Env<'_, '_> {
         if matches!(l, Val::Absent) || matches!(r, Val::Absent) {
             return Ok(match op {
                 BinOp::Ne | BinOp::NotIn => Val::Bool(true),
-                BinOp::Eq | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In => Val::Bool(false),
+                BinOp::Eq | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In => {
+                    Val::Bool(false)
+                }
                 _ => Val::Absent,
             });
         }
@@ -189,7 +232,9 @@ impl Env<'_, '_> {
             BinOp::Gt => Ok(Val::Bool(compare(&l, &r)?.is_gt())),
             BinOp::Ge => Ok(Val::Bool(compare(&l, &r)?.is_ge())),
             BinOp::In | BinOp::NotIn => {
-                let Val::List(items) = r else { return Err(EvalError(format!("`in` needs a list, got {}", r.kind()))) };
+                let Val::List(items) = r else {
+                    return Err(EvalError(format!("`in` needs a list, got {}", r.kind())));
+                };
                 let mut found = false;
                 for item in &items {
                     if compare(&l, item)? == std::cmp::Ordering::Equal {
@@ -207,7 +252,11 @@ impl Env<'_, '_> {
     }
 
     fn additive(&self, op: BinOp, l: Val, r: Val) -> Result<Val, EvalError> {
-        let sign = if op == BinOp::Add { Decimal::ONE } else { Decimal::NEGATIVE_ONE };
+        let sign = if op == BinOp::Add {
+            Decimal::ONE
+        } else {
+            Decimal::NEGATIVE_ONE
+        };
         match (l, r) {
             (Val::Num(a), Val::Num(b)) => Ok(Val::Num(a + sign * b)),
             (Val::Pct(a), Val::Pct(b)) => Ok(Val::Pct(a + sign * b)),
@@ -217,20 +266,41 @@ impl Env<'_, '_> {
             }
             (Val::Date(d), Val::Dur(o)) => {
                 let days = if op == BinOp::Add { o.days } else { -o.days };
-                Ok(Val::Date(shift(d, ir::Offset { days, ..o }, self.facts.calendar())))
+                Ok(Val::Date(shift(
+                    d,
+                    ir::Offset { days, ..o },
+                    self.facts.calendar(),
+                )))
             }
-            (Val::Date(a), Val::Date(b)) if op == BinOp::Sub => Ok(Val::Num((a - b).num_days().into())),
+            (Val::Date(a), Val::Date(b)) if op == BinOp::Sub => {
+                Ok(Val::Num((a - b).num_days().into()))
+            }
             (Val::Dur(a), Val::Dur(b)) if a.business == b.business => {
-                let days = if op == BinOp::Add { a.days + b.days } else { a.days - b.days };
-                Ok(Val::Dur(ir::Offset { days, business: a.business }))
+                let days = if op == BinOp::Add {
+                    a.days + b.days
+                } else {
+                    a.days - b.days
+                };
+                Ok(Val::Dur(ir::Offset {
+                    days,
+                    business: a.business,
+                }))
             }
-            (l, r) => Err(EvalError(format!("cannot add or subtract {} and {}", l.kind(), r.kind()))),
+            (l, r) => Err(EvalError(format!(
+                "cannot add or subtract {} and {}",
+                l.kind(),
+                r.kind()
+            ))),
         }
     }
 }
 
 /// Moves a date by an offset: calendar days, or business days of `calendar`.
-pub fn shift(date: NaiveDate, offset: ir::Offset, calendar: crate::calendar::Calendar) -> NaiveDate {
+pub fn shift(
+    date: NaiveDate,
+    offset: ir::Offset,
+    calendar: crate::calendar::Calendar,
+) -> NaiveDate {
     if offset.business {
         return calendar.add_business_days(date, offset.days);
     }
@@ -264,12 +334,21 @@ fn rule_arg(v: Val) -> Result<RuleArg, EvalError> {
         },
         Val::Text(t) => RuleArg::Text(t),
         Val::Date(d) => RuleArg::Date(d),
-        other => return Err(EvalError(format!("{} cannot be passed to a rule", other.kind()))),
+        other => {
+            return Err(EvalError(format!(
+                "{} cannot be passed to a rule",
+                other.kind()
+            )));
+        }
     })
 }
 
 fn same_currency(a: &str, b: &str) -> Result<(), EvalError> {
-    if a == b { Ok(()) } else { Err(EvalError(format!("cannot combine amounts in {a} and {b}"))) }
+    if a == b {
+        Ok(())
+    } else {
+        Err(EvalError(format!("cannot combine amounts in {a} and {b}")))
+    }
 }
 
 fn compare(l: &Val, r: &Val) -> Result<std::cmp::Ordering, EvalError> {
@@ -283,7 +362,13 @@ fn compare(l: &Val, r: &Val) -> Result<std::cmp::Ordering, EvalError> {
         (Val::Date(a), Val::Date(b)) => a.cmp(b),
         (Val::Bool(a), Val::Bool(b)) => a.cmp(b),
         (Val::Dur(a), Val::Dur(b)) if a.business == b.business => a.days.cmp(&b.days),
-        _ => return Err(EvalError(format!("cannot compare {} with {}", l.kind(), r.kind()))),
+        _ => {
+            return Err(EvalError(format!(
+                "cannot compare {} with {}",
+                l.kind(),
+                r.kind()
+            )));
+        }
     })
 }
 
@@ -291,15 +376,29 @@ fn multiply(l: Val, r: Val) -> Result<Val, EvalError> {
     let hundred = Decimal::ONE_HUNDRED;
     match (l, r) {
         (Val::Num(a), Val::Num(b)) => Ok(Val::Num(a * b)),
-        (Val::Money(a, c), Val::Num(b)) | (Val::Num(b), Val::Money(a, c)) => Ok(Val::Money(a * b, c)),
-        (Val::Money(a, c), Val::Pct(p)) | (Val::Pct(p), Val::Money(a, c)) => Ok(Val::Money(a * p / hundred, c)),
+        (Val::Money(a, c), Val::Num(b)) | (Val::Num(b), Val::Money(a, c)) => {
+            Ok(Val::Money(a * b, c))
+        }
+        (Val::Money(a, c), Val::Pct(p)) | (Val::Pct(p), Val::Money(a, c)) => {
+            Ok(Val::Money(a * p / hundred, c))
+        }
         (Val::Num(a), Val::Pct(p)) | (Val::Pct(p), Val::Num(a)) => Ok(Val::Num(a * p / hundred)),
-        (l, r) => Err(EvalError(format!("cannot multiply {} by {}", l.kind(), r.kind()))),
+        (l, r) => Err(EvalError(format!(
+            "cannot multiply {} by {}",
+            l.kind(),
+            r.kind()
+        ))),
     }
 }
 
 fn divide(l: Val, r: Val) -> Result<Val, EvalError> {
-    let zero = |d: &Decimal| if d.is_zero() { Err(EvalError("division by zero".into())) } else { Ok(()) };
+    let zero = |d: &Decimal| {
+        if d.is_zero() {
+            Err(EvalError("division by zero".into()))
+        } else {
+            Ok(())
+        }
+    };
     match (l, r) {
         (Val::Num(a), Val::Num(b)) => zero(&b).map(|_| Val::Num(a / b)),
         (Val::Money(a, c), Val::Num(b)) => zero(&b).map(|_| Val::Money(a / b, c)),
@@ -307,6 +406,10 @@ fn divide(l: Val, r: Val) -> Result<Val, EvalError> {
             same_currency(&c, &d)?;
             zero(&b).map(|_| Val::Num(a / b))
         }
-        (l, r) => Err(EvalError(format!("cannot divide {} by {}", l.kind(), r.kind()))),
+        (l, r) => Err(EvalError(format!(
+            "cannot divide {} by {}",
+            l.kind(),
+            r.kind()
+        ))),
     }
 }

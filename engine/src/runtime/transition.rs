@@ -80,8 +80,18 @@ pub struct Outcome {
 }
 
 /// The transition function. See the module documentation.
-pub fn transition(state: Instance, input: Input<'_>, today: NaiveDate, facts: &Facts<'_>) -> (Instance, Outcome) {
-    let mut m = Machine { inst: state, facts, today, out: Outcome::default() };
+pub fn transition(
+    state: Instance,
+    input: Input<'_>,
+    today: NaiveDate,
+    facts: &Facts<'_>,
+) -> (Instance, Outcome) {
+    let mut m = Machine {
+        inst: state,
+        facts,
+        today,
+        out: Outcome::default(),
+    };
     match input {
         Input::Tick => m.tick(),
         Input::Event(e) => m.event(e),
@@ -93,7 +103,8 @@ pub fn transition(state: Instance, input: Input<'_>, today: NaiveDate, facts: &F
 pub fn next_wakeup(inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate> {
     let promise = promise_decision_day(inst, facts);
     let own = match &inst.status {
-        Status::Active => (inst.next_step < facts.scenario.steps.len()).then(|| step_date(inst, facts, inst.next_step)),
+        Status::Active => (inst.next_step < facts.scenario.steps.len())
+            .then(|| step_date(inst, facts, inst.next_step)),
         Status::Waiting { until, .. } => Some(*until),
         _ => None,
     };
@@ -108,7 +119,9 @@ fn step_date(inst: &Instance, facts: &Facts<'_>, i: usize) -> NaiveDate {
     let base = match step.anchor {
         ir::Anchor::Due => inv.due,
         ir::Anchor::Issued => inv.issued,
-        ir::Anchor::Step(j) if j < i => inst.done_on[j].unwrap_or_else(|| step_date(inst, facts, j)),
+        ir::Anchor::Step(j) if j < i => {
+            inst.done_on[j].unwrap_or_else(|| step_date(inst, facts, j))
+        }
         ir::Anchor::Step(_) => inv.due,
     };
     shift(base, step.offset, facts.calendar())
@@ -122,7 +135,10 @@ fn promise_decision_day(inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate>
     if matches!(inst.status, Status::Paused { .. }) {
         return None;
     }
-    let grace = ir::Offset { days: i64::from(facts.scenario.promise_grace_days), business: false };
+    let grace = ir::Offset {
+        days: i64::from(facts.scenario.promise_grace_days),
+        business: false,
+    };
     let deadline = shift(p.date, grace, facts.calendar());
     Some(match inst.status {
         Status::Waiting { until, .. } if until > deadline => until,
@@ -159,7 +175,11 @@ impl<'f> Machine<'_, 'f> {
     }
 
     fn env(&self) -> Env<'_, '_> {
-        Env { inst: &self.inst, facts: self.facts, today: self.today }
+        Env {
+            inst: &self.inst,
+            facts: self.facts,
+            today: self.today,
+        }
     }
 
     fn steps(&self) -> &[ir::Step] {
@@ -190,7 +210,10 @@ impl<'f> Machine<'_, 'f> {
     }
 
     fn activate(&mut self, cause: &str) {
-        if matches!(self.inst.status, Status::Paused { .. } | Status::Waiting { .. }) {
+        if matches!(
+            self.inst.status,
+            Status::Paused { .. } | Status::Waiting { .. }
+        ) {
             self.set_status(Status::Active, None, cause);
         }
     }
@@ -203,23 +226,45 @@ impl<'f> Machine<'_, 'f> {
         }
         self.inst.status = Status::Active; // so the promise's day is computed as when active
         let pending = self.promise_decision_day().filter(|d| *d > self.today);
-        self.inst.status = Status::Paused { since: self.today, reason: String::new() };
+        self.inst.status = Status::Paused {
+            since: self.today,
+            reason: String::new(),
+        };
         match pending {
-            Some(until) => {
-                self.set_status(Status::Waiting { until, reason: "promise".into() }, None, format!("{cause}; the promise holds until {until}"))
-            }
+            Some(until) => self.set_status(
+                Status::Waiting {
+                    until,
+                    reason: "promise".into(),
+                },
+                None,
+                format!("{cause}; the promise holds until {until}"),
+            ),
             None => self.set_status(Status::Active, None, cause),
         }
     }
 
     fn close(&mut self, reason: CloseReason, cause: impl Into<String>) {
         if self.inst.is_open() {
-            self.set_status(Status::Closed { on: self.today, reason }, None, cause);
+            self.set_status(
+                Status::Closed {
+                    on: self.today,
+                    reason,
+                },
+                None,
+                cause,
+            );
         }
     }
 
     fn fail(&mut self, step: Option<&str>, e: EvalError) {
-        self.set_status(Status::Error { on: self.today, message: e.0.clone() }, step, format!("error: {}", e.0));
+        self.set_status(
+            Status::Error {
+                on: self.today,
+                message: e.0.clone(),
+            },
+            step,
+            format!("error: {}", e.0),
+        );
     }
 
     // ----- the schedule -----------------------------------------------------------------------
@@ -237,7 +282,10 @@ impl<'f> Machine<'_, 'f> {
     }
 
     fn tick(&mut self) {
-        if !matches!(self.inst.status, Status::Active | Status::Paused { .. } | Status::Waiting { .. }) {
+        if !matches!(
+            self.inst.status,
+            Status::Active | Status::Paused { .. } | Status::Waiting { .. }
+        ) {
             return;
         }
         if self.promise_decision_day().is_some_and(|d| d <= self.today) {
@@ -261,7 +309,9 @@ impl<'f> Machine<'_, 'f> {
             }
             let i = self.inst.next_step;
             let date = self.step_date(i);
-            let Some(latest) = self.latest_due() else { return };
+            let Some(latest) = self.latest_due() else {
+                return;
+            };
             let required = self.steps()[i].required;
             if date == latest || required {
                 let cause = match (date < latest, date < self.today) {
@@ -273,7 +323,11 @@ impl<'f> Machine<'_, 'f> {
             } else {
                 let name = self.steps()[i].name.clone();
                 self.inst.next_step = i + 1;
-                self.record(Some(&name), "active", format!("skipped by catch-up: due {date}, a later step is due too"));
+                self.record(
+                    Some(&name),
+                    "active",
+                    format!("skipped by catch-up: due {date}, a later step is due too"),
+                );
             }
         }
     }
@@ -281,7 +335,10 @@ impl<'f> Machine<'_, 'f> {
     fn fire_step(&mut self, i: usize, depth: u32, cause: String) {
         let name = self.steps()[i].name.clone();
         if depth > MAX_GOTO_CHAIN {
-            self.fail(Some(&name), EvalError(format!("more than {MAX_GOTO_CHAIN} gotos on one day")));
+            self.fail(
+                Some(&name),
+                EvalError(format!("more than {MAX_GOTO_CHAIN} gotos on one day")),
+            );
             return;
         }
         let body = &self.scenario().steps[i].body;
@@ -311,7 +368,10 @@ impl<'f> Machine<'_, 'f> {
                 self.activate("goto");
                 self.fire_step(j, depth + 1, format!("goto from {from}"));
             }
-            End::Stop(reason) => self.close(CloseReason::Stopped, reason.unwrap_or_else(|| format!("stop in {from}"))),
+            End::Stop(reason) => self.close(
+                CloseReason::Stopped,
+                reason.unwrap_or_else(|| format!("stop in {from}")),
+            ),
             End::Normal | End::Skip => {}
         }
     }
@@ -329,8 +389,16 @@ impl<'f> Machine<'_, 'f> {
                         return Ok(End::Stop(Some("`stop when` holds".into())));
                     }
                 }
-                Stmt::If { cond, then, otherwise } => {
-                    let branch = if self.env().condition(cond)? { then } else { otherwise };
+                Stmt::If {
+                    cond,
+                    then,
+                    otherwise,
+                } => {
+                    let branch = if self.env().condition(cond)? {
+                        then
+                    } else {
+                        otherwise
+                    };
                     match self.exec(branch, buffer)? {
                         End::Normal => {}
                         end => return Ok(end),
@@ -339,7 +407,10 @@ impl<'f> Machine<'_, 'f> {
                 Stmt::Goto(j) => return Ok(End::Goto(*j)),
                 Stmt::Stop(reason) => return Ok(End::Stop(reason.clone())),
                 Stmt::Pause => {
-                    let status = Status::Paused { since: self.today, reason: "pause".into() };
+                    let status = Status::Paused {
+                        since: self.today,
+                        reason: "pause".into(),
+                    };
                     self.set_status(status, None, "pause");
                 }
                 Stmt::Resume(None) => {
@@ -351,11 +422,25 @@ impl<'f> Machine<'_, 'f> {
                 }
                 Stmt::Resume(Some(after)) => {
                     let until = shift(self.today, *after, self.facts.calendar());
-                    self.set_status(Status::Waiting { until, reason: "resume after".into() }, None, format!("resume on {until}"));
+                    self.set_status(
+                        Status::Waiting {
+                            until,
+                            reason: "resume after".into(),
+                        },
+                        None,
+                        format!("resume on {until}"),
+                    );
                 }
                 Stmt::WaitUntil(e) => {
                     if let Some(until) = self.env().date(e)? {
-                        self.set_status(Status::Waiting { until, reason: "wait until".into() }, None, format!("wait until {until}"));
+                        self.set_status(
+                            Status::Waiting {
+                                until,
+                                reason: "wait until".into(),
+                            },
+                            None,
+                            format!("wait until {until}"),
+                        );
                     }
                 }
                 Stmt::Action(a) => buffer.push(a.clone()),
@@ -368,41 +453,69 @@ impl<'f> Machine<'_, 'f> {
     fn emit(&mut self, actions: Vec<Action>, step: &str, order: usize, occurrence: u32) {
         for (k, action) in actions.into_iter().enumerate() {
             let action = match action {
-                fixed @ Action::Charge { charge: ir::ChargeKind::Fixed { .. }, .. } => fixed,
-                Action::Charge { charge: ir::ChargeKind::Indemnity, .. } if self.inst.charged.indemnity => {
-                    self.record(Some(step), self.inst.status.name(), "indemnity already charged for this invoice");
+                fixed @ Action::Charge {
+                    charge: ir::ChargeKind::Fixed { .. },
+                    ..
+                } => fixed,
+                Action::Charge {
+                    charge: ir::ChargeKind::Indemnity,
+                    ..
+                } if self.inst.charged.indemnity => {
+                    self.record(
+                        Some(step),
+                        self.inst.status.name(),
+                        "indemnity already charged for this invoice",
+                    );
                     continue;
                 }
-                Action::Charge { charge, .. } => match charges::amount(&charge, &self.inst, self.facts, self.today) {
-                    Ok(Some(m)) => {
-                        match charge {
-                            ir::ChargeKind::Indemnity => self.inst.charged.indemnity = true,
-                            ir::ChargeKind::LateInterest => self.inst.charged.interest_until = Some(self.today),
-                            ir::ChargeKind::Fixed { .. } => {}
+                Action::Charge { charge, .. } => {
+                    match charges::amount(&charge, &self.inst, self.facts, self.today) {
+                        Ok(Some(m)) => {
+                            match charge {
+                                ir::ChargeKind::Indemnity => self.inst.charged.indemnity = true,
+                                ir::ChargeKind::LateInterest => {
+                                    self.inst.charged.interest_until = Some(self.today)
+                                }
+                                ir::ChargeKind::Fixed { .. } => {}
+                            }
+                            Action::Charge {
+                                charge,
+                                amount: Some(m),
+                            }
                         }
-                        Action::Charge { charge, amount: Some(m) }
+                        Ok(None) => {
+                            self.record(
+                                Some(step),
+                                self.inst.status.name(),
+                                charges::why_not(&charge),
+                            );
+                            continue;
+                        }
+                        Err(e) => return self.fail(Some(step), e),
                     }
-                    Ok(None) => {
-                        self.record(Some(step), self.inst.status.name(), charges::why_not(&charge));
-                        continue;
-                    }
-                    Err(e) => return self.fail(Some(step), e),
-                },
+                }
                 other => other,
             };
             match &action {
-                Action::Email { .. } | Action::Sms { .. } | Action::Letter { .. } => self.inst.counters.messages += 1,
+                Action::Email { .. } | Action::Sms { .. } | Action::Letter { .. } => {
+                    self.inst.counters.messages += 1
+                }
                 Action::Call { .. } => self.inst.counters.calls += 1,
                 Action::Escalate { target } => {
                     let to = match target {
-                        ir::Escalation::Agency(a) => format!("agency {}", a.as_deref().unwrap_or("default")),
+                        ir::Escalation::Agency(a) => {
+                            format!("agency {}", a.as_deref().unwrap_or("default"))
+                        }
                         ir::Escalation::Litigation => "litigation".into(),
                     };
                     self.inst.escalated = Some((self.today, to));
                 }
                 _ => {}
             }
-            let key = format!("{}/{}/{}/{}/{}", self.inst.invoice, self.inst.version, step, occurrence, k);
+            let key = format!(
+                "{}/{}/{}/{}/{}",
+                self.inst.invoice, self.inst.version, step, occurrence, k
+            );
             let seq = self.next_seq();
             self.out.actions.push(Planned {
                 seq,
@@ -429,7 +542,11 @@ impl<'f> Machine<'_, 'f> {
             return default(self);
         };
         let label = format!("on {}", ev.words());
-        let runs = self.inst.handler_runs.entry(ev.words().to_string()).or_insert(0);
+        let runs = self
+            .inst
+            .handler_runs
+            .entry(ev.words().to_string())
+            .or_insert(0);
         *runs += 1;
         let occurrence = *runs;
         let mut buffer = Vec::new();
@@ -443,7 +560,10 @@ impl<'f> Machine<'_, 'f> {
     }
 
     fn event(&mut self, ev: &EventKind) {
-        let open = matches!(self.inst.status, Status::Active | Status::Paused { .. } | Status::Waiting { .. });
+        let open = matches!(
+            self.inst.status,
+            Status::Active | Status::Paused { .. } | Status::Waiting { .. }
+        );
         match ev {
             EventKind::Payment { amount, .. } => self.money_in(*amount, true),
             EventKind::CreditNote { amount, .. } => self.money_in(*amount, false),
@@ -455,37 +575,79 @@ impl<'f> Machine<'_, 'f> {
             }
             _ if !open => {
                 let status = self.inst.status.name();
-                self.record(None, status, format!("{} ignored: case {status}", ev.type_name()));
+                self.record(
+                    None,
+                    status,
+                    format!("{} ignored: case {status}", ev.type_name()),
+                );
             }
-            EventKind::DisputeOpened { code, amount, target_date, .. } => {
-                self.inst.dispute =
-                    Some(Dispute { code: code.clone(), amount: *amount, opened: self.today, target_date: *target_date });
+            EventKind::DisputeOpened {
+                code,
+                amount,
+                target_date,
+                ..
+            } => {
+                self.inst.dispute = Some(Dispute {
+                    code: code.clone(),
+                    amount: *amount,
+                    opened: self.today,
+                    target_date: *target_date,
+                });
                 self.inst.counters.disputes += 1;
-                self.record(None, self.inst.status.name(), format!("dispute opened: {code}"));
+                self.record(
+                    None,
+                    self.inst.status.name(),
+                    format!("dispute opened: {code}"),
+                );
                 self.handle(EventName::DisputeOpened, |m| {
-                    let status = Status::Paused { since: m.today, reason: format!("dispute {code}") };
+                    let status = Status::Paused {
+                        since: m.today,
+                        reason: format!("dispute {code}"),
+                    };
                     m.set_status(status, None, "paused by the dispute");
                 });
             }
             EventKind::DisputeResolved { .. } => {
                 self.inst.dispute = None;
                 self.record(None, self.inst.status.name(), "dispute resolved");
-                self.handle(EventName::DisputeResolved, |m| m.release("dispute resolved"));
+                self.handle(EventName::DisputeResolved, |m| {
+                    m.release("dispute resolved")
+                });
             }
-            EventKind::PromiseMade { promised_date, amount, .. } => self.promise_made(*promised_date, *amount),
-            EventKind::TaskOutcome { outcome, promised_date, .. } => {
-                self.record(None, self.inst.status.name(), format!("task outcome: {outcome}"));
+            EventKind::PromiseMade {
+                promised_date,
+                amount,
+                ..
+            } => self.promise_made(*promised_date, *amount),
+            EventKind::TaskOutcome {
+                outcome,
+                promised_date,
+                ..
+            } => {
+                self.record(
+                    None,
+                    self.inst.status.name(),
+                    format!("task outcome: {outcome}"),
+                );
                 self.handle(EventName::TaskOutcome, |_| {});
                 if let Some(d) = promised_date {
                     self.promise_made(*d, None);
                 }
             }
             EventKind::RiskChanged { risk_score, .. } => {
-                self.record(None, self.inst.status.name(), format!("risk score now {risk_score}"));
+                self.record(
+                    None,
+                    self.inst.status.name(),
+                    format!("risk score now {risk_score}"),
+                );
                 self.handle(EventName::RiskChanged, |_| {});
             }
             EventKind::ContactBounced { role, .. } => {
-                self.record(None, self.inst.status.name(), format!("contact {role} bounced"));
+                self.record(
+                    None,
+                    self.inst.status.name(),
+                    format!("contact {role} bounced"),
+                );
                 self.handle(EventName::ContactBounced, |_| {});
             }
             EventKind::WriteOff { .. } => {}
@@ -508,15 +670,24 @@ impl<'f> Machine<'_, 'f> {
             self.inst.last_payment = Some((self.today, amount));
         }
         let what = if payment { "payment" } else { "credit note" };
-        self.record(None, self.inst.status.name(), format!("{what} of {amount}, outstanding {}", self.inst.outstanding));
+        self.record(
+            None,
+            self.inst.status.name(),
+            format!("{what} of {amount}, outstanding {}", self.inst.outstanding),
+        );
         if !self.inst.is_open() {
             return;
         }
         let settled = self.settled();
         let kept = self.inst.promise.as_ref().is_some_and(|p| {
-            settled || p.amount.is_some_and(|a| self.inst.paid - p.paid_at_promise >= a)
+            settled
+                || p.amount
+                    .is_some_and(|a| self.inst.paid - p.paid_at_promise >= a)
         });
-        let live = matches!(self.inst.status, Status::Active | Status::Paused { .. } | Status::Waiting { .. });
+        let live = matches!(
+            self.inst.status,
+            Status::Active | Status::Paused { .. } | Status::Waiting { .. }
+        );
         if kept && live {
             self.inst.promise = None;
             self.record(None, self.inst.status.name(), "promise kept");
@@ -547,18 +718,44 @@ impl<'f> Machine<'_, 'f> {
 
     /// Whether the outstanding is at or under the scenario's tolerance.
     fn settled(&self) -> bool {
-        super::assign::settled(self.facts.scenario, self.facts.invoice, self.inst.outstanding)
+        super::assign::settled(
+            self.facts.scenario,
+            self.facts.invoice,
+            self.inst.outstanding,
+        )
     }
 
     fn promise_made(&mut self, date: NaiveDate, amount: Option<Decimal>) {
-        self.inst.promise = Some(Promise { date, amount, paid_at_promise: self.inst.paid });
+        self.inst.promise = Some(Promise {
+            date,
+            amount,
+            paid_at_promise: self.inst.paid,
+        });
         self.inst.counters.promises_made += 1;
-        self.record(None, self.inst.status.name(), format!("promise to pay by {date}"));
+        self.record(
+            None,
+            self.inst.status.name(),
+            format!("promise to pay by {date}"),
+        );
         let grace = i64::from(self.facts.scenario.promise_grace_days);
         self.handle(EventName::PromiseMade, |m| {
-            let until = shift(date, ir::Offset { days: grace, business: false }, m.facts.calendar());
+            let until = shift(
+                date,
+                ir::Offset {
+                    days: grace,
+                    business: false,
+                },
+                m.facts.calendar(),
+            );
             if until > m.today && !matches!(m.inst.status, Status::Paused { .. }) {
-                m.set_status(Status::Waiting { until, reason: "promise".into() }, None, format!("waiting for the promise until {until}"));
+                m.set_status(
+                    Status::Waiting {
+                        until,
+                        reason: "promise".into(),
+                    },
+                    None,
+                    format!("waiting for the promise until {until}"),
+                );
             }
         });
     }
