@@ -480,8 +480,13 @@ fn every_complete_example_compiles_clean() {
 
 #[test]
 fn links_between_the_docs_point_at_existing_headings() {
-    let names = ["LANGUAGE.md", "DIAGNOSTICS.md", "CLI.md"];
-    let docs: BTreeMap<&str, String> = names.iter().map(|n| (*n, read_doc(n))).collect();
+    let mut names: Vec<String> = std::fs::read_dir(docs_dir())
+        .expect("docs/ exists")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".md"))
+        .collect();
+    names.sort();
+    let docs: BTreeMap<&str, String> = names.iter().map(|n| (n.as_str(), read_doc(n))).collect();
     let heads: BTreeMap<&str, BTreeSet<String>> = docs
         .iter()
         .map(|(n, d)| (*n, anchors(&parse_markdown(d))))
@@ -509,7 +514,9 @@ fn links_between_the_docs_point_at_existing_headings() {
                 continue;
             }
             let Some(known) = heads.get(file) else {
-                problems.push(format!("{name}: link to unknown file `{target}`"));
+                if !docs_dir().join(file).is_file() {
+                    problems.push(format!("{name}: link to unknown file `{target}`"));
+                }
                 continue;
             };
             if let Some(a) = anchor
