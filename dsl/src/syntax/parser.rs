@@ -924,8 +924,6 @@ fn unescape(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     /// `is_keyword` is a hand-kept list: it must name exactly the `kw_` rules of the grammar.
     #[test]
     fn is_keyword_lists_every_keyword_rule() {

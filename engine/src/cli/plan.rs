@@ -70,7 +70,7 @@ pub fn run(data: &Path, scenarios: &Path, from: NaiveDate, days: u32, format: Fo
                 let result = match format {
                     Format::Json => {
                         let sep = if written == 0 { "" } else { "," };
-                        write!(out, "{sep}\n").and_then(|_| {
+                        writeln!(out, "{sep}").and_then(|_| {
                             serde_json::to_writer(&mut out, entry).map_err(std::io::Error::other)
                         })
                     }

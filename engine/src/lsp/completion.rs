@@ -11,7 +11,8 @@
 use relance_dsl::schema;
 use relance_dsl::syntax::ast::Span;
 use tower_lsp_server::ls_types::{
-    CompletionItem, CompletionItemKind, CompletionTextEdit, Documentation, MarkupContent, MarkupKind, TextEdit,
+    CompletionItem, CompletionItemKind, CompletionTextEdit, Documentation, MarkupContent,
+    MarkupKind, TextEdit,
 };
 
 use super::docs;
@@ -22,9 +23,15 @@ use super::workspace::SetView;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Want {
     /// The keywords starting a line in this block.
-    Keywords { place: Place, after_block: bool },
+    Keywords {
+        place: Place,
+        after_block: bool,
+    },
     /// Step names; with `due` and `issued` for an anchor, leaving out the step being defined.
-    Steps { anchor: bool, except: Option<String> },
+    Steps {
+        anchor: bool,
+        except: Option<String>,
+    },
     /// An operand: every field path, `rule`, `true`, `false`, `not`.
     Fields,
     /// The field paths under a root (`customer.`).
@@ -51,11 +58,22 @@ pub struct Context {
     pub close_quote: bool,
 }
 
-const TEST_EVENTS: &[&str] =
-    &["payment", "dispute", "resolve", "promise", "credit note", "write off", "risk", "outcome", "bounce"];
+const TEST_EVENTS: &[&str] = &[
+    "payment",
+    "dispute",
+    "resolve",
+    "promise",
+    "credit note",
+    "write off",
+    "risk",
+    "outcome",
+    "bounce",
+];
 const UNITS: &[&str] = &["days", "business days", "weeks"];
-const EXPR_OPENERS: &[&str] =
-    &["when", "if", "and", "or", "not", "in", "==", "!=", "<", "<=", ">", ">=", "*", "/", "(", "[", ","];
+const EXPR_OPENERS: &[&str] = &[
+    "when", "if", "and", "or", "not", "in", "==", "!=", "<", "<=", ">", ">=", "*", "/", "(", "[",
+    ",",
+];
 
 /// What is wanted at `offset` in `text`, or `None` (in a comment, a number, a free string…).
 pub fn context(text: &str, offset: usize) -> Option<Context> {
@@ -69,14 +87,30 @@ pub fn context(text: &str, offset: usize) -> Option<Context> {
     }
     let n = s.tokens.len();
     let partial = s.tokens.last().filter(|t| {
-        t.span.end == offset && matches!(t.kind, TokKind::Word | TokKind::Number | TokKind::Str { closed: false })
+        t.span.end == offset
+            && matches!(
+                t.kind,
+                TokKind::Word | TokKind::Number | TokKind::Str { closed: false }
+            )
     });
-    let prev = if partial.is_some() { n.checked_sub(2) } else { n.checked_sub(1) };
-    let replace = partial.map_or(Span::new(offset, offset), |t| Span::new(t.span.start, offset));
+    let prev = if partial.is_some() {
+        n.checked_sub(2)
+    } else {
+        n.checked_sub(1)
+    };
+    let replace = partial.map_or(Span::new(offset, offset), |t| {
+        Span::new(t.span.start, offset)
+    });
     let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
     let close_quote = !text[offset..line_end].contains('"');
     let at = Cursor { text, s: &s, prev };
-    let done = |want| Some(Context { want, replace, close_quote });
+    let done = |want| {
+        Some(Context {
+            want,
+            replace,
+            close_quote,
+        })
+    };
 
     match partial.map(|t| t.kind) {
         Some(TokKind::Number) => return None,
@@ -89,7 +123,11 @@ pub fn context(text: &str, offset: usize) -> Option<Context> {
             } else {
                 return None;
             };
-            return Some(Context { want, replace: inside, close_quote });
+            return Some(Context {
+                want,
+                replace: inside,
+                close_quote,
+            });
         }
         Some(_) => {
             let word = &text[replace.start..offset];
@@ -103,13 +141,22 @@ pub fn context(text: &str, offset: usize) -> Option<Context> {
     let place = s.end_place.unwrap_or(Place::Top);
     let body = matches!(place, Place::Step | Place::Handler);
     if at.kw(0, "goto") {
-        return done(Want::Steps { anchor: false, except: None });
+        return done(Want::Steps {
+            anchor: false,
+            except: None,
+        });
     }
     if place == Place::Scenario && at.kw(0, "at") && at.class(1) == Some(OccKind::StepDef) {
-        return done(Want::Steps { anchor: true, except: at.text(1).map(str::to_string) });
+        return done(Want::Steps {
+            anchor: true,
+            except: at.text(1).map(str::to_string),
+        });
     }
     let role_list = at.text(0) == Some(",") && at.class(1) == Some(OccKind::Role);
-    if ["to", "cc", "assign", "call"].iter().any(|k| at.kw(0, k)) || role_list || (place == Place::Test && at.kw(1, "bounce")) {
+    if ["to", "cc", "assign", "call"].iter().any(|k| at.kw(0, k))
+        || role_list
+        || (place == Place::Test && at.kw(1, "bounce"))
+    {
         return done(Want::Roles);
     }
     if place == Place::Scenario && at.kw(0, "on") {
@@ -124,19 +171,32 @@ pub fn context(text: &str, offset: usize) -> Option<Context> {
     if let Some(words) = following_words(&at, place) {
         return done(Want::Words(words));
     }
-    let opens_expr = EXPR_OPENERS.iter().any(|k| at.text(0) == Some(k) && at.class(0).is_none_or(|c| c == OccKind::Keyword))
+    let opens_expr = EXPR_OPENERS
+        .iter()
+        .any(|k| at.text(0) == Some(k) && at.class(0).is_none_or(|c| c == OccKind::Keyword))
         || (body && at.kw(0, "until"))
         || (body && matches!(at.text(0), Some("+" | "-")));
-    if opens_expr && matches!(place, Place::Scenario | Place::Step | Place::Handler | Place::Policy) {
+    if opens_expr
+        && matches!(
+            place,
+            Place::Scenario | Place::Step | Place::Handler | Place::Policy
+        )
+    {
         return done(Want::Fields);
     }
     let line_start = text[..replace.start].rfind('\n').map_or(0, |i| i + 1);
     let first_on_line = text[line_start..replace.start].trim().is_empty();
-    let after_brace = matches!(at.token(0).map(|t| t.kind), None | Some(TokKind::Open | TokKind::Close));
+    let after_brace = matches!(
+        at.token(0).map(|t| t.kind),
+        None | Some(TokKind::Open | TokKind::Close)
+    );
     if first_on_line || after_brace {
         return done(match place {
             Place::Customer | Place::Invoice => Want::TestFields(place),
-            _ => Want::Keywords { place, after_block: at.token(0).is_some_and(|t| t.kind == TokKind::Close) },
+            _ => Want::Keywords {
+                place,
+                after_block: at.token(0).is_some_and(|t| t.kind == TokKind::Close),
+            },
         });
     }
     None
@@ -164,7 +224,9 @@ impl Cursor<'_> {
     }
 
     fn class(&self, back: usize) -> Option<OccKind> {
-        self.index(back).and_then(|i| self.s.classes[i]).map(|o| self.s.occurrences[o].kind)
+        self.index(back)
+            .and_then(|i| self.s.classes[i])
+            .map(|o| self.s.occurrences[o].kind)
     }
 
     /// Is the token `back` before the cursor the keyword `kw`?
@@ -177,7 +239,9 @@ impl Cursor<'_> {
 
 /// Words that follow the previous token: `skip` → `when`, `escalate` → `agency`, …
 fn following_words(at: &Cursor, place: Place) -> Option<&'static [&'static str]> {
-    let word = at.text(0).filter(|_| at.token(0).is_some_and(|t| t.kind == TokKind::Word));
+    let word = at
+        .text(0)
+        .filter(|_| at.token(0).is_some_and(|t| t.kind == TokKind::Word));
     let phrase_second = |first: &str| at.kw(1, first);
     let found: &'static [&'static str] = match word {
         Some("calendar") => schema::CALENDARS,
@@ -221,7 +285,9 @@ fn after_action(at: &Cursor) -> Option<&'static [&'static str]> {
             (_, Some(OccKind::Role)) | (",", _) | ("to", _) => {}
             ("cc", _) => saw_cc = true,
             (_, Some(OccKind::Template)) => {}
-            _ if at.token(back).is_some_and(|t| matches!(t.kind, TokKind::Str { .. })) => {}
+            _ if at
+                .token(back)
+                .is_some_and(|t| matches!(t.kind, TokKind::Str { .. })) => {}
             ("email", _) if word && back > 0 && !saw_cc => return Some(&["cc"]),
             ("letter", _) if word && back > 0 => return Some(&["registered"]),
             ("call" | "task", _) if word && back > 0 => return Some(&["assign"]),
@@ -233,32 +299,57 @@ fn after_action(at: &Cursor) -> Option<&'static [&'static str]> {
 
 /// The completion items at `offset` of the view's document.
 pub fn complete(view: &SetView, offset: usize) -> Vec<CompletionItem> {
-    let Some(ctx) = context(view.text(), offset) else { return Vec::new() };
-    let range = view.document.range(ctx.replace);
-    let item = |label: &str, kind: CompletionItemKind, detail: Option<String>, doc: Option<String>| {
-        let mut insert = label.to_string();
-        if ctx.close_quote && matches!(ctx.want, Want::Templates | Want::Rules) {
-            insert.push('"');
-        }
-        CompletionItem {
-            label: label.to_string(),
-            kind: Some(kind),
-            detail,
-            documentation: doc.map(|value| Documentation::MarkupContent(MarkupContent { kind: MarkupKind::Markdown, value })),
-            filter_text: Some(label.to_string()),
-            text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(range, insert))),
-            ..CompletionItem::default()
-        }
+    let Some(ctx) = context(view.text(), offset) else {
+        return Vec::new();
     };
+    let range = view.document.range(ctx.replace);
+    let item =
+        |label: &str, kind: CompletionItemKind, detail: Option<String>, doc: Option<String>| {
+            let mut insert = label.to_string();
+            if ctx.close_quote && matches!(ctx.want, Want::Templates | Want::Rules) {
+                insert.push('"');
+            }
+            CompletionItem {
+                label: label.to_string(),
+                kind: Some(kind),
+                detail,
+                documentation: doc.map(|value| {
+                    Documentation::MarkupContent(MarkupContent {
+                        kind: MarkupKind::Markdown,
+                        value,
+                    })
+                }),
+                filter_text: Some(label.to_string()),
+                text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(range, insert))),
+                ..CompletionItem::default()
+            }
+        };
     let keyword = |word: &str, place: Place| {
         let d = docs::keyword(word, place);
-        item(word, CompletionItemKind::KEYWORD, d.map(|d| d.syntax.to_string()), d.map(|d| d.doc.to_string()))
+        item(
+            word,
+            CompletionItemKind::KEYWORD,
+            d.map(|d| d.syntax.to_string()),
+            d.map(|d| d.doc.to_string()),
+        )
     };
-    let field = |f: &schema::FieldDoc| item(f.path, CompletionItemKind::FIELD, Some(f.ty.describe()), Some(f.doc.to_string()));
-    let place = scan(&view.text()[..ctx.replace.start]).end_place.unwrap_or(Place::Top);
+    let field = |f: &schema::FieldDoc| {
+        item(
+            f.path,
+            CompletionItemKind::FIELD,
+            Some(f.ty.describe()),
+            Some(f.doc.to_string()),
+        )
+    };
+    let place = scan(&view.text()[..ctx.replace.start])
+        .end_place
+        .unwrap_or(Place::Top);
     match &ctx.want {
         Want::Keywords { place, after_block } => {
-            let mut out: Vec<CompletionItem> = docs::starters(*place).iter().map(|w| keyword(w, *place)).collect();
+            let mut out: Vec<CompletionItem> = docs::starters(*place)
+                .iter()
+                .map(|w| keyword(w, *place))
+                .collect();
             if *after_block && matches!(place, Place::Step | Place::Handler) {
                 out.push(keyword("else", *place));
             }
@@ -268,24 +359,44 @@ pub fn complete(view: &SetView, offset: usize) -> Vec<CompletionItem> {
             let full = scan(view.text());
             let mut out: Vec<CompletionItem> = Vec::new();
             if *anchor {
-                out.extend(["due", "issued"].iter().map(|w| keyword(w, Place::Scenario)));
+                out.extend(
+                    ["due", "issued"]
+                        .iter()
+                        .map(|w| keyword(w, Place::Scenario)),
+                );
             }
             if let Some(it) = full.item_at(offset).and_then(|i| full.items.get(i)) {
                 for step in it.steps.iter().filter(|s| Some(&s.name) != except.as_ref()) {
-                    let header = view.text()[step.header.start..step.header.end].split_whitespace().collect::<Vec<_>>().join(" ");
-                    out.push(item(&step.name, CompletionItemKind::REFERENCE, Some(header), None));
+                    let header = view.text()[step.header.start..step.header.end]
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    out.push(item(
+                        &step.name,
+                        CompletionItemKind::REFERENCE,
+                        Some(header),
+                        None,
+                    ));
                 }
             }
             out
         }
         Want::Fields => {
             let mut out: Vec<CompletionItem> = schema::fields().iter().map(field).collect();
-            out.extend(["rule", "not", "true", "false"].iter().map(|w| keyword(w, place)));
+            out.extend(
+                ["rule", "not", "true", "false"]
+                    .iter()
+                    .map(|w| keyword(w, place)),
+            );
             out
         }
         Want::FieldsOf(root) => {
             let prefix = format!("{root}.");
-            schema::fields().iter().filter(|f| f.path.starts_with(&prefix)).map(field).collect()
+            schema::fields()
+                .iter()
+                .filter(|f| f.path.starts_with(&prefix))
+                .map(field)
+                .collect()
         }
         Want::Templates => view
             .templates
@@ -294,46 +405,92 @@ pub fn complete(view: &SetView, offset: usize) -> Vec<CompletionItem> {
             .map(|t| item(t, CompletionItemKind::FILE, Some("template".into()), None))
             .collect(),
         Want::Rules => {
-            let mut names: Vec<(&str, usize)> =
-                view.rules.iter().filter_map(|r| Some((r.name.as_str(), r.extra_args()?))).collect();
+            let mut names: Vec<(&str, usize)> = view
+                .rules
+                .iter()
+                .filter_map(|r| Some((r.name.as_str(), r.extra_args()?)))
+                .collect();
             names.dedup_by_key(|(n, _)| *n);
             names
                 .into_iter()
-                .map(|(n, extra)| item(n, CompletionItemKind::FUNCTION, Some(format!("rule, {extra} argument(s)")), None))
+                .map(|(n, extra)| {
+                    item(
+                        n,
+                        CompletionItemKind::FUNCTION,
+                        Some(format!("rule, {extra} argument(s)")),
+                        None,
+                    )
+                })
                 .collect()
         }
         Want::Roles => schema::ROLES
             .iter()
-            .map(|(r, doc)| item(r, CompletionItemKind::VALUE, Some("role".into()), Some(doc.to_string())))
+            .map(|(r, doc)| {
+                item(
+                    r,
+                    CompletionItemKind::VALUE,
+                    Some("role".into()),
+                    Some(doc.to_string()),
+                )
+            })
             .collect(),
         Want::Events => schema::EVENTS
             .iter()
-            .map(|(w, _, doc)| item(w, CompletionItemKind::EVENT, Some(format!("on {w}")), Some(doc.to_string())))
+            .map(|(w, _, doc)| {
+                item(
+                    w,
+                    CompletionItemKind::EVENT,
+                    Some(format!("on {w}")),
+                    Some(doc.to_string()),
+                )
+            })
             .collect(),
         Want::EventRest(first) => schema::EVENTS
             .iter()
             .filter_map(|(w, _, doc)| {
                 let rest = w.strip_prefix(first.as_str())?.strip_prefix(' ')?;
-                Some(item(rest, CompletionItemKind::EVENT, Some(format!("on {w}")), Some(doc.to_string())))
+                Some(item(
+                    rest,
+                    CompletionItemKind::EVENT,
+                    Some(format!("on {w}")),
+                    Some(doc.to_string()),
+                ))
             })
             .collect(),
         Want::Scenarios => {
             let mut names: Vec<(String, Option<String>)> = Vec::new();
             for (i, file) in view.files.iter().enumerate() {
-                let s = scan(if i == view.current { view.text() } else { file.text });
-                for it in s.items.into_iter().filter(|it| it.kind == ItemKind::Scenario && !it.name.is_empty()) {
+                let s = scan(if i == view.current {
+                    view.text()
+                } else {
+                    file.text
+                });
+                for it in s
+                    .items
+                    .into_iter()
+                    .filter(|it| it.kind == ItemKind::Scenario && !it.name.is_empty())
+                {
                     if !names.iter().any(|(n, _)| *n == it.name) {
                         names.push((it.name, it.title));
                     }
                 }
             }
-            names.iter().map(|(n, title)| item(n, CompletionItemKind::MODULE, title.clone(), None)).collect()
+            names
+                .iter()
+                .map(|(n, title)| item(n, CompletionItemKind::MODULE, title.clone(), None))
+                .collect()
         }
         Want::Words(words) => words.iter().map(|w| keyword(w, place)).collect(),
         Want::TestFields(place) => {
-            let fields: &[(&str, schema::Type)] =
-                if *place == Place::Customer { schema::test_customer_fields() } else { schema::TEST_INVOICE_FIELDS };
-            fields.iter().map(|(n, ty)| item(n, CompletionItemKind::FIELD, Some(ty.describe()), None)).collect()
+            let fields: &[(&str, schema::Type)] = if *place == Place::Customer {
+                schema::test_customer_fields()
+            } else {
+                schema::TEST_INVOICE_FIELDS
+            };
+            fields
+                .iter()
+                .map(|(n, ty)| item(n, CompletionItemKind::FIELD, Some(ty.describe()), None))
+                .collect()
         }
     }
 }
@@ -353,53 +510,122 @@ mod tests {
 
     #[test]
     fn keywords_depend_on_the_block() {
-        let kw = |place| Some(Want::Keywords { place, after_block: false });
+        let kw = |place| {
+            Some(Want::Keywords {
+                place,
+                after_block: false,
+            })
+        };
         assert_eq!(want("|"), kw(Place::Top));
         assert_eq!(want("scen|"), kw(Place::Top));
         assert_eq!(want("scenario s {\n  |\n}"), kw(Place::Scenario));
-        assert_eq!(want("scenario s {\n  step a at due {\n    sk|\n  }\n}"), kw(Place::Step));
+        assert_eq!(
+            want("scenario s {\n  step a at due {\n    sk|\n  }\n}"),
+            kw(Place::Step)
+        );
         assert_eq!(want("scenario s {\n  on paid {\n    |"), kw(Place::Handler));
         assert_eq!(want("policy p {\n  |"), kw(Place::Policy));
         assert_eq!(want("test \"t\" {\n  |"), kw(Place::Test));
         assert_eq!(
             want("scenario s {\n  step a at due {\n    if x { pause } |"),
-            Some(Want::Keywords { place: Place::Step, after_block: true })
+            Some(Want::Keywords {
+                place: Place::Step,
+                after_block: true
+            })
         );
-        assert_eq!(want("test \"t\" {\n  customer A {\n    |"), Some(Want::TestFields(Place::Customer)));
+        assert_eq!(
+            want("test \"t\" {\n  customer A {\n    |"),
+            Some(Want::TestFields(Place::Customer))
+        );
         assert_eq!(want("# a comment |"), None);
         assert_eq!(want("scenario s {\n  step a at due + 3|"), None);
     }
 
     #[test]
     fn names_after_their_keyword() {
-        let body = |line: &str| format!("scenario s {{\n  step a at due {{\n    {line}\n  }}\n}}\n");
-        assert_eq!(want(&body("goto |")), Some(Want::Steps { anchor: false, except: None }));
-        assert_eq!(want(&body("goto lit|")), Some(Want::Steps { anchor: false, except: None }));
+        let body =
+            |line: &str| format!("scenario s {{\n  step a at due {{\n    {line}\n  }}\n}}\n");
+        assert_eq!(
+            want(&body("goto |")),
+            Some(Want::Steps {
+                anchor: false,
+                except: None
+            })
+        );
+        assert_eq!(
+            want(&body("goto lit|")),
+            Some(Want::Steps {
+                anchor: false,
+                except: None
+            })
+        );
         assert_eq!(
             want("scenario s {\n  step a at due {}\n  step b at |"),
-            Some(Want::Steps { anchor: true, except: Some("b".into()) })
+            Some(Want::Steps {
+                anchor: true,
+                except: Some("b".into())
+            })
         );
         assert_eq!(want(&body("email \"x\" to |")), Some(Want::Roles));
-        assert_eq!(want(&body("email \"x\" to accounting, |")), Some(Want::Roles));
-        assert_eq!(want(&body("email \"x\" to accounting |")), Some(Want::Words(&["cc"])));
-        assert_eq!(want(&body("letter \"x\" to legal |")), Some(Want::Words(&["registered"])));
-        assert_eq!(want(&body("call accounting |")), Some(Want::Words(&["assign"])));
-        assert_eq!(want(&body("email \"rem|\" to accounting")), Some(Want::Templates));
+        assert_eq!(
+            want(&body("email \"x\" to accounting, |")),
+            Some(Want::Roles)
+        );
+        assert_eq!(
+            want(&body("email \"x\" to accounting |")),
+            Some(Want::Words(&["cc"]))
+        );
+        assert_eq!(
+            want(&body("letter \"x\" to legal |")),
+            Some(Want::Words(&["registered"]))
+        );
+        assert_eq!(
+            want(&body("call accounting |")),
+            Some(Want::Words(&["assign"]))
+        );
+        assert_eq!(
+            want(&body("email \"rem|\" to accounting")),
+            Some(Want::Templates)
+        );
         assert_eq!(want(&body("sms \"|")), Some(Want::Templates));
         assert_eq!(want(&body("if rule(\"|")), Some(Want::Rules));
         assert_eq!(want(&body("skip when |")), Some(Want::Fields));
-        assert_eq!(want(&body("skip when invoice.amount > 3 and |")), Some(Want::Fields));
-        assert_eq!(want(&body("skip when invoice.|")), Some(Want::FieldsOf("invoice".into())));
-        assert_eq!(want(&body("skip when customer.ri|")), Some(Want::FieldsOf("customer".into())));
+        assert_eq!(
+            want(&body("skip when invoice.amount > 3 and |")),
+            Some(Want::Fields)
+        );
+        assert_eq!(
+            want(&body("skip when invoice.|")),
+            Some(Want::FieldsOf("invoice".into()))
+        );
+        assert_eq!(
+            want(&body("skip when customer.ri|")),
+            Some(Want::FieldsOf("customer".into()))
+        );
         assert_eq!(want(&body("skip |")), Some(Want::Words(&["when"])));
-        assert_eq!(want(&body("task \"call them\" |")), Some(Want::Words(&["assign"])));
+        assert_eq!(
+            want(&body("task \"call them\" |")),
+            Some(Want::Words(&["assign"]))
+        );
         assert_eq!(want("scenario s {\n  on |"), Some(Want::Events));
-        assert_eq!(want("scenario s {\n  on dispute |"), Some(Want::EventRest("dispute".into())));
+        assert_eq!(
+            want("scenario s {\n  on dispute |"),
+            Some(Want::EventRest("dispute".into()))
+        );
         assert_eq!(want("policy p {\n  use |"), Some(Want::Scenarios));
-        assert_eq!(want("policy p {\n  use s when customer.|"), Some(Want::FieldsOf("customer".into())));
+        assert_eq!(
+            want("policy p {\n  use s when customer.|"),
+            Some(Want::FieldsOf("customer".into()))
+        );
         assert_eq!(want("test \"t\" {\n  use |"), Some(Want::Scenarios));
-        assert_eq!(want("test \"t\" {\n  on 2026-01-01 |"), Some(Want::Words(TEST_EVENTS)));
-        assert_eq!(want("scenario s {\n  step a at due + 3 |"), Some(Want::Words(UNITS)));
+        assert_eq!(
+            want("test \"t\" {\n  on 2026-01-01 |"),
+            Some(Want::Words(TEST_EVENTS))
+        );
+        assert_eq!(
+            want("scenario s {\n  step a at due + 3 |"),
+            Some(Want::Words(UNITS))
+        );
     }
 
     #[test]
@@ -414,13 +640,17 @@ mod tests {
         let items = complete(&view, at);
         let labels: Vec<&str> = items.iter().map(|i| i.label.as_str()).collect();
         assert_eq!(labels, ["first", "litigation"]);
-        let Some(CompletionTextEdit::Edit(edit)) = &items[1].text_edit else { panic!() };
+        let Some(CompletionTextEdit::Edit(edit)) = &items[1].text_edit else {
+            panic!()
+        };
         assert_eq!(edit.new_text, "litigation");
         assert_eq!(edit.range, view.document.range(Span::new(at - 2, at)));
         let at = text.find("email \"").unwrap() + "email \"".len();
         let items = complete(&view, at);
         assert_eq!(items.len(), 1);
-        let Some(CompletionTextEdit::Edit(edit)) = &items[0].text_edit else { panic!() };
+        let Some(CompletionTextEdit::Edit(edit)) = &items[0].text_edit else {
+            panic!()
+        };
         assert_eq!(edit.new_text, "reminder-1\"", "closes the string");
         let paths = complete(&view, text.find("S\"").unwrap()).len();
         assert_eq!(paths, 0, "nothing inside a title");

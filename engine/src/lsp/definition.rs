@@ -16,9 +16,13 @@ use crate::lsp::position::LineMap;
 /// Where the name under the cursor is defined.
 pub fn definition(view: &SetView, offset: usize) -> Vec<Location> {
     let here = scan(view.text());
-    let Some(occ) = here.occurrence_at(offset) else { return Vec::new() };
+    let Some(occ) = here.occurrence_at(offset) else {
+        return Vec::new();
+    };
     match occ.kind {
-        OccKind::StepRef | OccKind::StepDef => step_definition(view, &here, occ).into_iter().collect(),
+        OccKind::StepRef | OccKind::StepDef => {
+            step_definition(view, &here, occ).into_iter().collect()
+        }
         OccKind::ScenarioRef | OccKind::ScenarioDef => scenario_definitions(view, &occ.name),
         OccKind::Template => template_locations(view, &occ.name),
         OccKind::Rule => rule_locations(view, &occ.name),
@@ -29,19 +33,27 @@ pub fn definition(view: &SetView, offset: usize) -> Vec<Location> {
 /// Every use of the name under the cursor (its definitions too when `declaration`).
 pub fn references(view: &SetView, offset: usize, declaration: bool) -> Vec<Location> {
     let here = scan(view.text());
-    let Some(occ) = here.occurrence_at(offset) else { return Vec::new() };
+    let Some(occ) = here.occurrence_at(offset) else {
+        return Vec::new();
+    };
     let (uses, def) = match occ.kind {
         OccKind::StepRef | OccKind::StepDef => {
             let same = |o: &Occurrence| o.item == occ.item && o.name == occ.name;
             let found = here
                 .occurrences
                 .iter()
-                .filter(|o| same(o) && (o.kind == OccKind::StepRef || (declaration && o.kind == OccKind::StepDef)))
+                .filter(|o| {
+                    same(o)
+                        && (o.kind == OccKind::StepRef
+                            || (declaration && o.kind == OccKind::StepDef))
+                })
                 .filter_map(|o| view.location(view.current, o.span))
                 .collect();
             return found;
         }
-        OccKind::ScenarioRef | OccKind::ScenarioDef => (OccKind::ScenarioRef, Some(OccKind::ScenarioDef)),
+        OccKind::ScenarioRef | OccKind::ScenarioDef => {
+            (OccKind::ScenarioRef, Some(OccKind::ScenarioDef))
+        }
         OccKind::Template => (OccKind::Template, None),
         OccKind::Rule => (OccKind::Rule, None),
         _ => return Vec::new(),
@@ -78,11 +90,19 @@ fn step_definition(view: &SetView, here: &Scan, occ: &Occurrence) -> Option<Loca
 }
 
 /// The `scenario NAME` definitions of the set (more than one when it is defined twice).
-pub fn scenario_definitions(view: &SetView, name: &str) -> Vec<Location> {
+fn scenario_definitions(view: &SetView, name: &str) -> Vec<Location> {
     let mut out = Vec::new();
     for (i, file) in view.files.iter().enumerate() {
-        let s = scan(if i == view.current { view.text() } else { file.text });
-        for item in s.items.iter().filter(|it| it.kind == ItemKind::Scenario && it.name == name) {
+        let s = scan(if i == view.current {
+            view.text()
+        } else {
+            file.text
+        });
+        for item in s
+            .items
+            .iter()
+            .filter(|it| it.kind == ItemKind::Scenario && it.name == name)
+        {
             out.extend(view.location(i, item.name_span));
         }
     }
@@ -90,7 +110,9 @@ pub fn scenario_definitions(view: &SetView, name: &str) -> Vec<Location> {
 }
 
 fn template_locations(view: &SetView, name: &str) -> Vec<Location> {
-    let Some(root) = view.root else { return Vec::new() };
+    let Some(root) = view.root else {
+        return Vec::new();
+    };
     resources::template_files(root, name)
         .into_iter()
         .filter_map(|p| Some(Location::new(Uri::from_file_path(p)?, Range::default())))
@@ -101,9 +123,10 @@ fn rule_locations(view: &SetView, name: &str) -> Vec<Location> {
     resources::rule_defs(view.rules, name)
         .into_iter()
         .filter_map(|def| {
-            let range = def.name.map_or(Range::new(Position::new(0, 0), Position::new(0, 0)), |span| {
-                LineMap::new(&def.text).range(&def.text, span)
-            });
+            let range = def.name.map_or(
+                Range::new(Position::new(0, 0), Position::new(0, 0)),
+                |span| LineMap::new(&def.text).range(&def.text, span),
+            );
             Some(Location::new(Uri::from_file_path(&def.file)?, range))
         })
         .collect()
@@ -114,6 +137,7 @@ mod tests {
     use super::super::test_support::TempSet;
     use super::super::workspace::Workspace;
     use super::*;
+    use tower_lsp_server::ls_types::NumberOrString;
 
     const MAIN: &str = "scenario std {\n  step first at due {\n    email \"hello\" to accounting\n  }\n  step later at first + 3 days {\n    if rule(\"big\") { goto first }\n  }\n}\n";
     const POLICY: &str = "policy default {\n  use std otherwise\n}\n";
@@ -143,7 +167,14 @@ mod tests {
         // goto first → the name in `step first`.
         let defs = definition(&view, pos_of(MAIN, "first }") + 2);
         let first = pos_of(MAIN, "first at");
-        assert_eq!(defs, [Location::new(main.clone(), view.document.range(relance_dsl::syntax::ast::Span::new(first, first + 5)))]);
+        assert_eq!(
+            defs,
+            [Location::new(
+                main.clone(),
+                view.document
+                    .range(relance_dsl::syntax::ast::Span::new(first, first + 5))
+            )]
+        );
         // The anchor too.
         assert_eq!(definition(&view, pos_of(MAIN, "first + 3")), defs);
         // References of the step: the anchor and the goto, plus the definition on request.
@@ -152,14 +183,20 @@ mod tests {
 
         // The template: both language files, not `hellos`.
         let t = definition(&view, pos_of(MAIN, "\"hello\"") + 2);
-        let names: Vec<String> = t.iter().map(|l| l.uri.as_str().rsplit('/').next().unwrap().to_string()).collect();
+        let names: Vec<String> = t
+            .iter()
+            .map(|l| l.uri.as_str().rsplit('/').next().unwrap().to_string())
+            .collect();
         assert_eq!(names, ["hello.en.html", "hello.fr.txt"]);
 
         // The rule: the rhai function's name.
         let r = definition(&view, pos_of(MAIN, "\"big\"") + 1);
         assert_eq!(r.len(), 1);
         assert!(r[0].uri.as_str().ends_with("rules/big.rhai"));
-        assert_eq!(r[0].range, Range::new(Position::new(0, 3), Position::new(0, 6)));
+        assert_eq!(
+            r[0].range,
+            Range::new(Position::new(0, 3), Position::new(0, 6))
+        );
         drop(view);
 
         // From the policy in another file to the scenario.
@@ -169,7 +206,10 @@ mod tests {
         let s = definition(&view, pos_of(POLICY, "std"));
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].uri, main);
-        assert_eq!(s[0].range, Range::new(Position::new(0, 9), Position::new(0, 12)));
+        assert_eq!(
+            s[0].range,
+            Range::new(Position::new(0, 9), Position::new(0, 12))
+        );
         // References of the scenario from its definition, across files.
         let view = ws.view(&main).unwrap();
         let refs = references(&view, pos_of(MAIN, "std"), true);
@@ -184,7 +224,15 @@ mod tests {
         let mut ws = Workspace::new();
         let uri = set.uri("s.relance");
         let published = ws.open(uri.clone(), broken.to_string(), 1);
-        assert!(published[0].diagnostics.iter().any(|d| d.message.contains("expected")) || !published[0].diagnostics.is_empty());
+        let codes: Vec<_> = published[0]
+            .diagnostics
+            .iter()
+            .filter_map(|d| d.code.clone())
+            .collect();
+        assert!(
+            codes.contains(&NumberOrString::String("E0001".into())),
+            "{codes:?}"
+        );
         let view = ws.view(&uri).unwrap();
         let defs = definition(&view, pos_of(broken, "goto b") + 5);
         assert_eq!(defs.len(), 1);

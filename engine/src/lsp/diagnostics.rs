@@ -7,8 +7,8 @@
 
 use relance_dsl::{Diagnostic, Severity};
 use tower_lsp_server::ls_types::{
-    self as lsp, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, Location, NumberOrString, Position,
-    Range, Uri,
+    self as lsp, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, Location,
+    NumberOrString, Position, Range, Uri,
 };
 
 use super::position::LineMap;
@@ -19,15 +19,22 @@ pub const SOURCE: &str = "relance";
 /// Converts one diagnostic of the document `uri` (whose text and line map are given).
 pub fn to_lsp(d: &Diagnostic, uri: &Uri, text: &str, lines: &LineMap) -> lsp::Diagnostic {
     let range = lines.range(text, d.span);
-    let here = |message: String| DiagnosticRelatedInformation { location: Location::new(uri.clone(), range), message };
+    let here = |message: String| DiagnosticRelatedInformation {
+        location: Location::new(uri.clone(), range),
+        message,
+    };
     let mut related = Vec::new();
     if !d.label.is_empty() {
         related.push(here(d.label.clone()));
     }
-    related.extend(d.related.iter().map(|(span, label)| DiagnosticRelatedInformation {
-        location: Location::new(uri.clone(), lines.range(text, *span)),
-        message: label.clone(),
-    }));
+    related.extend(
+        d.related
+            .iter()
+            .map(|(span, label)| DiagnosticRelatedInformation {
+                location: Location::new(uri.clone(), lines.range(text, *span)),
+                message: label.clone(),
+            }),
+    );
     if let Some(help) = &d.help {
         related.push(here(format!("help: {help}")));
     }
@@ -52,7 +59,10 @@ pub fn to_lsp(d: &Diagnostic, uri: &Uri, text: &str, lines: &LineMap) -> lsp::Di
 pub fn load_error(e: &LoadError) -> lsp::Diagnostic {
     let related = e.location.as_ref().and_then(|(path, line, column)| {
         let uri = Uri::from_file_path(path)?;
-        let at = Position::new(to_u32(line.saturating_sub(1)), to_u32(column.saturating_sub(1)));
+        let at = Position::new(
+            to_u32(line.saturating_sub(1)),
+            to_u32(column.saturating_sub(1)),
+        );
         Some(vec![DiagnosticRelatedInformation {
             location: Location::new(uri, Range::new(at, at)),
             message: "here".to_string(),
@@ -90,14 +100,27 @@ mod tests {
             .with_related(Span::new(3, 6), "control leaves the block here")
             .with_help("remove it");
         let out = to_lsp(&d, &uri, text, &lines);
-        assert_eq!(out.range, Range::new(Position::new(1, 4), Position::new(1, 7)));
+        assert_eq!(
+            out.range,
+            Range::new(Position::new(1, 4), Position::new(1, 7))
+        );
         assert_eq!(out.code, Some(NumberOrString::String("W0104".into())));
         assert_eq!(out.severity, Some(DiagnosticSeverity::WARNING));
         assert_eq!(out.message, "this statement never runs");
         assert_eq!(out.tags, Some(vec![DiagnosticTag::UNNECESSARY]));
         let related = out.related_information.unwrap();
         let messages: Vec<&str> = related.iter().map(|r| r.message.as_str()).collect();
-        assert_eq!(messages, ["unreachable", "control leaves the block here", "help: remove it"]);
-        assert_eq!(related[1].location.range, Range::new(Position::new(1, 0), Position::new(1, 3)));
+        assert_eq!(
+            messages,
+            [
+                "unreachable",
+                "control leaves the block here",
+                "help: remove it"
+            ]
+        );
+        assert_eq!(
+            related[1].location.range,
+            Range::new(Position::new(1, 0), Position::new(1, 3))
+        );
     }
 }

@@ -7,15 +7,17 @@
 use super::scan::Place;
 
 /// Every keyword of the grammar (`relance.pest`), the words of phrases included.
+#[rustfmt::skip]
 pub const KEYWORDS: &[&str] = &[
-    "scenario", "policy", "test", "title", "applies", "when", "group", "by", "calendar", "tolerance",
-    "grace", "step", "at", "required", "due", "issued", "business", "days", "day", "weeks", "week",
-    "skip", "stop", "if", "else", "goto", "pause", "resume", "after", "wait", "until", "on", "email",
-    "sms", "letter", "registered", "to", "cc", "call", "assign", "task", "webhook", "escalate",
-    "agency", "litigation", "alert", "block", "unblock", "deliveries", "charge", "indemnity",
-    "late-interest", "tag", "use", "otherwise", "from", "customer", "invoice", "expect", "snapshot",
-    "for", "rule", "and", "or", "not", "in", "true", "false", "payment", "dispute", "resolve",
-    "promise", "credit", "note", "write", "off", "risk", "outcome", "bounce", "amount",
+    "scenario", "policy", "test", "title", "applies", "when", "group", "by", "calendar",
+    "tolerance", "grace", "step", "at", "required", "due", "issued", "business", "days", "day",
+    "weeks", "week", "skip", "stop", "if", "else", "goto", "pause", "resume", "after", "wait",
+    "until", "on", "email", "sms", "letter", "registered", "to", "cc", "call", "assign", "task",
+    "webhook", "escalate", "agency", "litigation", "alert", "block", "unblock", "deliveries",
+    "charge", "indemnity", "late-interest", "tag", "use", "otherwise", "from", "customer",
+    "invoice", "expect", "snapshot", "for", "rule", "and", "or", "not", "in", "true", "false",
+    "payment", "dispute", "resolve", "promise", "credit", "note", "write", "off", "risk", "outcome",
+    "bounce", "amount",
 ];
 
 pub fn is_keyword(word: &str) -> bool {
@@ -30,7 +32,6 @@ pub struct KeywordDoc {
     pub doc: &'static str,
 }
 
-const BODY: &[Place] = &[Place::Step, Place::Handler, Place::Expect];
 const TEST: &[Place] = &[Place::Test];
 const SCENARIO: &[Place] = &[Place::Scenario];
 
@@ -130,13 +131,19 @@ docs! {
 
 /// The documentation of a keyword phrase at a place.
 pub fn keyword(phrase: &str, place: Place) -> Option<&'static KeywordDoc> {
-    let phrase = if phrase.starts_with("group by") { "group by" } else { phrase };
+    let phrase = if phrase.starts_with("group by") {
+        "group by"
+    } else {
+        phrase
+    };
     let mut candidates = DOCS.iter().filter(|d| d.phrase == phrase);
     let specific = candidates.clone().find(|d| d.places.contains(&place));
-    specific.or_else(|| candidates.find(|d| d.places.is_empty())).or_else(|| {
-        // A place-specific word used elsewhere: its first meaning rather than nothing.
-        DOCS.iter().find(|d| d.phrase == phrase)
-    })
+    specific
+        .or_else(|| candidates.find(|d| d.places.is_empty()))
+        .or_else(|| {
+            // A place-specific word used elsewhere: its first meaning rather than nothing.
+            DOCS.iter().find(|d| d.phrase == phrase)
+        })
 }
 
 /// What a field-path root holds (`invoice`, `customer`…).
@@ -157,20 +164,62 @@ pub fn root(name: &str) -> Option<&'static str> {
 pub fn starters(place: Place) -> &'static [&'static str] {
     match place {
         Place::Top => &["scenario", "policy", "test"],
-        Place::Scenario => {
-            &["title", "applies when", "group by", "calendar", "tolerance", "promise grace", "step", "on"]
-        }
+        Place::Scenario => &[
+            "title",
+            "applies when",
+            "group by",
+            "calendar",
+            "tolerance",
+            "promise grace",
+            "step",
+            "on",
+        ],
         Place::Step => &[
-            "skip when", "stop when", "stop", "if", "goto", "pause", "wait until", "email", "sms", "letter",
-            "call", "task", "webhook", "escalate", "alert", "block deliveries", "unblock deliveries", "charge",
+            "skip when",
+            "stop when",
+            "stop",
+            "if",
+            "goto",
+            "pause",
+            "wait until",
+            "email",
+            "sms",
+            "letter",
+            "call",
+            "task",
+            "webhook",
+            "escalate",
+            "alert",
+            "block deliveries",
+            "unblock deliveries",
+            "charge",
             "tag",
         ],
         Place::Handler => &[
-            "stop when", "stop", "if", "goto", "pause", "resume", "wait until", "email", "sms", "letter", "call",
-            "task", "webhook", "escalate", "alert", "block deliveries", "unblock deliveries", "charge", "tag",
+            "stop when",
+            "stop",
+            "if",
+            "goto",
+            "pause",
+            "resume",
+            "wait until",
+            "email",
+            "sms",
+            "letter",
+            "call",
+            "task",
+            "webhook",
+            "escalate",
+            "alert",
+            "block deliveries",
+            "unblock deliveries",
+            "charge",
+            "tag",
         ],
         Place::Policy => &["use"],
-        Place::Test => &["use", "from", "until", "customer", "invoice", "on", "expect"],
+        Place::Test => &[
+            "use", "from", "until", "customer", "invoice", "on", "expect",
+        ],
         Place::Customer | Place::Invoice | Place::Expect | Place::Other => &[],
     }
 }
@@ -186,7 +235,14 @@ mod tests {
                 assert!(is_keyword(w), "{w}");
             }
         }
-        for place in [Place::Top, Place::Scenario, Place::Step, Place::Handler, Place::Policy, Place::Test] {
+        for place in [
+            Place::Top,
+            Place::Scenario,
+            Place::Step,
+            Place::Handler,
+            Place::Policy,
+            Place::Test,
+        ] {
             for s in starters(place) {
                 assert!(keyword(s, place).is_some(), "{s}");
             }
@@ -196,10 +252,21 @@ mod tests {
     #[test]
     fn place_specific_meanings_win() {
         assert_eq!(keyword("on", Place::Test).unwrap().syntax, "on DATE EVENT");
-        assert_eq!(keyword("on", Place::Scenario).unwrap().syntax, "on EVENT { … }");
-        assert!(keyword("use", Place::Policy).unwrap().syntax.contains("otherwise"));
+        assert_eq!(
+            keyword("on", Place::Scenario).unwrap().syntax,
+            "on EVENT { … }"
+        );
+        assert!(
+            keyword("use", Place::Policy)
+                .unwrap()
+                .syntax
+                .contains("otherwise")
+        );
         assert!(keyword("group by invoice", Place::Scenario).is_some());
-        assert!(keyword("due", Place::Step).is_some(), "falls back to the first meaning");
+        assert!(
+            keyword("due", Place::Step).is_some(),
+            "falls back to the first meaning"
+        );
         assert!(keyword("nonsense", Place::Top).is_none());
     }
 }

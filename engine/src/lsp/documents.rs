@@ -34,7 +34,14 @@ impl Document {
     pub fn new(uri: Uri, text: String, version: i32) -> Document {
         let (key, path) = locate(&uri);
         let lines = LineMap::new(&text);
-        Document { uri, text, version, lines, key, path }
+        Document {
+            uri,
+            text,
+            version,
+            lines,
+            key,
+            path,
+        }
     }
 
     pub fn set_text(&mut self, text: String, version: i32) {
@@ -53,12 +60,11 @@ impl Document {
 }
 
 fn locate(uri: &Uri) -> (SetKey, PathBuf) {
-    if uri.scheme().as_str().eq_ignore_ascii_case("file") {
-        if let Some(path) = uri.to_file_path() {
-            if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                return (SetKey::Folder(folder.to_path_buf()), path.into_owned());
-            }
-        }
+    if uri.scheme().as_str().eq_ignore_ascii_case("file")
+        && let Some(path) = uri.to_file_path()
+        && let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty())
+    {
+        return (SetKey::Folder(folder.to_path_buf()), path.into_owned());
     }
     (SetKey::Alone(uri.clone()), PathBuf::from(uri.as_str()))
 }
@@ -69,7 +75,11 @@ mod tests {
 
     #[test]
     fn file_documents_belong_to_their_folder_others_stand_alone() {
-        let doc = Document::new("file:///tmp/set%20a/x.relance".parse().unwrap(), String::new(), 1);
+        let doc = Document::new(
+            "file:///tmp/set%20a/x.relance".parse().unwrap(),
+            String::new(),
+            1,
+        );
         assert_eq!(doc.key, SetKey::Folder(PathBuf::from("/tmp/set a")));
         assert_eq!(doc.path, PathBuf::from("/tmp/set a/x.relance"));
         let uri: Uri = "untitled:Untitled-1".parse().unwrap();

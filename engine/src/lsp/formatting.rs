@@ -27,7 +27,10 @@ mod tests {
         let text = "scenario s {\n step a at due {  pause }\n}";
         let edits = format(text, &LineMap::new(text));
         assert_eq!(edits.len(), 1);
-        assert_eq!(edits[0].range.end, tower_lsp_server::ls_types::Position::new(2, 1));
+        assert_eq!(
+            edits[0].range.end,
+            tower_lsp_server::ls_types::Position::new(2, 1)
+        );
         let formatted = edits[0].new_text.clone();
         assert!(format(&formatted, &LineMap::new(&formatted)).is_empty());
         let broken = "scenario s {\n step a at {\n}";

@@ -18,7 +18,10 @@ pub fn hover(view: &SetView, offset: usize) -> Option<Hover> {
     let occ = here.occurrence_at(offset)?;
     let value = markdown(view, &here, occ)?;
     Some(Hover {
-        contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value }),
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value,
+        }),
         range: Some(view.document.range(occ.span)),
     })
 }
@@ -28,7 +31,7 @@ fn code(text: &str) -> String {
 }
 
 /// The Markdown describing an occurrence.
-pub fn markdown(view: &SetView, here: &Scan, occ: &Occurrence) -> Option<String> {
+fn markdown(view: &SetView, here: &Scan, occ: &Occurrence) -> Option<String> {
     Some(match occ.kind {
         OccKind::Keyword => {
             let d = docs::keyword(&occ.name, occ.place)?;
@@ -72,7 +75,12 @@ pub fn markdown(view: &SetView, here: &Scan, occ: &Occurrence) -> Option<String>
 /// A field path's type and meaning; a bare root's meaning.
 pub fn field(path: &str) -> Option<String> {
     if let Some(f) = schema::field(path) {
-        return Some(format!("{}\n\n*{}*\n\n{}", code(f.path), f.ty.describe(), f.doc));
+        return Some(format!(
+            "{}\n\n*{}*\n\n{}",
+            code(f.path),
+            f.ty.describe(),
+            f.doc
+        ));
     }
     let root = path.trim_end_matches('.');
     docs::root(root).map(|doc| format!("{}\n\n{doc}", code(root)))
@@ -80,15 +88,34 @@ pub fn field(path: &str) -> Option<String> {
 
 fn scenario(view: &SetView, name: &str) -> String {
     for (i, file) in view.files.iter().enumerate() {
-        let s = scan(if i == view.current { view.text() } else { file.text });
-        if let Some(item) = s.items.iter().find(|it| it.kind == ItemKind::Scenario && it.name == name) {
+        let s = scan(if i == view.current {
+            view.text()
+        } else {
+            file.text
+        });
+        if let Some(item) = s
+            .items
+            .iter()
+            .find(|it| it.kind == ItemKind::Scenario && it.name == name)
+        {
             let mut out = code(&format!("scenario {name}"));
             if let Some(title) = &item.title {
                 out.push_str(&format!("\n\n{title}"));
             }
             let steps: Vec<&str> = item.steps.iter().map(|s| s.name.as_str()).collect();
-            out.push_str(&format!("\n\nSteps: {}", if steps.is_empty() { "none".into() } else { steps.join(", ") }));
-            if let Some(file_name) = file.uri.as_ref().and_then(|u| u.as_str().rsplit('/').next().map(str::to_string)) {
+            out.push_str(&format!(
+                "\n\nSteps: {}",
+                if steps.is_empty() {
+                    "none".into()
+                } else {
+                    steps.join(", ")
+                }
+            ));
+            if let Some(file_name) = file
+                .uri
+                .as_ref()
+                .and_then(|u| u.as_str().rsplit('/').next().map(str::to_string))
+            {
                 out.push_str(&format!("\n\nIn `{file_name}`"));
             }
             return out;
@@ -98,13 +125,21 @@ fn scenario(view: &SetView, name: &str) -> String {
 }
 
 fn template(view: &SetView, name: &str) -> String {
-    let files = view.root.map(|root| resources::template_files(root, name)).unwrap_or_default();
+    let files = view
+        .root
+        .map(|root| resources::template_files(root, name))
+        .unwrap_or_default();
     if files.is_empty() {
         return format!("Template `{name}`: no file `templates/{name}.LANG.txt` or `.html`");
     }
     let list: Vec<String> = files
         .iter()
-        .map(|p| format!("`templates/{}`", p.file_name().unwrap_or_default().to_string_lossy()))
+        .map(|p| {
+            format!(
+                "`templates/{}`",
+                p.file_name().unwrap_or_default().to_string_lossy()
+            )
+        })
         .collect();
     format!("Template `{name}`: {}", list.join(", "))
 }
@@ -116,8 +151,15 @@ fn rule(view: &SetView, name: &str) -> String {
     }
     let mut out = String::new();
     for def in defs {
-        let file = def.file.file_name().unwrap_or_default().to_string_lossy().into_owned();
-        let signature = def.signature().map_or_else(|| format!("fn {name}(…)"), str::to_string);
+        let file = def
+            .file
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let signature = def
+            .signature()
+            .map_or_else(|| format!("fn {name}(…)"), str::to_string);
         out.push_str(&format!("```rhai\n{signature}\n```\n\nRule in `rules/{file}`, called as `rule(\"{name}\", …)` with the arguments after `invoice` and `customer`.\n\n"));
     }
     out.trim_end().to_string()
@@ -131,7 +173,12 @@ mod tests {
 
     const SRC: &str = "scenario s {\n  title \"Standard\"\n  step first at due - 5 days {\n    skip when invoice.amount < 1000 EUR\n    email \"hi\" to accounting\n  }\n  step second at first + 3 business days required { goto first }\n  on dispute opened { pause }\n}\n";
 
-    fn hover_text(ws: &Workspace, uri: &tower_lsp_server::ls_types::Uri, needle: &str, shift: usize) -> String {
+    fn hover_text(
+        ws: &Workspace,
+        uri: &tower_lsp_server::ls_types::Uri,
+        needle: &str,
+        shift: usize,
+    ) -> String {
         let view = ws.view(uri).unwrap();
         let at = view.text().find(needle).unwrap() + shift;
         match hover(&view, at).map(|h| h.contents) {
@@ -144,20 +191,37 @@ mod tests {
     fn hovers_keywords_fields_steps_roles_events_templates_and_rules() {
         let set = TempSet::new(
             "hover",
-            &[("templates/hi.fr.txt", "Salut"), ("rules/big.rhai", "fn big(invoice, customer, limit) { true }\n")],
+            &[
+                ("templates/hi.fr.txt", "Salut"),
+                (
+                    "rules/big.rhai",
+                    "fn big(invoice, customer, limit) { true }\n",
+                ),
+            ],
         );
         let mut ws = Workspace::new();
         let uri = set.uri("s.relance");
         ws.open(uri.clone(), SRC.to_string(), 1);
         assert!(hover_text(&ws, &uri, "skip", 1).contains("skip when CONDITION"));
-        assert!(hover_text(&ws, &uri, "when invoice", 1).contains("skip when CONDITION"), "either word of the phrase");
+        assert!(
+            hover_text(&ws, &uri, "when invoice", 1).contains("skip when CONDITION"),
+            "either word of the phrase"
+        );
         let f = hover_text(&ws, &uri, "invoice.amount", 9);
-        assert!(f.contains("invoice.amount") && f.contains("an amount of money") && f.contains("as issued"), "{f}");
+        assert!(
+            f.contains("invoice.amount")
+                && f.contains("an amount of money")
+                && f.contains("as issued"),
+            "{f}"
+        );
         let step = hover_text(&ws, &uri, "first }", 0);
         assert!(step.contains("step first at due - 5 days"), "{step}");
         let anchor = hover_text(&ws, &uri, "first + 3", 0);
         assert!(anchor.contains("step first at due - 5 days"), "{anchor}");
-        assert!(hover_text(&ws, &uri, "second", 0).contains("step second at first + 3 business days required"));
+        assert!(
+            hover_text(&ws, &uri, "second", 0)
+                .contains("step second at first + 3 business days required")
+        );
         assert!(hover_text(&ws, &uri, "accounting", 0).contains("accounts-payable"));
         assert!(hover_text(&ws, &uri, "dispute opened", 9).contains("A dispute was opened"));
         assert!(hover_text(&ws, &uri, "required", 0).contains("catch-up"));

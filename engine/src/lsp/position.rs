@@ -37,8 +37,13 @@ impl LineMap {
         let Some(&start) = self.starts.get(position.line as usize) else {
             return text.len();
         };
-        let end = self.starts.get(position.line as usize + 1).map_or(text.len(), |&next| next - 1);
-        let line = text[start..end].strip_suffix('\r').unwrap_or(&text[start..end]);
+        let end = self
+            .starts
+            .get(position.line as usize + 1)
+            .map_or(text.len(), |&next| next - 1);
+        let line = text[start..end]
+            .strip_suffix('\r')
+            .unwrap_or(&text[start..end]);
         let target = position.character as usize;
         let mut units = 0;
         for (i, c) in line.char_indices() {
@@ -106,7 +111,11 @@ mod tests {
     fn out_of_range_positions_are_clamped() {
         let text = "ab\r\ncd";
         let map = LineMap::new(text);
-        assert_eq!(map.offset(text, Position::new(0, 99)), 2, "before the \\r\\n");
+        assert_eq!(
+            map.offset(text, Position::new(0, 99)),
+            2,
+            "before the \\r\\n"
+        );
         assert_eq!(map.offset(text, Position::new(9, 0)), text.len());
         assert_eq!(map.position(text, 999), Position::new(1, 2));
         let r = map.range(text, Span::new(4, 6));

@@ -13,7 +13,9 @@ use crate::rules::RuleSignature;
 
 /// `templates/NAME.LANG.txt|html` files of a set folder, sorted.
 pub fn template_files(root: &Path, name: &str) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(root.join("templates")) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(root.join("templates")) else {
+        return Vec::new();
+    };
     let mut out: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -39,21 +41,31 @@ impl RuleDef {
     pub fn signature(&self) -> Option<&str> {
         let span = self.name?;
         let start = self.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
-        let end = self.text[span.start..].find(['{', '\n']).map_or(self.text.len(), |i| span.start + i);
+        let end = self.text[span.start..]
+            .find(['{', '\n'])
+            .map_or(self.text.len(), |i| span.start + i);
         Some(self.text[start..end].trim())
     }
 }
 
 /// The files defining the public rule `name` (one per file; rhai overloads share a file).
 pub fn rule_defs(rules: &[RuleSignature], name: &str) -> Vec<RuleDef> {
-    let mut files: Vec<&str> = rules.iter().filter(|r| r.name == name).map(|r| r.file.as_str()).collect();
+    let mut files: Vec<&str> = rules
+        .iter()
+        .filter(|r| r.name == name)
+        .map(|r| r.file.as_str())
+        .collect();
     files.dedup();
     files
         .into_iter()
         .map(|file| {
             let text = std::fs::read_to_string(file).unwrap_or_default();
             let name = find_fn(&text, name);
-            RuleDef { file: PathBuf::from(file), text, name }
+            RuleDef {
+                file: PathBuf::from(file),
+                text,
+                name,
+            }
         })
         .collect()
 }
@@ -63,7 +75,8 @@ pub fn find_fn(text: &str, name: &str) -> Option<Span> {
     let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
     for (at, _) in text.match_indices("fn") {
         let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-        if text[..at].chars().next_back().is_some_and(ident) || text[line_start..at].contains("//") {
+        if text[..at].chars().next_back().is_some_and(ident) || text[line_start..at].contains("//")
+        {
             continue;
         }
         let rest = &text[at + 2..];
@@ -89,9 +102,19 @@ mod tests {
         let text = "// fn big\nfn bigger(invoice, customer) { big(1) }\nprivate fn big(invoice, customer, limit) {\n  true\n}\n";
         let span = find_fn(text, "big").unwrap();
         assert_eq!(&text[span.start..span.end], "big");
-        assert!(text[..span.start].ends_with("private fn "), "not the comment, not `bigger`");
-        let def = RuleDef { file: PathBuf::new(), text: text.to_string(), name: Some(span) };
-        assert_eq!(def.signature(), Some("private fn big(invoice, customer, limit)"));
+        assert!(
+            text[..span.start].ends_with("private fn "),
+            "not the comment, not `bigger`"
+        );
+        let def = RuleDef {
+            file: PathBuf::new(),
+            text: text.to_string(),
+            name: Some(span),
+        };
+        assert_eq!(
+            def.signature(),
+            Some("private fn big(invoice, customer, limit)")
+        );
         assert_eq!(find_fn(text, "small"), None);
     }
 }

@@ -17,7 +17,9 @@ pub enum TokKind {
     /// An identifier, keyword or dotted path (`reminder-2`, `invoice.amount`, `invoice.`).
     Word,
     /// A string literal; `closed` is false when the line ends first.
-    Str { closed: bool },
+    Str {
+        closed: bool,
+    },
     /// A number or a date.
     Number,
     Open,
@@ -141,20 +143,20 @@ impl Scan {
 
     /// The occurrence under a cursor at `offset` (a cursor right after a name counts).
     pub fn occurrence_at(&self, offset: usize) -> Option<&Occurrence> {
-        let found = self.occurrences.iter().filter(|o| o.span.start <= offset && offset <= o.span.end);
+        let found = self
+            .occurrences
+            .iter()
+            .filter(|o| o.span.start <= offset && offset <= o.span.end);
         // Prefer the one that starts at the cursor over the one that ends there.
         found.max_by_key(|o| o.span.start)
     }
 
     /// The item whose text holds `offset`, else the last one starting before it.
     pub fn item_at(&self, offset: usize) -> Option<usize> {
-        self.items.iter().rposition(|i| i.span.start <= offset && offset <= i.span.end).or_else(|| {
-            self.items.iter().rposition(|i| i.span.start <= offset)
-        })
-    }
-
-    pub fn scenario(&self, name: &str) -> Option<&ItemInfo> {
-        self.items.iter().find(|i| i.kind == ItemKind::Scenario && i.name == name)
+        self.items
+            .iter()
+            .rposition(|i| i.span.start <= offset && offset <= i.span.end)
+            .or_else(|| self.items.iter().rposition(|i| i.span.start <= offset))
     }
 }
 
@@ -217,7 +219,9 @@ pub fn lex(text: &str) -> (Vec<Token>, Vec<Span>) {
                 TokKind::Word
             }
             _ if b.is_ascii_digit() => {
-                while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.' || bytes[i] == b'-') {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_digit() || bytes[i] == b'.' || bytes[i] == b'-')
+                {
                     i += 1;
                 }
                 TokKind::Number
@@ -237,7 +241,10 @@ pub fn lex(text: &str) -> (Vec<Token>, Vec<Span>) {
         while !text.is_char_boundary(i) {
             i += 1;
         }
-        tokens.push(Token { kind, span: Span::new(start, i) });
+        tokens.push(Token {
+            kind,
+            span: Span::new(start, i),
+        });
     }
     (tokens, comments)
 }
@@ -245,7 +252,10 @@ pub fn lex(text: &str) -> (Vec<Token>, Vec<Span>) {
 /// The value of a string token's text (quotes off, escapes read).
 pub fn string_value(raw: &str) -> String {
     let inner = raw.strip_prefix('"').unwrap_or(raw);
-    let inner = inner.strip_suffix('"').filter(|_| raw.len() > 1).unwrap_or(inner);
+    let inner = inner
+        .strip_suffix('"')
+        .filter(|_| raw.len() > 1)
+        .unwrap_or(inner);
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {
@@ -283,7 +293,12 @@ pub fn scan(text: &str) -> Scan {
     let (tokens, comments) = lex(text);
     let mut s = Scanner {
         text,
-        out: Scan { classes: vec![None; tokens.len()], tokens, comments, ..Scan::default() },
+        out: Scan {
+            classes: vec![None; tokens.len()],
+            tokens,
+            comments,
+            ..Scan::default()
+        },
         stack: vec![Place::Top],
         pending: None,
         item: None,
@@ -327,7 +342,9 @@ impl Scanner<'_> {
 
     /// Is token `i - back` the keyword `kw` (a word not already taken as a name)?
     fn kw_before(&self, i: usize, back: usize, kw: &str) -> bool {
-        let Some(j) = i.checked_sub(back) else { return false };
+        let Some(j) = i.checked_sub(back) else {
+            return false;
+        };
         self.word(j) == Some(kw)
             && self.out.classes[j].is_none_or(|o| self.out.occurrences[o].kind == OccKind::Keyword)
     }
@@ -339,13 +356,21 @@ impl Scanner<'_> {
 
     fn push(&mut self, i: usize, kind: OccKind, name: String, place: Place) {
         let span = self.out.tokens[i].span;
-        self.out.occurrences.push(Occurrence { kind, name, span, place, item: self.item });
+        self.out.occurrences.push(Occurrence {
+            kind,
+            name,
+            span,
+            place,
+            item: self.item,
+        });
         self.out.classes[i] = Some(self.out.occurrences.len() - 1);
     }
 
     /// Makes token `i` part of the occurrence of token `i - 1` (a two-word phrase or event).
     fn extend_previous(&mut self, i: usize, word: &str) {
-        let Some(o) = self.out.classes[i - 1] else { return };
+        let Some(o) = self.out.classes[i - 1] else {
+            return;
+        };
         let occ = &mut self.out.occurrences[o];
         occ.name.push(' ');
         occ.name.push_str(word);
@@ -362,13 +387,15 @@ impl Scanner<'_> {
         let t = self.out.tokens[i];
         // A top-level keyword at column 0 starts a new item even after an unclosed brace, so
         // one missing `}` does not swallow the rest of the file.
-        if t.kind == TokKind::Word && self.stack.len() > 1 && self.at_line_start(i) {
-            if let Some("scenario" | "policy" | "test") = self.word(i) {
-                self.stack.truncate(1);
-                self.pending = None;
-                self.header = None;
-                self.item = None;
-            }
+        if t.kind == TokKind::Word
+            && self.stack.len() > 1
+            && self.at_line_start(i)
+            && let Some("scenario" | "policy" | "test") = self.word(i)
+        {
+            self.stack.truncate(1);
+            self.pending = None;
+            self.header = None;
+            self.item = None;
         }
         let place = self.place();
         self.out.places.push(place);
@@ -378,7 +405,9 @@ impl Scanner<'_> {
         match t.kind {
             TokKind::Open => {
                 if let Some((item, step)) = self.header.take() {
-                    let end = i.checked_sub(1).map_or(t.span.start, |j| self.out.tokens[j].span.end);
+                    let end = i
+                        .checked_sub(1)
+                        .map_or(t.span.start, |j| self.out.tokens[j].span.end);
                     self.out.items[item].steps[step].header.end = end;
                 }
                 let opened = self.pending.take().unwrap_or(Place::Other);
@@ -442,19 +471,35 @@ impl Scanner<'_> {
                         let span = self.out.tokens[i].span;
                         let header_start = self.out.tokens[i - 1].span.start;
                         let steps = &mut self.out.items[item].steps;
-                        steps.push(StepInfo { name: w.clone(), name_span: span, header: Span::new(header_start, span.end) });
+                        steps.push(StepInfo {
+                            name: w.clone(),
+                            name_span: span,
+                            header: Span::new(header_start, span.end),
+                        });
                         self.header = Some((item, steps.len() - 1));
                     }
                     return self.push(i, OccKind::StepDef, w, place);
                 }
-                if self.kw_before(i, 1, "at") && self.class_before(i, 2).is_some_and(|o| o.kind == OccKind::StepDef) {
-                    let kind = if w == "due" || w == "issued" { OccKind::Keyword } else { OccKind::StepRef };
+                if self.kw_before(i, 1, "at")
+                    && self
+                        .class_before(i, 2)
+                        .is_some_and(|o| o.kind == OccKind::StepDef)
+                {
+                    let kind = if w == "due" || w == "issued" {
+                        OccKind::Keyword
+                    } else {
+                        OccKind::StepRef
+                    };
                     return self.push(i, kind, w, place);
                 }
                 if self.kw_before(i, 1, "on") {
                     return self.push(i, OccKind::Event, w, place);
                 }
-                if self.kw_before(i, 2, "on") && self.class_before(i, 1).is_some_and(|o| o.kind == OccKind::Event) {
+                if self.kw_before(i, 2, "on")
+                    && self
+                        .class_before(i, 1)
+                        .is_some_and(|o| o.kind == OccKind::Event)
+                {
                     return self.extend_previous(i, &w);
                 }
                 if self.kw_before(i, 2, "group") && self.kw_before(i, 1, "by") {
@@ -479,11 +524,19 @@ impl Scanner<'_> {
             },
             Place::Customer | Place::Invoice => {
                 let fields: Vec<&str> = if place == Place::Customer {
-                    schema::test_customer_fields().iter().map(|(n, _)| *n).collect()
+                    schema::test_customer_fields()
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect()
                 } else {
-                    schema::TEST_INVOICE_FIELDS.iter().map(|(n, _)| *n).collect()
+                    schema::TEST_INVOICE_FIELDS
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect()
                 };
-                let after_field = self.class_before(i, 1).is_some_and(|o| o.kind == OccKind::TestField);
+                let after_field = self
+                    .class_before(i, 1)
+                    .is_some_and(|o| o.kind == OccKind::TestField);
                 if fields.contains(&w.as_str()) && !after_field {
                     return self.push(i, OccKind::TestField, w, place);
                 }
@@ -497,17 +550,27 @@ impl Scanner<'_> {
         if matches!(place, Place::Policy | Place::Test) && self.kw_before(i, 1, "use") {
             return self.push(i, OccKind::ScenarioRef, w, place);
         }
-        let after_role_kw = ["to", "cc", "assign", "call"].iter().any(|k| self.kw_before(i, 1, k));
-        let in_role_list = self.before(i, 1) == Some(",") && self.class_before(i, 2).is_some_and(|o| o.kind == OccKind::Role);
+        let after_role_kw = ["to", "cc", "assign", "call"]
+            .iter()
+            .any(|k| self.kw_before(i, 1, k));
+        let in_role_list = self.before(i, 1) == Some(",")
+            && self
+                .class_before(i, 2)
+                .is_some_and(|o| o.kind == OccKind::Role);
         let bounced = place == Place::Test && self.kw_before(i, 2, "bounce");
         if after_role_kw || in_role_list || bounced {
             return self.push(i, OccKind::Role, w, place);
         }
         let root = w.split('.').next().unwrap_or_default();
-        if (w.contains('.') && schema::ROOTS.contains(&root)) || (w == "today" && place != Place::Top) {
+        if (w.contains('.') && schema::ROOTS.contains(&root))
+            || (w == "today" && place != Place::Top)
+        {
             return self.push(i, OccKind::Field, w, place);
         }
-        if let Some(prev) = self.class_before(i, 1).filter(|o| o.kind == OccKind::Keyword) {
+        if let Some(prev) = self
+            .class_before(i, 1)
+            .filter(|o| o.kind == OccKind::Keyword)
+        {
             let pair = (prev.name.as_str(), w.as_str());
             if PHRASES.contains(&pair) && prev.span.end == self.out.tokens[i - 1].span.end {
                 return self.extend_previous(i, &w);
@@ -527,16 +590,20 @@ impl Scanner<'_> {
             }
             return self.push(i, OccKind::TestDef, value, place);
         }
-        if ["email", "sms", "letter"].iter().any(|k| self.kw_before(i, 1, k)) {
+        if ["email", "sms", "letter"]
+            .iter()
+            .any(|k| self.kw_before(i, 1, k))
+        {
             return self.push(i, OccKind::Template, value, place);
         }
         if self.before(i, 1) == Some("(") && self.kw_before(i, 2, "rule") {
             return self.push(i, OccKind::Rule, value, place);
         }
-        if place == Place::Scenario && self.kw_before(i, 1, "title") {
-            if let Some(item) = self.item {
-                self.out.items[item].title.get_or_insert(value);
-            }
+        if place == Place::Scenario
+            && self.kw_before(i, 1, "title")
+            && let Some(item) = self.item
+        {
+            self.out.items[item].title.get_or_insert(value);
         }
     }
 
@@ -576,7 +643,11 @@ test "t" {
 "#;
 
     fn find(s: &Scan, kind: OccKind, name: &str) -> Vec<Span> {
-        s.occurrences.iter().filter(|o| o.kind == kind && o.name == name).map(|o| o.span).collect()
+        s.occurrences
+            .iter()
+            .filter(|o| o.kind == kind && o.name == name)
+            .map(|o| o.span)
+            .collect()
     }
 
     fn at(src: &str, needle: &str) -> Span {
@@ -592,23 +663,42 @@ test "t" {
         assert_eq!(s.items[0].title.as_deref(), Some("Standard"));
         let steps: Vec<&str> = s.items[0].steps.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(steps, ["reminder", "notice", "litigation"]);
-        assert_eq!(find(&s, OccKind::StepRef, "reminder"), [at(SRC, "reminder + 7")].map(|s| Span::new(s.start, s.start + 8)));
+        assert_eq!(
+            find(&s, OccKind::StepRef, "reminder"),
+            [at(SRC, "reminder + 7")].map(|s| Span::new(s.start, s.start + 8))
+        );
         assert_eq!(find(&s, OccKind::StepRef, "litigation").len(), 1);
         assert_eq!(find(&s, OccKind::StepDef, "litigation").len(), 1);
-        assert_eq!(find(&s, OccKind::Template, "reminder-1"), [at(SRC, "\"reminder-1\"")]);
+        assert_eq!(
+            find(&s, OccKind::Template, "reminder-1"),
+            [at(SRC, "\"reminder-1\"")]
+        );
         assert_eq!(find(&s, OccKind::Rule, "big"), [at(SRC, "\"big\"")]);
         for role in ["accounting", "sales", "legal"] {
             assert!(!find(&s, OccKind::Role, role).is_empty(), "{role}");
         }
-        assert_eq!(find(&s, OccKind::Role, "accounting").len(), 2, "the bounce role too");
+        assert_eq!(
+            find(&s, OccKind::Role, "accounting").len(),
+            2,
+            "the bounce role too"
+        );
         assert_eq!(find(&s, OccKind::Field, "invoice.amount").len(), 1);
-        assert_eq!(find(&s, OccKind::Event, "dispute opened"), [at(SRC, "dispute opened")]);
+        assert_eq!(
+            find(&s, OccKind::Event, "dispute opened"),
+            [at(SRC, "dispute opened")]
+        );
         assert_eq!(find(&s, OccKind::ScenarioRef, "standard").len(), 2);
-        assert_eq!(find(&s, OccKind::Keyword, "skip when"), [at(SRC, "skip when")]);
+        assert_eq!(
+            find(&s, OccKind::Keyword, "skip when"),
+            [at(SRC, "skip when")]
+        );
         assert_eq!(find(&s, OccKind::Keyword, "business days").len(), 1);
         assert_eq!(find(&s, OccKind::TestField, "due").len(), 1);
         assert_eq!(find(&s, OccKind::TestField, "customer").len(), 1);
-        assert_eq!(&SRC[s.items[0].steps[1].header.start..s.items[0].steps[1].header.end], "step notice at reminder + 7 business days required");
+        assert_eq!(
+            &SRC[s.items[0].steps[1].header.start..s.items[0].steps[1].header.end],
+            "step notice at reminder + 7 business days required"
+        );
     }
 
     #[test]
@@ -634,7 +724,11 @@ test "t" {
         let src = "scenario a {\n  step one at due {\n    goto \n  step two at one + \"unclosed\nscenario b {\n step x at due {}\n}\n";
         let s = scan(src);
         assert_eq!(s.items.len(), 2, "the column-0 keyword starts a new item");
-        assert_eq!(s.items[0].steps.len(), 1, "`step two` sits inside `one`'s unclosed body");
+        assert_eq!(
+            s.items[0].steps.len(),
+            1,
+            "`step two` sits inside `one`'s unclosed body"
+        );
         assert_eq!(s.items[1].name, "b");
         assert_eq!(s.items[1].steps[0].name, "x");
         let (tokens, _) = lex("\"é\\");

@@ -3,13 +3,15 @@
 //!
 //! A set is read from disk through [`crate::scenario_set`] (so the server and the command
 //! agree on what a set is), then open documents overlay their in-memory text. Each file's
-//! parse is kept, so a change re-parses one file only. This module owns reading from disk;
+//! parse is kept, so a change re-parses one file only (and of it, only what the edit
+//! touched). This module owns reading from disk;
 //! it must not speak LSP (positions, URIs) nor decide what to publish (`workspace` does).
 
 use std::path::{Path, PathBuf};
 
 use relance_dsl::{Diagnostic, SetContext, SourceFile, check_set};
 
+use super::incremental;
 use crate::rules::{RuleError, RuleSignature};
 use crate::scenario_set::{self, SetError};
 
@@ -81,17 +83,23 @@ impl SetState {
         self.paths.binary_search_by(|p| p.as_path().cmp(path)).ok()
     }
 
-    /// Sets a file's text (parsing it), adding the file in path order when it is new.
+    /// Sets a file's text, adding the file in path order when it is new. A known file is
+    /// re-parsed from its previous parse (only what the edit touched, see `incremental`).
     pub fn upsert(&mut self, path: &Path, text: &str) -> usize {
-        let file = SourceFile::new(path.display().to_string(), text);
         match self.paths.binary_search_by(|p| p.as_path().cmp(path)) {
             Ok(i) => {
-                self.files[i] = file;
+                let file = &mut self.files[i];
+                if file.text != text {
+                    let parsed = std::mem::take(&mut file.parsed);
+                    file.parsed = incremental::reparse(&file.text, parsed, text);
+                    file.text = text.to_string();
+                }
                 i
             }
             Err(i) => {
                 self.paths.insert(i, path.to_path_buf());
-                self.files.insert(i, file);
+                self.files
+                    .insert(i, SourceFile::new(path.display().to_string(), text));
                 i
             }
         }
@@ -120,13 +128,16 @@ impl SetState {
 
 fn load_error(e: &SetError) -> LoadError {
     let location = match e {
-        SetError::Rules(RuleError::Compile { file, line, column, .. }) => {
-            Some((PathBuf::from(file), (*line).max(1), (*column).max(1)))
-        }
+        SetError::Rules(RuleError::Compile {
+            file, line, column, ..
+        }) => Some((PathBuf::from(file), (*line).max(1), (*column).max(1))),
         SetError::Io { path, .. } | SetError::NotASet { path } => Some((PathBuf::from(path), 1, 1)),
         SetError::Rules(_) => None,
     };
-    LoadError { message: e.to_string(), location }
+    LoadError {
+        message: e.to_string(),
+        location,
+    }
 }
 
 #[cfg(test)]
@@ -138,12 +149,19 @@ mod tests {
         let mut set = SetState::empty(None);
         set.upsert(Path::new("/x/b.relance"), "policy p { use s otherwise }");
         set.upsert(Path::new("/x/a.relance"), "scenario s { step a at due {} }");
-        assert_eq!(set.paths, [PathBuf::from("/x/a.relance"), PathBuf::from("/x/b.relance")]);
+        assert_eq!(
+            set.paths,
+            [PathBuf::from("/x/a.relance"), PathBuf::from("/x/b.relance")]
+        );
         assert_eq!(set.index_of(Path::new("/x/b.relance")), Some(1));
         let diags = set.check();
         assert!(diags.iter().flatten().all(|d| !d.is_error()), "{diags:?}");
         set.revert(Path::new("/x/a.relance"));
         assert_eq!(set.paths.len(), 1);
-        assert_eq!(set.check()[0][0].code, "E0160", "the policy's scenario is gone");
+        assert_eq!(
+            set.check()[0][0].code,
+            "E0160",
+            "the policy's scenario is gone"
+        );
     }
 }

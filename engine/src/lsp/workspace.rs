@@ -1,8 +1,9 @@
 //! The server's state: open documents and the scenario sets they belong to, and the
 //! diagnostics pipeline run on every open, change, save and close.
 //!
-//! A change re-parses the changed document only (the other files' parses are kept in its
-//! [`SetState`]), checks the set, and returns what to publish: the changed document always,
+//! A change re-parses the changed document only, and of it only what the edit touched (the
+//! other files' parses are kept in its [`SetState`]), checks the set, and returns what to
+//! publish: the changed document always,
 //! other open documents of the set when their diagnostics changed (a renamed scenario
 //! breaks a policy in another file). Sets are read from disk when a document opens or is
 //! saved and when watched files change. This module holds no LSP connection: the server
@@ -75,16 +76,24 @@ impl Workspace {
 
     /// A document was saved: the disk may have changed around it too.
     pub fn save(&mut self, uri: &Uri) -> Vec<Publish> {
-        let Some(key) = self.docs.get(uri).map(|d| d.key.clone()) else { return Vec::new() };
+        let Some(key) = self.docs.get(uri).map(|d| d.key.clone()) else {
+            return Vec::new();
+        };
         self.reload(&key);
         self.publish(&key, None)
     }
 
     /// A document was closed: its diagnostics are cleared, its set goes back to the disk.
     pub fn close(&mut self, uri: &Uri) -> Vec<Publish> {
-        let Some(doc) = self.docs.remove(uri) else { return Vec::new() };
+        let Some(doc) = self.docs.remove(uri) else {
+            return Vec::new();
+        };
         self.published.remove(uri);
-        let mut out = vec![Publish { uri: uri.clone(), diagnostics: Vec::new(), version: None }];
+        let mut out = vec![Publish {
+            uri: uri.clone(),
+            diagnostics: Vec::new(),
+            version: None,
+        }];
         if self.docs.values().any(|d| d.key == doc.key) {
             if let Some(set) = self.sets.get_mut(&doc.key) {
                 set.revert(&doc.path);
@@ -101,9 +110,14 @@ impl Workspace {
     pub fn files_changed(&mut self, paths: &[PathBuf]) -> Vec<Publish> {
         let mut folders = BTreeSet::new();
         for path in paths {
-            let Some(parent) = path.parent() else { continue };
+            let Some(parent) = path.parent() else {
+                continue;
+            };
             folders.insert(parent.to_path_buf());
-            if parent.file_name().is_some_and(|n| n == "templates" || n == "rules") {
+            if parent
+                .file_name()
+                .is_some_and(|n| n == "templates" || n == "rules")
+            {
                 folders.extend(parent.parent().map(Path::to_path_buf));
             }
         }
@@ -133,16 +147,29 @@ impl Workspace {
     /// Checks the set; returns the diagnostics of `force` and of every other open document
     /// of the set whose diagnostics changed since last published.
     fn publish(&mut self, key: &SetKey, force: Option<&Uri>) -> Vec<Publish> {
-        let Some(set) = self.sets.get(key) else { return Vec::new() };
+        let Some(set) = self.sets.get(key) else {
+            return Vec::new();
+        };
         let all = set.check();
         let mut out = Vec::new();
         for doc in self.docs.values().filter(|d| &d.key == key) {
-            let Some(found) = set.index_of(&doc.path).and_then(|i| all.get(i)) else { continue };
-            let mut diags: Vec<lsp::Diagnostic> = set.error.iter().map(diagnostics::load_error).collect();
-            diags.extend(found.iter().map(|d| diagnostics::to_lsp(d, &doc.uri, &doc.text, &doc.lines)));
+            let Some(found) = set.index_of(&doc.path).and_then(|i| all.get(i)) else {
+                continue;
+            };
+            let mut diags: Vec<lsp::Diagnostic> =
+                set.error.iter().map(diagnostics::load_error).collect();
+            diags.extend(
+                found
+                    .iter()
+                    .map(|d| diagnostics::to_lsp(d, &doc.uri, &doc.text, &doc.lines)),
+            );
             if force == Some(&doc.uri) || self.published.get(&doc.uri) != Some(&diags) {
                 self.published.insert(doc.uri.clone(), diags.clone());
-                out.push(Publish { uri: doc.uri.clone(), diagnostics: diags, version: Some(doc.version) });
+                out.push(Publish {
+                    uri: doc.uri.clone(),
+                    diagnostics: diags,
+                    version: Some(doc.version),
+                });
             }
         }
         out
@@ -152,14 +179,21 @@ impl Workspace {
     pub fn view(&self, uri: &Uri) -> Option<SetView<'_>> {
         let doc = self.docs.get(uri)?;
         let set = self.sets.get(&doc.key)?;
-        let open: HashMap<&Path, &Uri> =
-            self.docs.values().filter(|d| d.key == doc.key).map(|d| (d.path.as_path(), &d.uri)).collect();
+        let open: HashMap<&Path, &Uri> = self
+            .docs
+            .values()
+            .filter(|d| d.key == doc.key)
+            .map(|d| (d.path.as_path(), &d.uri))
+            .collect();
         let files = set
             .files
             .iter()
             .zip(&set.paths)
             .map(|(file, path)| FileView {
-                uri: open.get(path.as_path()).map(|u| (*u).clone()).or_else(|| Uri::from_file_path(path)),
+                uri: open
+                    .get(path.as_path())
+                    .map(|u| (*u).clone())
+                    .or_else(|| Uri::from_file_path(path)),
                 text: &file.text,
             })
             .collect();
@@ -204,7 +238,10 @@ impl SetView<'_> {
     /// A location in one of the set's files.
     pub fn location(&self, file: usize, span: Span) -> Option<Location> {
         if file == self.current {
-            return Some(Location::new(self.document.uri.clone(), self.document.range(span)));
+            return Some(Location::new(
+                self.document.uri.clone(),
+                self.document.range(span),
+            ));
         }
         let f = self.files.get(file)?;
         let range = LineMap::new(f.text).range(f.text, span);
