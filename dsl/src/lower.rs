@@ -71,17 +71,7 @@ pub fn lower_set(files: &[SourceFile]) -> ir::ScenarioSet {
 }
 
 fn scenario(s: &Scenario) -> ir::Scenario {
-    let steps: Vec<&Step> = s
-        .members
-        .iter()
-        .filter_map(|m| {
-            if let MemberKind::Step(st) = &m.kind {
-                Some(st)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let steps = s.steps();
     let names: Vec<&str> = steps.iter().map(|s| s.name.name.as_str()).collect();
     let mut out = ir::Scenario {
         name: s.name.name.clone(),

@@ -22,17 +22,7 @@ enum Place {
 
 impl Checker<'_> {
     pub(super) fn scenario(&mut self, s: &Scenario) {
-        let steps: Vec<&Step> = s
-            .members
-            .iter()
-            .filter_map(|m| {
-                if let MemberKind::Step(st) = &m.kind {
-                    Some(st)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let steps = s.steps();
         self.settings(s);
         self.step_names(&steps);
         self.anchors(&steps);

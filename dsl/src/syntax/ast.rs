@@ -98,6 +98,19 @@ pub struct Scenario {
     pub span: Span,
 }
 
+impl Scenario {
+    /// The steps, in source order.
+    pub fn steps(&self) -> Vec<&Step> {
+        self.members
+            .iter()
+            .filter_map(|m| match &m.kind {
+                MemberKind::Step(st) => Some(st),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Member {
     pub kind: MemberKind,

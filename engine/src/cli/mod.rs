@@ -319,6 +319,30 @@ pub fn run(cli: Cli) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Loads and compiles the set a command runs. On failure prints why (the diagnostics, or the
+/// I/O error) and returns the exit code.
+pub(crate) fn runnable_set(
+    path: &std::path::Path,
+) -> Result<(crate::scenario_set::LoadedSet, relance_dsl::ir::ScenarioSet), u8> {
+    let set = crate::scenario_set::load(path).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::USAGE
+    })?;
+    let compiled = set.compile();
+    match compiled.set {
+        Some(ir) => Ok((set, ir)),
+        None => {
+            for (file, diags) in set.files.iter().zip(&compiled.diagnostics) {
+                eprint!(
+                    "{}",
+                    relance_dsl::diagnostics::render(diags, &file.path, &file.text, color())
+                );
+            }
+            Err(exit::FINDINGS)
+        }
+    }
+}
+
 /// Whether stderr/stdout is a terminal that wants colours.
 pub(crate) fn color() -> bool {
     use std::io::IsTerminal;

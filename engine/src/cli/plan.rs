@@ -5,31 +5,20 @@ use std::io::Write;
 use std::path::Path;
 
 use chrono::{Days, NaiveDate};
-use relance_dsl::diagnostics::render;
 
 use super::{Format, exit};
 use crate::interest::RateTable;
 use crate::portfolio;
 use crate::runtime::Shared;
-use crate::scenario_set;
 use crate::simulator::Simulator;
 use crate::timeline::Timeline;
 
 pub fn run(data: &Path, scenarios: &Path, from: NaiveDate, days: u32, format: Format) -> u8 {
-    let set = match scenario_set::load(scenarios) {
-        Ok(set) => set,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
+    let (set, ir) = match super::runnable_set(scenarios) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
-    let compiled = set.compile();
-    let Some(ir) = compiled.set.as_ref() else {
-        for (file, diags) in set.files.iter().zip(&compiled.diagnostics) {
-            eprint!("{}", render(diags, &file.path, &file.text, super::color()));
-        }
-        return exit::FINDINGS;
-    };
+    let ir = &ir;
     let p = match portfolio::load_dir(data) {
         Ok(p) => p,
         Err(e) => {
