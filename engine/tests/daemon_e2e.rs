@@ -192,13 +192,20 @@ struct Hook {
 fn handle_hook(mut stream: TcpStream, hooks: &Mutex<Vec<Hook>>) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
+    // A sender killed mid-request closes the connection early: such a request was never
+    // delivered, so end of input anywhere before the body is complete records nothing.
+    let eof = || std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "request cut short");
     let mut line = String::new();
-    reader.read_line(&mut line)?;
+    if reader.read_line(&mut line)? == 0 {
+        return Err(eof());
+    }
     let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
     let (mut length, mut key) = (0usize, String::new());
     loop {
         let mut h = String::new();
-        reader.read_line(&mut h)?;
+        if reader.read_line(&mut h)? == 0 {
+            return Err(eof());
+        }
         let h = h.trim_end();
         if h.is_empty() {
             break;
