@@ -72,16 +72,34 @@ pub fn router(state: Arc<AppState>, virtual_clock: bool) -> Router {
         .route("/v1/customers/{id}", get(read::customer))
         .route("/v1/invoices", post(write::invoices))
         .route("/v1/invoices/{id}", get(read::invoice))
-        .route("/v1/invoices/{id}/payments", post(write::payment))
-        .route("/v1/invoices/{id}/credit-notes", post(write::credit_note))
-        .route("/v1/invoices/{id}/write-off", post(write::write_off))
-        .route("/v1/invoices/{id}/disputes", post(write::dispute_open))
+        .route(
+            "/v1/invoices/{id}/payments",
+            write::invoice_event_route("payment"),
+        )
+        .route(
+            "/v1/invoices/{id}/credit-notes",
+            write::invoice_event_route("credit_note"),
+        )
+        .route(
+            "/v1/invoices/{id}/write-off",
+            write::invoice_event_route("write_off"),
+        )
+        .route(
+            "/v1/invoices/{id}/disputes",
+            write::invoice_event_route("dispute_opened"),
+        )
         .route(
             "/v1/invoices/{id}/disputes/resolve",
-            post(write::dispute_resolve),
+            write::invoice_event_route("dispute_resolved"),
         )
-        .route("/v1/invoices/{id}/promises", post(write::promise))
-        .route("/v1/invoices/{id}/task-outcomes", post(write::task_outcome))
+        .route(
+            "/v1/invoices/{id}/promises",
+            write::invoice_event_route("promise_made"),
+        )
+        .route(
+            "/v1/invoices/{id}/task-outcomes",
+            write::invoice_event_route("task_outcome"),
+        )
         .route("/v1/import", post(write::import))
         .route("/v1/events", post(write::events))
         .route("/v1/scenarios", get(read::scenarios).post(write::deploy))

@@ -159,67 +159,15 @@ async fn invoice_event(
     Ok(Json(json!(report)))
 }
 
-pub async fn payment(
-    State(s): State<Arc<AppState>>,
-    caller: Caller,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Reply {
-    invoice_event(s, caller, id, body, "payment").await
-}
-
-pub async fn credit_note(
-    State(s): State<Arc<AppState>>,
-    caller: Caller,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Reply {
-    invoice_event(s, caller, id, body, "credit_note").await
-}
-
-pub async fn write_off(
-    State(s): State<Arc<AppState>>,
-    caller: Caller,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Reply {
-    invoice_event(s, caller, id, body, "write_off").await
-}
-
-pub async fn dispute_open(
-    State(s): State<Arc<AppState>>,
-    caller: Caller,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Reply {
-    invoice_event(s, caller, id, body, "dispute_opened").await
-}
-
-pub async fn dispute_resolve(
-    State(s): State<Arc<AppState>>,
-    caller: Caller,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Reply {
-    invoice_event(s, caller, id, body, "dispute_resolved").await
-}
-
-pub async fn promise(
-    State(s): State<Arc<AppState>>,
-    caller: Caller,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Reply {
-    invoice_event(s, caller, id, body, "promise_made").await
-}
-
-pub async fn task_outcome(
-    State(s): State<Arc<AppState>>,
-    caller: Caller,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Reply {
-    invoice_event(s, caller, id, body, "task_outcome").await
+/// The route for one kind of invoice event (`POST /v1/invoices/{id}/payments` …): the body
+/// is the event without `type` and `invoice`, which the route supplies.
+pub fn invoice_event_route(kind: &'static str) -> axum::routing::MethodRouter<Arc<AppState>> {
+    axum::routing::post(
+        move |State(s): State<Arc<AppState>>,
+              caller: Caller,
+              Path(id): Path<String>,
+              body: Bytes| async move { invoice_event(s, caller, id, body, kind).await },
+    )
 }
 
 #[derive(Deserialize)]
