@@ -11,6 +11,7 @@
 //! file, line and column (the column as the file spells it); the caller discards the merge when
 //! there is any. This module must not write anything.
 
+use crate::portfolio::csv::{CUSTOMER_COLUMNS, INVOICE_COLUMNS, PAYMENT_COLUMNS};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -44,29 +45,10 @@ impl Kind {
     /// The columns of this kind (customers also take `<role>_<field>` contact columns).
     pub fn columns(self) -> &'static [&'static str] {
         match self {
-            Kind::Customers => &[
-                "id",
-                "name",
-                "segment",
-                "risk_score",
-                "credit_insured",
-                "language",
-                "payment_terms_days",
-                "tags",
-                "scenario",
-            ],
+            Kind::Customers => CUSTOMER_COLUMNS,
             Kind::Contacts => &["customer", "role", "name", "email", "phone", "address"],
-            Kind::Invoices => &[
-                "id",
-                "customer",
-                "amount",
-                "currency",
-                "issued",
-                "due",
-                "outstanding",
-                "po_number",
-            ],
-            Kind::Payments => &["date", "invoice", "amount", "reference"],
+            Kind::Invoices => INVOICE_COLUMNS,
+            Kind::Payments => PAYMENT_COLUMNS,
         }
     }
 

@@ -9,6 +9,7 @@
 //! one in place; between the two renames, [`recover`] (run before every load and write) puts
 //! the old one back. This module must not decide what the portfolio holds.
 
+use crate::portfolio::csv::{CUSTOMER_COLUMNS, INVOICE_COLUMNS, PAYMENT_COLUMNS};
 use std::collections::{BTreeSet, HashMap};
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
@@ -156,20 +157,7 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
         })
         .collect();
     let mut w = csv_writer(&dir.join("customers.csv"))?;
-    let mut header: Vec<String> = [
-        "id",
-        "name",
-        "segment",
-        "risk_score",
-        "credit_insured",
-        "language",
-        "payment_terms_days",
-        "tags",
-        "scenario",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut header: Vec<String> = CUSTOMER_COLUMNS.iter().map(|s| s.to_string()).collect();
     header.extend(contact_columns.iter().map(|(r, f)| format!("{r}_{f}")));
     w.write_record(&header).map_err(csv_err)?;
     for c in &p.customers {
@@ -202,17 +190,7 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
     finish(w)?;
 
     let mut w = csv_writer(&dir.join("invoices.csv"))?;
-    w.write_record([
-        "id",
-        "customer",
-        "amount",
-        "currency",
-        "issued",
-        "due",
-        "outstanding",
-        "po_number",
-    ])
-    .map_err(csv_err)?;
+    w.write_record(INVOICE_COLUMNS).map_err(csv_err)?;
     for i in &p.invoices {
         w.write_record([
             i.id.clone(),
@@ -229,9 +207,7 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
     finish(w)?;
 
     let mut payments = csv_writer(&dir.join("payments.csv"))?;
-    payments
-        .write_record(["date", "invoice", "amount", "reference"])
-        .map_err(csv_err)?;
+    payments.write_record(PAYMENT_COLUMNS).map_err(csv_err)?;
     let mut events = csv_writer(&dir.join("events.csv"))?;
     events.write_record(EVENT_HEADER).map_err(csv_err)?;
     for e in &p.events {

@@ -31,7 +31,8 @@ const INVOICES: &str = "invoices.csv";
 const PAYMENTS: &str = "payments.csv";
 const EVENTS: &str = "events.csv";
 
-const CUSTOMER_COLUMNS: &[&str] = &[
+/// The documented columns (docs/DATA.md); importers and writers use the same list.
+pub const CUSTOMER_COLUMNS: &[&str] = &[
     "id",
     "name",
     "segment",
@@ -42,7 +43,8 @@ const CUSTOMER_COLUMNS: &[&str] = &[
     "tags",
     "scenario",
 ];
-const INVOICE_COLUMNS: &[&str] = &[
+/// The documented columns (docs/DATA.md); importers and writers use the same list.
+pub const INVOICE_COLUMNS: &[&str] = &[
     "id",
     "customer",
     "amount",
@@ -52,7 +54,8 @@ const INVOICE_COLUMNS: &[&str] = &[
     "outstanding",
     "po_number",
 ];
-const PAYMENT_COLUMNS: &[&str] = &["date", "invoice", "amount", "reference"];
+/// The documented columns (docs/DATA.md); importers and writers use the same list.
+pub const PAYMENT_COLUMNS: &[&str] = &["date", "invoice", "amount", "reference"];
 const EVENT_COLUMNS: &[&str] = &[
     "date",
     "type",

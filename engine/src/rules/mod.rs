@@ -53,7 +53,6 @@
 
 mod convert;
 mod sandbox;
-mod suggest;
 #[cfg(test)]
 mod tests;
 
@@ -497,7 +496,11 @@ impl RuleSet {
         if arities.is_empty() {
             return Err(RuleError::Unknown {
                 name: name.to_string(),
-                suggestion: suggest::closest(name, self.functions.iter().map(|f| f.name.as_str())),
+                suggestion: relance_dsl::suggest::closest(
+                    name,
+                    self.functions.iter().map(|f| f.name.as_str()),
+                )
+                .map(String::from),
             });
         }
         if !arities.iter().any(|f| f.params == params) {
