@@ -25,6 +25,7 @@ pub mod model;
 pub mod outbox;
 pub mod render;
 pub mod server;
+pub mod snapshot;
 pub mod store;
 
 pub use engine::Engine;

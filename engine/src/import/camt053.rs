@@ -93,7 +93,17 @@ pub struct CamtSummary {
 
 /// Reads the statement at `path` and applies the certain matches to `merge`.
 pub fn import(path: &Path, merge: &mut Merge) -> Result<CamtSummary, PortfolioError> {
-    let (text, _) = decode(&read_file(path)?);
+    import_bytes(path, &read_file(path)?, merge)
+}
+
+/// [`import`] of a statement's bytes already in memory (an HTTP body); `path` only names the
+/// file in problems.
+pub fn import_bytes(
+    path: &Path,
+    bytes: &[u8],
+    merge: &mut Merge,
+) -> Result<CamtSummary, PortfolioError> {
+    let (text, _) = decode(bytes);
     merge.begin_input();
     let (transactions, mut summary) = read(path, &text)?;
     let mut open = open_amounts(merge.portfolio());

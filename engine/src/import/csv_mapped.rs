@@ -168,7 +168,19 @@ pub fn import(
     merge: &mut Merge,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<(Kind, u64), PortfolioError> {
-    let (mut text, _) = decode(&read_file(path)?);
+    import_bytes(path, &read_file(path)?, options, merge, progress)
+}
+
+/// [`import`] of a file's bytes already in memory (an HTTP body); `path` only names the file
+/// in problems and, without `options.kind`, gives its kind.
+pub fn import_bytes(
+    path: &Path,
+    bytes: &[u8],
+    options: &CsvOptions,
+    merge: &mut Merge,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<(Kind, u64), PortfolioError> {
+    let (mut text, _) = decode(bytes);
     if text.contains('\r') {
         // The csv reader counts a CRLF as two lines: number lines as an editor does.
         text = text.replace("\r\n", "\n");

@@ -126,7 +126,19 @@ pub fn import(
     merge: &mut Merge,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<FecSummary, PortfolioError> {
-    let (text, encoding) = decode(&read_file(path)?);
+    import_bytes(path, &read_file(path)?, options, merge, progress)
+}
+
+/// [`import`] of a FEC's bytes already in memory (an HTTP body); `path` only names the file in
+/// problems.
+pub fn import_bytes(
+    path: &Path,
+    bytes: &[u8],
+    options: &FecOptions,
+    merge: &mut Merge,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<FecSummary, PortfolioError> {
+    let (text, encoding) = decode(bytes);
     merge.begin_input();
     let lines = parse(path, &text, progress)?;
     let mut summary = FecSummary {

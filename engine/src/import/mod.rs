@@ -306,10 +306,29 @@ pub struct Merge {
     touched_customers: BTreeMap<String, ()>,
     touched_invoices: BTreeMap<String, ()>,
     changes: Changes,
+    /// Events compared without their free-text parts (see [`Merge::without_references`]).
+    loose: bool,
+    /// The events this merge added, in the order they were added.
+    added: Vec<Event>,
 }
 
 fn event_key(event: &Event) -> String {
     serde_json::to_string(event).unwrap_or_default()
+}
+
+/// The key of `event` without its free-text parts: a payment's reference, a write-off's
+/// reason, a dispute's comment.
+fn loose_event_key(event: &Event) -> String {
+    let mut e = event.clone();
+    match &mut e.kind {
+        EventKind::Payment { reference, .. } => *reference = None,
+        EventKind::WriteOff { reason, .. } => *reason = None,
+        EventKind::DisputeOpened { comment, .. } | EventKind::DisputeResolved { comment, .. } => {
+            *comment = None
+        }
+        _ => {}
+    }
+    event_key(&e)
 }
 
 impl Merge {
@@ -349,6 +368,32 @@ impl Merge {
             touched_customers: BTreeMap::new(),
             touched_invoices: BTreeMap::new(),
             changes: Changes::default(),
+            loose: false,
+            added: Vec::new(),
+        }
+    }
+
+    /// A merge into a base that does not keep the free-text parts of its events (the daemon's
+    /// store records a payment by its date, invoice and amount): events are compared without
+    /// payment references, write-off reasons and dispute comments, so importing the same file
+    /// twice still adds nothing.
+    pub fn without_references(base: Portfolio) -> Merge {
+        let mut merge = Merge::new(base);
+        merge.loose = true;
+        let events = std::mem::take(&mut merge.portfolio.events);
+        merge.event_counts.clear();
+        for e in &events {
+            *merge.event_counts.entry(loose_event_key(e)).or_insert(0) += 1;
+        }
+        merge.portfolio.events = events;
+        merge
+    }
+
+    fn key(&self, event: &Event) -> String {
+        if self.loose {
+            loose_event_key(event)
+        } else {
+            event_key(event)
         }
     }
 
@@ -411,7 +456,7 @@ impl Merge {
     /// Adds `event` unless the portfolio already holds it (as many times as this input
     /// stated it so far): importing the same file twice adds nothing.
     pub fn add_event(&mut self, event: Event) {
-        let key = event_key(&event);
+        let key = self.key(&event);
         let seen = self.seen_counts.entry(key.clone()).or_insert(0);
         *seen += 1;
         let present = self.event_counts.entry(key).or_insert(0);
@@ -425,6 +470,7 @@ impl Merge {
         } else {
             self.changes.new_events += 1;
         }
+        self.added.push(event.clone());
         self.portfolio.events.push(event);
     }
 
@@ -441,6 +487,36 @@ impl Merge {
 
     pub fn propose(&mut self, proposal: camt053::Proposal) {
         self.changes.proposals.push(proposal);
+    }
+
+    /// What the merge changes, as a portfolio of its own: the new and updated customers and
+    /// invoices (as merged) and the events added (for a store that upserts customers, adds
+    /// invoices and applies events), with the merged portfolio and the [`Changes`].
+    pub fn finish_with_delta(self) -> (Portfolio, Portfolio, Changes) {
+        let added = self.added.clone();
+        let (merged, changes) = self.finish();
+        let pick = |d: &Delta| -> std::collections::HashSet<String> {
+            d.new.iter().chain(&d.updated).cloned().collect()
+        };
+        let (customers, invoices) = (pick(&changes.customers), pick(&changes.invoices));
+        let mut delta = Portfolio {
+            customers: merged
+                .customers
+                .iter()
+                .filter(|c| customers.contains(&c.id))
+                .cloned()
+                .collect(),
+            invoices: merged
+                .invoices
+                .iter()
+                .filter(|i| invoices.contains(&i.id))
+                .cloned()
+                .collect(),
+            events: added,
+            ..Portfolio::default()
+        };
+        delta.events.sort_by_key(|e| e.date);
+        (merged, delta, changes)
     }
 
     /// The merged portfolio (events stably sorted by date) and what changed.

@@ -42,6 +42,9 @@ pub struct Collected {
 /// The collection activity of a run up to a date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Activity {
+    /// The first day counted ([`activity_between`]); absent: from the beginning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<NaiveDate>,
     pub until: NaiveDate,
     pub messages: Vec<ChannelStep>,
     /// Call tasks (one per day and customer).
@@ -102,9 +105,25 @@ pub const BEFORE_ANY_STEP: &str = "(before any step)";
 
 /// The activity of `actions` and `records` dated up to `until`.
 pub fn activity(actions: &[Planned], records: &[Record], until: NaiveDate) -> Activity {
+    activity_between(actions, records, None, until)
+}
+
+/// The activity of `actions` and `records` dated from `from` (when given) to `until`. Records
+/// before `from` are still read for context (the last step that fired before a payment, the
+/// opening day of a dispute resolved in the period) but not counted.
+pub fn activity_between(
+    actions: &[Planned],
+    records: &[Record],
+    from: Option<NaiveDate>,
+    until: NaiveDate,
+) -> Activity {
+    let counted = |d: NaiveDate| from.is_none_or(|f| d >= f);
     let mut channels: BTreeMap<(String, String), (usize, BTreeSet<String>)> = BTreeMap::new();
     let mut calls: BTreeSet<(NaiveDate, String, String)> = BTreeSet::new();
-    for a in actions.iter().filter(|a| a.date <= until) {
+    for a in actions
+        .iter()
+        .filter(|a| a.date <= until && counted(a.date))
+    {
         let (channel, template, to) = match &a.action {
             Action::Email { template, to, cc } => {
                 ("email", template.clone(), format!("{to:?}{cc:?}"))
@@ -145,7 +164,26 @@ pub fn activity(actions: &[Planned], records: &[Record], until: NaiveDate) -> Ac
     let (mut made, mut kept, mut broken, mut opened, mut resolved) = (0, 0, 0, 0, 0);
     let mut collected: BTreeMap<String, (usize, Decimal)> = BTreeMap::new();
     for r in sorted {
-        match Kind::of(r) {
+        let kind = Kind::of(r);
+        if !counted(r.date) {
+            // Context only: what a later record of the period needs.
+            match kind {
+                Kind::StepFired => {
+                    if let Some(step) = &r.step {
+                        last_step.insert(&r.invoice, step);
+                    }
+                }
+                Kind::DisputeOpened => {
+                    dispute_since.insert(&r.invoice, r.date);
+                }
+                Kind::DisputeResolved => {
+                    dispute_since.remove(r.invoice.as_str());
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match kind {
             Kind::StepFired => {
                 if let Some(step) = &r.step {
                     last_step.insert(&r.invoice, step);
@@ -180,6 +218,7 @@ pub fn activity(actions: &[Planned], records: &[Record], until: NaiveDate) -> Ac
         (d > 0).then(|| (Decimal::from(n) * Decimal::ONE_HUNDRED / Decimal::from(d)).round_dp(1))
     };
     Activity {
+        from,
         until,
         messages: channels
             .into_iter()
@@ -214,8 +253,9 @@ pub fn activity(actions: &[Planned], records: &[Record], until: NaiveDate) -> Ac
 
 impl Activity {
     pub fn to_text(&self) -> String {
+        let since = self.from.map(|f| format!(" from {f}")).unwrap_or_default();
         let mut out = format!(
-            "Collection activity up to {}\n\nmessages by channel and step:\n",
+            "Collection activity{since} up to {}\n\nmessages by channel and step:\n",
             self.until
         );
         if self.messages.is_empty() {

@@ -2,13 +2,16 @@
 //! engine work off the async threads, acknowledging only durable writes).
 //!
 //! `auth` is access control, `error` the JSON errors, `write` the data writes, `read` the
-//! views, `admin` the scheduler, outbox, clock and backup endpoints. Handlers translate HTTP to
+//! views, `admin` the scheduler, outbox, clock and backup endpoints, `import` the file imports
+//! (CSV, FEC, camt.053), `reports` the reports. Handlers translate HTTP to
 //! engine calls; they must not hold business rules.
 
 pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod import;
 pub mod read;
+pub mod reports;
 pub mod write;
 
 use std::sync::Arc;
@@ -101,6 +104,13 @@ pub fn router(state: Arc<AppState>, virtual_clock: bool) -> Router {
             write::invoice_event_route("task_outcome"),
         )
         .route("/v1/import", post(write::import))
+        .route("/v1/import/csv/{kind}", post(import::csv))
+        .route("/v1/import/fec", post(import::fec))
+        .route("/v1/import/camt053", post(import::camt053))
+        .route("/v1/reports/aged", get(reports::aged))
+        .route("/v1/reports/dso", get(reports::dso))
+        .route("/v1/reports/activity", get(reports::activity))
+        .route("/v1/reports/behaviour", get(reports::behaviour))
         .route("/v1/events", post(write::events))
         .route("/v1/scenarios", get(read::scenarios).post(write::deploy))
         .route("/v1/agenda", get(read::agenda))
