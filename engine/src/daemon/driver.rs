@@ -35,6 +35,86 @@ struct Slot {
     dirty: bool,
 }
 
+/// A customer's sums over a set of its invoices (see [`CustomerTotals::over`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Bucket {
+    issued_sum: Decimal,
+    issued: i64,
+    outstanding: Decimal,
+    open: i64,
+}
+
+impl Bucket {
+    /// What one invoice adds, given its case (none yet: open with its opening outstanding).
+    fn of(inv: &Invoice, case: Option<&Instance>) -> Bucket {
+        let (open, outstanding) = case.map_or((true, inv.opening_outstanding()), |c| {
+            (c.is_open(), c.outstanding)
+        });
+        Bucket {
+            issued_sum: inv.amount,
+            issued: 1,
+            outstanding: if open { outstanding } else { Decimal::ZERO },
+            open: i64::from(open),
+        }
+    }
+
+    fn add(&mut self, o: &Bucket) {
+        self.issued_sum += o.issued_sum;
+        self.issued += o.issued;
+        self.outstanding += o.outstanding;
+        self.open += o.open;
+    }
+
+    fn sub(&mut self, o: &Bucket) {
+        self.issued_sum -= o.issued_sum;
+        self.issued -= o.issued;
+        self.outstanding -= o.outstanding;
+        self.open -= o.open;
+    }
+}
+
+/// A customer's totals kept up to date instead of recomputed from every invoice on every
+/// transition: the sums over all its invoices, and per issue date (a day's totals leave out
+/// the invoices issued after it).
+#[derive(Debug, Default, Clone)]
+pub struct Ledger {
+    all: Bucket,
+    by_issue: BTreeMap<NaiveDate, Bucket>,
+}
+
+impl Ledger {
+    fn add(&mut self, issued: NaiveDate, b: &Bucket) {
+        self.all.add(b);
+        self.by_issue.entry(issued).or_default().add(b);
+    }
+
+    fn sub(&mut self, issued: NaiveDate, b: &Bucket) {
+        self.all.sub(b);
+        self.by_issue.entry(issued).or_default().sub(b);
+    }
+
+    pub fn merge(&mut self, other: &Ledger) {
+        for (d, b) in &other.by_issue {
+            self.add(*d, b);
+        }
+    }
+
+    /// The sums over the invoices issued on or before `day`.
+    fn on(&self, day: NaiveDate) -> Bucket {
+        let mut t = self.all;
+        if let Some(next) = day.succ_opt() {
+            for b in self.by_issue.range(next..).map(|(_, b)| b) {
+                t.sub(b);
+            }
+        }
+        t
+    }
+}
+
+/// The ledgers of the customers met so far, as committed (the engine keeps them across units
+/// of work and folds each unit's changes in after its commit; all under the writer lock).
+pub type Ledgers = std::sync::Mutex<HashMap<String, Ledger>>;
+
 /// What a unit of work did (for reports and metrics).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct WorkStats {
@@ -57,11 +137,19 @@ pub struct Work<'a> {
     planned: Vec<(Planned, Item)>,
     history: Vec<(String, HistoryEntry)>,
     extra: Vec<Op>,
+    ledgers: &'a Ledgers,
+    /// This unit's changes to customers' ledgers (new invoices, cases opened or moved).
+    deltas: HashMap<String, Ledger>,
     pub stats: WorkStats,
 }
 
 impl<'a> Work<'a> {
-    pub fn new(store: &'a dyn Store, catalog: &'a Catalog, rates: &'static RateTable) -> Work<'a> {
+    pub fn new(
+        store: &'a dyn Store,
+        catalog: &'a Catalog,
+        rates: &'static RateTable,
+        ledgers: &'a Ledgers,
+    ) -> Work<'a> {
         Work {
             store,
             catalog,
@@ -75,6 +163,8 @@ impl<'a> Work<'a> {
             planned: Vec::new(),
             history: Vec::new(),
             extra: Vec::new(),
+            ledgers,
+            deltas: HashMap::new(),
             stats: WorkStats::default(),
         }
     }
@@ -143,11 +233,11 @@ impl<'a> Work<'a> {
         Ok(self.slot(id)?.wake)
     }
 
-    /// The invoices of a customer, in id order.
+    /// The invoices of a customer, in id order (stored ones and this unit's new ones).
     pub fn members(&mut self, customer: &str) -> Result<Vec<String>, DaemonError> {
         if !self.members.contains_key(customer) {
             let prefix = keys::owner_prefix(customer);
-            let list = self
+            let mut list: Vec<String> = self
                 .store
                 .prefix(Tree::ByCustomer, &prefix, usize::MAX)?
                 .into_iter()
@@ -157,26 +247,111 @@ impl<'a> Work<'a> {
                         .map(String::from)
                 })
                 .collect();
+            for id in &self.new_invoices {
+                if let Some(Some(inv)) = self.invoices.get(id)
+                    && inv.customer == customer
+                {
+                    list.push(id.clone());
+                }
+            }
+            list.sort();
+            list.dedup();
             self.members.insert(customer.to_string(), list);
         }
         Ok(self.members.get(customer).cloned().unwrap_or_default())
     }
 
     /// The customer's totals on `day` over its issued, open invoices (as the simulator
-    /// computes them); `skip` is left out.
+    /// computes them, `CustomerTotals::over`); `skip` counts in the average but not in the
+    /// open totals (the caller adds its live state). Cheap: the committed ledger plus this
+    /// unit's changes, not a pass over every invoice of the customer.
     fn totals(
         &mut self,
         customer: &str,
         day: NaiveDate,
         skip: Option<&str>,
     ) -> Result<CustomerTotals, DaemonError> {
+        let mut t = self.ledger_on(customer, day)?;
+        if let Some(s) = skip
+            && let Some(inv) = self.invoice(s)?.cloned()
+            && inv.issued <= day
+        {
+            let live = Bucket::of(&inv, self.slot(s)?.case.as_ref());
+            t.outstanding -= live.outstanding;
+            t.open -= live.open;
+        }
+        let totals = CustomerTotals {
+            outstanding: t.outstanding,
+            open_invoices: t.open,
+            average_invoice: if t.issued > 0 {
+                (t.issued_sum / Decimal::from(t.issued)).round_dp(2)
+            } else {
+                Decimal::ZERO
+            },
+        };
+        #[cfg(debug_assertions)]
+        self.check_totals(customer, day, skip, &totals)?;
+        Ok(totals)
+    }
+
+    /// The committed ledger plus this unit's changes, on `day`.
+    fn ledger_on(&mut self, customer: &str, day: NaiveDate) -> Result<Bucket, DaemonError> {
+        let cached = {
+            let ledgers = self.ledgers.lock().unwrap_or_else(|e| e.into_inner());
+            ledgers.get(customer).map(|l| l.on(day))
+        };
+        let mut t = match cached {
+            Some(t) => t,
+            None => {
+                let l = self.load_ledger(customer)?;
+                let t = l.on(day);
+                self.ledgers
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(customer.to_string(), l);
+                t
+            }
+        };
+        if let Some(d) = self.deltas.get(customer) {
+            t.add(&d.on(day));
+        }
+        Ok(t)
+    }
+
+    /// A customer's ledger summed from the store (committed invoices and cases only).
+    fn load_ledger(&mut self, customer: &str) -> Result<Ledger, DaemonError> {
+        let prefix = keys::owner_prefix(customer);
+        let mut l = Ledger::default();
+        for (k, _) in self.store.prefix(Tree::ByCustomer, &prefix, usize::MAX)? {
+            let Ok(id) = std::str::from_utf8(&k[prefix.len()..]) else {
+                continue;
+            };
+            let Some(inv) = self.invoice(id)?.cloned() else {
+                continue;
+            };
+            let case = match self.store.get(Tree::Instances, id.as_bytes())? {
+                Some(b) => Some(decode::<CaseRecord>("case", &b)?.case),
+                None => None,
+            };
+            l.add(inv.issued, &Bucket::of(&inv, case.as_ref()));
+        }
+        Ok(l)
+    }
+
+    /// Debug builds: the kept totals equal a pass over every invoice (the definition).
+    #[cfg(debug_assertions)]
+    fn check_totals(
+        &mut self,
+        customer: &str,
+        day: NaiveDate,
+        skip: Option<&str>,
+        kept: &CustomerTotals,
+    ) -> Result<(), DaemonError> {
         let mut rows = Vec::new();
         for j in self.members(customer)? {
             let Some(inv) = self.invoice(&j)?.cloned() else {
                 continue;
             };
-            // `skip` counts in the average (it is issued) but not in the open totals: the
-            // caller adds its live state.
             let state = if Some(j.as_str()) == skip {
                 Some((false, Decimal::ZERO))
             } else {
@@ -187,10 +362,38 @@ impl<'a> Work<'a> {
             };
             rows.push((inv, state));
         }
-        Ok(CustomerTotals::over(
-            rows.iter().map(|(inv, state)| (inv, *state)),
-            day,
-        ))
+        let full = CustomerTotals::over(rows.iter().map(|(inv, state)| (inv, *state)), day);
+        debug_assert!(
+            full.outstanding == kept.outstanding
+                && full.open_invoices == kept.open_invoices
+                && full.average_invoice == kept.average_invoice,
+            "customer {customer} on {day}: kept totals {kept:?} differ from {full:?}"
+        );
+        Ok(())
+    }
+
+    /// Sets the case of an invoice, keeping its customer's ledger in step.
+    fn set_case(&mut self, id: &str, case: Instance) -> Result<(), DaemonError> {
+        let inv = self
+            .invoice(id)?
+            .cloned()
+            .ok_or_else(|| DaemonError::Corrupt(format!("invoice {id} missing")))?;
+        let slot = self.slot(id)?;
+        let before = Bucket::of(&inv, slot.case.as_ref());
+        let after = Bucket::of(&inv, Some(&case));
+        slot.case = Some(case);
+        slot.dirty = true;
+        if before != after {
+            let d = self.deltas.entry(inv.customer.clone()).or_default();
+            d.sub(inv.issued, &before);
+            d.add(inv.issued, &after);
+        }
+        Ok(())
+    }
+
+    /// This unit's ledger changes, to fold into the engine's ledgers once committed.
+    pub fn take_deltas(&mut self) -> HashMap<String, Ledger> {
+        std::mem::take(&mut self.deltas)
     }
 
     // ----- writes -----------------------------------------------------------------------------
@@ -207,12 +410,16 @@ impl<'a> Work<'a> {
     pub fn add_invoice(&mut self, inv: Invoice) -> Result<(), DaemonError> {
         let id = inv.id.clone();
         let customer = inv.customer.clone();
-        self.members(&customer)?;
-        if let Some(list) = self.members.get_mut(&customer) {
-            list.push(id.clone());
-            list.sort();
+        if let Some(list) = self.members.get_mut(&customer)
+            && let Err(at) = list.binary_search(&id)
+        {
+            list.insert(at, id.clone());
         }
         let issued = inv.issued;
+        self.deltas
+            .entry(customer)
+            .or_default()
+            .add(issued, &Bucket::of(&inv, None));
         self.invoices.insert(id.clone(), Some(inv));
         self.new_invoices.push(id.clone());
         self.slots.insert(
@@ -268,10 +475,8 @@ impl<'a> Work<'a> {
             },
         ));
         self.stats.opened += 1;
-        let slot = self.slot(id)?;
-        slot.case = Some(case);
-        slot.wake = None;
-        slot.dirty = true;
+        self.set_case(id, case)?;
+        self.slot(id)?.wake = None;
         Ok(())
     }
 
@@ -341,10 +546,7 @@ impl<'a> Work<'a> {
                 self.planned.push((p, item));
             }
         }
-        let slot = self.slot(id)?;
-        slot.case = Some(case);
-        slot.dirty = true;
-        Ok(())
+        self.set_case(id, case)
     }
 
     /// Files the case's next tick (never before tomorrow).

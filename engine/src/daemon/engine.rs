@@ -7,7 +7,7 @@
 //! commit; callers flush before acknowledging. It must not perform effects (the dispatcher
 //! does) nor know HTTP.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use chrono::NaiveDate;
@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::catalog::{Bundle, Catalog, Deployment};
 use super::clock::Clock;
-use super::driver::{Work, WorkStats};
+use super::driver::{Ledger, Ledgers, Work, WorkStats};
 use super::error::DaemonError;
 use super::input;
 use super::keys;
@@ -69,6 +69,8 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     pub metrics: Metrics,
     rates: &'static RateTable,
+    /// Customers' totals kept across units of work (see `driver::Ledger`).
+    ledgers: Ledgers,
     /// Timers processed per flush by the daily run.
     pub batch: usize,
 }
@@ -99,6 +101,7 @@ impl Engine {
             clock,
             metrics: Metrics::default(),
             rates: RateTable::builtin(),
+            ledgers: Ledgers::default(),
             batch: 1000,
         })
     }
@@ -148,14 +151,27 @@ impl Engine {
         f: impl FnOnce(&mut Work<'_>) -> Result<T, DaemonError>,
     ) -> Result<(T, WorkStats), DaemonError> {
         let catalog = self.catalog();
-        let mut w = Work::new(&*self.store, &catalog, self.rates);
+        let mut w = Work::new(&*self.store, &catalog, self.rates, &self.ledgers);
         let out = f(&mut w)?;
+        let deltas = w.take_deltas();
         let (ops, stats) = w.into_ops()?;
         self.store.commit(&ops)?;
+        self.fold_ledgers(deltas);
         Metrics::add(&self.metrics.transitions, stats.transitions);
         Metrics::add(&self.metrics.cases_opened, stats.opened);
         Metrics::add(&self.metrics.actions_planned, stats.actions);
         Ok((out, stats))
+    }
+
+    /// Folds a committed unit's ledger changes into the customers' kept ledgers (a customer
+    /// not kept yet is summed from the store when next needed, commit included).
+    fn fold_ledgers(&self, deltas: HashMap<String, Ledger>) {
+        let mut ledgers = self.ledgers.lock().unwrap_or_else(|e| e.into_inner());
+        for (customer, d) in deltas {
+            if let Some(l) = ledgers.get_mut(&customer) {
+                l.merge(&d);
+            }
+        }
     }
 
     /// Locks, runs `f`, commits (not flushed).

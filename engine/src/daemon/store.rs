@@ -7,6 +7,7 @@
 //! one [`Store::commit`] lands, or none does, crash included. It must not interpret values.
 
 use std::path::Path;
+use std::sync::{Condvar, Mutex};
 
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
@@ -156,7 +157,8 @@ pub trait Store: Send + Sync {
     fn scan(&self, tree: Tree, f: Visit<'_>) -> Result<(), StoreError>;
     /// Applies every op atomically: after a crash, all of them or none are there.
     fn commit(&self, ops: &[Op]) -> Result<(), StoreError>;
-    /// Makes every commit so far durable.
+    /// Makes every commit so far durable. Concurrent callers may share one flush (group
+    /// commit), but each returns only once its own earlier commits are on disk.
     fn flush(&self) -> Result<(), StoreError>;
     /// A fresh, strictly increasing number (never reused, even after a crash).
     fn next_id(&self) -> Result<u64, StoreError>;
@@ -170,10 +172,63 @@ pub trait Store: Send + Sync {
     }
 }
 
+/// Group commit: at most one sled flush runs at a time; every caller that arrives while one
+/// runs waits for the next one, which then covers all of them (their commits happened before
+/// it started). A caller returns only after a flush that started after its call.
+#[derive(Default)]
+struct GroupFlush {
+    state: Mutex<FlushState>,
+    done: Condvar,
+}
+
+#[derive(Default)]
+struct FlushState {
+    /// Flushes started so far (the one running included).
+    started: u64,
+    /// Flushes finished so far.
+    finished: u64,
+    running: bool,
+    /// The last failed flush and its error.
+    failed: Option<(u64, String)>,
+}
+
+impl GroupFlush {
+    fn flush(&self, db: &sled::Db) -> Result<(), StoreError> {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        // The first flush to start after this call covers every commit made before it.
+        let needed = st.started + 1;
+        loop {
+            if st.finished >= needed {
+                return match &st.failed {
+                    Some((n, e)) if *n >= needed => Err(StoreError::Engine(e.clone())),
+                    _ => Ok(()),
+                };
+            }
+            if st.running {
+                st = self.done.wait(st).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            st.running = true;
+            st.started += 1;
+            let this = st.started;
+            drop(st);
+            let result = db.flush();
+            st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            st.running = false;
+            st.finished = this;
+            if let Err(e) = result {
+                st.failed = Some((this, e.to_string()));
+            }
+            self.done.notify_all();
+        }
+    }
+}
+
 /// The embedded sled store.
 pub struct SledStore {
     db: sled::Db,
     trees: Vec<sled::Tree>,
+    flusher: GroupFlush,
 }
 
 impl SledStore {
@@ -192,7 +247,11 @@ impl SledStore {
         for t in Tree::ALL {
             trees.push(db.open_tree(t.name())?);
         }
-        let store = SledStore { db, trees };
+        let store = SledStore {
+            db,
+            trees,
+            flusher: GroupFlush::default(),
+        };
         let meta = &store.trees[Tree::Meta.index()];
         match meta.get(SCHEMA_KEY)? {
             None => {
@@ -219,6 +278,11 @@ impl SledStore {
 
     fn tree(&self, t: Tree) -> &sled::Tree {
         &self.trees[t.index()]
+    }
+
+    /// The underlying sled database (benchmarks write raw trees next to the daemon's).
+    pub fn db(&self) -> &sled::Db {
+        &self.db
     }
 
     /// The size of the store's files.
@@ -293,8 +357,7 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
+        self.flusher.flush(&self.db)
     }
 
     fn next_id(&self) -> Result<u64, StoreError> {
