@@ -17,8 +17,8 @@ use rust_decimal::Decimal;
 
 use crate::domain::{Customer, Event, EventKind, Invoice, Portfolio};
 use crate::runtime::{
-    CustomerTotals, Facts, Input, Instance, Outcome, Planned, Record, Shared, next_wakeup,
-    open_case, transition,
+    CustomerTotals, Facts, Input, Instance, Outcome, Planned, Record, Recording, Shared,
+    next_wakeup, open_case, transition_with,
 };
 
 /// Everything a run produced.
@@ -47,6 +47,8 @@ pub struct Simulator<'a> {
     /// Running totals per customer over its opened cases, kept up to date after every
     /// transition so a step costs the same for a customer with 10 or 100,000 invoices.
     running: Vec<Running>,
+    /// Whether state changes are recorded in `Run::records` (on unless a caller turns it off).
+    recording: Recording,
 }
 
 /// A customer's running totals over its opened cases.
@@ -129,7 +131,15 @@ impl<'a> Simulator<'a> {
             running: vec![Running::default(); customer_count],
             customer_index,
             events,
+            recording: Recording::Causes,
         }
+    }
+
+    /// Chooses whether state changes are recorded; with [`Recording::Off`] `Run::records`
+    /// stays empty and the actions are the same (a planner that prints only actions).
+    pub fn recording(mut self, recording: Recording) -> Simulator<'a> {
+        self.recording = recording;
+        self
     }
 
     /// Runs every day from `from` to `until` inclusive and keeps everything. `progress` is told
@@ -236,24 +246,12 @@ impl<'a> Simulator<'a> {
         let case = open_case(self.shared, inv, &self.customers[c], totals, day);
         self.running[c].update(Some(inv.opening_outstanding()), contribution(&case));
         run.seq += 1;
-        run.records.push(Record {
-            seq: 0,
-            step_order: None,
-            order: run.seq - 1,
-            date: day,
-            invoice: inv.id.clone(),
-            customer: inv.customer.clone(),
-            step: None,
-            from: "new",
-            to: case.status.name(),
-            cause: match &case.status {
-                crate::runtime::Status::Unassigned { .. } => "no scenario applies".to_string(),
-                crate::runtime::Status::Error { message, .. } => format!("error: {message}"),
-                _ => format!("opened with scenario {} ({})", case.scenario, case.version),
-            },
-        });
+        if self.recording == Recording::Causes {
+            run.records.push(open_record(&case, inv, day, run.seq - 1));
+        }
         run.cases[i] = Some(case);
         for ev in earlier {
+
             let before = run.actions.len();
             self.step(
                 i,
@@ -342,11 +340,12 @@ impl<'a> Simulator<'a> {
             Outcome {
                 mut actions,
                 mut records,
+                decisions,
             },
-        ) = transition(case, input, day, &facts);
+        ) = transition_with(case, input, day, &facts, self.recording);
         self.running[c].update(before, contribution(&case));
         let base = run.seq;
-        run.seq += (actions.len() + records.len()) as u64;
+        run.seq += u64::from(decisions);
         run.transitions += 1;
         actions
             .iter_mut()
@@ -375,5 +374,25 @@ impl<'a> Simulator<'a> {
             rates: self.shared.rates,
         };
         Some(f(&facts))
+    }
+}
+
+/// The record of a case's opening: the scenario it got, or why it got none.
+fn open_record(case: &Instance, inv: &Invoice, day: NaiveDate, order: u64) -> Record {
+    Record {
+        seq: 0,
+        step_order: None,
+        order,
+        date: day,
+        invoice: inv.id.clone(),
+        customer: inv.customer.clone(),
+        step: None,
+        from: "new",
+        to: case.status.name(),
+        cause: match &case.status {
+            crate::runtime::Status::Unassigned { .. } => "no scenario applies".to_string(),
+            crate::runtime::Status::Error { message, .. } => format!("error: {message}"),
+            _ => format!("opened with scenario {} ({})", case.scenario, case.version),
+        },
     }
 }

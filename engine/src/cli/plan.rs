@@ -9,7 +9,7 @@ use chrono::{Days, NaiveDate};
 use super::{Format, exit};
 use crate::interest::RateTable;
 use crate::portfolio;
-use crate::runtime::Shared;
+use crate::runtime::{Recording, Shared};
 use crate::simulator::Simulator;
 use crate::timeline::Timeline;
 
@@ -47,7 +47,9 @@ pub fn run(data: &Path, scenarios: &Path, from: NaiveDate, days: u32, format: Fo
         .err();
     }
     // Stream day by day: group the day's actions, print them, forget them.
-    let run = Simulator::new(shared, &p).run_with(
+    let run = Simulator::new(shared, &p)
+        .recording(Recording::Off)
+        .run_with(
         from,
         until,
         &mut |n| bar.set_position(n),

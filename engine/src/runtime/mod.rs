@@ -15,4 +15,6 @@ pub mod transition;
 pub use assign::{Shared, open_case};
 pub use context::{CustomerTotals, Facts};
 pub use state::{CloseReason, Instance, Status};
-pub use transition::{Input, Outcome, Planned, Record, next_wakeup, transition};
+pub use transition::{
+    Input, Outcome, Planned, Record, Recording, next_wakeup, transition, transition_with,
+};

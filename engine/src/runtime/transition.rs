@@ -77,6 +77,19 @@ pub struct Record {
 pub struct Outcome {
     pub actions: Vec<Planned>,
     pub records: Vec<Record>,
+    /// How many decisions (actions and state changes, recorded or not) were numbered by
+    /// `seq`: a driver numbering a whole run advances by this much.
+    pub decisions: u32,
+}
+
+/// Whether a transition records its state changes with their causes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recording {
+    /// Every state change is a [`Record`] (the daemon's history, timelines, reports).
+    Causes,
+    /// Actions only: `Outcome::records` stays empty (a planner that prints only actions).
+    /// The actions, their order numbers and the new state are the same as with `Causes`.
+    Off,
 }
 
 /// The transition function. See the module documentation.
@@ -86,16 +99,30 @@ pub fn transition(
     today: NaiveDate,
     facts: &Facts<'_>,
 ) -> (Instance, Outcome) {
+    transition_with(state, input, today, facts, Recording::Causes)
+}
+
+/// [`transition`], choosing whether state changes are recorded.
+pub fn transition_with(
+    state: Instance,
+    input: Input<'_>,
+    today: NaiveDate,
+    facts: &Facts<'_>,
+    recording: Recording,
+) -> (Instance, Outcome) {
     let mut m = Machine {
         inst: state,
         facts,
         today,
         out: Outcome::default(),
+        recording,
+        seq: 0,
     };
     match input {
         Input::Tick => m.tick(),
         Input::Event(e) => m.event(e),
     }
+    m.out.decisions = m.seq;
     (m.inst, m.out)
 }
 
@@ -161,6 +188,9 @@ struct Machine<'a, 'f> {
     facts: &'a Facts<'f>,
     today: NaiveDate,
     out: Outcome,
+    recording: Recording,
+    /// Decisions so far (actions and records, recorded or not).
+    seq: u32,
 }
 
 impl<'f> Machine<'_, 'f> {
@@ -170,8 +200,9 @@ impl<'f> Machine<'_, 'f> {
         self.facts.scenario
     }
 
-    fn next_seq(&self) -> u32 {
-        (self.out.actions.len() + self.out.records.len()) as u32
+    fn next_seq(&mut self) -> u32 {
+        self.seq += 1;
+        self.seq - 1
     }
 
     fn env(&self) -> Env<'_, '_> {
@@ -188,6 +219,9 @@ impl<'f> Machine<'_, 'f> {
 
     fn record(&mut self, step: Option<&str>, from: &'static str, cause: impl Into<String>) {
         let seq = self.next_seq();
+        if self.recording == Recording::Off {
+            return;
+        }
         let step_order = step.and_then(|s| self.facts.scenario.step_index(s));
         self.out.records.push(Record {
             step_order,
