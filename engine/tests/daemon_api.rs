@@ -556,3 +556,157 @@ async fn a_durable_flow_through_the_api() {
         "{m}"
     );
 }
+
+impl Server {
+    /// A POST with an `Idempotency-Key`: status, body, and whether it was a replay.
+    async fn keyed(
+        &self,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: &str,
+    ) -> (StatusCode, Value, bool) {
+        post_keyed(
+            self.client.clone(),
+            format!("{}{path}", self.base),
+            token,
+            key,
+            body.to_string(),
+        )
+        .await
+    }
+
+    async fn outstanding(&self, invoice: &str) -> Value {
+        let (_, v) = self
+            .call(
+                Method::GET,
+                &format!("/v1/invoices/{invoice}"),
+                Some(CREDIT),
+                None,
+            )
+            .await;
+        v["case"]["outstanding"].clone()
+    }
+}
+
+async fn post_keyed(
+    client: reqwest::Client,
+    url: String,
+    token: &str,
+    key: &str,
+    body: String,
+) -> (StatusCode, Value, bool) {
+    let resp = client
+        .post(url)
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    let status = resp.status();
+    let replayed = resp.headers().get("Idempotent-Replayed").is_some();
+    (status, resp.json().await.unwrap_or(Value::Null), replayed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_keys_make_event_writes_safe_to_retry() {
+    let s = Server::start("api-idem").await;
+    let (st, _) = s
+        .call(
+            Method::POST,
+            "/v1/import",
+            Some(INTEGRATION),
+            Some(portfolio()),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let pay = r#"{"amount":"200.00","reference":"VIR-1"}"#;
+    let path = "/v1/invoices/F-1/payments";
+
+    let (st, first, replayed) = s.keyed(path, INTEGRATION, "pay-F1-1", pay).await;
+    assert_eq!((st, replayed), (StatusCode::OK, false), "{first}");
+    assert_eq!(s.outstanding("F-1").await, json!("1000.00"));
+    // A retry of the same request: the original response, nothing written.
+    let (st, again, replayed) = s.keyed(path, INTEGRATION, "pay-F1-1", pay).await;
+    assert_eq!((st, replayed), (StatusCode::OK, true));
+    assert_eq!(again, first);
+    assert_eq!(s.outstanding("F-1").await, json!("1000.00"));
+
+    // The same key for another body, or another route: refused, nothing written.
+    let other = r#"{"amount":"300.00","reference":"VIR-1"}"#;
+    let (st, err, _) = s.keyed(path, INTEGRATION, "pay-F1-1", other).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(err["field"], "Idempotency-Key", "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("different request")),
+        "{err}"
+    );
+    let (st, _, _) = s
+        .keyed("/v1/invoices/F-2/payments", INTEGRATION, "pay-F1-1", pay)
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s.outstanding("F-1").await, json!("1000.00"));
+    assert_eq!(s.outstanding("F-2").await, json!("300.00"));
+
+    // Keys belong to their caller: another token's same key is a new write.
+    let (st, _, replayed) = s.keyed(path, CREDIT, "pay-F1-1", pay).await;
+    assert_eq!((st, replayed), (StatusCode::OK, false));
+    assert_eq!(s.outstanding("F-1").await, json!("800.00"));
+
+    // A malformed key is refused before anything happens.
+    let long = "k".repeat(300);
+    let (st, err, _) = s.keyed(path, INTEGRATION, &long, pay).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{err}");
+    assert_eq!(err["field"], "Idempotency-Key");
+
+    // A failed write stores nothing: the same key may be used once the request is right.
+    let bad = r#"{"amount":"-5.00"}"#;
+    let (st, _, _) = s
+        .keyed("/v1/invoices/F-2/payments", INTEGRATION, "pay-F2", bad)
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Concurrent duplicates (a client retrying while the first is in flight): one write,
+    // every response the same.
+    let url = format!("{}/v1/invoices/F-2/payments", s.base);
+    let tries: Vec<_> = (0..8)
+        .map(|_| {
+            let body = r#"{"amount":"50.00"}"#.to_string();
+            tokio::spawn(post_keyed(
+                s.client.clone(),
+                url.clone(),
+                INTEGRATION,
+                "pay-F2",
+                body,
+            ))
+        })
+        .collect();
+    let mut results = Vec::new();
+    for t in tries {
+        results.push(t.await.expect("request task"));
+    }
+    let fresh = results.iter().filter(|(_, _, replayed)| !replayed).count();
+    assert_eq!(fresh, 1);
+    for (st, b, _) in &results {
+        assert_eq!(*st, StatusCode::OK);
+        assert_eq!(b, &results[0].1);
+    }
+    assert_eq!(s.outstanding("F-2").await, json!("250.00"));
+
+    // Every write route takes a key: customers, invoices, imports, generic events.
+    let cust = r#"{"id":"GAMMA","segment":"b2b","language":"fr"}"#;
+    let (st, a, _) = s.keyed("/v1/customers", INTEGRATION, "cust-1", cust).await;
+    let (st2, b, replayed) = s.keyed("/v1/customers", INTEGRATION, "cust-1", cust).await;
+    assert_eq!(
+        (st, st2, replayed, &a),
+        (StatusCode::OK, StatusCode::OK, true, &b)
+    );
+    let ev = r#"[{"type":"promise_made","invoice":"F-3","promised_date":"2026-02-20"}]"#;
+    let (st, a, _) = s.keyed("/v1/events", INTEGRATION, "ev-1", ev).await;
+    let (_, b, replayed) = s.keyed("/v1/events", INTEGRATION, "ev-1", ev).await;
+    assert_eq!((st, replayed, &a), (StatusCode::OK, true, &b), "{a}");
+}

@@ -136,3 +136,94 @@ fn the_daemon_decides_what_the_simulator_decides() {
     );
     drop(engine);
 }
+
+#[test]
+fn an_idempotency_key_and_its_reply_survive_restart_and_backup() {
+    use relance_engine::daemon::DaemonError;
+    use relance_engine::daemon::engine::{Idem, Keyed};
+    use relance_engine::daemon::keys;
+    use relance_engine::domain::{Event, EventKind};
+
+    let tmp = TempDir::new("idem");
+    let today = d("2026-04-01");
+    let scenarios = root().join("stdlib-scenarios");
+    let p = portfolio::load_dir(&root().join("examples")).expect("examples");
+    let config = |data: &str| Config {
+        data: tmp.0.join(data),
+        spool: tmp.0.join("spool"),
+        ..Config::default()
+    };
+    let open = |data: &str| {
+        server::open(
+            &config(data),
+            ClockMode::Virtual { start: Some(today) },
+            Some(&scenarios),
+        )
+        .expect("engine")
+    };
+    let engine = open("data");
+    engine.import(&p).expect("import");
+    let invoice = p
+        .invoices
+        .iter()
+        .find(|i| {
+            engine
+                .case(&i.id)
+                .expect("case")
+                .is_some_and(|r| r.case.is_open())
+        })
+        .expect("an open case")
+        .id
+        .clone();
+    let promise = [Event {
+        date: today,
+        kind: EventKind::PromiseMade {
+            invoice,
+            promised_date: d("2026-04-15"),
+            amount: None,
+        },
+    }];
+    let idem = Idem {
+        key: keys::idempotency("erp", "promise-1"),
+        fingerprint: "request-1".into(),
+    };
+    let Keyed::Fresh(first) = engine
+        .apply_events_keyed(&promise, Some(&idem))
+        .expect("write")
+    else {
+        panic!("the first write is fresh");
+    };
+    let first = serde_json::to_value(&first).expect("json");
+    engine.flush().expect("flush");
+    drop(engine);
+
+    let replayed = |engine: &relance_engine::daemon::Engine| match engine
+        .apply_events_keyed(&promise, Some(&idem))
+        .expect("replay")
+    {
+        Keyed::Replay(r) => (r.status, r.body),
+        Keyed::Fresh(_) => panic!("a repeat must not write"),
+    };
+    let engine = open("data");
+    let history = engine.store().count(Tree::History);
+    assert_eq!(replayed(&engine), (200, first.clone()));
+    assert_eq!(engine.store().count(Tree::History), history);
+    let reused = Idem {
+        fingerprint: "request-2".into(),
+        ..idem.clone()
+    };
+    assert!(matches!(
+        engine.apply_events_keyed(&promise, Some(&reused)),
+        Err(DaemonError::Invalid(_))
+    ));
+
+    let mut dump = Vec::new();
+    backup::export(engine.store(), &mut dump).expect("export");
+    drop(engine);
+    {
+        let restored = SledStore::open(&tmp.0.join("restored")).expect("open");
+        backup::restore(&restored, &mut dump.as_slice()).expect("restore");
+    }
+    let engine = open("restored");
+    assert_eq!(replayed(&engine), (200, first));
+}

@@ -21,7 +21,7 @@ use super::error::DaemonError;
 use super::input;
 use super::keys;
 use super::metrics::{Gauges, Metrics};
-use super::model::{AgendaEntry, CaseRecord, HistoryEntry, Message, decode, encode};
+use super::model::{AgendaEntry, CaseRecord, HistoryEntry, Message, StoredReply, decode, encode};
 use super::store::{Op, Store, Tree};
 use crate::domain::{Customer, Event, EventKind, Invoice, Portfolio};
 use crate::interest::RateTable;
@@ -60,6 +60,31 @@ struct StoredDeployment {
     number: u64,
     deployed_on: NaiveDate,
     bundle: Bundle,
+}
+
+/// A write's idempotency key (already scoped to its caller, see `keys::idempotency`) and the
+/// fingerprint of its request (route and body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idem {
+    pub key: Vec<u8>,
+    pub fingerprint: String,
+}
+
+/// The result of a write that may carry an idempotency key.
+#[derive(Debug)]
+pub enum Keyed<T> {
+    /// Applied now (and, with a key, its reply stored with it).
+    Fresh(T),
+    /// A repeat: the original reply; nothing was written.
+    Replay(StoredReply),
+}
+
+/// The result of an unkeyed write (which cannot be a replay).
+fn fresh<T>(k: Keyed<T>) -> Result<T, DaemonError> {
+    match k {
+        Keyed::Fresh(t) => Ok(t),
+        Keyed::Replay(_) => Err(DaemonError::Corrupt("a replay without a key".into())),
+    }
 }
 
 pub struct Engine {
@@ -147,20 +172,89 @@ impl Engine {
     /// flushes).
     pub(crate) fn work_locked<T>(
         &self,
+        guard: &MutexGuard<'_, ()>,
+        f: impl FnOnce(&mut Work<'_>) -> Result<T, DaemonError>,
+    ) -> Result<(T, WorkStats), DaemonError> {
+        self.unit(guard, f, |_, _| Ok(Vec::new()))
+    }
+
+    /// Runs `f` on a unit of work, then `seal` (which may complete the result with the unit's
+    /// stats and add writes), and commits every write in one transaction.
+    fn unit<T>(
+        &self,
         _guard: &MutexGuard<'_, ()>,
         f: impl FnOnce(&mut Work<'_>) -> Result<T, DaemonError>,
+        seal: impl FnOnce(&mut T, WorkStats) -> Result<Vec<Op>, DaemonError>,
     ) -> Result<(T, WorkStats), DaemonError> {
         let catalog = self.catalog();
         let mut w = Work::new(&*self.store, &catalog, self.rates, &self.ledgers);
-        let out = f(&mut w)?;
+        let mut out = f(&mut w)?;
         let deltas = w.take_deltas();
-        let (ops, stats) = w.into_ops()?;
+        let (mut ops, stats) = w.into_ops()?;
+        ops.extend(seal(&mut out, stats)?);
         self.store.commit(&ops)?;
         self.fold_ledgers(deltas);
         Metrics::add(&self.metrics.transitions, stats.transitions);
         Metrics::add(&self.metrics.cases_opened, stats.opened);
         Metrics::add(&self.metrics.actions_planned, stats.actions);
         Ok((out, stats))
+    }
+
+    /// The stored reply of an earlier write sent with the same key: `Some` for a repeat of
+    /// the same request, an error (422, field `Idempotency-Key`) for another request.
+    pub fn replay(&self, idem: Option<&Idem>) -> Result<Option<StoredReply>, DaemonError> {
+        let Some(i) = idem else {
+            return Ok(None);
+        };
+        let Some(bytes) = self.store.get(Tree::Idempotency, &i.key)? else {
+            return Ok(None);
+        };
+        let r: StoredReply = decode("idempotency reply", &bytes)?;
+        if r.fingerprint != i.fingerprint {
+            return Err(DaemonError::field(
+                "Idempotency-Key",
+                format!(
+                    "this key was already used on {} for a different request (another route or \
+                     body); a repeat must send the same body to the same route, a new write needs a new key",
+                    r.date
+                ),
+            ));
+        }
+        Ok(Some(r))
+    }
+
+    /// Locks; a repeat of a keyed write returns its stored reply and writes nothing; else runs
+    /// `f`, `finish` completes its result with the unit's stats, and the writes commit in one
+    /// transaction together with the reply under the key. Not flushed.
+    pub fn write_keyed<T: Serialize>(
+        &self,
+        idem: Option<&Idem>,
+        f: impl FnOnce(&mut Work<'_>) -> Result<T, DaemonError>,
+        finish: impl FnOnce(&mut T, WorkStats),
+    ) -> Result<Keyed<T>, DaemonError> {
+        let guard = self.lock();
+        if let Some(r) = self.replay(idem)? {
+            return Ok(Keyed::Replay(r));
+        }
+        let today = self.today();
+        let (out, _) = self.unit(&guard, f, |out, stats| {
+            finish(out, stats);
+            let Some(i) = idem else {
+                return Ok(Vec::new());
+            };
+            let reply = StoredReply {
+                fingerprint: i.fingerprint.clone(),
+                date: today,
+                status: 200,
+                body: serde_json::to_value(&*out).map_err(|e| DaemonError::Io(e.to_string()))?,
+            };
+            Ok(vec![Op::Put(
+                Tree::Idempotency,
+                i.key.clone(),
+                encode(&reply),
+            )])
+        })?;
+        Ok(Keyed::Fresh(out))
     }
 
     /// Folds a committed unit's ledger changes into the customers' kept ledgers (a customer
@@ -241,72 +335,114 @@ impl Engine {
     /// record is wrong. Invoices issued by today open their case today; events dated before
     /// today are history. Not flushed.
     pub fn import(&self, p: &Portfolio) -> Result<WriteReport, DaemonError> {
+        fresh(self.import_keyed(p, None)?)
+    }
+
+    /// [`Engine::import`] with an optional idempotency key.
+    pub fn import_keyed(
+        &self,
+        p: &Portfolio,
+        idem: Option<&Idem>,
+    ) -> Result<Keyed<WriteReport>, DaemonError> {
         let today = self.today();
-        let (mut report, stats) = self.write(|w| {
-            let plan = input::check(w, p, today)?;
-            if !p.invoices.is_empty() && self.catalog().current().is_none() {
-                return Err(DaemonError::NoScenarios);
-            }
-            for c in &p.customers {
-                w.put_customer(c.clone());
-            }
-            let mut opened = BTreeSet::new();
-            let mut report = WriteReport {
-                customers: p.customers.len(),
-                events: p.events.len(),
-                ..WriteReport::default()
-            };
-            for inv in &p.invoices {
-                if plan.unchanged.contains(&inv.id) {
-                    report.unchanged += 1;
-                    continue;
+        self.write_keyed(
+            idem,
+            |w| {
+                let plan = input::check(w, p, today)?;
+                if !p.invoices.is_empty() && self.catalog().current().is_none() {
+                    return Err(DaemonError::NoScenarios);
                 }
-                w.add_invoice(inv.clone())?;
-                report.invoices += 1;
-                if inv.issued <= today {
-                    opened.insert(inv.id.clone());
+                for c in &p.customers {
+                    w.put_customer(c.clone());
                 }
-            }
-            for inv in p.invoices.iter().filter(|i| opened.contains(&i.id)) {
-                w.open(&inv.id, today)?;
-            }
-            w.apply_events(&p.events, today, opened)?;
-            Ok(report)
-        })?;
-        report.stats = stats;
-        Ok(report)
+                let mut opened = BTreeSet::new();
+                let mut report = WriteReport {
+                    customers: p.customers.len(),
+                    events: p.events.len(),
+                    ..WriteReport::default()
+                };
+                for inv in &p.invoices {
+                    if plan.unchanged.contains(&inv.id) {
+                        report.unchanged += 1;
+                        continue;
+                    }
+                    w.add_invoice(inv.clone())?;
+                    report.invoices += 1;
+                    if inv.issued <= today {
+                        opened.insert(inv.id.clone());
+                    }
+                }
+                for inv in p.invoices.iter().filter(|i| opened.contains(&i.id)) {
+                    w.open(&inv.id, today)?;
+                }
+                w.apply_events(&p.events, today, opened)?;
+                Ok(report)
+            },
+            |report, stats| report.stats = stats,
+        )
     }
 
     /// Adds or replaces customers. Not flushed.
     pub fn put_customers(&self, customers: &[Customer]) -> Result<WriteReport, DaemonError> {
+        fresh(self.put_customers_keyed(customers, None)?)
+    }
+
+    /// [`Engine::put_customers`] with an optional idempotency key.
+    pub fn put_customers_keyed(
+        &self,
+        customers: &[Customer],
+        idem: Option<&Idem>,
+    ) -> Result<Keyed<WriteReport>, DaemonError> {
         input::check_customers(customers)?;
-        let (_, stats) = self.write(|w| {
-            for c in customers {
-                w.put_customer(c.clone());
-            }
-            Ok(())
-        })?;
-        Ok(WriteReport {
-            customers: customers.len(),
-            stats,
-            ..WriteReport::default()
-        })
+        self.write_keyed(
+            idem,
+            |w| {
+                for c in customers {
+                    w.put_customer(c.clone());
+                }
+                Ok(WriteReport {
+                    customers: customers.len(),
+                    ..WriteReport::default()
+                })
+            },
+            |report, stats| report.stats = stats,
+        )
     }
 
     /// Adds invoices (an identical repeat is accepted and ignored). Not flushed.
     pub fn add_invoices(&self, invoices: &[Invoice]) -> Result<WriteReport, DaemonError> {
-        self.import(&Portfolio {
+        fresh(self.add_invoices_keyed(invoices, None)?)
+    }
+
+    /// [`Engine::add_invoices`] with an optional idempotency key.
+    pub fn add_invoices_keyed(
+        &self,
+        invoices: &[Invoice],
+        idem: Option<&Idem>,
+    ) -> Result<Keyed<WriteReport>, DaemonError> {
+        let p = Portfolio {
             invoices: invoices.to_vec(),
             ..Portfolio::default()
-        })
+        };
+        self.import_keyed(&p, idem)
     }
 
     /// Applies events (dated today by default; earlier dates are history). Not flushed.
     pub fn apply_events(&self, events: &[Event]) -> Result<WriteReport, DaemonError> {
-        self.import(&Portfolio {
+        fresh(self.apply_events_keyed(events, None)?)
+    }
+
+    /// [`Engine::apply_events`] with an optional idempotency key.
+    pub fn apply_events_keyed(
+        &self,
+        events: &[Event],
+        idem: Option<&Idem>,
+    ) -> Result<Keyed<WriteReport>, DaemonError> {
+        let p = Portfolio {
             events: events.to_vec(),
             ..Portfolio::default()
-        })
+        };
+        self.import_keyed(&p, idem)
     }
 
     /// Records the outcome of an agenda entry (a call or task) and applies it as a
@@ -317,6 +453,21 @@ impl Engine {
         outcome: &str,
         promised: Option<NaiveDate>,
     ) -> Result<AgendaEntry, DaemonError> {
+        fresh(self.record_outcome_keyed(id, outcome, promised, None)?)
+    }
+
+    /// [`Engine::record_outcome`] with an optional idempotency key.
+    pub fn record_outcome_keyed(
+        &self,
+        id: u64,
+        outcome: &str,
+        promised: Option<NaiveDate>,
+        idem: Option<&Idem>,
+    ) -> Result<Keyed<AgendaEntry>, DaemonError> {
+        // A repeat gets its reply even if the entry has moved on since.
+        if let Some(r) = self.replay(idem)? {
+            return Ok(Keyed::Replay(r));
+        }
         if outcome.trim().is_empty() {
             return Err(DaemonError::field("outcome", "must not be empty"));
         }
@@ -360,13 +511,15 @@ impl Engine {
                 },
             })
             .collect();
-        let saved = entry.clone();
-        self.write(move |w| {
-            w.apply_events(&events, today, BTreeSet::new())?;
-            w.push_op(Op::Put(Tree::Agenda, key, encode(&saved)));
-            Ok(())
-        })?;
-        Ok(entry)
+        self.write_keyed(
+            idem,
+            move |w| {
+                w.apply_events(&events, today, BTreeSet::new())?;
+                w.push_op(Op::Put(Tree::Agenda, key, encode(&entry)));
+                Ok(entry)
+            },
+            |_, _| {},
+        )
     }
 
     // ----- reads ------------------------------------------------------------------------------

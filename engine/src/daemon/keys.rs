@@ -62,6 +62,14 @@ pub fn agenda(d: NaiveDate, id: u64) -> Vec<u8> {
     k
 }
 
+/// `idempotency`: the caller (token name), a zero byte, the client's `Idempotency-Key`: keys
+/// of different callers never meet.
+pub fn idempotency(caller: &str, key: &str) -> Vec<u8> {
+    let mut k = owner_prefix(caller);
+    k.extend_from_slice(key.as_bytes());
+    k
+}
+
 /// `outbox`, `delivered`, `handoffs`: the message id, big-endian (creation order).
 pub fn id(id: u64) -> [u8; 8] {
     id.to_be_bytes()

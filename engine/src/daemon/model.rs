@@ -166,6 +166,18 @@ pub struct Handoff {
     pub key: String,
 }
 
+/// The response of a write sent with an `Idempotency-Key`, stored in the write's own
+/// transaction: a repeat of the same request gets it again and writes nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredReply {
+    /// What identifies the request (route and body), to refuse a reused key.
+    pub fingerprint: String,
+    /// The day the write was applied.
+    pub date: NaiveDate,
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
 /// Reads a stored JSON value.
 pub fn decode<T: for<'de> Deserialize<'de>>(what: &str, bytes: &[u8]) -> Result<T, DaemonError> {
     serde_json::from_slice(bytes).map_err(|e| DaemonError::Corrupt(format!("{what}: {e}")))

@@ -49,10 +49,12 @@ pub enum Tree {
     History,
     /// `deploy/` + number → deployed bundle; `scenario/` + version → scenario IR.
     Versions,
+    /// Caller, 0, `Idempotency-Key` → the write's request fingerprint and its response.
+    Idempotency,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 13] = [
+    pub const ALL: [Tree; 14] = [
         Tree::Meta,
         Tree::Customers,
         Tree::Invoices,
@@ -66,6 +68,7 @@ impl Tree {
         Tree::Handoffs,
         Tree::History,
         Tree::Versions,
+        Tree::Idempotency,
     ];
 
     pub fn name(self) -> &'static str {
@@ -83,6 +86,7 @@ impl Tree {
             Tree::Handoffs => "handoffs",
             Tree::History => "history",
             Tree::Versions => "versions",
+            Tree::Idempotency => "idempotency",
         }
     }
 

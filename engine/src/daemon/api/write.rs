@@ -3,6 +3,11 @@
 //! deployments. Each is checked whole (400/422 and nothing written on any problem) and
 //! acknowledged once durable.
 //!
+//! Every data write accepts an `Idempotency-Key` header: the key (scoped to the caller) and
+//! the write's reply are committed in the write's own transaction; a repeat with the same
+//! route and body gets the original reply and writes nothing; a reuse for another request is
+//! refused (422). This module turns the header into an [`Idem`]; the engine does the rest.
+//!
 //! Handlers shape requests into engine calls; they must not decide anything the engine does.
 
 use std::sync::Arc;
@@ -10,18 +15,82 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::super::catalog::Bundle;
+use super::super::engine::{Idem, Keyed};
 use super::super::error::DaemonError;
+use super::super::keys;
 use super::auth::{Caller, Family};
 use super::error::{ApiError, malformed, parse};
 use super::{AppState, blocking, durable};
 use crate::domain::{Customer, Event, Invoice, Portfolio};
 
 type Reply = Result<Json<Value>, ApiError>;
+type KeyedReply = Result<Response, ApiError>;
+
+/// The header a client sends to make a write safe to retry.
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+/// The longest key accepted.
+const MAX_KEY: usize = 255;
+
+/// FNV-1a, 128 bits: a stable fingerprint of a request (not a secret: a collision only
+/// confuses the client's own two requests under one key).
+fn fnv128(parts: &[&[u8]]) -> u128 {
+    let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
+    for part in parts {
+        for b in part.iter().chain(b"\n") {
+            h ^= u128::from(*b);
+            h = h.wrapping_mul(0x0000000001000000000000000000013B);
+        }
+    }
+    h
+}
+
+/// The request's idempotency key, if it sent one: scoped to the caller, with the
+/// fingerprint of the route and body. A key that is empty, too long or not visible ASCII is
+/// refused (400).
+fn idem(
+    headers: &HeaderMap,
+    caller: &Caller,
+    uri: &Uri,
+    body: &[u8],
+) -> Result<Option<Idem>, ApiError> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                Some(IDEMPOTENCY_KEY.into()),
+                format!("an idempotency key is 1 to {MAX_KEY} visible ASCII characters"),
+            )
+        })?;
+    let fingerprint = format!("{:032x}", fnv128(&[b"POST", uri.path().as_bytes(), body]));
+    Ok(Some(Idem {
+        key: keys::idempotency(&caller.name, key),
+        fingerprint,
+    }))
+}
+
+/// The response of a keyed write: the fresh result, or the stored reply of the original.
+fn keyed<T: serde::Serialize>(k: Keyed<T>) -> Response {
+    match k {
+        Keyed::Fresh(t) => Json(json!(t)).into_response(),
+        Keyed::Replay(r) => {
+            let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+            (status, [("Idempotent-Replayed", "true")], Json(r.body)).into_response()
+        }
+    }
+}
 
 /// A JSON object or an array of them, each parsed as `T`; errors name `[i].field`.
 fn one_or_many<T: serde::de::DeserializeOwned>(
@@ -61,22 +130,43 @@ fn default_date(today: NaiveDate) -> impl Fn(&mut Value) {
     }
 }
 
-pub async fn customers(State(s): State<Arc<AppState>>, caller: Caller, body: Bytes) -> Reply {
+pub async fn customers(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> KeyedReply {
     caller.require(Family::DataWrite)?;
+    let key = idem(&headers, &caller, &uri, &body)?;
     let list: Vec<Customer> = one_or_many(&body, |_| {})?;
-    let report = durable(&s, move |e| e.put_customers(&list)).await?;
-    Ok(Json(json!(report)))
+    let report = durable(&s, move |e| e.put_customers_keyed(&list, key.as_ref())).await?;
+    Ok(keyed(report))
 }
 
-pub async fn invoices(State(s): State<Arc<AppState>>, caller: Caller, body: Bytes) -> Reply {
+pub async fn invoices(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> KeyedReply {
     caller.require(Family::DataWrite)?;
+    let key = idem(&headers, &caller, &uri, &body)?;
     let list: Vec<Invoice> = one_or_many(&body, |_| {})?;
-    let report = durable(&s, move |e| e.add_invoices(&list)).await?;
-    Ok(Json(json!(report)))
+    let report = durable(&s, move |e| e.add_invoices_keyed(&list, key.as_ref())).await?;
+    Ok(keyed(report))
 }
 
-pub async fn import(State(s): State<Arc<AppState>>, caller: Caller, body: Bytes) -> Reply {
+pub async fn import(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> KeyedReply {
     caller.require(Family::DataWrite)?;
+    let key = idem(&headers, &caller, &uri, &body)?;
     let today = s.engine.today();
     let mut v: Value = serde_json::from_slice(&body).map_err(|e| malformed(&body, &e))?;
     if let Some(Value::Array(events)) = v.get_mut("events") {
@@ -84,8 +174,8 @@ pub async fn import(State(s): State<Arc<AppState>>, caller: Caller, body: Bytes)
     }
     let bytes = serde_json::to_vec_pretty(&v).unwrap_or_default();
     let p: Portfolio = parse(&bytes)?;
-    let report = durable(&s, move |e| e.import(&p)).await?;
-    Ok(Json(json!(report)))
+    let report = durable(&s, move |e| e.import_keyed(&p, key.as_ref())).await?;
+    Ok(keyed(report))
 }
 
 /// Events dispute_resolved and task_outcome are the sales side's; the rest are data writes.
@@ -100,21 +190,39 @@ fn event_family(events: &[Event]) -> Family {
     }
 }
 
-pub async fn events(State(s): State<Arc<AppState>>, caller: Caller, body: Bytes) -> Reply {
+pub async fn events(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> KeyedReply {
     let list: Vec<Event> = one_or_many(&body, default_date(s.engine.today()))?;
     caller.require(event_family(&list))?;
-    let report = durable(&s, move |e| e.apply_events(&list)).await?;
-    Ok(Json(json!(report)))
+    let key = idem(&headers, &caller, &uri, &body)?;
+    let report = durable(&s, move |e| e.apply_events_keyed(&list, key.as_ref())).await?;
+    Ok(keyed(report))
+}
+
+/// The request of one invoice event.
+struct EventRequest {
+    caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
+    id: String,
+    body: Bytes,
 }
 
 /// One event on invoice `id`: the body's fields plus `type` and `invoice`.
-async fn invoice_event(
-    s: Arc<AppState>,
-    caller: Caller,
-    id: String,
-    body: Bytes,
-    kind: &str,
-) -> Reply {
+async fn invoice_event(s: Arc<AppState>, r: EventRequest, kind: &str) -> KeyedReply {
+    let EventRequest {
+        caller,
+        headers,
+        uri,
+        id,
+        body,
+    } = r;
+    let key = idem(&headers, &caller, &uri, &body)?;
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         Bytes::from_static(b"{}")
     } else {
@@ -155,8 +263,8 @@ async fn invoice_event(
     let bytes = serde_json::to_vec_pretty(&v).unwrap_or_default();
     let event: Event = parse(&bytes)?;
     caller.require(event_family(std::slice::from_ref(&event)))?;
-    let report = durable(&s, move |e| e.apply_events(&[event])).await?;
-    Ok(Json(json!(report)))
+    let report = durable(&s, move |e| e.apply_events_keyed(&[event], key.as_ref())).await?;
+    Ok(keyed(report))
 }
 
 /// The route for one kind of invoice event (`POST /v1/invoices/{id}/payments` …): the body
@@ -165,8 +273,19 @@ pub fn invoice_event_route(kind: &'static str) -> axum::routing::MethodRouter<Ar
     axum::routing::post(
         move |State(s): State<Arc<AppState>>,
               caller: Caller,
+              headers: HeaderMap,
+              uri: Uri,
               Path(id): Path<String>,
-              body: Bytes| async move { invoice_event(s, caller, id, body, kind).await },
+              body: Bytes| async move {
+            let r = EventRequest {
+                caller,
+                headers,
+                uri,
+                id,
+                body,
+            };
+            invoice_event(s, r, kind).await
+        },
     )
 }
 
@@ -180,19 +299,22 @@ struct Outcome {
 pub async fn agenda_outcome(
     State(s): State<Arc<AppState>>,
     caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
     Path(id): Path<String>,
     body: Bytes,
-) -> Reply {
+) -> KeyedReply {
     caller.require(Family::Resolve)?;
+    let key = idem(&headers, &caller, &uri, &body)?;
     let id: u64 = id
         .parse()
         .map_err(|_| ApiError::bad_request(Some("id".into()), "an agenda entry id is a number"))?;
     let o: Outcome = parse(&body)?;
     let entry = durable(&s, move |e| {
-        e.record_outcome(id, &o.outcome, o.promised_date)
+        e.record_outcome_keyed(id, &o.outcome, o.promised_date, key.as_ref())
     })
     .await?;
-    Ok(Json(json!(entry)))
+    Ok(keyed(entry))
 }
 
 #[derive(Deserialize)]
