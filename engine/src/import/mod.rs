@@ -679,4 +679,27 @@ mod tests {
         assert_eq!((changes.new_payments, changes.known_events), (0, 2));
         assert!(changes.is_empty());
     }
+
+    #[test]
+    fn a_merge_without_references_knows_a_payment_by_date_invoice_and_amount() {
+        let pay = |reference: Option<&str>| Event {
+            date: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+            kind: EventKind::Payment {
+                invoice: "F".into(),
+                amount: dec("10"),
+                reference: reference.map(String::from),
+            },
+        };
+        let base = Portfolio {
+            events: vec![pay(None)],
+            ..Portfolio::default()
+        };
+        let mut m = Merge::without_references(base);
+        m.begin_input();
+        m.add_event(pay(Some("VIR-1")));
+        m.add_event(pay(Some("VIR-2")));
+        let (_, delta, changes) = m.finish_with_delta();
+        assert_eq!((changes.known_events, changes.new_payments), (1, 1));
+        assert_eq!(delta.events, [pay(Some("VIR-2"))], "only what was added");
+    }
 }

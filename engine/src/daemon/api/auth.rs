@@ -19,9 +19,9 @@ use super::error::ApiError;
 /// What an endpoint does, for access control.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
-    /// Every `GET /v1/...` view.
+    /// Every `GET /v1/...` view, the reports (`/v1/reports/...`) included.
     Read,
-    /// Customers, invoices, imports and events.
+    /// Customers, invoices, imports (JSON, and CSV, FEC and camt.053 files) and events.
     DataWrite,
     /// Resolving a dispute and recording a task outcome (the sales side's part).
     Resolve,

@@ -36,6 +36,9 @@ use crate::portfolio::{self, Place, PortfolioError};
 
 type Reply = Result<Json<Value>, ApiError>;
 
+/// The largest file accepted (a year's FEC of a mid-sized company is a few tens of MB).
+pub const MAX_FILE_BYTES: usize = 64 << 20;
+
 /// Query parameters, in order (`map` may be repeated).
 type Params = Query<Vec<(String, String)>>;
 

@@ -17,6 +17,7 @@ pub mod write;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tokio::sync::Notify;
 
@@ -66,6 +67,11 @@ pub async fn durable<T: Send + 'static>(
     out
 }
 
+/// The body limit of the file imports (axum's default, 2 MB, is too small for a FEC).
+fn file_limit() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(import::MAX_FILE_BYTES)
+}
+
 /// Every route. `virtual_clock` adds the admin-only clock endpoints.
 pub fn router(state: Arc<AppState>, virtual_clock: bool) -> Router {
     let mut r = Router::new()
@@ -104,9 +110,15 @@ pub fn router(state: Arc<AppState>, virtual_clock: bool) -> Router {
             write::invoice_event_route("task_outcome"),
         )
         .route("/v1/import", post(write::import))
-        .route("/v1/import/csv/{kind}", post(import::csv))
-        .route("/v1/import/fec", post(import::fec))
-        .route("/v1/import/camt053", post(import::camt053))
+        .route(
+            "/v1/import/csv/{kind}",
+            post(import::csv).layer(file_limit()),
+        )
+        .route("/v1/import/fec", post(import::fec).layer(file_limit()))
+        .route(
+            "/v1/import/camt053",
+            post(import::camt053).layer(file_limit()),
+        )
         .route("/v1/reports/aged", get(reports::aged))
         .route("/v1/reports/dso", get(reports::dso))
         .route("/v1/reports/activity", get(reports::activity))

@@ -35,7 +35,7 @@ enum Format {
     Text,
 }
 
-/// A report in its three forms (only the one asked for is rendered).
+/// A report in its three forms (each is small: rendering the two not asked for costs little).
 struct Rendered {
     json: serde_json::Value,
     csv: String,
