@@ -430,7 +430,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// The body and path of write number `n`: payments and promises, alternating.
 fn request(n: usize, invoice: &str, today: NaiveDate) -> (String, serde_json::Value) {
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         (
             format!("/v1/invoices/{invoice}/payments"),
             json!({"amount": "1.00", "reference": format!("BENCH-{n}")}),
