@@ -251,7 +251,6 @@ impl<'a> Simulator<'a> {
         }
         run.cases[i] = Some(case);
         for ev in earlier {
-
             let before = run.actions.len();
             self.step(
                 i,

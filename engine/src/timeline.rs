@@ -7,7 +7,7 @@
 //! date, then customer, then step order (handler actions after the steps), then the order in
 //! which the engine decided them. This module only shapes output; it decides nothing.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -86,7 +86,7 @@ impl Timeline {
         records: &[Record],
         with_transitions: bool,
     ) -> Timeline {
-        let mut entries = group_actions(set, actions);
+        let mut entries = group_actions(set, actions.to_vec());
         if with_transitions {
             entries.extend(records.iter().map(|r| Entry {
                 date: r.date,
@@ -105,15 +105,14 @@ impl Timeline {
                 },
             }));
         }
-        // By date, customer, step order (handlers last), then the order decisions were taken.
-        entries.sort_by(|a, b| {
-            (a.date, &a.customer, a.step_order, a.order).cmp(&(
-                b.date,
-                &b.customer,
-                b.step_order,
-                b.order,
-            ))
-        });
+        sort(&mut entries);
+        Timeline { entries }
+    }
+
+    /// The timeline of actions only, taking them (a planner's day: nothing is cloned).
+    pub fn of_actions(set: &ScenarioSet, actions: Vec<Planned>) -> Timeline {
+        let mut entries = group_actions(set, actions);
+        sort(&mut entries);
         Timeline { entries }
     }
 
@@ -148,33 +147,64 @@ impl Timeline {
     }
 }
 
-fn group_actions(set: &ScenarioSet, actions: &[Planned]) -> Vec<Entry> {
+/// By date, customer, step order (handlers last), then the order decisions were taken.
+fn sort(entries: &mut [Entry]) {
+    entries.sort_by(|a, b| {
+        (a.date, &a.customer, a.step_order, a.order).cmp(&(
+            b.date,
+            &b.customer,
+            b.step_order,
+            b.order,
+        ))
+    });
+}
+
+fn group_actions(set: &ScenarioSet, actions: Vec<Planned>) -> Vec<Entry> {
+    let texts: Vec<String> = actions.iter().map(|p| p.action.to_string()).collect();
+    let groups = merge_groups(set, &actions, &texts);
     let mut out: Vec<Entry> = Vec::with_capacity(actions.len());
-    let mut merged: BTreeMap<(NaiveDate, &str, String), usize> = BTreeMap::new();
-    for p in actions {
-        let text = p.action.to_string();
+    for ((p, text), group) in actions.into_iter().zip(texts).zip(groups) {
+        if group < out.len() {
+            let e = &mut out[group];
+            e.invoices.push(p.invoice);
+            if let Detail::Action { keys, .. } = &mut e.detail {
+                keys.push(p.key);
+            }
+        } else {
+            out.push(entry(p, text));
+        }
+    }
+    out
+}
+
+/// For each action, the index of the entry it belongs to, numbering entries in order of
+/// first appearance (an action starting a new entry gets the next number).
+fn merge_groups(set: &ScenarioSet, actions: &[Planned], texts: &[String]) -> Vec<usize> {
+    let mut merged: HashMap<(NaiveDate, &str, &str), usize> = HashMap::new();
+    let mut entries = 0;
+    let mut groups = Vec::with_capacity(actions.len());
+    for (p, text) in actions.iter().zip(texts) {
         let mergeable = !matches!(p.action, Action::Charge { .. })
             && set
                 .scenarios
                 .get(&p.scenario)
                 .is_none_or(|s| s.group_by == GroupKey::Customer);
         if mergeable {
-            if let Some(&at) = merged.get(&(p.date, p.customer.as_str(), text.clone())) {
-                let e = &mut out[at];
-                e.invoices.push(p.invoice.clone());
-                if let Detail::Action { keys, .. } = &mut e.detail {
-                    keys.push(p.key.clone());
-                }
+            let at = *merged
+                .entry((p.date, p.customer.as_str(), text.as_str()))
+                .or_insert(entries);
+            if at < entries {
+                groups.push(at);
                 continue;
             }
-            merged.insert((p.date, p.customer.as_str(), text.clone()), out.len());
         }
-        out.push(entry(p, text));
+        groups.push(entries);
+        entries += 1;
     }
-    out
+    groups
 }
 
-fn entry(p: &Planned, text: String) -> Entry {
+fn entry(p: Planned, text: String) -> Entry {
     let (to, cc, amount) = match &p.action {
         Action::Email { to, cc, .. } => (to.clone(), cc.clone(), None),
         Action::Sms { to, .. } | Action::Letter { to, .. } | Action::Alert { to, .. } => {
@@ -195,9 +225,9 @@ fn entry(p: &Planned, text: String) -> Entry {
     Entry {
         date: p.date,
         kind: EntryKind::Action,
-        customer: p.customer.clone(),
-        invoices: vec![p.invoice.clone()],
-        step: Some(p.step.clone()),
+        customer: p.customer,
+        invoices: vec![p.invoice],
+        step: Some(p.step),
         step_order: p.step_order,
         order: p.order,
         detail: Detail::Action {
@@ -208,10 +238,10 @@ fn entry(p: &Planned, text: String) -> Entry {
             amount: amount.as_ref().map(|m| m.amount.to_string()),
             currency: amount.map(|m| m.currency),
             text,
-            scenario: p.scenario.clone(),
-            version: p.version.clone(),
-            keys: vec![p.key.clone()],
-            action_ir: Box::new(p.action.clone()),
+            scenario: p.scenario,
+            version: p.version,
+            keys: vec![p.key],
+            action_ir: Box::new(p.action),
         },
     }
 }

@@ -1,15 +1,21 @@
 //! `relance plan`: what the engine would do over the next N days for a whole portfolio read
 //! from CSV files, with a progress bar on large inputs.
+//!
+//! The simulation runs without recording state changes (only actions are printed) and hands
+//! each day's actions to a second thread that groups, sorts and prints them, so the two
+//! stages overlap and memory holds one day of output at a time.
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::mpsc::Receiver;
 
 use chrono::{Days, NaiveDate};
+use relance_dsl::ir::ScenarioSet;
 
 use super::{Format, exit};
 use crate::interest::RateTable;
 use crate::portfolio;
-use crate::runtime::{Recording, Shared};
+use crate::runtime::{Planned, Recording, Shared};
 use crate::simulator::Simulator;
 use crate::timeline::Timeline;
 
@@ -35,56 +41,33 @@ pub fn run(data: &Path, scenarios: &Path, from: NaiveDate, days: u32, format: Fo
         rules: &set.rules,
         rates: RateTable::builtin(),
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut written = 0usize;
-    let mut failure: Option<std::io::Error> = None;
-    if format == Format::Json {
-        failure = write!(
-            out,
-            "{{\"from\":\"{from}\",\"until\":\"{until}\",\"entries\":["
-        )
-        .err();
-    }
-    // Stream day by day: group the day's actions, print them, forget them.
-    let run = Simulator::new(shared, &p)
-        .recording(Recording::Off)
-        .run_with(
-        from,
-        until,
-        &mut |n| bar.set_position(n),
-        &mut |_, run| {
-            let day = Timeline::build(ir, &run.actions, &[], false);
-            run.actions.clear();
-            run.records.clear();
-            for entry in &day.entries {
-                let result = match format {
-                    Format::Json => {
-                        let sep = if written == 0 { "" } else { "," };
-                        writeln!(out, "{sep}").and_then(|_| {
-                            serde_json::to_writer(&mut out, entry).map_err(std::io::Error::other)
-                        })
-                    }
-                    Format::Text => out.write_all(day_line(entry).as_bytes()),
-                };
-                written += 1;
-                if let Err(e) = result {
-                    failure.get_or_insert(e);
-                }
-            }
-        },
-    );
+    // Two stages on two threads: the simulation, and the output (grouping, sorting, JSON,
+    // writing), fed day by day through a bounded channel so memory stays flat.
+    let (run, printed) = std::thread::scope(|scope| {
+        let (days_tx, days_rx) = std::sync::mpsc::sync_channel::<Vec<Planned>>(4);
+        let printer = scope.spawn(move || print_days(ir, days_rx, from, until, format));
+        let run = Simulator::new(shared, &p)
+            .recording(Recording::Off)
+            .run_with(from, until, &mut |n| bar.set_position(n), &mut |_, run| {
+                run.records.clear();
+                // A closed channel means the printer stopped on an error: it reports it.
+                let _ = days_tx.send(std::mem::take(&mut run.actions));
+            });
+        drop(days_tx);
+        let printed = printer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the output thread panicked")));
+        (run, printed)
+    });
     bar.finish_and_clear();
-    if format == Format::Json {
-        failure = failure.or(writeln!(out, "\n]}}").err());
-    }
-    if let Some(e) = failure
-        .or(out.flush().err())
-        .filter(|e| e.kind() != std::io::ErrorKind::BrokenPipe)
-    {
-        eprintln!("error: writing the plan: {e}");
-        return exit::USAGE;
-    }
+    let written = match printed {
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("error: writing the plan: {e}");
+            return exit::USAGE;
+        }
+    };
     let errors = run
         .cases
         .iter()
@@ -102,6 +85,43 @@ pub fn run(data: &Path, scenarios: &Path, from: NaiveDate, days: u32, format: Fo
         p.invoices.len()
     );
     exit::OK
+}
+
+/// The output stage: each day's actions grouped into entries and printed as they come.
+/// Returns how many entries were written.
+fn print_days(
+    set: &ScenarioSet,
+    days: Receiver<Vec<Planned>>,
+    from: NaiveDate,
+    until: NaiveDate,
+    format: Format,
+) -> std::io::Result<usize> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut written = 0usize;
+    if format == Format::Json {
+        write!(
+            out,
+            "{{\"from\":\"{from}\",\"until\":\"{until}\",\"entries\":["
+        )?;
+    }
+    for actions in days {
+        for entry in &Timeline::of_actions(set, actions).entries {
+            match format {
+                Format::Json => {
+                    writeln!(out, "{}", if written == 0 { "" } else { "," })?;
+                    serde_json::to_writer(&mut out, entry).map_err(std::io::Error::other)?;
+                }
+                Format::Text => out.write_all(day_line(entry).as_bytes())?,
+            }
+            written += 1;
+        }
+    }
+    if format == Format::Json {
+        writeln!(out, "\n]}}")?;
+    }
+    out.flush()?;
+    Ok(written)
 }
 
 /// One text line of the agenda (the same columns as `relance simulate`, without alignment
