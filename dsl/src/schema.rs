@@ -80,6 +80,11 @@ pub enum Field {
     CustomerOutstanding,
     CustomerOpenInvoices,
     CustomerAverageInvoice,
+    CustomerAvgDaysLate,
+    CustomerPaidOnTimePct,
+    CustomerPromisesBroken,
+    CustomerDisputesOpened,
+    CustomerPaymentTrend,
     DisputeOpen,
     DisputeCode,
     DisputeSubCode,
@@ -141,6 +146,11 @@ fields! {
     "customer.outstanding" => CustomerOutstanding: Type::Money, "Total still owed by the customer on its open invoices issued so far.";
     "customer.open_invoices" => CustomerOpenInvoices: Type::Number, "Number of open invoices of the customer issued so far.";
     "customer.average_invoice" => CustomerAverageInvoice: Type::Money, "Average amount of the customer's invoices issued so far.";
+    "customer.avg_days_late" => CustomerAvgDaysLate: Type::Number, "Mean days late (0 when on time) of the customer's invoices settled so far, one decimal; absent before the first (a comparison with it is false).";
+    "customer.paid_on_time_pct" => CustomerPaidOnTimePct: Type::Number, "Share of the customer's settled invoices paid on or before the due date, in percent (one decimal); absent before the first.";
+    "customer.promises_broken" => CustomerPromisesBroken: Type::Number, "Payment promises the customer broke so far, over all its invoices.";
+    "customer.disputes_opened" => CustomerDisputesOpened: Type::Number, "Disputes opened so far on the customer's invoices.";
+    "customer.payment_trend" => CustomerPaymentTrend: Type::Text, "`worsening`, `improving`, `stable` or `unknown`: the mean days late of the invoices settled in the last three calendar months against the three before (5 days or more apart).";
     "dispute.open" => DisputeOpen: Type::Bool, "Whether a dispute is open on this invoice.";
     "dispute.code" => DisputeCode: Type::Text, "The dispute's code (`logistics`), empty without dispute.";
     "dispute.sub_code" => DisputeSubCode: Type::Text, "The part of the code after `/` (`missing-delivery-note`).";

@@ -201,6 +201,7 @@ impl Running {
             } else {
                 Decimal::ZERO
             },
+            ..CustomerTotals::default()
         }
     }
 

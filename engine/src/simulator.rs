@@ -16,9 +16,11 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::domain::{Customer, Event, EventKind, Invoice, Portfolio};
+use crate::reports::replay;
+use crate::runtime::behaviour::days_late;
 use crate::runtime::{
-    CustomerTotals, Facts, Input, Instance, Outcome, Planned, Record, Recording, Shared,
-    next_wakeup, open_case, transition_with,
+    CustomerTotals, Facts, Input, Instance, Outcome, PaymentLog, Planned, Record, Recording,
+    Shared, next_wakeup, open_case, transition_with,
 };
 
 /// Everything a run produced.
@@ -47,6 +49,9 @@ pub struct Simulator<'a> {
     /// Running totals per customer over its opened cases, kept up to date after every
     /// transition so a step costs the same for a customer with 10 or 100,000 invoices.
     running: Vec<Running>,
+    /// Each customer's settlements and disputes from the portfolio's events, queried as known
+    /// on each day (`customer.avg_days_late` …).
+    logs: Vec<PaymentLog>,
     /// Whether state changes are recorded in `Run::records` (on unless a caller turns it off).
     recording: Recording,
 }
@@ -58,9 +63,12 @@ struct Running {
     open: i64,
     issued_sum: Decimal,
     issued: i64,
+    /// Promises judged broken so far over all the customer's cases.
+    promises_broken: i64,
 }
 
 impl Running {
+    /// The totals, without the behaviour (see `Simulator::totals`).
     fn totals(&self) -> CustomerTotals {
         let average_invoice = if self.issued > 0 {
             (self.issued_sum / Decimal::from(self.issued)).round_dp(2)
@@ -71,6 +79,7 @@ impl Running {
             outstanding: self.outstanding,
             open_invoices: self.open,
             average_invoice,
+            ..CustomerTotals::default()
         }
     }
 
@@ -119,6 +128,7 @@ impl<'a> Simulator<'a> {
             .enumerate()
             .map(|(i, inv)| (inv.id.as_str(), i))
             .collect();
+        let logs = payment_logs(portfolio, &invoice_customer, customer_count);
         let mut events: Vec<&Event> = portfolio.events.iter().collect();
         events.sort_by_key(|e| e.date); // stable: file order within a day
         Simulator {
@@ -129,6 +139,7 @@ impl<'a> Simulator<'a> {
             customer_invoices,
             invoice_index,
             running: vec![Running::default(); customer_count],
+            logs,
             customer_index,
             events,
             recording: Recording::Causes,
@@ -242,7 +253,7 @@ impl<'a> Simulator<'a> {
     fn open(&mut self, i: usize, day: NaiveDate, run: &mut Run, earlier: Vec<&Event>) {
         let inv = &self.invoices[i];
         let c = self.invoice_customer[i];
-        let totals = self.running[c].totals(); // already counts this invoice (see `run`)
+        let totals = self.totals(c, day); // already counts this invoice (see `run`)
         let case = open_case(self.shared, inv, &self.customers[c], totals, day);
         self.running[c].update(Some(inv.opening_outstanding()), contribution(&case));
         run.seq += 1;
@@ -320,8 +331,9 @@ impl<'a> Simulator<'a> {
             return;
         }
         let c = self.invoice_customer[i];
-        let totals = self.running[c].totals();
+        let totals = self.totals(c, day);
         let before = contribution(&case);
+        let broken_before = case.counters.promises_broken;
         let Some(scenario) = self.shared.set.scenarios.get(&case.scenario) else {
             run.cases[i] = Some(case);
             return;
@@ -343,6 +355,8 @@ impl<'a> Simulator<'a> {
             },
         ) = transition_with(case, input, day, &facts, self.recording);
         self.running[c].update(before, contribution(&case));
+        self.running[c].promises_broken +=
+            i64::from(case.counters.promises_broken) - i64::from(broken_before);
         let base = run.seq;
         run.seq += u64::from(decisions);
         run.transitions += 1;
@@ -355,6 +369,15 @@ impl<'a> Simulator<'a> {
         run.actions.extend(actions);
         run.records.extend(records);
         run.cases[i] = Some(case);
+    }
+
+    /// Customer `c`'s totals and behaviour on `day`.
+    fn totals(&self, c: usize, day: NaiveDate) -> CustomerTotals {
+        let running = &self.running[c];
+        CustomerTotals {
+            behaviour: self.logs[c].on(day, running.promises_broken),
+            ..running.totals()
+        }
     }
 
     fn with_facts<T>(
@@ -374,6 +397,39 @@ impl<'a> Simulator<'a> {
         };
         Some(f(&facts))
     }
+}
+
+/// Each customer's settlements (paid or credited in full, not written off) and dispute
+/// openings, from the portfolio's events, as the behaviour report counts them.
+fn payment_logs(
+    portfolio: &Portfolio,
+    invoice_customer: &[usize],
+    customers: usize,
+) -> Vec<PaymentLog> {
+    let mut settled = Vec::new();
+    let mut disputes = Vec::new();
+    for s in replay(portfolio, NaiveDate::MAX) {
+        let c = invoice_customer[s.index];
+        if let Some(on) = s.settled_on.filter(|_| !s.written_off) {
+            settled.push((on, c, days_late(portfolio.invoices[s.index].due, on)));
+        }
+        disputes.extend(s.disputes.iter().map(|(opened, _)| (*opened, c)));
+    }
+    // In date order, so every entry is appended (the log inserts in place otherwise).
+    settled.sort_unstable();
+    disputes.sort_unstable();
+    let mut logs = vec![PaymentLog::default(); customers];
+    for (on, c, late) in settled {
+        if let Some(log) = logs.get_mut(c) {
+            log.settle(on, late);
+        }
+    }
+    for (on, c) in disputes {
+        if let Some(log) = logs.get_mut(c) {
+            log.dispute(on);
+        }
+    }
+    logs
 }
 
 /// The record of a case's opening: the scenario it got, or why it got none.

@@ -22,9 +22,10 @@ use super::model::{CaseRecord, HistoryEntry, Item, Message, MessageStatus, decod
 use super::store::{Op, Store, Tree};
 use crate::domain::{Customer, Event, EventKind, Invoice};
 use crate::interest::RateTable;
+use crate::runtime::behaviour::days_late;
 use crate::runtime::{
-    CustomerTotals, Facts, Input, Instance, Planned, Record, Shared, Status, next_wakeup,
-    open_case, transition,
+    CloseReason, CustomerTotals, Facts, Input, Instance, PaymentLog, Planned, Record, Shared,
+    Status, next_wakeup, open_case, transition,
 };
 
 #[derive(Clone)]
@@ -75,11 +76,70 @@ impl Bucket {
 
 /// A customer's totals kept up to date instead of recomputed from every invoice on every
 /// transition: the sums over all its invoices, and per issue date (a day's totals leave out
-/// the invoices issued after it).
+/// the invoices issued after it); and its payment behaviour (settlements and disputes by
+/// date, promises broken).
 #[derive(Debug, Default, Clone)]
 pub struct Ledger {
     all: Bucket,
     by_issue: BTreeMap<NaiveDate, Bucket>,
+    log: PaymentLog,
+    promises_broken: i64,
+}
+
+/// What a stored case tells of its customer's behaviour: settled on its closing day when
+/// closed with nothing left to pay (not written off); its disputes (the open one on its
+/// opening day, earlier ones dated when the case started: only their number is kept); its
+/// broken promises.
+fn stored_behaviour(l: &mut Ledger, inv: &Invoice, case: &Instance) {
+    if let Status::Closed { on, reason } = case.status
+        && reason != CloseReason::WrittenOff
+        && case.outstanding <= Decimal::ZERO
+        && inv.opening_outstanding() > Decimal::ZERO
+    {
+        l.log.settle(on, days_late(inv.due, on));
+    }
+    let open = case.dispute.as_ref().map(|d| d.opened);
+    let earlier = case
+        .counters
+        .disputes
+        .saturating_sub(u32::from(open.is_some()));
+    for _ in 0..earlier {
+        l.log.dispute(case.started);
+    }
+    if let Some(on) = open {
+        l.log.dispute(on);
+    }
+    l.promises_broken += i64::from(case.counters.promises_broken);
+}
+
+/// What a case's change adds to its customer's payment behaviour: a settlement when a payment
+/// or credit note brings the open amount to zero (a write-off is not one), a dispute when one
+/// opens, the promises newly judged broken.
+fn record_behaviour(
+    log: &mut Ledger,
+    inv: &Invoice,
+    before: Option<&Instance>,
+    after: &Instance,
+    day: NaiveDate,
+) {
+    let owed_before = before.map_or(inv.opening_outstanding(), |c| c.outstanding);
+    let written_off = matches!(
+        after.status,
+        Status::Closed {
+            reason: CloseReason::WrittenOff,
+            ..
+        }
+    );
+    if owed_before > Decimal::ZERO && after.outstanding <= Decimal::ZERO && !written_off {
+        log.log.settle(day, days_late(inv.due, day));
+    }
+    let counters = before.map(|c| &c.counters);
+    if after.counters.disputes > counters.map_or(0, |c| c.disputes) {
+        log.log
+            .dispute(after.dispute.as_ref().map_or(day, |d| d.opened));
+    }
+    log.promises_broken += i64::from(after.counters.promises_broken)
+        - i64::from(counters.map_or(0, |c| c.promises_broken));
 }
 
 impl Ledger {
@@ -97,6 +157,8 @@ impl Ledger {
         for (d, b) in &other.by_issue {
             self.add(*d, b);
         }
+        self.log.merge(&other.log);
+        self.promises_broken += other.promises_broken;
     }
 
     /// The sums over the invoices issued on or before `day`.
@@ -288,6 +350,7 @@ impl<'a> Work<'a> {
             } else {
                 Decimal::ZERO
             },
+            behaviour: self.behaviour_on(customer, day),
         };
         #[cfg(debug_assertions)]
         self.check_totals(customer, day, skip, &totals)?;
@@ -318,6 +381,22 @@ impl<'a> Work<'a> {
         Ok(t)
     }
 
+    /// The customer's payment behaviour on `day`: the committed log plus this unit's changes
+    /// (`ledger_on` loaded the committed ledger).
+    fn behaviour_on(&self, customer: &str, day: NaiveDate) -> crate::runtime::PaymentBehaviour {
+        let (mut window, mut broken) = {
+            let ledgers = self.ledgers.lock().unwrap_or_else(|e| e.into_inner());
+            ledgers.get(customer).map_or((Default::default(), 0), |l| {
+                (l.log.window(day), l.promises_broken)
+            })
+        };
+        if let Some(d) = self.deltas.get(customer) {
+            window = window + d.log.window(day);
+            broken += d.promises_broken;
+        }
+        window.behaviour(broken)
+    }
+
     /// A customer's ledger summed from the store (committed invoices and cases only).
     fn load_ledger(&mut self, customer: &str) -> Result<Ledger, DaemonError> {
         let prefix = keys::owner_prefix(customer);
@@ -334,6 +413,9 @@ impl<'a> Work<'a> {
                 None => None,
             };
             l.add(inv.issued, &Bucket::of(&inv, case.as_ref()));
+            if let Some(case) = &case {
+                stored_behaviour(&mut l, &inv, case);
+            }
         }
         Ok(l)
     }
@@ -373,21 +455,23 @@ impl<'a> Work<'a> {
     }
 
     /// Sets the case of an invoice, keeping its customer's ledger in step.
-    fn set_case(&mut self, id: &str, case: Instance) -> Result<(), DaemonError> {
+    fn set_case(&mut self, id: &str, case: Instance, day: NaiveDate) -> Result<(), DaemonError> {
         let inv = self
             .invoice(id)?
             .cloned()
             .ok_or_else(|| DaemonError::Corrupt(format!("invoice {id} missing")))?;
-        let slot = self.slot(id)?;
-        let before = Bucket::of(&inv, slot.case.as_ref());
+        let previous = self.slot(id)?.case.take();
+        let before = Bucket::of(&inv, previous.as_ref());
         let after = Bucket::of(&inv, Some(&case));
-        slot.case = Some(case);
-        slot.dirty = true;
+        let d = self.deltas.entry(inv.customer.clone()).or_default();
         if before != after {
-            let d = self.deltas.entry(inv.customer.clone()).or_default();
             d.sub(inv.issued, &before);
             d.add(inv.issued, &after);
         }
+        record_behaviour(d, &inv, previous.as_ref(), &case, day);
+        let slot = self.slot(id)?;
+        slot.case = Some(case);
+        slot.dirty = true;
         Ok(())
     }
 
@@ -475,7 +559,7 @@ impl<'a> Work<'a> {
             },
         ));
         self.stats.opened += 1;
-        self.set_case(id, case)?;
+        self.set_case(id, case, day)?;
         self.slot(id)?.wake = None;
         Ok(())
     }
@@ -546,7 +630,7 @@ impl<'a> Work<'a> {
                 self.planned.push((p, item));
             }
         }
-        self.set_case(id, case)
+        self.set_case(id, case, day)
     }
 
     /// Files the case's next tick (never before tomorrow).

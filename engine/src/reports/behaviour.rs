@@ -7,8 +7,9 @@
 //! engine judged in a run (`promise to pay by …` / `promise broken` records). The trend
 //! compares the average lateness of the invoices settled in the last three months with the
 //! three months before: five days or more worse is `worsening`, five or more better is
-//! `improving`. These are the figures the policy fields `customer.avg_days_late`, … are meant
-//! to expose (see `docs/REPORTS.md`); this module only computes them.
+//! `improving`. The definitions are the runtime's (`runtime::behaviour`), which exposes the
+//! same figures to policies and guards as `customer.avg_days_late`, …; this module only
+//! reports them.
 
 use std::collections::BTreeMap;
 
@@ -17,31 +18,12 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::activity::Kind;
-use super::{days, replay};
+use super::replay;
 use crate::domain::Portfolio;
 use crate::runtime::Record;
+use crate::runtime::behaviour;
 
-/// Where a customer's lateness is heading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Trend {
-    Improving,
-    Stable,
-    Worsening,
-    /// Not enough settled invoices in one of the two halves.
-    Unknown,
-}
-
-impl Trend {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trend::Improving => "improving",
-            Trend::Stable => "stable",
-            Trend::Worsening => "worsening",
-            Trend::Unknown => "unknown",
-        }
-    }
-}
+pub use crate::runtime::behaviour::Trend;
 
 /// One month of the last six.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,18 +52,13 @@ pub struct Behaviour {
 }
 
 fn average(values: &[i64]) -> Option<Decimal> {
-    (!values.is_empty()).then(|| {
-        (Decimal::from(values.iter().sum::<i64>()) / Decimal::from(values.len())).round_dp(1)
-    })
+    behaviour::average(values.iter().sum(), values.len() as i64)
 }
 
 /// The behaviour of every customer of `portfolio` on `at`, from its events and the engine's
 /// `records` (promises).
 pub fn behaviour(portfolio: &Portfolio, records: &[Record], at: NaiveDate) -> Vec<Behaviour> {
-    let first_month = at
-        .with_day(1)
-        .and_then(|d| d.checked_sub_months(Months::new(5)))
-        .unwrap_or(at);
+    let (first_month, _) = behaviour::trend_window(at);
     let month_of = |d: NaiveDate| {
         (d.year() - first_month.year()) * 12 + d.month() as i32 - first_month.month() as i32
     };
@@ -108,7 +85,7 @@ pub fn behaviour(portfolio: &Portfolio, records: &[Record], at: NaiveDate) -> Ve
         a.disputes += s.disputes.len();
         match s.settled_on {
             Some(on) if !s.written_off => {
-                let late = days(inv.due, on).max(0);
+                let late = behaviour::days_late(inv.due, on);
                 a.late.push(late);
                 if late == 0 {
                     a.on_time += 1;
@@ -138,12 +115,7 @@ pub fn behaviour(portfolio: &Portfolio, records: &[Record], at: NaiveDate) -> Ve
         .map(|(customer, a)| {
             let older: Vec<i64> = a.months[..3].concat();
             let recent: Vec<i64> = a.months[3..].concat();
-            let trend = match (average(&older), average(&recent)) {
-                (Some(o), Some(r)) if r - o >= Decimal::from(5) => Trend::Worsening,
-                (Some(o), Some(r)) if o - r >= Decimal::from(5) => Trend::Improving,
-                (Some(_), Some(_)) => Trend::Stable,
-                _ => Trend::Unknown,
-            };
+            let trend = Trend::between(average(&older), average(&recent));
             let months = a
                 .months
                 .iter()
@@ -163,10 +135,7 @@ pub fn behaviour(portfolio: &Portfolio, records: &[Record], at: NaiveDate) -> Ve
                 customer: customer.to_string(),
                 settled_invoices: a.late.len(),
                 average_days_late: average(&a.late),
-                paid_on_time_pct: (!a.late.is_empty()).then(|| {
-                    (Decimal::from(a.on_time) * Decimal::ONE_HUNDRED / Decimal::from(a.late.len()))
-                        .round_dp(1)
-                }),
+                paid_on_time_pct: behaviour::percent(a.on_time as i64, a.late.len() as i64),
                 open_overdue: a.open_overdue,
                 promises_made: a.made,
                 promises_broken: a.broken,

@@ -6,18 +6,21 @@
 
 use rust_decimal::Decimal;
 
+use super::behaviour::PaymentBehaviour;
 use crate::calendar::Calendar;
 use crate::domain::{Customer, Invoice};
 use crate::interest::RateTable;
 use crate::rules::RuleSet;
 use relance_dsl::ir;
 
-/// The customer's totals on the day, over its open invoices already issued.
+/// The customer's totals on the day, over its open invoices already issued, and its payment
+/// behaviour as known on the day.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct CustomerTotals {
     pub outstanding: Decimal,
     pub open_invoices: i64,
     pub average_invoice: Decimal,
+    pub behaviour: PaymentBehaviour,
 }
 
 impl CustomerTotals {

@@ -143,6 +143,25 @@ impl Env<'_, '_> {
             Field::CustomerOutstanding => money(self.facts.totals.outstanding),
             Field::CustomerOpenInvoices => Val::Num(self.facts.totals.open_invoices.into()),
             Field::CustomerAverageInvoice => money(self.facts.totals.average_invoice),
+            Field::CustomerAvgDaysLate => self
+                .facts
+                .totals
+                .behaviour
+                .avg_days_late
+                .map_or(Val::Absent, Val::Num),
+            Field::CustomerPaidOnTimePct => self
+                .facts
+                .totals
+                .behaviour
+                .paid_on_time_pct
+                .map_or(Val::Absent, Val::Num),
+            Field::CustomerPromisesBroken => {
+                Val::Num(self.facts.totals.behaviour.promises_broken.into())
+            }
+            Field::CustomerDisputesOpened => {
+                Val::Num(self.facts.totals.behaviour.disputes_opened.into())
+            }
+            Field::CustomerPaymentTrend => text(self.facts.totals.behaviour.trend.as_str()),
             Field::DisputeOpen => Val::Bool(inst.dispute.is_some()),
             Field::DisputeCode => text(
                 inst.dispute

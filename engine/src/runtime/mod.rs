@@ -3,9 +3,10 @@
 //! `assign` opens a case on the scenario the policy chooses; `transition` is the pure
 //! `(state, input, today, facts) -> (state', outcome)` function; `eval` evaluates
 //! conditions; `charges` prices charges; `state` is the serializable case; `context` the
-//! read-only facts. Drivers (simulator, daemon) own the clock and the effects.
+//! read-only facts; `behaviour` a customer's payment behaviour as known on a day. Drivers (simulator, daemon) own the clock and the effects.
 
 pub mod assign;
+pub mod behaviour;
 pub mod charges;
 pub mod context;
 pub mod eval;
@@ -13,6 +14,7 @@ pub mod state;
 pub mod transition;
 
 pub use assign::{Shared, open_case};
+pub use behaviour::{PaymentBehaviour, PaymentLog, Trend};
 pub use context::{CustomerTotals, Facts};
 pub use state::{CloseReason, Instance, Status};
 pub use transition::{
