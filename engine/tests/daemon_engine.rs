@@ -227,3 +227,79 @@ fn an_idempotency_key_and_its_reply_survive_restart_and_backup() {
     let engine = open("restored");
     assert_eq!(replayed(&engine), (200, first));
 }
+
+/// Payment behaviour in the daemon: a customer that paid its earlier invoices 45 and 35 days
+/// late (history imported with them) gets `high-risk` for its next invoice under the standard
+/// policy, a customer 10 days late on average does not; the simulator agrees.
+#[test]
+fn chronic_late_payers_go_to_high_risk_in_the_daemon_as_in_the_simulator() {
+    let tmp = TempDir::new("behaviour");
+    let from = d("2026-04-01");
+    let scenarios = root().join("stdlib-scenarios");
+    let p = portfolio::from_json(
+        r#"{
+  "customers": [{"id": "SLOW", "segment": "b2b"}, {"id": "FAIR", "segment": "b2b"}],
+  "invoices": [
+    {"id": "S-0", "customer": "SLOW", "amount": "900", "currency": "EUR", "issued": "2025-10-01", "due": "2025-10-31"},
+    {"id": "S-00", "customer": "SLOW", "amount": "700", "currency": "EUR", "issued": "2025-11-01", "due": "2025-12-01"},
+    {"id": "F-0", "customer": "FAIR", "amount": "900", "currency": "EUR", "issued": "2025-10-01", "due": "2025-10-31"},
+    {"id": "F-00", "customer": "FAIR", "amount": "700", "currency": "EUR", "issued": "2025-11-01", "due": "2025-12-01"},
+    {"id": "S-1", "customer": "SLOW", "amount": "3000", "currency": "EUR", "issued": "2026-04-10", "due": "2026-05-10"},
+    {"id": "F-1", "customer": "FAIR", "amount": "3000", "currency": "EUR", "issued": "2026-04-10", "due": "2026-05-10"}
+  ],
+  "events": [
+    {"date": "2025-12-15", "type": "payment", "invoice": "S-0", "amount": "900"},
+    {"date": "2026-01-05", "type": "payment", "invoice": "S-00", "amount": "700"},
+    {"date": "2025-11-20", "type": "payment", "invoice": "F-0", "amount": "900"},
+    {"date": "2025-12-01", "type": "payment", "invoice": "F-00", "amount": "700"}
+  ]
+}"#,
+    )
+    .expect("a valid portfolio");
+    let config = Config {
+        data: tmp.0.join("data"),
+        spool: tmp.0.join("spool"),
+        ..Config::default()
+    };
+    let engine = server::open(
+        &config,
+        ClockMode::Virtual { start: Some(from) },
+        Some(&scenarios),
+    )
+    .expect("engine");
+    engine.import(&p).expect("import");
+    engine.catch_up(from).expect("first day");
+    engine.advance_to(d("2026-04-15")).expect("advance");
+    let scenario = |id: &str| {
+        engine
+            .case(id)
+            .expect("read")
+            .map(|r| r.case.scenario)
+            .unwrap_or_default()
+    };
+    assert_eq!(scenario("S-1"), "high-risk");
+    assert_eq!(scenario("F-1"), "standard-b2b");
+
+    let set = scenario_set::load(&scenarios).expect("set");
+    let compiled = set.compile();
+    let shared = Shared {
+        set: compiled.set.as_ref().expect("stdlib compiles"),
+        rules: &set.rules,
+        rates: RateTable::builtin(),
+    };
+    let run = Simulator::new(shared, &p).run(from, d("2026-04-15"), &mut |_| {});
+    let simulated = |id: &str| {
+        let i = p
+            .invoices
+            .iter()
+            .position(|inv| inv.id == id)
+            .expect("invoice");
+        run.cases[i]
+            .as_ref()
+            .map(|c| c.scenario.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(simulated("S-1"), scenario("S-1"));
+    assert_eq!(simulated("F-1"), scenario("F-1"));
+    drop(engine);
+}
