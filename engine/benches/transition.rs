@@ -5,15 +5,18 @@
 //! the stdlib scenarios (`stdlib-scenarios/`) are compiled, and a small driver replays the
 //! portfolio day by day from its first issue date to 90 days after its `as_of`, the way the
 //! simulator does (cases opened by the policy, the day's payments, disputes and promises, then
-//! a tick for every case touched or due, running customer totals). Before each call it keeps a
-//! copy of the case state with its input, day and totals: those recorded calls are the
-//! benchmark's inputs. Each call is classified by what it did.
+//! a tick for every case touched or due, running customer totals and payment behaviour as known
+//! on the day). Before each call it keeps a copy of the case state with its input, day and
+//! totals: those recorded calls are the benchmark's inputs. Each call is classified by what it
+//! did.
 //!
 //! Timed: only `transition(state, input, day, &facts)` over a batch of recorded calls (the
 //! states are cloned before the timer starts; the results are dropped after it stops). Every
 //! benchmark counts items, so divan prints transitions/s:
 //!
 //! - `mixed`: every recorded call in the order the replay made them (the real mix);
+//! - `mixed_actions_only`: the same through `transition_with(.., Recording::Off)`, as
+//!   `relance plan` calls it (no records of state changes);
 //! - `tick_fires`: ticks that planned at least one action;
 //! - `tick_idle`: ticks that neither planned nor recorded anything;
 //! - `payment`, `dispute_opened`, `dispute_resolved`, `promise_made`: events.
@@ -33,10 +36,12 @@ use relance_engine::domain::{EventKind, Portfolio};
 use relance_engine::generator::{self, Spec};
 use relance_engine::interest::RateTable;
 use relance_engine::rules::RuleSet;
+use relance_engine::runtime::behaviour::days_late;
 use relance_engine::runtime::{
-    CustomerTotals, Facts, Input, Instance, Outcome, Shared, next_wakeup, open_case, transition,
+    CustomerTotals, Facts, Input, Instance, Outcome, PaymentLog, Recording, Shared, next_wakeup,
+    open_case, transition, transition_with,
 };
-use relance_engine::{portfolio, scenario_set};
+use relance_engine::{portfolio, reports, scenario_set};
 use rust_decimal::Decimal;
 
 fn main() {
@@ -189,11 +194,14 @@ struct Running {
     open: i64,
     issued_sum: Decimal,
     issued: i64,
+    promises_broken: i64,
 }
 
 impl Running {
-    fn totals(&self) -> CustomerTotals {
+    /// The totals with the customer's payment behaviour as known on `day`.
+    fn totals(&self, log: &PaymentLog, day: NaiveDate) -> CustomerTotals {
         CustomerTotals {
+            behaviour: log.on(day, self.promises_broken),
             outstanding: self.outstanding,
             open_invoices: self.open,
             average_invoice: if self.issued > 0 {
@@ -201,7 +209,6 @@ impl Running {
             } else {
                 Decimal::ZERO
             },
-            ..CustomerTotals::default()
         }
     }
 
@@ -219,6 +226,42 @@ impl Running {
 
 fn contribution(case: &Instance) -> Option<Decimal> {
     case.is_open().then_some(case.outstanding)
+}
+
+/// Each customer's settlements and dispute openings from the portfolio's events, as the
+/// simulator builds them (`customer.avg_days_late` … as known on each day).
+fn payment_logs(p: &Portfolio, owner: &[usize]) -> Vec<PaymentLog> {
+    let mut settled = Vec::new();
+    let mut disputes = Vec::new();
+    for s in reports::replay(p, NaiveDate::MAX) {
+        let c = owner[s.index];
+        if let Some(on) = s.settled_on.filter(|_| !s.written_off) {
+            settled.push((on, c, days_late(p.invoices[s.index].due, on)));
+        }
+        disputes.extend(s.disputes.iter().map(|(opened, _)| (*opened, c)));
+    }
+    settled.sort_unstable();
+    disputes.sort_unstable();
+    let mut logs = vec![PaymentLog::default(); p.customers.len()];
+    for (on, c, late) in settled {
+        logs[c].settle(on, late);
+    }
+    for (on, c) in disputes {
+        logs[c].dispute(on);
+    }
+    logs
+}
+
+/// The replay's state: what the simulator keeps between days.
+struct Replay {
+    p: &'static Portfolio,
+    set: &'static ir::ScenarioSet,
+    rules: &'static RuleSet,
+    owner: Vec<usize>,
+    running: Vec<Running>,
+    logs: Vec<PaymentLog>,
+    cases: Vec<Option<Instance>>,
+    calls: Vec<Call>,
 }
 
 /// Replays the portfolio day by day, keeping every transition call it makes.
@@ -269,38 +312,41 @@ fn record(
         return Vec::new();
     };
 
-    let mut running = vec![Running::default(); p.customers.len()];
-    let mut cases: Vec<Option<Instance>> = vec![None; p.invoices.len()];
+    let mut r = Replay {
+        p,
+        set,
+        rules,
+        logs: payment_logs(p, &owner),
+        owner,
+        running: vec![Running::default(); p.customers.len()],
+        cases: vec![None; p.invoices.len()],
+        calls: Vec::new(),
+    };
     let mut wake: Vec<Option<NaiveDate>> = vec![None; p.invoices.len()];
-    let mut calls = Vec::new();
     let (mut s, mut e) = (0, 0);
     let mut day = from;
     while day <= until {
         let mut touched = Vec::new();
         let first = s;
+        // Every invoice entering today counts in its customer's totals before any is assigned.
         while issued.get(s).is_some_and(|x| x.0 <= day) {
             let i = issued[s].1;
             let inv = &p.invoices[i];
-            let r = &mut running[owner[i]];
-            r.issued_sum += inv.amount;
-            r.issued += 1;
-            r.update(None, Some(inv.opening_outstanding()));
+            let run = &mut r.running[r.owner[i]];
+            run.issued_sum += inv.amount;
+            run.issued += 1;
+            run.update(None, Some(inv.opening_outstanding()));
             s += 1;
         }
         for &(_, i) in &issued[first..s] {
-            let c = owner[i];
-            let case = open_case(
-                shared,
-                &p.invoices[i],
-                &p.customers[c],
-                running[c].totals(),
-                day,
-            );
-            running[c].update(
+            let c = r.owner[i];
+            let totals = r.running[c].totals(&r.logs[c], day);
+            let case = open_case(shared, &p.invoices[i], &p.customers[c], totals, day);
+            r.running[c].update(
                 Some(p.invoices[i].opening_outstanding()),
                 contribution(&case),
             );
-            cases[i] = Some(case);
+            r.cases[i] = Some(case);
             touched.push(i);
         }
         while events_by_day.get(e).is_some_and(|x| x.0 <= day) {
@@ -308,18 +354,7 @@ fn record(
             e += 1;
             let id = p.events[ev].kind.invoice().unwrap_or_default();
             if let Some(&i) = invoice_index.get(id) {
-                step(
-                    p,
-                    set,
-                    rules,
-                    &mut cases,
-                    &mut running,
-                    &owner,
-                    i,
-                    day,
-                    Some(ev),
-                    &mut calls,
-                );
+                r.step(i, day, Some(ev));
                 touched.push(i);
             }
         }
@@ -331,24 +366,13 @@ fn record(
         touched.sort_unstable();
         touched.dedup();
         for i in touched {
-            step(
-                p,
-                set,
-                rules,
-                &mut cases,
-                &mut running,
-                &owner,
-                i,
-                day,
-                None,
-                &mut calls,
-            );
-            wake[i] = cases[i].as_ref().and_then(|case| {
+            r.step(i, day, None);
+            wake[i] = r.cases[i].as_ref().and_then(|case| {
                 let scenario = set.scenarios.get(&case.scenario)?;
                 let facts = Facts {
                     scenario,
                     invoice: &p.invoices[i],
-                    customer: &p.customers[owner[i]],
+                    customer: &p.customers[r.owner[i]],
                     totals: CustomerTotals::default(),
                     rules,
                     rates: RateTable::builtin(),
@@ -358,74 +382,73 @@ fn record(
         }
         day = day + Days::new(1);
     }
-    calls
+    r.calls
 }
 
-/// One transition of invoice `i`, recorded before it runs and classified by its outcome.
-#[allow(clippy::too_many_arguments)]
-fn step(
-    p: &'static Portfolio,
-    set: &'static ir::ScenarioSet,
-    rules: &'static RuleSet,
-    cases: &mut [Option<Instance>],
-    running: &mut [Running],
-    owner: &[usize],
-    i: usize,
-    day: NaiveDate,
-    event: Option<usize>,
-    calls: &mut Vec<Call>,
-) {
-    let Some(case) = cases[i].take() else {
-        return;
-    };
-    let Some(scenario) = set.scenarios.get(&case.scenario) else {
-        cases[i] = Some(case); // unassigned or in error: the drivers do not call it
-        return;
-    };
-    let c = owner[i];
-    let totals = running[c].totals();
-    let facts = Facts {
-        scenario,
-        invoice: &p.invoices[i],
-        customer: &p.customers[c],
-        totals,
-        rules,
-        rates: RateTable::builtin(),
-    };
-    let input = match event {
-        None => Input::Tick,
-        Some(ev) => Input::Event(&p.events[ev].kind),
-    };
-    let saved = case.clone();
-    let before = contribution(&case);
-    let (case, outcome) = transition(case, input, day, &facts);
-    running[c].update(before, contribution(&case));
-    let class = match event.map(|ev| &p.events[ev].kind) {
-        None if !outcome.actions.is_empty() => Class::TickFires,
-        None if outcome.records.is_empty() => Class::TickIdle,
-        None => Class::TickOther,
-        Some(EventKind::Payment { .. }) => Class::Payment,
-        Some(EventKind::DisputeOpened { .. }) => Class::DisputeOpened,
-        Some(EventKind::DisputeResolved { .. }) => Class::DisputeResolved,
-        Some(EventKind::PromiseMade { .. }) => Class::PromiseMade,
-        Some(_) => Class::OtherEvent,
-    };
-    calls.push(Call {
-        state: saved,
-        event,
-        day,
-        invoice: i,
-        customer: c,
-        totals,
-        scenario,
-        class,
-    });
-    cases[i] = Some(case);
+impl Replay {
+    /// One transition of invoice `i`, recorded before it runs and classified by its outcome.
+    fn step(&mut self, i: usize, day: NaiveDate, event: Option<usize>) {
+        let p = self.p;
+        let Some(case) = self.cases[i].take() else {
+            return;
+        };
+        let Some(scenario) = self.set.scenarios.get(&case.scenario) else {
+            self.cases[i] = Some(case); // unassigned or in error: the drivers do not call it
+            return;
+        };
+        let c = self.owner[i];
+        let totals = self.running[c].totals(&self.logs[c], day);
+        let facts = Facts {
+            scenario,
+            invoice: &p.invoices[i],
+            customer: &p.customers[c],
+            totals,
+            rules: self.rules,
+            rates: RateTable::builtin(),
+        };
+        let input = match event {
+            None => Input::Tick,
+            Some(ev) => Input::Event(&p.events[ev].kind),
+        };
+        let saved = case.clone();
+        let before = contribution(&case);
+        let broken_before = case.counters.promises_broken;
+        let (case, outcome) = transition(case, input, day, &facts);
+        let run = &mut self.running[c];
+        run.update(before, contribution(&case));
+        run.promises_broken += i64::from(case.counters.promises_broken) - i64::from(broken_before);
+        let class = match event.map(|ev| &p.events[ev].kind) {
+            None if !outcome.actions.is_empty() => Class::TickFires,
+            None if outcome.records.is_empty() => Class::TickIdle,
+            None => Class::TickOther,
+            Some(EventKind::Payment { .. }) => Class::Payment,
+            Some(EventKind::DisputeOpened { .. }) => Class::DisputeOpened,
+            Some(EventKind::DisputeResolved { .. }) => Class::DisputeResolved,
+            Some(EventKind::PromiseMade { .. }) => Class::PromiseMade,
+            Some(_) => Class::OtherEvent,
+        };
+        self.calls.push(Call {
+            state: saved,
+            event,
+            day,
+            invoice: i,
+            customer: c,
+            totals,
+            scenario,
+            class,
+        });
+        self.cases[i] = Some(case);
+    }
 }
 
 /// Times the transition function over `calls` (an even sample of at most the batch limit),
 /// one item per call.
 fn run(bencher: divan::Bencher, calls: Vec<&Call>) {
+    run_with(bencher, calls, None);
+}
+
+/// [`run`] through `transition_with` when `recording` is given.
+fn run_with(bencher: divan::Bencher, calls: Vec<&Call>, recording: Option<Recording>) {
     let f = fixture();
     // An even sample across the whole replay keeps the mix (early days are mostly openings).
     let stride = calls.len().div_ceil(batch_limit()).max(1);
@@ -437,7 +460,11 @@ fn run(bencher: divan::Bencher, calls: Vec<&Call>) {
         .bench_values(|states| {
             let mut out: Vec<(Instance, Outcome)> = Vec::with_capacity(states.len());
             for (state, call) in states.into_iter().zip(&batch) {
-                out.push(transition(state, f.input(call), call.day, &f.facts(call)));
+                let facts = f.facts(call);
+                out.push(match recording {
+                    None => transition(state, f.input(call), call.day, &facts),
+                    Some(r) => transition_with(state, f.input(call), call.day, &facts, r),
+                });
             }
             out
         });
@@ -446,6 +473,15 @@ fn run(bencher: divan::Bencher, calls: Vec<&Call>) {
 #[divan::bench]
 fn mixed(bencher: divan::Bencher) {
     run(bencher, fixture().calls.iter().collect());
+}
+
+#[divan::bench]
+fn mixed_actions_only(bencher: divan::Bencher) {
+    run_with(
+        bencher,
+        fixture().calls.iter().collect(),
+        Some(Recording::Off),
+    );
 }
 
 #[divan::bench]
