@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 
 use crate::domain::{Customer, Event, EventKind, Invoice, Portfolio};
 use crate::reports::replay;
-use crate::runtime::behaviour::days_late;
+use crate::runtime::behaviour::{Window, days_late};
 use crate::runtime::{
     CustomerTotals, Facts, Input, Instance, Outcome, PaymentLog, Planned, Record, Recording,
     Shared, next_wakeup, open_case, transition_with,
@@ -52,6 +52,9 @@ pub struct Simulator<'a> {
     /// Each customer's settlements and disputes from the portfolio's events, queried as known
     /// on each day (`customer.avg_days_late` …).
     logs: Vec<PaymentLog>,
+    /// The last day each customer's log was read, and what it knew then (the logs do not
+    /// change during a run: one read per customer and day).
+    windows: Vec<Option<(NaiveDate, Window)>>,
     /// Whether state changes are recorded in `Run::records` (on unless a caller turns it off).
     recording: Recording,
 }
@@ -140,6 +143,7 @@ impl<'a> Simulator<'a> {
             invoice_index,
             running: vec![Running::default(); customer_count],
             logs,
+            windows: vec![None; customer_count],
             customer_index,
             events,
             recording: Recording::Causes,
@@ -372,10 +376,18 @@ impl<'a> Simulator<'a> {
     }
 
     /// Customer `c`'s totals and behaviour on `day`.
-    fn totals(&self, c: usize, day: NaiveDate) -> CustomerTotals {
+    fn totals(&mut self, c: usize, day: NaiveDate) -> CustomerTotals {
+        let window = match self.windows[c] {
+            Some((d, w)) if d == day => w,
+            _ => {
+                let w = self.logs[c].window(day);
+                self.windows[c] = Some((day, w));
+                w
+            }
+        };
         let running = &self.running[c];
         CustomerTotals {
-            behaviour: self.logs[c].on(day, running.promises_broken),
+            behaviour: window.behaviour(running.promises_broken),
             ..running.totals()
         }
     }
