@@ -545,8 +545,12 @@ impl Sheet {
             Err(error) => return Err(io(error)),
         };
         let delimiter = sniff_delimiter(&mut file).map_err(io)?;
+        // Lines end at `\n`; the `\r` of a CRLF file is trimmed with the cell. (With the default
+        // CRLF terminator the csv crate under-counts lines in CRLF files, BurntSushi/rust-csv#395,
+        // and errors would name the wrong line.)
         let mut reader = ReaderBuilder::new()
             .delimiter(delimiter)
+            .terminator(::csv::Terminator::Any(b'\n'))
             .trim(Trim::All)
             .has_headers(true)
             .buffer_capacity(1 << 16)
@@ -1226,6 +1230,51 @@ mod tests {
              risk_score, credit_insured, language, payment_terms_days, tags, scenario, \
              or <role>_email, <role>_phone, <role>_name, <role>_address"
         );
+    }
+
+    /// Regression: in a CRLF file (a Windows export) an error named the line before the bad
+    /// one (rust-csv#395).
+    #[test]
+    fn crlf_files_name_the_right_line_and_read_the_same() {
+        let crlf = |text: &str| text.replace('\n', "\r\n");
+        let invoices = "id,customer,amount,currency,issued,due\n\
+                        F-1,ACME,100.00,EUR,2026-01-01,2026-01-31\n\
+                        F-2,BETA,50,EURO,2026-01-05,2026-02-04\n";
+        let message = error_with(
+            "crlf",
+            &[
+                ("customers.csv", &crlf(CUSTOMERS_OK)),
+                ("invoices.csv", &crlf(invoices)),
+            ],
+        );
+        assert_eq!(
+            message,
+            "invoices.csv:3 (F-2): column \"currency\": must be three upper-case letters (ISO 4217) such as \"EUR\", found \"EURO\""
+        );
+        let quoted = "id,name\r\n\"ACME\",\"Acme, Inc\"\r\nBETA,Beta\r\n";
+        let lf = temp_dir(
+            "lf",
+            &[
+                ("customers.csv", CUSTOMERS_OK),
+                ("invoices.csv", INVOICES_OK),
+            ],
+        );
+        let crlf_dir = temp_dir(
+            "crlf-ok",
+            &[
+                ("customers.csv", quoted),
+                ("invoices.csv", &crlf(INVOICES_OK)),
+            ],
+        );
+        let (a, b) = (
+            load_dir(&lf).expect("lf"),
+            load_dir(&crlf_dir).expect("crlf"),
+        );
+        assert_eq!(a.invoices, b.invoices);
+        assert_eq!(b.customers[0].name.as_deref(), Some("Acme, Inc"));
+        assert_eq!(b.customers[1].name.as_deref(), Some("Beta"));
+        let _ = std::fs::remove_dir_all(&lf);
+        let _ = std::fs::remove_dir_all(&crlf_dir);
     }
 
     #[test]
