@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 
 use crate::domain::{Customer, Event, EventKind, Invoice, Portfolio};
 use crate::reports::replay;
-use crate::runtime::behaviour::{Window, days_late};
+use crate::runtime::behaviour::{KnownBehaviour, Window, days_late};
 use crate::runtime::{
     CustomerTotals, Facts, Input, Instance, Outcome, PaymentLog, Planned, Record, Recording,
     Shared, next_wakeup, open_case, transition_with,
@@ -387,7 +387,10 @@ impl<'a> Simulator<'a> {
         };
         let running = &self.running[c];
         CustomerTotals {
-            behaviour: window.behaviour(running.promises_broken),
+            behaviour: KnownBehaviour {
+                window,
+                promises_broken: running.promises_broken,
+            },
             ..running.totals()
         }
     }

@@ -22,7 +22,7 @@ use super::model::{CaseRecord, HistoryEntry, Item, Message, MessageStatus, decod
 use super::store::{Op, Store, Tree};
 use crate::domain::{Customer, Event, EventKind, Invoice};
 use crate::interest::RateTable;
-use crate::runtime::behaviour::days_late;
+use crate::runtime::behaviour::{KnownBehaviour, days_late};
 use crate::runtime::{
     CloseReason, CustomerTotals, Facts, Input, Instance, PaymentLog, Planned, Record, Shared,
     Status, next_wakeup, open_case, transition,
@@ -383,7 +383,7 @@ impl<'a> Work<'a> {
 
     /// The customer's payment behaviour on `day`: the committed log plus this unit's changes
     /// (`ledger_on` loaded the committed ledger).
-    fn behaviour_on(&self, customer: &str, day: NaiveDate) -> crate::runtime::PaymentBehaviour {
+    fn behaviour_on(&self, customer: &str, day: NaiveDate) -> KnownBehaviour {
         let (mut window, mut broken) = {
             let ledgers = self.ledgers.lock().unwrap_or_else(|e| e.into_inner());
             ledgers.get(customer).map_or((Default::default(), 0), |l| {
@@ -394,7 +394,10 @@ impl<'a> Work<'a> {
             window = window + d.log.window(day);
             broken += d.promises_broken;
         }
-        window.behaviour(broken)
+        KnownBehaviour {
+            window,
+            promises_broken: broken,
+        }
     }
 
     /// A customer's ledger summed from the store (committed invoices and cases only).

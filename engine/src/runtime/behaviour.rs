@@ -186,9 +186,26 @@ impl PaymentLog {
     }
 
     /// The behaviour as known on `day`, with the number of promises the engine judged broken
-    /// so far.
-    pub fn on(&self, day: NaiveDate, promises_broken: i64) -> PaymentBehaviour {
-        self.window(day).behaviour(promises_broken)
+    /// so far (figures computed when read: [`KnownBehaviour::figures`]).
+    pub fn on(&self, day: NaiveDate, promises_broken: i64) -> KnownBehaviour {
+        KnownBehaviour {
+            window: self.window(day),
+            promises_broken,
+        }
+    }
+}
+
+/// What is known of a customer's behaviour on a day, as sums: cheap to pass to every
+/// transition, turned into figures (decimal divisions) only when a condition reads one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KnownBehaviour {
+    pub window: Window,
+    pub promises_broken: i64,
+}
+
+impl KnownBehaviour {
+    pub fn figures(self) -> PaymentBehaviour {
+        self.window.behaviour(self.promises_broken)
     }
 }
 
@@ -250,7 +267,7 @@ mod tests {
 
     #[test]
     fn an_empty_log_has_nothing_to_say() {
-        let b = PaymentLog::default().on(d("2026-06-15"), 0);
+        let b = PaymentLog::default().on(d("2026-06-15"), 0).figures();
         assert_eq!(b, PaymentBehaviour::default());
         assert_eq!(b.trend, Trend::Unknown);
     }
@@ -262,15 +279,15 @@ mod tests {
         log.settle(d("2026-04-20"), 12);
         log.settle(d("2026-05-02"), 3);
         log.dispute(d("2026-04-01"));
-        let b = log.on(d("2026-04-30"), 1);
+        let b = log.on(d("2026-04-30"), 1).figures();
         assert_eq!(b.avg_days_late, dec("6")); // (0 + 12) / 2
         assert_eq!(b.paid_on_time_pct, dec("50"));
         assert_eq!(b.disputes_opened, 1);
         assert_eq!(b.promises_broken, 1);
-        let later = log.on(d("2026-05-02"), 1);
+        let later = log.on(d("2026-05-02"), 1).figures();
         assert_eq!(later.avg_days_late, dec("5")); // (0 + 12 + 3) / 3
         assert_eq!(later.paid_on_time_pct, dec("33.3"));
-        assert_eq!(log.on(d("2026-03-09"), 0).avg_days_late, None);
+        assert_eq!(log.on(d("2026-03-09"), 0).figures().avg_days_late, None);
     }
 
     #[test]
@@ -285,7 +302,10 @@ mod tests {
             shuffled.settle(d(on), late);
         }
         assert_eq!(ordered, shuffled);
-        assert_eq!(ordered.on(d("2026-02-28"), 0).avg_days_late, dec("2"));
+        assert_eq!(
+            ordered.on(d("2026-02-28"), 0).figures().avg_days_late,
+            dec("2")
+        );
     }
 
     #[test]
@@ -298,17 +318,23 @@ mod tests {
         log.settle(d("2026-04-01"), 10);
         log.settle(d("2026-06-15"), 8);
         log.settle(d("2026-06-16"), 100); // after the day: not known yet
-        let b = log.on(d("2026-06-15"), 0);
+        let b = log.on(d("2026-06-15"), 0).figures();
         assert_eq!(b.trend, Trend::Worsening); // 9 against 3
         assert_eq!(b.avg_days_late, dec("22.8")); // (90 + 2 + 4 + 10 + 8) / 5
         let mut better = PaymentLog::default();
         better.settle(d("2026-02-01"), 20);
         better.settle(d("2026-05-01"), 16);
-        assert_eq!(better.on(d("2026-06-15"), 0).trend, Trend::Stable);
+        assert_eq!(better.on(d("2026-06-15"), 0).figures().trend, Trend::Stable);
         better.settle(d("2026-05-20"), 0);
-        assert_eq!(better.on(d("2026-06-15"), 0).trend, Trend::Improving); // 8 against 20
+        assert_eq!(
+            better.on(d("2026-06-15"), 0).figures().trend,
+            Trend::Improving
+        ); // 8 against 20
         // On 2026-04-30 the older half is November to January: nothing settled then.
-        assert_eq!(better.on(d("2026-04-30"), 0).trend, Trend::Unknown);
+        assert_eq!(
+            better.on(d("2026-04-30"), 0).figures().trend,
+            Trend::Unknown
+        );
     }
 
     #[test]
@@ -324,7 +350,7 @@ mod tests {
         let mut merged = a.clone();
         merged.merge(&b);
         assert_eq!(a.window(day) + b.window(day), merged.window(day));
-        let b = merged.on(day, 2);
+        let b = merged.on(day, 2).figures();
         assert_eq!(b.disputes_opened, 1);
         assert_eq!(b.avg_days_late, dec("7.7")); // (3 + 20 + 0) / 3
         assert_eq!(b.promises_broken, 2);

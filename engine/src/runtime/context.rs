@@ -6,7 +6,7 @@
 
 use rust_decimal::Decimal;
 
-use super::behaviour::PaymentBehaviour;
+use super::behaviour::KnownBehaviour;
 use crate::calendar::Calendar;
 use crate::domain::{Customer, Invoice};
 use crate::interest::RateTable;
@@ -20,7 +20,7 @@ pub struct CustomerTotals {
     pub outstanding: Decimal,
     pub open_invoices: i64,
     pub average_invoice: Decimal,
-    pub behaviour: PaymentBehaviour,
+    pub behaviour: KnownBehaviour,
 }
 
 impl CustomerTotals {

@@ -121,6 +121,7 @@ impl Env<'_, '_> {
         let text = |s: &str| Val::Text(s.to_string());
         let inst = self.inst;
         let customer = self.facts.customer;
+        let behaviour = || self.facts.totals.behaviour.figures();
         match f {
             Field::InvoiceId => text(&inv.id),
             Field::InvoiceAmount => money(inv.amount),
@@ -143,25 +144,13 @@ impl Env<'_, '_> {
             Field::CustomerOutstanding => money(self.facts.totals.outstanding),
             Field::CustomerOpenInvoices => Val::Num(self.facts.totals.open_invoices.into()),
             Field::CustomerAverageInvoice => money(self.facts.totals.average_invoice),
-            Field::CustomerAvgDaysLate => self
-                .facts
-                .totals
-                .behaviour
-                .avg_days_late
-                .map_or(Val::Absent, Val::Num),
-            Field::CustomerPaidOnTimePct => self
-                .facts
-                .totals
-                .behaviour
-                .paid_on_time_pct
-                .map_or(Val::Absent, Val::Num),
-            Field::CustomerPromisesBroken => {
-                Val::Num(self.facts.totals.behaviour.promises_broken.into())
+            Field::CustomerAvgDaysLate => behaviour().avg_days_late.map_or(Val::Absent, Val::Num),
+            Field::CustomerPaidOnTimePct => {
+                behaviour().paid_on_time_pct.map_or(Val::Absent, Val::Num)
             }
-            Field::CustomerDisputesOpened => {
-                Val::Num(self.facts.totals.behaviour.disputes_opened.into())
-            }
-            Field::CustomerPaymentTrend => text(self.facts.totals.behaviour.trend.as_str()),
+            Field::CustomerPromisesBroken => Val::Num(behaviour().promises_broken.into()),
+            Field::CustomerDisputesOpened => Val::Num(behaviour().disputes_opened.into()),
+            Field::CustomerPaymentTrend => text(behaviour().trend.as_str()),
             Field::DisputeOpen => Val::Bool(inst.dispute.is_some()),
             Field::DisputeCode => text(
                 inst.dispute

@@ -14,7 +14,7 @@ pub mod state;
 pub mod transition;
 
 pub use assign::{Shared, open_case};
-pub use behaviour::{PaymentBehaviour, PaymentLog, Trend};
+pub use behaviour::{KnownBehaviour, PaymentBehaviour, PaymentLog, Trend};
 pub use context::{CustomerTotals, Facts};
 pub use state::{CloseReason, Instance, Status};
 pub use transition::{
