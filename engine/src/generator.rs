@@ -2,7 +2,7 @@
 //! written as the CSV files `relance plan` and imports read (see `docs/DATA.md`).
 //!
 //! Same seed, same files, byte for byte (ChaCha8 from a fixed seed; no clock, no hashing
-//! order). Distributions (documented in `docs/BENCHMARKS.md`): 80/20 revenue concentration,
+//! order). Distributions (documented in `BENCHMARKS.md`): 80/20 revenue concentration,
 //! log-uniform amounts, payment terms of 30/45/60 days, payment delays (35 % on time,
 //! 35 % up to 30 days late, 15 % 31–90 days late, 5 % partial, 10 % unpaid), about 5 %
 //! disputes and 5 % promises. Only events dated on or before `as_of` are written: the future
