@@ -36,12 +36,12 @@ use relance_engine::domain::{EventKind, Portfolio};
 use relance_engine::generator::{self, Spec};
 use relance_engine::interest::RateTable;
 use relance_engine::rules::RuleSet;
-use relance_engine::runtime::behaviour::days_late;
 use relance_engine::runtime::{
     CustomerTotals, Facts, Input, Instance, Outcome, PaymentLog, Recording, Shared, next_wakeup,
     open_case, transition, transition_with,
 };
-use relance_engine::{portfolio, reports, scenario_set};
+use relance_engine::simulator::payment_logs;
+use relance_engine::{portfolio, scenario_set};
 use rust_decimal::Decimal;
 
 fn main() {
@@ -228,30 +228,6 @@ fn contribution(case: &Instance) -> Option<Decimal> {
     case.is_open().then_some(case.outstanding)
 }
 
-/// Each customer's settlements and dispute openings from the portfolio's events, as the
-/// simulator builds them (`customer.avg_days_late` … as known on each day).
-fn payment_logs(p: &Portfolio, owner: &[usize]) -> Vec<PaymentLog> {
-    let mut settled = Vec::new();
-    let mut disputes = Vec::new();
-    for s in reports::replay(p, NaiveDate::MAX) {
-        let c = owner[s.index];
-        if let Some(on) = s.settled_on.filter(|_| !s.written_off) {
-            settled.push((on, c, days_late(p.invoices[s.index].due, on)));
-        }
-        disputes.extend(s.disputes.iter().map(|(opened, _)| (*opened, c)));
-    }
-    settled.sort_unstable();
-    disputes.sort_unstable();
-    let mut logs = vec![PaymentLog::default(); p.customers.len()];
-    for (on, c, late) in settled {
-        logs[c].settle(on, late);
-    }
-    for (on, c) in disputes {
-        logs[c].dispute(on);
-    }
-    logs
-}
-
 /// The replay's state: what the simulator keeps between days.
 struct Replay {
     p: &'static Portfolio,
@@ -316,7 +292,7 @@ fn record(
         p,
         set,
         rules,
-        logs: payment_logs(p, &owner),
+        logs: payment_logs(p, &owner, p.customers.len()),
         owner,
         running: vec![Running::default(); p.customers.len()],
         cases: vec![None; p.invoices.len()],

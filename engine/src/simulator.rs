@@ -415,8 +415,10 @@ impl<'a> Simulator<'a> {
 }
 
 /// Each customer's settlements (paid or credited in full, not written off) and dispute
-/// openings, from the portfolio's events, as the behaviour report counts them.
-fn payment_logs(
+/// openings, from the portfolio's events, as the behaviour report counts them: one log per
+/// customer position, `invoice_customer[i]` being the position of invoice `i`'s customer
+/// (`usize::MAX` when unknown: left out).
+pub fn payment_logs(
     portfolio: &Portfolio,
     invoice_customer: &[usize],
     customers: usize,
