@@ -115,13 +115,12 @@ fn stored_behaviour(l: &mut Ledger, inv: &Invoice, case: &Instance) {
 /// What a case's change adds to its customer's payment behaviour: a settlement when a payment
 /// or credit note brings the open amount to zero (a write-off is not one), a dispute when one
 /// opens, the promises newly judged broken.
-fn record_behaviour(
-    log: &mut Ledger,
+fn behaviour_change(
     inv: &Invoice,
     before: Option<&Instance>,
     after: &Instance,
     day: NaiveDate,
-) {
+) -> BehaviourChange {
     let owed_before = before.map_or(inv.opening_outstanding(), |c| c.outstanding);
     let written_off = matches!(
         after.status,
@@ -130,16 +129,37 @@ fn record_behaviour(
             ..
         }
     );
-    if owed_before > Decimal::ZERO && after.outstanding <= Decimal::ZERO && !written_off {
-        log.log.settle(day, days_late(inv.due, day));
-    }
     let counters = before.map(|c| &c.counters);
-    if after.counters.disputes > counters.map_or(0, |c| c.disputes) {
-        log.log
-            .dispute(after.dispute.as_ref().map_or(day, |d| d.opened));
+    BehaviourChange {
+        settled: (owed_before > Decimal::ZERO
+            && after.outstanding <= Decimal::ZERO
+            && !written_off)
+            .then(|| (day, days_late(inv.due, day))),
+        dispute: (after.counters.disputes > counters.map_or(0, |c| c.disputes))
+            .then(|| after.dispute.as_ref().map_or(day, |d| d.opened)),
+        broken: i64::from(after.counters.promises_broken)
+            - i64::from(counters.map_or(0, |c| c.promises_broken)),
     }
-    log.promises_broken += i64::from(after.counters.promises_broken)
-        - i64::from(counters.map_or(0, |c| c.promises_broken));
+}
+
+/// See [`behaviour_change`].
+#[derive(Debug, Default, PartialEq)]
+struct BehaviourChange {
+    settled: Option<(NaiveDate, i64)>,
+    dispute: Option<NaiveDate>,
+    broken: i64,
+}
+
+impl BehaviourChange {
+    fn apply(self, l: &mut Ledger) {
+        if let Some((on, late)) = self.settled {
+            l.log.settle(on, late);
+        }
+        if let Some(on) = self.dispute {
+            l.log.dispute(on);
+        }
+        l.promises_broken += self.broken;
+    }
 }
 
 impl Ledger {
@@ -466,12 +486,13 @@ impl<'a> Work<'a> {
         let previous = self.slot(id)?.case.take();
         let before = Bucket::of(&inv, previous.as_ref());
         let after = Bucket::of(&inv, Some(&case));
-        let d = self.deltas.entry(inv.customer.clone()).or_default();
-        if before != after {
+        let change = behaviour_change(&inv, previous.as_ref(), &case, day);
+        if before != after || change != BehaviourChange::default() {
+            let d = self.deltas.entry(inv.customer.clone()).or_default();
             d.sub(inv.issued, &before);
             d.add(inv.issued, &after);
+            change.apply(d);
         }
-        record_behaviour(d, &inv, previous.as_ref(), &case, day);
         let slot = self.slot(id)?;
         slot.case = Some(case);
         slot.dirty = true;
