@@ -2,56 +2,13 @@
 //! against every endpoint family), bad input (400/422 naming the field, nothing written), and
 //! a small durable flow (import, events, virtual days, views).
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use relance_engine::daemon::api::{self, AppState, auth};
-use relance_engine::daemon::config::{Config, Role, Token};
-use relance_engine::daemon::server::{self, ClockMode};
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("relance-test-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-const ADMIN: &str = "admin-token-0000000001";
-const CREDIT: &str = "credit-token-000000002";
-const SALES: &str = "sales-token-0000000003";
-const INTEGRATION: &str = "integration-token-0004";
-
-fn config(dir: &Path) -> Config {
-    let token = |name: &str, token: &str, role| Token {
-        name: name.into(),
-        token: token.into(),
-        role,
-    };
-    Config {
-        data: dir.join("data"),
-        spool: dir.join("spool"),
-        tokens: vec![
-            token("ops", ADMIN, Role::Admin),
-            token("credit", CREDIT, Role::CreditManager),
-            token("sales", SALES, Role::Sales),
-            token("erp", INTEGRATION, Role::Integration),
-        ],
-        ..Config::default()
-    }
-}
+mod support;
+use support::{ADMIN, CREDIT, INTEGRATION, SALES, TempDir, serve};
 
 struct Server {
     base: String,
@@ -62,34 +19,7 @@ struct Server {
 impl Server {
     async fn start(tag: &str) -> Server {
         let dir = TempDir::new(tag);
-        let config = config(&dir.0);
-        let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib-scenarios");
-        let engine = server::open(
-            &config,
-            ClockMode::Virtual {
-                start: "2026-01-05".parse().ok(),
-            },
-            Some(&scenarios),
-        )
-        .expect("engine");
-        engine.catch_up(engine.today()).expect("first run");
-        let state = Arc::new(AppState {
-            engine,
-            tokens: auth::tokens(&config.tokens),
-            wake: Arc::new(tokio::sync::Notify::new()),
-        });
-        let app = api::router(state, true);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(20))
-            .build()
-            .expect("client");
+        let (base, client) = serve(&dir.0, "2026-01-05", Duration::from_secs(20)).await;
         Server {
             base,
             client,

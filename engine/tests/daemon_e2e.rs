@@ -19,28 +19,14 @@ use chrono::{Days, NaiveDate};
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
+mod support;
+use support::TempDir;
+
 const TOKEN: &str = "e2e-admin-token-000001";
 const DAYS: u64 = 120;
 
 fn start_day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, 5).expect("date")
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("relance-e2e-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 // ----- an SMTP server (mailin-embedded) that records what it receives ---------------------
