@@ -49,8 +49,7 @@ pub fn run(data: &Path, scenarios: &Path, from: NaiveDate, days: u32, format: Fo
         let run = Simulator::new(shared, &p)
             .recording(Recording::Off)
             .run_with(from, until, &mut |n| bar.set_position(n), &mut |_, run| {
-                run.records.clear();
-                // A closed channel means the printer stopped on an error: it reports it.
+                // Recording::Off: `run.records` stays empty. A closed channel means the printer stopped on an error: it reports it.
                 let _ = days_tx.send(std::mem::take(&mut run.actions));
             });
         drop(days_tx);
