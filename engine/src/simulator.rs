@@ -9,6 +9,8 @@
 //! every case touched or due that day gets its tick. Same inputs, same outputs: iteration
 //! orders are fixed. It performs no effect; callers decide what to do with the actions.
 
+mod ahead;
+
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
@@ -19,8 +21,8 @@ use crate::domain::{Customer, Event, EventKind, Invoice, Portfolio};
 use crate::reports::replay;
 use crate::runtime::behaviour::{KnownBehaviour, Window, days_late};
 use crate::runtime::{
-    CustomerTotals, Facts, Input, Instance, Outcome, PaymentLog, Planned, Record, Recording,
-    Shared, next_wakeup, open_case, transition_with,
+    Choice, CustomerTotals, Facts, Input, Instance, Outcome, PaymentLog, Planned, Record,
+    Recording, Shared, next_wakeup, open_case, open_chosen, transition_with,
 };
 
 /// Everything a run produced.
@@ -57,6 +59,9 @@ pub struct Simulator<'a> {
     windows: Vec<Option<(NaiveDate, Window)>>,
     /// Whether state changes are recorded in `Run::records` (on unless a caller turns it off).
     recording: Recording,
+    /// From how many invoices entering on one day their scenarios are chosen ahead, on
+    /// several threads (see `ahead`).
+    look_ahead: usize,
 }
 
 /// A customer's running totals over its opened cases.
@@ -83,6 +88,17 @@ impl Running {
             open_invoices: self.open,
             average_invoice,
             ..CustomerTotals::default()
+        }
+    }
+
+    /// The totals with the behaviour known on the day (`window`) and the promises broken.
+    fn with_behaviour(&self, window: Window) -> CustomerTotals {
+        CustomerTotals {
+            behaviour: KnownBehaviour {
+                window,
+                promises_broken: self.promises_broken,
+            },
+            ..self.totals()
         }
     }
 
@@ -147,6 +163,7 @@ impl<'a> Simulator<'a> {
             customer_index,
             events,
             recording: Recording::Causes,
+            look_ahead: ahead::MIN_BATCH,
         }
     }
 
@@ -154,6 +171,14 @@ impl<'a> Simulator<'a> {
     /// stays empty and the actions are the same (a planner that prints only actions).
     pub fn recording(mut self, recording: Recording) -> Simulator<'a> {
         self.recording = recording;
+        self
+    }
+
+    /// Chooses the scenarios of at least `min_batch` invoices entering on the same day on
+    /// several threads before opening them (default 10,000; `usize::MAX` never does). The
+    /// run is the same either way: this only spreads the policy's work.
+    pub fn look_ahead(mut self, min_batch: usize) -> Simulator<'a> {
+        self.look_ahead = min_batch;
         self
     }
 
@@ -215,9 +240,17 @@ impl<'a> Simulator<'a> {
                 r.issued += 1;
                 r.update(None, Some(inv.opening_outstanding()));
             }
-            for &(d, i) in &starts[first..s] {
+            let mut chosen = ahead::choose(&self, &starts[first..s], day, &pending);
+            for (k, &(d, i)) in starts[first..s].iter().enumerate() {
                 opened += 1;
-                self.open(i, d, &mut run, pending.remove(&i).unwrap_or_default());
+                let choice = chosen.get_mut(k).and_then(Option::take);
+                self.open(
+                    i,
+                    d,
+                    &mut run,
+                    pending.remove(&i).unwrap_or_default(),
+                    choice,
+                );
                 touched.push(i);
             }
             while let Some(ev) = self
@@ -254,11 +287,32 @@ impl<'a> Simulator<'a> {
         run
     }
 
-    fn open(&mut self, i: usize, day: NaiveDate, run: &mut Run, earlier: Vec<&Event>) {
+    /// Opens invoice `i`'s case on `day`, with the policy's choice when it was made ahead
+    /// (see `ahead`), then applies the events dated before (`earlier`) as history.
+    fn open(
+        &mut self,
+        i: usize,
+        day: NaiveDate,
+        run: &mut Run,
+        earlier: Vec<&Event>,
+        choice: Option<Choice<'a>>,
+    ) {
         let inv = &self.invoices[i];
         let c = self.invoice_customer[i];
         let totals = self.totals(c, day); // already counts this invoice (see `run`)
-        let case = open_case(self.shared, inv, &self.customers[c], totals, day);
+        let customer = &self.customers[c];
+        let case = match choice {
+            Some(choice) => {
+                debug_assert_eq!(
+                    choice,
+                    crate::runtime::choose_scenario(self.shared, inv, customer, totals, day),
+                    "a choice made ahead differs from the sequential one for {}",
+                    inv.id
+                );
+                open_chosen(choice, inv, customer, day)
+            }
+            None => open_case(self.shared, inv, customer, totals, day),
+        };
         self.running[c].update(Some(inv.opening_outstanding()), contribution(&case));
         run.seq += 1;
         if self.recording == Recording::Causes {
@@ -385,14 +439,7 @@ impl<'a> Simulator<'a> {
                 w
             }
         };
-        let running = &self.running[c];
-        CustomerTotals {
-            behaviour: KnownBehaviour {
-                window,
-                promises_broken: running.promises_broken,
-            },
-            ..running.totals()
-        }
+        self.running[c].with_behaviour(window)
     }
 
     fn with_facts<T>(

@@ -1,8 +1,8 @@
 //! The timeline: a run's actions and transitions as dated entries, grouped and sorted, in the
 //! JSON contract of `relance simulate` and as readable text.
 //!
-//! Grouping: actions of the same day for the same customer with the same text (channel,
-//! template, recipients) merge into one entry listing every invoice, unless the scenario says
+//! Grouping: actions of the same day for the same customer that are the same action (channel,
+//! template, recipients: the same text) merge into one entry listing every invoice, unless the scenario says
 //! `group by invoice`; charges never merge (each invoice has its own amount). Entries sort by
 //! date, then customer, then step order (handler actions after the steps), then the order in
 //! which the engine decided them. This module only shapes output; it decides nothing.
@@ -148,22 +148,25 @@ impl Timeline {
 }
 
 /// By date, customer, step order (handlers last), then the order decisions were taken.
-fn sort(entries: &mut [Entry]) {
-    entries.sort_by(|a, b| {
-        (a.date, &a.customer, a.step_order, a.order).cmp(&(
-            b.date,
-            &b.customer,
-            b.step_order,
-            b.order,
-        ))
-    });
+fn sort(entries: &mut Vec<Entry>) {
+    fn key(e: &Entry) -> (NaiveDate, &str, usize, u64) {
+        (e.date, e.customer.as_str(), e.step_order, e.order)
+    }
+    if entries.is_sorted_by(|a, b| key(a) <= key(b)) {
+        return;
+    }
+    // Sort positions, then move each entry once: an entry is a few hundred bytes, and a
+    // planner's day holds up to a million of them.
+    let mut by_key: Vec<usize> = (0..entries.len()).collect();
+    by_key.sort_unstable_by(|&a, &b| key(&entries[a]).cmp(&key(&entries[b])).then(a.cmp(&b)));
+    let mut slots: Vec<Option<Entry>> = entries.drain(..).map(Some).collect();
+    entries.extend(by_key.into_iter().filter_map(|i| slots[i].take()));
 }
 
 fn group_actions(set: &ScenarioSet, actions: Vec<Planned>) -> Vec<Entry> {
-    let texts: Vec<String> = actions.iter().map(|p| p.action.to_string()).collect();
-    let groups = merge_groups(set, &actions, &texts);
+    let groups = merge_groups(set, &actions);
     let mut out: Vec<Entry> = Vec::with_capacity(actions.len());
-    for ((p, text), group) in actions.into_iter().zip(texts).zip(groups) {
+    for (p, group) in actions.into_iter().zip(groups) {
         if group < out.len() {
             let e = &mut out[group];
             e.invoices.push(p.invoice);
@@ -171,7 +174,7 @@ fn group_actions(set: &ScenarioSet, actions: Vec<Planned>) -> Vec<Entry> {
                 keys.push(p.key);
             }
         } else {
-            out.push(entry(p, text));
+            out.push(entry(p));
         }
     }
     out
@@ -179,11 +182,11 @@ fn group_actions(set: &ScenarioSet, actions: Vec<Planned>) -> Vec<Entry> {
 
 /// For each action, the index of the entry it belongs to, numbering entries in order of
 /// first appearance (an action starting a new entry gets the next number).
-fn merge_groups(set: &ScenarioSet, actions: &[Planned], texts: &[String]) -> Vec<usize> {
-    let mut merged: HashMap<(NaiveDate, &str, &str), usize> = HashMap::new();
+fn merge_groups(set: &ScenarioSet, actions: &[Planned]) -> Vec<usize> {
+    let mut merged: HashMap<(NaiveDate, &str, &Action), usize> = HashMap::new();
     let mut entries = 0;
     let mut groups = Vec::with_capacity(actions.len());
-    for (p, text) in actions.iter().zip(texts) {
+    for p in actions {
         let mergeable = !matches!(p.action, Action::Charge { .. })
             && set
                 .scenarios
@@ -191,7 +194,7 @@ fn merge_groups(set: &ScenarioSet, actions: &[Planned], texts: &[String]) -> Vec
                 .is_none_or(|s| s.group_by == GroupKey::Customer);
         if mergeable {
             let at = *merged
-                .entry((p.date, p.customer.as_str(), text.as_str()))
+                .entry((p.date, p.customer.as_str(), &p.action))
                 .or_insert(entries);
             if at < entries {
                 groups.push(at);
@@ -204,7 +207,8 @@ fn merge_groups(set: &ScenarioSet, actions: &[Planned], texts: &[String]) -> Vec
     groups
 }
 
-fn entry(p: Planned, text: String) -> Entry {
+fn entry(p: Planned) -> Entry {
+    let text = p.action.to_string();
     let (to, cc, amount) = match &p.action {
         Action::Email { to, cc, .. } => (to.clone(), cc.clone(), None),
         Action::Sms { to, .. } | Action::Letter { to, .. } | Action::Alert { to, .. } => {

@@ -24,6 +24,10 @@ pub struct Shared<'a> {
     pub rates: &'a RateTable,
 }
 
+/// The policy's verdict for an invoice entering the engine: its scenario, none, or the
+/// error of a condition that could not be evaluated.
+pub type Choice<'s> = Result<Option<&'s ir::Scenario>, EvalError>;
+
 /// A fresh case for `invoice`, pinned to the scenario the policy chooses today. A case no
 /// scenario applies to is `Unassigned`; a failing condition makes it `Error`.
 pub fn open_case(
@@ -33,7 +37,45 @@ pub fn open_case(
     totals: CustomerTotals,
     today: NaiveDate,
 ) -> Instance {
-    let mut inst = Instance {
+    let inst = fresh(invoice, customer, today);
+    let choice = choose(shared, &inst, invoice, customer, totals, today);
+    pin(inst, choice, invoice, today)
+}
+
+/// The policy's choice alone, as [`open_case`] would make it: a driver may choose ahead (on
+/// other threads) and open later with [`open_chosen`].
+pub fn choose_scenario<'s>(
+    shared: Shared<'s>,
+    invoice: &Invoice,
+    customer: &Customer,
+    totals: CustomerTotals,
+    today: NaiveDate,
+) -> Choice<'s> {
+    let inst = fresh(invoice, customer, today);
+    choose(shared, &inst, invoice, customer, totals, today)
+}
+
+/// The case [`open_case`] opens when the policy made `choice`.
+pub fn open_chosen(
+    choice: Choice<'_>,
+    invoice: &Invoice,
+    customer: &Customer,
+    today: NaiveDate,
+) -> Instance {
+    pin(fresh(invoice, customer, today), choice, invoice, today)
+}
+
+/// Whether a case opened with `choice` is open (not already settled at its opening).
+pub fn opens_open(choice: &Choice<'_>, invoice: &Invoice) -> bool {
+    match choice {
+        // Never chase an invoice that is already paid (within the tolerance).
+        Ok(Some(scenario)) => !settled(scenario, invoice, invoice.opening_outstanding()),
+        Ok(None) | Err(_) => true,
+    }
+}
+
+fn fresh(invoice: &Invoice, customer: &Customer, today: NaiveDate) -> Instance {
+    Instance {
         invoice: invoice.id.clone(),
         customer: customer.id.clone(),
         scenario: String::new(),
@@ -53,15 +95,18 @@ pub fn open_case(
         charged: Default::default(),
         escalated: None,
         started: today,
-    };
-    match choose(shared, &inst, invoice, customer, totals, today) {
+    }
+}
+
+fn pin(mut inst: Instance, choice: Choice<'_>, invoice: &Invoice, today: NaiveDate) -> Instance {
+    let open = opens_open(&choice, invoice);
+    match choice {
         Ok(Some(scenario)) => {
             inst.scenario = scenario.name.clone();
             inst.version = scenario.version.clone();
             inst.done_on = vec![None; scenario.steps.len()];
             inst.fired_count = vec![0; scenario.steps.len()];
-            if settled(scenario, invoice, inst.outstanding) {
-                // Never chase an invoice that is already paid (within the tolerance).
+            if !open {
                 inst.status = Status::Closed {
                     on: today,
                     reason: super::state::CloseReason::Paid,
@@ -99,7 +144,7 @@ fn choose<'s>(
     customer: &Customer,
     totals: CustomerTotals,
     today: NaiveDate,
-) -> Result<Option<&'s ir::Scenario>, EvalError> {
+) -> Choice<'s> {
     let set = shared.set;
     if let Some(name) = &customer.scenario {
         return set.scenarios.get(name).map(Some).ok_or_else(|| {

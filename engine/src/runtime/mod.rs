@@ -13,7 +13,7 @@ pub mod eval;
 pub mod state;
 pub mod transition;
 
-pub use assign::{Shared, open_case};
+pub use assign::{Choice, Shared, choose_scenario, open_case, open_chosen, opens_open};
 pub use behaviour::{KnownBehaviour, PaymentBehaviour, PaymentLog, Trend};
 pub use context::{CustomerTotals, Facts};
 pub use state::{CloseReason, Instance, Status};
