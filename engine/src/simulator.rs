@@ -141,15 +141,22 @@ impl<'a> Simulator<'a> {
                 list.push(i);
             }
         }
-        let invoice_index = portfolio
-            .invoices
-            .iter()
-            .enumerate()
-            .map(|(i, inv)| (inv.id.as_str(), i))
-            .collect();
-        let logs = payment_logs(portfolio, &invoice_customer, customer_count);
-        let mut events: Vec<&Event> = portfolio.events.iter().collect();
-        events.sort_by_key(|e| e.date); // stable: file order within a day
+        // The payment logs replay every event: built on a second thread meanwhile.
+        let (logs, invoice_index, events) = std::thread::scope(|scope| {
+            let logs = scope.spawn(|| payment_logs(portfolio, &invoice_customer, customer_count));
+            let invoice_index: HashMap<&str, usize> = portfolio
+                .invoices
+                .iter()
+                .enumerate()
+                .map(|(i, inv)| (inv.id.as_str(), i))
+                .collect();
+            let mut events: Vec<&Event> = portfolio.events.iter().collect();
+            events.sort_by_key(|e| e.date); // stable: file order within a day
+            let logs = logs
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (logs, invoice_index, events)
+        });
         Simulator {
             shared,
             customers,

@@ -107,16 +107,28 @@ pub fn load_dir(dir: &Path) -> Result<Portfolio, PortfolioError> {
         invoice_lines: Vec::new(),
         event_origins: Vec::new(),
     };
-    let customers = read_customers(Sheet::open(&places.customers)?, &mut places.customer_lines)?;
-    let invoices = read_invoices(Sheet::open(&places.invoices)?, &mut places.invoice_lines)?;
-    let mut events = Vec::new();
-    if let Some(sheet) = Sheet::open_optional(&places.event_files[0])? {
-        read_payments(sheet, &mut events)?;
-    }
-    let mut stated_customers = Vec::new();
-    if let Some(sheet) = Sheet::open_optional(&places.event_files[1])? {
-        read_events(sheet, &mut events, &mut stated_customers)?;
-    }
+    // The invoice file, the biggest, is read on its own thread while the others are read
+    // here; errors are reported in file order, as if the files were read one by one.
+    let (customers, invoices, events) = std::thread::scope(|scope| {
+        let invoices = scope.spawn(|| {
+            let mut lines = Vec::new();
+            read_invoices(Sheet::open(&places.invoices)?, &mut lines).map(|read| (read, lines))
+        });
+        let mut lines = Vec::new();
+        let customers = Sheet::open(&places.customers)
+            .and_then(|sheet| read_customers(sheet, &mut lines))
+            .map(|read| (read, lines));
+        let events = read_event_files(&places.event_files);
+        let invoices = invoices
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (customers, invoices, events)
+    });
+    let (customers, customer_lines) = customers?;
+    let (invoices, invoice_lines) = invoices?;
+    let (mut events, stated_customers) = events?;
+    places.customer_lines = customer_lines;
+    places.invoice_lines = invoice_lines;
     let mut problems = Problems::new();
     check_stated_customers(
         &invoices,
@@ -138,6 +150,25 @@ pub fn load_dir(dir: &Path) -> Result<Portfolio, PortfolioError> {
     check_into(&portfolio, &places, &mut problems);
     problems.finish()?;
     Ok(portfolio)
+}
+
+/// The events of `payments.csv` then `events.csv`, each with where it was read.
+type ReadEvents = Vec<(Event, Origin)>;
+
+/// The events of `payments.csv` then `events.csv` (both optional), in file order, with the
+/// customers `events.csv` names.
+fn read_event_files(
+    files: &[PathBuf; 2],
+) -> Result<(ReadEvents, Vec<StatedCustomer>), PortfolioError> {
+    let mut events = Vec::new();
+    if let Some(sheet) = Sheet::open_optional(&files[0])? {
+        read_payments(sheet, &mut events)?;
+    }
+    let mut stated_customers = Vec::new();
+    if let Some(sheet) = Sheet::open_optional(&files[1])? {
+        read_events(sheet, &mut events, &mut stated_customers)?;
+    }
+    Ok((events, stated_customers))
 }
 
 /// Where an event was read: `payments.csv` (file 0) or `events.csv` (file 1), and the line.
