@@ -8,6 +8,8 @@
 //! run's first day), then the day's events are applied, then
 //! every case touched or due that day gets its tick. Same inputs, same outputs: iteration
 //! orders are fixed. It performs no effect; callers decide what to do with the actions.
+//! When many invoices enter on one day (a portfolio's first day), their scenarios are chosen
+//! ahead on several threads (`ahead`); the cases still open one by one, in the same order.
 
 mod ahead;
 
