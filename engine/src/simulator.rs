@@ -36,6 +36,9 @@ pub struct Run {
     pub cases: Vec<Option<Instance>>,
     /// How many transitions ran (for benchmarks).
     pub transitions: u64,
+    /// How many scenarios were chosen ahead (`Simulator::look_ahead`), for tests and
+    /// benchmarks.
+    pub chosen_ahead: u64,
     /// The next global decision number (orders actions and records across the run).
     pub seq: u64,
 }
@@ -172,7 +175,7 @@ impl<'a> Simulator<'a> {
             customer_index,
             events,
             recording: Recording::Causes,
-            look_ahead: ahead::MIN_BATCH,
+            look_ahead: ahead::default_min_batch(),
         }
     }
 
@@ -184,8 +187,9 @@ impl<'a> Simulator<'a> {
     }
 
     /// Chooses the scenarios of at least `min_batch` invoices entering on the same day on
-    /// several threads before opening them (default 10,000; `usize::MAX` never does). The
-    /// run is the same either way: this only spreads the policy's work.
+    /// several threads before opening them (default 10,000, never on a single core;
+    /// `usize::MAX` never does). The run is the same either way: this only spreads the
+    /// policy's work.
     pub fn look_ahead(mut self, min_batch: usize) -> Simulator<'a> {
         self.look_ahead = min_batch;
         self
@@ -253,6 +257,7 @@ impl<'a> Simulator<'a> {
             for (k, &(d, i)) in starts[first..s].iter().enumerate() {
                 opened += 1;
                 let choice = chosen.get_mut(k).and_then(Option::take);
+                run.chosen_ahead += u64::from(choice.is_some());
                 self.open(
                     i,
                     d,

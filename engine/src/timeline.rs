@@ -2,10 +2,11 @@
 //! JSON contract of `relance simulate` and as readable text.
 //!
 //! Grouping: actions of the same day for the same customer that are the same action (channel,
-//! template, recipients: the same text) merge into one entry listing every invoice, unless the scenario says
-//! `group by invoice`; charges never merge (each invoice has its own amount). Entries sort by
-//! date, then customer, then step order (handler actions after the steps), then the order in
-//! which the engine decided them. This module only shapes output; it decides nothing.
+//! template, recipients: the same text) merge into one entry listing every invoice, unless the
+//! scenario says `group by invoice`; charges never merge (each invoice has its own amount).
+//! Entries sort by date, then customer, then step order (handler actions after the steps),
+//! then the order in which the engine decided them. This module only shapes output; it
+//! decides nothing.
 
 use std::collections::HashMap;
 

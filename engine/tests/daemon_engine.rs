@@ -5,13 +5,16 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
 
+use relance_engine::daemon::Engine;
 use relance_engine::daemon::backup;
 use relance_engine::daemon::config::Config;
 use relance_engine::daemon::server::{self, ClockMode};
 use relance_engine::daemon::store::{SledStore, Store, Tree};
+use relance_engine::domain::Portfolio;
 use relance_engine::interest::RateTable;
 use relance_engine::portfolio;
 use relance_engine::runtime::Shared;
@@ -30,6 +33,26 @@ fn d(s: &str) -> NaiveDate {
     s.parse().expect("date")
 }
 
+/// A daemon engine over a fresh store in `tmp` (virtual clock on `from`, the stdlib set
+/// deployed), with `p` imported and its first day run.
+fn started(tmp: &TempDir, from: NaiveDate, p: &Portfolio) -> Arc<Engine> {
+    let config = Config {
+        data: tmp.0.join("data"),
+        spool: tmp.0.join("spool"),
+        ..Config::default()
+    };
+    let scenarios = root().join("stdlib-scenarios");
+    let engine = server::open(
+        &config,
+        ClockMode::Virtual { start: Some(from) },
+        Some(&scenarios),
+    )
+    .expect("engine");
+    engine.import(p).expect("import");
+    engine.catch_up(from).expect("first day");
+    engine
+}
+
 #[test]
 fn the_daemon_decides_what_the_simulator_decides() {
     let tmp = TempDir::new("engine");
@@ -38,19 +61,7 @@ fn the_daemon_decides_what_the_simulator_decides() {
     let scenarios = root().join("stdlib-scenarios");
     let p = portfolio::load_dir(&root().join("examples")).expect("examples");
 
-    let config = Config {
-        data: tmp.0.join("data"),
-        spool: tmp.0.join("spool"),
-        ..Config::default()
-    };
-    let engine = server::open(
-        &config,
-        ClockMode::Virtual { start: Some(from) },
-        Some(&scenarios),
-    )
-    .expect("engine");
-    engine.import(&p).expect("import");
-    engine.catch_up(from).expect("first day");
+    let engine = started(&tmp, from, &p);
     let days = engine.advance_to(until).expect("advance");
     assert_eq!(days.len(), 59);
     let daemon_keys: BTreeSet<String> = engine
@@ -243,19 +254,7 @@ fn chronic_late_payers_go_to_high_risk_in_the_daemon_as_in_the_simulator() {
 }"#,
     )
     .expect("a valid portfolio");
-    let config = Config {
-        data: tmp.0.join("data"),
-        spool: tmp.0.join("spool"),
-        ..Config::default()
-    };
-    let engine = server::open(
-        &config,
-        ClockMode::Virtual { start: Some(from) },
-        Some(&scenarios),
-    )
-    .expect("engine");
-    engine.import(&p).expect("import");
-    engine.catch_up(from).expect("first day");
+    let engine = started(&tmp, from, &p);
     engine.advance_to(d("2026-04-15")).expect("advance");
     let scenario = |id: &str| {
         engine

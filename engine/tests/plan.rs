@@ -4,7 +4,7 @@
 //! with payments, disputes and promises) under the standard scenario set, and through the
 //! real binary (`relance plan` JSON equals the timeline's action entries). Choosing the
 //! scenarios of a day's entering invoices ahead, on several threads, is checked the same way
-//! on the examples and on a generated portfolio.
+//! on the examples, on a generated portfolio, and on an invoice with events waiting for it.
 
 mod support;
 
@@ -67,23 +67,35 @@ fn with_run<T>(
     f(ir, run)
 }
 
+/// What two runs of one portfolio are compared on, and how many scenarios were chosen ahead.
+struct Compared {
+    actions: Vec<relance_engine::runtime::Planned>,
+    records: Vec<relance_engine::runtime::Record>,
+    cases: Vec<Option<relance_engine::runtime::Instance>>,
+    chosen_ahead: u64,
+}
+
 /// Runs `data` with every day's scenarios chosen ahead (look-ahead from one invoice) and
 /// never, and asserts both runs are the same: actions with their decision numbers, records
-/// and final states. Returns how many actions they had.
-fn assert_ahead_changes_nothing(data: &Path) -> usize {
-    let keep = |_: &relance_dsl::ir::ScenarioSet, run: Run| (run.actions, run.records, run.cases);
-    let (seq_actions, seq_records, seq_cases) =
-        with_run(data, Recording::Causes, Some(usize::MAX), keep);
-    let (ahead_actions, ahead_records, ahead_cases) =
-        with_run(data, Recording::Causes, Some(1), keep);
-    assert_eq!(ahead_actions.len(), seq_actions.len());
-    for (ahead, seq) in ahead_actions.iter().zip(&seq_actions) {
-        assert_eq!(ahead, seq);
-        assert_eq!(ahead.order, seq.order, "decision order of {}", seq.key);
+/// and final states. Returns the run with the look-ahead.
+fn assert_ahead_changes_nothing(data: &Path) -> Compared {
+    let keep = |_: &relance_dsl::ir::ScenarioSet, run: Run| Compared {
+        actions: run.actions,
+        records: run.records,
+        cases: run.cases,
+        chosen_ahead: run.chosen_ahead,
+    };
+    let seq = with_run(data, Recording::Causes, Some(usize::MAX), keep);
+    let ahead = with_run(data, Recording::Causes, Some(1), keep);
+    assert_eq!(seq.chosen_ahead, 0, "usize::MAX never chooses ahead");
+    assert_eq!(ahead.actions.len(), seq.actions.len());
+    for (a, s) in ahead.actions.iter().zip(&seq.actions) {
+        assert_eq!(a, s);
+        assert_eq!(a.order, s.order, "decision order of {}", s.key);
     }
-    assert_eq!(ahead_records, seq_records);
-    assert_eq!(ahead_cases, seq_cases);
-    seq_actions.len()
+    assert_eq!(ahead.records, seq.records);
+    assert_eq!(ahead.cases, seq.cases);
+    ahead
 }
 
 #[test]
@@ -112,10 +124,10 @@ fn recording_off_changes_nothing_but_the_records() {
 
 #[test]
 fn choosing_ahead_changes_nothing_on_the_examples() {
-    // The examples have events dated before the run: their invoices end the look-ahead of
-    // their customer on the first day.
-    let actions = assert_ahead_changes_nothing(&workspace().join("examples"));
-    assert!(actions > 100, "got {actions} actions");
+    let run = assert_ahead_changes_nothing(&workspace().join("examples"));
+    assert!(run.actions.len() > 100, "got {} actions", run.actions.len());
+    let opened = run.cases.iter().flatten().count() as u64;
+    assert_eq!(run.chosen_ahead, opened, "every scenario chosen ahead");
 }
 
 #[test]
@@ -128,8 +140,45 @@ fn choosing_ahead_changes_nothing_on_a_generated_portfolio() {
         as_of: date("2026-03-31"),
     };
     relance_engine::generator::generate(spec, &dir.0, &mut |_| {}).expect("generated");
-    let actions = assert_ahead_changes_nothing(&dir.0);
-    assert!(actions > 1_000, "got {actions} actions");
+    let run = assert_ahead_changes_nothing(&dir.0);
+    assert!(
+        run.actions.len() > 1_000,
+        "got {} actions",
+        run.actions.len()
+    );
+    assert!(
+        run.chosen_ahead > 2_000,
+        "chosen ahead: {}",
+        run.chosen_ahead
+    );
+}
+
+#[test]
+fn an_invoice_with_events_waiting_leaves_its_customer_to_the_loop() {
+    // On 10 April A-1 opens with a dispute dated before its issue waiting: the loop chooses
+    // for it and for A-2 after it (the dispute moves ACME's totals); B-1 is chosen ahead.
+    let dir = support::TempDir::new("plan-ahead-waiting");
+    let files = [
+        ("customers.csv", "id,segment\nACME,b2b\nBETA,b2b\n"),
+        (
+            "invoices.csv",
+            "id,customer,amount,currency,issued,due\n\
+             A-1,ACME,1200,EUR,2026-04-10,2026-05-10\n\
+             A-2,ACME,800,EUR,2026-04-10,2026-05-10\n\
+             B-1,BETA,500,EUR,2026-04-10,2026-05-10\n",
+        ),
+        (
+            "events.csv",
+            "date,type,invoice,code,amount,promised_date\n\
+             2026-04-05,dispute_opened,A-1,quality/damaged,,\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.0.join(name), text).expect("written");
+    }
+    let run = assert_ahead_changes_nothing(&dir.0);
+    assert_eq!(run.cases.iter().flatten().count(), 3);
+    assert_eq!(run.chosen_ahead, 1, "only B-1 is chosen ahead");
 }
 
 #[test]

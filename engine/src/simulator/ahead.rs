@@ -23,21 +23,29 @@ use crate::runtime::{Choice, choose_scenario, opens_open};
 
 /// Below this many invoices entering on one day the loop chooses alone by default: threads
 /// would cost more than they save.
-pub(super) const MIN_BATCH: usize = 10_000;
+const MIN_BATCH: usize = 10_000;
+
+/// The default look-ahead: [`MIN_BATCH`], or never on a single core (nothing to spread over).
+pub(super) fn default_min_batch() -> usize {
+    if cores() > 1 { MIN_BATCH } else { usize::MAX }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
 
 /// The choices for `batch` (the day's entering invoices, in the loop's order), by position,
-/// `None` where the loop must choose; empty when the batch is under `sim.look_ahead` or
-/// there is one core.
+/// `None` where the loop must choose; empty when the batch is under `sim.look_ahead`.
 pub(super) fn choose<'a>(
     sim: &Simulator<'a>,
     batch: &[(NaiveDate, usize)],
     day: NaiveDate,
     pending: &BTreeMap<usize, Vec<&Event>>,
 ) -> Vec<Option<Choice<'a>>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    if batch.len() < sim.look_ahead || threads < 2 {
+    if batch.len() < sim.look_ahead {
         return Vec::new();
     }
+    let threads = cores().clamp(2, 4);
     let mut chosen: Vec<Option<Choice<'a>>> = Vec::with_capacity(batch.len());
     chosen.resize_with(batch.len(), || None);
     std::thread::scope(|scope| {
