@@ -12,12 +12,13 @@
 //! ahead on several threads (`ahead`); the cases still open one by one, in the same order.
 
 mod ahead;
+mod shards;
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
 
 use crate::domain::{Customer, Event, EventKind, Invoice, Portfolio};
 use crate::reports::replay;
@@ -47,11 +48,12 @@ pub struct Run {
 pub struct Simulator<'a> {
     shared: Shared<'a>,
     customers: Vec<Customer>,
-    invoices: &'a [Invoice],
+    /// The shard's invoices; a case's number is its invoice's position here.
+    invoices: Vec<&'a Invoice>,
     invoice_customer: Vec<usize>,
     customer_invoices: Vec<Vec<usize>>,
-    invoice_index: HashMap<&'a str, usize>,
-    customer_index: HashMap<String, usize>,
+    invoice_index: FxHashMap<&'a str, usize>,
+    customer_index: FxHashMap<String, usize>,
     events: Vec<&'a Event>,
     /// Running totals per customer over its opened cases, kept up to date after every
     /// transition so a step costs the same for a customer with 10 or 100,000 invoices.
@@ -126,54 +128,103 @@ fn contribution(case: &Instance) -> Option<Decimal> {
 
 impl<'a> Simulator<'a> {
     /// Indexes a validated portfolio (`portfolio::validate`): unknown references are skipped.
+    /// Cases are numbered by the invoices' positions in the portfolio.
     pub fn new(shared: Shared<'a>, portfolio: &'a Portfolio) -> Simulator<'a> {
-        let customers = portfolio.customers.clone();
-        let customer_count = customers.len();
-        let customer_index: HashMap<String, usize> = customers
+        let mut whole = Simulator::shards(shared, portfolio, 1);
+        whole.swap_remove(0)
+    }
+
+    /// The portfolio split by customer into `k` simulators that run independently (on as
+    /// many threads) and give, together, the run of [`Simulator::new`]: customers share
+    /// nothing during a run. Shard `s` holds the customers whose ids come in the `s`-th range
+    /// in byte order, with about as many invoices in each range, so on any day all of shard
+    /// `s`'s timeline entries sort before shard `s + 1`'s. Each shard numbers its cases (its
+    /// `Run::cases`) by its own invoices, in portfolio order; its decision numbers order its
+    /// own customers' actions only.
+    pub fn shards(shared: Shared<'a>, portfolio: &'a Portfolio, k: usize) -> Vec<Simulator<'a>> {
+        let parts = shards::split(portfolio, k.max(1));
+        // The payment logs replay every event, each shard hashes its invoices: one thread
+        // each, meanwhile the events are sorted.
+        let (logs, mut sims, events) = std::thread::scope(|scope| {
+            let parts = &parts;
+            let logs = scope.spawn(|| {
+                payment_logs(
+                    portfolio,
+                    &parts.invoice_customer,
+                    portfolio.customers.len(),
+                )
+            });
+            let sims: Vec<_> = parts
+                .shards
+                .iter()
+                .map(|part| scope.spawn(move || Simulator::of_part(shared, portfolio, part, parts)))
+                .collect();
+            let mut events: Vec<&Event> = portfolio.events.iter().collect();
+            events.sort_by_key(|e| e.date); // stable: file order within a day
+            let sims: Vec<Simulator<'a>> = sims.into_iter().map(joined).collect();
+            (joined(logs), sims, events)
+        });
+        let mut logs = logs;
+        for (sim, part) in sims.iter_mut().zip(&parts.shards) {
+            sim.logs = part
+                .customers
+                .iter()
+                .map(|&c| std::mem::take(&mut logs[c]))
+                .collect();
+        }
+        for ev in events {
+            let s = shards::event_shard(ev, &sims, &parts);
+            sims[s].events.push(ev);
+        }
+        sims
+    }
+
+    /// One shard's simulator: its customers and invoices, indexed by their positions within
+    /// it; the caller adds its payment logs and events.
+    fn of_part(
+        shared: Shared<'a>,
+        portfolio: &'a Portfolio,
+        part: &shards::Part,
+        parts: &shards::Parts,
+    ) -> Simulator<'a> {
+        let customers: Vec<Customer> = part
+            .customers
+            .iter()
+            .map(|&c| portfolio.customers[c].clone())
+            .collect();
+        let customer_index: FxHashMap<String, usize> = customers
             .iter()
             .enumerate()
             .map(|(i, c)| (c.id.clone(), i))
             .collect();
         let mut customer_invoices = vec![Vec::new(); customers.len()];
-        let mut invoice_customer = Vec::with_capacity(portfolio.invoices.len());
-        for (i, inv) in portfolio.invoices.iter().enumerate() {
-            let c = customer_index
-                .get(&inv.customer)
-                .copied()
-                .unwrap_or(usize::MAX);
+        let mut invoice_customer = Vec::with_capacity(part.invoices.len());
+        let mut invoices = Vec::with_capacity(part.invoices.len());
+        let mut invoice_index =
+            FxHashMap::with_capacity_and_hasher(part.invoices.len(), Default::default());
+        for (local, &i) in part.invoices.iter().enumerate() {
+            let inv = &portfolio.invoices[i];
+            let c = parts.local_customer(parts.invoice_customer[i]);
             invoice_customer.push(c);
             if let Some(list) = customer_invoices.get_mut(c) {
-                list.push(i);
+                list.push(local);
             }
+            invoices.push(inv);
+            invoice_index.insert(inv.id.as_str(), local);
         }
-        // The payment logs replay every event: built on a second thread meanwhile.
-        let (logs, invoice_index, events) = std::thread::scope(|scope| {
-            let logs = scope.spawn(|| payment_logs(portfolio, &invoice_customer, customer_count));
-            let invoice_index: HashMap<&str, usize> = portfolio
-                .invoices
-                .iter()
-                .enumerate()
-                .map(|(i, inv)| (inv.id.as_str(), i))
-                .collect();
-            let mut events: Vec<&Event> = portfolio.events.iter().collect();
-            events.sort_by_key(|e| e.date); // stable: file order within a day
-            let logs = logs
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (logs, invoice_index, events)
-        });
+        let customer_count = customers.len();
         Simulator {
             shared,
             customers,
-            invoices: &portfolio.invoices,
+            invoices,
             invoice_customer,
             customer_invoices,
             invoice_index,
             running: vec![Running::default(); customer_count],
-            logs,
+            logs: Vec::new(),
             windows: vec![None; customer_count],
             customer_index,
-            events,
+            events: Vec::new(),
             recording: Recording::Causes,
             look_ahead: ahead::default_min_batch(),
         }
@@ -223,7 +274,8 @@ impl<'a> Simulator<'a> {
             .collect();
         starts.sort();
         let mut pending: BTreeMap<usize, Vec<&Event>> = BTreeMap::new();
-        let mut timers: BinaryHeap<Reverse<(NaiveDate, usize)>> = BinaryHeap::new();
+        // Wake-ups by day; a case rescheduled keeps its old entry, ignored (see `scheduled`).
+        let mut timers: BTreeMap<NaiveDate, Vec<usize>> = BTreeMap::new();
         let mut scheduled: Vec<Option<NaiveDate>> = vec![None; n];
         let (mut s, mut e) = (0, 0);
         let mut opened = 0u64;
@@ -231,7 +283,7 @@ impl<'a> Simulator<'a> {
             let next = [
                 starts.get(s).map(|x| x.0),
                 self.events.get(e).map(|x| x.date.max(from)),
-                timers.peek().map(|t| t.0.0),
+                timers.first_key_value().map(|t| *t.0),
             ]
             .into_iter()
             .flatten()
@@ -247,7 +299,7 @@ impl<'a> Simulator<'a> {
             // Every invoice entering today counts in its customer's totals before any of
             // them is assigned a scenario (a policy may read `customer.outstanding`).
             for &(_, i) in &starts[first..s] {
-                let inv = &self.invoices[i];
+                let inv = self.invoices[i];
                 let r = &mut self.running[self.invoice_customer[i]];
                 r.issued_sum += inv.amount;
                 r.issued += 1;
@@ -276,11 +328,8 @@ impl<'a> Simulator<'a> {
                 e += 1;
                 self.apply_event(ev, day, &mut run, &mut pending, &mut touched);
             }
-            while let Some(&Reverse((d, i))) = timers.peek().filter(|t| t.0.0 == day) {
-                timers.pop();
-                if scheduled[i] == Some(d) {
-                    touched.push(i);
-                }
+            if let Some(due) = timers.remove(&day) {
+                touched.extend(due.into_iter().filter(|&i| scheduled[i] == Some(day)));
             }
             touched.sort_unstable();
             touched.dedup();
@@ -292,7 +341,7 @@ impl<'a> Simulator<'a> {
                     .flatten();
                 scheduled[i] = wake.map(|w| w.max(day.succ_opt().unwrap_or(day)));
                 if let Some(w) = scheduled[i] {
-                    timers.push(Reverse((w, i)));
+                    timers.entry(w).or_default().push(i);
                 }
             }
             progress(opened);
@@ -311,7 +360,7 @@ impl<'a> Simulator<'a> {
         earlier: Vec<&Event>,
         choice: Option<Choice<'a>>,
     ) {
-        let inv = &self.invoices[i];
+        let inv = self.invoices[i];
         let c = self.invoice_customer[i];
         let totals = self.totals(c, day); // already counts this invoice (see `run`)
         let customer = &self.customers[c];
@@ -412,7 +461,7 @@ impl<'a> Simulator<'a> {
         };
         let facts = Facts {
             scenario,
-            invoice: &self.invoices[i],
+            invoice: self.invoices[i],
             customer: &self.customers[self.invoice_customer[i]],
             totals,
             rules: self.shared.rules,
@@ -465,7 +514,7 @@ impl<'a> Simulator<'a> {
         let scenario = self.shared.set.scenarios.get(&case.scenario)?;
         let facts = Facts {
             scenario,
-            invoice: &self.invoices[i],
+            invoice: self.invoices[i],
             customer: &self.customers[self.invoice_customer[i]],
             totals: CustomerTotals::default(),
             rules: self.shared.rules,
@@ -473,6 +522,13 @@ impl<'a> Simulator<'a> {
         };
         Some(f(&facts))
     }
+}
+
+/// The value of a scoped thread, its panic passed on.
+fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Each customer's settlements (paid or credited in full, not written off) and dispute

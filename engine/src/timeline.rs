@@ -8,30 +8,31 @@
 //! then the order in which the engine decided them. This module only shapes output; it
 //! decides nothing.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
 
 use relance_dsl::ir::{Action, Escalation, GroupKey, ScenarioSet};
 
 use crate::runtime::{Planned, Record};
 
-/// One line of the timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One line of the timeline. Its JSON form (see `impl Serialize`) is the entry of the
+/// brief's timeline contract: `date`, `kind`, `customer`, `invoices`, `step`, then the
+/// detail's fields.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub date: NaiveDate,
     pub kind: EntryKind,
     pub customer: String,
     pub invoices: Vec<String>,
     pub step: Option<String>,
-    /// The step's index in its scenario (handlers and event records: see `build`).
-    #[serde(skip)]
+    /// The step's index in its scenario (handlers and event records: see `build`); not
+    /// printed.
     pub step_order: usize,
-    /// Decision order in the run: entries of one day and customer read as they happened.
-    #[serde(skip)]
+    /// Decision order in the run: entries of one day and customer read as they happened;
+    /// not printed.
     pub order: u64,
-    #[serde(flatten)]
     pub detail: Detail,
 }
 
@@ -42,20 +43,16 @@ pub enum EntryKind {
     Transition,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
+/// What an entry says beyond its date, customer, invoices and step. Its fields are printed
+/// inline in the entry, empty ones (`template`, `to`, `cc`, `amount`, `currency`) left out.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Detail {
     Action {
         action: &'static str,
-        #[serde(skip_serializing_if = "Option::is_none")]
         template: Option<String>,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
         to: Vec<String>,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
         cc: Vec<String>,
-        #[serde(skip_serializing_if = "Option::is_none")]
         amount: Option<String>,
-        #[serde(skip_serializing_if = "Option::is_none")]
         currency: Option<String>,
         /// The action in scenario syntax (`email "reminder-1" to accounting`).
         text: String,
@@ -63,7 +60,7 @@ pub enum Detail {
         version: String,
         /// One idempotency key per invoice merged into this entry.
         keys: Vec<String>,
-        #[serde(skip)]
+        /// The action itself (not printed).
         action_ir: Box<Action>,
     },
     Transition {
@@ -71,6 +68,61 @@ pub enum Detail {
         to: &'static str,
         cause: String,
     },
+}
+
+/// Written as one flat struct, which serializers handle much faster than `#[serde(flatten)]`
+/// (a planner prints millions of entries).
+impl Serialize for Entry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Entry", 15)?;
+        out.serialize_field("date", &self.date)?;
+        out.serialize_field("kind", &self.kind)?;
+        out.serialize_field("customer", &self.customer)?;
+        out.serialize_field("invoices", &self.invoices)?;
+        out.serialize_field("step", &self.step)?;
+        match &self.detail {
+            Detail::Action {
+                action,
+                template,
+                to,
+                cc,
+                amount,
+                currency,
+                text,
+                scenario,
+                version,
+                keys,
+                action_ir: _,
+            } => {
+                out.serialize_field("action", action)?;
+                if let Some(template) = template {
+                    out.serialize_field("template", template)?;
+                }
+                if !to.is_empty() {
+                    out.serialize_field("to", to)?;
+                }
+                if !cc.is_empty() {
+                    out.serialize_field("cc", cc)?;
+                }
+                if let Some(amount) = amount {
+                    out.serialize_field("amount", amount)?;
+                }
+                if let Some(currency) = currency {
+                    out.serialize_field("currency", currency)?;
+                }
+                out.serialize_field("text", text)?;
+                out.serialize_field("scenario", scenario)?;
+                out.serialize_field("version", version)?;
+                out.serialize_field("keys", keys)?;
+            }
+            Detail::Transition { from, to, cause } => {
+                out.serialize_field("from", from)?;
+                out.serialize_field("to", to)?;
+                out.serialize_field("cause", cause)?;
+            }
+        }
+        out.end()
+    }
 }
 
 /// The whole timeline, as printed by `relance simulate --format json`.
@@ -184,7 +236,7 @@ fn group_actions(set: &ScenarioSet, actions: Vec<Planned>) -> Vec<Entry> {
 /// For each action, the index of the entry it belongs to, numbering entries in order of
 /// first appearance (an action starting a new entry gets the next number).
 fn merge_groups(set: &ScenarioSet, actions: &[Planned]) -> Vec<usize> {
-    let mut merged: HashMap<(NaiveDate, &str, &Action), usize> = HashMap::new();
+    let mut merged: FxHashMap<(NaiveDate, &str, &Action), usize> = FxHashMap::default();
     let mut entries = 0;
     let mut groups = Vec::with_capacity(actions.len());
     for p in actions {

@@ -5,6 +5,8 @@
 //! real binary (`relance plan` JSON equals the timeline's action entries). Choosing the
 //! scenarios of a day's entering invoices ahead, on several threads, is checked the same way
 //! on the examples, on a generated portfolio, and on an invoice with events waiting for it.
+//! The plan split by customer over several threads (`--threads`) prints the same bytes as on
+//! one.
 
 mod support;
 
@@ -227,4 +229,48 @@ fn relance_plan_prints_the_action_entries_of_the_timeline() {
         stderr.contains(&format!("{count} action(s) from {FROM} to {UNTIL}")),
         "summary line: {stderr}"
     );
+}
+
+/// `relance plan` on `data` with `--threads n` and `format`: its standard output.
+fn plan_output(data: &Path, threads: u16, format: &str) -> Vec<u8> {
+    let out = Command::new(env!("CARGO_BIN_EXE_relance"))
+        .current_dir(workspace())
+        .arg("plan")
+        .arg("--data")
+        .arg(data)
+        .args(["--from", FROM, "--days", "90", "--format", format])
+        .args(["--threads", &threads.to_string()])
+        .output()
+        .expect("relance runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn relance_plan_is_the_same_on_any_number_of_threads() {
+    let dir = support::TempDir::new("plan-threads");
+    let spec = relance_engine::generator::Spec {
+        customers: 300,
+        invoices: 2_000,
+        seed: 11,
+        as_of: date("2026-03-31"),
+    };
+    relance_engine::generator::generate(spec, &dir.0, &mut |_| {}).expect("generated");
+    for data in [workspace().join("examples"), dir.0.clone()] {
+        for format in ["json", "text"] {
+            let one = plan_output(&data, 1, format);
+            assert!(one.len() > 10_000, "a busy plan: {} bytes", one.len());
+            for threads in [2, 3, 7] {
+                assert!(
+                    plan_output(&data, threads, format) == one,
+                    "{} in {format} on {threads} threads differs from one thread",
+                    data.display()
+                );
+            }
+        }
+    }
 }

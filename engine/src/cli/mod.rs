@@ -118,6 +118,10 @@ pub enum Command {
         days: u32,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// How many threads share the portfolio, by customer (default: one per core). The
+        /// plan is the same whatever the number.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+        threads: Option<u16>,
     },
     /// Run the language server over stdio
     Lsp,
@@ -240,7 +244,8 @@ pub fn run(cli: Cli) -> ExitCode {
             from,
             days,
             format,
-        } => plan::run(&data, &scenarios, from, days, format),
+            threads,
+        } => plan::run(&data, &scenarios, from, days, format, threads),
         Command::Gen {
             customers,
             invoices,

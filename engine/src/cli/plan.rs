@@ -1,13 +1,16 @@
 //! `relance plan`: what the engine would do over the next N days for a whole portfolio read
 //! from CSV files, with a progress bar on large inputs.
 //!
-//! The simulation runs without recording state changes (only actions are printed) and hands
-//! each day's actions to a second thread that groups, sorts and prints them, so the two
-//! stages overlap and memory holds one day of output at a time.
+//! The portfolio is split by customer into shards (`Simulator::shards`), one thread each.
+//! Each shard simulates without recording state changes (only actions are printed) and
+//! renders each of its days (grouped, sorted, as JSON or text) on its own thread, where the
+//! day's actions were just made. The calling thread writes the days in date order, shard by
+//! shard within a day: shards hold ranges of customer ids, so that is the timeline's order.
+//! Bounded channels keep a few days per shard in memory, whatever the number of days.
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use chrono::{Days, NaiveDate};
 use relance_dsl::ir::ScenarioSet;
@@ -17,9 +20,19 @@ use crate::interest::RateTable;
 use crate::portfolio;
 use crate::runtime::{Planned, Recording, Shared};
 use crate::simulator::Simulator;
-use crate::timeline::Timeline;
+use crate::timeline::{Entry, Timeline};
 
-pub fn run(data: &Path, scenarios: &Path, from: NaiveDate, days: u32, format: Format) -> u8 {
+/// How many rendered days each shard may have waiting for the writer.
+const QUEUED_DAYS: usize = 4;
+
+pub fn run(
+    data: &Path,
+    scenarios: &Path,
+    from: NaiveDate,
+    days: u32,
+    format: Format,
+    threads: Option<u16>,
+) -> u8 {
     let (set, ir) = match super::runnable_set(scenarios) {
         Ok(loaded) => loaded,
         Err(code) => return code,
@@ -41,22 +54,34 @@ pub fn run(data: &Path, scenarios: &Path, from: NaiveDate, days: u32, format: Fo
         rules: &set.rules,
         rates: RateTable::builtin(),
     };
-    // Two stages on two threads: the simulation, and the output (grouping, sorting, JSON,
-    // writing), fed day by day through a bounded channel so memory stays flat.
-    let (run, printed) = std::thread::scope(|scope| {
-        let (days_tx, days_rx) = std::sync::mpsc::sync_channel::<Vec<Planned>>(4);
-        let printer = scope.spawn(move || print_days(ir, days_rx, from, until, format));
-        let run = Simulator::new(shared, &p)
-            .recording(Recording::Off)
-            .run_with(from, until, &mut |n| bar.set_position(n), &mut |_, run| {
-                // Recording::Off: `run.records` stays empty. A closed channel means the printer stopped on an error: it reports it.
-                let _ = days_tx.send(std::mem::take(&mut run.actions));
-            });
-        drop(days_tx);
-        let printed = printer
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("the output thread panicked")));
-        (run, printed)
+    START.get_or_init(std::time::Instant::now);
+    let threads = threads.map_or_else(cores, usize::from);
+    let shards = Simulator::shards(shared, &p, threads);
+    if std::env::var_os("RELANCE_TRACE").is_some() {
+        eprintln!(
+            "shards built at {:?}",
+            START.get_or_init(std::time::Instant::now).elapsed()
+        );
+    }
+    let (printed, counts) = std::thread::scope(|scope| {
+        let mut days_rx = Vec::with_capacity(shards.len());
+        let mut runs = Vec::with_capacity(shards.len());
+        for sim in shards {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Day>(QUEUED_DAYS);
+            days_rx.push(rx);
+            let bar = bar.clone();
+            runs.push(scope.spawn(move || plan_shard(sim, ir, (from, until), format, &bar, &tx)));
+        }
+        let printed = write_days(days_rx, from, until, format);
+        let mut counts = Counts::default();
+        for run in runs {
+            let shard = run
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            counts.errors += shard.errors;
+            counts.unassigned += shard.unassigned;
+        }
+        (printed, counts)
     });
     bar.finish_and_clear();
     let written = match printed {
@@ -67,30 +92,109 @@ pub fn run(data: &Path, scenarios: &Path, from: NaiveDate, days: u32, format: Fo
             return exit::USAGE;
         }
     };
-    let errors = run
-        .cases
-        .iter()
-        .flatten()
-        .filter(|c| c.status.name() == "error")
-        .count();
-    let unassigned = run
-        .cases
-        .iter()
-        .flatten()
-        .filter(|c| c.status.name() == "unassigned")
-        .count();
     eprintln!(
-        "{written} action(s) from {from} to {until} over {} invoice(s); {errors} case(s) in error, {unassigned} without scenario",
-        p.invoices.len()
+        "{written} action(s) from {from} to {until} over {} invoice(s); {} case(s) in error, {} without scenario",
+        p.invoices.len(),
+        counts.errors,
+        counts.unassigned,
     );
     exit::OK
 }
 
-/// The output stage: each day's actions grouped into entries and printed as they come.
-/// Returns how many entries were written.
-fn print_days(
+static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// One shard's entries of one day, rendered.
+struct Day {
+    date: NaiveDate,
+    entries: usize,
+    /// JSON: each entry preceded by `,\n`; text: one line per entry.
+    bytes: Vec<u8>,
+}
+
+/// The cases a run left in error or without a scenario.
+#[derive(Debug, Default)]
+struct Counts {
+    errors: usize,
+    unassigned: usize,
+}
+
+/// Runs one shard from `from` to `until`, sending each day it processes, rendered, to the
+/// writer. A closed channel means the writer stopped on an error: it reports it.
+fn plan_shard(
+    sim: Simulator<'_>,
     set: &ScenarioSet,
-    days: Receiver<Vec<Planned>>,
+    (from, until): (NaiveDate, NaiveDate),
+    format: Format,
+    bar: &indicatif::ProgressBar,
+    days: &SyncSender<Day>,
+) -> Counts {
+    let mut reported = 0;
+    let run = sim.recording(Recording::Off).run_with(
+        from,
+        until,
+        &mut |opened| {
+            bar.inc(opened - reported);
+            reported = opened;
+        },
+        // Recording::Off: `run.records` stays empty.
+        &mut |date, run| {
+            let t0 = std::time::Instant::now();
+            let n = run.actions.len();
+            let d = render(set, date, std::mem::take(&mut run.actions), format);
+            let t1 = t0.elapsed();
+            let _ = days.send(d);
+            if std::env::var_os("RELANCE_TRACE").is_some() {
+                eprintln!(
+                    "{:?} {date} {n} actions render {:?} send {:?} at {:?}",
+                    std::thread::current().id(),
+                    t1,
+                    t0.elapsed() - t1,
+                    START.get_or_init(std::time::Instant::now).elapsed()
+                );
+            }
+        },
+    );
+    let mut counts = Counts::default();
+    for case in run.cases.iter().flatten() {
+        match case.status.name() {
+            "error" => counts.errors += 1,
+            "unassigned" => counts.unassigned += 1,
+            _ => {}
+        }
+    }
+    counts
+}
+
+/// A day's actions grouped into entries, sorted and rendered.
+fn render(set: &ScenarioSet, date: NaiveDate, actions: Vec<Planned>, format: Format) -> Day {
+    let timeline = Timeline::of_actions(set, actions);
+    // About 350 bytes an entry: one allocation for most days.
+    let mut bytes = Vec::with_capacity(timeline.entries.len() * 384);
+    for entry in &timeline.entries {
+        match format {
+            Format::Json => {
+                bytes.extend_from_slice(b",\n");
+                // Entries hold strings, dates and string-keyed maps: writing them to memory
+                // cannot fail.
+                serde_json::to_writer(&mut bytes, entry).expect("an entry serializes");
+            }
+            Format::Text => bytes.extend_from_slice(day_line(entry).as_bytes()),
+        }
+    }
+    Day {
+        date,
+        entries: timeline.entries.len(),
+        bytes,
+    }
+}
+
+/// Writes the shards' days to stdout in date order, shard by shard within a day, as they
+/// come. Returns how many entries were written.
+fn write_days(
+    shards: Vec<Receiver<Day>>,
     from: NaiveDate,
     until: NaiveDate,
     format: Format,
@@ -104,17 +208,20 @@ fn print_days(
             "{{\"from\":\"{from}\",\"until\":\"{until}\",\"entries\":["
         )?;
     }
-    for actions in days {
-        for entry in &Timeline::of_actions(set, actions).entries {
-            match format {
-                Format::Json => {
-                    writeln!(out, "{}", if written == 0 { "" } else { "," })?;
-                    serde_json::to_writer(&mut out, entry).map_err(std::io::Error::other)?;
-                }
-                Format::Text => out.write_all(day_line(entry).as_bytes())?,
-            }
-            written += 1;
-        }
+    let mut next: Vec<Option<Day>> = shards.iter().map(|rx| rx.recv().ok()).collect();
+    while let Some(s) = (0..next.len())
+        .filter(|&s| next[s].is_some())
+        .min_by_key(|&s| (next[s].as_ref().map(|d| d.date), s))
+    {
+        let Some(day) = next[s].take() else { break };
+        let bytes = match format {
+            // The first entry of the plan has no comma before it.
+            Format::Json if written == 0 => day.bytes.get(1..).unwrap_or_default(),
+            _ => &day.bytes,
+        };
+        out.write_all(bytes)?;
+        written += day.entries;
+        next[s] = shards[s].recv().ok();
     }
     if format == Format::Json {
         writeln!(out, "\n]}}")?;
@@ -125,7 +232,7 @@ fn print_days(
 
 /// One text line of the agenda (the same columns as `relance simulate`, without alignment
 /// across days, which would need the whole plan in memory).
-fn day_line(e: &crate::timeline::Entry) -> String {
+fn day_line(e: &Entry) -> String {
     let text = match &e.detail {
         crate::timeline::Detail::Action { text, .. } => text.as_str(),
         crate::timeline::Detail::Transition { cause, .. } => cause.as_str(),

@@ -235,18 +235,40 @@ pub struct SledStore {
     flusher: GroupFlush,
 }
 
+/// How long opening waits for the store's lock: sled releases it on a background thread
+/// after the last handle drops (spacejam/sled#1289), so a store closed and reopened at
+/// once, as in a restart, can still be locked for a few milliseconds.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Opens the sled database in `dir`, waiting up to [`LOCK_WAIT`] while its lock is held; a
+/// store held by a running daemon still fails after that.
+fn open_db(dir: &Path) -> sled::Result<sled::Db> {
+    let config = sled::Config::new()
+        .path(dir)
+        .cache_capacity(256 * 1024 * 1024);
+    let start = std::time::Instant::now();
+    loop {
+        match config.open() {
+            // sled reports the lock as `ErrorKind::Other` with this message.
+            Err(sled::Error::Io(e))
+                if e.to_string().starts_with("could not acquire lock")
+                    && start.elapsed() < LOCK_WAIT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            done => return done,
+        }
+    }
+}
+
 impl SledStore {
     /// Opens (or creates) the store in `dir`, checking its schema version.
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
         let path = dir.display().to_string();
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(256 * 1024 * 1024)
-            .open()
-            .map_err(|e| StoreError::Open {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+        let db = open_db(dir).map_err(|e| StoreError::Open {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
         let mut trees = Vec::with_capacity(Tree::ALL.len());
         for t in Tree::ALL {
             trees.push(db.open_tree(t.name())?);
@@ -395,6 +417,32 @@ pub(crate) mod tests {
         fn drop(&mut self) {
             let _ = std::fs::remove_dir_all(&self.0);
         }
+    }
+
+    /// Regression: reopening right after closing could fail on sled's lock, still held by
+    /// its flusher thread (daemon_engine's restart test failed this way now and then).
+    #[test]
+    fn a_store_reopens_at_once_after_it_is_closed() {
+        let dir = TempDir::new("reopen");
+        for n in 0..20u8 {
+            let s = SledStore::open(&dir.0).expect("reopens at once");
+            s.commit(&[Op::Put(Tree::Meta, b"n".to_vec(), vec![n])])
+                .expect("commit");
+        }
+    }
+
+    #[test]
+    fn a_store_held_open_is_refused_after_the_wait() {
+        let dir = TempDir::new("held");
+        let _held = SledStore::open(&dir.0).expect("open");
+        let start = std::time::Instant::now();
+        let second = SledStore::open(&dir.0);
+        assert!(
+            matches!(&second, Err(StoreError::Open { message, .. }) if message.contains("lock")),
+            "{:?}",
+            second.err()
+        );
+        assert!(start.elapsed() >= LOCK_WAIT, "it waited for the lock");
     }
 
     #[test]

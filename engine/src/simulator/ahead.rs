@@ -91,7 +91,7 @@ fn shard<'a>(
             *state = None;
             continue;
         }
-        let invoice = &sim.invoices[i];
+        let invoice = sim.invoices[i];
         let totals = running.with_behaviour(*window);
         let choice = choose_scenario(sim.shared, invoice, &sim.customers[c], totals, day);
         let opening = invoice.opening_outstanding();
