@@ -232,12 +232,27 @@ fn is_french_holiday(date: NaiveDate) -> bool {
     if !(3..=6).contains(&month) {
         return false;
     }
-    let (easter_month, easter_day) = easter_month_day(date.year());
-    let Some(easter) = NaiveDate::from_ymd_opt(date.year(), easter_month, easter_day) else {
+    let Some(easter) = easter_ordinal(date.year()) else {
         return false;
     };
-    let after_easter = i64::from(date.ordinal()) - i64::from(easter.ordinal());
+    let after_easter = i64::from(date.ordinal()) - i64::from(easter);
     FRENCH_MOVABLE.contains(&after_easter)
+}
+
+/// The years whose Easter is computed once and kept (a planner asks millions of times).
+const KEPT_EASTERS: std::ops::Range<i32> = 1900..2300;
+
+/// The day of the year of Easter Sunday in `year`.
+fn easter_ordinal(year: i32) -> Option<u32> {
+    static KEPT: std::sync::LazyLock<Vec<Option<u32>>> = std::sync::LazyLock::new(|| {
+        KEPT_EASTERS
+            .map(|year| easter_sunday(year).map(|d| d.ordinal()))
+            .collect()
+    });
+    match usize::try_from(year - KEPT_EASTERS.start) {
+        Ok(i) if KEPT_EASTERS.contains(&year) => KEPT[i],
+        _ => easter_sunday(year).map(|d| d.ordinal()),
+    }
 }
 
 #[cfg(test)]
@@ -246,6 +261,15 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).expect("valid test date")
+    }
+
+    #[test]
+    fn kept_easters_are_the_computed_ones() {
+        for year in [1899, 1900, 2026, 2299, 2300] {
+            let computed = easter_sunday(year).map(|d| d.ordinal());
+            assert_eq!(easter_ordinal(year), computed, "{year}");
+        }
+        assert_eq!(easter_ordinal(2026), Some(d(2026, 4, 5).ordinal()));
     }
 
     #[test]

@@ -56,7 +56,14 @@ pub fn run(
     };
     START.get_or_init(std::time::Instant::now);
     let threads = threads.map_or_else(cores, usize::from);
-    let shards = Simulator::shards(shared, &p, threads);
+    let mut shards = Simulator::shards(shared, &p, threads);
+    if shards.len() > 1 {
+        // The shards keep the cores busy: choosing scenarios ahead would only add threads.
+        shards = shards
+            .into_iter()
+            .map(|sim| sim.look_ahead(usize::MAX))
+            .collect();
+    }
     if std::env::var_os("RELANCE_TRACE").is_some() {
         eprintln!(
             "shards built at {:?}",
