@@ -118,7 +118,7 @@ pub enum Command {
         days: u32,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
-        /// How many threads share the portfolio, by customer (default: one per core). The
+        /// How many threads share the portfolio, by customer (default: two per core). The
         /// plan is the same whatever the number.
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
         threads: Option<u16>,
