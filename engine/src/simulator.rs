@@ -10,6 +10,8 @@
 //! orders are fixed. It performs no effect; callers decide what to do with the actions.
 //! When many invoices enter on one day (a portfolio's first day), their scenarios are chosen
 //! ahead on several threads (`ahead`); the cases still open one by one, in the same order.
+//! A portfolio can also be split by customer into shards that run apart (`shards`,
+//! [`Simulator::shards`]): together they make the same run.
 
 mod ahead;
 mod shards;
