@@ -35,14 +35,17 @@ use crate::runtime::{
 pub struct Run {
     pub actions: Vec<Planned>,
     pub records: Vec<Record>,
-    /// The final state of every case opened, by invoice index.
+    /// The final state of every case opened, by invoice index (for a shard of
+    /// [`Simulator::shards`]: by the position of the invoice among the shard's own, in
+    /// portfolio order).
     pub cases: Vec<Option<Instance>>,
     /// How many transitions ran (for benchmarks).
     pub transitions: u64,
     /// How many scenarios were chosen ahead (`Simulator::look_ahead`), for tests and
     /// benchmarks.
     pub chosen_ahead: u64,
-    /// The next global decision number (orders actions and records across the run).
+    /// The next decision number (orders actions and records across the run; a shard numbers
+    /// its own).
     pub seq: u64,
 }
 
@@ -142,11 +145,11 @@ impl<'a> Simulator<'a> {
     /// in byte order, with about as many invoices in each range, so on any day all of shard
     /// `s`'s timeline entries sort before shard `s + 1`'s. Each shard numbers its cases (its
     /// `Run::cases`) by its own invoices, in portfolio order; its decision numbers order its
-    /// own customers' actions only.
+    /// own customers' actions only. The portfolio is a validated one, as for `new`.
     pub fn shards(shared: Shared<'a>, portfolio: &'a Portfolio, k: usize) -> Vec<Simulator<'a>> {
         let parts = shards::split(portfolio, k.max(1));
-        // The payment logs replay every event, each shard hashes its invoices: one thread
-        // each, meanwhile the events are sorted.
+        // The payment logs replay every event, each shard hashes its invoices, the events
+        // are sorted and routed to their shards: one thread each.
         let (logs, mut sims, events) = std::thread::scope(|scope| {
             let parts = &parts;
             let logs = scope.spawn(|| {
@@ -156,27 +159,23 @@ impl<'a> Simulator<'a> {
                     portfolio.customers.len(),
                 )
             });
+            let events = scope.spawn(|| shards::route_events(portfolio, parts));
             let sims: Vec<_> = parts
                 .shards
                 .iter()
                 .map(|part| scope.spawn(move || Simulator::of_part(shared, portfolio, part, parts)))
                 .collect();
-            let mut events: Vec<&Event> = portfolio.events.iter().collect();
-            events.sort_by_key(|e| e.date); // stable: file order within a day
             let sims: Vec<Simulator<'a>> = sims.into_iter().map(joined).collect();
-            (joined(logs), sims, events)
+            (joined(logs), sims, joined(events))
         });
         let mut logs = logs;
-        for (sim, part) in sims.iter_mut().zip(&parts.shards) {
+        for ((sim, part), events) in sims.iter_mut().zip(&parts.shards).zip(events) {
             sim.logs = part
                 .customers
                 .iter()
                 .map(|&c| std::mem::take(&mut logs[c]))
                 .collect();
-        }
-        for ev in events {
-            let s = shards::event_shard(ev, &sims, &parts);
-            sims[s].events.push(ev);
+            sim.events = events;
         }
         sims
     }
@@ -187,7 +186,7 @@ impl<'a> Simulator<'a> {
         shared: Shared<'a>,
         portfolio: &'a Portfolio,
         part: &shards::Part,
-        parts: &shards::Parts,
+        parts: &shards::Parts<'_>,
     ) -> Simulator<'a> {
         let customers: Vec<Customer> = part
             .customers

@@ -274,3 +274,48 @@ fn relance_plan_is_the_same_on_any_number_of_threads() {
         }
     }
 }
+
+#[test]
+fn customer_events_reach_their_customers_on_any_number_of_threads() {
+    // AA and DD become risky on 20 April: their invoices issued on 1 May go to `high-risk`,
+    // whichever shard holds them; BB and CC stay on `standard-b2b`.
+    let dir = support::TempDir::new("plan-threads-risk");
+    let mut invoices = String::from("id,customer,amount,currency,issued,due\n");
+    for c in ["AA", "BB", "CC", "DD"] {
+        invoices.push_str(&format!("{c}-1,{c},1500,EUR,2026-04-01,2026-04-15\n"));
+        invoices.push_str(&format!("{c}-2,{c},1500,EUR,2026-05-01,2026-05-15\n"));
+    }
+    let files = [
+        (
+            "customers.csv",
+            "id,segment\nAA,b2b\nBB,b2b\nCC,b2b\nDD,b2b\n".to_string(),
+        ),
+        ("invoices.csv", invoices),
+        (
+            "events.csv",
+            "date,type,invoice,customer,risk_score\n\
+             2026-04-20,risk_changed,,AA,85\n\
+             2026-04-20,risk_changed,,DD,90\n"
+                .to_string(),
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.0.join(name), text).expect("written");
+    }
+    let one = plan_output(&dir.0, 1, "json");
+    let printed: serde_json::Value = serde_json::from_slice(&one).expect("plan prints JSON");
+    let high_risk: std::collections::BTreeSet<&str> = printed["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["scenario"] == "high-risk")
+        .filter_map(|e| e["customer"].as_str())
+        .collect();
+    assert_eq!(high_risk, ["AA", "DD"].into_iter().collect());
+    for threads in [2, 3, 4] {
+        assert!(
+            plan_output(&dir.0, threads, "json") == one,
+            "on {threads} threads the plan differs from one thread"
+        );
+    }
+}

@@ -54,7 +54,6 @@ pub fn run(
         rules: &set.rules,
         rates: RateTable::builtin(),
     };
-    START.get_or_init(std::time::Instant::now);
     let threads = threads.map_or_else(default_shards, usize::from);
     let mut shards = Simulator::shards(shared, &p, threads);
     if shards.len() > 1 {
@@ -64,17 +63,11 @@ pub fn run(
             .map(|sim| sim.look_ahead(usize::MAX))
             .collect();
     }
-    if std::env::var_os("RELANCE_TRACE").is_some() {
-        eprintln!(
-            "shards built at {:?}",
-            START.get_or_init(std::time::Instant::now).elapsed()
-        );
-    }
     let (printed, counts) = std::thread::scope(|scope| {
         let mut days_rx = Vec::with_capacity(shards.len());
         let mut runs = Vec::with_capacity(shards.len());
         for sim in shards {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Day>(QUEUED_DAYS);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Day>>(QUEUED_DAYS);
             days_rx.push(rx);
             let bar = bar.clone();
             runs.push(scope.spawn(move || plan_shard(sim, ir, (from, until), format, &bar, &tx)));
@@ -108,12 +101,11 @@ pub fn run(
     exit::OK
 }
 
-static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 /// Two shards per core: a customer range can hold more work than its invoice count says,
 /// and a core left with a light shard picks up another (1M invoices on 2 cores: 17-19 s
 /// with 4 shards, 20-22 s with 2).
 fn default_shards() -> usize {
-    2 * std::thread::available_parallelism().map_or(1, |n| n.get())
+    (2 * std::thread::available_parallelism().map_or(1, |n| n.get())).min(64)
 }
 
 /// One shard's entries of one day, rendered.
@@ -132,16 +124,16 @@ struct Counts {
 }
 
 /// Runs one shard from `from` to `until`, sending each day it processes, rendered, to the
-/// writer. A closed channel means the writer stopped on an error: it reports it.
+/// writer, then `None`. A closed channel means the writer stopped on an error: it reports it.
 fn plan_shard(
     sim: Simulator<'_>,
     set: &ScenarioSet,
     (from, until): (NaiveDate, NaiveDate),
     format: Format,
     bar: &indicatif::ProgressBar,
-    days: &SyncSender<Day>,
+    days: &SyncSender<Option<Day>>,
 ) -> Counts {
-    let mut reported = 0;
+    let (mut reported, mut stopped) = (0, false);
     let run = sim.recording(Recording::Off).run_with(
         from,
         until,
@@ -149,24 +141,17 @@ fn plan_shard(
             bar.inc(opened - reported);
             reported = opened;
         },
-        // Recording::Off: `run.records` stays empty.
+        // Recording::Off: `run.records` stays empty. Once the writer has stopped (on an
+        // error it reports) there is nothing left to render for.
         &mut |date, run| {
-            let t0 = std::time::Instant::now();
-            let n = run.actions.len();
-            let d = render(set, date, std::mem::take(&mut run.actions), format);
-            let t1 = t0.elapsed();
-            let _ = days.send(d);
-            if std::env::var_os("RELANCE_TRACE").is_some() {
-                eprintln!(
-                    "{:?} {date} {n} actions render {:?} send {:?} at {:?}",
-                    std::thread::current().id(),
-                    t1,
-                    t0.elapsed() - t1,
-                    START.get_or_init(std::time::Instant::now).elapsed()
-                );
+            let actions = std::mem::take(&mut run.actions);
+            if !stopped {
+                stopped = days.send(Some(render(set, date, actions, format))).is_err();
             }
         },
     );
+    // The end of this shard's plan: without it the writer knows the shard failed.
+    let _ = days.send(None);
     let mut counts = Counts::default();
     for case in run.cases.iter().flatten() {
         match case.status.name() {
@@ -181,14 +166,14 @@ fn plan_shard(
 /// A day's actions grouped into entries, sorted and rendered.
 fn render(set: &ScenarioSet, date: NaiveDate, actions: Vec<Planned>, format: Format) -> Day {
     let timeline = Timeline::of_actions(set, actions);
-    // About 350 bytes an entry: one allocation for most days.
-    let mut bytes = Vec::with_capacity(timeline.entries.len() * 384);
+    // About 350 bytes a JSON entry, 100 a line of text: one allocation for most days.
+    let per_entry = if format == Format::Json { 384 } else { 128 };
+    let mut bytes = Vec::with_capacity(timeline.entries.len() * per_entry);
     for entry in &timeline.entries {
         match format {
             Format::Json => {
                 bytes.extend_from_slice(b",\n");
-                // Entries hold strings, dates and string-keyed maps: writing them to memory
-                // cannot fail.
+                // Entries hold strings, numbers and dates: writing them to memory cannot fail.
                 serde_json::to_writer(&mut bytes, entry).expect("an entry serializes");
             }
             Format::Text => bytes.extend_from_slice(day_line(entry).as_bytes()),
@@ -202,9 +187,10 @@ fn render(set: &ScenarioSet, date: NaiveDate, actions: Vec<Planned>, format: For
 }
 
 /// Writes the shards' days to stdout in date order, shard by shard within a day, as they
-/// come. Returns how many entries were written.
+/// come. Returns how many entries were written; a shard that ended without saying so (it
+/// failed) is an error, and the plan is left unterminated rather than looking complete.
 fn write_days(
-    shards: Vec<Receiver<Day>>,
+    shards: Vec<Receiver<Option<Day>>>,
     from: NaiveDate,
     until: NaiveDate,
     format: Format,
@@ -218,7 +204,11 @@ fn write_days(
             "{{\"from\":\"{from}\",\"until\":\"{until}\",\"entries\":["
         )?;
     }
-    let mut next: Vec<Option<Day>> = shards.iter().map(|rx| rx.recv().ok()).collect();
+    let next_day = |rx: &Receiver<Option<Day>>| {
+        rx.recv()
+            .map_err(|_| std::io::Error::other("a planning thread stopped before its end"))
+    };
+    let mut next: Vec<Option<Day>> = shards.iter().map(next_day).collect::<Result<_, _>>()?;
     while let Some(s) = (0..next.len())
         .filter(|&s| next[s].is_some())
         .min_by_key(|&s| (next[s].as_ref().map(|d| d.date), s))
@@ -231,7 +221,7 @@ fn write_days(
         };
         out.write_all(bytes)?;
         written += day.entries;
-        next[s] = shards[s].recv().ok();
+        next[s] = next_day(&shards[s])?;
     }
     if format == Format::Json {
         writeln!(out, "\n]}}")?;

@@ -47,7 +47,7 @@ pub struct Planned {
     /// Order of decision within one transition (actions and records share it).
     #[serde(skip)]
     pub seq: u32,
-    /// Order of decision within a whole run (set by the driver).
+    /// Order of decision within a run (set by the driver; a shard's run numbers its own).
     #[serde(skip)]
     pub order: u64,
 }
@@ -68,7 +68,7 @@ pub struct Record {
     /// Order of decision within one transition (actions and records share it).
     #[serde(skip)]
     pub seq: u32,
-    /// Order of decision within a whole run (set by the driver).
+    /// Order of decision within a run (set by the driver; a shard's run numbers its own).
     #[serde(skip)]
     pub order: u64,
 }

@@ -49,11 +49,11 @@ pub(super) fn choose<'a>(
     let mut chosen: Vec<Option<Choice<'a>>> = Vec::with_capacity(batch.len());
     chosen.resize_with(batch.len(), || None);
     std::thread::scope(|scope| {
-        let shards: Vec<_> = (0..threads)
-            .map(|t| scope.spawn(move || shard(sim, batch, day, pending, (t, threads))))
+        let lanes: Vec<_> = (0..threads)
+            .map(|t| scope.spawn(move || lane(sim, batch, day, pending, (t, threads))))
             .collect();
-        for shard in shards {
-            let choices = shard
+        for lane in lanes {
+            let choices = lane
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             for (k, choice) in choices {
@@ -64,9 +64,9 @@ pub(super) fn choose<'a>(
     chosen
 }
 
-/// The choices for the customers of shard `t` of `n` (customer index modulo `n`), as
+/// The choices for the customers of lane `t` of `n` (customer index modulo `n`), as
 /// (position in the batch, choice).
-fn shard<'a>(
+fn lane<'a>(
     sim: &Simulator<'a>,
     batch: &[(NaiveDate, usize)],
     day: NaiveDate,

@@ -9,7 +9,6 @@
 
 use rustc_hash::FxHashMap;
 
-use super::Simulator;
 use crate::domain::{Event, Portfolio};
 
 /// The positions (in the portfolio) of one shard's customers and invoices, in portfolio
@@ -62,14 +61,11 @@ pub(super) fn split(portfolio: &Portfolio, k: usize) -> Parts<'_> {
         .collect();
     let shard_of = ranges(portfolio, &invoice_customer, k);
     let mut shards: Vec<Part> = (0..k).map(|_| Part::default()).collect();
-    let customer_place = shard_of
-        .iter()
-        .enumerate()
-        .map(|(c, &s)| {
-            shards[s].customers.push(c);
-            (s, shards[s].customers.len() - 1)
-        })
-        .collect();
+    let mut customer_place = Vec::with_capacity(shard_of.len());
+    for (c, &s) in shard_of.iter().enumerate() {
+        customer_place.push((s, shards[s].customers.len()));
+        shards[s].customers.push(c);
+    }
     for (i, &c) in invoice_customer.iter().enumerate() {
         shards[shard_of.get(c).copied().unwrap_or(0)]
             .invoices
@@ -112,19 +108,34 @@ fn ranges(portfolio: &Portfolio, invoice_customer: &[usize], k: usize) -> Vec<us
     shard_of
 }
 
-/// The shard an event belongs to: its invoice's or its customer's; shard 0 when it names
-/// neither a known invoice nor a known customer (a whole run skips it too).
-pub(super) fn event_shard(ev: &Event, sims: &[Simulator<'_>], parts: &Parts<'_>) -> usize {
-    if let Some(id) = ev.kind.invoice() {
-        return sims
-            .iter()
-            .position(|sim| sim.invoice_index.contains_key(id))
-            .unwrap_or(0);
+/// Each shard's events, sorted by date (in file order within a day): an event goes to the
+/// shard of its invoice's or its customer's; to shard 0 when it names neither a known
+/// invoice nor a known customer (a whole run skips it too). A repeated invoice id names its
+/// last invoice, as in a whole run.
+pub(super) fn route_events<'p>(portfolio: &'p Portfolio, parts: &Parts<'_>) -> Vec<Vec<&'p Event>> {
+    let invoice_index: FxHashMap<&str, usize> = portfolio
+        .invoices
+        .iter()
+        .enumerate()
+        .map(|(i, inv)| (inv.id.as_str(), i))
+        .collect();
+    let mut events: Vec<&Event> = portfolio.events.iter().collect();
+    events.sort_by_key(|e| e.date); // stable: file order within a day
+    let mut routed = vec![Vec::new(); parts.shards.len()];
+    for ev in events {
+        let customer = match ev.kind.invoice() {
+            Some(id) => invoice_index.get(id).map(|&i| parts.invoice_customer[i]),
+            None => ev
+                .kind
+                .customer()
+                .and_then(|id| parts.customer_index.get(id).copied()),
+        };
+        let shard = customer
+            .and_then(|c| parts.customer_place.get(c))
+            .map_or(0, |place| place.0);
+        routed[shard].push(ev);
     }
-    ev.kind
-        .customer()
-        .and_then(|id| parts.customer_index.get(id))
-        .map_or(0, |&c| parts.customer_place[c].0)
+    routed
 }
 
 #[cfg(test)]
@@ -132,9 +143,9 @@ mod tests {
     use super::*;
     use crate::domain::{Customer, Invoice};
 
-    /// The shard of each customer of a portfolio whose customers have `counts` invoices,
-    /// customer `i` being named `ids[i]`.
-    fn check(ids: &[&str], counts: &[usize], k: usize, expected: &[usize]) {
+    /// A portfolio whose customer `i`, named `ids[i]`, has `counts[i]` invoices named
+    /// `ID-0`, `ID-1` …
+    fn portfolio(ids: &[&str], counts: &[usize]) -> Portfolio {
         let mut p = Portfolio::default();
         for (id, &n) in ids.iter().zip(counts) {
             let c: Customer =
@@ -149,6 +160,12 @@ mod tests {
                 p.invoices.push(inv);
             }
         }
+        p
+    }
+
+    /// The shard of each customer of `portfolio(ids, counts)` split in `k`.
+    fn check(ids: &[&str], counts: &[usize], k: usize, expected: &[usize]) {
+        let p = portfolio(ids, counts);
         let parts = split(&p, k);
         let shard_of: Vec<usize> = parts.customer_place.iter().map(|place| place.0).collect();
         assert_eq!(shard_of, expected);
@@ -176,5 +193,35 @@ mod tests {
     #[test]
     fn more_shards_than_customers_leaves_some_empty() {
         check(&["A", "B"], &[1, 1], 4, &[0, 2]);
+    }
+
+    #[test]
+    fn events_go_to_their_customers_shard_in_date_order() {
+        let mut p = portfolio(&["A", "B"], &[1, 1]);
+        let events = serde_json::json!([
+            { "date": "2026-04-03", "type": "payment", "invoice": "A-0", "amount": "10" },
+            { "date": "2026-04-02", "type": "risk_changed", "customer": "B", "risk_score": 80 },
+            { "date": "2026-04-01", "type": "payment", "invoice": "B-0", "amount": "10" },
+            { "date": "2026-04-01", "type": "payment", "invoice": "NOPE", "amount": "10" },
+            { "date": "2026-04-01", "type": "risk_changed", "customer": "NOBODY", "risk_score": 1 },
+        ]);
+        p.events = serde_json::from_value(events).expect("events");
+        let parts = split(&p, 2);
+        let routed = route_events(&p, &parts);
+        let named = |shard: &[&Event]| -> Vec<String> {
+            shard
+                .iter()
+                .map(|e| {
+                    let who = e.kind.invoice().or(e.kind.customer()).unwrap_or("?");
+                    format!("{} {who}", e.date)
+                })
+                .collect()
+        };
+        assert_eq!(
+            named(&routed[0]),
+            ["2026-04-01 NOPE", "2026-04-01 NOBODY", "2026-04-03 A-0"],
+            "A's events, and those naming nobody known"
+        );
+        assert_eq!(named(&routed[1]), ["2026-04-01 B-0", "2026-04-02 B"]);
     }
 }
