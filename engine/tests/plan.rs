@@ -69,6 +69,20 @@ fn with_run<T>(
     f(ir, run)
 }
 
+/// A portfolio of `customers` and `invoices` made by `relance gen` with `seed`, as of
+/// 31 March 2026, in a temp dir named after `tag`.
+fn generated(tag: &str, customers: usize, invoices: usize, seed: u64) -> support::TempDir {
+    let dir = support::TempDir::new(tag);
+    let spec = relance_engine::generator::Spec {
+        customers,
+        invoices,
+        seed,
+        as_of: date("2026-03-31"),
+    };
+    relance_engine::generator::generate(spec, &dir.0, &mut |_| {}).expect("generated");
+    dir
+}
+
 /// What two runs of one portfolio are compared on, and how many scenarios were chosen ahead.
 struct Compared {
     actions: Vec<relance_engine::runtime::Planned>,
@@ -134,14 +148,7 @@ fn choosing_ahead_changes_nothing_on_the_examples() {
 
 #[test]
 fn choosing_ahead_changes_nothing_on_a_generated_portfolio() {
-    let dir = support::TempDir::new("plan-ahead");
-    let spec = relance_engine::generator::Spec {
-        customers: 400,
-        invoices: 3_000,
-        seed: 7,
-        as_of: date("2026-03-31"),
-    };
-    relance_engine::generator::generate(spec, &dir.0, &mut |_| {}).expect("generated");
+    let dir = generated("plan-ahead", 400, 3_000, 7);
     let run = assert_ahead_changes_nothing(&dir.0);
     assert!(
         run.actions.len() > 1_000,
@@ -252,14 +259,7 @@ fn plan_output(data: &Path, threads: u16, format: &str) -> Vec<u8> {
 
 #[test]
 fn relance_plan_is_the_same_on_any_number_of_threads() {
-    let dir = support::TempDir::new("plan-threads");
-    let spec = relance_engine::generator::Spec {
-        customers: 300,
-        invoices: 2_000,
-        seed: 11,
-        as_of: date("2026-03-31"),
-    };
-    relance_engine::generator::generate(spec, &dir.0, &mut |_| {}).expect("generated");
+    let dir = generated("plan-threads", 300, 2_000, 11);
     for data in [workspace().join("examples"), dir.0.clone()] {
         for format in ["json", "text"] {
             let one = plan_output(&data, 1, format);
