@@ -264,7 +264,7 @@ mod tests {
     }
 
     #[test]
-    fn kept_easters_are_the_computed_ones() {
+    fn kept_easters_are_the_published_ones() {
         // Easter Sundays from published tables, at the kept range's edges and just outside.
         for easter in [
             d(1899, 4, 2),

@@ -20,7 +20,6 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use rustc_hash::FxHashMap;
 
 use crate::domain::{Customer, Event, EventKind, Invoice, Portfolio};
 use crate::reports::replay;
@@ -57,9 +56,8 @@ pub struct Simulator<'a> {
     invoices: Vec<&'a Invoice>,
     invoice_customer: Vec<usize>,
     customer_invoices: Vec<Vec<usize>>,
-    invoice_index: FxHashMap<&'a str, usize>,
-    customer_index: FxHashMap<String, usize>,
-    events: Vec<&'a Event>,
+    /// The shard's events by date, with whom each concerns (see `shards::route_events`).
+    events: Vec<(&'a Event, shards::Target)>,
     /// Running totals per customer over its opened cases, kept up to date after every
     /// transition so a step costs the same for a customer with 10 or 100,000 invoices.
     running: Vec<Running>,
@@ -193,16 +191,9 @@ impl<'a> Simulator<'a> {
             .iter()
             .map(|&c| portfolio.customers[c].clone())
             .collect();
-        let customer_index: FxHashMap<String, usize> = customers
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id.clone(), i))
-            .collect();
         let mut customer_invoices = vec![Vec::new(); customers.len()];
         let mut invoice_customer = Vec::with_capacity(part.invoices.len());
         let mut invoices = Vec::with_capacity(part.invoices.len());
-        let mut invoice_index =
-            FxHashMap::with_capacity_and_hasher(part.invoices.len(), Default::default());
         for (local, &i) in part.invoices.iter().enumerate() {
             let inv = &portfolio.invoices[i];
             let c = parts.local_customer(parts.invoice_customer[i]);
@@ -211,7 +202,6 @@ impl<'a> Simulator<'a> {
                 list.push(local);
             }
             invoices.push(inv);
-            invoice_index.insert(inv.id.as_str(), local);
         }
         let customer_count = customers.len();
         Simulator {
@@ -220,11 +210,9 @@ impl<'a> Simulator<'a> {
             invoices,
             invoice_customer,
             customer_invoices,
-            invoice_index,
             running: vec![Running::default(); customer_count],
             logs: Vec::new(),
             windows: vec![None; customer_count],
-            customer_index,
             events: Vec::new(),
             recording: Recording::Causes,
             look_ahead: ahead::default_min_batch(),
@@ -283,7 +271,7 @@ impl<'a> Simulator<'a> {
         loop {
             let next = [
                 starts.get(s).map(|x| x.0),
-                self.events.get(e).map(|x| x.date.max(from)),
+                self.events.get(e).map(|x| x.0.date.max(from)),
                 timers.first_key_value().map(|t| *t.0),
             ]
             .into_iter()
@@ -320,14 +308,14 @@ impl<'a> Simulator<'a> {
                 );
                 touched.push(i);
             }
-            while let Some(ev) = self
+            while let Some((ev, target)) = self
                 .events
                 .get(e)
                 .copied()
-                .filter(|x| x.date.max(from) == day)
+                .filter(|x| x.0.date.max(from) == day)
             {
                 e += 1;
-                self.apply_event(ev, day, &mut run, &mut pending, &mut touched);
+                self.apply_event(ev, target, day, &mut run, &mut pending, &mut touched);
             }
             if let Some(due) = timers.remove(&day) {
                 touched.extend(due.into_iter().filter(|&i| scheduled[i] == Some(day)));
@@ -395,22 +383,37 @@ impl<'a> Simulator<'a> {
         }
     }
 
+    /// Applies `ev` to the case or the customer it concerns (`target`); a case not opened
+    /// yet keeps it in `pending` for its opening.
     fn apply_event(
         &mut self,
         ev: &'a Event,
+        target: shards::Target,
         day: NaiveDate,
         run: &mut Run,
         pending: &mut BTreeMap<usize, Vec<&'a Event>>,
         touched: &mut Vec<usize>,
     ) {
-        if let Some(id) = ev.kind.invoice() {
-            let Some(&i) = self.invoice_index.get(id) else {
-                return;
-            };
-            if run.cases[i].is_none() {
+        let cases = match target {
+            shards::Target::Nobody => return,
+            shards::Target::Invoice(i) if run.cases[i].is_none() => {
                 pending.entry(i).or_default().push(ev);
                 return;
             }
+            shards::Target::Invoice(i) => vec![i],
+            shards::Target::Customer(c) => {
+                if let EventKind::RiskChanged { risk_score, .. } = &ev.kind {
+                    self.customers[c].risk_score = *risk_score;
+                }
+                let open = |i: &usize| run.cases[*i].as_ref().is_some_and(Instance::is_open);
+                self.customer_invoices[c]
+                    .iter()
+                    .copied()
+                    .filter(open)
+                    .collect()
+            }
+        };
+        for i in cases {
             let before = run.actions.len();
             // An event dated before the run's first day is applied on its own date (a
             // `resume after 2 days` counts from it), its actions dropped: it is history.
@@ -419,27 +422,6 @@ impl<'a> Simulator<'a> {
                 run.actions.truncate(before);
             }
             touched.push(i);
-            return;
-        }
-        let Some(&c) = ev
-            .kind
-            .customer()
-            .and_then(|id| self.customer_index.get(id))
-        else {
-            return;
-        };
-        if let EventKind::RiskChanged { risk_score, .. } = &ev.kind {
-            self.customers[c].risk_score = *risk_score;
-        }
-        for i in self.customer_invoices[c].clone() {
-            if run.cases[i].as_ref().is_some_and(Instance::is_open) {
-                let before = run.actions.len();
-                self.step(i, ev.date.min(day), Input::Event(&ev.kind), run);
-                if ev.date < day {
-                    run.actions.truncate(before);
-                }
-                touched.push(i);
-            }
         }
     }
 

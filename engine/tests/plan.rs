@@ -205,23 +205,7 @@ fn of_actions_equals_build_without_transitions() {
 
 #[test]
 fn relance_plan_prints_the_action_entries_of_the_timeline() {
-    let out = Command::new(env!("CARGO_BIN_EXE_relance"))
-        .current_dir(workspace())
-        .args([
-            "plan",
-            "--data",
-            "examples",
-            "--scenarios",
-            "stdlib-scenarios",
-        ])
-        .args(["--from", FROM, "--days", "90", "--format", "json"])
-        .output()
-        .expect("relance runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_plan(Path::new("examples"), &["--format", "json"]);
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan prints JSON");
     assert_eq!(printed["from"], FROM);
     assert_eq!(printed["until"], UNTIL);
@@ -238,15 +222,23 @@ fn relance_plan_prints_the_action_entries_of_the_timeline() {
     );
 }
 
-/// `relance plan` on `data` with `--threads n` and `format`: its standard output.
-fn plan_output(data: &Path, threads: u16, format: &str) -> Vec<u8> {
+/// `relance plan` on `data` (relative to the workspace, or absolute) from `FROM` for 90
+/// days, with the stdlib scenarios and `args`; it must succeed.
+fn run_plan(data: &Path, args: &[&str]) -> std::process::Output {
     let out = Command::new(env!("CARGO_BIN_EXE_relance"))
         .current_dir(workspace())
         .arg("plan")
         .arg("--data")
         .arg(data)
-        .args(["--from", FROM, "--days", "90", "--format", format])
-        .args(["--threads", &threads.to_string()])
+        .args([
+            "--scenarios",
+            "stdlib-scenarios",
+            "--from",
+            FROM,
+            "--days",
+            "90",
+        ])
+        .args(args)
         .output()
         .expect("relance runs");
     assert!(
@@ -254,7 +246,13 @@ fn plan_output(data: &Path, threads: u16, format: &str) -> Vec<u8> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    out.stdout
+    out
+}
+
+/// `relance plan` on `data` with `--threads n` and `format`: its standard output.
+fn plan_output(data: &Path, threads: u16, format: &str) -> Vec<u8> {
+    let threads = threads.to_string();
+    run_plan(data, &["--format", format, "--threads", &threads]).stdout
 }
 
 #[test]

@@ -19,12 +19,23 @@ pub(super) struct Part {
     pub invoices: Vec<usize>,
 }
 
+/// Whom an event concerns, by position within its shard: found once, when events are routed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Target {
+    Invoice(usize),
+    Customer(usize),
+    /// No known invoice or customer: a run skips the event.
+    Nobody,
+}
+
 /// The whole split.
 #[derive(Debug)]
 pub(super) struct Parts<'p> {
     pub shards: Vec<Part>,
     /// Each invoice's customer position (`usize::MAX` for an unknown customer).
     pub invoice_customer: Vec<usize>,
+    /// Each invoice's shard and position within it.
+    invoice_place: Vec<(usize, usize)>,
     /// Each customer's shard and position within it.
     customer_place: Vec<(usize, usize)>,
     /// Customer id → position in the portfolio (the last one for a repeated id).
@@ -66,14 +77,16 @@ pub(super) fn split(portfolio: &Portfolio, k: usize) -> Parts<'_> {
         customer_place.push((s, shards[s].customers.len()));
         shards[s].customers.push(c);
     }
+    let mut invoice_place = Vec::with_capacity(invoice_customer.len());
     for (i, &c) in invoice_customer.iter().enumerate() {
-        shards[shard_of.get(c).copied().unwrap_or(0)]
-            .invoices
-            .push(i);
+        let s = shard_of.get(c).copied().unwrap_or(0);
+        invoice_place.push((s, shards[s].invoices.len()));
+        shards[s].invoices.push(i);
     }
     Parts {
         shards,
         invoice_customer,
+        invoice_place,
         customer_place,
         customer_index,
     }
@@ -108,11 +121,14 @@ fn ranges(portfolio: &Portfolio, invoice_customer: &[usize], k: usize) -> Vec<us
     shard_of
 }
 
-/// Each shard's events, sorted by date (in file order within a day): an event goes to the
-/// shard of its invoice's or its customer's; to shard 0 when it names neither a known
-/// invoice nor a known customer (a whole run skips it too). A repeated invoice id names its
-/// last invoice, as in a whole run.
-pub(super) fn route_events<'p>(portfolio: &'p Portfolio, parts: &Parts<'_>) -> Vec<Vec<&'p Event>> {
+/// Each shard's events, sorted by date (in file order within a day), with whom each
+/// concerns in the shard: its invoice, or its customer (`risk_changed`, `contact_bounced`).
+/// An event naming no known invoice or customer goes to shard 0 as `Target::Nobody`. A
+/// repeated invoice id names its last invoice, as in a whole run.
+pub(super) fn route_events<'p>(
+    portfolio: &'p Portfolio,
+    parts: &Parts<'_>,
+) -> Vec<Vec<(&'p Event, Target)>> {
     let invoice_index: FxHashMap<&str, usize> = portfolio
         .invoices
         .iter()
@@ -123,17 +139,22 @@ pub(super) fn route_events<'p>(portfolio: &'p Portfolio, parts: &Parts<'_>) -> V
     events.sort_by_key(|e| e.date); // stable: file order within a day
     let mut routed = vec![Vec::new(); parts.shards.len()];
     for ev in events {
-        let customer = match ev.kind.invoice() {
-            Some(id) => invoice_index.get(id).map(|&i| parts.invoice_customer[i]),
+        let (shard, target) = match ev.kind.invoice() {
+            Some(id) => invoice_index.get(id).map(|&i| {
+                let (shard, local) = parts.invoice_place[i];
+                (shard, Target::Invoice(local))
+            }),
             None => ev
                 .kind
                 .customer()
-                .and_then(|id| parts.customer_index.get(id).copied()),
-        };
-        let shard = customer
-            .and_then(|c| parts.customer_place.get(c))
-            .map_or(0, |place| place.0);
-        routed[shard].push(ev);
+                .and_then(|id| parts.customer_index.get(id))
+                .map(|&c| {
+                    let (shard, local) = parts.customer_place[c];
+                    (shard, Target::Customer(local))
+                }),
+        }
+        .unwrap_or((0, Target::Nobody));
+        routed[shard].push((ev, target));
     }
     routed
 }
@@ -208,20 +229,27 @@ mod tests {
         p.events = serde_json::from_value(events).expect("events");
         let parts = split(&p, 2);
         let routed = route_events(&p, &parts);
-        let named = |shard: &[&Event]| -> Vec<String> {
+        let named = |shard: &[(&Event, Target)]| -> Vec<String> {
             shard
                 .iter()
-                .map(|e| {
+                .map(|(e, target)| {
                     let who = e.kind.invoice().or(e.kind.customer()).unwrap_or("?");
-                    format!("{} {who}", e.date)
+                    format!("{} {who} {target:?}", e.date)
                 })
                 .collect()
         };
         assert_eq!(
             named(&routed[0]),
-            ["2026-04-01 NOPE", "2026-04-01 NOBODY", "2026-04-03 A-0"],
+            [
+                "2026-04-01 NOPE Nobody",
+                "2026-04-01 NOBODY Nobody",
+                "2026-04-03 A-0 Invoice(0)"
+            ],
             "A's events, and those naming nobody known"
         );
-        assert_eq!(named(&routed[1]), ["2026-04-01 B-0", "2026-04-02 B"]);
+        assert_eq!(
+            named(&routed[1]),
+            ["2026-04-01 B-0 Invoice(0)", "2026-04-02 B Customer(0)"]
+        );
     }
 }
