@@ -43,14 +43,7 @@ fn workspace_root() -> PathBuf {
 fn relance_binary() -> PathBuf {
     let root = workspace_root();
     let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "relance-engine",
-            "--bin",
-            "relance",
-        ])
+        .args(["build", "--quiet", "-p", "relance", "--bin", "relance"])
         .current_dir(&root)
         .status()
         .expect("cargo runs");

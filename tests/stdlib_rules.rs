@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use relance_engine::domain::{Customer, Invoice};
-use relance_engine::rules::{RuleArg, RuleInvoice, RuleSet, RuleValue};
-use relance_engine::scenario_set;
+use relance_core::domain::{Customer, Invoice};
+use relance_core::rules::{RuleArg, RuleInvoice, RuleSet, RuleValue};
+use relance_core::scenario_set;
 use rust_decimal::Decimal;
 
 fn set_dir() -> PathBuf {

@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use relance_engine::interest::RateTable;
-use relance_engine::runtime::Shared;
-use relance_engine::scenario_set;
-use relance_engine::simulator::Simulator;
-use relance_engine::testing::{self, SnapshotMode, Verdict};
+use relance_core::interest::RateTable;
+use relance_core::runtime::Shared;
+use relance_core::scenario_set;
+use relance_sim::simulator::Simulator;
+use relance_sim::testing::{self, SnapshotMode, Verdict};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -62,7 +62,7 @@ fn the_example_portfolio_plans_with_every_case_assigned() {
     let compiled = set.compile();
     let ir = compiled.set.as_ref().expect("compiles");
     let p =
-        relance_engine::portfolio::load_dir(&root().join("examples")).expect("examples/ is valid");
+        relance_data::portfolio::load_dir(&root().join("examples")).expect("examples/ is valid");
     assert_eq!((p.customers.len(), p.invoices.len()), (50, 300));
     let from = NaiveDate::from_ymd_opt(2026, 4, 1).expect("date");
     let until = NaiveDate::from_ymd_opt(2026, 6, 29).expect("date");

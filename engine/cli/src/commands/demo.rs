@@ -1,0 +1,193 @@
+//! `relance demo`: the daemon's real path on bundled data. A fresh embedded store in a temp
+//! folder, the stdlib scenarios deployed, the example portfolio imported, then N virtual days
+//! through the daily run and the outbox (emails, SMS and webhooks to a local spool folder, no
+//! SMTP needed); prints the agenda and what was sent.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::{Days, NaiveDate};
+
+use super::exit;
+use relance_core::domain::Portfolio;
+use relance_daemon::config::{Config, EmailTransport};
+use relance_daemon::dispatcher::Dispatcher;
+use relance_daemon::model::Message;
+use relance_daemon::server::{self, ClockMode};
+use relance_daemon::{DaemonError, Engine};
+use relance_data::portfolio;
+
+fn temp_root() -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    std::env::temp_dir().join(format!("relance-demo-{}-{nanos}", std::process::id()))
+}
+
+pub fn run(scenarios: &Path, data: &Path, from: NaiveDate, days: u32) -> u8 {
+    match demo(scenarios, data, from, days) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::USAGE
+        }
+    }
+}
+
+fn demo(scenarios: &Path, data: &Path, from: NaiveDate, days: u32) -> Result<(), DaemonError> {
+    let started = Instant::now();
+    let root = temp_root();
+    let mut config = Config {
+        data: root.join("data"),
+        spool: root.join("spool"),
+        spool_unconfigured: true,
+        ..Config::default()
+    };
+    config.email.transport = EmailTransport::Spool;
+    config.email.from = "Example SA credit department <credit@example.com>".into();
+    config.company.name = "Example SA".into();
+    config.company.iban = "FR76 3000 6000 0112 3456 7890 189".into();
+    config.company.phone = "+33 1 23 45 67 89".into();
+    config.company.email = "credit@example.com".into();
+
+    println!(
+        "== relance demo: the daemon's path on {} with {}",
+        data.display(),
+        scenarios.display()
+    );
+    let engine = server::open(
+        &config,
+        ClockMode::Virtual { start: Some(from) },
+        Some(&scenarios.to_path_buf()),
+    )?;
+    let p = portfolio::load_dir(data).map_err(|e| DaemonError::Io(e.to_string()))?;
+    let (past, future): (Vec<_>, Vec<_>) = p.events.iter().cloned().partition(|e| e.date <= from);
+    let report = engine.import(&Portfolio {
+        from: None,
+        customers: p.customers.clone(),
+        invoices: p.invoices.clone(),
+        events: past,
+    })?;
+    engine.flush()?;
+    println!(
+        "store {} · imported {} customers, {} invoices ({} cases opened on {from})",
+        config.data.display(),
+        report.customers,
+        report.invoices,
+        report.stats.opened
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| DaemonError::Io(e.to_string()))?;
+    let dispatcher = Dispatcher::new(engine.clone(), &config)?;
+    engine.catch_up(from)?;
+    runtime.block_on(dispatcher.drain())?;
+    let last = from
+        .checked_add_days(Days::new(u64::from(days.max(1)) - 1))
+        .unwrap_or(from);
+    let mut day = from;
+    while day < last {
+        let Some(next) = day.succ_opt() else { break };
+        engine.advance_to(next)?;
+        let todays: Vec<_> = future.iter().filter(|e| e.date == next).cloned().collect();
+        if !todays.is_empty() {
+            engine.apply_events(&todays)?;
+            engine.flush()?;
+        }
+        runtime.block_on(dispatcher.drain())?;
+        day = next;
+    }
+    print_summary(&engine, from, last, &config.spool)?;
+    println!(
+        "\n{} virtual days in {:.1} s",
+        (last - from).num_days() + 1,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn print_summary(
+    engine: &Engine,
+    from: NaiveDate,
+    last: NaiveDate,
+    spool: &Path,
+) -> Result<(), DaemonError> {
+    let mut sent: Vec<Message> = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = engine.delivered(after, 10_000)?;
+        let Some(m) = page.last() else { break };
+        after = m.id;
+        sent.extend(page);
+    }
+    let mut by_channel: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for m in &sent {
+        let e = by_channel.entry(m.channel.as_str()).or_default();
+        e.0 += 1;
+        e.1 += m.items.len();
+    }
+    println!("\n== what was sent from {from} to {last}");
+    for (channel, (messages, invoices)) in &by_channel {
+        println!("  {channel:9} {messages:4} message(s) about {invoices} invoice(s)");
+    }
+    println!("\n== emails (first 12)");
+    let emails: Vec<&Message> = sent.iter().filter(|m| m.channel == "email").collect();
+    for m in emails.iter().take(12) {
+        let r = m.rendered.as_ref();
+        println!(
+            "  {}  {:8}  to {:28}  {}",
+            m.date,
+            m.customer,
+            r.map(|r| r.to.join(", ")).unwrap_or_default(),
+            r.and_then(|r| r.subject.clone()).unwrap_or_default()
+        );
+    }
+    if emails.len() > 12 {
+        println!(
+            "  … and {} more in {}",
+            emails.len() - 12,
+            spool.join("email").display()
+        );
+    }
+    println!("\n== agenda (calls, tasks, alerts), by day and assignee");
+    let agenda = engine.agenda(from, last)?;
+    for e in agenda.iter().take(20) {
+        println!(
+            "  {}  {:16}  {:8}  {:5}  {}  [{}]",
+            e.date,
+            e.assignee.as_deref().unwrap_or("unassigned"),
+            e.customer,
+            e.kind,
+            e.text,
+            e.invoices.join(",")
+        );
+    }
+    if agenda.len() > 20 {
+        println!("  … and {} more", agenda.len() - 20);
+    }
+    let undelivered = engine.outbox()?;
+    let dead: Vec<&Message> = undelivered
+        .iter()
+        .filter(|m| m.status == relance_daemon::model::MessageStatus::Dead)
+        .collect();
+    println!(
+        "\n== outbox: {} delivered, {} waiting, {} dead letter(s)",
+        sent.len(),
+        undelivered.len() - dead.len(),
+        dead.len()
+    );
+    for m in dead.iter().take(5) {
+        println!(
+            "  {}  {:8}  {}: {}",
+            m.date,
+            m.customer,
+            m.text,
+            m.last_error.as_deref().unwrap_or("")
+        );
+    }
+    println!("letters and spooled messages: {}", spool.display());
+    Ok(())
+}

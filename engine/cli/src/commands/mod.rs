@@ -1,0 +1,370 @@
+//! The `relance` command line: argument parsing (clap) and one module per command.
+//!
+//! Commands read inputs, call the library and print; exit codes are part of the contract
+//! (see `docs/CLI.md`). No command holds business logic of its own.
+
+mod backup;
+pub(crate) mod check;
+mod demo;
+mod fmt;
+mod generate;
+mod import;
+pub(crate) mod plan;
+mod report;
+mod serve;
+mod simulate;
+mod test;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Relance: a dunning engine driven by readable scenarios.
+#[derive(Parser, Debug)]
+#[command(name = "relance", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Parse and check scenario files and sets (folders). Exit 0 valid, 1 diagnostics, 2 usage or I/O.
+    Check {
+        /// `.relance` files or scenario-set folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Exit 1 on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Format scenario files in the canonical layout. Exit 1 with --check when a file would change.
+    Fmt {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Report files that are not formatted; write nothing.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Run the `test` blocks of sets. Ends with `N passed, N failed`; exit 1 on any failure.
+    Test {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Rewrite snapshot files that differ.
+        #[arg(long)]
+        update: bool,
+    },
+    /// The dated timeline of one case (customers, invoices, events as JSON).
+    Simulate {
+        /// The scenario set (folder or file).
+        set: PathBuf,
+        /// The case JSON file.
+        #[arg(long)]
+        case: PathBuf,
+        /// Last day simulated (default: 180 days after the last due date or event).
+        #[arg(long)]
+        until: Option<chrono::NaiveDate>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Generate a seeded synthetic portfolio as CSV files (customers, invoices, payments, events).
+    Gen {
+        #[arg(long, default_value_t = 1000)]
+        customers: usize,
+        #[arg(long, default_value_t = 10_000)]
+        invoices: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Last day events are known (invoices are issued over the 120 days before).
+        #[arg(long)]
+        as_of: chrono::NaiveDate,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The tour: check and test the stdlib scenarios, then plan the bundled example portfolio.
+    Demo {
+        #[arg(long, default_value = "stdlib-scenarios")]
+        scenarios: PathBuf,
+        #[arg(long, default_value = "examples")]
+        data: PathBuf,
+        #[arg(long, default_value = "2026-04-01")]
+        from: chrono::NaiveDate,
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+    },
+    /// What the engine would do over the next N days for a whole portfolio (CSV folder).
+    Plan {
+        /// Folder with customers.csv, invoices.csv, payments.csv, events.csv.
+        #[arg(long)]
+        data: PathBuf,
+        /// The scenario set.
+        #[arg(long, default_value = "stdlib-scenarios")]
+        scenarios: PathBuf,
+        /// First day the engine runs.
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// How many threads share the portfolio, by customer (default: two per core). The
+        /// plan is the same whatever the number.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+        threads: Option<u16>,
+    },
+    /// Run the language server over stdio
+    Lsp,
+    /// Run the daemon: HTTP API, daily run, outbox (see docs/DAEMON.md).
+    Serve {
+        /// The configuration file (default: ./relance.toml when present).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The store folder (overrides `data`).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// A scenario set deployed at start-up when it changed (overrides `scenarios`).
+        #[arg(long)]
+        scenarios: Option<PathBuf>,
+        /// Listen address (overrides `listen`; loopback by default).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        #[arg(long, value_enum, default_value_t)]
+        clock: serve::ClockArg,
+        /// First day of a new virtual clock.
+        #[arg(long)]
+        start: Option<chrono::NaiveDate>,
+    },
+    /// Export a store as versioned JSON lines (--data DIR when stopped, --server URL when running).
+    Backup {
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// A running daemon's base URL (the token: --token or RELANCE_TOKEN, admin role).
+        #[arg(long)]
+        server: Option<String>,
+        #[arg(long)]
+        token: Option<String>,
+        /// The output file.
+        out: PathBuf,
+    },
+    /// Rebuild an empty store from a `relance backup` file.
+    Restore {
+        #[arg(long)]
+        data: PathBuf,
+        /// The backup file.
+        input: PathBuf,
+    },
+    /// Merge CSV, FEC or camt.053 files into the data folder, all or nothing. Exit 0 imported, 1 invalid input, 2 usage or I/O.
+    Import {
+        /// What the files are.
+        #[arg(value_enum)]
+        source: import::Source,
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// The CSV data folder to merge into (created if missing).
+        #[arg(long)]
+        data: std::path::PathBuf,
+        /// CSV column renames, `FILE_COLUMN=COLUMN,...` (e.g. "numero=id,client=customer").
+        #[arg(long)]
+        map: Vec<String>,
+        /// What the CSV files hold (default: guessed from the file name, then the columns).
+        #[arg(long, value_parser = parse_csv_kind)]
+        kind: Option<relance_data::import::csv_mapped::Kind>,
+        /// How CSV amounts are written.
+        #[arg(long, value_enum, default_value_t)]
+        decimals: import::Decimals,
+        /// Report what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Payment terms (days) for invoices without a due date whose customer has none.
+        #[arg(long, default_value_t = relance_data::import::DEFAULT_TERMS_DAYS)]
+        default_terms: u32,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Reports at a date: aged balance, DSO, collection activity, payment behaviour.
+    Report {
+        #[arg(value_enum)]
+        kind: report::ReportKind,
+        /// The CSV data folder.
+        #[arg(long)]
+        data: std::path::PathBuf,
+        /// The report date.
+        #[arg(long)]
+        at: chrono::NaiveDate,
+        /// The scenario set (activity and behaviour simulate the portfolio up to --at).
+        #[arg(long, default_value = "stdlib-scenarios")]
+        scenarios: std::path::PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: report::ReportFormat,
+        /// The DSO period, in days ending on --at.
+        #[arg(long, default_value_t = 90)]
+        period_days: u32,
+        /// The currency of the DSO figures.
+        #[arg(long, default_value = "EUR")]
+        currency: String,
+    },
+}
+
+/// Exit codes shared by the commands.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FINDINGS: u8 = 1;
+    pub const USAGE: u8 = 2;
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let code = match cli.command {
+        Command::Check {
+            paths,
+            format,
+            deny_warnings,
+        } => check::run(&paths, format, deny_warnings),
+        Command::Fmt { paths, check } => fmt::run(&paths, check),
+        Command::Test { paths, update } => test::run(&paths, update),
+        Command::Simulate {
+            set,
+            case,
+            until,
+            format,
+        } => simulate::run(&set, &case, until, format),
+        Command::Plan {
+            data,
+            scenarios,
+            from,
+            days,
+            format,
+            threads,
+        } => plan::run(&data, &scenarios, from, days, format, threads),
+        Command::Gen {
+            customers,
+            invoices,
+            seed,
+            as_of,
+            out,
+        } => generate::run(customers, invoices, seed, as_of, &out),
+        Command::Demo {
+            scenarios,
+            data,
+            from,
+            days,
+        } => demo::run(&scenarios, &data, from, days),
+        Command::Lsp => relance_lsp::run_stdio(),
+        Command::Serve {
+            config,
+            data,
+            scenarios,
+            listen,
+            clock,
+            start,
+        } => serve::run(serve::Options {
+            config,
+            data,
+            scenarios,
+            listen,
+            clock,
+            start,
+        }),
+        Command::Backup {
+            data,
+            server,
+            token,
+            out,
+        } => backup::backup(data.as_deref(), server.as_deref(), token.as_deref(), &out),
+        Command::Restore { data, input } => backup::restore(&data, &input),
+        Command::Import {
+            source,
+            files,
+            data,
+            map,
+            kind,
+            decimals,
+            dry_run,
+            default_terms,
+            format,
+        } => import::run(import::Args {
+            source,
+            files,
+            data,
+            map,
+            kind,
+            decimals,
+            dry_run,
+            default_terms,
+            format,
+        }),
+        Command::Report {
+            kind,
+            data,
+            at,
+            scenarios,
+            format,
+            period_days,
+            currency,
+        } => report::run(report::Args {
+            kind,
+            data,
+            at,
+            scenarios,
+            format,
+            period_days,
+            currency,
+        }),
+    };
+    ExitCode::from(code)
+}
+
+/// Loads and compiles the set a command runs. On failure prints why (the diagnostics, or the
+/// I/O error) and returns the exit code.
+pub(crate) fn runnable_set(
+    path: &std::path::Path,
+) -> Result<
+    (
+        relance_core::scenario_set::LoadedSet,
+        relance_dsl::ir::ScenarioSet,
+    ),
+    u8,
+> {
+    let set = relance_core::scenario_set::load(path).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::USAGE
+    })?;
+    let compiled = set.compile();
+    match compiled.set {
+        Some(ir) => Ok((set, ir)),
+        None => {
+            for (file, diags) in set.files.iter().zip(&compiled.diagnostics) {
+                eprint!(
+                    "{}",
+                    relance_dsl::diagnostics::render(diags, &file.path, &file.text, color())
+                );
+            }
+            Err(exit::FINDINGS)
+        }
+    }
+}
+
+/// Whether stderr/stdout is a terminal that wants colours.
+pub(crate) fn color() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// `--kind`: one of the CSV kinds, any case.
+fn parse_csv_kind(name: &str) -> Result<relance_data::import::csv_mapped::Kind, String> {
+    use relance_data::import::csv_mapped::Kind;
+    Kind::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+        format!("unknown kind '{name}' (one of {})", names.join(", "))
+    })
+}

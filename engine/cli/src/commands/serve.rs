@@ -1,0 +1,93 @@
+//! `relance serve`: reads `relance.toml` (or `--config FILE`), applies the command-line
+//! overrides, and runs the daemon (`daemon::server`) on a tokio runtime. Exit 0 after a
+//! graceful shutdown, 2 on a configuration or store error.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use clap::ValueEnum;
+
+use super::exit;
+use relance_daemon::config::Config;
+use relance_daemon::server::{self, ClockMode};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum ClockArg {
+    /// The system clock in the company's time zone.
+    #[default]
+    Wall,
+    /// A day that moves only through `POST /v1/clock/advance` (admin): tests and rehearsals.
+    Virtual,
+}
+
+/// Command-line overrides of the configuration.
+pub struct Options {
+    pub config: Option<PathBuf>,
+    pub data: Option<PathBuf>,
+    pub scenarios: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub clock: ClockArg,
+    pub start: Option<NaiveDate>,
+}
+
+/// The configuration: `--config`, else `./relance.toml` when present, else the defaults.
+pub fn load_config(path: Option<&Path>) -> Result<Config, String> {
+    match path {
+        Some(p) => Config::load(p).map_err(|e| e.to_string()),
+        None if Path::new("relance.toml").is_file() => {
+            Config::load(Path::new("relance.toml")).map_err(|e| e.to_string())
+        }
+        None => Ok(Config::default()),
+    }
+}
+
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RELANCE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub fn run(o: Options) -> u8 {
+    let mut config = match load_config(o.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    if let Some(d) = o.data {
+        config.data = d;
+    }
+    if let Some(s) = o.scenarios {
+        config.scenarios = Some(s);
+    }
+    if let Some(l) = o.listen {
+        config.listen = l;
+    }
+    init_tracing();
+    let mode = match o.clock {
+        ClockArg::Wall => ClockMode::Wall,
+        ClockArg::Virtual => ClockMode::Virtual { start: o.start },
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    match runtime.block_on(server::serve(config, mode)) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::USAGE
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The commands that print what a library computes, run as the real `relance` binary: the
+//! FEC import refusing a broken file without touching the data folder, `report` in JSON and
+//! CSV, and `simulate` printing the library's timeline byte for byte.
+
+use std::process::Command;
+
+#[test]
+fn a_rejected_file_leaves_the_data_folder_untouched() {
+    let dir = std::env::temp_dir().join(format!("relance-it-fec-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = dir.join("data").display().to_string();
+    let run = |file: &str| {
+        Command::new(env!("CARGO_BIN_EXE_relance"))
+            .args([
+                "import",
+                "fec",
+                &crate::engine_dir()
+                    .join("data/tests-data/import/fec")
+                    .join(file)
+                    .display()
+                    .to_string(),
+                "--data",
+                &data,
+            ])
+            .output()
+            .expect("runs")
+    };
+    assert_eq!(run("collective-411.txt").status.code(), Some(0));
+    let before = std::fs::read_to_string(dir.join("data/invoices.csv")).expect("written");
+    let out = run("broken-unbalanced.txt");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("data/invoices.csv")).expect("kept"),
+        before
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn report_command_simulates_up_to_the_date() {
+    let root = crate::engine_dir().join("cli");
+    let out = Command::new(env!("CARGO_BIN_EXE_relance"))
+        .args([
+            "report",
+            "activity",
+            "--data",
+            &root
+                .join("../data/tests-data/import/reports")
+                .display()
+                .to_string(),
+            "--at",
+            "2026-04-30",
+            "--scenarios",
+            &root.join("../../stdlib-scenarios").display().to_string(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["promises_broken"], 1);
+}
+
+#[test]
+fn report_command_formats() {
+    let dir = crate::engine_dir().join("data/tests-data/import/reports");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_relance"))
+            .args(args)
+            .output()
+            .expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let data = dir.display().to_string();
+    let (code, out) = run(&[
+        "report",
+        "aged",
+        "--data",
+        &data,
+        "--at",
+        "2026-04-30",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, Some(0));
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(json["totals"]["EUR"]["total"], "2200.00");
+    let (code, out) = run(&[
+        "report",
+        "dso",
+        "--data",
+        &data,
+        "--at",
+        "2026-04-30",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("countback_dso,94.6"), "{out}");
+    let (code, _) = run(&[
+        "report",
+        "aged",
+        "--data",
+        "/no/such/dir",
+        "--at",
+        "2026-04-30",
+    ]);
+    assert_eq!(code, Some(2));
+}
+
+#[test]
+fn relance_simulate_twice_prints_identical_json() {
+    let engine = crate::engine_dir();
+    let set = engine.join("sim/tests/it/timelines/set");
+    let case = engine.join("sim/tests/it/timelines/three-customers.json");
+    let run = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_relance"))
+            .arg("simulate")
+            .arg(&set)
+            .arg("--case")
+            .arg(&case)
+            .args(["--until", "2026-06-30", "--format", "json"])
+            .output()
+            .expect("relance runs");
+        assert!(
+            out.status.success(),
+            "relance simulate failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let (first, second) = (run(), run());
+    assert!(!first.is_empty());
+    assert!(
+        first == second,
+        "two runs of `relance simulate --format json` differ"
+    );
+    // The command prints the library's timeline: the snapshot relance-sim's timeline test
+    // takes of the same case through the library.
+    let snap = std::fs::read_to_string(
+        engine.join("sim/tests/it/snapshots/it__timelines__three-customers.json.snap"),
+    )
+    .expect("the snapshot exists");
+    let library = snap.splitn(3, "---\n").nth(2).expect("an insta snapshot");
+    assert_eq!(String::from_utf8(first).expect("UTF-8"), library);
+}

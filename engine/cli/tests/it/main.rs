@@ -1,0 +1,26 @@
+//! The `relance` command's integration tests: one binary that runs the real executable
+//! (`CARGO_BIN_EXE_relance`) and, for the daemon, a real server on 127.0.0.1.
+//!
+//! - `commands`: `import fec`, `report`, `simulate` against what the libraries compute;
+//! - `import_csv`: mapped CSV imports into a data folder;
+//! - `plan`: `relance plan`, identical on any number of threads;
+//! - `daemon_api_import`: imports and reports over HTTP, and their parity with the commands;
+//! - `daemon_e2e`: `relance serve` as a process, with SMTP and webhooks on loopback.
+
+mod commands;
+mod daemon_api_import;
+mod daemon_e2e;
+mod import_csv;
+mod plan;
+#[path = "../../../daemon/tests/it/support.rs"]
+mod support;
+
+/// The workspace root (where `stdlib-scenarios/` and `examples/` are).
+pub fn workspace() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The `engine/` folder, home of every crate and its fixtures.
+pub fn engine_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}

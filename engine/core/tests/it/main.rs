@@ -1,0 +1,3 @@
+//! relance-core's integration tests: one binary, one module per concern.
+
+mod dependencies;

@@ -1,0 +1,340 @@
+//! The file import endpoints: `POST /v1/import/csv/{kind}` (customers, contacts, invoices,
+//! payments), `POST /v1/import/fec` and `POST /v1/import/camt053`. The body is the file's bytes;
+//! options are query parameters (`dry_run`, `map`, `decimals`, `default_terms`, `name`).
+//!
+//! Each request reads the store ([`snapshot`](super::super::snapshot)), merges the file into it
+//! with the import library (`relance_data::import`: the same parsing, checks and idempotent merge as
+//! `relance import`), validates the merged portfolio, then hands what changed to
+//! [`Engine::import`](super::super::engine::Engine::import): one transaction, acknowledged once
+//! durable. A problem in the file is a 422 naming its line and column (or field and record),
+//! and nothing is written; a dry run stops before the write. Imports are serialized among
+//! themselves, so two uploads of one file cannot both add its payments.
+//!
+//! Handlers translate HTTP into these library calls; they must not hold import rules.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::super::engine::{Engine, WriteReport};
+use super::super::error::DaemonError;
+use super::super::snapshot;
+use super::auth::{Caller, Family};
+use super::error::ApiError;
+use super::{AppState, blocking, durable};
+use relance_core::domain::Portfolio;
+use relance_data::import::csv_mapped::{self, CsvOptions, Kind, Mapping};
+use relance_data::import::fec::{self, FecOptions};
+use relance_data::import::{Changes, DEFAULT_TERMS_DAYS, DecimalStyle, Merge, camt053};
+use relance_data::portfolio::{self, Place, PortfolioError};
+
+type Reply = Result<Json<Value>, ApiError>;
+
+/// The largest file accepted (a year's FEC of a mid-sized company is a few tens of MB).
+pub const MAX_FILE_BYTES: usize = 64 << 20;
+
+/// Query parameters, in order (`map` may be repeated).
+type Params = Query<Vec<(String, String)>>;
+
+/// One import at a time: the base an import merges into must not change under it through
+/// another import.
+static IMPORTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// What kind of file the body is.
+#[derive(Debug, Clone)]
+enum Source {
+    Csv(CsvOptions),
+    Fec(FecOptions),
+    Camt053,
+}
+
+/// The request's options.
+#[derive(Debug, Clone)]
+struct Request {
+    source: Source,
+    /// The file name problems are reported against.
+    name: PathBuf,
+    dry_run: bool,
+}
+
+/// A file read and merged, not written yet.
+struct Prepared {
+    summary: Value,
+    delta: Portfolio,
+    changes: Changes,
+}
+
+pub async fn csv(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(kind): Path<String>,
+    Query(params): Params,
+    body: Bytes,
+) -> Reply {
+    caller.require(Family::DataWrite)?;
+    let kind = Kind::parse(&kind).ok_or_else(|| {
+        ApiError::bad_request(
+            Some("kind".into()),
+            format!("unknown CSV kind \"{kind}\" (customers, contacts, invoices or payments)"),
+        )
+    })?;
+    let options = CsvOptions {
+        mapping: mapping(&params)?,
+        decimal: decimals(&params)?,
+        default_terms: default_terms(&params)?,
+        kind: Some(kind),
+    };
+    let name = format!("{}.csv", kind.name());
+    run(&s, request(&params, Source::Csv(options), &name)?, body).await
+}
+
+pub async fn fec(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Query(params): Params,
+    body: Bytes,
+) -> Reply {
+    caller.require(Family::DataWrite)?;
+    only(&params, &["dry_run", "name", "default_terms"])?;
+    let options = FecOptions {
+        default_terms: default_terms(&params)?,
+    };
+    run(&s, request(&params, Source::Fec(options), "fec.txt")?, body).await
+}
+
+pub async fn camt053(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Query(params): Params,
+    body: Bytes,
+) -> Reply {
+    caller.require(Family::DataWrite)?;
+    only(&params, &["dry_run", "name"])?;
+    run(
+        &s,
+        request(&params, Source::Camt053, "statement.xml")?,
+        body,
+    )
+    .await
+}
+
+// ----- query parameters -------------------------------------------------------------------------
+
+fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Refuses a parameter the endpoint does not take (a `map` on a FEC would be silently lost).
+fn only(params: &[(String, String)], known: &[&str]) -> Result<(), ApiError> {
+    match params.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+        Some((k, _)) => Err(ApiError::bad_request(
+            Some(k.clone()),
+            format!(
+                "unknown parameter \"{k}\" for this import (expected {})",
+                known.join(", ")
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn request(
+    params: &[(String, String)],
+    source: Source,
+    default: &str,
+) -> Result<Request, ApiError> {
+    let dry_run = match param(params, "dry_run") {
+        None | Some("false" | "0" | "no") => false,
+        Some("" | "true" | "1" | "yes") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                Some("dry_run".into()),
+                format!("dry_run is true or false, not \"{other}\""),
+            ));
+        }
+    };
+    let name = param(params, "name").filter(|n| !n.trim().is_empty());
+    Ok(Request {
+        source,
+        name: PathBuf::from(name.unwrap_or(default)),
+        dry_run,
+    })
+}
+
+/// `map=numero=id,client=customer` (as `--map`, repeatable) or `map={"numero":"id"}`.
+fn mapping(params: &[(String, String)]) -> Result<Mapping, ApiError> {
+    only(
+        params,
+        &["dry_run", "name", "default_terms", "map", "decimals"],
+    )?;
+    let mut texts = Vec::new();
+    for (_, v) in params.iter().filter(|(k, _)| k == "map") {
+        if v.trim_start().starts_with('{') {
+            let pairs: std::collections::BTreeMap<String, String> = serde_json::from_str(v)
+                .map_err(|e| {
+                    ApiError::bad_request(
+                        Some("map".into()),
+                        format!("map: expected {{\"FILE_COLUMN\": \"COLUMN\", …}}: {e}"),
+                    )
+                })?;
+            texts.extend(pairs.iter().map(|(from, to)| format!("{from}={to}")));
+        } else {
+            texts.push(v.clone());
+        }
+    }
+    Mapping::parse_all(texts.iter().map(String::as_str))
+        .map_err(|e| ApiError::bad_request(Some("map".into()), format!("map: {e}")))
+}
+
+fn decimals(params: &[(String, String)]) -> Result<DecimalStyle, ApiError> {
+    match param(params, "decimals") {
+        None | Some("auto") => Ok(DecimalStyle::Auto),
+        Some("fr") => Ok(DecimalStyle::French),
+        Some("en") => Ok(DecimalStyle::English),
+        Some(other) => Err(ApiError::bad_request(
+            Some("decimals".into()),
+            format!("decimals is auto, fr or en, not \"{other}\""),
+        )),
+    }
+}
+
+fn default_terms(params: &[(String, String)]) -> Result<u32, ApiError> {
+    param(params, "default_terms").map_or(Ok(DEFAULT_TERMS_DAYS), |v| {
+        v.parse().map_err(|_| {
+            ApiError::bad_request(
+                Some("default_terms".into()),
+                format!("default_terms is a number of days, not \"{v}\""),
+            )
+        })
+    })
+}
+
+// ----- the import ---------------------------------------------------------------------------------
+
+async fn run(s: &AppState, req: Request, body: Bytes) -> Reply {
+    let _one_at_a_time = IMPORTS.lock().await;
+    let engine = s.engine.clone();
+    let read = req.clone();
+    let prepared = blocking(move || Ok(prepare(&engine, &read, &body))).await?;
+    let prepared = prepared.map_err(file_error)?;
+    let changed = !prepared.changes.is_empty();
+    let written: Option<WriteReport> = if changed && !req.dry_run {
+        let delta = prepared.delta;
+        Some(durable(s, move |e| e.import(&delta)).await?)
+    } else {
+        None
+    };
+    Ok(Json(json!({
+        "dry_run": req.dry_run,
+        "changed": changed,
+        "written": written.is_some(),
+        "file": prepared.summary,
+        "changes": prepared.changes,
+        "write": written,
+    })))
+}
+
+/// Reads the store and merges the file into it: what would change, nothing written.
+fn prepare(engine: &Engine, req: &Request, body: &[u8]) -> Result<Prepared, FileError> {
+    let base = snapshot::take(engine)?.portfolio;
+    let mut merge = Merge::without_references(base);
+    let path = req.name.as_path();
+    let summary = match &req.source {
+        Source::Csv(options) => {
+            let (kind, rows) =
+                csv_mapped::import_bytes(path, body, options, &mut merge, &mut |_, _| {})?;
+            json!({"name": path, "kind": kind.name(), "rows": rows})
+        }
+        Source::Fec(options) => {
+            let s = fec::import_bytes(path, body, options, &mut merge, &mut |_, _| {})?;
+            json!({"name": path, "fec": s})
+        }
+        Source::Camt053 => {
+            let s = camt053::import_bytes(path, body, &mut merge)?;
+            json!({"name": path, "camt053": s})
+        }
+    };
+    let (merged, delta, changes) = merge.finish_with_delta();
+    portfolio::validate(&merged).map_err(FileError::Merged)?;
+    Ok(Prepared {
+        summary,
+        delta,
+        changes,
+    })
+}
+
+// ----- errors -------------------------------------------------------------------------------------
+
+/// Why a file was not imported.
+#[derive(Debug, thiserror::Error)]
+enum FileError {
+    /// The file itself (line, column).
+    #[error(transparent)]
+    File(#[from] PortfolioError),
+    /// The portfolio the file would produce (record, field).
+    #[error("the data would be invalid after this import: {0}")]
+    Merged(PortfolioError),
+    #[error(transparent)]
+    Daemon(#[from] DaemonError),
+}
+
+/// One problem as the API reports it.
+#[derive(Serialize)]
+struct ProblemJson {
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+    message: String,
+}
+
+fn file_error(e: FileError) -> ApiError {
+    let (e, merged) = match e {
+        FileError::Daemon(e) => return e.into(),
+        FileError::File(e) => (e, false),
+        FileError::Merged(e) => (e, true),
+    };
+    let message = if merged {
+        format!("nothing imported: the data would be invalid after this import:\n{e}")
+    } else {
+        format!("nothing imported: {e}")
+    };
+    let PortfolioError::Invalid { problems, omitted } = &e else {
+        return ApiError::new(StatusCode::BAD_REQUEST, "malformed", message, None);
+    };
+    let list: Vec<ProblemJson> = problems
+        .iter()
+        .map(|p| ProblemJson {
+            path: p.place.to_string(),
+            line: match &p.place {
+                Place::Csv { line, .. } => Some(*line),
+                Place::Json { .. } => None,
+            },
+            field: p.field.clone(),
+            message: p.message.clone(),
+        })
+        .collect();
+    let first = list.first();
+    ApiError {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        body: json!({
+            "error": "invalid",
+            "message": message,
+            "line": first.and_then(|p| p.line),
+            "field": first.and_then(|p| p.field.clone()),
+            "problems": list,
+            "omitted": omitted,
+        }),
+    }
+}

@@ -1,0 +1,346 @@
+//! The write endpoints: customers and invoices (one or a JSON array), whole imports, events
+//! (generic and one route per kind under `/v1/invoices/{id}/…`), agenda outcomes, scenario
+//! deployments. Each is checked whole (400/422 and nothing written on any problem) and
+//! acknowledged once durable.
+//!
+//! Every data write accepts an `Idempotency-Key` header: the key (scoped to the caller) and
+//! the write's reply are committed in the write's own transaction; a repeat with the same
+//! route and body gets the original reply and writes nothing; a reuse for another request is
+//! refused (422). This module turns the header into an [`Idem`]; the engine does the rest.
+//!
+//! Handlers shape requests into engine calls; they must not decide anything the engine does.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::super::catalog::Bundle;
+use super::super::engine::{Idem, Keyed};
+use super::super::error::DaemonError;
+use super::super::keys;
+use super::auth::{Caller, Family};
+use super::error::{ApiError, malformed, parse};
+use super::{AppState, blocking, durable};
+use relance_core::domain::{Customer, Event, Invoice, Portfolio};
+
+type Reply = Result<Json<Value>, ApiError>;
+type KeyedReply = Result<Response, ApiError>;
+
+/// The header a client sends to make a write safe to retry.
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+/// The longest key accepted.
+const MAX_KEY: usize = 255;
+
+/// FNV-1a, 128 bits: a stable fingerprint of a request (not a secret: a collision only
+/// confuses the client's own two requests under one key).
+fn fnv128(parts: &[&[u8]]) -> u128 {
+    let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
+    for part in parts {
+        for b in part.iter().chain(b"\n") {
+            h ^= u128::from(*b);
+            h = h.wrapping_mul(0x0000000001000000000000000000013B);
+        }
+    }
+    h
+}
+
+/// The request's idempotency key, if it sent one: scoped to the caller, with the
+/// fingerprint of the route and body. A key that is empty, too long or not visible ASCII is
+/// refused (400).
+fn idem(
+    headers: &HeaderMap,
+    caller: &Caller,
+    uri: &Uri,
+    body: &[u8],
+) -> Result<Option<Idem>, ApiError> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                Some(IDEMPOTENCY_KEY.into()),
+                format!("an idempotency key is 1 to {MAX_KEY} visible ASCII characters"),
+            )
+        })?;
+    let fingerprint = format!("{:032x}", fnv128(&[b"POST", uri.path().as_bytes(), body]));
+    Ok(Some(Idem {
+        key: keys::idempotency(&caller.name, key),
+        fingerprint,
+    }))
+}
+
+/// The response of a keyed write: the fresh result, or the stored reply of the original.
+fn keyed<T: serde::Serialize>(k: Keyed<T>) -> Response {
+    match k {
+        Keyed::Fresh(t) => Json(json!(t)).into_response(),
+        Keyed::Replay(r) => {
+            let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+            (status, [("Idempotent-Replayed", "true")], Json(r.body)).into_response()
+        }
+    }
+}
+
+/// A JSON object or an array of them, each parsed as `T`; errors name `[i].field`.
+fn one_or_many<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    prepare: impl Fn(&mut Value),
+) -> Result<Vec<T>, ApiError> {
+    let mut v: Value = serde_json::from_slice(body).map_err(|e| malformed(body, &e))?;
+    let (items, many) = match &mut v {
+        Value::Array(items) => (std::mem::take(items), true),
+        other => (vec![std::mem::take(other)], false),
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, mut item) in items.into_iter().enumerate() {
+        prepare(&mut item);
+        let bytes = serde_json::to_vec_pretty(&item).unwrap_or_default();
+        match parse::<T>(&bytes) {
+            Ok(t) => out.push(t),
+            Err(mut e) if many => {
+                let field = e.body["field"]
+                    .as_str()
+                    .map(|f| format!("[{i}].{f}"))
+                    .unwrap_or_else(|| format!("[{i}]"));
+                e.body["field"] = json!(field);
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+fn default_date(today: NaiveDate) -> impl Fn(&mut Value) {
+    move |v: &mut Value| {
+        if let Value::Object(m) = v {
+            m.entry("date").or_insert_with(|| json!(today));
+        }
+    }
+}
+
+pub async fn customers(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> KeyedReply {
+    caller.require(Family::DataWrite)?;
+    let key = idem(&headers, &caller, &uri, &body)?;
+    let list: Vec<Customer> = one_or_many(&body, |_| {})?;
+    let report = durable(&s, move |e| e.put_customers_keyed(&list, key.as_ref())).await?;
+    Ok(keyed(report))
+}
+
+pub async fn invoices(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> KeyedReply {
+    caller.require(Family::DataWrite)?;
+    let key = idem(&headers, &caller, &uri, &body)?;
+    let list: Vec<Invoice> = one_or_many(&body, |_| {})?;
+    let report = durable(&s, move |e| e.add_invoices_keyed(&list, key.as_ref())).await?;
+    Ok(keyed(report))
+}
+
+pub async fn import(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> KeyedReply {
+    caller.require(Family::DataWrite)?;
+    let key = idem(&headers, &caller, &uri, &body)?;
+    let today = s.engine.today();
+    let mut v: Value = serde_json::from_slice(&body).map_err(|e| malformed(&body, &e))?;
+    if let Some(Value::Array(events)) = v.get_mut("events") {
+        events.iter_mut().for_each(default_date(today));
+    }
+    let bytes = serde_json::to_vec_pretty(&v).unwrap_or_default();
+    let p: Portfolio = parse(&bytes)?;
+    let report = durable(&s, move |e| e.import_keyed(&p, key.as_ref())).await?;
+    Ok(keyed(report))
+}
+
+/// Events dispute_resolved and task_outcome are the sales side's; the rest are data writes.
+fn event_family(events: &[Event]) -> Family {
+    let resolve_only = events
+        .iter()
+        .all(|e| matches!(e.kind.type_name(), "dispute_resolved" | "task_outcome"));
+    if resolve_only && !events.is_empty() {
+        Family::Resolve
+    } else {
+        Family::DataWrite
+    }
+}
+
+pub async fn events(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> KeyedReply {
+    let list: Vec<Event> = one_or_many(&body, default_date(s.engine.today()))?;
+    caller.require(event_family(&list))?;
+    let key = idem(&headers, &caller, &uri, &body)?;
+    let report = durable(&s, move |e| e.apply_events_keyed(&list, key.as_ref())).await?;
+    Ok(keyed(report))
+}
+
+/// The request of one invoice event.
+struct EventRequest {
+    caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
+    id: String,
+    body: Bytes,
+}
+
+/// One event on invoice `id`: the body's fields plus `type` and `invoice`.
+async fn invoice_event(s: Arc<AppState>, r: EventRequest, kind: &str) -> KeyedReply {
+    let EventRequest {
+        caller,
+        headers,
+        uri,
+        id,
+        body,
+    } = r;
+    let key = idem(&headers, &caller, &uri, &body)?;
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        Bytes::from_static(b"{}")
+    } else {
+        body
+    };
+    let mut v: Value = serde_json::from_slice(&body).map_err(|e| malformed(&body, &e))?;
+    let Value::Object(map) = &mut v else {
+        return Err(ApiError::bad_request(
+            None,
+            "the body must be a JSON object",
+        ));
+    };
+    if let Some(currency) = map.remove("currency") {
+        let engine = s.engine.clone();
+        let lookup = id.clone();
+        if let Some(inv) = blocking(move || engine.invoice(&lookup)).await? {
+            match currency.as_str() {
+                Some(c) if c == inv.currency => {}
+                Some(c) => {
+                    return Err(DaemonError::field(
+                        "currency",
+                        format!("{c} does not match the invoice's currency {}", inv.currency),
+                    )
+                    .into());
+                }
+                None => {
+                    return Err(ApiError::bad_request(
+                        Some("currency".into()),
+                        "must be a string",
+                    ));
+                }
+            }
+        }
+    }
+    map.insert("type".into(), json!(kind));
+    map.insert("invoice".into(), json!(id));
+    map.entry("date").or_insert_with(|| json!(s.engine.today()));
+    let bytes = serde_json::to_vec_pretty(&v).unwrap_or_default();
+    let event: Event = parse(&bytes)?;
+    caller.require(event_family(std::slice::from_ref(&event)))?;
+    let report = durable(&s, move |e| e.apply_events_keyed(&[event], key.as_ref())).await?;
+    Ok(keyed(report))
+}
+
+/// The route for one kind of invoice event (`POST /v1/invoices/{id}/payments` …): the body
+/// is the event without `type` and `invoice`, which the route supplies.
+pub fn invoice_event_route(kind: &'static str) -> axum::routing::MethodRouter<Arc<AppState>> {
+    axum::routing::post(
+        move |State(s): State<Arc<AppState>>,
+              caller: Caller,
+              headers: HeaderMap,
+              uri: Uri,
+              Path(id): Path<String>,
+              body: Bytes| async move {
+            let r = EventRequest {
+                caller,
+                headers,
+                uri,
+                id,
+                body,
+            };
+            invoice_event(s, r, kind).await
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct Outcome {
+    outcome: String,
+    #[serde(default)]
+    promised_date: Option<NaiveDate>,
+}
+
+pub async fn agenda_outcome(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> KeyedReply {
+    caller.require(Family::Resolve)?;
+    let key = idem(&headers, &caller, &uri, &body)?;
+    let id: u64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request(Some("id".into()), "an agenda entry id is a number"))?;
+    let o: Outcome = parse(&body)?;
+    let entry = durable(&s, move |e| {
+        e.record_outcome_keyed(id, &o.outcome, o.promised_date, key.as_ref())
+    })
+    .await?;
+    Ok(keyed(entry))
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DeployBody {
+    Path { path: std::path::PathBuf },
+    Bundle(Bundle),
+}
+
+pub async fn deploy(State(s): State<Arc<AppState>>, caller: Caller, body: Bytes) -> Reply {
+    caller.require(Family::Deploy)?;
+    let v: Map<String, Value> = parse(&body)?;
+    let req: DeployBody = serde_json::from_value(Value::Object(v)).map_err(|e| {
+        ApiError::bad_request(
+            Some("files".into()),
+            format!("expected {{\"path\": DIR}} or {{\"files\": [...]}}: {e}"),
+        )
+    })?;
+    let engine = s.engine.clone();
+    let report = blocking(move || {
+        let bundle = match req {
+            DeployBody::Path { path } => Bundle::read_dir(&path)?,
+            DeployBody::Bundle(b) => b,
+        };
+        engine.deploy(bundle)
+    })
+    .await?;
+    Ok(Json(json!(report)))
+}

@@ -1,0 +1,903 @@
+//! The durable driver of the transition function: a unit of work that reads customers,
+//! invoices and cases through the store, runs `open_case` / `transition` / `next_wakeup`
+//! exactly as the simulator does, and turns everything decided into one list of store writes
+//! (state, next timer, outbox messages with grouping, history) committed atomically.
+//!
+//! It owns the daemon's semantics of a day: events dated before the day they are applied on
+//! are history (their actions are dropped), touched cases are ticked after the day's events,
+//! the next tick is never earlier than tomorrow. It must not flush, lock, or perform effects:
+//! the engine commits, the dispatcher delivers.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use relance_dsl::ir::{Action, GroupKey};
+
+use super::catalog::Catalog;
+use super::error::DaemonError;
+use super::keys;
+use super::model::{CaseRecord, HistoryEntry, Item, Message, MessageStatus, decode, encode};
+use super::store::{Op, Store, Tree};
+use relance_core::domain::{Customer, Event, EventKind, Invoice};
+use relance_core::interest::RateTable;
+use relance_core::runtime::behaviour::{KnownBehaviour, days_late};
+use relance_core::runtime::{
+    CloseReason, CustomerTotals, Facts, Input, Instance, PaymentLog, Planned, Record, Shared,
+    Status, next_wakeup, open_case, transition,
+};
+
+#[derive(Clone)]
+struct Slot {
+    case: Option<Instance>,
+    wake: Option<NaiveDate>,
+    stored_wake: Option<NaiveDate>,
+    dirty: bool,
+}
+
+/// A customer's sums over a set of its invoices (see [`CustomerTotals::over`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Bucket {
+    issued_sum: Decimal,
+    issued: i64,
+    outstanding: Decimal,
+    open: i64,
+}
+
+impl Bucket {
+    /// What one invoice adds, given its case (none yet: open with its opening outstanding).
+    fn of(inv: &Invoice, case: Option<&Instance>) -> Bucket {
+        let (open, outstanding) = case.map_or((true, inv.opening_outstanding()), |c| {
+            (c.is_open(), c.outstanding)
+        });
+        Bucket {
+            issued_sum: inv.amount,
+            issued: 1,
+            outstanding: if open { outstanding } else { Decimal::ZERO },
+            open: i64::from(open),
+        }
+    }
+
+    fn add(&mut self, o: &Bucket) {
+        self.issued_sum += o.issued_sum;
+        self.issued += o.issued;
+        self.outstanding += o.outstanding;
+        self.open += o.open;
+    }
+
+    fn sub(&mut self, o: &Bucket) {
+        self.issued_sum -= o.issued_sum;
+        self.issued -= o.issued;
+        self.outstanding -= o.outstanding;
+        self.open -= o.open;
+    }
+}
+
+/// A customer's totals kept up to date instead of recomputed from every invoice on every
+/// transition: the sums over all its invoices, and per issue date (a day's totals leave out
+/// the invoices issued after it); and its payment behaviour (settlements and disputes by
+/// date, promises broken).
+#[derive(Debug, Default, Clone)]
+pub struct Ledger {
+    all: Bucket,
+    by_issue: BTreeMap<NaiveDate, Bucket>,
+    log: PaymentLog,
+    promises_broken: i64,
+}
+
+/// What a stored case tells of its customer's behaviour: settled on its closing day when
+/// closed with nothing left to pay (not written off); its disputes (the open one on its
+/// opening day, earlier ones dated when the case started: only their number is kept); its
+/// broken promises.
+fn stored_behaviour(l: &mut Ledger, inv: &Invoice, case: &Instance) {
+    if let Status::Closed { on, reason } = case.status
+        && reason != CloseReason::WrittenOff
+        && case.outstanding <= Decimal::ZERO
+        && inv.opening_outstanding() > Decimal::ZERO
+    {
+        l.log.settle(on, days_late(inv.due, on));
+    }
+    let open = case.dispute.as_ref().map(|d| d.opened);
+    let earlier = case
+        .counters
+        .disputes
+        .saturating_sub(u32::from(open.is_some()));
+    for _ in 0..earlier {
+        l.log.dispute(case.started);
+    }
+    if let Some(on) = open {
+        l.log.dispute(on);
+    }
+    l.promises_broken += i64::from(case.counters.promises_broken);
+}
+
+/// What a case's change adds to its customer's payment behaviour: a settlement when a payment
+/// or credit note brings the open amount to zero (a write-off is not one), a dispute when one
+/// opens, the promises newly judged broken.
+fn behaviour_change(
+    inv: &Invoice,
+    before: Option<&Instance>,
+    after: &Instance,
+    day: NaiveDate,
+) -> BehaviourChange {
+    let owed_before = before.map_or(inv.opening_outstanding(), |c| c.outstanding);
+    let written_off = matches!(
+        after.status,
+        Status::Closed {
+            reason: CloseReason::WrittenOff,
+            ..
+        }
+    );
+    let counters = before.map(|c| &c.counters);
+    BehaviourChange {
+        settled: (owed_before > Decimal::ZERO
+            && after.outstanding <= Decimal::ZERO
+            && !written_off)
+            .then(|| (day, days_late(inv.due, day))),
+        dispute: (after.counters.disputes > counters.map_or(0, |c| c.disputes))
+            .then(|| after.dispute.as_ref().map_or(day, |d| d.opened)),
+        broken: i64::from(after.counters.promises_broken)
+            - i64::from(counters.map_or(0, |c| c.promises_broken)),
+    }
+}
+
+/// See [`behaviour_change`].
+#[derive(Debug, Default, PartialEq)]
+struct BehaviourChange {
+    settled: Option<(NaiveDate, i64)>,
+    dispute: Option<NaiveDate>,
+    broken: i64,
+}
+
+impl BehaviourChange {
+    fn apply(self, l: &mut Ledger) {
+        if let Some((on, late)) = self.settled {
+            l.log.settle(on, late);
+        }
+        if let Some(on) = self.dispute {
+            l.log.dispute(on);
+        }
+        l.promises_broken += self.broken;
+    }
+}
+
+impl Ledger {
+    fn add(&mut self, issued: NaiveDate, b: &Bucket) {
+        self.all.add(b);
+        self.by_issue.entry(issued).or_default().add(b);
+    }
+
+    fn sub(&mut self, issued: NaiveDate, b: &Bucket) {
+        self.all.sub(b);
+        self.by_issue.entry(issued).or_default().sub(b);
+    }
+
+    pub fn merge(&mut self, other: &Ledger) {
+        for (d, b) in &other.by_issue {
+            self.add(*d, b);
+        }
+        self.log.merge(&other.log);
+        self.promises_broken += other.promises_broken;
+    }
+
+    /// The sums over the invoices issued on or before `day`.
+    fn on(&self, day: NaiveDate) -> Bucket {
+        let mut t = self.all;
+        if let Some(next) = day.succ_opt() {
+            for b in self.by_issue.range(next..).map(|(_, b)| b) {
+                t.sub(b);
+            }
+        }
+        t
+    }
+}
+
+/// The ledgers of the customers met so far, as committed (the engine keeps them across units
+/// of work and folds each unit's changes in after its commit; all under the writer lock).
+pub type Ledgers = std::sync::Mutex<HashMap<String, Ledger>>;
+
+/// What a unit of work did (for reports and metrics).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct WorkStats {
+    pub transitions: u64,
+    pub opened: u64,
+    pub actions: u64,
+}
+
+/// One atomic unit of work over the store.
+pub struct Work<'a> {
+    store: &'a dyn Store,
+    catalog: &'a Catalog,
+    rates: &'static RateTable,
+    customers: BTreeMap<String, Option<Customer>>,
+    dirty_customers: BTreeSet<String>,
+    invoices: BTreeMap<String, Option<Invoice>>,
+    new_invoices: Vec<String>,
+    slots: BTreeMap<String, Slot>,
+    members: BTreeMap<String, Vec<String>>,
+    planned: Vec<(Planned, Item)>,
+    history: Vec<(String, HistoryEntry)>,
+    extra: Vec<Op>,
+    ledgers: &'a Ledgers,
+    /// This unit's changes to customers' ledgers (new invoices, cases opened or moved).
+    deltas: HashMap<String, Ledger>,
+    pub stats: WorkStats,
+}
+
+impl<'a> Work<'a> {
+    pub fn new(
+        store: &'a dyn Store,
+        catalog: &'a Catalog,
+        rates: &'static RateTable,
+        ledgers: &'a Ledgers,
+    ) -> Work<'a> {
+        Work {
+            store,
+            catalog,
+            rates,
+            customers: BTreeMap::new(),
+            dirty_customers: BTreeSet::new(),
+            invoices: BTreeMap::new(),
+            new_invoices: Vec::new(),
+            slots: BTreeMap::new(),
+            members: BTreeMap::new(),
+            planned: Vec::new(),
+            history: Vec::new(),
+            extra: Vec::new(),
+            ledgers,
+            deltas: HashMap::new(),
+            stats: WorkStats::default(),
+        }
+    }
+
+    // ----- reads ------------------------------------------------------------------------------
+
+    pub fn customer(&mut self, id: &str) -> Result<Option<&Customer>, DaemonError> {
+        if !self.customers.contains_key(id) {
+            let c = match self.store.get(Tree::Customers, id.as_bytes())? {
+                Some(b) => Some(decode::<Customer>("customer", &b)?),
+                None => None,
+            };
+            self.customers.insert(id.to_string(), c);
+        }
+        Ok(self.customers.get(id).and_then(Option::as_ref))
+    }
+
+    pub fn invoice(&mut self, id: &str) -> Result<Option<&Invoice>, DaemonError> {
+        if !self.invoices.contains_key(id) {
+            let i = match self.store.get(Tree::Invoices, id.as_bytes())? {
+                Some(b) => Some(decode::<Invoice>("invoice", &b)?),
+                None => None,
+            };
+            self.invoices.insert(id.to_string(), i);
+        }
+        Ok(self.invoices.get(id).and_then(Option::as_ref))
+    }
+
+    fn slot(&mut self, id: &str) -> Result<&mut Slot, DaemonError> {
+        if !self.slots.contains_key(id) {
+            let slot = match self.store.get(Tree::Instances, id.as_bytes())? {
+                Some(b) => {
+                    let rec: CaseRecord = decode("case", &b)?;
+                    Slot {
+                        case: Some(rec.case),
+                        wake: rec.wake,
+                        stored_wake: rec.wake,
+                        dirty: false,
+                    }
+                }
+                None => {
+                    // An invoice without a case waits for its issue date on a timer.
+                    let issued = self.invoice(id)?.map(|i| i.issued);
+                    Slot {
+                        case: None,
+                        wake: issued,
+                        stored_wake: issued,
+                        dirty: false,
+                    }
+                }
+            };
+            self.slots.insert(id.to_string(), slot);
+        }
+        self.slots
+            .get_mut(id)
+            .ok_or_else(|| DaemonError::Corrupt(format!("case {id}")))
+    }
+
+    /// The case of an invoice, if opened.
+    pub fn case(&mut self, id: &str) -> Result<Option<&Instance>, DaemonError> {
+        Ok(self.slot(id)?.case.as_ref())
+    }
+
+    /// The day of the invoice's next tick (or, unopened, of its opening).
+    pub fn wake(&mut self, id: &str) -> Result<Option<NaiveDate>, DaemonError> {
+        Ok(self.slot(id)?.wake)
+    }
+
+    /// The invoices of a customer, in id order (stored ones and this unit's new ones).
+    pub fn members(&mut self, customer: &str) -> Result<Vec<String>, DaemonError> {
+        if !self.members.contains_key(customer) {
+            let prefix = keys::owner_prefix(customer);
+            let mut list: Vec<String> = self
+                .store
+                .prefix(Tree::ByCustomer, &prefix, usize::MAX)?
+                .into_iter()
+                .filter_map(|(k, _)| {
+                    std::str::from_utf8(&k[prefix.len()..])
+                        .ok()
+                        .map(String::from)
+                })
+                .collect();
+            for id in &self.new_invoices {
+                if let Some(Some(inv)) = self.invoices.get(id)
+                    && inv.customer == customer
+                {
+                    list.push(id.clone());
+                }
+            }
+            list.sort();
+            list.dedup();
+            self.members.insert(customer.to_string(), list);
+        }
+        Ok(self.members.get(customer).cloned().unwrap_or_default())
+    }
+
+    /// The customer's totals on `day` over its issued, open invoices (as the simulator
+    /// computes them, `CustomerTotals::over`); `skip` counts in the average but not in the
+    /// open totals (the caller adds its live state). Cheap: the committed ledger plus this
+    /// unit's changes, not a pass over every invoice of the customer.
+    fn totals(
+        &mut self,
+        customer: &str,
+        day: NaiveDate,
+        skip: Option<&str>,
+    ) -> Result<CustomerTotals, DaemonError> {
+        let mut t = self.ledger_on(customer, day)?;
+        if let Some(s) = skip
+            && let Some(inv) = self.invoice(s)?.cloned()
+            && inv.issued <= day
+        {
+            let live = Bucket::of(&inv, self.slot(s)?.case.as_ref());
+            t.outstanding -= live.outstanding;
+            t.open -= live.open;
+        }
+        let totals = CustomerTotals {
+            outstanding: t.outstanding,
+            open_invoices: t.open,
+            average_invoice: if t.issued > 0 {
+                (t.issued_sum / Decimal::from(t.issued)).round_dp(2)
+            } else {
+                Decimal::ZERO
+            },
+            behaviour: self.behaviour_on(customer, day),
+        };
+        #[cfg(debug_assertions)]
+        self.check_totals(customer, day, skip, &totals)?;
+        Ok(totals)
+    }
+
+    /// The committed ledger plus this unit's changes, on `day`.
+    fn ledger_on(&mut self, customer: &str, day: NaiveDate) -> Result<Bucket, DaemonError> {
+        let cached = {
+            let ledgers = self.ledgers.lock().unwrap_or_else(|e| e.into_inner());
+            ledgers.get(customer).map(|l| l.on(day))
+        };
+        let mut t = match cached {
+            Some(t) => t,
+            None => {
+                let l = self.load_ledger(customer)?;
+                let t = l.on(day);
+                self.ledgers
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(customer.to_string(), l);
+                t
+            }
+        };
+        if let Some(d) = self.deltas.get(customer) {
+            t.add(&d.on(day));
+        }
+        Ok(t)
+    }
+
+    /// The customer's payment behaviour on `day`: the committed log plus this unit's changes
+    /// (`ledger_on` loaded the committed ledger).
+    fn behaviour_on(&self, customer: &str, day: NaiveDate) -> KnownBehaviour {
+        let (mut window, mut broken) = {
+            let ledgers = self.ledgers.lock().unwrap_or_else(|e| e.into_inner());
+            ledgers.get(customer).map_or((Default::default(), 0), |l| {
+                (l.log.window(day), l.promises_broken)
+            })
+        };
+        if let Some(d) = self.deltas.get(customer) {
+            window = window + d.log.window(day);
+            broken += d.promises_broken;
+        }
+        KnownBehaviour {
+            window,
+            promises_broken: broken,
+        }
+    }
+
+    /// A customer's ledger summed from the store (committed invoices and cases only).
+    fn load_ledger(&mut self, customer: &str) -> Result<Ledger, DaemonError> {
+        let prefix = keys::owner_prefix(customer);
+        let mut l = Ledger::default();
+        for (k, _) in self.store.prefix(Tree::ByCustomer, &prefix, usize::MAX)? {
+            let Ok(id) = std::str::from_utf8(&k[prefix.len()..]) else {
+                continue;
+            };
+            let Some(inv) = self.invoice(id)?.cloned() else {
+                continue;
+            };
+            let case = match self.store.get(Tree::Instances, id.as_bytes())? {
+                Some(b) => Some(decode::<CaseRecord>("case", &b)?.case),
+                None => None,
+            };
+            l.add(inv.issued, &Bucket::of(&inv, case.as_ref()));
+            if let Some(case) = &case {
+                stored_behaviour(&mut l, &inv, case);
+            }
+        }
+        Ok(l)
+    }
+
+    /// Debug builds: the kept totals equal a pass over every invoice (the definition).
+    #[cfg(debug_assertions)]
+    fn check_totals(
+        &mut self,
+        customer: &str,
+        day: NaiveDate,
+        skip: Option<&str>,
+        kept: &CustomerTotals,
+    ) -> Result<(), DaemonError> {
+        let mut rows = Vec::new();
+        for j in self.members(customer)? {
+            let Some(inv) = self.invoice(&j)?.cloned() else {
+                continue;
+            };
+            let state = if Some(j.as_str()) == skip {
+                Some((false, Decimal::ZERO))
+            } else {
+                self.slot(&j)?
+                    .case
+                    .as_ref()
+                    .map(|c| (c.is_open(), c.outstanding))
+            };
+            rows.push((inv, state));
+        }
+        let full = CustomerTotals::over(rows.iter().map(|(inv, state)| (inv, *state)), day);
+        debug_assert!(
+            full.outstanding == kept.outstanding
+                && full.open_invoices == kept.open_invoices
+                && full.average_invoice == kept.average_invoice,
+            "customer {customer} on {day}: kept totals {kept:?} differ from {full:?}"
+        );
+        Ok(())
+    }
+
+    /// Sets the case of an invoice, keeping its customer's ledger in step.
+    fn set_case(&mut self, id: &str, case: Instance, day: NaiveDate) -> Result<(), DaemonError> {
+        let inv = self
+            .invoice(id)?
+            .cloned()
+            .ok_or_else(|| DaemonError::Corrupt(format!("invoice {id} missing")))?;
+        let previous = self.slot(id)?.case.take();
+        let before = Bucket::of(&inv, previous.as_ref());
+        let after = Bucket::of(&inv, Some(&case));
+        let change = behaviour_change(&inv, previous.as_ref(), &case, day);
+        if before != after || change != BehaviourChange::default() {
+            let d = self.deltas.entry(inv.customer.clone()).or_default();
+            d.sub(inv.issued, &before);
+            d.add(inv.issued, &after);
+            change.apply(d);
+        }
+        let slot = self.slot(id)?;
+        slot.case = Some(case);
+        slot.dirty = true;
+        Ok(())
+    }
+
+    /// This unit's ledger changes, to fold into the engine's ledgers once committed.
+    pub fn take_deltas(&mut self) -> HashMap<String, Ledger> {
+        std::mem::take(&mut self.deltas)
+    }
+
+    // ----- writes -----------------------------------------------------------------------------
+
+    /// Adds or replaces a customer.
+    pub fn put_customer(&mut self, c: Customer) {
+        self.dirty_customers.insert(c.id.clone());
+        self.customers.insert(c.id.clone(), Some(c));
+    }
+
+    /// Adds a new invoice (the caller checked it does not exist), waiting on a timer for its
+    /// issue date. The caller opens the cases of invoices already issued once every invoice
+    /// of the write is added (customer totals count them all, as the simulator does).
+    pub fn add_invoice(&mut self, inv: Invoice) -> Result<(), DaemonError> {
+        let id = inv.id.clone();
+        let customer = inv.customer.clone();
+        if let Some(list) = self.members.get_mut(&customer)
+            && let Err(at) = list.binary_search(&id)
+        {
+            list.insert(at, id.clone());
+        }
+        let issued = inv.issued;
+        self.deltas
+            .entry(customer)
+            .or_default()
+            .add(issued, &Bucket::of(&inv, None));
+        self.invoices.insert(id.clone(), Some(inv));
+        self.new_invoices.push(id.clone());
+        self.slots.insert(
+            id,
+            Slot {
+                case: None,
+                wake: Some(issued),
+                stored_wake: None,
+                dirty: true,
+            },
+        );
+        Ok(())
+    }
+
+    /// Opens the invoice's case on `day` (policy assignment), without ticking it.
+    pub fn open(&mut self, id: &str, day: NaiveDate) -> Result<(), DaemonError> {
+        let catalog = self.catalog;
+        let current = catalog.current().ok_or(DaemonError::NoScenarios)?;
+        let inv = self
+            .invoice(id)?
+            .cloned()
+            .ok_or_else(|| DaemonError::NotFound {
+                what: "invoice",
+                id: id.into(),
+            })?;
+        let cust = self
+            .customer(&inv.customer)?
+            .cloned()
+            .ok_or_else(|| DaemonError::NotFound {
+                what: "customer",
+                id: inv.customer.clone(),
+            })?;
+        let totals = self.totals(&cust.id, day, None)?;
+        let shared = Shared {
+            set: &current.set,
+            rules: &current.rules,
+            rates: self.rates,
+        };
+        let case = open_case(shared, &inv, &cust, totals, day);
+        let cause = match &case.status {
+            Status::Unassigned { .. } => "no scenario applies".to_string(),
+            Status::Error { message, .. } => format!("error: {message}"),
+            _ => format!("opened with scenario {} ({})", case.scenario, case.version),
+        };
+        self.history.push((
+            id.to_string(),
+            HistoryEntry {
+                date: day,
+                step: None,
+                from: "new".into(),
+                to: case.status.name().into(),
+                cause,
+            },
+        ));
+        self.stats.opened += 1;
+        self.set_case(id, case, day)?;
+        self.slot(id)?.wake = None;
+        Ok(())
+    }
+
+    /// One call of the transition function; `keep` false drops the actions (history).
+    fn step(
+        &mut self,
+        id: &str,
+        day: NaiveDate,
+        input: Input<'_>,
+        keep: bool,
+    ) -> Result<(), DaemonError> {
+        let Some(case) = self.slot(id)?.case.clone() else {
+            return Ok(());
+        };
+        if case.scenario.is_empty() {
+            return Ok(());
+        }
+        let inv = self
+            .invoice(id)?
+            .cloned()
+            .ok_or_else(|| DaemonError::Corrupt(format!("invoice {id} missing")))?;
+        let cust = self
+            .customer(&inv.customer)?
+            .cloned()
+            .ok_or_else(|| DaemonError::Corrupt(format!("customer {} missing", inv.customer)))?;
+        let mut totals = self.totals(&inv.customer, day, Some(id))?;
+        if case.is_open() {
+            totals.outstanding += case.outstanding;
+            totals.open_invoices += 1;
+        }
+        let catalog = self.catalog;
+        let Some((scenario, deployment)) = catalog.scenario(&case.version) else {
+            return Ok(());
+        };
+        let facts = Facts {
+            scenario,
+            invoice: &inv,
+            customer: &cust,
+            totals,
+            rules: &deployment.rules,
+            rates: self.rates,
+        };
+        let (case, outcome) = transition(case, input, day, &facts);
+        self.stats.transitions += 1;
+        for r in outcome.records {
+            self.history.push((id.to_string(), history_entry(r)));
+        }
+        if keep {
+            for p in outcome.actions {
+                let charge = match &p.action {
+                    Action::Charge { amount, .. } => amount.clone(),
+                    _ => None,
+                };
+                let item = Item {
+                    invoice: id.to_string(),
+                    key: p.key.clone(),
+                    step: p.step.clone(),
+                    version: p.version.clone(),
+                    issued: inv.issued,
+                    due: inv.due,
+                    amount: inv.amount,
+                    outstanding: case.outstanding,
+                    currency: inv.currency.clone(),
+                    charge,
+                };
+                self.stats.actions += 1;
+                self.planned.push((p, item));
+            }
+        }
+        self.set_case(id, case, day)
+    }
+
+    /// Files the case's next tick (never before tomorrow).
+    fn schedule(&mut self, id: &str, day: NaiveDate) -> Result<(), DaemonError> {
+        let Some(case) = self.slot(id)?.case.clone() else {
+            return Ok(());
+        };
+        let wake = match self.catalog.scenario(&case.version) {
+            Some((scenario, deployment)) => {
+                let inv = self
+                    .invoice(id)?
+                    .cloned()
+                    .ok_or_else(|| DaemonError::Corrupt(format!("invoice {id} missing")))?;
+                let cust = self.customer(&inv.customer)?.cloned().ok_or_else(|| {
+                    DaemonError::Corrupt(format!("customer {} missing", inv.customer))
+                })?;
+                let facts = Facts {
+                    scenario,
+                    invoice: &inv,
+                    customer: &cust,
+                    totals: CustomerTotals::default(),
+                    rules: &deployment.rules,
+                    rates: self.rates,
+                };
+                next_wakeup(&case, &facts)
+            }
+            None => None,
+        };
+        let tomorrow = day.succ_opt().unwrap_or(day);
+        let slot = self.slot(id)?;
+        slot.wake = wake.map(|w| w.max(tomorrow));
+        slot.dirty = true;
+        Ok(())
+    }
+
+    /// The day's tick of one case, then its next timer.
+    pub fn tick(&mut self, id: &str, day: NaiveDate) -> Result<(), DaemonError> {
+        self.step(id, day, Input::Tick, true)?;
+        self.schedule(id, day)
+    }
+
+    /// Drops a stale timer (one that does not match its case's record).
+    pub fn drop_timer(&mut self, date: NaiveDate, id: &str) {
+        self.extra
+            .push(Op::Delete(Tree::Timers, keys::timer(date, id)));
+    }
+
+    /// Applies the day's events (validated: every reference resolves, every invoice is
+    /// opened), then ticks every case they touched and every case of `also` (cases opened
+    /// today). Events dated before `today` are history: their actions are dropped.
+    pub fn apply_events(
+        &mut self,
+        events: &[Event],
+        today: NaiveDate,
+        also: BTreeSet<String>,
+    ) -> Result<(), DaemonError> {
+        let mut ordered: Vec<&Event> = events.iter().collect();
+        ordered.sort_by_key(|e| e.date);
+        let mut touched = also;
+        for ev in ordered {
+            // An event dated before today is applied on its own date (a `resume after 2 days`
+            // counts from it), its actions dropped: it is history. As in the simulator.
+            let keep = ev.date >= today;
+            let at = ev.date.min(today);
+            if let Some(id) = ev.kind.invoice() {
+                if self.case(id)?.is_none() {
+                    continue;
+                }
+                self.step(id, at, Input::Event(&ev.kind), keep)?;
+                touched.insert(id.to_string());
+                continue;
+            }
+            let Some(customer) = ev.kind.customer() else {
+                continue;
+            };
+            if let EventKind::RiskChanged { risk_score, .. } = &ev.kind
+                && let Some(mut c) = self.customer(customer)?.cloned()
+            {
+                c.risk_score = *risk_score;
+                self.put_customer(c);
+            }
+            for id in self.members(customer)? {
+                if self.case(&id)?.is_some_and(Instance::is_open) {
+                    self.step(&id, at, Input::Event(&ev.kind), keep)?;
+                    touched.insert(id);
+                }
+            }
+        }
+        for id in touched {
+            self.tick(&id, today)?;
+        }
+        Ok(())
+    }
+
+    /// A raw write committed with the rest (meta keys, agenda outcomes…).
+    pub fn push_op(&mut self, op: Op) {
+        self.extra.push(op);
+    }
+
+    /// Whether nothing was decided or changed.
+    pub fn is_empty(&self) -> bool {
+        self.extra.is_empty()
+            && self.dirty_customers.is_empty()
+            && self.new_invoices.is_empty()
+            && self.planned.is_empty()
+            && self.history.is_empty()
+            && self.slots.values().all(|s| !s.dirty)
+    }
+
+    /// Every write of this unit, for one atomic commit. Actions become outbox messages,
+    /// merged into the open message of their group when there is one.
+    pub fn into_ops(self) -> Result<(Vec<Op>, WorkStats), DaemonError> {
+        let mut ops = self.extra;
+        for id in &self.dirty_customers {
+            if let Some(Some(c)) = self.customers.get(id) {
+                ops.push(Op::Put(Tree::Customers, id.as_bytes().to_vec(), encode(c)));
+            }
+        }
+        for id in &self.new_invoices {
+            if let Some(Some(inv)) = self.invoices.get(id) {
+                ops.push(Op::Put(Tree::Invoices, id.as_bytes().to_vec(), encode(inv)));
+                ops.push(Op::Put(
+                    Tree::ByCustomer,
+                    keys::by_customer(&inv.customer, id),
+                    Vec::new(),
+                ));
+            }
+        }
+        for (id, slot) in &self.slots {
+            if !slot.dirty {
+                continue;
+            }
+            if let Some(case) = &slot.case {
+                let rec = CaseRecord {
+                    case: case.clone(),
+                    wake: slot.wake,
+                };
+                ops.push(Op::Put(
+                    Tree::Instances,
+                    id.as_bytes().to_vec(),
+                    encode(&rec),
+                ));
+            }
+            if slot.stored_wake != slot.wake {
+                if let Some(old) = slot.stored_wake {
+                    ops.push(Op::Delete(Tree::Timers, keys::timer(old, id)));
+                }
+                if let Some(new) = slot.wake {
+                    ops.push(Op::Put(Tree::Timers, keys::timer(new, id), Vec::new()));
+                }
+            }
+        }
+        let mut open_groups: HashMap<String, u64> = HashMap::new();
+        let mut messages: BTreeMap<u64, Message> = BTreeMap::new();
+        for (p, item) in self.planned {
+            let grouped = !matches!(p.action, Action::Charge { .. })
+                && self
+                    .catalog
+                    .scenario(&p.version)
+                    .is_none_or(|(s, _)| s.group_by == GroupKey::Customer);
+            let text = p.action.to_string();
+            let group = if grouped {
+                format!("{}|{}|{}", p.date, p.customer, text)
+            } else {
+                p.key.clone()
+            };
+            if grouped {
+                let existing = match open_groups.get(&group) {
+                    Some(id) => Some(*id),
+                    None => self
+                        .store
+                        .get(Tree::Groups, group.as_bytes())?
+                        .and_then(|b| b.try_into().ok().map(u64::from_be_bytes)),
+                };
+                if let Some(id) = existing {
+                    if !messages.contains_key(&id)
+                        && let Some(b) = self.store.get(Tree::Outbox, &keys::id(id))?
+                    {
+                        messages.insert(id, decode("message", &b)?);
+                    }
+                    if let Some(m) = messages
+                        .get_mut(&id)
+                        .filter(|m| !m.sealed && m.status == MessageStatus::Pending)
+                    {
+                        m.items.push(item);
+                        continue;
+                    }
+                }
+            }
+            let id = self.store.next_id()?;
+            if grouped {
+                open_groups.insert(group.clone(), id);
+                ops.push(Op::Put(
+                    Tree::Groups,
+                    group.as_bytes().to_vec(),
+                    keys::id(id).to_vec(),
+                ));
+            }
+            messages.insert(
+                id,
+                Message {
+                    id,
+                    key: p.key.clone(),
+                    group,
+                    date: p.date,
+                    customer: p.customer.clone(),
+                    channel: p.action.channel().to_string(),
+                    text,
+                    action: p.action.clone(),
+                    scenario: p.scenario.clone(),
+                    items: vec![item],
+                    status: MessageStatus::Pending,
+                    sealed: false,
+                    attempts: 0,
+                    next_attempt: None,
+                    last_error: None,
+                    rendered: None,
+                    delivered_at: None,
+                    receipt: None,
+                },
+            );
+        }
+        for (id, m) in &messages {
+            ops.push(Op::Put(Tree::Outbox, keys::id(*id).to_vec(), encode(m)));
+        }
+        for (invoice, entry) in &self.history {
+            let seq = self.store.next_id()?;
+            ops.push(Op::Put(
+                Tree::History,
+                keys::history(invoice, seq),
+                encode(entry),
+            ));
+        }
+        Ok((ops, self.stats))
+    }
+}
+
+fn history_entry(r: Record) -> HistoryEntry {
+    HistoryEntry {
+        date: r.date,
+        step: r.step,
+        from: r.from.to_string(),
+        to: r.to.to_string(),
+        cause: r.cause,
+    }
+}

@@ -1,0 +1,634 @@
+//! The engine: the store, the deployed scenario sets, the clock and the writer lock, and the
+//! durable writes built on them (deploy, import, customers, invoices, events, agenda
+//! outcomes) plus the reads the API serves.
+//!
+//! Every write runs under one writer lock (so a case is never read and rewritten by two
+//! writers at once), is checked whole before anything is written, and lands in one atomic
+//! commit; callers flush before acknowledging. It must not perform effects (the dispatcher
+//! does) nor know HTTP.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::catalog::{Bundle, Catalog, Deployment};
+use super::clock::Clock;
+use super::driver::{Ledger, Ledgers, Work, WorkStats};
+use super::error::DaemonError;
+use super::input;
+use super::keys;
+use super::metrics::{Gauges, Metrics};
+use super::model::{AgendaEntry, CaseRecord, HistoryEntry, Message, StoredReply, decode, encode};
+use super::store::{Op, Store, Tree};
+use relance_core::domain::{Customer, Event, EventKind, Invoice, Portfolio};
+use relance_core::interest::RateTable;
+use relance_core::runtime::Instance;
+
+/// Meta key: the last day whose daily run completed (4 date bytes).
+pub const RUN_THROUGH: &[u8] = b"run_through";
+/// Meta key: the virtual clock's day (4 date bytes).
+pub const VIRTUAL_TODAY: &[u8] = b"virtual_today";
+
+const DEPLOY_PREFIX: &[u8] = b"deploy/";
+
+/// What a write did.
+#[derive(Debug, Default, Serialize)]
+pub struct WriteReport {
+    pub customers: usize,
+    pub invoices: usize,
+    /// Invoices sent again with the same values (accepted, nothing written).
+    pub unchanged: usize,
+    pub events: usize,
+    #[serde(flatten)]
+    pub stats: WorkStats,
+}
+
+/// The result of a deployment.
+#[derive(Debug, Serialize)]
+pub struct DeployReport {
+    pub deployment: u64,
+    /// False when the set was already the current one.
+    pub changed: bool,
+    pub scenarios: Vec<(String, String)>,
+}
+
+#[derive(Serialize, serde::Deserialize)]
+struct StoredDeployment {
+    number: u64,
+    deployed_on: NaiveDate,
+    bundle: Bundle,
+}
+
+/// A write's idempotency key (already scoped to its caller, see `keys::idempotency`) and the
+/// fingerprint of its request (route and body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idem {
+    pub key: Vec<u8>,
+    pub fingerprint: String,
+}
+
+/// The result of a write that may carry an idempotency key.
+#[derive(Debug)]
+pub enum Keyed<T> {
+    /// Applied now (and, with a key, its reply stored with it).
+    Fresh(T),
+    /// A repeat: the original reply; nothing was written.
+    Replay(StoredReply),
+}
+
+/// The result of an unkeyed write (which cannot be a replay).
+fn fresh<T>(k: Keyed<T>) -> Result<T, DaemonError> {
+    match k {
+        Keyed::Fresh(t) => Ok(t),
+        Keyed::Replay(_) => Err(DaemonError::Corrupt("a replay without a key".into())),
+    }
+}
+
+pub struct Engine {
+    store: Arc<dyn Store>,
+    catalog: RwLock<Catalog>,
+    writer: Mutex<()>,
+    clock: Arc<dyn Clock>,
+    pub metrics: Metrics,
+    rates: &'static RateTable,
+    /// Customers' totals kept across units of work (see `driver::Ledger`).
+    ledgers: Ledgers,
+    /// Timers processed per flush by the daily run.
+    pub batch: usize,
+}
+
+impl Engine {
+    /// The engine over an opened store: every deployed set is compiled again.
+    pub fn open(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Engine, DaemonError> {
+        let mut catalog = Catalog::default();
+        for (_, v) in store.prefix(Tree::Versions, DEPLOY_PREFIX, usize::MAX)? {
+            let stored: StoredDeployment = decode("deployment", &v)?;
+            let (set, rules) = stored.bundle.compile().map_err(|e| {
+                DaemonError::Corrupt(format!(
+                    "deployment {} no longer compiles: {e}",
+                    stored.number
+                ))
+            })?;
+            catalog.add(Deployment {
+                number: stored.number,
+                bundle: stored.bundle,
+                set,
+                rules,
+            });
+        }
+        Ok(Engine {
+            store,
+            catalog: RwLock::new(catalog),
+            writer: Mutex::new(()),
+            clock,
+            metrics: Metrics::default(),
+            rates: RateTable::builtin(),
+            ledgers: Ledgers::default(),
+            batch: 1000,
+        })
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        &*self.store
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today()
+    }
+
+    pub fn catalog(&self) -> RwLockReadGuard<'_, Catalog> {
+        self.catalog.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The writer lock: held by every write.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn flush(&self) -> Result<(), DaemonError> {
+        Ok(self.store.flush()?)
+    }
+
+    pub(crate) fn meta_date(&self, key: &[u8]) -> Result<Option<NaiveDate>, DaemonError> {
+        Ok(self
+            .store
+            .get(Tree::Meta, key)?
+            .and_then(|b| keys::parse_date(&b)))
+    }
+
+    /// The last day whose daily run completed.
+    pub fn run_through(&self) -> Result<Option<NaiveDate>, DaemonError> {
+        self.meta_date(RUN_THROUGH)
+    }
+
+    /// Runs `f` on a unit of work and commits it atomically (the caller holds the lock and
+    /// flushes).
+    pub(crate) fn work_locked<T>(
+        &self,
+        guard: &MutexGuard<'_, ()>,
+        f: impl FnOnce(&mut Work<'_>) -> Result<T, DaemonError>,
+    ) -> Result<(T, WorkStats), DaemonError> {
+        self.unit(guard, f, |_, _| Ok(Vec::new()))
+    }
+
+    /// Runs `f` on a unit of work, then `seal` (which may complete the result with the unit's
+    /// stats and add writes), and commits every write in one transaction.
+    fn unit<T>(
+        &self,
+        _guard: &MutexGuard<'_, ()>,
+        f: impl FnOnce(&mut Work<'_>) -> Result<T, DaemonError>,
+        seal: impl FnOnce(&mut T, WorkStats) -> Result<Vec<Op>, DaemonError>,
+    ) -> Result<(T, WorkStats), DaemonError> {
+        let catalog = self.catalog();
+        let mut w = Work::new(&*self.store, &catalog, self.rates, &self.ledgers);
+        let mut out = f(&mut w)?;
+        let deltas = w.take_deltas();
+        let (mut ops, stats) = w.into_ops()?;
+        ops.extend(seal(&mut out, stats)?);
+        self.store.commit(&ops)?;
+        self.fold_ledgers(deltas);
+        Metrics::add(&self.metrics.transitions, stats.transitions);
+        Metrics::add(&self.metrics.cases_opened, stats.opened);
+        Metrics::add(&self.metrics.actions_planned, stats.actions);
+        Ok((out, stats))
+    }
+
+    /// The stored reply of an earlier write sent with the same key: `Some` for a repeat of
+    /// the same request, an error (422, field `Idempotency-Key`) for another request.
+    pub fn replay(&self, idem: Option<&Idem>) -> Result<Option<StoredReply>, DaemonError> {
+        let Some(i) = idem else {
+            return Ok(None);
+        };
+        let Some(bytes) = self.store.get(Tree::Idempotency, &i.key)? else {
+            return Ok(None);
+        };
+        let r: StoredReply = decode("idempotency reply", &bytes)?;
+        if r.fingerprint != i.fingerprint {
+            return Err(DaemonError::field(
+                "Idempotency-Key",
+                format!(
+                    "this key was already used on {} for a different request (another route or \
+                     body); a repeat must send the same body to the same route, a new write needs a new key",
+                    r.date
+                ),
+            ));
+        }
+        Ok(Some(r))
+    }
+
+    /// Locks; a repeat of a keyed write returns its stored reply and writes nothing; else runs
+    /// `f`, `finish` completes its result with the unit's stats, and the writes commit in one
+    /// transaction together with the reply under the key. Not flushed.
+    pub fn write_keyed<T: Serialize>(
+        &self,
+        idem: Option<&Idem>,
+        f: impl FnOnce(&mut Work<'_>) -> Result<T, DaemonError>,
+        finish: impl FnOnce(&mut T, WorkStats),
+    ) -> Result<Keyed<T>, DaemonError> {
+        let guard = self.lock();
+        if let Some(r) = self.replay(idem)? {
+            return Ok(Keyed::Replay(r));
+        }
+        let today = self.today();
+        let (out, _) = self.unit(&guard, f, |out, stats| {
+            finish(out, stats);
+            let Some(i) = idem else {
+                return Ok(Vec::new());
+            };
+            let reply = StoredReply {
+                fingerprint: i.fingerprint.clone(),
+                date: today,
+                status: 200,
+                body: serde_json::to_value(&*out).map_err(|e| DaemonError::Io(e.to_string()))?,
+            };
+            Ok(vec![Op::Put(
+                Tree::Idempotency,
+                i.key.clone(),
+                encode(&reply),
+            )])
+        })?;
+        Ok(Keyed::Fresh(out))
+    }
+
+    /// Folds a committed unit's ledger changes into the customers' kept ledgers (a customer
+    /// not kept yet is summed from the store when next needed, commit included).
+    fn fold_ledgers(&self, deltas: HashMap<String, Ledger>) {
+        let mut ledgers = self.ledgers.lock().unwrap_or_else(|e| e.into_inner());
+        for (customer, d) in deltas {
+            if let Some(l) = ledgers.get_mut(&customer) {
+                l.merge(&d);
+            }
+        }
+    }
+
+    /// Locks, runs `f`, commits (not flushed).
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Work<'_>) -> Result<T, DaemonError>,
+    ) -> Result<(T, WorkStats), DaemonError> {
+        let guard = self.lock();
+        self.work_locked(&guard, f)
+    }
+
+    // ----- deployments ------------------------------------------------------------------------
+
+    /// Checks and deploys a set. Running cases keep their version; new cases take this set.
+    pub fn deploy(&self, bundle: Bundle) -> Result<DeployReport, DaemonError> {
+        let (set, rules) = bundle.compile()?;
+        let scenarios: Vec<(String, String)> = set
+            .scenarios
+            .values()
+            .map(|s| (s.name.clone(), s.version.clone()))
+            .collect();
+        let _guard = self.lock();
+        let mut catalog = self.catalog.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(current) = catalog.current()
+            && current.bundle == bundle
+        {
+            return Ok(DeployReport {
+                deployment: current.number,
+                changed: false,
+                scenarios,
+            });
+        }
+        let number = catalog.deployments().len() as u64 + 1;
+        let stored = StoredDeployment {
+            number,
+            deployed_on: self.today(),
+            bundle: bundle.clone(),
+        };
+        let mut key = DEPLOY_PREFIX.to_vec();
+        key.extend_from_slice(&number.to_be_bytes());
+        let mut ops = vec![Op::Put(Tree::Versions, key, encode(&stored))];
+        for s in set.scenarios.values() {
+            ops.push(Op::Put(
+                Tree::Versions,
+                format!("scenario/{}", s.version).into_bytes(),
+                encode(s),
+            ));
+        }
+        self.store.commit(&ops)?;
+        self.store.flush()?;
+        catalog.add(Deployment {
+            number,
+            bundle,
+            set,
+            rules,
+        });
+        Ok(DeployReport {
+            deployment: number,
+            changed: true,
+            scenarios,
+        })
+    }
+
+    // ----- data writes ------------------------------------------------------------------------
+
+    /// Imports customers, invoices and events atomically: all of it, or nothing when any
+    /// record is wrong. Invoices issued by today open their case today; events dated before
+    /// today are history. Not flushed.
+    pub fn import(&self, p: &Portfolio) -> Result<WriteReport, DaemonError> {
+        fresh(self.import_keyed(p, None)?)
+    }
+
+    /// [`Engine::import`] with an optional idempotency key.
+    pub fn import_keyed(
+        &self,
+        p: &Portfolio,
+        idem: Option<&Idem>,
+    ) -> Result<Keyed<WriteReport>, DaemonError> {
+        let today = self.today();
+        self.write_keyed(
+            idem,
+            |w| {
+                let plan = input::check(w, p, today)?;
+                if !p.invoices.is_empty() && self.catalog().current().is_none() {
+                    return Err(DaemonError::NoScenarios);
+                }
+                for c in &p.customers {
+                    w.put_customer(c.clone());
+                }
+                let mut opened = BTreeSet::new();
+                let mut report = WriteReport {
+                    customers: p.customers.len(),
+                    events: p.events.len(),
+                    ..WriteReport::default()
+                };
+                for inv in &p.invoices {
+                    if plan.unchanged.contains(&inv.id) {
+                        report.unchanged += 1;
+                        continue;
+                    }
+                    w.add_invoice(inv.clone())?;
+                    report.invoices += 1;
+                    if inv.issued <= today {
+                        opened.insert(inv.id.clone());
+                    }
+                }
+                for inv in p.invoices.iter().filter(|i| opened.contains(&i.id)) {
+                    w.open(&inv.id, today)?;
+                }
+                w.apply_events(&p.events, today, opened)?;
+                Ok(report)
+            },
+            |report, stats| report.stats = stats,
+        )
+    }
+
+    /// Adds or replaces customers. Not flushed.
+    pub fn put_customers(&self, customers: &[Customer]) -> Result<WriteReport, DaemonError> {
+        fresh(self.put_customers_keyed(customers, None)?)
+    }
+
+    /// [`Engine::put_customers`] with an optional idempotency key.
+    pub fn put_customers_keyed(
+        &self,
+        customers: &[Customer],
+        idem: Option<&Idem>,
+    ) -> Result<Keyed<WriteReport>, DaemonError> {
+        input::check_customers(customers)?;
+        self.write_keyed(
+            idem,
+            |w| {
+                for c in customers {
+                    w.put_customer(c.clone());
+                }
+                Ok(WriteReport {
+                    customers: customers.len(),
+                    ..WriteReport::default()
+                })
+            },
+            |report, stats| report.stats = stats,
+        )
+    }
+
+    /// Adds invoices (an identical repeat is accepted and ignored). Not flushed.
+    pub fn add_invoices(&self, invoices: &[Invoice]) -> Result<WriteReport, DaemonError> {
+        fresh(self.add_invoices_keyed(invoices, None)?)
+    }
+
+    /// [`Engine::add_invoices`] with an optional idempotency key.
+    pub fn add_invoices_keyed(
+        &self,
+        invoices: &[Invoice],
+        idem: Option<&Idem>,
+    ) -> Result<Keyed<WriteReport>, DaemonError> {
+        let p = Portfolio {
+            invoices: invoices.to_vec(),
+            ..Portfolio::default()
+        };
+        self.import_keyed(&p, idem)
+    }
+
+    /// Applies events (dated today by default; earlier dates are history). Not flushed.
+    pub fn apply_events(&self, events: &[Event]) -> Result<WriteReport, DaemonError> {
+        fresh(self.apply_events_keyed(events, None)?)
+    }
+
+    /// [`Engine::apply_events`] with an optional idempotency key.
+    pub fn apply_events_keyed(
+        &self,
+        events: &[Event],
+        idem: Option<&Idem>,
+    ) -> Result<Keyed<WriteReport>, DaemonError> {
+        let p = Portfolio {
+            events: events.to_vec(),
+            ..Portfolio::default()
+        };
+        self.import_keyed(&p, idem)
+    }
+
+    /// Records the outcome of an agenda entry (a call or task) and applies it as a
+    /// `task_outcome` event to each of its invoices. Not flushed.
+    pub fn record_outcome(
+        &self,
+        id: u64,
+        outcome: &str,
+        promised: Option<NaiveDate>,
+    ) -> Result<AgendaEntry, DaemonError> {
+        fresh(self.record_outcome_keyed(id, outcome, promised, None)?)
+    }
+
+    /// [`Engine::record_outcome`] with an optional idempotency key.
+    pub fn record_outcome_keyed(
+        &self,
+        id: u64,
+        outcome: &str,
+        promised: Option<NaiveDate>,
+        idem: Option<&Idem>,
+    ) -> Result<Keyed<AgendaEntry>, DaemonError> {
+        // A repeat gets its reply even if the entry has moved on since.
+        if let Some(r) = self.replay(idem)? {
+            return Ok(Keyed::Replay(r));
+        }
+        if outcome.trim().is_empty() {
+            return Err(DaemonError::field("outcome", "must not be empty"));
+        }
+        let today = self.today();
+        let delivered =
+            self.store
+                .get(Tree::Delivered, &keys::id(id))?
+                .ok_or(DaemonError::NotFound {
+                    what: "agenda entry",
+                    id: id.to_string(),
+                })?;
+        let msg: Message = decode("message", &delivered)?;
+        let key = keys::agenda(msg.date, id);
+        let mut entry: AgendaEntry = decode(
+            "agenda entry",
+            &self
+                .store
+                .get(Tree::Agenda, &key)?
+                .ok_or(DaemonError::NotFound {
+                    what: "agenda entry",
+                    id: id.to_string(),
+                })?,
+        )?;
+        if let Some(p) = promised.filter(|p| *p < today) {
+            return Err(DaemonError::field(
+                "promised_date",
+                format!("{p} is in the past (today is {today})"),
+            ));
+        }
+        entry.outcome = Some(outcome.to_string());
+        entry.outcome_on = Some(today);
+        let events: Vec<Event> = entry
+            .invoices
+            .iter()
+            .map(|inv| Event {
+                date: today,
+                kind: EventKind::TaskOutcome {
+                    invoice: inv.clone(),
+                    outcome: outcome.to_string(),
+                    promised_date: promised,
+                },
+            })
+            .collect();
+        self.write_keyed(
+            idem,
+            move |w| {
+                w.apply_events(&events, today, BTreeSet::new())?;
+                w.push_op(Op::Put(Tree::Agenda, key, encode(&entry)));
+                Ok(entry)
+            },
+            |_, _| {},
+        )
+    }
+
+    // ----- reads ------------------------------------------------------------------------------
+
+    pub fn customer(&self, id: &str) -> Result<Option<Customer>, DaemonError> {
+        self.store
+            .get(Tree::Customers, id.as_bytes())?
+            .map(|b| decode("customer", &b))
+            .transpose()
+    }
+
+    pub fn invoice(&self, id: &str) -> Result<Option<Invoice>, DaemonError> {
+        self.store
+            .get(Tree::Invoices, id.as_bytes())?
+            .map(|b| decode("invoice", &b))
+            .transpose()
+    }
+
+    pub fn case(&self, id: &str) -> Result<Option<CaseRecord>, DaemonError> {
+        self.store
+            .get(Tree::Instances, id.as_bytes())?
+            .map(|b| decode("case", &b))
+            .transpose()
+    }
+
+    pub fn history(&self, id: &str) -> Result<Vec<HistoryEntry>, DaemonError> {
+        self.store
+            .prefix(Tree::History, &keys::owner_prefix(id), usize::MAX)?
+            .iter()
+            .map(|(_, v)| decode("history", v))
+            .collect()
+    }
+
+    pub fn customer_invoices(&self, customer: &str) -> Result<Vec<String>, DaemonError> {
+        let prefix = keys::owner_prefix(customer);
+        Ok(self
+            .store
+            .prefix(Tree::ByCustomer, &prefix, usize::MAX)?
+            .into_iter()
+            .filter_map(|(k, _)| {
+                std::str::from_utf8(&k[prefix.len()..])
+                    .ok()
+                    .map(String::from)
+            })
+            .collect())
+    }
+
+    /// The name of the step a case waits for, if any.
+    pub fn next_step(&self, case: &Instance) -> Option<String> {
+        let catalog = self.catalog();
+        let (scenario, _) = catalog.scenario(&case.version)?;
+        scenario.steps.get(case.next_step).map(|s| s.name.clone())
+    }
+
+    /// Messages not yet delivered (pending, retrying, dead), oldest first.
+    pub fn outbox(&self) -> Result<Vec<Message>, DaemonError> {
+        self.store
+            .range(Tree::Outbox, &[], None, usize::MAX)?
+            .iter()
+            .map(|(_, v)| decode("message", v))
+            .collect()
+    }
+
+    /// Delivered messages with an id above `after`, oldest first.
+    pub fn delivered(&self, after: u64, limit: usize) -> Result<Vec<Message>, DaemonError> {
+        let from = keys::id(after.saturating_add(1));
+        self.store
+            .range(Tree::Delivered, &from, None, limit)?
+            .iter()
+            .map(|(_, v)| decode("message", v))
+            .collect()
+    }
+
+    /// Agenda entries from `from` to `to` inclusive.
+    pub fn agenda(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<AgendaEntry>, DaemonError> {
+        let start = keys::date(from);
+        let end = to.succ_opt().map(keys::date);
+        self.store
+            .range(
+                Tree::Agenda,
+                &start,
+                end.as_ref().map(|e| &e[..]),
+                usize::MAX,
+            )?
+            .iter()
+            .map(|(_, v)| decode("agenda entry", v))
+            .collect()
+    }
+
+    pub fn gauges(&self) -> Gauges {
+        Gauges {
+            outbox: self.store.count(Tree::Outbox),
+            delivered: self.store.count(Tree::Delivered),
+            cases: self.store.count(Tree::Instances),
+            timers: self.store.count(Tree::Timers),
+            invoices: self.store.count(Tree::Invoices),
+        }
+    }
+
+    /// The sum of outstanding amounts over a customer's open cases.
+    pub fn outstanding(&self, customer: &str) -> Result<Decimal, DaemonError> {
+        let mut total = Decimal::ZERO;
+        for id in self.customer_invoices(customer)? {
+            if let Some(rec) = self.case(&id)?
+                && rec.case.is_open()
+            {
+                total += rec.case.outstanding;
+            }
+        }
+        Ok(total)
+    }
+}

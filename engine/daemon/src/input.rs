@@ -1,0 +1,194 @@
+//! Checking written data against the store before anything is written: the portfolio
+//! invariants of `portfolio::validate` (reused as is, with the stored customers and invoices a
+//! request refers to added as context), plus what only the daemon knows: an invoice already
+//! stored, an event dated in the future, an event on an invoice not issued yet.
+//!
+//! It owns the rule "a write is checked whole and rejected whole"; it must not write.
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::NaiveDate;
+
+use super::driver::Work;
+use super::error::{DaemonError, InputProblem};
+use relance_core::domain::{Customer, Invoice, Portfolio};
+use relance_data::portfolio::{self, Place};
+
+/// What a checked write will do.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Invoices already stored with the same content: accepted, not written again.
+    pub unchanged: BTreeSet<String>,
+}
+
+fn problem(path: String, field: &str, message: impl Into<String>) -> InputProblem {
+    InputProblem {
+        path,
+        field: Some(field.into()),
+        message: message.into(),
+    }
+}
+
+fn has_control(id: &str) -> bool {
+    id.chars().any(char::is_control)
+}
+
+/// Checks a write of customers, invoices and events made on `today`.
+pub fn check(w: &mut Work<'_>, p: &Portfolio, today: NaiveDate) -> Result<Plan, DaemonError> {
+    let mut problems = Vec::new();
+    let mut plan = Plan::default();
+    // The stored records the request refers to, as context for `portfolio::validate`.
+    let mut context = p.clone();
+    context.events.clear();
+    let mut known_customers: HashSet<String> = p.customers.iter().map(|c| c.id.clone()).collect();
+    let mut known_invoices: HashSet<String> = p.invoices.iter().map(|i| i.id.clone()).collect();
+    let mut add_customer =
+        |w: &mut Work<'_>, id: &str, context: &mut Portfolio| -> Result<(), DaemonError> {
+            if known_customers.insert(id.to_string())
+                && let Some(c) = w.customer(id)?
+            {
+                context.customers.push(c.clone());
+            }
+            Ok(())
+        };
+    for inv in &p.invoices {
+        add_customer(w, &inv.customer, &mut context)?;
+    }
+    let mut stored_invoices: Vec<Invoice> = Vec::new();
+    for ev in &p.events {
+        if let Some(id) = ev.kind.invoice()
+            && known_invoices.insert(id.to_string())
+            && let Some(inv) = w.invoice(id)?.cloned()
+        {
+            add_customer(w, &inv.customer, &mut context)?;
+            stored_invoices.push(inv);
+        }
+        if let Some(c) = ev.kind.customer() {
+            add_customer(w, c, &mut context)?;
+        }
+    }
+    context.invoices.extend(stored_invoices);
+    context.events = p.events.clone();
+    if let Err(e) = portfolio::validate(&context) {
+        for pr in e.problems() {
+            let outside = match &pr.place {
+                Place::Json {
+                    collection: "customers",
+                    index: Some(i),
+                    ..
+                } => *i >= p.customers.len(),
+                Place::Json {
+                    collection: "invoices",
+                    index: Some(i),
+                    ..
+                } => *i >= p.invoices.len(),
+                _ => false,
+            };
+            if !outside {
+                problems.push(InputProblem {
+                    path: pr.place.to_string(),
+                    field: pr.field.clone(),
+                    message: pr.message.clone(),
+                });
+            }
+        }
+    }
+    for (i, c) in p.customers.iter().enumerate() {
+        if has_control(&c.id) {
+            problems.push(problem(
+                Place::json("customers", i, None).to_string(),
+                "id",
+                "must not contain control characters",
+            ));
+        }
+    }
+    for (i, inv) in p.invoices.iter().enumerate() {
+        let path = Place::json("invoices", i, Some(&inv.id)).to_string();
+        if has_control(&inv.id) {
+            problems.push(problem(
+                path.clone(),
+                "id",
+                "must not contain control characters",
+            ));
+        }
+        if let Some(stored) = w.invoice(&inv.id)? {
+            if same_invoice(stored, inv) {
+                plan.unchanged.insert(inv.id.clone());
+            } else {
+                problems.push(problem(
+                    path,
+                    "id",
+                    format!("invoice \"{}\" already exists with other values (invoices do not change: send events)", inv.id),
+                ));
+            }
+        }
+    }
+    for (i, ev) in p.events.iter().enumerate() {
+        let path = Place::json("events", i, Some(ev.kind.type_name())).to_string();
+        if ev.date > today {
+            problems.push(problem(
+                path.clone(),
+                "date",
+                format!("{} is in the future (today is {today})", ev.date),
+            ));
+        }
+        if let Some(id) = ev.kind.invoice() {
+            let issued = match p.invoices.iter().find(|x| x.id == id) {
+                Some(x) => Some(x.issued),
+                None => w.invoice(id)?.map(|x| x.issued),
+            };
+            if let Some(issued) = issued.filter(|d| *d > today) {
+                problems.push(problem(
+                    path,
+                    "invoice",
+                    format!(
+                        "invoice \"{id}\" is issued on {issued}: it has no case before that day"
+                    ),
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(plan)
+    } else {
+        Err(DaemonError::Invalid(problems))
+    }
+}
+
+fn same_invoice(a: &Invoice, b: &Invoice) -> bool {
+    a == b
+}
+
+/// Customers only: the portfolio checks on their own.
+pub fn check_customers(customers: &[Customer]) -> Result<(), DaemonError> {
+    let p = Portfolio {
+        customers: customers.to_vec(),
+        ..Portfolio::default()
+    };
+    let mut problems: Vec<InputProblem> = match portfolio::validate(&p) {
+        Ok(()) => Vec::new(),
+        Err(e) => e
+            .problems()
+            .iter()
+            .map(|pr| InputProblem {
+                path: pr.place.to_string(),
+                field: pr.field.clone(),
+                message: pr.message.clone(),
+            })
+            .collect(),
+    };
+    for (i, c) in customers.iter().enumerate() {
+        if has_control(&c.id) {
+            problems.push(problem(
+                Place::json("customers", i, None).to_string(),
+                "id",
+                "must not contain control characters",
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(DaemonError::Invalid(problems))
+    }
+}

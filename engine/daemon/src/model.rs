@@ -1,0 +1,190 @@
+//! The records the daemon keeps in its store: case records, outbox messages, agenda entries,
+//! hand-offs and history entries, as serde types with their JSON encoding.
+//!
+//! This module owns their shape (a schema change bumps `store::SCHEMA_VERSION`); it must not
+//! decide anything: the driver fills them, the dispatcher moves messages through their states.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use relance_dsl::ir::{Action, Money};
+
+use super::error::DaemonError;
+use relance_core::runtime::Instance;
+
+/// One invoice's case as stored: the instance and the day of its next tick.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseRecord {
+    pub case: Instance,
+    pub wake: Option<NaiveDate>,
+}
+
+/// One line of an invoice's history: a recorded transition with its cause.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub date: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    pub from: String,
+    pub to: String,
+    pub cause: String,
+}
+
+/// Where a message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    /// Waiting for its first attempt (may still take more invoices while unsealed).
+    Pending,
+    /// Failed transiently; tried again at `next_attempt`.
+    Retrying,
+    /// Given up: needs a person (visible in `GET /v1/outbox?status=dead`).
+    Dead,
+    /// Done (moved to the `delivered` tree).
+    Delivered,
+}
+
+impl MessageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Pending => "pending",
+            MessageStatus::Retrying => "retrying",
+            MessageStatus::Dead => "dead",
+            MessageStatus::Delivered => "delivered",
+        }
+    }
+}
+
+/// One invoice a message is about, as it stood when the engine decided the action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub invoice: String,
+    /// The action's idempotency key.
+    pub key: String,
+    pub step: String,
+    pub version: String,
+    pub issued: NaiveDate,
+    pub due: NaiveDate,
+    pub amount: Decimal,
+    pub outstanding: Decimal,
+    pub currency: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charge: Option<Money>,
+}
+
+/// A message rendered at sealing time: what is sent, byte for byte, on every attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Rendered {
+    /// Addresses (emails, phone numbers, postal address) of the primary recipients.
+    pub to: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cc: Vec<String>,
+    /// The contact roles `to` came from (a bounce raises `contact bounced` for them).
+    pub roles: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+}
+
+/// An effect waiting in (or gone through) the outbox: one action, or several merged by
+/// grouping (same day, customer, channel, template and recipients).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: u64,
+    /// The idempotency key of the message: the key of its first action. Message-ID and
+    /// `Idempotency-Key` derive from it, so a re-sent message carries the same one.
+    pub key: String,
+    /// The grouping key (`date|customer|action text`), or the action key when not grouped.
+    pub group: String,
+    pub date: NaiveDate,
+    pub customer: String,
+    pub channel: String,
+    /// The action in scenario syntax.
+    pub text: String,
+    pub action: Action,
+    pub scenario: String,
+    pub items: Vec<Item>,
+    pub status: MessageStatus,
+    /// Sealed messages take no more invoices; they are rendered and being delivered.
+    pub sealed: bool,
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendered: Option<Rendered>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// Where it went (SMTP reply, spool file, webhook status…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<String>,
+}
+
+impl Message {
+    pub fn invoices(&self) -> Vec<String> {
+        self.items.iter().map(|i| i.invoice.clone()).collect()
+    }
+}
+
+/// A call, task or alert on someone's agenda.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgendaEntry {
+    pub id: u64,
+    pub date: NaiveDate,
+    pub customer: String,
+    pub invoices: Vec<String>,
+    /// `call`, `task` or `alert`.
+    pub kind: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    /// For calls: the contact role to call and how to reach them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome_on: Option<NaiveDate>,
+    pub key: String,
+}
+
+/// An escalation handed off (agency or litigation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Handoff {
+    pub id: u64,
+    pub date: NaiveDate,
+    pub customer: String,
+    pub invoices: Vec<String>,
+    pub to: String,
+    pub outstanding: Decimal,
+    pub key: String,
+}
+
+/// The response of a write sent with an `Idempotency-Key`, stored in the write's own
+/// transaction: a repeat of the same request gets it again and writes nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredReply {
+    /// What identifies the request (route and body), to refuse a reused key.
+    pub fingerprint: String,
+    /// The day the write was applied.
+    pub date: NaiveDate,
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+/// Reads a stored JSON value.
+pub fn decode<T: for<'de> Deserialize<'de>>(what: &str, bytes: &[u8]) -> Result<T, DaemonError> {
+    serde_json::from_slice(bytes).map_err(|e| DaemonError::Corrupt(format!("{what}: {e}")))
+}
+
+/// Writes a value as JSON.
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serializing these plain types cannot fail (no maps with non-string keys).
+    serde_json::to_vec(value).unwrap_or_default()
+}

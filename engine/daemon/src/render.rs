@@ -1,0 +1,421 @@
+//! Rendering a sealed message: resolving the customer's contact roles to addresses and
+//! rendering the set's minijinja template in the customer's language (variables documented in
+//! `stdlib-scenarios/templates/README.md`), or building the JSON payload of a webhook.
+//!
+//! Rendering happens once, when the message is sealed, and is stored with it: every attempt
+//! sends the same text with the same Message-ID. This module must not send anything.
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use relance_dsl::ir::{Action, Escalation};
+
+use super::config::Company;
+use super::model::{Message, Rendered};
+use relance_core::domain::{Contact, Customer};
+use relance_core::interest::{RECOVERY_INDEMNITY_EUR, RateTable};
+
+/// The Message-ID of a message: its idempotency key made safe for an RFC 5322 `id-left`
+/// (letters, digits and `-` `_` kept, `/` as `.`, anything else as `=XX`), at `domain`.
+pub fn message_id(key: &str, domain: &str) -> String {
+    let mut left = String::with_capacity(key.len() + 8);
+    left.push_str("relance.");
+    for b in key.bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' => left.push(b as char),
+            b'/' => left.push('.'),
+            other => left.push_str(&format!("={other:02X}")),
+        }
+    }
+    while left.contains("..") {
+        left = left.replace("..", ".=2E");
+    }
+    format!("<{}@{domain}>", left.trim_end_matches('.'))
+}
+
+/// The `to` roles with a fallback: the role itself, else `main`, else `accounting`.
+fn contact<'c>(
+    customer: &'c Customer,
+    role: &str,
+    has: impl Fn(&Contact) -> bool,
+) -> Option<&'c Contact> {
+    [role, "main", "accounting"]
+        .into_iter()
+        .find_map(|r| customer.contacts.get(r).filter(|c| has(c)))
+}
+
+/// Finds the template file `name.LANG.txt|html` for the customer's language, then `fr`, `en`,
+/// then any language.
+fn template<'t>(
+    templates: &'t BTreeMap<String, String>,
+    name: &str,
+    language: &str,
+) -> Option<&'t str> {
+    for lang in [language, "fr", "en"] {
+        for ext in ["txt", "html"] {
+            if let Some(t) = templates.get(&format!("{name}.{lang}.{ext}")) {
+                return Some(t);
+            }
+        }
+    }
+    let prefix = format!("{name}.");
+    templates
+        .iter()
+        .find(|(k, _)| k.starts_with(&prefix) && k[prefix.len()..].contains('.'))
+        .map(|(_, v)| v.as_str())
+}
+
+/// The template variables of a message.
+pub fn variables(
+    m: &Message,
+    customer: &Customer,
+    company: &Company,
+    rates: &RateTable,
+) -> serde_json::Value {
+    let today: NaiveDate = m.date;
+    let invoices: Vec<serde_json::Value> = m
+        .items
+        .iter()
+        .map(|i| {
+            json!({
+                "number": i.invoice,
+                "issued": i.issued,
+                "due": i.due,
+                "days_late": (today - i.due).num_days(),
+                "amount": i.amount.to_string(),
+                "outstanding": i.outstanding.to_string(),
+                "currency": i.currency,
+            })
+        })
+        .collect();
+    let total: Decimal = m.items.iter().map(|i| i.outstanding).sum();
+    let currency = m
+        .items
+        .first()
+        .map(|i| i.currency.clone())
+        .unwrap_or_else(|| "EUR".into());
+    let deadline = today
+        .checked_add_days(Days::new(u64::from(company.notice_days)))
+        .unwrap_or(today);
+    json!({
+        "customer": {"id": customer.id, "name": customer.name, "language": customer.language},
+        "company": company,
+        "invoices": invoices,
+        "total_outstanding": total.to_string(),
+        "currency": currency,
+        "today": today,
+        "step": m.items.first().map(|i| i.step.clone()).unwrap_or_default(),
+        "penalty_rate": rates.rate_on(today).map(|r| r.to_string()).unwrap_or_default(),
+        "indemnity": RECOVERY_INDEMNITY_EUR.to_string(),
+        "deadline": deadline,
+    })
+}
+
+/// Jinja2 compatibility: minijinja reads `-inv.days_late` as `(-inv).days_late`, Jinja2 (and
+/// the templates' README) as `-(inv.days_late)`. Inside `{{ }}` and `{% %}`, a unary minus
+/// before a dotted name gets explicit parentheses.
+pub fn jinja2_unary_minus(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut in_expr = false;
+    let mut i = 0;
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    while i < b.len() {
+        if !in_expr && (text[i..].starts_with("{{") || text[i..].starts_with("{%")) {
+            in_expr = true;
+            out.push_str(&text[i..i + 2]);
+            i += 2;
+            continue;
+        }
+        if in_expr && (text[i..].starts_with("}}") || text[i..].starts_with("%}")) {
+            in_expr = false;
+            out.push_str(&text[i..i + 2]);
+            i += 2;
+            continue;
+        }
+        if in_expr
+            && b[i] == b'-'
+            && b.get(i + 1)
+                .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+        {
+            let prev = text[..i].trim_end().bytes().last();
+            if prev.is_some_and(|p| b"{%(,[=+*/:~".contains(&p)) {
+                let mut j = i + 1;
+                while j < b.len()
+                    && (ident(b[j]) || (b[j] == b'.' && b.get(j + 1).is_some_and(|c| ident(*c))))
+                {
+                    j += 1;
+                }
+                out.push_str("-(");
+                out.push_str(&text[i + 1..j]);
+                out.push(')');
+                i = j;
+                continue;
+            }
+        }
+        let ch = text[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+fn render_text(text: &str, vars: &serde_json::Value) -> Result<(Option<String>, String), String> {
+    let env = minijinja::Environment::new();
+    let out = env
+        .render_str(&jinja2_unary_minus(text), vars)
+        .map_err(|e| format!("template: {e}"))?;
+    match out.strip_prefix("Subject:") {
+        Some(rest) => {
+            let (subject, body) = rest.split_once('\n').unwrap_or((rest, ""));
+            Ok((
+                Some(subject.trim().to_string()),
+                body.trim_start_matches(['\r', '\n']).to_string(),
+            ))
+        }
+        None => Ok((None, out)),
+    }
+}
+
+/// Renders a message for its channel. An error (no address, no template) dead-letters it.
+pub fn render(
+    m: &Message,
+    customer: &Customer,
+    templates: &BTreeMap<String, String>,
+    company: &Company,
+    rates: &RateTable,
+    domain: &str,
+) -> Result<Rendered, String> {
+    let vars = variables(m, customer, company, rates);
+    let templated = |name: &str| -> Result<(Option<String>, String), String> {
+        let t = template(templates, name, &customer.language).ok_or_else(|| {
+            format!(
+                "no template `{name}` in language {} (nor fr, en)",
+                customer.language
+            )
+        })?;
+        render_text(t, &vars)
+    };
+    match &m.action {
+        Action::Email { template, to, cc } => {
+            let mut addresses = Vec::new();
+            let mut roles = Vec::new();
+            for role in to {
+                match contact(customer, role, |c| c.email.is_some()).and_then(|c| c.email.clone()) {
+                    Some(a) if !addresses.contains(&a) => {
+                        addresses.push(a);
+                        roles.push(role.clone());
+                    }
+                    Some(_) => roles.push(role.clone()),
+                    None => {}
+                }
+            }
+            if addresses.is_empty() {
+                return Err(format!(
+                    "customer {} has no email address for {}",
+                    customer.id,
+                    to.join(", ")
+                ));
+            }
+            let ccs: Vec<String> = cc
+                .iter()
+                .filter_map(|r| customer.contacts.get(r).and_then(|c| c.email.clone()))
+                .filter(|a| !addresses.contains(a))
+                .collect();
+            let (subject, body) = templated(template)?;
+            Ok(Rendered {
+                to: addresses,
+                cc: ccs,
+                roles,
+                subject: Some(subject.unwrap_or_else(|| format!("{} – {template}", company.name))),
+                body,
+                message_id: Some(message_id(&m.key, domain)),
+            })
+        }
+        Action::Sms { template, to } => {
+            let phones: Vec<String> = to
+                .iter()
+                .filter_map(|r| {
+                    contact(customer, r, |c| c.phone.is_some()).and_then(|c| c.phone.clone())
+                })
+                .collect();
+            if phones.is_empty() {
+                return Err(format!(
+                    "customer {} has no phone number for {}",
+                    customer.id,
+                    to.join(", ")
+                ));
+            }
+            let (_, body) = templated(template)?;
+            let payload = json!({"key": m.key, "to": phones, "text": body, "customer": m.customer, "invoices": m.invoices()});
+            Ok(Rendered {
+                to: phones,
+                roles: to.clone(),
+                body: payload.to_string(),
+                ..Rendered::default()
+            })
+        }
+        Action::Letter {
+            template,
+            to,
+            registered,
+        } => {
+            let who = to
+                .iter()
+                .find_map(|r| contact(customer, r, |c| c.address.is_some()));
+            let name = who
+                .and_then(|c| c.name.clone())
+                .or_else(|| customer.name.clone())
+                .unwrap_or_else(|| customer.id.clone());
+            let address = who.and_then(|c| c.address.clone()).unwrap_or_default();
+            let (subject, body) = templated(template)?;
+            let html = letter_html(
+                &name,
+                &address,
+                subject.as_deref(),
+                &body,
+                *registered,
+                m.date,
+            );
+            Ok(Rendered {
+                to: vec![format!("{name}\n{address}")],
+                roles: to.clone(),
+                subject,
+                body: html,
+                ..Rendered::default()
+            })
+        }
+        Action::Call { who, .. } => {
+            let phone = contact(customer, who, |c| c.phone.is_some()).and_then(|c| c.phone.clone());
+            Ok(Rendered {
+                to: phone.into_iter().collect(),
+                roles: vec![who.clone()],
+                body: m.text.clone(),
+                ..Rendered::default()
+            })
+        }
+        _ => {
+            let payload = webhook_payload(m);
+            Ok(Rendered {
+                body: payload.to_string(),
+                ..Rendered::default()
+            })
+        }
+    }
+}
+
+/// The JSON posted for webhooks, escalations, alerts, charges, tags, blocks.
+pub fn webhook_payload(m: &Message) -> serde_json::Value {
+    let target = match &m.action {
+        Action::Escalate {
+            target: Escalation::Agency(a),
+        } => Some(format!("agency {}", a.as_deref().unwrap_or("default"))),
+        Action::Escalate {
+            target: Escalation::Litigation,
+        } => Some("litigation".into()),
+        Action::Webhook { name } => Some(name.clone()),
+        _ => None,
+    };
+    json!({
+        "key": m.key,
+        "date": m.date,
+        "event": m.channel,
+        "target": target,
+        "action": m.text,
+        "customer": m.customer,
+        "scenario": m.scenario,
+        "invoices": m.items.iter().map(|i| json!({
+            "number": i.invoice, "step": i.step, "due": i.due, "amount": i.amount.to_string(),
+            "outstanding": i.outstanding.to_string(), "currency": i.currency, "key": i.key,
+            "charge": i.charge.as_ref().map(|c| json!({"amount": c.amount.to_string(), "currency": c.currency})),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn letter_html(
+    name: &str,
+    address: &str,
+    subject: Option<&str>,
+    body: &str,
+    registered: bool,
+    date: NaiveDate,
+) -> String {
+    let mention = if registered {
+        "<p class=\"mention\">Lettre recommandée avec accusé de réception</p>\n"
+    } else {
+        ""
+    };
+    let subject = subject
+        .map(|s| format!("<p class=\"subject\"><strong>{}</strong></p>\n", escape(s)))
+        .unwrap_or_default();
+    let paragraphs: String = body
+        .split("\n\n")
+        .map(|p| format!("<p>{}</p>\n", escape(p).replace('\n', "<br>")))
+        .collect();
+    format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{}</title>\
+         <style>body{{font-family:serif;max-width:40em;margin:3em auto}} .to{{margin-left:55%}}</style></head><body>\n\
+         {mention}<p class=\"to\">{}<br>{}</p>\n<p class=\"to\">{date}</p>\n{subject}{paragraphs}</body></html>\n",
+        escape(name),
+        escape(name),
+        escape(address).replace('\n', "<br>")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unary_minus_binds_like_jinja2() {
+        assert_eq!(
+            jinja2_unary_minus("in {{ -inv.days_late }} days, {{ a - b }}"),
+            "in {{ -(inv.days_late) }} days, {{ a - b }}"
+        );
+        assert_eq!(jinja2_unary_minus("-x {{ 3 -x }}"), "-x {{ 3 -x }}");
+        let vars = json!({"inv": {"days_late": -5}});
+        assert_eq!(
+            render_text("{{ -inv.days_late }}", &vars).map(|r| r.1),
+            Ok("5".to_string())
+        );
+    }
+
+    #[test]
+    fn every_stdlib_template_renders_in_both_languages() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-scenarios");
+        let bundle = crate::catalog::Bundle::read_dir(&dir).expect("stdlib");
+        let m: Message = serde_json::from_value(json!({
+            "id": 1, "key": "F-1/v/s/1/0", "group": "g", "date": "2026-03-10", "customer": "ACME", "channel": "email",
+            "text": "t", "action": {"kind": "email", "template": "x", "to": ["accounting"], "cc": []}, "scenario": "s",
+            "items": [{"invoice": "F-1", "key": "k", "step": "s", "version": "v", "issued": "2026-01-01", "due": "2026-01-31",
+                       "amount": "1200.00", "outstanding": "1200.00", "currency": "EUR"}],
+            "status": "pending", "sealed": false, "attempts": 0
+        }))
+        .expect("message");
+        let customer = Customer::new("ACME");
+        let vars = variables(&m, &customer, &Company::default(), RateTable::builtin());
+        for (name, text) in &bundle.templates {
+            let (_, body) = render_text(text, &vars).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(body.contains("F-1"), "{name} lists the invoice");
+        }
+    }
+
+    #[test]
+    fn message_ids_are_deterministic_and_safe() {
+        let id = message_id("F-1/3f2a/reminder-1/1/0", "example.com");
+        assert_eq!(id, "<relance.F-1.3f2a.reminder-1.1.0@example.com>");
+        assert_eq!(message_id("F-1/3f2a/reminder-1/1/0", "example.com"), id);
+        let odd = message_id("F 1/x/on dispute opened/1/0", "example.com");
+        assert!(!odd.contains(' ') && !odd.contains(".."), "{odd}");
+    }
+}

@@ -1,0 +1,12 @@
+//! relance-daemon's integration tests: one binary. `support` starts a real server on
+//! 127.0.0.1 with role tokens; the modules test the engine (store, restarts, backups) and the
+//! HTTP API.
+
+mod daemon_api;
+mod daemon_engine;
+mod support;
+
+/// The workspace root (where `stdlib-scenarios/` and `examples/` are).
+pub fn workspace() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}

@@ -1,0 +1,648 @@
+//! Importing ISO 20022 camt.053 bank statements: incoming transfers matched to open invoices.
+//!
+//! The statement is read with a streaming XML reader by element path, so versions 001.02 to
+//! 001.08 read alike: each booked credit entry (`Ntry` with `CdtDbtInd` `CRDT`, not reversed)
+//! and its transactions (`TxDtls`: amount, debtor name, `RmtInf/Strd/CdtrRefInf/Ref`,
+//! `RmtInf/Ustrd`). A transaction is matched, in this order:
+//!
+//! 1. by reference: the structured reference (a creditor reference `RF..` is read without its
+//!    prefix and check digits) or a word of the unstructured remittance that is an invoice
+//!    number. One open invoice named: paid. Several: paid only if the amount settles them all.
+//! 2. by amount and payer: the open invoices of exactly that amount (and currency) whose
+//!    customer's name resembles the debtor's name; exactly one: paid.
+//!
+//! Everything else — several candidates, an amount without a payer match, a named invoice
+//! already settled, a partial amount for several invoices, no candidate at all — becomes a
+//! [`Proposal`] for a person, never a payment. A transaction already imported (same bank
+//! reference in a payment's `reference`) is skipped: importing a statement twice adds nothing.
+//! This module must not write anything.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use quick_xml::Reader;
+use quick_xml::events::Event as Xml;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::{Merge, Problems, decode, open_amounts, read_file};
+use crate::portfolio::PortfolioError;
+use relance_core::domain::{Event, EventKind};
+
+/// One incoming transfer of a statement.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Transaction {
+    /// `camt STATEMENT/REF`: the bank's reference (`AcctSvcrRef`), else the entry's position.
+    pub reference: String,
+    pub date: NaiveDate,
+    pub amount: Decimal,
+    pub currency: String,
+    pub payer: Option<String>,
+    pub structured: Vec<String>,
+    pub unstructured: Vec<String>,
+}
+
+/// An open invoice a transaction could pay.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    pub invoice: String,
+    pub customer: String,
+    pub open: Decimal,
+}
+
+/// A transaction a person must allocate: why, and the candidates (best first).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Proposal {
+    pub transaction: Transaction,
+    pub reason: String,
+    pub candidates: Vec<Candidate>,
+}
+
+impl fmt::Display for Proposal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = &self.transaction;
+        write!(f, "{} {} {} {}", t.reference, t.date, t.amount, t.currency)?;
+        if let Some(p) = &t.payer {
+            write!(f, " from \"{p}\"")?;
+        }
+        write!(f, ": {}", self.reason)?;
+        if !self.candidates.is_empty() {
+            let list: Vec<String> = self
+                .candidates
+                .iter()
+                .map(|c| format!("{} ({}, open {})", c.invoice, c.customer, c.open))
+                .collect();
+            write!(f, "; candidates: {}", list.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// What a statement held and what became of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CamtSummary {
+    pub entries: usize,
+    pub credits: usize,
+    pub ignored_debits: usize,
+    pub applied: usize,
+    pub proposed: usize,
+    pub already_imported: usize,
+}
+
+/// Reads the statement at `path` and applies the certain matches to `merge`.
+pub fn import(path: &Path, merge: &mut Merge) -> Result<CamtSummary, PortfolioError> {
+    import_bytes(path, &read_file(path)?, merge)
+}
+
+/// [`import`] of a statement's bytes already in memory (an HTTP body); `path` only names the
+/// file in problems.
+pub fn import_bytes(
+    path: &Path,
+    bytes: &[u8],
+    merge: &mut Merge,
+) -> Result<CamtSummary, PortfolioError> {
+    let (text, _) = decode(bytes);
+    merge.begin_input();
+    let (transactions, mut summary) = read(path, &text)?;
+    let mut open = open_amounts(merge.portfolio());
+    for t in transactions {
+        if merge.has_payment_reference(&t.reference) {
+            summary.already_imported += 1;
+            continue;
+        }
+        match decide(&t, merge, &open) {
+            Decision::Pay(list) => {
+                summary.applied += 1;
+                for (invoice, amount) in list {
+                    if let Some(o) = open.get_mut(&invoice) {
+                        *o -= amount;
+                    }
+                    merge.add_event(Event {
+                        date: t.date,
+                        kind: EventKind::Payment {
+                            invoice,
+                            amount,
+                            reference: Some(t.reference.clone()),
+                        },
+                    });
+                }
+            }
+            Decision::Propose(reason, candidates) => {
+                summary.proposed += 1;
+                merge.propose(Proposal {
+                    transaction: t,
+                    reason,
+                    candidates,
+                });
+            }
+        }
+    }
+    Ok(summary)
+}
+
+enum Decision {
+    Pay(Vec<(String, Decimal)>),
+    Propose(String, Vec<Candidate>),
+}
+
+fn candidate(merge: &Merge, invoice: &str, open: Decimal) -> Candidate {
+    Candidate {
+        invoice: invoice.to_string(),
+        customer: merge
+            .invoice(invoice)
+            .map(|i| i.customer.clone())
+            .unwrap_or_default(),
+        open,
+    }
+}
+
+fn decide(t: &Transaction, merge: &Merge, open: &HashMap<String, Decimal>) -> Decision {
+    let p = merge.portfolio();
+    let by_upper: HashMap<String, &str> = p
+        .invoices
+        .iter()
+        .map(|i| (i.id.to_uppercase(), i.id.as_str()))
+        .collect();
+    let mut named: Vec<&str> = Vec::new();
+    for word in reference_words(t) {
+        if let Some(&id) = by_upper.get(&word)
+            && !named.contains(&id)
+        {
+            named.push(id);
+        }
+    }
+    let open_of = |id: &str| open.get(id).copied().unwrap_or_default();
+    if !named.is_empty() {
+        let live: Vec<&str> = named
+            .iter()
+            .copied()
+            .filter(|id| open_of(id) > Decimal::ZERO)
+            .collect();
+        let all: Vec<Candidate> = named
+            .iter()
+            .map(|id| candidate(merge, id, open_of(id)))
+            .collect();
+        return match live.as_slice() {
+            [] => Decision::Propose("the invoices named are already settled".into(), all),
+            [one] if t.amount <= open_of(one) => Decision::Pay(vec![(one.to_string(), t.amount)]),
+            [one] => Decision::Propose(
+                format!("pays more than invoice {one} still owes ({})", open_of(one)),
+                all,
+            ),
+            several => {
+                let sum: Decimal = several.iter().map(|id| open_of(id)).sum();
+                if sum == t.amount {
+                    Decision::Pay(
+                        several
+                            .iter()
+                            .map(|id| (id.to_string(), open_of(id)))
+                            .collect(),
+                    )
+                } else {
+                    Decision::Propose(
+                        format!("names several invoices whose open amounts total {sum}"),
+                        all,
+                    )
+                }
+            }
+        };
+    }
+    let same_amount: Vec<&str> = p
+        .invoices
+        .iter()
+        .filter(|i| {
+            i.currency == t.currency && open_of(&i.id) == t.amount && t.amount > Decimal::ZERO
+        })
+        .map(|i| i.id.as_str())
+        .collect();
+    let names: HashMap<&str, String> = p
+        .customers
+        .iter()
+        .map(|c| {
+            (
+                c.id.as_str(),
+                normalize_name(c.name.as_deref().unwrap_or(&c.id)),
+            )
+        })
+        .collect();
+    let payer = t.payer.as_deref().map(normalize_name);
+    let payer_matches = |customer: &str| {
+        let (Some(payer), Some(name)) = (payer.as_deref(), names.get(customer)) else {
+            return false;
+        };
+        !payer.is_empty()
+            && !name.is_empty()
+            && (payer == name
+                || payer.contains(name.as_str())
+                || name.contains(payer)
+                || strsim::jaro_winkler(payer, name) >= 0.92)
+    };
+    let customer_of = |id: &str| {
+        merge
+            .invoice(id)
+            .map(|i| i.customer.clone())
+            .unwrap_or_default()
+    };
+    let mut matched: Vec<&str> = same_amount
+        .iter()
+        .copied()
+        .filter(|id| payer_matches(&customer_of(id)))
+        .collect();
+    if matched.len() == 1 {
+        return Decision::Pay(vec![(matched[0].to_string(), t.amount)]);
+    }
+    if !same_amount.is_empty() {
+        let reason = if matched.is_empty() {
+            "no reference; open invoices of that amount, none from a customer named like the payer"
+        } else {
+            "no reference; several open invoices of that amount from the payer"
+        };
+        let others: Vec<&str> = same_amount
+            .iter()
+            .copied()
+            .filter(|id| !matched.contains(id))
+            .collect();
+        matched.extend(others);
+        let list = matched
+            .iter()
+            .take(10)
+            .map(|id| candidate(merge, id, open_of(id)))
+            .collect();
+        return Decision::Propose(reason.into(), list);
+    }
+    let from_payer: Vec<Candidate> = p
+        .invoices
+        .iter()
+        .filter(|i| open_of(&i.id) > Decimal::ZERO && payer_matches(&i.customer))
+        .take(10)
+        .map(|i| candidate(merge, &i.id, open_of(&i.id)))
+        .collect();
+    let reason = if from_payer.is_empty() {
+        "no reference, no open invoice of that amount, no customer named like the payer"
+    } else {
+        "no reference and no open invoice of that amount; open invoices of the payer"
+    };
+    Decision::Propose(reason.into(), from_payer)
+}
+
+/// The words of the references that could be invoice numbers, upper-cased.
+fn reference_words(t: &Transaction) -> Vec<String> {
+    let mut words = Vec::new();
+    for s in &t.structured {
+        let s = s.trim().to_uppercase();
+        words.push(s.clone());
+        // ISO 11649 creditor reference: RF, two check digits, the reference.
+        if s.len() > 4 && s.starts_with("RF") && s[2..4].bytes().all(|b| b.is_ascii_digit()) {
+            words.push(s[4..].trim_start_matches('0').to_string());
+            words.push(s[4..].to_string());
+        }
+    }
+    for text in t.unstructured.iter().chain(&t.structured) {
+        for w in text.split(|c: char| {
+            c.is_whitespace() || matches!(c, ',' | ';' | ':' | '(' | ')' | '"' | '\'' | '+')
+        }) {
+            let w = w
+                .trim_matches(|c: char| matches!(c, '.' | '/' | '#'))
+                .to_uppercase();
+            if !w.is_empty() {
+                words.push(w);
+            }
+        }
+    }
+    words
+}
+
+/// A company name reduced for comparison: lower case, letters and digits, legal forms dropped.
+fn normalize_name(name: &str) -> String {
+    const FORMS: [&str; 12] = [
+        "sa", "sas", "sasu", "sarl", "eurl", "sci", "snc", "gmbh", "ltd", "inc", "bv", "bvba",
+    ];
+    name.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !FORMS.contains(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// An entry being read.
+#[derive(Default)]
+struct EntryAcc {
+    amount: Option<Decimal>,
+    currency: String,
+    credit: Option<bool>,
+    reversal: bool,
+    status: String,
+    booking: Option<NaiveDate>,
+    value: Option<NaiveDate>,
+    bank_ref: Option<String>,
+    info: Vec<String>,
+    txs: Vec<TxAcc>,
+}
+
+#[derive(Default)]
+struct TxAcc {
+    amount: Option<Decimal>,
+    currency: Option<String>,
+    bank_ref: Option<String>,
+    payer: Option<String>,
+    ultimate: Option<String>,
+    structured: Vec<String>,
+    unstructured: Vec<String>,
+}
+
+fn ends(path: &[String], tail: &[&str]) -> bool {
+    path.len() >= tail.len()
+        && path[path.len() - tail.len()..]
+            .iter()
+            .zip(tail)
+            .all(|(a, b)| a == b)
+}
+
+fn within(path: &[String], name: &str) -> bool {
+    path.iter().any(|p| p == name)
+}
+
+/// Reads the credit transactions of every statement of the document.
+fn read(path: &Path, text: &str) -> Result<(Vec<Transaction>, CamtSummary), PortfolioError> {
+    let mut problems = Problems::default();
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().trim_text(true);
+    let mut stack: Vec<String> = Vec::new();
+    let mut statement = String::new();
+    let mut entry: Option<EntryAcc> = None;
+    let mut entry_count = 0usize;
+    let mut out = Vec::new();
+    let mut summary = CamtSummary::default();
+    let mut saw_statement = false;
+    let line_of =
+        |pos: u64| text[..(pos as usize).min(text.len())].matches('\n').count() as u64 + 1;
+    loop {
+        let position = reader.buffer_position();
+        let event = match reader.read_event() {
+            Ok(e) => e,
+            Err(e) => {
+                problems.at(path, line_of(position), None, format!("invalid XML: {e}"));
+                break;
+            }
+        };
+        match event {
+            Xml::Start(e) => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                stack.push(name.clone());
+                match name.as_str() {
+                    "Stmt" => {
+                        saw_statement = true;
+                        statement.clear();
+                    }
+                    "Ntry" => {
+                        entry = Some(EntryAcc::default());
+                        entry_count += 1;
+                    }
+                    "TxDtls" => {
+                        if let Some(en) = entry.as_mut() {
+                            en.txs.push(TxAcc::default());
+                        }
+                    }
+                    "Amt" => {
+                        let ccy = e
+                            .try_get_attribute("Ccy")
+                            .ok()
+                            .flatten()
+                            .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()));
+                        if let (Some(en), Some(ccy)) = (entry.as_mut(), ccy) {
+                            if ends(&stack, &["Ntry", "Amt"]) {
+                                en.currency = ccy;
+                            } else if let Some(tx) = en.txs.last_mut() {
+                                tx.currency.get_or_insert(ccy);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Xml::End(_) => {
+                if stack.last().is_some_and(|n| n == "Ntry")
+                    && let Some(en) = entry.take()
+                {
+                    finish_entry(
+                        en,
+                        &statement,
+                        entry_count,
+                        path,
+                        line_of(position),
+                        &mut problems,
+                        &mut out,
+                        &mut summary,
+                    );
+                }
+                stack.pop();
+            }
+            Xml::Text(t) => {
+                let value = match t.unescape() {
+                    Ok(v) => v.trim().to_string(),
+                    Err(e) => {
+                        problems.at(
+                            path,
+                            line_of(position),
+                            None,
+                            format!("invalid XML text: {e}"),
+                        );
+                        continue;
+                    }
+                };
+                if ends(&stack, &["Stmt", "Id"]) {
+                    statement = value;
+                    continue;
+                }
+                let Some(en) = entry.as_mut() else { continue };
+                let line = line_of(position);
+                let date = |v: &str, problems: &mut Problems| -> Option<NaiveDate> {
+                    let d = v
+                        .get(..10)
+                        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+                    if d.is_none() {
+                        problems.at(
+                            path,
+                            line,
+                            stack.last().map(String::as_str),
+                            format!("invalid date \"{v}\""),
+                        );
+                    }
+                    d
+                };
+                let amount = |v: &str, problems: &mut Problems| -> Option<Decimal> {
+                    let a = v.parse::<Decimal>().ok().filter(|a| *a >= Decimal::ZERO);
+                    if a.is_none() {
+                        problems.at(path, line, Some("Amt"), format!("invalid amount \"{v}\""));
+                    }
+                    a
+                };
+                if !within(&stack, "TxDtls") {
+                    if ends(&stack, &["Ntry", "Amt"]) {
+                        en.amount = amount(&value, &mut problems);
+                    } else if ends(&stack, &["Ntry", "CdtDbtInd"]) {
+                        en.credit = Some(value == "CRDT");
+                    } else if ends(&stack, &["Ntry", "RvslInd"]) {
+                        en.reversal = value == "true" || value == "1";
+                    } else if ends(&stack, &["Ntry", "Sts"]) || ends(&stack, &["Ntry", "Sts", "Cd"])
+                    {
+                        en.status = value;
+                    } else if ends(&stack, &["BookgDt", "Dt"]) || ends(&stack, &["BookgDt", "DtTm"])
+                    {
+                        en.booking = date(&value, &mut problems);
+                    } else if ends(&stack, &["ValDt", "Dt"]) || ends(&stack, &["ValDt", "DtTm"]) {
+                        en.value = date(&value, &mut problems);
+                    } else if ends(&stack, &["Ntry", "AcctSvcrRef"]) {
+                        en.bank_ref = Some(value);
+                    } else if ends(&stack, &["Ntry", "AddtlNtryInf"]) {
+                        en.info.push(value);
+                    }
+                    continue;
+                }
+                let Some(tx) = en.txs.last_mut() else {
+                    continue;
+                };
+                if ends(&stack, &["TxDtls", "Amt"]) || ends(&stack, &["AmtDtls", "TxAmt", "Amt"]) {
+                    tx.amount = amount(&value, &mut problems);
+                } else if ends(&stack, &["Refs", "AcctSvcrRef"]) {
+                    tx.bank_ref = Some(value);
+                } else if within(&stack, "CdtrRefInf") && ends(&stack, &["Ref"]) {
+                    tx.structured.push(value);
+                } else if (within(&stack, "RmtInf") && ends(&stack, &["Ustrd"]))
+                    || ends(&stack, &["AddtlTxInf"])
+                {
+                    tx.unstructured.push(value);
+                } else if within(&stack, "RltdPties") && ends(&stack, &["Nm"]) {
+                    if within(&stack, "UltmtDbtr") {
+                        tx.ultimate.get_or_insert(value);
+                    } else if within(&stack, "Dbtr") {
+                        tx.payer.get_or_insert(value);
+                    }
+                }
+            }
+            Xml::Eof => break,
+            _ => {}
+        }
+    }
+    if problems.is_empty() && !saw_statement {
+        problems.at(
+            path,
+            1,
+            None,
+            "not a camt.053 statement: no BkToCstmrStmt/Stmt element",
+        );
+    }
+    summary.entries = entry_count;
+    problems.finish()?;
+    Ok((out, summary))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish_entry(
+    en: EntryAcc,
+    statement: &str,
+    index: usize,
+    path: &Path,
+    line: u64,
+    problems: &mut Problems,
+    out: &mut Vec<Transaction>,
+    summary: &mut CamtSummary,
+) {
+    let Some(credit) = en.credit else {
+        problems.at(
+            path,
+            line,
+            Some("CdtDbtInd"),
+            "entry without a credit/debit indicator",
+        );
+        return;
+    };
+    let booked = en.status.is_empty() || en.status == "BOOK";
+    if !credit || en.reversal || !booked {
+        summary.ignored_debits += 1;
+        return;
+    }
+    summary.credits += 1;
+    let Some(date) = en.value.or(en.booking) else {
+        problems.at(
+            path,
+            line,
+            Some("BookgDt"),
+            "credit entry without a booking or value date",
+        );
+        return;
+    };
+    let Some(entry_amount) = en.amount else {
+        problems.at(path, line, Some("Amt"), "credit entry without an amount");
+        return;
+    };
+    let base = format!(
+        "camt {statement}/{}",
+        en.bank_ref.clone().unwrap_or_else(|| index.to_string())
+    );
+    let single = en.txs.len() <= 1;
+    let txs = if en.txs.is_empty() {
+        vec![TxAcc::default()]
+    } else {
+        en.txs
+    };
+    for (k, tx) in txs.into_iter().enumerate() {
+        let amount = if single {
+            tx.amount.unwrap_or(entry_amount)
+        } else {
+            tx.amount.unwrap_or_default()
+        };
+        let mut unstructured = tx.unstructured;
+        if single {
+            unstructured.extend(en.info.iter().cloned());
+        }
+        out.push(Transaction {
+            reference: match (&tx.bank_ref, single) {
+                (Some(r), _) => format!("camt {statement}/{r}"),
+                (None, true) => base.clone(),
+                (None, false) => format!("{base}.{}", k + 1),
+            },
+            date,
+            amount,
+            currency: tx.currency.unwrap_or_else(|| {
+                if en.currency.is_empty() {
+                    "EUR".into()
+                } else {
+                    en.currency.clone()
+                }
+            }),
+            payer: tx.payer.or(tx.ultimate),
+            structured: tx.structured,
+            unstructured,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_normalized() {
+        assert_eq!(normalize_name("ACME S.A."), "acme s a");
+        assert_eq!(normalize_name("Acme SAS"), "acme");
+    }
+
+    #[test]
+    fn words_of_references() {
+        let t = Transaction {
+            reference: "r".into(),
+            date: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+            amount: Decimal::ONE,
+            currency: "EUR".into(),
+            payer: None,
+            structured: vec!["RF18F-2026-0001".into()],
+            unstructured: vec!["Facture F-7, merci.".into()],
+        };
+        let words = reference_words(&t);
+        assert!(words.contains(&"F-2026-0001".to_string()));
+        assert!(words.contains(&"F-7".to_string()));
+    }
+}

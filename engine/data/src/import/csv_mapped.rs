@@ -1,0 +1,818 @@
+//! Importing CSV files of customers, contacts, invoices or payments whose columns may carry
+//! other names (`--map "numero=id,client=customer"`), in French or English number formats.
+//!
+//! The columns are those of the data folder (`docs/DATA.md`), plus a contacts kind
+//! (`customer, role, name, email, phone, address`); `docs/IMPORT.md` lists them and
+//! `docs/examples/` has one file per kind. A row *upserts* by id: the columns present in the
+//! file set their field (an empty cell clears it back to its default), the columns absent
+//! keep what the data folder had. An invoice without a `due` cell is due after its customer's
+//! payment terms, else the default terms. Payments are added once (see
+//! [`Merge::add_event`]). The file is read whole, every row checked, and every problem named by
+//! file, line and column (the column as the file spells it); the caller discards the merge when
+//! there is any. This module must not write anything.
+
+use crate::portfolio::csv::{CUSTOMER_COLUMNS, INVOICE_COLUMNS, PAYMENT_COLUMNS};
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{Days, NaiveDate};
+use csv::{ReaderBuilder, StringRecord, Trim};
+use rust_decimal::Decimal;
+
+use super::{DecimalStyle, Merge, Problems, decode, parse_amount, parse_date, read_file};
+use crate::portfolio::PortfolioError;
+use relance_core::domain::{Event, EventKind, Invoice, Segment};
+
+/// What a CSV file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Customers,
+    Contacts,
+    Invoices,
+    Payments,
+}
+
+impl Kind {
+    /// Every kind, in the order a batch applies them.
+    pub const ALL: [Kind; 4] = [
+        Kind::Customers,
+        Kind::Contacts,
+        Kind::Invoices,
+        Kind::Payments,
+    ];
+
+    /// The kind named `name` (any case), as the command line and the HTTP path give it.
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(name))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Customers => "customers",
+            Kind::Contacts => "contacts",
+            Kind::Invoices => "invoices",
+            Kind::Payments => "payments",
+        }
+    }
+
+    /// The columns of this kind (customers also take `<role>_<field>` contact columns).
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Kind::Customers => CUSTOMER_COLUMNS,
+            Kind::Contacts => &["customer", "role", "name", "email", "phone", "address"],
+            Kind::Invoices => INVOICE_COLUMNS,
+            Kind::Payments => PAYMENT_COLUMNS,
+        }
+    }
+
+    fn required(self) -> &'static [&'static str] {
+        match self {
+            Kind::Customers => &["id"],
+            Kind::Contacts => &["customer", "role"],
+            Kind::Invoices => &["id"],
+            Kind::Payments => &["date", "invoice", "amount"],
+        }
+    }
+
+    /// The kind a file name announces (`customers.csv`, `factures-2026.csv` …).
+    pub fn from_file_name(path: &Path) -> Option<Kind> {
+        let stem = path.file_stem()?.to_string_lossy().to_lowercase();
+        let table: &[(&[&str], Kind)] = &[
+            (&["customer", "client"], Kind::Customers),
+            (&["contact"], Kind::Contacts),
+            (&["invoice", "facture"], Kind::Invoices),
+            (
+                &[
+                    "payment",
+                    "paiement",
+                    "reglement",
+                    "règlement",
+                    "encaissement",
+                ],
+                Kind::Payments,
+            ),
+        ];
+        table
+            .iter()
+            .find(|(prefixes, _)| prefixes.iter().any(|p| stem.starts_with(p)))
+            .map(|(_, kind)| *kind)
+    }
+
+    /// The kind the (mapped) column names suggest.
+    fn from_columns(columns: &[String]) -> Kind {
+        let has = |name: &str| columns.iter().any(|c| c == name);
+        if has("role") {
+            Kind::Contacts
+        } else if has("issued") || has("due") {
+            Kind::Invoices
+        } else if has("invoice") {
+            Kind::Payments
+        } else {
+            Kind::Customers
+        }
+    }
+}
+
+/// Column renames: the file's name (any case) → the documented name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mapping(Vec<(String, String)>);
+
+impl Mapping {
+    /// Parses `"numero=id,client=customer"` (spaces around names are ignored).
+    pub fn parse(text: &str) -> Result<Mapping, String> {
+        let mut pairs = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let Some((from, to)) = part.split_once('=') else {
+                return Err(format!(
+                    "invalid mapping \"{part}\" (expected FILE_COLUMN=COLUMN, e.g. numero=id)"
+                ));
+            };
+            let (from, to) = (from.trim().to_lowercase(), to.trim().to_lowercase());
+            if from.is_empty() || to.is_empty() {
+                return Err(format!("invalid mapping \"{part}\": a name is empty"));
+            }
+            pairs.push((from, to));
+        }
+        Ok(Mapping(pairs))
+    }
+
+    /// Several `--map` options together.
+    pub fn parse_all<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<Mapping, String> {
+        let mut all = Mapping::default();
+        for text in texts {
+            all.0.extend(Mapping::parse(text)?.0);
+        }
+        Ok(all)
+    }
+
+    fn apply(&self, column: &str) -> String {
+        let lower = column.to_lowercase();
+        self.0
+            .iter()
+            .find(|(from, _)| *from == lower)
+            .map_or(lower, |(_, to)| to.clone())
+    }
+}
+
+/// How to read the CSV files.
+#[derive(Debug, Clone, Default)]
+pub struct CsvOptions {
+    pub mapping: Mapping,
+    pub decimal: DecimalStyle,
+    /// Payment terms for invoices without a due date whose customer has none.
+    pub default_terms: u32,
+    /// The kind of every file; `None` guesses it from the file name, then the columns.
+    pub kind: Option<Kind>,
+}
+
+/// The kind `path` will be read as (to import customers before their invoices).
+pub fn kind_of(path: &Path, options: &CsvOptions) -> Kind {
+    options
+        .kind
+        .or_else(|| Kind::from_file_name(path))
+        .unwrap_or(Kind::Customers)
+}
+
+/// Reads `path` into `merge`. `progress(done, total)` is told the bytes read. Returns the kind
+/// the file was read as and the number of rows.
+pub fn import(
+    path: &Path,
+    options: &CsvOptions,
+    merge: &mut Merge,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<(Kind, u64), PortfolioError> {
+    import_bytes(path, &read_file(path)?, options, merge, progress)
+}
+
+/// [`import`] of a file's bytes already in memory (an HTTP body); `path` only names the file
+/// in problems and, without `options.kind`, gives its kind.
+pub fn import_bytes(
+    path: &Path,
+    bytes: &[u8],
+    options: &CsvOptions,
+    merge: &mut Merge,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<(Kind, u64), PortfolioError> {
+    let (mut text, _) = decode(bytes);
+    if text.contains('\r') {
+        // The csv reader counts a CRLF as two lines: number lines as an editor does.
+        text = text.replace("\r\n", "\n");
+    }
+    merge.begin_input();
+    let first_line = text.lines().next().unwrap_or("");
+    let count = |c: char| first_line.matches(c).count();
+    let delimiter = [(b';', count(';')), (b'\t', count('\t')), (b',', count(','))]
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .filter(|(_, n)| *n > 0)
+        .map_or(b',', |(d, _)| d);
+    let mut reader = ReaderBuilder::new()
+        .delimiter(delimiter)
+        .trim(Trim::All)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut problems = Problems::default();
+    let header = reader
+        .headers()
+        .map_err(|e| one(path, 1, None, format!("unreadable header: {e}")))?
+        .clone();
+    let original: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+    let columns: Vec<String> = original.iter().map(|c| options.mapping.apply(c)).collect();
+    let kind = options
+        .kind
+        .or_else(|| Kind::from_file_name(path))
+        .unwrap_or_else(|| Kind::from_columns(&columns));
+    let layout = Layout::check(kind, &original, &columns, path, &mut problems);
+    let total = text.len() as u64;
+    let mut record = StringRecord::new();
+    let mut rows = 0u64;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map_or(0, csv::Position::line);
+                problems.at(path, line, None, format!("unreadable row: {e}"));
+                break;
+            }
+        }
+        rows += 1;
+        let (line, byte) = record.position().map_or((0, 0), |p| (p.line(), p.byte()));
+        if rows.is_multiple_of(4096) {
+            progress(byte, total);
+        }
+        if !problems.is_empty() && layout.is_none() {
+            break;
+        }
+        let Some(layout) = &layout else { break };
+        if record.len() != original.len() {
+            problems.at(
+                path,
+                line,
+                None,
+                format!(
+                    "expected {} fields like the header, found {}",
+                    original.len(),
+                    record.len()
+                ),
+            );
+            continue;
+        }
+        let row = Row {
+            path,
+            line,
+            record: &record,
+            layout,
+            options,
+        };
+        if let Err(problem) = row.apply(kind, merge) {
+            problems.push(problem);
+        }
+    }
+    progress(total, total);
+    problems.finish()?;
+    Ok((kind, rows))
+}
+
+fn one(path: &Path, line: u64, column: Option<&str>, message: String) -> PortfolioError {
+    let mut problems = Problems::default();
+    problems.at(path, line, column, message);
+    match problems.finish() {
+        Err(e) => e,
+        Ok(()) => unreachable!("one problem was pushed"),
+    }
+}
+
+/// Where each documented column sits in the file, and how the file spells it.
+struct Layout {
+    index: HashMap<String, usize>,
+    original: Vec<String>,
+    /// `<role>_<field>` columns of a customers file: (index, role, field).
+    contacts: Vec<(usize, String, String)>,
+}
+
+impl Layout {
+    fn check(
+        kind: Kind,
+        original: &[String],
+        columns: &[String],
+        path: &Path,
+        problems: &mut Problems,
+    ) -> Option<Layout> {
+        let known = kind.columns();
+        let mut index = HashMap::new();
+        let mut contacts = Vec::new();
+        for (i, name) in columns.iter().enumerate() {
+            if name.is_empty() {
+                continue;
+            }
+            if index.contains_key(name)
+                || contacts.iter().any(|(_, r, f)| format!("{r}_{f}") == *name)
+            {
+                problems.at(
+                    path,
+                    1,
+                    Some(&original[i]),
+                    format!("duplicate column \"{name}\""),
+                );
+                continue;
+            }
+            if known.contains(&name.as_str()) {
+                index.insert(name.clone(), i);
+                continue;
+            }
+            if kind == Kind::Customers
+                && let Some((role, field)) = name.rsplit_once('_')
+                && !role.is_empty()
+                && matches!(field, "email" | "phone" | "name" | "address")
+            {
+                contacts.push((i, role.to_string(), field.to_string()));
+                continue;
+            }
+            let suggestion = known
+                .iter()
+                .map(|k| (strsim::jaro_winkler(k, name), *k))
+                .filter(|(score, _)| *score > 0.85)
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, k)| format!(" (did you mean \"{k}\"?)"))
+                .unwrap_or_default();
+            problems.at(
+                path,
+                1,
+                Some(&original[i]),
+                format!(
+                    "unknown column for {}{suggestion}; expected {}{}; rename it with --map \"{}=COLUMN\"",
+                    kind.name(),
+                    known.join(", "),
+                    if kind == Kind::Customers { ", <role>_email, <role>_phone, <role>_name, <role>_address" } else { "" },
+                    original[i].to_lowercase()
+                ),
+            );
+        }
+        for required in kind.required() {
+            if !index.contains_key(*required) {
+                problems.at(
+                    path,
+                    1,
+                    Some(required),
+                    format!("missing column (required for {})", kind.name()),
+                );
+            }
+        }
+        problems.is_empty().then(|| Layout {
+            index,
+            original: original.to_vec(),
+            contacts,
+        })
+    }
+}
+
+/// One row being applied.
+struct Row<'a> {
+    path: &'a Path,
+    line: u64,
+    record: &'a StringRecord,
+    layout: &'a Layout,
+    options: &'a CsvOptions,
+}
+
+type Problem = crate::portfolio::Problem;
+
+impl Row<'_> {
+    fn problem(&self, column: &str, message: impl Into<String>) -> Problem {
+        let spelled = self
+            .layout
+            .index
+            .get(column)
+            .map_or(column, |&i| self.layout.original[i].as_str());
+        Problem::new(
+            super::csv_place(self.path, self.line),
+            Some(spelled),
+            message,
+        )
+    }
+
+    /// Whether the file has this column.
+    fn has(&self, column: &str) -> bool {
+        self.layout.index.contains_key(column)
+    }
+
+    /// The cell, `None` when the column is absent or the cell empty.
+    fn text(&self, column: &str) -> Option<&str> {
+        let i = *self.layout.index.get(column)?;
+        self.record.get(i).filter(|c| !c.is_empty())
+    }
+
+    fn required(&self, column: &str) -> Result<&str, Problem> {
+        self.text(column)
+            .ok_or_else(|| self.problem(column, "missing value (required)"))
+    }
+
+    fn parse<T>(
+        &self,
+        column: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, Problem> {
+        self.text(column)
+            .map(|t| parse(t).map_err(|m| self.problem(column, m)))
+            .transpose()
+    }
+
+    fn amount(&self, column: &str) -> Result<Option<Decimal>, Problem> {
+        self.parse(column, |t| parse_amount(t, self.options.decimal))
+    }
+
+    fn date(&self, column: &str) -> Result<Option<NaiveDate>, Problem> {
+        self.parse(column, parse_date)
+    }
+
+    /// Sets `slot` from the column when the file has it (an empty cell clears it).
+    fn set_text(&self, column: &str, slot: &mut Option<String>) {
+        if self.has(column) {
+            *slot = self.text(column).map(str::to_string);
+        }
+    }
+
+    fn apply(&self, kind: Kind, merge: &mut Merge) -> Result<(), Problem> {
+        match kind {
+            Kind::Customers => self.customer(merge),
+            Kind::Contacts => self.contact(merge),
+            Kind::Invoices => self.invoice(merge),
+            Kind::Payments => self.payment(merge),
+        }
+    }
+
+    fn customer(&self, merge: &mut Merge) -> Result<(), Problem> {
+        let id = self.required("id")?;
+        let segment = self
+            .parse("segment", |t| {
+                Segment::parse(t)
+                    .ok_or_else(|| format!("unknown segment \"{t}\" (expected b2b, b2c or public)"))
+            })?
+            .unwrap_or_default();
+        let risk = self.parse("risk_score", |t| {
+            t.parse::<i64>()
+                .ok()
+                .filter(|n| (0..=100).contains(n))
+                .ok_or_else(|| {
+                    format!("invalid risk score \"{t}\" (expected a whole number from 0 to 100)")
+                })
+        })?;
+        let insured = self.parse("credit_insured", |t| match t.to_lowercase().as_str() {
+            "true" | "yes" | "oui" | "1" | "vrai" => Ok(true),
+            "false" | "no" | "non" | "0" | "faux" => Ok(false),
+            _ => Err(format!(
+                "invalid boolean \"{t}\" (expected true/false, yes/no, oui/non or 1/0)"
+            )),
+        })?;
+        let language = self.parse("language", |t| {
+            let l = t.to_lowercase();
+            (l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase()))
+                .then_some(l)
+                .ok_or_else(|| {
+                    format!("invalid language \"{t}\" (expected two letters such as fr)")
+                })
+        })?;
+        let terms = self.parse("payment_terms_days", |t| {
+            t.parse::<u32>().map_err(|_| {
+                format!("invalid number of days \"{t}\" (expected a whole number such as 30)")
+            })
+        })?;
+        merge.upsert_customer(id, |c| {
+            self.set_text("name", &mut c.name);
+            if self.has("segment") {
+                c.segment = segment;
+            }
+            if self.has("risk_score") {
+                c.risk_score = risk.unwrap_or(0);
+            }
+            if self.has("credit_insured") {
+                c.credit_insured = insured.unwrap_or(false);
+            }
+            if self.has("language") {
+                c.language = language.unwrap_or_else(|| "fr".to_string());
+            }
+            if self.has("payment_terms_days") {
+                c.payment_terms_days = terms;
+            }
+            if self.has("tags") {
+                c.tags = self
+                    .text("tags")
+                    .map(|t| {
+                        t.split(';')
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+            }
+            self.set_text("scenario", &mut c.scenario);
+            for (i, role, field) in &self.layout.contacts {
+                let value = self
+                    .record
+                    .get(*i)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_string);
+                let contact = c.contacts.entry(role.clone()).or_default();
+                match field.as_str() {
+                    "email" => contact.email = value,
+                    "phone" => contact.phone = value,
+                    "name" => contact.name = value,
+                    _ => contact.address = value,
+                }
+                if *contact == relance_core::domain::Contact::default() {
+                    c.contacts.remove(role);
+                }
+            }
+        });
+        Ok(())
+    }
+
+    fn contact(&self, merge: &mut Merge) -> Result<(), Problem> {
+        let customer = self.required("customer")?;
+        let role = self.required("role")?.to_lowercase();
+        if merge.customer(customer).is_none() {
+            return Err(self.problem(
+                "customer",
+                format!("unknown customer \"{customer}\" (import the customers first)"),
+            ));
+        }
+        merge.upsert_customer(customer, |c| {
+            let contact = c.contacts.entry(role.clone()).or_default();
+            self.set_text("name", &mut contact.name);
+            self.set_text("email", &mut contact.email);
+            self.set_text("phone", &mut contact.phone);
+            self.set_text("address", &mut contact.address);
+            if *contact == relance_core::domain::Contact::default() {
+                c.contacts.remove(&role);
+            }
+        });
+        Ok(())
+    }
+
+    fn invoice(&self, merge: &mut Merge) -> Result<(), Problem> {
+        let id = self.required("id")?.to_string();
+        let existing = merge.invoice(&id).cloned();
+        let need = |column: &str| -> Result<(), Problem> {
+            if existing.is_none() && self.text(column).is_none() {
+                Err(self.problem(
+                    column,
+                    format!("missing value (required for a new invoice \"{id}\")"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        need("customer")?;
+        need("amount")?;
+        need("issued")?;
+        let amount = self.amount("amount")?;
+        if let Some(a) = amount.filter(|a| *a <= Decimal::ZERO) {
+            return Err(self.problem("amount", format!("amount must be positive, found {a}")));
+        }
+        let outstanding = self.amount("outstanding")?;
+        let currency = self.parse("currency", |t| {
+            let c = t.to_uppercase();
+            (c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()))
+                .then_some(c)
+                .ok_or_else(|| {
+                    format!("invalid currency \"{t}\" (expected an ISO 4217 code such as EUR)")
+                })
+        })?;
+        let issued = self.date("issued")?;
+        let due = self.date("due")?;
+        let customer = self.text("customer").map(str::to_string);
+        let mut invoice = existing.clone().unwrap_or_else(|| Invoice {
+            id: id.clone(),
+            customer: String::new(),
+            amount: Decimal::ZERO,
+            currency: "EUR".into(),
+            issued: NaiveDate::MIN,
+            due: NaiveDate::MIN,
+            outstanding: None,
+            po_number: None,
+        });
+        if let Some(c) = customer {
+            invoice.customer = c;
+        }
+        if let Some(a) = amount {
+            invoice.amount = a;
+        }
+        if self.has("currency") {
+            invoice.currency = currency.unwrap_or_else(|| "EUR".into());
+        }
+        if let Some(d) = issued {
+            invoice.issued = d;
+        }
+        if self.has("outstanding") {
+            invoice.outstanding = outstanding;
+        }
+        self.set_text("po_number", &mut invoice.po_number);
+        match due {
+            Some(d) => invoice.due = d,
+            None if existing.is_none() || (self.has("due") && self.text("due").is_none()) => {
+                let terms = merge
+                    .customer(&invoice.customer)
+                    .and_then(|c| c.payment_terms_days)
+                    .unwrap_or(self.options.default_terms);
+                invoice.due = invoice
+                    .issued
+                    .checked_add_days(Days::new(u64::from(terms)))
+                    .unwrap_or(invoice.issued);
+            }
+            None => {}
+        }
+        if invoice.due < invoice.issued {
+            return Err(self.problem(
+                "due",
+                format!(
+                    "due date {} is before the issue date {}",
+                    invoice.due, invoice.issued
+                ),
+            ));
+        }
+        merge.upsert_invoice(&id, |_| invoice);
+        Ok(())
+    }
+
+    fn payment(&self, merge: &mut Merge) -> Result<(), Problem> {
+        let date = self
+            .date("date")?
+            .ok_or_else(|| self.problem("date", "missing value (required)"))?;
+        let invoice = self.required("invoice")?.to_string();
+        let amount = self
+            .amount("amount")?
+            .ok_or_else(|| self.problem("amount", "missing value (required)"))?;
+        if amount < Decimal::ZERO {
+            return Err(self.problem(
+                "amount",
+                format!("a payment cannot be negative, found {amount}"),
+            ));
+        }
+        if merge.invoice(&invoice).is_none() {
+            return Err(self.problem(
+                "invoice",
+                format!("unknown invoice \"{invoice}\" (import the invoices first)"),
+            ));
+        }
+        merge.add_event(Event {
+            date,
+            kind: EventKind::Payment {
+                invoice,
+                amount,
+                reference: self.text("reference").map(str::to_string),
+            },
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use relance_core::domain::Portfolio;
+
+    fn temp(name: &str, content: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "relance-csv-mapped-{}-{}",
+            std::process::id(),
+            name.replace('/', "_")
+        ));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join(name);
+        std::fs::write(&path, content).expect("write");
+        path
+    }
+
+    fn run(
+        name: &str,
+        content: &str,
+        options: &CsvOptions,
+        merge: &mut Merge,
+    ) -> Result<Kind, String> {
+        let path = temp(name, content);
+        let out = import(&path, options, merge, &mut |_, _| {})
+            .map(|(k, _)| k)
+            .map_err(|e| e.to_string().replace(&format!("{}", path.display()), name));
+        let _ = std::fs::remove_file(&path);
+        out
+    }
+
+    fn opts(map: &str) -> CsvOptions {
+        CsvOptions {
+            mapping: Mapping::parse(map).expect("mapping"),
+            default_terms: 30,
+            ..CsvOptions::default()
+        }
+    }
+
+    #[test]
+    fn mapping_parses_and_rejects() {
+        let m = Mapping::parse("Numero = id, client=customer").expect("ok");
+        assert_eq!(m.apply("NUMERO"), "id");
+        assert_eq!(m.apply("other"), "other");
+        assert!(Mapping::parse("numero").is_err());
+        assert!(Mapping::parse("=id").is_err());
+    }
+
+    #[test]
+    fn mapped_french_invoices_upsert() {
+        let mut merge = Merge::new(Portfolio::default());
+        run(
+            "clients.csv",
+            "code;nom;delai\nACME;Acme SA;45\n",
+            &opts("code=id,nom=name,delai=payment_terms_days"),
+            &mut merge,
+        )
+        .expect("customers");
+        let kind = run(
+            "factures.csv",
+            "numero;client;montant;date\nF-1;ACME;1 200,50;01/02/2026\n",
+            &opts("numero=id,client=customer,montant=amount,date=issued"),
+            &mut merge,
+        )
+        .expect("invoices");
+        assert_eq!(kind, Kind::Invoices);
+        let f1 = merge.invoice("F-1").expect("F-1").clone();
+        assert_eq!(f1.amount, "1200.50".parse::<Decimal>().expect("d"));
+        assert_eq!(f1.due.to_string(), "2026-03-18", "45 days of terms");
+        // A second file only changes the PO number; the rest is kept.
+        run(
+            "invoices.csv",
+            "id,po_number\nF-1,PO-9\n",
+            &opts(""),
+            &mut merge,
+        )
+        .expect("update");
+        let f1b = merge.invoice("F-1").expect("F-1");
+        assert_eq!(
+            (f1b.amount, f1b.due, f1b.po_number.as_deref()),
+            (f1.amount, f1.due, Some("PO-9"))
+        );
+        let (_, changes) = merge.finish();
+        assert_eq!(changes.invoices.new, ["F-1"]);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        let mut merge = Merge::new(Portfolio::default());
+        let err = run(
+            "invoices.csv",
+            "numero,customer,amount,issued\nF-1,ACME,12x,2026-01-01\nF-2,ACME,5,2026-13-01\n",
+            &opts("numero=id"),
+            &mut merge,
+        )
+        .expect_err("bad");
+        assert!(
+            err.contains("invoices.csv:2: column \"amount\": invalid amount \"12x\""),
+            "{err}"
+        );
+        assert!(
+            err.contains("invoices.csv:3: column \"issued\": invalid date \"2026-13-01\""),
+            "{err}"
+        );
+        let err = run("invoices.csv", "id,custmer\n", &opts(""), &mut merge).expect_err("bad");
+        assert!(
+            err.contains(
+                "column \"custmer\": unknown column for invoices (did you mean \"customer\"?)"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn contacts_and_payments() {
+        let mut merge = Merge::new(Portfolio::default());
+        run("customers.csv", "id\nACME\n", &opts(""), &mut merge).expect("c");
+        run(
+            "contacts.csv",
+            "customer,role,email\nACME,Accounting,a@acme.test\n",
+            &opts(""),
+            &mut merge,
+        )
+        .expect("contacts");
+        assert_eq!(
+            merge
+                .customer("ACME")
+                .and_then(|c| c.contacts.get("accounting"))
+                .and_then(|c| c.email.as_deref()),
+            Some("a@acme.test")
+        );
+        run(
+            "invoices.csv",
+            "id,customer,amount,issued,due\nF-1,ACME,10,2026-01-01,2026-01-31\n",
+            &opts(""),
+            &mut merge,
+        )
+        .expect("i");
+        let pay = "date,invoice,amount,reference\n2026-02-01,F-1,\"4,00\",VIR-1\n";
+        run("payments.csv", pay, &opts(""), &mut merge).expect("p");
+        run("payments.csv", pay, &opts(""), &mut merge).expect("p again");
+        let (p, changes) = merge.finish();
+        assert_eq!(p.events.len(), 1, "the same payment twice is one payment");
+        assert_eq!(changes.new_payments, 1);
+    }
+}

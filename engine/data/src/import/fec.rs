@@ -1,0 +1,761 @@
+//! Importing a FEC (Fichier des Écritures Comptables, article A47 A-1 of the Livre des
+//! procédures fiscales): customers, invoices, payments and lettering from the general ledger.
+//!
+//! The file is checked whole before anything is used: the 18 columns of the header
+//! (`JournalCode … Idevise`, tab or pipe separated), 18 fields on every line, dates `AAAAMMJJ`,
+//! amounts with a decimal comma, balanced entries (debits = credits per `JournalCode` +
+//! `EcritureNum`). Every problem is named by file, line and column, and one problem rejects the
+//! whole file: a FEC is never half-read. Text is UTF-8 or Windows-1252.
+//!
+//! Then the 411 lines (customer accounts) are read: a collective account with `CompAuxNum`
+//! gives one customer per auxiliary code, otherwise each `411…` account is a customer. A net
+//! debit on a customer account is an invoice (its `PieceRef`, or `JOURNAL-NUM` when the piece
+//! has no usable reference; issued on `PieceDate`, due after the customer's payment terms or
+//! the default terms); a net credit is a payment when the entry moves a bank or cash account
+//! (class 5) or a bill receivable (413), a write-off when it moves 654 or 6714, a credit note
+//! otherwise. Lettering (`EcritureLet`) matches credits to the debits of the same letter,
+//! oldest first; a partial letter leaves the remainder open. Unlettered credits go to the
+//! invoice their reference names, else the one open for exactly that amount, else the oldest
+//! open ones (each such choice is reported as a note). This module must not write anything.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
+
+use super::{Merge, Problems, decode, parse_compact_date, read_file};
+use crate::portfolio::PortfolioError;
+use relance_core::domain::{Event, EventKind, Invoice};
+
+/// The 18 columns, in the order of the specification.
+pub const COLUMNS: [&str; 18] = [
+    "JournalCode",
+    "JournalLib",
+    "EcritureNum",
+    "EcritureDate",
+    "CompteNum",
+    "CompteLib",
+    "CompAuxNum",
+    "CompAuxLib",
+    "PieceRef",
+    "PieceDate",
+    "EcritureLib",
+    "Debit",
+    "Credit",
+    "EcritureLet",
+    "DateLet",
+    "ValidDate",
+    "Montantdevise",
+    "Idevise",
+];
+
+/// Columns that must hold a value on every line.
+const MANDATORY: [usize; 10] = [0, 1, 2, 3, 4, 5, 8, 9, 10, 15];
+
+/// How to read a FEC.
+#[derive(Debug, Clone)]
+pub struct FecOptions {
+    /// Payment terms for customers without their own.
+    pub default_terms: u32,
+}
+
+impl Default for FecOptions {
+    fn default() -> Self {
+        FecOptions {
+            default_terms: super::DEFAULT_TERMS_DAYS,
+        }
+    }
+}
+
+/// What a FEC held.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FecSummary {
+    pub lines: u64,
+    pub entries: usize,
+    pub customer_lines: u64,
+    pub encoding: String,
+}
+
+/// One line of the file, parsed.
+#[derive(Debug, Clone)]
+struct Line {
+    line: u64,
+    journal: String,
+    num: String,
+    date: NaiveDate,
+    account: String,
+    account_lib: String,
+    aux: String,
+    aux_lib: String,
+    piece_ref: String,
+    piece_date: NaiveDate,
+    lib: String,
+    debit: Decimal,
+    credit: Decimal,
+    letter: String,
+}
+
+/// A debit (an invoice) or a credit on a customer account.
+#[derive(Debug, Clone)]
+struct Item {
+    id: String,
+    customer: String,
+    amount: Decimal,
+    remaining: Decimal,
+    date: NaiveDate,
+    issued: NaiveDate,
+    letter: String,
+    kind: CreditKind,
+    /// `PieceRef` and `EcritureLib`, where a payment may name its invoice.
+    text: String,
+    order: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CreditKind {
+    Payment,
+    CreditNote,
+    WriteOff,
+}
+
+/// Reads the FEC at `path` into `merge`. `progress(done, total)` is told the bytes read.
+pub fn import(
+    path: &Path,
+    options: &FecOptions,
+    merge: &mut Merge,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<FecSummary, PortfolioError> {
+    import_bytes(path, &read_file(path)?, options, merge, progress)
+}
+
+/// [`import`] of a FEC's bytes already in memory (an HTTP body); `path` only names the file in
+/// problems.
+pub fn import_bytes(
+    path: &Path,
+    bytes: &[u8],
+    options: &FecOptions,
+    merge: &mut Merge,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<FecSummary, PortfolioError> {
+    let (text, encoding) = decode(bytes);
+    merge.begin_input();
+    let lines = parse(path, &text, progress)?;
+    let mut summary = FecSummary {
+        lines: lines.len() as u64,
+        encoding: encoding.to_string(),
+        ..FecSummary::default()
+    };
+    // Entries, in file order.
+    let mut entries: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        entries
+            .entry((l.journal.clone(), l.num.clone()))
+            .or_default()
+            .push(i);
+    }
+    summary.entries = entries.len();
+
+    let mut debits: Vec<Item> = Vec::new();
+    let mut credits: Vec<Item> = Vec::new();
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for ((journal, num), indices) in &entries {
+        let moves = |prefixes: &[&str]| {
+            indices
+                .iter()
+                .any(|&i| prefixes.iter().any(|p| lines[i].account.starts_with(p)))
+        };
+        let credit_kind = if moves(&["5", "413"]) {
+            CreditKind::Payment
+        } else if moves(&["654", "6714"]) {
+            CreditKind::WriteOff
+        } else {
+            CreditKind::CreditNote
+        };
+        for &i in indices {
+            let l = &lines[i];
+            if !l.account.starts_with("411") {
+                continue;
+            }
+            summary.customer_lines += 1;
+            let (customer, name) = if l.aux.is_empty() {
+                (l.account.clone(), l.account_lib.clone())
+            } else {
+                (
+                    l.aux.clone(),
+                    if l.aux_lib.is_empty() {
+                        l.account_lib.clone()
+                    } else {
+                        l.aux_lib.clone()
+                    },
+                )
+            };
+            names.entry(customer.clone()).or_insert(name);
+            let net = l.debit - l.credit;
+            if net == Decimal::ZERO {
+                continue;
+            }
+            let piece = usable_ref(&l.piece_ref);
+            let item = Item {
+                id: piece.map_or_else(|| format!("{journal}-{num}"), str::to_string),
+                customer,
+                amount: net.abs(),
+                remaining: net.abs(),
+                date: l.date,
+                issued: l.piece_date,
+                letter: l.letter.clone(),
+                kind: credit_kind,
+                text: format!("{} {}", l.piece_ref, l.lib),
+                order: l.line,
+            };
+            if net > Decimal::ZERO {
+                debits.push(item);
+            } else {
+                credits.push(item);
+            }
+        }
+    }
+    merge_same_invoice(&mut debits, &entries, &lines);
+
+    for (id, name) in &names {
+        merge.upsert_customer(id, |c| {
+            if c.name.is_none() && !name.is_empty() {
+                c.name = Some(name.clone());
+            }
+        });
+    }
+    for d in &debits {
+        let terms = merge
+            .customer(&d.customer)
+            .and_then(|c| c.payment_terms_days)
+            .unwrap_or(options.default_terms);
+        merge.upsert_invoice(&d.id, |old| Invoice {
+            id: d.id.clone(),
+            customer: d.customer.clone(),
+            amount: d.amount,
+            currency: "EUR".to_string(),
+            issued: d.issued,
+            due: old
+                .map(|o| o.due)
+                .filter(|due| *due >= d.issued)
+                .unwrap_or_else(|| {
+                    d.issued
+                        .checked_add_days(Days::new(u64::from(terms)))
+                        .unwrap_or(d.issued)
+                }),
+            outstanding: None,
+            po_number: old.and_then(|o| o.po_number.clone()),
+        });
+    }
+    allocate(debits, credits, merge);
+    progress(text.len() as u64, text.len() as u64);
+    Ok(summary)
+}
+
+/// `PieceRef` when it can name an invoice (not empty, not a dash).
+fn usable_ref(piece: &str) -> Option<&str> {
+    let t = piece.trim();
+    (!t.is_empty() && t.chars().any(|c| c.is_ascii_alphanumeric()) && t != "0").then_some(t)
+}
+
+/// Several debit lines of one entry for one customer and piece are one invoice; the same piece
+/// number in different entries gets the entry appended to stay unique.
+fn merge_same_invoice(
+    debits: &mut Vec<Item>,
+    entries: &BTreeMap<(String, String), Vec<usize>>,
+    lines: &[Line],
+) {
+    let entry_of: HashMap<u64, String> = entries
+        .iter()
+        .flat_map(|((j, n), idx)| {
+            idx.iter()
+                .map(move |&i| (lines[i].line, format!("{j}-{n}")))
+        })
+        .collect();
+    let mut merged: Vec<Item> = Vec::new();
+    let mut index: HashMap<(String, String, String), usize> = HashMap::new();
+    for d in debits.drain(..) {
+        let entry = entry_of.get(&d.order).cloned().unwrap_or_default();
+        let key = (entry, d.customer.clone(), d.id.clone());
+        if let Some(&i) = index.get(&key) {
+            merged[i].amount += d.amount;
+            merged[i].remaining += d.amount;
+            if merged[i].letter.is_empty() {
+                merged[i].letter = d.letter;
+            }
+        } else {
+            index.insert(key, merged.len());
+            merged.push(d);
+        }
+    }
+    let mut count: HashMap<String, usize> = HashMap::new();
+    for d in &merged {
+        *count.entry(d.id.clone()).or_default() += 1;
+    }
+    for d in &mut merged {
+        if count[&d.id] > 1 {
+            let entry = entry_of.get(&d.order).cloned().unwrap_or_default();
+            d.id = format!("{} ({entry})", d.id);
+        }
+    }
+    *debits = merged;
+}
+
+/// Matches credits to debits (lettering first, then references, amounts, seniority) and adds
+/// the payment, credit-note and write-off events.
+fn allocate(mut debits: Vec<Item>, credits: Vec<Item>, merge: &mut Merge) {
+    debits.sort_by_key(|d| (d.issued, d.order));
+    let mut by_customer: BTreeMap<String, (Vec<Item>, Vec<Item>)> = BTreeMap::new();
+    for d in debits {
+        by_customer.entry(d.customer.clone()).or_default().0.push(d);
+    }
+    let mut credits = credits;
+    credits.sort_by_key(|c| (c.date, c.order));
+    for c in credits {
+        by_customer.entry(c.customer.clone()).or_default().1.push(c);
+    }
+    let mut guessed = 0usize;
+    const LISTED: usize = 20;
+    for (customer, (mut debits, credits)) in by_customer {
+        let mut pool = Vec::new();
+        for mut c in credits {
+            if !c.letter.is_empty() {
+                let targets: Vec<usize> = (0..debits.len())
+                    .filter(|&i| {
+                        debits[i].letter == c.letter && debits[i].remaining > Decimal::ZERO
+                    })
+                    .collect();
+                for i in targets {
+                    apply(&mut c, &mut debits[i], merge);
+                }
+            }
+            if c.remaining > Decimal::ZERO {
+                pool.push(c);
+            }
+        }
+        for mut c in pool {
+            // The invoice the payment names.
+            let named = (0..debits.len()).find(|&i| {
+                debits[i].remaining > Decimal::ZERO && names_invoice(&c.text, &debits[i].id)
+            });
+            if let Some(i) = named {
+                apply(&mut c, &mut debits[i], merge);
+            }
+            if c.remaining == Decimal::ZERO {
+                continue;
+            }
+            let exact: Vec<usize> = (0..debits.len())
+                .filter(|&i| debits[i].remaining == c.remaining && debits[i].letter.is_empty())
+                .collect();
+            let (how, targets): (&str, Vec<usize>) = if exact.len() == 1 {
+                ("the invoice open for that exact amount", exact)
+            } else {
+                (
+                    "the oldest open invoices",
+                    (0..debits.len())
+                        .filter(|&i| debits[i].remaining > Decimal::ZERO)
+                        .collect(),
+                )
+            };
+            let mut to = Vec::new();
+            for i in targets {
+                if c.remaining == Decimal::ZERO {
+                    break;
+                }
+                to.push(debits[i].id.clone());
+                apply(&mut c, &mut debits[i], merge);
+            }
+            if !to.is_empty() {
+                guessed += 1;
+                if guessed <= LISTED {
+                    merge.note(format!(
+                        "customer {customer}: unlettered credit of {} (line {}) allocated to {how}: {}",
+                        c.amount,
+                        c.order,
+                        to.join(", ")
+                    ));
+                }
+            }
+            if c.remaining > Decimal::ZERO {
+                merge.note(format!(
+                    "customer {customer}: credit of {} (line {}) left unallocated: no open invoice",
+                    c.remaining, c.order
+                ));
+            }
+        }
+    }
+    if guessed > LISTED {
+        merge.note(format!(
+            "… and {} more unlettered credits allocated the same way",
+            guessed - LISTED
+        ));
+    }
+}
+
+/// Whether `text` names invoice `id` as a whole word.
+fn names_invoice(text: &str, id: &str) -> bool {
+    if id.is_empty() {
+        return false;
+    }
+    let (text, id) = (text.to_uppercase(), id.to_uppercase());
+    text.match_indices(&id).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + id.len()..].chars().next();
+        !before.is_some_and(|c| c.is_alphanumeric()) && !after.is_some_and(|c| c.is_alphanumeric())
+    })
+}
+
+/// Applies as much of credit `c` as debit `d` still needs.
+fn apply(c: &mut Item, d: &mut Item, merge: &mut Merge) {
+    let amount = c.remaining.min(d.remaining);
+    if amount <= Decimal::ZERO {
+        return;
+    }
+    c.remaining -= amount;
+    d.remaining -= amount;
+    let reference = format!("FEC {}", c.id);
+    let kind = match c.kind {
+        CreditKind::Payment => EventKind::Payment {
+            invoice: d.id.clone(),
+            amount,
+            reference: Some(reference),
+        },
+        CreditKind::WriteOff if d.remaining == Decimal::ZERO => EventKind::WriteOff {
+            invoice: d.id.clone(),
+            reason: Some(reference),
+        },
+        CreditKind::WriteOff | CreditKind::CreditNote => EventKind::CreditNote {
+            invoice: d.id.clone(),
+            amount,
+        },
+    };
+    merge.add_event(Event { date: c.date, kind });
+}
+
+/// Checks and parses every line; any problem rejects the file.
+fn parse(
+    path: &Path,
+    text: &str,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Vec<Line>, PortfolioError> {
+    let mut problems = Problems::default();
+    let total = text.len() as u64;
+    let mut raw_lines = text.split('\n').enumerate();
+    let Some((_, header)) = raw_lines.next() else {
+        problems.at(
+            path,
+            1,
+            None,
+            "empty file: a FEC starts with its 18-column header",
+        );
+        return problems.finish().map(|()| Vec::new());
+    };
+    let header = header.trim_end_matches('\r');
+    let separator = if header.contains('\t') {
+        '\t'
+    } else if header.contains('|') {
+        '|'
+    } else {
+        problems.at(
+            path,
+            1,
+            None,
+            "the header is neither tab- nor pipe-separated (a FEC uses one or the other)",
+        );
+        return problems.finish().map(|()| Vec::new());
+    };
+    let names: Vec<&str> = header.split(separator).map(str::trim).collect();
+    let position = check_header(path, &names, &mut problems);
+    let Some(position) = position else {
+        return problems.finish().map(|()| Vec::new());
+    };
+    let mut out = Vec::new();
+    let mut done = header.len() as u64;
+    let mut balance: HashMap<(String, String), (Decimal, Decimal, u64)> = HashMap::new();
+    for (n, raw) in raw_lines {
+        done += raw.len() as u64 + 1;
+        let number = n as u64 + 1;
+        if number.is_multiple_of(8192) {
+            progress(done.min(total), total);
+        }
+        let raw = raw.trim_end_matches('\r');
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = raw.split(separator).collect();
+        if fields.len() != names.len() {
+            problems.at(
+                path,
+                number,
+                None,
+                format!(
+                    "{} fields, expected {} like the header",
+                    fields.len(),
+                    names.len()
+                ),
+            );
+            continue;
+        }
+        let cell = |c: usize| fields[position[c]].trim();
+        let before = problems.len();
+        let bad = |column: usize, message: String, problems: &mut Problems| {
+            problems.at(path, number, Some(COLUMNS[column]), message);
+        };
+        for &c in &MANDATORY {
+            if cell(c).is_empty() {
+                bad(
+                    c,
+                    "missing value (mandatory in a FEC)".into(),
+                    &mut problems,
+                );
+            }
+        }
+        let date = |c: usize, problems: &mut Problems| -> Option<NaiveDate> {
+            let t = cell(c);
+            if t.is_empty() {
+                return None;
+            }
+            parse_compact_date(t).map_err(|m| bad(c, m, problems)).ok()
+        };
+        let ecriture_date = date(3, &mut problems);
+        let piece_date = date(9, &mut problems);
+        let date_let = date(14, &mut problems);
+        let _valid = date(15, &mut problems);
+        let amount = |c: usize, problems: &mut Problems| -> Decimal {
+            let t = cell(c);
+            if t.is_empty() {
+                return Decimal::ZERO;
+            }
+            match fec_amount(t) {
+                Ok(a) => a,
+                Err(m) => {
+                    problems.at(path, number, Some(COLUMNS[c]), m);
+                    Decimal::ZERO
+                }
+            }
+        };
+        let debit = amount(11, &mut problems);
+        let credit = amount(12, &mut problems);
+        if !cell(13).is_empty() && date_let.is_none() && cell(14).is_empty() {
+            problems.at(
+                path,
+                number,
+                Some("DateLet"),
+                "missing value (a lettered line needs its lettering date)",
+            );
+        }
+        if !cell(16).is_empty() {
+            if let Err(m) = fec_amount(cell(16).trim_start_matches('-')) {
+                problems.at(path, number, Some("Montantdevise"), m);
+            }
+            if cell(17).is_empty() {
+                problems.at(
+                    path,
+                    number,
+                    Some("Idevise"),
+                    "missing value (an amount in currency needs its currency)",
+                );
+            }
+        }
+        if problems.len() != before {
+            continue;
+        }
+        let (Some(date), Some(piece_date)) = (ecriture_date, piece_date) else {
+            continue;
+        };
+        let key = (cell(0).to_string(), cell(2).to_string());
+        let b = balance
+            .entry(key)
+            .or_insert((Decimal::ZERO, Decimal::ZERO, number));
+        b.0 += debit;
+        b.1 += credit;
+        out.push(Line {
+            line: number,
+            journal: cell(0).to_string(),
+            num: cell(2).to_string(),
+            date,
+            account: cell(4).to_string(),
+            account_lib: cell(5).to_string(),
+            aux: cell(6).to_string(),
+            aux_lib: cell(7).to_string(),
+            piece_ref: cell(8).to_string(),
+            piece_date,
+            lib: cell(10).to_string(),
+            debit,
+            credit,
+            letter: cell(13).to_string(),
+        });
+    }
+    if problems.is_empty() {
+        let mut unbalanced: Vec<_> = balance
+            .into_iter()
+            .filter(|(_, (d, c, _))| d != c)
+            .collect();
+        unbalanced.sort_by_key(|(_, (_, _, line))| *line);
+        for ((journal, num), (d, c, line)) in unbalanced {
+            problems.at(
+                path,
+                line,
+                Some("Debit"),
+                format!(
+                    "entry {journal} {num} is unbalanced: debits {d}, credits {c} (difference {})",
+                    d - c
+                ),
+            );
+        }
+    }
+    problems.finish()?;
+    Ok(out)
+}
+
+/// The header's names, in any case and order, must be the 18 of the specification; returns the
+/// position of each specified column.
+fn check_header(path: &Path, names: &[&str], problems: &mut Problems) -> Option<[usize; 18]> {
+    let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    if lower.iter().any(|n| n == "montant") && lower.iter().any(|n| n == "sens") {
+        problems.at(
+            path,
+            1,
+            Some("Montant"),
+            "the Montant/Sens variant of the FEC is not supported: export with Debit and Credit columns",
+        );
+        return None;
+    }
+    let mut position = [usize::MAX; 18];
+    for (i, name) in lower.iter().enumerate() {
+        match COLUMNS.iter().position(|c| c.to_lowercase() == *name) {
+            Some(c) if position[c] == usize::MAX => position[c] = i,
+            Some(_) => problems.at(path, 1, Some(names[i]), "duplicate column"),
+            None => {
+                let suggestion = COLUMNS
+                    .iter()
+                    .map(|c| (strsim::jaro_winkler(&c.to_lowercase(), name), *c))
+                    .filter(|(s, _)| *s > 0.85)
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|(_, c)| format!(" (did you mean \"{c}\"?)"))
+                    .unwrap_or_default();
+                problems.at(
+                    path,
+                    1,
+                    Some(names[i]),
+                    format!("unknown column{suggestion}"),
+                );
+            }
+        }
+    }
+    let missing: Vec<&str> = (0..18)
+        .filter(|&c| position[c] == usize::MAX)
+        .map(|c| COLUMNS[c])
+        .collect();
+    if !missing.is_empty() {
+        problems.at(
+            path,
+            1,
+            None,
+            format!(
+                "the header has {} columns, a FEC has 18: missing {}",
+                names.len(),
+                missing.join(", ")
+            ),
+        );
+    }
+    problems.is_empty().then_some(position)
+}
+
+/// A FEC amount: digits with a decimal comma (a point is tolerated), no sign, no thousands
+/// separator.
+fn fec_amount(text: &str) -> Result<Decimal, String> {
+    let error = || {
+        format!("invalid amount \"{text}\" (expected digits with a decimal comma, such as 1200,50)")
+    };
+    let normalized = text.replacen(',', ".", 1);
+    let mut parts = normalized.splitn(2, '.');
+    let whole = parts.next().unwrap_or("");
+    let fraction = parts.next();
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || fraction.is_some_and(|f| !digits(f)) {
+        return Err(error());
+    }
+    normalized.parse::<Decimal>().map_err(|_| error())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use relance_core::domain::Portfolio;
+
+    const HEADER: &str = "JournalCode\tJournalLib\tEcritureNum\tEcritureDate\tCompteNum\tCompteLib\tCompAuxNum\tCompAuxLib\tPieceRef\tPieceDate\tEcritureLib\tDebit\tCredit\tEcritureLet\tDateLet\tValidDate\tMontantdevise\tIdevise";
+
+    fn run(body: &str) -> Result<(Portfolio, super::super::Changes), String> {
+        let path = std::env::temp_dir().join(format!(
+            "relance-fec-unit-{}-{}.txt",
+            std::process::id(),
+            body.len()
+        ));
+        std::fs::write(&path, format!("{HEADER}\r\n{body}")).expect("write");
+        let mut merge = Merge::new(Portfolio::default());
+        let out = import(&path, &FecOptions::default(), &mut merge, &mut |_, _| {});
+        let _ = std::fs::remove_file(&path);
+        out.map(|_| merge.finish())
+            .map_err(|e| e.to_string().replace(&path.display().to_string(), "fec"))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn line(
+        j: &str,
+        n: &str,
+        acc: &str,
+        aux: &str,
+        piece: &str,
+        d: &str,
+        c: &str,
+        letter: &str,
+    ) -> String {
+        let date_let = if letter.is_empty() { "" } else { "20260301" };
+        format!(
+            "{j}\tJ\t{n}\t20260115\t{acc}\tLib\t{aux}\t{aux}\t{piece}\t20260115\tlib\t{d}\t{c}\t{letter}\t{date_let}\t20260115\t\t\r\n"
+        )
+    }
+
+    #[test]
+    fn partial_lettering_leaves_the_remainder_open() {
+        let body = [
+            line("VT", "1", "411000", "ACME", "F1", "120,00", "0,00", "AA"),
+            line("VT", "1", "706000", "", "F1", "0,00", "120,00", ""),
+            line("BQ", "2", "512000", "", "R1", "50,00", "0,00", ""),
+            line("BQ", "2", "411000", "ACME", "R1", "0,00", "50,00", "AA"),
+        ]
+        .concat();
+        let (p, _) = run(&body).expect("valid");
+        assert_eq!(p.customers[0].id, "ACME");
+        assert_eq!(p.invoices[0].id, "F1");
+        assert_eq!(p.invoices[0].due.to_string(), "2026-02-14");
+        let open = super::super::open_amounts(&p);
+        assert_eq!(open["F1"], "70".parse::<Decimal>().expect("d"));
+    }
+
+    #[test]
+    fn broken_lines_are_all_reported() {
+        let body = [
+            line("VT", "1", "411000", "ACME", "F1", "12x", "0,00", ""),
+            "VT\tJ\t2\t2026-01-15\t411\n".to_string(),
+        ]
+        .concat();
+        let err = run(&body).expect_err("invalid");
+        assert!(
+            err.contains("fec:2: column \"Debit\": invalid amount \"12x\""),
+            "{err}"
+        );
+        assert!(err.contains("fec:3: 5 fields, expected 18"), "{err}");
+    }
+
+    #[test]
+    fn references_and_words() {
+        assert!(names_invoice("Virement F-12 merci", "F-12"));
+        assert!(!names_invoice("Virement F-123", "F-12"));
+        assert_eq!(usable_ref("-"), None);
+        assert_eq!(fec_amount("1234,5"), Ok("1234.5".parse().expect("d")));
+        assert!(fec_amount("1 234,5").is_err());
+        assert!(fec_amount("-3,00").is_err());
+    }
+}

@@ -1,0 +1,15 @@
+//! relance-data: portfolios in and out of files.
+//!
+//! Modules:
+//! - [`portfolio`]: reading a portfolio folder (JSON or CSV files), validating it, with
+//!   errors naming file, line and field;
+//! - [`import`]: accounting imports (mapped CSV, FEC, camt.053 bank statements) merged into a
+//!   portfolio, and writing the portfolio back as files;
+//! - [`generator`]: seeded synthetic portfolios for benchmarks and differential tests.
+//!
+//! It builds [`relance_core::domain`] values and never runs the engine: no transition, no
+//! clock, no store.
+
+pub mod generator;
+pub mod import;
+pub mod portfolio;

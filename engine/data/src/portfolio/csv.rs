@@ -1,0 +1,1357 @@
+//! The CSV data folder of `relance plan --data DIR`: `customers.csv`, `invoices.csv` and the
+//! optional `payments.csv` and `events.csv` (columns in `docs/DATA.md`).
+//!
+//! This module owns reading those files into a [`Portfolio`]: header checks (missing, unknown
+//! or duplicate columns, with a "did you mean"), cell parsing (empty means absent; booleans
+//! `true/false/yes/no/1/0`; ISO dates; amounts with a `.` or, when there is no `.`, a French
+//! decimal comma), `,` or `;` separators (guessed from the header line) and the per-type columns
+//! of events. Files are streamed one record at a time into the portfolio: the work is linear in
+//! the size of the data. Errors name the file, line and column
+//! (`data/invoices.csv:14: column "due": invalid date "2026-02-30" (expected YYYY-MM-DD)`), and
+//! validation problems name the line of the record. It must not decide `from` (the command line
+//! does), nor interpret the data beyond its shape and [`validate`](super::validate)'s invariants.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, ErrorKind, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use ::csv::{ErrorKind as CsvErrorKind, Reader, ReaderBuilder, StringRecord, Trim};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::scalar::{parse_bool, parse_date, parse_days, parse_decimal, parse_integer};
+use super::suggest::{did_you_mean, hint};
+use super::validate::{Locate, Problems, check_into};
+use super::{Place, PortfolioError, Problem};
+use relance_core::domain::{Contact, Customer, Event, EventKind, Invoice, Portfolio, Segment};
+
+const CUSTOMERS: &str = "customers.csv";
+const INVOICES: &str = "invoices.csv";
+const PAYMENTS: &str = "payments.csv";
+const EVENTS: &str = "events.csv";
+
+/// The documented columns (docs/DATA.md); importers and writers use the same list.
+pub const CUSTOMER_COLUMNS: &[&str] = &[
+    "id",
+    "name",
+    "segment",
+    "risk_score",
+    "credit_insured",
+    "language",
+    "payment_terms_days",
+    "tags",
+    "scenario",
+];
+/// The documented columns (docs/DATA.md); importers and writers use the same list.
+pub const INVOICE_COLUMNS: &[&str] = &[
+    "id",
+    "customer",
+    "amount",
+    "currency",
+    "issued",
+    "due",
+    "outstanding",
+    "po_number",
+];
+/// The documented columns (docs/DATA.md); importers and writers use the same list.
+pub const PAYMENT_COLUMNS: &[&str] = &["date", "invoice", "amount", "reference"];
+const EVENT_COLUMNS: &[&str] = &[
+    "date",
+    "type",
+    "invoice",
+    "customer",
+    "code",
+    "amount",
+    "promised_date",
+    "target_date",
+    "risk_score",
+    "outcome",
+    "role",
+    "comment",
+    "reference",
+];
+
+/// The columns of `events.csv` each event type reads, as (type, required, optional), besides
+/// `date` and `type`, `comment` (allowed on every row, kept by dispute_opened, dispute_resolved
+/// and write_off) and `customer` (allowed on invoice events, where it must name the invoice's
+/// customer).
+const EVENT_TYPES: &[(&str, &[&str], &[&str])] = &[
+    ("payment", &["invoice", "amount"], &["reference"]),
+    (
+        "dispute_opened",
+        &["invoice", "code"],
+        &["amount", "target_date"],
+    ),
+    ("dispute_resolved", &["invoice"], &[]),
+    ("promise_made", &["invoice", "promised_date"], &["amount"]),
+    ("credit_note", &["invoice", "amount"], &[]),
+    ("write_off", &["invoice"], &[]),
+    ("risk_changed", &["customer", "risk_score"], &[]),
+    ("task_outcome", &["invoice", "outcome"], &["promised_date"]),
+    ("contact_bounced", &["customer", "role"], &[]),
+];
+
+/// Reads and validates the data folder `dir`.
+///
+/// `customers.csv` and `invoices.csv` are required, `payments.csv` and `events.csv` optional.
+/// The events of both optional files are merged and stably sorted by date (on the same day,
+/// `payments.csv` rows come first, then `events.csv` rows, each in file order). `from` is left
+/// `None`: the caller sets it.
+pub fn load_dir(dir: &Path) -> Result<Portfolio, PortfolioError> {
+    let mut places = CsvPlaces {
+        customers: dir.join(CUSTOMERS),
+        invoices: dir.join(INVOICES),
+        event_files: [dir.join(PAYMENTS), dir.join(EVENTS)],
+        customer_lines: Vec::new(),
+        invoice_lines: Vec::new(),
+        event_origins: Vec::new(),
+    };
+    // The invoice file, the biggest, is read on its own thread while the others are read
+    // here; errors are reported in file order, as if the files were read one by one.
+    let (customers, invoices, events) = std::thread::scope(|scope| {
+        let invoices = scope.spawn(|| {
+            let mut lines = Vec::new();
+            read_invoices(Sheet::open(&places.invoices)?, &mut lines).map(|read| (read, lines))
+        });
+        let mut lines = Vec::new();
+        let customers = Sheet::open(&places.customers)
+            .and_then(|sheet| read_customers(sheet, &mut lines))
+            .map(|read| (read, lines));
+        let events = read_event_files(&places.event_files);
+        let invoices = invoices
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (customers, invoices, events)
+    });
+    let (customers, customer_lines) = customers?;
+    let (invoices, invoice_lines) = invoices?;
+    let (mut events, stated_customers) = events?;
+    places.customer_lines = customer_lines;
+    places.invoice_lines = invoice_lines;
+    let mut problems = Problems::new();
+    check_stated_customers(
+        &invoices,
+        &events,
+        &stated_customers,
+        &places,
+        &mut problems,
+    );
+    // Stable: same-day events keep their file order, payments.csv first.
+    events.sort_by_key(|(event, _): &(Event, Origin)| event.date);
+    let (events, origins): (Vec<Event>, Vec<Origin>) = events.into_iter().unzip();
+    places.event_origins = origins;
+    let portfolio = Portfolio {
+        from: None,
+        customers,
+        invoices,
+        events,
+    };
+    check_into(&portfolio, &places, &mut problems);
+    problems.finish()?;
+    Ok(portfolio)
+}
+
+/// The events of `payments.csv` then `events.csv`, each with where it was read.
+type ReadEvents = Vec<(Event, Origin)>;
+
+/// The events of `payments.csv` then `events.csv` (both optional), in file order, with the
+/// customers `events.csv` names.
+fn read_event_files(
+    files: &[PathBuf; 2],
+) -> Result<(ReadEvents, Vec<StatedCustomer>), PortfolioError> {
+    let mut events = Vec::new();
+    if let Some(sheet) = Sheet::open_optional(&files[0])? {
+        read_payments(sheet, &mut events)?;
+    }
+    let mut stated_customers = Vec::new();
+    if let Some(sheet) = Sheet::open_optional(&files[1])? {
+        read_events(sheet, &mut events, &mut stated_customers)?;
+    }
+    Ok((events, stated_customers))
+}
+
+/// Where an event was read: `payments.csv` (file 0) or `events.csv` (file 1), and the line.
+#[derive(Debug, Clone, Copy)]
+struct Origin {
+    file: u8,
+    line: u64,
+}
+
+/// The file and line of every record, for validation messages.
+struct CsvPlaces {
+    customers: PathBuf,
+    invoices: PathBuf,
+    event_files: [PathBuf; 2],
+    customer_lines: Vec<u64>,
+    invoice_lines: Vec<u64>,
+    event_origins: Vec<Origin>,
+}
+
+fn csv_place(file: &Path, line: Option<u64>, label: &str) -> Place {
+    Place::Csv {
+        file: file.to_path_buf(),
+        line: line.unwrap_or(0),
+        label: (!label.trim().is_empty()).then(|| label.to_string()),
+    }
+}
+
+impl Locate for CsvPlaces {
+    fn customer(&self, index: usize, id: &str) -> Place {
+        csv_place(&self.customers, self.customer_lines.get(index).copied(), id)
+    }
+    fn invoice(&self, index: usize, id: &str) -> Place {
+        csv_place(&self.invoices, self.invoice_lines.get(index).copied(), id)
+    }
+    fn event(&self, index: usize, type_name: &str) -> Place {
+        let origin = self.event_origins.get(index);
+        let file = &self.event_files[origin.map_or(1, |o| usize::from(o.file))];
+        csv_place(file, origin.map(|o| o.line), type_name)
+    }
+}
+
+/// An invoice event of `events.csv` whose `customer` cell was filled: (the event's index before
+/// sorting, the customer written).
+type StatedCustomer = (usize, String);
+
+/// A `customer` cell on an invoice event must name the invoice's customer.
+fn check_stated_customers(
+    invoices: &[Invoice],
+    events: &[(Event, Origin)],
+    stated: &[StatedCustomer],
+    places: &CsvPlaces,
+    problems: &mut Problems,
+) {
+    if stated.is_empty() {
+        return;
+    }
+    let owners: HashMap<&str, &str> = invoices
+        .iter()
+        .map(|i| (i.id.as_str(), i.customer.as_str()))
+        .collect();
+    for (index, customer) in stated {
+        let Some((event, origin)) = events.get(*index) else {
+            continue;
+        };
+        let Some(invoice) = event.kind.invoice() else {
+            continue;
+        };
+        // An unknown invoice is reported by validation.
+        if let Some(&owner) = owners
+            .get(invoice)
+            .filter(|&&owner| owner != customer.as_str())
+        {
+            problems.push(|_| {
+                Problem::new(
+                    csv_place(
+                        &places.event_files[usize::from(origin.file)],
+                        Some(origin.line),
+                        event.kind.type_name(),
+                    ),
+                    Some("customer"),
+                    format!(
+                        "invoice \"{invoice}\" belongs to customer \"{owner}\", not \"{customer}\""
+                    ),
+                )
+            });
+        }
+    }
+}
+
+fn read_customers(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Customer>, PortfolioError> {
+    let contact_columns = sheet.check_columns(CUSTOMER_COLUMNS, &["id"], true)?;
+    let col = |name: &str| sheet.index(name);
+    let (id, name, segment, risk_score, credit_insured, language, terms, tags, scenario) = (
+        col("id"),
+        col("name"),
+        col("segment"),
+        col("risk_score"),
+        col("credit_insured"),
+        col("language"),
+        col("payment_terms_days"),
+        col("tags"),
+        col("scenario"),
+    );
+    let mut customers = Vec::new();
+    let mut record = StringRecord::new();
+    while let Some(line) = sheet.next_record(&mut record)? {
+        let row = Row::new(&sheet, &record, line);
+        let mut customer = Customer::new(row.required(id, "id")?);
+        customer.name = row.text(name).map(str::to_string);
+        if let Some(text) = row.text(segment) {
+            customer.segment = Segment::parse(text).ok_or_else(|| {
+                row.error(
+                    "segment",
+                    format!("unknown segment \"{text}\" (expected b2b, b2c or public)"),
+                )
+            })?;
+        }
+        if let Some(score) = row.parse(risk_score, "risk_score", parse_integer)? {
+            customer.risk_score = score;
+        }
+        if let Some(insured) = row.parse(credit_insured, "credit_insured", parse_bool)? {
+            customer.credit_insured = insured;
+        }
+        if let Some(language) = row.text(language) {
+            customer.language = language.to_string();
+        }
+        customer.payment_terms_days = row.parse(terms, "payment_terms_days", parse_days)?;
+        if let Some(text) = row.text(tags) {
+            customer.tags = text
+                .split(';')
+                .map(str::trim)
+                .filter(|tag| !tag.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+        customer.scenario = row.text(scenario).map(str::to_string);
+        for column in &contact_columns {
+            if let Some(value) = row.text(Some(column.index)) {
+                let contact = customer.contacts.entry(column.role.clone()).or_default();
+                column.field.set(contact, value);
+            }
+        }
+        customers.push(customer);
+        lines.push(line);
+    }
+    Ok(customers)
+}
+
+fn read_invoices(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Invoice>, PortfolioError> {
+    sheet.check_columns(
+        INVOICE_COLUMNS,
+        &["id", "customer", "amount", "issued", "due"],
+        false,
+    )?;
+    let col = |name: &str| sheet.index(name);
+    let (id, customer, amount, currency, issued, due, outstanding, po_number) = (
+        col("id"),
+        col("customer"),
+        col("amount"),
+        col("currency"),
+        col("issued"),
+        col("due"),
+        col("outstanding"),
+        col("po_number"),
+    );
+    let mut invoices = Vec::new();
+    let mut record = StringRecord::new();
+    while let Some(line) = sheet.next_record(&mut record)? {
+        let row = Row::new(&sheet, &record, line);
+        invoices.push(Invoice {
+            id: row.required(id, "id")?.to_string(),
+            customer: row.required(customer, "customer")?.to_string(),
+            amount: row.required_amount(amount, "amount")?,
+            currency: row.text(currency).unwrap_or("EUR").to_string(),
+            issued: row.required_date(issued, "issued")?,
+            due: row.required_date(due, "due")?,
+            outstanding: row.parse(outstanding, "outstanding", parse_amount)?,
+            po_number: row.text(po_number).map(str::to_string),
+        });
+        lines.push(line);
+    }
+    Ok(invoices)
+}
+
+fn read_payments(
+    mut sheet: Sheet,
+    events: &mut Vec<(Event, Origin)>,
+) -> Result<(), PortfolioError> {
+    sheet.check_columns(PAYMENT_COLUMNS, &["date", "invoice", "amount"], false)?;
+    let (date, invoice, amount, reference) = (
+        sheet.index("date"),
+        sheet.index("invoice"),
+        sheet.index("amount"),
+        sheet.index("reference"),
+    );
+    let mut record = StringRecord::new();
+    while let Some(line) = sheet.next_record(&mut record)? {
+        let row = Row::new(&sheet, &record, line);
+        let event = Event {
+            date: row.required_date(date, "date")?,
+            kind: EventKind::Payment {
+                invoice: row.required(invoice, "invoice")?.to_string(),
+                amount: row.required_amount(amount, "amount")?,
+                reference: row.text(reference).map(str::to_string),
+            },
+        };
+        events.push((event, Origin { file: 0, line }));
+    }
+    Ok(())
+}
+
+fn read_events(
+    mut sheet: Sheet,
+    events: &mut Vec<(Event, Origin)>,
+    stated_customers: &mut Vec<StatedCustomer>,
+) -> Result<(), PortfolioError> {
+    sheet.check_columns(EVENT_COLUMNS, &["date", "type"], false)?;
+    // The index of every known column (None when absent), in EVENT_COLUMNS order.
+    let columns: Vec<Option<usize>> = EVENT_COLUMNS.iter().map(|name| sheet.index(name)).collect();
+    let col = |name: &str| {
+        EVENT_COLUMNS
+            .iter()
+            .position(|known| *known == name)
+            .and_then(|position| columns[position])
+    };
+    let (date_col, type_col) = (col("date"), col("type"));
+    let mut record = StringRecord::new();
+    while let Some(line) = sheet.next_record(&mut record)? {
+        let row = Row::new(&sheet, &record, line);
+        let date = row.required_date(date_col, "date")?;
+        let type_name = row.required(type_col, "type")?;
+        let Some(&(type_name, required, optional)) =
+            EVENT_TYPES.iter().find(|(name, _, _)| *name == type_name)
+        else {
+            let mut budget = usize::MAX;
+            let suggestion = did_you_mean(
+                type_name,
+                EVENT_TYPES.iter().map(|(n, _, _)| *n),
+                &mut budget,
+            );
+            return Err(row.error(
+                "type",
+                format!(
+                    "unknown event type \"{type_name}\"{}; expected one of {}",
+                    hint(suggestion),
+                    EVENT_TYPES
+                        .iter()
+                        .map(|(n, _, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        let is_invoice_event = required.first() == Some(&"invoice");
+        // Refuse a filled cell the type does not read: it would be silently lost.
+        for (name, index) in EVENT_COLUMNS.iter().zip(&columns) {
+            let used = matches!(*name, "date" | "type" | "comment")
+                || (*name == "customer" && is_invoice_event)
+                || required.contains(name)
+                || optional.contains(name);
+            if !used && row.text(*index).is_some() {
+                return Err(row.error(
+                    name,
+                    format!("a {type_name} event has no {name}: leave the cell empty"),
+                ));
+            }
+        }
+        let need = |name: &str| {
+            row.text(col(name))
+                .ok_or_else(|| row.error(name, format!("a {type_name} event needs a value here")))
+        };
+        let text = |name: &str| row.text(col(name)).map(str::to_string);
+        let amount = |name: &str| row.parse(col(name), name, parse_amount);
+        let date_of = |name: &str| row.parse(col(name), name, parse_date);
+        let required_amount =
+            |name: &str| need(name).and_then(|t| parse_amount(t).map_err(|m| row.error(name, m)));
+        let invoice = || need("invoice").map(str::to_string);
+        let customer = || need("customer").map(str::to_string);
+        let kind = match type_name {
+            "payment" => EventKind::Payment {
+                invoice: invoice()?,
+                amount: required_amount("amount")?,
+                reference: text("reference"),
+            },
+            "dispute_opened" => EventKind::DisputeOpened {
+                invoice: invoice()?,
+                code: need("code")?.to_string(),
+                amount: amount("amount")?,
+                target_date: date_of("target_date")?,
+                comment: text("comment"),
+            },
+            "dispute_resolved" => EventKind::DisputeResolved {
+                invoice: invoice()?,
+                comment: text("comment"),
+            },
+            "promise_made" => EventKind::PromiseMade {
+                invoice: invoice()?,
+                promised_date: need("promised_date")
+                    .and_then(|t| parse_date(t).map_err(|m| row.error("promised_date", m)))?,
+                amount: amount("amount")?,
+            },
+            "credit_note" => EventKind::CreditNote {
+                invoice: invoice()?,
+                amount: required_amount("amount")?,
+            },
+            "write_off" => EventKind::WriteOff {
+                invoice: invoice()?,
+                reason: text("comment"),
+            },
+            "risk_changed" => EventKind::RiskChanged {
+                customer: customer()?,
+                risk_score: need("risk_score")
+                    .and_then(|t| parse_integer(t).map_err(|m| row.error("risk_score", m)))?,
+            },
+            "task_outcome" => EventKind::TaskOutcome {
+                invoice: invoice()?,
+                outcome: need("outcome")?.to_string(),
+                promised_date: date_of("promised_date")?,
+            },
+            _ => EventKind::ContactBounced {
+                customer: customer()?,
+                role: need("role")?.to_string(),
+            },
+        };
+        if let Some(customer) = text("customer").filter(|_| is_invoice_event) {
+            stated_customers.push((events.len(), customer));
+        }
+        events.push((Event { date, kind }, Origin { file: 1, line }));
+    }
+    Ok(())
+}
+
+/// An amount cell: a `.` decimal, or a French decimal comma when there is no `.`.
+fn parse_amount(text: &str) -> Result<Decimal, String> {
+    parse_decimal(text, true)
+}
+
+/// Which field of a [`Contact`] a contact column fills: the suffix of `<role>_email`,
+/// `<role>_phone`, `<role>_name` or `<role>_address`.
+#[derive(Debug, Clone, Copy)]
+enum ContactField {
+    Email,
+    Phone,
+    Name,
+    Address,
+}
+
+impl ContactField {
+    fn parse(suffix: &str) -> Option<ContactField> {
+        match suffix {
+            "email" => Some(ContactField::Email),
+            "phone" => Some(ContactField::Phone),
+            "name" => Some(ContactField::Name),
+            "address" => Some(ContactField::Address),
+            _ => None,
+        }
+    }
+
+    fn set(self, contact: &mut Contact, value: &str) {
+        let slot = match self {
+            ContactField::Email => &mut contact.email,
+            ContactField::Phone => &mut contact.phone,
+            ContactField::Name => &mut contact.name,
+            ContactField::Address => &mut contact.address,
+        };
+        *slot = Some(value.to_string());
+    }
+}
+
+/// A `<role>_<field>` column of `customers.csv`.
+struct ContactColumn {
+    index: usize,
+    role: String,
+    field: ContactField,
+}
+
+/// An open CSV file, its header read and checked.
+struct Sheet {
+    path: PathBuf,
+    reader: Reader<File>,
+    /// Header names, trimmed and lower-cased; empty for an unnamed column.
+    columns: Vec<String>,
+    /// Columns without a header name: their cells must stay empty.
+    unnamed: Vec<usize>,
+}
+
+impl Sheet {
+    /// Opens a required file.
+    fn open(path: &Path) -> Result<Sheet, PortfolioError> {
+        Sheet::open_optional(path)?.ok_or_else(|| PortfolioError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(ErrorKind::NotFound, "required file not found"),
+        })
+    }
+
+    /// Opens a file, or `None` when it does not exist.
+    fn open_optional(path: &Path) -> Result<Option<Sheet>, PortfolioError> {
+        let io = |source| PortfolioError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = match File::open(path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(io(error)),
+        };
+        let delimiter = sniff_delimiter(&mut file).map_err(io)?;
+        // Lines end at `\n`; the `\r` of a CRLF file is trimmed with the cell. (With the default
+        // CRLF terminator the csv crate under-counts lines in CRLF files, BurntSushi/rust-csv#395,
+        // and errors would name the wrong line.)
+        let mut reader = ReaderBuilder::new()
+            .delimiter(delimiter)
+            .terminator(::csv::Terminator::Any(b'\n'))
+            .trim(Trim::All)
+            .has_headers(true)
+            .buffer_capacity(1 << 16)
+            .from_reader(file);
+        let header = reader
+            .headers()
+            .map_err(|error| csv_error(path, error))?
+            .clone();
+        let columns: Vec<String> = header
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let name = if i == 0 {
+                    name.trim_start_matches('\u{feff}')
+                } else {
+                    name
+                };
+                name.trim().to_ascii_lowercase()
+            })
+            .collect();
+        let unnamed = (0..columns.len())
+            .filter(|&i| columns[i].is_empty())
+            .collect();
+        Ok(Some(Sheet {
+            path: path.to_path_buf(),
+            reader,
+            columns,
+            unnamed,
+        }))
+    }
+
+    fn index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|column| column == name)
+    }
+
+    /// An error about the header line.
+    fn header_error(&self, column: &str, message: String) -> PortfolioError {
+        PortfolioError::one(Problem::new(
+            csv_place(&self.path, Some(1), ""),
+            Some(column),
+            message,
+        ))
+    }
+
+    /// Refuses duplicate and unknown columns and requires `required`; with `contacts`, returns
+    /// the `<role>_<field>` contact columns.
+    fn check_columns(
+        &self,
+        known: &[&str],
+        required: &[&str],
+        contacts: bool,
+    ) -> Result<Vec<ContactColumn>, PortfolioError> {
+        let mut contact_columns = Vec::new();
+        for (index, name) in self.columns.iter().enumerate() {
+            if name.is_empty() {
+                continue;
+            }
+            if self.columns[..index].contains(name) {
+                return Err(self.header_error(name, "duplicate column".to_string()));
+            }
+            if known.contains(&name.as_str()) {
+                continue;
+            }
+            let contact = name
+                .rsplit_once('_')
+                .filter(|(role, _)| contacts && !role.is_empty())
+                .and_then(|(role, suffix)| Some((role, ContactField::parse(suffix)?)));
+            if let Some((role, field)) = contact {
+                contact_columns.push(ContactColumn {
+                    index,
+                    role: role.to_string(),
+                    field,
+                });
+                continue;
+            }
+            let mut budget = usize::MAX;
+            let suggestion = did_you_mean(name, known.iter().copied(), &mut budget);
+            let contact_hint = if contacts {
+                ", or <role>_email, <role>_phone, <role>_name, <role>_address"
+            } else {
+                ""
+            };
+            return Err(self.header_error(
+                name,
+                format!(
+                    "unknown column{}; expected {}{contact_hint}",
+                    hint(suggestion),
+                    known.join(", ")
+                ),
+            ));
+        }
+        if let Some(missing) = required.iter().find(|name| self.index(name).is_none()) {
+            return Err(self.header_error(missing, "missing column (required)".to_string()));
+        }
+        Ok(contact_columns)
+    }
+
+    /// Reads the next record into `record`; its line number, or `None` at the end.
+    fn next_record(&mut self, record: &mut StringRecord) -> Result<Option<u64>, PortfolioError> {
+        match self.reader.read_record(record) {
+            Ok(false) => Ok(None),
+            Ok(true) => {
+                let line = record.position().map_or(0, ::csv::Position::line);
+                if let Some(&index) = self
+                    .unnamed
+                    .iter()
+                    .find(|&&i| record.get(i).is_some_and(|cell| !cell.is_empty()))
+                {
+                    return Err(PortfolioError::one(Problem::new(
+                        csv_place(&self.path, Some(line), ""),
+                        None,
+                        format!(
+                            "column {} has no name in the header but holds \"{}\"",
+                            index + 1,
+                            record.get(index).unwrap_or_default()
+                        ),
+                    )));
+                }
+                Ok(Some(line))
+            }
+            Err(error) => Err(csv_error(&self.path, error)),
+        }
+    }
+}
+
+/// `;` when the header line has more semicolons than commas (a French spreadsheet export),
+/// else `,`. Leaves the file at its start.
+fn sniff_delimiter(file: &mut File) -> std::io::Result<u8> {
+    let mut first_line = Vec::new();
+    BufReader::new(&mut *file).read_until(b'\n', &mut first_line)?;
+    file.seek(SeekFrom::Start(0))?;
+    let count = |byte: u8| first_line.iter().filter(|&&b| b == byte).count();
+    Ok(if count(b';') > count(b',') {
+        b';'
+    } else {
+        b','
+    })
+}
+
+fn csv_error(path: &Path, error: ::csv::Error) -> PortfolioError {
+    let line = error.position().map(::csv::Position::line);
+    let message = match error.into_kind() {
+        CsvErrorKind::Io(source) => {
+            return PortfolioError::Io {
+                path: path.to_path_buf(),
+                source,
+            };
+        }
+        CsvErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("expected {expected_len} fields like the header, found {len}"),
+        CsvErrorKind::Utf8 { .. } => "invalid UTF-8 (save the file as UTF-8)".to_string(),
+        other => format!("{other:?}"),
+    };
+    PortfolioError::one(Problem::new(csv_place(path, line, ""), None, message))
+}
+
+/// One record being read, with what its errors need to name.
+struct Row<'s> {
+    sheet: &'s Sheet,
+    record: &'s StringRecord,
+    line: u64,
+}
+
+impl<'s> Row<'s> {
+    fn new(sheet: &'s Sheet, record: &'s StringRecord, line: u64) -> Row<'s> {
+        Row {
+            sheet,
+            record,
+            line,
+        }
+    }
+
+    fn error(&self, column: &str, message: impl Into<String>) -> PortfolioError {
+        PortfolioError::one(Problem::new(
+            csv_place(&self.sheet.path, Some(self.line), ""),
+            Some(column),
+            message,
+        ))
+    }
+
+    /// The cell of column `index`, `None` when the column is absent or the cell empty.
+    fn text(&self, index: Option<usize>) -> Option<&'s str> {
+        index
+            .and_then(|i| self.record.get(i))
+            .filter(|cell| !cell.is_empty())
+    }
+
+    fn required(&self, index: Option<usize>, column: &str) -> Result<&'s str, PortfolioError> {
+        self.text(index)
+            .ok_or_else(|| self.error(column, "missing value (required)"))
+    }
+
+    /// The cell parsed by `parse`, `None` when empty; a parse failure names the column.
+    fn parse<T>(
+        &self,
+        index: Option<usize>,
+        column: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, PortfolioError> {
+        self.text(index)
+            .map(|text| parse(text).map_err(|message| self.error(column, message)))
+            .transpose()
+    }
+
+    fn required_date(
+        &self,
+        index: Option<usize>,
+        column: &str,
+    ) -> Result<NaiveDate, PortfolioError> {
+        parse_date(self.required(index, column)?).map_err(|message| self.error(column, message))
+    }
+
+    fn required_amount(
+        &self,
+        index: Option<usize>,
+        column: &str,
+    ) -> Result<Decimal, PortfolioError> {
+        parse_amount(self.required(index, column)?).map_err(|message| self.error(column, message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use super::*;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests-data/portfolio")
+            .join(name)
+    }
+
+    fn d(text: &str) -> NaiveDate {
+        text.parse().expect("valid test date")
+    }
+
+    fn dec(text: &str) -> Decimal {
+        text.parse().expect("valid test decimal")
+    }
+
+    /// A fresh directory under the system temp dir holding `files`.
+    fn temp_dir(test: &str, files: &[(&str, &str)]) -> PathBuf {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir = std::env::temp_dir().join(format!(
+            "relance-portfolio-{test}-{}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        for (name, content) in files {
+            std::fs::write(dir.join(name), content).expect("write fixture");
+        }
+        dir
+    }
+
+    /// The error message for a fixture folder, with the folder prefix removed.
+    fn error_in(name: &str) -> String {
+        let dir = fixture(name);
+        let message = load_dir(&dir).expect_err(name).to_string();
+        message.replace(&format!("{}/", dir.display()), "")
+    }
+
+    /// The error message for files written to a temp dir, with the folder prefix removed.
+    fn error_with(test: &str, files: &[(&str, &str)]) -> String {
+        let dir = temp_dir(test, files);
+        let message = load_dir(&dir).expect_err(test).to_string();
+        let _ = std::fs::remove_dir_all(&dir);
+        message.replace(&format!("{}/", dir.display()), "")
+    }
+
+    const CUSTOMERS_OK: &str = "id,name\nACME,Acme\nBETA,Beta\n";
+    const INVOICES_OK: &str = "id,customer,amount,issued,due\n\
+                               F-1,ACME,100.00,2026-01-01,2026-01-31\n\
+                               F-2,BETA,50,2026-01-05,2026-02-04\n";
+
+    #[test]
+    fn loads_the_valid_fixture() {
+        let p = load_dir(&fixture("valid")).expect("valid fixture");
+        assert_eq!(p.from, None);
+        let ids: Vec<&str> = p.customers.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["ACME", "BETA", "CARL"]);
+        let acme = &p.customers[0];
+        assert_eq!(acme.name.as_deref(), Some("Acme SA"));
+        assert_eq!(acme.segment, Segment::B2b);
+        assert_eq!(acme.risk_score, 20);
+        assert!(!acme.credit_insured);
+        assert_eq!(acme.tags, ["strategic", "export"]);
+        assert_eq!(acme.payment_terms_days, Some(45));
+        assert_eq!(acme.contacts.len(), 2);
+        let accounting = &acme.contacts["accounting"];
+        assert_eq!(accounting.email.as_deref(), Some("compta@acme.test"));
+        assert_eq!(accounting.phone.as_deref(), Some("+33 1 23 45 67 89"));
+        assert_eq!(accounting.name.as_deref(), Some("Anne Dupont"));
+        assert_eq!(
+            accounting.address.as_deref(),
+            Some("1 rue de la Paix\n75002 Paris")
+        );
+        assert_eq!(
+            acme.contacts["sales"].email.as_deref(),
+            Some("sales@example.test")
+        );
+        let beta = &p.customers[1];
+        assert_eq!(beta.segment, Segment::B2c);
+        assert!(beta.credit_insured);
+        assert_eq!(beta.language, "en");
+        assert_eq!(beta.scenario.as_deref(), Some("gentle"));
+        assert!(
+            beta.contacts.is_empty(),
+            "empty contact cells add no contact"
+        );
+        let carl = &p.customers[2];
+        assert_eq!(carl.segment, Segment::Public);
+        assert_eq!((carl.risk_score, carl.credit_insured), (75, true));
+        assert_eq!(carl.language, "fr");
+        assert!(carl.tags.is_empty());
+        assert_eq!(carl.payment_terms_days, None);
+
+        assert_eq!(p.invoices.len(), 4);
+        let f1 = &p.invoices[0];
+        assert_eq!(f1.id, "F-2026-0001");
+        assert_eq!(f1.amount, dec("1200.00"));
+        assert_eq!(f1.currency, "EUR");
+        assert_eq!((f1.issued, f1.due), (d("2026-01-01"), d("2026-01-31")));
+        assert_eq!(f1.po_number.as_deref(), Some("PO-77"));
+        assert_eq!(f1.outstanding, None);
+        // French decimal comma, empty currency defaults to EUR.
+        assert_eq!(p.invoices[1].amount, dec("845.50"));
+        assert_eq!(p.invoices[1].outstanding, Some(dec("400.25")));
+        assert_eq!(p.invoices[2].currency, "USD");
+
+        let summary: Vec<(NaiveDate, &str)> = p
+            .events
+            .iter()
+            .map(|e| (e.date, e.kind.type_name()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (d("2026-02-05"), "dispute_opened"),
+                (d("2026-02-10"), "payment"),
+                (d("2026-02-10"), "promise_made"),
+                (d("2026-02-20"), "dispute_resolved"),
+                (d("2026-02-25"), "risk_changed"),
+                (d("2026-03-01"), "payment"),
+                (d("2026-03-02"), "task_outcome"),
+                (d("2026-03-03"), "credit_note"),
+                (d("2026-03-04"), "write_off"),
+                (d("2026-03-05"), "contact_bounced"),
+            ]
+        );
+        assert_eq!(
+            p.events[0].kind,
+            EventKind::DisputeOpened {
+                invoice: "F-2026-0001".into(),
+                code: "logistics/missing-delivery-note".into(),
+                amount: Some(dec("200.00")),
+                target_date: Some(d("2026-02-28")),
+                comment: Some("Bon de livraison manquant".into()),
+            }
+        );
+        assert_eq!(
+            p.events[1].kind,
+            EventKind::Payment {
+                invoice: "F-2026-0002".into(),
+                amount: dec("400.25"),
+                reference: Some("VIR-0042".into()),
+            }
+        );
+        assert_eq!(
+            p.events[2].kind,
+            EventKind::PromiseMade {
+                invoice: "F-2026-0003".into(),
+                promised_date: d("2026-03-15"),
+                amount: None,
+            }
+        );
+        assert_eq!(
+            p.events[4].kind,
+            EventKind::RiskChanged {
+                customer: "CARL".into(),
+                risk_score: 85,
+            }
+        );
+        assert_eq!(
+            p.events[8].kind,
+            EventKind::WriteOff {
+                invoice: "F-2026-0004".into(),
+                reason: Some("Montant trop faible".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn loads_a_semicolon_export_with_decimal_commas() {
+        let p = load_dir(&fixture("valid-semicolon")).expect("valid fixture");
+        assert_eq!(p.customers[0].tags, ["a", "b"]);
+        assert_eq!(p.invoices[0].amount, dec("1234.56"));
+        assert_eq!(
+            p.events[0].kind,
+            EventKind::Payment {
+                invoice: "F-1".into(),
+                amount: dec("100.5"),
+                reference: None
+            }
+        );
+    }
+
+    #[test]
+    fn minimal_folder_with_required_columns_only() {
+        let dir = temp_dir(
+            "minimal",
+            &[
+                ("customers.csv", "id\nACME\n"),
+                ("invoices.csv", INVOICES_OK),
+            ],
+        );
+        let error = load_dir(&dir).expect_err("BETA is unknown").to_string();
+        assert!(
+            error.ends_with("invoices.csv:3 (F-2): column \"customer\": unknown customer \"BETA\""),
+            "{error}"
+        );
+        std::fs::write(dir.join("customers.csv"), CUSTOMERS_OK).expect("write");
+        let p = load_dir(&dir).expect("valid");
+        assert_eq!(p.customers[0], {
+            let mut acme = Customer::new("ACME");
+            acme.name = Some("Acme".into());
+            acme
+        });
+        assert!(p.events.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn broken_fixtures_name_file_line_and_column() {
+        let cases = [
+            (
+                "bad-date",
+                "invoices.csv:4: column \"due\": invalid date \"2026-02-30\" (expected YYYY-MM-DD)",
+            ),
+            (
+                "unknown-customer",
+                "invoices.csv:3 (F-2): column \"customer\": unknown customer \"ACM\" (did you mean \"ACME\"?)",
+            ),
+            (
+                "missing-column",
+                "invoices.csv:1: column \"due\": missing column (required)",
+            ),
+            (
+                "unknown-column",
+                "customers.csv:1: column \"riskscore\": unknown column (did you mean \"risk_score\"?); \
+                 expected id, name, segment, risk_score, credit_insured, language, payment_terms_days, \
+                 tags, scenario, or <role>_email, <role>_phone, <role>_name, <role>_address",
+            ),
+            (
+                "bad-event",
+                "events.csv:3: column \"amount\": a payment event needs a value here",
+            ),
+            (
+                "ragged-row",
+                "invoices.csv:3: expected 5 fields like the header, found 4",
+            ),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(error_in(name), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_missing_required_file_is_an_io_error() {
+        let dir = fixture("missing-file");
+        let error = load_dir(&dir).expect_err("no invoices.csv");
+        assert!(
+            matches!(error, PortfolioError::Io { ref path, .. } if path.ends_with("invoices.csv"))
+        );
+        assert!(
+            error
+                .to_string()
+                .ends_with("invoices.csv: required file not found")
+        );
+    }
+
+    #[test]
+    fn validation_problems_name_the_line() {
+        let message = error_in("invalid-records");
+        assert_eq!(
+            message,
+            [
+                "customers.csv:3 (ACME): column \"id\": duplicate customer id \"ACME\" (first defined at customers.csv:2 (ACME))",
+                "invoices.csv:2 (F-1): column \"amount\": must be positive, found -10.00",
+                "invoices.csv:3 (F-2): column \"currency\": must be three upper-case letters (ISO 4217) such as \"EUR\", found \"eur\"",
+                "invoices.csv:3 (F-2): column \"due\": due date 2026-01-01 is before the issue date 2026-01-05",
+                "invoices.csv:4 (F-3): column \"outstanding\": 60 exceeds the invoice amount 50",
+                "payments.csv:2 (payment): column \"invoice\": unknown invoice \"F-9\" (did you mean \"F-1\"?)",
+                "payments.csv:3 (payment): column \"amount\": must not be negative, found -5",
+            ]
+            .join("\n")
+        );
+    }
+
+    #[test]
+    fn cell_errors() {
+        let customers = |row: &str| {
+            error_with(
+                "cells",
+                &[
+                    (
+                        "customers.csv",
+                        &format!(
+                            "id,segment,risk_score,credit_insured,payment_terms_days\n{row}\n"
+                        ),
+                    ),
+                    ("invoices.csv", "id,customer,amount,issued,due\n"),
+                ],
+            )
+        };
+        assert_eq!(
+            customers("A,b2x,,,"),
+            "customers.csv:2: column \"segment\": unknown segment \"b2x\" (expected b2b, b2c or public)"
+        );
+        assert_eq!(
+            customers("A,,high,,"),
+            "customers.csv:2: column \"risk_score\": invalid integer \"high\" (expected a whole number such as 20)"
+        );
+        assert_eq!(
+            customers("A,,,maybe,"),
+            "customers.csv:2: column \"credit_insured\": invalid boolean \"maybe\" (expected true/false, yes/no or 1/0)"
+        );
+        assert_eq!(
+            customers("A,,,,-3"),
+            "customers.csv:2: column \"payment_terms_days\": invalid number of days \"-3\" (expected a whole number such as 30)"
+        );
+        assert_eq!(
+            customers(",,,,"),
+            "customers.csv:2: column \"id\": missing value (required)"
+        );
+        let invoice = |row: &str| {
+            error_with(
+                "amounts",
+                &[
+                    ("customers.csv", CUSTOMERS_OK),
+                    (
+                        "invoices.csv",
+                        &format!("id,customer,amount,issued,due\n{row}\n"),
+                    ),
+                ],
+            )
+        };
+        assert_eq!(
+            invoice("F-1,ACME,\"1 200,50\",2026-01-01,2026-01-31"),
+            "invoices.csv:2: column \"amount\": invalid amount \"1 200,50\" (expected a decimal such as 1200.50)"
+        );
+        assert_eq!(
+            invoice("F-1,ACME,\"1,200.50\",2026-01-01,2026-01-31"),
+            "invoices.csv:2: column \"amount\": invalid amount \"1,200.50\" (expected a decimal such as 1200.50)"
+        );
+        assert_eq!(
+            invoice("F-1,ACME,10,01/01/2026,2026-01-31"),
+            "invoices.csv:2: column \"issued\": invalid date \"01/01/2026\" (expected YYYY-MM-DD)"
+        );
+    }
+
+    #[test]
+    fn event_rows() {
+        let events = |rows: &str| {
+            error_with(
+                "events",
+                &[
+                    ("customers.csv", CUSTOMERS_OK),
+                    ("invoices.csv", INVOICES_OK),
+                    (
+                        "events.csv",
+                        &format!("date,type,invoice,customer,amount,risk_score,comment\n{rows}\n"),
+                    ),
+                ],
+            )
+        };
+        assert_eq!(
+            events("2026-02-01,paymnet,F-1,,10,,"),
+            "events.csv:2: column \"type\": unknown event type \"paymnet\" (did you mean \"payment\"?); \
+             expected one of payment, dispute_opened, dispute_resolved, promise_made, credit_note, \
+             write_off, risk_changed, task_outcome, contact_bounced"
+        );
+        assert_eq!(
+            events("2026-02-01,write_off,F-1,,10,,"),
+            "events.csv:2: column \"amount\": a write_off event has no amount: leave the cell empty"
+        );
+        assert_eq!(
+            events("2026-02-01,risk_changed,,ACME,,,"),
+            "events.csv:2: column \"risk_score\": a risk_changed event needs a value here"
+        );
+        assert_eq!(
+            events("2026-02-01,dispute_opened,F-1,,,,"),
+            "events.csv:2: column \"code\": a dispute_opened event needs a value here"
+        );
+        assert_eq!(
+            events("2026-02-01,payment,F-1,BETA,10,,"),
+            "events.csv:2 (payment): column \"customer\": invoice \"F-1\" belongs to customer \"ACME\", not \"BETA\""
+        );
+        assert_eq!(
+            events("2026-02-01,risk_changed,,ACME,,101,"),
+            "events.csv:2 (risk_changed): column \"risk_score\": must be between 0 and 100, found 101"
+        );
+        // A comment is allowed on any type; the matching customer is accepted.
+        let dir = temp_dir(
+            "events-ok",
+            &[
+                ("customers.csv", CUSTOMERS_OK),
+                ("invoices.csv", INVOICES_OK),
+                (
+                    "events.csv",
+                    "date,type,invoice,customer,amount,comment\n2026-02-01,payment,F-1,ACME,\"10,5\",virement\n",
+                ),
+            ],
+        );
+        let p = load_dir(&dir).expect("valid");
+        assert_eq!(
+            p.events[0].kind,
+            EventKind::Payment {
+                invoice: "F-1".into(),
+                amount: dec("10.5"),
+                reference: None
+            }
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn header_quirks() {
+        // A BOM, upper-case names, spaces and an unnamed trailing column are accepted.
+        let dir = temp_dir(
+            "header",
+            &[
+                ("customers.csv", "\u{feff}ID , Name,\nACME,Acme,\n"),
+                (
+                    "invoices.csv",
+                    "Id,Customer,Amount,Issued,Due\nF-1 , ACME ,1,2026-01-01,2026-01-01\n",
+                ),
+            ],
+        );
+        let p = load_dir(&dir).expect("valid");
+        assert_eq!(p.customers[0].id, "ACME");
+        assert_eq!(p.invoices[0].id, "F-1");
+        assert_eq!(p.invoices[0].customer, "ACME");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            error_with(
+                "unnamed",
+                &[
+                    ("customers.csv", "id,\nACME,oops\n"),
+                    ("invoices.csv", INVOICES_OK)
+                ],
+            ),
+            "customers.csv:2: column 2 has no name in the header but holds \"oops\""
+        );
+        assert_eq!(
+            error_with(
+                "duplicate-column",
+                &[
+                    ("customers.csv", "id,name,id\n"),
+                    ("invoices.csv", INVOICES_OK)
+                ],
+            ),
+            "customers.csv:1: column \"id\": duplicate column"
+        );
+        assert_eq!(
+            error_with(
+                "contact-suffix",
+                &[
+                    ("customers.csv", "id,accounting_mail\n"),
+                    ("invoices.csv", INVOICES_OK)
+                ],
+            ),
+            "customers.csv:1: column \"accounting_mail\": unknown column; expected id, name, segment, \
+             risk_score, credit_insured, language, payment_terms_days, tags, scenario, \
+             or <role>_email, <role>_phone, <role>_name, <role>_address"
+        );
+    }
+
+    /// Regression: in a CRLF file (a Windows export) an error named the line before the bad
+    /// one (rust-csv#395).
+    #[test]
+    fn crlf_files_name_the_right_line_and_read_the_same() {
+        let crlf = |text: &str| text.replace('\n', "\r\n");
+        let invoices = "id,customer,amount,currency,issued,due\n\
+                        F-1,ACME,100.00,EUR,2026-01-01,2026-01-31\n\
+                        F-2,BETA,50,EURO,2026-01-05,2026-02-04\n";
+        let message = error_with(
+            "crlf",
+            &[
+                ("customers.csv", &crlf(CUSTOMERS_OK)),
+                ("invoices.csv", &crlf(invoices)),
+            ],
+        );
+        assert_eq!(
+            message,
+            "invoices.csv:3 (F-2): column \"currency\": must be three upper-case letters (ISO 4217) such as \"EUR\", found \"EURO\""
+        );
+        let quoted = "id,name\r\n\"ACME\",\"Acme, Inc\"\r\nBETA,Beta\r\n";
+        let lf = temp_dir(
+            "lf",
+            &[
+                ("customers.csv", CUSTOMERS_OK),
+                ("invoices.csv", INVOICES_OK),
+            ],
+        );
+        let crlf_dir = temp_dir(
+            "crlf-ok",
+            &[
+                ("customers.csv", quoted),
+                ("invoices.csv", &crlf(INVOICES_OK)),
+            ],
+        );
+        let (a, b) = (
+            load_dir(&lf).expect("lf"),
+            load_dir(&crlf_dir).expect("crlf"),
+        );
+        assert_eq!(a.invoices, b.invoices);
+        assert_eq!(b.customers[0].name.as_deref(), Some("Acme, Inc"));
+        assert_eq!(b.customers[1].name.as_deref(), Some("Beta"));
+        let _ = std::fs::remove_dir_all(&lf);
+        let _ = std::fs::remove_dir_all(&crlf_dir);
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_line() {
+        let dir = temp_dir("utf8", &[("invoices.csv", INVOICES_OK)]);
+        std::fs::write(dir.join("customers.csv"), b"id,name\nACME,Soci\xe9t\xe9\n").expect("write");
+        let message = load_dir(&dir).expect_err("latin-1").to_string();
+        assert!(
+            message.ends_with("customers.csv:2: invalid UTF-8 (save the file as UTF-8)"),
+            "{message}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// `cargo test -p relance-engine --release --lib portfolio::csv -- --ignored --nocapture`
+    #[test]
+    #[ignore = "performance check: a million invoices, run in release"]
+    fn loads_a_million_invoices_quickly() {
+        use std::fmt::Write as _;
+        let mut customers = String::from("id,name,segment,risk_score\n");
+        for c in 0..10_000 {
+            let _ = writeln!(customers, "C{c},Customer {c},b2b,{}", c % 100);
+        }
+        let mut invoices =
+            String::from("id,customer,amount,currency,issued,due,outstanding,po_number\n");
+        for i in 0..1_000_000 {
+            let _ = writeln!(
+                invoices,
+                "F-{i:07},C{},{}.{:02},EUR,2026-01-{:02},2026-03-{:02},,PO-{i}",
+                i % 10_000,
+                100 + i % 5000,
+                i % 100,
+                1 + i % 28,
+                1 + i % 28
+            );
+        }
+        let dir = temp_dir(
+            "million",
+            &[("customers.csv", &customers), ("invoices.csv", &invoices)],
+        );
+        let started = std::time::Instant::now();
+        let p = load_dir(&dir).expect("valid");
+        let elapsed = started.elapsed();
+        let _ = std::fs::remove_dir_all(&dir);
+        println!("loaded {} invoices in {elapsed:?}", p.invoices.len());
+        assert_eq!(p.invoices.len(), 1_000_000);
+        assert!(elapsed.as_secs() < 10, "{elapsed:?}");
+    }
+}

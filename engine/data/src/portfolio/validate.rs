@@ -1,0 +1,544 @@
+//! The invariants a loaded portfolio must satisfy before the engine runs on it.
+//!
+//! This module owns the checks (unique ids, references that resolve, positive amounts, ISO
+//! currencies, coherent dates, risk scores in 0..=100) and the wording of their messages; the
+//! readers only tell it *where* each record came from (a [`Locate`]), so the same check names
+//! `invoices[2] (F-3)` for a case JSON and `data/invoices.csv:4 (F-3)` for a CSV folder. It must
+//! not parse anything or read files, and stays linear in the size of the portfolio.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+
+use super::suggest::{did_you_mean, hint};
+use super::{MAX_PROBLEMS, Place, PortfolioError, Problem};
+use relance_core::domain::{EventKind, Portfolio};
+
+/// How many candidate comparisons "did you mean" may spend in one validation, so that a
+/// million-invoice portfolio full of unknown references still validates quickly.
+const SUGGESTION_BUDGET: usize = 2_000_000;
+
+/// Where each record of a portfolio came from.
+pub(crate) trait Locate {
+    fn customer(&self, index: usize, id: &str) -> Place;
+    fn invoice(&self, index: usize, id: &str) -> Place;
+    fn event(&self, index: usize, type_name: &str) -> Place;
+}
+
+/// Records named by their position in the portfolio's vectors, as in the case JSON.
+pub(crate) struct JsonPlaces;
+
+impl Locate for JsonPlaces {
+    fn customer(&self, index: usize, id: &str) -> Place {
+        Place::json("customers", index, Some(id))
+    }
+    fn invoice(&self, index: usize, id: &str) -> Place {
+        Place::json("invoices", index, Some(id))
+    }
+    fn event(&self, index: usize, type_name: &str) -> Place {
+        Place::json("events", index, Some(type_name))
+    }
+}
+
+/// Problems found so far: the first [`MAX_PROBLEMS`] in full, the rest counted.
+pub(crate) struct Problems {
+    list: Vec<Problem>,
+    omitted: usize,
+    suggestion_budget: usize,
+}
+
+impl Problems {
+    pub(crate) fn new() -> Problems {
+        Problems {
+            list: Vec::new(),
+            omitted: 0,
+            suggestion_budget: SUGGESTION_BUDGET,
+        }
+    }
+
+    /// Records a problem; `make` only runs (and may spend the suggestion budget) when the
+    /// problem is kept.
+    pub(crate) fn push(&mut self, make: impl FnOnce(&mut usize) -> Problem) {
+        if self.list.len() < MAX_PROBLEMS {
+            let problem = make(&mut self.suggestion_budget);
+            self.list.push(problem);
+        } else {
+            self.omitted += 1;
+        }
+    }
+
+    pub(crate) fn finish(self) -> Result<(), PortfolioError> {
+        if self.list.is_empty() {
+            Ok(())
+        } else {
+            Err(PortfolioError::Invalid {
+                problems: self.list,
+                omitted: self.omitted,
+            })
+        }
+    }
+}
+
+/// Checks a portfolio built in memory or read from a case JSON; problems are named after the
+/// records' positions (`invoices[2] (F-3).customer: unknown customer "ACM" (did you mean
+/// "ACME"?)`). Reports every problem (up to [`MAX_PROBLEMS`]), not only the first.
+pub fn validate(portfolio: &Portfolio) -> Result<(), PortfolioError> {
+    validate_at(portfolio, &JsonPlaces)
+}
+
+/// [`validate`], naming records through `at`.
+fn validate_at(portfolio: &Portfolio, at: &dyn Locate) -> Result<(), PortfolioError> {
+    let mut problems = Problems::new();
+    check_into(portfolio, at, &mut problems);
+    problems.finish()
+}
+
+/// Adds every broken invariant of `portfolio` to `problems`, naming records through `at`.
+pub(crate) fn check_into(portfolio: &Portfolio, at: &dyn Locate, problems: &mut Problems) {
+    let customers = check_customers(portfolio, at, problems);
+    let invoices = check_invoices(portfolio, at, &customers, problems);
+    check_events(portfolio, at, &customers, &invoices, problems);
+}
+
+/// Checks that `id` is non-empty, trimmed and unique, recording its first occurrence in `seen`.
+fn check_id<'a>(
+    what: &str,
+    id: &'a str,
+    seen: &mut HashMap<&'a str, usize>,
+    index: usize,
+    place: impl Fn(usize) -> Place,
+    problems: &mut Problems,
+) {
+    if id.trim().is_empty() {
+        problems.push(|_| Problem::new(place(index), Some("id"), "must not be empty"));
+    } else if id.trim() != id {
+        problems.push(|_| {
+            Problem::new(
+                place(index),
+                Some("id"),
+                format!("{what} id \"{id}\" has leading or trailing spaces"),
+            )
+        });
+    }
+    match seen.get(id) {
+        Some(&first) => problems.push(|_| {
+            Problem::new(
+                place(index),
+                Some("id"),
+                format!(
+                    "duplicate {what} id \"{id}\" (first defined at {})",
+                    place(first)
+                ),
+            )
+        }),
+        None => {
+            seen.insert(id, index);
+        }
+    }
+}
+
+fn check_customers<'a>(
+    portfolio: &'a Portfolio,
+    at: &dyn Locate,
+    problems: &mut Problems,
+) -> HashMap<&'a str, usize> {
+    let mut seen = HashMap::with_capacity(portfolio.customers.len());
+    let place = |index: usize| at.customer(index, &portfolio.customers[index].id);
+    for (index, customer) in portfolio.customers.iter().enumerate() {
+        check_id("customer", &customer.id, &mut seen, index, place, problems);
+        if !(0..=100).contains(&customer.risk_score) {
+            problems.push(|_| {
+                Problem::new(
+                    place(index),
+                    Some("risk_score"),
+                    format!("must be between 0 and 100, found {}", customer.risk_score),
+                )
+            });
+        }
+        let language = customer.language.as_bytes();
+        if language.len() != 2 || !language.iter().all(u8::is_ascii_lowercase) {
+            problems.push(|_| {
+                Problem::new(
+                    place(index),
+                    Some("language"),
+                    format!(
+                        "must be a two-letter lower-case ISO 639-1 code such as \"fr\", found \"{}\"",
+                        customer.language
+                    ),
+                )
+            });
+        }
+    }
+    seen
+}
+
+fn check_invoices<'a>(
+    portfolio: &'a Portfolio,
+    at: &dyn Locate,
+    customers: &HashMap<&str, usize>,
+    problems: &mut Problems,
+) -> HashMap<&'a str, usize> {
+    let mut seen = HashMap::with_capacity(portfolio.invoices.len());
+    let place = |index: usize| at.invoice(index, &portfolio.invoices[index].id);
+    for (index, invoice) in portfolio.invoices.iter().enumerate() {
+        check_id("invoice", &invoice.id, &mut seen, index, place, problems);
+        if !customers.contains_key(invoice.customer.as_str()) {
+            problems.push(|budget| {
+                unknown(
+                    place(index),
+                    "customer",
+                    &invoice.customer,
+                    customer_ids(portfolio),
+                    budget,
+                )
+            });
+        }
+        if invoice.amount <= Decimal::ZERO {
+            problems.push(|_| {
+                Problem::new(
+                    place(index),
+                    Some("amount"),
+                    format!("must be positive, found {}", invoice.amount),
+                )
+            });
+        }
+        let currency = invoice.currency.as_bytes();
+        if currency.len() != 3 || !currency.iter().all(u8::is_ascii_uppercase) {
+            problems.push(|_| {
+                Problem::new(
+                    place(index),
+                    Some("currency"),
+                    format!(
+                        "must be three upper-case letters (ISO 4217) such as \"EUR\", found \"{}\"",
+                        invoice.currency
+                    ),
+                )
+            });
+        }
+        if invoice.due < invoice.issued {
+            problems.push(|_| {
+                Problem::new(
+                    place(index),
+                    Some("due"),
+                    format!(
+                        "due date {} is before the issue date {}",
+                        invoice.due, invoice.issued
+                    ),
+                )
+            });
+        }
+        if let Some(outstanding) = invoice.outstanding {
+            let message = if outstanding < Decimal::ZERO {
+                Some(format!("must not be negative, found {outstanding}"))
+            } else if outstanding > invoice.amount {
+                Some(format!(
+                    "{outstanding} exceeds the invoice amount {}",
+                    invoice.amount
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = message {
+                problems.push(|_| Problem::new(place(index), Some("outstanding"), message));
+            }
+        }
+    }
+    seen
+}
+
+fn check_events(
+    portfolio: &Portfolio,
+    at: &dyn Locate,
+    customers: &HashMap<&str, usize>,
+    invoices: &HashMap<&str, usize>,
+    problems: &mut Problems,
+) {
+    for (index, event) in portfolio.events.iter().enumerate() {
+        let kind = &event.kind;
+        let place = || at.event(index, kind.type_name());
+        if let Some(invoice) = kind.invoice().filter(|id| !invoices.contains_key(id)) {
+            problems.push(|budget| {
+                let ids = portfolio.invoices.iter().map(|i| i.id.as_str());
+                unknown(place(), "invoice", invoice, ids, budget)
+            });
+        }
+        if let Some(customer) = kind.customer().filter(|id| !customers.contains_key(id)) {
+            problems.push(|budget| {
+                unknown(
+                    place(),
+                    "customer",
+                    customer,
+                    customer_ids(portfolio),
+                    budget,
+                )
+            });
+        }
+        let mut not_negative = |field: &str, amount: Option<&Decimal>| {
+            if let Some(amount) = amount.filter(|a| a.is_sign_negative() && !a.is_zero()) {
+                problems.push(|_| {
+                    Problem::new(
+                        place(),
+                        Some(field),
+                        format!("must not be negative, found {amount}"),
+                    )
+                });
+            }
+        };
+        match kind {
+            EventKind::Payment { amount, .. } | EventKind::CreditNote { amount, .. } => {
+                not_negative("amount", Some(amount));
+            }
+            EventKind::DisputeOpened { amount, .. } | EventKind::PromiseMade { amount, .. } => {
+                not_negative("amount", amount.as_ref());
+            }
+            _ => {}
+        }
+        let required_text = match kind {
+            EventKind::DisputeOpened { code, .. } => Some(("code", code)),
+            EventKind::TaskOutcome { outcome, .. } => Some(("outcome", outcome)),
+            EventKind::ContactBounced { role, .. } => Some(("role", role)),
+            _ => None,
+        };
+        if let Some((field, _)) = required_text.filter(|(_, text)| text.trim().is_empty()) {
+            problems.push(|_| Problem::new(place(), Some(field), "must not be empty"));
+        }
+        if let EventKind::RiskChanged { risk_score, .. } = kind {
+            let risk_score = *risk_score;
+            let in_range = (0..=100).contains(&risk_score);
+            if !in_range {
+                problems.push(|_| {
+                    Problem::new(
+                        place(),
+                        Some("risk_score"),
+                        format!("must be between 0 and 100, found {risk_score}"),
+                    )
+                });
+            }
+        }
+    }
+}
+
+fn customer_ids(portfolio: &Portfolio) -> impl Iterator<Item = &str> {
+    portfolio.customers.iter().map(|c| c.id.as_str())
+}
+
+/// `unknown customer "ACM" (did you mean "ACME"?)` on `field`.
+fn unknown<'a>(
+    place: Place,
+    field: &str,
+    id: &str,
+    candidates: impl Iterator<Item = &'a str>,
+    budget: &mut usize,
+) -> Problem {
+    let suggestion = did_you_mean(id, candidates, budget);
+    Problem::new(
+        place,
+        Some(field),
+        format!("unknown {field} \"{id}\"{}", hint(suggestion)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use relance_core::domain::{Customer, Event, Invoice};
+
+    fn d(text: &str) -> NaiveDate {
+        text.parse().expect("valid test date")
+    }
+
+    fn dec(text: &str) -> Decimal {
+        text.parse().expect("valid test decimal")
+    }
+
+    fn invoice(id: &str, customer: &str) -> Invoice {
+        Invoice {
+            id: id.into(),
+            customer: customer.into(),
+            amount: dec("100.00"),
+            currency: "EUR".into(),
+            issued: d("2026-01-01"),
+            due: d("2026-01-31"),
+            outstanding: None,
+            po_number: None,
+        }
+    }
+
+    fn event(date: &str, kind: EventKind) -> Event {
+        Event {
+            date: d(date),
+            kind,
+        }
+    }
+
+    fn valid() -> Portfolio {
+        Portfolio {
+            from: None,
+            customers: vec![Customer::new("ACME"), Customer::new("BETA")],
+            invoices: vec![invoice("F-1", "ACME"), invoice("F-2", "BETA")],
+            events: vec![event(
+                "2026-02-01",
+                EventKind::Payment {
+                    invoice: "F-1".into(),
+                    amount: dec("100.00"),
+                    reference: None,
+                },
+            )],
+        }
+    }
+
+    fn messages(portfolio: &Portfolio) -> Vec<String> {
+        match validate(portfolio) {
+            Ok(()) => Vec::new(),
+            Err(error) => error.problems().iter().map(Problem::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn a_valid_portfolio_passes() {
+        assert!(validate(&valid()).is_ok());
+        assert!(validate(&Portfolio::default()).is_ok());
+    }
+
+    #[test]
+    fn unknown_customer_with_suggestion() {
+        let mut p = valid();
+        p.invoices.push(invoice("F-3", "ACM"));
+        assert_eq!(
+            messages(&p),
+            ["invoices[2] (F-3).customer: unknown customer \"ACM\" (did you mean \"ACME\"?)"]
+        );
+    }
+
+    #[test]
+    fn duplicates() {
+        let mut p = valid();
+        p.customers.push(Customer::new("ACME"));
+        p.invoices.push(invoice("F-1", "BETA"));
+        assert_eq!(
+            messages(&p),
+            [
+                "customers[2] (ACME).id: duplicate customer id \"ACME\" (first defined at customers[0] (ACME))",
+                "invoices[2] (F-1).id: duplicate invoice id \"F-1\" (first defined at invoices[0] (F-1))",
+            ]
+        );
+    }
+
+    #[test]
+    fn customer_fields() {
+        let mut p = valid();
+        p.customers[0].risk_score = 101;
+        p.customers[1].risk_score = -1;
+        p.customers[1].language = "FR".into();
+        p.customers.push(Customer::new(" "));
+        assert_eq!(
+            messages(&p),
+            [
+                "customers[0] (ACME).risk_score: must be between 0 and 100, found 101",
+                "customers[1] (BETA).risk_score: must be between 0 and 100, found -1",
+                "customers[1] (BETA).language: must be a two-letter lower-case ISO 639-1 code such as \"fr\", found \"FR\"",
+                "customers[2].id: must not be empty",
+            ]
+        );
+    }
+
+    #[test]
+    fn invoice_fields() {
+        let mut p = valid();
+        p.invoices[0].amount = Decimal::ZERO;
+        p.invoices[0].currency = "eur".into();
+        p.invoices[1].due = d("2025-12-31");
+        p.invoices[1].outstanding = Some(dec("150"));
+        let mut negative = invoice("F-3", "ACME");
+        negative.amount = dec("-5");
+        negative.outstanding = Some(dec("-1"));
+        negative.currency = "EURO".into();
+        p.invoices.push(negative);
+        assert_eq!(
+            messages(&p),
+            [
+                "invoices[0] (F-1).amount: must be positive, found 0",
+                "invoices[0] (F-1).currency: must be three upper-case letters (ISO 4217) such as \"EUR\", found \"eur\"",
+                "invoices[1] (F-2).due: due date 2025-12-31 is before the issue date 2026-01-01",
+                "invoices[1] (F-2).outstanding: 150 exceeds the invoice amount 100.00",
+                "invoices[2] (F-3).amount: must be positive, found -5",
+                "invoices[2] (F-3).currency: must be three upper-case letters (ISO 4217) such as \"EUR\", found \"EURO\"",
+                "invoices[2] (F-3).outstanding: must not be negative, found -1",
+            ]
+        );
+    }
+
+    #[test]
+    fn event_fields() {
+        let mut p = valid();
+        p.events = vec![
+            event(
+                "2026-02-01",
+                EventKind::Payment {
+                    invoice: "F-9".into(),
+                    amount: dec("-1"),
+                    reference: None,
+                },
+            ),
+            event(
+                "2026-02-01",
+                EventKind::CreditNote {
+                    invoice: "F-1".into(),
+                    amount: dec("-2"),
+                },
+            ),
+            event(
+                "2026-02-01",
+                EventKind::RiskChanged {
+                    customer: "BETTA".into(),
+                    risk_score: 200,
+                },
+            ),
+            event(
+                "2026-02-01",
+                EventKind::DisputeOpened {
+                    invoice: "F-2".into(),
+                    code: "".into(),
+                    amount: Some(dec("-3")),
+                    target_date: None,
+                    comment: None,
+                },
+            ),
+            event(
+                "2026-02-01",
+                EventKind::ContactBounced {
+                    customer: "ACME".into(),
+                    role: "accounting".into(),
+                },
+            ),
+        ];
+        assert_eq!(
+            messages(&p),
+            [
+                "events[0] (payment).invoice: unknown invoice \"F-9\" (did you mean \"F-1\"?)",
+                "events[0] (payment).amount: must not be negative, found -1",
+                "events[1] (credit_note).amount: must not be negative, found -2",
+                "events[2] (risk_changed).customer: unknown customer \"BETTA\" (did you mean \"BETA\"?)",
+                "events[2] (risk_changed).risk_score: must be between 0 and 100, found 200",
+                "events[3] (dispute_opened).amount: must not be negative, found -3",
+                "events[3] (dispute_opened).code: must not be empty",
+            ]
+        );
+    }
+
+    #[test]
+    fn problems_beyond_the_cap_are_counted() {
+        let mut p = valid();
+        for n in 0..MAX_PROBLEMS + 7 {
+            p.invoices.push(invoice(&format!("X-{n}"), "NOBODY"));
+        }
+        let error = validate(&p).expect_err("invalid");
+        assert!(
+            matches!(error, PortfolioError::Invalid { ref problems, omitted: 7 }
+            if problems.len() == MAX_PROBLEMS)
+        );
+        assert!(error.to_string().ends_with("… and 7 more problems"));
+    }
+}

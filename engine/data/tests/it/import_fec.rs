@@ -1,0 +1,154 @@
+//! FEC import: both customer-account layouts, lettering (full and partial), encodings and
+//! separators, and precise rejection of non-compliant files.
+
+use std::path::{Path, PathBuf};
+
+use relance_core::domain::{EventKind, Portfolio};
+use relance_data::import::fec::{FecOptions, import};
+use relance_data::import::{Merge, open_amounts};
+use rust_decimal::Decimal;
+
+fn fec(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests-data/import/fec")
+        .join(name)
+}
+
+fn load(name: &str, base: Portfolio) -> Result<(Portfolio, relance_data::import::Changes), String> {
+    let mut merge = Merge::new(base);
+    import(
+        &fec(name),
+        &FecOptions { default_terms: 30 },
+        &mut merge,
+        &mut |_, _| {},
+    )
+    .map_err(|e| e.to_string())?;
+    let (p, changes) = merge.finish();
+    relance_data::portfolio::validate(&p).map_err(|e| e.to_string())?;
+    Ok((p, changes))
+}
+
+fn dec(s: &str) -> Decimal {
+    s.parse().expect("decimal")
+}
+
+#[test]
+fn collective_411_with_auxiliary_accounts() {
+    let (p, changes) = load("collective-411.txt", Portfolio::default()).expect("valid");
+    let ids: Vec<&str> = p.customers.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["CLI001", "CLI002", "CLI003"]);
+    assert_eq!(p.customers[0].name.as_deref(), Some("Acme SA"));
+    let open = open_amounts(&p);
+    assert_eq!(
+        open["FA-2026-001"],
+        Decimal::ZERO,
+        "lettered A with its payment"
+    );
+    assert_eq!(
+        open["F2025-120"],
+        Decimal::ZERO,
+        "opening balance lettered B"
+    );
+    assert_eq!(
+        open["FA-2026-002"],
+        Decimal::ZERO,
+        "unlettered transfer naming the invoice"
+    );
+    assert_eq!(open["FA-2026-003"], dec("300"), "credit note of 60 on 360");
+    let f1 = p
+        .invoices
+        .iter()
+        .find(|i| i.id == "FA-2026-001")
+        .expect("FA-2026-001");
+    assert_eq!(
+        (f1.issued.to_string(), f1.due.to_string()),
+        ("2026-01-05".into(), "2026-02-04".into())
+    );
+    assert!(p.events.iter().any(|e| matches!(&e.kind,
+        EventKind::CreditNote { invoice, amount } if invoice == "FA-2026-003" && *amount == dec("60"))));
+    assert_eq!((changes.new_payments, changes.new_events), (3, 1));
+
+    // Importing the same FEC again changes nothing.
+    let (_, again) = load("collective-411.txt", p).expect("valid");
+    assert!(again.is_empty(), "{again:?}");
+}
+
+#[test]
+fn one_411_account_per_customer_pipe_separated_windows_1252() {
+    let mut base = Portfolio::default();
+    let mut beta = relance_core::domain::Customer::new("411BETA");
+    beta.payment_terms_days = Some(60);
+    beta.segment = relance_core::domain::Segment::Public;
+    base.customers.push(beta);
+    let (p, changes) = load("per-customer-411-pipe-cp1252.txt", base).expect("valid");
+    let beta = p
+        .customers
+        .iter()
+        .find(|c| c.id == "411BETA")
+        .expect("411BETA");
+    assert_eq!(
+        beta.name.as_deref(),
+        Some("Bêta Société"),
+        "decoded from Windows-1252"
+    );
+    assert_eq!(
+        beta.segment,
+        relance_core::domain::Segment::Public,
+        "existing fields kept"
+    );
+    let f102 = p.invoices.iter().find(|i| i.id == "F-102").expect("F-102");
+    assert_eq!(
+        f102.due.to_string(),
+        "2026-05-04",
+        "the customer's 60 days of terms"
+    );
+    let open = open_amounts(&p);
+    assert_eq!(open["F-101"], Decimal::ZERO);
+    assert_eq!(open["F-102"], Decimal::ZERO);
+    assert!(
+        changes
+            .notes
+            .iter()
+            .any(|n| n.contains("unlettered credit of 1800.00") && n.contains("F-102")),
+        "{:?}",
+        changes.notes
+    );
+}
+
+#[test]
+fn partial_lettering_leaves_the_remainder_open() {
+    let (p, _) = load("partial-lettering.txt", Portfolio::default()).expect("valid");
+    let open = open_amounts(&p);
+    assert_eq!(
+        open["F-D1"],
+        dec("600.00"),
+        "1000 lettered `a` with a payment of 400"
+    );
+    assert_eq!(open["F-D2"], Decimal::ZERO);
+}
+
+#[test]
+fn non_compliant_files_are_rejected_precisely() {
+    let cases = [
+        (
+            "broken-17-columns.txt",
+            "broken-17-columns.txt:1: the header has 17 columns, a FEC has 18: missing Idevise",
+        ),
+        (
+            "broken-bad-date.txt",
+            "broken-bad-date.txt:5: column \"EcritureDate\": invalid date \"2026-01-05\" (expected AAAAMMJJ)",
+        ),
+        (
+            "broken-bad-amount.txt",
+            "broken-bad-amount.txt:4: column \"Debit\": invalid amount \"120O,00\"",
+        ),
+        (
+            "broken-unbalanced.txt",
+            "broken-unbalanced.txt:2: column \"Debit\": entry VE 2 is unbalanced: debits 600.00, credits 590.00",
+        ),
+    ];
+    for (file, expected) in cases {
+        let message = load(file, Portfolio::default()).expect_err(file);
+        assert!(message.contains(expected), "{file}: {message}");
+    }
+}

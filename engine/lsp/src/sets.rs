@@ -1,0 +1,167 @@
+//! The scenario set of a document: every `*.relance` file of its folder, parsed, with the
+//! folder's template names and rules, as `relance check FOLDER` sees them.
+//!
+//! A set is read from disk through [`relance_core::scenario_set`] (so the server and the command
+//! agree on what a set is), then open documents overlay their in-memory text. Each file's
+//! parse is kept, so a change re-parses one file only (and of it, only what the edit
+//! touched). This module owns reading from disk;
+//! it must not speak LSP (positions, URIs) nor decide what to publish (`workspace` does).
+
+use std::path::{Path, PathBuf};
+
+use relance_dsl::{Diagnostic, SetContext, SourceFile, check_set};
+
+use super::incremental;
+use relance_core::rules::{RuleError, RuleSignature};
+use relance_core::scenario_set::{self, SetError};
+
+/// Why the set could not be read as `relance check` would, and where (a rules file, say).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub message: String,
+    /// `(file, 1-based line, 1-based column)` when the error points into a file.
+    pub location: Option<(PathBuf, usize, usize)>,
+}
+
+/// A scenario set held in memory.
+#[derive(Debug)]
+pub struct SetState {
+    /// The folder holding `templates/` and `rules/`; `None` for a document that is not a file.
+    pub root: Option<PathBuf>,
+    /// The files, sorted by path (the order of `relance check`, which decides which of two
+    /// duplicate definitions is "first").
+    pub files: Vec<SourceFile>,
+    /// Each file's path, parallel to `files`.
+    pub paths: Vec<PathBuf>,
+    pub context: SetContext,
+    /// The public functions of `rules/`.
+    pub rules: Vec<RuleSignature>,
+    pub error: Option<LoadError>,
+}
+
+impl SetState {
+    /// Reads the set in `folder`. When it cannot be read whole (a rules file does not
+    /// compile, say), the error is kept and the `.relance` files that could be read are
+    /// checked without template and rule names.
+    pub fn load(folder: &Path) -> SetState {
+        match scenario_set::load(folder) {
+            Ok(set) => SetState {
+                root: Some(set.root),
+                paths: set.files.iter().map(|f| PathBuf::from(&f.path)).collect(),
+                files: set.files,
+                context: set.context,
+                rules: set.rules.functions(),
+                error: None,
+            },
+            Err(e) => {
+                let error = load_error(&e);
+                let mut state = SetState::empty(Some(folder.to_path_buf()));
+                state.error = Some(error);
+                for path in scenario_set::relance_files(folder).unwrap_or_default() {
+                    if let Ok(text) = std::fs::read_to_string(&path) {
+                        state.upsert(&path, &text);
+                    }
+                }
+                state
+            }
+        }
+    }
+
+    /// A set with no file yet.
+    pub fn empty(root: Option<PathBuf>) -> SetState {
+        SetState {
+            root,
+            files: Vec::new(),
+            paths: Vec::new(),
+            context: SetContext::default(),
+            rules: Vec::new(),
+            error: None,
+        }
+    }
+
+    pub fn index_of(&self, path: &Path) -> Option<usize> {
+        self.paths.binary_search_by(|p| p.as_path().cmp(path)).ok()
+    }
+
+    /// Sets a file's text, adding the file in path order when it is new. A known file is
+    /// re-parsed from its previous parse (only what the edit touched, see `incremental`).
+    pub fn upsert(&mut self, path: &Path, text: &str) -> usize {
+        match self.paths.binary_search_by(|p| p.as_path().cmp(path)) {
+            Ok(i) => {
+                let file = &mut self.files[i];
+                if file.text != text {
+                    let parsed = std::mem::take(&mut file.parsed);
+                    file.parsed = incremental::reparse(&file.text, parsed, text);
+                    file.text = text.to_string();
+                }
+                i
+            }
+            Err(i) => {
+                self.paths.insert(i, path.to_path_buf());
+                self.files
+                    .insert(i, SourceFile::new(path.display().to_string(), text));
+                i
+            }
+        }
+    }
+
+    /// Puts a file back to its disk content, or drops it when it is not on disk.
+    pub fn revert(&mut self, path: &Path) {
+        match std::fs::read_to_string(path) {
+            Ok(text) if path.is_file() => {
+                self.upsert(path, &text);
+            }
+            _ => {
+                if let Some(i) = self.index_of(path) {
+                    self.paths.remove(i);
+                    self.files.remove(i);
+                }
+            }
+        }
+    }
+
+    /// The diagnostics of every file, as `relance check` gives them.
+    pub fn check(&self) -> Vec<Vec<Diagnostic>> {
+        check_set(&self.files, &self.context)
+    }
+}
+
+fn load_error(e: &SetError) -> LoadError {
+    let location = match e {
+        SetError::Rules(RuleError::Compile {
+            file, line, column, ..
+        }) => Some((PathBuf::from(file), (*line).max(1), (*column).max(1))),
+        SetError::Io { path, .. } | SetError::NotASet { path } => Some((PathBuf::from(path), 1, 1)),
+        SetError::Rules(_) => None,
+    };
+    LoadError {
+        message: e.to_string(),
+        location,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upsert_keeps_path_order_and_revert_drops_unsaved_files() {
+        let mut set = SetState::empty(None);
+        set.upsert(Path::new("/x/b.relance"), "policy p { use s otherwise }");
+        set.upsert(Path::new("/x/a.relance"), "scenario s { step a at due {} }");
+        assert_eq!(
+            set.paths,
+            [PathBuf::from("/x/a.relance"), PathBuf::from("/x/b.relance")]
+        );
+        assert_eq!(set.index_of(Path::new("/x/b.relance")), Some(1));
+        let diags = set.check();
+        assert!(diags.iter().flatten().all(|d| !d.is_error()), "{diags:?}");
+        set.revert(Path::new("/x/a.relance"));
+        assert_eq!(set.paths.len(), 1);
+        assert_eq!(
+            set.check()[0][0].code,
+            "E0160",
+            "the policy's scenario is gone"
+        );
+    }
+}

@@ -1,0 +1,250 @@
+//! The server's state: open documents and the scenario sets they belong to, and the
+//! diagnostics pipeline run on every open, change, save and close.
+//!
+//! A change re-parses the changed document only, and of it only what the edit touched (the
+//! other files' parses are kept in its [`SetState`]), checks the set, and returns what to
+//! publish: the changed document always,
+//! other open documents of the set when their diagnostics changed (a renamed scenario
+//! breaks a policy in another file). Sets are read from disk when a document opens or is
+//! saved and when watched files change. This module holds no LSP connection: the server
+//! sends what it returns. Features read a [`SetView`] of it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use tower_lsp_server::ls_types::{self as lsp, Location, Uri};
+
+use super::diagnostics;
+use super::documents::{Document, SetKey};
+use super::position::LineMap;
+use super::sets::SetState;
+use relance_core::rules::RuleSignature;
+use relance_dsl::syntax::ast::Span;
+
+/// Diagnostics to send for one document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Publish {
+    pub uri: Uri,
+    pub diagnostics: Vec<lsp::Diagnostic>,
+    pub version: Option<i32>,
+}
+
+#[derive(Debug, Default)]
+pub struct Workspace {
+    docs: HashMap<Uri, Document>,
+    sets: HashMap<SetKey, SetState>,
+    published: HashMap<Uri, Vec<lsp::Diagnostic>>,
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        Workspace::default()
+    }
+
+    pub fn document(&self, uri: &Uri) -> Option<&Document> {
+        self.docs.get(uri)
+    }
+
+    /// A document was opened: (re)read its set from disk, overlay every open document.
+    pub fn open(&mut self, uri: Uri, text: String, version: i32) -> Vec<Publish> {
+        let doc = Document::new(uri.clone(), text, version);
+        let key = doc.key.clone();
+        self.docs.insert(uri.clone(), doc);
+        self.reload(&key);
+        self.publish(&key, Some(&uri))
+    }
+
+    /// A document's new full text. Stale versions (an older change arriving late) are
+    /// ignored.
+    pub fn change(&mut self, uri: &Uri, text: String, version: i32) -> Vec<Publish> {
+        let Some(doc) = self.docs.get_mut(uri) else {
+            return self.open(uri.clone(), text, version);
+        };
+        if version < doc.version {
+            return Vec::new();
+        }
+        doc.set_text(text, version);
+        let key = doc.key.clone();
+        match self.sets.get_mut(&key) {
+            Some(set) => {
+                set.upsert(&doc.path, &doc.text);
+            }
+            None => self.reload(&key),
+        }
+        self.publish(&key, Some(uri))
+    }
+
+    /// A document was saved: the disk may have changed around it too.
+    pub fn save(&mut self, uri: &Uri) -> Vec<Publish> {
+        let Some(key) = self.docs.get(uri).map(|d| d.key.clone()) else {
+            return Vec::new();
+        };
+        self.reload(&key);
+        self.publish(&key, None)
+    }
+
+    /// A document was closed: its diagnostics are cleared, its set goes back to the disk.
+    pub fn close(&mut self, uri: &Uri) -> Vec<Publish> {
+        let Some(doc) = self.docs.remove(uri) else {
+            return Vec::new();
+        };
+        self.published.remove(uri);
+        let mut out = vec![Publish {
+            uri: uri.clone(),
+            diagnostics: Vec::new(),
+            version: None,
+        }];
+        if self.docs.values().any(|d| d.key == doc.key) {
+            if let Some(set) = self.sets.get_mut(&doc.key) {
+                set.revert(&doc.path);
+            }
+            out.extend(self.publish(&doc.key, None));
+        } else {
+            self.sets.remove(&doc.key);
+        }
+        out
+    }
+
+    /// Files changed on disk (`workspace/didChangeWatchedFiles`): re-read the sets they
+    /// belong to (a `.relance` file's folder; for `templates/` and `rules/`, the parent).
+    pub fn files_changed(&mut self, paths: &[PathBuf]) -> Vec<Publish> {
+        let mut folders = BTreeSet::new();
+        for path in paths {
+            let Some(parent) = path.parent() else {
+                continue;
+            };
+            folders.insert(parent.to_path_buf());
+            if parent
+                .file_name()
+                .is_some_and(|n| n == "templates" || n == "rules")
+            {
+                folders.extend(parent.parent().map(Path::to_path_buf));
+            }
+        }
+        let mut out = Vec::new();
+        for folder in folders {
+            let key = SetKey::Folder(folder);
+            if self.sets.contains_key(&key) {
+                self.reload(&key);
+                out.extend(self.publish(&key, None));
+            }
+        }
+        out
+    }
+
+    /// Reads the set from disk, then overlays its open documents.
+    fn reload(&mut self, key: &SetKey) {
+        let mut set = match key {
+            SetKey::Folder(folder) => SetState::load(folder),
+            SetKey::Alone(_) => SetState::empty(None),
+        };
+        for doc in self.docs.values().filter(|d| &d.key == key) {
+            set.upsert(&doc.path, &doc.text);
+        }
+        self.sets.insert(key.clone(), set);
+    }
+
+    /// Checks the set; returns the diagnostics of `force` and of every other open document
+    /// of the set whose diagnostics changed since last published.
+    fn publish(&mut self, key: &SetKey, force: Option<&Uri>) -> Vec<Publish> {
+        let Some(set) = self.sets.get(key) else {
+            return Vec::new();
+        };
+        let all = set.check();
+        let mut out = Vec::new();
+        for doc in self.docs.values().filter(|d| &d.key == key) {
+            let Some(found) = set.index_of(&doc.path).and_then(|i| all.get(i)) else {
+                continue;
+            };
+            let mut diags: Vec<lsp::Diagnostic> =
+                set.error.iter().map(diagnostics::load_error).collect();
+            diags.extend(
+                found
+                    .iter()
+                    .map(|d| diagnostics::to_lsp(d, &doc.uri, &doc.text, &doc.lines)),
+            );
+            if force == Some(&doc.uri) || self.published.get(&doc.uri) != Some(&diags) {
+                self.published.insert(doc.uri.clone(), diags.clone());
+                out.push(Publish {
+                    uri: doc.uri.clone(),
+                    diagnostics: diags,
+                    version: Some(doc.version),
+                });
+            }
+        }
+        out
+    }
+
+    /// What features see of a document's set.
+    pub fn view(&self, uri: &Uri) -> Option<SetView<'_>> {
+        let doc = self.docs.get(uri)?;
+        let set = self.sets.get(&doc.key)?;
+        let open: HashMap<&Path, &Uri> = self
+            .docs
+            .values()
+            .filter(|d| d.key == doc.key)
+            .map(|d| (d.path.as_path(), &d.uri))
+            .collect();
+        let files = set
+            .files
+            .iter()
+            .zip(&set.paths)
+            .map(|(file, path)| FileView {
+                uri: open
+                    .get(path.as_path())
+                    .map(|u| (*u).clone())
+                    .or_else(|| Uri::from_file_path(path)),
+                text: &file.text,
+            })
+            .collect();
+        Some(SetView {
+            current: set.index_of(&doc.path)?,
+            document: doc,
+            files,
+            root: set.root.as_deref(),
+            rules: &set.rules,
+            templates: set.context.templates.as_ref(),
+        })
+    }
+}
+
+/// One file of a set, as features see it.
+#[derive(Debug, Clone)]
+pub struct FileView<'a> {
+    /// `None` when the path cannot be made a URI.
+    pub uri: Option<Uri>,
+    pub text: &'a str,
+}
+
+/// A document and its set, for hover, definition, references and completion.
+#[derive(Debug, Clone)]
+pub struct SetView<'a> {
+    pub document: &'a Document,
+    /// The document's index in `files`.
+    pub current: usize,
+    pub files: Vec<FileView<'a>>,
+    /// The folder holding `templates/` and `rules/`.
+    pub root: Option<&'a Path>,
+    pub rules: &'a [RuleSignature],
+    /// Template names; `None` without a `templates/` folder.
+    pub templates: Option<&'a BTreeSet<String>>,
+}
+
+impl SetView<'_> {
+    pub fn text(&self) -> &str {
+        &self.document.text
+    }
+
+    /// A location in one of the set's files.
+    pub fn location(&self, file: usize, span: Span) -> Option<Location> {
+        if file == self.current {
+            return Some(Location::new(
+                self.document.uri.clone(),
+                self.document.range(span),
+            ));
+        }
+        let f = self.files.get(file)?;
+        let range = LineMap::new(f.text).range(f.text, span);
+        Some(Location::new(f.uri.clone()?, range))
+    }
+}

@@ -1,0 +1,357 @@
+//! Running a set's `test` blocks: each becomes a small portfolio simulated on the virtual
+//! clock, whose dated actions are compared with the `expect { … }` lines, or with a snapshot
+//! file of the whole timeline kept next to the scenario file (`NAME.snapshots/TEST.txt`).
+//!
+//! It never sends anything: it only simulates. Snapshot files are written only with
+//! `--update`, or when missing outside CI.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
+
+use relance_dsl::ir::{self, Expectation, ScenarioSet, TestCase, TestEntity, Value};
+
+use crate::simulator::Simulator;
+use crate::timeline::{Detail, Timeline};
+use relance_core::domain::{Customer, Event, EventKind, Invoice, Portfolio, Segment};
+use relance_core::runtime::Shared;
+
+/// How snapshot files are treated.
+#[derive(Debug, Clone, Copy)]
+pub struct SnapshotMode {
+    /// `--update`: rewrite snapshots that differ.
+    pub update: bool,
+    /// Running under CI: a missing snapshot is a failure.
+    pub ci: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Passed,
+    /// A snapshot was written (new, or `--update`).
+    Written(PathBuf),
+    Failed(String),
+}
+
+/// The portfolio a test describes.
+pub fn portfolio(tc: &TestCase) -> Portfolio {
+    let customers = tc
+        .customers
+        .iter()
+        .map(|c| customer(c, tc.scenario.as_deref()))
+        .collect();
+    let invoices = tc.invoices.iter().map(invoice).collect();
+    let events = tc
+        .events
+        .iter()
+        .map(|(date, e)| Event {
+            date: *date,
+            kind: event(e),
+        })
+        .collect();
+    Portfolio {
+        from: tc.from,
+        customers,
+        invoices,
+        events,
+    }
+}
+
+/// The last day a test runs: its `until`, else 180 days after its last due date or event.
+pub fn until(tc: &TestCase, p: &Portfolio) -> NaiveDate {
+    tc.until.unwrap_or_else(|| {
+        let last = p
+            .invoices
+            .iter()
+            .map(|i| i.due)
+            .chain(p.events.iter().map(|e| e.date))
+            .max();
+        let last = last.or(p.from).unwrap_or(NaiveDate::MIN);
+        last.checked_add_days(Days::new(180)).unwrap_or(last)
+    })
+}
+
+/// Simulates a test case and returns its timeline.
+pub fn simulate(shared: Shared<'_>, tc: &TestCase) -> Timeline {
+    let p = portfolio(tc);
+    let from = p.start().unwrap_or(NaiveDate::MIN);
+    let end = until(tc, &p);
+    let run = Simulator::new(shared, &p).run(from, end, &mut |_| {});
+    Timeline::build(shared.set, &run.actions, &run.records, true)
+}
+
+/// The timeline's actions as `expect` lines (`DATE ACTION for IDS`), invoice ids sorted.
+pub fn action_lines(t: &Timeline) -> Vec<String> {
+    t.actions()
+        .filter_map(|e| match &e.detail {
+            Detail::Action { action_ir, .. } => {
+                let mut invoices = e.invoices.clone();
+                invoices.sort();
+                Some(
+                    ir::ExpectedAction {
+                        date: e.date,
+                        action: (**action_ir).clone(),
+                        invoices,
+                    }
+                    .to_string(),
+                )
+            }
+            Detail::Transition { .. } => None,
+        })
+        .collect()
+}
+
+/// Runs one test.
+pub fn run(shared: Shared<'_>, tc: &TestCase, mode: SnapshotMode) -> Verdict {
+    let timeline = simulate(shared, tc);
+    match &tc.expect {
+        Expectation::None => Verdict::Passed,
+        Expectation::Lines(lines) => compare_lines(lines, &timeline),
+        Expectation::Snapshot => snapshot(tc, &timeline, mode),
+    }
+}
+
+fn compare_lines(expected: &[ir::ExpectedAction], timeline: &Timeline) -> Verdict {
+    let mut want: Vec<String> = expected
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            e.invoices.sort();
+            e.to_string()
+        })
+        .collect();
+    let mut got = action_lines(timeline);
+    want.sort();
+    got.sort();
+    if want == got {
+        return Verdict::Passed;
+    }
+    let missing: Vec<&String> = want.iter().filter(|w| !got.contains(w)).collect();
+    let unexpected: Vec<&String> = got.iter().filter(|g| !want.contains(g)).collect();
+    let mut report = String::new();
+    for m in &missing {
+        report.push_str(&format!("  - expected, not done:  {m}\n"));
+    }
+    for u in &unexpected {
+        report.push_str(&format!("  + done, not expected:  {u}\n"));
+    }
+    if missing.is_empty() && unexpected.is_empty() {
+        report.push_str("  the same lines, a different number of times\n");
+    }
+    report.push_str("  the engine's actions:\n");
+    for g in &got {
+        report.push_str(&format!("    {g}\n"));
+    }
+    Verdict::Failed(report)
+}
+
+/// `dir/NAME.snapshots/SLUG.txt` for a test of `dir/NAME.relance`.
+pub fn snapshot_path(tc: &TestCase) -> PathBuf {
+    let file = Path::new(&tc.file);
+    let stem = file
+        .file_stem()
+        .map_or_else(|| "tests".into(), |s| s.to_string_lossy().into_owned());
+    let slug: String = tc
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    file.with_file_name(format!("{stem}.snapshots"))
+        .join(format!("{slug}.txt"))
+}
+
+fn snapshot(tc: &TestCase, timeline: &Timeline, mode: SnapshotMode) -> Verdict {
+    let path = snapshot_path(tc);
+    let text = format!(
+        "# test \"{}\" ({}:{})\n{}",
+        tc.name,
+        tc.file,
+        tc.line,
+        timeline.to_text()
+    );
+    let write = |path: &Path| -> Verdict {
+        let result = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|_| std::fs::write(path, &text));
+        match result {
+            Ok(()) => Verdict::Written(path.to_path_buf()),
+            Err(e) => Verdict::Failed(format!("  cannot write {}: {e}\n", path.display())),
+        }
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(old) if old == text => Verdict::Passed,
+        Ok(_) if mode.update => write(&path),
+        Ok(old) => Verdict::Failed(line_diff(&old, &text, &path)),
+        Err(_) if mode.ci && !mode.update => Verdict::Failed(format!(
+            "  snapshot {} is missing (CI): run `relance test --update` and commit it\n",
+            path.display()
+        )),
+        Err(_) => write(&path),
+    }
+}
+
+fn line_diff(old: &str, new: &str, path: &Path) -> String {
+    let mut out = format!(
+        "  the timeline differs from {} (run `relance test --update` to accept):\n",
+        path.display()
+    );
+    let (a, b): (Vec<&str>, Vec<&str>) = (old.lines().collect(), new.lines().collect());
+    for l in a.iter().filter(|l| !b.contains(l)) {
+        out.push_str(&format!("  - {l}\n"));
+    }
+    for l in b.iter().filter(|l| !a.contains(l)) {
+        out.push_str(&format!("  + {l}\n"));
+    }
+    out
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::Text(t) => Some(t.clone()),
+        _ => None,
+    }
+}
+
+fn number(v: Option<&Value>) -> Option<Decimal> {
+    match v? {
+        Value::Number(n) => Some(*n),
+        _ => None,
+    }
+}
+
+fn money(v: Option<&Value>) -> Option<ir::Money> {
+    match v? {
+        Value::Money(m) => Some(m.clone()),
+        _ => None,
+    }
+}
+
+fn date(v: Option<&Value>) -> Option<NaiveDate> {
+    match v? {
+        Value::Date(d) => Some(*d),
+        _ => None,
+    }
+}
+
+fn customer(e: &TestEntity, scenario: Option<&str>) -> Customer {
+    let f = &e.fields;
+    let mut c = Customer::new(e.id.clone());
+    c.name = text(f.get("name"));
+    c.segment = text(f.get("segment"))
+        .and_then(|s| Segment::parse(&s))
+        .unwrap_or_default();
+    c.risk_score = number(f.get("risk_score"))
+        .and_then(|n| i64::try_from(n).ok())
+        .unwrap_or(0);
+    c.credit_insured = matches!(f.get("credit_insured"), Some(Value::Bool(true)));
+    if let Some(Value::List(tags)) = f.get("tags") {
+        c.tags = tags.iter().filter_map(|t| text(Some(t))).collect();
+    }
+    if let Some(lang) = text(f.get("language")) {
+        c.language = lang;
+    }
+    c.payment_terms_days = number(f.get("payment_terms_days")).and_then(|n| u32::try_from(n).ok());
+    c.scenario = scenario
+        .map(String::from)
+        .or_else(|| text(f.get("scenario")));
+    c
+}
+
+fn invoice(e: &TestEntity) -> Invoice {
+    let f = &e.fields;
+    let amount = money(f.get("amount")).unwrap_or(ir::Money {
+        amount: Decimal::ZERO,
+        currency: "EUR".into(),
+    });
+    Invoice {
+        id: e.id.clone(),
+        customer: text(f.get("customer")).unwrap_or_default(),
+        amount: amount.amount,
+        currency: amount.currency,
+        issued: date(f.get("issued")).unwrap_or(NaiveDate::MIN),
+        due: date(f.get("due")).unwrap_or(NaiveDate::MIN),
+        outstanding: money(f.get("outstanding")).map(|m| m.amount),
+        po_number: text(f.get("po_number")),
+    }
+}
+
+fn event(e: &ir::TestEvent) -> EventKind {
+    use ir::TestEvent as T;
+    match e {
+        T::Payment { invoice, amount } => EventKind::Payment {
+            invoice: invoice.clone(),
+            amount: amount.amount,
+            reference: None,
+        },
+        T::Dispute {
+            invoice,
+            code,
+            amount,
+        } => EventKind::DisputeOpened {
+            invoice: invoice.clone(),
+            code: code.clone(),
+            amount: amount.as_ref().map(|m| m.amount),
+            target_date: None,
+            comment: None,
+        },
+        T::Resolve { invoice } => EventKind::DisputeResolved {
+            invoice: invoice.clone(),
+            comment: None,
+        },
+        T::Promise {
+            invoice,
+            date,
+            amount,
+        } => EventKind::PromiseMade {
+            invoice: invoice.clone(),
+            promised_date: *date,
+            amount: amount.as_ref().map(|m| m.amount),
+        },
+        T::CreditNote { invoice, amount } => EventKind::CreditNote {
+            invoice: invoice.clone(),
+            amount: amount.amount,
+        },
+        T::WriteOff { invoice } => EventKind::WriteOff {
+            invoice: invoice.clone(),
+            reason: None,
+        },
+        T::Risk { customer, score } => EventKind::RiskChanged {
+            customer: customer.clone(),
+            risk_score: *score,
+        },
+        T::Outcome {
+            invoice,
+            text,
+            promise,
+        } => EventKind::TaskOutcome {
+            invoice: invoice.clone(),
+            outcome: text.clone(),
+            promised_date: *promise,
+        },
+        T::Bounce { customer, role } => EventKind::ContactBounced {
+            customer: customer.clone(),
+            role: role.clone(),
+        },
+    }
+}
+
+/// Convenience for callers holding a compiled set.
+pub fn shared<'a>(
+    set: &'a ScenarioSet,
+    rules: &'a relance_core::rules::RuleSet,
+    rates: &'a relance_core::interest::RateTable,
+) -> Shared<'a> {
+    Shared { set, rules, rates }
+}

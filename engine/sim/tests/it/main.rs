@@ -1,0 +1,13 @@
+//! relance-sim's integration tests: one binary, one module per concern. The semantics cases
+//! (`semantics/*.relance`) and timeline cases (`timelines/`) are folders of data read by
+//! their module; insta snapshots are in `snapshots/`.
+
+mod reports_activity;
+mod reports_aged_dso;
+mod semantics;
+mod timelines;
+
+/// The workspace root (where `stdlib-scenarios/` and `docs/` are).
+pub fn workspace() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
