@@ -117,7 +117,9 @@ fn smoke_run_gives_every_row_a_number() {
     let rows = json["rows"].as_array().expect("rows");
 
     // The daemon rows may say `unavailable` only while their program does not exist.
-    let daemon_exists = root.join("engine/examples/bench_daemon.rs").is_file();
+    let daemon_exists = root
+        .join("engine/daemon/examples/bench_daemon.rs")
+        .is_file();
     for bench in BENCHES {
         let row = rows
             .iter()

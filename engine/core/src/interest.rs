@@ -2,7 +2,7 @@
 //! interest and the fixed recovery indemnity.
 //!
 //! This module owns the arithmetic of `charge late-interest` and the amount of `charge
-//! indemnity`. The rate table is data, not code: `engine/data/ecb-rates.csv` (the ECB main
+//! indemnity`. The rate table is data, not code: `engine/core/data/ecb-rates.csv` (the ECB main
 //! refinancing rate in force on each 1 January and 1 July) is embedded at build time as the
 //! default table and can be replaced by any text in the same format. This module must not decide
 //! *whether* a debtor owes these sums (B2C debtors owe no indemnity, that is the runtime's call)
@@ -36,7 +36,7 @@ const PENALTY_POINTS: Decimal = Decimal::from_parts(10, 0, 0, false, 0);
 /// 100 (percent) × 365 (days): the divisor of `outstanding × rate × days`.
 const PERCENT_DAYS_PER_YEAR: Decimal = Decimal::from_parts(36_500, 0, 0, false, 0);
 
-/// The built-in table, `engine/data/ecb-rates.csv`.
+/// The built-in table, `engine/core/data/ecb-rates.csv`.
 const BUILTIN_TABLE: &str = include_str!("../data/ecb-rates.csv");
 
 /// The header line a rate table must start with (after comments).
@@ -151,12 +151,13 @@ impl RateTable {
         Ok(RateTable { rows })
     }
 
-    /// The table shipped with the engine (`engine/data/ecb-rates.csv`), parsed once.
+    /// The table shipped with the engine (`engine/core/data/ecb-rates.csv`), parsed once.
     pub fn builtin() -> &'static RateTable {
         static TABLE: OnceLock<RateTable> = OnceLock::new();
         TABLE.get_or_init(|| {
             // The embedded file is checked by the `builtin_table_parses` test.
-            RateTable::parse(BUILTIN_TABLE).expect("engine/data/ecb-rates.csv is a valid table")
+            RateTable::parse(BUILTIN_TABLE)
+                .expect("engine/core/data/ecb-rates.csv is a valid table")
         })
     }
 

@@ -15,7 +15,7 @@
 //! shortcut the daemon's code paths it measures.
 //!
 //! ```text
-//! cargo run --release -p relance-engine --example bench_daemon -- \
+//! cargo run --release -p relance-daemon --example bench_daemon -- \
 //!     [--invoices N] [--customers C] [--http-writes M] [--concurrency K] [--data DIR] \
 //!     [--skip-http] [--skip-daily]
 //! ```
@@ -349,7 +349,7 @@ fn open(dir: &Path, today: NaiveDate) -> Result<Opened, Failure> {
         recorder.clone(),
         Arc::new(VirtualClock::new(today)),
     )?);
-    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib-scenarios");
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-scenarios");
     engine.deploy(Bundle::read_dir(&scenarios)?)?;
     Ok(Opened {
         engine,

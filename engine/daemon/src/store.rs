@@ -1,7 +1,7 @@
 //! The durable store: a small key-value [`Store`] trait (named trees, ordered ranges, atomic
 //! multi-tree commits, flush) and its sled implementation.
 //!
-//! The daemon's typed records live above this trait (`model`, `repo`), so another engine can
+//! The daemon's typed records live above this trait (`model`, `keys`, `driver`), so another engine can
 //! be added by implementing five methods. This module owns the tree list, the schema version
 //! (checked on open; a newer schema is refused) and the atomicity of a commit: every [`Op`] of
 //! one [`Store::commit`] lands, or none does, crash included. It must not interpret values.

@@ -3,7 +3,7 @@
 //! the file, check the set with the other files' parses cached, convert to LSP diagnostics)
 //! 100 times per kind of edit and prints the median and the 99th percentile.
 //!
-//! `cargo run --release -p relance-engine --example lsp_latency` (or without `--release` for
+//! `cargo run --release -p relance-lsp --example lsp_latency` (or without `--release` for
 //! the unoptimized figure).
 
 use std::time::Instant;

@@ -21,7 +21,7 @@
 //! - `tick_idle`: ticks that neither planned nor recorded anything;
 //! - `payment`, `dispute_opened`, `dispute_resolved`, `promise_made`: events.
 //!
-//! `cargo bench -p relance-engine --bench transition` (`benches/run` runs it with the other
+//! `cargo bench -p relance-sim --bench transition` (`benches/run` runs it with the other
 //! benchmarks and reads the `mixed` median). The batch is at most `RELANCE_BENCH_BATCH` calls
 //! (default 10,000). Creating the case (`open_case`, which evaluates the policy) is not a
 //! transition and is not timed.
@@ -173,7 +173,7 @@ fn build_fixture() -> Fixture {
     let _ = std::fs::remove_dir_all(&dir);
     let portfolio: &'static Portfolio = Box::leak(Box::new(loaded.expect("load the portfolio")));
 
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../stdlib-scenarios");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-scenarios");
     let set = scenario_set::load(&root).expect("load the stdlib scenarios");
     let ir: &'static ir::ScenarioSet = Box::leak(Box::new(
         set.compile().set.expect("the stdlib scenarios compile"),

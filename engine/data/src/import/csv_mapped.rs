@@ -675,9 +675,13 @@ mod tests {
     use super::*;
     use relance_core::domain::Portfolio;
 
+    /// A fresh folder per call: tests run in parallel and several write a file of the same
+    /// name (a shared folder made `contacts_and_payments` read another test's invoices).
     fn temp(name: &str, content: &str) -> std::path::PathBuf {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!(
-            "relance-csv-mapped-{}-{}",
+            "relance-csv-mapped-{}-{n}-{}",
             std::process::id(),
             name.replace('/', "_")
         ));
@@ -697,7 +701,7 @@ mod tests {
         let out = import(&path, options, merge, &mut |_, _| {})
             .map(|(k, _)| k)
             .map_err(|e| e.to_string().replace(&format!("{}", path.display()), name));
-        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_dir_all(path.parent().expect("a folder"));
         out
     }
 

@@ -1320,7 +1320,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    /// `cargo test -p relance-engine --release --lib portfolio::csv -- --ignored --nocapture`
+    /// `cargo test -p relance-data --release --lib portfolio::csv -- --ignored --nocapture`
     #[test]
     #[ignore = "performance check: a million invoices, run in release"]
     fn loads_a_million_invoices_quickly() {

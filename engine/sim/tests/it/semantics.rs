@@ -1,4 +1,5 @@
-//! The engine against the semantic contract of `DESIGN.md` ("Semantics the engine must honour").
+//! The engine against its semantic contract (`docs/LANGUAGE.md` and "Semantics decided here" in
+//! `docs/ARCHITECTURE.md`).
 //!
 //! `tests/semantics/` holds one `.relance` file per semantic rule (a lone file is a set of one)
 //! and one sub-folder per case that needs its own `rules/` or `templates/` (a folder is a set).

@@ -6,13 +6,13 @@
 //! start (`from`, else the earliest `issued`) → `Timeline::build` with transitions. The cases
 //! are in `tests/timelines/*.json`:
 //!
-//! - `brief.json`: the case JSON of DESIGN.md, against `dsl/tests/cases/valid/brief-sketch.relance`;
+//! - `brief.json`: the case JSON of the original product brief (`docs/DATA.md`, "The case JSON"), against `dsl/tests/cases/valid/brief-sketch.relance`;
 //! - `three-customers.json`: grouping, a kept promise of an amount, a broken promise, partial
 //!   payments, a consumer under tolerance, against `tests/timelines/set/`;
 //! - `from-later.json`: a company starting on 2026-04-01 with invoices already late, history
 //!   before `from` (a dispute, payments) and an invoice issued after `from`.
 //!
-//! Review a changed snapshot like code: each line must follow from DESIGN.md's semantics.
+//! Review a changed snapshot like code: each line must follow from the semantics of `docs/LANGUAGE.md`.
 
 use std::path::{Path, PathBuf};
 
@@ -142,7 +142,7 @@ const ACTIONS: [&str; 12] = [
     "charge", "tag",
 ];
 
-/// DESIGN.md "Case and timeline JSON": `{"entries": [...]}`, each entry with `date`, `kind`
+/// The timeline JSON contract (`docs/CLI.md`, `relance simulate`): `{"entries": [...]}`, each entry with `date`, `kind`
 /// (`action` or `transition`), `customer`, `invoices` (array of ids), `step`; actions with
 /// `action`, `template` where one applies, `to`, `amount` for charges; sorted by date, then
 /// customer, then step order. Also: every idempotency key is unique.
@@ -248,7 +248,7 @@ fn check_sorted(t: &Timeline) {
 
 #[test]
 fn entries_of_one_customer_and_day_follow_step_order() {
-    // DESIGN.md: "Entries are sorted by date, then customer, then step order." F-1 (due 01-01)
+    // `docs/CLI.md`: entries are sorted by date, then customer, then step order. F-1 (due 01-01)
     // reaches `notice` (step 2, due + 33 = 02-03) on the day F-2 (due 01-31) reaches
     // `reminder-1` (step 0, due + 3 = 02-03): reminder-1 comes first.
     let source = r#"
