@@ -1,1 +1,1 @@
-//! Workspace-level tests live in this crate's `[[test]]` targets; the library is empty.
+//! Workspace-level tests live in this crate's `it` test binary (`it/main.rs`); the library is empty.

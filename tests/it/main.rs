@@ -1,0 +1,13 @@
+//! Workspace-level tests, one binary: what no single crate owns.
+//!
+//! - `stdlib_scenarios`: the stdlib set's own `test` blocks and its plan of `examples/`;
+//! - `stdlib_rules`: the stdlib's rhai rules against hand-computed values;
+//! - `editor_grammar`: the TextMate grammar through a real TextMate engine (Node, vscode-textmate);
+//! - `lsp`: the real `relance lsp` binary over stdio, as an editor speaks to it;
+//! - `bench_harness`: `benches/run --smoke`, so the benchmark harness cannot rot.
+
+mod bench_harness;
+mod editor_grammar;
+mod lsp;
+mod stdlib_rules;
+mod stdlib_scenarios;
