@@ -1,8 +1,9 @@
 //! Keeps `docs/` honest: the reference pages must follow the code.
 //!
-//! - `docs/DIAGNOSTICS.md` has one `## CODE: title` section per code of
-//!   `check::codes::CODES` (same title, same order, no unknown code), and each section's
-//!   `relance` example still produces the diagnostics its `text` block shows.
+//! - `docs/DIAGNOSTICS.md` has one `## CODE: title` section per variant of `Code` (same title,
+//!   same order as `Code::ALL`, no code the enum lacks), each heading is the anchor
+//!   `Code::docs_url` points at, and each section's `relance` example still produces the
+//!   diagnostics its `text` block shows.
 //! - `docs/LANGUAGE.md` lists every field (path, type and doc, copied from `schema::fields()`),
 //!   every handler event, every role, every test field and every calendar of the schema, and
 //!   each of its ```` ```relance ```` blocks is a complete file that compiles without any
@@ -16,9 +17,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use relance_dsl::check::codes::CODES;
 use relance_dsl::schema::{self, Type};
-use relance_dsl::{SetContext, Severity, SourceFile, compile};
+use relance_dsl::{Code, SetContext, Severity, SourceFile, compile};
 
 fn docs_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -155,7 +155,7 @@ fn diagnostic_headers(name: &str, source: &str) -> Vec<String> {
     compiled.diagnostics[0]
         .iter()
         .map(|d| {
-            let sev = match d.severity {
+            let sev = match d.severity() {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             };
@@ -182,14 +182,16 @@ fn every_code_has_its_section_with_the_same_title() {
             documented.push((code.to_string(), title.to_string(), *line));
         }
     }
-    let known: BTreeMap<&str, &str> = CODES.iter().copied().collect();
     let mut problems = Vec::new();
     for (code, title, line) in &documented {
-        match known.get(code.as_str()) {
-            None => problems.push(format!("line {line}: `## {code}` names a code that codes.rs does not have")),
-            Some(t) if t != title => {
-                problems.push(format!("line {line}: `## {code}: {title}` should be `## {code}: {t}` (the title in codes.rs)"))
-            }
+        match Code::from_code(code) {
+            None => problems.push(format!(
+                "line {line}: `## {code}` names a code that the enum `Code` (dsl/src/check/codes.rs) does not have"
+            )),
+            Some(c) if c.title() != title => problems.push(format!(
+                "line {line}: `## {code}: {title}` should be `## {code}: {}` (the title of Code::{c:?})",
+                c.title()
+            )),
             Some(_) => {}
         }
     }
@@ -197,29 +199,45 @@ fn every_code_has_its_section_with_the_same_title() {
     for (code, _, _) in &documented {
         *count.entry(code.as_str()).or_default() += 1;
     }
-    for (code, title) in CODES {
-        match count.get(code) {
-            None => problems.push(format!("missing section `## {code}: {title}`")),
-            Some(n) if *n > 1 => problems.push(format!("`## {code}` appears {n} times")),
+    for c in Code::ALL {
+        match count.get(c.code()) {
+            None => problems.push(format!(
+                "missing section `## {}: {}` (Code::{c:?})",
+                c.code(),
+                c.title()
+            )),
+            Some(n) if *n > 1 => problems.push(format!("`## {}` appears {n} times", c.code())),
             Some(_) => {}
         }
     }
     let order: Vec<&str> = documented
         .iter()
         .map(|(c, _, _)| c.as_str())
-        .filter(|c| known.contains_key(c))
+        .filter(|c| Code::from_code(c).is_some())
         .collect();
-    let expected: Vec<&str> = CODES
+    let expected: Vec<&str> = Code::ALL
         .iter()
-        .map(|(c, _)| *c)
+        .map(|c| c.code())
         .filter(|c| order.contains(c))
         .collect();
     if order != expected {
-        problems.push("sections are not in the order of codes.rs".to_string());
+        problems.push("sections are not in the order of Code::ALL".to_string());
+    }
+    let heads = anchors(&parts);
+    for c in Code::ALL {
+        let url = c.docs_url();
+        let anchor = url
+            .strip_prefix("docs/DIAGNOSTICS.md#")
+            .expect("docs_url points into docs/DIAGNOSTICS.md");
+        if count.contains_key(c.code()) && !heads.contains(anchor) {
+            problems.push(format!(
+                "Code::{c:?}.docs_url() is `{url}`, which is no heading's anchor"
+            ));
+        }
     }
     assert!(
         problems.is_empty(),
-        "docs/DIAGNOSTICS.md is out of sync with codes.rs:\n{}",
+        "docs/DIAGNOSTICS.md is out of sync with the enum `Code` (dsl/src/check/codes.rs):\n{}",
         problems.join("\n")
     );
 }

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Checker;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::schema;
 use crate::suggest::did_you_mean;
 use crate::syntax::ast::*;
@@ -41,8 +41,8 @@ impl Checker<'_> {
         self.unreachable_steps(s, &steps);
         if steps.is_empty() {
             self.push(
-                Diagnostic::warning(
-                    "W0105",
+                Diagnostic::new(
+                    Code::ScenarioWithoutSteps,
                     s.name.span,
                     format!("scenario `{}` has no steps", s.name.name),
                 )
@@ -65,9 +65,13 @@ impl Checker<'_> {
             };
             if let Some(first) = seen.insert(key, m.span) {
                 self.push(
-                    Diagnostic::error("E0103", m.span, format!("`{key}` is given twice"))
-                        .with_label("second setting")
-                        .with_related(first, "first given here"),
+                    Diagnostic::new(
+                        Code::DuplicateSetting,
+                        m.span,
+                        format!("`{key}` is given twice"),
+                    )
+                    .with_label("second setting")
+                    .with_related(first, "first given here"),
                 );
             }
             match &m.kind {
@@ -75,8 +79,8 @@ impl Checker<'_> {
                 MemberKind::Calendar(c) if !schema::CALENDARS.contains(&c.name.as_str()) => {
                     let help = did_you_mean(&c.name, schema::CALENDARS.iter().copied());
                     self.push(
-                        Diagnostic::error(
-                            "E0172",
+                        Diagnostic::new(
+                            Code::UnknownCalendar,
                             c.span,
                             format!("unknown calendar `{}`", c.name),
                         )
@@ -88,8 +92,12 @@ impl Checker<'_> {
                     if *p > rust_decimal::Decimal::ONE_HUNDRED =>
                 {
                     self.push(
-                        Diagnostic::error("E0173", m.span, "a tolerance cannot exceed 100%")
-                            .with_label("every invoice would count as paid"),
+                        Diagnostic::new(
+                            Code::InvalidTolerance,
+                            m.span,
+                            "a tolerance cannot exceed 100%",
+                        )
+                        .with_label("every invoice would count as paid"),
                     );
                 }
                 _ => {}
@@ -102,8 +110,8 @@ impl Checker<'_> {
         for st in steps {
             if let Some(first) = seen.insert(&st.name.name, st.name.span) {
                 self.push(
-                    Diagnostic::error(
-                        "E0102",
+                    Diagnostic::new(
+                        Code::DuplicateStep,
                         st.name.span,
                         format!("step `{}` is defined twice", st.name.name),
                     )
@@ -150,14 +158,14 @@ impl Checker<'_> {
                     format!("step `{}` is part of an anchor cycle", st.name.name)
                 };
                 self.push(
-                    Diagnostic::error("E0112", st.anchor.span, message)
+                    Diagnostic::new(Code::AnchorCycle, st.anchor.span, message)
                         .with_label("following the anchors from here leads back to this step")
                         .with_help("anchor it on `due`, `issued` or an earlier step"),
                 );
             } else if j > i {
                 self.push(
-                    Diagnostic::error(
-                        "E0111",
+                    Diagnostic::new(
+                        Code::AnchorToLaterStep,
                         st.anchor.span,
                         format!("step `{}` is anchored on a later step", st.name.name),
                     )
@@ -175,9 +183,13 @@ impl Checker<'_> {
     fn unknown_step<'s>(&mut self, name: &Ident, known: impl Iterator<Item = &'s str>) {
         let help = did_you_mean(&name.name, known);
         self.push(
-            Diagnostic::error("E0110", name.span, format!("unknown step `{}`", name.name))
-                .with_label("no step of this name in the scenario")
-                .with_help_opt(help),
+            Diagnostic::new(
+                Code::UnknownStep,
+                name.span,
+                format!("unknown step `{}`", name.name),
+            )
+            .with_label("no step of this name in the scenario")
+            .with_help_opt(help),
         );
     }
 
@@ -191,16 +203,20 @@ impl Checker<'_> {
         let Some(ev) = schema::event(&words) else {
             let help = did_you_mean(&words, schema::EVENTS.iter().map(|(w, _, _)| *w));
             self.push(
-                Diagnostic::error("E0120", h.event_span, format!("unknown event `{words}`"))
-                    .with_label("handlers take `dispute opened`, `promise broken`, `payment` …")
-                    .with_help_opt(help),
+                Diagnostic::new(
+                    Code::UnknownEvent,
+                    h.event_span,
+                    format!("unknown event `{words}`"),
+                )
+                .with_label("handlers take `dispute opened`, `promise broken`, `payment` …")
+                .with_help_opt(help),
             );
             return;
         };
         if let Some(first) = seen.insert(ev, h.event_span) {
             self.push(
-                Diagnostic::error(
-                    "E0104",
+                Diagnostic::new(
+                    Code::DuplicateHandler,
                     h.event_span,
                     format!("`on {words}` is handled twice"),
                 )
@@ -215,9 +231,13 @@ impl Checker<'_> {
         for st in &b.stmts {
             if let Some(end) = ended.take() {
                 self.push(
-                    Diagnostic::warning("W0104", st.span, "this statement never runs")
-                        .with_label("unreachable")
-                        .with_related(end, "control leaves the block here"),
+                    Diagnostic::new(
+                        Code::UnreachableStatement,
+                        st.span,
+                        "this statement never runs",
+                    )
+                    .with_label("unreachable")
+                    .with_related(end, "control leaves the block here"),
                 );
             }
             self.stmt(st, place, steps);
@@ -264,7 +284,14 @@ impl Checker<'_> {
     }
 
     fn not_here(&mut self, span: Span, why: &str) {
-        self.push(Diagnostic::error("E0113", span, "statement not allowed here").with_label(why));
+        self.push(
+            Diagnostic::new(
+                Code::StatementNotAllowed,
+                span,
+                "statement not allowed here",
+            )
+            .with_label(why),
+        );
     }
 
     /// Roles, templates and charges of one action. `expect_line` allows computed amounts.
@@ -294,7 +321,7 @@ impl Checker<'_> {
                 if !expect_line =>
             {
                 self.push(
-                    Diagnostic::error("E0171", m.span, "the amount of this charge is computed")
+                    Diagnostic::new(Code::AmountNotAllowed, m.span, "the amount of this charge is computed")
                         .with_label("remove this amount")
                         .with_help("amounts after `indemnity` and `late-interest` are only written in `expect` lines"),
                 );
@@ -309,9 +336,13 @@ impl Checker<'_> {
         {
             let help = did_you_mean(&t.value, known.iter().map(String::as_str));
             self.push(
-                Diagnostic::error("E0150", t.span, format!("unknown template `{}`", t.value))
-                    .with_label("no file templates/NAME.LANG.txt or .html for it")
-                    .with_help_opt(help),
+                Diagnostic::new(
+                    Code::UnknownTemplate,
+                    t.span,
+                    format!("unknown template `{}`", t.value),
+                )
+                .with_label("no file templates/NAME.LANG.txt or .html for it")
+                .with_help_opt(help),
             );
         }
     }
@@ -326,18 +357,22 @@ impl Checker<'_> {
         }
         let help = did_you_mean(&r.name, schema::ROLES.iter().map(|(n, _)| *n));
         self.push(
-            Diagnostic::error("E0170", r.span, format!("unknown role `{}`", r.name))
-                .with_label("not a contact or internal role")
-                .with_help_opt(help.or_else(|| {
-                    Some(format!(
-                        "roles are {}",
-                        schema::ROLES
-                            .iter()
-                            .map(|(n, _)| format!("`{n}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
-                })),
+            Diagnostic::new(
+                Code::UnknownRole,
+                r.span,
+                format!("unknown role `{}`", r.name),
+            )
+            .with_label("not a contact or internal role")
+            .with_help_opt(help.or_else(|| {
+                Some(format!(
+                    "roles are {}",
+                    schema::ROLES
+                        .iter()
+                        .map(|(n, _)| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })),
         );
     }
 
@@ -360,8 +395,8 @@ impl Checker<'_> {
             let after_stop = stopper.is_some();
             if (after_stop || anchored_dead) && !goto_targets.contains(st.name.name.as_str()) {
                 unreachable.insert(&st.name.name);
-                let mut d = Diagnostic::warning(
-                    "W0103",
+                let mut d = Diagnostic::new(
+                    Code::UnreachableStep,
                     st.name.span,
                     format!("step `{}` can never fire", st.name.name),
                 )
