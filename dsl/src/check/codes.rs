@@ -57,7 +57,7 @@ codes! {
     UnknownStep = "E0110", Error, "unknown step";
     AnchorToLaterStep = "E0111", Error, "anchor to a later step";
     AnchorCycle = "E0112", Error, "anchor cycle";
-    /// A statement in a body where it has no meaning (`schema::STATEMENTS` says where).
+    /// A statement in a body where it has no meaning (`schema::STATEMENTS` says which).
     StatementNotAllowed = "E0113", Error, "statement not allowed here";
     UnknownEvent = "E0120", Error, "unknown event";
     UnknownField = "E0130", Error, "unknown field";

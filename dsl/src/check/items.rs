@@ -9,16 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Checker;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::schema;
+use crate::schema::{self, Body};
 use crate::suggest::did_you_mean;
 use crate::syntax::ast::*;
-
-/// Where a block stands, which decides the statements it may hold.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Place {
-    Step,
-    Handler,
-}
 
 impl Checker<'_> {
     pub(super) fn scenario(&mut self, s: &Scenario) {
@@ -30,10 +23,10 @@ impl Checker<'_> {
         let mut handlers: BTreeMap<schema::EventName, Span> = BTreeMap::new();
         for m in &s.members {
             match &m.kind {
-                MemberKind::Step(st) => self.block(&st.body, Place::Step, &names),
+                MemberKind::Step(st) => self.block(&st.body, Body::Step, &names),
                 MemberKind::Handler(h) => {
                     self.handler_event(h, &mut handlers);
-                    self.block(&h.body, Place::Handler, &names);
+                    self.block(&h.body, Body::Handler, &names);
                 }
                 _ => {}
             }
@@ -226,7 +219,7 @@ impl Checker<'_> {
         }
     }
 
-    fn block(&mut self, b: &Block, place: Place, steps: &[&str]) {
+    fn block(&mut self, b: &Block, body: Body, steps: &[&str]) {
         let mut ended: Option<Span> = None;
         for st in &b.stmts {
             if let Some(end) = ended.take() {
@@ -240,32 +233,26 @@ impl Checker<'_> {
                     .with_related(end, "control leaves the block here"),
                 );
             }
-            self.stmt(st, place, steps);
+            self.stmt(st, body, steps);
             if matches!(st.kind, StmtKind::Goto(_) | StmtKind::Stop(_)) {
                 ended = Some(st.span);
             }
         }
     }
 
-    fn stmt(&mut self, st: &Stmt, place: Place, steps: &[&str]) {
+    /// One statement of a body: whether it may stand there (`schema::STATEMENTS` says), then
+    /// its own checks.
+    fn stmt(&mut self, st: &Stmt, body: Body, steps: &[&str]) {
+        if let Some(why) = schema::refused(st.kind.keywords(), body) {
+            self.not_here(st.span, why);
+        }
         match &st.kind {
-            StmtKind::SkipWhen(e) | StmtKind::StopWhen(e) => {
-                if place == Place::Handler && matches!(st.kind, StmtKind::SkipWhen(_)) {
-                    self.not_here(
-                        st.span,
-                        "`skip when` skips a step: it has no meaning in a handler",
-                    );
-                }
-                self.condition(e);
-            }
-            StmtKind::If(i) => self.if_stmt(i, place, steps),
+            StmtKind::SkipWhen(e) | StmtKind::StopWhen(e) => self.condition(e),
+            StmtKind::If(i) => self.if_stmt(i, body, steps),
             StmtKind::Goto(target) => {
                 if !steps.contains(&target.name.as_str()) {
                     self.unknown_step(target, steps.iter().copied());
                 }
-            }
-            StmtKind::Resume(_) if place == Place::Step => {
-                self.not_here(st.span, "`resume` ends a pause: use it in an event handler");
             }
             StmtKind::WaitUntil(e) => self.date_expr(e),
             StmtKind::Action(a) => self.action(a, false),
@@ -273,12 +260,12 @@ impl Checker<'_> {
         }
     }
 
-    fn if_stmt(&mut self, i: &If, place: Place, steps: &[&str]) {
+    fn if_stmt(&mut self, i: &If, body: Body, steps: &[&str]) {
         self.condition(&i.cond);
-        self.block(&i.then, place, steps);
+        self.block(&i.then, body, steps);
         match &i.otherwise {
-            Some(Else::If(s)) => self.stmt(s, place, steps),
-            Some(Else::Block(b)) => self.block(b, place, steps),
+            Some(Else::If(s)) => self.stmt(s, body, steps),
+            Some(Else::Block(b)) => self.block(b, body, steps),
             None => {}
         }
     }
