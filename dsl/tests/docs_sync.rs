@@ -5,7 +5,8 @@
 //!   `Code::docs_url` points at, and each section's `relance` example still produces the
 //!   diagnostics its `text` block shows.
 //! - `docs/LANGUAGE.md` lists every field (path, type and doc, copied from `schema::fields()`),
-//!   every handler event, every role, every test field and every calendar of the schema, and
+//!   every handler event, every role, every test field and every calendar of the schema, says
+//!   where each statement may stand as `schema::STATEMENTS` does, and
 //!   each of its ```` ```relance ```` blocks is a complete file that compiles without any
 //!   diagnostic. A block opened with ```` ```relance fragment ```` is a piece of a file and is not
 //!   compiled.
@@ -17,7 +18,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use relance_dsl::schema::{self, Type};
+use relance_dsl::schema::{self, Body, Type};
 use relance_dsl::syntax::grammar;
 use relance_dsl::{Code, SetContext, Severity, SourceFile, compile};
 
@@ -450,6 +451,64 @@ fn every_test_field_is_documented_with_its_type() {
     assert!(
         problems.is_empty(),
         "docs/LANGUAGE.md test fields are out of sync with schema.rs:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// The statement table of LANGUAGE.md §7 (`| statement | … | in steps | in handlers |`) says
+/// where each statement may stand as `schema::STATEMENTS` (which the checker follows) does; the
+/// row `an [action](…)` stands for every action.
+#[test]
+fn the_statement_table_says_where_each_statement_may_stand() {
+    let doc = read_doc("LANGUAGE.md");
+    let rows = table(&doc, "statement");
+    assert!(!rows.is_empty(), "no table starting with `| statement |`");
+    let actions = grammar::starters("action");
+    // The statement a row is about: the longest phrase its first cell starts with.
+    let phrase_of = |key: &str| {
+        schema::STATEMENTS
+            .iter()
+            .map(|(p, _)| *p)
+            .filter(|p| {
+                key.strip_prefix(p)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '`']))
+            })
+            .max_by_key(|p| p.len())
+    };
+    let mut problems = Vec::new();
+    for (phrase, _) in schema::STATEMENTS {
+        let yes = |body| {
+            if schema::refused(phrase, body).is_none() {
+                "yes"
+            } else {
+                "no"
+            }
+        };
+        let want = [yes(Body::Step), yes(Body::Handler)];
+        let cells = if actions.iter().any(|a| a == phrase) {
+            rows.iter()
+                .find(|(k, _)| k.starts_with("an [action]"))
+                .map(|(_, c)| c)
+        } else {
+            rows.iter()
+                .find(|(k, _)| phrase_of(k) == Some(phrase))
+                .map(|(_, c)| c)
+        };
+        match cells {
+            Some(c) if c.len() >= 4 && c[2..4] == want => {}
+            Some(c) => problems.push(format!(
+                "the row of `{phrase}` says in steps: {}, in handlers: {}; the checker says {}, {}",
+                c.get(2).unwrap_or(&"?"),
+                c.get(3).unwrap_or(&"?"),
+                want[0],
+                want[1]
+            )),
+            None => problems.push(format!("no row for `{phrase}`")),
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "docs/LANGUAGE.md §7 Statements is out of sync with schema::STATEMENTS (dsl/src/schema.rs):\n{}",
         problems.join("\n")
     );
 }
