@@ -1,7 +1,7 @@
 //! Diagnostics: what the parser and the checker tell the user, and how it is shown.
 //!
-//! A [`Diagnostic`] is data (severity, stable code, message, primary span and label, help).
-//! This module renders it like rustc (`file:line:col`, the source line, the span underlined)
+//! A [`Diagnostic`] is data (a [`Code`], which gives the stable code string and the severity,
+//! a message, the primary span and label, help). This module renders it like rustc (`file:line:col`, the source line, the span underlined)
 //! through codespan-reporting, or as one JSON object per diagnostic. It must not decide *what*
 //! is wrong: that is the parser's and the checks' job.
 
@@ -10,6 +10,7 @@ use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor};
 use serde::Serialize;
 
+pub use crate::check::codes::Code;
 use crate::syntax::ast::Span;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -22,9 +23,8 @@ pub enum Severity {
 /// One finding about a source file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
-    pub severity: Severity,
-    /// Stable code, documented in `docs/DIAGNOSTICS.md` (`E0001`, `W0101`).
-    pub code: &'static str,
+    /// What kind of finding, documented in `docs/DIAGNOSTICS.md`; it gives the severity.
+    pub code: Code,
     pub message: String,
     pub span: Span,
     /// Short text under the underlined span.
@@ -36,22 +36,15 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
+    /// A finding of kind `code` at `span`; its severity is the code's.
+    pub fn new(code: Code, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
-            severity: Severity::Error,
             code,
             message: message.into(),
             span,
             label: String::new(),
             help: None,
             related: Vec::new(),
-        }
-    }
-
-    pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(code, span, message)
         }
     }
 
@@ -78,8 +71,12 @@ impl Diagnostic {
         self
     }
 
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
+
     pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
+        self.severity() == Severity::Error
     }
 }
 
@@ -116,6 +113,8 @@ pub struct JsonDiagnostic {
     pub end_line: usize,
     pub end_column: usize,
     pub severity: Severity,
+    /// The code string (`E0110`) of the [`Code`]; a loader outside the checker may put its own
+    /// word here (the daemon's `rules` for a rule file that does not compile).
     pub code: String,
     pub message: String,
     pub help: Option<String>,
@@ -132,8 +131,8 @@ impl Diagnostic {
             column,
             end_line,
             end_column,
-            severity: self.severity,
-            code: self.code.to_string(),
+            severity: self.severity(),
+            code: self.code.code().to_string(),
             message: self.message.clone(),
             help: self.help.clone(),
         }
@@ -158,7 +157,7 @@ pub fn render(diagnostics: &[Diagnostic], file: &str, source: &str, color: bool)
 
 fn to_codespan(d: &Diagnostic, len: usize) -> CsDiagnostic<()> {
     let clamp = |s: Span| s.start.min(len)..s.end.min(len).max(s.start.min(len));
-    let base = match d.severity {
+    let base = match d.severity() {
         Severity::Error => CsDiagnostic::error(),
         Severity::Warning => CsDiagnostic::warning(),
     };
@@ -169,7 +168,7 @@ fn to_codespan(d: &Diagnostic, len: usize) -> CsDiagnostic<()> {
             .map(|(s, m)| Label::secondary((), clamp(*s)).with_message(m)),
     );
     let mut out = base
-        .with_code(d.code)
+        .with_code(d.code.code())
         .with_message(&d.message)
         .with_labels(labels);
     if let Some(help) = &d.help {
@@ -196,7 +195,7 @@ mod tests {
     #[test]
     fn render_names_file_line_and_code() {
         let src = "scenario x {\n  titel \"a\"\n}\n";
-        let d = Diagnostic::error("E0001", Span::new(15, 20), "unexpected `titel`")
+        let d = Diagnostic::new(Code::SyntaxError, Span::new(15, 20), "unexpected `titel`")
             .with_label("expected a scenario member")
             .with_help("did you mean `title`?");
         let out = render(&[d], "a.relance", src, false);

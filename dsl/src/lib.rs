@@ -9,7 +9,7 @@ pub mod diagnostics;
 pub mod suggest;
 pub mod syntax;
 
-pub use diagnostics::{Diagnostic, Severity};
+pub use diagnostics::{Code, Diagnostic, Severity};
 pub mod check;
 pub mod fmt;
 pub mod ir;

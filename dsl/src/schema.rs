@@ -1,5 +1,6 @@
 //! The documented schema of what conditions can read: every field path, its type and meaning,
-//! every event a handler can name, every contact role, and the fields a test block may set.
+//! every event a handler can name, every contact role, and the fields a test block may set;
+//! and which statement may stand in which body (step or handler).
 //!
 //! This table is the single source of truth: the checker validates paths against it, the IR
 //! maps paths to [`Field`], the language server uses the docs for hover and completion, and
@@ -339,6 +340,69 @@ pub const TEST_INVOICE_FIELDS: &[(&str, Type)] = &[
 
 /// Business-day calendars the `calendar` setting may name.
 pub const CALENDARS: &[&str] = &["fr", "none"];
+
+/// The body a statement stands in: a step's or an event handler's (with the `if` and `else`
+/// blocks inside it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    Step,
+    Handler,
+}
+
+/// Every statement and action, by the keywords it starts with (as `relance.pest` spells them,
+/// and as [`StmtKind::keywords`](crate::syntax::ast::StmtKind::keywords) gives them), with the
+/// body the checker refuses it in (E0113) and why. In the order completion offers them. A test
+/// keeps the phrases equal to the grammar's `statement` rule.
+pub const STATEMENTS: &[(&str, Option<(Body, &str)>)] = &[
+    (
+        "skip when",
+        Some((
+            Body::Handler,
+            "`skip when` skips a step: it has no meaning in a handler",
+        )),
+    ),
+    ("stop when", None),
+    ("stop", None),
+    ("if", None),
+    ("goto", None),
+    ("pause", None),
+    (
+        "resume",
+        Some((
+            Body::Step,
+            "`resume` ends a pause: use it in an event handler",
+        )),
+    ),
+    ("wait until", None),
+    ("email", None),
+    ("sms", None),
+    ("letter", None),
+    ("call", None),
+    ("task", None),
+    ("webhook", None),
+    ("escalate", None),
+    ("alert", None),
+    ("block deliveries", None),
+    ("unblock deliveries", None),
+    ("charge", None),
+    ("tag", None),
+];
+
+/// Why the statement starting with `keywords` may not stand in `body`; `None` when it may.
+pub fn refused(keywords: &str, body: Body) -> Option<&'static str> {
+    STATEMENTS.iter().find_map(|(k, refused)| match refused {
+        Some((b, why)) if *k == keywords && *b == body => Some(*why),
+        _ => None,
+    })
+}
+
+/// The statements `body` may hold, by their leading keywords, in the order of [`STATEMENTS`].
+pub fn statements_in(body: Body) -> impl Iterator<Item = &'static str> {
+    STATEMENTS
+        .iter()
+        .map(|(k, _)| *k)
+        .filter(move |k| refused(k, body).is_none())
+}
 
 #[cfg(test)]
 mod tests {

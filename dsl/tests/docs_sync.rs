@@ -1,10 +1,12 @@
 //! Keeps `docs/` honest: the reference pages must follow the code.
 //!
-//! - `docs/DIAGNOSTICS.md` has one `## CODE: title` section per code of
-//!   `check::codes::CODES` (same title, same order, no unknown code), and each section's
-//!   `relance` example still produces the diagnostics its `text` block shows.
+//! - `docs/DIAGNOSTICS.md` has one `## CODE: title` section per variant of `Code` (same title,
+//!   same order as `Code::ALL`, no code the enum lacks), each heading is the anchor
+//!   `Code::docs_url` points at, and each section's `relance` example still produces the
+//!   diagnostics its `text` block shows.
 //! - `docs/LANGUAGE.md` lists every field (path, type and doc, copied from `schema::fields()`),
-//!   every handler event, every role, every test field and every calendar of the schema, and
+//!   every handler event, every role, every test field and every calendar of the schema, says
+//!   where each statement may stand as `schema::STATEMENTS` does, and
 //!   each of its ```` ```relance ```` blocks is a complete file that compiles without any
 //!   diagnostic. A block opened with ```` ```relance fragment ```` is a piece of a file and is not
 //!   compiled.
@@ -16,9 +18,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use relance_dsl::check::codes::CODES;
-use relance_dsl::schema::{self, Type};
-use relance_dsl::{SetContext, Severity, SourceFile, compile};
+use relance_dsl::schema::{self, Body, Type};
+use relance_dsl::syntax::grammar;
+use relance_dsl::{Code, SetContext, Severity, SourceFile, compile};
 
 fn docs_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -155,7 +157,7 @@ fn diagnostic_headers(name: &str, source: &str) -> Vec<String> {
     compiled.diagnostics[0]
         .iter()
         .map(|d| {
-            let sev = match d.severity {
+            let sev = match d.severity() {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             };
@@ -182,14 +184,16 @@ fn every_code_has_its_section_with_the_same_title() {
             documented.push((code.to_string(), title.to_string(), *line));
         }
     }
-    let known: BTreeMap<&str, &str> = CODES.iter().copied().collect();
     let mut problems = Vec::new();
     for (code, title, line) in &documented {
-        match known.get(code.as_str()) {
-            None => problems.push(format!("line {line}: `## {code}` names a code that codes.rs does not have")),
-            Some(t) if t != title => {
-                problems.push(format!("line {line}: `## {code}: {title}` should be `## {code}: {t}` (the title in codes.rs)"))
-            }
+        match Code::from_code(code) {
+            None => problems.push(format!(
+                "line {line}: `## {code}` names a code that the enum `Code` (dsl/src/check/codes.rs) does not have"
+            )),
+            Some(c) if c.title() != title => problems.push(format!(
+                "line {line}: `## {code}: {title}` should be `## {code}: {}` (the title of Code::{c:?})",
+                c.title()
+            )),
             Some(_) => {}
         }
     }
@@ -197,29 +201,45 @@ fn every_code_has_its_section_with_the_same_title() {
     for (code, _, _) in &documented {
         *count.entry(code.as_str()).or_default() += 1;
     }
-    for (code, title) in CODES {
-        match count.get(code) {
-            None => problems.push(format!("missing section `## {code}: {title}`")),
-            Some(n) if *n > 1 => problems.push(format!("`## {code}` appears {n} times")),
+    for c in Code::ALL {
+        match count.get(c.code()) {
+            None => problems.push(format!(
+                "missing section `## {}: {}` (Code::{c:?})",
+                c.code(),
+                c.title()
+            )),
+            Some(n) if *n > 1 => problems.push(format!("`## {}` appears {n} times", c.code())),
             Some(_) => {}
         }
     }
     let order: Vec<&str> = documented
         .iter()
         .map(|(c, _, _)| c.as_str())
-        .filter(|c| known.contains_key(c))
+        .filter(|c| Code::from_code(c).is_some())
         .collect();
-    let expected: Vec<&str> = CODES
+    let expected: Vec<&str> = Code::ALL
         .iter()
-        .map(|(c, _)| *c)
+        .map(|c| c.code())
         .filter(|c| order.contains(c))
         .collect();
     if order != expected {
-        problems.push("sections are not in the order of codes.rs".to_string());
+        problems.push("sections are not in the order of Code::ALL".to_string());
+    }
+    let heads = anchors(&parts);
+    for c in Code::ALL {
+        let url = c.docs_url();
+        let anchor = url
+            .strip_prefix("docs/DIAGNOSTICS.md#")
+            .expect("docs_url points into docs/DIAGNOSTICS.md");
+        if count.contains_key(c.code()) && !heads.contains(anchor) {
+            problems.push(format!(
+                "Code::{c:?}.docs_url() is `{url}`, which is no heading's anchor"
+            ));
+        }
     }
     assert!(
         problems.is_empty(),
-        "docs/DIAGNOSTICS.md is out of sync with codes.rs:\n{}",
+        "docs/DIAGNOSTICS.md is out of sync with the enum `Code` (dsl/src/check/codes.rs):\n{}",
         problems.join("\n")
     );
 }
@@ -435,6 +455,64 @@ fn every_test_field_is_documented_with_its_type() {
     );
 }
 
+/// The statement table of LANGUAGE.md §7 (`| statement | … | in steps | in handlers |`) says
+/// where each statement may stand as `schema::STATEMENTS` (which the checker follows) does; the
+/// row `an [action](…)` stands for every action.
+#[test]
+fn the_statement_table_says_where_each_statement_may_stand() {
+    let doc = read_doc("LANGUAGE.md");
+    let rows = table(&doc, "statement");
+    assert!(!rows.is_empty(), "no table starting with `| statement |`");
+    let actions = grammar::starters("action");
+    // The statement a row is about: the longest phrase its first cell starts with.
+    let phrase_of = |key: &str| {
+        schema::STATEMENTS
+            .iter()
+            .map(|(p, _)| *p)
+            .filter(|p| {
+                key.strip_prefix(p)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '`']))
+            })
+            .max_by_key(|p| p.len())
+    };
+    let mut problems = Vec::new();
+    for (phrase, _) in schema::STATEMENTS {
+        let yes = |body| {
+            if schema::refused(phrase, body).is_none() {
+                "yes"
+            } else {
+                "no"
+            }
+        };
+        let want = [yes(Body::Step), yes(Body::Handler)];
+        let cells = if actions.iter().any(|a| a == phrase) {
+            rows.iter()
+                .find(|(k, _)| k.starts_with("an [action]"))
+                .map(|(_, c)| c)
+        } else {
+            rows.iter()
+                .find(|(k, _)| phrase_of(k) == Some(phrase))
+                .map(|(_, c)| c)
+        };
+        match cells {
+            Some(c) if c.len() >= 4 && c[2..4] == want => {}
+            Some(c) => problems.push(format!(
+                "the row of `{phrase}` says in steps: {}, in handlers: {}; the checker says {}, {}",
+                c.get(2).unwrap_or(&"?"),
+                c.get(3).unwrap_or(&"?"),
+                want[0],
+                want[1]
+            )),
+            None => problems.push(format!("no row for `{phrase}`")),
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "docs/LANGUAGE.md §7 Statements is out of sync with schema::STATEMENTS (dsl/src/schema.rs):\n{}",
+        problems.join("\n")
+    );
+}
+
 #[test]
 fn every_complete_example_compiles_clean() {
     let doc = read_doc("LANGUAGE.md");
@@ -537,18 +615,12 @@ fn links_between_the_docs_point_at_existing_headings() {
 
 #[test]
 fn every_keyword_of_the_grammar_is_listed() {
-    let grammar_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/syntax/relance.pest");
-    let grammar = std::fs::read_to_string(&grammar_path).expect("read the grammar");
     let doc = read_doc("LANGUAGE.md");
-    let mut missing = Vec::new();
-    for line in grammar.lines().filter(|l| l.starts_with("kw_")) {
-        // kw_days = @{ ("days" | "day") ~ !ident_char }
-        for word in line.split('"').skip(1).step_by(2) {
-            if !doc.contains(&format!("`{word}`")) {
-                missing.push(word.to_string());
-            }
-        }
-    }
+    let missing: Vec<&str> = grammar::keywords()
+        .iter()
+        .copied()
+        .filter(|word| !doc.contains(&format!("`{word}`")))
+        .collect();
     assert!(
         missing.is_empty(),
         "docs/LANGUAGE.md does not list the keywords: {}",

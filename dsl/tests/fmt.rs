@@ -10,6 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
+use relance_dsl::Code;
 use relance_dsl::fmt::{format_file, format_source};
 use relance_dsl::syntax::ast::File;
 use relance_dsl::syntax::parse;
@@ -320,7 +321,7 @@ fn a_file_with_syntax_errors_is_refused_with_its_diagnostics() {
     let err = format_source(src).expect_err("a broken file is not formatted");
     assert!(!err.diagnostics.is_empty());
     assert!(
-        err.diagnostics.iter().all(|d| d.code == "E0001"),
+        err.diagnostics.iter().all(|d| d.code == Code::SyntaxError),
         "{:#?}",
         err.diagnostics
     );
@@ -328,7 +329,7 @@ fn a_file_with_syntax_errors_is_refused_with_its_diagnostics() {
 
     // An unreadable literal is refused too: its placeholder value must not be printed.
     let err = format_source("test \"t\" {\n  from 2026-02-30\n}\n").expect_err("bad date");
-    assert_eq!(err.diagnostics[0].code, "E0002");
+    assert_eq!(err.diagnostics[0].code, Code::ImpossibleDate);
 }
 
 #[test]

@@ -1,46 +1,185 @@
-//! The registry of diagnostic codes: each stable code and its one-line title.
+//! The registry of diagnostic codes: one [`Code`] variant per diagnostic the parser and the
+//! checker can emit, carrying its stable code string, its severity and its one-line title.
 //!
-//! `docs/DIAGNOSTICS.md` documents every code listed here (a test keeps the two in sync).
-//! Codes are never reused or renumbered once released.
+//! `docs/DIAGNOSTICS.md` documents every code listed here, under the heading
+//! `## CODE: title` (`dsl/tests/docs_sync.rs` keeps the two in sync). Codes are never reused nor
+//! renumbered once released. This module only names and describes codes: what is wrong, and
+//! where, is decided where a [`Diagnostic`](crate::Diagnostic) is built.
 
-/// `(code, title)` for every diagnostic the parser and checker can emit.
-pub const CODES: &[(&str, &str)] = &[
-    ("E0001", "syntax error"),
-    ("E0002", "impossible date"),
-    ("E0003", "number out of range"),
-    ("E0101", "duplicate scenario, policy or test name"),
-    ("E0102", "duplicate step name"),
-    ("E0103", "setting given twice"),
-    ("E0104", "duplicate handler"),
-    ("E0110", "unknown step"),
-    ("E0111", "anchor to a later step"),
-    ("E0112", "anchor cycle"),
-    ("E0113", "statement not allowed here"),
-    ("E0120", "unknown event"),
-    ("E0130", "unknown field"),
-    ("E0140", "type mismatch"),
-    ("E0141", "mixed currencies"),
-    ("E0142", "condition is not a boolean"),
-    ("E0150", "unknown template"),
-    ("E0151", "unknown rule"),
-    ("E0152", "wrong number of rule arguments"),
-    ("E0160", "unknown scenario"),
-    ("E0170", "unknown role"),
-    ("E0171", "amount not allowed here"),
-    ("E0172", "unknown calendar"),
-    ("E0173", "invalid tolerance"),
-    ("E0180", "unknown invoice or customer in a test"),
-    ("E0181", "unknown or invalid test field"),
-    ("E0182", "missing test field"),
-    ("E0183", "duplicate test entity"),
-    ("W0101", "policy without `otherwise`"),
-    ("W0102", "policy rule never reached"),
-    ("W0103", "unreachable step"),
-    ("W0104", "unreachable statement"),
-    ("W0105", "scenario without steps"),
-    ("W0106", "test without expectation"),
-];
+use std::fmt;
 
-pub fn title(code: &str) -> Option<&'static str> {
-    CODES.iter().find(|(c, _)| *c == code).map(|(_, t)| *t)
+use crate::diagnostics::Severity;
+
+/// Declares [`Code`], [`Code::ALL`] and the per-variant tables from one list, so a code's
+/// string, severity and title cannot drift apart.
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $severity:ident, $title:literal; )*) => {
+        /// A diagnostic code. Variants are declared in the order of their code strings (`E…`
+        /// before `W…`, then by number), so sorting by `Code` sorts by code string.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Code {
+            /// Every code, in the order of `docs/DIAGNOSTICS.md`.
+            pub const ALL: &[Code] = &[ $( Code::$variant, )* ];
+
+            /// The stable code string (`E0110`), as printed and in `--format json`.
+            pub const fn code(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+
+            /// How serious it is: `E` codes are errors, `W` codes warnings.
+            pub const fn severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$severity, )* }
+            }
+
+            /// The one-line title, as in the heading of its section of `docs/DIAGNOSTICS.md`.
+            pub const fn title(self) -> &'static str {
+                match self { $( Code::$variant => $title, )* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// The text does not follow the grammar.
+    SyntaxError = "E0001", Error, "syntax error";
+    /// A date literal that is not a day of the calendar (`2026-02-30`).
+    ImpossibleDate = "E0002", Error, "impossible date";
+    /// A number too large for its place.
+    NumberOutOfRange = "E0003", Error, "number out of range";
+    DuplicateName = "E0101", Error, "duplicate scenario, policy or test name";
+    DuplicateStep = "E0102", Error, "duplicate step name";
+    DuplicateSetting = "E0103", Error, "setting given twice";
+    DuplicateHandler = "E0104", Error, "duplicate handler";
+    UnknownStep = "E0110", Error, "unknown step";
+    AnchorToLaterStep = "E0111", Error, "anchor to a later step";
+    AnchorCycle = "E0112", Error, "anchor cycle";
+    /// A statement in a body where it has no meaning (`schema::STATEMENTS` says which).
+    StatementNotAllowed = "E0113", Error, "statement not allowed here";
+    UnknownEvent = "E0120", Error, "unknown event";
+    UnknownField = "E0130", Error, "unknown field";
+    TypeMismatch = "E0140", Error, "type mismatch";
+    MixedCurrencies = "E0141", Error, "mixed currencies";
+    ConditionNotBoolean = "E0142", Error, "condition is not a boolean";
+    UnknownTemplate = "E0150", Error, "unknown template";
+    UnknownRule = "E0151", Error, "unknown rule";
+    WrongRuleArity = "E0152", Error, "wrong number of rule arguments";
+    UnknownScenario = "E0160", Error, "unknown scenario";
+    UnknownRole = "E0170", Error, "unknown role";
+    AmountNotAllowed = "E0171", Error, "amount not allowed here";
+    UnknownCalendar = "E0172", Error, "unknown calendar";
+    InvalidTolerance = "E0173", Error, "invalid tolerance";
+    UnknownTestEntity = "E0180", Error, "unknown invoice or customer in a test";
+    InvalidTestField = "E0181", Error, "unknown or invalid test field";
+    MissingTestField = "E0182", Error, "missing test field";
+    DuplicateTestEntity = "E0183", Error, "duplicate test entity";
+    PolicyWithoutOtherwise = "W0101", Warning, "policy without `otherwise`";
+    PolicyRuleNeverReached = "W0102", Warning, "policy rule never reached";
+    UnreachableStep = "W0103", Warning, "unreachable step";
+    UnreachableStatement = "W0104", Warning, "unreachable statement";
+    ScenarioWithoutSteps = "W0105", Warning, "scenario without steps";
+    TestWithoutExpectation = "W0106", Warning, "test without expectation";
+}
+
+impl Code {
+    /// The code of a code string (`"E0110"`), if there is one.
+    pub fn from_code(code: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.code() == code)
+    }
+
+    /// The anchor of its section in `docs/DIAGNOSTICS.md` (`e0110-unknown-step`), as GitHub
+    /// makes it from the heading `## E0110: unknown step`.
+    pub fn docs_anchor(self) -> String {
+        format!("{}: {}", self.code(), self.title())
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect()
+    }
+
+    /// Where it is documented, relative to the repository's root:
+    /// `docs/DIAGNOSTICS.md#e0110-unknown-step`.
+    pub fn docs_url(self) -> String {
+        format!("docs/DIAGNOSTICS.md#{}", self.docs_anchor())
+    }
+}
+
+/// The code string, as printed (`E0110`).
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_well_formed_and_in_order() {
+        let strings: BTreeSet<&str> = Code::ALL.iter().map(|c| c.code()).collect();
+        assert_eq!(
+            strings.len(),
+            Code::ALL.len(),
+            "a code string is used twice"
+        );
+        for c in Code::ALL {
+            let s = c.code();
+            assert!(
+                s.len() == 5 && s[1..].bytes().all(|b| b.is_ascii_digit()),
+                "{c:?}: `{s}` is not a letter and four digits"
+            );
+            assert!(!c.title().is_empty(), "{c:?} has no title");
+        }
+        for pair in Code::ALL.windows(2) {
+            assert!(
+                pair[0] < pair[1] && pair[0].code() < pair[1].code(),
+                "{:?} ({}) must come before {:?} ({}) in the declaration: sorting by Code sorts by code string",
+                pair[0],
+                pair[0].code(),
+                pair[1],
+                pair[1].code()
+            );
+        }
+    }
+
+    /// The convention `docs/DIAGNOSTICS.md` states: `E…` is an error, `W…` a warning.
+    #[test]
+    fn severity_matches_the_letter() {
+        for c in Code::ALL {
+            let want = match c.code().as_bytes()[0] {
+                b'E' => Severity::Error,
+                b'W' => Severity::Warning,
+                other => panic!("{c:?}: unknown letter `{}`", other as char),
+            };
+            assert_eq!(c.severity(), want, "{c:?} ({})", c.code());
+        }
+    }
+
+    #[test]
+    fn from_code_display_and_docs_url() {
+        for c in Code::ALL {
+            assert_eq!(Code::from_code(c.code()), Some(*c));
+            assert_eq!(c.to_string(), c.code());
+        }
+        assert_eq!(Code::from_code("E9999"), None);
+        assert_eq!(
+            Code::UnknownStep.docs_url(),
+            "docs/DIAGNOSTICS.md#e0110-unknown-step"
+        );
+        assert_eq!(
+            Code::PolicyWithoutOtherwise.docs_anchor(),
+            "w0101-policy-without-otherwise"
+        );
+        assert_eq!(
+            Code::DuplicateName.docs_anchor(),
+            "e0101-duplicate-scenario-policy-or-test-name"
+        );
+    }
 }

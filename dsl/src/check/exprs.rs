@@ -5,7 +5,7 @@
 //! a mistake is reported once. This module must not evaluate expressions.
 
 use super::Checker;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::schema::{self, Type};
 use crate::suggest::did_you_mean;
 use crate::syntax::ast::*;
@@ -43,9 +43,13 @@ impl Checker<'_> {
         let t = self.type_of(e);
         if !is_bool(&t.ty) {
             self.push(
-                Diagnostic::error("E0142", e.span, "this condition is not a boolean")
-                    .with_label(format!("this is {}", t.ty.describe()))
-                    .with_help("compare it, e.g. `invoice.amount > 1000 EUR`"),
+                Diagnostic::new(
+                    Code::ConditionNotBoolean,
+                    e.span,
+                    "this condition is not a boolean",
+                )
+                .with_label(format!("this is {}", t.ty.describe()))
+                .with_help("compare it, e.g. `invoice.amount > 1000 EUR`"),
             );
         }
     }
@@ -55,7 +59,7 @@ impl Checker<'_> {
         let t = self.type_of(e);
         if !compatible(&t.ty, &Type::Date) {
             self.push(
-                Diagnostic::error("E0140", e.span, "`wait until` needs a date")
+                Diagnostic::new(Code::TypeMismatch, e.span, "`wait until` needs a date")
                     .with_label(format!("this is {}", t.ty.describe()))
                     .with_help("e.g. `wait until promise.date + 2 days`"),
             );
@@ -112,7 +116,7 @@ impl Checker<'_> {
 
     fn mismatch(&mut self, span: Span, message: &str, got: &Type) {
         self.push(
-            Diagnostic::error("E0140", span, message.to_string())
+            Diagnostic::new(Code::TypeMismatch, span, message.to_string())
                 .with_label(format!("this is {}", got.describe())),
         );
     }
@@ -124,8 +128,8 @@ impl Checker<'_> {
             match &elem {
                 Some(first) if !compatible(&first.ty, &t.ty) => {
                     self.push(
-                        Diagnostic::error(
-                            "E0140",
+                        Diagnostic::new(
+                            Code::TypeMismatch,
                             item.span,
                             "list items must all have the same type",
                         )
@@ -158,15 +162,19 @@ impl Checker<'_> {
             None => {
                 let help = did_you_mean(&name.value, rules.keys().map(String::as_str));
                 self.push(
-                    Diagnostic::error("E0151", name.span, format!("unknown rule `{}`", name.value))
-                        .with_label("no function of this name in rules/*.rhai")
-                        .with_help_opt(help),
+                    Diagnostic::new(
+                        Code::UnknownRule,
+                        name.span,
+                        format!("unknown rule `{}`", name.value),
+                    )
+                    .with_label("no function of this name in rules/*.rhai")
+                    .with_help_opt(help),
                 );
             }
             Some(&arity) if arity != args.len() => {
                 self.push(
-                    Diagnostic::error(
-                        "E0152",
+                    Diagnostic::new(
+                        Code::WrongRuleArity,
                         name.span,
                         format!("rule `{}` takes {arity} argument(s) after invoice and customer, {} given", name.value, args.len()),
                     )
@@ -200,7 +208,7 @@ impl Checker<'_> {
             "fields start with `invoice.`, `customer.`, `dispute.`, `promise.`, `history.`, `payment.` or are `today`".into()
         };
         self.push(
-            Diagnostic::error("E0130", span, format!("unknown field `{path}`"))
+            Diagnostic::new(Code::UnknownField, span, format!("unknown field `{path}`"))
                 .with_label(label)
                 .with_help_opt(help),
         );
@@ -213,8 +221,12 @@ impl Checker<'_> {
             && x != y
         {
             self.push(
-                Diagnostic::error("E0141", span, format!("mixed currencies: {x} and {y}"))
-                    .with_label("amounts in different currencies cannot be combined"),
+                Diagnostic::new(
+                    Code::MixedCurrencies,
+                    span,
+                    format!("mixed currencies: {x} and {y}"),
+                )
+                .with_label("amounts in different currencies cannot be combined"),
             );
         }
     }
@@ -251,8 +263,8 @@ impl Checker<'_> {
                 match &r.ty {
                     List(elem) if compatible(elem, &l.ty) => self.currencies(&l, &r, span),
                     List(elem) => self.push(
-                        Diagnostic::error(
-                            "E0140",
+                        Diagnostic::new(
+                            Code::TypeMismatch,
                             span,
                             format!(
                                 "`{}` compares {} with a list of other things",
@@ -304,8 +316,8 @@ impl Checker<'_> {
             },
             None => {
                 self.push(
-                    Diagnostic::error(
-                        "E0140",
+                    Diagnostic::new(
+                        Code::TypeMismatch,
                         span,
                         format!(
                             "cannot apply `{}` to {} and {}",
@@ -334,8 +346,8 @@ impl Checker<'_> {
                 _ => None,
             };
             self.push(
-                Diagnostic::error(
-                    "E0140",
+                Diagnostic::new(
+                    Code::TypeMismatch,
                     span,
                     format!(
                         "cannot compare {} with {}",

@@ -8,17 +8,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Checker;
-use crate::diagnostics::Diagnostic;
-use crate::schema;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::schema::{self, Body};
 use crate::suggest::did_you_mean;
 use crate::syntax::ast::*;
-
-/// Where a block stands, which decides the statements it may hold.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Place {
-    Step,
-    Handler,
-}
 
 impl Checker<'_> {
     pub(super) fn scenario(&mut self, s: &Scenario) {
@@ -30,10 +23,10 @@ impl Checker<'_> {
         let mut handlers: BTreeMap<schema::EventName, Span> = BTreeMap::new();
         for m in &s.members {
             match &m.kind {
-                MemberKind::Step(st) => self.block(&st.body, Place::Step, &names),
+                MemberKind::Step(st) => self.block(&st.body, Body::Step, &names),
                 MemberKind::Handler(h) => {
                     self.handler_event(h, &mut handlers);
-                    self.block(&h.body, Place::Handler, &names);
+                    self.block(&h.body, Body::Handler, &names);
                 }
                 _ => {}
             }
@@ -41,8 +34,8 @@ impl Checker<'_> {
         self.unreachable_steps(s, &steps);
         if steps.is_empty() {
             self.push(
-                Diagnostic::warning(
-                    "W0105",
+                Diagnostic::new(
+                    Code::ScenarioWithoutSteps,
                     s.name.span,
                     format!("scenario `{}` has no steps", s.name.name),
                 )
@@ -65,9 +58,13 @@ impl Checker<'_> {
             };
             if let Some(first) = seen.insert(key, m.span) {
                 self.push(
-                    Diagnostic::error("E0103", m.span, format!("`{key}` is given twice"))
-                        .with_label("second setting")
-                        .with_related(first, "first given here"),
+                    Diagnostic::new(
+                        Code::DuplicateSetting,
+                        m.span,
+                        format!("`{key}` is given twice"),
+                    )
+                    .with_label("second setting")
+                    .with_related(first, "first given here"),
                 );
             }
             match &m.kind {
@@ -75,8 +72,8 @@ impl Checker<'_> {
                 MemberKind::Calendar(c) if !schema::CALENDARS.contains(&c.name.as_str()) => {
                     let help = did_you_mean(&c.name, schema::CALENDARS.iter().copied());
                     self.push(
-                        Diagnostic::error(
-                            "E0172",
+                        Diagnostic::new(
+                            Code::UnknownCalendar,
                             c.span,
                             format!("unknown calendar `{}`", c.name),
                         )
@@ -88,8 +85,12 @@ impl Checker<'_> {
                     if *p > rust_decimal::Decimal::ONE_HUNDRED =>
                 {
                     self.push(
-                        Diagnostic::error("E0173", m.span, "a tolerance cannot exceed 100%")
-                            .with_label("every invoice would count as paid"),
+                        Diagnostic::new(
+                            Code::InvalidTolerance,
+                            m.span,
+                            "a tolerance cannot exceed 100%",
+                        )
+                        .with_label("every invoice would count as paid"),
                     );
                 }
                 _ => {}
@@ -102,8 +103,8 @@ impl Checker<'_> {
         for st in steps {
             if let Some(first) = seen.insert(&st.name.name, st.name.span) {
                 self.push(
-                    Diagnostic::error(
-                        "E0102",
+                    Diagnostic::new(
+                        Code::DuplicateStep,
                         st.name.span,
                         format!("step `{}` is defined twice", st.name.name),
                     )
@@ -150,14 +151,14 @@ impl Checker<'_> {
                     format!("step `{}` is part of an anchor cycle", st.name.name)
                 };
                 self.push(
-                    Diagnostic::error("E0112", st.anchor.span, message)
+                    Diagnostic::new(Code::AnchorCycle, st.anchor.span, message)
                         .with_label("following the anchors from here leads back to this step")
                         .with_help("anchor it on `due`, `issued` or an earlier step"),
                 );
             } else if j > i {
                 self.push(
-                    Diagnostic::error(
-                        "E0111",
+                    Diagnostic::new(
+                        Code::AnchorToLaterStep,
                         st.anchor.span,
                         format!("step `{}` is anchored on a later step", st.name.name),
                     )
@@ -175,9 +176,13 @@ impl Checker<'_> {
     fn unknown_step<'s>(&mut self, name: &Ident, known: impl Iterator<Item = &'s str>) {
         let help = did_you_mean(&name.name, known);
         self.push(
-            Diagnostic::error("E0110", name.span, format!("unknown step `{}`", name.name))
-                .with_label("no step of this name in the scenario")
-                .with_help_opt(help),
+            Diagnostic::new(
+                Code::UnknownStep,
+                name.span,
+                format!("unknown step `{}`", name.name),
+            )
+            .with_label("no step of this name in the scenario")
+            .with_help_opt(help),
         );
     }
 
@@ -191,16 +196,20 @@ impl Checker<'_> {
         let Some(ev) = schema::event(&words) else {
             let help = did_you_mean(&words, schema::EVENTS.iter().map(|(w, _, _)| *w));
             self.push(
-                Diagnostic::error("E0120", h.event_span, format!("unknown event `{words}`"))
-                    .with_label("handlers take `dispute opened`, `promise broken`, `payment` …")
-                    .with_help_opt(help),
+                Diagnostic::new(
+                    Code::UnknownEvent,
+                    h.event_span,
+                    format!("unknown event `{words}`"),
+                )
+                .with_label("handlers take `dispute opened`, `promise broken`, `payment` …")
+                .with_help_opt(help),
             );
             return;
         };
         if let Some(first) = seen.insert(ev, h.event_span) {
             self.push(
-                Diagnostic::error(
-                    "E0104",
+                Diagnostic::new(
+                    Code::DuplicateHandler,
                     h.event_span,
                     format!("`on {words}` is handled twice"),
                 )
@@ -210,42 +219,40 @@ impl Checker<'_> {
         }
     }
 
-    fn block(&mut self, b: &Block, place: Place, steps: &[&str]) {
+    fn block(&mut self, b: &Block, body: Body, steps: &[&str]) {
         let mut ended: Option<Span> = None;
         for st in &b.stmts {
             if let Some(end) = ended.take() {
                 self.push(
-                    Diagnostic::warning("W0104", st.span, "this statement never runs")
-                        .with_label("unreachable")
-                        .with_related(end, "control leaves the block here"),
+                    Diagnostic::new(
+                        Code::UnreachableStatement,
+                        st.span,
+                        "this statement never runs",
+                    )
+                    .with_label("unreachable")
+                    .with_related(end, "control leaves the block here"),
                 );
             }
-            self.stmt(st, place, steps);
+            self.stmt(st, body, steps);
             if matches!(st.kind, StmtKind::Goto(_) | StmtKind::Stop(_)) {
                 ended = Some(st.span);
             }
         }
     }
 
-    fn stmt(&mut self, st: &Stmt, place: Place, steps: &[&str]) {
+    /// One statement of a body: whether it may stand there (`schema::STATEMENTS` says), then
+    /// its own checks.
+    fn stmt(&mut self, st: &Stmt, body: Body, steps: &[&str]) {
+        if let Some(why) = schema::refused(st.kind.keywords(), body) {
+            self.not_here(st.span, why);
+        }
         match &st.kind {
-            StmtKind::SkipWhen(e) | StmtKind::StopWhen(e) => {
-                if place == Place::Handler && matches!(st.kind, StmtKind::SkipWhen(_)) {
-                    self.not_here(
-                        st.span,
-                        "`skip when` skips a step: it has no meaning in a handler",
-                    );
-                }
-                self.condition(e);
-            }
-            StmtKind::If(i) => self.if_stmt(i, place, steps),
+            StmtKind::SkipWhen(e) | StmtKind::StopWhen(e) => self.condition(e),
+            StmtKind::If(i) => self.if_stmt(i, body, steps),
             StmtKind::Goto(target) => {
                 if !steps.contains(&target.name.as_str()) {
                     self.unknown_step(target, steps.iter().copied());
                 }
-            }
-            StmtKind::Resume(_) if place == Place::Step => {
-                self.not_here(st.span, "`resume` ends a pause: use it in an event handler");
             }
             StmtKind::WaitUntil(e) => self.date_expr(e),
             StmtKind::Action(a) => self.action(a, false),
@@ -253,18 +260,25 @@ impl Checker<'_> {
         }
     }
 
-    fn if_stmt(&mut self, i: &If, place: Place, steps: &[&str]) {
+    fn if_stmt(&mut self, i: &If, body: Body, steps: &[&str]) {
         self.condition(&i.cond);
-        self.block(&i.then, place, steps);
+        self.block(&i.then, body, steps);
         match &i.otherwise {
-            Some(Else::If(s)) => self.stmt(s, place, steps),
-            Some(Else::Block(b)) => self.block(b, place, steps),
+            Some(Else::If(s)) => self.stmt(s, body, steps),
+            Some(Else::Block(b)) => self.block(b, body, steps),
             None => {}
         }
     }
 
     fn not_here(&mut self, span: Span, why: &str) {
-        self.push(Diagnostic::error("E0113", span, "statement not allowed here").with_label(why));
+        self.push(
+            Diagnostic::new(
+                Code::StatementNotAllowed,
+                span,
+                "statement not allowed here",
+            )
+            .with_label(why),
+        );
     }
 
     /// Roles, templates and charges of one action. `expect_line` allows computed amounts.
@@ -294,7 +308,7 @@ impl Checker<'_> {
                 if !expect_line =>
             {
                 self.push(
-                    Diagnostic::error("E0171", m.span, "the amount of this charge is computed")
+                    Diagnostic::new(Code::AmountNotAllowed, m.span, "the amount of this charge is computed")
                         .with_label("remove this amount")
                         .with_help("amounts after `indemnity` and `late-interest` are only written in `expect` lines"),
                 );
@@ -309,9 +323,13 @@ impl Checker<'_> {
         {
             let help = did_you_mean(&t.value, known.iter().map(String::as_str));
             self.push(
-                Diagnostic::error("E0150", t.span, format!("unknown template `{}`", t.value))
-                    .with_label("no file templates/NAME.LANG.txt or .html for it")
-                    .with_help_opt(help),
+                Diagnostic::new(
+                    Code::UnknownTemplate,
+                    t.span,
+                    format!("unknown template `{}`", t.value),
+                )
+                .with_label("no file templates/NAME.LANG.txt or .html for it")
+                .with_help_opt(help),
             );
         }
     }
@@ -326,18 +344,22 @@ impl Checker<'_> {
         }
         let help = did_you_mean(&r.name, schema::ROLES.iter().map(|(n, _)| *n));
         self.push(
-            Diagnostic::error("E0170", r.span, format!("unknown role `{}`", r.name))
-                .with_label("not a contact or internal role")
-                .with_help_opt(help.or_else(|| {
-                    Some(format!(
-                        "roles are {}",
-                        schema::ROLES
-                            .iter()
-                            .map(|(n, _)| format!("`{n}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ))
-                })),
+            Diagnostic::new(
+                Code::UnknownRole,
+                r.span,
+                format!("unknown role `{}`", r.name),
+            )
+            .with_label("not a contact or internal role")
+            .with_help_opt(help.or_else(|| {
+                Some(format!(
+                    "roles are {}",
+                    schema::ROLES
+                        .iter()
+                        .map(|(n, _)| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })),
         );
     }
 
@@ -360,8 +382,8 @@ impl Checker<'_> {
             let after_stop = stopper.is_some();
             if (after_stop || anchored_dead) && !goto_targets.contains(st.name.name.as_str()) {
                 unreachable.insert(&st.name.name);
-                let mut d = Diagnostic::warning(
-                    "W0103",
+                let mut d = Diagnostic::new(
+                    Code::UnreachableStep,
                     st.name.span,
                     format!("step `{}` can never fire", st.name.name),
                 )

@@ -14,7 +14,7 @@ mod test_blocks;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::syntax::ast::{self, Item, Span};
 use crate::syntax::{Parsed, parse};
 
@@ -157,8 +157,12 @@ impl Checker<'_> {
         if (first_file, first_span) == (self.file, span) {
             return;
         }
-        let mut d = Diagnostic::error("E0101", span, format!("{what} `{name}` is defined twice"))
-            .with_label("second definition");
+        let mut d = Diagnostic::new(
+            Code::DuplicateName,
+            span,
+            format!("{what} `{name}` is defined twice"),
+        )
+        .with_label("second definition");
         if first_file == self.file {
             d = d.with_related(first_span, "first defined here");
         } else {
@@ -180,8 +184,8 @@ impl Checker<'_> {
             self.index.scenarios.keys().map(String::as_str),
         );
         self.push(
-            Diagnostic::error(
-                "E0160",
+            Diagnostic::new(
+                Code::UnknownScenario,
                 name.span,
                 format!("unknown scenario `{}`", name.name),
             )
@@ -195,9 +199,13 @@ impl Checker<'_> {
         for rule in &p.rules {
             if let Some(o) = otherwise {
                 self.push(
-                    Diagnostic::warning("W0102", rule.span, "this rule is never reached")
-                        .with_label("after `otherwise`")
-                        .with_related(o, "every invoice matches this first"),
+                    Diagnostic::new(
+                        Code::PolicyRuleNeverReached,
+                        rule.span,
+                        "this rule is never reached",
+                    )
+                    .with_label("after `otherwise`")
+                    .with_related(o, "every invoice matches this first"),
                 );
             }
             self.scenario_ref(&rule.scenario);
@@ -208,8 +216,8 @@ impl Checker<'_> {
         }
         if otherwise.is_none() {
             self.push(
-                Diagnostic::warning(
-                    "W0101",
+                Diagnostic::new(
+                    Code::PolicyWithoutOtherwise,
                     p.name.span,
                     format!("policy `{}` has no `otherwise`", p.name.name),
                 )

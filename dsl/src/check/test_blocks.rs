@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::Checker;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::schema::{self, Type};
 use crate::suggest::did_you_mean;
 use crate::syntax::ast::*;
@@ -62,8 +62,8 @@ impl Checker<'_> {
         }
         if !has_use && !self.index.has_default_choice() {
             self.push(
-                Diagnostic::error(
-                    "E0160",
+                Diagnostic::new(
+                    Code::UnknownScenario,
                     t.name.span,
                     "this test does not say which scenario runs",
                 )
@@ -73,9 +73,13 @@ impl Checker<'_> {
         }
         if !has_expect {
             self.push(
-                Diagnostic::warning("W0106", t.name.span, "this test expects nothing")
-                    .with_label("it only checks that the case runs")
-                    .with_help("add `expect { … }` or `expect snapshot`"),
+                Diagnostic::new(
+                    Code::TestWithoutExpectation,
+                    t.name.span,
+                    "this test expects nothing",
+                )
+                .with_label("it only checks that the case runs")
+                .with_help("add `expect { … }` or `expect snapshot`"),
             );
         }
     }
@@ -83,8 +87,8 @@ impl Checker<'_> {
     fn entity_def<'t>(&mut self, id: &'t Entity, what: &str, seen: &mut BTreeMap<&'t str, Span>) {
         if let Some(first) = seen.insert(&id.id, id.span) {
             self.push(
-                Diagnostic::error(
-                    "E0183",
+                Diagnostic::new(
+                    Code::DuplicateTestEntity,
                     id.span,
                     format!("{what} `{}` is defined twice in this test", id.id),
                 )
@@ -100,9 +104,13 @@ impl Checker<'_> {
         }
         let help = did_you_mean(&id.id, known.keys().copied());
         self.push(
-            Diagnostic::error("E0180", id.span, format!("unknown {what} `{}`", id.id))
-                .with_label(format!("this test defines no {what} of this id"))
-                .with_help_opt(help),
+            Diagnostic::new(
+                Code::UnknownTestEntity,
+                id.span,
+                format!("unknown {what} `{}`", id.id),
+            )
+            .with_label(format!("this test defines no {what} of this id"))
+            .with_help_opt(help),
         );
     }
 
@@ -117,8 +125,8 @@ impl Checker<'_> {
         for f in fields {
             if let Some(first) = seen.insert(&f.name.name, f.span) {
                 self.push(
-                    Diagnostic::error(
-                        "E0181",
+                    Diagnostic::new(
+                        Code::InvalidTestField,
                         f.name.span,
                         format!("field `{}` is given twice", f.name.name),
                     )
@@ -128,8 +136,8 @@ impl Checker<'_> {
             let Some((_, ty)) = allowed.iter().find(|(n, _)| *n == f.name.name) else {
                 let help = did_you_mean(&f.name.name, allowed.iter().map(|(n, _)| *n));
                 self.push(
-                    Diagnostic::error(
-                        "E0181",
+                    Diagnostic::new(
+                        Code::InvalidTestField,
                         f.name.span,
                         format!("a test {what} has no field `{}`", f.name.name),
                     )
@@ -177,8 +185,8 @@ impl Checker<'_> {
         };
         if &got != ty {
             self.push(
-                Diagnostic::error(
-                    "E0181",
+                Diagnostic::new(
+                    Code::InvalidTestField,
                     f.value.span,
                     format!("`{}` needs {}", f.name.name, ty.describe()),
                 )
@@ -194,8 +202,12 @@ impl Checker<'_> {
             };
             if !["b2b", "b2c", "public"].contains(&text.as_str()) {
                 self.push(
-                    Diagnostic::error("E0181", f.value.span, format!("unknown segment `{text}`"))
-                        .with_label("segments are `b2b`, `b2c` and `public`"),
+                    Diagnostic::new(
+                        Code::InvalidTestField,
+                        f.value.span,
+                        format!("unknown segment `{text}`"),
+                    )
+                    .with_label("segments are `b2b`, `b2c` and `public`"),
                 );
             }
         }
@@ -208,8 +220,8 @@ impl Checker<'_> {
             .collect();
         if !missing.is_empty() {
             self.push(
-                Diagnostic::error(
-                    "E0182",
+                Diagnostic::new(
+                    Code::MissingTestField,
                     span,
                     format!("invoice `{}` lacks {}", id.id, missing.join(", ")),
                 )
@@ -236,8 +248,8 @@ impl Checker<'_> {
                 self.entity_ref(customer, "customer", customers);
                 if !(0..=100).contains(score) {
                     self.push(
-                        Diagnostic::error(
-                            "E0181",
+                        Diagnostic::new(
+                            Code::InvalidTestField,
                             customer.span,
                             format!("risk score {score} is outside 0..100"),
                         )

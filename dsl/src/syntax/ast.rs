@@ -206,6 +206,24 @@ pub enum StmtKind {
     Action(Action),
 }
 
+impl StmtKind {
+    /// The keywords the statement starts with, as written (`skip when`, `email`,
+    /// `block deliveries`): its entry in `schema::STATEMENTS`.
+    pub fn keywords(&self) -> &'static str {
+        match self {
+            StmtKind::SkipWhen(_) => "skip when",
+            StmtKind::StopWhen(_) => "stop when",
+            StmtKind::If(_) => "if",
+            StmtKind::Goto(_) => "goto",
+            StmtKind::Stop(_) => "stop",
+            StmtKind::Pause => "pause",
+            StmtKind::Resume(_) => "resume",
+            StmtKind::WaitUntil(_) => "wait until",
+            StmtKind::Action(a) => a.kind.keywords(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct If {
     pub cond: Expr,
@@ -264,6 +282,26 @@ pub enum ActionKind {
     UnblockDeliveries,
     Charge(Charge),
     Tag(Str),
+}
+
+impl ActionKind {
+    /// The keywords the action starts with, as written (`email`, `block deliveries`).
+    pub fn keywords(&self) -> &'static str {
+        match self {
+            ActionKind::Email { .. } => "email",
+            ActionKind::Sms { .. } => "sms",
+            ActionKind::Letter { .. } => "letter",
+            ActionKind::Call { .. } => "call",
+            ActionKind::Task { .. } => "task",
+            ActionKind::Webhook { .. } => "webhook",
+            ActionKind::Escalate(_) => "escalate",
+            ActionKind::Alert { .. } => "alert",
+            ActionKind::BlockDeliveries => "block deliveries",
+            ActionKind::UnblockDeliveries => "unblock deliveries",
+            ActionKind::Charge(_) => "charge",
+            ActionKind::Tag(_) => "tag",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -7,7 +7,7 @@
 use pest::error::{Error, ErrorVariant, InputLocation};
 
 use super::parser::Rule;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::suggest::did_you_mean;
 
 /// The diagnostic for a pest error in the chunk that starts at `offset` of `source`.
@@ -55,13 +55,17 @@ pub(crate) fn syntax_error(err: &Error<Rule>, source: &str, offset: usize) -> Di
     } else {
         None
     };
-    Diagnostic::error("E0001", crate::syntax::ast::Span::new(at, end), message)
-        .with_label(if expected.is_empty() {
-            "unexpected here".into()
-        } else {
-            format!("expected {expected}")
-        })
-        .with_help_opt(help)
+    Diagnostic::new(
+        Code::SyntaxError,
+        crate::syntax::ast::Span::new(at, end),
+        message,
+    )
+    .with_label(if expected.is_empty() {
+        "unexpected here".into()
+    } else {
+        format!("expected {expected}")
+    })
+    .with_help_opt(help)
 }
 
 fn join_alternatives(phrases: &[&str]) -> String {

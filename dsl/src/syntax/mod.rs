@@ -4,6 +4,7 @@
 pub mod ast;
 pub mod comments;
 pub(crate) mod expected;
+pub mod grammar;
 pub mod parser;
 
 pub use parser::{Parsed, parse};

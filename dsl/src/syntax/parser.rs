@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use super::ast::*;
 use super::comments::{Comment, collect_comments};
 use super::expected::syntax_error;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Code, Diagnostic};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "syntax/relance.pest"]
@@ -287,9 +287,13 @@ impl Builder<'_> {
         let span = self.span(&pair);
         let value = NaiveDate::parse_from_str(pair.as_str(), "%Y-%m-%d").unwrap_or_else(|_| {
             self.diags.push(
-                Diagnostic::error("E0002", span, format!("`{}` is not a date", pair.as_str()))
-                    .with_label("no such day in the calendar")
-                    .with_help("dates are written YYYY-MM-DD, e.g. 2026-01-31"),
+                Diagnostic::new(
+                    Code::ImpossibleDate,
+                    span,
+                    format!("`{}` is not a date", pair.as_str()),
+                )
+                .with_label("no such day in the calendar")
+                .with_help("dates are written YYYY-MM-DD, e.g. 2026-01-31"),
             );
             NaiveDate::MIN
         });
@@ -300,8 +304,8 @@ impl Builder<'_> {
         Decimal::from_str(pair.as_str()).unwrap_or_else(|_| {
             let span = self.span(&pair);
             self.diags.push(
-                Diagnostic::error(
-                    "E0003",
+                Diagnostic::new(
+                    Code::NumberOutOfRange,
                     span,
                     format!("number `{}` is too large", pair.as_str()),
                 )
@@ -319,8 +323,8 @@ impl Builder<'_> {
             .unwrap_or_else(|| {
                 let span = self.span(&pair);
                 self.diags.push(
-                    Diagnostic::error(
-                        "E0003",
+                    Diagnostic::new(
+                        Code::NumberOutOfRange,
                         span,
                         format!("count `{}` is too large", pair.as_str()),
                     )

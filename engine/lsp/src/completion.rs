@@ -58,6 +58,8 @@ pub struct Context {
     pub close_quote: bool,
 }
 
+/// The test events (`on DATE …`) and the duration units: a test keeps them equal to the
+/// grammar's `event` and `unit` rules.
 const TEST_EVENTS: &[&str] = &[
     "payment",
     "dispute",
@@ -506,6 +508,26 @@ mod tests {
         let at = marked.find('|').unwrap();
         let text = marked.replacen('|', "", 1);
         context(&text, at).map(|c| c.want)
+    }
+
+    #[test]
+    fn word_lists_follow_the_grammar() {
+        use relance_dsl::syntax::grammar;
+        assert_eq!(
+            TEST_EVENTS,
+            grammar::starters("event"),
+            "TEST_EVENTS (engine/lsp/src/completion.rs) must list the grammar's `event` rule \
+             (dsl/src/syntax/relance.pest)"
+        );
+        let mut units = UNITS.to_vec();
+        let mut want = grammar::starters("unit");
+        units.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(
+            units, want,
+            "UNITS (engine/lsp/src/completion.rs) must list the grammar's `unit` rule \
+             (dsl/src/syntax/relance.pest)"
+        );
     }
 
     #[test]

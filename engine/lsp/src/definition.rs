@@ -230,7 +230,9 @@ mod tests {
             .filter_map(|d| d.code.clone())
             .collect();
         assert!(
-            codes.contains(&NumberOrString::String("E0001".into())),
+            codes.contains(&NumberOrString::String(
+                relance_dsl::Code::SyntaxError.code().into()
+            )),
             "{codes:?}"
         );
         let view = ws.view(&uri).unwrap();

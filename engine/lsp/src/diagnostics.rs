@@ -5,7 +5,7 @@
 //! information in the same file. This module converts; it must not add, drop or reword
 //! findings (except the set-loading error, which `relance check` prints as its error line).
 
-use relance_dsl::{Diagnostic, Severity};
+use relance_dsl::{Code, Diagnostic, Severity};
 use tower_lsp_server::ls_types::{
     self as lsp, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, Location,
     NumberOrString, Position, Range, Uri,
@@ -38,14 +38,14 @@ pub fn to_lsp(d: &Diagnostic, uri: &Uri, text: &str, lines: &LineMap) -> lsp::Di
     if let Some(help) = &d.help {
         related.push(here(format!("help: {help}")));
     }
-    let unnecessary = matches!(d.code, "W0103" | "W0104");
+    let unnecessary = matches!(d.code, Code::UnreachableStep | Code::UnreachableStatement);
     lsp::Diagnostic {
         range,
-        severity: Some(match d.severity {
+        severity: Some(match d.severity() {
             Severity::Error => DiagnosticSeverity::ERROR,
             Severity::Warning => DiagnosticSeverity::WARNING,
         }),
-        code: Some(NumberOrString::String(d.code.to_string())),
+        code: Some(NumberOrString::String(d.code.code().to_string())),
         source: Some(SOURCE.to_string()),
         message: d.message.clone(),
         related_information: (!related.is_empty()).then_some(related),
@@ -95,10 +95,14 @@ mod tests {
         let text = "é\nabc def\n";
         let lines = LineMap::new(text);
         let uri: Uri = "file:///tmp/a.relance".parse().unwrap();
-        let d = Diagnostic::warning("W0104", Span::new(7, 10), "this statement never runs")
-            .with_label("unreachable")
-            .with_related(Span::new(3, 6), "control leaves the block here")
-            .with_help("remove it");
+        let d = Diagnostic::new(
+            Code::UnreachableStatement,
+            Span::new(7, 10),
+            "this statement never runs",
+        )
+        .with_label("unreachable")
+        .with_related(Span::new(3, 6), "control leaves the block here")
+        .with_help("remove it");
         let out = to_lsp(&d, &uri, text, &lines);
         assert_eq!(
             out.range,

@@ -1,27 +1,21 @@
 //! What each keyword means, in one or two sentences, for hover and completion.
 //!
 //! Field paths, events and roles are documented in `relance_dsl::schema` and read from there;
-//! this table only covers the language's own words. It must stay short and factual: the
+//! this table only covers the language's own words. The keywords themselves and the words that
+//! start a line in each block are not listed here but derived: from the grammar
+//! (`relance_dsl::syntax::grammar`) and, for step and handler bodies, from the checker's
+//! statement table (`relance_dsl::schema::STATEMENTS`); tests below fail when a keyword or a
+//! phrase of the grammar has no entry in [`DOCS`]. It must stay short and factual: the
 //! reference is `docs/LANGUAGE.md`, and nothing here decides what is valid (the checker does).
+
+use relance_dsl::schema::{self, Body};
+use relance_dsl::syntax::grammar;
 
 use super::scan::Place;
 
-/// Every keyword of the grammar (`relance.pest`), the words of phrases included.
-#[rustfmt::skip]
-pub const KEYWORDS: &[&str] = &[
-    "scenario", "policy", "test", "title", "applies", "when", "group", "by", "calendar",
-    "tolerance", "grace", "step", "at", "required", "due", "issued", "business", "days", "day",
-    "weeks", "week", "skip", "stop", "if", "else", "goto", "pause", "resume", "after", "wait",
-    "until", "on", "email", "sms", "letter", "registered", "to", "cc", "call", "assign", "task",
-    "webhook", "escalate", "agency", "litigation", "alert", "block", "unblock", "deliveries",
-    "charge", "indemnity", "late-interest", "tag", "use", "otherwise", "from", "customer",
-    "invoice", "expect", "snapshot", "for", "rule", "and", "or", "not", "in", "true", "false",
-    "payment", "dispute", "resolve", "promise", "credit", "note", "write", "off", "risk", "outcome",
-    "bounce", "amount",
-];
-
+/// Is `word` a keyword of the grammar (`relance.pest`), the words of phrases included?
 pub fn is_keyword(word: &str) -> bool {
-    KEYWORDS.contains(&word)
+    grammar::keywords().contains(&word)
 }
 
 /// A keyword or phrase: where this meaning applies (empty: anywhere), its shape and meaning.
@@ -160,92 +154,143 @@ pub fn root(name: &str) -> Option<&'static str> {
     })
 }
 
-/// Keywords a completion offers at the start of a line, by place.
-pub fn starters(place: Place) -> &'static [&'static str] {
-    match place {
-        Place::Top => &["scenario", "policy", "test"],
-        Place::Scenario => &[
-            "title",
-            "applies when",
-            "group by",
-            "calendar",
-            "tolerance",
-            "promise grace",
-            "step",
-            "on",
-        ],
-        Place::Step => &[
-            "skip when",
-            "stop when",
-            "stop",
-            "if",
-            "goto",
-            "pause",
-            "wait until",
-            "email",
-            "sms",
-            "letter",
-            "call",
-            "task",
-            "webhook",
-            "escalate",
-            "alert",
-            "block deliveries",
-            "unblock deliveries",
-            "charge",
-            "tag",
-        ],
-        Place::Handler => &[
-            "stop when",
-            "stop",
-            "if",
-            "goto",
-            "pause",
-            "resume",
-            "wait until",
-            "email",
-            "sms",
-            "letter",
-            "call",
-            "task",
-            "webhook",
-            "escalate",
-            "alert",
-            "block deliveries",
-            "unblock deliveries",
-            "charge",
-            "tag",
-        ],
-        Place::Policy => &["use"],
-        Place::Test => &[
-            "use", "from", "until", "customer", "invoice", "on", "expect",
-        ],
-        Place::Customer | Place::Invoice | Place::Expect | Place::Other => &[],
-    }
+/// Keywords a completion offers at the start of a line, by place: what the grammar lets start
+/// a line there, and in step and handler bodies the statements the checker allows there.
+pub fn starters(place: Place) -> Vec<String> {
+    let rule = match place {
+        Place::Top => "item",
+        Place::Scenario => "scenario_member",
+        Place::Policy => "policy_rule",
+        Place::Test => "test_member",
+        Place::Step => return body_starters(Body::Step),
+        Place::Handler => return body_starters(Body::Handler),
+        Place::Customer | Place::Invoice | Place::Expect | Place::Other => return Vec::new(),
+    };
+    grammar::starters(rule)
+}
+
+fn body_starters(body: Body) -> Vec<String> {
+    schema::statements_in(body).map(str::to_string).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const PLACES: [Place; 6] = [
+        Place::Top,
+        Place::Scenario,
+        Place::Step,
+        Place::Handler,
+        Place::Policy,
+        Place::Test,
+    ];
+
     #[test]
     fn every_documented_word_is_a_keyword_and_every_starter_is_documented() {
+        let mut problems = Vec::new();
         for d in DOCS {
             for w in d.phrase.split(' ') {
-                assert!(is_keyword(w), "{w}");
+                if !is_keyword(w) {
+                    problems.push(format!(
+                        "DOCS (engine/lsp/src/docs.rs) documents `{}`, but `{w}` is no keyword of \
+                         dsl/src/syntax/relance.pest",
+                        d.phrase
+                    ));
+                }
             }
         }
-        for place in [
-            Place::Top,
-            Place::Scenario,
-            Place::Step,
-            Place::Handler,
-            Place::Policy,
-            Place::Test,
-        ] {
+        for place in PLACES {
             for s in starters(place) {
-                assert!(keyword(s, place).is_some(), "{s}");
+                if keyword(&s, place).is_none() {
+                    problems.push(format!(
+                        "`{s}` starts a line in {place:?} but has no entry in DOCS \
+                         (engine/lsp/src/docs.rs)"
+                    ));
+                }
             }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    /// Adding a keyword or a two-word phrase to the grammar must come with its hover text.
+    #[test]
+    fn every_keyword_and_phrase_of_the_grammar_is_documented() {
+        let mut problems = Vec::new();
+        for w in grammar::keywords() {
+            if !DOCS.iter().any(|d| d.phrase.split(' ').any(|p| p == *w)) {
+                problems.push(format!(
+                    "the keyword `{w}` of dsl/src/syntax/relance.pest has no entry in DOCS \
+                     (engine/lsp/src/docs.rs): add one, or a phrase containing it"
+                ));
+            }
+        }
+        for (a, b) in grammar::phrases() {
+            let phrase = format!("{a} {b}");
+            if !DOCS.iter().any(|d| d.phrase == phrase) {
+                problems.push(format!(
+                    "the phrase `{phrase}` of dsl/src/syntax/relance.pest (hover shows it for \
+                     either word) has no entry in DOCS (engine/lsp/src/docs.rs)"
+                ));
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    /// The lines completion offers: derived, so these pin what the derivation gives.
+    #[test]
+    fn starters_follow_the_grammar_and_the_checker() {
+        assert_eq!(starters(Place::Top), ["scenario", "policy", "test"]);
+        assert_eq!(
+            starters(Place::Scenario),
+            [
+                "title",
+                "applies when",
+                "group by",
+                "calendar",
+                "tolerance",
+                "promise grace",
+                "step",
+                "on"
+            ]
+        );
+        assert_eq!(starters(Place::Policy), ["use"]);
+        assert_eq!(
+            starters(Place::Test),
+            [
+                "use", "from", "until", "customer", "invoice", "on", "expect"
+            ]
+        );
+        let step = starters(Place::Step);
+        let handler = starters(Place::Handler);
+        assert_eq!(
+            step[..7],
+            [
+                "skip when",
+                "stop when",
+                "stop",
+                "if",
+                "goto",
+                "pause",
+                "wait until"
+            ]
+        );
+        assert_eq!(
+            handler[..7],
+            [
+                "stop when",
+                "stop",
+                "if",
+                "goto",
+                "pause",
+                "resume",
+                "wait until"
+            ]
+        );
+        assert_eq!(step[7..], handler[7..], "the actions, in both bodies");
+        assert_eq!(step.last().map(String::as_str), Some("tag"));
+        for place in [Place::Customer, Place::Invoice, Place::Expect, Place::Other] {
+            assert!(starters(place).is_empty());
         }
     }
 

@@ -19,6 +19,7 @@
 //! Anything else is a full parse. The tests compare both on thousands of random edits, from
 //! valid and broken texts. This module must not change what a parse means.
 
+use relance_dsl::Code;
 use relance_dsl::syntax::ast::{Item, Scenario, Span};
 use relance_dsl::syntax::comments::collect_comments;
 use relance_dsl::syntax::{Parsed, parse};
@@ -88,7 +89,7 @@ fn line_start(text: &str, at: usize, unchanged_from: usize) -> bool {
 }
 
 fn has_syntax_error(p: &Parsed) -> bool {
-    p.diagnostics.iter().any(|d| d.code == "E0001")
+    p.diagnostics.iter().any(|d| d.code == Code::SyntaxError)
 }
 
 fn plan(old: &str, parsed: &Parsed, new: &str) -> Option<Plan> {

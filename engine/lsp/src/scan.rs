@@ -11,6 +11,7 @@
 
 use relance_dsl::schema;
 use relance_dsl::syntax::ast::Span;
+use relance_dsl::syntax::grammar;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokKind {
@@ -270,23 +271,6 @@ pub fn string_value(raw: &str) -> String {
     }
     out
 }
-
-/// Keyword phrases of two words: hovering either word shows the phrase.
-const PHRASES: &[(&str, &str)] = &[
-    ("skip", "when"),
-    ("stop", "when"),
-    ("applies", "when"),
-    ("wait", "until"),
-    ("group", "by"),
-    ("block", "deliveries"),
-    ("unblock", "deliveries"),
-    ("promise", "grace"),
-    ("business", "days"),
-    ("business", "day"),
-    ("credit", "note"),
-    ("write", "off"),
-    ("not", "in"),
-];
 
 /// Scans a text. Never fails.
 pub fn scan(text: &str) -> Scan {
@@ -572,7 +556,11 @@ impl Scanner<'_> {
             .filter(|o| o.kind == OccKind::Keyword)
         {
             let pair = (prev.name.as_str(), w.as_str());
-            if PHRASES.contains(&pair) && prev.span.end == self.out.tokens[i - 1].span.end {
+            // Keyword phrases of two words (`skip when`): hovering either word shows the
+            // phrase. The grammar says which: one keyword written right after another.
+            if grammar::phrases().contains(&pair)
+                && prev.span.end == self.out.tokens[i - 1].span.end
+            {
                 return self.extend_previous(i, &w);
             }
         }

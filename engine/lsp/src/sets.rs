@@ -160,7 +160,7 @@ mod tests {
         assert_eq!(set.paths.len(), 1);
         assert_eq!(
             set.check()[0][0].code,
-            "E0160",
+            relance_dsl::Code::UnknownScenario,
             "the policy's scenario is gone"
         );
     }

@@ -52,7 +52,6 @@ impl<T: Shift> Shift for Box<T> {
 impl Shift for Diagnostic {
     fn shift(&mut self, delta: isize) {
         let Diagnostic {
-            severity: _,
             code: _,
             message: _,
             span,
