@@ -61,9 +61,116 @@ pub struct Contact {
     pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
-    /// Postal address, lines separated by `\n`.
+    /// Postal address. In JSON an object (`{"lines", "postcode", "city", "country"}`) or, as
+    /// older data wrote it, a string of lines separated by `\n`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
+    pub address: Option<PostalAddress>,
+}
+
+/// A postal address: street lines, then postcode, city and country, each optional.
+///
+/// Older data held the whole address as one text; read as [`PostalAddress::from_text`], its
+/// lines become `lines` and postcode, city and country stay empty (never guessed from the text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct PostalAddress {
+    /// Street lines (recipient details, number and street, building, PO box…), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postcode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// ISO 3166-1 alpha-2 code, two upper-case letters (`FR`, `BE`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+impl PostalAddress {
+    /// The legacy one-text form: lines separated by `\n`, each trimmed, empty ones dropped.
+    /// Postcode, city and country stay empty.
+    pub fn from_text(text: &str) -> PostalAddress {
+        PostalAddress {
+            lines: text
+                .split('\n')
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(str::to_string)
+                .collect(),
+            ..PostalAddress::default()
+        }
+    }
+
+    /// Whether every part is empty.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+            && self.postcode.is_none()
+            && self.city.is_none()
+            && self.country.is_none()
+    }
+
+    /// `None` for an empty address.
+    pub fn non_empty(self) -> Option<PostalAddress> {
+        (!self.is_empty()).then_some(self)
+    }
+
+    /// Checks an ISO 3166-1 alpha-2 country code: two upper-case ASCII letters.
+    pub fn check_country(code: &str) -> Result<(), String> {
+        let b = code.as_bytes();
+        if b.len() == 2 && b.iter().all(u8::is_ascii_uppercase) {
+            Ok(())
+        } else {
+            Err(format!(
+                "must be two upper-case letters (ISO 3166-1 alpha-2) such as \"FR\", found \"{code}\""
+            ))
+        }
+    }
+}
+
+/// The object form of a postal address, as read (unknown keys refused).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddressFields {
+    #[serde(default)]
+    lines: Vec<String>,
+    #[serde(default)]
+    postcode: Option<String>,
+    #[serde(default)]
+    city: Option<String>,
+    #[serde(default)]
+    country: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for PostalAddress {
+    /// An object `{"lines", "postcode", "city", "country"}`, or a legacy string of lines.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<PostalAddress, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = PostalAddress;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a postal address: an object with lines, postcode, city and country, \
+                     or a string of lines separated by \\n",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<PostalAddress, E> {
+                Ok(PostalAddress::from_text(text))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<PostalAddress, A::Error> {
+                let f =
+                    AddressFields::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(PostalAddress {
+                    lines: f.lines,
+                    postcode: f.postcode,
+                    city: f.city,
+                    country: f.country,
+                })
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// A debtor.
@@ -275,5 +382,56 @@ impl Portfolio {
     pub fn start(&self) -> Option<NaiveDate> {
         self.from
             .or_else(|| self.invoices.iter().map(|i| i.issued).min())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postal_address_reads_from_an_object_or_a_legacy_string() {
+        let legacy: Contact =
+            serde_json::from_str(r#"{"address": "1 rue A\n75001 Paris"}"#).expect("legacy");
+        assert_eq!(
+            legacy.address,
+            Some(PostalAddress {
+                lines: vec!["1 rue A".into(), "75001 Paris".into()],
+                ..PostalAddress::default()
+            }),
+            "a legacy text gives lines only: postcode and city are not guessed"
+        );
+        let object: Contact = serde_json::from_str(
+            r#"{"address": {"lines": ["1 rue A"], "postcode": "75001", "city": "Paris", "country": "FR"}}"#,
+        )
+        .expect("object");
+        let address = object.address.expect("an address");
+        assert_eq!(address.lines, ["1 rue A"]);
+        assert_eq!(
+            (
+                address.postcode.as_deref(),
+                address.city.as_deref(),
+                address.country.as_deref()
+            ),
+            (Some("75001"), Some("Paris"), Some("FR"))
+        );
+        // Written back as the object, which reads the same.
+        let text = serde_json::to_string(&address).expect("json");
+        assert_eq!(
+            serde_json::from_str::<PostalAddress>(&text).expect("again"),
+            address
+        );
+        assert!(
+            serde_json::from_str::<PostalAddress>(r#"{"zip": "75001"}"#).is_err(),
+            "unknown keys are refused"
+        );
+    }
+
+    #[test]
+    fn country_codes_are_two_upper_case_letters() {
+        assert!(PostalAddress::check_country("FR").is_ok());
+        for bad in ["fr", "FRA", "F", "F1", ""] {
+            assert!(PostalAddress::check_country(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The dispatcher drains the outbox: it seals the messages whose day has been run (renders
 //! them once, closes their group), makes everything durable, then attempts each due message
-//! through its channel and records the result (delivered, retry with backoff, dead letter,
+//! through its channel (the first of the `channels` registry that handles its action) and
+//! records the result (delivered, retry with backoff, dead letter,
 //! bounce → `contact bounced` event through the transition function).
 //!
 //! Delivery guarantee (see `docs/DAEMON.md`): at least once. A message is sent only after its
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::channels::Channels;
+use super::channels::Registry;
 use super::config::{Company, Config};
 use super::engine::Engine;
 use super::error::DaemonError;
@@ -46,7 +47,7 @@ impl DrainReport {
 
 pub struct Dispatcher {
     engine: Arc<Engine>,
-    channels: Channels,
+    channels: Registry,
     policy: RetryPolicy,
     company: Company,
     domain: String,
@@ -56,7 +57,7 @@ impl Dispatcher {
     pub fn new(engine: Arc<Engine>, config: &Config) -> Result<Dispatcher, DaemonError> {
         Ok(Dispatcher {
             engine,
-            channels: Channels::new(config).map_err(DaemonError::Config)?,
+            channels: Registry::from_config(config).map_err(DaemonError::Config)?,
             policy: config.outbox.policy(),
             company: config.company.clone(),
             domain: config.email.domain(),

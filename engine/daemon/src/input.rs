@@ -192,3 +192,42 @@ pub fn check_customers(customers: &[Customer]) -> Result<(), DaemonError> {
         Err(DaemonError::Invalid(problems))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn customer(address: serde_json::Value) -> Customer {
+        serde_json::from_value(serde_json::json!({
+            "id": "ACME", "contacts": {"legal": {"address": address}}
+        }))
+        .expect("a customer as the API parses it")
+    }
+
+    #[test]
+    fn an_address_is_an_object_or_a_legacy_string_and_its_country_is_checked() {
+        let legacy = customer(serde_json::json!("1 rue A\n75001 Paris"));
+        assert_eq!(
+            legacy.contacts["legal"]
+                .address
+                .as_ref()
+                .map(|a| (a.lines.clone(), a.postcode.clone())),
+            Some((vec!["1 rue A".to_string(), "75001 Paris".to_string()], None))
+        );
+        let object = customer(serde_json::json!({
+            "lines": ["1 rue A"], "postcode": "75001", "city": "Paris", "country": "FR"
+        }));
+        assert!(check_customers(&[legacy]).is_ok());
+        assert!(check_customers(&[object]).is_ok());
+        let bad = customer(serde_json::json!({"lines": ["1 rue A"], "country": "France"}));
+        let Err(DaemonError::Invalid(problems)) = check_customers(&[bad]) else {
+            panic!("a bad country is refused");
+        };
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].path, "customers[0] (ACME)");
+        assert_eq!(
+            problems[0].field.as_deref(),
+            Some("contacts.legal.address.country")
+        );
+    }
+}

@@ -3,9 +3,10 @@
 //! `store` is the storage trait and its sled engine; `driver` runs the transition function
 //! over stored cases as one atomic unit of work; `engine` holds the store, the deployed sets
 //! (`catalog`), the clock and the writer lock; `daily` processes due timers in batches;
-//! `outbox` + `dispatcher` + `channels` + `render` deliver effects at least once; `api` is the
-//! HTTP interface with its access control; `config` reads `relance.toml`; `backup` exports and
-//! restores the store as JSON lines; `server` wires it all on tokio. See `docs/DAEMON.md`.
+//! `outbox` + `dispatcher` + `channels` (a registry of transports) + `render` (with `postal`,
+//! the letters' address block) deliver effects at least once; `api` is the HTTP interface with
+//! its access control; `config` reads `relance.toml`; `backup` exports and restores the store
+//! as JSON lines; `server` wires it all on tokio. See `docs/DAEMON.md`.
 
 pub mod api;
 pub mod backup;
@@ -23,6 +24,7 @@ pub mod keys;
 pub mod metrics;
 pub mod model;
 pub mod outbox;
+pub mod postal;
 pub mod render;
 pub mod server;
 pub mod snapshot;

@@ -1,6 +1,7 @@
 //! Rendering a sealed message: resolving the customer's contact roles to addresses and
 //! rendering the set's minijinja template in the customer's language (variables documented in
-//! `stdlib-scenarios/templates/README.md`), or building the JSON payload of a webhook.
+//! `stdlib-scenarios/templates/README.md`; a letter's `address` and its block come from
+//! `postal`), or building the JSON payload of a webhook.
 //!
 //! Rendering happens once, when the message is sealed, and is stored with it: every attempt
 //! sends the same text with the same Message-ID. This module must not send anything.
@@ -15,6 +16,7 @@ use relance_dsl::ir::{Action, Escalation};
 
 use super::config::Company;
 use super::model::{Message, Rendered};
+use super::postal;
 use relance_core::domain::{Contact, Customer};
 use relance_core::interest::{RECOVERY_INDEMNITY_EUR, RateTable};
 
@@ -111,6 +113,7 @@ pub fn variables(
         "penalty_rate": rates.rate_on(today).map(|r| r.to_string()).unwrap_or_default(),
         "indemnity": RECOVERY_INDEMNITY_EUR.to_string(),
         "deadline": deadline,
+        "address": postal::variables(None),
     })
 }
 
@@ -189,7 +192,17 @@ pub fn render(
     rates: &RateTable,
     domain: &str,
 ) -> Result<Rendered, String> {
-    let vars = variables(m, customer, company, rates);
+    let mut vars = variables(m, customer, company, rates);
+    // A letter's recipient: the first `to` role (with the fallbacks) that has an address.
+    let recipient = match &m.action {
+        Action::Letter { to, .. } => to
+            .iter()
+            .find_map(|r| contact(customer, r, |c| c.address.is_some())),
+        _ => None,
+    };
+    if let Some(who) = recipient {
+        vars["address"] = postal::variables(who.address.as_ref());
+    }
     let templated = |name: &str| -> Result<(Option<String>, String), String> {
         let t = template(templates, name, &customer.language).ok_or_else(|| {
             format!(
@@ -263,14 +276,14 @@ pub fn render(
             to,
             registered,
         } => {
-            let who = to
-                .iter()
-                .find_map(|r| contact(customer, r, |c| c.address.is_some()));
-            let name = who
+            let name = recipient
                 .and_then(|c| c.name.clone())
                 .or_else(|| customer.name.clone())
                 .unwrap_or_else(|| customer.id.clone());
-            let address = who.and_then(|c| c.address.clone()).unwrap_or_default();
+            let address = recipient
+                .and_then(|c| c.address.as_ref())
+                .map(postal::block)
+                .unwrap_or_default();
             let (subject, body) = templated(template)?;
             let html = letter_html(
                 &name,
@@ -408,6 +421,83 @@ mod tests {
             let (_, body) = render_text(text, &vars).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(body.contains("F-1"), "{name} lists the invoice");
         }
+    }
+
+    #[test]
+    fn a_letter_shows_the_address_block() {
+        let m: Message = serde_json::from_value(json!({
+            "id": 1, "key": "F-1/v/notice/1/0", "group": "g", "date": "2026-03-10", "customer": "ACME",
+            "channel": "letter", "text": "t", "scenario": "s",
+            "action": {"kind": "letter", "template": "notice", "to": ["legal"], "registered": true},
+            "items": [{"invoice": "F-1", "key": "k", "step": "s", "version": "v", "issued": "2026-01-01", "due": "2026-01-31",
+                       "amount": "1200.00", "outstanding": "1200.00", "currency": "EUR"}],
+            "status": "pending", "sealed": false, "attempts": 0
+        }))
+        .expect("message");
+        let mut customer: Customer = serde_json::from_value(json!({
+            "id": "ACME", "name": "Acme SA",
+            "contacts": {"legal": {"name": "Acme SA – juridique", "address": {
+                "lines": ["Service juridique", "Rue Neuve 1"], "postcode": "1000", "city": "Bruxelles", "country": "BE"}}}
+        }))
+        .expect("customer");
+        let templates = BTreeMap::from([(
+            "notice.fr.txt".to_string(),
+            "Subject: Mise en demeure\n{{ address.postcode }}|{{ address.city }}|{{ address.country }}|{{ address.lines|join(\"/\") }}\n\n{{ address.block }}".to_string(),
+        )]);
+        let render = |customer: &Customer| {
+            render(
+                &m,
+                customer,
+                &templates,
+                &Company::default(),
+                RateTable::builtin(),
+                "example.com",
+            )
+            .expect("rendered")
+        };
+        let r = render(&customer);
+        assert_eq!(
+            r.to,
+            ["Acme SA – juridique\nService juridique\nRue Neuve 1\n1000 Bruxelles\nBELGIQUE"]
+        );
+        assert!(
+            r.body.contains(
+                "<p class=\"to\">Acme SA – juridique<br>Service juridique<br>Rue Neuve 1<br>1000 Bruxelles<br>BELGIQUE</p>"
+            ),
+            "{}",
+            r.body
+        );
+        assert!(
+            r.body
+                .contains("<p>1000|Bruxelles|BE|Service juridique/Rue Neuve 1</p>"),
+            "{}",
+            r.body
+        );
+        assert!(
+            r.body
+                .contains("<p>Service juridique<br>Rue Neuve 1<br>1000 Bruxelles<br>BELGIQUE</p>"),
+            "the template's block: {}",
+            r.body
+        );
+        // In France no country line; a legacy address prints its lines as they were.
+        let legal = customer.contacts.get_mut("legal").expect("legal");
+        legal.address = Some(relance_core::domain::PostalAddress {
+            lines: vec!["1 rue de la Paix".into()],
+            postcode: Some("75002".into()),
+            city: Some("Paris".into()),
+            country: Some("FR".into()),
+        });
+        assert_eq!(
+            render(&customer).to,
+            ["Acme SA – juridique\n1 rue de la Paix\n75002 Paris"]
+        );
+        customer.contacts.get_mut("legal").expect("legal").address = Some(
+            relance_core::domain::PostalAddress::from_text("1 rue de la Paix\n75002 Paris"),
+        );
+        assert_eq!(
+            render(&customer).to,
+            ["Acme SA – juridique\n1 rue de la Paix\n75002 Paris"]
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! idempotency key) and sends it over SMTP with lettre, or writes it to the spool.
 //!
 //! It classifies SMTP failures: a rejected mailbox (550, 551, 553) is a bounce, another 5xx is
-//! permanent, anything else (4xx, connection) is transient. It must not retry by itself.
+//! permanent, anything else (4xx, connection) is transient. The [`Channel`] of `email` actions;
+//! it must not retry by itself nor touch the store.
 
 use std::time::Duration;
 
@@ -14,6 +15,8 @@ use super::super::config::{Email, EmailTransport, Tls};
 use super::super::model::{Message, Rendered};
 use super::super::outbox::Delivery;
 use super::spool::Spool;
+use super::{Attempt, Channel};
+use relance_dsl::ir::Action;
 
 pub struct EmailChannel {
     from: String,
@@ -74,7 +77,7 @@ impl EmailChannel {
             .map_err(|e| e.to_string())
     }
 
-    pub async fn send(&self, m: &Message, r: &Rendered) -> Delivery {
+    async fn send(&self, m: &Message, r: &Rendered) -> Delivery {
         let email = match self.build(r) {
             Ok(e) => e,
             Err(e) => return Delivery::Permanent(e),
@@ -89,6 +92,20 @@ impl EmailChannel {
             Ok(reply) => Delivery::Delivered(format!("smtp {}", reply.code())),
             Err(e) => classify(&e, r),
         }
+    }
+}
+
+impl Channel for EmailChannel {
+    fn name(&self) -> &'static str {
+        "email"
+    }
+
+    fn handles(&self, action: &Action) -> bool {
+        matches!(action, Action::Email { .. })
+    }
+
+    fn deliver<'a>(&'a self, m: &'a Message, r: &'a Rendered) -> Attempt<'a> {
+        Box::pin(self.send(m, r))
     }
 }
 

@@ -1,9 +1,14 @@
 //! SMS and webhooks: HTTP POST of the JSON rendered at sealing, with an `Idempotency-Key`
 //! header carrying the message key (the same on every attempt) and an optional bearer token.
 //!
+//! The [`Channel`] of `sms`, `webhook "NAME"` (the webhook is required), `escalate` (to the
+//! `escalation` webhook when configured, the receipt saying the hand-off is recorded), and
+//! `block`, `unblock`, `charge`, `tag` (to the webhook of that name when configured, else only
+//! recorded).
+//!
 //! 2xx is delivered; 408, 429, 5xx and network errors are transient; other 4xx are permanent;
 //! a missing URL is permanent (or written to the spool with `spool_unconfigured`). It must not
-//! retry by itself.
+//! retry by itself nor touch the store.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,6 +17,8 @@ use super::super::config::{Config, Webhook};
 use super::super::model::{Message, Rendered};
 use super::super::outbox::Delivery;
 use super::spool::Spool;
+use super::{Attempt, Channel};
+use relance_dsl::ir::Action;
 
 pub struct HttpChannel {
     client: reqwest::Client,
@@ -40,7 +47,7 @@ impl HttpChannel {
         })
     }
 
-    pub async fn sms(&self, m: &Message, r: &Rendered) -> Delivery {
+    async fn sms(&self, m: &Message, r: &Rendered) -> Delivery {
         match &self.sms {
             Some(hook) => self.post(hook, m, r).await,
             None => self.unconfigured("sms", "no SMS gateway configured (sms.url)", m, r),
@@ -49,7 +56,7 @@ impl HttpChannel {
 
     /// Posts to the webhook `name`; without one, `required` dead-letters, else the action is
     /// only recorded.
-    pub async fn webhook(&self, name: &str, m: &Message, r: &Rendered, required: bool) -> Delivery {
+    async fn webhook(&self, name: &str, m: &Message, r: &Rendered, required: bool) -> Delivery {
         match self.hooks.get(name) {
             Some(hook) => self.post(hook, m, r).await,
             None if required => self.unconfigured(
@@ -98,5 +105,40 @@ impl HttpChannel {
             }
             Err(e) => Delivery::Transient(format!("{}: {e}", hook.url)),
         }
+    }
+}
+
+impl Channel for HttpChannel {
+    fn name(&self) -> &'static str {
+        "http"
+    }
+
+    fn handles(&self, action: &Action) -> bool {
+        matches!(
+            action,
+            Action::Sms { .. }
+                | Action::Webhook { .. }
+                | Action::Escalate { .. }
+                | Action::Block
+                | Action::Unblock
+                | Action::Charge { .. }
+                | Action::Tag { .. }
+        )
+    }
+
+    fn deliver<'a>(&'a self, m: &'a Message, r: &'a Rendered) -> Attempt<'a> {
+        Box::pin(async move {
+            match &m.action {
+                Action::Sms { .. } => self.sms(m, r).await,
+                Action::Webhook { name } => self.webhook(name, m, r, true).await,
+                Action::Escalate { .. } => match self.webhook("escalation", m, r, false).await {
+                    Delivery::Delivered(receipt) => {
+                        Delivery::Delivered(format!("hand-off recorded; {receipt}"))
+                    }
+                    other => other,
+                },
+                _ => self.webhook(m.action.channel(), m, r, false).await,
+            }
+        })
     }
 }

@@ -1,13 +1,14 @@
-//! The spool folder: letters as HTML files (for printing or registered mail), and the files of
-//! channels told to write instead of send (`.eml` emails, JSON webhooks). File names derive
-//! from the message key, so writing again after a crash replaces the same file.
+//! The spool folder, shared by the channels that write files: letters (HTML, the `letter`
+//! channel) and the files of channels told to write instead of send (`.eml` emails, JSON
+//! webhooks). File names derive from the message key, so writing again after a crash replaces
+//! the same file.
 //!
-//! It must not decide what to write, only where and how (atomically: temp file + rename).
+//! It is not a channel itself, and must not decide what to write, only where and how
+//! (atomically: temp file + rename).
 
 use std::path::{Path, PathBuf};
 
-use super::super::model::{Message, Rendered};
-use super::super::outbox::Delivery;
+use super::super::model::Message;
 
 #[derive(Clone)]
 pub struct Spool {
@@ -51,13 +52,5 @@ impl Spool {
         std::fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
         std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(path)
-    }
-
-    /// A letter, as the HTML rendered at sealing.
-    pub fn letter(&self, m: &Message, r: &Rendered) -> Delivery {
-        match self.write("letters", m, "html", r.body.as_bytes()) {
-            Ok(path) => Delivery::Delivered(path.display().to_string()),
-            Err(e) => Delivery::Transient(e),
-        }
     }
 }

@@ -2,16 +2,19 @@
 //! other names (`--map "numero=id,client=customer"`), in French or English number formats.
 //!
 //! The columns are those of the data folder (`docs/DATA.md`), plus a contacts kind
-//! (`customer, role, name, email, phone, address`); `docs/IMPORT.md` lists them and
-//! `docs/examples/` has one file per kind. A row *upserts* by id: the columns present in the
-//! file set their field (an empty cell clears it back to its default), the columns absent
-//! keep what the data folder had. An invoice without a `due` cell is due after its customer's
-//! payment terms, else the default terms. Payments are added once (see
-//! [`Merge::add_event`]). The file is read whole, every row checked, and every problem named by
-//! file, line and column (the column as the file spells it); the caller discards the merge when
-//! there is any. This module must not write anything.
+//! (`customer, role, name, email, phone, address, postcode, city, country`); `docs/IMPORT.md`
+//! lists them and `docs/examples/` has one file per kind. A row *upserts* by id: the columns
+//! present in the file set their field (an empty cell clears it back to its default), the
+//! columns absent keep what the data folder had; a country code is read in any case. An
+//! invoice without a `due` cell is due after its customer's payment terms, else the default
+//! terms. Payments are added once (see [`Merge::add_event`]). The file is read whole, every
+//! row checked, and every problem named by file, line and column (the column as the file
+//! spells it); the caller discards the merge when there is any. This module must not write
+//! anything.
 
-use crate::portfolio::csv::{CUSTOMER_COLUMNS, INVOICE_COLUMNS, PAYMENT_COLUMNS};
+use crate::portfolio::csv::{
+    CONTACT_FIELDS, CUSTOMER_COLUMNS, INVOICE_COLUMNS, PAYMENT_COLUMNS, address_lines,
+};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -21,7 +24,7 @@ use rust_decimal::Decimal;
 
 use super::{DecimalStyle, Merge, Problems, decode, parse_amount, parse_date, read_file};
 use crate::portfolio::PortfolioError;
-use relance_core::domain::{Event, EventKind, Invoice, Segment};
+use relance_core::domain::{Contact, Event, EventKind, Invoice, PostalAddress, Segment};
 
 /// What a CSV file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -61,7 +64,10 @@ impl Kind {
     pub fn columns(self) -> &'static [&'static str] {
         match self {
             Kind::Customers => CUSTOMER_COLUMNS,
-            Kind::Contacts => &["customer", "role", "name", "email", "phone", "address"],
+            Kind::Contacts => &[
+                "customer", "role", "name", "email", "phone", "address", "postcode", "city",
+                "country",
+            ],
             Kind::Invoices => INVOICE_COLUMNS,
             Kind::Payments => PAYMENT_COLUMNS,
         }
@@ -285,6 +291,40 @@ fn one(path: &Path, line: u64, column: Option<&str>, message: String) -> Portfol
     }
 }
 
+/// A country cell: an ISO 3166-1 alpha-2 code, any case (`fr` reads as `FR`).
+fn country(text: &str) -> Result<String, String> {
+    let code = text.to_uppercase();
+    PostalAddress::check_country(&code)
+        .map(|()| code)
+        .map_err(|_| {
+            format!("invalid country \"{text}\" (expected an ISO 3166-1 alpha-2 code such as FR)")
+        })
+}
+
+/// Sets one field of a contact (`email`, `phone`, `name`, or a part of its postal address:
+/// `address` for the street lines, `postcode`, `city`, `country`); `None` clears it.
+fn set_contact_field(contact: &mut Contact, field: &str, value: Option<String>) {
+    let slot = match field {
+        "email" => &mut contact.email,
+        "phone" => &mut contact.phone,
+        "name" => &mut contact.name,
+        _ => {
+            let mut address = contact.address.take().unwrap_or_default();
+            match field {
+                "address" => {
+                    address.lines = value.as_deref().map(address_lines).unwrap_or_default()
+                }
+                "postcode" => address.postcode = value,
+                "city" => address.city = value,
+                _ => address.country = value,
+            }
+            contact.address = address.non_empty();
+            return;
+        }
+    };
+    *slot = value;
+}
+
 /// Where each documented column sits in the file, and how the file spells it.
 struct Layout {
     index: HashMap<String, usize>,
@@ -326,7 +366,7 @@ impl Layout {
             if kind == Kind::Customers
                 && let Some((role, field)) = name.rsplit_once('_')
                 && !role.is_empty()
-                && matches!(field, "email" | "phone" | "name" | "address")
+                && CONTACT_FIELDS.contains(&field)
             {
                 contacts.push((i, role.to_string(), field.to_string()));
                 continue;
@@ -346,7 +386,7 @@ impl Layout {
                     "unknown column for {}{suggestion}; expected {}{}; rename it with --map \"{}=COLUMN\"",
                     kind.name(),
                     known.join(", "),
-                    if kind == Kind::Customers { ", <role>_email, <role>_phone, <role>_name, <role>_address" } else { "" },
+                    if kind == Kind::Customers { ", <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, <role>_city, <role>_country" } else { "" },
                     original[i].to_lowercase()
                 ),
             );
@@ -390,6 +430,15 @@ impl Row<'_> {
         Problem::new(
             super::csv_place(self.path, self.line),
             Some(spelled),
+            message,
+        )
+    }
+
+    /// A problem in the cell of column `i`, named as the file spells it.
+    fn problem_at(&self, i: usize, message: impl Into<String>) -> Problem {
+        Problem::new(
+            super::csv_place(self.path, self.line),
+            Some(&self.layout.original[i]),
             message,
         )
     }
@@ -480,6 +529,21 @@ impl Row<'_> {
                 format!("invalid number of days \"{t}\" (expected a whole number such as 30)")
             })
         })?;
+        // The contact cells, a country code checked (upper-cased, as currencies are).
+        let contact_values = self
+            .layout
+            .contacts
+            .iter()
+            .map(|(i, _, field)| {
+                let value = self.record.get(*i).filter(|v| !v.is_empty());
+                match value {
+                    Some(v) if field == "country" => {
+                        country(v).map(Some).map_err(|m| self.problem_at(*i, m))
+                    }
+                    v => Ok(v.map(str::to_string)),
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         merge.upsert_customer(id, |c| {
             self.set_text("name", &mut c.name);
             if self.has("segment") {
@@ -510,20 +574,10 @@ impl Row<'_> {
                     .unwrap_or_default();
             }
             self.set_text("scenario", &mut c.scenario);
-            for (i, role, field) in &self.layout.contacts {
-                let value = self
-                    .record
-                    .get(*i)
-                    .filter(|v| !v.is_empty())
-                    .map(str::to_string);
+            for ((_, role, field), value) in self.layout.contacts.iter().zip(contact_values) {
                 let contact = c.contacts.entry(role.clone()).or_default();
-                match field.as_str() {
-                    "email" => contact.email = value,
-                    "phone" => contact.phone = value,
-                    "name" => contact.name = value,
-                    _ => contact.address = value,
-                }
-                if *contact == relance_core::domain::Contact::default() {
+                set_contact_field(contact, field, value);
+                if *contact == Contact::default() {
                     c.contacts.remove(role);
                 }
             }
@@ -540,13 +594,21 @@ impl Row<'_> {
                 format!("unknown customer \"{customer}\" (import the customers first)"),
             ));
         }
+        let country = self.parse("country", country)?;
         merge.upsert_customer(customer, |c| {
             let contact = c.contacts.entry(role.clone()).or_default();
             self.set_text("name", &mut contact.name);
             self.set_text("email", &mut contact.email);
             self.set_text("phone", &mut contact.phone);
-            self.set_text("address", &mut contact.address);
-            if *contact == relance_core::domain::Contact::default() {
+            for field in ["address", "postcode", "city"] {
+                if self.has(field) {
+                    set_contact_field(contact, field, self.text(field).map(str::to_string));
+                }
+            }
+            if self.has("country") {
+                set_contact_field(contact, "country", country);
+            }
+            if *contact == Contact::default() {
                 c.contacts.remove(&role);
             }
         });
@@ -818,5 +880,93 @@ mod tests {
         let (p, changes) = merge.finish();
         assert_eq!(p.events.len(), 1, "the same payment twice is one payment");
         assert_eq!(changes.new_payments, 1);
+    }
+
+    #[test]
+    fn address_columns_round_trip_through_import_write_and_read() {
+        let mut merge = Merge::new(Portfolio::default());
+        run(
+            "customers.csv",
+            "id,accounting_address,accounting_postcode,accounting_city,accounting_country\n\
+             ACME,\"Service comptable\n1 rue de la Paix\",75002,Paris,fr\n\
+             BETA,Beta GmbH | Hauptstr. 1,10115,Berlin,DE\n",
+            &opts(""),
+            &mut merge,
+        )
+        .expect("customers");
+        run(
+            "contacts.csv",
+            "client;role;adresse;code postal;ville;pays\n\
+             ACME;legal;Service juridique | 3 place Vendôme;75001;Paris;FR\n\
+             BETA;legal;Postfach 12;;Berlin;\n",
+            &opts("client=customer,adresse=address,code postal=postcode,ville=city,pays=country"),
+            &mut merge,
+        )
+        .expect("contacts");
+        let (p, _) = merge.finish();
+        let acme = &p.customers[0].contacts;
+        assert_eq!(
+            acme["accounting"].address,
+            Some(PostalAddress {
+                lines: vec!["Service comptable".into(), "1 rue de la Paix".into()],
+                postcode: Some("75002".into()),
+                city: Some("Paris".into()),
+                country: Some("FR".into()),
+            }),
+            "a country code in any case reads upper-cased"
+        );
+        assert_eq!(
+            acme["legal"].address.as_ref().map(|a| a.lines.clone()),
+            Some(vec![
+                "Service juridique".to_string(),
+                "3 place Vendôme".to_string()
+            ])
+        );
+        let dir = std::env::temp_dir().join(format!(
+            "relance-csv-mapped-{}-address-round-trip",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        crate::import::write::write_dir(&dir, &p).expect("written (and read back identically)");
+        let header = std::fs::read_to_string(dir.join("customers.csv")).expect("customers.csv");
+        assert!(
+            header.starts_with(
+                "id,name,segment,risk_score,credit_insured,language,payment_terms_days,tags,scenario,\
+                 accounting_address,accounting_city,accounting_country,accounting_postcode,\
+                 legal_address,legal_city,legal_country,legal_postcode\n"
+            ),
+            "{header}"
+        );
+        let back = crate::portfolio::load_dir(&dir).expect("reads back");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(back.customers, p.customers);
+    }
+
+    #[test]
+    fn a_bad_country_names_the_column_as_the_file_spells_it() {
+        let mut merge = Merge::new(Portfolio::default());
+        run("customers.csv", "id\nACME\n", &opts(""), &mut merge).expect("c");
+        let err = run(
+            "contacts.csv",
+            "customer,role,Pays\nACME,legal,France\n",
+            &opts("pays=country"),
+            &mut merge,
+        )
+        .expect_err("bad country");
+        assert_eq!(
+            err,
+            "contacts.csv:2: column \"Pays\": invalid country \"France\" (expected an ISO 3166-1 alpha-2 code such as FR)"
+        );
+        let err = run(
+            "customers.csv",
+            "id,legal_country\nACME,F1\n",
+            &opts(""),
+            &mut merge,
+        )
+        .expect_err("bad country");
+        assert_eq!(
+            err,
+            "customers.csv:2: column \"legal_country\": invalid country \"F1\" (expected an ISO 3166-1 alpha-2 code such as FR)"
+        );
     }
 }

@@ -9,7 +9,7 @@
 //! one in place; between the two renames, [`recover`] (run before every load and write) puts
 //! the old one back. This module must not decide what the portfolio holds.
 
-use crate::portfolio::csv::{CUSTOMER_COLUMNS, INVOICE_COLUMNS, PAYMENT_COLUMNS};
+use crate::portfolio::csv::{CUSTOMER_COLUMNS, INVOICE_COLUMNS, PAYMENT_COLUMNS, address_cell};
 use std::collections::{BTreeSet, HashMap};
 use std::fs::{self, File};
 use std::io::{self, BufWriter};
@@ -144,11 +144,15 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
         .iter()
         .flat_map(|c| {
             c.contacts.iter().flat_map(|(role, contact)| {
+                let address = contact.address.as_ref();
                 [
                     ("name", contact.name.is_some()),
                     ("email", contact.email.is_some()),
                     ("phone", contact.phone.is_some()),
-                    ("address", contact.address.is_some()),
+                    ("address", address.is_some_and(|a| !a.lines.is_empty())),
+                    ("postcode", address.is_some_and(|a| a.postcode.is_some())),
+                    ("city", address.is_some_and(|a| a.city.is_some())),
+                    ("country", address.is_some_and(|a| a.country.is_some())),
                 ]
                 .into_iter()
                 .filter(|(_, used)| *used)
@@ -176,11 +180,17 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
             let contact = c.contacts.get(role);
             row.push(
                 contact
-                    .and_then(|k| match *field {
-                        "name" => k.name.clone(),
-                        "email" => k.email.clone(),
-                        "phone" => k.phone.clone(),
-                        _ => k.address.clone(),
+                    .and_then(|k| {
+                        let address = k.address.as_ref();
+                        match *field {
+                            "name" => k.name.clone(),
+                            "email" => k.email.clone(),
+                            "phone" => k.phone.clone(),
+                            "address" => address.map(|a| address_cell(&a.lines)),
+                            "postcode" => address.and_then(|a| a.postcode.clone()),
+                            "city" => address.and_then(|a| a.city.clone()),
+                            _ => address.and_then(|a| a.country.clone()),
+                        }
                     })
                     .unwrap_or_default(),
             );

@@ -4,8 +4,8 @@
 //! This module owns reading those files into a [`Portfolio`]: header checks (missing, unknown
 //! or duplicate columns, with a "did you mean"), cell parsing (empty means absent; booleans
 //! `true/false/yes/no/1/0`; ISO dates; amounts with a `.` or, when there is no `.`, a French
-//! decimal comma), `,` or `;` separators (guessed from the header line) and the per-type columns
-//! of events. Files are streamed one record at a time into the portfolio: the work is linear in
+//! decimal comma; the street lines of an address cell separated by line breaks or ` | `), `,`
+//! or `;` separators (guessed from the header line) and the per-type columns of events. Files are streamed one record at a time into the portfolio: the work is linear in
 //! the size of the data. Errors name the file, line and column
 //! (`data/invoices.csv:14: column "due": invalid date "2026-02-30" (expected YYYY-MM-DD)`), and
 //! validation problems name the line of the record. It must not decide `from` (the command line
@@ -24,7 +24,9 @@ use super::scalar::{parse_bool, parse_date, parse_days, parse_decimal, parse_int
 use super::suggest::{did_you_mean, hint};
 use super::validate::{Locate, Problems, check_into};
 use super::{Place, PortfolioError, Problem};
-use relance_core::domain::{Contact, Customer, Event, EventKind, Invoice, Portfolio, Segment};
+use relance_core::domain::{
+    Contact, Customer, Event, EventKind, Invoice, Portfolio, PostalAddress, Segment,
+};
 
 const CUSTOMERS: &str = "customers.csv";
 const INVOICES: &str = "invoices.csv";
@@ -207,6 +209,9 @@ impl Locate for CsvPlaces {
         let origin = self.event_origins.get(index);
         let file = &self.event_files[origin.map_or(1, |o| usize::from(o.file))];
         csv_place(file, origin.map(|o| o.line), type_name)
+    }
+    fn address_field(&self, role: &str, part: &str) -> String {
+        format!("{role}_{part}")
     }
 }
 
@@ -507,13 +512,38 @@ fn parse_amount(text: &str) -> Result<Decimal, String> {
 }
 
 /// Which field of a [`Contact`] a contact column fills: the suffix of `<role>_email`,
-/// `<role>_phone`, `<role>_name` or `<role>_address`.
+/// `<role>_phone`, `<role>_name`, `<role>_address` (street lines), `<role>_postcode`,
+/// `<role>_city` or `<role>_country`.
 #[derive(Debug, Clone, Copy)]
 enum ContactField {
     Email,
     Phone,
     Name,
     Address,
+    Postcode,
+    City,
+    Country,
+}
+
+/// The suffixes of contact columns, as the unknown-column message lists them.
+pub const CONTACT_FIELDS: &[&str] = &[
+    "email", "phone", "name", "address", "postcode", "city", "country",
+];
+
+/// The street lines of an address cell: separated by line breaks (inside a quoted cell) or by
+/// ` | `, each trimmed, empty ones dropped.
+pub fn address_lines(text: &str) -> Vec<String> {
+    text.split('\n')
+        .flat_map(|line| line.split(" | "))
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The cell of an address's street lines, as the writer puts it: lines joined by `\n`.
+pub fn address_cell(lines: &[String]) -> String {
+    lines.join("\n")
 }
 
 impl ContactField {
@@ -523,6 +553,9 @@ impl ContactField {
             "phone" => Some(ContactField::Phone),
             "name" => Some(ContactField::Name),
             "address" => Some(ContactField::Address),
+            "postcode" => Some(ContactField::Postcode),
+            "city" => Some(ContactField::City),
+            "country" => Some(ContactField::Country),
             _ => None,
         }
     }
@@ -532,7 +565,22 @@ impl ContactField {
             ContactField::Email => &mut contact.email,
             ContactField::Phone => &mut contact.phone,
             ContactField::Name => &mut contact.name,
-            ContactField::Address => &mut contact.address,
+            ContactField::Address
+            | ContactField::Postcode
+            | ContactField::City
+            | ContactField::Country => {
+                let address = contact.address.get_or_insert_with(PostalAddress::default);
+                match self {
+                    ContactField::Address => address.lines = address_lines(value),
+                    ContactField::Postcode => address.postcode = Some(value.to_string()),
+                    ContactField::City => address.city = Some(value.to_string()),
+                    _ => address.country = Some(value.to_string()),
+                }
+                if address.is_empty() {
+                    contact.address = None;
+                }
+                return;
+            }
         };
         *slot = Some(value.to_string());
     }
@@ -660,7 +708,7 @@ impl Sheet {
             let mut budget = usize::MAX;
             let suggestion = did_you_mean(name, known.iter().copied(), &mut budget);
             let contact_hint = if contacts {
-                ", or <role>_email, <role>_phone, <role>_name, <role>_address"
+                ", or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, <role>_city, <role>_country"
             } else {
                 ""
             };
@@ -878,9 +926,10 @@ mod tests {
         assert_eq!(accounting.email.as_deref(), Some("compta@acme.test"));
         assert_eq!(accounting.phone.as_deref(), Some("+33 1 23 45 67 89"));
         assert_eq!(accounting.name.as_deref(), Some("Anne Dupont"));
+        // A cell of lines only (the older form): postcode and city are not guessed.
         assert_eq!(
-            accounting.address.as_deref(),
-            Some("1 rue de la Paix\n75002 Paris")
+            accounting.address,
+            Some(PostalAddress::from_text("1 rue de la Paix\n75002 Paris"))
         );
         assert_eq!(
             acme.contacts["sales"].email.as_deref(),
@@ -1036,7 +1085,7 @@ mod tests {
                 "unknown-column",
                 "customers.csv:1: column \"riskscore\": unknown column (did you mean \"risk_score\"?); \
                  expected id, name, segment, risk_score, credit_insured, language, payment_terms_days, \
-                 tags, scenario, or <role>_email, <role>_phone, <role>_name, <role>_address",
+                 tags, scenario, or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, <role>_city, <role>_country",
             ),
             (
                 "bad-event",
@@ -1081,6 +1130,52 @@ mod tests {
                 "payments.csv:3 (payment): column \"amount\": must not be negative, found -5",
             ]
             .join("\n")
+        );
+    }
+
+    #[test]
+    fn address_columns() {
+        let header = "id,legal_address,legal_postcode,legal_city,legal_country";
+        let dir = temp_dir(
+            "address",
+            &[
+                (
+                    "customers.csv",
+                    &format!(
+                        "{header}\nACME,Service juridique | 1 rue de la Paix,75002,Paris,FR\nBETA,\"Beta GmbH\nHauptstr. 1\",10115,Berlin,DE\n"
+                    ),
+                ),
+                ("invoices.csv", "id,customer,amount,issued,due\n"),
+            ],
+        );
+        let p = load_dir(&dir).expect("valid");
+        let _ = std::fs::remove_dir_all(&dir);
+        let legal = |i: usize| p.customers[i].contacts["legal"].address.clone();
+        assert_eq!(
+            legal(0),
+            Some(PostalAddress {
+                lines: vec!["Service juridique".into(), "1 rue de la Paix".into()],
+                postcode: Some("75002".into()),
+                city: Some("Paris".into()),
+                country: Some("FR".into()),
+            })
+        );
+        assert_eq!(
+            legal(1).map(|a| a.lines),
+            Some(vec!["Beta GmbH".to_string(), "Hauptstr. 1".to_string()])
+        );
+        assert_eq!(
+            error_with(
+                "country",
+                &[
+                    (
+                        "customers.csv",
+                        &format!("{header}\nACME,1 rue A,75001,Paris,fr\n")
+                    ),
+                    ("invoices.csv", "id,customer,amount,issued,due\n"),
+                ],
+            ),
+            "customers.csv:2 (ACME): column \"legal_country\": must be two upper-case letters (ISO 3166-1 alpha-2) such as \"FR\", found \"fr\""
         );
     }
 
@@ -1259,7 +1354,8 @@ mod tests {
             ),
             "customers.csv:1: column \"accounting_mail\": unknown column; expected id, name, segment, \
              risk_score, credit_insured, language, payment_terms_days, tags, scenario, \
-             or <role>_email, <role>_phone, <role>_name, <role>_address"
+             or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, \
+             <role>_city, <role>_country"
         );
     }
 

@@ -5,7 +5,8 @@
 //! unknown keys are errors at every level, with a "did you mean"; amounts are decimal strings
 //! (whole JSON numbers are accepted too, fractional ones are refused because they went through
 //! binary floating point); `risk_score` and `payment_terms_days` may be JSON numbers or numeric
-//! strings. Errors name the record and field (`invoices[2] (F-3).due: invalid date …`), syntax
+//! strings; a contact's `address` is an object (`lines`, `postcode`, `city`, `country`) or, as
+//! older data wrote it, a string of lines (postcode and city then stay empty). Errors name the record and field (`invoices[2] (F-3).due: invalid date …`), syntax
 //! errors the line and column. It must not interpret the data beyond its shape; the invariants
 //! are [`validate`]'s, which [`from_json`] calls.
 
@@ -17,7 +18,9 @@ use serde_json::{Map, Value};
 use super::scalar::{parse_date, parse_days, parse_decimal, parse_integer};
 use super::suggest::{did_you_mean, hint};
 use super::{Place, PortfolioError, Problem, validate};
-use relance_core::domain::{Contact, Customer, Event, EventKind, Invoice, Portfolio, Segment};
+use relance_core::domain::{
+    Contact, Customer, Event, EventKind, Invoice, Portfolio, PostalAddress, Segment,
+};
 
 const TOP_KEYS: &[&str] = &["from", "customers", "invoices", "events"];
 const CUSTOMER_KEYS: &[&str] = &[
@@ -33,6 +36,7 @@ const CUSTOMER_KEYS: &[&str] = &[
     "scenario",
 ];
 const CONTACT_KEYS: &[&str] = &["name", "email", "phone", "address"];
+const ADDRESS_KEYS: &[&str] = &["lines", "postcode", "city", "country"];
 const INVOICE_KEYS: &[&str] = &[
     "id",
     "customer",
@@ -225,11 +229,61 @@ fn read_contacts(
             name: text("name")?,
             email: text("email")?,
             phone: text("phone")?,
-            address: text("address")?,
+            address: read_address(&r)?,
         };
         contacts.insert(role.clone(), contact);
     }
     Ok(contacts)
+}
+
+/// A contact's `address`: an object `{"lines", "postcode", "city", "country"}`, or (older
+/// data) a string of lines separated by `\n`, whose postcode and city are left empty.
+fn read_address(contact: &Record<'_>) -> Result<Option<PostalAddress>, PortfolioError> {
+    let address = match contact.get("address") {
+        None => return Ok(None),
+        Some(Value::String(text)) => PostalAddress::from_text(text),
+        Some(Value::Object(map)) => {
+            let r = Record::new(
+                map,
+                contact.place.clone(),
+                format!("{}.address", contact.prefix),
+                ADDRESS_KEYS,
+                Keys::Address,
+            )?;
+            let lines = match r.get("lines") {
+                None => Vec::new(),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, line)| {
+                        line.as_str().map(str::to_string).ok_or_else(|| {
+                            r.error(&format!("lines[{i}]"), expected("a string", line))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+                Some(other) => {
+                    return Err(r.error("lines", expected("an array of strings", other)));
+                }
+            };
+            let text = |key: &str| r.string_opt(key).map(|v| v.map(str::to_string));
+            PostalAddress {
+                lines,
+                postcode: text("postcode")?,
+                city: text("city")?,
+                country: text("country")?,
+            }
+        }
+        Some(other) => {
+            return Err(contact.error(
+                "address",
+                expected(
+                    "an object {\"lines\": […], \"postcode\", \"city\", \"country\"} or a string",
+                    other,
+                ),
+            ));
+        }
+    };
+    Ok(address.non_empty())
 }
 
 fn read_invoice(index: usize, value: &Value) -> Result<Invoice, PortfolioError> {
@@ -345,6 +399,7 @@ enum Keys<'t> {
     TopLevel,
     Field,
     Contact,
+    Address,
     /// The keys of an event of this type.
     Event(&'t str),
 }
@@ -388,6 +443,9 @@ impl<'a> Record<'a> {
                 }
                 Keys::Contact => {
                     format!("unknown contact field \"{key}\"{suggestion}; expected {expected}")
+                }
+                Keys::Address => {
+                    format!("unknown address field \"{key}\"{suggestion}; expected {expected}")
                 }
             };
             let field = (!record.prefix.is_empty()).then_some(record.prefix.as_str());
@@ -612,6 +670,52 @@ mod tests {
     }
 
     #[test]
+    fn an_address_is_an_object_or_a_legacy_string() {
+        let case = |address: &str| {
+            format!(
+                r#"{{"customers": [{{"id": "ACME", "contacts": {{"legal": {{"address": {address}}}}}}}]}}"#
+            )
+        };
+        let p = from_json(&case(
+            r#"{"lines": ["Service juridique", "1 rue A"], "postcode": "75001", "city": "Paris", "country": "FR"}"#,
+        ))
+        .expect("object");
+        assert_eq!(
+            p.customers[0].contacts["legal"].address,
+            Some(PostalAddress {
+                lines: vec!["Service juridique".into(), "1 rue A".into()],
+                postcode: Some("75001".into()),
+                city: Some("Paris".into()),
+                country: Some("FR".into()),
+            })
+        );
+        let p = from_json(&case(r#""1 rue A\n75001 Paris""#)).expect("legacy string");
+        assert_eq!(
+            p.customers[0].contacts["legal"].address,
+            Some(PostalAddress::from_text("1 rue A\n75001 Paris"))
+        );
+        let err = |address: &str| from_json(&case(address)).expect_err("refused").to_string();
+        assert_eq!(
+            err(r#"{"lines": [], "country": "France"}"#),
+            "customers[0] (ACME).contacts.legal.address.country: must be two upper-case letters (ISO 3166-1 alpha-2) such as \"FR\", found \"France\""
+        );
+        assert!(
+            err(r#"{"zip": "75001"}"#).starts_with(
+                "customers[0] (ACME).contacts.legal.address: unknown address field \"zip\""
+            ),
+            "{}",
+            err(r#"{"zip": "75001"}"#)
+        );
+        assert!(
+            err(r#"{"lines": [1]}"#).starts_with(
+                "customers[0] (ACME).contacts.legal.address.lines[0]: expected a string"
+            ),
+            "{}",
+            err(r#"{"lines": [1]}"#)
+        );
+    }
+
+    #[test]
     fn reads_every_field_and_event_type() {
         let text = r#"{
           "from": "2026-02-01",
@@ -650,7 +754,10 @@ mod tests {
         assert_eq!(acme.scenario.as_deref(), Some("high-risk"));
         let accounting = &acme.contacts["accounting"];
         assert_eq!(accounting.email.as_deref(), Some("ap@acme.test"));
-        assert_eq!(accounting.address.as_deref(), Some("1 rue A\n75001 Paris"));
+        // The legacy string form: lines only, postcode and city not guessed.
+        let address = accounting.address.as_ref().expect("an address");
+        assert_eq!(address.lines, ["1 rue A", "75001 Paris"]);
+        assert_eq!((&address.postcode, &address.city), (&None, &None));
         let f1 = &p.invoices[0];
         assert_eq!((f1.amount, f1.currency.as_str()), (dec("1500"), "USD"));
         assert_eq!(f1.outstanding, Some(dec("700.50")));

@@ -1,10 +1,11 @@
 //! The invariants a loaded portfolio must satisfy before the engine runs on it.
 //!
 //! This module owns the checks (unique ids, references that resolve, positive amounts, ISO
-//! currencies, coherent dates, risk scores in 0..=100) and the wording of their messages; the
-//! readers only tell it *where* each record came from (a [`Locate`]), so the same check names
-//! `invoices[2] (F-3)` for a case JSON and `data/invoices.csv:4 (F-3)` for a CSV folder. It must
-//! not parse anything or read files, and stays linear in the size of the portfolio.
+//! currencies, ISO country codes of postal addresses, coherent dates, risk scores in 0..=100)
+//! and the wording of their messages; the readers only tell it *where* each record came from
+//! (a [`Locate`]), so the same check names `invoices[2] (F-3)` for a case JSON and
+//! `data/invoices.csv:4 (F-3)` for a CSV folder. It must not parse anything or read files, and
+//! stays linear in the size of the portfolio.
 
 use std::collections::HashMap;
 
@@ -12,7 +13,7 @@ use rust_decimal::Decimal;
 
 use super::suggest::{did_you_mean, hint};
 use super::{MAX_PROBLEMS, Place, PortfolioError, Problem};
-use relance_core::domain::{EventKind, Portfolio};
+use relance_core::domain::{EventKind, Portfolio, PostalAddress};
 
 /// How many candidate comparisons "did you mean" may spend in one validation, so that a
 /// million-invoice portfolio full of unknown references still validates quickly.
@@ -23,6 +24,10 @@ pub(crate) trait Locate {
     fn customer(&self, index: usize, id: &str) -> Place;
     fn invoice(&self, index: usize, id: &str) -> Place;
     fn event(&self, index: usize, type_name: &str) -> Place;
+    /// How a part of a contact's postal address (`country`) is named: the JSON key path.
+    fn address_field(&self, role: &str, part: &str) -> String {
+        format!("contacts.{role}.address.{part}")
+    }
 }
 
 /// Records named by their position in the portfolio's vectors, as in the case JSON.
@@ -167,6 +172,20 @@ fn check_customers<'a>(
                     ),
                 )
             });
+        }
+        for (role, contact) in &customer.contacts {
+            let Some(country) = contact.address.as_ref().and_then(|a| a.country.as_deref()) else {
+                continue;
+            };
+            if let Err(message) = PostalAddress::check_country(country) {
+                problems.push(|_| {
+                    Problem::new(
+                        place(index),
+                        Some(&at.address_field(role, "country")),
+                        message,
+                    )
+                });
+            }
         }
     }
     seen
@@ -422,6 +441,31 @@ mod tests {
             [
                 "customers[2] (ACME).id: duplicate customer id \"ACME\" (first defined at customers[0] (ACME))",
                 "invoices[2] (F-1).id: duplicate invoice id \"F-1\" (first defined at invoices[0] (F-1))",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_country_code_names_the_contact_and_field() {
+        let mut p = valid();
+        let address = |country: &str| relance_core::domain::Contact {
+            address: Some(PostalAddress {
+                lines: vec!["1 rue A".into()],
+                country: Some(country.into()),
+                ..PostalAddress::default()
+            }),
+            ..Default::default()
+        };
+        p.customers[0]
+            .contacts
+            .insert("accounting".into(), address("FR"));
+        p.customers[1]
+            .contacts
+            .insert("legal".into(), address("Fr"));
+        assert_eq!(
+            messages(&p),
+            [
+                "customers[1] (BETA).contacts.legal.address.country: must be two upper-case letters (ISO 3166-1 alpha-2) such as \"FR\", found \"Fr\""
             ]
         );
     }
