@@ -70,8 +70,11 @@ fn portfolio() -> Value {
     })
 }
 
+/// A request of the access matrix: method, path, body.
+type Request = (Method, &'static str, Body);
+
 /// The requests of each endpoint family (as `auth::Family` groups them), for the matrix.
-fn families() -> Vec<(&'static str, Vec<(Method, &'static str, Body)>)> {
+fn families() -> Vec<(&'static str, Vec<Request>)> {
     use Body::{Json, None};
     vec![
         (
