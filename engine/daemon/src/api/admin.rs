@@ -6,14 +6,11 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
-use chrono::{Days, NaiveDate};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use chrono::Days;
 
 use super::super::backup;
 use super::super::error::DaemonError;
@@ -23,23 +20,22 @@ use super::super::outbox;
 use super::super::store::{Op, Tree};
 use super::auth::{Caller, Family};
 use super::error::{ApiError, parse};
-use super::{AppState, blocking, durable};
-
-type Reply = Result<Json<Value>, ApiError>;
+use super::models::{AdvanceBody, AdvanceReply, ClockReply, RunReply, Wire};
+use super::{AppState, Reply, blocking, durable};
 
 /// Runs every day owed up to today (whatever the hour), then wakes the dispatcher.
-pub async fn run(State(s): State<Arc<AppState>>, caller: Caller) -> Reply {
+pub async fn run(State(s): State<Arc<AppState>>, caller: Caller) -> Reply<RunReply> {
     caller.require(Family::Operate)?;
     let today = s.engine.today();
     let days = durable(&s, move |e| e.catch_up(today)).await?;
-    Ok(Json(json!({"today": today, "days": days})))
+    Ok(Wire(RunReply { today, days }))
 }
 
 pub async fn retry(
     State(s): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Reply {
+) -> Reply<Message> {
     caller.require(Family::Operate)?;
     let id: u64 = id
         .parse()
@@ -65,30 +61,29 @@ pub async fn retry(
         Ok(m)
     })
     .await?;
-    Ok(Json(json!(m)))
+    Ok(Wire(m))
 }
 
-pub async fn clock(State(s): State<Arc<AppState>>, caller: Caller) -> Reply {
+pub async fn clock(State(s): State<Arc<AppState>>, caller: Caller) -> Reply<ClockReply> {
     caller.require(Family::Admin)?;
     let engine = s.engine.clone();
     let run_through = blocking(move || engine.run_through()).await?;
-    Ok(Json(
-        json!({"today": s.engine.today(), "virtual": true, "run_through": run_through}),
-    ))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Advance {
-    days: Option<u64>,
-    to: Option<NaiveDate>,
+    Ok(Wire(ClockReply {
+        today: s.engine.today(),
+        r#virtual: true,
+        run_through,
+    }))
 }
 
 /// Moves the virtual clock (`{"days": N}` or `{"to": DATE}`) and runs each day on the way.
 /// Answers once every day is run and durable; the outbox drains in the background.
-pub async fn advance(State(s): State<Arc<AppState>>, caller: Caller, body: Bytes) -> Reply {
+pub async fn advance(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    body: Bytes,
+) -> Reply<AdvanceReply> {
     caller.require(Family::Admin)?;
-    let a: Advance = parse(&body)?;
+    let a: AdvanceBody = parse(&body)?;
     let today = s.engine.today();
     let to = match (a.days, a.to) {
         (Some(n), None) => today.checked_add_days(Days::new(n)).unwrap_or(today),
@@ -108,7 +103,10 @@ pub async fn advance(State(s): State<Arc<AppState>>, caller: Caller, body: Bytes
         .into());
     }
     let days = durable(&s, move |e| e.advance_to(to)).await?;
-    Ok(Json(json!({"today": s.engine.today(), "days": days.len()})))
+    Ok(Wire(AdvanceReply {
+        today: s.engine.today(),
+        days: days.len(),
+    }))
 }
 
 /// The JSON-lines export (admin). Writes wait while it is taken, so it is consistent.

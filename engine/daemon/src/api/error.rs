@@ -1,49 +1,57 @@
-//! API errors as JSON: `{"error": CODE, "message": TEXT, "field": KEY?, "problems": [...]}` with
-//! the status that fits (400 malformed, 401, 403, 404, 409, 422 invalid, 500).
+//! API errors: an [`ErrorBody`] (`{"error": CODE, "message": TEXT, "field": KEY?, ...}`, shaped
+//! in [`models`](super::models)) with the status that fits (400 malformed, 401, 403, 404, 409,
+//! 422 invalid, 500).
 //!
 //! It owns the mapping from [`DaemonError`] to HTTP and the naming of the field a malformed
 //! body is wrong in; it must not decide anything else.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::super::error::DaemonError;
+use super::models::{ErrorBody, ErrorCode, ErrorDetails, Wire};
 
+/// An error response: its status and body.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub body: Value,
+    pub body: ErrorBody,
 }
 
 impl ApiError {
     pub fn new(
         status: StatusCode,
-        code: &str,
+        code: ErrorCode,
         message: impl Into<String>,
         field: Option<String>,
     ) -> ApiError {
         ApiError {
             status,
-            body: json!({"error": code, "message": message.into(), "field": field}),
+            body: ErrorBody::new(code, message.into(), field),
         }
     }
 
     pub fn unauthorized() -> ApiError {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "a bearer token is required (Authorization: Bearer TOKEN)",
             None,
         )
     }
 
     pub fn forbidden(message: String) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message, None)
+        ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message, None)
     }
 
     pub fn bad_request(field: Option<String>, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "malformed", message, field)
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::Malformed,
+            message,
+            field,
+        )
     }
 }
 
@@ -56,27 +64,39 @@ impl From<DaemonError> for ApiError {
                 let field = problems.first().and_then(|p| p.field.clone());
                 ApiError {
                     status: StatusCode::UNPROCESSABLE_ENTITY,
-                    body: json!({"error": "invalid", "message": message, "field": field, "problems": problems}),
+                    body: ErrorBody {
+                        details: ErrorDetails::Invalid { problems },
+                        ..ErrorBody::new(ErrorCode::Invalid, message, field)
+                    },
                 }
             }
             DaemonError::Diagnostics(diagnostics) => {
                 let message = DaemonError::Diagnostics(diagnostics.clone()).to_string();
                 ApiError {
                     status: StatusCode::UNPROCESSABLE_ENTITY,
-                    body: json!({"error": "invalid_scenarios", "message": message, "field": "files", "diagnostics": diagnostics}),
+                    body: ErrorBody {
+                        details: ErrorDetails::Scenarios { diagnostics },
+                        ..ErrorBody::new(ErrorCode::InvalidScenarios, message, Some("files".into()))
+                    },
                 }
             }
-            e @ DaemonError::NotFound { .. } => {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string(), None)
-            }
-            e @ (DaemonError::Conflict(_) | DaemonError::NoScenarios) => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string(), None)
-            }
+            e @ DaemonError::NotFound { .. } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                e.to_string(),
+                None,
+            ),
+            e @ (DaemonError::Conflict(_) | DaemonError::NoScenarios) => ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::Conflict,
+                e.to_string(),
+                None,
+            ),
             e => {
                 tracing::error!(error = %e, "request failed");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    ErrorCode::Internal,
                     e.to_string(),
                     None,
                 )
@@ -87,7 +107,7 @@ impl From<DaemonError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut resp = (self.status, axum::Json(self.body)).into_response();
+        let mut resp = (self.status, Wire(self.body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -177,10 +197,10 @@ mod tests {
     fn malformed_bodies_name_their_field() {
         let e = parse::<P>(br#"{"invoice": "F-1", "amount": "abc"}"#).expect_err("bad amount");
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
-        assert_eq!(e.body["field"], "amount");
+        assert_eq!(e.body.field.as_deref(), Some("amount"));
         let e = parse::<P>(br#"{"invoice": "F-1"}"#).expect_err("missing");
-        assert_eq!(e.body["field"], "amount");
+        assert_eq!(e.body.field.as_deref(), Some("amount"));
         let e = parse::<P>(br#"{"invoice": "F-1", "#).expect_err("syntax");
-        assert_eq!(e.body["error"], "malformed");
+        assert_eq!(e.body.error, ErrorCode::Malformed);
     }
 }

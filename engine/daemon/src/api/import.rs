@@ -10,31 +10,31 @@
 //! and nothing is written; a dry run stops before the write. Imports are serialized among
 //! themselves, so two uploads of one file cannot both add its payments.
 //!
-//! Handlers translate HTTP into these library calls; they must not hold import rules.
+//! The reply is an [`ImportReply`], a refused file an [`ErrorBody`] with the file's problems
+//! (both in [`models`](super::models)). Handlers translate HTTP into these library calls; they
+//! must not hold import rules.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use serde::Serialize;
-use serde_json::{Value, json};
 
 use super::super::engine::{Engine, WriteReport};
 use super::super::error::DaemonError;
 use super::super::snapshot;
 use super::auth::{Caller, Family};
 use super::error::ApiError;
-use super::{AppState, blocking, durable};
+use super::models::{
+    ErrorBody, ErrorCode, ErrorDetails, FileProblem, FileSummary, ImportReply, Wire,
+};
+use super::{AppState, Reply, blocking, durable};
 use relance_core::domain::Portfolio;
 use relance_data::import::csv_mapped::{self, CsvOptions, Kind, Mapping};
 use relance_data::import::fec::{self, FecOptions};
 use relance_data::import::{Changes, DEFAULT_TERMS_DAYS, DecimalStyle, Merge, camt053};
 use relance_data::portfolio::{self, Place, PortfolioError};
-
-type Reply = Result<Json<Value>, ApiError>;
 
 /// The largest file accepted (a year's FEC of a mid-sized company is a few tens of MB).
 pub const MAX_FILE_BYTES: usize = 64 << 20;
@@ -65,7 +65,7 @@ struct Request {
 
 /// A file read and merged, not written yet.
 struct Prepared {
-    summary: Value,
+    summary: FileSummary,
     delta: Portfolio,
     changes: Changes,
 }
@@ -76,7 +76,7 @@ pub async fn csv(
     Path(kind): Path<String>,
     Query(params): Params,
     body: Bytes,
-) -> Reply {
+) -> Reply<ImportReply> {
     caller.require(Family::DataWrite)?;
     let kind = Kind::parse(&kind).ok_or_else(|| {
         ApiError::bad_request(
@@ -99,7 +99,7 @@ pub async fn fec(
     caller: Caller,
     Query(params): Params,
     body: Bytes,
-) -> Reply {
+) -> Reply<ImportReply> {
     caller.require(Family::DataWrite)?;
     only(&params, &["dry_run", "name", "default_terms"])?;
     let options = FecOptions {
@@ -113,7 +113,7 @@ pub async fn camt053(
     caller: Caller,
     Query(params): Params,
     body: Bytes,
-) -> Reply {
+) -> Reply<ImportReply> {
     caller.require(Family::DataWrite)?;
     only(&params, &["dry_run", "name"])?;
     run(
@@ -221,7 +221,7 @@ fn default_terms(params: &[(String, String)]) -> Result<u32, ApiError> {
 
 // ----- the import ---------------------------------------------------------------------------------
 
-async fn run(s: &AppState, req: Request, body: Bytes) -> Reply {
+async fn run(s: &AppState, req: Request, body: Bytes) -> Reply<ImportReply> {
     let _one_at_a_time = IMPORTS.lock().await;
     let engine = s.engine.clone();
     let read = req.clone();
@@ -234,14 +234,14 @@ async fn run(s: &AppState, req: Request, body: Bytes) -> Reply {
     } else {
         None
     };
-    Ok(Json(json!({
-        "dry_run": req.dry_run,
-        "changed": changed,
-        "written": written.is_some(),
-        "file": prepared.summary,
-        "changes": prepared.changes,
-        "write": written,
-    })))
+    Ok(Wire(ImportReply {
+        dry_run: req.dry_run,
+        changed,
+        written: written.is_some(),
+        file: prepared.summary,
+        changes: prepared.changes,
+        write: written,
+    }))
 }
 
 /// Reads the store and merges the file into it: what would change, nothing written.
@@ -249,20 +249,34 @@ fn prepare(engine: &Engine, req: &Request, body: &[u8]) -> Result<Prepared, File
     let base = snapshot::take(engine)?.portfolio;
     let mut merge = Merge::without_references(base);
     let path = req.name.as_path();
+    let named = FileSummary {
+        name: path.display().to_string(),
+        ..FileSummary::default()
+    };
     let summary = match &req.source {
         Source::Csv(options) => {
             let (kind, rows) =
                 csv_mapped::import_bytes(path, body, options, &mut merge, &mut |_, _| {})?;
-            json!({"name": path, "kind": kind.name(), "rows": rows})
+            FileSummary {
+                kind: Some(kind.name().into()),
+                rows: Some(rows),
+                ..named
+            }
         }
-        Source::Fec(options) => {
-            let s = fec::import_bytes(path, body, options, &mut merge, &mut |_, _| {})?;
-            json!({"name": path, "fec": s})
-        }
-        Source::Camt053 => {
-            let s = camt053::import_bytes(path, body, &mut merge)?;
-            json!({"name": path, "camt053": s})
-        }
+        Source::Fec(options) => FileSummary {
+            fec: Some(fec::import_bytes(
+                path,
+                body,
+                options,
+                &mut merge,
+                &mut |_, _| {},
+            )?),
+            ..named
+        },
+        Source::Camt053 => FileSummary {
+            camt053: Some(camt053::import_bytes(path, body, &mut merge)?),
+            ..named
+        },
     };
     let (merged, delta, changes) = merge.finish_with_delta();
     portfolio::validate(&merged).map_err(FileError::Merged)?;
@@ -288,17 +302,6 @@ enum FileError {
     Daemon(#[from] DaemonError),
 }
 
-/// One problem as the API reports it.
-#[derive(Serialize)]
-struct ProblemJson {
-    path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    line: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<String>,
-    message: String,
-}
-
 fn file_error(e: FileError) -> ApiError {
     let (e, merged) = match e {
         FileError::Daemon(e) => return e.into(),
@@ -311,11 +314,11 @@ fn file_error(e: FileError) -> ApiError {
         format!("nothing imported: {e}")
     };
     let PortfolioError::Invalid { problems, omitted } = &e else {
-        return ApiError::new(StatusCode::BAD_REQUEST, "malformed", message, None);
+        return ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Malformed, message, None);
     };
-    let list: Vec<ProblemJson> = problems
+    let list: Vec<FileProblem> = problems
         .iter()
-        .map(|p| ProblemJson {
+        .map(|p| FileProblem {
             path: p.place.to_string(),
             line: match &p.place {
                 Place::Csv { line, .. } => Some(*line),
@@ -325,16 +328,18 @@ fn file_error(e: FileError) -> ApiError {
             message: p.message.clone(),
         })
         .collect();
-    let first = list.first();
+    let (line, field) = list
+        .first()
+        .map_or((None, None), |p| (p.line, p.field.clone()));
     ApiError {
         status: StatusCode::UNPROCESSABLE_ENTITY,
-        body: json!({
-            "error": "invalid",
-            "message": message,
-            "line": first.and_then(|p| p.line),
-            "field": first.and_then(|p| p.field.clone()),
-            "problems": list,
-            "omitted": omitted,
-        }),
+        body: ErrorBody {
+            details: ErrorDetails::File {
+                line,
+                problems: list,
+                omitted: *omitted,
+            },
+            ..ErrorBody::new(ErrorCode::Invalid, message, field)
+        },
     }
 }

@@ -1,15 +1,18 @@
 //! The HTTP API (axum, JSON): routes, shared state, and the helpers handlers share (running
 //! engine work off the async threads, acknowledging only durable writes).
 //!
-//! `auth` is access control, `error` the JSON errors, `write` the data writes, `read` the
-//! views, `admin` the scheduler, outbox, clock and backup endpoints, `import` the file imports
-//! (CSV, FEC, camt.053), `reports` the reports. Handlers translate HTTP to
-//! engine calls; they must not hold business rules.
+//! `models` is the wire contract: every JSON body the API answers with, as serde types, and
+//! their encoding ([`models::Wire`]). `auth` is access control, `error` the JSON errors,
+//! `write` the data writes, `read` the views, `admin` the scheduler, outbox, clock and backup
+//! endpoints, `import` the file imports (CSV, FEC, camt.053), `reports` the reports. Handlers
+//! translate HTTP to engine calls and fill the models; they must not hold business rules nor
+//! build response bodies of their own.
 
 pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod import;
+pub mod models;
 pub mod read;
 pub mod reports;
 pub mod write;
@@ -25,6 +28,10 @@ use super::engine::Engine;
 use super::error::DaemonError;
 use super::metrics::Metrics;
 use error::ApiError;
+use models::Wire;
+
+/// A handler's answer: a body of the wire contract, or an error.
+pub type Reply<T> = Result<Wire<T>, ApiError>;
 
 /// What every handler sees.
 pub struct AppState {

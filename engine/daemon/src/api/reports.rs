@@ -7,6 +7,7 @@
 //! gives the same numbers. `aged` and `dso` read the data; `activity` and `behaviour` read what
 //! this engine actually did (its history and messages) rather than a fresh simulation.
 //!
+//! The JSON forms are the reports' own types, named in [`models`](super::models).
 //! Handlers translate query parameters into library calls; they must not compute figures and
 //! must not write.
 
@@ -17,11 +18,12 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
-use serde_json::json;
+use serde::Serialize;
 
 use super::super::snapshot::{self, Snapshot};
 use super::auth::{Caller, Family};
 use super::error::ApiError;
+use super::models::{BehaviourReport, Wire};
 use super::{AppState, blocking};
 use relance_sim::reports::{activity, aged, behaviour, dso};
 
@@ -36,8 +38,8 @@ enum Format {
 }
 
 /// A report in its three forms (each is small: rendering the two not asked for costs little).
-struct Rendered {
-    json: serde_json::Value,
+struct Rendered<T> {
+    json: T,
     csv: String,
     text: String,
 }
@@ -80,17 +82,17 @@ fn number(params: &HashMap<String, String>, key: &str, default: u32) -> Result<u
 }
 
 /// Checks the role, reads the store and renders the report `make` builds from it.
-async fn report(
+async fn report<T: Serialize + Send + 'static>(
     s: Arc<AppState>,
     caller: Caller,
     format: Format,
-    make: impl FnOnce(Snapshot) -> Rendered + Send + 'static,
+    make: impl FnOnce(Snapshot) -> Rendered<T> + Send + 'static,
 ) -> Result<Response, ApiError> {
     caller.require(Family::Read)?;
     let engine = s.engine.clone();
     let r = blocking(move || Ok(make(snapshot::take(&engine)?))).await?;
     Ok(match format {
-        Format::Json => axum::Json(r.json).into_response(),
+        Format::Json => Wire(r.json).into_response(),
         Format::Csv => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], r.csv).into_response(),
         Format::Text => (
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
@@ -111,9 +113,9 @@ pub async fn aged(
     report(s, caller, format, move |snap| {
         let r = aged::aged_balance(&snap.portfolio, at);
         Rendered {
-            json: json!(r),
             csv: r.to_csv(),
             text: r.to_text(),
+            json: r,
         }
     })
     .await
@@ -138,9 +140,9 @@ pub async fn dso(
     report(s, caller, format, move |snap| {
         let r = dso::dso(&snap.portfolio, at, &options);
         Rendered {
-            json: json!(r),
             csv: r.to_csv(),
             text: r.to_text(),
+            json: r,
         }
     })
     .await
@@ -167,9 +169,9 @@ pub async fn activity(
     report(s, caller, format, move |snap| {
         let r = activity::activity_between(&snap.actions, &snap.records, from, to);
         Rendered {
-            json: json!(r),
             csv: r.to_csv(),
             text: r.to_text(),
+            json: r,
         }
     })
     .await
@@ -186,9 +188,12 @@ pub async fn behaviour(
     report(s, caller, format, move |snap| {
         let rows = behaviour::behaviour(&snap.portfolio, &snap.records, at);
         Rendered {
-            json: json!({"at": at, "customers": rows}),
             csv: behaviour::to_csv(&rows),
             text: behaviour::to_text(&rows, at),
+            json: BehaviourReport {
+                at,
+                customers: rows,
+            },
         }
     })
     .await

@@ -18,8 +18,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::super::catalog::Bundle;
 use super::super::engine::{Idem, Keyed};
@@ -27,10 +26,12 @@ use super::super::error::DaemonError;
 use super::super::keys;
 use super::auth::{Caller, Family};
 use super::error::{ApiError, malformed, parse};
-use super::{AppState, blocking, durable};
+use super::models::{DeployBody, DeployReport, OutcomeBody, Wire};
+use super::{AppState, Reply, blocking, durable};
 use relance_core::domain::{Customer, Event, Invoice, Portfolio};
 
-type Reply = Result<Json<Value>, ApiError>;
+/// The answer of a write that takes an idempotency key: a [`Wire`] body of the model the
+/// write returns, or the stored reply of the original request.
 type KeyedReply = Result<Response, ApiError>;
 
 /// The header a client sends to make a write safe to retry.
@@ -81,10 +82,11 @@ fn idem(
     }))
 }
 
-/// The response of a keyed write: the fresh result, or the stored reply of the original.
+/// The response of a keyed write: the fresh result, or the stored reply of the original (the
+/// same model, stored as JSON with its keys in the same order as [`Wire`] writes them).
 fn keyed<T: serde::Serialize>(k: Keyed<T>) -> Response {
     match k {
-        Keyed::Fresh(t) => Json(json!(t)).into_response(),
+        Keyed::Fresh(t) => Wire(t).into_response(),
         Keyed::Replay(r) => {
             let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
             (status, [("Idempotent-Replayed", "true")], Json(r.body)).into_response()
@@ -109,11 +111,11 @@ fn one_or_many<T: serde::de::DeserializeOwned>(
         match parse::<T>(&bytes) {
             Ok(t) => out.push(t),
             Err(mut e) if many => {
-                let field = e.body["field"]
-                    .as_str()
-                    .map(|f| format!("[{i}].{f}"))
-                    .unwrap_or_else(|| format!("[{i}]"));
-                e.body["field"] = json!(field);
+                let field = match &e.body.field {
+                    Some(f) => format!("[{i}].{f}"),
+                    None => format!("[{i}]"),
+                };
+                e.body.field = Some(field);
                 return Err(e);
             }
             Err(e) => return Err(e),
@@ -125,7 +127,8 @@ fn one_or_many<T: serde::de::DeserializeOwned>(
 fn default_date(today: NaiveDate) -> impl Fn(&mut Value) {
     move |v: &mut Value| {
         if let Value::Object(m) = v {
-            m.entry("date").or_insert_with(|| json!(today));
+            m.entry("date")
+                .or_insert_with(|| Value::String(today.to_string()));
         }
     }
 }
@@ -257,9 +260,10 @@ async fn invoice_event(s: Arc<AppState>, r: EventRequest, kind: &str) -> KeyedRe
             }
         }
     }
-    map.insert("type".into(), json!(kind));
-    map.insert("invoice".into(), json!(id));
-    map.entry("date").or_insert_with(|| json!(s.engine.today()));
+    map.insert("type".into(), Value::String(kind.into()));
+    map.insert("invoice".into(), Value::String(id));
+    map.entry("date")
+        .or_insert_with(|| Value::String(s.engine.today().to_string()));
     let bytes = serde_json::to_vec_pretty(&v).unwrap_or_default();
     let event: Event = parse(&bytes)?;
     caller.require(event_family(std::slice::from_ref(&event)))?;
@@ -289,13 +293,6 @@ pub fn invoice_event_route(kind: &'static str) -> axum::routing::MethodRouter<Ar
     )
 }
 
-#[derive(Deserialize)]
-struct Outcome {
-    outcome: String,
-    #[serde(default)]
-    promised_date: Option<NaiveDate>,
-}
-
 pub async fn agenda_outcome(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -309,7 +306,7 @@ pub async fn agenda_outcome(
     let id: u64 = id
         .parse()
         .map_err(|_| ApiError::bad_request(Some("id".into()), "an agenda entry id is a number"))?;
-    let o: Outcome = parse(&body)?;
+    let o: OutcomeBody = parse(&body)?;
     let entry = durable(&s, move |e| {
         e.record_outcome_keyed(id, &o.outcome, o.promised_date, key.as_ref())
     })
@@ -317,14 +314,11 @@ pub async fn agenda_outcome(
     Ok(keyed(entry))
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum DeployBody {
-    Path { path: std::path::PathBuf },
-    Bundle(Bundle),
-}
-
-pub async fn deploy(State(s): State<Arc<AppState>>, caller: Caller, body: Bytes) -> Reply {
+pub async fn deploy(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    body: Bytes,
+) -> Reply<DeployReport> {
     caller.require(Family::Deploy)?;
     let v: Map<String, Value> = parse(&body)?;
     let req: DeployBody = serde_json::from_value(Value::Object(v)).map_err(|e| {
@@ -342,5 +336,5 @@ pub async fn deploy(State(s): State<Arc<AppState>>, caller: Caller, body: Bytes)
         engine.deploy(bundle)
     })
     .await?;
-    Ok(Json(json!(report)))
+    Ok(Wire(report))
 }
