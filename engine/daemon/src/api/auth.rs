@@ -2,7 +2,7 @@
 //! what each role may do (endpoint families). 401 without a valid token, 403 outside the role.
 //!
 //! This module owns the matrix (documented in `docs/DAEMON.md`, tested by
-//! `tests/daemon_api.rs`); it must not know what the endpoints do.
+//! `tests/it/daemon_api.rs`); it must not know what the endpoints do.
 
 use std::collections::HashMap;
 use std::sync::Arc;

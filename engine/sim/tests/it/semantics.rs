@@ -1,7 +1,7 @@
 //! The engine against its semantic contract (`docs/LANGUAGE.md` and "Semantics decided here" in
 //! `docs/ARCHITECTURE.md`).
 //!
-//! `tests/semantics/` holds one `.relance` file per semantic rule (a lone file is a set of one)
+//! `tests/it/semantics/` holds one `.relance` file per semantic rule (a lone file is a set of one)
 //! and one sub-folder per case that needs its own `rules/` or `templates/` (a folder is a set).
 //! Each file states the rule it covers and computes its `expect { … }` lines by hand from the
 //! contract, in comments. This test loads every set with `scenario_set::load`, requires it to
@@ -27,7 +27,7 @@ use relance_sim::simulator::Simulator;
 use relance_sim::testing::{self, SnapshotMode, Verdict};
 use relance_sim::timeline::{Detail, EntryKind, Timeline};
 
-/// `(file or folder under tests/semantics, test name, why it fails)`: tests whose expectation is
+/// `(file or folder under tests/it/semantics, test name, why it fails)`: tests whose expectation is
 /// the contract's and that the engine does not meet yet.
 const KNOWN_ENGINE_BUGS: &[(&str, &str, &str)] = &[
     // Empty: the six bugs this list first held (history before `from`, a goto lifting a
@@ -44,10 +44,10 @@ fn semantics_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/semantics")
 }
 
-/// Every `.relance` file of `tests/semantics/` and every sub-folder, sorted.
+/// Every `.relance` file of `tests/it/semantics/` and every sub-folder, sorted.
 fn sets() -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(semantics_dir())
-        .expect("tests/semantics exists")
+        .expect("tests/it/semantics exists")
         .map(|e| e.expect("readable entry").path())
         .filter(|p| p.is_dir() || p.extension().is_some_and(|e| e == "relance"))
         .collect();

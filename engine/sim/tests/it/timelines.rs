@@ -4,11 +4,11 @@
 //! Every case goes through the library on the same path as `relance simulate`:
 //! `scenario_set::load` → compile → `portfolio::from_json` → `Simulator::run` from the case's
 //! start (`from`, else the earliest `issued`) → `Timeline::build` with transitions. The cases
-//! are in `tests/timelines/*.json`:
+//! are in `tests/it/timelines/*.json`:
 //!
 //! - `brief.json`: the case JSON of the original product brief (`docs/DATA.md`, "The case JSON"), against `dsl/tests/cases/valid/brief-sketch.relance`;
 //! - `three-customers.json`: grouping, a kept promise of an amount, a broken promise, partial
-//!   payments, a consumer under tolerance, against `tests/timelines/set/`;
+//!   payments, a consumer under tolerance, against `tests/it/timelines/set/`;
 //! - `from-later.json`: a company starting on 2026-04-01 with invoices already late, history
 //!   before `from` (a dispute, payments) and an invoice issued after `from`.
 //!
