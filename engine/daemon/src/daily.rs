@@ -1,7 +1,9 @@
-//! The daily run: every due timer, in (date, invoice) order, in batches. Each timer is one
-//! transition committed in its own atomic commit (state, next timer, outbox messages,
-//! history); a batch is flushed once, not once per invoice. The day is marked done
-//! (`run_through`) only after its last batch is durable.
+//! The daily run: every due timer, in (date, invoice) order, in batches, in two passes as the
+//! simulator does a day. First every invoice due but without a case is opened (policy
+//! assignment) and the facts that waited for it in `pending` are applied as history; then
+//! every due case is ticked. Each timer of a pass is committed in its own atomic commit
+//! (state, next timer, outbox messages, history); a batch is flushed once, not once per
+//! invoice. The day is marked done (`run_through`) only after its last batch is durable.
 //!
 //! Missed days (the daemon was down, or the virtual clock jumped) are replayed one by one, in
 //! order, so the result is the one an always-up daemon would have produced. This module owns
@@ -39,10 +41,45 @@ impl Engine {
             ..DayReport::default()
         };
         let end = day.succ_opt().map(keys::date);
+        let end = end.as_ref().map(|e| &e[..]);
+        // First pass: open every case due today, each with the facts that waited for it, so
+        // that every policy choice and tick of the day sees them all (as the simulator opens
+        // every invoice entering on a day before it ticks any).
+        let mut from: Vec<u8> = Vec::new();
         loop {
-            let due =
-                self.store()
-                    .range(Tree::Timers, &[], end.as_ref().map(|e| &e[..]), self.batch)?;
+            let due = self.store().range(Tree::Timers, &from, end, self.batch)?;
+            let Some((last, _)) = due.last() else {
+                break;
+            };
+            from = last.clone();
+            from.push(0);
+            {
+                let guard = self.lock();
+                for (k, _) in &due {
+                    let Some((date, id)) = keys::parse_timer(k) else {
+                        continue;
+                    };
+                    let (_, stats) = self.work_locked(&guard, |w| {
+                        if w.wake(&id)? != Some(date)
+                            || w.case(&id)?.is_some()
+                            || w.invoice(&id)?.is_none()
+                        {
+                            return Ok(());
+                        }
+                        w.open(&id, day)?;
+                        w.apply_pending(&id, day)
+                    })?;
+                    report.transitions += stats.transitions;
+                    report.opened += stats.opened;
+                    report.actions += stats.actions;
+                }
+            }
+            self.flush()?;
+            report.batches += 1;
+        }
+        // Second pass: tick every due case (each tick moves or drops its timer).
+        loop {
+            let due = self.store().range(Tree::Timers, &[], end, self.batch)?;
             if due.is_empty() {
                 break;
             }
@@ -55,16 +92,9 @@ impl Engine {
                         continue;
                     };
                     let (_, stats) = self.work_locked(&guard, |w| {
-                        if w.wake(&id)? != Some(date) {
+                        if w.wake(&id)? != Some(date) || w.case(&id)?.is_none() {
                             w.drop_timer(date, &id);
                             return Ok(());
-                        }
-                        if w.case(&id)?.is_none() {
-                            if w.invoice(&id)?.is_none() {
-                                w.drop_timer(date, &id);
-                                return Ok(());
-                            }
-                            w.open(&id, day)?;
                         }
                         w.tick(&id, day)
                     })?;

@@ -21,7 +21,7 @@ use super::engine::Engine;
 use super::error::DaemonError;
 use super::keys;
 use super::metrics::Metrics;
-use super::model::{AgendaEntry, Handoff, Message, MessageStatus, decode, encode};
+use super::model::{AgendaEntry, EventSource, Handoff, Message, MessageStatus, decode, encode};
 use super::outbox::{self, After, RetryPolicy};
 use super::render;
 use super::store::{Op, Tree};
@@ -211,9 +211,17 @@ impl Dispatcher {
                     })
                     .collect();
                 let saved = m.clone();
+                let next_run = self.engine.next_run()?;
+                let source = EventSource {
+                    via: "dispatcher".into(),
+                    caller: None,
+                    batch: None,
+                    file: None,
+                };
                 self.engine.work_locked(&guard, move |w| {
                     if w.customer(&saved.customer)?.is_some() {
-                        w.apply_events(&events, today, BTreeSet::new())?;
+                        let logged = w.record_events(&events, today, &source, None)?;
+                        w.apply_events(&logged, today, next_run)?;
                     }
                     w.push_op(Op::Put(Tree::Outbox, id, encode(&saved)));
                     Ok(())

@@ -3,10 +3,14 @@
 //! exactly as the simulator does, and turns everything decided into one list of store writes
 //! (state, next timer, outbox messages with grouping, history) committed atomically.
 //!
-//! It owns the daemon's semantics of a day: events dated before the day they are applied on
-//! are history (their actions are dropped), touched cases are ticked after the day's events,
-//! the next tick is never earlier than tomorrow. It must not flush, lock, or perform effects:
-//! the engine commits, the dispatcher delivers.
+//! It owns the daemon's semantics of a day: every fact is first appended to the event log
+//! (`record_events`); a fact on an open case is applied at once (dated before the day it is
+//! applied on, it is history: its actions are dropped) and the case is ticked at the next
+//! daily run; a fact on an invoice whose case is not open yet waits in `pending` and is applied
+//! as history when the daily run opens the case (`open` then `apply_pending`), so no case acts
+//! before the facts that arrived with it are in. The next tick is never earlier than
+//! tomorrow. It must not flush, lock, or perform effects: the engine commits, the dispatcher
+//! delivers.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -18,7 +22,10 @@ use relance_dsl::ir::{Action, GroupKey};
 use super::catalog::Catalog;
 use super::error::DaemonError;
 use super::keys;
-use super::model::{CaseRecord, HistoryEntry, Item, Message, MessageStatus, decode, encode};
+use super::model::{
+    CaseRecord, EventSource, HistoryEntry, Item, Message, MessageStatus, StoredEvent, decode,
+    encode,
+};
 use super::store::{Op, Store, Tree};
 use relance_core::domain::{Customer, Event, EventKind, Invoice};
 use relance_core::interest::RateTable;
@@ -219,6 +226,10 @@ pub struct Work<'a> {
     planned: Vec<(Planned, Item)>,
     history: Vec<(String, HistoryEntry)>,
     extra: Vec<Op>,
+    /// Facts appended to the event log by this unit.
+    logged: Vec<StoredEvent>,
+    /// Facts waiting for their invoice's case: (invoice, event id).
+    to_pend: Vec<(String, u64)>,
     ledgers: &'a Ledgers,
     /// This unit's changes to customers' ledgers (new invoices, cases opened or moved).
     deltas: HashMap<String, Ledger>,
@@ -245,6 +256,8 @@ impl<'a> Work<'a> {
             planned: Vec::new(),
             history: Vec::new(),
             extra: Vec::new(),
+            logged: Vec::new(),
+            to_pend: Vec::new(),
             ledgers,
             deltas: HashMap::new(),
             stats: WorkStats::default(),
@@ -584,7 +597,10 @@ impl<'a> Work<'a> {
         ));
         self.stats.opened += 1;
         self.set_case(id, case, day)?;
-        self.slot(id)?.wake = None;
+        // Its timer stays on `day`: the daily run ticks it once every case due is open.
+        let slot = self.slot(id)?;
+        slot.wake = Some(day);
+        slot.dirty = true;
         Ok(())
     }
 
@@ -702,25 +718,51 @@ impl<'a> Work<'a> {
             .push(Op::Delete(Tree::Timers, keys::timer(date, id)));
     }
 
-    /// Applies the day's events (validated: every reference resolves, every invoice is
-    /// opened), then ticks every case they touched and every case of `also` (cases opened
-    /// today). Events dated before `today` are history: their actions are dropped.
-    pub fn apply_events(
+    /// Appends `events` to the event log (each gets an id, its source and the write's
+    /// idempotency key) and returns them, in the order given.
+    pub fn record_events(
         &mut self,
         events: &[Event],
+        recorded_on: NaiveDate,
+        source: &EventSource,
+        idempotency_key: Option<&str>,
+    ) -> Result<Vec<StoredEvent>, DaemonError> {
+        let mut out = Vec::with_capacity(events.len());
+        for ev in events {
+            let stored = StoredEvent {
+                id: self.store.next_id()?,
+                recorded_on,
+                source: source.clone(),
+                idempotency_key: idempotency_key.map(str::to_string),
+                event: ev.clone(),
+            };
+            self.logged.push(stored.clone());
+            out.push(stored);
+        }
+        Ok(out)
+    }
+
+    /// Applies logged facts (validated: every reference resolves) in date order. A fact on
+    /// an open case is applied now, on its date if earlier than `today` (history: actions
+    /// dropped), and the case is ticked at the next daily run, `next_run`. A fact on an
+    /// invoice whose case is not open yet waits in `pending` for its opening. A customer's
+    /// fact moves every open case of the customer (and a risk change its record).
+    pub fn apply_events(
+        &mut self,
+        events: &[StoredEvent],
         today: NaiveDate,
-        also: BTreeSet<String>,
+        next_run: NaiveDate,
     ) -> Result<(), DaemonError> {
-        let mut ordered: Vec<&Event> = events.iter().collect();
-        ordered.sort_by_key(|e| e.date);
-        let mut touched = also;
-        for ev in ordered {
-            // An event dated before today is applied on its own date (a `resume after 2 days`
-            // counts from it), its actions dropped: it is history. As in the simulator.
+        let mut ordered: Vec<&StoredEvent> = events.iter().collect();
+        ordered.sort_by_key(|e| (e.event.date, e.id));
+        let mut touched = BTreeSet::new();
+        for stored in ordered {
+            let ev = &stored.event;
             let keep = ev.date >= today;
             let at = ev.date.min(today);
             if let Some(id) = ev.kind.invoice() {
                 if self.case(id)?.is_none() {
+                    self.to_pend.push((id.to_string(), stored.id));
                     continue;
                 }
                 self.step(id, at, Input::Event(&ev.kind), keep)?;
@@ -744,7 +786,54 @@ impl<'a> Work<'a> {
             }
         }
         for id in touched {
-            self.tick(&id, today)?;
+            self.tick_at_next_run(&id, next_run)?;
+        }
+        Ok(())
+    }
+
+    /// Files an open case's next tick for the next daily run (a closed case needs none).
+    fn tick_at_next_run(&mut self, id: &str, next_run: NaiveDate) -> Result<(), DaemonError> {
+        let open = self.slot(id)?.case.as_ref().is_some_and(Instance::is_open);
+        let slot = self.slot(id)?;
+        slot.wake = open.then_some(next_run);
+        slot.dirty = true;
+        Ok(())
+    }
+
+    /// Applies the facts that waited for this invoice's case, just opened on `day`, in date
+    /// then log order: those dated before `day` as history (actions dropped), as the
+    /// simulator applies the events dated before a case opens.
+    pub fn apply_pending(&mut self, id: &str, day: NaiveDate) -> Result<(), DaemonError> {
+        let prefix = keys::owner_prefix(id);
+        let waiting = self.store.prefix(Tree::Pending, &prefix, usize::MAX)?;
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        let issued = self
+            .invoice(id)?
+            .map(|i| i.issued)
+            .ok_or_else(|| DaemonError::Corrupt(format!("invoice {id} missing")))?;
+        let mut events = Vec::with_capacity(waiting.len());
+        for (k, _) in &waiting {
+            self.extra.push(Op::Delete(Tree::Pending, k.clone()));
+            let Some(event_id) = keys::trailing_id(k) else {
+                continue;
+            };
+            let bytes = self
+                .store
+                .get(Tree::Events, &keys::id(event_id))?
+                .ok_or_else(|| DaemonError::Corrupt(format!("pending event {event_id} missing")))?;
+            events.push(decode::<StoredEvent>("event", &bytes)?);
+        }
+        events.sort_by_key(|e| (e.event.date, e.id));
+        for stored in &events {
+            let ev = &stored.event;
+            self.step(
+                id,
+                ev.date.clamp(issued, day),
+                Input::Event(&ev.kind),
+                ev.date >= day,
+            )?;
         }
         Ok(())
     }
@@ -757,6 +846,8 @@ impl<'a> Work<'a> {
     /// Whether nothing was decided or changed.
     pub fn is_empty(&self) -> bool {
         self.extra.is_empty()
+            && self.logged.is_empty()
+            && self.to_pend.is_empty()
             && self.dirty_customers.is_empty()
             && self.new_invoices.is_empty()
             && self.planned.is_empty()
@@ -768,6 +859,30 @@ impl<'a> Work<'a> {
     /// merged into the open message of their group when there is one.
     pub fn into_ops(self) -> Result<(Vec<Op>, WorkStats), DaemonError> {
         let mut ops = self.extra;
+        for e in &self.logged {
+            ops.push(Op::Put(Tree::Events, keys::id(e.id).to_vec(), encode(e)));
+            if let Some(invoice) = e.event.kind.invoice() {
+                ops.push(Op::Put(
+                    Tree::EventIndex,
+                    keys::event_index(keys::EventOwner::Invoice(invoice), e.id),
+                    Vec::new(),
+                ));
+            }
+            if let Some(customer) = e.event.kind.customer() {
+                ops.push(Op::Put(
+                    Tree::EventIndex,
+                    keys::event_index(keys::EventOwner::Customer(customer), e.id),
+                    Vec::new(),
+                ));
+            }
+        }
+        for (invoice, id) in &self.to_pend {
+            ops.push(Op::Put(
+                Tree::Pending,
+                keys::pending(invoice, *id),
+                Vec::new(),
+            ));
+        }
         for id in &self.dirty_customers {
             if let Some(Some(c)) = self.customers.get(id) {
                 ops.push(Op::Put(Tree::Customers, id.as_bytes().to_vec(), encode(c)));

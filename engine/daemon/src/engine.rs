@@ -7,7 +7,7 @@
 //! commit; callers flush before acknowledging. It must not perform effects (the dispatcher
 //! does) nor know HTTP.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use chrono::NaiveDate;
@@ -21,7 +21,9 @@ use super::error::DaemonError;
 use super::input;
 use super::keys;
 use super::metrics::{Gauges, Metrics};
-use super::model::{AgendaEntry, CaseRecord, HistoryEntry, Message, StoredReply, decode, encode};
+use super::model::{
+    AgendaEntry, CaseRecord, EventSource, HistoryEntry, Message, StoredReply, decode, encode,
+};
 use super::store::{Op, Store, Tree};
 use relance_core::domain::{Customer, Event, EventKind, Invoice, Portfolio};
 use relance_core::interest::RateTable;
@@ -68,6 +70,22 @@ struct StoredDeployment {
 pub struct Idem {
     pub key: Vec<u8>,
     pub fingerprint: String,
+}
+
+impl Idem {
+    /// The caller (token name) the key belongs to.
+    pub fn caller(&self) -> Option<String> {
+        let end = self.key.iter().position(|b| *b == 0)?;
+        std::str::from_utf8(&self.key[..end])
+            .ok()
+            .map(str::to_string)
+    }
+
+    /// The client's `Idempotency-Key` as it sent it.
+    pub fn client_key(&self) -> Option<&str> {
+        let start = self.key.iter().position(|b| *b == 0)? + 1;
+        std::str::from_utf8(&self.key[start..]).ok()
+    }
 }
 
 /// The result of a write that may carry an idempotency key.
@@ -332,8 +350,9 @@ impl Engine {
     // ----- data writes ------------------------------------------------------------------------
 
     /// Imports customers, invoices and events atomically: all of it, or nothing when any
-    /// record is wrong. Invoices issued by today open their case today; events dated before
-    /// today are history. Not flushed.
+    /// record is wrong. Nothing is decided here: the events go to the log (applied at once
+    /// to open cases), invoices wait on their timer, and the daily run opens their cases
+    /// once every fact of the write is in. Not flushed.
     pub fn import(&self, p: &Portfolio) -> Result<WriteReport, DaemonError> {
         fresh(self.import_keyed(p, None)?)
     }
@@ -344,7 +363,23 @@ impl Engine {
         p: &Portfolio,
         idem: Option<&Idem>,
     ) -> Result<Keyed<WriteReport>, DaemonError> {
+        self.import_from(
+            p,
+            idem,
+            &EventSource::api(idem.and_then(Idem::caller).as_deref()),
+        )
+    }
+
+    /// [`Engine::import_keyed`] naming where the facts come from (an API write, an import
+    /// batch and its files).
+    pub fn import_from(
+        &self,
+        p: &Portfolio,
+        idem: Option<&Idem>,
+        source: &EventSource,
+    ) -> Result<Keyed<WriteReport>, DaemonError> {
         let today = self.today();
+        let next_run = self.next_run()?;
         self.write_keyed(
             idem,
             |w| {
@@ -355,7 +390,6 @@ impl Engine {
                 for c in &p.customers {
                     w.put_customer(c.clone());
                 }
-                let mut opened = BTreeSet::new();
                 let mut report = WriteReport {
                     customers: p.customers.len(),
                     events: p.events.len(),
@@ -368,18 +402,23 @@ impl Engine {
                     }
                     w.add_invoice(inv.clone())?;
                     report.invoices += 1;
-                    if inv.issued <= today {
-                        opened.insert(inv.id.clone());
-                    }
                 }
-                for inv in p.invoices.iter().filter(|i| opened.contains(&i.id)) {
-                    w.open(&inv.id, today)?;
-                }
-                w.apply_events(&p.events, today, opened)?;
+                let logged =
+                    w.record_events(&p.events, today, source, idem.and_then(Idem::client_key))?;
+                w.apply_events(&logged, today, next_run)?;
                 Ok(report)
             },
             |report, stats| report.stats = stats,
         )
+    }
+
+    /// The day of the next daily run: the day after the last one run (today on a store that
+    /// never ran). Cases touched by a write are ticked then.
+    pub fn next_run(&self) -> Result<NaiveDate, DaemonError> {
+        Ok(match self.run_through()? {
+            Some(done) => done.succ_opt().unwrap_or(done),
+            None => self.today(),
+        })
     }
 
     /// Adds or replaces customers. Not flushed.
@@ -511,10 +550,19 @@ impl Engine {
                 },
             })
             .collect();
+        let next_run = self.next_run()?;
+        let source = EventSource {
+            via: "agenda".into(),
+            caller: idem.and_then(Idem::caller),
+            batch: None,
+            file: None,
+        };
         self.write_keyed(
             idem,
             move |w| {
-                w.apply_events(&events, today, BTreeSet::new())?;
+                let logged =
+                    w.record_events(&events, today, &source, idem.and_then(Idem::client_key))?;
+                w.apply_events(&logged, today, next_run)?;
                 w.push_op(Op::Put(Tree::Agenda, key, encode(&entry)));
                 Ok(entry)
             },

@@ -70,7 +70,47 @@ pub fn idempotency(caller: &str, key: &str) -> Vec<u8> {
     k
 }
 
-/// `outbox`, `delivered`, `handoffs`: the message id, big-endian (creation order).
+/// `event_index`: `i` and the invoice id, or `c` and the customer id, a zero byte, the event
+/// id: an owner's facts in log order, invoice and customer ids never meeting.
+pub fn event_index(owner: EventOwner<'_>, event: u64) -> Vec<u8> {
+    let mut k = event_owner_prefix(owner);
+    k.extend_from_slice(&event.to_be_bytes());
+    k
+}
+
+/// Whose fact an event is, for [`event_index`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventOwner<'a> {
+    Invoice(&'a str),
+    Customer(&'a str),
+}
+
+/// The prefix of every `event_index` key of one owner.
+pub fn event_owner_prefix(owner: EventOwner<'_>) -> Vec<u8> {
+    let (tag, id) = match owner {
+        EventOwner::Invoice(id) => (b'i', id),
+        EventOwner::Customer(id) => (b'c', id),
+    };
+    let mut k = vec![tag];
+    k.extend_from_slice(id.as_bytes());
+    k.push(0);
+    k
+}
+
+/// The event id ending an `event_index` or `pending` key.
+pub fn trailing_id(key: &[u8]) -> Option<u64> {
+    let raw: [u8; 8] = key.get(key.len().checked_sub(8)?..)?.try_into().ok()?;
+    Some(u64::from_be_bytes(raw))
+}
+
+/// `pending`: the invoice id, a zero byte, the event id.
+pub fn pending(invoice: &str, event: u64) -> Vec<u8> {
+    let mut k = owner_prefix(invoice);
+    k.extend_from_slice(&event.to_be_bytes());
+    k
+}
+
+/// `outbox`, `delivered`, `handoffs`, `events`: the message or event id, big-endian (creation order).
 pub fn id(id: u64) -> [u8; 8] {
     id.to_be_bytes()
 }
@@ -115,6 +155,16 @@ mod tests {
         let b = timer(d("2026-02-02"), "A-1");
         assert!(a < b);
         assert_eq!(parse_timer(&a), Some((d("2026-02-01"), "Z-9".to_string())));
+    }
+
+    #[test]
+    fn event_index_keys_keep_invoices_and_customers_apart() {
+        let inv = event_index(EventOwner::Invoice("A"), 7);
+        let cust = event_index(EventOwner::Customer("A"), 7);
+        assert_ne!(inv, cust);
+        assert!(inv.starts_with(&event_owner_prefix(EventOwner::Invoice("A"))));
+        assert_eq!(trailing_id(&inv), Some(7));
+        assert_eq!(trailing_id(&pending("F-1", 9)), Some(9));
     }
 
     #[test]

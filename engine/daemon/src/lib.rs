@@ -6,7 +6,9 @@
 //! `outbox` + `dispatcher` + `channels` (a registry of transports) + `render` (with `postal`,
 //! the letters' address block) deliver effects at least once; `api` is the HTTP interface with
 //! its access control; `config` reads `relance.toml`; `backup` exports and restores the store
-//! as JSON lines; `server` wires it all on tokio. See `docs/DAEMON.md`.
+//! as JSON lines; `migrate` brings an older store to the current schema; `snapshot` is the
+//! read-only picture imports and reports take; `server` wires it all on tokio. See
+//! `docs/DAEMON.md`.
 
 pub mod api;
 pub mod backup;
@@ -22,6 +24,7 @@ pub mod error;
 pub mod input;
 pub mod keys;
 pub mod metrics;
+pub mod migrate;
 pub mod model;
 pub mod outbox;
 pub mod postal;

@@ -1,5 +1,6 @@
-//! The records the daemon keeps in its store: case records, outbox messages, agenda entries,
-//! hand-offs and history entries, as serde types with their JSON encoding.
+//! The records the daemon keeps in its store: the event log's facts, import records, case
+//! records, outbox messages, agenda entries, hand-offs and history entries, as serde types
+//! with their JSON encoding.
 //!
 //! This module owns their shape (a schema change bumps `store::SCHEMA_VERSION`); it must not
 //! decide anything: the driver fills them, the dispatcher moves messages through their states.
@@ -11,7 +12,65 @@ use serde::{Deserialize, Serialize};
 use relance_dsl::ir::{Action, Money};
 
 use super::error::DaemonError;
+use relance_core::domain::Event;
 use relance_core::runtime::Instance;
+
+/// One fact of the append-only event log: what happened (a typed [`Event`]), when the daemon
+/// learnt it, from where, and under which idempotency key. Never rewritten once stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    /// The event id: its position in the log (strictly increasing).
+    pub id: u64,
+    /// The day the daemon recorded it (its clock's today).
+    pub recorded_on: NaiveDate,
+    pub source: EventSource,
+    /// The caller's `Idempotency-Key` of the write that brought it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    pub event: Event,
+}
+
+/// Where a fact came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventSource {
+    /// `api` (a JSON write), `import` (a file batch), `agenda` (an outcome recorded on an
+    /// agenda entry) or `migration` (rebuilt from a schema-1 store's history).
+    pub via: String,
+    /// The caller (token name) of the write, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
+    /// The import batch (its id in the `imports` tree), for imports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<u64>,
+    /// The file of the batch the fact was read from, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+impl EventSource {
+    pub fn api(caller: Option<&str>) -> EventSource {
+        EventSource {
+            via: "api".into(),
+            caller: caller.map(str::to_string),
+            batch: None,
+            file: None,
+        }
+    }
+}
+
+/// An import batch as recorded under its content hash: a second upload of the same bytes is
+/// recognised (`already_imported`) and applies nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportRecord {
+    pub batch: u64,
+    pub sha256: String,
+    pub recorded_on: NaiveDate,
+    /// The files of the batch, as named by the client.
+    pub files: Vec<String>,
+    pub customers: usize,
+    pub invoices: usize,
+    pub events: usize,
+}
 
 /// One invoice's case as stored: the instance and the day of its next tick.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -21,6 +21,7 @@ use super::dispatcher::Dispatcher;
 use super::engine::{Engine, VIRTUAL_TODAY};
 use super::error::DaemonError;
 use super::keys;
+use super::migrate;
 use super::store::{Op, SledStore, Store, Tree};
 
 /// Which clock the daemon runs on.
@@ -67,6 +68,13 @@ pub fn open(
             Arc::new(VirtualClock::new(day))
         }
     };
+    if let Some(from) = migrate::migrate(&*store, clock.today())? {
+        tracing::info!(
+            from,
+            to = crate::store::SCHEMA_VERSION,
+            "store schema migrated"
+        );
+    }
     let engine = Arc::new(Engine::open(store, clock)?);
     if let Some(dir) = scenarios {
         let report = engine.deploy(Bundle::read_dir(dir)?)?;

@@ -15,7 +15,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use super::keys;
 
 /// The schema this build reads and writes. Bump it with a migration in [`SledStore::open`].
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The meta key holding the schema version (4 bytes, big-endian).
 pub const SCHEMA_KEY: &[u8] = b"schema_version";
@@ -51,10 +51,18 @@ pub enum Tree {
     Versions,
     /// Caller, 0, `Idempotency-Key` → the write's request fingerprint and its response.
     Idempotency,
+    /// Event id (u64 BE) → stored event JSON: the append-only log of facts.
+    Events,
+    /// Owner (`i` + invoice id or `c` + customer id), 0, event id → empty.
+    EventIndex,
+    /// Invoice id, 0, event id → empty: facts of an invoice whose case is not open yet.
+    Pending,
+    /// SHA-256 of an imported batch → import record JSON (`already_imported`).
+    Imports,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 14] = [
+    pub const ALL: [Tree; 18] = [
         Tree::Meta,
         Tree::Customers,
         Tree::Invoices,
@@ -69,6 +77,10 @@ impl Tree {
         Tree::History,
         Tree::Versions,
         Tree::Idempotency,
+        Tree::Events,
+        Tree::EventIndex,
+        Tree::Pending,
+        Tree::Imports,
     ];
 
     pub fn name(self) -> &'static str {
@@ -87,6 +99,10 @@ impl Tree {
             Tree::History => "history",
             Tree::Versions => "versions",
             Tree::Idempotency => "idempotency",
+            Tree::Events => "events",
+            Tree::EventIndex => "event_index",
+            Tree::Pending => "pending",
+            Tree::Imports => "imports",
         }
     }
 
@@ -486,7 +502,7 @@ pub(crate) mod tests {
         );
         assert!(
             err.to_string()
-                .contains("only understands versions up to 1"),
+                .contains("only understands versions up to 2"),
             "{err}"
         );
     }

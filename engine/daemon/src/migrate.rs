@@ -1,0 +1,187 @@
+//! Migrations of the store's schema, run on open before the engine reads anything.
+//!
+//! Schema 1 kept no event log: a fact lived on only as the history line its transition
+//! recorded. Schema 2 adds the typed event log (`events`, `event_index`, `pending`,
+//! `imports`). Migrating a schema-1 store rebuilds its money and dispute facts from those
+//! history lines, once, here (the only place that reads history text): payments and credit
+//! notes with their amount, write-offs, disputes opened (with the amount and target date of a
+//! dispute still open) and resolved. What schema 1 never kept is not invented: payment
+//! references, write-off reasons, a resolved dispute's amount, promises, task outcomes and
+//! risk changes. The rebuilt facts are logged with the source `migration`, then the schema
+//! version moves to 2, all in one commit.
+//!
+//! This module must not decide anything the engine decides and never touches cases or
+//! timers.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::error::DaemonError;
+use super::keys;
+use super::model::{CaseRecord, EventSource, HistoryEntry, StoredEvent, decode, encode};
+use super::snapshot;
+use super::store::{Op, SCHEMA_KEY, SCHEMA_VERSION, Store, Tree};
+use relance_core::domain::{Event, EventKind};
+
+/// Brings a store written by an older relance to [`SCHEMA_VERSION`]; `today` stamps the facts
+/// it rebuilds. A store already current is left alone.
+pub fn migrate(store: &dyn Store, today: NaiveDate) -> Result<Option<u32>, DaemonError> {
+    let found = match store.get(Tree::Meta, SCHEMA_KEY)? {
+        Some(v) => u32::from_be_bytes(
+            v.as_slice()
+                .try_into()
+                .map_err(|_| DaemonError::Corrupt("unreadable schema version".into()))?,
+        ),
+        None => SCHEMA_VERSION,
+    };
+    if found >= SCHEMA_VERSION {
+        return Ok(None);
+    }
+    let history = snapshot::history(store)?;
+    let mut cases: HashMap<String, CaseRecord> = HashMap::new();
+    store.scan(Tree::Instances, &mut |k, v| {
+        if let (Ok(id), Ok(rec)) = (std::str::from_utf8(k), decode::<CaseRecord>("case", v)) {
+            cases.insert(id.to_string(), rec);
+        }
+        Ok(())
+    })?;
+    let mut events = rebuild_events(&history, &cases);
+    events.sort_by_key(|e| e.date);
+    let source = EventSource {
+        via: "migration".into(),
+        caller: None,
+        batch: None,
+        file: None,
+    };
+    let mut ops = Vec::with_capacity(events.len() * 2 + 1);
+    for event in events {
+        let id = store.next_id()?;
+        if let Some(invoice) = event.kind.invoice() {
+            ops.push(Op::Put(
+                Tree::EventIndex,
+                keys::event_index(keys::EventOwner::Invoice(invoice), id),
+                Vec::new(),
+            ));
+        }
+        let stored = StoredEvent {
+            id,
+            recorded_on: today,
+            source: source.clone(),
+            idempotency_key: None,
+            event,
+        };
+        ops.push(Op::Put(
+            Tree::Events,
+            keys::id(id).to_vec(),
+            encode(&stored),
+        ));
+    }
+    ops.push(Op::Put(
+        Tree::Meta,
+        SCHEMA_KEY.to_vec(),
+        SCHEMA_VERSION.to_be_bytes().to_vec(),
+    ));
+    store.commit(&ops)?;
+    store.flush()?;
+    Ok(Some(found))
+}
+
+/// `payment of 120.00, outstanding 0.00` → 120.00.
+fn amount_after(cause: &str, prefix: &str) -> Option<Decimal> {
+    cause
+        .strip_prefix(prefix)?
+        .split(',')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The money and dispute events the history lines record, in decision order.
+fn rebuild_events(
+    history: &[(String, u64, HistoryEntry)],
+    cases: &HashMap<String, CaseRecord>,
+) -> Vec<Event> {
+    let mut last_dispute: HashMap<&str, usize> = HashMap::new();
+    let mut events = Vec::new();
+    for (invoice, _, h) in history {
+        let Some(kind) = event_of(invoice, &h.cause) else {
+            continue;
+        };
+        if matches!(kind, EventKind::DisputeOpened { .. }) {
+            last_dispute.insert(invoice, events.len());
+        }
+        events.push(Event { date: h.date, kind });
+    }
+    for (invoice, i) in last_dispute {
+        let open = cases.get(invoice).and_then(|r| r.case.dispute.as_ref());
+        let date = events[i].date;
+        if let (
+            Some(d),
+            EventKind::DisputeOpened {
+                amount,
+                target_date,
+                ..
+            },
+        ) = (open, &mut events[i].kind)
+            && d.opened == date
+        {
+            *amount = d.amount;
+            *target_date = d.target_date;
+        }
+    }
+    events
+}
+
+fn event_of(invoice: &str, cause: &str) -> Option<EventKind> {
+    let invoice = invoice.to_string();
+    if let Some(amount) = amount_after(cause, "payment of ") {
+        return Some(EventKind::Payment {
+            invoice,
+            amount,
+            reference: None,
+        });
+    }
+    if let Some(amount) = amount_after(cause, "credit note of ") {
+        return Some(EventKind::CreditNote { invoice, amount });
+    }
+    if cause == "written off" {
+        return Some(EventKind::WriteOff {
+            invoice,
+            reason: None,
+        });
+    }
+    if let Some(code) = cause.strip_prefix("dispute opened: ") {
+        return Some(EventKind::DisputeOpened {
+            invoice,
+            code: code.to_string(),
+            amount: None,
+            target_date: None,
+            comment: None,
+        });
+    }
+    (cause == "dispute resolved").then_some(EventKind::DisputeResolved {
+        invoice,
+        comment: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_read_back() {
+        assert_eq!(
+            amount_after("payment of 120.50, outstanding 0.00", "payment of "),
+            Some(Decimal::new(12050, 2))
+        );
+        assert!(matches!(
+            event_of("F-1", "dispute opened: logistics/missing"),
+            Some(EventKind::DisputeOpened { code, .. }) if code == "logistics/missing"
+        ));
+        assert_eq!(event_of("F-1", "step fired (on time)"), None);
+    }
+}
