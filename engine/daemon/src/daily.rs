@@ -1,9 +1,10 @@
-//! The daily run: every due timer, in (date, invoice) order, in batches, in two passes as the
-//! simulator does a day. First every invoice due but without a case is opened (policy
-//! assignment) and the facts that waited for it in `pending` are applied as history; then
-//! every due case is ticked. Each timer of a pass is committed in its own atomic commit
-//! (state, next timer, outbox messages, history); a batch is flushed once, not once per
-//! invoice. The day is marked done (`run_through`) only after its last batch is durable.
+//! The daily run: in batches, in three passes, as the simulator does a day. First every
+//! invoice due but without a case is opened (policy assignment); then the facts recorded
+//! before the run (`pending`, dated up to the day) are applied in date then log order, those
+//! dated before the day as history; then every due case is ticked. Each timer or fact is
+//! committed in its own atomic commit (state, next timer, outbox messages, history); a batch
+//! is flushed once, not once per invoice. The day is marked done (`run_through`) only after
+//! its last batch is durable.
 //!
 //! Missed days (the daemon was down, or the virtual clock jumped) are replayed one by one, in
 //! order, so the result is the one an always-up daemon would have produced. This module owns
@@ -25,6 +26,8 @@ use super::store::{Op, Tree};
 pub struct DayReport {
     pub day: Option<NaiveDate>,
     pub timers: u64,
+    /// Facts recorded before the run and applied by it.
+    pub facts: u64,
     pub transitions: u64,
     pub opened: u64,
     pub actions: u64,
@@ -42,9 +45,8 @@ impl Engine {
         };
         let end = day.succ_opt().map(keys::date);
         let end = end.as_ref().map(|e| &e[..]);
-        // First pass: open every case due today, each with the facts that waited for it, so
-        // that every policy choice and tick of the day sees them all (as the simulator opens
-        // every invoice entering on a day before it ticks any).
+        // First pass: open every case due today (as the simulator opens every invoice
+        // entering on a day before it applies the day's facts or ticks any case).
         let mut from: Vec<u8> = Vec::new();
         loop {
             let due = self.store().range(Tree::Timers, &from, end, self.batch)?;
@@ -66,8 +68,7 @@ impl Engine {
                         {
                             return Ok(());
                         }
-                        w.open(&id, day)?;
-                        w.apply_pending(&id, day)
+                        w.open(&id, day)
                     })?;
                     report.transitions += stats.transitions;
                     report.opened += stats.opened;
@@ -77,7 +78,35 @@ impl Engine {
             self.flush()?;
             report.batches += 1;
         }
-        // Second pass: tick every due case (each tick moves or drops its timer).
+        // Second pass: the facts recorded before the run, dated up to today, in date then log
+        // order (each moves its cases' timers to today).
+        let mut from: Vec<u8> = Vec::new();
+        loop {
+            let due = self.store().range(Tree::Pending, &from, end, self.batch)?;
+            let Some((last, _)) = due.last() else {
+                break;
+            };
+            from = last.clone();
+            from.push(0);
+            {
+                let guard = self.lock();
+                for (k, _) in &due {
+                    let Some(event) = keys::trailing_id(k) else {
+                        self.store()
+                            .commit(&[Op::Delete(Tree::Pending, k.clone())])?;
+                        continue;
+                    };
+                    let (applied, stats) =
+                        self.work_locked(&guard, |w| w.apply_pending(k, event, day))?;
+                    report.facts += u64::from(applied);
+                    report.transitions += stats.transitions;
+                    report.actions += stats.actions;
+                }
+            }
+            self.flush()?;
+            report.batches += 1;
+        }
+        // Third pass: tick every due case (each tick moves or drops its timer).
         loop {
             let due = self.store().range(Tree::Timers, &[], end, self.batch)?;
             if due.is_empty() {
@@ -140,6 +169,18 @@ impl Engine {
             }
         }
         Ok(out)
+    }
+
+    /// An operator's run (`POST /v1/run`): every owed day up to today; when today is already
+    /// done, today's run again, which opens the cases of the invoices imported since, applies
+    /// the facts recorded since and ticks what they moved ("the day's imports are complete").
+    pub fn run_now(&self) -> Result<Vec<DayReport>, DaemonError> {
+        let today = self.today();
+        let days = self.catch_up(today)?;
+        if !days.is_empty() {
+            return Ok(days);
+        }
+        Ok(vec![self.run_day(today)?])
     }
 
     /// The day the scheduler owes a run for: today once the run hour has passed (always, on

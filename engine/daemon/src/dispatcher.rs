@@ -211,7 +211,7 @@ impl Dispatcher {
                     })
                     .collect();
                 let saved = m.clone();
-                let next_run = self.engine.next_run()?;
+                let run_done = self.engine.run_done()?;
                 let source = EventSource {
                     via: "dispatcher".into(),
                     caller: None,
@@ -221,7 +221,7 @@ impl Dispatcher {
                 self.engine.work_locked(&guard, move |w| {
                     if w.customer(&saved.customer)?.is_some() {
                         let logged = w.record_events(&events, today, &source, None)?;
-                        w.apply_events(&logged, today, next_run)?;
+                        w.apply_events(&logged, today, run_done)?;
                     }
                     w.push_op(Op::Put(Tree::Outbox, id, encode(&saved)));
                     Ok(())

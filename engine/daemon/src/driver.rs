@@ -228,8 +228,8 @@ pub struct Work<'a> {
     extra: Vec<Op>,
     /// Facts appended to the event log by this unit.
     logged: Vec<StoredEvent>,
-    /// Facts waiting for their invoice's case: (invoice, event id).
-    to_pend: Vec<(String, u64)>,
+    /// Facts waiting for the daily run of their day: (date, event id).
+    to_pend: Vec<(NaiveDate, u64)>,
     ledgers: &'a Ledgers,
     /// This unit's changes to customers' ledgers (new invoices, cases opened or moved).
     deltas: HashMap<String, Ledger>,
@@ -742,100 +742,101 @@ impl<'a> Work<'a> {
         Ok(out)
     }
 
-    /// Applies logged facts (validated: every reference resolves) in date order. A fact on
-    /// an open case is applied now, on its date if earlier than `today` (history: actions
-    /// dropped), and the case is ticked at the next daily run, `next_run`. A fact on an
-    /// invoice whose case is not open yet waits in `pending` for its opening. A customer's
-    /// fact moves every open case of the customer (and a risk change its record).
+    /// Applies logged facts (validated: every reference resolves) in date then log order.
+    ///
+    /// Before the day's run (`run_done` false) nothing is applied: every fact waits in
+    /// `pending` for the run of its day, which applies it after opening the day's cases and
+    /// before ticking any (as the simulator does a day). After the day's run, a fact on an
+    /// opened case is applied at once, on its date if earlier than `today` (history: actions
+    /// dropped), and the case is ticked at once; a fact on an invoice whose case is not open
+    /// yet waits for the next run. A customer's fact moves every open case of the customer
+    /// (and a risk change its record).
     pub fn apply_events(
         &mut self,
         events: &[StoredEvent],
         today: NaiveDate,
-        next_run: NaiveDate,
+        run_done: bool,
     ) -> Result<(), DaemonError> {
         let mut ordered: Vec<&StoredEvent> = events.iter().collect();
         ordered.sort_by_key(|e| (e.event.date, e.id));
         let mut touched = BTreeSet::new();
         for stored in ordered {
-            let ev = &stored.event;
-            let keep = ev.date >= today;
-            let at = ev.date.min(today);
-            if let Some(id) = ev.kind.invoice() {
-                if self.case(id)?.is_none() {
-                    self.to_pend.push((id.to_string(), stored.id));
-                    continue;
-                }
-                self.step(id, at, Input::Event(&ev.kind), keep)?;
-                touched.insert(id.to_string());
-                continue;
-            }
-            let Some(customer) = ev.kind.customer() else {
-                continue;
+            let ready = match stored.event.kind.invoice() {
+                Some(id) => self.case(id)?.is_some(),
+                None => true,
             };
-            if let EventKind::RiskChanged { risk_score, .. } = &ev.kind
-                && let Some(mut c) = self.customer(customer)?.cloned()
-            {
-                c.risk_score = *risk_score;
-                self.put_customer(c);
+            if !run_done || !ready {
+                self.to_pend.push((stored.event.date, stored.id));
+                continue;
             }
-            for id in self.members(customer)? {
-                if self.case(&id)?.is_some_and(Instance::is_open) {
-                    self.step(&id, at, Input::Event(&ev.kind), keep)?;
-                    touched.insert(id);
-                }
-            }
+            touched.extend(self.apply_fact(&stored.event, today)?);
         }
         for id in touched {
-            self.tick_at_next_run(&id, next_run)?;
+            self.tick(&id, today)?;
         }
         Ok(())
     }
 
-    /// Files an open case's next tick for the next daily run (a closed case needs none).
-    fn tick_at_next_run(&mut self, id: &str, next_run: NaiveDate) -> Result<(), DaemonError> {
-        let open = self.slot(id)?.case.as_ref().is_some_and(Instance::is_open);
-        let slot = self.slot(id)?;
-        slot.wake = open.then_some(next_run);
-        slot.dirty = true;
-        Ok(())
+    /// Applies one fact on `day` to the case it names, or to every open case of the customer
+    /// it names: dated before `day`, on its own date (no earlier than the invoice's issue)
+    /// with its actions dropped (history). Returns the cases it moved; an invoice whose case
+    /// is not open moves nothing (the caller keeps the fact pending).
+    fn apply_fact(&mut self, ev: &Event, day: NaiveDate) -> Result<Vec<String>, DaemonError> {
+        let keep = ev.date >= day;
+        if let Some(id) = ev.kind.invoice() {
+            if self.case(id)?.is_none() {
+                return Ok(Vec::new());
+            }
+            let issued = self.invoice(id)?.map_or(ev.date, |i| i.issued);
+            let at = ev.date.min(day).max(issued);
+            self.step(id, at, Input::Event(&ev.kind), keep)?;
+            return Ok(vec![id.to_string()]);
+        }
+        let Some(customer) = ev.kind.customer() else {
+            return Ok(Vec::new());
+        };
+        if let EventKind::RiskChanged { risk_score, .. } = &ev.kind
+            && let Some(mut c) = self.customer(customer)?.cloned()
+        {
+            c.risk_score = *risk_score;
+            self.put_customer(c);
+        }
+        let mut moved = Vec::new();
+        for id in self.members(customer)? {
+            if self.case(&id)?.is_some_and(Instance::is_open) {
+                self.step(&id, ev.date.min(day), Input::Event(&ev.kind), keep)?;
+                moved.push(id);
+            }
+        }
+        Ok(moved)
     }
 
-    /// Applies the facts that waited for this invoice's case, just opened on `day`, in date
-    /// then log order: those dated before `day` as history (actions dropped), as the
-    /// simulator applies the events dated before a case opens.
-    pub fn apply_pending(&mut self, id: &str, day: NaiveDate) -> Result<(), DaemonError> {
-        let prefix = keys::owner_prefix(id);
-        let waiting = self.store.prefix(Tree::Pending, &prefix, usize::MAX)?;
-        if waiting.is_empty() {
-            return Ok(());
+    /// The daily run's second pass on `day`: applies one pending fact (see [`Work::apply_events`])
+    /// and files every case it moved for the day's tick. False when its invoice has no case
+    /// yet (it stays pending).
+    pub fn apply_pending(
+        &mut self,
+        key: &[u8],
+        event_id: u64,
+        day: NaiveDate,
+    ) -> Result<bool, DaemonError> {
+        let bytes = self
+            .store
+            .get(Tree::Events, &keys::id(event_id))?
+            .ok_or_else(|| DaemonError::Corrupt(format!("pending event {event_id} missing")))?;
+        let stored: StoredEvent = decode("event", &bytes)?;
+        if let Some(id) = stored.event.kind.invoice()
+            && self.case(id)?.is_none()
+        {
+            return Ok(false);
         }
-        let issued = self
-            .invoice(id)?
-            .map(|i| i.issued)
-            .ok_or_else(|| DaemonError::Corrupt(format!("invoice {id} missing")))?;
-        let mut events = Vec::with_capacity(waiting.len());
-        for (k, _) in &waiting {
-            self.extra.push(Op::Delete(Tree::Pending, k.clone()));
-            let Some(event_id) = keys::trailing_id(k) else {
-                continue;
-            };
-            let bytes = self
-                .store
-                .get(Tree::Events, &keys::id(event_id))?
-                .ok_or_else(|| DaemonError::Corrupt(format!("pending event {event_id} missing")))?;
-            events.push(decode::<StoredEvent>("event", &bytes)?);
+        for id in self.apply_fact(&stored.event, day)? {
+            let slot = self.slot(&id)?;
+            slot.wake = Some(day);
+            slot.dirty = true;
         }
-        events.sort_by_key(|e| (e.event.date, e.id));
-        for stored in &events {
-            let ev = &stored.event;
-            self.step(
-                id,
-                ev.date.clamp(issued, day),
-                Input::Event(&ev.kind),
-                ev.date >= day,
-            )?;
-        }
-        Ok(())
+        self.extra.push(Op::Delete(Tree::Pending, key.to_vec()));
+        Ok(true)
     }
 
     /// A raw write committed with the rest (meta keys, agenda outcomes…).
@@ -876,10 +877,10 @@ impl<'a> Work<'a> {
                 ));
             }
         }
-        for (invoice, id) in &self.to_pend {
+        for (date, id) in &self.to_pend {
             ops.push(Op::Put(
                 Tree::Pending,
-                keys::pending(invoice, *id),
+                keys::pending(*date, *id),
                 Vec::new(),
             ));
         }

@@ -379,7 +379,7 @@ impl Engine {
         source: &EventSource,
     ) -> Result<Keyed<WriteReport>, DaemonError> {
         let today = self.today();
-        let next_run = self.next_run()?;
+        let run_done = self.run_done()?;
         self.write_keyed(
             idem,
             |w| {
@@ -405,20 +405,27 @@ impl Engine {
                 }
                 let logged =
                     w.record_events(&p.events, today, source, idem.and_then(Idem::client_key))?;
-                w.apply_events(&logged, today, next_run)?;
+                w.apply_events(&logged, today, run_done)?;
                 Ok(report)
             },
             |report, stats| report.stats = stats,
         )
     }
 
-    /// The day of the next daily run: the day after the last one run (today on a store that
-    /// never ran). Cases touched by a write are ticked then.
-    pub fn next_run(&self) -> Result<NaiveDate, DaemonError> {
-        Ok(match self.run_through()? {
-            Some(done) => done.succ_opt().unwrap_or(done),
-            None => self.today(),
+    /// The day of the next daily run: today until its run is done, then tomorrow.
+    pub fn next_run_day(&self) -> Result<NaiveDate, DaemonError> {
+        let today = self.today();
+        Ok(if self.run_done()? {
+            today.succ_opt().unwrap_or(today)
+        } else {
+            today
         })
+    }
+
+    /// Whether today's daily run is done: before it, a write's facts wait for it (see
+    /// `Work::apply_events`).
+    pub fn run_done(&self) -> Result<bool, DaemonError> {
+        Ok(self.run_through()?.is_some_and(|d| d >= self.today()))
     }
 
     /// Adds or replaces customers. Not flushed.
@@ -550,7 +557,7 @@ impl Engine {
                 },
             })
             .collect();
-        let next_run = self.next_run()?;
+        let run_done = self.run_done()?;
         let source = EventSource {
             via: "agenda".into(),
             caller: idem.and_then(Idem::caller),
@@ -562,7 +569,7 @@ impl Engine {
             move |w| {
                 let logged =
                     w.record_events(&events, today, &source, idem.and_then(Idem::client_key))?;
-                w.apply_events(&logged, today, next_run)?;
+                w.apply_events(&logged, today, run_done)?;
                 w.push_op(Op::Put(Tree::Agenda, key, encode(&entry)));
                 Ok(entry)
             },

@@ -103,9 +103,10 @@ pub fn trailing_id(key: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(raw))
 }
 
-/// `pending`: the invoice id, a zero byte, the event id.
-pub fn pending(invoice: &str, event: u64) -> Vec<u8> {
-    let mut k = owner_prefix(invoice);
+/// `pending`: the fact's date, then its event id: a range scan up to a day yields the facts
+/// the day's run applies, in date then log order.
+pub fn pending(d: NaiveDate, event: u64) -> Vec<u8> {
+    let mut k = date(d).to_vec();
     k.extend_from_slice(&event.to_be_bytes());
     k
 }
@@ -164,7 +165,7 @@ mod tests {
         assert_ne!(inv, cust);
         assert!(inv.starts_with(&event_owner_prefix(EventOwner::Invoice("A"))));
         assert_eq!(trailing_id(&inv), Some(7));
-        assert_eq!(trailing_id(&pending("F-1", 9)), Some(9));
+        assert_eq!(trailing_id(&pending(d("2026-02-01"), 9)), Some(9));
     }
 
     #[test]

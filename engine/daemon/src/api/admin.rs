@@ -27,7 +27,7 @@ use super::{AppState, Reply, blocking, durable};
 pub async fn run(State(s): State<Arc<AppState>>, caller: Caller) -> Reply<RunReply> {
     caller.require(Family::Operate)?;
     let today = s.engine.today();
-    let days = durable(&s, move |e| e.catch_up(today)).await?;
+    let days = durable(&s, move |e| e.run_now()).await?;
     Ok(Wire(RunReply { today, days }))
 }
 

@@ -247,13 +247,15 @@ pub struct InvoiceView {
     /// The invoice as imported (amounts as decimal strings, dates YYYY-MM-DD).
     pub invoice: Invoice,
     /// The case's state (`active`, `paused`, `waiting`, `closed`, `error`, `unassigned`);
-    /// `null` before the case opens (an invoice issued after today).
+    /// `new` before the case opens (an invoice issued after today, or recorded since the
+    /// day's run: cases open only in a daily run).
     pub state: Option<&'static str>,
     /// The case as the engine keeps it (scenario and version, status, outstanding and paid
     /// amounts, dispute, promise, counters…); `null` before it opens.
     pub case: Option<Instance>,
-    /// The next day the engine looks at the case (YYYY-MM-DD): the issue date before it
-    /// opens, `null` when nothing is scheduled.
+    /// The next day the engine looks at the case (YYYY-MM-DD): before it opens, the day of
+    /// the run that opens it (its issue date, or the next run); `null` when nothing is
+    /// scheduled.
     pub next_tick: Option<NaiveDate>,
     /// The name of the scenario step to consider next; `null` when none is left or before
     /// the case opens.

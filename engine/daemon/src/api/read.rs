@@ -67,8 +67,11 @@ pub async fn invoice(
             })
             .collect();
         Ok(Wire(InvoiceView {
-            state: rec.as_ref().map(|r| r.case.status.name()),
-            next_tick: rec.as_ref().map_or(Some(invoice.issued), |r| r.wake),
+            state: Some(rec.as_ref().map_or("new", |r| r.case.status.name())),
+            next_tick: match &rec {
+                Some(r) => r.wake,
+                None => Some(invoice.issued.max(engine.next_run_day()?)),
+            },
             case: rec.map(|r| r.case),
             invoice,
             next_step,
@@ -100,7 +103,7 @@ pub async fn customer(
             };
             let Some(rec) = engine.case(&inv_id)? else {
                 next.push(NextAction {
-                    date: inv.issued,
+                    date: inv.issued.max(engine.next_run_day()?),
                     invoice: inv_id,
                     what: "case opens".into(),
                 });

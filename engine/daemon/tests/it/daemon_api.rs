@@ -318,6 +318,9 @@ async fn a_durable_flow_through_the_api() {
         |method: Method, path: &str, token, body| Row::new(method, path, Some(token), body, 200);
     let rows = [
         ok(Method::POST, "/v1/import", INTEGRATION, Json(portfolio())).with(json!({"invoices": 3})),
+        // Imported after the day's run: the cases wait for a run (the operator's, here).
+        ok(Method::GET, "/v1/invoices/F-3", CREDIT, Body::None).with(json!({"state": "new"})),
+        ok(Method::POST, "/v1/run", ADMIN, Body::None),
         ok(
             Method::POST,
             "/v1/invoices/F-3/disputes",
@@ -442,6 +445,8 @@ async fn idempotency_keys_make_event_writes_safe_to_retry() {
             Some(portfolio()),
         )
         .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = s.call(Method::POST, "/v1/run", Some(ADMIN), None).await;
     assert_eq!(st, StatusCode::OK);
     let pay = r#"{"amount":"200.00","reference":"VIR-1"}"#;
     let path = "/v1/invoices/F-1/payments";

@@ -160,6 +160,9 @@ fn an_idempotency_key_and_its_reply_survive_restart_and_backup() {
     };
     let engine = open("data");
     engine.import(&p).expect("import");
+    engine
+        .catch_up(today)
+        .expect("the day's run opens the cases");
     let invoice = p
         .invoices
         .iter()
