@@ -80,6 +80,13 @@ impl Server {
         Self::answer(req.send().await.expect("request")).await
     }
 
+    /// `POST /v1/run`: the day's run, which opens the cases of imported invoices with the
+    /// facts the imports recorded for them.
+    async fn run(&self) {
+        let (st, v) = self.post_json("/v1/run", &json!({})).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+    }
+
     /// An invoice's state and outstanding as the API shows them.
     async fn invoice(&self, id: &str) -> (StatusCode, Value, Value) {
         let (st, v) = self.get(&format!("/v1/invoices/{id}"), Some(SALES)).await;
@@ -154,6 +161,7 @@ async fn csv_imports_read_back_and_reimports_change_nothing() {
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["changes"]["new_payments"], 2);
+    s.run().await;
     let (_, state, _) = s.invoice("FA-101").await;
     assert_eq!(state, "closed", "paid in full");
     let (_, state, outstanding) = s.invoice("FA-102").await;
@@ -308,6 +316,7 @@ async fn a_fec_imports_customers_invoices_and_lettered_payments_once() {
         (st, c["customer"]["name"].clone()),
         (StatusCode::OK, json!("Acme SA"))
     );
+    s.run().await;
     let (_, state, _) = s.invoice("FA-2026-001").await;
     assert_eq!(state, "closed", "lettered with its payment");
     let (_, state, outstanding) = s.invoice("FA-2026-003").await;
@@ -387,6 +396,7 @@ async fn a_statement_pays_certain_matches_and_only_proposes_the_rest() {
         .filter_map(|c| c["invoice"].as_str())
         .collect();
     assert_eq!(candidates, ["F-2", "F-3"]);
+    s.run().await;
     for paid in ["F-1", "F-4", "G-1"] {
         let (_, state, _) = s.invoice(paid).await;
         assert_eq!(state, "closed", "{paid}");
@@ -459,6 +469,7 @@ async fn every_report_in_json_and_csv() {
         )
         .await;
     assert_eq!(st, StatusCode::OK);
+    s.run().await;
 
     let (st, v) = s.get("/v1/reports/aged?at=2026-03-15", Some(SALES)).await;
     assert_eq!(st, StatusCode::OK, "{v}");
