@@ -25,6 +25,10 @@ use super::snapshot;
 use super::store::{Op, SCHEMA_KEY, SCHEMA_VERSION, Store, Tree};
 use relance_core::domain::{Event, EventKind};
 
+/// The `via` of the facts a migration rebuilt from a schema-1 store's history: their free-text
+/// parts (payment references, write-off reasons, dispute comments) were not kept.
+pub const MIGRATED: &str = "migration";
+
 /// Brings a store written by an older relance to [`SCHEMA_VERSION`]; `today` stamps the facts
 /// it rebuilds. A store already current is left alone.
 pub fn migrate(store: &dyn Store, today: NaiveDate) -> Result<Option<u32>, DaemonError> {
@@ -50,7 +54,7 @@ pub fn migrate(store: &dyn Store, today: NaiveDate) -> Result<Option<u32>, Daemo
     let mut events = rebuild_events(&history, &cases);
     events.sort_by_key(|e| e.date);
     let source = EventSource {
-        via: "migration".into(),
+        via: MIGRATED.into(),
         caller: None,
         batch: None,
         file: None,

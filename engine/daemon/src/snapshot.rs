@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use super::engine::Engine;
 use super::error::DaemonError;
+use super::migrate::MIGRATED;
 use super::model::{HistoryEntry, Message, StoredEvent, decode};
 use super::store::{Store, Tree};
 use relance_core::domain::{Customer, Event, Invoice, Portfolio};
@@ -28,6 +29,10 @@ pub struct Snapshot {
     pub records: Vec<Record>,
     /// Every action decided with its actions kept (one per invoice of each message).
     pub actions: Vec<Planned>,
+    /// For each of `portfolio.events`: whether its free-text parts (payment reference,
+    /// write-off reason, dispute comment) were lost, as for facts a schema-1 store's migration
+    /// rebuilt from history; an import matches those without their texts.
+    pub textless: Vec<bool>,
 }
 
 /// Reads the whole store, under the writer lock.
@@ -47,11 +52,10 @@ pub fn take(engine: &Engine) -> Result<Snapshot, DaemonError> {
             record(invoice, customer_of.get(invoice.as_str()).copied(), *seq, h)
         })
         .collect();
-    let mut events: Vec<Event> = values::<StoredEvent>(store, Tree::Events, "event")?
-        .into_iter()
-        .map(|e| e.event)
-        .collect();
-    events.sort_by_key(|e| e.date);
+    let mut stored: Vec<StoredEvent> = values(store, Tree::Events, "event")?;
+    stored.sort_by_key(|e| e.event.date);
+    let textless = stored.iter().map(|e| e.source.via == MIGRATED).collect();
+    let events: Vec<Event> = stored.into_iter().map(|e| e.event).collect();
     let actions = actions(store)?;
     Ok(Snapshot {
         portfolio: Portfolio {
@@ -62,6 +66,7 @@ pub fn take(engine: &Engine) -> Result<Snapshot, DaemonError> {
         },
         records,
         actions,
+        textless,
     })
 }
 

@@ -204,6 +204,40 @@ async fn csv_imports_read_back_and_reimports_change_nothing() {
     assert_eq!(v["changes"]["invoices"]["unchanged"], 3);
 }
 
+/// Regression (issue 15): two distinct payments of the same amount on the same day, from two
+/// files, were taken for one. A payment is known by its reference; the same file again is known.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_payments_alike_but_for_their_reference_both_count_and_a_file_again_counts_nothing() {
+    let s = Server::start("http-import-twin-payments", TODAY).await;
+    import_customers_and_invoices(&s, INTEGRATION).await;
+    let file = |reference: &str| {
+        format!("Date;Facture;Montant;Référence\n20/02/2026;FA-102;100,00;{reference}\n")
+            .into_bytes()
+    };
+    for (reference, new, known) in [("VIR-A", 1, 0), ("VIR-B", 1, 0), ("VIR-A", 0, 1)] {
+        let (st, v) = s
+            .upload(
+                "/v1/import/csv/payments",
+                &[("map", PAYMENT_MAP)],
+                Some(CREDIT),
+                file(reference),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(
+            (
+                v["changes"]["new_payments"].clone(),
+                v["changes"]["known_events"].clone()
+            ),
+            (json!(new), json!(known)),
+            "{reference}: {v}"
+        );
+    }
+    s.run().await;
+    let (_, _, outstanding) = s.invoice("FA-102").await;
+    assert_eq!(outstanding, "400.00", "600.00 less two payments of 100.00");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invalid_csv_names_line_and_column_and_writes_nothing() {
     let s = Server::start("http-import-bad", TODAY).await;

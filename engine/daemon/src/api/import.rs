@@ -246,8 +246,8 @@ async fn run(s: &AppState, req: Request, body: Bytes) -> Reply<ImportReply> {
 
 /// Reads the store and merges the file into it: what would change, nothing written.
 fn prepare(engine: &Engine, req: &Request, body: &[u8]) -> Result<Prepared, FileError> {
-    let base = snapshot::take(engine)?.portfolio;
-    let mut merge = Merge::without_references(base);
+    let snap = snapshot::take(engine)?;
+    let mut merge = Merge::with_textless(snap.portfolio, &snap.textless);
     let path = req.name.as_path();
     let named = FileSummary {
         name: path.display().to_string(),

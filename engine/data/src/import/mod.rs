@@ -306,8 +306,11 @@ pub struct Merge {
     touched_customers: BTreeMap<String, ()>,
     touched_invoices: BTreeMap<String, ()>,
     changes: Changes,
-    /// Events compared without their free-text parts (see [`Merge::without_references`]).
-    loose: bool,
+    /// How many base events whose free-text parts were lost (see [`Merge::with_textless`])
+    /// are present, by their key without those parts.
+    textless_counts: HashMap<String, usize>,
+    /// How many times each event was matched against `textless_counts` in the current input.
+    textless_seen: HashMap<String, usize>,
     /// The events this merge added, in the order they were added.
     added: Vec<Event>,
 }
@@ -368,33 +371,31 @@ impl Merge {
             touched_customers: BTreeMap::new(),
             touched_invoices: BTreeMap::new(),
             changes: Changes::default(),
-            loose: false,
+            textless_counts: HashMap::new(),
+            textless_seen: HashMap::new(),
             added: Vec::new(),
         }
     }
 
-    /// A merge into a base that does not keep the free-text parts of its events (the daemon's
-    /// store records a payment by its date, invoice and amount): events are compared without
-    /// payment references, write-off reasons and dispute comments, so importing the same file
-    /// twice still adds nothing.
-    pub fn without_references(base: Portfolio) -> Merge {
+    /// A merge into a base some of whose events lost their free-text parts (`textless[i]` for
+    /// `base.events[i]`: a store migrated from a version that did not keep payment references,
+    /// write-off reasons or dispute comments). Those events are matched without their texts,
+    /// so importing the same file again still adds nothing; every other event is matched
+    /// whole, so two payments that differ only by their reference both count.
+    pub fn with_textless(base: Portfolio, textless: &[bool]) -> Merge {
+        let mut strict = HashMap::new();
+        let mut loose = HashMap::new();
+        for (i, e) in base.events.iter().enumerate() {
+            if textless.get(i).copied().unwrap_or(false) {
+                *loose.entry(loose_event_key(e)).or_insert(0) += 1;
+            } else {
+                *strict.entry(event_key(e)).or_insert(0) += 1;
+            }
+        }
         let mut merge = Merge::new(base);
-        merge.loose = true;
-        let events = std::mem::take(&mut merge.portfolio.events);
-        merge.event_counts.clear();
-        for e in &events {
-            *merge.event_counts.entry(loose_event_key(e)).or_insert(0) += 1;
-        }
-        merge.portfolio.events = events;
+        merge.event_counts = strict;
+        merge.textless_counts = loose;
         merge
-    }
-
-    fn key(&self, event: &Event) -> String {
-        if self.loose {
-            loose_event_key(event)
-        } else {
-            event_key(event)
-        }
     }
 
     /// The portfolio as merged so far.
@@ -451,20 +452,32 @@ impl Merge {
     /// one file is two payments, but importing a file again adds nothing.
     pub fn begin_input(&mut self) {
         self.seen_counts.clear();
+        self.textless_seen.clear();
     }
 
     /// Adds `event` unless the portfolio already holds it (as many times as this input
     /// stated it so far): importing the same file twice adds nothing.
     pub fn add_event(&mut self, event: Event) {
-        let key = self.key(&event);
+        let key = event_key(&event);
         let seen = self.seen_counts.entry(key.clone()).or_insert(0);
         *seen += 1;
-        let present = self.event_counts.entry(key).or_insert(0);
-        if *seen <= *present {
+        let seen = *seen;
+        if seen <= self.event_counts.get(&key).copied().unwrap_or(0) {
             self.changes.known_events += 1;
             return;
         }
-        *present += 1;
+        if !self.textless_counts.is_empty() {
+            let loose = loose_event_key(&event);
+            if let Some(&present) = self.textless_counts.get(&loose) {
+                let matched = self.textless_seen.entry(loose).or_insert(0);
+                if *matched < present {
+                    *matched += 1;
+                    self.changes.known_events += 1;
+                    return;
+                }
+            }
+        }
+        *self.event_counts.entry(key).or_insert(0) += 1;
         if matches!(event.kind, EventKind::Payment { .. }) {
             self.changes.new_payments += 1;
         } else {
@@ -680,26 +693,45 @@ mod tests {
         assert!(changes.is_empty());
     }
 
-    #[test]
-    fn a_merge_without_references_knows_a_payment_by_date_invoice_and_amount() {
-        let pay = |reference: Option<&str>| Event {
+    fn pay(reference: Option<&str>) -> Event {
+        Event {
             date: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
             kind: EventKind::Payment {
                 invoice: "F".into(),
                 amount: dec("10"),
                 reference: reference.map(String::from),
             },
-        };
+        }
+    }
+
+    #[test]
+    fn two_payments_with_distinct_references_both_count_and_a_known_reference_is_known() {
         let base = Portfolio {
-            events: vec![pay(None)],
+            events: vec![pay(Some("VIR-1"))],
             ..Portfolio::default()
         };
-        let mut m = Merge::without_references(base);
+        let mut m = Merge::new(base);
         m.begin_input();
         m.add_event(pay(Some("VIR-1")));
         m.add_event(pay(Some("VIR-2")));
         let (_, delta, changes) = m.finish_with_delta();
         assert_eq!((changes.known_events, changes.new_payments), (1, 1));
         assert_eq!(delta.events, [pay(Some("VIR-2"))], "only what was added");
+    }
+
+    #[test]
+    fn a_base_event_whose_texts_were_lost_is_known_by_date_invoice_and_amount() {
+        let base = Portfolio {
+            events: vec![pay(None), pay(Some("VIR-9"))],
+            ..Portfolio::default()
+        };
+        let mut m = Merge::with_textless(base, &[true, false]);
+        m.begin_input();
+        m.add_event(pay(Some("VIR-1")));
+        m.add_event(pay(Some("VIR-2")));
+        m.add_event(pay(Some("VIR-9")));
+        let (_, delta, changes) = m.finish_with_delta();
+        assert_eq!((changes.known_events, changes.new_payments), (2, 1));
+        assert_eq!(delta.events, [pay(Some("VIR-2"))]);
     }
 }
