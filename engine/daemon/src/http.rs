@@ -78,10 +78,12 @@ pub async fn serve(
             .serve_connection(TokioIo::new(stream), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            // The connection (and its socket) is dropped before its slot is given back.
+            let closed = conn.await;
+            drop(slot);
+            if let Err(e) = closed {
                 tracing::debug!(error = %e, "connection closed");
             }
-            drop(slot);
         });
     }
     drop(listener);

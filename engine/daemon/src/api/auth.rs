@@ -6,23 +6,29 @@
 //! matches, so the time taken tells neither how much of a token was right nor which token
 //! matched. Only the digests are kept.
 //!
+//! It also tells each caller what its role may know of an error ([`tell`], the restricted
+//! bodies of `api::error`).
+//!
 //! This module owns the matrix (documented in `docs/DAEMON.md`, tested by
 //! `tests/it/daemon_api.rs` and `tests/it/security.rs`) and whether `/metrics` needs a token;
 //! it must not know what the endpoints do.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
 use super::super::config::{Role, Token};
 use super::super::metrics::Metrics;
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, Restricted};
+use super::models::Wire;
 
 /// What an endpoint does, for access control.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,11 +196,37 @@ impl FromRequestParts<Arc<AppState>> for Caller {
     ) -> Result<Self, Self::Rejection> {
         Metrics::add(&state.engine.metrics.api_requests, 1);
         let caller = state.tokens.caller(&parts.headers);
-        if caller.is_err() {
-            Metrics::add(&state.engine.metrics.api_errors, 1);
+        match &caller {
+            Ok(c) => {
+                if let Some(seen) = parts.extensions.get::<Seen>() {
+                    let _ = seen.0.set(c.role);
+                }
+            }
+            Err(_) => Metrics::add(&state.engine.metrics.api_errors, 1),
         }
         caller
     }
+}
+
+/// The role of a request's caller, once [`Caller`] has found it (for [`tell`]).
+#[derive(Debug, Clone, Default)]
+struct Seen(Arc<OnceLock<Role>>);
+
+/// Middleware over every route: an error answer carrying a [`Restricted`] body gets that body
+/// instead of its own when its caller's role (none without a valid token) is outside the
+/// restricted body's family: a role that may not read the data is not told what is stored, and
+/// only the admin role is told why the daemon failed.
+pub async fn tell(mut req: Request, next: Next) -> Response {
+    let seen = Seen::default();
+    req.extensions_mut().insert(seen.clone());
+    let mut resp = next.run(req).await;
+    if let Some(r) = resp.extensions_mut().remove::<Restricted>()
+        && !seen.0.get().is_some_and(|role| allowed(*role, r.family))
+    {
+        let status = resp.status();
+        resp = (status, Wire(r.body)).into_response();
+    }
+    resp
 }
 
 #[cfg(test)]

@@ -155,5 +155,6 @@ pub fn router(state: Arc<AppState>, virtual_clock: bool) -> Router {
             .route("/v1/clock", get(admin::clock))
             .route("/v1/clock/advance", post(admin::advance));
     }
-    r.with_state(state)
+    r.layer(axum::middleware::from_fn(auth::tell))
+        .with_state(state)
 }
