@@ -263,12 +263,13 @@ mod tests {
     /// the restricted one's for roles that may not read, if any).
     #[test]
     fn a_refusal_tells_roles_that_may_not_read_only_the_request_s_own_problems() {
-        use super::super::super::error::Scope::{Alone, Request, Stored};
-        let rows: [(
-            &[(&str, super::super::super::error::Scope)],
-            &[&str],
-            Option<&[&str]>,
-        ); 5] = [
+        use super::super::super::error::Scope::{self, Alone, Request, Stored};
+        type Row = (
+            &'static [(&'static str, Scope)],
+            &'static [&'static str],
+            Option<&'static [&'static str]>,
+        );
+        let rows: [Row; 5] = [
             (&[("amount", Request)], &["amount"], None),
             (
                 &[("amount", Request), ("unknown", Stored)],
