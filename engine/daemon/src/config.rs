@@ -330,7 +330,9 @@ mod tests {
     fn the_example_file_parses() {
         let text = include_str!("../../../docs/relance.example.toml");
         let c = Config::parse(text).expect("example config");
-        assert_eq!(c.tokens.len(), 4);
+        assert_eq!(c.tokens.len(), 5);
+        assert_eq!(c.tokens[4].role, Role::Metrics);
+        assert_eq!(c.http.header_timeout_secs, 10);
         assert_eq!(c.email.domain(), "example.com");
     }
 

@@ -649,6 +649,22 @@ async fn refused_files_tell_the_integration_role_only_the_file_s_own_problems() 
         credit.to_string().contains("unknown invoice \\\"F-404\\\""),
         "a role that may read is told: {credit}"
     );
+    // A FEC's own problem (a bad amount) is told in full, line included.
+    let fec = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/tests-data/import/fec/broken-bad-amount.txt"
+    ))
+    .expect("fixture");
+    let (st, v) = s
+        .upload("/v1/import/fec?name=broken.txt", INTEGRATION, &fec)
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        v["problems"][0]["path"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("broken.txt:")),
+        "{v}"
+    );
     // Refused only for what is stored: told so, without naming the invoice.
     let (st, v) = s
         .upload(
