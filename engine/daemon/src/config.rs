@@ -40,6 +40,10 @@ pub struct Config {
     /// `alert`, `block`, `unblock`, `charge` and `tag` receive those actions when defined.
     pub webhooks: BTreeMap<String, Webhook>,
     pub outbox: Outbox,
+    /// Limits of the HTTP server (slow clients, concurrent connections).
+    pub http: Http,
+    /// Serve `GET /metrics` without a token (default: any valid token is required).
+    pub metrics_public: bool,
     pub tokens: Vec<Token>,
 }
 
@@ -58,6 +62,8 @@ impl Default for Config {
             sms: Sms::default(),
             webhooks: BTreeMap::new(),
             outbox: Outbox::default(),
+            http: Http::default(),
+            metrics_public: false,
             tokens: Vec::new(),
         }
     }
@@ -200,6 +206,42 @@ impl Outbox {
     }
 }
 
+/// How long the HTTP server waits for a client, and how many it serves at once: a client
+/// that sends its request slowly is cut off instead of holding a connection for ever.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Http {
+    /// Time to receive a request's line and headers, from the moment the server waits for
+    /// them (a new connection, or a kept-alive one between requests); then the connection
+    /// is closed.
+    pub header_timeout_secs: u64,
+    /// Time to receive a request's whole body, from the end of its headers; then 408 and the
+    /// connection is closed.
+    pub body_timeout_secs: u64,
+    /// Connections served at once; further ones wait in the listen queue until one closes.
+    pub max_connections: usize,
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Http {
+            header_timeout_secs: 10,
+            body_timeout_secs: 60,
+            max_connections: 256,
+        }
+    }
+}
+
+impl Http {
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_timeout_secs)
+    }
+
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs)
+    }
+}
+
 /// An API role (see the access matrix in `docs/DAEMON.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -208,6 +250,8 @@ pub enum Role {
     CreditManager,
     Sales,
     Integration,
+    /// Only `GET /metrics` (a Prometheus scraper).
+    Metrics,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -243,6 +287,16 @@ impl Config {
                 self.run_hour
             )));
         }
+        if self.http.header_timeout_secs == 0 || self.http.body_timeout_secs == 0 {
+            return Err(DaemonError::Config(
+                "http.header_timeout_secs and http.body_timeout_secs must be at least 1".into(),
+            ));
+        }
+        if self.http.max_connections == 0 {
+            return Err(DaemonError::Config(
+                "http.max_connections must be at least 1".into(),
+            ));
+        }
         for t in &self.tokens {
             if t.token.len() < 16 {
                 return Err(DaemonError::Config(format!(
@@ -276,7 +330,9 @@ mod tests {
     fn the_example_file_parses() {
         let text = include_str!("../../../docs/relance.example.toml");
         let c = Config::parse(text).expect("example config");
-        assert_eq!(c.tokens.len(), 4);
+        assert_eq!(c.tokens.len(), 5);
+        assert_eq!(c.tokens[4].role, Role::Metrics);
+        assert_eq!(c.http.header_timeout_secs, 10);
         assert_eq!(c.email.domain(), "example.com");
     }
 
@@ -285,10 +341,20 @@ mod tests {
         assert!(Config::parse("listne = \"127.0.0.1:1\"").is_err());
         assert!(Config::parse("run_hour = 24").is_err());
         assert!(Config::parse("timezone = \"Mars/Olympus\"").is_err());
+        assert!(Config::parse("[http]\nmax_connections = 0").is_err());
+        assert!(Config::parse("[http]\nheader_timeout_secs = 0").is_err());
+        assert!(Config::parse("[http]\nheader_timeot_secs = 5").is_err());
         assert!(
             Config::parse("[[tokens]]\nname = \"x\"\ntoken = \"short\"\nrole = \"admin\"").is_err()
         );
         let c = Config::parse("").expect("defaults");
         assert!(c.listen.ip().is_loopback());
+        assert!(!c.metrics_public);
+        assert_eq!(c.http.max_connections, 256);
+        let c = Config::parse("metrics_public = true\n[http]\nheader_timeout_secs = 1\n[[tokens]]\nname = \"prometheus\"\ntoken = \"scrape-token-0000005\"\nrole = \"metrics\"")
+            .expect("http, metrics_public and the metrics role");
+        assert!(c.metrics_public);
+        assert_eq!(c.http.header_timeout(), Duration::from_secs(1));
+        assert_eq!(c.tokens[0].role, Role::Metrics);
     }
 }

@@ -518,6 +518,14 @@ impl Engine {
             return Err(DaemonError::field("outcome", "must not be empty"));
         }
         let today = self.today();
+        // The request's own problems come before the lookup, so that a refusal does not tell
+        // whether the entry exists.
+        if let Some(p) = promised.filter(|p| *p < today) {
+            return Err(DaemonError::field(
+                "promised_date",
+                format!("{p} is in the past (today is {today})"),
+            ));
+        }
         let delivered =
             self.store
                 .get(Tree::Delivered, &keys::id(id))?
@@ -537,12 +545,6 @@ impl Engine {
                     id: id.to_string(),
                 })?,
         )?;
-        if let Some(p) = promised.filter(|p| *p < today) {
-            return Err(DaemonError::field(
-                "promised_date",
-                format!("{p} is in the past (today is {today})"),
-            ));
-        }
         entry.outcome = Some(outcome.to_string());
         entry.outcome_on = Some(today);
         let events: Vec<Event> = entry

@@ -1,8 +1,8 @@
 //! The daemon's error type: what went wrong, in terms the HTTP layer maps to status codes
 //! (400 malformed, 422 invalid, 404, 409, 500) and the CLI prints.
 //!
-//! It owns the wording of input problems (`InputProblem`: path, field, message); it must not
-//! know about HTTP.
+//! It owns the wording of input problems (`InputProblem`: path, field, message, and the
+//! [`Scope`] telling which account of a refusal lists it); it must not know about HTTP.
 
 use serde::Serialize;
 
@@ -19,6 +19,52 @@ pub struct InputProblem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     pub message: String,
+    /// Which account of the refusal lists it (not written out).
+    #[serde(skip)]
+    pub scope: Scope,
+}
+
+/// A refused write is told in two accounts: the full one (the request checked against the
+/// store) for roles that may read the data, and the request's own one (the request checked on
+/// its own, which says nothing about what is stored) for roles that may not (`api::error`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Found in the request itself: in both accounts.
+    #[default]
+    Request,
+    /// Found by comparing the request with stored records (an unknown customer or invoice, a
+    /// stored invoice with other values): in the full account only.
+    Stored,
+    /// Found in the request itself, but left out of the full account (which lists at most
+    /// `MAX_PROBLEMS` problems): in the request's own account only.
+    Alone,
+}
+
+impl InputProblem {
+    /// A problem found in the request itself.
+    pub fn new(path: String, field: Option<String>, message: impl Into<String>) -> InputProblem {
+        InputProblem {
+            path,
+            field,
+            message: message.into(),
+            scope: Scope::Request,
+        }
+    }
+
+    /// The same problem, in `scope`.
+    pub fn scoped(self, scope: Scope) -> InputProblem {
+        InputProblem { scope, ..self }
+    }
+
+    /// Whether the full account lists it.
+    pub fn in_full(&self) -> bool {
+        self.scope != Scope::Alone
+    }
+
+    /// Whether the request's own account lists it.
+    pub fn in_own(&self) -> bool {
+        self.scope != Scope::Stored
+    }
 }
 
 impl std::fmt::Display for InputProblem {
@@ -42,8 +88,9 @@ pub enum DaemonError {
         field: Option<String>,
         message: String,
     },
-    /// The request is well-formed but breaks a rule (422); nothing was written.
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    /// The request is well-formed but breaks a rule (422); nothing was written. The message is
+    /// the full account ([`Scope`]).
+    #[error("{}", .0.iter().filter(|p| p.in_full()).map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<InputProblem>),
     /// The scenario set does not check (422).
     #[error("the scenario set has {} error(s)", .0.iter().filter(|d| d.severity == relance_dsl::Severity::Error).count())]
@@ -65,10 +112,10 @@ pub enum DaemonError {
 impl DaemonError {
     /// A 422 with one problem on a top-level field.
     pub fn field(field: &str, message: impl Into<String>) -> DaemonError {
-        DaemonError::Invalid(vec![InputProblem {
-            path: String::new(),
-            field: Some(field.into()),
-            message: message.into(),
-        }])
+        DaemonError::Invalid(vec![InputProblem::new(
+            String::new(),
+            Some(field.into()),
+            message,
+        )])
     }
 }

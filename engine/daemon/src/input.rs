@@ -3,6 +3,10 @@
 //! request refers to added as context), plus what only the daemon knows: an invoice already
 //! stored, an event dated in the future, an event on an invoice not issued yet.
 //!
+//! A refusal is told in two accounts ([`Scope`]): the request checked against the store (for
+//! roles that may read the data) and the request checked on its own (for roles that may not:
+//! it is the same whatever the store holds, so it tells nothing about stored records).
+//!
 //! It owns the rule "a write is checked whole and rejected whole"; it must not write.
 
 use std::collections::{BTreeSet, HashSet};
@@ -10,7 +14,7 @@ use std::collections::{BTreeSet, HashSet};
 use chrono::NaiveDate;
 
 use super::driver::Work;
-use super::error::{DaemonError, InputProblem};
+use super::error::{DaemonError, InputProblem, Scope};
 use relance_core::domain::{Customer, Invoice, Portfolio};
 use relance_data::portfolio::{self, Place};
 
@@ -22,52 +26,108 @@ pub struct Plan {
 }
 
 fn problem(path: String, field: &str, message: impl Into<String>) -> InputProblem {
-    InputProblem {
-        path,
-        field: Some(field.into()),
-        message: message.into(),
-    }
+    InputProblem::new(path, Some(field.into()), message)
 }
 
 fn has_control(id: &str) -> bool {
     id.chars().any(char::is_control)
 }
 
-/// Checks a write of customers, invoices and events made on `today`.
+/// Whether `problem` says a record the request names is unknown (`unknown invoice "F-9"`, the
+/// wording of `portfolio::validate`): a fact about the store, not about the request.
+pub fn names_unknown_record(field: Option<&str>, message: &str) -> bool {
+    field.is_some_and(|f| {
+        matches!(f, "customer" | "invoice") && message.starts_with(&format!("unknown {f} \""))
+    })
+}
+
+/// Checks a write of customers, invoices and events made on `today`. A refusal carries both
+/// accounts of it ([`Scope`]): the request checked against the store, and on its own.
 pub fn check(w: &mut Work<'_>, p: &Portfolio, today: NaiveDate) -> Result<Plan, DaemonError> {
+    let (plan, full) = findings(Some(w), p, today)?;
+    if full.is_empty() {
+        return Ok(plan);
+    }
+    let (_, own) = findings(None, p, today)?;
+    Err(DaemonError::Invalid(accounts(full, own)))
+}
+
+/// The problems of a write's request on its own, whatever the store holds: the request's own
+/// account of a refusal (see [`check`]).
+pub fn check_alone(p: &Portfolio, today: NaiveDate) -> Vec<InputProblem> {
+    findings(None, p, today).map_or_else(|_| Vec::new(), |(_, own)| own)
+}
+
+/// The two accounts in one list: each problem of the full one is `Request` when the request's
+/// own account has it too, else `Stored`; the own account's problems the full one left out
+/// follow as `Alone`.
+pub fn accounts(full: Vec<InputProblem>, own: Vec<InputProblem>) -> Vec<InputProblem> {
+    type Key = (String, Option<String>, String);
+    let key = |p: &InputProblem| -> Key { (p.path.clone(), p.field.clone(), p.message.clone()) };
+    let own_keys: HashSet<Key> = own.iter().map(key).collect();
+    let full_keys: HashSet<Key> = full.iter().map(key).collect();
+    let mut out: Vec<InputProblem> = full
+        .into_iter()
+        .map(|p| {
+            let scope = if own_keys.contains(&key(&p)) {
+                Scope::Request
+            } else {
+                Scope::Stored
+            };
+            p.scoped(scope)
+        })
+        .collect();
+    out.extend(
+        own.into_iter()
+            .filter(|p| !full_keys.contains(&key(p)))
+            .map(|p| p.scoped(Scope::Alone)),
+    );
+    out
+}
+
+/// The problems of a write made on `today`: against the store when `w` is given, else of the
+/// request on its own (then references outside the request are not judged).
+fn findings(
+    mut w: Option<&mut Work<'_>>,
+    p: &Portfolio,
+    today: NaiveDate,
+) -> Result<(Plan, Vec<InputProblem>), DaemonError> {
     let mut problems = Vec::new();
     let mut plan = Plan::default();
     // The stored records the request refers to, as context for `portfolio::validate`.
     let mut context = p.clone();
     context.events.clear();
-    let mut known_customers: HashSet<String> = p.customers.iter().map(|c| c.id.clone()).collect();
-    let mut known_invoices: HashSet<String> = p.invoices.iter().map(|i| i.id.clone()).collect();
-    let mut add_customer =
-        |w: &mut Work<'_>, id: &str, context: &mut Portfolio| -> Result<(), DaemonError> {
-            if known_customers.insert(id.to_string())
-                && let Some(c) = w.customer(id)?
-            {
-                context.customers.push(c.clone());
-            }
-            Ok(())
-        };
-    for inv in &p.invoices {
-        add_customer(w, &inv.customer, &mut context)?;
-    }
-    let mut stored_invoices: Vec<Invoice> = Vec::new();
-    for ev in &p.events {
-        if let Some(id) = ev.kind.invoice()
-            && known_invoices.insert(id.to_string())
-            && let Some(inv) = w.invoice(id)?.cloned()
-        {
+    if let Some(w) = w.as_deref_mut() {
+        let mut known_customers: HashSet<String> =
+            p.customers.iter().map(|c| c.id.clone()).collect();
+        let mut known_invoices: HashSet<String> = p.invoices.iter().map(|i| i.id.clone()).collect();
+        let mut add_customer =
+            |w: &mut Work<'_>, id: &str, context: &mut Portfolio| -> Result<(), DaemonError> {
+                if known_customers.insert(id.to_string())
+                    && let Some(c) = w.customer(id)?
+                {
+                    context.customers.push(c.clone());
+                }
+                Ok(())
+            };
+        for inv in &p.invoices {
             add_customer(w, &inv.customer, &mut context)?;
-            stored_invoices.push(inv);
         }
-        if let Some(c) = ev.kind.customer() {
-            add_customer(w, c, &mut context)?;
+        let mut stored_invoices: Vec<Invoice> = Vec::new();
+        for ev in &p.events {
+            if let Some(id) = ev.kind.invoice()
+                && known_invoices.insert(id.to_string())
+                && let Some(inv) = w.invoice(id)?.cloned()
+            {
+                add_customer(w, &inv.customer, &mut context)?;
+                stored_invoices.push(inv);
+            }
+            if let Some(c) = ev.kind.customer() {
+                add_customer(w, c, &mut context)?;
+            }
         }
+        context.invoices.extend(stored_invoices);
     }
-    context.invoices.extend(stored_invoices);
     context.events = p.events.clone();
     if let Err(e) = portfolio::validate(&context) {
         for pr in e.problems() {
@@ -84,12 +144,14 @@ pub fn check(w: &mut Work<'_>, p: &Portfolio, today: NaiveDate) -> Result<Plan, 
                 } => *i >= p.invoices.len(),
                 _ => false,
             };
-            if !outside {
-                problems.push(InputProblem {
-                    path: pr.place.to_string(),
-                    field: pr.field.clone(),
-                    message: pr.message.clone(),
-                });
+            // On its own, a request cannot tell an unknown record from a stored one.
+            let unjudged = w.is_none() && names_unknown_record(pr.field.as_deref(), &pr.message);
+            if !outside && !unjudged {
+                problems.push(InputProblem::new(
+                    pr.place.to_string(),
+                    pr.field.clone(),
+                    pr.message.clone(),
+                ));
             }
         }
     }
@@ -111,6 +173,9 @@ pub fn check(w: &mut Work<'_>, p: &Portfolio, today: NaiveDate) -> Result<Plan, 
                 "must not contain control characters",
             ));
         }
+        let Some(w) = w.as_deref_mut() else {
+            continue;
+        };
         if let Some(stored) = w.invoice(&inv.id)? {
             if same_invoice(stored, inv) {
                 plan.unchanged.insert(inv.id.clone());
@@ -133,9 +198,10 @@ pub fn check(w: &mut Work<'_>, p: &Portfolio, today: NaiveDate) -> Result<Plan, 
             ));
         }
         if let Some(id) = ev.kind.invoice() {
-            let issued = match p.invoices.iter().find(|x| x.id == id) {
-                Some(x) => Some(x.issued),
-                None => w.invoice(id)?.map(|x| x.issued),
+            let issued = match (p.invoices.iter().find(|x| x.id == id), w.as_deref_mut()) {
+                (Some(x), _) => Some(x.issued),
+                (None, Some(w)) => w.invoice(id)?.map(|x| x.issued),
+                (None, None) => None,
             };
             if let Some(issued) = issued.filter(|d| *d > today) {
                 problems.push(problem(
@@ -148,11 +214,7 @@ pub fn check(w: &mut Work<'_>, p: &Portfolio, today: NaiveDate) -> Result<Plan, 
             }
         }
     }
-    if problems.is_empty() {
-        Ok(plan)
-    } else {
-        Err(DaemonError::Invalid(problems))
-    }
+    Ok((plan, problems))
 }
 
 fn same_invoice(a: &Invoice, b: &Invoice) -> bool {
@@ -170,11 +232,7 @@ pub fn check_customers(customers: &[Customer]) -> Result<(), DaemonError> {
         Err(e) => e
             .problems()
             .iter()
-            .map(|pr| InputProblem {
-                path: pr.place.to_string(),
-                field: pr.field.clone(),
-                message: pr.message.clone(),
-            })
+            .map(|pr| InputProblem::new(pr.place.to_string(), pr.field.clone(), &pr.message))
             .collect(),
     };
     for (i, c) in customers.iter().enumerate() {

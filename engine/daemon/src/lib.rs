@@ -5,10 +5,10 @@
 //! (`catalog`), the clock and the writer lock; `daily` processes due timers in batches;
 //! `outbox` + `dispatcher` + `channels` (a registry of transports) + `render` (with `postal`,
 //! the letters' address block) deliver effects at least once; `api` is the HTTP interface with
-//! its access control; `config` reads `relance.toml`; `backup` exports and restores the store
-//! as JSON lines; `migrate` brings an older store to the current schema; `snapshot` is the
-//! read-only picture imports and reports take; `server` wires it all on tokio. See
-//! `docs/DAEMON.md`.
+//! its access control, `http` the server under it (timeouts, connection limit); `config` reads
+//! `relance.toml`; `backup` exports and restores the store as JSON lines; `migrate` brings an
+//! older store to the current schema; `snapshot` is the read-only picture imports and reports
+//! take; `server` wires it all on tokio. See `docs/DAEMON.md`.
 
 pub mod api;
 pub mod backup;
@@ -21,6 +21,7 @@ pub mod dispatcher;
 pub mod driver;
 pub mod engine;
 pub mod error;
+pub mod http;
 pub mod input;
 pub mod keys;
 pub mod metrics;

@@ -1,5 +1,5 @@
 //! `relance serve`: opens the store, deploys the configured set, catches up missed days, then
-//! runs the HTTP API, the scheduler (the daily run at the configured hour) and the dispatcher
+//! runs the HTTP API (on [`http::serve`], with its timeouts and connection limit), the scheduler (the daily run at the configured hour) and the dispatcher
 //! on tokio until SIGTERM or Ctrl-C, and shuts down gracefully (in-flight requests answered,
 //! the current pass finished, the store flushed).
 //!
@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use tokio::sync::{Notify, watch};
 
-use super::api::{self, AppState, auth};
+use super::api::{self, AppState};
 use super::backup;
 use super::catalog::Bundle;
 use super::clock::{Clock, VirtualClock, WallClock};
@@ -20,6 +20,7 @@ use super::config::Config;
 use super::dispatcher::Dispatcher;
 use super::engine::{Engine, VIRTUAL_TODAY};
 use super::error::DaemonError;
+use super::http;
 use super::keys;
 use super::migrate;
 use super::store::{Op, SledStore, Store, Tree};
@@ -160,11 +161,7 @@ pub async fn serve(config: Config, mode: ClockMode) -> Result<(), DaemonError> {
             }
         })
     });
-    let state = Arc::new(AppState {
-        engine: engine.clone(),
-        tokens: auth::tokens(&config.tokens),
-        wake: wake.clone(),
-    });
+    let state = Arc::new(AppState::new(engine.clone(), &config, wake.clone()));
     let app = api::router(state, matches!(mode, ClockMode::Virtual { .. }));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -176,10 +173,7 @@ pub async fn serve(config: Config, mode: ClockMode) -> Result<(), DaemonError> {
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
     wake.notify_one();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| DaemonError::Io(e.to_string()))?;
+    http::serve(listener, app, &config.http, shutdown_signal()).await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = dispatch_task.await;

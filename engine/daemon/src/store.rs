@@ -3,10 +3,13 @@
 //!
 //! The daemon's typed records live above this trait (`model`, `keys`, `driver`), so another engine can
 //! be added by implementing five methods. This module owns the tree list, the schema version
-//! (checked on open; a newer schema is refused) and the atomicity of a commit: every [`Op`] of
-//! one [`Store::commit`] lands, or none does, crash included. It must not interpret values.
+//! (checked on open; a newer schema is refused), the atomicity of a commit (every [`Op`] of
+//! one [`Store::commit`] lands, or none does, crash included) and the entry count of each tree,
+//! kept by the commits so that [`Store::count`] never walks a tree. It must not interpret
+//! values.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Condvar, Mutex};
 
 use sled::Transactional;
@@ -182,7 +185,8 @@ pub trait Store: Send + Sync {
     fn flush(&self) -> Result<(), StoreError>;
     /// A fresh, strictly increasing number (never reused, even after a crash).
     fn next_id(&self) -> Result<u64, StoreError>;
-    /// How many entries `tree` holds (may be approximate for big trees).
+    /// How many entries `tree` holds, in constant time: kept up to date by the commits (never
+    /// a scan of the tree; `GET /metrics` reads it on every scrape).
     fn count(&self, tree: Tree) -> usize;
 
     /// Entries whose key starts with `prefix`, in key order.
@@ -249,6 +253,9 @@ pub struct SledStore {
     db: sled::Db,
     trees: Vec<sled::Tree>,
     flusher: GroupFlush,
+    /// Entries per tree ([`Tree::index`]): counted once on open, then moved by every commit
+    /// by what it inserted and removed (sled's own `len` walks the whole tree).
+    counts: Vec<AtomicI64>,
 }
 
 /// How long opening waits for the store's lock: sled releases it on a background thread
@@ -293,6 +300,7 @@ impl SledStore {
             db,
             trees,
             flusher: GroupFlush::default(),
+            counts: Tree::ALL.iter().map(|_| AtomicI64::new(0)).collect(),
         };
         let meta = &store.trees[Tree::Meta.index()];
         match meta.get(SCHEMA_KEY)? {
@@ -314,6 +322,15 @@ impl SledStore {
                     });
                 }
             }
+        }
+        // The one full count: from here on, commits keep the counts.
+        for t in Tree::ALL {
+            let mut n = 0i64;
+            for item in store.tree(t).iter() {
+                item?;
+                n += 1;
+            }
+            store.counts[t.index()].store(n, Ordering::Relaxed);
         }
         Ok(store)
     }
@@ -376,21 +393,35 @@ impl Store for SledStore {
         involved.dedup();
         let slot = |t: Tree| involved.iter().position(|x| *x == t).unwrap_or(0);
         let trees: Vec<&sled::Tree> = involved.iter().map(|t| self.tree(*t)).collect();
+        // Each attempt of the transaction counts afresh what it inserts and removes (a key
+        // written twice in one commit sees its first write as the value it replaces).
         let result = trees.as_slice().transaction(|tx: &Vec<TransactionalTree>| {
+            let mut moved = vec![0i64; Tree::ALL.len()];
             for op in ops {
                 match op {
                     Op::Put(t, k, v) => {
-                        tx[slot(*t)].insert(k.as_slice(), v.as_slice())?;
+                        if tx[slot(*t)].insert(k.as_slice(), v.as_slice())?.is_none() {
+                            moved[t.index()] += 1;
+                        }
                     }
                     Op::Delete(t, k) => {
-                        tx[slot(*t)].remove(k.as_slice())?;
+                        if tx[slot(*t)].remove(k.as_slice())?.is_some() {
+                            moved[t.index()] -= 1;
+                        }
                     }
                 }
             }
-            Ok::<(), ConflictableTransactionError<()>>(())
+            Ok::<_, ConflictableTransactionError<()>>(moved)
         });
         match result {
-            Ok(()) => Ok(()),
+            Ok(moved) => {
+                for (count, n) in self.counts.iter().zip(moved) {
+                    if n != 0 {
+                        count.fetch_add(n, Ordering::Relaxed);
+                    }
+                }
+                Ok(())
+            }
             Err(TransactionError::Storage(e)) => Err(e.into()),
             Err(TransactionError::Abort(())) => {
                 Err(StoreError::Engine("transaction aborted".into()))
@@ -407,7 +438,7 @@ impl Store for SledStore {
     }
 
     fn count(&self, tree: Tree) -> usize {
-        self.tree(tree).len()
+        usize::try_from(self.counts[tree.index()].load(Ordering::Relaxed)).unwrap_or(0)
     }
 }
 
@@ -504,6 +535,78 @@ pub(crate) mod tests {
             err.to_string()
                 .contains("only understands versions up to 2"),
             "{err}"
+        );
+    }
+
+    /// Entries of `tree`, walked (what `count` must agree with).
+    fn walked(s: &SledStore, tree: Tree) -> usize {
+        let mut n = 0;
+        s.scan(tree, &mut |_, _| {
+            n += 1;
+            Ok(())
+        })
+        .expect("scan");
+        n
+    }
+
+    /// `count` follows every commit (new keys, overwrites, deletes of present and absent keys,
+    /// a key written twice in one commit) and survives a reopen; it is kept, not walked: an
+    /// entry written behind the store's back (raw sled) is not seen until the next open.
+    #[test]
+    fn counts_are_kept_by_commits_not_walked() {
+        let put = |t, k: &str| Op::Put(t, k.as_bytes().to_vec(), b"v".to_vec());
+        let del = |t, k: &str| Op::Delete(t, k.as_bytes().to_vec());
+        use Tree::{Customers as C, Invoices as I, Outbox as O};
+        // Each commit and the counts of (customers, invoices, outbox) after it.
+        let rows: Vec<(&str, Vec<Op>, [usize; 3])> = vec![
+            (
+                "new keys",
+                vec![put(C, "A"), put(C, "B"), put(I, "F-1")],
+                [2, 1, 0],
+            ),
+            ("overwrite", vec![put(C, "A"), put(I, "F-1")], [2, 1, 0]),
+            (
+                "delete present and absent",
+                vec![del(C, "B"), del(C, "Z")],
+                [1, 1, 0],
+            ),
+            (
+                "written twice",
+                vec![put(O, "1"), put(O, "1"), put(I, "F-2")],
+                [1, 2, 1],
+            ),
+            ("put then delete", vec![put(O, "2"), del(O, "2")], [1, 2, 1]),
+            ("delete then put", vec![del(O, "1"), put(O, "1")], [1, 2, 1]),
+            (
+                "moved across trees",
+                vec![del(O, "1"), put(I, "F-3")],
+                [1, 3, 0],
+            ),
+        ];
+        let dir = TempDir::new("counts");
+        let s = SledStore::open(&dir.0).expect("open");
+        for (name, ops, want) in &rows {
+            s.commit(ops).expect("commit");
+            let got = [C, I, O].map(|t| s.count(t));
+            assert_eq!(&got, want, "{name}");
+            assert_eq!(got, [C, I, O].map(|t| walked(&s, t)), "{name}: walked");
+        }
+        s.db.open_tree(Tree::Customers.name())
+            .expect("tree")
+            .insert(b"raw", b"v".to_vec())
+            .expect("raw insert");
+        assert_eq!(
+            s.count(C),
+            1,
+            "a raw write is not counted: count does not walk"
+        );
+        s.flush().expect("flush");
+        drop(s);
+        let s = SledStore::open(&dir.0).expect("reopen");
+        assert_eq!(
+            [C, I, O].map(|t| s.count(t)),
+            [2, 3, 0],
+            "counted again on open"
         );
     }
 

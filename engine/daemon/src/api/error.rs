@@ -1,22 +1,48 @@
 //! API errors: an [`ErrorBody`] (`{"error": CODE, "message": TEXT, "field": KEY?, ...}`, shaped
-//! in [`models`](super::models)) with the status that fits (400 malformed, 401, 403, 404, 409,
-//! 422 invalid, 500).
+//! in [`models`](super::models)) with the status that fits (400 malformed, 401, 403, 404, 408,
+//! 409, 422 invalid, 500).
 //!
-//! It owns the mapping from [`DaemonError`] to HTTP and the naming of the field a malformed
-//! body is wrong in; it must not decide anything else.
+//! An error may carry a second, [`Restricted`] body for callers outside a family of the access
+//! matrix, which `auth::tell` swaps in: a refused write's 422 tells a role that may not read the
+//! data only its request's own account of the refusal (`error::Scope`: the same whatever the
+//! store holds), and a 500 tells only the admin role what failed (the others read "see the
+//! log").
+//!
+//! It owns the mapping from [`DaemonError`] to HTTP, these restricted bodies and the naming of
+//! the field a malformed body is wrong in; it must not decide anything else.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::super::error::DaemonError;
+use super::super::error::{DaemonError, InputProblem};
+use super::auth::Family;
 use super::models::{ErrorBody, ErrorCode, ErrorDetails, Wire};
+
+/// What a refused write tells a role that may not read the data when nothing in the request
+/// itself is wrong.
+pub const STORED_REFUSAL: &str = "refused because of what is stored (a customer or invoice \
+    the request names is unknown, or a stored one differs); a role that may read the data is \
+    told which";
+
+/// What a 500 tells roles other than admin.
+pub const INTERNAL_FOR_OTHERS: &str = "the daemon failed; its log has the details";
+
+/// The body callers outside `family` get instead of the error's own.
+#[derive(Debug, Clone)]
+pub struct Restricted {
+    pub family: Family,
+    pub body: ErrorBody,
+}
 
 /// An error response: its status and body.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
     pub body: ErrorBody,
+    /// Another body for callers outside a family, if they must be told less (boxed: most
+    /// errors have none).
+    pub restricted: Option<Box<Restricted>>,
 }
 
 impl ApiError {
@@ -29,6 +55,7 @@ impl ApiError {
         ApiError {
             status,
             body: ErrorBody::new(code, message.into(), field),
+            restricted: None,
         }
     }
 
@@ -53,23 +80,54 @@ impl ApiError {
             field,
         )
     }
+
+    /// The same error, telling callers outside `family` `body` instead.
+    pub fn restricted(self, family: Family, body: ErrorBody) -> ApiError {
+        ApiError {
+            restricted: Some(Box::new(Restricted { family, body })),
+            ..self
+        }
+    }
+
+    /// A 422 listing `problems`, the first one's field as the error's.
+    fn invalid(problems: Vec<InputProblem>) -> ApiError {
+        let message = problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n");
+        let field = problems.first().and_then(|p| p.field.clone());
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            body: ErrorBody {
+                details: ErrorDetails::Invalid { problems },
+                ..ErrorBody::new(ErrorCode::Invalid, message, field)
+            },
+            restricted: None,
+        }
+    }
+}
+
+/// A refused write: the full account for roles that may read the data, the request's own
+/// account for the others (or [`STORED_REFUSAL`] when the request itself is right).
+fn refused(problems: Vec<InputProblem>) -> ApiError {
+    let full: Vec<InputProblem> = problems.iter().filter(|p| p.in_full()).cloned().collect();
+    let mut own: Vec<InputProblem> = problems.into_iter().filter(|p| p.in_own()).collect();
+    if own == full {
+        return ApiError::invalid(full);
+    }
+    if own.is_empty() {
+        own.push(InputProblem::new(String::new(), None, STORED_REFUSAL));
+    }
+    let blind = ApiError::invalid(own).body;
+    ApiError::invalid(full).restricted(Family::Read, blind)
 }
 
 impl From<DaemonError> for ApiError {
     fn from(e: DaemonError) -> ApiError {
         match e {
             DaemonError::Malformed { field, message } => ApiError::bad_request(field, message),
-            DaemonError::Invalid(problems) => {
-                let message = DaemonError::Invalid(problems.clone()).to_string();
-                let field = problems.first().and_then(|p| p.field.clone());
-                ApiError {
-                    status: StatusCode::UNPROCESSABLE_ENTITY,
-                    body: ErrorBody {
-                        details: ErrorDetails::Invalid { problems },
-                        ..ErrorBody::new(ErrorCode::Invalid, message, field)
-                    },
-                }
-            }
+            DaemonError::Invalid(problems) => refused(problems),
             DaemonError::Diagnostics(diagnostics) => {
                 let message = DaemonError::Diagnostics(diagnostics.clone()).to_string();
                 ApiError {
@@ -78,6 +136,7 @@ impl From<DaemonError> for ApiError {
                         details: ErrorDetails::Scenarios { diagnostics },
                         ..ErrorBody::new(ErrorCode::InvalidScenarios, message, Some("files".into()))
                     },
+                    restricted: None,
                 }
             }
             e @ DaemonError::NotFound { .. } => ApiError::new(
@@ -100,6 +159,10 @@ impl From<DaemonError> for ApiError {
                     e.to_string(),
                     None,
                 )
+                .restricted(
+                    Family::Admin,
+                    ErrorBody::new(ErrorCode::Internal, INTERNAL_FOR_OTHERS.into(), None),
+                )
             }
         }
     }
@@ -111,6 +174,9 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(r) = self.restricted {
+            resp.extensions_mut().insert(*r);
         }
         resp
     }
@@ -191,6 +257,61 @@ mod tests {
     struct P {
         invoice: String,
         amount: rust_decimal::Decimal,
+    }
+
+    /// The two accounts of a refused write: (problem scopes, the full account's messages,
+    /// the restricted one's for roles that may not read, if any).
+    #[test]
+    fn a_refusal_tells_roles_that_may_not_read_only_the_request_s_own_problems() {
+        use super::super::super::error::Scope::{self, Alone, Request, Stored};
+        type Row = (
+            &'static [(&'static str, Scope)],
+            &'static [&'static str],
+            Option<&'static [&'static str]>,
+        );
+        let rows: [Row; 5] = [
+            (&[("amount", Request)], &["amount"], None),
+            (
+                &[("amount", Request), ("unknown", Stored)],
+                &["amount", "unknown"],
+                Some(&["amount"]),
+            ),
+            (
+                &[("unknown", Stored)],
+                &["unknown"],
+                Some(&[STORED_REFUSAL]),
+            ),
+            (
+                &[("unknown", Stored), ("late", Alone)],
+                &["unknown"],
+                Some(&["late"]),
+            ),
+            (
+                &[("amount", Request), ("late", Alone)],
+                &["amount"],
+                Some(&["amount", "late"]),
+            ),
+        ];
+        let messages = |b: &ErrorBody| match &b.details {
+            ErrorDetails::Invalid { problems } => problems
+                .iter()
+                .map(|p| p.message.clone())
+                .collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        for (problems, full, own) in rows {
+            let e = refused(
+                problems
+                    .iter()
+                    .map(|(m, scope)| InputProblem::new(String::new(), None, *m).scoped(*scope))
+                    .collect(),
+            );
+            assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(messages(&e.body), full, "{problems:?}");
+            let restricted = e.restricted.map(|r| (r.family, messages(&r.body)));
+            let want = own.map(|o| (Family::Read, o.iter().map(|m| m.to_string()).collect()));
+            assert_eq!(restricted, want, "{problems:?}");
+        }
     }
 
     #[test]

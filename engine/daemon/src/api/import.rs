@@ -8,7 +8,9 @@
 //! [`Engine::import`](super::super::engine::Engine::import): one transaction, acknowledged once
 //! durable. A problem in the file is a 422 naming its line and column (or field and record),
 //! and nothing is written; a dry run stops before the write. Imports are serialized among
-//! themselves, so two uploads of one file cannot both add its payments.
+//! themselves, so two uploads of one file cannot both add its payments. A role that may not
+//! read the data is told the file's own account of a refusal (the file merged into an empty
+//! store), which says nothing about what is stored.
 //!
 //! The reply is an [`ImportReply`], a refused file an [`ErrorBody`] with the file's problems
 //! (both in [`models`](super::models)). Handlers translate HTTP into these library calls; they
@@ -24,8 +26,8 @@ use axum::http::StatusCode;
 use super::super::engine::{Engine, WriteReport};
 use super::super::error::DaemonError;
 use super::super::snapshot;
-use super::auth::{Caller, Family};
-use super::error::ApiError;
+use super::auth::{Caller, Family, allowed};
+use super::error::{ApiError, STORED_REFUSAL};
 use super::models::{
     ErrorBody, ErrorCode, ErrorDetails, FileProblem, FileSummary, ImportReply, Wire,
 };
@@ -34,7 +36,7 @@ use relance_core::domain::Portfolio;
 use relance_data::import::csv_mapped::{self, CsvOptions, Kind, Mapping};
 use relance_data::import::fec::{self, FecOptions};
 use relance_data::import::{Changes, DEFAULT_TERMS_DAYS, DecimalStyle, Merge, camt053};
-use relance_data::portfolio::{self, Place, PortfolioError};
+use relance_data::portfolio::{self, Place, PortfolioError, Problem};
 
 /// The largest file accepted (a year's FEC of a mid-sized company is a few tens of MB).
 pub const MAX_FILE_BYTES: usize = 64 << 20;
@@ -91,7 +93,13 @@ pub async fn csv(
         kind: Some(kind),
     };
     let name = format!("{}.csv", kind.name());
-    run(&s, request(&params, Source::Csv(options), &name)?, body).await
+    run(
+        &s,
+        &caller,
+        request(&params, Source::Csv(options), &name)?,
+        body,
+    )
+    .await
 }
 
 pub async fn fec(
@@ -105,7 +113,13 @@ pub async fn fec(
     let options = FecOptions {
         default_terms: default_terms(&params)?,
     };
-    run(&s, request(&params, Source::Fec(options), "fec.txt")?, body).await
+    run(
+        &s,
+        &caller,
+        request(&params, Source::Fec(options), "fec.txt")?,
+        body,
+    )
+    .await
 }
 
 pub async fn camt053(
@@ -118,6 +132,7 @@ pub async fn camt053(
     only(&params, &["dry_run", "name"])?;
     run(
         &s,
+        &caller,
         request(&params, Source::Camt053, "statement.xml")?,
         body,
     )
@@ -221,12 +236,23 @@ fn default_terms(params: &[(String, String)]) -> Result<u32, ApiError> {
 
 // ----- the import ---------------------------------------------------------------------------------
 
-async fn run(s: &AppState, req: Request, body: Bytes) -> Reply<ImportReply> {
+async fn run(s: &AppState, caller: &Caller, req: Request, body: Bytes) -> Reply<ImportReply> {
     let _one_at_a_time = IMPORTS.lock().await;
     let engine = s.engine.clone();
     let read = req.clone();
-    let prepared = blocking(move || Ok(prepare(&engine, &read, &body))).await?;
-    let prepared = prepared.map_err(file_error)?;
+    let file = body.clone();
+    let prepared = blocking(move || Ok(prepare(&engine, &read, &file))).await?;
+    let prepared = match prepared {
+        Ok(p) => p,
+        Err(FileError::Daemon(e)) => return Err(e.into()),
+        Err(e) if allowed(caller.role, Family::Read) => return Err(file_error(e, |_| true)),
+        Err(e) => {
+            // Told the file's own account (see `own_account`), computed off the async threads.
+            let read = req.clone();
+            let own = blocking(move || Ok(own_account(&read, &body))).await?;
+            return Err(file_error(e, |_| true).restricted(Family::Read, own));
+        }
+    };
     let changed = !prepared.changes.is_empty();
     let written: Option<WriteReport> = if changed && !req.dry_run {
         let delta = prepared.delta;
@@ -247,7 +273,60 @@ async fn run(s: &AppState, req: Request, body: Bytes) -> Reply<ImportReply> {
 /// Reads the store and merges the file into it: what would change, nothing written.
 fn prepare(engine: &Engine, req: &Request, body: &[u8]) -> Result<Prepared, FileError> {
     let snap = snapshot::take(engine)?;
-    let mut merge = Merge::with_textless(snap.portfolio, &snap.textless);
+    merge_into(snap.portfolio, &snap.textless, req, body)
+}
+
+/// The account of a refused file for roles that may not read the data: the file merged into
+/// an empty store, and its problems but those that name a record as unknown (on its own, a
+/// file cannot tell an unknown customer or invoice from a stored one); `STORED_REFUSAL` when
+/// none is left. It depends on the file only, never on what is stored.
+fn own_account(req: &Request, body: &[u8]) -> ErrorBody {
+    let own = match merge_into(Portfolio::default(), &[], req, body) {
+        Err(e @ (FileError::File(_) | FileError::Merged(_))) => {
+            Some(file_error(e, |p| !names_stored_record(&p.message)))
+        }
+        _ => None,
+    };
+    match own {
+        Some(e) if !matches!(&e.body.details, ErrorDetails::File { problems, .. } if problems.is_empty()) => {
+            e.body
+        }
+        _ => ErrorBody {
+            details: ErrorDetails::File {
+                line: None,
+                problems: vec![FileProblem {
+                    path: String::new(),
+                    line: None,
+                    field: None,
+                    message: STORED_REFUSAL.into(),
+                }],
+                omitted: 0,
+            },
+            ..ErrorBody::new(
+                ErrorCode::Invalid,
+                format!("nothing imported: {STORED_REFUSAL}"),
+                None,
+            )
+        },
+    }
+}
+
+/// Whether a file's problem says that a record it names is unknown, or would be new (the
+/// wordings of `relance_data`'s imports and validation): facts about the store.
+fn names_stored_record(message: &str) -> bool {
+    message.starts_with("unknown customer \"")
+        || message.starts_with("unknown invoice \"")
+        || message.contains("(required for a new invoice")
+}
+
+/// Merges the file into `base`: what would change, nothing written.
+fn merge_into(
+    base: Portfolio,
+    textless: &[bool],
+    req: &Request,
+    body: &[u8],
+) -> Result<Prepared, FileError> {
+    let mut merge = Merge::with_textless(base, textless);
     let path = req.name.as_path();
     let named = FileSummary {
         name: path.display().to_string(),
@@ -302,21 +381,32 @@ enum FileError {
     Daemon(#[from] DaemonError),
 }
 
-fn file_error(e: FileError) -> ApiError {
+/// The answer to a refused file, listing its problems that `keep` keeps.
+fn file_error(e: FileError, keep: impl Fn(&Problem) -> bool) -> ApiError {
     let (e, merged) = match e {
         FileError::Daemon(e) => return e.into(),
         FileError::File(e) => (e, false),
         FileError::Merged(e) => (e, true),
     };
-    let message = if merged {
-        format!("nothing imported: the data would be invalid after this import:\n{e}")
-    } else {
-        format!("nothing imported: {e}")
-    };
     let PortfolioError::Invalid { problems, omitted } = &e else {
+        let message = format!("nothing imported: {e}");
         return ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::Malformed, message, None);
     };
-    let list: Vec<FileProblem> = problems
+    let kept: Vec<&Problem> = problems.iter().filter(|p| keep(p)).collect();
+    let text = if kept.len() == problems.len() {
+        e.to_string()
+    } else {
+        kept.iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let message = if merged {
+        format!("nothing imported: the data would be invalid after this import:\n{text}")
+    } else {
+        format!("nothing imported: {text}")
+    };
+    let list: Vec<FileProblem> = kept
         .iter()
         .map(|p| FileProblem {
             path: p.place.to_string(),
@@ -341,5 +431,6 @@ fn file_error(e: FileError) -> ApiError {
             },
             ..ErrorBody::new(ErrorCode::Invalid, message, field)
         },
+        restricted: None,
     }
 }

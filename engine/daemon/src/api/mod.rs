@@ -24,6 +24,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use tokio::sync::Notify;
 
+use super::config::Config;
 use super::engine::Engine;
 use super::error::DaemonError;
 use super::metrics::Metrics;
@@ -39,6 +40,17 @@ pub struct AppState {
     pub tokens: auth::Tokens,
     /// Wakes the dispatcher after a write that may have produced messages.
     pub wake: Arc<Notify>,
+}
+
+impl AppState {
+    /// The state of a daemon serving `engine` with `config`'s tokens and `metrics_public`.
+    pub fn new(engine: Arc<Engine>, config: &Config, wake: Arc<Notify>) -> AppState {
+        AppState {
+            engine,
+            tokens: auth::tokens(&config.tokens).public_metrics(config.metrics_public),
+            wake,
+        }
+    }
 }
 
 /// Runs blocking engine work on the blocking pool.
@@ -143,5 +155,6 @@ pub fn router(state: Arc<AppState>, virtual_clock: bool) -> Router {
             .route("/v1/clock", get(admin::clock))
             .route("/v1/clock/advance", post(admin::advance));
     }
-    r.with_state(state)
+    r.layer(axum::middleware::from_fn(auth::tell))
+        .with_state(state)
 }

@@ -139,6 +139,9 @@ pub enum ErrorCode {
     Invalid,
     /// 422: the scenario set sent does not check.
     InvalidScenarios,
+    /// 408: the request body did not arrive within `http.body_timeout_secs` (the connection
+    /// is closed).
+    Timeout,
     /// 500: the daemon failed.
     Internal,
 }

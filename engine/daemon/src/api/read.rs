@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -17,6 +17,7 @@ use serde::Deserialize;
 use super::super::error::DaemonError;
 use super::super::model::MessageStatus;
 use super::auth::{Caller, Family};
+use super::error::ApiError;
 use super::models::{
     AgendaReply, CustomerView, DeploymentView, DeploymentsReply, DisputeView, Health, InvoiceView,
     NextAction, OpenInvoice, OutboxCounts, OutboxReply, PendingMessage, PromiseView, Wire,
@@ -34,9 +35,18 @@ pub async fn healthz(State(s): State<Arc<AppState>>) -> Reply<Health> {
     }))
 }
 
-pub async fn metrics(State(s): State<Arc<AppState>>) -> impl IntoResponse {
+/// `GET /metrics`: any valid token (the `metrics` role included), or none with
+/// `metrics_public`. Counters and gauges are kept up to date by the writes, so a scrape costs
+/// the same whatever the size of the store.
+pub async fn metrics(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    if !s.tokens.metrics_public() {
+        s.tokens.caller(&headers)?.require(Family::Metrics)?;
+    }
     let text = s.engine.metrics.render(s.engine.gauges());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
 }
 
 pub async fn invoice(

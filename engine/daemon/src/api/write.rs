@@ -8,6 +8,9 @@
 //! route and body gets the original reply and writes nothing; a reuse for another request is
 //! refused (422). This module turns the header into an [`Idem`]; the engine does the rest.
 //!
+//! A scenario set is deployed from the files in the request; from a folder of the daemon's
+//! machine (`{"path": DIR}`) only by the admin role.
+//!
 //! Handlers shape requests into engine calls; they must not decide anything the engine does.
 
 use std::sync::Arc;
@@ -22,9 +25,10 @@ use serde_json::{Map, Value};
 
 use super::super::catalog::Bundle;
 use super::super::engine::{Idem, Keyed};
-use super::super::error::DaemonError;
+use super::super::error::{DaemonError, InputProblem, Scope};
+use super::super::input;
 use super::super::keys;
-use super::auth::{Caller, Family};
+use super::auth::{Caller, Family, role_name};
 use super::error::{ApiError, malformed, parse};
 use super::models::{DeployBody, DeployReport, OutcomeBody, Wire};
 use super::{AppState, Reply, blocking, durable};
@@ -238,35 +242,44 @@ async fn invoice_event(s: Arc<AppState>, r: EventRequest, kind: &str) -> KeyedRe
             "the body must be a JSON object",
         ));
     };
-    if let Some(currency) = map.remove("currency") {
-        let engine = s.engine.clone();
-        let lookup = id.clone();
-        if let Some(inv) = blocking(move || engine.invoice(&lookup)).await? {
-            match currency.as_str() {
-                Some(c) if c == inv.currency => {}
-                Some(c) => {
-                    return Err(DaemonError::field(
-                        "currency",
-                        format!("{c} does not match the invoice's currency {}", inv.currency),
-                    )
-                    .into());
-                }
-                None => {
-                    return Err(ApiError::bad_request(
-                        Some("currency".into()),
-                        "must be a string",
-                    ));
-                }
-            }
+    let currency = match map.remove("currency") {
+        None => None,
+        Some(Value::String(c)) => Some(c),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                Some("currency".into()),
+                "must be a string",
+            ));
         }
-    }
+    };
     map.insert("type".into(), Value::String(kind.into()));
-    map.insert("invoice".into(), Value::String(id));
+    map.insert("invoice".into(), Value::String(id.clone()));
+    let today = s.engine.today();
     map.entry("date")
-        .or_insert_with(|| Value::String(s.engine.today().to_string()));
+        .or_insert_with(|| Value::String(today.to_string()));
     let bytes = serde_json::to_vec_pretty(&v).unwrap_or_default();
     let event: Event = parse(&bytes)?;
     caller.require(event_family(std::slice::from_ref(&event)))?;
+    if let Some(c) = currency {
+        let engine = s.engine.clone();
+        if let Some(inv) = blocking(move || engine.invoice(&id)).await?
+            && c != inv.currency
+        {
+            // A fact about the stored invoice: told in full only to roles that may read it.
+            let stored = InputProblem::new(
+                String::new(),
+                Some("currency".into()),
+                format!("{c} does not match the invoice's currency {}", inv.currency),
+            )
+            .scoped(Scope::Stored);
+            let p = Portfolio {
+                events: vec![event],
+                ..Portfolio::default()
+            };
+            let own = input::check_alone(&p, today);
+            return Err(DaemonError::Invalid(input::accounts(vec![stored], own)).into());
+        }
+    }
     let report = durable(&s, move |e| e.apply_events_keyed(&[event], key.as_ref())).await?;
     Ok(keyed(report))
 }
@@ -327,6 +340,17 @@ pub async fn deploy(
             format!("expected {{\"path\": DIR}} or {{\"files\": [...]}}: {e}"),
         )
     })?;
+    // Only the admin role may have the daemon read a folder of its machine: another role is
+    // refused before the path is looked at, so it learns nothing about the server's files.
+    if matches!(req, DeployBody::Path { .. }) {
+        caller.require(Family::Admin).map_err(|_| {
+            ApiError::forbidden(format!(
+                "role {} may not deploy a folder of the daemon's machine: send the set's files \
+                 ({{\"files\": [{{\"path\", \"text\"}}]}})",
+                role_name(caller.role)
+            ))
+        })?;
+    }
     let engine = s.engine.clone();
     let report = blocking(move || {
         let bundle = match req {

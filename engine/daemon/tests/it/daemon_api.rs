@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::support::{
-    ADMIN, Body, CREDIT, INTEGRATION, Row, SALES, TempDir, Want, role_of, run_rows, serve,
+    ADMIN, Body, CREDIT, INTEGRATION, METRICS, Row, SALES, TempDir, Want, role_of, run_rows, serve,
 };
 
 struct Server {
@@ -161,6 +161,7 @@ fn families() -> Vec<(&'static str, Vec<Request>)> {
                 (Method::POST, "/v1/outbox/999/retry", None),
             ],
         ),
+        ("metrics", vec![(Method::GET, "/metrics", None)]),
         (
             "admin",
             vec![
@@ -177,8 +178,9 @@ fn allowed(role: &str, family: &str) -> bool {
     match role {
         "admin" => true,
         "credit-manager" => family != "admin",
-        "sales" => matches!(family, "read" | "resolve"),
-        "integration" => matches!(family, "data" | "resolve"),
+        "sales" => matches!(family, "read" | "resolve" | "metrics"),
+        "integration" => matches!(family, "data" | "resolve" | "metrics"),
+        "metrics" => family == "metrics",
         _ => false,
     }
 }
@@ -208,7 +210,7 @@ async fn access_matrix_every_role_against_every_family() {
             let unauthorized = json!({"error": "unauthorized"});
             rows.push(row(None, 401.into()).with(unauthorized.clone()));
             rows.push(row(Some("not-a-token-at-all"), 401.into()).with(unauthorized));
-            for token in [ADMIN, CREDIT, SALES, INTEGRATION] {
+            for token in [ADMIN, CREDIT, SALES, INTEGRATION, METRICS] {
                 rows.push(if allowed(role_of(Some(token)), family) {
                     row(Some(token), Want::Allowed)
                 } else {
@@ -219,9 +221,7 @@ async fn access_matrix_every_role_against_every_family() {
         }
     }
     assert!(by_role >= 80, "{by_role} role checks");
-    for path in ["/healthz", "/metrics"] {
-        rows.push(Row::new(Method::GET, path, None, Body::None, 200));
-    }
+    rows.push(Row::new(Method::GET, "/healthz", None, Body::None, 200));
     run_rows(&s.client, &s.base, &rows).await;
 }
 
@@ -360,7 +360,7 @@ async fn a_durable_flow_through_the_api() {
             Json(json!({"amount": "1200.00", "currency": "EUR"})),
         ),
         ok(Method::GET, "/v1/invoices/F-1", CREDIT, Body::None).with(json!({"state": "closed"})),
-        Row::new(Method::GET, "/metrics", None, Body::None, 200),
+        Row::new(Method::GET, "/metrics", Some(METRICS), Body::None, 200),
     ];
     let answers = run_rows(&s.client, &s.base, &rows).await;
     assert!(

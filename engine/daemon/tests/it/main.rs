@@ -1,9 +1,10 @@
 //! relance-daemon's integration tests: one binary. `support` starts a real server on
-//! 127.0.0.1 with role tokens; the modules test the engine (store, restarts, backups) and the
-//! HTTP API.
+//! 127.0.0.1 with role tokens; the modules test the engine (store, restarts, backups), the
+//! HTTP API and its security properties (`security`).
 
 mod daemon_api;
 mod daemon_engine;
+mod security;
 mod support;
 
 /// The workspace root (where `stdlib-scenarios/` and `examples/` are).

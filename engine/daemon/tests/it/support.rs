@@ -1,4 +1,4 @@
-//! What the daemon's integration tests share: a temporary folder removed on drop, the four
+//! What the daemon's integration tests share: a temporary folder removed on drop, the five
 //! role tokens and a config using them, a real API server on 127.0.0.1 (port 0) with a
 //! virtual clock and the standard scenario set, and the runner of table-driven API tests
 //! ([`Row`], [`run_rows`]: each row a request and what it must answer). Each test file uses
@@ -16,8 +16,9 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use relance_daemon::api::{self, AppState, auth};
+use relance_daemon::api::{self, AppState};
 use relance_daemon::config::{Config, Role, Token};
+use relance_daemon::http;
 use relance_daemon::server::{self, ClockMode};
 
 /// A fresh folder under the system temp dir (per process and tag), removed on drop.
@@ -42,6 +43,7 @@ pub const ADMIN: &str = "admin-token-0000000001";
 pub const CREDIT: &str = "credit-token-000000002";
 pub const SALES: &str = "sales-token-0000000003";
 pub const INTEGRATION: &str = "integration-token-0004";
+pub const METRICS: &str = "metrics-token-00000005";
 
 /// A config storing under `dir`, with one token per role.
 pub fn config(dir: &Path) -> Config {
@@ -58,6 +60,7 @@ pub fn config(dir: &Path) -> Config {
             token("credit", CREDIT, Role::CreditManager),
             token("sales", SALES, Role::Sales),
             token("erp", INTEGRATION, Role::Integration),
+            token("prometheus", METRICS, Role::Metrics),
         ],
         ..Config::default()
     }
@@ -66,7 +69,16 @@ pub fn config(dir: &Path) -> Config {
 /// Starts the real router over a store in `dir` (virtual clock on `today`, the stdlib set
 /// deployed, the first day run) and returns its base URL and a client with `timeout`.
 pub async fn serve(dir: &Path, today: &str, timeout: Duration) -> (String, reqwest::Client) {
-    let config = config(dir);
+    serve_with(config(dir), today, timeout).await
+}
+
+/// [`serve`] with a config of the test's own (its HTTP limits, `metrics_public`, tokens),
+/// on the daemon's own HTTP server (`relance_daemon::http`).
+pub async fn serve_with(
+    config: Config,
+    today: &str,
+    timeout: Duration,
+) -> (String, reqwest::Client) {
     let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-scenarios");
     let engine = server::open(
         &config,
@@ -77,18 +89,18 @@ pub async fn serve(dir: &Path, today: &str, timeout: Duration) -> (String, reqwe
     )
     .expect("engine");
     engine.catch_up(engine.today()).expect("first run");
-    let state = Arc::new(AppState {
+    let state = Arc::new(AppState::new(
         engine,
-        tokens: auth::tokens(&config.tokens),
-        wake: Arc::new(tokio::sync::Notify::new()),
-    });
+        &config,
+        Arc::new(tokio::sync::Notify::new()),
+    ));
     let app = api::router(state, true);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
+        http::serve(listener, app, &config.http, std::future::pending()).await;
     });
     let client = reqwest::Client::builder()
         .timeout(timeout)
@@ -106,6 +118,7 @@ pub fn role_of(token: Option<&str>) -> &'static str {
         Some(CREDIT) => "credit-manager",
         Some(SALES) => "sales",
         Some(INTEGRATION) => "integration",
+        Some(METRICS) => "metrics",
         Some(_) => "bad token",
     }
 }

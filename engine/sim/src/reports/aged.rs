@@ -207,6 +207,7 @@ impl AgedBalance {
         let mut out = String::from(
             "customer,name,currency,invoices,not_due,days_1_30,days_31_60,days_61_90,over_90,disputed,total\n",
         );
+        // Amounts are numbers formatted here: written as they are, never prefixed (`csv_cell`).
         let amounts = |b: &Buckets| {
             b.cells()
                 .iter()
@@ -219,7 +220,7 @@ impl AgedBalance {
                 "{},{},{},{},{}\n",
                 csv_cell(&r.customer),
                 csv_cell(r.name.as_deref().unwrap_or("")),
-                r.currency,
+                csv_cell(&r.currency),
                 r.invoices,
                 amounts(&r.buckets)
             ));
@@ -231,7 +232,11 @@ impl AgedBalance {
                 .filter(|r| &r.currency == currency)
                 .map(|r| r.invoices)
                 .sum();
-            out.push_str(&format!("TOTAL,,{currency},{count},{}\n", amounts(b)));
+            out.push_str(&format!(
+                "TOTAL,,{},{count},{}\n",
+                csv_cell(currency),
+                amounts(b)
+            ));
         }
         out
     }

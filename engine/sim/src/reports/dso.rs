@@ -228,7 +228,7 @@ impl Dso {
         let opt = |d: Option<Decimal>| d.map(|d| d.to_string()).unwrap_or_default();
         let rows = [
             ("at", self.at.to_string()),
-            ("currency", self.currency.clone()),
+            ("currency", super::csv_cell(&self.currency)),
             ("period_days", self.period_days.to_string()),
             ("receivables", self.receivables.to_string()),
             ("current_receivables", self.current_receivables.to_string()),
@@ -243,6 +243,7 @@ impl Dso {
             ("average_days_delinquent", opt(self.average_days_delinquent)),
             ("cei", opt(self.cei)),
         ];
+        // Every value but the currency is a date or a number this report formats itself.
         let mut out = String::from("indicator,value\n");
         for (k, v) in rows {
             out.push_str(&format!("{k},{v}\n"));
