@@ -197,26 +197,43 @@ impl Engine {
     /// Moves the virtual clock to `to` one day at a time, each day persisted before its run,
     /// so that a crash resumes exactly where it stopped.
     pub fn advance_to(&self, to: NaiveDate) -> Result<Vec<DayReport>, DaemonError> {
-        let Some(clock) = self.clock().as_virtual() else {
+        if self.clock().as_virtual().is_none() {
             return Err(DaemonError::Conflict("the clock is not virtual".into()));
-        };
+        }
         let mut out = self.catch_up(self.today())?;
         while self.today() < to {
             let Some(next) = self.today().succ_opt() else {
                 break;
             };
-            {
-                let _guard = self.lock();
-                self.store().commit(&[Op::Put(
-                    Tree::Meta,
-                    VIRTUAL_TODAY.to_vec(),
-                    keys::date(next).to_vec(),
-                )])?;
-            }
-            self.flush()?;
-            clock.set(next);
+            self.move_virtual_clock(next)?;
             out.extend(self.catch_up(next)?);
         }
         Ok(out)
+    }
+
+    /// Moves the virtual clock to `day` (persisted first, so a restart resumes on it) without
+    /// running it: the writes that follow are the day's facts, which wait for its run.
+    /// Going back in time is refused.
+    pub fn move_virtual_clock(&self, day: NaiveDate) -> Result<(), DaemonError> {
+        let Some(clock) = self.clock().as_virtual() else {
+            return Err(DaemonError::Conflict("the clock is not virtual".into()));
+        };
+        if day < self.today() {
+            return Err(DaemonError::Conflict(format!(
+                "the clock is on {}: it does not go back to {day}",
+                self.today()
+            )));
+        }
+        {
+            let _guard = self.lock();
+            self.store().commit(&[Op::Put(
+                Tree::Meta,
+                VIRTUAL_TODAY.to_vec(),
+                keys::date(day).to_vec(),
+            )])?;
+        }
+        self.flush()?;
+        clock.set(day);
+        Ok(())
     }
 }

@@ -4,6 +4,7 @@
 
 mod daemon_api;
 mod daemon_engine;
+mod differential;
 mod security;
 mod support;
 
