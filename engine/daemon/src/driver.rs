@@ -66,18 +66,21 @@ impl Bucket {
         }
     }
 
+    // Saturating: amounts are bounded on input (`portfolio::MAX_AMOUNT`, and a customer's
+    // total by `input::MAX_CUSTOMER_TOTAL`), so only a store written before the bounds can
+    // reach a decimal's limit; it must not panic the daily run.
     fn add(&mut self, o: &Bucket) {
-        self.issued_sum += o.issued_sum;
-        self.issued += o.issued;
-        self.outstanding += o.outstanding;
-        self.open += o.open;
+        self.issued_sum = self.issued_sum.saturating_add(o.issued_sum);
+        self.issued = self.issued.saturating_add(o.issued);
+        self.outstanding = self.outstanding.saturating_add(o.outstanding);
+        self.open = self.open.saturating_add(o.open);
     }
 
     fn sub(&mut self, o: &Bucket) {
-        self.issued_sum -= o.issued_sum;
-        self.issued -= o.issued;
-        self.outstanding -= o.outstanding;
-        self.open -= o.open;
+        self.issued_sum = self.issued_sum.saturating_sub(o.issued_sum);
+        self.issued = self.issued.saturating_sub(o.issued);
+        self.outstanding = self.outstanding.saturating_sub(o.outstanding);
+        self.open = self.open.saturating_sub(o.open);
     }
 }
 
@@ -388,6 +391,12 @@ impl<'a> Work<'a> {
         #[cfg(debug_assertions)]
         self.check_totals(customer, day, skip, &totals)?;
         Ok(totals)
+    }
+
+    /// The sum of the amounts of a customer's invoices, stored and added by this unit
+    /// (saturating at a decimal's limit).
+    pub fn issued_total(&mut self, customer: &str) -> Result<Decimal, DaemonError> {
+        Ok(self.ledger_on(customer, NaiveDate::MAX)?.issued_sum)
     }
 
     /// The committed ledger plus this unit's changes, on `day`.

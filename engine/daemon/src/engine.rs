@@ -683,7 +683,7 @@ impl Engine {
             if let Some(rec) = self.case(&id)?
                 && rec.case.is_open()
             {
-                total += rec.case.outstanding;
+                total = total.saturating_add(rec.case.outstanding);
             }
         }
         Ok(total)

@@ -165,7 +165,6 @@ async fn every_refused_value_names_its_field_and_writes_nothing() {
             200,
         )
         .with(json!({"invoices": 2})),
-        get("/v1/customers/BIG", 200).with(json!({"outstanding": "2000000000000000.00"})),
         // ----- negative amounts -----
         post("/v1/invoices", invoice("N-1", "ACME", "-100", "EUR"), 422)
             .with(refused("amount", "invoices[0] (N-1)")),
@@ -225,8 +224,15 @@ async fn every_refused_value_names_its_field_and_writes_nothing() {
         get("/v1/invoices/Y-1", 404),
         // Every refusal above wrote nothing: F-1 holds the two payments accepted (1.00, 5.010).
         get("/v1/invoices/F-1", 200).with(json!({"case": {"outstanding": "1193.990"}})),
-        post("/v1/run", json!({}), 200),
-        get("/v1/invoices/B-2", 200),
+        // The next day B-1 and B-2 are open cases: their customer's total adds up.
+        Row::new(
+            Method::POST,
+            "/v1/clock/advance",
+            Some(ADMIN),
+            Body::Json(json!({"days": 1})),
+            200,
+        ),
+        get("/v1/customers/BIG", 200).with(json!({"outstanding": "2000000000000000.00"})),
     ];
     run_rows(&client, &base, &rows).await;
 }
