@@ -138,6 +138,20 @@ impl Bundle {
         }
     }
 
+    /// The bundle as a map of relative path → text (what [`Bundle::from_map`] reads).
+    pub fn to_map(&self) -> BTreeMap<String, String> {
+        let mut map: BTreeMap<String, String> = self
+            .files
+            .iter()
+            .chain(&self.rules)
+            .map(|f| (f.path.clone(), f.text.clone()))
+            .collect();
+        for (name, text) in &self.templates {
+            map.insert(format!("templates/{name}"), text.clone());
+        }
+        map
+    }
+
     /// Where a diagnostic about the set's policy points: the `policy` line if the set has
     /// one, else the first `applies when` line, else the first scenario file's first line.
     pub fn policy_place(&self) -> (String, u32, u32) {
@@ -375,6 +389,7 @@ mod tests {
             ["reminder-1.fr.html"]
         );
         assert_eq!(b.rules[0].path, "rules/r.rhai");
+        assert_eq!(Bundle::from_map(b.to_map()).expect("again"), b);
         for bad in [
             "../x.relance",
             "/etc/x.relance",
