@@ -1,10 +1,15 @@
 //! Deployed scenario sets: the portable bundle (scenario files, templates, rules as text), its
 //! compilation, and the catalog of every deployment the store holds.
 //!
-//! A deployment never replaces an earlier one: running cases stay pinned to their scenario
-//! version and keep running with the rules and templates of the latest deployment that holds
-//! that version; new cases take the current (latest) set. This module owns deploying and the
-//! version lookup; it must not run scenarios or touch the store (the engine persists bundles).
+//! A deployment never replaces an earlier one: a running case is pinned to the deployment it
+//! opened on (its scenario version, rules and templates: [`Catalog::scenario_in`]) until a
+//! later deployment migrates it; new cases take the current (latest) set. A case recorded
+//! before deployments were pinned runs with the latest deployment holding its version.
+//!
+//! This module owns the bundle (its two request forms: a map of relative path → text, and
+//! the older lists), compiling it (refusing a set without a scenario), and the version
+//! lookup; it must not run scenarios or touch the store (the engine persists bundles and
+//! checks that a set assigns every open invoice).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -94,6 +99,81 @@ impl Bundle {
         Ok(bundle)
     }
 
+    /// The bundle of a map of relative path → text: `*.relance` files (at any depth),
+    /// `templates/NAME.LANG.txt|html` and `rules/NAME.rhai`. Any other path (absolute, with
+    /// `..`, or of another kind) is refused with a diagnostic naming it.
+    pub fn from_map(files: BTreeMap<String, String>) -> Result<Bundle, DaemonError> {
+        let mut bundle = Bundle::default();
+        let mut refused = Vec::new();
+        for (path, text) in files {
+            let parts: Vec<&str> = path.split('/').collect();
+            let safe = !path.is_empty()
+                && !path.contains('\\')
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && *p != "." && *p != "..");
+            let ext = path.rsplit_once('.').map(|(_, e)| e);
+            match (safe, parts.as_slice(), ext) {
+                (true, ["templates", name], Some("txt" | "html")) => {
+                    bundle.templates.insert((*name).to_string(), text);
+                }
+                (true, ["rules", _], Some("rhai")) => bundle.rules.push(BundleFile { path, text }),
+                (true, _, Some("relance")) if parts[0] != "templates" && parts[0] != "rules" => {
+                    bundle.files.push(BundleFile { path, text });
+                }
+                _ => refused.push(file_diagnostic(
+                    &path,
+                    1,
+                    1,
+                    "file",
+                    "not a file of a scenario set: give `NAME.relance`, `templates/NAME.LANG.txt` \
+                     (or `.html`) or `rules/NAME.rhai`, relative to the set's folder",
+                )),
+            }
+        }
+        if refused.is_empty() {
+            Ok(bundle)
+        } else {
+            Err(DaemonError::Diagnostics(refused))
+        }
+    }
+
+    /// The bundle as a map of relative path → text (what [`Bundle::from_map`] reads).
+    pub fn to_map(&self) -> BTreeMap<String, String> {
+        let mut map: BTreeMap<String, String> = self
+            .files
+            .iter()
+            .chain(&self.rules)
+            .map(|f| (f.path.clone(), f.text.clone()))
+            .collect();
+        for (name, text) in &self.templates {
+            map.insert(format!("templates/{name}"), text.clone());
+        }
+        map
+    }
+
+    /// Where a diagnostic about the set's policy points: the `policy` line if the set has
+    /// one, else the first `applies when` line, else the first scenario file's first line.
+    pub fn policy_place(&self) -> (String, u32, u32) {
+        for keyword in ["policy ", "applies when"] {
+            for f in &self.files {
+                for (i, line) in f.text.lines().enumerate() {
+                    let trimmed = line.trim_start();
+                    if trimmed.starts_with(keyword) {
+                        let column = line.len() - trimmed.len() + 1;
+                        return (f.path.clone(), i as u32 + 1, column as u32);
+                    }
+                }
+            }
+        }
+        let file = self
+            .files
+            .first()
+            .map(|f| f.path.clone())
+            .unwrap_or_default();
+        (file, 1, 1)
+    }
+
     /// Template names (`reminder-1` for `reminder-1.fr.txt`).
     fn template_names(&self) -> BTreeSet<String> {
         self.templates
@@ -144,6 +224,16 @@ impl Bundle {
             .collect();
         let compiled = compile(&files, &context);
         match compiled.set {
+            Some(set) if !compiled.has_errors() && set.scenarios.is_empty() => {
+                let (file, line, column) = self.policy_place();
+                Err(DaemonError::Diagnostics(vec![file_diagnostic(
+                    &file,
+                    line,
+                    column,
+                    "no_scenario",
+                    "the set has no scenario: every invoice would stay unassigned",
+                )]))
+            }
             Some(set) if !compiled.has_errors() => Ok((set, rules)),
             _ => {
                 let mut diags = Vec::new();
@@ -153,6 +243,27 @@ impl Bundle {
                 Err(DaemonError::Diagnostics(diags))
             }
         }
+    }
+}
+
+/// An error diagnostic at a place of a set's file.
+pub fn file_diagnostic(
+    file: &str,
+    line: u32,
+    column: u32,
+    code: &str,
+    message: impl Into<String>,
+) -> JsonDiagnostic {
+    JsonDiagnostic {
+        file: file.into(),
+        line: line as usize,
+        column: column as usize,
+        end_line: line as usize,
+        end_column: column as usize,
+        severity: relance_dsl::Severity::Error,
+        code: code.into(),
+        message: message.into(),
+        help: None,
     }
 }
 
@@ -187,14 +298,142 @@ impl Catalog {
         self.deployments.last()
     }
 
-    /// The scenario of a version and the deployment it runs with.
+    /// The scenario of a version and the deployment it runs with: the latest holding it.
     pub fn scenario(&self, version: &str) -> Option<(&Scenario, &Deployment)> {
         let (at, name) = self.by_version.get(version)?;
         let d = self.deployments.get(*at)?;
         Some((d.set.scenarios.get(name)?, d))
     }
 
+    /// The scenario of a version as deployment `pinned` holds it (its rules and templates);
+    /// without a pin (a case recorded before pinning), or when that deployment does not hold
+    /// the version, as [`Catalog::scenario`] finds it.
+    pub fn scenario_in(
+        &self,
+        version: &str,
+        pinned: Option<u64>,
+    ) -> Option<(&Scenario, &Deployment)> {
+        let in_pinned = pinned.and_then(|n| {
+            let d = self.deployment(n)?;
+            let s = d.set.scenarios.values().find(|s| s.version == version)?;
+            Some((s, d))
+        });
+        in_pinned.or_else(|| self.scenario(version))
+    }
+
+    /// The deployment numbered `number`.
+    pub fn deployment(&self, number: u64) -> Option<&Deployment> {
+        let at = usize::try_from(number).ok()?.checked_sub(1)?;
+        self.deployments
+            .get(at)
+            .filter(|d| d.number == number)
+            .or_else(|| self.deployments.iter().find(|d| d.number == number))
+    }
+
+    /// Takes the latest deployment back out (its commit failed).
+    pub fn remove_last(&mut self) {
+        self.deployments.pop();
+        self.by_version.clear();
+        let all = std::mem::take(&mut self.deployments);
+        for d in all {
+            self.add(d);
+        }
+    }
+
     pub fn deployments(&self) -> &[Deployment] {
         &self.deployments
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: &str = "scenario all {\n  step reminder-1 at due + 3 days {\n    email \"reminder-1\" to accounting\n  }\n}\n";
+
+    fn bundle(template: &str) -> Bundle {
+        Bundle::from_map(BTreeMap::from([
+            ("all.relance".to_string(), ALL.to_string()),
+            (
+                "templates/reminder-1.fr.txt".to_string(),
+                template.to_string(),
+            ),
+        ]))
+        .expect("a bundle")
+    }
+
+    fn deployment(number: u64, b: Bundle) -> Deployment {
+        let (set, rules) = b.compile().expect("compiles");
+        Deployment {
+            number,
+            bundle: b,
+            set,
+            rules,
+        }
+    }
+
+    #[test]
+    fn a_map_of_paths_becomes_a_bundle_and_other_paths_are_refused() {
+        let b = Bundle::from_map(BTreeMap::from([
+            ("sub/all.relance".to_string(), ALL.to_string()),
+            (
+                "templates/reminder-1.fr.html".to_string(),
+                "<p>".to_string(),
+            ),
+            ("rules/r.rhai".to_string(), "fn r() { true }".to_string()),
+        ]))
+        .expect("a bundle");
+        assert_eq!(b.files[0].path, "sub/all.relance");
+        assert_eq!(
+            b.templates.keys().collect::<Vec<_>>(),
+            ["reminder-1.fr.html"]
+        );
+        assert_eq!(b.rules[0].path, "rules/r.rhai");
+        assert_eq!(Bundle::from_map(b.to_map()).expect("again"), b);
+        for bad in [
+            "../x.relance",
+            "/etc/x.relance",
+            "a//b.relance",
+            "notes.md",
+            "templates/x.rhai",
+            "rules/x.txt",
+            "",
+        ] {
+            let Err(DaemonError::Diagnostics(d)) =
+                Bundle::from_map(BTreeMap::from([(bad.to_string(), String::new())]))
+            else {
+                panic!("{bad:?} is refused");
+            };
+            assert_eq!(d[0].file, bad);
+        }
+    }
+
+    #[test]
+    fn a_set_without_scenario_is_refused() {
+        let Err(DaemonError::Diagnostics(d)) = Bundle::default().compile() else {
+            panic!("refused");
+        };
+        assert_eq!(d[0].code, "no_scenario");
+    }
+
+    #[test]
+    fn a_pinned_case_runs_with_its_deployment_s_templates() {
+        let mut c = Catalog::default();
+        c.add(deployment(1, bundle("v1")));
+        c.add(deployment(2, bundle("v2")));
+        let version = c.current().expect("current").set.scenarios["all"]
+            .version
+            .clone();
+        fn templates(c: &Catalog, version: &str, pin: Option<u64>) -> Option<String> {
+            c.scenario_in(version, pin)
+                .map(|(_, d)| d.bundle.templates["reminder-1.fr.txt"].clone())
+        }
+        assert_eq!(templates(&c, &version, Some(1)).as_deref(), Some("v1"));
+        assert_eq!(templates(&c, &version, Some(2)).as_deref(), Some("v2"));
+        // Unpinned (recorded before pinning), or pinned to an unknown deployment: the latest.
+        assert_eq!(templates(&c, &version, None).as_deref(), Some("v2"));
+        assert_eq!(templates(&c, &version, Some(9)).as_deref(), Some("v2"));
+        c.remove_last();
+        assert_eq!(templates(&c, &version, None).as_deref(), Some("v1"));
     }
 }

@@ -96,7 +96,7 @@ impl Dispatcher {
             let templates = m
                 .items
                 .first()
-                .and_then(|i| catalog.scenario(&i.version))
+                .and_then(|i| catalog.scenario_in(&i.version, i.deployment))
                 .map(|(_, d)| &d.bundle.templates);
             let empty = Default::default();
             let result = render::render(

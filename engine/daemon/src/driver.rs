@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 
 use relance_dsl::ir::{Action, GroupKey};
 
-use super::catalog::Catalog;
+use super::catalog::{Catalog, Deployment};
 use super::error::DaemonError;
 use super::keys;
 use super::model::{
@@ -32,12 +32,14 @@ use relance_core::interest::RateTable;
 use relance_core::runtime::behaviour::{KnownBehaviour, days_late};
 use relance_core::runtime::{
     CloseReason, CustomerTotals, Facts, Input, Instance, PaymentLog, Planned, Record, Shared,
-    Status, next_wakeup, open_case, transition,
+    Status, choose_scenario, next_wakeup, open_case, transition,
 };
 
 #[derive(Clone)]
 struct Slot {
     case: Option<Instance>,
+    /// The deployment the case is pinned to (see `CaseRecord::deployment`).
+    deployment: Option<u64>,
     wake: Option<NaiveDate>,
     stored_wake: Option<NaiveDate>,
     dirty: bool,
@@ -66,18 +68,21 @@ impl Bucket {
         }
     }
 
+    // Saturating: amounts are bounded on input (`portfolio::MAX_AMOUNT`, and a customer's
+    // total by `input::MAX_CUSTOMER_TOTAL`), so only a store written before the bounds can
+    // reach a decimal's limit; it must not panic the daily run.
     fn add(&mut self, o: &Bucket) {
-        self.issued_sum += o.issued_sum;
-        self.issued += o.issued;
-        self.outstanding += o.outstanding;
-        self.open += o.open;
+        self.issued_sum = self.issued_sum.saturating_add(o.issued_sum);
+        self.issued = self.issued.saturating_add(o.issued);
+        self.outstanding = self.outstanding.saturating_add(o.outstanding);
+        self.open = self.open.saturating_add(o.open);
     }
 
     fn sub(&mut self, o: &Bucket) {
-        self.issued_sum -= o.issued_sum;
-        self.issued -= o.issued;
-        self.outstanding -= o.outstanding;
-        self.open -= o.open;
+        self.issued_sum = self.issued_sum.saturating_sub(o.issued_sum);
+        self.issued = self.issued.saturating_sub(o.issued);
+        self.outstanding = self.outstanding.saturating_sub(o.outstanding);
+        self.open = self.open.saturating_sub(o.open);
     }
 }
 
@@ -295,6 +300,7 @@ impl<'a> Work<'a> {
                     let rec: CaseRecord = decode("case", &b)?;
                     Slot {
                         case: Some(rec.case),
+                        deployment: rec.deployment,
                         wake: rec.wake,
                         stored_wake: rec.wake,
                         dirty: false,
@@ -305,6 +311,7 @@ impl<'a> Work<'a> {
                     let issued = self.invoice(id)?.map(|i| i.issued);
                     Slot {
                         case: None,
+                        deployment: None,
                         wake: issued,
                         stored_wake: issued,
                         dirty: false,
@@ -388,6 +395,12 @@ impl<'a> Work<'a> {
         #[cfg(debug_assertions)]
         self.check_totals(customer, day, skip, &totals)?;
         Ok(totals)
+    }
+
+    /// The sum of the amounts of a customer's invoices, stored and added by this unit
+    /// (saturating at a decimal's limit).
+    pub fn issued_total(&mut self, customer: &str) -> Result<Decimal, DaemonError> {
+        Ok(self.ledger_on(customer, NaiveDate::MAX)?.issued_sum)
     }
 
     /// The committed ledger plus this unit's changes, on `day`.
@@ -547,6 +560,7 @@ impl<'a> Work<'a> {
             id,
             Slot {
                 case: None,
+                deployment: None,
                 wake: Some(issued),
                 stored_wake: None,
                 dirty: true,
@@ -596,12 +610,160 @@ impl<'a> Work<'a> {
             },
         ));
         self.stats.opened += 1;
+        let assigned = !case.scenario.is_empty();
         self.set_case(id, case, day)?;
         // Its timer stays on `day`: the daily run ticks it once every case due is open.
         let slot = self.slot(id)?;
+        slot.deployment = assigned.then_some(current.number);
         slot.wake = Some(day);
         slot.dirty = true;
         Ok(())
+    }
+
+    /// What the policy of `d` would choose for the invoice on `day` (its customer's totals as
+    /// a case opening then would see them): a scenario name, `None` when no scenario applies,
+    /// or the policy's error.
+    pub fn choice(
+        &mut self,
+        d: &Deployment,
+        id: &str,
+        day: NaiveDate,
+    ) -> Result<Result<Option<String>, String>, DaemonError> {
+        let Some(inv) = self.invoice(id)?.cloned() else {
+            return Ok(Ok(None));
+        };
+        let Some(cust) = self.customer(&inv.customer)?.cloned() else {
+            return Ok(Ok(None));
+        };
+        let totals = self.totals(&cust.id, day, None)?;
+        let shared = Shared {
+            set: &d.set,
+            rules: &d.rules,
+            rates: self.rates,
+        };
+        Ok(
+            match choose_scenario(shared, &inv, &cust, totals, day.max(inv.issued)) {
+                Ok(s) => Ok(s.map(|s| s.name.clone())),
+                Err(e) => Err(e.0),
+            },
+        )
+    }
+
+    /// Opens again, with the current deployment, a case that got no scenario when it opened,
+    /// then applies every fact logged for its invoice since (as history when dated before
+    /// `day`). After the day's run (`run_done`) the case is ticked at once; before it, its
+    /// timer waits on `day`. False when it still gets no scenario.
+    pub fn reassign(
+        &mut self,
+        id: &str,
+        day: NaiveDate,
+        run_done: bool,
+    ) -> Result<bool, DaemonError> {
+        self.open(id, day)?;
+        if self.case(id)?.is_none_or(|c| c.scenario.is_empty()) {
+            return Ok(false);
+        }
+        let prefix = keys::event_owner_prefix(keys::EventOwner::Invoice(id));
+        let mut facts = Vec::new();
+        for (k, _) in self.store.prefix(Tree::EventIndex, &prefix, usize::MAX)? {
+            let Some(tail) = k
+                .get(prefix.len()..)
+                .and_then(|t| <[u8; 8]>::try_from(t).ok())
+            else {
+                continue;
+            };
+            let event_id = u64::from_be_bytes(tail);
+            if let Some(b) = self.store.get(Tree::Events, &keys::id(event_id))? {
+                let stored: StoredEvent = decode("event", &b)?;
+                facts.push(stored);
+            }
+        }
+        facts.sort_by_key(|e| (e.event.date, e.id));
+        for f in &facts {
+            self.apply_fact(&f.event, day)?;
+            // Applied now: a fact still waiting for today's run must not be applied twice.
+            self.extra
+                .push(Op::Delete(Tree::Pending, keys::pending(f.event.date, f.id)));
+        }
+        if run_done {
+            self.tick(id, day)?;
+        }
+        Ok(true)
+    }
+
+    /// Moves a running case to deployment `to` (its scenario of the same name: rules,
+    /// templates and steps of that deployment). The progress is kept by step name: a step done
+    /// in the old version is done in the new one, and the next step is the old next step if the
+    /// new version has it, else the one after the last done. The next tick is recomputed, no
+    /// earlier than `from`. False when the case is not running or `to` has no scenario of its
+    /// name.
+    pub fn migrate(
+        &mut self,
+        id: &str,
+        to: &Deployment,
+        day: NaiveDate,
+        from: NaiveDate,
+    ) -> Result<bool, DaemonError> {
+        let slot = self.slot(id)?;
+        let pinned = slot.deployment;
+        let Some(mut case) = slot
+            .case
+            .clone()
+            .filter(|c| c.is_open() && !c.scenario.is_empty())
+        else {
+            return Ok(false);
+        };
+        let Some(new) = to.set.scenarios.get(&case.scenario) else {
+            return Ok(false);
+        };
+        if pinned == Some(to.number) {
+            return Ok(false);
+        }
+        if new.version != case.version {
+            let old = self
+                .catalog
+                .scenario_in(&case.version, pinned)
+                .map(|(s, _)| s.steps.iter().map(|s| s.name.clone()).collect::<Vec<_>>())
+                .unwrap_or_default();
+            let mut done_on = vec![None; new.steps.len()];
+            let mut fired = vec![0; new.steps.len()];
+            for (j, step) in new.steps.iter().enumerate() {
+                if let Some(i) = old.iter().position(|n| *n == step.name) {
+                    done_on[j] = case.done_on.get(i).copied().flatten();
+                    fired[j] = case.fired_count.get(i).copied().unwrap_or(0);
+                }
+            }
+            let by_name = old
+                .get(case.next_step)
+                .and_then(|n| new.steps.iter().position(|s| s.name == *n));
+            let after_done = done_on
+                .iter()
+                .rposition(Option::is_some)
+                .map_or(0, |j| j + 1);
+            case.next_step = by_name.unwrap_or(after_done);
+            case.done_on = done_on;
+            case.fired_count = fired;
+            case.version = new.version.clone();
+        }
+        self.history.push((
+            id.to_string(),
+            HistoryEntry {
+                date: day,
+                step: None,
+                from: case.status.name().into(),
+                to: case.status.name().into(),
+                cause: format!(
+                    "migrated to deployment {} (scenario {} {})",
+                    to.number, case.scenario, case.version
+                ),
+            },
+        ));
+        let slot = self.slot(id)?;
+        slot.case = Some(case);
+        slot.deployment = Some(to.number);
+        slot.dirty = true;
+        self.schedule_from(id, from)?;
+        Ok(true)
     }
 
     /// One call of the transition function; `keep` false drops the actions (history).
@@ -631,8 +793,9 @@ impl<'a> Work<'a> {
             totals.outstanding += case.outstanding;
             totals.open_invoices += 1;
         }
+        let pinned = self.slot(id)?.deployment;
         let catalog = self.catalog;
-        let Some((scenario, deployment)) = catalog.scenario(&case.version) else {
+        let Some((scenario, deployment)) = catalog.scenario_in(&case.version, pinned) else {
             return Ok(());
         };
         let facts = Facts {
@@ -659,6 +822,7 @@ impl<'a> Work<'a> {
                     key: p.key.clone(),
                     step: p.step.clone(),
                     version: p.version.clone(),
+                    deployment: pinned,
                     issued: inv.issued,
                     due: inv.due,
                     amount: inv.amount,
@@ -675,10 +839,16 @@ impl<'a> Work<'a> {
 
     /// Files the case's next tick (never before tomorrow).
     fn schedule(&mut self, id: &str, day: NaiveDate) -> Result<(), DaemonError> {
+        self.schedule_from(id, day.succ_opt().unwrap_or(day))
+    }
+
+    /// Files the case's next tick, never before `earliest`.
+    fn schedule_from(&mut self, id: &str, earliest: NaiveDate) -> Result<(), DaemonError> {
         let Some(case) = self.slot(id)?.case.clone() else {
             return Ok(());
         };
-        let wake = match self.catalog.scenario(&case.version) {
+        let pinned = self.slot(id)?.deployment;
+        let wake = match self.catalog.scenario_in(&case.version, pinned) {
             Some((scenario, deployment)) => {
                 let inv = self
                     .invoice(id)?
@@ -699,9 +869,8 @@ impl<'a> Work<'a> {
             }
             None => None,
         };
-        let tomorrow = day.succ_opt().unwrap_or(day);
         let slot = self.slot(id)?;
-        slot.wake = wake.map(|w| w.max(tomorrow));
+        slot.wake = wake.map(|w| w.max(earliest));
         slot.dirty = true;
         Ok(())
     }
@@ -907,6 +1076,7 @@ impl<'a> Work<'a> {
                 let rec = CaseRecord {
                     case: case.clone(),
                     wake: slot.wake,
+                    deployment: slot.deployment,
                 };
                 ops.push(Op::Put(
                     Tree::Instances,

@@ -7,14 +7,14 @@
 //! commit; callers flush before acknowledging. It must not perform effects (the dispatcher
 //! does) nor know HTTP.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::catalog::{Bundle, Catalog, Deployment};
+use super::catalog::{Bundle, Catalog, Deployment, file_diagnostic};
 use super::clock::Clock;
 use super::driver::{Ledger, Ledgers, Work, WorkStats};
 use super::error::DaemonError;
@@ -55,7 +55,48 @@ pub struct DeployReport {
     /// False when the set was already the current one.
     pub changed: bool,
     pub scenarios: Vec<(String, String)>,
+    /// Cases that had no scenario and got one from this deployment.
+    pub assigned: usize,
+    /// Running cases moved to this deployment (`migrate`).
+    pub migrated: usize,
 }
+
+/// Which running cases a deployment moves to itself (the rest keep the deployment they
+/// started with).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Migrate {
+    /// None (the default).
+    #[default]
+    None,
+    /// Every running case whose scenario the new set has.
+    All,
+    /// The running cases of these scenarios.
+    Scenarios(BTreeSet<String>),
+}
+
+impl Migrate {
+    fn covers(&self, scenario: &str) -> bool {
+        match self {
+            Migrate::None => false,
+            Migrate::All => true,
+            Migrate::Scenarios(names) => names.contains(scenario),
+        }
+    }
+}
+
+/// Where an invoice's case stands, for a deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum CaseState {
+    /// Not opened yet.
+    New,
+    /// Opened without a scenario.
+    Unassigned,
+    /// Running the scenario named.
+    Running(String),
+}
+
+/// How many unassigned invoices a refused deployment lists.
+const MAX_UNASSIGNED: usize = 20;
 
 #[derive(Serialize, serde::Deserialize)]
 struct StoredDeployment {
@@ -297,54 +338,205 @@ impl Engine {
 
     // ----- deployments ------------------------------------------------------------------------
 
-    /// Checks and deploys a set. Running cases keep their version; new cases take this set.
+    /// Checks and deploys a set, migrating no running case (see [`Engine::deploy_with`]).
     pub fn deploy(&self, bundle: Bundle) -> Result<DeployReport, DaemonError> {
+        self.deploy_with(bundle, &Migrate::None)
+    }
+
+    /// Checks and deploys a set. Refused (422 with diagnostics, nothing written) when it does
+    /// not compile, has no scenario, names a scenario to migrate it lacks, or when its policy
+    /// leaves an invoice not closed (not opened yet, unassigned, or running) without a scenario.
+    /// In one commit: the deployment; every case that got no scenario when it opened is
+    /// assigned with the new set (facts logged since applied as history); the running cases
+    /// `migrate` names move to it. Other running cases keep the deployment they started with
+    /// (scenario version, rules, templates); new cases take this set.
+    pub fn deploy_with(
+        &self,
+        bundle: Bundle,
+        migrate: &Migrate,
+    ) -> Result<DeployReport, DaemonError> {
         let (set, rules) = bundle.compile()?;
+        if let Migrate::Scenarios(names) = migrate {
+            let missing: Vec<&str> = names
+                .iter()
+                .filter(|n| !set.scenarios.contains_key(*n))
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                let (file, _, _) = bundle.policy_place();
+                return Err(DaemonError::Diagnostics(vec![file_diagnostic(
+                    &file,
+                    1,
+                    1,
+                    "migrate",
+                    format!(
+                        "cannot migrate the cases of {}: the set has no scenario of that name",
+                        missing.join(", ")
+                    ),
+                )]));
+            }
+        }
         let scenarios: Vec<(String, String)> = set
             .scenarios
             .values()
             .map(|s| (s.name.clone(), s.version.clone()))
             .collect();
         let _guard = self.lock();
+        let today = self.today();
+        let run_done = self.run_done()?;
+        let from = if run_done {
+            today.succ_opt().unwrap_or(today)
+        } else {
+            today
+        };
         let mut catalog = self.catalog.write().unwrap_or_else(|e| e.into_inner());
         if let Some(current) = catalog.current()
             && current.bundle == bundle
+            && *migrate == Migrate::None
         {
             return Ok(DeployReport {
                 deployment: current.number,
                 changed: false,
                 scenarios,
+                assigned: 0,
+                migrated: 0,
             });
         }
         let number = catalog.deployments().len() as u64 + 1;
+        let deployment = Deployment {
+            number,
+            bundle,
+            set,
+            rules,
+        };
+        let cases = self.cases_not_closed()?;
+        self.check_coverage(&catalog, &deployment, &cases, today)?;
         let stored = StoredDeployment {
             number,
-            deployed_on: self.today(),
-            bundle: bundle.clone(),
+            deployed_on: today,
+            bundle: deployment.bundle.clone(),
         };
         let mut key = DEPLOY_PREFIX.to_vec();
         key.extend_from_slice(&number.to_be_bytes());
         let mut ops = vec![Op::Put(Tree::Versions, key, encode(&stored))];
-        for s in set.scenarios.values() {
+        for s in deployment.set.scenarios.values() {
             ops.push(Op::Put(
                 Tree::Versions,
                 format!("scenario/{}", s.version).into_bytes(),
                 encode(s),
             ));
         }
-        self.store.commit(&ops)?;
-        self.store.flush()?;
-        catalog.add(Deployment {
-            number,
-            bundle,
-            set,
-            rules,
-        });
+        catalog.add(deployment);
+        let result = (|| {
+            let Some(current) = catalog.current() else {
+                return Err(DaemonError::NoScenarios);
+            };
+            let mut w = Work::new(&*self.store, &catalog, self.rates, &self.ledgers);
+            let (mut assigned, mut migrated) = (0, 0);
+            for (id, state) in &cases {
+                match state {
+                    CaseState::Unassigned => {
+                        assigned += usize::from(w.reassign(id, today, run_done)?)
+                    }
+                    CaseState::Running(scenario) if migrate.covers(scenario) => {
+                        migrated += usize::from(w.migrate(id, current, today, from)?);
+                    }
+                    _ => {}
+                }
+            }
+            let deltas = w.take_deltas();
+            let (more, stats) = w.into_ops()?;
+            ops.extend(more);
+            self.store.commit(&ops)?;
+            self.store.flush()?;
+            self.fold_ledgers(deltas);
+            Metrics::add(&self.metrics.transitions, stats.transitions);
+            Metrics::add(&self.metrics.cases_opened, stats.opened);
+            Metrics::add(&self.metrics.actions_planned, stats.actions);
+            Ok((assigned, migrated))
+        })();
+        let (assigned, migrated) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                catalog.remove_last();
+                return Err(e);
+            }
+        };
         Ok(DeployReport {
             deployment: number,
             changed: true,
             scenarios,
+            assigned,
+            migrated,
         })
+    }
+
+    /// Every invoice whose case is not closed, in id order: not opened yet, opened without a
+    /// scenario, or running one.
+    fn cases_not_closed(&self) -> Result<Vec<(String, CaseState)>, DaemonError> {
+        let mut states: BTreeMap<String, Option<CaseState>> = BTreeMap::new();
+        self.store.scan(Tree::Instances, &mut |k, v| {
+            let id = String::from_utf8_lossy(k).into_owned();
+            let state = match serde_json::from_slice::<CaseRecord>(v) {
+                Ok(rec) if !rec.case.is_open() => None,
+                Ok(rec) if rec.case.scenario.is_empty() => Some(CaseState::Unassigned),
+                Ok(rec) => Some(CaseState::Running(rec.case.scenario)),
+                Err(_) => None,
+            };
+            states.insert(id, state);
+            Ok(())
+        })?;
+        let mut out = Vec::new();
+        self.store.scan(Tree::Invoices, &mut |k, _| {
+            let id = String::from_utf8_lossy(k).into_owned();
+            match states.remove(&id) {
+                None => out.push((id, CaseState::New)),
+                Some(Some(state)) => out.push((id, state)),
+                Some(None) => {}
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Refuses `d` (422 with diagnostics at the set's policy) when its policy would give one of
+    /// `cases` no scenario on `day`. Lists the first [`MAX_UNASSIGNED`] such invoices.
+    fn check_coverage(
+        &self,
+        catalog: &Catalog,
+        d: &Deployment,
+        cases: &[(String, CaseState)],
+        day: NaiveDate,
+    ) -> Result<(), DaemonError> {
+        let mut w = Work::new(&*self.store, catalog, self.rates, &self.ledgers);
+        let (file, line, column) = d.bundle.policy_place();
+        let mut diags = Vec::new();
+        let mut count = 0usize;
+        for (id, _) in cases {
+            let problem = match w.choice(d, id, day)? {
+                Ok(Some(_)) => continue,
+                Ok(None) => format!("invoice {id} would match no scenario of this set"),
+                Err(e) => format!("invoice {id}: {e}"),
+            };
+            count += 1;
+            if diags.len() < MAX_UNASSIGNED {
+                diags.push(file_diagnostic(&file, line, column, "unassigned", problem));
+            }
+        }
+        if count > diags.len() {
+            diags.push(file_diagnostic(
+                &file,
+                line,
+                column,
+                "unassigned",
+                format!("and {} more invoices", count - diags.len()),
+            ));
+        }
+        if diags.is_empty() {
+            Ok(())
+        } else {
+            Err(DaemonError::Diagnostics(diags))
+        }
     }
 
     // ----- data writes ------------------------------------------------------------------------
@@ -683,7 +875,7 @@ impl Engine {
             if let Some(rec) = self.case(&id)?
                 && rec.case.is_open()
             {
-                total += rec.case.outstanding;
+                total = total.saturating_add(rec.case.outstanding);
             }
         }
         Ok(total)

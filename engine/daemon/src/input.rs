@@ -1,7 +1,9 @@
 //! Checking written data against the store before anything is written: the portfolio
 //! invariants of `portfolio::validate` (reused as is, with the stored customers and invoices a
-//! request refers to added as context), plus what only the daemon knows: an invoice already
-//! stored, an event dated in the future, an event on an invoice not issued yet.
+//! request refers to added as context, which also bounds amounts, their decimals and dates),
+//! plus what only the daemon knows: an invoice already stored, an event dated in the future,
+//! before its invoice's issue date or on an invoice not issued yet, a customer whose invoices
+//! would total more than [`max_customer_total`].
 //!
 //! A refusal is told in two accounts ([`Scope`]): the request checked against the store (for
 //! roles that may read the data) and the request checked on its own (for roles that may not:
@@ -9,9 +11,10 @@
 //!
 //! It owns the rule "a write is checked whole and rejected whole"; it must not write.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 
 use super::driver::Work;
 use super::error::{DaemonError, InputProblem, Scope};
@@ -23,6 +26,14 @@ use relance_data::portfolio::{self, Place};
 pub struct Plan {
     /// Invoices already stored with the same content: accepted, not written again.
     pub unchanged: BTreeSet<String>,
+}
+
+/// The most a customer's invoices may total (10^20: a hundred thousand invoices of
+/// `portfolio::MAX_AMOUNT`), so that its totals, and reports summing customers, stay far from
+/// a decimal's limit (about 7.9 × 10^28). Only a store written before amounts were bounded can
+/// come near it.
+pub fn max_customer_total() -> Decimal {
+    portfolio::MAX_AMOUNT * Decimal::from(100_000)
 }
 
 fn problem(path: String, field: &str, message: impl Into<String>) -> InputProblem {
@@ -164,6 +175,8 @@ fn findings(
             ));
         }
     }
+    // Each customer's total so far (stored invoices), then with the request's new ones.
+    let mut totals: BTreeMap<String, Option<Decimal>> = BTreeMap::new();
     for (i, inv) in p.invoices.iter().enumerate() {
         let path = Place::json("invoices", i, Some(&inv.id)).to_string();
         if has_control(&inv.id) {
@@ -186,7 +199,31 @@ fn findings(
                     format!("invoice \"{}\" already exists with other values (invoices do not change: send events)", inv.id),
                 ));
             }
+            continue;
         }
+        if inv.amount <= Decimal::ZERO || inv.amount > portfolio::MAX_AMOUNT {
+            continue; // refused by `portfolio::validate`
+        }
+        let total = match totals.get(&inv.customer) {
+            Some(t) => *t,
+            None => Some(w.issued_total(&inv.customer)?),
+        };
+        let limit = max_customer_total();
+        let next = total
+            .and_then(|t| t.checked_add(inv.amount))
+            .filter(|t| *t <= limit);
+        if total.is_some() && next.is_none() {
+            problems.push(problem(
+                path,
+                "amount",
+                format!(
+                    "customer \"{}\"'s invoices would total more than {limit} (the engine's sums \
+                     must not overflow)",
+                    inv.customer
+                ),
+            ));
+        }
+        totals.insert(inv.customer.clone(), next);
     }
     for (i, ev) in p.events.iter().enumerate() {
         let path = Place::json("events", i, Some(ev.kind.type_name())).to_string();
@@ -205,10 +242,20 @@ fn findings(
             };
             if let Some(issued) = issued.filter(|d| *d > today) {
                 problems.push(problem(
-                    path,
+                    path.clone(),
                     "invoice",
                     format!(
                         "invoice \"{id}\" is issued on {issued}: it has no case before that day"
+                    ),
+                ));
+            }
+            if let Some(issued) = issued.filter(|d| ev.date < *d) {
+                problems.push(problem(
+                    path,
+                    "date",
+                    format!(
+                        "{} is before the issue date of invoice \"{id}\" ({issued})",
+                        ev.date
                     ),
                 ));
             }

@@ -72,11 +72,15 @@ pub struct ImportRecord {
     pub events: usize,
 }
 
-/// One invoice's case as stored: the instance and the day of its next tick.
+/// One invoice's case as stored: the instance, the day of its next tick, and the deployment
+/// it runs with (its scenario version, rules and templates; absent on cases recorded before
+/// deployments were pinned, which run with the latest deployment holding their version).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseRecord {
     pub case: Instance,
     pub wake: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<u64>,
 }
 
 /// One line of an invoice's history: a recorded transition with its cause.
@@ -123,6 +127,9 @@ pub struct Item {
     pub key: String,
     pub step: String,
     pub version: String,
+    /// The deployment whose templates render it (the case's pinned deployment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<u64>,
     pub issued: NaiveDate,
     pub due: NaiveDate,
     pub amount: Decimal,

@@ -6,6 +6,7 @@
 mod backup;
 pub(crate) mod check;
 mod demo;
+mod deploy;
 mod fmt;
 mod generate;
 mod import;
@@ -145,6 +146,19 @@ pub enum Command {
         #[arg(long)]
         start: Option<chrono::NaiveDate>,
     },
+    /// Send a scenario set (a local folder) to a running daemon. Exit 0 deployed, 1 refused (diagnostics), 2 usage or I/O.
+    Deploy {
+        /// The set's folder (`*.relance`, `templates/`, `rules/`).
+        dir: PathBuf,
+        /// The daemon's base URL (the token: --token or RELANCE_TOKEN, admin or credit-manager role).
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        token: Option<String>,
+        /// Move running cases to the new deployment: `all`, or a scenario name (repeatable).
+        #[arg(long)]
+        migrate: Vec<String>,
+    },
     /// Export a store as versioned JSON lines (--data DIR when stopped, --server URL when running).
     Backup {
         #[arg(long)]
@@ -275,6 +289,12 @@ pub fn run(cli: Cli) -> ExitCode {
             clock,
             start,
         }),
+        Command::Deploy {
+            dir,
+            server,
+            token,
+            migrate,
+        } => deploy::run(&dir, &server, token.as_deref(), &migrate),
         Command::Backup {
             data,
             server,

@@ -5,11 +5,13 @@
 //! - `import_csv`: mapped CSV imports into a data folder;
 //! - `plan`: `relance plan`, identical on any number of threads;
 //! - `daemon_api_import`: imports and reports over HTTP, and their parity with the commands;
-//! - `daemon_e2e`: `relance serve` as a process, with SMTP and webhooks on loopback.
+//! - `daemon_e2e`: `relance serve` as a process, with SMTP and webhooks on loopback;
+//! - `deploy`: `relance deploy` sending a local set to a real server.
 
 mod commands;
 mod daemon_api_import;
 mod daemon_e2e;
+mod deploy;
 mod import_csv;
 mod plan;
 #[path = "../../../daemon/tests/it/support.rs"]

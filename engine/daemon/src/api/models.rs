@@ -256,6 +256,10 @@ pub struct InvoiceView {
     /// The case as the engine keeps it (scenario and version, status, outstanding and paid
     /// amounts, dispute, promise, counters…); `null` before it opens.
     pub case: Option<Instance>,
+    /// The deployment the case runs with (its scenario version, rules and templates); `null`
+    /// before it opens, without a scenario, or for a case recorded before deployments were
+    /// pinned (it runs with the latest deployment holding its version).
+    pub deployment: Option<u64>,
     /// The next day the engine looks at the case (YYYY-MM-DD): before it opens, the day of
     /// the run that opens it (its issue date, or the next run); `null` when nothing is
     /// scheduled.
@@ -430,11 +434,18 @@ pub struct OutcomeBody {
     pub promised_date: Option<NaiveDate>,
 }
 
-/// The body of `POST /v1/scenarios`: a folder on the daemon's machine, or the set itself. A
-/// body of neither form is a 400 whose message names this type (`untagged enum DeployBody`).
+/// The body of `POST /v1/scenarios` (besides `"migrate"`): the set's files as a map, a
+/// folder on the daemon's machine (admin only), or the older lists. A body of none of these
+/// forms is a 400 whose message names this type (`untagged enum DeployBody`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
 pub enum DeployBody {
+    /// `{"files": {PATH: TEXT}}`: each file of the set by its path relative to the set's
+    /// folder (`std.relance`, `templates/reminder-1.fr.txt`, `rules/key_account.rhai`).
+    Map {
+        /// Relative path → text.
+        files: BTreeMap<String, String>,
+    },
     /// `{"path": DIR}`: the set's folder, read by the daemon.
     Path {
         /// The folder (absolute, or relative to the daemon's working directory).

@@ -82,6 +82,7 @@ pub async fn invoice(
                 Some(r) => r.wake,
                 None => Some(invoice.issued.max(engine.next_run_day()?)),
             },
+            deployment: rec.as_ref().and_then(|r| r.deployment),
             case: rec.map(|r| r.case),
             invoice,
             next_step,

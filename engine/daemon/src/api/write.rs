@@ -8,11 +8,13 @@
 //! route and body gets the original reply and writes nothing; a reuse for another request is
 //! refused (422). This module turns the header into an [`Idem`]; the engine does the rest.
 //!
-//! A scenario set is deployed from the files in the request; from a folder of the daemon's
-//! machine (`{"path": DIR}`) only by the admin role.
+//! A scenario set is deployed from the files in the request (`{"files": {PATH: TEXT}}`, with
+//! an optional `"migrate"`: `"all"` or scenario names); from a folder of the daemon's machine
+//! (`{"path": DIR}`) only by the admin role.
 //!
 //! Handlers shape requests into engine calls; they must not decide anything the engine does.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -24,7 +26,7 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 use super::super::catalog::Bundle;
-use super::super::engine::{Idem, Keyed};
+use super::super::engine::{Idem, Keyed, Migrate};
 use super::super::error::{DaemonError, InputProblem, Scope};
 use super::super::input;
 use super::super::keys;
@@ -327,26 +329,68 @@ pub async fn agenda_outcome(
     Ok(keyed(entry))
 }
 
+/// `"migrate"` of a deployment: absent, `null` or `"none"`; `"all"`; or a list of scenario
+/// names.
+fn migrate_of(v: Option<Value>) -> Result<Migrate, ApiError> {
+    let wrong = || {
+        ApiError::bad_request(
+            Some("migrate".into()),
+            "`migrate` is \"all\", \"none\" or a list of scenario names",
+        )
+    };
+    match v {
+        None | Some(Value::Null) => Ok(Migrate::None),
+        Some(Value::String(t)) if t == "none" => Ok(Migrate::None),
+        Some(Value::String(t)) if t == "all" => Ok(Migrate::All),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|i| match i {
+                Value::String(name) => Ok(name),
+                _ => Err(wrong()),
+            })
+            .collect::<Result<_, _>>()
+            .map(Migrate::Scenarios),
+        Some(_) => Err(wrong()),
+    }
+}
+
 pub async fn deploy(
     State(s): State<Arc<AppState>>,
     caller: Caller,
     body: Bytes,
 ) -> Reply<DeployReport> {
     caller.require(Family::Deploy)?;
-    let v: Map<String, Value> = parse(&body)?;
-    let req: DeployBody = serde_json::from_value(Value::Object(v)).map_err(|e| {
-        ApiError::bad_request(
-            Some("files".into()),
-            format!("expected {{\"path\": DIR}} or {{\"files\": [...]}}: {e}"),
-        )
-    })?;
+    let mut v: Map<String, Value> = parse(&body)?;
+    let migrate = migrate_of(v.remove("migrate"))?;
+    let expected = "expected {\"files\": {PATH: TEXT, ...}} (`NAME.relance`, \
+                    `templates/NAME.LANG.txt`, `rules/NAME.rhai`), optionally with \"migrate\"";
+    let req = if let Some(Value::Object(_)) = v.get("files") {
+        if let Some(other) = v.keys().find(|k| *k != "files") {
+            return Err(ApiError::bad_request(
+                Some(other.clone()),
+                format!("unknown key `{other}`: {expected}"),
+            ));
+        }
+        let files: BTreeMap<String, String> =
+            serde_json::from_value(v.remove("files").unwrap_or_default()).map_err(|e| {
+                ApiError::bad_request(Some("files".into()), format!("{expected}: {e}"))
+            })?;
+        DeployBody::Map { files }
+    } else {
+        serde_json::from_value(Value::Object(v)).map_err(|e| {
+            ApiError::bad_request(
+                Some("files".into()),
+                format!("{expected} (or {{\"path\": DIR}}, admin only): {e}"),
+            )
+        })?
+    };
     // Only the admin role may have the daemon read a folder of its machine: another role is
     // refused before the path is looked at, so it learns nothing about the server's files.
     if matches!(req, DeployBody::Path { .. }) {
         caller.require(Family::Admin).map_err(|_| {
             ApiError::forbidden(format!(
                 "role {} may not deploy a folder of the daemon's machine: send the set's files \
-                 ({{\"files\": [{{\"path\", \"text\"}}]}})",
+                 ({{\"files\": {{PATH: TEXT}}}})",
                 role_name(caller.role)
             ))
         })?;
@@ -355,10 +399,12 @@ pub async fn deploy(
     let report = blocking(move || {
         let bundle = match req {
             DeployBody::Path { path } => Bundle::read_dir(&path)?,
+            DeployBody::Map { files } => Bundle::from_map(files)?,
             DeployBody::Bundle(b) => b,
         };
-        engine.deploy(bundle)
+        engine.deploy_with(bundle, &migrate)
     })
     .await?;
+    s.wake.notify_one();
     Ok(Wire(report))
 }

@@ -4,9 +4,11 @@
 
 mod daemon_api;
 mod daemon_engine;
+mod deploy;
 mod differential;
 mod security;
 mod support;
+mod validation;
 
 /// The workspace root (where `stdlib-scenarios/` and `examples/` are).
 pub fn workspace() -> std::path::PathBuf {

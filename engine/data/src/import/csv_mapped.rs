@@ -23,7 +23,7 @@ use csv::{ReaderBuilder, StringRecord, Trim};
 use rust_decimal::Decimal;
 
 use super::{DecimalStyle, Merge, Problems, decode, parse_amount, parse_date, read_file};
-use crate::portfolio::PortfolioError;
+use crate::portfolio::{PortfolioError, check_amount, check_year};
 use relance_core::domain::{Contact, Event, EventKind, Invoice, PostalAddress, Segment};
 
 /// What a CSV file holds.
@@ -469,12 +469,23 @@ impl Row<'_> {
             .transpose()
     }
 
+    /// An amount cell, within [`MAX_AMOUNT`](crate::portfolio::MAX_AMOUNT) (its decimals are
+    /// checked where the currency is known).
     fn amount(&self, column: &str) -> Result<Option<Decimal>, Problem> {
-        self.parse(column, |t| parse_amount(t, self.options.decimal))
+        let amount = self.parse(column, |t| parse_amount(t, self.options.decimal))?;
+        match amount.and_then(|a| check_amount(a, None)) {
+            Some(message) => Err(self.problem(column, message)),
+            None => Ok(amount),
+        }
     }
 
+    /// A date cell, in the years [`check_year`] accepts.
     fn date(&self, column: &str) -> Result<Option<NaiveDate>, Problem> {
-        self.parse(column, parse_date)
+        let date = self.parse(column, parse_date)?;
+        match date.and_then(check_year) {
+            Some(message) => Err(self.problem(column, message)),
+            None => Ok(date),
+        }
     }
 
     /// Sets `slot` from the column when the file has it (an empty cell clears it).
@@ -687,6 +698,14 @@ impl Row<'_> {
             }
             None => {}
         }
+        for (column, amount) in [
+            ("amount", Some(invoice.amount)),
+            ("outstanding", invoice.outstanding),
+        ] {
+            if let Some(message) = amount.and_then(|a| check_amount(a, Some(&invoice.currency))) {
+                return Err(self.problem(column, message));
+            }
+        }
         if invoice.due < invoice.issued {
             return Err(self.problem(
                 "due",
@@ -714,11 +733,14 @@ impl Row<'_> {
                 format!("a payment cannot be negative, found {amount}"),
             ));
         }
-        if merge.invoice(&invoice).is_none() {
+        let Some(currency) = merge.invoice(&invoice).map(|i| i.currency.clone()) else {
             return Err(self.problem(
                 "invoice",
                 format!("unknown invoice \"{invoice}\" (import the invoices first)"),
             ));
+        };
+        if let Some(message) = check_amount(amount, Some(&currency)) {
+            return Err(self.problem("amount", message));
         }
         merge.add_event(Event {
             date,

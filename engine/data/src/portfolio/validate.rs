@@ -2,7 +2,9 @@
 //!
 //! This module owns the checks (unique ids, references that resolve, positive amounts, ISO
 //! currencies, ISO country codes of postal addresses, coherent dates, risk scores in 0..=100)
-//! and the wording of their messages; the readers only tell it *where* each record came from
+//! and the limits every reader and writer shares ([`check_amount`]: no more decimals than the
+//! currency's minor units, at most [`MAX_AMOUNT`] so that no sum of the engine overflows;
+//! [`check_year`]: dates from 1900 to 2200), and the wording of their messages; the readers only tell it *where* each record came from
 //! (a [`Locate`]), so the same check names `invoices[2] (F-3)` for a case JSON and
 //! `data/invoices.csv:4 (F-3)` for a CSV folder. It must not parse anything or read files, and
 //! stays linear in the size of the portfolio.
@@ -14,6 +16,53 @@ use rust_decimal::Decimal;
 use super::suggest::{did_you_mean, hint};
 use super::{MAX_PROBLEMS, Place, PortfolioError, Problem};
 use relance_core::domain::{EventKind, Portfolio, PostalAddress};
+
+/// The largest amount accepted anywhere (10^15 units of any currency). A decimal holds about
+/// 7.9 × 10^28: with every amount under this bound, no customer total, outstanding balance or
+/// interest the engine computes can overflow.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
+
+/// The first and last years a date may fall in.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
+/// How many decimals an amount in `currency` may have: its ISO 4217 minor units (2 unless
+/// listed).
+pub fn minor_units(currency: &str) -> u32 {
+    match currency {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        "CLF" | "UYW" => 4,
+        _ => 2,
+    }
+}
+
+/// What is wrong with `amount` (in `currency` when known), if anything: beyond
+/// [`MAX_AMOUNT`], or more decimals than the currency has (trailing zeros do not count).
+pub fn check_amount(amount: Decimal, currency: Option<&str>) -> Option<String> {
+    if amount.abs() > MAX_AMOUNT {
+        return Some(format!(
+            "too large: at most {MAX_AMOUNT} (so that no total overflows), found {amount}"
+        ));
+    }
+    let currency = currency?;
+    let units = minor_units(currency);
+    let decimals = amount.normalize().scale();
+    (decimals > units)
+        .then(|| format!("{amount} has {decimals} decimals, more than {currency} has ({units})"))
+}
+
+/// What is wrong with `date`, if anything: a year outside [`YEARS`].
+pub fn check_year(date: chrono::NaiveDate) -> Option<String> {
+    use chrono::Datelike;
+    (!YEARS.contains(&date.year())).then(|| {
+        format!(
+            "{date} is out of range (years {} to {})",
+            YEARS.start(),
+            YEARS.end()
+        )
+    })
+}
 
 /// How many candidate comparisons "did you mean" may spend in one validation, so that a
 /// million-invoice portfolio full of unknown references still validates quickly.
@@ -234,6 +283,19 @@ fn check_invoices<'a>(
                 )
             });
         }
+        for (field, amount) in [
+            ("amount", Some(invoice.amount)),
+            ("outstanding", invoice.outstanding),
+        ] {
+            if let Some(message) = amount.and_then(|a| check_amount(a, Some(&invoice.currency))) {
+                problems.push(|_| Problem::new(place(index), Some(field), message));
+            }
+        }
+        for (field, date) in [("issued", invoice.issued), ("due", invoice.due)] {
+            if let Some(message) = check_year(date) {
+                problems.push(|_| Problem::new(place(index), Some(field), message));
+            }
+        }
         if invoice.due < invoice.issued {
             problems.push(|_| {
                 Problem::new(
@@ -303,14 +365,46 @@ fn check_events(
                 });
             }
         };
-        match kind {
+        let amount = match kind {
             EventKind::Payment { amount, .. } | EventKind::CreditNote { amount, .. } => {
-                not_negative("amount", Some(amount));
+                Some(amount)
             }
             EventKind::DisputeOpened { amount, .. } | EventKind::PromiseMade { amount, .. } => {
-                not_negative("amount", amount.as_ref());
+                amount.as_ref()
             }
-            _ => {}
+            _ => None,
+        };
+        not_negative("amount", amount);
+        // The invoice's currency, when the portfolio holds the invoice.
+        let currency = kind
+            .invoice()
+            .and_then(|id| invoices.get(id))
+            .map(|&i| portfolio.invoices[i].currency.as_str());
+        if let Some(message) = amount.and_then(|a| check_amount(*a, currency)) {
+            problems.push(|_| Problem::new(place(), Some("amount"), message));
+        }
+        let dates = [
+            ("date", Some(event.date)),
+            (
+                "promised_date",
+                match kind {
+                    EventKind::PromiseMade { promised_date, .. } => Some(*promised_date),
+                    EventKind::TaskOutcome { promised_date, .. } => *promised_date,
+                    _ => None,
+                },
+            ),
+            (
+                "target_date",
+                match kind {
+                    EventKind::DisputeOpened { target_date, .. } => *target_date,
+                    _ => None,
+                },
+            ),
+        ];
+        for (field, date) in dates {
+            if let Some(message) = date.and_then(check_year) {
+                problems.push(|_| Problem::new(place(), Some(field), message));
+            }
         }
         let required_text = match kind {
             EventKind::DisputeOpened { code, .. } => Some(("code", code)),
@@ -390,6 +484,23 @@ mod tests {
             date: d(date),
             kind,
         }
+    }
+
+    #[test]
+    fn amounts_and_dates_are_bounded() {
+        assert_eq!(MAX_AMOUNT, dec("1000000000000000"));
+        assert_eq!(check_amount(dec("1000000000000000.00"), Some("EUR")), None);
+        assert!(check_amount(dec("1000000000000000.01"), None).is_some());
+        assert!(check_amount(dec("-1000000000000001"), None).is_some());
+        assert_eq!(check_amount(dec("5.010"), Some("EUR")), None);
+        assert!(check_amount(dec("5.001"), Some("EUR")).is_some());
+        assert!(check_amount(dec("0.5"), Some("JPY")).is_some());
+        assert_eq!(check_amount(dec("0.125"), Some("KWD")), None);
+        assert_eq!(check_amount(dec("0.001"), None), None);
+        assert_eq!(check_year(d("1900-01-01")), None);
+        assert_eq!(check_year(d("2200-12-31")), None);
+        assert!(check_year(d("1899-12-31")).is_some());
+        assert!(check_year(d("2201-01-01")).is_some());
     }
 
     fn valid() -> Portfolio {
