@@ -301,7 +301,7 @@ fn bench_day(
 /// Replays the recorded commits as raw sled batches into a fresh tree, flushing where the
 /// daily run flushed. Returns the seconds it took.
 fn raw_write(store: &SledStore, log: &[Rec]) -> Result<f64, Failure> {
-    let db = store.db();
+    let db = store.db()?;
     let tree = db.open_tree("bench_raw")?;
     let started = Instant::now();
     let mut n: u64 = 0;
