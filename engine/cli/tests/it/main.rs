@@ -5,12 +5,14 @@
 //! - `import_csv`: mapped CSV imports into a data folder;
 //! - `plan`: `relance plan`, identical on any number of threads;
 //! - `daemon_api_import`: imports and reports over HTTP, and their parity with the commands;
-//! - `daemon_e2e`: `relance serve` as a process, with SMTP and webhooks on loopback.
+//! - `daemon_e2e`: `relance serve` as a process, with SMTP and webhooks on loopback;
+//! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores.
 
 mod commands;
 mod daemon_api_import;
 mod daemon_e2e;
 mod import_csv;
+mod integrity;
 mod plan;
 #[path = "../../../daemon/tests/it/support.rs"]
 mod support;
