@@ -57,8 +57,9 @@ pub struct DeployReport {
     pub scenarios: Vec<(String, String)>,
 }
 
+/// A deployment as stored in `versions` (`deploy/` + number).
 #[derive(Serialize, serde::Deserialize)]
-struct StoredDeployment {
+pub(crate) struct StoredDeployment {
     number: u64,
     deployed_on: NaiveDate,
     bundle: Bundle,

@@ -386,6 +386,17 @@ fn open_db(dir: &Path) -> sled::Result<sled::Db> {
     }
 }
 
+/// A sled error in words (its corruption error prints an empty backtrace).
+fn describe(e: &sled::Error) -> String {
+    match e {
+        sled::Error::Corruption { .. } => {
+            "sled found corrupted data in its files (a checksum or a structure does not match)"
+                .into()
+        }
+        other => other.to_string(),
+    }
+}
+
 /// The text of a caught panic.
 fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
     p.downcast_ref::<&str>()
@@ -424,7 +435,7 @@ fn open_inner(dir: &Path) -> Result<(Inner, Vec<i64>), StoreError> {
                 message: e.to_string(),
             });
         }
-        Ok(Err(e)) => return Err(damaged(e.to_string())),
+        Ok(Err(e)) => return Err(damaged(describe(&e))),
         Err(p) => {
             return Err(damaged(format!(
                 "the storage engine failed: {}",
@@ -439,7 +450,9 @@ fn open_inner(dir: &Path) -> Result<(Inner, Vec<i64>), StoreError> {
             let tree = db.open_tree(t.name())?;
             let mut n = 0i64;
             for item in tree.iter() {
-                item.map_err(|e| StoreError::Engine(format!("tree {}: {e}", t.name())))?;
+                item.map_err(|e| {
+                    StoreError::Engine(format!("tree {}: {}", t.name(), describe(&e)))
+                })?;
                 n += 1;
             }
             trees.push(tree);

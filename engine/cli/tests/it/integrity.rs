@@ -320,3 +320,243 @@ fn an_acknowledged_write_was_fdatasynced_before_its_answer() {
         calls[answer]
     );
 }
+
+/// A store with a customer and `n` invoices written by a real daemon (stopped gracefully).
+fn filled_store(dir: &Path, n: usize) -> PathBuf {
+    let cfg = config(dir);
+    let mut cmd = relance();
+    cmd.args(serve_args(&cfg));
+    let mut daemon = start(cmd, &dir.join("fill.log"));
+    let invoices: Vec<Value> = (0..n)
+        .map(|i| json!({"id": format!("F-{i:04}"), "customer": "ACME", "amount": format!("{}.00", 100 + i), "issued": "2025-12-01", "due": "2025-12-31"}))
+        .collect();
+    let addr = daemon.addr.clone();
+    assert_eq!(
+        http(&addr, "POST", "/v1/customers", Some(&json!({"id": "ACME"}))).0,
+        200
+    );
+    let (status, body) = http(&addr, "POST", "/v1/invoices", Some(&Value::from(invoices)));
+    assert_eq!(status, 200, "{body}");
+    let _ = Command::new("kill")
+        .args(["-TERM", &daemon.child.id().to_string()])
+        .status();
+    let status = exited_within(&mut daemon.child, Duration::from_secs(60)).expect("stops");
+    assert!(status.success(), "graceful stop: {status}");
+    cfg
+}
+
+/// `relance serve` on `cfg`, expected to refuse to start: its exit status and stderr (a
+/// daemon that starts instead is killed after 60 s and the test fails).
+fn refused_serve(cfg: &Path) -> (Option<i32>, String) {
+    let log = cfg.with_extension("refused.log");
+    let stderr = std::fs::File::create(&log).expect("log");
+    let child = relance()
+        .args(serve_args(cfg))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("relance serve");
+    let mut running = Running {
+        child,
+        others: Vec::new(),
+        addr: String::new(),
+    };
+    let status = exited_within(&mut running.child, Duration::from_secs(60));
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let status = status.unwrap_or_else(|| panic!("relance serve started: {text}"));
+    (status.code(), text)
+}
+
+fn run(args: &[&str]) -> Output {
+    relance().args(args).output().expect("relance")
+}
+
+/// Bytes overwritten in the middle of the written part of sled's log file: `relance serve` refuses the store
+/// (exit 2, the store's path named, no panic), and `relance store verify` says why.
+#[test]
+fn a_store_with_corrupted_bytes_is_refused() {
+    let dir = TempDir::new("integrity-bytes");
+    let cfg = filled_store(&dir.0, 300);
+    let data = dir.0.join("data");
+    let db = data.join("db");
+    let mut bytes = std::fs::read(&db).expect("db");
+    // The middle of what sled wrote (it preallocates its segments with zeroes).
+    let written = bytes.iter().rposition(|b| *b != 0).expect("a written log");
+    let middle = written / 2;
+    for b in &mut bytes[middle..middle + 256] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&db, &bytes).expect("corrupt");
+    let (code, stderr) = refused_serve(&cfg);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("the store at {} is damaged", data.display())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let out = run(&["store", "verify", "--data", &data.display().to_string()]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("corrupted data"), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+}
+
+/// A record that does not decode with the store's types (written behind the daemon's back):
+/// `relance serve` refuses the store naming it, `relance store verify --format json` lists
+/// the tree, the key and the reason with the counts of every tree; the sound store before
+/// passed both.
+#[test]
+fn an_undecodable_record_is_refused_and_reported() {
+    let dir = TempDir::new("integrity-record");
+    let cfg = filled_store(&dir.0, 20);
+    let data = dir.0.join("data");
+    let verify = || {
+        let out = run(&[
+            "store",
+            "verify",
+            "--data",
+            &data.display().to_string(),
+            "--format",
+            "json",
+        ]);
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), v)
+    };
+    let (code, sound) = verify();
+    assert_eq!(code, Some(0), "{sound}");
+    assert_eq!(sound["ok"], true);
+    let count = |v: &Value, tree: &str| {
+        v["trees"]
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["tree"] == tree))
+            .map(|t| t["entries"].clone())
+    };
+    assert_eq!(count(&sound, "invoices"), Some(json!(20)));
+    assert_eq!(count(&sound, "customers"), Some(json!(1)));
+    {
+        use relance_daemon::store::{Op, SledStore, Store, Tree};
+        let store = SledStore::open(&data).expect("open");
+        store
+            .commit(&[Op::Put(
+                Tree::Invoices,
+                b"F-0007".to_vec(),
+                br#"{"id": "F-0007", "amount": "#.to_vec(),
+            )])
+            .expect("commit");
+        store.flush().expect("flush");
+    }
+    let (code, stderr) = refused_serve(&cfg);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("the store at {} is damaged", data.display()))
+            && stderr.contains("invoices [F-0007]"),
+        "{stderr}"
+    );
+    let (code, damaged) = verify();
+    assert_eq!(code, Some(1), "{damaged}");
+    assert_eq!(damaged["ok"], false);
+    assert_eq!(damaged["problem_count"], 1);
+    assert_eq!(damaged["problems"][0]["tree"], "invoices");
+    assert_eq!(damaged["problems"][0]["key"], "F-0007");
+    assert_eq!(count(&damaged, "invoices"), Some(json!(20)));
+}
+
+/// A restore that stops halfway (its backup file cut in the middle) leaves its marker: the
+/// store can be neither served nor backed up, both saying "restore did not finish; restore
+/// again"; `relance restore` again with the whole file starts over and the store is served.
+#[test]
+fn an_interrupted_restore_can_be_neither_served_nor_backed_up() {
+    let dir = TempDir::new("integrity-restore");
+    filled_store(&dir.0, 300);
+    let data = dir.0.join("data");
+    let dump = dir.0.join("backup.jsonl");
+    let out = run(&[
+        "backup",
+        "--data",
+        &data.display().to_string(),
+        &dump.display().to_string(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let whole = std::fs::read_to_string(&dump).expect("backup");
+    let cut: String = whole
+        .lines()
+        .take(whole.lines().count() / 2)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let half = dir.0.join("half.jsonl");
+    std::fs::write(&half, cut).expect("half");
+
+    let target = dir.0.join("restored");
+    let restore = |file: &Path| {
+        run(&[
+            "restore",
+            "--data",
+            &target.display().to_string(),
+            &file.display().to_string(),
+        ])
+    };
+    let out = restore(&half);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("truncated"), "{text}");
+
+    let again_msg = "restore did not finish; restore again";
+    let cfg2 = dir.0.join("restored.toml");
+    std::fs::write(
+        &cfg2,
+        std::fs::read_to_string(dir.0.join("relance.toml"))
+            .expect("config")
+            .replace(&data.display().to_string(), &target.display().to_string()),
+    )
+    .expect("config");
+    let (code, stderr) = refused_serve(&cfg2);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(again_msg) && stderr.contains(&target.display().to_string()),
+        "{stderr}"
+    );
+    let out = run(&[
+        "backup",
+        "--data",
+        &target.display().to_string(),
+        &dir.0.join("of-half.jsonl").display().to_string(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains(again_msg), "{text}");
+    assert!(!dir.0.join("of-half.jsonl").exists(), "no backup written");
+    let out = run(&["store", "verify", "--data", &target.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+
+    // Again, whole: the store is the original one, and it is served.
+    let out = restore(&dump);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let redump = dir.0.join("redump.jsonl");
+    let out = run(&[
+        "backup",
+        "--data",
+        &target.display().to_string(),
+        &redump.display().to_string(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&redump).expect("redump"), whole);
+    let mut cmd = relance();
+    cmd.args(serve_args(&cfg2));
+    let daemon = start(cmd, &dir.0.join("restored.log"));
+    let (status, body) = http(&daemon.addr, "GET", "/v1/invoices/F-0299", None);
+    assert_eq!(status, 200, "{body}");
+}
