@@ -475,13 +475,81 @@ fn open_inner(dir: &Path) -> Result<(Inner, Vec<i64>), StoreError> {
     ))
 }
 
+/// The seal file in the store's folder: the entry count of every tree when the store was last
+/// closed cleanly (`{"clean": true, "counts": {...}}`), or `{"clean": false}` while it is open
+/// (or after a crash). sled reads a damaged record of its log as the end of the log and opens
+/// with what came before it, silently; a store closed cleanly whose trees do not hold the
+/// sealed counts on open is refused as damaged instead.
+pub const SEAL_FILE: &str = "relance-seal.json";
+
+fn read_seal(dir: &Path) -> Option<std::collections::BTreeMap<String, i64>> {
+    let text = std::fs::read_to_string(dir.join(SEAL_FILE)).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    if v["clean"] != true {
+        return None;
+    }
+    serde_json::from_value(v["counts"].clone()).ok()
+}
+
+fn write_seal(dir: &Path, seal: &serde_json::Value) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let tmp = dir.join(format!("{SEAL_FILE}.tmp"));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(seal.to_string().as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, dir.join(SEAL_FILE))?;
+    sync_dir(dir)
+}
+
+impl Drop for SledStore {
+    /// A clean close: everything durable, then the seal with the entry counts.
+    fn drop(&mut self) {
+        if self.broken.load(Ordering::SeqCst) || self.durable_flush().is_err() {
+            return;
+        }
+        let counts: serde_json::Map<String, serde_json::Value> = Tree::ALL
+            .iter()
+            .map(|t| {
+                (
+                    t.name().to_string(),
+                    self.counts[t.index()].load(Ordering::Relaxed).into(),
+                )
+            })
+            .collect();
+        let seal = serde_json::json!({"clean": true, "counts": counts});
+        if let Err(e) = write_seal(&self.path, &seal) {
+            tracing::warn!(store = %self.path.display(), error = %e, "cannot write the seal");
+        }
+    }
+}
+
 impl SledStore {
     /// Opens (or creates) the store in `dir`: reads every entry of every tree (a damaged
     /// store is refused with [`StoreError::Damaged`], never a panic), checks its schema
     /// version, and makes its files durable.
     pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
         let path = dir.display().to_string();
+        let sealed = read_seal(dir);
         let (inner, counts) = open_inner(dir)?;
+        if let Some(sealed) = sealed {
+            for (t, n) in Tree::ALL.iter().zip(&counts) {
+                let want = sealed.get(t.name()).copied().unwrap_or(0);
+                if want != *n {
+                    return Err(StoreError::Damaged {
+                        path,
+                        message: format!(
+                            "it was closed cleanly with {want} entries in tree {}, but {n} can be read \
+                             (part of its log is damaged: sled reads a damaged record as the end of its log)",
+                            t.name()
+                        ),
+                    });
+                }
+            }
+        }
+        write_seal(dir, &serde_json::json!({"clean": false})).map_err(|e| StoreError::Open {
+            path: path.clone(),
+            message: format!("{SEAL_FILE}: {e}"),
+        })?;
         let store = SledStore {
             path: dir.to_path_buf(),
             inner: RwLock::new(Some(inner)),
@@ -906,6 +974,15 @@ pub(crate) mod tests {
         );
         s.flush().expect("flush");
         drop(s);
+        // Closed cleanly with the kept counts: the raw entry makes the trees disagree with the
+        // seal, and the store is refused as damaged.
+        let err = SledStore::open(&dir.0).err().expect("refused");
+        assert!(
+            matches!(&err, StoreError::Damaged { message, .. } if message.contains("1 entries in tree customers, but 2")),
+            "{err}"
+        );
+        // Without the seal (a crash), the trees are counted again on open.
+        std::fs::remove_file(dir.0.join(SEAL_FILE)).expect("seal");
         let s = SledStore::open(&dir.0).expect("reopen");
         assert_eq!(
             [C, I, O].map(|t| s.count(t)),

@@ -372,8 +372,10 @@ fn run(args: &[&str]) -> Output {
     relance().args(args).output().expect("relance")
 }
 
-/// Bytes overwritten in the middle of the written part of sled's log file: `relance serve` refuses the store
-/// (exit 2, the store's path named, no panic), and `relance store verify` says why.
+/// Bytes overwritten in the middle of the written part of sled's log file: sled alone would
+/// open the store with what precedes the damage (here: no invoice at all); the seal of its
+/// clean close catches it. `relance serve` refuses the store (exit 2, the store's path named,
+/// no panic), again on a second try, and `relance store verify` says why.
 #[test]
 fn a_store_with_corrupted_bytes_is_refused() {
     let dir = TempDir::new("integrity-bytes");
@@ -398,7 +400,13 @@ fn a_store_with_corrupted_bytes_is_refused() {
     let out = run(&["store", "verify", "--data", &data.display().to_string()]);
     let text = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{text}");
-    assert!(text.contains("corrupted data"), "{text}");
+    assert!(
+        text.contains("is damaged") && text.contains("tree invoices"),
+        "{text}"
+    );
+    // Still refused: the first refusal did not accept what sled recovered.
+    let (code, stderr) = refused_serve(&cfg);
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(!text.contains("panicked"), "{text}");
 }
 
