@@ -181,6 +181,14 @@ impl Engine {
         Ok(self.store.flush()?)
     }
 
+    /// A probe write (a meta key) made durable: whether the store takes writes again after a
+    /// failure (`/healthz`).
+    pub fn probe(&self) -> Result<(), DaemonError> {
+        self.store
+            .commit(&[Op::Put(Tree::Meta, b"healthz_probe".to_vec(), vec![1])])?;
+        Ok(self.store.flush()?)
+    }
+
     pub(crate) fn meta_date(&self, key: &[u8]) -> Result<Option<NaiveDate>, DaemonError> {
         Ok(self
             .store

@@ -22,6 +22,7 @@ pub mod dispatcher;
 pub mod driver;
 pub mod engine;
 pub mod error;
+pub mod health;
 pub mod http;
 pub mod input;
 pub mod keys;

@@ -21,6 +21,7 @@ use super::config::Config;
 use super::dispatcher::Dispatcher;
 use super::engine::{Engine, VIRTUAL_TODAY};
 use super::error::DaemonError;
+use super::health::Heartbeat;
 use super::http;
 use super::keys;
 use super::migrate;
@@ -150,8 +151,11 @@ pub async fn serve(config: Config, mode: ClockMode) -> Result<(), DaemonError> {
     }
     let wake = Arc::new(Notify::new());
     let (stop_tx, stop_rx) = watch::channel(false);
-    let dispatcher = Arc::new(Dispatcher::new(engine.clone(), &config)?);
     let poll = Duration::from_millis(config.outbox.poll_ms.max(10));
+    // Stalled: no pass for 10 polls and at least 2 minutes (a pass may wait on slow channels).
+    let heartbeat = Arc::new(Heartbeat::new((poll * 10).max(Duration::from_secs(120))));
+    let dispatcher =
+        Arc::new(Dispatcher::new(engine.clone(), &config)?.with_heartbeat(heartbeat.clone()));
     let dispatch_task = tokio::spawn(dispatcher.run(wake.clone(), poll, stop_rx.clone()));
     let scheduler_task = (mode == ClockMode::Wall).then(|| {
         let engine = engine.clone();
@@ -178,7 +182,8 @@ pub async fn serve(config: Config, mode: ClockMode) -> Result<(), DaemonError> {
             }
         })
     });
-    let state = Arc::new(AppState::new(engine.clone(), &config, wake.clone()));
+    let state =
+        Arc::new(AppState::new(engine.clone(), &config, wake.clone()).with_heartbeat(heartbeat));
     let app = api::router(state, matches!(mode, ClockMode::Virtual { .. }));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
