@@ -502,6 +502,7 @@ async fn serve(engine: Arc<Engine>) -> Result<String, Failure> {
             role: Role::Integration,
         }]),
         wake: Arc::new(tokio::sync::Notify::new()),
+        heartbeat: None,
     });
     let app = api::router(state, true);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
