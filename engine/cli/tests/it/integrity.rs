@@ -373,7 +373,7 @@ fn run(args: &[&str]) -> Output {
 }
 
 /// Bytes overwritten in the middle of the written part of sled's log file: sled alone would
-/// open the store with what precedes the damage (here: no invoice at all); the seal of its
+/// open the store with what precedes the damage (in a trial: no invoice at all); the seal of its
 /// clean close catches it. `relance serve` refuses the store (exit 2, the store's path named,
 /// no panic), again on a second try, and `relance store verify` says why.
 #[test]
@@ -401,7 +401,7 @@ fn a_store_with_corrupted_bytes_is_refused() {
     let text = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(
-        text.contains("is damaged") && text.contains("tree invoices"),
+        text.contains("is damaged") && text.contains("closed cleanly with"),
         "{text}"
     );
     // Still refused: the first refusal did not accept what sled recovered.
