@@ -301,7 +301,7 @@ fn bench_day(
 /// Replays the recorded commits as raw sled batches into a fresh tree, flushing where the
 /// daily run flushed. Returns the seconds it took.
 fn raw_write(store: &SledStore, log: &[Rec]) -> Result<f64, Failure> {
-    let db = store.db();
+    let db = store.db()?;
     let tree = db.open_tree("bench_raw")?;
     let started = Instant::now();
     let mut n: u64 = 0;
@@ -502,6 +502,7 @@ async fn serve(engine: Arc<Engine>) -> Result<String, Failure> {
             role: Role::Integration,
         }]),
         wake: Arc::new(tokio::sync::Notify::new()),
+        heartbeat: None,
     });
     let app = api::router(state, true);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -4,10 +4,15 @@
 //! Line 1 is a header (`format`, `version`, `schema`); then one line per entry
 //! (`tree`, `key` as text or `key_hex`, `value` as JSON or `value_hex`); the last line is a
 //! footer with the entry count, so a truncated file is refused. A restore goes into an empty
-//! store only, marks it incomplete until its last entry is durable, and an incomplete store is
-//! refused at start-up. This module must not interpret records beyond their encoding.
+//! store (or one left by an interrupted restore, emptied first) and marks it incomplete until
+//! its last entry is durable, twice: a marker file in the data folder, written and synced
+//! before the store is even opened ([`begin_restore`], removed by [`finish_restore`]), and a
+//! meta key inside the store. A store with either is refused by `relance serve` and by
+//! `relance backup` ([`check_complete`]). This module must not interpret records beyond their
+//! encoding.
 
 use std::io::{BufRead, Write};
+use std::path::Path;
 
 use serde_json::{Value, json};
 
@@ -18,6 +23,46 @@ pub const FORMAT: &str = "relance-backup";
 pub const VERSION: u64 = 1;
 /// Meta key set while a restore is in progress.
 pub const RESTORING: &[u8] = b"restore_incomplete";
+/// The marker file in the data folder while a restore is in progress.
+pub const MARKER_FILE: &str = "RESTORE-INCOMPLETE";
+
+/// The refusal of a store whose restore did not finish.
+fn unfinished(dir: &Path) -> DaemonError {
+    DaemonError::Conflict(format!(
+        "the store at {}: restore did not finish; restore again \
+         (`relance restore --data {} BACKUP.jsonl` starts it over)",
+        dir.display(),
+        dir.display()
+    ))
+}
+
+/// Whether the data folder `dir` holds an unfinished restore's marker file.
+pub fn restore_pending(dir: &Path) -> bool {
+    dir.join(MARKER_FILE).exists()
+}
+
+/// Before a restore touches the store in `dir`: writes the marker file and makes it durable
+/// (the file and its folder entry synced).
+pub fn begin_restore(dir: &Path) -> Result<(), DaemonError> {
+    let io = |e: std::io::Error| DaemonError::Io(format!("{}: {e}", dir.display()));
+    let marker = dir.join(MARKER_FILE);
+    let mut f = std::fs::File::create(&marker).map_err(io)?;
+    f.write_all(b"a restore into this folder has not finished: restore again\n")
+        .map_err(io)?;
+    f.sync_all().map_err(io)?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io)
+}
+
+/// After the restore's last entry is durable: removes the marker file, durably.
+pub fn finish_restore(dir: &Path) -> Result<(), DaemonError> {
+    let io = |e: std::io::Error| DaemonError::Io(format!("{}: {e}", dir.display()));
+    std::fs::remove_file(dir.join(MARKER_FILE)).map_err(io)?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io)
+}
 
 /// How many entries an export or restore handled.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
@@ -75,7 +120,7 @@ pub fn export(store: &dyn Store, out: &mut dyn Write) -> Result<Stats, DaemonErr
 }
 
 /// Whether a store holds nothing but its schema version.
-fn is_empty(store: &dyn Store) -> Result<bool, DaemonError> {
+pub fn is_empty(store: &dyn Store) -> Result<bool, DaemonError> {
     for tree in Tree::ALL {
         let entries = store.range(tree, &[], None, 2)?;
         let only_schema = tree == Tree::Meta && entries.iter().all(|(k, _)| k == SCHEMA_KEY);
@@ -86,18 +131,50 @@ fn is_empty(store: &dyn Store) -> Result<bool, DaemonError> {
     Ok(true)
 }
 
-/// Refuses a store whose restore did not finish.
-pub fn check_complete(store: &dyn Store) -> Result<(), DaemonError> {
-    if store.get(Tree::Meta, RESTORING)?.is_some() {
-        return Err(DaemonError::Conflict(
-            "this store is an unfinished restore: delete it and run `relance restore` again".into(),
-        ));
+/// Refuses the store in `dir` if a restore into it did not finish (its marker file, checked
+/// before opening, or its meta key).
+pub fn check_complete(dir: &Path, store: Option<&dyn Store>) -> Result<(), DaemonError> {
+    if restore_pending(dir) {
+        return Err(unfinished(dir));
+    }
+    if let Some(store) = store
+        && store.get(Tree::Meta, RESTORING)?.is_some()
+    {
+        return Err(unfinished(dir));
     }
     Ok(())
 }
 
-/// Rebuilds an empty store from an export.
-pub fn restore(store: &dyn Store, input: &mut dyn BufRead) -> Result<Stats, DaemonError> {
+/// Deletes every entry but the schema version (what an interrupted restore left).
+fn clear(store: &dyn Store) -> Result<(), DaemonError> {
+    for tree in Tree::ALL {
+        loop {
+            let keys: Vec<Op> = store
+                .range(tree, &[], None, 1001)?
+                .into_iter()
+                .filter(|(k, _)| !(tree == Tree::Meta && k == SCHEMA_KEY))
+                .map(|(k, _)| Op::Delete(tree, k))
+                .collect();
+            if keys.is_empty() {
+                break;
+            }
+            store.commit(&keys)?;
+        }
+    }
+    store.flush()?;
+    Ok(())
+}
+
+/// Rebuilds an empty store from an export. `again`: the store is what an interrupted restore
+/// left (its marker is there): it is emptied first.
+pub fn restore(
+    store: &dyn Store,
+    input: &mut dyn BufRead,
+    again: bool,
+) -> Result<Stats, DaemonError> {
+    if again || store.get(Tree::Meta, RESTORING)?.is_some() {
+        clear(store)?;
+    }
     if !is_empty(store)? {
         return Err(DaemonError::Conflict(
             "restore needs an empty data folder".into(),

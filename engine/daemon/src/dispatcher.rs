@@ -19,6 +19,7 @@ use super::channels::Registry;
 use super::config::{Company, Config};
 use super::engine::Engine;
 use super::error::DaemonError;
+use super::health::{Heartbeat, StopOnDrop};
 use super::keys;
 use super::metrics::Metrics;
 use super::model::{AgendaEntry, EventSource, Handoff, Message, MessageStatus, decode, encode};
@@ -51,6 +52,8 @@ pub struct Dispatcher {
     policy: RetryPolicy,
     company: Company,
     domain: String,
+    /// Beaten by [`Dispatcher::run`]'s loop (`/healthz`).
+    heartbeat: Option<Arc<Heartbeat>>,
 }
 
 impl Dispatcher {
@@ -61,7 +64,14 @@ impl Dispatcher {
             policy: config.outbox.policy(),
             company: config.company.clone(),
             domain: config.email.domain(),
+            heartbeat: None,
         })
+    }
+
+    /// The heartbeat its loop beats, for `/healthz`.
+    pub fn with_heartbeat(mut self, heartbeat: Arc<Heartbeat>) -> Dispatcher {
+        self.heartbeat = Some(heartbeat);
+        self
     }
 
     /// Seals and renders every message whose day has been run; durable on return.
@@ -326,7 +336,11 @@ impl Dispatcher {
         poll: Duration,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
+        let _stopped = self.heartbeat.clone().map(StopOnDrop);
         loop {
+            if let Some(h) = &self.heartbeat {
+                h.beat();
+            }
             if *stop.borrow() {
                 return;
             }

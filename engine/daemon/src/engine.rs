@@ -98,8 +98,9 @@ enum CaseState {
 /// How many unassigned invoices a refused deployment lists.
 const MAX_UNASSIGNED: usize = 20;
 
+/// A deployment as stored in `versions` (`deploy/` + number).
 #[derive(Serialize, serde::Deserialize)]
-struct StoredDeployment {
+pub(crate) struct StoredDeployment {
     number: u64,
     deployed_on: NaiveDate,
     bundle: Bundle,
@@ -157,11 +158,16 @@ pub struct Engine {
     ledgers: Ledgers,
     /// Timers processed per flush by the daily run.
     pub batch: usize,
+    /// The store's [`Store::generation`] the ledgers were kept under: after the store is
+    /// reopened (an I/O error), commits not made durable may be gone, so the ledgers are
+    /// summed again from the store.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl Engine {
     /// The engine over an opened store: every deployed set is compiled again.
     pub fn open(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Engine, DaemonError> {
+        let store_generation = store.generation();
         let mut catalog = Catalog::default();
         for (_, v) in store.prefix(Tree::Versions, DEPLOY_PREFIX, usize::MAX)? {
             let stored: StoredDeployment = decode("deployment", &v)?;
@@ -187,6 +193,7 @@ impl Engine {
             rates: RateTable::builtin(),
             ledgers: Ledgers::default(),
             batch: 1000,
+            generation: std::sync::atomic::AtomicU64::new(store_generation),
         })
     }
 
@@ -212,6 +219,14 @@ impl Engine {
     }
 
     pub fn flush(&self) -> Result<(), DaemonError> {
+        Ok(self.store.flush()?)
+    }
+
+    /// A probe write (a meta key) made durable: whether the store takes writes again after a
+    /// failure (`/healthz`).
+    pub fn probe(&self) -> Result<(), DaemonError> {
+        self.store
+            .commit(&[Op::Put(Tree::Meta, b"healthz_probe".to_vec(), vec![1])])?;
         Ok(self.store.flush()?)
     }
 
@@ -245,6 +260,7 @@ impl Engine {
         f: impl FnOnce(&mut Work<'_>) -> Result<T, DaemonError>,
         seal: impl FnOnce(&mut T, WorkStats) -> Result<Vec<Op>, DaemonError>,
     ) -> Result<(T, WorkStats), DaemonError> {
+        let before = self.forget_ledgers_if_reopened();
         let catalog = self.catalog();
         let mut w = Work::new(&*self.store, &catalog, self.rates, &self.ledgers);
         let mut out = f(&mut w)?;
@@ -253,6 +269,9 @@ impl Engine {
         ops.extend(seal(&mut out, stats)?);
         self.store.commit(&ops)?;
         self.fold_ledgers(deltas);
+        if self.store.generation() != before {
+            self.forget_ledgers_if_reopened();
+        }
         Metrics::add(&self.metrics.transitions, stats.transitions);
         Metrics::add(&self.metrics.cases_opened, stats.opened);
         Metrics::add(&self.metrics.actions_planned, stats.actions);
@@ -314,6 +333,20 @@ impl Engine {
             )])
         })?;
         Ok(Keyed::Fresh(out))
+    }
+
+    /// Drops the kept ledgers when the store was reopened since they were kept (they are
+    /// summed again from the store when next needed); returns the store's generation.
+    fn forget_ledgers_if_reopened(&self) -> u64 {
+        use std::sync::atomic::Ordering;
+        let now = self.store.generation();
+        if self.generation.swap(now, Ordering::SeqCst) != now {
+            self.ledgers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+        }
+        now
     }
 
     /// Folds a committed unit's ledger changes into the customers' kept ledgers (a customer

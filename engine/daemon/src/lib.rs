@@ -8,7 +8,8 @@
 //! its access control, `http` the server under it (timeouts, connection limit); `config` reads
 //! `relance.toml`; `backup` exports and restores the store as JSON lines; `migrate` brings an
 //! older store to the current schema; `snapshot` is the read-only picture imports and reports
-//! take; `server` wires it all on tokio. See `docs/DAEMON.md`.
+//! take; `verify` is the full scan of a store (on open and `relance store verify`); `health`
+//! the readiness `/healthz` reports; `server` wires it all on tokio. See `docs/DAEMON.md`.
 
 pub mod api;
 pub mod backup;
@@ -21,6 +22,7 @@ pub mod dispatcher;
 pub mod driver;
 pub mod engine;
 pub mod error;
+pub mod health;
 pub mod http;
 pub mod input;
 pub mod keys;
@@ -33,6 +35,7 @@ pub mod render;
 pub mod server;
 pub mod snapshot;
 pub mod store;
+pub mod verify;
 
 pub use engine::Engine;
 pub use error::DaemonError;

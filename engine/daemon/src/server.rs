@@ -1,4 +1,5 @@
-//! `relance serve`: opens the store, deploys the configured set, catches up missed days, then
+//! `relance serve`: opens the store (refused when a restore into it did not finish, or when
+//! the full scan of `verify` finds a problem), deploys the configured set, catches up missed days, then
 //! runs the HTTP API (on [`http::serve`], with its timeouts and connection limit), the scheduler (the daily run at the configured hour) and the dispatcher
 //! on tokio until SIGTERM or Ctrl-C, and shuts down gracefully (in-flight requests answered,
 //! the current pass finished, the store flushed).
@@ -20,10 +21,12 @@ use super::config::Config;
 use super::dispatcher::Dispatcher;
 use super::engine::{Engine, VIRTUAL_TODAY};
 use super::error::DaemonError;
+use super::health::Heartbeat;
 use super::http;
 use super::keys;
 use super::migrate;
-use super::store::{Op, SledStore, Store, Tree};
+use super::store::{Op, SledStore, Store, StoreError, Tree};
+use super::verify;
 
 /// Which clock the daemon runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,8 +47,10 @@ pub fn open(
 ) -> Result<Arc<Engine>, DaemonError> {
     std::fs::create_dir_all(&config.data)
         .map_err(|e| DaemonError::Io(format!("{}: {e}", config.data.display())))?;
+    // An interrupted restore is refused before its store is even opened.
+    backup::check_complete(&config.data, None)?;
     let store = Arc::new(SledStore::open(&config.data)?);
-    backup::check_complete(&*store)?;
+    backup::check_complete(&config.data, Some(&*store))?;
     let clock: Arc<dyn Clock> = match mode {
         ClockMode::Wall => Arc::new(WallClock {
             zone: config.zone(),
@@ -75,6 +80,19 @@ pub fn open(
             to = crate::store::SCHEMA_VERSION,
             "store schema migrated"
         );
+    }
+    // Every record of every tree, decoded: a damaged store is not served.
+    let report = verify::verify(&*store)?;
+    if !report.ok() {
+        return Err(StoreError::Damaged {
+            path: config.data.display().to_string(),
+            message: format!(
+                "{} (`relance store verify --data {}` lists them all)",
+                report.summary(),
+                config.data.display()
+            ),
+        }
+        .into());
     }
     let engine = Arc::new(Engine::open(store, clock)?);
     if let Some(dir) = scenarios {
@@ -133,8 +151,11 @@ pub async fn serve(config: Config, mode: ClockMode) -> Result<(), DaemonError> {
     }
     let wake = Arc::new(Notify::new());
     let (stop_tx, stop_rx) = watch::channel(false);
-    let dispatcher = Arc::new(Dispatcher::new(engine.clone(), &config)?);
     let poll = Duration::from_millis(config.outbox.poll_ms.max(10));
+    // Stalled: no pass for 10 polls and at least 2 minutes (a pass may wait on slow channels).
+    let heartbeat = Arc::new(Heartbeat::new((poll * 10).max(Duration::from_secs(120))));
+    let dispatcher =
+        Arc::new(Dispatcher::new(engine.clone(), &config)?.with_heartbeat(heartbeat.clone()));
     let dispatch_task = tokio::spawn(dispatcher.run(wake.clone(), poll, stop_rx.clone()));
     let scheduler_task = (mode == ClockMode::Wall).then(|| {
         let engine = engine.clone();
@@ -161,7 +182,8 @@ pub async fn serve(config: Config, mode: ClockMode) -> Result<(), DaemonError> {
             }
         })
     });
-    let state = Arc::new(AppState::new(engine.clone(), &config, wake.clone()));
+    let state =
+        Arc::new(AppState::new(engine.clone(), &config, wake.clone()).with_heartbeat(heartbeat));
     let app = api::router(state, matches!(mode, ClockMode::Virtual { .. }));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

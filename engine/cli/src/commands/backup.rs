@@ -1,6 +1,10 @@
 //! `relance backup` and `relance restore`: the JSON-lines export of a store (read directly
 //! from `--data DIR`, or from a running daemon with `--server URL`, since the store is locked
 //! while it runs) and the rebuild of an empty store from it. Exit 0, or 2 with the reason.
+//!
+//! A restore writes its marker file before it opens the store and removes it only once its
+//! last entry is durable; a store with the marker is refused by `relance serve` and by
+//! `relance backup`, and `relance restore` into it starts over.
 
 use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
@@ -43,9 +47,11 @@ fn from_store(dir: &Path, out: &Path) -> Result<u64, String> {
     if !dir.is_dir() {
         return Err(format!("{}: no such store", dir.display()));
     }
+    backup::check_complete(dir, None).map_err(|e| e.to_string())?;
     let store = SledStore::open(dir).map_err(|e| {
         format!("{e} (if `relance serve` is running on it, use `relance backup --server URL --token TOKEN`)")
     })?;
+    backup::check_complete(dir, Some(&store)).map_err(|e| e.to_string())?;
     let file = std::fs::File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut w = BufWriter::new(file);
     let stats = backup::export(&store, &mut w).map_err(|e| e.to_string())?;
@@ -95,15 +101,31 @@ pub fn restore(data: &Path, input: &Path) -> u8 {
     if let Err(e) = std::fs::create_dir_all(data) {
         return fail(format!("{}: {e}", data.display()));
     }
+    let again = backup::restore_pending(data);
     let store = match SledStore::open(data) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    match backup::restore(&store, &mut BufReader::new(file)) {
+    // A store in use is refused before any marker is written.
+    match backup::is_empty(&store) {
+        Ok(true) => {}
+        Ok(false) if again || backup::check_complete(data, Some(&store)).is_err() => {}
+        Ok(false) => return fail("restore needs an empty data folder"),
+        Err(e) => return fail(e),
+    }
+    if let Err(e) = backup::begin_restore(data) {
+        return fail(e);
+    }
+    let restored = backup::restore(&store, &mut BufReader::new(file), again);
+    drop(store);
+    match restored.and_then(|stats| backup::finish_restore(data).map(|()| stats)) {
         Ok(stats) => {
             println!("{} entries restored into {}", stats.entries, data.display());
             exit::OK
         }
-        Err(e) => fail(e),
+        Err(e) => fail(format!(
+            "{e}\nthe restore did not finish: {} is refused until a restore into it completes",
+            data.display()
+        )),
     }
 }

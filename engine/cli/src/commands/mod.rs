@@ -14,6 +14,7 @@ pub(crate) mod plan;
 mod report;
 mod serve;
 mod simulate;
+mod store;
 mod test;
 
 use std::path::PathBuf;
@@ -34,6 +35,20 @@ pub enum Format {
     #[default]
     Text,
     Json,
+}
+
+/// `relance store …`.
+#[derive(Subcommand, Debug)]
+pub enum StoreCommand {
+    /// Read every entry of every tree and decode each record: trees, counts, problems. Exit 0
+    /// sound, 1 problems found, 2 the store cannot be opened (locked, damaged, unfinished restore).
+    Verify {
+        /// The store folder (the `data` of relance.toml).
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -171,7 +186,12 @@ pub enum Command {
         /// The output file.
         out: PathBuf,
     },
-    /// Rebuild an empty store from a `relance backup` file.
+    /// Operate on a store folder (daemon stopped).
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
+    /// Rebuild an empty store from a `relance backup` file (or one an interrupted restore left).
     Restore {
         #[arg(long)]
         data: PathBuf,
@@ -302,6 +322,9 @@ pub fn run(cli: Cli) -> ExitCode {
             out,
         } => backup::backup(data.as_deref(), server.as_deref(), token.as_deref(), &out),
         Command::Restore { data, input } => backup::restore(&data, &input),
+        Command::Store {
+            command: StoreCommand::Verify { data, format },
+        } => store::verify(&data, format),
         Command::Import {
             source,
             files,

@@ -27,6 +27,7 @@ use tokio::sync::Notify;
 use super::config::Config;
 use super::engine::Engine;
 use super::error::DaemonError;
+use super::health::Heartbeat;
 use super::metrics::Metrics;
 use error::ApiError;
 use models::Wire;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub tokens: auth::Tokens,
     /// Wakes the dispatcher after a write that may have produced messages.
     pub wake: Arc<Notify>,
+    /// The dispatcher's heartbeat (`/healthz`); `None` when this process runs none.
+    pub heartbeat: Option<Arc<Heartbeat>>,
 }
 
 impl AppState {
@@ -49,7 +52,14 @@ impl AppState {
             engine,
             tokens: auth::tokens(&config.tokens).public_metrics(config.metrics_public),
             wake,
+            heartbeat: None,
         }
+    }
+
+    /// The state of a daemon whose dispatcher beats `heartbeat`.
+    pub fn with_heartbeat(mut self, heartbeat: Arc<Heartbeat>) -> AppState {
+        self.heartbeat = Some(heartbeat);
+        self
     }
 }
 

@@ -24,6 +24,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::health::DispatcherState;
 use relance_core::domain::{Customer, Invoice};
 use relance_core::runtime::Instance;
 use relance_dsl::diagnostics::JsonDiagnostic;
@@ -192,15 +193,24 @@ pub struct FileProblem {
 
 // ----- health and operations --------------------------------------------------------------
 
-/// `GET /healthz` (no token).
+/// `GET /healthz` (no token): 200 when ready, 503 with the same body naming what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Health {
-    /// Always `ok` (a daemon that cannot answer does not answer).
+    /// `ok` (200) or `unavailable` (503).
     pub status: &'static str,
     /// The daemon's today (YYYY-MM-DD), on its clock (wall or virtual).
     pub today: NaiveDate,
-    /// The last day whose daily run completed (YYYY-MM-DD); `null` before the first run.
+    /// The last day whose daily run completed (YYYY-MM-DD); `null` before the first run or
+    /// when the store cannot be read.
     pub run_through: Option<NaiveDate>,
+    /// `ok`, or the store's last failure (a commit or flush failed and a probe write since
+    /// failed too; the probe is made only after a failure).
+    pub store: String,
+    /// `alive`, `stalled` (its loop has not run within its limit), `stopped`, or `not_running`
+    /// (the API embedded without a dispatcher).
+    pub dispatcher: DispatcherState,
+    /// What is wrong, one line each; empty when ready.
+    pub problems: Vec<String>,
 }
 
 /// `POST /v1/run`: the days run to catch up with today.

@@ -15,6 +15,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::super::error::DaemonError;
+use super::super::health::DispatcherState;
 use super::super::model::MessageStatus;
 use super::auth::{Caller, Family};
 use super::error::ApiError;
@@ -25,14 +26,58 @@ use super::models::{
 use super::{AppState, Reply, blocking};
 use relance_core::runtime::Status;
 
-pub async fn healthz(State(s): State<Arc<AppState>>) -> Reply<Health> {
+/// `GET /healthz`: ready (200) when the store's last commit or flush succeeded (after a
+/// failure, a probe write and flush must succeed: a full disk that has room again recovers
+/// here) and the dispatcher's loop is alive; else 503 with the same body naming what is wrong.
+pub async fn healthz(State(s): State<Arc<AppState>>) -> axum::response::Response {
     let engine = s.engine.clone();
-    let run_through = blocking(move || engine.run_through()).await?;
-    Ok(Wire(Health {
-        status: "ok",
+    let (store, run_through) = tokio::task::spawn_blocking(move || {
+        let store = match engine.store().last_error() {
+            None => Ok(()),
+            Some(_) => engine.probe(),
+        };
+        (store, engine.run_through())
+    })
+    .await
+    .unwrap_or_else(|e| (Err(DaemonError::Io(e.to_string())), Ok(None)));
+    let dispatcher = s
+        .heartbeat
+        .as_ref()
+        .map_or(DispatcherState::NotRunning, |h| h.state());
+    let mut problems = Vec::new();
+    let store = match (&store, &run_through) {
+        (Ok(()), Ok(_)) => "ok".to_string(),
+        (Err(e), _) | (Ok(()), Err(e)) => {
+            problems.push(format!("store: {e}"));
+            e.to_string()
+        }
+    };
+    match dispatcher {
+        DispatcherState::Stalled | DispatcherState::Stopped => {
+            problems.push(format!(
+                "dispatcher: {}",
+                serde_json::to_string(&dispatcher)
+                    .unwrap_or_default()
+                    .trim_matches('"')
+            ));
+        }
+        DispatcherState::Alive | DispatcherState::NotRunning => {}
+    }
+    let ready = problems.is_empty();
+    let body = Health {
+        status: if ready { "ok" } else { "unavailable" },
         today: s.engine.today(),
-        run_through,
-    }))
+        run_through: run_through.ok().flatten(),
+        store,
+        dispatcher,
+        problems,
+    };
+    let code = if ready {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Wire(body)).into_response()
 }
 
 /// `GET /metrics`: any valid token (the `metrics` role included), or none with

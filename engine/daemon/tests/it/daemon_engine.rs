@@ -104,7 +104,7 @@ fn the_daemon_decides_what_the_simulator_decides() {
     assert!(stats.entries > 1000, "{} entries", stats.entries);
     let restored_dir = tmp.0.join("restored");
     let restored = SledStore::open(&restored_dir).expect("open");
-    let n = backup::restore(&restored, &mut first.as_slice()).expect("restore");
+    let n = backup::restore(&restored, &mut first.as_slice(), false).expect("restore");
     assert_eq!(n.entries, stats.entries);
     let mut second = Vec::new();
     backup::export(&restored, &mut second).expect("export again");
@@ -121,16 +121,20 @@ fn the_daemon_decides_what_the_simulator_decides() {
         );
     }
     // Refused: into a non-empty store, and a truncated file.
-    assert!(backup::restore(&restored, &mut first.as_slice()).is_err());
+    assert!(backup::restore(&restored, &mut first.as_slice(), false).is_err());
     let cut = &first[..first.len() / 2];
     let cut = &cut[..cut.iter().rposition(|b| *b == b'\n').expect("a line") + 1];
     let partial_dir = tmp.0.join("partial");
     let partial = SledStore::open(&partial_dir).expect("open");
-    assert!(backup::restore(&partial, &mut &cut[..]).is_err());
+    assert!(backup::restore(&partial, &mut &cut[..], false).is_err());
     assert!(
-        backup::check_complete(&partial).is_err(),
+        backup::check_complete(&partial_dir, Some(&partial)).is_err(),
         "an unfinished restore is refused at start-up"
     );
+    // Restored again, over what the interrupted one left: the whole store.
+    let again = backup::restore(&partial, &mut first.as_slice(), false).expect("restore again");
+    assert_eq!(again.entries, stats.entries);
+    assert!(backup::check_complete(&partial_dir, Some(&partial)).is_ok());
     drop(engine);
 }
 
@@ -222,7 +226,7 @@ fn an_idempotency_key_and_its_reply_survive_restart_and_backup() {
     drop(engine);
     {
         let restored = SledStore::open(&tmp.0.join("restored")).expect("open");
-        backup::restore(&restored, &mut dump.as_slice()).expect("restore");
+        backup::restore(&restored, &mut dump.as_slice(), false).expect("restore");
     }
     let engine = open("restored");
     assert_eq!(replayed(&engine), (200, first));

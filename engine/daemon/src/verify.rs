@@ -1,0 +1,340 @@
+//! Verification of a store: a full scan that reads every entry of every tree and decodes each
+//! one with the store's own types (`model`, `keys`, the domain types), reporting entries per
+//! tree and every problem found (an unreadable page, a key of the wrong shape, a value that
+//! does not decode, a record whose id differs from its key).
+//!
+//! `relance serve` runs it on open and refuses a store with problems; `relance store verify`
+//! prints its report. This module owns what "a sound store" means record by record; it must
+//! not write.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::error::DaemonError;
+use super::keys;
+use super::model::{
+    AgendaEntry, CaseRecord, Handoff, HistoryEntry, ImportRecord, Message, StoredEvent, StoredReply,
+};
+use super::store::{SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError, Tree};
+use relance_core::domain::{Customer, Invoice};
+
+/// Problems listed in full (the count covers them all).
+pub const MAX_LISTED: usize = 100;
+
+/// What a verification found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The schema version found (records are decoded with this build's types only when it is
+    /// this build's version: an older store is migrated on open first).
+    pub schema: Option<u32>,
+    /// Whether records were decoded (the schema is this build's).
+    pub decoded: bool,
+    pub trees: Vec<TreeReport>,
+    /// How many problems were found in all.
+    pub problem_count: usize,
+    /// The first [`MAX_LISTED`] problems.
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.problem_count == 0
+    }
+
+    /// The problems in one line each, for an error message.
+    pub fn summary(&self) -> String {
+        let mut lines: Vec<String> = self
+            .problems
+            .iter()
+            .take(5)
+            .map(|p| p.to_string())
+            .collect();
+        if self.problem_count > lines.len() {
+            lines.push(format!("… {} problem(s) in all", self.problem_count));
+        }
+        lines.join("; ")
+    }
+}
+
+/// One tree: how many entries were read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TreeReport {
+    pub tree: &'static str,
+    pub entries: u64,
+}
+
+/// One thing wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub tree: &'static str,
+    /// The entry's key (as text when printable, else hex); absent when the tree itself could
+    /// not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.key {
+            Some(k) => write!(f, "{} [{k}]: {}", self.tree, self.message),
+            None => write!(f, "{}: {}", self.tree, self.message),
+        }
+    }
+}
+
+fn show_key(k: &[u8]) -> String {
+    match std::str::from_utf8(k) {
+        Ok(s) if !s.chars().any(char::is_control) => s.to_string(),
+        _ => k.iter().map(|b| format!("{b:02x}")).collect(),
+    }
+}
+
+/// Decodes `v` as a `T`, the way the daemon reads it.
+fn decode<T: DeserializeOwned>(v: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(v).map_err(|e| format!("value does not decode: {e}"))
+}
+
+fn empty(v: &[u8]) -> Result<(), String> {
+    if v.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "an index entry carries a value ({} bytes)",
+            v.len()
+        ))
+    }
+}
+
+fn same_id(what: &str, key: &str, id: &str) -> Result<(), String> {
+    if key == id {
+        Ok(())
+    } else {
+        Err(format!("{what} {id} stored under key {key}"))
+    }
+}
+
+fn text_key(k: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(k).map_err(|_| "key is not UTF-8 text".to_string())
+}
+
+fn id_key(k: &[u8]) -> Result<u64, String> {
+    let raw: [u8; 8] = k
+        .try_into()
+        .map_err(|_| format!("key of {} bytes, not an 8-byte id", k.len()))?;
+    Ok(u64::from_be_bytes(raw))
+}
+
+/// `owner, 0, rest`: the key holds the separator.
+fn owned_key(k: &[u8]) -> Result<(), String> {
+    if k.contains(&0) {
+        Ok(())
+    } else {
+        Err("key without its 0 separator".into())
+    }
+}
+
+/// A date (4 bytes) followed by an 8-byte id.
+fn dated_id_key(k: &[u8]) -> Result<(), String> {
+    if k.len() == 12 && keys::parse_date(k).is_some() {
+        Ok(())
+    } else {
+        Err("key is not a date and an id".into())
+    }
+}
+
+/// Checks one entry of `tree` with this build's types.
+fn check(tree: Tree, k: &[u8], v: &[u8]) -> Result<(), String> {
+    match tree {
+        Tree::Meta => match k {
+            SCHEMA_KEY if v.len() != 4 => Err("schema version is not 4 bytes".into()),
+            b"run_through" | b"virtual_today" if keys::parse_date(v).is_none() || v.len() != 4 => {
+                Err("not a date".into())
+            }
+            _ => Ok(()),
+        },
+        Tree::Customers => {
+            let c: Customer = decode(v)?;
+            same_id("customer", text_key(k)?, &c.id)
+        }
+        Tree::Invoices => {
+            let i: Invoice = decode(v)?;
+            same_id("invoice", text_key(k)?, &i.id)
+        }
+        Tree::ByCustomer => {
+            owned_key(k)?;
+            empty(v)
+        }
+        Tree::Instances => {
+            text_key(k)?;
+            decode::<CaseRecord>(v).map(drop)
+        }
+        Tree::Timers => {
+            keys::parse_timer(k).ok_or("key is not a date and an invoice")?;
+            empty(v)
+        }
+        Tree::Outbox | Tree::Delivered => {
+            let id = id_key(k)?;
+            let m: Message = decode(v)?;
+            same_id("message", &id.to_string(), &m.id.to_string())
+        }
+        Tree::Groups => id_key(v).map(drop).map_err(|e| format!("value: {e}")),
+        Tree::Agenda => {
+            dated_id_key(k)?;
+            decode::<AgendaEntry>(v).map(drop)
+        }
+        Tree::Handoffs => {
+            id_key(k)?;
+            decode::<Handoff>(v).map(drop)
+        }
+        Tree::History => {
+            owned_key(k)?;
+            decode::<HistoryEntry>(v).map(drop)
+        }
+        Tree::Versions => {
+            if k.starts_with(b"deploy/") {
+                decode::<super::engine::StoredDeployment>(v).map(drop)
+            } else if k.starts_with(b"scenario/") {
+                decode::<relance_dsl::ir::Scenario>(v).map(drop)
+            } else {
+                Err("unknown kind of version".into())
+            }
+        }
+        Tree::Idempotency => {
+            owned_key(k)?;
+            decode::<StoredReply>(v).map(drop)
+        }
+        Tree::Events => {
+            let id = id_key(k)?;
+            let e: StoredEvent = decode(v)?;
+            same_id("event", &id.to_string(), &e.id.to_string())
+        }
+        Tree::EventIndex => {
+            if !matches!(k.first(), Some(b'i' | b'c')) || keys::trailing_id(k).is_none() {
+                return Err("key is not an owner and an event id".into());
+            }
+            owned_key(k)?;
+            empty(v)
+        }
+        Tree::Pending => {
+            dated_id_key(k)?;
+            empty(v)
+        }
+        Tree::Imports => decode::<ImportRecord>(v).map(drop),
+    }
+}
+
+/// Reads every entry of every tree; with this build's schema, decodes each one. A problem is
+/// reported, never a panic: a panic of the storage engine becomes a problem of its tree.
+pub fn verify(store: &dyn Store) -> Result<Report, DaemonError> {
+    let schema = store
+        .get(Tree::Meta, SCHEMA_KEY)?
+        .and_then(|v| <[u8; 4]>::try_from(v.as_slice()).ok())
+        .map(u32::from_be_bytes);
+    let decoded = schema == Some(SCHEMA_VERSION);
+    let mut report = Report {
+        schema,
+        decoded,
+        trees: Vec::new(),
+        problem_count: 0,
+        problems: Vec::new(),
+    };
+    let note = |r: &mut Report, p: Problem| {
+        r.problem_count += 1;
+        if r.problems.len() < MAX_LISTED {
+            r.problems.push(p);
+        }
+    };
+    for tree in Tree::ALL {
+        let mut entries = 0u64;
+        let mut found = Vec::new();
+        let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.scan(tree, &mut |k, v| {
+                entries += 1;
+                if decoded && let Err(message) = check(tree, k, v) {
+                    found.push(Problem {
+                        tree: tree.name(),
+                        key: Some(show_key(k)),
+                        message,
+                    });
+                }
+                Ok::<(), StoreError>(())
+            })
+        }));
+        for p in found {
+            note(&mut report, p);
+        }
+        let failed = match scanned {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some("the storage engine failed while reading it".to_string()),
+        };
+        if let Some(message) = failed {
+            note(
+                &mut report,
+                Problem {
+                    tree: tree.name(),
+                    key: None,
+                    message: format!("unreadable after {entries} entries: {message}"),
+                },
+            );
+        }
+        report.trees.push(TreeReport {
+            tree: tree.name(),
+            entries,
+        });
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests::TempDir;
+    use crate::store::{Op, SledStore};
+
+    /// Each kind of damage a record can have is reported on its tree and key; sound records
+    /// are not.
+    #[test]
+    fn every_undecodable_record_is_reported() {
+        let dir = TempDir::new("verify");
+        let s = SledStore::open(&dir.0).expect("open");
+        let put = |t, k: &[u8], v: &[u8]| Op::Put(t, k.to_vec(), v.to_vec());
+        s.commit(&[
+            put(Tree::Customers, b"ACME", br#"{"id":"ACME"}"#),
+            put(Tree::Customers, b"BETA", br#"{"id":"GAMMA"}"#),
+            put(Tree::Customers, b"BAD", b"{not json"),
+            put(Tree::Outbox, &keys::id(7), b"[]"),
+            put(Tree::Timers, b"xy", b""),
+            put(Tree::Events, b"short", b"{}"),
+        ])
+        .expect("commit");
+        let r = verify(&s).expect("verify");
+        let got: Vec<(String, Option<String>)> = r
+            .problems
+            .iter()
+            .map(|p| (p.tree.to_string(), p.key.clone()))
+            .collect();
+        let want = [
+            ("customers", "BAD"),
+            ("customers", "BETA"),
+            ("timers", "xy"),
+            ("outbox", "0000000000000007"),
+            ("events", "short"),
+        ];
+        assert_eq!(r.problem_count, want.len(), "{:#?}", r.problems);
+        for (t, k) in want {
+            assert!(
+                got.contains(&(t.to_string(), Some(k.to_string()))),
+                "{t} {k} in {got:?}"
+            );
+        }
+        let customers = r
+            .trees
+            .iter()
+            .find(|t| t.tree == "customers")
+            .expect("tree");
+        assert_eq!(customers.entries, 3);
+        assert!(r.decoded && !r.ok());
+    }
+}
