@@ -22,7 +22,8 @@ use super::input;
 use super::keys;
 use super::metrics::{Gauges, Metrics};
 use super::model::{
-    AgendaEntry, CaseRecord, EventSource, HistoryEntry, Message, StoredReply, decode, encode,
+    AgendaEntry, CaseRecord, EventSource, HistoryEntry, ImportRecord, Message, StoredReply, decode,
+    encode,
 };
 use super::store::{Op, Store, Tree};
 use relance_core::domain::{Customer, Event, EventKind, Invoice, Portfolio};
@@ -635,6 +636,90 @@ impl Engine {
             },
             |report, stats| report.stats = stats,
         )
+    }
+
+    /// The import batch recorded under `sha256` (the digest of its files and their options),
+    /// if that batch was imported before.
+    pub fn imported(&self, sha256: &str) -> Result<Option<ImportRecord>, DaemonError> {
+        match self.store().get(Tree::Imports, sha256.as_bytes())? {
+            Some(bytes) => Ok(Some(decode("import record", &bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Imports an accounting batch (files read and merged by the caller into `p`, what they
+    /// change) as [`Engine::import`] does, and records the batch in `imports` under its
+    /// digest in the same transaction; its facts name the batch (and the file, when the batch
+    /// has one). `record.batch` is set here. A batch already recorded is not applied again:
+    /// its record comes back as `Err` of the inner result.
+    pub fn import_batch(
+        &self,
+        p: &Portfolio,
+        caller: Option<&str>,
+        mut record: ImportRecord,
+    ) -> Result<Result<(WriteReport, ImportRecord), ImportRecord>, DaemonError> {
+        let today = self.today();
+        let run_done = self.run_done()?;
+        let mut already = None;
+        let mut written = None;
+        let keyed = self.write_keyed(
+            None,
+            |w| {
+                if let Some(before) = self.imported(&record.sha256)? {
+                    already = Some(before);
+                    return Ok(WriteReport::default());
+                }
+                let plan = input::check(w, p, today)?;
+                if !p.invoices.is_empty() && self.catalog().current().is_none() {
+                    return Err(DaemonError::NoScenarios);
+                }
+                record.batch = self.store().next_id()?;
+                record.recorded_on = today;
+                let source = EventSource {
+                    via: "import".into(),
+                    caller: caller.map(str::to_string),
+                    batch: Some(record.batch),
+                    file: match record.files.as_slice() {
+                        [one] => Some(one.clone()),
+                        _ => None,
+                    },
+                };
+                for c in &p.customers {
+                    w.put_customer(c.clone());
+                }
+                let mut report = WriteReport {
+                    customers: p.customers.len(),
+                    events: p.events.len(),
+                    ..WriteReport::default()
+                };
+                for inv in &p.invoices {
+                    if plan.unchanged.contains(&inv.id) {
+                        report.unchanged += 1;
+                        continue;
+                    }
+                    w.add_invoice(inv.clone())?;
+                    report.invoices += 1;
+                }
+                let logged = w.record_events(&p.events, today, &source, None)?;
+                w.apply_events(&logged, today, run_done)?;
+                w.push_op(Op::Put(
+                    Tree::Imports,
+                    record.sha256.as_bytes().to_vec(),
+                    encode(&record),
+                ));
+                written = Some(record.clone());
+                Ok(report)
+            },
+            |report, stats| report.stats = stats,
+        )?;
+        if let Some(before) = already {
+            return Ok(Err(before));
+        }
+        let report = fresh(keyed)?;
+        let record = written.ok_or_else(|| {
+            DaemonError::Io("the import batch was written without its record".into())
+        })?;
+        Ok(Ok((report, record)))
     }
 
     /// The day of the next daily run: today until its run is done, then tomorrow.

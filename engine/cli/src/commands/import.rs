@@ -1,5 +1,8 @@
-//! `relance import csv|fec|camt053 FILE... --data DIR`: merges accounting data into the CSV
-//! data folder, all or nothing, or with `--dry-run` only says what would change.
+//! `relance import csv|events|fec|camt053 FILE... --data DIR`: merges accounting data into
+//! the CSV data folder, all or nothing, or with `--dry-run` only says what would change.
+//! `--server URL` sends the files instead to a running daemon as one batch
+//! (`POST /v1/import/batch`, see `docs/DAEMON.md`): the daemon merges, checks and records them
+//! the same way, atomically, and recognises a batch it already imported.
 //!
 //! Exit 0 when imported (or nothing to do), 1 when an input or the merged portfolio is invalid
 //! (every problem printed with its file, line and column), 2 on usage or I/O errors.
@@ -7,10 +10,10 @@
 use std::path::{Path, PathBuf};
 
 use super::{Format, exit};
-use relance_data::import::camt053;
 use relance_data::import::csv_mapped::{self, CsvOptions, Kind, Mapping};
 use relance_data::import::fec::{self, FecOptions};
 use relance_data::import::{DecimalStyle, Merge, load_or_empty, write};
+use relance_data::import::{camt053, events_csv};
 use relance_data::portfolio::{self, PortfolioError};
 
 /// What the files are.
@@ -18,6 +21,8 @@ use relance_data::portfolio::{self, PortfolioError};
 pub enum Source {
     /// CSV files of customers, contacts, invoices or payments.
     Csv,
+    /// The data folder's `events.csv` (payments, disputes, promises, credit notes, write-offs…).
+    Events,
     /// A FEC (Fichier des Écritures Comptables).
     Fec,
     /// ISO 20022 camt.053 bank statements.
@@ -36,12 +41,22 @@ pub enum Decimals {
     En,
 }
 
+/// Where the files go.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A CSV data folder.
+    Folder(PathBuf),
+    /// A running daemon (base URL; the token, else `RELANCE_TOKEN`).
+    Server { url: String, token: Option<String> },
+}
+
 /// The options of `relance import`.
 #[derive(Debug, Clone)]
 pub struct Args {
     pub source: Source,
     pub files: Vec<PathBuf>,
-    pub data: PathBuf,
+    /// `None` when neither `--data` nor `--server` was given.
+    pub target: Option<Target>,
     pub map: Vec<String>,
     pub kind: Option<Kind>,
     pub decimals: Decimals,
@@ -92,12 +107,22 @@ pub fn run(args: Args) -> u8 {
             return exit::USAGE;
         }
     }
-    let base = match load_or_empty(&args.data) {
+    let data = match &args.target {
+        Some(Target::Folder(dir)) => dir.clone(),
+        Some(Target::Server { url, token }) => {
+            return send(&args, &mapping, url, token.as_deref());
+        }
+        None => {
+            eprintln!("error: give --data DIR (a data folder) or --server URL (a running daemon)");
+            return exit::USAGE;
+        }
+    };
+    let base = match load_or_empty(&data) {
         Ok(p) => p,
         Err(e) => {
             eprintln!(
                 "error: the data folder {} cannot be read as it is:",
-                args.data.display()
+                data.display()
             );
             return report_error(&e);
         }
@@ -152,6 +177,16 @@ pub fn run(args: Args) -> u8 {
                 }
             }
         }
+        Source::Events => {
+            for f in &args.files {
+                match events_csv::import(f, &mut merge) {
+                    Ok(rows) => summaries.push(serde_json::json!({
+                        "file": f.display().to_string(), "kind": "events", "rows": rows
+                    })),
+                    Err(e) => failed = Some(failed.unwrap_or(exit::OK).max(report_error(&e))),
+                }
+            }
+        }
         Source::Camt053 => {
             for f in &args.files {
                 match camt053::import(f, &mut merge) {
@@ -174,10 +209,10 @@ pub fn run(args: Args) -> u8 {
         return exit::FINDINGS;
     }
     let wrote = !args.dry_run && !changes.is_empty();
-    if wrote && let Err(e) = write::write_dir(&args.data, &merged) {
+    if wrote && let Err(e) = write::write_dir(&data, &merged) {
         eprintln!(
             "error: cannot write {}: {e} (nothing changed)",
-            args.data.display()
+            data.display()
         );
         return exit::USAGE;
     }
@@ -197,18 +232,161 @@ pub fn run(args: Args) -> u8 {
         Format::Text => {
             emit(&changes.to_text());
             if args.dry_run {
-                emit(&format!(
-                    "dry run: nothing written to {}\n",
-                    args.data.display()
-                ));
+                emit(&format!("dry run: nothing written to {}\n", data.display()));
             } else if wrote {
-                emit(&format!("imported into {}\n", args.data.display()));
+                emit(&format!("imported into {}\n", data.display()));
             } else {
-                emit(&format!("nothing to change in {}\n", args.data.display()));
+                emit(&format!("nothing to change in {}\n", data.display()));
             }
         }
     }
     exit::OK
+}
+
+/// `--server`: the files as one batch to a running daemon.
+fn send(args: &Args, mapping: &Mapping, url: &str, token: Option<&str>) -> u8 {
+    use base64::Engine as _;
+    let Some(token) = token
+        .map(String::from)
+        .or_else(|| std::env::var("RELANCE_TOKEN").ok())
+    else {
+        eprintln!("error: give --token or RELANCE_TOKEN (a role that writes data)");
+        return exit::USAGE;
+    };
+    let format = match args.source {
+        Source::Csv => "csv",
+        Source::Events => "events",
+        Source::Fec => "fec",
+        Source::Camt053 => "camt053",
+    };
+    let mut files = Vec::new();
+    for f in &args.files {
+        let bytes = match std::fs::read(f) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: {}: {e}", f.display());
+                return exit::USAGE;
+            }
+        };
+        let mut file = serde_json::Map::new();
+        let name = f.file_name().map_or_else(
+            || f.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        file.insert("name".into(), name.into());
+        file.insert("format".into(), format.into());
+        match String::from_utf8(bytes) {
+            Ok(text) => file.insert("text".into(), text.into()),
+            Err(e) => file.insert(
+                "base64".into(),
+                base64::engine::general_purpose::STANDARD
+                    .encode(e.as_bytes())
+                    .into(),
+            ),
+        };
+        if args.source == Source::Csv {
+            if let Some(kind) = args.kind {
+                file.insert("kind".into(), kind.name().into());
+            }
+            let map: serde_json::Map<String, serde_json::Value> = mapping
+                .pairs()
+                .iter()
+                .map(|(from, to)| (from.clone(), to.clone().into()))
+                .collect();
+            if !map.is_empty() {
+                file.insert("map".into(), map.into());
+            }
+            let decimals = match args.decimals {
+                Decimals::Auto => "auto",
+                Decimals::Fr => "fr",
+                Decimals::En => "en",
+            };
+            file.insert("decimals".into(), decimals.into());
+        }
+        if matches!(args.source, Source::Csv | Source::Fec) {
+            file.insert("default_terms".into(), args.default_terms.into());
+        }
+        files.push(serde_json::Value::Object(file));
+    }
+    let body = serde_json::json!({"files": files, "dry_run": args.dry_run});
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let endpoint = format!("{}/v1/import/batch", url.trim_end_matches('/'));
+    let answer = runtime.block_on(async {
+        let resp = reqwest::Client::new()
+            .post(&endpoint)
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.map_err(|e| e.to_string())?;
+        Ok::<_, String>((status, text))
+    });
+    let (status, text) = match answer {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {endpoint}: {e}");
+            return exit::USAGE;
+        }
+    };
+    let reply: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+    if status != 200 {
+        let message = reply["message"].as_str().unwrap_or(&text);
+        eprintln!("error: {message}");
+        return if status == 422 {
+            exit::FINDINGS
+        } else {
+            exit::USAGE
+        };
+    }
+    match args.format {
+        Format::Json => emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&reply).unwrap_or_default()
+        )),
+        Format::Text => emit(&server_summary(url, &reply)),
+    }
+    exit::OK
+}
+
+/// What the daemon did with the batch, in a sentence.
+fn server_summary(url: &str, reply: &serde_json::Value) -> String {
+    let changes = &reply["changes"];
+    let count = |d: &serde_json::Value| d["new"].as_array().map_or(0, Vec::len);
+    let what = format!(
+        "{} new customers, {} new invoices, {} new payments, {} new events",
+        count(&changes["customers"]),
+        count(&changes["invoices"]),
+        changes["new_payments"],
+        changes["new_events"]
+    );
+    if let Some(before) = reply.get("already_imported") {
+        return format!(
+            "already imported into {url} as batch {} on {}: nothing applied again\n",
+            before["batch"],
+            before["recorded_on"].as_str().unwrap_or_default()
+        );
+    }
+    if reply["dry_run"] == serde_json::json!(true) {
+        format!("dry run: {what} (nothing written to {url})\n")
+    } else if reply["written"] == serde_json::json!(true) {
+        format!(
+            "imported into {url} as batch {}: {what}\n",
+            reply["batch"]["batch"]
+        )
+    } else {
+        format!("nothing to change in {url}\n")
+    }
 }
 
 /// Prints to stdout; a closed pipe (`| head`) is not an error.

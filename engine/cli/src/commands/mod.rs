@@ -198,7 +198,7 @@ pub enum Command {
         /// The backup file.
         input: PathBuf,
     },
-    /// Merge CSV, FEC or camt.053 files into the data folder, all or nothing. Exit 0 imported, 1 invalid input, 2 usage or I/O.
+    /// Merge CSV, events, FEC or camt.053 files into the data folder (--data) or a running daemon (--server), all or nothing. Exit 0 imported, 1 invalid input, 2 usage or I/O.
     Import {
         /// What the files are.
         #[arg(value_enum)]
@@ -206,8 +206,14 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
         /// The CSV data folder to merge into (created if missing).
+        #[arg(long, required_unless_present = "server", conflicts_with = "server")]
+        data: Option<std::path::PathBuf>,
+        /// A running daemon's base URL: the files go as one batch (the token: --token or
+        /// RELANCE_TOKEN, a role that writes data).
         #[arg(long)]
-        data: std::path::PathBuf,
+        server: Option<String>,
+        #[arg(long, requires = "server")]
+        token: Option<String>,
         /// CSV column renames, `FILE_COLUMN=COLUMN,...` (e.g. "numero=id,client=customer").
         #[arg(long)]
         map: Vec<String>,
@@ -329,6 +335,8 @@ pub fn run(cli: Cli) -> ExitCode {
             source,
             files,
             data,
+            server,
+            token,
             map,
             kind,
             decimals,
@@ -338,7 +346,11 @@ pub fn run(cli: Cli) -> ExitCode {
         } => import::run(import::Args {
             source,
             files,
-            data,
+            target: match (data, server) {
+                (Some(dir), _) => Some(import::Target::Folder(dir)),
+                (None, Some(url)) => Some(import::Target::Server { url, token }),
+                (None, None) => None,
+            },
             map,
             kind,
             decimals,

@@ -201,3 +201,43 @@ fn documented_examples_import_as_they_are() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `relance import events`: the data folder's `events.csv` format merged into a folder; the
+/// merged folder reads back with the same events, and the same file again adds nothing.
+#[test]
+fn an_events_file_merges_into_the_folder_once() {
+    let dir = temp("events-file");
+    let data = dir.join("data");
+    let data_s = data.display().to_string();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let file = |name: &str| examples.join(name).display().to_string();
+    let (code, _, err) = relance(&[
+        "import",
+        "csv",
+        &file("customers.csv"),
+        &file("invoices.csv"),
+        "--data",
+        &data_s,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = relance(&["import", "events", &file("events.csv"), "--data", &data_s]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("imported into"), "{out}");
+    let read = relance_data::portfolio::load_dir(&data).expect("merged folder reads");
+    let expected = relance_data::portfolio::load_dir(&examples).expect("examples");
+    let not_payments = |p: &relance_core::domain::Portfolio| {
+        let mut v: Vec<String> = p
+            .events
+            .iter()
+            .filter(|e| !matches!(e.kind, relance_core::domain::EventKind::Payment { .. }))
+            .map(|e| format!("{e:?}"))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(not_payments(&read), not_payments(&expected));
+    let (code, out, err) = relance(&["import", "events", &file("events.csv"), "--data", &data_s]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("nothing to change"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,12 +7,14 @@
 //! - `daemon_api_import`: imports and reports over HTTP, and their parity with the commands;
 //! - `daemon_e2e`: `relance serve` as a process, with SMTP and webhooks on loopback;
 //! - `deploy`: `relance deploy` sending a local set to a real server;
+//! - `import_batch`: imports as one batch (`/v1/import/batch`, `relance import --server`);
 //! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores.
 
 mod commands;
 mod daemon_api_import;
 mod daemon_e2e;
 mod deploy;
+mod import_batch;
 mod import_csv;
 mod integrity;
 mod plan;

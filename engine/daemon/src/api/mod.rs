@@ -145,6 +145,14 @@ pub fn router(state: Arc<AppState>, virtual_clock: bool) -> Router {
         )
         .route("/v1/import/fec", post(import::fec).layer(file_limit()))
         .route(
+            "/v1/import/events",
+            post(import::events).layer(file_limit()),
+        )
+        .route(
+            "/v1/import/batch",
+            post(import::batch).layer(DefaultBodyLimit::max(import::MAX_BATCH_BYTES)),
+        )
+        .route(
             "/v1/import/camt053",
             post(import::camt053).layer(file_limit()),
         )

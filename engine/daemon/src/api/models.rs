@@ -47,6 +47,8 @@ pub use super::super::error::InputProblem;
 pub use super::super::model::AgendaEntry;
 /// One line of an invoice's timeline.
 pub use super::super::model::HistoryEntry;
+/// An import batch as recorded (`imports` tree): its id, digest, day, files and counts.
+pub use super::super::model::ImportRecord;
 /// An outbox message as the outbox lists it, and the reply of `POST /v1/outbox/{id}/retry`.
 pub use super::super::model::Message;
 /// Where a message stands: `pending`, `retrying`, `dead` or `delivered`.
@@ -479,8 +481,8 @@ pub struct BehaviourReport {
 
 // ----- file imports -------------------------------------------------------------------------
 
-/// `POST /v1/import/csv/{kind}`, `/v1/import/fec` and `/v1/import/camt053`: what the file
-/// held, what it changes, and what was written.
+/// `POST /v1/import/csv/{kind}`, `/v1/import/events`, `/v1/import/fec` and
+/// `/v1/import/camt053`: what the file held, what it changes, and what was written.
 #[derive(Debug, Serialize)]
 pub struct ImportReply {
     /// Whether this was a dry run (`dry_run=true`: nothing written).
@@ -489,11 +491,74 @@ pub struct ImportReply {
     pub changed: bool,
     /// Whether anything was written (changed and not a dry run).
     pub written: bool,
+    /// The same bytes with the same options were imported before: this batch's record, and
+    /// nothing was applied again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub already_imported: Option<ImportRecord>,
+    /// The batch recorded by this import (when written).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<ImportRecord>,
     /// What the file held.
     pub file: FileSummary,
     /// What the file changes (or would change).
     pub changes: Changes,
     /// The write's report; `null` when nothing was written.
+    pub write: Option<WriteReport>,
+}
+
+/// `POST /v1/import/batch`: several files imported as one atomic batch.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// The files, in any order (they are read customers first, then invoices, then facts).
+    pub files: Vec<BatchFile>,
+    /// Say what would change, write nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// One file of a [`BatchRequest`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchFile {
+    /// The file's name: problems name it, and a CSV's kind is guessed from it.
+    pub name: String,
+    /// `csv` (customers, contacts, invoices, payments), `events` (the data folder's
+    /// `events.csv`), `fec` or `camt053`.
+    pub format: String,
+    /// The file's content as text …
+    #[serde(default)]
+    pub text: Option<String>,
+    /// … or its bytes in base64 (a FEC in Windows-1252, say): exactly one of the two.
+    #[serde(default)]
+    pub base64: Option<String>,
+    /// CSV only: `customers`, `contacts`, `invoices` or `payments` (else guessed).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// CSV only: the file's column → the documented column.
+    #[serde(default)]
+    pub map: BTreeMap<String, String>,
+    /// CSV only: `auto` (default), `fr` or `en`.
+    #[serde(default)]
+    pub decimals: Option<String>,
+    /// CSV and FEC: payment terms in days when neither the file nor the customer gives a due date.
+    #[serde(default)]
+    pub default_terms: Option<u32>,
+}
+
+/// The reply of `POST /v1/import/batch`: [`ImportReply`] with every file's summary.
+#[derive(Debug, Serialize)]
+pub struct BatchReply {
+    pub dry_run: bool,
+    pub changed: bool,
+    pub written: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub already_imported: Option<ImportRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<ImportRecord>,
+    /// What each file held, in the order read.
+    pub files: Vec<FileSummary>,
+    pub changes: Changes,
     pub write: Option<WriteReport>,
 }
 
@@ -503,7 +568,7 @@ pub struct ImportReply {
 pub struct FileSummary {
     /// The file's name (the `name` parameter, or `KIND.csv`, `fec.txt`, `statement.xml`).
     pub name: String,
-    /// A CSV's kind: `customers`, `contacts`, `invoices` or `payments`.
+    /// A CSV's kind: `customers`, `contacts`, `invoices`, `payments` or `events`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// A CSV's data rows (the header not counted).

@@ -89,7 +89,10 @@ fn arrivals(p: &Portfolio, from: NaiveDate) -> BTreeMap<NaiveDate, Vec<Fact>> {
     let mut by_day: BTreeMap<NaiveDate, Vec<Fact>> = BTreeMap::new();
     for c in &p.customers {
         let day = first_invoice.get(c.id.as_str()).copied().unwrap_or(from);
-        by_day.entry(day).or_default().push(Fact::Customer(c.clone()));
+        by_day
+            .entry(day)
+            .or_default()
+            .push(Fact::Customer(c.clone()));
     }
     for inv in &p.invoices {
         by_day

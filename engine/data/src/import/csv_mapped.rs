@@ -126,6 +126,11 @@ impl Kind {
 pub struct Mapping(Vec<(String, String)>);
 
 impl Mapping {
+    /// The renames, as (file column, documented column), in the order given.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     /// Parses `"numero=id,client=customer"` (spaces around names are ignored).
     pub fn parse(text: &str) -> Result<Mapping, String> {
         let mut pairs = Vec::new();

@@ -1,6 +1,6 @@
 //! Importing accounting data into a portfolio: CSV files with a header mapping
-//! ([`csv_mapped`]), the French legal accounting export FEC ([`fec`]), ISO 20022 camt.053 bank
-//! statements ([`camt053`]), and writing the merged portfolio back as the CSV data folder,
+//! ([`csv_mapped`]), the data folder's `events.csv` ([`events_csv`]), the French legal
+//! accounting export FEC ([`fec`]), ISO 20022 camt.053 bank statements ([`camt053`]), and writing the merged portfolio back as the CSV data folder,
 //! atomically ([`write`]).
 //!
 //! Every importer works the same way: it reads its input completely and checks it (errors
@@ -18,6 +18,7 @@
 
 pub mod camt053;
 pub mod csv_mapped;
+pub mod events_csv;
 pub mod fec;
 pub mod write;
 

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, ErrorKind, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use ::csv::{ErrorKind as CsvErrorKind, Reader, ReaderBuilder, StringRecord, Trim};
@@ -156,6 +156,35 @@ pub fn load_dir(dir: &Path) -> Result<Portfolio, PortfolioError> {
 
 /// The events of `payments.csv` then `events.csv`, each with where it was read.
 type ReadEvents = Vec<(Event, Origin)>;
+
+/// One row of an `events.csv` file read on its own ([`read_events_bytes`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub event: Event,
+    /// The row's line in the file.
+    pub line: u64,
+    /// The customer an invoice event's `customer` cell states, if any.
+    pub customer: Option<String>,
+}
+
+/// The rows of an `events.csv` file's bytes (an HTTP body, a file given to `relance import
+/// events`), with the columns and per-type rules of the data folder. Only the shape is checked
+/// here: whether the invoices and customers exist is the importer's to check.
+pub fn read_events_bytes(path: &Path, bytes: Vec<u8>) -> Result<Vec<EventRow>, PortfolioError> {
+    let mut events = Vec::new();
+    let mut stated = Vec::new();
+    read_events(Sheet::from_bytes(path, bytes)?, &mut events, &mut stated)?;
+    let mut stated = stated.into_iter().peekable();
+    Ok(events
+        .into_iter()
+        .enumerate()
+        .map(|(i, (event, origin))| EventRow {
+            event,
+            line: origin.line,
+            customer: stated.next_if(|(at, _)| *at == i).map(|(_, c)| c),
+        })
+        .collect())
+}
 
 /// The events of `payments.csv` then `events.csv` (both optional), in file order, with the
 /// customers `events.csv` names.
@@ -596,7 +625,7 @@ struct ContactColumn {
 /// An open CSV file, its header read and checked.
 struct Sheet {
     path: PathBuf,
-    reader: Reader<File>,
+    reader: Reader<Box<dyn Read + Send>>,
     /// Header names, trimmed and lower-cased; empty for an unnamed column.
     columns: Vec<String>,
     /// Columns without a header name: their cells must stay empty.
@@ -624,6 +653,22 @@ impl Sheet {
             Err(error) => return Err(io(error)),
         };
         let delimiter = sniff_delimiter(&mut file).map_err(io)?;
+        Sheet::from_reader(path, delimiter, Box::new(file)).map(Some)
+    }
+
+    /// A file's bytes already in memory (an HTTP body); `path` names it in problems. A UTF-8
+    /// byte-order mark is skipped with the header; CRLF line ends are read as the files' are.
+    fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Sheet, PortfolioError> {
+        let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+        let delimiter = delimiter_of(first_line);
+        Sheet::from_reader(path, delimiter, Box::new(std::io::Cursor::new(bytes)))
+    }
+
+    fn from_reader(
+        path: &Path,
+        delimiter: u8,
+        input: Box<dyn Read + Send>,
+    ) -> Result<Sheet, PortfolioError> {
         // Lines end at `\n`; the `\r` of a CRLF file is trimmed with the cell. (With the default
         // CRLF terminator the csv crate under-counts lines in CRLF files, BurntSushi/rust-csv#395,
         // and errors would name the wrong line.)
@@ -633,7 +678,7 @@ impl Sheet {
             .trim(Trim::All)
             .has_headers(true)
             .buffer_capacity(1 << 16)
-            .from_reader(file);
+            .from_reader(input);
         let header = reader
             .headers()
             .map_err(|error| csv_error(path, error))?
@@ -653,12 +698,12 @@ impl Sheet {
         let unnamed = (0..columns.len())
             .filter(|&i| columns[i].is_empty())
             .collect();
-        Ok(Some(Sheet {
+        Ok(Sheet {
             path: path.to_path_buf(),
             reader,
             columns,
             unnamed,
-        }))
+        })
     }
 
     fn index(&self, name: &str) -> Option<usize> {
@@ -761,12 +806,17 @@ fn sniff_delimiter(file: &mut File) -> std::io::Result<u8> {
     let mut first_line = Vec::new();
     BufReader::new(&mut *file).read_until(b'\n', &mut first_line)?;
     file.seek(SeekFrom::Start(0))?;
+    Ok(delimiter_of(&first_line))
+}
+
+/// The separator a header line uses: `;` when it has more semicolons than commas.
+fn delimiter_of(first_line: &[u8]) -> u8 {
     let count = |byte: u8| first_line.iter().filter(|&&b| b == byte).count();
-    Ok(if count(b';') > count(b',') {
+    if count(b';') > count(b',') {
         b';'
     } else {
         b','
-    })
+    }
 }
 
 fn csv_error(path: &Path, error: ::csv::Error) -> PortfolioError {
