@@ -59,9 +59,9 @@ pub enum Tree {
     Events,
     /// Owner (`i` + invoice id or `c` + customer id), 0, event id → empty.
     EventIndex,
-    /// Invoice id, 0, event id → empty: facts of an invoice whose case is not open yet.
+    /// Fact date (4 bytes), event id → empty: facts waiting for the run of their day.
     Pending,
-    /// SHA-256 of an imported batch → import record JSON (`already_imported`).
+    /// SHA-256 (hex) of an import batch's files and options → import record JSON (`already_imported`).
     Imports,
 }
 
