@@ -545,7 +545,7 @@ fn prepare(engine: &Engine, batch: &Batch) -> Result<Prepared, FileError> {
 fn own_account(batch: &Batch) -> ErrorBody {
     let own = match merge_into(Portfolio::default(), &[], batch) {
         Err(e @ (FileError::File(_) | FileError::Merged(_))) => {
-            Some(file_error(e, |p| !names_stored_record(&p.message)))
+            Some(file_error(e, |p| !p.about_stored_data))
         }
         _ => None,
     };
@@ -571,14 +571,6 @@ fn own_account(batch: &Batch) -> ErrorBody {
             )
         },
     }
-}
-
-/// Whether a file's problem says that a record it names is unknown, or would be new (the
-/// wordings of `relance_data`'s imports and validation): facts about the store.
-fn names_stored_record(message: &str) -> bool {
-    message.starts_with("unknown customer \"")
-        || message.starts_with("unknown invoice \"")
-        || message.contains("(required for a new invoice")
 }
 
 /// Merges the batch's files into `base`, in order: what would change, nothing written.

@@ -605,10 +605,12 @@ impl Row<'_> {
         let customer = self.required("customer")?;
         let role = self.required("role")?.to_lowercase();
         if merge.customer(customer).is_none() {
-            return Err(self.problem(
-                "customer",
-                format!("unknown customer \"{customer}\" (import the customers first)"),
-            ));
+            return Err(self
+                .problem(
+                    "customer",
+                    format!("unknown customer \"{customer}\" (import the customers first)"),
+                )
+                .about_stored_data());
         }
         let country = self.parse("country", country)?;
         merge.upsert_customer(customer, |c| {
@@ -636,10 +638,12 @@ impl Row<'_> {
         let existing = merge.invoice(&id).cloned();
         let need = |column: &str| -> Result<(), Problem> {
             if existing.is_none() && self.text(column).is_none() {
-                Err(self.problem(
-                    column,
-                    format!("missing value (required for a new invoice \"{id}\")"),
-                ))
+                Err(self
+                    .problem(
+                        column,
+                        format!("missing value (required for a new invoice \"{id}\")"),
+                    )
+                    .about_stored_data())
             } else {
                 Ok(())
             }
@@ -739,10 +743,12 @@ impl Row<'_> {
             ));
         }
         let Some(currency) = merge.invoice(&invoice).map(|i| i.currency.clone()) else {
-            return Err(self.problem(
-                "invoice",
-                format!("unknown invoice \"{invoice}\" (import the invoices first)"),
-            ));
+            return Err(self
+                .problem(
+                    "invoice",
+                    format!("unknown invoice \"{invoice}\" (import the invoices first)"),
+                )
+                .about_stored_data());
         };
         if let Some(message) = check_amount(amount, Some(&currency)) {
             return Err(self.problem("amount", message));

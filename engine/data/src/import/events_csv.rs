@@ -11,9 +11,9 @@
 
 use std::path::Path;
 
-use super::{Merge, Problems, read_file};
+use super::{Merge, Problems, csv_place, read_file};
 use crate::portfolio::csv::{EventRow, read_events_bytes};
-use crate::portfolio::{PortfolioError, check_amount, check_year};
+use crate::portfolio::{PortfolioError, Problem, check_amount, check_year};
 use relance_core::domain::EventKind;
 
 /// Reads the file at `path` into `merge`; the number of rows.
@@ -39,9 +39,18 @@ pub fn import_bytes(path: &Path, bytes: Vec<u8>, merge: &mut Merge) -> Result<u6
 
 /// The problems of one row against the data merged so far.
 fn check_row(path: &Path, row: &EventRow, merge: &Merge, problems: &mut Problems) {
-    let mut at = |column: &str, message: String| problems.at(path, row.line, Some(column), message);
+    // `stored`: the problem is about the data merged into (an unknown record, what a stored
+    // one holds), not the row alone.
+    let mut at = |column: &str, message: String, stored: bool| {
+        let problem = Problem::new(csv_place(path, row.line), Some(column), message);
+        problems.push(if stored {
+            problem.about_stored_data()
+        } else {
+            problem
+        });
+    };
     if let Some(message) = check_year(row.event.date) {
-        at("date", message);
+        at("date", message, false);
     }
     if let Some(customer) = row.event.kind.customer()
         && merge.customer(customer).is_none()
@@ -49,6 +58,7 @@ fn check_row(path: &Path, row: &EventRow, merge: &Merge, problems: &mut Problems
         at(
             "customer",
             format!("unknown customer \"{customer}\" (import the customers first)"),
+            true,
         );
     }
     let Some(invoice_id) = row.event.kind.invoice() else {
@@ -58,6 +68,7 @@ fn check_row(path: &Path, row: &EventRow, merge: &Merge, problems: &mut Problems
         at(
             "invoice",
             format!("unknown invoice \"{invoice_id}\" (import the invoices first)"),
+            true,
         );
         return;
     };
@@ -70,6 +81,7 @@ fn check_row(path: &Path, row: &EventRow, merge: &Merge, problems: &mut Problems
                 "invoice \"{invoice_id}\" belongs to customer \"{}\", not \"{stated}\"",
                 invoice.customer
             ),
+            true,
         );
     }
     let amount = match &row.event.kind {
@@ -80,7 +92,8 @@ fn check_row(path: &Path, row: &EventRow, merge: &Merge, problems: &mut Problems
     if let Some(amount) = amount
         && let Some(message) = check_amount(amount, Some(&invoice.currency))
     {
-        at("amount", message);
+        // The currency is the stored invoice's.
+        at("amount", message, true);
     }
 }
 

@@ -101,6 +101,10 @@ pub struct Problem {
     /// The JSON key (`customer`, `contacts.accounting.email`) or the CSV column (`due`).
     pub field: Option<String>,
     pub message: String,
+    /// Whether the problem depends on the data merged into, not on the input alone: a record
+    /// the input names is unknown, or one it would create lacks what only a new record needs.
+    /// A server tells such problems only to a role that may read the data.
+    pub about_stored_data: bool,
 }
 
 impl Problem {
@@ -109,6 +113,15 @@ impl Problem {
             place,
             field: field.map(str::to_string),
             message: message.into(),
+            about_stored_data: false,
+        }
+    }
+
+    /// This problem, marked as depending on the data merged into ([`Problem::about_stored_data`]).
+    pub(crate) fn about_stored_data(self) -> Problem {
+        Problem {
+            about_stored_data: true,
+            ..self
         }
     }
 }

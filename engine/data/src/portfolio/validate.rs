@@ -449,6 +449,7 @@ fn unknown<'a>(
         Some(field),
         format!("unknown {field} \"{id}\"{}", hint(suggestion)),
     )
+    .about_stored_data()
 }
 
 #[cfg(test)]
