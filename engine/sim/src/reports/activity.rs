@@ -2,12 +2,16 @@
 //! and kept on time, disputes opened and resolved (with the mean resolution time), and the
 //! amounts collected after each step.
 //!
-//! It reads a [`Run`](crate::simulator::Run): its planned actions and its recorded
-//! transitions, whose causes the runtime writes (`step fired (…)`, `payment of 100.00,
-//! outstanding 0.00`, `promise to pay by …`, `promise kept`, `promise broken`,
-//! `dispute opened: …`, `dispute resolved`); [`Kind::of`] is the one place that reads them, and
-//! the tests run the real simulator so that a change of wording fails here. Messages are counted
-//! twice: as actions (one per invoice) and as messages (one per day, customer, channel,
+//! It reads a [`Run`](crate::simulator::Run): its planned actions and its recorded transitions,
+//! whose causes the runtime writes (`step fired (…)`, `payment of 100.00, outstanding 0.00`,
+//! `promise to pay by …`, `promise kept`, `promise broken`, `dispute opened: …`, `dispute
+//! resolved`); [`Kind::of`] is the one place that reads them, and the tests run the real simulator
+//! so that a change of wording fails here. Each fact is counted from its own record, which leaves
+//! the status as it is (`from` = `to`): the change of status a fact causes repeats its cause
+//! (without a handler, a promise kept or broken ends the wait for it with a second `promise kept` /
+//! `promise broken` record, `waiting` → `active`, and a resolution resumes the case with a second
+//! `dispute resolved`; a `stop` closes it with any reason) and is not counted again. Messages are
+//! counted twice: as actions (one per invoice) and as messages (one per day, customer, channel,
 //! template and recipients, as grouping sends them). It must not run the engine itself.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -74,11 +78,15 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// Reads a record's cause (see the module documentation).
+    /// Reads a record's cause (see the module documentation). A record that changes the
+    /// status is [`Kind::Other`] unless a step fired (its body may `pause` or `wait`): the
+    /// fact behind the change has its own record.
     pub fn of(record: &Record) -> Kind {
         let cause = record.cause.as_str();
         if cause.starts_with("step fired") {
             Kind::StepFired
+        } else if record.from != record.to {
+            Kind::Other
         } else if let Some(rest) = cause.strip_prefix("payment of ") {
             rest.split(',')
                 .next()

@@ -2,14 +2,14 @@
 //! paid on time, promises made and broken, disputes opened, invoices open past due, and the
 //! trend over the last six months.
 //!
-//! Lateness is measured on *settled* invoices (paid or credited in full, not written off): the
-//! days from the due date to the settling day, zero when on time. Promises are those the
-//! engine judged in a run (`promise to pay by …` / `promise broken` records). The trend
-//! compares the average lateness of the invoices settled in the last three months with the
-//! three months before: five days or more worse is `worsening`, five or more better is
-//! `improving`. The definitions are the runtime's (`runtime::behaviour`), which exposes the
-//! same figures to policies and guards as `customer.avg_days_late`, …; this module only
-//! reports them.
+//! Lateness is measured on *settled* invoices (paid or credited in full, not written off): the days
+//! from the due date to the settling day, zero when on time. Promises are those the engine judged
+//! in a run (`promise to pay by …` / `promise broken` records, each counted once as the activity
+//! report counts them: [`Kind::of`]). The trend compares the average lateness of the invoices
+//! settled in the last three months with the three months before: five days or more worse is
+//! `worsening`, five or more better is `improving`. The definitions are the runtime's
+//! (`runtime::behaviour`), which exposes the same figures to policies and guards as
+//! `customer.avg_days_late`, …; this module only reports them.
 
 use std::collections::BTreeMap;
 
