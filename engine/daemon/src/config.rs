@@ -44,8 +44,15 @@ pub struct Config {
     pub http: Http,
     /// Serve `GET /metrics` without a token (default: any valid token is required).
     pub metrics_public: bool,
+    /// Days a write's `Idempotency-Key` and stored reply are kept (at least 1): the daily run
+    /// of day D deletes the keys stored before D − this. Signed so that a negative value is
+    /// refused by [`Config::check`] with a message naming the setting, not by the parser.
+    pub idempotency_retention_days: i64,
     pub tokens: Vec<Token>,
 }
+
+/// The default of [`Config::idempotency_retention_days`].
+pub const DEFAULT_IDEMPOTENCY_RETENTION_DAYS: u32 = 30;
 
 impl Default for Config {
     fn default() -> Self {
@@ -64,6 +71,7 @@ impl Default for Config {
             outbox: Outbox::default(),
             http: Http::default(),
             metrics_public: false,
+            idempotency_retention_days: i64::from(DEFAULT_IDEMPOTENCY_RETENTION_DAYS),
             tokens: Vec::new(),
         }
     }
@@ -297,6 +305,12 @@ impl Config {
                 "http.max_connections must be at least 1".into(),
             ));
         }
+        if self.idempotency_retention_days < 1 {
+            return Err(DaemonError::Config(format!(
+                "idempotency_retention_days must be at least 1 (days an Idempotency-Key is kept), found {}",
+                self.idempotency_retention_days
+            )));
+        }
         for t in &self.tokens {
             if t.token.len() < 16 {
                 return Err(DaemonError::Config(format!(
@@ -320,6 +334,12 @@ impl Config {
     pub fn zone(&self) -> Zone {
         Zone::parse(&self.timezone).unwrap_or(Zone::Eu(1))
     }
+
+    /// [`Config::idempotency_retention_days`] as checked (at least 1; beyond `u32::MAX`,
+    /// `u32::MAX`: no key is ever old enough).
+    pub fn idempotency_retention(&self) -> u32 {
+        u32::try_from(self.idempotency_retention_days.max(1)).unwrap_or(u32::MAX)
+    }
 }
 
 #[cfg(test)]
@@ -333,6 +353,7 @@ mod tests {
         assert_eq!(c.tokens.len(), 5);
         assert_eq!(c.tokens[4].role, Role::Metrics);
         assert_eq!(c.http.header_timeout_secs, 10);
+        assert_eq!(c.idempotency_retention(), 30);
         assert_eq!(c.email.domain(), "example.com");
     }
 

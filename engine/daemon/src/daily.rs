@@ -6,20 +6,30 @@
 //! is flushed once, not once per invoice. The day is marked done (`run_through`) only after
 //! its last batch is durable.
 //!
+//! Once a day is marked done, its run deletes the idempotency keys stored before the day minus
+//! the retention (`idempotency_retention_days`), by a scan of the whole `idempotency` tree in
+//! batches (one commit each, under the writer lock).
+//!
 //! Missed days (the daemon was down, or the virtual clock jumped) are replayed one by one, in
 //! order, so the result is the one an always-up daemon would have produced. This module owns
 //! that loop; it must not deliver anything (the dispatcher waits for `run_through`).
 
 use std::time::Instant;
 
-use chrono::NaiveDate;
-use serde::Serialize;
+use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
 
 use super::engine::{Engine, RUN_THROUGH, VIRTUAL_TODAY};
 use super::error::DaemonError;
 use super::keys;
 use super::metrics::Metrics;
 use super::store::{Op, Tree};
+
+/// The part of a stored reply (`model::StoredReply`) the pruning reads: the day it was stored.
+#[derive(Deserialize)]
+struct Stored {
+    date: NaiveDate,
+}
 
 /// What one day's run did.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -32,6 +42,8 @@ pub struct DayReport {
     pub opened: u64,
     pub actions: u64,
     pub batches: u64,
+    /// Idempotency keys deleted after the run, being older than the retention.
+    pub idempotency_pruned: u64,
     pub millis: u64,
 }
 
@@ -145,11 +157,62 @@ impl Engine {
             )])?;
         }
         self.flush()?;
+        // Once the day is done: the idempotency keys older than the retention.
+        report.idempotency_pruned = self.prune_idempotency(day)?;
         Metrics::add(&self.metrics.daily_runs, 1);
         Metrics::add(&self.metrics.timers_processed, report.timers);
         report.millis = started.elapsed().as_millis() as u64;
-        tracing::info!(%day, timers = report.timers, actions = report.actions, ms = report.millis, "daily run");
+        tracing::info!(%day, timers = report.timers, actions = report.actions, pruned = report.idempotency_pruned, ms = report.millis, "daily run");
         Ok(report)
+    }
+
+    /// Deletes the idempotency keys whose reply was stored before `day` − the retention
+    /// ([`Engine::idempotency_retention_days`]): a key stored on day W replays through day
+    /// W + N and is deleted by the run of day W + N + 1; a retry with it afterwards is applied
+    /// as a new write. The `idempotency` tree is keyed by caller and key, not by date, so this
+    /// reads the whole tree: [`Engine::batch`] entries at a time, each batch read and its
+    /// expired keys deleted in one commit under the writer lock (released between batches),
+    /// flushed when it deleted something. Returns how many keys it deleted.
+    pub fn prune_idempotency(&self, day: NaiveDate) -> Result<u64, DaemonError> {
+        let retention = Days::new(u64::from(self.idempotency_retention_days));
+        // A retention reaching before the calendar's start: nothing is old enough.
+        let Some(cutoff) = day.checked_sub_days(retention) else {
+            return Ok(0);
+        };
+        let mut pruned = 0u64;
+        let mut from: Vec<u8> = Vec::new();
+        loop {
+            let deleted = {
+                let _guard = self.lock();
+                let batch =
+                    self.store()
+                        .range(Tree::Idempotency, &from, None, self.batch.max(1))?;
+                let Some((last, _)) = batch.last() else {
+                    break;
+                };
+                from = last.clone();
+                from.push(0);
+                let expired: Vec<Op> = batch
+                    .into_iter()
+                    .filter(|(k, v)| match serde_json::from_slice::<Stored>(v) {
+                        Ok(stored) => stored.date < cutoff,
+                        // `verify` refuses such a store on open: left alone, never a failed run.
+                        Err(e) => {
+                            tracing::warn!(key = ?String::from_utf8_lossy(k), error = %e, "idempotency reply without a date: kept");
+                            false
+                        }
+                    })
+                    .map(|(k, _)| Op::Delete(Tree::Idempotency, k))
+                    .collect();
+                self.store().commit(&expired)?;
+                expired.len() as u64
+            };
+            if deleted > 0 {
+                self.flush()?;
+                pruned += deleted;
+            }
+        }
+        Ok(pruned)
     }
 
     /// Runs every day after the last completed one up to `through`, in order. A store that

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::catalog::{Bundle, Catalog, Deployment, file_diagnostic};
 use super::clock::Clock;
+use super::config::DEFAULT_IDEMPOTENCY_RETENTION_DAYS;
 use super::driver::{Ledger, Ledgers, Work, WorkStats};
 use super::error::DaemonError;
 use super::input;
@@ -157,8 +158,12 @@ pub struct Engine {
     rates: &'static RateTable,
     /// Customers' totals kept across units of work (see `driver::Ledger`).
     ledgers: Ledgers,
-    /// Timers processed per flush by the daily run.
+    /// Timers processed per flush by the daily run (and idempotency keys examined per commit
+    /// by its pruning).
     pub batch: usize,
+    /// Days an idempotency key is kept: the daily run of day D deletes the keys stored before
+    /// D − this (`idempotency_retention_days` of the config).
+    pub idempotency_retention_days: u32,
     /// The store's [`Store::generation`] the ledgers were kept under: after the store is
     /// reopened (an I/O error), commits not made durable may be gone, so the ledgers are
     /// summed again from the store.
@@ -194,6 +199,7 @@ impl Engine {
             rates: RateTable::builtin(),
             ledgers: Ledgers::default(),
             batch: 1000,
+            idempotency_retention_days: DEFAULT_IDEMPOTENCY_RETENTION_DAYS,
             generation: std::sync::atomic::AtomicU64::new(store_generation),
         })
     }

@@ -238,7 +238,8 @@ pub struct Handoff {
 pub struct StoredReply {
     /// What identifies the request (route and body), to refuse a reused key.
     pub fingerprint: String,
-    /// The day the write was applied.
+    /// The day the write was applied (the daily run deletes the reply once this is older
+    /// than the retention, `idempotency_retention_days`).
     pub date: NaiveDate,
     pub status: u16,
     pub body: serde_json::Value,

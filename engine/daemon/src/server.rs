@@ -94,7 +94,9 @@ pub fn open(
         }
         .into());
     }
-    let engine = Arc::new(Engine::open(store, clock)?);
+    let mut engine = Engine::open(store, clock)?;
+    engine.idempotency_retention_days = config.idempotency_retention();
+    let engine = Arc::new(engine);
     if let Some(dir) = scenarios {
         let report = engine.deploy(Bundle::read_dir(dir)?)?;
         if report.changed {

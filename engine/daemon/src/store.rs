@@ -53,7 +53,8 @@ pub enum Tree {
     History,
     /// `deploy/` + number → deployed bundle; `scenario/` + version → scenario IR.
     Versions,
-    /// Caller, 0, `Idempotency-Key` → the write's request fingerprint and its response.
+    /// Caller, 0, `Idempotency-Key` → the write's request fingerprint and its response (pruned
+    /// by the daily run after the retention).
     Idempotency,
     /// Event id (u64 BE) → stored event JSON: the append-only log of facts.
     Events,

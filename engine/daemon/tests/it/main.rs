@@ -1,12 +1,14 @@
 //! relance-daemon's integration tests: one binary. `support` starts a real server on
 //! 127.0.0.1 with role tokens; the modules test the engine (store, restarts, backups), the
-//! HTTP API and its security properties (`security`), and `/healthz` readiness (`health`).
+//! HTTP API and its security properties (`security`), `/healthz` readiness (`health`), and the
+//! pruning of idempotency keys after their retention (`idempotency`).
 
 mod daemon_api;
 mod daemon_engine;
 mod deploy;
 mod differential;
 mod health;
+mod idempotency;
 mod security;
 mod support;
 mod validation;
