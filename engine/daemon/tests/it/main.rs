@@ -1,12 +1,14 @@
 //! relance-daemon's integration tests: one binary. `support` starts a real server on
 //! 127.0.0.1 with role tokens; the modules test the engine (store, restarts, backups), the
-//! HTTP API and its security properties (`security`), and `/healthz` readiness (`health`).
+//! HTTP API and its security properties (`security`), `/healthz` readiness (`health`), and the
+//! paginated reads (`pages`).
 
 mod daemon_api;
 mod daemon_engine;
 mod deploy;
 mod differential;
 mod health;
+mod pages;
 mod security;
 mod support;
 mod validation;
