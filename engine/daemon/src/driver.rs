@@ -45,13 +45,22 @@ struct Slot {
     dirty: bool,
 }
 
-/// A customer's sums over a set of its invoices (see [`CustomerTotals::over`]).
+/// A customer's sums over a set of its invoices (see [`CustomerTotals::over`]), and what the
+/// customer's view counts ([`CustomerSums`]).
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 struct Bucket {
     issued_sum: Decimal,
     issued: i64,
+    /// Open cases' outstanding amounts, and the opening ones of invoices without a case.
     outstanding: Decimal,
+    /// Open cases, and invoices without a case.
     open: i64,
+    /// Invoices without a case yet (counted in `open`), and their part of `outstanding`.
+    unopened: i64,
+    unopened_sum: Decimal,
+    /// Open cases with a dispute, with a pending promise.
+    disputed: i64,
+    promised: i64,
 }
 
 impl Bucket {
@@ -60,11 +69,21 @@ impl Bucket {
         let (open, outstanding) = case.map_or((true, inv.opening_outstanding()), |c| {
             (c.is_open(), c.outstanding)
         });
+        let outstanding = if open { outstanding } else { Decimal::ZERO };
+        let live = case.filter(|c| c.is_open());
         Bucket {
             issued_sum: inv.amount,
             issued: 1,
-            outstanding: if open { outstanding } else { Decimal::ZERO },
+            outstanding,
             open: i64::from(open),
+            unopened: i64::from(case.is_none()),
+            unopened_sum: if case.is_none() {
+                outstanding
+            } else {
+                Decimal::ZERO
+            },
+            disputed: i64::from(live.is_some_and(|c| c.dispute.is_some())),
+            promised: i64::from(live.is_some_and(|c| c.promise.is_some())),
         }
     }
 
@@ -76,6 +95,23 @@ impl Bucket {
         self.issued = self.issued.saturating_add(o.issued);
         self.outstanding = self.outstanding.saturating_add(o.outstanding);
         self.open = self.open.saturating_add(o.open);
+        self.unopened = self.unopened.saturating_add(o.unopened);
+        self.unopened_sum = self.unopened_sum.saturating_add(o.unopened_sum);
+        self.disputed = self.disputed.saturating_add(o.disputed);
+        self.promised = self.promised.saturating_add(o.promised);
+    }
+
+    /// What the customer's view counts, from sums over its invoices.
+    fn sums(&self) -> CustomerSums {
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        CustomerSums {
+            invoices: count(self.issued),
+            open: count(self.open.saturating_sub(self.unopened)),
+            unopened: count(self.unopened),
+            disputes: count(self.disputed),
+            promises: count(self.promised),
+            outstanding: self.outstanding.saturating_sub(self.unopened_sum),
+        }
     }
 
     fn sub(&mut self, o: &Bucket) {
@@ -83,12 +119,17 @@ impl Bucket {
         self.issued = self.issued.saturating_sub(o.issued);
         self.outstanding = self.outstanding.saturating_sub(o.outstanding);
         self.open = self.open.saturating_sub(o.open);
+        self.unopened = self.unopened.saturating_sub(o.unopened);
+        self.unopened_sum = self.unopened_sum.saturating_sub(o.unopened_sum);
+        self.disputed = self.disputed.saturating_sub(o.disputed);
+        self.promised = self.promised.saturating_sub(o.promised);
     }
 }
 
 /// A customer's totals kept up to date instead of recomputed from every invoice on every
-/// transition: the sums over all its invoices, and per issue date (a day's totals leave out
-/// the invoices issued after it); and its payment behaviour (settlements and disputes by
+/// transition: the sums over all its invoices (with what its view counts: cases not opened
+/// yet, disputes, promises), and per issue date (a day's totals leave out the invoices issued
+/// after it); and its payment behaviour (settlements and disputes by
 /// date, promises broken).
 #[derive(Debug, Default, Clone)]
 pub struct Ledger {
@@ -174,7 +215,30 @@ impl BehaviourChange {
     }
 }
 
+/// What a customer's view counts over all its invoices, read from its [`Ledger`] rather than
+/// from every invoice.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CustomerSums {
+    /// Every invoice of the customer.
+    pub invoices: u64,
+    /// Invoices whose case is open.
+    pub open: u64,
+    /// Invoices whose case has not opened yet.
+    pub unopened: u64,
+    /// Open cases with a dispute.
+    pub disputes: u64,
+    /// Open cases with a pending promise.
+    pub promises: u64,
+    /// The sum of the open cases' outstanding amounts.
+    pub outstanding: Decimal,
+}
+
 impl Ledger {
+    /// The sums over all the customer's invoices.
+    pub fn sums(&self) -> CustomerSums {
+        self.all.sums()
+    }
+
     fn add(&mut self, issued: NaiveDate, b: &Bucket) {
         self.all.add(b);
         self.by_issue.entry(issued).or_default().add(b);
@@ -206,7 +270,8 @@ impl Ledger {
 }
 
 /// The ledgers of the customers met so far, as committed (the engine keeps them across units
-/// of work and folds each unit's changes in after its commit; all under the writer lock).
+/// of work and folds each unit's changes in after its commit; a ledger is added or changed
+/// only under the writer lock, and read without it by the customer view).
 pub type Ledgers = std::sync::Mutex<HashMap<String, Ledger>>;
 
 /// What a unit of work did (for reports and metrics).
@@ -395,6 +460,12 @@ impl<'a> Work<'a> {
         #[cfg(debug_assertions)]
         self.check_totals(customer, day, skip, &totals)?;
         Ok(totals)
+    }
+
+    /// A customer's sums over all its invoices, committed and added by this unit: its ledger,
+    /// summed from the store the first time and kept in the unit's [`Ledgers`].
+    pub fn customer_sums(&mut self, customer: &str) -> Result<CustomerSums, DaemonError> {
+        Ok(self.ledger_on(customer, NaiveDate::MAX)?.sums())
     }
 
     /// The sum of the amounts of a customer's invoices, stored and added by this unit

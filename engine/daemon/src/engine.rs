@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::catalog::{Bundle, Catalog, Deployment, file_diagnostic};
 use super::clock::Clock;
 use super::config::DEFAULT_IDEMPOTENCY_RETENTION_DAYS;
-use super::driver::{Ledger, Ledgers, Work, WorkStats};
+use super::driver::{CustomerSums, Ledger, Ledgers, Work, WorkStats};
 use super::error::DaemonError;
 use super::input;
 use super::keys;
@@ -940,6 +940,72 @@ impl Engine {
             .collect())
     }
 
+    /// One page of a customer's invoice ids, in id order (bytewise): those after `after` (an
+    /// id, not necessarily one of the customer's), at most `limit`; and whether more follow.
+    /// A range scan of `by_customer` from the cursor: it reads the page, not the customer.
+    pub fn customer_invoices_page(
+        &self,
+        customer: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<String>, bool), DaemonError> {
+        let prefix = keys::owner_prefix(customer);
+        let start = after.map_or_else(
+            || prefix.clone(),
+            |a| keys::successor(&keys::by_customer(customer, a)),
+        );
+        let end = keys::prefix_end(&prefix);
+        let mut ids: Vec<String> = self
+            .store
+            .range(
+                Tree::ByCustomer,
+                &start,
+                end.as_deref(),
+                limit.saturating_add(1),
+            )?
+            .into_iter()
+            .filter_map(|(k, _)| {
+                std::str::from_utf8(&k[prefix.len()..])
+                    .ok()
+                    .map(String::from)
+            })
+            .collect();
+        let more = ids.len() > limit;
+        ids.truncate(limit);
+        Ok((ids, more))
+    }
+
+    /// A customer's totals over all its invoices, from the ledger the engine keeps for the
+    /// daily run's decisions: no pass over its invoices once the ledger is kept. A customer
+    /// not kept yet is summed from the store (one read of each invoice and case, no more);
+    /// the ledger is then kept if the writer lock is free, else thrown away (a read never
+    /// waits for a write, and only a unit holding the lock may add a ledger, see `Ledgers`).
+    pub fn customer_sums(&self, customer: &str) -> Result<CustomerSums, DaemonError> {
+        self.forget_ledgers_if_reopened();
+        let kept = self
+            .ledgers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(customer)
+            .map(Ledger::sums);
+        if let Some(sums) = kept {
+            return Ok(sums);
+        }
+        let guard = match self.writer.try_lock() {
+            Ok(g) => Some(g),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        };
+        let catalog = self.catalog();
+        let scratch = Ledgers::default();
+        let ledgers = if guard.is_some() {
+            &self.ledgers
+        } else {
+            &scratch
+        };
+        Work::new(&*self.store, &catalog, self.rates, ledgers).customer_sums(customer)
+    }
+
     /// The name of the step a case waits for, if any.
     pub fn next_step(&self, case: &Instance) -> Option<String> {
         let catalog = self.catalog();
@@ -980,6 +1046,49 @@ impl Engine {
             .iter()
             .map(|(_, v)| decode("agenda entry", v))
             .collect()
+    }
+
+    /// One page of the agenda from `from` to `to` inclusive, in day then id order: the
+    /// entries after `after` (a day and an entry's id) that `keep` accepts, at most `limit`;
+    /// and whether more follow. A range scan from the cursor, read in chunks until the page
+    /// is full (with a filter that keeps few entries, it reads on until it finds enough).
+    pub fn agenda_page(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        after: Option<(NaiveDate, u64)>,
+        limit: usize,
+        keep: impl Fn(&AgendaEntry) -> bool,
+    ) -> Result<(Vec<AgendaEntry>, bool), DaemonError> {
+        let mut start = keys::date(from).to_vec();
+        if let Some((day, id)) = after {
+            start = start.max(keys::successor(&keys::agenda(day, id)));
+        }
+        let end = to.succ_opt().map(keys::date);
+        let chunk = limit.saturating_add(1);
+        let mut page = Vec::new();
+        loop {
+            if end.is_some_and(|e| start.as_slice() >= &e[..]) {
+                return Ok((page, false));
+            }
+            let rows =
+                self.store
+                    .range(Tree::Agenda, &start, end.as_ref().map(|e| &e[..]), chunk)?;
+            let full = rows.len() == chunk;
+            for (k, v) in rows {
+                let entry: AgendaEntry = decode("agenda entry", &v)?;
+                if keep(&entry) {
+                    if page.len() == limit {
+                        return Ok((page, true));
+                    }
+                    page.push(entry);
+                }
+                start = keys::successor(&k);
+            }
+            if !full {
+                return Ok((page, false));
+            }
+        }
     }
 
     pub fn gauges(&self) -> Gauges {

@@ -116,6 +116,14 @@ pub fn id(id: u64) -> [u8; 8] {
     id.to_be_bytes()
 }
 
+/// The smallest key greater than `key` (a range starting there resumes after `key`: a page's
+/// cursor).
+pub fn successor(key: &[u8]) -> Vec<u8> {
+    let mut k = key.to_vec();
+    k.push(0);
+    k
+}
+
 /// The smallest key greater than every key starting with `prefix` (for prefix ranges).
 pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut end = prefix.to_vec();
@@ -166,6 +174,23 @@ mod tests {
         assert!(inv.starts_with(&event_owner_prefix(EventOwner::Invoice("A"))));
         assert_eq!(trailing_id(&inv), Some(7));
         assert_eq!(trailing_id(&pending(d("2026-02-01"), 9)), Some(9));
+    }
+
+    #[test]
+    fn a_successor_resumes_right_after_its_key() {
+        let ids = ["A-1", "A-1\u{1}", "A-10", "A-2"];
+        let keys: Vec<Vec<u8>> = ids.iter().map(|i| by_customer("C", i)).collect();
+        for (i, k) in keys.iter().enumerate() {
+            let next = successor(k);
+            assert!(*k < next);
+            assert!(
+                keys[i + 1..].iter().all(|later| next <= *later),
+                "{}",
+                ids[i]
+            );
+        }
+        let a = agenda(d("2026-02-01"), u64::MAX);
+        assert!(a < successor(&a) && successor(&a) < agenda(d("2026-02-02"), 0));
     }
 
     #[test]

@@ -302,23 +302,52 @@ pub struct PendingMessage {
 
 // ----- customer view ------------------------------------------------------------------------
 
-/// `GET /v1/customers/{id}`: a customer, its open invoices, disputes, promises and what comes
-/// next.
+/// `GET /v1/customers/{id}?limit=N&after=ID`: a customer, its totals, and one page of its
+/// invoices (in invoice id order, bytewise) with their open cases, disputes, promises and what
+/// comes next. `outstanding` and `counts` cover every invoice of the customer, on every page;
+/// `invoices`, `open_invoices`, `disputes`, `promises` and `next_actions` cover only the
+/// page's invoices (all of them when the customer has no more than `limit`, 100 by default).
 #[derive(Debug, Clone, Serialize)]
 pub struct CustomerView {
     /// The customer as imported.
     pub customer: Customer,
-    /// The sum of the open cases' outstanding amounts (decimal string; currencies are not
-    /// converted, so a customer billed in two currencies gets a mixed sum).
+    /// The sum of the open cases' outstanding amounts, over all the customer's invoices
+    /// (decimal string; currencies are not converted, so a customer billed in two currencies
+    /// gets a mixed sum).
     pub outstanding: Decimal,
-    /// The invoices whose case is open, in invoice id order (bytewise).
+    /// How many invoices, open cases, cases to open, disputes and promises the customer has
+    /// (all its invoices, not only the page's).
+    pub counts: CustomerCounts,
+    /// The ids of the page's invoices, in id order, whatever their state (closed ones too).
+    pub invoices: Vec<String>,
+    /// The page's invoices whose case is open, in invoice id order (bytewise).
     pub open_invoices: Vec<OpenInvoice>,
-    /// The open cases' disputes.
+    /// The disputes of the page's open cases.
     pub disputes: Vec<DisputeView>,
-    /// The open cases' pending payment promises.
+    /// The pending payment promises of the page's open cases.
     pub promises: Vec<PromiseView>,
-    /// What happens next and when, by date (cases to open, steps, ends of waits).
+    /// What happens next to the page's invoices and when, by date (cases to open, steps,
+    /// ends of waits).
     pub next_actions: Vec<NextAction>,
+    /// The cursor of the next page (the last id of `invoices`; send it as `after`); left out
+    /// on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// A customer's counts, over all its invoices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CustomerCounts {
+    /// Every invoice of the customer, whatever its state.
+    pub invoices: u64,
+    /// Invoices whose case is open (`open_invoices`, page by page).
+    pub open: u64,
+    /// Invoices whose case has not opened yet (a `case opens` next action each).
+    pub to_open: u64,
+    /// Open cases with a dispute.
+    pub disputes: u64,
+    /// Open cases with a pending payment promise.
+    pub promises: u64,
 }
 
 /// An invoice whose case is open, in a customer's view.
@@ -383,16 +412,22 @@ pub struct NextAction {
 
 // ----- agenda, outbox, scenarios ------------------------------------------------------------
 
-/// `GET /v1/agenda`: the calls, tasks and alerts from `from` to `to`, by day and assignee.
+/// `GET /v1/agenda?from=&to=&assignee=&limit=N&after=DAY:ID`: one page of the calls, tasks
+/// and alerts from `from` to `to` (at most `limit`, 100 by default, taken in day then entry id
+/// order), by day and assignee.
 #[derive(Debug, Clone, Serialize)]
 pub struct AgendaReply {
     /// The first day listed (YYYY-MM-DD; default today).
     pub from: NaiveDate,
     /// The last day listed (YYYY-MM-DD; default `from`).
     pub to: NaiveDate,
-    /// Day (YYYY-MM-DD) → assignee (`unassigned` when none) → entries; days and assignees
-    /// without entries are left out.
+    /// Day (YYYY-MM-DD) → assignee (`unassigned` when none) → entries (by id); days and
+    /// assignees without entries on the page are left out.
     pub days: BTreeMap<NaiveDate, BTreeMap<String, Vec<AgendaEntry>>>,
+    /// The cursor of the next page (`DAY:ID`, the page's last entry in day then id order;
+    /// send it as `after`); left out on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// `GET /v1/outbox`: counts by status and a page of messages.

@@ -2,16 +2,17 @@
 //! and assignee, the outbox, deployed scenario versions, `/healthz` and `/metrics`.
 //!
 //! Views are assembled from the store into the types of [`models`](super::models); they must
-//! not write.
+//! not write. The customer view and the agenda are paginated (`limit`, `after`, and the
+//! reply's `next`): each reads one page by a range scan from its cursor, never the whole
+//! customer or agenda.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::super::error::DaemonError;
@@ -20,8 +21,9 @@ use super::super::model::MessageStatus;
 use super::auth::{Caller, Family};
 use super::error::ApiError;
 use super::models::{
-    AgendaReply, CustomerView, DeploymentView, DeploymentsReply, DisputeView, Health, InvoiceView,
-    NextAction, OpenInvoice, OutboxCounts, OutboxReply, PendingMessage, PromiseView, Wire,
+    AgendaEntry, AgendaReply, CustomerCounts, CustomerView, DeploymentView, DeploymentsReply,
+    DisputeView, Health, InvoiceView, NextAction, OpenInvoice, OutboxCounts, OutboxReply,
+    PendingMessage, PromiseView, Wire,
 };
 use super::{AppState, Reply, blocking};
 use relance_core::runtime::Status;
@@ -138,22 +140,94 @@ pub async fn invoice(
     .await
 }
 
+/// Query parameters by name.
+type Params = Query<HashMap<String, String>>;
+
+/// A page's size when no `limit` is given, and the largest one may ask for.
+pub const PAGE_DEFAULT: usize = 100;
+pub const PAGE_MAX: usize = 1_000;
+
+/// The `limit` parameter: 1 to [`PAGE_MAX`], [`PAGE_DEFAULT`] when absent.
+fn limit(params: &HashMap<String, String>) -> Result<usize, ApiError> {
+    let Some(v) = params.get("limit") else {
+        return Ok(PAGE_DEFAULT);
+    };
+    match v.parse::<usize>() {
+        Ok(n) if (1..=PAGE_MAX).contains(&n) => Ok(n),
+        _ => Err(ApiError::bad_request(
+            Some("limit".into()),
+            format!("limit is a whole number from 1 to {PAGE_MAX}, not \"{v}\""),
+        )),
+    }
+}
+
+fn date(params: &HashMap<String, String>, key: &str) -> Result<Option<NaiveDate>, ApiError> {
+    params
+        .get(key)
+        .map(|v| {
+            v.parse().map_err(|_| {
+                ApiError::bad_request(
+                    Some(key.into()),
+                    format!("{key} is a date YYYY-MM-DD, not \"{v}\""),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// A customer view's `after`: an invoice id (not empty, no control characters, as ids are).
+fn invoice_cursor(params: &HashMap<String, String>) -> Result<Option<String>, ApiError> {
+    match params.get("after") {
+        Some(a) if a.is_empty() || a.chars().any(char::is_control) => Err(ApiError::bad_request(
+            Some("after".into()),
+            "after is an invoice id (the `next` of the previous page): not empty, without \
+             control characters",
+        )),
+        other => Ok(other.cloned()),
+    }
+}
+
+/// The agenda's `after`: `DAY:ID` (the `next` of the previous page).
+fn agenda_cursor(params: &HashMap<String, String>) -> Result<Option<(NaiveDate, u64)>, ApiError> {
+    let Some(a) = params.get("after") else {
+        return Ok(None);
+    };
+    let parsed = a
+        .split_once(':')
+        .and_then(|(d, id)| Some((d.parse().ok()?, id.parse().ok()?)));
+    parsed.map(Some).ok_or_else(|| {
+        ApiError::bad_request(
+            Some("after".into()),
+            format!(
+                "after is DAY:ID (YYYY-MM-DD:NUMBER, the `next` of the previous page), not \"{a}\""
+            ),
+        )
+    })
+}
+
+/// `GET /v1/customers/{id}?limit=N&after=ID`: the customer, its totals (from the ledger the
+/// engine keeps, see [`Engine::customer_sums`](super::super::engine::Engine::customer_sums)),
+/// and one page of its invoices read by a range scan from the cursor.
 pub async fn customer(
     State(s): State<Arc<AppState>>,
     caller: Caller,
     Path(id): Path<String>,
+    Query(params): Params,
 ) -> Reply<CustomerView> {
     caller.require(Family::Read)?;
+    let limit = limit(&params)?;
+    let after = invoice_cursor(&params)?;
     let engine = s.engine.clone();
     blocking(move || {
         let customer = engine.customer(&id)?.ok_or(DaemonError::NotFound {
             what: "customer",
             id: id.clone(),
         })?;
-        let mut outstanding = Decimal::ZERO;
+        let sums = engine.customer_sums(&id)?;
+        let (page, more) = engine.customer_invoices_page(&id, after.as_deref(), limit)?;
         let (mut open, mut disputes, mut promises, mut next) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for inv_id in engine.customer_invoices(&id)? {
+        for inv_id in page.iter().cloned() {
             let Some(inv) = engine.invoice(&inv_id)? else {
                 continue;
             };
@@ -169,7 +243,6 @@ pub async fn customer(
             if !c.is_open() {
                 continue;
             }
-            outstanding += c.outstanding;
             let step = engine.next_step(c);
             open.push(OpenInvoice {
                 id: inv_id.clone(),
@@ -214,7 +287,16 @@ pub async fn customer(
         next.sort_by_key(|a| a.date);
         Ok(Wire(CustomerView {
             customer,
-            outstanding,
+            outstanding: sums.outstanding,
+            counts: CustomerCounts {
+                invoices: sums.invoices,
+                open: sums.open,
+                to_open: sums.unopened,
+                disputes: sums.disputes,
+                promises: sums.promises,
+            },
+            next: if more { page.last().cloned() } else { None },
+            invoices: page,
             open_invoices: open,
             disputes,
             promises,
@@ -224,37 +306,49 @@ pub async fn customer(
     .await
 }
 
-#[derive(Deserialize)]
-pub struct AgendaQuery {
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    assignee: Option<String>,
+/// Who an agenda entry is for (`unassigned` when no one).
+fn assignee(e: &AgendaEntry) -> &str {
+    e.assignee.as_deref().unwrap_or("unassigned")
 }
 
+/// `GET /v1/agenda?from=&to=&assignee=&limit=N&after=DAY:ID`: one page of the entries from
+/// `from` to `to`, read by a range scan from the cursor.
 pub async fn agenda(
     State(s): State<Arc<AppState>>,
     caller: Caller,
-    Query(q): Query<AgendaQuery>,
+    Query(params): Params,
 ) -> Reply<AgendaReply> {
     caller.require(Family::Read)?;
     let today = s.engine.today();
-    let from = q.from.unwrap_or(today);
-    let to = q.to.unwrap_or(from);
+    let from = date(&params, "from")?.unwrap_or(today);
+    let to = date(&params, "to")?.unwrap_or(from);
+    let limit = limit(&params)?;
+    let after = agenda_cursor(&params)?;
+    let wanted = params.get("assignee").cloned();
     let engine = s.engine.clone();
     blocking(move || {
+        let (page, more) = engine.agenda_page(from, to, after, limit, |e| {
+            wanted.as_deref().is_none_or(|w| w == assignee(e))
+        })?;
+        let next = if more {
+            page.last().map(|e| format!("{}:{}", e.date, e.id))
+        } else {
+            None
+        };
         let mut days: BTreeMap<NaiveDate, BTreeMap<String, Vec<_>>> = BTreeMap::new();
-        for e in engine.agenda(from, to)? {
-            let who = e.assignee.clone().unwrap_or_else(|| "unassigned".into());
-            if q.assignee.as_ref().is_some_and(|a| *a != who) {
-                continue;
-            }
+        for e in page {
             days.entry(e.date)
                 .or_default()
-                .entry(who)
+                .entry(assignee(&e).to_string())
                 .or_default()
                 .push(e);
         }
-        Ok(Wire(AgendaReply { from, to, days }))
+        Ok(Wire(AgendaReply {
+            from,
+            to,
+            days,
+            next,
+        }))
     })
     .await
 }

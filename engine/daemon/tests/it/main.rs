@@ -1,7 +1,8 @@
 //! relance-daemon's integration tests: one binary. `support` starts a real server on
 //! 127.0.0.1 with role tokens; the modules test the engine (store, restarts, backups), the
 //! HTTP API and its security properties (`security`), `/healthz` readiness (`health`), and the
-//! pruning of idempotency keys after their retention (`idempotency`).
+//! pruning of idempotency keys after their retention (`idempotency`), and paginated reads
+//! (`pages`).
 
 mod daemon_api;
 mod daemon_engine;
@@ -9,6 +10,7 @@ mod deploy;
 mod differential;
 mod health;
 mod idempotency;
+mod pages;
 mod security;
 mod support;
 mod validation;
