@@ -77,9 +77,10 @@ impl Dispatcher {
     /// Seals and renders every message whose day has been run; durable on return.
     pub fn seal(&self) -> Result<usize, DaemonError> {
         let run_through = self.engine.run_through()?;
+        // Unsealed messages have no next attempt: they are at the head of the `due` index.
         let candidates: Vec<Message> = self
             .engine
-            .outbox()?
+            .due_messages(self.engine.clock().now())?
             .into_iter()
             .filter(|m| outbox::sealable(m, run_through))
             .collect();
@@ -99,6 +100,7 @@ impl Dispatcher {
             if !outbox::sealable(&m, run_through) {
                 continue;
             }
+            let before = m.clone();
             let customer = self
                 .engine
                 .customer(&m.customer)?
@@ -135,7 +137,7 @@ impl Dispatcher {
             {
                 ops.push(Op::Delete(Tree::Groups, m.group.as_bytes().to_vec()));
             }
-            ops.push(Op::Put(Tree::Outbox, keys::id(m.id).to_vec(), encode(&m)));
+            ops.extend(outbox::put_ops(Some(&before), &m));
             n += 1;
         }
         self.engine.store().commit(&ops)?;
@@ -150,7 +152,7 @@ impl Dispatcher {
         let now = self.engine.clock().now();
         let due: Vec<Message> = self
             .engine
-            .outbox()?
+            .due_messages(now)?
             .into_iter()
             .filter(|m| outbox::due(m, now))
             .collect();
@@ -158,13 +160,14 @@ impl Dispatcher {
             return Ok(());
         }
         for mut m in due {
+            let before = m.clone();
             let result = self.channels.deliver(&m).await;
             if let outbox::Delivery::Transient(e) | outbox::Delivery::Permanent(e) = &result {
                 tracing::warn!(id = m.id, key = %m.key, channel = %m.channel, error = %e, "delivery failed");
             }
             let after =
                 outbox::record_attempt(&mut m, result, self.engine.clock().now(), &self.policy);
-            self.settle(&m, &after)?;
+            self.settle(&before, &m, &after)?;
             match after {
                 After::Delivered => report.delivered += 1,
                 After::Retry => report.retried += 1,
@@ -176,18 +179,15 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// Writes the result of an attempt (and, for a bounce, the `contact bounced` event).
-    fn settle(&self, m: &Message, after: &After) -> Result<(), DaemonError> {
+    /// Writes the result of an attempt on `before` (the message as stored; `m` after the
+    /// attempt), and, for a bounce, the `contact bounced` event.
+    fn settle(&self, before: &Message, m: &Message, after: &After) -> Result<(), DaemonError> {
         let metrics = &self.engine.metrics;
         let guard = self.engine.lock();
-        let id = keys::id(m.id).to_vec();
         match after {
             After::Delivered => {
                 Metrics::add(&metrics.delivered, 1);
-                let mut ops = vec![
-                    Op::Delete(Tree::Outbox, id.clone()),
-                    Op::Put(Tree::Delivered, id.clone(), encode(m)),
-                ];
+                let mut ops = outbox::delivered_ops(before, m);
                 ops.extend(self.side_record(m)?);
                 self.engine.store().commit(&ops).map_err(DaemonError::from)
             }
@@ -196,14 +196,14 @@ impl Dispatcher {
                 Ok(self
                     .engine
                     .store()
-                    .commit(&[Op::Put(Tree::Outbox, id, encode(m))])?)
+                    .commit(&outbox::put_ops(Some(before), m))?)
             }
             After::Dead => {
                 Metrics::add(&metrics.dead, 1);
                 Ok(self
                     .engine
                     .store()
-                    .commit(&[Op::Put(Tree::Outbox, id, encode(m))])?)
+                    .commit(&outbox::put_ops(Some(before), m))?)
             }
             After::Bounced(roles) => {
                 Metrics::add(&metrics.dead, 1);
@@ -221,6 +221,7 @@ impl Dispatcher {
                     })
                     .collect();
                 let saved = m.clone();
+                let writes = outbox::put_ops(Some(before), m);
                 let run_done = self.engine.run_done()?;
                 let source = EventSource {
                     via: "dispatcher".into(),
@@ -233,7 +234,9 @@ impl Dispatcher {
                         let logged = w.record_events(&events, today, &source, None)?;
                         w.apply_events(&logged, today, run_done)?;
                     }
-                    w.push_op(Op::Put(Tree::Outbox, id, encode(&saved)));
+                    for op in writes {
+                        w.push_op(op);
+                    }
                     Ok(())
                 })?;
                 Ok(())

@@ -26,6 +26,7 @@ use super::model::{
     CaseRecord, EventSource, HistoryEntry, Item, Message, MessageStatus, StoredEvent, decode,
     encode,
 };
+use super::outbox;
 use super::store::{Op, Store, Tree};
 use relance_core::domain::{Customer, Event, EventKind, Invoice};
 use relance_core::interest::RateTable;
@@ -1234,8 +1235,10 @@ impl<'a> Work<'a> {
                 },
             );
         }
-        for (id, m) in &messages {
-            ops.push(Op::Put(Tree::Outbox, keys::id(*id).to_vec(), encode(m)));
+        for m in messages.values() {
+            // New messages, and open ones grown by an item: neither has a next attempt, so
+            // the `due` key of one read back from the store is the one it already has.
+            ops.extend(outbox::put_ops(None, m));
         }
         for (invoice, entry) in &self.history {
             let seq = self.store.next_id()?;

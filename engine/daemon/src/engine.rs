@@ -26,6 +26,7 @@ use super::model::{
     AgendaEntry, CaseRecord, EventSource, HistoryEntry, ImportRecord, Message, StoredReply, decode,
     encode,
 };
+use super::outbox;
 use super::store::{Op, Store, Tree};
 use relance_core::domain::{Customer, Event, EventKind, Invoice, Portfolio};
 use relance_core::interest::RateTable;
@@ -1020,6 +1021,48 @@ impl Engine {
             .iter()
             .map(|(_, v)| decode("message", v))
             .collect()
+    }
+
+    /// The pending and retrying messages whose next attempt is at or before `now` (unsealed
+    /// ones included), in that order: a range of the `due` index, so dead letters and
+    /// messages waiting out a retry delay are not read.
+    pub fn due_messages(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Message>, DaemonError> {
+        let until = outbox::due_until(now);
+        let mut out = Vec::new();
+        for (k, _) in self.store.range(Tree::Due, &[], Some(&until), usize::MAX)? {
+            let Some((_, id)) = keys::parse_due(&k) else {
+                continue;
+            };
+            if let Some(v) = self.store.get(Tree::Outbox, &keys::id(id))? {
+                out.push(decode("message", &v)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Puts dead message `id` back in line for an immediate attempt (committed, not flushed).
+    pub fn requeue(&self, id: u64) -> Result<Message, DaemonError> {
+        let _guard = self.lock();
+        let bytes = self
+            .store
+            .get(Tree::Outbox, &keys::id(id))?
+            .ok_or(DaemonError::NotFound {
+                what: "message",
+                id: id.to_string(),
+            })?;
+        let mut m: Message = decode("message", &bytes)?;
+        let before = m.clone();
+        if !outbox::requeue(&mut m) {
+            return Err(DaemonError::Conflict(format!(
+                "message {id} is {}, not dead",
+                m.status.as_str()
+            )));
+        }
+        self.store.commit(&outbox::put_ops(Some(&before), &m))?;
+        Ok(m)
     }
 
     /// Delivered messages with an id above `after`, oldest first.

@@ -111,6 +111,25 @@ pub fn pending(d: NaiveDate, event: u64) -> Vec<u8> {
     k
 }
 
+/// `due`: the instant a message may next be attempted (milliseconds since 1970, big-endian;
+/// 0 for "now": not sealed yet, or never attempted), then its id: a range scan up to now
+/// yields the messages a dispatcher pass has work for, and nothing else.
+pub fn due(at_millis: u64, message: u64) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&at_millis.to_be_bytes());
+    k[8..].copy_from_slice(&message.to_be_bytes());
+    k
+}
+
+/// The instant and message id of a `due` key.
+pub fn parse_due(key: &[u8]) -> Option<(u64, u64)> {
+    if key.len() != 16 {
+        return None;
+    }
+    let at: [u8; 8] = key[..8].try_into().ok()?;
+    Some((u64::from_be_bytes(at), trailing_id(key)?))
+}
+
 /// `outbox`, `delivered`, `handoffs`, `events`: the message or event id, big-endian (creation order).
 pub fn id(id: u64) -> [u8; 8] {
     id.to_be_bytes()

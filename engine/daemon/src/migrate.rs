@@ -7,8 +7,11 @@
 //! notes with their amount, write-offs, disputes opened (with the amount and target date of a
 //! dispute still open) and resolved. What schema 1 never kept is not invented: payment
 //! references, write-off reasons, a resolved dispute's amount, promises, task outcomes and
-//! risk changes. The rebuilt facts are logged with the source `migration`, then the schema
-//! version moves to 2, all in one commit.
+//! risk changes. The rebuilt facts are logged with the source `migration`.
+//!
+//! Schema 3 adds the outbox's `due` index (pending and retrying messages by next attempt),
+//! built here from the outbox. Every step a store needs runs, then the schema version moves to
+//! this build's, all in one commit.
 //!
 //! This module must not decide anything the engine decides and never touches cases or
 //! timers.
@@ -20,7 +23,8 @@ use rust_decimal::Decimal;
 
 use super::error::DaemonError;
 use super::keys;
-use super::model::{CaseRecord, EventSource, HistoryEntry, StoredEvent, decode, encode};
+use super::model::{CaseRecord, EventSource, HistoryEntry, Message, StoredEvent, decode, encode};
+use super::outbox;
 use super::snapshot;
 use super::store::{Op, SCHEMA_KEY, SCHEMA_VERSION, Store, Tree};
 use relance_core::domain::{Event, EventKind};
@@ -43,6 +47,40 @@ pub fn migrate(store: &dyn Store, today: NaiveDate) -> Result<Option<u32>, Daemo
     if found >= SCHEMA_VERSION {
         return Ok(None);
     }
+    let mut ops = Vec::new();
+    if found < 2 {
+        ops.extend(event_log_from_history(store, today)?);
+    }
+    if found < 3 {
+        ops.extend(due_index(store)?);
+    }
+    ops.push(Op::Put(
+        Tree::Meta,
+        SCHEMA_KEY.to_vec(),
+        SCHEMA_VERSION.to_be_bytes().to_vec(),
+    ));
+    store.commit(&ops)?;
+    store.flush()?;
+    Ok(Some(found))
+}
+
+/// Schema 3: the `due` index of the outbox's pending and retrying messages.
+fn due_index(store: &dyn Store) -> Result<Vec<Op>, DaemonError> {
+    let mut ops = Vec::new();
+    store.scan(Tree::Outbox, &mut |_, v| {
+        // An undecodable message is left for `verify` (run next) to report.
+        if let Ok(m) = decode::<Message>("message", v)
+            && let Some(k) = outbox::due_key(&m)
+        {
+            ops.push(Op::Put(Tree::Due, k.to_vec(), Vec::new()));
+        }
+        Ok(())
+    })?;
+    Ok(ops)
+}
+
+/// Schema 2: the event log, rebuilt from a schema-1 store's history lines.
+fn event_log_from_history(store: &dyn Store, today: NaiveDate) -> Result<Vec<Op>, DaemonError> {
     let history = snapshot::history(store)?;
     let mut cases: HashMap<String, CaseRecord> = HashMap::new();
     store.scan(Tree::Instances, &mut |k, v| {
@@ -59,7 +97,7 @@ pub fn migrate(store: &dyn Store, today: NaiveDate) -> Result<Option<u32>, Daemo
         batch: None,
         file: None,
     };
-    let mut ops = Vec::with_capacity(events.len() * 2 + 1);
+    let mut ops = Vec::with_capacity(events.len() * 2);
     for event in events {
         let id = store.next_id()?;
         if let Some(invoice) = event.kind.invoice() {
@@ -82,14 +120,7 @@ pub fn migrate(store: &dyn Store, today: NaiveDate) -> Result<Option<u32>, Daemo
             encode(&stored),
         ));
     }
-    ops.push(Op::Put(
-        Tree::Meta,
-        SCHEMA_KEY.to_vec(),
-        SCHEMA_VERSION.to_be_bytes().to_vec(),
-    ));
-    store.commit(&ops)?;
-    store.flush()?;
-    Ok(Some(found))
+    Ok(ops)
 }
 
 /// `payment of 120.00, outstanding 0.00` → 120.00.
@@ -187,5 +218,48 @@ mod tests {
             Some(EventKind::DisputeOpened { code, .. }) if code == "logistics/missing"
         ));
         assert_eq!(event_of("F-1", "step fired (on time)"), None);
+    }
+
+    /// A schema-2 store (no `due` index) gets one entry per pending or retrying message and
+    /// none for a dead letter, then verifies sound.
+    #[test]
+    fn schema_2_gains_the_due_index() {
+        use crate::model::MessageStatus;
+        use crate::outbox;
+        use crate::store::SledStore;
+        use crate::store::tests::TempDir;
+        let dir = TempDir::new("migrate-due");
+        let s = SledStore::open(&dir.0).expect("open");
+        let mut ops = vec![Op::Put(
+            Tree::Meta,
+            SCHEMA_KEY.to_vec(),
+            2u32.to_be_bytes().to_vec(),
+        )];
+        let mut indexed = Vec::new();
+        for (id, status) in [
+            (1, MessageStatus::Pending),
+            (2, MessageStatus::Retrying),
+            (3, MessageStatus::Dead),
+        ] {
+            let mut m = outbox::tests::message();
+            m.id = id;
+            m.status = status;
+            m.next_attempt = (id == 2).then(|| "2026-02-03T08:00:00Z".parse().expect("instant"));
+            indexed.extend(outbox::due_key(&m).map(|k| k.to_vec()));
+            ops.push(Op::Put(Tree::Outbox, keys::id(id).to_vec(), encode(&m)));
+        }
+        s.commit(&ops).expect("commit");
+        let today = "2026-02-04".parse().expect("date");
+        assert_eq!(migrate(&s, today).expect("migrate"), Some(2));
+        let due: Vec<Vec<u8>> = s
+            .range(Tree::Due, &[], None, usize::MAX)
+            .expect("range")
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(due, indexed);
+        assert_eq!(indexed.len(), 2);
+        assert!(crate::verify::verify(&s).expect("verify").ok());
+        assert_eq!(migrate(&s, today).expect("again"), None);
     }
 }

@@ -2,6 +2,11 @@
 //! an attempt's result moves it (delivered, retried after an exponential backoff, dead-lettered,
 //! bounced).
 //!
+//! It also owns the `due` index that keeps the dispatcher from reading the whole outbox: a
+//! pending or retrying message is indexed at its next attempt ([`due_key`]), and every write
+//! of a message goes through [`put_ops`] or [`delivered_ops`], which keep the index with it in
+//! the same commit.
+//!
 //! Pure functions over a [`Message`] and an injected instant, so the policy is tested without
 //! a clock or a network. It must not perform I/O: the dispatcher does, then applies these.
 
@@ -9,7 +14,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::model::{Message, MessageStatus};
+use super::keys;
+use super::model::{Message, MessageStatus, encode};
+use super::store::{Op, Tree};
 
 /// How failed attempts are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +82,58 @@ pub fn due(m: &Message, now: DateTime<Utc>) -> bool {
         && m.next_attempt.is_none_or(|t| t <= now)
 }
 
+/// A message's key in the `due` index: pending and retrying messages only (dead ones wait for
+/// an operator), at their next attempt, or at 0 when they have none (not sealed yet, or due
+/// at once).
+pub fn due_key(m: &Message) -> Option<[u8; 16]> {
+    matches!(m.status, MessageStatus::Pending | MessageStatus::Retrying).then(|| {
+        let at = m
+            .next_attempt
+            .map_or(0, |t| u64::try_from(t.timestamp_millis()).unwrap_or(0));
+        keys::due(at, m.id)
+    })
+}
+
+/// The exclusive end of the `due` range a pass at `now` reads: every key at or before `now`.
+pub fn due_until(now: DateTime<Utc>) -> [u8; 16] {
+    let at = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+    keys::due(at.saturating_add(1), 0)
+}
+
+/// The ops that write `after` to the outbox in place of `before` (`None`: a new message),
+/// with its `due` entry moved, added or removed to match.
+pub fn put_ops(before: Option<&Message>, after: &Message) -> Vec<Op> {
+    let mut ops = Vec::with_capacity(3);
+    let old = before.and_then(due_key);
+    let new = due_key(after);
+    if let Some(old) = old.filter(|k| Some(*k) != new) {
+        ops.push(Op::Delete(Tree::Due, old.to_vec()));
+    }
+    ops.push(Op::Put(
+        Tree::Outbox,
+        keys::id(after.id).to_vec(),
+        encode(after),
+    ));
+    if let Some(new) = new.filter(|k| Some(*k) != old) {
+        ops.push(Op::Put(Tree::Due, new.to_vec(), Vec::new()));
+    }
+    ops
+}
+
+/// The ops that move a delivered message (`before`: as it was in the outbox) out of the
+/// outbox and its `due` entry, into `delivered`.
+pub fn delivered_ops(before: &Message, delivered: &Message) -> Vec<Op> {
+    let id = keys::id(delivered.id).to_vec();
+    let mut ops = vec![
+        Op::Delete(Tree::Outbox, id.clone()),
+        Op::Put(Tree::Delivered, id, encode(delivered)),
+    ];
+    if let Some(old) = due_key(before) {
+        ops.push(Op::Delete(Tree::Due, old.to_vec()));
+    }
+    ops
+}
+
 /// Applies an attempt's result to the message.
 pub fn record_attempt(
     m: &mut Message,
@@ -132,11 +191,12 @@ pub fn requeue(m: &mut Message) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use relance_dsl::ir::Action;
 
-    fn message() -> Message {
+    /// A sealed, pending email message with id 1 (other modules' tests use it too).
+    pub(crate) fn message() -> Message {
         Message {
             id: 1,
             key: "F-1/v/reminder-1/1/0".into(),
@@ -251,5 +311,70 @@ mod tests {
         assert!(!sealable(&m, "2026-02-02".parse().ok()));
         assert!(sealable(&m, "2026-02-03".parse().ok()));
         assert!(!due(&m, t0()), "an unsealed message is not sent");
+    }
+
+    /// Each move of a message keeps its `due` entry with it: moved with a retry, removed
+    /// when it dies or is delivered, back on a requeue, untouched when it does not move.
+    #[test]
+    fn writes_keep_the_due_index() {
+        let due_ops = |ops: &[Op]| -> Vec<(bool, u64, u64)> {
+            ops.iter()
+                .filter_map(|op| match op {
+                    Op::Put(Tree::Due, k, _) => keys::parse_due(k).map(|(at, id)| (true, at, id)),
+                    Op::Delete(Tree::Due, k) => keys::parse_due(k).map(|(at, id)| (false, at, id)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let pending = message();
+        assert_eq!(due_ops(&put_ops(None, &pending)), [(true, 0, 1)]);
+        assert!(due_ops(&put_ops(Some(&pending), &pending)).is_empty());
+
+        let now: DateTime<Utc> = "2026-02-03T08:00:00Z".parse().expect("instant");
+        let policy = RetryPolicy {
+            max_attempts: 2,
+            base: Duration::from_secs(30),
+            max_delay: Duration::from_secs(60),
+        };
+        let mut retrying = pending.clone();
+        record_attempt(
+            &mut retrying,
+            Delivery::Transient("down".into()),
+            now,
+            &policy,
+        );
+        let at = (now.timestamp_millis() + 30_000) as u64;
+        assert_eq!(
+            due_ops(&put_ops(Some(&pending), &retrying)),
+            [(false, 0, 1), (true, at, 1)]
+        );
+        assert!(due(&retrying, now + chrono::Duration::seconds(30)));
+        assert!(due_until(now) <= due_key(&retrying).expect("indexed"));
+        assert!(
+            due_until(now + chrono::Duration::seconds(30)) > due_key(&retrying).expect("indexed")
+        );
+
+        let mut dead = retrying.clone();
+        record_attempt(&mut dead, Delivery::Transient("down".into()), now, &policy);
+        assert_eq!(dead.status, MessageStatus::Dead);
+        assert_eq!(due_ops(&put_ops(Some(&retrying), &dead)), [(false, at, 1)]);
+        assert_eq!(due_key(&dead), None);
+
+        let mut again = dead.clone();
+        assert!(requeue(&mut again));
+        assert_eq!(due_ops(&put_ops(Some(&dead), &again)), [(true, 0, 1)]);
+
+        let mut sent = again.clone();
+        record_attempt(&mut sent, Delivery::Delivered("ok".into()), now, &policy);
+        let ops = delivered_ops(&again, &sent);
+        assert_eq!(due_ops(&ops), [(false, 0, 1)]);
+        assert!(
+            ops.iter()
+                .any(|op| matches!(op, Op::Delete(Tree::Outbox, _)))
+        );
+        assert!(
+            ops.iter()
+                .any(|op| matches!(op, Op::Put(Tree::Delivered, _, _)))
+        );
     }
 }

@@ -18,8 +18,8 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use super::keys;
 
-/// The schema this build reads and writes. Bump it with a migration in [`SledStore::open`].
-pub const SCHEMA_VERSION: u32 = 2;
+/// The schema this build reads and writes. Bump it with a migration in `migrate.rs`.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The meta key holding the schema version (4 bytes, big-endian).
 pub const SCHEMA_KEY: &[u8] = b"schema_version";
@@ -64,10 +64,14 @@ pub enum Tree {
     Pending,
     /// SHA-256 (hex) of an import batch's files and options → import record JSON (`already_imported`).
     Imports,
+    /// Next attempt (ms, 0 for now), message id → empty: the outbox's pending and retrying
+    /// messages, so that a dispatcher pass reads only the messages it has work for (dead
+    /// letters and messages waiting out a retry delay are not read).
+    Due,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 18] = [
+    pub const ALL: [Tree; 19] = [
         Tree::Meta,
         Tree::Customers,
         Tree::Invoices,
@@ -86,6 +90,7 @@ impl Tree {
         Tree::EventIndex,
         Tree::Pending,
         Tree::Imports,
+        Tree::Due,
     ];
 
     pub fn name(self) -> &'static str {
@@ -108,6 +113,7 @@ impl Tree {
             Tree::EventIndex => "event_index",
             Tree::Pending => "pending",
             Tree::Imports => "imports",
+            Tree::Due => "due",
         }
     }
 
@@ -904,7 +910,7 @@ pub(crate) mod tests {
         );
         assert!(
             err.to_string()
-                .contains("only understands versions up to 2"),
+                .contains("only understands versions up to 3"),
             "{err}"
         );
     }

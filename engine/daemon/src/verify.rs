@@ -1,7 +1,8 @@
 //! Verification of a store: a full scan that reads every entry of every tree and decodes each
 //! one with the store's own types (`model`, `keys`, the domain types), reporting entries per
 //! tree and every problem found (an unreadable page, a key of the wrong shape, a value that
-//! does not decode, a record whose id differs from its key).
+//! does not decode, a record whose id differs from its key), then, on a store with no such
+//! problem, the `due` index against the outbox.
 //!
 //! `relance serve` runs it on open and refuses a store with problems; `relance store verify`
 //! prints its report. This module owns what "a sound store" means record by record; it must
@@ -15,6 +16,7 @@ use super::keys;
 use super::model::{
     AgendaEntry, CaseRecord, Handoff, HistoryEntry, ImportRecord, Message, StoredEvent, StoredReply,
 };
+use super::outbox;
 use super::store::{SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError, Tree};
 use relance_core::domain::{Customer, Invoice};
 
@@ -221,7 +223,60 @@ fn check(tree: Tree, k: &[u8], v: &[u8]) -> Result<(), String> {
             empty(v)
         }
         Tree::Imports => decode::<ImportRecord>(v).map(drop),
+        Tree::Due => {
+            keys::parse_due(k).ok_or("key is not an instant and a message id")?;
+            empty(v)
+        }
     }
+}
+
+/// The `due` index against the outbox: every pending or retrying message has its entry, and
+/// every entry names such a message at its next attempt (a message missing from the index
+/// would never be sent).
+fn check_due_index(store: &dyn Store, note: &mut dyn FnMut(Problem)) -> Result<(), StoreError> {
+    // Keys are collected first: the store is not read from inside one of its own scans.
+    let mut indexed = Vec::new();
+    store.scan(Tree::Outbox, &mut |k, v| {
+        if let Ok(m) = decode::<Message>(v)
+            && let Some(due) = outbox::due_key(&m)
+        {
+            indexed.push((k.to_vec(), m.status.as_str(), due));
+        }
+        Ok(())
+    })?;
+    for (k, status, due) in indexed {
+        if store.get(Tree::Due, &due)?.is_none() {
+            note(Problem {
+                tree: Tree::Outbox.name(),
+                key: Some(show_key(&k)),
+                message: format!("{status} message has no entry in the due index"),
+            });
+        }
+    }
+    let mut entries = Vec::new();
+    store.scan(Tree::Due, &mut |k, _| {
+        entries.push(k.to_vec());
+        Ok(())
+    })?;
+    for k in entries {
+        let Some((_, id)) = keys::parse_due(&k) else {
+            continue;
+        };
+        let matches = store
+            .get(Tree::Outbox, &keys::id(id))?
+            .and_then(|v| decode::<Message>(&v).ok())
+            .is_some_and(|m| outbox::due_key(&m) == <[u8; 16]>::try_from(&k[..]).ok());
+        if !matches {
+            note(Problem {
+                tree: Tree::Due.name(),
+                key: Some(show_key(&k)),
+                message: format!(
+                    "names message {id}, which is not in the outbox as pending or retrying at this instant"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Reads every entry of every tree; with this build's schema, decodes each one. A problem is
@@ -284,6 +339,25 @@ pub fn verify(store: &dyn Store) -> Result<Report, DaemonError> {
             entries,
         });
     }
+    if decoded && report.ok() {
+        let mut found = Vec::new();
+        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            check_due_index(store, &mut |p| found.push(p))
+        }));
+        for p in found {
+            note(&mut report, p);
+        }
+        if !matches!(checked, Ok(Ok(()))) {
+            note(
+                &mut report,
+                Problem {
+                    tree: Tree::Due.name(),
+                    key: None,
+                    message: "the index could not be checked against the outbox".into(),
+                },
+            );
+        }
+    }
     Ok(report)
 }
 
@@ -336,5 +410,36 @@ mod tests {
             .expect("tree");
         assert_eq!(customers.entries, 3);
         assert!(r.decoded && !r.ok());
+    }
+
+    /// The `due` index is checked against the outbox: a pending message without its entry
+    /// (it would never be sent) and an entry naming no such message are both reported.
+    #[test]
+    fn the_due_index_must_agree_with_the_outbox() {
+        use crate::model::encode;
+        use crate::outbox;
+        let dir = TempDir::new("verify-due");
+        let s = SledStore::open(&dir.0).expect("open");
+        let mut m = outbox::tests::message();
+        s.commit(&outbox::put_ops(None, &m)).expect("commit");
+        assert!(verify(&s).expect("verify").ok());
+
+        m.id = 2;
+        s.commit(&[Op::Put(Tree::Outbox, keys::id(2).to_vec(), encode(&m))])
+            .expect("unindexed");
+        s.commit(&[Op::Put(Tree::Due, keys::due(5, 9).to_vec(), Vec::new())])
+            .expect("dangling");
+        let r = verify(&s).expect("verify");
+        let got: Vec<(&str, Option<String>)> =
+            r.problems.iter().map(|p| (p.tree, p.key.clone())).collect();
+        assert_eq!(
+            got,
+            [
+                ("outbox", Some("0000000000000002".to_string())),
+                ("due", Some("00000000000000050000000000000009".to_string())),
+            ],
+            "{:#?}",
+            r.problems
+        );
     }
 }

@@ -14,10 +14,7 @@ use chrono::Days;
 
 use super::super::backup;
 use super::super::error::DaemonError;
-use super::super::keys;
-use super::super::model::{Message, decode, encode};
-use super::super::outbox;
-use super::super::store::{Op, Tree};
+use super::super::model::Message;
 use super::auth::{Caller, Family};
 use super::error::{ApiError, parse};
 use super::models::{AdvanceBody, AdvanceReply, ClockReply, RunReply, Wire};
@@ -40,27 +37,7 @@ pub async fn retry(
     let id: u64 = id
         .parse()
         .map_err(|_| ApiError::bad_request(Some("id".into()), "a message id is a number"))?;
-    let m = durable(&s, move |e| {
-        let _guard = e.lock();
-        let bytes = e
-            .store()
-            .get(Tree::Outbox, &keys::id(id))?
-            .ok_or(DaemonError::NotFound {
-                what: "message",
-                id: id.to_string(),
-            })?;
-        let mut m: Message = decode("message", &bytes)?;
-        if !outbox::requeue(&mut m) {
-            return Err(DaemonError::Conflict(format!(
-                "message {id} is {}, not dead",
-                m.status.as_str()
-            )));
-        }
-        e.store()
-            .commit(&[Op::Put(Tree::Outbox, keys::id(id).to_vec(), encode(&m))])?;
-        Ok(m)
-    })
-    .await?;
+    let m = durable(&s, move |e| e.requeue(id)).await?;
     Ok(Wire(m))
 }
 

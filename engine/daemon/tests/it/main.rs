@@ -1,8 +1,8 @@
 //! relance-daemon's integration tests: one binary. `support` starts a real server on
 //! 127.0.0.1 with role tokens; the modules test the engine (store, restarts, backups), the
 //! HTTP API and its security properties (`security`), `/healthz` readiness (`health`), and the
-//! pruning of idempotency keys after their retention (`idempotency`), and paginated reads
-//! (`pages`).
+//! pruning of idempotency keys after their retention (`idempotency`), paginated reads
+//! (`pages`) and the outbox's due index (`outbox_due`).
 
 mod daemon_api;
 mod daemon_engine;
@@ -10,6 +10,7 @@ mod deploy;
 mod differential;
 mod health;
 mod idempotency;
+mod outbox_due;
 mod pages;
 mod security;
 mod support;
