@@ -3,7 +3,8 @@
 //!
 //! Line 1 is a header (`format`, `version`, `schema`); then one line per entry
 //! (`tree`, `key` as text or `key_hex`, `value` as JSON or `value_hex`); the last line is a
-//! footer with the entry count, so a truncated file is refused. A restore goes into an empty
+//! footer with the entry count, so a truncated file is refused. The restored store takes the
+//! header's schema version (an older one is migrated when `relance serve` opens it). A restore goes into an empty
 //! store (or one left by an interrupted restore, emptied first) and marks it incomplete until
 //! its last entry is durable, twice: a marker file in the data folder, written and synced
 //! before the store is even opened ([`begin_restore`], removed by [`finish_restore`]), and a
@@ -196,8 +197,12 @@ pub fn restore(
             &format!("backup format version {version} is newer than this relance ({VERSION})"),
         ));
     }
-    let schema = header["schema"].as_u64().unwrap_or(0);
-    if schema > u64::from(SCHEMA_VERSION) {
+    let schema = header["schema"]
+        .as_u64()
+        .and_then(|s| u32::try_from(s).ok())
+        .filter(|s| *s >= 1)
+        .ok_or_else(|| bad(1, "no schema version in the header"))?;
+    if schema > SCHEMA_VERSION {
         return Err(bad(
             1,
             &format!("schema {schema} is newer than this relance ({SCHEMA_VERSION})"),
@@ -252,6 +257,13 @@ pub fn restore(
             "backup: no end line: the file is truncated".into(),
         ));
     }
+    // The store takes the backup's schema, so that `relance serve` migrates an older one
+    // (the fresh store was created with this build's).
+    batch.push(Op::Put(
+        Tree::Meta,
+        SCHEMA_KEY.to_vec(),
+        schema.to_be_bytes().to_vec(),
+    ));
     store.commit(&batch)?;
     store.flush()?;
     store.commit(&[Op::Delete(Tree::Meta, RESTORING.to_vec())])?;

@@ -10,6 +10,7 @@ mod deploy;
 mod differential;
 mod health;
 mod idempotency;
+mod migration;
 mod outbox_due;
 mod pages;
 mod security;
