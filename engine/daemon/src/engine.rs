@@ -616,33 +616,58 @@ impl Engine {
         self.write_keyed(
             idem,
             |w| {
-                let plan = input::check(w, p, today)?;
-                if !p.invoices.is_empty() && self.catalog().current().is_none() {
-                    return Err(DaemonError::NoScenarios);
-                }
-                for c in &p.customers {
-                    w.put_customer(c.clone());
-                }
-                let mut report = WriteReport {
-                    customers: p.customers.len(),
-                    events: p.events.len(),
-                    ..WriteReport::default()
-                };
-                for inv in &p.invoices {
-                    if plan.unchanged.contains(&inv.id) {
-                        report.unchanged += 1;
-                        continue;
-                    }
-                    w.add_invoice(inv.clone())?;
-                    report.invoices += 1;
-                }
-                let logged =
-                    w.record_events(&p.events, today, source, idem.and_then(Idem::client_key))?;
-                w.apply_events(&logged, today, run_done)?;
-                Ok(report)
+                let plan = self.check_portfolio(w, p, today)?;
+                let key = idem.and_then(Idem::client_key);
+                Self::write_portfolio(w, p, &plan, today, run_done, source, key)
             },
             |report, stats| report.stats = stats,
         )
+    }
+
+    /// Checks a portfolio to write whole ([`input::check`]); invoices need a deployed set.
+    fn check_portfolio(
+        &self,
+        w: &mut Work<'_>,
+        p: &Portfolio,
+        today: NaiveDate,
+    ) -> Result<input::Plan, DaemonError> {
+        let plan = input::check(w, p, today)?;
+        if !p.invoices.is_empty() && self.catalog().current().is_none() {
+            return Err(DaemonError::NoScenarios);
+        }
+        Ok(plan)
+    }
+
+    /// Writes a checked portfolio in `w`: customers, the invoices the plan does not leave
+    /// unchanged, and its facts logged under `source` then applied.
+    fn write_portfolio(
+        w: &mut Work<'_>,
+        p: &Portfolio,
+        plan: &input::Plan,
+        today: NaiveDate,
+        run_done: bool,
+        source: &EventSource,
+        key: Option<&str>,
+    ) -> Result<WriteReport, DaemonError> {
+        for c in &p.customers {
+            w.put_customer(c.clone());
+        }
+        let mut report = WriteReport {
+            customers: p.customers.len(),
+            events: p.events.len(),
+            ..WriteReport::default()
+        };
+        for inv in &p.invoices {
+            if plan.unchanged.contains(&inv.id) {
+                report.unchanged += 1;
+                continue;
+            }
+            w.add_invoice(inv.clone())?;
+            report.invoices += 1;
+        }
+        let logged = w.record_events(&p.events, today, source, key)?;
+        w.apply_events(&logged, today, run_done)?;
+        Ok(report)
     }
 
     /// The import batch recorded under `sha256` (the digest of its files and their options),
@@ -676,10 +701,7 @@ impl Engine {
                     already = Some(before);
                     return Ok(WriteReport::default());
                 }
-                let plan = input::check(w, p, today)?;
-                if !p.invoices.is_empty() && self.catalog().current().is_none() {
-                    return Err(DaemonError::NoScenarios);
-                }
+                let plan = self.check_portfolio(w, p, today)?;
                 record.batch = self.store().next_id()?;
                 record.recorded_on = today;
                 let source = EventSource {
@@ -691,24 +713,7 @@ impl Engine {
                         _ => None,
                     },
                 };
-                for c in &p.customers {
-                    w.put_customer(c.clone());
-                }
-                let mut report = WriteReport {
-                    customers: p.customers.len(),
-                    events: p.events.len(),
-                    ..WriteReport::default()
-                };
-                for inv in &p.invoices {
-                    if plan.unchanged.contains(&inv.id) {
-                        report.unchanged += 1;
-                        continue;
-                    }
-                    w.add_invoice(inv.clone())?;
-                    report.invoices += 1;
-                }
-                let logged = w.record_events(&p.events, today, &source, None)?;
-                w.apply_events(&logged, today, run_done)?;
+                let report = Self::write_portfolio(w, p, &plan, today, run_done, &source, None)?;
                 w.push_op(Op::Put(
                     Tree::Imports,
                     record.sha256.as_bytes().to_vec(),

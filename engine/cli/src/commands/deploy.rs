@@ -41,25 +41,8 @@ pub fn run(dir: &Path, server: &str, token: Option<&str>, migrate: &[String]) ->
     if let Some(m) = migrate_value(migrate) {
         body.insert("migrate".into(), m);
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
-    let answer = runtime.block_on(async {
-        let resp = reqwest::Client::new()
-            .post(format!("{}/v1/scenarios", server.trim_end_matches('/')))
-            .bearer_auth(token)
-            .json(&Value::Object(body))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = resp.status().as_u16();
-        let text = resp.text().await.map_err(|e| e.to_string())?;
-        Ok::<_, String>((status, text))
-    });
+    let url = format!("{}/v1/scenarios", server.trim_end_matches('/'));
+    let answer = super::remote::post_json(&url, &token, &Value::Object(body));
     let (status, text) = match answer {
         Ok(a) => a,
         Err(e) => return fail(e),

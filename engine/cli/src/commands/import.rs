@@ -309,29 +309,8 @@ fn send(args: &Args, mapping: &Mapping, url: &str, token: Option<&str>) -> u8 {
         files.push(serde_json::Value::Object(file));
     }
     let body = serde_json::json!({"files": files, "dry_run": args.dry_run});
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
-    };
     let endpoint = format!("{}/v1/import/batch", url.trim_end_matches('/'));
-    let answer = runtime.block_on(async {
-        let resp = reqwest::Client::new()
-            .post(&endpoint)
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = resp.status().as_u16();
-        let text = resp.text().await.map_err(|e| e.to_string())?;
-        Ok::<_, String>((status, text))
-    });
+    let answer = super::remote::post_json(&endpoint, &token, &body);
     let (status, text) = match answer {
         Ok(a) => a,
         Err(e) => {

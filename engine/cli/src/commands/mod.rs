@@ -11,6 +11,7 @@ mod fmt;
 mod generate;
 mod import;
 pub(crate) mod plan;
+mod remote;
 mod report;
 mod serve;
 mod simulate;
