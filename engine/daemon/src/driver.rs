@@ -1167,6 +1167,7 @@ impl<'a> Work<'a> {
         }
         let mut open_groups: HashMap<String, u64> = HashMap::new();
         let mut messages: BTreeMap<u64, Message> = BTreeMap::new();
+        let mut created: BTreeSet<u64> = BTreeSet::new();
         for (p, item) in self.planned {
             let grouped = !matches!(p.action, Action::Charge { .. })
                 && self
@@ -1203,6 +1204,7 @@ impl<'a> Work<'a> {
                 }
             }
             let id = self.store.next_id()?;
+            created.insert(id);
             if grouped {
                 open_groups.insert(group.clone(), id);
                 ops.push(Op::Put(
@@ -1235,10 +1237,11 @@ impl<'a> Work<'a> {
                 },
             );
         }
-        for m in messages.values() {
-            // New messages, and open ones grown by an item: neither has a next attempt, so
-            // the `due` key of one read back from the store is the one it already has.
-            ops.extend(outbox::put_ops(None, m));
+        for (id, m) in &messages {
+            // A message read back from the store (grown by an item, or untouched) keeps its
+            // `due` entry: only a new one gets one written.
+            let stored = (!created.contains(id)).then_some(m);
+            ops.extend(outbox::put_ops(stored, m));
         }
         for (invoice, entry) in &self.history {
             let seq = self.store.next_id()?;

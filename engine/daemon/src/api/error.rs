@@ -182,6 +182,24 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The query parameter `key` as a date (`YYYY-MM-DD`), if given; otherwise a 400 naming it.
+pub fn date_param(
+    params: &std::collections::HashMap<String, String>,
+    key: &str,
+) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    params
+        .get(key)
+        .map(|v| {
+            v.parse().map_err(|_| {
+                ApiError::bad_request(
+                    Some(key.into()),
+                    format!("{key} is a date YYYY-MM-DD, not \"{v}\""),
+                )
+            })
+        })
+        .transpose()
+}
+
 /// Parses a JSON body; a syntax error or a value of the wrong shape is a 400 naming the field
 /// when it can be told (`missing field`, or the key just before the error's position).
 pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {

@@ -19,7 +19,7 @@ use super::super::error::DaemonError;
 use super::super::health::DispatcherState;
 use super::super::model::MessageStatus;
 use super::auth::{Caller, Family};
-use super::error::ApiError;
+use super::error::{ApiError, date_param};
 use super::models::{
     AgendaEntry, AgendaReply, CustomerCounts, CustomerView, DeploymentView, DeploymentsReply,
     DisputeView, Health, InvoiceView, NextAction, OpenInvoice, OutboxCounts, OutboxReply,
@@ -159,20 +159,6 @@ fn limit(params: &HashMap<String, String>) -> Result<usize, ApiError> {
             format!("limit is a whole number from 1 to {PAGE_MAX}, not \"{v}\""),
         )),
     }
-}
-
-fn date(params: &HashMap<String, String>, key: &str) -> Result<Option<NaiveDate>, ApiError> {
-    params
-        .get(key)
-        .map(|v| {
-            v.parse().map_err(|_| {
-                ApiError::bad_request(
-                    Some(key.into()),
-                    format!("{key} is a date YYYY-MM-DD, not \"{v}\""),
-                )
-            })
-        })
-        .transpose()
 }
 
 /// A customer view's `after`: an invoice id (not empty, no control characters, as ids are).
@@ -320,8 +306,8 @@ pub async fn agenda(
 ) -> Reply<AgendaReply> {
     caller.require(Family::Read)?;
     let today = s.engine.today();
-    let from = date(&params, "from")?.unwrap_or(today);
-    let to = date(&params, "to")?.unwrap_or(from);
+    let from = date_param(&params, "from")?.unwrap_or(today);
+    let to = date_param(&params, "to")?.unwrap_or(from);
     let limit = limit(&params)?;
     let after = agenda_cursor(&params)?;
     let wanted = params.get("assignee").cloned();

@@ -17,12 +17,11 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::super::snapshot::{self, Snapshot};
 use super::auth::{Caller, Family};
-use super::error::ApiError;
+use super::error::{ApiError, date_param};
 use super::models::{BehaviourReport, Wire};
 use super::{AppState, blocking};
 use relance_sim::reports::{activity, aged, behaviour, dso};
@@ -54,20 +53,6 @@ fn format(params: &HashMap<String, String>) -> Result<Format, ApiError> {
             format!("format is json, csv or text, not \"{other}\""),
         )),
     }
-}
-
-fn date(params: &HashMap<String, String>, key: &str) -> Result<Option<NaiveDate>, ApiError> {
-    params
-        .get(key)
-        .map(|v| {
-            v.parse().map_err(|_| {
-                ApiError::bad_request(
-                    Some(key.into()),
-                    format!("{key} is a date YYYY-MM-DD, not \"{v}\""),
-                )
-            })
-        })
-        .transpose()
 }
 
 fn number(params: &HashMap<String, String>, key: &str, default: u32) -> Result<u32, ApiError> {
@@ -108,7 +93,7 @@ pub async fn aged(
     caller: Caller,
     Query(params): Params,
 ) -> Result<Response, ApiError> {
-    let at = date(&params, "at")?.unwrap_or_else(|| s.engine.today());
+    let at = date_param(&params, "at")?.unwrap_or_else(|| s.engine.today());
     let format = format(&params)?;
     report(s, caller, format, move |snap| {
         let r = aged::aged_balance(&snap.portfolio, at);
@@ -127,7 +112,7 @@ pub async fn dso(
     caller: Caller,
     Query(params): Params,
 ) -> Result<Response, ApiError> {
-    let at = date(&params, "at")?.unwrap_or_else(|| s.engine.today());
+    let at = date_param(&params, "at")?.unwrap_or_else(|| s.engine.today());
     let defaults = dso::DsoOptions::default();
     let options = dso::DsoOptions {
         period_days: number(&params, "period_days", defaults.period_days)?,
@@ -155,10 +140,10 @@ pub async fn activity(
     caller: Caller,
     Query(params): Params,
 ) -> Result<Response, ApiError> {
-    let to = date(&params, "to")?
-        .or(date(&params, "at")?)
+    let to = date_param(&params, "to")?
+        .or(date_param(&params, "at")?)
         .unwrap_or_else(|| s.engine.today());
-    let from = date(&params, "from")?;
+    let from = date_param(&params, "from")?;
     if let Some(from) = from.filter(|f| *f > to) {
         return Err(ApiError::bad_request(
             Some("from".into()),
@@ -183,7 +168,7 @@ pub async fn behaviour(
     caller: Caller,
     Query(params): Params,
 ) -> Result<Response, ApiError> {
-    let at = date(&params, "at")?.unwrap_or_else(|| s.engine.today());
+    let at = date_param(&params, "at")?.unwrap_or_else(|| s.engine.today());
     let format = format(&params)?;
     report(s, caller, format, move |snap| {
         let rows = behaviour::behaviour(&snap.portfolio, &snap.records, at);
