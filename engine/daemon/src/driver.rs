@@ -130,14 +130,44 @@ impl Bucket {
 /// A customer's totals kept up to date instead of recomputed from every invoice on every
 /// transition: the sums over all its invoices (with what its view counts: cases not opened
 /// yet, disputes, promises), and per issue date (a day's totals leave out the invoices issued
-/// after it); and its payment behaviour (settlements and disputes by
-/// date, promises broken).
+/// after it), overall and per currency (the totals a case sees count its invoice's currency
+/// only); and its payment behaviour (settlements and disputes by date, promises broken).
 #[derive(Debug, Default, Clone)]
 pub struct Ledger {
-    all: Bucket,
-    by_issue: BTreeMap<NaiveDate, Bucket>,
+    whole: Sums,
+    currencies: BTreeMap<String, Sums>,
     log: PaymentLog,
     promises_broken: i64,
+}
+
+/// Sums over a set of a customer's invoices: all of them, and per issue date.
+#[derive(Debug, Default, Clone)]
+struct Sums {
+    all: Bucket,
+    by_issue: BTreeMap<NaiveDate, Bucket>,
+}
+
+impl Sums {
+    fn add(&mut self, issued: NaiveDate, b: &Bucket) {
+        self.all.add(b);
+        self.by_issue.entry(issued).or_default().add(b);
+    }
+
+    fn sub(&mut self, issued: NaiveDate, b: &Bucket) {
+        self.all.sub(b);
+        self.by_issue.entry(issued).or_default().sub(b);
+    }
+
+    /// The sums over the invoices issued on or before `day`.
+    fn on(&self, day: NaiveDate) -> Bucket {
+        let mut t = self.all;
+        if let Some(next) = day.succ_opt() {
+            for b in self.by_issue.range(next..).map(|(_, b)| b) {
+                t.sub(b);
+            }
+        }
+        t
+    }
 }
 
 /// What a stored case tells of its customer's behaviour: settled on its closing day when
@@ -237,36 +267,43 @@ pub struct CustomerSums {
 impl Ledger {
     /// The sums over all the customer's invoices.
     pub fn sums(&self) -> CustomerSums {
-        self.all.sums()
+        self.whole.all.sums()
     }
 
-    fn add(&mut self, issued: NaiveDate, b: &Bucket) {
-        self.all.add(b);
-        self.by_issue.entry(issued).or_default().add(b);
+    /// Adds what an invoice in `currency`, issued on `issued`, counts.
+    fn add(&mut self, issued: NaiveDate, currency: &str, b: &Bucket) {
+        self.whole.add(issued, b);
+        self.currency(currency).add(issued, b);
     }
 
-    fn sub(&mut self, issued: NaiveDate, b: &Bucket) {
-        self.all.sub(b);
-        self.by_issue.entry(issued).or_default().sub(b);
+    fn sub(&mut self, issued: NaiveDate, currency: &str, b: &Bucket) {
+        self.whole.sub(issued, b);
+        self.currency(currency).sub(issued, b);
+    }
+
+    fn currency(&mut self, currency: &str) -> &mut Sums {
+        self.currencies.entry(currency.to_string()).or_default()
     }
 
     pub fn merge(&mut self, other: &Ledger) {
-        for (d, b) in &other.by_issue {
-            self.add(*d, b);
+        for (currency, sums) in &other.currencies {
+            for (d, b) in &sums.by_issue {
+                self.add(*d, currency, b);
+            }
         }
         self.log.merge(&other.log);
         self.promises_broken += other.promises_broken;
     }
 
-    /// The sums over the invoices issued on or before `day`.
-    fn on(&self, day: NaiveDate) -> Bucket {
-        let mut t = self.all;
-        if let Some(next) = day.succ_opt() {
-            for b in self.by_issue.range(next..).map(|(_, b)| b) {
-                t.sub(b);
-            }
+    /// The sums over the invoices issued on or before `day`, in `currency` only when given.
+    fn on(&self, day: NaiveDate, currency: Option<&str>) -> Bucket {
+        match currency {
+            None => self.whole.on(day),
+            Some(c) => self
+                .currencies
+                .get(c)
+                .map_or_else(Bucket::default, |s| s.on(day)),
         }
-        t
     }
 }
 
@@ -429,17 +466,19 @@ impl<'a> Work<'a> {
         Ok(self.members.get(customer).cloned().unwrap_or_default())
     }
 
-    /// The customer's totals on `day` over its issued, open invoices (as the simulator
-    /// computes them, `CustomerTotals::over`); `skip` counts in the average but not in the
-    /// open totals (the caller adds its live state). Cheap: the committed ledger plus this
-    /// unit's changes, not a pass over every invoice of the customer.
+    /// The customer's totals on `day` for an invoice in `currency`, over its issued, open
+    /// invoices in that currency (as the simulator computes them, `CustomerTotals::over`);
+    /// `skip` counts in the average but not in the open totals (the caller adds its live
+    /// state). Cheap: the committed ledger plus this unit's changes, not a pass over every
+    /// invoice of the customer.
     fn totals(
         &mut self,
         customer: &str,
+        currency: &str,
         day: NaiveDate,
         skip: Option<&str>,
     ) -> Result<CustomerTotals, DaemonError> {
-        let mut t = self.ledger_on(customer, day)?;
+        let mut t = self.ledger_on(customer, day, Some(currency))?;
         if let Some(s) = skip
             && let Some(inv) = self.invoice(s)?.cloned()
             && inv.issued <= day
@@ -459,33 +498,38 @@ impl<'a> Work<'a> {
             behaviour: self.behaviour_on(customer, day),
         };
         #[cfg(debug_assertions)]
-        self.check_totals(customer, day, skip, &totals)?;
+        self.check_totals(customer, currency, day, skip, &totals)?;
         Ok(totals)
     }
 
     /// A customer's sums over all its invoices, committed and added by this unit: its ledger,
     /// summed from the store the first time and kept in the unit's [`Ledgers`].
     pub fn customer_sums(&mut self, customer: &str) -> Result<CustomerSums, DaemonError> {
-        Ok(self.ledger_on(customer, NaiveDate::MAX)?.sums())
+        Ok(self.ledger_on(customer, NaiveDate::MAX, None)?.sums())
     }
 
     /// The sum of the amounts of a customer's invoices, stored and added by this unit
     /// (saturating at a decimal's limit).
     pub fn issued_total(&mut self, customer: &str) -> Result<Decimal, DaemonError> {
-        Ok(self.ledger_on(customer, NaiveDate::MAX)?.issued_sum)
+        Ok(self.ledger_on(customer, NaiveDate::MAX, None)?.issued_sum)
     }
 
-    /// The committed ledger plus this unit's changes, on `day`.
-    fn ledger_on(&mut self, customer: &str, day: NaiveDate) -> Result<Bucket, DaemonError> {
+    /// The committed ledger plus this unit's changes, on `day` (in `currency` only when given).
+    fn ledger_on(
+        &mut self,
+        customer: &str,
+        day: NaiveDate,
+        currency: Option<&str>,
+    ) -> Result<Bucket, DaemonError> {
         let cached = {
             let ledgers = self.ledgers.lock().unwrap_or_else(|e| e.into_inner());
-            ledgers.get(customer).map(|l| l.on(day))
+            ledgers.get(customer).map(|l| l.on(day, currency))
         };
         let mut t = match cached {
             Some(t) => t,
             None => {
                 let l = self.load_ledger(customer)?;
-                let t = l.on(day);
+                let t = l.on(day, currency);
                 self.ledgers
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -494,7 +538,7 @@ impl<'a> Work<'a> {
             }
         };
         if let Some(d) = self.deltas.get(customer) {
-            t.add(&d.on(day));
+            t.add(&d.on(day, currency));
         }
         Ok(t)
     }
@@ -533,7 +577,7 @@ impl<'a> Work<'a> {
                 Some(b) => Some(decode::<CaseRecord>("case", &b)?.case),
                 None => None,
             };
-            l.add(inv.issued, &Bucket::of(&inv, case.as_ref()));
+            l.add(inv.issued, &inv.currency, &Bucket::of(&inv, case.as_ref()));
             if let Some(case) = &case {
                 stored_behaviour(&mut l, &inv, case);
             }
@@ -546,6 +590,7 @@ impl<'a> Work<'a> {
     fn check_totals(
         &mut self,
         customer: &str,
+        currency: &str,
         day: NaiveDate,
         skip: Option<&str>,
         kept: &CustomerTotals,
@@ -565,7 +610,11 @@ impl<'a> Work<'a> {
             };
             rows.push((inv, state));
         }
-        let full = CustomerTotals::over(rows.iter().map(|(inv, state)| (inv, *state)), day);
+        let full = CustomerTotals::over(
+            rows.iter().map(|(inv, state)| (inv, *state)),
+            day,
+            currency,
+        );
         debug_assert!(
             full.outstanding == kept.outstanding
                 && full.open_invoices == kept.open_invoices
@@ -587,8 +636,8 @@ impl<'a> Work<'a> {
         let change = behaviour_change(&inv, previous.as_ref(), &case, day);
         if before != after || change != BehaviourChange::default() {
             let d = self.deltas.entry(inv.customer.clone()).or_default();
-            d.sub(inv.issued, &before);
-            d.add(inv.issued, &after);
+            d.sub(inv.issued, &inv.currency, &before);
+            d.add(inv.issued, &inv.currency, &after);
             change.apply(d);
         }
         let slot = self.slot(id)?;
@@ -625,7 +674,7 @@ impl<'a> Work<'a> {
         self.deltas
             .entry(customer)
             .or_default()
-            .add(issued, &Bucket::of(&inv, None));
+            .add(issued, &inv.currency, &Bucket::of(&inv, None));
         self.invoices.insert(id.clone(), Some(inv));
         self.new_invoices.push(id.clone());
         self.slots.insert(
@@ -659,7 +708,7 @@ impl<'a> Work<'a> {
                 what: "customer",
                 id: inv.customer.clone(),
             })?;
-        let totals = self.totals(&cust.id, day, None)?;
+        let totals = self.totals(&cust.id, &inv.currency, day, None)?;
         let shared = Shared {
             set: &current.set,
             rules: &current.rules,
@@ -707,7 +756,7 @@ impl<'a> Work<'a> {
         let Some(cust) = self.customer(&inv.customer)?.cloned() else {
             return Ok(Ok(None));
         };
-        let totals = self.totals(&cust.id, day, None)?;
+        let totals = self.totals(&cust.id, &inv.currency, day, None)?;
         let shared = Shared {
             set: &d.set,
             rules: &d.rules,
@@ -860,7 +909,7 @@ impl<'a> Work<'a> {
             .customer(&inv.customer)?
             .cloned()
             .ok_or_else(|| DaemonError::Corrupt(format!("customer {} missing", inv.customer)))?;
-        let mut totals = self.totals(&inv.customer, day, Some(id))?;
+        let mut totals = self.totals(&inv.customer, &inv.currency, day, Some(id))?;
         if case.is_open() {
             totals.outstanding += case.outstanding;
             totals.open_invoices += 1;

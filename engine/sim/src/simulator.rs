@@ -55,12 +55,18 @@ pub struct Simulator<'a> {
     /// The shard's invoices; a case's number is its invoice's position here.
     invoices: Vec<&'a Invoice>,
     invoice_customer: Vec<usize>,
+    /// Each invoice's place in `running`: its customer's sums in its currency (`usize::MAX`
+    /// for an unknown customer).
+    invoice_slot: Vec<usize>,
     customer_invoices: Vec<Vec<usize>>,
     /// The shard's events by date, with whom each concerns (see `shards::route_events`).
     events: Vec<(&'a Event, shards::Target)>,
-    /// Running totals per customer over its opened cases, kept up to date after every
-    /// transition so a step costs the same for a customer with 10 or 100,000 invoices.
+    /// Running totals per customer and currency over its opened cases (customer totals count
+    /// the invoice's currency only), kept up to date after every transition so a step costs
+    /// the same for a customer with 10 or 100,000 invoices.
     running: Vec<Running>,
+    /// Promises judged broken so far over all of each customer's cases.
+    broken: Vec<i64>,
     /// Each customer's settlements and disputes from the portfolio's events, queried as known
     /// on each day (`customer.avg_days_late` …).
     logs: Vec<PaymentLog>,
@@ -74,15 +80,13 @@ pub struct Simulator<'a> {
     look_ahead: usize,
 }
 
-/// A customer's running totals over its opened cases.
+/// A customer's running totals over its opened cases in one currency.
 #[derive(Debug, Clone, Copy, Default)]
 struct Running {
     outstanding: Decimal,
     open: i64,
     issued_sum: Decimal,
     issued: i64,
-    /// Promises judged broken so far over all the customer's cases.
-    promises_broken: i64,
 }
 
 impl Running {
@@ -101,12 +105,13 @@ impl Running {
         }
     }
 
-    /// The totals with the behaviour known on the day (`window`) and the promises broken.
-    fn with_behaviour(&self, window: Window) -> CustomerTotals {
+    /// The totals with the behaviour known on the day (`window`) and the customer's promises
+    /// broken.
+    fn with_behaviour(&self, window: Window, promises_broken: i64) -> CustomerTotals {
         CustomerTotals {
             behaviour: KnownBehaviour {
                 window,
-                promises_broken: self.promises_broken,
+                promises_broken,
             },
             ..self.totals()
         }
@@ -193,11 +198,20 @@ impl<'a> Simulator<'a> {
             .collect();
         let mut customer_invoices = vec![Vec::new(); customers.len()];
         let mut invoice_customer = Vec::with_capacity(part.invoices.len());
+        let mut invoice_slot = Vec::with_capacity(part.invoices.len());
+        let mut slots: std::collections::HashMap<(usize, &str), usize> =
+            std::collections::HashMap::new();
         let mut invoices = Vec::with_capacity(part.invoices.len());
         for (local, &i) in part.invoices.iter().enumerate() {
             let inv = &portfolio.invoices[i];
             let c = parts.local_customer(parts.invoice_customer[i]);
             invoice_customer.push(c);
+            invoice_slot.push(if c < customers.len() {
+                let next = slots.len();
+                *slots.entry((c, inv.currency.as_str())).or_insert(next)
+            } else {
+                usize::MAX
+            });
             if let Some(list) = customer_invoices.get_mut(c) {
                 list.push(local);
             }
@@ -209,8 +223,10 @@ impl<'a> Simulator<'a> {
             customers,
             invoices,
             invoice_customer,
+            invoice_slot,
             customer_invoices,
-            running: vec![Running::default(); customer_count],
+            running: vec![Running::default(); slots.len()],
+            broken: vec![0; customer_count],
             logs: Vec::new(),
             windows: vec![None; customer_count],
             events: Vec::new(),
@@ -289,7 +305,7 @@ impl<'a> Simulator<'a> {
             // them is assigned a scenario (a policy may read `customer.outstanding`).
             for &(_, i) in &starts[first..s] {
                 let inv = self.invoices[i];
-                let r = &mut self.running[self.invoice_customer[i]];
+                let r = &mut self.running[self.invoice_slot[i]];
                 r.issued_sum += inv.amount;
                 r.issued += 1;
                 r.update(None, Some(inv.opening_outstanding()));
@@ -351,7 +367,7 @@ impl<'a> Simulator<'a> {
     ) {
         let inv = self.invoices[i];
         let c = self.invoice_customer[i];
-        let totals = self.totals(c, day); // already counts this invoice (see `run`)
+        let totals = self.totals(i, day); // already counts this invoice (see `run`)
         let customer = &self.customers[c];
         let case = match choice {
             Some(choice) => {
@@ -365,7 +381,7 @@ impl<'a> Simulator<'a> {
             }
             None => open_case(self.shared, inv, customer, totals, day),
         };
-        self.running[c].update(Some(inv.opening_outstanding()), contribution(&case));
+        self.running[self.invoice_slot[i]].update(Some(inv.opening_outstanding()), contribution(&case));
         run.seq += 1;
         if self.recording == Recording::Causes {
             run.records.push(open_record(&case, inv, day, run.seq - 1));
@@ -435,7 +451,7 @@ impl<'a> Simulator<'a> {
             return;
         }
         let c = self.invoice_customer[i];
-        let totals = self.totals(c, day);
+        let totals = self.totals(i, day);
         let before = contribution(&case);
         let broken_before = case.counters.promises_broken;
         let Some(scenario) = self.shared.set.scenarios.get(&case.scenario) else {
@@ -458,9 +474,8 @@ impl<'a> Simulator<'a> {
                 decisions,
             },
         ) = transition_with(case, input, day, &facts, self.recording);
-        self.running[c].update(before, contribution(&case));
-        self.running[c].promises_broken +=
-            i64::from(case.counters.promises_broken) - i64::from(broken_before);
+        self.running[self.invoice_slot[i]].update(before, contribution(&case));
+        self.broken[c] += i64::from(case.counters.promises_broken) - i64::from(broken_before);
         let base = run.seq;
         run.seq += u64::from(decisions);
         run.transitions += 1;
@@ -475,8 +490,9 @@ impl<'a> Simulator<'a> {
         run.cases[i] = Some(case);
     }
 
-    /// Customer `c`'s totals and behaviour on `day`.
-    fn totals(&mut self, c: usize, day: NaiveDate) -> CustomerTotals {
+    /// The totals and behaviour of invoice `i`'s customer on `day`, in the invoice's currency.
+    fn totals(&mut self, i: usize, day: NaiveDate) -> CustomerTotals {
+        let c = self.invoice_customer[i];
         let window = match self.windows[c] {
             Some((d, w)) if d == day => w,
             _ => {
@@ -485,7 +501,7 @@ impl<'a> Simulator<'a> {
                 w
             }
         };
-        self.running[c].with_behaviour(window)
+        self.running[self.invoice_slot[i]].with_behaviour(window, self.broken[c])
     }
 
     fn with_facts<T>(

@@ -124,14 +124,17 @@ fn pin(mut inst: Instance, choice: Choice<'_>, invoice: &Invoice, today: NaiveDa
     inst
 }
 
-/// Whether `outstanding` is at or under the scenario's tolerance for this invoice.
+/// Whether `outstanding` is at or under the scenario's tolerance for this invoice (an amount
+/// tolerance counts only for an invoice in its currency; a percentage for any).
 pub fn settled(
     scenario: &ir::Scenario,
     invoice: &Invoice,
     outstanding: rust_decimal::Decimal,
 ) -> bool {
     let limit = match &scenario.tolerance {
-        ir::Tolerance::Amount { amount, .. } => *amount,
+        ir::Tolerance::Amount { amount, currency } if *currency == invoice.currency => *amount,
+        // Currencies never mix: an amount in another currency is no tolerance for this one.
+        ir::Tolerance::Amount { .. } => rust_decimal::Decimal::ZERO,
         ir::Tolerance::Percent(p) => invoice.amount * *p / rust_decimal::Decimal::ONE_HUNDRED,
     };
     outstanding <= limit
@@ -167,6 +170,7 @@ fn choose<'s>(
             inst,
             facts: &facts,
             today,
+            totals,
         };
         Ok(cond.map(|c| env.condition(c)).transpose()?.unwrap_or(true)
             && scenario

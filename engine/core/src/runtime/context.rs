@@ -13,8 +13,9 @@ use crate::interest::RateTable;
 use crate::rules::RuleSet;
 use relance_dsl::ir;
 
-/// The customer's totals on the day, over its open invoices already issued, and its payment
-/// behaviour as known on the day.
+/// The customer's totals on the day, over its open invoices already issued **in the currency of
+/// the invoice they are given for** (currencies never mix), and its payment behaviour as known
+/// on the day.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct CustomerTotals {
     pub outstanding: Decimal,
@@ -24,18 +25,20 @@ pub struct CustomerTotals {
 }
 
 impl CustomerTotals {
-    /// The totals on `day` over a customer's invoices, each given with its case's
-    /// `(open, outstanding)` when it has one (an invoice without a case counts as open with its
-    /// opening outstanding). Invoices not yet issued on `day` do not count; the average is over
-    /// every invoice issued so far, open or not.
+    /// The totals on `day` for an invoice in `currency`, over a customer's invoices, each given
+    /// with its case's `(open, outstanding)` when it has one (an invoice without a case counts
+    /// as open with its opening outstanding). Invoices in another currency, or not yet issued on
+    /// `day`, do not count; the average is over every invoice issued so far in `currency`, open
+    /// or not. This is the definition the drivers' running sums must match.
     pub fn over<'i>(
         invoices: impl IntoIterator<Item = (&'i Invoice, Option<(bool, Decimal)>)>,
         day: chrono::NaiveDate,
+        currency: &str,
     ) -> CustomerTotals {
         let mut t = CustomerTotals::default();
         let (mut issued_sum, mut issued_count) = (Decimal::ZERO, 0i64);
         for (inv, case) in invoices {
-            if inv.issued > day {
+            if inv.issued > day || inv.currency != currency {
                 continue;
             }
             issued_sum += inv.amount;
@@ -58,6 +61,9 @@ pub struct Facts<'a> {
     pub scenario: &'a ir::Scenario,
     pub invoice: &'a Invoice,
     pub customer: &'a Customer,
+    /// The customer's totals on the day in the invoice's currency, counting this invoice's
+    /// case as it is given to the transition (open with its outstanding, or closed); the
+    /// transition moves them with what it does to the case, so a handler sees its event.
     pub totals: CustomerTotals,
     pub rules: &'a RuleSet,
     pub rates: &'a RateTable,

@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 use relance_dsl::ir::{self, BinOp, Expr, Field};
 
-use super::context::Facts;
+use super::context::{CustomerTotals, Facts};
 use super::state::Instance;
 use crate::rules::{RuleArg, RuleInvoice, RuleValue};
 
@@ -50,11 +50,14 @@ impl Val {
 #[error("{0}")]
 pub struct EvalError(pub String);
 
-/// Evaluation context: the instance, its facts and the day.
+/// Evaluation context: the instance, its facts, the day, and the customer totals as the
+/// condition sees them (`Facts::totals`, or, inside a transition, those totals moved by what
+/// the transition already did to this case).
 pub struct Env<'a, 'f> {
     pub inst: &'a Instance,
     pub facts: &'a Facts<'f>,
     pub today: NaiveDate,
+    pub totals: CustomerTotals,
 }
 
 impl Env<'_, '_> {
@@ -121,7 +124,7 @@ impl Env<'_, '_> {
         let text = |s: &str| Val::Text(s.to_string());
         let inst = self.inst;
         let customer = self.facts.customer;
-        let behaviour = || self.facts.totals.behaviour.figures();
+        let behaviour = || self.totals.behaviour.figures();
         match f {
             Field::InvoiceId => text(&inv.id),
             Field::InvoiceAmount => money(inv.amount),
@@ -141,9 +144,9 @@ impl Env<'_, '_> {
             Field::CustomerPaymentTermsDays => {
                 Val::Num(customer.payment_terms_days.unwrap_or(0).into())
             }
-            Field::CustomerOutstanding => money(self.facts.totals.outstanding),
-            Field::CustomerOpenInvoices => Val::Num(self.facts.totals.open_invoices.into()),
-            Field::CustomerAverageInvoice => money(self.facts.totals.average_invoice),
+            Field::CustomerOutstanding => money(self.totals.outstanding),
+            Field::CustomerOpenInvoices => Val::Num(self.totals.open_invoices.into()),
+            Field::CustomerAverageInvoice => money(self.totals.average_invoice),
             Field::CustomerAvgDaysLate => behaviour().avg_days_late.map_or(Val::Absent, Val::Num),
             Field::CustomerPaidOnTimePct => {
                 behaviour().paid_on_time_pct.map_or(Val::Absent, Val::Num)
@@ -203,7 +206,7 @@ impl Env<'_, '_> {
             .iter()
             .map(|a| self.eval(a).and_then(rule_arg))
             .collect::<Result<Vec<_>, _>>()?;
-        let totals = self.facts.totals;
+        let totals = self.totals;
         let invoice = RuleInvoice {
             outstanding: self.inst.outstanding,
             customer_outstanding: totals.outstanding,

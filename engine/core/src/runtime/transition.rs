@@ -15,7 +15,7 @@ use serde::Serialize;
 use relance_dsl::ir::{self, Action, EventName, Stmt};
 
 use super::charges;
-use super::context::Facts;
+use super::context::{CustomerTotals, Facts};
 use super::eval::{Env, EvalError, shift};
 use super::state::{CloseReason, Dispute, Instance, Promise, Status};
 use crate::domain::EventKind;
@@ -110,6 +110,7 @@ pub fn transition_with(
     facts: &Facts<'_>,
     recording: Recording,
 ) -> (Instance, Outcome) {
+    let counted = contribution(&state);
     let mut m = Machine {
         inst: state,
         facts,
@@ -117,6 +118,8 @@ pub fn transition_with(
         out: Outcome::default(),
         recording,
         seq: 0,
+        counted,
+        settling: false,
     };
     match input {
         Input::Tick => m.tick(),
@@ -183,6 +186,11 @@ enum End {
 
 const MAX_GOTO_CHAIN: u32 = 16;
 
+/// What a case adds to its customer's totals: its outstanding while it is open.
+fn contribution(inst: &Instance) -> Option<Decimal> {
+    inst.is_open().then_some(inst.outstanding)
+}
+
 struct Machine<'a, 'f> {
     inst: Instance,
     facts: &'a Facts<'f>,
@@ -191,6 +199,19 @@ struct Machine<'a, 'f> {
     recording: Recording,
     /// Decisions so far (actions and records, recorded or not).
     seq: u32,
+    /// What the case added to `facts.totals` as the driver computed them (the state it was
+    /// given): conditions see the totals with the case's current contribution instead.
+    counted: Option<Decimal>,
+    /// Set while `on paid`, `on write off` or a closing `on credit note` runs: the case is
+    /// about to close and no longer counts in its customer's totals.
+    settling: bool,
+}
+
+/// Where a step or handler started, to undo it when it fails (a block is all or nothing).
+struct Checkpoint {
+    inst: Instance,
+    actions: usize,
+    records: usize,
 }
 
 impl<'f> Machine<'_, 'f> {
@@ -210,7 +231,39 @@ impl<'f> Machine<'_, 'f> {
             inst: &self.inst,
             facts: self.facts,
             today: self.today,
+            totals: self.totals(),
         }
+    }
+
+    /// The customer's totals as this case's conditions see them: the driver's (which count the
+    /// case as it was given), with the case as it is now, so a handler sees its event (in
+    /// `on paid` the invoice no longer counts).
+    fn totals(&self) -> CustomerTotals {
+        let mut t = self.facts.totals;
+        if let Some(o) = self.counted {
+            t.outstanding -= o;
+            t.open_invoices -= 1;
+        }
+        if let Some(o) = contribution(&self.inst).filter(|_| !self.settling) {
+            t.outstanding += o;
+            t.open_invoices += 1;
+        }
+        t
+    }
+
+    fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            inst: self.inst.clone(),
+            actions: self.out.actions.len(),
+            records: self.out.records.len(),
+        }
+    }
+
+    /// Undoes everything since `c` (state, actions, records); decision numbers stay used.
+    fn rollback(&mut self, c: Checkpoint) {
+        self.inst = c.inst;
+        self.out.actions.truncate(c.actions);
+        self.out.records.truncate(c.records);
     }
 
     fn steps(&self) -> &[ir::Step] {
@@ -375,24 +428,36 @@ impl<'f> Machine<'_, 'f> {
             );
             return;
         }
+        // All or nothing: a step that fails leaves no action and the state it found, plus
+        // the error.
+        let before = self.checkpoint();
+        match self.run_step(i, &name, cause) {
+            Ok(end) => self.finish(end, &name, depth),
+            Err(e) => {
+                self.rollback(before);
+                self.fail(Some(&name), e);
+            }
+        }
+    }
+
+    /// Runs step `i`'s body and emits its actions; what follows it (`goto`, `stop`) is the
+    /// caller's.
+    fn run_step(&mut self, i: usize, name: &str, cause: String) -> Result<End, EvalError> {
         let body = &self.scenario().steps[i].body;
         let mut buffer = Vec::new();
-        let end = match self.exec(body, &mut buffer) {
-            Ok(end) => end,
-            Err(e) => return self.fail(Some(&name), e),
-        };
+        let end = self.exec(body, &mut buffer)?;
         self.inst.done_on[i] = Some(self.today);
         self.inst.next_step = i + 1;
         if let End::Skip = end {
-            self.record(Some(&name), "active", "skipped: `skip when` holds");
-            return;
+            self.record(Some(name), "active", "skipped: `skip when` holds");
+            return Ok(End::Skip);
         }
         self.inst.fired_count[i] += 1;
-        self.inst.counters.last_step = Some(name.clone());
-        self.record(Some(&name), "active", format!("step fired ({cause})"));
+        self.inst.counters.last_step = Some(name.to_string());
+        self.record(Some(name), "active", format!("step fired ({cause})"));
         let occurrence = self.inst.fired_count[i];
-        self.emit(buffer, &name, i, occurrence);
-        self.finish(end, &name, depth);
+        self.emit(buffer, name, i, occurrence)?;
+        Ok(end)
     }
 
     /// What follows a block: a `goto` fires its target today, a `stop` closes the case.
@@ -484,7 +549,14 @@ impl<'f> Machine<'_, 'f> {
     }
 
     /// Turns decided actions into planned ones: computes charges, counts messages and calls.
-    fn emit(&mut self, actions: Vec<Action>, step: &str, order: usize, occurrence: u32) {
+    /// A charge that cannot be computed is an error (the caller undoes the whole block).
+    fn emit(
+        &mut self,
+        actions: Vec<Action>,
+        step: &str,
+        order: usize,
+        occurrence: u32,
+    ) -> Result<(), EvalError> {
         for (k, action) in actions.into_iter().enumerate() {
             let action = match action {
                 fixed @ Action::Charge {
@@ -525,7 +597,7 @@ impl<'f> Machine<'_, 'f> {
                             );
                             continue;
                         }
-                        Err(e) => return self.fail(Some(step), e),
+                        Err(e) => return Err(e),
                     }
                 }
                 other => other,
@@ -565,6 +637,7 @@ impl<'f> Machine<'_, 'f> {
                 key,
             });
         }
+        Ok(())
     }
 
     // ----- events -----------------------------------------------------------------------------
@@ -576,6 +649,8 @@ impl<'f> Machine<'_, 'f> {
             return default(self);
         };
         let label = format!("on {}", ev.words());
+        // All or nothing, as a step (see `fire_step`).
+        let before = self.checkpoint();
         let runs = self
             .inst
             .handler_runs
@@ -584,13 +659,27 @@ impl<'f> Machine<'_, 'f> {
         *runs += 1;
         let occurrence = *runs;
         let mut buffer = Vec::new();
-        match self.exec(body, &mut buffer) {
-            Ok(end) => {
-                self.emit(buffer, &label, self.steps().len(), occurrence);
-                self.finish(end, &label, 0);
+        let ran = self
+            .exec(body, &mut buffer)
+            .and_then(|end| {
+                self.emit(buffer, &label, self.steps().len(), occurrence)
+                    .map(|()| end)
+            });
+        match ran {
+            Ok(end) => self.finish(end, &label, 0),
+            Err(e) => {
+                self.rollback(before);
+                self.fail(Some(&label), e);
             }
-            Err(e) => self.fail(Some(&label), e),
         }
+    }
+
+    /// [`Machine::handle`] for an event that closes the case (`paid`, `write off`, a credit note
+    /// settling it): its handler sees the customer's totals without this invoice.
+    fn handle_closing(&mut self, ev: EventName, default: impl FnOnce(&mut Self)) {
+        self.settling = true;
+        self.handle(ev, default);
+        self.settling = false;
     }
 
     fn event(&mut self, ev: &EventKind) {
@@ -603,7 +692,7 @@ impl<'f> Machine<'_, 'f> {
             EventKind::CreditNote { amount, .. } => self.money_in(*amount, false),
             EventKind::WriteOff { .. } if self.inst.is_open() => {
                 if open {
-                    self.handle(EventName::WriteOff, |_| {});
+                    self.handle_closing(EventName::WriteOff, |_| {});
                 }
                 self.close(CloseReason::WrittenOff, "written off");
             }
@@ -734,13 +823,13 @@ impl<'f> Machine<'_, 'f> {
         match (settled, payment) {
             (true, true) => {
                 if live {
-                    self.handle(EventName::Paid, |_| {});
+                    self.handle_closing(EventName::Paid, |_| {});
                 }
                 self.close(CloseReason::Paid, "paid");
             }
             (true, false) => {
                 if live {
-                    self.handle(EventName::CreditNote, |_| {});
+                    self.handle_closing(EventName::CreditNote, |_| {});
                 }
                 self.close(CloseReason::Credited, "credited");
             }

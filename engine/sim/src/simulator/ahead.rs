@@ -73,8 +73,10 @@ fn lane<'a>(
     pending: &BTreeMap<usize, Vec<&Event>>,
     (t, n): (usize, usize),
 ) -> Vec<(usize, Choice<'a>)> {
-    // Each customer's totals as the loop will see them; `None` once the loop takes over.
-    let mut customers: HashMap<usize, Option<(Running, Window)>> = HashMap::new();
+    // Each customer's behaviour as the loop will see it; `None` once the loop takes over.
+    let mut customers: HashMap<usize, Option<Window>> = HashMap::new();
+    // Its totals per currency (by `Simulator::invoice_slot`) as the loop will see them.
+    let mut slots: HashMap<usize, Running> = HashMap::new();
     let mut out = Vec::new();
     for (k, &(_, i)) in batch.iter().enumerate() {
         let c = sim.invoice_customer[i];
@@ -83,16 +85,18 @@ fn lane<'a>(
         }
         let state = customers
             .entry(c)
-            .or_insert_with(|| Some((sim.running[c], sim.logs[c].window(day))));
-        let Some((running, window)) = state else {
+            .or_insert_with(|| Some(sim.logs[c].window(day)));
+        let Some(window) = state else {
             continue;
         };
         if pending.contains_key(&i) {
             *state = None;
             continue;
         }
+        let slot = sim.invoice_slot[i];
+        let running = slots.entry(slot).or_insert(sim.running[slot]);
         let invoice = sim.invoices[i];
-        let totals = running.with_behaviour(*window);
+        let totals = running.with_behaviour(*window, sim.broken[c]);
         let choice = choose_scenario(sim.shared, invoice, &sim.customers[c], totals, day);
         let opening = invoice.opening_outstanding();
         running.update(

@@ -355,3 +355,99 @@ fn a_runaway_rule_leaves_its_case_in_error_and_the_others_alone() {
         t.to_text()
     );
 }
+
+/// Runs the test named `test` of the case file `file` (under `tests/it/semantics/`) through the
+/// simulator and returns the portfolio and the run.
+fn run_case(
+    file: &str,
+    test: &str,
+) -> (relance_core::domain::Portfolio, relance_sim::simulator::Run) {
+    let loaded = load(&semantics_dir().join(file)).expect("the case compiles");
+    let shared = testing::shared(&loaded.set, &loaded.rules, RateTable::builtin());
+    let tc = loaded
+        .set
+        .tests
+        .iter()
+        .find(|t| t.name == test)
+        .unwrap_or_else(|| panic!("{file} has a test \"{test}\""));
+    let p = testing::portfolio(tc);
+    let until = testing::until(tc, &p);
+    let run = Simulator::new(shared, &p).run(p.start().unwrap(), until, &mut |_| {});
+    (p, run)
+}
+
+#[test]
+fn a_failing_step_leaves_the_case_as_before_the_step_plus_the_error() {
+    // Beyond the `expect` lines of step-atomic.relance: the state the case ends in. The notice
+    // (letter, indemnity, then an interest charge that cannot be computed) left no trace: no
+    // message counted, no indemnity marked as charged, the step not done, and no record says
+    // it fired; the case is in error on the notice's day.
+    let (_, run) = run_case(
+        "step-atomic.relance",
+        "a step whose charge fails sends nothing of that step",
+    );
+    let case = run.cases[0].as_ref().expect("case opened");
+    match &case.status {
+        Status::Error { on, message } => {
+            assert_eq!(on.to_string(), "2021-03-12");
+            assert!(!message.is_empty(), "the error says why");
+        }
+        other => panic!("F-1 should be in error, is {other:?}"),
+    }
+    assert_eq!(case.counters.messages, 1, "only reminder-1 was sent");
+    assert!(!case.charged.indemnity, "the indemnity did not go out");
+    assert_eq!(case.counters.last_step.as_deref(), Some("reminder-1"));
+    assert_eq!(case.done_on[1], None, "the notice is not done");
+    assert_eq!(case.fired_count[1], 0);
+    assert_eq!(case.next_step, 1, "the notice is still the next step");
+    let notice: Vec<&str> = run
+        .records
+        .iter()
+        .filter(|r| r.step.as_deref() == Some("notice"))
+        .map(|r| r.cause.as_str())
+        .collect();
+    assert_eq!(notice.len(), 1, "one record for the notice: {notice:?}");
+    assert!(notice[0].starts_with("error: "), "{notice:?}");
+}
+
+#[test]
+fn the_days_events_are_decided_before_its_steps() {
+    // LANGUAGE.md "What happens first on one day": (2) events before (4) steps. On 02-15 the
+    // partial payment is decided before reminder-2 fires, whichever comes first in the
+    // portfolio; and a promise is judged (3) after that day's payment (2).
+    let (_, run) = run_case(
+        "same-day.relance",
+        "a partial payment on a step's day: the step reads the new outstanding",
+    );
+    let on = |r: &&relance_core::runtime::Record| r.date.to_string() == "2026-02-15";
+    let mut day: Vec<_> = run.records.iter().filter(on).collect();
+    day.sort_by_key(|r| r.order);
+    let causes: Vec<&str> = day.iter().map(|r| r.cause.as_str()).collect();
+    let payment = causes.iter().position(|c| c.starts_with("payment of 600"));
+    let step = causes.iter().position(|c| c.starts_with("step fired"));
+    assert!(
+        matches!((payment, step), (Some(p), Some(s)) if p < s),
+        "the payment is decided before the step: {causes:?}"
+    );
+    let (_, run) = run_case(
+        "same-day.relance",
+        "a payment on the promise's day keeps the promise",
+    );
+    let mut day: Vec<_> = run
+        .records
+        .iter()
+        .filter(|r| r.date.to_string() == "2026-02-10")
+        .collect();
+    day.sort_by_key(|r| r.order);
+    let causes: Vec<&str> = day.iter().map(|r| r.cause.as_str()).collect();
+    assert!(
+        causes.contains(&"promise kept") && !causes.contains(&"promise broken"),
+        "{causes:?}"
+    );
+    let payment = causes.iter().position(|c| c.starts_with("payment of 300"));
+    let kept = causes.iter().position(|c| *c == "promise kept");
+    assert!(
+        matches!((payment, kept), (Some(p), Some(k)) if p < k),
+        "{causes:?}"
+    );
+}
