@@ -610,11 +610,8 @@ impl<'a> Work<'a> {
             };
             rows.push((inv, state));
         }
-        let full = CustomerTotals::over(
-            rows.iter().map(|(inv, state)| (inv, *state)),
-            day,
-            currency,
-        );
+        let full =
+            CustomerTotals::over(rows.iter().map(|(inv, state)| (inv, *state)), day, currency);
         debug_assert!(
             full.outstanding == kept.outstanding
                 && full.open_invoices == kept.open_invoices
@@ -671,10 +668,11 @@ impl<'a> Work<'a> {
             list.insert(at, id.clone());
         }
         let issued = inv.issued;
-        self.deltas
-            .entry(customer)
-            .or_default()
-            .add(issued, &inv.currency, &Bucket::of(&inv, None));
+        self.deltas.entry(customer).or_default().add(
+            issued,
+            &inv.currency,
+            &Bucket::of(&inv, None),
+        );
         self.invoices.insert(id.clone(), Some(inv));
         self.new_invoices.push(id.clone());
         self.slots.insert(

@@ -381,7 +381,8 @@ impl<'a> Simulator<'a> {
             }
             None => open_case(self.shared, inv, customer, totals, day),
         };
-        self.running[self.invoice_slot[i]].update(Some(inv.opening_outstanding()), contribution(&case));
+        self.running[self.invoice_slot[i]]
+            .update(Some(inv.opening_outstanding()), contribution(&case));
         run.seq += 1;
         if self.recording == Recording::Causes {
             run.records.push(open_record(&case, inv, day, run.seq - 1));

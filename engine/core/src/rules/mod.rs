@@ -134,14 +134,14 @@ pub struct RuleInvoice<'a> {
     pub days_late: i64,
     /// The day the condition is evaluated on (`invoice.today`, an ISO date string).
     pub today: NaiveDate,
-    /// What the customer still owes on `today` over all its open invoices, this one included
-    /// (`customer.outstanding`).
+    /// What the customer still owes on `today` over all its open invoices in this invoice's
+    /// currency, this one included (`customer.outstanding`).
     pub customer_outstanding: Decimal,
-    /// How many invoices of the customer are open on `today`, this one included
-    /// (`customer.open_invoices`).
+    /// How many invoices of the customer in this invoice's currency are open on `today`, this
+    /// one included (`customer.open_invoices`).
     pub customer_open_invoices: i64,
-    /// The average amount (as issued) of the customer's invoices known on `today`, i.e. issued
-    /// on or before it (`customer.average_invoice`). "Outstanding above three times the average
+    /// The average amount (as issued) of the customer's invoices in this invoice's currency
+    /// known on `today`, i.e. issued on or before it (`customer.average_invoice`). "Outstanding above three times the average
     /// invoice" is `customer.outstanding > customer.average_invoice * 3`.
     pub customer_average_invoice: Decimal,
 }

@@ -659,12 +659,10 @@ impl<'f> Machine<'_, 'f> {
         *runs += 1;
         let occurrence = *runs;
         let mut buffer = Vec::new();
-        let ran = self
-            .exec(body, &mut buffer)
-            .and_then(|end| {
-                self.emit(buffer, &label, self.steps().len(), occurrence)
-                    .map(|()| end)
-            });
+        let ran = self.exec(body, &mut buffer).and_then(|end| {
+            self.emit(buffer, &label, self.steps().len(), occurrence)
+                .map(|()| end)
+        });
         match ran {
             Ok(end) => self.finish(end, &label, 0),
             Err(e) => {

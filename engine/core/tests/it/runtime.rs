@@ -135,8 +135,7 @@ fn customer_totals_count_the_invoice_currency_only() {
 
 #[test]
 fn an_amount_tolerance_applies_in_its_currency_only() {
-    let set = set(
-        r#"
+    let set = set(r#"
 scenario eur {
   tolerance 5 EUR
   step reminder at due + 3 days {
@@ -149,14 +148,16 @@ scenario pct {
     email "reminder-1" to accounting
   }
 }
-"#,
-    );
+"#);
     let eur = &set.scenarios["eur"];
     let pct = &set.scenarios["pct"];
     let e = invoice("F-1", "1000", "EUR");
     let j = invoice("F-2", "10000", "JPY");
     assert!(assign::settled(eur, &e, dec("5")));
-    assert!(!assign::settled(eur, &j, dec("3")), "3 JPY is not under 5 EUR");
+    assert!(
+        !assign::settled(eur, &j, dec("3")),
+        "3 JPY is not under 5 EUR"
+    );
     assert!(assign::settled(eur, &j, dec("0")));
     assert!(assign::settled(pct, &j, dec("100")), "1% of 10000 JPY");
     assert!(!assign::settled(pct, &j, dec("100.01")));
