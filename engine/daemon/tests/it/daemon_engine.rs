@@ -295,3 +295,128 @@ fn chronic_late_payers_go_to_high_risk_in_the_daemon_as_in_the_simulator() {
     assert_eq!(simulated("F-1"), scenario("F-1"));
     drop(engine);
 }
+
+/// A customer with invoices in two currencies: each invoice's totals count its own currency
+/// (`customer.outstanding` …), and `on paid` sees them without the invoice just paid, in the
+/// daemon as in the simulator (debug builds also check the daemon's per-currency ledger against
+/// a full pass on every read).
+#[test]
+fn mixed_currencies_count_apart_in_the_daemon_as_in_the_simulator() {
+    let tmp = TempDir::new("currencies");
+    let scenarios = tmp.0.join("set");
+    std::fs::create_dir_all(&scenarios).expect("set dir");
+    std::fs::write(
+        scenarios.join("totals.relance"),
+        r#"
+policy default {
+  use eur when invoice.currency == "EUR"
+  use usd otherwise
+}
+
+scenario eur {
+  step check at due + 3 days {
+    if customer.outstanding == 199 EUR and customer.open_invoices == 2 {
+      tag "eur-199-on-2"
+    }
+  }
+
+  on paid {
+    if customer.outstanding == 0 EUR and customer.open_invoices == 0 {
+      unblock deliveries
+    }
+  }
+}
+
+scenario usd {
+  step check at due + 3 days {
+    if customer.outstanding == 120 USD and customer.average_invoice == 120 USD {
+      tag "usd-120"
+    }
+  }
+}
+"#,
+    )
+    .expect("write the set");
+    let p = portfolio::from_json(
+        r#"{
+  "customers": [{"id": "ACME", "segment": "b2b"}],
+  "invoices": [
+    {"id": "F-1", "customer": "ACME", "amount": "149", "currency": "EUR", "issued": "2026-04-01", "due": "2026-04-30"},
+    {"id": "F-2", "customer": "ACME", "amount": "120", "currency": "USD", "issued": "2026-04-01", "due": "2026-04-30"},
+    {"id": "F-3", "customer": "ACME", "amount": "50", "currency": "EUR", "issued": "2026-04-01", "due": "2026-04-30"}
+  ],
+  "events": [
+    {"date": "2026-05-10", "type": "payment", "invoice": "F-1", "amount": "149"},
+    {"date": "2026-05-12", "type": "payment", "invoice": "F-3", "amount": "50"}
+  ]
+}"#,
+    )
+    .expect("a valid portfolio");
+    let from = d("2026-04-01");
+    let until = d("2026-05-20");
+    let config = Config {
+        data: tmp.0.join("data"),
+        spool: tmp.0.join("spool"),
+        ..Config::default()
+    };
+    let engine = server::open(
+        &config,
+        ClockMode::Virtual { start: Some(from) },
+        Some(&scenarios),
+    )
+    .expect("engine");
+    // Each fact on its own day, before that day's run (as the differential test feeds them).
+    let mut invoices = p.clone();
+    invoices.events.clear();
+    engine.import(&invoices).expect("import");
+    let mut day = from;
+    while day <= until {
+        engine.move_virtual_clock(day).expect("clock");
+        let mut facts = p.clone();
+        facts.customers.clear();
+        facts.invoices.clear();
+        facts.events.retain(|e| e.date == day);
+        if !facts.events.is_empty() {
+            engine.import(&facts).expect("the day's facts");
+        }
+        engine.catch_up(day).expect("the day's run");
+        day = day.succ_opt().expect("date");
+    }
+    let daemon_keys: BTreeSet<String> = engine
+        .outbox()
+        .expect("outbox")
+        .iter()
+        .flat_map(|m| m.items.iter().map(|i| i.key.clone()))
+        .collect();
+
+    let set = scenario_set::load(&scenarios).expect("set");
+    let compiled = set.compile();
+    let shared = Shared {
+        set: compiled.set.as_ref().expect("the set compiles"),
+        rules: &set.rules,
+        rates: RateTable::builtin(),
+    };
+    let run = Simulator::new(shared, &p).run(from, until, &mut |_| {});
+    let sim: BTreeSet<(String, String)> = run
+        .actions
+        .iter()
+        .map(|a| (a.invoice.clone(), a.action.to_string()))
+        .collect();
+    let expected: BTreeSet<(String, String)> = [
+        ("F-1", "tag \"eur-199-on-2\""),
+        ("F-3", "tag \"eur-199-on-2\""),
+        ("F-2", "tag \"usd-120\""),
+        ("F-3", "unblock deliveries"),
+    ]
+    .into_iter()
+    .map(|(i, a)| (i.to_string(), a.to_string()))
+    .collect();
+    assert_eq!(sim, expected);
+    let sim_keys: BTreeSet<String> = run.actions.iter().map(|a| a.key.clone()).collect();
+    assert_eq!(daemon_keys, sim_keys);
+    for (inv, case) in p.invoices.iter().zip(&run.cases) {
+        let stored = engine.case(&inv.id).expect("read").map(|r| r.case);
+        assert_eq!(stored.as_ref(), case.as_ref(), "state of {}", inv.id);
+    }
+    drop(engine);
+}
