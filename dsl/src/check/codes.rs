@@ -76,6 +76,12 @@ codes! {
     InvalidTestField = "E0181", Error, "unknown or invalid test field";
     MissingTestField = "E0182", Error, "missing test field";
     DuplicateTestEntity = "E0183", Error, "duplicate test entity";
+    /// A `rules/*.rhai` file that rhai cannot compile (or that holds more than functions).
+    RulesFileError = "E0190", Error, "rules file does not compile";
+    /// A rules file uses what the rule sandbox forbids (`print`, `eval`, `import` …).
+    ForbiddenInRule = "E0191", Error, "forbidden call in a rule";
+    /// The same function name is defined in two files of `rules/`.
+    DuplicateRuleFunction = "E0192", Error, "function defined in two rules files";
     PolicyWithoutOtherwise = "W0101", Warning, "policy without `otherwise`";
     PolicyRuleNeverReached = "W0102", Warning, "policy rule never reached";
     UnreachableStep = "W0103", Warning, "unreachable step";

@@ -325,6 +325,7 @@ fn compile_errors_name_file_line_and_column() {
             line: 2,
             column: 3,
             message: "Undefined variable: undeclared".to_string(),
+            forbidden: None,
         }
     );
     assert_eq!(

@@ -1,3 +1,4 @@
 //! relance-core's integration tests: one binary, one module per concern.
 
 mod dependencies;
+mod set_diagnostics;
