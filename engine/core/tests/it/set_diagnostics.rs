@@ -71,3 +71,73 @@ fn load_refuses_a_set_whose_rules_have_a_problem() {
         );
     }
 }
+
+/// The examples of `docs/DIAGNOSTICS.md` that have `rules/*.rhai` files (a ```` ```rhai ````
+/// block opened by `// rules/NAME.rhai`): each is written out as a set, checked, and must print
+/// exactly the ```` ```text ```` block shown (paths from the set's folder, `.`).
+#[test]
+fn the_rules_examples_of_diagnostics_md_print_what_they_show() {
+    let doc = std::fs::read_to_string("../../docs/DIAGNOSTICS.md").expect("DIAGNOSTICS.md");
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for section in doc.split("\n## ").skip(1) {
+        let code = section.split(':').next().unwrap_or("").to_string();
+        let fences = fences(section);
+        if !fences.iter().any(|(info, _)| info == "rhai") {
+            continue;
+        }
+        checked += 1;
+        let dir = std::env::temp_dir().join(format!(
+            "relance-docs-{}-{code}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("rules")).expect("temp dir");
+        let mut shown = None;
+        for (info, body) in &fences {
+            match info.as_str() {
+                "relance" => std::fs::write(dir.join("example.relance"), body).expect("write"),
+                "rhai" => {
+                    let path = body
+                        .lines()
+                        .next()
+                        .and_then(|l| l.strip_prefix("// "))
+                        .unwrap_or_else(|| panic!("{code}: a rhai block starts with `// rules/NAME.rhai`"));
+                    std::fs::write(dir.join(path), body).expect("write");
+                }
+                "text" if shown.is_none() => shown = Some(body.clone()),
+                _ => {}
+            }
+        }
+        let (out, _) = rendered(&dir);
+        let out = out.replace(&dir.display().to_string(), ".");
+        let _ = std::fs::remove_dir_all(&dir);
+        let shown = shown.unwrap_or_default();
+        if out.trim_end() != shown.trim_end() {
+            problems.push(format!("{code}: the doc shows\n{shown}\nbut the example prints\n{out}"));
+        }
+    }
+    assert!(checked >= 3, "found {checked} rules examples");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The fenced blocks of a markdown text: `(info string, body)`.
+fn fences(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut open: Option<(String, String)> = None;
+    for line in text.lines() {
+        match open.as_mut() {
+            Some(_) if line.trim_end() == "```" => out.extend(open.take()),
+            Some((_, body)) => {
+                body.push_str(line);
+                body.push('\n');
+            }
+            None => {
+                if let Some(info) = line.strip_prefix("```") {
+                    open = Some((info.trim().to_string(), String::new()));
+                }
+            }
+        }
+    }
+    out
+}
