@@ -5,9 +5,11 @@
 //! error. It must not build the IR nor evaluate anything: `lower` does the former once the
 //! set is free of errors, the engine the latter. Each concern lives in its own module:
 //! `items` (names, settings, steps, anchors, statements), `exprs` (fields and types),
-//! `test_blocks` (test customers, invoices, events, expectations).
+//! `test_blocks` (test customers, invoices, events, expectations), `consumers` (charges
+//! consumers do not owe).
 
 pub mod codes;
+mod consumers;
 mod exprs;
 mod items;
 mod test_blocks;
