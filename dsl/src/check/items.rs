@@ -241,8 +241,8 @@ impl Checker<'_> {
                                 st.span,
                                 "`skip when` comes after an action",
                             )
-                            .with_label("decides after the action is written")
-                            .with_related(action, "this action does not run either when the step is skipped")
+                            .with_label("when it holds, the whole step is skipped")
+                            .with_related(action, "so this action does not run either")
                             .with_help("move `skip when` to the top of the step"),
                         );
                     }
