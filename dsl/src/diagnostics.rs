@@ -191,7 +191,10 @@ pub fn render_set(
     };
     for d in diagnostics {
         let mut cs = to_codespan_in(d, source.len(), main);
-        for e in elsewhere.iter().filter(|e| e.code == d.code && e.at == d.span) {
+        for e in elsewhere
+            .iter()
+            .filter(|e| e.code == d.code && e.at == d.span)
+        {
             if let Some(&(_, id, len)) = ids.iter().find(|(path, _, _)| *path == e.file) {
                 cs.labels
                     .push(Label::secondary(id, clamp(e.span, len)).with_message(&e.label));

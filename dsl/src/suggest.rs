@@ -56,7 +56,10 @@ mod tests {
             closest("customer.risk", ["customer.id", "customer.risk_score"]),
             Some("customer.risk_score")
         );
-        assert_eq!(closest("remind", ["reminder-2", "reminder-1"]), Some("reminder-1"));
+        assert_eq!(
+            closest("remind", ["reminder-2", "reminder-1"]),
+            Some("reminder-1")
+        );
         // Too short to be a meaningful prefix.
         assert_eq!(closest("re", ["reminder-1"]), None);
     }

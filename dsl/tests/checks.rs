@@ -446,7 +446,10 @@ fn indemnity_for_consumers_is_a_warning() {
 fn a_misspelt_field_suggests_the_field_it_starts() {
     let d = diagnostics("scenario s { step a at due { skip when customer.risk > 50 } }");
     assert_eq!(d.len(), 1, "{d:?}");
-    assert_eq!(d[0].help.as_deref(), Some("did you mean `customer.risk_score`?"));
+    assert_eq!(
+        d[0].help.as_deref(),
+        Some("did you mean `customer.risk_score`?")
+    );
 }
 
 #[test]

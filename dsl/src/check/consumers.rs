@@ -120,9 +120,13 @@ impl Checker<'_> {
         let admitted = applies(s).map(for_consumers);
         let why = match admitted {
             Some(Tri::False) => return,
-            Some(_) => "its `applies when` admits consumers (`customer.segment == \"b2c\"`)".to_string(),
+            Some(_) => {
+                "its `applies when` admits consumers (`customer.segment == \"b2c\"`)".to_string()
+            }
             None => match self.chosen_for_consumers(&s.name.name) {
-                Some(policy) => format!("policy `{policy}` can give it to consumers (`customer.segment == \"b2c\"`)"),
+                Some(policy) => format!(
+                    "policy `{policy}` can give it to consumers (`customer.segment == \"b2c\"`)"
+                ),
                 None => return,
             },
         };

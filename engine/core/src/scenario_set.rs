@@ -55,7 +55,9 @@ pub fn load(path: &Path) -> Result<LoadedSet, SetError> {
     let rules = read_rules(&root)?;
     let Some(set) = rules.set else {
         let first = rules.problems.into_iter().next();
-        return Err(SetError::Rules(first.expect("a rules folder without a set has a problem")));
+        return Err(SetError::Rules(
+            first.expect("a rules folder without a set has a problem"),
+        ));
     };
     let context = SetContext {
         templates: template_names(&root.join("templates"))?,
@@ -293,9 +295,10 @@ fn definition_span(text: &str, name: &str) -> Option<Span> {
             .filter(|r| r.starts_with(char::is_whitespace))
         {
             let rest = rest.trim_start();
-            if rest.strip_prefix(name).is_some_and(|after| {
-                after.trim_start().starts_with('(')
-            }) {
+            if rest
+                .strip_prefix(name)
+                .is_some_and(|after| after.trim_start().starts_with('('))
+            {
                 let start = offset + (line.len() - rest.len());
                 return Some(Span::new(start, start + name.len()));
             }

@@ -23,7 +23,12 @@ fn check(args: &[&str], set: &str) -> Output {
 fn a_rules_file_that_does_not_compile_is_a_finding_not_a_usage_error() {
     let out = check(&[], "rules-compile-error");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("error[E0190]"), "{stdout}");
     assert!(stdout.contains("rules/exposure.rhai:8:1"), "{stdout}");
     assert!(stdout.contains("1 error(s)"), "{stdout}");
@@ -40,8 +45,14 @@ fn rules_diagnostics_are_in_the_json_output() {
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
         let d = &json["diagnostics"][0];
         assert_eq!(d["code"], code, "{json}");
-        assert!(d["file"].as_str().is_some_and(|f| f.ends_with(file)), "{json}");
-        assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(line), Some(column)));
+        assert!(
+            d["file"].as_str().is_some_and(|f| f.ends_with(file)),
+            "{json}"
+        );
+        assert_eq!(
+            (d["line"].as_u64(), d["column"].as_u64()),
+            (Some(line), Some(column))
+        );
         assert_eq!(json["errors"], 1);
     }
 }

@@ -60,7 +60,11 @@ fn every_set_case_snapshots_its_diagnostics() {
 /// `load` (what running a set uses) still refuses a set whose rules do not compile.
 #[test]
 fn load_refuses_a_set_whose_rules_have_a_problem() {
-    for case in ["rules-compile-error", "rules-forbidden-call", "rules-defined-twice"] {
+    for case in [
+        "rules-compile-error",
+        "rules-forbidden-call",
+        "rules-defined-twice",
+    ] {
         let dir = Path::new("tests/it/sets").join(case);
         assert!(
             matches!(
@@ -87,10 +91,7 @@ fn the_rules_examples_of_diagnostics_md_print_what_they_show() {
             continue;
         }
         checked += 1;
-        let dir = std::env::temp_dir().join(format!(
-            "relance-docs-{}-{code}",
-            std::process::id()
-        ));
+        let dir = std::env::temp_dir().join(format!("relance-docs-{}-{code}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("rules")).expect("temp dir");
         let mut shown = None;
@@ -102,7 +103,9 @@ fn the_rules_examples_of_diagnostics_md_print_what_they_show() {
                         .lines()
                         .next()
                         .and_then(|l| l.strip_prefix("// "))
-                        .unwrap_or_else(|| panic!("{code}: a rhai block starts with `// rules/NAME.rhai`"));
+                        .unwrap_or_else(|| {
+                            panic!("{code}: a rhai block starts with `// rules/NAME.rhai`")
+                        });
                     std::fs::write(dir.join(path), body).expect("write");
                 }
                 "text" if shown.is_none() => shown = Some(body.clone()),
@@ -114,7 +117,9 @@ fn the_rules_examples_of_diagnostics_md_print_what_they_show() {
         let _ = std::fs::remove_dir_all(&dir);
         let shown = shown.unwrap_or_default();
         if out.trim_end() != shown.trim_end() {
-            problems.push(format!("{code}: the doc shows\n{shown}\nbut the example prints\n{out}"));
+            problems.push(format!(
+                "{code}: the doc shows\n{shown}\nbut the example prints\n{out}"
+            ));
         }
     }
     assert!(checked >= 3, "found {checked} rules examples");
