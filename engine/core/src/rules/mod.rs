@@ -6,7 +6,8 @@
 //!
 //! - **compiling** every `*.rhai` file of the folder once into a [`RuleSet`] (compile errors name
 //!   the file, line and column; a function defined in two files is an error; a file may only
-//!   define functions);
+//!   define functions). [`RuleSet::check_sources_with_limits`] reports every such problem at
+//!   once, for `scenario_set` to turn into diagnostics;
 //! - **describing** the compiled functions ([`RuleSet::functions`]) so the language checker can
 //!   verify that a `rule("name", …)` call exists with the right number of arguments;
 //! - **calling** a rule with an invoice and its customer as read-only object maps, under the
