@@ -6,7 +6,7 @@
 //! is wrong: that is the parser's and the checks' job.
 
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
-use codespan_reporting::files::SimpleFile;
+use codespan_reporting::files::{SimpleFile, SimpleFiles};
 use codespan_reporting::term::{self, termcolor};
 use serde::Serialize;
 
@@ -78,6 +78,18 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity() == Severity::Error
     }
+}
+
+/// A secondary label of a diagnostic in another file of the set (where a rule is defined, in
+/// its `.rhai` file): the diagnostic is the one of code `code` whose primary span is `at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Elsewhere {
+    pub code: Code,
+    pub at: Span,
+    /// The other file's path, as shown to users.
+    pub file: String,
+    pub span: Span,
+    pub label: String,
 }
 
 /// 1-based line and column (in characters) of byte offsets in one source text.
@@ -155,17 +167,63 @@ pub fn render(diagnostics: &[Diagnostic], file: &str, source: &str, color: bool)
     String::from_utf8_lossy(buffer.as_slice()).into_owned()
 }
 
+/// [`render`] with the labels `elsewhere` puts into other files: `others` gives those files'
+/// `(path, source)`; a label whose file is not among them is left out.
+pub fn render_set(
+    diagnostics: &[Diagnostic],
+    elsewhere: &[Elsewhere],
+    file: &str,
+    source: &str,
+    others: &[(&str, &str)],
+    color: bool,
+) -> String {
+    let mut files = SimpleFiles::new();
+    let main = files.add(file, source);
+    let ids: Vec<(&str, usize, usize)> = others
+        .iter()
+        .map(|(path, text)| (*path, files.add(*path, *text), text.len()))
+        .collect();
+    let config = term::Config::default();
+    let mut buffer = if color {
+        termcolor::Buffer::ansi()
+    } else {
+        termcolor::Buffer::no_color()
+    };
+    for d in diagnostics {
+        let mut cs = to_codespan_in(d, source.len(), main);
+        for e in elsewhere
+            .iter()
+            .filter(|e| e.code == d.code && e.at == d.span)
+        {
+            if let Some(&(_, id, len)) = ids.iter().find(|(path, _, _)| *path == e.file) {
+                cs.labels
+                    .push(Label::secondary(id, clamp(e.span, len)).with_message(&e.label));
+            }
+        }
+        let _ = term::emit(&mut buffer, &config, &files, &cs);
+    }
+    String::from_utf8_lossy(buffer.as_slice()).into_owned()
+}
+
+fn clamp(s: Span, len: usize) -> std::ops::Range<usize> {
+    s.start.min(len)..s.end.min(len).max(s.start.min(len))
+}
+
 fn to_codespan(d: &Diagnostic, len: usize) -> CsDiagnostic<()> {
-    let clamp = |s: Span| s.start.min(len)..s.end.min(len).max(s.start.min(len));
+    to_codespan_in(d, len, ())
+}
+
+fn to_codespan_in<F: Copy>(d: &Diagnostic, len: usize, file: F) -> CsDiagnostic<F> {
+    let clamp = |s: Span| clamp(s, len);
     let base = match d.severity() {
         Severity::Error => CsDiagnostic::error(),
         Severity::Warning => CsDiagnostic::warning(),
     };
-    let mut labels = vec![Label::primary((), clamp(d.span)).with_message(&d.label)];
+    let mut labels = vec![Label::primary(file, clamp(d.span)).with_message(&d.label)];
     labels.extend(
         d.related
             .iter()
-            .map(|(s, m)| Label::secondary((), clamp(*s)).with_message(m)),
+            .map(|(s, m)| Label::secondary(file, clamp(*s)).with_message(m)),
     );
     let mut out = base
         .with_code(d.code.code())

@@ -16,5 +16,5 @@ pub mod ir;
 pub mod lower;
 pub mod schema;
 
-pub use check::{SetContext, SourceFile, check_set};
+pub use check::{RuleSite, SetContext, SetDiagnostics, SourceFile, check_set, check_set_full};
 pub use lower::{Compiled, compile};

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::check::{SetContext, SourceFile, check_set};
+use crate::check::{SetContext, SourceFile};
 use crate::diagnostics::{Diagnostic, LineIndex};
 use crate::ir;
 use crate::schema;
@@ -19,6 +19,9 @@ use crate::syntax::ast::{self, *};
 pub struct Compiled {
     pub set: Option<ir::ScenarioSet>,
     pub diagnostics: Vec<Vec<Diagnostic>>,
+    /// Per file, the labels its diagnostics carry into other files (see
+    /// [`crate::diagnostics::render_set`]).
+    pub elsewhere: Vec<Vec<crate::diagnostics::Elsewhere>>,
 }
 
 impl Compiled {
@@ -29,10 +32,17 @@ impl Compiled {
 
 /// Checks then lowers a whole set.
 pub fn compile(files: &[SourceFile], ctx: &SetContext) -> Compiled {
-    let diagnostics = check_set(files, ctx);
+    let crate::check::SetDiagnostics {
+        diagnostics,
+        elsewhere,
+    } = crate::check::check_set_full(files, ctx);
     let ok = !diagnostics.iter().flatten().any(Diagnostic::is_error);
     let set = ok.then(|| lower_set(files));
-    Compiled { set, diagnostics }
+    Compiled {
+        set,
+        diagnostics,
+        elsewhere,
+    }
 }
 
 /// Lowers files that passed the checks.

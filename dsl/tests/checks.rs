@@ -369,3 +369,95 @@ fn unicode_in_strings_and_comments_keeps_columns_in_characters() {
         "E0001 2:42 expected `required`, `+` or `-` and a duration or a block in braces, found `ü`",
     );
 }
+
+// ----- issue 16: fewer false and missing diagnostics ------------------------------------------
+
+/// The diagnostics of a one-file set, for tests that look at more than the message.
+fn diagnostics(source: &str) -> Vec<relance_dsl::Diagnostic> {
+    let files = vec![SourceFile::new("t.relance", source)];
+    check_set(&files, &SetContext::default()).remove(0)
+}
+
+#[test]
+fn a_step_dated_before_a_step_above_it_is_a_warning() {
+    check(
+        "scenario s {\n  step later at due + 10 days { email \"r\" to accounting }\n  step earlier at due + 5 days { email \"r\" to accounting }\n}",
+        "W0111 3:8 step `earlier` is dated before step `later`, written above it",
+    );
+    // Weeks and days compare; a step anchored on the step above never comes before it.
+    check(
+        "scenario s {\n  step a at due + 2 weeks { pause }\n  step b at due + 13 days { pause }\n  step c at a + 1 day { pause }\n}",
+        "W0111 3:8 step `b` is dated before step `a`, written above it",
+    );
+    // Business days may stretch: `+ 3 business days` may be as late as `+ 5 days`.
+    check(
+        "scenario s {\n  step a at due + 3 business days { pause }\n  step b at due + 4 days { pause }\n}",
+        "",
+    );
+    // In date order, or on different bases (due, issued): no warning.
+    check(
+        "scenario s {\n  step a at issued + 40 days { pause }\n  step b at due + 5 days { pause }\n  step c at due + 5 days { pause }\n}",
+        "",
+    );
+}
+
+#[test]
+fn skip_when_after_an_action_is_a_warning() {
+    check(
+        "scenario s {\n  step a at due {\n    email \"r\" to accounting\n    skip when invoice.amount < 100 EUR\n  }\n}",
+        "W0113 4:5 `skip when` comes after an action",
+    );
+    // At the top, or after other guards: fine.
+    check(
+        "scenario s {\n  step a at due {\n    stop when customer.segment == \"public\"\n    skip when invoice.amount < 100 EUR\n    email \"r\" to accounting\n  }\n}",
+        "",
+    );
+    // An action inside an `if` above counts too.
+    check(
+        "scenario s {\n  step a at due {\n    if customer.risk_score > 50 { task \"look\" assign collector }\n    skip when invoice.amount < 100 EUR\n  }\n}",
+        "W0113 4:5 `skip when` comes after an action",
+    );
+}
+
+#[test]
+fn indemnity_for_consumers_is_a_warning() {
+    // Its `applies when` admits consumers.
+    check(
+        "scenario s {\n  applies when invoice.amount > 100 EUR\n  step a at due + 30 days { charge indemnity }\n}",
+        "W0171 3:29 `charge indemnity` in a scenario that applies to consumers",
+    );
+    // Chosen for consumers by the policy (`otherwise` after no rule that takes them away).
+    check(
+        "scenario s {\n  step a at due + 30 days { charge late-interest }\n}\npolicy default {\n  use s otherwise\n}",
+        "W0171 2:29 `charge late-interest` in a scenario that applies to consumers",
+    );
+    // Consumers excluded: by `applies when`, or by the policy.
+    check(
+        "scenario s {\n  applies when customer.segment != \"b2c\"\n  step a at due + 30 days { charge indemnity }\n}",
+        "",
+    );
+    check(
+        "scenario s {\n  step a at due + 30 days { charge indemnity }\n}\nscenario c {\n  step a at due { pause }\n}\npolicy default {\n  use c when customer.segment == \"b2c\"\n  use s when customer.credit_insured and customer.segment in [\"b2b\", \"public\"]\n  use s otherwise\n}",
+        "",
+    );
+}
+
+#[test]
+fn a_misspelt_field_suggests_the_field_it_starts() {
+    let d = diagnostics("scenario s { step a at due { skip when customer.risk > 50 } }");
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(
+        d[0].help.as_deref(),
+        Some("did you mean `customer.risk_score`?")
+    );
+}
+
+#[test]
+fn a_missing_currency_points_at_the_payment() {
+    let source = "scenario s { step a at due { pause } }\ntest \"t\" {\n  use s\n  on 2026-02-10 payment F-1 1200\n  expect snapshot\n}\n";
+    let d = diagnostics(source);
+    assert_eq!(d.len(), 1, "{d:?}");
+    let (line, col) = LineIndex::new(source).line_col(source, d[0].span.start);
+    assert_eq!((line, col), (4, 29), "{:?}", d[0]);
+    assert_eq!(d[0].label, "expected a currency code (`EUR`) after this");
+}

@@ -76,12 +76,24 @@ codes! {
     InvalidTestField = "E0181", Error, "unknown or invalid test field";
     MissingTestField = "E0182", Error, "missing test field";
     DuplicateTestEntity = "E0183", Error, "duplicate test entity";
+    /// A `rules/*.rhai` file that rhai cannot compile (or that holds more than functions).
+    RulesFileError = "E0190", Error, "rules file does not compile";
+    /// A rules file uses what the rule sandbox forbids (`print`, `eval`, `import` …).
+    ForbiddenInRule = "E0191", Error, "forbidden call in a rule";
+    /// The same function name is defined in two files of `rules/`.
+    DuplicateRuleFunction = "E0192", Error, "function defined in two rules files";
     PolicyWithoutOtherwise = "W0101", Warning, "policy without `otherwise`";
     PolicyRuleNeverReached = "W0102", Warning, "policy rule never reached";
     UnreachableStep = "W0103", Warning, "unreachable step";
     UnreachableStatement = "W0104", Warning, "unreachable statement";
     ScenarioWithoutSteps = "W0105", Warning, "scenario without steps";
     TestWithoutExpectation = "W0106", Warning, "test without expectation";
+    /// A step whose date always comes before that of a step written above it.
+    StepsOutOfDateOrder = "W0111", Warning, "steps out of date order";
+    /// `skip when` after an action of its step (the action would not run either).
+    SkipWhenAfterAction = "W0113", Warning, "`skip when` after an action";
+    /// `charge indemnity` / `charge late-interest` in a scenario consumers can get.
+    PenaltyForConsumers = "W0171", Warning, "indemnity or late interest for consumers";
 }
 
 impl Code {

@@ -180,6 +180,18 @@ impl Checker<'_> {
                     )
                     .with_label("wrong number of arguments"),
                 );
+                if let Some(site) = self.ctx.rule_sites.get(&name.value) {
+                    self.elsewhere.push(crate::diagnostics::Elsewhere {
+                        code: Code::WrongRuleArity,
+                        at: name.span,
+                        file: site.file.clone(),
+                        span: site.span,
+                        label: format!(
+                            "`{}` is defined here, with {arity} argument(s) after invoice and customer",
+                            name.value
+                        ),
+                    });
+                }
             }
             Some(_) => {}
         }

@@ -19,11 +19,15 @@ impl Checker<'_> {
         self.settings(s);
         self.step_names(&steps);
         self.anchors(&steps);
+        self.date_order(&steps);
         let names: Vec<&str> = steps.iter().map(|s| s.name.name.as_str()).collect();
         let mut handlers: BTreeMap<schema::EventName, Span> = BTreeMap::new();
         for m in &s.members {
             match &m.kind {
-                MemberKind::Step(st) => self.block(&st.body, Body::Step, &names),
+                MemberKind::Step(st) => {
+                    self.block(&st.body, Body::Step, &names);
+                    self.skip_when_after_action(&st.body);
+                }
                 MemberKind::Handler(h) => {
                     self.handler_event(h, &mut handlers);
                     self.block(&h.body, Body::Handler, &names);
@@ -32,6 +36,7 @@ impl Checker<'_> {
             }
         }
         self.unreachable_steps(s, &steps);
+        self.penalties_for_consumers(s);
         if steps.is_empty() {
             self.push(
                 Diagnostic::new(
@@ -169,6 +174,83 @@ impl Checker<'_> {
                     .with_related(steps[j].name.span, "defined here")
                     .with_help("steps run in source order: move the anchor step before this one"),
                 );
+            }
+        }
+    }
+
+    /// W0111: a step whose date always comes before that of a step written above it. The
+    /// runtime fires a step only after the steps above it, so such a step is due as soon as
+    /// they fired, and catch-up may then skip it (LANGUAGE.md §5). Dates are compared as day
+    /// ranges from the same base (`due` or `issued`); business days stretch over weekends and
+    /// holidays, and a step anchored on a step fires at the earliest on that step's date.
+    fn date_order(&mut self, steps: &[&Step]) {
+        // Step name → (base, earliest day, latest day when known).
+        let mut dates: BTreeMap<&str, (&'static str, i64, Option<i64>)> = BTreeMap::new();
+        // Per base, the latest "earliest day" of the steps so far, and that step.
+        let mut highest: BTreeMap<&'static str, (i64, &Step)> = BTreeMap::new();
+        for st in steps {
+            let (lo, hi) = offset_days(st.offset.as_ref());
+            let date = match &st.anchor.kind {
+                AnchorKind::Due => Some(("due", lo, Some(hi))),
+                AnchorKind::Issued => Some(("issued", lo, Some(hi))),
+                AnchorKind::Step(a) => dates
+                    .get(a.name.as_str())
+                    .map(|&(base, alo, _)| (base, alo + lo, None)),
+            };
+            let Some((base, lo, hi)) = date else {
+                continue;
+            };
+            if let (Some(hi), Some(&(above_lo, above))) = (hi, highest.get(base))
+                && hi < above_lo
+            {
+                self.push(
+                    Diagnostic::new(
+                        Code::StepsOutOfDateOrder,
+                        st.name.span,
+                        format!(
+                            "step `{}` is dated before step `{}`, written above it",
+                            st.name.name, above.name.name
+                        ),
+                    )
+                    .with_label("dated earlier")
+                    .with_related(above.name.span, "dated later, written above")
+                    .with_help(
+                        "a step fires only after the steps written above it; when several are due \
+                         together, catch-up fires only the latest: write steps in date order",
+                    ),
+                );
+            }
+            dates.entry(&st.name.name).or_insert((base, lo, hi));
+            if highest.get(base).is_none_or(|&(h, _)| lo > h) {
+                highest.insert(base, (lo, st));
+            }
+        }
+    }
+
+    /// W0113: `skip when` after an action of the step, which does not run either when the
+    /// step is skipped.
+    fn skip_when_after_action(&mut self, body: &Block) {
+        let mut first_action: Option<Span> = None;
+        for st in &body.stmts {
+            match &st.kind {
+                StmtKind::SkipWhen(_) => {
+                    if let Some(action) = first_action {
+                        self.push(
+                            Diagnostic::new(
+                                Code::SkipWhenAfterAction,
+                                st.span,
+                                "`skip when` comes after an action",
+                            )
+                            .with_label("when it holds, the whole step is skipped")
+                            .with_related(action, "so this action does not run either")
+                            .with_help("move `skip when` to the top of the step"),
+                        );
+                    }
+                }
+                _ if first_action.is_none() && has_action(std::slice::from_ref(st)) => {
+                    first_action = Some(st.span);
+                }
+                _ => {}
             }
         }
     }
@@ -424,4 +506,35 @@ fn collect_gotos<'a>(stmts: &'a [Stmt], out: &mut BTreeSet<&'a str>) {
             _ => {}
         }
     }
+}
+
+/// Whether statements hold an action, directly or in an `if`.
+fn has_action(stmts: &[Stmt]) -> bool {
+    stmts.iter().any(|st| match &st.kind {
+        StmtKind::Action(_) => true,
+        StmtKind::If(i) => {
+            has_action(&i.then.stmts)
+                || match &i.otherwise {
+                    Some(Else::If(s)) => has_action(std::slice::from_ref(s)),
+                    Some(Else::Block(b)) => has_action(&b.stmts),
+                    None => false,
+                }
+        }
+        _ => false,
+    })
+}
+
+/// The range of days an offset may span: exact for days and weeks; `n` business days are at
+/// least `n` days and, over weekends and holidays, at most `2n + 7`.
+fn offset_days(offset: Option<&Offset>) -> (i64, i64) {
+    let Some(o) = offset else {
+        return (0, 0);
+    };
+    let n = i64::from(o.duration.count);
+    let (lo, hi) = match o.duration.unit {
+        Unit::Days => (n, n),
+        Unit::Weeks => (7 * n, 7 * n),
+        Unit::BusinessDays => (n, 2 * n + 7),
+    };
+    if o.negative { (-hi, -lo) } else { (lo, hi) }
 }

@@ -5,16 +5,18 @@
 //! error. It must not build the IR nor evaluate anything: `lower` does the former once the
 //! set is free of errors, the engine the latter. Each concern lives in its own module:
 //! `items` (names, settings, steps, anchors, statements), `exprs` (fields and types),
-//! `test_blocks` (test customers, invoices, events, expectations).
+//! `test_blocks` (test customers, invoices, events, expectations), `consumers` (charges
+//! consumers do not owe).
 
 pub mod codes;
+mod consumers;
 mod exprs;
 mod items;
 mod test_blocks;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{Code, Diagnostic, Elsewhere};
 use crate::syntax::ast::{self, Item, Span};
 use crate::syntax::{Parsed, parse};
 
@@ -47,30 +49,56 @@ pub struct SetContext {
     /// Rule names and their number of extra arguments (the rhai function's parameters
     /// minus `invoice` and `customer`).
     pub rules: Option<BTreeMap<String, usize>>,
+    /// Where each rule is defined (its name in its `.rhai` file), for the secondary label of
+    /// a wrong-arity call. A rule missing here just gets no such label.
+    pub rule_sites: BTreeMap<String, RuleSite>,
+}
+
+/// Where a rule function is defined: its `.rhai` file (the path as shown to users) and the
+/// span of its name there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleSite {
+    pub file: String,
+    pub span: Span,
+}
+
+/// Every diagnostic of a set, with the labels some of them carry into other files.
+#[derive(Debug, Clone, Default)]
+pub struct SetDiagnostics {
+    /// Per file, in the order of `files`, sorted by position (what [`check_set`] returns).
+    pub diagnostics: Vec<Vec<Diagnostic>>,
+    /// Per file, the secondary labels in other files (a `.rhai` rule definition) of its
+    /// diagnostics.
+    pub elsewhere: Vec<Vec<Elsewhere>>,
 }
 
 /// The diagnostics of every file, in the order of `files`, parse errors included, sorted by
 /// position.
 pub fn check_set(files: &[SourceFile], ctx: &SetContext) -> Vec<Vec<Diagnostic>> {
+    check_set_full(files, ctx).diagnostics
+}
+
+/// [`check_set`], plus the labels its diagnostics carry into other files.
+pub fn check_set_full(files: &[SourceFile], ctx: &SetContext) -> SetDiagnostics {
     let index = SetIndex::build(files);
-    files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let mut c = Checker {
-                ctx,
-                index: &index,
-                file: i,
-                files,
-                diags: Vec::new(),
-            };
-            c.diags.extend(f.parsed.diagnostics.iter().cloned());
-            c.file_items(&f.parsed.file);
-            let mut d = c.diags;
-            d.sort_by_key(|d| (d.span.start, d.code));
-            d
-        })
-        .collect()
+    let mut out = SetDiagnostics::default();
+    for (i, f) in files.iter().enumerate() {
+        let mut c = Checker {
+            ctx,
+            index: &index,
+            file: i,
+            files,
+            diags: Vec::new(),
+            elsewhere: Vec::new(),
+        };
+        c.diags.extend(f.parsed.diagnostics.iter().cloned());
+        c.file_items(&f.parsed.file);
+        let mut d = c.diags;
+        d.sort_by_key(|d| (d.span.start, d.code));
+        out.diagnostics.push(d);
+        out.elsewhere.push(c.elsewhere);
+    }
+    out
 }
 
 /// Where each top-level name is defined across the set.
@@ -78,6 +106,8 @@ pub(crate) struct SetIndex {
     pub scenarios: BTreeMap<String, Vec<(usize, Span)>>,
     pub policies: BTreeMap<String, Vec<(usize, Span)>>,
     pub tests: BTreeMap<String, Vec<(usize, Span)>>,
+    /// Scenarios that did not parse (`Parsed::broken`): references to them are not reported.
+    pub broken_scenarios: BTreeSet<String>,
 }
 
 impl SetIndex {
@@ -86,8 +116,16 @@ impl SetIndex {
             scenarios: BTreeMap::new(),
             policies: BTreeMap::new(),
             tests: BTreeMap::new(),
+            broken_scenarios: BTreeSet::new(),
         };
         for (i, f) in files.iter().enumerate() {
+            idx.broken_scenarios.extend(
+                f.parsed
+                    .broken
+                    .iter()
+                    .filter(|b| b.kind == crate::syntax::ItemKind::Scenario)
+                    .map(|b| b.name.clone()),
+            );
             for item in &f.parsed.file.items {
                 let (map, name, span) = match item {
                     Item::Scenario(s) => (&mut idx.scenarios, &s.name.name, s.name.span),
@@ -104,7 +142,7 @@ impl SetIndex {
     pub fn has_default_choice(&self) -> bool {
         self.policies.len() == 1
             || self.policies.contains_key("default")
-            || self.scenarios.len() == 1
+            || self.scenarios.len() + self.broken_scenarios.len() == 1
     }
 }
 
@@ -114,6 +152,7 @@ pub(crate) struct Checker<'a> {
     pub file: usize,
     pub files: &'a [SourceFile],
     pub diags: Vec<Diagnostic>,
+    pub elsewhere: Vec<Elsewhere>,
 }
 
 impl Checker<'_> {
@@ -174,9 +213,11 @@ impl Checker<'_> {
         self.push(d);
     }
 
-    /// E0160 when a name is not a scenario of the set.
+    /// E0160 when a name is not a scenario of the set (nor one that failed to parse).
     pub fn scenario_ref(&mut self, name: &ast::Ident) {
-        if self.index.scenarios.contains_key(&name.name) {
+        if self.index.scenarios.contains_key(&name.name)
+            || self.index.broken_scenarios.contains(&name.name)
+        {
             return;
         }
         let help = crate::suggest::did_you_mean(

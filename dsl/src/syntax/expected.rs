@@ -46,6 +46,17 @@ pub(crate) fn syntax_error(err: &Error<Rule>, source: &str, offset: usize) -> Di
     } else {
         format!("expected {expected}, found {shown}")
     };
+    // A value missing at the end of a line (`payment F-1 1200` without its currency): pest
+    // stops at the next line's first token, but the place to fix is the line that lacks it.
+    // Only for values (no keyword expected): a misspelt keyword at the start of a line is
+    // where it stands.
+    if !expected.is_empty()
+        && keywords.is_empty()
+        && let Some(prev) = token_before_line_break(source, at)
+    {
+        return Diagnostic::new(Code::SyntaxError, prev, message)
+            .with_label(format!("expected {expected} after this"));
+    }
     let help = if found
         .chars()
         .next()
@@ -66,6 +77,25 @@ pub(crate) fn syntax_error(err: &Error<Rule>, source: &str, offset: usize) -> Di
         format!("expected {expected}")
     })
     .with_help_opt(help)
+}
+
+/// The span of the last token before `at` when a line break separates them (or `at` is the
+/// end of the file).
+fn token_before_line_break(source: &str, at: usize) -> Option<crate::syntax::ast::Span> {
+    let before = source.get(..at)?;
+    let trimmed = before.trim_end();
+    let gap = &before[trimmed.len()..];
+    if trimmed.is_empty() || (!gap.contains('\n') && at < source.len()) {
+        return None;
+    }
+    let end = trimmed.len();
+    let start = trimmed
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| !c.is_whitespace())
+        .last()
+        .map_or(end, |(i, _)| i);
+    Some(crate::syntax::ast::Span::new(start, end))
 }
 
 fn join_alternatives(phrases: &[&str]) -> String {

@@ -7,4 +7,4 @@ pub(crate) mod expected;
 pub mod grammar;
 pub mod parser;
 
-pub use parser::{Parsed, parse};
+pub use parser::{BrokenItem, ItemKind, Parsed, parse};

@@ -31,12 +31,69 @@ pub struct Parsed {
     pub file: File,
     pub diagnostics: Vec<Diagnostic>,
     pub comments: Vec<Comment>,
+    /// The items that did not parse but whose kind and name could be read: the checker does
+    /// not report references to them as unknown (the syntax error is the one to fix).
+    pub broken: Vec<BrokenItem>,
+}
+
+/// A top-level item with a syntax error, known by its header (`scenario NAME`, `policy NAME`,
+/// `test "NAME"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokenItem {
+    pub kind: ItemKind,
+    pub name: String,
+    /// The name's span.
+    pub span: Span,
+}
+
+/// The kind of a top-level item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ItemKind {
+    Scenario,
+    Policy,
+    Test,
+}
+
+/// The kind and name of an item whose text starts at `offset`, read from its header alone.
+fn item_header(source: &str, offset: usize) -> Option<BrokenItem> {
+    let text = &source[offset..];
+    let lead = text.len() - text.trim_start().len();
+    let text = &text[lead..];
+    let (kind, rest) = [
+        (ItemKind::Scenario, "scenario"),
+        (ItemKind::Policy, "policy"),
+        (ItemKind::Test, "test"),
+    ]
+    .into_iter()
+    .find_map(|(k, kw)| Some((k, text.strip_prefix(kw)?)))?;
+    let gap = rest.len() - rest.trim_start().len();
+    if gap == 0 {
+        return None;
+    }
+    let at = offset + lead + (text.len() - rest.len()) + gap;
+    let rule = if kind == ItemKind::Test {
+        Rule::string
+    } else {
+        Rule::name
+    };
+    let pair = RelanceParser::parse(rule, &source[at..]).ok()?.next()?;
+    let span = pair.as_span();
+    let name = match kind {
+        ItemKind::Test => pair.into_inner().next()?.as_str().to_string(),
+        _ => span.as_str().to_string(),
+    };
+    Some(BrokenItem {
+        kind,
+        name,
+        span: Span::new(at + span.start(), at + span.end()),
+    })
 }
 
 /// Parses a whole file. Never fails: see the module invariant.
 pub fn parse(source: &str) -> Parsed {
     let mut diagnostics = Vec::new();
     let mut items = Vec::new();
+    let mut broken = Vec::new();
     let comments = collect_comments(source);
     let comment_starts = comments
         .iter()
@@ -55,13 +112,17 @@ pub fn parse(source: &str) -> Parsed {
                 let file = pairs.next().map(|p| b.file(p)).unwrap_or_default();
                 items.extend(file.items);
             }
-            Err(e) => diagnostics.push(syntax_error(&e, source, chunk.start)),
+            Err(e) => {
+                diagnostics.push(syntax_error(&e, source, chunk.start));
+                broken.extend(item_header(source, chunk.start));
+            }
         }
     }
     Parsed {
         file: File { items },
         diagnostics,
         comments,
+        broken,
     }
 }
 

@@ -216,6 +216,7 @@ impl Bundle {
         let context = SetContext {
             templates: (!self.templates.is_empty()).then(|| self.template_names()),
             rules: (!self.rules.is_empty()).then_some(arities),
+            rule_sites: Default::default(),
         };
         let files: Vec<SourceFile> = self
             .files

@@ -1,8 +1,9 @@
-//! `relance check`: parse and check sets, print every diagnostic (text or JSON).
+//! `relance check`: parse and check sets, print every diagnostic (text or JSON), those of the
+//! `rules/*.rhai` files included.
 
 use std::path::PathBuf;
 
-use relance_dsl::diagnostics::{JsonDiagnostic, render};
+use relance_dsl::diagnostics::{JsonDiagnostic, render, render_set};
 use serde::Serialize;
 
 use super::{Format, exit};
@@ -16,6 +17,19 @@ struct Report {
     diagnostics: Vec<JsonDiagnostic>,
 }
 
+impl Report {
+    fn add(&mut self, diags: &[relance_dsl::Diagnostic], path: &str, text: &str) {
+        for d in diags {
+            if d.is_error() {
+                self.errors += 1;
+            } else {
+                self.warnings += 1;
+            }
+            self.diagnostics.push(d.to_json(path, text));
+        }
+    }
+}
+
 pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
     let mut report = Report {
         files: 0,
@@ -25,24 +39,33 @@ pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
     };
     let mut text = String::new();
     for path in paths {
-        let set = match scenario_set::load(path) {
+        let set = match scenario_set::check(path) {
             Ok(set) => set,
             Err(e) => {
                 eprintln!("error: {e}");
                 return exit::USAGE;
             }
         };
-        let compiled = set.compile();
-        for (file, diags) in set.files.iter().zip(&compiled.diagnostics) {
+        let others: Vec<(&str, &str)> = set
+            .rules
+            .iter()
+            .map(|r| (r.path.as_str(), r.text.as_str()))
+            .collect();
+        for ((file, diags), elsewhere) in set.files.iter().zip(&set.diagnostics).zip(&set.elsewhere)
+        {
             report.files += 1;
-            for d in diags {
-                if d.is_error() {
-                    report.errors += 1;
-                } else {
-                    report.warnings += 1;
-                }
-                report.diagnostics.push(d.to_json(&file.path, &file.text));
-            }
+            report.add(diags, &file.path, &file.text);
+            text.push_str(&render_set(
+                diags,
+                elsewhere,
+                &file.path,
+                &file.text,
+                &others,
+                super::color(),
+            ));
+        }
+        for (file, diags) in set.rules.iter().zip(&set.rule_diagnostics) {
+            report.add(diags, &file.path, &file.text);
             text.push_str(&render(diags, &file.path, &file.text, super::color()));
         }
     }

@@ -1,6 +1,7 @@
 //! The `relance` command's integration tests: one binary that runs the real executable
 //! (`CARGO_BIN_EXE_relance`) and, for the daemon, a real server on 127.0.0.1.
 //!
+//! - `check`: `relance check` exit statuses, and diagnostics of `rules/*.rhai` files;
 //! - `commands`: `import fec`, `report`, `simulate` against what the libraries compute;
 //! - `import_csv`: mapped CSV imports into a data folder;
 //! - `plan`: `relance plan`, identical on any number of threads;
@@ -10,6 +11,7 @@
 //! - `import_batch`: imports as one batch (`/v1/import/batch`, `relance import --server`);
 //! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores.
 
+mod check;
 mod commands;
 mod daemon_api_import;
 mod daemon_e2e;

@@ -156,5 +156,6 @@ pub(super) fn compile_error(file: &str, err: &ParseError) -> RuleError {
         line: position.line().unwrap_or(0),
         column: position.position().unwrap_or(0),
         message,
+        forbidden: disabled.map(|keyword| keyword.to_string()),
     }
 }

@@ -6,7 +6,8 @@
 //!
 //! - **compiling** every `*.rhai` file of the folder once into a [`RuleSet`] (compile errors name
 //!   the file, line and column; a function defined in two files is an error; a file may only
-//!   define functions);
+//!   define functions). [`RuleSet::check_sources_with_limits`] reports every such problem at
+//!   once, for `scenario_set` to turn into diagnostics;
 //! - **describing** the compiled functions ([`RuleSet::functions`]) so the language checker can
 //!   verify that a `rule("name", …)` call exists with the right number of arguments;
 //! - **calling** a rule with an invoice and its customer as read-only object maps, under the
@@ -270,6 +271,8 @@ pub enum RuleError {
         line: usize,
         column: usize,
         message: String,
+        /// The keyword the sandbox forbids (`print`, `eval` …), when that is the problem.
+        forbidden: Option<String>,
     },
     /// The same function name is defined in two files.
     #[error("function `{name}` is defined in both {first} and {second}")]
@@ -393,32 +396,56 @@ impl RuleSet {
         RuleSet::from_sources_with_limits(files, RuleLimits::default())
     }
 
-    /// [`RuleSet::from_sources`] with explicit limits.
+    /// [`RuleSet::from_sources`] with explicit limits: the first problem of
+    /// [`RuleSet::check_sources_with_limits`], if any.
     pub fn from_sources_with_limits(
         files: &[(String, String)],
         limits: RuleLimits,
     ) -> Result<RuleSet, RuleError> {
+        let (set, mut problems) = RuleSet::check_sources_with_limits(files, limits);
+        match set {
+            Some(set) => Ok(set),
+            None => Err(problems.remove(0)),
+        }
+    }
+
+    /// Compiles every file and reports **every** problem (each file that does not compile, each
+    /// function defined in a second file), in file order; the set only when there is none.
+    /// The functions of the files that compiled are still listed by the returned problems'
+    /// absence: use [`RuleSet::functions_of`] to describe a set that failed.
+    pub fn check_sources_with_limits(
+        files: &[(String, String)],
+        limits: RuleLimits,
+    ) -> (Option<RuleSet>, Vec<RuleError>) {
         let engine = sandbox::build_engine(&limits);
         let mut merged = AST::empty();
         let mut functions = Vec::new();
         let mut files_by_name: HashMap<String, String> = HashMap::new();
+        let mut problems = Vec::new();
 
         for (file, source) in files {
-            let mut ast = engine
-                .compile(source)
-                .map_err(|err| convert::compile_error(file, &err))?;
+            let mut ast = match engine.compile(source) {
+                Ok(ast) => ast,
+                Err(err) => {
+                    problems.push(convert::compile_error(file, &err));
+                    continue;
+                }
+            };
             ast.set_source(file.as_str());
             if let Some(position) = sandbox::first_top_level_statement(&ast) {
-                return Err(RuleError::Compile {
+                problems.push(RuleError::Compile {
                     file: file.clone(),
                     line: position.line().unwrap_or(0),
                     column: position.position().unwrap_or(0),
                     message: "a rules file may only define functions: move this statement into a \
                               function"
                         .to_string(),
+                    forbidden: None,
                 });
+                continue;
             }
             let mut defined_here: Vec<&str> = Vec::new();
+            let mut duplicate = false;
             for function in ast.iter_functions() {
                 let name = function.name;
                 if sandbox::is_anonymous(name) {
@@ -435,11 +462,13 @@ impl RuleSet {
                     files_by_name.get(name)
                 };
                 if let Some(first) = earlier {
-                    return Err(RuleError::Duplicate {
+                    problems.push(RuleError::Duplicate {
                         name: name.to_string(),
                         first: first.clone(),
                         second: file.clone(),
                     });
+                    duplicate = true;
+                    continue;
                 }
                 defined_here.push(name);
                 files_by_name.insert(name.to_string(), file.clone());
@@ -451,17 +480,54 @@ impl RuleSet {
                     });
                 }
             }
-            merged = merged.merge(&ast);
+            if !duplicate {
+                merged = merged.merge(&ast);
+            }
         }
         functions.sort();
-
-        Ok(RuleSet {
+        if !problems.is_empty() {
+            return (None, problems);
+        }
+        let set = RuleSet {
             engine,
             ast: merged,
             functions,
             files: files_by_name,
             limits,
-        })
+        };
+        (Some(set), problems)
+    }
+
+    /// The public functions the files that compile define (first definition of each name
+    /// wins), whatever the problems of the others: what a checker may still rely on.
+    pub fn functions_of(files: &[(String, String)]) -> Vec<RuleSignature> {
+        let engine = sandbox::build_engine(&RuleLimits::default());
+        let mut seen: HashMap<String, String> = HashMap::new();
+        let mut out = Vec::new();
+        for (file, source) in files {
+            let Ok(ast) = engine.compile(source) else {
+                continue;
+            };
+            for function in ast.iter_functions() {
+                let name = function.name;
+                if sandbox::is_anonymous(name) {
+                    continue;
+                }
+                if seen.get(name).is_some_and(|f| f != file) {
+                    continue;
+                }
+                seen.insert(name.to_string(), file.clone());
+                if !function.access.is_private() {
+                    out.push(RuleSignature {
+                        name: name.to_string(),
+                        params: function.params.len(),
+                        file: file.clone(),
+                    });
+                }
+            }
+        }
+        out.sort();
+        out
     }
 
     /// The public functions of the set, sorted by name then parameter count; a function called

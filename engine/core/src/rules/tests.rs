@@ -325,6 +325,7 @@ fn compile_errors_name_file_line_and_column() {
             line: 2,
             column: 3,
             message: "Undefined variable: undeclared".to_string(),
+            forbidden: None,
         }
     );
     assert_eq!(
@@ -835,4 +836,29 @@ fn the_compiled_set_is_shared_across_threads() {
     for handle in handles {
         handle.join().expect("no panic");
     }
+}
+
+#[test]
+fn check_sources_reports_every_problem_at_once() {
+    let (set, problems) = RuleSet::check_sources_with_limits(
+        &[
+            ("a.rhai".to_string(), "fn a(i, c) { true ".to_string()),
+            (
+                "b.rhai".to_string(),
+                "fn b(i, c) { print(1); true }".to_string(),
+            ),
+            ("c.rhai".to_string(), "fn d(i, c) { true }".to_string()),
+            ("d.rhai".to_string(), "fn d(i, c) { false }".to_string()),
+        ],
+        RuleLimits::default(),
+    );
+    assert!(set.is_none());
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert!(
+        matches!(&problems[0], RuleError::Compile { file, forbidden: None, .. } if file == "a.rhai")
+    );
+    assert!(
+        matches!(&problems[1], RuleError::Compile { file, forbidden: Some(k), .. } if file == "b.rhai" && k == "print")
+    );
+    assert!(matches!(&problems[2], RuleError::Duplicate { name, .. } if name == "d"));
 }

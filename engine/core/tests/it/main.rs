@@ -2,3 +2,4 @@
 
 mod dependencies;
 mod runtime;
+mod set_diagnostics;
