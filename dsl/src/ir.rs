@@ -378,6 +378,18 @@ pub struct TestCase {
     pub invoices: Vec<TestEntity>,
     pub events: Vec<(NaiveDate, TestEvent)>,
     pub expect: Expectation,
+    /// `expect error INVOICE "TEXT"` lines: the only errors the test accepts (any other case
+    /// in error fails it, whatever `expect` says).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ExpectedError>,
+}
+
+/// `expect error F-1 "text"`: the case of invoice `F-1` is in error, its message containing
+/// `text`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectedError {
+    pub invoice: String,
+    pub message: String,
 }
 
 /// A test customer or invoice: its id and the fields it sets.
@@ -432,7 +444,8 @@ pub enum TestEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Expectation {
-    /// No `expect`: the test only checks that the case runs without error.
+    /// No `expect { … }` nor `expect snapshot`: the test only checks that its cases run
+    /// without an error it does not expect.
     None,
     Snapshot,
     Lines(Vec<ExpectedAction>),
