@@ -1,6 +1,8 @@
 //! Running a set's `test` blocks: each becomes a small portfolio simulated on the virtual
 //! clock, whose dated actions are compared with the `expect { … }` lines, or with a snapshot
-//! file of the whole timeline kept next to the scenario file (`NAME.snapshots/TEST.txt`).
+//! file of the whole timeline kept next to the scenario file (`NAME.snapshots/TEST.txt`). A
+//! snapshot holds nothing that depends on where the set was run from or on presentation: its
+//! header names the file relative to the set root, and scenario versions ignore titles.
 //!
 //! A case that falls into the `error` state (a runaway rule, a type error, a missing property)
 //! fails its test with the error's message, whatever the test expects, unless the test names
@@ -273,13 +275,13 @@ pub fn snapshot_path(tc: &TestCase) -> PathBuf {
 
 fn snapshot(tc: &TestCase, timeline: &Timeline, mode: SnapshotMode) -> Verdict {
     let path = snapshot_path(tc);
-    let text = format!(
-        "# test \"{}\" ({}:{})\n{}",
-        tc.name,
-        tc.file,
-        tc.line,
-        timeline.to_text()
-    );
+    // The header names the file relative to the set root (a set's files all sit in its
+    // root folder), and no line: the snapshot must not change with the path the set was run
+    // from, nor when a line is added above the test.
+    let file = Path::new(&tc.file)
+        .file_name()
+        .map_or_else(|| tc.file.clone(), |f| f.to_string_lossy().into_owned());
+    let text = format!("# test \"{}\" ({file})\n{}", tc.name, timeline.to_text());
     let write = |path: &Path| -> Verdict {
         let result = path
             .parent()
