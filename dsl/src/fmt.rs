@@ -24,7 +24,8 @@
 //!   20 }`, when that line (indentation included, trailing comment excluded) fits in 100
 //!   columns and no comment lies between the braces; otherwise one field per line. This is the
 //!   only width-dependent rule: nothing else is ever wrapped.
-//! - `expect { … }` always puts one expected action per line; `expect snapshot` stays one line.
+//! - `expect { … }` always puts one expected action per line; `expect snapshot` and
+//!   `expect error INVOICE "TEXT"` stay one line.
 //!
 //! **Blank lines**
 //! - Inside any `{ … }` body (scenario members, statements, policy rules, test members, fields,
@@ -489,6 +490,11 @@ impl<'a> Printer<'a> {
                 self.push(&format!("on {} {}", date(d.value), test_event(event)));
             }
             TestMemberKind::Expect(Expect::Snapshot) => self.push("expect snapshot"),
+            TestMemberKind::ExpectError { invoice, message } => self.push(&format!(
+                "expect error {} {}",
+                entity(invoice),
+                quoted(&message.value)
+            )),
             TestMemberKind::Expect(Expect::Lines(lines)) => {
                 self.push("expect");
                 let open = self.find_open(m.span.start + "expect".len());

@@ -2,8 +2,8 @@
 //!
 //! The IR is serde-serializable, has no spans and no unresolved names: anchors and `goto`
 //! targets are step indices, field paths are [`Field`]s, events are [`EventName`]s. A
-//! scenario's *version* is the SHA-256 of its canonical JSON, so it changes when behaviour
-//! changes and never when only layout or comments do. This module defines the types and the
+//! scenario's *version* is the SHA-256 of its canonical JSON without its `title`, so it
+//! changes when behaviour changes and never when only layout, comments or the title do. This module defines the types and the
 //! canonical text of actions; building them from an AST is `lower`'s job.
 
 use std::collections::BTreeMap;
@@ -57,12 +57,16 @@ impl Scenario {
         self.steps.iter().position(|s| s.name == name)
     }
 
-    /// Computes and stores the content hash (call after building).
+    /// Computes and stores the content hash (call after building). Only behaviour counts:
+    /// the `title` (presentation) is left out, so retitling a scenario neither starts a new
+    /// version nor breaks a snapshot.
     pub fn seal(mut self) -> Scenario {
         self.version = String::new();
+        let title = self.title.take();
         let json = serde_json::to_vec(&self).unwrap_or_default();
         let digest = Sha256::digest(&json);
         self.version = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        self.title = title;
         self
     }
 }
@@ -378,6 +382,18 @@ pub struct TestCase {
     pub invoices: Vec<TestEntity>,
     pub events: Vec<(NaiveDate, TestEvent)>,
     pub expect: Expectation,
+    /// `expect error INVOICE "TEXT"` lines: the only errors the test accepts (any other case
+    /// in error fails it, whatever `expect` says).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ExpectedError>,
+}
+
+/// `expect error F-1 "text"`: the case of invoice `F-1` is in error, its message containing
+/// `text`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectedError {
+    pub invoice: String,
+    pub message: String,
 }
 
 /// A test customer or invoice: its id and the fields it sets.
@@ -432,7 +448,8 @@ pub enum TestEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Expectation {
-    /// No `expect`: the test only checks that the case runs without error.
+    /// No `expect { … }` nor `expect snapshot`: the test only checks that its cases run
+    /// without an error it does not expect.
     None,
     Snapshot,
     Lines(Vec<ExpectedAction>),
@@ -484,5 +501,32 @@ mod tests {
             registered: true,
         };
         assert_eq!(l.to_string(), "letter \"n\" to legal registered");
+    }
+
+    fn version_of(source: &str) -> String {
+        let files = vec![crate::SourceFile::new("v.relance", source)];
+        let compiled = crate::compile(&files, &crate::SetContext::default());
+        compiled.set.expect("compiles").scenarios["s"]
+            .version
+            .clone()
+    }
+
+    /// The version is behaviour's: a title (presentation) or a comment never changes it, a
+    /// step does.
+    #[test]
+    fn the_version_ignores_the_title_and_comments() {
+        let plain =
+            version_of("scenario s {\n  step a at due + 3 days { email \"r\" to accounting }\n}\n");
+        let titled = version_of(
+            "# Our gentle reminders, described for people.\nscenario s {\n  title \"Gentle reminders\"\n  step a at due + 3 days { email \"r\" to accounting }\n}\n",
+        );
+        let retitled = version_of(
+            "scenario s {\n  title \"Reminders, renamed\"\n  step a at due + 3 days { email \"r\" to accounting }\n}\n",
+        );
+        let changed =
+            version_of("scenario s {\n  step a at due + 4 days { email \"r\" to accounting }\n}\n");
+        assert_eq!(plain, titled);
+        assert_eq!(plain, retitled);
+        assert_ne!(plain, changed);
     }
 }

@@ -346,6 +346,7 @@ fn test(t: &Test, file: &str, line: usize) -> ir::TestCase {
         invoices: Vec::new(),
         events: Vec::new(),
         expect: ir::Expectation::None,
+        errors: Vec::new(),
     };
     for m in &t.members {
         match &m.kind {
@@ -358,6 +359,12 @@ fn test(t: &Test, file: &str, line: usize) -> ir::TestCase {
                 out.events.push((date.value, test_event(event)))
             }
             TestMemberKind::Expect(Expect::Snapshot) => out.expect = ir::Expectation::Snapshot,
+            TestMemberKind::ExpectError { invoice, message } => {
+                out.errors.push(ir::ExpectedError {
+                    invoice: invoice.id.clone(),
+                    message: message.value.clone(),
+                })
+            }
             TestMemberKind::Expect(Expect::Lines(lines)) => {
                 out.expect = ir::Expectation::Lines(
                     lines

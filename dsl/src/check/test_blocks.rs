@@ -1,6 +1,6 @@
 //! Test-block checks: the scenario a test uses, its customers and invoices (known fields of
 //! the right type, required fields, no duplicates), its events and expected lines naming only
-//! entities the test defines.
+//! entities the test defines (`expect error INVOICE` included).
 //!
 //! It must not run the test: that is the engine's test runner.
 
@@ -28,7 +28,7 @@ impl Checker<'_> {
                     has_use = true;
                     self.scenario_ref(name);
                 }
-                TestMemberKind::Expect(_) => has_expect = true,
+                TestMemberKind::Expect(_) | TestMemberKind::ExpectError { .. } => has_expect = true,
                 _ => {}
             }
         }
@@ -56,6 +56,9 @@ impl Checker<'_> {
                             self.entity_ref(inv, "invoice", &invoices);
                         }
                     }
+                }
+                TestMemberKind::ExpectError { invoice, .. } => {
+                    self.entity_ref(invoice, "invoice", &invoices)
                 }
                 _ => {}
             }

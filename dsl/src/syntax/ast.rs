@@ -439,10 +439,25 @@ pub enum TestMemberKind {
     Use(Ident),
     From(DateLit),
     Until(DateLit),
-    Customer { id: Entity, fields: Vec<Field> },
-    Invoice { id: Entity, fields: Vec<Field> },
-    Event { date: DateLit, event: TestEvent },
+    Customer {
+        id: Entity,
+        fields: Vec<Field>,
+    },
+    Invoice {
+        id: Entity,
+        fields: Vec<Field>,
+    },
+    Event {
+        date: DateLit,
+        event: TestEvent,
+    },
     Expect(Expect),
+    /// `expect error F-1 "text"`: the case of this invoice ends in error, with a message
+    /// containing the text.
+    ExpectError {
+        invoice: Entity,
+        message: Str,
+    },
 }
 
 /// A customer or invoice id: a bare word (`F-1`) or a quoted string (`"2026/001"`).

@@ -213,6 +213,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         kw_invoice => "`invoice`",
         kw_expect => "`expect`",
         kw_snapshot | snapshot => "`snapshot`",
+        kw_error => "`error`",
         kw_for => "`for`",
         kw_rule => "`rule`",
         kw_and | op_and => "`and`",
@@ -274,7 +275,9 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         policy_rule => "`use SCENARIO when …` or `use SCENARIO otherwise`",
         test => "a test",
         test_member | test_use | test_from | test_until | test_customer | test_invoice
-        | test_event | expect => "a test line (`customer`, `invoice`, `on DATE …`, `expect`)",
+        | test_event | expect | expect_error => {
+            "a test line (`customer`, `invoice`, `on DATE …`, `expect`)"
+        }
         field => "a field and its value",
         field_value => "a value",
         entity => "an id",

@@ -268,6 +268,7 @@ mod tests {
                 ("not", "in"),
                 ("credit", "note"),
                 ("write", "off"),
+                ("expect", "error"),
             ]
         );
     }

@@ -259,6 +259,7 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_invoice
             | Rule::kw_expect
             | Rule::kw_snapshot
+            | Rule::kw_error
             | Rule::kw_for
             | Rule::kw_rule
             | Rule::kw_and
@@ -839,6 +840,10 @@ impl Builder<'_> {
                 }
             }
             Rule::expect => TestMemberKind::Expect(self.expect(it.collect())),
+            Rule::expect_error => TestMemberKind::ExpectError {
+                invoice: self.entity(it.next().expect("grammar: expect error invoice")),
+                message: self.string(it.next().expect("grammar: expect error text")),
+            },
             other => unreachable!("grammar: unexpected test member {other:?}"),
         };
         TestMember { kind, span }

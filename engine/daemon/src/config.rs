@@ -49,6 +49,9 @@ pub struct Config {
     /// refused by [`Config::check`] with a message naming the setting, not by the parser.
     pub idempotency_retention_days: i64,
     pub tokens: Vec<Token>,
+    /// `relance serve` refuses to start without a token (every request would get 401) unless
+    /// this is set: a daemon nobody calls, driven only by its daily run.
+    pub allow_no_tokens: bool,
 }
 
 /// The default of [`Config::idempotency_retention_days`].
@@ -73,6 +76,7 @@ impl Default for Config {
             metrics_public: false,
             idempotency_retention_days: i64::from(DEFAULT_IDEMPOTENCY_RETENTION_DAYS),
             tokens: Vec::new(),
+            allow_no_tokens: false,
         }
     }
 }

@@ -715,7 +715,7 @@ impl<'a> Work<'a> {
         let case = open_case(shared, &inv, &cust, totals, day);
         let cause = match &case.status {
             Status::Unassigned { .. } => "no scenario applies".to_string(),
-            Status::Error { message, .. } => format!("error: {message}"),
+            Status::Error { message, .. } => message.clone(),
             _ => format!("opened with scenario {} ({})", case.scenario, case.version),
         };
         self.history.push((

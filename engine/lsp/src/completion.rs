@@ -259,7 +259,7 @@ fn following_words(at: &Cursor, place: Place) -> Option<&'static [&'static str]>
         Some("promise") if place == Place::Scenario => &["grace"],
         Some("credit") => &["note"],
         Some("write") => &["off"],
-        Some("expect") if place == Place::Test => &["snapshot"],
+        Some("expect") if place == Place::Test => &["snapshot", "error"],
         Some("days" | "day" | "weeks" | "week") if place == Place::Scenario => &["required"],
         _ => {
             let number = at.token(0).is_some_and(|t| t.kind == TokKind::Number);

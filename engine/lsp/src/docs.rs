@@ -102,6 +102,7 @@ docs! {
     "invoice" TEST "invoice ID { customer ID amount AMOUNT issued DATE due DATE }" => "A test invoice; `customer`, `amount`, `issued` and `due` are required.";
     "expect" ANY "expect snapshot | expect { DATE ACTION for INVOICE, … }" => "What the test expects: the dated actions, or a snapshot file written by `relance test --update`.";
     "snapshot" ANY "expect snapshot" => "Compares the timeline with the test's snapshot file.";
+    "expect error" ANY "expect error INVOICE \"TEXT\"" => "The invoice's case is expected to end in error, its message containing the text; any other error fails the test.";
     "for" ANY "DATE ACTION for INVOICE, …" => "The invoices an expected action concerns.";
     "payment" TEST "on DATE payment INVOICE AMOUNT" => "A payment received on the invoice.";
     "dispute" TEST "on DATE dispute INVOICE \"CODE[/SUB-CODE]\" [amount AMOUNT]" => "A dispute opened on the invoice.";
@@ -258,7 +259,14 @@ mod tests {
         assert_eq!(
             starters(Place::Test),
             [
-                "use", "from", "until", "customer", "invoice", "on", "expect"
+                "use",
+                "from",
+                "until",
+                "customer",
+                "invoice",
+                "on",
+                "expect error",
+                "expect"
             ]
         );
         let step = starters(Place::Step);

@@ -246,6 +246,10 @@ impl Shift for TestMemberKind {
             }
             TestMemberKind::Expect(Expect::Snapshot) => {}
             TestMemberKind::Expect(Expect::Lines(x)) => x.shift(delta),
+            TestMemberKind::ExpectError { invoice, message } => {
+                invoice.shift(delta);
+                message.shift(delta);
+            }
         }
     }
 }

@@ -580,7 +580,7 @@ fn open_record(case: &Instance, inv: &Invoice, day: NaiveDate, order: u64) -> Re
         to: case.status.name(),
         cause: match &case.status {
             relance_core::runtime::Status::Unassigned { .. } => "no scenario applies".to_string(),
-            relance_core::runtime::Status::Error { message, .. } => format!("error: {message}"),
+            relance_core::runtime::Status::Error { message, .. } => message.clone(),
             _ => format!("opened with scenario {} ({})", case.scenario, case.version),
         },
     }

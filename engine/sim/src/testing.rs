@@ -1,6 +1,13 @@
 //! Running a set's `test` blocks: each becomes a small portfolio simulated on the virtual
 //! clock, whose dated actions are compared with the `expect { … }` lines, or with a snapshot
-//! file of the whole timeline kept next to the scenario file (`NAME.snapshots/TEST.txt`).
+//! file of the whole timeline kept next to the scenario file (`NAME.snapshots/TEST.txt`). A
+//! snapshot holds nothing that depends on where the set was run from or on presentation: its
+//! header names the file relative to the set root, and scenario versions ignore titles.
+//!
+//! A case that falls into the `error` state (a runaway rule, a type error, a missing property)
+//! fails its test with the error's message, whatever the test expects, unless the test names
+//! that error with `expect error INVOICE "TEXT"`; a test with an unexpected error never writes
+//! its snapshot.
 //!
 //! It never sends anything: it only simulates. Snapshot files are written only with
 //! `--update`, or when missing outside CI.
@@ -15,7 +22,7 @@ use relance_dsl::ir::{self, Expectation, ScenarioSet, TestCase, TestEntity, Valu
 use crate::simulator::Simulator;
 use crate::timeline::{Detail, Timeline};
 use relance_core::domain::{Customer, Event, EventKind, Invoice, Portfolio, Segment};
-use relance_core::runtime::Shared;
+use relance_core::runtime::{Shared, Status};
 
 /// How snapshot files are treated.
 #[derive(Debug, Clone, Copy)]
@@ -72,13 +79,58 @@ pub fn until(tc: &TestCase, p: &Portfolio) -> NaiveDate {
     })
 }
 
+/// A case that went into the `error` state during a test's run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseError {
+    pub invoice: String,
+    pub on: NaiveDate,
+    pub message: String,
+}
+
 /// Simulates a test case and returns its timeline.
 pub fn simulate(shared: Shared<'_>, tc: &TestCase) -> Timeline {
+    simulate_with_errors(shared, tc).0
+}
+
+/// Simulates a test case: its timeline and every case that went into the `error` state (in
+/// the order it happened; a case that left the error state later is still listed).
+pub fn simulate_with_errors(shared: Shared<'_>, tc: &TestCase) -> (Timeline, Vec<CaseError>) {
     let p = portfolio(tc);
     let from = p.start().unwrap_or(NaiveDate::MIN);
     let end = until(tc, &p);
     let run = Simulator::new(shared, &p).run(from, end, &mut |_| {});
-    Timeline::build(shared.set, &run.actions, &run.records, true)
+    let mut errors: Vec<CaseError> = Vec::new();
+    // The final states first: they hold the message as the runtime wrote it.
+    for (inv, case) in p.invoices.iter().zip(&run.cases) {
+        if let Some(Status::Error { on, message }) = case.as_ref().map(|c| &c.status) {
+            errors.push(CaseError {
+                invoice: inv.id.clone(),
+                on: *on,
+                message: message.clone(),
+            });
+        }
+    }
+    // Then errors a case went through and left (its record's cause is the message); a record
+    // from `error` to `error` (an event ignored by a case in error) is no new error.
+    for r in run
+        .records
+        .iter()
+        .filter(|r| r.to == "error" && r.from != "error")
+    {
+        let known = errors
+            .iter()
+            .any(|e| e.invoice == r.invoice && e.on == r.date && e.message == r.cause);
+        if !known {
+            errors.push(CaseError {
+                invoice: r.invoice.clone(),
+                on: r.date,
+                message: r.cause.clone(),
+            });
+        }
+    }
+    errors.sort_by(|a, b| (a.on, &a.invoice).cmp(&(b.on, &b.invoice)));
+    let timeline = Timeline::build(shared.set, &run.actions, &run.records, true);
+    (timeline, errors)
 }
 
 /// The timeline's actions as `expect` lines (`DATE ACTION for IDS`), invoice ids sorted.
@@ -102,14 +154,64 @@ pub fn action_lines(t: &Timeline) -> Vec<String> {
         .collect()
 }
 
-/// Runs one test.
+/// Runs one test. Errors are checked first: a test with an error it does not expect (or
+/// expecting one that does not happen) fails, and its snapshot is neither compared nor
+/// written.
 pub fn run(shared: Shared<'_>, tc: &TestCase, mode: SnapshotMode) -> Verdict {
-    let timeline = simulate(shared, tc);
+    let (timeline, errors) = simulate_with_errors(shared, tc);
+    if let Some(report) = compare_errors(&tc.errors, &errors) {
+        let mut report = report;
+        if let Expectation::Lines(lines) = &tc.expect
+            && let Verdict::Failed(more) = compare_lines(lines, &timeline)
+        {
+            report.push_str(&more);
+        }
+        return Verdict::Failed(report);
+    }
     match &tc.expect {
         Expectation::None => Verdict::Passed,
         Expectation::Lines(lines) => compare_lines(lines, &timeline),
         Expectation::Snapshot => snapshot(tc, &timeline, mode),
     }
+}
+
+/// Whether an `expect error` line names this error: same invoice, message containing its
+/// text.
+fn names(want: &ir::ExpectedError, got: &CaseError) -> bool {
+    want.invoice == got.invoice && got.message.contains(&want.message)
+}
+
+/// The report of errors not expected and expected errors not raised, if any.
+fn compare_errors(expected: &[ir::ExpectedError], errors: &[CaseError]) -> Option<String> {
+    let mut report = String::new();
+    for e in errors
+        .iter()
+        .filter(|e| !expected.iter().any(|w| names(w, e)))
+    {
+        report.push_str(&format!(
+            "  error, not expected:  {} is in error since {}: {}\n",
+            e.invoice, e.on, e.message
+        ));
+    }
+    let unexpected = !report.is_empty();
+    for w in expected
+        .iter()
+        .filter(|w| !errors.iter().any(|e| names(w, e)))
+    {
+        report.push_str(&format!(
+            "  - expected, not raised:  error {} \"{}\"\n",
+            w.invoice, w.message
+        ));
+    }
+    if report.is_empty() {
+        return None;
+    }
+    if unexpected {
+        report.push_str(
+            "  (a test that means to reach this error says so: `expect error INVOICE \"TEXT\"`)\n",
+        );
+    }
+    Some(report)
 }
 
 fn compare_lines(expected: &[ir::ExpectedAction], timeline: &Timeline) -> Verdict {
@@ -173,13 +275,13 @@ pub fn snapshot_path(tc: &TestCase) -> PathBuf {
 
 fn snapshot(tc: &TestCase, timeline: &Timeline, mode: SnapshotMode) -> Verdict {
     let path = snapshot_path(tc);
-    let text = format!(
-        "# test \"{}\" ({}:{})\n{}",
-        tc.name,
-        tc.file,
-        tc.line,
-        timeline.to_text()
-    );
+    // The header names the file relative to the set root (a set's files all sit in its
+    // root folder), and no line: the snapshot must not change with the path the set was run
+    // from, nor when a line is added above the test.
+    let file = Path::new(&tc.file)
+        .file_name()
+        .map_or_else(|| tc.file.clone(), |f| f.to_string_lossy().into_owned());
+    let text = format!("# test \"{}\" ({file})\n{}", tc.name, timeline.to_text());
     let write = |path: &Path| -> Verdict {
         let result = path
             .parent()

@@ -1,14 +1,17 @@
-//! `relance demo`: the daemon's real path on bundled data. A fresh embedded store in a temp
-//! folder, the stdlib scenarios deployed, the example portfolio imported, then N virtual days
-//! through the daily run and the outbox (emails, SMS and webhooks to a local spool folder, no
-//! SMTP needed); prints the agenda and what was sent.
+//! `relance demo`: the daemon's real path on bundled data. A fresh embedded store in a temporary
+//! folder (removed when the demo ends, whatever happens), the stdlib scenarios deployed (the
+//! ones built into the binary unless `--scenarios` names a set), the example portfolio imported
+//! (built in too unless `--data`), then N virtual days through the daily run and the outbox
+//! (emails, SMS and webhooks to a spool folder inside the temporary one, no SMTP needed);
+//! prints the agenda and what was sent.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use chrono::{Days, NaiveDate};
 
+use super::bundled::Folder;
 use super::exit;
 use relance_core::domain::Portfolio;
 use relance_daemon::config::{Config, EmailTransport};
@@ -18,16 +21,16 @@ use relance_daemon::server::{self, ClockMode};
 use relance_daemon::{DaemonError, Engine};
 use relance_data::portfolio;
 
-fn temp_root() -> PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    std::env::temp_dir().join(format!("relance-demo-{}-{nanos}", std::process::id()))
-}
-
-pub fn run(scenarios: &Path, data: &Path, from: NaiveDate, days: u32) -> u8 {
-    match demo(scenarios, data, from, days) {
+pub fn run(scenarios: &Folder, data: &Folder, from: NaiveDate, days: u32) -> u8 {
+    // The store, the spool and the letters live here; dropped (deleted) when the demo ends.
+    let root = match tempfile::Builder::new().prefix("relance-demo-").tempdir() {
+        Ok(root) => root,
+        Err(e) => {
+            eprintln!("error: cannot create a temporary folder: {e}");
+            return exit::USAGE;
+        }
+    };
+    match demo(scenarios, data, root.path(), from, days) {
         Ok(()) => exit::OK,
         Err(e) => {
             eprintln!("error: {e}");
@@ -36,9 +39,21 @@ pub fn run(scenarios: &Path, data: &Path, from: NaiveDate, days: u32) -> u8 {
     }
 }
 
-fn demo(scenarios: &Path, data: &Path, from: NaiveDate, days: u32) -> Result<(), DaemonError> {
+fn demo(
+    scenarios: &Folder,
+    data: &Folder,
+    root: &Path,
+    from: NaiveDate,
+    days: u32,
+) -> Result<(), DaemonError> {
     let started = Instant::now();
-    let root = temp_root();
+    let name = |f: &Folder, what: &str| {
+        if f.embedded() {
+            format!("the built-in {what}")
+        } else {
+            f.path().display().to_string()
+        }
+    };
     let mut config = Config {
         data: root.join("data"),
         spool: root.join("spool"),
@@ -54,15 +69,15 @@ fn demo(scenarios: &Path, data: &Path, from: NaiveDate, days: u32) -> Result<(),
 
     println!(
         "== relance demo: the daemon's path on {} with {}",
-        data.display(),
-        scenarios.display()
+        name(data, "example portfolio"),
+        name(scenarios, "stdlib scenarios")
     );
     let engine = server::open(
         &config,
         ClockMode::Virtual { start: Some(from) },
-        Some(&scenarios.to_path_buf()),
+        Some(&scenarios.path().to_path_buf()),
     )?;
-    let p = portfolio::load_dir(data).map_err(|e| DaemonError::Io(e.to_string()))?;
+    let p = portfolio::load_dir(data.path()).map_err(|e| DaemonError::Io(e.to_string()))?;
     let (past, future): (Vec<_>, Vec<_>) = p.events.iter().cloned().partition(|e| e.date <= from);
     let report = engine.import(&Portfolio {
         from: None,
@@ -188,6 +203,9 @@ fn print_summary(
             m.last_error.as_deref().unwrap_or("")
         );
     }
-    println!("letters and spooled messages: {}", spool.display());
+    println!(
+        "letters and spooled messages: {} (removed with the demo's temporary folder when it ends)",
+        spool.display()
+    );
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! (see `docs/CLI.md`). No command holds business logic of its own.
 
 mod backup;
+mod bundled;
 pub(crate) mod check;
 mod demo;
 mod deploy;
@@ -109,25 +110,32 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// The tour: check and test the stdlib scenarios, then plan the bundled example portfolio.
+    /// The tour: the example portfolio in a fresh daemon store (in a temporary folder, removed
+    /// at the end), N virtual days of the daily run and the outbox; prints what was sent and
+    /// the agenda.
     Demo {
-        #[arg(long, default_value = "stdlib-scenarios")]
-        scenarios: PathBuf,
-        #[arg(long, default_value = "examples")]
-        data: PathBuf,
+        /// The scenario set (default: the stdlib built into this binary).
+        #[arg(long)]
+        scenarios: Option<PathBuf>,
+        /// A CSV data folder (default: the example portfolio built into this binary).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// The first virtual day.
         #[arg(long, default_value = "2026-04-01")]
         from: chrono::NaiveDate,
+        /// How many virtual days.
         #[arg(long, default_value_t = 90)]
         days: u32,
     },
     /// What the engine would do over the next N days for a whole portfolio (CSV folder).
     Plan {
-        /// Folder with customers.csv, invoices.csv, payments.csv, events.csv.
+        /// The CSV data folder: customers.csv, invoices.csv, payments.csv, events.csv (not a
+        /// daemon store).
         #[arg(long)]
         data: PathBuf,
-        /// The scenario set.
-        #[arg(long, default_value = "stdlib-scenarios")]
-        scenarios: PathBuf,
+        /// The scenario set (default: the stdlib built into this binary).
+        #[arg(long)]
+        scenarios: Option<PathBuf>,
         /// First day the engine runs.
         #[arg(long)]
         from: chrono::NaiveDate,
@@ -147,7 +155,8 @@ pub enum Command {
         /// The configuration file (default: ./relance.toml when present).
         #[arg(long)]
         config: Option<PathBuf>,
-        /// The store folder (overrides `data`).
+        /// The daemon's store folder, created if missing (a database, not the CSV data folder
+        /// of `plan` and `report`; overrides `data` of relance.toml).
         #[arg(long)]
         data: Option<PathBuf>,
         /// A scenario set deployed at start-up when it changed (overrides `scenarios`).
@@ -243,9 +252,10 @@ pub enum Command {
         /// The report date.
         #[arg(long)]
         at: chrono::NaiveDate,
-        /// The scenario set (activity and behaviour simulate the portfolio up to --at).
-        #[arg(long, default_value = "stdlib-scenarios")]
-        scenarios: std::path::PathBuf,
+        /// The scenario set (activity and behaviour simulate the portfolio up to --at;
+        /// default: the stdlib built into this binary).
+        #[arg(long)]
+        scenarios: Option<std::path::PathBuf>,
         #[arg(long, value_enum, default_value_t)]
         format: report::ReportFormat,
         /// The DSO period, in days ending on --at.
@@ -286,7 +296,10 @@ pub fn run(cli: Cli) -> ExitCode {
             days,
             format,
             threads,
-        } => plan::run(&data, &scenarios, from, days, format, threads),
+        } => match bundled::scenarios(scenarios) {
+            Ok(set) => plan::run(&data, set.path(), from, days, format, threads),
+            Err(e) => usage(&e),
+        },
         Command::Gen {
             customers,
             invoices,
@@ -299,7 +312,10 @@ pub fn run(cli: Cli) -> ExitCode {
             data,
             from,
             days,
-        } => demo::run(&scenarios, &data, from, days),
+        } => match (bundled::scenarios(scenarios), bundled::examples(data)) {
+            (Ok(set), Ok(data)) => demo::run(&set, &data, from, days),
+            (Err(e), _) | (_, Err(e)) => usage(&e),
+        },
         Command::Lsp => relance_lsp::run_stdio(),
         Command::Serve {
             config,
@@ -367,17 +383,26 @@ pub fn run(cli: Cli) -> ExitCode {
             format,
             period_days,
             currency,
-        } => report::run(report::Args {
-            kind,
-            data,
-            at,
-            scenarios,
-            format,
-            period_days,
-            currency,
-        }),
+        } => match bundled::scenarios(scenarios) {
+            Ok(set) => report::run(report::Args {
+                kind,
+                data,
+                at,
+                scenarios: set.path().to_path_buf(),
+                format,
+                period_days,
+                currency,
+            }),
+            Err(e) => usage(&e),
+        },
     };
     ExitCode::from(code)
+}
+
+/// Prints a usage or I/O error and returns its exit code.
+fn usage(e: &str) -> u8 {
+    eprintln!("error: {e}");
+    exit::USAGE
 }
 
 /// Loads and compiles the set a command runs. On failure prints why (the diagnostics, or the

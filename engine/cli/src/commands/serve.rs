@@ -1,6 +1,7 @@
 //! `relance serve`: reads `relance.toml` (or `--config FILE`), applies the command-line
-//! overrides, and runs the daemon (`daemon::server`) on a tokio runtime. Exit 0 after a
-//! graceful shutdown, 2 on a configuration or store error.
+//! overrides, and runs the daemon (`daemon::server`) on a tokio runtime. It refuses to start
+//! without an API token unless `allow_no_tokens = true`. Exit 0 after a graceful shutdown, 2 on
+//! a configuration or store error.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -42,12 +43,17 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, String> {
     }
 }
 
+/// Logs to stderr, coloured only when stderr is a terminal and `NO_COLOR` is unset: a log
+/// file or a pipe gets plain text, no ANSI escape codes.
 pub fn init_tracing() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("RELANCE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .try_init();
 }
 
@@ -67,6 +73,15 @@ pub fn run(o: Options) -> u8 {
     }
     if let Some(l) = o.listen {
         config.listen = l;
+    }
+    if config.tokens.is_empty() && !config.allow_no_tokens {
+        eprintln!(
+            "error: no API token is configured, so every request would be refused (401): add \
+             a `[[tokens]]` entry (name, token of 16 characters or more, role) to relance.toml \
+             (see docs/DAEMON.md#configuration), or set `allow_no_tokens = true` to run a \
+             daemon nobody can call (the daily run and the outbox still work)"
+        );
+        return exit::USAGE;
     }
     init_tracing();
     let mode = match o.clock {

@@ -9,6 +9,8 @@
 //! - `daemon_e2e`: `relance serve` as a process, with SMTP and webhooks on loopback;
 //! - `deploy`: `relance deploy` sending a local set to a real server;
 //! - `import_batch`: imports as one batch (`/v1/import/batch`, `relance import --server`);
+//! - `newcomer`: the README's Try-it commands, the embedded stdlib outside the checkout,
+//!   `demo` leaving nothing behind, `serve` refusing to run without a token, plain logs in files;
 //! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores.
 
 mod check;
@@ -19,6 +21,7 @@ mod deploy;
 mod import_batch;
 mod import_csv;
 mod integrity;
+mod newcomer;
 mod plan;
 #[path = "../../../daemon/tests/it/support.rs"]
 mod support;

@@ -344,13 +344,14 @@ impl<'f> Machine<'_, 'f> {
     }
 
     fn fail(&mut self, step: Option<&str>, e: EvalError) {
+        // The record's cause is the bare message: `to` already says `error`.
         self.set_status(
             Status::Error {
                 on: self.today,
                 message: e.0.clone(),
             },
             step,
-            format!("error: {}", e.0),
+            e.0,
         );
     }
 

@@ -294,6 +294,7 @@ test "loop" {
   until 2026-02-28
   customer ACME { segment b2b }
   invoice F-1 { customer ACME amount 100 EUR issued 2026-01-01 due 2026-01-31 }
+  expect error F-1 "gotos on one day"
   expect {}
 }
 "#,
