@@ -76,6 +76,14 @@ codes! {
     InvalidTestField = "E0181", Error, "unknown or invalid test field";
     MissingTestField = "E0182", Error, "missing test field";
     DuplicateTestEntity = "E0183", Error, "duplicate test entity";
+    /// A message template that minijinja cannot parse (`relance_templates::check`).
+    TemplateSyntaxError = "E0501", Error, "template syntax error";
+    /// A template reads a variable the template context does not document.
+    UnknownTemplateVariable = "E0502", Error, "unknown template variable";
+    /// A template a scenario uses has no file in a language the set declares.
+    MissingTemplateLanguage = "E0503", Error, "template missing in a declared language";
+    /// `templates/templates.toml` is not valid.
+    InvalidTemplateSettings = "E0504", Error, "invalid template settings";
     PolicyWithoutOtherwise = "W0101", Warning, "policy without `otherwise`";
     PolicyRuleNeverReached = "W0102", Warning, "policy rule never reached";
     UnreachableStep = "W0103", Warning, "unreachable step";

@@ -1,4 +1,5 @@
-//! `relance check`: parse and check sets, print every diagnostic (text or JSON).
+//! `relance check`: parse and check sets and their templates (`relance_templates::check_set`),
+//! print every diagnostic (text or JSON).
 
 use std::path::PathBuf;
 
@@ -33,8 +34,23 @@ pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
             }
         };
         let compiled = set.compile();
-        for (file, diags) in set.files.iter().zip(&compiled.diagnostics) {
+        let templates_dir = set.root.join("templates");
+        let templates = match relance_templates::read_dir(&templates_dir) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        };
+        let mut checked = relance_templates::check_set(&set.files, &templates);
+        for (i, (file, diags)) in set.files.iter().zip(&compiled.diagnostics).enumerate() {
             report.files += 1;
+            let mut diags = diags.clone();
+            if let Some(more) = checked.scenarios.remove(&i) {
+                diags.extend(more);
+                diags.sort_by_key(|d| d.span);
+            }
+            let diags = &diags;
             for d in diags {
                 if d.is_error() {
                     report.errors += 1;
@@ -45,6 +61,17 @@ pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
             }
             text.push_str(&render(diags, &file.path, &file.text, super::color()));
         }
+        let dir = templates_dir.display().to_string();
+        report.files += checked.templates.len();
+        for d in checked.all() {
+            if d.is_error() {
+                report.errors += 1;
+            } else {
+                report.warnings += 1;
+            }
+        }
+        report.diagnostics.extend(checked.templates_json(&dir));
+        text.push_str(&checked.render_templates(&dir, super::color()));
     }
     match format {
         Format::Json => println!(
