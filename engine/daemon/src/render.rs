@@ -431,6 +431,55 @@ mod tests {
         );
     }
 
+    /// No silent fallback: a missing variant is an error naming the template and the
+    /// language; the set's declared fallback is used when there is one; a broken template
+    /// names its file and line (these errors dead-letter the message).
+    #[test]
+    fn the_variant_is_the_customers_language_or_the_declared_fallback() {
+        let m: Message = serde_json::from_value(json!({
+            "id": 1, "key": "F-1/v/s/1/0", "group": "g", "date": "2026-04-01", "customer": "ACME", "channel": "email",
+            "text": "t", "action": {"kind": "email", "template": "reminder-1", "to": ["accounting"], "cc": []}, "scenario": "s",
+            "items": [{"invoice": "F-1", "key": "k", "step": "s", "version": "v", "issued": "2026-01-01", "due": "2026-01-31",
+                       "amount": "1761.59", "outstanding": "1761.59", "currency": "EUR"}],
+            "status": "pending", "sealed": false, "attempts": 0
+        }))
+        .expect("message");
+        let customer: Customer = serde_json::from_value(json!({
+            "id": "ACME", "language": "de",
+            "contacts": {"accounting": {"email": "ap@acme.example"}}
+        }))
+        .expect("customer");
+        let mut templates = BTreeMap::from([
+            ("reminder-1.fr.txt".to_string(), "Subject: Relance\n{{ total_outstanding | money }} le {{ today | date }}".to_string()),
+            ("reminder-1.en.txt".to_string(), "Subject: Reminder\n{{ total_outstanding | money }} on {{ today | date }}".to_string()),
+        ]);
+        let go = |templates: &BTreeMap<String, String>, customer: &Customer| {
+            render(&m, customer, templates, &Company::default(), RateTable::builtin(), "example.com")
+        };
+        let err = go(&templates, &customer).expect_err("no fallback declared");
+        assert!(
+            err.starts_with("no template `reminder-1` in language `de`"),
+            "{err}"
+        );
+        templates.insert(
+            "templates.toml".into(),
+            "languages = [\"fr\", \"en\"]\nfallback = [\"en\"]\n".into(),
+        );
+        let r = go(&templates, &customer).expect("English fallback");
+        assert_eq!(r.subject.as_deref(), Some("Reminder"));
+        assert_eq!(r.body, "€1,761.59 on 1 April 2026");
+        let mut french = customer.clone();
+        french.language = "fr".into();
+        let r = go(&templates, &french).expect("French");
+        assert_eq!(r.body, "1\u{202f}761,59\u{a0}€ le 1er avril 2026");
+        templates.insert("reminder-1.fr.txt".into(), "Subject: x\n\n{{ today | date }".into());
+        let err = go(&templates, &french).expect_err("broken");
+        assert!(
+            err.starts_with("template templates/reminder-1.fr.txt, line 3: syntax error"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn message_ids_are_deterministic_and_safe() {
         let id = message_id("F-1/3f2a/reminder-1/1/0", "example.com");
