@@ -140,7 +140,10 @@ pub fn render(
     // without `templates/templates.toml`): a missing one names the template and language.
     let templated = |name: &str| -> Result<(Option<String>, String), String> {
         let settings = relance_templates::Settings::of(templates).map_err(|errors| {
-            let first = errors.first().map(|e| e.message.clone()).unwrap_or_default();
+            let first = errors
+                .first()
+                .map(|e| e.message.clone())
+                .unwrap_or_default();
             format!("templates/{}: {first}", relance_templates::SETTINGS_FILE)
         })?;
         let variant = relance_templates::find(templates, &settings, name, &customer.language)
@@ -324,7 +327,6 @@ fn letter_html(
 mod tests {
     use super::*;
 
-
     #[test]
     fn every_stdlib_template_renders_in_both_languages() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-scenarios");
@@ -450,11 +452,26 @@ mod tests {
         }))
         .expect("customer");
         let mut templates = BTreeMap::from([
-            ("reminder-1.fr.txt".to_string(), "Subject: Relance\n{{ total_outstanding | money }} le {{ today | date }}".to_string()),
-            ("reminder-1.en.txt".to_string(), "Subject: Reminder\n{{ total_outstanding | money }} on {{ today | date }}".to_string()),
+            (
+                "reminder-1.fr.txt".to_string(),
+                "Subject: Relance\n{{ total_outstanding | money }} le {{ today | date }}"
+                    .to_string(),
+            ),
+            (
+                "reminder-1.en.txt".to_string(),
+                "Subject: Reminder\n{{ total_outstanding | money }} on {{ today | date }}"
+                    .to_string(),
+            ),
         ]);
         let go = |templates: &BTreeMap<String, String>, customer: &Customer| {
-            render(&m, customer, templates, &Company::default(), RateTable::builtin(), "example.com")
+            render(
+                &m,
+                customer,
+                templates,
+                &Company::default(),
+                RateTable::builtin(),
+                "example.com",
+            )
         };
         let err = go(&templates, &customer).expect_err("no fallback declared");
         assert!(
@@ -472,7 +489,10 @@ mod tests {
         french.language = "fr".into();
         let r = go(&templates, &french).expect("French");
         assert_eq!(r.body, "1\u{202f}761,59\u{a0}€ le 1er avril 2026");
-        templates.insert("reminder-1.fr.txt".into(), "Subject: x\n\n{{ today | date }".into());
+        templates.insert(
+            "reminder-1.fr.txt".into(),
+            "Subject: x\n\n{{ today | date }".into(),
+        );
         let err = go(&templates, &french).expect_err("broken");
         assert!(
             err.starts_with("template templates/reminder-1.fr.txt, line 3: syntax error"),

@@ -122,7 +122,15 @@ pub fn run_noting(
         entries: timeline
             .entries
             .iter()
-            .filter(|e| matches!(&e.detail, Detail::Action { language: Some(_), .. }))
+            .filter(|e| {
+                matches!(
+                    &e.detail,
+                    Detail::Action {
+                        language: Some(_),
+                        ..
+                    }
+                )
+            })
             .cloned()
             .collect(),
     };

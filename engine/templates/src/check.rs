@@ -10,9 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use relance_dsl::suggest::did_you_mean;
-use relance_dsl::syntax::ast::{
-    ActionKind, Block, Else, File, Item, MemberKind, Span, StmtKind,
-};
+use relance_dsl::syntax::ast::{ActionKind, Block, Else, File, Item, MemberKind, Span, StmtKind};
 use relance_dsl::{Code, Diagnostic, SourceFile};
 
 use crate::context;
@@ -188,7 +186,11 @@ pub fn check_set(files: &[SourceFile], templates: &BTreeMap<String, String>) -> 
                     "template `{}` has no variant in {} ({} declared in templates/templates.toml)",
                     u.name,
                     missing.join(", "),
-                    if missing.len() == 1 { "a language" } else { "languages" }
+                    if missing.len() == 1 {
+                        "a language"
+                    } else {
+                        "languages"
+                    }
                 ),
             )
             .with_label(format!("written in {} only", have.join(", ")))
@@ -230,8 +232,9 @@ pub fn check_template(file: &str, text: &str) -> Vec<Diagnostic> {
                 )
                 .with_label("not in the template context")
                 .with_help(
-                    did_you_mean(root, roots.iter().copied())
-                        .unwrap_or_else(|| "the variables are listed in stdlib-scenarios/templates/README.md".into()),
+                    did_you_mean(root, roots.iter().copied()).unwrap_or_else(|| {
+                        "the variables are listed in stdlib-scenarios/templates/README.md".into()
+                    }),
                 ),
             );
             continue;
@@ -248,8 +251,15 @@ pub fn check_template(file: &str, text: &str) -> Vec<Diagnostic> {
             relance_dsl::suggest::closest(attr, attrs.iter().copied())
                 .map(|a| format!("did you mean `{root}.{a}`?"))
                 .unwrap_or_else(|| {
-                format!("`{root}` has {}", attrs.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", "))
-            })
+                    format!(
+                        "`{root}` has {}",
+                        attrs
+                            .iter()
+                            .map(|a| format!("`{a}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })
         };
         out.push(
             Diagnostic::new(
@@ -302,7 +312,8 @@ fn locate(text: &str, path: &str) -> Span {
         while let Some(i) = tag[at..].find(path).map(|i| at + i) {
             let before = tag[..i].chars().next_back();
             let after = tag[i + path.len()..].chars().next();
-            if !before.is_some_and(ident) && !after.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            if !before.is_some_and(ident) && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            {
                 return Span::new(open + i, open + i + path.len());
             }
             at = i + path.len();
@@ -331,7 +342,10 @@ impl Checked {
     }
 
     /// The template files' diagnostics in the JSON form of `relance check --format json`.
-    pub fn templates_json(&self, templates_dir: &str) -> Vec<relance_dsl::diagnostics::JsonDiagnostic> {
+    pub fn templates_json(
+        &self,
+        templates_dir: &str,
+    ) -> Vec<relance_dsl::diagnostics::JsonDiagnostic> {
         self.templates
             .iter()
             .flat_map(|f| {

@@ -66,7 +66,11 @@ pub fn money(value: Decimal, currency: &str, language: &str) -> String {
     if language.starts_with("en") {
         // English puts the symbol before the digits and the sign before the symbol
         // (`-€12.00`); CLDR's English minus sign is the hyphen-minus.
-        let minus = if cents.is_sign_negative() && !cents.is_zero() { "-" } else { "" };
+        let minus = if cents.is_sign_negative() && !cents.is_zero() {
+            "-"
+        } else {
+            ""
+        };
         let digits = number(cents.abs(), language);
         match symbol(currency) {
             Some(sym) => format!("{minus}{sym}{digits}"),

@@ -41,7 +41,9 @@ impl Settings {
     /// Parses and validates the text of `templates.toml`.
     pub fn parse(text: &str) -> Result<Settings, Vec<SettingsError>> {
         let settings: Settings = toml::from_str(text).map_err(|e| {
-            let span = e.span().map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
+            let span = e
+                .span()
+                .map_or(Span::new(0, 0), |r| Span::new(r.start, r.end));
             vec![SettingsError {
                 message: e.message().to_string(),
                 span,

@@ -8,7 +8,8 @@
 //! - `daemon_e2e`: `relance serve` as a process, with SMTP and webhooks on loopback;
 //! - `deploy`: `relance deploy` sending a local set to a real server;
 //! - `import_batch`: imports as one batch (`/v1/import/batch`, `relance import --server`);
-//! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores.
+//! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores;
+//! - `templates`: `check` reporting template errors, `simulate` and `test` showing a fallback language.
 
 mod commands;
 mod daemon_api_import;
@@ -20,6 +21,7 @@ mod integrity;
 mod plan;
 #[path = "../../../daemon/tests/it/support.rs"]
 mod support;
+mod templates;
 
 /// The workspace root (where `stdlib-scenarios/` and `examples/` are).
 pub fn workspace() -> std::path::PathBuf {

@@ -28,7 +28,10 @@ fn run(dir: &Path) -> (String, String) {
     paths.sort();
     for p in paths {
         let name = p.file_name().expect("name").to_string_lossy().into_owned();
-        files.push(SourceFile::new(name, std::fs::read_to_string(&p).expect("read")));
+        files.push(SourceFile::new(
+            name,
+            std::fs::read_to_string(&p).expect("read"),
+        ));
     }
     let templates = relance_templates::read_dir(&dir.join("templates")).expect("templates");
     let checked = relance_templates::check_set(&files, &templates);
@@ -62,7 +65,10 @@ fn every_case_gives_its_expected_diagnostics() {
             }
             let want = std::fs::read_to_string(&path).unwrap_or_default();
             if &want != got {
-                failures.push(format!("{}:\n--- want\n{want}\n--- got\n{got}", path.display()));
+                failures.push(format!(
+                    "{}:\n--- want\n{want}\n--- got\n{got}",
+                    path.display()
+                ));
             }
         }
     }

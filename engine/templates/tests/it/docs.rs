@@ -26,7 +26,9 @@ fn sections(doc: &str) -> Vec<Section> {
                 fence = None;
                 if let Some(s) = out.last_mut() {
                     match info.split_once(' ') {
-                        Some((_, name)) if s.shown.is_none() => s.files.push((name.to_string(), body)),
+                        Some((_, name)) if s.shown.is_none() => {
+                            s.files.push((name.to_string(), body))
+                        }
                         None if info == "text" && !s.files.is_empty() && s.shown.is_none() => {
                             s.shown = Some(body)
                         }
@@ -95,7 +97,10 @@ fn every_template_code_example_prints_what_the_doc_shows() {
         let shown = s.shown.clone().unwrap_or_default();
         let got = prints(&s.files);
         if got.trim_end() != shown.trim_end() {
-            problems.push(format!("{}: the doc shows\n{shown}\nthe example prints\n{got}", s.code));
+            problems.push(format!(
+                "{}: the doc shows\n{shown}\nthe example prints\n{got}",
+                s.code
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

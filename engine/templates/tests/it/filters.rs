@@ -26,7 +26,12 @@ fn money_in_french_and_english() {
         ("0", "EUR", "en", "€0.00".into()),
         ("-12.5", "EUR", "fr", format!("-12,50{NBSP}€")),
         ("-12.5", "EUR", "en", "-€12.50".into()),
-        ("1234567.891", "EUR", "fr", format!("1{NNBSP}234{NNBSP}567,89{NBSP}€")),
+        (
+            "1234567.891",
+            "EUR",
+            "fr",
+            format!("1{NNBSP}234{NNBSP}567,89{NBSP}€"),
+        ),
         ("1234567.891", "EUR", "en", "€1,234,567.89".into()),
         ("0.005", "EUR", "en", "€0.01".into()),
         ("40", "USD", "en", "$40.00".into()),
@@ -34,7 +39,11 @@ fn money_in_french_and_english() {
         ("40", "CHF", "fr", format!("40,00{NBSP}CHF")),
     ];
     for (value, currency, lang, want) in cases {
-        assert_eq!(&money(d(value), currency, lang), want, "{value} {currency} in {lang}");
+        assert_eq!(
+            &money(d(value), currency, lang),
+            want,
+            "{value} {currency} in {lang}"
+        );
     }
 }
 
@@ -67,7 +76,11 @@ fn dates_long_and_short() {
         ("2026-04-01", DateForm::Short, "en", "01/04/2026"),
     ];
     for (value, form, lang, want) in cases {
-        assert_eq!(date(day(value), *form, lang), *want, "{value} {form:?} in {lang}");
+        assert_eq!(
+            date(day(value), *form, lang),
+            *want,
+            "{value} {form:?} in {lang}"
+        );
     }
 }
 
@@ -102,5 +115,9 @@ fn filters_take_the_language_of_the_variant() {
     .expect_err("unknown form");
     assert_eq!(bad.file, "t.en.txt");
     assert_eq!(bad.line, Some(2));
-    assert!(bad.to_string().starts_with("template templates/t.en.txt, line 2: "), "{bad}");
+    assert!(
+        bad.to_string()
+            .starts_with("template templates/t.en.txt, line 2: "),
+        "{bad}"
+    );
 }

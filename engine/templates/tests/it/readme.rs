@@ -7,7 +7,8 @@ use relance_templates::context::markdown_table;
 
 #[test]
 fn the_readme_table_is_the_context_table() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-scenarios/templates/README.md");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-scenarios/templates/README.md");
     let readme = std::fs::read_to_string(&path).expect("README");
     let table = markdown_table();
     assert!(

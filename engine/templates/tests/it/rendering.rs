@@ -31,8 +31,11 @@ fn unary_minus_binds_like_jinja2() {
 
 #[test]
 fn a_broken_template_names_its_file_and_line() {
-    let err = render(&variant("Subject: x\n\nBonjour {{ customer.name }\n"), &json!({}))
-        .expect_err("syntax error");
+    let err = render(
+        &variant("Subject: x\n\nBonjour {{ customer.name }\n"),
+        &json!({}),
+    )
+    .expect_err("syntax error");
     assert_eq!(err.file, "reminder-1.fr.txt");
     assert_eq!(err.line, Some(3));
     let text = err.to_string();

@@ -15,9 +15,13 @@ fn set(files: &[(&str, &str)]) -> BTreeMap<String, String> {
 #[test]
 fn the_messages_language_first() {
     let t = set(&[("r.fr.txt", "fr"), ("r.en.html", "en")]);
-    let s = Settings::parse("languages = [\"fr\", \"en\"]\nfallback = [\"en\"]\n").expect("settings");
+    let s =
+        Settings::parse("languages = [\"fr\", \"en\"]\nfallback = [\"en\"]\n").expect("settings");
     let v = find(&t, &s, "r", "fr").expect("fr");
-    assert_eq!((v.file.as_str(), v.text, v.fallback_from), ("r.fr.txt", "fr", None));
+    assert_eq!(
+        (v.file.as_str(), v.text, v.fallback_from),
+        ("r.fr.txt", "fr", None)
+    );
     let v = find(&t, &s, "r", "en").expect("en");
     assert_eq!(v.file, "r.en.html");
 }
@@ -25,7 +29,8 @@ fn the_messages_language_first() {
 #[test]
 fn a_declared_fallback_is_used_and_said() {
     let t = set(&[("r.fr.txt", "fr"), ("r.en.txt", "en")]);
-    let s = Settings::parse("languages = [\"fr\", \"en\"]\nfallback = [\"en\"]\n").expect("settings");
+    let s =
+        Settings::parse("languages = [\"fr\", \"en\"]\nfallback = [\"en\"]\n").expect("settings");
     let v = find(&t, &s, "r", "de").expect("fallback");
     assert_eq!(v.file, "r.en.txt");
     assert_eq!(v.language, "en");
@@ -40,7 +45,8 @@ fn no_declaration_means_no_fallback() {
         err.to_string(),
         "no template `r` in language `de` (no file templates/r.de.txt or .html), and the set declares no fallback language (templates/templates.toml)"
     );
-    let s = Settings::parse("languages = [\"fr\", \"en\"]\nfallback = [\"en\"]\n").expect("settings");
+    let s =
+        Settings::parse("languages = [\"fr\", \"en\"]\nfallback = [\"en\"]\n").expect("settings");
     let err = find(&set(&[("r.fr.txt", "fr")]), &s, "r", "de").expect_err("fallback missing too");
     assert_eq!(
         err.to_string(),
