@@ -92,7 +92,7 @@ impl Settings {
     ) -> Result<Settings, Vec<SettingsError>> {
         templates
             .get(SETTINGS_FILE)
-            .map_or_else(|| Ok(Settings::default()), |t| Settings::parse(t))
+            .map_or_else(|| Ok(Settings::default()), |t| Settings::parse(t.as_str()))
     }
 }
 
