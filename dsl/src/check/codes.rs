@@ -82,6 +82,14 @@ codes! {
     ForbiddenInRule = "E0191", Error, "forbidden call in a rule";
     /// The same function name is defined in two files of `rules/`.
     DuplicateRuleFunction = "E0192", Error, "function defined in two rules files";
+    /// A message template that minijinja cannot parse (`relance_templates::check`).
+    TemplateSyntaxError = "E0501", Error, "template syntax error";
+    /// A template reads a variable the template context does not document.
+    UnknownTemplateVariable = "E0502", Error, "unknown template variable";
+    /// A template a scenario uses has no file in a language the set declares.
+    MissingTemplateLanguage = "E0503", Error, "template missing in a declared language";
+    /// `templates/templates.toml` is not valid.
+    InvalidTemplateSettings = "E0504", Error, "invalid template settings";
     PolicyWithoutOtherwise = "W0101", Warning, "policy without `otherwise`";
     PolicyRuleNeverReached = "W0102", Warning, "policy rule never reached";
     UnreachableStep = "W0103", Warning, "unreachable step";

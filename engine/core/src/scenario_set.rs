@@ -312,6 +312,8 @@ fn definition_span(text: &str, name: &str) -> Option<Span> {
 /// and of every `rules/*.rhai` file.
 #[derive(Debug)]
 pub struct SetCheck {
+    /// The folder holding `templates/` and `rules/`.
+    pub root: PathBuf,
     pub files: Vec<SourceFile>,
     /// Per `.relance` file, parallel to `files`.
     pub diagnostics: Vec<Vec<Diagnostic>>,
@@ -335,6 +337,7 @@ pub fn check(path: &Path) -> Result<SetCheck, SetError> {
     };
     let checked = check_set_full(&files, &context);
     Ok(SetCheck {
+        root,
         files,
         diagnostics: checked.diagnostics,
         elsewhere: checked.elsewhere,

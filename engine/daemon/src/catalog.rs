@@ -7,7 +7,8 @@
 //! before deployments were pinned runs with the latest deployment holding its version.
 //!
 //! This module owns the bundle (its two request forms: a map of relative path → text, and
-//! the older lists), compiling it (refusing a set without a scenario), and the version
+//! the older lists), compiling it (refusing a set without a scenario, or whose templates
+//! have errors: `relance_templates::check_set`), and the version
 //! lookup; it must not run scenarios or touch the store (the engine persists bundles and
 //! checks that a set assigns every open invoice).
 
@@ -23,6 +24,7 @@ use relance_dsl::{SetContext, SourceFile, compile};
 use super::error::DaemonError;
 use relance_core::rules::RuleSet;
 use relance_core::scenario_set;
+use relance_templates::SETTINGS_FILE;
 
 /// A file of a bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,7 +38,8 @@ pub struct BundleFile {
 pub struct Bundle {
     /// The `*.relance` files.
     pub files: Vec<BundleFile>,
-    /// `templates/NAME.LANG.txt` files by file name (`reminder-1.fr.txt`).
+    /// `templates/NAME.LANG.txt` files by file name (`reminder-1.fr.txt`), and the set's
+    /// template settings `templates.toml` (languages and fallback), pinned with them.
     #[serde(default)]
     pub templates: BTreeMap<String, String>,
     /// The `rules/*.rhai` files.
@@ -73,7 +76,10 @@ impl Bundle {
                 let keep = p.is_file()
                     && match ext {
                         Some(ext) => p.extension().is_some_and(|e| e == ext),
-                        None => p.extension().is_some_and(|e| e == "txt" || e == "html"),
+                        None => {
+                            p.extension().is_some_and(|e| e == "txt" || e == "html")
+                                || p.file_name().is_some_and(|n| n == SETTINGS_FILE)
+                        }
                     };
                 if keep {
                     paths.push(p);
@@ -114,7 +120,8 @@ impl Bundle {
                     .all(|p| !p.is_empty() && *p != "." && *p != "..");
             let ext = path.rsplit_once('.').map(|(_, e)| e);
             match (safe, parts.as_slice(), ext) {
-                (true, ["templates", name], Some("txt" | "html")) => {
+                (true, ["templates", name], Some("txt" | "html"))
+                | (true, ["templates", name @ SETTINGS_FILE], _) => {
                     bundle.templates.insert((*name).to_string(), text);
                 }
                 (true, ["rules", _], Some("rhai")) => bundle.rules.push(BundleFile { path, text }),
@@ -127,7 +134,8 @@ impl Bundle {
                     1,
                     "file",
                     "not a file of a scenario set: give `NAME.relance`, `templates/NAME.LANG.txt` \
-                     (or `.html`) or `rules/NAME.rhai`, relative to the set's folder",
+                     (or `.html`), `templates/templates.toml` or `rules/NAME.rhai`, relative to \
+                     the set's folder",
                 )),
             }
         }
@@ -224,7 +232,20 @@ impl Bundle {
             .map(|f| SourceFile::new(f.path.clone(), f.text.clone()))
             .collect();
         let compiled = compile(&files, &context);
+        let templates = relance_templates::check_set(&files, &self.templates);
+        let template_errors = || {
+            let mut diags = Vec::new();
+            for (i, list) in &templates.scenarios {
+                let file = &files[*i];
+                diags.extend(list.iter().map(|d| d.to_json(&file.path, &file.text)));
+            }
+            diags.extend(templates.templates_json("templates"));
+            diags
+        };
         match compiled.set {
+            Some(_) if !compiled.has_errors() && templates.has_errors() => {
+                Err(DaemonError::Diagnostics(template_errors()))
+            }
             Some(set) if !compiled.has_errors() && set.scenarios.is_empty() => {
                 let (file, line, column) = self.policy_place();
                 Err(DaemonError::Diagnostics(vec![file_diagnostic(
@@ -241,6 +262,7 @@ impl Bundle {
                 for (file, list) in files.iter().zip(&compiled.diagnostics) {
                     diags.extend(list.iter().map(|d| d.to_json(&file.path, &file.text)));
                 }
+                diags.extend(template_errors());
                 Err(DaemonError::Diagnostics(diags))
             }
         }

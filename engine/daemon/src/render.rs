@@ -1,7 +1,8 @@
 //! Rendering a sealed message: resolving the customer's contact roles to addresses and
-//! rendering the set's minijinja template in the customer's language (variables documented in
-//! `stdlib-scenarios/templates/README.md`; a letter's `address` and its block come from
-//! `postal`), or building the JSON payload of a webhook.
+//! rendering the set's template in the customer's language, or the set's declared fallback,
+//! through `relance_templates` (variables documented in `stdlib-scenarios/templates/README.md`
+//! and `relance_templates::context`; a letter's `address` and its block come from `postal`),
+//! or building the JSON payload of a webhook.
 //!
 //! Rendering happens once, when the message is sealed, and is stored with it: every attempt
 //! sends the same text with the same Message-ID. This module must not send anything.
@@ -47,27 +48,6 @@ fn contact<'c>(
     [role, "main", "accounting"]
         .into_iter()
         .find_map(|r| customer.contacts.get(r).filter(|c| has(c)))
-}
-
-/// Finds the template file `name.LANG.txt|html` for the customer's language, then `fr`, `en`,
-/// then any language.
-fn template<'t>(
-    templates: &'t BTreeMap<String, String>,
-    name: &str,
-    language: &str,
-) -> Option<&'t str> {
-    for lang in [language, "fr", "en"] {
-        for ext in ["txt", "html"] {
-            if let Some(t) = templates.get(&format!("{name}.{lang}.{ext}")) {
-                return Some(t);
-            }
-        }
-    }
-    let prefix = format!("{name}.");
-    templates
-        .iter()
-        .find(|(k, _)| k.starts_with(&prefix) && k[prefix.len()..].contains('.'))
-        .map(|(_, v)| v.as_str())
 }
 
 /// The template variables of a message.
@@ -117,60 +97,13 @@ pub fn variables(
     })
 }
 
-/// Jinja2 compatibility: minijinja reads `-inv.days_late` as `(-inv).days_late`, Jinja2 (and
-/// the templates' README) as `-(inv.days_late)`. Inside `{{ }}` and `{% %}`, a unary minus
-/// before a dotted name gets explicit parentheses.
-pub fn jinja2_unary_minus(text: &str) -> String {
-    let b = text.as_bytes();
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut in_expr = false;
-    let mut i = 0;
-    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    while i < b.len() {
-        if !in_expr && (text[i..].starts_with("{{") || text[i..].starts_with("{%")) {
-            in_expr = true;
-            out.push_str(&text[i..i + 2]);
-            i += 2;
-            continue;
-        }
-        if in_expr && (text[i..].starts_with("}}") || text[i..].starts_with("%}")) {
-            in_expr = false;
-            out.push_str(&text[i..i + 2]);
-            i += 2;
-            continue;
-        }
-        if in_expr
-            && b[i] == b'-'
-            && b.get(i + 1)
-                .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
-        {
-            let prev = text[..i].trim_end().bytes().last();
-            if prev.is_some_and(|p| b"{%(,[=+*/:~".contains(&p)) {
-                let mut j = i + 1;
-                while j < b.len()
-                    && (ident(b[j]) || (b[j] == b'.' && b.get(j + 1).is_some_and(|c| ident(*c))))
-                {
-                    j += 1;
-                }
-                out.push_str("-(");
-                out.push_str(&text[i + 1..j]);
-                out.push(')');
-                i = j;
-                continue;
-            }
-        }
-        let ch = text[i..].chars().next().unwrap_or(' ');
-        out.push(ch);
-        i += ch.len_utf8();
-    }
-    out
-}
-
-fn render_text(text: &str, vars: &serde_json::Value) -> Result<(Option<String>, String), String> {
-    let env = minijinja::Environment::new();
-    let out = env
-        .render_str(&jinja2_unary_minus(text), vars)
-        .map_err(|e| format!("template: {e}"))?;
+/// Renders a variant (through `relance_templates`: its filters in the variant's language, an
+/// error naming the file and line) and splits off its `Subject:` line.
+fn render_text(
+    variant: &relance_templates::Variant<'_>,
+    vars: &serde_json::Value,
+) -> Result<(Option<String>, String), String> {
+    let out = relance_templates::render(variant, vars).map_err(|e| e.to_string())?;
     match out.strip_prefix("Subject:") {
         Some(rest) => {
             let (subject, body) = rest.split_once('\n').unwrap_or((rest, ""));
@@ -203,14 +136,19 @@ pub fn render(
     if let Some(who) = recipient {
         vars["address"] = postal::variables(who.address.as_ref());
     }
+    // The variant in the customer's language, else the set's declared fallback (none
+    // without `templates/templates.toml`): a missing one names the template and language.
     let templated = |name: &str| -> Result<(Option<String>, String), String> {
-        let t = template(templates, name, &customer.language).ok_or_else(|| {
-            format!(
-                "no template `{name}` in language {} (nor fr, en)",
-                customer.language
-            )
+        let settings = relance_templates::Settings::of(templates).map_err(|errors| {
+            let first = errors
+                .first()
+                .map(|e| e.message.clone())
+                .unwrap_or_default();
+            format!("templates/{}: {first}", relance_templates::SETTINGS_FILE)
         })?;
-        render_text(t, &vars)
+        let variant = relance_templates::find(templates, &settings, name, &customer.language)
+            .map_err(|e| e.to_string())?;
+        render_text(&variant, &vars)
     };
     match &m.action {
         Action::Email { template, to, cc } => {
@@ -390,20 +328,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unary_minus_binds_like_jinja2() {
-        assert_eq!(
-            jinja2_unary_minus("in {{ -inv.days_late }} days, {{ a - b }}"),
-            "in {{ -(inv.days_late) }} days, {{ a - b }}"
-        );
-        assert_eq!(jinja2_unary_minus("-x {{ 3 -x }}"), "-x {{ 3 -x }}");
-        let vars = json!({"inv": {"days_late": -5}});
-        assert_eq!(
-            render_text("{{ -inv.days_late }}", &vars).map(|r| r.1),
-            Ok("5".to_string())
-        );
-    }
-
-    #[test]
     fn every_stdlib_template_renders_in_both_languages() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-scenarios");
         let bundle = crate::catalog::Bundle::read_dir(&dir).expect("stdlib");
@@ -418,7 +342,16 @@ mod tests {
         let customer = Customer::new("ACME");
         let vars = variables(&m, &customer, &Company::default(), RateTable::builtin());
         for (name, text) in &bundle.templates {
-            let (_, body) = render_text(text, &vars).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let Some((_, language, _)) = relance_templates::variant::parse_file_name(name) else {
+                continue;
+            };
+            let variant = relance_templates::Variant {
+                file: name.clone(),
+                text,
+                language: language.to_string(),
+                fallback_from: None,
+            };
+            let (_, body) = render_text(&variant, &vars).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(body.contains("F-1"), "{name} lists the invoice");
         }
     }
@@ -497,6 +430,73 @@ mod tests {
         assert_eq!(
             render(&customer).to,
             ["Acme SA – juridique\n1 rue de la Paix\n75002 Paris"]
+        );
+    }
+
+    /// No silent fallback: a missing variant is an error naming the template and the
+    /// language; the set's declared fallback is used when there is one; a broken template
+    /// names its file and line (these errors dead-letter the message).
+    #[test]
+    fn the_variant_is_the_customers_language_or_the_declared_fallback() {
+        let m: Message = serde_json::from_value(json!({
+            "id": 1, "key": "F-1/v/s/1/0", "group": "g", "date": "2026-04-01", "customer": "ACME", "channel": "email",
+            "text": "t", "action": {"kind": "email", "template": "reminder-1", "to": ["accounting"], "cc": []}, "scenario": "s",
+            "items": [{"invoice": "F-1", "key": "k", "step": "s", "version": "v", "issued": "2026-01-01", "due": "2026-01-31",
+                       "amount": "1761.59", "outstanding": "1761.59", "currency": "EUR"}],
+            "status": "pending", "sealed": false, "attempts": 0
+        }))
+        .expect("message");
+        let customer: Customer = serde_json::from_value(json!({
+            "id": "ACME", "language": "de",
+            "contacts": {"accounting": {"email": "ap@acme.example"}}
+        }))
+        .expect("customer");
+        let mut templates = BTreeMap::from([
+            (
+                "reminder-1.fr.txt".to_string(),
+                "Subject: Relance\n{{ total_outstanding | money }} le {{ today | date }}"
+                    .to_string(),
+            ),
+            (
+                "reminder-1.en.txt".to_string(),
+                "Subject: Reminder\n{{ total_outstanding | money }} on {{ today | date }}"
+                    .to_string(),
+            ),
+        ]);
+        let go = |templates: &BTreeMap<String, String>, customer: &Customer| {
+            render(
+                &m,
+                customer,
+                templates,
+                &Company::default(),
+                RateTable::builtin(),
+                "example.com",
+            )
+        };
+        let err = go(&templates, &customer).expect_err("no fallback declared");
+        assert!(
+            err.starts_with("no template `reminder-1` in language `de`"),
+            "{err}"
+        );
+        templates.insert(
+            "templates.toml".into(),
+            "languages = [\"fr\", \"en\"]\nfallback = [\"en\"]\n".into(),
+        );
+        let r = go(&templates, &customer).expect("English fallback");
+        assert_eq!(r.subject.as_deref(), Some("Reminder"));
+        assert_eq!(r.body, "€1,761.59 on 1 April 2026");
+        let mut french = customer.clone();
+        french.language = "fr".into();
+        let r = go(&templates, &french).expect("French");
+        assert_eq!(r.body, "1\u{202f}761,59\u{a0}€ le 1er avril 2026");
+        templates.insert(
+            "reminder-1.fr.txt".into(),
+            "Subject: x\n\n{{ today | date }".into(),
+        );
+        let err = go(&templates, &french).expect_err("broken");
+        assert!(
+            err.starts_with("template templates/reminder-1.fr.txt, line 3: syntax error"),
+            "{err}"
         );
     }
 

@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use relance_dsl::ir::{self, Expectation, ScenarioSet, TestCase, TestEntity, Value};
 
 use crate::simulator::Simulator;
-use crate::timeline::{Detail, Timeline};
+use crate::timeline::{Detail, LanguageNote, Timeline};
 use relance_core::domain::{Customer, Event, EventKind, Invoice, Portfolio, Segment};
 use relance_core::runtime::{Shared, Status};
 
@@ -158,20 +158,53 @@ pub fn action_lines(t: &Timeline) -> Vec<String> {
 /// expecting one that does not happen) fails, and its snapshot is neither compared nor
 /// written.
 pub fn run(shared: Shared<'_>, tc: &TestCase, mode: SnapshotMode) -> Verdict {
-    let (timeline, errors) = simulate_with_errors(shared, tc);
-    if let Some(report) = compare_errors(&tc.errors, &errors) {
-        let mut report = report;
+    run_noting(shared, tc, mode, &|_, _| None).0
+}
+
+/// Runs one test, noting the messages whose template is not written in their customer's
+/// language (`note`: see [`Timeline::note_languages`]; a snapshot shows the note too).
+/// Returns the verdict and the noted entries as timeline lines.
+pub fn run_noting(
+    shared: Shared<'_>,
+    tc: &TestCase,
+    mode: SnapshotMode,
+    note: &dyn Fn(&str, &str) -> Option<LanguageNote>,
+) -> (Verdict, Vec<String>) {
+    let (mut timeline, errors) = simulate_with_errors(shared, tc);
+    timeline.note_languages(&portfolio(tc).customers, note);
+    let noted = Timeline {
+        entries: timeline
+            .entries
+            .iter()
+            .filter(|e| {
+                matches!(
+                    &e.detail,
+                    Detail::Action {
+                        language: Some(_),
+                        ..
+                    }
+                )
+            })
+            .cloned()
+            .collect(),
+    };
+    let notes = noted.to_text().lines().map(str::to_string).collect();
+    if let Some(mut report) = compare_errors(&tc.errors, &errors) {
         if let Expectation::Lines(lines) = &tc.expect
             && let Verdict::Failed(more) = compare_lines(lines, &timeline)
         {
             report.push_str(&more);
         }
-        return Verdict::Failed(report);
+        return (Verdict::Failed(report), notes);
     }
+    (verdict(tc, &timeline, mode), notes)
+}
+
+fn verdict(tc: &TestCase, timeline: &Timeline, mode: SnapshotMode) -> Verdict {
     match &tc.expect {
         Expectation::None => Verdict::Passed,
-        Expectation::Lines(lines) => compare_lines(lines, &timeline),
-        Expectation::Snapshot => snapshot(tc, &timeline, mode),
+        Expectation::Lines(lines) => compare_lines(lines, timeline),
+        Expectation::Snapshot => snapshot(tc, timeline, mode),
     }
 }
 

@@ -15,6 +15,7 @@ use serde::ser::{SerializeStruct, Serializer};
 
 use relance_dsl::ir::{Action, Escalation, GroupKey, ScenarioSet};
 
+use relance_core::domain::Customer;
 use relance_core::runtime::{Planned, Record};
 
 /// One line of the timeline. Its JSON form (see `impl Serialize`) is the entry of the
@@ -62,6 +63,9 @@ pub enum Detail {
         keys: Vec<String>,
         /// The action itself (not printed).
         action_ir: Box<Action>,
+        /// Set when the template is not written in the customer's language
+        /// ([`Timeline::note_languages`]); `None` when it is, or nobody looked.
+        language: Option<Box<LanguageNote>>,
     },
     Transition {
         from: &'static str,
@@ -70,11 +74,20 @@ pub enum Detail {
     },
 }
 
+/// A message whose template is not written in its customer's language: the set's declared
+/// fallback language was used, or no variant exists (the daemon would dead-letter it).
+/// Printed as `"language"` and `"fallback_from"`, or `"no_template_in"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LanguageNote {
+    Fallback { language: String, from: String },
+    Missing { language: String },
+}
+
 /// Written as one flat struct, which serializers handle much faster than `#[serde(flatten)]`
 /// (a planner prints millions of entries).
 impl Serialize for Entry {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Entry", 15)?;
+        let mut out = serializer.serialize_struct("Entry", 17)?;
         out.serialize_field("date", &self.date)?;
         out.serialize_field("kind", &self.kind)?;
         out.serialize_field("customer", &self.customer)?;
@@ -93,6 +106,7 @@ impl Serialize for Entry {
                 version,
                 keys,
                 action_ir: _,
+                language,
             } => {
                 out.serialize_field("action", action)?;
                 if let Some(template) = template {
@@ -114,6 +128,16 @@ impl Serialize for Entry {
                 out.serialize_field("scenario", scenario)?;
                 out.serialize_field("version", version)?;
                 out.serialize_field("keys", keys)?;
+                match language.as_deref() {
+                    Some(LanguageNote::Fallback { language, from }) => {
+                        out.serialize_field("language", language)?;
+                        out.serialize_field("fallback_from", from)?;
+                    }
+                    Some(LanguageNote::Missing { language }) => {
+                        out.serialize_field("no_template_in", language)?;
+                    }
+                    None => {}
+                }
             }
             Detail::Transition { from, to, cause } => {
                 out.serialize_field("from", from)?;
@@ -169,6 +193,36 @@ impl Timeline {
         Timeline { entries }
     }
 
+    /// Notes, on each message entry, a template not written in its customer's language:
+    /// `note(language, template)` says which variant the set has (the caller knows the
+    /// templates: `relance_templates::find`). Customers missing from `customers` read as
+    /// `Customer::new` (French).
+    pub fn note_languages(
+        &mut self,
+        customers: &[Customer],
+        note: &dyn Fn(&str, &str) -> Option<LanguageNote>,
+    ) {
+        let languages: FxHashMap<&str, &str> = customers
+            .iter()
+            .map(|c| (c.id.as_str(), c.language.as_str()))
+            .collect();
+        let default = Customer::new("").language;
+        for e in &mut self.entries {
+            if let Detail::Action {
+                template: Some(template),
+                language,
+                ..
+            } = &mut e.detail
+            {
+                let lang = languages
+                    .get(e.customer.as_str())
+                    .copied()
+                    .unwrap_or(default.as_str());
+                *language = note(lang, template).map(Box::new);
+            }
+        }
+    }
+
     /// Only the action entries.
     pub fn actions(&self) -> impl Iterator<Item = &Entry> {
         self.entries.iter().filter(|e| e.kind == EntryKind::Action)
@@ -183,7 +237,15 @@ impl Timeline {
         let mut out = String::new();
         for e in &self.entries {
             let what = match &e.detail {
-                Detail::Action { text, .. } => text.clone(),
+                Detail::Action { text, language, .. } => match language.as_deref() {
+                    Some(LanguageNote::Fallback { language, from }) => {
+                        format!("{text}  (template in {language}: none in {from})")
+                    }
+                    Some(LanguageNote::Missing { language }) => {
+                        format!("{text}  (no template in {language}: not sent)")
+                    }
+                    None => text.clone(),
+                },
                 Detail::Transition { from, to, cause } if from == to => format!("· {cause}"),
                 Detail::Transition { from, to, cause } => format!("· {from} → {to}: {cause}"),
             };
@@ -299,6 +361,7 @@ fn entry(p: Planned) -> Entry {
             version: p.version,
             keys: vec![p.key],
             action_ir: Box::new(p.action),
+            language: None,
         },
     }
 }

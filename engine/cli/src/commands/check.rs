@@ -1,5 +1,6 @@
-//! `relance check`: parse and check sets, print every diagnostic (text or JSON), those of the
-//! `rules/*.rhai` files included.
+//! `relance check`: parse and check sets, print every diagnostic (text or JSON): those of the
+//! `.relance` files, of the `rules/*.rhai` files, and of the templates
+//! (`relance_templates::check_set`).
 
 use std::path::PathBuf;
 
@@ -46,17 +47,36 @@ pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
                 return exit::USAGE;
             }
         };
+        let templates_dir = set.root.join("templates");
+        let templates = match relance_templates::read_dir(&templates_dir) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        };
+        let mut checked = relance_templates::check_set(&set.files, &templates);
         let others: Vec<(&str, &str)> = set
             .rules
             .iter()
             .map(|r| (r.path.as_str(), r.text.as_str()))
             .collect();
-        for ((file, diags), elsewhere) in set.files.iter().zip(&set.diagnostics).zip(&set.elsewhere)
+        for (i, ((file, diags), elsewhere)) in set
+            .files
+            .iter()
+            .zip(&set.diagnostics)
+            .zip(&set.elsewhere)
+            .enumerate()
         {
             report.files += 1;
-            report.add(diags, &file.path, &file.text);
+            let mut diags = diags.clone();
+            if let Some(more) = checked.scenarios.remove(&i) {
+                diags.extend(more);
+                diags.sort_by_key(|d| d.span);
+            }
+            report.add(&diags, &file.path, &file.text);
             text.push_str(&render_set(
-                diags,
+                &diags,
                 elsewhere,
                 &file.path,
                 &file.text,
@@ -68,6 +88,17 @@ pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
             report.add(diags, &file.path, &file.text);
             text.push_str(&render(diags, &file.path, &file.text, super::color()));
         }
+        let dir = templates_dir.display().to_string();
+        report.files += checked.templates.len();
+        for d in checked.all() {
+            if d.is_error() {
+                report.errors += 1;
+            } else {
+                report.warnings += 1;
+            }
+        }
+        report.diagnostics.extend(checked.templates_json(&dir));
+        text.push_str(&checked.render_templates(&dir, super::color()));
     }
     match format {
         Format::Json => println!(

@@ -435,6 +435,49 @@ pub(crate) fn runnable_set(
     }
 }
 
+/// The set's templates (`ROOT/templates/`, by file name) and their settings, to note in a
+/// timeline the messages not written in their customer's language. A folder that cannot be
+/// read, or settings with errors (`relance check` reports them), note nothing.
+pub(crate) struct SetTemplates {
+    templates: std::collections::BTreeMap<String, String>,
+    settings: Option<relance_templates::Settings>,
+}
+
+impl SetTemplates {
+    pub(crate) fn read(root: &std::path::Path) -> SetTemplates {
+        let templates = relance_templates::read_dir(&root.join("templates")).unwrap_or_default();
+        let settings = relance_templates::Settings::of(&templates).ok();
+        SetTemplates {
+            templates,
+            settings,
+        }
+    }
+
+    /// The note for a message in `language` using `template` (see
+    /// `relance_sim::timeline::Timeline::note_languages`): `None` when the variant is the
+    /// customer's language, or the template is unknown (the checker's business).
+    pub(crate) fn note(
+        &self,
+        language: &str,
+        template: &str,
+    ) -> Option<relance_sim::timeline::LanguageNote> {
+        use relance_sim::timeline::LanguageNote;
+        let settings = self.settings.as_ref()?;
+        if relance_templates::variant::languages_of(&self.templates, template).is_empty() {
+            return None;
+        }
+        match relance_templates::find(&self.templates, settings, template, language) {
+            Ok(v) => v.fallback_from.map(|from| LanguageNote::Fallback {
+                language: v.language,
+                from,
+            }),
+            Err(_) => Some(LanguageNote::Missing {
+                language: language.to_string(),
+            }),
+        }
+    }
+}
+
 /// Whether stderr/stdout is a terminal that wants colours.
 pub(crate) fn color() -> bool {
     use std::io::IsTerminal;

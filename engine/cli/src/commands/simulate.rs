@@ -1,4 +1,5 @@
-//! `relance simulate`: the dated timeline of one case (customers, invoices, events).
+//! `relance simulate`: the dated timeline of one case (customers, invoices, events); a
+//! message whose template is not in its customer's language says which one it is written in.
 
 use std::path::Path;
 
@@ -51,7 +52,9 @@ pub fn run(set_path: &Path, case: &Path, until: Option<NaiveDate>, format: Forma
         rates: RateTable::builtin(),
     };
     let run = Simulator::new(shared, &p).run(from, until, &mut |_| {});
-    let timeline = Timeline::build(ir, &run.actions, &run.records, true);
+    let mut timeline = Timeline::build(ir, &run.actions, &run.records, true);
+    let templates = super::SetTemplates::read(&set.root);
+    timeline.note_languages(&p.customers, &|lang, t| templates.note(lang, t));
     match format {
         Format::Json => println!(
             "{}",

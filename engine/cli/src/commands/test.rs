@@ -1,4 +1,5 @@
-//! `relance test`: run the `test` blocks of sets; the last line is `N passed, N failed`.
+//! `relance test`: run the `test` blocks of sets; the last line is `N passed, N failed`. A
+//! message whose template is not in its customer's language is printed as a `note` line.
 
 use std::path::PathBuf;
 
@@ -36,8 +37,14 @@ pub fn run(paths: &[PathBuf], update: bool) -> u8 {
             continue;
         };
         let shared = testing::shared(ir, &set.rules, RateTable::builtin());
+        let templates = super::SetTemplates::read(&set.root);
+        let note = |lang: &str, t: &str| templates.note(lang, t);
         for tc in &ir.tests {
-            match testing::run(shared, tc, mode) {
+            let (verdict, notes) = testing::run_noting(shared, tc, mode, &note);
+            for n in &notes {
+                println!("note    {} ({}:{}): {n}", tc.name, tc.file, tc.line);
+            }
+            match verdict {
                 Verdict::Passed => {
                     passed += 1;
                     println!("ok      {} ({}:{})", tc.name, tc.file, tc.line);

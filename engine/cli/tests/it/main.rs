@@ -12,6 +12,8 @@
 //! - `newcomer`: the README's Try-it commands, the embedded stdlib outside the checkout,
 //!   `demo` leaving nothing behind, `serve` refusing to run without a token, plain logs in files;
 //! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores.
+//! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores;
+//! - `templates`: `check` reporting template errors, `simulate` and `test` showing a fallback language.
 
 mod check;
 mod commands;
@@ -25,6 +27,7 @@ mod newcomer;
 mod plan;
 #[path = "../../../daemon/tests/it/support.rs"]
 mod support;
+mod templates;
 
 /// The workspace root (where `stdlib-scenarios/` and `examples/` are).
 pub fn workspace() -> std::path::PathBuf {

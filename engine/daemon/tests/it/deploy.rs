@@ -97,6 +97,45 @@ async fn sets_without_scenario_or_leaving_invoices_unassigned_are_refused() {
     assert_eq!(last, 1, "a refused set is not deployed: {}", answers[6]);
 }
 
+/// Templates are part of the checked set: one that does not parse, reads an undocumented
+/// variable, or lacks a language the set declares is refused like a scenario error; the
+/// settings file `templates/templates.toml` is deployed with the templates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sets_with_template_errors_are_refused() {
+    let dir = TempDir::new("deploy-templates");
+    let (base, client) = serve(&dir.0, "2026-01-05", Duration::from_secs(20)).await;
+    let set = |template: &str, settings: &str| {
+        let mut files = json!({"all.relance": ALL, "templates/reminder-1.fr.txt": template});
+        if !settings.is_empty() {
+            files["templates/templates.toml"] = json!(settings);
+        }
+        json!({"files": files})
+    };
+    let rows = [
+        post("/v1/scenarios", set("Bonjour\n{{ customer.name }", ""), 422).with(json!({
+            "error": "invalid_scenarios",
+            "diagnostics": [{"code": "E0501", "file": "templates/reminder-1.fr.txt", "line": 2}]
+        })),
+        post("/v1/scenarios", set("Bonjour {{ customer.nme }}", ""), 422).with(json!({
+            "error": "invalid_scenarios",
+            "diagnostics": [{"code": "E0502", "file": "templates/reminder-1.fr.txt", "line": 1, "column": 12,
+                             "help": "did you mean `customer.name`?"}]
+        })),
+        post("/v1/scenarios", set("Bonjour", "languages = [\"fr\", \"en\"]\n"), 422).with(json!({
+            "error": "invalid_scenarios",
+            "diagnostics": [{"code": "E0503", "file": "all.relance", "line": 3}]
+        })),
+        post("/v1/scenarios", set("Bonjour", "fallback = [\"en\"]\n"), 422).with(json!({
+            "error": "invalid_scenarios",
+            "diagnostics": [{"code": "E0504", "file": "templates/templates.toml", "line": 1}]
+        })),
+        get("/v1/scenarios", 200).with(json!({"deployments": [{"deployment": 1}]})),
+        post("/v1/scenarios", set("Bonjour", "languages = [\"fr\"]\n"), 200)
+            .with(json!({"deployment": 2, "changed": true})),
+    ];
+    run_rows(&client, &base, &rows).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cases_keep_their_deployment_until_migrated_and_unassigned_ones_are_assigned() {
     let dir = TempDir::new("deploy-pinned");
