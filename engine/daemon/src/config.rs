@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::clock::Zone;
+use relance_core::domain::PostalAddress;
 use super::error::DaemonError;
 use super::outbox::RetryPolicy;
 
@@ -87,6 +88,10 @@ pub struct Company {
     pub email: String,
     /// Days between a formal notice and its `deadline`.
     pub notice_days: u32,
+    /// Our postal address: the sender block of PDF letters, and its city the place of their
+    /// place-and-date line (`[company.address]` with `lines`, `postcode`, `city`, `country`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<PostalAddress>,
 }
 
 impl Default for Company {
@@ -97,6 +102,7 @@ impl Default for Company {
             phone: String::new(),
             email: String::new(),
             notice_days: 10,
+            address: None,
         }
     }
 }
