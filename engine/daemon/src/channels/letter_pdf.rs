@@ -75,9 +75,8 @@ impl<'f> Font<'f> {
     /// The glyph of `c`, with what it shows: a missing character shows as `?` (a tab or
     /// another space as a space).
     fn glyph(&self, c: char) -> (u16, char) {
-        let shown = if c.is_whitespace() { ' ' } else { c };
-        if let Some(g) = self.face.glyph_index(shown) {
-            return (g.0, shown);
+        if let Some(g) = self.face.glyph_index(c).filter(|_| !c.is_control()) {
+            return (g.0, c);
         }
         let fallback = if c.is_whitespace() { ' ' } else { '?' };
         (
