@@ -12,9 +12,9 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::clock::Zone;
-use relance_core::domain::PostalAddress;
 use super::error::DaemonError;
 use super::outbox::RetryPolicy;
+use relance_core::domain::PostalAddress;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -198,7 +198,9 @@ pub fn render(
     // A letter's recipient: the first `to` role (with the fallbacks) that has an address.
     let recipient = match &m.action {
         Action::Letter { to, .. } => to.iter().find_map(|r| {
-            contact(customer, r, |c| c.address.as_ref().is_some_and(|a| !a.is_empty()))
+            contact(customer, r, |c| {
+                c.address.as_ref().is_some_and(|a| !a.is_empty())
+            })
         }),
         _ => None,
     };

@@ -44,14 +44,11 @@ impl LetterChannel {
             Ok(pdf) => pdf,
             Err(e) => return Delivery::Permanent(e),
         };
-        let written = self
-            .spool
-            .write("letters", m, "pdf", &pdf)
-            .and_then(|pdf| {
-                self.spool
-                    .write("letters", m, "html", r.body.as_bytes())
-                    .map(|_| pdf)
-            });
+        let written = self.spool.write("letters", m, "pdf", &pdf).and_then(|pdf| {
+            self.spool
+                .write("letters", m, "html", r.body.as_bytes())
+                .map(|_| pdf)
+        });
         match written {
             Ok(path) => Delivery::Delivered(path.display().to_string()),
             Err(e) => Delivery::Transient(e),

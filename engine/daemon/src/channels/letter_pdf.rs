@@ -64,8 +64,8 @@ struct Font<'f> {
 
 impl<'f> Font<'f> {
     fn new(data: &'f [u8]) -> Result<Font<'f>, String> {
-        let face =
-            ttf_parser::Face::parse(data, 0).map_err(|e| format!("bundled font unreadable: {e}"))?;
+        let face = ttf_parser::Face::parse(data, 0)
+            .map_err(|e| format!("bundled font unreadable: {e}"))?;
         Ok(Font {
             face,
             used: BTreeMap::new(),
@@ -79,10 +79,7 @@ impl<'f> Font<'f> {
             return (g.0, c);
         }
         let fallback = if c.is_whitespace() { ' ' } else { '?' };
-        (
-            self.face.glyph_index(fallback).map_or(0, |g| g.0),
-            fallback,
-        )
+        (self.face.glyph_index(fallback).map_or(0, |g| g.0), fallback)
     }
 
     /// The width of `text` at `size` points, in millimetres.
@@ -114,7 +111,10 @@ impl<'f> Font<'f> {
 
     /// The advance of glyph `g` in thousandths of the font size (PDF widths).
     fn advance(&self, g: u16) -> f32 {
-        let units = self.face.glyph_hor_advance(ttf_parser::GlyphId(g)).unwrap_or(0);
+        let units = self
+            .face
+            .glyph_hor_advance(ttf_parser::GlyphId(g))
+            .unwrap_or(0);
         f32::from(units) * 1000.0 / f32::from(self.face.units_per_em())
     }
 
@@ -405,14 +405,7 @@ fn write(mut layout: Layout, company: &Company, subject: Option<&str>, date: Nai
                 Weight::Bold => (Name(b"F2"), &mut layout.bold),
             };
             content.set_font(name, line.size);
-            content.set_text_matrix([
-                1.0,
-                0.0,
-                0.0,
-                1.0,
-                mm(line.x),
-                mm(PAGE_HEIGHT - line.y),
-            ]);
+            content.set_text_matrix([1.0, 0.0, 0.0, 1.0, mm(line.x), mm(PAGE_HEIGHT - line.y)]);
             content.show(Str(&font.encode(&line.text)));
         }
         content.end_text();
@@ -447,8 +440,22 @@ fn write(mut layout: Layout, company: &Company, subject: Option<&str>, date: Nai
         .producer(TextStr("Relance"))
         .creation_date(pdf_date(date));
     doc.finish();
-    write_font(&mut pdf, fonts[0], &layout.regular, b"DejaVuSerif", REGULAR, false);
-    write_font(&mut pdf, fonts[1], &layout.bold, b"DejaVuSerif-Bold", BOLD, true);
+    write_font(
+        &mut pdf,
+        fonts[0],
+        &layout.regular,
+        b"DejaVuSerif",
+        REGULAR,
+        false,
+    );
+    write_font(
+        &mut pdf,
+        fonts[1],
+        &layout.bold,
+        b"DejaVuSerif-Bold",
+        BOLD,
+        true,
+    );
     pdf.finish()
 }
 
@@ -552,7 +559,8 @@ mod tests {
     fn the_bundled_fonts_have_the_french_characters() {
         for data in [REGULAR, BOLD] {
             let font = Font::new(data).expect("font");
-            for c in "éèêëàâçôûùîïœŒÉÈÀÇ«»€’–—…\u{a0}\u{202f}".chars() {
+            for c in "éèêëàâçôûùîïœŒÉÈÀÇ«»€’–—…\u{a0}\u{202f}".chars()
+            {
                 assert_eq!(font.glyph(c).1, c, "{c:?} is in the font");
             }
             assert_eq!(font.glyph('Ж').1, '?', "a missing character shows as ?");

@@ -127,9 +127,7 @@ mod tests {
     use crate::clock::VirtualClock;
 
     fn clock() -> Arc<dyn Clock> {
-        Arc::new(VirtualClock::new(
-            "2026-03-10".parse().expect("test day"),
-        ))
+        Arc::new(VirtualClock::new("2026-03-10".parse().expect("test day")))
     }
 
     /// A channel that records the keys of the messages it receives.
@@ -226,7 +224,9 @@ mod tests {
             kind: "letter",
             seen: seen.clone(),
         });
-        registry.register_builtins(&config, clock()).expect("builtins");
+        registry
+            .register_builtins(&config, clock())
+            .expect("builtins");
         let delivered = runtime().block_on(registry.deliver(&message("L-2", letter())));
         assert_eq!(delivered, Delivery::Delivered("recorded".into()));
         assert_eq!(*seen.lock().expect("lock"), ["L-2"]);
