@@ -296,6 +296,17 @@ pub fn letter_pdf(
     subject: Option<&str>,
     date: NaiveDate,
 ) -> Result<Vec<u8>, String> {
+    let layout = lay_out(company, letter, subject, date)?;
+    Ok(write(layout, company, subject, date))
+}
+
+/// The lines of the letter, page by page.
+fn lay_out<'f>(
+    company: &Company,
+    letter: &LetterText,
+    subject: Option<&str>,
+    date: NaiveDate,
+) -> Result<Layout<'f>, String> {
     let mut layout = Layout {
         regular: Font::new(REGULAR)?,
         bold: Font::new(BOLD)?,
@@ -323,14 +334,30 @@ pub fn letter_pdf(
         layout.put(Weight::Regular, 9.5, MARGIN, y, line);
     }
 
-    // The recipient, in the window.
-    let (wx, wy, _, _) = WINDOW;
+    // The recipient, in the window: smaller, down to 8 pt, when a line would overflow it, and
+    // a line still too wide at 8 pt wraps.
+    let (wx, wy, ww, _) = WINDOW;
     let x = wx + WINDOW_INSET.0;
     let mut y = wy + WINDOW_INSET.1;
-    layout.put(Weight::Regular, 11.0, x, y, &letter.name);
-    for line in &letter.address {
-        y += 5.0;
-        layout.put(Weight::Regular, 11.0, x, y, line);
+    let room = ww - WINDOW_INSET.0 - 2.0;
+    let widest = std::iter::once(&letter.name)
+        .chain(&letter.address)
+        .map(|l| layout.regular.width(l, 11.0))
+        .fold(0.0_f32, f32::max);
+    let size = if widest > room {
+        (11.0 * room / widest).max(8.0)
+    } else {
+        11.0
+    };
+    let mut lines = Vec::new();
+    for line in std::iter::once(&letter.name).chain(&letter.address) {
+        lines.extend(wrap(&layout.regular, line, size, room, 0.0));
+    }
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            y += 5.0 * size / 11.0;
+        }
+        layout.put(Weight::Regular, size, x, y, line);
     }
 
     // Place and date, under the window; the registered mention and the subject at the margin.
@@ -379,7 +406,7 @@ pub fn letter_pdf(
             });
         }
     }
-    Ok(write(layout, company, subject, date))
+    Ok(layout)
 }
 
 /// Writes the laid-out pages as a PDF.
@@ -565,6 +592,55 @@ mod tests {
             }
             assert_eq!(font.glyph('Ж').1, '?', "a missing character shows as ?");
         }
+    }
+
+    #[test]
+    fn a_long_recipient_line_is_set_smaller_or_wrapped_to_stay_in_the_window() {
+        let letter = LetterText {
+            name: "Société Anonyme des Établissements Dupont-Lefèvre et Compagnie".into(),
+            address: vec!["1 rue A".into(), "75001 Paris".into()],
+            text: "Madame, Monsieur,".into(),
+            registered: false,
+            language: "fr".into(),
+        };
+        let day = "2026-04-01".parse().expect("day");
+        let layout = lay_out(&Company::default(), &letter, None, day).expect("layout");
+        let room = WINDOW.2 - WINDOW_INSET.0 - 2.0;
+        assert!(
+            layout.regular.width(&letter.name, 11.0) > room,
+            "the test name is long"
+        );
+        let in_window: Vec<&Line> = layout.pages[0]
+            .iter()
+            .filter(|l| l.x >= WINDOW.0 && l.y > WINDOW.1 && l.y < WINDOW.1 + WINDOW.3)
+            .collect();
+        let texts: Vec<&str> = in_window.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(
+            texts.join(" "),
+            format!("{} 1 rue A 75001 Paris", letter.name),
+            "{texts:?}"
+        );
+        assert_eq!(texts.len(), 4, "the name on two lines: {texts:?}");
+        for line in in_window {
+            assert_eq!(line.size, 8.0);
+            let right = line.x + layout.regular.width(&line.text, line.size);
+            assert!(right <= WINDOW.0 + WINDOW.2, "{right}");
+        }
+    }
+
+    #[test]
+    fn the_same_letter_gives_the_same_bytes() {
+        let letter = LetterText {
+            name: "Acme SA".into(),
+            address: vec!["1 rue A".into(), "75001 Paris".into()],
+            text: "Madame, Monsieur,\n\nœuvre « à 40 € »".into(),
+            registered: true,
+            language: "fr".into(),
+        };
+        let day = "2026-04-01".parse().expect("day");
+        let one = letter_pdf(&Company::default(), &letter, Some("Objet"), day).expect("pdf");
+        let two = letter_pdf(&Company::default(), &letter, Some("Objet"), day).expect("pdf");
+        assert_eq!(one, two);
     }
 
     #[test]
