@@ -292,11 +292,12 @@ pub fn render(
                 .and_then(|c| c.name.clone())
                 .or_else(|| customer.name.clone())
                 .unwrap_or_else(|| customer.id.clone());
-            let address = postal::block(address);
+            let lines = postal::block_lines(address);
+            let address = lines.join("\n");
             let (subject, body) = templated(template)?;
             let letter = LetterText {
                 name: name.clone(),
-                address: address.lines().map(str::to_string).collect(),
+                address: lines,
                 text: body.clone(),
                 registered: *registered,
                 language: customer.language.clone(),

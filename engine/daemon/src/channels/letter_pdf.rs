@@ -321,7 +321,7 @@ fn lay_out<'f>(
     let mut sender: Vec<String> = company
         .address
         .as_ref()
-        .map(|a| postal::block(a).lines().map(str::to_string).collect())
+        .map(postal::block_lines)
         .unwrap_or_default();
     sender.extend(
         [&company.phone, &company.email]
