@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::clock::Zone;
 use super::error::DaemonError;
 use super::outbox::RetryPolicy;
+use relance_core::domain::PostalAddress;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -91,6 +92,10 @@ pub struct Company {
     pub email: String,
     /// Days between a formal notice and its `deadline`.
     pub notice_days: u32,
+    /// Our postal address: the sender block of PDF letters, and its city the place of their
+    /// place-and-date line (`[company.address]` with `lines`, `postcode`, `city`, `country`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<PostalAddress>,
 }
 
 impl Default for Company {
@@ -101,6 +106,7 @@ impl Default for Company {
             phone: String::new(),
             email: String::new(),
             notice_days: 10,
+            address: None,
         }
     }
 }

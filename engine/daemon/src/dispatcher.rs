@@ -59,12 +59,13 @@ pub struct Dispatcher {
 impl Dispatcher {
     pub fn new(engine: Arc<Engine>, config: &Config) -> Result<Dispatcher, DaemonError> {
         Ok(Dispatcher {
-            engine,
-            channels: Registry::from_config(config).map_err(DaemonError::Config)?,
+            channels: Registry::from_config(config, engine.shared_clock())
+                .map_err(DaemonError::Config)?,
             policy: config.outbox.policy(),
             company: config.company.clone(),
             domain: config.email.domain(),
             heartbeat: None,
+            engine,
         })
     }
 

@@ -213,6 +213,11 @@ impl Engine {
         &*self.clock
     }
 
+    /// The clock itself, for what keeps it (the email channel's `Date:` headers).
+    pub fn shared_clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
     pub fn today(&self) -> NaiveDate {
         self.clock.today()
     }

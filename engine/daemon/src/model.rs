@@ -153,6 +153,27 @@ pub struct Rendered {
     pub body: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_id: Option<String>,
+    /// Letters: what the PDF is laid out from at delivery (`body` is then the HTML form).
+    /// Absent on letters sealed before PDF letters existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub letter: Option<LetterText>,
+}
+
+/// A letter as rendered at sealing, apart from its HTML: the recipient's name and postal
+/// address block, the template's text (after its `Subject:` line), the registered mention and
+/// the language of the place-and-date line. The letter channel lays the PDF out from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct LetterText {
+    /// The recipient's name, first line of the window block.
+    pub name: String,
+    /// The postal address block, one line per line (`postal::block`).
+    pub address: Vec<String>,
+    /// The rendered template text, without its `Subject:` line.
+    pub text: String,
+    /// Registered letter with acknowledgement of receipt.
+    pub registered: bool,
+    /// The customer's language (`fr`, `en`): the place-and-date line and the mentions.
+    pub language: String,
 }
 
 /// An effect waiting in (or gone through) the outbox: one action, or several merged by

@@ -83,22 +83,27 @@ pub fn country_name(code: &str) -> &str {
         .map_or(code, |i| COUNTRIES[i].1)
 }
 
-/// The address block, one line per line: the street lines, `POSTCODE CITY` (either alone when
-/// the other is missing), the country name unless the country is `FR` or absent.
-pub fn block(address: &PostalAddress) -> String {
-    let mut lines: Vec<&str> = address.lines.iter().map(String::as_str).collect();
+/// The lines of the address block: the street lines, `POSTCODE CITY` (either alone when the
+/// other is missing), the country name unless the country is `FR` or absent.
+pub fn block_lines(address: &PostalAddress) -> Vec<String> {
+    let mut lines = address.lines.clone();
     let locality = [address.postcode.as_deref(), address.city.as_deref()]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
     if !locality.is_empty() {
-        lines.push(&locality);
+        lines.push(locality);
     }
     if let Some(country) = address.country.as_deref().filter(|c| *c != "FR") {
-        lines.push(country_name(country));
+        lines.push(country_name(country).to_string());
     }
-    lines.join("\n")
+    lines
+}
+
+/// The address block as one text, one line per line ([`block_lines`]).
+pub fn block(address: &PostalAddress) -> String {
+    block_lines(address).join("\n")
 }
 
 /// The `address` template variable: its parts and the ready-made `block` (all empty when

@@ -5,7 +5,9 @@
 //! or building the JSON payload of a webhook.
 //!
 //! Rendering happens once, when the message is sealed, and is stored with it: every attempt
-//! sends the same text with the same Message-ID. This module must not send anything.
+//! sends the same text with the same Message-ID (a letter keeps its text apart too, for the
+//! PDF the letter channel lays out). A letter whose recipient has no postal address is an
+//! error, so a dead letter. This module must not send anything.
 
 use std::collections::BTreeMap;
 
@@ -16,7 +18,7 @@ use serde_json::json;
 use relance_dsl::ir::{Action, Escalation};
 
 use super::config::Company;
-use super::model::{Message, Rendered};
+use super::model::{LetterText, Message, Rendered};
 use super::postal;
 use relance_core::domain::{Contact, Customer};
 use relance_core::interest::{RECOVERY_INDEMNITY_EUR, RateTable};
@@ -128,9 +130,11 @@ pub fn render(
     let mut vars = variables(m, customer, company, rates);
     // A letter's recipient: the first `to` role (with the fallbacks) that has an address.
     let recipient = match &m.action {
-        Action::Letter { to, .. } => to
-            .iter()
-            .find_map(|r| contact(customer, r, |c| c.address.is_some())),
+        Action::Letter { to, .. } => to.iter().find_map(|r| {
+            contact(customer, r, |c| {
+                c.address.as_ref().is_some_and(|a| !a.is_empty())
+            })
+        }),
         _ => None,
     };
     if let Some(who) = recipient {
@@ -184,6 +188,7 @@ pub fn render(
                 subject: Some(subject.unwrap_or_else(|| format!("{} – {template}", company.name))),
                 body,
                 message_id: Some(message_id(&m.key, domain)),
+                ..Rendered::default()
             })
         }
         Action::Sms { template, to } => {
@@ -214,15 +219,27 @@ pub fn render(
             to,
             registered,
         } => {
+            let Some(address) = recipient.and_then(|c| c.address.as_ref()) else {
+                return Err(format!(
+                    "customer {} has no postal address for {} (nor main, accounting)",
+                    customer.id,
+                    to.join(", ")
+                ));
+            };
             let name = recipient
                 .and_then(|c| c.name.clone())
                 .or_else(|| customer.name.clone())
                 .unwrap_or_else(|| customer.id.clone());
-            let address = recipient
-                .and_then(|c| c.address.as_ref())
-                .map(postal::block)
-                .unwrap_or_default();
+            let lines = postal::block_lines(address);
+            let address = lines.join("\n");
             let (subject, body) = templated(template)?;
+            let letter = LetterText {
+                name: name.clone(),
+                address: lines,
+                text: body.clone(),
+                registered: *registered,
+                language: customer.language.clone(),
+            };
             let html = letter_html(
                 &name,
                 &address,
@@ -236,6 +253,7 @@ pub fn render(
                 roles: to.clone(),
                 subject,
                 body: html,
+                letter: Some(letter),
                 ..Rendered::default()
             })
         }

@@ -1,16 +1,19 @@
 //! Email: builds the MIME message from the rendered text (deterministic Message-ID from the
-//! idempotency key) and sends it over SMTP with lettre, or writes it to the spool.
+//! idempotency key; `Date:` on the engine's clock, see [`sent_at`]) and sends it over SMTP
+//! with lettre, or writes it to the spool.
 //!
 //! It classifies SMTP failures: a rejected mailbox (550, 551, 553) is a bounce, another 5xx is
 //! permanent, anything else (4xx, connection) is transient. The [`Channel`] of `email` actions;
 //! it must not retry by itself nor touch the store.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
+use super::super::clock::Clock;
 use super::super::config::{Email, EmailTransport, Tls};
 use super::super::model::{Message, Rendered};
 use super::super::outbox::Delivery;
@@ -22,10 +25,28 @@ pub struct EmailChannel {
     from: String,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
     spool: Spool,
+    clock: Arc<dyn Clock>,
+}
+
+/// The instant of an email's `Date:` header, on the engine's clock: now on the wall clock; on
+/// a virtual clock, its day at the current UTC time of day (its day moves only when told, its
+/// hours are real), so that mail sent on a virtual day is dated that day.
+pub fn sent_at(clock: &dyn Clock) -> SystemTime {
+    let now = clock.now();
+    let at = if clock.as_virtual().is_some() {
+        clock.today().and_time(now.time()).and_utc()
+    } else {
+        now
+    };
+    SystemTime::from(at)
 }
 
 impl EmailChannel {
-    pub fn new(config: &Email, spool: Spool) -> Result<EmailChannel, String> {
+    pub fn new(
+        config: &Email,
+        spool: Spool,
+        clock: Arc<dyn Clock>,
+    ) -> Result<EmailChannel, String> {
         config
             .from
             .parse::<lettre::message::Mailbox>()
@@ -57,6 +78,7 @@ impl EmailChannel {
             from: config.from.clone(),
             smtp,
             spool,
+            clock,
         })
     }
 
@@ -65,6 +87,7 @@ impl EmailChannel {
         let mut b = lettre::Message::builder()
             .from(from)
             .subject(r.subject.clone().unwrap_or_default())
+            .date(sent_at(&*self.clock))
             .message_id(r.message_id.clone());
         for to in &r.to {
             b = b.to(to.parse().map_err(|e| format!("address `{to}`: {e}"))?);

@@ -4,7 +4,8 @@
 //!
 //! Built in, in registration order: `email` (SMTP via lettre, or `.eml` files in the spool),
 //! `http` (sms, webhooks, escalations, block/unblock/charge/tag: HTTP POST JSON with an
-//! `Idempotency-Key` header), `letter` (HTML files in the spool), `agenda` (calls, tasks and
+//! `Idempotency-Key` header), `letter` (PDF and HTML files in the spool, the PDF laid out by
+//! `letter_pdf`), `agenda` (calls, tasks and
 //! alerts: the dispatcher writes their agenda entries). Adding a transport is one module here
 //! plus one line in [`Registry::register_builtins`] (see `docs/DAEMON.md`).
 //!
@@ -15,13 +16,16 @@ pub mod agenda;
 pub mod email;
 pub mod http;
 pub mod letter;
+pub mod letter_pdf;
 pub mod spool;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use relance_dsl::ir::Action;
 
+use super::clock::Clock;
 use super::config::Config;
 use super::model::{Message, Rendered};
 use super::outbox::Delivery;
@@ -54,20 +58,29 @@ impl Registry {
         Registry::default()
     }
 
-    /// The built-in channels, configured from `config`.
-    pub fn from_config(config: &Config) -> Result<Registry, String> {
+    /// The built-in channels, configured from `config`, on the engine's `clock` (the `Date:`
+    /// of emails).
+    pub fn from_config(config: &Config, clock: Arc<dyn Clock>) -> Result<Registry, String> {
         let mut registry = Registry::new();
-        registry.register_builtins(config)?;
+        registry.register_builtins(config, clock)?;
         Ok(registry)
     }
 
     /// Registers the built-in channels after those already registered (which therefore take
     /// precedence for the actions they handle).
-    pub fn register_builtins(&mut self, config: &Config) -> Result<(), String> {
+    pub fn register_builtins(
+        &mut self,
+        config: &Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(), String> {
         let spool = spool::Spool::new(config.spool.clone());
-        self.register(email::EmailChannel::new(&config.email, spool.clone())?);
+        self.register(email::EmailChannel::new(
+            &config.email,
+            spool.clone(),
+            clock,
+        )?);
         self.register(http::HttpChannel::new(config, spool.clone())?);
-        self.register(letter::LetterChannel::new(spool));
+        self.register(letter::LetterChannel::new(spool, config.company.clone()));
         self.register(agenda::AgendaChannel);
         Ok(())
     }
@@ -108,9 +121,14 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
 
     use super::*;
+    use crate::clock::VirtualClock;
+
+    fn clock() -> Arc<dyn Clock> {
+        Arc::new(VirtualClock::new("2026-03-10".parse().expect("test day")))
+    }
 
     /// A channel that records the keys of the messages it receives.
     struct Recorder {
@@ -194,7 +212,7 @@ mod tests {
             spool: spool.clone(),
             ..Config::default()
         };
-        let builtins = Registry::from_config(&config).expect("builtins");
+        let builtins = Registry::from_config(&config, clock()).expect("builtins");
         assert_eq!(builtins.names(), ["email", "http", "letter", "agenda"]);
         assert_eq!(
             builtins.channel_for(&letter()).map(|c| c.name()),
@@ -206,7 +224,9 @@ mod tests {
             kind: "letter",
             seen: seen.clone(),
         });
-        registry.register_builtins(&config).expect("builtins");
+        registry
+            .register_builtins(&config, clock())
+            .expect("builtins");
         let delivered = runtime().block_on(registry.deliver(&message("L-2", letter())));
         assert_eq!(delivered, Delivery::Delivered("recorded".into()));
         assert_eq!(*seen.lock().expect("lock"), ["L-2"]);

@@ -1,7 +1,7 @@
-//! The spool folder, shared by the channels that write files: letters (HTML, the `letter`
-//! channel) and the files of channels told to write instead of send (`.eml` emails, JSON
-//! webhooks). File names derive from the message key, so writing again after a crash replaces
-//! the same file.
+//! The spool folder, shared by the channels that write files: letters (PDF and HTML, the
+//! `letter` channel) and the files of channels told to write instead of send (`.eml` emails,
+//! JSON webhooks). File names derive from the message key, so writing again after a crash
+//! replaces the same file.
 //!
 //! It is not a channel itself, and must not decide what to write, only where and how
 //! (atomically: temp file + rename).

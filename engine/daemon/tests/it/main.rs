@@ -2,7 +2,8 @@
 //! 127.0.0.1 with role tokens; the modules test the engine (store, restarts, backups), the
 //! HTTP API and its security properties (`security`), `/healthz` readiness (`health`), and the
 //! pruning of idempotency keys after their retention (`idempotency`), paginated reads
-//! (`pages`) and the outbox's due index (`outbox_due`).
+//! (`pages`), the outbox's due index (`outbox_due`), and PDF letters, dead letters without an
+//! address and email dates on the engine's clock (`letters`).
 
 mod daemon_api;
 mod daemon_engine;
@@ -10,6 +11,7 @@ mod deploy;
 mod differential;
 mod health;
 mod idempotency;
+mod letters;
 mod migration;
 mod outbox_due;
 mod pages;
