@@ -179,7 +179,7 @@ impl Checker<'_> {
         if self.index.scenarios.contains_key(&name.name) {
             return;
         }
-        let help = crate::suggest::did_you_mean(
+        let help = crate::suggest::closest(
             &name.name,
             self.index.scenarios.keys().map(String::as_str),
         );
@@ -190,7 +190,7 @@ impl Checker<'_> {
                 format!("unknown scenario `{}`", name.name),
             )
             .with_label("no scenario of this name in the set")
-            .with_help_opt(help),
+            .with_did_you_mean(help),
         );
     }
 
