@@ -179,10 +179,8 @@ impl Checker<'_> {
         if self.index.scenarios.contains_key(&name.name) {
             return;
         }
-        let help = crate::suggest::closest(
-            &name.name,
-            self.index.scenarios.keys().map(String::as_str),
-        );
+        let help =
+            crate::suggest::closest(&name.name, self.index.scenarios.keys().map(String::as_str));
         self.push(
             Diagnostic::new(
                 Code::UnknownScenario,

@@ -19,6 +19,7 @@ use super::documents::{Document, SetKey};
 use super::position::LineMap;
 use super::sets::SetState;
 use relance_core::rules::RuleSignature;
+use relance_dsl::Diagnostic;
 use relance_dsl::syntax::ast::Span;
 
 /// Diagnostics to send for one document.
@@ -34,6 +35,9 @@ pub struct Workspace {
     docs: HashMap<Uri, Document>,
     sets: HashMap<SetKey, SetState>,
     published: HashMap<Uri, Vec<lsp::Diagnostic>>,
+    /// The checker's diagnostics of each open document at its current version (for quick
+    /// fixes).
+    checked: HashMap<Uri, Vec<Diagnostic>>,
 }
 
 impl Workspace {
@@ -89,6 +93,7 @@ impl Workspace {
             return Vec::new();
         };
         self.published.remove(uri);
+        self.checked.remove(uri);
         let mut out = vec![Publish {
             uri: uri.clone(),
             diagnostics: Vec::new(),
@@ -163,6 +168,7 @@ impl Workspace {
                     .iter()
                     .map(|d| diagnostics::to_lsp(d, &doc.uri, &doc.text, &doc.lines)),
             );
+            self.checked.insert(doc.uri.clone(), found.clone());
             if force == Some(&doc.uri) || self.published.get(&doc.uri) != Some(&diags) {
                 self.published.insert(doc.uri.clone(), diags.clone());
                 out.push(Publish {
@@ -173,6 +179,25 @@ impl Workspace {
             }
         }
         out
+    }
+
+    /// The quick fixes for the checker's diagnostics of `uri` that touch `range`: each
+    /// applies the diagnostic's suggestion (a did-you-mean).
+    pub fn quick_fixes(&self, uri: &Uri, range: lsp::Range) -> Vec<lsp::CodeAction> {
+        let (Some(doc), Some(found)) = (self.docs.get(uri), self.checked.get(uri)) else {
+            return Vec::new();
+        };
+        found
+            .iter()
+            .filter(|d| d.suggestion.is_some())
+            .filter_map(|d| {
+                let l = diagnostics::to_lsp(d, &doc.uri, &doc.text, &doc.lines);
+                let touches = l.range.start <= range.end && range.start <= l.range.end;
+                touches
+                    .then(|| diagnostics::quick_fix(d, &l, &doc.uri, &doc.text, &doc.lines))
+                    .flatten()
+            })
+            .collect()
     }
 
     /// What features see of a document's set.
