@@ -6,8 +6,9 @@
 //! publish: the changed document always,
 //! other open documents of the set when their diagnostics changed (a renamed scenario
 //! breaks a policy in another file). Sets are read from disk when a document opens or is
-//! saved and when watched files change. This module holds no LSP connection: the server
-//! sends what it returns. Features read a [`SetView`] of it.
+//! saved and when watched files change. The checker's diagnostics of each open document are
+//! kept for its quick fixes ([`Workspace::quick_fixes`]). This module holds no LSP connection:
+//! the server sends what it returns. Features read a [`SetView`] of it.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -271,5 +272,35 @@ impl SetView<'_> {
         let f = self.files.get(file)?;
         let range = LineMap::new(f.text).range(f.text, span);
         Some(Location::new(f.uri.clone()?, range))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::TempSet;
+    use super::*;
+    use tower_lsp_server::ls_types::{Position, Range};
+
+    #[test]
+    fn quick_fixes_follow_the_current_text_and_the_asked_range() {
+        let text = "scenario s {\n  step first at due {}\n  step b at frist {}\n}\n";
+        let set = TempSet::new("fixes", &[]);
+        let mut ws = Workspace::new();
+        let uri = set.uri("s.relance");
+        ws.open(uri.clone(), text.to_string(), 1);
+        let on = |line, character| {
+            Range::new(
+                Position::new(line, character),
+                Position::new(line, character),
+            )
+        };
+        let fixes = ws.quick_fixes(&uri, on(2, 12));
+        assert_eq!(fixes.len(), 1);
+        assert_eq!(fixes[0].title, "Replace with `first`");
+        assert!(ws.quick_fixes(&uri, on(1, 3)).is_empty(), "another line");
+        ws.change(&uri, text.replace("frist", "first"), 2);
+        assert!(ws.quick_fixes(&uri, on(2, 12)).is_empty(), "fixed");
+        ws.close(&uri);
+        assert!(ws.quick_fixes(&uri, on(2, 12)).is_empty(), "closed");
     }
 }
