@@ -1,7 +1,8 @@
 //! Diagnostics: what the parser and the checker tell the user, and how it is shown.
 //!
 //! A [`Diagnostic`] is data (a [`Code`], which gives the stable code string and the severity,
-//! a message, the primary span and label, help). This module renders it like rustc (`file:line:col`, the source line, the span underlined)
+//! a message, the primary span and label, help, and the replacement a "did you mean" proposes,
+//! for editors' quick fixes). This module renders it like rustc (`file:line:col`, the source line, the span underlined)
 //! through codespan-reporting, or as one JSON object per diagnostic. It must not decide *what*
 //! is wrong: that is the parser's and the checks' job.
 
@@ -33,6 +34,16 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Other places worth showing (the first definition of a duplicate, …).
     pub related: Vec<(Span, String)>,
+    /// The replacement the help proposes ("did you mean"), as data: editors offer it as a
+    /// quick fix. Set together with its help by [`Diagnostic::with_did_you_mean`].
+    pub suggestion: Option<Suggestion>,
+}
+
+/// Replace the text at `span` with `text` (a "did you mean" applied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    pub span: Span,
+    pub text: String,
 }
 
 impl Diagnostic {
@@ -45,6 +56,7 @@ impl Diagnostic {
             label: String::new(),
             help: None,
             related: Vec::new(),
+            suggestion: None,
         }
     }
 
@@ -64,6 +76,29 @@ impl Diagnostic {
             Some(h) => self.with_help(h),
             None => self,
         }
+    }
+
+    /// The help "did you mean `word`?" and, as data, the replacement of the diagnostic's span
+    /// by `word`. Adds nothing when there is no close word (`None`).
+    pub fn with_did_you_mean(self, word: Option<&str>) -> Diagnostic {
+        self.with_did_you_mean_as(word, str::to_string)
+    }
+
+    /// Like [`Diagnostic::with_did_you_mean`], when the span's text is written differently
+    /// from the word (a string literal: `replacement` quotes it).
+    pub fn with_did_you_mean_as(
+        mut self,
+        word: Option<&str>,
+        replacement: impl FnOnce(&str) -> String,
+    ) -> Diagnostic {
+        let Some(word) = word else {
+            return self;
+        };
+        self.suggestion = Some(Suggestion {
+            span: self.span,
+            text: replacement(word),
+        });
+        self.with_help(crate::suggest::help(word))
     }
 
     pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Diagnostic {

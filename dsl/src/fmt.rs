@@ -559,7 +559,7 @@ fn join<S: AsRef<str>>(parts: impl IntoIterator<Item = S>, sep: &str) -> String 
 }
 
 /// A string literal: quoted, with `"`, `\` and line feeds escaped.
-fn quoted(value: &str) -> String {
+pub(crate) fn quoted(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
     for c in value.chars() {

@@ -8,7 +8,12 @@ pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
-    closest(word, candidates).map(|c| format!("did you mean `{c}`?"))
+    closest(word, candidates).map(help)
+}
+
+/// The help line proposing `candidate`.
+pub fn help(candidate: &str) -> String {
+    format!("did you mean `{candidate}`?")
 }
 
 /// The closest candidate. A candidate that starts with the word (`customer.risk` →

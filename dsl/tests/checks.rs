@@ -461,3 +461,53 @@ fn a_missing_currency_points_at_the_payment() {
     assert_eq!((line, col), (4, 29), "{:?}", d[0]);
     assert_eq!(d[0].label, "expected a currency code (`EUR`) after this");
 }
+/// `source` with every suggestion of its diagnostics applied (each at its diagnostic's span,
+/// with a "did you mean" help).
+fn apply_suggestions(source: &str, ctx: &SetContext) -> String {
+    let files = vec![SourceFile::new("t.relance", source)];
+    let diags = check_set(&files, ctx).remove(0);
+    let mut fixes: Vec<(usize, usize, String)> = diags
+        .iter()
+        .filter_map(|d| {
+            let s = d.suggestion.as_ref()?;
+            assert_eq!(s.span, d.span, "{d:?}");
+            let help = d.help.as_deref().unwrap_or_default();
+            assert!(help.starts_with("did you mean"), "{d:?}");
+            Some((s.span.start, s.span.end, s.text.clone()))
+        })
+        .collect();
+    fixes.sort();
+    let mut fixed = source.to_string();
+    for (start, end, text) in fixes.iter().rev() {
+        fixed.replace_range(start..end, text);
+    }
+    fixed
+}
+
+/// Every "did you mean" carries its replacement as data (editors apply it as a quick fix):
+/// applying each suggestion to the source gives the intended text, quotes kept for strings.
+#[test]
+fn did_you_mean_carries_its_replacement() {
+    let source = "scenario std {\n  calendar fx\n  step first at due {\n    email \"x\" to accounting\n  }\n  step b at frist + 1 day {\n    skip when invoice.amout > 1 EUR or rule(\"lareg\")\n    email \"reminder-2\" to acounting\n  }\n  on dispute opend { pause }\n}\npolicy p { use stdd otherwise }\n";
+    let ctx = SetContext {
+        templates: Some(["reminder-1".to_string(), "x".to_string()].into()),
+        rules: Some([("large".to_string(), 0)].into()),
+    };
+    assert_eq!(
+        apply_suggestions(source, &ctx),
+        source
+            .replace("fx", "fr")
+            .replace("frist", "first")
+            .replace("amout", "amount")
+            .replace("\"lareg\"", "\"large\"")
+            .replace("reminder-2", "reminder-1")
+            .replace("acounting", "accounting")
+            .replace("opend", "opened")
+            .replace("stdd", "std"),
+    );
+    let typo = "scenario s {\n  step a at due {\n    emial \"x\" to accounting\n  }\n}\n";
+    assert_eq!(
+        apply_suggestions(typo, &SetContext::default()),
+        typo.replace("emial", "email")
+    );
+}

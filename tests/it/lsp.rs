@@ -1,6 +1,7 @@
 //! End to end: the real `relance lsp` binary, spoken to over stdin/stdout with hand-written
-//! LSP JSON-RPC (Content-Length framing): open a file with an error, get its diagnostics,
-//! complete, go to definition, hover, format, shut down and exit with status 0.
+//! LSP JSON-RPC (Content-Length framing): open a file with an error, get its diagnostics
+//! (the did-you-mean in the message) and the quick fix that applies it, complete, go to
+//! definition, hover, format, shut down and exit with status 0.
 //!
 //! Every read has a timeout, and the child is killed whenever the test fails, so the test
 //! can never hang.
@@ -17,7 +18,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The multi-byte characters before the goto (`😀` is two UTF-16 units, one char, four bytes)
 /// check that columns are UTF-16 code units. The one-line last step is for the formatter.
-const SOURCE: &str = r#"# Relance LSP integration test
+pub(super) const SOURCE: &str = r#"# Relance LSP integration test
 scenario standard {
   title "Relance — été"
   step reminder at due + 3 days {
@@ -40,7 +41,7 @@ fn workspace_root() -> PathBuf {
 }
 
 /// Builds the `relance` binary (a no-op when up to date) and returns its path.
-fn relance_binary() -> PathBuf {
+pub(super) fn relance_binary() -> PathBuf {
     let root = workspace_root();
     let status = Command::new(env!("CARGO"))
         .args(["build", "--quiet", "-p", "relance", "--bin", "relance"])
@@ -58,10 +59,10 @@ fn relance_binary() -> PathBuf {
 }
 
 /// A fresh folder under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
+pub(super) struct TempDir(pub(super) PathBuf);
 
 impl TempDir {
-    fn new() -> TempDir {
+    pub(super) fn new() -> TempDir {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
@@ -234,10 +235,31 @@ fn relance_lsp_speaks_the_protocol_end_to_end() {
     assert_eq!(d["code"], "E0110");
     assert_eq!(d["source"], "relance");
     assert_eq!(d["severity"], 1);
-    assert_eq!(d["message"], "unknown step `litigaton`");
+    assert_eq!(
+        d["message"],
+        "unknown step `litigaton`\nhelp: did you mean `litigation`?"
+    );
     assert_eq!(
         d["range"],
         json!({ "start": { "line": 9, "character": 9 }, "end": { "line": 9, "character": 18 } })
+    );
+
+    // The quick fix for it, asked with the cursor on the misspelt name.
+    let actions = server.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": { "uri": uri },
+            "range": { "start": position(9, "litigaton", 2), "end": position(9, "litigaton", 2) },
+            "context": { "diagnostics": [d] }
+        }),
+    );
+    let actions = actions.as_array().expect("code actions");
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0]["kind"], "quickfix");
+    assert_eq!(actions[0]["title"], "Replace with `litigation`");
+    assert_eq!(
+        actions[0]["edit"]["changes"][&uri],
+        json!([{ "range": d["range"], "newText": "litigation" }])
     );
 
     // Completion right after `goto `.

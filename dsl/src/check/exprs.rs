@@ -7,7 +7,7 @@
 use super::Checker;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::schema::{self, Type};
-use crate::suggest::did_you_mean;
+use crate::suggest::closest;
 use crate::syntax::ast::*;
 
 /// A type plus, for money, the literal currency when one is known statically.
@@ -160,7 +160,7 @@ impl Checker<'_> {
         };
         match rules.get(&name.value) {
             None => {
-                let help = did_you_mean(&name.value, rules.keys().map(String::as_str));
+                let help = closest(&name.value, rules.keys().map(String::as_str));
                 self.push(
                     Diagnostic::new(
                         Code::UnknownRule,
@@ -168,7 +168,7 @@ impl Checker<'_> {
                         format!("unknown rule `{}`", name.value),
                     )
                     .with_label("no function of this name in rules/*.rhai")
-                    .with_help_opt(help),
+                    .with_did_you_mean_as(help, crate::fmt::quoted),
                 );
             }
             Some(&arity) if arity != args.len() => {
@@ -207,7 +207,7 @@ impl Checker<'_> {
         if let Some(f) = schema::field(&path) {
             return Ty::of(f.ty.clone());
         }
-        let help = did_you_mean(&path, schema::fields().iter().map(|f| f.path));
+        let help = closest(&path, schema::fields().iter().map(|f| f.path));
         let root = segs.first().map_or("", |s| s.name.as_str());
         let label = if schema::ROOTS.contains(&root) {
             format!(
@@ -222,7 +222,7 @@ impl Checker<'_> {
         self.push(
             Diagnostic::new(Code::UnknownField, span, format!("unknown field `{path}`"))
                 .with_label(label)
-                .with_help_opt(help),
+                .with_did_you_mean(help),
         );
         Ty::of(Type::Unknown)
     }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Checker;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::schema::{self, Body};
-use crate::suggest::did_you_mean;
+use crate::suggest::closest;
 use crate::syntax::ast::*;
 
 impl Checker<'_> {
@@ -75,7 +75,7 @@ impl Checker<'_> {
             match &m.kind {
                 MemberKind::Applies(e) => self.condition(e),
                 MemberKind::Calendar(c) if !schema::CALENDARS.contains(&c.name.as_str()) => {
-                    let help = did_you_mean(&c.name, schema::CALENDARS.iter().copied());
+                    let help = closest(&c.name, schema::CALENDARS.iter().copied());
                     self.push(
                         Diagnostic::new(
                             Code::UnknownCalendar,
@@ -83,7 +83,7 @@ impl Checker<'_> {
                             format!("unknown calendar `{}`", c.name),
                         )
                         .with_label("calendars are `fr` (French public holidays) and `none`")
-                        .with_help_opt(help),
+                        .with_did_you_mean(help),
                     );
                 }
                 MemberKind::Tolerance(Tolerance::Percent(p))
@@ -256,7 +256,7 @@ impl Checker<'_> {
     }
 
     fn unknown_step<'s>(&mut self, name: &Ident, known: impl Iterator<Item = &'s str>) {
-        let help = did_you_mean(&name.name, known);
+        let help = closest(&name.name, known);
         self.push(
             Diagnostic::new(
                 Code::UnknownStep,
@@ -264,7 +264,7 @@ impl Checker<'_> {
                 format!("unknown step `{}`", name.name),
             )
             .with_label("no step of this name in the scenario")
-            .with_help_opt(help),
+            .with_did_you_mean(help),
         );
     }
 
@@ -276,7 +276,7 @@ impl Checker<'_> {
             .collect::<Vec<_>>()
             .join(" ");
         let Some(ev) = schema::event(&words) else {
-            let help = did_you_mean(&words, schema::EVENTS.iter().map(|(w, _, _)| *w));
+            let help = closest(&words, schema::EVENTS.iter().map(|(w, _, _)| *w));
             self.push(
                 Diagnostic::new(
                     Code::UnknownEvent,
@@ -284,7 +284,7 @@ impl Checker<'_> {
                     format!("unknown event `{words}`"),
                 )
                 .with_label("handlers take `dispute opened`, `promise broken`, `payment` …")
-                .with_help_opt(help),
+                .with_did_you_mean(help),
             );
             return;
         };
@@ -403,7 +403,7 @@ impl Checker<'_> {
         if let (Some(t), Some(known)) = (template, &self.ctx.templates)
             && !known.contains(&t.value)
         {
-            let help = did_you_mean(&t.value, known.iter().map(String::as_str));
+            let help = closest(&t.value, known.iter().map(String::as_str));
             self.push(
                 Diagnostic::new(
                     Code::UnknownTemplate,
@@ -411,7 +411,7 @@ impl Checker<'_> {
                     format!("unknown template `{}`", t.value),
                 )
                 .with_label("no file templates/NAME.LANG.txt or .html for it")
-                .with_help_opt(help),
+                .with_did_you_mean_as(help, crate::fmt::quoted),
             );
         }
     }
@@ -424,25 +424,24 @@ impl Checker<'_> {
         if schema::is_role(&r.name) {
             return;
         }
-        let help = did_you_mean(&r.name, schema::ROLES.iter().map(|(n, _)| *n));
-        self.push(
-            Diagnostic::new(
-                Code::UnknownRole,
-                r.span,
-                format!("unknown role `{}`", r.name),
-            )
-            .with_label("not a contact or internal role")
-            .with_help_opt(help.or_else(|| {
-                Some(format!(
-                    "roles are {}",
-                    schema::ROLES
-                        .iter()
-                        .map(|(n, _)| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })),
-        );
+        let close = closest(&r.name, schema::ROLES.iter().map(|(n, _)| *n));
+        let d = Diagnostic::new(
+            Code::UnknownRole,
+            r.span,
+            format!("unknown role `{}`", r.name),
+        )
+        .with_label("not a contact or internal role");
+        self.push(match close {
+            Some(_) => d.with_did_you_mean(close),
+            None => d.with_help(format!(
+                "roles are {}",
+                schema::ROLES
+                    .iter()
+                    .map(|(n, _)| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        });
     }
 
     /// W0103: steps after one that always stops the case, unless a `goto` can reach them,

@@ -220,10 +220,8 @@ impl Checker<'_> {
         {
             return;
         }
-        let help = crate::suggest::did_you_mean(
-            &name.name,
-            self.index.scenarios.keys().map(String::as_str),
-        );
+        let help =
+            crate::suggest::closest(&name.name, self.index.scenarios.keys().map(String::as_str));
         self.push(
             Diagnostic::new(
                 Code::UnknownScenario,
@@ -231,7 +229,7 @@ impl Checker<'_> {
                 format!("unknown scenario `{}`", name.name),
             )
             .with_label("no scenario of this name in the set")
-            .with_help_opt(help),
+            .with_did_you_mean(help),
         );
     }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::Checker;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::schema::{self, Type};
-use crate::suggest::did_you_mean;
+use crate::suggest::closest;
 use crate::syntax::ast::*;
 
 impl Checker<'_> {
@@ -105,7 +105,7 @@ impl Checker<'_> {
         if known.contains_key(id.id.as_str()) {
             return;
         }
-        let help = did_you_mean(&id.id, known.keys().copied());
+        let help = closest(&id.id, known.keys().copied());
         self.push(
             Diagnostic::new(
                 Code::UnknownTestEntity,
@@ -113,7 +113,7 @@ impl Checker<'_> {
                 format!("unknown {what} `{}`", id.id),
             )
             .with_label(format!("this test defines no {what} of this id"))
-            .with_help_opt(help),
+            .with_did_you_mean(help),
         );
     }
 
@@ -137,7 +137,7 @@ impl Checker<'_> {
                 );
             }
             let Some((_, ty)) = allowed.iter().find(|(n, _)| *n == f.name.name) else {
-                let help = did_you_mean(&f.name.name, allowed.iter().map(|(n, _)| *n));
+                let help = closest(&f.name.name, allowed.iter().map(|(n, _)| *n));
                 self.push(
                     Diagnostic::new(
                         Code::InvalidTestField,
@@ -152,7 +152,7 @@ impl Checker<'_> {
                             .collect::<Vec<_>>()
                             .join(", ")
                     ))
-                    .with_help_opt(help),
+                    .with_did_you_mean(help),
                 );
                 continue;
             };

@@ -8,7 +8,7 @@ use pest::error::{Error, ErrorVariant, InputLocation};
 
 use super::parser::Rule;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::suggest::did_you_mean;
+use crate::suggest::closest;
 
 /// The diagnostic for a pest error in the chunk that starts at `offset` of `source`.
 pub(crate) fn syntax_error(err: &Error<Rule>, source: &str, offset: usize) -> Diagnostic {
@@ -62,7 +62,7 @@ pub(crate) fn syntax_error(err: &Error<Rule>, source: &str, offset: usize) -> Di
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic())
     {
-        did_you_mean(&found, keywords.iter().copied())
+        closest(&found, keywords.iter().copied())
     } else {
         None
     };
@@ -76,7 +76,7 @@ pub(crate) fn syntax_error(err: &Error<Rule>, source: &str, offset: usize) -> Di
     } else {
         format!("expected {expected}")
     })
-    .with_help_opt(help)
+    .with_did_you_mean(help)
 }
 
 /// The span of the last token before `at` when a line break separates them (or `at` is the

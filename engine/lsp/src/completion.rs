@@ -5,11 +5,15 @@
 //! this block, step names after `at` and `goto`, field paths in conditions and after
 //! `invoice.`, template names in the string after `email`/`sms`/`letter`, rule names in
 //! `rule("…")`, roles after `to`/`cc`/`assign`/`call`, events after `on`, scenarios after
-//! `use`, and the few words that must follow another (`skip` → `when`). [`complete`] turns
-//! that into items. Nothing here judges whether the result would be valid: the checker does.
+//! `use`, and the few words that must follow another (`skip` → `when`); after a complete
+//! statement (the parser accepts the text from the line's start), the statements of the body
+//! again; in tests, the test's invoice or customer ids after an event, and in `expect`
+//! blocks the actions after a date and invoice ids after `for`. [`complete`] turns that into
+//! items. Nothing here judges whether the result would be valid: the checker does.
 
 use relance_dsl::schema;
 use relance_dsl::syntax::ast::Span;
+use relance_dsl::syntax::{grammar, parser};
 use tower_lsp_server::ls_types::{
     CompletionItem, CompletionItemKind, CompletionTextEdit, Documentation, MarkupContent,
     MarkupKind, TextEdit,
@@ -47,6 +51,18 @@ pub enum Want {
     Words(&'static [&'static str]),
     /// The fields of a test `customer` or `invoice` block.
     TestFields(Place),
+    /// After a complete statement: the words that may continue it (`cc` after an email's
+    /// roles), then the statements of the body.
+    Next {
+        place: Place,
+        words: &'static [&'static str],
+    },
+    /// The ids of the test's invoices (`true`) or customers (`false`).
+    Entities {
+        invoices: bool,
+    },
+    /// The actions of an `expect` line.
+    Actions,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,7 +186,32 @@ pub fn context(text: &str, offset: usize) -> Option<Context> {
     if matches!(place, Place::Policy | Place::Test) && at.kw(0, "use") {
         return done(Want::Scenarios);
     }
-    if let Some(words) = following_words(&at, place) {
+    if place == Place::Test
+        && let Some(invoices) = entity_wanted(&at)
+    {
+        return done(Want::Entities { invoices });
+    }
+    if place == Place::Expect {
+        if at.token(0).is_some_and(|t| t.kind == TokKind::Number)
+            && first_on_line(text, at.token(0).map_or(0, |t| t.span.start))
+        {
+            return done(Want::Actions);
+        }
+        if at.kw(0, "for") || at.text(0) == Some(",") {
+            return done(Want::Entities { invoices: true });
+        }
+    }
+    let words = following_words(&at, place);
+    if body
+        && words.is_none_or(|w| w == ["cc"] || w == ["registered"] || w == ["assign"])
+        && statement_complete(text, &s, replace.start, place)
+    {
+        return done(Want::Next {
+            place,
+            words: words.unwrap_or_default(),
+        });
+    }
+    if let Some(words) = words {
         return done(Want::Words(words));
     }
     let opens_expr = EXPR_OPENERS
@@ -186,8 +227,7 @@ pub fn context(text: &str, offset: usize) -> Option<Context> {
     {
         return done(Want::Fields);
     }
-    let line_start = text[..replace.start].rfind('\n').map_or(0, |i| i + 1);
-    let first_on_line = text[line_start..replace.start].trim().is_empty();
+    let first_on_line = first_on_line(text, replace.start);
     let after_brace = matches!(
         at.token(0).map(|t| t.kind),
         None | Some(TokKind::Open | TokKind::Close)
@@ -202,6 +242,92 @@ pub fn context(text: &str, offset: usize) -> Option<Context> {
         });
     }
     None
+}
+
+/// Is nothing but blanks before `offset` on its line?
+fn first_on_line(text: &str, offset: usize) -> bool {
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    text[line_start..offset].trim().is_empty()
+}
+
+/// Does the text before `end`, from its line's start (or the last brace on the line), hold
+/// complete statements of the body at `place`? The parser decides, on that text alone in a
+/// body of its own.
+fn statement_complete(text: &str, s: &Scan, end: usize, place: Place) -> bool {
+    let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+    let brace = s
+        .tokens
+        .iter()
+        .take_while(|t| t.span.end <= end)
+        .filter(|t| matches!(t.kind, TokKind::Open | TokKind::Close))
+        .last()
+        .map_or(0, |t| t.span.end);
+    let statements = &text[line_start.max(brace)..end];
+    if statements.trim().is_empty() {
+        return false;
+    }
+    let opener = if place == Place::Handler {
+        "on payment"
+    } else {
+        "step a at due"
+    };
+    let probe = format!("scenario s {{\n{opener} {{\n{statements}\n}}\n}}\n");
+    !parser::parse(&probe)
+        .diagnostics
+        .iter()
+        .any(|d| d.code == relance_dsl::Code::SyntaxError)
+}
+
+/// In a test, after `on DATE EVENT`: whether the event names an invoice (`payment`, …) or a
+/// customer (`risk`, `bounce`); `None` elsewhere.
+fn entity_wanted(at: &Cursor) -> Option<bool> {
+    let event = |back: usize| {
+        at.token(back + 1)
+            .is_some_and(|t| t.kind == TokKind::Number)
+            && at.kw(back + 2, "on")
+    };
+    let one = at.text(0).filter(|_| event(0));
+    let two = at
+        .text(1)
+        .zip(at.text(0))
+        .filter(|_| event(1))
+        .map(|(a, b)| format!("{a} {b}"));
+    match (one, two.as_deref()) {
+        (Some("risk" | "bounce"), _) => Some(false),
+        (Some("payment" | "dispute" | "resolve" | "promise" | "outcome"), _)
+        | (_, Some("credit note" | "write off")) => Some(true),
+        _ => None,
+    }
+}
+
+/// The ids of the `customer ID { … }` (or `invoice ID { … }`) blocks of the test holding
+/// `offset`, in order.
+fn entity_ids(text: &str, offset: usize, invoices: bool) -> Vec<String> {
+    let s = scan(text);
+    let Some(item) = s.item_at(offset).and_then(|i| s.items.get(i)) else {
+        return Vec::new();
+    };
+    let kw = if invoices { "invoice" } else { "customer" };
+    let mut out: Vec<String> = Vec::new();
+    for i in 1..s.tokens.len().saturating_sub(1) {
+        let t = s.tokens[i];
+        let inside = item.span.start <= t.span.start && t.span.end <= item.span.end;
+        if inside
+            && s.places[i] == Place::Test
+            && s.text(text, i - 1) == kw
+            && s.tokens[i + 1].kind == TokKind::Open
+        {
+            let id = match t.kind {
+                TokKind::Word => s.text(text, i).to_string(),
+                TokKind::Str { .. } => super::scan::string_value(s.text(text, i)),
+                _ => continue,
+            };
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+    }
+    out
 }
 
 /// The tokens before the cursor: `back` 0 is the last complete token before the word being
@@ -483,6 +609,22 @@ pub fn complete(view: &SetView, offset: usize) -> Vec<CompletionItem> {
                 .collect()
         }
         Want::Words(words) => words.iter().map(|w| keyword(w, place)).collect(),
+        Want::Next { place, words } => words
+            .iter()
+            .map(|w| keyword(w, *place))
+            .chain(docs::starters(*place).iter().map(|w| keyword(w, *place)))
+            .collect(),
+        Want::Entities { invoices } => entity_ids(view.text(), offset, *invoices)
+            .iter()
+            .map(|id| {
+                let what = if *invoices { "invoice" } else { "customer" };
+                item(id, CompletionItemKind::CONSTANT, Some(what.into()), None)
+            })
+            .collect(),
+        Want::Actions => grammar::starters("action")
+            .iter()
+            .map(|w| keyword(w, Place::Step))
+            .collect(),
         Want::TestFields(place) => {
             let fields: &[(&str, schema::Type)] = if *place == Place::Customer {
                 schema::test_customer_fields()
@@ -593,18 +735,18 @@ mod tests {
             want(&body("email \"x\" to accounting, |")),
             Some(Want::Roles)
         );
-        assert_eq!(
-            want(&body("email \"x\" to accounting |")),
-            Some(Want::Words(&["cc"]))
-        );
+        let next = |words| {
+            Some(Want::Next {
+                place: Place::Step,
+                words,
+            })
+        };
+        assert_eq!(want(&body("email \"x\" to accounting |")), next(&["cc"]));
         assert_eq!(
             want(&body("letter \"x\" to legal |")),
-            Some(Want::Words(&["registered"]))
+            next(&["registered"])
         );
-        assert_eq!(
-            want(&body("call accounting |")),
-            Some(Want::Words(&["assign"]))
-        );
+        assert_eq!(want(&body("call accounting |")), next(&["assign"]));
         assert_eq!(
             want(&body("email \"rem|\" to accounting")),
             Some(Want::Templates)
@@ -625,10 +767,7 @@ mod tests {
             Some(Want::FieldsOf("customer".into()))
         );
         assert_eq!(want(&body("skip |")), Some(Want::Words(&["when"])));
-        assert_eq!(
-            want(&body("task \"call them\" |")),
-            Some(Want::Words(&["assign"]))
-        );
+        assert_eq!(want(&body("task \"call them\" |")), next(&["assign"]));
         assert_eq!(want("scenario s {\n  on |"), Some(Want::Events));
         assert_eq!(
             want("scenario s {\n  on dispute |"),
@@ -648,6 +787,78 @@ mod tests {
             want("scenario s {\n  step a at due + 3 |"),
             Some(Want::Words(UNITS))
         );
+    }
+
+    #[test]
+    fn a_complete_statement_is_followed_by_the_statements_of_its_body() {
+        let body =
+            |line: &str| format!("scenario s {{\n  step a at due {{\n    {line}\n  }}\n}}\n");
+        let next = |place, words| Some(Want::Next { place, words });
+        assert_eq!(want(&body("pause |")), next(Place::Step, &[]));
+        assert_eq!(want(&body("escalate agency |")), next(Place::Step, &[]));
+        assert_eq!(want(&body("goto a |")), next(Place::Step, &[]));
+        assert_eq!(
+            want(&body("skip when invoice.amount > 3 EUR |")),
+            next(Place::Step, &[])
+        );
+        assert_eq!(
+            want(&body("email \"x\" to accounting cc sales pa|")),
+            next(Place::Step, &[])
+        );
+        assert_eq!(
+            want("scenario s {\n  on dispute opened {\n    pause |"),
+            next(Place::Handler, &[])
+        );
+        assert_eq!(
+            want("scenario s {\n  step a at due { pause |"),
+            next(Place::Step, &[]),
+            "after the brace on the step's line"
+        );
+        // Unfinished statements get no statement list.
+        assert_eq!(
+            want(&body("escalate |")),
+            Some(Want::Words(&["agency", "litigation"]))
+        );
+        assert!(!matches!(
+            want(&body("email \"x\" |")),
+            Some(Want::Next { .. })
+        ));
+        assert_eq!(
+            want(&body("skip when invoice.amount > |")),
+            Some(Want::Fields)
+        );
+    }
+
+    #[test]
+    fn tests_complete_ids_after_events_and_actions_in_expect() {
+        let test = |line: &str| {
+            format!(
+                "test \"t\" {{\n  customer ACME {{ segment \"b2b\" }}\n  invoice F-1 {{ customer ACME amount 1 EUR issued 2026-01-01 due 2026-01-31 }}\n  {line}"
+            )
+        };
+        let invoices = Some(Want::Entities { invoices: true });
+        assert_eq!(want(&test("on 2026-02-01 payment |")), invoices);
+        assert_eq!(want(&test("on 2026-02-01 write off |")), invoices);
+        assert_eq!(
+            want(&test("on 2026-02-01 risk |")),
+            Some(Want::Entities { invoices: false })
+        );
+        assert_eq!(
+            want(&test("expect {\n    2026-02-05 |")),
+            Some(Want::Actions)
+        );
+        assert_eq!(
+            want(&test(
+                "expect {\n    2026-02-05 charge indemnity 40 EUR for |"
+            )),
+            invoices
+        );
+        let text = test("on 2026-02-01 payment ");
+        assert_eq!(entity_ids(&text, text.len(), true), ["F-1"]);
+        assert_eq!(entity_ids(&text, text.len(), false), ["ACME"]);
+        let actions = grammar::starters("action");
+        assert!(actions.iter().any(|a| a == "email"), "{actions:?}");
+        assert!(actions.iter().any(|a| a == "charge"), "{actions:?}");
     }
 
     #[test]

@@ -1,12 +1,16 @@
-//! Go to definition and find references.
+//! Go to definition, find references, and rename.
 //!
 //! Steps resolve within their scenario (anchors and `goto` → the `step` line's name),
 //! scenarios across the files of the set (policy and test `use` → `scenario NAME`), templates
 //! to `templates/NAME.LANG.txt|html`, rules to the rhai `fn NAME`. Both read the tolerant
-//! [`scan`] of each file, so they work while a file does not parse. This module answers
-//! locations; it must not read anything the [`SetView`] and `resources` do not provide.
+//! [`scan`] of each file, so they work while a file does not parse. Renaming a step rewrites
+//! its definition and every reference in its scenario; renaming a scenario, its definitions and
+//! every `use` of it in the set's files (open or not). This module answers locations and
+//! edits; it must not read anything the [`SetView`] and `resources` do not provide.
 
-use tower_lsp_server::ls_types::{Location, Position, Range, Uri};
+use std::collections::HashMap;
+
+use tower_lsp_server::ls_types::{Location, Position, Range, TextEdit, Uri, WorkspaceEdit};
 
 use super::resources;
 use super::scan::{ItemKind, OccKind, Occurrence, Scan, scan};
@@ -82,6 +86,50 @@ pub fn references(view: &SetView, offset: usize, declaration: bool) -> Vec<Locat
         }
     }
     out
+}
+
+/// The name under the cursor, when it can be renamed (a step or a scenario): its range.
+pub fn prepare_rename(view: &SetView, offset: usize) -> Option<Range> {
+    let here = scan(view.text());
+    let occ = here.occurrence_at(offset)?;
+    let renamable = matches!(
+        occ.kind,
+        OccKind::StepDef | OccKind::StepRef | OccKind::ScenarioDef | OccKind::ScenarioRef
+    );
+    renamable.then(|| view.document.range(occ.span))
+}
+
+/// The edits renaming the step or scenario under the cursor to `new_name`: `Ok(None)` when
+/// nothing renamable is there, `Err` when `new_name` is not a name.
+pub fn rename(
+    view: &SetView,
+    offset: usize,
+    new_name: &str,
+) -> Result<Option<WorkspaceEdit>, String> {
+    if prepare_rename(view, offset).is_none() {
+        return Ok(None);
+    }
+    let mut chars = new_name.chars();
+    let is_name = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !is_name || super::docs::is_keyword(new_name) {
+        return Err(format!(
+            "`{new_name}` is not a name: a letter or `_`, then letters, digits, `_` or `-`, and no keyword"
+        ));
+    }
+    let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+    for l in references(view, offset, true) {
+        changes
+            .entry(l.uri)
+            .or_default()
+            .push(TextEdit::new(l.range, new_name.to_string()));
+    }
+    Ok(Some(WorkspaceEdit {
+        changes: Some(changes),
+        ..WorkspaceEdit::default()
+    }))
 }
 
 fn step_definition(view: &SetView, here: &Scan, occ: &Occurrence) -> Option<Location> {
@@ -215,6 +263,61 @@ mod tests {
         let refs = references(&view, pos_of(MAIN, "std"), true);
         assert_eq!(refs.len(), 2);
         assert!(refs.iter().any(|l| l.uri == policy));
+    }
+
+    #[test]
+    fn rename_a_step_in_its_scenario_and_a_scenario_across_the_set() {
+        let other = "scenario other {\n  step first at due {}\n}\n";
+        let set = TempSet::new(
+            "rename",
+            &[
+                ("main.relance", MAIN),
+                ("other.relance", other),
+                ("policy.relance", POLICY),
+            ],
+        );
+        let mut ws = Workspace::new();
+        let main = set.uri("main.relance");
+        ws.open(main.clone(), MAIN.to_string(), 1);
+        let view = ws.view(&main).unwrap();
+        let apply = |edit: &WorkspaceEdit, uri: &Uri, text: &str| {
+            let lines = LineMap::new(text);
+            let mut edits: Vec<&TextEdit> = edit.changes.as_ref().unwrap()[uri].iter().collect();
+            edits.sort_by_key(|e| e.range.start);
+            let mut out = text.to_string();
+            for e in edits.iter().rev() {
+                let (a, b) = (
+                    lines.offset(text, e.range.start),
+                    lines.offset(text, e.range.end),
+                );
+                out.replace_range(a..b, &e.new_text);
+            }
+            out
+        };
+
+        // The step: its definition, its anchor and its goto; not `other`'s step of that name.
+        let at = pos_of(MAIN, "goto first") + 6;
+        assert!(prepare_rename(&view, at).is_some());
+        let edit = rename(&view, at, "opening").unwrap().unwrap();
+        assert_eq!(edit.changes.as_ref().unwrap().len(), 1, "one file");
+        assert_eq!(apply(&edit, &main, MAIN), MAIN.replace("first", "opening"));
+
+        // The scenario: its definition and the policy's `use`, in a file not open.
+        let edit = rename(&view, pos_of(MAIN, "std"), "standard")
+            .unwrap()
+            .unwrap();
+        let policy = set.uri("policy.relance");
+        assert_eq!(apply(&edit, &main, MAIN), MAIN.replace("std", "standard"));
+        assert_eq!(
+            apply(&edit, &policy, POLICY),
+            POLICY.replace("std", "standard")
+        );
+
+        // Not a name, or nothing to rename.
+        assert!(rename(&view, at, "two words").is_err());
+        assert!(rename(&view, at, "goto").is_err());
+        assert_eq!(prepare_rename(&view, pos_of(MAIN, "email")), None);
+        assert_eq!(rename(&view, pos_of(MAIN, "email"), "x"), Ok(None));
     }
 
     #[test]

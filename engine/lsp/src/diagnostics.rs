@@ -1,14 +1,19 @@
 //! From the checker's diagnostics to LSP diagnostics.
 //!
-//! Codes and messages are exactly those of `relance check`; the label and the help go into
-//! related information at the diagnostic's own place, and related spans become related
-//! information in the same file. This module converts; it must not add, drop or reword
-//! findings (except the set-loading error, which `relance check` prints as its error line).
+//! Codes and messages are exactly those of `relance check`, the help appended on a line of
+//! its own (`help: did you mean …?`, as `relance check` prints it: editors such as Neovim show
+//! the message but not related information); the label goes into related information at the
+//! diagnostic's own place, and related spans become related information in the same file. A
+//! suggestion the checker carries (a did-you-mean replacement) becomes a quick fix
+//! ([`quick_fix`]). This module converts; it must not add, drop or reword findings (except
+//! the set-loading error, which `relance check` prints as its error line).
+
+use std::collections::HashMap;
 
 use relance_dsl::{Code, Diagnostic, Severity};
 use tower_lsp_server::ls_types::{
-    self as lsp, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, Location,
-    NumberOrString, Position, Range, Uri,
+    self as lsp, CodeAction, CodeActionKind, DiagnosticRelatedInformation, DiagnosticSeverity,
+    DiagnosticTag, Location, NumberOrString, Position, Range, TextEdit, Uri, WorkspaceEdit,
 };
 
 use super::position::LineMap;
@@ -35,9 +40,10 @@ pub fn to_lsp(d: &Diagnostic, uri: &Uri, text: &str, lines: &LineMap) -> lsp::Di
                 message: label.clone(),
             }),
     );
-    if let Some(help) = &d.help {
-        related.push(here(format!("help: {help}")));
-    }
+    let message = match &d.help {
+        Some(help) => format!("{}\nhelp: {help}", d.message),
+        None => d.message.clone(),
+    };
     let unnecessary = matches!(d.code, Code::UnreachableStep | Code::UnreachableStatement);
     lsp::Diagnostic {
         range,
@@ -47,11 +53,35 @@ pub fn to_lsp(d: &Diagnostic, uri: &Uri, text: &str, lines: &LineMap) -> lsp::Di
         }),
         code: Some(NumberOrString::String(d.code.code().to_string())),
         source: Some(SOURCE.to_string()),
-        message: d.message.clone(),
+        message,
         related_information: (!related.is_empty()).then_some(related),
         tags: unnecessary.then(|| vec![DiagnosticTag::UNNECESSARY]),
         ..lsp::Diagnostic::default()
     }
+}
+
+/// The quick fix applying the checker's suggestion of `d` (converted to `lsp_diagnostic`), if
+/// it carries one: replace the span with the suggested text.
+pub fn quick_fix(
+    d: &Diagnostic,
+    lsp_diagnostic: &lsp::Diagnostic,
+    uri: &Uri,
+    text: &str,
+    lines: &LineMap,
+) -> Option<CodeAction> {
+    let s = d.suggestion.as_ref()?;
+    let edit = TextEdit::new(lines.range(text, s.span), s.text.clone());
+    Some(CodeAction {
+        title: format!("Replace with `{}`", s.text),
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![lsp_diagnostic.clone()]),
+        edit: Some(WorkspaceEdit {
+            changes: Some(HashMap::from([(uri.clone(), vec![edit])])),
+            ..WorkspaceEdit::default()
+        }),
+        is_preferred: Some(true),
+        ..CodeAction::default()
+    })
 }
 
 /// The set could not be read whole: one error at the top of each of its open documents,
@@ -110,21 +140,48 @@ mod tests {
         );
         assert_eq!(out.code, Some(NumberOrString::String("W0104".into())));
         assert_eq!(out.severity, Some(DiagnosticSeverity::WARNING));
-        assert_eq!(out.message, "this statement never runs");
+        assert_eq!(out.message, "this statement never runs\nhelp: remove it");
         assert_eq!(out.tags, Some(vec![DiagnosticTag::UNNECESSARY]));
-        let related = out.related_information.unwrap();
+        let related = out.related_information.clone().unwrap();
         let messages: Vec<&str> = related.iter().map(|r| r.message.as_str()).collect();
-        assert_eq!(
-            messages,
-            [
-                "unreachable",
-                "control leaves the block here",
-                "help: remove it"
-            ]
+        assert_eq!(messages, ["unreachable", "control leaves the block here"]);
+        assert_eq!(out, to_lsp(&d, &uri, text, &lines), "deterministic");
+        assert!(
+            quick_fix(&d, &out, &uri, text, &lines).is_none(),
+            "no suggestion"
         );
         assert_eq!(
             related[1].location.range,
             Range::new(Position::new(1, 0), Position::new(1, 3))
+        );
+    }
+
+    #[test]
+    fn a_did_you_mean_is_in_the_message_and_a_quick_fix() {
+        let text = "goto litigaton\n";
+        let lines = LineMap::new(text);
+        let uri: Uri = "file:///tmp/a.relance".parse().unwrap();
+        let d = Diagnostic::new(
+            Code::UnknownStep,
+            Span::new(5, 14),
+            "unknown step `litigaton`",
+        )
+        .with_did_you_mean(Some("litigation"));
+        let out = to_lsp(&d, &uri, text, &lines);
+        assert_eq!(
+            out.message,
+            "unknown step `litigaton`\nhelp: did you mean `litigation`?"
+        );
+        let fix = quick_fix(&d, &out, &uri, text, &lines).expect("a quick fix");
+        assert_eq!(fix.kind, Some(CodeActionKind::QUICKFIX));
+        assert_eq!(fix.diagnostics, Some(vec![out]));
+        let edits = &fix.edit.unwrap().changes.unwrap()[&uri];
+        assert_eq!(
+            edits,
+            &[TextEdit::new(
+                Range::new(Position::new(0, 5), Position::new(0, 14)),
+                "litigation".into()
+            )]
         );
     }
 }

@@ -1,7 +1,8 @@
 //! `relance lsp`: the language server, over stdio.
 //!
 //! Editors get the diagnostics of `relance check` as you type, hover docs, go to definition
-//! and references, completion and formatting. Modules, one concept each:
+//! and references, rename, completion, quick fixes, the outline, semantic tokens and
+//! formatting. Modules, one concept each:
 //! - [`server`]: the LSP glue (tower-lsp-server), no analysis of its own;
 //! - [`workspace`]: open documents and their scenario sets, the diagnostics pipeline;
 //! - [`documents`]: one open document; [`sets`]: one scenario set read from disk;
@@ -9,7 +10,9 @@
 //! - [`position`]: byte offsets ↔ LSP positions (UTF-16 columns);
 //! - [`diagnostics`]: checker diagnostics → LSP diagnostics;
 //! - [`scan`]: a tolerant token scan, so features work on files that do not parse;
-//! - [`hover`], [`definition`] (and references), [`completion`], [`formatting`]: the features;
+//! - [`hover`], [`definition`] (references and rename), [`completion`], [`formatting`],
+//!   [`symbols`] (the outline), [`semantic`] (semantic tokens): the features; quick fixes
+//!   come with the diagnostics ([`diagnostics::quick_fix`]);
 //! - [`docs`]: keyword documentation; [`resources`]: template and rule files on disk.
 //!
 //! This module only starts the server; it must not hold state.
@@ -25,9 +28,11 @@ pub mod incremental;
 pub mod position;
 pub mod resources;
 pub mod scan;
+pub mod semantic;
 pub mod server;
 pub mod sets;
 pub mod shift;
+pub mod symbols;
 pub mod workspace;
 
 #[cfg(test)]

@@ -102,6 +102,19 @@ pub struct StepInfo {
     pub name_span: Span,
     /// From `step` to the end of the header (before `{`).
     pub header: Span,
+    /// From `step` to the closing brace (or the last token read, when unclosed).
+    pub span: Span,
+}
+
+/// An event handler `on EVENT { … }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandlerInfo {
+    /// The event words, joined by one space (empty while not yet typed).
+    pub event: String,
+    /// The event words (the `on` keyword while there are none).
+    pub event_span: Span,
+    /// From `on` to the closing brace (or the last token read, when unclosed).
+    pub span: Span,
 }
 
 /// A top-level `scenario`, `policy` or `test`.
@@ -113,6 +126,7 @@ pub struct ItemInfo {
     pub span: Span,
     pub title: Option<String>,
     pub steps: Vec<StepInfo>,
+    pub handlers: Vec<HandlerInfo>,
 }
 
 impl ItemInfo {
@@ -287,6 +301,8 @@ pub fn scan(text: &str) -> Scan {
         pending: None,
         item: None,
         header: None,
+        handler: None,
+        owners: vec![None],
     };
     for i in 0..s.out.tokens.len() {
         s.token(i);
@@ -305,6 +321,17 @@ struct Scanner<'t> {
     item: Option<usize>,
     /// The step whose header is being read: (item, step index).
     header: Option<(usize, usize)>,
+    /// The handler whose event is being read: (item, handler index).
+    handler: Option<(usize, usize)>,
+    /// The step or handler each open block belongs to (parallel to `stack`).
+    owners: Vec<Option<Owner>>,
+}
+
+/// What a block's closing brace ends.
+#[derive(Debug, Clone, Copy)]
+enum Owner {
+    Step(usize, usize),
+    Handler(usize, usize),
 }
 
 impl Scanner<'_> {
@@ -377,8 +404,10 @@ impl Scanner<'_> {
             && let Some("scenario" | "policy" | "test") = self.word(i)
         {
             self.stack.truncate(1);
+            self.owners.truncate(1);
             self.pending = None;
             self.header = None;
+            self.handler = None;
             self.item = None;
         }
         let place = self.place();
@@ -386,21 +415,37 @@ impl Scanner<'_> {
         if let Some(item) = self.item {
             self.out.items[item].span.end = t.span.end;
         }
+        for owner in self.owners.iter().flatten() {
+            match *owner {
+                Owner::Step(item, step) => self.out.items[item].steps[step].span.end = t.span.end,
+                Owner::Handler(item, h) => self.out.items[item].handlers[h].span.end = t.span.end,
+            }
+        }
         match t.kind {
             TokKind::Open => {
+                let mut owner = None;
                 if let Some((item, step)) = self.header.take() {
                     let end = i
                         .checked_sub(1)
                         .map_or(t.span.start, |j| self.out.tokens[j].span.end);
                     self.out.items[item].steps[step].header.end = end;
+                    self.out.items[item].steps[step].span.end = t.span.end;
+                    owner = Some(Owner::Step(item, step));
+                }
+                if let Some((item, h)) = self.handler.take() {
+                    owner = Some(Owner::Handler(item, h));
                 }
                 let opened = self.pending.take().unwrap_or(Place::Other);
                 self.stack.push(opened);
+                self.owners.push(owner);
             }
             TokKind::Close => {
                 self.pending = None;
+                self.header = None;
+                self.handler = None;
                 if self.stack.len() > 1 {
                     self.stack.pop();
+                    self.owners.pop();
                     if self.stack.len() == 1 {
                         self.item = None;
                     }
@@ -432,6 +477,7 @@ impl Scanner<'_> {
                         span,
                         title: None,
                         steps: Vec::new(),
+                        handlers: Vec::new(),
                     });
                     self.item = Some(self.out.items.len() - 1);
                     self.pending = Some(opens);
@@ -459,6 +505,7 @@ impl Scanner<'_> {
                             name: w.clone(),
                             name_span: span,
                             header: Span::new(header_start, span.end),
+                            span: Span::new(header_start, span.end),
                         });
                         self.header = Some((item, steps.len() - 1));
                     }
@@ -477,21 +524,35 @@ impl Scanner<'_> {
                     return self.push(i, kind, w, place);
                 }
                 if self.kw_before(i, 1, "on") {
-                    return self.push(i, OccKind::Event, w, place);
+                    self.push(i, OccKind::Event, w.clone(), place);
+                    return self.name_handler(i, &w);
                 }
                 if self.kw_before(i, 2, "on")
                     && self
                         .class_before(i, 1)
                         .is_some_and(|o| o.kind == OccKind::Event)
                 {
-                    return self.extend_previous(i, &w);
+                    self.extend_previous(i, &w);
+                    return self.name_handler(i, &w);
                 }
                 if self.kw_before(i, 2, "group") && self.kw_before(i, 1, "by") {
                     return self.extend_previous(i, &w);
                 }
                 match w.as_str() {
                     "step" => self.pending = Some(Place::Step),
-                    "on" => self.pending = Some(Place::Handler),
+                    "on" => {
+                        self.pending = Some(Place::Handler);
+                        if let Some(item) = item {
+                            let span = self.out.tokens[i].span;
+                            let handlers = &mut self.out.items[item].handlers;
+                            handlers.push(HandlerInfo {
+                                event: String::new(),
+                                event_span: span,
+                                span,
+                            });
+                            self.handler = Some((item, handlers.len() - 1));
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -595,6 +656,23 @@ impl Scanner<'_> {
         }
     }
 
+    /// Adds the event word at token `i` to the handler being read.
+    fn name_handler(&mut self, i: usize, word: &str) {
+        let Some((item, h)) = self.handler else {
+            return;
+        };
+        let span = self.out.tokens[i].span;
+        let handler = &mut self.out.items[item].handlers[h];
+        if handler.event.is_empty() {
+            handler.event = word.to_string();
+            handler.event_span = span;
+        } else {
+            handler.event.push(' ');
+            handler.event.push_str(word);
+            handler.event_span.end = span.end;
+        }
+    }
+
     fn name_item(&mut self, item: usize, token: usize, name: &str) {
         let info = &mut self.out.items[item];
         if info.name.is_empty() {
@@ -687,6 +765,16 @@ test "t" {
             &SRC[s.items[0].steps[1].header.start..s.items[0].steps[1].header.end],
             "step notice at reminder + 7 business days required"
         );
+        let litigation = &s.items[0].steps[2];
+        assert_eq!(
+            &SRC[litigation.span.start..litigation.span.end],
+            "step litigation at notice + 15 days { escalate agency }"
+        );
+        let h = &s.items[0].handlers;
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].event, "dispute opened");
+        assert_eq!(h[0].event_span, at(SRC, "dispute opened"));
+        assert_eq!(h[0].span, at(SRC, "on dispute opened { pause }"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 use super::workspace::{Publish, Workspace};
-use super::{completion, definition, formatting, hover};
+use super::{completion, definition, formatting, hover, semantic, symbols};
 
 pub struct Backend {
     client: Client,
@@ -93,6 +93,26 @@ impl LanguageServer for Backend {
                     ..CompletionOptions::default()
                 }),
                 document_formatting_provider: Some(OneOf::Left(true)),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                rename_provider: Some(OneOf::Right(RenameOptions {
+                    prepare_provider: Some(true),
+                    work_done_progress_options: WorkDoneProgressOptions::default(),
+                })),
+                semantic_tokens_provider: Some(
+                    SemanticTokensServerCapabilities::SemanticTokensOptions(
+                        SemanticTokensOptions {
+                            legend: semantic::legend(),
+                            full: Some(SemanticTokensFullOptions::Bool(true)),
+                            ..SemanticTokensOptions::default()
+                        },
+                    ),
+                ),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                        ..CodeActionOptions::default()
+                    },
+                )),
                 ..ServerCapabilities::default()
             },
             server_info: Some(ServerInfo {
@@ -205,6 +225,67 @@ impl LanguageServer for Backend {
             .at(&params.text_document_position, completion::complete)
             .unwrap_or_default();
         Ok((!items.is_empty()).then_some(CompletionResponse::Array(items)))
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let fixes = self
+            .workspace()
+            .quick_fixes(&params.text_document.uri, params.range);
+        Ok((!fixes.is_empty()).then(|| {
+            fixes
+                .into_iter()
+                .map(CodeActionOrCommand::CodeAction)
+                .collect()
+        }))
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        let ws = self.workspace();
+        let Some(doc) = ws.document(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        Ok(Some(DocumentSymbolResponse::Nested(
+            symbols::document_symbols(doc),
+        )))
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        Ok(self
+            .at(&params, definition::prepare_rename)
+            .flatten()
+            .map(PrepareRenameResponse::Range))
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let new_name = params.new_name;
+        let found = self.at(&params.text_document_position, |view, offset| {
+            definition::rename(view, offset, &new_name)
+        });
+        match found {
+            None => Ok(None),
+            Some(Ok(edit)) => Ok(edit),
+            Some(Err(message)) => Err(tower_lsp_server::jsonrpc::Error::invalid_params(message)),
+        }
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
+        let ws = self.workspace();
+        let Some(doc) = ws.document(&params.text_document.uri) else {
+            return Ok(None);
+        };
+        Ok(Some(SemanticTokensResult::Tokens(SemanticTokens {
+            result_id: None,
+            data: semantic::tokens(doc),
+        })))
     }
 
     async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {

@@ -58,9 +58,13 @@ impl Shift for Diagnostic {
             label: _,
             help: _,
             related,
+            suggestion,
         } = self;
         span.shift(delta);
         related.iter_mut().for_each(|(s, _)| s.shift(delta));
+        if let Some(s) = suggestion {
+            s.span.shift(delta);
+        }
     }
 }
 

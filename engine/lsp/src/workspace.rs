@@ -6,8 +6,9 @@
 //! publish: the changed document always,
 //! other open documents of the set when their diagnostics changed (a renamed scenario
 //! breaks a policy in another file). Sets are read from disk when a document opens or is
-//! saved and when watched files change. This module holds no LSP connection: the server
-//! sends what it returns. Features read a [`SetView`] of it.
+//! saved and when watched files change. The checker's diagnostics of each open document are
+//! kept for its quick fixes ([`Workspace::quick_fixes`]). This module holds no LSP connection:
+//! the server sends what it returns. Features read a [`SetView`] of it.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use super::documents::{Document, SetKey};
 use super::position::LineMap;
 use super::sets::SetState;
 use relance_core::rules::RuleSignature;
+use relance_dsl::Diagnostic;
 use relance_dsl::syntax::ast::Span;
 
 /// Diagnostics to send for one document.
@@ -34,6 +36,9 @@ pub struct Workspace {
     docs: HashMap<Uri, Document>,
     sets: HashMap<SetKey, SetState>,
     published: HashMap<Uri, Vec<lsp::Diagnostic>>,
+    /// The checker's diagnostics of each open document at its current version (for quick
+    /// fixes).
+    checked: HashMap<Uri, Vec<Diagnostic>>,
 }
 
 impl Workspace {
@@ -89,6 +94,7 @@ impl Workspace {
             return Vec::new();
         };
         self.published.remove(uri);
+        self.checked.remove(uri);
         let mut out = vec![Publish {
             uri: uri.clone(),
             diagnostics: Vec::new(),
@@ -163,6 +169,7 @@ impl Workspace {
                     .iter()
                     .map(|d| diagnostics::to_lsp(d, &doc.uri, &doc.text, &doc.lines)),
             );
+            self.checked.insert(doc.uri.clone(), found.clone());
             if force == Some(&doc.uri) || self.published.get(&doc.uri) != Some(&diags) {
                 self.published.insert(doc.uri.clone(), diags.clone());
                 out.push(Publish {
@@ -173,6 +180,25 @@ impl Workspace {
             }
         }
         out
+    }
+
+    /// The quick fixes for the checker's diagnostics of `uri` that touch `range`: each
+    /// applies the diagnostic's suggestion (a did-you-mean).
+    pub fn quick_fixes(&self, uri: &Uri, range: lsp::Range) -> Vec<lsp::CodeAction> {
+        let (Some(doc), Some(found)) = (self.docs.get(uri), self.checked.get(uri)) else {
+            return Vec::new();
+        };
+        found
+            .iter()
+            .filter(|d| d.suggestion.is_some())
+            .filter_map(|d| {
+                let l = diagnostics::to_lsp(d, &doc.uri, &doc.text, &doc.lines);
+                let touches = l.range.start <= range.end && range.start <= l.range.end;
+                touches
+                    .then(|| diagnostics::quick_fix(d, &l, &doc.uri, &doc.text, &doc.lines))
+                    .flatten()
+            })
+            .collect()
     }
 
     /// What features see of a document's set.
@@ -246,5 +272,35 @@ impl SetView<'_> {
         let f = self.files.get(file)?;
         let range = LineMap::new(f.text).range(f.text, span);
         Some(Location::new(f.uri.clone()?, range))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::TempSet;
+    use super::*;
+    use tower_lsp_server::ls_types::{Position, Range};
+
+    #[test]
+    fn quick_fixes_follow_the_current_text_and_the_asked_range() {
+        let text = "scenario s {\n  step first at due {}\n  step b at frist {}\n}\n";
+        let set = TempSet::new("fixes", &[]);
+        let mut ws = Workspace::new();
+        let uri = set.uri("s.relance");
+        ws.open(uri.clone(), text.to_string(), 1);
+        let on = |line, character| {
+            Range::new(
+                Position::new(line, character),
+                Position::new(line, character),
+            )
+        };
+        let fixes = ws.quick_fixes(&uri, on(2, 12));
+        assert_eq!(fixes.len(), 1);
+        assert_eq!(fixes[0].title, "Replace with `first`");
+        assert!(ws.quick_fixes(&uri, on(1, 3)).is_empty(), "another line");
+        ws.change(&uri, text.replace("frist", "first"), 2);
+        assert!(ws.quick_fixes(&uri, on(2, 12)).is_empty(), "fixed");
+        ws.close(&uri);
+        assert!(ws.quick_fixes(&uri, on(2, 12)).is_empty(), "closed");
     }
 }

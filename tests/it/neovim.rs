@@ -1,0 +1,155 @@
+//! A client other than ours: headless Neovim and its built-in LSP client against the real
+//! `relance lsp` binary, driven by `tests/it/neovim/lsp_client.lua` (diagnostics, completion,
+//! go to definition, the quick fix, formatting). The Lua script reports what the client saw as
+//! JSON; this test judges it.
+//!
+//! Needs `nvim` (Debian: `apt-get install neovim`, 0.7 or later). Without it the test is skipped
+//! with a notice, except under CI (the `CI` environment variable set to anything but empty, `0`
+//! or `false`), where it fails: `.ci/run` installs it. Bounded: the script has a watchdog, and
+//! this test kills Neovim and the server by pid when they outlive [`TIMEOUT`].
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::lsp::{SOURCE, TempDir, relance_binary};
+
+const TIMEOUT: Duration = Duration::from_secs(90);
+
+fn under_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false" | "FALSE" | "False"))
+}
+
+fn nvim_available() -> bool {
+    Command::new("nvim")
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Kills a process by pid (the server Neovim started), ignoring one already gone.
+fn kill_pid(pid: &str) {
+    let _ = Command::new("kill").args(["-9", pid.trim()]).status();
+}
+
+#[test]
+fn neovim_lsp_client_gets_diagnostics_completion_definition_fix_and_formatting() {
+    if !nvim_available() {
+        assert!(
+            !under_ci(),
+            "nvim is missing: CI must install it (.ci/run: apt-get install neovim)"
+        );
+        eprintln!("notice: skipping the Neovim LSP test: `nvim` is not on PATH");
+        return;
+    }
+    let bin = relance_binary();
+    let dir = TempDir::new();
+    std::fs::write(dir.0.join("templates").join("reminder-1.fr.txt"), "Bonjour").expect("template");
+    let file = dir.0.join("standard.relance");
+    std::fs::write(&file, SOURCE).expect("scenario file");
+    let result = dir.0.join("result.json");
+    let pid_file = dir.0.join("server.pid");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("it/neovim/lsp_client.lua");
+
+    let mut nvim = Command::new("nvim")
+        .args(["--headless", "--clean", "-n", "-i", "NONE", "-u", "NONE"])
+        .arg("-c")
+        .arg(format!("luafile {}", script.display()))
+        .env("RELANCE_BIN", &bin)
+        .env("RELANCE_FILE", &file)
+        .env("RELANCE_RESULT", &result)
+        .env("RELANCE_SERVER_PID", &pid_file)
+        .env("XDG_STATE_HOME", &dir.0)
+        .env("XDG_DATA_HOME", &dir.0)
+        .env("XDG_CACHE_HOME", &dir.0)
+        .current_dir(&dir.0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("nvim starts");
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = nvim.try_wait().expect("wait for nvim") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = nvim.kill();
+            let _ = nvim.wait();
+            if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+                kill_pid(&pid);
+            }
+            panic!("nvim did not finish within {TIMEOUT:?}; killed it and the server");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let report = std::fs::read_to_string(&result).unwrap_or_default();
+    if !status.success() {
+        if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+            kill_pid(&pid);
+        }
+        let mut stderr = String::new();
+        if let Some(mut e) = nvim.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
+        }
+        panic!("nvim exited with {status}: {report}\n{stderr}");
+    }
+    let seen: Value = serde_json::from_str(&report).expect("the script's JSON report");
+    assert!(seen.get("error").is_none(), "{seen:#}");
+
+    // Diagnostics: the misspelt step, with its did-you-mean in the message the client shows.
+    let diagnostics = seen["diagnostics"].as_array().expect("diagnostics");
+    assert_eq!(diagnostics.len(), 1, "{seen:#}");
+    let d = &diagnostics[0];
+    assert_eq!(
+        d["message"],
+        "unknown step `litigaton`\nhelp: did you mean `litigation`?"
+    );
+    assert_eq!(d["code"], "E0110");
+    assert_eq!((d["line"].as_u64(), d["col"].as_u64()), (Some(9), Some(9)));
+
+    // Completion after `goto `: the scenario's steps.
+    let labels: Vec<&str> = seen["completion"]
+        .as_array()
+        .expect("completion")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        labels.contains(&"litigation") && labels.contains(&"reminder"),
+        "{labels:?}"
+    );
+
+    // Definition: `reminder` in `notice`'s anchor → the name on the `step reminder` line.
+    let def = &seen["definition"];
+    assert!(
+        def["uri"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/standard.relance")),
+        "{seen:#}"
+    );
+    assert_eq!(
+        (def["line"].as_u64(), def["col"].as_u64()),
+        (Some(3), Some(7))
+    );
+
+    // The quick fix.
+    assert_eq!(
+        seen["code_actions"],
+        serde_json::json!(["Replace with `litigation`"])
+    );
+
+    // Formatting, applied by Neovim: the one-line step expanded, the rest kept.
+    let formatted = seen["formatted"].as_str().expect("formatted text");
+    assert!(
+        formatted.contains("notice + 15 days {\n    escalate agency\n  }"),
+        "{formatted}"
+    );
+    assert!(formatted.contains("goto litigaton"), "{formatted}");
+    assert_eq!(seen["stopped"], true, "the server stopped when asked");
+}
