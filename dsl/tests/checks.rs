@@ -492,6 +492,7 @@ fn did_you_mean_carries_its_replacement() {
     let ctx = SetContext {
         templates: Some(["reminder-1".to_string(), "x".to_string()].into()),
         rules: Some([("large".to_string(), 0)].into()),
+        ..SetContext::default()
     };
     assert_eq!(
         apply_suggestions(source, &ctx),
