@@ -413,8 +413,8 @@ impl<'a> Printer<'a> {
                 if let Some(r) = &s.repeat {
                     head.push_str(" repeat every ");
                     head.push_str(&duration(&r.every));
-                    if let Some((n, _)) = r.times {
-                        head.push_str(&format!(" times {n}"));
+                    if let Some(t) = r.times {
+                        head.push_str(&format!(" times {}", t.count));
                     }
                     if let Some(e) = &r.until {
                         head.push_str(" until ");

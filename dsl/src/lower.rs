@@ -153,7 +153,7 @@ fn step(st: &Step, names: &[&str]) -> ir::Step {
     });
     let repeat = st.repeat.as_ref().map(|r| ir::Repeat {
         every: offset_of(&r.every, false),
-        times: r.times.map(|(n, _)| n),
+        times: r.times.map(|t| t.count),
         until: r.until.as_ref().map(expr),
     });
     ir::Step {

@@ -35,7 +35,7 @@ impl Checker<'_> {
                     Code::RepeatEveryZero,
                     r.every.span,
                     format!(
-                        "step `{}` would repeat every day at once, forever",
+                        "step `{}` would fire again the same day, forever",
                         st.name.name
                     ),
                 )
@@ -43,7 +43,7 @@ impl Checker<'_> {
                 .with_help("repeat every 1 day or more: `repeat every 7 days times 4`"),
             );
         }
-        match r.times {
+        match r.times.map(|t| (t.count, t.span)) {
             Some((0, span)) => self.push(
                 Diagnostic::new(
                     Code::RepeatZeroTimes,

@@ -172,12 +172,19 @@ pub enum DayOfMonthKind {
     Day(u32),
 }
 
+/// `times N` of a `repeat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RepeatTimes {
+    pub count: u32,
+    pub span: Span,
+}
+
 /// `repeat every DURATION [times N] [until COND]`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Repeat {
     pub every: Duration,
     /// How many times the step fires in all (the first time included).
-    pub times: Option<(u32, Span)>,
+    pub times: Option<RepeatTimes>,
     pub until: Option<Expr>,
     pub span: Span,
 }

@@ -260,6 +260,12 @@ mod tests {
                 ("applies", "when"),
                 ("group", "by"),
                 ("promise", "grace"),
+                ("end", "of"),
+                ("of", "months"),
+                ("of", "month"),
+                ("on", "days"),
+                ("on", "day"),
+                ("repeat", "every"),
                 ("skip", "when"),
                 ("stop", "when"),
                 ("wait", "until"),
@@ -301,7 +307,10 @@ mod tests {
                 "tag",
             ]
         );
-        assert_eq!(starters("unit"), ["business days", "days", "weeks"]);
+        assert_eq!(
+            starters("unit"),
+            ["business days", "days", "weeks", "months"]
+        );
         assert_eq!(starters("policy_rule"), ["use"]);
         assert!(starters("no_such_rule").is_empty());
     }

@@ -572,8 +572,11 @@ impl Builder<'_> {
                 Rule::duration => every = Some(self.duration(p)),
                 Rule::repeat_times => {
                     if let Some(n) = p.into_inner().find(|q| q.as_rule() == Rule::integer) {
-                        let at = self.span(&n);
-                        times = Some((self.count(n), at));
+                        let span = self.span(&n);
+                        times = Some(RepeatTimes {
+                            count: self.count(n),
+                            span,
+                        });
                     }
                 }
                 Rule::repeat_until => {
