@@ -151,7 +151,7 @@ pub struct Step {
     /// `end of month` / `on day N`, applied after the offset.
     pub day_of_month: Option<DayOfMonth>,
     /// `repeat every … times N until COND`.
-    pub repeat: Option<Repeat>,
+    pub repeat: Option<Box<Repeat>>,
     pub required: bool,
     pub body: Block,
     pub span: Span,

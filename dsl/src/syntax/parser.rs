@@ -528,7 +528,7 @@ impl Builder<'_> {
             match p.as_rule() {
                 Rule::offset => offset = Some(self.offset(p)),
                 Rule::day_of_month => day_of_month = Some(self.day_of_month(p)),
-                Rule::repeat => repeat = Some(self.repeat(p)),
+                Rule::repeat => repeat = Some(Box::new(self.repeat(p))),
                 Rule::required => required = true,
                 Rule::block => body = Some(self.block(p)),
                 _ => {}
