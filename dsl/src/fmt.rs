@@ -405,6 +405,22 @@ impl<'a> Printer<'a> {
                     head.push_str(if o.negative { " - " } else { " + " });
                     head.push_str(&duration(&o.duration));
                 }
+                match s.day_of_month.map(|d| d.kind) {
+                    Some(DayOfMonthKind::EndOfMonth) => head.push_str(" end of month"),
+                    Some(DayOfMonthKind::Day(n)) => head.push_str(&format!(" on day {n}")),
+                    None => {}
+                }
+                if let Some(r) = &s.repeat {
+                    head.push_str(" repeat every ");
+                    head.push_str(&duration(&r.every));
+                    if let Some(t) = r.times {
+                        head.push_str(&format!(" times {}", t.count));
+                    }
+                    if let Some(e) = &r.until {
+                        head.push_str(" until ");
+                        head.push_str(&format_expr(e));
+                    }
+                }
                 if s.required {
                     head.push_str(" required");
                 }
@@ -591,6 +607,8 @@ fn duration(d: &Duration) -> String {
         Unit::BusinessDays => "business days",
         Unit::Weeks if one => "week",
         Unit::Weeks => "weeks",
+        Unit::Months if one => "month",
+        Unit::Months => "months",
     };
     format!("{} {unit}", d.count)
 }
@@ -938,6 +956,8 @@ mod tests {
                 duration: dur(1, Unit::BusinessDays),
                 span,
             }),
+            day_of_month: None,
+            repeat: None,
             required: true,
             body: Block {
                 stmts: vec![

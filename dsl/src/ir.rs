@@ -47,6 +47,10 @@ pub struct Scenario {
     pub tolerance: Tolerance,
     /// Days after a promised date before the promise counts as broken.
     pub promise_grace_days: u32,
+    /// Months of `promise grace N months` (added before the days; absent when zero so
+    /// that the versions of existing scenarios do not change).
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub promise_grace_months: u32,
     /// In source order; anchors only point backwards.
     pub steps: Vec<Step>,
     pub handlers: BTreeMap<EventName, Vec<Stmt>>,
@@ -101,8 +105,36 @@ pub struct Step {
     pub name: String,
     pub anchor: Anchor,
     pub offset: Offset,
+    /// `end of month` / `on day N`, applied after the offset (absent: the date as is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_of_month: Option<DayOfMonth>,
+    /// `repeat every …`: the step fires again until its count, its condition or the next
+    /// step's date ends the repetition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat: Option<Repeat>,
     pub required: bool,
     pub body: Vec<Stmt>,
+}
+
+/// Where in its month a step's date lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DayOfMonth {
+    /// The last day of the month the date falls in (OCA `end_of_month`).
+    EndOfMonth,
+    /// Day N (1–31) of the month the date falls in, clamped to the month's last day.
+    Day(u32),
+}
+
+/// A repeating step: `repeat every EVERY [times N] [until COND]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Repeat {
+    pub every: Offset,
+    /// How many times the step fires in all, the first time included.
+    pub times: Option<u32>,
+    /// Checked before each repetition (not before the first firing): when it holds, the
+    /// repetition ends and the scenario moves on.
+    pub until: Option<Expr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,11 +146,23 @@ pub enum Anchor {
     Step(usize),
 }
 
-/// A signed offset in calendar or business days (weeks are 7 calendar days).
+/// A signed offset: calendar months (clamped to the target month's last day), then calendar
+/// or business days (weeks are 7 calendar days).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub struct Offset {
     pub days: i64,
     pub business: bool,
+    /// Absent when zero, so that the versions of existing scenarios do not change.
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    pub months: i64,
+}
+
+fn is_zero_i64(n: &i64) -> bool {
+    *n == 0
+}
+
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

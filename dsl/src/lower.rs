@@ -92,6 +92,7 @@ fn scenario(s: &Scenario) -> ir::Scenario {
         calendar: "fr".into(),
         tolerance: ir::Tolerance::default(),
         promise_grace_days: 0,
+        promise_grace_months: 0,
         steps: Vec::new(),
         handlers: BTreeMap::new(),
     };
@@ -112,7 +113,9 @@ fn scenario(s: &Scenario) -> ir::Scenario {
                 out.tolerance = ir::Tolerance::Percent(*p)
             }
             MemberKind::Grace(d) => {
-                out.promise_grace_days = offset_of(d, false).days.unsigned_abs() as u32
+                let o = offset_of(d, false);
+                out.promise_grace_months = o.months.unsigned_abs() as u32;
+                out.promise_grace_days = o.days.unsigned_abs() as u32
             }
             MemberKind::Step(st) => out.steps.push(step(st, &names)),
             MemberKind::Handler(h) => {
@@ -144,10 +147,21 @@ fn step(st: &Step, names: &[&str]) -> ir::Step {
         .offset
         .map(|o| offset_of(&o.duration, o.negative))
         .unwrap_or_default();
+    let day_of_month = st.day_of_month.map(|d| match d.kind {
+        DayOfMonthKind::EndOfMonth => ir::DayOfMonth::EndOfMonth,
+        DayOfMonthKind::Day(n) => ir::DayOfMonth::Day(n),
+    });
+    let repeat = st.repeat.as_ref().map(|r| ir::Repeat {
+        every: offset_of(&r.every, false),
+        times: r.times.map(|t| t.count),
+        until: r.until.as_ref().map(expr),
+    });
     ir::Step {
         name: st.name.name.clone(),
         anchor,
         offset,
+        day_of_month,
+        repeat,
         required: st.required,
         body: stmts(&st.body.stmts, names),
     }
@@ -159,15 +173,20 @@ fn offset_of(d: &Duration, negative: bool) -> ir::Offset {
     match d.unit {
         Unit::Days => ir::Offset {
             days: sign * n,
-            business: false,
+            ..Default::default()
         },
         Unit::Weeks => ir::Offset {
             days: sign * n * 7,
-            business: false,
+            ..Default::default()
         },
         Unit::BusinessDays => ir::Offset {
             days: sign * n,
             business: true,
+            ..Default::default()
+        },
+        Unit::Months => ir::Offset {
+            months: sign * n,
+            ..Default::default()
         },
     }
 }

@@ -366,7 +366,7 @@ fn comments_anywhere() {
 fn unicode_in_strings_and_comments_keeps_columns_in_characters() {
     check(
         "# Relance préventive\nscenario s { title \"Échéance\" step a at dü {} }",
-        "E0001 2:42 expected `required`, `+` or `-` and a duration or a block in braces, found `ü`",
+        "E0001 2:42 expected `required`, `repeat`, `+` or `-` and a duration, `end of month` or `on day N` or a block in braces, found `ü`",
     );
 }
 

@@ -59,6 +59,12 @@ codes! {
     AnchorCycle = "E0112", Error, "anchor cycle";
     /// A statement in a body where it has no meaning (`schema::STATEMENTS` says which).
     StatementNotAllowed = "E0113", Error, "statement not allowed here";
+    /// `on day N` with N outside 1–31.
+    DayOfMonthOutOfRange = "E0114", Error, "day of month out of range";
+    /// `repeat every 0 days`: the step would fire again the same day, forever.
+    RepeatEveryZero = "E0115", Error, "repeat interval of zero";
+    /// `repeat … times 0`: a step fires at least once.
+    RepeatZeroTimes = "E0116", Error, "repeat zero times";
     UnknownEvent = "E0120", Error, "unknown event";
     UnknownField = "E0130", Error, "unknown field";
     TypeMismatch = "E0140", Error, "type mismatch";
@@ -100,6 +106,8 @@ codes! {
     StepsOutOfDateOrder = "W0111", Warning, "steps out of date order";
     /// `skip when` after an action of its step (the action would not run either).
     SkipWhenAfterAction = "W0113", Warning, "`skip when` after an action";
+    /// `repeat … times 1`: the step fires once, as without `repeat`.
+    RepeatOnce = "W0114", Warning, "repeat that fires once";
     /// `charge indemnity` / `charge late-interest` in a scenario consumers can get.
     PenaltyForConsumers = "W0171", Warning, "indemnity or late interest for consumers";
 }

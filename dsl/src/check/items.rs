@@ -25,6 +25,7 @@ impl Checker<'_> {
         for m in &s.members {
             match &m.kind {
                 MemberKind::Step(st) => {
+                    self.step_timing(st);
                     self.block(&st.body, Body::Step, &names);
                     self.skip_when_after_action(&st.body);
                 }
@@ -189,7 +190,7 @@ impl Checker<'_> {
         // Per base, the latest "earliest day" of the steps so far, and that step.
         let mut highest: BTreeMap<&'static str, (i64, &Step)> = BTreeMap::new();
         for st in steps {
-            let (lo, hi) = offset_days(st.offset.as_ref());
+            let (lo, hi) = super::timing::widen(st, offset_days(st.offset.as_ref()));
             let date = match &st.anchor.kind {
                 AnchorKind::Due => Some(("due", lo, Some(hi))),
                 AnchorKind::Issued => Some(("issued", lo, Some(hi))),
@@ -534,6 +535,7 @@ fn offset_days(offset: Option<&Offset>) -> (i64, i64) {
         Unit::Days => (n, n),
         Unit::Weeks => (7 * n, 7 * n),
         Unit::BusinessDays => (n, 2 * n + 7),
+        Unit::Months => (28 * n, 31 * n),
     };
     if o.negative { (-hi, -lo) } else { (lo, hi) }
 }

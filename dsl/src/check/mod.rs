@@ -13,6 +13,7 @@ mod consumers;
 mod exprs;
 mod items;
 mod test_blocks;
+mod timing;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -74,7 +74,7 @@ pub struct MoneyLit {
     pub span: Span,
 }
 
-/// `N days`, `N business days`, `N weeks`.
+/// `N days`, `N business days`, `N weeks`, `N months`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Duration {
     pub count: u32,
@@ -87,6 +87,8 @@ pub enum Unit {
     Days,
     BusinessDays,
     Weeks,
+    /// Calendar months, clamped to the last day of the target month.
+    Months,
 }
 
 // ----- scenario -----------------------------------------------------------------------------
@@ -146,8 +148,44 @@ pub struct Step {
     pub name: Ident,
     pub anchor: Anchor,
     pub offset: Option<Offset>,
+    /// `end of month` / `on day N`, applied after the offset.
+    pub day_of_month: Option<DayOfMonth>,
+    /// `repeat every … times N until COND`.
+    pub repeat: Option<Box<Repeat>>,
     pub required: bool,
     pub body: Block,
+    pub span: Span,
+}
+
+/// Where in its month a step's date lands, after the offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DayOfMonth {
+    pub kind: DayOfMonthKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum DayOfMonthKind {
+    /// `end of month`: the last day of the month.
+    EndOfMonth,
+    /// `on day N`: day N of the month (checked 1–31, clamped to the month's last day).
+    Day(u32),
+}
+
+/// `times N` of a `repeat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RepeatTimes {
+    pub count: u32,
+    pub span: Span,
+}
+
+/// `repeat every DURATION [times N] [until COND]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Repeat {
+    pub every: Duration,
+    /// How many times the step fires in all (the first time included).
+    pub times: Option<RepeatTimes>,
+    pub until: Option<Expr>,
     pub span: Span,
 }
 

@@ -137,7 +137,7 @@ const OPERAND_PHRASES: &[&str] = &[
 /// The source words a rule accepts, for "did you mean".
 fn keyword_texts(rule: Rule) -> Vec<&'static str> {
     if rule == Rule::unit {
-        return vec!["days", "weeks", "business"];
+        return vec!["days", "weeks", "months", "business"];
     }
     let d = describe(rule);
     d.strip_prefix('`')
@@ -174,6 +174,12 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         kw_business => "`business`",
         kw_days => "`days`",
         kw_weeks => "`weeks`",
+        kw_months => "`months`",
+        kw_end => "`end`",
+        kw_of => "`of`",
+        kw_repeat => "`repeat`",
+        kw_every => "`every`",
+        kw_times => "`times`",
         kw_skip => "`skip`",
         kw_stop => "`stop`",
         kw_if => "`if`",
@@ -240,7 +246,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         currency => "a currency code (`EUR`)",
         money => "an amount with its currency (`1000 EUR`)",
         percent => "a percentage (`5%`)",
-        unit => "`days`, `business days` or `weeks`",
+        unit => "`days`, `business days`, `weeks` or `months`",
         duration => "a duration (`5 days`)",
         file | item | single_item => "`scenario`, `policy` or `test`",
         scenario => "a scenario",
@@ -250,6 +256,10 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         step => "a step",
         anchor => "`due`, `issued` or a step name",
         offset | sign => "`+` or `-` and a duration",
+        day_of_month | end_of_month | on_day => "`end of month` or `on day N`",
+        repeat => "`repeat every` and a duration",
+        repeat_times => "`times` and a count",
+        repeat_until => "`until` and a condition",
         handler => "an event handler (`on …`)",
         event_name => "an event (`dispute opened`, `payment` …)",
         block => "a block in braces",

@@ -231,8 +231,8 @@ mod tests {
     #[test]
     fn keywords_are_the_words_of_the_kw_rules() {
         let kw_rules = SOURCE.lines().filter(|l| l.starts_with("kw_")).count();
-        // `kw_days` and `kw_weeks` spell two words each.
-        assert_eq!(keywords().len(), kw_rules + 2);
+        // `kw_days`, `kw_weeks` and `kw_months` spell two words each.
+        assert_eq!(keywords().len(), kw_rules + 3);
         for w in [
             "scenario",
             "day",
@@ -260,6 +260,12 @@ mod tests {
                 ("applies", "when"),
                 ("group", "by"),
                 ("promise", "grace"),
+                ("end", "of"),
+                ("of", "months"),
+                ("of", "month"),
+                ("on", "days"),
+                ("on", "day"),
+                ("repeat", "every"),
                 ("skip", "when"),
                 ("stop", "when"),
                 ("wait", "until"),
@@ -301,7 +307,10 @@ mod tests {
                 "tag",
             ]
         );
-        assert_eq!(starters("unit"), ["business days", "days", "weeks"]);
+        assert_eq!(
+            starters("unit"),
+            ["business days", "days", "weeks", "months"]
+        );
         assert_eq!(starters("policy_rule"), ["use"]);
         assert!(starters("no_such_rule").is_empty());
     }

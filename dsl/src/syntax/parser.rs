@@ -220,6 +220,12 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_business
             | Rule::kw_days
             | Rule::kw_weeks
+            | Rule::kw_months
+            | Rule::kw_end
+            | Rule::kw_of
+            | Rule::kw_repeat
+            | Rule::kw_every
+            | Rule::kw_times
             | Rule::kw_skip
             | Rule::kw_stop
             | Rule::kw_if
@@ -426,6 +432,7 @@ impl Builder<'_> {
             match words.first() {
                 Some(Rule::kw_business) => Unit::BusinessDays,
                 Some(Rule::kw_weeks) => Unit::Weeks,
+                Some(Rule::kw_months) => Unit::Months,
                 _ => Unit::Days,
             }
         });
@@ -516,9 +523,12 @@ impl Builder<'_> {
             span: anchor_span,
         };
         let (mut offset, mut required, mut body) = (None, false, None);
+        let (mut day_of_month, mut repeat) = (None, None);
         for p in it {
             match p.as_rule() {
                 Rule::offset => offset = Some(self.offset(p)),
+                Rule::day_of_month => day_of_month = Some(self.day_of_month(p)),
+                Rule::repeat => repeat = Some(Box::new(self.repeat(p))),
                 Rule::required => required = true,
                 Rule::block => body = Some(self.block(p)),
                 _ => {}
@@ -529,8 +539,58 @@ impl Builder<'_> {
             name,
             anchor,
             offset,
+            day_of_month,
+            repeat,
             required,
             body,
+            span,
+        }
+    }
+
+    fn day_of_month(&mut self, pair: Pair<'_, Rule>) -> DayOfMonth {
+        let span = self.span(&pair);
+        let inner = pair.into_inner().next().expect("grammar: day of month");
+        let kind = match inner.as_rule() {
+            Rule::on_day => {
+                let n = inner
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::integer)
+                    .map(|p| self.count(p))
+                    .unwrap_or_default();
+                DayOfMonthKind::Day(n)
+            }
+            _ => DayOfMonthKind::EndOfMonth,
+        };
+        DayOfMonth { kind, span }
+    }
+
+    fn repeat(&mut self, pair: Pair<'_, Rule>) -> Repeat {
+        let span = self.span(&pair);
+        let (mut every, mut times, mut until) = (None, None, None);
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::duration => every = Some(self.duration(p)),
+                Rule::repeat_times => {
+                    if let Some(n) = p.into_inner().find(|q| q.as_rule() == Rule::integer) {
+                        let span = self.span(&n);
+                        times = Some(RepeatTimes {
+                            count: self.count(n),
+                            span,
+                        });
+                    }
+                }
+                Rule::repeat_until => {
+                    if let Some(e) = p.into_inner().find(|q| q.as_rule() == Rule::expr) {
+                        until = Some(self.expr(e));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Repeat {
+            every: every.expect("grammar: repeat duration"),
+            times,
+            until,
             span,
         }
     }

@@ -21,6 +21,13 @@
 //! never counts, whether it is a business day or not); with `n == 0`, the date itself when it is a
 //! business day, else the next business day (the same as
 //! [`Calendar::next_business_day_on_or_after`]).
+//!
+//! # Months and days of the month
+//!
+//! [`add_months`] moves a date by whole calendar months and clamps the day to the last day of
+//! the target month (31 January + 1 month = 28 February, or 29 in a leap year; 31 March - 1
+//! month = 28 or 29 February). [`end_of_month`] and [`on_day_of_month`] place a date in its own
+//! month (`end of month`, `on day N`). They are the only month arithmetic of the engine.
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
@@ -431,5 +438,126 @@ mod tests {
         assert_eq!(Calendar::french().name(), "fr");
         assert_eq!(Calendar::weekends_only().name(), "none");
         assert_eq!(Calendar::default(), Calendar::french());
+    }
+}
+
+/// `date` moved by `n` calendar months (negative: back), the day clamped to the last day of
+/// the target month. Saturates at the ends of the calendar instead of failing.
+pub fn add_months(date: NaiveDate, n: i64) -> NaiveDate {
+    let index = i64::from(date.year()) * 12 + i64::from(date.month0()) + n;
+    let (year, month0) = (index.div_euclid(12), index.rem_euclid(12));
+    let Ok(year) = i32::try_from(year) else {
+        return if n < 0 {
+            NaiveDate::MIN
+        } else {
+            NaiveDate::MAX
+        };
+    };
+    // `month0` is in 0..12, so the cast cannot truncate.
+    let month = month0 as u32 + 1;
+    let last = last_day_of(year, month);
+    match last {
+        Some(last) => NaiveDate::from_ymd_opt(year, month, date.day().min(last)).unwrap_or(date),
+        None if n < 0 => NaiveDate::MIN,
+        None => NaiveDate::MAX,
+    }
+}
+
+/// The last day of the month `date` falls in (OCA `account_credit_control`'s `end_of_month`
+/// computation mode: `date_trunc('MONTH', d) + INTERVAL '1 MONTH - 1 day'`).
+pub fn end_of_month(date: NaiveDate) -> NaiveDate {
+    last_day_of(date.year(), date.month())
+        .and_then(|last| date.with_day(last))
+        .unwrap_or(date)
+}
+
+/// Day `day` (1–31) of the month `date` falls in, clamped to that month's last day (`on day
+/// 31` in April is 30 April; a day of 0 counts as 1).
+pub fn on_day_of_month(date: NaiveDate, day: u32) -> NaiveDate {
+    let last = last_day_of(date.year(), date.month()).unwrap_or(28);
+    date.with_day(day.clamp(1, last)).unwrap_or(date)
+}
+
+/// The number of days of a month, if the month is in chrono's range.
+fn last_day_of(year: i32, month: u32) -> Option<u32> {
+    let first = NaiveDate::from_ymd_opt(year, month, 1)?;
+    let next = if month == 12 {
+        NaiveDate::from_ymd_opt(year.checked_add(1)?, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    };
+    Some(match next {
+        Some(next) => (next - first).num_days() as u32,
+        None => 31,
+    })
+}
+
+#[cfg(test)]
+mod month_tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("valid date")
+    }
+
+    #[test]
+    fn the_31st_clamps_to_the_last_day_of_the_target_month() {
+        assert_eq!(add_months(d(2026, 1, 31), 1), d(2026, 2, 28));
+        assert_eq!(add_months(d(2026, 1, 31), 2), d(2026, 3, 31));
+        assert_eq!(add_months(d(2026, 3, 31), 1), d(2026, 4, 30));
+        assert_eq!(add_months(d(2026, 1, 30), 1), d(2026, 2, 28));
+        assert_eq!(add_months(d(2026, 1, 15), 1), d(2026, 2, 15));
+    }
+
+    #[test]
+    fn leap_years() {
+        assert_eq!(add_months(d(2028, 1, 31), 1), d(2028, 2, 29));
+        assert_eq!(add_months(d(2028, 2, 29), 12), d(2029, 2, 28));
+        assert_eq!(add_months(d(2027, 2, 28), 12), d(2028, 2, 28));
+        // 2100 is not a leap year, 2000 was.
+        assert_eq!(add_months(d(2100, 1, 31), 1), d(2100, 2, 28));
+        assert_eq!(add_months(d(2000, 1, 31), 1), d(2000, 2, 29));
+    }
+
+    #[test]
+    fn december_to_january_and_back() {
+        assert_eq!(add_months(d(2026, 12, 15), 1), d(2027, 1, 15));
+        assert_eq!(add_months(d(2026, 11, 30), 2), d(2027, 1, 30));
+        assert_eq!(add_months(d(2027, 1, 31), -1), d(2026, 12, 31));
+        assert_eq!(add_months(d(2026, 12, 31), 14), d(2028, 2, 29));
+    }
+
+    #[test]
+    fn negative_offsets_clamp_too() {
+        assert_eq!(add_months(d(2026, 3, 31), -1), d(2026, 2, 28));
+        assert_eq!(add_months(d(2028, 3, 31), -1), d(2028, 2, 29));
+        assert_eq!(add_months(d(2026, 5, 31), -3), d(2026, 2, 28));
+        assert_eq!(add_months(d(2026, 1, 10), -13), d(2024, 12, 10));
+        assert_eq!(add_months(d(2026, 1, 10), 0), d(2026, 1, 10));
+    }
+
+    #[test]
+    fn saturates_at_the_ends_of_the_calendar() {
+        assert_eq!(add_months(NaiveDate::MAX, 1), NaiveDate::MAX);
+        assert_eq!(add_months(NaiveDate::MIN, -1), NaiveDate::MIN);
+        assert_eq!(add_months(d(2026, 1, 1), i64::MAX / 2), NaiveDate::MAX);
+    }
+
+    #[test]
+    fn end_of_month_is_the_last_day_of_the_same_month() {
+        assert_eq!(end_of_month(d(2026, 1, 1)), d(2026, 1, 31));
+        assert_eq!(end_of_month(d(2026, 2, 10)), d(2026, 2, 28));
+        assert_eq!(end_of_month(d(2028, 2, 10)), d(2028, 2, 29));
+        assert_eq!(end_of_month(d(2026, 4, 30)), d(2026, 4, 30));
+        assert_eq!(end_of_month(d(2026, 12, 31)), d(2026, 12, 31));
+    }
+
+    #[test]
+    fn on_day_clamps_to_the_month() {
+        assert_eq!(on_day_of_month(d(2026, 2, 20), 10), d(2026, 2, 10));
+        assert_eq!(on_day_of_month(d(2026, 2, 5), 31), d(2026, 2, 28));
+        assert_eq!(on_day_of_month(d(2028, 2, 5), 30), d(2028, 2, 29));
+        assert_eq!(on_day_of_month(d(2026, 4, 1), 31), d(2026, 4, 30));
+        assert_eq!(on_day_of_month(d(2026, 4, 1), 1), d(2026, 4, 1));
     }
 }

@@ -860,6 +860,13 @@ impl<'a> Work<'a> {
                 .rposition(Option::is_some)
                 .map_or(0, |j| j + 1);
             case.next_step = by_name.unwrap_or(after_done);
+            // A repetition under way goes on if its step (by name) still repeats and is next.
+            case.repeating = case.repeating.and_then(|mut r| {
+                let name = old.get(r.step)?;
+                let j = new.steps.iter().position(|s| s.name == *name)?;
+                r.step = j;
+                (new.steps[j].repeat.is_some() && j == case.next_step).then_some(r)
+            });
             case.done_on = done_on;
             case.fired_count = fired;
             case.version = new.version.clone();

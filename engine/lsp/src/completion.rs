@@ -87,7 +87,7 @@ const TEST_EVENTS: &[&str] = &[
     "outcome",
     "bounce",
 ];
-const UNITS: &[&str] = &["days", "business days", "weeks"];
+const UNITS: &[&str] = &["days", "business days", "weeks", "months"];
 const EXPR_OPENERS: &[&str] = &[
     "when", "if", "and", "or", "not", "in", "==", "!=", "<", "<=", ">", ">=", "*", "/", "(", "[",
     ",",
@@ -386,7 +386,14 @@ fn following_words(at: &Cursor, place: Place) -> Option<&'static [&'static str]>
         Some("credit") => &["note"],
         Some("write") => &["off"],
         Some("expect") if place == Place::Test => &["snapshot", "error"],
-        Some("days" | "day" | "weeks" | "week") if place == Place::Scenario => &["required"],
+        Some("days" | "day" | "weeks" | "week" | "months" | "month")
+            if place == Place::Scenario =>
+        {
+            &["end", "on", "repeat", "times", "until", "required"]
+        }
+        Some("end") if place == Place::Scenario => &["of"],
+        Some("of") if place == Place::Scenario && at.kw(1, "end") => &["month"],
+        Some("repeat") if place == Place::Scenario => &["every"],
         _ => {
             let number = at.token(0).is_some_and(|t| t.kind == TokKind::Number);
             if number && place == Place::Test && at.kw(1, "on") {

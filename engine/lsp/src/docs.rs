@@ -49,7 +49,7 @@ docs! {
     "calendar" ANY "calendar fr | calendar none" => "The business-day calendar of `business days` offsets: `fr` (the default) skips weekends and French public holidays, `none` only weekends.";
     "tolerance" ANY "tolerance AMOUNT | tolerance PERCENT%" => "At or under this outstanding amount the invoice counts as paid and the case closes.";
     "promise grace" ANY "promise grace DURATION" => "How long after a promised date a promise not kept counts as broken.";
-    "step" ANY "step NAME at due|issued|STEP [+|- DURATION] [required] { … }" => "A dated step: its statements run on the anchor's date plus the offset.";
+    "step" ANY "step NAME at due|issued|STEP [+|- DURATION] [end of month|on day N] [repeat every DURATION [times N] [until CONDITION]] [required] { … }" => "A dated step: its statements run on the anchor's date plus the offset.";
     "at" ANY "step NAME at ANCHOR [+|- DURATION]" => "What the step's date counts from: the due date, the issue date, or an earlier step's actual firing date.";
     "due" SCENARIO "at due" => "Anchor on the invoice's due date.";
     "issued" SCENARIO "at issued" => "Anchor on the invoice's issue date.";
@@ -60,6 +60,15 @@ docs! {
     "business day" ANY "N business day" => "Days skipping weekends and the calendar's public holidays.";
     "weeks" ANY "N weeks" => "Weeks of 7 calendar days.";
     "week" ANY "N week" => "Weeks of 7 calendar days.";
+    "months" ANY "N months" => "Calendar months: the same day N months later, clamped to the last day of a shorter month (31 January + 1 month = 28 February).";
+    "month" ANY "N month" => "Calendar months: the same day N months later, clamped to the last day of a shorter month (31 January + 1 month = 28 February).";
+    "end of" SCENARIO "step … at ANCHOR + DURATION end of month" => "Moves the step's date to the last day of its month (OCA credit control's `end_of_month` mode).";
+    "of month" SCENARIO "step … end of month" => "Moves the step's date to the last day of its month.";
+    "of months" SCENARIO "step … end of months" => "Moves the step's date to the last day of its month (`relance fmt` writes `end of month`).";
+    "on day" SCENARIO "step … at ANCHOR + DURATION on day N" => "Moves the step's date to day N (1–31) of its month, clamped to the month's last day: `due + 1 month on day 10` is the 10th of the month after due.";
+    "on days" SCENARIO "step … on days N" => "Moves the step's date to day N of its month (`relance fmt` writes `on day N`).";
+    "repeat every" SCENARIO "step … repeat every DURATION [times N] [until CONDITION]" => "Fires the step again at this interval from its first firing, until it fired N times in all, the condition holds on a repetition's date, or the next step is due.";
+    "times" SCENARIO "repeat every DURATION times N" => "How many times a repeating step fires in all, the first time included.";
     "on" SCENARIO "on EVENT { … }" => "An event handler: its statements run when the event happens (`dispute opened`, `promise made`, `payment`…).";
     "on" TEST "on DATE EVENT" => "A dated event of the test: payment, dispute, resolve, promise, credit note, write off, risk, outcome or bounce.";
     "skip when" ANY "skip when CONDITION" => "Skips this step when the condition holds; the schedule goes on. Steps only.";

@@ -88,7 +88,10 @@ shift_struct! {
     Duration { span; count, unit }
     Scenario { name, members, span; }
     Member { kind, span; }
-    Step { name, anchor, offset, body, span; required }
+    Step { name, anchor, offset, day_of_month, repeat, body, span; required }
+    DayOfMonth { span; kind }
+    Repeat { every, times, until, span; }
+    RepeatTimes { span; count }
     Anchor { kind, span; }
     Offset { duration, span; negative }
     Handler { event, event_span, body, span; }

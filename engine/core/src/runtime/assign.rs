@@ -95,6 +95,7 @@ fn fresh(invoice: &Invoice, customer: &Customer, today: NaiveDate) -> Instance {
         charged: Default::default(),
         escalated: None,
         started: today,
+        repeating: None,
     }
 }
 
@@ -106,6 +107,7 @@ fn pin(mut inst: Instance, choice: Choice<'_>, invoice: &Invoice, today: NaiveDa
             inst.version = scenario.version.clone();
             inst.done_on = vec![None; scenario.steps.len()];
             inst.fired_count = vec![0; scenario.steps.len()];
+            inst.repeating = None;
             if !open {
                 inst.status = Status::Closed {
                     on: today,

@@ -100,7 +100,11 @@ impl Env<'_, '_> {
             Expr::Neg(x) => match self.eval(x)? {
                 Val::Num(n) => Ok(Val::Num(-n)),
                 Val::Money(n, c) => Ok(Val::Money(-n, c)),
-                Val::Dur(o) => Ok(Val::Dur(ir::Offset { days: -o.days, ..o })),
+                Val::Dur(o) => Ok(Val::Dur(ir::Offset {
+                    days: -o.days,
+                    months: -o.months,
+                    ..o
+                })),
                 other => Err(EvalError(format!("`-` applied to {}", other.kind()))),
             },
             Expr::Binary {
@@ -276,10 +280,14 @@ impl Env<'_, '_> {
                 Ok(Val::Money(a + sign * b, c))
             }
             (Val::Date(d), Val::Dur(o)) => {
-                let days = if op == BinOp::Add { o.days } else { -o.days };
+                let (days, months) = if op == BinOp::Add {
+                    (o.days, o.months)
+                } else {
+                    (-o.days, -o.months)
+                };
                 Ok(Val::Date(shift(
                     d,
-                    ir::Offset { days, ..o },
+                    ir::Offset { days, months, ..o },
                     self.facts.calendar(),
                 )))
             }
@@ -287,14 +295,15 @@ impl Env<'_, '_> {
                 Ok(Val::Num((a - b).num_days().into()))
             }
             (Val::Dur(a), Val::Dur(b)) if a.business == b.business => {
-                let days = if op == BinOp::Add {
-                    a.days + b.days
+                let (days, months) = if op == BinOp::Add {
+                    (a.days + b.days, a.months + b.months)
                 } else {
-                    a.days - b.days
+                    (a.days - b.days, a.months - b.months)
                 };
                 Ok(Val::Dur(ir::Offset {
                     days,
                     business: a.business,
+                    months,
                 }))
             }
             (l, r) => Err(EvalError(format!(
@@ -306,12 +315,27 @@ impl Env<'_, '_> {
     }
 }
 
-/// Moves a date by an offset: calendar days, or business days of `calendar`.
+/// `Some(true)` for months only, `Some(false)` for days only, `None` for a mix of both.
+fn duration_kind(o: &ir::Offset) -> Option<bool> {
+    match (o.months == 0, o.days == 0) {
+        (true, _) => Some(false),
+        (false, true) => Some(true),
+        (false, false) => None,
+    }
+}
+
+/// Moves a date by an offset: its months first (clamped to the target month's last day),
+/// then calendar days, or business days of `calendar`.
 pub fn shift(
     date: NaiveDate,
     offset: ir::Offset,
     calendar: crate::calendar::Calendar,
 ) -> NaiveDate {
+    let date = if offset.months == 0 {
+        date
+    } else {
+        crate::calendar::add_months(date, offset.months)
+    };
     if offset.business {
         return calendar.add_business_days(date, offset.days);
     }
@@ -372,7 +396,15 @@ fn compare(l: &Val, r: &Val) -> Result<std::cmp::Ordering, EvalError> {
         (Val::Text(a), Val::Text(b)) => a.cmp(b),
         (Val::Date(a), Val::Date(b)) => a.cmp(b),
         (Val::Bool(a), Val::Bool(b)) => a.cmp(b),
-        (Val::Dur(a), Val::Dur(b)) if a.business == b.business => a.days.cmp(&b.days),
+        // Months and days do not compare (is 1 month more than 30 days?): only durations of
+        // one kind do.
+        (Val::Dur(a), Val::Dur(b))
+            if a.business == b.business
+                && duration_kind(a).is_some()
+                && duration_kind(a) == duration_kind(b) =>
+        {
+            (a.months, a.days).cmp(&(b.months, b.days))
+        }
         _ => {
             return Err(EvalError(format!(
                 "cannot compare {} with {}",

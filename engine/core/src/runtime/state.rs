@@ -141,6 +141,23 @@ pub struct Instance {
     pub escalated: Option<(NaiveDate, String)>,
     /// The first day the engine acts on this invoice.
     pub started: NaiveDate,
+    /// The repetition under way of a `repeat` step (see `runtime::repeat`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeating: Option<Repeating>,
+}
+
+/// A `repeat` step that fired and will fire again: `next_step` stays on it meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Repeating {
+    /// The step's index.
+    pub step: usize,
+    /// The day it first fired: repetitions fall on `first + slot × every` (no drift across
+    /// short months).
+    pub first: NaiveDate,
+    /// The index of the next repetition's date (missed dates are skipped, never fired late).
+    pub slot: u32,
+    /// How many times it fired in this repetition, the first time included (for `times`).
+    pub fired: u32,
 }
 
 impl Instance {

@@ -17,6 +17,7 @@ use relance_dsl::ir::{self, Action, EventName, Stmt};
 use super::charges;
 use super::context::{CustomerTotals, Facts};
 use super::eval::{Env, EvalError, shift};
+use super::repeat;
 use super::state::{CloseReason, Dispute, Instance, Promise, Status};
 use crate::domain::EventKind;
 
@@ -133,8 +134,16 @@ pub fn transition_with(
 pub fn next_wakeup(inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate> {
     let promise = promise_decision_day(inst, facts);
     let own = match &inst.status {
-        Status::Active => (inst.next_step < facts.scenario.steps.len())
-            .then(|| step_date(inst, facts, inst.next_step)),
+        Status::Active => (inst.next_step < facts.scenario.steps.len()).then(|| {
+            let own = step_date(inst, facts, inst.next_step);
+            // A repetition yields to the next step: wake up for it too.
+            match repeat::of_step(inst, inst.next_step) {
+                Some(_) if inst.next_step + 1 < facts.scenario.steps.len() => {
+                    own.min(step_date(inst, facts, inst.next_step + 1))
+                }
+                _ => own,
+            }
+        }),
         Status::Waiting { until, .. } => Some(*until),
         _ => None,
     };
@@ -145,6 +154,9 @@ pub fn next_wakeup(inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate> {
 /// step, else that step's own scheduled date) moved by its offset.
 fn step_date(inst: &Instance, facts: &Facts<'_>, i: usize) -> NaiveDate {
     let step = &facts.scenario.steps[i];
+    if let Some(next) = repeat::next_date(inst, step, i, facts.calendar()) {
+        return next;
+    }
     let inv = facts.invoice;
     let base = match step.anchor {
         ir::Anchor::Due => inv.due,
@@ -154,7 +166,10 @@ fn step_date(inst: &Instance, facts: &Facts<'_>, i: usize) -> NaiveDate {
         }
         ir::Anchor::Step(_) => inv.due,
     };
-    shift(base, step.offset, facts.calendar())
+    repeat::place(
+        shift(base, step.offset, facts.calendar()),
+        step.day_of_month,
+    )
 }
 
 /// The day a pending promise is judged: the promised date plus grace, or the end of a longer
@@ -168,6 +183,7 @@ fn promise_decision_day(inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate>
     let grace = ir::Offset {
         days: i64::from(facts.scenario.promise_grace_days),
         business: false,
+        months: i64::from(facts.scenario.promise_grace_months),
     };
     let deadline = shift(p.date, grace, facts.calendar());
     Some(match inst.status {
@@ -396,6 +412,15 @@ impl<'f> Machine<'_, 'f> {
                 return;
             }
             let i = self.inst.next_step;
+            match self.repetition_ends(i) {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => {
+                    let name = self.steps()[i].name.clone();
+                    self.fail(Some(&name), e);
+                    return;
+                }
+            }
             let date = self.step_date(i);
             let Some(latest) = self.latest_due() else {
                 return;
@@ -407,10 +432,12 @@ impl<'f> Machine<'_, 'f> {
                     (false, true) => format!("catch-up: due {date}"),
                     (false, false) => "scheduled".to_string(),
                 };
+                let cause = repeat::cause(&self.inst, &self.steps()[i], i).unwrap_or(cause);
                 self.fire_step(i, 0, cause);
             } else {
                 let name = self.steps()[i].name.clone();
                 self.inst.next_step = i + 1;
+                self.inst.repeating = None;
                 self.record(
                     Some(&name),
                     "active",
@@ -418,6 +445,35 @@ impl<'f> Machine<'_, 'f> {
                 );
             }
         }
+    }
+
+    /// Ends the repetition of step `i` when the next step is due or its `until` holds (on
+    /// the repetition's date), moving on to the next step. `Ok(true)`: it ended.
+    fn repetition_ends(&mut self, i: usize) -> Result<bool, EvalError> {
+        let Some(rep) = repeat::of_step(&self.inst, i) else {
+            return Ok(false);
+        };
+        let step = &self.scenario().steps[i];
+        let name = step.name.clone();
+        let next = (i + 1 < self.steps().len())
+            .then(|| (self.steps()[i + 1].name.clone(), self.step_date(i + 1)))
+            .filter(|(_, d)| *d <= self.today);
+        let why = if let Some((next, _)) = next {
+            format!("repetition ends: step `{next}` is due")
+        } else if self.step_date(i) > self.today {
+            return Ok(false);
+        } else if let Some(until) = step.repeat.as_ref().and_then(|r| r.until.as_ref()) {
+            if !self.env().condition(until)? {
+                return Ok(false);
+            }
+            format!("repetition ends after {} firings: `until` holds", rep.fired)
+        } else {
+            return Ok(false);
+        };
+        self.inst.repeating = None;
+        self.inst.next_step = i + 1;
+        self.record(Some(&name), "active", why);
+        Ok(true)
     }
 
     fn fire_step(&mut self, i: usize, depth: u32, cause: String) {
@@ -444,11 +500,25 @@ impl<'f> Machine<'_, 'f> {
     /// Runs step `i`'s body and emits its actions; what follows it (`goto`, `stop`) is the
     /// caller's.
     fn run_step(&mut self, i: usize, name: &str, cause: String) -> Result<End, EvalError> {
-        let body = &self.scenario().steps[i].body;
+        let step = &self.scenario().steps[i];
+        let body = &step.body;
+        if repeat::of_step(&self.inst, i).is_none() {
+            // Another step fires (`goto`): a repetition under way ends.
+            self.inst.repeating = None;
+        }
         let mut buffer = Vec::new();
         let end = self.exec(body, &mut buffer)?;
         self.inst.done_on[i] = Some(self.today);
         self.inst.next_step = i + 1;
+        let fired = !matches!(end, End::Skip);
+        repeat::after_run(
+            &mut self.inst,
+            step,
+            i,
+            self.today,
+            fired,
+            self.facts.calendar(),
+        );
         if let End::Skip = end {
             self.record(Some(name), "active", "skipped: `skip when` holds");
             return Ok(End::Skip);
@@ -860,12 +930,14 @@ impl<'f> Machine<'_, 'f> {
             format!("promise to pay by {date}"),
         );
         let grace = i64::from(self.facts.scenario.promise_grace_days);
+        let grace_months = i64::from(self.facts.scenario.promise_grace_months);
         self.handle(EventName::PromiseMade, |m| {
             let until = shift(
                 date,
                 ir::Offset {
                     days: grace,
                     business: false,
+                    months: grace_months,
                 },
                 m.facts.calendar(),
             );
