@@ -92,6 +92,7 @@ fn scenario(s: &Scenario) -> ir::Scenario {
         calendar: "fr".into(),
         tolerance: ir::Tolerance::default(),
         promise_grace_days: 0,
+        catch_up: ir::CatchUp::Latest,
         steps: Vec::new(),
         handlers: BTreeMap::new(),
     };
@@ -113,6 +114,12 @@ fn scenario(s: &Scenario) -> ir::Scenario {
             }
             MemberKind::Grace(d) => {
                 out.promise_grace_days = offset_of(d, false).days.unsigned_abs() as u32
+            }
+            MemberKind::CatchUp(CatchUp::Latest) => out.catch_up = ir::CatchUp::Latest,
+            MemberKind::CatchUp(CatchUp::Gradually(d)) => {
+                out.catch_up = ir::CatchUp::Gradual {
+                    every: offset_of(d, false),
+                }
             }
             MemberKind::Step(st) => out.steps.push(step(st, &names)),
             MemberKind::Handler(h) => {

@@ -59,6 +59,9 @@ codes! {
     AnchorCycle = "E0112", Error, "anchor cycle";
     /// A statement in a body where it has no meaning (`schema::STATEMENTS` says which).
     StatementNotAllowed = "E0113", Error, "statement not allowed here";
+    ZeroCatchUpInterval = "E0117", Error, "catch-up interval of zero";
+    UnknownDunningStep = "E0118", Error, "unknown step in `dunning_step`";
+    IncompleteDunningStanding = "E0119", Error, "incomplete dunning standing";
     UnknownEvent = "E0120", Error, "unknown event";
     UnknownField = "E0130", Error, "unknown field";
     TypeMismatch = "E0140", Error, "type mismatch";

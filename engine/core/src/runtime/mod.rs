@@ -10,6 +10,7 @@ pub mod behaviour;
 pub mod charges;
 pub mod context;
 pub mod eval;
+pub mod standing;
 pub mod state;
 pub mod transition;
 

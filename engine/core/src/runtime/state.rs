@@ -141,6 +141,10 @@ pub struct Instance {
     pub escalated: Option<(NaiveDate, String)>,
     /// The first day the engine acts on this invoice.
     pub started: NaiveDate,
+    /// Under a gradual catch-up, the first day the next late step may fire (set when a late
+    /// step fired and the next one was already due; cleared once the case has caught up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catch_up_next: Option<NaiveDate>,
 }
 
 impl Instance {

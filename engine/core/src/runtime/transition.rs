@@ -17,6 +17,7 @@ use relance_dsl::ir::{self, Action, EventName, Stmt};
 use super::charges;
 use super::context::{CustomerTotals, Facts};
 use super::eval::{Env, EvalError, shift};
+use super::standing;
 use super::state::{CloseReason, Dispute, Instance, Promise, Status};
 use crate::domain::EventKind;
 
@@ -133,8 +134,11 @@ pub fn transition_with(
 pub fn next_wakeup(inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate> {
     let promise = promise_decision_day(inst, facts);
     let own = match &inst.status {
-        Status::Active => (inst.next_step < facts.scenario.steps.len())
-            .then(|| step_date(inst, facts, inst.next_step)),
+        Status::Active => (inst.next_step < facts.scenario.steps.len()).then(|| {
+            // A gradual catch-up may hold a due step a few days.
+            let date = step_date(inst, facts, inst.next_step);
+            inst.catch_up_next.map_or(date, |d| d.max(date))
+        }),
         Status::Waiting { until, .. } => Some(*until),
         _ => None,
     };
@@ -388,8 +392,13 @@ impl<'f> Machine<'_, 'f> {
     }
 
     /// Fires the steps due today: with several due at once, only those of the latest date,
-    /// plus every `required` one, in order (catch-up).
+    /// plus every `required` one, in order (catch-up); under `catch up gradually`, the first
+    /// due step and then one per interval.
     fn run_due_steps(&mut self) {
+        if let ir::CatchUp::Gradual { every } = standing::mode(self.scenario(), self.facts.invoice)
+        {
+            return self.run_due_gradually(every);
+        }
         let guard = self.steps().len() * 4 + 8;
         for _ in 0..guard {
             if self.inst.status != Status::Active || self.inst.next_step >= self.steps().len() {
@@ -416,6 +425,40 @@ impl<'f> Machine<'_, 'f> {
                     "active",
                     format!("skipped by catch-up: due {date}, a later step is due too"),
                 );
+            }
+        }
+    }
+
+    /// `catch up gradually every EVERY`: the due steps fire in order, every one of them, but
+    /// after a late step fired, the next one waits `every` if it is already due (a step
+    /// skipped by `skip when` costs no interval).
+    fn run_due_gradually(&mut self, every: ir::Offset) {
+        let guard = self.steps().len() * 4 + 8;
+        for _ in 0..guard {
+            if self.inst.status != Status::Active
+                || self.inst.next_step >= self.steps().len()
+                || standing::held(&self.inst, self.today)
+            {
+                return;
+            }
+            let i = self.inst.next_step;
+            let date = self.step_date(i);
+            if date > self.today {
+                return;
+            }
+            let late = date < self.today;
+            let fired: u32 = self.inst.fired_count.iter().sum();
+            let cause = if late {
+                format!("gradual catch-up: due {date}")
+            } else {
+                "scheduled".to_string()
+            };
+            self.fire_step(i, 0, cause);
+            if late && self.inst.fired_count.iter().sum::<u32>() > fired {
+                let next = (self.inst.next_step < self.steps().len())
+                    .then(|| self.step_date(self.inst.next_step));
+                self.inst.catch_up_next =
+                    standing::next_allowed(self.today, next, every, self.facts.calendar());
             }
         }
     }

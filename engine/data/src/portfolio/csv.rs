@@ -55,6 +55,10 @@ pub const INVOICE_COLUMNS: &[&str] = &[
     "due",
     "outstanding",
     "po_number",
+    "dunning_step",
+    "dunning_date",
+    "dunning_attempts",
+    "catch_up",
 ];
 /// The documented columns (docs/DATA.md); importers and writers use the same list.
 pub const PAYMENT_COLUMNS: &[&str] = &["date", "invoice", "amount", "reference"];
@@ -381,6 +385,12 @@ fn read_invoices(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Invoice>,
             due: row.required_date(due, "due")?,
             outstanding: row.parse(outstanding, "outstanding", parse_amount)?,
             po_number: row.text(po_number).map(str::to_string),
+            dunning: relance_core::domain::Standing {
+                step: row.text(col("dunning_step")).map(str::to_string),
+                date: row.parse(col("dunning_date"), "dunning_date", parse_date)?,
+                attempts: row.parse(col("dunning_attempts"), "dunning_attempts", parse_days)?,
+                catch_up: row.parse(col("catch_up"), "catch_up", str::parse)?,
+            },
         });
         lines.push(line);
     }
