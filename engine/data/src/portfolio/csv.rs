@@ -372,6 +372,12 @@ fn read_invoices(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Invoice>,
         col("outstanding"),
         col("po_number"),
     );
+    let standing = [
+        col("dunning_step"),
+        col("dunning_date"),
+        col("dunning_attempts"),
+        col("catch_up"),
+    ];
     let mut invoices = Vec::new();
     let mut record = StringRecord::new();
     while let Some(line) = sheet.next_record(&mut record)? {
@@ -386,10 +392,10 @@ fn read_invoices(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Invoice>,
             outstanding: row.parse(outstanding, "outstanding", parse_amount)?,
             po_number: row.text(po_number).map(str::to_string),
             dunning: relance_core::domain::Standing {
-                step: row.text(col("dunning_step")).map(str::to_string),
-                date: row.parse(col("dunning_date"), "dunning_date", parse_date)?,
-                attempts: row.parse(col("dunning_attempts"), "dunning_attempts", parse_days)?,
-                catch_up: row.parse(col("catch_up"), "catch_up", str::parse)?,
+                step: row.text(standing[0]).map(str::to_string),
+                date: row.parse(standing[1], "dunning_date", parse_date)?,
+                attempts: row.parse(standing[2], "dunning_attempts", parse_days)?,
+                catch_up: row.parse(standing[3], "catch_up", str::parse)?,
             },
         });
         lines.push(line);
