@@ -861,7 +861,8 @@ mod tests {
         assert_eq!(
             error_of(r#"{"invoices": [{"id": "F-1", "outstandng": "1"}]}"#),
             "invoices[0] (F-1): unknown field \"outstandng\" (did you mean \"outstanding\"?); \
-             expected id, customer, amount, currency, issued, due, outstanding, po_number"
+             expected id, customer, amount, currency, issued, due, outstanding, po_number, \
+             dunning_step, dunning_date, dunning_attempts, catch_up"
         );
         assert_eq!(
             error_of(r#"{"customers": [{"id": "A", "contacts": {"accounting": {"mail": "x"}}}]}"#),
