@@ -65,7 +65,7 @@ impl Checker<'_> {
                 ExprKind::Path(p) if p.len() == 1 => p[0].name.clone(),
                 _ => continue,
             };
-            if !steps.iter().any(|s| *s == name) {
+            if !steps.contains(&name) {
                 let help = closest(&name, steps.iter().map(String::as_str));
                 self.push(
                     Diagnostic::new(
