@@ -394,6 +394,11 @@ impl<'a> Printer<'a> {
                 self.push("promise grace ");
                 self.push(&duration(d));
             }
+            MemberKind::CatchUp(CatchUp::Latest) => self.push("catch up to latest"),
+            MemberKind::CatchUp(CatchUp::Gradually(d)) => {
+                self.push("catch up gradually every ");
+                self.push(&duration(d));
+            }
             MemberKind::Step(s) => {
                 let mut head = format!("step {} at ", s.name.name);
                 match &s.anchor.kind {

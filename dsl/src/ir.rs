@@ -51,6 +51,10 @@ pub struct Scenario {
     /// that the versions of existing scenarios do not change).
     #[serde(default, skip_serializing_if = "is_zero_u32")]
     pub promise_grace_months: u32,
+    /// How past steps are caught up (left out of the hash when `latest`, the default, so
+    /// versions made before the setting existed do not change).
+    #[serde(default, skip_serializing_if = "CatchUp::is_latest")]
+    pub catch_up: CatchUp,
     /// In source order; anchors only point backwards.
     pub steps: Vec<Step>,
     pub handlers: BTreeMap<EventName, Vec<Stmt>>,
@@ -81,6 +85,88 @@ pub enum GroupKey {
     #[default]
     Customer,
     Invoice,
+}
+
+/// How a case catches up with steps whose dates passed before it could fire them
+/// (`catch up …`; an invoice may override it: `dunning.catch_up` in the domain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CatchUp {
+    /// The latest past step fires (with the `required` ones); the others are skipped.
+    #[default]
+    Latest,
+    /// The first past step fires, then each next past step at most once per `every`, until
+    /// the case has caught up with the calendar.
+    Gradual { every: Offset },
+}
+
+impl CatchUp {
+    pub fn is_latest(&self) -> bool {
+        matches!(self, CatchUp::Latest)
+    }
+}
+
+impl fmt::Display for CatchUp {
+    /// The form of the setting and of the `catch_up` import column: `latest`,
+    /// `gradual 7 days`, `gradual 2 business days`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CatchUp::Latest => f.write_str("latest"),
+            CatchUp::Gradual { every } if every.months != 0 && every.days == 0 => {
+                let unit = if every.months == 1 { "month" } else { "months" };
+                write!(f, "gradual {} {unit}", every.months)
+            }
+            CatchUp::Gradual { every } => {
+                let unit = match (every.business, every.days == 1) {
+                    (true, true) => "business day",
+                    (true, false) => "business days",
+                    (false, true) => "day",
+                    (false, false) => "days",
+                };
+                write!(f, "gradual {} {unit}", every.days)
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for CatchUp {
+    type Err = String;
+
+    /// Reads `latest` or `gradual N days|weeks|business days|months` (`gradual:7d` too, the
+    /// short form: `d`, `w`, `bd`, `m`). The interval is at least one day.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s == "latest" {
+            return Ok(CatchUp::Latest);
+        }
+        let bad = || format!("`{s}` is not a catch-up: expected `latest` or `gradual 7 days`");
+        let rest = s
+            .strip_prefix("gradual")
+            .ok_or_else(bad)?
+            .trim_start_matches([' ', ':']);
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let n: i64 = digits.parse().map_err(|_| bad())?;
+        let unit = rest[digits.len()..].trim();
+        let (days, business, months) = match unit {
+            "day" | "days" | "d" => (n, false, 0),
+            "week" | "weeks" | "w" => (n * 7, false, 0),
+            "business day" | "business days" | "bd" => (n, true, 0),
+            "month" | "months" | "m" => (0, false, n),
+            _ => return Err(bad()),
+        };
+        if days < 1 && months < 1 {
+            return Err(format!(
+                "`{s}`: the catch-up interval must be at least 1 day"
+            ));
+        }
+        Ok(CatchUp::Gradual {
+            every: Offset {
+                days,
+                business,
+                months,
+            },
+        })
+    }
 }
 
 /// At or under this, an outstanding counts as paid.

@@ -93,6 +93,7 @@ fn scenario(s: &Scenario) -> ir::Scenario {
         tolerance: ir::Tolerance::default(),
         promise_grace_days: 0,
         promise_grace_months: 0,
+        catch_up: ir::CatchUp::Latest,
         steps: Vec::new(),
         handlers: BTreeMap::new(),
     };
@@ -116,6 +117,12 @@ fn scenario(s: &Scenario) -> ir::Scenario {
                 let o = offset_of(d, false);
                 out.promise_grace_months = o.months.unsigned_abs() as u32;
                 out.promise_grace_days = o.days.unsigned_abs() as u32
+            }
+            MemberKind::CatchUp(CatchUp::Latest) => out.catch_up = ir::CatchUp::Latest,
+            MemberKind::CatchUp(CatchUp::Gradually(d)) => {
+                out.catch_up = ir::CatchUp::Gradual {
+                    every: offset_of(d, false),
+                }
             }
             MemberKind::Step(st) => out.steps.push(step(st, &names)),
             MemberKind::Handler(h) => {

@@ -336,6 +336,11 @@ pub const TEST_INVOICE_FIELDS: &[(&str, Type)] = &[
     ("due", Type::Date),
     ("outstanding", Type::Money),
     ("po_number", Type::Text),
+    // Starting mid-way and catching up (see LANGUAGE.md section 13).
+    ("dunning_step", Type::Text),
+    ("dunning_date", Type::Date),
+    ("dunning_attempts", Type::Number),
+    ("catch_up", Type::Text),
 ];
 
 /// Business-day calendars the `calendar` setting may name.

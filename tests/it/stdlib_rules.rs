@@ -38,6 +38,7 @@ fn invoice(amount: &str) -> Invoice {
         due: date(2026, 4, 1),
         outstanding: None,
         po_number: None,
+        dunning: Default::default(),
     }
 }
 

@@ -65,6 +65,9 @@ codes! {
     RepeatEveryZero = "E0115", Error, "repeat interval of zero";
     /// `repeat … times 0`: a step fires at least once.
     RepeatZeroTimes = "E0116", Error, "repeat zero times";
+    ZeroCatchUpInterval = "E0117", Error, "catch-up interval of zero";
+    UnknownDunningStep = "E0118", Error, "unknown step in `dunning_step`";
+    IncompleteDunningStanding = "E0119", Error, "incomplete dunning standing";
     UnknownEvent = "E0120", Error, "unknown event";
     UnknownField = "E0130", Error, "unknown field";
     TypeMismatch = "E0140", Error, "type mismatch";

@@ -60,6 +60,7 @@ impl Checker<'_> {
                 MemberKind::Calendar(_) => "calendar",
                 MemberKind::Tolerance(_) => "tolerance",
                 MemberKind::Grace(_) => "promise grace",
+                MemberKind::CatchUp(_) => "catch up",
                 MemberKind::Step(_) | MemberKind::Handler(_) => continue,
             };
             if let Some(first) = seen.insert(key, m.span) {
@@ -85,6 +86,17 @@ impl Checker<'_> {
                         )
                         .with_label("calendars are `fr` (French public holidays) and `none`")
                         .with_did_you_mean(help),
+                    );
+                }
+                MemberKind::CatchUp(CatchUp::Gradually(d)) if d.count == 0 => {
+                    self.push(
+                        Diagnostic::new(
+                            Code::ZeroCatchUpInterval,
+                            d.span,
+                            "a gradual catch-up needs an interval of at least 1 day",
+                        )
+                        .with_label("every past step would fire the same day")
+                        .with_help("write `catch up to latest`, or an interval such as `7 days`"),
                     );
                 }
                 MemberKind::Tolerance(Tolerance::Percent(p))

@@ -12,6 +12,7 @@ pub mod codes;
 mod consumers;
 mod exprs;
 mod items;
+mod standing;
 mod test_blocks;
 mod timing;
 

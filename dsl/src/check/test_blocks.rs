@@ -63,6 +63,7 @@ impl Checker<'_> {
                 _ => {}
             }
         }
+        self.dunning_standing(t);
         if !has_use && !self.index.has_default_choice() {
             self.push(
                 Diagnostic::new(

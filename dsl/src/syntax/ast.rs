@@ -127,8 +127,19 @@ pub enum MemberKind {
     Calendar(Ident),
     Tolerance(Tolerance),
     Grace(Duration),
+    /// `catch up gradually every DURATION` / `catch up to latest`.
+    CatchUp(CatchUp),
     Step(Step),
     Handler(Handler),
+}
+
+/// How a case catches up with steps whose dates passed before it could fire them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum CatchUp {
+    /// Today's rule: the latest past step (and the `required` ones).
+    Latest,
+    /// The first past step, then one more per interval until caught up.
+    Gradually(Duration),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

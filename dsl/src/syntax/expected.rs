@@ -239,6 +239,10 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         kw_outcome => "`outcome`",
         kw_bounce => "`bounce`",
         kw_amount => "`amount`",
+        kw_catch => "`catch`",
+        kw_up => "`up`",
+        kw_gradually => "`gradually`",
+        kw_latest => "`latest`",
         string | str_inner | template => "a string in double quotes",
         date => "a date (YYYY-MM-DD)",
         number => "a number",
@@ -250,7 +254,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         duration => "a duration (`5 days`)",
         file | item | single_item => "`scenario`, `policy` or `test`",
         scenario => "a scenario",
-        scenario_member | title | applies | group_by | calendar | tolerance | grace => {
+        scenario_member | title | applies | group_by | calendar | tolerance | grace | catch_up => {
             "a scenario setting (`title`, `applies when`, `group by` …)"
         }
         step => "a step",

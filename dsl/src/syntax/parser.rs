@@ -286,6 +286,10 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_outcome
             | Rule::kw_bounce
             | Rule::kw_amount
+            | Rule::kw_catch
+            | Rule::kw_up
+            | Rule::kw_gradually
+            | Rule::kw_latest
     )
 }
 
@@ -501,6 +505,12 @@ impl Builder<'_> {
                 })
             }
             Rule::grace => MemberKind::Grace(self.duration(it.next().expect("grammar"))),
+            Rule::catch_up => MemberKind::CatchUp(
+                match inner_all.iter().find(|p| p.as_rule() == Rule::duration) {
+                    Some(d) => CatchUp::Gradually(self.duration(d.clone())),
+                    None => CatchUp::Latest,
+                },
+            ),
             Rule::step => MemberKind::Step(self.step(span, it)),
             Rule::handler => MemberKind::Handler(self.handler(span, it)),
             other => unreachable!("grammar: unexpected scenario member {other:?}"),

@@ -241,6 +241,70 @@ pub struct Invoice {
     pub outstanding: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub po_number: Option<String>,
+    /// Where the invoice stands when it enters Relance (imported from another tool) and how
+    /// it catches up: `dunning_step`, `dunning_date`, `dunning_attempts`, `catch_up`.
+    #[serde(flatten)]
+    pub dunning: Standing,
+}
+
+/// An imported invoice's place in its chase, and its own catch-up (see
+/// `runtime::standing`). Empty for an invoice that starts from the beginning.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Standing {
+    /// The last step the other tool reached (a step name of the scenario).
+    #[serde(
+        default,
+        rename = "dunning_step",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub step: Option<String>,
+    /// The day that step was sent.
+    #[serde(
+        default,
+        rename = "dunning_date",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub date: Option<NaiveDate>,
+    /// How many times that step was sent (default 1): also the `history.messages` the case
+    /// starts with.
+    #[serde(
+        default,
+        rename = "dunning_attempts",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub attempts: Option<u32>,
+    /// Overrides the scenario's `catch up` setting for this invoice.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "catch_up_text"
+    )]
+    pub catch_up: Option<relance_dsl::ir::CatchUp>,
+}
+
+impl Standing {
+    pub fn is_empty(&self) -> bool {
+        *self == Standing::default()
+    }
+}
+
+/// `catch_up` as its text (`latest`, `gradual 7 days`) in JSON.
+mod catch_up_text {
+    use relance_dsl::ir::CatchUp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<CatchUp>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(c) => s.serialize_str(&c.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CatchUp>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|t| t.parse().map_err(serde::de::Error::custom))
+            .transpose()
+    }
 }
 
 fn default_currency() -> String {

@@ -383,6 +383,8 @@ fn following_words(at: &Cursor, place: Place) -> Option<&'static [&'static str]>
         Some("charge") => &["indemnity", "late-interest"],
         Some("resume") => &["after"],
         Some("promise") if place == Place::Scenario => &["grace"],
+        Some("catch") if place == Place::Scenario => &["up"],
+        Some("up") if place == Place::Scenario => &["gradually every", "to latest"],
         Some("credit") => &["note"],
         Some("write") => &["off"],
         Some("expect") if place == Place::Test => &["snapshot", "error"],

@@ -49,6 +49,14 @@ docs! {
     "calendar" ANY "calendar fr | calendar none" => "The business-day calendar of `business days` offsets: `fr` (the default) skips weekends and French public holidays, `none` only weekends.";
     "tolerance" ANY "tolerance AMOUNT | tolerance PERCENT%" => "At or under this outstanding amount the invoice counts as paid and the case closes.";
     "promise grace" ANY "promise grace DURATION" => "How long after a promised date a promise not kept counts as broken.";
+    "catch up" ANY "catch up to latest | catch up gradually every DURATION" => "What a case does with several past steps at once: `to latest` (the default) fires the latest and the required ones; `gradually every DURATION` fires the first, then one per interval until caught up.";
+    "catch" ANY "catch up …" => "The scenario's catch-up setting: `catch up to latest` or `catch up gradually every DURATION`.";
+    "up" ANY "catch up …" => "The scenario's catch-up setting: `catch up to latest` or `catch up gradually every DURATION`.";
+    "gradually every" ANY "catch up gradually every DURATION" => "Past steps fire one per DURATION, the first one at once, until the case has caught up with the calendar.";
+    "gradually" ANY "catch up gradually every DURATION" => "Past steps fire one per DURATION, the first one at once, until the case has caught up with the calendar.";
+    "every" ANY "every DURATION" => "An interval.";
+    "to latest" ANY "catch up to latest" => "Only the latest past step (and the required ones) fires: the default.";
+    "latest" ANY "catch up to latest" => "Only the latest past step (and the required ones) fires: the default.";
     "step" ANY "step NAME at due|issued|STEP [+|- DURATION] [end of month|on day N] [repeat every DURATION [times N] [until CONDITION]] [required] { … }" => "A dated step: its statements run on the anchor's date plus the offset.";
     "at" ANY "step NAME at ANCHOR [+|- DURATION]" => "What the step's date counts from: the due date, the issue date, or an earlier step's actual firing date.";
     "due" SCENARIO "at due" => "Anchor on the invoice's due date.";
@@ -260,6 +268,7 @@ mod tests {
                 "calendar",
                 "tolerance",
                 "promise grace",
+                "catch up",
                 "step",
                 "on"
             ]

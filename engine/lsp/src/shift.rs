@@ -129,6 +129,8 @@ impl Shift for MemberKind {
             MemberKind::Tolerance(Tolerance::Amount(x)) => x.shift(delta),
             MemberKind::Tolerance(Tolerance::Percent(_)) => {}
             MemberKind::Grace(x) => x.shift(delta),
+            MemberKind::CatchUp(CatchUp::Gradually(x)) => x.shift(delta),
+            MemberKind::CatchUp(CatchUp::Latest) => {}
             MemberKind::Step(x) => x.shift(delta),
             MemberKind::Handler(x) => x.shift(delta),
         }

@@ -131,6 +131,7 @@ mod tests {
             due: d("2026-01-31"),
             outstanding: None,
             po_number: None,
+            dunning: Default::default(),
         });
         let ev = |date: &str, kind: EventKind| Event {
             date: d(date),

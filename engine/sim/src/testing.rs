@@ -419,6 +419,12 @@ fn invoice(e: &TestEntity) -> Invoice {
         due: date(f.get("due")).unwrap_or(NaiveDate::MIN),
         outstanding: money(f.get("outstanding")).map(|m| m.amount),
         po_number: text(f.get("po_number")),
+        dunning: relance_core::domain::Standing {
+            step: text(f.get("dunning_step")),
+            date: date(f.get("dunning_date")),
+            attempts: number(f.get("dunning_attempts")).and_then(|n| u32::try_from(n).ok()),
+            catch_up: text(f.get("catch_up")).and_then(|t| t.parse().ok()),
+        },
     }
 }
 

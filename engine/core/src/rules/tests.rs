@@ -26,6 +26,7 @@ fn invoice() -> Invoice {
         due: date("2026-01-31"),
         outstanding: None,
         po_number: None,
+        dunning: Default::default(),
     }
 }
 

@@ -96,6 +96,7 @@ fn fresh(invoice: &Invoice, customer: &Customer, today: NaiveDate) -> Instance {
         escalated: None,
         started: today,
         repeating: None,
+        catch_up_next: None,
     }
 }
 
@@ -113,6 +114,8 @@ fn pin(mut inst: Instance, choice: Choice<'_>, invoice: &Invoice, today: NaiveDa
                     on: today,
                     reason: super::state::CloseReason::Paid,
                 };
+            } else if let Err(message) = super::standing::restore(&mut inst, scenario, invoice) {
+                inst.status = Status::Error { on: today, message };
             }
         }
         Ok(None) => inst.status = Status::Unassigned { on: today },

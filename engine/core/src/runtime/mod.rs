@@ -11,6 +11,7 @@ pub mod charges;
 pub mod context;
 pub mod eval;
 pub mod repeat;
+pub mod standing;
 pub mod state;
 pub mod transition;
 

@@ -144,6 +144,10 @@ pub struct Instance {
     /// The repetition under way of a `repeat` step (see `runtime::repeat`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeating: Option<Repeating>,
+    /// Under a gradual catch-up, the first day the next late step may fire (set when a late
+    /// step fired and the next one was already due; cleared once the case has caught up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catch_up_next: Option<NaiveDate>,
 }
 
 /// A `repeat` step that fired and will fire again: `next_step` stays on it meanwhile.

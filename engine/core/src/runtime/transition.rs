@@ -18,6 +18,7 @@ use super::charges;
 use super::context::{CustomerTotals, Facts};
 use super::eval::{Env, EvalError, shift};
 use super::repeat;
+use super::standing;
 use super::state::{CloseReason, Dispute, Instance, Promise, Status};
 use crate::domain::EventKind;
 
@@ -135,7 +136,9 @@ pub fn next_wakeup(inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate> {
     let promise = promise_decision_day(inst, facts);
     let own = match &inst.status {
         Status::Active => (inst.next_step < facts.scenario.steps.len()).then(|| {
-            let own = step_date(inst, facts, inst.next_step);
+            // A gradual catch-up may hold a due step a few days.
+            let date = step_date(inst, facts, inst.next_step);
+            let own = inst.catch_up_next.map_or(date, |d| d.max(date));
             // A repetition yields to the next step: wake up for it too.
             match repeat::of_step(inst, inst.next_step) {
                 Some(_) if inst.next_step + 1 < facts.scenario.steps.len() => {
@@ -404,8 +407,13 @@ impl<'f> Machine<'_, 'f> {
     }
 
     /// Fires the steps due today: with several due at once, only those of the latest date,
-    /// plus every `required` one, in order (catch-up).
+    /// plus every `required` one, in order (catch-up); under `catch up gradually`, the first
+    /// due step and then one per interval.
     fn run_due_steps(&mut self) {
+        if let ir::CatchUp::Gradual { every } = standing::mode(self.scenario(), self.facts.invoice)
+        {
+            return self.run_due_gradually(every);
+        }
         let guard = self.steps().len() * 4 + 8;
         for _ in 0..guard {
             if self.inst.status != Status::Active || self.inst.next_step >= self.steps().len() {
@@ -474,6 +482,50 @@ impl<'f> Machine<'_, 'f> {
         self.inst.next_step = i + 1;
         self.record(Some(&name), "active", why);
         Ok(true)
+    }
+
+    /// `catch up gradually every EVERY`: the due steps fire in order, every one of them, but
+    /// after a late step fired, the next one waits `every` if it is already due (a step
+    /// skipped by `skip when` costs no interval).
+    fn run_due_gradually(&mut self, every: ir::Offset) {
+        let guard = self.steps().len() * 4 + 8;
+        for _ in 0..guard {
+            if self.inst.status != Status::Active
+                || self.inst.next_step >= self.steps().len()
+                || standing::held(&self.inst, self.today)
+            {
+                return;
+            }
+            let i = self.inst.next_step;
+            match self.repetition_ends(i) {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => {
+                    let name = self.steps()[i].name.clone();
+                    self.fail(Some(&name), e);
+                    return;
+                }
+            }
+            let date = self.step_date(i);
+            if date > self.today {
+                return;
+            }
+            let late = date < self.today;
+            let fired: u32 = self.inst.fired_count.iter().sum();
+            let cause = if late {
+                format!("gradual catch-up: due {date}")
+            } else {
+                "scheduled".to_string()
+            };
+            let cause = repeat::cause(&self.inst, &self.steps()[i], i).unwrap_or(cause);
+            self.fire_step(i, 0, cause);
+            if late && self.inst.fired_count.iter().sum::<u32>() > fired {
+                let next = (self.inst.next_step < self.steps().len())
+                    .then(|| self.step_date(self.inst.next_step));
+                self.inst.catch_up_next =
+                    standing::next_allowed(self.today, next, every, self.facts.calendar());
+            }
+        }
     }
 
     fn fire_step(&mut self, i: usize, depth: u32, cause: String) {

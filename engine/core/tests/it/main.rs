@@ -3,3 +3,4 @@
 mod dependencies;
 mod runtime;
 mod set_diagnostics;
+mod standing;

@@ -256,6 +256,7 @@ async fn an_overflowing_customer_total_answers_422_not_500() {
             due: "2025-12-31".parse().expect("date"),
             outstanding: None,
             po_number: None,
+            dunning: Default::default(),
         };
         store
             .commit(&[

@@ -676,6 +676,7 @@ impl Row<'_> {
             due: NaiveDate::MIN,
             outstanding: None,
             po_number: None,
+            dunning: Default::default(),
         });
         if let Some(c) = customer {
             invoice.customer = c;
@@ -693,6 +694,21 @@ impl Row<'_> {
             invoice.outstanding = outstanding;
         }
         self.set_text("po_number", &mut invoice.po_number);
+        // Where the invoice stands in another tool, and its own catch-up (docs/DATA.md).
+        self.set_text("dunning_step", &mut invoice.dunning.step);
+        if self.has("dunning_date") {
+            invoice.dunning.date = self.date("dunning_date")?;
+        }
+        if self.has("dunning_attempts") {
+            invoice.dunning.attempts = self.parse("dunning_attempts", |t| {
+                t.trim()
+                    .parse::<u32>()
+                    .map_err(|_| format!("expected a whole number of attempts, found \"{t}\""))
+            })?;
+        }
+        if self.has("catch_up") {
+            invoice.dunning.catch_up = self.parse("catch_up", str::parse)?;
+        }
         match due {
             Some(d) => invoice.due = d,
             None if existing.is_none() || (self.has("due") && self.text("due").is_none()) => {

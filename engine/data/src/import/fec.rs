@@ -245,6 +245,7 @@ pub fn import_bytes(
                 }),
             outstanding: None,
             po_number: old.and_then(|o| o.po_number.clone()),
+            dunning: old.map(|o| o.dunning.clone()).unwrap_or_default(),
         });
     }
     allocate(debits, credits, merge);

@@ -211,6 +211,10 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
             i.due.to_string(),
             opt(&i.outstanding),
             opt(&i.po_number),
+            opt(&i.dunning.step),
+            opt(&i.dunning.date),
+            opt(&i.dunning.attempts),
+            opt(&i.dunning.catch_up),
         ])
         .map_err(csv_err)?;
     }

@@ -55,6 +55,10 @@ pub const INVOICE_COLUMNS: &[&str] = &[
     "due",
     "outstanding",
     "po_number",
+    "dunning_step",
+    "dunning_date",
+    "dunning_attempts",
+    "catch_up",
 ];
 /// The documented columns (docs/DATA.md); importers and writers use the same list.
 pub const PAYMENT_COLUMNS: &[&str] = &["date", "invoice", "amount", "reference"];
@@ -368,6 +372,12 @@ fn read_invoices(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Invoice>,
         col("outstanding"),
         col("po_number"),
     );
+    let standing = [
+        col("dunning_step"),
+        col("dunning_date"),
+        col("dunning_attempts"),
+        col("catch_up"),
+    ];
     let mut invoices = Vec::new();
     let mut record = StringRecord::new();
     while let Some(line) = sheet.next_record(&mut record)? {
@@ -381,6 +391,12 @@ fn read_invoices(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Invoice>,
             due: row.required_date(due, "due")?,
             outstanding: row.parse(outstanding, "outstanding", parse_amount)?,
             po_number: row.text(po_number).map(str::to_string),
+            dunning: relance_core::domain::Standing {
+                step: row.text(standing[0]).map(str::to_string),
+                date: row.parse(standing[1], "dunning_date", parse_date)?,
+                attempts: row.parse(standing[2], "dunning_attempts", parse_days)?,
+                catch_up: row.parse(standing[3], "catch_up", str::parse)?,
+            },
         });
         lines.push(line);
     }

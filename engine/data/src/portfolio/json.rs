@@ -19,7 +19,7 @@ use super::scalar::{parse_date, parse_days, parse_decimal, parse_integer};
 use super::suggest::{did_you_mean, hint};
 use super::{Place, PortfolioError, Problem, validate};
 use relance_core::domain::{
-    Contact, Customer, Event, EventKind, Invoice, Portfolio, PostalAddress, Segment,
+    Contact, Customer, Event, EventKind, Invoice, Portfolio, PostalAddress, Segment, Standing,
 };
 
 const TOP_KEYS: &[&str] = &["from", "customers", "invoices", "events"];
@@ -46,6 +46,10 @@ const INVOICE_KEYS: &[&str] = &[
     "due",
     "outstanding",
     "po_number",
+    "dunning_step",
+    "dunning_date",
+    "dunning_attempts",
+    "catch_up",
 ];
 
 /// The event types and the keys each accepts besides `date` and `type`.
@@ -298,6 +302,15 @@ fn read_invoice(index: usize, value: &Value) -> Result<Invoice, PortfolioError> 
         due: r.date("due")?,
         outstanding: r.amount_opt("outstanding")?,
         po_number: r.string_opt("po_number")?.map(str::to_string),
+        dunning: Standing {
+            step: r.string_opt("dunning_step")?.map(str::to_string),
+            date: r.date_opt("dunning_date")?,
+            attempts: r.days_opt("dunning_attempts")?,
+            catch_up: r
+                .string_opt("catch_up")?
+                .map(|t| t.parse().map_err(|e: String| r.error("catch_up", e)))
+                .transpose()?,
+        },
     })
 }
 
@@ -848,7 +861,8 @@ mod tests {
         assert_eq!(
             error_of(r#"{"invoices": [{"id": "F-1", "outstandng": "1"}]}"#),
             "invoices[0] (F-1): unknown field \"outstandng\" (did you mean \"outstanding\"?); \
-             expected id, customer, amount, currency, issued, due, outstanding, po_number"
+             expected id, customer, amount, currency, issued, due, outstanding, po_number, \
+             dunning_step, dunning_date, dunning_attempts, catch_up"
         );
         assert_eq!(
             error_of(r#"{"customers": [{"id": "A", "contacts": {"accounting": {"mail": "x"}}}]}"#),

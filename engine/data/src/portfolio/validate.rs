@@ -323,8 +323,44 @@ fn check_invoices<'a>(
                 problems.push(|_| Problem::new(place(index), Some("outstanding"), message));
             }
         }
+        if let Some((field, message)) = check_standing(invoice) {
+            problems.push(|_| Problem::new(place(index), Some(field), message));
+        }
     }
     seen
+}
+
+/// Where an imported invoice stands (`dunning_step`, `dunning_date`, `dunning_attempts`): the
+/// step and its date go together, the date is not before the issue date, attempts are at
+/// least 1. Whether the step exists is the engine's to say (the policy picks the scenario).
+fn check_standing(invoice: &relance_core::domain::Invoice) -> Option<(&'static str, String)> {
+    let d = &invoice.dunning;
+    match (&d.step, d.date) {
+        (Some(step), None) => Some((
+            "dunning_date",
+            format!("missing: the day step \"{step}\" was sent goes with dunning_step"),
+        )),
+        (None, Some(_)) => Some((
+            "dunning_step",
+            "missing: dunning_date needs the step it dates".to_string(),
+        )),
+        (None, None) if d.attempts.is_some() => Some((
+            "dunning_step",
+            "missing: dunning_attempts counts the sends of a step".to_string(),
+        )),
+        (Some(step), _) if step.trim().is_empty() => {
+            Some(("dunning_step", "must not be empty".to_string()))
+        }
+        (_, Some(date)) if date < invoice.issued => Some((
+            "dunning_date",
+            format!("{date} is before the issue date {}", invoice.issued),
+        )),
+        _ if d.attempts == Some(0) => Some((
+            "dunning_attempts",
+            "must be at least 1 (leave it out when the step was sent once)".to_string(),
+        )),
+        _ => None,
+    }
 }
 
 fn check_events(
@@ -477,6 +513,7 @@ mod tests {
             due: d("2026-01-31"),
             outstanding: None,
             po_number: None,
+            dunning: Default::default(),
         }
     }
 
