@@ -92,6 +92,7 @@ fn scenario(s: &Scenario) -> ir::Scenario {
         calendar: "fr".into(),
         tolerance: ir::Tolerance::default(),
         promise_grace_days: 0,
+        fees: ir::Fees::default(),
         steps: Vec::new(),
         handlers: BTreeMap::new(),
     };
@@ -114,6 +115,10 @@ fn scenario(s: &Scenario) -> ir::Scenario {
             MemberKind::Grace(d) => {
                 out.promise_grace_days = offset_of(d, false).days.unsigned_abs() as u32
             }
+            MemberKind::Payments(order) => {
+                out.fees.charges_first = *order == PaymentOrder::ChargesFirst
+            }
+            MemberKind::ChargesKeepOpen => out.fees.keep_open = true,
             MemberKind::Step(st) => out.steps.push(step(st, &names)),
             MemberKind::Handler(h) => {
                 let words = h
@@ -266,6 +271,21 @@ pub fn action(a: &ast::Action) -> ir::Action {
                 label: label.value.clone(),
             },
             amount: Some(money(amount)),
+        },
+        ActionKind::Charge(Charge::Percent {
+            rate,
+            label,
+            min,
+            max,
+            amount,
+        }) => ir::Action::Charge {
+            charge: ir::ChargeKind::Percent {
+                rate: *rate,
+                label: label.value.clone(),
+                min: min.as_ref().map(money),
+                max: max.as_ref().map(money),
+            },
+            amount: amount.as_ref().map(money),
         },
         ActionKind::Tag(t) => ir::Action::Tag {
             tag: t.value.clone(),

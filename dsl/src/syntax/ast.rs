@@ -125,6 +125,10 @@ pub enum MemberKind {
     Calendar(Ident),
     Tolerance(Tolerance),
     Grace(Duration),
+    /// `payments pay principal first` / `payments pay charges first`.
+    Payments(PaymentOrder),
+    /// `charges keep the case open`.
+    ChargesKeepOpen,
     Step(Step),
     Handler(Handler),
 }
@@ -133,6 +137,13 @@ pub enum MemberKind {
 pub enum GroupKey {
     Customer,
     Invoice,
+}
+
+/// Where a payment goes first: the invoice's principal or its unpaid charges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum PaymentOrder {
+    PrincipalFirst,
+    ChargesFirst,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -316,7 +327,19 @@ pub enum Escalation {
 pub enum Charge {
     Indemnity(Option<MoneyLit>),
     LateInterest(Option<MoneyLit>),
-    Fixed { amount: MoneyLit, label: Str },
+    Fixed {
+        amount: MoneyLit,
+        label: Str,
+    },
+    /// `charge 5% "LABEL" min MONEY max MONEY`: a percentage of the outstanding principal;
+    /// `amount` is the computed amount, in `expect` lines only.
+    Percent {
+        rate: Decimal,
+        label: Str,
+        min: Option<MoneyLit>,
+        max: Option<MoneyLit>,
+        amount: Option<MoneyLit>,
+    },
 }
 
 // ----- expressions --------------------------------------------------------------------------
