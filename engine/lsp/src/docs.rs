@@ -49,6 +49,13 @@ docs! {
     "calendar" ANY "calendar fr | calendar none" => "The business-day calendar of `business days` offsets: `fr` (the default) skips weekends and French public holidays, `none` only weekends.";
     "tolerance" ANY "tolerance AMOUNT | tolerance PERCENT%" => "At or under this outstanding amount the invoice counts as paid and the case closes.";
     "promise grace" ANY "promise grace DURATION" => "How long after a promised date a promise not kept counts as broken.";
+    "payments pay" ANY "payments pay principal first | payments pay charges first" => "Where a payment goes: the invoice's principal first (the default), or its unpaid charges first.";
+    "principal" ANY "payments pay principal first" => "Payments settle the outstanding principal before the charges (the default).";
+    "first" ANY "payments pay principal first | payments pay charges first" => "Which part of what is owed a payment settles first.";
+    "charges keep" ANY "charges keep the case open" => "The case stays open, and chased, while charges are unpaid after the principal is paid (default: it closes with the principal).";
+    "the" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
+    "case" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
+    "open" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
     "step" ANY "step NAME at due|issued|STEP [+|- DURATION] [required] { … }" => "A dated step: its statements run on the anchor's date plus the offset.";
     "at" ANY "step NAME at ANCHOR [+|- DURATION]" => "What the step's date counts from: the due date, the issue date, or an earlier step's actual firing date.";
     "due" SCENARIO "at due" => "Anchor on the invoice's due date.";
@@ -88,8 +95,10 @@ docs! {
     "alert" ANY "alert \"TEXT\" [to ROLE, …]" => "Raises an internal alert.";
     "block deliveries" ANY "block deliveries" => "Asks to block the customer's deliveries (e.g. credit-insurance default).";
     "unblock deliveries" ANY "unblock deliveries" => "Lifts a delivery block.";
-    "charge" ANY "charge indemnity | charge late-interest | charge AMOUNT \"LABEL\"" => "Charges the customer: the recovery indemnity, late-payment interest or a fixed fee.";
+    "charge" ANY "charge indemnity | charge late-interest | charge AMOUNT \"LABEL\" | charge PERCENT% \"LABEL\" [min AMOUNT] [max AMOUNT]" => "Charges the customer: the recovery indemnity, late-payment interest, a fixed fee or a percentage of the outstanding; never on an invoice that is not late.";
     "indemnity" ANY "charge indemnity" => "The fixed €40 recovery indemnity per invoice (Code de commerce L441-10), professional debtors only.";
+    "min" ANY "charge PERCENT% \"LABEL\" min AMOUNT" => "The least a percentage fee charges, in the invoice's currency.";
+    "max" ANY "charge PERCENT% \"LABEL\" max AMOUNT" => "The most a percentage fee charges, in the invoice's currency.";
     "late-interest" ANY "charge late-interest" => "Late-payment penalties on the outstanding amount from the day after due: ECB refinancing rate + 10 points, actual days / 365, rounded to the cent.";
     "tag" ANY "tag \"TEXT\"" => "Tags the case.";
     "use" TEST "use SCENARIO" => "The scenario this test runs (without it, the set's default policy chooses).";

@@ -126,6 +126,7 @@ impl Shift for MemberKind {
             MemberKind::Tolerance(Tolerance::Amount(x)) => x.shift(delta),
             MemberKind::Tolerance(Tolerance::Percent(_)) => {}
             MemberKind::Grace(x) => x.shift(delta),
+            MemberKind::Payments(_) | MemberKind::ChargesKeepOpen => {}
             MemberKind::Step(x) => x.shift(delta),
             MemberKind::Handler(x) => x.shift(delta),
         }
@@ -203,6 +204,18 @@ impl Shift for ActionKind {
             ActionKind::Charge(Charge::Fixed { amount, label }) => {
                 amount.shift(delta);
                 label.shift(delta);
+            }
+            ActionKind::Charge(Charge::Percent {
+                label,
+                min,
+                max,
+                amount,
+                ..
+            }) => {
+                label.shift(delta);
+                min.shift(delta);
+                max.shift(delta);
+                amount.shift(delta);
             }
             ActionKind::Tag(x) => x.shift(delta),
         }
