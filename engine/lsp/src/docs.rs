@@ -53,9 +53,10 @@ docs! {
     "principal" ANY "payments pay principal first" => "Payments settle the outstanding principal before the charges (the default).";
     "first" ANY "payments pay principal first | payments pay charges first" => "Which part of what is owed a payment settles first.";
     "charges keep" ANY "charges keep the case open" => "The case stays open, and chased, while charges are unpaid after the principal is paid (default: it closes with the principal).";
-    "the" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
-    "case" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
-    "open" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
+    "charges keep the case open" ANY "charges keep the case open" => "The case stays open, and chased, while charges are unpaid after the principal is paid (default: it closes with the principal).";
+    "keep the" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
+    "the case" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
+    "case open" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
     "step" ANY "step NAME at due|issued|STEP [+|- DURATION] [required] { … }" => "A dated step: its statements run on the anchor's date plus the offset.";
     "at" ANY "step NAME at ANCHOR [+|- DURATION]" => "What the step's date counts from: the due date, the issue date, or an earlier step's actual firing date.";
     "due" SCENARIO "at due" => "Anchor on the invoice's due date.";
@@ -260,6 +261,8 @@ mod tests {
                 "calendar",
                 "tolerance",
                 "promise grace",
+                "payments pay",
+                "charges keep the case open",
                 "step",
                 "on"
             ]
