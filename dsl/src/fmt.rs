@@ -399,6 +399,13 @@ impl<'a> Printer<'a> {
                 self.push("catch up gradually every ");
                 self.push(&duration(d));
             }
+            MemberKind::Payments(PaymentOrder::PrincipalFirst) => {
+                self.push("payments pay principal first")
+            }
+            MemberKind::Payments(PaymentOrder::ChargesFirst) => {
+                self.push("payments pay charges first")
+            }
+            MemberKind::ChargesKeepOpen => self.push("charges keep the case open"),
             MemberKind::Step(s) => {
                 let mut head = format!("step {} at ", s.name.name);
                 match &s.anchor.kind {
@@ -698,6 +705,26 @@ fn action(a: &Action) -> String {
         }
         ActionKind::Charge(Charge::Fixed { amount, label }) => {
             format!("charge {} {}", money(amount), quoted(&label.value))
+        }
+        ActionKind::Charge(Charge::Percent {
+            rate,
+            label,
+            min,
+            max,
+            amount,
+        }) => {
+            let mut out = format!("charge {rate}% {}", quoted(&label.value));
+            for (word, m) in [("min", min), ("max", max), ("", amount)] {
+                if let Some(m) = m {
+                    out.push(' ');
+                    if !word.is_empty() {
+                        out.push_str(word);
+                        out.push(' ');
+                    }
+                    out.push_str(&money(m));
+                }
+            }
+            out
         }
         ActionKind::Tag(t) => format!("tag {}", quoted(&t.value)),
     }

@@ -55,6 +55,10 @@ pub struct Scenario {
     /// versions made before the setting existed do not change).
     #[serde(default, skip_serializing_if = "CatchUp::is_latest")]
     pub catch_up: CatchUp,
+    /// Where payments go and whether unpaid charges hold the case open (left out of the
+    /// version hash while at its default, so older scenarios keep their versions).
+    #[serde(default, skip_serializing_if = "Fees::is_default")]
+    pub fees: Fees,
     /// In source order; anchors only point backwards.
     pub steps: Vec<Step>,
     pub handlers: BTreeMap<EventName, Vec<Stmt>>,
@@ -166,6 +170,23 @@ impl std::str::FromStr for CatchUp {
                 months,
             },
         })
+    }
+}
+
+/// The scenario's fee settings: `payments pay charges first`, `charges keep the case open`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Fees {
+    /// A payment settles the unpaid charges before the principal (default: principal first).
+    #[serde(default)]
+    pub charges_first: bool,
+    /// The case stays open while charges are unpaid after the principal is paid.
+    #[serde(default)]
+    pub keep_open: bool,
+}
+
+impl Fees {
+    pub fn is_default(&self) -> bool {
+        *self == Fees::default()
     }
 }
 
@@ -327,7 +348,17 @@ pub enum Escalation {
 pub enum ChargeKind {
     Indemnity,
     LateInterest,
-    Fixed { label: String },
+    Fixed {
+        label: String,
+    },
+    /// A percentage of the outstanding principal on the day, within optional bounds in the
+    /// invoice's currency.
+    Percent {
+        rate: Decimal,
+        label: String,
+        min: Option<Money>,
+        max: Option<Money>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -442,6 +473,24 @@ impl fmt::Display for Action {
                     ChargeKind::Fixed { label } => {
                         let m = amount.as_ref().map(|m| m.to_string()).unwrap_or_default();
                         return write!(f, "charge {m} {}", quote(label));
+                    }
+                    // Computed: the rate, the label and the amount charged (the bounds are
+                    // the scenario's, not the result's); as written: the bounds.
+                    ChargeKind::Percent {
+                        rate,
+                        label,
+                        min,
+                        max,
+                    } => {
+                        write!(f, "charge {}% {}", rate.normalize(), quote(label))?;
+                        if amount.is_none() {
+                            if let Some(m) = min {
+                                write!(f, " min {m}")?;
+                            }
+                            if let Some(m) = max {
+                                write!(f, " max {m}")?;
+                            }
+                        }
                     }
                 }
                 amount.as_ref().map_or(Ok(()), |m| write!(f, " {m}"))

@@ -94,6 +94,7 @@ fn scenario(s: &Scenario) -> ir::Scenario {
         promise_grace_days: 0,
         promise_grace_months: 0,
         catch_up: ir::CatchUp::Latest,
+        fees: ir::Fees::default(),
         steps: Vec::new(),
         handlers: BTreeMap::new(),
     };
@@ -124,6 +125,10 @@ fn scenario(s: &Scenario) -> ir::Scenario {
                     every: offset_of(d, false),
                 }
             }
+            MemberKind::Payments(order) => {
+                out.fees.charges_first = *order == PaymentOrder::ChargesFirst
+            }
+            MemberKind::ChargesKeepOpen => out.fees.keep_open = true,
             MemberKind::Step(st) => out.steps.push(step(st, &names)),
             MemberKind::Handler(h) => {
                 let words = h
@@ -292,6 +297,21 @@ pub fn action(a: &ast::Action) -> ir::Action {
                 label: label.value.clone(),
             },
             amount: Some(money(amount)),
+        },
+        ActionKind::Charge(Charge::Percent {
+            rate,
+            label,
+            min,
+            max,
+            amount,
+        }) => ir::Action::Charge {
+            charge: ir::ChargeKind::Percent {
+                rate: *rate,
+                label: label.value.clone(),
+                min: min.as_ref().map(money),
+                max: max.as_ref().map(money),
+            },
+            amount: amount.as_ref().map(money),
         },
         ActionKind::Tag(t) => ir::Action::Tag {
             tag: t.value.clone(),

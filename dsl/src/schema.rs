@@ -65,6 +65,8 @@ pub enum Field {
     InvoiceId,
     InvoiceAmount,
     InvoiceOutstanding,
+    InvoiceCharges,
+    InvoiceAmountDue,
     InvoiceCurrency,
     InvoiceIssued,
     InvoiceDue,
@@ -131,6 +133,8 @@ fields! {
     "invoice.id" => InvoiceId: Type::Text, "The invoice number.";
     "invoice.amount" => InvoiceAmount: Type::Money, "Amount including taxes, as issued.";
     "invoice.outstanding" => InvoiceOutstanding: Type::Money, "What is still owed today, after payments and credit notes.";
+    "invoice.charges" => InvoiceCharges: Type::Money, "Charges made on the invoice in its currency and not yet paid.";
+    "invoice.amount_due" => InvoiceAmountDue: Type::Money, "The outstanding plus the unpaid charges.";
     "invoice.currency" => InvoiceCurrency: Type::Text, "ISO 4217 currency code (`EUR`).";
     "invoice.issued" => InvoiceIssued: Type::Date, "Issue date.";
     "invoice.due" => InvoiceDue: Type::Date, "Due date.";

@@ -73,6 +73,8 @@ codes! {
     TypeMismatch = "E0140", Error, "type mismatch";
     MixedCurrencies = "E0141", Error, "mixed currencies";
     ConditionNotBoolean = "E0142", Error, "condition is not a boolean";
+    /// `charge N% …`: a rate of 0 or above 100%, bounds in two currencies, `min` above `max`.
+    InvalidPercentageFee = "E0143", Error, "invalid percentage fee";
     UnknownTemplate = "E0150", Error, "unknown template";
     UnknownRule = "E0151", Error, "unknown rule";
     WrongRuleArity = "E0152", Error, "wrong number of rule arguments";

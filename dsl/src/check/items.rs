@@ -61,6 +61,8 @@ impl Checker<'_> {
                 MemberKind::Tolerance(_) => "tolerance",
                 MemberKind::Grace(_) => "promise grace",
                 MemberKind::CatchUp(_) => "catch up",
+                MemberKind::Payments(_) => "payments pay",
+                MemberKind::ChargesKeepOpen => "charges keep the case open",
                 MemberKind::Step(_) | MemberKind::Handler(_) => continue,
             };
             if let Some(first) = seen.insert(key, m.span) {
@@ -407,6 +409,22 @@ impl Checker<'_> {
                         .with_label("remove this amount")
                         .with_help("amounts after `indemnity` and `late-interest` are only written in `expect` lines"),
                 );
+            }
+            ActionKind::Charge(Charge::Percent {
+                rate,
+                min,
+                max,
+                amount,
+                ..
+            }) => {
+                if let Some(m) = amount.as_ref().filter(|_| !expect_line) {
+                    self.push(
+                        Diagnostic::new(Code::AmountNotAllowed, m.span, "the amount of this charge is computed")
+                            .with_label("remove this amount")
+                            .with_help("the amount after a percentage fee is only written in `expect` lines; bounds are `min 15 EUR max 200 EUR`"),
+                    );
+                }
+                super::fees::percentage_fee(self, a.span, *rate, min.as_ref(), max.as_ref());
             }
             _ => {}
         }

@@ -11,6 +11,7 @@
 pub mod codes;
 mod consumers;
 mod exprs;
+mod fees;
 mod items;
 mod standing;
 mod test_blocks;

@@ -129,6 +129,10 @@ pub enum MemberKind {
     Grace(Duration),
     /// `catch up gradually every DURATION` / `catch up to latest`.
     CatchUp(CatchUp),
+    /// `payments pay principal first` / `payments pay charges first`.
+    Payments(PaymentOrder),
+    /// `charges keep the case open`.
+    ChargesKeepOpen,
     Step(Step),
     Handler(Handler),
 }
@@ -146,6 +150,13 @@ pub enum CatchUp {
 pub enum GroupKey {
     Customer,
     Invoice,
+}
+
+/// Where a payment goes first: the invoice's principal or its unpaid charges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum PaymentOrder {
+    PrincipalFirst,
+    ChargesFirst,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -365,7 +376,19 @@ pub enum Escalation {
 pub enum Charge {
     Indemnity(Option<MoneyLit>),
     LateInterest(Option<MoneyLit>),
-    Fixed { amount: MoneyLit, label: Str },
+    Fixed {
+        amount: MoneyLit,
+        label: Str,
+    },
+    /// `charge 5% "LABEL" min MONEY max MONEY`: a percentage of the outstanding principal;
+    /// `amount` is the computed amount, in `expect` lines only.
+    Percent {
+        rate: Decimal,
+        label: Str,
+        min: Option<MoneyLit>,
+        max: Option<MoneyLit>,
+        amount: Option<MoneyLit>,
+    },
 }
 
 // ----- expressions --------------------------------------------------------------------------

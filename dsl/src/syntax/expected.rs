@@ -243,6 +243,17 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         kw_up => "`up`",
         kw_gradually => "`gradually`",
         kw_latest => "`latest`",
+        kw_min => "`min`",
+        kw_max => "`max`",
+        kw_payments => "`payments`",
+        kw_pay => "`pay`",
+        kw_principal => "`principal`",
+        kw_charges => "`charges`",
+        kw_first => "`first`",
+        kw_keep => "`keep`",
+        kw_the => "`the`",
+        kw_case => "`case`",
+        kw_open => "`open`",
         string | str_inner | template => "a string in double quotes",
         date => "a date (YYYY-MM-DD)",
         number => "a number",
@@ -254,7 +265,8 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         duration => "a duration (`5 days`)",
         file | item | single_item => "`scenario`, `policy` or `test`",
         scenario => "a scenario",
-        scenario_member | title | applies | group_by | calendar | tolerance | grace | catch_up => {
+        scenario_member | title | applies | group_by | calendar | tolerance | grace | catch_up
+        | payments_order | charges_open => {
             "a scenario setting (`title`, `applies when`, `group by` …)"
         }
         step => "a step",
@@ -271,6 +283,10 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         | resume_stmt | wait_stmt => "a statement",
         action | email | sms | letter | call | task | webhook | escalate | alert
         | block_deliveries | unblock_deliveries | charge | tag => "an action",
+        charge_percent => "a percentage fee (`5% \"Collection fee\"`)",
+        charge_rate => "a percentage (`5%`)",
+        charge_min => "`min` and an amount",
+        charge_max => "`max` and an amount",
         expr | prefix | operand | paren | list | rule_call | path | op_neg => "an expression",
         reserved => "a name that is not a keyword",
         infix => "an operator",

@@ -290,6 +290,17 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_up
             | Rule::kw_gradually
             | Rule::kw_latest
+            | Rule::kw_min
+            | Rule::kw_max
+            | Rule::kw_payments
+            | Rule::kw_pay
+            | Rule::kw_principal
+            | Rule::kw_charges
+            | Rule::kw_first
+            | Rule::kw_keep
+            | Rule::kw_the
+            | Rule::kw_case
+            | Rule::kw_open
     )
 }
 
@@ -420,6 +431,29 @@ impl Builder<'_> {
         }
     }
 
+    /// `5% "LABEL" [min MONEY] [max MONEY] [MONEY]` (the last money: an `expect` line's amount).
+    fn charge_percent(&mut self, pair: Pair<'_, Rule>) -> Charge {
+        let (mut rate, mut label) = (Decimal::ZERO, None);
+        let (mut min, mut max, mut amount) = (None, None, None);
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::charge_rate => rate = self.percent(p),
+                Rule::string => label = Some(self.string(p)),
+                Rule::charge_min => min = kids(p).next().map(|m| self.money(m)),
+                Rule::charge_max => max = kids(p).next().map(|m| self.money(m)),
+                Rule::money => amount = Some(self.money(p)),
+                _ => {}
+            }
+        }
+        Charge::Percent {
+            rate,
+            label: label.expect("grammar"),
+            min,
+            max,
+            amount,
+        }
+    }
+
     fn percent(&mut self, pair: Pair<'_, Rule>) -> Decimal {
         pair.into_inner()
             .next()
@@ -511,6 +545,14 @@ impl Builder<'_> {
                     None => CatchUp::Latest,
                 },
             ),
+            Rule::payments_order => MemberKind::Payments(
+                if inner_all.iter().any(|p| p.as_rule() == Rule::kw_charges) {
+                    PaymentOrder::ChargesFirst
+                } else {
+                    PaymentOrder::PrincipalFirst
+                },
+            ),
+            Rule::charges_open => MemberKind::ChargesKeepOpen,
             Rule::step => MemberKind::Step(self.step(span, it)),
             Rule::handler => MemberKind::Handler(self.handler(span, it)),
             other => unreachable!("grammar: unexpected scenario member {other:?}"),
@@ -751,6 +793,8 @@ impl Builder<'_> {
                 Charge::Indemnity(it.next().map(|p| self.money(p)))
             } else if has(Rule::kw_interest) {
                 Charge::LateInterest(it.next().map(|p| self.money(p)))
+            } else if has(Rule::charge_percent) {
+                self.charge_percent(it.next().expect("grammar"))
             } else {
                 let amount = self.money(it.next().expect("grammar"));
                 Charge::Fixed {

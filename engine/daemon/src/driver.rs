@@ -953,6 +953,7 @@ impl<'a> Work<'a> {
                     due: inv.due,
                     amount: inv.amount,
                     outstanding: case.outstanding,
+                    charges: case.charged.owed,
                     currency: inv.currency.clone(),
                     charge,
                 };

@@ -134,6 +134,9 @@ pub struct Item {
     pub due: NaiveDate,
     pub amount: Decimal,
     pub outstanding: Decimal,
+    /// Charges made on the invoice (in its currency) and not yet paid, after the action.
+    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
+    pub charges: Decimal,
     pub currency: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charge: Option<Money>,

@@ -71,11 +71,14 @@ pub fn variables(
                 "days_late": (today - i.due).num_days(),
                 "amount": i.amount.to_string(),
                 "outstanding": i.outstanding.to_string(),
+                "charges": i.charges.to_string(),
+                "amount_due": (i.outstanding + i.charges).to_string(),
                 "currency": i.currency,
             })
         })
         .collect();
     let total: Decimal = m.items.iter().map(|i| i.outstanding).sum();
+    let charges: Decimal = m.items.iter().map(|i| i.charges).sum();
     let currency = m
         .items
         .first()
@@ -89,6 +92,8 @@ pub fn variables(
         "company": company,
         "invoices": invoices,
         "total_outstanding": total.to_string(),
+        "total_charges": charges.to_string(),
+        "total_due": (total + charges).to_string(),
         "currency": currency,
         "today": today,
         "step": m.items.first().map(|i| i.step.clone()).unwrap_or_default(),

@@ -58,6 +58,14 @@ docs! {
     "to latest" ANY "catch up to latest" => "Only the latest past step (and the required ones) fires: the default.";
     "latest" ANY "catch up to latest" => "Only the latest past step (and the required ones) fires: the default.";
     "step" ANY "step NAME at due|issued|STEP [+|- DURATION] [end of month|on day N] [repeat every DURATION [times N] [until CONDITION]] [required] { … }" => "A dated step: its statements run on the anchor's date plus the offset.";
+    "payments pay" ANY "payments pay principal first | payments pay charges first" => "Where a payment goes: the invoice's principal first (the default), or its unpaid charges first.";
+    "principal" ANY "payments pay principal first" => "Payments settle the outstanding principal before the charges (the default).";
+    "first" ANY "payments pay principal first | payments pay charges first" => "Which part of what is owed a payment settles first.";
+    "charges keep" ANY "charges keep the case open" => "The case stays open, and chased, while charges are unpaid after the principal is paid (default: it closes with the principal).";
+    "charges keep the case open" ANY "charges keep the case open" => "The case stays open, and chased, while charges are unpaid after the principal is paid (default: it closes with the principal).";
+    "keep the" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
+    "the case" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
+    "case open" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
     "at" ANY "step NAME at ANCHOR [+|- DURATION]" => "What the step's date counts from: the due date, the issue date, or an earlier step's actual firing date.";
     "due" SCENARIO "at due" => "Anchor on the invoice's due date.";
     "issued" SCENARIO "at issued" => "Anchor on the invoice's issue date.";
@@ -105,8 +113,10 @@ docs! {
     "alert" ANY "alert \"TEXT\" [to ROLE, …]" => "Raises an internal alert.";
     "block deliveries" ANY "block deliveries" => "Asks to block the customer's deliveries (e.g. credit-insurance default).";
     "unblock deliveries" ANY "unblock deliveries" => "Lifts a delivery block.";
-    "charge" ANY "charge indemnity | charge late-interest | charge AMOUNT \"LABEL\"" => "Charges the customer: the recovery indemnity, late-payment interest or a fixed fee.";
+    "charge" ANY "charge indemnity | charge late-interest | charge AMOUNT \"LABEL\" | charge PERCENT% \"LABEL\" [min AMOUNT] [max AMOUNT]" => "Charges the customer: the recovery indemnity, late-payment interest, a fixed fee or a percentage of the outstanding; never on an invoice that is not late.";
     "indemnity" ANY "charge indemnity" => "The fixed €40 recovery indemnity per invoice (Code de commerce L441-10), professional debtors only.";
+    "min" ANY "charge PERCENT% \"LABEL\" min AMOUNT" => "The least a percentage fee charges, in the invoice's currency.";
+    "max" ANY "charge PERCENT% \"LABEL\" max AMOUNT" => "The most a percentage fee charges, in the invoice's currency.";
     "late-interest" ANY "charge late-interest" => "Late-payment penalties on the outstanding amount from the day after due: ECB refinancing rate + 10 points, actual days / 365, rounded to the cent.";
     "tag" ANY "tag \"TEXT\"" => "Tags the case.";
     "use" TEST "use SCENARIO" => "The scenario this test runs (without it, the set's default policy chooses).";
@@ -269,6 +279,8 @@ mod tests {
                 "tolerance",
                 "promise grace",
                 "catch up",
+                "payments pay",
+                "charges keep the case open",
                 "step",
                 "on"
             ]

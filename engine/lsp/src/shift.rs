@@ -131,6 +131,7 @@ impl Shift for MemberKind {
             MemberKind::Grace(x) => x.shift(delta),
             MemberKind::CatchUp(CatchUp::Gradually(x)) => x.shift(delta),
             MemberKind::CatchUp(CatchUp::Latest) => {}
+            MemberKind::Payments(_) | MemberKind::ChargesKeepOpen => {}
             MemberKind::Step(x) => x.shift(delta),
             MemberKind::Handler(x) => x.shift(delta),
         }
@@ -208,6 +209,18 @@ impl Shift for ActionKind {
             ActionKind::Charge(Charge::Fixed { amount, label }) => {
                 amount.shift(delta);
                 label.shift(delta);
+            }
+            ActionKind::Charge(Charge::Percent {
+                label,
+                min,
+                max,
+                amount,
+                ..
+            }) => {
+                label.shift(delta);
+                min.shift(delta);
+                max.shift(delta);
+                amount.shift(delta);
             }
             ActionKind::Tag(x) => x.shift(delta),
         }

@@ -75,6 +75,16 @@ pub const CONTEXT: &[Var] = &[
         "What is still owed on it today.",
     ),
     v(
+        &["invoices[i].charges"],
+        "amount",
+        "Charges made on it (fees, indemnity, interest in its currency) and not yet paid.",
+    ),
+    v(
+        &["invoices[i].amount_due"],
+        "amount",
+        "Its `outstanding` plus its unpaid `charges`: what the customer must pay on it.",
+    ),
+    v(
         &["invoices[i].currency"],
         "text",
         "Its ISO currency code (`EUR`).",
@@ -83,6 +93,16 @@ pub const CONTEXT: &[Var] = &[
         &["total_outstanding"],
         "amount",
         "The sum of `outstanding` over `invoices`.",
+    ),
+    v(
+        &["total_charges"],
+        "amount",
+        "The sum of `charges` over `invoices`.",
+    ),
+    v(
+        &["total_due"],
+        "amount",
+        "The sum of `amount_due` over `invoices`: `total_outstanding` plus `total_charges`.",
     ),
     v(
         &["currency"],

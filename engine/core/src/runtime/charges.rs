@@ -1,5 +1,5 @@
 //! What a `charge` costs: the €40 recovery indemnity and L441-10 late interest (both for
-//! professional debtors only), or a fixed fee.
+//! professional debtors only), a fixed fee, or a percentage fee (computed in `fees`).
 //!
 //! Amounts only: whether to charge is the scenario's decision, how to bill it the channels'.
 
@@ -37,6 +37,9 @@ pub fn amount(
         }
         // A fixed fee's amount is in the IR action itself; the transition keeps it.
         ChargeKind::Fixed { .. } => Ok(None),
+        ChargeKind::Percent { rate, min, max, .. } => {
+            super::fees::percent(*rate, min.as_ref(), max.as_ref(), inst, facts).map(Some)
+        }
     }
 }
 
@@ -98,5 +101,6 @@ pub fn why_not(kind: &ChargeKind) -> &'static str {
             "late interest not charged: consumer debtor, or nothing accrued"
         }
         ChargeKind::Fixed { .. } => "fixed fee without amount",
+        ChargeKind::Percent { .. } => "percentage fee: nothing computed",
     }
 }

@@ -133,6 +133,8 @@ impl Env<'_, '_> {
             Field::InvoiceId => text(&inv.id),
             Field::InvoiceAmount => money(inv.amount),
             Field::InvoiceOutstanding => money(inst.outstanding),
+            Field::InvoiceCharges => money(inst.charged.owed),
+            Field::InvoiceAmountDue => money(inst.outstanding + inst.charged.owed),
             Field::InvoiceCurrency => Val::Text(cur()),
             Field::InvoiceIssued => Val::Date(inv.issued),
             Field::InvoiceDue => Val::Date(inv.due),

@@ -2,7 +2,7 @@
 //!
 //! `assign` opens a case on the scenario the policy chooses; `transition` is the pure
 //! `(state, input, today, facts) -> (state', outcome)` function; `eval` evaluates
-//! conditions; `charges` prices charges; `state` is the serializable case; `context` the
+//! conditions; `charges` prices charges; `fees` percentage fees, the not-late rule and payment allocation; `state` is the serializable case; `context` the
 //! read-only facts; `behaviour` a customer's payment behaviour as known on a day. Drivers (simulator, daemon) own the clock and the effects.
 
 pub mod assign;
@@ -12,6 +12,7 @@ pub mod context;
 pub mod eval;
 pub mod repeat;
 pub mod standing;
+pub mod fees;
 pub mod state;
 pub mod transition;
 

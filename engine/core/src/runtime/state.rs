@@ -104,6 +104,12 @@ pub struct Charged {
     pub indemnity: bool,
     /// Late interest was charged up to this day (inclusive); the next charge starts after it.
     pub interest_until: Option<NaiveDate>,
+    /// Charged in the invoice's currency and not yet paid (`invoice.charges`).
+    #[serde(default)]
+    pub owed: Decimal,
+    /// Everything charged in the invoice's currency so far, paid or not.
+    #[serde(default)]
+    pub total: Decimal,
 }
 
 /// One invoice's case.

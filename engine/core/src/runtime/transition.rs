@@ -19,6 +19,7 @@ use super::context::{CustomerTotals, Facts};
 use super::eval::{Env, EvalError, shift};
 use super::repeat;
 use super::standing;
+use super::fees;
 use super::state::{CloseReason, Dispute, Instance, Promise, Status};
 use crate::domain::EventKind;
 
@@ -681,6 +682,13 @@ impl<'f> Machine<'_, 'f> {
         occurrence: u32,
     ) -> Result<(), EvalError> {
         for (k, action) in actions.into_iter().enumerate() {
+            // Charges never apply to an invoice that is not late (fees.rs).
+            if let Action::Charge { .. } = &action
+                && let Some(why) = fees::not_late(&self.inst, self.facts, self.today)
+            {
+                self.record(Some(step), self.inst.status.name(), why);
+                continue;
+            }
             let action = match action {
                 fixed @ Action::Charge {
                     charge: ir::ChargeKind::Fixed { .. },
@@ -705,7 +713,7 @@ impl<'f> Machine<'_, 'f> {
                                 ir::ChargeKind::LateInterest => {
                                     self.inst.charged.interest_until = Some(self.today)
                                 }
-                                ir::ChargeKind::Fixed { .. } => {}
+                                ir::ChargeKind::Fixed { .. } | ir::ChargeKind::Percent { .. } => {}
                             }
                             Action::Charge {
                                 charge,
@@ -725,6 +733,15 @@ impl<'f> Machine<'_, 'f> {
                 }
                 other => other,
             };
+            // What is charged in the invoice's currency is owed with it (`invoice.charges`).
+            if let Action::Charge {
+                amount: Some(m), ..
+            } = &action
+                && m.currency == self.facts.invoice.currency
+            {
+                self.inst.charged.owed += m.amount;
+                self.inst.charged.total += m.amount;
+            }
             match &action {
                 Action::Email { .. } | Action::Sms { .. } | Action::Letter { .. } => {
                     self.inst.counters.messages += 1
@@ -905,7 +922,20 @@ impl<'f> Machine<'_, 'f> {
         if self.today > due && self.inst.balances.is_empty() {
             self.inst.balances.push((due, self.inst.outstanding));
         }
-        self.inst.outstanding -= amount;
+        // A payment goes to principal or charges as the scenario says; a credit note reduces
+        // the invoice itself, never its charges.
+        let (to_principal, to_charges) = if payment {
+            fees::allocate(
+                amount,
+                self.inst.outstanding,
+                self.inst.charged.owed,
+                self.facts.scenario.fees.charges_first,
+            )
+        } else {
+            (amount, Decimal::ZERO)
+        };
+        self.inst.outstanding -= to_principal;
+        self.inst.charged.owed -= to_charges;
         self.inst.paid += amount;
         if self.today > due {
             self.inst.balances.push((self.today, self.inst.outstanding));
@@ -914,10 +944,21 @@ impl<'f> Machine<'_, 'f> {
             self.inst.last_payment = Some((self.today, amount));
         }
         let what = if payment { "payment" } else { "credit note" };
+        let charges = if to_charges.is_zero() && self.inst.charged.owed.is_zero() {
+            String::new()
+        } else {
+            format!(
+                ", {to_charges} to charges, charges owed {}",
+                self.inst.charged.owed
+            )
+        };
         self.record(
             None,
             self.inst.status.name(),
-            format!("{what} of {amount}, outstanding {}", self.inst.outstanding),
+            format!(
+                "{what} of {amount}, outstanding {}{charges}",
+                self.inst.outstanding
+            ),
         );
         if !self.inst.is_open() {
             return;
@@ -961,11 +1002,17 @@ impl<'f> Machine<'_, 'f> {
     }
 
     /// Whether the outstanding is at or under the scenario's tolerance.
+    /// With `charges keep the case open`, the unpaid charges count too.
     fn settled(&self) -> bool {
+        let owed = if self.facts.scenario.fees.keep_open {
+            self.inst.charged.owed
+        } else {
+            Decimal::ZERO
+        };
         super::assign::settled(
             self.facts.scenario,
             self.facts.invoice,
-            self.inst.outstanding,
+            self.inst.outstanding + owed,
         )
     }
 
