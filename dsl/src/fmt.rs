@@ -394,6 +394,11 @@ impl<'a> Printer<'a> {
                 self.push("promise grace ");
                 self.push(&duration(d));
             }
+            MemberKind::PerCustomer => self.push("per customer"),
+            MemberKind::Level(l) => {
+                self.push(&format!("level {} when {}", l.name.name, format_expr(&l.when)));
+                self.block(&l.body);
+            }
             MemberKind::Step(s) => {
                 let mut head = format!("step {} at ", s.name.name);
                 match &s.anchor.kind {

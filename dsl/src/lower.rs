@@ -94,6 +94,8 @@ fn scenario(s: &Scenario) -> ir::Scenario {
         promise_grace_days: 0,
         steps: Vec::new(),
         handlers: BTreeMap::new(),
+        per_customer: false,
+        levels: Vec::new(),
     };
     for m in &s.members {
         match &m.kind {
@@ -114,6 +116,12 @@ fn scenario(s: &Scenario) -> ir::Scenario {
             MemberKind::Grace(d) => {
                 out.promise_grace_days = offset_of(d, false).days.unsigned_abs() as u32
             }
+            MemberKind::PerCustomer => out.per_customer = true,
+            MemberKind::Level(l) => out.levels.push(ir::Level {
+                name: l.name.name.clone(),
+                when: expr(&l.when),
+                body: stmts(&l.body.stmts, &names),
+            }),
             MemberKind::Step(st) => out.steps.push(step(st, &names)),
             MemberKind::Handler(h) => {
                 let words = h

@@ -125,8 +125,22 @@ pub enum MemberKind {
     Calendar(Ident),
     Tolerance(Tolerance),
     Grace(Duration),
+    /// `per customer`: account-level dunning (the state belongs to the customer).
+    PerCustomer,
+    /// `level NAME when CONDITION { … }` (in a `per customer` scenario).
+    Level(Level),
     Step(Step),
     Handler(Handler),
+}
+
+/// `level NAME when CONDITION { … }`: a state of a customer's account, entered when its
+/// condition holds (the highest such level wins).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Level {
+    pub name: Ident,
+    pub when: Expr,
+    pub body: Block,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
