@@ -396,7 +396,11 @@ impl<'a> Printer<'a> {
             }
             MemberKind::PerCustomer => self.push("per customer"),
             MemberKind::Level(l) => {
-                self.push(&format!("level {} when {}", l.name.name, format_expr(&l.when)));
+                self.push(&format!(
+                    "level {} when {}",
+                    l.name.name,
+                    format_expr(&l.when)
+                ));
                 self.block(&l.body);
             }
             MemberKind::Step(s) => {

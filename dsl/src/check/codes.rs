@@ -105,12 +105,12 @@ codes! {
     UnreachableStatement = "W0104", Warning, "unreachable statement";
     ScenarioWithoutSteps = "W0105", Warning, "scenario without steps";
     TestWithoutExpectation = "W0106", Warning, "test without expectation";
-    /// A `per customer` scenario without any `level`.
-    PerCustomerWithoutLevels = "W0161", Warning, "`per customer` scenario without levels";
     /// A step whose date always comes before that of a step written above it.
     StepsOutOfDateOrder = "W0111", Warning, "steps out of date order";
     /// `skip when` after an action of its step (the action would not run either).
     SkipWhenAfterAction = "W0113", Warning, "`skip when` after an action";
+    /// A `per customer` scenario without any `level`.
+    PerCustomerWithoutLevels = "W0161", Warning, "`per customer` scenario without levels";
     /// `charge indemnity` / `charge late-interest` in a scenario consumers can get.
     PenaltyForConsumers = "W0171", Warning, "indemnity or late interest for consumers";
 }

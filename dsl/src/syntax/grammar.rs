@@ -260,6 +260,7 @@ mod tests {
                 ("applies", "when"),
                 ("group", "by"),
                 ("promise", "grace"),
+                ("per", "customer"),
                 ("skip", "when"),
                 ("stop", "when"),
                 ("wait", "until"),

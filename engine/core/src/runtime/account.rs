@@ -331,7 +331,11 @@ fn exec(env: &Env<'_, '_>, stmts: &[Stmt], buffer: &mut Vec<Action>) -> Result<b
                 then,
                 otherwise,
             } => {
-                let branch = if env.condition(cond)? { then } else { otherwise };
+                let branch = if env.condition(cond)? {
+                    then
+                } else {
+                    otherwise
+                };
                 if !exec(env, branch, buffer)? {
                     return Ok(false);
                 }

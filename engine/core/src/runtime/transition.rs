@@ -111,8 +111,8 @@ pub fn transition_with(
     recording: Recording,
 ) -> (Instance, Outcome) {
     let counted = contribution(&state);
-    let counted_overdue = super::account::is_overdue(facts.invoice, &state, today)
-        .then_some(state.outstanding);
+    let counted_overdue =
+        super::account::is_overdue(facts.invoice, &state, today).then_some(state.outstanding);
     let mut m = Machine {
         inst: state,
         facts,

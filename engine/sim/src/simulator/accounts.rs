@@ -60,7 +60,11 @@ impl Simulator<'_> {
             if inv.currency != currency || inv.issued > day {
                 continue;
             }
-            let case = if j == i { own.or(cases[j].as_ref()) } else { cases[j].as_ref() };
+            let case = if j == i {
+                own.or(cases[j].as_ref())
+            } else {
+                cases[j].as_ref()
+            };
             let owed = match case {
                 Some(case) => is_overdue(inv, case, day).then_some(case.outstanding),
                 None => (inv.due < day && inv.opening_outstanding() > Decimal::ZERO)
