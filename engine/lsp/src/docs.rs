@@ -49,6 +49,8 @@ docs! {
     "calendar" ANY "calendar fr | calendar none" => "The business-day calendar of `business days` offsets: `fr` (the default) skips weekends and French public holidays, `none` only weekends.";
     "tolerance" ANY "tolerance AMOUNT | tolerance PERCENT%" => "At or under this outstanding amount the invoice counts as paid and the case closes.";
     "promise grace" ANY "promise grace DURATION" => "How long after a promised date a promise not kept counts as broken.";
+    "per customer" ANY "per customer" => "Account-level dunning: the scenario's state belongs to the customer's account (one per currency), moved by `level`s instead of steps; `on clear` runs when nothing is overdue any more.";
+    "level" ANY "level NAME when CONDITION { … }" => "A level of a `per customer` account: the account is in the highest (last written) level whose condition holds; entering it runs its block once, for every overdue invoice in one message.";
     "step" ANY "step NAME at due|issued|STEP [+|- DURATION] [required] { … }" => "A dated step: its statements run on the anchor's date plus the offset.";
     "at" ANY "step NAME at ANCHOR [+|- DURATION]" => "What the step's date counts from: the due date, the issue date, or an earlier step's actual firing date.";
     "due" SCENARIO "at due" => "Anchor on the invoice's due date.";
@@ -248,9 +250,11 @@ mod tests {
                 "title",
                 "applies when",
                 "group by",
+                "per customer",
                 "calendar",
                 "tolerance",
                 "promise grace",
+                "level",
                 "step",
                 "on"
             ]

@@ -92,6 +92,7 @@ shift_struct! {
     Anchor { kind, span; }
     Offset { duration, span; negative }
     Handler { event, event_span, body, span; }
+    Level { name, when, body, span; }
     Block { stmts, span; }
     Stmt { kind, span; }
     If { cond, then, otherwise; }
@@ -126,6 +127,8 @@ impl Shift for MemberKind {
             MemberKind::Tolerance(Tolerance::Amount(x)) => x.shift(delta),
             MemberKind::Tolerance(Tolerance::Percent(_)) => {}
             MemberKind::Grace(x) => x.shift(delta),
+            MemberKind::PerCustomer => {}
+            MemberKind::Level(x) => x.shift(delta),
             MemberKind::Step(x) => x.shift(delta),
             MemberKind::Handler(x) => x.shift(delta),
         }
