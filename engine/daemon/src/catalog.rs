@@ -257,7 +257,8 @@ impl Bundle {
                 )]))
             }
             Some(set)
-                if !compiled.has_errors() && set.scenarios.values().any(|s| s.per_customer) =>
+                if !compiled.has_errors()
+                    && relance_core::runtime::account::reads_overdue(&set) =>
             {
                 // Account-level dunning runs in the simulator (test, simulate, plan) only: the
                 // service stores cases per invoice and would chase nothing for these invoices.
@@ -265,7 +266,7 @@ impl Bundle {
                     .scenarios
                     .values()
                     .find(|s| s.per_customer)
-                    .map_or("", |s| s.name.as_str());
+                    .map_or("customer.overdue", |s| s.name.as_str());
                 let (file, line, column) = self
                     .files
                     .iter()
@@ -283,7 +284,7 @@ impl Bundle {
                     column,
                     "per_customer_not_served",
                     format!(
-                        "scenario `{name}` is `per customer`: the service does not drive account-level dunning yet (`relance test`, `simulate` and `plan` do); deploy the set without it"
+                        "scenario `{name}` is `per customer` (or the set reads the overdue figures): the service does not drive account-level dunning nor keep `customer.overdue` yet (`relance test`, `simulate` and `plan` do); deploy the set without it"
                     ),
                 )]))
             }
