@@ -320,11 +320,9 @@ pub fn account_transition(
 fn exec(env: &Env<'_, '_>, stmts: &[Stmt], buffer: &mut Vec<Action>) -> Result<bool, EvalError> {
     for s in stmts {
         match s {
-            Stmt::SkipWhen(c) => {
-                if env.condition(c)? {
-                    buffer.clear();
-                    return Ok(false);
-                }
+            Stmt::SkipWhen(c) if env.condition(c)? => {
+                buffer.clear();
+                return Ok(false);
             }
             Stmt::If {
                 cond,
