@@ -406,6 +406,15 @@ impl<'a> Printer<'a> {
                 self.push("payments pay charges first")
             }
             MemberKind::ChargesKeepOpen => self.push("charges keep the case open"),
+            MemberKind::PerCustomer => self.push("per customer"),
+            MemberKind::Level(l) => {
+                self.push(&format!(
+                    "level {} when {}",
+                    l.name.name,
+                    format_expr(&l.when)
+                ));
+                self.block(&l.body);
+            }
             MemberKind::Step(s) => {
                 let mut head = format!("step {} at ", s.name.name);
                 match &s.anchor.kind {

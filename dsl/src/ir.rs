@@ -62,6 +62,22 @@ pub struct Scenario {
     /// In source order; anchors only point backwards.
     pub steps: Vec<Step>,
     pub handlers: BTreeMap<EventName, Vec<Stmt>>,
+    /// `per customer`: the state belongs to the customer's account (see `levels`); absent
+    /// from the JSON when false, so per-invoice scenarios keep their versions.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_customer: bool,
+    /// The levels of a `per customer` scenario, in source order (the last written is the
+    /// highest).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub levels: Vec<Level>,
+}
+
+/// `level NAME when CONDITION { … }` of a `per customer` scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Level {
+    pub name: String,
+    pub when: Expr,
+    pub body: Vec<Stmt>,
 }
 
 impl Scenario {

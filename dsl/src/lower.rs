@@ -97,6 +97,8 @@ fn scenario(s: &Scenario) -> ir::Scenario {
         fees: ir::Fees::default(),
         steps: Vec::new(),
         handlers: BTreeMap::new(),
+        per_customer: false,
+        levels: Vec::new(),
     };
     for m in &s.members {
         match &m.kind {
@@ -129,6 +131,12 @@ fn scenario(s: &Scenario) -> ir::Scenario {
                 out.fees.charges_first = *order == PaymentOrder::ChargesFirst
             }
             MemberKind::ChargesKeepOpen => out.fees.keep_open = true,
+            MemberKind::PerCustomer => out.per_customer = true,
+            MemberKind::Level(l) => out.levels.push(ir::Level {
+                name: l.name.name.clone(),
+                when: expr(&l.when),
+                body: stmts(&l.body.stmts, &names),
+            }),
             MemberKind::Step(st) => out.steps.push(step(st, &names)),
             MemberKind::Handler(h) => {
                 let words = h

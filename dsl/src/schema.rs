@@ -88,6 +88,9 @@ pub enum Field {
     CustomerPromisesBroken,
     CustomerDisputesOpened,
     CustomerPaymentTrend,
+    CustomerOverdue,
+    CustomerOverdueCount,
+    CustomerOldestOverdueDays,
     DisputeOpen,
     DisputeCode,
     DisputeSubCode,
@@ -156,6 +159,9 @@ fields! {
     "customer.promises_broken" => CustomerPromisesBroken: Type::Number, "Payment promises the customer broke so far, over all its invoices.";
     "customer.disputes_opened" => CustomerDisputesOpened: Type::Number, "Disputes opened so far on the customer's invoices.";
     "customer.payment_trend" => CustomerPaymentTrend: Type::Text, "`worsening`, `improving`, `stable` or `unknown`: the mean days late of the invoices settled in the last three calendar months against the three before (5 days or more apart).";
+    "customer.overdue" => CustomerOverdue: Type::Money, "What the customer owes on its invoices past their due date (due and unpaid, not counting invoices not yet due nor those under dispute).";
+    "customer.overdue_count" => CustomerOverdueCount: Type::Number, "Number of the customer's invoices past their due date and unpaid (not under dispute).";
+    "customer.oldest_overdue_days" => CustomerOldestOverdueDays: Type::Number, "Days late of the customer's oldest overdue invoice (0 when nothing is overdue).";
     "dispute.open" => DisputeOpen: Type::Bool, "Whether a dispute is open on this invoice.";
     "dispute.code" => DisputeCode: Type::Text, "The dispute's code (`logistics`), empty without dispute.";
     "dispute.sub_code" => DisputeSubCode: Type::Text, "The part of the code after `/` (`missing-delivery-note`).";
@@ -203,6 +209,8 @@ pub enum EventName {
     RiskChanged,
     ContactBounced,
     TaskOutcome,
+    /// A `per customer` account returned to clear (nothing overdue any more).
+    Clear,
 }
 
 /// Every handler event: its words and meaning.
@@ -266,6 +274,11 @@ pub const EVENTS: &[(&str, EventName, &str)] = &[
         "task outcome",
         EventName::TaskOutcome,
         "A person recorded the outcome of a call or task.",
+    ),
+    (
+        "clear",
+        EventName::Clear,
+        "A `per customer` account has nothing overdue any more (it leaves its level).",
     ),
 ];
 

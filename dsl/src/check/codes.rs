@@ -79,6 +79,15 @@ codes! {
     UnknownRule = "E0151", Error, "unknown rule";
     WrongRuleArity = "E0152", Error, "wrong number of rule arguments";
     UnknownScenario = "E0160", Error, "unknown scenario";
+    /// An invoice-only statement (`goto`, `wait until`, `charge` …) in a `level` block.
+    StatementNotAllowedInLevel = "E0161", Error, "statement not allowed in a level";
+    /// `on clear` in a per-invoice scenario, or an invoice event's handler in a `per customer` one.
+    HandlerNotAllowedHere = "E0162", Error, "handler not allowed in this scenario";
+    /// `level` in a scenario without `per customer`.
+    LevelWithoutPerCustomer = "E0163", Error, "level outside a `per customer` scenario";
+    /// `step` in a `per customer` scenario.
+    StepInPerCustomer = "E0164", Error, "step in a `per customer` scenario";
+    DuplicateLevel = "E0165", Error, "duplicate level name";
     UnknownRole = "E0170", Error, "unknown role";
     AmountNotAllowed = "E0171", Error, "amount not allowed here";
     UnknownCalendar = "E0172", Error, "unknown calendar";
@@ -113,6 +122,8 @@ codes! {
     SkipWhenAfterAction = "W0113", Warning, "`skip when` after an action";
     /// `repeat … times 1`: the step fires once, as without `repeat`.
     RepeatOnce = "W0114", Warning, "repeat that fires once";
+    /// A `per customer` scenario without any `level`.
+    PerCustomerWithoutLevels = "W0161", Warning, "`per customer` scenario without levels";
     /// `charge indemnity` / `charge late-interest` in a scenario consumers can get.
     PenaltyForConsumers = "W0171", Warning, "indemnity or late interest for consumers";
 }

@@ -38,7 +38,8 @@ impl Checker<'_> {
         }
         self.unreachable_steps(s, &steps);
         self.penalties_for_consumers(s);
-        if steps.is_empty() {
+        self.account(s, &names);
+        if steps.is_empty() && !s.members.iter().any(|m| m.kind == MemberKind::PerCustomer) {
             self.push(
                 Diagnostic::new(
                     Code::ScenarioWithoutSteps,
@@ -63,7 +64,8 @@ impl Checker<'_> {
                 MemberKind::CatchUp(_) => "catch up",
                 MemberKind::Payments(_) => "payments pay",
                 MemberKind::ChargesKeepOpen => "charges keep the case open",
-                MemberKind::Step(_) | MemberKind::Handler(_) => continue,
+                MemberKind::PerCustomer => "per customer",
+                MemberKind::Step(_) | MemberKind::Handler(_) | MemberKind::Level(_) => continue,
             };
             if let Some(first) = seen.insert(key, m.span) {
                 self.push(
@@ -316,7 +318,7 @@ impl Checker<'_> {
         }
     }
 
-    fn block(&mut self, b: &Block, body: Body, steps: &[&str]) {
+    pub(super) fn block(&mut self, b: &Block, body: Body, steps: &[&str]) {
         let mut ended: Option<Span> = None;
         for st in &b.stmts {
             if let Some(end) = ended.take() {

@@ -8,6 +8,7 @@
 //! `test_blocks` (test customers, invoices, events, expectations), `consumers` (charges
 //! consumers do not owe).
 
+mod account;
 pub mod codes;
 mod consumers;
 mod exprs;

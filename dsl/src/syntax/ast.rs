@@ -133,6 +133,10 @@ pub enum MemberKind {
     Payments(PaymentOrder),
     /// `charges keep the case open`.
     ChargesKeepOpen,
+    /// `per customer`: account-level dunning (the state belongs to the customer).
+    PerCustomer,
+    /// `level NAME when CONDITION { … }` (in a `per customer` scenario).
+    Level(Level),
     Step(Step),
     Handler(Handler),
 }
@@ -144,6 +148,16 @@ pub enum CatchUp {
     Latest,
     /// The first past step, then one more per interval until caught up.
     Gradually(Duration),
+}
+
+/// `level NAME when CONDITION { … }`: a state of a customer's account, entered when its
+/// condition holds (the highest such level wins).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Level {
+    pub name: Ident,
+    pub when: Expr,
+    pub body: Block,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

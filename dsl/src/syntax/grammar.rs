@@ -274,6 +274,7 @@ mod tests {
                 ("keep", "the"),
                 ("the", "case"),
                 ("case", "open"),
+                ("per", "customer"),
                 ("skip", "when"),
                 ("stop", "when"),
                 ("wait", "until"),

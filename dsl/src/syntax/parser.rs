@@ -212,6 +212,8 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_calendar
             | Rule::kw_tolerance
             | Rule::kw_grace
+            | Rule::kw_per
+            | Rule::kw_level
             | Rule::kw_step
             | Rule::kw_at
             | Rule::kw_required
@@ -553,6 +555,18 @@ impl Builder<'_> {
                 },
             ),
             Rule::charges_open => MemberKind::ChargesKeepOpen,
+            Rule::per_customer => MemberKind::PerCustomer,
+            Rule::level => {
+                let name = self.ident(it.next().expect("grammar: level name"));
+                let when = self.expr(it.next().expect("grammar: level condition"));
+                let body = self.block(it.next().expect("grammar: level body"));
+                MemberKind::Level(Level {
+                    name,
+                    when,
+                    body,
+                    span,
+                })
+            }
             Rule::step => MemberKind::Step(self.step(span, it)),
             Rule::handler => MemberKind::Handler(self.handler(span, it)),
             other => unreachable!("grammar: unexpected scenario member {other:?}"),

@@ -66,6 +66,8 @@ docs! {
     "keep the" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
     "the case" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
     "case open" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
+    "per customer" ANY "per customer" => "Account-level dunning: the scenario's state belongs to the customer's account (one per currency), moved by `level`s instead of steps; `on clear` runs when nothing is overdue any more.";
+    "level" ANY "level NAME when CONDITION { … }" => "A level of a `per customer` account: the account is in the highest (last written) level whose condition holds; entering it runs its block once, for every overdue invoice in one message.";
     "at" ANY "step NAME at ANCHOR [+|- DURATION]" => "What the step's date counts from: the due date, the issue date, or an earlier step's actual firing date.";
     "due" SCENARIO "at due" => "Anchor on the invoice's due date.";
     "issued" SCENARIO "at issued" => "Anchor on the invoice's issue date.";
@@ -275,12 +277,14 @@ mod tests {
                 "title",
                 "applies when",
                 "group by",
+                "per customer",
                 "calendar",
                 "tolerance",
                 "promise grace",
                 "catch up",
                 "payments pay",
                 "charges keep the case open",
+                "level",
                 "step",
                 "on"
             ]

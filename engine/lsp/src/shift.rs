@@ -95,6 +95,7 @@ shift_struct! {
     Anchor { kind, span; }
     Offset { duration, span; negative }
     Handler { event, event_span, body, span; }
+    Level { name, when, body, span; }
     Block { stmts, span; }
     Stmt { kind, span; }
     If { cond, then, otherwise; }
@@ -132,6 +133,8 @@ impl Shift for MemberKind {
             MemberKind::CatchUp(CatchUp::Gradually(x)) => x.shift(delta),
             MemberKind::CatchUp(CatchUp::Latest) => {}
             MemberKind::Payments(_) | MemberKind::ChargesKeepOpen => {}
+            MemberKind::PerCustomer => {}
+            MemberKind::Level(x) => x.shift(delta),
             MemberKind::Step(x) => x.shift(delta),
             MemberKind::Handler(x) => x.shift(delta),
         }

@@ -210,6 +210,7 @@ impl Running {
             } else {
                 Decimal::ZERO
             },
+            ..CustomerTotals::default()
         }
     }
 

@@ -13,6 +13,7 @@
 //! A portfolio can also be split by customer into shards that run apart (`shards`,
 //! [`Simulator::shards`]): together they make the same run.
 
+mod accounts;
 mod ahead;
 mod shards;
 
@@ -78,6 +79,9 @@ pub struct Simulator<'a> {
     /// From how many invoices entering on one day their scenarios are chosen ahead, on
     /// several threads (see `ahead`).
     look_ahead: usize,
+    /// Account-level dunning: the accounts' states and wake-ups, and whether the overdue
+    /// figures are computed (see `accounts`).
+    accounts: accounts::Accounts,
 }
 
 /// A customer's running totals over its opened cases in one currency.
@@ -232,6 +236,10 @@ impl<'a> Simulator<'a> {
             events: Vec::new(),
             recording: Recording::Causes,
             look_ahead: ahead::default_min_batch(),
+            accounts: accounts::Accounts {
+                reads_overdue: relance_core::runtime::account::reads_overdue(shared.set),
+                ..Default::default()
+            },
         }
     }
 
@@ -289,6 +297,7 @@ impl<'a> Simulator<'a> {
                 starts.get(s).map(|x| x.0),
                 self.events.get(e).map(|x| x.0.date.max(from)),
                 timers.first_key_value().map(|t| *t.0),
+                self.accounts.next_timer(),
             ]
             .into_iter()
             .flatten()
@@ -340,6 +349,7 @@ impl<'a> Simulator<'a> {
             touched.dedup();
             for i in touched {
                 self.step(i, day, Input::Tick, &mut run);
+                self.touch_account(i, run.cases[i].as_ref());
                 let wake = run.cases[i]
                     .as_ref()
                     .and_then(|c| self.with_facts(i, c, |f| next_wakeup(c, f)))
@@ -349,6 +359,7 @@ impl<'a> Simulator<'a> {
                     timers.entry(w).or_default().push(i);
                 }
             }
+            self.run_accounts(day, &mut run);
             progress(opened);
             on_day(day, &mut run);
         }
@@ -368,6 +379,7 @@ impl<'a> Simulator<'a> {
         let inv = self.invoices[i];
         let c = self.invoice_customer[i];
         let totals = self.totals(i, day); // already counts this invoice (see `run`)
+        let totals = self.with_overdue(i, day, &run.cases, None, totals);
         let customer = &self.customers[c];
         let case = match choice {
             Some(choice) => {
@@ -453,6 +465,7 @@ impl<'a> Simulator<'a> {
         }
         let c = self.invoice_customer[i];
         let totals = self.totals(i, day);
+        let totals = self.with_overdue(i, day, &run.cases, Some(&case), totals);
         let before = contribution(&case);
         let broken_before = case.counters.promises_broken;
         let Some(scenario) = self.shared.set.scenarios.get(&case.scenario) else {

@@ -101,6 +101,7 @@ pub fn template_uses(files: &[SourceFile]) -> Vec<Use> {
                     match &m.kind {
                         MemberKind::Step(st) => block(&st.body, file, out),
                         MemberKind::Handler(h) => block(&h.body, file, out),
+                        MemberKind::Level(l) => block(&l.body, file, out),
                         _ => {}
                     }
                 }

@@ -22,6 +22,11 @@ pub struct CustomerTotals {
     pub open_invoices: i64,
     pub average_invoice: Decimal,
     pub behaviour: KnownBehaviour,
+    /// Due and unpaid, on the invoices past their due date (`account::Overdue`): filled by
+    /// drivers when the set reads it (`account::reads_overdue`), else zero.
+    pub overdue: Decimal,
+    pub overdue_count: i64,
+    pub oldest_overdue_days: i64,
 }
 
 impl CustomerTotals {

@@ -160,6 +160,9 @@ impl Env<'_, '_> {
             Field::CustomerPromisesBroken => Val::Num(behaviour().promises_broken.into()),
             Field::CustomerDisputesOpened => Val::Num(behaviour().disputes_opened.into()),
             Field::CustomerPaymentTrend => text(behaviour().trend.as_str()),
+            Field::CustomerOverdue => money(self.totals.overdue),
+            Field::CustomerOverdueCount => Val::Num(self.totals.overdue_count.into()),
+            Field::CustomerOldestOverdueDays => Val::Num(self.totals.oldest_overdue_days.into()),
             Field::DisputeOpen => Val::Bool(inst.dispute.is_some()),
             Field::DisputeCode => text(
                 inst.dispute

@@ -5,6 +5,7 @@
 //! conditions; `charges` prices charges; `fees` percentage fees, the not-late rule and payment allocation; `state` is the serializable case; `context` the
 //! read-only facts; `behaviour` a customer's payment behaviour as known on a day. Drivers (simulator, daemon) own the clock and the effects.
 
+pub mod account;
 pub mod assign;
 pub mod behaviour;
 pub mod charges;
@@ -16,6 +17,7 @@ pub mod fees;
 pub mod state;
 pub mod transition;
 
+pub use account::{AccountFacts, AccountOutcome, AccountState, Overdue, account_transition};
 pub use assign::{Choice, Shared, choose_scenario, open_case, open_chosen, opens_open};
 pub use behaviour::{KnownBehaviour, PaymentBehaviour, PaymentLog, Trend};
 pub use context::{CustomerTotals, Facts};

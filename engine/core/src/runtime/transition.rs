@@ -114,6 +114,8 @@ pub fn transition_with(
     recording: Recording,
 ) -> (Instance, Outcome) {
     let counted = contribution(&state);
+    let counted_overdue =
+        super::account::is_overdue(facts.invoice, &state, today).then_some(state.outstanding);
     let mut m = Machine {
         inst: state,
         facts,
@@ -122,6 +124,7 @@ pub fn transition_with(
         recording,
         seq: 0,
         counted,
+        counted_overdue,
         settling: false,
     };
     match input {
@@ -222,6 +225,8 @@ struct Machine<'a, 'f> {
     /// What the case added to `facts.totals` as the driver computed them (the state it was
     /// given): conditions see the totals with the case's current contribution instead.
     counted: Option<Decimal>,
+    /// The same for the overdue figures (`customer.overdue`, `account::is_overdue`).
+    counted_overdue: Option<Decimal>,
     /// Set while `on paid`, `on write off` or a closing `on credit note` runs: the case is
     /// about to close and no longer counts in its customer's totals.
     settling: bool,
@@ -267,6 +272,15 @@ impl<'f> Machine<'_, 'f> {
         if let Some(o) = contribution(&self.inst).filter(|_| !self.settling) {
             t.outstanding += o;
             t.open_invoices += 1;
+        }
+        if let Some(o) = self.counted_overdue {
+            t.overdue -= o;
+            t.overdue_count -= 1;
+        }
+        let overdue = super::account::is_overdue(self.facts.invoice, &self.inst, self.today);
+        if overdue && !self.settling {
+            t.overdue += self.inst.outstanding;
+            t.overdue_count += 1;
         }
         t
     }

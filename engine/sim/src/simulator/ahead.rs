@@ -42,7 +42,9 @@ pub(super) fn choose<'a>(
     day: NaiveDate,
     pending: &BTreeMap<usize, Vec<&Event>>,
 ) -> Vec<Option<Choice<'a>>> {
-    if batch.len() < sim.look_ahead {
+    // A set reading the overdue figures chooses in the loop (the look-ahead does not replay
+    // them).
+    if batch.len() < sim.look_ahead || sim.accounts.reads_overdue {
         return Vec::new();
     }
     let threads = cores().clamp(2, 4);
