@@ -105,6 +105,9 @@ pub enum Field {
     PaymentAmount,
     PaymentDate,
     Today,
+    InvoiceLastFailedPayment,
+    EventTag,
+    EventReason,
 }
 
 /// One documented field: its path, type and meaning.
@@ -171,6 +174,9 @@ fields! {
     "payment.amount" => PaymentAmount: Type::Money, "The last payment's amount (zero without payment).";
     "payment.date" => PaymentDate: Type::Date, "The last payment's date.";
     "today" => Today: Type::Date, "The day being processed.";
+    "invoice.last_failed_payment" => InvoiceLastFailedPayment: Type::Text, "The reason of the last failed payment attempt (`INSUFFICIENT_FUNDS`) until a payment arrives; absent before any (a comparison with it is false).";
+    "event.tag" => EventTag: Type::Text, "In `on tag added` / `on tag removed`: the tag; absent elsewhere.";
+    "event.reason" => EventReason: Type::Text, "The reason of the event being handled: a failed payment's, a write-off's or its reversal's, the `because` of a move to another scenario; absent elsewhere.";
 }
 
 /// Looks a dotted path up.
@@ -180,7 +186,7 @@ pub fn field(path: &str) -> Option<&'static FieldDoc> {
 
 /// The roots a path can start with.
 pub const ROOTS: &[&str] = &[
-    "invoice", "customer", "dispute", "promise", "history", "payment", "today",
+    "invoice", "customer", "dispute", "promise", "history", "payment", "today", "event",
 ];
 
 /// An event a handler can name (`on dispute opened { … }`).
@@ -199,6 +205,11 @@ pub enum EventName {
     RiskChanged,
     ContactBounced,
     TaskOutcome,
+    TagAdded,
+    TagRemoved,
+    WriteOffReversed,
+    PaymentFailed,
+    ScenarioChanged,
 }
 
 /// Every handler event: its words and meaning.
@@ -262,6 +273,31 @@ pub const EVENTS: &[(&str, EventName, &str)] = &[
         "task outcome",
         EventName::TaskOutcome,
         "A person recorded the outcome of a call or task.",
+    ),
+    (
+        "tag added",
+        EventName::TagAdded,
+        "The customer gained a tag (`event.tag`); conditions see it from this day.",
+    ),
+    (
+        "tag removed",
+        EventName::TagRemoved,
+        "The customer lost a tag (`event.tag`); conditions no longer see it from this day.",
+    ),
+    (
+        "write off reversed",
+        EventName::WriteOffReversed,
+        "A write-off was reversed: the case is active again at the step it stood at.",
+    ),
+    (
+        "payment failed",
+        EventName::PaymentFailed,
+        "A payment attempt failed (`event.reason`, also `invoice.last_failed_payment`).",
+    ),
+    (
+        "scenario changed",
+        EventName::ScenarioChanged,
+        "A person moved the case to this scenario (`event.reason` says why); runs in the new scenario.",
     ),
 ];
 

@@ -246,7 +246,11 @@ impl Checker<'_> {
             | TestEvent::Promise { invoice, .. }
             | TestEvent::CreditNote { invoice, .. }
             | TestEvent::WriteOff { invoice }
+            | TestEvent::WriteOffReversed { invoice, .. }
+            | TestEvent::PaymentFailed { invoice, .. }
+            | TestEvent::Moved { invoice, .. }
             | TestEvent::Outcome { invoice, .. } => self.entity_ref(invoice, "invoice", invoices),
+            TestEvent::Tag { customer, .. } => self.entity_ref(customer, "customer", customers),
             TestEvent::Risk { customer, score } => {
                 self.entity_ref(customer, "customer", customers);
                 if !(0..=100).contains(score) {

@@ -141,6 +141,10 @@ pub struct Instance {
     pub escalated: Option<(NaiveDate, String)>,
     /// The first day the engine acts on this invoice.
     pub started: NaiveDate,
+    /// The reason of the last failed payment attempt (`INSUFFICIENT_FUNDS`), until a payment
+    /// arrives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failed_payment: Option<String>,
 }
 
 impl Instance {

@@ -72,6 +72,12 @@ const EVENT_COLUMNS: &[&str] = &[
     "role",
     "comment",
     "reference",
+    "tag",
+    "reason",
+    "scenario",
+    "step",
+    "by",
+    "because",
 ];
 
 /// The columns of `events.csv` each event type reads, as (type, required, optional), besides
@@ -92,6 +98,15 @@ const EVENT_TYPES: &[(&str, &[&str], &[&str])] = &[
     ("risk_changed", &["customer", "risk_score"], &[]),
     ("task_outcome", &["invoice", "outcome"], &["promised_date"]),
     ("contact_bounced", &["customer", "role"], &[]),
+    ("tag_added", &["customer", "tag"], &[]),
+    ("tag_removed", &["customer", "tag"], &[]),
+    ("write_off_reversed", &["invoice"], &["reason"]),
+    ("payment_failed", &["invoice", "reason"], &[]),
+    (
+        "scenario_changed",
+        &["invoice", "scenario", "by", "because"],
+        &["step"],
+    ),
 ];
 
 /// Reads and validates the data folder `dir`.
@@ -521,6 +536,29 @@ fn read_events(
                 invoice: invoice()?,
                 outcome: need("outcome")?.to_string(),
                 promised_date: date_of("promised_date")?,
+            },
+            "tag_added" => EventKind::TagAdded {
+                customer: customer()?,
+                tag: need("tag")?.to_string(),
+            },
+            "tag_removed" => EventKind::TagRemoved {
+                customer: customer()?,
+                tag: need("tag")?.to_string(),
+            },
+            "write_off_reversed" => EventKind::WriteOffReversed {
+                invoice: invoice()?,
+                reason: text("reason"),
+            },
+            "payment_failed" => EventKind::PaymentFailed {
+                invoice: invoice()?,
+                reason: need("reason")?.to_string(),
+            },
+            "scenario_changed" => EventKind::ScenarioChanged {
+                invoice: invoice()?,
+                scenario: need("scenario")?.to_string(),
+                step: text("step"),
+                by: need("by")?.to_string(),
+                because: need("because")?.to_string(),
             },
             _ => EventKind::ContactBounced {
                 customer: customer()?,

@@ -62,6 +62,14 @@ const EVENT_TYPES: &[(&str, &[&str])] = &[
     ("risk_changed", &["customer", "risk_score"]),
     ("task_outcome", &["invoice", "outcome", "promised_date"]),
     ("contact_bounced", &["customer", "role"]),
+    ("tag_added", &["customer", "tag"]),
+    ("tag_removed", &["customer", "tag"]),
+    ("write_off_reversed", &["invoice", "reason"]),
+    ("payment_failed", &["invoice", "reason"]),
+    (
+        "scenario_changed",
+        &["invoice", "scenario", "step", "by", "because"],
+    ),
 ];
 
 /// Reads and validates a case JSON.
@@ -384,6 +392,29 @@ fn read_event(index: usize, value: &Value) -> Result<Event, PortfolioError> {
             invoice: invoice()?,
             outcome: r.string("outcome")?.to_string(),
             promised_date: r.date_opt("promised_date")?,
+        },
+        "tag_added" => EventKind::TagAdded {
+            customer: customer()?,
+            tag: r.string("tag")?.to_string(),
+        },
+        "tag_removed" => EventKind::TagRemoved {
+            customer: customer()?,
+            tag: r.string("tag")?.to_string(),
+        },
+        "write_off_reversed" => EventKind::WriteOffReversed {
+            invoice: invoice()?,
+            reason: text_opt("reason")?,
+        },
+        "payment_failed" => EventKind::PaymentFailed {
+            invoice: invoice()?,
+            reason: r.string("reason")?.to_string(),
+        },
+        "scenario_changed" => EventKind::ScenarioChanged {
+            invoice: invoice()?,
+            scenario: r.string("scenario")?.to_string(),
+            step: text_opt("step")?,
+            by: r.string("by")?.to_string(),
+            because: r.string("because")?.to_string(),
         },
         _ => EventKind::ContactBounced {
             customer: customer()?,
