@@ -789,6 +789,50 @@ fn test_event(e: &TestEvent) -> String {
         TestEvent::Bounce { customer, role } => {
             format!("bounce {} {}", entity(customer), role.name)
         }
+        TestEvent::Tag {
+            customer,
+            tag,
+            added,
+        } => format!(
+            "tag {} {} {}",
+            if *added { "added" } else { "removed" },
+            entity(customer),
+            quoted(&tag.value)
+        ),
+        TestEvent::WriteOffReversed { invoice, reason } => {
+            let mut s = format!("write off reversed {}", entity(invoice));
+            if let Some(r) = reason {
+                s.push(' ');
+                s.push_str(&quoted(&r.value));
+            }
+            s
+        }
+        TestEvent::PaymentFailed { invoice, reason } => {
+            format!(
+                "payment failed {} {}",
+                entity(invoice),
+                quoted(&reason.value)
+            )
+        }
+        TestEvent::Moved {
+            invoice,
+            scenario,
+            step,
+            by,
+            because,
+        } => {
+            let mut s = format!("moved {} to scenario {}", entity(invoice), scenario.name);
+            if let Some(st) = step {
+                s.push_str(" step ");
+                s.push_str(&st.name);
+            }
+            s.push_str(&format!(
+                " by {} because {}",
+                quoted(&by.value),
+                quoted(&because.value)
+            ));
+            s
+        }
     }
 }
 

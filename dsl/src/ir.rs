@@ -629,6 +629,26 @@ pub enum TestEvent {
         customer: String,
         score: i64,
     },
+    Tag {
+        customer: String,
+        tag: String,
+        added: bool,
+    },
+    WriteOffReversed {
+        invoice: String,
+        reason: Option<String>,
+    },
+    PaymentFailed {
+        invoice: String,
+        reason: String,
+    },
+    Moved {
+        invoice: String,
+        scenario: String,
+        step: Option<String>,
+        by: String,
+        because: String,
+    },
     Outcome {
         invoice: String,
         text: String,

@@ -497,5 +497,35 @@ fn test_event(e: &TestEvent) -> ir::TestEvent {
             customer: customer.id.clone(),
             role: role.name.clone(),
         },
+        TestEvent::Tag {
+            customer,
+            tag,
+            added,
+        } => ir::TestEvent::Tag {
+            customer: customer.id.clone(),
+            tag: tag.value.clone(),
+            added: *added,
+        },
+        TestEvent::WriteOffReversed { invoice, reason } => ir::TestEvent::WriteOffReversed {
+            invoice: invoice.id.clone(),
+            reason: reason.as_ref().map(|r| r.value.clone()),
+        },
+        TestEvent::PaymentFailed { invoice, reason } => ir::TestEvent::PaymentFailed {
+            invoice: invoice.id.clone(),
+            reason: reason.value.clone(),
+        },
+        TestEvent::Moved {
+            invoice,
+            scenario,
+            step,
+            by,
+            because,
+        } => ir::TestEvent::Moved {
+            invoice: invoice.id.clone(),
+            scenario: scenario.name.clone(),
+            step: step.as_ref().map(|s| s.name.clone()),
+            by: by.value.clone(),
+            because: because.value.clone(),
+        },
     }
 }

@@ -110,6 +110,9 @@ pub enum Field {
     PaymentAmount,
     PaymentDate,
     Today,
+    InvoiceLastFailedPayment,
+    EventTag,
+    EventReason,
 }
 
 /// One documented field: its path, type and meaning.
@@ -181,6 +184,9 @@ fields! {
     "payment.amount" => PaymentAmount: Type::Money, "The last payment's amount (zero without payment).";
     "payment.date" => PaymentDate: Type::Date, "The last payment's date.";
     "today" => Today: Type::Date, "The day being processed.";
+    "invoice.last_failed_payment" => InvoiceLastFailedPayment: Type::Text, "The reason of the last failed payment attempt (`INSUFFICIENT_FUNDS`) until a payment arrives; absent before any (a comparison with it is false).";
+    "event.tag" => EventTag: Type::Text, "In `on tag added` / `on tag removed`: the tag; absent elsewhere.";
+    "event.reason" => EventReason: Type::Text, "The reason of the event being handled: a failed payment's, a write-off's or its reversal's, the `because` of a move to another scenario; absent elsewhere.";
 }
 
 /// Looks a dotted path up.
@@ -190,7 +196,7 @@ pub fn field(path: &str) -> Option<&'static FieldDoc> {
 
 /// The roots a path can start with.
 pub const ROOTS: &[&str] = &[
-    "invoice", "customer", "dispute", "promise", "history", "payment", "today",
+    "invoice", "customer", "dispute", "promise", "history", "payment", "today", "event",
 ];
 
 /// An event a handler can name (`on dispute opened { … }`).
@@ -211,6 +217,11 @@ pub enum EventName {
     TaskOutcome,
     /// A `per customer` account returned to clear (nothing overdue any more).
     Clear,
+    TagAdded,
+    TagRemoved,
+    WriteOffReversed,
+    PaymentFailed,
+    ScenarioChanged,
 }
 
 /// Every handler event: its words and meaning.
@@ -279,6 +290,31 @@ pub const EVENTS: &[(&str, EventName, &str)] = &[
         "clear",
         EventName::Clear,
         "A `per customer` account has nothing overdue any more (it leaves its level).",
+    ),
+    (
+        "tag added",
+        EventName::TagAdded,
+        "The customer gained a tag (`event.tag`); conditions see it from this day.",
+    ),
+    (
+        "tag removed",
+        EventName::TagRemoved,
+        "The customer lost a tag (`event.tag`); conditions no longer see it from this day.",
+    ),
+    (
+        "write off reversed",
+        EventName::WriteOffReversed,
+        "A write-off was reversed: the case is active again at the step it stood at.",
+    ),
+    (
+        "payment failed",
+        EventName::PaymentFailed,
+        "A payment attempt failed (`event.reason`, also `invoice.last_failed_payment`).",
+    ),
+    (
+        "scenario changed",
+        EventName::ScenarioChanged,
+        "A person moved the case to this scenario (`event.reason` says why); runs in the new scenario.",
     ),
 ];
 

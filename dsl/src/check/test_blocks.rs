@@ -247,7 +247,16 @@ impl Checker<'_> {
             | TestEvent::Promise { invoice, .. }
             | TestEvent::CreditNote { invoice, .. }
             | TestEvent::WriteOff { invoice }
+            | TestEvent::WriteOffReversed { invoice, .. }
+            | TestEvent::PaymentFailed { invoice, .. }
             | TestEvent::Outcome { invoice, .. } => self.entity_ref(invoice, "invoice", invoices),
+            TestEvent::Moved {
+                invoice, scenario, ..
+            } => {
+                self.entity_ref(invoice, "invoice", invoices);
+                self.scenario_ref(scenario);
+            }
+            TestEvent::Tag { customer, .. } => self.entity_ref(customer, "customer", customers),
             TestEvent::Risk { customer, score } => {
                 self.entity_ref(customer, "customer", customers);
                 if !(0..=100).contains(score) {

@@ -601,6 +601,30 @@ pub enum TestEvent {
         customer: Entity,
         role: Ident,
     },
+    /// `tag added ACME "key-account"` / `tag removed ACME "key-account"`.
+    Tag {
+        customer: Entity,
+        tag: Str,
+        added: bool,
+    },
+    /// `write off reversed F-1 ["reason"]`.
+    WriteOffReversed {
+        invoice: Entity,
+        reason: Option<Str>,
+    },
+    /// `payment failed F-1 "INSUFFICIENT_FUNDS"`.
+    PaymentFailed {
+        invoice: Entity,
+        reason: Str,
+    },
+    /// `moved F-1 to scenario NAME [step STEP] by "who" because "why"`.
+    Moved {
+        invoice: Entity,
+        scenario: Ident,
+        step: Option<Ident>,
+        by: Str,
+        because: Str,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

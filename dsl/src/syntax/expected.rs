@@ -238,6 +238,12 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         kw_risk => "`risk`",
         kw_outcome => "`outcome`",
         kw_bounce => "`bounce`",
+        kw_added => "`added`",
+        kw_removed => "`removed`",
+        kw_reversed => "`reversed`",
+        kw_failed => "`failed`",
+        kw_moved => "`moved`",
+        kw_because => "`because`",
         kw_amount => "`amount`",
         kw_catch => "`catch`",
         kw_up => "`up`",
@@ -316,9 +322,8 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         field_value => "a value",
         entity => "an id",
         event | ev_payment | ev_dispute | ev_resolve | ev_promise | ev_credit_note
-        | ev_write_off | ev_risk | ev_outcome | ev_bounce => {
-            "an event (`payment`, `dispute`, `resolve`, `promise` …)"
-        }
+        | ev_write_off | ev_risk | ev_outcome | ev_bounce | ev_tag | ev_reversed
+        | ev_payment_failed | ev_moved => "an event (`payment`, `dispute`, `resolve`, `promise` …)",
         expect_line => "an expected action (`DATE ACTION for INVOICE`)",
     }
 }

@@ -283,6 +283,9 @@ mod tests {
                 ("not", "in"),
                 ("credit", "note"),
                 ("write", "off"),
+                ("off", "reversed"),
+                ("payment", "failed"),
+                ("to", "scenario"),
                 ("expect", "error"),
             ]
         );

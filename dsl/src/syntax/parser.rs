@@ -287,6 +287,12 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_risk
             | Rule::kw_outcome
             | Rule::kw_bounce
+            | Rule::kw_added
+            | Rule::kw_removed
+            | Rule::kw_reversed
+            | Rule::kw_failed
+            | Rule::kw_moved
+            | Rule::kw_because
             | Rule::kw_amount
             | Rule::kw_catch
             | Rule::kw_up
@@ -991,6 +997,10 @@ impl Builder<'_> {
 
     fn test_event(&mut self, pair: Pair<'_, Rule>) -> TestEvent {
         let rule = pair.as_rule();
+        let added = pair
+            .clone()
+            .into_inner()
+            .any(|p| p.as_rule() == Rule::kw_added);
         let mut it = kids(pair);
         let mut next = || it.next().expect("grammar: test event part");
         match rule {
@@ -1055,6 +1065,42 @@ impl Builder<'_> {
                 TestEvent::Bounce {
                     customer,
                     role: self.ident(next()),
+                }
+            }
+            Rule::ev_tag => {
+                let customer = self.entity(next());
+                let tag = self.string(next());
+                TestEvent::Tag {
+                    customer,
+                    tag,
+                    added,
+                }
+            }
+            Rule::ev_reversed => {
+                let invoice = self.entity(next());
+                let reason = it.next().map(|p| self.string(p));
+                TestEvent::WriteOffReversed { invoice, reason }
+            }
+            Rule::ev_payment_failed => {
+                let invoice = self.entity(next());
+                TestEvent::PaymentFailed {
+                    invoice,
+                    reason: self.string(next()),
+                }
+            }
+            Rule::ev_moved => {
+                let invoice = self.entity(next());
+                let scenario = self.ident(next());
+                let mut rest: Vec<_> = it.collect();
+                let because = self.string(rest.pop().expect("grammar: because"));
+                let by = self.string(rest.pop().expect("grammar: by"));
+                let step = rest.pop().map(|p| self.ident(p));
+                TestEvent::Moved {
+                    invoice,
+                    scenario,
+                    step,
+                    by,
+                    because,
                 }
             }
             other => unreachable!("grammar: unexpected test event {other:?}"),

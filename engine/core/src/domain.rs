@@ -385,6 +385,38 @@ pub enum EventKind {
         customer: CustomerId,
         role: String,
     },
+    /// The customer gained a tag (conditions see it from this day on).
+    TagAdded {
+        customer: CustomerId,
+        tag: String,
+    },
+    /// The customer lost a tag (conditions no longer see it from this day on).
+    TagRemoved {
+        customer: CustomerId,
+        tag: String,
+    },
+    /// A write-off was reversed: the case re-opens at the step it stood at.
+    WriteOffReversed {
+        invoice: InvoiceId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A payment attempt (direct debit, card) failed, with the processor's reason
+    /// (`INSUFFICIENT_FUNDS`).
+    PaymentFailed {
+        invoice: InvoiceId,
+        reason: String,
+    },
+    /// A person moved the case to another scenario (at a named step, else its first), saying
+    /// who and why (OCA's policy changer).
+    ScenarioChanged {
+        invoice: InvoiceId,
+        scenario: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
+        by: String,
+        because: String,
+    },
 }
 
 impl EventKind {
@@ -397,8 +429,14 @@ impl EventKind {
             | EventKind::PromiseMade { invoice, .. }
             | EventKind::CreditNote { invoice, .. }
             | EventKind::WriteOff { invoice, .. }
-            | EventKind::TaskOutcome { invoice, .. } => Some(invoice),
-            EventKind::RiskChanged { .. } | EventKind::ContactBounced { .. } => None,
+            | EventKind::TaskOutcome { invoice, .. }
+            | EventKind::WriteOffReversed { invoice, .. }
+            | EventKind::PaymentFailed { invoice, .. }
+            | EventKind::ScenarioChanged { invoice, .. } => Some(invoice),
+            EventKind::RiskChanged { .. }
+            | EventKind::ContactBounced { .. }
+            | EventKind::TagAdded { .. }
+            | EventKind::TagRemoved { .. } => None,
         }
     }
 
@@ -406,7 +444,9 @@ impl EventKind {
     pub fn customer(&self) -> Option<&str> {
         match self {
             EventKind::RiskChanged { customer, .. }
-            | EventKind::ContactBounced { customer, .. } => Some(customer),
+            | EventKind::ContactBounced { customer, .. }
+            | EventKind::TagAdded { customer, .. }
+            | EventKind::TagRemoved { customer, .. } => Some(customer),
             _ => None,
         }
     }
@@ -423,6 +463,32 @@ impl EventKind {
             EventKind::RiskChanged { .. } => "risk_changed",
             EventKind::TaskOutcome { .. } => "task_outcome",
             EventKind::ContactBounced { .. } => "contact_bounced",
+            EventKind::TagAdded { .. } => "tag_added",
+            EventKind::TagRemoved { .. } => "tag_removed",
+            EventKind::WriteOffReversed { .. } => "write_off_reversed",
+            EventKind::PaymentFailed { .. } => "payment_failed",
+            EventKind::ScenarioChanged { .. } => "scenario_changed",
+        }
+    }
+
+    /// What a customer event changes in the customer's record (its risk score, its tags), the
+    /// same for every driver. Returns whether the customer changed.
+    pub fn apply_to_customer(&self, customer: &mut Customer) -> bool {
+        match self {
+            EventKind::RiskChanged { risk_score, .. } => {
+                let changed = customer.risk_score != *risk_score;
+                customer.risk_score = *risk_score;
+                changed
+            }
+            EventKind::TagAdded { tag, .. } if !customer.tags.contains(tag) => {
+                customer.tags.push(tag.clone());
+                true
+            }
+            EventKind::TagRemoved { tag, .. } if customer.tags.contains(tag) => {
+                customer.tags.retain(|t| t != tag);
+                true
+            }
+            _ => false,
         }
     }
 }

@@ -924,7 +924,24 @@ impl<'a> Work<'a> {
         }
         let pinned = self.slot(id)?.deployment;
         let catalog = self.catalog;
-        let Some((scenario, deployment)) = catalog.scenario_in(&case.version, pinned) else {
+        // A move to another scenario runs with the facts of the scenario it names, as the case's
+        // deployment (else the latest) holds it; the transition puts the case in error when
+        // neither has it.
+        let named = match input {
+            Input::Event(EventKind::ScenarioChanged { scenario, .. }) => {
+                let holding = |d: &'a crate::catalog::Deployment| {
+                    d.set.scenarios.get(scenario).map(|s| (s, d))
+                };
+                pinned
+                    .and_then(|n| catalog.deployment(n))
+                    .and_then(holding)
+                    .or_else(|| catalog.current().and_then(holding))
+            }
+            _ => None,
+        };
+        let Some((scenario, deployment)) =
+            named.or_else(|| catalog.scenario_in(&case.version, pinned))
+        else {
             return Ok(());
         };
         let facts = Facts {
@@ -1094,10 +1111,9 @@ impl<'a> Work<'a> {
         let Some(customer) = ev.kind.customer() else {
             return Ok(Vec::new());
         };
-        if let EventKind::RiskChanged { risk_score, .. } = &ev.kind
-            && let Some(mut c) = self.customer(customer)?.cloned()
+        if let Some(mut c) = self.customer(customer)?.cloned()
+            && ev.kind.apply_to_customer(&mut c)
         {
-            c.risk_score = *risk_score;
             self.put_customer(c);
         }
         let mut moved = Vec::new();

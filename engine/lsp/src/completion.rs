@@ -77,15 +77,19 @@ pub struct Context {
 /// The test events (`on DATE …`) and the duration units: a test keeps them equal to the
 /// grammar's `event` and `unit` rules.
 const TEST_EVENTS: &[&str] = &[
+    "payment failed",
     "payment",
     "dispute",
     "resolve",
     "promise",
     "credit note",
+    "write off reversed",
     "write off",
     "risk",
     "outcome",
     "bounce",
+    "tag",
+    "moved",
 ];
 const UNITS: &[&str] = &["days", "business days", "weeks", "months"];
 const EXPR_OPENERS: &[&str] = &[

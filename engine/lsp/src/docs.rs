@@ -142,6 +142,15 @@ docs! {
     "risk" ANY "on DATE risk CUSTOMER SCORE" => "The customer's risk score changes.";
     "outcome" ANY "on DATE outcome INVOICE \"TEXT\" [promise DATE]" => "A person records the outcome of a call or task.";
     "bounce" ANY "on DATE bounce CUSTOMER ROLE" => "A message to the customer's contact of this role bounced.";
+    "added" ANY "on DATE tag added CUSTOMER \"TAG\"" => "The customer gains a tag (handler `on tag added`, `event.tag`).";
+    "removed" ANY "on DATE tag removed CUSTOMER \"TAG\"" => "The customer loses a tag (handler `on tag removed`, `event.tag`).";
+    "off reversed" ANY "on DATE write off reversed INVOICE [\"REASON\"]" => "The write-off is reversed: the case is active again at the step it stood at.";
+    "reversed" ANY "on DATE write off reversed INVOICE [\"REASON\"]" => "The write-off is reversed: the case is active again at the step it stood at.";
+    "payment failed" ANY "on DATE payment failed INVOICE \"REASON\"" => "A payment attempt failed (`event.reason`, `invoice.last_failed_payment`).";
+    "failed" ANY "on DATE payment failed INVOICE \"REASON\"" => "A payment attempt failed (`event.reason`, `invoice.last_failed_payment`).";
+    "moved" ANY "on DATE moved INVOICE to scenario NAME [step STEP] by \"WHO\" because \"WHY\"" => "A person moves the invoice to another scenario (handler `on scenario changed` of the new one).";
+    "to scenario" ANY "moved INVOICE to scenario NAME" => "The scenario the invoice is moved to.";
+    "because" ANY "moved INVOICE … by \"WHO\" because \"WHY\"" => "Why the invoice was moved (`event.reason`).";
     "amount" ANY "dispute INVOICE \"CODE\" amount AMOUNT" => "The disputed amount (default: the outstanding).";
     "rule" ANY "rule(\"NAME\", ARG, …)" => "Calls the rhai function `NAME(invoice, customer, ARG, …)` of the `rules/` folder: pure, sandboxed, returns a boolean or a number.";
     "and" ANY "A and B" => "Both conditions hold.";

@@ -321,6 +321,31 @@ impl Shift for TestEvent {
                 customer.shift(delta);
                 role.shift(delta);
             }
+            TestEvent::Tag { customer, tag, .. } => {
+                customer.shift(delta);
+                tag.shift(delta);
+            }
+            TestEvent::WriteOffReversed { invoice, reason } => {
+                invoice.shift(delta);
+                reason.shift(delta);
+            }
+            TestEvent::PaymentFailed { invoice, reason } => {
+                invoice.shift(delta);
+                reason.shift(delta);
+            }
+            TestEvent::Moved {
+                invoice,
+                scenario,
+                step,
+                by,
+                because,
+            } => {
+                invoice.shift(delta);
+                scenario.shift(delta);
+                step.shift(delta);
+                by.shift(delta);
+                because.shift(delta);
+            }
         }
     }
 }

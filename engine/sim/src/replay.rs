@@ -59,6 +59,8 @@ pub fn replay(portfolio: &Portfolio, at: NaiveDate) -> Vec<InvoiceAt> {
         .collect();
     order.sort_by_key(|&e| portfolio.events[e].date);
     let mut dispute_amount: Vec<Option<Option<Decimal>>> = vec![None; out.len()];
+    // What a write-off wiped, for its reversal to restore.
+    let mut written_off: Vec<Decimal> = vec![Decimal::ZERO; out.len()];
     for e in order {
         let event = &portfolio.events[e];
         let Some(&i) = event.kind.invoice().and_then(|id| index.get(id)) else {
@@ -81,9 +83,15 @@ pub fn replay(portfolio: &Portfolio, at: NaiveDate) -> Vec<InvoiceAt> {
                 }
             }
             EventKind::WriteOff { .. } if state.settled_on.is_none() => {
+                written_off[s] = state.open;
                 state.open = Decimal::ZERO;
                 state.settled_on = Some(event.date);
                 state.written_off = true;
+            }
+            EventKind::WriteOffReversed { .. } if state.written_off => {
+                state.open = written_off[s];
+                state.settled_on = None;
+                state.written_off = false;
             }
             EventKind::DisputeOpened { amount, .. } => {
                 state.disputes.push((event.date, None));

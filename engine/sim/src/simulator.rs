@@ -431,9 +431,7 @@ impl<'a> Simulator<'a> {
             }
             shards::Target::Invoice(i) => vec![i],
             shards::Target::Customer(c) => {
-                if let EventKind::RiskChanged { risk_score, .. } = &ev.kind {
-                    self.customers[c].risk_score = *risk_score;
-                }
+                ev.kind.apply_to_customer(&mut self.customers[c]);
                 let open = |i: &usize| run.cases[*i].as_ref().is_some_and(Instance::is_open);
                 self.customer_invoices[c]
                     .iter()
@@ -468,7 +466,20 @@ impl<'a> Simulator<'a> {
         let totals = self.with_overdue(i, day, &run.cases, Some(&case), totals);
         let before = contribution(&case);
         let broken_before = case.counters.promises_broken;
-        let Some(scenario) = self.shared.set.scenarios.get(&case.scenario) else {
+        // A move to another scenario runs with the facts of the scenario it names (the
+        // transition puts the case in error when the set has none).
+        let named = match input {
+            Input::Event(EventKind::ScenarioChanged { scenario, .. }) => {
+                Some(scenario).filter(|s| self.shared.set.scenarios.contains_key(*s))
+            }
+            _ => None,
+        };
+        let Some(scenario) = self
+            .shared
+            .set
+            .scenarios
+            .get(named.unwrap_or(&case.scenario))
+        else {
             run.cases[i] = Some(case);
             return;
         };

@@ -485,6 +485,39 @@ fn event(e: &ir::TestEvent) -> EventKind {
             customer: customer.clone(),
             role: role.clone(),
         },
+        T::Tag {
+            customer,
+            tag,
+            added: true,
+        } => EventKind::TagAdded {
+            customer: customer.clone(),
+            tag: tag.clone(),
+        },
+        T::Tag { customer, tag, .. } => EventKind::TagRemoved {
+            customer: customer.clone(),
+            tag: tag.clone(),
+        },
+        T::WriteOffReversed { invoice, reason } => EventKind::WriteOffReversed {
+            invoice: invoice.clone(),
+            reason: reason.clone(),
+        },
+        T::PaymentFailed { invoice, reason } => EventKind::PaymentFailed {
+            invoice: invoice.clone(),
+            reason: reason.clone(),
+        },
+        T::Moved {
+            invoice,
+            scenario,
+            step,
+            by,
+            because,
+        } => EventKind::ScenarioChanged {
+            invoice: invoice.clone(),
+            scenario: scenario.clone(),
+            step: step.clone(),
+            by: by.clone(),
+            because: because.clone(),
+        },
     }
 }
 

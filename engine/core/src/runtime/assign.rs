@@ -94,6 +94,7 @@ fn fresh(invoice: &Invoice, customer: &Customer, today: NaiveDate) -> Instance {
         balances: Vec::new(),
         charged: Default::default(),
         escalated: None,
+        last_failed_payment: None,
         started: today,
         repeating: None,
         catch_up_next: None,
@@ -176,6 +177,7 @@ fn choose<'s>(
             facts: &facts,
             today,
             totals,
+            event: None,
         };
         Ok(cond.map(|c| env.condition(c)).transpose()?.unwrap_or(true)
             && scenario

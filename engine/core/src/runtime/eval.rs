@@ -58,6 +58,8 @@ pub struct Env<'a, 'f> {
     pub facts: &'a Facts<'f>,
     pub today: NaiveDate,
     pub totals: CustomerTotals,
+    /// The event being applied (`event.tag`, `event.reason`), none outside handlers.
+    pub event: Option<&'a crate::domain::EventKind>,
 }
 
 impl Env<'_, '_> {
@@ -207,6 +209,13 @@ impl Env<'_, '_> {
             Field::PaymentAmount => money(inst.last_payment.map_or(Decimal::ZERO, |(_, a)| a)),
             Field::PaymentDate => inst.last_payment.map_or(Val::Absent, |(d, _)| Val::Date(d)),
             Field::Today => Val::Date(self.today),
+            Field::InvoiceLastFailedPayment => inst
+                .last_failed_payment
+                .as_deref()
+                .map_or(Val::Absent, text),
+            Field::EventTag | Field::EventReason => {
+                super::event_field(self.event, f).map_or(Val::Absent, text)
+            }
         }
     }
 

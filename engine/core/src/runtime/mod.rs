@@ -25,3 +25,23 @@ pub use state::{CloseReason, Instance, Status};
 pub use transition::{
     Input, Outcome, Planned, Record, Recording, next_wakeup, transition, transition_with,
 };
+
+/// What `event.tag` and `event.reason` read from the event being applied: the tag of a tag
+/// event; the reason of a failed payment, a write-off or its reversal, the `because` of a
+/// scenario change. `None` (absent) otherwise.
+pub fn event_field(
+    event: Option<&crate::domain::EventKind>,
+    field: relance_dsl::ir::Field,
+) -> Option<&str> {
+    use crate::domain::EventKind as E;
+    use relance_dsl::ir::Field as F;
+    match (event?, field) {
+        (E::TagAdded { tag, .. } | E::TagRemoved { tag, .. }, F::EventTag) => Some(tag),
+        (E::PaymentFailed { reason, .. }, F::EventReason) => Some(reason),
+        (E::WriteOff { reason, .. } | E::WriteOffReversed { reason, .. }, F::EventReason) => {
+            reason.as_deref()
+        }
+        (E::ScenarioChanged { because, .. }, F::EventReason) => Some(because),
+        _ => None,
+    }
+}

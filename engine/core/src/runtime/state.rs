@@ -154,6 +154,10 @@ pub struct Instance {
     /// step fired and the next one was already due; cleared once the case has caught up).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catch_up_next: Option<NaiveDate>,
+    /// The reason of the last failed payment attempt (`INSUFFICIENT_FUNDS`), until a payment
+    /// arrives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failed_payment: Option<String>,
 }
 
 /// A `repeat` step that fired and will fire again: `next_step` stays on it meanwhile.

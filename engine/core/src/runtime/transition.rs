@@ -23,6 +23,8 @@ use super::fees;
 use super::state::{CloseReason, Dispute, Instance, Promise, Status};
 use crate::domain::EventKind;
 
+mod changes;
+
 /// What happens to the case today.
 #[derive(Debug, Clone, Copy)]
 pub enum Input<'a> {
@@ -126,6 +128,10 @@ pub fn transition_with(
         counted,
         counted_overdue,
         settling: false,
+        event: match input {
+            Input::Event(e) => Some(e.clone()),
+            Input::Tick => None,
+        },
     };
     match input {
         Input::Tick => m.tick(),
@@ -230,6 +236,8 @@ struct Machine<'a, 'f> {
     /// Set while `on paid`, `on write off` or a closing `on credit note` runs: the case is
     /// about to close and no longer counts in its customer's totals.
     settling: bool,
+    /// The event being applied (`event.tag`, `event.reason` read it), none on a tick.
+    event: Option<EventKind>,
 }
 
 /// Where a step or handler started, to undo it when it fails (a block is all or nothing).
@@ -257,6 +265,7 @@ impl<'f> Machine<'_, 'f> {
             facts: self.facts,
             today: self.today,
             totals: self.totals(),
+            event: self.event.as_ref(),
         }
     }
 
@@ -840,7 +849,13 @@ impl<'f> Machine<'_, 'f> {
             Status::Active | Status::Paused { .. } | Status::Waiting { .. }
         );
         match ev {
-            EventKind::Payment { amount, .. } => self.money_in(*amount, true),
+            EventKind::Payment { amount, .. } => {
+                self.inst.last_failed_payment = None;
+                self.money_in(*amount, true)
+            }
+            EventKind::WriteOffReversed { .. } => {
+                self.change(ev);
+            }
             EventKind::CreditNote { amount, .. } => self.money_in(*amount, false),
             EventKind::WriteOff { .. } if self.inst.is_open() => {
                 if open {
@@ -926,6 +941,9 @@ impl<'f> Machine<'_, 'f> {
                 self.handle(EventName::ContactBounced, |_| {});
             }
             EventKind::WriteOff { .. } => {}
+            _ => {
+                self.change(ev);
+            }
         }
     }
 

@@ -162,3 +162,77 @@ scenario pct {
     assert!(assign::settled(pct, &j, dec("100")), "1% of 10000 JPY");
     assert!(!assign::settled(pct, &j, dec("100.01")));
 }
+
+const TWO: &str = r#"
+scenario standard {
+  step reminder-1 at due + 3 days {
+    email "reminder-1" to accounting
+  }
+}
+scenario strict {
+  step call at due + 5 days {
+    call accounting assign collector
+  }
+  step notice at due + 20 days {
+    letter "formal-notice" to legal registered
+  }
+}
+"#;
+
+/// A move to another scenario (OCA's policy changer): the case is pinned to the new scenario's
+/// version at the named step, and the record says who and why; an unknown step is an error.
+#[test]
+fn a_move_pins_the_new_scenario_and_records_who_and_why() {
+    let set = set(TWO);
+    let rules = RuleSet::default();
+    let inv = invoice("F-1", "1000", "EUR");
+    let cust = customer();
+    let case = assign::open_chosen(
+        Ok(Some(&set.scenarios["standard"])),
+        &inv,
+        &cust,
+        day("2026-01-01"),
+    );
+    let strict = &set.scenarios["strict"];
+    let facts = Facts {
+        scenario: strict,
+        invoice: &inv,
+        customer: &cust,
+        totals: CustomerTotals::default(),
+        rules: &rules,
+        rates: RateTable::builtin(),
+    };
+    let moved = |step: &str| EventKind::ScenarioChanged {
+        invoice: "F-1".into(),
+        scenario: "strict".into(),
+        step: Some(step.into()),
+        by: "marie".into(),
+        because: "key account".into(),
+    };
+    let (after, out) = transition(
+        case.clone(),
+        Input::Event(&moved("notice")),
+        day("2026-02-10"),
+        &facts,
+    );
+    assert_eq!(after.scenario, "strict");
+    assert_eq!(after.version, strict.version);
+    assert_eq!(after.next_step, 1);
+    assert_eq!(after.status.name(), "active");
+    let causes: Vec<&str> = out.records.iter().map(|r| r.cause.as_str()).collect();
+    assert_eq!(
+        causes,
+        ["moved from scenario standard to strict at step notice by marie: key account"]
+    );
+    let (after, _) = transition(
+        case,
+        Input::Event(&moved("nowhere")),
+        day("2026-02-10"),
+        &facts,
+    );
+    assert_eq!(after.status.name(), "error");
+    assert_eq!(
+        after.scenario, "standard",
+        "an error leaves the case where it was"
+    );
+}

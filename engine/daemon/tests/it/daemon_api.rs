@@ -372,6 +372,52 @@ async fn a_durable_flow_through_the_api() {
     );
 }
 
+/// Changes after the start over `POST /v1/events`: a write-off reversed re-opens the case, a
+/// failed payment is kept with its reason, a tag added changes the customer's record, a move to
+/// another scenario is recorded with who and why (or puts the case in error when the set has no
+/// such scenario).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_after_the_start_through_the_api() {
+    use Body::Json;
+    let s = Server::start("api-changes").await;
+    let ok =
+        |method: Method, path: &str, token, body| Row::new(method, path, Some(token), body, 200);
+    let event = |v: Value| ok(Method::POST, "/v1/events", INTEGRATION, Json(v));
+    let rows = [
+        ok(Method::POST, "/v1/import", INTEGRATION, Json(portfolio())).with(json!({"invoices": 3})),
+        ok(Method::POST, "/v1/run", ADMIN, Body::None),
+        event(json!({"type": "write_off", "invoice": "F-1"})),
+        ok(Method::GET, "/v1/invoices/F-1", CREDIT, Body::None).with(json!({"state": "closed"})),
+        event(json!({"type": "write_off_reversed", "invoice": "F-1", "reason": "wrong invoice"})),
+        ok(Method::GET, "/v1/invoices/F-1", CREDIT, Body::None).with(json!({"state": "active"})),
+        event(json!({"type": "payment_failed", "invoice": "F-2", "reason": "INSUFFICIENT_FUNDS"})),
+        ok(Method::GET, "/v1/invoices/F-2", CREDIT, Body::None)
+            .with(json!({"case": {"last_failed_payment": "INSUFFICIENT_FUNDS"}})),
+        event(json!({"type": "tag_added", "customer": "BETA", "tag": "key-account"})),
+        ok(Method::GET, "/v1/customers/BETA", SALES, Body::None)
+            .with(json!({"customer": {"tags": ["key-account"]}})),
+        event(json!({"type": "tag_removed", "customer": "BETA", "tag": "key-account"})),
+        event(
+            json!({"type": "scenario_changed", "invoice": "F-3", "scenario": "nowhere",
+                     "by": "marie", "because": "test"}),
+        ),
+        ok(Method::GET, "/v1/invoices/F-3", CREDIT, Body::None).with(json!({"state": "error"})),
+    ];
+    run_rows(&s.client, &s.base, &rows).await;
+    let (_, v) = s
+        .call(Method::GET, "/v1/invoices/F-1", Some(CREDIT), None)
+        .await;
+    let timeline = v["timeline"].to_string();
+    assert!(
+        timeline.contains("write off reversed: wrong invoice"),
+        "{v}"
+    );
+    let (_, c) = s
+        .call(Method::GET, "/v1/customers/BETA", Some(SALES), None)
+        .await;
+    assert!(c["customer"].get("tags").is_none(), "the tag is gone: {c}");
+}
+
 impl Server {
     /// A POST with an `Idempotency-Key`: status, body, and whether it was a replay.
     async fn keyed(

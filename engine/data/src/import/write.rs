@@ -247,7 +247,7 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
     finish(events)
 }
 
-const EVENT_HEADER: [&str; 12] = [
+const EVENT_HEADER: [&str; 18] = [
     "date",
     "type",
     "invoice",
@@ -260,10 +260,16 @@ const EVENT_HEADER: [&str; 12] = [
     "outcome",
     "role",
     "comment",
+    "tag",
+    "reason",
+    "scenario",
+    "step",
+    "by",
+    "because",
 ];
 
-fn event_row(e: &Event) -> [String; 12] {
-    let mut row: [String; 12] = Default::default();
+fn event_row(e: &Event) -> [String; 18] {
+    let mut row: [String; 18] = Default::default();
     row[0] = e.date.to_string();
     row[1] = e.kind.type_name().to_string();
     row[2] = e.kind.invoice().unwrap_or_default().to_string();
@@ -303,6 +309,23 @@ fn event_row(e: &Event) -> [String; 12] {
         }
         EventKind::ContactBounced { role, .. } => row[10] = role.clone(),
         EventKind::Payment { .. } => {}
+        EventKind::TagAdded { tag, .. } | EventKind::TagRemoved { tag, .. } => {
+            row[12] = tag.clone()
+        }
+        EventKind::WriteOffReversed { reason, .. } => row[13] = opt(reason),
+        EventKind::PaymentFailed { reason, .. } => row[13] = reason.clone(),
+        EventKind::ScenarioChanged {
+            scenario,
+            step,
+            by,
+            because,
+            ..
+        } => {
+            row[14] = scenario.clone();
+            row[15] = opt(step);
+            row[16] = by.clone();
+            row[17] = because.clone();
+        }
     }
     row
 }

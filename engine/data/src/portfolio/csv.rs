@@ -76,6 +76,12 @@ const EVENT_COLUMNS: &[&str] = &[
     "role",
     "comment",
     "reference",
+    "tag",
+    "reason",
+    "scenario",
+    "step",
+    "by",
+    "because",
 ];
 
 /// The columns of `events.csv` each event type reads, as (type, required, optional), besides
@@ -96,6 +102,15 @@ const EVENT_TYPES: &[(&str, &[&str], &[&str])] = &[
     ("risk_changed", &["customer", "risk_score"], &[]),
     ("task_outcome", &["invoice", "outcome"], &["promised_date"]),
     ("contact_bounced", &["customer", "role"], &[]),
+    ("tag_added", &["customer", "tag"], &[]),
+    ("tag_removed", &["customer", "tag"], &[]),
+    ("write_off_reversed", &["invoice"], &["reason"]),
+    ("payment_failed", &["invoice", "reason"], &[]),
+    (
+        "scenario_changed",
+        &["invoice", "scenario", "by", "because"],
+        &["step"],
+    ),
 ];
 
 /// Reads and validates the data folder `dir`.
@@ -538,6 +553,29 @@ fn read_events(
                 outcome: need("outcome")?.to_string(),
                 promised_date: date_of("promised_date")?,
             },
+            "tag_added" => EventKind::TagAdded {
+                customer: customer()?,
+                tag: need("tag")?.to_string(),
+            },
+            "tag_removed" => EventKind::TagRemoved {
+                customer: customer()?,
+                tag: need("tag")?.to_string(),
+            },
+            "write_off_reversed" => EventKind::WriteOffReversed {
+                invoice: invoice()?,
+                reason: text("reason"),
+            },
+            "payment_failed" => EventKind::PaymentFailed {
+                invoice: invoice()?,
+                reason: need("reason")?.to_string(),
+            },
+            "scenario_changed" => EventKind::ScenarioChanged {
+                invoice: invoice()?,
+                scenario: need("scenario")?.to_string(),
+                step: text("step"),
+                by: need("by")?.to_string(),
+                because: need("because")?.to_string(),
+            },
             _ => EventKind::ContactBounced {
                 customer: customer()?,
                 role: need("role")?.to_string(),
@@ -970,6 +1008,95 @@ mod tests {
     }
 
     const CUSTOMERS_OK: &str = "id,name\nACME,Acme\nBETA,Beta\n";
+
+    #[test]
+    fn reads_the_changes_after_the_start() {
+        let files = [
+            ("customers.csv", CUSTOMERS_OK),
+            ("invoices.csv", INVOICES_OK),
+            (
+                "events.csv",
+                "date,type,invoice,customer,tag,reason,scenario,step,by,because\n\
+                 2026-02-01,tag_added,,ACME,key-account,,,,,\n\
+                 2026-02-02,tag_removed,,ACME,key-account,,,,,\n\
+                 2026-02-03,payment_failed,F-1,,,INSUFFICIENT_FUNDS,,,,\n\
+                 2026-02-04,write_off_reversed,F-2,,,booked twice,,,,\n\
+                 2026-02-05,scenario_changed,F-1,,,,strict,notice,marie,key account\n\
+                 2026-02-06,scenario_changed,F-2,,,,strict,,paul,policy\n",
+            ),
+        ];
+        let dir = temp_dir("changes", &files);
+        let p = load_dir(&dir).expect("valid");
+        let _ = std::fs::remove_dir_all(&dir);
+        let kinds: Vec<EventKind> = p.events.into_iter().map(|e| e.kind).collect();
+        let s = |t: &str| t.to_string();
+        assert_eq!(
+            kinds,
+            [
+                EventKind::TagAdded {
+                    customer: s("ACME"),
+                    tag: s("key-account")
+                },
+                EventKind::TagRemoved {
+                    customer: s("ACME"),
+                    tag: s("key-account")
+                },
+                EventKind::PaymentFailed {
+                    invoice: s("F-1"),
+                    reason: s("INSUFFICIENT_FUNDS")
+                },
+                EventKind::WriteOffReversed {
+                    invoice: s("F-2"),
+                    reason: Some(s("booked twice"))
+                },
+                EventKind::ScenarioChanged {
+                    invoice: s("F-1"),
+                    scenario: s("strict"),
+                    step: Some(s("notice")),
+                    by: s("marie"),
+                    because: s("key account"),
+                },
+                EventKind::ScenarioChanged {
+                    invoice: s("F-2"),
+                    scenario: s("strict"),
+                    step: None,
+                    by: s("paul"),
+                    because: s("policy"),
+                },
+            ]
+        );
+        let refused = |row: &str| {
+            error_with(
+                "changes-bad",
+                &[
+                    ("customers.csv", CUSTOMERS_OK),
+                    ("invoices.csv", INVOICES_OK),
+                    (
+                        "events.csv",
+                        &format!(
+                            "date,type,invoice,customer,tag,reason,scenario,step,by,because\n{row}\n"
+                        ),
+                    ),
+                ],
+            )
+        };
+        assert_eq!(
+            refused("2026-02-05,scenario_changed,F-1,,,,strict,,marie,"),
+            "events.csv:2: column \"because\": a scenario_changed event needs a value here"
+        );
+        assert_eq!(
+            refused("2026-02-03,payment_failed,F-1,,,,,,,"),
+            "events.csv:2: column \"reason\": a payment_failed event needs a value here"
+        );
+        assert_eq!(
+            refused("2026-02-01,tag_added,,ACME,,,,,,"),
+            "events.csv:2: column \"tag\": a tag_added event needs a value here"
+        );
+        assert_eq!(
+            refused("2026-02-01,tag_added,,ACME,vip,late,,,,"),
+            "events.csv:2: column \"reason\": a tag_added event has no reason: leave the cell empty"
+        );
+    }
     const INVOICES_OK: &str = "id,customer,amount,issued,due\n\
                                F-1,ACME,100.00,2026-01-01,2026-01-31\n\
                                F-2,BETA,50,2026-01-05,2026-02-04\n";
@@ -1326,7 +1453,8 @@ mod tests {
             events("2026-02-01,paymnet,F-1,,10,,"),
             "events.csv:2: column \"type\": unknown event type \"paymnet\" (did you mean \"payment\"?); \
              expected one of payment, dispute_opened, dispute_resolved, promise_made, credit_note, \
-             write_off, risk_changed, task_outcome, contact_bounced"
+             write_off, risk_changed, task_outcome, contact_bounced, tag_added, tag_removed, \
+             write_off_reversed, payment_failed, scenario_changed"
         );
         assert_eq!(
             events("2026-02-01,write_off,F-1,,10,,"),

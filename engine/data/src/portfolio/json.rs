@@ -66,6 +66,14 @@ const EVENT_TYPES: &[(&str, &[&str])] = &[
     ("risk_changed", &["customer", "risk_score"]),
     ("task_outcome", &["invoice", "outcome", "promised_date"]),
     ("contact_bounced", &["customer", "role"]),
+    ("tag_added", &["customer", "tag"]),
+    ("tag_removed", &["customer", "tag"]),
+    ("write_off_reversed", &["invoice", "reason"]),
+    ("payment_failed", &["invoice", "reason"]),
+    (
+        "scenario_changed",
+        &["invoice", "scenario", "step", "by", "because"],
+    ),
 ];
 
 /// Reads and validates a case JSON.
@@ -398,6 +406,29 @@ fn read_event(index: usize, value: &Value) -> Result<Event, PortfolioError> {
             outcome: r.string("outcome")?.to_string(),
             promised_date: r.date_opt("promised_date")?,
         },
+        "tag_added" => EventKind::TagAdded {
+            customer: customer()?,
+            tag: r.string("tag")?.to_string(),
+        },
+        "tag_removed" => EventKind::TagRemoved {
+            customer: customer()?,
+            tag: r.string("tag")?.to_string(),
+        },
+        "write_off_reversed" => EventKind::WriteOffReversed {
+            invoice: invoice()?,
+            reason: text_opt("reason")?,
+        },
+        "payment_failed" => EventKind::PaymentFailed {
+            invoice: invoice()?,
+            reason: r.string("reason")?.to_string(),
+        },
+        "scenario_changed" => EventKind::ScenarioChanged {
+            invoice: invoice()?,
+            scenario: r.string("scenario")?.to_string(),
+            step: text_opt("step")?,
+            by: r.string("by")?.to_string(),
+            because: r.string("because")?.to_string(),
+        },
         _ => EventKind::ContactBounced {
             customer: customer()?,
             role: r.string("role")?.to_string(),
@@ -729,6 +760,48 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_changes_after_the_start_and_writes_them_back_the_same() {
+        let text = r#"{
+          "customers": [{"id": "ACME"}],
+          "invoices": [{"id": "F-1", "customer": "ACME", "amount": "100", "issued": "2026-01-01", "due": "2026-01-31"}],
+          "events": [
+            {"date": "2026-02-01", "type": "tag_added", "customer": "ACME", "tag": "vip"},
+            {"date": "2026-02-02", "type": "tag_removed", "customer": "ACME", "tag": "vip"},
+            {"date": "2026-02-03", "type": "payment_failed", "invoice": "F-1", "reason": "DO_NOT_HONOR"},
+            {"date": "2026-02-04", "type": "write_off_reversed", "invoice": "F-1"},
+            {"date": "2026-02-05", "type": "scenario_changed", "invoice": "F-1", "scenario": "strict",
+             "step": "notice", "by": "marie", "because": "key account"}
+          ]
+        }"#;
+        let p = from_json(text).expect("valid");
+        let types: Vec<&str> = p.events.iter().map(|e| e.kind.type_name()).collect();
+        assert_eq!(
+            types,
+            [
+                "tag_added",
+                "tag_removed",
+                "payment_failed",
+                "write_off_reversed",
+                "scenario_changed"
+            ]
+        );
+        // The serde form (the daemon's event log and API) reads back the same.
+        let json = serde_json::to_string(&p).expect("json");
+        assert_eq!(from_json(&json).expect("again"), p);
+        let err = from_json(
+            r#"{"customers": [{"id": "ACME"}],
+                "invoices": [{"id": "F-1", "customer": "ACME", "amount": "100", "issued": "2026-01-01", "due": "2026-01-31"}],
+                "events": [{"date": "2026-02-05", "type": "scenario_changed", "invoice": "F-1", "scenario": "strict", "by": "marie"}]}"#,
+        )
+        .expect_err("no because")
+        .to_string();
+        assert!(
+            err.contains("events[0] (scenario_changed).because: missing"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn reads_every_field_and_event_type() {
         let text = r#"{
           "from": "2026-02-01",
@@ -948,7 +1021,8 @@ mod tests {
                 r#"{"events": [{"date": "2026-01-01", "type": "paymnet"}]}"#,
                 "events[0].type: unknown event type \"paymnet\" (did you mean \"payment\"?); expected one of \
                  payment, dispute_opened, dispute_resolved, promise_made, credit_note, write_off, \
-                 risk_changed, task_outcome, contact_bounced",
+                 risk_changed, task_outcome, contact_bounced, tag_added, tag_removed, \
+                 write_off_reversed, payment_failed, scenario_changed",
             ),
             (
                 r#"{"events": [{"date": "2026-01-01", "invoice": "F"}]}"#,
