@@ -394,6 +394,10 @@ impl<'a> Printer<'a> {
                 self.push("promise grace ");
                 self.push(&duration(d));
             }
+            MemberKind::Cadence(d) => {
+                self.push("cadence ");
+                self.push(&duration(d));
+            }
             MemberKind::Step(s) => {
                 let mut head = format!("step {} at ", s.name.name);
                 match &s.anchor.kind {

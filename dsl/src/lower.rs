@@ -92,6 +92,7 @@ fn scenario(s: &Scenario) -> ir::Scenario {
         calendar: "fr".into(),
         tolerance: ir::Tolerance::default(),
         promise_grace_days: 0,
+        cadence_days: None,
         steps: Vec::new(),
         handlers: BTreeMap::new(),
     };
@@ -113,6 +114,9 @@ fn scenario(s: &Scenario) -> ir::Scenario {
             }
             MemberKind::Grace(d) => {
                 out.promise_grace_days = offset_of(d, false).days.unsigned_abs() as u32
+            }
+            MemberKind::Cadence(d) => {
+                out.cadence_days = Some(offset_of(d, false).days.unsigned_abs() as u32)
             }
             MemberKind::Step(st) => out.steps.push(step(st, &names)),
             MemberKind::Handler(h) => {

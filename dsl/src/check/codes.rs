@@ -102,6 +102,8 @@ codes! {
     SkipWhenAfterAction = "W0113", Warning, "`skip when` after an action";
     /// `charge indemnity` / `charge late-interest` in a scenario consumers can get.
     PenaltyForConsumers = "W0171", Warning, "indemnity or late interest for consumers";
+    /// `cadence` and `group by invoice` in one scenario: the cadence merges anyway.
+    CadenceWithGroupByInvoice = "W0174", Warning, "cadence with `group by invoice`";
 }
 
 impl Code {

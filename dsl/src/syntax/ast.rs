@@ -125,6 +125,9 @@ pub enum MemberKind {
     Calendar(Ident),
     Tolerance(Tolerance),
     Grace(Duration),
+    /// `cadence DURATION`: the contact cadence (one message per customer, channel and day;
+    /// at least DURATION between two days with messages).
+    Cadence(Duration),
     Step(Step),
     Handler(Handler),
 }

@@ -166,6 +166,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         kw_calendar => "`calendar`",
         kw_tolerance => "`tolerance`",
         kw_grace => "`grace`",
+        kw_cadence => "`cadence`",
         kw_step => "`step`",
         kw_at => "`at`",
         kw_required | required => "`required`",
@@ -244,7 +245,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         duration => "a duration (`5 days`)",
         file | item | single_item => "`scenario`, `policy` or `test`",
         scenario => "a scenario",
-        scenario_member | title | applies | group_by | calendar | tolerance | grace => {
+        scenario_member | title | applies | group_by | calendar | tolerance | grace | cadence => {
             "a scenario setting (`title`, `applies when`, `group by` …)"
         }
         step => "a step",

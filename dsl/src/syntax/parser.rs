@@ -212,6 +212,7 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_calendar
             | Rule::kw_tolerance
             | Rule::kw_grace
+            | Rule::kw_cadence
             | Rule::kw_step
             | Rule::kw_at
             | Rule::kw_required
@@ -494,6 +495,7 @@ impl Builder<'_> {
                 })
             }
             Rule::grace => MemberKind::Grace(self.duration(it.next().expect("grammar"))),
+            Rule::cadence => MemberKind::Cadence(self.duration(it.next().expect("grammar"))),
             Rule::step => MemberKind::Step(self.step(span, it)),
             Rule::handler => MemberKind::Handler(self.handler(span, it)),
             other => unreachable!("grammar: unexpected scenario member {other:?}"),

@@ -49,6 +49,7 @@ docs! {
     "calendar" ANY "calendar fr | calendar none" => "The business-day calendar of `business days` offsets: `fr` (the default) skips weekends and French public holidays, `none` only weekends.";
     "tolerance" ANY "tolerance AMOUNT | tolerance PERCENT%" => "At or under this outstanding amount the invoice counts as paid and the case closes.";
     "promise grace" ANY "promise grace DURATION" => "How long after a promised date a promise not kept counts as broken.";
+    "cadence" ANY "cadence DURATION" => "Contact cadence: at most one message per customer, channel and day (merged at the most severe step), and at least DURATION between two days with messages; what falls inside the gap waits.";
     "step" ANY "step NAME at due|issued|STEP [+|- DURATION] [required] { … }" => "A dated step: its statements run on the anchor's date plus the offset.";
     "at" ANY "step NAME at ANCHOR [+|- DURATION]" => "What the step's date counts from: the due date, the issue date, or an earlier step's actual firing date.";
     "due" SCENARIO "at due" => "Anchor on the invoice's due date.";
@@ -251,6 +252,7 @@ mod tests {
                 "calendar",
                 "tolerance",
                 "promise grace",
+                "cadence",
                 "step",
                 "on"
             ]

@@ -125,7 +125,7 @@ impl Shift for MemberKind {
             MemberKind::Calendar(x) => x.shift(delta),
             MemberKind::Tolerance(Tolerance::Amount(x)) => x.shift(delta),
             MemberKind::Tolerance(Tolerance::Percent(_)) => {}
-            MemberKind::Grace(x) => x.shift(delta),
+            MemberKind::Grace(x) | MemberKind::Cadence(x) => x.shift(delta),
             MemberKind::Step(x) => x.shift(delta),
             MemberKind::Handler(x) => x.shift(delta),
         }
