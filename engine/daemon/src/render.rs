@@ -72,6 +72,7 @@ pub fn variables(
                 "amount": i.amount.to_string(),
                 "outstanding": i.outstanding.to_string(),
                 "currency": i.currency,
+                "level": i.step,
             })
         })
         .collect();

@@ -205,7 +205,7 @@ fn day_actions(t: &Timeline, date: &str) -> Vec<String> {
                 e.step.as_deref().unwrap_or("-"),
                 e.invoices.join(", ")
             ),
-            Detail::Transition { .. } => unreachable!(),
+            _ => unreachable!(),
         })
         .collect()
 }
