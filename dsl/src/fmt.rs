@@ -415,6 +415,10 @@ impl<'a> Printer<'a> {
                 ));
                 self.block(&l.body);
             }
+            MemberKind::Cadence(d) => {
+                self.push("cadence ");
+                self.push(&duration(d));
+            }
             MemberKind::Step(s) => {
                 let mut head = format!("step {} at ", s.name.name);
                 match &s.anchor.kind {

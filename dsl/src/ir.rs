@@ -59,6 +59,12 @@ pub struct Scenario {
     /// version hash while at its default, so older scenarios keep their versions).
     #[serde(default, skip_serializing_if = "Fees::is_default")]
     pub fees: Fees,
+    /// `cadence DURATION`, in calendar days: at most one message per customer, channel and
+    /// day, and at least this many days between two days with messages (see
+    /// `relance_core::runtime::cadence`). `None` without the setting; left out of the
+    /// serialized form then, so scenarios without it keep their versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cadence_days: Option<u32>,
     /// In source order; anchors only point backwards.
     pub steps: Vec<Step>,
     pub handlers: BTreeMap<EventName, Vec<Stmt>>,

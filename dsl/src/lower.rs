@@ -95,6 +95,7 @@ fn scenario(s: &Scenario) -> ir::Scenario {
         promise_grace_months: 0,
         catch_up: ir::CatchUp::Latest,
         fees: ir::Fees::default(),
+        cadence_days: None,
         steps: Vec::new(),
         handlers: BTreeMap::new(),
         per_customer: false,
@@ -137,6 +138,9 @@ fn scenario(s: &Scenario) -> ir::Scenario {
                 when: expr(&l.when),
                 body: stmts(&l.body.stmts, &names),
             }),
+            MemberKind::Cadence(d) => {
+                out.cadence_days = Some(offset_of(d, false).days.unsigned_abs() as u32)
+            }
             MemberKind::Step(st) => out.steps.push(step(st, &names)),
             MemberKind::Handler(h) => {
                 let words = h

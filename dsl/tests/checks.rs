@@ -286,6 +286,20 @@ fn settings() {
         "",
     );
     check("scenario s { tolerance 0.5% step a at due { pause } }", "");
+    check("scenario s { cadence 5 days step a at due { pause } }", "");
+    check("scenario s { cadence 0 days step a at due { pause } }", "");
+}
+
+#[test]
+fn cadence_with_group_by_invoice_is_warned() {
+    check(
+        "scenario s {\n  cadence 5 days\n  group by invoice\n  step a at due { pause }\n}",
+        "W0174 3:3 `group by invoice` in a scenario with a `cadence`",
+    );
+    check(
+        "scenario s {\n  cadence 5 days\n  group by customer\n  step a at due { pause }\n}",
+        "",
+    );
 }
 
 #[test]

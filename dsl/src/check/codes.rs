@@ -126,6 +126,8 @@ codes! {
     PerCustomerWithoutLevels = "W0161", Warning, "`per customer` scenario without levels";
     /// `charge indemnity` / `charge late-interest` in a scenario consumers can get.
     PenaltyForConsumers = "W0171", Warning, "indemnity or late interest for consumers";
+    /// `cadence` and `group by invoice` in one scenario: the cadence merges anyway.
+    CadenceWithGroupByInvoice = "W0174", Warning, "cadence with `group by invoice`";
 }
 
 impl Code {

@@ -66,6 +66,7 @@ impl Checker<'_> {
                 MemberKind::ChargesKeepOpen => "charges keep the case open",
                 MemberKind::PerCustomer => "per customer",
                 MemberKind::Step(_) | MemberKind::Handler(_) | MemberKind::Level(_) => continue,
+                MemberKind::Cadence(_) => "cadence",
             };
             if let Some(first) = seen.insert(key, m.span) {
                 self.push(
@@ -117,6 +118,32 @@ impl Checker<'_> {
                 }
                 _ => {}
             }
+        }
+        self.cadence(s);
+    }
+
+    /// W0174: `cadence` merges a customer's messages of one channel and day whatever the
+    /// grouping, so `group by invoice` beside it says something that does not happen.
+    fn cadence(&mut self, s: &Scenario) {
+        let cadence = s
+            .members
+            .iter()
+            .find(|m| matches!(m.kind, MemberKind::Cadence(_)));
+        let by_invoice = s
+            .members
+            .iter()
+            .find(|m| matches!(m.kind, MemberKind::GroupBy(GroupKey::Invoice)));
+        if let (Some(c), Some(g)) = (cadence, by_invoice) {
+            self.push(
+                Diagnostic::new(
+                    Code::CadenceWithGroupByInvoice,
+                    g.span,
+                    "`group by invoice` in a scenario with a `cadence`",
+                )
+                .with_label("the cadence merges the customer's messages of a day anyway")
+                .with_related(c.span, "one message per customer, channel and day")
+                .with_help("remove `group by invoice`, or remove the `cadence`"),
+            );
         }
     }
 

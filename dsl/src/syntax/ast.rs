@@ -137,6 +137,9 @@ pub enum MemberKind {
     PerCustomer,
     /// `level NAME when CONDITION { … }` (in a `per customer` scenario).
     Level(Level),
+    /// `cadence DURATION`: the contact cadence (one message per customer, channel and day;
+    /// at least DURATION between two days with messages).
+    Cadence(Duration),
     Step(Step),
     Handler(Handler),
 }

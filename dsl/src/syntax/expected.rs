@@ -166,6 +166,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         kw_calendar => "`calendar`",
         kw_tolerance => "`tolerance`",
         kw_grace => "`grace`",
+        kw_cadence => "`cadence`",
         kw_step => "`step`",
         kw_at => "`at`",
         kw_required | required => "`required`",
@@ -276,7 +277,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         file | item | single_item => "`scenario`, `policy` or `test`",
         scenario => "a scenario",
         scenario_member | title | applies | group_by | calendar | tolerance | grace | catch_up
-        | payments_order | charges_open => {
+        | payments_order | charges_open | cadence => {
             "a scenario setting (`title`, `applies when`, `group by` …)"
         }
         step => "a step",

@@ -214,6 +214,7 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_grace
             | Rule::kw_per
             | Rule::kw_level
+            | Rule::kw_cadence
             | Rule::kw_step
             | Rule::kw_at
             | Rule::kw_required
@@ -573,6 +574,7 @@ impl Builder<'_> {
                     span,
                 })
             }
+            Rule::cadence => MemberKind::Cadence(self.duration(it.next().expect("grammar"))),
             Rule::step => MemberKind::Step(self.step(span, it)),
             Rule::handler => MemberKind::Handler(self.handler(span, it)),
             other => unreachable!("grammar: unexpected scenario member {other:?}"),

@@ -74,6 +74,7 @@ pub fn variables(
                 "charges": i.charges.to_string(),
                 "amount_due": (i.outstanding + i.charges).to_string(),
                 "currency": i.currency,
+                "level": i.step,
             })
         })
         .collect();

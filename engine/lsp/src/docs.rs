@@ -68,6 +68,7 @@ docs! {
     "case open" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
     "per customer" ANY "per customer" => "Account-level dunning: the scenario's state belongs to the customer's account (one per currency), moved by `level`s instead of steps; `on clear` runs when nothing is overdue any more.";
     "level" ANY "level NAME when CONDITION { … }" => "A level of a `per customer` account: the account is in the highest (last written) level whose condition holds; entering it runs its block once, for every overdue invoice in one message.";
+    "cadence" ANY "cadence DURATION" => "Contact cadence: at most one message per customer, channel and day (merged at the most severe step), and at least DURATION between two days with messages; what falls inside the gap waits.";
     "at" ANY "step NAME at ANCHOR [+|- DURATION]" => "What the step's date counts from: the due date, the issue date, or an earlier step's actual firing date.";
     "due" SCENARIO "at due" => "Anchor on the invoice's due date.";
     "issued" SCENARIO "at issued" => "Anchor on the invoice's issue date.";
@@ -294,6 +295,7 @@ mod tests {
                 "payments pay",
                 "charges keep the case open",
                 "level",
+                "cadence",
                 "step",
                 "on"
             ]

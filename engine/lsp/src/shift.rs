@@ -129,7 +129,7 @@ impl Shift for MemberKind {
             MemberKind::Calendar(x) => x.shift(delta),
             MemberKind::Tolerance(Tolerance::Amount(x)) => x.shift(delta),
             MemberKind::Tolerance(Tolerance::Percent(_)) => {}
-            MemberKind::Grace(x) => x.shift(delta),
+            MemberKind::Grace(x) | MemberKind::Cadence(x) => x.shift(delta),
             MemberKind::CatchUp(CatchUp::Gradually(x)) => x.shift(delta),
             MemberKind::CatchUp(CatchUp::Latest) => {}
             MemberKind::Payments(_) | MemberKind::ChargesKeepOpen => {}

@@ -1,6 +1,7 @@
 //! relance-sim: the engine on a virtual clock.
 //!
 //! Modules:
+//! - [`cadence`]: the contact cadence of core fed a run's actions day by day;
 //! - [`simulator`]: runs a whole portfolio through the transition function from a start day
 //!   to an end day (with its look-ahead and its shards by customer);
 //! - [`replay`]: where every invoice stands on a date (outstanding, disputes), from the
@@ -12,6 +13,7 @@
 //!
 //! It performs no effect and reads no wall clock: the start and end days are arguments.
 
+pub mod cadence;
 pub mod replay;
 pub mod reports;
 pub mod simulator;

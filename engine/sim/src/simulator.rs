@@ -259,6 +259,12 @@ impl<'a> Simulator<'a> {
         self
     }
 
+    /// The shard's invoices, in the order of `Run::cases` (a streaming caller reads a case's
+    /// state by its invoice: the contact cadence asks which cases closed).
+    pub fn invoices(&self) -> &[&'a Invoice] {
+        &self.invoices
+    }
+
     /// Runs every day from `from` to `until` inclusive and keeps everything. `progress` is told
     /// how many invoices have entered the engine so far.
     pub fn run(self, from: NaiveDate, until: NaiveDate, progress: &mut dyn FnMut(u64)) -> Run {

@@ -5,8 +5,10 @@
 //! template, recipients: the same text) merge into one entry listing every invoice, unless the
 //! scenario says `group by invoice`; charges never merge (each invoice has its own amount).
 //! Entries sort by date, then customer, then step order (handler actions after the steps),
-//! then the order in which the engine decided them. This module only shapes output; it
-//! decides nothing.
+//! then the order in which the engine decided them. Under a `cadence` the messages given are
+//! already merged and dated by `relance_core::runtime::cadence` (they merge here whatever the
+//! grouping), and a message that waits shows on the day it was due as a `deferred` entry
+//! ([`Timeline::add_deferrals`]). This module only shapes output; it decides nothing.
 
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
@@ -16,6 +18,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use relance_dsl::ir::{Action, Escalation, GroupKey, ScenarioSet};
 
 use relance_core::domain::Customer;
+use relance_core::runtime::cadence::Deferral;
 use relance_core::runtime::{Planned, Record};
 
 /// One line of the timeline. Its JSON form (see `impl Serialize`) is the entry of the
@@ -42,6 +45,8 @@ pub struct Entry {
 pub enum EntryKind {
     Action,
     Transition,
+    /// A message that waits for the end of its customer's cadence gap (only under `cadence`).
+    Deferred,
 }
 
 /// What an entry says beyond its date, customer, invoices and step. Its fields are printed
@@ -72,6 +77,9 @@ pub enum Detail {
         to: &'static str,
         cause: String,
     },
+    /// A message due this day that goes out on `until` (the cadence's gap): printed as
+    /// `"text"`, `"until"` and `"reason": "cadence"`.
+    Deferred { text: String, until: NaiveDate },
 }
 
 /// A message whose template is not written in its customer's language: the set's declared
@@ -144,6 +152,11 @@ impl Serialize for Entry {
                 out.serialize_field("to", to)?;
                 out.serialize_field("cause", cause)?;
             }
+            Detail::Deferred { text, until } => {
+                out.serialize_field("text", text)?;
+                out.serialize_field("until", until)?;
+                out.serialize_field("reason", "cadence")?;
+            }
         }
         out.end()
     }
@@ -191,6 +204,17 @@ impl Timeline {
         let mut entries = group_actions(set, actions);
         sort(&mut entries);
         Timeline { entries }
+    }
+
+    /// Adds the messages that waited (see `relance_core::runtime::cadence`), each on the day
+    /// it was due, and sorts again.
+    pub fn add_deferrals(&mut self, deferrals: Vec<Deferral>) {
+        if deferrals.is_empty() {
+            return;
+        }
+        self.entries
+            .extend(deferrals.into_iter().map(deferred_entry));
+        sort(&mut self.entries);
     }
 
     /// Notes, on each message entry, a template not written in its customer's language:
@@ -246,6 +270,9 @@ impl Timeline {
                     }
                     None => text.clone(),
                 },
+                Detail::Deferred { text, until } => {
+                    format!("· {text} deferred until {until} (cadence)")
+                }
                 Detail::Transition { from, to, cause } if from == to => format!("· {cause}"),
                 Detail::Transition { from, to, cause } => format!("· {from} → {to}: {cause}"),
             };
@@ -298,6 +325,14 @@ fn group_actions(set: &ScenarioSet, actions: Vec<Planned>) -> Vec<Entry> {
 /// For each action, the index of the entry it belongs to, numbering entries in order of
 /// first appearance (an action starting a new entry gets the next number).
 fn merge_groups(set: &ScenarioSet, actions: &[Planned]) -> Vec<usize> {
+    let cadenced = |p: &Planned, s: &relance_dsl::ir::Scenario| {
+        s.cadence_days.is_some()
+            && p.step_order < s.steps.len()
+            && matches!(
+                p.action,
+                Action::Email { .. } | Action::Sms { .. } | Action::Letter { .. }
+            )
+    };
     let mut merged: FxHashMap<(NaiveDate, &str, &Action), usize> = FxHashMap::default();
     let mut entries = 0;
     let mut groups = Vec::with_capacity(actions.len());
@@ -306,7 +341,7 @@ fn merge_groups(set: &ScenarioSet, actions: &[Planned]) -> Vec<usize> {
             && set
                 .scenarios
                 .get(&p.scenario)
-                .is_none_or(|s| s.group_by == GroupKey::Customer);
+                .is_none_or(|s| s.group_by == GroupKey::Customer || cadenced(p, s));
         if mergeable {
             let at = *merged
                 .entry((p.date, p.customer.as_str(), &p.action))
@@ -320,6 +355,23 @@ fn merge_groups(set: &ScenarioSet, actions: &[Planned]) -> Vec<usize> {
         entries += 1;
     }
     groups
+}
+
+/// The entry of a message that waits, on the day it was due.
+fn deferred_entry(d: Deferral) -> Entry {
+    Entry {
+        date: d.date,
+        kind: EntryKind::Deferred,
+        customer: d.customer,
+        invoices: vec![d.invoice],
+        step: Some(d.step),
+        step_order: d.step_order,
+        order: d.order,
+        detail: Detail::Deferred {
+            text: d.text,
+            until: d.until,
+        },
+    }
 }
 
 fn entry(p: Planned) -> Entry {

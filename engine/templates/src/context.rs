@@ -90,6 +90,11 @@ pub const CONTEXT: &[Var] = &[
         "Its ISO currency code (`EUR`).",
     ),
     v(
+        &["invoices[i].level"],
+        "text",
+        "The step this invoice is at: under a `cadence`, one message lists invoices at different steps (the message's own `step` is the most severe).",
+    ),
+    v(
         &["total_outstanding"],
         "amount",
         "The sum of `outstanding` over `invoices`.",

@@ -17,10 +17,12 @@ use relance_dsl::ir::ScenarioSet;
 
 use super::{Format, exit};
 use relance_core::interest::RateTable;
-use relance_core::runtime::{Planned, Recording, Shared};
+use relance_core::runtime::cadence::{self, Cadence, Deferral};
+use relance_core::runtime::{Instance, Planned, Recording, Shared, Status};
 use relance_data::portfolio;
 use relance_sim::simulator::Simulator;
 use relance_sim::timeline::{Entry, Timeline};
+use std::collections::HashMap as FxHashMap;
 
 /// How many rendered days each shard may have waiting for the writer.
 const QUEUED_DAYS: usize = 2;
@@ -134,6 +136,17 @@ fn plan_shard(
     days: &SyncSender<Option<Day>>,
 ) -> Counts {
     let (mut reported, mut stopped) = (0, false);
+    // Under a `cadence`, each day's messages go through it; days on which only waiting
+    // messages go out are rendered before the next day the simulator processes.
+    let mut cadence = cadence::used(set).then(|| {
+        let positions: FxHashMap<String, usize> = sim
+            .invoices()
+            .iter()
+            .enumerate()
+            .map(|(i, inv)| (inv.id.clone(), i))
+            .collect();
+        (Cadence::new(set), positions)
+    });
     let run = sim.recording(Recording::Off).run_with(
         from,
         until,
@@ -145,11 +158,38 @@ fn plan_shard(
         // error it reports) there is nothing left to render for.
         &mut |date, run| {
             let actions = std::mem::take(&mut run.actions);
+            if let Some((cadence, positions)) = &mut cadence {
+                let closed_on = |p: &Planned| closed(positions, &run.cases, p);
+                let mut out = date
+                    .pred_opt()
+                    .map(|before| cadence.release_through(before, &closed_on))
+                    .unwrap_or_default();
+                out.push((date, cadence.day(date, actions, &closed_on)));
+                for (day, d) in out {
+                    if !stopped {
+                        let rendered = render(set, day, d.sent, d.deferred, format);
+                        stopped = days.send(Some(rendered)).is_err();
+                    }
+                }
+                return;
+            }
             if !stopped {
-                stopped = days.send(Some(render(set, date, actions, format))).is_err();
+                stopped = days
+                    .send(Some(render(set, date, actions, vec![], format)))
+                    .is_err();
             }
         },
     );
+    if let Some((cadence, positions)) = &mut cadence {
+        let closed_on = |p: &Planned| closed(positions, &run.cases, p);
+        for (day, d) in cadence.release_through(until, &closed_on) {
+            if !stopped {
+                stopped = days
+                    .send(Some(render(set, day, d.sent, d.deferred, format)))
+                    .is_err();
+            }
+        }
+    }
     // The end of this shard's plan: without it the writer knows the shard failed.
     let _ = days.send(None);
     let mut counts = Counts::default();
@@ -163,9 +203,30 @@ fn plan_shard(
     counts
 }
 
-/// A day's actions grouped into entries, sorted and rendered.
-fn render(set: &ScenarioSet, date: NaiveDate, actions: Vec<Planned>, format: Format) -> Day {
-    let timeline = Timeline::of_actions(set, actions);
+/// When the case of a planned action closed, as the shard's run stands.
+fn closed(
+    positions: &FxHashMap<String, usize>,
+    cases: &[Option<Instance>],
+    p: &Planned,
+) -> Option<NaiveDate> {
+    let case = cases.get(*positions.get(&p.invoice)?)?.as_ref()?;
+    match case.status {
+        Status::Closed { on, .. } => Some(on),
+        _ => None,
+    }
+}
+
+/// A day's actions grouped into entries (and, under a cadence, the messages that start
+/// waiting), sorted and rendered.
+fn render(
+    set: &ScenarioSet,
+    date: NaiveDate,
+    actions: Vec<Planned>,
+    deferred: Vec<Deferral>,
+    format: Format,
+) -> Day {
+    let mut timeline = Timeline::of_actions(set, actions);
+    timeline.add_deferrals(deferred);
     // About 350 bytes a JSON entry, 100 a line of text: one allocation for most days.
     let per_entry = if format == Format::Json { 384 } else { 128 };
     let mut bytes = Vec::with_capacity(timeline.entries.len() * per_entry);
@@ -236,6 +297,15 @@ fn day_line(e: &Entry) -> String {
     let text = match &e.detail {
         relance_sim::timeline::Detail::Action { text, .. } => text.as_str(),
         relance_sim::timeline::Detail::Transition { cause, .. } => cause.as_str(),
+        relance_sim::timeline::Detail::Deferred { text, until } => {
+            return format!(
+                "{}  {}  {}  {}  {text} deferred until {until} (cadence)\n",
+                e.date,
+                e.customer,
+                e.invoices.join(","),
+                e.step.as_deref().unwrap_or("-"),
+            );
+        }
     };
     format!(
         "{}  {}  {}  {}  {}\n",

@@ -52,7 +52,16 @@ pub fn run(set_path: &Path, case: &Path, until: Option<NaiveDate>, format: Forma
         rates: RateTable::builtin(),
     };
     let run = Simulator::new(shared, &p).run(from, until, &mut |_| {});
-    let mut timeline = Timeline::build(ir, &run.actions, &run.records, true);
+    let mut timeline = if relance_core::runtime::cadence::used(ir) {
+        let invoices: Vec<&_> = p.invoices.iter().collect();
+        let closed = relance_sim::cadence::closed_on(&invoices, &run.cases);
+        let (actions, deferred) = relance_sim::cadence::apply(ir, run.actions, until, &closed);
+        let mut timeline = Timeline::build(ir, &actions, &run.records, true);
+        timeline.add_deferrals(deferred);
+        timeline
+    } else {
+        Timeline::build(ir, &run.actions, &run.records, true)
+    };
     let templates = super::SetTemplates::read(&set.root);
     timeline.note_languages(&p.customers, &|lang, t| templates.note(lang, t));
     match format {

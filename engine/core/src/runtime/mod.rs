@@ -2,12 +2,16 @@
 //!
 //! `assign` opens a case on the scenario the policy chooses; `transition` is the pure
 //! `(state, input, today, facts) -> (state', outcome)` function; `eval` evaluates
-//! conditions; `charges` prices charges; `fees` percentage fees, the not-late rule and payment allocation; `state` is the serializable case; `context` the
-//! read-only facts; `behaviour` a customer's payment behaviour as known on a day. Drivers (simulator, daemon) own the clock and the effects.
+//! conditions; `charges` prices charges; `fees` percentage fees, the not-late rule and payment
+//! allocation; `state` is the serializable case; `context` the read-only facts; `behaviour` a
+//! customer's payment behaviour as known on a day; `cadence` the contact cadence (one message per
+//! customer, channel and day, and a gap between contacts). Drivers (simulator, daemon) own the
+//! clock and the effects.
 
 pub mod account;
 pub mod assign;
 pub mod behaviour;
+pub mod cadence;
 pub mod charges;
 pub mod context;
 pub mod eval;

@@ -205,7 +205,7 @@ fn day_actions(t: &Timeline, date: &str) -> Vec<String> {
                 e.step.as_deref().unwrap_or("-"),
                 e.invoices.join(", ")
             ),
-            Detail::Transition { .. } => unreachable!(),
+            _ => unreachable!(),
         })
         .collect()
 }
@@ -454,4 +454,52 @@ fn the_days_events_are_decided_before_its_steps() {
         matches!((payment, kept), (Some(p), Some(k)) if p < k),
         "{causes:?}"
     );
+}
+
+#[test]
+fn cadence_shows_what_waits_on_the_day_it_was_due() {
+    // `cadence 5 days`: F-1's reminder goes on 01-10 (due 01-05 + 5); F-2's, due 01-12,
+    // waits to 01-15 (01-10 + 5 days) and shows on 01-12 as deferred, in text and in JSON.
+    let timelines = check_inline(
+        r#"
+scenario s {
+  cadence 5 days
+  step reminder at due + 5 days {
+    email "reminder-1" to accounting
+  }
+}
+test "one waits" {
+  use s
+  until 2027-01-31
+  customer KEY { segment b2b }
+  invoice F-1 { customer KEY amount 100 EUR issued 2026-12-01 due 2027-01-05 }
+  invoice F-2 { customer KEY amount 100 EUR issued 2026-12-01 due 2027-01-07 }
+  expect {
+    2027-01-10 email "reminder-1" to accounting for F-1
+    2027-01-15 email "reminder-1" to accounting for F-2
+  }
+}
+"#,
+    );
+    let t = &timelines[0].1;
+    let deferred: Vec<&relance_sim::timeline::Entry> = t
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::Deferred)
+        .collect();
+    assert_eq!(deferred.len(), 1);
+    assert_eq!(deferred[0].date.to_string(), "2027-01-12");
+    assert_eq!(deferred[0].invoices, ["F-2"]);
+    assert!(
+        t.to_text().contains(
+            "2027-01-12  KEY  F-2  reminder  · email \"reminder-1\" to accounting deferred until 2027-01-15 (cadence)"
+        ),
+        "{}",
+        t.to_text()
+    );
+    let json = serde_json::to_value(deferred[0]).unwrap();
+    assert_eq!(json["kind"], "deferred");
+    assert_eq!(json["until"], "2027-01-15");
+    assert_eq!(json["reason"], "cadence");
+    assert_eq!(json["text"], "email \"reminder-1\" to accounting");
 }
