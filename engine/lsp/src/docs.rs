@@ -294,8 +294,8 @@ mod tests {
                 "catch up",
                 "payments pay",
                 "charges keep the case open",
-                "level",
                 "cadence",
+                "level",
                 "step",
                 "on"
             ]

@@ -163,6 +163,7 @@ pub fn level_of(facts: &AccountFacts<'_>, today: NaiveDate) -> Result<Option<usi
         facts: &f,
         today,
         totals: facts.totals,
+        event: None,
     };
     for (i, level) in facts.scenario.levels.iter().enumerate().rev() {
         if other_currency(&level.when, facts.currency) {
@@ -245,6 +246,7 @@ pub fn account_transition(
                 facts: &f,
                 today,
                 totals: facts.totals,
+                event: None,
             };
             exec(&env, body, &mut buffer)
         }
