@@ -5,11 +5,13 @@
 //! - `editor_grammar`: the TextMate grammar through a real TextMate engine (Node, vscode-textmate);
 //! - `lsp`: the real `relance lsp` binary over stdio, as an editor speaks to it;
 //! - `neovim`: the same binary with a client that is not ours, headless Neovim's;
+//! - `migrating`: the translated peer examples of docs/MIGRATING.md check clean and pass;
 //! - `bench_harness`: `benches/run --smoke`, so the benchmark harness cannot rot.
 
 mod bench_harness;
 mod editor_grammar;
 mod lsp;
+mod migrating;
 mod neovim;
 mod stdlib_rules;
 mod stdlib_scenarios;
