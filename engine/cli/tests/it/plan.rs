@@ -209,7 +209,10 @@ fn relance_plan_prints_the_action_entries_of_the_timeline() {
     let p = portfolio::load_dir(&workspace().join("examples")).expect("the portfolio loads");
     let invoices: Vec<&_> = p.invoices.iter().collect();
     let expected = with_example_run(Recording::Causes, |ir, run| {
-        assert!(relance_core::runtime::cadence::used(ir), "the stdlib uses a cadence");
+        assert!(
+            relance_core::runtime::cadence::used(ir),
+            "the stdlib uses a cadence"
+        );
         let closed = relance_sim::cadence::closed_on(&invoices, &run.cases);
         let (actions, deferred) =
             relance_sim::cadence::apply(ir, run.actions, date(UNTIL), &closed);

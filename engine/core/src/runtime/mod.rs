@@ -15,9 +15,9 @@ pub mod cadence;
 pub mod charges;
 pub mod context;
 pub mod eval;
+pub mod fees;
 pub mod repeat;
 pub mod standing;
-pub mod fees;
 pub mod state;
 pub mod transition;
 

@@ -17,9 +17,9 @@ use relance_dsl::ir::{self, Action, EventName, Stmt};
 use super::charges;
 use super::context::{CustomerTotals, Facts};
 use super::eval::{Env, EvalError, shift};
+use super::fees;
 use super::repeat;
 use super::standing;
-use super::fees;
 use super::state::{CloseReason, Dispute, Instance, Promise, Status};
 use crate::domain::EventKind;
 
