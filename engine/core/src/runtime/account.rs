@@ -105,6 +105,31 @@ pub struct AccountFacts<'a> {
     pub rates: &'a RateTable,
 }
 
+impl<'a> AccountFacts<'a> {
+    /// The facts conditions read, with `invoice` standing for the account (its oldest overdue).
+    fn of_invoice(&self, invoice: &'a Invoice) -> Facts<'a> {
+        Facts {
+            scenario: self.scenario,
+            invoice,
+            customer: self.customer,
+            totals: self.totals,
+            rules: self.rules,
+            rates: self.rates,
+        }
+    }
+
+    /// An evaluation environment over `facts` (made by [`Self::of_invoice`]) and `case`.
+    fn env<'e>(&self, case: &'e Instance, facts: &'e Facts<'e>, today: NaiveDate) -> Env<'e, 'e> {
+        Env {
+            inst: case,
+            facts,
+            today,
+            totals: self.totals,
+            event: None,
+        }
+    }
+}
+
 /// What an account transition decided.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct AccountOutcome {
@@ -150,21 +175,8 @@ pub fn level_of(facts: &AccountFacts<'_>, today: NaiveDate) -> Result<Option<usi
     let Some(&(invoice, case)) = facts.overdue.first() else {
         return Ok(None);
     };
-    let f = Facts {
-        scenario: facts.scenario,
-        invoice,
-        customer: facts.customer,
-        totals: facts.totals,
-        rules: facts.rules,
-        rates: facts.rates,
-    };
-    let env = Env {
-        inst: case,
-        facts: &f,
-        today,
-        totals: facts.totals,
-        event: None,
-    };
+    let f = facts.of_invoice(invoice);
+    let env = facts.env(case, &f, today);
     for (i, level) in facts.scenario.levels.iter().enumerate().rev() {
         if other_currency(&level.when, facts.currency) {
             continue;
@@ -233,21 +245,8 @@ pub fn account_transition(
     let env_invoice = facts.overdue.first();
     let ran = match env_invoice {
         Some(&(invoice, case)) => {
-            let f = Facts {
-                scenario: facts.scenario,
-                invoice,
-                customer: facts.customer,
-                totals: facts.totals,
-                rules: facts.rules,
-                rates: facts.rates,
-            };
-            let env = Env {
-                inst: case,
-                facts: &f,
-                today,
-                totals: facts.totals,
-                event: None,
-            };
+            let f = facts.of_invoice(invoice);
+            let env = facts.env(case, &f, today);
             exec(&env, body, &mut buffer)
         }
         // Clear: nothing is overdue, so conditions have no invoice to read; the block runs

@@ -444,14 +444,10 @@ impl<'f> Machine<'_, 'f> {
                 return;
             }
             let i = self.inst.next_step;
-            match self.repetition_ends(i) {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(e) => {
-                    let name = self.steps()[i].name.clone();
-                    self.fail(Some(&name), e);
-                    return;
-                }
+            match self.try_end_repetition(i) {
+                None => return,
+                Some(true) => continue,
+                Some(false) => {}
             }
             let date = self.step_date(i);
             let Some(latest) = self.latest_due() else {
@@ -475,6 +471,18 @@ impl<'f> Machine<'_, 'f> {
                     "active",
                     format!("skipped by catch-up: due {date}, a later step is due too"),
                 );
+            }
+        }
+    }
+
+    /// [`Self::repetition_ends`], with a failing `until` putting the case in error (`None`).
+    fn try_end_repetition(&mut self, i: usize) -> Option<bool> {
+        match self.repetition_ends(i) {
+            Ok(ended) => Some(ended),
+            Err(e) => {
+                let name = self.steps()[i].name.clone();
+                self.fail(Some(&name), e);
+                None
             }
         }
     }
@@ -521,14 +529,10 @@ impl<'f> Machine<'_, 'f> {
                 return;
             }
             let i = self.inst.next_step;
-            match self.repetition_ends(i) {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(e) => {
-                    let name = self.steps()[i].name.clone();
-                    self.fail(Some(&name), e);
-                    return;
-                }
+            match self.try_end_repetition(i) {
+                None => return,
+                Some(true) => continue,
+                Some(false) => {}
             }
             let date = self.step_date(i);
             if date > self.today {
