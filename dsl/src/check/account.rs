@@ -70,6 +70,17 @@ impl Checker<'_> {
                     self.block(&l.body, Body::Step, steps);
                     self.level_block(&l.body);
                 }
+                MemberKind::Cadence(_) if per_customer => {
+                    self.push(
+                        Diagnostic::new(
+                            Code::CadenceInPerCustomer,
+                            m.span,
+                            "`cadence` has no effect in a `per customer` scenario",
+                        )
+                        .with_label("the cadence applies to the messages of steps")
+                        .with_help("an account sends once per level it enters; remove `cadence`"),
+                    );
+                }
                 MemberKind::Step(st) if per_customer => {
                     self.push(
                         Diagnostic::new(

@@ -124,6 +124,8 @@ codes! {
     RepeatOnce = "W0114", Warning, "repeat that fires once";
     /// A `per customer` scenario without any `level`.
     PerCustomerWithoutLevels = "W0161", Warning, "`per customer` scenario without levels";
+    /// `cadence` in a `per customer` scenario: it applies to the messages of steps only.
+    CadenceInPerCustomer = "W0162", Warning, "`cadence` in a `per customer` scenario";
     /// `charge indemnity` / `charge late-interest` in a scenario consumers can get.
     PenaltyForConsumers = "W0171", Warning, "indemnity or late interest for consumers";
     /// `cadence` and `group by invoice` in one scenario: the cadence merges anyway.

@@ -11,7 +11,7 @@ use relance_dsl::ir::EventName;
 
 use super::super::eval::EvalError;
 use super::super::state::{CloseReason, Status};
-use super::Machine;
+use super::{Machine, promise_decision_day};
 use crate::domain::EventKind;
 
 impl Machine<'_, '_> {
@@ -70,7 +70,30 @@ impl Machine<'_, '_> {
             Some(r) => format!("write off reversed: {r}"),
             None => "write off reversed".to_string(),
         };
-        self.set_status(Status::Active, None, cause);
+        // The case comes back as it would stand without the write-off: held by an open
+        // dispute, waiting for a pending promise, else active.
+        let status = if self.inst.dispute.is_some() {
+            Status::Paused {
+                since: self.today,
+                reason: "dispute".into(),
+            }
+        } else {
+            let mut probe = self.inst.clone();
+            probe.status = Status::Active;
+            match promise_decision_day(&probe, self.facts).filter(|d| *d > self.today) {
+                Some(until) => Status::Waiting {
+                    until,
+                    reason: "promise".into(),
+                },
+                None => Status::Active,
+            }
+        };
+        let cause = match &status {
+            Status::Paused { .. } => format!("{cause}; the open dispute holds it"),
+            Status::Waiting { until, .. } => format!("{cause}; the promise holds until {until}"),
+            _ => cause,
+        };
+        self.set_status(status, None, cause);
         self.handle(EventName::WriteOffReversed, |_| {});
     }
 
@@ -106,6 +129,10 @@ impl Machine<'_, '_> {
         self.inst.done_on = vec![None; target.steps.len()];
         self.inst.fired_count = vec![0; target.steps.len()];
         self.inst.next_step = at;
+        // Nothing of the old scenario's schedule survives the move: its repetition and a
+        // gradual catch-up's hold point at the old steps.
+        self.inst.repeating = None;
+        self.inst.catch_up_next = None;
         let step_name = target.steps.get(at).map(|s| s.name.as_str());
         let cause = format!(
             "moved from scenario {from} to {scenario}{} by {by}: {because}",
