@@ -548,8 +548,14 @@ impl<'f> Machine<'_, 'f> {
             let cause = repeat::cause(&self.inst, &self.steps()[i], i).unwrap_or(cause);
             self.fire_step(i, 0, cause);
             if late && self.inst.fired_count.iter().sum::<u32>() > fired {
-                let next = (self.inst.next_step < self.steps().len())
-                    .then(|| self.step_date(self.inst.next_step));
+                // A repeating step stays `next_step` while it repeats: the step that waits
+                // is the one after it (the repetition yields to it when it is due).
+                let waiting = if repeat::of_step(&self.inst, i).is_some() {
+                    i + 1
+                } else {
+                    self.inst.next_step
+                };
+                let next = (waiting < self.steps().len()).then(|| self.step_date(waiting));
                 self.inst.catch_up_next =
                     standing::next_allowed(self.today, next, every, self.facts.calendar());
             }
