@@ -557,6 +557,22 @@ pub enum Expr {
     },
 }
 
+impl Expr {
+    /// Whether `found` holds for this expression or any expression inside it (operands, list
+    /// items, rule arguments), searched depth first.
+    pub fn any(&self, found: &impl Fn(&Expr) -> bool) -> bool {
+        found(self)
+            || match self {
+                Expr::Lit(_) | Expr::Field(_) => false,
+                Expr::List(items) | Expr::Rule { args: items, .. } => {
+                    items.iter().any(|x| x.any(found))
+                }
+                Expr::Not(x) | Expr::Neg(x) => x.any(found),
+                Expr::Binary { lhs, rhs, .. } => lhs.any(found) || rhs.any(found),
+            }
+    }
+}
+
 pub use crate::syntax::ast::BinOp;
 
 // ----- policies and tests ---------------------------------------------------------------------

@@ -163,7 +163,13 @@ impl Bundle {
     /// Where a diagnostic about the set's policy points: the `policy` line if the set has
     /// one, else the first `applies when` line, else the first scenario file's first line.
     pub fn policy_place(&self) -> (String, u32, u32) {
-        for keyword in ["policy ", "applies when"] {
+        self.place_of(&["policy ", "applies when"])
+    }
+
+    /// The first line (file, line, column) that starts with one of `keywords`, tried in
+    /// order, else the first file's first line: where a set-wide diagnostic points.
+    fn place_of(&self, keywords: &[&str]) -> (String, u32, u32) {
+        for keyword in keywords {
             for f in &self.files {
                 for (i, line) in f.text.lines().enumerate() {
                     let trimmed = line.trim_start();
@@ -267,17 +273,8 @@ impl Bundle {
                     .values()
                     .find(|s| s.per_customer)
                     .map_or("customer.overdue", |s| s.name.as_str());
-                let (file, line, column) = self
-                    .files
-                    .iter()
-                    .find_map(|f| {
-                        let at = f.text.find("per customer")?;
-                        let line = f.text[..at].matches('\n').count() as u32 + 1;
-                        let column =
-                            (at - f.text[..at].rfind('\n').map_or(0, |n| n + 1)) as u32 + 1;
-                        Some((f.path.clone(), line, column))
-                    })
-                    .unwrap_or_else(|| self.policy_place());
+                let (file, line, column) =
+                    self.place_of(&["per customer", "policy ", "applies when"]);
                 Err(DaemonError::Diagnostics(vec![file_diagnostic(
                     &file,
                     line,

@@ -14,6 +14,31 @@ use relance_core::runtime::cadence::{Cadence, Deferral};
 use relance_core::runtime::{Instance, Planned, Status};
 use relance_dsl::ir::ScenarioSet;
 
+use crate::simulator::Run;
+use crate::timeline::Timeline;
+
+/// A whole run's timeline up to `until`: under the set's cadence when it has one (messages
+/// merged and dated by it, what waited as deferrals), else the run's actions as they are.
+/// `invoices` are the portfolio's, in the order of `run.cases`; `causes` as in
+/// [`Timeline::build`]. What `simulate` and the test runner print.
+pub fn timeline(
+    set: &ScenarioSet,
+    invoices: &[Invoice],
+    run: Run,
+    until: NaiveDate,
+    causes: bool,
+) -> Timeline {
+    if !relance_core::runtime::cadence::used(set) {
+        return Timeline::build(set, &run.actions, &run.records, causes);
+    }
+    let invoices: Vec<&Invoice> = invoices.iter().collect();
+    let closed = closed_on(&invoices, &run.cases);
+    let (actions, deferred) = apply(set, run.actions, until, &closed);
+    let mut timeline = Timeline::build(set, &actions, &run.records, causes);
+    timeline.add_deferrals(deferred);
+    timeline
+}
+
 /// The day each invoice's case closed, from the cases a run left (by invoice position).
 pub fn closed_on(invoices: &[&Invoice], cases: &[Option<Instance>]) -> HashMap<String, NaiveDate> {
     invoices

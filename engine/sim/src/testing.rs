@@ -129,16 +129,7 @@ pub fn simulate_with_errors(shared: Shared<'_>, tc: &TestCase) -> (Timeline, Vec
         }
     }
     errors.sort_by(|a, b| (a.on, &a.invoice).cmp(&(b.on, &b.invoice)));
-    let timeline = if relance_core::runtime::cadence::used(shared.set) {
-        let invoices: Vec<&_> = p.invoices.iter().collect();
-        let closed = crate::cadence::closed_on(&invoices, &run.cases);
-        let (actions, deferred) = crate::cadence::apply(shared.set, run.actions, end, &closed);
-        let mut timeline = Timeline::build(shared.set, &actions, &run.records, true);
-        timeline.add_deferrals(deferred);
-        timeline
-    } else {
-        Timeline::build(shared.set, &run.actions, &run.records, true)
-    };
+    let timeline = crate::cadence::timeline(shared.set, &p.invoices, run, end, true);
     (timeline, errors)
 }
 

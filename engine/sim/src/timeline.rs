@@ -270,9 +270,7 @@ impl Timeline {
                     }
                     None => text.clone(),
                 },
-                Detail::Deferred { text, until } => {
-                    format!("· {text} deferred until {until} (cadence)")
-                }
+                Detail::Deferred { text, until } => format!("· {}", deferred_text(text, *until)),
                 Detail::Transition { from, to, cause } if from == to => format!("· {cause}"),
                 Detail::Transition { from, to, cause } => format!("· {from} → {to}: {cause}"),
             };
@@ -416,4 +414,9 @@ fn entry(p: Planned) -> Entry {
             language: None,
         },
     }
+}
+
+/// How a message waiting for its customer's cadence gap reads, in `simulate` and `plan`.
+pub fn deferred_text(text: &str, until: NaiveDate) -> String {
+    format!("{text} deferred until {until} (cadence)")
 }

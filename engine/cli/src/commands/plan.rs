@@ -22,7 +22,7 @@ use relance_core::runtime::{Instance, Planned, Recording, Shared, Status};
 use relance_data::portfolio;
 use relance_sim::simulator::Simulator;
 use relance_sim::timeline::{Entry, Timeline};
-use std::collections::HashMap as FxHashMap;
+use std::collections::HashMap;
 
 /// How many rendered days each shard may have waiting for the writer.
 const QUEUED_DAYS: usize = 2;
@@ -139,7 +139,7 @@ fn plan_shard(
     // Under a `cadence`, each day's messages go through it; days on which only waiting
     // messages go out are rendered before the next day the simulator processes.
     let mut cadence = cadence::used(set).then(|| {
-        let positions: FxHashMap<String, usize> = sim
+        let positions: HashMap<String, usize> = sim
             .invoices()
             .iter()
             .enumerate()
@@ -205,7 +205,7 @@ fn plan_shard(
 
 /// When the case of a planned action closed, as the shard's run stands.
 fn closed(
-    positions: &FxHashMap<String, usize>,
+    positions: &HashMap<String, usize>,
     cases: &[Option<Instance>],
     p: &Planned,
 ) -> Option<NaiveDate> {
@@ -294,17 +294,14 @@ fn write_days(
 /// One text line of the agenda (the same columns as `relance simulate`, without alignment
 /// across days, which would need the whole plan in memory).
 fn day_line(e: &Entry) -> String {
+    use relance_sim::timeline::Detail;
+    let deferred;
     let text = match &e.detail {
-        relance_sim::timeline::Detail::Action { text, .. } => text.as_str(),
-        relance_sim::timeline::Detail::Transition { cause, .. } => cause.as_str(),
-        relance_sim::timeline::Detail::Deferred { text, until } => {
-            return format!(
-                "{}  {}  {}  {}  {text} deferred until {until} (cadence)\n",
-                e.date,
-                e.customer,
-                e.invoices.join(","),
-                e.step.as_deref().unwrap_or("-"),
-            );
+        Detail::Action { text, .. } => text.as_str(),
+        Detail::Transition { cause, .. } => cause.as_str(),
+        Detail::Deferred { text, until } => {
+            deferred = relance_sim::timeline::deferred_text(text, *until);
+            deferred.as_str()
         }
     };
     format!(

@@ -10,7 +10,6 @@ use relance_core::interest::RateTable;
 use relance_core::runtime::Shared;
 use relance_data::portfolio;
 use relance_sim::simulator::Simulator;
-use relance_sim::timeline::Timeline;
 
 pub fn run(set_path: &Path, case: &Path, until: Option<NaiveDate>, format: Format) -> u8 {
     let (set, ir) = match super::runnable_set(set_path) {
@@ -52,16 +51,7 @@ pub fn run(set_path: &Path, case: &Path, until: Option<NaiveDate>, format: Forma
         rates: RateTable::builtin(),
     };
     let run = Simulator::new(shared, &p).run(from, until, &mut |_| {});
-    let mut timeline = if relance_core::runtime::cadence::used(ir) {
-        let invoices: Vec<&_> = p.invoices.iter().collect();
-        let closed = relance_sim::cadence::closed_on(&invoices, &run.cases);
-        let (actions, deferred) = relance_sim::cadence::apply(ir, run.actions, until, &closed);
-        let mut timeline = Timeline::build(ir, &actions, &run.records, true);
-        timeline.add_deferrals(deferred);
-        timeline
-    } else {
-        Timeline::build(ir, &run.actions, &run.records, true)
-    };
+    let mut timeline = relance_sim::cadence::timeline(ir, &p.invoices, run, until, true);
     let templates = super::SetTemplates::read(&set.root);
     timeline.note_languages(&p.customers, &|lang, t| templates.note(lang, t));
     match format {

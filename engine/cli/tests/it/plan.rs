@@ -204,20 +204,15 @@ fn relance_plan_prints_the_action_entries_of_the_timeline() {
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan prints JSON");
     assert_eq!(printed["from"], FROM);
     assert_eq!(printed["until"], UNTIL);
-    // The stdlib sets a `cadence`: the library's path (`relance_sim::cadence::apply` over the
-    // whole run, as `simulate` does) must agree with the plan's day-by-day one.
+    // The stdlib sets a `cadence`: the library's path (`relance_sim::cadence::timeline` over
+    // the whole run, as `simulate` does) must agree with the plan's day-by-day one.
     let p = portfolio::load_dir(&workspace().join("examples")).expect("the portfolio loads");
-    let invoices: Vec<&_> = p.invoices.iter().collect();
     let expected = with_example_run(Recording::Causes, |ir, run| {
         assert!(
             relance_core::runtime::cadence::used(ir),
             "the stdlib uses a cadence"
         );
-        let closed = relance_sim::cadence::closed_on(&invoices, &run.cases);
-        let (actions, deferred) =
-            relance_sim::cadence::apply(ir, run.actions, date(UNTIL), &closed);
-        let mut timeline = Timeline::build(ir, &actions, &run.records, false);
-        timeline.add_deferrals(deferred);
+        let timeline = relance_sim::cadence::timeline(ir, &p.invoices, run, date(UNTIL), false);
         serde_json::to_value(timeline.entries).expect("entries serialize")
     });
     assert_eq!(printed["entries"], expected);

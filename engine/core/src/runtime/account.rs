@@ -157,16 +157,7 @@ fn other_currency(e: &Expr, currency: &str) -> bool {
             _ => false,
         }
     }
-    match e {
-        Expr::Lit(v) => value(v, currency),
-        Expr::Field(_) => false,
-        Expr::List(l) => l.iter().any(|x| other_currency(x, currency)),
-        Expr::Rule { args, .. } => args.iter().any(|x| other_currency(x, currency)),
-        Expr::Not(x) | Expr::Neg(x) => other_currency(x, currency),
-        Expr::Binary { lhs, rhs, .. } => {
-            other_currency(lhs, currency) || other_currency(rhs, currency)
-        }
-    }
+    e.any(&|x| matches!(x, Expr::Lit(v) if value(v, currency)))
 }
 
 /// The level the account belongs in today: the highest (last written) whose condition holds;
@@ -369,19 +360,16 @@ fn exec_without_invoice(stmts: &[Stmt], buffer: &mut Vec<Action>) -> Result<bool
 /// customer's invoices).
 pub fn reads_overdue(set: &ir::ScenarioSet) -> bool {
     fn expr(e: &Expr) -> bool {
-        match e {
-            Expr::Field(f) => matches!(
-                f,
-                ir::Field::CustomerOverdue
-                    | ir::Field::CustomerOverdueCount
-                    | ir::Field::CustomerOldestOverdueDays
-            ),
-            Expr::Lit(_) => false,
-            Expr::List(l) => l.iter().any(expr),
-            Expr::Rule { args, .. } => args.iter().any(expr),
-            Expr::Not(x) | Expr::Neg(x) => expr(x),
-            Expr::Binary { lhs, rhs, .. } => expr(lhs) || expr(rhs),
-        }
+        e.any(&|x| {
+            matches!(
+                x,
+                Expr::Field(
+                    ir::Field::CustomerOverdue
+                        | ir::Field::CustomerOverdueCount
+                        | ir::Field::CustomerOldestOverdueDays
+                )
+            )
+        })
     }
     fn stmts(list: &[Stmt]) -> bool {
         list.iter().any(|s| match s {

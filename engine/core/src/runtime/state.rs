@@ -151,7 +151,8 @@ pub struct Instance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeating: Option<Repeating>,
     /// Under a gradual catch-up, the first day the next late step may fire (set when a late
-    /// step fired and the next one was already due; cleared once the case has caught up).
+    /// step fired and the next one was already due, else set to `None`; a day already past
+    /// holds nothing, see `standing::held`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catch_up_next: Option<NaiveDate>,
     /// The reason of the last failed payment attempt (`INSUFFICIENT_FUNDS`), until a payment
