@@ -98,7 +98,7 @@ impl Cadence {
     }
 
     /// The gap of a message subject to the cadence, `None` for any other action.
-    pub fn gap(&self, p: &Planned) -> Option<u32> {
+    fn gap(&self, p: &Planned) -> Option<u32> {
         let (gap, steps) = self.gaps.get(&p.scenario)?;
         let message = matches!(
             p.action,
@@ -110,11 +110,6 @@ impl Cadence {
     /// The first day something waits to go out, if anything waits.
     pub fn next_release(&self) -> Option<NaiveDate> {
         self.waiting.keys().next().copied()
-    }
-
-    /// Everything still waiting, by the day it goes out.
-    pub fn waiting(&self) -> impl Iterator<Item = &Planned> {
-        self.waiting.values().flatten()
     }
 
     /// One day: `due` holds the actions decided on `day` (days come in increasing order; call

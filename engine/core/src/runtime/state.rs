@@ -107,9 +107,6 @@ pub struct Charged {
     /// Charged in the invoice's currency and not yet paid (`invoice.charges`).
     #[serde(default)]
     pub owed: Decimal,
-    /// Everything charged in the invoice's currency so far, paid or not.
-    #[serde(default)]
-    pub total: Decimal,
 }
 
 /// One invoice's case.

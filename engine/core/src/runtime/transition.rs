@@ -773,7 +773,6 @@ impl<'f> Machine<'_, 'f> {
                 && m.currency == self.facts.invoice.currency
             {
                 self.inst.charged.owed += m.amount;
-                self.inst.charged.total += m.amount;
             }
             match &action {
                 Action::Email { .. } | Action::Sms { .. } | Action::Letter { .. } => {
