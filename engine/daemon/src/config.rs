@@ -53,6 +53,30 @@ pub struct Config {
     /// `relance serve` refuses to start without a token (every request would get 401) unless
     /// this is set: a daemon nobody calls, driven only by its daily run.
     pub allow_no_tokens: bool,
+    /// The web console's users and cookie setting (`[console]`, see `docs/CONSOLE.md`).
+    pub console: Console,
+}
+
+/// `[console]`: who may sign in to the web console with a password.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Console {
+    /// `[[console.users]]`: name, argon2 PHC `password_hash` (`relance console hash-password`), role.
+    pub users: Vec<ConsoleUser>,
+    /// Mark the session cookie `Secure` (set it when a TLS proxy serves the daemon).
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleUser {
+    pub name: String,
+    pub password_hash: String,
+    pub role: Role,
+    /// The agenda assignees (`assign …`, `to …` in scenarios) whose entries this user sees on
+    /// Today; empty: the role's default (see `docs/CONSOLE.md`).
+    #[serde(default)]
+    pub agenda: Vec<String>,
 }
 
 /// The default of [`Config::idempotency_retention_days`].
@@ -78,6 +102,7 @@ impl Default for Config {
             idempotency_retention_days: i64::from(DEFAULT_IDEMPOTENCY_RETENTION_DAYS),
             tokens: Vec::new(),
             allow_no_tokens: false,
+            console: Console::default(),
         }
     }
 }

@@ -57,7 +57,7 @@ pub async fn serve(
         };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, peer)) => (stream, peer),
                 Err(e) => {
                     // Out of file descriptors and the like: wait a little instead of spinning.
                     tracing::warn!(error = %e, "accept failed");
@@ -67,10 +67,11 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let (stream, peer) = stream;
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-            answer(app.clone(), body_timeout, req)
+            answer(app.clone(), body_timeout, peer, req)
         });
         let conn = http1::Builder::new()
             .timer(TokioTimer::new())
@@ -95,9 +96,13 @@ pub async fn serve(
 async fn answer(
     app: Router,
     body_timeout: Duration,
-    req: Request<Incoming>,
+    peer: std::net::SocketAddr,
+    mut req: Request<Incoming>,
 ) -> Result<Response, Infallible> {
     let expired = Arc::new(AtomicBool::new(false));
+    // The client's address, for the extractors that want it (the console's sign-in limiter).
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
     let req = req.map(|inner| {
         Body::new(Deadline {
             inner,

@@ -132,6 +132,17 @@ async fn shutdown_signal() {
 
 /// Runs the daemon until a shutdown signal. Prints `listening on ADDR` once ready.
 pub async fn serve(config: Config, mode: ClockMode) -> Result<(), DaemonError> {
+    serve_with(config, mode, |_, _| axum::Router::new()).await
+}
+
+/// [`serve`], with `extra` routes merged into the API's app (the web console: the daemon
+/// must not depend on it, so the CLI passes it in). `extra` gets the API's state and the
+/// configuration.
+pub async fn serve_with(
+    config: Config,
+    mode: ClockMode,
+    extra: impl FnOnce(Arc<AppState>, &Config) -> axum::Router,
+) -> Result<(), DaemonError> {
     let scenarios = config.scenarios.clone();
     let cfg = config.clone();
     let engine = tokio::task::spawn_blocking(move || open(&cfg, mode, scenarios.as_ref()))
@@ -186,7 +197,8 @@ pub async fn serve(config: Config, mode: ClockMode) -> Result<(), DaemonError> {
     });
     let state =
         Arc::new(AppState::new(engine.clone(), &config, wake.clone()).with_heartbeat(heartbeat));
-    let app = api::router(state, matches!(mode, ClockMode::Virtual { .. }));
+    let app = api::router(state.clone(), matches!(mode, ClockMode::Virtual { .. }))
+        .merge(extra(state, &config));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| DaemonError::Io(format!("cannot listen on {}: {e}", config.listen)))?;

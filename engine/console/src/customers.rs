@@ -1,0 +1,427 @@
+//! Customers: the list (`/console/customers`: search by id or name, sort by outstanding,
+//! name, risk or scenario, paginated) and a customer's page (`/console/customers/{id}`): its
+//! balance and aged buckets, contacts, open invoices, what happened (each invoice's recorded
+//! transitions), what the engine will do next (the case's next tick, as the API's customer
+//! view says it), open disputes and promises; and the promise and dispute forms, which write
+//! the API's typed `promise_made` and `dispute_opened` events.
+//!
+//! Totals come from the ledger the engine keeps (`Engine::customer_sums`). This module must
+//! not hold engine rules.
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use minijinja::context;
+use relance_core::domain::{Customer, Event, EventKind};
+use relance_core::runtime::Status;
+use relance_daemon::api::auth::Family;
+use relance_daemon::model::decode;
+use relance_daemon::store::Tree;
+use relance_daemon::{DaemonError, Engine};
+use relance_templates::filters::{self, DateForm};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::today::amount_field;
+use super::web::{Console, Fail, Query, Signed, blocking, durable};
+
+/// Customers per page of the list.
+const PAGE: usize = 50;
+/// Invoices read for a customer's page.
+const INVOICES: usize = 200;
+
+#[derive(Serialize)]
+struct ListRow {
+    id: String,
+    name: String,
+    outstanding: String,
+    open: u64,
+    disputes: u64,
+    promises: u64,
+    risk: i64,
+    scenario: String,
+}
+
+/// The sort keys of the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Id,
+    Outstanding,
+    Name,
+    Risk,
+    Scenario,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Sort {
+        match s {
+            "outstanding" => Sort::Outstanding,
+            "name" => Sort::Name,
+            "risk" => Sort::Risk,
+            "scenario" => Sort::Scenario,
+            _ => Sort::Id,
+        }
+    }
+}
+
+fn matches(c: &Customer, q: &str) -> bool {
+    let q = q.to_lowercase();
+    c.id.to_lowercase().contains(&q)
+        || c.name
+            .as_ref()
+            .is_some_and(|n| n.to_lowercase().contains(&q))
+}
+
+struct Listed {
+    rows: Vec<ListRow>,
+    page: usize,
+    more: bool,
+}
+
+fn list_rows(
+    engine: &Engine,
+    q: &str,
+    sort: Sort,
+    page: usize,
+    lang: &str,
+) -> Result<Listed, DaemonError> {
+    let mut found: Vec<(Customer, Decimal, relance_daemon::driver::CustomerSums)> = Vec::new();
+    let mut visit = |_: &[u8], v: &[u8]| -> Result<(), relance_daemon::store::StoreError> {
+        if let Ok(c) = decode::<Customer>("customer", v)
+            && (q.is_empty() || matches(&c, q))
+        {
+            found.push((c, Decimal::ZERO, Default::default()));
+        }
+        Ok(())
+    };
+    engine.store().scan(Tree::Customers, &mut visit)?;
+    // Sums only where the sort needs them, else only for the page shown.
+    let needs_sums = sort == Sort::Outstanding;
+    if needs_sums {
+        for f in &mut found {
+            f.2 = engine.customer_sums(&f.0.id)?;
+            f.1 = f.2.outstanding;
+        }
+    }
+    match sort {
+        Sort::Id => {}
+        Sort::Outstanding => found.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.id.cmp(&b.0.id))),
+        Sort::Name => found.sort_by(|a, b| a.0.name.cmp(&b.0.name).then(a.0.id.cmp(&b.0.id))),
+        Sort::Risk => found.sort_by(|a, b| {
+            b.0.risk_score
+                .cmp(&a.0.risk_score)
+                .then(a.0.id.cmp(&b.0.id))
+        }),
+        Sort::Scenario => {
+            found.sort_by(|a, b| a.0.scenario.cmp(&b.0.scenario).then(a.0.id.cmp(&b.0.id)))
+        }
+    }
+    let more = found.len() > (page + 1) * PAGE;
+    let mut rows = Vec::new();
+    for (c, _, sums) in found.into_iter().skip(page * PAGE).take(PAGE) {
+        let sums = if needs_sums {
+            sums
+        } else {
+            engine.customer_sums(&c.id)?
+        };
+        rows.push(ListRow {
+            name: c.name.clone().unwrap_or_else(|| c.id.clone()),
+            outstanding: filters::money(sums.outstanding, "EUR", lang),
+            open: sums.open,
+            disputes: sums.disputes,
+            promises: sums.promises,
+            risk: c.risk_score,
+            scenario: c.scenario.clone().unwrap_or_default(),
+            id: c.id,
+        });
+    }
+    Ok(Listed { rows, page, more })
+}
+
+pub async fn list(State(c): State<Arc<Console>>, s: Signed, query: Query) -> Response {
+    if let Err(f) = s.require(Family::Read) {
+        return c.fail(s.lang, Some(&s.session), f);
+    }
+    let q = query.get("q").cloned().unwrap_or_default();
+    let sort_name = query.get("sort").cloned().unwrap_or_default();
+    let sort = Sort::parse(&sort_name);
+    let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
+    let engine = c.app.engine.clone();
+    let lang = s.lang.code();
+    let q2 = q.clone();
+    match blocking(move || list_rows(&engine, q2.trim(), sort, page, lang)).await {
+        Ok(l) => c.page(
+            s.lang,
+            Some(&s.session),
+            "customers.html",
+            context! {
+                rows => l.rows, q, sort => sort_name, page => l.page,
+                next => l.more.then_some(l.page + 1),
+            },
+        ),
+        Err(f) => c.fail(s.lang, Some(&s.session), f),
+    }
+}
+
+#[derive(Serialize, Default)]
+struct Aged {
+    not_due: Decimal,
+    d30: Decimal,
+    d60: Decimal,
+    d90: Decimal,
+    more: Decimal,
+}
+
+impl Aged {
+    fn add(&mut self, late_days: i64, amount: Decimal) {
+        let slot = match late_days {
+            i64::MIN..=0 => &mut self.not_due,
+            1..=30 => &mut self.d30,
+            31..=60 => &mut self.d60,
+            61..=90 => &mut self.d90,
+            _ => &mut self.more,
+        };
+        *slot += amount;
+    }
+}
+
+#[derive(Serialize)]
+struct InvoiceRow {
+    id: String,
+    amount: String,
+    outstanding: String,
+    due: String,
+    days_late: i64,
+    state: String,
+    scenario: String,
+    next_step: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Dated {
+    date: NaiveDate,
+    shown: String,
+    invoice: String,
+    what: String,
+}
+
+fn customer_view(
+    engine: &Engine,
+    id: &str,
+    lang: &str,
+) -> Result<Option<minijinja::Value>, DaemonError> {
+    let Some(customer) = engine.customer(id)? else {
+        return Ok(None);
+    };
+    let today = engine.today();
+    let sums = engine.customer_sums(id)?;
+    let (ids, more) = engine.customer_invoices_page(id, None, INVOICES)?;
+    let mut aged = Aged::default();
+    let (mut open, mut disputes, mut promises, mut next, mut past) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut currency = "EUR".to_string();
+    let money = |d: Decimal, cur: &str| filters::money(d, cur, lang);
+    let day = |d: NaiveDate| filters::date(d, DateForm::Short, lang);
+    for inv_id in &ids {
+        let Some(inv) = engine.invoice(inv_id)? else {
+            continue;
+        };
+        currency = inv.currency.clone();
+        for h in engine.history(inv_id)? {
+            past.push(Dated {
+                date: h.date,
+                shown: day(h.date),
+                invoice: inv_id.clone(),
+                what: h.cause,
+            });
+        }
+        let Some(rec) = engine.case(inv_id)? else {
+            continue;
+        };
+        let c = &rec.case;
+        if !c.is_open() {
+            continue;
+        }
+        let late = (today - inv.due).num_days();
+        aged.add(late, c.outstanding);
+        let step = engine.next_step(c);
+        open.push(InvoiceRow {
+            id: inv_id.clone(),
+            amount: money(inv.amount, &inv.currency),
+            outstanding: money(c.outstanding, &inv.currency),
+            due: day(inv.due),
+            days_late: late.max(0),
+            state: c.status.name().to_string(),
+            scenario: c.scenario.clone(),
+            next_step: step.clone(),
+        });
+        if let Some(d) = &c.dispute {
+            disputes.push(context! {
+                invoice => inv_id, code => d.code, opened => day(d.opened),
+                amount => d.amount.map(|a| money(a, &inv.currency)),
+            });
+        }
+        if let Some(p) = &c.promise {
+            promises.push(context! {
+                invoice => inv_id, date => day(p.date),
+                amount => p.amount.map(|a| money(a, &inv.currency)),
+            });
+        }
+        if let Some(w) = rec.wake {
+            let what = match (&c.status, &step) {
+                (Status::Waiting { reason, .. }, _) => format!("end of wait ({reason})"),
+                (_, Some(step)) => format!("step {step}"),
+                _ => "promise check".to_string(),
+            };
+            next.push(Dated {
+                date: w,
+                shown: day(w),
+                invoice: inv_id.clone(),
+                what,
+            });
+        }
+    }
+    next.sort_by_key(|a| a.date);
+    past.sort_by(|a, b| b.date.cmp(&a.date));
+    let contacts: Vec<_> = customer
+        .contacts
+        .iter()
+        .map(|(role, c)| {
+            context! { role, name => c.name, email => c.email, phone => c.phone }
+        })
+        .collect();
+    let aged_rows = [
+        ("not_due", aged.not_due),
+        ("1–30", aged.d30),
+        ("31–60", aged.d60),
+        ("61–90", aged.d90),
+        ("> 90", aged.more),
+    ]
+    .map(|(k, v)| context! { bucket => k, amount => money(v, &currency) });
+    let invoice_ids: Vec<String> = open.iter().map(|r| r.id.clone()).collect();
+    Ok(Some(context! {
+        customer => context! {
+            id => customer.id, name => customer.name.clone().unwrap_or(customer.id.clone()),
+            risk => customer.risk_score, scenario => customer.scenario,
+            segment => format!("{:?}", customer.segment).to_lowercase(),
+        },
+        outstanding => money(sums.outstanding, &currency),
+        counts => context! { invoices => sums.invoices, open => sums.open, disputes => sums.disputes, promises => sums.promises },
+        aged => aged_rows.to_vec(),
+        contacts, open, disputes, promises, next, past, invoice_ids, more_invoices => more,
+    }))
+}
+
+pub async fn page(State(c): State<Arc<Console>>, s: Signed, Path(id): Path<String>) -> Response {
+    if let Err(f) = s.require(Family::Read) {
+        return c.fail(s.lang, Some(&s.session), f);
+    }
+    let engine = c.app.engine.clone();
+    let lang = s.lang.code();
+    match blocking(move || customer_view(&engine, &id, lang)).await {
+        Ok(Some(ctx)) => c.page(s.lang, Some(&s.session), "customer.html", ctx),
+        Ok(None) => c.fail(s.lang, Some(&s.session), Fail::NotFound),
+        Err(f) => c.fail(s.lang, Some(&s.session), f),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PromiseForm {
+    invoice: String,
+    date: String,
+    #[serde(default)]
+    amount: String,
+}
+
+#[derive(Deserialize)]
+pub struct DisputeForm {
+    invoice: String,
+    code: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// Writes `kind` on one of customer `id`'s invoices (refused for another customer's).
+async fn write(c: &Console, s: &Signed, id: String, kind: EventKind) -> Result<(), Fail> {
+    s.require(Family::DataWrite)?;
+    let invoice = match &kind {
+        EventKind::PromiseMade { invoice, .. } | EventKind::DisputeOpened { invoice, .. } => {
+            invoice.clone()
+        }
+        _ => return Err(Fail::Bad("unsupported event".into())),
+    };
+    let engine = c.app.engine.clone();
+    let owner = blocking(move || engine.invoice(&invoice)).await?;
+    if owner.is_none_or(|inv| inv.customer != id) {
+        return Err(Fail::NotFound);
+    }
+    durable(c, move |e| {
+        let date = e.today();
+        e.apply_events(&[Event { date, kind }])
+    })
+    .await
+    .map(|_| ())
+}
+
+fn back(id: &str) -> Response {
+    Redirect::to(&format!("/console/customers/{}", urlencode(id))).into_response()
+}
+
+/// A path segment, percent-encoded.
+pub fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+pub async fn promise(
+    State(c): State<Arc<Console>>,
+    s: Signed,
+    Path(id): Path<String>,
+    Form(f): Form<PromiseForm>,
+) -> Response {
+    let run = async {
+        let date = NaiveDate::parse_from_str(f.date.trim(), "%Y-%m-%d")
+            .map_err(|_| Fail::Bad(format!("date: `{}` is not a date (YYYY-MM-DD)", f.date)))?;
+        let amount = amount_field("amount", &f.amount)?;
+        let kind = EventKind::PromiseMade {
+            invoice: f.invoice.clone(),
+            promised_date: date,
+            amount,
+        };
+        write(&c, &s, id.clone(), kind).await
+    };
+    match run.await {
+        Ok(()) => back(&id),
+        Err(fail) => c.fail(s.lang, Some(&s.session), fail),
+    }
+}
+
+pub async fn dispute(
+    State(c): State<Arc<Console>>,
+    s: Signed,
+    Path(id): Path<String>,
+    Form(f): Form<DisputeForm>,
+) -> Response {
+    let run = async {
+        let code = f.code.trim();
+        if code.is_empty() {
+            return Err(Fail::Bad("code: a dispute needs a code".into()));
+        }
+        let kind = EventKind::DisputeOpened {
+            invoice: f.invoice.clone(),
+            code: code.to_string(),
+            amount: amount_field("amount", &f.amount)?,
+            target_date: None,
+            comment: Some(f.comment.trim().to_string()).filter(|c| !c.is_empty()),
+        };
+        write(&c, &s, id.clone(), kind).await
+    };
+    match run.await {
+        Ok(()) => back(&id),
+        Err(fail) => c.fail(s.lang, Some(&s.session), fail),
+    }
+}

@@ -1,0 +1,7 @@
+//! The console's integration tests: a real daemon (in-process, loopback, temporary sled store,
+//! the example portfolio run on a virtual clock) answering plain HTTP requests (`http`) and a
+//! real browser (`browser`: Debian's chromium driven through chromedriver by fantoccini).
+
+mod browser;
+mod http;
+mod support;
