@@ -372,9 +372,33 @@ fn back(id: &str) -> Response {
     Redirect::to(&format!("/console/customers/{}", urlencode(id))).into_response()
 }
 
-/// A path segment, percent-encoded.
+/// A URL path segment or query value, percent-encoded (every byte but RFC 3986's unreserved
+/// characters); the templates' `urlencode` filter.
 pub fn urlencode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_are_percent_encoded_in_urls() {
+        let rows = [
+            ("C-1", "C-1"),
+            ("A B/2", "A%20B%2F2"),
+            ("é+&", "%C3%A9%2B%26"),
+        ];
+        for (id, want) in rows {
+            assert_eq!(super::urlencode(id), want);
+        }
+    }
 }
 
 pub async fn promise(

@@ -62,6 +62,7 @@ const CSS: &str = include_str!("../assets/console.css");
 impl Console {
     pub fn new(app: Arc<AppState>, config: &Config) -> Console {
         let mut env = Environment::new();
+        env.add_filter("urlencode", |s: String| customers::urlencode(&s));
         for (name, source) in TEMPLATES {
             // The templates are ours and checked by the tests: a broken one fails at start-up.
             env.add_template(name, source)

@@ -3,7 +3,9 @@
 //! ones built into the binary unless `--scenarios` names a set), the example portfolio imported
 //! (built in too unless `--data`), then N virtual days through the daily run and the outbox
 //! (emails, SMS and webhooks to a spool folder inside the temporary one, no SMTP needed);
-//! prints the agenda and what was sent.
+//! prints the agenda and what was sent. With `--serve`, the daemon then keeps serving that
+//! store (API and web console, virtual clock on the demo's last day) until Ctrl-C, with a
+//! console user `demo` whose one-time password is printed.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,14 +16,20 @@ use chrono::{Days, NaiveDate};
 use super::bundled::Folder;
 use super::exit;
 use relance_core::domain::Portfolio;
-use relance_daemon::config::{Config, EmailTransport};
+use relance_daemon::config::{Config, ConsoleUser, EmailTransport, Role};
 use relance_daemon::dispatcher::Dispatcher;
 use relance_daemon::model::Message;
 use relance_daemon::server::{self, ClockMode};
 use relance_daemon::{DaemonError, Engine};
 use relance_data::portfolio;
 
-pub fn run(scenarios: &Folder, data: &Folder, from: NaiveDate, days: u32) -> u8 {
+pub fn run(
+    scenarios: &Folder,
+    data: &Folder,
+    from: NaiveDate,
+    days: u32,
+    serve: Option<std::net::SocketAddr>,
+) -> u8 {
     // The store, the spool and the letters live here; dropped (deleted) when the demo ends.
     let root = match tempfile::Builder::new().prefix("relance-demo-").tempdir() {
         Ok(root) => root,
@@ -30,7 +38,57 @@ pub fn run(scenarios: &Folder, data: &Folder, from: NaiveDate, days: u32) -> u8 
             return exit::USAGE;
         }
     };
-    match demo(scenarios, data, root.path(), from, days) {
+    let config = match demo(scenarios, data, root.path(), from, days) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    match serve {
+        None => exit::OK,
+        Some(addr) => keep_serving(config, addr),
+    }
+}
+
+/// Serves the demo's store (its engine closed by now) with the API and the web console.
+fn keep_serving(mut config: Config, addr: std::net::SocketAddr) -> u8 {
+    let password = relance_console::session::random_token();
+    let hash = match relance_console::password::hash(&password) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    config.listen = addr;
+    config.console.users = vec![ConsoleUser {
+        name: "demo".into(),
+        password_hash: hash,
+        role: Role::Admin,
+        agenda: Vec::new(),
+    }];
+    println!(
+        "\n== the web console: http://{addr}/console/  (user `demo`, password {password}; \
+         Ctrl-C to stop)"
+    );
+    super::serve::init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let served = runtime.block_on(server::serve_with(
+        config,
+        ClockMode::Virtual { start: None },
+        relance_console::router,
+    ));
+    match served {
         Ok(()) => exit::OK,
         Err(e) => {
             eprintln!("error: {e}");
@@ -45,7 +103,7 @@ fn demo(
     root: &Path,
     from: NaiveDate,
     days: u32,
-) -> Result<(), DaemonError> {
+) -> Result<Config, DaemonError> {
     let started = Instant::now();
     let name = |f: &Folder, what: &str| {
         if f.embedded() {
@@ -121,7 +179,7 @@ fn demo(
         (last - from).num_days() + 1,
         started.elapsed().as_secs_f64()
     );
-    Ok(())
+    Ok(config)
 }
 
 fn print_summary(

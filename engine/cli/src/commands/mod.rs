@@ -6,6 +6,7 @@
 mod backup;
 mod bundled;
 pub(crate) mod check;
+mod console;
 mod demo;
 mod deploy;
 mod fmt;
@@ -37,6 +38,14 @@ pub enum Format {
     #[default]
     Text,
     Json,
+}
+
+/// `relance console …`.
+#[derive(Subcommand, Debug)]
+pub enum ConsoleCommand {
+    /// Read a password on standard input (one line) and print its argon2 hash, for
+    /// `password_hash` of a `[[console.users]]` entry in relance.toml.
+    HashPassword,
 }
 
 /// `relance store …`.
@@ -126,6 +135,16 @@ pub enum Command {
         /// How many virtual days.
         #[arg(long, default_value_t = 90)]
         days: u32,
+        /// After the run, keep the daemon serving the API and the web console on this address
+        /// (loopback) with the example data, until Ctrl-C; prints the console's address and a
+        /// one-time password.
+        #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:7878")]
+        serve: Option<std::net::SocketAddr>,
+    },
+    /// The web console's helpers.
+    Console {
+        #[command(subcommand)]
+        command: ConsoleCommand,
     },
     /// What the engine would do over the next N days for a whole portfolio (CSV folder).
     Plan {
@@ -312,10 +331,14 @@ pub fn run(cli: Cli) -> ExitCode {
             data,
             from,
             days,
+            serve,
         } => match (bundled::scenarios(scenarios), bundled::examples(data)) {
-            (Ok(set), Ok(data)) => demo::run(&set, &data, from, days),
+            (Ok(set), Ok(data)) => demo::run(&set, &data, from, days, serve),
             (Err(e), _) | (_, Err(e)) => usage(&e),
         },
+        Command::Console {
+            command: ConsoleCommand::HashPassword,
+        } => console::hash_password(),
         Command::Lsp => relance_lsp::run_stdio(),
         Command::Serve {
             config,

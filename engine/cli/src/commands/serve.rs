@@ -1,5 +1,6 @@
 //! `relance serve`: reads `relance.toml` (or `--config FILE`), applies the command-line
-//! overrides, and runs the daemon (`daemon::server`) on a tokio runtime. It refuses to start
+//! overrides, and runs the daemon (`daemon::server`) with the web console (`relance-console`,
+//! under `/console/`) on a tokio runtime. It refuses to start
 //! without an API token unless `allow_no_tokens = true`. Exit 0 after a graceful shutdown, 2 on
 //! a configuration or store error.
 
@@ -74,7 +75,7 @@ pub fn run(o: Options) -> u8 {
     if let Some(l) = o.listen {
         config.listen = l;
     }
-    if config.tokens.is_empty() && !config.allow_no_tokens {
+    if config.tokens.is_empty() && config.console.users.is_empty() && !config.allow_no_tokens {
         eprintln!(
             "error: no API token is configured, so every request would be refused (401): add \
              a `[[tokens]]` entry (name, token of 16 characters or more, role) to relance.toml \
@@ -98,7 +99,7 @@ pub fn run(o: Options) -> u8 {
             return exit::USAGE;
         }
     };
-    match runtime.block_on(server::serve(config, mode)) {
+    match runtime.block_on(server::serve_with(config, mode, relance_console::router)) {
         Ok(()) => exit::OK,
         Err(e) => {
             eprintln!("error: {e}");

@@ -88,8 +88,9 @@ async fn browser(driver: &Driver, profile: &Path) -> Client {
             ],
         }),
     );
-    ClientBuilder::rustls()
-        .expect("tls")
+    // chromedriver is on loopback: plain HTTP, no TLS.
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{}", driver.port))
         .await
@@ -167,11 +168,16 @@ async fn sign_out(c: &Client) {
 }
 
 async fn wait_for(c: &Client, css: &str) {
-    c.wait()
+    let found = c
+        .wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
+        .await;
+    if let Err(e) = found {
+        let url = c.current_url().await.map(|u| u.to_string());
+        let source = c.source().await.unwrap_or_default();
+        panic!("{css}: {e} at {url:?}:\n{source}");
+    }
 }
 
 /// Waits until the page's URL path is `path`.
