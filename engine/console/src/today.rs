@@ -162,6 +162,15 @@ fn rows(engine: &Engine, agenda: &[String], lang: &str) -> Result<Vec<Row>, Daem
     }
 }
 
+/// Calls first, then tasks, then alerts; each by date (the agenda's order).
+fn kind_rank(kind: &str) -> u8 {
+    match kind {
+        "call" => 0,
+        "task" => 1,
+        _ => 2,
+    }
+}
+
 pub async fn page(State(c): State<Arc<Console>>, s: Signed) -> Response {
     if let Err(f) = s.require(Family::Read) {
         return c.fail(s.lang, Some(&s.session), f);
@@ -169,7 +178,12 @@ pub async fn page(State(c): State<Arc<Console>>, s: Signed) -> Response {
     let engine = c.app.engine.clone();
     let agenda = s.session.agenda.clone();
     let lang = s.lang.code();
-    match blocking(move || rows(&engine, &agenda, lang)).await {
+    let read = blocking(move || {
+        let mut rows = rows(&engine, &agenda, lang)?;
+        rows.sort_by_key(|r| kind_rank(&r.kind));
+        Ok(rows)
+    });
+    match read.await {
         Ok(rows) => c.page(
             s.lang,
             Some(&s.session),

@@ -232,7 +232,7 @@ async fn the_console_in_a_real_browser() {
     wait_path(&c, "/console/today").await;
     check_page(&c, "today", &mut problems).await;
     let form = c
-        .find(Locator::Css("form.outcome"))
+        .find(Locator::Css("form.call-outcome"))
         .await
         .expect("an open agenda entry with an outcome form");
     let action = form.attr("action").await.unwrap().unwrap();
