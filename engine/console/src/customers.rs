@@ -285,7 +285,7 @@ fn customer_view(
         }
     }
     next.sort_by_key(|a| a.date);
-    past.sort_by(|a, b| b.date.cmp(&a.date));
+    past.sort_by_key(|p| std::cmp::Reverse(p.date));
     let contacts: Vec<_> = customer
         .contacts
         .iter()
@@ -386,21 +386,6 @@ pub fn urlencode(s: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn ids_are_percent_encoded_in_urls() {
-        let rows = [
-            ("C-1", "C-1"),
-            ("A B/2", "A%20B%2F2"),
-            ("é+&", "%C3%A9%2B%26"),
-        ];
-        for (id, want) in rows {
-            assert_eq!(super::urlencode(id), want);
-        }
-    }
-}
-
 pub async fn promise(
     State(c): State<Arc<Console>>,
     s: Signed,
@@ -447,5 +432,20 @@ pub async fn dispute(
     match run.await {
         Ok(()) => back(&id),
         Err(fail) => c.fail(s.lang, Some(&s.session), fail),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_are_percent_encoded_in_urls() {
+        let rows = [
+            ("C-1", "C-1"),
+            ("A B/2", "A%20B%2F2"),
+            ("é+&", "%C3%A9%2B%26"),
+        ];
+        for (id, want) in rows {
+            assert_eq!(super::urlencode(id), want);
+        }
     }
 }
