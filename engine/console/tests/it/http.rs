@@ -124,6 +124,27 @@ async fn every_post_needs_the_sessions_csrf_token_and_roles_are_enforced() {
         assert!(set.contains(flag), "{set}");
     }
     let session = pair(&set);
+
+    // The browser's language picks the words and the formats.
+    for (accept, lang, word) in [
+        ("fr-FR,fr;q=0.9", "fr", "Se déconnecter"),
+        ("en-GB,en;q=0.9", "en", "Sign out"),
+    ] {
+        let page = c
+            .get(format!("{base}/console/today"))
+            .header(COOKIE, &session)
+            .header("accept-language", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains(&format!("<html lang=\"{lang}\">")),
+            "{accept}"
+        );
+        assert!(html.contains(word), "{accept}: {word}");
+    }
     let outbox = c
         .get(format!("{base}/console/outbox"))
         .header(COOKIE, &session)
