@@ -124,15 +124,26 @@ impl Limiter {
         let now = Instant::now();
         let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         Self::keys(user, addr).iter().any(|k| {
-            let list = f.entry(k.clone()).or_default();
+            let Some(list) = f.get_mut(k) else {
+                return false;
+            };
             list.retain(|t| now.duration_since(*t) < WINDOW);
-            list.len() >= MAX_FAILURES
+            let blocked = list.len() >= MAX_FAILURES;
+            if list.is_empty() {
+                f.remove(k);
+            }
+            blocked
         })
     }
 
     pub fn failed(&self, user: &str, addr: Option<IpAddr>) {
         let now = Instant::now();
         let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        // Names tried once and never again must not pile up: forget failures out of the window.
+        f.retain(|_, list| {
+            list.retain(|t| now.duration_since(*t) < WINDOW);
+            !list.is_empty()
+        });
         for k in Self::keys(user, addr) {
             f.entry(k).or_default().push(now);
         }
@@ -167,6 +178,11 @@ mod tests {
         assert!(l.blocked("bob", addr));
         // Another user from elsewhere: free.
         assert!(!l.blocked("bob", "127.0.0.2".parse().ok()));
+        // Asking about names never tried keeps nothing.
+        for i in 0..100 {
+            assert!(!l.blocked(&format!("probe{i}"), None));
+        }
+        assert_eq!(l.failures.lock().unwrap().len(), 2);
     }
 
     #[test]
