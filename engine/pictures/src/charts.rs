@@ -18,7 +18,21 @@ use crate::svg::accessible;
 use crate::{Lang, PictureError};
 
 /// The size of every chart, in SVG user units.
-const SIZE: (u32, u32) = (760, 380);
+const SIZE: (u32, u32) = (760, 400);
+
+/// The height of the plotting area, about (for leaving room to the legend).
+const PLOT_HEIGHT: f64 = 290.0;
+
+/// The top of the y axis: above the highest value by the legend's height (`series` rows in
+/// the upper left corner), so the legend never hides a bar.
+fn headroom(highest: f64, series: usize) -> f64 {
+    let legend = (16.0 * series as f64 + 24.0) / PLOT_HEIGHT;
+    if highest > 0.0 {
+        highest / (1.0 - legend.min(0.6))
+    } else {
+        1.0
+    }
+}
 
 /// A drawn chart and the table of what it draws.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,7 +179,8 @@ pub fn dso_cei(points: &[RatioPoint], lang: Lang) -> Result<Chart, PictureError>
         .enumerate()
         .filter_map(|(i, p)| p.cei.map(|c| (i as f64 + 0.5, to_f64(c))))
         .collect();
-    let top = dso.iter().map(|p| p.1).fold(10.0_f64, f64::max) * 1.15;
+    let top = headroom(dso.iter().map(|p| p.1).fold(10.0_f64, f64::max), 2);
+    let cei_top = headroom(100.0, 2);
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
@@ -179,17 +194,20 @@ pub fn dso_cei(points: &[RatioPoint], lang: Lang) -> Result<Chart, PictureError>
             .right_y_label_area_size(56)
             .build_cartesian_2d(0f64..n, 0f64..top)
             .map_err(err)?
-            .set_secondary_coord(0f64..n, 0f64..110f64);
+            .set_secondary_coord(0f64..n, 0f64..cei_top);
         chart
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(0)
+            .light_line_style(WHITE)
             .y_desc(dso_label)
+            .y_label_formatter(&|v| format!("{v:.0}"))
             .draw()
             .map_err(err)?;
         chart
             .configure_secondary_axes()
             .y_desc(cei_label)
+            .y_label_formatter(&|v| format!("{v:.0}"))
             .draw()
             .map_err(err)?;
         chart
@@ -448,7 +466,7 @@ fn bar_chart(
             .flat_map(|s| s.values.iter().copied())
             .fold(0.0, f64::max)
     };
-    let top = if top > 0.0 { top * 1.15 } else { 1.0 };
+    let top = headroom(top, series.len());
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
@@ -464,6 +482,7 @@ fn bar_chart(
             .configure_mesh()
             .disable_x_mesh()
             .x_labels(0)
+            .light_line_style(WHITE)
             .y_desc(y_desc)
             .y_label_formatter(&|v| axis_number(*v))
             .draw()

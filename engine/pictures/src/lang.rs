@@ -4,7 +4,9 @@
 //! It owns the words' choice between two strings, not the words themselves (each picture keeps
 //! its own labels beside its drawing). It must not format money through floating point.
 
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+const HALF_UP: RoundingStrategy = RoundingStrategy::MidpointAwayFromZero;
 
 /// The language of a picture's labels, title and table headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,15 +50,16 @@ impl Lang {
     }
 
     /// An amount with two decimals and grouped thousands: `12,345.60` or `12 345,60` (narrow
-    /// no-break space), computed on the decimal itself.
+    /// no-break space), computed on the decimal itself (halves
+    /// rounded away from zero, as people do).
     pub fn money(self, amount: Decimal) -> String {
-        let text = format!("{:.2}", amount.round_dp(2));
+        let text = format!("{:.2}", amount.round_dp_with_strategy(2, HALF_UP));
         self.grouped(&text)
     }
 
     /// A decimal with one decimal place (a number of days, a percentage).
     pub fn number(self, value: Decimal) -> String {
-        let text = format!("{:.1}", value.round_dp(1));
+        let text = format!("{:.1}", value.round_dp_with_strategy(1, HALF_UP));
         self.grouped(&text)
     }
 
