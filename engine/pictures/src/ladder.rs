@@ -169,7 +169,7 @@ pub fn ladder(scenario: &Scenario, lang: Lang) -> Ladder {
         Some(t) => format!("{} — {t}", scenario.name),
         None => scenario.name.clone(),
     };
-    let summary = summary(scenario, &steps, lang);
+    let summary = summary(scenario, &title, &steps, lang);
     let svg = draw(&Diagram {
         id: format!("ladder-{}", scenario.name),
         title,
@@ -193,11 +193,10 @@ fn section(title: &str) -> Row {
     }
 }
 
-fn summary(scenario: &Scenario, steps: &[LadderStep], lang: Lang) -> String {
+fn summary(scenario: &Scenario, title: &str, steps: &[LadderStep], lang: Lang) -> String {
     let mut s = format!(
-        "{} {}: {} {}",
+        "{} {title}: {} {}",
         lang.pick("Scenario", "Scénario"),
-        scenario.name,
         steps.len(),
         lang.pick("steps", "étapes"),
     );
@@ -208,6 +207,14 @@ fn summary(scenario: &Scenario, steps: &[LadderStep], lang: Lang) -> String {
             first.when,
             lang.pick("last", "dernière"),
             last.when
+        ));
+    }
+    if !scenario.levels.is_empty() {
+        let levels: Vec<&str> = scenario.levels.iter().map(|l| l.name.as_str()).collect();
+        s.push_str(&format!(
+            "; {}: {}",
+            lang.pick("levels", "niveaux"),
+            levels.join(", ")
         ));
     }
     if !scenario.handlers.is_empty() {
