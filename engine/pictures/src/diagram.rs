@@ -177,15 +177,13 @@ pub(crate) fn draw(d: &Diagram) -> String {
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"##
     );
     let arrow_id = format!("arrow-{}", id_safe(&d.id));
-    let _ = write!(
+    let _ = writeln!(
         out,
-        r##"<defs><marker id="{arrow_id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker></defs>
-"##
+        r##"<defs><marker id="{arrow_id}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker></defs>"##
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
-        r##"<rect width="{width}" height="{height}" fill="#fff"/><text x="{GUTTER}" y="28" font-size="17" font-weight="bold" fill="#111">{}</text>
-"##,
+        r##"<rect width="{width}" height="{height}" fill="#fff"/><text x="{GUTTER}" y="28" font-size="17" font-weight="bold" fill="#111">{}</text>"##,
         esc(&d.title)
     );
     // The axis: a tick and a label at each distinct day, labels kept apart.
@@ -221,10 +219,9 @@ pub(crate) fn draw(d: &Diagram) -> String {
     out.push_str("</g>\n");
     // The due date, and the marked day, down the whole ladder.
     let bottom = y - 8.0;
-    let _ = write!(
+    let _ = writeln!(
         out,
-        r##"<line x1="{0:.1}" y1="{AXIS_Y}" x2="{0:.1}" y2="{bottom:.1}" stroke="#555" stroke-dasharray="4 3"/><text x="{0:.1}" y="{1:.1}" text-anchor="middle" fill="#333">{2}</text>
-"##,
+        r##"<line x1="{0:.1}" y1="{AXIS_Y}" x2="{0:.1}" y2="{bottom:.1}" stroke="#555" stroke-dasharray="4 3"/><text x="{0:.1}" y="{1:.1}" text-anchor="middle" fill="#333">{2}</text>"##,
         x(0),
         AXIS_Y + 18.0,
         esc(lang.pick("due", "échéance"))
@@ -241,10 +238,9 @@ pub(crate) fn draw(d: &Diagram) -> String {
     // The rows.
     for (row, &ry) in d.rows.iter().zip(&ys) {
         if row.section {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                r##"<text x="{GUTTER}" y="{:.1}" font-size="14" font-weight="bold" fill="#111">{}</text><line x1="{GUTTER}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#999"/>
-"##,
+                r##"<text x="{GUTTER}" y="{:.1}" font-size="14" font-weight="bold" fill="#111">{}</text><line x1="{GUTTER}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#999"/>"##,
                 ry + 5.0,
                 esc(&row.heading),
                 ry + 10.0,
@@ -307,10 +303,9 @@ pub(crate) fn draw(d: &Diagram) -> String {
         } else {
             ""
         };
-        let _ = write!(
+        let _ = writeln!(
             out,
-            r##"<path d="M{0:.1},{fy:.1} C{lx:.1},{fy:.1} {lx:.1},{ty:.1} {0:.1},{ty:.1}" fill="none" stroke="#444" stroke-width="1.5"{dash} marker-end="url(#{arrow_id})"/>
-"##,
+            r##"<path d="M{0:.1},{fy:.1} C{lx:.1},{fy:.1} {lx:.1},{ty:.1} {0:.1},{ty:.1}" fill="none" stroke="#444" stroke-width="1.5"{dash} marker-end="url(#{arrow_id})"/>"##,
             AX0 - 8.0
         );
     }

@@ -64,7 +64,7 @@ pub fn what_if(
     let timeline = relance_sim::cadence::timeline(set, &portfolio.invoices, run, until, false);
     let actions: Vec<DatedAction> = timeline
         .actions()
-        .filter(|e| e.invoices.iter().any(|i| *i == invoice.id))
+        .filter(|e| e.invoices.contains(&invoice.id))
         .filter_map(|e| match &e.detail {
             Detail::Action { action, text, .. } => Some(DatedAction {
                 date: e.date,

@@ -90,7 +90,7 @@ fn every_scenario_has_its_ladder() {
             let written = texts(svg);
             for step in &scenario.steps {
                 assert!(
-                    written.iter().any(|t| *t == step.name),
+                    written.contains(&step.name),
                     "{set_name}/{name}: step {} not written",
                     step.name
                 );
