@@ -143,3 +143,59 @@ fn the_portfolio_series_come_from_the_store() {
         assert!(chart.svg.contains("role=\"img\""), "{name}");
     }
 }
+
+/// What one call of `portfolio::series` costs on a generated store: `PORTFOLIO_INVOICES`
+/// invoices (default 20,000), imported and run for 3 days, then 5 calls timed (snapshot and
+/// series). Run by hand: `PORTFOLIO_INVOICES=50000 cargo test -p relance-daemon --test it
+/// portfolio_series_cost -- --ignored --nocapture` (a release build for real figures).
+#[test]
+#[ignore]
+fn portfolio_series_cost() {
+    let n: usize = std::env::var("PORTFOLIO_INVOICES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let tmp = TempDir::new("portfolio-cost");
+    let as_of = d("2026-04-01");
+    let spec = relance_data::generator::Spec {
+        customers: (n / 10).max(1),
+        invoices: n,
+        seed: 7,
+        as_of,
+    };
+    let dir = tmp.0.join("gen");
+    relance_data::generator::generate(spec, &dir, &mut |_| {}).expect("generate");
+    let p = files::load_dir(&dir).expect("generated");
+    let config = Config {
+        data: tmp.0.join("data"),
+        spool: tmp.0.join("spool"),
+        ..Config::default()
+    };
+    let scenarios = crate::workspace().join("stdlib-scenarios");
+    let engine = server::open(
+        &config,
+        ClockMode::Virtual { start: Some(as_of) },
+        Some(&scenarios),
+    )
+    .expect("engine");
+    engine.import(&p).expect("import");
+    engine.catch_up(as_of).expect("first day");
+    engine
+        .advance_to(as_of.checked_add_days(Days::new(2)).expect("date"))
+        .expect("advance");
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let start = std::time::Instant::now();
+        let s = portfolio::series(&engine, &PortfolioOptions::default()).expect("series");
+        times.push(start.elapsed());
+        assert_eq!(s.aged.len(), 6);
+    }
+    let start = std::time::Instant::now();
+    snapshot::take(&engine).expect("snapshot");
+    let snap = start.elapsed();
+    times.sort();
+    eprintln!(
+        "portfolio series on {n} invoices: min {:?}, max {:?} (of which the snapshot alone: {snap:?})",
+        times[0], times[4]
+    );
+}
