@@ -309,7 +309,7 @@ pub(crate) fn draw(d: &Diagram) -> String {
             AX0 - 8.0
         );
     }
-    // The legend.
+    // The legend: the markers drawn, and the arrow when there is one.
     let items = [
         (Marker::Step, lang.pick("step", "étape")),
         (
@@ -320,9 +320,10 @@ pub(crate) fn draw(d: &Diagram) -> String {
         (Marker::Terminal, lang.pick("stop", "arrêt")),
         (Marker::Action, lang.pick("planned action", "action prévue")),
     ];
+    let used = |m: Marker| d.rows.iter().any(|r| r.day.is_some() && r.marker == m);
     let mut lx = GUTTER + 10.0;
     out.push_str(r#"<g class="legend">"#);
-    for (m, label) in items {
+    for (m, label) in items.into_iter().filter(|(m, _)| used(*m)) {
         marker(&mut out, m, lx, legend_y);
         let _ = write!(
             out,
@@ -333,13 +334,16 @@ pub(crate) fn draw(d: &Diagram) -> String {
         );
         lx += 30.0 + label.chars().count() as f64 * CHAR_W;
     }
-    let _ = write!(
-        out,
-        r##"<path d="M{lx:.1},{legend_y:.1} L{:.1},{legend_y:.1}" stroke="#444" stroke-width="1.5" marker-end="url(#{arrow_id})"/><text x="{:.1}" y="{:.1}" fill="#333">goto</text></g>"##,
-        lx + 26.0,
-        lx + 32.0,
-        legend_y + 4.0
-    );
+    if !d.arrows.is_empty() {
+        let _ = write!(
+            out,
+            r##"<path d="M{lx:.1},{legend_y:.1} L{:.1},{legend_y:.1}" stroke="#444" stroke-width="1.5" marker-end="url(#{arrow_id})"/><text x="{:.1}" y="{:.1}" fill="#333">goto</text>"##,
+            lx + 26.0,
+            lx + 32.0,
+            legend_y + 4.0
+        );
+    }
+    out.push_str("</g>\n");
     out.push_str("</svg>\n");
     accessible(&out, &d.title, &d.summary, lang)
 }
