@@ -18,6 +18,7 @@ pub type InvoiceId = String;
 /// The debtor's segment: professional debtors (`b2b`, `public`) owe the €40 recovery indemnity,
 /// consumers (`b2c`) never do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Segment {
     #[default]
@@ -54,6 +55,7 @@ impl Segment {
 
 /// One way to reach a person at the customer (or the internal owner of the account).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -72,6 +74,7 @@ pub struct Contact {
 /// Older data held the whole address as one text; read as [`PostalAddress::from_text`], its
 /// lines become `lines` and postcode, city and country stay empty (never guessed from the text).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PostalAddress {
     /// Street lines (recipient details, number and street, building, PO box…), in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -175,6 +178,7 @@ impl<'de> Deserialize<'de> for PostalAddress {
 
 /// A debtor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Customer {
     pub id: CustomerId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -226,6 +230,7 @@ impl Customer {
 
 /// An invoice as issued (its amounts at issue; the engine tracks what is still outstanding).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invoice {
     pub id: InvoiceId,
     pub customer: CustomerId,
@@ -250,6 +255,7 @@ pub struct Invoice {
 /// An imported invoice's place in its chase, and its own catch-up (see
 /// `runtime::standing`). Empty for an invoice that starts from the beginning.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Standing {
     /// The last step the other tool reached (a step name of the scenario).
     #[serde(
@@ -279,6 +285,7 @@ pub struct Standing {
         skip_serializing_if = "Option::is_none",
         with = "catch_up_text"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "gradual 7 days"))]
     pub catch_up: Option<relance_dsl::ir::CatchUp>,
 }
 
@@ -320,6 +327,7 @@ impl Invoice {
 
 /// Something that happened to an invoice or a customer on a given day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     pub date: NaiveDate,
     #[serde(flatten)]
@@ -328,6 +336,7 @@ pub struct Event {
 
 /// What happened. The JSON form is tagged by `type`, as the case contract says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     /// Money received for one invoice (partial or full).
@@ -495,6 +504,7 @@ impl EventKind {
 
 /// A whole portfolio, or one simulation case: customers, their invoices and what happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Portfolio {
     /// The first day the engine runs on this portfolio (defaults to the earliest `issued`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -28,6 +28,7 @@ use relance_templates::SETTINGS_FILE;
 
 /// A file of a bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct BundleFile {
     pub path: String,
     pub text: String,
@@ -35,6 +36,7 @@ pub struct BundleFile {
 
 /// A scenario set as text: what `POST /v1/scenarios` takes and the store keeps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(utoipa::ToSchema)]
 pub struct Bundle {
     /// The `*.relance` files.
     pub files: Vec<BundleFile>,

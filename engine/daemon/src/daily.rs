@@ -33,6 +33,7 @@ struct Stored {
 
 /// What one day's run did.
 #[derive(Debug, Default, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct DayReport {
     pub day: Option<NaiveDate>,
     pub timers: u64,

@@ -41,6 +41,7 @@ const DEPLOY_PREFIX: &[u8] = b"deploy/";
 
 /// What a write did.
 #[derive(Debug, Default, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct WriteReport {
     pub customers: usize,
     pub invoices: usize,
@@ -53,6 +54,7 @@ pub struct WriteReport {
 
 /// The result of a deployment.
 #[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct DeployReport {
     pub deployment: u64,
     /// False when the set was already the current one.

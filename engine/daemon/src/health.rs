@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 /// What `/healthz` says of the dispatcher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DispatcherState {
     /// Its loop ran within the limit.

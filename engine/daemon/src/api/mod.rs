@@ -13,6 +13,7 @@ pub mod auth;
 pub mod error;
 pub mod import;
 pub mod models;
+pub mod openapi;
 pub mod read;
 pub mod reports;
 pub mod write;
@@ -21,7 +22,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use tokio::sync::Notify;
 
 use super::config::Config;
@@ -101,11 +102,40 @@ fn file_limit() -> DefaultBodyLimit {
     DefaultBodyLimit::max(import::MAX_FILE_BYTES)
 }
 
+/// A router that keeps the list of its paths (axum's cannot list them), for the test that
+/// every route is in the OpenAPI document ([`openapi`]).
+#[derive(Default)]
+struct Listed {
+    router: Router<Arc<AppState>>,
+    paths: Vec<&'static str>,
+}
+
+impl Listed {
+    fn route(mut self, path: &'static str, method: MethodRouter<Arc<AppState>>) -> Listed {
+        self.router = self.router.route(path, method);
+        self.paths.push(path);
+        self
+    }
+}
+
 /// Every route. `virtual_clock` adds the admin-only clock endpoints.
 pub fn router(state: Arc<AppState>, virtual_clock: bool) -> Router {
-    let mut r = Router::new()
+    routes(virtual_clock)
+        .router
+        .layer(axum::middleware::from_fn(auth::tell))
+        .with_state(state)
+}
+
+/// The paths [`router`] serves, in the order they are added.
+pub fn route_paths(virtual_clock: bool) -> Vec<&'static str> {
+    routes(virtual_clock).paths
+}
+
+fn routes(virtual_clock: bool) -> Listed {
+    let mut r = Listed::default()
         .route("/healthz", get(read::healthz))
         .route("/metrics", get(read::metrics))
+        .route(openapi::PATH, get(openapi::serve))
         .route("/v1/customers", post(write::customers))
         .route("/v1/customers/{id}", get(read::customer))
         .route("/v1/invoices", post(write::invoices))
@@ -173,6 +203,5 @@ pub fn router(state: Arc<AppState>, virtual_clock: bool) -> Router {
             .route("/v1/clock", get(admin::clock))
             .route("/v1/clock/advance", post(admin::advance));
     }
-    r.layer(axum::middleware::from_fn(auth::tell))
-        .with_state(state)
+    r
 }

@@ -97,6 +97,7 @@ impl<T: Serialize> IntoResponse for Wire<T> {
 
 /// The body of every error response (4xx and 5xx).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct ErrorBody {
     /// What kind of error (it goes with the status).
     pub error: ErrorCode,
@@ -125,6 +126,7 @@ impl ErrorBody {
 
 /// The `error` code of an error body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// 400: the body, a parameter or a header is not of the expected shape.
@@ -179,6 +181,7 @@ pub enum ErrorDetails {
 
 /// One problem of a refused file import.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct FileProblem {
     /// Where: `FILE:LINE` in the file, or the record (`invoices[2] (F-3)`) of the data as it
     /// would be after the import.
@@ -197,6 +200,7 @@ pub struct FileProblem {
 
 /// `GET /healthz` (no token): 200 when ready, 503 with the same body naming what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct Health {
     /// `ok` (200) or `unavailable` (503).
     pub status: &'static str,
@@ -217,6 +221,7 @@ pub struct Health {
 
 /// `POST /v1/run`: the days run to catch up with today.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct RunReply {
     /// The daemon's today (YYYY-MM-DD).
     pub today: NaiveDate,
@@ -226,6 +231,7 @@ pub struct RunReply {
 
 /// `GET /v1/clock` (virtual clock only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct ClockReply {
     /// The virtual today (YYYY-MM-DD).
     pub today: NaiveDate,
@@ -237,6 +243,7 @@ pub struct ClockReply {
 
 /// The body of `POST /v1/clock/advance`: exactly one of `days` and `to`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdvanceBody {
     /// How many days to move forward (0 runs nothing new).
@@ -247,6 +254,7 @@ pub struct AdvanceBody {
 
 /// `POST /v1/clock/advance`: where the clock stands now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct AdvanceReply {
     /// The new virtual today (YYYY-MM-DD).
     pub today: NaiveDate,
@@ -258,6 +266,7 @@ pub struct AdvanceReply {
 
 /// `GET /v1/invoices/{id}`: an invoice, its case, what comes next and what happened.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct InvoiceView {
     /// The invoice as imported (amounts as decimal strings, dates YYYY-MM-DD).
     pub invoice: Invoice,
@@ -287,6 +296,7 @@ pub struct InvoiceView {
 
 /// An undelivered message about an invoice, in its view.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct PendingMessage {
     /// The message id (for `POST /v1/outbox/{id}/retry`).
     pub id: u64,
@@ -308,6 +318,7 @@ pub struct PendingMessage {
 /// `invoices`, `open_invoices`, `disputes`, `promises` and `next_actions` cover only the
 /// page's invoices (all of them when the customer has no more than `limit`, 100 by default).
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct CustomerView {
     /// The customer as imported.
     pub customer: Customer,
@@ -337,6 +348,7 @@ pub struct CustomerView {
 
 /// A customer's counts, over all its invoices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct CustomerCounts {
     /// Every invoice of the customer, whatever its state.
     pub invoices: u64,
@@ -352,6 +364,7 @@ pub struct CustomerCounts {
 
 /// An invoice whose case is open, in a customer's view.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct OpenInvoice {
     /// The invoice id.
     pub id: String,
@@ -375,6 +388,7 @@ pub struct OpenInvoice {
 
 /// An open dispute, in a customer's view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct DisputeView {
     /// The disputed invoice.
     pub invoice: String,
@@ -390,6 +404,7 @@ pub struct DisputeView {
 
 /// A pending payment promise, in a customer's view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct PromiseView {
     /// The invoice the promise is about.
     pub invoice: String,
@@ -401,6 +416,7 @@ pub struct PromiseView {
 
 /// Something that will happen to one of a customer's invoices.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct NextAction {
     /// When (YYYY-MM-DD).
     pub date: NaiveDate,
@@ -416,6 +432,7 @@ pub struct NextAction {
 /// and alerts from `from` to `to` (at most `limit`, 100 by default, taken in day then entry id
 /// order), by day and assignee.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct AgendaReply {
     /// The first day listed (YYYY-MM-DD; default today).
     pub from: NaiveDate,
@@ -432,6 +449,7 @@ pub struct AgendaReply {
 
 /// `GET /v1/outbox`: counts by status and a page of messages.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct OutboxReply {
     /// How many messages stand in each status.
     pub counts: OutboxCounts,
@@ -441,6 +459,7 @@ pub struct OutboxReply {
 
 /// The outbox's messages by status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct OutboxCounts {
     /// Waiting for their first attempt.
     pub pending: usize,
@@ -454,6 +473,7 @@ pub struct OutboxCounts {
 
 /// `GET /v1/scenarios`: every deployment of a scenario set, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct DeploymentsReply {
     /// The deployments.
     pub deployments: Vec<DeploymentView>,
@@ -461,6 +481,7 @@ pub struct DeploymentsReply {
 
 /// One deployment of a scenario set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct DeploymentView {
     /// Its number (1 for the first; the highest is current).
     pub deployment: u64,
@@ -473,6 +494,7 @@ pub struct DeploymentView {
 
 /// The body of `POST /v1/agenda/{id}/outcome`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(utoipa::ToSchema)]
 pub struct OutcomeBody {
     /// What came of the call or task (free text, e.g. `reached`); not empty.
     pub outcome: String,
@@ -485,6 +507,7 @@ pub struct OutcomeBody {
 /// folder on the daemon's machine (admin only), or the older lists. A body of none of these
 /// forms is a 400 whose message names this type (`untagged enum DeployBody`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum DeployBody {
     /// `{"files": {PATH: TEXT}}`: each file of the set by its path relative to the set's
@@ -496,6 +519,7 @@ pub enum DeployBody {
     /// `{"path": DIR}`: the set's folder, read by the daemon.
     Path {
         /// The folder (absolute, or relative to the daemon's working directory).
+        #[schema(value_type = String)]
         path: PathBuf,
     },
     /// `{"files": [{"path", "text"}], "templates": {NAME: TEXT}, "rules": [...]}`: the set as
@@ -507,10 +531,12 @@ pub enum DeployBody {
 
 /// `GET /v1/reports/behaviour` (JSON): each customer's payment behaviour on a day.
 #[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct BehaviourReport {
     /// The day of the report (YYYY-MM-DD).
     pub at: NaiveDate,
     /// One row per customer.
+    #[schema(value_type = Vec<Object>)]
     pub customers: Vec<Behaviour>,
 }
 
@@ -519,6 +545,7 @@ pub struct BehaviourReport {
 /// `POST /v1/import/csv/{kind}`, `/v1/import/events`, `/v1/import/fec` and
 /// `/v1/import/camt053`: what the file held, what it changes, and what was written.
 #[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct ImportReply {
     /// Whether this was a dry run (`dry_run=true`: nothing written).
     pub dry_run: bool,
@@ -536,6 +563,7 @@ pub struct ImportReply {
     /// What the file held.
     pub file: FileSummary,
     /// What the file changes (or would change).
+    #[schema(value_type = Object)]
     pub changes: Changes,
     /// The write's report; `null` when nothing was written.
     pub write: Option<WriteReport>,
@@ -543,6 +571,7 @@ pub struct ImportReply {
 
 /// `POST /v1/import/batch`: several files imported as one atomic batch.
 #[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     /// The files, in any order (they are read customers first, then invoices, then facts).
@@ -554,6 +583,7 @@ pub struct BatchRequest {
 
 /// One file of a [`BatchRequest`].
 #[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchFile {
     /// The file's name: problems name it, and a CSV's kind is guessed from it.
@@ -583,6 +613,7 @@ pub struct BatchFile {
 
 /// The reply of `POST /v1/import/batch`: [`ImportReply`] with every file's summary.
 #[derive(Debug, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct BatchReply {
     pub dry_run: bool,
     pub changed: bool,
@@ -593,6 +624,7 @@ pub struct BatchReply {
     pub batch: Option<ImportRecord>,
     /// What each file held, in the order read.
     pub files: Vec<FileSummary>,
+    #[schema(value_type = Object)]
     pub changes: Changes,
     pub write: Option<WriteReport>,
 }
@@ -600,6 +632,7 @@ pub struct BatchReply {
 /// What an imported file held. Exactly one of `kind` (with `rows`), `fec` and `camt053` is
 /// written, by the kind of file; the others are left out.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema)]
 pub struct FileSummary {
     /// The file's name (the `name` parameter, or `KIND.csv`, `fec.txt`, `statement.xml`).
     pub name: String,
@@ -611,9 +644,11 @@ pub struct FileSummary {
     pub rows: Option<u64>,
     /// A FEC's summary.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub fec: Option<FecSummary>,
     /// A camt.053 statement's summary.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub camt053: Option<CamtSummary>,
 }
 
