@@ -180,6 +180,7 @@ impl<'de> Deserialize<'de> for PostalAddress {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Customer {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: CustomerId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -232,7 +233,9 @@ impl Customer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invoice {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: InvoiceId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub customer: CustomerId,
     /// Amount including taxes, in `currency`.
     pub amount: Decimal,
@@ -341,6 +344,7 @@ pub struct Event {
 pub enum EventKind {
     /// Money received for one invoice (partial or full).
     Payment {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         amount: Decimal,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -348,6 +352,7 @@ pub enum EventKind {
     },
     /// The customer contests the invoice: `code` may carry a sub-code after a `/`.
     DisputeOpened {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         code: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -358,32 +363,38 @@ pub enum EventKind {
         comment: Option<String>,
     },
     DisputeResolved {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
     /// The customer promised to pay by `promised_date` (optionally only `amount`).
     PromiseMade {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         promised_date: NaiveDate,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         amount: Option<Decimal>,
     },
     CreditNote {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         amount: Decimal,
     },
     WriteOff {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
     RiskChanged {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         customer: CustomerId,
         risk_score: i64,
     },
     /// The outcome of a call or task, recorded by a person.
     TaskOutcome {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         outcome: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -391,21 +402,25 @@ pub enum EventKind {
     },
     /// A message to this contact role bounced.
     ContactBounced {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         customer: CustomerId,
         role: String,
     },
     /// The customer gained a tag (conditions see it from this day on).
     TagAdded {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         customer: CustomerId,
         tag: String,
     },
     /// The customer lost a tag (conditions no longer see it from this day on).
     TagRemoved {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         customer: CustomerId,
         tag: String,
     },
     /// A write-off was reversed: the case re-opens at the step it stood at.
     WriteOffReversed {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
@@ -413,12 +428,14 @@ pub enum EventKind {
     /// A payment attempt (direct debit, card) failed, with the processor's reason
     /// (`INSUFFICIENT_FUNDS`).
     PaymentFailed {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         reason: String,
     },
     /// A person moved the case to another scenario (at a named step, else its first), saying
     /// who and why (OCA's policy changer).
     ScenarioChanged {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         scenario: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -119,7 +119,9 @@ pub struct Charged {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Instance {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub invoice: InvoiceId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub customer: CustomerId,
     pub scenario: String,
     /// The scenario version (content hash) this case is pinned to.

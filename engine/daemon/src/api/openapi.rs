@@ -19,7 +19,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
@@ -233,7 +233,7 @@ impl PartialSchema for ErrorDetails {
     /// refused write's `InputProblem`s, or a refused file's `FileProblem`s with `line` and
     /// `omitted`), or `diagnostics` (a scenario set that does not check).
     fn schema() -> RefOr<Schema> {
-        let problems = OneOfBuilder::new()
+        let problems = AnyOfBuilder::new()
             .item(Ref::from_schema_name("InputProblem"))
             .item(Ref::from_schema_name("FileProblem"));
         ObjectBuilder::new()

@@ -32,7 +32,9 @@ use super::super::input;
 use super::super::keys;
 use super::auth::{Caller, Family, role_name};
 use super::error::{ApiError, malformed, parse};
-use super::models::{AgendaEntry, DeployBody, DeployReport, ErrorBody, OutcomeBody, Wire, WriteReport};
+use super::models::{
+    AgendaEntry, DeployBody, DeployReport, ErrorBody, OutcomeBody, Wire, WriteReport,
+};
 use super::openapi::{CustomerOrList, EventOrList, InvoiceOrList};
 use super::{AppState, Reply, blocking, durable};
 use relance_core::domain::{Customer, Event, Invoice, Portfolio};

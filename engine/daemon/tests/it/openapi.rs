@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -17,6 +18,9 @@ use crate::support::{ADMIN, CREDIT, INTEGRATION, METRICS, SALES, TempDir, serve}
 use relance_daemon::api::auth::allowed;
 use relance_daemon::api::openapi::{self, ROUTES};
 use relance_daemon::config::Role;
+use relance_daemon::keys;
+use relance_daemon::model::{AgendaEntry, encode};
+use relance_daemon::store::{Op, SledStore, Store, Tree};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
 
@@ -55,6 +59,9 @@ async fn the_document_is_valid_openapi_3_1() {
     let dir = TempDir::new("openapi-valid");
     let (base, client) = serve(&dir.0, "2026-01-05", Duration::from_secs(20)).await;
     let doc = document(&base, &client).await;
+    if let Ok(path) = std::env::var("RELANCE_OPENAPI_DUMP") {
+        std::fs::write(path, format!("{doc:#}")).expect("dump");
+    }
     let spec = oas3::from_json(doc.to_string()).expect("an OpenAPI 3.1 document");
     let version = spec.validate_version().expect("a supported version");
     assert_eq!((version.major, version.minor), (3, 1));
@@ -96,10 +103,37 @@ async fn the_document_is_valid_openapi_3_1() {
         doc["components"]["securitySchemes"][openapi::BEARER],
         json!({"type": "http", "scheme": "bearer", "description": doc["components"]["securitySchemes"][openapi::BEARER]["description"]})
     );
-    // Money is a decimal string, dates are calendar dates.
-    let invoice = &doc["components"]["schemas"]["Invoice"]["properties"];
-    assert_eq!(invoice["amount"]["type"], "string", "{invoice}");
-    assert_eq!(invoice["due"]["format"], "date", "{invoice}");
+    // Money is a decimal string, dates are calendar dates, ids are strings (no `String`
+    // schema of their own).
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas.get("String").is_none());
+    for (schema, key, want) in [
+        ("Invoice", "amount", json!({"type": "string"})),
+        (
+            "Invoice",
+            "due",
+            json!({"type": "string", "format": "date"}),
+        ),
+        ("Invoice", "id", json!({"type": "string"})),
+        ("OpenInvoice", "outstanding", json!({"type": "string"})),
+        ("Item", "amount", json!({"type": "string"})),
+        ("Message", "next_attempt", json!({"format": "date-time"})),
+    ] {
+        let p = property(&schemas[schema], key).unwrap_or_else(|| panic!("{schema}.{key}"));
+        for (k, v) in want.as_object().expect("object") {
+            assert_eq!(&p[k], v, "{schema}.{key}: {p}");
+        }
+    }
+}
+
+/// The schema of property `key` of `schema`, in its own properties or its `allOf` parts'.
+fn property<'a>(schema: &'a Value, key: &str) -> Option<&'a Value> {
+    schema["properties"].get(key).or_else(|| {
+        schema["allOf"]
+            .as_array()?
+            .iter()
+            .find_map(|part| part["properties"].get(key))
+    })
 }
 
 /// A concrete request path for a route's template.
@@ -114,9 +148,7 @@ async fn every_route_is_documented_with_its_methods_and_roles() {
     let doc = document(&base, &client).await;
 
     // The router's paths, the table's and the document's are the same.
-    let routed: BTreeSet<&str> = relance_daemon::api::route_paths(true)
-        .into_iter()
-        .collect();
+    let routed: BTreeSet<&str> = relance_daemon::api::route_paths(true).into_iter().collect();
     let table: BTreeSet<&str> = ROUTES.iter().map(|r| r.path).collect();
     let documented: BTreeSet<&str> = doc["paths"]
         .as_object()
@@ -125,7 +157,10 @@ async fn every_route_is_documented_with_its_methods_and_roles() {
         .map(String::as_str)
         .collect();
     assert_eq!(routed, table, "the router's paths and the route table's");
-    assert_eq!(documented, table, "the document's paths and the route table's");
+    assert_eq!(
+        documented, table,
+        "the document's paths and the route table's"
+    );
 
     // Their methods: the document's are the table's, and the server answers those (never
     // 405) and refuses the others (405).
@@ -138,7 +173,10 @@ async fn every_route_is_documented_with_its_methods_and_roles() {
             }
         }
     }
-    assert_eq!(documented, table, "the document's operations and the table's");
+    assert_eq!(
+        documented, table,
+        "the document's operations and the table's"
+    );
     for path in &routed {
         for m in METHODS {
             let method = Method::from_bytes(m.to_uppercase().as_bytes()).expect("method");
@@ -257,8 +295,8 @@ fn in_all_of(v: &Value, out: &mut BTreeSet<String>) {
 /// Checks `body`, answered with `status` by `method path`, against the document's schema
 /// for it (the components closed to undocumented keys).
 fn check(doc: &Value, method: &str, path: &str, status: u16, body: &Value) {
-    let schema = &doc["paths"][path][method]["responses"][status.to_string()]["content"]
-        ["application/json"]["schema"];
+    let schema = &doc["paths"][path][method]["responses"][status.to_string()]["content"]["application/json"]
+        ["schema"];
     assert!(
         !schema.is_null(),
         "{method} {path} documents a JSON answer for {status}"
@@ -286,6 +324,28 @@ fn check(doc: &Value, method: &str, path: &str, status: u16, body: &Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_answers_validate_against_their_route_s_schema() {
     let dir = TempDir::new("openapi-answers");
+    // A call on the agenda (the agenda channel fills it when a dispatcher delivers; none runs
+    // here), written to the store before the server opens it.
+    let store = SledStore::open(&dir.0.join("data")).expect("store");
+    let date: NaiveDate = "2026-02-02".parse().expect("date");
+    let call = AgendaEntry {
+        id: 7,
+        date,
+        customer: "ACME".into(),
+        invoices: vec!["F-4".into()],
+        kind: "call".into(),
+        text: "call accounting assign collector".into(),
+        assignee: Some("collector".into()),
+        contact: Some("accounting".into()),
+        phone: Some("+33 1 23 45 67 89".into()),
+        outcome: None,
+        outcome_on: None,
+        key: "k7".into(),
+    };
+    let put = Op::Put(Tree::Agenda, keys::agenda(date, 7), encode(&call));
+    store.commit(&[put]).expect("commit");
+    store.flush().expect("flush");
+    drop(store);
     let (base, client) = serve(&dir.0, "2026-01-05", Duration::from_secs(60)).await;
     let doc = document(&base, &client).await;
     let send = |method: Method, path: &str, body: Option<Value>| {
@@ -309,6 +369,8 @@ async fn real_answers_validate_against_their_route_s_schema() {
             {"id": "F-1", "customer": "ACME", "amount": "1200.00", "currency": "EUR",
              "issued": "2026-01-05", "due": "2026-01-10", "po_number": "PO-7"},
             {"id": "F-2", "customer": "ACME", "amount": "2500.50", "currency": "EUR",
+             "issued": "2026-01-05", "due": "2026-01-10"},
+            {"id": "F-4", "customer": "ACME", "amount": "1500.00", "currency": "EUR",
              "issued": "2026-01-05", "due": "2026-01-10"}
         ]
     });
@@ -372,7 +434,12 @@ async fn real_answers_validate_against_their_route_s_schema() {
         check(&doc, "get", route, status, &answer);
     }
     // What the answers hold, so the checks above were not vacuous.
-    let (_, agenda) = send(Method::GET, "/v1/agenda?from=2026-01-01&to=2026-02-28", None).await;
+    let (_, agenda) = send(
+        Method::GET,
+        "/v1/agenda?from=2026-01-01&to=2026-02-28",
+        None,
+    )
+    .await;
     assert!(
         agenda["days"].as_object().is_some_and(|d| !d.is_empty()),
         "a call on the agenda: {agenda}"
@@ -384,7 +451,9 @@ async fn real_answers_validate_against_their_route_s_schema() {
     );
     let (_, customer) = send(Method::GET, "/v1/customers/ACME", None).await;
     assert!(
-        customer["disputes"].as_array().is_some_and(|d| !d.is_empty()),
+        customer["disputes"]
+            .as_array()
+            .is_some_and(|d| !d.is_empty()),
         "{customer}"
     );
     let (_, invoice) = send(Method::GET, "/v1/invoices/F-2", None).await;
@@ -397,7 +466,9 @@ async fn real_answers_validate_against_their_route_s_schema() {
             Method::POST,
             "/v1/invoices",
             "/v1/invoices",
-            Some(json!({"id": "F-9", "customer": "ACME", "amount": "-5", "issued": "2026-02-20", "due": "2026-03-20"})),
+            Some(
+                json!({"id": "F-9", "customer": "ACME", "amount": "-5", "issued": "2026-02-20", "due": "2026-03-20"}),
+            ),
             422,
         ),
         (
@@ -412,6 +483,13 @@ async fn real_answers_validate_against_their_route_s_schema() {
             "/v1/invoices/{id}",
             "/v1/invoices/F-404",
             None,
+            404,
+        ),
+        (
+            Method::POST,
+            "/v1/agenda/{id}/outcome",
+            "/v1/agenda/999/outcome",
+            Some(json!({"outcome": "reached"})),
             404,
         ),
         (
