@@ -238,9 +238,11 @@ pub struct Invoice {
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub customer: CustomerId,
     /// Amount including taxes, in `currency`.
+    #[cfg_attr(feature = "openapi", schema(example = "1200.50"))]
     pub amount: Decimal,
     /// ISO 4217 code, three upper-case letters.
     #[serde(default = "default_currency")]
+    #[cfg_attr(feature = "openapi", schema(example = "EUR"))]
     pub currency: String,
     pub issued: NaiveDate,
     pub due: NaiveDate,

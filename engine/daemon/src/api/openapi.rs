@@ -340,7 +340,7 @@ impl Modify for Roles {
                     roles(Metrics).join(", ")
                 ),
                 (Some(f), _) => format!(
-                    "**Access:** a bearer token of role {} (`{}`).",
+                    "**Access:** a bearer token whose role is one of: {} (family `{}`).",
                     roles(f).join(", "),
                     f.name()
                 ),
