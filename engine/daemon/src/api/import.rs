@@ -278,6 +278,7 @@ pub async fn camt053(
 
 /// `POST /v1/import/batch`: the files of a [`BatchRequest`], one atomic import.
 #[utoipa::path(post, path = "/v1/import/batch", tag = "imports",
+    summary = "Imports several files (CSV, events, FEC, camt.053) as one atomic batch",
     request_body(content = BatchRequest),
     responses(
         (status = 200, description = "What the files held and change, and what was written", body = BatchReply),

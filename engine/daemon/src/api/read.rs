@@ -210,6 +210,10 @@ fn agenda_cursor(params: &HashMap<String, String>) -> Result<Option<(NaiveDate, 
 /// engine keeps, see [`Engine::customer_sums`](super::super::engine::Engine::customer_sums)),
 /// and one page of its invoices read by a range scan from the cursor.
 #[utoipa::path(get, path = "/v1/customers/{id}", tag = "views",
+    summary = "A customer, its totals and one page of its invoices",
+    description = "The customer, its outstanding amount and counts (over all its invoices, from \
+        the ledger the engine keeps), and one page of its invoices (in id order) with their open \
+        cases, disputes, promises and what comes next.",
     params(
         ("id" = String, Path, description = "The customer id"),
         ("limit" = Option<usize>, Query, description = "Page size, 1 to 1000 (default 100)"),
