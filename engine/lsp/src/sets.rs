@@ -1,5 +1,5 @@
 //! The scenario set of a document: every `*.relance` file of its folder, parsed, with the
-//! folder's template names and rules, as `relance check FOLDER` sees them.
+//! folder's templates (names and texts) and rules, as `relance check FOLDER` sees them.
 //!
 //! A set is read from disk through [`relance_core::scenario_set`] (so the server and the command
 //! agree on what a set is), then open documents overlay their in-memory text. Each file's
