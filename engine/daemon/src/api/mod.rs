@@ -4,8 +4,9 @@
 //! `models` is the wire contract: every JSON body the API answers with, as serde types, and
 //! their encoding ([`models::Wire`]). `auth` is access control, `error` the JSON errors,
 //! `write` the data writes, `read` the views, `admin` the scheduler, outbox, clock and backup
-//! endpoints, `import` the file imports (CSV, FEC, camt.053), `reports` the reports, `openapi` the OpenAPI
-//! document (`GET /v1/openapi.json`) and the table of routes it is checked against. Handlers
+//! endpoints, `import` the file imports (CSV, FEC, camt.053), `reports` the reports,
+//! `openapi` the OpenAPI document (`GET /v1/openapi.json`) and the table of routes it is
+//! checked against. Handlers
 //! translate HTTP to engine calls and fill the models; they must not hold business rules nor
 //! build response bodies of their own.
 
