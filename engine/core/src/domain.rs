@@ -18,6 +18,7 @@ pub type InvoiceId = String;
 /// The debtor's segment: professional debtors (`b2b`, `public`) owe the €40 recovery indemnity,
 /// consumers (`b2c`) never do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Segment {
     #[default]
@@ -54,6 +55,7 @@ impl Segment {
 
 /// One way to reach a person at the customer (or the internal owner of the account).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -72,6 +74,7 @@ pub struct Contact {
 /// Older data held the whole address as one text; read as [`PostalAddress::from_text`], its
 /// lines become `lines` and postcode, city and country stay empty (never guessed from the text).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PostalAddress {
     /// Street lines (recipient details, number and street, building, PO box…), in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -175,7 +178,9 @@ impl<'de> Deserialize<'de> for PostalAddress {
 
 /// A debtor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Customer {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: CustomerId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -226,13 +231,18 @@ impl Customer {
 
 /// An invoice as issued (its amounts at issue; the engine tracks what is still outstanding).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invoice {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: InvoiceId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub customer: CustomerId,
     /// Amount including taxes, in `currency`.
+    #[cfg_attr(feature = "openapi", schema(example = "1200.50"))]
     pub amount: Decimal,
     /// ISO 4217 code, three upper-case letters.
     #[serde(default = "default_currency")]
+    #[cfg_attr(feature = "openapi", schema(example = "EUR"))]
     pub currency: String,
     pub issued: NaiveDate,
     pub due: NaiveDate,
@@ -250,6 +260,7 @@ pub struct Invoice {
 /// An imported invoice's place in its chase, and its own catch-up (see
 /// `runtime::standing`). Empty for an invoice that starts from the beginning.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Standing {
     /// The last step the other tool reached (a step name of the scenario).
     #[serde(
@@ -279,6 +290,7 @@ pub struct Standing {
         skip_serializing_if = "Option::is_none",
         with = "catch_up_text"
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "gradual 7 days"))]
     pub catch_up: Option<relance_dsl::ir::CatchUp>,
 }
 
@@ -320,6 +332,7 @@ impl Invoice {
 
 /// Something that happened to an invoice or a customer on a given day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     pub date: NaiveDate,
     #[serde(flatten)]
@@ -328,10 +341,12 @@ pub struct Event {
 
 /// What happened. The JSON form is tagged by `type`, as the case contract says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     /// Money received for one invoice (partial or full).
     Payment {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         amount: Decimal,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -339,6 +354,7 @@ pub enum EventKind {
     },
     /// The customer contests the invoice: `code` may carry a sub-code after a `/`.
     DisputeOpened {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         code: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -349,32 +365,38 @@ pub enum EventKind {
         comment: Option<String>,
     },
     DisputeResolved {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
     /// The customer promised to pay by `promised_date` (optionally only `amount`).
     PromiseMade {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         promised_date: NaiveDate,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         amount: Option<Decimal>,
     },
     CreditNote {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         amount: Decimal,
     },
     WriteOff {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
     RiskChanged {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         customer: CustomerId,
         risk_score: i64,
     },
     /// The outcome of a call or task, recorded by a person.
     TaskOutcome {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         outcome: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -382,21 +404,25 @@ pub enum EventKind {
     },
     /// A message to this contact role bounced.
     ContactBounced {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         customer: CustomerId,
         role: String,
     },
     /// The customer gained a tag (conditions see it from this day on).
     TagAdded {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         customer: CustomerId,
         tag: String,
     },
     /// The customer lost a tag (conditions no longer see it from this day on).
     TagRemoved {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         customer: CustomerId,
         tag: String,
     },
     /// A write-off was reversed: the case re-opens at the step it stood at.
     WriteOffReversed {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
@@ -404,12 +430,14 @@ pub enum EventKind {
     /// A payment attempt (direct debit, card) failed, with the processor's reason
     /// (`INSUFFICIENT_FUNDS`).
     PaymentFailed {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         reason: String,
     },
     /// A person moved the case to another scenario (at a named step, else its first), saying
     /// who and why (OCA's policy changer).
     ScenarioChanged {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         invoice: InvoiceId,
         scenario: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -495,6 +523,7 @@ impl EventKind {
 
 /// A whole portfolio, or one simulation case: customers, their invoices and what happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Portfolio {
     /// The first day the engine runs on this portfolio (defaults to the earliest `issued`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -27,14 +27,14 @@ use relance_core::scenario_set;
 use relance_templates::SETTINGS_FILE;
 
 /// A file of a bundle.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BundleFile {
     pub path: String,
     pub text: String,
 }
 
 /// A scenario set as text: what `POST /v1/scenarios` takes and the store keeps.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct Bundle {
     /// The `*.relance` files.
     pub files: Vec<BundleFile>,

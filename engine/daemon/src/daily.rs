@@ -32,7 +32,7 @@ struct Stored {
 }
 
 /// What one day's run did.
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, utoipa::ToSchema)]
 pub struct DayReport {
     pub day: Option<NaiveDate>,
     pub timers: u64,

@@ -313,7 +313,7 @@ impl Ledger {
 pub type Ledgers = std::sync::Mutex<HashMap<String, Ledger>>;
 
 /// What a unit of work did (for reports and metrics).
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct WorkStats {
     pub transitions: u64,
     pub opened: u64,

@@ -40,7 +40,7 @@ pub const VIRTUAL_TODAY: &[u8] = b"virtual_today";
 const DEPLOY_PREFIX: &[u8] = b"deploy/";
 
 /// What a write did.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct WriteReport {
     pub customers: usize,
     pub invoices: usize,
@@ -52,7 +52,7 @@ pub struct WriteReport {
 }
 
 /// The result of a deployment.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeployReport {
     pub deployment: u64,
     /// False when the set was already the current one.

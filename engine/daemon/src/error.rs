@@ -11,7 +11,7 @@ use relance_dsl::diagnostics::JsonDiagnostic;
 use super::store::StoreError;
 
 /// One thing wrong with a request, naming where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct InputProblem {
     /// The record (`invoices[2] (F-3)`), empty for the top level.
     pub path: String,

@@ -60,7 +60,7 @@ impl EventSource {
 
 /// An import batch as recorded under its content hash: a second upload of the same bytes is
 /// recognised (`already_imported`) and applies nothing.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportRecord {
     pub batch: u64,
     pub sha256: String,
@@ -84,7 +84,7 @@ pub struct CaseRecord {
 }
 
 /// One line of an invoice's history: a recorded transition with its cause.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub date: NaiveDate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -95,7 +95,7 @@ pub struct HistoryEntry {
 }
 
 /// Where a message stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageStatus {
     /// Waiting for its first attempt (may still take more invoices while unsealed).
@@ -120,7 +120,7 @@ impl MessageStatus {
 }
 
 /// One invoice a message is about, as it stood when the engine decided the action.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Item {
     pub invoice: String,
     /// The action's idempotency key.
@@ -139,11 +139,12 @@ pub struct Item {
     pub charges: Decimal,
     pub currency: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub charge: Option<Money>,
 }
 
 /// A message rendered at sealing time: what is sent, byte for byte, on every attempt.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct Rendered {
     /// Addresses (emails, phone numbers, postal address) of the primary recipients.
     pub to: Vec<String>,
@@ -165,7 +166,7 @@ pub struct Rendered {
 /// A letter as rendered at sealing, apart from its HTML: the recipient's name and postal
 /// address block, the template's text (after its `Subject:` line), the registered mention and
 /// the language of the place-and-date line. The letter channel lays the PDF out from it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct LetterText {
     /// The recipient's name, first line of the window block.
     pub name: String,
@@ -181,7 +182,7 @@ pub struct LetterText {
 
 /// An effect waiting in (or gone through) the outbox: one action, or several merged by
 /// grouping (same day, customer, channel, template and recipients).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     pub id: u64,
     /// The idempotency key of the message: the key of its first action. Message-ID and
@@ -194,6 +195,8 @@ pub struct Message {
     pub channel: String,
     /// The action in scenario syntax.
     pub text: String,
+    /// The action as the scenario language's IR (an object tagged by `kind`).
+    #[schema(value_type = Object)]
     pub action: Action,
     pub scenario: String,
     pub items: Vec<Item>,
@@ -221,7 +224,7 @@ impl Message {
 }
 
 /// A call, task or alert on someone's agenda.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AgendaEntry {
     pub id: u64,
     pub date: NaiveDate,

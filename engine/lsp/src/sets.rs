@@ -1,5 +1,5 @@
 //! The scenario set of a document: every `*.relance` file of its folder, parsed, with the
-//! folder's template names and rules, as `relance check FOLDER` sees them.
+//! folder's templates (names and texts) and rules, as `relance check FOLDER` sees them.
 //!
 //! A set is read from disk through [`relance_core::scenario_set`] (so the server and the command
 //! agree on what a set is), then open documents overlay their in-memory text. Each file's
@@ -7,6 +7,7 @@
 //! touched). This module owns reading from disk;
 //! it must not speak LSP (positions, URIs) nor decide what to publish (`workspace` does).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use relance_dsl::{Diagnostic, SetContext, SourceFile, check_set};
@@ -36,7 +37,18 @@ pub struct SetState {
     pub context: SetContext,
     /// The public functions of `rules/`.
     pub rules: Vec<RuleSignature>,
+    /// The files of `templates/` by name (the settings file included), as on disk.
+    pub templates: BTreeMap<String, String>,
     pub error: Option<LoadError>,
+}
+
+/// What [`SetState::check`] finds: the diagnostics of each `.relance` file (parallel to
+/// `files`, the templates' findings about them included) and of each template file.
+#[derive(Debug, Default)]
+pub struct SetCheck {
+    pub files: Vec<Vec<Diagnostic>>,
+    /// Every file of `templates/`, sorted by name, with its diagnostics (`relance check`'s).
+    pub templates: Vec<relance_templates::FileDiagnostics>,
 }
 
 impl SetState {
@@ -46,6 +58,7 @@ impl SetState {
     pub fn load(folder: &Path) -> SetState {
         match scenario_set::load(folder) {
             Ok(set) => SetState {
+                templates: templates_of(&set.root),
                 root: Some(set.root),
                 paths: set.files.iter().map(|f| PathBuf::from(&f.path)).collect(),
                 files: set.files,
@@ -56,6 +69,7 @@ impl SetState {
             Err(e) => {
                 let error = load_error(&e);
                 let mut state = SetState::empty(Some(folder.to_path_buf()));
+                state.templates = templates_of(folder);
                 state.error = Some(error);
                 for path in scenario_set::relance_files(folder).unwrap_or_default() {
                     if let Ok(text) = std::fs::read_to_string(&path) {
@@ -75,6 +89,7 @@ impl SetState {
             paths: Vec::new(),
             context: SetContext::default(),
             rules: Vec::new(),
+            templates: BTreeMap::new(),
             error: None,
         }
     }
@@ -120,10 +135,35 @@ impl SetState {
         }
     }
 
-    /// The diagnostics of every file, as `relance check` gives them.
-    pub fn check(&self) -> Vec<Vec<Diagnostic>> {
-        check_set(&self.files, &self.context)
+    /// The diagnostics of every file, as `relance check` gives them: the scenario checker's,
+    /// and the templates' (`relance_templates::check_set`: each template file's, and a
+    /// template a scenario uses but missing in a declared language, on the scenario file).
+    pub fn check(&self) -> SetCheck {
+        let mut files = check_set(&self.files, &self.context);
+        if self.root.is_none() {
+            return SetCheck {
+                files,
+                templates: Vec::new(),
+            };
+        }
+        let mut checked = relance_templates::check_set(&self.files, &self.templates);
+        for (i, diags) in files.iter_mut().enumerate() {
+            if let Some(more) = checked.scenarios.remove(&i) {
+                diags.extend(more);
+                diags.sort_by_key(|d| d.span);
+            }
+        }
+        SetCheck {
+            files,
+            templates: checked.templates,
+        }
     }
+}
+
+/// The files of `root/templates/` (none when it cannot be read: the set's own loading
+/// reports a folder it cannot read).
+fn templates_of(root: &Path) -> BTreeMap<String, String> {
+    relance_templates::read_dir(&root.join("templates")).unwrap_or_default()
 }
 
 fn load_error(e: &SetError) -> LoadError {
@@ -154,12 +194,12 @@ mod tests {
             [PathBuf::from("/x/a.relance"), PathBuf::from("/x/b.relance")]
         );
         assert_eq!(set.index_of(Path::new("/x/b.relance")), Some(1));
-        let diags = set.check();
+        let diags = set.check().files;
         assert!(diags.iter().flatten().all(|d| !d.is_error()), "{diags:?}");
         set.revert(Path::new("/x/a.relance"));
         assert_eq!(set.paths.len(), 1);
         assert_eq!(
-            set.check()[0][0].code,
+            set.check().files[0][0].code,
             relance_dsl::Code::UnknownScenario,
             "the policy's scenario is gone"
         );

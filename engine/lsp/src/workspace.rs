@@ -5,7 +5,8 @@
 //! other files' parses are kept in its [`SetState`]), checks the set, and returns what to
 //! publish: the changed document always,
 //! other open documents of the set when their diagnostics changed (a renamed scenario
-//! breaks a policy in another file). Sets are read from disk when a document opens or is
+//! breaks a policy in another file), and the set's template files (`templates/`, open or
+//! not) when their diagnostics changed. Sets are read from disk when a document opens or is
 //! saved and when watched files change. The checker's diagnostics of each open document are
 //! kept for its quick fixes ([`Workspace::quick_fixes`]). This module holds no LSP connection:
 //! the server sends what it returns. Features read a [`SetView`] of it.
@@ -156,7 +157,8 @@ impl Workspace {
         let Some(set) = self.sets.get(key) else {
             return Vec::new();
         };
-        let all = set.check();
+        let checked = set.check();
+        let all = &checked.files;
         let mut out = Vec::new();
         for doc in self.docs.values().filter(|d| &d.key == key) {
             let Some(found) = set.index_of(&doc.path).and_then(|i| all.get(i)) else {
@@ -177,6 +179,32 @@ impl Workspace {
                     diagnostics: diags,
                     version: Some(doc.version),
                 });
+            }
+        }
+        // The template files of the set: published when their diagnostics change (cleared
+        // when they have none left), whether or not the editor has them open.
+        if let Some(root) = &set.root {
+            let folder = root.join("templates");
+            for t in &checked.templates {
+                let Some(uri) = Uri::from_file_path(folder.join(&t.file)) else {
+                    continue;
+                };
+                let lines = LineMap::new(&t.text);
+                let diags: Vec<lsp::Diagnostic> = t
+                    .diagnostics
+                    .iter()
+                    .map(|d| diagnostics::to_lsp(d, &uri, &t.text, &lines))
+                    .collect();
+                let before = self.published.get(&uri);
+                if before.map_or(!diags.is_empty(), |b| *b != diags) {
+                    self.published.insert(uri.clone(), diags.clone());
+                    let version = self.docs.get(&uri).map(|d| d.version);
+                    out.push(Publish {
+                        uri,
+                        diagnostics: diags,
+                        version,
+                    });
+                }
             }
         }
         out
@@ -302,5 +330,71 @@ mod tests {
         assert!(ws.quick_fixes(&uri, on(2, 12)).is_empty(), "fixed");
         ws.close(&uri);
         assert!(ws.quick_fixes(&uri, on(2, 12)).is_empty(), "closed");
+    }
+
+    /// The codes published for `uri`, if anything was.
+    fn codes(published: &[Publish], uri: &Uri) -> Option<Vec<String>> {
+        let p = published.iter().find(|p| &p.uri == uri)?;
+        Some(
+            p.diagnostics
+                .iter()
+                .map(|d| match &d.code {
+                    Some(lsp::NumberOrString::String(c)) => c.clone(),
+                    other => format!("{other:?}"),
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn template_diagnostics_are_published_as_relance_check_reports_them() {
+        let scenario =
+            "scenario s {\n  step a at due {\n    email \"reminder\" to accounting\n  }\n}\n";
+        let set = TempSet::new(
+            "templates",
+            &[
+                ("s.relance", scenario),
+                ("templates/templates.toml", "languages = [\"fr\", \"en\"]\n"),
+                (
+                    "templates/reminder.fr.txt",
+                    "Subject: Relance\n\nBonjour {{ customer.nmae }},\n",
+                ),
+            ],
+        );
+        let mut ws = Workspace::new();
+        let uri = set.uri("s.relance");
+        let template = set.uri("templates/reminder.fr.txt");
+        let published = ws.open(uri.clone(), scenario.to_string(), 1);
+        let missing = relance_dsl::Code::MissingTemplateLanguage
+            .code()
+            .to_string();
+        let unknown = relance_dsl::Code::UnknownTemplateVariable
+            .code()
+            .to_string();
+        assert_eq!(
+            codes(&published, &uri),
+            Some(vec![missing]),
+            "no English variant: {published:?}"
+        );
+        assert_eq!(codes(&published, &template), Some(vec![unknown]));
+        let p = published.iter().find(|p| p.uri == template).unwrap();
+        assert_eq!(p.diagnostics[0].range.start, Position::new(2, 11));
+        assert_eq!(p.version, None, "not open in the editor");
+        assert_eq!(
+            codes(&published, &set.uri("templates/templates.toml")),
+            None,
+            "nothing to say of the settings"
+        );
+
+        // Fixed on disk: the template's diagnostics are cleared, the scenario's too.
+        let fixed = "Subject: Relance\n\nBonjour {{ customer.name }},\n";
+        std::fs::write(set.0.join("templates/reminder.fr.txt"), fixed).unwrap();
+        std::fs::write(set.0.join("templates/reminder.en.txt"), fixed).unwrap();
+        let published = ws.files_changed(&[set.0.join("templates/reminder.fr.txt")]);
+        assert_eq!(codes(&published, &template), Some(vec![]), "{published:?}");
+        assert_eq!(codes(&published, &uri), Some(vec![]));
+        // Nothing changed since: nothing published again.
+        let again = ws.files_changed(&[set.0.join("templates/reminder.en.txt")]);
+        assert_eq!(codes(&again, &template), None);
     }
 }

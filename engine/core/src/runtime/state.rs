@@ -12,6 +12,7 @@ use crate::domain::{CustomerId, InvoiceId};
 
 /// Where the case stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum Status {
     /// Waiting for its next step's date.
@@ -29,6 +30,7 @@ pub enum Status {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CloseReason {
     Paid,
@@ -69,6 +71,7 @@ impl Status {
 
 /// An open dispute.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Dispute {
     pub code: String,
     pub amount: Option<Decimal>,
@@ -78,6 +81,7 @@ pub struct Dispute {
 
 /// A pending payment promise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Promise {
     pub date: NaiveDate,
     pub amount: Option<Decimal>,
@@ -88,6 +92,7 @@ pub struct Promise {
 
 /// Counters conditions read through `history.*`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Counters {
     pub messages: u32,
     pub calls: u32,
@@ -99,6 +104,7 @@ pub struct Counters {
 
 /// Charges already made on the invoice.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Charged {
     /// The €40 indemnity is due once per invoice.
     pub indemnity: bool,
@@ -111,8 +117,11 @@ pub struct Charged {
 
 /// One invoice's case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Instance {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub invoice: InvoiceId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub customer: CustomerId,
     pub scenario: String,
     /// The scenario version (content hash) this case is pinned to.
@@ -160,6 +169,7 @@ pub struct Instance {
 
 /// A `repeat` step that fired and will fire again: `next_step` stays on it meanwhile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Repeating {
     /// The step's index.
     pub step: usize,

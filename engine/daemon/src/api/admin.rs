@@ -17,10 +17,12 @@ use super::super::error::DaemonError;
 use super::super::model::Message;
 use super::auth::{Caller, Family};
 use super::error::{ApiError, parse};
-use super::models::{AdvanceBody, AdvanceReply, ClockReply, RunReply, Wire};
+use super::models::{AdvanceBody, AdvanceReply, ClockReply, ErrorBody, RunReply, Wire};
 use super::{AppState, Reply, blocking, durable};
 
 /// Runs every day owed up to today (whatever the hour), then wakes the dispatcher.
+#[utoipa::path(post, path = "/v1/run", tag = "operations",
+    responses((status = 200, description = "The days run (durable)", body = RunReply)))]
 pub async fn run(State(s): State<Arc<AppState>>, caller: Caller) -> Reply<RunReply> {
     caller.require(Family::Operate)?;
     let today = s.engine.today();
@@ -28,6 +30,15 @@ pub async fn run(State(s): State<Arc<AppState>>, caller: Caller) -> Reply<RunRep
     Ok(Wire(RunReply { today, days }))
 }
 
+/// Re-queues a dead message for delivery.
+#[utoipa::path(post, path = "/v1/outbox/{id}/retry", tag = "operations",
+    params(("id" = u64, Path, description = "The message id")),
+    responses(
+        (status = 200, description = "The message, pending again", body = Message),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+        (status = 404, description = "No such record (`not_found`)", body = ErrorBody),
+        (status = 409, description = "The message is not dead (`conflict`)", body = ErrorBody),
+    ))]
 pub async fn retry(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -41,6 +52,9 @@ pub async fn retry(
     Ok(Wire(m))
 }
 
+/// The virtual clock (routed only with `--clock virtual`).
+#[utoipa::path(get, path = "/v1/clock", tag = "operations",
+    responses((status = 200, description = "Where the virtual clock stands", body = ClockReply)))]
 pub async fn clock(State(s): State<Arc<AppState>>, caller: Caller) -> Reply<ClockReply> {
     caller.require(Family::Admin)?;
     let engine = s.engine.clone();
@@ -54,6 +68,13 @@ pub async fn clock(State(s): State<Arc<AppState>>, caller: Caller) -> Reply<Cloc
 
 /// Moves the virtual clock (`{"days": N}` or `{"to": DATE}`) and runs each day on the way.
 /// Answers once every day is run and durable; the outbox drains in the background.
+#[utoipa::path(post, path = "/v1/clock/advance", tag = "operations",
+    request_body(content = AdvanceBody),
+    responses(
+        (status = 200, description = "Where the clock stands now (every day on the way run)", body = AdvanceReply),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+        (status = 422, description = "A day before today (`invalid`)", body = ErrorBody),
+    ))]
 pub async fn advance(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -87,6 +108,8 @@ pub async fn advance(
 }
 
 /// The JSON-lines export (admin). Writes wait while it is taken, so it is consistent.
+#[utoipa::path(get, path = "/v1/backup", tag = "operations",
+    responses((status = 200, description = "The store as JSON lines (`relance restore` reads it)", body = String, content_type = "application/x-ndjson")))]
 pub async fn backup(
     State(s): State<Arc<AppState>>,
     caller: Caller,

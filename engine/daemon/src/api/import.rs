@@ -171,6 +171,21 @@ impl Outcome {
     }
 }
 
+/// Imports a CSV file (customers, contacts, invoices or payments); the body is the file.
+#[utoipa::path(post, path = "/v1/import/csv/{kind}", tag = "imports",
+    params(
+        ("kind" = String, Path, description = "`customers`, `contacts`, `invoices` or `payments`"),
+        ("dry_run" = Option<bool>, Query, description = "Say what would change, write nothing"),("name" = Option<String>, Query, description = "The file name problems are reported against"),("default_terms" = Option<u32>, Query, description = "Payment terms in days when neither the file nor the customer gives a due date"),
+        ("map" = Option<String>, Query, description = "`FILE_COLUMN=COLUMN`: maps a column of the file to a documented one (repeatable)"),
+        ("decimals" = Option<String>, Query, description = "`auto` (default), `fr` or `en`"),
+    ),
+    request_body(content = String, content_type = "text/csv", description = "The CSV file"),
+    responses(
+        (status = 200, description = "What the file held and changes, and what was written", body = ImportReply),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+        (status = 409, description = "Conflicts with the current state (`conflict`)", body = ErrorBody),
+        (status = 422, description = "A problem in the file (`invalid`, with `line` and `problems`); nothing written", body = ErrorBody),
+    ))]
 pub async fn csv(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -195,6 +210,16 @@ pub async fn csv(
     one_file(&s, &caller, &params, Source::Csv(options), &name, body).await
 }
 
+/// Imports the data folder's `events.csv`; the body is the file.
+#[utoipa::path(post, path = "/v1/import/events", tag = "imports",
+    params(("dry_run" = Option<bool>, Query, description = "Say what would change, write nothing"),("name" = Option<String>, Query, description = "The file name problems are reported against"),),
+    request_body(content = String, content_type = "text/csv", description = "The events CSV file"),
+    responses(
+        (status = 200, description = "What the file held and changes, and what was written", body = ImportReply),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+        (status = 409, description = "Conflicts with the current state (`conflict`)", body = ErrorBody),
+        (status = 422, description = "A problem in the file (`invalid`, with `line` and `problems`); nothing written", body = ErrorBody),
+    ))]
 pub async fn events(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -206,6 +231,16 @@ pub async fn events(
     one_file(&s, &caller, &params, Source::Events, "events.csv", body).await
 }
 
+/// Imports a FEC (the French general-ledger export, UTF-8 or Windows-1252); the body is the file.
+#[utoipa::path(post, path = "/v1/import/fec", tag = "imports",
+    params(("dry_run" = Option<bool>, Query, description = "Say what would change, write nothing"),("name" = Option<String>, Query, description = "The file name problems are reported against"),("default_terms" = Option<u32>, Query, description = "Payment terms in days when neither the file nor the customer gives a due date"),),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The FEC file"),
+    responses(
+        (status = 200, description = "What the file held and changes, and what was written", body = ImportReply),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+        (status = 409, description = "Conflicts with the current state (`conflict`)", body = ErrorBody),
+        (status = 422, description = "A problem in the file (`invalid`, with `line` and `problems`); nothing written", body = ErrorBody),
+    ))]
 pub async fn fec(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -220,6 +255,16 @@ pub async fn fec(
     one_file(&s, &caller, &params, Source::Fec(options), "fec.txt", body).await
 }
 
+/// Imports a camt.053 bank statement; the body is the XML file.
+#[utoipa::path(post, path = "/v1/import/camt053", tag = "imports",
+    params(("dry_run" = Option<bool>, Query, description = "Say what would change, write nothing"),("name" = Option<String>, Query, description = "The file name problems are reported against"),),
+    request_body(content = String, content_type = "application/xml", description = "The camt.053 statement"),
+    responses(
+        (status = 200, description = "What the file held and changes, and what was written", body = ImportReply),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+        (status = 409, description = "Conflicts with the current state (`conflict`)", body = ErrorBody),
+        (status = 422, description = "A problem in the file (`invalid`, with `line` and `problems`); nothing written", body = ErrorBody),
+    ))]
 pub async fn camt053(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -232,6 +277,15 @@ pub async fn camt053(
 }
 
 /// `POST /v1/import/batch`: the files of a [`BatchRequest`], one atomic import.
+#[utoipa::path(post, path = "/v1/import/batch", tag = "imports",
+    summary = "Imports several files (CSV, events, FEC, camt.053) as one atomic batch",
+    request_body(content = BatchRequest),
+    responses(
+        (status = 200, description = "What the files held and change, and what was written", body = BatchReply),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+        (status = 409, description = "Conflicts with the current state (`conflict`)", body = ErrorBody),
+        (status = 422, description = "A problem in a file (`invalid`, with `line` and `problems`); nothing written", body = ErrorBody),
+    ))]
 pub async fn batch(
     State(s): State<Arc<AppState>>,
     caller: Caller,

@@ -4,7 +4,9 @@
 //! `models` is the wire contract: every JSON body the API answers with, as serde types, and
 //! their encoding ([`models::Wire`]). `auth` is access control, `error` the JSON errors,
 //! `write` the data writes, `read` the views, `admin` the scheduler, outbox, clock and backup
-//! endpoints, `import` the file imports (CSV, FEC, camt.053), `reports` the reports. Handlers
+//! endpoints, `import` the file imports (CSV, FEC, camt.053), `reports` the reports,
+//! `openapi` the OpenAPI document (`GET /v1/openapi.json`) and the table of routes it is
+//! checked against. Handlers
 //! translate HTTP to engine calls and fill the models; they must not hold business rules nor
 //! build response bodies of their own.
 
@@ -13,6 +15,7 @@ pub mod auth;
 pub mod error;
 pub mod import;
 pub mod models;
+pub mod openapi;
 pub mod read;
 pub mod reports;
 pub mod write;
@@ -21,7 +24,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use tokio::sync::Notify;
 
 use super::config::Config;
@@ -101,11 +104,40 @@ fn file_limit() -> DefaultBodyLimit {
     DefaultBodyLimit::max(import::MAX_FILE_BYTES)
 }
 
+/// A router that keeps the list of its paths (axum's cannot list them), for the test that
+/// every route is in the OpenAPI document ([`openapi`]).
+#[derive(Default)]
+struct Listed {
+    router: Router<Arc<AppState>>,
+    paths: Vec<&'static str>,
+}
+
+impl Listed {
+    fn route(mut self, path: &'static str, method: MethodRouter<Arc<AppState>>) -> Listed {
+        self.router = self.router.route(path, method);
+        self.paths.push(path);
+        self
+    }
+}
+
 /// Every route. `virtual_clock` adds the admin-only clock endpoints.
 pub fn router(state: Arc<AppState>, virtual_clock: bool) -> Router {
-    let mut r = Router::new()
+    routes(virtual_clock)
+        .router
+        .layer(axum::middleware::from_fn(auth::tell))
+        .with_state(state)
+}
+
+/// The paths [`router`] serves, in the order they are added.
+pub fn route_paths(virtual_clock: bool) -> Vec<&'static str> {
+    routes(virtual_clock).paths
+}
+
+fn routes(virtual_clock: bool) -> Listed {
+    let mut r = Listed::default()
         .route("/healthz", get(read::healthz))
         .route("/metrics", get(read::metrics))
+        .route(openapi::PATH, get(openapi::serve))
         .route("/v1/customers", post(write::customers))
         .route("/v1/customers/{id}", get(read::customer))
         .route("/v1/invoices", post(write::invoices))
@@ -173,6 +205,5 @@ pub fn router(state: Arc<AppState>, virtual_clock: bool) -> Router {
             .route("/v1/clock", get(admin::clock))
             .route("/v1/clock/advance", post(admin::advance));
     }
-    r.layer(axum::middleware::from_fn(auth::tell))
-        .with_state(state)
+    r
 }

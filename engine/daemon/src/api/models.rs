@@ -96,7 +96,7 @@ impl<T: Serialize> IntoResponse for Wire<T> {
 // ----- errors -------------------------------------------------------------------------------
 
 /// The body of every error response (4xx and 5xx).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// What kind of error (it goes with the status).
     pub error: ErrorCode,
@@ -124,7 +124,7 @@ impl ErrorBody {
 }
 
 /// The `error` code of an error body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// 400: the body, a parameter or a header is not of the expected shape.
@@ -178,7 +178,7 @@ pub enum ErrorDetails {
 }
 
 /// One problem of a refused file import.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FileProblem {
     /// Where: `FILE:LINE` in the file, or the record (`invoices[2] (F-3)`) of the data as it
     /// would be after the import.
@@ -196,7 +196,7 @@ pub struct FileProblem {
 // ----- health and operations --------------------------------------------------------------
 
 /// `GET /healthz` (no token): 200 when ready, 503 with the same body naming what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Health {
     /// `ok` (200) or `unavailable` (503).
     pub status: &'static str,
@@ -216,7 +216,7 @@ pub struct Health {
 }
 
 /// `POST /v1/run`: the days run to catch up with today.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RunReply {
     /// The daemon's today (YYYY-MM-DD).
     pub today: NaiveDate,
@@ -225,7 +225,7 @@ pub struct RunReply {
 }
 
 /// `GET /v1/clock` (virtual clock only).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ClockReply {
     /// The virtual today (YYYY-MM-DD).
     pub today: NaiveDate,
@@ -236,7 +236,7 @@ pub struct ClockReply {
 }
 
 /// The body of `POST /v1/clock/advance`: exactly one of `days` and `to`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdvanceBody {
     /// How many days to move forward (0 runs nothing new).
@@ -246,7 +246,7 @@ pub struct AdvanceBody {
 }
 
 /// `POST /v1/clock/advance`: where the clock stands now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AdvanceReply {
     /// The new virtual today (YYYY-MM-DD).
     pub today: NaiveDate,
@@ -257,7 +257,7 @@ pub struct AdvanceReply {
 // ----- invoice view -------------------------------------------------------------------------
 
 /// `GET /v1/invoices/{id}`: an invoice, its case, what comes next and what happened.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InvoiceView {
     /// The invoice as imported (amounts as decimal strings, dates YYYY-MM-DD).
     pub invoice: Invoice,
@@ -286,7 +286,7 @@ pub struct InvoiceView {
 }
 
 /// An undelivered message about an invoice, in its view.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PendingMessage {
     /// The message id (for `POST /v1/outbox/{id}/retry`).
     pub id: u64,
@@ -307,7 +307,7 @@ pub struct PendingMessage {
 /// comes next. `outstanding` and `counts` cover every invoice of the customer, on every page;
 /// `invoices`, `open_invoices`, `disputes`, `promises` and `next_actions` cover only the
 /// page's invoices (all of them when the customer has no more than `limit`, 100 by default).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CustomerView {
     /// The customer as imported.
     pub customer: Customer,
@@ -336,7 +336,7 @@ pub struct CustomerView {
 }
 
 /// A customer's counts, over all its invoices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CustomerCounts {
     /// Every invoice of the customer, whatever its state.
     pub invoices: u64,
@@ -351,7 +351,7 @@ pub struct CustomerCounts {
 }
 
 /// An invoice whose case is open, in a customer's view.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct OpenInvoice {
     /// The invoice id.
     pub id: String,
@@ -374,7 +374,7 @@ pub struct OpenInvoice {
 }
 
 /// An open dispute, in a customer's view.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DisputeView {
     /// The disputed invoice.
     pub invoice: String,
@@ -389,7 +389,7 @@ pub struct DisputeView {
 }
 
 /// A pending payment promise, in a customer's view.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PromiseView {
     /// The invoice the promise is about.
     pub invoice: String,
@@ -400,7 +400,7 @@ pub struct PromiseView {
 }
 
 /// Something that will happen to one of a customer's invoices.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct NextAction {
     /// When (YYYY-MM-DD).
     pub date: NaiveDate,
@@ -415,7 +415,7 @@ pub struct NextAction {
 /// `GET /v1/agenda?from=&to=&assignee=&limit=N&after=DAY:ID`: one page of the calls, tasks
 /// and alerts from `from` to `to` (at most `limit`, 100 by default, taken in day then entry id
 /// order), by day and assignee.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AgendaReply {
     /// The first day listed (YYYY-MM-DD; default today).
     pub from: NaiveDate,
@@ -431,7 +431,7 @@ pub struct AgendaReply {
 }
 
 /// `GET /v1/outbox`: counts by status and a page of messages.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OutboxReply {
     /// How many messages stand in each status.
     pub counts: OutboxCounts,
@@ -440,7 +440,7 @@ pub struct OutboxReply {
 }
 
 /// The outbox's messages by status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct OutboxCounts {
     /// Waiting for their first attempt.
     pub pending: usize,
@@ -453,14 +453,14 @@ pub struct OutboxCounts {
 }
 
 /// `GET /v1/scenarios`: every deployment of a scenario set, oldest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DeploymentsReply {
     /// The deployments.
     pub deployments: Vec<DeploymentView>,
 }
 
 /// One deployment of a scenario set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DeploymentView {
     /// Its number (1 for the first; the highest is current).
     pub deployment: u64,
@@ -472,7 +472,7 @@ pub struct DeploymentView {
 }
 
 /// The body of `POST /v1/agenda/{id}/outcome`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 pub struct OutcomeBody {
     /// What came of the call or task (free text, e.g. `reached`); not empty.
     pub outcome: String,
@@ -484,7 +484,7 @@ pub struct OutcomeBody {
 /// The body of `POST /v1/scenarios` (besides `"migrate"`): the set's files as a map, a
 /// folder on the daemon's machine (admin only), or the older lists. A body of none of these
 /// forms is a 400 whose message names this type (`untagged enum DeployBody`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum DeployBody {
     /// `{"files": {PATH: TEXT}}`: each file of the set by its path relative to the set's
@@ -496,6 +496,7 @@ pub enum DeployBody {
     /// `{"path": DIR}`: the set's folder, read by the daemon.
     Path {
         /// The folder (absolute, or relative to the daemon's working directory).
+        #[schema(value_type = String)]
         path: PathBuf,
     },
     /// `{"files": [{"path", "text"}], "templates": {NAME: TEXT}, "rules": [...]}`: the set as
@@ -506,11 +507,12 @@ pub enum DeployBody {
 // ----- reports ------------------------------------------------------------------------------
 
 /// `GET /v1/reports/behaviour` (JSON): each customer's payment behaviour on a day.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BehaviourReport {
     /// The day of the report (YYYY-MM-DD).
     pub at: NaiveDate,
     /// One row per customer.
+    #[schema(value_type = Vec<Object>)]
     pub customers: Vec<Behaviour>,
 }
 
@@ -518,7 +520,7 @@ pub struct BehaviourReport {
 
 /// `POST /v1/import/csv/{kind}`, `/v1/import/events`, `/v1/import/fec` and
 /// `/v1/import/camt053`: what the file held, what it changes, and what was written.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ImportReply {
     /// Whether this was a dry run (`dry_run=true`: nothing written).
     pub dry_run: bool,
@@ -536,13 +538,14 @@ pub struct ImportReply {
     /// What the file held.
     pub file: FileSummary,
     /// What the file changes (or would change).
+    #[schema(value_type = Object)]
     pub changes: Changes,
     /// The write's report; `null` when nothing was written.
     pub write: Option<WriteReport>,
 }
 
 /// `POST /v1/import/batch`: several files imported as one atomic batch.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     /// The files, in any order (they are read customers first, then invoices, then facts).
@@ -553,7 +556,7 @@ pub struct BatchRequest {
 }
 
 /// One file of a [`BatchRequest`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchFile {
     /// The file's name: problems name it, and a CSV's kind is guessed from it.
@@ -582,7 +585,7 @@ pub struct BatchFile {
 }
 
 /// The reply of `POST /v1/import/batch`: [`ImportReply`] with every file's summary.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BatchReply {
     pub dry_run: bool,
     pub changed: bool,
@@ -593,13 +596,14 @@ pub struct BatchReply {
     pub batch: Option<ImportRecord>,
     /// What each file held, in the order read.
     pub files: Vec<FileSummary>,
+    #[schema(value_type = Object)]
     pub changes: Changes,
     pub write: Option<WriteReport>,
 }
 
 /// What an imported file held. Exactly one of `kind` (with `rows`), `fec` and `camt053` is
 /// written, by the kind of file; the others are left out.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FileSummary {
     /// The file's name (the `name` parameter, or `KIND.csv`, `fec.txt`, `statement.xml`).
     pub name: String,
@@ -611,9 +615,11 @@ pub struct FileSummary {
     pub rows: Option<u64>,
     /// A FEC's summary.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub fec: Option<FecSummary>,
     /// A camt.053 statement's summary.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub camt053: Option<CamtSummary>,
 }
 

@@ -20,6 +20,7 @@ use super::super::health::DispatcherState;
 use super::super::model::MessageStatus;
 use super::auth::{Caller, Family};
 use super::error::{ApiError, date_param};
+use super::models::ErrorBody;
 use super::models::{
     AgendaEntry, AgendaReply, CustomerCounts, CustomerView, DeploymentView, DeploymentsReply,
     DisputeView, Health, InvoiceView, NextAction, OpenInvoice, OutboxCounts, OutboxReply,
@@ -31,6 +32,11 @@ use relance_core::runtime::Status;
 /// `GET /healthz`: ready (200) when the store's last commit or flush succeeded (after a
 /// failure, a probe write and flush must succeed: a full disk that has room again recovers
 /// here) and the dispatcher's loop is alive; else 503 with the same body naming what is wrong.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = Health),
+        (status = 503, description = "Not ready: `problems` says why", body = Health),
+    ))]
 pub async fn healthz(State(s): State<Arc<AppState>>) -> axum::response::Response {
     let engine = s.engine.clone();
     let (store, run_through) = tokio::task::spawn_blocking(move || {
@@ -85,6 +91,8 @@ pub async fn healthz(State(s): State<Arc<AppState>>) -> axum::response::Response
 /// `GET /metrics`: any valid token (the `metrics` role included), or none with
 /// `metrics_public`. Counters and gauges are kept up to date by the writes, so a scrape costs
 /// the same whatever the size of the store.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
 pub async fn metrics(
     State(s): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -96,6 +104,13 @@ pub async fn metrics(
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text))
 }
 
+/// An invoice, its case, what comes next and what happened.
+#[utoipa::path(get, path = "/v1/invoices/{id}", tag = "views",
+    params(("id" = String, Path, description = "The invoice id")),
+    responses(
+        (status = 200, description = "The invoice's view", body = InvoiceView),
+        (status = 404, description = "No such record (`not_found`)", body = ErrorBody),
+    ))]
 pub async fn invoice(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -194,6 +209,21 @@ fn agenda_cursor(params: &HashMap<String, String>) -> Result<Option<(NaiveDate, 
 /// `GET /v1/customers/{id}?limit=N&after=ID`: the customer, its totals (from the ledger the
 /// engine keeps, see [`Engine::customer_sums`](super::super::engine::Engine::customer_sums)),
 /// and one page of its invoices read by a range scan from the cursor.
+#[utoipa::path(get, path = "/v1/customers/{id}", tag = "views",
+    summary = "A customer, its totals and one page of its invoices",
+    description = "The customer, its outstanding amount and counts (over all its invoices, from \
+        the ledger the engine keeps), and one page of its invoices (in id order) with their open \
+        cases, disputes, promises and what comes next.",
+    params(
+        ("id" = String, Path, description = "The customer id"),
+        ("limit" = Option<usize>, Query, description = "Page size, 1 to 1000 (default 100)"),
+        ("after" = Option<String>, Query, description = "The `next` of the previous page (an invoice id)"),
+    ),
+    responses(
+        (status = 200, description = "The customer's view, one page of its invoices", body = CustomerView),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+        (status = 404, description = "No such record (`not_found`)", body = ErrorBody),
+    ))]
 pub async fn customer(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -299,6 +329,18 @@ fn assignee(e: &AgendaEntry) -> &str {
 
 /// `GET /v1/agenda?from=&to=&assignee=&limit=N&after=DAY:ID`: one page of the entries from
 /// `from` to `to`, read by a range scan from the cursor.
+#[utoipa::path(get, path = "/v1/agenda", tag = "views",
+    params(
+        ("from" = Option<chrono::NaiveDate>, Query, description = "First day (default today)"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (default `from`)"),
+        ("assignee" = Option<String>, Query, description = "Only this assignee's entries (`unassigned` for none)"),
+        ("limit" = Option<usize>, Query, description = "Page size, 1 to 1000 (default 100)"),
+        ("after" = Option<String>, Query, description = "The `next` of the previous page (`DAY:ID`)"),
+    ),
+    responses(
+        (status = 200, description = "One page of the agenda, by day and assignee", body = AgendaReply),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+    ))]
 pub async fn agenda(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -346,6 +388,17 @@ pub struct OutboxQuery {
     limit: Option<usize>,
 }
 
+/// The outbox: counts by status and a page of messages, oldest first.
+#[utoipa::path(get, path = "/v1/outbox", tag = "views",
+    params(
+        ("status" = Option<MessageStatus>, Query, description = "Only messages in this status"),
+        ("after" = Option<u64>, Query, description = "Delivered messages only: after this message id"),
+        ("limit" = Option<usize>, Query, description = "How many messages (default 100, at most 10000)"),
+    ),
+    responses(
+        (status = 200, description = "Counts and messages", body = OutboxReply),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+    ))]
 pub async fn outbox(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -390,6 +443,9 @@ pub async fn outbox(
     .await
 }
 
+/// Every deployment of a scenario set, oldest first.
+#[utoipa::path(get, path = "/v1/scenarios", tag = "scenarios",
+    responses((status = 200, description = "The deployments", body = DeploymentsReply)))]
 pub async fn scenarios(State(s): State<Arc<AppState>>, caller: Caller) -> Reply<DeploymentsReply> {
     caller.require(Family::Read)?;
     let catalog = s.engine.catalog();

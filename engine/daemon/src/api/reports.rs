@@ -22,7 +22,7 @@ use serde::Serialize;
 use super::super::snapshot::{self, Snapshot};
 use super::auth::{Caller, Family};
 use super::error::{ApiError, date_param};
-use super::models::{BehaviourReport, Wire};
+use super::models::{BehaviourReport, ErrorBody, Wire};
 use super::{AppState, blocking};
 use relance_sim::reports::{activity, aged, behaviour, dso};
 
@@ -88,6 +88,14 @@ async fn report<T: Serialize + Send + 'static>(
 }
 
 /// `GET /v1/reports/aged?at=DATE&format=…`: the aged balance on `at` (default today).
+#[utoipa::path(get, path = "/v1/reports/aged", tag = "reports", params(("at" = Option<chrono::NaiveDate>, Query, description = "The day of the report (default today)"),("format" = Option<String>, Query, description = "`json` (default), `csv` or `text`"),), responses(
+        (status = 200, description = "The aged balance by bucket", content(
+            (Object = "application/json"),
+            (String = "text/csv"),
+            (String = "text/plain"),
+        )),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+    ))]
 pub async fn aged(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -107,6 +115,17 @@ pub async fn aged(
 }
 
 /// `GET /v1/reports/dso?at=DATE&period_days=90&currency=EUR&format=…`.
+#[utoipa::path(get, path = "/v1/reports/dso", tag = "reports", params(("at" = Option<chrono::NaiveDate>, Query, description = "The day of the report (default today)"),
+        ("period_days" = Option<u32>, Query, description = "The period DSO is computed over (default 90)"),
+        ("currency" = Option<String>, Query, description = "The currency (default EUR)"),
+        ("format" = Option<String>, Query, description = "`json` (default), `csv` or `text`"),), responses(
+        (status = 200, description = "Days sales outstanding", content(
+            (Object = "application/json"),
+            (String = "text/csv"),
+            (String = "text/plain"),
+        )),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+    ))]
 pub async fn dso(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -135,6 +154,17 @@ pub async fn dso(
 
 /// `GET /v1/reports/activity?from=DATE&to=DATE&format=…`: what the engine did from `from`
 /// (default: the beginning) to `to` (default today).
+#[utoipa::path(get, path = "/v1/reports/activity", tag = "reports", params(
+        ("from" = Option<chrono::NaiveDate>, Query, description = "First day (default: the beginning)"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "Last day (default today)"),
+        ("format" = Option<String>, Query, description = "`json` (default), `csv` or `text`"),), responses(
+        (status = 200, description = "What the engine did over the period", content(
+            (Object = "application/json"),
+            (String = "text/csv"),
+            (String = "text/plain"),
+        )),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+    ))]
 pub async fn activity(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -163,6 +193,14 @@ pub async fn activity(
 }
 
 /// `GET /v1/reports/behaviour?at=DATE&format=…`: each customer's payment behaviour on `at`.
+#[utoipa::path(get, path = "/v1/reports/behaviour", tag = "reports", params(("at" = Option<chrono::NaiveDate>, Query, description = "The day of the report (default today)"),("format" = Option<String>, Query, description = "`json` (default), `csv` or `text`"),), responses(
+        (status = 200, description = "Each customer's payment behaviour", content(
+            (BehaviourReport = "application/json"),
+            (String = "text/csv"),
+            (String = "text/plain"),
+        )),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+    ))]
 pub async fn behaviour(
     State(s): State<Arc<AppState>>,
     caller: Caller,

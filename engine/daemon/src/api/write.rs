@@ -32,7 +32,10 @@ use super::super::input;
 use super::super::keys;
 use super::auth::{Caller, Family, role_name};
 use super::error::{ApiError, malformed, parse};
-use super::models::{DeployBody, DeployReport, OutcomeBody, Wire};
+use super::models::{
+    AgendaEntry, DeployBody, DeployReport, ErrorBody, OutcomeBody, Wire, WriteReport,
+};
+use super::openapi::{CustomerOrList, EventOrList, InvoiceOrList};
 use super::{AppState, Reply, blocking, durable};
 use relance_core::domain::{Customer, Event, Invoice, Portfolio};
 
@@ -139,6 +142,15 @@ fn default_date(today: NaiveDate) -> impl Fn(&mut Value) {
     }
 }
 
+/// Writes customers (one object, or an array): new ones added, known ones replaced.
+#[utoipa::path(post, path = "/v1/customers", tag = "data",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the write safe to retry: a repeat gets the original reply (1 to 255 visible ASCII characters)"),),
+    request_body(content = CustomerOrList, description = "A customer or a list of customers"),
+    responses(
+        (status = 200, description = "Written (durable)", body = WriteReport),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+        (status = 422, description = "Refused, nothing written (`invalid`, with `problems`)", body = ErrorBody),
+    ))]
 pub async fn customers(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -153,6 +165,17 @@ pub async fn customers(
     Ok(keyed(report))
 }
 
+/// Adds invoices (one object, or an array); an invoice sent again with the same values is
+/// accepted and counted `unchanged`.
+#[utoipa::path(post, path = "/v1/invoices", tag = "data",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the write safe to retry: a repeat gets the original reply (1 to 255 visible ASCII characters)"),),
+    request_body(content = InvoiceOrList, description = "An invoice or a list of invoices"),
+    responses(
+        (status = 200, description = "Written (durable)", body = WriteReport),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+        (status = 409, description = "Conflicts with the current state (`conflict`)", body = ErrorBody),
+        (status = 422, description = "Refused, nothing written (`invalid`, with `problems`)", body = ErrorBody),
+    ))]
 pub async fn invoices(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -167,6 +190,16 @@ pub async fn invoices(
     Ok(keyed(report))
 }
 
+/// Imports a whole portfolio (customers, invoices, events) as JSON, in one write.
+#[utoipa::path(post, path = "/v1/import", tag = "data",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the write safe to retry: a repeat gets the original reply (1 to 255 visible ASCII characters)"),),
+    request_body(content = Portfolio, description = "Customers, invoices and events"),
+    responses(
+        (status = 200, description = "Written (durable)", body = WriteReport),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+        (status = 409, description = "Conflicts with the current state (`conflict`)", body = ErrorBody),
+        (status = 422, description = "Refused, nothing written (`invalid`, with `problems`)", body = ErrorBody),
+    ))]
 pub async fn import(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -199,6 +232,17 @@ fn event_family(events: &[Event]) -> Family {
     }
 }
 
+/// Records events (one object, or an array; `date` defaults to today). A list of only
+/// `dispute_resolved` and `task_outcome` events needs the `resolve disputes and record task
+/// outcomes` family (the sales role may send it); any other event needs `write data`.
+#[utoipa::path(post, path = "/v1/events", tag = "events",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the write safe to retry: a repeat gets the original reply (1 to 255 visible ASCII characters)"),),
+    request_body(content = EventOrList, description = "An event or a list of events"),
+    responses(
+        (status = 200, description = "Written (durable)", body = WriteReport),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+        (status = 422, description = "Refused, nothing written (`invalid`, with `problems`)", body = ErrorBody),
+    ))]
 pub async fn events(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -308,6 +352,16 @@ pub fn invoice_event_route(kind: &'static str) -> axum::routing::MethodRouter<Ar
     )
 }
 
+/// Records what came of a call or task of the agenda (and the promise made, if any).
+#[utoipa::path(post, path = "/v1/agenda/{id}/outcome", tag = "views",
+    params(("id" = u64, Path, description = "The agenda entry id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes the write safe to retry: a repeat gets the original reply (1 to 255 visible ASCII characters)"),),
+    request_body(content = OutcomeBody),
+    responses(
+        (status = 200, description = "The entry with its outcome", body = AgendaEntry),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+        (status = 404, description = "No such record (`not_found`)", body = ErrorBody),
+        (status = 422, description = "Refused, nothing written (`invalid`, with `problems`)", body = ErrorBody),
+    ))]
 pub async fn agenda_outcome(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -354,6 +408,16 @@ fn migrate_of(v: Option<Value>) -> Result<Migrate, ApiError> {
     }
 }
 
+/// Deploys a scenario set: `{"files": {PATH: TEXT}}` (optionally with `"migrate"`: `"all"`,
+/// `"none"` or a list of scenario names), or `{"path": DIR}` (a folder of the daemon's
+/// machine: admin only).
+#[utoipa::path(post, path = "/v1/scenarios", tag = "scenarios",
+    request_body(content = DeployBody),
+    responses(
+        (status = 200, description = "Deployed (or already current: `changed` is false)", body = DeployReport),
+        (status = 400, description = "Malformed request (`malformed`, `field` names what)", body = ErrorBody),
+        (status = 422, description = "The set does not check (`invalid_scenarios`, with `diagnostics`)", body = ErrorBody),
+    ))]
 pub async fn deploy(
     State(s): State<Arc<AppState>>,
     caller: Caller,

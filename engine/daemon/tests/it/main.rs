@@ -13,6 +13,7 @@ mod health;
 mod idempotency;
 mod letters;
 mod migration;
+mod openapi;
 mod outbox_due;
 mod pages;
 mod portfolio;
