@@ -19,6 +19,7 @@ use std::time::Instant;
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use super::driver::WorkStats;
 use super::engine::{Engine, RUN_THROUGH, VIRTUAL_TODAY};
 use super::error::DaemonError;
 use super::keys;
@@ -47,6 +48,14 @@ pub struct DayReport {
     pub millis: u64,
 }
 
+impl DayReport {
+    fn add(&mut self, stats: WorkStats) {
+        self.transitions += stats.transitions;
+        self.opened += stats.opened;
+        self.actions += stats.actions;
+    }
+}
+
 impl Engine {
     /// Processes every timer due on or before `day`, then marks `day` done.
     pub fn run_day(&self, day: NaiveDate) -> Result<DayReport, DaemonError> {
@@ -69,23 +78,22 @@ impl Engine {
             from.push(0);
             {
                 let guard = self.lock();
-                for (k, _) in &due {
-                    let Some((date, id)) = keys::parse_timer(k) else {
-                        continue;
-                    };
-                    let (_, stats) = self.work_locked(&guard, |w| {
+                let (_, stats) = self.work_locked(&guard, |w| {
+                    for (k, _) in &due {
+                        let Some((date, id)) = keys::parse_timer(k) else {
+                            continue;
+                        };
                         if w.wake(&id)? != Some(date)
                             || w.case(&id)?.is_some()
                             || w.invoice(&id)?.is_none()
                         {
-                            return Ok(());
+                            continue;
                         }
-                        w.open(&id, day)
-                    })?;
-                    report.transitions += stats.transitions;
-                    report.opened += stats.opened;
-                    report.actions += stats.actions;
-                }
+                        w.open(&id, day)?;
+                    }
+                    Ok(())
+                })?;
+                report.add(stats);
             }
             self.flush()?;
             report.batches += 1;
@@ -102,18 +110,20 @@ impl Engine {
             from.push(0);
             {
                 let guard = self.lock();
-                for (k, _) in &due {
-                    let Some(event) = keys::trailing_id(k) else {
-                        self.store()
-                            .commit(&[Op::Delete(Tree::Pending, k.clone())])?;
-                        continue;
-                    };
-                    let (applied, stats) =
-                        self.work_locked(&guard, |w| w.apply_pending(k, event, day))?;
-                    report.facts += u64::from(applied);
-                    report.transitions += stats.transitions;
-                    report.actions += stats.actions;
-                }
+                let (applied, stats) = self.work_locked(&guard, |w| {
+                    let mut applied = 0u64;
+                    for (k, _) in &due {
+                        let Some(event) = keys::trailing_id(k) else {
+                            w.push_op(Op::Delete(Tree::Pending, k.clone()));
+                            continue;
+                        };
+                        applied += u64::from(w.apply_pending(k, event, day)?);
+                    }
+                    Ok(applied)
+                })?;
+                report.facts += applied;
+                report.transitions += stats.transitions;
+                report.actions += stats.actions;
             }
             self.flush()?;
             report.batches += 1;
@@ -126,24 +136,22 @@ impl Engine {
             }
             {
                 let guard = self.lock();
-                for (k, _) in &due {
-                    let Some((date, id)) = keys::parse_timer(k) else {
-                        self.store()
-                            .commit(&[Op::Delete(Tree::Timers, k.clone())])?;
-                        continue;
-                    };
-                    let (_, stats) = self.work_locked(&guard, |w| {
+                let (_, stats) = self.work_locked(&guard, |w| {
+                    for (k, _) in &due {
+                        let Some((date, id)) = keys::parse_timer(k) else {
+                            w.push_op(Op::Delete(Tree::Timers, k.clone()));
+                            continue;
+                        };
                         if w.wake(&id)? != Some(date) || w.case(&id)?.is_none() {
                             w.drop_timer(date, &id);
-                            return Ok(());
+                            continue;
                         }
-                        w.tick(&id, day)
-                    })?;
-                    report.timers += 1;
-                    report.transitions += stats.transitions;
-                    report.opened += stats.opened;
-                    report.actions += stats.actions;
-                }
+                        w.tick(&id, day)?;
+                    }
+                    Ok(())
+                })?;
+                report.timers += due.len() as u64;
+                report.add(stats);
             }
             self.flush()?;
             report.batches += 1;
