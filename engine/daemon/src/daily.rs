@@ -1,10 +1,11 @@
 //! The daily run: in batches, in three passes, as the simulator does a day. First every
 //! invoice due but without a case is opened (policy assignment); then the facts recorded
 //! before the run (`pending`, dated up to the day) are applied in date then log order, those
-//! dated before the day as history; then every due case is ticked. Each timer or fact is
-//! committed in its own atomic commit (state, next timer, outbox messages, history); a batch
-//! is flushed once, not once per invoice. The day is marked done (`run_through`) only after
-//! its last batch is durable.
+//! dated before the day as history; then every due case is ticked. Each batch of
+//! [`Engine::batch`] timers or facts is one unit of work committed in one atomic commit
+//! (states, next timers, outbox messages, history, the `pending` entries consumed), then
+//! flushed: a crash loses a whole batch or nothing of it, and the batch runs again from the
+//! same state. The day is marked done (`run_through`) only after its last batch is durable.
 //!
 //! Once a day is marked done, its run deletes the idempotency keys stored before the day minus
 //! the retention (`idempotency_retention_days`), by a scan of the whole `idempotency` tree in
