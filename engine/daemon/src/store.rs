@@ -373,47 +373,67 @@ impl Overlay {
             .cloned()
     }
 
-    /// The pending writes of tree `t` with `from <= key < to`, `active` over `frozen`.
-    fn range(&self, t: usize, from: &[u8], to: Option<&[u8]>) -> Layer {
-        if to.is_some_and(|e| e < from) {
-            return Layer::new();
-        }
+    /// The pending writes of tree `t` with `from <= key < to` (the caller checked
+    /// `from <= to`), in key order, `active` over `frozen`; read lazily.
+    fn range<'a>(
+        &'a self,
+        t: usize,
+        from: &[u8],
+        to: Option<&[u8]>,
+    ) -> impl Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)> + 'a {
         let bounds = || {
             (
                 Bound::Included(from.to_vec()),
                 to.map_or(Bound::Unbounded, |e| Bound::Excluded(e.to_vec())),
             )
         };
-        let mut out: Layer = self.frozen[t]
-            .range::<Vec<u8>, _>(bounds())
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for (k, v) in self.active[t].range::<Vec<u8>, _>(bounds()) {
-            out.insert(k.clone(), v.clone());
-        }
-        out
+        let mut a = self.active[t].range::<Vec<u8>, _>(bounds()).peekable();
+        let mut f = self.frozen[t].range::<Vec<u8>, _>(bounds()).peekable();
+        std::iter::from_fn(move || match (a.peek(), f.peek()) {
+            (None, None) => None,
+            (Some(_), None) => a.next(),
+            (None, Some(_)) => f.next(),
+            (Some((ka, _)), Some((kf, _))) => match ka.cmp(kf) {
+                std::cmp::Ordering::Less => a.next(),
+                std::cmp::Ordering::Greater => f.next(),
+                std::cmp::Ordering::Equal => {
+                    f.next();
+                    a.next()
+                }
+            },
+        })
     }
 
     fn is_empty(&self) -> bool {
         self.active.iter().all(BTreeMap::is_empty) && self.frozen.iter().all(BTreeMap::is_empty)
     }
+
+    /// Entries in `active`.
+    fn active_len(&self) -> usize {
+        self.active.iter().map(BTreeMap::len).sum()
+    }
 }
+
+/// Past this many pending entries, a commit writes them out (a flush) before it returns, so
+/// that a long series of commits without a flush (an import in chunks) neither holds its
+/// whole data in memory nor becomes one huge transaction.
+const SPILL: usize = 20_000;
 
 /// Walks sled's entries (`sled`, in key order) with the pending writes over them (`over`, in
 /// key order): a pending write replaces or hides the stored entry. `emit` returns false to stop.
-fn merge(
+fn merge<'a>(
     sled: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
-    over: Layer,
+    over: impl Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)>,
     mut emit: impl FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
 ) -> Result<(), StoreError> {
-    let mut over = over.into_iter().peekable();
+    let mut over = over.peekable();
     for item in sled {
         let (k, v) = item?;
         while let Some((ok, _)) = over.peek()
             && ok.as_slice() < k.as_ref()
         {
             if let Some((ok, Some(ov))) = over.next()
-                && !emit(&ok, &ov)?
+                && !emit(ok, ov)?
             {
                 return Ok(());
             }
@@ -423,7 +443,7 @@ fn merge(
             _ => None,
         };
         let go = match pending {
-            Some(Some(ov)) => emit(&k, &ov)?,
+            Some(Some(ov)) => emit(&k, ov)?,
             Some(None) => true,
             None => emit(&k, &v)?,
         };
@@ -433,7 +453,7 @@ fn merge(
     }
     for (ok, ov) in over {
         if let Some(ov) = ov
-            && !emit(&ok, &ov)?
+            && !emit(ok, ov)?
         {
             return Ok(());
         }
@@ -763,7 +783,7 @@ impl SledStore {
             for t in Tree::ALL {
                 let i = t.index();
                 for (k, v) in o.range(i, &[], None) {
-                    let stored = fresh.trees[i].contains_key(&k)?;
+                    let stored = fresh.trees[i].contains_key(k)?;
                     counts[i] += i64::from(v.is_some()) - i64::from(stored);
                 }
             }
@@ -887,7 +907,6 @@ impl Store for SledStore {
         to: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
-        let over = self.overlay().range(tree.index(), from, to);
         self.with(|i| {
             let t = &i.trees[tree.index()];
             let mut out = Vec::new();
@@ -898,7 +917,9 @@ impl Store for SledStore {
                 Some(end) => t.range(from.to_vec()..end.to_vec()),
                 None => t.range(from.to_vec()..),
             };
-            merge(iter, over, |k, v| {
+            // Held while reading (at most `limit` entries): the pending writes read lazily.
+            let o = self.overlay();
+            merge(iter, o.range(tree.index(), from, to), |k, v| {
                 out.push((k.to_vec(), v.to_vec()));
                 Ok(out.len() < limit)
             })?;
@@ -907,9 +928,15 @@ impl Store for SledStore {
     }
 
     fn scan(&self, tree: Tree, f: Visit<'_>) -> Result<(), StoreError> {
-        let over = self.overlay().range(tree.index(), &[], None);
         self.with(|i| {
-            merge(i.trees[tree.index()].iter(), over, |k, v| {
+            // A copy of the tree's pending writes: a whole scan does not hold the lock.
+            let over: Layer = {
+                let o = self.overlay();
+                o.range(tree.index(), &[], None)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            };
+            merge(i.trees[tree.index()].iter(), over.iter(), |k, v| {
                 f(k, v)?;
                 Ok(true)
             })
@@ -942,14 +969,19 @@ impl Store for SledStore {
             for (layer, staged) in o.active.iter_mut().zip(staged) {
                 layer.extend(staged);
             }
-            Ok(moved)
+            Ok((moved, o.active_len() > SPILL))
         });
         match result {
-            Ok(moved) => {
+            Ok((moved, spill)) => {
                 for (count, n) in self.counts.iter().zip(moved) {
                     if n != 0 {
                         count.fetch_add(n, Ordering::Relaxed);
                     }
+                }
+                // The commit is made (readers see it); a failed write-out keeps it pending
+                // and is reported by the next flush.
+                if spill && let Err(e) = self.flush() {
+                    tracing::warn!(store = %self.path.display(), error = %e, "writing out pending commits failed");
                 }
                 Ok(())
             }
