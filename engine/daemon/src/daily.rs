@@ -1,10 +1,11 @@
 //! The daily run: in batches, in three passes, as the simulator does a day. First every
 //! invoice due but without a case is opened (policy assignment); then the facts recorded
 //! before the run (`pending`, dated up to the day) are applied in date then log order, those
-//! dated before the day as history; then every due case is ticked. Each timer or fact is
-//! committed in its own atomic commit (state, next timer, outbox messages, history); a batch
-//! is flushed once, not once per invoice. The day is marked done (`run_through`) only after
-//! its last batch is durable.
+//! dated before the day as history; then every due case is ticked. Each batch of
+//! [`Engine::batch`] timers or facts is one unit of work committed in one atomic commit
+//! (states, next timers, outbox messages, history, the `pending` entries consumed), then
+//! flushed: a crash loses a whole batch or nothing of it, and the batch runs again from the
+//! same state. The day is marked done (`run_through`) only after its last batch is durable.
 //!
 //! Once a day is marked done, its run deletes the idempotency keys stored before the day minus
 //! the retention (`idempotency_retention_days`), by a scan of the whole `idempotency` tree in
@@ -19,6 +20,7 @@ use std::time::Instant;
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use super::driver::WorkStats;
 use super::engine::{Engine, RUN_THROUGH, VIRTUAL_TODAY};
 use super::error::DaemonError;
 use super::keys;
@@ -47,6 +49,14 @@ pub struct DayReport {
     pub millis: u64,
 }
 
+impl DayReport {
+    fn add(&mut self, stats: WorkStats) {
+        self.transitions += stats.transitions;
+        self.opened += stats.opened;
+        self.actions += stats.actions;
+    }
+}
+
 impl Engine {
     /// Processes every timer due on or before `day`, then marks `day` done.
     pub fn run_day(&self, day: NaiveDate) -> Result<DayReport, DaemonError> {
@@ -69,23 +79,22 @@ impl Engine {
             from.push(0);
             {
                 let guard = self.lock();
-                for (k, _) in &due {
-                    let Some((date, id)) = keys::parse_timer(k) else {
-                        continue;
-                    };
-                    let (_, stats) = self.work_locked(&guard, |w| {
+                let (_, stats) = self.work_locked(&guard, |w| {
+                    for (k, _) in &due {
+                        let Some((date, id)) = keys::parse_timer(k) else {
+                            continue;
+                        };
                         if w.wake(&id)? != Some(date)
                             || w.case(&id)?.is_some()
                             || w.invoice(&id)?.is_none()
                         {
-                            return Ok(());
+                            continue;
                         }
-                        w.open(&id, day)
-                    })?;
-                    report.transitions += stats.transitions;
-                    report.opened += stats.opened;
-                    report.actions += stats.actions;
-                }
+                        w.open(&id, day)?;
+                    }
+                    Ok(())
+                })?;
+                report.add(stats);
             }
             self.flush()?;
             report.batches += 1;
@@ -102,18 +111,20 @@ impl Engine {
             from.push(0);
             {
                 let guard = self.lock();
-                for (k, _) in &due {
-                    let Some(event) = keys::trailing_id(k) else {
-                        self.store()
-                            .commit(&[Op::Delete(Tree::Pending, k.clone())])?;
-                        continue;
-                    };
-                    let (applied, stats) =
-                        self.work_locked(&guard, |w| w.apply_pending(k, event, day))?;
-                    report.facts += u64::from(applied);
-                    report.transitions += stats.transitions;
-                    report.actions += stats.actions;
-                }
+                let (applied, stats) = self.work_locked(&guard, |w| {
+                    let mut applied = 0u64;
+                    for (k, _) in &due {
+                        let Some(event) = keys::trailing_id(k) else {
+                            w.push_op(Op::Delete(Tree::Pending, k.clone()));
+                            continue;
+                        };
+                        applied += u64::from(w.apply_pending(k, event, day)?);
+                    }
+                    Ok(applied)
+                })?;
+                report.facts += applied;
+                report.transitions += stats.transitions;
+                report.actions += stats.actions;
             }
             self.flush()?;
             report.batches += 1;
@@ -126,24 +137,22 @@ impl Engine {
             }
             {
                 let guard = self.lock();
-                for (k, _) in &due {
-                    let Some((date, id)) = keys::parse_timer(k) else {
-                        self.store()
-                            .commit(&[Op::Delete(Tree::Timers, k.clone())])?;
-                        continue;
-                    };
-                    let (_, stats) = self.work_locked(&guard, |w| {
+                let (_, stats) = self.work_locked(&guard, |w| {
+                    for (k, _) in &due {
+                        let Some((date, id)) = keys::parse_timer(k) else {
+                            w.push_op(Op::Delete(Tree::Timers, k.clone()));
+                            continue;
+                        };
                         if w.wake(&id)? != Some(date) || w.case(&id)?.is_none() {
                             w.drop_timer(date, &id);
-                            return Ok(());
+                            continue;
                         }
-                        w.tick(&id, day)
-                    })?;
-                    report.timers += 1;
-                    report.transitions += stats.transitions;
-                    report.opened += stats.opened;
-                    report.actions += stats.actions;
-                }
+                        w.tick(&id, day)?;
+                    }
+                    Ok(())
+                })?;
+                report.timers += due.len() as u64;
+                report.add(stats);
             }
             self.flush()?;
             report.batches += 1;

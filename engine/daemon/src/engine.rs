@@ -159,8 +159,8 @@ pub struct Engine {
     rates: &'static RateTable,
     /// Customers' totals kept across units of work (see `driver::Ledger`).
     ledgers: Ledgers,
-    /// Timers processed per flush by the daily run (and idempotency keys examined per commit
-    /// by its pruning).
+    /// Timers or waiting facts per unit of work of the daily run (one commit, one flush), and
+    /// idempotency keys examined per commit by its pruning.
     pub batch: usize,
     /// Days an idempotency key is kept: the daily run of day D deletes the keys stored before
     /// D − this (`idempotency_retention_days` of the config).

@@ -7,11 +7,19 @@
 //! one [`Store::commit`] lands, or none does, crash included) and the entry count of each tree,
 //! kept by the commits so that [`Store::count`] never walks a tree. It must not interpret
 //! values.
+//!
+//! `SledStore` does not run a sled transaction per commit (sled 0.34 writes its log buffer
+//! out twice, synchronously, for each): a commit goes into an in-memory overlay that every
+//! read sees at once, and a flush writes everything committed since the last one into sled in
+//! one transaction, then makes it durable. So concurrent writers share one transaction as
+//! well as one `fdatasync`; a crash loses the commits of the flush that did not complete,
+//! each whole (they were not acknowledged).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
@@ -131,14 +139,6 @@ impl Tree {
 pub enum Op {
     Put(Tree, Vec<u8>, Vec<u8>),
     Delete(Tree, Vec<u8>),
-}
-
-impl Op {
-    fn tree(&self) -> Tree {
-        match self {
-            Op::Put(t, ..) | Op::Delete(t, _) => *t,
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -339,6 +339,128 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
+/// One tree's writes not in sled yet: the last write of each key (`None`: deleted).
+type Layer = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+fn layers() -> Vec<Layer> {
+    vec![Layer::new(); Tree::ALL.len()]
+}
+
+/// The commits not written into sled yet, per tree. `commit` only adds to `active` (no sled
+/// transaction: sled 0.34 writes its log buffer out twice, synchronously, for each one); the
+/// next flush moves `active` to `frozen`, writes `frozen` into sled in **one** transaction,
+/// makes it durable, then empties `frozen`. Every read looks at `active`, then `frozen`, then
+/// sled, so a write is seen at once by every reader, as a sled commit was. A failed flush puts
+/// `frozen` back under `active` (nothing is dropped: the next flush writes it again).
+struct Overlay {
+    active: Vec<Layer>,
+    frozen: Arc<Vec<Layer>>,
+}
+
+impl Overlay {
+    fn new() -> Overlay {
+        Overlay {
+            active: layers(),
+            frozen: Arc::new(layers()),
+        }
+    }
+
+    /// The pending write of `key`: `Some(None)` when it is deleted, `None` when not written.
+    fn get(&self, t: usize, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        self.active[t]
+            .get(key)
+            .or_else(|| self.frozen[t].get(key))
+            .cloned()
+    }
+
+    /// The pending writes of tree `t` with `from <= key < to` (the caller checked
+    /// `from <= to`), in key order, `active` over `frozen`; read lazily.
+    fn range<'a>(
+        &'a self,
+        t: usize,
+        from: &[u8],
+        to: Option<&[u8]>,
+    ) -> impl Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)> + 'a {
+        let bounds = || {
+            (
+                Bound::Included(from.to_vec()),
+                to.map_or(Bound::Unbounded, |e| Bound::Excluded(e.to_vec())),
+            )
+        };
+        let mut a = self.active[t].range::<Vec<u8>, _>(bounds()).peekable();
+        let mut f = self.frozen[t].range::<Vec<u8>, _>(bounds()).peekable();
+        std::iter::from_fn(move || match (a.peek(), f.peek()) {
+            (None, None) => None,
+            (Some(_), None) => a.next(),
+            (None, Some(_)) => f.next(),
+            (Some((ka, _)), Some((kf, _))) => match ka.cmp(kf) {
+                std::cmp::Ordering::Less => a.next(),
+                std::cmp::Ordering::Greater => f.next(),
+                std::cmp::Ordering::Equal => {
+                    f.next();
+                    a.next()
+                }
+            },
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.active.iter().all(BTreeMap::is_empty) && self.frozen.iter().all(BTreeMap::is_empty)
+    }
+
+    /// Entries in `active`.
+    fn active_len(&self) -> usize {
+        self.active.iter().map(BTreeMap::len).sum()
+    }
+}
+
+/// Past this many pending entries, a commit writes them out (a flush) before it returns, so
+/// that a long series of commits without a flush (an import in chunks) neither holds its
+/// whole data in memory nor becomes one huge transaction.
+const SPILL: usize = 20_000;
+
+/// Walks sled's entries (`sled`, in key order) with the pending writes over them (`over`, in
+/// key order): a pending write replaces or hides the stored entry. `emit` returns false to stop.
+fn merge<'a>(
+    sled: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
+    over: impl Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)>,
+    mut emit: impl FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
+) -> Result<(), StoreError> {
+    let mut over = over.peekable();
+    for item in sled {
+        let (k, v) = item?;
+        while let Some((ok, _)) = over.peek()
+            && ok.as_slice() < k.as_ref()
+        {
+            if let Some((ok, Some(ov))) = over.next()
+                && !emit(ok, ov)?
+            {
+                return Ok(());
+            }
+        }
+        let pending = match over.peek() {
+            Some((ok, _)) if ok.as_slice() == k.as_ref() => over.next().map(|(_, ov)| ov),
+            _ => None,
+        };
+        let go = match pending {
+            Some(Some(ov)) => emit(&k, ov)?,
+            Some(None) => true,
+            None => emit(&k, &v)?,
+        };
+        if !go {
+            return Ok(());
+        }
+    }
+    for (ok, ov) in over {
+        if let Some(ov) = ov
+            && !emit(ok, ov)?
+        {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
 /// The open database and its trees; replaced whole when the store recovers from an I/O error.
 struct Inner {
     db: sled::Db,
@@ -365,6 +487,8 @@ pub struct SledStore {
     generation: AtomicU64,
     /// Test hook: the next this many durable syncs fail with an injected I/O error.
     inject_sync_failures: AtomicU32,
+    /// Commits not written into sled yet (see [`Overlay`]).
+    overlay: Mutex<Overlay>,
 }
 
 /// How long opening waits for the store's lock: sled releases it on a background thread
@@ -514,6 +638,9 @@ impl Drop for SledStore {
         if self.broken.load(Ordering::SeqCst) || self.durable_flush().is_err() {
             return;
         }
+        if !self.overlay().is_empty() {
+            return; // what could not be written: no clean seal
+        }
         let counts: serde_json::Map<String, serde_json::Value> = Tree::ALL
             .iter()
             .map(|t| {
@@ -566,6 +693,7 @@ impl SledStore {
             last_error: Mutex::new(None),
             generation: AtomicU64::new(0),
             inject_sync_failures: AtomicU32::new(0),
+            overlay: Mutex::new(Overlay::new()),
         };
         match store.get(Tree::Meta, SCHEMA_KEY)? {
             None => {
@@ -645,6 +773,21 @@ impl SledStore {
         drop(inner.take());
         let (fresh, counts) = open_inner(&self.path)?;
         *inner = Some(fresh);
+        // The commits still pending count on top of what sled holds.
+        let mut counts = counts;
+        {
+            let fresh = inner
+                .as_ref()
+                .ok_or_else(|| StoreError::Engine("reopened".into()))?;
+            let o = self.overlay();
+            for t in Tree::ALL {
+                let i = t.index();
+                for (k, v) in o.range(i, &[], None) {
+                    let stored = fresh.trees[i].contains_key(k)?;
+                    counts[i] += i64::from(v.is_some()) - i64::from(stored);
+                }
+            }
+        }
         for (c, n) in self.counts.iter().zip(counts) {
             c.store(n, Ordering::Relaxed);
         }
@@ -662,9 +805,71 @@ impl SledStore {
         Ok(())
     }
 
-    /// One durable flush: sled's flush, then the syncs sled leaves out ([`DurableFiles`]).
+    fn overlay(&self) -> std::sync::MutexGuard<'_, Overlay> {
+        self.overlay.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One durable flush: the pending commits written into sled in one transaction, sled's
+    /// flush, then the syncs sled leaves out ([`DurableFiles`]). On failure the pending
+    /// commits stay pending (under the ones made since).
     fn durable_flush(&self) -> Result<(), StoreError> {
-        self.with(|inner| self.durable_flush_of(inner))
+        self.with(|inner| {
+            let frozen = {
+                let mut o = self.overlay();
+                let active = std::mem::replace(&mut o.active, layers());
+                o.frozen = Arc::new(active);
+                o.frozen.clone()
+            };
+            let result =
+                Self::write_layers(inner, &frozen).and_then(|()| self.durable_flush_of(inner));
+            let mut o = self.overlay();
+            match &result {
+                Ok(()) => o.frozen = Arc::new(layers()),
+                Err(_) => {
+                    let newer = std::mem::replace(&mut o.active, layers());
+                    let mut back = (*o.frozen).clone();
+                    for (layer, newer) in back.iter_mut().zip(newer) {
+                        layer.extend(newer);
+                    }
+                    o.active = back;
+                    o.frozen = Arc::new(layers());
+                }
+            }
+            result
+        })
+    }
+
+    /// Writes pending commits into sled: one transaction over the trees they touch.
+    fn write_layers(inner: &Inner, layers: &[Layer]) -> Result<(), StoreError> {
+        let involved: Vec<usize> = (0..layers.len())
+            .filter(|i| !layers[*i].is_empty())
+            .collect();
+        if involved.is_empty() {
+            return Ok(());
+        }
+        let trees: Vec<&sled::Tree> = involved.iter().map(|i| &inner.trees[*i]).collect();
+        let result = trees.as_slice().transaction(|tx: &Vec<TransactionalTree>| {
+            for (slot, i) in involved.iter().enumerate() {
+                for (k, v) in &layers[*i] {
+                    match v {
+                        Some(v) => {
+                            tx[slot].insert(k.as_slice(), v.as_slice())?;
+                        }
+                        None => {
+                            tx[slot].remove(k.as_slice())?;
+                        }
+                    }
+                }
+            }
+            Ok::<_, ConflictableTransactionError<()>>(())
+        });
+        match result {
+            Ok(()) => Ok(()),
+            Err(TransactionError::Storage(e)) => Err(e.into()),
+            Err(TransactionError::Abort(())) => {
+                Err(StoreError::Engine("transaction aborted".into()))
+            }
+        }
     }
 
     fn durable_flush_of(&self, inner: &Inner) -> Result<(), StoreError> {
@@ -689,6 +894,9 @@ impl SledStore {
 
 impl Store for SledStore {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(pending) = self.overlay().get(tree.index(), key) {
+            return Ok(pending);
+        }
         self.with(|i| Ok(i.trees[tree.index()].get(key)?.map(|v| v.to_vec())))
     }
 
@@ -701,26 +909,37 @@ impl Store for SledStore {
     ) -> Result<Vec<Entry>, StoreError> {
         self.with(|i| {
             let t = &i.trees[tree.index()];
+            let mut out = Vec::new();
+            if limit == 0 || to.is_some_and(|e| e <= from) {
+                return Ok(out);
+            }
             let iter = match to {
                 Some(end) => t.range(from.to_vec()..end.to_vec()),
                 None => t.range(from.to_vec()..),
             };
-            let mut out = Vec::new();
-            for item in iter.take(limit) {
-                let (k, v) = item?;
+            // Held while reading (at most `limit` entries): the pending writes read lazily.
+            let o = self.overlay();
+            merge(iter, o.range(tree.index(), from, to), |k, v| {
                 out.push((k.to_vec(), v.to_vec()));
-            }
+                Ok(out.len() < limit)
+            })?;
             Ok(out)
         })
     }
 
     fn scan(&self, tree: Tree, f: Visit<'_>) -> Result<(), StoreError> {
         self.with(|i| {
-            for item in i.trees[tree.index()].iter() {
-                let (k, v) = item?;
-                f(&k, &v)?;
-            }
-            Ok(())
+            // A copy of the tree's pending writes: a whole scan does not hold the lock.
+            let over: Layer = {
+                let o = self.overlay();
+                o.range(tree.index(), &[], None)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            };
+            merge(i.trees[tree.index()].iter(), over.iter(), |k, v| {
+                f(k, v)?;
+                Ok(true)
+            })
         })
     }
 
@@ -729,48 +948,40 @@ impl Store for SledStore {
             return Ok(());
         }
         self.ready()?;
-        // Only the trees this commit touches take part in the transaction.
-        let mut involved: Vec<Tree> = ops.iter().map(Op::tree).collect();
-        involved.sort();
-        involved.dedup();
-        let slot = |t: Tree| involved.iter().position(|x| *x == t).unwrap_or(0);
+        // Staged whole first (a read error leaves nothing half added), then added to the
+        // pending writes under one lock: readers see all of it or none of it.
         let result = self.with(|inner| {
-            let trees: Vec<&sled::Tree> =
-                involved.iter().map(|t| &inner.trees[t.index()]).collect();
-            // Each attempt of the transaction counts afresh what it inserts and removes (a key
-            // written twice in one commit sees its first write as the value it replaces).
-            let result = trees.as_slice().transaction(|tx: &Vec<TransactionalTree>| {
-                let mut moved = vec![0i64; Tree::ALL.len()];
-                for op in ops {
-                    match op {
-                        Op::Put(t, k, v) => {
-                            if tx[slot(*t)].insert(k.as_slice(), v.as_slice())?.is_none() {
-                                moved[t.index()] += 1;
-                            }
-                        }
-                        Op::Delete(t, k) => {
-                            if tx[slot(*t)].remove(k.as_slice())?.is_some() {
-                                moved[t.index()] -= 1;
-                            }
-                        }
-                    }
-                }
-                Ok::<_, ConflictableTransactionError<()>>(moved)
-            });
-            match result {
-                Ok(moved) => Ok(moved),
-                Err(TransactionError::Storage(e)) => Err(e.into()),
-                Err(TransactionError::Abort(())) => {
-                    Err(StoreError::Engine("transaction aborted".into()))
-                }
+            let mut o = self.overlay();
+            let mut staged: Vec<Layer> = layers();
+            let mut moved = vec![0i64; Tree::ALL.len()];
+            for op in ops {
+                let (t, k, v) = match op {
+                    Op::Put(t, k, v) => (t.index(), k, Some(v.clone())),
+                    Op::Delete(t, k) => (t.index(), k, None),
+                };
+                let existed = match staged[t].get(k).cloned().or_else(|| o.get(t, k)) {
+                    Some(pending) => pending.is_some(),
+                    None => inner.trees[t].contains_key(k)?,
+                };
+                moved[t] += i64::from(v.is_some()) - i64::from(existed);
+                staged[t].insert(k.clone(), v);
             }
+            for (layer, staged) in o.active.iter_mut().zip(staged) {
+                layer.extend(staged);
+            }
+            Ok((moved, o.active_len() > SPILL))
         });
         match result {
-            Ok(moved) => {
+            Ok((moved, spill)) => {
                 for (count, n) in self.counts.iter().zip(moved) {
                     if n != 0 {
                         count.fetch_add(n, Ordering::Relaxed);
                     }
+                }
+                // The commit is made (readers see it); a failed write-out keeps it pending
+                // and is reported by the next flush.
+                if spill && let Err(e) = self.flush() {
+                    tracing::warn!(store = %self.path.display(), error = %e, "writing out pending commits failed");
                 }
                 Ok(())
             }
@@ -841,6 +1052,95 @@ pub(crate) mod tests {
         fn drop(&mut self) {
             let _ = std::fs::remove_dir_all(&self.0);
         }
+    }
+
+    /// The overlay: reads see commits not flushed yet (replaced, deleted, new keys, in key
+    /// order, with limits), counts follow them, a flush writes them into sled, and a failed
+    /// flush keeps them (the next one writes them).
+    #[test]
+    fn commits_are_read_before_and_after_their_flush() {
+        let dir = TempDir::new("overlay");
+        let s = SledStore::open(&dir.0).expect("open");
+        let put = |k: &str, v: &str| Op::Put(Tree::Timers, k.into(), v.into());
+        let del = |k: &str| Op::Delete(Tree::Timers, k.into());
+        let entries = |s: &SledStore, from: &str, to: Option<&str>, limit: usize| -> Vec<String> {
+            s.range(Tree::Timers, from.as_bytes(), to.map(str::as_bytes), limit)
+                .expect("range")
+                .into_iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{}={}",
+                        String::from_utf8_lossy(&k),
+                        String::from_utf8_lossy(&v)
+                    )
+                })
+                .collect()
+        };
+        s.commit(&[put("b", "1"), put("d", "1"), put("f", "1")])
+            .expect("commit");
+        s.flush().expect("flush");
+        // Pending over stored: c new, d replaced, f deleted, a new before everything.
+        s.commit(&[
+            put("c", "2"),
+            put("d", "2"),
+            del("f"),
+            put("a", "2"),
+            put("a", "3"),
+        ])
+        .expect("commit");
+        let cases: &[(&str, Option<&str>, usize, &[&str])] = &[
+            ("", None, usize::MAX, &["a=3", "b=1", "c=2", "d=2"]),
+            ("", None, 2, &["a=3", "b=1"]),
+            ("b", Some("d"), usize::MAX, &["b=1", "c=2"]),
+            ("c", None, usize::MAX, &["c=2", "d=2"]),
+            ("e", None, usize::MAX, &[]),
+            ("d", Some("c"), usize::MAX, &[]),
+        ];
+        let check = |s: &SledStore| {
+            for (from, to, limit, want) in cases {
+                assert_eq!(
+                    entries(s, from, *to, *limit),
+                    *want,
+                    "{from:?}..{to:?} limit {limit}"
+                );
+            }
+            assert_eq!(s.get(Tree::Timers, b"f").expect("get"), None);
+            assert_eq!(s.get(Tree::Timers, b"a").expect("get"), Some(b"3".to_vec()));
+            assert_eq!(s.count(Tree::Timers), 4);
+            let mut seen = Vec::new();
+            s.scan(Tree::Timers, &mut |k, _| {
+                seen.push(String::from_utf8_lossy(k).to_string());
+                Ok(())
+            })
+            .expect("scan");
+            assert_eq!(seen, ["a", "b", "c", "d"]);
+        };
+        check(&s);
+        // Not in sled before the flush.
+        let raw = s
+            .db()
+            .expect("db")
+            .open_tree(Tree::Timers.name())
+            .expect("tree");
+        assert!(raw.get("a").expect("raw").is_none());
+        drop(raw); // a handle held would keep sled's lock: the store reopens after a failure
+        // A failed flush keeps them pending; the next one writes them.
+        s.inject_sync_failures(1);
+        assert!(s.flush().is_err());
+        check(&s);
+        s.flush().expect("flush after the failure");
+        check(&s);
+        let raw = s
+            .db()
+            .expect("db")
+            .open_tree(Tree::Timers.name())
+            .expect("tree");
+        assert_eq!(raw.get("a").expect("raw").as_deref(), Some(&b"3"[..]));
+        assert!(raw.get("f").expect("raw").is_none());
+        drop(raw);
+        drop(s);
+        let s = SledStore::open(&dir.0).expect("reopen");
+        check(&s);
     }
 
     /// Regression: reopening right after closing could fail on sled's lock, still held by
