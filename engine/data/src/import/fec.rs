@@ -245,6 +245,8 @@ pub fn import_bytes(
                 }),
             outstanding: None,
             po_number: old.and_then(|o| o.po_number.clone()),
+            payment_terms: old.and_then(|o| o.payment_terms),
+            delivered_on: old.and_then(|o| o.delivered_on),
             dunning: old.map(|o| o.dunning.clone()).unwrap_or_default(),
         });
     }
