@@ -4,3 +4,4 @@ mod dependencies;
 mod runtime;
 mod set_diagnostics;
 mod standing;
+mod terms;
