@@ -1354,13 +1354,16 @@ mod tests {
             ),
             (
                 "missing-column",
-                "invoices.csv:1: column \"due\": missing column (required)",
+                // Without a `due` column, the customer's terms would give the due date; this
+                // fixture's customers have none.
+                "invoices.csv:2: column \"due\": missing value (required when neither the \
+                 invoice nor its customer has payment terms)",
             ),
             (
                 "unknown-column",
                 "customers.csv:1: column \"riskscore\": unknown column (did you mean \"risk_score\"?); \
                  expected id, name, segment, risk_score, credit_insured, language, payment_terms_days, \
-                 tags, scenario, or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, <role>_city, <role>_country",
+                 tags, scenario, payment_terms, or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, <role>_city, <role>_country",
             ),
             (
                 "bad-event",
@@ -1630,7 +1633,7 @@ mod tests {
             ),
             "customers.csv:1: column \"accounting_mail\": unknown column; expected id, name, segment, \
              risk_score, credit_insured, language, payment_terms_days, tags, scenario, \
-             or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, \
+             payment_terms, or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, \
              <role>_city, <role>_country"
         );
     }

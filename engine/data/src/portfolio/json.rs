@@ -965,7 +965,7 @@ mod tests {
             error_of(r#"{"invoices": [{"id": "F-1", "outstandng": "1"}]}"#),
             "invoices[0] (F-1): unknown field \"outstandng\" (did you mean \"outstanding\"?); \
              expected id, customer, amount, currency, issued, due, outstanding, po_number, \
-             dunning_step, dunning_date, dunning_attempts, catch_up"
+             dunning_step, dunning_date, dunning_attempts, catch_up, payment_terms, delivered_on"
         );
         assert_eq!(
             error_of(r#"{"customers": [{"id": "A", "contacts": {"accounting": {"mail": "x"}}}]}"#),
