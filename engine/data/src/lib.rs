@@ -5,6 +5,7 @@
 //!   errors naming file, line and field;
 //! - [`import`]: accounting imports (mapped CSV, FEC, camt.053 bank statements) merged into a
 //!   portfolio, and writing the portfolio back as files;
+//! - [`terms_check`]: the customers and invoices whose payment terms pass the L441-10 caps;
 //! - [`generator`]: seeded synthetic portfolios for benchmarks and differential tests.
 //!
 //! It builds [`relance_core::domain`] values and never runs the engine: no transition, no
@@ -13,3 +14,4 @@
 pub mod generator;
 pub mod import;
 pub mod portfolio;
+pub mod terms_check;

@@ -18,6 +18,7 @@ mod report;
 mod serve;
 mod simulate;
 mod store;
+mod terms;
 mod test;
 
 use std::path::PathBuf;
@@ -215,6 +216,11 @@ pub enum Command {
         /// The output file.
         out: PathBuf,
     },
+    /// Payment terms against the L441-10 caps (`terms check`).
+    Terms {
+        #[command(subcommand)]
+        command: terms::TermsCommand,
+    },
     /// Operate on a store folder (daemon stopped).
     Store {
         #[command(subcommand)]
@@ -368,6 +374,7 @@ pub fn run(cli: Cli) -> ExitCode {
             out,
         } => backup::backup(data.as_deref(), server.as_deref(), token.as_deref(), &out),
         Command::Restore { data, input } => backup::restore(&data, &input),
+        Command::Terms { command } => terms::run(command),
         Command::Store {
             command: StoreCommand::Verify { data, format },
         } => store::verify(&data, format),

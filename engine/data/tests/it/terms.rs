@@ -151,3 +151,70 @@ fn the_import_computes_due_dates_and_flags_caps_without_changing_them() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn terms_check_lists_customers_and_invoices_past_the_caps() {
+    use relance_data::terms_check::{Finding, check};
+    let dir = folder(
+        "check",
+        &[
+            (
+                "customers.csv",
+                "id,payment_terms_days,payment_terms\n\
+                 ACME,,end of month + 45 days\n\
+                 BETA,90,\n\
+                 GAMMA,,50 days end of month\n",
+            ),
+            (
+                "invoices.csv",
+                "id,customer,amount,issued,due,payment_terms,delivered_on\n\
+                 F-1,ACME,100,2025-01-15,,,\n\
+                 F-2,ACME,100,2025-01-15,2025-03-18,,\n\
+                 F-3,BETA,100,2025-01-01,2025-02-01,,\n\
+                 F-4,ACME,100,2025-03-01,,net 60 from delivery,2025-03-20\n",
+            ),
+        ],
+    );
+    let p = load_dir(&dir).expect("valid");
+    let findings = check(&p);
+    let d = |t: &str| t.parse().expect("date");
+    assert_eq!(
+        findings,
+        [
+            // Legacy 90 days = net 90 > 60.
+            Finding::Customer {
+                id: "BETA".into(),
+                terms: "net 90".into(),
+                max_days: 60
+            },
+            Finding::Customer {
+                id: "GAMMA".into(),
+                terms: "50 days end of month".into(),
+                max_days: 45
+            },
+            // End of month + 45 days from 15 Jan: 31 Jan + 45 = 17 Mar; the file says 18 Mar.
+            Finding::Invoice {
+                id: "F-2".into(),
+                customer: "ACME".into(),
+                terms: Some("end of month + 45 days".into()),
+                issued: d("2025-01-15"),
+                due: d("2025-03-18"),
+                latest_lawful_due: d("2025-03-17"),
+                rule: "60 days, or 45 days end of month, from the invoice date, Code de commerce \
+                       L441-10 I",
+            },
+            // From delivery 20 Mar + 60 = 19 May; the cap runs from the invoice: 1 Mar + 60 =
+            // 30 Apr.
+            Finding::Invoice {
+                id: "F-4".into(),
+                customer: "ACME".into(),
+                terms: Some("net 60 from delivery".into()),
+                issued: d("2025-03-01"),
+                due: d("2025-05-19"),
+                latest_lawful_due: d("2025-04-30"),
+                rule: "60 days from the invoice date, Code de commerce L441-10 I",
+            },
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
