@@ -218,3 +218,44 @@ fn terms_check_lists_customers_and_invoices_past_the_caps() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_data_folder_rates_csv_overrides_the_built_in_table() {
+    use relance_data::rates::load;
+    let builtin = load(None).expect("built-in");
+    assert_eq!(builtin.file, None);
+    assert_eq!(
+        builtin.table.first_half_year(),
+        "2012-01-01".parse().expect("date")
+    );
+    let dir = folder(
+        "rates",
+        &[(
+            "rates.csv",
+            "half_year,ecb_rate,legal_rate_professionals\n2030-H1,1.5,2\n",
+        )],
+    );
+    let own = load(Some(&dir)).expect("valid rates.csv");
+    assert_eq!(own.file, Some(dir.join("rates.csv")));
+    assert_eq!(
+        own.table.rate_on("2030-03-01".parse().expect("date")),
+        Some("11.5".parse().expect("decimal"))
+    );
+    // No rates.csv: the built-in table.
+    let empty = folder("no-rates", &[]);
+    assert_eq!(load(Some(&empty)).expect("built-in").file, None);
+    // An invalid file is an error naming it and its line, never a silent fallback.
+    std::fs::write(
+        dir.join("rates.csv"),
+        "half_year,ecb_rate,legal_rate_professionals\n2030-H1,x,\n",
+    )
+    .expect("write");
+    let message = load(Some(&dir)).expect_err("invalid");
+    assert!(
+        message
+            .ends_with("rates.csv: line 2: invalid rate `x` (expected a percentage such as 3.15)"),
+        "{message}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&empty);
+}
