@@ -10,6 +10,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::terms::PaymentTerms;
+
 /// A customer identifier, as the accounting system spells it (`ACME`, `411ACME`).
 pub type CustomerId = String;
 /// An invoice identifier: its number (`F-2026-0001`).
@@ -199,6 +201,10 @@ pub struct Customer {
     /// Payment terms in days from the invoice date, when the customer has specific terms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_terms_days: Option<u32>,
+    /// The customer's payment terms (`45 days end of month` …, see [`crate::terms`]); when
+    /// absent, `payment_terms_days` is read as `net N`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_terms: Option<PaymentTerms>,
     /// Contacts by role (`accounting`, `operations`, `legal`, `sales` …).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub contacts: BTreeMap<String, Contact>,
@@ -223,9 +229,16 @@ impl Customer {
             tags: Vec::new(),
             language: default_language(),
             payment_terms_days: None,
+            payment_terms: None,
             contacts: BTreeMap::new(),
             scenario: None,
         }
+    }
+
+    /// The customer's terms: `payment_terms`, else `payment_terms_days` as `net N`.
+    pub fn terms(&self) -> Option<PaymentTerms> {
+        self.payment_terms
+            .or(self.payment_terms_days.map(PaymentTerms::net))
     }
 }
 
@@ -251,6 +264,12 @@ pub struct Invoice {
     pub outstanding: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub po_number: Option<String>,
+    /// The invoice's own payment terms, overriding its customer's (see [`crate::terms`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_terms: Option<PaymentTerms>,
+    /// The day the goods or services were received (terms `from delivery` run from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_on: Option<NaiveDate>,
     /// Where the invoice stands when it enters Relance (imported from another tool) and how
     /// it catches up: `dunning_step`, `dunning_date`, `dunning_attempts`, `catch_up`.
     #[serde(flatten)]

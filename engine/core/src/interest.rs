@@ -2,9 +2,12 @@
 //! interest and the fixed recovery indemnity.
 //!
 //! This module owns the arithmetic of `charge late-interest` and the amount of `charge
-//! indemnity`. The rate table is data, not code: `engine/core/data/ecb-rates.csv` (the ECB main
-//! refinancing rate in force on each 1 January and 1 July) is embedded at build time as the
-//! default table and can be replaced by any text in the same format. This module must not decide
+//! indemnity`. The rate table is data, not code: `engine/core/data/ecb-rates.csv` (per
+//! half-year since 2012, the ECB main refinancing rate in force on each 1 January and 1 July and
+//! the *taux de l'intérêt légal* for professional creditors) is embedded at build time as the
+//! default table and can be replaced by any text in the same format (a data folder's
+//! `rates.csv`). It also owns the L441-10 floor: a penalty rate below three times the legal
+//! rate of its half-year is reported ([`RateTable::floor_warnings`], [`RateTable::check_rate`]). This module must not decide
 //! *whether* a debtor owes these sums (B2C debtors owe no indemnity, that is the runtime's call)
 //! and must not read files or the clock. Money is `Decimal`; nothing here uses floating point.
 //!
@@ -39,17 +42,33 @@ const PERCENT_DAYS_PER_YEAR: Decimal = Decimal::from_parts(36_500, 0, 0, false, 
 /// The built-in table, `engine/core/data/ecb-rates.csv`.
 const BUILTIN_TABLE: &str = include_str!("../data/ecb-rates.csv");
 
-/// The header line a rate table must start with (after comments).
+/// The header of the first table format (ECB rate only), still read.
 const HEADER: [&str; 2] = ["half_year_start", "ecb_rate_percent"];
+
+/// The header of the table with the legal rate (`rates.csv`, the built-in table).
+const HEADER_LEGAL: [&str; 3] = ["half_year", "ecb_rate", "legal_rate_professionals"];
+
+/// L441-10 II: a contractual rate may not be below three times the legal rate.
+const FLOOR_FACTOR: Decimal = Decimal::from_parts(3, 0, 0, false, 0);
 
 /// Why a rate table could not be read. Every error names the 1-based line of the text.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RateTableError {
-    #[error("line {line}: expected the header `half_year_start,ecb_rate_percent`, found `{found}`")]
+    #[error(
+        "line {line}: expected the header `half_year,ecb_rate,legal_rate_professionals` (or \
+         `half_year_start,ecb_rate_percent`), found `{found}`"
+    )]
     Header { line: usize, found: String },
-    #[error("line {line}: expected 2 fields (half_year_start,ecb_rate_percent), found {found}")]
-    FieldCount { line: usize, found: usize },
-    #[error("line {line}: invalid date `{text}` (expected YYYY-01-01 or YYYY-07-01)")]
+    #[error("line {line}: expected {expected} fields, found {found}")]
+    FieldCount {
+        line: usize,
+        expected: usize,
+        found: usize,
+    },
+    #[error(
+        "line {line}: invalid half-year `{text}` (expected YYYY-H1, YYYY-H2, YYYY-01-01 or \
+         YYYY-07-01)"
+    )]
     Date { line: usize, text: String },
     #[error("line {line}: {date} does not start a half-year (expected YYYY-01-01 or YYYY-07-01)")]
     NotHalfYearStart { line: usize, date: NaiveDate },
@@ -72,7 +91,10 @@ pub enum RateTableError {
 /// Why late interest could not be computed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum InterestError {
-    #[error("no late-payment rate for {date}: the rate table starts on {first}")]
+    #[error(
+        "no late-payment rate for {date} (half-year {}): the rate table starts on {first}",
+        half_year_name(*date)
+    )]
     NoRate { date: NaiveDate, first: NaiveDate },
     #[error("cannot charge interest on a negative outstanding amount ({outstanding})")]
     NegativeOutstanding { outstanding: Decimal },
@@ -80,21 +102,73 @@ pub enum InterestError {
     Overflow { outstanding: Decimal },
 }
 
-/// The ECB main refinancing rate of consecutive half-years, oldest first (never empty).
+/// The rates of consecutive half-years, oldest first (never empty).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateTable {
     /// (first day of the half-year, ECB rate in percent).
     rows: Vec<(NaiveDate, Decimal)>,
+    /// The legal rate for professional creditors of each row, when known.
+    legal: Vec<Option<Decimal>>,
+}
+
+/// One half-year of a [`RateTable`], as `relance rates` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct RateRow {
+    /// `2025-H1`.
+    #[serde(serialize_with = "serialize_half_year")]
+    pub half_year: NaiveDate,
+    pub ecb_rate: Decimal,
+    /// ECB + 10 points (L441-10 II).
+    pub default_rate: Decimal,
+    /// The taux de l'intérêt légal for professional creditors, when the table has it.
+    pub legal_rate_professionals: Option<Decimal>,
+    /// Three times the legal rate: the lowest lawful contractual rate.
+    pub floor: Option<Decimal>,
+}
+
+fn serialize_half_year<S: serde::Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&half_year_name(*d))
+}
+
+/// A penalty rate below the floor of three times the legal rate of its half-year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct FloorWarning {
+    #[serde(serialize_with = "serialize_half_year")]
+    pub half_year: NaiveDate,
+    pub rate: Decimal,
+    pub floor: Decimal,
+}
+
+impl std::fmt::Display for FloorWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: the rate {} % is below three times the legal rate, {} % (L441-10 II)",
+            half_year_name(self.half_year),
+            self.rate,
+            self.floor
+        )
+    }
+}
+
+/// `2025-H1` for any date of the first half of 2025.
+pub fn half_year_name(date: NaiveDate) -> String {
+    let half = if date.month() <= 6 { 1 } else { 2 };
+    format!("{}-H{half}", date.year())
 }
 
 impl RateTable {
     /// Reads a table in the `ecb-rates.csv` format: `#` comment lines and blank lines anywhere,
-    /// then the header `half_year_start,ecb_rate_percent`, then one row per half-year
-    /// (`2025-01-01,3.15`), consecutive and oldest first.
+    /// then the header `half_year,ecb_rate,legal_rate_professionals` (the legal rate may be
+    /// left empty) or the older `half_year_start,ecb_rate_percent`, then one row per half-year
+    /// (`2025-H1,3.15,3.71`; the half-year may also be written `2025-01-01`), consecutive and
+    /// oldest first.
     pub fn parse(text: &str) -> Result<RateTable, RateTableError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut rows: Vec<(NaiveDate, Decimal)> = Vec::new();
+        let mut legal: Vec<Option<Decimal>> = Vec::new();
         let mut seen_header = false;
+        let mut width = 2;
         for (index, raw) in text.lines().enumerate() {
             let line = index + 1;
             let content = raw.trim();
@@ -103,22 +177,35 @@ impl RateTable {
             }
             let fields: Vec<&str> = content.split(',').map(str::trim).collect();
             if !seen_header {
-                if fields != HEADER {
+                width = if fields == HEADER {
+                    2
+                } else if fields == HEADER_LEGAL {
+                    3
+                } else {
                     return Err(RateTableError::Header {
                         line,
                         found: content.to_string(),
                     });
-                }
+                };
                 seen_header = true;
                 continue;
             }
-            let [date_text, rate_text] = fields[..] else {
+            if fields.len() != width {
                 return Err(RateTableError::FieldCount {
                     line,
+                    expected: width,
                     found: fields.len(),
                 });
+            }
+            let (date_text, rate_text) = (fields[0], fields[1]);
+            let legal_rate = match fields.get(2) {
+                None | Some(&"") => None,
+                Some(text) => Some(parse_rate(text).ok_or_else(|| RateTableError::Rate {
+                    line,
+                    text: text.to_string(),
+                })?),
             };
-            let date = parse_iso_date(date_text).ok_or_else(|| RateTableError::Date {
+            let date = parse_half_year(date_text).ok_or_else(|| RateTableError::Date {
                 line,
                 text: date_text.to_string(),
             })?;
@@ -144,11 +231,62 @@ impl RateTable {
                 }
             }
             rows.push((date, rate));
+            legal.push(legal_rate);
         }
         if rows.is_empty() {
             return Err(RateTableError::Empty);
         }
-        Ok(RateTable { rows })
+        Ok(RateTable { rows, legal })
+    }
+
+    /// The taux de l'intérêt légal for professional creditors of the half-year containing
+    /// `date`: `None` before the table or when the table leaves it empty. After the last row,
+    /// the last row's.
+    pub fn legal_rate_on(&self, date: NaiveDate) -> Option<Decimal> {
+        let after = self.rows.partition_point(|&(start, _)| start <= date);
+        after.checked_sub(1).and_then(|index| self.legal[index])
+    }
+
+    /// The lowest lawful contractual rate for the half-year containing `date`: three times the
+    /// legal rate (L441-10 II), when known.
+    pub fn floor_on(&self, date: NaiveDate) -> Option<Decimal> {
+        self.legal_rate_on(date).map(|legal| legal * FLOOR_FACTOR)
+    }
+
+    /// A warning when `rate` (percent; a contractual rate, or the default ECB + 10) is below
+    /// the floor of the half-year containing `date`. `None` when it is not, or the legal rate
+    /// of that half-year is unknown.
+    pub fn check_rate(&self, rate: Decimal, date: NaiveDate) -> Option<FloorWarning> {
+        let floor = self.floor_on(date)?;
+        (rate < floor).then(|| FloorWarning {
+            half_year: half_year_start(date),
+            rate,
+            floor,
+        })
+    }
+
+    /// The half-years whose default rate (ECB + 10 points) is below the floor of three times
+    /// the legal rate: the default rate itself is then unlawful and a contract must set more.
+    pub fn floor_warnings(&self) -> Vec<FloorWarning> {
+        self.rows
+            .iter()
+            .filter_map(|&(start, ecb)| self.check_rate(ecb + PENALTY_POINTS, start))
+            .collect()
+    }
+
+    /// Every row with its default rate and floor, oldest first.
+    pub fn table(&self) -> Vec<RateRow> {
+        self.rows
+            .iter()
+            .zip(&self.legal)
+            .map(|(&(start, ecb), &legal)| RateRow {
+                half_year: start,
+                ecb_rate: ecb,
+                default_rate: ecb + PENALTY_POINTS,
+                legal_rate_professionals: legal,
+                floor: legal.map(|l| l * FLOOR_FACTOR),
+            })
+            .collect()
     }
 
     /// The table shipped with the engine (`engine/core/data/ecb-rates.csv`), parsed once.
@@ -252,6 +390,23 @@ fn next_half_year(start: NaiveDate) -> Option<NaiveDate> {
     }
 }
 
+/// A half-year: `2025-H1`, `2025-H2` (any case) or a strict `YYYY-MM-DD` date.
+fn parse_half_year(text: &str) -> Option<NaiveDate> {
+    let upper = text.to_ascii_uppercase();
+    if let Some((year, half)) = upper.split_once("-H") {
+        let year: i32 = (year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| year.parse().ok())
+            .flatten()?;
+        let month = match half {
+            "1" => 1,
+            "2" => 7,
+            _ => return None,
+        };
+        return NaiveDate::from_ymd_opt(year, month, 1);
+    }
+    parse_iso_date(text)
+}
+
 /// A strict `YYYY-MM-DD` date.
 fn parse_iso_date(text: &str) -> Option<NaiveDate> {
     let bytes = text.as_bytes();
@@ -304,15 +459,21 @@ mod tests {
     #[test]
     fn builtin_table_parses() {
         let table = RateTable::parse(BUILTIN_TABLE).expect("the shipped table parses");
-        assert_eq!(table.first_half_year(), d(2022, 1, 1));
-        assert_eq!(table.rows().count(), 10);
+        assert_eq!(table.first_half_year(), d(2012, 1, 1));
+        // Every half-year from 2012-H1 to 2026-H2.
+        assert_eq!(table.rows().count(), 30);
         assert_eq!(&table, RateTable::builtin());
     }
 
     #[test]
     fn rates_by_half_year() {
         let table = RateTable::builtin();
-        assert_eq!(table.rate_on(d(2021, 12, 31)), None);
+        assert_eq!(table.rate_on(d(2011, 12, 31)), None);
+        // ECB MRO 1.00 % on 1 July 2012 (cut to 0.75 on 11 July 2012).
+        assert_eq!(table.rate_on(d(2012, 7, 1)), Some(dec("11.00")));
+        // 0.05 % from 10 September 2014 to 15 March 2016.
+        assert_eq!(table.rate_on(d(2016, 6, 30)), Some(dec("10.05")));
+        assert_eq!(table.rate_on(d(2021, 12, 31)), Some(dec("10.00")));
         assert_eq!(table.rate_on(d(2022, 1, 1)), Some(dec("10.00")));
         assert_eq!(table.rate_on(d(2023, 6, 30)), Some(dec("12.50")));
         assert_eq!(table.rate_on(d(2023, 7, 1)), Some(dec("14.00")));
@@ -406,11 +567,20 @@ mod tests {
     fn errors() {
         let table = RateTable::builtin();
         assert_eq!(
-            late_interest(dec("100"), d(2021, 12, 1), d(2022, 1, 10), table),
+            late_interest(dec("100"), d(2011, 12, 1), d(2012, 1, 10), table),
             Err(InterestError::NoRate {
-                date: d(2021, 12, 2),
-                first: d(2022, 1, 1)
+                date: d(2011, 12, 2),
+                first: d(2012, 1, 1)
             })
+        );
+        assert_eq!(
+            late_interest(dec("100"), d(2011, 12, 1), d(2012, 1, 10), table)
+                .map_err(|e| e.to_string()),
+            Err(
+                "no late-payment rate for 2011-12-02 (half-year 2011-H2): the rate table starts \
+                 on 2012-01-01"
+                    .to_string()
+            )
         );
         assert!(matches!(
             late_interest(dec("-1"), d(2025, 1, 1), d(2025, 2, 1), table),
@@ -451,11 +621,11 @@ mod tests {
             ),
             (
                 format!("{head}2025-1-01,3\n"),
-                "line 2: invalid date `2025-1-01`",
+                "line 2: invalid half-year `2025-1-01`",
             ),
             (
                 format!("{head}2025-02-30,3\n"),
-                "line 2: invalid date `2025-02-30`",
+                "line 2: invalid half-year `2025-02-30`",
             ),
             (
                 format!("{head}2025-02-01,3\n"),

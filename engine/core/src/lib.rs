@@ -12,6 +12,7 @@
 //! - [`rules`]: the rhai sandbox for `rule(...)` calls, compiled once per set;
 //! - [`runtime`]: case state, scenario assignment, condition evaluation, the transition
 //!   function;
+//! - [`terms`]: payment terms as data, due dates from terms, the L441-10 caps;
 //! - [`scenario_set`]: reading a set folder (`*.relance`, `rules/`, `templates/`) from disk.
 //!
 //! This crate must not depend, even transitively, on an async runtime, a store, an HTTP stack,
@@ -24,3 +25,4 @@ pub mod interest;
 pub mod rules;
 pub mod runtime;
 pub mod scenario_set;
+pub mod terms;

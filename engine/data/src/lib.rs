@@ -5,6 +5,8 @@
 //!   errors naming file, line and field;
 //! - [`import`]: accounting imports (mapped CSV, FEC, camt.053 bank statements) merged into a
 //!   portfolio, and writing the portfolio back as files;
+//! - [`rates`]: the rate table of a data folder (`rates.csv`) or the built-in one;
+//! - [`terms_check`]: the customers and invoices whose payment terms pass the L441-10 caps;
 //! - [`generator`]: seeded synthetic portfolios for benchmarks and differential tests.
 //!
 //! It builds [`relance_core::domain`] values and never runs the engine: no transition, no
@@ -13,3 +15,5 @@
 pub mod generator;
 pub mod import;
 pub mod portfolio;
+pub mod rates;
+pub mod terms_check;

@@ -419,6 +419,8 @@ fn invoice(e: &TestEntity) -> Invoice {
         due: date(f.get("due")).unwrap_or(NaiveDate::MIN),
         outstanding: money(f.get("outstanding")).map(|m| m.amount),
         po_number: text(f.get("po_number")),
+        payment_terms: text(f.get("payment_terms")).and_then(|t| t.parse().ok()),
+        delivered_on: date(f.get("delivered_on")),
         dunning: relance_core::domain::Standing {
             step: text(f.get("dunning_step")),
             date: date(f.get("dunning_date")),

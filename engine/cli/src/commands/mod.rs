@@ -13,11 +13,13 @@ mod fmt;
 mod generate;
 mod import;
 pub(crate) mod plan;
+mod rates;
 mod remote;
 mod report;
 mod serve;
 mod simulate;
 mod store;
+mod terms;
 mod test;
 
 use std::path::PathBuf;
@@ -215,6 +217,13 @@ pub enum Command {
         /// The output file.
         out: PathBuf,
     },
+    /// The late-payment rate table per half-year (ECB, default rate, legal rate, floor).
+    Rates(rates::Args),
+    /// Payment terms against the L441-10 caps (`terms check`).
+    Terms {
+        #[command(subcommand)]
+        command: terms::TermsCommand,
+    },
     /// Operate on a store folder (daemon stopped).
     Store {
         #[command(subcommand)]
@@ -368,6 +377,8 @@ pub fn run(cli: Cli) -> ExitCode {
             out,
         } => backup::backup(data.as_deref(), server.as_deref(), token.as_deref(), &out),
         Command::Restore { data, input } => backup::restore(&data, &input),
+        Command::Rates(args) => rates::run(args),
+        Command::Terms { command } => terms::run(command),
         Command::Store {
             command: StoreCommand::Verify { data, format },
         } => store::verify(&data, format),

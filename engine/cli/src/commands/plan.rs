@@ -16,7 +16,6 @@ use chrono::{Days, NaiveDate};
 use relance_dsl::ir::ScenarioSet;
 
 use super::{Format, exit};
-use relance_core::interest::RateTable;
 use relance_core::runtime::cadence::{self, Cadence, Deferral};
 use relance_core::runtime::{Instance, Planned, Recording, Shared, Status};
 use relance_data::portfolio;
@@ -47,6 +46,13 @@ pub fn run(
             return exit::FINDINGS;
         }
     };
+    let rates = match relance_data::rates::load(Some(data)) {
+        Ok(r) => r.table,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     let until = from
         .checked_add_days(Days::new(u64::from(days.max(1)) - 1))
         .unwrap_or(from);
@@ -54,7 +60,7 @@ pub fn run(
     let shared = Shared {
         set: ir,
         rules: &set.rules,
-        rates: RateTable::builtin(),
+        rates: &rates,
     };
     let threads = threads.map_or_else(default_shards, usize::from);
     let mut shards = Simulator::shards(shared, &p, threads);

@@ -10,7 +10,6 @@ use chrono::NaiveDate;
 use relance_dsl::diagnostics::render;
 
 use super::exit;
-use relance_core::interest::RateTable;
 use relance_core::runtime::Shared;
 use relance_core::scenario_set;
 use relance_data::portfolio::{self, PortfolioError};
@@ -94,7 +93,7 @@ pub fn run(args: Args) -> u8 {
             }
         }
         ReportKind::Activity | ReportKind::Behaviour => {
-            let run = match simulate(&p, &args.scenarios, args.at) {
+            let run = match simulate(&p, &args.scenarios, args.at, &args.data) {
                 Ok(run) => run,
                 Err(code) => return code,
             };
@@ -126,7 +125,13 @@ fn simulate(
     p: &relance_core::domain::Portfolio,
     scenarios: &Path,
     at: NaiveDate,
+    data: &Path,
 ) -> Result<Run, u8> {
+    // The data folder's rates.csv, else the built-in table.
+    let rates = relance_data::rates::load(Some(data)).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::USAGE
+    })?;
     let set = scenario_set::load(scenarios).map_err(|e| {
         eprintln!("error: {e}");
         exit::USAGE
@@ -149,7 +154,7 @@ fn simulate(
     let shared = Shared {
         set: ir,
         rules: &set.rules,
-        rates: RateTable::builtin(),
+        rates: &rates.table,
     };
     let run = Simulator::new(shared, p).run(from, at, &mut |n| bar.set_position(n));
     bar.finish_and_clear();

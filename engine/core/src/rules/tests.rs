@@ -26,6 +26,8 @@ fn invoice() -> Invoice {
         due: date("2026-01-31"),
         outstanding: None,
         po_number: None,
+        payment_terms: None,
+        delivered_on: None,
         dunning: Default::default(),
     }
 }

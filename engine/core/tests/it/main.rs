@@ -1,6 +1,8 @@
 //! relance-core's integration tests: one binary, one module per concern.
 
 mod dependencies;
+mod rates;
 mod runtime;
 mod set_diagnostics;
 mod standing;
+mod terms;

@@ -256,6 +256,8 @@ async fn an_overflowing_customer_total_answers_422_not_500() {
             due: "2025-12-31".parse().expect("date"),
             outstanding: None,
             po_number: None,
+            payment_terms: None,
+            delivered_on: None,
             dunning: Default::default(),
         };
         store

@@ -15,10 +15,11 @@
 use crate::portfolio::csv::{
     CONTACT_FIELDS, CUSTOMER_COLUMNS, INVOICE_COLUMNS, PAYMENT_COLUMNS, address_lines,
 };
+use relance_core::terms::{PaymentTerms, TermsError, check_due};
 use std::collections::HashMap;
 use std::path::Path;
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use csv::{ReaderBuilder, StringRecord, Trim};
 use rust_decimal::Decimal;
 
@@ -540,6 +541,7 @@ impl Row<'_> {
                     format!("invalid language \"{t}\" (expected two letters such as fr)")
                 })
         })?;
+        let payment_terms = self.parse("payment_terms", parse_terms)?;
         let terms = self.parse("payment_terms_days", |t| {
             t.parse::<u32>().map_err(|_| {
                 format!("invalid number of days \"{t}\" (expected a whole number such as 30)")
@@ -576,6 +578,9 @@ impl Row<'_> {
             }
             if self.has("payment_terms_days") {
                 c.payment_terms_days = terms;
+            }
+            if self.has("payment_terms") {
+                c.payment_terms = payment_terms;
             }
             if self.has("tags") {
                 c.tags = self
@@ -666,6 +671,8 @@ impl Row<'_> {
         })?;
         let issued = self.date("issued")?;
         let due = self.date("due")?;
+        let payment_terms = self.parse("payment_terms", parse_terms)?;
+        let delivered_on = self.date("delivered_on")?;
         let customer = self.text("customer").map(str::to_string);
         let mut invoice = existing.clone().unwrap_or_else(|| Invoice {
             id: id.clone(),
@@ -676,6 +683,8 @@ impl Row<'_> {
             due: NaiveDate::MIN,
             outstanding: None,
             po_number: None,
+            payment_terms: None,
+            delivered_on: None,
             dunning: Default::default(),
         });
         if let Some(c) = customer {
@@ -694,6 +703,12 @@ impl Row<'_> {
             invoice.outstanding = outstanding;
         }
         self.set_text("po_number", &mut invoice.po_number);
+        if self.has("payment_terms") {
+            invoice.payment_terms = payment_terms;
+        }
+        if self.has("delivered_on") {
+            invoice.delivered_on = delivered_on;
+        }
         // Where the invoice stands in another tool, and its own catch-up (docs/DATA.md).
         self.set_text("dunning_step", &mut invoice.dunning.step);
         if self.has("dunning_date") {
@@ -712,14 +727,14 @@ impl Row<'_> {
         match due {
             Some(d) => invoice.due = d,
             None if existing.is_none() || (self.has("due") && self.text("due").is_none()) => {
-                let terms = merge
-                    .customer(&invoice.customer)
-                    .and_then(|c| c.payment_terms_days)
-                    .unwrap_or(self.options.default_terms);
-                invoice.due = invoice
-                    .issued
-                    .checked_add_days(Days::new(u64::from(terms)))
-                    .unwrap_or(invoice.issued);
+                // The invoice's terms, else its customer's, else the default net terms.
+                let terms = invoice
+                    .payment_terms
+                    .or_else(|| merge.customer(&invoice.customer).and_then(|c| c.terms()))
+                    .unwrap_or(PaymentTerms::net(self.options.default_terms));
+                invoice.due = terms
+                    .due_date(invoice.issued, invoice.delivered_on)
+                    .map_err(|e| self.problem("payment_terms", e.to_string()))?;
             }
             None => {}
         }
@@ -730,6 +745,19 @@ impl Row<'_> {
             if let Some(message) = amount.and_then(|a| check_amount(a, Some(&invoice.currency))) {
                 return Err(self.problem(column, message));
             }
+        }
+        // L441-10 caps: reported, never applied (the due date on file stays).
+        let stated = invoice
+            .payment_terms
+            .or_else(|| merge.customer(&invoice.customer).and_then(|c| c.terms()));
+        if let Some(breach) = check_due(invoice.issued, invoice.due, stated.map(|t| t.kind)) {
+            let (column, what) = match (stated, due) {
+                (_, Some(_)) => ("due", format!("due date {}", invoice.due)),
+                (Some(t), None) => ("payment_terms", format!("terms `{t}` give {}", invoice.due)),
+                (None, None) => ("due", format!("due date {}", invoice.due)),
+            };
+            let problem = self.problem(column, format!("warning: {what}: {breach}"));
+            merge.note(problem.to_string());
         }
         if invoice.due < invoice.issued {
             return Err(self.problem(
@@ -779,6 +807,11 @@ impl Row<'_> {
         });
         Ok(())
     }
+}
+
+/// A `payment_terms` cell (see `relance_core::terms`).
+fn parse_terms(text: &str) -> Result<PaymentTerms, String> {
+    text.parse().map_err(|e: TermsError| e.to_string())
 }
 
 #[cfg(test)]
@@ -981,7 +1014,7 @@ mod tests {
         assert!(
             header.starts_with(
                 "id,name,segment,risk_score,credit_insured,language,payment_terms_days,tags,scenario,\
-                 accounting_address,accounting_city,accounting_country,accounting_postcode,\
+                 payment_terms,accounting_address,accounting_city,accounting_country,accounting_postcode,\
                  legal_address,legal_city,legal_country,legal_postcode\n"
             ),
             "{header}"

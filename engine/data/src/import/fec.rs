@@ -18,10 +18,11 @@
 //! invoice their reference names, else the one open for exactly that amount, else the oldest
 //! open ones (each such choice is reported as a note). This module must not write anything.
 
+use relance_core::terms::PaymentTerms;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::{Merge, Problems, decode, parse_compact_date, read_file};
@@ -225,10 +226,13 @@ pub fn import_bytes(
         });
     }
     for d in &debits {
+        // The customer's terms (`payment_terms`, else `payment_terms_days` as `net N`), else
+        // `net default_terms`; a FEC has no delivery date, so terms from delivery fall back on
+        // the invoice date.
         let terms = merge
             .customer(&d.customer)
-            .and_then(|c| c.payment_terms_days)
-            .unwrap_or(options.default_terms);
+            .and_then(|c| c.terms())
+            .unwrap_or(PaymentTerms::net(options.default_terms));
         merge.upsert_invoice(&d.id, |old| Invoice {
             id: d.id.clone(),
             customer: d.customer.clone(),
@@ -239,12 +243,17 @@ pub fn import_bytes(
                 .map(|o| o.due)
                 .filter(|due| *due >= d.issued)
                 .unwrap_or_else(|| {
-                    d.issued
-                        .checked_add_days(Days::new(u64::from(terms)))
+                    terms
+                        .due_date(
+                            d.issued,
+                            old.and_then(|o| o.delivered_on).or(Some(d.issued)),
+                        )
                         .unwrap_or(d.issued)
                 }),
             outstanding: None,
             po_number: old.and_then(|o| o.po_number.clone()),
+            payment_terms: old.and_then(|o| o.payment_terms),
+            delivered_on: old.and_then(|o| o.delivered_on),
             dunning: old.map(|o| o.dunning.clone()).unwrap_or_default(),
         });
     }

@@ -175,6 +175,7 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
             opt(&c.payment_terms_days),
             c.tags.join(";"),
             opt(&c.scenario),
+            opt(&c.payment_terms),
         ];
         for (role, field) in &contact_columns {
             let contact = c.contacts.get(role);
@@ -215,6 +216,8 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
             opt(&i.dunning.date),
             opt(&i.dunning.attempts),
             opt(&i.dunning.catch_up),
+            opt(&i.payment_terms),
+            opt(&i.delivered_on),
         ])
         .map_err(csv_err)?;
     }

@@ -27,6 +27,7 @@ use super::{Place, PortfolioError, Problem};
 use relance_core::domain::{
     Contact, Customer, Event, EventKind, Invoice, Portfolio, PostalAddress, Segment,
 };
+use relance_core::terms::{PaymentTerms, TermsError};
 
 const CUSTOMERS: &str = "customers.csv";
 const INVOICES: &str = "invoices.csv";
@@ -44,6 +45,7 @@ pub const CUSTOMER_COLUMNS: &[&str] = &[
     "payment_terms_days",
     "tags",
     "scenario",
+    "payment_terms",
 ];
 /// The documented columns (docs/DATA.md); importers and writers use the same list.
 pub const INVOICE_COLUMNS: &[&str] = &[
@@ -59,6 +61,8 @@ pub const INVOICE_COLUMNS: &[&str] = &[
     "dunning_date",
     "dunning_attempts",
     "catch_up",
+    "payment_terms",
+    "delivered_on",
 ];
 /// The documented columns (docs/DATA.md); importers and writers use the same list.
 pub const PAYMENT_COLUMNS: &[&str] = &["date", "invoice", "amount", "reference"];
@@ -132,8 +136,9 @@ pub fn load_dir(dir: &Path) -> Result<Portfolio, PortfolioError> {
     // here; errors are reported in file order, as if the files were read one by one.
     let (customers, invoices, events) = std::thread::scope(|scope| {
         let invoices = scope.spawn(|| {
-            let mut lines = Vec::new();
-            read_invoices(Sheet::open(&places.invoices)?, &mut lines).map(|read| (read, lines))
+            let (mut lines, mut undated) = (Vec::new(), Vec::new());
+            read_invoices(Sheet::open(&places.invoices)?, &mut lines, &mut undated)
+                .map(|read| (read, lines, undated))
         });
         let mut lines = Vec::new();
         let customers = Sheet::open(&places.customers)
@@ -146,7 +151,14 @@ pub fn load_dir(dir: &Path) -> Result<Portfolio, PortfolioError> {
         (customers, invoices, events)
     });
     let (customers, customer_lines) = customers?;
-    let (invoices, invoice_lines) = invoices?;
+    let (mut invoices, invoice_lines, undated) = invoices?;
+    date_by_customer(
+        &mut invoices,
+        &undated,
+        &customers,
+        &places.invoices,
+        &invoice_lines,
+    )?;
     let (mut events, stated_customers) = events?;
     places.customer_lines = customer_lines;
     places.invoice_lines = invoice_lines;
@@ -171,6 +183,51 @@ pub fn load_dir(dir: &Path) -> Result<Portfolio, PortfolioError> {
     check_into(&portfolio, &places, &mut problems);
     problems.finish()?;
     Ok(portfolio)
+}
+
+/// Gives each invoice of `undated` (no due date, no terms of its own) the due date of its
+/// customer's terms; without them the `due` cell is missing, as before terms existed.
+fn date_by_customer(
+    invoices: &mut [Invoice],
+    undated: &[usize],
+    customers: &[Customer],
+    file: &Path,
+    lines: &[u64],
+) -> Result<(), PortfolioError> {
+    if undated.is_empty() {
+        return Ok(());
+    }
+    let terms: HashMap<&str, PaymentTerms> = customers
+        .iter()
+        .filter_map(|c| c.terms().map(|t| (c.id.as_str(), t)))
+        .collect();
+    for &index in undated {
+        let invoice = &mut invoices[index];
+        let error = |column: &str, message: String| {
+            PortfolioError::one(Problem::new(
+                csv_place(file, lines.get(index).copied(), ""),
+                Some(column),
+                message,
+            ))
+        };
+        let Some(t) = terms.get(invoice.customer.as_str()) else {
+            return Err(error(
+                "due",
+                "missing value (required when neither the invoice nor its customer has payment \
+                 terms)"
+                    .to_string(),
+            ));
+        };
+        invoice.due = t
+            .due_date(invoice.issued, invoice.delivered_on)
+            .map_err(|e| error("due", format!("from the customer's terms: {e}")))?;
+    }
+    Ok(())
+}
+
+/// A `payment_terms` cell (`net 30`, `45 days end of month` …, see `relance_core::terms`).
+fn parse_terms(text: &str) -> Result<PaymentTerms, String> {
+    text.parse().map_err(|e: TermsError| e.to_string())
 }
 
 /// The events of `payments.csv` then `events.csv`, each with where it was read.
@@ -314,6 +371,7 @@ fn check_stated_customers(
 fn read_customers(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Customer>, PortfolioError> {
     let contact_columns = sheet.check_columns(CUSTOMER_COLUMNS, &["id"], true)?;
     let col = |name: &str| sheet.index(name);
+    let payment_terms = col("payment_terms");
     let (id, name, segment, risk_score, credit_insured, language, terms, tags, scenario) = (
         col("id"),
         col("name"),
@@ -349,6 +407,7 @@ fn read_customers(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Customer
             customer.language = language.to_string();
         }
         customer.payment_terms_days = row.parse(terms, "payment_terms_days", parse_days)?;
+        customer.payment_terms = row.parse(payment_terms, "payment_terms", parse_terms)?;
         if let Some(text) = row.text(tags) {
             customer.tags = text
                 .split(';')
@@ -370,12 +429,19 @@ fn read_customers(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Customer
     Ok(customers)
 }
 
-fn read_invoices(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Invoice>, PortfolioError> {
+/// Reads `invoices.csv`; the indexes of the invoices with neither due date nor terms of their
+/// own go to `undated` (their due date is the customer's terms', set by [`date_by_customer`]).
+fn read_invoices(
+    mut sheet: Sheet,
+    lines: &mut Vec<u64>,
+    undated: &mut Vec<usize>,
+) -> Result<Vec<Invoice>, PortfolioError> {
     sheet.check_columns(
         INVOICE_COLUMNS,
-        &["id", "customer", "amount", "issued", "due"],
+        &["id", "customer", "amount", "issued"],
         false,
     )?;
+    let (terms, delivered_on) = (sheet.index("payment_terms"), sheet.index("delivered_on"));
     let col = |name: &str| sheet.index(name);
     let (id, customer, amount, currency, issued, due, outstanding, po_number) = (
         col("id"),
@@ -397,13 +463,29 @@ fn read_invoices(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Invoice>,
     let mut record = StringRecord::new();
     while let Some(line) = sheet.next_record(&mut record)? {
         let row = Row::new(&sheet, &record, line);
+        let issued = row.required_date(issued, "issued")?;
+        let payment_terms = row.parse(terms, "payment_terms", parse_terms)?;
+        let delivered_on = row.parse(delivered_on, "delivered_on", parse_date)?;
+        let due = match (row.text(due), payment_terms) {
+            (Some(_), _) => row.required_date(due, "due")?,
+            (None, Some(t)) => t
+                .due_date(issued, delivered_on)
+                .map_err(|e| row.error("payment_terms", e.to_string()))?,
+            (None, None) => {
+                // The customer's terms decide, once customers.csv is read (load_dir).
+                undated.push(invoices.len());
+                issued
+            }
+        };
         invoices.push(Invoice {
             id: row.required(id, "id")?.to_string(),
             customer: row.required(customer, "customer")?.to_string(),
             amount: row.required_amount(amount, "amount")?,
             currency: row.text(currency).unwrap_or("EUR").to_string(),
-            issued: row.required_date(issued, "issued")?,
-            due: row.required_date(due, "due")?,
+            issued,
+            due,
+            payment_terms,
+            delivered_on,
             outstanding: row.parse(outstanding, "outstanding", parse_amount)?,
             po_number: row.text(po_number).map(str::to_string),
             dunning: relance_core::domain::Standing {
@@ -1272,13 +1354,16 @@ mod tests {
             ),
             (
                 "missing-column",
-                "invoices.csv:1: column \"due\": missing column (required)",
+                // Without a `due` column, the customer's terms would give the due date; this
+                // fixture's customers have none.
+                "invoices.csv:2: column \"due\": missing value (required when neither the \
+                 invoice nor its customer has payment terms)",
             ),
             (
                 "unknown-column",
                 "customers.csv:1: column \"riskscore\": unknown column (did you mean \"risk_score\"?); \
                  expected id, name, segment, risk_score, credit_insured, language, payment_terms_days, \
-                 tags, scenario, or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, <role>_city, <role>_country",
+                 tags, scenario, payment_terms, or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, <role>_city, <role>_country",
             ),
             (
                 "bad-event",
@@ -1548,7 +1633,7 @@ mod tests {
             ),
             "customers.csv:1: column \"accounting_mail\": unknown column; expected id, name, segment, \
              risk_score, credit_insured, language, payment_terms_days, tags, scenario, \
-             or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, \
+             payment_terms, or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, \
              <role>_city, <role>_country"
         );
     }

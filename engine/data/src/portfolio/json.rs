@@ -34,6 +34,7 @@ const CUSTOMER_KEYS: &[&str] = &[
     "payment_terms_days",
     "contacts",
     "scenario",
+    "payment_terms",
 ];
 const CONTACT_KEYS: &[&str] = &["name", "email", "phone", "address"];
 const ADDRESS_KEYS: &[&str] = &["lines", "postcode", "city", "country"];
@@ -50,6 +51,8 @@ const INVOICE_KEYS: &[&str] = &[
     "dunning_date",
     "dunning_attempts",
     "catch_up",
+    "payment_terms",
+    "delivered_on",
 ];
 
 /// The event types and the keys each accepts besides `date` and `type`.
@@ -203,6 +206,7 @@ fn read_customer(index: usize, value: &Value) -> Result<Customer, PortfolioError
         customer.language = language.to_string();
     }
     customer.payment_terms_days = r.days_opt("payment_terms_days")?;
+    customer.payment_terms = r.terms_opt("payment_terms")?;
     if let Some(contacts) = r.get("contacts") {
         customer.contacts = read_contacts(&r, contacts)?;
     }
@@ -301,15 +305,29 @@ fn read_address(contact: &Record<'_>) -> Result<Option<PostalAddress>, Portfolio
 fn read_invoice(index: usize, value: &Value) -> Result<Invoice, PortfolioError> {
     let (map, place) = element("invoices", index, value, "id")?;
     let r = Record::new(map, place, String::new(), INVOICE_KEYS, Keys::Field)?;
+    let issued = r.date("issued")?;
+    let payment_terms = r.terms_opt("payment_terms")?;
+    let delivered_on = r.date_opt("delivered_on")?;
+    // Without a due date, the invoice's own terms give it (a case JSON has no customer terms
+    // to fall back on: the due date is then required, as before terms existed).
+    let due = match (r.date_opt("due")?, payment_terms) {
+        (Some(due), _) => due,
+        (None, Some(t)) => t
+            .due_date(issued, delivered_on)
+            .map_err(|e| r.error("payment_terms", e.to_string()))?,
+        (None, None) => r.date("due")?,
+    };
     Ok(Invoice {
         id: r.string("id")?.to_string(),
         customer: r.string("customer")?.to_string(),
         amount: r.amount("amount")?,
         currency: r.string_opt("currency")?.unwrap_or("EUR").to_string(),
-        issued: r.date("issued")?,
-        due: r.date("due")?,
+        issued,
+        due,
         outstanding: r.amount_opt("outstanding")?,
         po_number: r.string_opt("po_number")?.map(str::to_string),
+        payment_terms,
+        delivered_on,
         dunning: Standing {
             step: r.string_opt("dunning_step")?.map(str::to_string),
             date: r.date_opt("dunning_date")?,
@@ -595,6 +613,18 @@ impl<'a> Record<'a> {
             },
             Some(other) => Err(wrong(other)),
         }
+    }
+
+    fn terms_opt(
+        &self,
+        field: &str,
+    ) -> Result<Option<relance_core::terms::PaymentTerms>, PortfolioError> {
+        self.string_opt(field)?
+            .map(|t| {
+                t.parse()
+                    .map_err(|e: relance_core::terms::TermsError| self.error(field, e.to_string()))
+            })
+            .transpose()
     }
 
     fn days_opt(&self, field: &str) -> Result<Option<u32>, PortfolioError> {
@@ -935,7 +965,7 @@ mod tests {
             error_of(r#"{"invoices": [{"id": "F-1", "outstandng": "1"}]}"#),
             "invoices[0] (F-1): unknown field \"outstandng\" (did you mean \"outstanding\"?); \
              expected id, customer, amount, currency, issued, due, outstanding, po_number, \
-             dunning_step, dunning_date, dunning_attempts, catch_up"
+             dunning_step, dunning_date, dunning_attempts, catch_up, payment_terms, delivered_on"
         );
         assert_eq!(
             error_of(r#"{"customers": [{"id": "A", "contacts": {"accounting": {"mail": "x"}}}]}"#),

@@ -513,6 +513,8 @@ mod tests {
             due: d("2026-01-31"),
             outstanding: None,
             po_number: None,
+            payment_terms: None,
+            delivered_on: None,
             dunning: Default::default(),
         }
     }

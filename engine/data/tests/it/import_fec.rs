@@ -152,3 +152,24 @@ fn non_compliant_files_are_rejected_precisely() {
         assert!(message.contains(expected), "{file}: {message}");
     }
 }
+
+#[test]
+fn due_dates_follow_the_customers_payment_terms() {
+    // CLI001 has `end of month + 45 days`: FA-2026-001, PieceDate 5 Jan 2026, is due
+    // 31 Jan + 45 days = 17 Mar 2026 (28 to 28 Feb, 17 more); without terms it would be
+    // 5 Jan + 30 = 4 Feb.
+    let mut base = Portfolio::default();
+    let mut acme = relance_core::domain::Customer::new("CLI001");
+    acme.payment_terms = Some("end of month + 45 days".parse().expect("terms"));
+    base.customers.push(acme);
+    let (p, _) = load("collective-411.txt", base).expect("valid");
+    let due = |id: &str| {
+        p.invoices
+            .iter()
+            .find(|i| i.id == id)
+            .map(|i| i.due.to_string())
+    };
+    assert_eq!(due("FA-2026-001").as_deref(), Some("2026-03-17"));
+    // CLI003 has no terms: net 30 from 15 Dec 2025 = 14 Jan 2026.
+    assert_eq!(due("F2025-120").as_deref(), Some("2026-01-14"));
+}

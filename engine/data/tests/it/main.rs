@@ -4,3 +4,4 @@
 mod import_camt053;
 mod import_fec;
 mod standing;
+mod terms;

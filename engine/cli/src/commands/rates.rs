@@ -1,0 +1,62 @@
+//! `relance rates [--data DIR] [--format json]`: the late-payment rate table in force (the data
+//! folder's `rates.csv`, else the built-in one), per half-year: ECB rate, default rate (ECB +
+//! 10 points), legal rate for professionals and its triple, the floor; then the half-years whose
+//! default rate is below the floor. Exit 0, or 2 when the file cannot be read. Prints only.
+
+use std::path::PathBuf;
+
+use clap::Args as ClapArgs;
+
+use super::{Format, exit};
+use relance_data::rates;
+
+#[derive(ClapArgs, Debug)]
+pub struct Args {
+    /// A data folder whose `rates.csv` overrides the built-in table.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+pub fn run(args: Args) -> u8 {
+    let loaded = match rates::load(args.data.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let source = loaded
+        .file
+        .as_ref()
+        .map_or("built-in".to_string(), |f| f.display().to_string());
+    let rows = loaded.table.table();
+    let warnings = loaded.table.floor_warnings();
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::json!({ "source": source, "rows": rows, "floor_warnings": warnings })
+        ),
+        Format::Text => {
+            println!("rate table: {source}");
+            println!("half-year  ECB %  default %  legal % (pro)  floor %");
+            let opt =
+                |v: Option<rust_decimal::Decimal>| v.map_or("-".to_string(), |v| v.to_string());
+            for r in &rows {
+                println!(
+                    "{:<9}  {:>5}  {:>9}  {:>13}  {:>7}",
+                    relance_core::interest::half_year_name(r.half_year),
+                    r.ecb_rate,
+                    r.default_rate,
+                    opt(r.legal_rate_professionals),
+                    opt(r.floor)
+                );
+            }
+            for w in &warnings {
+                println!("warning: default rate, {w}");
+            }
+        }
+    }
+    exit::OK
+}

@@ -1,0 +1,39 @@
+//! The rate table a data folder runs with: its `rates.csv` when it has one (half_year,
+//! ecb_rate, legal_rate_professionals — the format of `relance_core::interest::RateTable`),
+//! else the table built into the engine. Updating the rates is editing a file, no rebuild.
+//!
+//! This module owns only where the table comes from; it must not compute interest or change
+//! the table it reads.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use relance_core::interest::RateTable;
+
+/// The file name of a data folder's rate table.
+pub const RATES_FILE: &str = "rates.csv";
+
+/// A rate table and where it was read.
+#[derive(Debug, Clone)]
+pub struct Rates {
+    pub table: Cow<'static, RateTable>,
+    /// The file read, `None` for the built-in table.
+    pub file: Option<PathBuf>,
+}
+
+/// The table of the data folder `dir` (`dir/rates.csv`), else the built-in one. An unreadable
+/// or invalid file is an error naming it (never a silent fallback).
+pub fn load(dir: Option<&Path>) -> Result<Rates, String> {
+    let Some(path) = dir.map(|d| d.join(RATES_FILE)).filter(|p| p.is_file()) else {
+        return Ok(Rates {
+            table: Cow::Borrowed(RateTable::builtin()),
+            file: None,
+        });
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let table = RateTable::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Rates {
+        table: Cow::Owned(table),
+        file: Some(path),
+    })
+}
