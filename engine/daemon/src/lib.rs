@@ -30,6 +30,7 @@ pub mod metrics;
 pub mod migrate;
 pub mod model;
 pub mod outbox;
+pub mod portfolio;
 pub mod postal;
 pub mod render;
 pub mod server;

@@ -15,6 +15,7 @@ mod letters;
 mod migration;
 mod outbox_due;
 mod pages;
+mod portfolio;
 mod security;
 mod support;
 mod validation;
