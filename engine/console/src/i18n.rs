@@ -251,6 +251,36 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Déjà importé : lot",
     ),
     ("batch", "Batch", "Lot"),
+    ("portfolio", "Portfolio", "Portefeuille"),
+    ("chart_table", "Figures", "Chiffres"),
+    ("scenarios", "Scenarios", "Scénarios"),
+    ("deployment", "Deployment", "Déploiement"),
+    ("latest", "latest", "le plus récent"),
+    ("version", "Version", "Version"),
+    ("running_cases", "Running cases", "Dossiers en cours"),
+    ("ladder", "The ladder", "L'échelle de relance"),
+    ("steps", "Steps", "Étapes"),
+    ("step_name", "Step", "Étape"),
+    ("when", "When", "Quand"),
+    (
+        "day_from_due",
+        "Day from due date",
+        "Jour depuis l'échéance",
+    ),
+    ("what_if", "What if", "Et si"),
+    (
+        "what_if_invoice",
+        "Invoice of the store",
+        "Facture enregistrée",
+    ),
+    (
+        "what_if_or",
+        "or an invoice typed in:",
+        "ou une facture saisie :",
+    ),
+    ("segment", "Segment", "Segment"),
+    ("plan", "Plan", "Planifier"),
+    ("planned_timeline", "Planned timeline", "Calendrier prévu"),
 ];
 
 #[cfg(test)]

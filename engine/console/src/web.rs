@@ -26,7 +26,7 @@ use relance_daemon::config::{Config, ConsoleUser};
 
 use super::i18n::Lang;
 use super::session::{self, Limiter, Session, Sessions};
-use super::{customers, imports, outbox, signin, today};
+use super::{customers, imports, outbox, portfolio, scenarios, signin, today};
 
 /// What every console handler sees.
 pub struct Console {
@@ -57,6 +57,15 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("message.html", include_str!("../templates/message.html")),
     ("error.html", include_str!("../templates/error.html")),
     ("imports.html", include_str!("../templates/imports.html")),
+    (
+        "portfolio.html",
+        include_str!("../templates/portfolio.html"),
+    ),
+    (
+        "scenarios.html",
+        include_str!("../templates/scenarios.html"),
+    ),
+    ("scenario.html", include_str!("../templates/scenario.html")),
 ];
 
 const HTMX: &str = include_str!("../assets/htmx.min.js");
@@ -394,6 +403,9 @@ pub fn router(app: Arc<AppState>, config: &Config) -> Router {
         .route("/console/outbox", get(outbox::page))
         .route("/console/outbox/{id}", get(outbox::message))
         .route("/console/outbox/{id}/retry", post(outbox::retry))
+        .route("/console/portfolio", get(portfolio::page))
+        .route("/console/scenarios", get(scenarios::list))
+        .route("/console/scenarios/{number}/{name}", get(scenarios::page))
         .route("/console/imports", get(imports::page).post(imports::upload))
         .route("/console/imports/apply", post(imports::apply))
         .layer(axum::middleware::from_fn_with_state(c.clone(), csrf))
