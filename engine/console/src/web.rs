@@ -26,7 +26,7 @@ use relance_daemon::config::{Config, ConsoleUser};
 
 use super::i18n::Lang;
 use super::session::{self, Limiter, Session, Sessions};
-use super::{customers, outbox, signin, today};
+use super::{customers, imports, outbox, portfolio, scenarios, signin, today};
 
 /// What every console handler sees.
 pub struct Console {
@@ -36,6 +36,8 @@ pub struct Console {
     pub users: Vec<ConsoleUser>,
     /// Cookies carry `Secure` (`[console] secure_cookies`).
     pub secure: bool,
+    /// Uploaded files waiting for their apply (`imports`).
+    pub imports: imports::Pending,
     env: Environment<'static>,
 }
 
@@ -54,6 +56,16 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("outbox.html", include_str!("../templates/outbox.html")),
     ("message.html", include_str!("../templates/message.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("imports.html", include_str!("../templates/imports.html")),
+    (
+        "portfolio.html",
+        include_str!("../templates/portfolio.html"),
+    ),
+    (
+        "scenarios.html",
+        include_str!("../templates/scenarios.html"),
+    ),
+    ("scenario.html", include_str!("../templates/scenario.html")),
 ];
 
 const HTMX: &str = include_str!("../assets/htmx.min.js");
@@ -74,6 +86,7 @@ impl Console {
             limiter: Limiter::default(),
             users: config.console.users.clone(),
             secure: config.console.secure_cookies,
+            imports: imports::Pending::default(),
             env,
         }
     }
@@ -293,20 +306,48 @@ async fn csrf(State(c): State<Arc<Console>>, req: Request, next: Next) -> Respon
         None => cookie(req.headers(), session::PRE_COOKIE).map(str::to_string),
     };
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_FORM).await else {
+    let multipart = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let limit = if multipart {
+        imports::MAX_UPLOAD
+    } else {
+        MAX_FORM
+    };
+    let Ok(bytes) = to_bytes(body, limit).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response();
     };
-    let fields: Vec<(String, String)> = serde_urlencoded_pairs(&bytes);
-    let given = fields
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
-    if !expected.is_some_and(|e| session::same(&e, given)) {
+    let given = if multipart {
+        multipart_csrf(&parts, &bytes).await
+    } else {
+        serde_urlencoded_pairs(&bytes)
+            .into_iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v)
+    };
+    let given = given.unwrap_or_default();
+    if !expected.is_some_and(|e| session::same(&e, &given)) {
         return c.fail(lang, None, Fail::Forbidden);
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// The `csrf` field of a buffered multipart form (read with axum's own multipart parser).
+async fn multipart_csrf(parts: &Parts, bytes: &axum::body::Bytes) -> Option<String> {
+    use axum::extract::{FromRequest, Multipart};
+    let mut copy = Request::new(Body::from(bytes.clone()));
+    *copy.headers_mut() = parts.headers.clone();
+    *copy.extensions_mut() = parts.extensions.clone();
+    let mut form = Multipart::from_request(copy, &()).await.ok()?;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some("csrf") {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 /// The pairs of a URL-encoded form.
@@ -362,7 +403,15 @@ pub fn router(app: Arc<AppState>, config: &Config) -> Router {
         .route("/console/outbox", get(outbox::page))
         .route("/console/outbox/{id}", get(outbox::message))
         .route("/console/outbox/{id}/retry", post(outbox::retry))
+        .route("/console/portfolio", get(portfolio::page))
+        .route("/console/scenarios", get(scenarios::list))
+        .route("/console/scenarios/{number}/{name}", get(scenarios::page))
+        .route("/console/imports", get(imports::page).post(imports::upload))
+        .route("/console/imports/apply", post(imports::apply))
         .layer(axum::middleware::from_fn_with_state(c.clone(), csrf))
+        // Outside the CSRF check, which buffers bodies itself (forms to `MAX_FORM`, uploads
+        // to `imports::MAX_UPLOAD`): the multipart parser's limit.
+        .layer(axum::extract::DefaultBodyLimit::max(imports::MAX_UPLOAD))
         .layer(axum::middleware::from_fn(headers))
         .with_state(c)
 }

@@ -1,7 +1,8 @@
 //! The console in a real browser: Debian's chromium, headless, driven through chromedriver
 //! (on a free loopback port, stopped by its pid at the end) by fantoccini. Signs in as each
 //! role, records a call outcome with a promise and sees the case wait, opens a dispute and
-//! sees the invoice paused, retries a dead letter, signs out; runs axe-core on every page
+//! sees the invoice paused, retries a dead letter, uploads the example files and applies
+//! them, opens the portfolio's charts, a scenario's ladder and a what-if, signs out; runs axe-core on every page
 //! (no serious or critical violation); with `RELANCE_SCREENSHOTS=1` writes a PNG of each page
 //! to `docs/console/`. Without chromium or chromedriver it skips with a notice, unless `CI` is
 //! set, where it fails.
@@ -382,6 +383,111 @@ async fn the_console_in_a_real_browser() {
         after,
         Some(MessageStatus::Dead),
         "the letter left the dead ones"
+    );
+
+    // The portfolio's charts, each with its table.
+    c.goto(&format!("{base}/console/portfolio")).await.unwrap();
+    wait_for(&c, "#chart-aged svg").await;
+    for id in ["aged", "dso-cei", "activity", "channels", "errors"] {
+        wait_for(&c, &format!("#chart-{id} svg")).await;
+        wait_for(&c, &format!("#chart-{id} table tbody tr")).await;
+    }
+    check_page(&c, "portfolio", &mut problems).await;
+
+    // The deployed scenarios; one scenario's ladder; a what-if on a stored invoice.
+    c.goto(&format!("{base}/console/scenarios")).await.unwrap();
+    wait_for(&c, "main table a").await;
+    check_page(&c, "scenarios", &mut problems).await;
+    c.find(Locator::Css("main table a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#ladder svg").await;
+    c.find(Locator::Id("w-invoice"))
+        .await
+        .unwrap()
+        .send_keys(&invoice)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#what-if-form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#plan svg").await;
+    let plan = c
+        .find(Locator::Css("#h-plan"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(plan.contains(&invoice), "{plan}");
+    check_page(&c, "scenario", &mut problems).await;
+
+    // The admin uploads the example files, reads the dry run, applies it.
+    c.goto(&format!("{base}/console/imports")).await.unwrap();
+    wait_for(&c, "#files").await;
+    // The daemon holds the examples already: payments.csv gets one new line, a partial
+    // payment of the disputed invoice today, so the import has something to write.
+    let upload = tempfile::tempdir().expect("upload dir");
+    let names = [
+        "customers.csv",
+        "invoices.csv",
+        "payments.csv",
+        "events.csv",
+    ];
+    for f in names {
+        let mut text = std::fs::read_to_string(repo().join("examples").join(f)).unwrap();
+        if f == "payments.csv" {
+            text.push_str(&format!(
+                "{},{invoice},1.00,VIR-CONSOLE-TEST\n",
+                d.engine.today()
+            ));
+        }
+        std::fs::write(upload.path().join(f), text).unwrap();
+    }
+    let files: Vec<String> = names
+        .iter()
+        .map(|f| upload.path().join(f).display().to_string())
+        .collect();
+    c.find(Locator::Id("files"))
+        .await
+        .unwrap()
+        .send_keys(&files.join("\n"))
+        .await
+        .unwrap();
+    c.find(Locator::Css("form[action='/console/imports'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#h-report").await;
+    check_page(&c, "imports", &mut problems).await;
+    let report = c.source().await.unwrap();
+    for f in [
+        "customers.csv",
+        "invoices.csv",
+        "payments.csv",
+        "events.csv",
+    ] {
+        assert!(report.contains(f), "{f} in the dry run's report");
+    }
+    let events_before = d.engine.store().count(relance_daemon::store::Tree::Events);
+    c.find(Locator::Id("apply"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "#applied").await;
+    assert!(
+        d.engine.store().count(relance_daemon::store::Tree::Events) > events_before,
+        "the new payment was imported"
     );
     sign_out(&c).await;
 

@@ -6,7 +6,7 @@ use reqwest::header::{COOKIE, SET_COOKIE};
 
 use super::support::{self, PASSWORD};
 
-fn client() -> reqwest::Client {
+pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -14,7 +14,7 @@ fn client() -> reqwest::Client {
 }
 
 /// The `value` of the first `name="csrf"` hidden field of a page.
-fn csrf_of(html: &str) -> String {
+pub fn csrf_of(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
     html[at..].split('"').next().unwrap_or_default().to_string()
 }
@@ -29,12 +29,12 @@ fn cookie_of(resp: &reqwest::Response, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-fn pair(set_cookie: &str) -> String {
+pub fn pair(set_cookie: &str) -> String {
     set_cookie.split(';').next().unwrap_or_default().to_string()
 }
 
 /// Signs in `user`; answers the session's cookie pair and CSRF token.
-async fn sign_in(
+pub async fn sign_in(
     c: &reqwest::Client,
     base: &str,
     user: &str,
