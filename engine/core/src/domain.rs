@@ -204,6 +204,7 @@ pub struct Customer {
     /// The customer's payment terms (`45 days end of month` …, see [`crate::terms`]); when
     /// absent, `payment_terms_days` is read as `net N`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "45 days end of month"))]
     pub payment_terms: Option<PaymentTerms>,
     /// Contacts by role (`accounting`, `operations`, `legal`, `sales` …).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -266,6 +267,7 @@ pub struct Invoice {
     pub po_number: Option<String>,
     /// The invoice's own payment terms, overriding its customer's (see [`crate::terms`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "45 days end of month"))]
     pub payment_terms: Option<PaymentTerms>,
     /// The day the goods or services were received (terms `from delivery` run from it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
