@@ -38,6 +38,8 @@ fn invoice(amount: &str) -> Invoice {
         due: date(2026, 4, 1),
         outstanding: None,
         po_number: None,
+        payment_terms: None,
+        delivered_on: None,
         dunning: Default::default(),
     }
 }
