@@ -172,6 +172,8 @@ fn what_if_input(
         due,
         outstanding: None,
         po_number: None,
+        payment_terms: None,
+        delivered_on: None,
         dunning: Default::default(),
     };
     Ok(Some((cust, inv)))
