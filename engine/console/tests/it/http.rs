@@ -73,11 +73,7 @@ async fn every_post_needs_the_sessions_csrf_token_and_roles_are_enforced() {
     assert_eq!(status, StatusCode::OK);
     let token = csrf_of(&html);
     let dead = d
-        .engine
-        .outbox()
-        .unwrap()
-        .into_iter()
-        .find(|m| m.status == MessageStatus::Dead)
+        .message(|m| m.status == MessageStatus::Dead)
         .expect("a dead letter in the example run");
     let retry = format!("/console/outbox/{}/retry", dead.id);
     let long = "x".repeat(43);
@@ -86,13 +82,7 @@ async fn every_post_needs_the_sessions_csrf_token_and_roles_are_enforced() {
         let r = h.post_form(&retry, &session, bad).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{bad:?}");
     }
-    let still = d
-        .engine
-        .outbox()
-        .unwrap()
-        .into_iter()
-        .find(|m| m.id == dead.id)
-        .unwrap();
+    let still = d.message(|m| m.id == dead.id).unwrap();
     assert_eq!(still.status, MessageStatus::Dead);
 
     // The sales role may not retry: no button, and 403 with a valid token.

@@ -16,6 +16,7 @@ use relance_daemon::Engine;
 use relance_daemon::api::{self, AppState};
 use relance_daemon::config::{Config, ConsoleUser, EmailTransport, Role, Token};
 use relance_daemon::dispatcher::Dispatcher;
+use relance_daemon::model::Message;
 use relance_daemon::server::{self, ClockMode};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
@@ -54,6 +55,11 @@ impl Daemon {
             let _ = t.await;
         }
         let _ = self.engine.flush();
+    }
+
+    /// The first message of the outbox that `keep` accepts.
+    pub fn message(&self, keep: impl Fn(&Message) -> bool) -> Option<Message> {
+        self.engine.outbox().expect("outbox").into_iter().find(keep)
     }
 }
 
