@@ -11,38 +11,23 @@ use rust_decimal::Decimal;
 
 use relance_core::domain::{EventKind, Portfolio};
 use relance_daemon::Engine;
-use relance_daemon::config::Config;
 use relance_daemon::model::MessageStatus;
 use relance_daemon::portfolio::{self, PortfolioOptions};
-use relance_daemon::server::{self, ClockMode};
 use relance_daemon::snapshot;
 use relance_data::portfolio as files;
 use relance_pictures::{Lang, charts};
 use relance_sim::reports::{aged, dso};
 
+use crate::daemon_engine::started;
 use crate::support::TempDir;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().expect("date")
 }
 
-/// An engine on a fresh store under `tmp` (stdlib scenarios, virtual clock from `from`):
-/// `p` imported, the first day run, then the daily run up to `until`.
+/// [`started`] (`p` imported on `from`, the first day run), then the daily run up to `until`.
 fn run(tmp: &TempDir, p: &Portfolio, from: NaiveDate, until: NaiveDate) -> Arc<Engine> {
-    let config = Config {
-        data: tmp.0.join("data"),
-        spool: tmp.0.join("spool"),
-        ..Config::default()
-    };
-    let scenarios = crate::workspace().join("stdlib-scenarios");
-    let engine = server::open(
-        &config,
-        ClockMode::Virtual { start: Some(from) },
-        Some(&scenarios),
-    )
-    .expect("engine");
-    engine.import(p).expect("import");
-    engine.catch_up(from).expect("first day");
+    let engine = started(tmp, from, p);
     engine.advance_to(until).expect("advance");
     engine
 }
