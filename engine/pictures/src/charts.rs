@@ -42,6 +42,28 @@ pub struct Chart {
     pub table: Table,
 }
 
+impl Chart {
+    /// A chart from its drawn `svg` (made accessible with `title` and `summary`) and the table
+    /// of what it draws (captioned `title`).
+    fn new(
+        svg: &str,
+        title: String,
+        summary: &str,
+        columns: Vec<String>,
+        rows: Vec<Vec<String>>,
+        lang: Lang,
+    ) -> Chart {
+        Chart {
+            svg: accessible(svg, &title, summary, lang),
+            table: Table {
+                caption: title,
+                columns,
+                rows,
+            },
+        }
+    }
+}
+
 /// The numbers a chart draws, as the page shows them (formatted for its language).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
@@ -55,6 +77,26 @@ struct Bars {
     label: String,
     color: RGBColor,
     values: Vec<f64>,
+}
+
+/// A series of bars per name, coloured in order: series `k` holds `value(item, k)` for each
+/// item, in order.
+fn bars<T>(
+    names: &[&str],
+    colors: &[RGBColor],
+    items: &[T],
+    value: impl Fn(&T, usize) -> f64,
+) -> Vec<Bars> {
+    names
+        .iter()
+        .zip(colors)
+        .enumerate()
+        .map(|(k, (name, color))| Bars {
+            label: name.to_string(),
+            color: *color,
+            values: items.iter().map(|item| value(item, k)).collect(),
+        })
+        .collect()
 }
 
 /// Colours from the Okabe-Ito palette (readable by colour-blind readers), older buckets
@@ -111,16 +153,7 @@ pub fn aged_balance(
             b.disputed,
         ]
     };
-    let series = names
-        .iter()
-        .zip(colors)
-        .enumerate()
-        .map(|(k, (name, color))| Bars {
-            label: name.to_string(),
-            color,
-            values: points.iter().map(|p| to_f64(cells(p)[k])).collect(),
-        })
-        .collect::<Vec<_>>();
+    let series = bars(&names, &colors, points, |p, k| to_f64(cells(p)[k]));
     let categories: Vec<String> = points.iter().map(|p| p.date.to_string()).collect();
     let mut columns = vec![lang.pick("date", "date").to_string()];
     columns.extend(names.iter().map(|n| n.to_string()));
@@ -150,14 +183,7 @@ pub fn aged_balance(
         _ => format!("{title}: {}.", lang.pick("no data", "aucune donnée")),
     };
     let svg = bar_chart(&title, &categories, &series, true, currency)?;
-    Ok(Chart {
-        svg: accessible(&svg, &title, &summary, lang),
-        table: Table {
-            caption: title,
-            columns,
-            rows,
-        },
-    })
+    Ok(Chart::new(&svg, title, &summary, columns, rows, lang))
 }
 
 /// DSO (days, left axis) and CEI (percent, right axis) over time, as lines with a point per
@@ -254,18 +280,12 @@ pub fn dso_cei(points: &[RatioPoint], lang: Lang) -> Result<Chart, PictureError>
         ),
         None => format!("{title}: {}.", lang.pick("no data", "aucune donnée")),
     };
-    Ok(Chart {
-        svg: accessible(&out, &title, &summary, lang),
-        table: Table {
-            caption: title,
-            columns: vec![
-                lang.pick("date", "date").to_string(),
-                dso_label.to_string(),
-                cei_label.to_string(),
-            ],
-            rows,
-        },
-    })
+    let columns = vec![
+        lang.pick("date", "date").to_string(),
+        dso_label.to_string(),
+        cei_label.to_string(),
+    ];
+    Ok(Chart::new(&out, title, &summary, columns, rows, lang))
 }
 
 /// Amounts chased, promised and collected: three bars side by side per period.
@@ -287,16 +307,9 @@ pub fn activity(
         lang.pick("collected", "encaissé"),
     ];
     let cells = |p: &ActivityPoint| [p.chased, p.promised, p.collected];
-    let series = names
-        .iter()
-        .zip([BLUE, ORANGE, GREEN])
-        .enumerate()
-        .map(|(k, (name, color))| Bars {
-            label: name.to_string(),
-            color,
-            values: points.iter().map(|p| to_f64(cells(p)[k])).collect(),
-        })
-        .collect::<Vec<_>>();
+    let series = bars(&names, &[BLUE, ORANGE, GREEN], points, |p, k| {
+        to_f64(cells(p)[k])
+    });
     let categories: Vec<String> = points.iter().map(|p| p.from.to_string()).collect();
     let mut columns = vec![
         lang.pick("from", "du").to_string(),
@@ -324,14 +337,7 @@ pub fn activity(
         lang.money(sum(2)),
     );
     let svg = bar_chart(&title, &categories, &series, false, currency)?;
-    Ok(Chart {
-        svg: accessible(&svg, &title, &summary, lang),
-        table: Table {
-            caption: title,
-            columns,
-            rows,
-        },
-    })
+    Ok(Chart::new(&svg, title, &summary, columns, rows, lang))
 }
 
 /// The outbox by channel: sent, pending and dead messages side by side per channel.
@@ -345,16 +351,9 @@ pub fn messages_by_channel(channels: &[ChannelCount], lang: Lang) -> Result<Char
         lang.pick("dead", "en échec"),
     ];
     let cells = |c: &ChannelCount| [c.sent, c.pending, c.dead];
-    let series = names
-        .iter()
-        .zip([GREEN, SKY, RED])
-        .enumerate()
-        .map(|(k, (name, color))| Bars {
-            label: name.to_string(),
-            color,
-            values: channels.iter().map(|c| cells(c)[k] as f64).collect(),
-        })
-        .collect::<Vec<_>>();
+    let series = bars(&names, &[GREEN, SKY, RED], channels, |c, k| {
+        cells(c)[k] as f64
+    });
     let categories: Vec<String> = channels.iter().map(|c| c.channel.clone()).collect();
     let mut columns = vec![lang.pick("channel", "canal").to_string()];
     columns.extend(names.iter().map(|n| n.to_string()));
@@ -390,14 +389,7 @@ pub fn messages_by_channel(channels: &[ChannelCount], lang: Lang) -> Result<Char
         false,
         lang.pick("messages", "messages"),
     )?;
-    Ok(Chart {
-        svg: accessible(&svg, &title, &summary, lang),
-        table: Table {
-            caption: title,
-            columns,
-            rows,
-        },
-    })
+    Ok(Chart::new(&svg, title, &summary, columns, rows, lang))
 }
 
 /// Cases in error over time: one bar per date.
@@ -406,11 +398,7 @@ pub fn cases_in_error(points: &[ErrorPoint], lang: Lang) -> Result<Chart, Pictur
         .pick("Cases in error", "Dossiers en erreur")
         .to_string();
     let name = lang.pick("cases in error", "dossiers en erreur");
-    let series = [Bars {
-        label: name.to_string(),
-        color: RED,
-        values: points.iter().map(|p| p.cases as f64).collect(),
-    }];
+    let series = bars(&[name], &[RED], points, |p, _| p.cases as f64);
     let categories: Vec<String> = points.iter().map(|p| p.date.to_string()).collect();
     let rows = points
         .iter()
@@ -434,14 +422,8 @@ pub fn cases_in_error(points: &[ErrorPoint], lang: Lang) -> Result<Chart, Pictur
         false,
         lang.pick("cases", "dossiers"),
     )?;
-    Ok(Chart {
-        svg: accessible(&svg, &title, &summary, lang),
-        table: Table {
-            caption: title,
-            columns: vec![lang.pick("date", "date").to_string(), name.to_string()],
-            rows,
-        },
-    })
+    let columns = vec![lang.pick("date", "date").to_string(), name.to_string()];
+    Ok(Chart::new(&svg, title, &summary, columns, rows, lang))
 }
 
 /// Bars over categories: stacked (one bar per category, a segment per series) or grouped (a

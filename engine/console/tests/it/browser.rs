@@ -354,11 +354,7 @@ async fn the_console_in_a_real_browser() {
     wait_path(&c, "/console/outbox").await;
     check_page(&c, "outbox", &mut problems).await;
     let dead = d
-        .engine
-        .outbox()
-        .unwrap()
-        .into_iter()
-        .find(|m| m.status == MessageStatus::Dead)
+        .message(|m| m.status == MessageStatus::Dead)
         .expect("a dead letter");
     c.goto(&format!("{base}/console/outbox/{}", dead.id))
         .await
@@ -372,13 +368,7 @@ async fn the_console_in_a_real_browser() {
         .await
         .unwrap();
     wait_path(&c, "/console/outbox").await;
-    let after = d
-        .engine
-        .outbox()
-        .unwrap()
-        .into_iter()
-        .find(|m| m.id == dead.id)
-        .map(|m| m.status);
+    let after = d.message(|m| m.id == dead.id).map(|m| m.status);
     assert_ne!(
         after,
         Some(MessageStatus::Dead),

@@ -4,37 +4,25 @@
 //! unknown scenario a 404.
 
 use reqwest::StatusCode;
-use reqwest::header::COOKIE;
 
-use super::http::{client, pair, sign_in};
-use super::support::{self, PASSWORD};
-
-async fn get(c: &reqwest::Client, url: &str, session: &str) -> (StatusCode, String) {
-    let r = c.get(url).header(COOKIE, session).send().await.unwrap();
-    (r.status(), r.text().await.unwrap())
-}
+use super::support::{self, Http};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn portfolio_and_scenarios_pages() {
     let d = support::start().await;
-    let c = client();
-    let base = d.base.clone();
-    let mut sessions = Vec::new();
-    for user in ["sam-sales", "erp-integration"] {
-        let (_, s) = sign_in(&c, &base, user, PASSWORD).await;
-        sessions.push(pair(&s.expect("session")));
-    }
-    let (sales, integration) = (&sessions[0], &sessions[1]);
+    let h = Http::new(&d.base);
+    let sales = &h.session("sam-sales").await;
+    let integration = &h.session("erp-integration").await;
 
     // Pages by role: every role that reads the data, not the integration role.
     for path in ["/console/portfolio", "/console/scenarios"] {
-        let (status, _) = get(&c, &format!("{base}{path}"), integration).await;
+        let (status, _) = h.page(path, integration).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
-        let (status, _) = get(&c, &format!("{base}{path}"), sales).await;
+        let (status, _) = h.page(path, sales).await;
         assert_eq!(status, StatusCode::OK, "{path}");
     }
 
-    let (_, html) = get(&c, &format!("{base}/console/portfolio"), sales).await;
+    let (_, html) = h.page("/console/portfolio", sales).await;
     for id in ["aged", "dso-cei", "activity", "channels", "errors"] {
         let section = html
             .split(&format!("id=\"chart-{id}\""))
@@ -46,11 +34,11 @@ async fn portfolio_and_scenarios_pages() {
     }
     assert!(!html.contains("<script>"), "no inline script");
 
-    let (_, html) = get(&c, &format!("{base}/console/scenarios"), sales).await;
+    let (_, html) = h.page("/console/scenarios", sales).await;
     let link = "/console/scenarios/1/standard-b2b";
     assert!(html.contains(link), "{html}");
 
-    let (status, html) = get(&c, &format!("{base}{link}"), sales).await;
+    let (status, html) = h.page(link, sales).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("id=\"ladder\""));
     assert!(
@@ -66,7 +54,7 @@ async fn portfolio_and_scenarios_pages() {
         ("invoice=NO-SUCH-INVOICE", Some("NO-SUCH-INVOICE")),
     ];
     for (query, error) in cases {
-        let (status, html) = get(&c, &format!("{base}{link}?{query}"), sales).await;
+        let (status, html) = h.page(&format!("{link}?{query}"), sales).await;
         assert_eq!(status, StatusCode::OK, "{query}");
         match error {
             None => {
@@ -87,7 +75,7 @@ async fn portfolio_and_scenarios_pages() {
         "/console/scenarios/99/standard-b2b",
         "/console/scenarios/1/no-such",
     ] {
-        let (status, _) = get(&c, &format!("{base}{path}"), sales).await;
+        let (status, _) = h.page(path, sales).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
     }
     d.stop().await;

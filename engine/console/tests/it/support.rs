@@ -2,9 +2,10 @@
 //! store, `DAYS` virtual days run through the daily run and the outbox (SMS and webhooks
 //! without a URL dead-letter, so the outbox has dead letters), then the API and the console
 //! served on 127.0.0.1 (a free port) until [`Daemon::stop`]. Console users, one per role, all
-//! with the password [`PASSWORD`].
+//! with the password [`PASSWORD`]. [`Http`], the plain HTTP side of the tests: sign-in,
+//! requests with a session's cookie, forms and multipart uploads.
 //!
-//! It must not listen on anything but loopback.
+//! It must not listen on anything but loopback, and asserts nothing about the console itself.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,7 +16,10 @@ use relance_daemon::Engine;
 use relance_daemon::api::{self, AppState};
 use relance_daemon::config::{Config, ConsoleUser, EmailTransport, Role, Token};
 use relance_daemon::dispatcher::Dispatcher;
+use relance_daemon::model::Message;
 use relance_daemon::server::{self, ClockMode};
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use tokio::sync::{Notify, oneshot};
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -51,6 +55,11 @@ impl Daemon {
             let _ = t.await;
         }
         let _ = self.engine.flush();
+    }
+
+    /// The first message of the outbox that `keep` accepts.
+    pub fn message(&self, keep: impl Fn(&Message) -> bool) -> Option<Message> {
+        self.engine.outbox().expect("outbox").into_iter().find(keep)
     }
 }
 
@@ -144,5 +153,151 @@ pub async fn start() -> Daemon {
         stop: Some(tx),
         task: Some(task),
         _dir: dir,
+    }
+}
+
+const BOUNDARY: &str = "relance-test-boundary-7d1f";
+
+/// A `multipart/form-data` body: the CSRF field, then `files` parts (name, content).
+pub fn multipart(csrf: &str, files: &[(&str, &str)]) -> String {
+    let mut body =
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n");
+    for (name, text) in files {
+        body.push_str(&format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n{text}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{BOUNDARY}--\r\n"));
+    body
+}
+
+/// The `value` of the first `name="csrf"` hidden field of a page.
+pub fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    html[at..].split('"').next().unwrap_or_default().to_string()
+}
+
+/// `name=value; flags` of the `Set-Cookie` for `name`.
+pub fn cookie_of(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+/// The `name=value` pair of a `Set-Cookie` value (what a `Cookie` header sends back).
+pub fn pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap_or_default().to_string()
+}
+
+/// A plain HTTP client on a daemon's `base` URL; it follows no redirect. Every request takes
+/// a session's cookie pair, or `""` for none.
+pub struct Http {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl Http {
+    pub fn new(base: &str) -> Http {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Http {
+            client,
+            base: base.to_string(),
+        }
+    }
+
+    /// A request to `path` (below `base`) with `session`'s cookie, if any.
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        session: &str,
+    ) -> reqwest::RequestBuilder {
+        let r = self.client.request(method, format!("{}{path}", self.base));
+        if session.is_empty() {
+            r
+        } else {
+            r.header(COOKIE, session)
+        }
+    }
+
+    pub async fn get(&self, path: &str, session: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, path, session)
+            .send()
+            .await
+            .expect("get")
+    }
+
+    /// The status and the body of a GET.
+    pub async fn page(&self, path: &str, session: &str) -> (StatusCode, String) {
+        let r = self.get(path, session).await;
+        (r.status(), r.text().await.expect("body"))
+    }
+
+    /// A form POST.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        session: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.request(reqwest::Method::POST, path, session)
+            .form(form)
+            .send()
+            .await
+            .expect("post")
+    }
+
+    /// A multipart POST of `files` with the CSRF field `csrf`: its status and body.
+    pub async fn upload(
+        &self,
+        path: &str,
+        session: &str,
+        csrf: &str,
+        files: &[(&str, &str)],
+    ) -> (StatusCode, String) {
+        let r = self
+            .request(reqwest::Method::POST, path, session)
+            .header(
+                CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(multipart(csrf, files))
+            .send()
+            .await
+            .expect("post");
+        (r.status(), r.text().await.expect("body"))
+    }
+
+    /// Signs in `user` through the sign-in form (its pre-session cookie and CSRF token);
+    /// answers the status and the session's `Set-Cookie`, if one was set.
+    pub async fn sign_in(&self, user: &str, password: &str) -> (StatusCode, Option<String>) {
+        let form = self.get("/console/sign-in", "").await;
+        let pre = pair(&cookie_of(&form, "relance_signin").expect("pre cookie"));
+        let token = csrf_of(&form.text().await.expect("body"));
+        let resp = self
+            .post_form(
+                "/console/sign-in",
+                &pre,
+                &[
+                    ("csrf", token.as_str()),
+                    ("user", user),
+                    ("password", password),
+                ],
+            )
+            .await;
+        let session = cookie_of(&resp, "relance_session");
+        (resp.status(), session)
+    }
+
+    /// Signs in `user` with [`PASSWORD`]; answers the session's cookie pair.
+    pub async fn session(&self, user: &str) -> String {
+        let (_, set) = self.sign_in(user, PASSWORD).await;
+        pair(&set.unwrap_or_else(|| panic!("a session for {user}")))
     }
 }

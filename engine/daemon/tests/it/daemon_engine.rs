@@ -33,8 +33,9 @@ fn d(s: &str) -> NaiveDate {
 }
 
 /// A daemon engine over a fresh store in `tmp` (virtual clock on `from`, the stdlib set
-/// deployed), with `p` imported and its first day run.
-fn started(tmp: &TempDir, from: NaiveDate, p: &Portfolio) -> Arc<Engine> {
+/// deployed), with `p` imported and its first day run. The portfolio tests start theirs so
+/// too.
+pub(crate) fn started(tmp: &TempDir, from: NaiveDate, p: &Portfolio) -> Arc<Engine> {
     let config = Config {
         data: tmp.0.join("data"),
         spool: tmp.0.join("spool"),

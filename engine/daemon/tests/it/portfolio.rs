@@ -4,24 +4,32 @@
 //! the store holds; every series draws as a chart.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 
-use relance_core::domain::EventKind;
-use relance_daemon::config::Config;
+use relance_core::domain::{EventKind, Portfolio};
+use relance_daemon::Engine;
 use relance_daemon::model::MessageStatus;
 use relance_daemon::portfolio::{self, PortfolioOptions};
-use relance_daemon::server::{self, ClockMode};
 use relance_daemon::snapshot;
 use relance_data::portfolio as files;
 use relance_pictures::{Lang, charts};
 use relance_sim::reports::{aged, dso};
 
+use crate::daemon_engine::started;
 use crate::support::TempDir;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().expect("date")
+}
+
+/// [`started`] (`p` imported on `from`, the first day run), then the daily run up to `until`.
+fn run(tmp: &TempDir, p: &Portfolio, from: NaiveDate, until: NaiveDate) -> Arc<Engine> {
+    let engine = started(tmp, from, p);
+    engine.advance_to(until).expect("advance");
+    engine
 }
 
 #[test]
@@ -29,22 +37,8 @@ fn the_portfolio_series_come_from_the_store() {
     let tmp = TempDir::new("portfolio");
     let from = d("2026-04-01");
     let until = from.checked_add_days(Days::new(59)).expect("date");
-    let config = Config {
-        data: tmp.0.join("data"),
-        spool: tmp.0.join("spool"),
-        ..Config::default()
-    };
-    let scenarios = crate::workspace().join("stdlib-scenarios");
-    let engine = server::open(
-        &config,
-        ClockMode::Virtual { start: Some(from) },
-        Some(&scenarios),
-    )
-    .expect("engine");
     let p = files::load_dir(&crate::workspace().join("examples")).expect("examples");
-    engine.import(&p).expect("import");
-    engine.catch_up(from).expect("first day");
-    engine.advance_to(until).expect("advance");
+    let engine = run(&tmp, &p, from, until);
     assert_eq!(engine.today(), until);
 
     let options = PortfolioOptions {
@@ -166,23 +160,8 @@ fn portfolio_series_cost() {
     let dir = tmp.0.join("gen");
     relance_data::generator::generate(spec, &dir, &mut |_| {}).expect("generate");
     let p = files::load_dir(&dir).expect("generated");
-    let config = Config {
-        data: tmp.0.join("data"),
-        spool: tmp.0.join("spool"),
-        ..Config::default()
-    };
-    let scenarios = crate::workspace().join("stdlib-scenarios");
-    let engine = server::open(
-        &config,
-        ClockMode::Virtual { start: Some(as_of) },
-        Some(&scenarios),
-    )
-    .expect("engine");
-    engine.import(&p).expect("import");
-    engine.catch_up(as_of).expect("first day");
-    engine
-        .advance_to(as_of.checked_add_days(Days::new(2)).expect("date"))
-        .expect("advance");
+    let until = as_of.checked_add_days(Days::new(2)).expect("date");
+    let engine = run(&tmp, &p, as_of, until);
     let mut times = Vec::new();
     for _ in 0..5 {
         let start = std::time::Instant::now();

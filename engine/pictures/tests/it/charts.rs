@@ -10,7 +10,7 @@ use relance_pictures::series::{
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use crate::svg::{assert_accessible, elements, texts};
+use crate::svg::{aria_label, assert_accessible, elements, filled, texts};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().expect("date")
@@ -61,18 +61,6 @@ fn aged() -> Vec<AgedPoint> {
             ),
         },
     ]
-}
-
-/// The rectangles filled with `color` (plotters writes `fill="#RRGGBB"`, any case).
-fn filled(svg: &str, color: &str) -> usize {
-    elements(svg)
-        .iter()
-        .filter(|e| e.name == "rect")
-        .filter(|e| {
-            e.attr("fill")
-                .is_some_and(|f| f.eq_ignore_ascii_case(color))
-        })
-        .count()
 }
 
 /// Each chart, its series' colours, its number of categories, and words it must show.
@@ -199,7 +187,7 @@ fn bar_charts_draw_one_bar_per_value_and_a_legend_swatch_per_series() {
         for color in &colors {
             // One bar per category, and the legend's swatch.
             assert_eq!(
-                filled(&chart.svg, color),
+                filled(&chart.svg, "rect", color),
                 categories + 1,
                 "{name}: bars of {color}"
             );
@@ -287,15 +275,7 @@ fn dso_and_cei_draw_a_point_per_figure_and_skip_missing_ones() {
         crate::keep(&format!("chart-dso-cei-{}", lang.code()), &chart.svg);
         assert_accessible(&chart.svg, &chart.table.caption);
         let els = elements(&chart.svg);
-        let circles = |color: &str| {
-            els.iter()
-                .filter(|e| e.name == "circle")
-                .filter(|e| {
-                    e.attr("fill")
-                        .is_some_and(|f| f.eq_ignore_ascii_case(color))
-                })
-                .count()
-        };
+        let circles = |color: &str| filled(&chart.svg, "circle", color);
         assert_eq!(circles("#0072B2"), 3, "three DSO figures");
         assert_eq!(circles("#E69F00"), 3, "three CEI figures");
         let lines = els.iter().filter(|e| e.name == "polyline").count();
@@ -313,9 +293,6 @@ fn an_empty_series_still_draws_an_accessible_chart() {
     let chart = charts::aged_balance(&[], "EUR", Lang::En).unwrap();
     assert_accessible(&chart.svg, &chart.table.caption);
     assert!(chart.table.rows.is_empty());
-    let label = elements(&chart.svg)[0]
-        .attr("aria-label")
-        .unwrap()
-        .to_string();
+    let label = aria_label(&chart.svg);
     assert!(label.contains("no data"), "{label}");
 }

@@ -83,6 +83,27 @@ pub fn assert_accessible(svg: &str, title: &str) {
     assert_eq!(els[1].text, title);
 }
 
+/// The root's `aria-label` (the picture's summary).
+pub fn aria_label(svg: &str) -> String {
+    elements(svg)[0]
+        .attr("aria-label")
+        .expect("aria-label")
+        .to_string()
+}
+
+/// How many `name` elements are filled with `color` (plotters writes `fill="#RRGGBB"`, any
+/// case).
+pub fn filled(svg: &str, name: &str, color: &str) -> usize {
+    elements(svg)
+        .iter()
+        .filter(|e| e.name == name)
+        .filter(|e| {
+            e.attr("fill")
+                .is_some_and(|f| f.eq_ignore_ascii_case(color))
+        })
+        .count()
+}
+
 /// All text written in the picture, element by element, trimmed.
 pub fn texts(svg: &str) -> Vec<String> {
     elements(svg)

@@ -2,12 +2,12 @@
 //! policy, its dated actions as the stdlib's own test expects them, drawn on the due-date axis.
 
 use chrono::NaiveDate;
-use relance_core::domain::{Customer, Invoice};
+use relance_core::domain::{Customer, Event, Invoice};
 use relance_core::interest::RateTable;
 use relance_core::runtime::Shared;
-use relance_pictures::{Lang, what_if};
+use relance_pictures::{Lang, WhatIf, what_if};
 
-use crate::svg::{assert_accessible, elements, texts};
+use crate::svg::{aria_label, assert_accessible, elements, texts};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().expect("date")
@@ -25,8 +25,8 @@ fn acme() -> (Customer, Invoice) {
     (customer, invoice)
 }
 
-#[test]
-fn the_what_if_plans_the_standard_ladder_for_one_invoice() {
+/// The what-if of [`acme`]'s invoice under the stdlib from 2026-03-20, given `events`.
+fn plan(events: &[Event], lang: Lang) -> WhatIf {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-scenarios");
     let (set, rules) = crate::ladder::compiled(&root);
     let shared = Shared {
@@ -35,7 +35,12 @@ fn the_what_if_plans_the_standard_ladder_for_one_invoice() {
         rates: RateTable::builtin(),
     };
     let (customer, invoice) = acme();
-    let plan = what_if(shared, &customer, &invoice, &[], d("2026-03-20"), Lang::En);
+    what_if(shared, &customer, &invoice, events, d("2026-03-20"), lang)
+}
+
+#[test]
+fn the_what_if_plans_the_standard_ladder_for_one_invoice() {
+    let plan = plan(&[], Lang::En);
     crate::keep("what-if-standard-b2b", &plan.svg);
     let got: Vec<(String, i64, &str, &str)> = plan
         .actions
@@ -110,30 +115,12 @@ fn the_what_if_plans_the_standard_ladder_for_one_invoice() {
 /// A paid invoice has nothing left to plan, and the picture says so.
 #[test]
 fn a_paid_invoice_plans_nothing() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-scenarios");
-    let (set, rules) = crate::ladder::compiled(&root);
-    let shared = Shared {
-        set: &set,
-        rules: &rules,
-        rates: RateTable::builtin(),
-    };
-    let (customer, invoice) = acme();
-    let paid: relance_core::domain::Event = serde_json::from_str(
+    let paid: Event = serde_json::from_str(
         r#"{"date": "2026-03-25", "type": "payment", "invoice": "F-1", "amount": "1200"}"#,
     )
     .expect("event");
-    let plan = what_if(
-        shared,
-        &customer,
-        &invoice,
-        &[paid],
-        d("2026-03-20"),
-        Lang::Fr,
-    );
+    let plan = plan(&[paid], Lang::Fr);
     assert!(plan.actions.is_empty(), "{:?}", plan.actions);
-    let label = elements(&plan.svg)[0]
-        .attr("aria-label")
-        .unwrap()
-        .to_string();
+    let label = aria_label(&plan.svg);
     assert!(label.contains("rien de prévu"), "{label}");
 }
