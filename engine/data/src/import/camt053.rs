@@ -42,10 +42,20 @@ use relance_core::domain::{Event, EventKind};
 pub struct Transaction {
     /// `camt STATEMENT/REF`: the bank's reference (`AcctSvcrRef`), else the entry's position.
     pub reference: String,
+    /// The payment's date: the value date, else the booking date (late interest runs to the
+    /// day the money is available, which the value date states).
     pub date: NaiveDate,
+    /// The entry's booking date (`BookgDt`), as the bank gave it.
+    pub booking_date: Option<NaiveDate>,
+    /// The entry's value date (`ValDt`), as the bank gave it.
+    pub value_date: Option<NaiveDate>,
     pub amount: Decimal,
     pub currency: String,
     pub payer: Option<String>,
+    /// The debtor's account (`RltdPties/DbtrAcct/Id/IBAN`), spaces removed, upper case.
+    pub payer_iban: Option<String>,
+    /// The payer's end-to-end identification (`Refs/EndToEndId`), unless `NOTPROVIDED`.
+    pub end_to_end_id: Option<String>,
     pub structured: Vec<String>,
     pub unstructured: Vec<String>,
 }
@@ -72,6 +82,12 @@ impl fmt::Display for Proposal {
         write!(f, "{} {} {} {}", t.reference, t.date, t.amount, t.currency)?;
         if let Some(p) = &t.payer {
             write!(f, " from \"{p}\"")?;
+        }
+        if let Some(iban) = &t.payer_iban {
+            write!(f, " (IBAN {iban})")?;
+        }
+        if let Some(id) = &t.end_to_end_id {
+            write!(f, " EndToEndId {id}")?;
         }
         write!(f, ": {}", self.reason)?;
         if !self.candidates.is_empty() {
@@ -534,6 +550,8 @@ struct TxAcc {
     bank_ref: Option<String>,
     payer: Option<String>,
     ultimate: Option<String>,
+    iban: Option<String>,
+    end_to_end: Option<String>,
     structured: Vec<String>,
     unstructured: Vec<String>,
 }
@@ -743,6 +761,19 @@ fn read(path: &Path, text: &str) -> Result<(Vec<Transaction>, CamtSummary), Port
                     tx.amount = amount(&value, &mut problems);
                 } else if ends(&stack, &["Refs", "AcctSvcrRef"]) {
                     tx.bank_ref = Some(value);
+                } else if ends(&stack, &["Refs", "EndToEndId"]) {
+                    if !value.is_empty() && value != "NOTPROVIDED" {
+                        tx.end_to_end = Some(value);
+                    }
+                } else if ends(&stack, &["DbtrAcct", "Id", "IBAN"]) {
+                    let iban: String = value
+                        .chars()
+                        .filter(|c| !c.is_whitespace())
+                        .collect::<String>()
+                        .to_uppercase();
+                    if !iban.is_empty() {
+                        tx.iban = Some(iban);
+                    }
                 } else if within(&stack, "CdtrRefInf") && ends(&stack, &["Ref"]) {
                     tx.structured.push(value);
                 } else if (within(&stack, "RmtInf") && ends(&stack, &["Ustrd"]))
@@ -840,6 +871,8 @@ fn finish_entry(
                 (None, false) => format!("{base}.{}", k + 1),
             },
             date,
+            booking_date: en.booking,
+            value_date: en.value,
             amount,
             currency: tx.currency.unwrap_or_else(|| {
                 if en.currency.is_empty() {
@@ -849,6 +882,8 @@ fn finish_entry(
                 }
             }),
             payer: tx.payer.or(tx.ultimate),
+            payer_iban: tx.iban,
+            end_to_end_id: tx.end_to_end,
             structured: tx.structured,
             unstructured,
         });
@@ -870,9 +905,13 @@ mod tests {
         let t = Transaction {
             reference: "r".into(),
             date: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+            booking_date: None,
+            value_date: None,
             amount: Decimal::ONE,
             currency: "EUR".into(),
             payer: None,
+            payer_iban: None,
+            end_to_end_id: None,
             structured: vec!["RF18F-2026-0001".into()],
             unstructured: vec!["Facture F-7, merci.".into()],
         };

@@ -288,3 +288,57 @@ fn a_balanced_statement_is_imported_and_an_unbalanced_one_refused() {
     );
     assert_eq!(merge.finish().1.new_payments, 0, "nothing applied");
 }
+
+#[test]
+fn proposals_carry_the_payers_iban_end_to_end_id_and_both_dates() {
+    // No invoice open: both credits of the balanced statement are proposals.
+    let mut merge = Merge::new(relance_core::domain::Portfolio::default());
+    import(&dir().join("camt053/relance-balanced.xml"), &mut merge).expect("balanced");
+    let (_, changes) = merge.finish();
+    let t: Vec<_> = changes.proposals.iter().map(|p| &p.transaction).collect();
+    assert_eq!(t.len(), 2);
+    let day = |d: &str| d.parse::<chrono::NaiveDate>().expect("date");
+    assert_eq!(
+        (
+            t[0].payer_iban.as_deref(),
+            t[0].end_to_end_id.as_deref(),
+            t[0].booking_date,
+            t[0].value_date,
+            t[0].date
+        ),
+        (
+            Some("FR7611808009101234567890147"),
+            Some("ACME-PAY-2026-0042"),
+            Some(day("2026-03-04")),
+            Some(day("2026-03-03")),
+            day("2026-03-03"),
+        ),
+        "the payment date is the value date"
+    );
+    assert_eq!(
+        (t[1].payer_iban.as_deref(), t[1].end_to_end_id.as_deref()),
+        (None, None),
+        "no debtor account; NOTPROVIDED is no identification"
+    );
+    let shown = changes.proposals[0].to_string();
+    assert!(
+        shown.contains(
+            "\"ACME SA\" (IBAN FR7611808009101234567890147) EndToEndId ACME-PAY-2026-0042"
+        ),
+        "{shown}"
+    );
+
+    // The creditor's account (`CdtrAcct`) is not the payer's.
+    let mut merge = Merge::new(relance_core::domain::Portfolio::default());
+    import(
+        &dir().join("camt053/genkgo-camt053.v2.multi.statement.xml"),
+        &mut merge,
+    )
+    .expect("multi");
+    let (_, changes) = merge.finish();
+    let t = &changes.proposals[0].transaction;
+    assert_eq!(
+        (t.payer_iban.as_deref(), t.end_to_end_id.as_deref()),
+        (None, Some("000000001"))
+    );
+}
