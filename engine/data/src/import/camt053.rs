@@ -415,8 +415,9 @@ impl StmtAcc {
 ///
 /// Both balances are required. The ISO 20022 message definition of camt.053
 /// (BankToCustomerStatement, `Stmt/Bal` multiplicity 1..n) leaves the types to market practice,
-/// and the implementation guides for camt.053.001.02 (CGI-MP; the Finance Finland "ISO 20022
-/// Account Statement Guide", § 4.5.18 "Balance record") make the opening booked balance
+/// and an implementation guide for camt.053.001.02 (the Finnish banks' "ISO 20022 Account
+/// Statement Guide", § 4.5.18 "Balance record": "The following balance types are mandatory in
+/// the Bank-To-Customer statement: OPBD [...] PRCD [...] CLBD") makes the opening booked balance
 /// (`OPBD`, or `PRCD`, the previous day's closing) and the closing booked balance (`CLBD`)
 /// mandatory in a bank-to-customer statement. A missing one is therefore an error, not a
 /// warning.
