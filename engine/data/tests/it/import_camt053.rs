@@ -99,13 +99,21 @@ fn broken_xml_is_reported_with_its_line() {
     let _ = std::fs::remove_file(&path);
 }
 
+/// A balance: type code, amount, currency, `CRDT` or `DBIT`.
+type Balance = (&'static str, &'static str, &'static str, &'static str);
+/// A booked entry: amount, currency, `CRDT` or `DBIT`.
+type Entry = (&'static str, &'static str, &'static str);
+/// A balance-check case: name, balances, entries, the refusal expected (None: accepted).
+type Case = (
+    &'static str,
+    Vec<Balance>,
+    &'static [Entry],
+    Option<&'static str>,
+);
+
 /// A statement with the given balances `(code, amount, currency, CRDT|DBIT)` and booked entries
 /// `(amount, currency, CRDT|DBIT)`, written to a temporary file.
-fn statement(
-    name: &str,
-    balances: &[(&str, &str, &str, &str)],
-    entries: &[(&str, &str, &str)],
-) -> PathBuf {
+fn statement(name: &str, balances: &[Balance], entries: &[Entry]) -> PathBuf {
     let mut xml = String::from(
         "<?xml version=\"1.0\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\">\n<BkToCstmrStmt>\n<Stmt>\n<Id>S-1</Id>\n",
     );
@@ -130,7 +138,7 @@ fn statement(
 /// `check_balance` in the importer).
 #[test]
 fn statements_must_balance() {
-    const ENTRIES: &[(&str, &str, &str)] = &[
+    const ENTRIES: &[Entry] = &[
         ("1200.00", "EUR", "CRDT"),
         ("300.00", "EUR", "CRDT"),
         ("75.10", "EUR", "DBIT"),
@@ -138,12 +146,7 @@ fn statements_must_balance() {
     // 100.00 + 1200.00 + 300.00 - 75.10 = 1524.90
     let open = ("OPBD", "100.00", "EUR", "CRDT");
     let close = ("CLBD", "1524.90", "EUR", "CRDT");
-    let cases: &[(
-        &str,
-        Vec<(&str, &str, &str, &str)>,
-        &[(&str, &str, &str)],
-        Option<&str>,
-    )] = &[
+    let cases: &[Case] = &[
         ("balanced", vec![open, close], ENTRIES, None),
         // the previous day's closing stands for the opening balance
         (
