@@ -3,7 +3,13 @@
 //! The statement is read with a streaming XML reader by element path, so versions 001.02 to
 //! 001.08 read alike: each booked credit entry (`Ntry` with `CdtDbtInd` `CRDT`, not reversed)
 //! and its transactions (`TxDtls`: amount, debtor name, `RmtInf/Strd/CdtrRefInf/Ref`,
-//! `RmtInf/Ustrd`). A transaction is matched, in this order:
+//! `RmtInf/Ustrd`).
+//!
+//! Before anything is matched, each statement (`Stmt`) must balance: its opening booked
+//! balance (`OPBD`, else `PRCD`) plus its booked entries (credits +, debits −) equals its
+//! closing booked balance (`CLBD`), all in one currency ([`check_balance`]). A statement that
+//! does not, or lacks one of the two balances, refuses the whole file. A transaction is
+//! matched, in this order:
 //!
 //! 1. by reference: the structured reference (a creditor reference `RF..` is read without its
 //!    prefix and check digits) or a word of the unstructured remittance that is an invoice
@@ -36,10 +42,20 @@ use relance_core::domain::{Event, EventKind};
 pub struct Transaction {
     /// `camt STATEMENT/REF`: the bank's reference (`AcctSvcrRef`), else the entry's position.
     pub reference: String,
+    /// The payment's date: the value date, else the booking date (late interest runs to the
+    /// day the money is available, which the value date states).
     pub date: NaiveDate,
+    /// The entry's booking date (`BookgDt`), as the bank gave it.
+    pub booking_date: Option<NaiveDate>,
+    /// The entry's value date (`ValDt`), as the bank gave it.
+    pub value_date: Option<NaiveDate>,
     pub amount: Decimal,
     pub currency: String,
     pub payer: Option<String>,
+    /// The debtor's account (`RltdPties/DbtrAcct/Id/IBAN`), spaces removed, upper case.
+    pub payer_iban: Option<String>,
+    /// The payer's end-to-end identification (`Refs/EndToEndId`), unless `NOTPROVIDED`.
+    pub end_to_end_id: Option<String>,
     pub structured: Vec<String>,
     pub unstructured: Vec<String>,
 }
@@ -66,6 +82,12 @@ impl fmt::Display for Proposal {
         write!(f, "{} {} {} {}", t.reference, t.date, t.amount, t.currency)?;
         if let Some(p) = &t.payer {
             write!(f, " from \"{p}\"")?;
+        }
+        if let Some(iban) = &t.payer_iban {
+            write!(f, " (IBAN {iban})")?;
+        }
+        if let Some(id) = &t.end_to_end_id {
+            write!(f, " EndToEndId {id}")?;
         }
         write!(f, ": {}", self.reason)?;
         if !self.candidates.is_empty() {
@@ -326,6 +348,187 @@ fn normalize_name(name: &str) -> String {
         .join(" ")
 }
 
+/// A balance (`Stmt/Bal`) being read: its type code, amount, currency and direction.
+#[derive(Default)]
+struct BalAcc {
+    code: String,
+    amount: Option<Decimal>,
+    amount_seen: bool,
+    currency: String,
+    credit: Option<bool>,
+    line: u64,
+}
+
+impl BalAcc {
+    /// The balance as a signed amount (credit +, debit −), when it has an amount and a direction.
+    fn signed(&self) -> Option<Decimal> {
+        let amount = self.amount?;
+        Some(if self.credit? { amount } else { -amount })
+    }
+}
+
+/// A statement being read, for its balance check: the opening and closing booked balances and
+/// the signed sum of its booked entries, by currency.
+#[derive(Default)]
+struct StmtAcc {
+    line: u64,
+    opening: Option<BalAcc>,
+    closing: Option<BalAcc>,
+    /// Signed sum of the booked entries (CRDT +, DBIT −) by the currency of their `Amt`
+    /// (empty when an entry's amount names none).
+    sums: std::collections::BTreeMap<String, Decimal>,
+}
+
+impl StmtAcc {
+    /// Keeps the opening booked balance (`OPBD`, else the previous closing `PRCD`, which banks
+    /// send instead or alongside with the same amount) and the closing booked balance (`CLBD`).
+    /// Other balances (available `OPAV`/`CLAV`, forward, interim, information) are not booked
+    /// balances and take no part in the check.
+    fn add_balance(&mut self, bal: BalAcc) {
+        match bal.code.as_str() {
+            "OPBD" if self.opening.as_ref().is_none_or(|o| o.code != "OPBD") => {
+                self.opening = Some(bal)
+            }
+            "PRCD" if self.opening.is_none() => self.opening = Some(bal),
+            "CLBD" if self.closing.is_none() => self.closing = Some(bal),
+            _ => {}
+        }
+    }
+
+    /// Adds a booked entry's signed amount. Entries not booked (`Sts` `PDNG`, `INFO`) are not on
+    /// the balances; a reversal (`RvslInd`) is booked in the direction its `CdtDbtInd` gives, so
+    /// it counts like any other entry. An entry without amount or direction is reported by
+    /// [`finish_entry`] and left out here.
+    fn add_entry(&mut self, en: &EntryAcc) {
+        let booked = en.status.is_empty() || en.status == "BOOK";
+        if let (true, Some(amount), Some(credit)) = (booked, en.amount, en.credit) {
+            *self.sums.entry(en.currency.clone()).or_default() +=
+                if credit { amount } else { -amount };
+        }
+    }
+}
+
+/// The balance check of one statement: opening booked balance plus the signed sum of its
+/// booked entries must equal its closing booked balance, in one currency. Any failure is a
+/// problem, so the whole file is refused: a statement that does not add up is truncated,
+/// doubled or corrupt, and its transfers cannot be trusted to pay invoices.
+///
+/// Both balances are required. The ISO 20022 message definition of camt.053
+/// (BankToCustomerStatement, `Stmt/Bal` multiplicity 1..n) leaves the types to market practice,
+/// and an implementation guide for camt.053.001.02 (the Finnish banks' "ISO 20022 Account
+/// Statement Guide", § 4.5.18 "Balance record": "The following balance types are mandatory in
+/// the Bank-To-Customer statement: OPBD [...] PRCD [...] CLBD") makes the opening booked balance
+/// (`OPBD`, or `PRCD`, the previous day's closing) and the closing booked balance (`CLBD`)
+/// mandatory in a bank-to-customer statement. A missing one is therefore an error, not a
+/// warning.
+fn check_balance(stmt: &StmtAcc, id: &str, path: &Path, problems: &mut Problems) {
+    let name = if id.is_empty() {
+        "statement without Id".to_string()
+    } else {
+        format!("statement {id}")
+    };
+    let (opening, closing) = match (&stmt.opening, &stmt.closing) {
+        (Some(o), Some(c)) => (o, c),
+        (o, c) => {
+            let mut missing = Vec::new();
+            if o.is_none() {
+                missing.push("the opening booked balance (Bal OPBD or PRCD)");
+            }
+            if c.is_none() {
+                missing.push("the closing booked balance (Bal CLBD)");
+            }
+            problems.at(
+                path,
+                stmt.line,
+                Some("Bal"),
+                format!(
+                    "{name} lacks {}, which camt.053 requires: its entries cannot be checked",
+                    missing.join(" and ")
+                ),
+            );
+            return;
+        }
+    };
+    let mut complete = true;
+    for bal in [opening, closing] {
+        if bal.amount.is_none() && !bal.amount_seen {
+            problems.at(
+                path,
+                bal.line,
+                Some("Bal"),
+                format!("{name}: balance {} without an amount", bal.code),
+            );
+        }
+        if bal.credit.is_none() {
+            problems.at(
+                path,
+                bal.line,
+                Some("CdtDbtInd"),
+                format!(
+                    "{name}: balance {} without a credit/debit indicator",
+                    bal.code
+                ),
+            );
+        }
+        complete &= bal.signed().is_some();
+    }
+    let (Some(open), Some(close), true) = (opening.signed(), closing.signed(), complete) else {
+        return;
+    };
+    let ccy = &opening.currency;
+    if closing.currency != *ccy {
+        problems.at(
+            path,
+            closing.line,
+            Some("Ccy"),
+            format!(
+                "{name}: the opening balance is in {} and the closing balance in {}",
+                or_none(ccy),
+                or_none(&closing.currency)
+            ),
+        );
+        return;
+    }
+    let others: Vec<&str> = stmt
+        .sums
+        .keys()
+        .filter(|c| !c.is_empty() && *c != ccy)
+        .map(String::as_str)
+        .collect();
+    if !others.is_empty() {
+        problems.at(
+            path,
+            stmt.line,
+            Some("Ccy"),
+            format!(
+                "{name}: balances in {} but entries in {}",
+                or_none(ccy),
+                others.join(", ")
+            ),
+        );
+        return;
+    }
+    let entries: Decimal = stmt.sums.values().sum();
+    let expected = open + entries;
+    if expected != close {
+        problems.at(
+            path,
+            stmt.line,
+            Some("Bal"),
+            format!(
+                "{name} does not balance: opening balance {open} {ccy} + booked entries \
+                 {entries} {ccy} = {expected} {ccy}, but the closing balance is {close} {ccy} \
+                 (difference {} {ccy})",
+                close - expected
+            ),
+        );
+    }
+}
+
+fn or_none(ccy: &str) -> &str {
+    if ccy.is_empty() { "no currency" } else { ccy }
+}
+
 /// An entry being read.
 #[derive(Default)]
 struct EntryAcc {
@@ -348,6 +551,8 @@ struct TxAcc {
     bank_ref: Option<String>,
     payer: Option<String>,
     ultimate: Option<String>,
+    iban: Option<String>,
+    end_to_end: Option<String>,
     structured: Vec<String>,
     unstructured: Vec<String>,
 }
@@ -376,6 +581,8 @@ fn read(path: &Path, text: &str) -> Result<(Vec<Transaction>, CamtSummary), Port
     let mut out = Vec::new();
     let mut summary = CamtSummary::default();
     let mut saw_statement = false;
+    let mut stmt = StmtAcc::default();
+    let mut balance: Option<BalAcc> = None;
     let line_of =
         |pos: u64| text[..(pos as usize).min(text.len())].matches('\n').count() as u64 + 1;
     loop {
@@ -395,6 +602,18 @@ fn read(path: &Path, text: &str) -> Result<(Vec<Transaction>, CamtSummary), Port
                     "Stmt" => {
                         saw_statement = true;
                         statement.clear();
+                        stmt = StmtAcc {
+                            // the line of the tag itself: `position` is where the previous
+                            // event ended, before the whitespace
+                            line: line_of(reader.buffer_position()),
+                            ..StmtAcc::default()
+                        };
+                    }
+                    "Bal" if ends(&stack, &["Stmt", "Bal"]) => {
+                        balance = Some(BalAcc {
+                            line: line_of(reader.buffer_position()),
+                            ..BalAcc::default()
+                        });
                     }
                     "Ntry" => {
                         entry = Some(EntryAcc::default());
@@ -411,7 +630,11 @@ fn read(path: &Path, text: &str) -> Result<(Vec<Transaction>, CamtSummary), Port
                             .ok()
                             .flatten()
                             .and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()));
-                        if let (Some(en), Some(ccy)) = (entry.as_mut(), ccy) {
+                        if let (Some(bal), Some(ccy)) = (balance.as_mut(), ccy.clone())
+                            && ends(&stack, &["Bal", "Amt"])
+                        {
+                            bal.currency = ccy;
+                        } else if let (Some(en), Some(ccy)) = (entry.as_mut(), ccy) {
                             if ends(&stack, &["Ntry", "Amt"]) {
                                 en.currency = ccy;
                             } else if let Some(tx) = en.txs.last_mut() {
@@ -423,9 +646,18 @@ fn read(path: &Path, text: &str) -> Result<(Vec<Transaction>, CamtSummary), Port
                 }
             }
             Xml::End(_) => {
+                if stack.last().is_some_and(|n| n == "Bal")
+                    && let Some(bal) = balance.take()
+                {
+                    stmt.add_balance(bal);
+                }
+                if stack.last().is_some_and(|n| n == "Stmt") {
+                    check_balance(&stmt, &statement, path, &mut problems);
+                }
                 if stack.last().is_some_and(|n| n == "Ntry")
                     && let Some(en) = entry.take()
                 {
+                    stmt.add_entry(&en);
                     finish_entry(
                         en,
                         &statement,
@@ -454,6 +686,28 @@ fn read(path: &Path, text: &str) -> Result<(Vec<Transaction>, CamtSummary), Port
                 };
                 if ends(&stack, &["Stmt", "Id"]) {
                     statement = value;
+                    continue;
+                }
+                if let Some(bal) = balance.as_mut() {
+                    if ends(&stack, &["Bal", "Tp", "CdOrPrtry", "Cd"]) {
+                        bal.code = value;
+                    } else if ends(&stack, &["Bal", "Amt"]) {
+                        bal.amount_seen = true;
+                        bal.amount = value
+                            .parse::<Decimal>()
+                            .ok()
+                            .filter(|a| *a >= Decimal::ZERO);
+                        if bal.amount.is_none() {
+                            problems.at(
+                                path,
+                                line_of(position),
+                                Some("Bal"),
+                                format!("invalid balance amount \"{value}\""),
+                            );
+                        }
+                    } else if ends(&stack, &["Bal", "CdtDbtInd"]) {
+                        bal.credit = Some(value == "CRDT");
+                    }
                     continue;
                 }
                 let Some(en) = entry.as_mut() else { continue };
@@ -508,6 +762,19 @@ fn read(path: &Path, text: &str) -> Result<(Vec<Transaction>, CamtSummary), Port
                     tx.amount = amount(&value, &mut problems);
                 } else if ends(&stack, &["Refs", "AcctSvcrRef"]) {
                     tx.bank_ref = Some(value);
+                } else if ends(&stack, &["Refs", "EndToEndId"]) {
+                    if !value.is_empty() && value != "NOTPROVIDED" {
+                        tx.end_to_end = Some(value);
+                    }
+                } else if ends(&stack, &["DbtrAcct", "Id", "IBAN"]) {
+                    let iban: String = value
+                        .chars()
+                        .filter(|c| !c.is_whitespace())
+                        .collect::<String>()
+                        .to_uppercase();
+                    if !iban.is_empty() {
+                        tx.iban = Some(iban);
+                    }
                 } else if within(&stack, "CdtrRefInf") && ends(&stack, &["Ref"]) {
                     tx.structured.push(value);
                 } else if (within(&stack, "RmtInf") && ends(&stack, &["Ustrd"]))
@@ -605,6 +872,8 @@ fn finish_entry(
                 (None, false) => format!("{base}.{}", k + 1),
             },
             date,
+            booking_date: en.booking,
+            value_date: en.value,
             amount,
             currency: tx.currency.unwrap_or_else(|| {
                 if en.currency.is_empty() {
@@ -614,6 +883,8 @@ fn finish_entry(
                 }
             }),
             payer: tx.payer.or(tx.ultimate),
+            payer_iban: tx.iban,
+            end_to_end_id: tx.end_to_end,
             structured: tx.structured,
             unstructured,
         });
@@ -635,9 +906,13 @@ mod tests {
         let t = Transaction {
             reference: "r".into(),
             date: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+            booking_date: None,
+            value_date: None,
             amount: Decimal::ONE,
             currency: "EUR".into(),
             payer: None,
+            payer_iban: None,
+            end_to_end_id: None,
             structured: vec!["RF18F-2026-0001".into()],
             unstructured: vec!["Facture F-7, merci.".into()],
         };

@@ -60,19 +60,22 @@ fn matches_certain_payments_and_proposes_the_rest() {
 
 #[test]
 fn reads_the_genkgo_samples() {
-    let base = relance_data::portfolio::load_dir(&dir().join("data")).expect("data");
-    let mut merge = Merge::new(base);
-    let one = import(
+    // The minimal sample's closing balance is in SEK while its opening balance and entry are
+    // in EUR: refused, naming both currencies.
+    let mut merge = Merge::new(relance_core::domain::Portfolio::default());
+    let err = import(
         &dir().join("camt053/genkgo-camt053.v2.minimal.xml"),
         &mut merge,
     )
-    .expect("minimal");
-    assert_eq!((one.credits, one.applied, one.proposed), (1, 0, 1));
-    let (_, changes) = merge.finish();
-    let t = &changes.proposals[0].transaction;
-    assert_eq!(t.amount.to_string(), "8.85");
-    assert_eq!(t.structured, ["4654654654654654"]);
-    assert_eq!(t.payer.as_deref(), Some("NAME NAME"));
+    .expect_err("mixed currencies")
+    .to_string();
+    assert!(
+        err.contains(
+            "statement 253EURNL26VAYB8060476890: the opening balance is in EUR and the closing balance in SEK"
+        ),
+        "{err}"
+    );
+    // The multi-statement sample balances: 18.15 + 8.85 = 27.00, then 27.00 - 7.00 = 20.00.
     let mut merge = Merge::new(relance_core::domain::Portfolio::default());
     let multi = import(
         &dir().join("camt053/genkgo-camt053.v2.multi.statement.xml"),
@@ -94,4 +97,251 @@ fn broken_xml_is_reported_with_its_line() {
         "{err}"
     );
     let _ = std::fs::remove_file(&path);
+}
+
+/// A balance: type code, amount, currency, `CRDT` or `DBIT`.
+type Balance = (&'static str, &'static str, &'static str, &'static str);
+/// A booked entry: amount, currency, `CRDT` or `DBIT`.
+type Entry = (&'static str, &'static str, &'static str);
+/// A balance-check case: name, balances, entries, the refusal expected (None: accepted).
+type Case = (
+    &'static str,
+    Vec<Balance>,
+    &'static [Entry],
+    Option<&'static str>,
+);
+
+/// A statement with the given balances `(code, amount, currency, CRDT|DBIT)` and booked entries
+/// `(amount, currency, CRDT|DBIT)`, written to a temporary file.
+fn statement(name: &str, balances: &[Balance], entries: &[Entry]) -> PathBuf {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\">\n<BkToCstmrStmt>\n<Stmt>\n<Id>S-1</Id>\n",
+    );
+    for (code, amount, ccy, ind) in balances {
+        xml.push_str(&format!(
+            "<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"{ccy}\">{amount}</Amt><CdtDbtInd>{ind}</CdtDbtInd><Dt><Dt>2026-03-01</Dt></Dt></Bal>\n"
+        ));
+    }
+    for (k, (amount, ccy, ind)) in entries.iter().enumerate() {
+        xml.push_str(&format!(
+            "<Ntry><Amt Ccy=\"{ccy}\">{amount}</Amt><CdtDbtInd>{ind}</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-03-02</Dt></BookgDt><AcctSvcrRef>E{k}</AcctSvcrRef></Ntry>\n"
+        ));
+    }
+    xml.push_str("</Stmt>\n</BkToCstmrStmt>\n</Document>\n");
+    let path = std::env::temp_dir().join(format!("relance-camt-{name}-{}.xml", std::process::id()));
+    std::fs::write(&path, xml).expect("write");
+    path
+}
+
+/// Balance checks by hand: opening + credits - debits must equal closing, in one currency,
+/// with both booked balances present (ISO 20022 camt.053 implementation guides, see
+/// `check_balance` in the importer).
+#[test]
+fn statements_must_balance() {
+    const ENTRIES: &[Entry] = &[
+        ("1200.00", "EUR", "CRDT"),
+        ("300.00", "EUR", "CRDT"),
+        ("75.10", "EUR", "DBIT"),
+    ];
+    // 100.00 + 1200.00 + 300.00 - 75.10 = 1524.90
+    let open = ("OPBD", "100.00", "EUR", "CRDT");
+    let close = ("CLBD", "1524.90", "EUR", "CRDT");
+    let cases: &[Case] = &[
+        ("balanced", vec![open, close], ENTRIES, None),
+        // the previous day's closing stands for the opening balance
+        (
+            "prcd",
+            vec![("PRCD", "100.00", "EUR", "CRDT"), close],
+            ENTRIES,
+            None,
+        ),
+        // a debit opening balance: -1000.00 + 1424.90 = 424.90
+        (
+            "debit-opening",
+            vec![
+                ("OPBD", "1000.00", "EUR", "DBIT"),
+                ("CLBD", "424.90", "EUR", "CRDT"),
+            ],
+            ENTRIES,
+            None,
+        ),
+        // into the red: 10.00 - 75.10 = -65.10, a debit closing balance
+        (
+            "debit-closing",
+            vec![
+                ("OPBD", "10.00", "EUR", "CRDT"),
+                ("CLBD", "65.10", "EUR", "DBIT"),
+            ],
+            &ENTRIES[2..],
+            None,
+        ),
+        (
+            "empty",
+            vec![
+                ("OPBD", "5.00", "EUR", "CRDT"),
+                ("CLBD", "5.00", "EUR", "CRDT"),
+            ],
+            &[],
+            None,
+        ),
+        (
+            "off-by-a-cent",
+            vec![open, ("CLBD", "1524.91", "EUR", "CRDT")],
+            ENTRIES,
+            Some(
+                "statement S-1 does not balance: opening balance 100.00 EUR + booked entries 1424.90 EUR = 1524.90 EUR, but the closing balance is 1524.91 EUR (difference 0.01 EUR)",
+            ),
+        ),
+        (
+            "sign-of-closing",
+            vec![open, ("CLBD", "1524.90", "EUR", "DBIT")],
+            ENTRIES,
+            Some("closing balance is -1524.90 EUR (difference -3049.80 EUR)"),
+        ),
+        (
+            "no-clbd",
+            vec![open, ("CLAV", "1524.90", "EUR", "CRDT")],
+            ENTRIES,
+            Some(
+                "statement S-1 lacks the closing booked balance (Bal CLBD), which camt.053 requires",
+            ),
+        ),
+        (
+            "no-opbd",
+            vec![("OPAV", "100.00", "EUR", "CRDT"), close],
+            ENTRIES,
+            Some(
+                "statement S-1 lacks the opening booked balance (Bal OPBD or PRCD), which camt.053 requires",
+            ),
+        ),
+        (
+            "no-balance",
+            vec![],
+            ENTRIES,
+            Some(
+                "lacks the opening booked balance (Bal OPBD or PRCD) and the closing booked balance (Bal CLBD)",
+            ),
+        ),
+        (
+            "closing-in-usd",
+            vec![open, ("CLBD", "1524.90", "USD", "CRDT")],
+            ENTRIES,
+            Some("statement S-1: the opening balance is in EUR and the closing balance in USD"),
+        ),
+        (
+            "entry-in-chf",
+            vec![open, close],
+            &[
+                ("1200.00", "EUR", "CRDT"),
+                ("300.00", "CHF", "CRDT"),
+                ("75.10", "EUR", "DBIT"),
+            ],
+            Some("statement S-1: balances in EUR but entries in CHF"),
+        ),
+    ];
+    for (name, balances, entries, expected) in cases {
+        let path = statement(name, balances, entries);
+        let mut merge = Merge::new(relance_core::domain::Portfolio::default());
+        let result = import(&path, &mut merge);
+        let _ = std::fs::remove_file(&path);
+        match (expected, result) {
+            (None, Ok(summary)) => assert_eq!(summary.entries, entries.len(), "{name}"),
+            (None, Err(e)) => panic!("{name}: refused: {e}"),
+            (Some(_), Ok(_)) => panic!("{name}: accepted"),
+            (Some(message), Err(e)) => {
+                let e = e.to_string();
+                assert!(e.contains(message), "{name}: {e}");
+                assert!(
+                    e.contains("column \"Bal\"") || e.contains("column \"Ccy\""),
+                    "{name}: {e}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_balanced_statement_is_imported_and_an_unbalanced_one_refused() {
+    let base = relance_data::portfolio::load_dir(&dir().join("data")).expect("data");
+    let mut merge = Merge::new(base.clone());
+    // -250.00 + 1200.00 + 300.00 - 75.10 = 1174.90; the pending and information entries
+    // (999.99, 600.00) are not booked and not on the balances.
+    let summary =
+        import(&dir().join("camt053/relance-balanced.xml"), &mut merge).expect("balanced");
+    assert_eq!(
+        (
+            summary.entries,
+            summary.credits,
+            summary.ignored_debits,
+            summary.applied
+        ),
+        (5, 2, 3, 2)
+    );
+    let (p, _) = merge.finish();
+    let open = open_amounts(&p);
+    assert_eq!((open["F-1"], open["F-4"]), (Decimal::ZERO, Decimal::ZERO));
+
+    let mut merge = Merge::new(base);
+    let err = import(&dir().join("camt053/relance-unbalanced.xml"), &mut merge)
+        .expect_err("unbalanced")
+        .to_string();
+    assert!(
+        err.contains("relance-unbalanced.xml:14: column \"Bal\": statement STMT-2026-03 does not balance: opening balance -250.00 EUR + booked entries 1424.90 EUR = 1174.90 EUR, but the closing balance is 1174.91 EUR (difference 0.01 EUR)"),
+        "{err}"
+    );
+    assert_eq!(merge.finish().1.new_payments, 0, "nothing applied");
+}
+
+#[test]
+fn proposals_carry_the_payers_iban_end_to_end_id_and_both_dates() {
+    // No invoice open: both credits of the balanced statement are proposals.
+    let mut merge = Merge::new(relance_core::domain::Portfolio::default());
+    import(&dir().join("camt053/relance-balanced.xml"), &mut merge).expect("balanced");
+    let (_, changes) = merge.finish();
+    let t: Vec<_> = changes.proposals.iter().map(|p| &p.transaction).collect();
+    assert_eq!(t.len(), 2);
+    let day = |d: &str| d.parse::<chrono::NaiveDate>().expect("date");
+    assert_eq!(
+        (
+            t[0].payer_iban.as_deref(),
+            t[0].end_to_end_id.as_deref(),
+            t[0].booking_date,
+            t[0].value_date,
+            t[0].date
+        ),
+        (
+            Some("FR7611808009101234567890147"),
+            Some("ACME-PAY-2026-0042"),
+            Some(day("2026-03-04")),
+            Some(day("2026-03-03")),
+            day("2026-03-03"),
+        ),
+        "the payment date is the value date"
+    );
+    assert_eq!(
+        (t[1].payer_iban.as_deref(), t[1].end_to_end_id.as_deref()),
+        (None, None),
+        "no debtor account; NOTPROVIDED is no identification"
+    );
+    let shown = changes.proposals[0].to_string();
+    assert!(
+        shown.contains(
+            "\"ACME SA\" (IBAN FR7611808009101234567890147) EndToEndId ACME-PAY-2026-0042"
+        ),
+        "{shown}"
+    );
+
+    // The creditor's account (`CdtrAcct`) is not the payer's.
+    let mut merge = Merge::new(relance_core::domain::Portfolio::default());
+    import(
+        &dir().join("camt053/genkgo-camt053.v2.multi.statement.xml"),
+        &mut merge,
+    )
+    .expect("multi");
+    let (_, changes) = merge.finish();
+    let t = &changes.proposals[0].transaction;
+    assert_eq!(
+        (t.payer_iban.as_deref(), t.end_to_end_id.as_deref()),
+        (None, Some("000000001"))
+    );
 }
