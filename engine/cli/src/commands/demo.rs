@@ -73,28 +73,7 @@ fn keep_serving(mut config: Config, addr: std::net::SocketAddr) -> u8 {
          Ctrl-C to stop)"
     );
     super::serve::init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
-    };
-    let served = runtime.block_on(server::serve_with(
-        config,
-        ClockMode::Virtual { start: None },
-        relance_console::router,
-    ));
-    match served {
-        Ok(()) => exit::OK,
-        Err(e) => {
-            eprintln!("error: {e}");
-            exit::USAGE
-        }
-    }
+    super::serve::serve_with_console(config, ClockMode::Virtual { start: None })
 }
 
 fn demo(

@@ -89,6 +89,12 @@ pub fn run(o: Options) -> u8 {
         ClockArg::Wall => ClockMode::Wall,
         ClockArg::Virtual => ClockMode::Virtual { start: o.start },
     };
+    serve_with_console(config, mode)
+}
+
+/// Serves the daemon with its web console until it stops (`relance serve`, `relance demo
+/// --serve`); answers the exit code.
+pub fn serve_with_console(config: Config, mode: ClockMode) -> u8 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
