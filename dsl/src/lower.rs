@@ -143,12 +143,7 @@ fn scenario(s: &Scenario) -> ir::Scenario {
             }
             MemberKind::Step(st) => out.steps.push(step(st, &names)),
             MemberKind::Handler(h) => {
-                let words = h
-                    .event
-                    .iter()
-                    .map(|w| w.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let words = h.event_words();
                 if let Some(ev) = schema::event(&words) {
                     out.handlers.insert(ev, stmts(&h.body.stmts, &names));
                 }

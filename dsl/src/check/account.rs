@@ -93,12 +93,7 @@ impl Checker<'_> {
                     );
                 }
                 MemberKind::Handler(h) => {
-                    let words = h
-                        .event
-                        .iter()
-                        .map(|w| w.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ");
+                    let words = h.event_words();
                     let Some(ev) = schema::event(&words) else {
                         continue; // E0120, from `items`
                     };

@@ -313,12 +313,7 @@ impl Checker<'_> {
     }
 
     fn handler_event(&mut self, h: &Handler, seen: &mut BTreeMap<schema::EventName, Span>) {
-        let words = h
-            .event
-            .iter()
-            .map(|w| w.name.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let words = h.event_words();
         let Some(ev) = schema::event(&words) else {
             let help = closest(&words, schema::EVENTS.iter().map(|(w, _, _)| *w));
             self.push(

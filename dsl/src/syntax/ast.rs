@@ -258,6 +258,17 @@ pub struct Handler {
     pub span: Span,
 }
 
+impl Handler {
+    /// The event words joined by one space (`dispute opened`), as `schema::event` reads them.
+    pub fn event_words(&self) -> String {
+        self.event
+            .iter()
+            .map(|w| w.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Block {
     pub stmts: Vec<Stmt>,

@@ -10,7 +10,7 @@ use relance_core::domain::{Customer, Invoice};
 use relance_core::interest::RateTable;
 use relance_core::rules::RuleSet;
 use relance_core::runtime::{
-    CustomerTotals, Facts, Input, Shared, Status, next_wakeup, open_case, transition,
+    CustomerTotals, Facts, Input, Instance, Shared, Status, next_wakeup, open_case, transition,
 };
 use relance_dsl::ir::ScenarioSet;
 use relance_dsl::{SetContext, SourceFile, compile};
@@ -58,8 +58,8 @@ fn day(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
-#[test]
-fn the_standing_is_restored_as_if_the_step_had_fired() {
+/// Opens `inv`'s case for ACME on `today` under the test set, with no rules.
+fn open(inv: &Invoice, today: NaiveDate) -> Instance {
     let set = set();
     let rules = RuleSet::default();
     let shared = Shared {
@@ -67,16 +67,15 @@ fn the_standing_is_restored_as_if_the_step_had_fired() {
         rules: &rules,
         rates: RateTable::builtin(),
     };
+    open_case(shared, inv, &customer(), CustomerTotals::default(), today)
+}
+
+#[test]
+fn the_standing_is_restored_as_if_the_step_had_fired() {
     let inv = invoice(json!({
         "dunning_step": "r1", "dunning_date": "2026-02-05", "dunning_attempts": 2
     }));
-    let case = open_case(
-        shared,
-        &inv,
-        &customer(),
-        CustomerTotals::default(),
-        day("2026-03-01"),
-    );
+    let case = open(&inv, day("2026-03-01"));
     assert_eq!(case.status, Status::Active);
     assert_eq!(case.next_step, 1);
     assert_eq!(case.done_on, [Some(day("2026-02-05")), None, None]);
@@ -87,21 +86,8 @@ fn the_standing_is_restored_as_if_the_step_had_fired() {
 
 #[test]
 fn an_unknown_step_puts_the_case_in_error_naming_invoice_and_field() {
-    let set = set();
-    let rules = RuleSet::default();
-    let shared = Shared {
-        set: &set,
-        rules: &rules,
-        rates: RateTable::builtin(),
-    };
     let inv = invoice(json!({ "dunning_step": "level-3", "dunning_date": "2026-02-05" }));
-    let case = open_case(
-        shared,
-        &inv,
-        &customer(),
-        CustomerTotals::default(),
-        day("2026-03-01"),
-    );
+    let case = open(&inv, day("2026-03-01"));
     let Status::Error { message, .. } = &case.status else {
         panic!("not in error: {:?}", case.status);
     };
