@@ -123,8 +123,7 @@ impl Engine {
                     Ok(applied)
                 })?;
                 report.facts += applied;
-                report.transitions += stats.transitions;
-                report.actions += stats.actions;
+                report.add(stats);
             }
             self.flush()?;
             report.batches += 1;
@@ -137,21 +136,25 @@ impl Engine {
             }
             {
                 let guard = self.lock();
-                let (_, stats) = self.work_locked(&guard, |w| {
+                let (timers, stats) = self.work_locked(&guard, |w| {
+                    // Timers read back (stale ones included); an unreadable key is dropped
+                    // uncounted, as before the batches.
+                    let mut timers = 0u64;
                     for (k, _) in &due {
                         let Some((date, id)) = keys::parse_timer(k) else {
                             w.push_op(Op::Delete(Tree::Timers, k.clone()));
                             continue;
                         };
+                        timers += 1;
                         if w.wake(&id)? != Some(date) || w.case(&id)?.is_none() {
                             w.drop_timer(date, &id);
                             continue;
                         }
                         w.tick(&id, day)?;
                     }
-                    Ok(())
+                    Ok(timers)
                 })?;
-                report.timers += due.len() as u64;
+                report.timers += timers;
                 report.add(stats);
             }
             self.flush()?;

@@ -81,7 +81,7 @@ pub fn series(engine: &Engine, options: &PortfolioOptions) -> Result<PortfolioSe
 }
 
 /// The series from what the store holds (the pure part of [`series`]).
-pub fn compute(
+fn compute(
     portfolio: &Portfolio,
     records: &[Record],
     messages: &[Message],
@@ -128,7 +128,7 @@ pub fn compute(
 }
 
 /// The calendar months ending on `at` (the current one cut at `at`), oldest first.
-pub fn months(at: NaiveDate, n: u32) -> Vec<(NaiveDate, NaiveDate)> {
+fn months(at: NaiveDate, n: u32) -> Vec<(NaiveDate, NaiveDate)> {
     let first = at.with_day(1).unwrap_or(at);
     (0..n.max(1))
         .rev()

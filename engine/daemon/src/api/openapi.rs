@@ -332,14 +332,14 @@ impl Modify for Roles {
             let Some(op) = operation(item, r.method) else {
                 continue;
             };
-            let access = match (r.family, r.path) {
-                (None, _) => "**Access:** no token needed.".to_string(),
-                (Some(Metrics), _) => format!(
+            let access = match r.family {
+                None => "**Access:** no token needed.".to_string(),
+                Some(Metrics) => format!(
                     "**Access:** any valid token (roles: {}), or none when `metrics_public` \
                      is set.",
                     roles(Metrics).join(", ")
                 ),
-                (Some(f), _) => format!(
+                Some(f) => format!(
                     "**Access:** a bearer token whose role is one of: {} (family `{}`).",
                     roles(f).join(", "),
                     f.name()
