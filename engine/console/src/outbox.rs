@@ -50,8 +50,8 @@ fn row(m: &Message, lang: &str) -> Row {
     }
 }
 
-/// The latest `n` delivered messages, newest first (a reverse read of the id-ordered tree's
-/// last ids, not a scan).
+/// The latest `n` delivered messages, newest first. The store has no reverse range, so this
+/// pages through the whole delivered tree on every view (a known cost, docs/CONSOLE.md).
 fn latest_sent(engine: &Engine, n: usize) -> Result<Vec<Message>, DaemonError> {
     let total = engine.store().count(Tree::Delivered);
     if total == 0 {

@@ -308,8 +308,9 @@ fn read_invoice(index: usize, value: &Value) -> Result<Invoice, PortfolioError> 
     let issued = r.date("issued")?;
     let payment_terms = r.terms_opt("payment_terms")?;
     let delivered_on = r.date_opt("delivered_on")?;
-    // Without a due date, the invoice's own terms give it (a case JSON has no customer terms
-    // to fall back on: the due date is then required, as before terms existed).
+    // Without a due date, the invoice's own terms give it. A case JSON's customer terms are
+    // not a fallback here (only the CSV data folder has one): the due date is then required,
+    // as before terms existed.
     let due = match (r.date_opt("due")?, payment_terms) {
         (Some(due), _) => due,
         (None, Some(t)) => t
