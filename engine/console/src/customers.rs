@@ -18,6 +18,7 @@ use minijinja::context;
 use relance_core::domain::{Customer, Event, EventKind};
 use relance_core::runtime::Status;
 use relance_daemon::api::auth::Family;
+use relance_daemon::driver::{CurrencySums, CustomerSums};
 use relance_daemon::model::decode;
 use relance_daemon::store::Tree;
 use relance_daemon::{DaemonError, Engine};
@@ -37,7 +38,10 @@ const INVOICES: usize = 200;
 struct ListRow {
     id: String,
     name: String,
-    outstanding: String,
+    /// One line per currency (never summed across currencies).
+    outstanding: Vec<String>,
+    overdue: Vec<String>,
+    days_late: i64,
     open: u64,
     disputes: u64,
     promises: u64,
@@ -45,9 +49,10 @@ struct ListRow {
     scenario: String,
 }
 
-/// The sort keys of the list.
+/// The sort keys of the list (overdue first: the default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sort {
+    Overdue,
     Id,
     Outstanding,
     Name,
@@ -58,11 +63,12 @@ pub enum Sort {
 impl Sort {
     pub fn parse(s: &str) -> Sort {
         match s {
+            "id" => Sort::Id,
             "outstanding" => Sort::Outstanding,
             "name" => Sort::Name,
             "risk" => Sort::Risk,
             "scenario" => Sort::Scenario,
-            _ => Sort::Id,
+            _ => Sort::Overdue,
         }
     }
 }
@@ -81,6 +87,53 @@ struct Listed {
     more: bool,
 }
 
+/// A customer with what the list shows of its sums.
+struct Found {
+    customer: Customer,
+    sums: CustomerSums,
+    currencies: Vec<CurrencySums>,
+}
+
+impl Found {
+    /// Days late of the oldest overdue invoice, in any currency (0 when nothing is overdue).
+    fn days_late(&self, today: NaiveDate) -> i64 {
+        self.currencies
+            .iter()
+            .filter_map(|c| c.oldest_due)
+            .min()
+            .map_or(0, |d| (today - d).num_days().max(0))
+    }
+
+    /// The currency the amount sorts go by: that of the oldest overdue invoice for `overdue`,
+    /// else the first (alphabetical) with something outstanding; and the amount in it. Amounts
+    /// of two currencies are never added: a customer sorts among those of its currency.
+    fn sort_amount(&self, overdue: bool) -> (String, Decimal) {
+        let pick = if overdue {
+            self.currencies
+                .iter()
+                .filter(|c| c.oldest_due.is_some())
+                .min_by_key(|c| c.oldest_due)
+        } else {
+            self.currencies
+                .iter()
+                .find(|c| !c.sums.outstanding.is_zero())
+        };
+        pick.map_or((String::new(), Decimal::ZERO), |c| {
+            let a = if overdue {
+                c.overdue
+            } else {
+                c.sums.outstanding
+            };
+            (c.currency.clone(), a)
+        })
+    }
+}
+
+/// Orders by amount within a currency: currencies in code order, larger amounts first.
+fn by_amount(a: &(String, Decimal), b: &(String, Decimal)) -> std::cmp::Ordering {
+    a.0.cmp(&b.0).then(b.1.cmp(&a.1))
+}
+
 fn list_rows(
     engine: &Engine,
     q: &str,
@@ -88,48 +141,72 @@ fn list_rows(
     page: usize,
     lang: &str,
 ) -> Result<Listed, DaemonError> {
-    let mut found: Vec<(Customer, Decimal, relance_daemon::driver::CustomerSums)> = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
     let mut visit = |_: &[u8], v: &[u8]| -> Result<(), relance_daemon::store::StoreError> {
         if let Ok(c) = decode::<Customer>("customer", v)
             && (q.is_empty() || matches(&c, q))
         {
-            found.push((c, Decimal::ZERO, Default::default()));
+            found.push(Found {
+                customer: c,
+                sums: CustomerSums::default(),
+                currencies: Vec::new(),
+            });
         }
         Ok(())
     };
     engine.store().scan(Tree::Customers, &mut visit)?;
+    let today = engine.today();
     // Sums only where the sort needs them, else only for the page shown.
-    let needs_sums = sort == Sort::Outstanding;
+    let needs_sums = matches!(sort, Sort::Outstanding | Sort::Overdue);
     if needs_sums {
         for f in &mut found {
-            f.2 = engine.customer_sums(&f.0.id)?;
-            f.1 = f.2.outstanding;
+            f.sums = engine.customer_sums(&f.customer.id)?;
+            f.currencies = engine.customer_currencies(&f.customer.id)?;
         }
     }
+    let id = |f: &Found| f.customer.id.clone();
     match sort {
         Sort::Id => {}
-        Sort::Outstanding => found.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.id.cmp(&b.0.id))),
-        Sort::Name => found.sort_by(|a, b| a.0.name.cmp(&b.0.name).then(a.0.id.cmp(&b.0.id))),
-        Sort::Risk => found.sort_by(|a, b| {
-            b.0.risk_score
-                .cmp(&a.0.risk_score)
-                .then(a.0.id.cmp(&b.0.id))
+        Sort::Overdue => found.sort_by_cached_key(|f| {
+            let (cur, amount) = f.sort_amount(true);
+            (
+                std::cmp::Reverse(f.days_late(today)),
+                cur,
+                std::cmp::Reverse(amount),
+                id(f),
+            )
         }),
-        Sort::Scenario => {
-            found.sort_by(|a, b| a.0.scenario.cmp(&b.0.scenario).then(a.0.id.cmp(&b.0.id)))
+        Sort::Outstanding => found.sort_by(|a, b| {
+            by_amount(&a.sort_amount(false), &b.sort_amount(false))
+                .then(a.customer.id.cmp(&b.customer.id))
+        }),
+        Sort::Name => found.sort_by_cached_key(|f| (f.customer.name.clone(), id(f))),
+        Sort::Risk => {
+            found.sort_by_cached_key(|f| (std::cmp::Reverse(f.customer.risk_score), id(f)))
         }
+        Sort::Scenario => found.sort_by_cached_key(|f| (f.customer.scenario.clone(), id(f))),
     }
     let more = found.len() > (page + 1) * PAGE;
     let mut rows = Vec::new();
-    for (c, _, sums) in found.into_iter().skip(page * PAGE).take(PAGE) {
-        let sums = if needs_sums {
-            sums
-        } else {
-            engine.customer_sums(&c.id)?
+    for mut f in found.into_iter().skip(page * PAGE).take(PAGE) {
+        if !needs_sums {
+            f.sums = engine.customer_sums(&f.customer.id)?;
+            f.currencies = engine.customer_currencies(&f.customer.id)?;
+        }
+        let days_late = f.days_late(today);
+        let (sums, c) = (f.sums, f.customer);
+        let shown = |pick: fn(&CurrencySums) -> Decimal| -> Vec<String> {
+            f.currencies
+                .iter()
+                .filter(|x| !pick(x).is_zero())
+                .map(|x| filters::money(pick(x), &x.currency, lang))
+                .collect()
         };
         rows.push(ListRow {
             name: c.name.clone().unwrap_or_else(|| c.id.clone()),
-            outstanding: filters::money(sums.outstanding, "EUR", lang),
+            outstanding: shown(|x| x.sums.outstanding),
+            overdue: shown(|x| x.overdue),
+            days_late,
             open: sums.open,
             disputes: sums.disputes,
             promises: sums.promises,
