@@ -296,17 +296,15 @@ fn customer_view(
     let today = engine.today();
     let sums = engine.customer_sums(id)?;
     let (ids, more) = engine.customer_invoices_page(id, None, INVOICES)?;
-    let mut aged = Aged::default();
+    let mut aged: std::collections::BTreeMap<String, Aged> = Default::default();
     let (mut open, mut disputes, mut promises, mut next, mut past) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut currency = "EUR".to_string();
     let money = |d: Decimal, cur: &str| filters::money(d, cur, lang);
     let day = |d: NaiveDate| filters::date(d, DateForm::Short, lang);
     for inv_id in &ids {
         let Some(inv) = engine.invoice(inv_id)? else {
             continue;
         };
-        currency = inv.currency.clone();
         for h in engine.history(inv_id)? {
             past.push(Dated {
                 date: h.date,
@@ -323,7 +321,9 @@ fn customer_view(
             continue;
         }
         let late = (today - inv.due).num_days();
-        aged.add(late, c.outstanding);
+        aged.entry(inv.currency.clone())
+            .or_default()
+            .add(late, c.outstanding);
         let step = engine.next_step(c);
         open.push(InvoiceRow {
             id: inv_id.clone(),
@@ -370,14 +370,27 @@ fn customer_view(
             context! { role, name => c.name, email => c.email, phone => c.phone }
         })
         .collect();
-    let aged_rows = [
-        ("not_due", aged.not_due),
-        ("1–30", aged.d30),
-        ("31–60", aged.d60),
-        ("61–90", aged.d90),
-        ("> 90", aged.more),
-    ]
-    .map(|(k, v)| context! { bucket => k, amount => money(v, &currency) });
+    // One column of aged buckets per currency (amounts of two currencies never added).
+    let buckets: [(&str, fn(&Aged) -> Decimal); 5] = [
+        ("not_due", |a: &Aged| a.not_due),
+        ("1–30", |a: &Aged| a.d30),
+        ("31–60", |a: &Aged| a.d60),
+        ("61–90", |a: &Aged| a.d90),
+        ("> 90", |a: &Aged| a.more),
+    ];
+    let aged_rows: Vec<_> = buckets
+        .iter()
+        .map(|(k, f)| {
+            let amounts: Vec<String> = aged.iter().map(|(cur, a)| money(f(a), cur)).collect();
+            context! { bucket => k, amounts }
+        })
+        .collect();
+    let outstanding: Vec<String> = engine
+        .customer_currencies(id)?
+        .iter()
+        .filter(|c| !c.sums.outstanding.is_zero())
+        .map(|c| money(c.sums.outstanding, &c.currency))
+        .collect();
     let invoice_ids: Vec<String> = open.iter().map(|r| r.id.clone()).collect();
     Ok(Some(context! {
         customer => context! {
@@ -385,9 +398,9 @@ fn customer_view(
             risk => customer.risk_score, scenario => customer.scenario,
             segment => format!("{:?}", customer.segment).to_lowercase(),
         },
-        outstanding => money(sums.outstanding, &currency),
+        outstanding => if outstanding.is_empty() { money(Decimal::ZERO, "EUR") } else { outstanding.join(" · ") },
         counts => context! { invoices => sums.invoices, open => sums.open, disputes => sums.disputes, promises => sums.promises },
-        aged => aged_rows.to_vec(),
+        aged => aged_rows, aged_currencies => aged.keys().cloned().collect::<Vec<_>>(),
         contacts, open, disputes, promises, next, past, invoice_ids, more_invoices => more,
     }))
 }

@@ -101,6 +101,14 @@ async fn list_per_currency_sorted_by_overdue() {
             .starts_with("<tr><td><a href=\"/console/customers/ZZ-TWO-CURRENCIES\""),
         "{first}"
     );
+    // The customer's page: the balance and the aged buckets per currency.
+    let (_, page) = h.page("/console/customers/ZZ-TWO-CURRENCIES", cm).await;
+    assert!(page.contains("€1,000.00 · $300.00"), "{page}");
+    assert!(
+        page.contains("<th scope=\"col\">EUR</th><th scope=\"col\">USD</th>"),
+        "{page}"
+    );
+    assert!(!page.contains("1,300"), "{page}");
     // Sorted by id it comes last: alone on the second page (50 a page, 50 examples before it).
     let (_, by_id) = h.page("/console/customers?sort=id", cm).await;
     assert!(!by_id.contains("ZZ-TWO-CURRENCIES"));
