@@ -458,7 +458,7 @@ async fn write(c: &Console, s: &Signed, id: String, kind: EventKind) -> Result<(
     .map(|_| ())
 }
 
-fn back(id: &str) -> Response {
+pub fn back(id: &str) -> Response {
     Redirect::to(&format!("/console/customers/{}", urlencode(id))).into_response()
 }
 

@@ -400,6 +400,7 @@ pub fn router(app: Arc<AppState>, config: &Config) -> Router {
         .route("/console/customers/{id}", get(customers::page))
         .route("/console/customers/{id}/promise", post(customers::promise))
         .route("/console/customers/{id}/dispute", post(customers::dispute))
+        .route("/console/customers/{id}/case", post(super::case::submit))
         .route("/console/outbox", get(outbox::page))
         .route("/console/outbox/{id}", get(outbox::message))
         .route("/console/outbox/{id}/retry", post(outbox::retry))

@@ -1102,6 +1102,47 @@ impl<'a> Work<'a> {
         self.schedule(id, day)
     }
 
+    /// A person's hand on an open case (see `case_action`): sets its status and its next
+    /// tick as given and records `cause` in its history, running no step of its scenario.
+    pub fn set_by_hand(
+        &mut self,
+        id: &str,
+        status: Status,
+        wake: Option<NaiveDate>,
+        cause: String,
+        day: NaiveDate,
+    ) -> Result<(), DaemonError> {
+        let mut case = self
+            .case(id)?
+            .filter(|c| c.is_open())
+            .cloned()
+            .ok_or_else(|| DaemonError::NotFound {
+                what: "open case",
+                id: id.to_string(),
+            })?;
+        let from = case.status.name().to_string();
+        case.status = status;
+        let to = case.status.name().to_string();
+        self.set_case(id, case, day)?;
+        self.slot(id)?.wake = wake;
+        self.note(
+            id,
+            HistoryEntry {
+                date: day,
+                step: None,
+                from,
+                to,
+                cause,
+            },
+        );
+        Ok(())
+    }
+
+    /// Adds a line to an invoice's history.
+    pub fn note(&mut self, id: &str, entry: HistoryEntry) {
+        self.history.push((id.to_string(), entry));
+    }
+
     /// Drops a stale timer (one that does not match its case's record).
     pub fn drop_timer(&mut self, date: NaiveDate, id: &str) {
         self.extra
