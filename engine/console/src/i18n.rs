@@ -260,6 +260,20 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Non rapprochées avec certitude : proposées, jamais appliquées. Enregistrez-les comme paiements après vérification.",
     ),
     ("apply", "Apply the import", "Appliquer l'import"),
+    (
+        "proposals_choose",
+        "Not matched with certainty: confirm each as a payment of one invoice, or reject it (rejected ones are not applied).",
+        "Non rapprochées avec certitude : confirmez chacune comme paiement d’une facture, ou rejetez-la (les rejetées ne sont pas appliquées).",
+    ),
+    (
+        "proposals_confirmed",
+        "Bank transactions confirmed",
+        "Opérations bancaires confirmées",
+    ),
+    ("not_written", "not written", "non enregistrée"),
+    ("payer", "Payer", "Payeur"),
+    ("reject", "Reject", "Rejeter"),
+    ("confirm_pays", "Confirm: pays", "Confirmer : paie"),
     ("nothing_to_apply", "Nothing to apply.", "Rien à appliquer."),
     (
         "already_imported",
