@@ -81,12 +81,21 @@ impl Console {
                 .unwrap_or_else(|e| panic!("console template {name}: {e}"));
         }
         Console {
-            app,
-            sessions: Sessions::default(),
+            sessions: Sessions::kept(session::Keep {
+                engine: app.engine.clone(),
+                allowed: config
+                    .console
+                    .users
+                    .iter()
+                    .map(|u| (u.name.clone(), u.role))
+                    .chain(config.tokens.iter().map(|t| (t.name.clone(), t.role)))
+                    .collect(),
+            }),
             limiter: Limiter::default(),
             users: config.console.users.clone(),
             secure: config.console.secure_cookies,
             imports: imports::Pending::default(),
+            app,
             env,
         }
     }
