@@ -243,6 +243,9 @@ pub async fn list(State(c): State<Arc<Console>>, s: Signed, query: Query) -> Res
     }
 }
 
+/// One bucket's amount of an [`Aged`].
+type Pick = fn(&Aged) -> Decimal;
+
 #[derive(Serialize, Default)]
 struct Aged {
     not_due: Decimal,
@@ -371,7 +374,7 @@ fn customer_view(
         })
         .collect();
     // One column of aged buckets per currency (amounts of two currencies never added).
-    let buckets: [(&str, fn(&Aged) -> Decimal); 5] = [
+    let buckets: [(&str, Pick); 5] = [
         ("not_due", |a: &Aged| a.not_due),
         ("1–30", |a: &Aged| a.d30),
         ("31–60", |a: &Aged| a.d60),

@@ -330,7 +330,8 @@ mod tests {
         drop(before);
 
         // (who is configured, the session's last use moved back by, still signed in)
-        let rows: &[(Vec<(String, Role)>, u64, bool)] = &[
+        type Row = (Vec<(String, Role)>, u64, bool);
+        let rows: &[Row] = &[
             (ana(), 0, true),
             (vec![("ana".to_string(), Role::Admin)], 0, false),
             (vec![], 0, false),

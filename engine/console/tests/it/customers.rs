@@ -174,7 +174,14 @@ async fn case_actions_from_the_customer_page() {
     // (who, fields, status, the case's status after, the last recorded action's type)
     let ok = StatusCode::SEE_OTHER;
     let bad = StatusCode::BAD_REQUEST;
-    let rows: Vec<(&str, Vec<(&str, &str)>, StatusCode, &str, Option<&str>)> = vec![
+    type Row<'a> = (
+        &'a str,
+        Vec<(&'a str, &'a str)>,
+        StatusCode,
+        &'a str,
+        Option<&'a str>,
+    );
+    let rows: Vec<Row> = vec![
         (
             "cm",
             vec![
