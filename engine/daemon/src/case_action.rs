@@ -76,7 +76,8 @@ fn text(field: &str, s: &str, required: bool) -> Result<String, DaemonError> {
 impl Engine {
     /// Applies and records `action` on the open case of `invoice`, by `by` (a user or token
     /// name). Refused: an unknown or closed case (not found), a date not after today, a resume
-    /// of a case neither paused nor waiting, a reschedule of a case not active. Not flushed.
+    /// of a case neither paused nor waiting or with an open dispute, a reschedule of a case not
+    /// active. Not flushed.
     pub fn case_action(
         &self,
         invoice: &str,
@@ -111,10 +112,10 @@ impl Engine {
         }
         let who = by.unwrap_or("someone");
         let (out, _) = self.write(|w| {
-            let status = w
+            let (status, disputed) = w
                 .case(invoice)?
                 .filter(|c| c.is_open())
-                .map(|c| c.status.clone())
+                .map(|c| (c.status.clone(), c.dispute.is_some()))
                 .ok_or_else(|| DaemonError::NotFound {
                     what: "open case",
                     id: invoice.to_string(),
@@ -148,6 +149,12 @@ impl Engine {
                     today,
                 )?,
                 CaseAction::Resume => {
+                    if disputed {
+                        return Err(DaemonError::field(
+                            "action",
+                            "the case has an open dispute: resolving it resumes the case",
+                        ));
+                    }
                     if !matches!(status, Status::Paused { .. } | Status::Waiting { .. }) {
                         return Err(DaemonError::field(
                             "action",

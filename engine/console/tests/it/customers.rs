@@ -359,6 +359,29 @@ async fn case_actions_from_the_customer_page() {
     let rec = d.engine.case(&invoice).expect("case").expect("a case");
     assert_eq!(rec.wake, today.succ_opt());
 
+    // Paused by a dispute: not resumed by hand (resolving the dispute resumes it).
+    let dispute = relance_core::domain::Event {
+        date: today,
+        kind: relance_core::domain::EventKind::DisputeOpened {
+            invoice: invoice.clone(),
+            code: "quality".into(),
+            amount: None,
+            target_date: None,
+            comment: None,
+        },
+    };
+    d.engine.apply_events(&[dispute]).expect("dispute");
+    let form = [
+        ("csrf", cm_csrf.as_str()),
+        ("invoice", invoice.as_str()),
+        ("action", "resume"),
+    ];
+    let resp = h.post_form(&path, &cm, &form).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let rec = d.engine.case(&invoice).expect("case").expect("a case");
+    assert_eq!(rec.case.status.name(), "paused");
+    assert_eq!(d.engine.case_actions(&invoice).expect("actions").len(), 7);
+
     // Shown in the case's history on the customer page.
     let (_, page) = h.page(&format!("/console/customers/{customer}"), &cm).await;
     for line in [
