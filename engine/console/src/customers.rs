@@ -18,6 +18,7 @@ use minijinja::context;
 use relance_core::domain::{Customer, Event, EventKind};
 use relance_core::runtime::Status;
 use relance_daemon::api::auth::Family;
+use relance_daemon::driver::{CurrencySums, CustomerSums};
 use relance_daemon::model::decode;
 use relance_daemon::store::Tree;
 use relance_daemon::{DaemonError, Engine};
@@ -37,7 +38,10 @@ const INVOICES: usize = 200;
 struct ListRow {
     id: String,
     name: String,
-    outstanding: String,
+    /// One line per currency (never summed across currencies).
+    outstanding: Vec<String>,
+    overdue: Vec<String>,
+    days_late: i64,
     open: u64,
     disputes: u64,
     promises: u64,
@@ -45,9 +49,10 @@ struct ListRow {
     scenario: String,
 }
 
-/// The sort keys of the list.
+/// The sort keys of the list (overdue first: the default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sort {
+    Overdue,
     Id,
     Outstanding,
     Name,
@@ -58,11 +63,12 @@ pub enum Sort {
 impl Sort {
     pub fn parse(s: &str) -> Sort {
         match s {
+            "id" => Sort::Id,
             "outstanding" => Sort::Outstanding,
             "name" => Sort::Name,
             "risk" => Sort::Risk,
             "scenario" => Sort::Scenario,
-            _ => Sort::Id,
+            _ => Sort::Overdue,
         }
     }
 }
@@ -81,6 +87,53 @@ struct Listed {
     more: bool,
 }
 
+/// A customer with what the list shows of its sums.
+struct Found {
+    customer: Customer,
+    sums: CustomerSums,
+    currencies: Vec<CurrencySums>,
+}
+
+impl Found {
+    /// Days late of the oldest overdue invoice, in any currency (0 when nothing is overdue).
+    fn days_late(&self, today: NaiveDate) -> i64 {
+        self.currencies
+            .iter()
+            .filter_map(|c| c.oldest_due)
+            .min()
+            .map_or(0, |d| (today - d).num_days().max(0))
+    }
+
+    /// The currency the amount sorts go by: that of the oldest overdue invoice for `overdue`,
+    /// else the first (alphabetical) with something outstanding; and the amount in it. Amounts
+    /// of two currencies are never added: a customer sorts among those of its currency.
+    fn sort_amount(&self, overdue: bool) -> (String, Decimal) {
+        let pick = if overdue {
+            self.currencies
+                .iter()
+                .filter(|c| c.oldest_due.is_some())
+                .min_by_key(|c| c.oldest_due)
+        } else {
+            self.currencies
+                .iter()
+                .find(|c| !c.sums.outstanding.is_zero())
+        };
+        pick.map_or((String::new(), Decimal::ZERO), |c| {
+            let a = if overdue {
+                c.overdue
+            } else {
+                c.sums.outstanding
+            };
+            (c.currency.clone(), a)
+        })
+    }
+}
+
+/// Orders by amount within a currency: currencies in code order, larger amounts first.
+fn by_amount(a: &(String, Decimal), b: &(String, Decimal)) -> std::cmp::Ordering {
+    a.0.cmp(&b.0).then(b.1.cmp(&a.1))
+}
+
 fn list_rows(
     engine: &Engine,
     q: &str,
@@ -88,48 +141,72 @@ fn list_rows(
     page: usize,
     lang: &str,
 ) -> Result<Listed, DaemonError> {
-    let mut found: Vec<(Customer, Decimal, relance_daemon::driver::CustomerSums)> = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
     let mut visit = |_: &[u8], v: &[u8]| -> Result<(), relance_daemon::store::StoreError> {
         if let Ok(c) = decode::<Customer>("customer", v)
             && (q.is_empty() || matches(&c, q))
         {
-            found.push((c, Decimal::ZERO, Default::default()));
+            found.push(Found {
+                customer: c,
+                sums: CustomerSums::default(),
+                currencies: Vec::new(),
+            });
         }
         Ok(())
     };
     engine.store().scan(Tree::Customers, &mut visit)?;
+    let today = engine.today();
     // Sums only where the sort needs them, else only for the page shown.
-    let needs_sums = sort == Sort::Outstanding;
+    let needs_sums = matches!(sort, Sort::Outstanding | Sort::Overdue);
     if needs_sums {
         for f in &mut found {
-            f.2 = engine.customer_sums(&f.0.id)?;
-            f.1 = f.2.outstanding;
+            f.sums = engine.customer_sums(&f.customer.id)?;
+            f.currencies = engine.customer_currencies(&f.customer.id)?;
         }
     }
+    let id = |f: &Found| f.customer.id.clone();
     match sort {
         Sort::Id => {}
-        Sort::Outstanding => found.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.id.cmp(&b.0.id))),
-        Sort::Name => found.sort_by(|a, b| a.0.name.cmp(&b.0.name).then(a.0.id.cmp(&b.0.id))),
-        Sort::Risk => found.sort_by(|a, b| {
-            b.0.risk_score
-                .cmp(&a.0.risk_score)
-                .then(a.0.id.cmp(&b.0.id))
+        Sort::Overdue => found.sort_by_cached_key(|f| {
+            let (cur, amount) = f.sort_amount(true);
+            (
+                std::cmp::Reverse(f.days_late(today)),
+                cur,
+                std::cmp::Reverse(amount),
+                id(f),
+            )
         }),
-        Sort::Scenario => {
-            found.sort_by(|a, b| a.0.scenario.cmp(&b.0.scenario).then(a.0.id.cmp(&b.0.id)))
+        Sort::Outstanding => found.sort_by(|a, b| {
+            by_amount(&a.sort_amount(false), &b.sort_amount(false))
+                .then(a.customer.id.cmp(&b.customer.id))
+        }),
+        Sort::Name => found.sort_by_cached_key(|f| (f.customer.name.clone(), id(f))),
+        Sort::Risk => {
+            found.sort_by_cached_key(|f| (std::cmp::Reverse(f.customer.risk_score), id(f)))
         }
+        Sort::Scenario => found.sort_by_cached_key(|f| (f.customer.scenario.clone(), id(f))),
     }
     let more = found.len() > (page + 1) * PAGE;
     let mut rows = Vec::new();
-    for (c, _, sums) in found.into_iter().skip(page * PAGE).take(PAGE) {
-        let sums = if needs_sums {
-            sums
-        } else {
-            engine.customer_sums(&c.id)?
+    for mut f in found.into_iter().skip(page * PAGE).take(PAGE) {
+        if !needs_sums {
+            f.sums = engine.customer_sums(&f.customer.id)?;
+            f.currencies = engine.customer_currencies(&f.customer.id)?;
+        }
+        let days_late = f.days_late(today);
+        let (sums, c) = (f.sums, f.customer);
+        let shown = |pick: fn(&CurrencySums) -> Decimal| -> Vec<String> {
+            f.currencies
+                .iter()
+                .filter(|x| !pick(x).is_zero())
+                .map(|x| filters::money(pick(x), &x.currency, lang))
+                .collect()
         };
         rows.push(ListRow {
             name: c.name.clone().unwrap_or_else(|| c.id.clone()),
-            outstanding: filters::money(sums.outstanding, "EUR", lang),
+            outstanding: shown(|x| x.sums.outstanding),
+            overdue: shown(|x| x.overdue),
+            days_late,
             open: sums.open,
             disputes: sums.disputes,
             promises: sums.promises,
@@ -165,6 +242,9 @@ pub async fn list(State(c): State<Arc<Console>>, s: Signed, query: Query) -> Res
         Err(f) => c.fail(s.lang, Some(&s.session), f),
     }
 }
+
+/// One bucket's amount of an [`Aged`].
+type Pick = fn(&Aged) -> Decimal;
 
 #[derive(Serialize, Default)]
 struct Aged {
@@ -219,17 +299,15 @@ fn customer_view(
     let today = engine.today();
     let sums = engine.customer_sums(id)?;
     let (ids, more) = engine.customer_invoices_page(id, None, INVOICES)?;
-    let mut aged = Aged::default();
+    let mut aged: std::collections::BTreeMap<String, Aged> = Default::default();
     let (mut open, mut disputes, mut promises, mut next, mut past) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut currency = "EUR".to_string();
     let money = |d: Decimal, cur: &str| filters::money(d, cur, lang);
     let day = |d: NaiveDate| filters::date(d, DateForm::Short, lang);
     for inv_id in &ids {
         let Some(inv) = engine.invoice(inv_id)? else {
             continue;
         };
-        currency = inv.currency.clone();
         for h in engine.history(inv_id)? {
             past.push(Dated {
                 date: h.date,
@@ -246,7 +324,9 @@ fn customer_view(
             continue;
         }
         let late = (today - inv.due).num_days();
-        aged.add(late, c.outstanding);
+        aged.entry(inv.currency.clone())
+            .or_default()
+            .add(late, c.outstanding);
         let step = engine.next_step(c);
         open.push(InvoiceRow {
             id: inv_id.clone(),
@@ -293,14 +373,27 @@ fn customer_view(
             context! { role, name => c.name, email => c.email, phone => c.phone }
         })
         .collect();
-    let aged_rows = [
-        ("not_due", aged.not_due),
-        ("1–30", aged.d30),
-        ("31–60", aged.d60),
-        ("61–90", aged.d90),
-        ("> 90", aged.more),
-    ]
-    .map(|(k, v)| context! { bucket => k, amount => money(v, &currency) });
+    // One column of aged buckets per currency (amounts of two currencies never added).
+    let buckets: [(&str, Pick); 5] = [
+        ("not_due", |a: &Aged| a.not_due),
+        ("1–30", |a: &Aged| a.d30),
+        ("31–60", |a: &Aged| a.d60),
+        ("61–90", |a: &Aged| a.d90),
+        ("> 90", |a: &Aged| a.more),
+    ];
+    let aged_rows: Vec<_> = buckets
+        .iter()
+        .map(|(k, f)| {
+            let amounts: Vec<String> = aged.iter().map(|(cur, a)| money(f(a), cur)).collect();
+            context! { bucket => k, amounts }
+        })
+        .collect();
+    let outstanding: Vec<String> = engine
+        .customer_currencies(id)?
+        .iter()
+        .filter(|c| !c.sums.outstanding.is_zero())
+        .map(|c| money(c.sums.outstanding, &c.currency))
+        .collect();
     let invoice_ids: Vec<String> = open.iter().map(|r| r.id.clone()).collect();
     Ok(Some(context! {
         customer => context! {
@@ -308,9 +401,9 @@ fn customer_view(
             risk => customer.risk_score, scenario => customer.scenario,
             segment => format!("{:?}", customer.segment).to_lowercase(),
         },
-        outstanding => money(sums.outstanding, &currency),
+        outstanding => if outstanding.is_empty() { money(Decimal::ZERO, "EUR") } else { outstanding.join(" · ") },
         counts => context! { invoices => sums.invoices, open => sums.open, disputes => sums.disputes, promises => sums.promises },
-        aged => aged_rows.to_vec(),
+        aged => aged_rows, aged_currencies => aged.keys().cloned().collect::<Vec<_>>(),
         contacts, open, disputes, promises, next, past, invoice_ids, more_invoices => more,
     }))
 }
@@ -368,7 +461,7 @@ async fn write(c: &Console, s: &Signed, id: String, kind: EventKind) -> Result<(
     .map(|_| ())
 }
 
-fn back(id: &str) -> Response {
+pub fn back(id: &str) -> Response {
     Redirect::to(&format!("/console/customers/{}", urlencode(id))).into_response()
 }
 

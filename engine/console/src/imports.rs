@@ -12,23 +12,37 @@
 //! editing a hidden field. It is bounded: [`MAX_UPLOAD`] bytes per upload, one pending upload
 //! per session, [`MAX_PENDING`] uploads in all (the oldest dropped), [`KEEP`] at most.
 //!
+//! Bank proposals (camt.053 transactions the import could not match with certainty) come
+//! with the dry run's report; the apply form asks, for each, to reject it (the default) or to
+//! confirm it as a payment of one of its candidate invoices. The proposals are kept with the
+//! upload (the form names a proposal and a candidate by position, never an invoice or an
+//! amount); on apply, once the batch is written, each confirmed proposal still proposed by the
+//! apply's own run becomes the API's typed `payment` event (the transaction's amount and date,
+//! the bank reference as the payment's `reference`, so that importing the statement again
+//! skips it), through `Engine::apply_events`, in the invoice's currency only.
+//!
 //! This module must not parse or merge files itself, nor hold import rules.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::Form;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Query, State};
 use axum::response::Response;
 use base64::Engine as _;
+use chrono::NaiveDate;
 use minijinja::context;
+use relance_core::domain::{Event, EventKind};
 use relance_daemon::api::auth::{Caller, Family};
 use relance_daemon::api::import;
+use rust_decimal::Decimal;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::session::Session;
-use super::web::{Console, Fail, Signed};
+use super::web::{Console, Fail, Signed, durable};
 
 /// The largest upload (all files of one form together).
 pub const MAX_UPLOAD: usize = 32 << 20;
@@ -45,23 +59,64 @@ struct Upload {
     bytes: Bytes,
 }
 
+/// A bank proposal of a dry run, as the batch import's reply states it (what an apply needs).
+#[derive(Debug, Clone, Deserialize)]
+struct Proposed {
+    transaction: Transaction,
+    #[serde(default)]
+    candidates: Vec<Candidate>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Transaction {
+    reference: String,
+    date: NaiveDate,
+    amount: Decimal,
+    currency: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Candidate {
+    invoice: String,
+}
+
+/// The proposals of a batch import's reply.
+fn proposals(reply: &Value) -> Vec<Proposed> {
+    reply
+        .pointer("/changes/proposals")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default()
+}
+
+/// An upload waiting for its apply, with its dry run's bank proposals.
+struct Kept {
+    at: Instant,
+    files: Vec<Upload>,
+    proposals: Vec<Proposed>,
+}
+
 /// The uploads waiting for their apply, by session (its CSRF token).
 #[derive(Default)]
 pub struct Pending {
-    by_session: Mutex<HashMap<String, (Instant, Vec<Upload>)>>,
+    by_session: Mutex<HashMap<String, Kept>>,
 }
 
 impl Pending {
-    fn put(&self, session: &str, files: Vec<Upload>) {
+    fn put(&self, session: &str, files: Vec<Upload>, proposals: Vec<Proposed>) {
         let mut m = self.by_session.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        m.retain(|_, (at, _)| now.duration_since(*at) < KEEP);
-        m.insert(session.to_string(), (now, files));
+        m.retain(|_, k| now.duration_since(k.at) < KEEP);
+        m.insert(
+            session.to_string(),
+            Kept {
+                at: now,
+                files,
+                proposals,
+            },
+        );
         while m.len() > MAX_PENDING {
-            let oldest = m
-                .iter()
-                .min_by_key(|(_, (at, _))| *at)
-                .map(|(k, _)| k.clone());
+            let oldest = m.iter().min_by_key(|(_, k)| k.at).map(|(k, _)| k.clone());
             match oldest {
                 Some(k) => m.remove(&k),
                 None => break,
@@ -69,19 +124,47 @@ impl Pending {
         }
     }
 
-    fn take(&self, session: &str) -> Option<Vec<Upload>> {
+    fn take(&self, session: &str) -> Option<Kept> {
         let mut m = self.by_session.lock().unwrap_or_else(|e| e.into_inner());
-        m.remove(session)
-            .filter(|(at, _)| at.elapsed() < KEEP)
-            .map(|(_, f)| f)
+        m.remove(session).filter(|k| k.at.elapsed() < KEEP)
     }
 
     fn peek(&self, session: &str) -> Option<Vec<String>> {
         let m = self.by_session.lock().unwrap_or_else(|e| e.into_inner());
         m.get(session)
-            .filter(|(at, _)| at.elapsed() < KEEP)
-            .map(|(_, f)| f.iter().map(|u| u.name.clone()).collect())
+            .filter(|k| k.at.elapsed() < KEEP)
+            .map(|k| k.files.iter().map(|u| u.name.clone()).collect())
     }
+}
+
+/// A person's decisions on the proposals: proposal position → candidate position, from the
+/// apply form's `proposal-{i}` fields (`pay-{j}`; `reject` or anything else rejects; the
+/// first field of a proposal counts, as a form's radio group sends one).
+fn decisions(form: &[(String, String)]) -> HashMap<usize, usize> {
+    let mut out = HashMap::new();
+    let mut seen = std::collections::HashSet::new();
+    for (k, v) in form {
+        let Some(i) = k.strip_prefix("proposal-").and_then(|i| i.parse().ok()) else {
+            continue;
+        };
+        if !seen.insert(i) {
+            continue;
+        }
+        if let Some(j) = v.strip_prefix("pay-").and_then(|j| j.parse().ok()) {
+            out.insert(i, j);
+        }
+    }
+    out
+}
+
+/// What became of a confirmed proposal.
+#[derive(Debug, serde::Serialize)]
+struct Confirmed {
+    reference: String,
+    invoice: String,
+    amount: String,
+    /// Why it was not written, if it was not.
+    skipped: Option<String>,
 }
 
 /// The batch format of a file, from its name (and a FEC's header): `*.xml` is a camt.053
@@ -186,8 +269,8 @@ pub async fn upload(State(c): State<Arc<Console>>, s: Signed, mut form: Multipar
         let answer = run(&c, &s.session, &files, true).await?;
         let names: Vec<(String, &'static str)> =
             files.iter().map(|f| (f.name.clone(), f.format)).collect();
-        if matches!(answer, Answer::Done(_)) {
-            c.imports.put(&s.session.csrf, files);
+        if let Answer::Done(reply) = &answer {
+            c.imports.put(&s.session.csrf, files, proposals(reply));
         }
         Ok((answer, names))
     };
@@ -197,22 +280,102 @@ pub async fn upload(State(c): State<Arc<Console>>, s: Signed, mut form: Multipar
     }
 }
 
-/// `POST /console/imports/apply`: writes the files of this session's dry run.
-pub async fn apply(State(c): State<Arc<Console>>, s: Signed) -> Response {
+/// `POST /console/imports/apply` (`csrf`, and `proposal-{i}` = `pay-{j}` or `reject`):
+/// writes the files of this session's dry run, then the confirmed bank proposals.
+pub async fn apply(
+    State(c): State<Arc<Console>>,
+    s: Signed,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
     let run_it = async {
         s.require(Family::DataWrite)?;
-        let files = c
+        let kept = c
             .imports
             .take(&s.session.csrf)
             .ok_or_else(|| Fail::Bad("nothing to apply: upload the files again".into()))?;
-        let names: Vec<(String, &'static str)> =
-            files.iter().map(|f| (f.name.clone(), f.format)).collect();
-        Ok((run(&c, &s.session, &files, false).await?, names))
+        let names: Vec<(String, &'static str)> = kept
+            .files
+            .iter()
+            .map(|f| (f.name.clone(), f.format))
+            .collect();
+        let answer = run(&c, &s.session, &kept.files, false).await?;
+        let confirmed = match &answer {
+            Answer::Done(reply) => confirm(&c, &kept.proposals, &form, reply).await?,
+            Answer::Refused(_) => Vec::new(),
+        };
+        Ok((answer, names, confirmed))
     };
     match run_it.await {
-        Ok((answer, names)) => report(&c, &s, answer, false, names),
+        Ok((answer, names, confirmed)) => report_with(&c, &s, answer, false, names, confirmed),
         Err(f) => c.fail(s.lang, Some(&s.session), f),
     }
+}
+
+/// Writes the confirmed proposals as payments: those the apply's own run still proposes
+/// (a transaction matched since, or already imported, is not paid twice), each on its chosen
+/// candidate, in that invoice's currency.
+async fn confirm(
+    c: &Console,
+    kept: &[Proposed],
+    form: &[(String, String)],
+    reply: &Value,
+) -> Result<Vec<Confirmed>, Fail> {
+    let still: Vec<String> = proposals(reply)
+        .into_iter()
+        .map(|p| p.transaction.reference)
+        .collect();
+    let mut chosen: Vec<(usize, usize)> = decisions(form).into_iter().collect();
+    chosen.sort_unstable();
+    let picked: Vec<(Proposed, String)> = chosen
+        .into_iter()
+        .filter_map(|(i, j)| {
+            let p = kept.get(i)?;
+            let invoice = p.candidates.get(j)?.invoice.clone();
+            Some((p.clone(), invoice))
+        })
+        .collect();
+    if picked.is_empty() {
+        return Ok(Vec::new());
+    }
+    durable(c, move |e| {
+        let mut out = Vec::new();
+        let mut events = Vec::new();
+        for (p, invoice) in picked {
+            let t = p.transaction;
+            let skipped = if !still.contains(&t.reference) {
+                Some("no longer proposed by the import (matched or imported since)".to_string())
+            } else {
+                match e.invoice(&invoice)? {
+                    None => Some("unknown invoice".to_string()),
+                    Some(inv) if inv.currency != t.currency => {
+                        Some(format!("the invoice is in {}", inv.currency))
+                    }
+                    Some(_) => None,
+                }
+            };
+            if skipped.is_none() {
+                events.push(Event {
+                    date: t.date,
+                    kind: EventKind::Payment {
+                        invoice: invoice.clone(),
+                        amount: t.amount,
+                        reference: Some(t.reference.clone()),
+                    },
+                });
+            }
+            out.push(Confirmed {
+                reference: t.reference,
+                invoice,
+                amount: format!("{} {}", t.amount, t.currency),
+                skipped,
+            });
+        }
+        if !events.is_empty() {
+            e.apply_events(&events)?;
+        }
+        Ok(out)
+    })
+    .await
 }
 
 fn report(
@@ -221,6 +384,17 @@ fn report(
     answer: Answer,
     dry_run: bool,
     names: Vec<(String, &'static str)>,
+) -> Response {
+    report_with(c, s, answer, dry_run, names, Vec::new())
+}
+
+fn report_with(
+    c: &Console,
+    s: &Signed,
+    answer: Answer,
+    dry_run: bool,
+    names: Vec<(String, &'static str)>,
+    confirmed: Vec<Confirmed>,
 ) -> Response {
     let uploaded: Vec<Value> = names
         .into_iter()
@@ -241,7 +415,7 @@ fn report(
         s.lang,
         Some(&s.session),
         "imports.html",
-        context! { uploaded, reply, refused, dry_run, pending },
+        context! { uploaded, reply, refused, dry_run, pending, confirmed },
     )
 }
 

@@ -5,10 +5,11 @@
 //!
 //! `web` is the plumbing (state, router, security headers, CSRF check, sign-in extractor,
 //! rendering), `session` the sessions and the sign-in limiter, `password` the hashes, `i18n`
-//! the French and English words; `signin`, `today`, `customers`, `outbox`, `imports`, `portfolio` and `scenarios` are the pages.
+//! the French and English words; `signin`, `today`, `customers` (with `case`, its case actions), `outbox`, `imports`, `portfolio` and `scenarios` are the pages.
 //! Pages call the same `Engine` methods as the API handlers (never HTTP) and write the same
 //! typed events; they must not hold engine rules.
 
+pub mod case;
 pub mod customers;
 pub mod i18n;
 pub mod imports;

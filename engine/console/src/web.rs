@@ -81,12 +81,21 @@ impl Console {
                 .unwrap_or_else(|e| panic!("console template {name}: {e}"));
         }
         Console {
-            app,
-            sessions: Sessions::default(),
+            sessions: Sessions::kept(session::Keep {
+                engine: app.engine.clone(),
+                allowed: config
+                    .console
+                    .users
+                    .iter()
+                    .map(|u| (u.name.clone(), u.role))
+                    .chain(config.tokens.iter().map(|t| (t.name.clone(), t.role)))
+                    .collect(),
+            }),
             limiter: Limiter::default(),
             users: config.console.users.clone(),
             secure: config.console.secure_cookies,
             imports: imports::Pending::default(),
+            app,
             env,
         }
     }
@@ -400,6 +409,7 @@ pub fn router(app: Arc<AppState>, config: &Config) -> Router {
         .route("/console/customers/{id}", get(customers::page))
         .route("/console/customers/{id}/promise", post(customers::promise))
         .route("/console/customers/{id}/dispute", post(customers::dispute))
+        .route("/console/customers/{id}/case", post(super::case::submit))
         .route("/console/outbox", get(outbox::page))
         .route("/console/outbox/{id}", get(outbox::message))
         .route("/console/outbox/{id}/retry", post(outbox::retry))

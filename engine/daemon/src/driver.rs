@@ -136,8 +136,23 @@ impl Bucket {
 pub struct Ledger {
     whole: Sums,
     currencies: BTreeMap<String, Sums>,
+    /// Per currency, per due date: what the opened cases still owe (for overdue amounts and
+    /// the oldest overdue invoice without a pass over the invoices; entries at zero dropped).
+    owed_by_due: BTreeMap<String, BTreeMap<NaiveDate, Decimal>>,
     log: PaymentLog,
     promises_broken: i64,
+}
+
+/// A customer's sums in one currency, read from its [`Ledger`] (amounts of different
+/// currencies are never added).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrencySums {
+    pub currency: String,
+    pub sums: CustomerSums,
+    /// What the opened cases owe on invoices due before the day asked about.
+    pub overdue: Decimal,
+    /// The earliest due date among those overdue invoices.
+    pub oldest_due: Option<NaiveDate>,
 }
 
 /// Sums over a set of a customer's invoices: all of them, and per issue date.
@@ -270,15 +285,46 @@ impl Ledger {
         self.whole.all.sums()
     }
 
-    /// Adds what an invoice in `currency`, issued on `issued`, counts.
-    fn add(&mut self, issued: NaiveDate, currency: &str, b: &Bucket) {
-        self.whole.add(issued, b);
-        self.currency(currency).add(issued, b);
+    /// The sums per currency (currency order), with what is overdue on `day`.
+    pub fn by_currency(&self, day: NaiveDate) -> Vec<CurrencySums> {
+        self.currencies
+            .iter()
+            .map(|(currency, s)| {
+                let due = self.owed_by_due.get(currency);
+                let late = || due.into_iter().flat_map(|m| m.range(..day));
+                CurrencySums {
+                    currency: currency.clone(),
+                    sums: s.all.sums(),
+                    overdue: late().fold(Decimal::ZERO, |t, (_, a)| t.saturating_add(*a)),
+                    oldest_due: late().find(|(_, a)| **a > Decimal::ZERO).map(|(d, _)| *d),
+                }
+            })
+            .collect()
     }
 
-    fn sub(&mut self, issued: NaiveDate, currency: &str, b: &Bucket) {
+    /// Adds what an invoice in `currency`, issued on `issued`, due on `due`, counts.
+    fn add(&mut self, issued: NaiveDate, due: NaiveDate, currency: &str, b: &Bucket) {
+        self.whole.add(issued, b);
+        self.currency(currency).add(issued, b);
+        self.owe(currency, due, b.outstanding.saturating_sub(b.unopened_sum));
+    }
+
+    fn sub(&mut self, issued: NaiveDate, due: NaiveDate, currency: &str, b: &Bucket) {
         self.whole.sub(issued, b);
         self.currency(currency).sub(issued, b);
+        self.owe(currency, due, -b.outstanding.saturating_sub(b.unopened_sum));
+    }
+
+    fn owe(&mut self, currency: &str, due: NaiveDate, amount: Decimal) {
+        if amount.is_zero() {
+            return;
+        }
+        let m = self.owed_by_due.entry(currency.to_string()).or_default();
+        let owed = m.entry(due).or_default();
+        *owed = owed.saturating_add(amount);
+        if owed.is_zero() {
+            m.remove(&due);
+        }
     }
 
     fn currency(&mut self, currency: &str) -> &mut Sums {
@@ -288,7 +334,13 @@ impl Ledger {
     pub fn merge(&mut self, other: &Ledger) {
         for (currency, sums) in &other.currencies {
             for (d, b) in &sums.by_issue {
-                self.add(*d, currency, b);
+                self.whole.add(*d, b);
+                self.currency(currency).add(*d, b);
+            }
+        }
+        for (currency, owed) in &other.owed_by_due {
+            for (due, amount) in owed {
+                self.owe(currency, *due, *amount);
             }
         }
         self.log.merge(&other.log);
@@ -511,6 +563,22 @@ impl<'a> Work<'a> {
         Ok(self.ledger_on(customer, NaiveDate::MAX, None)?.sums())
     }
 
+    /// A customer's ledger, committed and added by this unit (kept like `customer_sums`).
+    pub fn customer_ledger(&mut self, customer: &str) -> Result<Ledger, DaemonError> {
+        self.ledger_on(customer, NaiveDate::MAX, None)?;
+        let mut l = self
+            .ledgers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(customer)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(d) = self.deltas.get(customer) {
+            l.merge(d);
+        }
+        Ok(l)
+    }
+
     /// The sum of the amounts of a customer's invoices, stored and added by this unit
     /// (saturating at a decimal's limit).
     pub fn issued_total(&mut self, customer: &str) -> Result<Decimal, DaemonError> {
@@ -580,7 +648,12 @@ impl<'a> Work<'a> {
                 Some(b) => Some(decode::<CaseRecord>("case", &b)?.case),
                 None => None,
             };
-            l.add(inv.issued, &inv.currency, &Bucket::of(&inv, case.as_ref()));
+            l.add(
+                inv.issued,
+                inv.due,
+                &inv.currency,
+                &Bucket::of(&inv, case.as_ref()),
+            );
             if let Some(case) = &case {
                 stored_behaviour(&mut l, &inv, case);
             }
@@ -636,8 +709,8 @@ impl<'a> Work<'a> {
         let change = behaviour_change(&inv, previous.as_ref(), &case, day);
         if before != after || change != BehaviourChange::default() {
             let d = self.deltas.entry(inv.customer.clone()).or_default();
-            d.sub(inv.issued, &inv.currency, &before);
-            d.add(inv.issued, &inv.currency, &after);
+            d.sub(inv.issued, inv.due, &inv.currency, &before);
+            d.add(inv.issued, inv.due, &inv.currency, &after);
             change.apply(d);
         }
         let slot = self.slot(id)?;
@@ -673,6 +746,7 @@ impl<'a> Work<'a> {
         let issued = inv.issued;
         self.deltas.entry(customer).or_default().add(
             issued,
+            inv.due,
             &inv.currency,
             &Bucket::of(&inv, None),
         );
@@ -1026,6 +1100,47 @@ impl<'a> Work<'a> {
     pub fn tick(&mut self, id: &str, day: NaiveDate) -> Result<(), DaemonError> {
         self.step(id, day, Input::Tick, true)?;
         self.schedule(id, day)
+    }
+
+    /// A person's hand on an open case (see `case_action`): sets its status and its next
+    /// tick as given and records `cause` in its history, running no step of its scenario.
+    pub fn set_by_hand(
+        &mut self,
+        id: &str,
+        status: Status,
+        wake: Option<NaiveDate>,
+        cause: String,
+        day: NaiveDate,
+    ) -> Result<(), DaemonError> {
+        let mut case = self
+            .case(id)?
+            .filter(|c| c.is_open())
+            .cloned()
+            .ok_or_else(|| DaemonError::NotFound {
+                what: "open case",
+                id: id.to_string(),
+            })?;
+        let from = case.status.name().to_string();
+        case.status = status;
+        let to = case.status.name().to_string();
+        self.set_case(id, case, day)?;
+        self.slot(id)?.wake = wake;
+        self.note(
+            id,
+            HistoryEntry {
+                date: day,
+                step: None,
+                from,
+                to,
+                cause,
+            },
+        );
+        Ok(())
+    }
+
+    /// Adds a line to an invoice's history.
+    pub fn note(&mut self, id: &str, entry: HistoryEntry) {
+        self.history.push((id.to_string(), entry));
     }
 
     /// Drops a stale timer (one that does not match its case's record).

@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::catalog::{Bundle, Catalog, Deployment, file_diagnostic};
 use super::clock::Clock;
 use super::config::DEFAULT_IDEMPOTENCY_RETENTION_DAYS;
-use super::driver::{CustomerSums, Ledger, Ledgers, Work, WorkStats};
+use super::driver::{CurrencySums, CustomerSums, Ledger, Ledgers, Work, WorkStats};
 use super::error::DaemonError;
 use super::input;
 use super::keys;
@@ -1015,6 +1015,37 @@ impl Engine {
             &scratch
         };
         Work::new(&*self.store, &catalog, self.rates, ledgers).customer_sums(customer)
+    }
+
+    /// A customer's sums per currency, with what is overdue today (see
+    /// [`Ledger::by_currency`]); kept like [`Engine::customer_sums`].
+    pub fn customer_currencies(&self, customer: &str) -> Result<Vec<CurrencySums>, DaemonError> {
+        self.forget_ledgers_if_reopened();
+        let today = self.today();
+        let kept = self
+            .ledgers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(customer)
+            .map(|l| l.by_currency(today));
+        if let Some(sums) = kept {
+            return Ok(sums);
+        }
+        let guard = match self.writer.try_lock() {
+            Ok(g) => Some(g),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        };
+        let catalog = self.catalog();
+        let scratch = Ledgers::default();
+        let ledgers = if guard.is_some() {
+            &self.ledgers
+        } else {
+            &scratch
+        };
+        Ok(Work::new(&*self.store, &catalog, self.rates, ledgers)
+            .customer_ledger(customer)?
+            .by_currency(today))
     }
 
     /// The name of the step a case waits for, if any.

@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod backup;
+pub mod case_action;
 pub mod catalog;
 pub mod channels;
 pub mod clock;

@@ -346,6 +346,49 @@ async fn the_console_in_a_real_browser() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(listed, "the dispute is listed on the customer's page");
+
+    // A note on the same case, shown in its history.
+    c.find(Locator::Id("no-inv"))
+        .await
+        .unwrap()
+        .select_by_value(&invoice)
+        .await
+        .unwrap();
+    c.find(Locator::Id("no-text"))
+        .await
+        .unwrap()
+        .send_keys("photos of the pallets asked for")
+        .await
+        .unwrap();
+    c.find(Locator::XPath(
+        "//textarea[@id='no-text']/ancestor::form//button",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let mut noted = false;
+    for _ in 0..50 {
+        if c.source()
+            .await
+            .unwrap()
+            .contains("note by camille-cm: photos of the pallets asked for")
+        {
+            noted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(noted, "the note is in the case's history");
+    let actions = d.engine.case_actions(&invoice).unwrap();
+    assert!(
+        actions.last().is_some_and(|a| a.action
+            == relance_daemon::case_action::CaseAction::Note {
+                text: "photos of the pallets asked for".into()
+            }),
+        "{actions:?}"
+    );
     sign_out(&c).await;
 
     // The admin retries a dead letter.

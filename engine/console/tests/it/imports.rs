@@ -1,6 +1,7 @@
 //! The imports page over plain HTTP: a file with a bad line is refused with its file, line and
 //! field, and nothing is written; a good file's dry run writes nothing until the apply; the
-//! apply needs the session's CSRF token and a role of the data-write family.
+//! apply needs the session's CSRF token and a role of the data-write family; a camt.053's
+//! bank proposals are confirmed (a payment fact) or rejected (nothing) before the apply.
 
 use reqwest::StatusCode;
 
@@ -89,5 +90,147 @@ async fn a_bad_line_is_reported_by_file_line_and_field_and_nothing_is_written() 
         }
         assert_eq!(stored(&d, "F-T-3"), written, "apply {i}");
     }
+    d.stop().await;
+}
+
+/// A balanced camt.053 statement `id` of two credits from a payer named like customer
+/// C000000, without a reference and of amounts no open invoice has: two proposals.
+fn statement(id: &str) -> String {
+    let entry = |reference: &str, amount: &str, e2e: &str| {
+        format!(
+            r#"<Ntry><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+<BookgDt><Dt>2026-05-10</Dt></BookgDt><ValDt><Dt>2026-05-10</Dt></ValDt><AcctSvcrRef>{reference}</AcctSvcrRef>
+<NtryDtls><TxDtls><Refs><EndToEndId>{e2e}</EndToEndId></Refs>
+<RltdPties><Dbtr><Nm>Ateliers Dupont 0</Nm></Dbtr><DbtrAcct><Id><IBAN>FR7611808009101234567890147</IBAN></Id></DbtrAcct></RltdPties>
+<RmtInf><Ustrd>virement</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"#
+        )
+    };
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"><BkToCstmrStmt>
+<GrpHdr><MsgId>{id}</MsgId><CreDtTm>2026-05-10T18:00:00+02:00</CreDtTm></GrpHdr>
+<Stmt><Id>{id}</Id><Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>
+<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">0.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-05-10</Dt></Dt></Bal>
+<Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">191.34</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-05-10</Dt></Dt></Bal>
+{}{}
+</Stmt></BkToCstmrStmt></Document>"#,
+        entry("BK-T-1", "123.45", "DUPONT-E2E-1"),
+        entry("BK-T-2", "67.89", "NOTPROVIDED"),
+    )
+}
+
+/// The invoice of candidate `j` of proposal `i` in a dry run's page.
+fn candidate(html: &str, i: usize, j: usize) -> String {
+    let at = html
+        .find(&format!("for=\"p{i}-pay-{j}\">"))
+        .unwrap_or_else(|| panic!("candidate {i}/{j}"));
+    let label = &html[at..];
+    let label = &label[label.find('>').expect("label") + 1..];
+    let words: Vec<&str> = label.split_whitespace().collect();
+    // "Confirm: pays {invoice} ({customer}, …)"
+    words[2].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bank_proposals_are_confirmed_or_rejected_before_the_apply() {
+    let d = support::start().await;
+    let h = Http::new(&d.base);
+    let session = h.session("camille-cm").await;
+    let (_, html) = h.page("/console/imports", &session).await;
+    let token = csrf_of(&html);
+
+    let (status, html) = h
+        .upload(
+            "/console/imports",
+            &session,
+            &token,
+            &[("statement.xml", &statement("STMT-T-1"))],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    for shown in [
+        "id=\"proposal-0\"",
+        "id=\"proposal-1\"",
+        "BK-T-1 · 123.45 EUR",
+        "Ateliers Dupont 0",
+        "IBAN FR7611808009101234567890147",
+        "EndToEndId DUPONT-E2E-1",
+        "value=\"reject\" checked",
+        "id=\"apply\"",
+    ] {
+        assert!(html.contains(shown), "{shown}");
+    }
+    let invoice = candidate(&html, 0, 0);
+    let before = d.engine.case(&invoice).unwrap().expect("a case").case;
+    let lost = candidate(&html, 1, 0);
+    let lost_before = d
+        .engine
+        .case(&lost)
+        .unwrap()
+        .expect("a case")
+        .case
+        .outstanding;
+
+    // Proposal 0 confirmed on its first candidate, 1 rejected; a proposal that does not
+    // exist and a second field for proposal 0 are ignored.
+    let r = h
+        .post_form(
+            "/console/imports/apply",
+            &session,
+            &[
+                ("csrf", token.as_str()),
+                ("proposal-0", "pay-0"),
+                ("proposal-1", "reject"),
+                ("proposal-7", "pay-0"),
+                ("proposal-0", "pay-99"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    let confirmed = html
+        .split("id=\"confirmed\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("a list: {html}"));
+    assert!(
+        confirmed.contains(&format!("BK-T-1 → {invoice} · 123.45 EUR")),
+        "{confirmed}"
+    );
+    assert!(!confirmed.contains("BK-T-2"), "{confirmed}");
+    let after = d.engine.case(&invoice).unwrap().expect("a case").case;
+    let paid = "123.45".parse::<rust_decimal::Decimal>().unwrap();
+    assert_eq!(
+        after.paid - before.paid,
+        paid,
+        "a payment fact of the amount"
+    );
+    if lost != invoice {
+        let now = d
+            .engine
+            .case(&lost)
+            .unwrap()
+            .expect("a case")
+            .case
+            .outstanding;
+        assert_eq!(now, lost_before, "the rejected one is not applied");
+    }
+
+    // The same statement again (other bytes, so not the same batch): the confirmed
+    // transaction is known by its bank reference (skipped), the rejected one is proposed again.
+    let (status, html) = h
+        .upload(
+            "/console/imports",
+            &session,
+            &token,
+            &[(
+                "again.xml",
+                &format!("{}\n<!-- sent again -->\n", statement("STMT-T-1")),
+            )],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("BK-T-2 · 67.89 EUR"), "{html}");
+    assert!(!html.contains("BK-T-1 · 123.45 EUR"), "{html}");
+    assert!(!html.contains("id=\"proposal-1\""), "{html}");
     d.stop().await;
 }

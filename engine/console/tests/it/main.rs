@@ -3,6 +3,7 @@
 //! real browser (`browser`: Debian's chromium driven through chromedriver by fantoccini).
 
 mod browser;
+mod customers;
 mod http;
 mod imports;
 mod pages;
