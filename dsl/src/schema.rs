@@ -148,7 +148,7 @@ fields! {
     "invoice.currency" => InvoiceCurrency: Type::Text, "ISO 4217 currency code (`EUR`).";
     "invoice.issued" => InvoiceIssued: Type::Date, "Issue date.";
     "invoice.due" => InvoiceDue: Type::Date, "Due date.";
-    "invoice.days_late" => InvoiceDaysLate: Type::Number, "Days since the due date (negative before it).";
+    "invoice.days_late" => InvoiceDaysLate: Type::Number, "Days since the due date, the extended one after a `due_date_extended` event (negative before it).";
     "invoice.extended_due" => InvoiceExtendedDue: Type::Date, "The due date as extended (prorogation); absent without extension (a comparison with it is false). `invoice.due` stays the date on file.";
     "invoice.po_number" => InvoicePoNumber: Type::Text, "The customer's purchase-order number (empty when unknown).";
     "customer.id" => CustomerId: Type::Text, "The customer's id in the accounting system.";
