@@ -5,6 +5,7 @@
 //! churn with the path typed or the scenario's title.
 
 mod insolvency;
+mod insurance;
 mod repeat;
 mod reports_activity;
 mod reports_aged_dso;
