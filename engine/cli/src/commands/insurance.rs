@@ -44,10 +44,7 @@ pub fn run(args: Args) -> u8 {
     match args.format {
         ReportFormat::Text => print!("{}", r.to_text()),
         ReportFormat::Csv => print!("{}", r.to_csv()),
-        ReportFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&r).unwrap_or_default()
-        ),
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default()),
     }
     if r.warnings.is_empty() {
         exit::OK

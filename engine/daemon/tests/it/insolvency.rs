@@ -14,7 +14,8 @@ use crate::support::{ADMIN, Body, CREDIT, INTEGRATION, Row, SALES, TempDir, run_
 async fn a_collective_procedure_through_the_api() {
     let dir = TempDir::new("api-insolvency");
     let (base, client) = serve(&dir.0, "2026-01-05", Duration::from_secs(20)).await;
-    let ok = |method: Method, path: &str, token, body| Row::new(method, path, Some(token), body, 200);
+    let ok =
+        |method: Method, path: &str, token, body| Row::new(method, path, Some(token), body, 200);
     let event = |v: serde_json::Value| ok(Method::POST, "/v1/events", INTEGRATION, Body::Json(v));
     let portfolio = json!({
         "customers": [
@@ -29,18 +30,26 @@ async fn a_collective_procedure_through_the_api() {
     // Judgment on 2 January 2026, published in the BODACC on 5 January: declare by
     // 5 March 2026 (R622-24, two months; a Thursday).
     let rows = [
-        ok(Method::POST, "/v1/import", INTEGRATION, Body::Json(portfolio)),
+        ok(
+            Method::POST,
+            "/v1/import",
+            INTEGRATION,
+            Body::Json(portfolio),
+        ),
         ok(Method::POST, "/v1/run", ADMIN, Body::None),
-        event(json!({"type": "insolvency_opened", "customer": "ACME", "procedure": "liquidation",
-                     "judgment_on": "2026-01-02", "published_on": "2026-01-05"})),
+        event(
+            json!({"type": "insolvency_opened", "customer": "ACME", "procedure": "liquidation",
+                     "judgment_on": "2026-01-02", "published_on": "2026-01-05"}),
+        ),
         ok(Method::GET, "/v1/customers/ACME", SALES, Body::None).with(json!({"customer": {
             "insolvency": {"procedure": "liquidation", "judgment_on": "2026-01-02"}}})),
         ok(Method::GET, "/v1/invoices/F-1", CREDIT, Body::None).with(json!({
             "state": "insolvency",
             "case": {"declaration": {"declare_by": "2026-03-05", "outstanding": "1200.00"}}})),
         ok(Method::GET, "/v1/invoices/F-3", CREDIT, Body::None).with(json!({"state": "active"})),
-        ok(Method::GET, "/v1/reports/aged", CREDIT, Body::None)
-            .with(json!({"apart": [{"customer": "ACME", "procedure": "liquidation since 2026-01-02"}]})),
+        ok(Method::GET, "/v1/reports/aged", CREDIT, Body::None).with(
+            json!({"apart": [{"customer": "ACME", "procedure": "liquidation since 2026-01-02"}]}),
+        ),
         event(json!({"type": "insolvency_closed", "customer": "ACME"})),
         ok(Method::GET, "/v1/invoices/F-1", CREDIT, Body::None).with(json!({"state": "active"})),
     ];

@@ -169,13 +169,7 @@ impl InsuranceReport {
             };
             out.push_str(&format!(
                 "{} {} [{} {}] {} {} due {}{ext}: {deadlines}\n",
-                r.customer,
-                r.invoice,
-                r.insurer,
-                r.cover,
-                r.open,
-                r.currency,
-                r.original_due
+                r.customer, r.invoice, r.insurer, r.cover, r.open, r.currency, r.original_due
             ));
         }
         if self.invoices.is_empty() {
