@@ -282,6 +282,45 @@ fn only_claims_born_before_the_judgment_are_frozen() {
     }
 }
 
+/// A redressement converted into a liquidation (L631-15): the case stays frozen under the new
+/// procedure, the declaration stands (no new task).
+#[test]
+fn a_conversion_changes_the_procedure_without_a_new_declaration() {
+    let mut case = Case::new(invoice("F-5", "2026-01-01", "2026-01-31", None));
+    case.event(opened(Some("2026-03-20")), "2026-03-25");
+    let out = case.event(
+        EventKind::InsolvencyOpened {
+            customer: "ACME".into(),
+            procedure: Procedure::Liquidation,
+            judgment_on: day("2026-04-14"),
+            published_on: Some(day("2026-04-20")),
+        },
+        "2026-04-21",
+    );
+    assert!(out.actions.is_empty(), "{:?}", out.actions);
+    assert_eq!(
+        case.inst().status,
+        Status::Insolvency {
+            since: day("2026-03-10"),
+            procedure: Procedure::Liquidation
+        }
+    );
+    let d = case.inst().declaration.clone().unwrap();
+    assert_eq!(
+        (d.procedure, d.declare_by),
+        (Procedure::Liquidation, Some(day("2026-05-20")))
+    );
+    assert!(
+        out.records.iter().any(|r| r.cause
+            == "redressement judiciaire converted to liquidation judiciaire on 2026-04-14"),
+        "{:?}",
+        out.records
+    );
+    // The next tick (the customer record now says liquidation, published 20 April) asks for
+    // nothing new.
+    assert!(case.tick("2026-04-22").actions.is_empty());
+}
+
 /// A case that opens after the judgment (the customer record already says so) is frozen on
 /// its first tick, as one that was open.
 #[test]

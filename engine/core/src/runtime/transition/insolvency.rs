@@ -68,9 +68,34 @@ impl Machine<'_, '_> {
             None if frozen => self.thaw("insolvency procedure closed"),
             None => {}
             Some(ins) if frozen => {
+                if let Status::Insolvency { since, procedure } = self.inst.status
+                    && procedure != ins.procedure
+                {
+                    // A conversion (redressement to liquidation, L631-15): the claims declared
+                    // stand, no new declaration is asked.
+                    if let Some(d) = self.inst.declaration.as_mut() {
+                        d.procedure = ins.procedure;
+                    }
+                    self.set_status(
+                        Status::Insolvency {
+                            since,
+                            procedure: ins.procedure,
+                        },
+                        None,
+                        format!(
+                            "{} converted to {} on {}",
+                            procedure.label(),
+                            ins.procedure.label(),
+                            ins.judgment_on
+                        ),
+                    );
+                    return;
+                }
                 let declare_by = ins.declare_by(self.facts.calendar());
                 let known = self.inst.declaration.as_ref().and_then(|d| d.declare_by);
-                if declare_by.is_some() && known != declare_by {
+                // The publication becomes known: the deadline is set once (a later judgment,
+                // a conversion, does not move it).
+                if known.is_none() && declare_by.is_some() {
                     if let Some(d) = self.inst.declaration.as_mut() {
                         d.declare_by = declare_by;
                     }
