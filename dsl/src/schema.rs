@@ -113,6 +113,10 @@ pub enum Field {
     InvoiceLastFailedPayment,
     EventTag,
     EventReason,
+    CustomerInsolvency,
+    CustomerCreditCover,
+    CustomerInsurer,
+    InvoiceExtendedDue,
 }
 
 /// One documented field: its path, type and meaning.
@@ -144,13 +148,17 @@ fields! {
     "invoice.currency" => InvoiceCurrency: Type::Text, "ISO 4217 currency code (`EUR`).";
     "invoice.issued" => InvoiceIssued: Type::Date, "Issue date.";
     "invoice.due" => InvoiceDue: Type::Date, "Due date.";
-    "invoice.days_late" => InvoiceDaysLate: Type::Number, "Days since the due date (negative before it).";
+    "invoice.days_late" => InvoiceDaysLate: Type::Number, "Days since the due date, the extended one after a `due_date_extended` event (negative before it).";
+    "invoice.extended_due" => InvoiceExtendedDue: Type::Date, "The due date as extended (prorogation); absent without extension (a comparison with it is false). `invoice.due` stays the date on file.";
     "invoice.po_number" => InvoicePoNumber: Type::Text, "The customer's purchase-order number (empty when unknown).";
     "customer.id" => CustomerId: Type::Text, "The customer's id in the accounting system.";
     "customer.name" => CustomerName: Type::Text, "The customer's name.";
     "customer.segment" => CustomerSegment: Type::Text, "`b2b`, `b2c` or `public`.";
     "customer.risk_score" => CustomerRiskScore: Type::Number, "Risk score from 0 (safe) to 100.";
     "customer.credit_insured" => CustomerCreditInsured: Type::Bool, "Whether a credit insurer covers this customer.";
+    "customer.insolvency" => CustomerInsolvency: Type::Text, "The collective procedure the customer is under: `sauvegarde`, `redressement` or `liquidation`; empty when none. The invoices it freezes stop anyway (LAW.md).";
+    "customer.credit_cover" => CustomerCreditCover: Type::Text, "The customer's credit insurance cover: `covered`, `not_covered` or `cancelled`; empty without an insurer.";
+    "customer.insurer" => CustomerInsurer: Type::Text, "The customer's credit insurer (as the insurers file names it); empty without one.";
     "customer.tags" => CustomerTags: Type::List(Box::new(Type::Text)), "Free tags (`\"key-account\" in customer.tags`).";
     "customer.language" => CustomerLanguage: Type::Text, "Language of the customer's messages (`fr`, `en`).";
     "customer.payment_terms_days" => CustomerPaymentTermsDays: Type::Number, "Agreed payment terms in days (0 when not set).";

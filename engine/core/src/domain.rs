@@ -212,6 +212,13 @@ pub struct Customer {
     /// A scenario name that overrides the policy for this customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario: Option<String>,
+    /// The collective procedure the customer is under, if any (set by the
+    /// `insolvency_opened` event, cleared by `insolvency_closed`; see [`crate::insolvency`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insolvency: Option<crate::insolvency::Insolvency>,
+    /// The customer's credit insurance cover, if any (see [`crate::insurance`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_cover: Option<crate::insurance::CreditCover>,
 }
 
 fn default_language() -> String {
@@ -233,6 +240,8 @@ impl Customer {
             payment_terms: None,
             contacts: BTreeMap::new(),
             scenario: None,
+            insolvency: None,
+            credit_cover: None,
         }
     }
 
@@ -466,6 +475,32 @@ pub enum EventKind {
         by: String,
         because: String,
     },
+    /// A collective procedure was opened against the customer (Code de commerce L620-1,
+    /// L631-1, L640-1): the event's `date` is the day it was learnt, `judgment_on` the day of
+    /// the judgment. Sent again with `published_on` once the BODACC publication is known.
+    InsolvencyOpened {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        customer: CustomerId,
+        procedure: crate::insolvency::Procedure,
+        judgment_on: NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        published_on: Option<NaiveDate>,
+    },
+    /// The collective procedure ended (a plan adopted, the procedure closed): dunning of the
+    /// frozen invoices resumes.
+    InsolvencyClosed {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        customer: CustomerId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The due date was extended (prorogation) to `to`: dunning runs from the new date, the
+    /// insurer's deadlines from the original one.
+    DueDateExtended {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        invoice: InvoiceId,
+        to: NaiveDate,
+    },
 }
 
 impl EventKind {
@@ -482,6 +517,8 @@ impl EventKind {
             | EventKind::WriteOffReversed { invoice, .. }
             | EventKind::PaymentFailed { invoice, .. }
             | EventKind::ScenarioChanged { invoice, .. } => Some(invoice),
+            EventKind::DueDateExtended { invoice, .. } => Some(invoice),
+            EventKind::InsolvencyOpened { .. } | EventKind::InsolvencyClosed { .. } => None,
             EventKind::RiskChanged { .. }
             | EventKind::ContactBounced { .. }
             | EventKind::TagAdded { .. }
@@ -496,6 +533,8 @@ impl EventKind {
             | EventKind::ContactBounced { customer, .. }
             | EventKind::TagAdded { customer, .. }
             | EventKind::TagRemoved { customer, .. } => Some(customer),
+            EventKind::InsolvencyOpened { customer, .. }
+            | EventKind::InsolvencyClosed { customer, .. } => Some(customer),
             _ => None,
         }
     }
@@ -517,6 +556,9 @@ impl EventKind {
             EventKind::WriteOffReversed { .. } => "write_off_reversed",
             EventKind::PaymentFailed { .. } => "payment_failed",
             EventKind::ScenarioChanged { .. } => "scenario_changed",
+            EventKind::InsolvencyOpened { .. } => "insolvency_opened",
+            EventKind::InsolvencyClosed { .. } => "insolvency_closed",
+            EventKind::DueDateExtended { .. } => "due_date_extended",
         }
     }
 
@@ -537,6 +579,22 @@ impl EventKind {
                 customer.tags.retain(|t| t != tag);
                 true
             }
+            EventKind::InsolvencyOpened {
+                procedure,
+                judgment_on,
+                published_on,
+                ..
+            } => {
+                let now = Some(crate::insolvency::Insolvency {
+                    procedure: *procedure,
+                    judgment_on: *judgment_on,
+                    published_on: *published_on,
+                });
+                let changed = customer.insolvency != now;
+                customer.insolvency = now;
+                changed
+            }
+            EventKind::InsolvencyClosed { .. } => customer.insolvency.take().is_some(),
             _ => false,
         }
     }

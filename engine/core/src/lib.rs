@@ -12,6 +12,9 @@
 //! - [`rules`]: the rhai sandbox for `rule(...)` calls, compiled once per set;
 //! - [`runtime`]: case state, scenario assignment, condition evaluation, the transition
 //!   function;
+//! - [`insolvency`]: collective procedures, frozen invoices, the claim declaration deadline;
+//! - [`insurance`]: credit insurance cover, insurer policies, deadlines from the original due
+//!   date;
 //! - [`terms`]: payment terms as data, due dates from terms, the L441-10 caps;
 //! - [`scenario_set`]: reading a set folder (`*.relance`, `rules/`, `templates/`) from disk.
 //!
@@ -21,6 +24,8 @@
 
 pub mod calendar;
 pub mod domain;
+pub mod insolvency;
+pub mod insurance;
 pub mod interest;
 pub mod rules;
 pub mod runtime;

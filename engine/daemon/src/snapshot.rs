@@ -113,7 +113,7 @@ fn history_key(key: &[u8]) -> Option<(String, u64)> {
 
 /// A status name as the runtime spells it (records hold static names).
 fn status_name(name: &str) -> &'static str {
-    const NAMES: [&str; 7] = [
+    const NAMES: [&str; 8] = [
         "new",
         "active",
         "paused",
@@ -121,6 +121,7 @@ fn status_name(name: &str) -> &'static str {
         "closed",
         "error",
         "unassigned",
+        "insolvency",
     ];
     NAMES.into_iter().find(|n| *n == name).unwrap_or("other")
 }

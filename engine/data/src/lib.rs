@@ -14,6 +14,7 @@
 
 pub mod generator;
 pub mod import;
+pub mod insurers;
 pub mod portfolio;
 pub mod rates;
 pub mod terms_check;

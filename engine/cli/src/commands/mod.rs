@@ -12,6 +12,7 @@ mod deploy;
 mod fmt;
 mod generate;
 mod import;
+mod insurance;
 pub(crate) mod plan;
 mod rates;
 mod remote;
@@ -219,6 +220,9 @@ pub enum Command {
     },
     /// The late-payment rate table per half-year (ECB, default rate, legal rate, floor).
     Rates(rates::Args),
+    /// Credit insurance: open invoices of insured customers with the insurer's deadlines
+    /// (from the original due date) and warnings.
+    Insurance(insurance::Args),
     /// Payment terms against the L441-10 caps (`terms check`).
     Terms {
         #[command(subcommand)]
@@ -379,6 +383,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Restore { data, input } => backup::restore(&data, &input),
         Command::Rates(args) => rates::run(args),
         Command::Terms { command } => terms::run(command),
+        Command::Insurance(args) => insurance::run(args),
         Command::Store {
             command: StoreCommand::Verify { data, format },
         } => store::verify(&data, format),

@@ -13,6 +13,7 @@
 //!   `demo` leaving nothing behind, `serve` refusing to run without a token, plain logs in files;
 //! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores.
 //! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores;
+//! - `law`: `insurance` and the aged report with a customer under a collective procedure;
 //! - `templates`: `check` reporting template errors, `simulate` and `test` showing a fallback language.
 
 mod check;
@@ -23,6 +24,7 @@ mod deploy;
 mod import_batch;
 mod import_csv;
 mod integrity;
+mod law;
 mod newcomer;
 mod plan;
 #[path = "../../../daemon/tests/it/support.rs"]

@@ -38,9 +38,11 @@ pub struct Overdue {
 
 /// Whether an invoice counts as overdue on `day`: its case is open, it is past its due date
 /// (due before `day`), something is still owed, and no dispute is open on it (a disputed
-/// invoice is not chased, as Odoo's blocked lines).
+/// invoice is not chased, as Odoo's blocked lines), nor is a collective procedure freezing it
+/// (L622-21: no action on a prior claim).
 pub fn is_overdue(invoice: &Invoice, case: &Instance, day: NaiveDate) -> bool {
     case.is_open()
+        && !matches!(case.status, super::state::Status::Insolvency { .. })
         && invoice.due < day
         && invoice.issued <= day
         && case.dispute.is_none()

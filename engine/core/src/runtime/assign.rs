@@ -98,6 +98,8 @@ fn fresh(invoice: &Invoice, customer: &Customer, today: NaiveDate) -> Instance {
         started: today,
         repeating: None,
         catch_up_next: None,
+        declaration: None,
+        extended_due: None,
     }
 }
 

@@ -45,7 +45,7 @@ pub fn amount(
 
 /// Interest from the day after the due date (or after the last interest charge) to `today`,
 /// on the balance of each day: the period is cut at every payment or credit note.
-fn accrued(
+pub(crate) fn accrued(
     inst: &Instance,
     facts: &Facts<'_>,
     today: NaiveDate,

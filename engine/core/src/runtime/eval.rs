@@ -140,7 +140,29 @@ impl Env<'_, '_> {
             Field::InvoiceCurrency => Val::Text(cur()),
             Field::InvoiceIssued => Val::Date(inv.issued),
             Field::InvoiceDue => Val::Date(inv.due),
-            Field::InvoiceDaysLate => Val::Num((self.today - inv.due).num_days().into()),
+            Field::InvoiceDaysLate => {
+                let due = inst.extended_due.unwrap_or(inv.due);
+                Val::Num((self.today - due).num_days().into())
+            }
+            Field::InvoiceExtendedDue => inst.extended_due.map_or(Val::Absent, Val::Date),
+            Field::CustomerInsolvency => text(
+                customer
+                    .insolvency
+                    .as_ref()
+                    .map_or("", |i| i.procedure.as_str()),
+            ),
+            Field::CustomerCreditCover => text(
+                customer
+                    .credit_cover
+                    .as_ref()
+                    .map_or("", |c| c.status.as_str()),
+            ),
+            Field::CustomerInsurer => text(
+                customer
+                    .credit_cover
+                    .as_ref()
+                    .map_or("", |c| c.insurer.as_str()),
+            ),
             Field::InvoicePoNumber => text(inv.po_number.as_deref().unwrap_or("")),
             Field::CustomerId => text(&customer.id),
             Field::CustomerName => text(customer.name.as_deref().unwrap_or(&customer.id)),

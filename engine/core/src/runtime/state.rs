@@ -27,6 +27,12 @@ pub enum Status {
     Error { on: NaiveDate, message: String },
     /// No scenario of the set applies to this invoice.
     Unassigned { on: NaiveDate },
+    /// Frozen by a collective procedure opened against the customer (L622-7, L622-21): no
+    /// message, no charge, no step until the procedure ends (`runtime::transition::insolvency`).
+    Insolvency {
+        since: NaiveDate,
+        procedure: crate::insolvency::Procedure,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +66,7 @@ impl Status {
             Status::Closed { .. } => "closed",
             Status::Error { .. } => "error",
             Status::Unassigned { .. } => "unassigned",
+            Status::Insolvency { .. } => "insolvency",
         }
     }
 
@@ -165,6 +172,37 @@ pub struct Instance {
     /// arrives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_failed_payment: Option<String>,
+    /// The claim to declare under a collective procedure, while the case is frozen by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declaration: Option<Declaration>,
+    /// The due date as extended (prorogation, `due_date_extended`): the `due` anchor of the
+    /// steps and `invoice.days_late` run from it; the invoice's own `due` is never changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extended_due: Option<NaiveDate>,
+}
+
+/// The claim to declare to the *mandataire judiciaire* for one frozen invoice (typed, so
+/// reports read it without parsing the task's text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Declaration {
+    pub procedure: crate::insolvency::Procedure,
+    pub judgment_on: NaiveDate,
+    /// Two months after the BODACC publication (R622-24), when the publication is known.
+    pub declare_by: Option<NaiveDate>,
+    /// The principal still owed on the judgment day.
+    pub outstanding: Decimal,
+    /// Charges made and unpaid (indemnity, interest charged before).
+    pub charges: Decimal,
+    /// Late interest not yet charged, accrued up to the day before the judgment (L622-28).
+    pub interest: Decimal,
+}
+
+impl Declaration {
+    /// The amount to declare: outstanding, unpaid charges and accrued interest.
+    pub fn total(&self) -> Decimal {
+        self.outstanding + self.charges + self.interest
+    }
 }
 
 /// A `repeat` step that fired and will fire again: `next_step` stays on it meanwhile.

@@ -24,6 +24,7 @@ use super::state::{CloseReason, Dispute, Instance, Promise, Status};
 use crate::domain::EventKind;
 
 mod changes;
+mod insolvency;
 
 /// What happens to the case today.
 #[derive(Debug, Clone, Copy)]
@@ -171,13 +172,14 @@ fn step_date(inst: &Instance, facts: &Facts<'_>, i: usize) -> NaiveDate {
         return next;
     }
     let inv = facts.invoice;
+    let due = inst.extended_due.unwrap_or(inv.due);
     let base = match step.anchor {
-        ir::Anchor::Due => inv.due,
+        ir::Anchor::Due => due,
         ir::Anchor::Issued => inv.issued,
         ir::Anchor::Step(j) if j < i => {
             inst.done_on[j].unwrap_or_else(|| step_date(inst, facts, j))
         }
-        ir::Anchor::Step(_) => inv.due,
+        ir::Anchor::Step(_) => due,
     };
     repeat::place(
         shift(base, step.offset, facts.calendar()),
@@ -413,6 +415,7 @@ impl<'f> Machine<'_, 'f> {
     }
 
     fn tick(&mut self) {
+        self.sync_insolvency(self.facts.customer.insolvency);
         if !matches!(
             self.inst.status,
             Status::Active | Status::Paused { .. } | Status::Waiting { .. }
@@ -866,6 +869,9 @@ impl<'f> Machine<'_, 'f> {
                 self.change(ev);
             }
             EventKind::CreditNote { amount, .. } => self.money_in(*amount, false),
+            EventKind::InsolvencyOpened { .. }
+            | EventKind::InsolvencyClosed { .. }
+            | EventKind::DueDateExtended { .. } => self.insolvency_event(ev),
             EventKind::WriteOff { .. } if self.inst.is_open() => {
                 if open {
                     self.handle_closing(EventName::WriteOff, |_| {});

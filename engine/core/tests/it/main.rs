@@ -1,6 +1,7 @@
 //! relance-core's integration tests: one binary, one module per concern.
 
 mod dependencies;
+mod insolvency;
 mod rates;
 mod runtime;
 mod set_diagnostics;

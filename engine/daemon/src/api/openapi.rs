@@ -117,6 +117,7 @@ pub fn roles(family: Family) -> Vec<&'static str> {
 #[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]
+#[allow(clippy::large_enum_variant)] // a schema for the documentation only, never built
 pub enum CustomerOrList {
     One(Customer),
     Many(Vec<Customer>),

@@ -11,6 +11,7 @@ mod deploy;
 mod differential;
 mod health;
 mod idempotency;
+mod insolvency;
 mod letters;
 mod migration;
 mod openapi;

@@ -1014,7 +1014,7 @@ mod tests {
         assert!(
             header.starts_with(
                 "id,name,segment,risk_score,credit_insured,language,payment_terms_days,tags,scenario,\
-                 payment_terms,accounting_address,accounting_city,accounting_country,accounting_postcode,\
+                 payment_terms,insurer,credit_cover,credit_limit,accounting_address,accounting_city,accounting_country,accounting_postcode,\
                  legal_address,legal_city,legal_country,legal_postcode\n"
             ),
             "{header}"

@@ -176,6 +176,15 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
             c.tags.join(";"),
             opt(&c.scenario),
             opt(&c.payment_terms),
+            c.credit_cover
+                .as_ref()
+                .map(|k| k.insurer.clone())
+                .unwrap_or_default(),
+            c.credit_cover
+                .as_ref()
+                .map(|k| k.status.as_str().to_string())
+                .unwrap_or_default(),
+            opt(&c.credit_cover.as_ref().and_then(|k| k.limit)),
         ];
         for (role, field) in &contact_columns {
             let contact = c.contacts.get(role);
@@ -250,7 +259,7 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
     finish(events)
 }
 
-const EVENT_HEADER: [&str; 18] = [
+const EVENT_HEADER: [&str; 22] = [
     "date",
     "type",
     "invoice",
@@ -269,10 +278,14 @@ const EVENT_HEADER: [&str; 18] = [
     "step",
     "by",
     "because",
+    "procedure",
+    "judgment_on",
+    "published_on",
+    "to",
 ];
 
-fn event_row(e: &Event) -> [String; 18] {
-    let mut row: [String; 18] = Default::default();
+fn event_row(e: &Event) -> [String; 22] {
+    let mut row: [String; 22] = Default::default();
     row[0] = e.date.to_string();
     row[1] = e.kind.type_name().to_string();
     row[2] = e.kind.invoice().unwrap_or_default().to_string();
@@ -329,6 +342,18 @@ fn event_row(e: &Event) -> [String; 18] {
             row[16] = by.clone();
             row[17] = because.clone();
         }
+        EventKind::InsolvencyOpened {
+            procedure,
+            judgment_on,
+            published_on,
+            ..
+        } => {
+            row[18] = procedure.as_str().to_string();
+            row[19] = judgment_on.to_string();
+            row[20] = opt(published_on);
+        }
+        EventKind::InsolvencyClosed { reason, .. } => row[13] = opt(reason),
+        EventKind::DueDateExtended { to, .. } => row[21] = to.to_string(),
     }
     row
 }

@@ -46,6 +46,9 @@ pub const CUSTOMER_COLUMNS: &[&str] = &[
     "tags",
     "scenario",
     "payment_terms",
+    "insurer",
+    "credit_cover",
+    "credit_limit",
 ];
 /// The documented columns (docs/DATA.md); importers and writers use the same list.
 pub const INVOICE_COLUMNS: &[&str] = &[
@@ -86,6 +89,10 @@ const EVENT_COLUMNS: &[&str] = &[
     "step",
     "by",
     "because",
+    "procedure",
+    "judgment_on",
+    "published_on",
+    "to",
 ];
 
 /// The columns of `events.csv` each event type reads, as (type, required, optional), besides
@@ -115,6 +122,13 @@ const EVENT_TYPES: &[(&str, &[&str], &[&str])] = &[
         &["invoice", "scenario", "by", "because"],
         &["step"],
     ),
+    (
+        "insolvency_opened",
+        &["customer", "procedure", "judgment_on"],
+        &["published_on"],
+    ),
+    ("insolvency_closed", &["customer"], &["reason"]),
+    ("due_date_extended", &["invoice", "to"], &[]),
 ];
 
 /// Reads and validates the data folder `dir`.
@@ -372,6 +386,8 @@ fn read_customers(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Customer
     let contact_columns = sheet.check_columns(CUSTOMER_COLUMNS, &["id"], true)?;
     let col = |name: &str| sheet.index(name);
     let payment_terms = col("payment_terms");
+    let (insurer, credit_cover, credit_limit) =
+        (col("insurer"), col("credit_cover"), col("credit_limit"));
     let (id, name, segment, risk_score, credit_insured, language, terms, tags, scenario) = (
         col("id"),
         col("name"),
@@ -417,6 +433,12 @@ fn read_customers(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Customer
                 .collect();
         }
         customer.scenario = row.text(scenario).map(str::to_string);
+        customer.credit_cover = super::cover::read(
+            row.text(insurer),
+            row.text(credit_cover),
+            row.parse(credit_limit, "credit_limit", parse_amount)?,
+        )
+        .map_err(|(field, message)| row.error(field, message))?;
         for column in &contact_columns {
             if let Some(value) = row.text(Some(column.index)) {
                 let contact = customer.contacts.entry(column.role.clone()).or_default();
@@ -657,6 +679,23 @@ fn read_events(
                 step: text("step"),
                 by: need("by")?.to_string(),
                 because: need("because")?.to_string(),
+            },
+            "insolvency_opened" => EventKind::InsolvencyOpened {
+                customer: customer()?,
+                procedure: need("procedure").and_then(|t| {
+                    super::cover::procedure(t).map_err(|m| row.error("procedure", m))
+                })?,
+                judgment_on: need("judgment_on")
+                    .and_then(|t| parse_date(t).map_err(|m| row.error("judgment_on", m)))?,
+                published_on: date_of("published_on")?,
+            },
+            "insolvency_closed" => EventKind::InsolvencyClosed {
+                customer: customer()?,
+                reason: text("reason"),
+            },
+            "due_date_extended" => EventKind::DueDateExtended {
+                invoice: invoice()?,
+                to: need("to").and_then(|t| parse_date(t).map_err(|m| row.error("to", m)))?,
             },
             _ => EventKind::ContactBounced {
                 customer: customer()?,
@@ -1363,7 +1402,7 @@ mod tests {
                 "unknown-column",
                 "customers.csv:1: column \"riskscore\": unknown column (did you mean \"risk_score\"?); \
                  expected id, name, segment, risk_score, credit_insured, language, payment_terms_days, \
-                 tags, scenario, payment_terms, or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, <role>_city, <role>_country",
+                 tags, scenario, payment_terms, insurer, credit_cover, credit_limit, or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, <role>_city, <role>_country",
             ),
             (
                 "bad-event",
@@ -1539,7 +1578,8 @@ mod tests {
             "events.csv:2: column \"type\": unknown event type \"paymnet\" (did you mean \"payment\"?); \
              expected one of payment, dispute_opened, dispute_resolved, promise_made, credit_note, \
              write_off, risk_changed, task_outcome, contact_bounced, tag_added, tag_removed, \
-             write_off_reversed, payment_failed, scenario_changed"
+             write_off_reversed, payment_failed, scenario_changed, insolvency_opened, \
+             insolvency_closed, due_date_extended"
         );
         assert_eq!(
             events("2026-02-01,write_off,F-1,,10,,"),
@@ -1633,7 +1673,7 @@ mod tests {
             ),
             "customers.csv:1: column \"accounting_mail\": unknown column; expected id, name, segment, \
              risk_score, credit_insured, language, payment_terms_days, tags, scenario, \
-             payment_terms, or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, \
+             payment_terms, insurer, credit_cover, credit_limit, or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, \
              <role>_city, <role>_country"
         );
     }

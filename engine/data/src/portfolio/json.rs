@@ -35,6 +35,9 @@ const CUSTOMER_KEYS: &[&str] = &[
     "contacts",
     "scenario",
     "payment_terms",
+    "insurer",
+    "credit_cover",
+    "credit_limit",
 ];
 const CONTACT_KEYS: &[&str] = &["name", "email", "phone", "address"];
 const ADDRESS_KEYS: &[&str] = &["lines", "postcode", "city", "country"];
@@ -77,6 +80,12 @@ const EVENT_TYPES: &[(&str, &[&str])] = &[
         "scenario_changed",
         &["invoice", "scenario", "step", "by", "because"],
     ),
+    (
+        "insolvency_opened",
+        &["customer", "procedure", "judgment_on", "published_on"],
+    ),
+    ("insolvency_closed", &["customer", "reason"]),
+    ("due_date_extended", &["invoice", "to"]),
 ];
 
 /// Reads and validates a case JSON.
@@ -211,6 +220,12 @@ fn read_customer(index: usize, value: &Value) -> Result<Customer, PortfolioError
         customer.contacts = read_contacts(&r, contacts)?;
     }
     customer.scenario = r.string_opt("scenario")?.map(str::to_string);
+    customer.credit_cover = super::cover::read(
+        r.string_opt("insurer")?,
+        r.string_opt("credit_cover")?,
+        r.amount_opt("credit_limit")?,
+    )
+    .map_err(|(field, message)| r.error(field, message))?;
     Ok(customer)
 }
 
@@ -447,6 +462,24 @@ fn read_event(index: usize, value: &Value) -> Result<Event, PortfolioError> {
             step: text_opt("step")?,
             by: r.string("by")?.to_string(),
             because: r.string("because")?.to_string(),
+        },
+        "insolvency_opened" => {
+            let text = r.string("procedure")?;
+            EventKind::InsolvencyOpened {
+                customer: customer()?,
+                procedure: super::cover::procedure(text)
+                    .map_err(|message| r.error("procedure", message))?,
+                judgment_on: r.date("judgment_on")?,
+                published_on: r.date_opt("published_on")?,
+            }
+        }
+        "insolvency_closed" => EventKind::InsolvencyClosed {
+            customer: customer()?,
+            reason: text_opt("reason")?,
+        },
+        "due_date_extended" => EventKind::DueDateExtended {
+            invoice: invoice()?,
+            to: r.date("to")?,
         },
         _ => EventKind::ContactBounced {
             customer: customer()?,
@@ -1053,7 +1086,8 @@ mod tests {
                 "events[0].type: unknown event type \"paymnet\" (did you mean \"payment\"?); expected one of \
                  payment, dispute_opened, dispute_resolved, promise_made, credit_note, write_off, \
                  risk_changed, task_outcome, contact_bounced, tag_added, tag_removed, \
-                 write_off_reversed, payment_failed, scenario_changed",
+                 write_off_reversed, payment_failed, scenario_changed, insolvency_opened, \
+             insolvency_closed, due_date_extended",
             ),
             (
                 r#"{"events": [{"date": "2026-01-01", "invoice": "F"}]}"#,

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+mod cover;
 pub mod csv;
 pub mod json;
 mod scalar;

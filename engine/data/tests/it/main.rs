@@ -3,5 +3,6 @@
 
 mod import_camt053;
 mod import_fec;
+mod insolvency;
 mod standing;
 mod terms;

@@ -2,6 +2,10 @@
 //! is — not yet due, 1-30, 31-60, 61-90 and over 90 days past due — with disputed amounts in a
 //! column of their own (and out of the age buckets), per customer and currency, and in total.
 //!
+//! Customers under a collective procedure on the report date (sauvegarde, redressement,
+//! liquidation: their prior claims are frozen and declared to the *mandataire*, L622-7) are
+//! shown apart, in rows and totals of their own, never in the main totals nor dropped.
+//!
 //! It reads the portfolio through [`replay`](super::replay) and renders a table, CSV or JSON.
 //! It must not guess anything the data does not say: an invoice's age is the number of days
 //! from its due date to the report date.
@@ -83,6 +87,10 @@ pub struct AgedRow {
     pub invoices: usize,
     #[serde(flatten)]
     pub buckets: Buckets,
+    /// The collective procedure the customer is under on the report date
+    /// (`redressement since 2026-03-10`): such rows are in `apart`, not `rows`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub procedure: Option<String>,
 }
 
 /// The aged balance of a portfolio at a date.
@@ -91,8 +99,14 @@ pub struct AgedBalance {
     pub at: NaiveDate,
     /// Customers with something open, by customer id then currency.
     pub rows: Vec<AgedRow>,
-    /// Totals by currency.
+    /// Totals by currency (customers under a collective procedure excluded).
     pub totals: BTreeMap<String, Buckets>,
+    /// Customers under a collective procedure on the report date, by customer id then currency.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apart: Vec<AgedRow>,
+    /// Their totals by currency.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub apart_totals: BTreeMap<String, Buckets>,
 }
 
 const HEADERS: [&str; 7] = [
@@ -106,6 +120,7 @@ pub fn aged_balance(portfolio: &Portfolio, at: NaiveDate) -> AgedBalance {
         .iter()
         .map(|c| (c.id.as_str(), c.name.as_ref()))
         .collect();
+    let procedures = super::procedures::on(portfolio, at);
     let mut rows: BTreeMap<(String, String), AgedRow> = BTreeMap::new();
     for state in replay(portfolio, at) {
         if state.open <= Decimal::ZERO {
@@ -120,92 +135,125 @@ pub fn aged_balance(portfolio: &Portfolio, at: NaiveDate) -> AgedBalance {
                 currency: inv.currency.clone(),
                 invoices: 0,
                 buckets: Buckets::default(),
+                procedure: procedures
+                    .get(inv.customer.as_str())
+                    .map(|i| format!("{} since {}", i.procedure.as_str(), i.judgment_on)),
             });
         row.invoices += 1;
         row.buckets
             .add(days(inv.due, at), state.open, state.disputed);
     }
+    let (apart, rows): (Vec<AgedRow>, Vec<AgedRow>) =
+        rows.into_values().partition(|r| r.procedure.is_some());
+    AgedBalance {
+        at,
+        totals: totals_of(&rows),
+        apart_totals: totals_of(&apart),
+        rows,
+        apart,
+    }
+}
+
+fn totals_of(rows: &[AgedRow]) -> BTreeMap<String, Buckets> {
     let mut totals: BTreeMap<String, Buckets> = BTreeMap::new();
-    for row in rows.values() {
+    for row in rows {
         totals
             .entry(row.currency.clone())
             .or_default()
             .merge(&row.buckets);
     }
-    AgedBalance {
-        at,
-        rows: rows.into_values().collect(),
-        totals,
-    }
+    totals
 }
 
 impl AgedBalance {
-    /// A readable table, amounts right-aligned, one total line per currency.
+    /// A readable table, amounts right-aligned, one total line per currency; customers under
+    /// a collective procedure follow in a table of their own.
     pub fn to_text(&self) -> String {
-        let mut lines: Vec<Vec<String>> = Vec::new();
-        let mut head = vec!["customer".to_string(), "ccy".into(), "inv".into()];
-        head.extend(HEADERS.iter().map(|h| h.to_string()));
-        lines.push(head);
-        for r in &self.rows {
-            let label = match &r.name {
-                Some(n) => format!("{} ({n})", r.customer),
-                None => r.customer.clone(),
-            };
-            let mut line = vec![label, r.currency.clone(), r.invoices.to_string()];
-            line.extend(r.buckets.cells().iter().map(|a| format!("{:.2}", a)));
-            lines.push(line);
-        }
-        for (currency, b) in &self.totals {
-            let count: usize = self
-                .rows
-                .iter()
-                .filter(|r| &r.currency == currency)
-                .map(|r| r.invoices)
-                .sum();
-            let mut line = vec!["TOTAL".to_string(), currency.clone(), count.to_string()];
-            line.extend(b.cells().iter().map(|a| format!("{:.2}", a)));
-            lines.push(line);
-        }
-        let widths: Vec<usize> = (0..lines[0].len())
-            .map(|c| {
-                lines
-                    .iter()
-                    .map(|l| l[c].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
         let mut out = format!("Aged balance at {}\n", self.at);
-        for (n, line) in lines.iter().enumerate() {
-            let cells: Vec<String> = line
-                .iter()
-                .enumerate()
-                .map(|(c, cell)| {
-                    if c < 2 {
-                        format!("{cell:<w$}", w = widths[c])
-                    } else {
-                        format!("{cell:>w$}", w = widths[c])
-                    }
-                })
-                .collect();
-            out.push_str(cells.join("  ").trim_end());
-            out.push('\n');
-            if n == 0 || n == self.rows.len() {
-                let rule: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
-                out.push_str(&"-".repeat(rule));
-                out.push('\n');
-            }
-        }
+        out.push_str(&table(&self.rows, &self.totals));
         if self.rows.is_empty() {
             out.push_str("nothing outstanding\n");
         }
+        if !self.apart.is_empty() {
+            out.push_str(
+                "\nUnder a collective procedure (claims frozen and declared to the mandataire \
+                 judiciaire, L622-7; not in the totals above)\n",
+            );
+            out.push_str(&table(&self.apart, &self.apart_totals));
+        }
         out
     }
+}
 
-    /// CSV: one line per customer and currency, then `TOTAL` lines.
+/// The rows and their total lines as an aligned table.
+fn table(rows: &[AgedRow], totals: &BTreeMap<String, Buckets>) -> String {
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    let mut head = vec!["customer".to_string(), "ccy".into(), "inv".into()];
+    head.extend(HEADERS.iter().map(|h| h.to_string()));
+    lines.push(head);
+    for r in rows {
+        let label = match &r.name {
+            Some(n) => format!("{} ({n})", r.customer),
+            None => r.customer.clone(),
+        };
+        let label = match &r.procedure {
+            Some(p) => format!("{label} [{p}]"),
+            None => label,
+        };
+        let mut line = vec![label, r.currency.clone(), r.invoices.to_string()];
+        line.extend(r.buckets.cells().iter().map(|a| format!("{:.2}", a)));
+        lines.push(line);
+    }
+    for (currency, b) in totals {
+        let count: usize = rows
+            .iter()
+            .filter(|r| &r.currency == currency)
+            .map(|r| r.invoices)
+            .sum();
+        let mut line = vec!["TOTAL".to_string(), currency.clone(), count.to_string()];
+        line.extend(b.cells().iter().map(|a| format!("{:.2}", a)));
+        lines.push(line);
+    }
+    let widths: Vec<usize> = (0..lines[0].len())
+        .map(|c| {
+            lines
+                .iter()
+                .map(|l| l[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (n, line) in lines.iter().enumerate() {
+        let cells: Vec<String> = line
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| {
+                if c < 2 {
+                    format!("{cell:<w$}", w = widths[c])
+                } else {
+                    format!("{cell:>w$}", w = widths[c])
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+        if n == 0 || n == rows.len() {
+            let rule: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+            out.push_str(&"-".repeat(rule));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+impl AgedBalance {
+    /// CSV: one line per customer and currency, then `TOTAL` lines; customers under a
+    /// collective procedure follow with their procedure in the last column, then their own
+    /// `TOTAL PROCEDURE` lines.
     pub fn to_csv(&self) -> String {
         let mut out = String::from(
-            "customer,name,currency,invoices,not_due,days_1_30,days_31_60,days_61_90,over_90,disputed,total\n",
+            "customer,name,currency,invoices,not_due,days_1_30,days_31_60,days_61_90,over_90,disputed,total,procedure\n",
         );
         // Amounts are numbers formatted here: written as they are, never prefixed (`csv_cell`).
         let amounts = |b: &Buckets| {
@@ -215,28 +263,33 @@ impl AgedBalance {
                 .collect::<Vec<_>>()
                 .join(",")
         };
-        for r in &self.rows {
-            out.push_str(&format!(
-                "{},{},{},{},{}\n",
-                csv_cell(&r.customer),
-                csv_cell(r.name.as_deref().unwrap_or("")),
-                csv_cell(&r.currency),
-                r.invoices,
-                amounts(&r.buckets)
-            ));
-        }
-        for (currency, b) in &self.totals {
-            let count: usize = self
-                .rows
-                .iter()
-                .filter(|r| &r.currency == currency)
-                .map(|r| r.invoices)
-                .sum();
-            out.push_str(&format!(
-                "TOTAL,,{},{count},{}\n",
-                csv_cell(currency),
-                amounts(b)
-            ));
+        for (rows, totals, label) in [
+            (&self.rows, &self.totals, "TOTAL"),
+            (&self.apart, &self.apart_totals, "TOTAL PROCEDURE"),
+        ] {
+            for r in rows {
+                out.push_str(&format!(
+                    "{},{},{},{},{},{}\n",
+                    csv_cell(&r.customer),
+                    csv_cell(r.name.as_deref().unwrap_or("")),
+                    csv_cell(&r.currency),
+                    r.invoices,
+                    amounts(&r.buckets),
+                    csv_cell(r.procedure.as_deref().unwrap_or(""))
+                ));
+            }
+            for (currency, b) in totals {
+                let count: usize = rows
+                    .iter()
+                    .filter(|r| &r.currency == currency)
+                    .map(|r| r.invoices)
+                    .sum();
+                out.push_str(&format!(
+                    "{label},,{},{count},{},\n",
+                    csv_cell(currency),
+                    amounts(b)
+                ));
+            }
         }
         out
     }

@@ -12,6 +12,8 @@ pub mod aged;
 pub mod behaviour;
 mod csv_cell;
 pub mod dso;
+pub mod insurance;
+pub mod procedures;
 
 use chrono::NaiveDate;
 

@@ -4,6 +4,8 @@
 //! fails its test unless the test says `expect error`; `test_snapshots`: a snapshot does not
 //! churn with the path typed or the scenario's title.
 
+mod insolvency;
+mod insurance;
 mod repeat;
 mod reports_activity;
 mod reports_aged_dso;

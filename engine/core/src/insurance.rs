@@ -1,0 +1,220 @@
+//! Credit insurance as data: a customer's cover (insurer, status, limit), an insurer's policy
+//! parameters (maximum extension of a due date, the deadlines to declare a threatened risk and
+//! to file a claim), and the deadlines of one invoice computed from its **original** due date.
+//!
+//! Plain data and date arithmetic only. Reading an insurers file is `relance-data`'s; a due
+//! date extension (prorogation) is an event the transition keeps apart from the invoice's due
+//! date (`Instance::extended_due`). This module must not know about cases or drivers, and it
+//! never moves a date on file. See `docs/LAW.md`.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::add_months;
+
+/// Whether the insurer covers the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CoverStatus {
+    /// A credit limit is granted: invoices within it are insured.
+    Covered,
+    /// The insurer refused or never granted a limit.
+    NotCovered,
+    /// The limit was withdrawn (*résiliation* of the limit): invoices delivered after the
+    /// withdrawal are not insured.
+    Cancelled,
+}
+
+impl CoverStatus {
+    /// The name conditions compare (`customer.credit_cover == "covered"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoverStatus::Covered => "covered",
+            CoverStatus::NotCovered => "not_covered",
+            CoverStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses `covered`, `not_covered` (or `not covered`) and `cancelled`, any case.
+    pub fn parse(text: &str) -> Option<CoverStatus> {
+        match text.trim().to_lowercase().replace([' ', '-'], "_").as_str() {
+            "covered" => Some(CoverStatus::Covered),
+            "not_covered" => Some(CoverStatus::NotCovered),
+            "cancelled" | "canceled" => Some(CoverStatus::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// A customer's credit insurance cover.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreditCover {
+    /// The insurer's name, as the insurers file spells it (`allianz-trade`, `coface`).
+    pub insurer: String,
+    pub status: CoverStatus,
+    /// The credit limit granted, in euros, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<Decimal>,
+}
+
+/// A deadline in days or in calendar months.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    Days(u32),
+    Months(u32),
+}
+
+impl Period {
+    /// `date` moved by this period (months keep the day number, clamped to the month's end).
+    pub fn after(self, date: NaiveDate) -> NaiveDate {
+        match self {
+            Period::Days(n) => date + chrono::Days::new(u64::from(n)),
+            Period::Months(n) => add_months(date, i64::from(n)),
+        }
+    }
+
+    /// Parses `30 days`, `1 day`, `6 months`, `1 month` (`jours`, `mois` too).
+    pub fn parse(text: &str) -> Option<Period> {
+        let mut words = text.split_whitespace();
+        let n: u32 = words.next()?.parse().ok()?;
+        let unit = words.next()?.to_lowercase();
+        if words.next().is_some() {
+            return None;
+        }
+        match unit.as_str() {
+            "day" | "days" | "jour" | "jours" => Some(Period::Days(n)),
+            "month" | "months" | "mois" => Some(Period::Months(n)),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Period::Days(1) => f.write_str("1 day"),
+            Period::Days(n) => write!(f, "{n} days"),
+            Period::Months(1) => f.write_str("1 month"),
+            Period::Months(n) => write!(f, "{n} months"),
+        }
+    }
+}
+
+/// One insurer's policy parameters, all counted from the invoice's original due date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InsurerPolicy {
+    pub insurer: String,
+    /// The longest extension (prorogation) of a due date the policy allows, in days after the
+    /// original due date.
+    pub max_extension_days: u32,
+    /// The threatened-risk declaration (*déclaration de menace de sinistre*) is due this long
+    /// after the original due date when the invoice is still unpaid.
+    pub threatened_risk: Period,
+    /// The claim (*demande d'indemnisation*) must be filed within this long after the
+    /// original due date.
+    pub claim: Period,
+}
+
+/// An invoice's insurer deadlines and the extension check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deadlines {
+    pub original_due: NaiveDate,
+    /// The extended due date, when an extension was granted.
+    pub extended_due: Option<NaiveDate>,
+    pub threatened_risk_by: NaiveDate,
+    pub claim_by: NaiveDate,
+    /// Set when the extension goes past the policy's maximum.
+    pub extension_warning: Option<String>,
+}
+
+impl InsurerPolicy {
+    /// The deadlines of an invoice due on `original_due`, possibly extended to `extended_due`:
+    /// the insurer's deadlines run from the original due date whatever the extension.
+    pub fn deadlines(&self, original_due: NaiveDate, extended_due: Option<NaiveDate>) -> Deadlines {
+        let latest = original_due + chrono::Days::new(u64::from(self.max_extension_days));
+        let extension_warning = extended_due.filter(|e| *e > latest).map(|e| {
+            format!(
+                "extension to {e} is {} days after the original due date {original_due}: \
+                 the {} policy allows {} days (until {latest})",
+                (e - original_due).num_days(),
+                self.insurer,
+                self.max_extension_days
+            )
+        });
+        Deadlines {
+            original_due,
+            extended_due,
+            threatened_risk_by: self.threatened_risk.after(original_due),
+            claim_by: self.claim.after(original_due),
+            extension_warning,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    #[test]
+    fn periods_and_statuses_parse() {
+        assert_eq!(Period::parse("30 days"), Some(Period::Days(30)));
+        assert_eq!(Period::parse("6 mois"), Some(Period::Months(6)));
+        assert_eq!(Period::parse("1 month"), Some(Period::Months(1)));
+        assert_eq!(Period::parse("six months"), None);
+        assert_eq!(Period::parse("30 days late"), None);
+        assert_eq!(
+            CoverStatus::parse("Not covered"),
+            Some(CoverStatus::NotCovered)
+        );
+        assert_eq!(
+            CoverStatus::parse("cancelled"),
+            Some(CoverStatus::Cancelled)
+        );
+        assert_eq!(CoverStatus::parse("maybe"), None);
+    }
+
+    /// Hand-computed: due 31 January 2026; a policy of 60 days' maximum extension, a
+    /// threatened-risk declaration 60 days after the original due date (1 April 2026) and a
+    /// claim within 6 months (31 July 2026). An extension to 15 March (43 days) is within the
+    /// policy; to 15 April (74 days, past the 1 April limit) it is a warning, and the
+    /// deadlines do not move with it.
+    #[test]
+    fn insurer_deadlines_run_from_the_original_due_date() {
+        let policy = InsurerPolicy {
+            insurer: "acme-credit".into(),
+            max_extension_days: 60,
+            threatened_risk: Period::Days(60),
+            claim: Period::Months(6),
+        };
+        let within = policy.deadlines(d("2026-01-31"), Some(d("2026-03-15")));
+        assert_eq!(within.threatened_risk_by, d("2026-04-01"));
+        assert_eq!(within.claim_by, d("2026-07-31"));
+        assert_eq!(within.extension_warning, None);
+        let beyond = policy.deadlines(d("2026-01-31"), Some(d("2026-04-15")));
+        assert_eq!(
+            (beyond.threatened_risk_by, beyond.claim_by),
+            (d("2026-04-01"), d("2026-07-31")),
+            "the extension does not move the insurer's deadlines"
+        );
+        assert_eq!(
+            beyond.extension_warning.as_deref(),
+            Some(
+                "extension to 2026-04-15 is 74 days after the original due date 2026-01-31: \
+                 the acme-credit policy allows 60 days (until 2026-04-01)"
+            )
+        );
+        // Months clamp to the month's end: due 31 August + 6 months = 28 February.
+        assert_eq!(
+            policy.deadlines(d("2025-08-31"), None).claim_by,
+            d("2026-02-28")
+        );
+    }
+}

@@ -1,0 +1,129 @@
+//! A data folder's credit insurers: `insurers.csv`, one policy per insurer (`insurer`,
+//! `max_extension_days`, `threatened_risk`, `claim`; the two deadlines in days or months from
+//! the invoice's original due date: `60 days`, `6 months`). Editing the file changes the
+//! deadlines without a rebuild.
+//!
+//! This module owns reading and checking the file; the deadlines are computed by
+//! `relance_core::insurance`, the report by `relance_sim::reports::insurance`. It must not
+//! change the data it reads.
+
+use std::path::Path;
+
+use relance_core::insurance::{InsurerPolicy, Period};
+
+/// The file name of a data folder's insurer policies.
+pub const INSURERS_FILE: &str = "insurers.csv";
+
+const COLUMNS: [&str; 4] = ["insurer", "max_extension_days", "threatened_risk", "claim"];
+
+/// The policies of the data folder `dir` (none without `insurers.csv`). An unreadable or
+/// invalid file is an error naming it, its line and column.
+pub fn load(dir: &Path) -> Result<Vec<InsurerPolicy>, String> {
+    let path = dir.join(INSURERS_FILE);
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    parse(&text).map_err(|e| format!("{}{e}", path.display()))
+}
+
+/// Parses the text of an `insurers.csv`; an error starts with `:LINE: ` (the caller prefixes
+/// the file name).
+pub fn parse(text: &str) -> Result<Vec<InsurerPolicy>, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .map_err(|e| format!(":1: {e}"))?
+        .iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    let index = |name: &str| header.iter().position(|h| h == name);
+    let mut at = [0usize; 4];
+    for (i, name) in COLUMNS.iter().enumerate() {
+        at[i] = index(name).ok_or_else(|| {
+            format!(
+                ":1: missing column \"{name}\" (expected {})",
+                COLUMNS.join(", ")
+            )
+        })?;
+    }
+    let mut policies: Vec<InsurerPolicy> = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        let line = n + 2;
+        let record = record.map_err(|e| format!(":{line}: {e}"))?;
+        let cell = |i: usize| record.get(at[i]).unwrap_or("");
+        let insurer = cell(0).to_string();
+        if insurer.is_empty() {
+            return Err(format!(":{line}: column \"insurer\": empty"));
+        }
+        if policies.iter().any(|p| p.insurer == insurer) {
+            return Err(format!(
+                ":{line}: column \"insurer\": \"{insurer}\" is listed twice"
+            ));
+        }
+        let max_extension_days = cell(1).parse::<u32>().map_err(|_| {
+            format!(
+                ":{line}: column \"max_extension_days\": expected a number of days, found \"{}\"",
+                cell(1)
+            )
+        })?;
+        let period = |i: usize| {
+            Period::parse(cell(i)).ok_or_else(|| {
+                format!(
+                    ":{line}: column \"{}\": expected days or months (\"60 days\", \"6 months\"), \
+                     found \"{}\"",
+                    COLUMNS[i],
+                    cell(i)
+                )
+            })
+        };
+        policies.push(InsurerPolicy {
+            insurer,
+            max_extension_days,
+            threatened_risk: period(2)?,
+            claim: period(3)?,
+        });
+    }
+    Ok(policies)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_policies_and_names_the_bad_cell() {
+        let policies = parse(
+            "insurer,max_extension_days,threatened_risk,claim\n\
+             acme-credit,60,60 days,6 months\n\
+             other,90,30 jours,150 days\n",
+        )
+        .expect("valid");
+        assert_eq!(policies.len(), 2);
+        assert_eq!(policies[0].threatened_risk, Period::Days(60));
+        assert_eq!(policies[0].claim, Period::Months(6));
+        assert_eq!(policies[1].claim, Period::Days(150));
+        for (text, want) in [
+            (
+                "insurer,max_extension_days,claim\n",
+                ":1: missing column \"threatened_risk\" (expected insurer, max_extension_days, threatened_risk, claim)",
+            ),
+            (
+                "insurer,max_extension_days,threatened_risk,claim\nacme,sixty,60 days,6 months\n",
+                ":2: column \"max_extension_days\": expected a number of days, found \"sixty\"",
+            ),
+            (
+                "insurer,max_extension_days,threatened_risk,claim\nacme,60,60 days,half a year\n",
+                ":2: column \"claim\": expected days or months (\"60 days\", \"6 months\"), found \"half a year\"",
+            ),
+            (
+                "insurer,max_extension_days,threatened_risk,claim\nacme,60,60 days,6 months\nacme,30,1 month,6 months\n",
+                ":3: column \"insurer\": \"acme\" is listed twice",
+            ),
+        ] {
+            assert_eq!(parse(text).expect_err(want), want);
+        }
+    }
+}

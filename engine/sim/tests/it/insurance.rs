@@ -1,0 +1,101 @@
+//! The credit-insurance report: deadlines from the original due date whatever the extension,
+//! the extension past the policy's maximum, an insurer without policy and a customer over its
+//! limit as warnings. Dates hand-computed in the comments.
+
+use chrono::NaiveDate;
+use relance_core::insurance::{InsurerPolicy, Period};
+use relance_sim::reports::insurance::insurance;
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().expect("date")
+}
+
+const CASE: &str = r#"{
+  "customers": [
+    {"id": "ACME", "insurer": "acme-credit", "credit_cover": "covered", "credit_limit": "1000"},
+    {"id": "BETA", "insurer": "unknown-re", "credit_cover": "cancelled"},
+    {"id": "GAMMA"}
+  ],
+  "invoices": [
+    {"id": "F-1", "customer": "ACME", "amount": "800", "issued": "2026-01-01", "due": "2026-01-31"},
+    {"id": "F-2", "customer": "ACME", "amount": "300", "issued": "2026-01-15", "due": "2026-02-14"},
+    {"id": "F-3", "customer": "BETA", "amount": "100", "issued": "2026-01-01", "due": "2026-01-31"},
+    {"id": "F-4", "customer": "GAMMA", "amount": "100", "issued": "2026-01-01", "due": "2026-01-31"},
+    {"id": "F-5", "customer": "ACME", "amount": "50", "issued": "2026-01-01", "due": "2026-01-31"}
+  ],
+  "events": [
+    {"date": "2026-01-25", "type": "due_date_extended", "invoice": "F-1", "to": "2026-04-15"},
+    {"date": "2026-02-10", "type": "due_date_extended", "invoice": "F-2", "to": "2026-03-16"},
+    {"date": "2026-02-20", "type": "payment", "invoice": "F-5", "amount": "50"}
+  ]
+}"#;
+
+/// Policy: 60 days' maximum extension, threatened risk 60 days after the original due date,
+/// claim within 6 months. F-1 due 31 January: threatened risk by 1 April (28 + 31 + 1 days),
+/// claim by 31 July; extended to 15 April, 74 days, past the 60 allowed (warning), and the
+/// deadlines stay. F-2 due 14 February: + 60 days = 15 April; + 6 months = 14 August; extended
+/// 30 days to 16 March, within the policy. F-5 is paid; BETA's insurer has no policy; GAMMA is
+/// not insured; ACME owes 1,100 € over its 1,000 € limit.
+#[test]
+fn insurer_deadlines_and_warnings() {
+    let p = relance_data::portfolio::from_json(CASE).expect("case");
+    let policies = [InsurerPolicy {
+        insurer: "acme-credit".into(),
+        max_extension_days: 60,
+        threatened_risk: Period::Days(60),
+        claim: Period::Months(6),
+    }];
+    let r = insurance(&p, &policies, d("2026-03-31"));
+    let rows: Vec<_> = r
+        .invoices
+        .iter()
+        .map(|i| {
+            (
+                i.invoice.as_str(),
+                i.original_due,
+                i.extended_due,
+                i.threatened_risk_by,
+                i.claim_by,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "F-1",
+                d("2026-01-31"),
+                Some(d("2026-04-15")),
+                Some(d("2026-04-01")),
+                Some(d("2026-07-31"))
+            ),
+            (
+                "F-2",
+                d("2026-02-14"),
+                Some(d("2026-03-16")),
+                Some(d("2026-04-15")),
+                Some(d("2026-08-14"))
+            ),
+            ("F-3", d("2026-01-31"), None, None, None),
+        ]
+    );
+    assert_eq!(
+        r.warnings,
+        [
+            "invoice F-1: extension to 2026-04-15 is 74 days after the original due date \
+             2026-01-31: the acme-credit policy allows 60 days (until 2026-04-01)",
+            "customer ACME: owes 1100 EUR, over its cover limit of 1000 EUR",
+            "customer BETA: insurer \"unknown-re\" has no policy in insurers.csv: no deadline \
+             computed",
+        ]
+    );
+    assert!(r.to_csv().contains(
+        "ACME,acme-credit,covered,F-1,EUR,800,2026-01-31,2026-04-15,2026-04-01,2026-07-31\n"
+    ));
+    assert!(
+        r.to_text()
+            .contains("BETA F-3 [unknown-re cancelled] 100 EUR due 2026-01-31: no policy"),
+        "{}",
+        r.to_text()
+    );
+}
