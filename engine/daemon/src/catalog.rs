@@ -285,16 +285,7 @@ impl Bundle {
                     ),
                 )]))
             }
-            Some(set) if !compiled.has_errors() => {
-                if relance_core::runtime::cadence::used(&set) {
-                    // Said, not hidden: the service merges a day's messages per template
-                    // (`group by customer`) but keeps no contact ledger yet (docs/DAEMON.md).
-                    tracing::warn!(
-                        "the set gives a `cadence`: the service does not apply it yet (no merge across steps, no gap between contacts); `relance plan` and `simulate` do"
-                    );
-                }
-                Ok((set, rules))
-            }
+            Some(set) if !compiled.has_errors() => Ok((set, rules)),
             _ => {
                 let mut diags = Vec::new();
                 for (file, list) in files.iter().zip(&compiled.diagnostics) {

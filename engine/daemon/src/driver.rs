@@ -341,6 +341,11 @@ pub struct Work<'a> {
     ledgers: &'a Ledgers,
     /// This unit's changes to customers' ledgers (new invoices, cases opened or moved).
     deltas: HashMap<String, Ledger>,
+    /// The daily run's units hold the messages subject to the contact cadence for the day's
+    /// last pass (`cadence.rs`); other units put them through it at once.
+    hold: bool,
+    /// Messages that went through the cadence: grouped per customer, day and action.
+    merged: Vec<(Planned, Item)>,
     pub stats: WorkStats,
 }
 
@@ -368,8 +373,34 @@ impl<'a> Work<'a> {
             to_pend: Vec::new(),
             ledgers,
             deltas: HashMap::new(),
+            hold: false,
+            merged: Vec::new(),
             stats: WorkStats::default(),
         }
+    }
+
+    /// This unit belongs to the daily run: messages subject to the cadence wait for the day's
+    /// cadence pass ([`Work::cadence_pass`]).
+    pub fn hold_for_cadence(&mut self) {
+        self.hold = true;
+    }
+
+    pub(crate) fn holds_for_cadence(&self) -> bool {
+        self.hold
+    }
+
+    /// Messages the cadence let out: they go to the outbox grouped per customer, day and
+    /// action (one message per customer and channel, each invoice its own item).
+    pub(crate) fn merged_through_cadence(&mut self, sent: Vec<(Planned, Item)>) {
+        self.merged.extend(sent);
+    }
+
+    pub(crate) fn store(&self) -> &'a dyn Store {
+        self.store
+    }
+
+    pub(crate) fn catalog(&self) -> &'a Catalog {
+        self.catalog
     }
 
     // ----- reads ------------------------------------------------------------------------------
@@ -1167,14 +1198,19 @@ impl<'a> Work<'a> {
             && self.dirty_customers.is_empty()
             && self.new_invoices.is_empty()
             && self.planned.is_empty()
+            && self.merged.is_empty()
             && self.history.is_empty()
             && self.slots.values().all(|s| !s.dirty)
     }
 
     /// Every write of this unit, for one atomic commit. Actions become outbox messages,
     /// merged into the open message of their group when there is one.
-    pub fn into_ops(self) -> Result<(Vec<Op>, WorkStats), DaemonError> {
+    pub fn into_ops(mut self) -> Result<(Vec<Op>, WorkStats), DaemonError> {
+        let planned = std::mem::take(&mut self.planned);
+        let (planned, cadence_ops) = self.cadence_split(planned)?;
+        let merged = std::mem::take(&mut self.merged);
         let mut ops = self.extra;
+        ops.extend(cadence_ops);
         for e in &self.logged {
             ops.push(Op::Put(Tree::Events, keys::id(e.id).to_vec(), encode(e)));
             if let Some(invoice) = e.event.kind.invoice() {
@@ -1242,12 +1278,17 @@ impl<'a> Work<'a> {
         let mut open_groups: HashMap<String, u64> = HashMap::new();
         let mut messages: BTreeMap<u64, Message> = BTreeMap::new();
         let mut created: BTreeSet<u64> = BTreeSet::new();
-        for (p, item) in self.planned {
-            let grouped = !matches!(p.action, Action::Charge { .. })
-                && self
-                    .catalog
-                    .scenario(&p.version)
-                    .is_none_or(|(s, _)| s.group_by == GroupKey::Customer);
+        let all = planned
+            .into_iter()
+            .map(|x| (x, false))
+            .chain(merged.into_iter().map(|x| (x, true)));
+        for ((p, item), through_cadence) in all {
+            let grouped = through_cadence
+                || !matches!(p.action, Action::Charge { .. })
+                    && self
+                        .catalog
+                        .scenario(&p.version)
+                        .is_none_or(|(s, _)| s.group_by == GroupKey::Customer);
             let text = p.action.to_string();
             let group = if grouped {
                 format!("{}|{}|{}", p.date, p.customer, text)

@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod backup;
+pub mod cadence;
 pub mod catalog;
 pub mod channels;
 pub mod clock;

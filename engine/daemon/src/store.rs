@@ -76,10 +76,14 @@ pub enum Tree {
     /// messages, so that a dispatcher pass reads only the messages it has work for (dead
     /// letters and messages waiting out a retry delay are not read).
     Due,
+    /// The contact cadence's state (`cadence.rs`): `h`, day (4 bytes), order → a message held
+    /// for its day's decision; `w`, release day, order → a message waiting out its customer's
+    /// gap; `l`, customer id → the day of its last contact (4 bytes).
+    Cadence,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 19] = [
+    pub const ALL: [Tree; 20] = [
         Tree::Meta,
         Tree::Customers,
         Tree::Invoices,
@@ -99,6 +103,7 @@ impl Tree {
         Tree::Pending,
         Tree::Imports,
         Tree::Due,
+        Tree::Cadence,
     ];
 
     pub fn name(self) -> &'static str {
@@ -122,6 +127,7 @@ impl Tree {
             Tree::Pending => "pending",
             Tree::Imports => "imports",
             Tree::Due => "due",
+            Tree::Cadence => "cadence",
         }
     }
 

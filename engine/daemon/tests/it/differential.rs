@@ -36,8 +36,9 @@ use relance_sim::simulator::Simulator;
 
 use crate::support::TempDir;
 
-/// One dated action: its day and its idempotency key (invoice, version, step, occurrence).
-type Actions = BTreeMap<String, BTreeSet<(NaiveDate, String)>>;
+/// One dated action: its day, its idempotency key (invoice, version, step, occurrence) and
+/// the action sent (under a cadence, the most severe of the customer's day).
+type Actions = BTreeMap<String, BTreeSet<(NaiveDate, String, String)>>;
 
 fn scenarios() -> PathBuf {
     crate::workspace().join("stdlib-scenarios")
@@ -51,7 +52,8 @@ enum Fact {
     Event(Event),
 }
 
-/// What the planner decides on the whole portfolio, from `from` through `until`.
+/// What the planner decides on the whole portfolio, from `from` through `until`, through the
+/// set's contact cadence as `relance plan` applies it (the stdlib has one).
 fn planned(p: &Portfolio, from: NaiveDate, until: NaiveDate) -> (Actions, Vec<String>) {
     let set = scenario_set::load(&scenarios()).expect("set");
     let compiled = set.compile();
@@ -60,13 +62,23 @@ fn planned(p: &Portfolio, from: NaiveDate, until: NaiveDate) -> (Actions, Vec<St
         rules: &set.rules,
         rates: RateTable::builtin(),
     };
-    let run = Simulator::new(shared, p).run(from, until, &mut |_| {});
+    let mut run = Simulator::new(shared, p).run(from, until, &mut |_| {});
+    let set = compiled.set.as_ref().expect("stdlib compiles");
+    assert!(
+        relance_core::runtime::cadence::used(set),
+        "the stdlib has a cadence"
+    );
+    let invoices: Vec<&Invoice> = p.invoices.iter().collect();
+    let closed = relance_sim::cadence::closed_on(&invoices, &run.cases);
+    let decided = std::mem::take(&mut run.actions);
+    let (sent, _) = relance_sim::cadence::apply(set, decided, until, &closed);
     let mut actions = Actions::new();
-    for a in &run.actions {
-        actions
-            .entry(a.invoice.clone())
-            .or_default()
-            .insert((a.date, a.key.clone()));
+    for a in &sent {
+        actions.entry(a.invoice.clone()).or_default().insert((
+            a.date,
+            a.key.clone(),
+            a.action.to_string(),
+        ));
     }
     let states = p
         .invoices
@@ -223,10 +235,11 @@ fn decided(engine: &Engine, p: &Portfolio) -> (Actions, Vec<String>) {
     let mut actions = Actions::new();
     for m in engine.outbox().expect("outbox") {
         for item in &m.items {
-            actions
-                .entry(item.invoice.clone())
-                .or_default()
-                .insert((m.date, item.key.clone()));
+            actions.entry(item.invoice.clone()).or_default().insert((
+                m.date,
+                item.key.clone(),
+                m.text.clone(),
+            ));
         }
     }
     let states = p
