@@ -54,7 +54,13 @@ enum Fact {
 
 /// What the planner decides on the whole portfolio, from `from` through `until`, through the
 /// set's contact cadence as `relance plan` applies it (the stdlib has one).
-fn planned(p: &Portfolio, from: NaiveDate, until: NaiveDate) -> (Actions, Vec<String>) {
+/// Also returns how many actions the cadence moved to a later day and how many it merged
+/// into a more severe action, so that the comparison is known to exercise it.
+fn planned(
+    p: &Portfolio,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> (Actions, Vec<String>, (usize, usize)) {
     let set = scenario_set::load(&scenarios()).expect("set");
     let compiled = set.compile();
     let shared = Shared {
@@ -71,7 +77,18 @@ fn planned(p: &Portfolio, from: NaiveDate, until: NaiveDate) -> (Actions, Vec<St
     let invoices: Vec<&Invoice> = p.invoices.iter().collect();
     let closed = relance_sim::cadence::closed_on(&invoices, &run.cases);
     let decided = std::mem::take(&mut run.actions);
+    let raw: BTreeMap<String, (NaiveDate, String)> = decided
+        .iter()
+        .map(|a| (a.key.clone(), (a.date, a.action.to_string())))
+        .collect();
     let (sent, _) = relance_sim::cadence::apply(set, decided, until, &closed);
+    let mut effect = (0, 0);
+    for a in &sent {
+        if let Some((date, action)) = raw.get(&a.key) {
+            effect.0 += usize::from(*date != a.date);
+            effect.1 += usize::from(*action != a.action.to_string());
+        }
+    }
     let mut actions = Actions::new();
     for a in &sent {
         actions.entry(a.invoice.clone()).or_default().insert((
@@ -86,7 +103,7 @@ fn planned(p: &Portfolio, from: NaiveDate, until: NaiveDate) -> (Actions, Vec<St
         .zip(&run.cases)
         .map(|(inv, case)| format!("{}: {case:?}", inv.id))
         .collect();
-    (actions, states)
+    (actions, states, effect)
 }
 
 /// The day each fact reaches the daemon: its own date (an invoice's issue date), or the first
@@ -282,8 +299,8 @@ fn env_or(name: &str, default: usize) -> usize {
 }
 
 /// One seed: generate, plan, feed the daemon day by day, compare. Returns the number of
-/// actions compared and the restarts made.
-fn one_seed(seed: u64, invoices: usize) -> (usize, usize) {
+/// actions compared, the restarts made and the cadence's effect (see [`planned`]).
+fn one_seed(seed: u64, invoices: usize) -> (usize, usize, (usize, usize)) {
     let tmp = TempDir::new(&format!("diff-{seed}"));
     let as_of = NaiveDate::from_ymd_opt(2026, 5, 15).expect("date");
     generator::generate(
@@ -300,7 +317,7 @@ fn one_seed(seed: u64, invoices: usize) -> (usize, usize) {
     let p = portfolio::load_dir(&tmp.0.join("data")).expect("generated data loads");
     let from = as_of.checked_sub_days(Days::new(45)).expect("date");
     let until = as_of.checked_add_days(Days::new(30)).expect("date");
-    let (plan, plan_states) = planned(&p, from, until);
+    let (plan, plan_states, effect) = planned(&p, from, until);
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
     let mut daemon = Daemon::new(&tmp, from);
@@ -349,19 +366,28 @@ fn one_seed(seed: u64, invoices: usize) -> (usize, usize) {
         "seed {seed}: case states differ:\n{states:#?}"
     );
     let compared = plan.values().map(BTreeSet::len).sum();
-    (compared, daemon.restarts)
+    (compared, daemon.restarts, effect)
 }
 
 #[test]
 fn the_daemon_fed_in_random_batches_decides_what_the_planner_decides() {
     let seeds = env_or("RELANCE_DIFF_SEEDS", 3) as u64;
     let invoices = env_or("RELANCE_DIFF_INVOICES", 200);
-    let mut total = 0;
+    let (mut total, mut deferred, mut merged) = (0, 0, 0);
     for seed in 1..=seeds {
-        let (compared, restarts) = one_seed(seed, invoices);
-        eprintln!("seed {seed}: {compared} dated actions agree, {restarts} restarts");
+        let (compared, restarts, (later, severer)) = one_seed(seed, invoices);
+        eprintln!(
+            "seed {seed}: {compared} dated actions agree, {restarts} restarts; the cadence moved {later} and merged {severer}"
+        );
         assert!(compared > 50, "seed {seed}: a meaningful run ({compared})");
         total += compared;
+        deferred += later;
+        merged += severer;
     }
     eprintln!("{seeds} seeds, {total} dated actions compared");
+    // The stdlib's cadence is exercised: messages waited out a gap and merged across steps.
+    assert!(
+        deferred > 0 && merged > 0,
+        "the cadence changed nothing ({deferred} moved, {merged} merged)"
+    );
 }
