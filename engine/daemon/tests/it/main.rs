@@ -5,6 +5,7 @@
 //! (`pages`), the outbox's due index (`outbox_due`), and PDF letters, dead letters without an
 //! address and email dates on the engine's clock (`letters`).
 
+mod cadence;
 mod daemon_api;
 mod daemon_engine;
 mod deploy;
