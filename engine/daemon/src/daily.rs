@@ -163,6 +163,19 @@ impl Engine {
             self.flush()?;
             report.batches += 1;
         }
+        // Account pass: every `per customer` account touched or woken today (see `account.rs`).
+        {
+            let guard = self.lock();
+            let (passed, stats) = self.work_locked(&guard, |w| {
+                w.hold_for_cadence();
+                w.account_pass(day)
+            })?;
+            report.add(stats);
+            if passed {
+                self.flush()?;
+                report.batches += 1;
+            }
+        }
         // Fourth pass: the messages subject to the contact cadence held by the passes above
         // and those whose gap ends today go through it, in one unit (see `cadence.rs`).
         {

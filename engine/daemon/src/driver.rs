@@ -403,6 +403,21 @@ impl<'a> Work<'a> {
         self.catalog
     }
 
+    pub(crate) fn rates(&self) -> &'static RateTable {
+        self.rates
+    }
+
+    /// A record of a decision, kept in its invoice's history.
+    pub(crate) fn record(&mut self, r: Record) {
+        self.history.push((r.invoice.clone(), history_entry(r)));
+    }
+
+    /// An action decided outside `transition` (an account's), with its outbox item.
+    pub(crate) fn plan(&mut self, p: Planned, item: Item) {
+        self.stats.actions += 1;
+        self.planned.push((p, item));
+    }
+
     // ----- reads ------------------------------------------------------------------------------
 
     pub fn customer(&mut self, id: &str) -> Result<Option<&Customer>, DaemonError> {
@@ -502,7 +517,7 @@ impl<'a> Work<'a> {
     /// `skip` counts in the average but not in the open totals (the caller adds its live
     /// state). Cheap: the committed ledger plus this unit's changes, not a pass over every
     /// invoice of the customer.
-    fn totals(
+    pub(crate) fn totals(
         &mut self,
         customer: &str,
         currency: &str,
@@ -527,13 +542,13 @@ impl<'a> Work<'a> {
                 Decimal::ZERO
             },
             behaviour: self.behaviour_on(customer, day),
-            // The overdue figures are not kept by the service yet: deployment refuses a set
-            // that reads them (`catalog::Bundle::compile`).
+            // The overdue figures are added below when the set reads them.
             ..CustomerTotals::default()
         };
         #[cfg(debug_assertions)]
         self.check_totals(customer, currency, day, skip, &totals)?;
-        Ok(totals)
+        // The overdue figures, when the set reads them (`account.rs`).
+        self.with_overdue(customer, currency, day, totals)
     }
 
     /// A customer's sums over all its invoices, committed and added by this unit: its ledger,
@@ -1056,6 +1071,7 @@ impl<'a> Work<'a> {
     /// The day's tick of one case, then its next timer.
     pub fn tick(&mut self, id: &str, day: NaiveDate) -> Result<(), DaemonError> {
         self.step(id, day, Input::Tick, true)?;
+        self.touch_account(id, day)?;
         self.schedule(id, day)
     }
 

@@ -11,6 +11,7 @@
 //! take; `verify` is the full scan of a store (on open and `relance store verify`); `health`
 //! the readiness `/healthz` reports; `server` wires it all on tokio. See `docs/DAEMON.md`.
 
+pub mod account;
 pub mod api;
 pub mod backup;
 pub mod cadence;

@@ -80,10 +80,14 @@ pub enum Tree {
     /// for its day's decision; `w`, release day, order → a message waiting out its customer's
     /// gap; `l`, customer id → the day of its last contact (4 bytes).
     Cadence,
+    /// Account-level dunning (`account.rs`): `s`, customer, 0, scenario, 0, currency → the
+    /// account's record; `t`, day (4 bytes), account → empty (its wake-up); `u`, day, account
+    /// → empty (one of its cases was ticked that day).
+    Accounts,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 20] = [
+    pub const ALL: [Tree; 21] = [
         Tree::Meta,
         Tree::Customers,
         Tree::Invoices,
@@ -104,6 +108,7 @@ impl Tree {
         Tree::Imports,
         Tree::Due,
         Tree::Cadence,
+        Tree::Accounts,
     ];
 
     pub fn name(self) -> &'static str {
@@ -128,6 +133,7 @@ impl Tree {
             Tree::Imports => "imports",
             Tree::Due => "due",
             Tree::Cadence => "cadence",
+            Tree::Accounts => "accounts",
         }
     }
 

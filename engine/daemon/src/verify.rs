@@ -228,6 +228,7 @@ fn check(tree: Tree, k: &[u8], v: &[u8]) -> Result<(), String> {
             empty(v)
         }
         Tree::Cadence => super::cadence::check_entry(k, v),
+        Tree::Accounts => super::account::check_entry(k, v),
     }
 }
 

@@ -36,6 +36,12 @@ use relance_sim::simulator::Simulator;
 
 use crate::support::TempDir;
 
+thread_local! {
+    /// The last seed's planned account actions (entering a level, clearing) and per-invoice
+    /// actions that needed two overdue invoices: what the account test asserts it covered.
+    static ACCOUNT_ACTIONS: std::cell::Cell<(usize, usize, usize)> = const { std::cell::Cell::new((0, 0, 0)) };
+}
+
 /// One dated action: its day, its idempotency key (invoice, version, step, occurrence) and
 /// the action sent (under a cadence, the most severe of the customer's day).
 type Actions = BTreeMap<String, BTreeSet<(NaiveDate, String, String)>>;
@@ -58,22 +64,19 @@ enum Fact {
 /// into a more severe action, so that the comparison is known to exercise it.
 fn planned(
     p: &Portfolio,
+    dir: &std::path::Path,
     from: NaiveDate,
     until: NaiveDate,
 ) -> (Actions, Vec<String>, (usize, usize)) {
-    let set = scenario_set::load(&scenarios()).expect("set");
+    let set = scenario_set::load(dir).expect("set");
     let compiled = set.compile();
     let shared = Shared {
-        set: compiled.set.as_ref().expect("stdlib compiles"),
+        set: compiled.set.as_ref().expect("the set compiles"),
         rules: &set.rules,
         rates: RateTable::builtin(),
     };
     let mut run = Simulator::new(shared, p).run(from, until, &mut |_| {});
-    let set = compiled.set.as_ref().expect("stdlib compiles");
-    assert!(
-        relance_core::runtime::cadence::used(set),
-        "the stdlib has a cadence"
-    );
+    let set = compiled.set.as_ref().expect("the set compiles");
     let invoices: Vec<&Invoice> = p.invoices.iter().collect();
     let closed = relance_sim::cadence::closed_on(&invoices, &run.cases);
     let decided = std::mem::take(&mut run.actions);
@@ -186,13 +189,14 @@ fn batches(facts: &[Fact], rng: &mut ChaCha8Rng) -> Vec<Portfolio> {
 
 struct Daemon {
     config: Config,
+    set: PathBuf,
     from: NaiveDate,
     engine: Option<Arc<Engine>>,
     restarts: usize,
 }
 
 impl Daemon {
-    fn new(tmp: &TempDir, from: NaiveDate) -> Daemon {
+    fn new(tmp: &TempDir, from: NaiveDate, set: PathBuf) -> Daemon {
         let config = Config {
             data: tmp.0.join("store"),
             spool: tmp.0.join("spool"),
@@ -200,6 +204,7 @@ impl Daemon {
         };
         let mut d = Daemon {
             config,
+            set,
             from,
             engine: None,
             restarts: 0,
@@ -211,7 +216,7 @@ impl Daemon {
     /// The open engine, reopened from disk after a restart.
     fn engine(&mut self) -> Arc<Engine> {
         if self.engine.is_none() {
-            let scenarios = scenarios();
+            let scenarios = self.set.clone();
             let engine = server::open(
                 &self.config,
                 ClockMode::Virtual {
@@ -300,7 +305,7 @@ fn env_or(name: &str, default: usize) -> usize {
 
 /// One seed: generate, plan, feed the daemon day by day, compare. Returns the number of
 /// actions compared, the restarts made and the cadence's effect (see [`planned`]).
-fn one_seed(seed: u64, invoices: usize) -> (usize, usize, (usize, usize)) {
+fn one_seed(seed: u64, invoices: usize, set: Option<&str>) -> (usize, usize, (usize, usize)) {
     let tmp = TempDir::new(&format!("diff-{seed}"));
     let as_of = NaiveDate::from_ymd_opt(2026, 5, 15).expect("date");
     generator::generate(
@@ -317,10 +322,19 @@ fn one_seed(seed: u64, invoices: usize) -> (usize, usize, (usize, usize)) {
     let p = portfolio::load_dir(&tmp.0.join("data")).expect("generated data loads");
     let from = as_of.checked_sub_days(Days::new(45)).expect("date");
     let until = as_of.checked_add_days(Days::new(30)).expect("date");
-    let (plan, plan_states, effect) = planned(&p, from, until);
+    let dir = match set {
+        Some(text) => {
+            let dir = tmp.0.join("set");
+            std::fs::create_dir_all(&dir).expect("set dir");
+            std::fs::write(dir.join("set.relance"), text).expect("set");
+            dir
+        }
+        None => scenarios(),
+    };
+    let (plan, plan_states, effect) = planned(&p, &dir, from, until);
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
-    let mut daemon = Daemon::new(&tmp, from);
+    let mut daemon = Daemon::new(&tmp, from, dir);
     let mut by_day = arrivals(&p, from);
     let mut day = from;
     let mut sent = 0usize;
@@ -366,6 +380,14 @@ fn one_seed(seed: u64, invoices: usize) -> (usize, usize, (usize, usize)) {
         "seed {seed}: case states differ:\n{states:#?}"
     );
     let compared = plan.values().map(BTreeSet::len).sum();
+    let all = || plan.values().flatten();
+    ACCOUNT_ACTIONS.with(|c| {
+        c.set((
+            all().filter(|(_, k, _)| k.contains("/level ")).count(),
+            all().filter(|(_, k, _)| k.contains("/on clear/")).count(),
+            all().filter(|(_, _, a)| a.contains("\"many\"")).count(),
+        ))
+    });
     (compared, daemon.restarts, effect)
 }
 
@@ -375,7 +397,7 @@ fn the_daemon_fed_in_random_batches_decides_what_the_planner_decides() {
     let invoices = env_or("RELANCE_DIFF_INVOICES", 200);
     let (mut total, mut deferred, mut merged) = (0, 0, 0);
     for seed in 1..=seeds {
-        let (compared, restarts, (later, severer)) = one_seed(seed, invoices);
+        let (compared, restarts, (later, severer)) = one_seed(seed, invoices, None);
         eprintln!(
             "seed {seed}: {compared} dated actions agree, {restarts} restarts; the cadence moved {later} and merged {severer}"
         );
@@ -390,4 +412,62 @@ fn the_daemon_fed_in_random_batches_decides_what_the_planner_decides() {
         deferred > 0 && merged > 0,
         "the cadence changed nothing ({deferred} moved, {merged} merged)"
     );
+}
+
+/// Account-level dunning: `b2b` customers under a `per customer` scenario (levels by the
+/// oldest overdue invoice and by the overdue amount, `on clear`), the others under a
+/// per-invoice scenario that reads the overdue figures; the daemon and the planner agree on
+/// every dated action (one per overdue invoice of the account) and every case.
+const ACCOUNTS: &str = r#"
+policy default {
+  use accounts when customer.segment == "b2b"
+  use invoices otherwise
+}
+
+scenario accounts {
+  per customer
+  level late when customer.oldest_overdue_days >= 10 {
+    webhook "late"
+  }
+  level later when customer.oldest_overdue_days >= 30 {
+    webhook "later"
+    block deliveries
+  }
+  level big when customer.overdue >= 20000 EUR {
+    webhook "big"
+  }
+  on clear {
+    unblock deliveries
+    webhook "clear"
+  }
+}
+
+scenario invoices {
+  step one at due + 10 days {
+    if customer.overdue_count >= 2 {
+      webhook "many"
+    } else {
+      webhook "one"
+    }
+  }
+}
+"#;
+
+#[test]
+fn the_daemon_drives_per_customer_accounts_as_the_planner_does() {
+    let seeds = env_or("RELANCE_DIFF_SEEDS", 2) as u64;
+    let invoices = env_or("RELANCE_DIFF_INVOICES", 200);
+    for seed in 1..=seeds {
+        let (compared, restarts, _) = one_seed(seed, invoices, Some(ACCOUNTS));
+        eprintln!("seed {seed}: {compared} dated actions agree, {restarts} restarts");
+        assert!(compared > 50, "seed {seed}: a meaningful run ({compared})");
+        let (levels, clears, overdue_read) = ACCOUNT_ACTIONS.with(|c| c.take());
+        eprintln!(
+            "seed {seed}: {levels} level actions, {clears} clear actions, {overdue_read} `many`"
+        );
+        assert!(
+            levels > 0 && clears > 0 && overdue_read > 0,
+            "seed {seed}: accounts entered levels ({levels}), cleared ({clears}), overdue counted ({overdue_read})"
+        );
+    }
 }
