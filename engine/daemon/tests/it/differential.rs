@@ -306,7 +306,10 @@ fn env_or(name: &str, default: usize) -> usize {
 /// One seed: generate, plan, feed the daemon day by day, compare. Returns the number of
 /// actions compared, the restarts made and the cadence's effect (see [`planned`]).
 fn one_seed(seed: u64, invoices: usize, set: Option<&str>) -> (usize, usize, (usize, usize)) {
-    let tmp = TempDir::new(&format!("diff-{seed}"));
+    let tmp = TempDir::new(&format!(
+        "diff-{seed}-{}",
+        if set.is_some() { "set" } else { "stdlib" }
+    ));
     let as_of = NaiveDate::from_ymd_opt(2026, 5, 15).expect("date");
     generator::generate(
         Spec {
