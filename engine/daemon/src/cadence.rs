@@ -30,6 +30,9 @@ use super::keys;
 use super::model::{Item, decode, encode};
 use super::store::{Op, Tree};
 
+/// Actions with their outbox items.
+type WithItems = Vec<(Planned, Item)>;
+
 const HELD: u8 = b'h';
 const WAITING: u8 = b'w';
 const LAST: u8 = b'l';
@@ -162,7 +165,7 @@ impl Work<'_> {
     pub(crate) fn cadence_split(
         &mut self,
         planned: Vec<(Planned, Item)>,
-    ) -> Result<(Vec<(Planned, Item)>, Vec<Op>), DaemonError> {
+    ) -> Result<(WithItems, Vec<Op>), DaemonError> {
         let Some(set) = set_of(self) else {
             return Ok((planned, Vec::new()));
         };
@@ -282,7 +285,7 @@ impl Work<'_> {
         day: NaiveDate,
         due: Vec<(Planned, Item)>,
         waiting: Vec<HeldMessage>,
-    ) -> Result<(Vec<Op>, Vec<(Planned, Item)>), DaemonError> {
+    ) -> Result<(Vec<Op>, WithItems), DaemonError> {
         let customers: BTreeSet<String> = due
             .iter()
             .map(|(p, _)| p.customer.clone())
