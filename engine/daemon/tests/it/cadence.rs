@@ -1,8 +1,9 @@
 //! The contact cadence in the daemon (`cadence.rs`): the stdlib's own cadence test
 //! (`standard-b2b: the cadence sends one reminder a day, at least 5 days apart`, 5 days) run
 //! by the daily run, with the engine closed and reopened while a message waits out the gap,
-//! and the same with the waiting invoice paid before its message goes out. Expectations are
-//! the stdlib test's, computed by hand there: reminder-1 on due + 5, reminder-2 on due + 15.
+//! and the same with the waiting invoice paid before its message goes out; then a message
+//! decided after the day's run. Expectations are the stdlib test's, computed by hand there:
+//! reminder-1 on due + 5, reminder-2 on due + 15, a gap of 5 days.
 
 use std::sync::Arc;
 
@@ -146,4 +147,64 @@ fn the_daily_run_merges_and_defers_and_a_restart_keeps_what_waits() {
             "paid {paid}: nothing waits any more"
         );
     }
+}
+
+/// A fact sent after the day's run goes through the cadence at once: on 16 April, after the
+/// run sent A-1 and A-2 their merged reminder, A-1 is moved back to `standard-b2b` from its
+/// first step (OCA's policy changer); its tick catches up to reminder-2 (due 16 April), whose
+/// email finds ACME contacted that day and waits for 16 + 5 = 21 April, where it merges with
+/// A-3's first reminder (due 18 April, waiting too): one email, reminder-2's, for both.
+#[test]
+fn a_message_decided_after_the_run_waits_for_the_gap() {
+    let reminder_1 = r#"email "reminder-1" to accounting"#;
+    let reminder_2 = r#"email "reminder-2" to accounting cc sales"#;
+    let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let tmp = TempDir::new("cadence-late-fact");
+    let engine = open(&tmp, d("2026-03-15"));
+    engine.import(&acme()).expect("import");
+    engine.advance_to(d("2026-04-16")).expect("advance");
+    // Read with its invoice (validation resolves references), sent alone.
+    let events = portfolio::from_json(
+        r#"{"customers": [{"id": "ACME"}],
+            "invoices": [{"id": "A-1", "customer": "ACME", "amount": "800", "currency": "EUR", "issued": "2026-03-02", "due": "2026-04-01"}],
+            "events": [{"date": "2026-04-16", "type": "scenario_changed", "invoice": "A-1", "scenario": "standard-b2b", "step": "reminder-1", "by": "marie", "because": "start again"}]}"#,
+    )
+    .expect("a valid change")
+    .events;
+    let change = Portfolio {
+        events,
+        ..Portfolio::default()
+    };
+    engine.import(&change).expect("change");
+    let waiting: Vec<_> = cadence::waiting(engine.store())
+        .expect("waiting")
+        .into_iter()
+        .map(|m| (m.invoice, m.due_on, m.date, m.action.to_string()))
+        .collect();
+    assert_eq!(
+        waiting,
+        [(
+            "A-1".to_string(),
+            Some(d("2026-04-16")),
+            d("2026-04-21"),
+            reminder_2.to_string()
+        )]
+    );
+    engine.advance_to(d("2026-04-22")).expect("advance");
+    assert_eq!(
+        emails(&engine),
+        [
+            (d("2026-04-06"), reminder_1.to_string(), owned(&["A-1"])),
+            (
+                d("2026-04-16"),
+                reminder_2.to_string(),
+                owned(&["A-1", "A-2"])
+            ),
+            (
+                d("2026-04-21"),
+                reminder_2.to_string(),
+                owned(&["A-1", "A-3"])
+            ),
+        ]
+    );
 }
