@@ -349,7 +349,11 @@ fn open(dir: &Path, today: NaiveDate) -> Result<Opened, Failure> {
         recorder.clone(),
         Arc::new(VirtualClock::new(today)),
     )?);
-    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-scenarios");
+    // `RELANCE_BENCH_SCENARIOS` measures another set (the stdlib without its cadence …).
+    let scenarios = std::env::var_os("RELANCE_BENCH_SCENARIOS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-scenarios"),
+        PathBuf::from,
+    );
     engine.deploy(Bundle::read_dir(&scenarios)?)?;
     Ok(Opened {
         engine,

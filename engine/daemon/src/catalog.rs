@@ -262,39 +262,7 @@ impl Bundle {
                     "the set has no scenario: every invoice would stay unassigned",
                 )]))
             }
-            Some(set)
-                if !compiled.has_errors()
-                    && relance_core::runtime::account::reads_overdue(&set) =>
-            {
-                // Account-level dunning runs in the simulator (test, simulate, plan) only: the
-                // service stores cases per invoice and would chase nothing for these invoices.
-                let name = set
-                    .scenarios
-                    .values()
-                    .find(|s| s.per_customer)
-                    .map_or("customer.overdue", |s| s.name.as_str());
-                let (file, line, column) =
-                    self.place_of(&["per customer", "policy ", "applies when"]);
-                Err(DaemonError::Diagnostics(vec![file_diagnostic(
-                    &file,
-                    line,
-                    column,
-                    "per_customer_not_served",
-                    format!(
-                        "scenario `{name}` is `per customer` (or the set reads the overdue figures): the service does not drive account-level dunning nor keep `customer.overdue` yet (`relance test`, `simulate` and `plan` do); deploy the set without it"
-                    ),
-                )]))
-            }
-            Some(set) if !compiled.has_errors() => {
-                if relance_core::runtime::cadence::used(&set) {
-                    // Said, not hidden: the service merges a day's messages per template
-                    // (`group by customer`) but keeps no contact ledger yet (docs/DAEMON.md).
-                    tracing::warn!(
-                        "the set gives a `cadence`: the service does not apply it yet (no merge across steps, no gap between contacts); `relance plan` and `simulate` do"
-                    );
-                }
-                Ok((set, rules))
-            }
+            Some(set) if !compiled.has_errors() => Ok((set, rules)),
             _ => {
                 let mut diags = Vec::new();
                 for (file, list) in files.iter().zip(&compiled.diagnostics) {
@@ -478,26 +446,15 @@ mod tests {
     }
 
     #[test]
-    fn a_per_customer_scenario_is_refused_with_its_place() {
+    fn a_per_customer_scenario_is_served() {
         let text = "scenario accounts {\n  per customer\n  level late when customer.oldest_overdue_days >= 1 {\n    webhook \"late\"\n  }\n}\n";
         let b = Bundle::from_map(BTreeMap::from([(
             "accounts.relance".to_string(),
             text.to_string(),
         )]))
         .expect("a bundle");
-        let Err(DaemonError::Diagnostics(d)) = b.compile() else {
-            panic!("refused");
-        };
-        assert_eq!(d[0].code, "per_customer_not_served");
-        assert_eq!(
-            (d[0].file.as_str(), d[0].line, d[0].column),
-            ("accounts.relance", 2, 3)
-        );
-        assert!(
-            d[0].message.contains("`accounts` is `per customer`"),
-            "{}",
-            d[0].message
-        );
+        let (set, _) = b.compile().expect("deployable");
+        assert!(set.scenarios["accounts"].per_customer);
     }
 
     #[test]

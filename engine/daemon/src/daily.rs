@@ -80,6 +80,7 @@ impl Engine {
             {
                 let guard = self.lock();
                 let (_, stats) = self.work_locked(&guard, |w| {
+                    w.hold_for_cadence();
                     for (k, _) in &due {
                         let Some((date, id)) = keys::parse_timer(k) else {
                             continue;
@@ -112,6 +113,7 @@ impl Engine {
             {
                 let guard = self.lock();
                 let (applied, stats) = self.work_locked(&guard, |w| {
+                    w.hold_for_cadence();
                     let mut applied = 0u64;
                     for (k, _) in &due {
                         let Some(event) = keys::trailing_id(k) else {
@@ -137,6 +139,7 @@ impl Engine {
             {
                 let guard = self.lock();
                 let (timers, stats) = self.work_locked(&guard, |w| {
+                    w.hold_for_cadence();
                     // Timers read back (stale ones included); an unreadable key is dropped
                     // uncounted, as before the batches.
                     let mut timers = 0u64;
@@ -159,6 +162,30 @@ impl Engine {
             }
             self.flush()?;
             report.batches += 1;
+        }
+        // Account pass: every `per customer` account touched or woken today (see `account.rs`).
+        {
+            let guard = self.lock();
+            let (passed, stats) = self.work_locked(&guard, |w| {
+                w.hold_for_cadence();
+                w.account_pass(day)
+            })?;
+            report.add(stats);
+            if passed {
+                self.flush()?;
+                report.batches += 1;
+            }
+        }
+        // Fourth pass: the messages subject to the contact cadence held by the passes above
+        // and those whose gap ends today go through it, in one unit (see `cadence.rs`).
+        {
+            let guard = self.lock();
+            let (passed, stats) = self.work_locked(&guard, |w| w.cadence_pass(day))?;
+            report.add(stats);
+            if passed {
+                self.flush()?;
+                report.batches += 1;
+            }
         }
         {
             let _guard = self.lock();

@@ -393,6 +393,11 @@ pub struct Work<'a> {
     ledgers: &'a Ledgers,
     /// This unit's changes to customers' ledgers (new invoices, cases opened or moved).
     deltas: HashMap<String, Ledger>,
+    /// The daily run's units hold the messages subject to the contact cadence for the day's
+    /// last pass (`cadence.rs`); other units put them through it at once.
+    hold: bool,
+    /// Messages that went through the cadence: grouped per customer, day and action.
+    merged: Vec<(Planned, Item)>,
     pub stats: WorkStats,
 }
 
@@ -420,8 +425,49 @@ impl<'a> Work<'a> {
             to_pend: Vec::new(),
             ledgers,
             deltas: HashMap::new(),
+            hold: false,
+            merged: Vec::new(),
             stats: WorkStats::default(),
         }
+    }
+
+    /// This unit belongs to the daily run: messages subject to the cadence wait for the day's
+    /// cadence pass ([`Work::cadence_pass`]).
+    pub fn hold_for_cadence(&mut self) {
+        self.hold = true;
+    }
+
+    pub(crate) fn holds_for_cadence(&self) -> bool {
+        self.hold
+    }
+
+    /// Messages the cadence let out: they go to the outbox grouped per customer, day and
+    /// action (one message per customer and channel, each invoice its own item).
+    pub(crate) fn merged_through_cadence(&mut self, sent: Vec<(Planned, Item)>) {
+        self.merged.extend(sent);
+    }
+
+    pub(crate) fn store(&self) -> &'a dyn Store {
+        self.store
+    }
+
+    pub(crate) fn catalog(&self) -> &'a Catalog {
+        self.catalog
+    }
+
+    pub(crate) fn rates(&self) -> &'static RateTable {
+        self.rates
+    }
+
+    /// A record of a decision, kept in its invoice's history.
+    pub(crate) fn record(&mut self, r: Record) {
+        self.history.push((r.invoice.clone(), history_entry(r)));
+    }
+
+    /// An action decided outside `transition` (an account's), with its outbox item.
+    pub(crate) fn plan(&mut self, p: Planned, item: Item) {
+        self.stats.actions += 1;
+        self.planned.push((p, item));
     }
 
     // ----- reads ------------------------------------------------------------------------------
@@ -523,7 +569,7 @@ impl<'a> Work<'a> {
     /// `skip` counts in the average but not in the open totals (the caller adds its live
     /// state). Cheap: the committed ledger plus this unit's changes, not a pass over every
     /// invoice of the customer.
-    fn totals(
+    pub(crate) fn totals(
         &mut self,
         customer: &str,
         currency: &str,
@@ -548,13 +594,13 @@ impl<'a> Work<'a> {
                 Decimal::ZERO
             },
             behaviour: self.behaviour_on(customer, day),
-            // The overdue figures are not kept by the service yet: deployment refuses a set
-            // that reads them (`catalog::Bundle::compile`).
+            // The overdue figures are added below when the set reads them.
             ..CustomerTotals::default()
         };
         #[cfg(debug_assertions)]
         self.check_totals(customer, currency, day, skip, &totals)?;
-        Ok(totals)
+        // The overdue figures, when the set reads them (`account.rs`).
+        self.with_overdue(customer, currency, day, totals)
     }
 
     /// A customer's sums over all its invoices, committed and added by this unit: its ledger,
@@ -1099,6 +1145,7 @@ impl<'a> Work<'a> {
     /// The day's tick of one case, then its next timer.
     pub fn tick(&mut self, id: &str, day: NaiveDate) -> Result<(), DaemonError> {
         self.step(id, day, Input::Tick, true)?;
+        self.touch_account(id, day)?;
         self.schedule(id, day)
     }
 
@@ -1282,14 +1329,19 @@ impl<'a> Work<'a> {
             && self.dirty_customers.is_empty()
             && self.new_invoices.is_empty()
             && self.planned.is_empty()
+            && self.merged.is_empty()
             && self.history.is_empty()
             && self.slots.values().all(|s| !s.dirty)
     }
 
     /// Every write of this unit, for one atomic commit. Actions become outbox messages,
     /// merged into the open message of their group when there is one.
-    pub fn into_ops(self) -> Result<(Vec<Op>, WorkStats), DaemonError> {
+    pub fn into_ops(mut self) -> Result<(Vec<Op>, WorkStats), DaemonError> {
+        let planned = std::mem::take(&mut self.planned);
+        let (planned, cadence_ops) = self.cadence_split(planned)?;
+        let merged = std::mem::take(&mut self.merged);
         let mut ops = self.extra;
+        ops.extend(cadence_ops);
         for e in &self.logged {
             ops.push(Op::Put(Tree::Events, keys::id(e.id).to_vec(), encode(e)));
             if let Some(invoice) = e.event.kind.invoice() {
@@ -1357,12 +1409,17 @@ impl<'a> Work<'a> {
         let mut open_groups: HashMap<String, u64> = HashMap::new();
         let mut messages: BTreeMap<u64, Message> = BTreeMap::new();
         let mut created: BTreeSet<u64> = BTreeSet::new();
-        for (p, item) in self.planned {
-            let grouped = !matches!(p.action, Action::Charge { .. })
-                && self
-                    .catalog
-                    .scenario(&p.version)
-                    .is_none_or(|(s, _)| s.group_by == GroupKey::Customer);
+        let all = planned
+            .into_iter()
+            .map(|x| (x, false))
+            .chain(merged.into_iter().map(|x| (x, true)));
+        for ((p, item), through_cadence) in all {
+            let grouped = through_cadence
+                || !matches!(p.action, Action::Charge { .. })
+                    && self
+                        .catalog
+                        .scenario(&p.version)
+                        .is_none_or(|(s, _)| s.group_by == GroupKey::Customer);
             let text = p.action.to_string();
             let group = if grouped {
                 format!("{}|{}|{}", p.date, p.customer, text)

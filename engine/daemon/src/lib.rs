@@ -2,7 +2,8 @@
 //!
 //! `store` is the storage trait and its sled engine; `driver` runs the transition function
 //! over stored cases as one atomic unit of work; `engine` holds the store, the deployed sets
-//! (`catalog`), the clock and the writer lock; `daily` processes due timers in batches (and prunes expired idempotency keys);
+//! (`catalog`), the clock and the writer lock; `daily` processes due timers in batches (and prunes expired idempotency keys),
+//! then `per customer` accounts (`account`) and the contact cadence (`cadence`);
 //! `outbox` + `dispatcher` + `channels` (a registry of transports) + `render` (with `postal`,
 //! the letters' address block) deliver effects at least once; `api` is the HTTP interface with
 //! its access control, `http` the server under it (timeouts, connection limit); `config` reads
@@ -11,9 +12,11 @@
 //! take; `verify` is the full scan of a store (on open and `relance store verify`); `health`
 //! the readiness `/healthz` reports; `server` wires it all on tokio. See `docs/DAEMON.md`.
 
+pub mod account;
 pub mod api;
 pub mod backup;
 pub mod case_action;
+pub mod cadence;
 pub mod catalog;
 pub mod channels;
 pub mod clock;

@@ -76,10 +76,18 @@ pub enum Tree {
     /// messages, so that a dispatcher pass reads only the messages it has work for (dead
     /// letters and messages waiting out a retry delay are not read).
     Due,
+    /// The contact cadence's state (`cadence.rs`): `h`, day (4 bytes), order → a message held
+    /// for its day's decision; `w`, release day, order → a message waiting out its customer's
+    /// gap; `l`, customer id → the day of its last contact (4 bytes).
+    Cadence,
+    /// Account-level dunning (`account.rs`): `s`, customer, 0, scenario, 0, currency → the
+    /// account's record; `t`, day (4 bytes), account → empty (its wake-up); `u`, day, account
+    /// → empty (one of its cases was ticked that day).
+    Accounts,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 19] = [
+    pub const ALL: [Tree; 21] = [
         Tree::Meta,
         Tree::Customers,
         Tree::Invoices,
@@ -99,6 +107,8 @@ impl Tree {
         Tree::Pending,
         Tree::Imports,
         Tree::Due,
+        Tree::Cadence,
+        Tree::Accounts,
     ];
 
     pub fn name(self) -> &'static str {
@@ -122,6 +132,8 @@ impl Tree {
             Tree::Pending => "pending",
             Tree::Imports => "imports",
             Tree::Due => "due",
+            Tree::Cadence => "cadence",
+            Tree::Accounts => "accounts",
         }
     }
 

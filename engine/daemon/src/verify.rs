@@ -227,6 +227,8 @@ fn check(tree: Tree, k: &[u8], v: &[u8]) -> Result<(), String> {
             keys::parse_due(k).ok_or("key is not an instant and a message id")?;
             empty(v)
         }
+        Tree::Cadence => super::cadence::check_entry(k, v),
+        Tree::Accounts => super::account::check_entry(k, v),
     }
 }
 

@@ -97,6 +97,37 @@ impl Cadence {
         }
     }
 
+    /// A cadence resumed from what a durable driver kept between its runs (the daemon's
+    /// store): each customer's last contact, and the messages waiting, each dated the day it
+    /// goes out (as [`Cadence::waiting`] gives them).
+    pub fn resume(
+        set: &ScenarioSet,
+        last: impl IntoIterator<Item = (String, NaiveDate)>,
+        waiting: impl IntoIterator<Item = Planned>,
+    ) -> Cadence {
+        let mut c = Cadence::new(set);
+        c.last = last.into_iter().collect();
+        for p in waiting {
+            c.waiting.entry(p.date).or_default().push(p);
+        }
+        c
+    }
+
+    /// Whether an action is subject to the cadence (a step's message in a scenario with one).
+    pub fn subject(&self, p: &Planned) -> bool {
+        self.gap(p).is_some()
+    }
+
+    /// Each customer's last contact, as known to this cadence.
+    pub fn last_contacts(&self) -> impl Iterator<Item = (&str, NaiveDate)> {
+        self.last.iter().map(|(c, d)| (c.as_str(), *d))
+    }
+
+    /// The messages waiting, each dated the day it goes out, in that order.
+    pub fn waiting(&self) -> impl Iterator<Item = &Planned> {
+        self.waiting.values().flatten()
+    }
+
     /// The gap of a message subject to the cadence, `None` for any other action.
     fn gap(&self, p: &Planned) -> Option<u32> {
         let (gap, steps) = self.gaps.get(&p.scenario)?;
@@ -402,6 +433,47 @@ mod tests {
         );
         assert_eq!(next.sent.len(), 1);
         assert!(next.deferred.is_empty());
+    }
+
+    #[test]
+    fn a_resumed_cadence_keeps_the_gap_and_the_waiting_messages() {
+        let mut c = cadence(5);
+        c.day(
+            d("2027-03-01"),
+            vec![planned("F-1", "2027-03-01", 0, email("first"), 1)],
+            &open,
+        );
+        c.day(
+            d("2027-03-03"),
+            vec![planned("F-2", "2027-03-03", 1, email("second"), 2)],
+            &open,
+        );
+        let last: Vec<(String, NaiveDate)> =
+            c.last_contacts().map(|(k, v)| (k.to_string(), v)).collect();
+        let waiting: Vec<Planned> = c.waiting().cloned().collect();
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(waiting[0].date, d("2027-03-06"));
+        let mut resumed = Cadence {
+            gaps: c.gaps.clone(),
+            ..Cadence::default()
+        };
+        resumed.last = last.into_iter().collect();
+        for p in waiting {
+            resumed.waiting.entry(p.date).or_default().push(p);
+        }
+        // Inside the gap still: a new message waits too; on the 6th both go out as one.
+        let fourth = resumed.day(
+            d("2027-03-04"),
+            vec![planned("F-3", "2027-03-04", 0, email("first"), 3)],
+            &open,
+        );
+        assert!(fourth.sent.is_empty());
+        assert!(resumed.subject(&planned("F-3", "2027-03-04", 0, email("first"), 3)));
+        let days = resumed.release_through(d("2027-03-31"), &open);
+        assert_eq!(days.len(), 1);
+        let got: Vec<&str> = days[0].1.sent.iter().map(|p| p.invoice.as_str()).collect();
+        assert_eq!(got, ["F-2", "F-3"]);
+        assert!(days[0].1.sent.iter().all(|p| p.action == email("second")));
     }
 
     #[test]

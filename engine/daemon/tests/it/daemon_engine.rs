@@ -1,6 +1,7 @@
 //! The daemon drives the same transition function as the simulator: on the bundled example
 //! portfolio, 60 virtual days through the durable daily run decide exactly the actions the
-//! simulator decides, and leave every case in the same state. Then the backup round trip:
+//! simulator decides (through the set's contact cadence on both sides), and leave every case
+//! in the same state. Then the backup round trip:
 //! export, restore into a fresh store, export again: nothing lost, nothing changed.
 
 use std::collections::BTreeSet;
@@ -79,8 +80,13 @@ fn the_daemon_decides_what_the_simulator_decides() {
         rules: &set.rules,
         rates: RateTable::builtin(),
     };
-    let run = Simulator::new(shared, &p).run(from, until, &mut |_| {});
-    let sim_keys: BTreeSet<String> = run.actions.iter().map(|a| a.key.clone()).collect();
+    let mut run = Simulator::new(shared, &p).run(from, until, &mut |_| {});
+    // Through the set's contact cadence, as `relance plan` applies it (the daemon does too).
+    let invoices: Vec<_> = p.invoices.iter().collect();
+    let closed = relance_sim::cadence::closed_on(&invoices, &run.cases);
+    let decided = std::mem::take(&mut run.actions);
+    let (sent, _) = relance_sim::cadence::apply(ir, decided, until, &closed);
+    let sim_keys: BTreeSet<String> = sent.iter().map(|a| a.key.clone()).collect();
 
     assert!(
         sim_keys.len() > 300,

@@ -36,8 +36,15 @@ use relance_sim::simulator::Simulator;
 
 use crate::support::TempDir;
 
-/// One dated action: its day and its idempotency key (invoice, version, step, occurrence).
-type Actions = BTreeMap<String, BTreeSet<(NaiveDate, String)>>;
+thread_local! {
+    /// The last seed's planned account actions (entering a level, clearing) and per-invoice
+    /// actions that needed two overdue invoices: what the account test asserts it covered.
+    static ACCOUNT_ACTIONS: std::cell::Cell<(usize, usize, usize)> = const { std::cell::Cell::new((0, 0, 0)) };
+}
+
+/// One dated action: its day, its idempotency key (invoice, version, step, occurrence) and
+/// the action sent (under a cadence, the most severe of the customer's day).
+type Actions = BTreeMap<String, BTreeSet<(NaiveDate, String, String)>>;
 
 fn scenarios() -> PathBuf {
     crate::workspace().join("stdlib-scenarios")
@@ -51,22 +58,47 @@ enum Fact {
     Event(Event),
 }
 
-/// What the planner decides on the whole portfolio, from `from` through `until`.
-fn planned(p: &Portfolio, from: NaiveDate, until: NaiveDate) -> (Actions, Vec<String>) {
-    let set = scenario_set::load(&scenarios()).expect("set");
+/// What the planner decides on the whole portfolio, from `from` through `until`, through the
+/// set's contact cadence as `relance plan` applies it (the stdlib has one).
+/// Also returns how many actions the cadence moved to a later day and how many it merged
+/// into a more severe action, so that the comparison is known to exercise it.
+fn planned(
+    p: &Portfolio,
+    dir: &std::path::Path,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> (Actions, Vec<String>, (usize, usize)) {
+    let set = scenario_set::load(dir).expect("set");
     let compiled = set.compile();
     let shared = Shared {
-        set: compiled.set.as_ref().expect("stdlib compiles"),
+        set: compiled.set.as_ref().expect("the set compiles"),
         rules: &set.rules,
         rates: RateTable::builtin(),
     };
-    let run = Simulator::new(shared, p).run(from, until, &mut |_| {});
+    let mut run = Simulator::new(shared, p).run(from, until, &mut |_| {});
+    let set = compiled.set.as_ref().expect("the set compiles");
+    let invoices: Vec<&Invoice> = p.invoices.iter().collect();
+    let closed = relance_sim::cadence::closed_on(&invoices, &run.cases);
+    let decided = std::mem::take(&mut run.actions);
+    let raw: BTreeMap<String, (NaiveDate, String)> = decided
+        .iter()
+        .map(|a| (a.key.clone(), (a.date, a.action.to_string())))
+        .collect();
+    let (sent, _) = relance_sim::cadence::apply(set, decided, until, &closed);
+    let mut effect = (0, 0);
+    for a in &sent {
+        if let Some((date, action)) = raw.get(&a.key) {
+            effect.0 += usize::from(*date != a.date);
+            effect.1 += usize::from(*action != a.action.to_string());
+        }
+    }
     let mut actions = Actions::new();
-    for a in &run.actions {
-        actions
-            .entry(a.invoice.clone())
-            .or_default()
-            .insert((a.date, a.key.clone()));
+    for a in &sent {
+        actions.entry(a.invoice.clone()).or_default().insert((
+            a.date,
+            a.key.clone(),
+            a.action.to_string(),
+        ));
     }
     let states = p
         .invoices
@@ -74,7 +106,7 @@ fn planned(p: &Portfolio, from: NaiveDate, until: NaiveDate) -> (Actions, Vec<St
         .zip(&run.cases)
         .map(|(inv, case)| format!("{}: {case:?}", inv.id))
         .collect();
-    (actions, states)
+    (actions, states, effect)
 }
 
 /// The day each fact reaches the daemon: its own date (an invoice's issue date), or the first
@@ -157,13 +189,14 @@ fn batches(facts: &[Fact], rng: &mut ChaCha8Rng) -> Vec<Portfolio> {
 
 struct Daemon {
     config: Config,
+    set: PathBuf,
     from: NaiveDate,
     engine: Option<Arc<Engine>>,
     restarts: usize,
 }
 
 impl Daemon {
-    fn new(tmp: &TempDir, from: NaiveDate) -> Daemon {
+    fn new(tmp: &TempDir, from: NaiveDate, set: PathBuf) -> Daemon {
         let config = Config {
             data: tmp.0.join("store"),
             spool: tmp.0.join("spool"),
@@ -171,6 +204,7 @@ impl Daemon {
         };
         let mut d = Daemon {
             config,
+            set,
             from,
             engine: None,
             restarts: 0,
@@ -182,7 +216,7 @@ impl Daemon {
     /// The open engine, reopened from disk after a restart.
     fn engine(&mut self) -> Arc<Engine> {
         if self.engine.is_none() {
-            let scenarios = scenarios();
+            let scenarios = self.set.clone();
             let engine = server::open(
                 &self.config,
                 ClockMode::Virtual {
@@ -223,10 +257,11 @@ fn decided(engine: &Engine, p: &Portfolio) -> (Actions, Vec<String>) {
     let mut actions = Actions::new();
     for m in engine.outbox().expect("outbox") {
         for item in &m.items {
-            actions
-                .entry(item.invoice.clone())
-                .or_default()
-                .insert((m.date, item.key.clone()));
+            actions.entry(item.invoice.clone()).or_default().insert((
+                m.date,
+                item.key.clone(),
+                m.text.clone(),
+            ));
         }
     }
     let states = p
@@ -269,9 +304,12 @@ fn env_or(name: &str, default: usize) -> usize {
 }
 
 /// One seed: generate, plan, feed the daemon day by day, compare. Returns the number of
-/// actions compared and the restarts made.
-fn one_seed(seed: u64, invoices: usize) -> (usize, usize) {
-    let tmp = TempDir::new(&format!("diff-{seed}"));
+/// actions compared, the restarts made and the cadence's effect (see [`planned`]).
+fn one_seed(seed: u64, invoices: usize, set: Option<&str>) -> (usize, usize, (usize, usize)) {
+    let tmp = TempDir::new(&format!(
+        "diff-{seed}-{}",
+        if set.is_some() { "set" } else { "stdlib" }
+    ));
     let as_of = NaiveDate::from_ymd_opt(2026, 5, 15).expect("date");
     generator::generate(
         Spec {
@@ -287,10 +325,19 @@ fn one_seed(seed: u64, invoices: usize) -> (usize, usize) {
     let p = portfolio::load_dir(&tmp.0.join("data")).expect("generated data loads");
     let from = as_of.checked_sub_days(Days::new(45)).expect("date");
     let until = as_of.checked_add_days(Days::new(30)).expect("date");
-    let (plan, plan_states) = planned(&p, from, until);
+    let dir = match set {
+        Some(text) => {
+            let dir = tmp.0.join("set");
+            std::fs::create_dir_all(&dir).expect("set dir");
+            std::fs::write(dir.join("set.relance"), text).expect("set");
+            dir
+        }
+        None => scenarios(),
+    };
+    let (plan, plan_states, effect) = planned(&p, &dir, from, until);
 
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
-    let mut daemon = Daemon::new(&tmp, from);
+    let mut daemon = Daemon::new(&tmp, from, dir);
     let mut by_day = arrivals(&p, from);
     let mut day = from;
     let mut sent = 0usize;
@@ -336,19 +383,94 @@ fn one_seed(seed: u64, invoices: usize) -> (usize, usize) {
         "seed {seed}: case states differ:\n{states:#?}"
     );
     let compared = plan.values().map(BTreeSet::len).sum();
-    (compared, daemon.restarts)
+    let all = || plan.values().flatten();
+    ACCOUNT_ACTIONS.with(|c| {
+        c.set((
+            all().filter(|(_, k, _)| k.contains("/level ")).count(),
+            all().filter(|(_, k, _)| k.contains("/on clear/")).count(),
+            all().filter(|(_, _, a)| a.contains("\"many\"")).count(),
+        ))
+    });
+    (compared, daemon.restarts, effect)
 }
 
 #[test]
 fn the_daemon_fed_in_random_batches_decides_what_the_planner_decides() {
     let seeds = env_or("RELANCE_DIFF_SEEDS", 3) as u64;
     let invoices = env_or("RELANCE_DIFF_INVOICES", 200);
-    let mut total = 0;
+    let (mut total, mut deferred, mut merged) = (0, 0, 0);
     for seed in 1..=seeds {
-        let (compared, restarts) = one_seed(seed, invoices);
-        eprintln!("seed {seed}: {compared} dated actions agree, {restarts} restarts");
+        let (compared, restarts, (later, severer)) = one_seed(seed, invoices, None);
+        eprintln!(
+            "seed {seed}: {compared} dated actions agree, {restarts} restarts; the cadence moved {later} and merged {severer}"
+        );
         assert!(compared > 50, "seed {seed}: a meaningful run ({compared})");
         total += compared;
+        deferred += later;
+        merged += severer;
     }
     eprintln!("{seeds} seeds, {total} dated actions compared");
+    // The stdlib's cadence is exercised: messages waited out a gap and merged across steps.
+    assert!(
+        deferred > 0 && merged > 0,
+        "the cadence changed nothing ({deferred} moved, {merged} merged)"
+    );
+}
+
+/// Account-level dunning: `b2b` customers under a `per customer` scenario (levels by the
+/// oldest overdue invoice and by the overdue amount, `on clear`), the others under a
+/// per-invoice scenario that reads the overdue figures; the daemon and the planner agree on
+/// every dated action (one per overdue invoice of the account) and every case.
+const ACCOUNTS: &str = r#"
+policy default {
+  use accounts when customer.segment == "b2b"
+  use invoices otherwise
+}
+
+scenario accounts {
+  per customer
+  level late when customer.oldest_overdue_days >= 10 {
+    webhook "late"
+  }
+  level later when customer.oldest_overdue_days >= 30 {
+    webhook "later"
+    block deliveries
+  }
+  level big when customer.overdue >= 20000 EUR {
+    webhook "big"
+  }
+  on clear {
+    unblock deliveries
+    webhook "clear"
+  }
+}
+
+scenario invoices {
+  step one at due + 10 days {
+    if customer.overdue_count >= 2 {
+      webhook "many"
+    } else {
+      webhook "one"
+    }
+  }
+}
+"#;
+
+#[test]
+fn the_daemon_drives_per_customer_accounts_as_the_planner_does() {
+    let seeds = env_or("RELANCE_DIFF_SEEDS", 2) as u64;
+    let invoices = env_or("RELANCE_DIFF_INVOICES", 200);
+    for seed in 1..=seeds {
+        let (compared, restarts, _) = one_seed(seed, invoices, Some(ACCOUNTS));
+        eprintln!("seed {seed}: {compared} dated actions agree, {restarts} restarts");
+        assert!(compared > 50, "seed {seed}: a meaningful run ({compared})");
+        let (levels, clears, overdue_read) = ACCOUNT_ACTIONS.with(|c| c.take());
+        eprintln!(
+            "seed {seed}: {levels} level actions, {clears} clear actions, {overdue_read} `many`"
+        );
+        assert!(
+            levels > 0 && clears > 0 && overdue_read > 0,
+            "seed {seed}: accounts entered levels ({levels}), cleared ({clears}), overdue counted ({overdue_read})"
+        );
+    }
 }

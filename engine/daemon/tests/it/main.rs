@@ -3,8 +3,11 @@
 //! HTTP API and its security properties (`security`), `/healthz` readiness (`health`), and the
 //! pruning of idempotency keys after their retention (`idempotency`), paginated reads
 //! (`pages`), the outbox's due index (`outbox_due`), and PDF letters, dead letters without an
-//! address and email dates on the engine's clock (`letters`).
+//! address and email dates on the engine's clock (`letters`), the contact cadence (`cadence`) and
+//! account-level dunning (`accounts`) in the daily run.
 
+mod accounts;
+mod cadence;
 mod daemon_api;
 mod daemon_engine;
 mod deploy;
