@@ -1,0 +1,540 @@
+//! `PgStore`: the daemon's key-value [`Store`] on PostgreSQL. One table per tree
+//! (`tree_<name>`: `key bytea primary key, value bytea not null`; `bytea` compares as memcmp,
+//! the order sled gives), the id sequence `relance_ids`, and refinery's schema history. The
+//! SQL schema is the migrations of `engine/pg/migrations/`, applied on open under a
+//! PostgreSQL advisory lock (two daemons starting at once migrate once); a database migrated
+//! by a newer build, or whose `meta` tree holds a newer daemon schema, is refused with
+//! [`StoreError::NewerSchema`], as sled refuses it.
+//!
+//! Connections: the sync `postgres` client runs its own tokio runtime and panics when called
+//! from inside another one (the daemon calls the store from its runtime), so the connections
+//! live on a small pool of dedicated threads; a call sends a job over a channel and waits for
+//! the answer. A connection that broke is opened again by the next job.
+//!
+//! Durability: a [`Store::commit`] is one SQL transaction, committed before it returns
+//! (all ops or none, crash of either side included), so [`Store::flush`] has nothing to do.
+//! Counts: kept in memory, read with `count(*)` per table on open and moved by this process's
+//! commits: exact while one daemon writes the database, stale (until the next open) when
+//! another process writes it too. `scan` reads pages of keyset-paged ranges, not one
+//! snapshot: a scan racing with commits may see some of them (as sled's may).
+//!
+//! This crate must not know relance's records: it stores bytes under keys, nothing more.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use postgres::{Client, NoTls, Statement};
+use relance_daemon::store::{
+    Entry, Op, SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError, Tree, Visit,
+};
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+/// The advisory lock key taken while migrating ("relance" + 1 in ASCII, any fixed number).
+const MIGRATE_LOCK: i64 = 0x72656c616e636501;
+
+/// Threads (and connections) of the pool.
+const POOL: usize = 4;
+
+/// Entries read per page by `scan`.
+const SCAN_PAGE: i64 = 1000;
+
+/// Whether `s` names a PostgreSQL database (`postgres://` or `postgresql://`), rather than a
+/// sled folder.
+pub fn is_postgres_url(s: &str) -> bool {
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
+/// The URL with its password replaced by `***` (for logs and error messages).
+pub fn redact(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let mut out = url.to_string();
+    if let Some(at) = rest[..auth_end].rfind('@')
+        && let Some(colon) = rest[..at].find(':')
+    {
+        let start = scheme_end + 3 + colon + 1;
+        let end = scheme_end + 3 + at;
+        out.replace_range(start..end, "***");
+    }
+    // `password=` as a query parameter too.
+    if let Some(q) = out.find('?') {
+        let (head, query) = out.split_at(q + 1);
+        let query: Vec<String> = query
+            .split('&')
+            .map(|p| {
+                if p.starts_with("password=") {
+                    "password=***".to_string()
+                } else {
+                    p.to_string()
+                }
+            })
+            .collect();
+        out = format!("{head}{}", query.join("&"));
+    }
+    out
+}
+
+type Job = Box<dyn FnOnce(&mut Conn) + Send>;
+
+/// One pooled connection and its prepared statements.
+struct Conn {
+    config: postgres::Config,
+    client: Option<Client>,
+    statements: HashMap<String, Statement>,
+}
+
+impl Conn {
+    fn client(&mut self) -> Result<&mut Client, StoreError> {
+        if self.client.as_ref().is_none_or(|c| c.is_closed()) {
+            self.statements.clear();
+            self.client = Some(
+                self.config
+                    .connect(NoTls)
+                    .map_err(|e| StoreError::Engine(e.to_string()))?,
+            );
+        }
+        Ok(self.client.as_mut().expect("connected"))
+    }
+
+    /// The prepared statement of `sql` (prepared once per connection).
+    fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client()?.prepare(sql).map_err(pg)?;
+        self.statements.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+}
+
+fn pg(e: postgres::Error) -> StoreError {
+    StoreError::Engine(match e.as_db_error() {
+        Some(db) => format!("postgres: {} ({})", db.message(), db.code().code()),
+        None => format!("postgres: {e}"),
+    })
+}
+
+fn table(t: Tree) -> String {
+    format!("tree_{}", t.name())
+}
+
+/// The daemon's store on PostgreSQL (see the module doc).
+pub struct PgStore {
+    /// The URL without its password.
+    label: String,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    counts: Vec<AtomicI64>,
+    last_error: Mutex<Option<String>>,
+    /// Test hook: the next commits fail after this many ops (inside their transaction).
+    fail_commit_after: AtomicU32,
+}
+
+impl PgStore {
+    /// Opens the database at `url` (`postgres://user:password@host:port/db`, or a Unix socket
+    /// folder as `host=/path` in the query): migrates its schema, checks the daemon schema
+    /// version, reads the counts.
+    pub fn open(url: &str) -> Result<PgStore, StoreError> {
+        let label = redact(url);
+        let config = postgres::Config::from_str(url).map_err(|e| StoreError::Open {
+            path: label.clone(),
+            message: e.to_string(),
+        })?;
+        PgStore::open_config(config, label)
+    }
+
+    /// [`PgStore::open`] with a parsed configuration; `label` names it in messages.
+    pub fn open_config(config: postgres::Config, label: String) -> Result<PgStore, StoreError> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        let threads = (0..POOL)
+            .map(|n| {
+                let rx = rx.clone();
+                let mut conn = Conn {
+                    config: config.clone(),
+                    client: None,
+                    statements: HashMap::new(),
+                };
+                std::thread::Builder::new()
+                    .name(format!("relance-pg-{n}"))
+                    .spawn(move || {
+                        loop {
+                            let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                            match job {
+                                Ok(job) => job(&mut conn),
+                                Err(_) => return,
+                            }
+                        }
+                    })
+                    .map_err(|e| StoreError::Open {
+                        path: label.clone(),
+                        message: e.to_string(),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let store = PgStore {
+            label: label.clone(),
+            jobs: Mutex::new(Some(tx)),
+            threads: Mutex::new(threads),
+            counts: Tree::ALL.iter().map(|_| AtomicI64::new(0)).collect(),
+            last_error: Mutex::new(None),
+            fail_commit_after: AtomicU32::new(0),
+        };
+        let open_err = |e: StoreError| match e {
+            StoreError::Engine(message) => StoreError::Open {
+                path: label.clone(),
+                message,
+            },
+            e => e,
+        };
+        store
+            .run(migrate)
+            .map_err(open_err)?
+            .map_err(|newer| StoreError::NewerSchema {
+                path: label.clone(),
+                found: newer.0,
+                supported: newer.1,
+            })?;
+        let counts = store
+            .run(|c| {
+                let mut out = Vec::new();
+                for t in Tree::ALL {
+                    let row = c
+                        .client()?
+                        .query_one(&format!("SELECT count(*) FROM {}", table(t)), &[])
+                        .map_err(pg)?;
+                    out.push(row.get::<_, i64>(0));
+                }
+                Ok(out)
+            })
+            .map_err(open_err)?;
+        for (c, n) in store.counts.iter().zip(counts) {
+            c.store(n, Ordering::Relaxed);
+        }
+        match store.get(Tree::Meta, SCHEMA_KEY)? {
+            None => store.commit(&[Op::Put(
+                Tree::Meta,
+                SCHEMA_KEY.to_vec(),
+                SCHEMA_VERSION.to_be_bytes().to_vec(),
+            )])?,
+            Some(v) => {
+                let raw: [u8; 4] = v.as_slice().try_into().map_err(|_| StoreError::BadSchema {
+                    path: label.clone(),
+                })?;
+                let found = u32::from_be_bytes(raw);
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::NewerSchema {
+                        path: label,
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+            }
+        }
+        tracing::debug!(store = %store.label, "postgres store open");
+        Ok(store)
+    }
+
+    /// The database's URL, without its password.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Test hook: the next commit fails after `n` ops, inside its transaction (which rolls
+    /// back: none of its ops land).
+    #[doc(hidden)]
+    pub fn fail_next_commit_after(&self, n: u32) {
+        self.fail_commit_after.store(n + 1, Ordering::SeqCst);
+    }
+
+    /// Runs `f` on a pooled connection and waits for its answer.
+    fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |c: &mut Conn| {
+            let _ = tx.send(f(c));
+        });
+        {
+            let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+            let sender = jobs
+                .as_ref()
+                .ok_or_else(|| StoreError::Engine("the store is closed".into()))?;
+            sender
+                .send(job)
+                .map_err(|_| StoreError::Engine("the store's connections are gone".into()))?;
+        }
+        rx.recv()
+            .map_err(|_| StoreError::Engine("a store connection thread died".into()))?
+    }
+
+    fn note(&self, result: &Result<(), StoreError>) {
+        let mut last = self.last_error.lock().unwrap_or_else(|e| e.into_inner());
+        *last = result.as_ref().err().map(|e| e.to_string());
+    }
+}
+
+/// Applies the embedded migrations under the advisory lock. `Ok(Err((found, supported)))`
+/// when the database was migrated by a newer build.
+fn migrate(c: &mut Conn) -> Result<Result<(), (u32, u32)>, StoreError> {
+    let client = c.client()?;
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATE_LOCK])
+        .map_err(pg)?;
+    let result: Result<Result<(), (u32, u32)>, StoreError> = (|| {
+        let runner = embedded::migrations::runner();
+        let supported = runner
+            .get_migrations()
+            .iter()
+            .map(|m| m.version())
+            .max()
+            .unwrap_or(0);
+        let history: Option<String> = client
+            .query_one("SELECT to_regclass('refinery_schema_history')::text", &[])
+            .map_err(pg)?
+            .get(0);
+        let found: Option<i32> = match history {
+            None => None,
+            Some(_) => client
+                .query_one("SELECT max(version) FROM refinery_schema_history", &[])
+                .map_err(pg)?
+                .get(0),
+        };
+        if let Some(found) = found
+            && i64::from(found) > i64::from(supported)
+        {
+            return Ok(Err((found as u32, supported)));
+        }
+        runner
+            .run(client)
+            .map_err(|e| StoreError::Engine(format!("migrating the schema: {e}")))?;
+        Ok(Ok(()))
+    })();
+    let unlock = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATE_LOCK])
+        .map_err(pg);
+    let result = result?;
+    unlock?;
+    Ok(result)
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // Closing the channel ends the threads once their current job is done.
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).take();
+        for t in self
+            .threads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+        {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Store for PgStore {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = key.to_vec();
+        self.run(move |c| {
+            let st = c.statement(&format!("SELECT value FROM {} WHERE key = $1", table(tree)))?;
+            let row = c.client()?.query_opt(&st, &[&key]).map_err(pg)?;
+            Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+        })
+    }
+
+    fn range(
+        &self,
+        tree: Tree,
+        from: &[u8],
+        to: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        if limit == 0 || to.is_some_and(|e| e <= from) {
+            return Ok(Vec::new());
+        }
+        let from = from.to_vec();
+        let to = to.map(<[u8]>::to_vec);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(move |c| {
+            let t = table(tree);
+            let rows = match &to {
+                Some(to) => {
+                    let st = c.statement(&format!(
+                        "SELECT key, value FROM {t} WHERE key >= $1 AND key < $2 ORDER BY key LIMIT $3"
+                    ))?;
+                    c.client()?.query(&st, &[&from, to, &limit])
+                }
+                None => {
+                    let st = c.statement(&format!(
+                        "SELECT key, value FROM {t} WHERE key >= $1 ORDER BY key LIMIT $2"
+                    ))?;
+                    c.client()?.query(&st, &[&from, &limit])
+                }
+            }
+            .map_err(pg)?;
+            Ok(rows
+                .into_iter()
+                .map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, Vec<u8>>(1)))
+                .collect())
+        })
+    }
+
+    fn scan(&self, tree: Tree, f: Visit<'_>) -> Result<(), StoreError> {
+        let mut page = self.range(tree, &[], None, SCAN_PAGE as usize)?;
+        loop {
+            for (k, v) in &page {
+                f(k, v)?;
+            }
+            if page.len() < SCAN_PAGE as usize {
+                return Ok(());
+            }
+            let Some((last, _)) = page.last() else {
+                return Ok(());
+            };
+            // The first key after `last`: `last` followed by a zero byte.
+            let mut next = last.clone();
+            next.push(0);
+            page = self.range(tree, &next, None, SCAN_PAGE as usize)?;
+        }
+    }
+
+    fn commit(&self, ops: &[Op]) -> Result<(), StoreError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let ops = ops.to_vec();
+        let fail_after = match self.fail_commit_after.swap(0, Ordering::SeqCst) {
+            0 => None,
+            n => Some(n as usize - 1),
+        };
+        let result = self.run(move |c| {
+            // Statements prepared before the transaction borrows the client.
+            let mut statements = Vec::with_capacity(ops.len());
+            for op in &ops {
+                statements.push(match op {
+                    Op::Put(t, ..) => (
+                        c.statement(&format!(
+                            "INSERT INTO {} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                            table(*t)
+                        ))?,
+                        Some(c.statement(&format!(
+                            "UPDATE {} SET value = $2 WHERE key = $1",
+                            table(*t)
+                        ))?),
+                    ),
+                    Op::Delete(t, _) => (
+                        c.statement(&format!("DELETE FROM {} WHERE key = $1", table(*t)))?,
+                        None,
+                    ),
+                });
+            }
+            let mut moved = vec![0i64; Tree::ALL.len()];
+            let mut tx = c.client()?.transaction().map_err(pg)?;
+            for (i, (op, (first, update))) in ops.iter().zip(&statements).enumerate() {
+                if fail_after == Some(i) {
+                    return Err(StoreError::Engine("injected commit failure".into()));
+                }
+                match op {
+                    Op::Put(t, k, v) => {
+                        let inserted = tx.execute(first, &[k, v]).map_err(pg)?;
+                        if inserted == 1 {
+                            moved[*t as usize] += 1;
+                        } else if let Some(update) = update {
+                            tx.execute(update, &[k, v]).map_err(pg)?;
+                        }
+                    }
+                    Op::Delete(t, k) => {
+                        let deleted = tx.execute(first, &[k]).map_err(pg)?;
+                        moved[*t as usize] -= deleted as i64;
+                    }
+                }
+            }
+            tx.commit().map_err(pg)?;
+            Ok(moved)
+        });
+        match result {
+            Ok(moved) => {
+                for (count, n) in self.counts.iter().zip(moved) {
+                    if n != 0 {
+                        count.fetch_add(n, Ordering::Relaxed);
+                    }
+                }
+                self.note(&Ok(()));
+                Ok(())
+            }
+            Err(e) => {
+                self.note(&Err(StoreError::Engine(e.to_string())));
+                Err(e)
+            }
+        }
+    }
+
+    /// Nothing to do: every commit was durable when it returned (PostgreSQL's
+    /// `synchronous_commit`, on by default, must stay on).
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn next_id(&self) -> Result<u64, StoreError> {
+        self.run(|c| {
+            let st = c.statement("SELECT nextval('relance_ids')")?;
+            let row = c.client()?.query_one(&st, &[]).map_err(pg)?;
+            Ok(row.get::<_, i64>(0) as u64)
+        })
+    }
+
+    fn count(&self, tree: Tree) -> usize {
+        usize::try_from(self.counts[tree as usize].load(Ordering::Relaxed)).unwrap_or(0)
+    }
+
+    fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_recognised_and_redacted() {
+        let cases: &[(&str, bool, &str)] = &[
+            (
+                "postgres://u:secret@h:5432/db",
+                true,
+                "postgres://u:***@h:5432/db",
+            ),
+            ("postgresql://u@h/db", true, "postgresql://u@h/db"),
+            (
+                "postgres://u:p%40ss@h/db?sslmode=disable",
+                true,
+                "postgres://u:***@h/db?sslmode=disable",
+            ),
+            (
+                "postgres:///db?host=/run/pg&password=x",
+                true,
+                "postgres:///db?host=/run/pg&password=***",
+            ),
+            ("relance-data", false, "relance-data"),
+            ("/var/lib/relance", false, "/var/lib/relance"),
+        ];
+        for (url, is_pg, shown) in cases {
+            assert_eq!(is_postgres_url(url), *is_pg, "{url}");
+            assert_eq!(redact(url), *shown, "{url}");
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The daemon's engine on PostgreSQL (filled in below).

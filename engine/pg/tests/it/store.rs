@@ -1,0 +1,164 @@
+//! PgStore: the conformance suite, and what only PostgreSQL does (migrations, the SQL schema
+//! version, a failed transaction).
+
+use std::sync::Mutex;
+
+use relance_daemon::store::{Op, Store, StoreError, Tree, conformance};
+use relance_pg::PgStore;
+
+use crate::support::TestDb;
+
+#[test]
+fn pg_passes_the_conformance_suite() {
+    if crate::support::server().is_none() {
+        return;
+    }
+    let dbs = Mutex::new(Vec::new());
+    conformance::run_all(&|name| {
+        let db = TestDb::new(name).expect("server");
+        let config = db.config.clone();
+        dbs.lock().expect("dbs").push(db);
+        Box::new(move || {
+            Ok(Box::new(PgStore::open_config(config.clone(), "test".into())?) as Box<dyn Store>)
+        })
+    });
+}
+
+/// bytea compares as memcmp in PostgreSQL itself (not only through the store): the order the
+/// daemon's keys rely on, whatever the database's collation.
+#[test]
+fn bytea_orders_as_memcmp() {
+    let Some(db) = TestDb::new("memcmp") else {
+        return;
+    };
+    let mut c = db.config.connect(postgres::NoTls).expect("connect");
+    let mut keys: Vec<Vec<u8>> = vec![
+        vec![0xff],
+        vec![0x80],
+        vec![0x7f, 0xff],
+        vec![],
+        vec![0x00],
+        vec![0x61],
+        vec![0x41, 0x00],
+        vec![0x41],
+        vec![0xc3, 0xa9],
+    ];
+    let rows = c
+        .query(
+            "SELECT k FROM unnest($1::bytea[]) AS k ORDER BY k",
+            &[&keys],
+        )
+        .expect("query");
+    let got: Vec<Vec<u8>> = rows.iter().map(|r| r.get(0)).collect();
+    keys.sort();
+    assert_eq!(got, keys);
+}
+
+/// A commit whose transaction fails half way leaves none of its ops, and the counts as they were.
+#[test]
+fn a_failed_commit_leaves_nothing() {
+    let Some(db) = TestDb::new("atomic") else {
+        return;
+    };
+    let s = PgStore::open_config(db.config.clone(), "test".into()).expect("open");
+    s.commit(&[Op::Put(Tree::Customers, b"A".to_vec(), b"1".to_vec())])
+        .expect("commit");
+    s.fail_next_commit_after(2);
+    let ops = vec![
+        Op::Put(Tree::Customers, b"A".to_vec(), b"2".to_vec()),
+        Op::Put(Tree::Invoices, b"F-1".to_vec(), b"x".to_vec()),
+        Op::Delete(Tree::Customers, b"A".to_vec()),
+    ];
+    let err = s.commit(&ops).expect_err("fails");
+    assert!(err.to_string().contains("injected"), "{err}");
+    assert!(s.last_error().is_some());
+    assert_eq!(
+        s.get(Tree::Customers, b"A").expect("get"),
+        Some(b"1".to_vec())
+    );
+    assert_eq!(s.get(Tree::Invoices, b"F-1").expect("get"), None);
+    assert_eq!((s.count(Tree::Customers), s.count(Tree::Invoices)), (1, 0));
+    s.commit(&ops).expect("the same commit, not failed");
+    assert_eq!(s.last_error(), None);
+    assert_eq!((s.count(Tree::Customers), s.count(Tree::Invoices)), (0, 1));
+}
+
+/// A database migrated by a newer build (a migration this build does not have) is refused
+/// with the same error as a newer sled store; opening twice at once migrates once.
+#[test]
+fn migrations_run_once_and_a_newer_sql_schema_is_refused() {
+    let Some(db) = TestDb::new("migrate") else {
+        return;
+    };
+    let opens: Vec<_> = (0..3)
+        .map(|_| {
+            let config = db.config.clone();
+            std::thread::spawn(move || PgStore::open_config(config, "test".into()).map(drop))
+        })
+        .collect();
+    for o in opens {
+        o.join()
+            .expect("thread")
+            .expect("concurrent opens all succeed");
+    }
+    let mut c = db.config.connect(postgres::NoTls).expect("connect");
+    let applied: i64 = c
+        .query_one("SELECT count(*) FROM refinery_schema_history", &[])
+        .expect("history")
+        .get(0);
+    assert_eq!(applied, 1, "V1 applied once");
+    c.execute(
+        "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES (99, 'future', 'now', '0')",
+        &[],
+    )
+    .expect("a future migration");
+    match PgStore::open_config(db.config.clone(), "postgres://u:***@h/db".into()) {
+        Err(StoreError::NewerSchema {
+            found,
+            supported,
+            path,
+        }) => {
+            assert_eq!((found, supported), (99, 1));
+            assert_eq!(path, "postgres://u:***@h/db");
+        }
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("a newer schema was opened"),
+    }
+}
+
+/// The store answers from inside a tokio runtime (the daemon's handlers call it there; the
+/// sync client's own runtime would panic).
+#[test]
+fn the_store_works_inside_a_tokio_runtime() {
+    let Some(db) = TestDb::new("tokio") else {
+        return;
+    };
+    let s =
+        std::sync::Arc::new(PgStore::open_config(db.config.clone(), "test".into()).expect("open"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let got = rt.block_on(async {
+        s.commit(&[Op::Put(Tree::Meta, b"k".to_vec(), b"v".to_vec())])
+            .expect("commit");
+        s.get(Tree::Meta, b"k").expect("get")
+    });
+    assert_eq!(got, Some(b"v".to_vec()));
+}
+
+/// A password in the URL appears in no error.
+#[test]
+fn the_password_is_not_shown() {
+    let Some(_db) = TestDb::new("password") else {
+        return;
+    };
+    let err = PgStore::open("postgres://nobody_here:s3cr3t@127.0.0.1:1/none")
+        .err()
+        .expect("refused");
+    let text = err.to_string();
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert!(
+        text.contains("postgres://nobody_here:***@127.0.0.1:1/none"),
+        "{text}"
+    );
+}
