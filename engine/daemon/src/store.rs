@@ -217,6 +217,14 @@ pub trait Store: Send + Sync {
         0
     }
 
+    /// Makes every later [`Store::next_id`] greater than `past` (a copy of another store
+    /// keeps its ids unique). The default draws ids until one is; a store with a settable
+    /// counter overrides it.
+    fn advance_ids(&self, past: u64) -> Result<(), StoreError> {
+        while self.next_id()? < past {}
+        Ok(())
+    }
+
     /// Entries whose key starts with `prefix`, in key order.
     fn prefix(&self, tree: Tree, prefix: &[u8], limit: usize) -> Result<Vec<Entry>, StoreError> {
         let end = keys::prefix_end(prefix);

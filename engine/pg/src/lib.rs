@@ -44,6 +44,12 @@ const POOL: usize = 4;
 /// Entries read per page by `scan`.
 const SCAN_PAGE: i64 = 1000;
 
+/// Opens the database at `url` as the daemon's store (what the CLI registers with
+/// `relance_daemon::server::register_url_store`).
+pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(PgStore::open(url)?))
+}
+
 /// Whether `s` names a PostgreSQL database (`postgres://` or `postgresql://`), rather than a
 /// sled folder.
 pub fn is_postgres_url(s: &str) -> bool {
@@ -491,6 +497,19 @@ impl Store for PgStore {
             let st = c.statement("SELECT nextval('relance_ids')")?;
             let row = c.client()?.query_one(&st, &[]).map_err(pg)?;
             Ok(row.get::<_, i64>(0) as u64)
+        })
+    }
+
+    fn advance_ids(&self, past: u64) -> Result<(), StoreError> {
+        let past = i64::try_from(past).map_err(|_| StoreError::Engine("id out of range".into()))?;
+        self.run(move |c| {
+            c.client()?
+                .execute(
+                    "SELECT setval('relance_ids', greatest($1, (SELECT last_value FROM relance_ids)))",
+                    &[&past],
+                )
+                .map_err(pg)?;
+            Ok(())
         })
     }
 

@@ -31,6 +31,7 @@ pub fn checks() -> Vec<Check> {
         ("counts_follow_commits", counts_follow_commits),
         ("durable_across_reopen", durable_across_reopen),
         ("next_id_strictly_increases", next_id_strictly_increases),
+        ("advance_ids", advance_ids),
         ("newer_schema_refused", newer_schema_refused),
         ("concurrent_writers", concurrent_writers),
     ]
@@ -427,6 +428,21 @@ fn next_id_strictly_increases(o: Opener<'_>) {
         }
         s.flush().expect("flush");
     }
+}
+
+fn advance_ids(o: Opener<'_>) {
+    {
+        let s = open(o);
+        let first = s.next_id().expect("next_id");
+        s.advance_ids(first + 1000).expect("advance");
+        assert!(s.next_id().expect("next_id") > first + 1000);
+        // Never backwards.
+        s.advance_ids(1).expect("advance");
+        assert!(s.next_id().expect("next_id") > first + 1001);
+        s.flush().expect("flush");
+    }
+    let s = open(o);
+    assert!(s.next_id().expect("next_id") > 1002, "kept across a reopen");
 }
 
 fn newer_schema_refused(o: Opener<'_>) {

@@ -98,3 +98,38 @@ fn urls_get_their_database_replaced() {
         assert_eq!(with_db(url, "x"), want, "{url}");
     }
 }
+
+/// A temporary folder (spool, generated data) and, when a server is configured, a fresh
+/// database: what `differential.rs` (the daemon's file, run here too) calls `TempDir`.
+pub struct TempDir(pub std::path::PathBuf, Option<TestDb>);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "relance-pg-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p, TestDb::new(tag))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `differential.rs`' store: the folder's database (the daemon opens it through relance-pg).
+pub fn store_for(tmp: &TempDir) -> Option<String> {
+    relance_daemon::server::register_url_store(relance_pg::open_store);
+    Some(tmp.1.as_ref().expect("a PostgreSQL server").url.clone())
+}
+
+/// No server configured (and not under CI): the daemon's differential is not run here.
+pub fn skip_store_tests() -> bool {
+    server().is_none()
+}

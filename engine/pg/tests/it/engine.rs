@@ -1,1 +1,0 @@
-//! The daemon's engine on PostgreSQL (filled in below).
