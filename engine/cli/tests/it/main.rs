@@ -13,6 +13,7 @@
 //!   `demo` leaving nothing behind, `serve` refusing to run without a token, plain logs in files;
 //! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores.
 //! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores;
+//! - `store_copy`: `relance store copy` from sled to PostgreSQL and back;
 //! - `templates`: `check` reporting template errors, `simulate` and `test` showing a fallback language.
 
 mod check;
@@ -25,6 +26,7 @@ mod import_csv;
 mod integrity;
 mod newcomer;
 mod plan;
+mod store_copy;
 #[path = "../../../daemon/tests/it/support.rs"]
 mod support;
 mod templates;
