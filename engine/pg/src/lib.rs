@@ -22,7 +22,7 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
@@ -94,6 +94,8 @@ type Job = Box<dyn FnOnce(&mut Conn) + Send>;
 /// One pooled connection and its prepared statements.
 struct Conn {
     config: postgres::Config,
+    /// The store's generation: bumped when a connection that broke is opened again.
+    generation: Arc<AtomicU64>,
     client: Option<Client>,
     statements: HashMap<String, Statement>,
 }
@@ -101,6 +103,13 @@ struct Conn {
 impl Conn {
     fn client(&mut self) -> Result<&mut Client, StoreError> {
         if self.client.as_ref().is_none_or(|c| c.is_closed()) {
+            if self.client.is_some() {
+                // A commit in flight when it broke may or may not have landed (a failover
+                // may even have lost acknowledged ones): the engine drops what it keeps.
+                self.generation.fetch_add(1, Ordering::SeqCst);
+                tracing::warn!("the connection to PostgreSQL broke: opening it again");
+            }
+            self.client = None;
             self.statements.clear();
             self.client = Some(
                 self.config
@@ -143,6 +152,7 @@ pub struct PgStore {
     last_error: Mutex<Option<String>>,
     /// Test hook: the next commits fail after this many ops (inside their transaction).
     fail_commit_after: AtomicU32,
+    generation: Arc<AtomicU64>,
 }
 
 impl PgStore {
@@ -162,11 +172,13 @@ impl PgStore {
     pub fn open_config(config: postgres::Config, label: String) -> Result<PgStore, StoreError> {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
+        let generation = Arc::new(AtomicU64::new(0));
         let threads = (0..POOL)
             .map(|n| {
                 let rx = rx.clone();
                 let mut conn = Conn {
                     config: config.clone(),
+                    generation: generation.clone(),
                     client: None,
                     statements: HashMap::new(),
                 };
@@ -194,6 +206,7 @@ impl PgStore {
             counts: Tree::ALL.iter().map(|_| AtomicI64::new(0)).collect(),
             last_error: Mutex::new(None),
             fail_commit_after: AtomicU32::new(0),
+            generation,
         };
         let open_err = |e: StoreError| match e {
             StoreError::Engine(message) => StoreError::Open {
@@ -515,6 +528,10 @@ impl Store for PgStore {
 
     fn count(&self, tree: Tree) -> usize {
         usize::try_from(self.counts[tree as usize].load(Ordering::Relaxed)).unwrap_or(0)
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     fn last_error(&self) -> Option<String> {

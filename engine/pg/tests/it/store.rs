@@ -162,3 +162,43 @@ fn the_password_is_not_shown() {
         "{text}"
     );
 }
+
+/// Connections killed by the server (a restart, a failover): the calls that meet a dead
+/// connection fail, the next ones open it again, and the generation moves (the engine drops
+/// what it keeps in memory).
+#[test]
+fn broken_connections_are_opened_again() {
+    let Some(db) = TestDb::new("reconnect") else {
+        return;
+    };
+    let s = PgStore::open_config(db.config.clone(), "test".into()).expect("open");
+    s.commit(&[Op::Put(Tree::Customers, b"A".to_vec(), b"1".to_vec())])
+        .expect("commit");
+    assert_eq!(s.generation(), 0);
+    let mut admin = db.config.connect(postgres::NoTls).expect("connect");
+    let killed: i64 = admin
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .expect("terminate")
+        .get(0);
+    assert!(killed >= 1, "the store's connections were killed");
+    let mut failures = 0;
+    let mut ok = 0;
+    for _ in 0..20 {
+        match s.get(Tree::Customers, b"A") {
+            Ok(v) => {
+                assert_eq!(v, Some(b"1".to_vec()));
+                ok += 1;
+            }
+            Err(_) => failures += 1,
+        }
+    }
+    assert!(ok >= 10, "served again after {failures} failures");
+    assert!(s.generation() >= 1, "the generation moved");
+    s.commit(&[Op::Put(Tree::Customers, b"B".to_vec(), b"1".to_vec())])
+        .expect("commit after");
+    assert_eq!(s.count(Tree::Customers), 2);
+}
