@@ -44,10 +44,54 @@ const POOL: usize = 4;
 /// Entries read per page by `scan`.
 const SCAN_PAGE: i64 = 1000;
 
-/// Opens the database at `url` as the daemon's store (what the CLI registers with
-/// `relance_daemon::server::register_url_store`).
+/// Opens the database at `url` as the daemon's store, once this process is its only daemon:
+/// waits (a standby) while another process holds the leader lock (what the CLI registers
+/// with `relance_daemon::server::register_url_store` for `relance serve`).
 pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    Ok(Arc::new(PgStore::open(url)?))
+    // The lock first: a standby reads the counts once it takes over, not before.
+    let leader = lead(url, Leadership::Wait)?;
+    let mut store = PgStore::open(url)?;
+    store.leader = Some(leader);
+    Ok(Arc::new(store))
+}
+
+/// Opens the database at `url` for a command that needs it alone (`relance store copy`):
+/// refused while a daemon holds the leader lock.
+pub fn open_exclusive(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    let leader = lead(url, Leadership::Try)?;
+    let mut store = PgStore::open(url)?;
+    store.leader = Some(leader);
+    Ok(Arc::new(store))
+}
+
+/// The advisory lock key the one daemon of a database holds on its own session.
+const LEADER_LOCK: i64 = 0x72656c616e636502;
+
+/// How often the leader checks that its session (and so its lock) is still there.
+const LEADER_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How [`PgStore::lead`] takes the leader lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leadership {
+    /// Wait until the lock is free (a standby daemon).
+    Wait,
+    /// Fail at once when another process holds it.
+    Try,
+}
+
+/// The session holding the leader lock, checked by its own thread.
+struct Leader {
+    stop: mpsc::Sender<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Leader {
+    fn drop(&mut self) {
+        let _ = self.stop.send(());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// Whether `s` names a PostgreSQL database (`postgres://` or `postgresql://`), rather than a
@@ -153,6 +197,8 @@ pub struct PgStore {
     /// Test hook: the next commits fail after this many ops (inside their transaction).
     fail_commit_after: AtomicU32,
     generation: Arc<AtomicU64>,
+    /// The leader lock's session, when this store took it ([`PgStore::lead`]).
+    leader: Option<Leader>,
 }
 
 impl PgStore {
@@ -207,6 +253,7 @@ impl PgStore {
             last_error: Mutex::new(None),
             fail_commit_after: AtomicU32::new(0),
             generation,
+            leader: None,
         };
         let open_err = |e: StoreError| match e {
             StoreError::Engine(message) => StoreError::Open {
@@ -262,7 +309,108 @@ impl PgStore {
         tracing::debug!(store = %store.label, "postgres store open");
         Ok(store)
     }
+}
 
+/// Takes the leader lock of the database on a session of its own (`pg_try_advisory_lock`,
+/// retried every second with [`Leadership::Wait`]), so that one process at a time serves a
+/// database. The lock lives as long as that session: a thread checks it every second, and
+/// when the session is gone (the database restarted or failed over, the network cut) the
+/// lock may already be another process's, so this process **exits** (status 3) rather than
+/// go on beside it; its supervisor starts it again, as a standby. Released on drop.
+fn lead(url: &str, how: Leadership) -> Result<Leader, StoreError> {
+    {
+        let label = redact(url);
+        let config = postgres::Config::from_str(url).map_err(|e| StoreError::Open {
+            path: label.clone(),
+            message: e.to_string(),
+        })?;
+        let label2 = label.clone();
+        let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<(), StoreError>>(1);
+        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("relance-pg-leader".into())
+            .spawn(move || {
+                let open = |e: postgres::Error| StoreError::Open {
+                    path: label.clone(),
+                    message: pg(e).to_string(),
+                };
+                let mut client = match config.connect(NoTls) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(open(e)));
+                        return;
+                    }
+                };
+                let mut told = false;
+                loop {
+                    match client.query_one("SELECT pg_try_advisory_lock($1)", &[&LEADER_LOCK]) {
+                        Ok(row) if row.get::<_, bool>(0) => break,
+                        Ok(_) if how == Leadership::Try => {
+                            let _ = ready_tx.send(Err(StoreError::Open {
+                                path: label.clone(),
+                                message: "a relance serve is using this database: stop it first"
+                                    .into(),
+                            }));
+                            return;
+                        }
+                        Ok(_) => {
+                            if !told {
+                                tracing::info!(store = %label, "standby: another relance serve holds this database; waiting to take over");
+                                told = true;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(open(e)));
+                            return;
+                        }
+                    }
+                    match stop_rx.recv_timeout(LEADER_CHECK) {
+                        Err(mpsc::RecvTimeoutError::Timeout) => {}
+                        _ => return,
+                    }
+                }
+                if told {
+                    tracing::info!(store = %label, "the other relance serve is gone: taking over");
+                }
+                let _ = ready_tx.send(Ok(()));
+                loop {
+                    match stop_rx.recv_timeout(LEADER_CHECK) {
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            if let Err(e) = client.simple_query("SELECT 1") {
+                                tracing::error!(store = %label, error = %pg(e), "the session holding the leader lock is gone: exiting, another relance serve may have taken over");
+                                eprintln!("relance: lost the database's leader lock: exiting");
+                                std::process::exit(3);
+                            }
+                        }
+                        _ => {
+                            let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&LEADER_LOCK]);
+                            return;
+                        }
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Open {
+                path: label2.clone(),
+                message: e.to_string(),
+            })?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Leader {
+                stop: stop_tx,
+                thread: Some(thread),
+            }),
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                Err(e)
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err(StoreError::Engine("the leader thread died".into()))
+            }
+        }
+    }
+}
+
+impl PgStore {
     /// The database's URL, without its password.
     pub fn label(&self) -> &str {
         &self.label

@@ -34,7 +34,7 @@ fn shown(location: &str) -> String {
 /// missing; else it must hold a store).
 fn open(location: &str, create: bool) -> Result<Arc<dyn Store>, String> {
     if relance_pg::is_postgres_url(location) {
-        return relance_pg::open_store(location).map_err(|e| e.to_string());
+        return relance_pg::open_exclusive(location).map_err(|e| e.to_string());
     }
     let dir = Path::new(location);
     if !create && !dir.join("db").is_file() {

@@ -13,6 +13,7 @@
 //!   `demo` leaving nothing behind, `serve` refusing to run without a token, plain logs in files;
 //! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores.
 //! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores;
+//! - `pg_standby`: a second `relance serve` on one PostgreSQL database waits, then takes over;
 //! - `store_copy`: `relance store copy` from sled to PostgreSQL and back;
 //! - `templates`: `check` reporting template errors, `simulate` and `test` showing a fallback language.
 
@@ -25,6 +26,7 @@ mod import_batch;
 mod import_csv;
 mod integrity;
 mod newcomer;
+mod pg_standby;
 mod plan;
 mod store_copy;
 #[path = "../../../daemon/tests/it/support.rs"]

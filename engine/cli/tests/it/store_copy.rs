@@ -22,14 +22,14 @@ fn relance(args: &[&str]) -> Output {
 }
 
 /// A fresh database on the test server (dropped on drop), or `None` without a server.
-struct Db {
+pub(crate) struct Db {
     admin: String,
     name: String,
-    url: String,
+    pub url: String,
 }
 
 impl Db {
-    fn new(tag: &str) -> Option<Db> {
+    pub fn new(tag: &str) -> Option<Db> {
         let admin = match std::env::var("RELANCE_TEST_PG") {
             Ok(u) if !u.is_empty() => u,
             _ => {

@@ -39,7 +39,10 @@ pub fn checks() -> Vec<Check> {
 
 /// Runs every check, each on the store `fresh` makes (a new, empty one per call); panics
 /// naming the check that failed.
-pub fn run_all(fresh: &dyn Fn(&str) -> Box<dyn Fn() -> Result<Box<dyn Store>, StoreError>>) {
+/// Opens (or reopens) one store under test, owned.
+pub type BoxedOpener = Box<dyn Fn() -> Result<Box<dyn Store>, StoreError>>;
+
+pub fn run_all(fresh: &dyn Fn(&str) -> BoxedOpener) {
     for (name, check) in checks() {
         let open = fresh(name);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&*open)));
@@ -204,7 +207,9 @@ fn prefix(o: Opener<'_>) {
     ];
     s.commit(&keys.iter().map(|k| put(t, k, b"")).collect::<Vec<_>>())
         .expect("commit");
-    let cases: &[(&[u8], usize, &[&[u8]])] = &[
+    /// A prefix, a limit, the keys expected.
+    type Case<'a> = (&'a [u8], usize, &'a [&'a [u8]]);
+    let cases: &[Case] = &[
         (
             b"F-1\x00",
             usize::MAX,
