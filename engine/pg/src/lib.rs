@@ -182,6 +182,39 @@ fn pg(e: postgres::Error) -> StoreError {
     })
 }
 
+/// An error inside a commit's transaction: PostgreSQL's (maybe worth a retry), or the store's.
+enum Retry {
+    Pg(postgres::Error),
+    Store(StoreError),
+}
+
+impl From<postgres::Error> for Retry {
+    fn from(e: postgres::Error) -> Self {
+        Retry::Pg(e)
+    }
+}
+
+impl From<StoreError> for Retry {
+    fn from(e: StoreError) -> Self {
+        Retry::Store(e)
+    }
+}
+
+/// What a commit locks: the tree and the key of an op.
+fn op_key(op: &Op) -> (Tree, &[u8]) {
+    match op {
+        Op::Put(t, k, _) | Op::Delete(t, k) => (*t, k),
+    }
+}
+
+/// A deadlock victim or a serialization failure: nothing of the transaction landed, run it again.
+fn retryable(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    e.code().is_some_and(|c| {
+        *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE
+    })
+}
+
 fn table(t: Tree) -> String {
     format!("tree_{}", t.name())
 }
@@ -580,7 +613,11 @@ impl Store for PgStore {
         if ops.is_empty() {
             return Ok(());
         }
-        let ops = ops.to_vec();
+        // One lock order for every commit (tree, then key): two commits writing the same keys
+        // never wait for each other in a cycle. The sort is stable, so the ops of one key keep
+        // their order (a put then a delete stays a delete); ops of different keys commute.
+        let mut ops = ops.to_vec();
+        ops.sort_by(|a, b| op_key(a).cmp(&op_key(b)));
         let fail_after = match self.fail_commit_after.swap(0, Ordering::SeqCst) {
             0 => None,
             n => Some(n as usize - 1),
@@ -606,29 +643,44 @@ impl Store for PgStore {
                     ),
                 });
             }
-            let mut moved = vec![0i64; Tree::ALL.len()];
-            let mut tx = c.client()?.transaction().map_err(pg)?;
-            for (i, (op, (first, update))) in ops.iter().zip(&statements).enumerate() {
-                if fail_after == Some(i) {
-                    return Err(StoreError::Engine("injected commit failure".into()));
-                }
-                match op {
-                    Op::Put(t, k, v) => {
-                        let inserted = tx.execute(first, &[k, v]).map_err(pg)?;
-                        if inserted == 1 {
-                            moved[*t as usize] += 1;
-                        } else if let Some(update) = update {
-                            tx.execute(update, &[k, v]).map_err(pg)?;
+            // Blind writes: a transaction PostgreSQL aborted as a deadlock victim (two commits
+            // writing the same keys in another order) is run again, whole.
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let mut moved = vec![0i64; Tree::ALL.len()];
+                let result = (|| {
+                    let mut tx = c.client()?.transaction()?;
+                    for (i, (op, (first, update))) in ops.iter().zip(&statements).enumerate() {
+                        if fail_after == Some(i) {
+                            return Ok(Err(StoreError::Engine("injected commit failure".into())));
+                        }
+                        match op {
+                            Op::Put(t, k, v) => {
+                                if tx.execute(first, &[k, v])? == 1 {
+                                    moved[*t as usize] += 1;
+                                } else if let Some(update) = update {
+                                    tx.execute(update, &[k, v])?;
+                                }
+                            }
+                            Op::Delete(t, k) => {
+                                moved[*t as usize] -= tx.execute(first, &[k])? as i64;
+                            }
                         }
                     }
-                    Op::Delete(t, k) => {
-                        let deleted = tx.execute(first, &[k]).map_err(pg)?;
-                        moved[*t as usize] -= deleted as i64;
+                    tx.commit()?;
+                    Ok::<_, Retry>(Ok(()))
+                })();
+                match result {
+                    Ok(Ok(())) => return Ok(moved),
+                    Ok(Err(e)) => return Err(e),
+                    Err(Retry::Pg(e)) if attempt < 10 && retryable(&e) => {
+                        tracing::debug!(attempt, error = %pg(e), "commit retried");
                     }
+                    Err(Retry::Pg(e)) => return Err(pg(e)),
+                    Err(Retry::Store(e)) => return Err(e),
                 }
             }
-            tx.commit().map_err(pg)?;
-            Ok(moved)
         });
         match result {
             Ok(moved) => {
