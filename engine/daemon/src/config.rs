@@ -411,6 +411,15 @@ mod tests {
         assert!(Config::parse("[http]\nmax_connections = 0").is_err());
         assert!(Config::parse("[http]\nheader_timeout_secs = 0").is_err());
         assert!(Config::parse("[http]\nheader_timeot_secs = 5").is_err());
+        assert!(Config::parse("store = \"/var/lib/relance\"").is_err());
+        for url in [
+            "postgres://u:p@h/db",
+            "postgresql:///db?host=/run/postgresql",
+        ] {
+            let c = Config::parse(&format!("store = \"{url}\"")).expect("a postgres URL");
+            assert_eq!(c.store.as_deref(), Some(url));
+        }
+        assert_eq!(Config::parse("").expect("defaults").store, None);
         assert!(
             Config::parse("[[tokens]]\nname = \"x\"\ntoken = \"short\"\nrole = \"admin\"").is_err()
         );
