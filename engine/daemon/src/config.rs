@@ -21,8 +21,11 @@ use relance_core::domain::PostalAddress;
 pub struct Config {
     /// Address the HTTP API listens on (loopback by default).
     pub listen: SocketAddr,
-    /// The store folder.
+    /// The store folder (sled), unless `store` names a database.
     pub data: PathBuf,
+    /// A PostgreSQL URL (`postgres://user:password@host/db`): the store lives in that database
+    /// instead of the `data` folder (see `docs/DEPLOY.md`). Unset: sled in `data`.
+    pub store: Option<String>,
     /// A scenario set folder deployed at start-up when it differs from the current one.
     pub scenarios: Option<PathBuf>,
     /// The company's time zone: `Europe/Paris`, another EU zone, `UTC` or `+HH:MM`.
@@ -87,6 +90,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
             data: PathBuf::from("relance-data"),
+            store: None,
             scenarios: None,
             timezone: "Europe/Paris".into(),
             run_hour: 6,
@@ -324,6 +328,13 @@ impl Config {
 
     pub fn check(&self) -> Result<(), DaemonError> {
         Zone::parse(&self.timezone)?;
+        if let Some(store) = &self.store
+            && !(store.starts_with("postgres://") || store.starts_with("postgresql://"))
+        {
+            return Err(DaemonError::Config(
+                "store must be a postgres:// URL (a sled store is the `data` folder)".into(),
+            ));
+        }
         if self.run_hour > 23 {
             return Err(DaemonError::Config(format!(
                 "run_hour must be 0 to 23, found {}",
@@ -400,6 +411,15 @@ mod tests {
         assert!(Config::parse("[http]\nmax_connections = 0").is_err());
         assert!(Config::parse("[http]\nheader_timeout_secs = 0").is_err());
         assert!(Config::parse("[http]\nheader_timeot_secs = 5").is_err());
+        assert!(Config::parse("store = \"/var/lib/relance\"").is_err());
+        for url in [
+            "postgres://u:p@h/db",
+            "postgresql:///db?host=/run/postgresql",
+        ] {
+            let c = Config::parse(&format!("store = \"{url}\"")).expect("a postgres URL");
+            assert_eq!(c.store.as_deref(), Some(url));
+        }
+        assert_eq!(Config::parse("").expect("defaults").store, None);
         assert!(
             Config::parse("[[tokens]]\nname = \"x\"\ntoken = \"short\"\nrole = \"admin\"").is_err()
         );

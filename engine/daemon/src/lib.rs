@@ -15,8 +15,8 @@
 pub mod account;
 pub mod api;
 pub mod backup;
-pub mod case_action;
 pub mod cadence;
+pub mod case_action;
 pub mod catalog;
 pub mod channels;
 pub mod clock;

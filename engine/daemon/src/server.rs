@@ -7,7 +7,7 @@
 //! This module wires parts together; it must not hold engine rules.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -38,6 +38,39 @@ pub enum ClockMode {
     },
 }
 
+/// Opens the store a URL names (`store = "postgres://…"` in `relance.toml`).
+pub type UrlOpener = fn(&str) -> Result<Arc<dyn Store>, StoreError>;
+
+static URL_OPENER: OnceLock<UrlOpener> = OnceLock::new();
+
+/// Registers the opener of `store = "postgres://…"` (the CLI registers `relance-pg`'s: the
+/// daemon must not depend on a database client). The first registration wins.
+pub fn register_url_store(opener: UrlOpener) {
+    let _ = URL_OPENER.set(opener);
+}
+
+/// Opens the store `config` names: the database of `store` (through the registered opener),
+/// else sled in the `data` folder (created if missing; an interrupted restore is refused
+/// before the store is even opened).
+pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, DaemonError> {
+    let store: Arc<dyn Store> = match &config.store {
+        Some(url) => {
+            let opener = URL_OPENER.get().ok_or_else(|| {
+                DaemonError::Config("store: this relance cannot open a database URL".into())
+            })?;
+            opener(url)?
+        }
+        None => {
+            std::fs::create_dir_all(&config.data)
+                .map_err(|e| DaemonError::Io(format!("{}: {e}", config.data.display())))?;
+            backup::check_complete(&config.data, None)?;
+            Arc::new(SledStore::open(&config.data)?)
+        }
+    };
+    backup::check_complete(&config.data, Some(&*store))?;
+    Ok(store)
+}
+
 /// Opens the store and the engine with the chosen clock; deploys `scenarios` when given and
 /// different from the current deployment.
 pub fn open(
@@ -45,12 +78,7 @@ pub fn open(
     mode: ClockMode,
     scenarios: Option<&PathBuf>,
 ) -> Result<Arc<Engine>, DaemonError> {
-    std::fs::create_dir_all(&config.data)
-        .map_err(|e| DaemonError::Io(format!("{}: {e}", config.data.display())))?;
-    // An interrupted restore is refused before its store is even opened.
-    backup::check_complete(&config.data, None)?;
-    let store = Arc::new(SledStore::open(&config.data)?);
-    backup::check_complete(&config.data, Some(&*store))?;
+    let store = open_store(config)?;
     let clock: Arc<dyn Clock> = match mode {
         ClockMode::Wall => Arc::new(WallClock {
             zone: config.zone(),
@@ -85,7 +113,11 @@ pub fn open(
     let report = verify::verify(&*store)?;
     if !report.ok() {
         return Err(StoreError::Damaged {
-            path: config.data.display().to_string(),
+            // Never the URL: it may hold a password.
+            path: match &config.store {
+                Some(_) => "the database of `store`".to_string(),
+                None => config.data.display().to_string(),
+            },
             message: format!(
                 "{} (`relance store verify --data {}` lists them all)",
                 report.summary(),

@@ -26,6 +26,10 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use super::keys;
 
+#[cfg(any(test, feature = "conformance"))]
+#[doc(hidden)]
+pub mod conformance;
+
 /// The schema this build reads and writes. Bump it with a migration in `migrate.rs`.
 pub const SCHEMA_VERSION: u32 = 3;
 
@@ -223,6 +227,14 @@ pub trait Store: Send + Sync {
     /// durable before a reopening may be gone (the engine drops what it keeps in memory).
     fn generation(&self) -> u64 {
         0
+    }
+
+    /// Makes every later [`Store::next_id`] greater than `past` (a copy of another store
+    /// keeps its ids unique). The default draws ids until one is; a store with a settable
+    /// counter overrides it.
+    fn advance_ids(&self, past: u64) -> Result<(), StoreError> {
+        while self.next_id()? < past {}
+        Ok(())
     }
 
     /// Entries whose key starts with `prefix`, in key order.
@@ -1374,6 +1386,18 @@ pub(crate) mod tests {
         let flushes = started(&s) - before;
         assert!(flushes <= 160, "at most one flush per write: {flushes}");
         assert_eq!(s.count(Tree::Customers), 160);
+    }
+
+    /// The store conformance suite (`store::conformance`) on sled, each check in a fresh folder.
+    #[test]
+    fn sled_passes_the_conformance_suite() {
+        let dirs = Mutex::new(Vec::new());
+        conformance::run_all(&|name| {
+            let dir = TempDir::new(&format!("conf-{name}"));
+            let path = dir.0.clone();
+            dirs.lock().expect("dirs").push(dir);
+            Box::new(move || Ok(Box::new(SledStore::open(&path)?) as Box<dyn Store>))
+        });
     }
 
     #[test]

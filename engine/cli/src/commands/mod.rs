@@ -20,6 +20,7 @@ mod report;
 mod serve;
 mod simulate;
 mod store;
+mod store_copy;
 mod terms;
 mod test;
 
@@ -62,6 +63,17 @@ pub enum StoreCommand {
         data: PathBuf,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+    },
+    /// Copy a stopped daemon's store into an empty one (sled folder or postgres:// URL, either
+    /// way), then compare both stores' backups. Exit 0 identical, 1 they differ, 2 cannot open
+    /// or the destination is not empty.
+    Copy {
+        /// The store to copy: a sled folder or a postgres:// URL.
+        #[arg(long)]
+        from: String,
+        /// The empty store to fill: a sled folder (created) or a postgres:// URL.
+        #[arg(long)]
+        to: String,
     },
 }
 
@@ -307,6 +319,8 @@ pub mod exit {
 }
 
 pub fn run(cli: Cli) -> ExitCode {
+    // `store = "postgres://…"` in relance.toml: the daemon opens it through relance-pg.
+    relance_daemon::server::register_url_store(relance_pg::open_store);
     let code = match cli.command {
         Command::Check {
             paths,
@@ -387,6 +401,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Store {
             command: StoreCommand::Verify { data, format },
         } => store::verify(&data, format),
+        Command::Store {
+            command: StoreCommand::Copy { from, to },
+        } => store_copy::run(&from, &to),
         Command::Import {
             source,
             files,

@@ -11,9 +11,10 @@
 //! - `import_batch`: imports as one batch (`/v1/import/batch`, `relance import --server`);
 //! - `newcomer`: the README's Try-it commands, the embedded stdlib outside the checkout,
 //!   `demo` leaving nothing behind, `serve` refusing to run without a token, plain logs in files;
-//! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores.
 //! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores;
 //! - `law`: `insurance` and the aged report with a customer under a collective procedure;
+//! - `pg_standby`: a second `relance serve` on one PostgreSQL database waits, then takes over;
+//! - `store_copy`: `relance store copy` from sled to PostgreSQL and back;
 //! - `templates`: `check` reporting template errors, `simulate` and `test` showing a fallback language.
 
 mod check;
@@ -26,7 +27,9 @@ mod import_csv;
 mod integrity;
 mod law;
 mod newcomer;
+mod pg_standby;
 mod plan;
+mod store_copy;
 #[path = "../../../daemon/tests/it/support.rs"]
 mod support;
 mod templates;

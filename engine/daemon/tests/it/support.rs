@@ -39,6 +39,17 @@ impl Drop for TempDir {
     }
 }
 
+/// The store URL of `differential.rs`' daemon: none here (sled); engine/pg's tests, which
+/// run that same file, answer a fresh PostgreSQL database.
+pub fn store_for(_: &TempDir) -> Option<String> {
+    None
+}
+
+/// Whether `differential.rs` has no store to run on (engine/pg's tests without a server).
+pub fn skip_store_tests() -> bool {
+    false
+}
+
 pub const ADMIN: &str = "admin-token-0000000001";
 pub const CREDIT: &str = "credit-token-000000002";
 pub const SALES: &str = "sales-token-0000000003";

@@ -1,0 +1,776 @@
+//! `PgStore`: the daemon's key-value [`Store`] on PostgreSQL. One table per tree
+//! (`tree_<name>`: `key bytea primary key, value bytea not null`; `bytea` compares as memcmp,
+//! the order sled gives), the id sequence `relance_ids`, and refinery's schema history. The
+//! SQL schema is the migrations of `engine/pg/migrations/`, applied on open under a
+//! PostgreSQL advisory lock (two daemons starting at once migrate once); a database migrated
+//! by a newer build, or whose `meta` tree holds a newer daemon schema, is refused with
+//! [`StoreError::NewerSchema`], as sled refuses it.
+//!
+//! Connections: the sync `postgres` client runs its own tokio runtime and panics when called
+//! from inside another one (the daemon calls the store from its runtime), so the connections
+//! live on a small pool of dedicated threads; a call sends a job over a channel and waits for
+//! the answer. A connection that broke is opened again by the next job.
+//!
+//! Durability: a [`Store::commit`] is one SQL transaction, committed before it returns
+//! (all ops or none, crash of either side included), so [`Store::flush`] has nothing to do.
+//! Counts: kept in memory, read with `count(*)` per table on open and moved by this process's
+//! commits: exact while one daemon writes the database, stale (until the next open) when
+//! another process writes it too. `scan` reads pages of keyset-paged ranges, not one
+//! snapshot: a scan racing with commits may see some of them (as sled's may).
+//!
+//! This crate must not know relance's records: it stores bytes under keys, nothing more.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use postgres::{Client, NoTls, Statement};
+use relance_daemon::store::{
+    Entry, Op, SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError, Tree, Visit,
+};
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+/// The advisory lock key taken while migrating ("relance" + 1 in ASCII, any fixed number).
+const MIGRATE_LOCK: i64 = 0x72656c616e636501;
+
+/// Threads (and connections) of the pool.
+const POOL: usize = 4;
+
+/// Entries read per page by `scan`.
+const SCAN_PAGE: i64 = 1000;
+
+/// Opens the database at `url` as the daemon's store, once this process is its only daemon:
+/// waits (a standby) while another process holds the leader lock (what the CLI registers
+/// with `relance_daemon::server::register_url_store` for `relance serve`).
+pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    // The lock first: a standby reads the counts once it takes over, not before.
+    let leader = lead(url, Leadership::Wait)?;
+    let mut store = PgStore::open(url)?;
+    store.leader = Some(leader);
+    Ok(Arc::new(store))
+}
+
+/// Opens the database at `url` for a command that needs it alone (`relance store copy`):
+/// refused while a daemon holds the leader lock.
+pub fn open_exclusive(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    let leader = lead(url, Leadership::Try)?;
+    let mut store = PgStore::open(url)?;
+    store.leader = Some(leader);
+    Ok(Arc::new(store))
+}
+
+/// The advisory lock key the one daemon of a database holds on its own session.
+const LEADER_LOCK: i64 = 0x72656c616e636502;
+
+/// How often the leader checks that its session (and so its lock) is still there.
+const LEADER_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How [`PgStore::lead`] takes the leader lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leadership {
+    /// Wait until the lock is free (a standby daemon).
+    Wait,
+    /// Fail at once when another process holds it.
+    Try,
+}
+
+/// The session holding the leader lock, checked by its own thread.
+struct Leader {
+    stop: mpsc::Sender<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Leader {
+    fn drop(&mut self) {
+        let _ = self.stop.send(());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Whether `s` names a PostgreSQL database (`postgres://` or `postgresql://`), rather than a
+/// sled folder.
+pub fn is_postgres_url(s: &str) -> bool {
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
+/// The URL with its password replaced by `***` (for logs and error messages).
+pub fn redact(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let mut out = url.to_string();
+    if let Some(at) = rest[..auth_end].rfind('@')
+        && let Some(colon) = rest[..at].find(':')
+    {
+        let start = scheme_end + 3 + colon + 1;
+        let end = scheme_end + 3 + at;
+        out.replace_range(start..end, "***");
+    }
+    // `password=` as a query parameter too.
+    if let Some(q) = out.find('?') {
+        let (head, query) = out.split_at(q + 1);
+        let query: Vec<String> = query
+            .split('&')
+            .map(|p| {
+                if p.starts_with("password=") {
+                    "password=***".to_string()
+                } else {
+                    p.to_string()
+                }
+            })
+            .collect();
+        out = format!("{head}{}", query.join("&"));
+    }
+    out
+}
+
+type Job = Box<dyn FnOnce(&mut Conn) + Send>;
+
+/// One pooled connection and its prepared statements.
+struct Conn {
+    config: postgres::Config,
+    /// The store's generation: bumped when a connection that broke is opened again.
+    generation: Arc<AtomicU64>,
+    client: Option<Client>,
+    statements: HashMap<String, Statement>,
+}
+
+impl Conn {
+    fn client(&mut self) -> Result<&mut Client, StoreError> {
+        if self.client.as_ref().is_none_or(|c| c.is_closed()) {
+            if self.client.is_some() {
+                // A commit in flight when it broke may or may not have landed (a failover
+                // may even have lost acknowledged ones): the engine drops what it keeps.
+                self.generation.fetch_add(1, Ordering::SeqCst);
+                tracing::warn!("the connection to PostgreSQL broke: opening it again");
+            }
+            self.client = None;
+            self.statements.clear();
+            self.client = Some(
+                self.config
+                    .connect(NoTls)
+                    .map_err(|e| StoreError::Engine(e.to_string()))?,
+            );
+        }
+        Ok(self.client.as_mut().expect("connected"))
+    }
+
+    /// The prepared statement of `sql` (prepared once per connection).
+    fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client()?.prepare(sql).map_err(pg)?;
+        self.statements.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+}
+
+fn pg(e: postgres::Error) -> StoreError {
+    StoreError::Engine(match e.as_db_error() {
+        Some(db) => format!("postgres: {} ({})", db.message(), db.code().code()),
+        None => format!("postgres: {e}"),
+    })
+}
+
+/// An error inside a commit's transaction: PostgreSQL's (maybe worth a retry), or the store's.
+enum Retry {
+    Pg(postgres::Error),
+    Store(StoreError),
+}
+
+impl From<postgres::Error> for Retry {
+    fn from(e: postgres::Error) -> Self {
+        Retry::Pg(e)
+    }
+}
+
+impl From<StoreError> for Retry {
+    fn from(e: StoreError) -> Self {
+        Retry::Store(e)
+    }
+}
+
+/// What a commit locks: the tree and the key of an op.
+fn op_key(op: &Op) -> (Tree, &[u8]) {
+    match op {
+        Op::Put(t, k, _) | Op::Delete(t, k) => (*t, k),
+    }
+}
+
+/// A deadlock victim or a serialization failure: nothing of the transaction landed, run it again.
+fn retryable(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    e.code().is_some_and(|c| {
+        *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE
+    })
+}
+
+fn table(t: Tree) -> String {
+    format!("tree_{}", t.name())
+}
+
+/// The daemon's store on PostgreSQL (see the module doc).
+pub struct PgStore {
+    /// The URL without its password.
+    label: String,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    counts: Vec<AtomicI64>,
+    last_error: Mutex<Option<String>>,
+    /// Test hook: the next commits fail after this many ops (inside their transaction).
+    fail_commit_after: AtomicU32,
+    generation: Arc<AtomicU64>,
+    /// The leader lock's session, when this store took it ([`PgStore::lead`]).
+    leader: Option<Leader>,
+}
+
+impl PgStore {
+    /// Opens the database at `url` (`postgres://user:password@host:port/db`, or a Unix socket
+    /// folder as `host=/path` in the query): migrates its schema, checks the daemon schema
+    /// version, reads the counts.
+    pub fn open(url: &str) -> Result<PgStore, StoreError> {
+        let label = redact(url);
+        let config = postgres::Config::from_str(url).map_err(|e| StoreError::Open {
+            path: label.clone(),
+            message: e.to_string(),
+        })?;
+        PgStore::open_config(config, label)
+    }
+
+    /// [`PgStore::open`] with a parsed configuration; `label` names it in messages.
+    pub fn open_config(config: postgres::Config, label: String) -> Result<PgStore, StoreError> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        let generation = Arc::new(AtomicU64::new(0));
+        let threads = (0..POOL)
+            .map(|n| {
+                let rx = rx.clone();
+                let mut conn = Conn {
+                    config: config.clone(),
+                    generation: generation.clone(),
+                    client: None,
+                    statements: HashMap::new(),
+                };
+                std::thread::Builder::new()
+                    .name(format!("relance-pg-{n}"))
+                    .spawn(move || {
+                        loop {
+                            let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                            match job {
+                                Ok(job) => job(&mut conn),
+                                Err(_) => return,
+                            }
+                        }
+                    })
+                    .map_err(|e| StoreError::Open {
+                        path: label.clone(),
+                        message: e.to_string(),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let store = PgStore {
+            label: label.clone(),
+            jobs: Mutex::new(Some(tx)),
+            threads: Mutex::new(threads),
+            counts: Tree::ALL.iter().map(|_| AtomicI64::new(0)).collect(),
+            last_error: Mutex::new(None),
+            fail_commit_after: AtomicU32::new(0),
+            generation,
+            leader: None,
+        };
+        let open_err = |e: StoreError| match e {
+            StoreError::Engine(message) => StoreError::Open {
+                path: label.clone(),
+                message,
+            },
+            e => e,
+        };
+        store
+            .run(migrate)
+            .map_err(open_err)?
+            .map_err(|newer| StoreError::NewerSchema {
+                path: label.clone(),
+                found: newer.0,
+                supported: newer.1,
+            })?;
+        let counts = store
+            .run(|c| {
+                let mut out = Vec::new();
+                for t in Tree::ALL {
+                    let row = c
+                        .client()?
+                        .query_one(&format!("SELECT count(*) FROM {}", table(t)), &[])
+                        .map_err(pg)?;
+                    out.push(row.get::<_, i64>(0));
+                }
+                Ok(out)
+            })
+            .map_err(open_err)?;
+        for (c, n) in store.counts.iter().zip(counts) {
+            c.store(n, Ordering::Relaxed);
+        }
+        match store.get(Tree::Meta, SCHEMA_KEY)? {
+            None => store.commit(&[Op::Put(
+                Tree::Meta,
+                SCHEMA_KEY.to_vec(),
+                SCHEMA_VERSION.to_be_bytes().to_vec(),
+            )])?,
+            Some(v) => {
+                let raw: [u8; 4] = v.as_slice().try_into().map_err(|_| StoreError::BadSchema {
+                    path: label.clone(),
+                })?;
+                let found = u32::from_be_bytes(raw);
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::NewerSchema {
+                        path: label,
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+            }
+        }
+        tracing::debug!(store = %store.label, "postgres store open");
+        Ok(store)
+    }
+}
+
+/// Takes the leader lock of the database on a session of its own (`pg_try_advisory_lock`,
+/// retried every second with [`Leadership::Wait`]), so that one process at a time serves a
+/// database. The lock lives as long as that session: a thread checks it every second, and
+/// when the session is gone (the database restarted or failed over, the network cut) the
+/// lock may already be another process's, so this process **exits** (status 3) rather than
+/// go on beside it; its supervisor starts it again, as a standby. Released on drop.
+fn lead(url: &str, how: Leadership) -> Result<Leader, StoreError> {
+    {
+        let label = redact(url);
+        let config = postgres::Config::from_str(url).map_err(|e| StoreError::Open {
+            path: label.clone(),
+            message: e.to_string(),
+        })?;
+        let label2 = label.clone();
+        let (ready_tx, ready_rx) = mpsc::sync_channel::<Result<(), StoreError>>(1);
+        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("relance-pg-leader".into())
+            .spawn(move || {
+                let open = |e: postgres::Error| StoreError::Open {
+                    path: label.clone(),
+                    message: pg(e).to_string(),
+                };
+                let mut client = match config.connect(NoTls) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(open(e)));
+                        return;
+                    }
+                };
+                let mut told = false;
+                loop {
+                    match client.query_one("SELECT pg_try_advisory_lock($1)", &[&LEADER_LOCK]) {
+                        Ok(row) if row.get::<_, bool>(0) => break,
+                        Ok(_) if how == Leadership::Try => {
+                            let _ = ready_tx.send(Err(StoreError::Open {
+                                path: label.clone(),
+                                message: "a relance serve is using this database: stop it first"
+                                    .into(),
+                            }));
+                            return;
+                        }
+                        Ok(_) => {
+                            if !told {
+                                tracing::info!(store = %label, "standby: another relance serve holds this database; waiting to take over");
+                                told = true;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(open(e)));
+                            return;
+                        }
+                    }
+                    match stop_rx.recv_timeout(LEADER_CHECK) {
+                        Err(mpsc::RecvTimeoutError::Timeout) => {}
+                        _ => return,
+                    }
+                }
+                if told {
+                    tracing::info!(store = %label, "the other relance serve is gone: taking over");
+                }
+                let _ = ready_tx.send(Ok(()));
+                loop {
+                    match stop_rx.recv_timeout(LEADER_CHECK) {
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            if let Err(e) = client.simple_query("SELECT 1") {
+                                tracing::error!(store = %label, error = %pg(e), "the session holding the leader lock is gone: exiting, another relance serve may have taken over");
+                                eprintln!("relance: lost the database's leader lock: exiting");
+                                std::process::exit(3);
+                            }
+                        }
+                        _ => {
+                            let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&LEADER_LOCK]);
+                            return;
+                        }
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Open {
+                path: label2.clone(),
+                message: e.to_string(),
+            })?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Leader {
+                stop: stop_tx,
+                thread: Some(thread),
+            }),
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                Err(e)
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err(StoreError::Engine("the leader thread died".into()))
+            }
+        }
+    }
+}
+
+impl PgStore {
+    /// The database's URL, without its password.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Test hook: the next commit fails after `n` ops, inside its transaction (which rolls
+    /// back: none of its ops land).
+    #[doc(hidden)]
+    pub fn fail_next_commit_after(&self, n: u32) {
+        self.fail_commit_after.store(n + 1, Ordering::SeqCst);
+    }
+
+    /// Runs `f` on a pooled connection and waits for its answer.
+    fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |c: &mut Conn| {
+            let _ = tx.send(f(c));
+        });
+        {
+            let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+            let sender = jobs
+                .as_ref()
+                .ok_or_else(|| StoreError::Engine("the store is closed".into()))?;
+            sender
+                .send(job)
+                .map_err(|_| StoreError::Engine("the store's connections are gone".into()))?;
+        }
+        rx.recv()
+            .map_err(|_| StoreError::Engine("a store connection thread died".into()))?
+    }
+
+    fn note(&self, result: &Result<(), StoreError>) {
+        let mut last = self.last_error.lock().unwrap_or_else(|e| e.into_inner());
+        *last = result.as_ref().err().map(|e| e.to_string());
+    }
+}
+
+/// Applies the embedded migrations under the advisory lock. `Ok(Err((found, supported)))`
+/// when the database was migrated by a newer build.
+fn migrate(c: &mut Conn) -> Result<Result<(), (u32, u32)>, StoreError> {
+    let client = c.client()?;
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATE_LOCK])
+        .map_err(pg)?;
+    let result: Result<Result<(), (u32, u32)>, StoreError> = (|| {
+        let runner = embedded::migrations::runner();
+        let supported = runner
+            .get_migrations()
+            .iter()
+            .map(|m| m.version())
+            .max()
+            .unwrap_or(0);
+        let history: Option<String> = client
+            .query_one("SELECT to_regclass('refinery_schema_history')::text", &[])
+            .map_err(pg)?
+            .get(0);
+        let found: Option<i32> = match history {
+            None => None,
+            Some(_) => client
+                .query_one("SELECT max(version) FROM refinery_schema_history", &[])
+                .map_err(pg)?
+                .get(0),
+        };
+        if let Some(found) = found
+            && i64::from(found) > i64::from(supported)
+        {
+            return Ok(Err((found as u32, supported)));
+        }
+        runner
+            .run(client)
+            .map_err(|e| StoreError::Engine(format!("migrating the schema: {e}")))?;
+        Ok(Ok(()))
+    })();
+    let unlock = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATE_LOCK])
+        .map_err(pg);
+    let result = result?;
+    unlock?;
+    Ok(result)
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // Closing the channel ends the threads once their current job is done.
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).take();
+        for t in self
+            .threads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+        {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Store for PgStore {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = key.to_vec();
+        self.run(move |c| {
+            let st = c.statement(&format!("SELECT value FROM {} WHERE key = $1", table(tree)))?;
+            let row = c.client()?.query_opt(&st, &[&key]).map_err(pg)?;
+            Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+        })
+    }
+
+    fn range(
+        &self,
+        tree: Tree,
+        from: &[u8],
+        to: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        if limit == 0 || to.is_some_and(|e| e <= from) {
+            return Ok(Vec::new());
+        }
+        let from = from.to_vec();
+        let to = to.map(<[u8]>::to_vec);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(move |c| {
+            let t = table(tree);
+            let rows = match &to {
+                Some(to) => {
+                    let st = c.statement(&format!(
+                        "SELECT key, value FROM {t} WHERE key >= $1 AND key < $2 ORDER BY key LIMIT $3"
+                    ))?;
+                    c.client()?.query(&st, &[&from, to, &limit])
+                }
+                None => {
+                    let st = c.statement(&format!(
+                        "SELECT key, value FROM {t} WHERE key >= $1 ORDER BY key LIMIT $2"
+                    ))?;
+                    c.client()?.query(&st, &[&from, &limit])
+                }
+            }
+            .map_err(pg)?;
+            Ok(rows
+                .into_iter()
+                .map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, Vec<u8>>(1)))
+                .collect())
+        })
+    }
+
+    fn scan(&self, tree: Tree, f: Visit<'_>) -> Result<(), StoreError> {
+        let mut page = self.range(tree, &[], None, SCAN_PAGE as usize)?;
+        loop {
+            for (k, v) in &page {
+                f(k, v)?;
+            }
+            if page.len() < SCAN_PAGE as usize {
+                return Ok(());
+            }
+            let Some((last, _)) = page.last() else {
+                return Ok(());
+            };
+            // The first key after `last`: `last` followed by a zero byte.
+            let mut next = last.clone();
+            next.push(0);
+            page = self.range(tree, &next, None, SCAN_PAGE as usize)?;
+        }
+    }
+
+    fn commit(&self, ops: &[Op]) -> Result<(), StoreError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        // One lock order for every commit (tree, then key): two commits writing the same keys
+        // never wait for each other in a cycle. The sort is stable, so the ops of one key keep
+        // their order (a put then a delete stays a delete); ops of different keys commute.
+        let mut ops = ops.to_vec();
+        ops.sort_by(|a, b| op_key(a).cmp(&op_key(b)));
+        let fail_after = match self.fail_commit_after.swap(0, Ordering::SeqCst) {
+            0 => None,
+            n => Some(n as usize - 1),
+        };
+        let result = self.run(move |c| {
+            // Statements prepared before the transaction borrows the client.
+            let mut statements = Vec::with_capacity(ops.len());
+            for op in &ops {
+                statements.push(match op {
+                    Op::Put(t, ..) => (
+                        c.statement(&format!(
+                            "INSERT INTO {} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                            table(*t)
+                        ))?,
+                        Some(c.statement(&format!(
+                            "UPDATE {} SET value = $2 WHERE key = $1",
+                            table(*t)
+                        ))?),
+                    ),
+                    Op::Delete(t, _) => (
+                        c.statement(&format!("DELETE FROM {} WHERE key = $1", table(*t)))?,
+                        None,
+                    ),
+                });
+            }
+            // Blind writes: a transaction PostgreSQL aborted as a deadlock victim (two commits
+            // writing the same keys in another order) is run again, whole.
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let mut moved = vec![0i64; Tree::ALL.len()];
+                let result = (|| {
+                    let mut tx = c.client()?.transaction()?;
+                    for (i, (op, (first, update))) in ops.iter().zip(&statements).enumerate() {
+                        if fail_after == Some(i) {
+                            return Ok(Err(StoreError::Engine("injected commit failure".into())));
+                        }
+                        match op {
+                            Op::Put(t, k, v) => {
+                                if tx.execute(first, &[k, v])? == 1 {
+                                    moved[*t as usize] += 1;
+                                } else if let Some(update) = update {
+                                    tx.execute(update, &[k, v])?;
+                                }
+                            }
+                            Op::Delete(t, k) => {
+                                moved[*t as usize] -= tx.execute(first, &[k])? as i64;
+                            }
+                        }
+                    }
+                    tx.commit()?;
+                    Ok::<_, Retry>(Ok(()))
+                })();
+                match result {
+                    Ok(Ok(())) => return Ok(moved),
+                    Ok(Err(e)) => return Err(e),
+                    Err(Retry::Pg(e)) if attempt < 10 && retryable(&e) => {
+                        tracing::debug!(attempt, error = %pg(e), "commit retried");
+                    }
+                    Err(Retry::Pg(e)) => return Err(pg(e)),
+                    Err(Retry::Store(e)) => return Err(e),
+                }
+            }
+        });
+        match result {
+            Ok(moved) => {
+                for (count, n) in self.counts.iter().zip(moved) {
+                    if n != 0 {
+                        count.fetch_add(n, Ordering::Relaxed);
+                    }
+                }
+                self.note(&Ok(()));
+                Ok(())
+            }
+            Err(e) => {
+                self.note(&Err(StoreError::Engine(e.to_string())));
+                Err(e)
+            }
+        }
+    }
+
+    /// Nothing to do: every commit was durable when it returned (PostgreSQL's
+    /// `synchronous_commit`, on by default, must stay on).
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn next_id(&self) -> Result<u64, StoreError> {
+        self.run(|c| {
+            let st = c.statement("SELECT nextval('relance_ids')")?;
+            let row = c.client()?.query_one(&st, &[]).map_err(pg)?;
+            Ok(row.get::<_, i64>(0) as u64)
+        })
+    }
+
+    fn advance_ids(&self, past: u64) -> Result<(), StoreError> {
+        let past = i64::try_from(past).map_err(|_| StoreError::Engine("id out of range".into()))?;
+        self.run(move |c| {
+            c.client()?
+                .execute(
+                    "SELECT setval('relance_ids', greatest($1, (SELECT last_value FROM relance_ids)))",
+                    &[&past],
+                )
+                .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    fn count(&self, tree: Tree) -> usize {
+        usize::try_from(self.counts[tree as usize].load(Ordering::Relaxed)).unwrap_or(0)
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    fn last_error(&self) -> Option<String> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_recognised_and_redacted() {
+        let cases: &[(&str, bool, &str)] = &[
+            (
+                "postgres://u:secret@h:5432/db",
+                true,
+                "postgres://u:***@h:5432/db",
+            ),
+            ("postgresql://u@h/db", true, "postgresql://u@h/db"),
+            (
+                "postgres://u:p%40ss@h/db?sslmode=disable",
+                true,
+                "postgres://u:***@h/db?sslmode=disable",
+            ),
+            (
+                "postgres:///db?host=/run/pg&password=x",
+                true,
+                "postgres:///db?host=/run/pg&password=***",
+            ),
+            ("relance-data", false, "relance-data"),
+            ("/var/lib/relance", false, "/var/lib/relance"),
+        ];
+        for (url, is_pg, shown) in cases {
+            assert_eq!(is_postgres_url(url), *is_pg, "{url}");
+            assert_eq!(redact(url), *shown, "{url}");
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! PgStore: the conformance suite, and what only PostgreSQL does (migrations, the SQL schema
+//! version, a failed transaction).
+
+use std::sync::Mutex;
+
+use relance_daemon::store::{Op, Store, StoreError, Tree, conformance};
+use relance_pg::PgStore;
+
+use crate::support::TestDb;
+
+#[test]
+fn pg_passes_the_conformance_suite() {
+    if crate::support::server().is_none() {
+        return;
+    }
+    let dbs = Mutex::new(Vec::new());
+    conformance::run_all(&|name| {
+        let db = TestDb::new(name).expect("server");
+        let config = db.config.clone();
+        dbs.lock().expect("dbs").push(db);
+        Box::new(move || {
+            Ok(Box::new(PgStore::open_config(config.clone(), "test".into())?) as Box<dyn Store>)
+        })
+    });
+}
+
+/// bytea compares as memcmp in PostgreSQL itself (not only through the store): the order the
+/// daemon's keys rely on, whatever the database's collation.
+#[test]
+fn bytea_orders_as_memcmp() {
+    let Some(db) = TestDb::new("memcmp") else {
+        return;
+    };
+    let mut c = db.config.connect(postgres::NoTls).expect("connect");
+    let mut keys: Vec<Vec<u8>> = vec![
+        vec![0xff],
+        vec![0x80],
+        vec![0x7f, 0xff],
+        vec![],
+        vec![0x00],
+        vec![0x61],
+        vec![0x41, 0x00],
+        vec![0x41],
+        vec![0xc3, 0xa9],
+    ];
+    let rows = c
+        .query(
+            "SELECT k FROM unnest($1::bytea[]) AS k ORDER BY k",
+            &[&keys],
+        )
+        .expect("query");
+    let got: Vec<Vec<u8>> = rows.iter().map(|r| r.get(0)).collect();
+    keys.sort();
+    assert_eq!(got, keys);
+}
+
+/// A commit whose transaction fails half way leaves none of its ops, and the counts as they were.
+#[test]
+fn a_failed_commit_leaves_nothing() {
+    let Some(db) = TestDb::new("atomic") else {
+        return;
+    };
+    let s = PgStore::open_config(db.config.clone(), "test".into()).expect("open");
+    s.commit(&[Op::Put(Tree::Customers, b"A".to_vec(), b"1".to_vec())])
+        .expect("commit");
+    s.fail_next_commit_after(2);
+    let ops = vec![
+        Op::Put(Tree::Customers, b"A".to_vec(), b"2".to_vec()),
+        Op::Put(Tree::Invoices, b"F-1".to_vec(), b"x".to_vec()),
+        Op::Delete(Tree::Customers, b"A".to_vec()),
+    ];
+    let err = s.commit(&ops).expect_err("fails");
+    assert!(err.to_string().contains("injected"), "{err}");
+    assert!(s.last_error().is_some());
+    assert_eq!(
+        s.get(Tree::Customers, b"A").expect("get"),
+        Some(b"1".to_vec())
+    );
+    assert_eq!(s.get(Tree::Invoices, b"F-1").expect("get"), None);
+    assert_eq!((s.count(Tree::Customers), s.count(Tree::Invoices)), (1, 0));
+    s.commit(&ops).expect("the same commit, not failed");
+    assert_eq!(s.last_error(), None);
+    assert_eq!((s.count(Tree::Customers), s.count(Tree::Invoices)), (0, 1));
+}
+
+/// A database migrated by a newer build (a migration this build does not have) is refused
+/// with the same error as a newer sled store; opening twice at once migrates once.
+#[test]
+fn migrations_run_once_and_a_newer_sql_schema_is_refused() {
+    let Some(db) = TestDb::new("migrate") else {
+        return;
+    };
+    let opens: Vec<_> = (0..3)
+        .map(|_| {
+            let config = db.config.clone();
+            std::thread::spawn(move || PgStore::open_config(config, "test".into()).map(drop))
+        })
+        .collect();
+    for o in opens {
+        o.join()
+            .expect("thread")
+            .expect("concurrent opens all succeed");
+    }
+    let mut c = db.config.connect(postgres::NoTls).expect("connect");
+    let applied: i64 = c
+        .query_one("SELECT count(*) FROM refinery_schema_history", &[])
+        .expect("history")
+        .get(0);
+    assert_eq!(applied, 1, "V1 applied once");
+    c.execute(
+        "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) VALUES (99, 'future', 'now', '0')",
+        &[],
+    )
+    .expect("a future migration");
+    match PgStore::open_config(db.config.clone(), "postgres://u:***@h/db".into()) {
+        Err(StoreError::NewerSchema {
+            found,
+            supported,
+            path,
+        }) => {
+            assert_eq!((found, supported), (99, 1));
+            assert_eq!(path, "postgres://u:***@h/db");
+        }
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("a newer schema was opened"),
+    }
+}
+
+/// The store answers from inside a tokio runtime (the daemon's handlers call it there; the
+/// sync client's own runtime would panic).
+#[test]
+fn the_store_works_inside_a_tokio_runtime() {
+    let Some(db) = TestDb::new("tokio") else {
+        return;
+    };
+    let s =
+        std::sync::Arc::new(PgStore::open_config(db.config.clone(), "test".into()).expect("open"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let got = rt.block_on(async {
+        s.commit(&[Op::Put(Tree::Meta, b"k".to_vec(), b"v".to_vec())])
+            .expect("commit");
+        s.get(Tree::Meta, b"k").expect("get")
+    });
+    assert_eq!(got, Some(b"v".to_vec()));
+}
+
+/// A password in the URL appears in no error.
+#[test]
+fn the_password_is_not_shown() {
+    let Some(_db) = TestDb::new("password") else {
+        return;
+    };
+    let err = PgStore::open("postgres://nobody_here:s3cr3t@127.0.0.1:1/none")
+        .err()
+        .expect("refused");
+    let text = err.to_string();
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert!(
+        text.contains("postgres://nobody_here:***@127.0.0.1:1/none"),
+        "{text}"
+    );
+}
+
+/// Connections killed by the server (a restart, a failover): the calls that meet a dead
+/// connection fail, the next ones open it again, and the generation moves (the engine drops
+/// what it keeps in memory).
+#[test]
+fn broken_connections_are_opened_again() {
+    let Some(db) = TestDb::new("reconnect") else {
+        return;
+    };
+    let s = PgStore::open_config(db.config.clone(), "test".into()).expect("open");
+    s.commit(&[Op::Put(Tree::Customers, b"A".to_vec(), b"1".to_vec())])
+        .expect("commit");
+    assert_eq!(s.generation(), 0);
+    let mut admin = db.config.connect(postgres::NoTls).expect("connect");
+    let killed: i64 = admin
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .expect("terminate")
+        .get(0);
+    assert!(killed >= 1, "the store's connections were killed");
+    let mut failures = 0;
+    let mut ok = 0;
+    for _ in 0..20 {
+        match s.get(Tree::Customers, b"A") {
+            Ok(v) => {
+                assert_eq!(v, Some(b"1".to_vec()));
+                ok += 1;
+            }
+            Err(_) => failures += 1,
+        }
+    }
+    assert!(ok >= 10, "served again after {failures} failures");
+    assert!(s.generation() >= 1, "the generation moved");
+    s.commit(&[Op::Put(Tree::Customers, b"B".to_vec(), b"1".to_vec())])
+        .expect("commit after");
+    assert_eq!(s.count(Tree::Customers), 2);
+}
+
+/// Two writers committing the same keys in opposite orders: with the ops applied as given,
+/// PostgreSQL aborted one as a deadlock victim (this test failed so); the store writes every
+/// commit's keys in one order (and runs a deadlock victim again), so every commit succeeds:
+/// sled has no such failure, and the daemon does not expect one.
+#[test]
+fn commits_writing_the_same_keys_in_opposite_orders_all_succeed() {
+    let Some(db) = TestDb::new("deadlock") else {
+        return;
+    };
+    let s =
+        std::sync::Arc::new(PgStore::open_config(db.config.clone(), "test".into()).expect("open"));
+    let keys: Vec<Vec<u8>> = (0..20u8).map(|k| vec![k]).collect();
+    let writers: Vec<_> = [false, true]
+        .into_iter()
+        .map(|reverse| {
+            let s = s.clone();
+            let mut keys = keys.clone();
+            if reverse {
+                keys.reverse();
+            }
+            std::thread::spawn(move || {
+                for n in 0..60u8 {
+                    let ops: Vec<Op> = keys
+                        .iter()
+                        .map(|k| Op::Put(Tree::Outbox, k.clone(), vec![n]))
+                        .collect();
+                    s.commit(&ops).expect("every commit succeeds");
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().expect("writer");
+    }
+    assert_eq!(s.count(Tree::Outbox), 20);
+}
