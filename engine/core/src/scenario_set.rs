@@ -123,6 +123,8 @@ pub struct RulesRead {
     pub arities: Option<BTreeMap<String, usize>>,
     /// Where each public function is defined (`SetContext::rule_sites`).
     pub sites: BTreeMap<String, RuleSite>,
+    /// The public functions found, even in files with a problem (for completion).
+    pub signatures: Vec<crate::rules::RuleSignature>,
 }
 
 /// Reads and compiles the `rules/` folder of the set rooted at `root`. Only reading is an
@@ -148,6 +150,18 @@ pub fn read_rules(root: &Path) -> Result<RulesRead, SetError> {
             text,
         });
     }
+    Ok(check_rules(dir.is_dir(), files))
+}
+
+/// Compiles and checks the files of a `rules/` folder given in memory (`exists`: whether the
+/// set has a `rules/` folder at all), as [`read_rules`] does after reading them: the one home
+/// of the rules' diagnostics, for `relance check` and for an editor's unsaved buffers.
+pub fn check_rules(exists: bool, mut files: Vec<RulesFile>) -> RulesRead {
+    files.sort_by(|a, b| {
+        Path::new(&a.path)
+            .file_name()
+            .cmp(&Path::new(&b.path).file_name())
+    });
     let sources: Vec<(String, String)> = files
         .iter()
         .map(|f| (f.path.clone(), f.text.clone()))
@@ -179,20 +193,21 @@ pub fn read_rules(root: &Path) -> Result<RulesRead, SetError> {
             });
         }
     }
-    let arities = (dir.is_dir() && problems.is_empty()).then(|| {
+    let arities = (exists && problems.is_empty()).then(|| {
         signatures
             .iter()
             .filter_map(|f| Some((f.name.clone(), f.extra_args()?)))
             .collect()
     });
-    Ok(RulesRead {
+    RulesRead {
         files,
         diagnostics,
         problems,
         set,
         arities,
         sites,
-    })
+        signatures,
+    }
 }
 
 /// The diagnostic of a problem of `rules/`, with the index of the file it belongs to.
@@ -366,7 +381,7 @@ pub fn relance_files(dir: &Path) -> Result<Vec<PathBuf>, SetError> {
 }
 
 /// `reminder-1` for `templates/reminder-1.fr.txt`; `None` without a `templates/` folder.
-fn template_names(dir: &Path) -> Result<Option<BTreeSet<String>>, SetError> {
+pub fn template_names(dir: &Path) -> Result<Option<BTreeSet<String>>, SetError> {
     if !dir.is_dir() {
         return Ok(None);
     }
