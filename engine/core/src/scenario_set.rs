@@ -351,13 +351,96 @@ pub fn check(path: &Path) -> Result<SetCheck, SetError> {
         rule_sites: rules.sites,
     };
     let checked = check_set_full(&files, &context);
+    let mut rule_diagnostics = rules.diagnostics;
+    let parsed = files
+        .iter()
+        .all(|f| f.parsed.diagnostics.iter().all(|d| !d.is_error()));
+    if parsed {
+        let unused = unused_rules(
+            &rules.files,
+            &rule_diagnostics,
+            &rules.signatures,
+            &checked.rules_used,
+        );
+        for (diags, d) in rule_diagnostics.iter_mut().zip(unused) {
+            diags.extend(d);
+        }
+    }
     Ok(SetCheck {
         root,
         files,
         diagnostics: checked.diagnostics,
         elsewhere: checked.elsewhere,
         rules: rules.files,
-        rule_diagnostics: rules.diagnostics,
+        rule_diagnostics,
+    })
+}
+
+/// The warning of each rules file (parallel to `files`) that the set never uses: it defines
+/// public functions, compiles, and none of its functions is called by a scenario's
+/// `rule("name", …)` (`used`, from the checker) nor, by name, from another rules file (a file
+/// of helpers). The one home of W0190, for `relance check` and the language server. Give it
+/// only the rules of a set whose scenarios parse (a scenario that does not parse may hide a
+/// call).
+pub fn unused_rules(
+    files: &[RulesFile],
+    diagnostics: &[Vec<Diagnostic>],
+    signatures: &[crate::rules::RuleSignature],
+    used: &BTreeSet<String>,
+) -> Vec<Option<Diagnostic>> {
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            if diagnostics.get(i).is_some_and(|d| !d.is_empty()) {
+                return None;
+            }
+            let defined: Vec<&str> = signatures
+                .iter()
+                .filter(|s| s.file == file.path)
+                .map(|s| s.name.as_str())
+                .collect();
+            let first = *defined.first()?;
+            let called_elsewhere = |name: &str| {
+                files
+                    .iter()
+                    .filter(|f| f.path != file.path)
+                    .any(|f| calls(&f.text, name))
+            };
+            if defined
+                .iter()
+                .any(|n| used.contains(*n) || called_elsewhere(n))
+            {
+                return None;
+            }
+            let span = definition_span(&file.text, first).unwrap_or(Span::new(0, 0));
+            let names: Vec<String> = defined.iter().map(|n| format!("`{n}`")).collect();
+            Some(
+                Diagnostic::new(
+                    Code::UnusedRulesFile,
+                    span,
+                    format!(
+                        "no scenario of the set calls the rules of this file ({})",
+                        names.join(", ")
+                    ),
+                )
+                .with_label("never called")
+                .with_help(format!(
+                    "a condition calls a rule with `rule(\"{first}\")`; check the name, or remove \
+                     the file if it is obsolete"
+                )),
+            )
+        })
+        .collect()
+}
+
+/// Whether rhai `text` calls `name(` (a word, not part of a longer name).
+fn calls(text: &str, name: &str) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + name.len()..].trim_start();
+        !before.is_some_and(word) && after.starts_with('(') && !text[..i].trim_end().ends_with("fn")
     })
 }
 
