@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use relance_dsl::{Diagnostic, SetContext, SourceFile, check_set};
+use relance_dsl::{Diagnostic, SetContext, SourceFile, check_set_full};
 
 use super::incremental;
 use relance_core::rules::{RuleError, RuleSignature};
@@ -199,18 +199,39 @@ impl SetState {
     /// and the templates' (`relance_templates::check_set`: each template file's, and a
     /// template a scenario uses but missing in a declared language, on the scenario file).
     pub fn check(&self) -> SetCheck {
-        let mut files = check_set(&self.files, &self.context);
+        let checked = check_set_full(&self.files, &self.context);
+        let mut files = checked.diagnostics;
         if self.root.is_none() {
             return SetCheck {
                 files,
                 ..SetCheck::default()
             };
         }
+        // A rules file no scenario calls (W0190), unless a scenario does not parse.
+        let parsed = self
+            .files
+            .iter()
+            .all(|f| f.parsed.diagnostics.iter().all(|d| !d.is_error()));
+        let unused = if parsed {
+            scenario_set::unused_rules(
+                &self.rules_files,
+                &self.rule_diagnostics,
+                &self.rules,
+                &checked.rules_used,
+            )
+        } else {
+            Vec::new()
+        };
         let rules = self
             .rules_files
             .iter()
             .zip(&self.rule_diagnostics)
-            .map(|(f, d)| (PathBuf::from(&f.path), f.text.clone(), d.clone()))
+            .enumerate()
+            .map(|(i, (f, d))| {
+                let mut d = d.clone();
+                d.extend(unused.get(i).cloned().flatten());
+                (PathBuf::from(&f.path), f.text.clone(), d)
+            })
             .collect();
         let mut checked = relance_templates::check_set(&self.files, &self.templates);
         for (i, diags) in files.iter_mut().enumerate() {

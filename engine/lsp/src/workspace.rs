@@ -404,10 +404,15 @@ mod tests {
         let p = published.iter().find(|p| p.uri == template).unwrap();
         assert_eq!(p.diagnostics[0].range.start, Position::new(2, 11));
         assert_eq!(p.version, None, "not open in the editor");
+        let settings = set.uri("templates/templates.toml");
         assert_eq!(
-            codes(&published, &set.uri("templates/templates.toml")),
-            None,
-            "nothing to say of the settings"
+            codes(&published, &settings),
+            Some(vec![
+                relance_dsl::Code::LanguageWithoutTemplates
+                    .code()
+                    .to_string()
+            ]),
+            "`en` is declared, nothing is written in it"
         );
 
         // Fixed on disk: the template's diagnostics are cleared, the scenario's too.
@@ -417,6 +422,7 @@ mod tests {
         let published = ws.files_changed(&[set.0.join("templates/reminder.fr.txt")]);
         assert_eq!(codes(&published, &template), Some(vec![]), "{published:?}");
         assert_eq!(codes(&published, &uri), Some(vec![]));
+        assert_eq!(codes(&published, &settings), Some(vec![]), "cleared");
         // Nothing changed since: nothing published again.
         let again = ws.files_changed(&[set.0.join("templates/reminder.en.txt")]);
         assert_eq!(codes(&again, &template), None);
@@ -474,6 +480,19 @@ mod tests {
         );
         let arity = codes(&published, &uri).unwrap();
         assert_eq!(arity.len(), 1, "{published:?}");
+
+        // No scenario calls it any more: the rules file is never used (W0190), on it.
+        let published = ws.change(
+            &uri,
+            scenario.replace("  applies when rule(\"big\")\n", ""),
+            4,
+        );
+        let w0190 = relance_dsl::Code::UnusedRulesFile.code().to_string();
+        assert_eq!(
+            codes(&published, &rules),
+            Some(vec![w0190]),
+            "{published:?}"
+        );
 
         // Closed: back to the disk's text, broken again.
         let published = ws.close(&rules);
