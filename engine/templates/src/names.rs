@@ -32,13 +32,12 @@ struct Loop<'a> {
 /// The unknown filters and loop-variable attributes of `text`, a template that parses in
 /// `env` (the renderer's environment).
 pub fn check(env: &Environment<'_>, text: &str) -> Vec<Diagnostic> {
+    // A unit struct without minijinja's `custom_syntax` feature, a struct with it: `default()`
+    // compiles either way.
+    #[allow(clippy::default_constructed_unit_structs)]
+    let syntax = SyntaxConfig::default();
     let mut tokens: Vec<(Token<'_>, Span)> = Vec::new();
-    for t in tokenize(
-        text,
-        false,
-        SyntaxConfig::default(),
-        WhitespaceConfig::default(),
-    ) {
+    for t in tokenize(text, false, syntax, WhitespaceConfig::default()) {
         let Ok((token, span)) = t else { break };
         let span = Span::new(span.start_offset as usize, span.end_offset as usize);
         tokens.push((token, span));
