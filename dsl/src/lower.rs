@@ -35,6 +35,7 @@ pub fn compile(files: &[SourceFile], ctx: &SetContext) -> Compiled {
     let crate::check::SetDiagnostics {
         diagnostics,
         elsewhere,
+        ..
     } = crate::check::check_set_full(files, ctx);
     let ok = !diagnostics.iter().flatten().any(Diagnostic::is_error);
     let set = ok.then(|| lower_set(files));

@@ -346,3 +346,60 @@ fn relance_lsp_speaks_the_protocol_end_to_end() {
     };
     assert!(status.success(), "exit status {status}");
 }
+
+/// A `rules/*.rhai` file that does not compile: its diagnostic is published on the rules
+/// file (line and column of rhai's error) when the scenario opens, and cleared when the rules
+/// file, opened in the editor, is fixed.
+#[test]
+fn rules_diagnostics_are_published_on_the_rules_file() {
+    let bin = relance_binary();
+    let dir = TempDir::new();
+    std::fs::create_dir_all(dir.0.join("rules")).expect("rules folder");
+    let broken = "fn big(invoice, customer) {\n    invoice.amount >\n}\n";
+    let rules = dir.0.join("rules").join("big.rhai");
+    std::fs::write(&rules, broken).expect("rules file");
+    let scenario = "scenario s {\n  applies when rule(\"big\")\n  step a at due {}\n}\n";
+    let file = dir.0.join("s.relance");
+    std::fs::write(&file, scenario).expect("scenario file");
+    let uri = format!("file://{}", file.display());
+    let rules_uri = format!("file://{}", rules.display());
+
+    let mut server = Server::start(&bin);
+    server.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": null, "capabilities": {} }),
+    );
+    server.notify("initialized", json!({}));
+    server.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "relance", "version": 1, "text": scenario } }),
+    );
+    let published = server.wait_for("the rules file's diagnostics", |m| {
+        m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == json!(rules_uri)
+    });
+    let diagnostics = published["params"]["diagnostics"]
+        .as_array()
+        .expect("diagnostics");
+    assert_eq!(diagnostics.len(), 1, "{published}");
+    assert_eq!(diagnostics[0]["code"], "E0190");
+    assert_eq!(diagnostics[0]["range"]["start"]["line"], 2, "{published}");
+
+    server.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": rules_uri, "languageId": "rhai", "version": 1, "text": broken } }),
+    );
+    let fixed = "fn big(invoice, customer) {\n    invoice.amount > 10\n}\n";
+    server.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": rules_uri, "version": 2 }, "contentChanges": [{ "text": fixed }] }),
+    );
+    let published = server.wait_for("the rules file cleared", |m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == json!(rules_uri)
+            && m["params"]["version"] == 2
+    });
+    assert_eq!(published["params"]["diagnostics"], json!([]), "{published}");
+
+    assert_eq!(server.request("shutdown", Value::Null), Value::Null);
+    server.notify("exit", Value::Null);
+}

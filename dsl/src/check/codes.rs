@@ -110,6 +110,8 @@ codes! {
     MissingTemplateLanguage = "E0503", Error, "template missing in a declared language";
     /// `templates/templates.toml` is not valid.
     InvalidTemplateSettings = "E0504", Error, "invalid template settings";
+    /// A template applies a filter the renderer does not have (`| monay`).
+    UnknownTemplateFilter = "E0505", Error, "unknown template filter";
     PolicyWithoutOtherwise = "W0101", Warning, "policy without `otherwise`";
     PolicyRuleNeverReached = "W0102", Warning, "policy rule never reached";
     UnreachableStep = "W0103", Warning, "unreachable step";
@@ -130,6 +132,14 @@ codes! {
     PenaltyForConsumers = "W0171", Warning, "indemnity or late interest for consumers";
     /// `cadence` and `group by invoice` in one scenario: the cadence merges anyway.
     CadenceWithGroupByInvoice = "W0174", Warning, "cadence with `group by invoice`";
+    /// A `rules/*.rhai` file none of whose functions the set calls.
+    UnusedRulesFile = "W0190", Warning, "rules file never used";
+    /// A `templates/` folder without `templates.toml`: no language declared.
+    TemplatesWithoutSettings = "W0501", Warning, "templates without `templates.toml`";
+    /// A template file no scenario of the set sends.
+    UnusedTemplate = "W0502", Warning, "template no scenario uses";
+    /// A language of `templates.toml` in which no template is written.
+    LanguageWithoutTemplates = "W0503", Warning, "declared language without templates";
 }
 
 impl Code {

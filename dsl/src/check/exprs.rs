@@ -155,6 +155,7 @@ impl Checker<'_> {
         for a in args {
             self.type_of(a);
         }
+        self.rules_used.insert(name.value.clone());
         let Some(rules) = &self.ctx.rules else {
             return Ty::of(Type::RuleResult);
         };

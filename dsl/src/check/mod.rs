@@ -74,6 +74,8 @@ pub struct SetDiagnostics {
     /// Per file, the secondary labels in other files (a `.rhai` rule definition) of its
     /// diagnostics.
     pub elsewhere: Vec<Vec<Elsewhere>>,
+    /// The rule names the set calls (`rule("name", …)`), for an unused rules file.
+    pub rules_used: BTreeSet<String>,
 }
 
 /// The diagnostics of every file, in the order of `files`, parse errors included, sorted by
@@ -94,6 +96,7 @@ pub fn check_set_full(files: &[SourceFile], ctx: &SetContext) -> SetDiagnostics 
             files,
             diags: Vec::new(),
             elsewhere: Vec::new(),
+            rules_used: std::mem::take(&mut out.rules_used),
         };
         c.diags.extend(f.parsed.diagnostics.iter().cloned());
         c.file_items(&f.parsed.file);
@@ -101,6 +104,7 @@ pub fn check_set_full(files: &[SourceFile], ctx: &SetContext) -> SetDiagnostics 
         d.sort_by_key(|d| (d.span.start, d.code));
         out.diagnostics.push(d);
         out.elsewhere.push(c.elsewhere);
+        out.rules_used = c.rules_used;
     }
     out
 }
@@ -157,6 +161,7 @@ pub(crate) struct Checker<'a> {
     pub files: &'a [SourceFile],
     pub diags: Vec<Diagnostic>,
     pub elsewhere: Vec<Elsewhere>,
+    pub rules_used: BTreeSet<String>,
 }
 
 impl Checker<'_> {

@@ -123,6 +123,8 @@ pub struct RulesRead {
     pub arities: Option<BTreeMap<String, usize>>,
     /// Where each public function is defined (`SetContext::rule_sites`).
     pub sites: BTreeMap<String, RuleSite>,
+    /// The public functions found, even in files with a problem (for completion).
+    pub signatures: Vec<crate::rules::RuleSignature>,
 }
 
 /// Reads and compiles the `rules/` folder of the set rooted at `root`. Only reading is an
@@ -148,6 +150,18 @@ pub fn read_rules(root: &Path) -> Result<RulesRead, SetError> {
             text,
         });
     }
+    Ok(check_rules(dir.is_dir(), files))
+}
+
+/// Compiles and checks the files of a `rules/` folder given in memory (`exists`: whether the
+/// set has a `rules/` folder at all), as [`read_rules`] does after reading them: the one home
+/// of the rules' diagnostics, for `relance check` and for an editor's unsaved buffers.
+pub fn check_rules(exists: bool, mut files: Vec<RulesFile>) -> RulesRead {
+    files.sort_by(|a, b| {
+        Path::new(&a.path)
+            .file_name()
+            .cmp(&Path::new(&b.path).file_name())
+    });
     let sources: Vec<(String, String)> = files
         .iter()
         .map(|f| (f.path.clone(), f.text.clone()))
@@ -179,20 +193,21 @@ pub fn read_rules(root: &Path) -> Result<RulesRead, SetError> {
             });
         }
     }
-    let arities = (dir.is_dir() && problems.is_empty()).then(|| {
+    let arities = (exists && problems.is_empty()).then(|| {
         signatures
             .iter()
             .filter_map(|f| Some((f.name.clone(), f.extra_args()?)))
             .collect()
     });
-    Ok(RulesRead {
+    RulesRead {
         files,
         diagnostics,
         problems,
         set,
         arities,
         sites,
-    })
+        signatures,
+    }
 }
 
 /// The diagnostic of a problem of `rules/`, with the index of the file it belongs to.
@@ -336,13 +351,96 @@ pub fn check(path: &Path) -> Result<SetCheck, SetError> {
         rule_sites: rules.sites,
     };
     let checked = check_set_full(&files, &context);
+    let mut rule_diagnostics = rules.diagnostics;
+    let parsed = files
+        .iter()
+        .all(|f| f.parsed.diagnostics.iter().all(|d| !d.is_error()));
+    if parsed {
+        let unused = unused_rules(
+            &rules.files,
+            &rule_diagnostics,
+            &rules.signatures,
+            &checked.rules_used,
+        );
+        for (diags, d) in rule_diagnostics.iter_mut().zip(unused) {
+            diags.extend(d);
+        }
+    }
     Ok(SetCheck {
         root,
         files,
         diagnostics: checked.diagnostics,
         elsewhere: checked.elsewhere,
         rules: rules.files,
-        rule_diagnostics: rules.diagnostics,
+        rule_diagnostics,
+    })
+}
+
+/// The warning of each rules file (parallel to `files`) that the set never uses: it defines
+/// public functions, compiles, and none of its functions is called by a scenario's
+/// `rule("name", …)` (`used`, from the checker) nor, by name, from another rules file (a file
+/// of helpers). The one home of W0190, for `relance check` and the language server. Give it
+/// only the rules of a set whose scenarios parse (a scenario that does not parse may hide a
+/// call).
+pub fn unused_rules(
+    files: &[RulesFile],
+    diagnostics: &[Vec<Diagnostic>],
+    signatures: &[crate::rules::RuleSignature],
+    used: &BTreeSet<String>,
+) -> Vec<Option<Diagnostic>> {
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            if diagnostics.get(i).is_some_and(|d| !d.is_empty()) {
+                return None;
+            }
+            let defined: Vec<&str> = signatures
+                .iter()
+                .filter(|s| s.file == file.path)
+                .map(|s| s.name.as_str())
+                .collect();
+            let first = *defined.first()?;
+            let called_elsewhere = |name: &str| {
+                files
+                    .iter()
+                    .filter(|f| f.path != file.path)
+                    .any(|f| calls(&f.text, name))
+            };
+            if defined
+                .iter()
+                .any(|n| used.contains(*n) || called_elsewhere(n))
+            {
+                return None;
+            }
+            let span = definition_span(&file.text, first).unwrap_or(Span::new(0, 0));
+            let names: Vec<String> = defined.iter().map(|n| format!("`{n}`")).collect();
+            Some(
+                Diagnostic::new(
+                    Code::UnusedRulesFile,
+                    span,
+                    format!(
+                        "no scenario of the set calls the rules of this file ({})",
+                        names.join(", ")
+                    ),
+                )
+                .with_label("never called")
+                .with_help(format!(
+                    "a condition calls a rule with `rule(\"{first}\")`; check the name, or remove \
+                     the file if it is obsolete"
+                )),
+            )
+        })
+        .collect()
+}
+
+/// Whether rhai `text` calls `name(` (a word, not part of a longer name).
+fn calls(text: &str, name: &str) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + name.len()..].trim_start();
+        !before.is_some_and(word) && after.starts_with('(') && !text[..i].trim_end().ends_with("fn")
     })
 }
 
@@ -366,7 +464,7 @@ pub fn relance_files(dir: &Path) -> Result<Vec<PathBuf>, SetError> {
 }
 
 /// `reminder-1` for `templates/reminder-1.fr.txt`; `None` without a `templates/` folder.
-fn template_names(dir: &Path) -> Result<Option<BTreeSet<String>>, SetError> {
+pub fn template_names(dir: &Path) -> Result<Option<BTreeSet<String>>, SetError> {
     if !dir.is_dir() {
         return Ok(None);
     }

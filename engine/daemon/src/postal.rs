@@ -12,6 +12,13 @@ use relance_core::domain::PostalAddress;
 
 /// French names (capitals, no accents) of the countries letters most often go to. Another code
 /// prints as itself.
+///
+/// Kept as a table (checked 2026-12-07): the ISO 3166 crates (`isocountry`, `rust_iso3166`,
+/// `countries-iso3166`) carry English names only; CLDR's French region names are in ICU4X's
+/// `icu_experimental` (display names), not in its stable API we use for the filters; `keshvar`
+/// (names in many languages) is a whole country database (geography, subdivisions, currencies)
+/// for some forty names. The French postal norm (NF Z10-011) wants the name in capitals without
+/// accents, which none of them gives as such.
 const COUNTRIES: &[(&str, &str)] = &[
     ("AD", "ANDORRE"),
     ("AE", "EMIRATS ARABES UNIS"),

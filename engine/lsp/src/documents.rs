@@ -57,6 +57,20 @@ impl Document {
     pub fn range(&self, span: Span) -> Range {
         self.lines.range(&self.text, span)
     }
+
+    /// A `rules/*.rhai` file of a set (checked as rules, never parsed as a scenario).
+    pub fn is_rules(&self) -> bool {
+        is_rules_file(&self.path)
+    }
+}
+
+/// Whether `path` is a `rules/*.rhai` file.
+pub fn is_rules_file(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|e| e == "rhai")
+        && path
+            .parent()
+            .and_then(|p| p.file_name())
+            .is_some_and(|n| n == "rules")
 }
 
 fn locate(uri: &Uri) -> (SetKey, PathBuf) {
@@ -64,6 +78,12 @@ fn locate(uri: &Uri) -> (SetKey, PathBuf) {
         && let Some(path) = uri.to_file_path()
         && let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty())
     {
+        // A rules file belongs to the set of the folder holding `rules/`.
+        let folder = if is_rules_file(&path) {
+            folder.parent().unwrap_or(folder)
+        } else {
+            folder
+        };
         return (SetKey::Folder(folder.to_path_buf()), path.into_owned());
     }
     (SetKey::Alone(uri.clone()), PathBuf::from(uri.as_str()))
@@ -82,6 +102,17 @@ mod tests {
         );
         assert_eq!(doc.key, SetKey::Folder(PathBuf::from("/tmp/set a")));
         assert_eq!(doc.path, PathBuf::from("/tmp/set a/x.relance"));
+        let doc = Document::new(
+            "file:///tmp/set/rules/r.rhai".parse().unwrap(),
+            String::new(),
+            1,
+        );
+        assert_eq!(
+            doc.key,
+            SetKey::Folder(PathBuf::from("/tmp/set")),
+            "rules join their set"
+        );
+        assert!(doc.is_rules());
         let uri: Uri = "untitled:Untitled-1".parse().unwrap();
         let doc = Document::new(uri.clone(), String::new(), 1);
         assert_eq!(doc.key, SetKey::Alone(uri));

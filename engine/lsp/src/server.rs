@@ -244,7 +244,7 @@ impl LanguageServer for Backend {
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
         let ws = self.workspace();
-        let Some(doc) = ws.document(&params.text_document.uri) else {
+        let Some(doc) = ws.scenario_document(&params.text_document.uri) else {
             return Ok(None);
         };
         Ok(Some(DocumentSymbolResponse::Nested(
@@ -279,7 +279,7 @@ impl LanguageServer for Backend {
         params: SemanticTokensParams,
     ) -> Result<Option<SemanticTokensResult>> {
         let ws = self.workspace();
-        let Some(doc) = ws.document(&params.text_document.uri) else {
+        let Some(doc) = ws.scenario_document(&params.text_document.uri) else {
             return Ok(None);
         };
         Ok(Some(SemanticTokensResult::Tokens(SemanticTokens {
@@ -290,7 +290,7 @@ impl LanguageServer for Backend {
 
     async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
         let ws = self.workspace();
-        let Some(doc) = ws.document(&params.text_document.uri) else {
+        let Some(doc) = ws.scenario_document(&params.text_document.uri) else {
             return Ok(None);
         };
         Ok(Some(formatting::format(&doc.text, &doc.lines)))

@@ -10,13 +10,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use relance_dsl::{Diagnostic, SetContext, SourceFile, check_set};
+use relance_dsl::{Diagnostic, SetContext, SourceFile, check_set_full};
 
 use super::incremental;
 use relance_core::rules::{RuleError, RuleSignature};
-use relance_core::scenario_set::{self, SetError};
+use relance_core::scenario_set::{self, RulesFile, SetError};
 
-/// Why the set could not be read as `relance check` would, and where (a rules file, say).
+/// Why the set could not be read as `relance check` would, and where (a file it cannot read).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadError {
     pub message: String,
@@ -39,46 +39,103 @@ pub struct SetState {
     pub rules: Vec<RuleSignature>,
     /// The files of `templates/` by name (the settings file included), as on disk.
     pub templates: BTreeMap<String, String>,
+    /// Whether the set has a `rules/` folder.
+    pub rules_folder: bool,
+    /// The `rules/*.rhai` files (open ones with their editor text) and their diagnostics,
+    /// as `relance check` gives them ([`scenario_set::check_rules`]), kept until a rules
+    /// file changes.
+    pub rules_files: Vec<RulesFile>,
+    pub rule_diagnostics: Vec<Vec<Diagnostic>>,
     pub error: Option<LoadError>,
 }
 
 /// What [`SetState::check`] finds: the diagnostics of each `.relance` file (parallel to
-/// `files`, the templates' findings about them included) and of each template file.
+/// `files`, the templates' findings about them included), of each template file and of
+/// each rules file.
 #[derive(Debug, Default)]
 pub struct SetCheck {
     pub files: Vec<Vec<Diagnostic>>,
     /// Every file of `templates/`, sorted by name, with its diagnostics (`relance check`'s).
     pub templates: Vec<relance_templates::FileDiagnostics>,
+    /// Every file of `rules/` with its diagnostics (`relance check`'s): `(path, text,
+    /// diagnostics)`.
+    pub rules: Vec<(PathBuf, String, Vec<Diagnostic>)>,
 }
 
 impl SetState {
-    /// Reads the set in `folder`. When it cannot be read whole (a rules file does not
-    /// compile, say), the error is kept and the `.relance` files that could be read are
-    /// checked without template and rule names.
+    /// Reads the set in `folder` as `relance check` does. A `rules/` file with a problem is
+    /// a diagnostic of that file (the scenarios are then checked without rule names); only a
+    /// file that cannot be read is a [`LoadError`], and the `.relance` files that could be
+    /// read are still checked.
     pub fn load(folder: &Path) -> SetState {
-        match scenario_set::load(folder) {
-            Ok(set) => SetState {
-                templates: templates_of(&set.root),
-                root: Some(set.root),
-                paths: set.files.iter().map(|f| PathBuf::from(&f.path)).collect(),
-                files: set.files,
-                context: set.context,
-                rules: set.rules.functions(),
-                error: None,
-            },
-            Err(e) => {
-                let error = load_error(&e);
-                let mut state = SetState::empty(Some(folder.to_path_buf()));
-                state.templates = templates_of(folder);
-                state.error = Some(error);
-                for path in scenario_set::relance_files(folder).unwrap_or_default() {
-                    if let Ok(text) = std::fs::read_to_string(&path) {
-                        state.upsert(&path, &text);
+        let mut state = SetState::empty(Some(folder.to_path_buf()));
+        state.templates = templates_of(folder);
+        match scenario_set::template_names(&folder.join("templates")) {
+            Ok(names) => state.context.templates = names,
+            Err(e) => state.error = Some(load_error(&e)),
+        }
+        match scenario_set::read_rules(folder) {
+            Ok(read) => {
+                state.rules_folder = folder.join("rules").is_dir();
+                state.set_rules(read);
+            }
+            Err(e) => state.error = Some(load_error(&e)),
+        }
+        match scenario_set::relance_files(folder) {
+            Ok(paths) => {
+                for path in paths {
+                    match std::fs::read_to_string(&path) {
+                        Ok(text) => {
+                            state.upsert(&path, &text);
+                        }
+                        Err(e) => {
+                            state.error = Some(LoadError {
+                                message: format!("{}: {e}", path.display()),
+                                location: Some((path, 1, 1)),
+                            });
+                        }
                     }
                 }
-                state
             }
+            Err(e) => state.error = Some(load_error(&e)),
         }
+        state
+    }
+
+    /// Keeps a checked `rules/` folder: its files, diagnostics, and what scenarios see of it.
+    fn set_rules(&mut self, read: scenario_set::RulesRead) {
+        self.context.rules = read.arities;
+        self.context.rule_sites = read.sites;
+        self.rules = read.signatures;
+        self.rules_files = read.files;
+        self.rule_diagnostics = read.diagnostics;
+    }
+
+    /// Sets a `rules/*.rhai` file's text (an editor's buffer) and checks the rules again.
+    pub fn upsert_rules(&mut self, path: &Path, text: &str) {
+        let name = path.display().to_string();
+        let mut files = self.rules_files.clone();
+        match files.iter_mut().find(|f| f.path == name) {
+            Some(f) if f.text == text => return,
+            Some(f) => f.text = text.to_string(),
+            None => files.push(RulesFile {
+                path: name,
+                text: text.to_string(),
+            }),
+        }
+        self.rules_folder = true;
+        self.set_rules(scenario_set::check_rules(true, files));
+    }
+
+    /// Puts a rules file back to its disk content (or drops it) and checks the rules again.
+    pub fn revert_rules(&mut self, path: &Path) {
+        let name = path.display().to_string();
+        let mut files = self.rules_files.clone();
+        files.retain(|f| f.path != name);
+        if let Ok(text) = std::fs::read_to_string(path) {
+            files.push(RulesFile { path: name, text });
+        }
+        self.set_rules(scenario_set::check_rules(self.rules_folder, files));
     }
 
     /// A set with no file yet.
@@ -90,6 +147,9 @@ impl SetState {
             context: SetContext::default(),
             rules: Vec::new(),
             templates: BTreeMap::new(),
+            rules_folder: false,
+            rules_files: Vec::new(),
+            rule_diagnostics: Vec::new(),
             error: None,
         }
     }
@@ -139,13 +199,40 @@ impl SetState {
     /// and the templates' (`relance_templates::check_set`: each template file's, and a
     /// template a scenario uses but missing in a declared language, on the scenario file).
     pub fn check(&self) -> SetCheck {
-        let mut files = check_set(&self.files, &self.context);
+        let checked = check_set_full(&self.files, &self.context);
+        let mut files = checked.diagnostics;
         if self.root.is_none() {
             return SetCheck {
                 files,
-                templates: Vec::new(),
+                ..SetCheck::default()
             };
         }
+        // A rules file no scenario calls (W0190), unless a scenario does not parse.
+        let parsed = self
+            .files
+            .iter()
+            .all(|f| f.parsed.diagnostics.iter().all(|d| !d.is_error()));
+        let unused = if parsed {
+            scenario_set::unused_rules(
+                &self.rules_files,
+                &self.rule_diagnostics,
+                &self.rules,
+                &checked.rules_used,
+            )
+        } else {
+            Vec::new()
+        };
+        let rules = self
+            .rules_files
+            .iter()
+            .zip(&self.rule_diagnostics)
+            .enumerate()
+            .map(|(i, (f, d))| {
+                let mut d = d.clone();
+                d.extend(unused.get(i).cloned().flatten());
+                (PathBuf::from(&f.path), f.text.clone(), d)
+            })
+            .collect();
         let mut checked = relance_templates::check_set(&self.files, &self.templates);
         for (i, diags) in files.iter_mut().enumerate() {
             if let Some(more) = checked.scenarios.remove(&i) {
@@ -156,6 +243,7 @@ impl SetState {
         SetCheck {
             files,
             templates: checked.templates,
+            rules,
         }
     }
 }

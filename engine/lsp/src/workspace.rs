@@ -51,6 +51,12 @@ impl Workspace {
         self.docs.get(uri)
     }
 
+    /// An open document that is a scenario file (not a `rules/*.rhai` file, which the
+    /// outline, semantic tokens and the formatter must not read as a scenario).
+    pub fn scenario_document(&self, uri: &Uri) -> Option<&Document> {
+        self.docs.get(uri).filter(|d| !d.is_rules())
+    }
+
     /// A document was opened: (re)read its set from disk, overlay every open document.
     pub fn open(&mut self, uri: Uri, text: String, version: i32) -> Vec<Publish> {
         let doc = Document::new(uri.clone(), text, version);
@@ -72,6 +78,7 @@ impl Workspace {
         doc.set_text(text, version);
         let key = doc.key.clone();
         match self.sets.get_mut(&key) {
+            Some(set) if doc.is_rules() => set.upsert_rules(&doc.path, &doc.text),
             Some(set) => {
                 set.upsert(&doc.path, &doc.text);
             }
@@ -103,7 +110,11 @@ impl Workspace {
         }];
         if self.docs.values().any(|d| d.key == doc.key) {
             if let Some(set) = self.sets.get_mut(&doc.key) {
-                set.revert(&doc.path);
+                if doc.is_rules() {
+                    set.revert_rules(&doc.path);
+                } else {
+                    set.revert(&doc.path);
+                }
             }
             out.extend(self.publish(&doc.key, None));
         } else {
@@ -146,7 +157,11 @@ impl Workspace {
             SetKey::Alone(_) => SetState::empty(None),
         };
         for doc in self.docs.values().filter(|d| &d.key == key) {
-            set.upsert(&doc.path, &doc.text);
+            if doc.is_rules() {
+                set.upsert_rules(&doc.path, &doc.text);
+            } else {
+                set.upsert(&doc.path, &doc.text);
+            }
         }
         self.sets.insert(key.clone(), set);
     }
@@ -181,22 +196,31 @@ impl Workspace {
                 });
             }
         }
-        // The template files of the set: published when their diagnostics change (cleared
-        // when they have none left), whether or not the editor has them open.
+        // The template and rules files of the set: published when their diagnostics change
+        // (cleared when they have none left), whether or not the editor has them open; an
+        // open rules file that just changed, always.
         if let Some(root) = &set.root {
             let folder = root.join("templates");
-            for t in &checked.templates {
-                let Some(uri) = Uri::from_file_path(folder.join(&t.file)) else {
+            let templates = checked
+                .templates
+                .iter()
+                .map(|t| (folder.join(&t.file), t.text.as_str(), &t.diagnostics));
+            let rules = checked
+                .rules
+                .iter()
+                .map(|(path, text, found)| (path.clone(), text.as_str(), found));
+            for (path, text, found) in templates.chain(rules) {
+                let Some(uri) = Uri::from_file_path(&path) else {
                     continue;
                 };
-                let lines = LineMap::new(&t.text);
-                let diags: Vec<lsp::Diagnostic> = t
-                    .diagnostics
+                let lines = LineMap::new(text);
+                let diags: Vec<lsp::Diagnostic> = found
                     .iter()
-                    .map(|d| diagnostics::to_lsp(d, &uri, &t.text, &lines))
+                    .map(|d| diagnostics::to_lsp(d, &uri, text, &lines))
                     .collect();
                 let before = self.published.get(&uri);
-                if before.map_or(!diags.is_empty(), |b| *b != diags) {
+                let changed = before.map_or(!diags.is_empty(), |b| *b != diags);
+                if changed || force == Some(&uri) {
                     self.published.insert(uri.clone(), diags.clone());
                     let version = self.docs.get(&uri).map(|d| d.version);
                     out.push(Publish {
@@ -380,10 +404,15 @@ mod tests {
         let p = published.iter().find(|p| p.uri == template).unwrap();
         assert_eq!(p.diagnostics[0].range.start, Position::new(2, 11));
         assert_eq!(p.version, None, "not open in the editor");
+        let settings = set.uri("templates/templates.toml");
         assert_eq!(
-            codes(&published, &set.uri("templates/templates.toml")),
-            None,
-            "nothing to say of the settings"
+            codes(&published, &settings),
+            Some(vec![
+                relance_dsl::Code::LanguageWithoutTemplates
+                    .code()
+                    .to_string()
+            ]),
+            "`en` is declared, nothing is written in it"
         );
 
         // Fixed on disk: the template's diagnostics are cleared, the scenario's too.
@@ -393,8 +422,81 @@ mod tests {
         let published = ws.files_changed(&[set.0.join("templates/reminder.fr.txt")]);
         assert_eq!(codes(&published, &template), Some(vec![]), "{published:?}");
         assert_eq!(codes(&published, &uri), Some(vec![]));
+        assert_eq!(codes(&published, &settings), Some(vec![]), "cleared");
         // Nothing changed since: nothing published again.
         let again = ws.files_changed(&[set.0.join("templates/reminder.en.txt")]);
         assert_eq!(codes(&again, &template), None);
+    }
+
+    #[test]
+    fn rules_diagnostics_are_published_on_the_rhai_file_open_or_not() {
+        let scenario = "scenario s {\n  applies when rule(\"big\")\n  step a at due {}\n}\n";
+        let broken = "fn big(invoice, customer) {\n    invoice.amount >\n}\n";
+        let set = TempSet::new(
+            "rules",
+            &[("s.relance", scenario), ("rules/big.rhai", broken)],
+        );
+        let mut ws = Workspace::new();
+        let uri = set.uri("s.relance");
+        let rules = set.uri("rules/big.rhai");
+        let e0190 = relance_dsl::Code::RulesFileError.code().to_string();
+
+        // Opening the scenario publishes the rules file's diagnostic, at its line.
+        let published = ws.open(uri.clone(), scenario.to_string(), 1);
+        assert_eq!(codes(&published, &uri), Some(vec![]), "{published:?}");
+        assert_eq!(codes(&published, &rules), Some(vec![e0190.clone()]));
+        let p = published.iter().find(|p| p.uri == rules).unwrap();
+        assert_eq!(p.diagnostics[0].range.start.line, 2, "{p:?}");
+        assert_eq!(p.version, None, "not open in the editor");
+        // A change of the scenario does not send it again: it did not change.
+        let published = ws.change(&uri, scenario.replace("step a", "step b"), 2);
+        assert_eq!(codes(&published, &rules), None, "{published:?}");
+
+        // Opened and edited in the editor: a forbidden call, then fixed (cleared).
+        let published = ws.open(rules.clone(), broken.to_string(), 1);
+        assert_eq!(codes(&published, &rules), Some(vec![e0190]));
+        let forbidden = "fn big(invoice, customer) {\n    print(1);\n    true\n}\n";
+        let published = ws.change(&rules, forbidden.to_string(), 2);
+        let e0191 = relance_dsl::Code::ForbiddenInRule.code().to_string();
+        assert_eq!(
+            codes(&published, &rules),
+            Some(vec![e0191]),
+            "{published:?}"
+        );
+        assert_eq!(published[published.len() - 1].version, Some(2));
+        let fixed = "fn big(invoice, customer) {\n    invoice.amount > 10\n}\n";
+        let published = ws.change(&rules, fixed.to_string(), 3);
+        assert_eq!(codes(&published, &rules), Some(vec![]), "{published:?}");
+        assert!(
+            ws.scenario_document(&rules).is_none(),
+            "never read as a scenario"
+        );
+
+        // A wrong arity in the scenario is now known (the rules compile).
+        let published = ws.change(
+            &uri,
+            scenario.replace("rule(\"big\")", "rule(\"big\", 1)"),
+            3,
+        );
+        let arity = codes(&published, &uri).unwrap();
+        assert_eq!(arity.len(), 1, "{published:?}");
+
+        // No scenario calls it any more: the rules file is never used (W0190), on it.
+        let published = ws.change(
+            &uri,
+            scenario.replace("  applies when rule(\"big\")\n", ""),
+            4,
+        );
+        let w0190 = relance_dsl::Code::UnusedRulesFile.code().to_string();
+        assert_eq!(
+            codes(&published, &rules),
+            Some(vec![w0190]),
+            "{published:?}"
+        );
+
+        // Closed: back to the disk's text, broken again.
+        let published = ws.close(&rules);
+        let last = published.iter().rfind(|p| p.uri == rules).unwrap();
+        assert_eq!(last.diagnostics.len(), 1, "{published:?}");
     }
 }

@@ -158,9 +158,20 @@ pub fn check_set(files: &[SourceFile], templates: &BTreeMap<String, String>) -> 
         });
     }
     checked.templates.sort_by(|a, b| a.file.cmp(&b.file));
+    let uses = template_uses(files);
+    // A scenario that does not parse may hide its uses: no "unused" then.
+    let parsed = files
+        .iter()
+        .all(|f| f.parsed.diagnostics.iter().all(|d| !d.is_error()));
+    crate::coverage::check(
+        templates,
+        &settings,
+        parsed.then_some(uses.as_slice()),
+        &mut checked.templates,
+    );
     // Templates used but missing in a declared language.
     let mut seen = BTreeSet::new();
-    for u in template_uses(files) {
+    for u in uses {
         let have = languages_of(templates, &u.name);
         if have.is_empty() || !seen.insert((u.file, u.span)) {
             // An unknown template is the checker's E0150.
@@ -204,7 +215,8 @@ pub fn check_set(files: &[SourceFile], templates: &BTreeMap<String, String>) -> 
     checked
 }
 
-/// The diagnostics of one template file: syntax, then variables.
+/// The diagnostics of one template file: syntax, then variables, filters and the attributes
+/// of loop variables (`names`).
 pub fn check_template(file: &str, text: &str) -> Vec<Diagnostic> {
     let Some((_, lang, _)) = parse_file_name(file) else {
         return Vec::new();
@@ -214,7 +226,7 @@ pub fn check_template(file: &str, text: &str) -> Vec<Diagnostic> {
         Ok(t) => t,
         Err(e) => return vec![syntax_error(text, &e)],
     };
-    let mut out = Vec::new();
+    let mut out = crate::names::check(&env, text);
     let mut used: Vec<String> = template.undeclared_variables(true).into_iter().collect();
     used.sort();
     let roots = context::roots();

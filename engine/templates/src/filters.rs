@@ -130,6 +130,13 @@ pub(crate) fn date_of(value: &minijinja::Value) -> Option<NaiveDate> {
         .and_then(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok())
 }
 
+/// The filters [`register`] adds (besides minijinja's built-in ones): the one list the
+/// checker's did-you-mean reads.
+pub const NAMES: [&str; 3] = [MONEY, DATE, NUMBER];
+const MONEY: &str = "money";
+const DATE: &str = "date";
+const NUMBER: &str = "number";
+
 /// Registers `money`, `date` and `number` for messages in `language`.
 pub fn register(env: &mut minijinja::Environment<'_>, language: &str) {
     use minijinja::{Error, ErrorKind, State, Value};
@@ -141,7 +148,7 @@ pub fn register(env: &mut minijinja::Environment<'_>, language: &str) {
     }
     let lang = language.to_string();
     env.add_filter(
-        "money",
+        MONEY,
         move |state: &State, value: Value, currency: Option<String>| -> Result<String, Error> {
             if value.is_undefined() || value.is_none() {
                 return Ok(String::new());
@@ -159,7 +166,7 @@ pub fn register(env: &mut minijinja::Environment<'_>, language: &str) {
     );
     let lang = language.to_string();
     env.add_filter(
-        "date",
+        DATE,
         move |value: Value, form: Option<String>| -> Result<String, Error> {
             if value.is_undefined() || value.is_none() {
                 return Ok(String::new());
@@ -179,7 +186,7 @@ pub fn register(env: &mut minijinja::Environment<'_>, language: &str) {
         },
     );
     let lang = language.to_string();
-    env.add_filter("number", move |value: Value| -> Result<String, Error> {
+    env.add_filter(NUMBER, move |value: Value| -> Result<String, Error> {
         if value.is_undefined() || value.is_none() {
             return Ok(String::new());
         }

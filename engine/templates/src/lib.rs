@@ -1,7 +1,8 @@
 //! Message templates of a scenario set: finding the variant of a template for a message's
 //! language (`variant`, with the set's declared languages and fallback order, `settings`), the
 //! documented template context (`context`: one table for the checker and the docs), checking
-//! templates (`check`: syntax, variables, missing variants, as `relance_dsl` diagnostics),
+//! templates (`check`: syntax, variables, missing variants, as `relance_dsl` diagnostics;
+//! `names`: filters and loop-variable attributes),
 //! the locale-aware filters (`filters`) and rendering (`render`).
 //!
 //! Templates are held in memory, keyed by file name (`reminder-1.fr.txt`, and the settings file
@@ -22,7 +23,9 @@
 
 pub mod check;
 pub mod context;
+pub mod coverage;
 pub mod filters;
+pub mod names;
 pub mod render;
 pub mod settings;
 pub mod variant;

@@ -86,8 +86,13 @@ fn check_reports_a_broken_template_with_its_place() {
         text.contains("error[E0502]: unknown template variable `customer.nme`"),
         "{text}"
     );
+    // No templates.toml: the set declares no language, which is said (W0501).
     assert!(
-        text.contains("checked 3 file(s): 2 error(s), 0 warning(s)"),
+        text.contains("warning[W0501]: templates/ has no templates.toml"),
+        "{text}"
+    );
+    assert!(
+        text.contains("checked 3 file(s): 2 error(s), 1 warning(s)"),
         "{text}"
     );
     let (code, json) = relance(&["check", "--format", "json"], &set.0);

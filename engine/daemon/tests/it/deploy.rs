@@ -112,11 +112,11 @@ async fn sets_with_template_errors_are_refused() {
         json!({"files": files})
     };
     let rows = [
-        post("/v1/scenarios", set("Bonjour\n{{ customer.name }", ""), 422).with(json!({
+        post("/v1/scenarios", set("Bonjour\n{{ customer.name }", "languages = [\"fr\"]\n"), 422).with(json!({
             "error": "invalid_scenarios",
             "diagnostics": [{"code": "E0501", "file": "templates/reminder-1.fr.txt", "line": 2}]
         })),
-        post("/v1/scenarios", set("Bonjour {{ customer.nme }}", ""), 422).with(json!({
+        post("/v1/scenarios", set("Bonjour {{ customer.nme }}", "languages = [\"fr\"]\n"), 422).with(json!({
             "error": "invalid_scenarios",
             "diagnostics": [{"code": "E0502", "file": "templates/reminder-1.fr.txt", "line": 1, "column": 12,
                              "help": "did you mean `customer.name`?"}]

@@ -1,4 +1,4 @@
-//! `docs/DIAGNOSTICS.md` documents the template codes (`E05…`) with examples of several files:
+//! `docs/DIAGNOSTICS.md` documents the template codes (`E05…`, `W05…`) with examples of several files:
 //! fences whose info string names the file (```` ```relance example.relance ````,
 //! ```` ```jinja templates/reminder-1.en.txt ````, ```` ```toml templates/templates.toml ````),
 //! then a ```` ```text ```` block with what `relance check` prints. Each example must still
@@ -45,7 +45,7 @@ fn sections(doc: &str) -> Vec<Section> {
             fence = Some((info.trim().to_string(), String::new()));
         } else if let Some(head) = line.strip_prefix("## ") {
             let code = head.split(':').next().unwrap_or_default();
-            if code.starts_with("E05") {
+            if code.starts_with("E05") || code.starts_with("W05") {
                 out.push(Section {
                     code: code.to_string(),
                     files: Vec::new(),
@@ -91,7 +91,12 @@ fn every_template_code_example_prints_what_the_doc_shows() {
     let doc = std::fs::read_to_string(path).expect("DIAGNOSTICS.md");
     let sections = sections(&doc);
     let codes: Vec<&str> = sections.iter().map(|s| s.code.as_str()).collect();
-    assert_eq!(codes, ["E0501", "E0502", "E0503", "E0504"]);
+    assert_eq!(
+        codes,
+        [
+            "E0501", "E0502", "E0503", "E0504", "E0505", "W0501", "W0502", "W0503"
+        ]
+    );
     let mut problems = Vec::new();
     for s in &sections {
         let shown = s.shown.clone().unwrap_or_default();
