@@ -57,8 +57,11 @@ fn aged_balance_by_customer_with_disputes_apart() {
     assert_eq!(total.total, dec("2200"));
     assert_eq!(total.disputed, dec("100"));
     let csv = r.to_csv();
+    // A3 (300 open, 100 of it disputed) is the one disputed invoice: 1400 - 300 = 1100.
     assert!(
-        csv.contains("A,Alpha SA,EUR,3,500.00,200.00,0,600.00,0,100.00,1400.00"),
+        csv.contains(
+            "A,Alpha SA,EUR,3,500.00,200.00,0,600.00,0,100.00,1400.00,1,300.00,1100.00,0,0.00\n"
+        ),
         "{csv}"
     );
     assert!(csv.contains("TOTAL,,EUR,4,"), "{csv}");
@@ -94,4 +97,132 @@ fn dso_countback_best_possible_add_and_cei() {
         (empty.simple_dso, empty.countback_dso, empty.cei),
         (None, None, None)
     );
+}
+
+/// The aged balance discloses what it must not hide (article D441-6 IV Code de commerce, as
+/// modified by décret n° 2021-211: the number and total amount of the disputed invoices left
+/// out; credit notes and customer credits never silently netted). Figures by hand, at
+/// 2026-04-30:
+/// - C1 1000, due 31 Mar (30 days late), credit note 200 on 10 Apr: 800 in 1-30, credit notes 200.
+/// - C2 500, due 3 Mar (58 days late), dispute of 100 opened 1 Apr: 400 in 31-60, 100
+///   disputed; one disputed invoice of 500.
+/// - C3 300 paid 350: settled, 50 unallocated. C4 200 paid 200, then a credit note of 80: 80
+///   unallocated. C: total 1300, excluding disputed invoices 800, unallocated 130.
+/// - D1 400 paid 450: nothing owed, but the line stays with 50 unallocated (never dropped).
+#[test]
+fn aged_balance_discloses_disputed_invoices_credit_notes_and_unallocated_credits() {
+    use relance_core::domain::{Customer, Event, EventKind, Invoice, Portfolio};
+    use relance_sim::reports::aged::Disclosure;
+    let mut p = Portfolio::default();
+    p.customers.push(Customer::new("C"));
+    p.customers.push(Customer::new("D"));
+    for (id, customer, amount, issued, due) in [
+        ("C1", "C", "1000", "2026-03-01", "2026-03-31"),
+        ("C2", "C", "500", "2026-02-01", "2026-03-03"),
+        ("C3", "C", "300", "2026-01-01", "2026-01-31"),
+        ("C4", "C", "200", "2026-01-15", "2026-02-14"),
+        ("D1", "D", "400", "2026-03-01", "2026-03-31"),
+    ] {
+        p.invoices.push(Invoice {
+            id: id.into(),
+            customer: customer.into(),
+            amount: dec(amount),
+            currency: "EUR".into(),
+            issued: d(issued),
+            due: d(due),
+            outstanding: None,
+            po_number: None,
+            payment_terms: None,
+            delivered_on: None,
+            dunning: Default::default(),
+        });
+    }
+    let pay = |date: &str, invoice: &str, amount: &str| Event {
+        date: d(date),
+        kind: EventKind::Payment {
+            invoice: invoice.into(),
+            amount: dec(amount),
+            reference: None,
+        },
+    };
+    let note = |date: &str, invoice: &str, amount: &str| Event {
+        date: d(date),
+        kind: EventKind::CreditNote {
+            invoice: invoice.into(),
+            amount: dec(amount),
+        },
+    };
+    p.events = vec![
+        note("2026-04-10", "C1", "200"),
+        Event {
+            date: d("2026-04-01"),
+            kind: EventKind::DisputeOpened {
+                invoice: "C2".into(),
+                code: "pricing".into(),
+                amount: Some(dec("100")),
+                target_date: None,
+                comment: None,
+            },
+        },
+        pay("2026-02-10", "C3", "350"),
+        pay("2026-02-20", "C4", "200"),
+        note("2026-03-01", "C4", "80"),
+        pay("2026-03-20", "D1", "450"),
+        // After the report date: not known yet.
+        pay("2026-05-02", "C1", "800"),
+    ];
+    let r = aged_balance(&p, d("2026-04-30"));
+    let disclosure =
+        |n: usize, amount: &str, excl: &str, notes: &str, unallocated: &str| Disclosure {
+            disputed_invoices: n,
+            disputed_invoices_amount: dec(amount),
+            total_excluding_disputed: dec(excl),
+            credit_notes: dec(notes),
+            unallocated_credits: dec(unallocated),
+        };
+    let cases = [
+        // (customer, open invoices, total, disclosure)
+        ("C", 2, "1300", disclosure(1, "500", "800", "200", "130")),
+        ("D", 0, "0", disclosure(0, "0", "0", "0", "50")),
+    ];
+    assert_eq!(r.rows.len(), cases.len());
+    for (row, (customer, invoices, total, expected)) in r.rows.iter().zip(cases) {
+        assert_eq!(row.customer, customer);
+        assert_eq!(
+            (row.invoices, row.buckets.total),
+            (invoices, dec(total)),
+            "{customer}"
+        );
+        assert_eq!(row.disclosure, expected, "{customer}");
+    }
+    let c = &r.rows[0].buckets;
+    assert_eq!(
+        (c.days_1_30, c.days_31_60, c.disputed),
+        (dec("800"), dec("400"), dec("100"))
+    );
+    assert_eq!(
+        r.disclosure_totals["EUR"],
+        disclosure(1, "500", "800", "200", "180")
+    );
+    assert_eq!(r.totals["EUR"].total, dec("1300"), "credits not netted");
+    let csv = r.to_csv();
+    assert!(
+        csv.contains(",total_excluding_disputed,credit_notes,unallocated_credits\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("\nD,,EUR,0,0,0,0,0,0,0,0,0,0,0,0,50\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("\nTOTAL,,EUR,2,"), "{csv}");
+    assert!(csv.ends_with(",1,500,800,200,180\n"), "{csv}");
+    let json = serde_json::to_value(&r).expect("json");
+    assert_eq!(json["rows"][0]["unallocated_credits"], "130", "{json}");
+    assert_eq!(
+        json["disclosure_totals"]["EUR"]["disputed_invoices"], 1,
+        "{json}"
+    );
+    let text = r.to_text();
+    assert!(text.contains("unallocated credits"), "{text}");
+    assert!(text.contains("article D441-6 IV"), "{text}");
 }
