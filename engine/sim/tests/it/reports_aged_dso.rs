@@ -5,7 +5,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use relance_sim::reports::aged::aged_balance;
-use relance_sim::reports::dso::{DsoOptions, dso};
+use relance_sim::reports::dso::{DsoOptions, MonthConvention, cei_over_months, dso};
 use rust_decimal::Decimal;
 
 fn portfolio() -> relance_core::domain::Portfolio {
@@ -225,4 +225,142 @@ fn aged_balance_discloses_disputed_invoices_credit_notes_and_unallocated_credits
     let text = r.to_text();
     assert!(text.contains("unallocated credits"), "{text}");
     assert!(text.contains("article D441-6 IV"), "{text}");
+}
+
+/// The countback under each month convention, on the report fixture at 2026-04-30: receivables
+/// 2200 consume April 500, March 700 and February 800, then 200 of January's 1100. Calendar
+/// months: 30 + 31 + 28 + 200/1100 × 31 = 94.64 → 94.6 days. 30-day months: 30 + 30 + 30 +
+/// 200/1100 × 30 = 95.45 → 95.5 days.
+#[test]
+fn countback_states_its_month_convention() {
+    let cases = [
+        (
+            MonthConvention::Calendar,
+            "94.6",
+            "calendar",
+            "calendar months",
+        ),
+        (
+            MonthConvention::ThirtyDay,
+            "95.5",
+            "30-day",
+            "30-day months",
+        ),
+    ];
+    for (convention, expected, csv_name, text_label) in cases {
+        let options = DsoOptions {
+            month_convention: convention,
+            ..DsoOptions::default()
+        };
+        let r = dso(&portfolio(), d("2026-04-30"), &options);
+        assert_eq!(r.countback_dso, Some(dec(expected)), "{convention:?}");
+        assert_eq!(r.countback_months, convention);
+        assert!(
+            r.to_csv()
+                .contains(&format!("\ncountback_months,{csv_name}\n")),
+            "{}",
+            r.to_csv()
+        );
+        assert!(r.to_text().contains(text_label), "{}", r.to_text());
+        let json = serde_json::to_value(&r).expect("json");
+        assert_eq!(json["countback_months"], csv_name);
+    }
+    assert_eq!(
+        DsoOptions::default().month_convention,
+        MonthConvention::Calendar,
+        "the default stays calendar months"
+    );
+}
+
+/// The CEI over 3 calendar months (February to April 2026) on the report fixture, by hand:
+///
+/// | month | beginning | sales | ending | ending current | BR+S−ETR | BR+S−ECR |
+/// | Feb | 3100 (A1 1000, B1 2000, B3 100) | 800 (B2) | 1900 (B1 paid 15 Feb) | 800 (B2, due 3 Mar) | 2000 | 3100 |
+/// | Mar | 1900 | 700 (A3, B4) | 2100 (A1 600, A3 300, B2 800, B4 400; B3 written off) | 700 (A3 due 31 Mar, B4) | 500 | 1900 |
+/// | Apr | 2100 | 500 (A2) | 2200 | 500 (A2) | 400 | 2100 |
+///
+/// Monthly CEIs 2000/3100 = 64.5 %, 500/1900 = 26.3 %, 400/2100 = 19.0 %; their sum form
+/// 2900/7100 = 40.8 %. The Credit Research Foundation's form: (3100 + 2000/3 − 2200) /
+/// (3100 + 2000/3 − 500) = 4700/9800 = 47.96 → 48.0 %.
+#[test]
+fn cei_over_three_months_crf_and_monthly() {
+    let c = cei_over_months(&portfolio(), d("2026-04-30"), "EUR", 3);
+    let rows: Vec<_> = c
+        .months
+        .iter()
+        .map(|m| {
+            (
+                m.from.to_string(),
+                m.to.to_string(),
+                m.beginning_receivables,
+                m.sales,
+                m.ending_receivables,
+                m.ending_current_receivables,
+                m.cei,
+            )
+        })
+        .collect();
+    let expected = [
+        (
+            "2026-02-01",
+            "2026-02-28",
+            "3100",
+            "800",
+            "1900",
+            "800",
+            "64.5",
+        ),
+        (
+            "2026-03-01",
+            "2026-03-31",
+            "1900",
+            "700",
+            "2100",
+            "700",
+            "26.3",
+        ),
+        (
+            "2026-04-01",
+            "2026-04-30",
+            "2100",
+            "500",
+            "2200",
+            "500",
+            "19.0",
+        ),
+    ]
+    .map(|(f, t, b, s, e, ec, cei)| {
+        (
+            f.to_string(),
+            t.to_string(),
+            dec(b),
+            dec(s),
+            dec(e),
+            dec(ec),
+            Some(dec(cei)),
+        )
+    });
+    assert_eq!(rows, expected);
+    assert_eq!(c.months_count, 3);
+    assert_eq!(c.monthly_sum, Some(dec("40.8")));
+    assert_eq!(c.crf, Some(dec("48.0")));
+    // The report carries it beside the one-period CEI (63.0 %, unchanged).
+    let r = dso(&portfolio(), d("2026-04-30"), &DsoOptions::default());
+    assert_eq!(r.cei, Some(dec("63.0")));
+    assert_eq!(r.cei_over_months.as_ref(), Some(&c));
+    assert!(
+        r.to_csv()
+            .contains("\ncei_crf,48.0\ncei_monthly_sum,40.8\n"),
+        "{}",
+        r.to_csv()
+    );
+    let off = dso(
+        &portfolio(),
+        d("2026-04-30"),
+        &DsoOptions {
+            cei_months: 0,
+            ..DsoOptions::default()
+        },
+    );
+    assert_eq!(off.cei_over_months, None);
 }
