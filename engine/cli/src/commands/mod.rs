@@ -292,6 +292,12 @@ pub enum Command {
         /// The currency of the DSO figures.
         #[arg(long, default_value = "EUR")]
         currency: String,
+        /// How the DSO countback counts a month: its calendar days, or 30 days.
+        #[arg(long, value_enum, default_value_t)]
+        countback_months: report::MonthConventionArg,
+        /// The CEI over this many calendar months ending with the report's month (0: none).
+        #[arg(long, default_value_t = 3)]
+        cei_months: u32,
     },
 }
 
@@ -417,6 +423,8 @@ pub fn run(cli: Cli) -> ExitCode {
             format,
             period_days,
             currency,
+            countback_months,
+            cei_months,
         } => match bundled::scenarios(scenarios) {
             Ok(set) => report::run(report::Args {
                 kind,
@@ -426,6 +434,8 @@ pub fn run(cli: Cli) -> ExitCode {
                 format,
                 period_days,
                 currency,
+                countback_months,
+                cei_months,
             }),
             Err(e) => usage(&e),
         },
