@@ -796,7 +796,7 @@ pub fn check_file_name(path: &Path) -> Vec<String> {
         .rsplit_once('.')
         .map_or(name.as_str(), |(stem, _)| stem);
     let expected = "the specification names a FEC SirenFECAAAAMMJJ.txt (article A47 A-1 LPF)";
-    let Some(at) = stem.to_uppercase().find("FEC") else {
+    let Some(at) = stem.to_ascii_uppercase().find("FEC") else {
         return vec![format!("{name}: file name without \"FEC\": {expected}")];
     };
     let (siren, date) = (&stem[..at], &stem[at + 3..]);

@@ -235,7 +235,7 @@ fn the_montant_sens_variant_reads_like_debit_and_credit() {
 #[test]
 fn the_file_name_is_checked_as_warnings() {
     use relance_data::import::fec::check_file_name;
-    let cases: [(&str, &[&str]); 6] = [
+    let cases: [(&str, &[&str]); 7] = [
         ("123456782FEC20251231.txt", &[]),
         ("123456782fec20251231.TXT", &[]),
         (
@@ -254,6 +254,11 @@ fn the_file_name_is_checked_as_warnings() {
             ],
         ),
         ("grand-livre.txt", &["file name without \"FEC\""]),
+        // Non-ASCII before FEC (ß upper-cases to two letters: the split must not shift).
+        (
+            "straßeFEC20251231.txt",
+            &["\"straße\" before FEC is not a SIREN"],
+        ),
     ];
     for (name, expected) in cases {
         let warnings = check_file_name(Path::new(name));
