@@ -308,6 +308,12 @@ pub enum Command {
         /// The currency of the DSO figures.
         #[arg(long, default_value = "EUR")]
         currency: String,
+        /// How the DSO countback counts a month: its calendar days, or 30 days.
+        #[arg(long, value_enum, default_value_t)]
+        countback_months: report::MonthConventionArg,
+        /// The CEI over this many calendar months ending with the report's month (0: none).
+        #[arg(long, default_value_t = 3)]
+        cei_months: u32,
     },
 }
 
@@ -439,6 +445,8 @@ pub fn run(cli: Cli) -> ExitCode {
             format,
             period_days,
             currency,
+            countback_months,
+            cei_months,
         } => match bundled::scenarios(scenarios) {
             Ok(set) => report::run(report::Args {
                 kind,
@@ -448,6 +456,8 @@ pub fn run(cli: Cli) -> ExitCode {
                 format,
                 period_days,
                 currency,
+                countback_months,
+                cei_months,
             }),
             Err(e) => usage(&e),
         },

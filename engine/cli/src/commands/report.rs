@@ -46,6 +46,28 @@ pub struct Args {
     pub format: ReportFormat,
     pub period_days: u32,
     pub currency: String,
+    pub countback_months: MonthConventionArg,
+    pub cei_months: u32,
+}
+
+/// `--countback-months`: how the DSO countback counts a month.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum MonthConventionArg {
+    /// Each month's calendar days (the report's month up to --at).
+    #[default]
+    Calendar,
+    /// 30 days a month.
+    #[value(name = "30-day")]
+    ThirtyDay,
+}
+
+impl From<MonthConventionArg> for dso::MonthConvention {
+    fn from(a: MonthConventionArg) -> Self {
+        match a {
+            MonthConventionArg::Calendar => dso::MonthConvention::Calendar,
+            MonthConventionArg::ThirtyDay => dso::MonthConvention::ThirtyDay,
+        }
+    }
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {
@@ -83,6 +105,8 @@ pub fn run(args: Args) -> u8 {
             let options = dso::DsoOptions {
                 period_days: args.period_days,
                 currency: args.currency.to_uppercase(),
+                month_convention: args.countback_months.into(),
+                cei_months: args.cei_months,
                 ..dso::DsoOptions::default()
             };
             let r = dso::dso(&p, args.at, &options);

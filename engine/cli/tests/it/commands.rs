@@ -106,6 +106,48 @@ fn report_command_formats() {
     ]);
     assert_eq!(code, Some(0));
     assert!(out.contains("countback_dso,94.6"), "{out}");
+    assert!(out.contains("countback_months,calendar"), "{out}");
+    // The options: 30-day months (30 + 30 + 30 + 200/1100 × 30 = 95.5 days) and the CEI over
+    // 3 months (CRF form 4700/9800 = 48.0 %; see engine/sim/tests/it/reports_aged_dso.rs).
+    let (code, out) = run(&[
+        "report",
+        "dso",
+        "--data",
+        &data,
+        "--at",
+        "2026-04-30",
+        "--format",
+        "csv",
+        "--countback-months",
+        "30-day",
+        "--cei-months",
+        "3",
+    ]);
+    assert_eq!(code, Some(0));
+    for line in [
+        "countback_dso,95.5",
+        "countback_months,30-day",
+        "cei_months,3",
+        "cei_crf,48.0",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+    let (code, out) = run(&[
+        "report",
+        "aged",
+        "--data",
+        &data,
+        "--at",
+        "2026-04-30",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, Some(0));
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        json["disclosure_totals"]["EUR"]["total_excluding_disputed"], "1900.00",
+        "2200 less A3's 300, the one disputed invoice"
+    );
     let (code, _) = run(&[
         "report",
         "aged",

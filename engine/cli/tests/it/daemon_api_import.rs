@@ -582,6 +582,31 @@ async fn every_report_in_json_and_csv() {
         (st, v["field"].clone()),
         (StatusCode::BAD_REQUEST, json!("format"))
     );
+    // The countback's month convention and the N-month CEI, as `relance report dso` takes them.
+    let (st, v) = s
+        .get(
+            "/v1/reports/dso?at=2026-03-15&countback_months=30-day&cei_months=2",
+            Some(CREDIT),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(
+        (
+            v["countback_months"].clone(),
+            v["cei_over_months"]["months_count"].clone()
+        ),
+        (json!("30-day"), json!(2)),
+        "{v}"
+    );
+    for bad in ["countback_months=lunar", "cei_months=two"] {
+        let (st, v) = s.get(&format!("/v1/reports/dso?{bad}"), Some(CREDIT)).await;
+        let field = bad.split('=').next().expect("field");
+        assert_eq!(
+            (st, v["field"].clone()),
+            (StatusCode::BAD_REQUEST, json!(field)),
+            "{v}"
+        );
+    }
 }
 
 /// `relance report KIND --data DIR --at DATE --format json`.

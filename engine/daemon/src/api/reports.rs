@@ -118,6 +118,8 @@ pub async fn aged(
 #[utoipa::path(get, path = "/v1/reports/dso", tag = "reports", params(("at" = Option<chrono::NaiveDate>, Query, description = "The day of the report (default today)"),
         ("period_days" = Option<u32>, Query, description = "The period DSO is computed over (default 90)"),
         ("currency" = Option<String>, Query, description = "The currency (default EUR)"),
+        ("countback_months" = Option<String>, Query, description = "`calendar` (default) or `30-day`: how the countback counts a month"),
+        ("cei_months" = Option<u32>, Query, description = "The CEI over this many calendar months (default 3; 0: none)"),
         ("format" = Option<String>, Query, description = "`json` (default), `csv` or `text`"),), responses(
         (status = 200, description = "Days sales outstanding", content(
             (Object = "application/json"),
@@ -138,6 +140,17 @@ pub async fn dso(
         currency: params
             .get("currency")
             .map_or(defaults.currency.clone(), |c| c.to_uppercase()),
+        month_convention: match params.get("countback_months").map(String::as_str) {
+            None | Some("calendar") => dso::MonthConvention::Calendar,
+            Some("30-day") => dso::MonthConvention::ThirtyDay,
+            Some(other) => {
+                return Err(ApiError::bad_request(
+                    Some("countback_months".into()),
+                    format!("countback_months is calendar or 30-day, not \"{other}\""),
+                ));
+            }
+        },
+        cei_months: number(&params, "cei_months", defaults.cei_months)?,
         ..defaults
     };
     let format = format(&params)?;

@@ -3,9 +3,13 @@
 //!
 //! The file is checked whole before anything is used: the 18 columns of the header
 //! (`JournalCode … Idevise`, tab or pipe separated), 18 fields on every line, dates `AAAAMMJJ`,
-//! amounts with a decimal comma, balanced entries (debits = credits per `JournalCode` +
+//! amounts with a decimal comma (a decimal point is read but reported as non-conforming),
+//! balanced entries (debits = credits per `JournalCode` +
 //! `EcritureNum`). Every problem is named by file, line and column, and one problem rejects the
-//! whole file: a FEC is never half-read. Text is UTF-8 or Windows-1252.
+//! whole file: a FEC is never half-read. Text is UTF-8 or Windows-1252. The Montant/Sens
+//! variant of the layout (one amount and its direction instead of Debit and Credit) is read as
+//! the equivalent Debit/Credit; the file name (`SirenFECAAAAMMJJ.txt`) is checked, and what does
+//! not conform there or in the amounts is a warning (an import note), never a rejection.
 //!
 //! Then the 411 lines (customer accounts) are read: a collective account with `CompAuxNum`
 //! gives one customer per auxiliary code, otherwise each `411…` account is a customer. A net
@@ -50,6 +54,16 @@ pub const COLUMNS: [&str; 18] = [
     "Montantdevise",
     "Idevise",
 ];
+
+/// The two columns that replace `Debit` and `Credit` in the Montant/Sens variant of the FEC.
+///
+/// Article A47 A-1 of the Livre des procédures fiscales (arrêté of 29 July 2013), VII 1°, lists
+/// as fields 12 and 13 "Le montant au débit" and "Le montant au crédit", and allows instead "le
+/// montant" and "le sens" of the line; the BOFiP commentary of the layout
+/// (BOI-CF-IOR-60-40-20, "Format du fichier des écritures comptables") names the fields
+/// `Montant` and `Sens`, the direction written either `D`/`C` or `+1`/`-1` (`+1` a debit, `-1`
+/// a credit). Both conventions are read; see [`sens`].
+pub const MONTANT_SENS: [&str; 2] = ["Montant", "Sens"];
 
 /// Columns that must hold a value on every line.
 const MANDATORY: [usize; 10] = [0, 1, 2, 3, 4, 5, 8, 9, 10, 15];
@@ -141,7 +155,13 @@ pub fn import_bytes(
 ) -> Result<FecSummary, PortfolioError> {
     let (text, encoding) = decode(bytes);
     merge.begin_input();
-    let lines = parse(path, &text, progress)?;
+    let (lines, warnings) = parse(path, &text, progress)?;
+    for w in check_file_name(path) {
+        merge.note(format!("warning: {w}"));
+    }
+    for w in warnings {
+        merge.note(format!("warning: {w}"));
+    }
     let mut summary = FecSummary {
         lines: lines.len() as u64,
         encoding: encoding.to_string(),
@@ -442,12 +462,16 @@ fn apply(c: &mut Item, d: &mut Item, merge: &mut Merge) {
     merge.add_event(Event { date: c.date, kind });
 }
 
-/// Checks and parses every line; any problem rejects the file.
+/// How many lines with a decimal point are named one by one; the rest are counted.
+const LISTED_POINTS: usize = 20;
+
+/// Checks and parses every line; any problem rejects the file. Returns the lines and the
+/// warnings (what is read but does not conform: decimal points).
 fn parse(
     path: &Path,
     text: &str,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<Vec<Line>, PortfolioError> {
+) -> Result<(Vec<Line>, Vec<String>), PortfolioError> {
     let mut problems = Problems::default();
     let total = text.len() as u64;
     let mut raw_lines = text.split('\n').enumerate();
@@ -458,7 +482,7 @@ fn parse(
             None,
             "empty file: a FEC starts with its 18-column header",
         );
-        return problems.finish().map(|()| Vec::new());
+        return problems.finish().map(|()| (Vec::new(), Vec::new()));
     };
     let header = header.trim_end_matches('\r');
     let separator = if header.contains('\t') {
@@ -472,13 +496,25 @@ fn parse(
             None,
             "the header is neither tab- nor pipe-separated (a FEC uses one or the other)",
         );
-        return problems.finish().map(|()| Vec::new());
+        return problems.finish().map(|()| (Vec::new(), Vec::new()));
     };
     let names: Vec<&str> = header.split(separator).map(str::trim).collect();
-    let position = check_header(path, &names, &mut problems);
-    let Some(position) = position else {
-        return problems.finish().map(|()| Vec::new());
+    let Some(Header {
+        position,
+        montant_sens,
+    }) = check_header(path, &names, &mut problems)
+    else {
+        return problems.finish().map(|()| (Vec::new(), Vec::new()));
     };
+    let column = |c: usize| -> &'static str {
+        if montant_sens && (c == 11 || c == 12) {
+            MONTANT_SENS[c - 11]
+        } else {
+            COLUMNS[c]
+        }
+    };
+    let mut points: Vec<String> = Vec::new();
+    let mut more_points = 0usize;
     let mut out = Vec::new();
     let mut done = header.len() as u64;
     let mut balance: HashMap<(String, String), (Decimal, Decimal, u64)> = HashMap::new();
@@ -508,8 +544,8 @@ fn parse(
         }
         let cell = |c: usize| fields[position[c]].trim();
         let before = problems.len();
-        let bad = |column: usize, message: String, problems: &mut Problems| {
-            problems.at(path, number, Some(COLUMNS[column]), message);
+        let bad = |c: usize, message: String, problems: &mut Problems| {
+            problems.at(path, number, Some(column(c)), message);
         };
         for &c in &MANDATORY {
             if cell(c).is_empty() {
@@ -531,21 +567,49 @@ fn parse(
         let piece_date = date(9, &mut problems);
         let date_let = date(14, &mut problems);
         let _valid = date(15, &mut problems);
-        let amount = |c: usize, problems: &mut Problems| -> Decimal {
+        let mut point = |c: usize, t: &str, value: Decimal| {
+            if decimal_point(t) {
+                if points.len() < LISTED_POINTS {
+                    points.push(format!(
+                        "{}:{number}: column \"{}\": decimal point in \"{t}\": a FEC writes amounts with a decimal comma (article A47 A-1 LPF); read as {}",
+                        path.display(),
+                        column(c),
+                        value
+                    ));
+                } else {
+                    more_points += 1;
+                }
+            }
+        };
+        let mut amount = |c: usize, problems: &mut Problems| -> Decimal {
             let t = cell(c);
             if t.is_empty() {
                 return Decimal::ZERO;
             }
             match fec_amount(t) {
-                Ok(a) => a,
+                Ok(a) => {
+                    point(c, t, a);
+                    a
+                }
                 Err(m) => {
-                    problems.at(path, number, Some(COLUMNS[c]), m);
+                    problems.at(path, number, Some(column(c)), m);
                     Decimal::ZERO
                 }
             }
         };
-        let debit = amount(11, &mut problems);
-        let credit = amount(12, &mut problems);
+        let (debit, credit) = if montant_sens {
+            let montant = amount(11, &mut problems);
+            match sens(cell(12)) {
+                Ok(true) => (montant, Decimal::ZERO),
+                Ok(false) => (Decimal::ZERO, montant),
+                Err(m) => {
+                    bad(12, m, &mut problems);
+                    (Decimal::ZERO, Decimal::ZERO)
+                }
+            }
+        } else {
+            (amount(11, &mut problems), amount(12, &mut problems))
+        };
         if !cell(13).is_empty() && date_let.is_none() && cell(14).is_empty() {
             problems.at(
                 path,
@@ -555,8 +619,10 @@ fn parse(
             );
         }
         if !cell(16).is_empty() {
-            if let Err(m) = fec_amount(cell(16).trim_start_matches('-')) {
-                problems.at(path, number, Some("Montantdevise"), m);
+            let devise = cell(16).trim_start_matches('-');
+            match fec_amount(devise) {
+                Ok(v) => point(16, devise, v),
+                Err(m) => problems.at(path, number, Some("Montantdevise"), m),
             }
             if cell(17).is_empty() {
                 problems.at(
@@ -606,7 +672,7 @@ fn parse(
             problems.at(
                 path,
                 line,
-                Some("Debit"),
+                Some(column(11)),
                 format!(
                     "entry {journal} {num} is unbalanced: debits {d}, credits {c} (difference {})",
                     d - c
@@ -615,25 +681,48 @@ fn parse(
         }
     }
     problems.finish()?;
-    Ok(out)
+    if more_points > 0 {
+        points.push(format!(
+            "{}: … and {more_points} more amounts with a decimal point",
+            path.display()
+        ));
+    }
+    Ok((out, points))
 }
 
 /// The header's names, in any case and order, must be the 18 of the specification; returns the
 /// position of each specified column.
-fn check_header(path: &Path, names: &[&str], problems: &mut Problems) -> Option<[usize; 18]> {
+fn check_header(path: &Path, names: &[&str], problems: &mut Problems) -> Option<Header> {
     let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
-    if lower.iter().any(|n| n == "montant") && lower.iter().any(|n| n == "sens") {
+    // The Montant/Sens variant: `Montant` stands where `Debit` would, `Sens` where `Credit`
+    // would (positions 11 and 12 of COLUMNS); a header mixing both layouts is refused.
+    let montant_sens = lower.iter().any(|n| n == "montant") || lower.iter().any(|n| n == "sens");
+    if montant_sens && lower.iter().any(|n| n == "debit" || n == "credit") {
         problems.at(
             path,
             1,
-            Some("Montant"),
-            "the Montant/Sens variant of the FEC is not supported: export with Debit and Credit columns",
+            None,
+            "the header mixes the two layouts of a FEC: Debit and Credit, or Montant and Sens, not both",
         );
         return None;
     }
+    let column_of = |name: &str| -> Option<usize> {
+        match name {
+            "montant" => Some(11),
+            "sens" => Some(12),
+            _ => COLUMNS.iter().position(|c| c.to_lowercase() == name),
+        }
+    };
+    let spelled = |c: usize| -> &str {
+        if montant_sens && (c == 11 || c == 12) {
+            MONTANT_SENS[c - 11]
+        } else {
+            COLUMNS[c]
+        }
+    };
     let mut position = [usize::MAX; 18];
     for (i, name) in lower.iter().enumerate() {
-        match COLUMNS.iter().position(|c| c.to_lowercase() == *name) {
+        match column_of(name) {
             Some(c) if position[c] == usize::MAX => position[c] = i,
             Some(_) => problems.at(path, 1, Some(names[i]), "duplicate column"),
             None => {
@@ -655,7 +744,7 @@ fn check_header(path: &Path, names: &[&str], problems: &mut Problems) -> Option<
     }
     let missing: Vec<&str> = (0..18)
         .filter(|&c| position[c] == usize::MAX)
-        .map(|c| COLUMNS[c])
+        .map(spelled)
         .collect();
     if !missing.is_empty() {
         problems.at(
@@ -669,11 +758,88 @@ fn check_header(path: &Path, names: &[&str], problems: &mut Problems) -> Option<
             ),
         );
     }
-    problems.is_empty().then_some(position)
+    problems.is_empty().then_some(Header {
+        position,
+        montant_sens,
+    })
 }
 
-/// A FEC amount: digits with a decimal comma (a point is tolerated), no sign, no thousands
-/// separator.
+/// Where each specified column is, and which layout the amounts use.
+struct Header {
+    position: [usize; 18],
+    /// `Montant` and `Sens` at positions 11 and 12 instead of `Debit` and `Credit`.
+    montant_sens: bool,
+}
+
+/// The direction of a line in the Montant/Sens variant: `true` for a debit. `D`/`C` (any case)
+/// or `+1`/`-1` (`1` read as `+1`), the two conventions of BOI-CF-IOR-60-40-20.
+fn sens(text: &str) -> Result<bool, String> {
+    match text.trim() {
+        "D" | "d" | "+1" | "1" => Ok(true),
+        "C" | "c" | "-1" => Ok(false),
+        other => Err(format!(
+            "invalid direction \"{other}\" (expected D or C, or +1 or -1)"
+        )),
+    }
+}
+
+/// The file name the specification asks for, `SirenFECAAAAMMJJ.txt` (article A47 A-1 of the
+/// LPF, as commented in BOI-CF-IOR-60-40-20: the SIREN of the company, the letters `FEC`, the
+/// closing date of the financial year). What does not conform is returned as warnings: the
+/// content is what the import reads, the name only helps the reader trust it.
+pub fn check_file_name(path: &Path) -> Vec<String> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name
+        .rsplit_once('.')
+        .map_or(name.as_str(), |(stem, _)| stem);
+    let expected = "the specification names a FEC SirenFECAAAAMMJJ.txt (article A47 A-1 LPF)";
+    let Some(at) = stem.to_ascii_uppercase().find("FEC") else {
+        return vec![format!("{name}: file name without \"FEC\": {expected}")];
+    };
+    let (siren, date) = (&stem[..at], &stem[at + 3..]);
+    let mut out = Vec::new();
+    if siren.len() != 9 || !siren.bytes().all(|b| b.is_ascii_digit()) {
+        out.push(format!(
+            "{name}: \"{siren}\" before FEC is not a SIREN (9 digits): {expected}"
+        ));
+    } else if !luhn(siren) {
+        out.push(format!(
+            "{name}: SIREN {siren} fails its check digit (Luhn key): {expected}"
+        ));
+    }
+    if parse_compact_date(date).is_err() {
+        out.push(format!(
+            "{name}: \"{date}\" after FEC is not a closing date AAAAMMJJ: {expected}"
+        ));
+    }
+    out
+}
+
+/// The Luhn check a SIREN's ninth digit makes (INSEE).
+fn luhn(digits: &str) -> bool {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 1 {
+                let d2 = d * 2;
+                if d2 > 9 { d2 - 9 } else { d2 }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// A FEC amount: digits with a decimal comma, no sign, no thousands separator. A decimal point
+/// is read the same but does not conform (article A47 A-1 LPF: numbers "en mode caractère et en
+/// base décimale", the decimal separator being the comma): see [`decimal_point`].
 fn fec_amount(text: &str) -> Result<Decimal, String> {
     let error = || {
         format!("invalid amount \"{text}\" (expected digits with a decimal comma, such as 1200,50)")
@@ -687,6 +853,11 @@ fn fec_amount(text: &str) -> Result<Decimal, String> {
         return Err(error());
     }
     normalized.parse::<Decimal>().map_err(|_| error())
+}
+
+/// Whether a valid amount was written with a decimal point instead of the comma.
+fn decimal_point(text: &str) -> bool {
+    text.contains('.')
 }
 
 #[cfg(test)]

@@ -143,6 +143,14 @@ fn non_compliant_files_are_rejected_precisely() {
             "broken-bad-amount.txt:4: column \"Debit\": invalid amount \"120O,00\"",
         ),
         (
+            "broken-bad-sens.txt",
+            "broken-bad-sens.txt:3: column \"Sens\": invalid direction \"X\" (expected D or C, or +1 or -1)",
+        ),
+        (
+            "broken-mixed-layout.txt",
+            "broken-mixed-layout.txt:1: the header mixes the two layouts of a FEC",
+        ),
+        (
             "broken-unbalanced.txt",
             "broken-unbalanced.txt:2: column \"Debit\": entry VE 2 is unbalanced: debits 600.00, credits 590.00",
         ),
@@ -172,4 +180,94 @@ fn due_dates_follow_the_customers_payment_terms() {
     assert_eq!(due("FA-2026-001").as_deref(), Some("2026-03-17"));
     // CLI003 has no terms: net 30 from 15 Dec 2025 = 14 Jan 2026.
     assert_eq!(due("F2025-120").as_deref(), Some("2026-01-14"));
+}
+
+/// The Montant/Sens variant (article A47 A-1 LPF, VII 1°, fields 12 and 13 "le montant" and
+/// "le sens", commented in BOI-CF-IOR-60-40-20), in both sign conventions, reads as the
+/// Debit/Credit layout would. Hand-computed: FA-1 = 1200,00 debit (706 1000,00 + 44571 200,00
+/// credit), paid 500,00 → 700 open, due 5 Nov 2025 + 30 days = 5 Dec 2025; F-7 = 600 (500 +
+/// 100), paid 250 → 350 open, due 15 Jan 2025 + 30 = 14 Feb 2025.
+#[test]
+fn the_montant_sens_variant_reads_like_debit_and_credit() {
+    let cases = [
+        // (file, invoice, amount, due, open, decimal-point warnings)
+        (
+            "123456782FEC20251231.txt",
+            "FA-1",
+            "1200.00",
+            "2025-12-05",
+            "700.00",
+            vec![],
+        ),
+        (
+            "123456782FEC20250630.txt",
+            "F-7",
+            "600.00",
+            "2025-02-14",
+            "350.00",
+            vec![
+                "123456782FEC20250630.txt:2: column \"Montant\": decimal point in \"600.00\": a FEC writes amounts with a decimal comma (article A47 A-1 LPF); read as 600.00",
+            ],
+        ),
+    ];
+    for (file, id, amount, due, open, points) in cases {
+        let (p, changes) = load(file, Portfolio::default()).expect(file);
+        let inv = p.invoices.iter().find(|i| i.id == id).expect(id);
+        assert_eq!(inv.amount, dec(amount), "{file}");
+        assert_eq!(inv.due.to_string(), due, "{file}");
+        assert_eq!(open_amounts(&p)[id], dec(open), "{file}");
+        let warnings: Vec<&String> = changes
+            .notes
+            .iter()
+            .filter(|n| n.starts_with("warning:"))
+            .collect();
+        assert_eq!(warnings.len(), points.len(), "{file}: {warnings:?}");
+        for (w, expected) in warnings.iter().zip(&points) {
+            assert!(w.ends_with(expected), "{file}: {w}");
+        }
+    }
+}
+
+/// The file name `SirenFECAAAAMMJJ.txt` (article A47 A-1 LPF; BOI-CF-IOR-60-40-20): a 9-digit
+/// SIREN whose ninth digit is its Luhn key (123456782, from the right, every second digit
+/// doubled and 9 taken off above 9: 2+7+7+3+5+8+3+4+1 = 40, a multiple of 10, valid; 123456789:
+/// 9+7+7+3+5+8+3+4+1 = 47, invalid), then `FEC`, then the closing date.
+#[test]
+fn the_file_name_is_checked_as_warnings() {
+    use relance_data::import::fec::check_file_name;
+    let cases: [(&str, &[&str]); 7] = [
+        ("123456782FEC20251231.txt", &[]),
+        ("123456782fec20251231.TXT", &[]),
+        (
+            "123456789FEC20251231.txt",
+            &["SIREN 123456789 fails its check digit"],
+        ),
+        (
+            "12345678FEC20251231.txt",
+            &["\"12345678\" before FEC is not a SIREN (9 digits)"],
+        ),
+        (
+            "ACMEFEC20251331.txt",
+            &[
+                "\"ACME\" before FEC is not a SIREN",
+                "\"20251331\" after FEC is not a closing date AAAAMMJJ",
+            ],
+        ),
+        ("grand-livre.txt", &["file name without \"FEC\""]),
+        // Non-ASCII before FEC (ß upper-cases to two letters: the split must not shift).
+        (
+            "straßeFEC20251231.txt",
+            &["\"straße\" before FEC is not a SIREN"],
+        ),
+    ];
+    for (name, expected) in cases {
+        let warnings = check_file_name(Path::new(name));
+        assert_eq!(warnings.len(), expected.len(), "{name}: {warnings:?}");
+        for (w, e) in warnings.iter().zip(expected) {
+            assert!(
+                w.starts_with(&format!("{name}: ")) && w.contains(e),
+                "{name}: {w}"
+            );
+        }
+    }
 }
