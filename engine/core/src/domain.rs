@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::payment::{PaymentDetails, PaymentMeans, ReversalReason};
 use crate::terms::PaymentTerms;
 
 /// A customer identifier, as the accounting system spells it (`ACME`, `411ACME`).
@@ -212,6 +213,11 @@ pub struct Customer {
     /// A scenario name that overrides the policy for this customer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario: Option<String>,
+    /// The contractual late-payment rate, yearly, in percent (`12.5`), used by `charge
+    /// late-interest` instead of the default ECB rate + 10 points (L441-10 II).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "12.5"))]
+    pub late_interest_rate: Option<Decimal>,
 }
 
 fn default_language() -> String {
@@ -233,6 +239,7 @@ impl Customer {
             payment_terms: None,
             contacts: BTreeMap::new(),
             scenario: None,
+            late_interest_rate: None,
         }
     }
 
@@ -272,6 +279,9 @@ pub struct Invoice {
     /// The day the goods or services were received (terms `from delivery` run from it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_on: Option<NaiveDate>,
+    /// How the invoice is expected to be paid (`lcr`, `sepa_direct_debit_b2b` …), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_means: Option<PaymentMeans>,
     /// Where the invoice stands when it enters Relance (imported from another tool) and how
     /// it catches up: `dunning_step`, `dunning_date`, `dunning_attempts`, `catch_up`.
     #[serde(flatten)]
@@ -372,6 +382,9 @@ pub enum EventKind {
         amount: Decimal,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
+        /// Means, payer's IBAN, EndToEndId, LCR remittance date: each optional.
+        #[serde(flatten)]
+        details: PaymentDetails,
     },
     /// The customer contests the invoice: `code` may carry a sub-code after a `/`.
     DisputeOpened {
@@ -466,6 +479,24 @@ pub enum EventKind {
         by: String,
         because: String,
     },
+    /// A payment came back (a returned direct debit, an unpaid LCR, a bounced cheque): the
+    /// outstanding grows by `amount` and a case closed as paid re-opens where it stood
+    /// (`runtime::transition`, `transition/reversal.rs`).
+    PaymentReversed {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        invoice: InvoiceId,
+        /// The amount that came back.
+        amount: Decimal,
+        #[serde(default)]
+        reason: ReversalReason,
+        /// The reference of the payment reversed, when known (kept for the history).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+        /// The date of the payment reversed: late interest counts the amount as never paid
+        /// from that day. Without it, from the reversal's date.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        payment_date: Option<NaiveDate>,
+    },
 }
 
 impl EventKind {
@@ -482,6 +513,7 @@ impl EventKind {
             | EventKind::WriteOffReversed { invoice, .. }
             | EventKind::PaymentFailed { invoice, .. }
             | EventKind::ScenarioChanged { invoice, .. } => Some(invoice),
+            EventKind::PaymentReversed { invoice, .. } => Some(invoice),
             EventKind::RiskChanged { .. }
             | EventKind::ContactBounced { .. }
             | EventKind::TagAdded { .. }
@@ -517,6 +549,7 @@ impl EventKind {
             EventKind::WriteOffReversed { .. } => "write_off_reversed",
             EventKind::PaymentFailed { .. } => "payment_failed",
             EventKind::ScenarioChanged { .. } => "scenario_changed",
+            EventKind::PaymentReversed { .. } => "payment_reversed",
         }
     }
 

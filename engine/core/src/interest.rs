@@ -338,6 +338,19 @@ pub fn late_interest(
     on: NaiveDate,
     table: &RateTable,
 ) -> Result<Decimal, InterestError> {
+    late_interest_at(outstanding, due, on, table, None)
+}
+
+/// [`late_interest`] at a contractual yearly rate (percent) when one is given, for every
+/// half-year slice (the table is then not read: a contractual rate needs no table row);
+/// without one, the default rate of each slice's half-year.
+pub fn late_interest_at(
+    outstanding: Decimal,
+    due: NaiveDate,
+    on: NaiveDate,
+    table: &RateTable,
+    contractual: Option<Decimal>,
+) -> Result<Decimal, InterestError> {
     if outstanding.is_sign_negative() && !outstanding.is_zero() {
         return Err(InterestError::NegativeOutstanding { outstanding });
     }
@@ -354,10 +367,13 @@ pub fn late_interest(
             Some(end) if end < on => end,
             _ => on,
         };
-        let rate = table.rate_on(start).ok_or(InterestError::NoRate {
-            date: start,
-            first: table.first_half_year(),
-        })?;
+        let rate = match contractual {
+            Some(rate) => rate,
+            None => table.rate_on(start).ok_or(InterestError::NoRate {
+                date: start,
+                first: table.first_half_year(),
+            })?,
+        };
         let days = Decimal::from((slice_end - start).num_days() + 1);
         total = outstanding
             .checked_mul(rate)

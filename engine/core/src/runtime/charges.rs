@@ -10,7 +10,7 @@ use relance_dsl::ir::{ChargeKind, Money};
 use super::context::Facts;
 use super::eval::EvalError;
 use super::state::Instance;
-use crate::interest::{late_interest, recovery_indemnity};
+use crate::interest::{late_interest_at, recovery_indemnity};
 
 /// The amount of a charge today, or `None` when nothing is owed (a consumer debtor for the
 /// indemnity, no interest accrued yet).
@@ -63,6 +63,8 @@ fn accrued(
         .rev()
         .find(|(d, _)| *d <= start)
         .map_or(inst.outstanding, |(_, b)| *b);
+    // The customer's contractual rate, else the default of each half-year (L441-10 II).
+    let rate = facts.customer.late_interest_rate;
     let mut from = start;
     let mut total = rust_decimal::Decimal::ZERO;
     for &(day, after) in inst
@@ -71,21 +73,23 @@ fn accrued(
         .filter(|(d, _)| *d > start && *d <= today)
     {
         // The day a payment arrives still bears interest on the old balance.
-        total += late_interest(
+        total += late_interest_at(
             balance.max(rust_decimal::Decimal::ZERO),
             from,
             day,
             facts.rates,
+            rate,
         )
         .map_err(|e| EvalError(e.to_string()))?;
         balance = after;
         from = day;
     }
-    total += late_interest(
+    total += late_interest_at(
         balance.max(rust_decimal::Decimal::ZERO),
         from,
         today,
         facts.rates,
+        rate,
     )
     .map_err(|e| EvalError(e.to_string()))?;
     Ok(total)

@@ -24,6 +24,7 @@ use super::state::{CloseReason, Dispute, Instance, Promise, Status};
 use crate::domain::EventKind;
 
 mod changes;
+mod reversal;
 
 /// What happens to the case today.
 #[derive(Debug, Clone, Copy)]
@@ -865,6 +866,13 @@ impl<'f> Machine<'_, 'f> {
             EventKind::WriteOffReversed { .. } => {
                 self.change(ev);
             }
+            EventKind::PaymentReversed {
+                amount,
+                reason,
+                reference,
+                payment_date,
+                ..
+            } => self.payment_reversed(*amount, *reason, reference.as_deref(), *payment_date),
             EventKind::CreditNote { amount, .. } => self.money_in(*amount, false),
             EventKind::WriteOff { .. } if self.inst.is_open() => {
                 if open {

@@ -686,6 +686,7 @@ impl Row<'_> {
             payment_terms: None,
             delivered_on: None,
             dunning: Default::default(),
+            payment_means: None,
         });
         if let Some(c) = customer {
             invoice.customer = c;
@@ -803,6 +804,7 @@ impl Row<'_> {
                 invoice,
                 amount,
                 reference: self.text("reference").map(str::to_string),
+                details: Default::default(),
             },
         });
         Ok(())
@@ -1014,7 +1016,7 @@ mod tests {
         assert!(
             header.starts_with(
                 "id,name,segment,risk_score,credit_insured,language,payment_terms_days,tags,scenario,\
-                 payment_terms,accounting_address,accounting_city,accounting_country,accounting_postcode,\
+                 payment_terms,late_interest_rate,accounting_address,accounting_city,accounting_country,accounting_postcode,\
                  legal_address,legal_city,legal_country,legal_postcode\n"
             ),
             "{header}"

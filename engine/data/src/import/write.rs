@@ -176,6 +176,7 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
             c.tags.join(";"),
             opt(&c.scenario),
             opt(&c.payment_terms),
+            opt(&c.late_interest_rate),
         ];
         for (role, field) in &contact_columns {
             let contact = c.contacts.get(role);
@@ -218,6 +219,7 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
             opt(&i.dunning.catch_up),
             opt(&i.payment_terms),
             opt(&i.delivered_on),
+            opt(&i.payment_means),
         ])
         .map_err(csv_err)?;
     }
@@ -232,6 +234,7 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
             invoice,
             amount,
             reference,
+            details,
         } = &e.kind
         {
             payments
@@ -240,6 +243,10 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
                     invoice.clone(),
                     amount.to_string(),
                     opt(reference),
+                    opt(&details.means),
+                    opt(&details.payer_iban),
+                    opt(&details.end_to_end_id),
+                    opt(&details.remittance_date),
                 ])
                 .map_err(csv_err)?;
         } else {
@@ -250,7 +257,7 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
     finish(events)
 }
 
-const EVENT_HEADER: [&str; 18] = [
+const EVENT_HEADER: [&str; 20] = [
     "date",
     "type",
     "invoice",
@@ -269,10 +276,12 @@ const EVENT_HEADER: [&str; 18] = [
     "step",
     "by",
     "because",
+    "reference",
+    "payment_date",
 ];
 
-fn event_row(e: &Event) -> [String; 18] {
-    let mut row: [String; 18] = Default::default();
+fn event_row(e: &Event) -> [String; 20] {
+    let mut row: [String; 20] = Default::default();
     row[0] = e.date.to_string();
     row[1] = e.kind.type_name().to_string();
     row[2] = e.kind.invoice().unwrap_or_default().to_string();
@@ -317,6 +326,18 @@ fn event_row(e: &Event) -> [String; 18] {
         }
         EventKind::WriteOffReversed { reason, .. } => row[13] = opt(reason),
         EventKind::PaymentFailed { reason, .. } => row[13] = reason.clone(),
+        EventKind::PaymentReversed {
+            amount,
+            reason,
+            reference,
+            payment_date,
+            ..
+        } => {
+            row[5] = amount.to_string();
+            row[13] = reason.to_string();
+            row[18] = opt(reference);
+            row[19] = opt(payment_date);
+        }
         EventKind::ScenarioChanged {
             scenario,
             step,

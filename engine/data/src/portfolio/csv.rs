@@ -27,6 +27,7 @@ use super::{Place, PortfolioError, Problem};
 use relance_core::domain::{
     Contact, Customer, Event, EventKind, Invoice, Portfolio, PostalAddress, Segment,
 };
+use relance_core::payment::{PaymentDetails, PaymentMeans, ReversalReason};
 use relance_core::terms::{PaymentTerms, TermsError};
 
 const CUSTOMERS: &str = "customers.csv";
@@ -46,6 +47,7 @@ pub const CUSTOMER_COLUMNS: &[&str] = &[
     "tags",
     "scenario",
     "payment_terms",
+    "late_interest_rate",
 ];
 /// The documented columns (docs/DATA.md); importers and writers use the same list.
 pub const INVOICE_COLUMNS: &[&str] = &[
@@ -63,9 +65,19 @@ pub const INVOICE_COLUMNS: &[&str] = &[
     "catch_up",
     "payment_terms",
     "delivered_on",
+    "payment_means",
 ];
 /// The documented columns (docs/DATA.md); importers and writers use the same list.
-pub const PAYMENT_COLUMNS: &[&str] = &["date", "invoice", "amount", "reference"];
+pub const PAYMENT_COLUMNS: &[&str] = &[
+    "date",
+    "invoice",
+    "amount",
+    "reference",
+    "means",
+    "payer_iban",
+    "end_to_end_id",
+    "remittance_date",
+];
 const EVENT_COLUMNS: &[&str] = &[
     "date",
     "type",
@@ -86,6 +98,11 @@ const EVENT_COLUMNS: &[&str] = &[
     "step",
     "by",
     "because",
+    "means",
+    "payer_iban",
+    "end_to_end_id",
+    "remittance_date",
+    "payment_date",
 ];
 
 /// The columns of `events.csv` each event type reads, as (type, required, optional), besides
@@ -93,7 +110,17 @@ const EVENT_COLUMNS: &[&str] = &[
 /// and write_off) and `customer` (allowed on invoice events, where it must name the invoice's
 /// customer).
 const EVENT_TYPES: &[(&str, &[&str], &[&str])] = &[
-    ("payment", &["invoice", "amount"], &["reference"]),
+    (
+        "payment",
+        &["invoice", "amount"],
+        &[
+            "reference",
+            "means",
+            "payer_iban",
+            "end_to_end_id",
+            "remittance_date",
+        ],
+    ),
     (
         "dispute_opened",
         &["invoice", "code"],
@@ -114,6 +141,11 @@ const EVENT_TYPES: &[(&str, &[&str], &[&str])] = &[
         "scenario_changed",
         &["invoice", "scenario", "by", "because"],
         &["step"],
+    ),
+    (
+        "payment_reversed",
+        &["invoice", "amount"],
+        &["reason", "reference", "payment_date"],
     ),
 ];
 
@@ -372,6 +404,7 @@ fn read_customers(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Customer
     let contact_columns = sheet.check_columns(CUSTOMER_COLUMNS, &["id"], true)?;
     let col = |name: &str| sheet.index(name);
     let payment_terms = col("payment_terms");
+    let late_interest_rate = col("late_interest_rate");
     let (id, name, segment, risk_score, credit_insured, language, terms, tags, scenario) = (
         col("id"),
         col("name"),
@@ -417,6 +450,8 @@ fn read_customers(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Customer
                 .collect();
         }
         customer.scenario = row.text(scenario).map(str::to_string);
+        customer.late_interest_rate =
+            row.parse(late_interest_rate, "late_interest_rate", parse_rate)?;
         for column in &contact_columns {
             if let Some(value) = row.text(Some(column.index)) {
                 let contact = customer.contacts.entry(column.role.clone()).or_default();
@@ -442,6 +477,7 @@ fn read_invoices(
         false,
     )?;
     let (terms, delivered_on) = (sheet.index("payment_terms"), sheet.index("delivered_on"));
+    let means = sheet.index("payment_means");
     let col = |name: &str| sheet.index(name);
     let (id, customer, amount, currency, issued, due, outstanding, po_number) = (
         col("id"),
@@ -494,6 +530,7 @@ fn read_invoices(
                 attempts: row.parse(standing[2], "dunning_attempts", parse_days)?,
                 catch_up: row.parse(standing[3], "catch_up", str::parse)?,
             },
+            payment_means: row.parse(means, "payment_means", PaymentMeans::parse)?,
         });
         lines.push(line);
     }
@@ -511,6 +548,12 @@ fn read_payments(
         sheet.index("amount"),
         sheet.index("reference"),
     );
+    let (means, iban, end_to_end, remitted) = (
+        sheet.index("means"),
+        sheet.index("payer_iban"),
+        sheet.index("end_to_end_id"),
+        sheet.index("remittance_date"),
+    );
     let mut record = StringRecord::new();
     while let Some(line) = sheet.next_record(&mut record)? {
         let row = Row::new(&sheet, &record, line);
@@ -520,6 +563,12 @@ fn read_payments(
                 invoice: row.required(invoice, "invoice")?.to_string(),
                 amount: row.required_amount(amount, "amount")?,
                 reference: row.text(reference).map(str::to_string),
+                details: PaymentDetails {
+                    means: row.parse(means, "means", PaymentMeans::parse)?,
+                    payer_iban: row.text(iban).map(str::to_string),
+                    end_to_end_id: row.text(end_to_end).map(str::to_string),
+                    remittance_date: row.parse(remitted, "remittance_date", parse_date)?,
+                },
             },
         };
         events.push((event, Origin { file: 0, line }));
@@ -599,6 +648,12 @@ fn read_events(
                 invoice: invoice()?,
                 amount: required_amount("amount")?,
                 reference: text("reference"),
+                details: PaymentDetails {
+                    means: row.parse(col("means"), "means", PaymentMeans::parse)?,
+                    payer_iban: text("payer_iban"),
+                    end_to_end_id: text("end_to_end_id"),
+                    remittance_date: date_of("remittance_date")?,
+                },
             },
             "dispute_opened" => EventKind::DisputeOpened {
                 invoice: invoice()?,
@@ -658,6 +713,15 @@ fn read_events(
                 by: need("by")?.to_string(),
                 because: need("because")?.to_string(),
             },
+            "payment_reversed" => EventKind::PaymentReversed {
+                invoice: invoice()?,
+                amount: required_amount("amount")?,
+                reason: row
+                    .parse(col("reason"), "reason", ReversalReason::parse)?
+                    .unwrap_or_default(),
+                reference: text("reference"),
+                payment_date: date_of("payment_date")?,
+            },
             _ => EventKind::ContactBounced {
                 customer: customer()?,
                 role: need("role")?.to_string(),
@@ -669,6 +733,17 @@ fn read_events(
         events.push((Event { date, kind }, Origin { file: 1, line }));
     }
     Ok(())
+}
+
+/// A yearly rate in percent (`12.5`, or `12,5`), 0 to 100.
+fn parse_rate(text: &str) -> Result<Decimal, String> {
+    let rate = parse_decimal(text, true)?;
+    if rate < Decimal::ZERO || rate > Decimal::ONE_HUNDRED {
+        return Err(format!(
+            "a yearly rate in percent between 0 and 100, found {rate}"
+        ));
+    }
+    Ok(rate)
 }
 
 /// An amount cell: a `.` decimal, or a French decimal comma when there is no `.`.
@@ -1275,6 +1350,7 @@ mod tests {
                 invoice: "F-2026-0002".into(),
                 amount: dec("400.25"),
                 reference: Some("VIR-0042".into()),
+                details: Default::default(),
             }
         );
         assert_eq!(
@@ -1311,7 +1387,8 @@ mod tests {
             EventKind::Payment {
                 invoice: "F-1".into(),
                 amount: dec("100.5"),
-                reference: None
+                reference: None,
+                details: Default::default(),
             }
         );
     }
@@ -1363,7 +1440,7 @@ mod tests {
                 "unknown-column",
                 "customers.csv:1: column \"riskscore\": unknown column (did you mean \"risk_score\"?); \
                  expected id, name, segment, risk_score, credit_insured, language, payment_terms_days, \
-                 tags, scenario, payment_terms, or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, <role>_city, <role>_country",
+                 tags, scenario, payment_terms, late_interest_rate, or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, <role>_city, <role>_country",
             ),
             (
                 "bad-event",
@@ -1539,7 +1616,7 @@ mod tests {
             "events.csv:2: column \"type\": unknown event type \"paymnet\" (did you mean \"payment\"?); \
              expected one of payment, dispute_opened, dispute_resolved, promise_made, credit_note, \
              write_off, risk_changed, task_outcome, contact_bounced, tag_added, tag_removed, \
-             write_off_reversed, payment_failed, scenario_changed"
+             write_off_reversed, payment_failed, scenario_changed, payment_reversed"
         );
         assert_eq!(
             events("2026-02-01,write_off,F-1,,10,,"),
@@ -1579,7 +1656,8 @@ mod tests {
             EventKind::Payment {
                 invoice: "F-1".into(),
                 amount: dec("10.5"),
-                reference: None
+                reference: None,
+                details: Default::default(),
             }
         );
         let _ = std::fs::remove_dir_all(&dir);
@@ -1633,8 +1711,8 @@ mod tests {
             ),
             "customers.csv:1: column \"accounting_mail\": unknown column; expected id, name, segment, \
              risk_score, credit_insured, language, payment_terms_days, tags, scenario, \
-             payment_terms, or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, \
-             <role>_city, <role>_country"
+             payment_terms, late_interest_rate, or <role>_email, <role>_phone, <role>_name, \
+             <role>_address, <role>_postcode, <role>_city, <role>_country"
         );
     }
 

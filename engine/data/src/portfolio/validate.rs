@@ -516,6 +516,7 @@ mod tests {
             payment_terms: None,
             delivered_on: None,
             dunning: Default::default(),
+            payment_means: None,
         }
     }
 
@@ -554,6 +555,7 @@ mod tests {
                     invoice: "F-1".into(),
                     amount: dec("100.00"),
                     reference: None,
+                    details: Default::default(),
                 },
             )],
         }
@@ -675,6 +677,7 @@ mod tests {
                     invoice: "F-9".into(),
                     amount: dec("-1"),
                     reference: None,
+                    details: Default::default(),
                 },
             ),
             event(

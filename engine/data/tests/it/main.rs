@@ -3,5 +3,6 @@
 
 mod import_camt053;
 mod import_fec;
+mod payments;
 mod standing;
 mod terms;

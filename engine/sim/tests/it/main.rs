@@ -7,6 +7,7 @@
 mod repeat;
 mod reports_activity;
 mod reports_aged_dso;
+mod reversals;
 mod semantics;
 mod test_errors;
 mod test_snapshots;
