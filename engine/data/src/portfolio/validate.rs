@@ -405,6 +405,7 @@ fn check_events(
             EventKind::Payment { amount, .. } | EventKind::CreditNote { amount, .. } => {
                 Some(amount)
             }
+            EventKind::PaymentReversed { amount, .. } => Some(amount),
             EventKind::DisputeOpened { amount, .. } | EventKind::PromiseMade { amount, .. } => {
                 amount.as_ref()
             }
