@@ -4,6 +4,7 @@
 //! fails its test unless the test says `expect error`; `test_snapshots`: a snapshot does not
 //! churn with the path typed or the scenario's title.
 
+mod late_interest;
 mod repeat;
 mod reports_activity;
 mod reports_aged_dso;
