@@ -3,7 +3,7 @@
 //!
 //! Amounts only: whether to charge is the scenario's decision, how to bill it the channels'.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use relance_dsl::ir::{ChargeKind, Money};
 
@@ -93,6 +93,56 @@ fn accrued(
     )
     .map_err(|e| EvalError(e.to_string()))?;
     Ok(total)
+}
+
+/// Whether `charge` is late interest on an invoice past its due date: it may be charged with
+/// the principal paid (in `on paid`, or with `charges keep the case open`), up to the day of the
+/// action, on the balance of each day (nothing accrues on a zero balance).
+pub fn interest_after_payment(charge: &ChargeKind, facts: &Facts<'_>, today: NaiveDate) -> bool {
+    matches!(charge, ChargeKind::LateInterest) && today > facts.invoice.due
+}
+
+/// How a late-interest charge today is computed, for the history and the timeline: the days
+/// charged (from the day after the due date or the last interest charge, to today), the days
+/// late, and each rate used with its half-year (`30 days late; 30 days charged, 2026-02-01 to
+/// 2026-03-02, at 12.15 % (2026-H1, ECB 2.15 + 10 points)`), or the contractual rate.
+pub fn interest_basis(inst: &Instance, facts: &Facts<'_>, today: NaiveDate) -> String {
+    let due = facts.invoice.due;
+    let start = inst.charged.interest_until.unwrap_or(due).max(due);
+    let first = start.succ_opt().unwrap_or(start);
+    let days = (today - start).num_days();
+    let late = (today - due).num_days();
+    let rates = match facts.customer.late_interest_rate {
+        Some(rate) => format!("{rate} % (contractual)"),
+        None => {
+            let mut parts: Vec<String> = Vec::new();
+            let mut day = first;
+            while day <= today {
+                let half = crate::interest::half_year_name(day);
+                if let Some(ecb) = facts.rates.ecb_rate_on(day) {
+                    let part = format!(
+                        "{} % ({half}, ECB {ecb} + 10 points)",
+                        ecb + rust_decimal::Decimal::TEN
+                    );
+                    if !parts.contains(&part) {
+                        parts.push(part);
+                    }
+                }
+                // The first day of the next half-year.
+                let next = if day.month() <= 6 {
+                    NaiveDate::from_ymd_opt(day.year(), 7, 1)
+                } else {
+                    NaiveDate::from_ymd_opt(day.year() + 1, 1, 1)
+                };
+                match next {
+                    Some(n) => day = n,
+                    None => break,
+                }
+            }
+            parts.join(", ")
+        }
+    };
+    format!("{late} days late; {days} days charged, {first} to {today}, at {rates}")
 }
 
 /// Why a charge produced nothing (for the history).

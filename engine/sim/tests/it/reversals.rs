@@ -71,6 +71,7 @@ fn a_paid_then_reversed_invoice_reopens_where_it_stood() {
         "2026-02-25 ACME F-1 on payment reversed alert \"Cheque bounced\" to collector",
         "2026-03-02 ACME F-1 notice · step fired (scheduled)",
         "2026-03-02 ACME F-1 notice letter \"formal-notice\" to legal registered",
+        "2026-03-02 ACME F-1 notice · late interest 9.99 EUR: 30 days late; 30 days charged, 2026-02-01 to 2026-03-02, at 12.15 % (2026-H1, ECB 2.15 + 10 points)",
         "2026-03-02 ACME F-1 notice charge late-interest 9.99 EUR",
     ];
     assert_eq!(lines, expected, "\n{text}");
