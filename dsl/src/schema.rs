@@ -189,7 +189,7 @@ fields! {
     "invoice.last_failed_payment" => InvoiceLastFailedPayment: Type::Text, "The reason of the last failed payment attempt (`INSUFFICIENT_FUNDS`) until a payment arrives; absent before any (a comparison with it is false).";
     "event.tag" => EventTag: Type::Text, "In `on tag added` / `on tag removed`: the tag; absent elsewhere.";
     "event.reason" => EventReason: Type::Text, "The reason of the event being handled: a failed payment's, a write-off's or its reversal's, a payment reversal's (`returned_direct_debit`, `unpaid_lcr`, `bounced_cheque`, `other`), the `because` of a move to another scenario; absent elsewhere.";
-    "invoice.payment_means" => InvoicePaymentMeans: Type::Text, "How the invoice is expected to be paid: `transfer`, `sepa_direct_debit_core`, `sepa_direct_debit_b2b`, `lcr`, `cheque` or `card`; absent when unknown (a comparison with it is false).";
+    "invoice.payment_means" => InvoicePaymentMeans: Type::Text, "How the invoice is expected to be paid: `transfer`, `sepa_direct_debit_core`, `sepa_direct_debit_b2b`, `lcr`, `cheque` or `card`; absent when unknown (`==` with it is false, `!=` true).";
     "history.reversals" => HistoryReversals: Type::Number, "Payments reversed on this invoice so far (returned direct debits, unpaid LCRs, bounced cheques …).";
 }
 

@@ -118,3 +118,46 @@ fn a_reversal_on_an_open_case_only_raises_the_outstanding() {
     assert!(!text.contains("re-opened"), "{text}");
     assert!(!text.contains("Cheque bounced"), "{text}");
 }
+
+#[test]
+fn the_expected_payment_means_is_read_by_conditions() {
+    // `invoice.payment_means` compares as text; absent (unknown), `==` is false.
+    let set = r#"
+scenario s {
+  step reminder at due + 3 days {
+    if invoice.payment_means == "lcr" {
+      task "Check the LCR was presented" assign collector
+    } else if invoice.payment_means == "transfer" {
+      email "reminder-1" to accounting
+    } else {
+      alert "Payment means unknown" to collector
+    }
+  }
+}
+"#;
+    let case = r#"{
+  "customers": [{"id": "ACME", "segment": "b2b"}],
+  "invoices": [
+    {"id": "F-1", "customer": "ACME", "amount": "100", "issued": "2026-01-01", "due": "2026-01-31", "payment_means": "lcr"},
+    {"id": "F-2", "customer": "ACME", "amount": "100", "issued": "2026-01-01", "due": "2026-01-31", "payment_means": "transfer"},
+    {"id": "F-3", "customer": "ACME", "amount": "100", "issued": "2026-01-01", "due": "2026-01-31"}
+  ]
+}"#;
+    let t = simulate_inline(set, case, date("2026-02-10"));
+    let text = t.to_text();
+    let actions: Vec<String> = text
+        .lines()
+        .filter(|l| !l.contains('·'))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "2026-02-03 ACME F-1 reminder task \"Check the LCR was presented\" assign collector",
+            "2026-02-03 ACME F-2 reminder email \"reminder-1\" to accounting",
+            "2026-02-03 ACME F-3 reminder alert \"Payment means unknown\" to collector",
+        ],
+        "\n{}",
+        t.to_text()
+    );
+}
