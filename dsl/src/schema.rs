@@ -117,6 +117,8 @@ pub enum Field {
     CustomerCreditCover,
     CustomerInsurer,
     InvoiceExtendedDue,
+    InvoicePaymentMeans,
+    HistoryReversals,
 }
 
 /// One documented field: its path, type and meaning.
@@ -194,7 +196,9 @@ fields! {
     "today" => Today: Type::Date, "The day being processed.";
     "invoice.last_failed_payment" => InvoiceLastFailedPayment: Type::Text, "The reason of the last failed payment attempt (`INSUFFICIENT_FUNDS`) until a payment arrives; absent before any (a comparison with it is false).";
     "event.tag" => EventTag: Type::Text, "In `on tag added` / `on tag removed`: the tag; absent elsewhere.";
-    "event.reason" => EventReason: Type::Text, "The reason of the event being handled: a failed payment's, a write-off's or its reversal's, the `because` of a move to another scenario; absent elsewhere.";
+    "event.reason" => EventReason: Type::Text, "The reason of the event being handled: a failed payment's, a write-off's or its reversal's, a payment reversal's (`returned_direct_debit`, `unpaid_lcr`, `bounced_cheque`, `other`), the `because` of a move to another scenario; absent elsewhere.";
+    "invoice.payment_means" => InvoicePaymentMeans: Type::Text, "How the invoice is expected to be paid: `transfer`, `sepa_direct_debit_core`, `sepa_direct_debit_b2b`, `lcr`, `cheque` or `card`; absent when unknown (`==` with it is false, `!=` true).";
+    "history.reversals" => HistoryReversals: Type::Number, "Payments reversed on this invoice so far (returned direct debits, unpaid LCRs, bounced cheques …).";
 }
 
 /// Looks a dotted path up.
@@ -230,6 +234,7 @@ pub enum EventName {
     WriteOffReversed,
     PaymentFailed,
     ScenarioChanged,
+    PaymentReversed,
 }
 
 /// Every handler event: its words and meaning.
@@ -323,6 +328,11 @@ pub const EVENTS: &[(&str, EventName, &str)] = &[
         "scenario changed",
         EventName::ScenarioChanged,
         "A person moved the case to this scenario (`event.reason` says why); runs in the new scenario.",
+    ),
+    (
+        "payment reversed",
+        EventName::PaymentReversed,
+        "A payment came back (`event.reason`: `returned_direct_debit`, `unpaid_lcr`, `bounced_cheque`, `other`): the outstanding grew back; a case closed as paid is active again at the step it stood at.",
     ),
 ];
 

@@ -41,6 +41,7 @@ fn invoice(amount: &str) -> Invoice {
         payment_terms: None,
         delivered_on: None,
         dunning: Default::default(),
+        payment_means: None,
     }
 }
 

@@ -73,6 +73,11 @@ struct Transaction {
     date: NaiveDate,
     amount: Decimal,
     currency: String,
+    /// Kept on the payment fact when the statement gives them.
+    #[serde(default)]
+    payer_iban: Option<String>,
+    #[serde(default)]
+    end_to_end_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -360,6 +365,11 @@ async fn confirm(
                         invoice: invoice.clone(),
                         amount: t.amount,
                         reference: Some(t.reference.clone()),
+                        details: relance_core::payment::PaymentDetails {
+                            payer_iban: t.payer_iban.clone(),
+                            end_to_end_id: t.end_to_end_id.clone(),
+                            ..Default::default()
+                        },
                     },
                 });
             }

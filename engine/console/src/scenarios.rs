@@ -175,6 +175,7 @@ fn what_if_input(
         payment_terms: None,
         delivered_on: None,
         dunning: Default::default(),
+        payment_means: None,
     };
     Ok(Some((cust, inv)))
 }

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::payment::{PaymentDetails, PaymentMeans, ReversalReason};
 use crate::terms::PaymentTerms;
 
 /// A customer identifier, as the accounting system spells it (`ACME`, `411ACME`).
@@ -219,6 +220,11 @@ pub struct Customer {
     /// The customer's credit insurance cover, if any (see [`crate::insurance`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credit_cover: Option<crate::insurance::CreditCover>,
+    /// The contractual late-payment rate, yearly, in percent (`12.5`), used by `charge
+    /// late-interest` instead of the default ECB rate + 10 points (L441-10 II).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "12.5"))]
+    pub late_interest_rate: Option<Decimal>,
 }
 
 fn default_language() -> String {
@@ -242,6 +248,7 @@ impl Customer {
             scenario: None,
             insolvency: None,
             credit_cover: None,
+            late_interest_rate: None,
         }
     }
 
@@ -281,6 +288,9 @@ pub struct Invoice {
     /// The day the goods or services were received (terms `from delivery` run from it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_on: Option<NaiveDate>,
+    /// How the invoice is expected to be paid (`lcr`, `sepa_direct_debit_b2b` …), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_means: Option<PaymentMeans>,
     /// Where the invoice stands when it enters Relance (imported from another tool) and how
     /// it catches up: `dunning_step`, `dunning_date`, `dunning_attempts`, `catch_up`.
     #[serde(flatten)]
@@ -381,6 +391,9 @@ pub enum EventKind {
         amount: Decimal,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
+        /// Means, payer's IBAN, EndToEndId, LCR remittance date: each optional.
+        #[serde(flatten)]
+        details: PaymentDetails,
     },
     /// The customer contests the invoice: `code` may carry a sub-code after a `/`.
     DisputeOpened {
@@ -501,6 +514,24 @@ pub enum EventKind {
         invoice: InvoiceId,
         to: NaiveDate,
     },
+    /// A payment came back (a returned direct debit, an unpaid LCR, a bounced cheque): the
+    /// outstanding grows by `amount` and a case closed as paid re-opens where it stood
+    /// (`runtime::transition`, `transition/reversal.rs`).
+    PaymentReversed {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        invoice: InvoiceId,
+        /// The amount that came back.
+        amount: Decimal,
+        #[serde(default)]
+        reason: ReversalReason,
+        /// The reference of the payment reversed, when known (kept for the history).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+        /// The date of the payment reversed: late interest counts the amount as never paid
+        /// from that day. Without it, from the reversal's date.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        payment_date: Option<NaiveDate>,
+    },
 }
 
 impl EventKind {
@@ -519,6 +550,7 @@ impl EventKind {
             | EventKind::ScenarioChanged { invoice, .. } => Some(invoice),
             EventKind::DueDateExtended { invoice, .. } => Some(invoice),
             EventKind::InsolvencyOpened { .. } | EventKind::InsolvencyClosed { .. } => None,
+            EventKind::PaymentReversed { invoice, .. } => Some(invoice),
             EventKind::RiskChanged { .. }
             | EventKind::ContactBounced { .. }
             | EventKind::TagAdded { .. }
@@ -559,6 +591,7 @@ impl EventKind {
             EventKind::InsolvencyOpened { .. } => "insolvency_opened",
             EventKind::InsolvencyClosed { .. } => "insolvency_closed",
             EventKind::DueDateExtended { .. } => "due_date_extended",
+            EventKind::PaymentReversed { .. } => "payment_reversed",
         }
     }
 

@@ -274,6 +274,27 @@ impl RateTable {
             .collect()
     }
 
+    /// A contractual `rate` (percent) against the floor of every half-year from the one
+    /// containing `from` to the table's last: one warning per half-year whose floor (three times
+    /// its legal rate, L441-10 II) is above it. Half-years without a legal rate are not judged.
+    pub fn contract_warnings(&self, rate: Decimal, from: NaiveDate) -> Vec<FloorWarning> {
+        let first = half_year_start(from);
+        self.rows
+            .iter()
+            .filter(|&&(start, _)| start >= first)
+            .filter_map(|&(start, _)| self.check_rate(rate, start))
+            .collect()
+    }
+
+    /// The first day of the latest half-year whose legal rate the table gives, with its floor.
+    pub fn latest_floor(&self) -> Option<(NaiveDate, Decimal)> {
+        self.rows
+            .iter()
+            .zip(&self.legal)
+            .rev()
+            .find_map(|(&(start, _), legal)| legal.map(|l| (start, l * FLOOR_FACTOR)))
+    }
+
     /// Every row with its default rate and floor, oldest first.
     pub fn table(&self) -> Vec<RateRow> {
         self.rows
@@ -338,6 +359,19 @@ pub fn late_interest(
     on: NaiveDate,
     table: &RateTable,
 ) -> Result<Decimal, InterestError> {
+    late_interest_at(outstanding, due, on, table, None)
+}
+
+/// [`late_interest`] at a contractual yearly rate (percent) when one is given, for every
+/// half-year slice (the table is then not read: a contractual rate needs no table row);
+/// without one, the default rate of each slice's half-year.
+pub fn late_interest_at(
+    outstanding: Decimal,
+    due: NaiveDate,
+    on: NaiveDate,
+    table: &RateTable,
+    contractual: Option<Decimal>,
+) -> Result<Decimal, InterestError> {
     if outstanding.is_sign_negative() && !outstanding.is_zero() {
         return Err(InterestError::NegativeOutstanding { outstanding });
     }
@@ -354,10 +388,13 @@ pub fn late_interest(
             Some(end) if end < on => end,
             _ => on,
         };
-        let rate = table.rate_on(start).ok_or(InterestError::NoRate {
-            date: start,
-            first: table.first_half_year(),
-        })?;
+        let rate = match contractual {
+            Some(rate) => rate,
+            None => table.rate_on(start).ok_or(InterestError::NoRate {
+                date: start,
+                first: table.first_half_year(),
+            })?,
+        };
         let days = Decimal::from((slice_end - start).num_days() + 1);
         total = outstanding
             .checked_mul(rate)
@@ -590,6 +627,54 @@ mod tests {
             late_interest(Decimal::MAX, d(2025, 1, 1), d(2025, 2, 1), table),
             Err(InterestError::Overflow { .. })
         ));
+    }
+
+    #[test]
+    fn a_contractual_rate_replaces_the_default_one() {
+        // L441-10 II: the contractual rate applies instead of ECB + 10 points.
+        // 1000.00 due 31 Jan 2025, charged 2 Mar 2025: 30 days at 12 % (contract):
+        // 1000 × 12 × 30 / 36500 = 360000 / 36500 = 9.8630… → 9.86 (the default 13.15 % gives
+        // 10.81, `one_rate`).
+        let table = RateTable::builtin();
+        let at = |rate: &str, due, on| {
+            late_interest_at(dec("1000.00"), due, on, table, Some(dec(rate))).expect("computable")
+        };
+        assert_eq!(at("12", d(2025, 1, 31), d(2025, 3, 2)), dec("9.86"));
+        // Across 1 July 2025 the contract rate does not change: 35 days at 12 %:
+        // 1000 × 12 × 35 / 36500 = 11.5068… → 11.51.
+        assert_eq!(at("12", d(2025, 6, 15), d(2025, 7, 20)), dec("11.51"));
+        // A contractual rate needs no table row: before 2012 it still computes. 10 days at
+        // 10 %: 1000 × 10 × 10 / 36500 = 2.7397… → 2.74.
+        assert_eq!(at("10", d(2011, 12, 1), d(2011, 12, 11)), dec("2.74"));
+        // Without a contract, the default rate (same as `late_interest`).
+        assert_eq!(
+            late_interest_at(dec("1000.00"), d(2025, 1, 31), d(2025, 3, 2), table, None),
+            Ok(dec("10.81"))
+        );
+    }
+
+    #[test]
+    fn a_contractual_rate_is_checked_against_each_half_years_floor() {
+        // Legal rates (autres cas), built-in table: 2024-H1 5.07 (floor 15.21), 2024-H2 4.92
+        // (14.76), 2025-H1 3.71 (11.13), 2025-H2 2.76 (8.28), 2026-H1 2.62 (7.86), 2026-H2
+        // unknown. A contract at 12 %: below the floor in 2024-H1 and 2024-H2 only.
+        let table = RateTable::builtin();
+        let below: Vec<(String, Decimal)> = table
+            .contract_warnings(dec("12"), d(2024, 3, 1))
+            .into_iter()
+            .map(|w| (half_year_name(w.half_year), w.floor))
+            .collect();
+        assert_eq!(
+            below,
+            [
+                ("2024-H1".to_string(), dec("15.21")),
+                ("2024-H2".to_string(), dec("14.76"))
+            ]
+        );
+        assert!(table.contract_warnings(dec("12"), d(2025, 1, 1)).is_empty());
+        // 8 %: below 2025-H1 (11.13) and 2025-H2 (8.28), not 2026-H1 (7.86).
+        assert_eq!(table.contract_warnings(dec("8"), d(2025, 1, 1)).len(), 2);
+        assert_eq!(table.latest_floor(), Some((d(2026, 1, 1), dec("7.86"))));
     }
 
     #[test]

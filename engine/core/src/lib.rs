@@ -9,6 +9,7 @@
 //! - [`domain`]: customers, contacts, invoices, events, the portfolio; money is `Decimal`;
 //! - [`calendar`]: French business days and public holidays;
 //! - [`interest`]: the ECB rate table and late-interest arithmetic (L441-10 C. com.);
+//! - [`payment`]: payment means, payment details, why a payment came back;
 //! - [`rules`]: the rhai sandbox for `rule(...)` calls, compiled once per set;
 //! - [`runtime`]: case state, scenario assignment, condition evaluation, the transition
 //!   function;
@@ -27,6 +28,7 @@ pub mod domain;
 pub mod insolvency;
 pub mod insurance;
 pub mod interest;
+pub mod payment;
 pub mod rules;
 pub mod runtime;
 pub mod scenario_set;

@@ -177,6 +177,7 @@ fn event_of(invoice: &str, cause: &str) -> Option<EventKind> {
             invoice,
             amount,
             reference: None,
+            details: Default::default(),
         });
     }
     if let Some(amount) = amount_after(cause, "credit note of ") {

@@ -99,6 +99,12 @@ pub fn variables(
         "today": today,
         "step": m.items.first().map(|i| i.step.clone()).unwrap_or_default(),
         "penalty_rate": rates.rate_on(today).map(|r| r.to_string()).unwrap_or_default(),
+        "late_interest_rate": customer
+            .late_interest_rate
+            .or_else(|| rates.rate_on(today))
+            .map(|r| r.to_string())
+            .unwrap_or_default(),
+        "late_interest_contractual": customer.late_interest_rate.is_some(),
         "indemnity": RECOVERY_INDEMNITY_EUR.to_string(),
         "deadline": deadline,
         "address": postal::variables(None),
@@ -378,6 +384,48 @@ mod tests {
             let (_, body) = render_text(&variant, &vars).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(body.contains("F-1"), "{name} lists the invoice");
         }
+    }
+
+    #[test]
+    fn the_formal_notice_states_the_contractual_rate_or_the_default_one() {
+        // L441-10 II: the contractual rate, else ECB + 10 points (2026-H1: 2.15 + 10 = 12.15).
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-scenarios");
+        let bundle = crate::catalog::Bundle::read_dir(&dir).expect("stdlib");
+        let m: Message = serde_json::from_value(json!({
+            "id": 1, "key": "F-1/v/notice/1/0", "group": "g", "date": "2026-03-10", "customer": "ACME",
+            "channel": "letter", "text": "t", "scenario": "s",
+            "action": {"kind": "letter", "template": "formal-notice", "to": ["legal"], "registered": true},
+            "items": [{"invoice": "F-1", "key": "k", "step": "notice", "version": "v", "issued": "2026-01-01",
+                       "due": "2026-01-31", "amount": "1200.00", "outstanding": "1200.00", "currency": "EUR"}],
+            "status": "pending", "sealed": false, "attempts": 0
+        }))
+        .expect("message");
+        let text = &bundle.templates["formal-notice.fr.txt"];
+        let variant = relance_templates::Variant {
+            file: "formal-notice.fr.txt".into(),
+            text,
+            language: "fr".into(),
+            fallback_from: None,
+        };
+        let mut customer = Customer::new("ACME");
+        let body = |customer: &Customer| {
+            let vars = variables(&m, customer, &Company::default(), RateTable::builtin());
+            render_text(&variant, &vars).expect("renders").1
+        };
+        let default = body(&customer);
+        assert!(
+            default
+                .contains("au taux annuel de 12,15 % (taux de refinancement de la Banque centrale"),
+            "{default}"
+        );
+        customer.late_interest_rate = Some(Decimal::new(155, 1));
+        let contract = body(&customer);
+        assert!(
+            contract.contains(
+                "au taux annuel de 15,5 % (taux prévu à nos conditions générales de vente)"
+            ),
+            "{contract}"
+        );
     }
 
     #[test]

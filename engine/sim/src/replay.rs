@@ -93,6 +93,14 @@ pub fn replay(portfolio: &Portfolio, at: NaiveDate) -> Vec<InvoiceAt> {
                 state.settled_on = None;
                 state.written_off = false;
             }
+            // A payment that came back: owed again, and no longer settled unless written
+            // off (its amount stays among `payments`, dated when it was received).
+            EventKind::PaymentReversed { amount, .. } if !state.written_off => {
+                state.open += *amount;
+                if state.open > Decimal::ZERO {
+                    state.settled_on = None;
+                }
+            }
             EventKind::DisputeOpened { amount, .. } => {
                 state.disputes.push((event.date, None));
                 dispute_amount[s] = Some(*amount);
@@ -142,6 +150,7 @@ mod tests {
             payment_terms: None,
             delivered_on: None,
             dunning: Default::default(),
+            payment_means: None,
         });
         let ev = |date: &str, kind: EventKind| Event {
             date: d(date),
@@ -153,6 +162,7 @@ mod tests {
                 invoice: "F".into(),
                 amount: Decimal::from(60),
                 reference: None,
+                details: Default::default(),
             },
         ));
         p.events.push(ev(
@@ -171,6 +181,7 @@ mod tests {
                 invoice: "F".into(),
                 amount: Decimal::from(40),
                 reference: None,
+                details: Default::default(),
             },
         ));
         let at_feb = replay(&p, d("2026-02-15"));

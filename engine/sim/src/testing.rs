@@ -427,6 +427,7 @@ fn invoice(e: &TestEntity) -> Invoice {
             attempts: number(f.get("dunning_attempts")).and_then(|n| u32::try_from(n).ok()),
             catch_up: text(f.get("catch_up")).and_then(|t| t.parse().ok()),
         },
+        payment_means: None,
     }
 }
 
@@ -437,6 +438,7 @@ fn event(e: &ir::TestEvent) -> EventKind {
             invoice: invoice.clone(),
             amount: amount.amount,
             reference: None,
+            details: Default::default(),
         },
         T::Dispute {
             invoice,

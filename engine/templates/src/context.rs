@@ -126,6 +126,16 @@ pub const CONTEXT: &[Var] = &[
         "The L441-10 late-payment rate in force today, in percent per year: the ECB main refinancing rate of the current half-year plus 10 points (`12.15`).",
     ),
     v(
+        &["late_interest_rate"],
+        "number",
+        "The late-payment rate that applies to this customer today, in percent per year: its contractual rate (`late_interest_rate` of the customer's data) when it has one, else `penalty_rate`.",
+    ),
+    v(
+        &["late_interest_contractual"],
+        "boolean",
+        "Whether `late_interest_rate` is the customer's contractual rate (else the default ECB + 10 points).",
+    ),
+    v(
         &["indemnity"],
         "number",
         "The fixed recovery indemnity per invoice, in euros: `40` (Code de commerce L441-10, D441-5).",

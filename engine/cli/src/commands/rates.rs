@@ -1,7 +1,9 @@
 //! `relance rates [--data DIR] [--format json]`: the late-payment rate table in force (the data
 //! folder's `rates.csv`, else the built-in one), per half-year: ECB rate, default rate (ECB +
 //! 10 points), legal rate for professionals and its triple, the floor; then the half-years whose
-//! default rate is below the floor. Exit 0, or 2 when the file cannot be read. Prints only.
+//! default rate is below the floor; with `--data`, the customers whose contractual rate
+//! (`late_interest_rate`) is below the floor (`relance_data::rate_check`). Exit 0, or 2 when a
+//! file cannot be read. Prints only.
 
 use std::path::PathBuf;
 
@@ -33,10 +35,24 @@ pub fn run(args: Args) -> u8 {
         .map_or("built-in".to_string(), |f| f.display().to_string());
     let rows = loaded.table.table();
     let warnings = loaded.table.floor_warnings();
+    // A data folder's customers with a contractual rate below the floor.
+    let contracts = match args.data.as_deref() {
+        Some(dir) if dir.join("customers.csv").is_file() => {
+            match relance_data::portfolio::load_dir(dir) {
+                Ok(p) => relance_data::rate_check::check(&p, &loaded.table),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit::USAGE;
+                }
+            }
+        }
+        _ => Vec::new(),
+    };
     match args.format {
         Format::Json => println!(
             "{}",
-            serde_json::json!({ "source": source, "rows": rows, "floor_warnings": warnings })
+            serde_json::json!({ "source": source, "rows": rows, "floor_warnings": warnings,
+                "contract_warnings": contracts })
         ),
         Format::Text => {
             println!("rate table: {source}");
@@ -55,6 +71,9 @@ pub fn run(args: Args) -> u8 {
             }
             for w in &warnings {
                 println!("warning: default rate, {w}");
+            }
+            for c in &contracts {
+                println!("warning: {c}");
             }
         }
     }

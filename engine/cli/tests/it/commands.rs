@@ -1,6 +1,7 @@
 //! The commands that print what a library computes, run as the real `relance` binary: the
 //! FEC import refusing a broken file without touching the data folder, `report` in JSON and
-//! CSV, and `simulate` printing the library's timeline byte for byte.
+//! CSV, `simulate` printing the library's timeline byte for byte, and `rates --data` warning of
+//! contractual rates below the L441-10 II floor.
 
 use std::process::Command;
 
@@ -194,4 +195,46 @@ fn relance_simulate_twice_prints_identical_json() {
     .expect("the snapshot exists");
     let library = snap.splitn(3, "---\n").nth(2).expect("an insta snapshot");
     assert_eq!(String::from_utf8(first).expect("UTF-8"), library);
+}
+
+/// `relance rates --data DIR` lists the customers whose contractual late-payment rate is below
+/// three times the legal rate (L441-10 II) of a half-year from their earliest due date on.
+/// Built-in table: floors 2024-H2 14.76 %, 2026-H1 7.86 % (3 × 4.92, 3 × 2.62).
+#[test]
+fn rates_with_a_data_folder_warns_of_contract_rates_below_the_floor() {
+    let dir = std::env::temp_dir().join(format!("relance-cli-rates-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("customers.csv"),
+        "id,late_interest_rate\nACME,12\nBETA,7\nGAMMA,20\n",
+    )
+    .expect("customers");
+    std::fs::write(
+        dir.join("invoices.csv"),
+        "id,customer,amount,issued,due\nF-1,ACME,100,2024-06-01,2024-07-31\n",
+    )
+    .expect("invoices");
+    let out = Command::new(env!("CARGO_BIN_EXE_relance"))
+        .args(["rates", "--data"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let contract: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("warning: customer"))
+        .collect();
+    assert_eq!(
+        contract,
+        [
+            "warning: customer ACME: the contractual late-payment rate 12 % is below three \
+             times the legal rate in 2024-H2 (floor 14.76 %) (Code de commerce L441-10 II)",
+            "warning: customer BETA: the contractual late-payment rate 7 % is below three times \
+             the legal rate in 2026-H1 (floor 7.86 %) (Code de commerce L441-10 II)",
+        ],
+        "{text}"
+    );
 }

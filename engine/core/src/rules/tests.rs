@@ -29,6 +29,7 @@ fn invoice() -> Invoice {
         payment_terms: None,
         delivered_on: None,
         dunning: Default::default(),
+        payment_means: None,
     }
 }
 

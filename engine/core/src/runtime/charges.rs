@@ -3,14 +3,14 @@
 //!
 //! Amounts only: whether to charge is the scenario's decision, how to bill it the channels'.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use relance_dsl::ir::{ChargeKind, Money};
 
 use super::context::Facts;
 use super::eval::EvalError;
 use super::state::Instance;
-use crate::interest::{late_interest, recovery_indemnity};
+use crate::interest::{late_interest_at, recovery_indemnity};
 
 /// The amount of a charge today, or `None` when nothing is owed (a consumer debtor for the
 /// indemnity, no interest accrued yet).
@@ -63,6 +63,8 @@ pub(crate) fn accrued(
         .rev()
         .find(|(d, _)| *d <= start)
         .map_or(inst.outstanding, |(_, b)| *b);
+    // The customer's contractual rate, else the default of each half-year (L441-10 II).
+    let rate = facts.customer.late_interest_rate;
     let mut from = start;
     let mut total = rust_decimal::Decimal::ZERO;
     for &(day, after) in inst
@@ -71,24 +73,76 @@ pub(crate) fn accrued(
         .filter(|(d, _)| *d > start && *d <= today)
     {
         // The day a payment arrives still bears interest on the old balance.
-        total += late_interest(
+        total += late_interest_at(
             balance.max(rust_decimal::Decimal::ZERO),
             from,
             day,
             facts.rates,
+            rate,
         )
         .map_err(|e| EvalError(e.to_string()))?;
         balance = after;
         from = day;
     }
-    total += late_interest(
+    total += late_interest_at(
         balance.max(rust_decimal::Decimal::ZERO),
         from,
         today,
         facts.rates,
+        rate,
     )
     .map_err(|e| EvalError(e.to_string()))?;
     Ok(total)
+}
+
+/// Whether `charge` is late interest on an invoice past its due date: it may be charged with
+/// the principal paid (in `on paid`, or with `charges keep the case open`), up to the day of the
+/// action, on the balance of each day (nothing accrues on a zero balance).
+pub fn interest_after_payment(charge: &ChargeKind, facts: &Facts<'_>, today: NaiveDate) -> bool {
+    matches!(charge, ChargeKind::LateInterest) && today > facts.invoice.due
+}
+
+/// How a late-interest charge today is computed, for the history and the timeline: the days
+/// charged (from the day after the due date or the last interest charge, to today), the days
+/// late, and each rate used with its half-year (`30 days late; 30 days charged, 2026-02-01 to
+/// 2026-03-02, at 12.15 % (2026-H1, ECB 2.15 + 10 points)`), or the contractual rate.
+pub fn interest_basis(inst: &Instance, facts: &Facts<'_>, today: NaiveDate) -> String {
+    let due = facts.invoice.due;
+    let start = inst.charged.interest_until.unwrap_or(due).max(due);
+    let first = start.succ_opt().unwrap_or(start);
+    let days = (today - start).num_days();
+    let late = (today - due).num_days();
+    let rates = match facts.customer.late_interest_rate {
+        Some(rate) => format!("{rate} % (contractual)"),
+        None => {
+            let mut parts: Vec<String> = Vec::new();
+            let mut day = first;
+            while day <= today {
+                let half = crate::interest::half_year_name(day);
+                if let Some(ecb) = facts.rates.ecb_rate_on(day) {
+                    let part = format!(
+                        "{} % ({half}, ECB {ecb} + 10 points)",
+                        ecb + rust_decimal::Decimal::TEN
+                    );
+                    if !parts.contains(&part) {
+                        parts.push(part);
+                    }
+                }
+                // The first day of the next half-year.
+                let next = if day.month() <= 6 {
+                    NaiveDate::from_ymd_opt(day.year(), 7, 1)
+                } else {
+                    NaiveDate::from_ymd_opt(day.year() + 1, 1, 1)
+                };
+                match next {
+                    Some(n) => day = n,
+                    None => break,
+                }
+            }
+            parts.join(", ")
+        }
+    };
+    format!("{late} days late; {days} days charged, {first} to {today}, at {rates}")
 }
 
 /// Why a charge produced nothing (for the history).

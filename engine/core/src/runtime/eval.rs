@@ -235,6 +235,10 @@ impl Env<'_, '_> {
                 .last_failed_payment
                 .as_deref()
                 .map_or(Val::Absent, text),
+            Field::InvoicePaymentMeans => {
+                inv.payment_means.map_or(Val::Absent, |m| text(m.as_str()))
+            }
+            Field::HistoryReversals => Val::Num(inst.counters.reversals.into()),
             Field::EventTag | Field::EventReason => {
                 super::event_field(self.event, f).map_or(Val::Absent, text)
             }

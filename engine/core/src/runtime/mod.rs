@@ -46,6 +46,7 @@ pub fn event_field(
             reason.as_deref()
         }
         (E::ScenarioChanged { because, .. }, F::EventReason) => Some(because),
+        (E::PaymentReversed { reason, .. }, F::EventReason) => Some(reason.as_str()),
         _ => None,
     }
 }

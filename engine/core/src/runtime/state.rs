@@ -107,6 +107,13 @@ pub struct Counters {
     pub promises_broken: u32,
     pub disputes: u32,
     pub last_step: Option<String>,
+    /// Payments reversed on the invoice (`history.reversals`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reversals: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Charges already made on the invoice.

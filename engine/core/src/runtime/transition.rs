@@ -25,6 +25,7 @@ use crate::domain::EventKind;
 
 mod changes;
 mod insolvency;
+mod reversal;
 
 /// What happens to the case today.
 #[derive(Debug, Clone, Copy)]
@@ -718,9 +719,11 @@ impl<'f> Machine<'_, 'f> {
         occurrence: u32,
     ) -> Result<(), EvalError> {
         for (k, action) in actions.into_iter().enumerate() {
-            // Charges never apply to an invoice that is not late (fees.rs).
-            if let Action::Charge { .. } = &action
+            // Charges never apply to an invoice that is not late (fees.rs); late interest
+            // still does once the principal is paid (`on paid`: interest up to the payment).
+            if let Action::Charge { charge, .. } = &action
                 && let Some(why) = fees::not_late(&self.inst, self.facts, self.today)
+                && !charges::interest_after_payment(charge, self.facts, self.today)
             {
                 self.record(Some(step), self.inst.status.name(), why);
                 continue;
@@ -747,6 +750,16 @@ impl<'f> Machine<'_, 'f> {
                             match charge {
                                 ir::ChargeKind::Indemnity => self.inst.charged.indemnity = true,
                                 ir::ChargeKind::LateInterest => {
+                                    let basis =
+                                        charges::interest_basis(&self.inst, self.facts, self.today);
+                                    self.record(
+                                        Some(step),
+                                        self.inst.status.name(),
+                                        format!(
+                                            "late interest {} {}: {basis}",
+                                            m.amount, m.currency
+                                        ),
+                                    );
                                     self.inst.charged.interest_until = Some(self.today)
                                 }
                                 ir::ChargeKind::Fixed { .. } | ir::ChargeKind::Percent { .. } => {}
@@ -868,6 +881,13 @@ impl<'f> Machine<'_, 'f> {
             EventKind::WriteOffReversed { .. } => {
                 self.change(ev);
             }
+            EventKind::PaymentReversed {
+                amount,
+                reason,
+                reference,
+                payment_date,
+                ..
+            } => self.payment_reversed(*amount, *reason, reference.as_deref(), *payment_date),
             EventKind::CreditNote { amount, .. } => self.money_in(*amount, false),
             EventKind::InsolvencyOpened { .. }
             | EventKind::InsolvencyClosed { .. }

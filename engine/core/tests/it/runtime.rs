@@ -86,6 +86,7 @@ fn pay(paid: &str, totals: CustomerTotals) -> Vec<Action> {
         invoice: "F-1".into(),
         amount: dec(paid),
         reference: None,
+        details: Default::default(),
     };
     let (_, out) = transition(case, Input::Event(&ev), day("2026-02-10"), &facts);
     out.actions.into_iter().map(|p| p.action).collect()

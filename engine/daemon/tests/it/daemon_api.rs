@@ -418,6 +418,63 @@ async fn changes_after_the_start_through_the_api() {
     assert!(c["customer"].get("tags").is_none(), "the tag is gone: {c}");
 }
 
+/// A payment that comes back over the API: paid by cheque (the means kept with the payment),
+/// closed; the `payment_reversed` fact re-opens the case with its history, the outstanding back,
+/// and the store keeps it (read back through `GET /v1/invoices/F-1`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reversed_payment_reopens_the_case_through_the_api() {
+    use Body::Json;
+    let s = Server::start("api-reversal").await;
+    let ok =
+        |method: Method, path: &str, token, body| Row::new(method, path, Some(token), body, 200);
+    let rows = [
+        ok(Method::POST, "/v1/import", INTEGRATION, Json(portfolio())).with(json!({"invoices": 3})),
+        ok(Method::POST, "/v1/run", ADMIN, Body::None),
+        ok(
+            Method::POST,
+            "/v1/invoices/F-1/payments",
+            INTEGRATION,
+            Json(json!({"amount": "1200.00", "means": "cheque", "reference": "CHQ-1"})),
+        ),
+        ok(Method::GET, "/v1/invoices/F-1", CREDIT, Body::None).with(json!({"state": "closed"})),
+        ok(
+            Method::POST,
+            "/v1/events",
+            INTEGRATION,
+            Json(
+                json!({"type": "payment_reversed", "invoice": "F-1", "amount": "1200.00",
+                        "reason": "bounced_cheque", "reference": "CHQ-1"}),
+            ),
+        ),
+        ok(Method::GET, "/v1/invoices/F-1", CREDIT, Body::None).with(json!({
+            "state": "active",
+            "case": {"outstanding": "1200.00", "counters": {"reversals": 1}}
+        })),
+        // An unknown reason is refused whole.
+        Row::new(
+            Method::POST,
+            "/v1/events",
+            Some(INTEGRATION),
+            Json(
+                json!({"type": "payment_reversed", "invoice": "F-1", "amount": "1",
+                        "reason": "nsf"}),
+            ),
+            400,
+        ),
+    ];
+    run_rows(&s.client, &s.base, &rows).await;
+    let (_, v) = s
+        .call(Method::GET, "/v1/invoices/F-1", Some(CREDIT), None)
+        .await;
+    let timeline = v["timeline"].to_string();
+    assert!(
+        timeline.contains(
+            "payment CHQ-1 of 1200.00 reversed (bounced_cheque), outstanding 1200.00; re-opened"
+        ),
+        "{v}"
+    );
+}
+
 impl Server {
     /// A POST with an `Idempotency-Key`: status, body, and whether it was a replay.
     async fn keyed(

@@ -259,6 +259,7 @@ async fn an_overflowing_customer_total_answers_422_not_500() {
             payment_terms: None,
             delivered_on: None,
             dunning: Default::default(),
+            payment_means: None,
         };
         store
             .commit(&[

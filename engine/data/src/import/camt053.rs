@@ -147,6 +147,14 @@ pub fn import_bytes(
                             invoice,
                             amount,
                             reference: Some(t.reference.clone()),
+                            // The means is not read (the bank transaction code is not
+                            // parsed): a credit may be a transfer, a collected direct debit,
+                            // an LCR or a cheque remittance.
+                            details: relance_core::payment::PaymentDetails {
+                                payer_iban: t.payer_iban.clone(),
+                                end_to_end_id: t.end_to_end_id.clone(),
+                                ..Default::default()
+                            },
                         },
                     });
                 }

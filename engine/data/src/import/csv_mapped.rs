@@ -26,6 +26,7 @@ use rust_decimal::Decimal;
 use super::{DecimalStyle, Merge, Problems, decode, parse_amount, parse_date, read_file};
 use crate::portfolio::{PortfolioError, check_amount, check_year};
 use relance_core::domain::{Contact, Event, EventKind, Invoice, PostalAddress, Segment};
+use relance_core::payment::{PaymentDetails, PaymentMeans};
 
 /// What a CSV file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -542,6 +543,13 @@ impl Row<'_> {
                 })
         })?;
         let payment_terms = self.parse("payment_terms", parse_terms)?;
+        let late_interest_rate = self.parse("late_interest_rate", parse_rate)?;
+        if let Some(note) = late_interest_rate.and_then(|r| {
+            crate::rate_check::import_note(id, r, relance_core::interest::RateTable::builtin())
+        }) {
+            let problem = self.problem("late_interest_rate", format!("warning: {note}"));
+            merge.note(problem.to_string());
+        }
         let terms = self.parse("payment_terms_days", |t| {
             t.parse::<u32>().map_err(|_| {
                 format!("invalid number of days \"{t}\" (expected a whole number such as 30)")
@@ -581,6 +589,9 @@ impl Row<'_> {
             }
             if self.has("payment_terms") {
                 c.payment_terms = payment_terms;
+            }
+            if self.has("late_interest_rate") {
+                c.late_interest_rate = late_interest_rate;
             }
             if self.has("tags") {
                 c.tags = self
@@ -686,6 +697,7 @@ impl Row<'_> {
             payment_terms: None,
             delivered_on: None,
             dunning: Default::default(),
+            payment_means: None,
         });
         if let Some(c) = customer {
             invoice.customer = c;
@@ -708,6 +720,9 @@ impl Row<'_> {
         }
         if self.has("delivered_on") {
             invoice.delivered_on = delivered_on;
+        }
+        if self.has("payment_means") {
+            invoice.payment_means = self.parse("payment_means", PaymentMeans::parse)?;
         }
         // Where the invoice stands in another tool, and its own catch-up (docs/DATA.md).
         self.set_text("dunning_step", &mut invoice.dunning.step);
@@ -803,10 +818,27 @@ impl Row<'_> {
                 invoice,
                 amount,
                 reference: self.text("reference").map(str::to_string),
+                details: PaymentDetails {
+                    means: self.parse("means", PaymentMeans::parse)?,
+                    payer_iban: self.text("payer_iban").map(str::to_string),
+                    end_to_end_id: self.text("end_to_end_id").map(str::to_string),
+                    remittance_date: self.date("remittance_date")?,
+                },
             },
         });
         Ok(())
     }
+}
+
+/// A `late_interest_rate` cell: a yearly percentage, 0 to 100 (`12.5`, `12,5`).
+fn parse_rate(text: &str) -> Result<Decimal, String> {
+    let rate = super::parse_amount(text, super::DecimalStyle::Auto)?;
+    if rate < Decimal::ZERO || rate > Decimal::ONE_HUNDRED {
+        return Err(format!(
+            "a yearly rate in percent between 0 and 100, found {rate}"
+        ));
+    }
+    Ok(rate)
 }
 
 /// A `payment_terms` cell (see `relance_core::terms`).
@@ -932,6 +964,88 @@ mod tests {
     }
 
     #[test]
+    fn rates_means_and_payment_details_import_with_a_note_below_the_floor() {
+        let mut merge = Merge::new(Portfolio::default());
+        // 7 % is below the latest floor of the built-in table: 3 × 2.62 (2026-H1) = 7.86 %.
+        run(
+            "clients.csv",
+            "id;taux\nACME;7\nBETA;12,5\n",
+            &opts("taux=late_interest_rate"),
+            &mut merge,
+        )
+        .expect("customers");
+        run(
+            "invoices.csv",
+            "id,customer,amount,issued,due,payment_means\nF-1,ACME,100,2026-01-01,2026-01-31,LCR\n",
+            &opts(""),
+            &mut merge,
+        )
+        .expect("invoices");
+        run(
+            "payments.csv",
+            "date,invoice,amount,means,payer_iban,end_to_end_id,remittance_date\n\
+             2026-02-02,F-1,100,lcr,FR7630006000011234567890189,E2E-1,2026-01-25\n",
+            &opts(""),
+            &mut merge,
+        )
+        .expect("payments");
+        assert_eq!(
+            merge.customer("BETA").and_then(|c| c.late_interest_rate),
+            Some(Decimal::new(125, 1))
+        );
+        assert_eq!(
+            merge.invoice("F-1").and_then(|i| i.payment_means),
+            Some(PaymentMeans::Lcr)
+        );
+        let err = run(
+            "clients.csv",
+            "id;taux\nX;101\n",
+            &opts("taux=late_interest_rate"),
+            &mut merge,
+        )
+        .expect_err("out of range");
+        assert!(
+            err.contains("a yearly rate in percent between 0 and 100, found 101"),
+            "{err}"
+        );
+        let (p, changes) = merge.finish();
+        let EventKind::Payment { details, .. } = &p.events[0].kind else {
+            panic!("a payment: {:?}", p.events);
+        };
+        assert_eq!(
+            (
+                details.means,
+                details.payer_iban.as_deref(),
+                details.end_to_end_id.as_deref()
+            ),
+            (
+                Some(PaymentMeans::Lcr),
+                Some("FR7630006000011234567890189"),
+                Some("E2E-1")
+            )
+        );
+        assert_eq!(
+            details.remittance_date,
+            Some("2026-01-25".parse().expect("date"))
+        );
+        let notes: Vec<&String> = changes
+            .notes
+            .iter()
+            .filter(|n| n.contains("contractual"))
+            .collect();
+        assert_eq!(notes.len(), 1, "{:?}", changes.notes);
+        assert!(
+            notes[0].ends_with(
+                "clients.csv:2: column \"taux\": warning: customer ACME: the contractual \
+                 late-payment rate 7 % is below three times the legal rate in 2026-H1 (floor \
+                 7.86 %) (Code de commerce L441-10 II)"
+            ),
+            "{}",
+            notes[0]
+        );
+    }
+
+    #[test]
     fn contacts_and_payments() {
         let mut merge = Merge::new(Portfolio::default());
         run("customers.csv", "id\nACME\n", &opts(""), &mut merge).expect("c");
@@ -1014,7 +1128,7 @@ mod tests {
         assert!(
             header.starts_with(
                 "id,name,segment,risk_score,credit_insured,language,payment_terms_days,tags,scenario,\
-                 payment_terms,insurer,credit_cover,credit_limit,accounting_address,accounting_city,accounting_country,accounting_postcode,\
+                 payment_terms,insurer,credit_cover,credit_limit,late_interest_rate,accounting_address,accounting_city,accounting_country,accounting_postcode,\
                  legal_address,legal_city,legal_country,legal_postcode\n"
             ),
             "{header}"

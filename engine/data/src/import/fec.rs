@@ -275,6 +275,7 @@ pub fn import_bytes(
             payment_terms: old.and_then(|o| o.payment_terms),
             delivered_on: old.and_then(|o| o.delivered_on),
             dunning: old.map(|o| o.dunning.clone()).unwrap_or_default(),
+            payment_means: None,
         });
     }
     allocate(debits, credits, merge);
@@ -449,6 +450,7 @@ fn apply(c: &mut Item, d: &mut Item, merge: &mut Merge) {
             invoice: d.id.clone(),
             amount,
             reference: Some(reference),
+            details: Default::default(),
         },
         CreditKind::WriteOff if d.remaining == Decimal::ZERO => EventKind::WriteOff {
             invoice: d.id.clone(),

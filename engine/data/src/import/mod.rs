@@ -675,6 +675,7 @@ mod tests {
                 invoice: "F".into(),
                 amount: dec("1"),
                 reference: None,
+                details: Default::default(),
             },
         };
         m.add_event(pay.clone());
@@ -701,6 +702,7 @@ mod tests {
                 invoice: "F".into(),
                 amount: dec("10"),
                 reference: reference.map(String::from),
+                details: Default::default(),
             },
         }
     }

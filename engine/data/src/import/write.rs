@@ -185,6 +185,7 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
                 .map(|k| k.status.as_str().to_string())
                 .unwrap_or_default(),
             opt(&c.credit_cover.as_ref().and_then(|k| k.limit)),
+            opt(&c.late_interest_rate),
         ];
         for (role, field) in &contact_columns {
             let contact = c.contacts.get(role);
@@ -227,6 +228,7 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
             opt(&i.dunning.catch_up),
             opt(&i.payment_terms),
             opt(&i.delivered_on),
+            opt(&i.payment_means),
         ])
         .map_err(csv_err)?;
     }
@@ -241,6 +243,7 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
             invoice,
             amount,
             reference,
+            details,
         } = &e.kind
         {
             payments
@@ -249,6 +252,10 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
                     invoice.clone(),
                     amount.to_string(),
                     opt(reference),
+                    opt(&details.means),
+                    opt(&details.payer_iban),
+                    opt(&details.end_to_end_id),
+                    opt(&details.remittance_date),
                 ])
                 .map_err(csv_err)?;
         } else {
@@ -259,7 +266,7 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
     finish(events)
 }
 
-const EVENT_HEADER: [&str; 22] = [
+const EVENT_HEADER: [&str; 24] = [
     "date",
     "type",
     "invoice",
@@ -282,10 +289,12 @@ const EVENT_HEADER: [&str; 22] = [
     "judgment_on",
     "published_on",
     "to",
+    "reference",
+    "payment_date",
 ];
 
-fn event_row(e: &Event) -> [String; 22] {
-    let mut row: [String; 22] = Default::default();
+fn event_row(e: &Event) -> [String; 24] {
+    let mut row: [String; 24] = Default::default();
     row[0] = e.date.to_string();
     row[1] = e.kind.type_name().to_string();
     row[2] = e.kind.invoice().unwrap_or_default().to_string();
@@ -330,6 +339,18 @@ fn event_row(e: &Event) -> [String; 22] {
         }
         EventKind::WriteOffReversed { reason, .. } => row[13] = opt(reason),
         EventKind::PaymentFailed { reason, .. } => row[13] = reason.clone(),
+        EventKind::PaymentReversed {
+            amount,
+            reason,
+            reference,
+            payment_date,
+            ..
+        } => {
+            row[5] = amount.to_string();
+            row[13] = reason.to_string();
+            row[22] = opt(reference);
+            row[23] = opt(payment_date);
+        }
         EventKind::ScenarioChanged {
             scenario,
             step,

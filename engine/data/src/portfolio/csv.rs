@@ -27,6 +27,7 @@ use super::{Place, PortfolioError, Problem};
 use relance_core::domain::{
     Contact, Customer, Event, EventKind, Invoice, Portfolio, PostalAddress, Segment,
 };
+use relance_core::payment::{PaymentDetails, PaymentMeans, ReversalReason};
 use relance_core::terms::{PaymentTerms, TermsError};
 
 const CUSTOMERS: &str = "customers.csv";
@@ -49,6 +50,7 @@ pub const CUSTOMER_COLUMNS: &[&str] = &[
     "insurer",
     "credit_cover",
     "credit_limit",
+    "late_interest_rate",
 ];
 /// The documented columns (docs/DATA.md); importers and writers use the same list.
 pub const INVOICE_COLUMNS: &[&str] = &[
@@ -66,9 +68,19 @@ pub const INVOICE_COLUMNS: &[&str] = &[
     "catch_up",
     "payment_terms",
     "delivered_on",
+    "payment_means",
 ];
 /// The documented columns (docs/DATA.md); importers and writers use the same list.
-pub const PAYMENT_COLUMNS: &[&str] = &["date", "invoice", "amount", "reference"];
+pub const PAYMENT_COLUMNS: &[&str] = &[
+    "date",
+    "invoice",
+    "amount",
+    "reference",
+    "means",
+    "payer_iban",
+    "end_to_end_id",
+    "remittance_date",
+];
 const EVENT_COLUMNS: &[&str] = &[
     "date",
     "type",
@@ -93,6 +105,11 @@ const EVENT_COLUMNS: &[&str] = &[
     "judgment_on",
     "published_on",
     "to",
+    "means",
+    "payer_iban",
+    "end_to_end_id",
+    "remittance_date",
+    "payment_date",
 ];
 
 /// The columns of `events.csv` each event type reads, as (type, required, optional), besides
@@ -100,7 +117,17 @@ const EVENT_COLUMNS: &[&str] = &[
 /// and write_off) and `customer` (allowed on invoice events, where it must name the invoice's
 /// customer).
 const EVENT_TYPES: &[(&str, &[&str], &[&str])] = &[
-    ("payment", &["invoice", "amount"], &["reference"]),
+    (
+        "payment",
+        &["invoice", "amount"],
+        &[
+            "reference",
+            "means",
+            "payer_iban",
+            "end_to_end_id",
+            "remittance_date",
+        ],
+    ),
     (
         "dispute_opened",
         &["invoice", "code"],
@@ -129,6 +156,11 @@ const EVENT_TYPES: &[(&str, &[&str], &[&str])] = &[
     ),
     ("insolvency_closed", &["customer"], &["reason"]),
     ("due_date_extended", &["invoice", "to"], &[]),
+    (
+        "payment_reversed",
+        &["invoice", "amount"],
+        &["reason", "reference", "payment_date"],
+    ),
 ];
 
 /// Reads and validates the data folder `dir`.
@@ -388,6 +420,7 @@ fn read_customers(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Customer
     let payment_terms = col("payment_terms");
     let (insurer, credit_cover, credit_limit) =
         (col("insurer"), col("credit_cover"), col("credit_limit"));
+    let late_interest_rate = col("late_interest_rate");
     let (id, name, segment, risk_score, credit_insured, language, terms, tags, scenario) = (
         col("id"),
         col("name"),
@@ -439,6 +472,8 @@ fn read_customers(mut sheet: Sheet, lines: &mut Vec<u64>) -> Result<Vec<Customer
             row.parse(credit_limit, "credit_limit", parse_amount)?,
         )
         .map_err(|(field, message)| row.error(field, message))?;
+        customer.late_interest_rate =
+            row.parse(late_interest_rate, "late_interest_rate", parse_rate)?;
         for column in &contact_columns {
             if let Some(value) = row.text(Some(column.index)) {
                 let contact = customer.contacts.entry(column.role.clone()).or_default();
@@ -464,6 +499,7 @@ fn read_invoices(
         false,
     )?;
     let (terms, delivered_on) = (sheet.index("payment_terms"), sheet.index("delivered_on"));
+    let means = sheet.index("payment_means");
     let col = |name: &str| sheet.index(name);
     let (id, customer, amount, currency, issued, due, outstanding, po_number) = (
         col("id"),
@@ -516,6 +552,7 @@ fn read_invoices(
                 attempts: row.parse(standing[2], "dunning_attempts", parse_days)?,
                 catch_up: row.parse(standing[3], "catch_up", str::parse)?,
             },
+            payment_means: row.parse(means, "payment_means", PaymentMeans::parse)?,
         });
         lines.push(line);
     }
@@ -533,6 +570,12 @@ fn read_payments(
         sheet.index("amount"),
         sheet.index("reference"),
     );
+    let (means, iban, end_to_end, remitted) = (
+        sheet.index("means"),
+        sheet.index("payer_iban"),
+        sheet.index("end_to_end_id"),
+        sheet.index("remittance_date"),
+    );
     let mut record = StringRecord::new();
     while let Some(line) = sheet.next_record(&mut record)? {
         let row = Row::new(&sheet, &record, line);
@@ -542,6 +585,12 @@ fn read_payments(
                 invoice: row.required(invoice, "invoice")?.to_string(),
                 amount: row.required_amount(amount, "amount")?,
                 reference: row.text(reference).map(str::to_string),
+                details: PaymentDetails {
+                    means: row.parse(means, "means", PaymentMeans::parse)?,
+                    payer_iban: row.text(iban).map(str::to_string),
+                    end_to_end_id: row.text(end_to_end).map(str::to_string),
+                    remittance_date: row.parse(remitted, "remittance_date", parse_date)?,
+                },
             },
         };
         events.push((event, Origin { file: 0, line }));
@@ -621,6 +670,12 @@ fn read_events(
                 invoice: invoice()?,
                 amount: required_amount("amount")?,
                 reference: text("reference"),
+                details: PaymentDetails {
+                    means: row.parse(col("means"), "means", PaymentMeans::parse)?,
+                    payer_iban: text("payer_iban"),
+                    end_to_end_id: text("end_to_end_id"),
+                    remittance_date: date_of("remittance_date")?,
+                },
             },
             "dispute_opened" => EventKind::DisputeOpened {
                 invoice: invoice()?,
@@ -697,6 +752,15 @@ fn read_events(
                 invoice: invoice()?,
                 to: need("to").and_then(|t| parse_date(t).map_err(|m| row.error("to", m)))?,
             },
+            "payment_reversed" => EventKind::PaymentReversed {
+                invoice: invoice()?,
+                amount: required_amount("amount")?,
+                reason: row
+                    .parse(col("reason"), "reason", ReversalReason::parse)?
+                    .unwrap_or_default(),
+                reference: text("reference"),
+                payment_date: date_of("payment_date")?,
+            },
             _ => EventKind::ContactBounced {
                 customer: customer()?,
                 role: need("role")?.to_string(),
@@ -708,6 +772,17 @@ fn read_events(
         events.push((Event { date, kind }, Origin { file: 1, line }));
     }
     Ok(())
+}
+
+/// A yearly rate in percent (`12.5`, or `12,5`), 0 to 100.
+fn parse_rate(text: &str) -> Result<Decimal, String> {
+    let rate = parse_decimal(text, true)?;
+    if rate < Decimal::ZERO || rate > Decimal::ONE_HUNDRED {
+        return Err(format!(
+            "a yearly rate in percent between 0 and 100, found {rate}"
+        ));
+    }
+    Ok(rate)
 }
 
 /// An amount cell: a `.` decimal, or a French decimal comma when there is no `.`.
@@ -1314,6 +1389,7 @@ mod tests {
                 invoice: "F-2026-0002".into(),
                 amount: dec("400.25"),
                 reference: Some("VIR-0042".into()),
+                details: Default::default(),
             }
         );
         assert_eq!(
@@ -1350,7 +1426,8 @@ mod tests {
             EventKind::Payment {
                 invoice: "F-1".into(),
                 amount: dec("100.5"),
-                reference: None
+                reference: None,
+                details: Default::default(),
             }
         );
     }
@@ -1402,7 +1479,7 @@ mod tests {
                 "unknown-column",
                 "customers.csv:1: column \"riskscore\": unknown column (did you mean \"risk_score\"?); \
                  expected id, name, segment, risk_score, credit_insured, language, payment_terms_days, \
-                 tags, scenario, payment_terms, insurer, credit_cover, credit_limit, or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, <role>_city, <role>_country",
+                 tags, scenario, payment_terms, insurer, credit_cover, credit_limit, late_interest_rate, or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, <role>_city, <role>_country",
             ),
             (
                 "bad-event",
@@ -1579,7 +1656,7 @@ mod tests {
              expected one of payment, dispute_opened, dispute_resolved, promise_made, credit_note, \
              write_off, risk_changed, task_outcome, contact_bounced, tag_added, tag_removed, \
              write_off_reversed, payment_failed, scenario_changed, insolvency_opened, \
-             insolvency_closed, due_date_extended"
+             insolvency_closed, due_date_extended, payment_reversed"
         );
         assert_eq!(
             events("2026-02-01,write_off,F-1,,10,,"),
@@ -1619,7 +1696,8 @@ mod tests {
             EventKind::Payment {
                 invoice: "F-1".into(),
                 amount: dec("10.5"),
-                reference: None
+                reference: None,
+                details: Default::default(),
             }
         );
         let _ = std::fs::remove_dir_all(&dir);
@@ -1673,8 +1751,8 @@ mod tests {
             ),
             "customers.csv:1: column \"accounting_mail\": unknown column; expected id, name, segment, \
              risk_score, credit_insured, language, payment_terms_days, tags, scenario, \
-             payment_terms, insurer, credit_cover, credit_limit, or <role>_email, <role>_phone, <role>_name, <role>_address, <role>_postcode, \
-             <role>_city, <role>_country"
+             payment_terms, insurer, credit_cover, credit_limit, late_interest_rate, or <role>_email, <role>_phone, <role>_name, \
+             <role>_address, <role>_postcode, <role>_city, <role>_country"
         );
     }
 

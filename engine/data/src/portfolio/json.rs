@@ -21,6 +21,7 @@ use super::{Place, PortfolioError, Problem, validate};
 use relance_core::domain::{
     Contact, Customer, Event, EventKind, Invoice, Portfolio, PostalAddress, Segment, Standing,
 };
+use relance_core::payment::{PaymentDetails, PaymentMeans, ReversalReason};
 
 const TOP_KEYS: &[&str] = &["from", "customers", "invoices", "events"];
 const CUSTOMER_KEYS: &[&str] = &[
@@ -38,6 +39,7 @@ const CUSTOMER_KEYS: &[&str] = &[
     "insurer",
     "credit_cover",
     "credit_limit",
+    "late_interest_rate",
 ];
 const CONTACT_KEYS: &[&str] = &["name", "email", "phone", "address"];
 const ADDRESS_KEYS: &[&str] = &["lines", "postcode", "city", "country"];
@@ -56,11 +58,23 @@ const INVOICE_KEYS: &[&str] = &[
     "catch_up",
     "payment_terms",
     "delivered_on",
+    "payment_means",
 ];
 
 /// The event types and the keys each accepts besides `date` and `type`.
 const EVENT_TYPES: &[(&str, &[&str])] = &[
-    ("payment", &["invoice", "amount", "reference"]),
+    (
+        "payment",
+        &[
+            "invoice",
+            "amount",
+            "reference",
+            "means",
+            "payer_iban",
+            "end_to_end_id",
+            "remittance_date",
+        ],
+    ),
     (
         "dispute_opened",
         &["invoice", "code", "amount", "target_date", "comment"],
@@ -86,6 +100,10 @@ const EVENT_TYPES: &[(&str, &[&str])] = &[
     ),
     ("insolvency_closed", &["customer", "reason"]),
     ("due_date_extended", &["invoice", "to"]),
+    (
+        "payment_reversed",
+        &["invoice", "amount", "reason", "reference", "payment_date"],
+    ),
 ];
 
 /// Reads and validates a case JSON.
@@ -226,6 +244,7 @@ fn read_customer(index: usize, value: &Value) -> Result<Customer, PortfolioError
         r.amount_opt("credit_limit")?,
     )
     .map_err(|(field, message)| r.error(field, message))?;
+    customer.late_interest_rate = r.rate_opt("late_interest_rate")?;
     Ok(customer)
 }
 
@@ -353,6 +372,7 @@ fn read_invoice(index: usize, value: &Value) -> Result<Invoice, PortfolioError> 
                 .map(|t| t.parse().map_err(|e: String| r.error("catch_up", e)))
                 .transpose()?,
         },
+        payment_means: r.means_opt("payment_means")?,
     })
 }
 
@@ -404,6 +424,12 @@ fn read_event(index: usize, value: &Value) -> Result<Event, PortfolioError> {
             invoice: invoice()?,
             amount: r.amount("amount")?,
             reference: text_opt("reference")?,
+            details: PaymentDetails {
+                means: r.means_opt("means")?,
+                payer_iban: text_opt("payer_iban")?,
+                end_to_end_id: text_opt("end_to_end_id")?,
+                remittance_date: r.date_opt("remittance_date")?,
+            },
         },
         "dispute_opened" => EventKind::DisputeOpened {
             invoice: invoice()?,
@@ -480,6 +506,17 @@ fn read_event(index: usize, value: &Value) -> Result<Event, PortfolioError> {
         "due_date_extended" => EventKind::DueDateExtended {
             invoice: invoice()?,
             to: r.date("to")?,
+        },
+        "payment_reversed" => EventKind::PaymentReversed {
+            invoice: invoice()?,
+            amount: r.amount("amount")?,
+            reason: r
+                .string_opt("reason")?
+                .map(|t| ReversalReason::parse(t).map_err(|e| r.error("reason", e)))
+                .transpose()?
+                .unwrap_or_default(),
+            reference: text_opt("reference")?,
+            payment_date: r.date_opt("payment_date")?,
         },
         _ => EventKind::ContactBounced {
             customer: customer()?,
@@ -661,6 +698,25 @@ impl<'a> Record<'a> {
             .transpose()
     }
 
+    /// A payment means by name (`lcr`, `sepa_direct_debit_b2b` …).
+    fn means_opt(&self, field: &str) -> Result<Option<PaymentMeans>, PortfolioError> {
+        self.string_opt(field)?
+            .map(|t| PaymentMeans::parse(t).map_err(|e| self.error(field, e)))
+            .transpose()
+    }
+
+    /// A yearly rate in percent, a decimal string (`"12.5"`) or a whole number, 0 to 100.
+    fn rate_opt(&self, field: &str) -> Result<Option<Decimal>, PortfolioError> {
+        let rate = self.amount_opt(field)?;
+        match rate {
+            Some(r) if r < Decimal::ZERO || r > Decimal::ONE_HUNDRED => Err(self.error(
+                field,
+                format!("a yearly rate in percent between 0 and 100, found {r}"),
+            )),
+            _ => Ok(rate),
+        }
+    }
+
     fn days_opt(&self, field: &str) -> Result<Option<u32>, PortfolioError> {
         match self.get(field) {
             None => Ok(None),
@@ -772,7 +828,8 @@ mod tests {
             EventKind::Payment {
                 invoice: "F-1".into(),
                 amount: dec("1200.00"),
-                reference: None
+                reference: None,
+                details: Default::default(),
             }
         );
     }
@@ -999,7 +1056,8 @@ mod tests {
             error_of(r#"{"invoices": [{"id": "F-1", "outstandng": "1"}]}"#),
             "invoices[0] (F-1): unknown field \"outstandng\" (did you mean \"outstanding\"?); \
              expected id, customer, amount, currency, issued, due, outstanding, po_number, \
-             dunning_step, dunning_date, dunning_attempts, catch_up, payment_terms, delivered_on"
+             dunning_step, dunning_date, dunning_attempts, catch_up, payment_terms, delivered_on, \
+             payment_means"
         );
         assert_eq!(
             error_of(r#"{"customers": [{"id": "A", "contacts": {"accounting": {"mail": "x"}}}]}"#),
@@ -1011,7 +1069,8 @@ mod tests {
                 r#"{"events": [{"date": "2026-01-01", "type": "payment", "invoice": "F", "amount": "1", "promised_date": "2026-01-02"}]}"#
             ),
             "events[0] (payment): field \"promised_date\" does not apply to a payment event; \
-             expected date, type, invoice, amount, reference"
+             expected date, type, invoice, amount, reference, means, payer_iban, end_to_end_id, \
+             remittance_date"
         );
     }
 
@@ -1087,7 +1146,7 @@ mod tests {
                  payment, dispute_opened, dispute_resolved, promise_made, credit_note, write_off, \
                  risk_changed, task_outcome, contact_bounced, tag_added, tag_removed, \
                  write_off_reversed, payment_failed, scenario_changed, insolvency_opened, \
-             insolvency_closed, due_date_extended",
+                 insolvency_closed, due_date_extended, payment_reversed",
             ),
             (
                 r#"{"events": [{"date": "2026-01-01", "invoice": "F"}]}"#,

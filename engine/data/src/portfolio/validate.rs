@@ -405,6 +405,7 @@ fn check_events(
             EventKind::Payment { amount, .. } | EventKind::CreditNote { amount, .. } => {
                 Some(amount)
             }
+            EventKind::PaymentReversed { amount, .. } => Some(amount),
             EventKind::DisputeOpened { amount, .. } | EventKind::PromiseMade { amount, .. } => {
                 amount.as_ref()
             }
@@ -516,6 +517,7 @@ mod tests {
             payment_terms: None,
             delivered_on: None,
             dunning: Default::default(),
+            payment_means: None,
         }
     }
 
@@ -554,6 +556,7 @@ mod tests {
                     invoice: "F-1".into(),
                     amount: dec("100.00"),
                     reference: None,
+                    details: Default::default(),
                 },
             )],
         }
@@ -675,6 +678,7 @@ mod tests {
                     invoice: "F-9".into(),
                     amount: dec("-1"),
                     reference: None,
+                    details: Default::default(),
                 },
             ),
             event(

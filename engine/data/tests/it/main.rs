@@ -4,5 +4,6 @@
 mod import_camt053;
 mod import_fec;
 mod insolvency;
+mod payments;
 mod standing;
 mod terms;

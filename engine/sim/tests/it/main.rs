@@ -6,9 +6,11 @@
 
 mod insolvency;
 mod insurance;
+mod late_interest;
 mod repeat;
 mod reports_activity;
 mod reports_aged_dso;
+mod reversals;
 mod semantics;
 mod test_errors;
 mod test_snapshots;

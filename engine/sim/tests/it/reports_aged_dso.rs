@@ -135,6 +135,7 @@ fn aged_balance_discloses_disputed_invoices_credit_notes_and_unallocated_credits
             payment_terms: None,
             delivered_on: None,
             dunning: Default::default(),
+            payment_means: None,
         });
     }
     let pay = |date: &str, invoice: &str, amount: &str| Event {
@@ -143,6 +144,7 @@ fn aged_balance_discloses_disputed_invoices_credit_notes_and_unallocated_credits
             invoice: invoice.into(),
             amount: dec(amount),
             reference: None,
+            details: Default::default(),
         },
     };
     let note = |date: &str, invoice: &str, amount: &str| Event {

@@ -73,7 +73,7 @@ fn simulate(set: &Path, case: &Path, until: NaiveDate) -> Timeline {
 }
 
 /// The timeline of an inline set (no rules, no templates) and an inline case JSON.
-fn simulate_inline(source: &str, case_json: &str, until: NaiveDate) -> Timeline {
+pub(crate) fn simulate_inline(source: &str, case_json: &str, until: NaiveDate) -> Timeline {
     let compiled = compile(
         &[SourceFile::new("inline.relance", source)],
         &SetContext::default(),

@@ -1,0 +1,96 @@
+//! Late interest as the contract says (a customer's `late_interest_rate`), through the
+//! simulator as `relance simulate` runs it. Expected amounts are computed by hand in the
+//! comments: Code de commerce L441-10 II (the contractual rate, else the ECB rate + 10 points of
+//! the half-year), actual days over 365, rounded to the cent; the built-in rate table (Banque de
+//! France / ECB): 2026-H1 ECB 2.15 %, so a default rate of 12.15 %.
+
+use super::timelines::simulate_inline;
+
+fn date(s: &str) -> chrono::NaiveDate {
+    s.parse().expect("a valid date")
+}
+
+const SET: &str = r#"
+scenario s {
+  step notice at due + 30 days {
+    letter "formal-notice" to legal registered
+    charge late-interest
+  }
+}
+"#;
+
+fn case(rate: &str) -> String {
+    format!(
+        r#"{{
+  "customers": [{{"id": "ACME", "segment": "b2b"{rate}}}],
+  "invoices": [{{"id": "F-1", "customer": "ACME", "amount": "1000", "issued": "2026-01-01", "due": "2026-01-31"}}]
+}}"#
+    )
+}
+
+#[test]
+fn a_contractual_rate_replaces_ecb_plus_ten_points() {
+    // notice on 03-02 (due + 30): 30 days late, 02-01..03-02.
+    // Contract 15 %: 1000 × 15 × 30 / 36500 = 450000 / 36500 = 12.3287… → 12.33 EUR.
+    // Default 12.15 %: 1000 × 12.15 × 30 / 36500 = 364500 / 36500 = 9.9863… → 9.99 EUR.
+    for (rate, charged) in [
+        (
+            r#", "late_interest_rate": "15""#,
+            "charge late-interest 12.33 EUR",
+        ),
+        ("", "charge late-interest 9.99 EUR"),
+    ] {
+        let t = simulate_inline(SET, &case(rate), date("2026-03-31"));
+        let text = t.to_text();
+        assert!(text.contains(charged), "{rate}: {text}");
+    }
+}
+
+#[test]
+fn on_paid_charges_the_interest_up_to_the_payment_date() {
+    // L441-10 II: penalties run from the day after the due date until payment. `on paid`
+    // charges them on the day the invoice is paid, on the balance of each day.
+    let set = r#"
+scenario s {
+  step reminder at due + 10 days { email "reminder-1" to accounting }
+  on paid { charge late-interest }
+}
+"#;
+    let case = r#"{
+  "customers": [{"id": "ACME", "segment": "b2b"}],
+  "invoices": [{"id": "F-1", "customer": "ACME", "amount": "1000", "issued": "2026-01-01", "due": "2026-01-31"}],
+  "events": [
+    {"date": "2026-02-10", "type": "payment", "invoice": "F-1", "amount": "400"},
+    {"date": "2026-03-02", "type": "payment", "invoice": "F-1", "amount": "600"}
+  ]
+}"#;
+    let t = simulate_inline(set, case, date("2026-03-31"));
+    let text = t.to_text();
+    // 02-01..02-10, 10 days on 1000 at 12.15 %: 121500 / 36500 = 3.3287… → 3.33;
+    // 02-11..03-02, 20 days on 600: 145800 / 36500 = 3.9945… → 3.99; 3.33 + 3.99 = 7.32 EUR,
+    // charged on 03-02 (the day of the payment bears interest on the balance before it).
+    let interest: Vec<String> = text
+        .lines()
+        .filter(|l| l.contains("late interest") || l.contains("charge late-interest"))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        interest,
+        [
+            "2026-03-02 ACME F-1 on paid · late interest 7.32 EUR: 30 days late; 30 days \
+             charged, 2026-02-01 to 2026-03-02, at 12.15 % (2026-H1, ECB 2.15 + 10 points)",
+            "2026-03-02 ACME F-1 on paid charge late-interest 7.32 EUR",
+        ],
+        "\n{text}"
+    );
+    // Paid on time: nothing is charged, the history says why.
+    let on_time = case
+        .replace("2026-02-10", "2026-01-20")
+        .replace("2026-03-02", "2026-01-30");
+    let text = simulate_inline(set, &on_time, date("2026-03-31")).to_text();
+    assert!(!text.contains("charge late-interest"), "{text}");
+    assert!(
+        text.contains("charge not applied: the invoice is not late (due 2026-01-31)"),
+        "{text}"
+    );
+}
