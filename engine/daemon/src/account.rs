@@ -78,17 +78,6 @@ fn dated_key(kind: u8, day: NaiveDate, a: &Key) -> Vec<u8> {
     k
 }
 
-fn through(kind: u8, day: NaiveDate) -> Vec<u8> {
-    match day.succ_opt() {
-        Some(next) => {
-            let mut k = vec![kind];
-            k.extend_from_slice(&keys::date(next));
-            k
-        }
-        None => vec![kind + 1],
-    }
-}
-
 /// `verify`'s check of one entry of the `accounts` tree.
 pub fn check_entry(k: &[u8], v: &[u8]) -> Result<(), String> {
     match k.first() {
@@ -203,7 +192,7 @@ impl Work<'_> {
             for (k, _) in self.store().range(
                 Tree::Accounts,
                 &[kind],
-                Some(&through(kind, day)),
+                Some(&keys::dated_through(kind, day)),
                 usize::MAX,
             )? {
                 if let Some(key) = k.get(5..).and_then(parse_account) {

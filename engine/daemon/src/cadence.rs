@@ -20,8 +20,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use relance_core::runtime::Planned;
 use relance_core::runtime::cadence::Cadence;
-use relance_core::runtime::{Planned, Status};
 use relance_dsl::ir::{Action, ScenarioSet};
 
 use super::driver::Work;
@@ -105,18 +105,6 @@ fn last_key(customer: &str) -> Vec<u8> {
     let mut k = vec![LAST];
     k.extend_from_slice(customer.as_bytes());
     k
-}
-
-/// The end (exclusive) of the `kind` entries dated up to `day`.
-fn through(kind: u8, day: NaiveDate) -> Vec<u8> {
-    match day.succ_opt() {
-        Some(next) => {
-            let mut k = vec![kind];
-            k.extend_from_slice(&keys::date(next));
-            k
-        }
-        None => vec![kind + 1],
-    }
 }
 
 /// `verify`'s check of one entry of the `cadence` tree.
@@ -211,7 +199,7 @@ impl Work<'_> {
         for (k, v) in self.store().range(
             Tree::Cadence,
             &[HELD],
-            Some(&through(HELD, day)),
+            Some(&keys::dated_through(HELD, day)),
             usize::MAX,
         )? {
             let m: HeldMessage = decode("cadence message", &v)?;
@@ -224,7 +212,7 @@ impl Work<'_> {
         for (k, v) in self.store().range(
             Tree::Cadence,
             &[WAITING],
-            Some(&through(WAITING, day)),
+            Some(&keys::dated_through(WAITING, day)),
             usize::MAX,
         )? {
             let m: HeldMessage = decode("cadence message", &v)?;
@@ -251,7 +239,7 @@ impl Work<'_> {
             for (k, v) in self.store().range(
                 Tree::Cadence,
                 &[kind],
-                Some(&through(kind, day)),
+                Some(&keys::dated_through(kind, day)),
                 usize::MAX,
             )? {
                 let m: HeldMessage = decode("cadence message", &v)?;
@@ -269,12 +257,9 @@ impl Work<'_> {
         Ok(any)
     }
 
-    /// The day an invoice's case closed, if it did.
+    /// The day an invoice's case closed or was frozen, if it was ([`Status::silenced_since`](relance_core::runtime::Status::silenced_since)).
     fn closed_on(&mut self, invoice: &str) -> Result<Option<NaiveDate>, DaemonError> {
-        Ok(match self.case(invoice)?.map(|c| &c.status) {
-            Some(Status::Closed { on, .. }) => Some(*on),
-            _ => None,
-        })
+        Ok(self.case(invoice)?.and_then(|c| c.status.silenced_since()))
     }
 
     /// Core's decision for `day` over `due` (all due that day) and `waiting` (released by

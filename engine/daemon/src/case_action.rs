@@ -121,6 +121,20 @@ impl Engine {
                     id: invoice.to_string(),
                 })?;
             let next_run = today.succ_opt().unwrap_or(today);
+            // A case frozen by a collective procedure, or in error, is not the user's to
+            // pause: overwriting its status would unfreeze the claim (L622-21) or hide the
+            // error.
+            if matches!(action, CaseAction::Pause { .. })
+                && !matches!(
+                    status,
+                    Status::Active | Status::Paused { .. } | Status::Waiting { .. }
+                )
+            {
+                return Err(DaemonError::field(
+                    "action",
+                    format!("the case is {}: it cannot be paused", status.name()),
+                ));
+            }
             match &action {
                 CaseAction::Pause {
                     until: Some(until),

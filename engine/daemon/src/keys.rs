@@ -143,6 +143,19 @@ pub fn successor(key: &[u8]) -> Vec<u8> {
     k
 }
 
+/// The end (exclusive) of the keys `kind` + date (4 bytes) + … dated up to `day`: a range
+/// bound for a tree keyed by a one-byte kind and a date (`cadence`, `accounts`).
+pub fn dated_through(kind: u8, day: NaiveDate) -> Vec<u8> {
+    match day.succ_opt() {
+        Some(next) => {
+            let mut k = vec![kind];
+            k.extend_from_slice(&date(next));
+            k
+        }
+        None => vec![kind + 1],
+    }
+}
+
 /// The smallest key greater than every key starting with `prefix` (for prefix ranges).
 pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut end = prefix.to_vec();

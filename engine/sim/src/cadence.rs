@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 
 use relance_core::domain::Invoice;
 use relance_core::runtime::cadence::{Cadence, Deferral};
-use relance_core::runtime::{Instance, Planned, Status};
+use relance_core::runtime::{Instance, Planned};
 use relance_dsl::ir::ScenarioSet;
 
 use crate::simulator::Run;
@@ -39,14 +39,15 @@ pub fn timeline(
     timeline
 }
 
-/// The day each invoice's case closed, from the cases a run left (by invoice position).
+/// The day each invoice's case closed or was frozen by a collective procedure
+/// ([`Status::silenced_since`](relance_core::runtime::Status::silenced_since)), from the cases a run left (by invoice position).
 pub fn closed_on(invoices: &[&Invoice], cases: &[Option<Instance>]) -> HashMap<String, NaiveDate> {
     invoices
         .iter()
         .zip(cases)
-        .filter_map(|(inv, case)| match case.as_ref().map(|c| &c.status) {
-            Some(Status::Closed { on, .. }) => Some((inv.id.clone(), *on)),
-            _ => None,
+        .filter_map(|(inv, case)| {
+            let since = case.as_ref()?.status.silenced_since()?;
+            Some((inv.id.clone(), since))
         })
         .collect()
 }

@@ -5,7 +5,7 @@
 //! decided, merged into the day's message of its channel (which takes the template and
 //! recipients of the most severe one), or deferred to the day the gap ends, where it is merged
 //! with whatever is due then. A waiting message is never dropped, unless its invoice's case
-//! closed (paid, credited …) before it went out. The rules:
+//! closed (paid, credited …) or was frozen by a collective procedure before it went out. The rules:
 //!
 //! - **Subject**: messages (`email`, `sms`, `letter`, registered or not) decided by a *step*
 //!   of a scenario with a cadence. Handler messages (`on payment` …), calls, tasks, alerts,
@@ -105,12 +105,20 @@ impl Cadence {
         last: impl IntoIterator<Item = (String, NaiveDate)>,
         waiting: impl IntoIterator<Item = Planned>,
     ) -> Cadence {
-        let mut c = Cadence::new(set);
-        c.last = last.into_iter().collect();
+        Cadence::new(set).with_state(last, waiting)
+    }
+
+    /// This cadence with `last` contacts and `waiting` messages as stored (see [`Cadence::resume`]).
+    fn with_state(
+        mut self,
+        last: impl IntoIterator<Item = (String, NaiveDate)>,
+        waiting: impl IntoIterator<Item = Planned>,
+    ) -> Cadence {
+        self.last = last.into_iter().collect();
         for p in waiting {
-            c.waiting.entry(p.date).or_default().push(p);
+            self.waiting.entry(p.date).or_default().push(p);
         }
-        c
+        self
     }
 
     /// Whether an action is subject to the cadence (a step's message in a scenario with one).
@@ -145,8 +153,9 @@ impl Cadence {
 
     /// One day: `due` holds the actions decided on `day` (days come in increasing order; call
     /// it for each day returned by [`Cadence::next_release`] too, with no actions).
-    /// `closed_on` says when an invoice's case closed, if it did: a waiting message whose case
-    /// closed on or before `day` is dropped.
+    /// `closed_on` says when an invoice's case closed or was frozen by a collective procedure
+    /// ([`Status::silenced_since`](super::Status::silenced_since)), if it was: a waiting
+    /// message whose case was silenced on or before `day` is dropped.
     pub fn day(
         &mut self,
         day: NaiveDate,
@@ -453,14 +462,12 @@ mod tests {
         let waiting: Vec<Planned> = c.waiting().cloned().collect();
         assert_eq!(waiting.len(), 1);
         assert_eq!(waiting[0].date, d("2027-03-06"));
+        // What `Cadence::resume` does with the stored state, on this test's gaps.
         let mut resumed = Cadence {
             gaps: c.gaps.clone(),
             ..Cadence::default()
-        };
-        resumed.last = last.into_iter().collect();
-        for p in waiting {
-            resumed.waiting.entry(p.date).or_default().push(p);
         }
+        .with_state(last, waiting);
         // Inside the gap still: a new message waits too; on the 6th both go out as one.
         let fourth = resumed.day(
             d("2027-03-04"),

@@ -58,6 +58,17 @@ impl CloseReason {
 
 impl Status {
     /// A short name for timelines and reports (`active`, `paused` …).
+    /// The day from which nothing may go out for this case any more: the day it closed, or
+    /// the day a collective procedure froze it (L622-21). A message waiting out a contact
+    /// cadence's gap is dropped from then (`runtime::cadence`).
+    pub fn silenced_since(&self) -> Option<NaiveDate> {
+        match self {
+            Status::Closed { on, .. } => Some(*on),
+            Status::Insolvency { since, .. } => Some(*since),
+            _ => None,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Status::Active => "active",

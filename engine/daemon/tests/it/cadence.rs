@@ -1,7 +1,8 @@
 //! The contact cadence in the daemon (`cadence.rs`): the stdlib's own cadence test
 //! (`standard-b2b: the cadence sends one reminder a day, at least 5 days apart`, 5 days) run
 //! by the daily run, with the engine closed and reopened while a message waits out the gap,
-//! and the same with the waiting invoice paid before its message goes out; then a message
+//! and the same with the waiting invoice paid, or its customer placed under a collective
+//! procedure (L622-21: no action for prior claims), before its message goes out; then a message
 //! decided after the day's run. Expectations are the stdlib test's, computed by hand there:
 //! reminder-1 on due + 5, reminder-2 on due + 15, a gap of 5 days.
 
@@ -73,10 +74,12 @@ fn the_daily_run_merges_and_defers_and_a_restart_keeps_what_waits() {
     let reminder_1 = r#"email "reminder-1" to accounting"#;
     let reminder_2 = r#"email "reminder-2" to accounting cc sales"#;
     let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    // (A-3 paid on 19 April, the emails expected through 22 April)
+    // (what happens on 19 April, the emails expected through 22 April)
+    let payment = r#"{"date": "2026-04-19", "type": "payment", "invoice": "A-3", "amount": "800"}"#;
+    let insolvency = r#"{"date": "2026-04-19", "type": "insolvency_opened", "customer": "ACME", "procedure": "redressement", "judgment_on": "2026-04-19"}"#;
     let cases = [
         (
-            false,
+            None,
             vec![
                 (d("2026-04-06"), reminder_1.to_string(), owned(&["A-1"])),
                 // A-1's second reminder and A-2's first: one email, the second reminder's.
@@ -90,7 +93,7 @@ fn the_daily_run_merges_and_defers_and_a_restart_keeps_what_waits() {
             ],
         ),
         (
-            true,
+            Some(payment),
             vec![
                 (d("2026-04-06"), reminder_1.to_string(), owned(&["A-1"])),
                 (
@@ -101,9 +104,23 @@ fn the_daily_run_merges_and_defers_and_a_restart_keeps_what_waits() {
                 // A-3 paid while its reminder waited: dropped.
             ],
         ),
+        (
+            Some(insolvency),
+            vec![
+                (d("2026-04-06"), reminder_1.to_string(), owned(&["A-1"])),
+                (
+                    d("2026-04-16"),
+                    reminder_2.to_string(),
+                    owned(&["A-1", "A-2"]),
+                ),
+                // ACME under a procedure while A-3's reminder waited: its claim is frozen,
+                // the reminder dropped.
+            ],
+        ),
     ];
-    for (paid, expected) in cases {
-        let tmp = TempDir::new(&format!("cadence-{paid}"));
+    for (n, (event, expected)) in cases.into_iter().enumerate() {
+        let paid = event.unwrap_or("none");
+        let tmp = TempDir::new(&format!("cadence-{n}"));
         let from = d("2026-03-15");
         let engine = open(&tmp, from);
         engine.import(&acme()).expect("import");
@@ -116,7 +133,7 @@ fn the_daily_run_merges_and_defers_and_a_restart_keeps_what_waits() {
         assert_eq!(
             got,
             [("A-3", Some(d("2026-04-18")), d("2026-04-21"))],
-            "paid {paid}"
+            "event {paid}"
         );
         // Closed and reopened from disk while the message waits.
         engine.flush().expect("flush");
@@ -124,14 +141,14 @@ fn the_daily_run_merges_and_defers_and_a_restart_keeps_what_waits() {
         let engine = open(&tmp, from);
         assert_eq!(cadence::waiting(engine.store()).expect("waiting"), waiting);
         engine.move_virtual_clock(d("2026-04-19")).expect("clock");
-        if paid {
+        if let Some(event) = event {
             // Read with its invoice (validation resolves references), sent alone.
-            let with_invoice = portfolio::from_json(
-                r#"{"customers": [{"id": "ACME"}],
-                    "invoices": [{"id": "A-3", "customer": "ACME", "amount": "800", "currency": "EUR", "issued": "2026-03-14", "due": "2026-04-13"}],
-                    "events": [{"date": "2026-04-19", "type": "payment", "invoice": "A-3", "amount": "800"}]}"#,
-            )
-            .expect("a valid payment");
+            let with_invoice = portfolio::from_json(&format!(
+                r#"{{"customers": [{{"id": "ACME"}}],
+                    "invoices": [{{"id": "A-3", "customer": "ACME", "amount": "800", "currency": "EUR", "issued": "2026-03-14", "due": "2026-04-13"}}],
+                    "events": [{event}]}}"#,
+            ))
+            .expect("a valid event");
             let payment = Portfolio {
                 events: with_invoice.events,
                 ..Portfolio::default()
@@ -139,12 +156,12 @@ fn the_daily_run_merges_and_defers_and_a_restart_keeps_what_waits() {
             engine.import(&payment).expect("payment");
         }
         engine.advance_to(d("2026-04-22")).expect("advance");
-        assert_eq!(emails(&engine), expected, "paid {paid}");
+        assert_eq!(emails(&engine), expected, "event {paid}");
         assert!(
             cadence::waiting(engine.store())
                 .expect("waiting")
                 .is_empty(),
-            "paid {paid}: nothing waits any more"
+            "event {paid}: nothing waits any more"
         );
     }
 }

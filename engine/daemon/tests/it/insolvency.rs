@@ -1,7 +1,8 @@
 //! A collective procedure through the daemon's API: `insolvency_opened` over `POST /v1/events`
 //! is stored on the customer, freezes its prior invoices (state `insolvency`, the declaration
 //! with its R622-24 deadline in the case) and `insolvency_closed` brings them back; the aged
-//! report shows the customer apart.
+//! report shows the customer apart. A frozen case cannot be paused by hand (a pause would
+//! overwrite the freeze and let the claim be dunned again).
 
 use std::time::Duration;
 
@@ -54,4 +55,68 @@ async fn a_collective_procedure_through_the_api() {
         ok(Method::GET, "/v1/invoices/F-1", CREDIT, Body::None).with(json!({"state": "active"})),
     ];
     run_rows(&client, &base, &rows).await;
+}
+
+/// Regression (review of the console's case actions): `Engine::case_action` paused a case
+/// frozen by a collective procedure, overwriting its `insolvency` state; the next tick froze it
+/// again and filed a second declaration task.
+#[test]
+fn a_frozen_case_cannot_be_paused_by_hand() {
+    use relance_daemon::case_action::CaseAction;
+    use relance_daemon::config::Config;
+    use relance_daemon::server::{self, ClockMode};
+    let dir = TempDir::new("insolvency-pause");
+    let config = Config {
+        data: dir.0.join("data"),
+        spool: dir.0.join("spool"),
+        ..Config::default()
+    };
+    let scenarios = crate::workspace().join("stdlib-scenarios");
+    let engine = server::open(
+        &config,
+        ClockMode::Virtual {
+            start: Some("2026-01-05".parse().expect("date")),
+        },
+        Some(&scenarios),
+    )
+    .expect("engine");
+    let portfolio = relance_data::portfolio::from_json(
+        r#"{"customers": [{"id": "ACME", "segment": "b2b"}],
+            "invoices": [{"id": "F-1", "customer": "ACME", "amount": "1200.00", "currency": "EUR", "issued": "2025-12-01", "due": "2025-12-31"}],
+            "events": [{"date": "2026-01-05", "type": "insolvency_opened", "customer": "ACME", "procedure": "redressement", "judgment_on": "2026-01-02"}]}"#,
+    )
+    .expect("a valid portfolio");
+    engine.import(&portfolio).expect("import");
+    engine
+        .advance_to("2026-01-06".parse().expect("date"))
+        .expect("run");
+    let state = |engine: &relance_daemon::Engine| {
+        engine
+            .case("F-1")
+            .expect("case")
+            .map(|r| r.case.status.name().to_string())
+    };
+    assert_eq!(state(&engine).as_deref(), Some("insolvency"));
+    let err = engine
+        .case_action(
+            "F-1",
+            CaseAction::Pause {
+                until: None,
+                reason: "asked by the customer".into(),
+            },
+            Some("camille"),
+        )
+        .expect_err("a frozen case is not paused");
+    assert!(err.to_string().contains("cannot be paused"), "{err}");
+    assert_eq!(state(&engine).as_deref(), Some("insolvency"), "unchanged");
+    // A note is still welcome.
+    engine
+        .case_action(
+            "F-1",
+            CaseAction::Note {
+                text: "the mandataire called".into(),
+            },
+            Some("camille"),
+        )
+        .expect("a note");
 }

@@ -147,7 +147,7 @@ impl Disclosure {
 }
 
 /// The credits of every invoice issued by `at`, from the events dated by `at`: (credit notes,
-/// payments and credit notes together), by invoice index.
+/// payments and credit notes together, less reversed payments), by invoice index.
 fn credits(portfolio: &Portfolio, at: NaiveDate) -> Vec<(Decimal, Decimal)> {
     let index: std::collections::HashMap<&str, usize> = portfolio
         .invoices
@@ -162,6 +162,11 @@ fn credits(portfolio: &Portfolio, at: NaiveDate) -> Vec<(Decimal, Decimal)> {
                 invoice, amount, ..
             } => (invoice, *amount, false),
             EventKind::CreditNote { invoice, amount } => (invoice, *amount, true),
+            // A payment that came back was never received: owed again (replay re-opens it),
+            // not a credit of the customer.
+            EventKind::PaymentReversed {
+                invoice, amount, ..
+            } => (invoice, -*amount, false),
             _ => continue,
         };
         if let Some(&i) = index.get(invoice.as_str()) {

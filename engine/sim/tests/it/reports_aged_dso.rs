@@ -366,3 +366,59 @@ fn cei_over_three_months_crf_and_monthly() {
     );
     assert_eq!(off.cei_over_months, None);
 }
+
+/// A payment that came back is owed again, not a credit of the customer: E1 300, due 31 March,
+/// paid 300 on 5 April, the cheque bounced on 12 April (`payment_reversed` 300). At 30 April
+/// 300 is open 30 days late (1-30) and nothing is unallocated (before the fix, the reversal
+/// was ignored by the disclosure and the whole 300 showed as a credit owed to the customer).
+#[test]
+fn a_reversed_payment_is_owed_again_not_an_unallocated_credit() {
+    use relance_core::domain::{Customer, Event, EventKind, Invoice, Portfolio};
+    use relance_core::payment::ReversalReason;
+    let mut p = Portfolio::default();
+    p.customers.push(Customer::new("E"));
+    p.invoices.push(Invoice {
+        id: "E1".into(),
+        customer: "E".into(),
+        amount: dec("300"),
+        currency: "EUR".into(),
+        issued: d("2026-03-01"),
+        due: d("2026-03-31"),
+        outstanding: None,
+        po_number: None,
+        payment_terms: None,
+        delivered_on: None,
+        dunning: Default::default(),
+        payment_means: None,
+    });
+    p.events = vec![
+        Event {
+            date: d("2026-04-05"),
+            kind: EventKind::Payment {
+                invoice: "E1".into(),
+                amount: dec("300"),
+                reference: None,
+                details: Default::default(),
+            },
+        },
+        Event {
+            date: d("2026-04-12"),
+            kind: EventKind::PaymentReversed {
+                invoice: "E1".into(),
+                amount: dec("300"),
+                reason: ReversalReason::BouncedCheque,
+                reference: None,
+                payment_date: None,
+            },
+        },
+    ];
+    let r = aged_balance(&p, d("2026-04-30"));
+    assert_eq!(r.rows.len(), 1);
+    let row = &r.rows[0];
+    assert_eq!(
+        (row.invoices, row.buckets.days_1_30, row.buckets.total),
+        (1, dec("300"), dec("300"))
+    );
+    assert_eq!(row.disclosure.unallocated_credits, Decimal::ZERO);
+    assert_eq!(row.disclosure.total_excluding_disputed, dec("300"));
+}
