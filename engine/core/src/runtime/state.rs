@@ -186,6 +186,34 @@ pub struct Instance {
     /// steps and `invoice.days_late` run from it; the invoice's own `due` is never changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extended_due: Option<NaiveDate>,
+    /// How each payment received on the case was split between principal and charges, in
+    /// order, net of what reversals took back: a `payment_reversed` takes back the same split
+    /// (`transition/reversal.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allocations: Vec<Allocation>,
+}
+
+/// One payment as it was applied (`fees::allocate`): typed, so a reversal takes back exactly
+/// what the payment paid to the principal and to the charges.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Allocation {
+    /// The day the payment was applied.
+    pub date: NaiveDate,
+    /// The payment's reference, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// What went to the principal (net of reversals).
+    pub to_principal: Decimal,
+    /// What went to the charges owed (net of reversals).
+    pub to_charges: Decimal,
+}
+
+impl Allocation {
+    /// The payment's amount still standing (net of reversals).
+    pub fn amount(&self) -> Decimal {
+        self.to_principal + self.to_charges
+    }
 }
 
 /// The claim to declare to the *mandataire judiciaire* for one frozen invoice (typed, so
