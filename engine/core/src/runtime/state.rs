@@ -256,6 +256,19 @@ pub struct Repeating {
 }
 
 impl Instance {
+    /// What a `payment_reversed` may still take back: what was paid before the case opened
+    /// (the invoice's amount less its imported `outstanding`) plus the payments recorded
+    /// since, net of reversals. A case stored before payments were recorded
+    /// (`allocations` empty) counts all it received (`paid`, credit notes included).
+    pub fn reversible(&self, invoice: &crate::domain::Invoice) -> Decimal {
+        if self.allocations.is_empty() {
+            return self.paid.max(Decimal::ZERO);
+        }
+        let since: Decimal = self.allocations.iter().map(Allocation::amount).sum();
+        let before = invoice.amount - invoice.opening_outstanding();
+        (before + since).max(Decimal::ZERO)
+    }
+
     pub fn is_open(&self) -> bool {
         !self.status.is_final()
     }
