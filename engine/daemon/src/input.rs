@@ -1,7 +1,8 @@
 //! Checking written data against the store before anything is written: the portfolio
 //! invariants of `portfolio::validate` (reused as is, with the stored customers and invoices a
 //! request refers to added as context, which also bounds amounts, their decimals and dates),
-//! plus what only the daemon knows: an invoice already stored, an event dated in the future,
+//! plus what only the daemon knows (a reversal is bounded by what the stored case was paid,
+//! `Instance::reversible`, through `portfolio::validate_with_paid`): an invoice already stored, an event dated in the future,
 //! before its invoice's issue date or on an invoice not issued yet, a customer whose invoices
 //! would total more than [`max_customer_total`].
 //!
@@ -140,7 +141,19 @@ fn findings(
         context.invoices.extend(stored_invoices);
     }
     context.events = p.events.clone();
-    if let Err(e) = portfolio::validate(&context) {
+    // What was paid on each stored invoice a reversal names: the same check as a file's.
+    let mut paid_before: BTreeMap<String, Decimal> = BTreeMap::new();
+    if let Some(w) = w.as_deref_mut() {
+        for ev in &p.events {
+            if let relance_core::domain::EventKind::PaymentReversed { invoice, .. } = &ev.kind
+                && let Some(stored) = w.invoice(invoice)?.cloned()
+                && let Some(case) = w.case(invoice)?
+            {
+                paid_before.insert(invoice.clone(), case.reversible(&stored));
+            }
+        }
+    }
+    if let Err(e) = portfolio::validate_with_paid(&context, &|id| paid_before.get(id).copied()) {
         for pr in e.problems() {
             let outside = match &pr.place {
                 Place::Json {

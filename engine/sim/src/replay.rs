@@ -59,8 +59,10 @@ pub fn replay(portfolio: &Portfolio, at: NaiveDate) -> Vec<InvoiceAt> {
         .collect();
     order.sort_by_key(|&e| portfolio.events[e].date);
     let mut dispute_amount: Vec<Option<Option<Decimal>>> = vec![None; out.len()];
-    // What a write-off wiped, for its reversal to restore.
-    let mut written_off: Vec<Decimal> = vec![Decimal::ZERO; out.len()];
+    // What the case owes, as `relance-core` keeps it: lowered by every payment and credit
+    // note, raised by every reversal, negative when overpaid, kept through a write-off (a
+    // write-off's reversal shows it again). `open` is its positive part, zero while written off.
+    let mut balance: Vec<Decimal> = out.iter().map(|s| s.open).collect();
     for e in order {
         let event = &portfolio.events[e];
         let Some(&i) = event.kind.invoice().and_then(|id| index.get(id)) else {
@@ -75,30 +77,36 @@ pub fn replay(portfolio: &Portfolio, at: NaiveDate) -> Vec<InvoiceAt> {
                 if matches!(event.kind, EventKind::Payment { .. }) {
                     state.payments.push((event.date, *amount));
                 }
-                if state.settled_on.is_none() {
-                    state.open = (state.open - *amount).max(Decimal::ZERO);
-                    if state.open == Decimal::ZERO {
-                        state.settled_on = Some(event.date);
-                    }
+                balance[s] -= *amount;
+                if !state.written_off {
+                    state.open = balance[s].max(Decimal::ZERO);
+                }
+                if state.settled_on.is_none() && state.open == Decimal::ZERO {
+                    state.settled_on = Some(event.date);
                 }
             }
             EventKind::WriteOff { .. } if state.settled_on.is_none() => {
-                written_off[s] = state.open;
                 state.open = Decimal::ZERO;
                 state.settled_on = Some(event.date);
                 state.written_off = true;
             }
             EventKind::WriteOffReversed { .. } if state.written_off => {
-                state.open = written_off[s];
-                state.settled_on = None;
+                state.open = balance[s].max(Decimal::ZERO);
                 state.written_off = false;
-            }
-            // A payment that came back: owed again, and no longer settled unless written
-            // off (its amount stays among `payments`, dated when it was received).
-            EventKind::PaymentReversed { amount, .. } if !state.written_off => {
-                state.open += *amount;
                 if state.open > Decimal::ZERO {
                     state.settled_on = None;
+                }
+            }
+            // A payment that came back: owed again (its amount stays among `payments`, dated
+            // when it was received); a written-off invoice stays at zero until the write-off
+            // is reversed, as its case stays closed (`transition/reversal.rs`).
+            EventKind::PaymentReversed { amount, .. } => {
+                balance[s] += *amount;
+                if !state.written_off {
+                    state.open = balance[s].max(Decimal::ZERO);
+                    if state.open > Decimal::ZERO {
+                        state.settled_on = None;
+                    }
                 }
             }
             EventKind::DisputeOpened { amount, .. } => {
@@ -197,5 +205,102 @@ mod tests {
             (Decimal::ZERO, Some(d("2026-03-01")))
         );
         assert!(replay(&p, d("2025-12-31")).is_empty());
+    }
+
+    /// Payments that come back, replayed as `transition/reversal.rs` applies them to the case
+    /// (the case is the truth): the outstanding grows by the reversed amount, never above
+    /// what the payments left (an overpayment reversed re-opens the invoice's amount, not the
+    /// payment's), and a written-off invoice only has its outstanding raised, shown when the
+    /// write-off is reversed. Hand-computed on a 100 EUR invoice.
+    #[test]
+    fn reversals_replay_as_the_case_applies_them() {
+        let pay = |n: i64| EventKind::Payment {
+            invoice: "F".into(),
+            amount: Decimal::from(n),
+            reference: None,
+            details: Default::default(),
+        };
+        let back = |n: i64| EventKind::PaymentReversed {
+            invoice: "F".into(),
+            amount: Decimal::from(n),
+            reason: Default::default(),
+            reference: None,
+            payment_date: None,
+        };
+        let write_off = EventKind::WriteOff {
+            invoice: "F".into(),
+            reason: None,
+        };
+        let write_off_reversed = EventKind::WriteOffReversed {
+            invoice: "F".into(),
+            reason: None,
+        };
+        // (what, events from 02-01 one a day, expected (open, settled, written off))
+        type Row = (&'static str, Vec<EventKind>, (i64, bool, bool));
+        let rows: Vec<Row> = vec![
+            (
+                "part paid, reversed",
+                vec![pay(60), back(60)],
+                (100, false, false),
+            ),
+            // 120 paid on 100: outstanding -20; 120 back: 100, not 120.
+            (
+                "overpaid, reversed",
+                vec![pay(120), back(120)],
+                (100, false, false),
+            ),
+            (
+                "paid twice, one back",
+                vec![pay(100), pay(100), back(100)],
+                (0, true, false),
+            ),
+            // 60 paid, 40 written off, the 60 comes back: still written off (0 owed)...
+            (
+                "written off, reversed",
+                vec![pay(60), write_off.clone(), back(60)],
+                (0, true, true),
+            ),
+            // ... and the write-off reversed shows the 100 the case owes, not 40.
+            (
+                "written off, reversed, write-off reversed",
+                vec![
+                    pay(60),
+                    write_off.clone(),
+                    back(60),
+                    write_off_reversed.clone(),
+                ],
+                (100, false, false),
+            ),
+        ];
+        for (what, kinds, (open, settled, written_off)) in rows {
+            let mut p = Portfolio::default();
+            p.customers.push(Customer::new("A"));
+            p.invoices.push(Invoice {
+                id: "F".into(),
+                customer: "A".into(),
+                amount: Decimal::from(100),
+                currency: "EUR".into(),
+                issued: d("2026-01-01"),
+                due: d("2026-01-31"),
+                outstanding: None,
+                po_number: None,
+                payment_terms: None,
+                delivered_on: None,
+                dunning: Default::default(),
+                payment_means: None,
+            });
+            for (i, kind) in kinds.into_iter().enumerate() {
+                p.events.push(Event {
+                    date: d("2026-02-01") + chrono::Days::new(i as u64),
+                    kind,
+                });
+            }
+            let at = &replay(&p, d("2026-03-01"))[0];
+            assert_eq!(
+                (at.open, at.settled_on.is_some(), at.written_off),
+                (Decimal::from(open), settled, written_off),
+                "{what}"
+            );
+        }
     }
 }

@@ -100,6 +100,7 @@ fn fresh(invoice: &Invoice, customer: &Customer, today: NaiveDate) -> Instance {
         catch_up_next: None,
         declaration: None,
         extended_due: None,
+        allocations: Vec::new(),
     }
 }
 

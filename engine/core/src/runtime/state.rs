@@ -197,6 +197,34 @@ pub struct Instance {
     /// steps and `invoice.days_late` run from it; the invoice's own `due` is never changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extended_due: Option<NaiveDate>,
+    /// How each payment received on the case was split between principal and charges, in
+    /// order, net of what reversals took back: a `payment_reversed` takes back the same split
+    /// (`transition/reversal.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allocations: Vec<Allocation>,
+}
+
+/// One payment as it was applied (`fees::allocate`): typed, so a reversal takes back exactly
+/// what the payment paid to the principal and to the charges.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Allocation {
+    /// The day the payment was applied.
+    pub date: NaiveDate,
+    /// The payment's reference, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// What went to the principal (net of reversals).
+    pub to_principal: Decimal,
+    /// What went to the charges owed (net of reversals).
+    pub to_charges: Decimal,
+}
+
+impl Allocation {
+    /// The payment's amount still standing (net of reversals).
+    pub fn amount(&self) -> Decimal {
+        self.to_principal + self.to_charges
+    }
 }
 
 /// The claim to declare to the *mandataire judiciaire* for one frozen invoice (typed, so
@@ -239,6 +267,19 @@ pub struct Repeating {
 }
 
 impl Instance {
+    /// What a `payment_reversed` may still take back: what was paid before the case opened
+    /// (the invoice's amount less its imported `outstanding`) plus the payments recorded
+    /// since, net of reversals. A case stored before payments were recorded
+    /// (`allocations` empty) counts all it received (`paid`, credit notes included).
+    pub fn reversible(&self, invoice: &crate::domain::Invoice) -> Decimal {
+        if self.allocations.is_empty() {
+            return self.paid.max(Decimal::ZERO);
+        }
+        let since: Decimal = self.allocations.iter().map(Allocation::amount).sum();
+        let before = invoice.amount - invoice.opening_outstanding();
+        (before + since).max(Decimal::ZERO)
+    }
+
     pub fn is_open(&self) -> bool {
         !self.status.is_final()
     }

@@ -20,7 +20,7 @@ use super::eval::{Env, EvalError, shift};
 use super::fees;
 use super::repeat;
 use super::standing;
-use super::state::{CloseReason, Dispute, Instance, Promise, Status};
+use super::state::{Allocation, CloseReason, Dispute, Instance, Promise, Status};
 use crate::domain::EventKind;
 
 mod changes;
@@ -874,9 +874,11 @@ impl<'f> Machine<'_, 'f> {
             Status::Active | Status::Paused { .. } | Status::Waiting { .. }
         );
         match ev {
-            EventKind::Payment { amount, .. } => {
+            EventKind::Payment {
+                amount, reference, ..
+            } => {
                 self.inst.last_failed_payment = None;
-                self.money_in(*amount, true)
+                self.money_in(*amount, Some(reference.as_deref()))
             }
             EventKind::WriteOffReversed { .. } => {
                 self.change(ev);
@@ -888,7 +890,7 @@ impl<'f> Machine<'_, 'f> {
                 payment_date,
                 ..
             } => self.payment_reversed(*amount, *reason, reference.as_deref(), *payment_date),
-            EventKind::CreditNote { amount, .. } => self.money_in(*amount, false),
+            EventKind::CreditNote { amount, .. } => self.money_in(*amount, None),
             EventKind::InsolvencyOpened { .. }
             | EventKind::InsolvencyClosed { .. }
             | EventKind::DueDateExtended { .. } => self.insolvency_event(ev),
@@ -983,8 +985,11 @@ impl<'f> Machine<'_, 'f> {
     }
 
     /// A payment (or credit note) lowers the outstanding; at or under the tolerance the case
-    /// closes. A pending promise may be kept on the way.
-    fn money_in(&mut self, amount: Decimal, payment: bool) {
+    /// closes. A pending promise may be kept on the way. `payment` is `Some(reference)` for a
+    /// payment (its split is recorded for a reversal to take back), `None` for a credit note.
+    fn money_in(&mut self, amount: Decimal, payment: Option<Option<&str>>) {
+        let reference = payment.flatten();
+        let payment = payment.is_some();
         let due = self.facts.invoice.due;
         if self.today > due && self.inst.balances.is_empty() {
             self.inst.balances.push((due, self.inst.outstanding));
@@ -1004,6 +1009,14 @@ impl<'f> Machine<'_, 'f> {
         self.inst.outstanding -= to_principal;
         self.inst.charged.owed -= to_charges;
         self.inst.paid += amount;
+        if payment {
+            self.inst.allocations.push(Allocation {
+                date: self.today,
+                reference: reference.map(str::to_string),
+                to_principal,
+                to_charges,
+            });
+        }
         if self.today > due {
             self.inst.balances.push((self.today, self.inst.outstanding));
         }

@@ -450,6 +450,15 @@ async fn a_reversed_payment_reopens_the_case_through_the_api() {
             "state": "active",
             "case": {"outstanding": "1200.00", "counters": {"reversals": 1}}
         })),
+        // More than was paid (1200, reversed already) is refused, naming the field.
+        Row::new(
+            Method::POST,
+            "/v1/events",
+            Some(INTEGRATION),
+            Json(json!({"type": "payment_reversed", "invoice": "F-1", "amount": "10"})),
+            422,
+        )
+        .with(json!({"problems": [{"path": "events[0] (payment_reversed)", "field": "amount"}]})),
         // An unknown reason is refused whole.
         Row::new(
             Method::POST,

@@ -24,7 +24,9 @@ mod validate;
 
 pub use self::csv::load_dir;
 pub use self::json::from_json;
-pub use self::validate::{MAX_AMOUNT, YEARS, check_amount, check_year, minor_units, validate};
+pub use self::validate::{
+    MAX_AMOUNT, YEARS, check_amount, check_year, minor_units, validate, validate_with_paid,
+};
 
 /// At most this many problems are kept in one [`PortfolioError::Invalid`]; the rest are counted.
 pub const MAX_PROBLEMS: usize = 50;

@@ -140,6 +140,19 @@ pub fn validate(portfolio: &Portfolio) -> Result<(), PortfolioError> {
     validate_at(portfolio, &JsonPlaces)
 }
 
+/// [`validate`] for events arriving on invoices that already have a history elsewhere (the
+/// daemon's store): `paid_before(invoice)` is what was paid on that invoice before the
+/// portfolio's events (payments net of reversals), `None` to count from the invoice itself
+/// (its amount less its `outstanding`). Used for the reversal check only.
+pub fn validate_with_paid(
+    portfolio: &Portfolio,
+    paid_before: &dyn Fn(&str) -> Option<Decimal>,
+) -> Result<(), PortfolioError> {
+    let mut problems = Problems::new();
+    check_with(portfolio, &JsonPlaces, paid_before, &mut problems);
+    problems.finish()
+}
+
 /// [`validate`], naming records through `at`.
 fn validate_at(portfolio: &Portfolio, at: &dyn Locate) -> Result<(), PortfolioError> {
     let mut problems = Problems::new();
@@ -149,9 +162,87 @@ fn validate_at(portfolio: &Portfolio, at: &dyn Locate) -> Result<(), PortfolioEr
 
 /// Adds every broken invariant of `portfolio` to `problems`, naming records through `at`.
 pub(crate) fn check_into(portfolio: &Portfolio, at: &dyn Locate, problems: &mut Problems) {
+    check_with(portfolio, at, &|_| None, problems);
+}
+
+fn check_with(
+    portfolio: &Portfolio,
+    at: &dyn Locate,
+    paid_before: &dyn Fn(&str) -> Option<Decimal>,
+    problems: &mut Problems,
+) {
     let customers = check_customers(portfolio, at, problems);
     let invoices = check_invoices(portfolio, at, &customers, problems);
     check_events(portfolio, at, &customers, &invoices, problems);
+    check_reversals(portfolio, at, &invoices, paid_before, problems);
+}
+
+/// A `payment_reversed` takes back at most what was paid on its invoice before it: payments
+/// net of earlier reversals, in date order (file order within a day), starting from
+/// `paid_before` else from what the invoice's `outstanding` says was paid before the import.
+/// Credit notes are not payments and never come back this way.
+fn check_reversals(
+    portfolio: &Portfolio,
+    at: &dyn Locate,
+    invoices: &HashMap<&str, usize>,
+    paid_before: &dyn Fn(&str) -> Option<Decimal>,
+    problems: &mut Problems,
+) {
+    let mut order: Vec<usize> = (0..portfolio.events.len())
+        .filter(|&e| {
+            matches!(
+                portfolio.events[e].kind,
+                EventKind::Payment { .. } | EventKind::PaymentReversed { .. }
+            )
+        })
+        .collect();
+    if !order
+        .iter()
+        .any(|&e| matches!(portfolio.events[e].kind, EventKind::PaymentReversed { .. }))
+    {
+        return;
+    }
+    order.sort_by_key(|&e| portfolio.events[e].date);
+    let mut paid: HashMap<&str, Decimal> = HashMap::new();
+    for e in order {
+        let event = &portfolio.events[e];
+        let (invoice, amount, reversal) = match &event.kind {
+            EventKind::Payment {
+                invoice, amount, ..
+            } => (invoice.as_str(), *amount, false),
+            EventKind::PaymentReversed {
+                invoice, amount, ..
+            } => (invoice.as_str(), *amount, true),
+            _ => continue,
+        };
+        let net = paid.entry(invoice).or_insert_with(|| {
+            paid_before(invoice).unwrap_or_else(|| {
+                invoices.get(invoice).map_or(Decimal::ZERO, |&i| {
+                    let inv = &portfolio.invoices[i];
+                    (inv.amount - inv.opening_outstanding()).max(Decimal::ZERO)
+                })
+            })
+        });
+        if !reversal {
+            *net += amount.max(Decimal::ZERO);
+        } else if amount > *net {
+            let before = *net;
+            problems.push(|_| {
+                Problem::new(
+                    at.event(e, event.kind.type_name()),
+                    Some("amount"),
+                    format!(
+                        "reverses {amount}, more than the {before} paid on invoice \"{invoice}\" \
+                         before {} (payments net of earlier reversals)",
+                        event.date
+                    ),
+                )
+            });
+            *net = Decimal::ZERO;
+        } else if amount > Decimal::ZERO {
+            *net -= amount;
+        }
+    }
 }
 
 /// Checks that `id` is non-empty, trimmed and unique, recording its first occurrence in `seen`.

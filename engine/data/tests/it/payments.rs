@@ -18,6 +18,7 @@ const CASE: &str = r#"{
      "means": "lcr", "payer_iban": "FR7630006000011234567890189", "end_to_end_id": "E2E-1", "remittance_date": "2026-01-25"},
     {"date": "2026-02-10", "type": "payment_reversed", "invoice": "F-1", "amount": "1000", "reason": "unpaid_lcr",
      "reference": "LCR-1", "payment_date": "2026-02-02"},
+    {"date": "2026-02-11", "type": "payment", "invoice": "F-2", "amount": "20"},
     {"date": "2026-02-11", "type": "payment_reversed", "invoice": "F-2", "amount": "20"}
   ]
 }"#;
@@ -62,7 +63,7 @@ fn the_new_fields_read_from_json_and_survive_the_data_folder() {
     );
     // No reason given: `other`.
     assert!(matches!(
-        p.events[2].kind,
+        p.events[3].kind,
         EventKind::PaymentReversed {
             reason: ReversalReason::Other,
             reference: None,
@@ -112,5 +113,83 @@ fn wrong_values_are_errors_naming_the_field() {
     for (text, want) in cases {
         let e = portfolio::from_json(&text).expect_err(want).to_string();
         assert_eq!(e, want);
+    }
+}
+
+/// A reversal cannot take back more than was paid on the invoice before it (payments net of
+/// earlier reversals, in date order; an imported invoice's `outstanding` below its amount
+/// counts as paid before the import).
+#[test]
+fn a_reversal_beyond_what_was_paid_is_refused() {
+    let case = |events: &str, outstanding: &str| {
+        format!(
+            r#"{{
+  "customers": [{{"id": "ACME"}}],
+  "invoices": [{{"id": "F-1", "customer": "ACME", "amount": "1000", "issued": "2026-01-01", "due": "2026-01-31"{outstanding}}}],
+  "events": [{events}]
+}}"#
+        )
+    };
+    let pay = |date: &str, amount: &str| {
+        format!(
+            r#"{{"date": "{date}", "type": "payment", "invoice": "F-1", "amount": "{amount}"}}"#
+        )
+    };
+    let back = |date: &str, amount: &str| {
+        format!(
+            r#"{{"date": "{date}", "type": "payment_reversed", "invoice": "F-1", "amount": "{amount}"}}"#
+        )
+    };
+    // (events, outstanding field, expected error or None when valid)
+    let rows: Vec<(Vec<String>, &str, Option<&str>)> = vec![
+        (
+            vec![pay("2026-02-01", "1200"), back("2026-02-05", "1200")],
+            "",
+            None,
+        ),
+        (
+            vec![pay("2026-02-01", "400"), back("2026-02-05", "500")],
+            "",
+            Some(
+                "events[1] (payment_reversed).amount: reverses 500, more than the 400 paid on \
+                 invoice \"F-1\" before 2026-02-05 (payments net of earlier reversals)",
+            ),
+        ),
+        (
+            // The second reversal finds only 100 left.
+            vec![
+                pay("2026-02-01", "400"),
+                back("2026-02-05", "300"),
+                back("2026-02-06", "300"),
+            ],
+            "",
+            Some(
+                "events[2] (payment_reversed).amount: reverses 300, more than the 100 paid on \
+                 invoice \"F-1\" before 2026-02-06 (payments net of earlier reversals)",
+            ),
+        ),
+        (
+            // In date order, not file order: the payment is later than the reversal.
+            vec![back("2026-02-05", "10"), pay("2026-02-07", "400")],
+            "",
+            Some(
+                "events[0] (payment_reversed).amount: reverses 10, more than the 0 paid on \
+                 invoice \"F-1\" before 2026-02-05 (payments net of earlier reversals)",
+            ),
+        ),
+        // Paid before the import: 1000 - 700 = 300 may come back.
+        (
+            vec![back("2026-02-05", "300")],
+            r#", "outstanding": "700""#,
+            None,
+        ),
+    ];
+    for (events, outstanding, want) in rows {
+        let text = case(&events.join(",\n"), outstanding);
+        match (portfolio::from_json(&text), want) {
+            (Ok(_), None) => {}
+            (Err(e), Some(want)) => assert_eq!(e.to_string(), want),
+            (got, want) => panic!("{events:?}: got {got:?}, want {want:?}"),
+        }
     }
 }

@@ -161,3 +161,85 @@ scenario s {
         t.to_text()
     );
 }
+
+/// A scenario charging the €40 indemnity (Code de commerce L441-10 II, D441-5) at the notice.
+const CHARGING: &str = r#"
+scenario s {
+  step reminder at due + 3 days { email "reminder-1" to accounting }
+  step notice at due + 30 days {
+    letter "formal-notice" to legal registered
+    charge indemnity
+  }
+  step final at due + 60 days {
+    letter "final" to legal registered
+    charge late-interest
+  }
+  on payment reversed { alert "Payment came back" to collector }
+}
+"#;
+
+#[test]
+fn a_reversal_takes_back_what_the_payment_paid_to_the_charges() {
+    // 1000 EUR due 2026-01-31; the indemnity of 40 EUR is charged on 03-02 (due + 30); a
+    // cheque of 1040 on 03-05 pays the principal first (`fees::allocate`): 1000 to the
+    // principal, 40 to the charges. It bounces on 03-10: 1000 goes back to the principal and
+    // 40 to the charges (not 1040 to the principal).
+    // The final step on 04-01 (due + 60) charges interest on 1000 from 02-01 (the payment
+    // never came): 02-01..04-01 is 28 + 31 + 1 = 60 days at 12.15 % (2026-H1, ECB 2.15 + 10):
+    // 1000 × 12.15 × 60 / 36500 = 729000 / 36500 = 19.9726… → 19.97 EUR.
+    let case = r#"{
+  "customers": [{"id": "ACME", "segment": "b2b"}],
+  "invoices": [{"id": "F-1", "customer": "ACME", "amount": "1000", "issued": "2026-01-01", "due": "2026-01-31"}],
+  "events": [
+    {"date": "2026-03-05", "type": "payment", "invoice": "F-1", "amount": "1040", "reference": "CHQ-9", "means": "cheque"},
+    {"date": "2026-03-10", "type": "payment_reversed", "invoice": "F-1", "amount": "1040", "reason": "bounced_cheque", "reference": "CHQ-9", "payment_date": "2026-03-05"}
+  ]
+}"#;
+    let t = simulate_inline(CHARGING, case, date("2026-04-10"));
+    let text = t.to_text();
+    let flat: String = text
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        flat.contains(
+            "payment CHQ-9 of 1040 reversed (bounced_cheque), 40 back to charges, \
+             outstanding 1000, charges owed 40; re-opened"
+        ),
+        "{text}"
+    );
+    assert!(
+        flat.contains("charge late-interest 19.97 EUR"),
+        "interest on the principal only: {text}"
+    );
+}
+
+#[test]
+fn a_reversal_under_insolvency_leaves_the_claim_frozen_and_sends_nothing() {
+    // Paid 02-10, the customer's redressement judgment on 03-10 (learnt 03-12, published
+    // 03-20), the cheque bounces on 03-25: the claim is prior to the judgment, so it is frozen
+    // (L622-21: no dunning, no handler) with its declaration task due two months after the
+    // BODACC publication (R622-24): 2026-05-20.
+    let case = r#"{
+  "customers": [{"id": "ACME", "segment": "b2b"}],
+  "invoices": [{"id": "F-1", "customer": "ACME", "amount": "1000", "issued": "2026-01-01", "due": "2026-01-31"}],
+  "events": [
+    {"date": "2026-02-10", "type": "payment", "invoice": "F-1", "amount": "1000", "reference": "CHQ-7", "means": "cheque"},
+    {"date": "2026-03-12", "type": "insolvency_opened", "customer": "ACME", "procedure": "redressement", "judgment_on": "2026-03-10", "published_on": "2026-03-20"},
+    {"date": "2026-03-25", "type": "payment_reversed", "invoice": "F-1", "amount": "1000", "reason": "bounced_cheque", "reference": "CHQ-7", "payment_date": "2026-02-10"}
+  ]
+}"#;
+    let t = simulate_inline(CHARGING, case, date("2026-04-30"));
+    let text = t.to_text();
+    let after: Vec<&str> = text
+        .lines()
+        .filter(|l| l.get(..10).is_some_and(|day| day >= "2026-03-25"))
+        .filter(|l| !l.contains('·'))
+        .collect();
+    assert_eq!(after.len(), 1, "only the declaration task:\n{text}");
+    assert!(after[0].contains("task"), "{text}");
+    assert!(after[0].contains("2026-05-20"), "{text}");
+    assert!(!text.contains("Payment came back"), "{text}");
+    assert!(text.contains("→ insolvency"), "the case is frozen: {text}");
+}
