@@ -28,6 +28,13 @@ pub enum CoverStatus {
 }
 
 impl CoverStatus {
+    /// Every status, in documentation order.
+    pub const ALL: [CoverStatus; 3] = [
+        CoverStatus::Covered,
+        CoverStatus::NotCovered,
+        CoverStatus::Cancelled,
+    ];
+
     /// The name conditions compare (`customer.credit_cover == "covered"`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -4,6 +4,7 @@ mod dependencies;
 mod insolvency;
 mod rates;
 mod runtime;
+mod schema_values;
 mod set_diagnostics;
 mod standing;
 mod terms;
