@@ -65,10 +65,37 @@ pub struct CreditCover {
     /// The credit limit granted, in euros, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<Decimal>,
+    /// The policy's threatened-risk declaration deadline, when the customer's record carries
+    /// it: the transition then creates the task to declare it (see [`ThreatenedRisk`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threatened_risk: Option<ThreatenedRisk>,
+}
+
+/// When the insurer wants the threatened risk (*menace de sinistre*) declared for an unpaid
+/// invoice of a covered customer, and how many days before that deadline the task to declare
+/// it is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ThreatenedRisk {
+    /// The deadline, counted from the invoice's ORIGINAL due date (an extension never moves it).
+    pub after: Period,
+    /// The task is created this many days before the deadline (0: on the deadline).
+    #[serde(default)]
+    pub notice_days: u32,
+}
+
+impl ThreatenedRisk {
+    /// The declaration deadline of an invoice originally due on `original_due`, and the day its
+    /// task is created.
+    pub fn dates(self, original_due: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let by = self.after.after(original_due);
+        (by, by - chrono::Days::new(u64::from(self.notice_days)))
+    }
 }
 
 /// A deadline in days or in calendar months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     Days(u32),

@@ -25,6 +25,7 @@ use crate::domain::EventKind;
 
 mod changes;
 mod insolvency;
+mod insurer;
 mod reversal;
 
 /// What happens to the case today.
@@ -417,6 +418,7 @@ impl<'f> Machine<'_, 'f> {
 
     fn tick(&mut self) {
         self.sync_insolvency(self.facts.customer.insolvency);
+        self.threatened_risk_task();
         if !matches!(
             self.inst.status,
             Status::Active | Status::Paused { .. } | Status::Waiting { .. }

@@ -2,6 +2,7 @@
 
 mod dependencies;
 mod insolvency;
+mod insurer;
 mod rates;
 mod runtime;
 mod schema_values;
