@@ -151,6 +151,9 @@ pub struct InsurerPolicy {
     /// The claim (*demande d'indemnisation*) must be filed within this long after the
     /// original due date.
     pub claim: Period,
+    /// The task to declare the threatened risk is created this many days before its deadline.
+    #[serde(default)]
+    pub notice_days: u32,
 }
 
 /// An invoice's insurer deadlines and the extension check.
@@ -166,6 +169,15 @@ pub struct Deadlines {
 }
 
 impl InsurerPolicy {
+    /// What a covered customer's record carries so that the transition creates the
+    /// threatened-risk declaration task.
+    pub fn threatened_risk_task(&self) -> ThreatenedRisk {
+        ThreatenedRisk {
+            after: self.threatened_risk,
+            notice_days: self.notice_days,
+        }
+    }
+
     /// The deadlines of an invoice due on `original_due`, possibly extended to `extended_due`:
     /// the insurer's deadlines run from the original due date whatever the extension.
     pub fn deadlines(&self, original_due: NaiveDate, extended_due: Option<NaiveDate>) -> Deadlines {
@@ -227,6 +239,7 @@ mod tests {
             max_extension_days: 60,
             threatened_risk: Period::Days(60),
             claim: Period::Months(6),
+            notice_days: 0,
         };
         let within = policy.deadlines(d("2026-01-31"), Some(d("2026-03-15")));
         assert_eq!(within.threatened_risk_by, d("2026-04-01"));

@@ -44,6 +44,7 @@ fn insurer_deadlines_and_warnings() {
         max_extension_days: 60,
         threatened_risk: Period::Days(60),
         claim: Period::Months(6),
+        notice_days: 0,
     }];
     let r = insurance(&p, &policies, d("2026-03-31"));
     let rows: Vec<_> = r
