@@ -163,7 +163,8 @@ pub fn next_wakeup(inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate> {
         Status::Waiting { until, .. } => Some(*until),
         _ => None,
     };
-    [promise, own].into_iter().flatten().min()
+    let insurer = insurer::threatened_risk_day(inst, facts);
+    [promise, own, insurer].into_iter().flatten().min()
 }
 
 /// The date step `i` falls due: its anchor's date (the actual processing date of an earlier

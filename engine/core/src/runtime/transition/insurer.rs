@@ -11,37 +11,53 @@
 use relance_dsl::ir::Action;
 use rust_decimal::Decimal;
 
-use super::super::state::Status;
+use chrono::NaiveDate;
+
+use super::super::context::Facts;
+use super::super::state::{Instance, Status};
 use super::{Machine, Planned};
 use crate::insurance::CoverStatus;
 
 /// The `handler_runs` key marking the task as created (it is created once per case).
 const KEY: &str = "threatened_risk";
 
+/// The day the threatened-risk task is created for this case, while it is still to create:
+/// a covered customer whose cover carries the policy's deadline, an open case with something
+/// outstanding, no such task yet. `next_wakeup` wakes the case that day.
+pub(in crate::runtime) fn threatened_risk_day(
+    inst: &Instance,
+    facts: &Facts<'_>,
+) -> Option<NaiveDate> {
+    let cover = facts.customer.credit_cover.as_ref()?;
+    let policy = cover.threatened_risk?;
+    let open = matches!(
+        inst.status,
+        Status::Active | Status::Paused { .. } | Status::Waiting { .. }
+    );
+    (cover.status == CoverStatus::Covered
+        && open
+        && inst.outstanding > Decimal::ZERO
+        && !inst.handler_runs.contains_key(KEY))
+    .then(|| policy.dates(facts.invoice.due).1)
+}
+
 impl Machine<'_, '_> {
     /// Creates the threatened-risk declaration task when its day has come.
     pub(super) fn threatened_risk_task(&mut self) {
+        let Some(from) = threatened_risk_day(&self.inst, self.facts) else {
+            return;
+        };
+        if self.today < from {
+            return;
+        }
         let Some(cover) = self.facts.customer.credit_cover.as_ref() else {
             return;
         };
         let Some(policy) = cover.threatened_risk else {
             return;
         };
-        if cover.status != CoverStatus::Covered
-            || self.inst.outstanding <= Decimal::ZERO
-            || self.inst.handler_runs.contains_key(KEY)
-            || !matches!(
-                self.inst.status,
-                Status::Active | Status::Paused { .. } | Status::Waiting { .. }
-            )
-        {
-            return;
-        }
         let original_due = self.facts.invoice.due;
-        let (by, from) = policy.dates(original_due);
-        if self.today < from {
-            return;
-        }
+        let (by, _) = policy.dates(original_due);
         self.inst.handler_runs.insert(KEY.to_string(), 1);
         let text = format!(
             "declare the threatened risk to {} by {by}: invoice {} unpaid, {} {} outstanding \
