@@ -102,6 +102,14 @@ fn task_days(
     found
 }
 
+/// (cover, policy, extension, expected (day, deadline in the text) or none)
+type Case = (
+    CoverStatus,
+    Option<ThreatenedRisk>,
+    Option<&'static str>,
+    Option<(&'static str, &'static str)>,
+);
+
 #[test]
 fn the_threatened_risk_task_comes_once_on_the_policys_day() {
     let days = [
@@ -120,13 +128,7 @@ fn the_threatened_risk_task_comes_once_on_the_policys_day() {
         after: Period::Months(2),
         notice_days: 0,
     };
-    // (cover, policy, extension, expected day, expected deadline in the text)
-    let cases: [(
-        CoverStatus,
-        Option<ThreatenedRisk>,
-        Option<&str>,
-        Option<(&str, &str)>,
-    ); 6] = [
+    let cases: [Case; 6] = [
         (
             CoverStatus::Covered,
             Some(sixty_notice_ten),
