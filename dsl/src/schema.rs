@@ -127,14 +127,20 @@ pub struct FieldDoc {
     pub field: Field,
     pub ty: Type,
     pub doc: &'static str,
+    /// For a text field whose values form a closed set: every value it can take (the empty
+    /// text included when the field is empty without one). Empty for free text. This is the
+    /// one home of these lists: the checker refuses a comparison with any other value
+    /// (E0144), and the core types' parsers must accept exactly these names (a test in
+    /// `engine/core/tests/it/schema_values.rs`).
+    pub values: &'static [&'static str],
 }
 
 macro_rules! fields {
-    ($( $path:literal => $field:ident : $ty:expr, $doc:literal; )*) => {
+    ($( $path:literal => $field:ident : $ty:expr, $doc:literal $(, one_of [$($value:literal),* $(,)?])?; )*) => {
         /// Every readable field, in documentation order.
         pub fn fields() -> &'static [FieldDoc] {
             static FIELDS: std::sync::LazyLock<Vec<FieldDoc>> = std::sync::LazyLock::new(|| vec![
-                $( FieldDoc { path: $path, field: Field::$field, ty: $ty, doc: $doc }, )*
+                $( FieldDoc { path: $path, field: Field::$field, ty: $ty, doc: $doc, values: &[$($($value),*)?] }, )*
             ]);
             &FIELDS
         }
@@ -158,8 +164,8 @@ fields! {
     "customer.segment" => CustomerSegment: Type::Text, "`b2b`, `b2c` or `public`.";
     "customer.risk_score" => CustomerRiskScore: Type::Number, "Risk score from 0 (safe) to 100.";
     "customer.credit_insured" => CustomerCreditInsured: Type::Bool, "Whether a credit insurer covers this customer.";
-    "customer.insolvency" => CustomerInsolvency: Type::Text, "The collective procedure the customer is under: `sauvegarde`, `redressement` or `liquidation`; empty when none. The invoices it freezes stop anyway (LAW.md).";
-    "customer.credit_cover" => CustomerCreditCover: Type::Text, "The customer's credit insurance cover: `covered`, `not_covered` or `cancelled`; empty without an insurer.";
+    "customer.insolvency" => CustomerInsolvency: Type::Text, "The collective procedure the customer is under: `sauvegarde`, `redressement` or `liquidation`; empty when none. The invoices it freezes stop anyway (LAW.md).", one_of ["sauvegarde", "redressement", "liquidation", ""];
+    "customer.credit_cover" => CustomerCreditCover: Type::Text, "The customer's credit insurance cover: `covered`, `not_covered` or `cancelled`; empty without an insurer.", one_of ["covered", "not_covered", "cancelled", ""];
     "customer.insurer" => CustomerInsurer: Type::Text, "The customer's credit insurer (as the insurers file names it); empty without one.";
     "customer.tags" => CustomerTags: Type::List(Box::new(Type::Text)), "Free tags (`\"key-account\" in customer.tags`).";
     "customer.language" => CustomerLanguage: Type::Text, "Language of the customer's messages (`fr`, `en`).";
@@ -197,7 +203,7 @@ fields! {
     "invoice.last_failed_payment" => InvoiceLastFailedPayment: Type::Text, "The reason of the last failed payment attempt (`INSUFFICIENT_FUNDS`) until a payment arrives; absent before any (a comparison with it is false).";
     "event.tag" => EventTag: Type::Text, "In `on tag added` / `on tag removed`: the tag; absent elsewhere.";
     "event.reason" => EventReason: Type::Text, "The reason of the event being handled: a failed payment's, a write-off's or its reversal's, a payment reversal's (`returned_direct_debit`, `unpaid_lcr`, `bounced_cheque`, `other`), the `because` of a move to another scenario; absent elsewhere.";
-    "invoice.payment_means" => InvoicePaymentMeans: Type::Text, "How the invoice is expected to be paid: `transfer`, `sepa_direct_debit_core`, `sepa_direct_debit_b2b`, `lcr`, `cheque` or `card`; absent when unknown (`==` with it is false, `!=` true).";
+    "invoice.payment_means" => InvoicePaymentMeans: Type::Text, "How the invoice is expected to be paid: `transfer`, `sepa_direct_debit_core`, `sepa_direct_debit_b2b`, `lcr`, `cheque` or `card`; absent when unknown (`==` with it is false, `!=` true).", one_of ["transfer", "sepa_direct_debit_core", "sepa_direct_debit_b2b", "lcr", "cheque", "card"];
     "history.reversals" => HistoryReversals: Type::Number, "Payments reversed on this invoice so far (returned direct debits, unpaid LCRs, bounced cheques …).";
 }
 
@@ -205,6 +211,15 @@ fields! {
 pub fn field(path: &str) -> Option<&'static FieldDoc> {
     fields().iter().find(|f| f.path == path)
 }
+
+/// The values `event.reason` takes in `on payment reversed` (elsewhere it is free text: a
+/// failed payment's or a write-off's reason, a move's `because`).
+pub const PAYMENT_REVERSED_REASONS: &[&str] = &[
+    "returned_direct_debit",
+    "unpaid_lcr",
+    "bounced_cheque",
+    "other",
+];
 
 /// The roots a path can start with.
 pub const ROOTS: &[&str] = &[

@@ -75,6 +75,9 @@ codes! {
     ConditionNotBoolean = "E0142", Error, "condition is not a boolean";
     /// `charge N% …`: a rate of 0 or above 100%, bounds in two currencies, `min` above `max`.
     InvalidPercentageFee = "E0143", Error, "invalid percentage fee";
+    /// A text literal compared with a field whose values form a closed set
+    /// (`schema::FieldDoc::values`) and that is not one of them: `customer.credit_cover == "coverd"`.
+    UnknownFieldValue = "E0144", Error, "value the field never takes";
     UnknownTemplate = "E0150", Error, "unknown template";
     UnknownRule = "E0151", Error, "unknown rule";
     WrongRuleArity = "E0152", Error, "wrong number of rule arguments";

@@ -270,11 +270,15 @@ impl Checker<'_> {
             }
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 self.comparison(op, &l, &r, span);
+                self.closed_values(op, lhs, rhs);
                 return Ty::of(Bool);
             }
             BinOp::In | BinOp::NotIn => {
                 match &r.ty {
-                    List(elem) if compatible(elem, &l.ty) => self.currencies(&l, &r, span),
+                    List(elem) if compatible(elem, &l.ty) => {
+                        self.currencies(&l, &r, span);
+                        self.closed_values(op, lhs, rhs);
+                    }
                     List(elem) => self.push(
                         Diagnostic::new(
                             Code::TypeMismatch,

@@ -31,7 +31,9 @@ impl Checker<'_> {
                 }
                 MemberKind::Handler(h) => {
                     self.handler_event(h, &mut handlers);
+                    self.handling = schema::event(&h.event_words());
                     self.block(&h.body, Body::Handler, &names);
+                    self.handling = None;
                 }
                 _ => {}
             }

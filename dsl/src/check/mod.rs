@@ -17,6 +17,7 @@ mod items;
 mod standing;
 mod test_blocks;
 mod timing;
+mod values;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -76,6 +77,9 @@ pub struct SetDiagnostics {
     pub elsewhere: Vec<Vec<Elsewhere>>,
     /// The rule names the set calls (`rule("name", …)`), for an unused rules file.
     pub rules_used: BTreeSet<String>,
+    /// The event of the handler being checked (`None` in a step): some fields' values
+    /// depend on it (`event.reason` in `on payment reversed`).
+    pub handling: Option<crate::schema::EventName>,
 }
 
 /// The diagnostics of every file, in the order of `files`, parse errors included, sorted by
@@ -97,6 +101,7 @@ pub fn check_set_full(files: &[SourceFile], ctx: &SetContext) -> SetDiagnostics 
             diags: Vec::new(),
             elsewhere: Vec::new(),
             rules_used: std::mem::take(&mut out.rules_used),
+            handling: None,
         };
         c.diags.extend(f.parsed.diagnostics.iter().cloned());
         c.file_items(&f.parsed.file);
@@ -162,6 +167,9 @@ pub(crate) struct Checker<'a> {
     pub diags: Vec<Diagnostic>,
     pub elsewhere: Vec<Elsewhere>,
     pub rules_used: BTreeSet<String>,
+    /// The event of the handler being checked (`None` in a step): some fields' values
+    /// depend on it (`event.reason` in `on payment reversed`).
+    pub handling: Option<crate::schema::EventName>,
 }
 
 impl Checker<'_> {

@@ -27,6 +27,13 @@ pub enum Procedure {
 }
 
 impl Procedure {
+    /// Every procedure, in documentation order.
+    pub const ALL: [Procedure; 3] = [
+        Procedure::Sauvegarde,
+        Procedure::Redressement,
+        Procedure::Liquidation,
+    ];
+
     /// The name conditions compare (`customer.insolvency == "redressement"`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -28,6 +28,13 @@ pub enum CoverStatus {
 }
 
 impl CoverStatus {
+    /// Every status, in documentation order.
+    pub const ALL: [CoverStatus; 3] = [
+        CoverStatus::Covered,
+        CoverStatus::NotCovered,
+        CoverStatus::Cancelled,
+    ];
+
     /// The name conditions compare (`customer.credit_cover == "covered"`).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -58,10 +65,37 @@ pub struct CreditCover {
     /// The credit limit granted, in euros, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<Decimal>,
+    /// The policy's threatened-risk declaration deadline, when the customer's record carries
+    /// it: the transition then creates the task to declare it (see [`ThreatenedRisk`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threatened_risk: Option<ThreatenedRisk>,
+}
+
+/// When the insurer wants the threatened risk (*menace de sinistre*) declared for an unpaid
+/// invoice of a covered customer, and how many days before that deadline the task to declare
+/// it is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ThreatenedRisk {
+    /// The deadline, counted from the invoice's ORIGINAL due date (an extension never moves it).
+    pub after: Period,
+    /// The task is created this many days before the deadline (0: on the deadline).
+    #[serde(default)]
+    pub notice_days: u32,
+}
+
+impl ThreatenedRisk {
+    /// The declaration deadline of an invoice originally due on `original_due`, and the day its
+    /// task is created.
+    pub fn dates(self, original_due: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let by = self.after.after(original_due);
+        (by, by - chrono::Days::new(u64::from(self.notice_days)))
+    }
 }
 
 /// A deadline in days or in calendar months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     Days(u32),
@@ -117,6 +151,9 @@ pub struct InsurerPolicy {
     /// The claim (*demande d'indemnisation*) must be filed within this long after the
     /// original due date.
     pub claim: Period,
+    /// The task to declare the threatened risk is created this many days before its deadline.
+    #[serde(default)]
+    pub notice_days: u32,
 }
 
 /// An invoice's insurer deadlines and the extension check.
@@ -132,6 +169,15 @@ pub struct Deadlines {
 }
 
 impl InsurerPolicy {
+    /// What a covered customer's record carries so that the transition creates the
+    /// threatened-risk declaration task.
+    pub fn threatened_risk_task(&self) -> ThreatenedRisk {
+        ThreatenedRisk {
+            after: self.threatened_risk,
+            notice_days: self.notice_days,
+        }
+    }
+
     /// The deadlines of an invoice due on `original_due`, possibly extended to `extended_due`:
     /// the insurer's deadlines run from the original due date whatever the extension.
     pub fn deadlines(&self, original_due: NaiveDate, extended_due: Option<NaiveDate>) -> Deadlines {
@@ -193,6 +239,7 @@ mod tests {
             max_extension_days: 60,
             threatened_risk: Period::Days(60),
             claim: Period::Months(6),
+            notice_days: 0,
         };
         let within = policy.deadlines(d("2026-01-31"), Some(d("2026-03-15")));
         assert_eq!(within.threatened_risk_by, d("2026-04-01"));

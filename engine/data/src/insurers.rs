@@ -1,6 +1,8 @@
 //! A data folder's credit insurers: `insurers.csv`, one policy per insurer (`insurer`,
 //! `max_extension_days`, `threatened_risk`, `claim`; the two deadlines in days or months from
-//! the invoice's original due date: `60 days`, `6 months`). Editing the file changes the
+//! the invoice's original due date: `60 days`, `6 months`; optionally
+//! `threatened_risk_notice_days`). Loading a folder attaches each customer's policy
+//! deadline to its cover ([`attach`]). Editing the file changes the
 //! deadlines without a rebuild.
 //!
 //! This module owns reading and checking the file; the deadlines are computed by
@@ -15,6 +17,23 @@ use relance_core::insurance::{InsurerPolicy, Period};
 pub const INSURERS_FILE: &str = "insurers.csv";
 
 const COLUMNS: [&str; 4] = ["insurer", "max_extension_days", "threatened_risk", "claim"];
+/// The optional column: days before the threatened-risk deadline at which the engine creates
+/// the task to declare it (0 when absent or empty).
+const NOTICE: &str = "threatened_risk_notice_days";
+
+/// Gives every customer whose insurer has a policy in `policies` that policy's
+/// threatened-risk deadline, so the transition creates the declaration task. A customer whose
+/// insurer has no policy is left as it is (the `relance insurance` report names it).
+pub fn attach(customers: &mut [relance_core::domain::Customer], policies: &[InsurerPolicy]) {
+    for c in customers {
+        if let Some(cover) = c.credit_cover.as_mut() {
+            cover.threatened_risk = policies
+                .iter()
+                .find(|p| p.insurer == cover.insurer)
+                .map(InsurerPolicy::threatened_risk_task);
+        }
+    }
+}
 
 /// The policies of the data folder `dir` (none without `insurers.csv`). An unreadable or
 /// invalid file is an error naming it, its line and column.
@@ -49,6 +68,7 @@ pub fn parse(text: &str) -> Result<Vec<InsurerPolicy>, String> {
             )
         })?;
     }
+    let notice = index(NOTICE);
     let mut policies: Vec<InsurerPolicy> = Vec::new();
     for (n, record) in reader.records().enumerate() {
         let line = n + 2;
@@ -79,11 +99,18 @@ pub fn parse(text: &str) -> Result<Vec<InsurerPolicy>, String> {
                 )
             })
         };
+        let notice_days = match notice.and_then(|i| record.get(i)).unwrap_or("") {
+            "" => 0,
+            text => text.parse::<u32>().map_err(|_| {
+                format!(":{line}: column \"{NOTICE}\": expected a number of days, found \"{text}\"")
+            })?,
+        };
         policies.push(InsurerPolicy {
             insurer,
             max_extension_days,
             threatened_risk: period(2)?,
             claim: period(3)?,
+            notice_days,
         });
     }
     Ok(policies)
@@ -92,6 +119,61 @@ pub fn parse(text: &str) -> Result<Vec<InsurerPolicy>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_notice_column_is_optional_and_attach_gives_covers_their_deadline() {
+        use relance_core::domain::Customer;
+        use relance_core::insurance::{CoverStatus, CreditCover, ThreatenedRisk};
+        let policies = parse(
+            "insurer,max_extension_days,threatened_risk,claim,threatened_risk_notice_days\n\
+             acme-credit,60,60 days,6 months,10\n\
+             other,90,2 months,150 days,\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            policies.iter().map(|p| p.notice_days).collect::<Vec<_>>(),
+            [10, 0]
+        );
+        let bad = parse(
+            "insurer,max_extension_days,threatened_risk,claim,threatened_risk_notice_days\n\
+             acme-credit,60,60 days,6 months,ten\n",
+        );
+        assert_eq!(
+            bad.unwrap_err(),
+            ":2: column \"threatened_risk_notice_days\": expected a number of days, found \"ten\""
+        );
+        let covered = |insurer: &str| {
+            let mut c = Customer::new("C");
+            c.credit_cover = Some(CreditCover {
+                insurer: insurer.into(),
+                status: CoverStatus::Covered,
+                limit: None,
+                threatened_risk: None,
+            });
+            c
+        };
+        let mut customers = [
+            covered("acme-credit"),
+            covered("unknown"),
+            Customer::new("D"),
+        ];
+        attach(&mut customers, &policies);
+        let got: Vec<_> = customers
+            .iter()
+            .map(|c| c.credit_cover.as_ref().and_then(|k| k.threatened_risk))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                Some(ThreatenedRisk {
+                    after: Period::Days(60),
+                    notice_days: 10
+                }),
+                None,
+                None
+            ]
+        );
+    }
 
     #[test]
     fn reads_policies_and_names_the_bad_cell() {

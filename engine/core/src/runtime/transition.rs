@@ -25,6 +25,7 @@ use crate::domain::EventKind;
 
 mod changes;
 mod insolvency;
+mod insurer;
 mod reversal;
 
 /// What happens to the case today.
@@ -162,7 +163,8 @@ pub fn next_wakeup(inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate> {
         Status::Waiting { until, .. } => Some(*until),
         _ => None,
     };
-    [promise, own].into_iter().flatten().min()
+    let insurer = insurer::threatened_risk_day(inst, facts);
+    [promise, own, insurer].into_iter().flatten().min()
 }
 
 /// The date step `i` falls due: its anchor's date (the actual processing date of an earlier
@@ -417,6 +419,7 @@ impl<'f> Machine<'_, 'f> {
 
     fn tick(&mut self) {
         self.sync_insolvency(self.facts.customer.insolvency);
+        self.threatened_risk_task();
         if !matches!(
             self.inst.status,
             Status::Active | Status::Paused { .. } | Status::Waiting { .. }

@@ -2,8 +2,10 @@
 
 mod dependencies;
 mod insolvency;
+mod insurer;
 mod rates;
 mod runtime;
+mod schema_values;
 mod set_diagnostics;
 mod standing;
 mod terms;

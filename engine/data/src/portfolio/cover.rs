@@ -49,6 +49,7 @@ pub(crate) fn read(
         insurer: insurer.to_string(),
         status,
         limit,
+        threatened_risk: None,
     }))
 }
 

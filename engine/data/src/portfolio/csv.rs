@@ -196,7 +196,15 @@ pub fn load_dir(dir: &Path) -> Result<Portfolio, PortfolioError> {
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (customers, invoices, events)
     });
-    let (customers, customer_lines) = customers?;
+    let (mut customers, customer_lines) = customers?;
+    let policies = crate::insurers::load(dir).map_err(|e| {
+        PortfolioError::one(Problem::new(
+            csv_place(&dir.join(crate::insurers::INSURERS_FILE), None, ""),
+            None,
+            e,
+        ))
+    })?;
+    crate::insurers::attach(&mut customers, &policies);
     let (mut invoices, invoice_lines, undated) = invoices?;
     date_by_customer(
         &mut invoices,

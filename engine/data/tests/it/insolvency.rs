@@ -60,11 +60,13 @@ fn check(p: &Portfolio) {
                 insurer: "acme-credit".into(),
                 status: CoverStatus::Covered,
                 limit: Some(50000.into()),
+                threatened_risk: None,
             }),
             Some(CreditCover {
                 insurer: "acme-credit".into(),
                 status: CoverStatus::Cancelled,
                 limit: None,
+                threatened_risk: None,
             }),
             None,
         ]

@@ -44,6 +44,7 @@ fn insurer_deadlines_and_warnings() {
         max_extension_days: 60,
         threatened_risk: Period::Days(60),
         claim: Period::Months(6),
+        notice_days: 0,
     }];
     let r = insurance(&p, &policies, d("2026-03-31"));
     let rows: Vec<_> = r
@@ -97,5 +98,63 @@ fn insurer_deadlines_and_warnings() {
             .contains("BETA F-3 [unknown-re cancelled] 100 EUR due 2026-01-31: no policy"),
         "{}",
         r.to_text()
+    );
+}
+
+/// The threatened-risk declaration task through the simulator, from a CSV folder whose
+/// `insurers.csv` gives acme-credit a 60-day deadline (no notice column: 0 days):
+/// F-1 due 31 January: 28 + 31 + 1 days, 1 April 2026 (its extension to 15 April does not
+/// move it); F-2 due 14 February: 14 + 31 + 15 days, 15 April 2026. BETA's insurer has no
+/// policy and its cover is cancelled; GAMMA is not insured: no task for them.
+#[test]
+fn the_simulator_creates_the_threatened_risk_tasks_on_their_days() {
+    use relance_core::interest::RateTable;
+    use relance_core::rules::RuleSet;
+    use relance_core::runtime::Shared;
+    use relance_dsl::ir::Action;
+    use relance_dsl::{SetContext, SourceFile, compile};
+    use relance_sim::simulator::Simulator;
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let p = relance_data::portfolio::load_dir(&root.join("../data/tests-data/insurance"))
+        .expect("fixture");
+    let out = compile(
+        &[SourceFile::new(
+            "s.relance",
+            "scenario s {\n  step r1 at due + 10 days {\n    email \"reminder-1\" to accounting\n  }\n}\n",
+        )],
+        &SetContext::default(),
+    );
+    let set = out.set.expect("compiles");
+    let rules = RuleSet::default();
+    let shared = Shared {
+        set: &set,
+        rules: &rules,
+        rates: RateTable::builtin(),
+    };
+    let run = Simulator::new(shared, &p).run(d("2026-01-01"), d("2026-05-31"), &mut |_| {});
+    let tasks: Vec<(String, NaiveDate, String)> = run
+        .actions
+        .iter()
+        .filter(|a| a.step == "threatened_risk")
+        .map(|a| {
+            let Action::Task { text, .. } = &a.action else {
+                panic!("a task: {:?}", a.action)
+            };
+            (a.invoice.to_string(), a.date, text.clone())
+        })
+        .collect();
+    let got: Vec<(&str, NaiveDate)> = tasks.iter().map(|(i, d, _)| (i.as_str(), *d)).collect();
+    assert_eq!(
+        got,
+        [("F-1", d("2026-04-01")), ("F-2", d("2026-04-15"))],
+        "{tasks:?}"
+    );
+    assert!(
+        tasks[0]
+            .2
+            .starts_with("declare the threatened risk to acme-credit by 2026-04-01: invoice F-1"),
+        "{}",
+        tasks[0].2
     );
 }

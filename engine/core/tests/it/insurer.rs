@@ -1,0 +1,172 @@
+//! The credit insurer's threatened-risk declaration task, driving the transition function as
+//! the drivers do. The deadlines are the policy's (contractual, not the law's): hand-computed
+//! calendar arithmetic from the ORIGINAL due date, 31 January 2026:
+//! - 60 days: 28 days to 28 February, 31 to 31 March, 1 more: 1 April 2026; with a notice of
+//!   10 days the task is created on 22 March 2026;
+//! - 2 months: 31 March 2026 (the 31st exists in March); no notice: created that day.
+
+use chrono::NaiveDate;
+use relance_dsl::ir::{Action, ScenarioSet};
+use relance_dsl::{SetContext, SourceFile, compile};
+use serde_json::json;
+
+use relance_core::domain::{Customer, EventKind, Invoice};
+use relance_core::insurance::{CoverStatus, CreditCover, Period, ThreatenedRisk};
+use relance_core::interest::RateTable;
+use relance_core::rules::RuleSet;
+use relance_core::runtime::{
+    CustomerTotals, Facts, Input, Instance, Shared, open_case, transition,
+};
+
+const SET: &str = r#"
+scenario s {
+  step r1 at due + 10 days {
+    email "reminder-1" to accounting
+  }
+}
+"#;
+
+fn day(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn set() -> ScenarioSet {
+    let out = compile(
+        &[SourceFile::new("case.relance", SET)],
+        &SetContext::default(),
+    );
+    let why = format!("{:?}", out.diagnostics);
+    out.set.expect(&why)
+}
+
+/// The days (among those ticked) on which a threatened-risk task is created, and its texts.
+fn task_days(
+    status: CoverStatus,
+    policy: Option<ThreatenedRisk>,
+    extended_to: Option<&str>,
+    days: &[&str],
+) -> Vec<(String, String)> {
+    let set = set();
+    let rules = RuleSet::default();
+    let mut customer = Customer::new("ACME");
+    customer.credit_cover = Some(CreditCover {
+        insurer: "acme-credit".into(),
+        status,
+        limit: None,
+        threatened_risk: policy,
+    });
+    let invoice: Invoice = serde_json::from_value(json!({
+        "id": "F-1", "customer": "ACME", "amount": "10000",
+        "issued": "2026-01-01", "due": "2026-01-31"
+    }))
+    .expect("a valid invoice");
+    let shared = Shared {
+        set: &set,
+        rules: &rules,
+        rates: RateTable::builtin(),
+    };
+    let mut inst: Instance = open_case(
+        shared,
+        &invoice,
+        &customer,
+        CustomerTotals::default(),
+        invoice.issued,
+    );
+    let facts = Facts {
+        scenario: &set.scenarios["s"],
+        invoice: &invoice,
+        customer: &customer,
+        totals: CustomerTotals::default(),
+        rules: &rules,
+        rates: RateTable::builtin(),
+    };
+    if let Some(to) = extended_to {
+        let ev = EventKind::DueDateExtended {
+            invoice: "F-1".into(),
+            to: day(to),
+        };
+        inst = transition(inst, Input::Event(&ev), day("2026-02-01"), &facts).0;
+    }
+    let mut found = Vec::new();
+    for d in days {
+        let (next, out) = transition(inst, Input::Tick, day(d), &facts);
+        inst = next;
+        for a in &out.actions {
+            if let Action::Task { text, .. } = &a.action
+                && a.step == "threatened_risk"
+            {
+                found.push((d.to_string(), text.clone()));
+            }
+        }
+    }
+    found
+}
+
+/// (cover, policy, extension, expected (day, deadline in the text) or none)
+type Case = (
+    CoverStatus,
+    Option<ThreatenedRisk>,
+    Option<&'static str>,
+    Option<(&'static str, &'static str)>,
+);
+
+#[test]
+fn the_threatened_risk_task_comes_once_on_the_policys_day() {
+    let days = [
+        "2026-03-20",
+        "2026-03-21",
+        "2026-03-22",
+        "2026-03-23",
+        "2026-03-31",
+        "2026-04-02",
+    ];
+    let sixty_notice_ten = ThreatenedRisk {
+        after: Period::Days(60),
+        notice_days: 10,
+    };
+    let two_months = ThreatenedRisk {
+        after: Period::Months(2),
+        notice_days: 0,
+    };
+    let cases: [Case; 6] = [
+        (
+            CoverStatus::Covered,
+            Some(sixty_notice_ten),
+            None,
+            Some(("2026-03-22", "2026-04-01")),
+        ),
+        // An extension (prorogation) does not move the insurer's deadline.
+        (
+            CoverStatus::Covered,
+            Some(sixty_notice_ten),
+            Some("2026-04-15"),
+            Some(("2026-03-22", "2026-04-01")),
+        ),
+        (
+            CoverStatus::Covered,
+            Some(two_months),
+            None,
+            Some(("2026-03-31", "2026-03-31")),
+        ),
+        (CoverStatus::NotCovered, Some(sixty_notice_ten), None, None),
+        (CoverStatus::Cancelled, Some(sixty_notice_ten), None, None),
+        (CoverStatus::Covered, None, None, None),
+    ];
+    for (status, policy, ext, want) in cases {
+        let got = task_days(status, policy, ext, &days);
+        match want {
+            None => assert!(got.is_empty(), "{status:?} {policy:?}: {got:?}"),
+            Some((on, by)) => {
+                assert_eq!(got.len(), 1, "{status:?} {policy:?} {ext:?}: {got:?}");
+                assert_eq!(got[0].0, on, "{got:?}");
+                assert!(
+                    got[0].1.starts_with(&format!(
+                        "declare the threatened risk to acme-credit by {by}: invoice F-1 unpaid, 10000 EUR outstanding (original due date 2026-01-31"
+                    )),
+                    "{}",
+                    got[0].1
+                );
+            }
+        }
+    }
+}
