@@ -328,4 +328,32 @@ async fn a_keyed_action_retried_is_replayed_not_recorded_twice() {
         .expect("json");
     assert_eq!(list["actions"].as_array().map(Vec::len), Some(1), "{list}");
     assert_eq!(list["actions"][0], first);
+
+    // A retry after its date has passed is still replayed (not refused as a past date).
+    let postpone = |key: &'static str| {
+        client
+            .post(format!("{base}{F2}"))
+            .bearer_auth(CREDIT)
+            .header("Idempotency-Key", key)
+            .json(&json!({"action": "postpone", "to": "2026-01-07"}))
+            .send()
+    };
+    let first = postpone("k-2").await.expect("request");
+    assert_eq!(first.status(), StatusCode::OK);
+    let advanced = client
+        .post(format!("{base}/v1/clock/advance"))
+        .bearer_auth(ADMIN)
+        .json(&json!({"to": "2026-01-08"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(advanced.status(), StatusCode::OK);
+    let again = postpone("k-2").await.expect("request");
+    assert_eq!(again.status(), StatusCode::OK);
+    assert!(again.headers().get("Idempotent-Replayed").is_some());
+    // A new key with that date is now refused, naming it.
+    let fresh = postpone("k-3").await.expect("request");
+    assert_eq!(fresh.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let fresh: Value = fresh.json().await.expect("json");
+    assert_eq!(fresh["field"], "to", "{fresh}");
 }
