@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use relance_core::runtime::Status;
 use serde::{Deserialize, Serialize};
 
-use super::engine::Engine;
+use super::engine::{Engine, Idem, Keyed};
 use super::error::DaemonError;
 use super::keys;
 use super::model::{HistoryEntry, decode, encode};
@@ -75,15 +75,37 @@ fn text(field: &str, s: &str, required: bool) -> Result<String, DaemonError> {
 
 impl Engine {
     /// Applies and records `action` on the open case of `invoice`, by `by` (a user or token
-    /// name). Refused: an unknown or closed case (not found), a date not after today, a resume
-    /// of a case neither paused nor waiting or with an open dispute, a reschedule of a case not
-    /// active. Not flushed.
+    /// name). Refused: an empty or too long text (422 naming `reason` or `text`), a date not
+    /// after today (422 naming `until` or `to`), an unknown or closed case (404), a resume of a
+    /// case neither paused nor waiting or with an open dispute, a reschedule of a case not
+    /// active (409). Not flushed.
     pub fn case_action(
         &self,
         invoice: &str,
         action: CaseAction,
         by: Option<&str>,
     ) -> Result<CaseActionRecord, DaemonError> {
+        match self.case_action_keyed(invoice, action, by, None, |r| r)? {
+            Keyed::Fresh(r) => Ok(r),
+            Keyed::Replay(_) => Err(DaemonError::Corrupt("a replay without a key".into())),
+        }
+    }
+
+    /// [`Engine::case_action`] under an idempotency key (the HTTP API's): a repeat of the same
+    /// request gets the stored reply and changes nothing. `reply` shapes the record into the
+    /// body answered and stored under the key.
+    pub fn case_action_keyed<R: Serialize>(
+        &self,
+        invoice: &str,
+        action: CaseAction,
+        by: Option<&str>,
+        idem: Option<&Idem>,
+        reply: impl FnOnce(CaseActionRecord) -> R,
+    ) -> Result<Keyed<R>, DaemonError> {
+        // A repeat gets its reply even once its dates are no longer after today.
+        if let Some(r) = self.replay(idem)? {
+            return Ok(Keyed::Replay(r));
+        }
         let today = self.today();
         let action = match action {
             CaseAction::Pause { until, reason } => CaseAction::Pause {
@@ -111,7 +133,9 @@ impl Engine {
             _ => {}
         }
         let who = by.unwrap_or("someone");
-        let (out, _) = self.write(|w| {
+        self.write_keyed(
+            idem,
+            |w| {
             let (status, disputed) = w
                 .case(invoice)?
                 .filter(|c| c.is_open())
@@ -164,16 +188,16 @@ impl Engine {
                 )?,
                 CaseAction::Resume => {
                     if disputed {
-                        return Err(DaemonError::field(
-                            "action",
-                            "the case has an open dispute: resolving it resumes the case",
-                        ));
+                        return Err(DaemonError::Conflict(format!(
+                            "invoice {invoice}'s case has an open dispute: it cannot be resumed \
+                             by hand; resolving the dispute resumes it"
+                        )));
                     }
                     if !matches!(status, Status::Paused { .. } | Status::Waiting { .. }) {
-                        return Err(DaemonError::field(
-                            "action",
-                            format!("the case is {}, not paused", status.name()),
-                        ));
+                        return Err(DaemonError::Conflict(format!(
+                            "invoice {invoice}'s case is {}, not paused: there is nothing to resume",
+                            status.name()
+                        )));
                     }
                     w.set_by_hand(
                         invoice,
@@ -185,10 +209,11 @@ impl Engine {
                 }
                 CaseAction::Reschedule { to } => {
                     if status != Status::Active {
-                        return Err(DaemonError::field(
-                            "action",
-                            format!("the case is {}, not active", status.name()),
-                        ));
+                        return Err(DaemonError::Conflict(format!(
+                            "invoice {invoice}'s case is {}, not active: only an active case's \
+                             next step can be postponed",
+                            status.name()
+                        )));
                     }
                     w.set_by_hand(
                         invoice,
@@ -223,9 +248,10 @@ impl Engine {
             let mut key = prefix(invoice);
             key.extend(keys::id(id));
             w.push_op(Op::Put(Tree::Meta, key, encode(&record)));
-            Ok(record)
-        })?;
-        Ok(out)
+            Ok(reply(record))
+            },
+            |_, _| {},
+        )
     }
 
     /// The case actions recorded on `invoice`, oldest first.

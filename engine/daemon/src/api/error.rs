@@ -212,6 +212,7 @@ pub fn malformed(body: &[u8], e: &serde_json::Error) -> ApiError {
         return ApiError::bad_request(None, format!("malformed JSON: {message}"));
     }
     let field = missing_field(&message)
+        .or_else(|| unknown_field(&message))
         .or_else(|| field_with_value(body, &message))
         .or_else(|| field_at(body, e.line(), e.column()));
     ApiError::bad_request(field, message)
@@ -219,6 +220,13 @@ pub fn malformed(body: &[u8], e: &serde_json::Error) -> ApiError {
 
 fn missing_field(message: &str) -> Option<String> {
     let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+/// The key serde names in `unknown field `X``: its position is the key's own end, before
+/// the colon [`field_at`] looks back for, so it would name the key before it.
+fn unknown_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
     Some(rest.split('`').next()?.to_string())
 }
 
@@ -341,5 +349,23 @@ mod tests {
         assert_eq!(e.body.field.as_deref(), Some("amount"));
         let e = parse::<P>(br#"{"invoice": "F-1", "#).expect_err("syntax");
         assert_eq!(e.body.error, ErrorCode::Malformed);
+    }
+
+    /// An unknown key is named itself, not the key before it (on one line or one a line).
+    #[test]
+    fn an_unknown_key_is_named() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Q {
+            action: String,
+        }
+        for body in [
+            "{\"action\": \"note\", \"colour\": \"red\"}",
+            "{\n  \"action\": \"note\",\n  \"colour\": \"red\"\n}",
+        ] {
+            let e = parse::<Q>(body.as_bytes()).expect_err("unknown key");
+            assert_eq!(e.body.field.as_deref(), Some("colour"), "{body}");
+        }
     }
 }

@@ -2,8 +2,9 @@
 //! engine work off the async threads, acknowledging only durable writes).
 //!
 //! `models` is the wire contract: every JSON body the API answers with, as serde types, and
-//! their encoding ([`models::Wire`]). `auth` is access control, `error` the JSON errors,
-//! `write` the data writes, `read` the views, `admin` the scheduler, outbox, clock and backup
+//! their encoding ([`models::Wire`]). `auth` is access control, `case_actions` a person's
+//! hand on a case (pause, resume, postpone, note), `error` the JSON errors, `write` the data
+//! writes, `read` the views, `admin` the scheduler, outbox, clock and backup
 //! endpoints, `import` the file imports (CSV, FEC, camt.053), `reports` the reports,
 //! `openapi` the OpenAPI document (`GET /v1/openapi.json`) and the table of routes it is
 //! checked against. Handlers
@@ -12,6 +13,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod case_actions;
 pub mod error;
 pub mod import;
 pub mod models;
@@ -142,6 +144,10 @@ fn routes(virtual_clock: bool) -> Listed {
         .route("/v1/customers/{id}", get(read::customer))
         .route("/v1/invoices", post(write::invoices))
         .route("/v1/invoices/{id}", get(read::invoice))
+        .route(
+            "/v1/invoices/{id}/actions",
+            get(case_actions::list_actions).post(case_actions::act),
+        )
         .route(
             "/v1/invoices/{id}/payments",
             write::invoice_event_route("payment"),

@@ -24,6 +24,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::case_action::{CaseAction, CaseActionRecord};
 use crate::health::DispatcherState;
 use relance_core::domain::{Customer, Invoice};
 use relance_core::runtime::Instance;
@@ -670,4 +671,100 @@ mod tests {
             r#"{"run_through":null,"today":"2026-01-05","virtual":true}"#
         );
     }
+}
+
+// ----- case actions -------------------------------------------------------------------------
+
+/// What a person does to an invoice's case, outside its scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseActionKind {
+    /// Holds the case (with `reason`; until `until`, or until resumed).
+    Pause,
+    /// Ends a pause or a wait: the case ticks at the next daily run.
+    Resume,
+    /// Postpones an active case's next step to `to`.
+    Postpone,
+    /// Adds a note (`text`) to the case's timeline; changes nothing else.
+    Note,
+}
+
+/// The body of `POST /v1/invoices/{id}/actions`: `action` and the fields it takes (another
+/// action's field is refused, 400 naming it).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseActionBody {
+    pub action: CaseActionKind,
+    /// `pause`: why (required, not empty, at most 2000 characters).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// `pause`: the day (YYYY-MM-DD, after today) the case resumes by itself; absent, it
+    /// stays paused until resumed.
+    #[serde(default)]
+    pub until: Option<NaiveDate>,
+    /// `postpone`: the day (YYYY-MM-DD, after today) of the next step (required).
+    #[serde(default)]
+    pub to: Option<NaiveDate>,
+    /// `note`: the note (required, not empty, at most 2000 characters).
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// A case action as recorded: the reply of `POST /v1/invoices/{id}/actions` and an item of
+/// `GET /v1/invoices/{id}/actions`. The fields of other actions are left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CaseActionView {
+    /// The action's id (increasing across the store).
+    pub id: u64,
+    /// The day it was recorded.
+    pub date: NaiveDate,
+    pub invoice: String,
+    /// Who did it: the token's name, or the console user's.
+    pub by: Option<String>,
+    pub action: CaseActionKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+impl From<CaseActionRecord> for CaseActionView {
+    fn from(r: CaseActionRecord) -> CaseActionView {
+        let mut v = CaseActionView {
+            id: r.id,
+            date: r.date,
+            invoice: r.invoice,
+            by: r.by,
+            action: CaseActionKind::Note,
+            reason: None,
+            until: None,
+            to: None,
+            text: None,
+        };
+        match r.action {
+            CaseAction::Pause { until, reason } => {
+                v.action = CaseActionKind::Pause;
+                v.reason = Some(reason);
+                v.until = until;
+            }
+            CaseAction::Resume => v.action = CaseActionKind::Resume,
+            CaseAction::Reschedule { to } => {
+                v.action = CaseActionKind::Postpone;
+                v.to = Some(to);
+            }
+            CaseAction::Note { text } => v.text = Some(text),
+        }
+        v
+    }
+}
+
+/// `GET /v1/invoices/{id}/actions`: the case actions recorded on an invoice, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CaseActionList {
+    pub invoice: String,
+    pub actions: Vec<CaseActionView>,
 }

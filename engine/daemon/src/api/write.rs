@@ -41,7 +41,7 @@ use relance_core::domain::{Customer, Event, Invoice, Portfolio};
 
 /// The answer of a write that takes an idempotency key: a [`Wire`] body of the model the
 /// write returns, or the stored reply of the original request.
-type KeyedReply = Result<Response, ApiError>;
+pub(super) type KeyedReply = Result<Response, ApiError>;
 
 /// The header a client sends to make a write safe to retry.
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
@@ -65,7 +65,7 @@ fn fnv128(parts: &[&[u8]]) -> u128 {
 /// The request's idempotency key, if it sent one: scoped to the caller, with the
 /// fingerprint of the route and body. A key that is empty, too long or not visible ASCII is
 /// refused (400).
-fn idem(
+pub(super) fn idem(
     headers: &HeaderMap,
     caller: &Caller,
     uri: &Uri,
@@ -93,7 +93,7 @@ fn idem(
 
 /// The response of a keyed write: the fresh result, or the stored reply of the original (the
 /// same model, stored as JSON with its keys in the same order as [`Wire`] writes them).
-fn keyed<T: serde::Serialize>(k: Keyed<T>) -> Response {
+pub(super) fn keyed<T: serde::Serialize>(k: Keyed<T>) -> Response {
     match k {
         Keyed::Fresh(t) => Wire(t).into_response(),
         Keyed::Replay(r) => {

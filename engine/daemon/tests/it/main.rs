@@ -4,10 +4,12 @@
 //! pruning of idempotency keys after their retention (`idempotency`), paginated reads
 //! (`pages`), the outbox's due index (`outbox_due`), and PDF letters, dead letters without an
 //! address and email dates on the engine's clock (`letters`), the contact cadence (`cadence`) and
-//! account-level dunning (`accounts`) in the daily run.
+//! account-level dunning (`accounts`) in the daily run, and the case actions of the API
+//! (`case_actions`).
 
 mod accounts;
 mod cadence;
+mod case_actions;
 mod daemon_api;
 mod daemon_engine;
 mod deploy;

@@ -413,6 +413,17 @@ async fn real_answers_validate_against_their_route_s_schema() {
         assert_eq!(status, 200, "{path}: {answer}");
         check(&doc, "post", route, status, &answer);
     }
+    // Case actions: a pause with its date and a note (each answer keeps its own fields).
+    let actions = [
+        json!({"action": "pause", "reason": "on holiday", "until": "2026-01-25"}),
+        json!({"action": "note", "text": "called: pays on the 30th"}),
+    ];
+    for body in actions {
+        let path = "/v1/invoices/F-3/actions";
+        let (status, answer) = send(Method::POST, path, Some(body)).await;
+        assert_eq!(status, 200, "{path}: {answer}");
+        check(&doc, "post", "/v1/invoices/{id}/actions", status, &answer);
+    }
     let (status, answer) = send(Method::POST, advance, Some(json!({"to": "2026-02-20"}))).await;
     assert_eq!(status, 200, "{answer}");
 
@@ -421,6 +432,7 @@ async fn real_answers_validate_against_their_route_s_schema() {
         ("/v1/customers/{id}", "/v1/customers/ACME"),
         ("/v1/invoices/{id}", "/v1/invoices/F-1"),
         ("/v1/invoices/{id}", "/v1/invoices/F-2"),
+        ("/v1/invoices/{id}/actions", "/v1/invoices/F-3/actions"),
         ("/v1/agenda", "/v1/agenda?from=2026-01-01&to=2026-02-28"),
         ("/v1/outbox", "/v1/outbox"),
         ("/v1/scenarios", "/v1/scenarios"),
@@ -497,6 +509,20 @@ async fn real_answers_validate_against_their_route_s_schema() {
             "/v1/customers",
             "/v1/customers",
             Some(json!({"segment": "b2b"})),
+            400,
+        ),
+        (
+            Method::POST,
+            "/v1/invoices/{id}/actions",
+            "/v1/invoices/F-2/actions",
+            Some(json!({"action": "resume"})),
+            409,
+        ),
+        (
+            Method::POST,
+            "/v1/invoices/{id}/actions",
+            "/v1/invoices/F-2/actions",
+            Some(json!({"action": "postpone"})),
             400,
         ),
     ];
