@@ -113,4 +113,30 @@ mod tests {
             assert_eq!(id_in_key(tree, &key), want, "{} {key:?}", tree.name());
         }
     }
+
+    #[test]
+    fn a_sled_store_continues_past_its_greatest_id_at_once_and_keeps_it() {
+        use crate::store::tests::TempDir;
+        use crate::store::{Op, SledStore};
+
+        let tmp = TempDir::new("continue-ids");
+        // Far past what drawing ids one by one could reach in a test.
+        let far = 1u64 << 40;
+        {
+            let s = SledStore::open(&tmp.0).expect("open");
+            s.commit(&[
+                Op::Put(Tree::Events, far.to_be_bytes().to_vec(), b"{}".to_vec()),
+                Op::Put(Tree::Customers, u64::MAX.to_be_bytes().to_vec(), b"{}".to_vec()),
+            ])
+            .expect("commit");
+            let started = std::time::Instant::now();
+            assert_eq!(continue_ids(&s, 7).expect("continue"), far);
+            assert!(started.elapsed() < std::time::Duration::from_secs(5));
+            assert!(s.next_id().expect("id") > far);
+            assert_eq!(continue_ids(&s, 0).expect("again"), far, "idempotent");
+            assert!(s.next_id().expect("id") > far);
+        }
+        let s = SledStore::open(&tmp.0).expect("reopen");
+        assert!(s.next_id().expect("id") > far, "the id base is durable");
+    }
 }
