@@ -126,7 +126,11 @@ mod tests {
             let s = SledStore::open(&tmp.0).expect("open");
             s.commit(&[
                 Op::Put(Tree::Events, far.to_be_bytes().to_vec(), b"{}".to_vec()),
-                Op::Put(Tree::Customers, u64::MAX.to_be_bytes().to_vec(), b"{}".to_vec()),
+                Op::Put(
+                    Tree::Customers,
+                    u64::MAX.to_be_bytes().to_vec(),
+                    b"{}".to_vec(),
+                ),
             ])
             .expect("commit");
             let started = std::time::Instant::now();
