@@ -9,8 +9,10 @@
 //! its last entry is durable, twice: a marker file in the data folder, written and synced
 //! before the store is even opened ([`begin_restore`], removed by [`finish_restore`]), and a
 //! meta key inside the store. A store with either is refused by `relance serve` and by
-//! `relance backup` ([`check_complete`]). This module must not interpret records beyond their
-//! encoding.
+//! `relance backup` ([`check_complete`]). Before the restore is marked complete, the store's id
+//! counter is moved past every id in the backup (`store::ids::continue_ids`, shared with
+//! `relance store copy`): a backup does not record the counter. This module must not interpret
+//! records beyond their encoding.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -18,7 +20,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::error::DaemonError;
-use super::store::{Op, SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError, Tree};
+use super::store::{Op, SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError, Tree, ids};
 
 pub const FORMAT: &str = "relance-backup";
 pub const VERSION: u64 = 1;
@@ -266,6 +268,8 @@ pub fn restore(
     ));
     store.commit(&batch)?;
     store.flush()?;
+    // Ids go on past the backup's: later writes never take (and overwrite) a restored id.
+    ids::continue_ids(store, 0)?;
     store.commit(&[Op::Delete(Tree::Meta, RESTORING.to_vec())])?;
     store.flush()?;
     Ok(stats)

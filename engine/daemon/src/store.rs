@@ -29,6 +29,7 @@ use super::keys;
 #[cfg(any(test, feature = "conformance"))]
 #[doc(hidden)]
 pub mod conformance;
+pub mod ids;
 
 /// The schema this build reads and writes. Bump it with a migration in `migrate.rs`.
 pub const SCHEMA_VERSION: u32 = 3;
@@ -513,7 +514,14 @@ pub struct SledStore {
     inject_sync_failures: AtomicU32,
     /// Commits not written into sled yet (see [`Overlay`]).
     overlay: Mutex<Overlay>,
+    /// Added to sled's id generator (which cannot be set): moved by [`Store::advance_ids`],
+    /// kept durably under [`ID_BASE_KEY`] in sled's default tree (no relance tree: neither
+    /// counted nor exported).
+    id_base: AtomicU64,
 }
+
+/// The key of the id base in sled's default tree (8 bytes, big-endian).
+const ID_BASE_KEY: &[u8] = b"relance_id_base";
 
 /// How long opening waits for the store's lock: sled releases it on a background thread
 /// after the last handle drops (spacejam/sled#1289), so a store closed and reopened at
@@ -689,6 +697,15 @@ impl SledStore {
         let path = dir.display().to_string();
         let sealed = read_seal(dir);
         let (inner, counts) = open_inner(dir)?;
+        let id_base = match inner.db.get(ID_BASE_KEY)? {
+            None => 0,
+            Some(v) => {
+                u64::from_be_bytes(v.as_ref().try_into().map_err(|_| StoreError::Damaged {
+                    path: path.clone(),
+                    message: "its id base is not 8 bytes".into(),
+                })?)
+            }
+        };
         if let Some(sealed) = sealed {
             for (t, n) in Tree::ALL.iter().zip(&counts) {
                 let want = sealed.get(t.name()).copied().unwrap_or(0);
@@ -718,6 +735,7 @@ impl SledStore {
             generation: AtomicU64::new(0),
             inject_sync_failures: AtomicU32::new(0),
             overlay: Mutex::new(Overlay::new()),
+            id_base: AtomicU64::new(id_base),
         };
         match store.get(Tree::Meta, SCHEMA_KEY)? {
             None => {
@@ -1034,8 +1052,31 @@ impl Store for SledStore {
 
     fn next_id(&self) -> Result<u64, StoreError> {
         self.ready()?;
-        self.with(|i| Ok(i.db.generate_id()?))
-            .inspect_err(|e| self.failed(e))
+        let generated = self
+            .with(|i| Ok(i.db.generate_id()?))
+            .inspect_err(|e| self.failed(e))?;
+        generated
+            .checked_add(self.id_base.load(Ordering::SeqCst))
+            .ok_or_else(|| StoreError::Engine("store ids exhausted".into()))
+    }
+
+    /// Sets the id base (sled's generator cannot be set), durably, instead of drawing ids
+    /// one by one: `next_id` is then `past + 1 + generated`, generated only growing.
+    fn advance_ids(&self, past: u64) -> Result<(), StoreError> {
+        if self.next_id()? > past {
+            return Ok(());
+        }
+        let base = past
+            .checked_add(1)
+            .ok_or_else(|| StoreError::Engine("store ids exhausted".into()))?;
+        self.with(|i| {
+            i.db.insert(ID_BASE_KEY, &base.to_be_bytes())?;
+            Ok(())
+        })
+        .inspect_err(|e| self.failed(e))?;
+        self.flush()?;
+        self.id_base.fetch_max(base, Ordering::SeqCst);
+        Ok(())
     }
 
     fn count(&self, tree: Tree) -> usize {

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::exit;
 use relance_daemon::backup;
-use relance_daemon::store::{Op, SledStore, Store, StoreError, Tree};
+use relance_daemon::store::{Op, SledStore, Store, StoreError, Tree, ids};
 
 /// Entries per commit into the destination.
 const BATCH: usize = 1000;
@@ -93,7 +93,8 @@ fn copy(from: &dyn Store, to: &dyn Store) -> Result<u64, StoreError> {
         to.commit(&batch)?;
     }
     // Ids the destination hands out from now on are past every id of the source.
-    to.advance_ids(from.next_id()?)?;
+    // (The same function as `relance restore`: past the source's counter and every id copied.)
+    ids::continue_ids(to, from.next_id()?)?;
     to.commit(&[Op::Delete(Tree::Meta, backup::RESTORING.to_vec())])?;
     to.flush()?;
     Ok(copied)

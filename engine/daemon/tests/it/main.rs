@@ -23,6 +23,7 @@ mod openapi;
 mod outbox_due;
 mod pages;
 mod portfolio;
+mod restore_ids;
 mod security;
 mod support;
 mod validation;
