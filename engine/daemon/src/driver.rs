@@ -603,13 +603,8 @@ impl<'a> Work<'a> {
         self.with_overdue(customer, currency, day, totals)
     }
 
-    /// A customer's sums over all its invoices, committed and added by this unit: its ledger,
-    /// summed from the store the first time and kept in the unit's [`Ledgers`].
-    pub fn customer_sums(&mut self, customer: &str) -> Result<CustomerSums, DaemonError> {
-        Ok(self.ledger_on(customer, NaiveDate::MAX, None)?.sums())
-    }
-
-    /// A customer's ledger, committed and added by this unit (kept like `customer_sums`).
+    /// A customer's ledger, committed and added by this unit: summed from the store the first
+    /// time and kept in the unit's [`Ledgers`].
     pub fn customer_ledger(&mut self, customer: &str) -> Result<Ledger, DaemonError> {
         self.ledger_on(customer, NaiveDate::MAX, None)?;
         let mut l = self

@@ -992,44 +992,32 @@ impl Engine {
     /// the ledger is then kept if the writer lock is free, else thrown away (a read never
     /// waits for a write, and only a unit holding the lock may add a ledger, see `Ledgers`).
     pub fn customer_sums(&self, customer: &str) -> Result<CustomerSums, DaemonError> {
-        self.forget_ledgers_if_reopened();
-        let kept = self
-            .ledgers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(customer)
-            .map(Ledger::sums);
-        if let Some(sums) = kept {
-            return Ok(sums);
-        }
-        let guard = match self.writer.try_lock() {
-            Ok(g) => Some(g),
-            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
-            Err(std::sync::TryLockError::WouldBlock) => None,
-        };
-        let catalog = self.catalog();
-        let scratch = Ledgers::default();
-        let ledgers = if guard.is_some() {
-            &self.ledgers
-        } else {
-            &scratch
-        };
-        Work::new(&*self.store, &catalog, self.rates, ledgers).customer_sums(customer)
+        self.read_ledger(customer, Ledger::sums)
     }
 
     /// A customer's sums per currency, with what is overdue today (see
     /// [`Ledger::by_currency`]); kept like [`Engine::customer_sums`].
     pub fn customer_currencies(&self, customer: &str) -> Result<Vec<CurrencySums>, DaemonError> {
-        self.forget_ledgers_if_reopened();
         let today = self.today();
+        self.read_ledger(customer, |l| l.by_currency(today))
+    }
+
+    /// `read` of a customer's ledger: the kept one, else one summed from the store, kept if
+    /// the writer lock is free (see [`Engine::customer_sums`]).
+    fn read_ledger<T>(
+        &self,
+        customer: &str,
+        read: impl Fn(&Ledger) -> T,
+    ) -> Result<T, DaemonError> {
+        self.forget_ledgers_if_reopened();
         let kept = self
             .ledgers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(customer)
-            .map(|l| l.by_currency(today));
-        if let Some(sums) = kept {
-            return Ok(sums);
+            .map(&read);
+        if let Some(value) = kept {
+            return Ok(value);
         }
         let guard = match self.writer.try_lock() {
             Ok(g) => Some(g),
@@ -1043,9 +1031,9 @@ impl Engine {
         } else {
             &scratch
         };
-        Ok(Work::new(&*self.store, &catalog, self.rates, ledgers)
-            .customer_ledger(customer)?
-            .by_currency(today))
+        let ledger =
+            Work::new(&*self.store, &catalog, self.rates, ledgers).customer_ledger(customer)?;
+        Ok(read(&ledger))
     }
 
     /// The name of the step a case waits for, if any.

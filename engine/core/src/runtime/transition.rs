@@ -813,22 +813,28 @@ impl<'f> Machine<'_, 'f> {
                 "{}/{}/{}/{}/{}",
                 self.inst.invoice, self.inst.version, step, occurrence, k
             );
-            let seq = self.next_seq();
-            self.out.actions.push(Planned {
-                seq,
-                order: 0,
-                date: self.today,
-                invoice: self.inst.invoice.clone(),
-                customer: self.inst.customer.clone(),
-                scenario: self.inst.scenario.clone(),
-                version: self.inst.version.clone(),
-                step: step.to_string(),
-                step_order: order,
-                action,
-                key,
-            });
+            self.plan(step, order, action, key);
         }
         Ok(())
+    }
+
+    /// Queues `action` for today, decided by `step` (at `step_order` in its scenario; a
+    /// built-in task takes the place after the last step), under the idempotency `key`.
+    fn plan(&mut self, step: &str, step_order: usize, action: Action, key: String) {
+        let seq = self.next_seq();
+        self.out.actions.push(Planned {
+            seq,
+            order: 0,
+            date: self.today,
+            invoice: self.inst.invoice.clone(),
+            customer: self.inst.customer.clone(),
+            scenario: self.inst.scenario.clone(),
+            version: self.inst.version.clone(),
+            step: step.to_string(),
+            step_order,
+            action,
+            key,
+        });
     }
 
     // ----- events -----------------------------------------------------------------------------

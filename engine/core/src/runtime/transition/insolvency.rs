@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use super::super::charges;
 use super::super::eval::EvalError;
 use super::super::state::{Declaration, Status};
-use super::{Machine, Planned, promise_decision_day};
+use super::{Machine, promise_decision_day};
 use crate::domain::EventKind;
 use crate::insolvency::Insolvency;
 
@@ -188,20 +188,13 @@ impl Machine<'_, '_> {
             "{}/{}/insolvency/{occurrence}/0",
             self.inst.invoice, self.inst.version
         );
-        let seq = self.next_seq();
-        self.out.actions.push(Planned {
-            seq,
-            order: 0,
-            date: self.today,
-            invoice: self.inst.invoice.clone(),
-            customer: self.inst.customer.clone(),
-            scenario: self.inst.scenario.clone(),
-            version: self.inst.version.clone(),
-            step: "insolvency".to_string(),
-            step_order: self.steps().len(),
-            action: Action::Task { text, assign: None },
+        let order = self.steps().len();
+        self.plan(
+            "insolvency",
+            order,
+            Action::Task { text, assign: None },
             key,
-        });
+        );
     }
 
     /// Ends the freeze: the case comes back as it would stand without it (held by an open

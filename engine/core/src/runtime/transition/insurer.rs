@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 
 use super::super::context::Facts;
 use super::super::state::{Instance, Status};
-use super::{Machine, Planned};
+use super::Machine;
 use crate::insurance::CoverStatus;
 
 /// The `handler_runs` key marking the task as created (it is created once per case).
@@ -69,19 +69,7 @@ impl Machine<'_, '_> {
             policy.after,
         );
         let key = format!("{}/{}/{KEY}/1/0", self.inst.invoice, self.inst.version);
-        let seq = self.next_seq();
-        self.out.actions.push(Planned {
-            seq,
-            order: 0,
-            date: self.today,
-            invoice: self.inst.invoice.clone(),
-            customer: self.inst.customer.clone(),
-            scenario: self.inst.scenario.clone(),
-            version: self.inst.version.clone(),
-            step: KEY.to_string(),
-            step_order: self.steps().len(),
-            action: Action::Task { text, assign: None },
-            key,
-        });
+        let order = self.steps().len();
+        self.plan(KEY, order, Action::Task { text, assign: None }, key);
     }
 }
