@@ -106,7 +106,9 @@ pub fn redact(url: &str) -> String {
         return url.to_string();
     };
     let rest = &url[scheme_end + 3..];
-    let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    // The credentials end at the last `@` before the query: a password may hold a `/` that
+    // was not percent-encoded, and must be hidden even then.
+    let auth_end = rest.find('?').unwrap_or(rest.len());
     let mut out = url.to_string();
     if let Some(at) = rest[..auth_end].rfind('@')
         && let Some(colon) = rest[..at].find(':')
@@ -755,6 +757,8 @@ mod tests {
                 "postgres://u:***@h:5432/db",
             ),
             ("postgresql://u@h/db", true, "postgresql://u@h/db"),
+            // Regression (review): a `/` in a password not percent-encoded was shown.
+            ("postgres://u:p/ss@h/db", true, "postgres://u:***@h/db"),
             (
                 "postgres://u:p%40ss@h/db?sslmode=disable",
                 true,
