@@ -142,8 +142,8 @@ mod tests {
         s.parse().expect("date")
     }
 
-    #[test]
-    fn replay_tracks_money_and_disputes() {
+    /// Customer A with invoice F: 100 EUR issued 1 January 2026, due 31 January.
+    fn one_invoice() -> Portfolio {
         let mut p = Portfolio::default();
         p.customers.push(Customer::new("A"));
         p.invoices.push(Invoice {
@@ -160,6 +160,12 @@ mod tests {
             dunning: Default::default(),
             payment_means: None,
         });
+        p
+    }
+
+    #[test]
+    fn replay_tracks_money_and_disputes() {
+        let mut p = one_invoice();
         let ev = |date: &str, kind: EventKind| Event {
             date: d(date),
             kind,
@@ -273,22 +279,7 @@ mod tests {
             ),
         ];
         for (what, kinds, (open, settled, written_off)) in rows {
-            let mut p = Portfolio::default();
-            p.customers.push(Customer::new("A"));
-            p.invoices.push(Invoice {
-                id: "F".into(),
-                customer: "A".into(),
-                amount: Decimal::from(100),
-                currency: "EUR".into(),
-                issued: d("2026-01-01"),
-                due: d("2026-01-31"),
-                outstanding: None,
-                po_number: None,
-                payment_terms: None,
-                delivered_on: None,
-                dunning: Default::default(),
-                payment_means: None,
-            });
+            let mut p = one_invoice();
             for (i, kind) in kinds.into_iter().enumerate() {
                 p.events.push(Event {
                     date: d("2026-02-01") + chrono::Days::new(i as u64),

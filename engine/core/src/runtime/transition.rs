@@ -338,6 +338,26 @@ impl<'f> Machine<'_, 'f> {
         });
     }
 
+    /// The status a re-opened case takes (a reversed payment or write-off, a procedure that
+    /// ended): paused by an open dispute, waiting for a pending promise, else active.
+    fn reopened_status(&self) -> Status {
+        if self.inst.dispute.is_some() {
+            return Status::Paused {
+                since: self.today,
+                reason: "dispute".into(),
+            };
+        }
+        let mut probe = self.inst.clone();
+        probe.status = Status::Active;
+        match promise_decision_day(&probe, self.facts).filter(|d| *d > self.today) {
+            Some(until) => Status::Waiting {
+                until,
+                reason: "promise".into(),
+            },
+            None => Status::Active,
+        }
+    }
+
     fn set_status(&mut self, status: Status, step: Option<&str>, cause: impl Into<String>) {
         let from = self.inst.status.name();
         self.inst.status = status;

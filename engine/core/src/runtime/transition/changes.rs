@@ -11,7 +11,7 @@ use relance_dsl::ir::EventName;
 
 use super::super::eval::EvalError;
 use super::super::state::{CloseReason, Status};
-use super::{Machine, promise_decision_day};
+use super::Machine;
 use crate::domain::EventKind;
 
 impl Machine<'_, '_> {
@@ -72,22 +72,7 @@ impl Machine<'_, '_> {
         };
         // The case comes back as it would stand without the write-off: held by an open
         // dispute, waiting for a pending promise, else active.
-        let status = if self.inst.dispute.is_some() {
-            Status::Paused {
-                since: self.today,
-                reason: "dispute".into(),
-            }
-        } else {
-            let mut probe = self.inst.clone();
-            probe.status = Status::Active;
-            match promise_decision_day(&probe, self.facts).filter(|d| *d > self.today) {
-                Some(until) => Status::Waiting {
-                    until,
-                    reason: "promise".into(),
-                },
-                None => Status::Active,
-            }
-        };
+        let status = self.reopened_status();
         let cause = match &status {
             Status::Paused { .. } => format!("{cause}; the open dispute holds it"),
             Status::Waiting { until, .. } => format!("{cause}; the promise holds until {until}"),

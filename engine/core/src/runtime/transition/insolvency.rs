@@ -17,7 +17,7 @@ use rust_decimal::Decimal;
 use super::super::charges;
 use super::super::eval::EvalError;
 use super::super::state::{Declaration, Status};
-use super::{Machine, promise_decision_day};
+use super::Machine;
 use crate::domain::EventKind;
 use crate::insolvency::Insolvency;
 
@@ -210,22 +210,7 @@ impl Machine<'_, '_> {
                 .interest_until
                 .map_or(self.today, |d| d.max(self.today)),
         );
-        let status = if self.inst.dispute.is_some() {
-            Status::Paused {
-                since: self.today,
-                reason: "dispute".into(),
-            }
-        } else {
-            let mut probe = self.inst.clone();
-            probe.status = Status::Active;
-            match promise_decision_day(&probe, self.facts).filter(|d| *d > self.today) {
-                Some(until) => Status::Waiting {
-                    until,
-                    reason: "promise".into(),
-                },
-                None => Status::Active,
-            }
-        };
+        let status = self.reopened_status();
         self.set_status(status, None, format!("{cause}: dunning resumes"));
     }
 }

@@ -39,7 +39,7 @@ use rust_decimal::Decimal;
 use relance_dsl::ir::EventName;
 
 use super::super::state::{Allocation, CloseReason, Status};
-use super::{Machine, promise_decision_day};
+use super::Machine;
 use crate::payment::ReversalReason;
 
 impl Machine<'_, '_> {
@@ -131,26 +131,6 @@ impl Machine<'_, '_> {
                     format!("{cause}; case {status}, not re-opened"),
                 );
             }
-        }
-    }
-
-    /// The status a re-opened case takes: paused by an open dispute, waiting for a pending
-    /// promise, else active.
-    fn reopened_status(&self) -> Status {
-        if self.inst.dispute.is_some() {
-            return Status::Paused {
-                since: self.today,
-                reason: "dispute".into(),
-            };
-        }
-        let mut probe = self.inst.clone();
-        probe.status = Status::Active;
-        match promise_decision_day(&probe, self.facts).filter(|d| *d > self.today) {
-            Some(until) => Status::Waiting {
-                until,
-                reason: "promise".into(),
-            },
-            None => Status::Active,
         }
     }
 }
