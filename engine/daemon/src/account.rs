@@ -22,7 +22,6 @@ use serde::{Deserialize, Serialize};
 use relance_core::domain::Invoice;
 use relance_core::runtime::account::{AccountFacts, AccountState, Overdue, is_overdue};
 use relance_core::runtime::{CustomerTotals, Instance, Record, account_transition};
-use relance_dsl::ir::Action;
 
 use super::driver::Work;
 use super::error::DaemonError;
@@ -288,24 +287,7 @@ impl Work<'_> {
             let Some((inv, case)) = mine.iter().find(|(i, _)| i.id == p.invoice) else {
                 continue;
             };
-            let charge = match &p.action {
-                Action::Charge { amount, .. } => amount.clone(),
-                _ => None,
-            };
-            let item = Item {
-                invoice: inv.id.clone(),
-                key: p.key.clone(),
-                step: p.step.clone(),
-                version: p.version.clone(),
-                deployment: Some(deployment.number),
-                issued: inv.issued,
-                due: inv.due,
-                amount: inv.amount,
-                outstanding: case.outstanding,
-                charges: case.charged.owed,
-                currency: inv.currency.clone(),
-                charge,
-            };
+            let item = Item::of(&p, inv, case, Some(deployment.number));
             self.plan(p, item);
         }
         // Next wake-up: tomorrow while something is overdue (its days late grow), else the

@@ -1074,24 +1074,7 @@ impl<'a> Work<'a> {
         }
         if keep {
             for p in outcome.actions {
-                let charge = match &p.action {
-                    Action::Charge { amount, .. } => amount.clone(),
-                    _ => None,
-                };
-                let item = Item {
-                    invoice: id.to_string(),
-                    key: p.key.clone(),
-                    step: p.step.clone(),
-                    version: p.version.clone(),
-                    deployment: pinned,
-                    issued: inv.issued,
-                    due: inv.due,
-                    amount: inv.amount,
-                    outstanding: case.outstanding,
-                    charges: case.charged.owed,
-                    currency: inv.currency.clone(),
-                    charge,
-                };
+                let item = Item::of(&p, &inv, &case, pinned);
                 self.stats.actions += 1;
                 self.planned.push((p, item));
             }

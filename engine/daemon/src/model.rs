@@ -143,6 +143,36 @@ pub struct Item {
     pub charge: Option<Money>,
 }
 
+impl Item {
+    /// The item of `planned` (decided for `invoice` by the transition that left `case`),
+    /// rendered with the templates of `deployment`; a charge action's amount is kept.
+    pub fn of(
+        planned: &relance_core::runtime::Planned,
+        invoice: &relance_core::domain::Invoice,
+        case: &Instance,
+        deployment: Option<u64>,
+    ) -> Item {
+        let charge = match &planned.action {
+            Action::Charge { amount, .. } => amount.clone(),
+            _ => None,
+        };
+        Item {
+            invoice: invoice.id.clone(),
+            key: planned.key.clone(),
+            step: planned.step.clone(),
+            version: planned.version.clone(),
+            deployment,
+            issued: invoice.issued,
+            due: invoice.due,
+            amount: invoice.amount,
+            outstanding: case.outstanding,
+            charges: case.charged.owed,
+            currency: invoice.currency.clone(),
+            charge,
+        }
+    }
+}
+
 /// A message rendered at sealing time: what is sent, byte for byte, on every attempt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct Rendered {
