@@ -27,6 +27,11 @@ use super::keys;
 use super::metrics::Metrics;
 use super::store::{Op, Tree};
 
+/// Meta key: a virtual day whose run is held (4 date bytes), written with the clock's move by
+/// [`Engine::advance_and_hold`]: while the clock stands on that day, a start-up does not run
+/// it (the day's facts come first); the next advance or `POST /v1/run` does.
+pub const VIRTUAL_HELD: &[u8] = b"virtual_held";
+
 /// The part of a stored reply (`model::StoredReply`) the pruning reads: the day it was stored.
 #[derive(Deserialize)]
 struct Stored {
@@ -287,13 +292,45 @@ impl Engine {
 
     /// The day the scheduler owes a run for: today once the run hour has passed (always, on
     /// the virtual clock), else yesterday.
+    /// A virtual day held by [`Engine::advance_and_hold`] is not owed yet: yesterday.
     pub fn due_through(&self, run_hour: u32) -> NaiveDate {
         let today = self.today();
-        if self.clock().as_virtual().is_some() || self.clock().hour() >= run_hour {
+        let held = self.clock().as_virtual().is_some()
+            && self
+                .store()
+                .get(Tree::Meta, VIRTUAL_HELD)
+                .ok()
+                .flatten()
+                .and_then(|b| keys::parse_date(&b))
+                == Some(today);
+        if !held && (self.clock().as_virtual().is_some() || self.clock().hour() >= run_hour) {
             today
         } else {
             today.pred_opt().unwrap_or(today)
         }
+    }
+
+    /// Moves the virtual clock to `to` as [`Engine::advance_to`] does, running every day
+    /// before it, but holds the run of `to` itself: the writes that follow are that day's
+    /// facts (they wait for its run), and a restart meanwhile does not run it either (the
+    /// hold is committed with the clock's move). The next advance or `POST /v1/run` runs it.
+    pub fn advance_and_hold(&self, to: NaiveDate) -> Result<Vec<DayReport>, DaemonError> {
+        if self.clock().as_virtual().is_none() {
+            return Err(DaemonError::Conflict("the clock is not virtual".into()));
+        }
+        let mut out = Vec::new();
+        while self.today() < to {
+            let today = self.today();
+            out.extend(self.catch_up(today)?);
+            let Some(next) = today.succ_opt() else {
+                break;
+            };
+            self.set_virtual_day(next, next == to)?;
+        }
+        if self.today() == to {
+            self.set_virtual_day(to, true)?;
+        }
+        Ok(out)
     }
 
     /// Moves the virtual clock to `to` one day at a time, each day persisted before its run,
@@ -317,6 +354,11 @@ impl Engine {
     /// running it: the writes that follow are the day's facts, which wait for its run.
     /// Going back in time is refused.
     pub fn move_virtual_clock(&self, day: NaiveDate) -> Result<(), DaemonError> {
+        self.set_virtual_day(day, false)
+    }
+
+    /// [`Engine::move_virtual_clock`], with the day's run held when `hold` (one commit).
+    fn set_virtual_day(&self, day: NaiveDate, hold: bool) -> Result<(), DaemonError> {
         let Some(clock) = self.clock().as_virtual() else {
             return Err(DaemonError::Conflict("the clock is not virtual".into()));
         };
@@ -328,11 +370,19 @@ impl Engine {
         }
         {
             let _guard = self.lock();
-            self.store().commit(&[Op::Put(
+            let mut ops = vec![Op::Put(
                 Tree::Meta,
                 VIRTUAL_TODAY.to_vec(),
                 keys::date(day).to_vec(),
-            )])?;
+            )];
+            if hold {
+                ops.push(Op::Put(
+                    Tree::Meta,
+                    VIRTUAL_HELD.to_vec(),
+                    keys::date(day).to_vec(),
+                ));
+            }
+            self.store().commit(&ops)?;
         }
         self.flush()?;
         clock.set(day);

@@ -28,13 +28,13 @@ fn start_day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, 5).expect("date")
 }
 
-// ----- an SMTP server (mailin-embedded) that records what it receives ---------------------
+// ----- an SMTP server (mailin-embedded) that records what it receives (`crash.rs` uses it too) ---------------------
 
 #[derive(Debug, Clone, PartialEq)]
-struct Mail {
-    to: Vec<String>,
-    message_id: String,
-    subject: String,
+pub(crate) struct Mail {
+    pub to: Vec<String>,
+    pub message_id: String,
+    pub subject: String,
 }
 
 #[derive(Clone)]
@@ -149,7 +149,7 @@ fn decode_words(value: &str) -> String {
     out
 }
 
-fn start_smtp() -> (u16, Arc<Mutex<Vec<Mail>>>) {
+pub(crate) fn start_smtp() -> (u16, Arc<Mutex<Vec<Mail>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("smtp bind");
     let port = listener.local_addr().expect("addr").port();
     let received = Arc::new(Mutex::new(Vec::new()));
@@ -168,10 +168,10 @@ fn start_smtp() -> (u16, Arc<Mutex<Vec<Mail>>>) {
 // ----- a webhook receiver: one request per connection ------------------------------------
 
 #[derive(Debug, Clone, PartialEq)]
-struct Hook {
-    path: String,
-    key: String,
-    body: String,
+pub(crate) struct Hook {
+    pub path: String,
+    pub key: String,
+    pub body: String,
 }
 
 fn handle_hook(mut stream: TcpStream, hooks: &Mutex<Vec<Hook>>) -> std::io::Result<()> {
@@ -215,7 +215,7 @@ fn handle_hook(mut stream: TcpStream, hooks: &Mutex<Vec<Hook>>) -> std::io::Resu
     stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
 }
 
-fn start_hooks() -> (u16, Arc<Mutex<Vec<Hook>>>) {
+pub(crate) fn start_hooks() -> (u16, Arc<Mutex<Vec<Hook>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("hook bind");
     let port = listener.local_addr().expect("addr").port();
     let hooks = Arc::new(Mutex::new(Vec::new()));

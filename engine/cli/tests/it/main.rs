@@ -7,6 +7,8 @@
 //! - `plan`: `relance plan`, identical on any number of threads;
 //! - `daemon_api_import`: imports and reports over HTTP, and their parity with the commands;
 //! - `daemon_e2e`: `relance serve` as a process, with SMTP and webhooks on loopback;
+//! - `crash`: the daemon–planner differential on `relance serve` processes killed with SIGKILL
+//!   (sled, and PostgreSQL with a leader and a standby);
 //! - `deploy`: `relance deploy` sending a local set to a real server;
 //! - `import_batch`: imports as one batch (`/v1/import/batch`, `relance import --server`);
 //! - `newcomer`: the README's Try-it commands, the embedded stdlib outside the checkout,
@@ -19,6 +21,7 @@
 
 mod check;
 mod commands;
+mod crash;
 mod daemon_api_import;
 mod daemon_e2e;
 mod deploy;
@@ -27,6 +30,8 @@ mod import_csv;
 mod integrity;
 mod law;
 mod newcomer;
+#[path = "../../../daemon/tests/it/parity.rs"]
+mod parity;
 mod pg_standby;
 mod plan;
 mod store_copy;

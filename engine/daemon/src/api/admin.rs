@@ -66,7 +66,8 @@ pub async fn clock(State(s): State<Arc<AppState>>, caller: Caller) -> Reply<Cloc
     }))
 }
 
-/// Moves the virtual clock (`{"days": N}` or `{"to": DATE}`) and runs each day on the way.
+/// Moves the virtual clock (`{"days": N}` or `{"to": DATE}`) and runs each day on the way
+/// (with `"run": false`, each day but the new today, whose run is held).
 /// Answers once every day is run and durable; the outbox drains in the background.
 #[utoipa::path(post, path = "/v1/clock/advance", tag = "operations",
     request_body(content = AdvanceBody),
@@ -100,7 +101,11 @@ pub async fn advance(
         )
         .into());
     }
-    let days = durable(&s, move |e| e.advance_to(to)).await?;
+    let days = if a.run == Some(false) {
+        durable(&s, move |e| e.advance_and_hold(to)).await?
+    } else {
+        durable(&s, move |e| e.advance_to(to)).await?
+    };
     Ok(Wire(AdvanceReply {
         today: s.engine.today(),
         days: days.len(),

@@ -244,6 +244,11 @@ pub struct AdvanceBody {
     pub days: Option<u64>,
     /// The day to move to (YYYY-MM-DD), today or later.
     pub to: Option<NaiveDate>,
+    /// `false`: run every day before the new today but hold the new today's run (a restart
+    /// included) until the next advance or `POST /v1/run`, so that the day's facts can be
+    /// sent first. Default `true`.
+    #[serde(default)]
+    pub run: Option<bool>,
 }
 
 /// `POST /v1/clock/advance`: where the clock stands now.

@@ -22,6 +22,7 @@ mod migration;
 mod openapi;
 mod outbox_due;
 mod pages;
+mod parity;
 mod portfolio;
 mod restore_ids;
 mod security;

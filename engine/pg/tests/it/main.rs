@@ -11,6 +11,8 @@
 /// and store from `support` here.
 #[path = "../../../daemon/tests/it/differential.rs"]
 mod differential;
+#[path = "../../../daemon/tests/it/parity.rs"]
+mod parity;
 mod store;
 mod support;
 
