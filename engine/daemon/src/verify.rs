@@ -150,7 +150,9 @@ fn check(tree: Tree, k: &[u8], v: &[u8]) -> Result<(), String> {
     match tree {
         Tree::Meta => match k {
             SCHEMA_KEY if v.len() != 4 => Err("schema version is not 4 bytes".into()),
-            b"run_through" | b"virtual_today" | b"virtual_held" if keys::parse_date(v).is_none() || v.len() != 4 => {
+            b"run_through" | b"virtual_today" | b"virtual_held"
+                if keys::parse_date(v).is_none() || v.len() != 4 =>
+            {
                 Err("not a date".into())
             }
             _ => Ok(()),

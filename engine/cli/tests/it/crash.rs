@@ -419,12 +419,7 @@ impl Cluster {
     }
 
     /// Sends one step until it is done, whatever the kills.
-    fn run_step(
-        &mut self,
-        rt: &tokio::runtime::Runtime,
-        client: &reqwest::Client,
-        step: &Step,
-    ) {
+    fn run_step(&mut self, rt: &tokio::runtime::Runtime, client: &reqwest::Client, step: &Step) {
         let phase = step.phase();
         let deadline = Instant::now() + Duration::from_secs(120);
         let mut attempts = 0;
@@ -586,8 +581,7 @@ fn crash_run(tag: &str, sizes: Sizes, daemons: usize, store: Option<&str>) {
         // A planned kill lands a few milliseconds into its step (or the next one, when the
         // previous kill has not landed yet).
         if cluster.kill_at.is_none() && planned_kills.next_if(|&k| k <= i).is_some() {
-            cluster.kill_at =
-                Some(Instant::now() + Duration::from_millis(rng.random_range(0..40)));
+            cluster.kill_at = Some(Instant::now() + Duration::from_millis(rng.random_range(0..40)));
         }
         cluster.run_step(&rt, &client, step);
     }
@@ -619,13 +613,13 @@ fn crash_run(tag: &str, sizes: Sizes, daemons: usize, store: Option<&str>) {
     if store.is_some() {
         server::register_url_store(relance_pg::open_store);
     }
-    let engine = server::open(
-        &cfg,
-        ClockMode::Virtual { start: Some(start) },
-        Some(&set),
-    )
-    .expect("the store opens");
-    assert_eq!(engine.today(), until, "seed {seed}: the clock ended on the last day");
+    let engine = server::open(&cfg, ClockMode::Virtual { start: Some(start) }, Some(&set))
+        .expect("the store opens");
+    assert_eq!(
+        engine.today(),
+        until,
+        "seed {seed}: the clock ended on the last day"
+    );
     let (got, got_states) = decided(&engine, &p);
     let diff = differences(&plan, &got, 5);
     assert!(
@@ -653,7 +647,10 @@ fn crash_run(tag: &str, sizes: Sizes, daemons: usize, store: Option<&str>) {
         .filter(|m| matches!(m.status, MessageStatus::Pending | MessageStatus::Retrying))
         .map(|m| (m.id, m.date, &m.channel, &m.last_error))
         .collect();
-    assert!(left.is_empty(), "seed {seed}: messages never sent: {left:?}");
+    assert!(
+        left.is_empty(),
+        "seed {seed}: messages never sent: {left:?}"
+    );
     let dead: Vec<_> = outbox
         .iter()
         .filter(|m| matches!(m.status, MessageStatus::Dead))
@@ -663,6 +660,13 @@ fn crash_run(tag: &str, sizes: Sizes, daemons: usize, store: Option<&str>) {
         dead.iter().all(|(_, _, e)| !e.contains("connect")),
         "seed {seed}: a message died of a connection error: {dead:?}"
     );
+    let mut why: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, channel, e) in &dead {
+        // "customer C000008 has no phone number for main": the reason, not the customer.
+        let reason = e.split_once(" has ").map_or(e.as_str(), |(_, r)| r);
+        *why.entry(format!("{channel}: {reason}")).or_default() += 1;
+    }
+    eprintln!("crash run {tag}: dead letters by reason: {why:?}");
     let mut emails: BTreeMap<String, Mail> = BTreeMap::new();
     for m in delivered.iter().filter(|m| m.channel == "email") {
         let r = m.rendered.as_ref().expect("a delivered email is rendered");
@@ -743,7 +747,12 @@ fn a_leader_and_a_standby_on_postgresql_killed_at_random_decide_what_the_planner
     let Some(db) = crate::store_copy::Db::new("crash") else {
         return;
     };
-    crash_run("pg", Sizes::from_env(20261207, 120, 60, 20), 2, Some(&db.url));
+    crash_run(
+        "pg",
+        Sizes::from_env(20261207, 100, 50, 20),
+        2,
+        Some(&db.url),
+    );
 }
 
 /// `{"run": false}` holds the new day's run, through a SIGKILL and a restart too (without the

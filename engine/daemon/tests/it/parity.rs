@@ -207,4 +207,3 @@ pub fn differences(planner: &Actions, daemon: &Actions, n: usize) -> Vec<String>
         .take(n)
         .collect()
 }
-
