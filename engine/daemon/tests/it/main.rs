@@ -20,6 +20,7 @@ mod insolvency;
 mod letters;
 mod migration;
 mod openapi;
+mod opening_history;
 mod outbox_due;
 mod pages;
 mod parity;
