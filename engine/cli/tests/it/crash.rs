@@ -296,7 +296,7 @@ impl Cluster {
         if hit {
             self.leader = None;
             self.counts.leader_kills += 1;
-            if self.startup_kills > 0 && self.counts.leader_kills % 4 == 0 {
+            if self.startup_kills > 0 && self.counts.leader_kills.is_multiple_of(4) {
                 // The next one lands while the restarted daemon opens the store and catches up.
                 self.startup_kills -= 1;
                 self.kill_at =
@@ -620,25 +620,6 @@ fn crash_run(tag: &str, sizes: Sizes, daemons: usize, store: Option<&str>) {
         until,
         "seed {seed}: the clock ended on the last day"
     );
-    let (got, got_states) = decided(&engine, &p);
-    let diff = differences(&plan, &got, 5);
-    assert!(
-        diff.is_empty(),
-        "seed {seed}: the daemon and the planner disagree on {} invoices, first:\n{}",
-        differences(&plan, &got, usize::MAX).len(),
-        diff.join("\n")
-    );
-    let states: Vec<_> = plan_states
-        .iter()
-        .zip(&got_states)
-        .filter(|(a, b)| a != b)
-        .take(3)
-        .collect();
-    assert!(
-        states.is_empty(),
-        "seed {seed}: case states differ:\n{states:#?}"
-    );
-
     // Every message due was delivered; every email reached the sink under its one Message-ID.
     let outbox = engine.outbox().expect("outbox");
     let delivered = engine.delivered(0, usize::MAX).expect("delivered");
@@ -707,21 +688,42 @@ fn crash_run(tag: &str, sizes: Sizes, daemons: usize, store: Option<&str>) {
         "seed {seed}: delivered emails never received: {missing:?}"
     );
     let duplicates = received.len() - copies.len();
+    // The comparison comes after the figures (a run that disagrees still reports them).
+    let (got, got_states) = decided(&engine, &p);
+    let diff = differences(&plan, &got, 5);
     let compared: usize = plan.values().map(|s| s.len()).sum();
     eprintln!(
-        "crash run {tag}: seed {seed}, {invoices} invoices, {days} days: {} kills ({} of the serving daemon, {} of the standby; by phase {:?}), {} steps sent again, {} replayed imports; {compared} dated actions agree; {} messages delivered ({} emails), {} dead letters; {} emails received, {duplicates} duplicates, each with its original's Message-ID; {:.1} s",
+        "crash run {tag}: seed {seed}, {invoices} invoices, {days} days: {} kills ({} of the serving daemon, {} of the standby; by phase {:?}), {} steps sent again, {} replayed imports; {compared} dated actions compared, {} invoices differ; {} messages delivered ({} emails), {} dead letters; {} emails received, {duplicates} duplicates, each with its original's Message-ID; {:.1} s",
         counts.kills,
         counts.leader_kills,
         counts.standby_kills,
         counts.by_phase,
         counts.retried_steps,
         counts.replays,
+        differences(&plan, &got, usize::MAX).len(),
         delivered.len(),
         emails.len(),
         dead.len(),
         received.len(),
         started.elapsed().as_secs_f64()
     );
+    assert!(
+        diff.is_empty(),
+        "seed {seed}: the daemon and the planner disagree on {} invoices, first:\n{}",
+        differences(&plan, &got, usize::MAX).len(),
+        diff.join("\n")
+    );
+    let states: Vec<_> = plan_states
+        .iter()
+        .zip(&got_states)
+        .filter(|(a, b)| a != b)
+        .take(3)
+        .collect();
+    assert!(
+        states.is_empty(),
+        "seed {seed}: case states differ:\n{states:#?}"
+    );
+
     assert!(
         counts.kills >= kills,
         "seed {seed}: {} kills of {kills}",

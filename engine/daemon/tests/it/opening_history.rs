@@ -6,7 +6,10 @@
 //! settlement; the simulator builds its payment log from every event before the run, so it
 //! does. With the stdlib, a b2b customer whose only history is an invoice paid 36 days late
 //! gets `high-risk` from the planner (`customer.avg_days_late >= 30`) and `standard-b2b` from
-//! the daemon. Ignored until the daemon is fixed (run it with `--ignored`); it must not
+//! the daemon. The 1,000-invoice run shows the same-day form: a payment dated on the day new
+//! invoices of the customer are issued (the planner's log, read as of the day, counts it; the
+//! daemon opens the cases before the day's facts, as LANGUAGE.md's order of a day says).
+//! Ignored until the lead decides which side moves (run it with `--ignored`); it must not
 //! test anything else.
 
 use chrono::NaiveDate;
