@@ -552,12 +552,8 @@ fn crash_run(tag: &str, sizes: Sizes, daemons: usize, store: Option<&str>) {
     let feed = steps(&p, from, until, &mut rng);
     // The kills: at distinct random steps, each a few milliseconds into the step (inside the
     // request, or just after it while the dispatcher works); some during the next start-up.
-    let mut at: Vec<usize> = (0..feed.len()).collect();
-    for i in 0..at.len() {
-        let j = rng.random_range(i..at.len());
-        at.swap(i, j);
-    }
-    at.truncate(kills - kills / 5);
+    let at_steps = (kills - kills / 5).min(feed.len());
+    let mut at = rand::seq::index::sample(&mut rng, feed.len(), at_steps).into_vec();
     at.sort_unstable();
 
     let (smtp, mails) = start_smtp();
