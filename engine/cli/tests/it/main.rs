@@ -14,6 +14,7 @@
 //! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores;
 //! - `law`: `insurance` and the aged report with a customer under a collective procedure;
 //! - `pg_standby`: a second `relance serve` on one PostgreSQL database waits, then takes over;
+//! - `pg_ops`: `store verify` and `backup --data` on a PostgreSQL store, as on a sled folder;
 //! - `store_copy`: `relance store copy` from sled to PostgreSQL and back;
 //! - `templates`: `check` reporting template errors, `simulate` and `test` showing a fallback language.
 
@@ -27,6 +28,7 @@ mod import_csv;
 mod integrity;
 mod law;
 mod newcomer;
+mod pg_ops;
 mod pg_standby;
 mod plan;
 mod store_copy;

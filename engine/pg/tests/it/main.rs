@@ -11,6 +11,7 @@
 /// and store from `support` here.
 #[path = "../../../daemon/tests/it/differential.rs"]
 mod differential;
+mod plans;
 mod store;
 mod support;
 
