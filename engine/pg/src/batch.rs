@@ -102,7 +102,8 @@ impl Plan {
                     return injected();
                 }
                 let rows = tx.query(put, &[&t.put_keys, &t.put_values])?;
-                moved[t.tree as usize] += rows.iter().filter(|r| r.get::<_, bool>(0)).count() as i64;
+                moved[t.tree as usize] +=
+                    rows.iter().filter(|r| r.get::<_, bool>(0)).count() as i64;
                 written += t.put_keys.len();
             }
         }
@@ -149,7 +150,11 @@ mod tests {
     fn the_last_op_of_each_key_wins_and_trees_and_keys_are_in_order() {
         use Tree::{Customers as C, Invoices as I};
         let cases: Vec<(&str, Vec<Op>, Vec<(Tree, Vec<&str>, Vec<&str>)>)> = vec![
-            ("one put", vec![put(C, "a", "1")], vec![(C, vec!["a=1"], vec![])]),
+            (
+                "one put",
+                vec![put(C, "a", "1")],
+                vec![(C, vec!["a=1"], vec![])],
+            ),
             (
                 "put then delete is a delete",
                 vec![put(C, "a", "1"), del(C, "a")],
@@ -167,11 +172,13 @@ mod tests {
             ),
             (
                 "trees and keys sorted, each key once",
-                vec![put(I, "z", "1"), put(C, "b", "1"), del(I, "y"), put(C, "a", "1")],
                 vec![
-                    (C, vec!["a=1", "b=1"], vec![]),
-                    (I, vec!["z=1"], vec!["y"]),
+                    put(I, "z", "1"),
+                    put(C, "b", "1"),
+                    del(I, "y"),
+                    put(C, "a", "1"),
                 ],
+                vec![(C, vec!["a=1", "b=1"], vec![]), (I, vec!["z=1"], vec!["y"])],
             ),
         ];
         for (name, ops, want) in cases {

@@ -56,8 +56,7 @@ fn engine_store(dir: &Path, n: usize) {
     .expect("generate");
     let portfolio = relance_data::portfolio::load_dir(&gen_dir).expect("load");
     let store = Arc::new(SledStore::open(&dir.join("sled")).expect("open"));
-    let engine =
-        Engine::open(store, Arc::new(VirtualClock::new(as_of))).expect("engine");
+    let engine = Engine::open(store, Arc::new(VirtualClock::new(as_of))).expect("engine");
     let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-scenarios");
     engine
         .deploy(relance_daemon::catalog::Bundle::read_dir(&scenarios).expect("stdlib"))
@@ -70,8 +69,7 @@ fn engine_store(dir: &Path, n: usize) {
 /// `relance store verify --format json` of `data`: exit status and report.
 fn verify(data: &str) -> (Option<i32>, Value) {
     let out = relance(&["store", "verify", "--data", data, "--format", "json"]);
-    let v = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
     (out.status.code(), v)
 }
 
@@ -97,7 +95,12 @@ fn a_postgres_store_is_verified_and_backed_up_like_a_sled_folder() {
     let out = relance(&["store", "verify", "--data", &url]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("no store here"), "{}", text(&out));
-    let out = relance(&["backup", "--data", &url, &dir.0.join("none.jsonl").display().to_string()]);
+    let out = relance(&[
+        "backup",
+        "--data",
+        &url,
+        &dir.0.join("none.jsonl").display().to_string(),
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let mut admin = postgres::Client::connect(&db.url, postgres::NoTls).expect("connect");
     let tables: i64 = admin
@@ -157,7 +160,10 @@ fn a_postgres_store_is_verified_and_backed_up_like_a_sled_folder() {
 
     // An undecodable record written behind the daemon's back is found.
     let key: Vec<u8> = admin
-        .query_one("SELECT key FROM tree_invoices ORDER BY key LIMIT 1 OFFSET 7", &[])
+        .query_one(
+            "SELECT key FROM tree_invoices ORDER BY key LIMIT 1 OFFSET 7",
+            &[],
+        )
         .expect("a key")
         .get(0);
     admin

@@ -30,7 +30,13 @@ fn the_daily_run_and_the_dispatcher_read_through_the_primary_keys() {
     // 120 days of 500 timers, and 60,000 queued messages over as many seconds.
     for d in 0..120u32 {
         let ops: Vec<Op> = (0..500)
-            .map(|i| Op::Put(Tree::Timers, keys::timer(day(d), &format!("F-{:07}", d * 500 + i)), vec![1; 40]))
+            .map(|i| {
+                Op::Put(
+                    Tree::Timers,
+                    keys::timer(day(d), &format!("F-{:07}", d * 500 + i)),
+                    vec![1; 40],
+                )
+            })
             .collect();
         s.commit(&ops).expect("timers");
     }
@@ -38,20 +44,33 @@ fn the_daily_run_and_the_dispatcher_read_through_the_primary_keys() {
         let ops: Vec<Op> = (0..1000)
             .map(|i| {
                 let id = chunk * 1000 + i;
-                Op::Put(Tree::Due, keys::due(1_700_000_000_000 + id * 1000, id).to_vec(), vec![])
+                Op::Put(
+                    Tree::Due,
+                    keys::due(1_700_000_000_000 + id * 1000, id).to_vec(),
+                    vec![],
+                )
             })
             .collect();
         s.commit(&ops).expect("due");
     }
-    assert_eq!((s.count(Tree::Timers), s.count(Tree::Due)), (60_000, 60_000));
+    assert_eq!(
+        (s.count(Tree::Timers), s.count(Tree::Due)),
+        (60_000, 60_000)
+    );
     let mut c = postgres::Client::connect(&db.url, postgres::NoTls).expect("connect");
-    c.batch_execute("ANALYZE tree_timers; ANALYZE tree_due").expect("analyze");
+    c.batch_execute("ANALYZE tree_timers; ANALYZE tree_due")
+        .expect("analyze");
     let cases: [(&str, Vec<u8>, Vec<u8>, i64); 2] = [
         // The due timers: from the first key to the end of the day (earlier days were run),
         // a batch at a time (daily.rs).
         ("tree_timers", Vec::new(), keys::date(day(1)).to_vec(), 1000),
         // The messages due by now, all of them (the dispatcher's poll, engine.rs).
-        ("tree_due", Vec::new(), keys::due(1_700_000_100_000, 0).to_vec(), i64::MAX),
+        (
+            "tree_due",
+            Vec::new(),
+            keys::due(1_700_000_100_000, 0).to_vec(),
+            i64::MAX,
+        ),
     ];
     for (table, from, to, limit) in cases {
         let rows = c
@@ -67,7 +86,10 @@ fn the_daily_run_and_the_dispatcher_read_through_the_primary_keys() {
             "{table}: {plan}"
         );
         assert!(!plan.contains("Seq Scan"), "{table}: {plan}");
-        assert!(!plan.contains("Sort"), "{table}: the index gives the order: {plan}");
+        assert!(
+            !plan.contains("Sort"),
+            "{table}: the index gives the order: {plan}"
+        );
     }
 }
 
@@ -111,12 +133,16 @@ fn a_large_mixed_commit_keeps_the_counts_exact() {
     }
     s.commit(&ops).expect("the mixed commit");
     let mut c = postgres::Client::connect(&db.url, postgres::NoTls).expect("connect");
-    let count = |c: &mut postgres::Client, sql: &str| -> i64 { c.query_one(sql, &[]).expect(sql).get(0) };
+    let count =
+        |c: &mut postgres::Client, sql: &str| -> i64 { c.query_one(sql, &[]).expect(sql).get(0) };
     let invoices = count(&mut c, "SELECT count(*) FROM tree_invoices");
     // 2,500 overwritten + 1,000 + 1,000 new of 5000..8000 (n % 3 == 0 or 2).
     assert_eq!(invoices, 4500);
     assert_eq!(
-        count(&mut c, "SELECT count(*) FROM tree_invoices WHERE value <> 'new'::bytea"),
+        count(
+            &mut c,
+            "SELECT count(*) FROM tree_invoices WHERE value <> 'new'::bytea"
+        ),
         0
     );
     assert_eq!(s.count(Tree::Invoices) as i64, invoices);
