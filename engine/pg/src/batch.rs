@@ -127,8 +127,12 @@ mod tests {
         Op::Delete(t, k.as_bytes().to_vec())
     }
 
+    /// A tree's expected ops: (tree, puts as key=value, deletes).
+    type Want<'a> = (Tree, Vec<&'a str>, Vec<&'a str>);
     /// (tree, puts as key=value, deletes) of a plan, to compare with a table.
-    fn shape(p: &Plan) -> Vec<(Tree, Vec<String>, Vec<String>)> {
+    type Shape = (Tree, Vec<String>, Vec<String>);
+
+    fn shape(p: &Plan) -> Vec<Shape> {
         let s = |b: &Vec<u8>| String::from_utf8_lossy(b).into_owned();
         p.trees
             .iter()
@@ -149,7 +153,7 @@ mod tests {
     #[test]
     fn the_last_op_of_each_key_wins_and_trees_and_keys_are_in_order() {
         use Tree::{Customers as C, Invoices as I};
-        let cases: Vec<(&str, Vec<Op>, Vec<(Tree, Vec<&str>, Vec<&str>)>)> = vec![
+        let cases: Vec<(&str, Vec<Op>, Vec<Want>)> = vec![
             (
                 "one put",
                 vec![put(C, "a", "1")],
@@ -182,7 +186,7 @@ mod tests {
             ),
         ];
         for (name, ops, want) in cases {
-            let want: Vec<(Tree, Vec<String>, Vec<String>)> = want
+            let want: Vec<Shape> = want
                 .into_iter()
                 .map(|(t, p, d)| {
                     (
