@@ -14,10 +14,17 @@
 //! temporary folder (under the target dir, or under `--data`) that it removes. It must not
 //! shortcut the daemon's code paths it measures.
 //!
+//! `--store postgres://…/DB` runs the same measurements on PostgreSQL (`relance-pg`, as
+//! `relance serve` opens it: leader lock included): a fresh database `relance_bench_<pid>` is
+//! created on that server (the URL's user must be allowed to) and dropped at the end; there is
+//! no raw baseline then (`raw_seconds` null). `--standby RELANCE` also starts `RELANCE serve`
+//! on that database once this process holds the leader lock: a second daemon, waiting as a
+//! standby (it serves nothing while this one lives), stopped at the end.
+//!
 //! ```text
 //! cargo run --release -p relance-daemon --example bench_daemon -- \
 //!     [--invoices N] [--customers C] [--http-writes M] [--concurrency K] [--data DIR] \
-//!     [--skip-http] [--skip-daily]
+//!     [--skip-http] [--skip-daily] [--store postgres://…] [--standby path/to/relance]
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
@@ -58,6 +65,8 @@ struct Args {
     data: Option<PathBuf>,
     skip_http: bool,
     skip_daily: bool,
+    store: Option<String>,
+    standby: Option<PathBuf>,
 }
 
 fn args() -> Result<Args, Failure> {
@@ -69,6 +78,8 @@ fn args() -> Result<Args, Failure> {
         data: None,
         skip_http: false,
         skip_daily: false,
+        store: None,
+        standby: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -81,8 +92,13 @@ fn args() -> Result<Args, Failure> {
             "--data" => a.data = Some(PathBuf::from(value()?)),
             "--skip-http" => a.skip_http = true,
             "--skip-daily" => a.skip_daily = true,
+            "--store" => a.store = Some(value()?),
+            "--standby" => a.standby = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown argument {other}").into()),
         }
+    }
+    if a.standby.is_some() && a.store.is_none() {
+        return Err("--standby needs --store postgres://…".into());
     }
     if a.customers == 0 || a.invoices == 0 || a.concurrency == 0 {
         return Err("--invoices, --customers and --concurrency must be at least 1".into());
@@ -127,9 +143,9 @@ enum Rec {
     Flush,
 }
 
-/// The sled store, recording the size of every commit and every flush while `on`.
+/// The store (sled or PostgreSQL), recording the size of every commit and every flush while `on`.
 struct Recorder {
-    inner: Arc<SledStore>,
+    inner: Arc<dyn Store>,
     on: AtomicBool,
     log: Mutex<Vec<Rec>>,
 }
@@ -335,13 +351,22 @@ fn raw_write(store: &SledStore, log: &[Rec]) -> Result<f64, Failure> {
 struct Opened {
     engine: Arc<Engine>,
     recorder: Arc<Recorder>,
-    sled: Arc<SledStore>,
+    /// The store measured (sled or PostgreSQL).
+    store: Arc<dyn Store>,
+    /// The sled store, when it is the one measured (the raw baseline and the size on disk).
+    sled: Option<Arc<SledStore>>,
 }
 
-fn open(dir: &Path, today: NaiveDate) -> Result<Opened, Failure> {
-    let sled = Arc::new(SledStore::open(&dir.join("data"))?);
+fn open(dir: &Path, today: NaiveDate, pg: Option<&PgDb>) -> Result<Opened, Failure> {
+    let (store, sled): (Arc<dyn Store>, Option<Arc<SledStore>>) = match pg {
+        Some(db) => (relance_pg::open_store(&db.url)?, None),
+        None => {
+            let s = Arc::new(SledStore::open(&dir.join("data"))?);
+            (s.clone() as Arc<dyn Store>, Some(s))
+        }
+    };
     let recorder = Arc::new(Recorder {
-        inner: sled.clone(),
+        inner: store.clone(),
         on: AtomicBool::new(false),
         log: Mutex::new(Vec::new()),
     });
@@ -358,6 +383,7 @@ fn open(dir: &Path, today: NaiveDate) -> Result<Opened, Failure> {
     Ok(Opened {
         engine,
         recorder,
+        store,
         sled,
     })
 }
@@ -365,7 +391,7 @@ fn open(dir: &Path, today: NaiveDate) -> Result<Opened, Failure> {
 /// The daily run over the bench day's timers, then its raw baseline.
 fn daily(o: &Opened, invoices: usize, as_of: NaiveDate) -> Result<(), Failure> {
     // The load day was run by `run` (every case opened, each waiting for tomorrow).
-    let (target, timers) = bench_day(&*o.sled, as_of, invoices)?;
+    let (target, timers) = bench_day(&*o.store, as_of, invoices)?;
     eprintln!("daily run: {timers} timers due from {as_of} (exclusive) to {target}");
     o.recorder.take();
     o.recorder.on.store(true, Ordering::Relaxed);
@@ -386,7 +412,10 @@ fn daily(o: &Opened, invoices: usize, as_of: NaiveDate) -> Result<(), Failure> {
         Rec::Flush => (n, b),
     });
     eprintln!("  {seconds:.2} s; raw write of {records} records ({bytes} bytes) …");
-    let raw_seconds = raw_write(&o.sled, &log)?;
+    let raw_seconds = match &o.sled {
+        Some(sled) => Some(raw_write(sled, &log)?),
+        None => None,
+    };
     emit(json!({
         "bench": "daemon_daily",
         "invoices": invoices,
@@ -401,8 +430,9 @@ fn daily(o: &Opened, invoices: usize, as_of: NaiveDate) -> Result<(), Failure> {
         "bytes": bytes,
         "seconds": round(seconds),
         "timers_per_second": round(processed as f64 / seconds),
-        "raw_seconds": round(raw_seconds),
-        "ratio": round(seconds / raw_seconds),
+        "store": if o.sled.is_some() { "sled" } else { "postgres" },
+        "raw_seconds": raw_seconds.map(round),
+        "ratio": raw_seconds.map(|raw| round(seconds / raw)),
         "peak_rss_mb": peak_rss_mb(),
     }));
     Ok(())
@@ -517,7 +547,7 @@ async fn serve(engine: Arc<Engine>) -> Result<String, Failure> {
 }
 
 async fn http(o: &Opened, a: &Args) -> Result<(), Failure> {
-    let targets = Arc::new(targets(&*o.sled, a.http_writes.clamp(1, 50_000))?);
+    let targets = Arc::new(targets(&*o.store, a.http_writes.clamp(1, 50_000))?);
     if targets.is_empty() {
         return Err("no open invoice to write events on".into());
     }
@@ -584,7 +614,12 @@ async fn http(o: &Opened, a: &Args) -> Result<(), Failure> {
 fn run(a: &Args, dir: &Path) -> Result<(), Failure> {
     let as_of = day("2026-03-31");
     let p = portfolio(a, dir, as_of)?;
-    let o = open(dir, as_of)?;
+    let pg = a.store.as_deref().map(PgDb::create).transpose()?;
+    let o = open(dir, as_of, pg.as_ref())?;
+    let standby = match (&a.standby, &pg) {
+        (Some(relance), Some(db)) => Some(Standby::start(relance, dir, db)?),
+        _ => None,
+    };
     let started = Instant::now();
     load(&o.engine, p)?;
     let import_seconds = started.elapsed().as_secs_f64();
@@ -601,11 +636,17 @@ fn run(a: &Args, dir: &Path) -> Result<(), Failure> {
         "import_seconds": round(import_seconds),
         "load_day_run_seconds": round(open_seconds),
         "seconds": round(import_seconds + open_seconds),
-        "events": o.sled.count(Tree::Events),
-        "cases": o.sled.count(Tree::Instances),
-        "timers": o.sled.count(Tree::Timers),
-        "outbox": o.sled.count(Tree::Outbox),
-        "size_on_disk_mb": o.sled.size_on_disk() / (1024 * 1024),
+        "store": if o.sled.is_some() { "sled" } else { "postgres" },
+        "daemons": if standby.is_some() { 2 } else { 1 },
+        "events": o.store.count(Tree::Events),
+        "cases": o.store.count(Tree::Instances),
+        "timers": o.store.count(Tree::Timers),
+        "outbox": o.store.count(Tree::Outbox),
+        "size_on_disk_mb": match (&o.sled, &pg) {
+            (Some(s), _) => Some(s.size_on_disk() / (1024 * 1024)),
+            (None, Some(db)) => db.size_mb().ok(),
+            _ => None,
+        },
         "peak_rss_mb": peak_rss_mb(),
     }));
     if !a.skip_daily {
@@ -619,8 +660,126 @@ fn run(a: &Args, dir: &Path) -> Result<(), Failure> {
         rt.shutdown_timeout(Duration::from_secs(5));
     }
     o.engine.flush()?;
+    if let Some(standby) = standby {
+        // Still waiting: it never served while this process held the lock.
+        emit(json!({"bench": "standby", "waiting_all_along": standby.stop()?}));
+    }
+    drop(o);
     emit(json!({"bench": "peak_memory", "invoices": a.invoices, "peak_rss_mb": peak_rss_mb()}));
     Ok(())
+}
+
+// ----- PostgreSQL ------------------------------------------------------------------------------
+
+/// A fresh database on the server of `--store`, dropped on drop.
+struct PgDb {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl PgDb {
+    fn create(admin: &str) -> Result<PgDb, Failure> {
+        let name = format!("relance_bench_{}", std::process::id());
+        let mut c = postgres::Client::connect(admin, postgres::NoTls)?;
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+        c.batch_execute(&format!("CREATE DATABASE {name}"))?;
+        let cut = admin.find('?').unwrap_or(admin.len());
+        let base = &admin[..cut];
+        let slash = base
+            .rfind('/')
+            .filter(|i| *i > base.find("://").map_or(0, |s| s + 2))
+            .ok_or("--store needs a database in the URL: postgres://user@host:port/postgres")?;
+        let url = format!("{}/{name}{}", &base[..slash], &admin[cut..]);
+        eprintln!("postgres: database {name} created");
+        Ok(PgDb {
+            admin: admin.to_string(),
+            name,
+            url,
+        })
+    }
+
+    /// `pg_database_size`, in MB.
+    fn size_mb(&self) -> Result<u64, Failure> {
+        let mut c = postgres::Client::connect(&self.admin, postgres::NoTls)?;
+        let row = c.query_one(
+            "SELECT pg_database_size(datname) FROM pg_database WHERE datname = $1",
+            &[&self.name],
+        )?;
+        Ok(row.get::<_, i64>(0) as u64 / (1024 * 1024))
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// A second `relance serve` on the database, started once this process holds the leader lock.
+struct Standby {
+    child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Standby {
+    fn start(relance: &Path, dir: &Path, db: &PgDb) -> Result<Standby, Failure> {
+        let config = dir.join("standby.toml");
+        let spool = dir.join("standby-spool");
+        std::fs::write(
+            &config,
+            format!(
+                "store = \"{}\"\nspool = \"{}\"\nlisten = \"127.0.0.1:0\"\n[[tokens]]\nname = \"bench\"\ntoken = \"{TOKEN}\"\nrole = \"admin\"\n",
+                db.url,
+                spool.display()
+            ),
+        )?;
+        let log = dir.join("standby.log");
+        let file = std::fs::File::create(&log)?;
+        let child = std::process::Command::new(relance)
+            .args(["serve", "--config"])
+            .arg(&config)
+            .env("RELANCE_LOG", "info")
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .spawn()?;
+        let standby = Standby { child, log };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !standby.waiting() {
+            if Instant::now() > deadline {
+                return Err("the second relance serve did not report waiting as a standby".into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        eprintln!("standby: a second relance serve waits on the database");
+        Ok(standby)
+    }
+
+    fn waiting(&self) -> bool {
+        std::fs::read_to_string(&self.log).is_ok_and(|l| l.contains("standby:"))
+    }
+
+    /// Stops it (SIGKILL: it holds nothing); whether it was still only waiting.
+    fn stop(mut self) -> Result<bool, Failure> {
+        let served = std::fs::read_to_string(&self.log)
+            .is_ok_and(|l| l.contains("taking over") || l.contains("listening"));
+        let alive = self.child.try_wait()?.is_none();
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(alive && !served)
+    }
+}
+
+impl Drop for Standby {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn main() -> std::process::ExitCode {

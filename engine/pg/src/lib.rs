@@ -31,6 +31,9 @@ use relance_daemon::store::{
     Entry, Op, SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError, Tree, Visit,
 };
 
+mod batch;
+use batch::Plan;
+
 mod embedded {
     refinery::embed_migrations!("migrations");
 }
@@ -62,6 +65,28 @@ pub fn open_exclusive(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     let mut store = PgStore::open(url)?;
     store.leader = Some(leader);
     Ok(Arc::new(store))
+}
+
+/// Whether the database at `url` holds a relance store (its `tree_meta` table exists), without
+/// creating anything: what a command that only reads (`relance store verify`, `relance backup
+/// --data`) checks before [`open_exclusive`], which would migrate an empty database.
+pub fn holds_store(url: &str) -> Result<bool, StoreError> {
+    let label = redact(url);
+    let open = move |message: String| StoreError::Open {
+        path: label.clone(),
+        message,
+    };
+    let config = postgres::Config::from_str(url).map_err(|e| open(e.to_string()))?;
+    // The sync client runs its own runtime: on a thread of its own, as the pool does.
+    std::thread::spawn(move || -> Result<bool, StoreError> {
+        let mut client = config.connect(NoTls).map_err(|e| open(pg(e).to_string()))?;
+        let row = client
+            .query_one("SELECT to_regclass('tree_meta') IS NOT NULL", &[])
+            .map_err(|e| open(pg(e).to_string()))?;
+        Ok(row.get::<_, bool>(0))
+    })
+    .join()
+    .map_err(|_| StoreError::Engine("the connection thread died".into()))?
 }
 
 /// The advisory lock key the one daemon of a database holds on its own session.
@@ -615,66 +640,19 @@ impl Store for PgStore {
         if ops.is_empty() {
             return Ok(());
         }
-        // One lock order for every commit (tree, then key): two commits writing the same keys
-        // never wait for each other in a cycle. The sort is stable, so the ops of one key keep
-        // their order (a put then a delete stays a delete); ops of different keys commute.
-        let mut ops = ops.to_vec();
-        ops.sort_by(|a, b| op_key(a).cmp(&op_key(b)));
+        let plan = Plan::of(ops);
         let fail_after = match self.fail_commit_after.swap(0, Ordering::SeqCst) {
             0 => None,
             n => Some(n as usize - 1),
         };
         let result = self.run(move |c| {
-            // Statements prepared before the transaction borrows the client.
-            let mut statements = Vec::with_capacity(ops.len());
-            for op in &ops {
-                statements.push(match op {
-                    Op::Put(t, ..) => (
-                        c.statement(&format!(
-                            "INSERT INTO {} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-                            table(*t)
-                        ))?,
-                        Some(c.statement(&format!(
-                            "UPDATE {} SET value = $2 WHERE key = $1",
-                            table(*t)
-                        ))?),
-                    ),
-                    Op::Delete(t, _) => (
-                        c.statement(&format!("DELETE FROM {} WHERE key = $1", table(*t)))?,
-                        None,
-                    ),
-                });
-            }
             // Blind writes: a transaction PostgreSQL aborted as a deadlock victim (two commits
             // writing the same keys in another order) is run again, whole.
             let mut attempt = 0;
             loop {
                 attempt += 1;
-                let mut moved = vec![0i64; Tree::ALL.len()];
-                let result = (|| {
-                    let mut tx = c.client()?.transaction()?;
-                    for (i, (op, (first, update))) in ops.iter().zip(&statements).enumerate() {
-                        if fail_after == Some(i) {
-                            return Ok(Err(StoreError::Engine("injected commit failure".into())));
-                        }
-                        match op {
-                            Op::Put(t, k, v) => {
-                                if tx.execute(first, &[k, v])? == 1 {
-                                    moved[*t as usize] += 1;
-                                } else if let Some(update) = update {
-                                    tx.execute(update, &[k, v])?;
-                                }
-                            }
-                            Op::Delete(t, k) => {
-                                moved[*t as usize] -= tx.execute(first, &[k])? as i64;
-                            }
-                        }
-                    }
-                    tx.commit()?;
-                    Ok::<_, Retry>(Ok(()))
-                })();
-                match result {
-                    Ok(Ok(())) => return Ok(moved),
+                match plan.write(c, fail_after) {
+                    Ok(Ok(moved)) => return Ok(moved),
                     Ok(Err(e)) => return Err(e),
                     Err(Retry::Pg(e)) if attempt < 10 && retryable(&e) => {
                         tracing::debug!(attempt, error = %pg(e), "commit retried");

@@ -1,6 +1,6 @@
 //! `relance backup` and `relance restore`: the JSON-lines export of a store (read directly
-//! from `--data DIR`, or from a running daemon with `--server URL`, since the store is locked
-//! while it runs) and the rebuild of an empty store from it. Exit 0, or 2 with the reason.
+//! from `--data DIR` or `--data postgres://…`, or from a running daemon with `--server URL`,
+//! since the store is locked while it runs) and the rebuild of an empty store from it. Exit 0, or 2 with the reason.
 //!
 //! A restore writes its marker file before it opens the store and removes it only once its
 //! last entry is durable; a store with the marker is refused by `relance serve` and by
@@ -11,7 +11,7 @@ use std::path::Path;
 
 use super::exit;
 use relance_daemon::backup;
-use relance_daemon::store::SledStore;
+use relance_daemon::store::{SledStore, Store};
 
 fn fail(e: impl std::fmt::Display) -> u8 {
     eprintln!("error: {e}");
@@ -44,6 +44,12 @@ pub fn backup(data: Option<&Path>, server: Option<&str>, token: Option<&str>, ou
 }
 
 fn from_store(dir: &Path, out: &Path) -> Result<u64, String> {
+    if let Some(url) = super::store::postgres_url(dir) {
+        let store = super::store::open_postgres(url).map_err(|e| {
+            format!("{e} (if `relance serve` is running on it, use `relance backup --server URL --token TOKEN`)")
+        })?;
+        return write_export(&*store, out);
+    }
     if !dir.is_dir() {
         return Err(format!("{}: no such store", dir.display()));
     }
@@ -52,9 +58,14 @@ fn from_store(dir: &Path, out: &Path) -> Result<u64, String> {
         format!("{e} (if `relance serve` is running on it, use `relance backup --server URL --token TOKEN`)")
     })?;
     backup::check_complete(dir, Some(&store)).map_err(|e| e.to_string())?;
+    write_export(&store, out)
+}
+
+/// Exports `store` into the file `out`, synced; the entries written.
+fn write_export(store: &dyn Store, out: &Path) -> Result<u64, String> {
     let file = std::fs::File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut w = BufWriter::new(file);
-    let stats = backup::export(&store, &mut w).map_err(|e| e.to_string())?;
+    let stats = backup::export(store, &mut w).map_err(|e| e.to_string())?;
     w.flush().map_err(|e| e.to_string())?;
     w.get_ref().sync_all().map_err(|e| e.to_string())?;
     Ok(stats.entries)

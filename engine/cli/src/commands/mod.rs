@@ -58,7 +58,7 @@ pub enum StoreCommand {
     /// Read every entry of every tree and decode each record: trees, counts, problems. Exit 0
     /// sound, 1 problems found, 2 the store cannot be opened (locked, damaged, unfinished restore).
     Verify {
-        /// The store folder (the `data` of relance.toml).
+        /// The store folder (the `data` of relance.toml), or its `postgres://` URL (`store`).
         #[arg(long)]
         data: PathBuf,
         #[arg(long, value_enum, default_value_t)]
@@ -218,8 +218,9 @@ pub enum Command {
         #[arg(long)]
         migrate: Vec<String>,
     },
-    /// Export a store as versioned JSON lines (--data DIR when stopped, --server URL when running).
+    /// Export a store as versioned JSON lines (--data DIR or postgres://… when stopped, --server URL when running).
     Backup {
+        /// The stopped daemon's store folder, or its `postgres://` URL.
         #[arg(long)]
         data: Option<PathBuf>,
         /// A running daemon's base URL (the token: --token or RELANCE_TOKEN, admin role).

@@ -16,6 +16,7 @@
 //! - `integrity`: durable acknowledgements (strace), damaged stores refused, interrupted restores;
 //! - `law`: `insurance` and the aged report with a customer under a collective procedure;
 //! - `pg_standby`: a second `relance serve` on one PostgreSQL database waits, then takes over;
+//! - `pg_ops`: `store verify` and `backup --data` on a PostgreSQL store, as on a sled folder;
 //! - `store_copy`: `relance store copy` from sled to PostgreSQL and back;
 //! - `templates`: `check` reporting template errors, `simulate` and `test` showing a fallback language.
 
@@ -32,6 +33,7 @@ mod law;
 mod newcomer;
 #[path = "../../../daemon/tests/it/parity.rs"]
 mod parity;
+mod pg_ops;
 mod pg_standby;
 mod plan;
 mod store_copy;

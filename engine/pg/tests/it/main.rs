@@ -13,6 +13,7 @@
 mod differential;
 #[path = "../../../daemon/tests/it/parity.rs"]
 mod parity;
+mod plans;
 mod store;
 mod support;
 
