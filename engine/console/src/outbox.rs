@@ -12,7 +12,8 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use relance_daemon::api::auth::Family;
-use relance_daemon::model::Message;
+use relance_daemon::keys;
+use relance_daemon::model::{Message, decode};
 use relance_daemon::store::Tree;
 use relance_daemon::{DaemonError, Engine};
 use relance_templates::filters::{self, DateForm};
@@ -50,29 +51,34 @@ fn row(m: &Message, lang: &str) -> Row {
     }
 }
 
-/// The latest `n` delivered messages, newest first. The store has no reverse range, so this
-/// pages through the whole delivered tree on every view (a known cost, docs/CONSOLE.md).
+/// The latest `n` delivered messages, newest first. The store has no reverse range: a binary
+/// search over the id space finds the first id after which at most `n` are delivered (each
+/// probe a forward range of at most `n + 1` entries, at most 64 probes), then reads those.
 fn latest_sent(engine: &Engine, n: usize) -> Result<Vec<Message>, DaemonError> {
-    let total = engine.store().count(Tree::Delivered);
-    if total == 0 {
-        return Ok(Vec::new());
+    let store = engine.store();
+    let count = |from: u64| -> Result<usize, DaemonError> {
+        Ok(store
+            .range(Tree::Delivered, &keys::id(from), None, n + 1)?
+            .len())
+    };
+    // Invariant: more than `n` from `lo` on (or `lo` is 0), at most `n` from `hi` on.
+    let (mut lo, mut hi) = (0u64, u64::MAX);
+    if count(0)? <= n {
+        hi = 0;
     }
-    // Ids are increasing but not dense: read forward from the first of the last `n` keys.
-    let mut all = Vec::new();
-    let mut after = 0;
-    let skip = total.saturating_sub(n);
-    let mut seen = 0usize;
-    loop {
-        let page = engine.delivered(after, 1000)?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        for m in page {
-            if seen >= skip {
-                all.push(m);
-            }
-            seen += 1;
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if count(mid)? > n {
+            lo = mid;
+        } else {
+            hi = mid;
         }
     }
+    let mut all = store
+        .range(Tree::Delivered, &keys::id(hi), None, n)?
+        .iter()
+        .map(|(_, v)| decode("message", v))
+        .collect::<Result<Vec<Message>, DaemonError>>()?;
     all.reverse();
     Ok(all)
 }
