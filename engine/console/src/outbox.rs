@@ -19,10 +19,12 @@ use relance_daemon::{DaemonError, Engine};
 use relance_templates::filters::{self, DateForm};
 use serde::Serialize;
 
-use super::web::{Console, Fail, Signed, blocking, durable};
+use super::web::{Console, Fail, Query, Signed, blocking, durable};
 
 /// The most sent messages listed.
 const SENT: usize = 50;
+/// Messages not yet delivered shown a page.
+const WAITING: usize = 100;
 
 #[derive(Serialize)]
 struct Row {
@@ -83,27 +85,61 @@ fn latest_sent(engine: &Engine, n: usize) -> Result<Vec<Message>, DaemonError> {
     Ok(all)
 }
 
-pub async fn page(State(c): State<Arc<Console>>, s: Signed) -> Response {
+/// One page of the messages not yet delivered (pending, retrying, dead), in id order from
+/// the one after `after`: a bounded range of the outbox tree, and the id to continue from
+/// when there are more.
+fn waiting_page(
+    engine: &Engine,
+    after: Option<u64>,
+    n: usize,
+) -> Result<(Vec<Message>, Option<u64>), DaemonError> {
+    let from = keys::id(after.map_or(0, |a| a.saturating_add(1)));
+    let mut page = engine
+        .store()
+        .range(Tree::Outbox, &from, None, n + 1)?
+        .iter()
+        .map(|(_, v)| decode("message", v))
+        .collect::<Result<Vec<Message>, DaemonError>>()?;
+    let more = page.len() > n;
+    page.truncate(n);
+    let next = more.then(|| page.last().map(|m| m.id)).flatten();
+    Ok((page, next))
+}
+
+/// The messages by state over every channel, from the engine's kept counters.
+fn counts(engine: &Engine) -> [u64; 3] {
+    engine
+        .kept()
+        .read(|c| c.channels())
+        .iter()
+        .fold([0; 3], |[p, d, s], c| {
+            [p + c.pending, d + c.dead, s + c.sent]
+        })
+}
+
+pub async fn page(State(c): State<Arc<Console>>, s: Signed, query: Query) -> Response {
     if let Err(f) = s.require(Family::Read) {
         return c.fail(s.lang, Some(&s.session), f);
     }
     let engine = c.app.engine.clone();
     let lang = s.lang.code();
+    let after: Option<u64> = query.get("after").and_then(|a| a.parse().ok());
     let read = blocking(move || {
-        let waiting: Vec<Row> = engine.outbox()?.iter().map(|m| row(m, lang)).collect();
+        let (page, next) = waiting_page(&engine, after, WAITING)?;
+        let waiting: Vec<Row> = page.iter().map(|m| row(m, lang)).collect();
         let sent: Vec<Row> = latest_sent(&engine, SENT)?
             .iter()
             .map(|m| row(m, lang))
             .collect();
-        Ok((waiting, sent))
+        Ok((waiting, next, sent, counts(&engine)))
     })
     .await;
     match read {
-        Ok((waiting, sent)) => c.page(
+        Ok((waiting, next, sent, [pending, dead, delivered])) => c.page(
             s.lang,
             Some(&s.session),
             "outbox.html",
-            context! { waiting, sent },
+            context! { waiting, next, sent, pending, dead, delivered, paged => after.is_some() },
         ),
         Err(f) => c.fail(s.lang, Some(&s.session), f),
     }
@@ -111,8 +147,8 @@ pub async fn page(State(c): State<Arc<Console>>, s: Signed) -> Response {
 
 /// Message `id`, waiting or delivered.
 fn find(engine: &Engine, id: u64) -> Result<Option<Message>, DaemonError> {
-    if let Some(m) = engine.outbox()?.into_iter().find(|m| m.id == id) {
-        return Ok(Some(m));
+    if let Some(v) = engine.store().get(Tree::Outbox, &keys::id(id))? {
+        return Ok(Some(decode("message", &v)?));
     }
     Ok(engine
         .delivered(id.saturating_sub(1), 1)?
@@ -157,5 +193,97 @@ pub async fn retry(State(c): State<Arc<Console>>, s: Signed, Path(id): Path<u64>
     match run.await {
         Ok(_) => Redirect::to("/console/outbox").into_response(),
         Err(f) => c.fail(s.lang, Some(&s.session), f),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use relance_daemon::model::{MessageStatus, encode};
+    use relance_daemon::store::{Op, SledStore, Store};
+    use relance_dsl::ir::Action;
+
+    fn message(id: u64, status: MessageStatus) -> Message {
+        Message {
+            id,
+            key: format!("F-{id}/v/reminder-1/1/0"),
+            group: format!("g{id}"),
+            date: "2026-02-03".parse().expect("date"),
+            customer: "ACME".into(),
+            channel: "email".into(),
+            text: "email \"reminder-1\" to accounting".into(),
+            action: Action::Email {
+                template: "reminder-1".into(),
+                to: vec!["accounting".into()],
+                cc: vec![],
+            },
+            scenario: "s".into(),
+            items: vec![],
+            status,
+            sealed: true,
+            attempts: 0,
+            next_attempt: None,
+            last_error: None,
+            rendered: None,
+            delivered_at: None,
+            receipt: None,
+        }
+    }
+
+    /// The latest sent messages and the pages of waiting ones, on sparse ids (ids are shared
+    /// with other records), for counts around the page sizes.
+    #[test]
+    fn the_latest_sent_and_the_waiting_pages_read_bounded_ranges() {
+        for (delivered, waiting) in [(0usize, 0usize), (3, 1), (50, 100), (51, 101), (400, 250)] {
+            let dir = tempfile::tempdir().expect("dir");
+            let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path()).expect("store"));
+            let day = chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("day");
+            let clock = Arc::new(relance_daemon::clock::VirtualClock::new(day));
+            let engine = Engine::open(store, clock).expect("engine");
+            let mut ops = Vec::new();
+            let sent_ids: Vec<u64> = (0..delivered as u64).map(|i| 7 + i * 3).collect();
+            for &id in &sent_ids {
+                let m = message(id, MessageStatus::Delivered);
+                ops.push(Op::Put(Tree::Delivered, keys::id(id).to_vec(), encode(&m)));
+            }
+            let waiting_ids: Vec<u64> = (0..waiting as u64).map(|i| 8 + i * 5).collect();
+            for &id in &waiting_ids {
+                let status = if id % 2 == 0 {
+                    MessageStatus::Dead
+                } else {
+                    MessageStatus::Pending
+                };
+                let m = message(id, status);
+                ops.push(Op::Put(Tree::Outbox, keys::id(id).to_vec(), encode(&m)));
+            }
+            engine.store().commit(&ops).expect("commit");
+
+            let latest: Vec<u64> = latest_sent(&engine, SENT)
+                .expect("latest")
+                .iter()
+                .map(|m| m.id)
+                .collect();
+            let want: Vec<u64> = sent_ids.iter().rev().take(SENT).copied().collect();
+            assert_eq!(latest, want, "{delivered} delivered");
+
+            let mut seen = Vec::new();
+            let mut after = None;
+            loop {
+                let (page, next) = waiting_page(&engine, after, WAITING).expect("page");
+                assert!(page.len() <= WAITING);
+                seen.extend(page.iter().map(|m| m.id));
+                match next {
+                    Some(n) => after = Some(n),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, waiting_ids, "{waiting} waiting");
+            let [pending, dead, sent] = counts(&engine);
+            assert_eq!(
+                (pending + dead, sent),
+                (waiting as u64, delivered as u64),
+                "the kept counts"
+            );
+        }
     }
 }
