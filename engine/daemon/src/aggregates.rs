@@ -615,12 +615,24 @@ impl Kept {
                 generation,
             });
         }
-        let (counters, markers) = Counters::rebuild(store, today)?;
         let mut ops: Vec<Op> = store
             .prefix(Tree::Meta, PREFIX, usize::MAX)?
             .into_iter()
             .map(|(k, _)| Op::Delete(Tree::Meta, k))
             .collect();
+        if sizes.iter().all(|n| *n == 0) {
+            // Nothing to count: nothing written (a fresh store stays empty for a restore);
+            // the first commit that counts something writes the header.
+            if !ops.is_empty() {
+                store.commit(&ops)?;
+            }
+            return Ok(State {
+                counters: Counters::default(),
+                sizes,
+                generation,
+            });
+        }
+        let (counters, markers) = Counters::rebuild(store, today)?;
         ops.extend(markers);
         ops.extend(counters.all());
         ops.push(Op::Put(

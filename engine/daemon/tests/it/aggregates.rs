@@ -342,3 +342,17 @@ fn counters_are_rebuilt_when_missing_stale_or_of_another_version() {
         daemon.restart();
     }
 }
+
+/// An engine opened on an empty store writes no counters: the store stays empty, so a backup
+/// can still be restored into it.
+#[test]
+fn an_empty_store_stays_empty() {
+    let tmp = TempDir::new("aggr-empty");
+    let store: Arc<dyn Store> =
+        Arc::new(relance_daemon::store::SledStore::open(&tmp.0.join("store")).expect("store"));
+    let clock = Arc::new(relance_daemon::clock::VirtualClock::new(d("2026-04-01")));
+    let engine = Engine::open(store.clone(), clock).expect("engine");
+    assert_eq!(engine.kept().counters(), Counters::default());
+    drop(engine);
+    assert!(relance_daemon::backup::is_empty(&*store).expect("read"));
+}
