@@ -154,6 +154,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("name", "Name", "Nom"),
     ("next_page", "Next page", "Page suivante"),
     ("previous_page", "Previous page", "Page précédente"),
+    ("first_page", "First page", "Première page"),
     ("balance", "Balance", "Solde"),
     ("aged", "Aged balance", "Balance âgée"),
     ("not_due", "Not due", "Non échu"),

@@ -4,9 +4,9 @@
 //! cases in error), each chart's SVG inline in the page (no script: the CSP holds) followed by
 //! the table of what it draws.
 //!
-//! Cost: the series are computed from the whole store on every view (the daemon's
-//! `portfolio::series` reads a snapshot and replays it per month end; nothing keeps them up to
-//! date between views). This module must not compute a figure itself.
+//! Cost: the series fold the counters the engine keeps up to date with every commit (the
+//! daemon's `aggregates.rs`): bounded by the number of distinct dates, not of invoices. This
+//! module must not compute a figure itself.
 
 use std::sync::Arc;
 

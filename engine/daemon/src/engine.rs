@@ -152,6 +152,8 @@ fn fresh<T>(k: Keyed<T>) -> Result<T, DaemonError> {
 
 pub struct Engine {
     store: Arc<dyn Store>,
+    /// The same store, keeping the Portfolio page's counters in step (`aggregates.rs`).
+    kept: Arc<crate::aggregates::Kept>,
     catalog: RwLock<Catalog>,
     writer: Mutex<()>,
     clock: Arc<dyn Clock>,
@@ -174,6 +176,8 @@ pub struct Engine {
 impl Engine {
     /// The engine over an opened store: every deployed set is compiled again.
     pub fn open(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Engine, DaemonError> {
+        let kept = Arc::new(crate::aggregates::Kept::open(store, clock.clone())?);
+        let store: Arc<dyn Store> = kept.clone();
         let store_generation = store.generation();
         let mut catalog = Catalog::default();
         for (_, v) in store.prefix(Tree::Versions, DEPLOY_PREFIX, usize::MAX)? {
@@ -193,6 +197,7 @@ impl Engine {
         }
         Ok(Engine {
             store,
+            kept,
             catalog: RwLock::new(catalog),
             writer: Mutex::new(()),
             clock,
@@ -207,6 +212,11 @@ impl Engine {
 
     pub fn store(&self) -> &dyn Store {
         &*self.store
+    }
+
+    /// The Portfolio page's counters, kept in step with every commit (`aggregates.rs`).
+    pub fn kept(&self) -> &crate::aggregates::Kept {
+        &self.kept
     }
 
     pub fn clock(&self) -> &dyn Clock {

@@ -13,6 +13,7 @@
 //! the readiness `/healthz` reports; `server` wires it all on tokio. See `docs/DAEMON.md`.
 
 pub mod account;
+pub mod aggregates;
 pub mod api;
 pub mod backup;
 pub mod cadence;

@@ -1,18 +1,18 @@
-//! The Portfolio page's series, from the store: the aged balance at each period end, DSO and
-//! CEI at each period end, amounts chased, promised and collected per period, the outbox's
-//! messages by channel and state, and the number of cases in error each day. Typed data
+//! The Portfolio page's series: the aged balance at each period end, DSO and CEI at each
+//! period end, amounts chased, promised and collected per period, the outbox's messages by
+//! channel and state, and the number of cases in error each day. Typed data
 //! (`relance_pictures::series`), money in `Decimal`; the charts are drawn by
 //! `relance_pictures::charts`.
 //!
-//! The aged balance and DSO/CEI are the reports' own functions (`relance_sim::reports::{aged,
-//! dso}`, what `GET /v1/reports/…` and `relance report` give), run on the store's
-//! [`snapshot`](crate::snapshot) at each date. Payments and promises are read from the typed
-//! event log, amounts chased from the items of the outbox's messages (the outstanding of each
-//! invoice when the engine decided the message), cases in error from the history's state
-//! changes. Nothing is parsed from text.
+//! [`series`] folds the counters the engine keeps up to date with every commit
+//! (`aggregates.rs`): its cost is the number of distinct due dates, days and channels, not of
+//! invoices. The aged balance and receivables of a past period end are what the engine held
+//! on that day (a fact logged later with an earlier date changes the day it was logged).
 //!
-//! Cost: every call reads the whole store (the snapshot) and replays it once per period end;
-//! it is not kept up to date by the daily run. This module must not write.
+//! [`series_from_snapshot`] is the former computation, kept as the reference the reports
+//! agree with: the reports' own functions (`relance_sim::reports::{aged, dso}`) run on the
+//! store's [`snapshot`](crate::snapshot) at each date, restating the past from the event log;
+//! it reads the whole store and replays it once per period end. This module must not write.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -25,6 +25,7 @@ use relance_core::runtime::Record;
 use relance_pictures::series::{ActivityPoint, AgedPoint, ChannelCount, ErrorPoint, RatioPoint};
 use relance_sim::reports::{aged, dso};
 
+use crate::aggregates::Counters;
 use crate::engine::Engine;
 use crate::error::DaemonError;
 use crate::model::{Message, MessageStatus, decode};
@@ -67,8 +68,49 @@ pub struct PortfolioSeries {
     pub errors: Vec<ErrorPoint>,
 }
 
-/// The Portfolio page's series on the engine's today, read from its store.
+/// The Portfolio page's series on the engine's today, folded from the kept counters.
 pub fn series(engine: &Engine, options: &PortfolioOptions) -> Result<PortfolioSeries, DaemonError> {
+    let at = engine.today();
+    Ok(engine.kept().read(|c| from_counters(c, at, options)))
+}
+
+/// The series on `at` from kept counters.
+pub fn from_counters(c: &Counters, at: NaiveDate, options: &PortfolioOptions) -> PortfolioSeries {
+    let currency = options.currency.as_str();
+    let periods = months(at, options.months);
+    PortfolioSeries {
+        at,
+        currency: currency.to_string(),
+        aged: periods
+            .iter()
+            .map(|&(_, end)| c.aged_point(currency, end))
+            .collect(),
+        ratios: periods
+            .iter()
+            .map(|&(_, end)| {
+                let (dso, cei) = c.ratios(currency, end, options.dso_period_days);
+                RatioPoint {
+                    date: end,
+                    dso,
+                    cei,
+                }
+            })
+            .collect(),
+        activity: periods
+            .iter()
+            .map(|&(from, until)| c.activity(currency, from, until))
+            .collect(),
+        channels: c.channels(),
+        errors: c.errors(at, options.error_days),
+    }
+}
+
+/// The series recomputed from the whole store (the reports' restated figures; slow: see the
+/// module's comment).
+pub fn series_from_snapshot(
+    engine: &Engine,
+    options: &PortfolioOptions,
+) -> Result<PortfolioSeries, DaemonError> {
     let snap = snapshot::take(engine)?;
     let messages = messages(engine.store())?;
     Ok(compute(

@@ -8,6 +8,7 @@
 //! (`case_actions`).
 
 mod accounts;
+mod aggregates;
 mod cadence;
 mod case_actions;
 mod daemon_api;
