@@ -37,6 +37,25 @@ fn kill_pid(pid: &str) {
     let _ = Command::new("kill").args(["-9", pid.trim()]).status();
 }
 
+/// The outline the client received, one `name@line` a symbol (0-based line of its name),
+/// children indented under their parent.
+fn outline(symbols: &Value, indent: &str) -> Vec<String> {
+    symbols
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| {
+            let name = s["name"].as_str().unwrap_or("?");
+            let line = s["line"]
+                .as_u64()
+                .map_or("?".to_string(), |l| l.to_string());
+            std::iter::once(format!("{indent}{name}@{line}"))
+                .chain(outline(&s["children"], &format!("{indent}  ")))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 #[test]
 fn neovim_lsp_client_gets_diagnostics_completion_definition_outline_fix_and_formatting() {
     if !nvim_available() {
@@ -139,37 +158,14 @@ fn neovim_lsp_client_gets_diagnostics_completion_definition_outline_fix_and_form
     );
 
     // The outline: the scenario, its three steps as children, each named on its own line.
-    let outline: Vec<(String, u64, Vec<(String, u64)>)> = seen["symbols"]
-        .as_array()
-        .expect("symbols")
-        .iter()
-        .map(|s| {
-            let children = s["children"]
-                .as_array()
-                .map(|c| {
-                    c.iter()
-                        .map(|c| {
-                            let name = c["name"].as_str().unwrap_or_default().to_string();
-                            (name, c["line"].as_u64().unwrap_or(u64::MAX))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let name = s["name"].as_str().unwrap_or_default().to_string();
-            (name, s["line"].as_u64().unwrap_or(u64::MAX), children)
-        })
-        .collect();
     assert_eq!(
-        outline,
-        vec![(
-            "standard".to_string(),
-            1,
-            vec![
-                ("reminder".to_string(), 3),
-                ("notice".to_string(), 7),
-                ("litigation".to_string(), 11),
-            ]
-        )],
+        outline(&seen["symbols"], ""),
+        [
+            "standard@1",
+            "  reminder@3",
+            "  notice@7",
+            "  litigation@11"
+        ],
         "{seen:#}"
     );
 
