@@ -68,6 +68,8 @@ const GROUP: &[&str] = &["grouper", "list"];
 /// parameters (unknown, but they hide an outer loop variable of the same name).
 struct Scopes {
     frames: Vec<Vec<(String, Ty)>>,
+    /// The context's top-level variables (`context::roots`), computed once per template.
+    roots: Vec<&'static str>,
 }
 
 impl Scopes {
@@ -110,6 +112,7 @@ pub fn check(env: &Environment<'_>, text: &str) -> Vec<Diagnostic> {
     let mut known: BTreeMap<&str, bool> = BTreeMap::new();
     let mut scopes = Scopes {
         frames: vec![Vec::new()],
+        roots: context::roots(),
     };
     // A `for` loop's variables come into scope after its iterable (in its `if` clause and its
     // body, not in the list it iterates).
@@ -291,7 +294,7 @@ fn expression(
     };
     let mut ty = match scopes.lookup(name) {
         Some(t) => t.clone(),
-        None if context::roots().contains(name) => Ty::Path((*name).to_string()),
+        None if scopes.roots.contains(name) => Ty::Path((*name).to_string()),
         None => Ty::Unknown,
     };
     let mut k = at + 1;
