@@ -1,7 +1,7 @@
 //! A client other than ours: headless Neovim and its built-in LSP client against the real
 //! `relance lsp` binary, driven by `tests/it/neovim/lsp_client.lua` (diagnostics, completion,
-//! go to definition, the quick fix, formatting). The Lua script reports what the client saw as
-//! JSON; this test judges it.
+//! go to definition, the outline, the quick fix offered and applied, formatting). The Lua
+//! script reports what the client saw as JSON; this test judges it.
 //!
 //! Needs `nvim` (Debian: `apt-get install neovim`, 0.7 or later). Without it the test is skipped
 //! with a notice, except under CI (the `CI` environment variable set to anything but empty, `0`
@@ -37,8 +37,27 @@ fn kill_pid(pid: &str) {
     let _ = Command::new("kill").args(["-9", pid.trim()]).status();
 }
 
+/// The outline the client received, one `name@line` a symbol (0-based line of its name),
+/// children indented under their parent.
+fn outline(symbols: &Value, indent: &str) -> Vec<String> {
+    symbols
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| {
+            let name = s["name"].as_str().unwrap_or("?");
+            let line = s["line"]
+                .as_u64()
+                .map_or("?".to_string(), |l| l.to_string());
+            std::iter::once(format!("{indent}{name}@{line}"))
+                .chain(outline(&s["children"], &format!("{indent}  ")))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 #[test]
-fn neovim_lsp_client_gets_diagnostics_completion_definition_fix_and_formatting() {
+fn neovim_lsp_client_gets_diagnostics_completion_definition_outline_fix_and_formatting() {
     if !nvim_available() {
         assert!(
             !under_ci(),
@@ -138,18 +157,34 @@ fn neovim_lsp_client_gets_diagnostics_completion_definition_fix_and_formatting()
         (Some(3), Some(7))
     );
 
-    // The quick fix.
+    // The outline: the scenario, its three steps as children, each named on its own line.
+    assert_eq!(
+        outline(&seen["symbols"], ""),
+        [
+            "standard@1",
+            "  reminder@3",
+            "  notice@7",
+            "  litigation@11"
+        ],
+        "{seen:#}"
+    );
+
+    // The quick fix: offered with the did-you-mean, applied by Neovim, and the diagnostic gone
+    // once the server saw the change.
     assert_eq!(
         seen["code_actions"],
         serde_json::json!(["Replace with `litigation`"])
     );
+    assert_eq!(seen["fixed_line"], "    goto litigation", "{seen:#}");
+    assert_eq!(seen["diagnostics_after_fix"], 0, "{seen:#}");
 
-    // Formatting, applied by Neovim: the one-line step expanded, the rest kept.
+    // Formatting, applied by Neovim after the fix: the one-line step expanded, the rest kept
+    // (the fixed step name included).
     let formatted = seen["formatted"].as_str().expect("formatted text");
     assert!(
         formatted.contains("notice + 15 days {\n    escalate agency\n  }"),
         "{formatted}"
     );
-    assert!(formatted.contains("goto litigaton"), "{formatted}");
+    assert!(formatted.contains("    goto litigation\n"), "{formatted}");
     assert_eq!(seen["stopped"], true, "the server stopped when asked");
 }

@@ -1,6 +1,9 @@
 -- Drives `relance lsp` with Neovim's built-in LSP client, headless; run by tests/it/neovim.rs.
 -- It opens RELANCE_FILE, waits for the diagnostics, then asks for completion, go to definition,
--- the quick fixes and formatting, and writes what it saw as JSON to RELANCE_RESULT. It judges
+-- the outline (document symbols) and the quick fixes, applies the first fix as Neovim's own
+-- `vim.lsp.buf.code_action` would (the workspace edit, then the client's didChange) and waits
+-- for the diagnostics that follow, then formats; it writes what it saw as JSON to
+-- RELANCE_RESULT. It judges
 -- nothing (the Rust test does) and must not run without a bound: every wait has a timeout, and
 -- a watchdog kills the server by pid and quits with status 3.
 --
@@ -104,15 +107,56 @@ local ok, err = pcall(function()
   end
   out.definition = def and { uri = def.uri, line = def.range.start.line, col = def.range.start.character }
 
-  -- The quick fixes on the misspelt step.
+  -- The outline: each symbol's name, kind and children, as the client received them.
+  local function outline(symbols)
+    local list = {}
+    for _, sym in ipairs(symbols or {}) do
+      table.insert(list, {
+        name = sym.name,
+        kind = sym.kind,
+        line = sym.selectionRange and sym.selectionRange.start.line,
+        children = outline(sym.children),
+      })
+    end
+    return list
+  end
+  out.symbols = outline(request('textDocument/documentSymbol', { textDocument = { uri = uri } }))
+
+  -- The quick fixes on the misspelt step, asked with the diagnostics the client holds on that
+  -- line (as `vim.lsp.buf.code_action` does).
+  local line_diagnostics = {}
+  for _, d in ipairs(vim.diagnostic.get(buf, { lnum = 9 })) do
+    local lsp = d.user_data and d.user_data.lsp or {}
+    table.insert(line_diagnostics, {
+      range = {
+        start = { line = d.lnum, character = d.col },
+        ['end'] = { line = d.end_lnum or d.lnum, character = d.end_col or d.col },
+      },
+      severity = d.severity,
+      message = d.message,
+      code = d.code or lsp.code,
+      source = d.source,
+    })
+  end
   local actions = request('textDocument/codeAction', {
     textDocument = { uri = uri },
     range = { start = { line = 9, character = 11 }, ['end'] = { line = 9, character = 11 } },
-    context = { diagnostics = {} },
+    context = { diagnostics = line_diagnostics },
   }) or {}
   out.code_actions = {}
   for _, a in ipairs(actions) do
     table.insert(out.code_actions, a.title)
+  end
+
+  -- Applying the first fix: its workspace edit changes the buffer, the client sends didChange,
+  -- and the server answers with the new diagnostics (none once the step is spelt right).
+  local fix = actions[1]
+  if fix and fix.edit then
+    vim.lsp.util.apply_workspace_edit(fix.edit, client.offset_encoding or 'utf-16')
+    out.fixed_line = vim.api.nvim_buf_get_lines(buf, 9, 10, false)[1]
+    out.diagnostics_after_fix = vim.wait(WAIT_MS, function()
+      return #vim.diagnostic.get(buf) == 0
+    end, 20) and 0 or #vim.diagnostic.get(buf)
   end
 
   -- Formatting, applied to the buffer by the client.

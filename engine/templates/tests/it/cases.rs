@@ -74,3 +74,21 @@ fn every_case_gives_its_expected_diagnostics() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The stdlib's templates are the checker's first readers: loops, indexed items, filters and
+/// variables all known, not one diagnostic (a false positive here would reach every user).
+#[test]
+fn the_stdlib_templates_check_clean() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-scenarios/templates");
+    let templates = relance_templates::read_dir(&dir).expect("stdlib templates");
+    assert!(templates.len() > 20, "{} templates", templates.len());
+    let found: Vec<String> = templates
+        .iter()
+        .flat_map(|(file, text)| {
+            relance_templates::check::check_template(file, text)
+                .into_iter()
+                .map(move |d| format!("{file}: {} ({:?})", d.message, d.span))
+        })
+        .collect();
+    assert!(found.is_empty(), "{found:#?}");
+}
