@@ -84,6 +84,18 @@ pub enum RateTableError {
         expected: NaiveDate,
         found: NaiveDate,
     },
+    #[error(
+        "laid on the built-in table, the rows leave {} missing (between {} and {}): give every \
+         half-year in between",
+        half_year_name(*expected),
+        half_year_name(*previous),
+        half_year_name(*found)
+    )]
+    Gap {
+        previous: NaiveDate,
+        expected: NaiveDate,
+        found: NaiveDate,
+    },
     #[error("the rate table has no rows")]
     Empty,
 }
@@ -365,8 +377,7 @@ impl RateTable {
             if let Some(&(previous, _)) = rows.last() {
                 let expected = next_half_year(previous).unwrap_or(previous);
                 if start != expected {
-                    return Err(RateTableError::Sequence {
-                        line: 0,
+                    return Err(RateTableError::Gap {
                         previous,
                         expected,
                         found: start,
@@ -497,6 +508,11 @@ pub fn late_interest_with(
     }
     let interest = total.checked_div(PERCENT_DAYS_PER_YEAR).ok_or(overflow)?;
     Ok(interest.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+}
+
+/// The first day of the half-year after the one containing `date`.
+pub fn next_half_year_after(date: NaiveDate) -> Option<NaiveDate> {
+    next_half_year(half_year_start(date))
 }
 
 /// 1 January or 1 July of the half-year containing `date`.
@@ -656,7 +672,7 @@ mod tests {
             .expect("parses");
         assert!(matches!(
             base.overlay(&gap),
-            Err(RateTableError::Sequence { .. })
+            Err(RateTableError::Gap { .. })
         ));
     }
 

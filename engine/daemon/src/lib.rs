@@ -36,6 +36,7 @@ pub mod model;
 pub mod outbox;
 pub mod portfolio;
 pub mod postal;
+pub mod rates;
 pub mod render;
 pub mod server;
 pub mod snapshot;
