@@ -298,6 +298,7 @@ mod tests {
                 "catch up",
                 "payments pay",
                 "charges keep the case open",
+                "late-interest",
                 "cadence",
                 "level",
                 "step",
