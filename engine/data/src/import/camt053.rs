@@ -221,6 +221,15 @@ pub fn import_bytes(
     Ok(summary)
 }
 
+/// A stored payment: its event, invoice, amount, reference and means.
+type StoredPayment<'a> = (
+    &'a Event,
+    &'a str,
+    Decimal,
+    Option<&'a str>,
+    Option<relance_core::payment::PaymentMeans>,
+);
+
 /// The `payment_reversed` a returned payment `t` makes: the stored payment it returns is the
 /// one with its `EndToEndId`, else the one payment of its amount to an invoice its references
 /// name. `Ok(None)`: already recorded (the same reversal is stored). `Err`: a proposal (no
@@ -231,7 +240,7 @@ fn returned_payment(
 ) -> Result<Option<Event>, (String, Vec<Candidate>)> {
     use relance_core::payment::{PaymentMeans, ReversalReason};
     let p = merge.portfolio();
-    let payments: Vec<(&Event, &str, Decimal, Option<&str>, Option<PaymentMeans>)> = p
+    let payments: Vec<StoredPayment<'_>> = p
         .events
         .iter()
         .filter_map(|e| match &e.kind {
@@ -326,7 +335,7 @@ fn returned_payment(
             payment_date: Some(original.date),
         },
     };
-    let stored = p.events.iter().any(|e| *e == event);
+    let stored = p.events.contains(&event);
     Ok((!stored).then_some(event))
 }
 
