@@ -406,6 +406,12 @@ impl<'a> Printer<'a> {
                 self.push("payments pay charges first")
             }
             MemberKind::ChargesKeepOpen => self.push("charges keep the case open"),
+            MemberKind::LateInterest(LateInterestRate::Percent(p)) => {
+                self.push(&format!("late-interest {p}%"))
+            }
+            MemberKind::LateInterest(LateInterestRate::LegalTimes(n)) => {
+                self.push(&format!("late-interest {n} times legal rate"))
+            }
             MemberKind::PerCustomer => self.push("per customer"),
             MemberKind::Level(l) => {
                 self.push(&format!(

@@ -65,6 +65,12 @@ pub struct Scenario {
     /// serialized form then, so scenarios without it keep their versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cadence_days: Option<u32>,
+    /// `late-interest …`: the rate of `charge late-interest` in this scenario, when the
+    /// scenario states the contract's (an invoice's or customer's own rate wins over it;
+    /// without any, ECB + 10 points). Absent from the serialized form when not set, so
+    /// scenarios without it keep their versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_interest: Option<LateInterestRate>,
     /// In source order; anchors only point backwards.
     pub steps: Vec<Step>,
     pub handlers: BTreeMap<EventName, Vec<Stmt>>,
@@ -192,6 +198,26 @@ impl std::str::FromStr for CatchUp {
                 months,
             },
         })
+    }
+}
+
+/// The late-payment rate a scenario sets (`late-interest 12.5%`, `late-interest 3 times legal
+/// rate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LateInterestRate {
+    /// A yearly percentage, for every half-year.
+    Percent(Decimal),
+    /// This many times the taux de l'intérêt légal of each half-year.
+    LegalTimes(Decimal),
+}
+
+impl std::fmt::Display for LateInterestRate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LateInterestRate::Percent(p) => write!(f, "{p}%"),
+            LateInterestRate::LegalTimes(n) => write!(f, "{n} times legal rate"),
+        }
     }
 }
 

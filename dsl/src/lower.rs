@@ -97,6 +97,7 @@ fn scenario(s: &Scenario) -> ir::Scenario {
         catch_up: ir::CatchUp::Latest,
         fees: ir::Fees::default(),
         cadence_days: None,
+        late_interest: None,
         steps: Vec::new(),
         handlers: BTreeMap::new(),
         per_customer: false,
@@ -133,6 +134,12 @@ fn scenario(s: &Scenario) -> ir::Scenario {
                 out.fees.charges_first = *order == PaymentOrder::ChargesFirst
             }
             MemberKind::ChargesKeepOpen => out.fees.keep_open = true,
+            MemberKind::LateInterest(LateInterestRate::Percent(p)) => {
+                out.late_interest = Some(ir::LateInterestRate::Percent(*p))
+            }
+            MemberKind::LateInterest(LateInterestRate::LegalTimes(n)) => {
+                out.late_interest = Some(ir::LateInterestRate::LegalTimes(*n))
+            }
             MemberKind::PerCustomer => out.per_customer = true,
             MemberKind::Level(l) => out.levels.push(ir::Level {
                 name: l.name.name.clone(),

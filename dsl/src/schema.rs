@@ -408,6 +408,8 @@ pub fn test_customer_fields() -> &'static [(&'static str, Type)] {
                 ("language", Type::Text),
                 ("payment_terms_days", Type::Number),
                 ("scenario", Type::Text),
+                // The contractual late-payment rate, yearly percent (`late_interest_rate 12.5`).
+                ("late_interest_rate", Type::Number),
             ]
         });
     &FIELDS
@@ -422,6 +424,8 @@ pub const TEST_INVOICE_FIELDS: &[(&str, Type)] = &[
     ("due", Type::Date),
     ("outstanding", Type::Money),
     ("po_number", Type::Text),
+    // The invoice's own late-payment rate, yearly percent, over its customer's.
+    ("late_interest_rate", Type::Number),
     // Starting mid-way and catching up (see LANGUAGE.md section 13).
     ("dunning_step", Type::Text),
     ("dunning_date", Type::Date),

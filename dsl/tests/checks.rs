@@ -55,7 +55,7 @@ fn clean_scenario_has_no_diagnostics() {
 fn keywords_need_a_word_boundary() {
     check(
         "scenario s { stepa x at due {} }",
-        "E0001 1:14 expected `title`, `applies`, `group`, `calendar`, `tolerance`, `cadence`, `step`, `on`, `promise`, `catch`, `payments`, `charges`, `per` or `level`, found `stepa`",
+        "E0001 1:14 expected `title`, `applies`, `group`, `calendar`, `tolerance`, `cadence`, `step`, `on`, `late-interest`, `promise`, `catch`, `payments`, `charges`, `per` or `level`, found `stepa`",
     );
 }
 

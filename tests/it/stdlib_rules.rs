@@ -42,6 +42,7 @@ fn invoice(amount: &str) -> Invoice {
         delivered_on: None,
         dunning: Default::default(),
         payment_means: None,
+        late_interest_rate: None,
     }
 }
 

@@ -95,6 +95,8 @@ codes! {
     AmountNotAllowed = "E0171", Error, "amount not allowed here";
     UnknownCalendar = "E0172", Error, "unknown calendar";
     InvalidTolerance = "E0173", Error, "invalid tolerance";
+    /// `late-interest 0%`, above 100%, or `0 times legal rate`.
+    InvalidLateInterestRate = "E0174", Error, "invalid late-interest rate";
     UnknownTestEntity = "E0180", Error, "unknown invoice or customer in a test";
     InvalidTestField = "E0181", Error, "unknown or invalid test field";
     MissingTestField = "E0182", Error, "missing test field";
@@ -135,6 +137,10 @@ codes! {
     PenaltyForConsumers = "W0171", Warning, "indemnity or late interest for consumers";
     /// `cadence` and `group by invoice` in one scenario: the cadence merges anyway.
     CadenceWithGroupByInvoice = "W0174", Warning, "cadence with `group by invoice`";
+    /// `late-interest` below three times the legal interest rate (L441-10 II): a multiple
+    /// under 3 (here), or a percentage under the floor of the rate table's latest half-year
+    /// (`relance_core::scenario_set::check`, which has the table).
+    RateBelowLegalFloor = "W0175", Warning, "late-interest rate below the legal floor";
     /// A `rules/*.rhai` file none of whose functions the set calls.
     UnusedRulesFile = "W0190", Warning, "rules file never used";
     /// A `templates/` folder without `templates.toml`: no language declared.

@@ -66,6 +66,7 @@ impl Checker<'_> {
                 MemberKind::CatchUp(_) => "catch up",
                 MemberKind::Payments(_) => "payments pay",
                 MemberKind::ChargesKeepOpen => "charges keep the case open",
+                MemberKind::LateInterest(_) => "late-interest",
                 MemberKind::PerCustomer => "per customer",
                 MemberKind::Step(_) | MemberKind::Handler(_) | MemberKind::Level(_) => continue,
                 MemberKind::Cadence(_) => "cadence",
@@ -106,6 +107,7 @@ impl Checker<'_> {
                         .with_help("write `catch up to latest`, or an interval such as `7 days`"),
                     );
                 }
+                MemberKind::LateInterest(rate) => self.late_interest(*rate, m.span),
                 MemberKind::Tolerance(Tolerance::Percent(p))
                     if *p > rust_decimal::Decimal::ONE_HUNDRED =>
                 {
@@ -122,6 +124,39 @@ impl Checker<'_> {
             }
         }
         self.cadence(s);
+    }
+
+    /// E0174 and W0175: a `late-interest` rate of zero or above 100% a year, and a multiple
+    /// of the legal rate under three (L441-10 II: "ne peut toutefois fixer un taux inférieur à
+    /// trois fois le taux d'intérêt légal"). A percentage is judged against the rate table by
+    /// `relance_core::scenario_set::check`, which has the table.
+    fn late_interest(&mut self, rate: LateInterestRate, span: Span) {
+        use rust_decimal::Decimal;
+        let (invalid, low) = match rate {
+            LateInterestRate::Percent(p) => (p.is_zero() || p > Decimal::ONE_HUNDRED, false),
+            LateInterestRate::LegalTimes(n) => (n.is_zero(), n < Decimal::from(3)),
+        };
+        if invalid {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidLateInterestRate,
+                    span,
+                    "a late-interest rate is more than 0% and at most 100% a year",
+                )
+                .with_label("not a yearly rate")
+                .with_help("write the contract's rate, such as `late-interest 12%` or `late-interest 3 times legal rate`"),
+            );
+        } else if low {
+            self.push(
+                Diagnostic::new(
+                    Code::RateBelowLegalFloor,
+                    span,
+                    format!("`late-interest {}` is below the legal floor", ir_text(rate)),
+                )
+                .with_label("L441-10 II: at least three times the legal interest rate")
+                .with_help("a contract may not set less than `3 times legal rate`: raise the rate, or remove the setting to charge ECB + 10 points"),
+            );
+        }
     }
 
     /// W0174: `cadence` merges a customer's messages of one channel and day whatever the
@@ -594,4 +629,12 @@ fn offset_days(offset: Option<&Offset>) -> (i64, i64) {
         Unit::Months => (28 * n, 31 * n),
     };
     if o.negative { (-hi, -lo) } else { (lo, hi) }
+}
+
+/// The setting as written (`2 times legal rate`, `5%`).
+fn ir_text(rate: LateInterestRate) -> String {
+    match rate {
+        LateInterestRate::Percent(p) => format!("{p}%"),
+        LateInterestRate::LegalTimes(n) => format!("{n} times legal rate"),
+    }
 }

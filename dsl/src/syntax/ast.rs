@@ -133,6 +133,9 @@ pub enum MemberKind {
     Payments(PaymentOrder),
     /// `charges keep the case open`.
     ChargesKeepOpen,
+    /// `late-interest 12.5%` / `late-interest 3 times legal rate`: the rate of `charge
+    /// late-interest` in this scenario.
+    LateInterest(LateInterestRate),
     /// `per customer`: account-level dunning (the state belongs to the customer).
     PerCustomer,
     /// `level NAME when CONDITION { … }` (in a `per customer` scenario).
@@ -174,6 +177,15 @@ pub enum GroupKey {
 pub enum PaymentOrder {
     PrincipalFirst,
     ChargesFirst,
+}
+
+/// The rate a scenario sets for late interest.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum LateInterestRate {
+    /// A yearly percentage (`12.5%`).
+    Percent(Decimal),
+    /// A multiple of the legal interest rate of each half-year (`3 times legal rate`).
+    LegalTimes(Decimal),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

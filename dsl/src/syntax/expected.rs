@@ -212,6 +212,9 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         kw_charge => "`charge`",
         kw_indemnity => "`indemnity`",
         kw_interest => "`late-interest`",
+        kw_legal => "`legal`",
+        kw_rate => "`rate`",
+        legal_multiple => "a multiple of the legal rate (`3 times legal rate`)",
         kw_tag => "`tag`",
         kw_use => "`use`",
         kw_otherwise | otherwise => "`otherwise`",
@@ -277,7 +280,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         file | item | single_item => "`scenario`, `policy` or `test`",
         scenario => "a scenario",
         scenario_member | title | applies | group_by | calendar | tolerance | grace | catch_up
-        | payments_order | charges_open | cadence => {
+        | payments_order | charges_open | late_interest | cadence => {
             "a scenario setting (`title`, `applies when`, `group by` …)"
         }
         step => "a step",

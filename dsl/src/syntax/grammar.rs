@@ -268,6 +268,8 @@ mod tests {
                 ("keep", "the"),
                 ("the", "case"),
                 ("case", "open"),
+                ("times", "legal"),
+                ("legal", "rate"),
                 ("per", "customer"),
                 ("end", "of"),
                 ("of", "months"),

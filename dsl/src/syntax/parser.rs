@@ -260,6 +260,8 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_charge
             | Rule::kw_indemnity
             | Rule::kw_interest
+            | Rule::kw_legal
+            | Rule::kw_rate
             | Rule::kw_tag
             | Rule::kw_use
             | Rule::kw_otherwise
@@ -562,6 +564,20 @@ impl Builder<'_> {
                 },
             ),
             Rule::charges_open => MemberKind::ChargesKeepOpen,
+            Rule::late_interest => {
+                let p = inner_all
+                    .iter()
+                    .find(|p| matches!(p.as_rule(), Rule::percent | Rule::legal_multiple))
+                    .expect("grammar: late-interest rate")
+                    .clone();
+                MemberKind::LateInterest(match p.as_rule() {
+                    Rule::percent => LateInterestRate::Percent(self.percent(p)),
+                    _ => {
+                        let n = p.into_inner().next().expect("grammar: multiple");
+                        LateInterestRate::LegalTimes(self.decimal(n))
+                    }
+                })
+            }
             Rule::per_customer => MemberKind::PerCustomer,
             Rule::level => {
                 let name = self.ident(it.next().expect("grammar: level name"));

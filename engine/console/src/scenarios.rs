@@ -176,6 +176,7 @@ fn what_if_input(
         delivered_on: None,
         dunning: Default::default(),
         payment_means: None,
+        late_interest_rate: None,
     };
     Ok(Some((cust, inv)))
 }

@@ -291,6 +291,11 @@ pub struct Invoice {
     /// How the invoice is expected to be paid (`lcr`, `sepa_direct_debit_b2b` …), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_means: Option<PaymentMeans>,
+    /// The contract's late-payment rate for this invoice, yearly percent, overriding its
+    /// customer's `late_interest_rate` and the scenario's `late-interest` (L441-10 II).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "12.5"))]
+    pub late_interest_rate: Option<Decimal>,
     /// Where the invoice stands when it enters Relance (imported from another tool) and how
     /// it catches up: `dunning_step`, `dunning_date`, `dunning_attempts`, `catch_up`.
     #[serde(flatten)]

@@ -84,6 +84,18 @@ pub enum RateTableError {
         expected: NaiveDate,
         found: NaiveDate,
     },
+    #[error(
+        "laid on the built-in table, the rows leave {} missing (between {} and {}): give every \
+         half-year in between",
+        half_year_name(*expected),
+        half_year_name(*previous),
+        half_year_name(*found)
+    )]
+    Gap {
+        previous: NaiveDate,
+        expected: NaiveDate,
+        found: NaiveDate,
+    },
     #[error("the rate table has no rows")]
     Empty,
 }
@@ -96,10 +108,28 @@ pub enum InterestError {
         half_year_name(*date)
     )]
     NoRate { date: NaiveDate, first: NaiveDate },
+    #[error(
+        "no legal interest rate for {date} (half-year {}) in the rate table: add it to the \
+         data folder's rates.csv",
+        half_year_name(*date)
+    )]
+    NoLegalRate { date: NaiveDate },
     #[error("cannot charge interest on a negative outstanding amount ({outstanding})")]
     NegativeOutstanding { outstanding: Decimal },
     #[error("late interest on {outstanding} overflows the decimal range")]
     Overflow { outstanding: Decimal },
+}
+
+/// Which rate a late-interest charge uses (L441-10 II).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PenaltyRate {
+    /// No contractual rate: the ECB rate of each half-year plus 10 points.
+    Default,
+    /// A contractual yearly percentage, for every half-year (needs no table row).
+    Yearly(Decimal),
+    /// A contractual multiple of the taux de l'intérêt légal of each half-year: every
+    /// half-year charged needs its legal rate in the table (an error naming it otherwise).
+    LegalTimes(Decimal),
 }
 
 /// The rates of consecutive half-years, oldest first (never empty).
@@ -247,6 +277,21 @@ impl RateTable {
         after.checked_sub(1).and_then(|index| self.legal[index])
     }
 
+    /// The legal rate of the table's own row for the half-year containing `date`: `None`
+    /// before the first row, after the last one, or when the row leaves it empty (a rate
+    /// charged must never be guessed from another half-year).
+    pub fn legal_rate_of(&self, date: NaiveDate) -> Option<Decimal> {
+        let index = self
+            .rows
+            .partition_point(|&(start, _)| start <= date)
+            .checked_sub(1)?;
+        let last = index + 1 == self.rows.len();
+        if last && next_half_year(self.rows[index].0).is_some_and(|n| date >= n) {
+            return None;
+        }
+        self.legal[index]
+    }
+
     /// The lowest lawful contractual rate for the half-year containing `date`: three times the
     /// legal rate (L441-10 II), when known.
     pub fn floor_on(&self, date: NaiveDate) -> Option<Decimal> {
@@ -308,6 +353,41 @@ impl RateTable {
                 floor: legal.map(|l| l * FLOOR_FACTOR),
             })
             .collect()
+    }
+
+    /// This table with the rows of `over` on top (a data folder's `rates.csv` over the
+    /// built-in table): a half-year `over` lists takes its ECB rate, and its legal rate when
+    /// `over` gives one (an empty legal rate there keeps this table's); half-years before or
+    /// after this table extend it. The result must still be consecutive half-years: a gap
+    /// between the two is an error naming where.
+    pub fn overlay(&self, over: &RateTable) -> Result<RateTable, RateTableError> {
+        let mut merged: std::collections::BTreeMap<NaiveDate, (Decimal, Option<Decimal>)> = self
+            .rows
+            .iter()
+            .zip(&self.legal)
+            .map(|(&(start, ecb), &legal)| (start, (ecb, legal)))
+            .collect();
+        for (&(start, ecb), &legal) in over.rows.iter().zip(&over.legal) {
+            let kept = merged.get(&start).and_then(|&(_, l)| l);
+            merged.insert(start, (ecb, legal.or(kept)));
+        }
+        let mut rows = Vec::with_capacity(merged.len());
+        let mut legal = Vec::with_capacity(merged.len());
+        for (start, (ecb, l)) in merged {
+            if let Some(&(previous, _)) = rows.last() {
+                let expected = next_half_year(previous).unwrap_or(previous);
+                if start != expected {
+                    return Err(RateTableError::Gap {
+                        previous,
+                        expected,
+                        found: start,
+                    });
+                }
+            }
+            rows.push((start, ecb));
+            legal.push(l);
+        }
+        Ok(RateTable { rows, legal })
     }
 
     /// The table shipped with the engine (`engine/core/data/ecb-rates.csv`), parsed once.
@@ -372,6 +452,20 @@ pub fn late_interest_at(
     table: &RateTable,
     contractual: Option<Decimal>,
 ) -> Result<Decimal, InterestError> {
+    let rate = contractual.map_or(PenaltyRate::Default, PenaltyRate::Yearly);
+    late_interest_with(outstanding, due, on, table, rate)
+}
+
+/// [`late_interest`] at the given [`PenaltyRate`]: the default of each half-year, a yearly
+/// contractual rate, or a multiple of each half-year's legal rate (an error naming the first
+/// half-year whose legal rate the table does not give).
+pub fn late_interest_with(
+    outstanding: Decimal,
+    due: NaiveDate,
+    on: NaiveDate,
+    table: &RateTable,
+    penalty: PenaltyRate,
+) -> Result<Decimal, InterestError> {
     if outstanding.is_sign_negative() && !outstanding.is_zero() {
         return Err(InterestError::NegativeOutstanding { outstanding });
     }
@@ -388,9 +482,15 @@ pub fn late_interest_at(
             Some(end) if end < on => end,
             _ => on,
         };
-        let rate = match contractual {
-            Some(rate) => rate,
-            None => table.rate_on(start).ok_or(InterestError::NoRate {
+        let rate = match penalty {
+            PenaltyRate::Yearly(rate) => rate,
+            PenaltyRate::LegalTimes(times) => {
+                let legal = table
+                    .legal_rate_of(start)
+                    .ok_or(InterestError::NoLegalRate { date: start })?;
+                legal * times
+            }
+            PenaltyRate::Default => table.rate_on(start).ok_or(InterestError::NoRate {
                 date: start,
                 first: table.first_half_year(),
             })?,
@@ -408,6 +508,11 @@ pub fn late_interest_at(
     }
     let interest = total.checked_div(PERCENT_DAYS_PER_YEAR).ok_or(overflow)?;
     Ok(interest.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+}
+
+/// The first day of the half-year after the one containing `date`.
+pub fn next_half_year_after(date: NaiveDate) -> Option<NaiveDate> {
+    next_half_year(half_year_start(date))
 }
 
 /// 1 January or 1 July of the half-year containing `date`.
@@ -491,6 +596,84 @@ mod tests {
 
     fn interest(outstanding: &str, due: NaiveDate, on: NaiveDate) -> Decimal {
         late_interest(dec(outstanding), due, on, RateTable::builtin()).expect("computable")
+    }
+
+    /// A contractual multiple of the legal rate, per half-year. Legal rates "autres cas":
+    /// 2025-H1 3.71 % (arrêté of 17 December 2024), 2025-H2 2.76 % (arrêté of 19 June 2025),
+    /// 2026-H1 2.62 % (arrêté of 15 December 2025); L441-10 II for the floor of three times.
+    #[test]
+    fn three_times_the_legal_rate_by_half_year() {
+        let table = RateTable::builtin();
+        let three = PenaltyRate::LegalTimes(dec("3"));
+        let cases = [
+            // 10,000 € due 31 Dec 2025, to 31 Mar 2026: 90 days at 3 × 2.62 = 7.86 %:
+            // 10,000 × 7.86 × 90 / 36,500 = 193.808… → 193.81.
+            (d(2025, 12, 31), d(2026, 3, 31), "193.81"),
+            // Due 15 Jun 2025, to 15 Jul 2025: 15 days at 3 × 3.71 = 11.13 % and 15 days at
+            // 3 × 2.76 = 8.28 %: 10,000 × (11.13 × 15 + 8.28 × 15) / 36,500 = 79.767… → 79.77.
+            (d(2025, 6, 15), d(2025, 7, 15), "79.77"),
+        ];
+        for (due, on, expected) in cases {
+            let got = late_interest_with(dec("10000"), due, on, table, three).expect("computable");
+            assert_eq!(got, dec(expected), "due {due}, to {on}");
+        }
+        // The multiple follows the legal rate, not the ECB rate: 2 × 2.62 = 5.24 % over 90 days
+        // is two thirds of the above, 129.21 (10,000 × 5.24 × 90 / 36,500 = 129.205…).
+        let two = PenaltyRate::LegalTimes(dec("2"));
+        let got = late_interest_with(dec("10000"), d(2025, 12, 31), d(2026, 3, 31), table, two);
+        assert_eq!(got, Ok(dec("129.21")));
+    }
+
+    /// The built-in table leaves the 2026-H2 legal rate empty: a multiple of it cannot be
+    /// charged for a day of 2026-H2 (nor past the table's last half-year), and the error names
+    /// the half-year; nothing is charged at a guessed rate.
+    #[test]
+    fn a_legal_multiple_without_the_legal_rate_is_an_error_naming_the_half_year() {
+        let table = RateTable::builtin();
+        let three = PenaltyRate::LegalTimes(dec("3"));
+        for (due, on, date) in [
+            (d(2026, 6, 15), d(2026, 7, 10), d(2026, 7, 1)),
+            (d(2026, 12, 31), d(2027, 1, 10), d(2027, 1, 1)),
+        ] {
+            let err = late_interest_with(dec("1000"), due, on, table, three).unwrap_err();
+            assert_eq!(err, InterestError::NoLegalRate { date });
+            assert!(err.to_string().contains(&half_year_name(date)), "{err}");
+        }
+    }
+
+    /// A data folder's `rates.csv` on top of the built-in table: one row fills the 2026-H2
+    /// legal rate (a made-up 9.99 here, so that no test pins an unverified figure) and keeps
+    /// every other row; a next half-year extends the table; a gap is refused.
+    #[test]
+    fn a_rates_file_lays_its_rows_on_top_of_the_builtin_table() {
+        let base = RateTable::builtin();
+        let over = RateTable::parse(
+            "half_year,ecb_rate,legal_rate_professionals\n2026-H2,2.15,9.99\n2027-H1,2.00,\n",
+        )
+        .expect("parses");
+        let merged = base.overlay(&over).expect("consecutive");
+        assert_eq!(merged.rows().count(), 31);
+        assert_eq!(merged.legal_rate_of(d(2026, 9, 1)), Some(dec("9.99")));
+        assert_eq!(merged.legal_rate_of(d(2026, 3, 1)), Some(dec("2.62")));
+        assert_eq!(merged.legal_rate_of(d(2027, 2, 1)), None);
+        assert_eq!(merged.ecb_rate_on(d(2027, 2, 1)), Some(dec("2.00")));
+        assert_eq!(merged.first_half_year(), d(2012, 1, 1));
+        // An empty legal rate on top keeps the table's.
+        let blank =
+            RateTable::parse("half_year,ecb_rate,legal_rate_professionals\n2026-H1,2.15,\n")
+                .expect("parses");
+        assert_eq!(
+            base.overlay(&blank)
+                .expect("same rows")
+                .legal_rate_of(d(2026, 1, 1)),
+            Some(dec("2.62"))
+        );
+        let gap = RateTable::parse("half_year,ecb_rate,legal_rate_professionals\n2027-H2,2.00,\n")
+            .expect("parses");
+        assert!(matches!(
+            base.overlay(&gap),
+            Err(RateTableError::Gap { .. })
+        ));
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub mod insolvency;
 pub mod insurance;
 pub mod interest;
 pub mod payment;
+pub mod rate_floor;
 pub mod rules;
 pub mod runtime;
 pub mod scenario_set;

@@ -18,6 +18,7 @@ use relance_dsl::{
     Code, Compiled, Diagnostic, RuleSite, SetContext, SourceFile, check_set_full, compile,
 };
 
+use crate::interest::RateTable;
 use crate::rules::{RuleError, RuleSet};
 
 /// A set read from disk, ready to compile.
@@ -350,7 +351,19 @@ pub fn check(path: &Path) -> Result<SetCheck, SetError> {
         rules: rules.arities,
         rule_sites: rules.sites,
     };
-    let checked = check_set_full(&files, &context);
+    let mut checked = check_set_full(&files, &context);
+    // W0175 against the set folder's `rates.csv` over the built-in table.
+    let table = set_rates(&root)?;
+    for (diags, floor) in checked
+        .diagnostics
+        .iter_mut()
+        .zip(crate::rate_floor::diagnostics(&files, &table))
+    {
+        if !floor.is_empty() {
+            diags.extend(floor);
+            diags.sort_by_key(|d| d.span.start);
+        }
+    }
     let mut rule_diagnostics = rules.diagnostics;
     let parsed = files
         .iter()
@@ -374,6 +387,23 @@ pub fn check(path: &Path) -> Result<SetCheck, SetError> {
         rules: rules.files,
         rule_diagnostics,
     })
+}
+
+/// The rate table the set is checked against: its folder's `rates.csv` laid on the built-in
+/// table, else the built-in table. An invalid file is an error naming it.
+fn set_rates(root: &Path) -> Result<std::borrow::Cow<'static, RateTable>, SetError> {
+    let path = root.join("rates.csv");
+    if !path.is_file() {
+        return Ok(std::borrow::Cow::Borrowed(RateTable::builtin()));
+    }
+    let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+    RateTable::parse(&text)
+        .and_then(|over| RateTable::builtin().overlay(&over))
+        .map(std::borrow::Cow::Owned)
+        .map_err(|e| SetError::Io {
+            path: path.display().to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
+        })
 }
 
 /// The warning of each rules file (parallel to `files`) that the set never uses: it defines

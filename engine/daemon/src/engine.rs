@@ -210,6 +210,17 @@ impl Engine {
         })
     }
 
+    /// Runs on `rates` instead of the built-in table (a data folder's `rates.csv`, read by
+    /// [`crate::rates::load`] when the daemon starts).
+    pub fn set_rates(&mut self, rates: &'static RateTable) {
+        self.rates = rates;
+    }
+
+    /// The late-payment rate table in force (the import notes judge rates against it).
+    pub fn rates(&self) -> &'static RateTable {
+        self.rates
+    }
+
     pub fn store(&self) -> &dyn Store {
         &*self.store
     }

@@ -37,6 +37,7 @@ pub mod model;
 pub mod outbox;
 pub mod portfolio;
 pub mod postal;
+pub mod rates;
 pub mod render;
 pub mod server;
 pub mod snapshot;

@@ -128,6 +128,11 @@ pub fn open(
     }
     let mut engine = Engine::open(store, clock)?;
     engine.idempotency_retention_days = config.idempotency_retention();
+    let (rates, rates_file) = crate::rates::load(&config.data)?;
+    if let Some(file) = rates_file {
+        tracing::info!(file = %file.display(), "late-payment rates read over the built-in table");
+    }
+    engine.set_rates(rates);
     let engine = Arc::new(engine);
     if let Some(dir) = scenarios {
         let report = engine.deploy(Bundle::read_dir(dir)?)?;

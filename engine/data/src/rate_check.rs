@@ -17,6 +17,9 @@ use relance_core::interest::{FloorWarning, RateTable, half_year_name};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ContractRateFinding {
     pub customer: String,
+    /// The invoice whose own rate this is; `None` for the customer's rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice: Option<String>,
     /// The contractual rate, yearly percent.
     pub rate: Decimal,
     /// Each half-year whose floor is above the rate, oldest first.
@@ -30,6 +33,9 @@ impl std::fmt::Display for ContractRateFinding {
             .iter()
             .map(|w| format!("{} (floor {} %)", half_year_name(w.half_year), w.floor))
             .collect();
+        if let Some(invoice) = &self.invoice {
+            write!(f, "invoice {invoice} of ")?;
+        }
         write!(
             f,
             "customer {}: the contractual late-payment rate {} % is below three times the \
@@ -65,10 +71,22 @@ pub fn check(portfolio: &Portfolio, table: &RateTable) -> Vec<ContractRateFindin
             let below = table.contract_warnings(rate, from);
             (!below.is_empty()).then(|| ContractRateFinding {
                 customer: c.id.clone(),
+                invoice: None,
                 rate,
                 below,
             })
         })
+        .chain(portfolio.invoices.iter().filter_map(|i| {
+            // An invoice's own rate, from the half-year of its due date on.
+            let rate = i.late_interest_rate?;
+            let below = table.contract_warnings(rate, i.due);
+            (!below.is_empty()).then(|| ContractRateFinding {
+                customer: i.customer.clone(),
+                invoice: Some(i.id.clone()),
+                rate,
+                below,
+            })
+        }))
         .collect()
 }
 
@@ -81,11 +99,22 @@ pub fn import_note(customer: &str, rate: Decimal, table: &RateTable) -> Option<S
     (first.half_year == start).then(|| {
         ContractRateFinding {
             customer: customer.to_string(),
+            invoice: None,
             rate,
             below: vec![*first],
         }
         .to_string()
     })
+}
+
+/// [`import_note`] for an invoice's own rate.
+pub fn invoice_import_note(
+    invoice: &str,
+    customer: &str,
+    rate: Decimal,
+    table: &RateTable,
+) -> Option<String> {
+    import_note(customer, rate, table).map(|note| format!("invoice {invoice} of {note}"))
 }
 
 #[cfg(test)]
@@ -160,6 +189,30 @@ mod tests {
         assert_eq!(
             import_note("ACME", Decimal::from(12), RateTable::builtin()),
             None
+        );
+    }
+
+    /// An invoice's own rate is judged from the half-year of its due date: 7.5 % due
+    /// 31 December 2025 is below 3 × 2.76 = 8.28 % (2025-H2, arrêté of 19 June 2025) and
+    /// 3 × 2.62 = 7.86 % (2026-H1, arrêté of 15 December 2025); 8 % due in 2026 is not.
+    #[test]
+    fn invoices_with_their_own_rate_are_judged_from_their_due_date() {
+        let mut low = invoice("F-7", "ACME", "2025-12-31");
+        low.late_interest_rate = Some(Decimal::new(75, 1));
+        let mut fine = invoice("F-8", "ACME", "2026-01-31");
+        fine.late_interest_rate = Some(Decimal::from(8));
+        let p = Portfolio {
+            customers: vec![Customer::new("ACME")],
+            invoices: vec![low, fine],
+            ..Portfolio::default()
+        };
+        let found = check(&p, RateTable::builtin());
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].to_string(),
+            "invoice F-7 of customer ACME: the contractual late-payment rate 7.5 % is below three \
+             times the legal rate in 2025-H2 (floor 8.28 %), 2026-H1 (floor 7.86 %) (Code de \
+             commerce L441-10 II)"
         );
     }
 }

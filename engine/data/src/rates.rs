@@ -1,6 +1,8 @@
 //! The rate table a data folder runs with: its `rates.csv` when it has one (half_year,
-//! ecb_rate, legal_rate_professionals — the format of `relance_core::interest::RateTable`),
-//! else the table built into the engine. Updating the rates is editing a file, no rebuild.
+//! ecb_rate, legal_rate_professionals — the format of `relance_core::interest::RateTable`)
+//! laid on top of the table built into the engine (its rows replace or extend the built-in
+//! ones: one row is enough to give a half-year's legal rate), else the built-in table.
+//! Updating the rates is editing a file, no rebuild.
 //!
 //! This module owns only where the table comes from; it must not compute interest or change
 //! the table it reads.
@@ -21,8 +23,9 @@ pub struct Rates {
     pub file: Option<PathBuf>,
 }
 
-/// The table of the data folder `dir` (`dir/rates.csv`), else the built-in one. An unreadable
-/// or invalid file is an error naming it (never a silent fallback).
+/// The table of the data folder `dir` (`dir/rates.csv` over the built-in table), else the
+/// built-in one. An unreadable or invalid file, or one leaving a gap after the built-in
+/// half-years, is an error naming it (never a silent fallback).
 pub fn load(dir: Option<&Path>) -> Result<Rates, String> {
     let Some(path) = dir.map(|d| d.join(RATES_FILE)).filter(|p| p.is_file()) else {
         return Ok(Rates {
@@ -31,7 +34,14 @@ pub fn load(dir: Option<&Path>) -> Result<Rates, String> {
         });
     };
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let table = RateTable::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    load_text(&text, path)
+}
+
+/// The table `text` (the content of `path`) on top of the built-in table.
+pub fn load_text(text: &str, path: PathBuf) -> Result<Rates, String> {
+    let table = RateTable::parse(text)
+        .and_then(|over| RateTable::builtin().overlay(&over))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(Rates {
         table: Cow::Owned(table),
         file: Some(path),

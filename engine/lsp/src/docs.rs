@@ -66,6 +66,10 @@ docs! {
     "keep the" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
     "the case" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
     "case open" ANY "charges keep the case open" => "Part of `charges keep the case open`.";
+    "times legal" ANY "late-interest N times legal rate" => "The scenario's late-payment rate as a multiple of the legal interest rate of each half-year (L441-10 II: at least 3).";
+    "legal rate" ANY "late-interest N times legal rate" => "The taux d'intérêt légal for professional creditors, per half-year, from the rate table (`relance rates`).";
+    "legal" ANY "late-interest N times legal rate" => "Part of `late-interest N times legal rate`.";
+    "rate" ANY "late-interest N times legal rate" => "Part of `late-interest N times legal rate`.";
     "per customer" ANY "per customer" => "Account-level dunning: the scenario's state belongs to the customer's account (one per currency), moved by `level`s instead of steps; `on clear` runs when nothing is overdue any more.";
     "level" ANY "level NAME when CONDITION { … }" => "A level of a `per customer` account: the account is in the highest (last written) level whose condition holds; entering it runs its block once, for every overdue invoice in one message.";
     "cadence" ANY "cadence DURATION" => "Contact cadence: at most one message per customer, channel and day (merged at the most severe step), and at least DURATION between two days with messages; what falls inside the gap waits.";
@@ -120,7 +124,7 @@ docs! {
     "indemnity" ANY "charge indemnity" => "The fixed €40 recovery indemnity per invoice (Code de commerce L441-10), professional debtors only.";
     "min" ANY "charge PERCENT% \"LABEL\" min AMOUNT" => "The least a percentage fee charges, in the invoice's currency.";
     "max" ANY "charge PERCENT% \"LABEL\" max AMOUNT" => "The most a percentage fee charges, in the invoice's currency.";
-    "late-interest" ANY "charge late-interest" => "Late-payment penalties on the outstanding amount from the day after due: ECB refinancing rate + 10 points, actual days / 365, rounded to the cent.";
+    "late-interest" ANY "charge late-interest | late-interest PERCENT% | late-interest N times legal rate" => "Late-payment penalties on the outstanding amount from the day after due, actual days / 365, rounded to the cent: at the invoice's or customer's contractual rate, else the scenario's `late-interest` setting (a yearly percentage, or a multiple of the legal rate), else the ECB refinancing rate + 10 points.";
     "tag" ANY "tag \"TEXT\"" => "Tags the case.";
     "use" TEST "use SCENARIO" => "The scenario this test runs (without it, the set's default policy chooses).";
     "use" ANY "use SCENARIO when CONDITION | use SCENARIO otherwise" => "A policy rule: invoices matching the condition run this scenario.";
@@ -294,6 +298,7 @@ mod tests {
                 "catch up",
                 "payments pay",
                 "charges keep the case open",
+                "late-interest",
                 "cadence",
                 "level",
                 "step",

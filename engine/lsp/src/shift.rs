@@ -132,7 +132,8 @@ impl Shift for MemberKind {
             MemberKind::Grace(x) | MemberKind::Cadence(x) => x.shift(delta),
             MemberKind::CatchUp(CatchUp::Gradually(x)) => x.shift(delta),
             MemberKind::CatchUp(CatchUp::Latest) => {}
-            MemberKind::Payments(_) | MemberKind::ChargesKeepOpen => {}
+            MemberKind::Payments(_) | MemberKind::ChargesKeepOpen | MemberKind::LateInterest(_) => {
+            }
             MemberKind::PerCustomer => {}
             MemberKind::Level(x) => x.shift(delta),
             MemberKind::Step(x) => x.shift(delta),

@@ -398,6 +398,7 @@ fn customer(e: &TestEntity, scenario: Option<&str>) -> Customer {
         c.language = lang;
     }
     c.payment_terms_days = number(f.get("payment_terms_days")).and_then(|n| u32::try_from(n).ok());
+    c.late_interest_rate = number(f.get("late_interest_rate"));
     c.scenario = scenario
         .map(String::from)
         .or_else(|| text(f.get("scenario")));
@@ -428,6 +429,7 @@ fn invoice(e: &TestEntity) -> Invoice {
             catch_up: text(f.get("catch_up")).and_then(|t| t.parse().ok()),
         },
         payment_means: None,
+        late_interest_rate: number(f.get("late_interest_rate")),
     }
 }
 

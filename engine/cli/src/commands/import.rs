@@ -141,6 +141,14 @@ pub fn run(args: Args) -> u8 {
                 },
                 default_terms: args.default_terms,
                 kind: args.kind,
+                // The import notes judge rates against the folder's own table.
+                rates: match relance_data::rates::load(Some(&data)) {
+                    Ok(r) => Some(std::sync::Arc::new(r.table.into_owned())),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return exit::USAGE;
+                    }
+                },
             };
             let mut files = args.files.clone();
             files.sort_by_key(|f| csv_mapped::kind_of(f, &options));

@@ -10,7 +10,38 @@ use relance_dsl::ir::{ChargeKind, Money};
 use super::context::Facts;
 use super::eval::EvalError;
 use super::state::Instance;
-use crate::interest::{late_interest_at, recovery_indemnity};
+use crate::interest::{PenaltyRate, late_interest_with, recovery_indemnity};
+use relance_dsl::ir::LateInterestRate;
+
+/// Where the rate of a late-interest charge comes from, most specific first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateSource {
+    /// The invoice's own `late_interest_rate`.
+    Invoice,
+    /// The customer's `late_interest_rate`.
+    Customer,
+    /// The scenario's `late-interest` setting.
+    Scenario,
+    /// None of them: ECB + 10 points (L441-10 II).
+    Default,
+}
+
+/// The rate late interest uses for this invoice (L441-10 II, "sauf disposition contraire"):
+/// the invoice's own rate, else its customer's, else the scenario's `late-interest`, else
+/// ECB + 10 points of each half-year.
+pub fn penalty_rate(facts: &Facts<'_>) -> (PenaltyRate, RateSource) {
+    if let Some(rate) = facts.invoice.late_interest_rate {
+        return (PenaltyRate::Yearly(rate), RateSource::Invoice);
+    }
+    if let Some(rate) = facts.customer.late_interest_rate {
+        return (PenaltyRate::Yearly(rate), RateSource::Customer);
+    }
+    match facts.scenario.late_interest {
+        Some(LateInterestRate::Percent(rate)) => (PenaltyRate::Yearly(rate), RateSource::Scenario),
+        Some(LateInterestRate::LegalTimes(n)) => (PenaltyRate::LegalTimes(n), RateSource::Scenario),
+        None => (PenaltyRate::Default, RateSource::Default),
+    }
+}
 
 /// The amount of a charge today, or `None` when nothing is owed (a consumer debtor for the
 /// indemnity, no interest accrued yet).
@@ -63,8 +94,9 @@ pub(crate) fn accrued(
         .rev()
         .find(|(d, _)| *d <= start)
         .map_or(inst.outstanding, |(_, b)| *b);
-    // The customer's contractual rate, else the default of each half-year (L441-10 II).
-    let rate = facts.customer.late_interest_rate;
+    // The contractual rate (invoice, customer, scenario), else the default of each
+    // half-year (L441-10 II).
+    let (rate, _) = penalty_rate(facts);
     let mut from = start;
     let mut total = rust_decimal::Decimal::ZERO;
     for &(day, after) in inst
@@ -73,7 +105,7 @@ pub(crate) fn accrued(
         .filter(|(d, _)| *d > start && *d <= today)
     {
         // The day a payment arrives still bears interest on the old balance.
-        total += late_interest_at(
+        total += late_interest_with(
             balance.max(rust_decimal::Decimal::ZERO),
             from,
             day,
@@ -84,7 +116,7 @@ pub(crate) fn accrued(
         balance = after;
         from = day;
     }
-    total += late_interest_at(
+    total += late_interest_with(
         balance.max(rust_decimal::Decimal::ZERO),
         from,
         today,
@@ -112,9 +144,33 @@ pub fn interest_basis(inst: &Instance, facts: &Facts<'_>, today: NaiveDate) -> S
     let first = start.succ_opt().unwrap_or(start);
     let days = (today - start).num_days();
     let late = (today - due).num_days();
-    let rates = match facts.customer.late_interest_rate {
-        Some(rate) => format!("{rate} % (contractual)"),
-        None => {
+    let (penalty, source) = penalty_rate(facts);
+    let whose = match source {
+        RateSource::Invoice => "contractual, the invoice's",
+        RateSource::Customer => "contractual",
+        RateSource::Scenario | RateSource::Default => "contractual, the scenario's",
+    };
+    let rates = match penalty {
+        PenaltyRate::Yearly(rate) => format!("{rate} % ({whose})"),
+        PenaltyRate::LegalTimes(times) => {
+            let mut parts: Vec<String> = Vec::new();
+            let mut day = first;
+            while day <= today {
+                let half = crate::interest::half_year_name(day);
+                if let Some(legal) = facts.rates.legal_rate_of(day) {
+                    parts.push(format!(
+                        "{} % ({half}, {times} times the legal rate {legal})",
+                        legal * times
+                    ));
+                }
+                match crate::interest::next_half_year_after(day) {
+                    Some(n) => day = n,
+                    None => break,
+                }
+            }
+            parts.join(", ")
+        }
+        PenaltyRate::Default => {
             let mut parts: Vec<String> = Vec::new();
             let mut day = first;
             while day <= today {

@@ -146,3 +146,55 @@ fn fences(text: &str) -> Vec<(String, String)> {
     }
     out
 }
+
+/// W0175 at `relance check` for a scenario's `late-interest N%` below the L441-10 II floor
+/// (three times the legal rate) of the latest half-year the set's table gives. Built-in table:
+/// 2026-H1, 3 × 2.62 = 7.86 % (arrêté of 15 December 2025). A set folder's `rates.csv` lies
+/// on top of it: a (made-up, for the test) 2026-H2 legal rate of 2.00 makes the floor 6.00 %.
+#[test]
+fn a_scenario_rate_below_the_legal_floor_is_warned_against_the_sets_table() {
+    let rates = "half_year,ecb_rate,legal_rate_professionals\n2026-H2,2.15,2.00\n";
+    let cases: [(&str, Option<&str>, &str, Option<&str>); 4] = [
+        (
+            "builtin-low",
+            None,
+            "7%",
+            Some(
+                "warning[W0175]: `late-interest 7%` is below the legal floor of 2026-H1, 7.86% (three times the legal rate)",
+            ),
+        ),
+        ("builtin-at-floor", None, "7.86%", None),
+        ("own-table", Some(rates), "7%", None),
+        (
+            "own-table-low",
+            Some(rates),
+            "5.5%",
+            Some(
+                "warning[W0175]: `late-interest 5.5%` is below the legal floor of 2026-H2, 6.00% (three times the legal rate)",
+            ),
+        ),
+    ];
+    for (name, table, rate, expected) in cases {
+        let dir =
+            std::env::temp_dir().join(format!("relance-core-floor-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(
+            dir.join("terms.relance"),
+            format!(
+                "scenario terms {{\n  late-interest {rate}\n  step notice at due + 30 days {{\n    charge late-interest\n  }}\n}}\n"
+            ),
+        )
+        .expect("write");
+        if let Some(t) = table {
+            std::fs::write(dir.join("rates.csv"), t).expect("write");
+        }
+        let (out, errors) = rendered(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(errors, 0, "{name}: {out}");
+        match expected {
+            Some(line) => assert!(out.contains(line), "{name}:\n{out}"),
+            None => assert!(!out.contains("W0175"), "{name}:\n{out}"),
+        }
+    }
+}

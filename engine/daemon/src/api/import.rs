@@ -205,6 +205,7 @@ pub async fn csv(
         decimal: decimals(&params)?,
         default_terms: default_terms(&params)?,
         kind: Some(kind),
+        rates: Some(std::sync::Arc::new(s.engine.rates().clone())),
     };
     let name = format!("{}.csv", kind.name());
     one_file(&s, &caller, &params, Source::Csv(options), &name, body).await
@@ -308,12 +309,19 @@ pub async fn batch(
             "nothing imported: the batch has no file",
         ));
     }
-    let files = request
+    let mut files = request
         .files
         .into_iter()
         .enumerate()
         .map(|(i, f)| batch_file(i, f))
         .collect::<Result<Vec<_>, _>>()?;
+    // The import notes judge contractual rates against the daemon's table.
+    let rates = std::sync::Arc::new(s.engine.rates().clone());
+    for f in &mut files {
+        if let Source::Csv(options) = &mut f.source {
+            options.rates = Some(rates.clone());
+        }
+    }
     Ok(Wire(
         run(&s, &caller, Batch::new(files, request.dry_run))
             .await?
@@ -384,6 +392,7 @@ fn batch_file(i: usize, f: BatchFile) -> Result<FileRequest, ApiError> {
                 decimal: decimal_style(f.decimals.as_deref(), field("decimals"))?,
                 default_terms: terms,
                 kind,
+                rates: None,
             })
         }
         "events" | "fec" | "camt053" if f.default_terms.is_some() && f.format != "fec" => {

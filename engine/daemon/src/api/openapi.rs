@@ -129,6 +129,8 @@ pub enum CustomerOrList {
 #[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]
+// Only described, never built (a schema for the OpenAPI document): its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum InvoiceOrList {
     One(Invoice),
     Many(Vec<Invoice>),

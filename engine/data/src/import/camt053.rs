@@ -21,6 +21,19 @@
 //! already settled, a partial amount for several invoices, no candidate at all — becomes a
 //! [`Proposal`] for a person, never a payment. A transaction already imported (same bank
 //! reference in a payment's `reference`) is skipped: importing a statement twice adds nothing.
+//!
+//! A **returned payment** — a booked debit entry with `RvslInd` true, or a debit transaction
+//! with return information (`RtrInf/Rsn/Cd`, an R-transaction: a returned SEPA direct debit,
+//! an unpaid LCR, a bounced cheque) — becomes a `payment_reversed` of the payment it returns:
+//! the stored payment with the same `EndToEndId`, else the one payment of that amount to an
+//! invoice the references name. The reason is the bank transaction code's sub-family when it
+//! says (`UPDD` returned direct debit, `UPCQ` unpaid cheque, `UDFT` unpaid draft), else the
+//! means of the payment returned; the ISO return reason code (`AM04`, `MD06` …) is kept in
+//! the reversal's reference. A return matching no payment, or several, is a [`Proposal`].
+//! The payment means of a credit is read from its bank transaction code (`BkTxCd/Domn/Fmly`:
+//! `RCDT` transfer, `IDDT`/`RDDT` direct debit, `BBDD` sub-family for B2B, `RCHQ` cheque,
+//! `DRFT` draft (LCR), `CCRD` card) when present.
+//!
 //! This module must not write anything.
 
 use std::collections::HashMap;
@@ -58,6 +71,16 @@ pub struct Transaction {
     pub end_to_end_id: Option<String>,
     pub structured: Vec<String>,
     pub unstructured: Vec<String>,
+    /// The payment means the bank transaction code gives, when it gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub means: Option<relance_core::payment::PaymentMeans>,
+    /// A returned payment (a debit with `RvslInd` or `RtrInf`): the ISO return reason code
+    /// (`AM04`), empty when the bank gives none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub returned: Option<String>,
+    /// The bank transaction code's sub-family (`UPDD`, `ESCT` …), when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_family: Option<String>,
 }
 
 /// An open invoice a transaction could pay.
@@ -110,6 +133,8 @@ pub struct CamtSummary {
     pub ignored_debits: usize,
     pub applied: usize,
     pub proposed: usize,
+    /// Returned payments recorded as `payment_reversed`.
+    pub reversed: usize,
     pub already_imported: usize,
 }
 
@@ -130,6 +155,31 @@ pub fn import_bytes(
     let (transactions, mut summary) = read(path, &text)?;
     let mut open = open_amounts(merge.portfolio());
     for t in transactions {
+        if t.returned.is_some() {
+            match returned_payment(&t, merge) {
+                Ok(None) => summary.already_imported += 1,
+                Ok(Some(event)) => {
+                    summary.reversed += 1;
+                    if let EventKind::PaymentReversed {
+                        invoice, amount, ..
+                    } = &event.kind
+                        && let Some(o) = open.get_mut(invoice)
+                    {
+                        *o += *amount;
+                    }
+                    merge.add_event(event);
+                }
+                Err((reason, candidates)) => {
+                    summary.proposed += 1;
+                    merge.propose(Proposal {
+                        transaction: t,
+                        reason,
+                        candidates,
+                    });
+                }
+            }
+            continue;
+        }
         if merge.has_payment_reference(&t.reference) {
             summary.already_imported += 1;
             continue;
@@ -147,10 +197,9 @@ pub fn import_bytes(
                             invoice,
                             amount,
                             reference: Some(t.reference.clone()),
-                            // The means is not read (the bank transaction code is not
-                            // parsed): a credit may be a transfer, a collected direct debit,
-                            // an LCR or a cheque remittance.
+                            // The means from the bank transaction code, when given.
                             details: relance_core::payment::PaymentDetails {
+                                means: t.means,
                                 payer_iban: t.payer_iban.clone(),
                                 end_to_end_id: t.end_to_end_id.clone(),
                                 ..Default::default()
@@ -170,6 +219,124 @@ pub fn import_bytes(
         }
     }
     Ok(summary)
+}
+
+/// A stored payment: its event, invoice, amount, reference and means.
+type StoredPayment<'a> = (
+    &'a Event,
+    &'a str,
+    Decimal,
+    Option<&'a str>,
+    Option<relance_core::payment::PaymentMeans>,
+);
+
+/// The `payment_reversed` a returned payment `t` makes: the stored payment it returns is the
+/// one with its `EndToEndId`, else the one payment of its amount to an invoice its references
+/// name. `Ok(None)`: already recorded (the same reversal is stored). `Err`: a proposal (no
+/// payment, or several, match).
+fn returned_payment(
+    t: &Transaction,
+    merge: &Merge,
+) -> Result<Option<Event>, (String, Vec<Candidate>)> {
+    use relance_core::payment::{PaymentMeans, ReversalReason};
+    let p = merge.portfolio();
+    let payments: Vec<StoredPayment<'_>> = p
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Payment {
+                invoice,
+                amount,
+                reference,
+                details,
+            } => Some((
+                e,
+                invoice.as_str(),
+                *amount,
+                reference.as_deref(),
+                details.means,
+            )),
+            _ => None,
+        })
+        .collect();
+    let by_id: Vec<_> = match &t.end_to_end_id {
+        Some(id) => payments
+            .iter()
+            .filter(|(e, ..)| {
+                matches!(&e.kind, EventKind::Payment { details, .. }
+                    if details.end_to_end_id.as_deref() == Some(id.as_str()))
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let words = reference_words(t);
+    let by_reference: Vec<_> = payments
+        .iter()
+        .filter(|(_, invoice, amount, ..)| {
+            *amount == t.amount && words.contains(&invoice.to_uppercase())
+        })
+        .collect();
+    let found = if by_id.is_empty() {
+        by_reference
+    } else {
+        by_id
+    };
+    let code = t.returned.clone().unwrap_or_default();
+    let &(original, invoice, _, original_ref, means) = match found.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err((
+                format!(
+                    "a returned payment{} that matches no payment imported (by EndToEndId, or                      by an invoice named and the amount)",
+                    if code.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (reason {code})")
+                    }
+                ),
+                Vec::new(),
+            ));
+        }
+        several => {
+            let candidates = several
+                .iter()
+                .map(|(_, invoice, amount, ..)| candidate(merge, invoice, *amount))
+                .collect();
+            return Err((
+                "a returned payment that matches several payments imported".into(),
+                candidates,
+            ));
+        }
+    };
+    let reason = match (t.sub_family.as_deref(), means.or(t.means)) {
+        (Some("UPDD"), _) => ReversalReason::ReturnedDirectDebit,
+        (Some("UPCQ"), _) => ReversalReason::BouncedCheque,
+        (Some("UDFT"), _) => ReversalReason::UnpaidLcr,
+        (_, Some(PaymentMeans::SepaDirectDebitCore | PaymentMeans::SepaDirectDebitB2b)) => {
+            ReversalReason::ReturnedDirectDebit
+        }
+        (_, Some(PaymentMeans::Lcr)) => ReversalReason::UnpaidLcr,
+        (_, Some(PaymentMeans::Cheque)) => ReversalReason::BouncedCheque,
+        _ => ReversalReason::Other,
+    };
+    let reference = Some(match (original_ref, code.is_empty()) {
+        (Some(r), true) => format!("{r} (returned: {})", t.reference),
+        (Some(r), false) => format!("{r} (returned: {}, reason {code})", t.reference),
+        (None, true) => t.reference.clone(),
+        (None, false) => format!("{} (reason {code})", t.reference),
+    });
+    let event = Event {
+        date: t.date,
+        kind: EventKind::PaymentReversed {
+            invoice: invoice.to_string(),
+            amount: t.amount,
+            reason,
+            reference,
+            payment_date: Some(original.date),
+        },
+    };
+    let stored = p.events.contains(&event);
+    Ok((!stored).then_some(event))
 }
 
 enum Decision {
@@ -550,6 +717,9 @@ struct EntryAcc {
     bank_ref: Option<String>,
     info: Vec<String>,
     txs: Vec<TxAcc>,
+    /// `BkTxCd/Domn/Fmly/Cd` and `SubFmlyCd` (the entry's, or a transaction's).
+    family: Option<String>,
+    sub_family: Option<String>,
 }
 
 #[derive(Default)]
@@ -563,6 +733,8 @@ struct TxAcc {
     end_to_end: Option<String>,
     structured: Vec<String>,
     unstructured: Vec<String>,
+    /// `RtrInf/Rsn/Cd` (or `Prtry`), `Some("")` for return information without a code.
+    returned: Option<String>,
 }
 
 fn ends(path: &[String], tail: &[&str]) -> bool {
@@ -719,6 +891,25 @@ fn read(path: &Path, text: &str) -> Result<(Vec<Transaction>, CamtSummary), Port
                     continue;
                 }
                 let Some(en) = entry.as_mut() else { continue };
+                if ends(&stack, &["BkTxCd", "Domn", "Fmly", "Cd"]) {
+                    en.family = Some(value);
+                    continue;
+                }
+                if ends(&stack, &["BkTxCd", "Domn", "Fmly", "SubFmlyCd"]) {
+                    en.sub_family = Some(value);
+                    continue;
+                }
+                if within(&stack, "RtrInf") {
+                    if let Some(tx) = en.txs.last_mut() {
+                        let reason = tx.returned.get_or_insert_with(String::new);
+                        if (ends(&stack, &["Rsn", "Cd"]) || ends(&stack, &["Rsn", "Prtry"]))
+                            && reason.is_empty()
+                        {
+                            *reason = value;
+                        }
+                    }
+                    continue;
+                }
                 let line = line_of(position);
                 let date = |v: &str, problems: &mut Problems| -> Option<NaiveDate> {
                     let d = v
@@ -835,11 +1026,15 @@ fn finish_entry(
         return;
     };
     let booked = en.status.is_empty() || en.status == "BOOK";
-    if !credit || en.reversal || !booked {
+    let returned = !credit && (en.reversal || en.txs.iter().any(|t| t.returned.is_some()));
+    if (!credit && !returned) || (credit && en.reversal) || !booked {
         summary.ignored_debits += 1;
         return;
     }
-    summary.credits += 1;
+    if credit {
+        summary.credits += 1;
+    }
+    let means = means_of(en.family.as_deref(), en.sub_family.as_deref());
     let Some(date) = en.value.or(en.booking) else {
         problems.at(
             path,
@@ -895,8 +1090,32 @@ fn finish_entry(
             end_to_end_id: tx.end_to_end,
             structured: tx.structured,
             unstructured,
+            means,
+            returned: if returned {
+                Some(tx.returned.unwrap_or_default())
+            } else {
+                None
+            },
+            sub_family: en.sub_family.clone(),
         });
     }
+}
+
+/// The payment means an ISO 20022 bank transaction code gives (family, sub-family), if any.
+fn means_of(
+    family: Option<&str>,
+    sub: Option<&str>,
+) -> Option<relance_core::payment::PaymentMeans> {
+    use relance_core::payment::PaymentMeans as M;
+    Some(match (family?, sub) {
+        ("RCDT" | "ICDT", _) => M::Transfer,
+        ("IDDT" | "RDDT", Some("BBDD")) => M::SepaDirectDebitB2b,
+        ("IDDT" | "RDDT", _) => M::SepaDirectDebitCore,
+        ("RCHQ" | "ICHQ", _) => M::Cheque,
+        ("DRFT", _) => M::Lcr,
+        ("CCRD" | "MCRD", _) => M::Card,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -923,6 +1142,9 @@ mod tests {
             end_to_end_id: None,
             structured: vec!["RF18F-2026-0001".into()],
             unstructured: vec!["Facture F-7, merci.".into()],
+            means: None,
+            returned: None,
+            sub_family: None,
         };
         let words = reference_words(&t);
         assert!(words.contains(&"F-2026-0001".to_string()));

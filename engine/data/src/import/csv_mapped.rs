@@ -178,6 +178,18 @@ pub struct CsvOptions {
     pub default_terms: u32,
     /// The kind of every file; `None` guesses it from the file name, then the columns.
     pub kind: Option<Kind>,
+    /// The rate table the import notes judge contractual rates against (the data folder's
+    /// `rates.csv` over the built-in table); `None`: the built-in table.
+    pub rates: Option<std::sync::Arc<relance_core::interest::RateTable>>,
+}
+
+impl CsvOptions {
+    /// The rate table of the import notes.
+    pub fn rates(&self) -> &relance_core::interest::RateTable {
+        self.rates
+            .as_deref()
+            .unwrap_or_else(|| relance_core::interest::RateTable::builtin())
+    }
 }
 
 /// The kind `path` will be read as (to import customers before their invoices).
@@ -544,9 +556,9 @@ impl Row<'_> {
         })?;
         let payment_terms = self.parse("payment_terms", parse_terms)?;
         let late_interest_rate = self.parse("late_interest_rate", parse_rate)?;
-        if let Some(note) = late_interest_rate.and_then(|r| {
-            crate::rate_check::import_note(id, r, relance_core::interest::RateTable::builtin())
-        }) {
+        if let Some(note) = late_interest_rate
+            .and_then(|r| crate::rate_check::import_note(id, r, self.options.rates()))
+        {
             let problem = self.problem("late_interest_rate", format!("warning: {note}"));
             merge.note(problem.to_string());
         }
@@ -698,6 +710,7 @@ impl Row<'_> {
             delivered_on: None,
             dunning: Default::default(),
             payment_means: None,
+            late_interest_rate: None,
         });
         if let Some(c) = customer {
             invoice.customer = c;
@@ -723,6 +736,20 @@ impl Row<'_> {
         }
         if self.has("payment_means") {
             invoice.payment_means = self.parse("payment_means", PaymentMeans::parse)?;
+        }
+        if self.has("late_interest_rate") {
+            invoice.late_interest_rate = self.parse("late_interest_rate", parse_rate)?;
+            if let Some(note) = invoice.late_interest_rate.and_then(|r| {
+                crate::rate_check::invoice_import_note(
+                    &id,
+                    &invoice.customer,
+                    r,
+                    self.options.rates(),
+                )
+            }) {
+                let problem = self.problem("late_interest_rate", format!("warning: {note}"));
+                merge.note(problem.to_string());
+            }
         }
         // Where the invoice stands in another tool, and its own catch-up (docs/DATA.md).
         self.set_text("dunning_step", &mut invoice.dunning.step);

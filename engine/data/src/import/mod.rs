@@ -579,6 +579,14 @@ pub fn open_amounts(portfolio: &Portfolio) -> HashMap<String, Decimal> {
                     *o = Decimal::ZERO;
                 }
             }
+            // A payment that came back is owed again (a later statement may pay it anew).
+            EventKind::PaymentReversed {
+                invoice, amount, ..
+            } => {
+                if let Some(o) = open.get_mut(invoice) {
+                    *o += *amount;
+                }
+            }
             _ => {}
         }
     }

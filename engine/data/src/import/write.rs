@@ -229,6 +229,7 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
             opt(&i.payment_terms),
             opt(&i.delivered_on),
             opt(&i.payment_means),
+            opt(&i.late_interest_rate),
         ])
         .map_err(csv_err)?;
     }

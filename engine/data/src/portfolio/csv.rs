@@ -69,6 +69,7 @@ pub const INVOICE_COLUMNS: &[&str] = &[
     "payment_terms",
     "delivered_on",
     "payment_means",
+    "late_interest_rate",
 ];
 /// The documented columns (docs/DATA.md); importers and writers use the same list.
 pub const PAYMENT_COLUMNS: &[&str] = &[
@@ -508,6 +509,7 @@ fn read_invoices(
     )?;
     let (terms, delivered_on) = (sheet.index("payment_terms"), sheet.index("delivered_on"));
     let means = sheet.index("payment_means");
+    let rate = sheet.index("late_interest_rate");
     let col = |name: &str| sheet.index(name);
     let (id, customer, amount, currency, issued, due, outstanding, po_number) = (
         col("id"),
@@ -561,6 +563,7 @@ fn read_invoices(
                 catch_up: row.parse(standing[3], "catch_up", str::parse)?,
             },
             payment_means: row.parse(means, "payment_means", PaymentMeans::parse)?,
+            late_interest_rate: row.parse(rate, "late_interest_rate", parse_rate)?,
         });
         lines.push(line);
     }

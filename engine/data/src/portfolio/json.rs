@@ -59,6 +59,7 @@ const INVOICE_KEYS: &[&str] = &[
     "payment_terms",
     "delivered_on",
     "payment_means",
+    "late_interest_rate",
 ];
 
 /// The event types and the keys each accepts besides `date` and `type`.
@@ -373,6 +374,7 @@ fn read_invoice(index: usize, value: &Value) -> Result<Invoice, PortfolioError> 
                 .transpose()?,
         },
         payment_means: r.means_opt("payment_means")?,
+        late_interest_rate: r.rate_opt("late_interest_rate")?,
     })
 }
 
@@ -1057,7 +1059,7 @@ mod tests {
             "invoices[0] (F-1): unknown field \"outstandng\" (did you mean \"outstanding\"?); \
              expected id, customer, amount, currency, issued, due, outstanding, po_number, \
              dunning_step, dunning_date, dunning_attempts, catch_up, payment_terms, delivered_on, \
-             payment_means"
+             payment_means, late_interest_rate"
         );
         assert_eq!(
             error_of(r#"{"customers": [{"id": "A", "contacts": {"accounting": {"mail": "x"}}}]}"#),

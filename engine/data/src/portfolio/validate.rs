@@ -609,6 +609,7 @@ mod tests {
             delivered_on: None,
             dunning: Default::default(),
             payment_means: None,
+            late_interest_rate: None,
         }
     }
 

@@ -345,3 +345,82 @@ fn proposals_carry_the_payers_iban_end_to_end_id_and_both_dates() {
         (None, Some("000000001"))
     );
 }
+
+/// A returned SEPA direct debit (debit entry with `RtrInf`, reason AM04, bank transaction code
+/// PMNT/IDDT/UPDD) becomes a `payment_reversed` of the payment it returns, dated from that
+/// payment (Code monétaire et financier L133-25-1: a CORE debtor may ask a refund for eight
+/// weeks); a reversal that names nothing is proposed; a credit's means comes from its bank
+/// transaction code. Imported twice, the return adds nothing.
+#[test]
+fn a_returned_direct_debit_becomes_a_payment_reversed() {
+    use relance_core::payment::{PaymentMeans, ReversalReason};
+    let base = relance_data::portfolio::load_dir(&dir().join("data")).expect("data");
+    let mut merge = Merge::new(base);
+    import(&dir().join("camt053/relance-statement.xml"), &mut merge).expect("february");
+    let (p, _) = merge.finish();
+    let mut merge = Merge::new(p);
+    let summary = import(&dir().join("camt053/relance-returned.xml"), &mut merge).expect("march");
+    assert_eq!(
+        (summary.entries, summary.credits, summary.ignored_debits),
+        (3, 1, 0)
+    );
+    assert_eq!(
+        (summary.reversed, summary.proposed, summary.applied),
+        (1, 1, 1)
+    );
+    let (p, changes) = merge.finish();
+    let reversed: Vec<_> = p
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::PaymentReversed {
+                invoice,
+                amount,
+                reason,
+                reference,
+                payment_date,
+            } => Some((
+                e.date.to_string(),
+                invoice.clone(),
+                *amount,
+                *reason,
+                reference.clone(),
+                payment_date.map(|d| d.to_string()),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        reversed,
+        [(
+            "2026-03-05".to_string(),
+            "F-1".to_string(),
+            "1200.00".parse::<Decimal>().expect("d"),
+            ReversalReason::ReturnedDirectDebit,
+            Some(
+                "camt STMT-2026-02/BK-001 (returned: camt STMT-2026-03/BK-101, reason AM04)".into()
+            ),
+            Some("2026-02-03".to_string()),
+        )]
+    );
+    let open = open_amounts(&p);
+    assert_eq!(
+        open["F-1"],
+        "1200.00".parse::<Decimal>().expect("d"),
+        "owed again"
+    );
+    assert_eq!(open["F-2"], Decimal::ZERO);
+    assert!(p.events.iter().any(|e| matches!(&e.kind,
+        EventKind::Payment { invoice, details, .. }
+            if invoice == "F-2" && details.means == Some(PaymentMeans::Transfer))));
+    assert_eq!(changes.proposals.len(), 1);
+    assert!(
+        changes.proposals[0].reason.contains("returned payment"),
+        "{}",
+        changes.proposals[0].reason
+    );
+
+    let mut again = Merge::new(p);
+    let summary = import(&dir().join("camt053/relance-returned.xml"), &mut again).expect("again");
+    assert_eq!((summary.reversed, summary.already_imported), (0, 2));
+}

@@ -220,7 +220,7 @@ fn terms_check_lists_customers_and_invoices_past_the_caps() {
 }
 
 #[test]
-fn a_data_folder_rates_csv_overrides_the_built_in_table() {
+fn a_data_folder_rates_csv_lies_on_top_of_the_built_in_table() {
     use relance_data::rates::load;
     let builtin = load(None).expect("built-in");
     assert_eq!(builtin.file, None);
@@ -232,15 +232,32 @@ fn a_data_folder_rates_csv_overrides_the_built_in_table() {
         "rates",
         &[(
             "rates.csv",
-            "half_year,ecb_rate,legal_rate_professionals\n2030-H1,1.5,2\n",
+            "half_year,ecb_rate,legal_rate_professionals\n2027-H1,1.5,2\n",
         )],
     );
     let own = load(Some(&dir)).expect("valid rates.csv");
     assert_eq!(own.file, Some(dir.join("rates.csv")));
     assert_eq!(
-        own.table.rate_on("2030-03-01".parse().expect("date")),
+        own.table.rate_on("2027-03-01".parse().expect("date")),
         Some("11.5".parse().expect("decimal"))
     );
+    // The built-in rows stay under the file's.
+    assert_eq!(
+        own.table.first_half_year(),
+        "2012-01-01".parse().expect("date")
+    );
+    assert_eq!(
+        own.table.legal_rate_on("2026-03-01".parse().expect("date")),
+        Some("2.62".parse().expect("decimal"))
+    );
+    // A file that leaves a half-year out after the built-in ones is refused, naming it.
+    std::fs::write(
+        dir.join("rates.csv"),
+        "half_year,ecb_rate,legal_rate_professionals\n2030-H1,1.5,2\n",
+    )
+    .expect("write");
+    let gap = load(Some(&dir)).expect_err("a gap");
+    assert!(gap.contains("2027-H1 missing"), "{gap}");
     // No rates.csv: the built-in table.
     let empty = folder("no-rates", &[]);
     assert_eq!(load(Some(&empty)).expect("built-in").file, None);
