@@ -261,6 +261,8 @@ struct FlushState {
     /// Flushes finished so far.
     finished: u64,
     running: bool,
+    /// Callers waiting for a flush to finish (the tests read it to know a group has formed).
+    waiting: usize,
     /// The last failed flush and its error.
     failed: Option<(u64, String)>,
 }
@@ -280,7 +282,9 @@ impl GroupFlush {
                 };
             }
             if st.running {
+                st.waiting += 1;
                 st = self.done.wait(st).unwrap_or_else(|e| e.into_inner());
+                st.waiting -= 1;
                 continue;
             }
             st.running = true;
@@ -512,6 +516,9 @@ pub struct SledStore {
     generation: AtomicU64,
     /// Test hook: the next this many durable syncs fail with an injected I/O error.
     inject_sync_failures: AtomicU32,
+    /// Test hook: called by each durable flush after sled's flush, before the syncs; it may
+    /// block (to form a group behind it) or fail (as the sync would).
+    sync_hook: Mutex<Option<SyncHook>>,
     /// Commits not written into sled yet (see [`Overlay`]).
     overlay: Mutex<Overlay>,
     /// Added to sled's id generator (which cannot be set): moved by [`Store::advance_ids`],
@@ -519,6 +526,9 @@ pub struct SledStore {
     /// counted nor exported).
     id_base: AtomicU64,
 }
+
+/// A test hook of the durable flush (see [`SledStore::set_sync_hook`]).
+pub type SyncHook = Box<dyn FnMut() -> std::io::Result<()> + Send>;
 
 /// The key of the id base in sled's default tree (8 bytes, big-endian).
 const ID_BASE_KEY: &[u8] = b"relance_id_base";
@@ -734,6 +744,7 @@ impl SledStore {
             last_error: Mutex::new(None),
             generation: AtomicU64::new(0),
             inject_sync_failures: AtomicU32::new(0),
+            sync_hook: Mutex::new(None),
             overlay: Mutex::new(Overlay::new()),
             id_base: AtomicU64::new(id_base),
         };
@@ -789,6 +800,13 @@ impl SledStore {
     /// The size of the store's files.
     pub fn size_on_disk(&self) -> u64 {
         self.with(|i| Ok(i.db.size_on_disk()?)).unwrap_or(0)
+    }
+
+    /// Test hook: `hook` runs in every durable flush after sled's flush and before the syncs
+    /// (under the group commit: one at a time). Blocking in it holds the flush, so that
+    /// writers queue behind it; an error fails the flush as a failed sync would.
+    pub fn set_sync_hook(&self, hook: Option<SyncHook>) {
+        *self.sync_hook.lock().unwrap_or_else(|e| e.into_inner()) = hook;
     }
 
     /// Test hook (fault injection): the next `n` durable syncs fail with an I/O error, as a
@@ -926,6 +944,16 @@ impl SledStore {
                 self.path.display(),
                 std::io::Error::from_raw_os_error(28)
             )));
+        }
+        if let Some(hook) = self
+            .sync_hook
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            hook().map_err(|e| {
+                StoreError::Engine(format!("sync of {}: {e} (hook)", self.path.display()))
+            })?;
         }
         let mut files = inner.files.lock().unwrap_or_else(|e| e.into_inner());
         files
@@ -1427,6 +1455,98 @@ pub(crate) mod tests {
         let flushes = started(&s) - before;
         assert!(flushes <= 160, "at most one flush per write: {flushes}");
         assert_eq!(s.count(Tree::Customers), 160);
+    }
+
+    /// Group commit, made deterministic: a first flush is held in the sync hook while `N`
+    /// writers commit and call `flush`; they all wait for the next flush. Released, exactly
+    /// one more flush runs and covers all of them. When that flush succeeds, every writer is
+    /// answered `Ok` and its commit is there after a reopen; when it fails (the sync fails,
+    /// as on a full disk), every writer of the group gets the error: none is acknowledged.
+    #[test]
+    fn a_group_of_writers_is_acknowledged_by_one_flush_or_failed_whole() {
+        use std::sync::mpsc;
+        const N: u8 = 16;
+        for fail in [false, true] {
+            let dir = TempDir::new(if fail { "group-fail" } else { "group-ok" });
+            let s = Arc::new(SledStore::open(&dir.0).expect("open"));
+            let put = |k: Vec<u8>| Op::Put(Tree::Customers, k, b"{}".to_vec());
+            let (release, held) = mpsc::channel::<()>();
+            let calls = Arc::new(AtomicU32::new(0));
+            let seen = calls.clone();
+            s.set_sync_hook(Some(Box::new(move || {
+                match seen.fetch_add(1, Ordering::SeqCst) {
+                    0 => {
+                        let _ = held.recv();
+                        Ok(())
+                    }
+                    _ if fail => Err(std::io::Error::from_raw_os_error(28)),
+                    _ => Ok(()),
+                }
+            })));
+            let state = |s: &SledStore| {
+                let st = s.flusher.state.lock().expect("state");
+                (st.started, st.waiting)
+            };
+            let (before, _) = state(&s);
+            // The first flush, held in the hook.
+            let first = {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    s.commit(&[put(b"first".to_vec())]).expect("commit");
+                    s.flush()
+                })
+            };
+            while calls.load(Ordering::SeqCst) == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            let writers: Vec<_> = (0..N)
+                .map(|n| {
+                    let s = s.clone();
+                    std::thread::spawn(move || {
+                        s.commit(&[put(vec![b'w', n])]).expect("commit");
+                        s.flush()
+                    })
+                })
+                .collect();
+            while state(&s).1 < usize::from(N) {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            release.send(()).expect("release");
+            first
+                .join()
+                .expect("first")
+                .expect("the held flush succeeds");
+            let answers: Vec<Result<(), StoreError>> = writers
+                .into_iter()
+                .map(|t| t.join().expect("writer"))
+                .collect();
+            assert_eq!(
+                state(&s).0 - before,
+                2,
+                "the held flush and one flush for the whole group"
+            );
+            assert_eq!(calls.load(Ordering::SeqCst), 2);
+            if fail {
+                for a in &answers {
+                    let e = a
+                        .as_ref()
+                        .expect_err("no writer of a failed flush is acknowledged");
+                    assert!(e.to_string().contains("No space left on device"), "{e}");
+                }
+                assert!(s.last_error().is_some());
+            } else {
+                assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+                s.set_sync_hook(None);
+                drop(s);
+                let s = SledStore::open(&dir.0).expect("reopen");
+                for n in 0..N {
+                    assert!(
+                        s.get(Tree::Customers, &[b'w', n]).expect("get").is_some(),
+                        "writer {n} acknowledged and durable"
+                    );
+                }
+            }
+        }
     }
 
     /// The store conformance suite (`store::conformance`) on sled, each check in a fresh folder.
