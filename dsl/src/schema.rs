@@ -427,6 +427,8 @@ pub const TEST_INVOICE_FIELDS: &[(&str, Type)] = &[
     ("dunning_date", Type::Date),
     ("dunning_attempts", Type::Number),
     ("catch_up", Type::Text),
+    // Several due dates (LANGUAGE.md, "Installments"): `"2026-01-31 30%; 2026-03-31 rest"`.
+    ("installments", Type::Text),
 ];
 
 /// Business-day calendars the `calendar` setting may name.

@@ -42,6 +42,7 @@ fn invoice(amount: &str) -> Invoice {
         delivered_on: None,
         dunning: Default::default(),
         payment_means: None,
+        installments: Vec::new(),
     }
 }
 

@@ -176,6 +176,7 @@ fn what_if_input(
         delivered_on: None,
         dunning: Default::default(),
         payment_means: None,
+        installments: Vec::new(),
     };
     Ok(Some((cust, inv)))
 }

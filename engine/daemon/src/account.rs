@@ -20,7 +20,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use relance_core::domain::Invoice;
-use relance_core::runtime::account::{AccountFacts, AccountState, Overdue, is_overdue};
+use relance_core::runtime::account::{
+    AccountFacts, AccountState, Overdue, is_overdue, overdue_amount,
+};
 use relance_core::runtime::{CustomerTotals, Instance, Record, account_transition};
 
 use super::driver::Work;
@@ -170,7 +172,7 @@ impl Work<'_> {
                 continue;
             }
             let owed = match self.case(&j)? {
-                Some(case) => is_overdue(&inv, case, day).then_some(case.outstanding),
+                Some(case) => overdue_amount(&inv, case, day),
                 None => (inv.due < day && inv.opening_outstanding() > Decimal::ZERO)
                     .then(|| inv.opening_outstanding()),
             };

@@ -159,6 +159,7 @@ mod tests {
             delivered_on: None,
             dunning: Default::default(),
             payment_means: None,
+            installments: Vec::new(),
         });
         p
     }

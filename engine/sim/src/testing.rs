@@ -21,7 +21,7 @@ use relance_dsl::ir::{self, Expectation, ScenarioSet, TestCase, TestEntity, Valu
 
 use crate::simulator::Simulator;
 use crate::timeline::{Detail, LanguageNote, Timeline};
-use relance_core::domain::{Customer, Event, EventKind, Invoice, Portfolio, Segment};
+use relance_core::domain::{Customer, Event, EventKind, Installment, Invoice, Portfolio, Segment};
 use relance_core::runtime::{Shared, Status};
 
 /// How snapshot files are treated.
@@ -428,6 +428,10 @@ fn invoice(e: &TestEntity) -> Invoice {
             catch_up: text(f.get("catch_up")).and_then(|t| t.parse().ok()),
         },
         payment_means: None,
+        // The checker refused a plan that does not read or does not make the amount.
+        installments: text(f.get("installments"))
+            .and_then(|t| Installment::parse_plan(&t, amount.amount).ok())
+            .unwrap_or_default(),
     }
 }
 

@@ -30,6 +30,7 @@ fn invoice() -> Invoice {
         delivered_on: None,
         dunning: Default::default(),
         payment_means: None,
+        installments: Vec::new(),
     }
 }
 

@@ -40,13 +40,39 @@ pub struct Overdue {
 /// (due before `day`), something is still owed, and no dispute is open on it (a disputed
 /// invoice is not chased, as Odoo's blocked lines), nor is a collective procedure freezing it
 /// (L622-21: no action on a prior claim).
+///
+/// An invoice with installments is overdue when an installment due before `day` is not paid
+/// in full (`runtime::installments`).
 pub fn is_overdue(invoice: &Invoice, case: &Instance, day: NaiveDate) -> bool {
-    case.is_open()
+    overdue_amount(invoice, case, day).is_some()
+}
+
+/// What an overdue invoice (see [`is_overdue`]) counts in `customer.overdue` on `day`: its
+/// outstanding, or for an invoice with installments the part of it due before `day`.
+pub fn overdue_amount(invoice: &Invoice, case: &Instance, day: NaiveDate) -> Option<Decimal> {
+    let open = case.is_open()
         && !matches!(case.status, super::state::Status::Insolvency { .. })
-        && invoice.due < day
         && invoice.issued <= day
-        && case.dispute.is_none()
-        && case.outstanding > Decimal::ZERO
+        && case.dispute.is_none();
+    if !open {
+        return None;
+    }
+    let late = super::installments::due_by(invoice, case.outstanding, day.pred_opt()?);
+    let late = if invoice.installments.is_empty() && invoice.due >= day {
+        Decimal::ZERO
+    } else {
+        late
+    };
+    (late > Decimal::ZERO).then_some(late)
+}
+
+/// The due date an overdue invoice counts its days late from: the chased installment's (the
+/// earliest not paid in full), else the invoice's.
+pub fn overdue_since(invoice: &Invoice, case: &Instance) -> NaiveDate {
+    invoice
+        .installments
+        .get(super::installments::current(invoice, case.outstanding))
+        .map_or(invoice.due, |i| i.due)
 }
 
 impl Overdue {
@@ -59,12 +85,17 @@ impl Overdue {
     ) -> Overdue {
         let mut o = Overdue::default();
         for (inv, case) in invoices {
-            if inv.currency != currency || !is_overdue(inv, case, day) {
+            if inv.currency != currency {
                 continue;
             }
-            o.amount += case.outstanding;
+            let Some(amount) = overdue_amount(inv, case, day) else {
+                continue;
+            };
+            o.amount += amount;
             o.count += 1;
-            o.oldest_days = o.oldest_days.max((day - inv.due).num_days());
+            o.oldest_days = o
+                .oldest_days
+                .max((day - overdue_since(inv, case)).num_days());
         }
         o
     }

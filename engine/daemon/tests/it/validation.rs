@@ -260,6 +260,7 @@ async fn an_overflowing_customer_total_answers_422_not_500() {
             delivered_on: None,
             dunning: Default::default(),
             payment_means: None,
+            installments: Vec::new(),
         };
         store
             .commit(&[

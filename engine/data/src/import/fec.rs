@@ -276,6 +276,7 @@ pub fn import_bytes(
             delivered_on: old.and_then(|o| o.delivered_on),
             dunning: old.map(|o| o.dunning.clone()).unwrap_or_default(),
             payment_means: None,
+            installments: Vec::new(),
         });
     }
     allocate(debits, credits, merge);

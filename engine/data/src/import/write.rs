@@ -229,6 +229,11 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
             opt(&i.payment_terms),
             opt(&i.delivered_on),
             opt(&i.payment_means),
+            if i.installments.is_empty() {
+                String::new()
+            } else {
+                relance_core::domain::Installment::plan_text(&i.installments)
+            },
         ])
         .map_err(csv_err)?;
     }

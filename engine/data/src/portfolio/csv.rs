@@ -69,6 +69,7 @@ pub const INVOICE_COLUMNS: &[&str] = &[
     "payment_terms",
     "delivered_on",
     "payment_means",
+    "installments",
 ];
 /// The documented columns (docs/DATA.md); importers and writers use the same list.
 pub const PAYMENT_COLUMNS: &[&str] = &[
@@ -508,6 +509,7 @@ fn read_invoices(
     )?;
     let (terms, delivered_on) = (sheet.index("payment_terms"), sheet.index("delivered_on"));
     let means = sheet.index("payment_means");
+    let plan = sheet.index("installments");
     let col = |name: &str| sheet.index(name);
     let (id, customer, amount, currency, issued, due, outstanding, po_number) = (
         col("id"),
@@ -532,8 +534,16 @@ fn read_invoices(
         let issued = row.required_date(issued, "issued")?;
         let payment_terms = row.parse(terms, "payment_terms", parse_terms)?;
         let delivered_on = row.parse(delivered_on, "delivered_on", parse_date)?;
+        let amount = row.required_amount(amount, "amount")?;
+        let installments = row
+            .parse(plan, "installments", |t| {
+                relance_core::domain::Installment::parse_plan(t, amount)
+            })?
+            .unwrap_or_default();
         let due = match (row.text(due), payment_terms) {
             (Some(_), _) => row.required_date(due, "due")?,
+            // Without a due date, an invoice with installments is due on the last one.
+            (None, _) if !installments.is_empty() => installments[installments.len() - 1].due,
             (None, Some(t)) => t
                 .due_date(issued, delivered_on)
                 .map_err(|e| row.error("payment_terms", e.to_string()))?,
@@ -546,7 +556,7 @@ fn read_invoices(
         invoices.push(Invoice {
             id: row.required(id, "id")?.to_string(),
             customer: row.required(customer, "customer")?.to_string(),
-            amount: row.required_amount(amount, "amount")?,
+            amount,
             currency: row.text(currency).unwrap_or("EUR").to_string(),
             issued,
             due,
@@ -561,6 +571,11 @@ fn read_invoices(
                 catch_up: row.parse(standing[3], "catch_up", str::parse)?,
             },
             payment_means: row.parse(means, "payment_means", PaymentMeans::parse)?,
+            installments: {
+                relance_core::domain::Installment::check_plan_opt(&installments, amount, due)
+                    .map_err(|e| row.error("installments", e))?;
+                installments
+            },
         });
         lines.push(line);
     }

@@ -609,6 +609,7 @@ mod tests {
             delivered_on: None,
             dunning: Default::default(),
             payment_means: None,
+            installments: Vec::new(),
         }
     }
 

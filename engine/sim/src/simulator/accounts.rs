@@ -12,7 +12,9 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::{Run, Simulator};
-use relance_core::runtime::account::{AccountFacts, AccountState, Overdue, is_overdue};
+use relance_core::runtime::account::{
+    AccountFacts, AccountState, Overdue, is_overdue, overdue_amount,
+};
 use relance_core::runtime::{CustomerTotals, Instance, Recording, account_transition};
 
 /// An account: a customer (its position), a `per customer` scenario and a currency.
@@ -66,7 +68,7 @@ impl Simulator<'_> {
                 cases[j].as_ref()
             };
             let owed = match case {
-                Some(case) => is_overdue(inv, case, day).then_some(case.outstanding),
+                Some(case) => overdue_amount(inv, case, day),
                 None => (inv.due < day && inv.opening_outstanding() > Decimal::ZERO)
                     .then(|| inv.opening_outstanding()),
             };

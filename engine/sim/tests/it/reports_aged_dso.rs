@@ -136,6 +136,7 @@ fn aged_balance_discloses_disputed_invoices_credit_notes_and_unallocated_credits
             delivered_on: None,
             dunning: Default::default(),
             payment_means: None,
+            installments: Vec::new(),
         });
     }
     let pay = |date: &str, invoice: &str, amount: &str| Event {
@@ -390,6 +391,7 @@ fn a_reversed_payment_is_owed_again_not_an_unallocated_credit() {
         delivered_on: None,
         dunning: Default::default(),
         payment_means: None,
+        installments: Vec::new(),
     });
     p.events = vec![
         Event {
