@@ -111,7 +111,7 @@ mod tests {
                 amount: Decimal::from(*a),
             })
             .collect();
-        let amount = installments.iter().map(|i| i.amount).sum();
+        let amount: Decimal = installments.iter().map(|i| i.amount).sum();
         serde_json::from_value(serde_json::json!({
             "id": "F-1", "customer": "ACME", "amount": amount, "issued": "2026-01-01",
             "due": installments.last().map(|i| i.due),
