@@ -1094,7 +1094,7 @@ mod tests {
             "invoices[0] (F-1): unknown field \"outstandng\" (did you mean \"outstanding\"?); \
              expected id, customer, amount, currency, issued, due, outstanding, po_number, \
              dunning_step, dunning_date, dunning_attempts, catch_up, payment_terms, delivered_on, \
-             payment_means"
+             payment_means, installments"
         );
         assert_eq!(
             error_of(r#"{"customers": [{"id": "A", "contacts": {"accounting": {"mail": "x"}}}]}"#),
