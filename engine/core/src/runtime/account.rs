@@ -76,6 +76,41 @@ pub fn overdue_since(invoice: &Invoice, case: &Instance) -> NaiveDate {
 }
 
 impl Overdue {
+    /// Counts one invoice of the customer in the figures on `day`, with its case (`None`: not
+    /// opened yet, counted with its opening outstanding). The drivers' running figures go
+    /// through here, so they count installments as [`Overdue::over`] does.
+    pub fn count(&mut self, invoice: &Invoice, case: Option<&Instance>, day: NaiveDate) {
+        let found = match case {
+            Some(case) => {
+                overdue_amount(invoice, case, day).map(|a| (a, overdue_since(invoice, case)))
+            }
+            None => {
+                let owed = invoice.opening_outstanding();
+                let late = if invoice.installments.is_empty() {
+                    if invoice.due < day {
+                        owed
+                    } else {
+                        Decimal::ZERO
+                    }
+                } else {
+                    day.pred_opt().map_or(Decimal::ZERO, |d| {
+                        super::installments::due_by(invoice, owed, d)
+                    })
+                };
+                let since = invoice
+                    .installments
+                    .get(super::installments::current(invoice, owed))
+                    .map_or(invoice.due, |i| i.due);
+                (late > Decimal::ZERO).then_some((late, since))
+            }
+        };
+        if let Some((amount, since)) = found {
+            self.amount += amount;
+            self.count += 1;
+            self.oldest_days = self.oldest_days.max((day - since).num_days());
+        }
+    }
+
     /// The figures on `day` over a customer's invoices with their cases, counting those in
     /// `currency` only (currencies never mix). This is the definition every driver uses.
     pub fn over<'i>(
