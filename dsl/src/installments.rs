@@ -166,7 +166,9 @@ mod tests {
 
     #[test]
     fn resolves_amounts_percentages_and_rest() {
-        let cases: &[(&str, &str, Result<Vec<(&str, &str)>, &str>)] = &[
+        // (plan, invoice amount, the installments as (due, amount), or part of the error)
+        type Case<'a> = (&'a str, &'a str, Result<Vec<(&'a str, &'a str)>, &'a str>);
+        let cases: &[Case] = &[
             (
                 "2026-01-31 30%; 2026-03-31 70%",
                 "1000",
