@@ -258,6 +258,9 @@ impl Env<'_, '_> {
             customer_outstanding: totals.outstanding,
             customer_open_invoices: totals.open_invoices,
             customer_average_invoice: totals.average_invoice,
+            // An invoice with installments is as late as the installment it is chasing.
+            days_late: (self.today - super::installments::own_due(self.facts.invoice, self.inst))
+                .num_days(),
             ..RuleInvoice::new(self.facts.invoice, self.today)
         };
         match self
