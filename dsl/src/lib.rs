@@ -12,6 +12,7 @@ pub mod syntax;
 pub use diagnostics::{Code, Diagnostic, Severity};
 pub mod check;
 pub mod fmt;
+pub mod installments;
 pub mod ir;
 pub mod lower;
 pub mod schema;

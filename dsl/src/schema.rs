@@ -152,10 +152,10 @@ fields! {
     "invoice.amount" => InvoiceAmount: Type::Money, "Amount including taxes, as issued.";
     "invoice.outstanding" => InvoiceOutstanding: Type::Money, "What is still owed today, after payments and credit notes.";
     "invoice.charges" => InvoiceCharges: Type::Money, "Charges made on the invoice in its currency and not yet paid.";
-    "invoice.amount_due" => InvoiceAmountDue: Type::Money, "The outstanding plus the unpaid charges.";
+    "invoice.amount_due" => InvoiceAmountDue: Type::Money, "The outstanding plus the unpaid charges; for an invoice with installments, only the installments due by today (less what was paid) plus the charges.";
     "invoice.currency" => InvoiceCurrency: Type::Text, "ISO 4217 currency code (`EUR`).";
     "invoice.issued" => InvoiceIssued: Type::Date, "Issue date.";
-    "invoice.due" => InvoiceDue: Type::Date, "Due date.";
+    "invoice.due" => InvoiceDue: Type::Date, "Due date; for an invoice with installments, the due date of the installment being chased.";
     "invoice.days_late" => InvoiceDaysLate: Type::Number, "Days since the due date, the extended one after a `due_date_extended` event (negative before it).";
     "invoice.extended_due" => InvoiceExtendedDue: Type::Date, "The due date as extended (prorogation); absent without extension (a comparison with it is false). `invoice.due` stays the date on file.";
     "invoice.po_number" => InvoicePoNumber: Type::Text, "The customer's purchase-order number (empty when unknown).";
@@ -431,6 +431,8 @@ pub const TEST_INVOICE_FIELDS: &[(&str, Type)] = &[
     ("dunning_date", Type::Date),
     ("dunning_attempts", Type::Number),
     ("catch_up", Type::Text),
+    // Several due dates (LANGUAGE.md, "Installments"): `"2026-01-31 30%; 2026-03-31 rest"`.
+    ("installments", Type::Text),
 ];
 
 /// Business-day calendars the `calendar` setting may name.

@@ -43,6 +43,7 @@ fn invoice(amount: &str) -> Invoice {
         dunning: Default::default(),
         payment_means: None,
         late_interest_rate: None,
+        installments: Vec::new(),
     }
 }
 

@@ -57,6 +57,11 @@ impl Checker<'_> {
                         .with_label("`latest`, or `gradual` and an interval: `\"gradual 7 days\"`"),
                 );
             }
+            if let Some(f) = field("installments")
+                && let ExprKind::Str(text) = &f.value.kind
+            {
+                self.installments(f, text, field("due"), field("amount"));
+            }
             let (Some(step), Some(steps)) = (step, &steps) else {
                 continue;
             };
@@ -102,5 +107,44 @@ impl Checker<'_> {
                 }
                 _ => None,
             })
+    }
+
+    /// An invoice's `installments` text: it reads (`installments::Plan`), its amounts make the
+    /// invoice's `amount`, and its last date is the invoice's `due` (as ERPNext and Odoo set
+    /// an invoice's due date to its payment schedule's last).
+    fn installments(&mut self, f: &Field, text: &str, due: Option<&Field>, amount: Option<&Field>) {
+        let plan = match text.parse::<crate::installments::Plan>() {
+            Ok(plan) => plan,
+            Err(e) => {
+                self.push(
+                    Diagnostic::new(Code::InvalidTestField, f.value.span, e)
+                        .with_label("due dates and shares: `\"2026-01-31 30%; 2026-03-31 rest\"`"),
+                );
+                return;
+            }
+        };
+        if let Some(ExprKind::Money(m)) = amount.map(|a| &a.value.kind)
+            && let Err(e) = plan.resolve(m.amount)
+        {
+            self.push(
+                Diagnostic::new(Code::InvalidTestField, f.value.span, e)
+                    .with_label("the installments must make the invoice's amount"),
+            );
+        }
+        if let Some(ExprKind::Date(d)) = due.map(|d| &d.value.kind)
+            && *d != plan.last_due()
+        {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidTestField,
+                    f.value.span,
+                    format!(
+                        "the last installment is due {}, the invoice on {d}",
+                        plan.last_due()
+                    ),
+                )
+                .with_label("an invoice's `due` is its last installment's date"),
+            );
+        }
     }
 }

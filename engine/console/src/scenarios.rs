@@ -177,6 +177,7 @@ fn what_if_input(
         dunning: Default::default(),
         payment_means: None,
         late_interest_rate: None,
+        installments: Vec::new(),
     };
     Ok(Some((cust, inv)))
 }

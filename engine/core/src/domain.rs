@@ -300,6 +300,94 @@ pub struct Invoice {
     /// it catches up: `dunning_step`, `dunning_date`, `dunning_attempts`, `catch_up`.
     #[serde(flatten)]
     pub dunning: Standing,
+    /// Several due dates for one invoice (30 % now, 70 % in 60 days), in increasing order,
+    /// adding up to `amount`, the last one on `due`; empty for an invoice with one due date.
+    /// Each is chased on its own date (`runtime::installments`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub installments: Vec<Installment>,
+}
+
+/// One due date of an invoice paid in several parts (ERPNext's Payment Schedule row, one of
+/// the receivable lines Odoo's payment terms make).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Installment {
+    pub due: NaiveDate,
+    #[cfg_attr(feature = "openapi", schema(example = "300.00"))]
+    pub amount: Decimal,
+}
+
+impl Installment {
+    /// The installments of an invoice of `total` from their text form (the `installments`
+    /// column and test field: `"2026-01-31 30%; 2026-03-31 rest"`).
+    pub fn parse_plan(text: &str, total: Decimal) -> Result<Vec<Installment>, String> {
+        let plan: relance_dsl::installments::Plan = text.parse()?;
+        Ok(plan
+            .resolve(total)?
+            .into_iter()
+            .map(|(due, amount)| Installment { due, amount })
+            .collect())
+    }
+
+    /// The text form of `plan` (the `installments` column): `"2026-01-31 300; 2026-03-31 700"`.
+    pub fn plan_text(plan: &[Installment]) -> String {
+        use relance_dsl::installments::{Plan, Share};
+        Plan(
+            plan.iter()
+                .map(|i| (i.due, Share::Amount(i.amount)))
+                .collect(),
+        )
+        .to_string()
+    }
+
+    /// [`Installment::check_plan`] when there are installments (none is fine).
+    pub fn check_plan_opt(
+        plan: &[Installment],
+        amount: Decimal,
+        due: NaiveDate,
+    ) -> Result<(), String> {
+        if plan.is_empty() {
+            Ok(())
+        } else {
+            Self::check_plan(plan, amount, due)
+        }
+    }
+
+    /// Why `plan` cannot be the installments of an invoice of `amount` due on `due`, if it
+    /// cannot: at least two, dates increasing, amounts above zero adding up to `amount`, the
+    /// last on `due` (ERPNext and Odoo both give an invoice its schedule's last date as its
+    /// due date).
+    pub fn check_plan(plan: &[Installment], amount: Decimal, due: NaiveDate) -> Result<(), String> {
+        if plan.len() < 2 {
+            return Err(
+                "fewer than two installments: an invoice with one due date has none".into(),
+            );
+        }
+        for pair in plan.windows(2) {
+            if pair[0].due >= pair[1].due {
+                return Err(format!(
+                    "installment dates must increase: {} comes after {}",
+                    pair[1].due, pair[0].due
+                ));
+            }
+        }
+        if let Some(bad) = plan.iter().find(|i| i.amount <= Decimal::ZERO) {
+            return Err(format!("the installment of {} is not above zero", bad.due));
+        }
+        let sum: Decimal = plan.iter().map(|i| i.amount).sum();
+        if sum != amount {
+            return Err(format!(
+                "the installments add up to {sum}, not the invoice's amount {amount}"
+            ));
+        }
+        let last = plan[plan.len() - 1].due;
+        if last != due {
+            return Err(format!(
+                "the last installment is due {last}, the invoice on {due}: an invoice's due date is its last installment's"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// An imported invoice's place in its chase, and its own catch-up (see

@@ -16,7 +16,6 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use relance_core::domain::Invoice;
@@ -169,16 +168,8 @@ impl Work<'_> {
             if inv.currency != currency || inv.issued > day {
                 continue;
             }
-            let owed = match self.case(&j)? {
-                Some(case) => is_overdue(&inv, case, day).then_some(case.outstanding),
-                None => (inv.due < day && inv.opening_outstanding() > Decimal::ZERO)
-                    .then(|| inv.opening_outstanding()),
-            };
-            if let Some(owed) = owed {
-                o.amount += owed;
-                o.count += 1;
-                o.oldest_days = o.oldest_days.max((day - inv.due).num_days());
-            }
+            let case = self.case(&j)?;
+            o.count(&inv, case, day);
         }
         Ok(o.into_totals(totals))
     }

@@ -146,6 +146,18 @@ pub fn waiting(store: &dyn super::store::Store) -> Result<Vec<HeldMessage>, Daem
         .collect()
 }
 
+/// What waits for one customer (`GET /v1/customers/{id}`'s `waiting`), in release order. A
+/// scan of every waiting message: few wait at once (one per invoice at most).
+pub fn waiting_for(
+    store: &dyn super::store::Store,
+    customer: &str,
+) -> Result<Vec<HeldMessage>, DaemonError> {
+    Ok(waiting(store)?
+        .into_iter()
+        .filter(|m| m.customer == customer)
+        .collect())
+}
+
 impl Work<'_> {
     /// Splits this unit's messages subject to the cadence off (each numbered by a store id in
     /// decision order): held for the day's pass in the daily run, through the cadence at

@@ -13,7 +13,7 @@ use relance_dsl::ir::{Action, Money};
 
 use super::error::DaemonError;
 use relance_core::domain::Event;
-use relance_core::runtime::Instance;
+use relance_core::runtime::{Instance, installments};
 
 /// One fact of the append-only event log: what happened (a typed [`Event`]), when the daemon
 /// learnt it, from where, and under which idempotency key. Never rewritten once stored.
@@ -141,6 +141,11 @@ pub struct Item {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub charge: Option<Money>,
+    /// For an invoice with installments: the principal fallen due by the message's day, less
+    /// what was paid (`invoice.amount_due` without the charges); `due` is then the chased
+    /// installment's date. Absent for an invoice with one due date (all of `outstanding`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_now: Option<Decimal>,
 }
 
 impl Item {
@@ -163,12 +168,14 @@ impl Item {
             version: planned.version.clone(),
             deployment,
             issued: invoice.issued,
-            due: invoice.due,
+            due: installments::own_due(invoice, case),
             amount: invoice.amount,
             outstanding: case.outstanding,
             charges: case.charged.owed,
             currency: invoice.currency.clone(),
             charge,
+            due_now: (!invoice.installments.is_empty())
+                .then(|| installments::due_by(invoice, case.outstanding, planned.date)),
         }
     }
 }

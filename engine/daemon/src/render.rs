@@ -72,13 +72,18 @@ pub fn variables(
                 "amount": i.amount.to_string(),
                 "outstanding": i.outstanding.to_string(),
                 "charges": i.charges.to_string(),
-                "amount_due": (i.outstanding + i.charges).to_string(),
+                "amount_due": (i.due_now.unwrap_or(i.outstanding) + i.charges).to_string(),
                 "currency": i.currency,
                 "level": i.step,
             })
         })
         .collect();
     let total: Decimal = m.items.iter().map(|i| i.outstanding).sum();
+    let due_now: Decimal = m
+        .items
+        .iter()
+        .map(|i| i.due_now.unwrap_or(i.outstanding))
+        .sum();
     let charges: Decimal = m.items.iter().map(|i| i.charges).sum();
     let currency = m
         .items
@@ -94,7 +99,7 @@ pub fn variables(
         "invoices": invoices,
         "total_outstanding": total.to_string(),
         "total_charges": charges.to_string(),
-        "total_due": (total + charges).to_string(),
+        "total_due": (due_now + charges).to_string(),
         "currency": currency,
         "today": today,
         "step": m.items.first().map(|i| i.step.clone()).unwrap_or_default(),

@@ -160,6 +160,7 @@ mod tests {
             dunning: Default::default(),
             payment_means: None,
             late_interest_rate: None,
+            installments: Vec::new(),
         });
         p
     }

@@ -21,7 +21,7 @@ use relance_dsl::ir::{self, Expectation, ScenarioSet, TestCase, TestEntity, Valu
 
 use crate::simulator::Simulator;
 use crate::timeline::{Detail, LanguageNote, Timeline};
-use relance_core::domain::{Customer, Event, EventKind, Invoice, Portfolio, Segment};
+use relance_core::domain::{Customer, Event, EventKind, Installment, Invoice, Portfolio, Segment};
 use relance_core::runtime::{Shared, Status};
 
 /// How snapshot files are treated.
@@ -430,6 +430,10 @@ fn invoice(e: &TestEntity) -> Invoice {
         },
         payment_means: None,
         late_interest_rate: number(f.get("late_interest_rate")),
+        // The checker refused a plan that does not read or does not make the amount.
+        installments: text(f.get("installments"))
+            .and_then(|t| Installment::parse_plan(&t, amount.amount).ok())
+            .unwrap_or_default(),
     }
 }
 

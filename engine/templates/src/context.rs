@@ -82,7 +82,7 @@ pub const CONTEXT: &[Var] = &[
     v(
         &["invoices[i].amount_due"],
         "amount",
-        "Its `outstanding` plus its unpaid `charges`: what the customer must pay on it.",
+        "Its `outstanding` plus its unpaid `charges`: what the customer must pay on it (for an invoice with installments, only the installments fallen due, less what was paid).",
     ),
     v(
         &["invoices[i].currency"],
@@ -107,7 +107,7 @@ pub const CONTEXT: &[Var] = &[
     v(
         &["total_due"],
         "amount",
-        "The sum of `amount_due` over `invoices`: `total_outstanding` plus `total_charges`.",
+        "The sum of `amount_due` over `invoices`: `total_outstanding` plus `total_charges`, less the installments not yet due.",
     ),
     v(
         &["currency"],

@@ -319,3 +319,54 @@ fn customer_events_reach_their_customers_on_any_number_of_threads() {
         );
     }
 }
+
+/// `relance plan` on a data folder whose invoice has installments (the `installments` column,
+/// LANGUAGE.md "Installments"): 300 due 2026-04-30 and 700 due 2026-06-30; the 300 paid on
+/// 2026-05-10. The first installment is chased the day after its date (2026-05-01), the second
+/// the day after its own (2026-07-01): one invoice, two chases, nothing split by hand.
+#[test]
+fn the_plan_chases_each_installment_on_its_own_date() {
+    let dir = crate::support::TempDir::new("plan-installments");
+    let data = dir.0.join("data");
+    let set = dir.0.join("set");
+    std::fs::create_dir_all(&data).expect("data dir");
+    std::fs::create_dir_all(&set).expect("set dir");
+    std::fs::write(data.join("customers.csv"), "id,segment\nACME,b2b\n").expect("customers");
+    std::fs::write(
+        data.join("invoices.csv"),
+        "id,customer,amount,issued,due,installments\n\
+         F-1,ACME,1000,2026-04-01,,2026-04-30 30%; 2026-06-30 rest\n",
+    )
+    .expect("invoices");
+    std::fs::write(
+        data.join("payments.csv"),
+        "date,invoice,amount\n2026-05-10,F-1,300\n",
+    )
+    .expect("payments");
+    std::fs::write(
+        set.join("set.relance"),
+        "scenario chase {\n  step late at due + 1 day {\n    webhook \"late\"\n  }\n}\n",
+    )
+    .expect("set");
+    let out = Command::new(env!("CARGO_BIN_EXE_relance"))
+        .arg("plan")
+        .arg("--data")
+        .arg(&data)
+        .arg("--scenarios")
+        .arg(&set)
+        .args(["--from", FROM, "--days", "120", "--format", "json"])
+        .output()
+        .expect("relance runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dates: Vec<&str> = ["2026-05-01", "2026-07-01"]
+        .into_iter()
+        .filter(|d| stdout.contains(d))
+        .collect();
+    assert_eq!(dates, ["2026-05-01", "2026-07-01"], "{stdout}");
+    assert_eq!(stdout.matches("\"late\"").count(), 2, "{stdout}");
+}

@@ -31,6 +31,7 @@ fn invoice() -> Invoice {
         dunning: Default::default(),
         payment_means: None,
         late_interest_rate: None,
+        installments: Vec::new(),
     }
 }
 

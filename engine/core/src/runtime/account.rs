@@ -40,16 +40,77 @@ pub struct Overdue {
 /// (due before `day`), something is still owed, and no dispute is open on it (a disputed
 /// invoice is not chased, as Odoo's blocked lines), nor is a collective procedure freezing it
 /// (L622-21: no action on a prior claim).
+///
+/// An invoice with installments is overdue when an installment due before `day` is not paid
+/// in full (`runtime::installments`).
 pub fn is_overdue(invoice: &Invoice, case: &Instance, day: NaiveDate) -> bool {
-    case.is_open()
+    overdue_amount(invoice, case, day).is_some()
+}
+
+/// What an overdue invoice (see [`is_overdue`]) counts in `customer.overdue` on `day`: its
+/// outstanding, or for an invoice with installments the part of it due before `day`.
+pub fn overdue_amount(invoice: &Invoice, case: &Instance, day: NaiveDate) -> Option<Decimal> {
+    let open = case.is_open()
         && !matches!(case.status, super::state::Status::Insolvency { .. })
-        && invoice.due < day
         && invoice.issued <= day
-        && case.dispute.is_none()
-        && case.outstanding > Decimal::ZERO
+        && case.dispute.is_none();
+    if !open {
+        return None;
+    }
+    let late = super::installments::due_by(invoice, case.outstanding, day.pred_opt()?);
+    let late = if invoice.installments.is_empty() && invoice.due >= day {
+        Decimal::ZERO
+    } else {
+        late
+    };
+    (late > Decimal::ZERO).then_some(late)
+}
+
+/// The due date an overdue invoice counts its days late from: the chased installment's (the
+/// earliest not paid in full), else the invoice's.
+pub fn overdue_since(invoice: &Invoice, case: &Instance) -> NaiveDate {
+    invoice
+        .installments
+        .get(super::installments::current(invoice, case.outstanding))
+        .map_or(invoice.due, |i| i.due)
 }
 
 impl Overdue {
+    /// Counts one invoice of the customer in the figures on `day`, with its case (`None`: not
+    /// opened yet, counted with its opening outstanding). The drivers' running figures go
+    /// through here, so they count installments as [`Overdue::over`] does.
+    pub fn count(&mut self, invoice: &Invoice, case: Option<&Instance>, day: NaiveDate) {
+        let found = match case {
+            Some(case) => {
+                overdue_amount(invoice, case, day).map(|a| (a, overdue_since(invoice, case)))
+            }
+            None => {
+                let owed = invoice.opening_outstanding();
+                let late = if invoice.installments.is_empty() {
+                    if invoice.due < day {
+                        owed
+                    } else {
+                        Decimal::ZERO
+                    }
+                } else {
+                    day.pred_opt().map_or(Decimal::ZERO, |d| {
+                        super::installments::due_by(invoice, owed, d)
+                    })
+                };
+                let since = invoice
+                    .installments
+                    .get(super::installments::current(invoice, owed))
+                    .map_or(invoice.due, |i| i.due);
+                (late > Decimal::ZERO).then_some((late, since))
+            }
+        };
+        if let Some((amount, since)) = found {
+            self.amount += amount;
+            self.count += 1;
+            self.oldest_days = self.oldest_days.max((day - since).num_days());
+        }
+    }
+
     /// The figures on `day` over a customer's invoices with their cases, counting those in
     /// `currency` only (currencies never mix). This is the definition every driver uses.
     pub fn over<'i>(
@@ -59,12 +120,17 @@ impl Overdue {
     ) -> Overdue {
         let mut o = Overdue::default();
         for (inv, case) in invoices {
-            if inv.currency != currency || !is_overdue(inv, case, day) {
+            if inv.currency != currency {
                 continue;
             }
-            o.amount += case.outstanding;
+            let Some(amount) = overdue_amount(inv, case, day) else {
+                continue;
+            };
+            o.amount += amount;
             o.count += 1;
-            o.oldest_days = o.oldest_days.max((day - inv.due).num_days());
+            o.oldest_days = o
+                .oldest_days
+                .max((day - overdue_since(inv, case)).num_days());
         }
         o
     }

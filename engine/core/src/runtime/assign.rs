@@ -101,6 +101,7 @@ fn fresh(invoice: &Invoice, customer: &Customer, today: NaiveDate) -> Instance {
         declaration: None,
         extended_due: None,
         allocations: Vec::new(),
+        installment: super::installments::current(invoice, invoice.opening_outstanding()),
     }
 }
 

@@ -136,12 +136,14 @@ impl Env<'_, '_> {
             Field::InvoiceAmount => money(inv.amount),
             Field::InvoiceOutstanding => money(inst.outstanding),
             Field::InvoiceCharges => money(inst.charged.owed),
-            Field::InvoiceAmountDue => money(inst.outstanding + inst.charged.owed),
+            Field::InvoiceAmountDue => money(
+                super::installments::due_by(inv, inst.outstanding, self.today) + inst.charged.owed,
+            ),
             Field::InvoiceCurrency => Val::Text(cur()),
             Field::InvoiceIssued => Val::Date(inv.issued),
-            Field::InvoiceDue => Val::Date(inv.due),
+            Field::InvoiceDue => Val::Date(super::installments::own_due(inv, inst)),
             Field::InvoiceDaysLate => {
-                let due = inst.extended_due.unwrap_or(inv.due);
+                let due = super::installments::due(inv, inst);
                 Val::Num((self.today - due).num_days().into())
             }
             Field::InvoiceExtendedDue => inst.extended_due.map_or(Val::Absent, Val::Date),
@@ -256,6 +258,9 @@ impl Env<'_, '_> {
             customer_outstanding: totals.outstanding,
             customer_open_invoices: totals.open_invoices,
             customer_average_invoice: totals.average_invoice,
+            // An invoice with installments is as late as the installment it is chasing.
+            days_late: (self.today - super::installments::own_due(self.facts.invoice, self.inst))
+                .num_days(),
             ..RuleInvoice::new(self.facts.invoice, self.today)
         };
         match self

@@ -16,7 +16,7 @@ use super::state::Instance;
 /// Why no charge applies to the invoice today, or `None` when it is late: after its due date
 /// and with principal outstanding.
 pub fn not_late(inst: &Instance, facts: &Facts<'_>, today: NaiveDate) -> Option<String> {
-    let due = facts.invoice.due;
+    let due = super::installments::own_due(facts.invoice, inst);
     if today <= due {
         Some(format!(
             "charge not applied: the invoice is not late (due {due})"

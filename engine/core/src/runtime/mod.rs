@@ -16,6 +16,7 @@ pub mod charges;
 pub mod context;
 pub mod eval;
 pub mod fees;
+pub mod installments;
 pub mod repeat;
 pub mod standing;
 pub mod state;

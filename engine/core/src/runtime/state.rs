@@ -202,6 +202,14 @@ pub struct Instance {
     /// (`transition/reversal.rs`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allocations: Vec<Allocation>,
+    /// For an invoice with installments, the one the case is chasing (its index): the steps
+    /// count from its due date (`runtime::installments`). 0 otherwise.
+    #[serde(default, skip_serializing_if = "is_zero_usize")]
+    pub installment: usize,
+}
+
+fn is_zero_usize(n: &usize) -> bool {
+    *n == 0
 }
 
 /// One payment as it was applied (`fees::allocate`): typed, so a reversal takes back exactly

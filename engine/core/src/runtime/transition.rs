@@ -25,6 +25,7 @@ use crate::domain::EventKind;
 
 mod changes;
 mod insolvency;
+mod installments;
 mod insurer;
 mod reversal;
 
@@ -119,8 +120,7 @@ pub fn transition_with(
     recording: Recording,
 ) -> (Instance, Outcome) {
     let counted = contribution(&state);
-    let counted_overdue =
-        super::account::is_overdue(facts.invoice, &state, today).then_some(state.outstanding);
+    let counted_overdue = super::account::overdue_amount(facts.invoice, &state, today);
     let mut m = Machine {
         inst: state,
         facts,
@@ -140,6 +140,7 @@ pub fn transition_with(
         Input::Tick => m.tick(),
         Input::Event(e) => m.event(e),
     }
+    m.next_installment();
     m.out.decisions = m.seq;
     (m.inst, m.out)
 }
@@ -175,7 +176,7 @@ fn step_date(inst: &Instance, facts: &Facts<'_>, i: usize) -> NaiveDate {
         return next;
     }
     let inv = facts.invoice;
-    let due = inst.extended_due.unwrap_or(inv.due);
+    let due = super::installments::due(inv, inst);
     let base = match step.anchor {
         ir::Anchor::Due => due,
         ir::Anchor::Issued => inv.issued,
@@ -291,9 +292,9 @@ impl<'f> Machine<'_, 'f> {
             t.overdue -= o;
             t.overdue_count -= 1;
         }
-        let overdue = super::account::is_overdue(self.facts.invoice, &self.inst, self.today);
-        if overdue && !self.settling {
-            t.overdue += self.inst.outstanding;
+        let overdue = super::account::overdue_amount(self.facts.invoice, &self.inst, self.today);
+        if let Some(o) = overdue.filter(|_| !self.settling) {
+            t.overdue += o;
             t.overdue_count += 1;
         }
         t

@@ -335,6 +335,12 @@ pub struct CustomerView {
     /// What happens next to the page's invoices and when, by date (cases to open, steps,
     /// ends of waits).
     pub next_actions: Vec<NextAction>,
+    /// Messages to the customer waiting out the contact cadence's gap (all its invoices, not
+    /// only the page's), in release order: when each goes out and for which invoice.
+    pub waiting: Vec<WaitingMessage>,
+    /// The customer's `per customer` accounts (one per scenario and currency) and the level
+    /// each stands in.
+    pub accounts: Vec<AccountView>,
     /// The cursor of the next page (the last id of `invoices`; send it as `after`); left out
     /// on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -403,6 +409,36 @@ pub struct PromiseView {
     pub date: NaiveDate,
     /// The promised amount (decimal string); `null` for the whole outstanding amount.
     pub amount: Option<Decimal>,
+}
+
+/// A message held by the contact cadence until its gap ends (`cadence 5 days`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct WaitingMessage {
+    /// The day it goes out, merged with that day's messages (YYYY-MM-DD).
+    pub until: NaiveDate,
+    /// The day it was due, before the gap held it.
+    pub due_on: Option<NaiveDate>,
+    /// The invoice it is about.
+    pub invoice: String,
+    /// The step that decided it.
+    pub step: String,
+    /// The action in scenario syntax (`email "reminder-2" to accounting`).
+    pub action: String,
+}
+
+/// A `per customer` account of the customer: its scenario, currency and level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AccountView {
+    /// The `per customer` scenario.
+    pub scenario: String,
+    /// The account's currency.
+    pub currency: String,
+    /// The level it stands in; `null` when clear.
+    pub level: Option<String>,
+    /// Since when it stands there.
+    pub since: Option<NaiveDate>,
+    /// The overdue invoices at its last evaluation.
+    pub invoices: Vec<String>,
 }
 
 /// Something that will happen to one of a customer's invoices.

@@ -21,6 +21,7 @@ use super::super::model::MessageStatus;
 use super::auth::{Caller, Family};
 use super::error::{ApiError, date_param};
 use super::models::ErrorBody;
+use super::models::{AccountView, WaitingMessage};
 use super::models::{
     AgendaEntry, AgendaReply, CustomerCounts, CustomerView, DeploymentView, DeploymentsReply,
     DisputeView, Health, InvoiceView, NextAction, OpenInvoice, OutboxCounts, OutboxReply,
@@ -301,6 +302,35 @@ pub async fn customer(
             }
         }
         next.sort_by_key(|a| a.date);
+        let waiting = crate::cadence::waiting_for(engine.store(), &id)?
+            .into_iter()
+            .map(|m| WaitingMessage {
+                until: m.date,
+                due_on: m.due_on,
+                action: m.action.to_string(),
+                invoice: m.invoice,
+                step: m.step,
+            })
+            .collect();
+        let accounts = {
+            let catalog = engine.catalog();
+            let set = catalog.current().map(|d| &d.set);
+            crate::account::accounts(engine.store())?
+                .into_iter()
+                .filter(|(c, _, _, _)| *c == id)
+                .map(|(_, scenario, currency, rec)| AccountView {
+                    level: rec.state.level.and_then(|i| {
+                        set.and_then(|s| s.scenarios.get(&scenario))
+                            .and_then(|sc| sc.levels.get(i))
+                            .map(|l| l.name.clone())
+                    }),
+                    since: rec.state.since,
+                    invoices: rec.state.listed,
+                    scenario,
+                    currency,
+                })
+                .collect()
+        };
         Ok(Wire(CustomerView {
             customer,
             outstanding: sums.outstanding,
@@ -317,6 +347,8 @@ pub async fn customer(
             disputes,
             promises,
             next_actions: next,
+            waiting,
+            accounts,
         }))
     })
     .await

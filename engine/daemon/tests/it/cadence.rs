@@ -207,6 +207,19 @@ fn a_message_decided_after_the_run_waits_for_the_gap() {
             reminder_2.to_string()
         )]
     );
+    // What the customer's view (`GET /v1/customers/{id}`, `waiting`) lists: ACME's message,
+    // nothing for a customer with none.
+    let for_acme = cadence::waiting_for(engine.store(), "ACME").expect("waiting");
+    assert_eq!(for_acme.len(), 1);
+    assert_eq!(
+        (for_acme[0].invoice.as_str(), for_acme[0].date),
+        ("A-1", d("2026-04-21"))
+    );
+    assert!(
+        cadence::waiting_for(engine.store(), "BETA")
+            .expect("waiting")
+            .is_empty()
+    );
     engine.advance_to(d("2026-04-22")).expect("advance");
     assert_eq!(
         emails(&engine),

@@ -38,6 +38,11 @@ thread_local! {
     static ACCOUNT_ACTIONS: std::cell::Cell<(usize, usize, usize)> = const { std::cell::Cell::new((0, 0, 0)) };
 }
 
+thread_local! {
+    /// The last seed's planned actions as (invoice, day): what the installment test counts.
+    static INSTALLMENT_ACTIONS: std::cell::Cell<Vec<(String, NaiveDate)>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 fn scenarios() -> PathBuf {
     crate::workspace().join("stdlib-scenarios")
 }
@@ -119,6 +124,16 @@ fn env_or(name: &str, default: usize) -> usize {
 /// One seed: generate, plan, feed the daemon day by day, compare. Returns the number of
 /// actions compared, the restarts made and the cadence's effect (see [`planned`]).
 fn one_seed(seed: u64, invoices: usize, set: Option<&str>) -> (usize, usize, (usize, usize)) {
+    one_seed_with(seed, invoices, set, |_| {})
+}
+
+/// [`one_seed`], the generated portfolio changed by `change` before both sides see it.
+fn one_seed_with(
+    seed: u64,
+    invoices: usize,
+    set: Option<&str>,
+    change: impl FnOnce(&mut Portfolio),
+) -> (usize, usize, (usize, usize)) {
     let tmp = TempDir::new(&format!(
         "diff-{seed}-{}",
         if set.is_some() { "set" } else { "stdlib" }
@@ -135,7 +150,8 @@ fn one_seed(seed: u64, invoices: usize, set: Option<&str>) -> (usize, usize, (us
         &mut |_| {},
     )
     .expect("generate");
-    let p = portfolio::load_dir(&tmp.0.join("data")).expect("generated data loads");
+    let mut p = portfolio::load_dir(&tmp.0.join("data")).expect("generated data loads");
+    change(&mut p);
     let from = as_of.checked_sub_days(Days::new(45)).expect("date");
     let until = as_of.checked_add_days(Days::new(30)).expect("date");
     let dir = match set {
@@ -197,6 +213,13 @@ fn one_seed(seed: u64, invoices: usize, set: Option<&str>) -> (usize, usize, (us
     );
     let compared = plan.values().map(BTreeSet::len).sum();
     let all = || plan.values().flatten();
+    INSTALLMENT_ACTIONS.with(|c| {
+        c.set(
+            plan.iter()
+                .flat_map(|(inv, set)| set.iter().map(move |(day, _, _)| (inv.clone(), *day)))
+                .collect(),
+        )
+    });
     ACCOUNT_ACTIONS.with(|c| {
         c.set((
             all().filter(|(_, k, _)| k.contains("/level ")).count(),
@@ -287,6 +310,62 @@ fn the_daemon_drives_per_customer_accounts_as_the_planner_does() {
         assert!(
             levels > 0 && clears > 0 && overdue_read > 0,
             "seed {seed}: accounts entered levels ({levels}), cleared ({clears}), overdue counted ({overdue_read})"
+        );
+    }
+}
+
+/// Installments (LANGUAGE.md, "Installments"): every third generated invoice is paid 40 % a
+/// month before its due date and the rest on it. The daemon, fed its facts day by day, and the
+/// planner chase each installment on the same days, through the stdlib's cadence.
+#[test]
+fn the_daemon_chases_installments_as_the_planner_does() {
+    if crate::support::skip_store_tests() {
+        return;
+    }
+    let seeds = env_or("RELANCE_DIFF_SEEDS", 2) as u64;
+    let invoices = env_or("RELANCE_DIFF_INVOICES", 200);
+    for seed in 1..=seeds {
+        let mut split = BTreeMap::new();
+        let (compared, restarts, _) = one_seed_with(seed, invoices, None, |p| {
+            for inv in p.invoices.iter_mut().step_by(3) {
+                let first = inv.due - Days::new(30);
+                if first <= inv.issued {
+                    continue;
+                }
+                let part = (inv.amount * rust_decimal::Decimal::new(4, 1)).round_dp(2);
+                inv.installments = vec![
+                    relance_core::domain::Installment {
+                        due: first,
+                        amount: part,
+                    },
+                    relance_core::domain::Installment {
+                        due: inv.due,
+                        amount: inv.amount - part,
+                    },
+                ];
+                split.insert(inv.id.clone(), (first, inv.due));
+            }
+        });
+        // Each side already compared every action; count those the first installment's
+        // chase decided (dated before the invoice's last due date, after its first one).
+        let early = INSTALLMENT_ACTIONS.with(|c| {
+            c.take()
+                .iter()
+                .filter(|(inv, day)| {
+                    split
+                        .get(inv)
+                        .is_some_and(|(first, last)| day > first && day < last)
+                })
+                .count()
+        });
+        eprintln!(
+            "seed {seed}: {compared} dated actions agree, {restarts} restarts; {} invoices with installments, {early} actions on a first installment",
+            split.len()
+        );
+        assert!(compared > 50, "seed {seed}: a meaningful run ({compared})");
+        assert!(
+            split.len() > 10 && early > 0,
+            "seed {seed}: installments exercised ({early})"
         );
     }
 }

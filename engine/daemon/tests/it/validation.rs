@@ -261,6 +261,7 @@ async fn an_overflowing_customer_total_answers_422_not_500() {
             dunning: Default::default(),
             payment_means: None,
             late_interest_rate: None,
+            installments: Vec::new(),
         };
         store
             .commit(&[

@@ -711,6 +711,7 @@ impl Row<'_> {
             dunning: Default::default(),
             payment_means: None,
             late_interest_rate: None,
+            installments: Vec::new(),
         });
         if let Some(c) = customer {
             invoice.customer = c;
@@ -779,6 +780,26 @@ impl Row<'_> {
                     .map_err(|e| self.problem("payment_terms", e.to_string()))?;
             }
             None => {}
+        }
+        // Several due dates (docs/DATA.md): the last one is the invoice's due date.
+        if self.has("installments") {
+            let total = invoice.amount;
+            invoice.installments = self
+                .parse("installments", |t| {
+                    relance_core::domain::Installment::parse_plan(t, total)
+                })?
+                .unwrap_or_default();
+            if due.is_none()
+                && let Some(last) = invoice.installments.last()
+            {
+                invoice.due = last.due;
+            }
+            relance_core::domain::Installment::check_plan_opt(
+                &invoice.installments,
+                invoice.amount,
+                invoice.due,
+            )
+            .map_err(|e| self.problem("installments", e))?;
         }
         for (column, amount) in [
             ("amount", Some(invoice.amount)),

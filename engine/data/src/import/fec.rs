@@ -253,13 +253,8 @@ pub fn import_bytes(
             .customer(&d.customer)
             .and_then(|c| c.terms())
             .unwrap_or(PaymentTerms::net(options.default_terms));
-        merge.upsert_invoice(&d.id, |old| Invoice {
-            id: d.id.clone(),
-            customer: d.customer.clone(),
-            amount: d.amount,
-            currency: "EUR".to_string(),
-            issued: d.issued,
-            due: old
+        merge.upsert_invoice(&d.id, |old| {
+            let due = old
                 .map(|o| o.due)
                 .filter(|due| *due >= d.issued)
                 .unwrap_or_else(|| {
@@ -269,14 +264,28 @@ pub fn import_bytes(
                             old.and_then(|o| o.delivered_on).or(Some(d.issued)),
                         )
                         .unwrap_or(d.issued)
-                }),
-            outstanding: None,
-            po_number: old.and_then(|o| o.po_number.clone()),
-            payment_terms: old.and_then(|o| o.payment_terms),
-            delivered_on: old.and_then(|o| o.delivered_on),
-            dunning: old.map(|o| o.dunning.clone()).unwrap_or_default(),
-            payment_means: None,
-            late_interest_rate: old.and_then(|o| o.late_interest_rate),
+                });
+            Invoice {
+                id: d.id.clone(),
+                customer: d.customer.clone(),
+                amount: d.amount,
+                currency: "EUR".to_string(),
+                issued: d.issued,
+                due,
+                outstanding: None,
+                po_number: old.and_then(|o| o.po_number.clone()),
+                payment_terms: old.and_then(|o| o.payment_terms),
+                delivered_on: old.and_then(|o| o.delivered_on),
+                dunning: old.map(|o| o.dunning.clone()).unwrap_or_default(),
+                payment_means: None,
+                late_interest_rate: old.and_then(|o| o.late_interest_rate),
+                // A FEC has no due dates: an invoice's installments (from a CSV import) stay
+                // while its amount and due date do.
+                installments: old
+                    .filter(|o| o.amount == d.amount && o.due == due)
+                    .map(|o| o.installments.clone())
+                    .unwrap_or_default(),
+            }
         });
     }
     allocate(debits, credits, merge);

@@ -230,6 +230,11 @@ pub fn write_files(dir: &Path, p: &Portfolio) -> io::Result<()> {
             opt(&i.delivered_on),
             opt(&i.payment_means),
             opt(&i.late_interest_rate),
+            if i.installments.is_empty() {
+                String::new()
+            } else {
+                relance_core::domain::Installment::plan_text(&i.installments)
+            },
         ])
         .map_err(csv_err)?;
     }

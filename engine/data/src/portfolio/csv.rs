@@ -70,6 +70,7 @@ pub const INVOICE_COLUMNS: &[&str] = &[
     "delivered_on",
     "payment_means",
     "late_interest_rate",
+    "installments",
 ];
 /// The documented columns (docs/DATA.md); importers and writers use the same list.
 pub const PAYMENT_COLUMNS: &[&str] = &[
@@ -510,6 +511,7 @@ fn read_invoices(
     let (terms, delivered_on) = (sheet.index("payment_terms"), sheet.index("delivered_on"));
     let means = sheet.index("payment_means");
     let rate = sheet.index("late_interest_rate");
+    let plan = sheet.index("installments");
     let col = |name: &str| sheet.index(name);
     let (id, customer, amount, currency, issued, due, outstanding, po_number) = (
         col("id"),
@@ -534,8 +536,16 @@ fn read_invoices(
         let issued = row.required_date(issued, "issued")?;
         let payment_terms = row.parse(terms, "payment_terms", parse_terms)?;
         let delivered_on = row.parse(delivered_on, "delivered_on", parse_date)?;
+        let amount = row.required_amount(amount, "amount")?;
+        let installments = row
+            .parse(plan, "installments", |t| {
+                relance_core::domain::Installment::parse_plan(t, amount)
+            })?
+            .unwrap_or_default();
         let due = match (row.text(due), payment_terms) {
             (Some(_), _) => row.required_date(due, "due")?,
+            // Without a due date, an invoice with installments is due on the last one.
+            (None, _) if !installments.is_empty() => installments[installments.len() - 1].due,
             (None, Some(t)) => t
                 .due_date(issued, delivered_on)
                 .map_err(|e| row.error("payment_terms", e.to_string()))?,
@@ -548,7 +558,7 @@ fn read_invoices(
         invoices.push(Invoice {
             id: row.required(id, "id")?.to_string(),
             customer: row.required(customer, "customer")?.to_string(),
-            amount: row.required_amount(amount, "amount")?,
+            amount,
             currency: row.text(currency).unwrap_or("EUR").to_string(),
             issued,
             due,
@@ -564,6 +574,11 @@ fn read_invoices(
             },
             payment_means: row.parse(means, "payment_means", PaymentMeans::parse)?,
             late_interest_rate: row.parse(rate, "late_interest_rate", parse_rate)?,
+            installments: {
+                relance_core::domain::Installment::check_plan_opt(&installments, amount, due)
+                    .map_err(|e| row.error("installments", e))?;
+                installments
+            },
         });
         lines.push(line);
     }

@@ -60,6 +60,7 @@ const INVOICE_KEYS: &[&str] = &[
     "delivered_on",
     "payment_means",
     "late_interest_rate",
+    "installments",
 ];
 
 /// The event types and the keys each accepts besides `date` and `type`.
@@ -346,8 +347,12 @@ fn read_invoice(index: usize, value: &Value) -> Result<Invoice, PortfolioError> 
     // Without a due date, the invoice's own terms give it. A case JSON's customer terms are
     // not a fallback here (only the CSV data folder has one): the due date is then required,
     // as before terms existed.
+    let amount = r.amount("amount")?;
+    let installments = r.installments_opt("installments", amount)?;
     let due = match (r.date_opt("due")?, payment_terms) {
         (Some(due), _) => due,
+        // Without a due date, an invoice with installments is due on the last one.
+        (None, _) if !installments.is_empty() => installments[installments.len() - 1].due,
         (None, Some(t)) => t
             .due_date(issued, delivered_on)
             .map_err(|e| r.error("payment_terms", e.to_string()))?,
@@ -356,7 +361,7 @@ fn read_invoice(index: usize, value: &Value) -> Result<Invoice, PortfolioError> 
     Ok(Invoice {
         id: r.string("id")?.to_string(),
         customer: r.string("customer")?.to_string(),
-        amount: r.amount("amount")?,
+        amount,
         currency: r.string_opt("currency")?.unwrap_or("EUR").to_string(),
         issued,
         due,
@@ -375,6 +380,11 @@ fn read_invoice(index: usize, value: &Value) -> Result<Invoice, PortfolioError> 
         },
         payment_means: r.means_opt("payment_means")?,
         late_interest_rate: r.rate_opt("late_interest_rate")?,
+        installments: {
+            relance_core::domain::Installment::check_plan_opt(&installments, amount, due)
+                .map_err(|e| r.error("installments", e))?;
+            installments
+        },
     })
 }
 
@@ -630,6 +640,33 @@ impl<'a> Record<'a> {
                 .map(Some)
                 .map_err(|message| self.error(field, message)),
             Some(other) => Err(self.error(field, expected("a date string \"YYYY-MM-DD\"", other))),
+        }
+    }
+
+    /// An invoice's installments: their text form (`"2026-01-31 30%; 2026-03-31 rest"`) or
+    /// an array of `{"due", "amount"}`; empty when absent.
+    fn installments_opt(
+        &self,
+        field: &str,
+        amount: Decimal,
+    ) -> Result<Vec<relance_core::domain::Installment>, PortfolioError> {
+        use relance_core::domain::Installment;
+        match self.get(field) {
+            None => Ok(Vec::new()),
+            Some(Value::String(text)) => {
+                Installment::parse_plan(text, amount).map_err(|e| self.error(field, e))
+            }
+            Some(v @ Value::Array(_)) => serde_json::from_value::<Vec<Installment>>(v.clone())
+                .map_err(|e| {
+                    self.error(field, format!("expected [{{\"due\", \"amount\"}}, …]: {e}"))
+                }),
+            Some(other) => Err(self.error(
+                field,
+                expected(
+                    "a string \"2026-01-31 30%; 2026-03-31 rest\" or an array",
+                    other,
+                ),
+            )),
         }
     }
 
@@ -1059,7 +1096,7 @@ mod tests {
             "invoices[0] (F-1): unknown field \"outstandng\" (did you mean \"outstanding\"?); \
              expected id, customer, amount, currency, issued, due, outstanding, po_number, \
              dunning_step, dunning_date, dunning_attempts, catch_up, payment_terms, delivered_on, \
-             payment_means, late_interest_rate"
+             payment_means, late_interest_rate, installments"
         );
         assert_eq!(
             error_of(r#"{"customers": [{"id": "A", "contacts": {"accounting": {"mail": "x"}}}]}"#),

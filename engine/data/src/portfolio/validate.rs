@@ -387,6 +387,14 @@ fn check_invoices<'a>(
                 problems.push(|_| Problem::new(place(index), Some(field), message));
             }
         }
+        // Installments that do not make the invoice (an API client's array form).
+        if let Err(message) = relance_core::domain::Installment::check_plan_opt(
+            &invoice.installments,
+            invoice.amount,
+            invoice.due,
+        ) {
+            problems.push(|_| Problem::new(place(index), Some("installments"), message));
+        }
         if invoice.due < invoice.issued {
             problems.push(|_| {
                 Problem::new(
@@ -610,6 +618,7 @@ mod tests {
             dunning: Default::default(),
             payment_means: None,
             late_interest_rate: None,
+            installments: Vec::new(),
         }
     }
 

@@ -4,6 +4,7 @@
 mod import_camt053;
 mod import_fec;
 mod insolvency;
+mod installments;
 mod payments;
 mod standing;
 mod terms;

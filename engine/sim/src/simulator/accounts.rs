@@ -9,7 +9,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 
 use super::{Run, Simulator};
 use relance_core::runtime::account::{AccountFacts, AccountState, Overdue, is_overdue};
@@ -65,16 +64,7 @@ impl Simulator<'_> {
             } else {
                 cases[j].as_ref()
             };
-            let owed = match case {
-                Some(case) => is_overdue(inv, case, day).then_some(case.outstanding),
-                None => (inv.due < day && inv.opening_outstanding() > Decimal::ZERO)
-                    .then(|| inv.opening_outstanding()),
-            };
-            if let Some(owed) = owed {
-                o.amount += owed;
-                o.count += 1;
-                o.oldest_days = o.oldest_days.max((day - inv.due).num_days());
-            }
+            o.count(inv, case, day);
         }
         o.into_totals(totals)
     }

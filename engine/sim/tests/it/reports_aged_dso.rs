@@ -137,6 +137,7 @@ fn aged_balance_discloses_disputed_invoices_credit_notes_and_unallocated_credits
             dunning: Default::default(),
             payment_means: None,
             late_interest_rate: None,
+            installments: Vec::new(),
         });
     }
     let pay = |date: &str, invoice: &str, amount: &str| Event {
@@ -392,6 +393,7 @@ fn a_reversed_payment_is_owed_again_not_an_unallocated_credit() {
         dunning: Default::default(),
         payment_means: None,
         late_interest_rate: None,
+        installments: Vec::new(),
     });
     p.events = vec![
         Event {
