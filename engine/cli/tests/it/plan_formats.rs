@@ -128,9 +128,12 @@ fn parquet_holds_every_json_entry_with_typed_columns() {
     let (mut charges, mut deferred, mut grouped) = (0, 0, 0);
     for (i, (e, (row, amount))) in entries.iter().zip(&rows).enumerate() {
         let mut e = e.as_object().expect("an entry object").clone();
-        let want = e
-            .remove("amount")
-            .map(|a| a.as_str().expect("a string amount").parse::<Decimal>().expect("a decimal"));
+        let want = e.remove("amount").map(|a| {
+            a.as_str()
+                .expect("a string amount")
+                .parse::<Decimal>()
+                .expect("a decimal")
+        });
         assert_eq!(*amount, want, "amount of entry {i}");
         assert_eq!(row, &e, "entry {i}");
         charges += usize::from(amount.is_some());
@@ -147,7 +150,10 @@ fn parquet_holds_every_json_entry_with_typed_columns() {
 fn csv_has_a_header_and_neutralises_formulas() {
     let dir = crate::support::TempDir::new("plan-csv");
     let files = [
-        ("customers.csv", "id,segment\n=HACK,b2b\n\"Dupont, fils\",b2b\n"),
+        (
+            "customers.csv",
+            "id,segment\n=HACK,b2b\n\"Dupont, fils\",b2b\n",
+        ),
         (
             "invoices.csv",
             "id,customer,amount,currency,issued,due\n\

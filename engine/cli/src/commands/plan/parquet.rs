@@ -180,7 +180,8 @@ impl<W: Write + Send> Writer<W> {
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(ROW_GROUP))
             .build();
-        let inner = ArrowWriter::try_new(out, schema(), Some(props)).map_err(std::io::Error::other)?;
+        let inner =
+            ArrowWriter::try_new(out, schema(), Some(props)).map_err(std::io::Error::other)?;
         Ok(Writer { inner })
     }
 
