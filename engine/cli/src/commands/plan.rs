@@ -306,7 +306,7 @@ fn render(
 /// Where the writer puts the days: bytes as they come, or the Parquet file.
 enum Sink<W: Write + Send> {
     Bytes(W),
-    Columnar(parquet::Writer<W>),
+    Columnar(Box<parquet::Writer<W>>),
 }
 
 /// Writes the shards' days to stdout in date order, shard by shard within a day, as they
@@ -321,7 +321,7 @@ fn write_days(
     // A big buffer: Parquet writes its pages in many small pieces.
     let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
     let mut sink = match format {
-        PlanFormat::Parquet => Sink::Columnar(parquet::Writer::new(out)?),
+        PlanFormat::Parquet => Sink::Columnar(Box::new(parquet::Writer::new(out)?)),
         _ => Sink::Bytes(out),
     };
     let mut written = 0usize;

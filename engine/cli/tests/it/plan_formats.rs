@@ -47,7 +47,7 @@ fn file_of(bytes: &[u8]) -> std::fs::File {
 /// amount as a `Decimal` under `amount` (compared by value: the JSON writes `40`, the column
 /// holds 40.00).
 fn parquet_rows(bytes: &[u8]) -> Vec<(Map<String, Value>, Option<Decimal>)> {
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file_of(&bytes))
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file_of(bytes))
         .expect("a Parquet file")
         .build()
         .expect("a reader");
