@@ -18,10 +18,12 @@ use serde_json::Value;
 const DEADLINE: Duration = Duration::from_secs(900);
 
 /// Every row the smoke run must produce.
-const BENCHES: [&str; 6] = [
+const BENCHES: [&str; 8] = [
     "check",
     "transition",
     "plan",
+    "plan_csv",
+    "plan_parquet",
     "import",
     "daemon_daily",
     "http_writes",

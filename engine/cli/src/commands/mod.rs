@@ -175,8 +175,9 @@ pub enum Command {
         from: chrono::NaiveDate,
         #[arg(long, default_value_t = 30)]
         days: u32,
+        /// text, json, csv or parquet (one row per entry; see docs/CLI.md).
         #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        format: plan::PlanFormat,
         /// How many threads share the portfolio, by customer (default: two per core). The
         /// plan is the same whatever the number.
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]

@@ -7,6 +7,15 @@
 //! day's actions were just made. The calling thread writes the days in date order, shard by
 //! shard within a day: shards hold ranges of customer ids, so that is the timeline's order.
 //! Bounded channels keep a few days per shard in memory, whatever the number of days.
+//!
+//! Formats: JSON (the timeline contract), text (one line per entry), CSV and Parquet (one row
+//! per entry, the columns of `row.rs`; `csv.rs` and `parquet.rs` write them). CSV and text are
+//! rendered to bytes on the shard threads like JSON; Parquet days become Arrow batches there,
+//! and the writer closes a row group every `parquet::ROW_GROUP` rows.
+
+mod csv;
+mod parquet;
+mod row;
 
 use std::io::Write;
 use std::path::Path;
@@ -15,7 +24,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 use chrono::{Days, NaiveDate};
 use relance_dsl::ir::ScenarioSet;
 
-use super::{Format, exit};
+use super::exit;
 use relance_core::runtime::cadence::{self, Cadence, Deferral};
 use relance_core::runtime::{Instance, Planned, Recording, Shared, Status};
 use relance_data::portfolio;
@@ -26,14 +35,32 @@ use std::collections::HashMap;
 /// How many rendered days each shard may have waiting for the writer.
 const QUEUED_DAYS: usize = 2;
 
+/// What `relance plan --format` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum PlanFormat {
+    /// One line per entry.
+    #[default]
+    Text,
+    /// The timeline contract: `{"from", "until", "entries": [...]}`.
+    Json,
+    /// A header, then one line per entry (text cells neutralised against formulas).
+    Csv,
+    /// One Parquet file (typed columns: Date32 dates, Decimal128 amounts); not to a terminal.
+    Parquet,
+}
+
 pub fn run(
     data: &Path,
     scenarios: &Path,
     from: NaiveDate,
     days: u32,
-    format: Format,
+    format: PlanFormat,
     threads: Option<u16>,
 ) -> u8 {
+    if format == PlanFormat::Parquet && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        eprintln!("error: --format parquet writes a binary file: redirect it (> plan.parquet)");
+        return exit::USAGE;
+    }
     let (set, ir) = match super::runnable_set(scenarios) {
         Ok(loaded) => loaded,
         Err(code) => return code,
@@ -120,8 +147,17 @@ fn default_shards() -> usize {
 struct Day {
     date: NaiveDate,
     entries: usize,
-    /// JSON: each entry preceded by `,\n`; text: one line per entry.
-    bytes: Vec<u8>,
+    rendered: Rendered,
+}
+
+/// A day's entries in the output's form.
+enum Rendered {
+    /// JSON: each entry preceded by `,\n`; text and CSV: one line per entry.
+    Bytes(Vec<u8>),
+    /// Parquet: the day as one Arrow batch.
+    Batch(arrow_array::RecordBatch),
+    /// The day could not be rendered (an amount Parquet cannot hold): the writer stops on it.
+    Failed(String),
 }
 
 /// The cases a run left in error or without a scenario.
@@ -137,7 +173,7 @@ fn plan_shard(
     sim: Simulator<'_>,
     set: &ScenarioSet,
     (from, until): (NaiveDate, NaiveDate),
-    format: Format,
+    format: PlanFormat,
     bar: &indicatif::ProgressBar,
     days: &SyncSender<Option<Day>>,
 ) -> Counts {
@@ -229,28 +265,48 @@ fn render(
     date: NaiveDate,
     actions: Vec<Planned>,
     deferred: Vec<Deferral>,
-    format: Format,
+    format: PlanFormat,
 ) -> Day {
     let mut timeline = Timeline::of_actions(set, actions);
     timeline.add_deferrals(deferred);
+    let entries = timeline.entries.len();
+    if format == PlanFormat::Parquet {
+        let rendered = match parquet::batch(&timeline.entries) {
+            Ok(batch) => Rendered::Batch(batch),
+            Err(e) => Rendered::Failed(e),
+        };
+        return Day {
+            date,
+            entries,
+            rendered,
+        };
+    }
     // About 350 bytes a JSON entry, 100 a line of text: one allocation for most days.
-    let per_entry = if format == Format::Json { 384 } else { 128 };
-    let mut bytes = Vec::with_capacity(timeline.entries.len() * per_entry);
+    let per_entry = if format == PlanFormat::Text { 128 } else { 384 };
+    let mut bytes = Vec::with_capacity(entries * per_entry);
     for entry in &timeline.entries {
         match format {
-            Format::Json => {
+            PlanFormat::Json => {
                 bytes.extend_from_slice(b",\n");
                 // Entries hold strings, numbers and dates: writing them to memory cannot fail.
                 serde_json::to_writer(&mut bytes, entry).expect("an entry serializes");
             }
-            Format::Text => bytes.extend_from_slice(day_line(entry).as_bytes()),
+            PlanFormat::Text => bytes.extend_from_slice(day_line(entry).as_bytes()),
+            PlanFormat::Csv => csv::push_line(&mut bytes, entry),
+            PlanFormat::Parquet => unreachable!("rendered as a batch above"),
         }
     }
     Day {
         date,
-        entries: timeline.entries.len(),
-        bytes,
+        entries,
+        rendered: Rendered::Bytes(bytes),
     }
+}
+
+/// Where the writer puts the days: bytes as they come, or the Parquet file.
+enum Sink<W: Write + Send> {
+    Bytes(W),
+    Columnar(Box<parquet::Writer<W>>),
 }
 
 /// Writes the shards' days to stdout in date order, shard by shard within a day, as they
@@ -260,16 +316,24 @@ fn write_days(
     shards: Vec<Receiver<Option<Day>>>,
     from: NaiveDate,
     until: NaiveDate,
-    format: Format,
+    format: PlanFormat,
 ) -> std::io::Result<usize> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    // A big buffer: Parquet writes its pages in many small pieces.
+    let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
+    let mut sink = match format {
+        PlanFormat::Parquet => Sink::Columnar(Box::new(parquet::Writer::new(out)?)),
+        _ => Sink::Bytes(out),
+    };
     let mut written = 0usize;
-    if format == Format::Json {
-        write!(
-            out,
-            "{{\"from\":\"{from}\",\"until\":\"{until}\",\"entries\":["
-        )?;
+    if let Sink::Bytes(out) = &mut sink {
+        match format {
+            PlanFormat::Json => write!(
+                out,
+                "{{\"from\":\"{from}\",\"until\":\"{until}\",\"entries\":["
+            )?,
+            PlanFormat::Csv => out.write_all(csv::header().as_bytes())?,
+            PlanFormat::Text | PlanFormat::Parquet => {}
+        }
     }
     let next_day = |rx: &Receiver<Option<Day>>| {
         rx.recv()
@@ -281,16 +345,27 @@ fn write_days(
         .min_by_key(|&s| (next[s].as_ref().map(|d| d.date), s))
     {
         let Some(day) = next[s].take() else { break };
-        let bytes = match format {
-            // The first entry of the plan has no comma before it.
-            Format::Json if written == 0 => day.bytes.get(1..).unwrap_or_default(),
-            _ => &day.bytes,
-        };
-        out.write_all(bytes)?;
+        match (&day.rendered, &mut sink) {
+            (Rendered::Bytes(bytes), Sink::Bytes(out)) => {
+                let bytes = match format {
+                    // The first entry of the plan has no comma before it.
+                    PlanFormat::Json if written == 0 => bytes.get(1..).unwrap_or_default(),
+                    _ => bytes,
+                };
+                out.write_all(bytes)?;
+            }
+            (Rendered::Batch(batch), Sink::Columnar(file)) => file.write(batch)?,
+            (Rendered::Failed(why), _) => return Err(std::io::Error::other(why.clone())),
+            _ => unreachable!("a day is rendered in the plan's format"),
+        }
         written += day.entries;
         next[s] = next_day(&shards[s])?;
     }
-    if format == Format::Json {
+    let mut out = match sink {
+        Sink::Bytes(out) => out,
+        Sink::Columnar(file) => file.finish()?,
+    };
+    if format == PlanFormat::Json {
         writeln!(out, "\n]}}")?;
     }
     out.flush()?;

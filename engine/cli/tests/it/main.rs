@@ -5,6 +5,7 @@
 //! - `commands`: `import fec`, `report`, `simulate` against what the libraries compute;
 //! - `import_csv`: mapped CSV imports into a data folder;
 //! - `plan`: `relance plan`, identical on any number of threads;
+//! - `plan_formats`: `relance plan --format csv` and `--format parquet` against its JSON;
 //! - `daemon_api_import`: imports and reports over HTTP, and their parity with the commands;
 //! - `daemon_e2e`: `relance serve` as a process, with SMTP and webhooks on loopback;
 //! - `crash`: the daemon–planner differential on `relance serve` processes killed with SIGKILL
@@ -36,6 +37,7 @@ mod parity;
 mod pg_ops;
 mod pg_standby;
 mod plan;
+mod plan_formats;
 mod store_copy;
 #[path = "../../../daemon/tests/it/support.rs"]
 mod support;
