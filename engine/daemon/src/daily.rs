@@ -1,5 +1,7 @@
 //! The daily run: in batches, in three passes, as the simulator does a day. First every
-//! invoice due but without a case is opened (policy assignment); then the facts recorded
+//! invoice due but without a case is opened (policy assignment, which counts in the customer's
+//! behaviour the settlements and disputes of the facts waiting for the run, dated up to the
+//! day, as the planner's payment log does: `foresight.rs`); then the facts recorded
 //! before the run (`pending`, dated up to the day) are applied in date then log order, those
 //! dated before the day as history; then every due case is ticked. Each batch of
 //! [`Engine::batch`] timers or facts is one unit of work committed in one atomic commit
@@ -73,8 +75,12 @@ impl Engine {
         let end = day.succ_opt().map(keys::date);
         let end = end.as_ref().map(|e| &e[..]);
         // First pass: open every case due today (as the simulator opens every invoice
-        // entering on a day before it applies the day's facts or ticks any case).
+        // entering on a day before it applies the day's facts or ticks any case). The policy
+        // sees the settlements and disputes of the facts waiting for the second pass, dated up
+        // to today, as the planner's payment log does (`foresight.rs`): read once, before the
+        // first opening.
         let mut from: Vec<u8> = Vec::new();
+        let mut foreseen = None;
         loop {
             let due = self.store().range(Tree::Timers, &from, end, self.batch)?;
             let Some((last, _)) = due.last() else {
@@ -82,10 +88,15 @@ impl Engine {
             };
             from = last.clone();
             from.push(0);
+            let foreseen = match &foreseen {
+                Some(f) => f,
+                None => foreseen.insert(self.foresee(day)?),
+            };
             {
                 let guard = self.lock();
                 let (_, stats) = self.work_locked(&guard, |w| {
                     w.hold_for_cadence();
+                    w.foresee(foreseen);
                     for (k, _) in &due {
                         let Some((date, id)) = keys::parse_timer(k) else {
                             continue;

@@ -398,6 +398,9 @@ pub struct Work<'a> {
     hold: bool,
     /// Messages that went through the cadence: grouped per customer, day and action.
     merged: Vec<(Planned, Item)>,
+    /// The daily run's openings: what the day's pending facts will add to each customer's
+    /// behaviour (`foresight.rs`), counted by the policy before they are applied.
+    foreseen: crate::foresight::Foreseen,
     pub stats: WorkStats,
 }
 
@@ -427,6 +430,7 @@ impl<'a> Work<'a> {
             deltas: HashMap::new(),
             hold: false,
             merged: Vec::new(),
+            foreseen: Default::default(),
             stats: WorkStats::default(),
         }
     }
@@ -435,6 +439,12 @@ impl<'a> Work<'a> {
     /// cadence pass ([`Work::cadence_pass`]).
     pub fn hold_for_cadence(&mut self) {
         self.hold = true;
+    }
+
+    /// The settlements and disputes the day's pending facts will add (see `foresight.rs`):
+    /// the cases this unit opens see them in their customer's behaviour.
+    pub(crate) fn foresee(&mut self, foreseen: &crate::foresight::Foreseen) {
+        self.foreseen = foreseen.clone();
     }
 
     pub(crate) fn holds_for_cadence(&self) -> bool {
@@ -656,7 +666,8 @@ impl<'a> Work<'a> {
     }
 
     /// The customer's payment behaviour on `day`: the committed log plus this unit's changes
-    /// (`ledger_on` loaded the committed ledger).
+    /// (`ledger_on` loaded the committed ledger), plus what the day's pending facts will add
+    /// when this unit opens the day's cases (`foresight.rs`).
     fn behaviour_on(&self, customer: &str, day: NaiveDate) -> KnownBehaviour {
         let (mut window, mut broken) = {
             let ledgers = self.ledgers.lock().unwrap_or_else(|e| e.into_inner());
@@ -667,6 +678,9 @@ impl<'a> Work<'a> {
         if let Some(d) = self.deltas.get(customer) {
             window = window + d.log.window(day);
             broken += d.promises_broken;
+        }
+        if let Some(f) = self.foreseen.get(customer) {
+            window = window + f.window(day);
         }
         KnownBehaviour {
             window,

@@ -27,6 +27,7 @@ pub mod dispatcher;
 pub mod driver;
 pub mod engine;
 pub mod error;
+pub mod foresight;
 pub mod health;
 pub mod http;
 pub mod input;
