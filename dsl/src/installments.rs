@@ -109,17 +109,21 @@ impl Plan {
     /// exactly; a plan of percentages only gives its last installment the rounding
     /// difference.
     pub fn resolve(&self, total: Decimal) -> Result<Vec<(NaiveDate, Decimal)>, String> {
+        let too_big =
+            || format!("the installments of `{self}` overflow the amounts Relance can hold");
         let n = self.0.len();
         let all_percent = self.0.iter().all(|(_, s)| matches!(s, Share::Percent(_)));
         if all_percent {
-            let sum: Decimal = self
+            // Checked: rust_decimal's `+` and `*` panic on overflow, and the shares are input.
+            let sum = self
                 .0
                 .iter()
                 .map(|(_, s)| match s {
                     Share::Percent(p) => *p,
                     _ => Decimal::ZERO,
                 })
-                .sum();
+                .try_fold(Decimal::ZERO, |a, p| a.checked_add(p))
+                .ok_or_else(too_big)?;
             if sum != Decimal::ONE_HUNDRED {
                 return Err(format!("the percentages add up to {sum} %, not 100 %"));
             }
@@ -129,18 +133,21 @@ impl Plan {
         for (i, (due, share)) in self.0.iter().enumerate() {
             let last = i + 1 == n;
             let amount = match share {
-                Share::Percent(_) if last && all_percent => total - so_far,
-                Share::Percent(p) => (total * p / Decimal::ONE_HUNDRED)
+                Share::Percent(_) if last && all_percent => {
+                    total.checked_sub(so_far).ok_or_else(too_big)?
+                }
+                Share::Percent(p) => (total.checked_mul(*p).ok_or_else(too_big)?
+                    / Decimal::ONE_HUNDRED)
                     .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
                 Share::Amount(a) => *a,
-                Share::Rest => total - so_far,
+                Share::Rest => total.checked_sub(so_far).ok_or_else(too_big)?,
             };
             if amount <= Decimal::ZERO {
                 return Err(format!(
                     "the installment of {due} comes to {amount}: the ones before it already make the invoice's {total}"
                 ));
             }
-            so_far += amount;
+            so_far = so_far.checked_add(amount).ok_or_else(too_big)?;
             out.push((*due, amount));
         }
         if so_far != total {
@@ -162,6 +169,27 @@ mod tests {
 
     fn dec(s: &str) -> Decimal {
         s.parse().unwrap()
+    }
+
+    /// Regression (review): a crafted share overflowed rust_decimal's `*` and `+`, which
+    /// panic, before any bound on the invoice's amount was checked.
+    #[test]
+    fn overflowing_shares_are_errors_not_panics() {
+        let huge = "79228162514264337593543950335";
+        for (text, total) in [
+            (
+                "2026-01-31 10000000000000000000000000000%; 2026-03-31 rest",
+                "10",
+            ),
+            ("2026-01-31 90%; 2026-03-31 10%", huge),
+            (
+                &format!("2026-01-31 {huge}; 2026-02-28 {huge}; 2026-03-31 rest"),
+                "10",
+            ),
+        ] {
+            let got = text.parse::<Plan>().and_then(|p| p.resolve(dec(total)));
+            assert!(got.is_err(), "{text} of {total}: {got:?}");
+        }
     }
 
     #[test]

@@ -374,7 +374,11 @@ impl Installment {
         if let Some(bad) = plan.iter().find(|i| i.amount <= Decimal::ZERO) {
             return Err(format!("the installment of {} is not above zero", bad.due));
         }
-        let sum: Decimal = plan.iter().map(|i| i.amount).sum();
+        // Checked: rust_decimal's `+` panics on overflow, and the amounts are input.
+        let sum = plan
+            .iter()
+            .try_fold(Decimal::ZERO, |a, i| a.checked_add(i.amount))
+            .ok_or("the installments overflow the amounts Relance can hold")?;
         if sum != amount {
             return Err(format!(
                 "the installments add up to {sum}, not the invoice's amount {amount}"
@@ -752,6 +756,25 @@ impl Portfolio {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (review): two huge installments given as an array (the API's form)
+    /// overflowed the sum, and rust_decimal's `+` panics.
+    #[test]
+    fn overflowing_installments_are_an_error_not_a_panic() {
+        let due = |s: &str| s.parse::<NaiveDate>().expect("date");
+        let plan = vec![
+            Installment {
+                due: due("2026-01-31"),
+                amount: Decimal::MAX,
+            },
+            Installment {
+                due: due("2026-03-31"),
+                amount: Decimal::MAX,
+            },
+        ];
+        let got = Installment::check_plan(&plan, Decimal::ONE, due("2026-03-31"));
+        assert!(got.is_err(), "{got:?}");
+    }
 
     #[test]
     fn a_postal_address_reads_from_an_object_or_a_legacy_string() {

@@ -12,7 +12,7 @@
 //! run a larger sweep by hand. The comparison is `parity.rs`'s; the same
 //! differential on a real `relance serve` killed with SIGKILL is `engine/cli/tests/it/crash.rs`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 

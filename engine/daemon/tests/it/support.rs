@@ -25,8 +25,12 @@ use relance_daemon::server::{self, ClockMode};
 pub struct TempDir(pub PathBuf);
 
 impl TempDir {
+    /// A fresh folder, unique per call: two tests of one process may pass the same tag (the
+    /// differential's seeds did, and wiped each other's stores).
     pub fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("relance-test-{tag}-{}", std::process::id()));
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("relance-test-{tag}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).expect("temp dir");
         TempDir(p)

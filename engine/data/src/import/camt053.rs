@@ -282,12 +282,12 @@ fn returned_payment(
         by_id
     };
     let code = t.returned.clone().unwrap_or_default();
-    let &(original, invoice, _, original_ref, means) = match found.as_slice() {
+    let &(original, invoice, paid, original_ref, means) = match found.as_slice() {
         [one] => *one,
         [] => {
             return Err((
                 format!(
-                    "a returned payment{} that matches no payment imported (by EndToEndId, or                      by an invoice named and the amount)",
+                    "a returned payment{} that matches no payment imported (by EndToEndId, or by an invoice named and the amount)",
                     if code.is_empty() {
                         String::new()
                     } else {
@@ -308,6 +308,17 @@ fn returned_payment(
             ));
         }
     };
+    // A return for more than the payment it names (the bank's charges included, or a
+    // mismatched id) is for a person to decide: reversing it would owe more than was paid.
+    if t.amount > paid {
+        return Err((
+            format!(
+                "a returned payment of {} for more than the payment it names ({paid} on {})",
+                t.amount, original.date
+            ),
+            vec![candidate(merge, invoice, paid)],
+        ));
+    }
     let reason = match (t.sub_family.as_deref(), means.or(t.means)) {
         (Some("UPDD"), _) => ReversalReason::ReturnedDirectDebit,
         (Some("UPCQ"), _) => ReversalReason::BouncedCheque,

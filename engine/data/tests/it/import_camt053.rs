@@ -424,3 +424,72 @@ fn a_returned_direct_debit_becomes_a_payment_reversed() {
     let summary = import(&dir().join("camt053/relance-returned.xml"), &mut again).expect("again");
     assert_eq!((summary.reversed, summary.already_imported), (0, 2));
 }
+
+/// Regression (review): a return matched by its EndToEndId reversed the return's own amount,
+/// even when it was larger than the payment it named (a return that includes the bank's
+/// charges), so the customer was chased for more than the invoice. Such a return is a
+/// proposal, never a reversal.
+#[test]
+fn a_return_larger_than_its_payment_is_proposed_not_reversed() {
+    let tmp = std::env::temp_dir().join(format!("relance-camt-larger-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let with_id = |name: &str, from: &str, to: &str| {
+        let text = std::fs::read_to_string(dir().join("camt053").join(name)).expect("fixture");
+        assert!(text.contains(from), "{name} holds {from}");
+        let path = tmp.join(name);
+        std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
+        path
+    };
+    let february = with_id(
+        "relance-statement.xml",
+        "<AcctSvcrRef>BK-001</AcctSvcrRef>\n        <NtryDtls><TxDtls>",
+        "<AcctSvcrRef>BK-001</AcctSvcrRef>\n        <NtryDtls><TxDtls><Refs><EndToEndId>E2E-F1</EndToEndId></Refs>",
+    );
+    let base = relance_data::portfolio::load_dir(&dir().join("data")).expect("data");
+    let mut merge = Merge::new(base);
+    import(&february, &mut merge).expect("february");
+    let (p, _) = merge.finish();
+    let text =
+        std::fs::read_to_string(dir().join("camt053/relance-returned.xml")).expect("fixture");
+    let text = text
+        .replacen("<Amt Ccy=\"EUR\">1200.00</Amt>", "<Amt Ccy=\"EUR\">1215.00</Amt>", 1)
+        .replacen(
+            "<Amt Ccy=\"EUR\">2924.89</Amt>",
+            "<Amt Ccy=\"EUR\">2909.89</Amt>",
+            1,
+        )
+        .replacen(
+            "<NtryDtls><TxDtls>\n          <RltdPties><Dbtr><Nm>ACME SA</Nm>",
+            "<NtryDtls><TxDtls><Refs><EndToEndId>E2E-F1</EndToEndId></Refs>\n          <RltdPties><Dbtr><Nm>ACME SA</Nm>",
+            1,
+        );
+    assert!(
+        text.contains("1215.00") && text.contains("E2E-F1"),
+        "fixture edited"
+    );
+    let march = tmp.join("relance-returned.xml");
+    std::fs::write(&march, text).expect("write");
+    let mut merge = Merge::new(p);
+    let summary = import(&march, &mut merge).expect("march");
+    let (p, changes) = merge.finish();
+    std::fs::remove_dir_all(&tmp).ok();
+    assert_eq!(summary.reversed, 0, "nothing reversed");
+    assert!(
+        !p.events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::PaymentReversed { .. })),
+        "no reversal recorded"
+    );
+    assert!(
+        changes
+            .proposals
+            .iter()
+            .any(|c| c.reason.contains("more than the payment")),
+        "{:?}",
+        changes
+            .proposals
+            .iter()
+            .map(|c| &c.reason)
+            .collect::<Vec<_>>()
+    );
+}
