@@ -346,8 +346,34 @@ fn returned_payment(
             payment_date: Some(original.date),
         },
     };
-    let stored = p.events.contains(&event);
-    Ok((!stored).then_some(event))
+    if p.events.contains(&event) {
+        return Ok(None);
+    }
+    // What other reversals of that same payment already took back: a second return of it
+    // (booked again under another reference) must not make the invoice owed twice.
+    let taken_back = p
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::PaymentReversed {
+                invoice: i,
+                amount,
+                payment_date,
+                ..
+            } if i == invoice && *payment_date == Some(original.date) => Some(*amount),
+            _ => None,
+        })
+        .try_fold(Decimal::ZERO, |a, b| a.checked_add(b));
+    if taken_back.is_none_or(|back| back.checked_add(t.amount).is_none_or(|all| all > paid)) {
+        return Err((
+            format!(
+                "a returned payment of {} for a payment already reversed ({paid} on {})",
+                t.amount, original.date
+            ),
+            vec![candidate(merge, invoice, paid)],
+        ));
+    }
+    Ok(Some(event))
 }
 
 enum Decision {

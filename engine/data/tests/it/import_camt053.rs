@@ -493,3 +493,55 @@ fn a_return_larger_than_its_payment_is_proposed_not_reversed() {
             .collect::<Vec<_>>()
     );
 }
+
+/// Regression (review): a second return of a payment already reversed (the same return booked
+/// again under another reference) reversed it a second time, so the invoice was owed twice.
+/// It is a proposal; the same statement imported again still adds nothing.
+#[test]
+fn a_payment_already_reversed_is_not_reversed_again() {
+    let base = relance_data::portfolio::load_dir(&dir().join("data")).expect("data");
+    let mut merge = Merge::new(base);
+    import(&dir().join("camt053/relance-statement.xml"), &mut merge).expect("february");
+    let (p, _) = merge.finish();
+    let mut merge = Merge::new(p);
+    import(&dir().join("camt053/relance-returned.xml"), &mut merge).expect("march");
+    let (p, _) = merge.finish();
+    let text =
+        std::fs::read_to_string(dir().join("camt053/relance-returned.xml")).expect("fixture");
+    let text = text
+        .replace("STMT-2026-03", "STMT-2026-04")
+        .replace("BK-101", "BK-201")
+        .replace("BK-102", "BK-202")
+        .replace("BK-103", "BK-203");
+    let again = std::env::temp_dir().join(format!("relance-camt-again-{}.xml", std::process::id()));
+    std::fs::write(&again, text).expect("write");
+    let mut merge = Merge::new(p);
+    let summary = import(&again, &mut merge);
+    std::fs::remove_file(&again).ok();
+    let summary = summary.expect("april");
+    let (p, changes) = merge.finish();
+    let reversals = p
+        .events
+        .iter()
+        .filter(
+            |e| matches!(&e.kind, EventKind::PaymentReversed { invoice, .. } if invoice == "F-1"),
+        )
+        .count();
+    assert_eq!(
+        (summary.reversed, reversals),
+        (0, 1),
+        "one reversal of F-1's payment"
+    );
+    assert!(
+        changes
+            .proposals
+            .iter()
+            .any(|c| c.reason.contains("already reversed")),
+        "{:?}",
+        changes
+            .proposals
+            .iter()
+            .map(|c| &c.reason)
+            .collect::<Vec<_>>()
+    );
+}
