@@ -306,7 +306,8 @@ impl Engine {
     /// A virtual day held by [`Engine::advance_and_hold`] is not owed yet: yesterday.
     pub fn due_through(&self, run_hour: u32) -> NaiveDate {
         let today = self.today();
-        let held = self.clock().as_virtual().is_some()
+        let virtual_clock = self.clock().as_virtual().is_some();
+        let held = virtual_clock
             && self
                 .store()
                 .get(Tree::Meta, VIRTUAL_HELD)
@@ -314,7 +315,7 @@ impl Engine {
                 .flatten()
                 .and_then(|b| keys::parse_date(&b))
                 == Some(today);
-        if !held && (self.clock().as_virtual().is_some() || self.clock().hour() >= run_hour) {
+        if !held && (virtual_clock || self.clock().hour() >= run_hour) {
             today
         } else {
             today.pred_opt().unwrap_or(today)
@@ -329,6 +330,7 @@ impl Engine {
         if self.clock().as_virtual().is_none() {
             return Err(DaemonError::Conflict("the clock is not virtual".into()));
         }
+        let start = self.today();
         let mut out = Vec::new();
         while self.today() < to {
             let today = self.today();
@@ -336,9 +338,10 @@ impl Engine {
             let Some(next) = today.succ_opt() else {
                 break;
             };
+            // The last move commits the hold with the clock (no second commit for it).
             self.set_virtual_day(next, next == to)?;
         }
-        if self.today() == to {
+        if start == to {
             self.set_virtual_day(to, true)?;
         }
         Ok(out)

@@ -221,13 +221,7 @@ fn behaviour_change(
     day: NaiveDate,
 ) -> BehaviourChange {
     let owed_before = before.map_or(inv.opening_outstanding(), |c| c.outstanding);
-    let written_off = matches!(
-        after.status,
-        Status::Closed {
-            reason: CloseReason::WrittenOff,
-            ..
-        }
-    );
+    let written_off = after.status.is_written_off();
     let counters = before.map(|c| &c.counters);
     BehaviourChange {
         settled: (owed_before > Decimal::ZERO

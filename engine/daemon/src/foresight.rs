@@ -21,8 +21,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use relance_core::domain::{Event, EventKind};
+use relance_core::runtime::PaymentLog;
 use relance_core::runtime::behaviour::days_late;
-use relance_core::runtime::{CloseReason, PaymentLog, Status};
 
 use super::driver::Work;
 use super::engine::Engine;
@@ -103,15 +103,7 @@ fn fold(
             issued: inv.issued,
             due: inv.due,
             owed: case.map_or(inv.opening_outstanding(), |c| c.outstanding),
-            written_off: case.is_some_and(|c| {
-                matches!(
-                    c.status,
-                    Status::Closed {
-                        reason: CloseReason::WrittenOff,
-                        ..
-                    }
-                )
-            }),
+            written_off: case.is_some_and(|c| c.status.is_written_off()),
             moves: case.is_none_or(|c| !c.scenario.is_empty()),
         };
         state.insert(id.to_string(), owed);

@@ -234,11 +234,25 @@ fn root() -> PathBuf {
     crate::workspace()
 }
 
-fn write_config(dir: &Path, smtp: u16, hooks: u16) -> PathBuf {
+/// A daemon's config for the tests that start `relance serve`: the store (`store` URL, else
+/// sled in `data/`), the stdlib set, the SMTP sink and the webhook receiver on loopback, fast
+/// retries, one admin token. Also the crash run's (`crash.rs`).
+pub(crate) fn write_config(
+    dir: &Path,
+    store: Option<&str>,
+    token: &str,
+    smtp: u16,
+    hooks: u16,
+) -> PathBuf {
+    let store_line = match store {
+        Some(url) => format!("store = \"{url}\"\n"),
+        None => String::new(),
+    };
     let text = format!(
-        r#"listen = "127.0.0.1:0"
+        r#"{store_line}listen = "127.0.0.1:0"
 data = "{data}"
 spool = "{spool}"
+scenarios = "{scenarios}"
 [company]
 name = "Example SA"
 iban = "FR76 0000"
@@ -262,11 +276,12 @@ max_delay_ms = 1000
 poll_ms = 20
 [[tokens]]
 name = "test"
-token = "{TOKEN}"
+token = "{token}"
 role = "admin"
 "#,
         data = dir.join("data").display(),
         spool = dir.join("spool").display(),
+        scenarios = crate::workspace().join("stdlib-scenarios").display(),
     );
     let path = dir.join("relance.toml");
     std::fs::write(&path, text).expect("config");
@@ -430,7 +445,7 @@ fn run(tag: &str, kills: usize, seed: u64) -> Outcome {
     let dir = TempDir::new(tag);
     let (smtp, mails) = start_smtp();
     let (hook_port, hooks) = start_hooks();
-    let config = write_config(&dir.0, smtp, hook_port);
+    let config = write_config(&dir.0, None, TOKEN, smtp, hook_port);
     let log = dir.0.join("daemon.log");
     let api = Api::new();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);

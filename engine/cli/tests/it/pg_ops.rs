@@ -9,7 +9,7 @@
 //! passes, except under CI, where it fails.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -19,16 +19,8 @@ use relance_daemon::Engine;
 use relance_daemon::clock::VirtualClock;
 use relance_daemon::store::SledStore;
 
-use crate::store_copy::Db;
+use crate::store_copy::{Db, relance};
 use crate::support::TempDir;
-
-fn relance(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_relance"))
-        .env("RELANCE_LOG", "warn")
-        .args(args)
-        .output()
-        .expect("relance")
-}
 
 fn text(out: &Output) -> String {
     format!(

@@ -363,10 +363,22 @@ fn the_plan_chases_each_installment_on_its_own_date() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let dates: Vec<&str> = ["2026-05-01", "2026-07-01"]
-        .into_iter()
-        .filter(|d| stdout.contains(d))
+    let printed: serde_json::Value = serde_json::from_str(&stdout).expect("plan prints JSON");
+    let late: Vec<(&str, &str)> = printed["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["step"] == "late")
+        .map(|e| {
+            (
+                e["date"].as_str().unwrap_or_default(),
+                e["invoices"][0].as_str().unwrap_or_default(),
+            )
+        })
         .collect();
-    assert_eq!(dates, ["2026-05-01", "2026-07-01"], "{stdout}");
-    assert_eq!(stdout.matches("\"late\"").count(), 2, "{stdout}");
+    assert_eq!(
+        late,
+        [("2026-05-01", "F-1"), ("2026-07-01", "F-1")],
+        "the day after each installment's due date: {stdout}"
+    );
 }

@@ -13,7 +13,8 @@ use relance_daemon::store::{Op, SledStore, Store, Tree};
 
 use crate::support::TempDir;
 
-fn relance(args: &[&str]) -> Output {
+/// `relance ARGS` with warnings only in the log (also the PostgreSQL ops tests').
+pub(crate) fn relance(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_relance"))
         .env("RELANCE_LOG", "warn")
         .args(args)
@@ -37,7 +38,7 @@ impl Db {
                     std::env::var_os("CI").is_none(),
                     "RELANCE_TEST_PG is not set under CI"
                 );
-                eprintln!("notice: RELANCE_TEST_PG is not set; store copy test skipped");
+                eprintln!("notice: RELANCE_TEST_PG is not set; PostgreSQL test `{tag}` skipped");
                 return None;
             }
         };

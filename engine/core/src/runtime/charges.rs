@@ -3,7 +3,7 @@
 //!
 //! Amounts only: whether to charge is the scenario's decision, how to bill it the channels'.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 use relance_dsl::ir::{ChargeKind, Money};
 
@@ -154,8 +154,7 @@ pub fn interest_basis(inst: &Instance, facts: &Facts<'_>, today: NaiveDate) -> S
         PenaltyRate::Yearly(rate) => format!("{rate} % ({whose})"),
         PenaltyRate::LegalTimes(times) => {
             let mut parts: Vec<String> = Vec::new();
-            let mut day = first;
-            while day <= today {
+            for day in half_years(first, today) {
                 let half = crate::interest::half_year_name(day);
                 if let Some(legal) = facts.rates.legal_rate_of(day) {
                     parts.push(format!(
@@ -163,17 +162,12 @@ pub fn interest_basis(inst: &Instance, facts: &Facts<'_>, today: NaiveDate) -> S
                         legal * times
                     ));
                 }
-                match crate::interest::next_half_year_after(day) {
-                    Some(n) => day = n,
-                    None => break,
-                }
             }
             parts.join(", ")
         }
         PenaltyRate::Default => {
             let mut parts: Vec<String> = Vec::new();
-            let mut day = first;
-            while day <= today {
+            for day in half_years(first, today) {
                 let half = crate::interest::half_year_name(day);
                 if let Some(ecb) = facts.rates.ecb_rate_on(day) {
                     let part = format!(
@@ -184,21 +178,18 @@ pub fn interest_basis(inst: &Instance, facts: &Facts<'_>, today: NaiveDate) -> S
                         parts.push(part);
                     }
                 }
-                // The first day of the next half-year.
-                let next = if day.month() <= 6 {
-                    NaiveDate::from_ymd_opt(day.year(), 7, 1)
-                } else {
-                    NaiveDate::from_ymd_opt(day.year() + 1, 1, 1)
-                };
-                match next {
-                    Some(n) => day = n,
-                    None => break,
-                }
             }
             parts.join(", ")
         }
     };
     format!("{late} days late; {days} days charged, {first} to {today}, at {rates}")
+}
+
+/// `first`, then the first day of each following half-year, up to `today` (one day per
+/// half-year slice of an interest period).
+fn half_years(first: NaiveDate, today: NaiveDate) -> impl Iterator<Item = NaiveDate> {
+    std::iter::successors(Some(first), |d| crate::interest::next_half_year_after(*d))
+        .take_while(move |d| *d <= today)
 }
 
 /// Why a charge produced nothing (for the history).

@@ -57,7 +57,6 @@ impl CloseReason {
 }
 
 impl Status {
-    /// A short name for timelines and reports (`active`, `paused` …).
     /// The day from which nothing may go out for this case any more: the day it closed, or
     /// the day a collective procedure froze it (L622-21). A message waiting out a contact
     /// cadence's gap is dropped from then (`runtime::cadence`).
@@ -69,6 +68,7 @@ impl Status {
         }
     }
 
+    /// A short name for timelines and reports (`active`, `paused` …).
     pub fn name(&self) -> &'static str {
         match self {
             Status::Active => "active",
@@ -84,6 +84,18 @@ impl Status {
     /// Whether nothing will ever happen to this case again.
     pub fn is_final(&self) -> bool {
         matches!(self, Status::Closed { .. })
+    }
+
+    /// Whether the case was closed by a write-off (which settles nothing: the payment
+    /// behaviour does not count it as paid).
+    pub fn is_written_off(&self) -> bool {
+        matches!(
+            self,
+            Status::Closed {
+                reason: CloseReason::WrittenOff,
+                ..
+            }
+        )
     }
 }
 

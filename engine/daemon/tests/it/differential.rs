@@ -29,7 +29,7 @@ use relance_daemon::server::{self, ClockMode};
 use relance_data::generator::{self, Spec};
 use relance_data::portfolio;
 
-use crate::parity::{arrivals, batches, decided, differences, planned};
+use crate::parity::{arrivals, assert_agree, batches, decided, planned};
 use crate::support::TempDir;
 
 thread_local! {
@@ -194,23 +194,7 @@ fn one_seed_with(
     assert!(by_day.is_empty(), "every fact was sent");
     let engine = daemon.engine();
     let (got, got_states) = decided(&engine, &p);
-    let diff = differences(&plan, &got, 5);
-    assert!(
-        diff.is_empty(),
-        "seed {seed}: the daemon and the planner disagree on {} invoices, first:\n{}",
-        differences(&plan, &got, usize::MAX).len(),
-        diff.join("\n")
-    );
-    let states: Vec<_> = plan_states
-        .iter()
-        .zip(&got_states)
-        .filter(|(a, b)| a != b)
-        .take(3)
-        .collect();
-    assert!(
-        states.is_empty(),
-        "seed {seed}: case states differ:\n{states:#?}"
-    );
+    assert_agree(seed, (&plan, &plan_states), (&got, &got_states));
     let compared = plan.values().map(BTreeSet::len).sum();
     let all = || plan.values().flatten();
     INSTALLMENT_ACTIONS.with(|c| {

@@ -207,3 +207,29 @@ pub fn differences(planner: &Actions, daemon: &Actions, n: usize) -> Vec<String>
         .take(n)
         .collect()
 }
+
+/// Asserts that the daemon decided what the planner planned: the same dated actions per
+/// invoice (the first five differences shown) and the same case states (the first three).
+pub fn assert_agree(
+    seed: u64,
+    (plan, plan_states): (&Actions, &[String]),
+    (got, got_states): (&Actions, &[String]),
+) {
+    let diff = differences(plan, got, 5);
+    assert!(
+        diff.is_empty(),
+        "seed {seed}: the daemon and the planner disagree on {} invoices, first:\n{}",
+        differences(plan, got, usize::MAX).len(),
+        diff.join("\n")
+    );
+    let states: Vec<_> = plan_states
+        .iter()
+        .zip(got_states)
+        .filter(|(a, b)| a != b)
+        .take(3)
+        .collect();
+    assert!(
+        states.is_empty(),
+        "seed {seed}: case states differ:\n{states:#?}"
+    );
+}

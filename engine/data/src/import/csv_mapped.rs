@@ -880,13 +880,7 @@ impl Row<'_> {
 
 /// A `late_interest_rate` cell: a yearly percentage, 0 to 100 (`12.5`, `12,5`).
 fn parse_rate(text: &str) -> Result<Decimal, String> {
-    let rate = super::parse_amount(text, super::DecimalStyle::Auto)?;
-    if rate < Decimal::ZERO || rate > Decimal::ONE_HUNDRED {
-        return Err(format!(
-            "a yearly rate in percent between 0 and 100, found {rate}"
-        ));
-    }
-    Ok(rate)
+    crate::portfolio::scalar::yearly_rate(super::parse_amount(text, super::DecimalStyle::Auto)?)
 }
 
 /// A `payment_terms` cell (see `relance_core::terms`).

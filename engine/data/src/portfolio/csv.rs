@@ -802,13 +802,7 @@ fn read_events(
 
 /// A yearly rate in percent (`12.5`, or `12,5`), 0 to 100.
 fn parse_rate(text: &str) -> Result<Decimal, String> {
-    let rate = parse_decimal(text, true)?;
-    if rate < Decimal::ZERO || rate > Decimal::ONE_HUNDRED {
-        return Err(format!(
-            "a yearly rate in percent between 0 and 100, found {rate}"
-        ));
-    }
-    Ok(rate)
+    super::scalar::yearly_rate(parse_decimal(text, true)?)
 }
 
 /// An amount cell: a `.` decimal, or a French decimal comma when there is no `.`.

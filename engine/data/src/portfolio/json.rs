@@ -746,14 +746,10 @@ impl<'a> Record<'a> {
 
     /// A yearly rate in percent, a decimal string (`"12.5"`) or a whole number, 0 to 100.
     fn rate_opt(&self, field: &str) -> Result<Option<Decimal>, PortfolioError> {
-        let rate = self.amount_opt(field)?;
-        match rate {
-            Some(r) if r < Decimal::ZERO || r > Decimal::ONE_HUNDRED => Err(self.error(
-                field,
-                format!("a yearly rate in percent between 0 and 100, found {r}"),
-            )),
-            _ => Ok(rate),
-        }
+        self.amount_opt(field)?
+            .map(super::scalar::yearly_rate)
+            .transpose()
+            .map_err(|message| self.error(field, message))
     }
 
     fn days_opt(&self, field: &str) -> Result<Option<u32>, PortfolioError> {

@@ -18,7 +18,7 @@ use thiserror::Error;
 mod cover;
 pub mod csv;
 pub mod json;
-mod scalar;
+pub(crate) mod scalar;
 mod suggest;
 mod validate;
 

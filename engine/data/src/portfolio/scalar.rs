@@ -7,6 +7,17 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+/// A yearly late-payment rate in percent, between 0 and 100 (an invoice's or a customer's
+/// `late_interest_rate`, in every reader).
+pub(crate) fn yearly_rate(rate: Decimal) -> Result<Decimal, String> {
+    if rate < Decimal::ZERO || rate > Decimal::ONE_HUNDRED {
+        return Err(format!(
+            "a yearly rate in percent between 0 and 100, found {rate}"
+        ));
+    }
+    Ok(rate)
+}
+
 /// A strict `YYYY-MM-DD` date (four-digit year, two-digit month and day, a real calendar day).
 pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
     let bytes = text.as_bytes();

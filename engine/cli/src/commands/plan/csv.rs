@@ -26,7 +26,7 @@ pub fn push_line(out: &mut Vec<u8>, e: &Entry) {
     let text = |s: Option<&str>| csv_cell(s.unwrap_or_default());
     let list = |items: &[String]| csv_cell(&items.join(";"));
     let cells = [
-        date(r.date),
+        r.date.to_string(),
         csv_cell(r.kind),
         csv_cell(r.customer),
         list(r.invoices),

@@ -35,8 +35,13 @@ const AMOUNT_PRECISION: u8 = 38;
 /// Rows per row group: about 30 MB of buffered pages for plan entries.
 pub const ROW_GROUP: usize = 256 * 1024;
 
-/// The file's schema.
+/// The file's schema (built once: every day's batch carries it).
 pub fn schema() -> SchemaRef {
+    static SCHEMA: std::sync::LazyLock<SchemaRef> = std::sync::LazyLock::new(build_schema);
+    SCHEMA.clone()
+}
+
+fn build_schema() -> SchemaRef {
     let list = || DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
     let fields = COLUMNS.map(|name| match name {
         "date" => Field::new(name, DataType::Date32, false),
@@ -90,7 +95,7 @@ pub fn batch(entries: &[Entry]) -> Result<RecordBatch, String> {
     let mut text: [StringBuilder; 12] = std::array::from_fn(|_| strings());
     for e in entries {
         let r = Row::of(e);
-        date.append_option(r.date.map(date32));
+        date.append_value(date32(r.date));
         until.append_option(r.until.map(date32));
         match r.amount {
             Some(a) => amount.append_value(cents(a).ok_or_else(|| {

@@ -37,7 +37,7 @@ pub const COLUMNS: [&str; 19] = [
 /// Parquet writes them as lists of strings, CSV joins them with `;`.
 #[derive(Debug, Default)]
 pub struct Row<'a> {
-    pub date: Option<NaiveDate>,
+    pub date: NaiveDate,
     pub kind: &'a str,
     pub customer: &'a str,
     pub invoices: &'a [String],
@@ -65,7 +65,7 @@ pub struct Row<'a> {
 impl<'a> Row<'a> {
     pub fn of(e: &'a Entry) -> Row<'a> {
         let mut row = Row {
-            date: Some(e.date),
+            date: e.date,
             kind: match e.kind {
                 EntryKind::Action => "action",
                 EntryKind::Transition => "transition",
