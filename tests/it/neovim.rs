@@ -1,7 +1,9 @@
 //! A client other than ours: headless Neovim and its built-in LSP client against the real
 //! `relance lsp` binary, driven by `tests/it/neovim/lsp_client.lua` (diagnostics, completion,
-//! go to definition, the outline, the quick fix offered and applied, formatting). The Lua
-//! script reports what the client saw as JSON; this test judges it.
+//! go to definition, the outline, the quick fix offered and applied, formatting), and by
+//! `tests/it/neovim/set_files.lua` (the diagnostics of a set's template and `rules/*.rhai` files,
+//! published while they are closed, then updated and cleared as the rules file is edited in a
+//! Neovim buffer). Each Lua script reports what the client saw as JSON; these tests judge it.
 //!
 //! Needs `nvim` (Debian: `apt-get install neovim`, 0.7 or later). Without it the test is skipped
 //! with a notice, except under CI (the `CI` environment variable set to anything but empty, `0`
@@ -56,31 +58,22 @@ fn outline(symbols: &Value, indent: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn neovim_lsp_client_gets_diagnostics_completion_definition_outline_fix_and_formatting() {
-    if !nvim_available() {
-        assert!(
-            !under_ci(),
-            "nvim is missing: CI must install it (.ci/run: apt-get install neovim)"
-        );
-        eprintln!("notice: skipping the Neovim LSP test: `nvim` is not on PATH");
-        return;
-    }
+/// Runs headless Neovim with the Lua `script` of `tests/it/neovim/` in `dir`, the server being
+/// the real `relance` binary, with `env` added; returns the JSON report the script wrote.
+/// Kills Neovim and the server by pid when they outlive [`TIMEOUT`] or Neovim fails.
+fn run_nvim(dir: &TempDir, script: &str, env: &[(&str, &std::ffi::OsStr)]) -> Value {
     let bin = relance_binary();
-    let dir = TempDir::new();
-    std::fs::write(dir.0.join("templates").join("reminder-1.fr.txt"), "Bonjour").expect("template");
-    let file = dir.0.join("standard.relance");
-    std::fs::write(&file, SOURCE).expect("scenario file");
     let result = dir.0.join("result.json");
     let pid_file = dir.0.join("server.pid");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("it/neovim/lsp_client.lua");
-
-    let mut nvim = Command::new("nvim")
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("it/neovim")
+        .join(script);
+    let mut command = Command::new("nvim");
+    command
         .args(["--headless", "--clean", "-n", "-i", "NONE", "-u", "NONE"])
         .arg("-c")
         .arg(format!("luafile {}", script.display()))
         .env("RELANCE_BIN", &bin)
-        .env("RELANCE_FILE", &file)
         .env("RELANCE_RESULT", &result)
         .env("RELANCE_SERVER_PID", &pid_file)
         .env("XDG_STATE_HOME", &dir.0)
@@ -89,9 +82,11 @@ fn neovim_lsp_client_gets_diagnostics_completion_definition_outline_fix_and_form
         .current_dir(&dir.0)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("nvim starts");
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut nvim = command.spawn().expect("nvim starts");
     let deadline = Instant::now() + TIMEOUT;
     let status = loop {
         if let Some(status) = nvim.try_wait().expect("wait for nvim") {
@@ -120,6 +115,36 @@ fn neovim_lsp_client_gets_diagnostics_completion_definition_outline_fix_and_form
     }
     let seen: Value = serde_json::from_str(&report).expect("the script's JSON report");
     assert!(seen.get("error").is_none(), "{seen:#}");
+    seen
+}
+
+/// Skips (with a notice) when `nvim` is missing, except under CI, where it fails.
+fn nvim_or_skip(test: &str) -> bool {
+    if nvim_available() {
+        return true;
+    }
+    assert!(
+        !under_ci(),
+        "nvim is missing: CI must install it (.ci/run: apt-get install neovim)"
+    );
+    eprintln!("notice: skipping {test}: `nvim` is not on PATH");
+    false
+}
+
+#[test]
+fn neovim_lsp_client_gets_diagnostics_completion_definition_outline_fix_and_formatting() {
+    if !nvim_or_skip("the Neovim LSP test") {
+        return;
+    }
+    let dir = TempDir::new();
+    std::fs::write(dir.0.join("templates").join("reminder-1.fr.txt"), "Bonjour").expect("template");
+    let file = dir.0.join("standard.relance");
+    std::fs::write(&file, SOURCE).expect("scenario file");
+    let seen = run_nvim(
+        &dir,
+        "lsp_client.lua",
+        &[("RELANCE_FILE", file.as_os_str())],
+    );
 
     // Diagnostics: the misspelt step, with its did-you-mean in the message the client shows.
     let diagnostics = seen["diagnostics"].as_array().expect("diagnostics");
@@ -186,5 +211,99 @@ fn neovim_lsp_client_gets_diagnostics_completion_definition_outline_fix_and_form
         "{formatted}"
     );
     assert!(formatted.contains("    goto litigation\n"), "{formatted}");
+    assert_eq!(seen["stopped"], true, "the server stopped when asked");
+}
+
+/// The codes and 0-based (line, column) of a list of diagnostics the script recorded.
+fn codes_at(list: &Value) -> Vec<(String, u64, u64)> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or("?").to_string(),
+                d["line"].as_u64().unwrap_or(u64::MAX),
+                d["col"].as_u64().unwrap_or(u64::MAX),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn neovim_shows_the_diagnostics_of_templates_and_rules_files_and_clears_them_when_fixed() {
+    if !nvim_or_skip("the Neovim templates-and-rules test") {
+        return;
+    }
+    let dir = TempDir::new();
+    let scenario = "scenario s {\n  applies when rule(\"big\")\n  step a at due {\n    email \"reminder\" to accounting\n  }\n}\n";
+    let file = dir.0.join("s.relance");
+    std::fs::write(&file, scenario).expect("scenario file");
+    std::fs::write(
+        dir.0.join("templates/templates.toml"),
+        "languages = [\"fr\"]\n",
+    )
+    .expect("templates.toml");
+    let template = dir.0.join("templates/reminder.fr.txt");
+    std::fs::write(
+        &template,
+        "Subject: Relance\n\nBonjour {{ customer.nmae }},\n",
+    )
+    .expect("template");
+    std::fs::create_dir_all(dir.0.join("rules")).expect("rules folder");
+    let rules = dir.0.join("rules/big.rhai");
+    std::fs::write(
+        &rules,
+        "fn big(invoice, customer) {\n    invoice.amount >\n}\n",
+    )
+    .expect("rules");
+    let forbidden = "fn big(invoice, customer) {\n    print(1);\n    true\n}\n";
+    let fixed = "fn big(invoice, customer) {\n    invoice.amount > 10\n}\n";
+    let seen = run_nvim(
+        &dir,
+        "set_files.lua",
+        &[
+            ("RELANCE_FILE", file.as_os_str()),
+            ("RELANCE_TEMPLATE", template.as_os_str()),
+            ("RELANCE_RULES", rules.as_os_str()),
+            ("RELANCE_RULES_FORBIDDEN", forbidden.as_ref()),
+            ("RELANCE_RULES_FIXED", fixed.as_ref()),
+        ],
+    );
+    let code = |c: relance_dsl::Code| c.code().to_string();
+
+    // The template, never opened: the misspelt variable at its line and column, with the
+    // did-you-mean the author needs.
+    assert_eq!(
+        codes_at(&seen["template"]),
+        [(code(relance_dsl::Code::UnknownTemplateVariable), 2, 11)],
+        "{seen:#}"
+    );
+    assert!(
+        seen["template"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("customer.name")),
+        "{seen:#}"
+    );
+    // The rules file, never opened: rhai's syntax error on the line where rhai finds it.
+    assert_eq!(
+        codes_at(&seen["rules_closed"])
+            .iter()
+            .map(|(c, line, _)| (c.clone(), *line))
+            .collect::<Vec<_>>(),
+        [(code(relance_dsl::Code::RulesFileError), 2)],
+        "{seen:#}"
+    );
+    // Opened in Neovim and edited: the forbidden call is reported on the buffer as the client
+    // stores it, then cleared once fixed; the scenario stays clean throughout.
+    assert_eq!(
+        codes_at(&seen["rules_forbidden"])
+            .iter()
+            .map(|(c, _, _)| c.clone())
+            .collect::<Vec<_>>(),
+        [code(relance_dsl::Code::ForbiddenInRule)],
+        "{seen:#}"
+    );
+    assert_eq!(seen["rules_cleared"], true, "{seen:#}");
+    assert_eq!(seen["scenario_after"], serde_json::json!([]), "{seen:#}");
     assert_eq!(seen["stopped"], true, "the server stopped when asked");
 }

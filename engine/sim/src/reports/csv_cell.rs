@@ -17,21 +17,38 @@ const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 /// A text cell: `'` in front when it starts like a formula, then quoted when it holds a
 /// separator, a quote or a line break (quotes doubled).
 pub fn csv_cell(text: &str) -> String {
-    let neutral = if text.starts_with(FORMULA_START) {
-        format!("'{text}")
+    let mut out = Vec::with_capacity(text.len() + 3);
+    push_csv_cell(&mut out, text);
+    String::from_utf8(out).expect("a cell of UTF-8 text with ASCII added stays UTF-8")
+}
+
+/// [`csv_cell`] appended to `out`, for writers of many rows (the plan's CSV) that would
+/// otherwise allocate a `String` per cell. The one home of the rule: `csv_cell` calls it.
+pub fn push_csv_cell(out: &mut Vec<u8>, text: &str) {
+    let formula = text.starts_with(FORMULA_START);
+    let quoted = text.contains([',', '"', '\n', '\r']);
+    if quoted {
+        out.push(b'"');
+    }
+    if formula {
+        out.push(b'\'');
+    }
+    if quoted {
+        for (i, part) in text.split('"').enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b"\"\"");
+            }
+            out.extend_from_slice(part.as_bytes());
+        }
+        out.push(b'"');
     } else {
-        text.to_string()
-    };
-    if neutral.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", neutral.replace('"', "\"\""))
-    } else {
-        neutral
+        out.extend_from_slice(text.as_bytes());
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::csv_cell;
+    use super::{csv_cell, push_csv_cell};
 
     #[test]
     fn formulas_are_neutralised_and_cells_quoted() {
@@ -55,6 +72,9 @@ mod tests {
         ];
         for (text, want) in rows {
             assert_eq!(csv_cell(text), want, "{text:?}");
+            let mut out = b"x,".to_vec();
+            push_csv_cell(&mut out, text);
+            assert_eq!(out, format!("x,{want}").into_bytes(), "appended: {text:?}");
         }
     }
 }

@@ -18,7 +18,7 @@ pub mod procedures;
 use chrono::NaiveDate;
 
 pub use crate::replay::{InvoiceAt, replay};
-pub use csv_cell::csv_cell;
+pub use csv_cell::{csv_cell, push_csv_cell};
 
 /// Days from `from` to `to` (negative when `to` is earlier).
 pub(crate) fn days(from: NaiveDate, to: NaiveDate) -> i64 {
