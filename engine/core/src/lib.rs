@@ -8,6 +8,7 @@
 //! Modules:
 //! - [`domain`]: customers, contacts, invoices, events, the portfolio; money is `Decimal`;
 //! - [`calendar`]: French business days and public holidays;
+//! - [`fact_order`]: the canonical order of one day's facts (file kind, import, line, receipt);
 //! - [`interest`]: the ECB rate table and late-interest arithmetic (L441-10 C. com.);
 //! - [`payment`]: payment means, payment details, why a payment came back;
 //! - [`rules`]: the rhai sandbox for `rule(...)` calls, compiled once per set;
@@ -25,6 +26,7 @@
 
 pub mod calendar;
 pub mod domain;
+pub mod fact_order;
 pub mod insolvency;
 pub mod insurance;
 pub mod interest;

@@ -229,10 +229,11 @@ impl Dispatcher {
                     caller: None,
                     batch: None,
                     file: None,
+                    at: None,
                 };
                 self.engine.work_locked(&guard, move |w| {
                     if w.customer(&saved.customer)?.is_some() {
-                        let logged = w.record_events(&events, today, &source, None)?;
+                        let logged = w.record_events(&events, today, &|_| source.clone(), None)?;
                         w.apply_events(&logged, today, run_done)?;
                     }
                     for op in writes {

@@ -8,8 +8,9 @@
 //! applied on, it is history: its actions are dropped) and the case is ticked at the next
 //! daily run; a fact on an invoice whose case is not open yet waits in `pending` and is applied
 //! as history when the daily run opens the case (`open` then `apply_pending`), so no case acts
-//! before the facts that arrived with it are in. The next tick is never earlier than
-//! tomorrow. It must not flush, lock, or perform effects: the engine commits, the dispatcher
+//! before the facts that arrived with it are in. Facts of one day are taken in the canonical
+//! order of `relance_core::fact_order` (`StoredEvent::order_key`), which the `pending` keys
+//! encode. The next tick is never earlier than tomorrow. It must not flush, lock, or perform effects: the engine commits, the dispatcher
 //! delivers.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -29,6 +30,7 @@ use super::model::{
 use super::outbox;
 use super::store::{Op, Store, Tree};
 use relance_core::domain::{Customer, Event, EventKind, Invoice};
+use relance_core::fact_order::FactKey;
 use relance_core::interest::RateTable;
 use relance_core::runtime::behaviour::{KnownBehaviour, days_late};
 use relance_core::runtime::{
@@ -382,8 +384,8 @@ pub struct Work<'a> {
     extra: Vec<Op>,
     /// Facts appended to the event log by this unit.
     logged: Vec<StoredEvent>,
-    /// Facts waiting for the daily run of their day: (date, event id).
-    to_pend: Vec<(NaiveDate, u64)>,
+    /// Facts waiting for the daily run of their day: their keys in the order of a day.
+    to_pend: Vec<FactKey>,
     ledgers: &'a Ledgers,
     /// This unit's changes to customers' ledgers (new invoices, cases opened or moved).
     deltas: HashMap<String, Ledger>,
@@ -923,12 +925,12 @@ impl<'a> Work<'a> {
                 facts.push(stored);
             }
         }
-        facts.sort_by_key(|e| (e.event.date, e.id));
+        facts.sort_by_key(StoredEvent::order_key);
         for f in &facts {
             self.apply_fact(&f.event, day)?;
             // Applied now: a fact still waiting for today's run must not be applied twice.
             self.extra
-                .push(Op::Delete(Tree::Pending, keys::pending(f.event.date, f.id)));
+                .push(Op::Delete(Tree::Pending, keys::pending(&f.order_key())));
         }
         if run_done {
             self.tick(id, day)?;
@@ -1182,21 +1184,21 @@ impl<'a> Work<'a> {
             .push(Op::Delete(Tree::Timers, keys::timer(date, id)));
     }
 
-    /// Appends `events` to the event log (each gets an id, its source and the write's
-    /// idempotency key) and returns them, in the order given.
+    /// Appends `events` to the event log (each gets an id, its source from `source_of` given
+    /// its index, and the write's idempotency key) and returns them, in the order given.
     pub fn record_events(
         &mut self,
         events: &[Event],
         recorded_on: NaiveDate,
-        source: &EventSource,
+        source_of: &dyn Fn(usize) -> EventSource,
         idempotency_key: Option<&str>,
     ) -> Result<Vec<StoredEvent>, DaemonError> {
         let mut out = Vec::with_capacity(events.len());
-        for ev in events {
+        for (i, ev) in events.iter().enumerate() {
             let stored = StoredEvent {
                 id: self.store.next_id()?,
                 recorded_on,
-                source: source.clone(),
+                source: source_of(i),
                 idempotency_key: idempotency_key.map(str::to_string),
                 event: ev.clone(),
             };
@@ -1206,7 +1208,9 @@ impl<'a> Work<'a> {
         Ok(out)
     }
 
-    /// Applies logged facts (validated: every reference resolves) in date then log order.
+    /// Applies logged facts (validated: every reference resolves) in the canonical order of
+    /// a day's facts ([`StoredEvent::order_key`]: date, then facts read from files by kind,
+    /// batch, file and line, then the others by event id).
     ///
     /// Before the day's run (`run_done` false) nothing is applied: every fact waits in
     /// `pending` for the run of its day, which applies it after opening the day's cases and
@@ -1222,7 +1226,7 @@ impl<'a> Work<'a> {
         run_done: bool,
     ) -> Result<(), DaemonError> {
         let mut ordered: Vec<&StoredEvent> = events.iter().collect();
-        ordered.sort_by_key(|e| (e.event.date, e.id));
+        ordered.sort_by_key(|e| e.order_key());
         let mut touched = BTreeSet::new();
         for stored in ordered {
             let ready = match stored.event.kind.invoice() {
@@ -1230,7 +1234,7 @@ impl<'a> Work<'a> {
                 None => true,
             };
             if !run_done || !ready {
-                self.to_pend.push((stored.event.date, stored.id));
+                self.to_pend.push(stored.order_key());
                 continue;
             }
             touched.extend(self.apply_fact(&stored.event, today)?);
@@ -1345,12 +1349,8 @@ impl<'a> Work<'a> {
                 ));
             }
         }
-        for (date, id) in &self.to_pend {
-            ops.push(Op::Put(
-                Tree::Pending,
-                keys::pending(*date, *id),
-                Vec::new(),
-            ));
+        for key in &self.to_pend {
+            ops.push(Op::Put(Tree::Pending, keys::pending(key), Vec::new()));
         }
         for id in &self.dirty_customers {
             if let Some(Some(c)) = self.customers.get(id) {

@@ -29,6 +29,7 @@ use super::model::{
 use super::outbox;
 use super::store::{Op, Store, Tree};
 use relance_core::domain::{Customer, Event, EventKind, Invoice, Portfolio};
+use relance_core::fact_order::FileLine;
 use relance_core::interest::RateTable;
 use relance_core::runtime::Instance;
 
@@ -629,8 +630,8 @@ impl Engine {
         )
     }
 
-    /// [`Engine::import_keyed`] naming where the facts come from (an API write, an import
-    /// batch and its files).
+    /// [`Engine::import_keyed`] naming where the facts come from (an API write: they count
+    /// after a day's facts read from files, in their order of receipt).
     pub fn import_from(
         &self,
         p: &Portfolio,
@@ -644,7 +645,7 @@ impl Engine {
             |w| {
                 let plan = self.check_portfolio(w, p, today)?;
                 let key = idem.and_then(Idem::client_key);
-                Self::write_portfolio(w, p, &plan, today, run_done, source, key)
+                Self::write_portfolio(w, p, &plan, today, run_done, &|_| source.clone(), key)
             },
             |report, stats| report.stats = stats,
         )
@@ -665,14 +666,14 @@ impl Engine {
     }
 
     /// Writes a checked portfolio in `w`: customers, the invoices the plan does not leave
-    /// unchanged, and its facts logged under `source` then applied.
+    /// unchanged, and its facts logged (`p.events[i]` under `source_of(i)`) then applied.
     fn write_portfolio(
         w: &mut Work<'_>,
         p: &Portfolio,
         plan: &input::Plan,
         today: NaiveDate,
         run_done: bool,
-        source: &EventSource,
+        source_of: &dyn Fn(usize) -> EventSource,
         key: Option<&str>,
     ) -> Result<WriteReport, DaemonError> {
         for c in &p.customers {
@@ -691,7 +692,7 @@ impl Engine {
             w.add_invoice(inv.clone())?;
             report.invoices += 1;
         }
-        let logged = w.record_events(&p.events, today, source, key)?;
+        let logged = w.record_events(&p.events, today, source_of, key)?;
         w.apply_events(&logged, today, run_done)?;
         Ok(report)
     }
@@ -707,12 +708,15 @@ impl Engine {
 
     /// Imports an accounting batch (files read and merged by the caller into `p`, what they
     /// change) as [`Engine::import`] does, and records the batch in `imports` under its
-    /// digest in the same transaction; its facts name the batch (and the file, when the batch
-    /// has one). `record.batch` is set here. A batch already recorded is not applied again:
-    /// its record comes back as `Err` of the inner result.
+    /// digest in the same transaction; its facts name the batch, and where each was read
+    /// when `origins` says it (`origins[i]` for `p.events[i]`, its `file` the place in
+    /// `record.files`): the file's name, kind and line, its place in the canonical order of
+    /// a day's facts. `record.batch` is set here. A batch already recorded is not applied
+    /// again: its record comes back as `Err` of the inner result.
     pub fn import_batch(
         &self,
         p: &Portfolio,
+        origins: &[FileLine],
         caller: Option<&str>,
         mut record: ImportRecord,
     ) -> Result<Result<(WriteReport, ImportRecord), ImportRecord>, DaemonError> {
@@ -730,16 +734,22 @@ impl Engine {
                 let plan = self.check_portfolio(w, p, today)?;
                 record.batch = self.store().next_id()?;
                 record.recorded_on = today;
-                let source = EventSource {
-                    via: "import".into(),
-                    caller: caller.map(str::to_string),
-                    batch: Some(record.batch),
-                    file: match record.files.as_slice() {
-                        [one] => Some(one.clone()),
-                        _ => None,
-                    },
+                let source_of = |i: usize| {
+                    let at = origins.get(i).copied();
+                    let file = match (at, record.files.as_slice()) {
+                        (Some(at), files) => files.get(at.file as usize).cloned(),
+                        (None, [one]) => Some(one.clone()),
+                        (None, _) => None,
+                    };
+                    EventSource {
+                        via: "import".into(),
+                        caller: caller.map(str::to_string),
+                        batch: Some(record.batch),
+                        file,
+                        at,
+                    }
                 };
-                let report = Self::write_portfolio(w, p, &plan, today, run_done, &source, None)?;
+                let report = Self::write_portfolio(w, p, &plan, today, run_done, &source_of, None)?;
                 w.push_op(Op::Put(
                     Tree::Imports,
                     record.sha256.as_bytes().to_vec(),
@@ -913,12 +923,17 @@ impl Engine {
             caller: idem.and_then(Idem::caller),
             batch: None,
             file: None,
+            at: None,
         };
         self.write_keyed(
             idem,
             move |w| {
-                let logged =
-                    w.record_events(&events, today, &source, idem.and_then(Idem::client_key))?;
+                let logged = w.record_events(
+                    &events,
+                    today,
+                    &|_| source.clone(),
+                    idem.and_then(Idem::client_key),
+                )?;
                 w.apply_events(&logged, today, run_done)?;
                 w.push_op(Op::Put(Tree::Agenda, key, encode(&entry)));
                 Ok(entry)

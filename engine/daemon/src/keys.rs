@@ -5,6 +5,7 @@
 //! values hold.
 
 use chrono::{Datelike, NaiveDate};
+use relance_core::fact_order::FactKey;
 
 /// A date as 4 big-endian bytes that sort like the dates (days from the common era, with the
 /// sign bit flipped so that the order of signed values is kept).
@@ -103,13 +104,22 @@ pub fn trailing_id(key: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(raw))
 }
 
-/// `pending`: the fact's date, then its event id: a range scan up to a day yields the facts
-/// the day's run applies, in date then log order.
-pub fn pending(d: NaiveDate, event: u64) -> Vec<u8> {
-    let mut k = date(d).to_vec();
-    k.extend_from_slice(&event.to_be_bytes());
+/// `pending`: a fact's key in the canonical order of one day's facts
+/// (`StoredEvent::order_key`: date, file kind's rank, import batch, file, line, event id), as
+/// bytes that sort as the key does: a range scan up to a day yields the facts the day's run
+/// applies, in that order. Ends with the event id ([`trailing_id`]).
+pub fn pending(key: &FactKey) -> Vec<u8> {
+    let mut k = date(key.date).to_vec();
+    k.push(key.rank);
+    k.extend_from_slice(&key.import.to_be_bytes());
+    k.extend_from_slice(&key.file.to_be_bytes());
+    k.extend_from_slice(&key.line.to_be_bytes());
+    k.extend_from_slice(&key.receipt.to_be_bytes());
     k
 }
+
+/// The length of a [`pending`] key (a shorter one is a schema-3 key: date, event id).
+pub const PENDING_LEN: usize = 4 + 1 + 8 + 4 + 8 + 8;
 
 /// `due`: the instant a message may next be attempted (milliseconds since 1970, big-endian;
 /// 0 for "now": not sealed yet, or never attempted), then its id: a range scan up to now
@@ -171,6 +181,7 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use relance_core::fact_order::{Arrival, FileKind, FileLine};
 
     fn d(s: &str) -> NaiveDate {
         s.parse().expect("test date")
@@ -205,7 +216,40 @@ mod tests {
         assert_ne!(inv, cust);
         assert!(inv.starts_with(&event_owner_prefix(EventOwner::Invoice("A"))));
         assert_eq!(trailing_id(&inv), Some(7));
-        assert_eq!(trailing_id(&pending(d("2026-02-01"), 9)), Some(9));
+        let key = FactKey::new(d("2026-02-01"), Arrival::Api, 9);
+        assert_eq!(trailing_id(&pending(&key)), Some(9));
+        assert_eq!(pending(&key).len(), PENDING_LEN);
+    }
+
+    /// Every pair of a grid of keys (each field at a low and a high value, API facts too):
+    /// the bytes sort exactly as the keys do.
+    #[test]
+    fn pending_keys_sort_as_the_canonical_order_of_a_day() {
+        let mut keys = Vec::new();
+        for date in [d("2026-01-31"), d("2026-02-01")] {
+            for receipt in [1, u64::MAX - 1] {
+                keys.push(FactKey::new(date, Arrival::Api, receipt));
+                for kind in [FileKind::Fec, FileKind::Payments, FileKind::Statement] {
+                    for import in [2, 300] {
+                        for file in [0, 70_000] {
+                            for line in [2, 1 << 40] {
+                                let at = FileLine { kind, file, line };
+                                keys.push(FactKey::new(
+                                    date,
+                                    Arrival::File { import, at },
+                                    receipt,
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for a in &keys {
+            for b in &keys {
+                assert_eq!(a.cmp(b), pending(a).cmp(&pending(b)), "{a:?} / {b:?}");
+            }
+        }
     }
 
     #[test]

@@ -10,8 +10,15 @@
 //! risk changes. The rebuilt facts are logged with the source `migration`.
 //!
 //! Schema 3 adds the outbox's `due` index (pending and retrying messages by next attempt),
-//! built here from the outbox. Every step a store needs runs, then the schema version moves to
-//! this build's, all in one commit.
+//! built here from the outbox.
+//!
+//! Schema 4 keys `pending` by the canonical order of a day's facts (`keys::pending`: date,
+//! file kind, batch, file, line, event id) instead of date then event id: each waiting fact's
+//! key is rewritten from its stored event (facts logged before schema 4 carry no file and
+//! line, so they keep their order of receipt, after any fact read from a file).
+//!
+//! Every step a store needs runs, then the schema version moves to this build's, all in one
+//! commit.
 //!
 //! This module must not decide anything the engine decides and never touches cases or
 //! timers.
@@ -54,6 +61,9 @@ pub fn migrate(store: &dyn Store, today: NaiveDate) -> Result<Option<u32>, Daemo
     if found < 3 {
         ops.extend(due_index(store)?);
     }
+    if found < 4 {
+        ops.extend(pending_in_day_order(store)?);
+    }
     ops.push(Op::Put(
         Tree::Meta,
         SCHEMA_KEY.to_vec(),
@@ -62,6 +72,38 @@ pub fn migrate(store: &dyn Store, today: NaiveDate) -> Result<Option<u32>, Daemo
     store.commit(&ops)?;
     store.flush()?;
     Ok(Some(found))
+}
+
+/// Schema 4: every `pending` key of schema 3 (date, event id) rewritten as the fact's key in
+/// the canonical order of its day. A key whose event is missing or unreadable is left for
+/// `verify` (run next) to report.
+fn pending_in_day_order(store: &dyn Store) -> Result<Vec<Op>, DaemonError> {
+    let mut old = Vec::new();
+    store.scan(Tree::Pending, &mut |k, _| {
+        if k.len() != keys::PENDING_LEN {
+            old.push(k.to_vec());
+        }
+        Ok(())
+    })?;
+    let mut ops = Vec::with_capacity(old.len() * 2);
+    for k in old {
+        let Some(id) = keys::trailing_id(&k) else {
+            continue;
+        };
+        let Some(bytes) = store.get(Tree::Events, &keys::id(id))? else {
+            continue;
+        };
+        let Ok(stored) = decode::<StoredEvent>("event", &bytes) else {
+            continue;
+        };
+        ops.push(Op::Delete(Tree::Pending, k));
+        ops.push(Op::Put(
+            Tree::Pending,
+            keys::pending(&stored.order_key()),
+            Vec::new(),
+        ));
+    }
+    Ok(ops)
 }
 
 /// Schema 3: the `due` index of the outbox's pending and retrying messages.
@@ -96,6 +138,7 @@ fn event_log_from_history(store: &dyn Store, today: NaiveDate) -> Result<Vec<Op>
         caller: None,
         batch: None,
         file: None,
+        at: None,
     };
     let mut ops = Vec::with_capacity(events.len() * 2);
     for event in events {

@@ -13,6 +13,7 @@ use relance_dsl::ir::{Action, Money};
 
 use super::error::DaemonError;
 use relance_core::domain::Event;
+use relance_core::fact_order::{Arrival, FactKey, FileLine};
 use relance_core::runtime::{Instance, installments};
 
 /// One fact of the append-only event log: what happened (a typed [`Event`]), when the daemon
@@ -42,9 +43,15 @@ pub struct EventSource {
     /// The import batch (its id in the `imports` tree), for imports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch: Option<u64>,
-    /// The file of the batch the fact was read from, when known.
+    /// The file of the batch the fact was read from, as the client named it, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// Where in the batch the fact was read (file kind, the file's place in the batch, line):
+    /// with `batch`, its place in the canonical order of its day
+    /// ([`StoredEvent::order_key`]). Absent for API writes and facts stored before it was
+    /// kept (they count after the facts read from files, by event id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<FileLine>,
 }
 
 impl EventSource {
@@ -54,7 +61,21 @@ impl EventSource {
             caller: caller.map(str::to_string),
             batch: None,
             file: None,
+            at: None,
         }
+    }
+}
+
+impl StoredEvent {
+    /// The fact's key in the canonical order of one day's facts
+    /// (`relance_core::fact_order`): read from a file of an import batch, by file kind,
+    /// batch, file and line; otherwise after those, by event id (its order of receipt).
+    pub fn order_key(&self) -> FactKey {
+        let arrival = match (self.source.batch, self.source.at) {
+            (Some(import), Some(at)) => Arrival::File { import, at },
+            _ => Arrival::Api,
+        };
+        FactKey::new(self.event.date, arrival, self.id)
     }
 }
 

@@ -221,7 +221,11 @@ fn check(tree: Tree, k: &[u8], v: &[u8]) -> Result<(), String> {
             empty(v)
         }
         Tree::Pending => {
-            dated_id_key(k)?;
+            if k.len() != keys::PENDING_LEN || keys::parse_date(k).is_none() {
+                return Err(
+                    "key is not a date, a file kind, a batch, a file, a line and an id".into(),
+                );
+            }
             empty(v)
         }
         Tree::Imports => decode::<ImportRecord>(v).map(drop),

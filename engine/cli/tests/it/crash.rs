@@ -8,7 +8,10 @@
 //! SIGKILL at seeded random moments (during imports, a daily run, dispatch, start-up) and
 //! started again on the same store; the step in flight is sent again, as a client retries.
 //! At the end the store is opened in process and compared with `parity.rs` (the comparison of
-//! the in-process differential): the same dated actions per invoice and the same case states;
+//! the in-process differential) against the planner's plan of the portfolio as received (its
+//! events in the order sent: facts posted through the API count in their order of receipt
+//! within a day, LANGUAGE.md "What happens first on one day"; `parity::as_received`): the same
+//! dated actions per invoice and the same case states;
 //! nothing left to send; every delivered email reached the SMTP sink of `daemon_e2e.rs`, no
 //! email arrived that the store does not know, and an email received twice carries the one
 //! Message-ID of its message with the same recipients and subject.
@@ -41,7 +44,7 @@ use relance_daemon::server::{self, ClockMode};
 use relance_data::generator::{self, Spec};
 
 use crate::daemon_e2e::{Mail, start_hooks, start_smtp, write_config};
-use crate::parity::{arrivals, assert_agree, batches, decided, differences, planned};
+use crate::parity::{arrivals, as_received, assert_agree, batches, decided, differences, planned};
 use crate::support::TempDir;
 
 const TOKEN: &str = "crash-admin-token-000001";
@@ -96,10 +99,17 @@ impl Step {
     }
 }
 
-/// The feed: day by day from `from` through `until`, a settle on about a quarter of the days.
-fn steps(p: &Portfolio, from: NaiveDate, until: NaiveDate, rng: &mut ChaCha8Rng) -> Vec<Step> {
+/// The feed: day by day from `from` through `until`, a settle on about a quarter of the days;
+/// with the batches in the order sent (see [`as_received`]).
+fn steps(
+    p: &Portfolio,
+    from: NaiveDate,
+    until: NaiveDate,
+    rng: &mut ChaCha8Rng,
+) -> (Vec<Step>, Vec<Portfolio>) {
     let mut by_day = arrivals(p, from);
     let mut out = Vec::new();
+    let mut sent = Vec::new();
     let mut day = from;
     let mut n = 0;
     while day <= until {
@@ -111,6 +121,7 @@ fn steps(p: &Portfolio, from: NaiveDate, until: NaiveDate, rng: &mut ChaCha8Rng)
                 key: format!("crash-batch-{n}"),
                 body: serde_json::to_value(&batch).expect("json"),
             });
+            sent.push(batch);
         }
         if rng.random_bool(0.25) {
             out.push(Step::Settle);
@@ -120,7 +131,7 @@ fn steps(p: &Portfolio, from: NaiveDate, until: NaiveDate, rng: &mut ChaCha8Rng)
     assert!(by_day.is_empty(), "every fact is sent");
     out.push(Step::Run(until));
     out.push(Step::Settle);
-    out
+    (out, sent)
 }
 
 // ----- the daemons -------------------------------------------------------------------------
@@ -499,10 +510,10 @@ fn crash_run(tag: &str, sizes: Sizes, daemons: usize, store: Option<&str>) {
     let from = as_of.checked_sub_days(Days::new(45)).expect("date");
     let until = from.checked_add_days(Days::new(days)).expect("date");
     let set = crate::workspace().join("stdlib-scenarios");
-    let (plan, plan_states, _) = planned(&p, &set, from, until);
-
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
-    let feed = steps(&p, from, until, &mut rng);
+    let (feed, sent) = steps(&p, from, until, &mut rng);
+    // The facts go through the JSON API: a day's facts count in their order of receipt.
+    let (plan, plan_states, _) = planned(&as_received(&p, &sent), &set, from, until);
     // The kills: at distinct random steps, each a few milliseconds into the step (inside the
     // request, or just after it while the dispatcher works); some during the next start-up.
     let at_steps = (kills - kills / 5).min(feed.len());

@@ -41,6 +41,7 @@ use super::models::{
 };
 use super::{AppState, Reply, blocking, durable};
 use relance_core::domain::Portfolio;
+use relance_core::fact_order::FileLine;
 use relance_data::import::csv_mapped::{self, CsvOptions, Kind, Mapping};
 use relance_data::import::fec::{self, FecOptions};
 use relance_data::import::{Changes, DEFAULT_TERMS_DAYS, DecimalStyle, Merge, camt053, events_csv};
@@ -128,6 +129,8 @@ impl Batch {
 struct Prepared {
     summaries: Vec<FileSummary>,
     delta: Portfolio,
+    /// Where each event of `delta` was read (file kind, place in the batch, line).
+    origins: Vec<FileLine>,
     changes: Changes,
 }
 
@@ -565,7 +568,7 @@ async fn run(s: &AppState, caller: &Caller, batch: Batch) -> Result<Outcome, Api
         write: None,
     };
     if changed && !batch.dry_run && outcome.already_imported.is_none() {
-        let delta = prepared.delta;
+        let (delta, origins) = (prepared.delta, prepared.origins);
         let record = ImportRecord {
             batch: 0,
             sha256: digest,
@@ -580,7 +583,11 @@ async fn run(s: &AppState, caller: &Caller, batch: Batch) -> Result<Outcome, Api
             events: delta.events.len(),
         };
         let who = caller.name.clone();
-        match durable(s, move |e| e.import_batch(&delta, Some(&who), record)).await? {
+        match durable(s, move |e| {
+            e.import_batch(&delta, &origins, Some(&who), record)
+        })
+        .await?
+        {
             Ok((report, record)) => {
                 outcome.written = true;
                 outcome.write = Some(report);
@@ -643,12 +650,13 @@ fn merge_into(base: Portfolio, textless: &[bool], batch: &Batch) -> Result<Prepa
     for f in &batch.files {
         summaries.push(merge_file(&mut merge, f)?);
     }
-    let (merged, delta, changes) = merge.finish_with_delta();
-    portfolio::validate(&merged).map_err(FileError::Merged)?;
+    let finished = merge.finish_with_delta();
+    portfolio::validate(&finished.merged).map_err(FileError::Merged)?;
     Ok(Prepared {
         summaries,
-        delta,
-        changes,
+        delta: finished.delta,
+        origins: finished.origins,
+        changes: finished.changes,
     })
 }
 

@@ -5,7 +5,9 @@
 //! random order that only respects dependencies (a customer before its invoices, an invoice
 //! before its events), some batches retried with their idempotency key, and the engine
 //! closed and reopened from disk at random moments. Both must end with the same dated
-//! actions per invoice and the same case states.
+//! actions per invoice and the same case states; the planner plans the portfolio as the
+//! daemon receives it (`parity::as_received`: facts posted through the API count in their
+//! order of receipt within a day, LANGUAGE.md "What happens first on one day").
 //!
 //! Bounded: a few seeds of a few hundred invoices over about 75 days. A failure prints the
 //! seed and the first differing invoices; `RELANCE_DIFF_SEEDS` and `RELANCE_DIFF_INVOICES`
@@ -29,7 +31,7 @@ use relance_daemon::server::{self, ClockMode};
 use relance_data::generator::{self, Spec};
 use relance_data::portfolio;
 
-use crate::parity::{arrivals, assert_agree, batches, decided, planned};
+use crate::parity::{arrivals, as_received, assert_agree, batches, decided, planned};
 use crate::support::TempDir;
 
 thread_local! {
@@ -163,17 +165,27 @@ fn one_seed_with(
         }
         None => scenarios(),
     };
-    let (plan, plan_states, effect) = planned(&p, &dir, from, until);
-
+    // Each day's facts in random batches, decided first: the planner plans the portfolio as
+    // the daemon receives them (facts posted through the API count in their order of
+    // receipt within a day).
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
-    let mut daemon = Daemon::new(&tmp, from, dir);
     let mut by_day = arrivals(&p, from);
+    let mut feed = Vec::new();
     let mut day = from;
-    let mut sent = 0usize;
     while day <= until {
-        daemon.engine().move_virtual_clock(day).expect("clock");
         let facts = by_day.remove(&day).unwrap_or_default();
-        for batch in batches(&facts, &mut rng) {
+        feed.push((day, batches(&facts, &mut rng)));
+        day = day.succ_opt().expect("date");
+    }
+    assert!(by_day.is_empty(), "every fact is sent");
+    let all: Vec<Portfolio> = feed.iter().flat_map(|(_, b)| b.clone()).collect();
+    let (plan, plan_states, effect) = planned(&as_received(&p, &all), &dir, from, until);
+
+    let mut daemon = Daemon::new(&tmp, from, dir);
+    let mut sent = 0usize;
+    for (day, day_batches) in feed {
+        daemon.engine().move_virtual_clock(day).expect("clock");
+        for batch in day_batches {
             let key = format!("batch-{sent}");
             sent += 1;
             daemon.send(&batch, &key, false);
@@ -189,9 +201,7 @@ fn one_seed_with(
         if rng.random_bool(0.05) {
             daemon.restart();
         }
-        day = day.succ_opt().expect("date");
     }
-    assert!(by_day.is_empty(), "every fact was sent");
     let engine = daemon.engine();
     let (got, got_states) = decided(&engine, &p);
     assert_agree(seed, (&plan, &plan_states), (&got, &got_states));

@@ -4,8 +4,9 @@
 //! pruning of idempotency keys after their retention (`idempotency`), paginated reads
 //! (`pages`), the outbox's due index (`outbox_due`), and PDF letters, dead letters without an
 //! address and email dates on the engine's clock (`letters`), the contact cadence (`cadence`) and
-//! account-level dunning (`accounts`) in the daily run, and the case actions of the API
-//! (`case_actions`).
+//! account-level dunning (`accounts`) in the daily run, the case actions of the API
+//! (`case_actions`), the canonical order of a day's facts against the planner (`same_day`) and
+//! one import against the same data in pieces (`import_pieces`).
 
 mod accounts;
 mod aggregates;
@@ -17,6 +18,7 @@ mod deploy;
 mod differential;
 mod health;
 mod idempotency;
+mod import_pieces;
 mod insolvency;
 mod letters;
 mod migration;
@@ -27,6 +29,7 @@ mod pages;
 mod parity;
 mod portfolio;
 mod restore_ids;
+mod same_day;
 mod security;
 mod support;
 mod validation;

@@ -2,17 +2,20 @@
 //! `tests/fixtures/schema1-store.jsonl` is the backup of a schema-1 store written by the
 //! relance of commit d2a5bf5 (before the event log), as its README says: after the migration
 //! the store verifies sound, its event log holds the money and dispute facts that store only
-//! kept as history lines, its outbox has its `due` index, and the engine runs on from it.
+//! kept as history lines, its outbox has its `due` index, and the engine runs on from it. A
+//! schema-3 store's `pending` keys (date, event id) become keys in the canonical order of a
+//! day's facts.
 
 use std::io::BufReader;
 
 use relance_core::domain::EventKind;
 use relance_daemon::backup;
 use relance_daemon::config::Config;
+use relance_daemon::keys;
 use relance_daemon::migrate::MIGRATED;
 use relance_daemon::model::{StoredEvent, decode};
 use relance_daemon::server::{self, ClockMode};
-use relance_daemon::store::{SCHEMA_KEY, SCHEMA_VERSION, SledStore, Store, Tree};
+use relance_daemon::store::{Op, SCHEMA_KEY, SCHEMA_VERSION, SledStore, Store, Tree};
 use relance_daemon::verify;
 use rust_decimal::Decimal;
 
@@ -116,4 +119,109 @@ fn a_schema_1_store_is_migrated_on_open_and_runs_on() {
     let days = engine.advance_to(later).expect("ten more days");
     assert_eq!(days.len(), 10);
     assert!(verify::verify(engine.store()).expect("verify").ok());
+}
+
+/// Schema 3 keyed `pending` by date then event id. A store holding facts that wait for their
+/// day's run (written by this build through the JSON API, their keys put back in the schema-3
+/// layout) is migrated on open: every key becomes the fact's key in the canonical order of
+/// its day, the store verifies sound and the day's run applies every waiting fact.
+#[test]
+fn a_schema_3_store_gets_pending_keys_in_day_order() {
+    let tmp = TempDir::new("migration-3");
+    let config = Config {
+        data: tmp.0.join("data"),
+        spool: tmp.0.join("spool"),
+        ..Config::default()
+    };
+    let day: chrono::NaiveDate = "2026-03-02".parse().expect("date");
+    let stdlib = crate::workspace().join("stdlib-scenarios");
+    let p: relance_core::domain::Portfolio = serde_json::from_value(serde_json::json!({
+        "customers": [{"id": "C1", "segment": "b2b"}],
+        "invoices": [
+            {"id": "F-1", "customer": "C1", "amount": "900.00", "issued": "2026-01-05", "due": "2026-02-04"},
+            {"id": "F-2", "customer": "C1", "amount": "700.00", "issued": "2026-01-06", "due": "2026-02-05"}
+        ],
+        "events": [
+            {"date": "2026-03-02", "type": "payment", "invoice": "F-2", "amount": "700.00"},
+            {"date": "2026-03-01", "type": "payment", "invoice": "F-1", "amount": "900.00"}
+        ]
+    }))
+    .expect("portfolio");
+    let old_keys = {
+        let engine = server::open(
+            &config,
+            ClockMode::Virtual { start: Some(day) },
+            Some(&stdlib),
+        )
+        .expect("open");
+        engine.import(&p).expect("import before the day's run");
+        engine.flush().expect("flush");
+        let store = engine.store();
+        let mut pending = Vec::new();
+        store
+            .scan(Tree::Pending, &mut |k, _| {
+                pending.push(k.to_vec());
+                Ok(())
+            })
+            .expect("scan");
+        assert_eq!(pending.len(), 2, "both facts wait for the run");
+        // Back to schema 3: date, event id.
+        let mut ops = Vec::new();
+        let mut old_keys = Vec::new();
+        for k in pending {
+            let mut old = k[..4].to_vec();
+            old.extend_from_slice(&k[k.len() - 8..]);
+            ops.push(Op::Delete(Tree::Pending, k));
+            ops.push(Op::Put(Tree::Pending, old.clone(), Vec::new()));
+            old_keys.push(old);
+        }
+        ops.push(Op::Put(
+            Tree::Meta,
+            SCHEMA_KEY.to_vec(),
+            3u32.to_be_bytes().to_vec(),
+        ));
+        store.commit(&ops).expect("commit");
+        engine.flush().expect("flush");
+        old_keys
+    };
+
+    let engine = server::open(&config, ClockMode::Virtual { start: None }, Some(&stdlib))
+        .expect("the schema-3 store opens");
+    let store = engine.store();
+    assert_eq!(
+        store.get(Tree::Meta, SCHEMA_KEY).expect("get"),
+        Some(SCHEMA_VERSION.to_be_bytes().to_vec())
+    );
+    let mut expected = Vec::new();
+    store
+        .scan(Tree::Events, &mut |_, v| {
+            let e: StoredEvent = decode("event", v).expect("event");
+            expected.push(keys::pending(&e.order_key()));
+            Ok(())
+        })
+        .expect("scan");
+    expected.sort();
+    let mut got = Vec::new();
+    store
+        .scan(Tree::Pending, &mut |k, _| {
+            got.push(k.to_vec());
+            Ok(())
+        })
+        .expect("scan");
+    assert_eq!(
+        got, expected,
+        "every key rewritten, none left in the old layout"
+    );
+    assert!(old_keys.iter().all(|k| !got.contains(k)));
+    assert!(verify::verify(store).expect("verify").ok());
+    engine.catch_up(day).expect("the day's run");
+    assert_eq!(engine.outstanding("C1").expect("C1"), Decimal::ZERO);
+    let mut left = 0;
+    store
+        .scan(Tree::Pending, &mut |_, _| {
+            left += 1;
+            Ok(())
+        })
+        .expect("scan");
+    assert_eq!(left, 0, "the run applied every waiting fact");
 }

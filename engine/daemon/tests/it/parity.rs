@@ -1,9 +1,11 @@
 //! The comparison the daemon–planner differential tests share (`differential.rs` in process,
 //! the CLI's `crash.rs` with a real `relance serve` killed with SIGKILL): what the planner
 //! decides over a window through the set's contact cadence (as `relance plan`), the day each
-//! generated fact reaches the daemon, a day's facts split into random batches, what the
-//! daemon decided (its outbox and cases), and the invoices whose dated actions differ. It
-//! must not drive a daemon itself: each test feeds the daemon its own way.
+//! generated fact reaches the daemon, a day's facts split into random batches, the portfolio
+//! as the daemon receives those batches (its events in their order of receipt, which the
+//! planner must plan), what the daemon decided (its outbox and cases), and the invoices whose
+//! dated actions differ. It must not drive a daemon itself: each test feeds the daemon its
+//! own way.
 
 #![allow(dead_code)] // each including test binary uses the part it needs
 
@@ -160,6 +162,20 @@ pub fn batches(facts: &[Fact], rng: &mut ChaCha8Rng) -> Vec<Portfolio> {
         p.events.shuffle(rng);
     }
     out
+}
+
+/// The portfolio as the daemon receives it when `sent` are the batches posted through the
+/// API, in the order sent: the same customers and invoices, the events in their order of
+/// receipt. Facts posted through the API count in that order within a day (LANGUAGE.md,
+/// "What happens first on one day"), so this is the portfolio the planner must plan to
+/// decide what the daemon decides; the planner takes a day's events in portfolio order.
+pub fn as_received(p: &Portfolio, sent: &[Portfolio]) -> Portfolio {
+    let events: Vec<Event> = sent.iter().flat_map(|b| b.events.clone()).collect();
+    assert_eq!(events.len(), p.events.len(), "every event is sent once");
+    Portfolio {
+        events,
+        ..p.clone()
+    }
 }
 
 /// What the daemon decided, read back from its outbox (delivered messages included) and its

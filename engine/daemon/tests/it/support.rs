@@ -104,6 +104,16 @@ pub async fn serve_with(
     )
     .expect("engine");
     engine.catch_up(engine.today()).expect("first run");
+    serve_engine(engine, config, timeout).await
+}
+
+/// Serves the real router over an engine the test opened itself (and keeps, to read its
+/// store afterwards), on the daemon's own HTTP server; its base URL and a client.
+pub async fn serve_engine(
+    engine: Arc<relance_daemon::Engine>,
+    config: Config,
+    timeout: Duration,
+) -> (String, reqwest::Client) {
     let state = Arc::new(AppState::new(
         engine,
         &config,

@@ -49,6 +49,7 @@ use serde::Serialize;
 use super::{Merge, Problems, decode, open_amounts, read_file};
 use crate::portfolio::PortfolioError;
 use relance_core::domain::{Event, EventKind};
+use relance_core::fact_order::FileKind;
 
 /// One incoming transfer of a statement.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -151,7 +152,7 @@ pub fn import_bytes(
     merge: &mut Merge,
 ) -> Result<CamtSummary, PortfolioError> {
     let (text, _) = decode(bytes);
-    merge.begin_input();
+    merge.begin_input(FileKind::Statement);
     let (transactions, mut summary) = read(path, &text)?;
     let mut open = open_amounts(merge.portfolio());
     for t in transactions {

@@ -26,6 +26,7 @@ use rust_decimal::Decimal;
 use super::{DecimalStyle, Merge, Problems, decode, parse_amount, parse_date, read_file};
 use crate::portfolio::{PortfolioError, check_amount, check_year};
 use relance_core::domain::{Contact, Event, EventKind, Invoice, PostalAddress, Segment};
+use relance_core::fact_order::FileKind;
 use relance_core::payment::{PaymentDetails, PaymentMeans};
 
 /// What a CSV file holds.
@@ -225,7 +226,7 @@ pub fn import_bytes(
         // The csv reader counts a CRLF as two lines: number lines as an editor does.
         text = text.replace("\r\n", "\n");
     }
-    merge.begin_input();
+    merge.begin_input(FileKind::Payments);
     let first_line = text.lines().next().unwrap_or("");
     let count = |c: char| first_line.matches(c).count();
     let delimiter = [(b';', count(';')), (b'\t', count('\t')), (b',', count(','))]
@@ -860,20 +861,23 @@ impl Row<'_> {
         if let Some(message) = check_amount(amount, Some(&currency)) {
             return Err(self.problem("amount", message));
         }
-        merge.add_event(Event {
-            date,
-            kind: EventKind::Payment {
-                invoice,
-                amount,
-                reference: self.text("reference").map(str::to_string),
-                details: PaymentDetails {
-                    means: self.parse("means", PaymentMeans::parse)?,
-                    payer_iban: self.text("payer_iban").map(str::to_string),
-                    end_to_end_id: self.text("end_to_end_id").map(str::to_string),
-                    remittance_date: self.date("remittance_date")?,
+        merge.add_event_at(
+            Event {
+                date,
+                kind: EventKind::Payment {
+                    invoice,
+                    amount,
+                    reference: self.text("reference").map(str::to_string),
+                    details: PaymentDetails {
+                        means: self.parse("means", PaymentMeans::parse)?,
+                        payer_iban: self.text("payer_iban").map(str::to_string),
+                        end_to_end_id: self.text("end_to_end_id").map(str::to_string),
+                        remittance_date: self.date("remittance_date")?,
+                    },
                 },
             },
-        });
+            self.line,
+        );
         Ok(())
     }
 }

@@ -15,6 +15,7 @@ use super::{Merge, Problems, csv_place, read_file};
 use crate::portfolio::csv::{EventRow, read_events_bytes};
 use crate::portfolio::{PortfolioError, Problem, check_amount, check_year};
 use relance_core::domain::EventKind;
+use relance_core::fact_order::FileKind;
 
 /// Reads the file at `path` into `merge`; the number of rows.
 pub fn import(path: &Path, merge: &mut Merge) -> Result<u64, PortfolioError> {
@@ -29,10 +30,10 @@ pub fn import_bytes(path: &Path, bytes: Vec<u8>, merge: &mut Merge) -> Result<u6
         check_row(path, row, merge, &mut problems);
     }
     problems.finish()?;
-    merge.begin_input();
+    merge.begin_input(FileKind::Events);
     let count = rows.len() as u64;
     for row in rows {
-        merge.add_event(row.event);
+        merge.add_event_at(row.event, row.line);
     }
     Ok(count)
 }

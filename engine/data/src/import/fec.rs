@@ -32,6 +32,7 @@ use rust_decimal::Decimal;
 use super::{Merge, Problems, decode, parse_compact_date, read_file};
 use crate::portfolio::PortfolioError;
 use relance_core::domain::{Event, EventKind, Invoice};
+use relance_core::fact_order::FileKind;
 
 /// The 18 columns, in the order of the specification.
 pub const COLUMNS: [&str; 18] = [
@@ -154,7 +155,7 @@ pub fn import_bytes(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<FecSummary, PortfolioError> {
     let (text, encoding) = decode(bytes);
-    merge.begin_input();
+    merge.begin_input(FileKind::Fec);
     let (lines, warnings) = parse(path, &text, progress)?;
     for w in check_file_name(path) {
         merge.note(format!("warning: {w}"));

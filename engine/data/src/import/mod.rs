@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use chrono::NaiveDate;
+use relance_core::fact_order::{FileKind, FileLine};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -312,8 +313,22 @@ pub struct Merge {
     textless_counts: HashMap<String, usize>,
     /// How many times each event was matched against `textless_counts` in the current input.
     textless_seen: HashMap<String, usize>,
-    /// The events this merge added, in the order they were added.
-    added: Vec<Event>,
+    /// The events this merge added, in the order they were added, with where each was read.
+    added: Vec<(Event, FileLine)>,
+    /// The current input: its kind and place among the inputs (`None` before the first).
+    input: Option<(FileKind, u32)>,
+    /// How many facts the current input stated so far (the place of a FEC's or a
+    /// statement's fact, whose readers give no line).
+    stated: u64,
+}
+
+/// What a merge changes ([`Merge::finish_with_delta`]): the delta portfolio, where each of its
+/// events was read (`origins[i]` for `delta.events[i]`), and the [`Changes`].
+pub struct Finished {
+    pub merged: Portfolio,
+    pub delta: Portfolio,
+    pub origins: Vec<FileLine>,
+    pub changes: Changes,
 }
 
 fn event_key(event: &Event) -> String {
@@ -375,6 +390,8 @@ impl Merge {
             textless_counts: HashMap::new(),
             textless_seen: HashMap::new(),
             added: Vec::new(),
+            input: None,
+            stated: 0,
         }
     }
 
@@ -449,16 +466,29 @@ impl Merge {
         self.touched_invoices.insert(id.to_string(), ());
     }
 
-    /// Starts reading a new input: events are counted per input, so a payment stated twice in
-    /// one file is two payments, but importing a file again adds nothing.
-    pub fn begin_input(&mut self) {
+    /// Starts reading a new input of `kind`: events are counted per input, so a payment stated
+    /// twice in one file is two payments, but importing a file again adds nothing. Inputs are
+    /// numbered in the order they begin (the file's place in its import, for the canonical
+    /// order of a day's facts: `relance_core::fact_order`).
+    pub fn begin_input(&mut self, kind: FileKind) {
         self.seen_counts.clear();
         self.textless_seen.clear();
+        let next = self.input.map_or(0, |(_, i)| i + 1);
+        self.input = Some((kind, next));
+        self.stated = 0;
     }
 
-    /// Adds `event` unless the portfolio already holds it (as many times as this input
-    /// stated it so far): importing the same file twice adds nothing.
+    /// [`Merge::add_event_at`] for a reader that gives no line: the fact's place in the
+    /// input (1 for the first fact it states).
     pub fn add_event(&mut self, event: Event) {
+        self.add_event_at(event, self.stated + 1);
+    }
+
+    /// Adds `event`, read at `line` of the current input, unless the portfolio already holds
+    /// it (as many times as this input stated it so far): importing the same file twice adds
+    /// nothing.
+    pub fn add_event_at(&mut self, event: Event, line: u64) {
+        self.stated += 1;
         let key = event_key(&event);
         let seen = self.seen_counts.entry(key.clone()).or_insert(0);
         *seen += 1;
@@ -484,7 +514,9 @@ impl Merge {
         } else {
             self.changes.new_events += 1;
         }
-        self.added.push(event.clone());
+        let (kind, file) = self.input.unwrap_or((FileKind::Events, 0));
+        self.added
+            .push((event.clone(), FileLine { kind, file, line }));
         self.portfolio.events.push(event);
     }
 
@@ -504,16 +536,19 @@ impl Merge {
     }
 
     /// What the merge changes, as a portfolio of its own: the new and updated customers and
-    /// invoices (as merged) and the events added (for a store that upserts customers, adds
-    /// invoices and applies events), with the merged portfolio and the [`Changes`].
-    pub fn finish_with_delta(self) -> (Portfolio, Portfolio, Changes) {
-        let added = self.added.clone();
+    /// invoices (as merged) and the events added, by date (for a store that upserts
+    /// customers, adds invoices and applies events) with where each was read, and the merged
+    /// portfolio and the [`Changes`].
+    pub fn finish_with_delta(self) -> Finished {
+        let mut added = self.added.clone();
+        added.sort_by_key(|(e, _)| e.date);
+        let (events, origins): (Vec<Event>, Vec<FileLine>) = added.into_iter().unzip();
         let (merged, changes) = self.finish();
         let pick = |d: &Delta| -> std::collections::HashSet<String> {
             d.new.iter().chain(&d.updated).cloned().collect()
         };
         let (customers, invoices) = (pick(&changes.customers), pick(&changes.invoices));
-        let mut delta = Portfolio {
+        let delta = Portfolio {
             customers: merged
                 .customers
                 .iter()
@@ -526,11 +561,15 @@ impl Merge {
                 .filter(|i| invoices.contains(&i.id))
                 .cloned()
                 .collect(),
-            events: added,
+            events,
             ..Portfolio::default()
         };
-        delta.events.sort_by_key(|e| e.date);
-        (merged, delta, changes)
+        Finished {
+            merged,
+            delta,
+            origins,
+            changes,
+        }
     }
 
     /// The merged portfolio (events stably sorted by date) and what changed.
@@ -722,12 +761,26 @@ mod tests {
             ..Portfolio::default()
         };
         let mut m = Merge::new(base);
-        m.begin_input();
-        m.add_event(pay(Some("VIR-1")));
-        m.add_event(pay(Some("VIR-2")));
-        let (_, delta, changes) = m.finish_with_delta();
+        m.begin_input(FileKind::Payments);
+        m.add_event_at(pay(Some("VIR-1")), 2);
+        m.add_event_at(pay(Some("VIR-2")), 3);
+        let Finished {
+            delta,
+            origins,
+            changes,
+            ..
+        } = m.finish_with_delta();
         assert_eq!((changes.known_events, changes.new_payments), (1, 1));
         assert_eq!(delta.events, [pay(Some("VIR-2"))], "only what was added");
+        assert_eq!(
+            origins,
+            [FileLine {
+                kind: FileKind::Payments,
+                file: 0,
+                line: 3
+            }],
+            "with its line"
+        );
     }
 
     #[test]
@@ -737,11 +790,11 @@ mod tests {
             ..Portfolio::default()
         };
         let mut m = Merge::with_textless(base, &[true, false]);
-        m.begin_input();
+        m.begin_input(FileKind::Payments);
         m.add_event(pay(Some("VIR-1")));
         m.add_event(pay(Some("VIR-2")));
         m.add_event(pay(Some("VIR-9")));
-        let (_, delta, changes) = m.finish_with_delta();
+        let Finished { delta, changes, .. } = m.finish_with_delta();
         assert_eq!((changes.known_events, changes.new_payments), (2, 1));
         assert_eq!(delta.events, [pay(Some("VIR-2"))]);
     }

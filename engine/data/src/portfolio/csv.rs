@@ -27,6 +27,7 @@ use super::{Place, PortfolioError, Problem};
 use relance_core::domain::{
     Contact, Customer, Event, EventKind, Invoice, Portfolio, PostalAddress, Segment,
 };
+use relance_core::fact_order::{Arrival, FactKey, FileKind, FileLine};
 use relance_core::payment::{PaymentDetails, PaymentMeans, ReversalReason};
 use relance_core::terms::{PaymentTerms, TermsError};
 
@@ -215,7 +216,7 @@ pub fn load_dir(dir: &Path) -> Result<Portfolio, PortfolioError> {
         &places.invoices,
         &invoice_lines,
     )?;
-    let (mut events, stated_customers) = events?;
+    let (events, stated_customers) = events?;
     places.customer_lines = customer_lines;
     places.invoice_lines = invoice_lines;
     let mut problems = Problems::new();
@@ -226,9 +227,15 @@ pub fn load_dir(dir: &Path) -> Result<Portfolio, PortfolioError> {
         &places,
         &mut problems,
     );
-    // Stable: same-day events keep their file order, payments.csv first.
-    events.sort_by_key(|(event, _): &(Event, Origin)| event.date);
-    let (events, origins): (Vec<Event>, Vec<Origin>) = events.into_iter().unzip();
+    // The canonical order of a day's facts (`relance_core::fact_order`): payments.csv before
+    // events.csv, then line order.
+    let mut keyed: Vec<(FactKey, (Event, Origin))> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, (event, origin))| (origin.key(event.date, i as u64), (event, origin)))
+        .collect();
+    keyed.sort_by_key(|(key, _)| *key);
+    let (events, origins): (Vec<Event>, Vec<Origin>) = keyed.into_iter().map(|(_, e)| e).unzip();
     places.event_origins = origins;
     let portfolio = Portfolio {
         from: None,
@@ -339,6 +346,23 @@ fn read_event_files(
 struct Origin {
     file: u8,
     line: u64,
+}
+
+impl Origin {
+    /// The fact's key in the canonical order of its day (the folder is one import).
+    fn key(self, date: NaiveDate, receipt: u64) -> FactKey {
+        let kind = if self.file == 0 {
+            FileKind::Payments
+        } else {
+            FileKind::Events
+        };
+        let at = FileLine {
+            kind,
+            file: 0,
+            line: self.line,
+        };
+        FactKey::new(date, Arrival::File { import: 0, at }, receipt)
+    }
 }
 
 /// The file and line of every record, for validation messages.

@@ -136,7 +136,9 @@ pub(super) fn route_events<'p>(
         .map(|(i, inv)| (inv.id.as_str(), i))
         .collect();
     let mut events: Vec<&Event> = portfolio.events.iter().collect();
-    events.sort_by_key(|e| e.date); // stable: file order within a day
+    // Stable: a day's events in portfolio order (a data folder's is the canonical order of
+    // `relance_core::fact_order`, `portfolio::load_dir`).
+    events.sort_by_key(|e| e.date);
     let mut routed = vec![Vec::new(); parts.shards.len()];
     for ev in events {
         let (shard, target) = match ev.kind.invoice() {
