@@ -552,7 +552,7 @@ fn snapshot_is_point_in_time(o: Opener<'_>) {
         for round in 0..40 {
             s.commit(&rng.ops(round)).expect("seed commit");
         }
-        if seed % 2 == 0 {
+        if seed.is_multiple_of(2) {
             s.flush().expect("flush");
         }
         let before = everything(&*s);
@@ -566,7 +566,7 @@ fn snapshot_is_point_in_time(o: Opener<'_>) {
         snap.visit(&mut |t, k, v| {
             got.push((t, k.to_vec(), v.to_vec()));
             n += 1;
-            if n % 3 == 0 {
+            if n.is_multiple_of(3) {
                 s.commit(&rng.ops(1000 + n))?;
                 if rng.below(2) == 0 {
                     s.flush()?;
