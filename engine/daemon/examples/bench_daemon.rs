@@ -43,7 +43,7 @@ use relance_daemon::catalog::Bundle;
 use relance_daemon::clock::VirtualClock;
 use relance_daemon::config::{Role, Token};
 use relance_daemon::keys;
-use relance_daemon::store::{Entry, Op, SledStore, Store, StoreError, Tree, Visit};
+use relance_daemon::store::{Entry, Op, SledStore, Snapshot, Store, StoreError, Tree, Visit};
 use relance_data::generator::{Spec, generate};
 use relance_data::portfolio;
 
@@ -179,6 +179,10 @@ impl Store for Recorder {
 
     fn scan(&self, tree: Tree, f: Visit<'_>) -> Result<(), StoreError> {
         self.inner.scan(tree, f)
+    }
+
+    fn snapshot(&self) -> Result<Box<dyn Snapshot + '_>, StoreError> {
+        self.inner.snapshot()
     }
 
     fn commit(&self, ops: &[Op]) -> Result<(), StoreError> {

@@ -42,7 +42,7 @@ use relance_pictures::series::{ActivityPoint, AgedPoint, Buckets, ChannelCount, 
 
 use crate::clock::Clock;
 use crate::model::{CaseRecord, HistoryEntry, Message, MessageStatus, StoredEvent, decode};
-use crate::store::{Entry, Op, Store, StoreError, Tree, Visit};
+use crate::store::{Entry, Op, Snapshot, Store, StoreError, Tree, Visit};
 
 /// The counters' format: a store whose counters carry another number rebuilds them on open.
 pub const VERSION: u32 = 1;
@@ -811,6 +811,10 @@ impl Store for Kept {
 
     fn scan(&self, tree: Tree, f: Visit<'_>) -> Result<(), StoreError> {
         self.inner.scan(tree, f)
+    }
+
+    fn snapshot(&self) -> Result<Box<dyn Snapshot + '_>, StoreError> {
+        self.inner.snapshot()
     }
 
     fn commit(&self, ops: &[Op]) -> Result<(), StoreError> {

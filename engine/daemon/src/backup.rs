@@ -3,7 +3,9 @@
 //!
 //! Line 1 is a header (`format`, `version`, `schema`); then one line per entry
 //! (`tree`, `key` as text or `key_hex`, `value` as JSON or `value_hex`); the last line is a
-//! footer with the entry count, so a truncated file is refused. The restored store takes the
+//! footer with the entry count, so a truncated file is refused. An export reads a
+//! [`Snapshot`] of the store (one moment of it) and streams it: writes go on while it runs,
+//! and what it holds in memory does not grow with the store. The restored store takes the
 //! header's schema version (an older one is migrated when `relance serve` opens it). A restore goes into an empty
 //! store (or one left by an interrupted restore, emptied first) and marks it incomplete until
 //! its last entry is durable, twice: a marker file in the data folder, written and synced
@@ -19,8 +21,9 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use super::engine::Engine;
 use super::error::DaemonError;
-use super::store::{Op, SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError, Tree, ids};
+use super::store::{Op, SCHEMA_KEY, SCHEMA_VERSION, Snapshot, Store, StoreError, Tree, ids};
 
 pub const FORMAT: &str = "relance-backup";
 pub const VERSION: u64 = 1;
@@ -93,31 +96,49 @@ fn printable(bytes: &[u8]) -> Option<&str> {
         .filter(|s| !s.chars().any(char::is_control))
 }
 
-/// Writes every entry of every tree.
+/// Writes every entry of every tree, as of one moment: a snapshot taken now (see
+/// [`export_snapshot`]).
 pub fn export(store: &dyn Store, out: &mut dyn Write) -> Result<Stats, DaemonError> {
+    export_snapshot(store.snapshot()?, out)
+}
+
+/// The backup of a running daemon (`GET /v1/backup`): the writer lock is held only while the
+/// snapshot is taken, so the export is the store between two writes (never half of one),
+/// and writes go on while it is streamed into `out`.
+pub fn export_live(engine: &Engine, out: &mut dyn Write) -> Result<Stats, DaemonError> {
+    let snap = {
+        let _writes_wait = engine.lock();
+        engine.store().snapshot()?
+    };
+    export_snapshot(snap, out)
+}
+
+/// Writes every entry of the snapshot `snap`, streamed: one entry in memory at a time, and
+/// the store takes writes meanwhile (they are not in the export).
+pub fn export_snapshot(
+    snap: Box<dyn Snapshot + '_>,
+    out: &mut dyn Write,
+) -> Result<Stats, DaemonError> {
     let io = |e: std::io::Error| DaemonError::Io(format!("backup: {e}"));
     let header = json!({"format": FORMAT, "version": VERSION, "schema": SCHEMA_VERSION,
         "trees": Tree::ALL.iter().map(|t| t.name()).collect::<Vec<_>>()});
     writeln!(out, "{header}").map_err(io)?;
     let mut stats = Stats::default();
-    for tree in Tree::ALL {
-        store.scan(tree, &mut |k, v| {
-            let mut line = serde_json::Map::new();
-            line.insert("tree".into(), json!(tree.name()));
-            match printable(k) {
-                Some(s) => line.insert("key".into(), json!(s)),
-                None => line.insert("key_hex".into(), json!(hex(k))),
-            };
-            match serde_json::from_slice::<Value>(v) {
-                Ok(value) if !v.is_empty() => line.insert("value".into(), value),
-                _ => line.insert("value_hex".into(), json!(hex(v))),
-            };
-            writeln!(out, "{}", Value::Object(line))
-                .map_err(|e| StoreError::Engine(e.to_string()))?;
-            stats.entries += 1;
-            Ok(())
-        })?;
-    }
+    snap.visit(&mut |tree, k, v| {
+        let mut line = serde_json::Map::new();
+        line.insert("tree".into(), json!(tree.name()));
+        match printable(k) {
+            Some(s) => line.insert("key".into(), json!(s)),
+            None => line.insert("key_hex".into(), json!(hex(k))),
+        };
+        match serde_json::from_slice::<Value>(v) {
+            Ok(value) if !v.is_empty() => line.insert("value".into(), value),
+            _ => line.insert("value_hex".into(), json!(hex(v))),
+        };
+        writeln!(out, "{}", Value::Object(line)).map_err(|e| StoreError::Engine(e.to_string()))?;
+        stats.entries += 1;
+        Ok(())
+    })?;
     writeln!(out, "{}", json!({"end": true, "entries": stats.entries})).map_err(io)?;
     Ok(stats)
 }

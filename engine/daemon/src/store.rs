@@ -194,6 +194,17 @@ pub type Entry = (Vec<u8>, Vec<u8>);
 /// A visitor of a tree's entries (may stop the scan with an error).
 pub type Visit<'a> = &'a mut dyn FnMut(&[u8], &[u8]) -> Result<(), StoreError>;
 
+/// A visitor of every tree's entries: the tree, the key, the value (may stop with an error).
+pub type VisitAll<'a> = &'a mut dyn FnMut(Tree, &[u8], &[u8]) -> Result<(), StoreError>;
+
+/// A point-in-time view of the whole store, taken by [`Store::snapshot`] (backups).
+pub trait Snapshot: Send {
+    /// Calls `f` on every entry of every tree, in [`Tree::ALL`] order then key order, as the
+    /// store was when the snapshot was taken: commits made since (while it is read included)
+    /// are not seen. Reading it must not stop writers.
+    fn visit(self: Box<Self>, f: VisitAll<'_>) -> Result<(), StoreError>;
+}
+
 /// What the daemon needs from a storage engine.
 pub trait Store: Send + Sync {
     /// The value under `key`.
@@ -208,6 +219,9 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<Entry>, StoreError>;
     /// Calls `f` on every entry of `tree`, in key order (backups; `f` may stop with an error).
     fn scan(&self, tree: Tree, f: Visit<'_>) -> Result<(), StoreError>;
+    /// A point-in-time view of every tree (see [`Snapshot`]): taking it is brief (it never
+    /// copies the store), reading it streams, and neither waits for nor blocks commits.
+    fn snapshot(&self) -> Result<Box<dyn Snapshot + '_>, StoreError>;
     /// Applies every op atomically: after a crash, all of them or none are there.
     fn commit(&self, ops: &[Op]) -> Result<(), StoreError>;
     /// Makes every commit so far durable. Concurrent callers may share one flush (group
@@ -450,14 +464,14 @@ const SPILL: usize = 20_000;
 
 /// Walks sled's entries (`sled`, in key order) with the pending writes over them (`over`, in
 /// key order): a pending write replaces or hides the stored entry. `emit` returns false to stop.
-fn merge<'a>(
-    sled: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
+fn merge<'a, E: Into<StoreError>>(
+    sled: impl Iterator<Item = Result<(sled::IVec, sled::IVec), E>>,
     over: impl Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)>,
     mut emit: impl FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
 ) -> Result<(), StoreError> {
     let mut over = over.peekable();
     for item in sled {
-        let (k, v) = item?;
+        let (k, v) = item.map_err(Into::into)?;
         while let Some((ok, _)) = over.peek()
             && ok.as_slice() < k.as_ref()
         {
@@ -521,6 +535,9 @@ pub struct SledStore {
     sync_hook: Mutex<Option<SyncHook>>,
     /// Commits not written into sled yet (see [`Overlay`]).
     overlay: Mutex<Overlay>,
+    /// The snapshots being read (backups): a flush keeps, for each, the values it overwrites
+    /// in sled ahead of the snapshot's reader (see [`SledSnapshot`]).
+    snapshots: Mutex<Vec<Arc<Mutex<Kept>>>>,
     /// Added to sled's id generator (which cannot be set): moved by [`Store::advance_ids`],
     /// kept durably under [`ID_BASE_KEY`] in sled's default tree (no relance tree: neither
     /// counted nor exported).
@@ -746,6 +763,7 @@ impl SledStore {
             inject_sync_failures: AtomicU32::new(0),
             sync_hook: Mutex::new(None),
             overlay: Mutex::new(Overlay::new()),
+            snapshots: Mutex::new(Vec::new()),
             id_base: AtomicU64::new(id_base),
         };
         match store.get(Tree::Meta, SCHEMA_KEY)? {
@@ -880,8 +898,10 @@ impl SledStore {
                 o.frozen = Arc::new(active);
                 o.frozen.clone()
             };
-            let result =
-                Self::write_layers(inner, &frozen).and_then(|()| self.durable_flush_of(inner));
+            let result = self
+                .keep_for_snapshots(inner, &frozen)
+                .and_then(|()| Self::write_layers(inner, &frozen))
+                .and_then(|()| self.durable_flush_of(inner));
             let mut o = self.overlay();
             match &result {
                 Ok(()) => o.frozen = Arc::new(layers()),
@@ -897,6 +917,26 @@ impl SledStore {
             }
             result
         })
+    }
+
+    /// Before `layers` are written into sled: for every snapshot being read, the value sled
+    /// holds now under each key they write that its reader has not passed yet, unless kept
+    /// already (so each snapshot keeps the value of the moment it was taken).
+    fn keep_for_snapshots(&self, inner: &Inner, layers: &[Layer]) -> Result<(), StoreError> {
+        let snapshots = self.snapshots.lock().unwrap_or_else(|e| e.into_inner());
+        for snap in snapshots.iter() {
+            let mut kept = snap.lock().unwrap_or_else(|e| e.into_inner());
+            for (t, layer) in layers.iter().enumerate() {
+                for k in layer.keys() {
+                    if kept.passed(t, k) || kept.values[t].contains_key(k) {
+                        continue;
+                    }
+                    let now = inner.trees[t].get(k)?.map(|v| v.to_vec());
+                    kept.values[t].insert(k.clone(), now);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Writes pending commits into sled: one transaction over the trees they touch.
@@ -962,6 +1002,159 @@ impl SledStore {
     }
 }
 
+/// What a snapshot keeps of sled while it is read: the values flushes overwrote ahead of
+/// its reader, and how far the reader is (trees before `tree` read whole; in `tree`, keys up
+/// to `key`).
+struct Kept {
+    tree: usize,
+    key: Option<Vec<u8>>,
+    /// Per tree: key → its value in sled when the snapshot was taken (`None`: absent).
+    values: Vec<Layer>,
+}
+
+impl Kept {
+    /// Whether the reader has read past `key` of tree `t` (a later write there is not seen).
+    fn passed(&self, t: usize, key: &[u8]) -> bool {
+        t < self.tree || (t == self.tree && self.key.as_deref().is_some_and(|c| key <= c))
+    }
+}
+
+/// Entries read from sled per step of a snapshot's reader (the store's lock is held for one
+/// step, never while the visitor runs).
+const SNAPSHOT_STEP: usize = 1000;
+
+/// A point-in-time view of a [`SledStore`], without a copy and without a lock held while it is
+/// read (sled 0.34 has no snapshots): taken under the overlay's lock, it holds the pending
+/// writes of that moment (at most a few [`SPILL`]s of entries) and registers with the store;
+/// from then on, every flush first keeps, for it, the value sled holds under each key it is
+/// about to write, unless the reader has passed that key ([`SledStore::keep_for_snapshots`]).
+/// The reader walks sled in steps; a kept value replaces what sled holds now (a key deleted
+/// since is still read, one created since is not); the pending writes of the moment go
+/// over that. What it keeps grows with the keys written ahead of the reader while it runs,
+/// never with the store. A store reopened after an I/O error while a snapshot is read fails
+/// that read (take the backup again).
+struct SledSnapshot<'a> {
+    store: &'a SledStore,
+    kept: Arc<Mutex<Kept>>,
+    pending: Vec<Layer>,
+    generation: u64,
+}
+
+impl Drop for SledSnapshot<'_> {
+    fn drop(&mut self) {
+        self.store
+            .snapshots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|s| !Arc::ptr_eq(s, &self.kept));
+    }
+}
+
+impl SledSnapshot<'_> {
+    /// The next entries of tree `t` after `last` as they were when the snapshot was taken
+    /// (without its pending writes), and whether the tree is read to its end.
+    fn step(&self, t: usize, last: &mut Option<Vec<u8>>) -> Result<(Vec<Entry>, bool), StoreError> {
+        if self.store.generation() != self.generation {
+            return Err(StoreError::Engine(
+                "the store was reopened after an I/O error while the snapshot was read: take it again"
+                    .into(),
+            ));
+        }
+        let read: Vec<(sled::IVec, sled::IVec)> = self.store.with(|i| {
+            let tree = &i.trees[t];
+            let from = last
+                .clone()
+                .map_or(Bound::Unbounded, Bound::Excluded::<Vec<u8>>);
+            let mut out = Vec::new();
+            for item in tree.range::<Vec<u8>, _>((from, Bound::Unbounded)) {
+                out.push(item?);
+                if out.len() == SNAPSHOT_STEP {
+                    break;
+                }
+            }
+            Ok(out)
+        })?;
+        // Each entry was read before this check: a flush that wrote it since kept its value.
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = Vec::new();
+        let lower = |last: &Option<Vec<u8>>| {
+            last.clone()
+                .map_or(Bound::Unbounded, Bound::Excluded::<Vec<u8>>)
+        };
+        for (k, v) in &read {
+            // Kept keys before this one that sled no longer returns (deleted since).
+            out.extend(
+                kept.values[t]
+                    .range::<Vec<u8>, _>((lower(last), Bound::Excluded(k.to_vec())))
+                    .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v))),
+            );
+            match kept.values[t].get(k.as_ref()) {
+                Some(Some(v)) => out.push((k.to_vec(), v.clone())),
+                Some(None) => {} // created since
+                None => out.push((k.to_vec(), v.to_vec())),
+            }
+            *last = Some(k.to_vec());
+        }
+        let end = read.len() < SNAPSHOT_STEP;
+        if end {
+            out.extend(
+                kept.values[t]
+                    .range::<Vec<u8>, _>((lower(last), Bound::Unbounded))
+                    .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v))),
+            );
+            kept.tree = t + 1;
+            kept.key = None;
+        } else {
+            kept.tree = t;
+            kept.key = last.clone();
+        }
+        // What the reader passed is not needed any more.
+        let values = &mut kept.values[t];
+        match last {
+            _ if end => values.clear(),
+            Some(last) => *values = values.split_off(&[last.as_slice(), &[0]].concat()),
+            None => {}
+        }
+        Ok((out, end))
+    }
+}
+
+impl Snapshot for SledSnapshot<'_> {
+    fn visit(self: Box<Self>, f: VisitAll<'_>) -> Result<(), StoreError> {
+        for tree in Tree::ALL {
+            let t = tree.index();
+            let mut last = None;
+            let mut read = std::collections::VecDeque::new();
+            let mut end = false;
+            let base = std::iter::from_fn(|| {
+                loop {
+                    if let Some((k, v)) = read.pop_front() {
+                        return Some(Ok((sled::IVec::from(k), sled::IVec::from(v))));
+                    }
+                    if end {
+                        return None;
+                    }
+                    match self.step(t, &mut last) {
+                        Ok((entries, at_end)) => {
+                            read.extend(entries);
+                            end = at_end;
+                        }
+                        Err(e) => {
+                            end = true;
+                            return Some(Err(e));
+                        }
+                    }
+                }
+            });
+            merge(base, self.pending[t].iter(), |k, v| {
+                f(tree, k, v)?;
+                Ok(true)
+            })?;
+        }
+        Ok(())
+    }
+}
+
 impl Store for SledStore {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         if let Some(pending) = self.overlay().get(tree.index(), key) {
@@ -1011,6 +1204,37 @@ impl Store for SledStore {
                 Ok(true)
             })
         })
+    }
+
+    fn snapshot(&self) -> Result<Box<dyn Snapshot + '_>, StoreError> {
+        self.ready()?;
+        let kept = Arc::new(Mutex::new(Kept {
+            tree: 0,
+            key: None,
+            values: layers(),
+        }));
+        // Under the overlay's lock: no commit lands and no flush takes the pending writes
+        // meanwhile; a flush that has taken them keeps them (`frozen`) until they are in sled.
+        let pending = {
+            let o = self.overlay();
+            self.snapshots
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(kept.clone());
+            (0..Tree::ALL.len())
+                .map(|t| {
+                    o.range(t, &[], None)
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                })
+                .collect()
+        };
+        Ok(Box::new(SledSnapshot {
+            store: self,
+            kept,
+            pending,
+            generation: self.generation(),
+        }))
     }
 
     fn commit(&self, ops: &[Op]) -> Result<(), StoreError> {

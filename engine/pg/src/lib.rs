@@ -16,7 +16,9 @@
 //! Counts: kept in memory, read with `count(*)` per table on open and moved by this process's
 //! commits: exact while one daemon writes the database, stale (until the next open) when
 //! another process writes it too. `scan` reads pages of keyset-paged ranges, not one
-//! snapshot: a scan racing with commits may see some of them (as sled's may).
+//! snapshot: a scan racing with commits may see some of them (as sled's may). A
+//! [`Store::snapshot`] (backups) is one `REPEATABLE READ` transaction on its own connection
+//! ([`PgSnapshot`]): a point-in-time view that never blocks the pool's commits.
 //!
 //! This crate must not know relance's records: it stores bytes under keys, nothing more.
 
@@ -28,7 +30,7 @@ use std::sync::{Arc, Mutex};
 
 use postgres::{Client, NoTls, Statement};
 use relance_daemon::store::{
-    Entry, Op, SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError, Tree, Visit,
+    Entry, Op, SCHEMA_KEY, SCHEMA_VERSION, Snapshot, Store, StoreError, Tree, Visit, VisitAll,
 };
 
 mod batch;
@@ -259,6 +261,8 @@ pub struct PgStore {
     generation: Arc<AtomicU64>,
     /// The leader lock's session, when this store took it ([`PgStore::lead`]).
     leader: Option<Leader>,
+    /// Where to connect: a snapshot reads on a connection of its own, not the pool's.
+    config: postgres::Config,
 }
 
 impl PgStore {
@@ -314,6 +318,7 @@ impl PgStore {
             fail_commit_after: AtomicU32::new(0),
             generation,
             leader: None,
+            config,
         };
         let open_err = |e: StoreError| match e {
             StoreError::Engine(message) => StoreError::Open {
@@ -570,7 +575,115 @@ impl Drop for PgStore {
     }
 }
 
+/// What a snapshot's reading thread sends.
+enum Sent {
+    Entry(Tree, Vec<u8>, Vec<u8>),
+    /// Every tree was read whole.
+    End,
+    Failed(StoreError),
+}
+
+/// A snapshot of a [`PgStore`]: one `REPEATABLE READ`, read-only transaction on a connection
+/// and a thread of its own (the pool keeps serving commits), read in keyset pages of
+/// [`SCAN_PAGE`] and sent through a channel of one page: what is in memory is bounded by a
+/// page, whatever the database's size. The transaction's snapshot is taken by its first
+/// statement, before [`Store::snapshot`] returns. Dropping it unread (or stopping the visit)
+/// closes the channel: the thread rolls back and ends.
+struct PgSnapshot {
+    entries: mpsc::Receiver<Sent>,
+}
+
+impl Snapshot for PgSnapshot {
+    fn visit(self: Box<Self>, f: VisitAll<'_>) -> Result<(), StoreError> {
+        for sent in self.entries.iter() {
+            match sent {
+                Sent::Entry(tree, k, v) => f(tree, &k, &v)?,
+                Sent::End => return Ok(()),
+                Sent::Failed(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Engine(
+            "the snapshot's reading thread ended before its end".into(),
+        ))
+    }
+}
+
+/// The snapshot's thread: opens the transaction, answers `ready` once its snapshot is taken,
+/// then sends every entry of every tree, then [`Sent::End`].
+fn read_snapshot(
+    config: &postgres::Config,
+    ready: &mut Option<mpsc::SyncSender<Result<(), StoreError>>>,
+    out: &mpsc::SyncSender<Sent>,
+) -> Result<(), StoreError> {
+    let mut client = config.connect(NoTls).map_err(pg)?;
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(pg)?;
+    // The snapshot of a REPEATABLE READ transaction is taken by its first statement.
+    tx.query_one("SELECT 1", &[]).map_err(pg)?;
+    if let Some(ready) = ready.take() {
+        let _ = ready.send(Ok(()));
+    }
+    for tree in Tree::ALL {
+        let first = format!(
+            "SELECT key, value FROM {} ORDER BY key LIMIT {SCAN_PAGE}",
+            table(tree)
+        );
+        let next = format!(
+            "SELECT key, value FROM {} WHERE key > $1 ORDER BY key LIMIT {SCAN_PAGE}",
+            table(tree)
+        );
+        let mut last: Option<Vec<u8>> = None;
+        loop {
+            let rows = match &last {
+                None => tx.query(&first, &[]),
+                Some(k) => tx.query(&next, &[k]),
+            }
+            .map_err(pg)?;
+            let full = rows.len() == SCAN_PAGE as usize;
+            for row in rows {
+                let (k, v): (Vec<u8>, Vec<u8>) = (row.get(0), row.get(1));
+                last = Some(k.clone());
+                if out.send(Sent::Entry(tree, k, v)).is_err() {
+                    return Ok(()); // the reader stopped: the transaction rolls back
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+    }
+    let _ = out.send(Sent::End);
+    tx.rollback().map_err(pg)
+}
+
 impl Store for PgStore {
+    fn snapshot(&self) -> Result<Box<dyn Snapshot + '_>, StoreError> {
+        let (ready, started) = mpsc::sync_channel(1);
+        let (out, entries) = mpsc::sync_channel(SCAN_PAGE as usize);
+        let config = self.config.clone();
+        std::thread::Builder::new()
+            .name("relance-pg-snapshot".into())
+            .spawn(move || {
+                let mut ready = Some(ready);
+                if let Err(e) = read_snapshot(&config, &mut ready, &out) {
+                    // Before `ready`: the caller gets it from `snapshot`; after: from `visit`.
+                    match ready {
+                        Some(ready) => drop(ready.send(Err(e))),
+                        None => drop(out.send(Sent::Failed(e))),
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Engine(format!("snapshot thread: {e}")))?;
+        started
+            .recv()
+            .map_err(|_| StoreError::Engine("the snapshot's thread ended".into()))??;
+        Ok(Box::new(PgSnapshot { entries }))
+    }
+
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let key = key.to_vec();
         self.run(move |c| {

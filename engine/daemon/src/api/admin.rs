@@ -18,7 +18,7 @@ use super::super::model::Message;
 use super::auth::{Caller, Family};
 use super::error::{ApiError, parse};
 use super::models::{AdvanceBody, AdvanceReply, ClockReply, ErrorBody, RunReply, Wire};
-use super::{AppState, Reply, blocking, durable};
+use super::{AppState, Reply, blocking, durable, stream};
 
 /// Runs every day owed up to today (whatever the hour), then wakes the dispatcher.
 #[utoipa::path(post, path = "/v1/run", tag = "operations",
@@ -112,21 +112,20 @@ pub async fn advance(
     }))
 }
 
-/// The JSON-lines export (admin). Writes wait while it is taken, so it is consistent.
+/// The JSON-lines export (admin), streamed: a snapshot of the store taken between two writes
+/// (`backup::export_live`); writes go on while it is sent.
 #[utoipa::path(get, path = "/v1/backup", tag = "operations",
-    responses((status = 200, description = "The store as JSON lines (`relance restore` reads it)", body = String, content_type = "application/x-ndjson")))]
+    responses((status = 200, description = "The store as JSON lines (`relance restore` reads it), streamed: a body without its end line was cut short", body = String, content_type = "application/x-ndjson")))]
 pub async fn backup(
     State(s): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Family::Admin)?;
     let engine = s.engine.clone();
-    let bytes = blocking(move || {
-        let _guard = engine.lock();
-        let mut out = Vec::new();
-        backup::export(engine.store(), &mut out)?;
-        Ok(out)
+    let body = stream::streamed(move |out| {
+        backup::export_live(&engine, out)?;
+        Ok(())
     })
     .await?;
-    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], bytes))
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body))
 }

@@ -7,7 +7,7 @@
 //! writes, `read` the views, `admin` the scheduler, outbox, clock and backup
 //! endpoints, `import` the file imports (CSV, FEC, camt.053), `reports` the reports,
 //! `openapi` the OpenAPI document (`GET /v1/openapi.json`) and the table of routes it is
-//! checked against. Handlers
+//! checked against, `stream` the streamed bodies (the backup). Handlers
 //! translate HTTP to engine calls and fill the models; they must not hold business rules nor
 //! build response bodies of their own.
 
@@ -20,6 +20,7 @@ pub mod models;
 pub mod openapi;
 pub mod read;
 pub mod reports;
+pub mod stream;
 pub mod write;
 
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! relance-daemon's integration tests: one binary. `support` starts a real server on
 //! 127.0.0.1 with role tokens; the modules test the engine (store, restarts, backups), the
-//! HTTP API and its security properties (`security`), `/healthz` readiness (`health`), and the
+//! backup taken while writes go on (`backup_live`), the HTTP API and its security properties (`security`), `/healthz` readiness (`health`), and the
 //! pruning of idempotency keys after their retention (`idempotency`), paginated reads
 //! (`pages`), the outbox's due index (`outbox_due`), and PDF letters, dead letters without an
 //! address and email dates on the engine's clock (`letters`), the contact cadence (`cadence`) and
@@ -10,6 +10,7 @@
 
 mod accounts;
 mod aggregates;
+mod backup_live;
 mod cadence;
 mod case_actions;
 mod daemon_api;
