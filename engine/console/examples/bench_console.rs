@@ -1,15 +1,17 @@
 //! The console's page-time benchmark (issue 18's done-means): a seeded synthetic portfolio
 //! (the generator of `relance gen`, the stdlib scenarios) loaded into an on-disk sled store
 //! through the engine's import, the load day's run and a week of daily runs (so Today has
-//! entries), then Today, the biggest customer's page, the customer list sorted by outstanding
-//! and the Portfolio page rendered K times each, in-process through the console's router
+//! entries; `--days`), then Today, the biggest customer's page, the customer list (overdue,
+//! outstanding, risk on page 4, a search sorted by scenario; `--list-only`: only these) and the
+//! Portfolio page rendered K times each (with `--list-only`, first what the list read per view
+//! before its index, for the comparison), in-process through the console's router
 //! (tower `oneshot`, signed in as an admin). Prints one JSON line per page: p50, p99, max in ms.
 //!
 //! A figure for the notes, never a timed test. Only a temporary folder (under the target
 //! dir) is used, removed at the end. It must not shortcut the console's code paths.
 //!
 //! ```text
-//! cargo run --release -p relance-console --example bench_console -- [--invoices N] [--customers C] [--runs K]
+//! cargo run --release -p relance-console --example bench_console -- [--invoices N] [--customers C] [--runs K] [--days D] [--list-only]
 //! ```
 
 use std::collections::HashMap;
@@ -38,6 +40,10 @@ struct Args {
     invoices: usize,
     customers: usize,
     runs: usize,
+    /// Daily runs after the load day.
+    days: u64,
+    /// Only the customer list's pages.
+    list_only: bool,
 }
 
 fn args() -> Result<Args, Failure> {
@@ -45,6 +51,8 @@ fn args() -> Result<Args, Failure> {
         invoices: 100_000,
         customers: 10_000,
         runs: 50,
+        days: 7,
+        list_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -53,6 +61,8 @@ fn args() -> Result<Args, Failure> {
             "--invoices" => a.invoices = value()?.parse()?,
             "--customers" => a.customers = value()?.parse()?,
             "--runs" => a.runs = value()?.parse()?,
+            "--days" => a.days = value()?.parse()?,
+            "--list-only" => a.list_only = true,
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -160,6 +170,49 @@ fn round(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
+/// What the customer list read per page view before its index (for the comparison only): every
+/// customer decoded from the store and every customer's per-currency sums, then the overdue
+/// sort. Prints one JSON line like [`measure`].
+fn measure_scan(engine: &Engine, runs: usize) -> Result<(), Failure> {
+    use relance_daemon::store::Tree;
+    let mut ms = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        let mut found = Vec::new();
+        engine.store().scan(Tree::Customers, &mut |_, v| {
+            if let Ok(c) =
+                relance_daemon::model::decode::<relance_core::domain::Customer>("customer", v)
+            {
+                found.push(c);
+            }
+            Ok(())
+        })?;
+        let mut keyed = Vec::with_capacity(found.len());
+        for c in found {
+            let oldest = engine
+                .customer_currencies(&c.id)?
+                .iter()
+                .filter_map(|x| x.oldest_due)
+                .min();
+            keyed.push((oldest, c.id));
+        }
+        keyed.sort();
+        ms.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    ms.sort_by(f64::total_cmp);
+    println!(
+        "{}",
+        json!({
+            "page": "before the index: scan of the customers and their sums (overdue sort)",
+            "runs": runs,
+            "p50_ms": round(percentile(&ms, 0.5)),
+            "p99_ms": round(percentile(&ms, 0.99)),
+            "max_ms": round(ms.last().copied().unwrap_or(0.0)),
+        })
+    );
+    Ok(())
+}
+
 async fn measure(app: &Router, session: &str, path: &str, runs: usize) -> Result<(), Failure> {
     let mut ms = Vec::with_capacity(runs);
     let mut bytes = 0;
@@ -230,7 +283,7 @@ fn main() -> Result<(), Failure> {
     engine.deploy(Bundle::read_dir(&scenarios)?)?;
     load(&engine, p)?;
     engine.run_day(as_of)?;
-    let later = as_of.checked_add_days(Days::new(7)).ok_or("date")?;
+    let later = as_of.checked_add_days(Days::new(a.days)).ok_or("date")?;
     engine.advance_to(later)?;
     engine.flush()?;
     eprintln!(
@@ -259,12 +312,26 @@ fn main() -> Result<(), Failure> {
     rt.block_on(async {
         let session = sign_in(&app, "bench-admin", password).await?;
         let customer = format!("/console/customers/{biggest}");
-        for path in [
-            "/console/today",
-            customer.as_str(),
+        let list = [
+            "/console/customers",
             "/console/customers?sort=outstanding",
-            "/console/portfolio",
-        ] {
+            "/console/customers?sort=risk&page=3",
+            "/console/customers?q=dupont&sort=scenario",
+        ];
+        if a.list_only {
+            let e = engine.clone();
+            let runs = a.runs;
+            tokio::task::spawn_blocking(move || measure_scan(&e, runs)).await??;
+        }
+        let pages: Vec<&str> = if a.list_only {
+            list.to_vec()
+        } else {
+            let mut all = vec!["/console/today", customer.as_str()];
+            all.extend(list);
+            all.push("/console/portfolio");
+            all
+        };
+        for path in pages {
             // The portfolio folds the engine's kept counters (`aggregates.rs`): as many runs.
             measure(&app, &session, path, a.runs).await?;
         }

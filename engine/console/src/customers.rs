@@ -2,11 +2,17 @@
 //! name, risk or scenario, paginated) and a customer's page (`/console/customers/{id}`): its
 //! balance and aged buckets, contacts, open invoices, what happened (each invoice's recorded
 //! transitions), what the engine will do next (the case's next tick, as the API's customer
-//! view says it), open disputes and promises; and the promise and dispute forms, which write
+//! view says it), what it holds for the customer (messages the contact cadence holds back and
+//! the day each goes, the account's level under a `per customer` scenario and since when, the
+//! installments of its open invoices with what each still owes), open disputes and promises;
+//! and the promise and dispute forms, which write
 //! the API's typed `promise_made` and `dispute_opened` events.
 //!
-//! Totals come from the ledger the engine keeps (`Engine::customer_sums`). This module must
-//! not hold engine rules.
+//! The list searches and sorts through the customer list's index the engine keeps in step
+//! with every commit (`relance_daemon::customer_index`, read with `Kept::customers`): a page
+//! view is one pass over that index in memory, then a read of the 50 customers shown. Totals
+//! come from the ledger the engine keeps (`Engine::customer_sums`). This module must not hold
+//! engine rules.
 
 use std::sync::Arc;
 
@@ -15,12 +21,11 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use minijinja::context;
-use relance_core::domain::{Customer, Event, EventKind};
+use relance_core::domain::{Event, EventKind};
 use relance_core::runtime::Status;
 use relance_daemon::api::auth::Family;
-use relance_daemon::driver::{CurrencySums, CustomerSums};
-use relance_daemon::model::decode;
-use relance_daemon::store::Tree;
+use relance_daemon::customer_index::{CustomerIndex, Listed as Indexed, OnDay};
+use relance_daemon::driver::CurrencySums;
 use relance_daemon::{DaemonError, Engine};
 use relance_templates::filters::{self, DateForm};
 use rust_decimal::Decimal;
@@ -73,12 +78,12 @@ impl Sort {
     }
 }
 
-fn matches(c: &Customer, q: &str) -> bool {
-    let q = q.to_lowercase();
-    c.id.to_lowercase().contains(&q)
+/// Whether customer `id` (with what the index holds of it) matches `q`, already lowercased.
+fn matches(id: &str, c: &Indexed, q: &str) -> bool {
+    id.to_lowercase().contains(q)
         || c.name
             .as_ref()
-            .is_some_and(|n| n.to_lowercase().contains(&q))
+            .is_some_and(|n| n.to_lowercase().contains(q))
 }
 
 struct Listed {
@@ -87,14 +92,15 @@ struct Listed {
     more: bool,
 }
 
-/// A customer with what the list shows of its sums.
-struct Found {
-    customer: Customer,
-    sums: CustomerSums,
-    currencies: Vec<CurrencySums>,
+/// A customer of the index with its figures per currency on the day (read only when the sort
+/// needs them).
+struct Found<'a> {
+    id: &'a str,
+    customer: &'a Indexed,
+    currencies: Vec<OnDay<'a>>,
 }
 
-impl Found {
+impl Found<'_> {
     /// Days late of the oldest overdue invoice, in any currency (0 when nothing is overdue).
     fn days_late(&self, today: NaiveDate) -> i64 {
         self.currencies
@@ -114,17 +120,11 @@ impl Found {
                 .filter(|c| c.oldest_due.is_some())
                 .min_by_key(|c| c.oldest_due)
         } else {
-            self.currencies
-                .iter()
-                .find(|c| !c.sums.outstanding.is_zero())
+            self.currencies.iter().find(|c| !c.outstanding.is_zero())
         };
         pick.map_or((String::new(), Decimal::ZERO), |c| {
-            let a = if overdue {
-                c.overdue
-            } else {
-                c.sums.outstanding
-            };
-            (c.currency.clone(), a)
+            let a = if overdue { c.overdue } else { c.outstanding };
+            (c.currency.to_string(), a)
         })
     }
 }
@@ -134,37 +134,30 @@ fn by_amount(a: &(String, Decimal), b: &(String, Decimal)) -> std::cmp::Ordering
     a.0.cmp(&b.0).then(b.1.cmp(&a.1))
 }
 
-fn list_rows(
-    engine: &Engine,
+/// The ids of page `page` of the customers matching `q` (lowercased) in `sort` order, and
+/// whether more follow: one pass over the customer list's index, no read of the store.
+fn page_ids(
+    index: &CustomerIndex,
     q: &str,
     sort: Sort,
     page: usize,
-    lang: &str,
-) -> Result<Listed, DaemonError> {
-    let mut found: Vec<Found> = Vec::new();
-    let mut visit = |_: &[u8], v: &[u8]| -> Result<(), relance_daemon::store::StoreError> {
-        if let Ok(c) = decode::<Customer>("customer", v)
-            && (q.is_empty() || matches(&c, q))
-        {
-            found.push(Found {
-                customer: c,
-                sums: CustomerSums::default(),
-                currencies: Vec::new(),
-            });
-        }
-        Ok(())
-    };
-    engine.store().scan(Tree::Customers, &mut visit)?;
-    let today = engine.today();
-    // Sums only where the sort needs them, else only for the page shown.
+    today: NaiveDate,
+) -> (Vec<String>, bool) {
     let needs_sums = matches!(sort, Sort::Outstanding | Sort::Overdue);
-    if needs_sums {
-        for f in &mut found {
-            f.sums = engine.customer_sums(&f.customer.id)?;
-            f.currencies = engine.customer_currencies(&f.customer.id)?;
-        }
-    }
-    let id = |f: &Found| f.customer.id.clone();
+    let mut found: Vec<Found> = index
+        .customers()
+        .filter(|(id, c, _)| q.is_empty() || matches(id, c, q))
+        .map(|(id, customer, row)| Found {
+            id,
+            customer,
+            currencies: if needs_sums {
+                row.on(today)
+            } else {
+                Vec::new()
+            },
+        })
+        .collect();
+    // The index is in id order: `Sort::Id` needs nothing more, the others tie on the id.
     match sort {
         Sort::Id => {}
         Sort::Overdue => found.sort_by_cached_key(|f| {
@@ -173,30 +166,51 @@ fn list_rows(
                 std::cmp::Reverse(f.days_late(today)),
                 cur,
                 std::cmp::Reverse(amount),
-                id(f),
             )
         }),
-        Sort::Outstanding => found.sort_by(|a, b| {
-            by_amount(&a.sort_amount(false), &b.sort_amount(false))
-                .then(a.customer.id.cmp(&b.customer.id))
-        }),
-        Sort::Name => found.sort_by_cached_key(|f| (f.customer.name.clone(), id(f))),
-        Sort::Risk => {
-            found.sort_by_cached_key(|f| (std::cmp::Reverse(f.customer.risk_score), id(f)))
+        Sort::Outstanding => {
+            found.sort_by(|a, b| by_amount(&a.sort_amount(false), &b.sort_amount(false)))
         }
-        Sort::Scenario => found.sort_by_cached_key(|f| (f.customer.scenario.clone(), id(f))),
+        Sort::Name => found.sort_by(|a, b| a.customer.name.cmp(&b.customer.name)),
+        Sort::Risk => found.sort_by_key(|f| std::cmp::Reverse(f.customer.risk_score)),
+        Sort::Scenario => found.sort_by(|a, b| a.customer.scenario.cmp(&b.customer.scenario)),
     }
     let more = found.len() > (page + 1) * PAGE;
+    let ids = found
+        .iter()
+        .skip(page * PAGE)
+        .take(PAGE)
+        .map(|f| f.id.to_string())
+        .collect();
+    (ids, more)
+}
+
+fn list_rows(
+    engine: &Engine,
+    q: &str,
+    sort: Sort,
+    page: usize,
+    lang: &str,
+) -> Result<Listed, DaemonError> {
+    let today = engine.today();
+    let q = q.to_lowercase();
+    let (ids, more) = engine
+        .kept()
+        .customers(|index| page_ids(index, &q, sort, page, today))?;
     let mut rows = Vec::new();
-    for mut f in found.into_iter().skip(page * PAGE).take(PAGE) {
-        if !needs_sums {
-            f.sums = engine.customer_sums(&f.customer.id)?;
-            f.currencies = engine.customer_currencies(&f.customer.id)?;
-        }
-        let days_late = f.days_late(today);
-        let (sums, c) = (f.sums, f.customer);
+    for id in ids {
+        let Some(c) = engine.customer(&id)? else {
+            continue;
+        };
+        let sums = engine.customer_sums(&id)?;
+        let currencies = engine.customer_currencies(&id)?;
+        let days_late = currencies
+            .iter()
+            .filter_map(|c| c.oldest_due)
+            .min()
+            .map_or(0, |d| (today - d).num_days().max(0));
         let shown = |pick: fn(&CurrencySums) -> Decimal| -> Vec<String> {
-            f.currencies
+            currencies
                 .iter()
                 .filter(|x| !pick(x).is_zero())
                 .map(|x| filters::money(pick(x), &x.currency, lang))
@@ -288,6 +302,42 @@ struct Dated {
     what: String,
 }
 
+/// What the engine holds for a customer outside its cases: the messages the contact cadence
+/// holds back (with the day each goes) and its accounts under `per customer` scenarios.
+struct Held {
+    waiting: Vec<minijinja::Value>,
+    accounts: Vec<minijinja::Value>,
+}
+
+fn held_for(engine: &Engine, id: &str, lang: &str) -> Result<Held, DaemonError> {
+    let day = |d: NaiveDate| filters::date(d, DateForm::Short, lang);
+    let waiting = relance_daemon::cadence::waiting_for(engine.store(), id)?
+        .into_iter()
+        .map(|m| {
+            context! {
+                goes => day(m.date), due_on => m.due_on.map(day), invoice => m.invoice,
+                step => m.step, scenario => m.scenario, action => m.action.to_string(),
+            }
+        })
+        .collect();
+    let catalog = engine.catalog();
+    let set = catalog.current().map(|d| &d.set);
+    let accounts = relance_daemon::account::accounts_of(engine.store(), id)?
+        .into_iter()
+        .map(|(scenario, currency, rec)| {
+            let level = rec
+                .state
+                .level
+                .and_then(|i| relance_daemon::account::level_name(set, &scenario, i));
+            context! {
+                level, since => rec.state.since.map(day), invoices => rec.state.listed,
+                scenario, currency,
+            }
+        })
+        .collect();
+    Ok(Held { waiting, accounts })
+}
+
 fn customer_view(
     engine: &Engine,
     id: &str,
@@ -302,6 +352,7 @@ fn customer_view(
     let mut aged: std::collections::BTreeMap<String, Aged> = Default::default();
     let (mut open, mut disputes, mut promises, mut next, mut past) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut installments = Vec::new();
     let money = |d: Decimal, cur: &str| filters::money(d, cur, lang);
     let day = |d: NaiveDate| filters::date(d, DateForm::Short, lang);
     for inv_id in &ids {
@@ -328,6 +379,13 @@ fn customer_view(
             .or_default()
             .add(late, c.outstanding);
         let step = engine.next_step(c);
+        let unpaid = relance_core::runtime::installments::unpaid(&inv, c.outstanding);
+        for (part, left) in inv.installments.iter().zip(unpaid) {
+            installments.push(context! {
+                invoice => inv_id, due => day(part.due), amount => money(part.amount, &inv.currency),
+                unpaid => money(left, &inv.currency),
+            });
+        }
         open.push(InvoiceRow {
             id: inv_id.clone(),
             amount: money(inv.amount, &inv.currency),
@@ -395,6 +453,7 @@ fn customer_view(
         .map(|c| money(c.sums.outstanding, &c.currency))
         .collect();
     let invoice_ids: Vec<String> = open.iter().map(|r| r.id.clone()).collect();
+    let held = held_for(engine, id, lang)?;
     Ok(Some(context! {
         customer => context! {
             id => customer.id, name => customer.name.clone().unwrap_or(customer.id.clone()),
@@ -405,6 +464,7 @@ fn customer_view(
         counts => context! { invoices => sums.invoices, open => sums.open, disputes => sums.disputes, promises => sums.promises },
         aged => aged_rows, aged_currencies => aged.keys().cloned().collect::<Vec<_>>(),
         contacts, open, disputes, promises, next, past, invoice_ids, more_invoices => more,
+        waiting => held.waiting, accounts => held.accounts, installments,
     }))
 }
 

@@ -312,6 +312,27 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("segment", "Segment", "Segment"),
     ("plan", "Plan", "Planifier"),
     ("planned_timeline", "Planned timeline", "Calendrier prévu"),
+    ("held", "What the engine holds", "Ce que le moteur retient"),
+    (
+        "cadence_waits",
+        "Messages held by the contact cadence",
+        "Messages retenus par la cadence de contact",
+    ),
+    ("goes_on", "Goes on", "Part le"),
+    ("due_on", "Was due on", "Prévu le"),
+    ("step", "Step", "Étape"),
+    ("action", "Action", "Action"),
+    (
+        "account_level",
+        "Account-level dunning",
+        "Relance au niveau du compte",
+    ),
+    ("level", "Level", "Niveau"),
+    ("level_clear", "clear", "aucun"),
+    ("since", "Since", "Depuis"),
+    ("currency", "Currency", "Devise"),
+    ("installments", "Installments", "Échéancier"),
+    ("unpaid", "Unpaid", "Reste dû"),
 ];
 
 #[cfg(test)]

@@ -113,6 +113,37 @@ pub fn accounts(
     Ok(out)
 }
 
+/// One customer's accounts (scenario, currency, record), read by its key prefix (not a scan
+/// of every account): `GET /v1/customers/{id}`'s `accounts` and the console's customer page.
+pub fn accounts_of(
+    store: &dyn super::store::Store,
+    customer: &str,
+) -> Result<Vec<(String, String, AccountRecord)>, DaemonError> {
+    let mut prefix = vec![STATE];
+    prefix.extend_from_slice(customer.as_bytes());
+    prefix.push(0);
+    let mut out = Vec::new();
+    for (k, v) in store.prefix(Tree::Accounts, &prefix, usize::MAX)? {
+        if let Some((c, s, cur)) = parse_account(&k[1..])
+            && c == customer
+        {
+            out.push((s, cur, decode("account", &v)?));
+        }
+    }
+    Ok(out)
+}
+
+/// The name of level `index` of `scenario` in `set` (the current deployment's), if it has it.
+pub fn level_name(
+    set: Option<&relance_dsl::ir::ScenarioSet>,
+    scenario: &str,
+    index: usize,
+) -> Option<String> {
+    set.and_then(|s| s.scenarios.get(scenario))
+        .and_then(|sc| sc.levels.get(index))
+        .map(|l| l.name.clone())
+}
+
 /// Whether the current deployment's set needs the overdue figures.
 fn reads_overdue(w: &Work<'_>) -> bool {
     w.catalog()

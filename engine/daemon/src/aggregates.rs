@@ -11,11 +11,15 @@
 //! memory (loaded on open) for the reads.
 //!
 //! What is kept:
-//! - what the open cases owe, per currency, due date and the engine's day the change was
-//!   committed (`since`), with the disputed part apart: the aged balance on any day folds the
-//!   entries with `since` on or before it into buckets by the days from the due date, so a
-//!   past month end shows what the engine held that day (a fact logged later with an earlier
-//!   date changes the day it was logged, not the past);
+//! - what the open cases owe, per currency, due date and the day the change counts from
+//!   (`since`), with the disputed part apart: the aged balance on any day folds the entries
+//!   with `since` on or before it into buckets by the days from the due date. `since` is the
+//!   date of the fact, not the day it was logged: a new invoice is owed from its issue date;
+//!   a case changed by events written in the same commit (a payment, a credit note, a
+//!   dispute) changes on the earliest of those events' dates (not before the invoice's issue
+//!   date, not after the engine's today); any other change (the daily run's own: a case
+//!   opened, a charge) on the engine's day. So facts imported late restate the past month
+//!   ends they belong to;
 //! - invoice amounts per currency and issue date (the DSO's credit sales);
 //! - payments and promises per currency and the event's date; amounts chased per currency and
 //!   the message's date (each invoice once per calendar month: a marker per month and invoice);
@@ -27,6 +31,9 @@
 //! recorded with them (a store written without this wrapper: a restore, a migration, older
 //! code), they are rebuilt from the store by the same contributions ([`Counters::rebuild`]).
 //!
+//! The same commits keep the customer list's index (`customer_index.rs`), in memory only,
+//! once it has been asked for ([`Kept::customers`]).
+//!
 //! This module must not decide anything about a case, nor write anything but its own
 //! `aggr/` keys; it never reads the wall clock (the day comes from the engine's clock).
 
@@ -34,13 +41,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use chrono::{Datelike, Days, NaiveDate};
-use relance_core::domain::{EventKind, Invoice};
+use relance_core::domain::{Customer, EventKind, Invoice};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use relance_pictures::series::{ActivityPoint, AgedPoint, Buckets, ChannelCount, ErrorPoint};
 
 use crate::clock::Clock;
+use crate::customer_index::{CustomerIndex, Share, share};
 use crate::model::{CaseRecord, HistoryEntry, Message, MessageStatus, StoredEvent, decode};
 use crate::store::{Entry, Op, Snapshot, Store, StoreError, Tree, Visit};
 
@@ -582,6 +590,27 @@ struct State {
     counters: Counters,
     sizes: Vec<usize>,
     generation: u64,
+    /// The customer list's index, once asked for (`customer_index.rs`); kept by each commit.
+    index: Option<CustomerIndex>,
+}
+
+/// What a commit changes in the customer list's index: invoices' shares (with a sign) and
+/// customers' records (`None`: deleted).
+#[derive(Default)]
+struct IndexDelta {
+    shares: Vec<(Option<Share>, Decimal)>,
+    customers: Vec<(String, Option<Customer>)>,
+}
+
+impl IndexDelta {
+    fn apply(self, index: &mut CustomerIndex) {
+        for (share, sign) in self.shares {
+            index.add(share, sign);
+        }
+        for (id, c) in self.customers {
+            index.customer(&id, c.as_ref());
+        }
+    }
 }
 
 impl Kept {
@@ -613,6 +642,7 @@ impl Kept {
                 counters: Counters::load(store)?,
                 sizes,
                 generation,
+                index: None,
             });
         }
         let mut ops: Vec<Op> = store
@@ -630,6 +660,7 @@ impl Kept {
                 counters: Counters::default(),
                 sizes,
                 generation,
+                index: None,
             });
         }
         let (counters, markers) = Counters::rebuild(store, today)?;
@@ -651,6 +682,7 @@ impl Kept {
             counters,
             sizes,
             generation,
+            index: None,
         })
     }
 
@@ -664,6 +696,19 @@ impl Kept {
         f(&self.lock().counters)
     }
 
+    /// Reads the customer list's index under the lock, building it first if it is not kept
+    /// yet (one scan of the customers, invoices and cases; every commit then keeps it).
+    pub fn customers<T>(&self, f: impl FnOnce(&CustomerIndex) -> T) -> Result<T, StoreError> {
+        let mut st = self.lock();
+        if self.inner.generation() != st.generation {
+            *st = Self::load_or_rebuild(&*self.inner, self.clock.today())?;
+        }
+        if st.index.is_none() {
+            st.index = Some(CustomerIndex::build(&*self.inner)?);
+        }
+        Ok(f(st.index.as_ref().expect("built above")))
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -674,13 +719,44 @@ impl Kept {
         &self,
         ops: &[Op],
         today: NaiveDate,
+        idx: &mut IndexDelta,
     ) -> Result<(Counters, Vec<Op>, Vec<isize>), StoreError> {
         let store = &*self.inner;
         let mut overlay: Overlay = HashMap::new();
         let mut d = Counters::default();
+        for op in ops {
+            if let Op::Put(Tree::Customers, k, _) | Op::Delete(Tree::Customers, k) = op {
+                let c = match op {
+                    Op::Put(_, _, v) => decode::<Customer>("customer", v).ok(),
+                    Op::Delete(..) => None,
+                };
+                idx.customers
+                    .push((String::from_utf8_lossy(k).into_owned(), c));
+            }
+        }
         let mut extra = Vec::new();
         let mut sizes = vec![0isize; COUNTED.len()];
         let mut new_markers: BTreeSet<Vec<u8>> = BTreeSet::new();
+        // The date of the facts this commit brings, per invoice (the earliest of its events):
+        // what its case owes changes on that day, not on the day the facts were logged.
+        let mut fact_day: HashMap<String, NaiveDate> = HashMap::new();
+        for op in ops {
+            if let Op::Put(Tree::Events, _, v) = op
+                && let Ok(e) = decode::<StoredEvent>("event", v)
+                && let Some(inv) = e.event.kind.invoice()
+            {
+                let d = fact_day.entry(inv.to_string()).or_insert(e.event.date);
+                *d = (*d).min(e.event.date);
+            }
+        }
+        // The day an invoice's change counts from: its facts' date (not before its issue
+        // date, not after today), else today.
+        let dated = |id: &str, inv: Option<&Invoice>| {
+            fact_day.get(id).map_or(today, |d| {
+                (*d).max(inv.map_or(NaiveDate::MIN, |i| i.issued))
+                    .min(today)
+            })
+        };
         // Invoices first, then cases (an invoice and its case written together count once).
         for pass in COUNTED {
             for op in ops {
@@ -706,8 +782,20 @@ impl Kept {
                         d.add_sales(n.as_ref(), 1);
                         let case = current(store, &overlay, Tree::Instances, key)?
                             .and_then(|b| decode::<CaseRecord>("case", &b).ok());
-                        d.add_owed(owed_of(o.as_ref(), case.as_ref()), today, -1);
-                        d.add_owed(owed_of(n.as_ref(), case.as_ref()), today, 1);
+                        let id = String::from_utf8_lossy(key);
+                        let day = dated(id.as_ref(), n.as_ref().or(o.as_ref()));
+                        d.add_owed(owed_of(o.as_ref(), case.as_ref()), day, -1);
+                        // A new invoice is owed from its issue date (imported late, its past
+                        // month ends count it).
+                        let from = match (&o, &n) {
+                            (None, Some(inv)) => inv.issued.min(today),
+                            _ => day,
+                        };
+                        d.add_owed(owed_of(n.as_ref(), case.as_ref()), from, 1);
+                        idx.shares
+                            .push((share(o.as_ref(), case.as_ref()), Decimal::NEGATIVE_ONE));
+                        idx.shares
+                            .push((share(n.as_ref(), case.as_ref()), Decimal::ONE));
                     }
                     Tree::Instances => {
                         let inv = std::str::from_utf8(key)
@@ -721,8 +809,13 @@ impl Kept {
                         let n = new
                             .as_deref()
                             .and_then(|b| decode::<CaseRecord>("case", b).ok());
-                        d.add_owed(owed_of(inv.as_ref(), o.as_ref()), today, -1);
-                        d.add_owed(owed_of(inv.as_ref(), n.as_ref()), today, 1);
+                        let day = dated(String::from_utf8_lossy(key).as_ref(), inv.as_ref());
+                        d.add_owed(owed_of(inv.as_ref(), o.as_ref()), day, -1);
+                        d.add_owed(owed_of(inv.as_ref(), n.as_ref()), day, 1);
+                        idx.shares
+                            .push((share(inv.as_ref(), o.as_ref()), Decimal::NEGATIVE_ONE));
+                        idx.shares
+                            .push((share(inv.as_ref(), n.as_ref()), Decimal::ONE));
                     }
                     Tree::Events => {
                         for (bytes, sign) in [(&old, -1), (&new, 1)] {
@@ -818,12 +911,12 @@ impl Store for Kept {
     }
 
     fn commit(&self, ops: &[Op]) -> Result<(), StoreError> {
-        if !ops.iter().any(|op| {
-            let t = match op {
-                Op::Put(t, ..) | Op::Delete(t, _) => *t,
-            };
-            COUNTED.contains(&t)
-        }) {
+        let tree = |op: &Op| match op {
+            Op::Put(t, ..) | Op::Delete(t, _) => *t,
+        };
+        let customers = ops.iter().any(|op| tree(op) == Tree::Customers);
+        let counted = ops.iter().any(|op| COUNTED.contains(&tree(op)));
+        if !customers && !counted {
             return self.inner.commit(ops);
         }
         let mut st = self.lock();
@@ -833,7 +926,16 @@ impl Store for Kept {
             *st = Self::load_or_rebuild(&*self.inner, self.clock.today())?;
         }
         let today = self.clock.today();
-        let (delta, extra, sizes) = self.delta(ops, today)?;
+        let mut idx = IndexDelta::default();
+        let (delta, extra, sizes) = self.delta(ops, today, &mut idx)?;
+        if !counted {
+            // Customers only: the counters and their header stay.
+            self.inner.commit(ops)?;
+            if let Some(index) = st.index.as_mut() {
+                idx.apply(index);
+            }
+            return Ok(());
+        }
         let mut next = st.counters.clone_touched(&delta);
         next.merge(&delta);
         let new_sizes: Vec<usize> = st
@@ -857,6 +959,9 @@ impl Store for Kept {
         self.inner.commit(&all)?;
         st.counters.merge(&delta);
         st.sizes = new_sizes;
+        if let Some(index) = st.index.as_mut() {
+            idx.apply(index);
+        }
         Ok(())
     }
 

@@ -66,6 +66,14 @@ struct Bucket {
     promised: i64,
 }
 
+/// What one invoice adds to its customer's figures, as the customer's ledger counts them: its
+/// outstanding (an open case's, or the opening amount while no case is open yet) and, of that,
+/// what an opened case owes (the overdue figures count only that, on the invoice's due date).
+pub(crate) fn owed_by(inv: &Invoice, case: Option<&Instance>) -> (Decimal, Decimal) {
+    let b = Bucket::of(inv, case);
+    (b.outstanding, b.outstanding.saturating_sub(b.unopened_sum))
+}
+
 impl Bucket {
     /// What one invoice adds, given its case (none yet: open with its opening outstanding).
     fn of(inv: &Invoice, case: Option<&Instance>) -> Bucket {

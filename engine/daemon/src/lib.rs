@@ -22,6 +22,7 @@ pub mod catalog;
 pub mod channels;
 pub mod clock;
 pub mod config;
+pub mod customer_index;
 pub mod daily;
 pub mod dispatcher;
 pub mod driver;

@@ -6,8 +6,10 @@
 //!
 //! [`series`] folds the counters the engine keeps up to date with every commit
 //! (`aggregates.rs`): its cost is the number of distinct due dates, days and channels, not of
-//! invoices. The aged balance and receivables of a past period end are what the engine held
-//! on that day (a fact logged later with an earlier date changes the day it was logged).
+//! invoices. The aged balance and receivables of a past period end count each fact on its
+//! own date (an invoice from its issue date, a payment or a dispute from the event's date,
+//! even when imported later; see `aggregates.rs`); the engine's own changes (a case opened, a
+//! charge) on the day it made them.
 //!
 //! [`series_from_snapshot`] is the former computation, kept as the reference the reports
 //! agree with: the reports' own functions (`relance_sim::reports::{aged, dso}`) run on the

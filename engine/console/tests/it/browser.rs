@@ -1,7 +1,8 @@
 //! The console in a real browser: Debian's chromium, headless, driven through chromedriver
 //! (on a free loopback port, stopped by its pid at the end) by fantoccini. Signs in as each
 //! role, records a call outcome with a promise and sees the case wait, opens a dispute and
-//! sees the invoice paused, retries a dead letter, uploads the example files and applies
+//! sees the invoice paused, sees a message held by the contact cadence on its customer's
+//! page, retries a dead letter, uploads the example files and applies
 //! them, opens the portfolio's charts, a scenario's ladder and a what-if, signs out; runs axe-core on every page
 //! (no serious or critical violation); with `RELANCE_SCREENSHOTS=1` writes a PNG of each page
 //! to `docs/console/`. Without chromium or chromedriver it skips with a notice, unless `CI` is
@@ -388,6 +389,34 @@ async fn the_console_in_a_real_browser() {
                 text: "photos of the pallets asked for".into()
             }),
         "{actions:?}"
+    );
+
+    // What the engine holds for a customer: a message the contact cadence holds back (the
+    // example portfolio under standard-b2b's 5-day cadence has some) is listed on its page
+    // with the day it goes.
+    let held = relance_daemon::cadence::waiting(d.engine.store()).unwrap();
+    let m = held
+        .first()
+        .expect("a message held by the contact cadence in the example portfolio");
+    c.goto(&format!("{base}/console/customers/{}", m.customer))
+        .await
+        .unwrap();
+    wait_for(&c, "#cadence-waits").await;
+    for v in axe(&c).await {
+        problems.push(format!("customer with held messages: {v}"));
+    }
+    let table = c
+        .find(Locator::Id("cadence-waits"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        table.contains(&m.invoice) && table.contains(&m.step),
+        "{} {} in {table}",
+        m.invoice,
+        m.step
     );
     sign_out(&c).await;
 

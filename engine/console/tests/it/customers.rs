@@ -7,6 +7,7 @@ use chrono::{Days, NaiveDate};
 use relance_core::domain::{Customer, Invoice};
 use relance_core::runtime::Status;
 use relance_daemon::case_action::CaseAction;
+use relance_templates::filters::DateForm;
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
 
@@ -393,4 +394,201 @@ async fn case_actions_from_the_customer_page() {
         assert!(page.contains(&line), "{line}");
     }
     d.stop().await;
+}
+
+/// A `per customer` scenario for the page's account-level table, beside the stdlib set.
+const ACCOUNT_SET: &str = r#"
+scenario account-watch {
+  per customer
+  level watch when customer.oldest_overdue_days >= 3 {
+    alert "account overdue" to credit-manager
+  }
+  level blocked when customer.oldest_overdue_days >= 30 {
+    alert "account blocked" to credit-manager
+  }
+  on clear {
+    alert "account clear" to credit-manager
+  }
+}
+"#;
+
+/// The rows of the table `id="{id}"` of a page, each as its cells' text.
+fn table_rows(html: &str, id: &str) -> Vec<Vec<String>> {
+    let Some(at) = html.find(&format!("<table id=\"{id}\">")) else {
+        return Vec::new();
+    };
+    let table = html[at..].split("</table>").next().unwrap_or_default();
+    let body = table.split("<tbody>").nth(1).unwrap_or_default();
+    body.split("<tr>")
+        .skip(1)
+        .map(|tr| {
+            tr.split("<td")
+                .skip(1)
+                .map(|td| {
+                    let inner = td.split_once('>').map_or("", |x| x.1);
+                    inner.split("</td>").next().unwrap_or_default().to_string()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// What the engine holds for a customer, on its page: a message the contact cadence holds
+/// back (with the day it goes), the account's level and since when under a `per customer`
+/// scenario, and the installments of an open invoice with what each still owes. One row per
+/// table and customer, each also checked against the engine's own records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_customer_page_shows_what_waits() {
+    let d = support::start_with(&[("account-watch.relance", ACCOUNT_SET)]).await;
+    let start = d.engine.today();
+    let day = move |n: u64| start + Days::new(n);
+    let customer = |id: &str, scenario: &str| -> Customer {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "name": format!("{id} Ltd"), "segment": "b2b", "scenario": scenario,
+            "contacts": {"accounting": {"email": format!("ap@{}.example", id.to_lowercase())}},
+        }))
+        .expect("customer")
+    };
+    d.engine
+        .put_customers(&[
+            customer("ZZ-CADENCE", "standard-b2b"),
+            customer("ZZ-ACCOUNT", "account-watch"),
+            customer("ZZ-PLAN", "standard-b2b"),
+        ])
+        .expect("customers");
+    let planned: Invoice = serde_json::from_value(serde_json::json!({
+        "id": "ZZ-PLAN-1", "customer": "ZZ-PLAN", "amount": "1000.00", "currency": "EUR",
+        "issued": start - Days::new(40), "due": day(20),
+        "installments": [
+            {"due": start - Days::new(10), "amount": "300.00"},
+            {"due": day(20), "amount": "700.00"},
+        ],
+    }))
+    .expect("invoice with installments");
+    // standard-b2b: reminder-1 at due + 5 days, a cadence of 5 days. ZZ-CADENCE-1's goes on
+    // day 6; ZZ-CADENCE-2's, due on day 8, falls inside the gap and waits until day 11.
+    d.engine
+        .add_invoices(&[
+            invoice("ZZ-CADENCE-1", "ZZ-CADENCE", "500.00", "EUR", day(1)),
+            invoice("ZZ-CADENCE-2", "ZZ-CADENCE", "400.00", "EUR", day(3)),
+            invoice("ZZ-ACCOUNT-1", "ZZ-ACCOUNT", "800.00", "EUR", day(1)),
+            planned,
+        ])
+        .expect("invoices");
+    let e = d.engine.clone();
+    tokio::task::spawn_blocking(move || -> Result<(), relance_daemon::DaemonError> {
+        e.advance_to(day(1))?;
+        e.apply_events(&[relance_core::domain::Event {
+            date: day(1),
+            kind: relance_core::domain::EventKind::Payment {
+                invoice: "ZZ-PLAN-1".into(),
+                amount: "100.00".parse().expect("amount"),
+                reference: None,
+                details: Default::default(),
+            },
+        }])?;
+        e.advance_to(day(8))?;
+        Ok(())
+    })
+    .await
+    .expect("join")
+    .expect("advance");
+    assert_eq!(d.engine.today(), day(8));
+
+    // The engine's own records, which the page must show.
+    let waits = relance_daemon::cadence::waiting_for(d.engine.store(), "ZZ-CADENCE").expect("w");
+    let got: Vec<_> = waits
+        .iter()
+        .map(|m| (m.invoice.as_str(), m.step.as_str(), m.date, m.due_on))
+        .collect();
+    assert_eq!(
+        got,
+        vec![("ZZ-CADENCE-2", "reminder-1", day(11), Some(day(8)))]
+    );
+    let accounts = relance_daemon::account::accounts_of(d.engine.store(), "ZZ-ACCOUNT").expect("a");
+    assert_eq!(accounts.len(), 1, "{accounts:?}");
+    let (scenario, currency, rec) = &accounts[0];
+    assert_eq!(
+        (scenario.as_str(), currency.as_str()),
+        ("account-watch", "EUR")
+    );
+    assert_eq!(rec.state.level, Some(0), "{rec:?}");
+    let since = rec.state.since.expect("since");
+    // Three days late on day 4: the level is entered at that day's account pass.
+    assert_eq!(since, day(4));
+
+    let h = Http::new(&d.base);
+    let cm = h.session("camille-cm").await;
+    let date = |d: NaiveDate| relance_templates::filters::date(d, DateForm::Short, "en");
+    let eur = |s: &str| relance_templates::filters::money(s.parse().expect("amount"), "EUR", "en");
+    // (customer, table, its rows)
+    let rows: Vec<(&str, &str, Vec<Vec<String>>)> = vec![
+        (
+            "ZZ-CADENCE",
+            "cadence-waits",
+            vec![vec![
+                date(day(11)),
+                "ZZ-CADENCE-2".into(),
+                "standard-b2b".into(),
+                "reminder-1".into(),
+                waits[0].action.to_string(),
+                date(day(8)),
+            ]],
+        ),
+        (
+            "ZZ-ACCOUNT",
+            "accounts",
+            vec![vec![
+                "account-watch".into(),
+                "EUR".into(),
+                "watch".into(),
+                date(day(4)),
+                "ZZ-ACCOUNT-1".into(),
+            ]],
+        ),
+        (
+            "ZZ-PLAN",
+            "installments",
+            vec![
+                vec![
+                    "ZZ-PLAN-1".into(),
+                    date(start - Days::new(10)),
+                    eur("300.00"),
+                    eur("200.00"),
+                ],
+                vec![
+                    "ZZ-PLAN-1".into(),
+                    date(day(20)),
+                    eur("700.00"),
+                    eur("700.00"),
+                ],
+            ],
+        ),
+        // A customer with nothing held shows none of the tables.
+        ("ZZ-CADENCE", "accounts", vec![]),
+        ("ZZ-ACCOUNT", "installments", vec![]),
+        ("ZZ-PLAN", "cadence-waits", vec![]),
+    ];
+    for (customer, table, want) in rows {
+        let (status, page) = h.page(&format!("/console/customers/{customer}"), &cm).await;
+        assert_eq!(status, StatusCode::OK, "{customer}");
+        let got = table_rows(&page, table);
+        // Minijinja escapes what it shows; the expected cells are plain text.
+        let want: Vec<Vec<String>> = want
+            .into_iter()
+            .map(|r| r.into_iter().map(|c| escape(&c)).collect())
+            .collect();
+        assert_eq!(got, want, "{customer} {table}");
+    }
+    d.stop().await;
+}
+
+/// Text as minijinja's HTML escaping writes it.
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2f;")
 }

@@ -1,5 +1,5 @@
-//! A daemon for the tests: the stdlib scenarios and the example portfolio in a temporary
-//! store, `DAYS` virtual days run through the daily run and the outbox (SMS and webhooks
+//! A daemon for the tests: the stdlib scenarios (plus, for [`start_with`], scenario files of
+//! the test's own) and the example portfolio in a temporary store, `DAYS` virtual days run through the daily run and the outbox (SMS and webhooks
 //! without a URL dead-letter, so the outbox has dead letters), then the API and the console
 //! served on 127.0.0.1 (a free port) until [`Daemon::stop`]. Console users, one per role, all
 //! with the password [`PASSWORD`]. [`Http`], the plain HTTP side of the tests: sign-in,
@@ -94,17 +94,42 @@ fn config(dir: &Path) -> Config {
 
 /// Starts a daemon on the example portfolio, run for `DAYS` days.
 pub async fn start() -> Daemon {
+    start_with(&[]).await
+}
+
+/// Copies folder `from` into `to`, recursively.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// [`start`] with the stdlib scenarios plus `extra` files (name, DSL text) in the set.
+pub async fn start_with(extra: &[(&str, &str)]) -> Daemon {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = config(dir.path());
     let from = NaiveDate::from_ymd_opt(FROM.0, FROM.1, FROM.2).expect("date");
     let cfg = config.clone();
+    let set = if extra.is_empty() {
+        repo().join("stdlib-scenarios")
+    } else {
+        let set = dir.path().join("set");
+        copy_dir(&repo().join("stdlib-scenarios"), &set);
+        for (name, text) in extra {
+            std::fs::write(set.join(name), text).expect("extra scenario");
+        }
+        set
+    };
     let engine = tokio::task::spawn_blocking(move || {
-        let engine = server::open(
-            &cfg,
-            ClockMode::Virtual { start: Some(from) },
-            Some(&repo().join("stdlib-scenarios")),
-        )
-        .expect("open");
+        let engine =
+            server::open(&cfg, ClockMode::Virtual { start: Some(from) }, Some(&set)).expect("open");
         let p = relance_data::portfolio::load_dir(&repo().join("examples")).expect("examples");
         let (past, _): (Vec<_>, Vec<_>) = p.events.iter().cloned().partition(|e| e.date <= from);
         engine

@@ -42,6 +42,22 @@ pub fn current(invoice: &Invoice, outstanding: Decimal) -> usize {
     invoice.installments.len().saturating_sub(1)
 }
 
+/// What each installment still owes when `outstanding` principal is left: payments pay the
+/// earliest installment first (as [`current`] counts them). Empty for an invoice without
+/// installments.
+pub fn unpaid(invoice: &Invoice, outstanding: Decimal) -> Vec<Decimal> {
+    let mut paid = (invoice.amount - outstanding).max(Decimal::ZERO);
+    invoice
+        .installments
+        .iter()
+        .map(|i| {
+            let covered = paid.min(i.amount);
+            paid -= covered;
+            i.amount - covered
+        })
+        .collect()
+}
+
 /// The date the case's `due` anchor and `invoice.days_late` count from: the due date as
 /// extended (`extended_due`), else the chased installment's, else the invoice's.
 pub fn due(invoice: &Invoice, inst: &Instance) -> NaiveDate {
@@ -118,6 +134,34 @@ mod tests {
             "installments": installments,
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn unpaid_per_installment_earliest_first() {
+        // 300 on 01-31, 700 on 03-31.
+        let inv = invoice(&[("2026-01-31", 300), ("2026-03-31", 700)]);
+        // outstanding -> what each installment still owes
+        let cases = [
+            (1000, vec![300, 700]),
+            (900, vec![200, 700]),
+            (700, vec![0, 700]),
+            (250, vec![0, 250]),
+            (0, vec![0, 0]),
+        ];
+        for (outstanding, want) in cases {
+            let want: Vec<Decimal> = want.into_iter().map(Decimal::from).collect();
+            assert_eq!(
+                unpaid(&inv, Decimal::from(outstanding)),
+                want,
+                "{outstanding}"
+            );
+        }
+        let single: Invoice = serde_json::from_value(serde_json::json!({
+            "id": "F-2", "customer": "ACME", "amount": "10", "issued": "2026-01-01",
+            "due": "2026-01-31",
+        }))
+        .unwrap();
+        assert!(unpaid(&single, Decimal::TEN).is_empty());
     }
 
     #[test]

@@ -315,15 +315,13 @@ pub async fn customer(
         let accounts = {
             let catalog = engine.catalog();
             let set = catalog.current().map(|d| &d.set);
-            crate::account::accounts(engine.store())?
+            crate::account::accounts_of(engine.store(), &id)?
                 .into_iter()
-                .filter(|(c, _, _, _)| *c == id)
-                .map(|(_, scenario, currency, rec)| AccountView {
-                    level: rec.state.level.and_then(|i| {
-                        set.and_then(|s| s.scenarios.get(&scenario))
-                            .and_then(|sc| sc.levels.get(i))
-                            .map(|l| l.name.clone())
-                    }),
+                .map(|(scenario, currency, rec)| AccountView {
+                    level: rec
+                        .state
+                        .level
+                        .and_then(|i| crate::account::level_name(set, &scenario, i)),
                     since: rec.state.since,
                     invoices: rec.state.listed,
                     scenario,

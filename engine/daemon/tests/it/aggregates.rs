@@ -2,7 +2,8 @@
 //! recomputation: a generated portfolio fed day by day in random batches, messages delivered,
 //! made dead and retried at random, the engine closed and reopened from disk at random moments;
 //! after every day the counters the commits kept equal the counters rebuilt from the whole
-//! store, and at the end the page's series agree with the reports' recomputation on what both
+//! store (and the customer list's index kept by the same commits equals one built from the
+//! store), and at the end the page's series agree with the reports' recomputation on what both
 //! define alike (today's aged balance, messages by channel, cases in error, payments and
 //! promises). Then the migration: a store whose counters are missing (as today's stores
 //! written before them are), or written by another version, or changed behind the engine's
@@ -20,6 +21,7 @@ use relance_core::domain::Portfolio;
 use relance_daemon::Engine;
 use relance_daemon::aggregates::{self, Counters, Owed};
 use relance_daemon::config::Config;
+use relance_daemon::customer_index::CustomerIndex;
 use relance_daemon::model::MessageStatus;
 use relance_daemon::outbox;
 use relance_daemon::portfolio::{self, PortfolioOptions};
@@ -88,6 +90,10 @@ fn assert_same(engine: &Engine, day: NaiveDate, seed: u64) {
     assert_eq!(kept.flows, full.flows, "flows, {at}");
     assert_eq!(kept.messages, full.messages, "messages, {at}");
     assert_eq!(kept.errors, full.errors, "errors, {at}");
+    // The customer list's index, kept by the same commits, against one built from the store.
+    let index = engine.kept().customers(|i| i.clone()).expect("index");
+    let built = CustomerIndex::build(engine.store()).expect("build");
+    assert_eq!(index, built, "customer index, {at}");
 }
 
 /// Moves a few outbox messages on: delivered, dead, or (dead ones) retried.
@@ -176,6 +182,8 @@ fn kept_counters_equal_a_full_recomputation() {
         let mut day = from;
         while day <= until {
             let engine = daemon.engine();
+            // Built now (once per opening), so that the day's commits keep it.
+            engine.kept().customers(|_| ()).expect("index");
             engine.advance_to(day).expect("advance");
             if let Some(batch) = facts.get(&day) {
                 engine.import(batch).expect("import");
@@ -355,4 +363,73 @@ fn an_empty_store_stays_empty() {
     assert_eq!(engine.kept().counters(), Counters::default());
     drop(engine);
     assert!(relance_daemon::backup::is_empty(&*store).expect("read"));
+}
+
+/// Facts imported late count in the month of their own date, not the month they were logged:
+/// an invoice issued in March and imported in June is owed at the March, April and May month
+/// ends (due 31 March: 30 days late at the end of April, 61 at the end of May); a payment of
+/// 400 dated 10 May, sent in June after the case opened, takes 400 off from 10 May (the May
+/// month end), and is collected in May. key-account has no charge, so
+/// the case owes the invoice's amount.
+#[test]
+fn facts_imported_late_count_in_their_own_month() {
+    let tmp = TempDir::new("aggr-late");
+    let from = d("2026-06-15");
+    let mut daemon = Daemon {
+        config: Config {
+            data: tmp.0.join("store"),
+            spool: tmp.0.join("spool"),
+            ..Config::default()
+        },
+        from,
+        engine: None,
+    };
+    let engine = daemon.engine();
+    let p = files::from_json(
+        r#"{
+      "customers": [{"id": "LATE", "segment": "b2b", "scenario": "key-account"}],
+      "invoices": [{"id": "F-LATE", "customer": "LATE", "amount": "1000", "currency": "EUR",
+                    "issued": "2026-03-01", "due": "2026-03-31"}]
+    }"#,
+    )
+    .expect("portfolio");
+    engine.import(&p).expect("import");
+    engine.advance_to(d("2026-06-16")).expect("the case opens");
+    let payment = files::from_json(
+        r#"{"events": [{"date": "2026-05-10", "type": "payment", "invoice": "F-LATE", "amount": "400"}]}"#,
+    )
+    .expect("payment");
+    engine.apply_events(&payment.events).expect("payment");
+    assert_eq!(engine.today(), d("2026-06-16"));
+
+    let options = PortfolioOptions {
+        months: 5,
+        ..PortfolioOptions::default()
+    };
+    let s = portfolio::series(&engine, &options).expect("series");
+    let dec = |s: &str| s.parse::<rust_decimal::Decimal>().expect("amount");
+    // (month end, owed in all, not due, 1–30 days late, 31–60, 61–90; collected that month)
+    let rows = [
+        ("2026-02-28", "0", "0", "0", "0", "0", "0"),
+        ("2026-03-31", "1000", "1000", "0", "0", "0", "0"),
+        ("2026-04-30", "1000", "0", "1000", "0", "0", "0"),
+        ("2026-05-31", "600", "0", "0", "0", "600", "400"),
+        ("2026-06-16", "600", "0", "0", "0", "600", "0"),
+    ];
+    assert_eq!(s.aged.len(), rows.len());
+    for ((end, total, not_due, d30, d60, d90, collected), (aged, activity)) in
+        rows.iter().zip(s.aged.iter().zip(&s.activity))
+    {
+        assert_eq!(aged.date, d(end));
+        let b = &aged.buckets;
+        assert_eq!(
+            (b.total, b.not_due, b.days_1_30, b.days_31_60, b.days_61_90),
+            (dec(total), dec(not_due), dec(d30), dec(d60), dec(d90)),
+            "{end}"
+        );
+        assert_eq!(activity.until, d(end));
+        assert_eq!(activity.collected, dec(collected), "{end}");
+    }
+    // The kept counters still agree with a full recomputation on what is owed today.
+    assert_same(&engine, engine.today(), 0);
 }
