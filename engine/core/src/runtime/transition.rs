@@ -1020,7 +1020,8 @@ impl<'f> Machine<'_, 'f> {
     fn money_in(&mut self, amount: Decimal, payment: Option<Option<&str>>) {
         let reference = payment.flatten();
         let payment = payment.is_some();
-        let due = self.facts.invoice.due;
+        // Balances are kept from the first day anything can be late (the first installment's).
+        let due = crate::runtime::installments::interest_from(self.facts.invoice);
         if self.today > due && self.inst.balances.is_empty() {
             self.inst.balances.push((due, self.inst.outstanding));
         }
