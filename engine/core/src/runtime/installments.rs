@@ -12,6 +12,8 @@
 //!   it, the case starts the scenario again on the next installment, on that one's dates
 //!   (a late first installment does not make the second one late; ERPNext's dunning lists
 //!   each overdue Payment Schedule row with its own `due_date`, `overdue_payments`).
+//!   Steps dated from the issue date belong to the invoice: done, they are not sent again
+//!   ([`kept`]).
 //! - What is due on a day (`invoice.amount_due`, and what the overdue figures count) is the
 //!   installments due by then, less what was paid, plus charges; `invoice.outstanding` stays
 //!   the whole principal still owed. The case closes when the whole invoice is paid.
@@ -27,6 +29,8 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+
+use relance_dsl::ir;
 
 use super::state::Instance;
 use crate::domain::Invoice;
@@ -160,8 +164,10 @@ pub fn interest_from(invoice: &Invoice) -> NaiveDate {
 /// Moves an open case to the installment its outstanding now leaves first unpaid, when that
 /// is a later one: the scenario starts again from its first step on that installment's dates
 /// (steps done, a repetition and a gradual catch-up's hold are forgotten; counters and
-/// charges stay). Returns the installment's index when it moved.
-pub fn advance(inst: &mut Instance, invoice: &Invoice) -> Option<usize> {
+/// charges stay). A step dated from the issue date (`at issued`, or chained to such a step)
+/// belongs to the invoice, not to an installment: done, it stays done and is not sent again
+/// ([`kept`]). Returns the installment's index when it moved.
+pub fn advance(inst: &mut Instance, invoice: &Invoice, steps: &[ir::Step]) -> Option<usize> {
     if invoice.installments.is_empty() || !inst.is_open() {
         return None;
     }
@@ -170,11 +176,33 @@ pub fn advance(inst: &mut Instance, invoice: &Invoice) -> Option<usize> {
         return None;
     }
     inst.installment = now;
-    inst.next_step = 0;
-    inst.done_on.iter_mut().for_each(|d| *d = None);
+    for (i, done) in inst.done_on.iter_mut().enumerate() {
+        if !from_issue(steps, i) {
+            *done = None;
+        }
+    }
+    inst.next_step = (0..steps.len())
+        .find(|&i| !kept(inst, steps, i))
+        .unwrap_or(steps.len());
     inst.repeating = None;
     inst.catch_up_next = None;
     Some(now)
+}
+
+/// Whether step `i` is dated from the invoice's issue date: `at issued`, or anchored on a
+/// step that is. Its date does not move with the chased installment.
+pub fn from_issue(steps: &[ir::Step], i: usize) -> bool {
+    match steps.get(i).map(|s| s.anchor) {
+        Some(ir::Anchor::Issued) => true,
+        Some(ir::Anchor::Step(j)) if j < i => from_issue(steps, j),
+        _ => false,
+    }
+}
+
+/// Whether step `i` is one a restart on a later installment keeps as done: dated from the
+/// issue date and already done. The firing loops pass over it.
+pub fn kept(inst: &Instance, steps: &[ir::Step], i: usize) -> bool {
+    inst.installment > 0 && inst.done_on.get(i).is_some_and(Option::is_some) && from_issue(steps, i)
 }
 
 #[cfg(test)]
