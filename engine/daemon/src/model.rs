@@ -167,6 +167,11 @@ pub struct Item {
     /// installment's date. Absent for an invoice with one due date (all of `outstanding`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_now: Option<Decimal>,
+    /// For an invoice with installments: each of them on the message's day (date, amount,
+    /// unpaid part, days late, overdue), which the templates list. Empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub installments: Vec<installments::Standing>,
 }
 
 impl Item {
@@ -197,6 +202,7 @@ impl Item {
             charge,
             due_now: (!invoice.installments.is_empty())
                 .then(|| installments::due_by(invoice, case.outstanding, planned.date)),
+            installments: installments::standing(invoice, case.outstanding, planned.date),
         }
     }
 }

@@ -75,6 +75,7 @@ pub fn variables(
                 "amount_due": (i.due_now.unwrap_or(i.outstanding) + i.charges).to_string(),
                 "currency": i.currency,
                 "level": i.step,
+                "installments": i.installments,
             })
         })
         .collect();
@@ -389,6 +390,108 @@ mod tests {
             let (_, body) = render_text(&variant, &vars).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(body.contains("F-1"), "{name} lists the invoice");
         }
+    }
+
+    #[test]
+    fn every_stdlib_template_prints_what_is_due_of_an_invoice_with_installments() {
+        // 1,000 EUR in three installments: 300 due 01-31, 300 due 02-28, 400 due 03-31; 150
+        // paid (to the first). On 03-10: installment 1 has 150 unpaid (38 days late),
+        // installment 2 its 300 (10 days late), installment 3 is not due. Due now: 300 + 300
+        // fallen due - 150 paid = 450.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stdlib-scenarios");
+        let bundle = crate::catalog::Bundle::read_dir(&dir).expect("stdlib");
+        let message = |installments: bool| -> Message {
+            let mut item = json!({"invoice": "F-1", "key": "k", "step": "s", "version": "v",
+                "issued": "2026-01-01", "due": "2026-01-31", "amount": "1000.00",
+                "outstanding": "850.00", "currency": "EUR"});
+            if installments {
+                item["due_now"] = json!("450.00");
+                item["installments"] = json!([
+                    {"number": 1, "due": "2026-01-31", "amount": "300.00", "unpaid": "150.00",
+                     "days_late": 38, "overdue": true},
+                    {"number": 2, "due": "2026-02-28", "amount": "300.00", "unpaid": "300.00",
+                     "days_late": 10, "overdue": true},
+                    {"number": 3, "due": "2026-03-31", "amount": "400.00", "unpaid": "400.00",
+                     "days_late": -21, "overdue": false},
+                ]);
+            }
+            serde_json::from_value(json!({
+                "id": 1, "key": "F-1/v/s/1/0", "group": "g", "date": "2026-03-10", "customer": "ACME",
+                "channel": "email", "text": "t", "scenario": "s",
+                "action": {"kind": "email", "template": "x", "to": ["accounting"], "cc": []},
+                "items": [item], "status": "pending", "sealed": false, "attempts": 0
+            }))
+            .expect("message")
+        };
+        let nb = '\u{a0}';
+        let french = [
+            format!("  montant exigible à ce jour (échéances échues) : 450,00{nb}€\n"),
+            format!("  · échéance 1 du 31 janvier 2026 : 300,00{nb}€, reste à payer 150,00{nb}€\n"),
+            format!("  · échéance 2 du 28 février 2026 : 300,00{nb}€, reste à payer 300,00{nb}€\n"),
+        ];
+        let english = [
+            "  due now (installments fallen due): €450.00\n".to_string(),
+            "  · installment 1 due 31 January 2026: €300.00, €150.00 unpaid\n".into(),
+            "  · installment 2 due 28 February 2026: €300.00, €300.00 unpaid\n".into(),
+        ];
+        let customer = Customer::new("ACME");
+        let with = variables(
+            &message(true),
+            &customer,
+            &Company::default(),
+            RateTable::builtin(),
+        );
+        let without = variables(
+            &message(false),
+            &customer,
+            &Company::default(),
+            RateTable::builtin(),
+        );
+        let mut checked = 0;
+        for (name, text) in &bundle.templates {
+            let Some((_, language, _)) = relance_templates::variant::parse_file_name(name) else {
+                continue;
+            };
+            let variant = relance_templates::Variant {
+                file: name.clone(),
+                text,
+                language: language.to_string(),
+                fallback_from: None,
+            };
+            let (_, body) = render_text(&variant, &with).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let (_, plain) =
+                render_text(&variant, &without).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let (lines, now) = if language == "fr" {
+                (&french, format!("dont 450,00{nb}€ exigible"))
+            } else {
+                (&english, "€450.00 due now".to_string())
+            };
+            if name.contains("sms") {
+                // A text message says the amount due now, not the list.
+                assert!(body.contains(&now), "{name}: {body}");
+                assert!(!plain.contains(&now), "{name}: {plain}");
+            } else {
+                for line in lines {
+                    assert!(
+                        body.contains(line.as_str()),
+                        "{name} lacks {line:?}:\n{body}"
+                    );
+                    assert!(!plain.contains(line.as_str()), "{name}: {plain}");
+                }
+                // Installment 3 is not due: not listed.
+                assert!(
+                    !body.contains("31 mars 2026") && !body.contains("31 March 2026"),
+                    "{name}"
+                );
+            }
+            // Without installments, the message is as before.
+            assert!(
+                !plain.contains("exigible") && !plain.contains("installment"),
+                "{name}: {plain}"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 30, "{checked} templates");
     }
 
     #[test]

@@ -85,6 +85,41 @@ pub const CONTEXT: &[Var] = &[
         "Its `outstanding` plus its unpaid `charges`: what the customer must pay on it (for an invoice with installments, only the installments fallen due, less what was paid).",
     ),
     v(
+        &["invoices[i].installments"],
+        "list",
+        "For an invoice with installments, each of them on the day of the message, earliest first (empty for an invoice with one due date). The `selectattr(\"overdue\")` filter keeps those past their date and not paid in full.",
+    ),
+    v(
+        &["invoices[i].installments[i].number"],
+        "integer",
+        "The installment's rank, from 1.",
+    ),
+    v(
+        &["invoices[i].installments[i].due"],
+        "date",
+        "Its due date.",
+    ),
+    v(
+        &["invoices[i].installments[i].amount"],
+        "amount",
+        "Its amount, in the invoice's currency.",
+    ),
+    v(
+        &["invoices[i].installments[i].unpaid"],
+        "amount",
+        "What is left to pay of it (payments pay the earliest installment first).",
+    ),
+    v(
+        &["invoices[i].installments[i].days_late"],
+        "integer",
+        "Days since its due date on the day of the message; negative before it.",
+    ),
+    v(
+        &["invoices[i].installments[i].overdue"],
+        "boolean",
+        "Past its due date and not paid in full.",
+    ),
+    v(
         &["invoices[i].currency"],
         "text",
         "Its ISO currency code (`EUR`).",
@@ -187,6 +222,9 @@ pub fn roots() -> Vec<&'static str> {
 pub fn attributes(root: &str) -> Vec<&'static str> {
     names()
         .filter_map(|n| n.strip_prefix(root)?.strip_prefix('.'))
+        // `invoices[i].installments[i].due` is an attribute of an installment, not of
+        // `invoices[i]`.
+        .filter(|rest| !rest.contains(['.', '[']))
         .collect()
 }
 

@@ -409,8 +409,10 @@ fn attribute(ty: Ty, subject: &str, attr: &str, span: Span, out: &mut Vec<Diagno
                         quoted(&attributes)
                     )),
                 });
+                return Ty::Unknown;
             }
-            Ty::Unknown
+            // A list attribute of the items (`inv.installments`) is a context list itself.
+            context_list(&format!("{root}[i].{attr}"))
         }
         Ty::Group(root) => match attr {
             "list" => Ty::List(Box::new(Ty::Item(root))),

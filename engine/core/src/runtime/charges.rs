@@ -1,14 +1,17 @@
 //! What a `charge` costs: the €40 recovery indemnity and L441-10 late interest (both for
-//! professional debtors only), a fixed fee, or a percentage fee (computed in `fees`).
+//! professional debtors only; interest per installment for an invoice with installments), a
+//! fixed fee, or a percentage fee (computed in `fees`).
 //!
 //! Amounts only: whether to charge is the scenario's decision, how to bill it the channels'.
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 
 use relance_dsl::ir::{ChargeKind, Money};
 
 use super::context::Facts;
 use super::eval::EvalError;
+use super::installments;
 use super::state::Instance;
 use crate::interest::{PenaltyRate, late_interest_with, recovery_indemnity};
 use relance_dsl::ir::LateInterestRate;
@@ -75,71 +78,103 @@ pub fn amount(
 }
 
 /// Interest from the day after the due date (or after the last interest charge) to `today`,
-/// on the balance of each day: the period is cut at every payment or credit note.
+/// on the balance of each day: the period is cut at every payment or credit note. For an
+/// invoice with installments, each installment bears it from the day after its own due date
+/// on its own unpaid part (see [`accrued_parts`]).
 pub(crate) fn accrued(
     inst: &Instance,
     facts: &Facts<'_>,
     today: NaiveDate,
-) -> Result<rust_decimal::Decimal, EvalError> {
-    let start = inst
-        .charged
-        .interest_until
-        .unwrap_or(facts.invoice.due)
-        .max(facts.invoice.due);
-    // The balance in force on `start`: `balances` starts with the balance at the due date
-    // once anything changed after it; without changes, today's outstanding held all along.
-    let mut balance = inst
-        .balances
+) -> Result<Decimal, EvalError> {
+    Ok(accrued_parts(inst, facts, today)?
         .iter()
-        .rev()
-        .find(|(d, _)| *d <= start)
-        .map_or(inst.outstanding, |(_, b)| *b);
+        .map(|p| p.amount)
+        .sum())
+}
+
+/// The late interest one part of the debt bears (an installment, or the whole invoice).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartInterest {
+    /// The part's due date.
+    pub due: NaiveDate,
+    /// The first day charged (the day after the due date or after the last interest charge).
+    pub first: NaiveDate,
+    /// The interest, rounded to the cent for each period of constant balance.
+    pub amount: Decimal,
+}
+
+/// [`accrued`] part by part: one entry per installment (per the invoice without
+/// installments) whose due date is before `today`, in date order. Each installment's unpaid
+/// part on a day follows the balance of that day (payments pay the earliest installment
+/// first, `installments::unpaid`); each period of constant unpaid part is rounded to the cent
+/// on its own, as for an invoice with one due date.
+pub(crate) fn accrued_parts(
+    inst: &Instance,
+    facts: &Facts<'_>,
+    today: NaiveDate,
+) -> Result<Vec<PartInterest>, EvalError> {
     // The contractual rate (invoice, customer, scenario), else the default of each
     // half-year (L441-10 II).
     let (rate, _) = penalty_rate(facts);
-    let mut from = start;
-    let mut total = rust_decimal::Decimal::ZERO;
-    for &(day, after) in inst
-        .balances
-        .iter()
-        .filter(|(d, _)| *d > start && *d <= today)
-    {
-        // The day a payment arrives still bears interest on the old balance.
-        total += late_interest_with(
-            balance.max(rust_decimal::Decimal::ZERO),
-            from,
-            day,
-            facts.rates,
-            rate,
-        )
-        .map_err(|e| EvalError(e.to_string()))?;
-        balance = after;
-        from = day;
+    let invoice = facts.invoice;
+    let mut out = Vec::new();
+    for (index, due) in installments::parts(invoice).into_iter().enumerate() {
+        if due >= today {
+            break;
+        }
+        let start = inst.charged.interest_until.unwrap_or(due).max(due);
+        // The balance in force on `start`: `balances` starts with the balance on the first
+        // due date once anything changed after it; without changes, today's outstanding
+        // held all along.
+        let mut balance = inst
+            .balances
+            .iter()
+            .rev()
+            .find(|(d, _)| *d <= start)
+            .map_or(inst.outstanding, |(_, b)| *b);
+        let mut from = start;
+        let mut total = Decimal::ZERO;
+        for &(day, after) in inst
+            .balances
+            .iter()
+            .filter(|(d, _)| *d > start && *d <= today)
+        {
+            // The day a payment arrives still bears interest on the old balance.
+            let part = installments::unpaid(invoice, index, balance);
+            total += late_interest_with(part, from, day, facts.rates, rate)
+                .map_err(|e| EvalError(e.to_string()))?;
+            balance = after;
+            from = day;
+        }
+        let part = installments::unpaid(invoice, index, balance);
+        total += late_interest_with(part, from, today, facts.rates, rate)
+            .map_err(|e| EvalError(e.to_string()))?;
+        out.push(PartInterest {
+            due,
+            first: start.succ_opt().unwrap_or(start),
+            amount: total,
+        });
     }
-    total += late_interest_with(
-        balance.max(rust_decimal::Decimal::ZERO),
-        from,
-        today,
-        facts.rates,
-        rate,
-    )
-    .map_err(|e| EvalError(e.to_string()))?;
-    Ok(total)
+    Ok(out)
 }
 
-/// Whether `charge` is late interest on an invoice past its due date: it may be charged with
-/// the principal paid (in `on paid`, or with `charges keep the case open`), up to the day of the
-/// action, on the balance of each day (nothing accrues on a zero balance).
+/// Whether `charge` is late interest on an invoice past its (first) due date: it may be
+/// charged with the principal paid (in `on paid`, or with `charges keep the case open`), or
+/// while a later installment is not yet due, up to the day of the action, on the balance of
+/// each day (nothing accrues on a zero balance).
 pub fn interest_after_payment(charge: &ChargeKind, facts: &Facts<'_>, today: NaiveDate) -> bool {
-    matches!(charge, ChargeKind::LateInterest) && today > facts.invoice.due
+    matches!(charge, ChargeKind::LateInterest) && today > installments::interest_from(facts.invoice)
 }
 
 /// How a late-interest charge today is computed, for the history and the timeline: the days
 /// charged (from the day after the due date or the last interest charge, to today), the days
 /// late, and each rate used with its half-year (`30 days late; 30 days charged, 2026-02-01 to
-/// 2026-03-02, at 12.15 % (2026-H1, ECB 2.15 + 10 points)`), or the contractual rate.
+/// 2026-03-02, at 12.15 % (2026-H1, ECB 2.15 + 10 points)`), or the contractual rate. For an
+/// invoice with installments, the days late count from the first installment's date and the
+/// share of each installment follows (`; installment 1 of 2, due 2026-01-31: 2026-02-01 to
+/// 2026-04-30, 8.99`).
 pub fn interest_basis(inst: &Instance, facts: &Facts<'_>, today: NaiveDate) -> String {
-    let due = facts.invoice.due;
+    let due = installments::interest_from(facts.invoice);
     let start = inst.charged.interest_until.unwrap_or(due).max(due);
     let first = start.succ_opt().unwrap_or(start);
     let days = (today - start).num_days();
@@ -170,10 +205,7 @@ pub fn interest_basis(inst: &Instance, facts: &Facts<'_>, today: NaiveDate) -> S
             for day in half_years(first, today) {
                 let half = crate::interest::half_year_name(day);
                 if let Some(ecb) = facts.rates.ecb_rate_on(day) {
-                    let part = format!(
-                        "{} % ({half}, ECB {ecb} + 10 points)",
-                        ecb + rust_decimal::Decimal::TEN
-                    );
+                    let part = format!("{} % ({half}, ECB {ecb} + 10 points)", ecb + Decimal::TEN);
                     if !parts.contains(&part) {
                         parts.push(part);
                     }
@@ -182,7 +214,26 @@ pub fn interest_basis(inst: &Instance, facts: &Facts<'_>, today: NaiveDate) -> S
             parts.join(", ")
         }
     };
-    format!("{late} days late; {days} days charged, {first} to {today}, at {rates}")
+    let mut basis =
+        format!("{late} days late; {days} days charged, {first} to {today}, at {rates}");
+    if !facts.invoice.installments.is_empty() {
+        let of = facts.invoice.installments.len();
+        // The amounts were computed a moment before by `amount`; an error cannot happen here.
+        for (i, part) in accrued_parts(inst, facts, today)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            basis.push_str(&format!(
+                "; installment {} of {of}, due {}: {} to {today}, {}",
+                i + 1,
+                part.due,
+                part.first,
+                part.amount
+            ));
+        }
+    }
+    basis
 }
 
 /// `first`, then the first day of each following half-year, up to `today` (one day per

@@ -179,8 +179,8 @@ pub struct Instance {
     pub dispute: Option<Dispute>,
     pub promise: Option<Promise>,
     pub counters: Counters,
-    /// Outstanding after each change dated after the due date, in order: late interest
-    /// accrues on the balance of each day.
+    /// Outstanding after each change dated after the due date (the first installment's for an
+    /// invoice with installments), in order: late interest accrues on the balance of each day.
     #[serde(default)]
     pub balances: Vec<(NaiveDate, Decimal)>,
     /// What was already charged, so nothing is charged twice.

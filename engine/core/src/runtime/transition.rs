@@ -433,6 +433,7 @@ impl<'f> Machine<'_, 'f> {
     /// The latest date among the steps due today from `next_step` on, in order.
     fn latest_due(&self) -> Option<NaiveDate> {
         (self.inst.next_step..self.steps().len())
+            .filter(|&i| !super::installments::kept(&self.inst, self.steps(), i))
             .map(|i| self.step_date(i))
             .take_while(|d| *d <= self.today)
             .max()
@@ -472,6 +473,11 @@ impl<'f> Machine<'_, 'f> {
                 return;
             }
             let i = self.inst.next_step;
+            if super::installments::kept(&self.inst, self.steps(), i) {
+                // Done before the chase moved to this installment, dated from the issue date.
+                self.inst.next_step = i + 1;
+                continue;
+            }
             match self.try_end_repetition(i) {
                 None => return,
                 Some(true) => continue,
@@ -557,6 +563,11 @@ impl<'f> Machine<'_, 'f> {
                 return;
             }
             let i = self.inst.next_step;
+            if super::installments::kept(&self.inst, self.steps(), i) {
+                // Done before the chase moved to this installment, dated from the issue date.
+                self.inst.next_step = i + 1;
+                continue;
+            }
             match self.try_end_repetition(i) {
                 None => return,
                 Some(true) => continue,
@@ -1020,7 +1031,8 @@ impl<'f> Machine<'_, 'f> {
     fn money_in(&mut self, amount: Decimal, payment: Option<Option<&str>>) {
         let reference = payment.flatten();
         let payment = payment.is_some();
-        let due = self.facts.invoice.due;
+        // Balances are kept from the first day anything can be late (the first installment's).
+        let due = crate::runtime::installments::interest_from(self.facts.invoice);
         if self.today > due && self.inst.balances.is_empty() {
             self.inst.balances.push((due, self.inst.outstanding));
         }

@@ -132,3 +132,65 @@ fn the_csv_column_reads_and_is_checked() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A mapped CSV (the accounting tool's own column names, `--map`): an installment plan that is
+/// wrong names the file and line of the record and the column as the file spells it
+/// (`factures.csv:3: column "echeancier": …`), whatever is wrong with it.
+#[test]
+fn a_bad_installment_cell_of_a_mapped_csv_names_the_column_and_the_record() {
+    use relance_core::domain::Portfolio;
+    use relance_data::import::Merge;
+    use relance_data::import::csv_mapped::{CsvOptions, Mapping, import};
+
+    let dir = std::env::temp_dir().join(format!(
+        "relance-installments-mapped-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("clients.csv"), "code\nACME\n").expect("customers");
+    let options = CsvOptions {
+        mapping: Mapping::parse(
+            "code=id,numero=id,client=customer,montant=amount,date=issued,echeance=due,echeancier=installments",
+        )
+        .expect("mapping"),
+        ..CsvOptions::default()
+    };
+    // (bad cell of F-2, what the problem says after the place and column)
+    let cases = [
+        (
+            "2026-01-31 30%; 2026-03-31 60%",
+            "the percentages add up to 90 %, not 100 %",
+        ),
+        ("2026-02-30 50%; 2026-03-31 rest", "2026-02-30"),
+        ("2026-01-31 300", "fewer than two installments"),
+    ];
+    for (cell, says) in cases {
+        let file = dir.join("factures.csv");
+        std::fs::write(
+            &file,
+            format!(
+                "numero,client,montant,date,echeance,echeancier\n\
+                 F-1,ACME,1000,2026-01-01,2026-03-31,2026-01-31 30%; 2026-03-31 rest\n\
+                 F-2,ACME,1000,2026-01-01,2026-03-31,{cell}\n"
+            ),
+        )
+        .expect("invoices");
+        let mut merge = Merge::new(Portfolio::default());
+        import(
+            &dir.join("clients.csv"),
+            &options,
+            &mut merge,
+            &mut |_, _| {},
+        )
+        .expect("customers");
+        let err = import(&file, &options, &mut merge, &mut |_, _| {})
+            .expect_err(cell)
+            .to_string();
+        assert!(
+            err.contains("factures.csv:3: column \"echeancier\"") && err.contains(says),
+            "{cell}: {err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -94,3 +94,110 @@ scenario s {
         "{text}"
     );
 }
+
+/// The interest lines of a timeline (history and charges), whitespace folded.
+fn interest_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.contains("late interest") || l.contains("charge late-interest"))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+/// A 1,000 EUR invoice in two installments, 300 due 2026-01-31 and 700 due 2026-03-31, for a
+/// professional customer; `events` is the JSON of its events.
+fn installments_case(events: &str) -> String {
+    format!(
+        r#"{{
+  "customers": [{{"id": "ACME", "segment": "b2b"}}],
+  "invoices": [{{"id": "F-1", "customer": "ACME", "amount": "1000", "issued": "2026-01-01",
+    "due": "2026-03-31", "installments": "2026-01-31 300; 2026-03-31 700"}}],
+  "events": [{events}]
+}}"#
+    )
+}
+
+#[test]
+fn each_installment_bears_interest_from_its_own_due_date_on_its_own_unpaid_part() {
+    // French law: interest runs per installment. The step fires on 04-30, 89 days after the
+    // chased installment's date (01-31; February has 28 days in 2026), at 12.15 % (2026-H1,
+    // ECB 2.15 + 10 points), actual days / 365, each period rounded to the cent.
+    let set = r#"
+scenario s {
+  step notice at due + 89 days {
+    letter "formal-notice" to legal registered
+    charge late-interest
+  }
+}
+"#;
+    // (events, expected history line's amount and per-installment shares, expected charge)
+    let cases = [
+        // Nothing paid.
+        // Installment 1: 300 from 02-01 to 04-30, 89 days: 300 × 12.15 × 89 / 36500
+        //   = 324405 / 36500 = 8.8878… → 8.89.
+        // Installment 2: 700 from 04-01 to 04-30, 30 days: 700 × 12.15 × 30 / 36500
+        //   = 255150 / 36500 = 6.9904… → 6.99.
+        // 8.89 + 6.99 = 15.88 (the whole 1,000 from the last due date would be 9.99).
+        (
+            "",
+            "late interest 15.88 EUR: 89 days late; 89 days charged, 2026-02-01 to 2026-04-30, \
+             at 12.15 % (2026-H1, ECB 2.15 + 10 points); installment 1 of 2, due 2026-01-31: \
+             2026-02-01 to 2026-04-30, 8.89; installment 2 of 2, due 2026-03-31: 2026-04-01 to \
+             2026-04-30, 6.99",
+            "charge late-interest 15.88 EUR",
+        ),
+        // 200 paid on 02-20: it pays installment 1 first (100 of it left).
+        // Installment 1: 300 from 02-01 to 02-20, 20 days: 300 × 12.15 × 20 / 36500
+        //   = 72900 / 36500 = 1.9972… → 2.00; then 100 from 02-21 to 04-30, 69 days
+        //   (8 + 31 + 30): 100 × 12.15 × 69 / 36500 = 83835 / 36500 = 2.2968… → 2.30.
+        //   2.00 + 2.30 = 4.30.
+        // Installment 2: untouched by the payment, 700 for 30 days: 6.99.
+        // 4.30 + 6.99 = 11.29.
+        (
+            r#"{"date": "2026-02-20", "type": "payment", "invoice": "F-1", "amount": "200"}"#,
+            "late interest 11.29 EUR: 89 days late; 89 days charged, 2026-02-01 to 2026-04-30, \
+             at 12.15 % (2026-H1, ECB 2.15 + 10 points); installment 1 of 2, due 2026-01-31: \
+             2026-02-01 to 2026-04-30, 4.30; installment 2 of 2, due 2026-03-31: 2026-04-01 to \
+             2026-04-30, 6.99",
+            "charge late-interest 11.29 EUR",
+        ),
+    ];
+    for (events, history, charge) in cases {
+        let text = simulate_inline(set, &installments_case(events), date("2026-05-31")).to_text();
+        let lines = interest_lines(&text);
+        assert_eq!(lines.len(), 2, "{events}: {text}");
+        assert!(lines[0].ends_with(history), "{events}: {}", lines[0]);
+        assert!(lines[1].ends_with(charge), "{events}: {}", lines[1]);
+        assert!(
+            lines[0].starts_with("2026-04-30 ACME F-1 notice"),
+            "{}",
+            lines[0]
+        );
+    }
+}
+
+#[test]
+fn a_late_first_installment_bears_interest_when_the_second_is_paid_on_time() {
+    // 300 paid on 02-15, 15 days late; 700 paid on 03-31, its own due date. `on paid` on 03-31
+    // charges installment 1's 15 days: 300 × 12.15 × 15 / 36500 = 54675 / 36500 = 1.4979…
+    // → 1.50. Installment 2 is not late: nothing. (Before interest ran per installment, the
+    // invoice was not late on 03-31 and nothing was charged.)
+    let set = r#"
+scenario s {
+  step reminder at due + 10 days { email "reminder-1" to accounting }
+  on paid { charge late-interest }
+}
+"#;
+    let events = r#"{"date": "2026-02-15", "type": "payment", "invoice": "F-1", "amount": "300"},
+    {"date": "2026-03-31", "type": "payment", "invoice": "F-1", "amount": "700"}"#;
+    let text = simulate_inline(set, &installments_case(events), date("2026-04-30")).to_text();
+    assert_eq!(
+        interest_lines(&text),
+        [
+            "2026-03-31 ACME F-1 on paid · late interest 1.50 EUR: 59 days late; 59 days \
+             charged, 2026-02-01 to 2026-03-31, at 12.15 % (2026-H1, ECB 2.15 + 10 points); \
+             installment 1 of 2, due 2026-01-31: 2026-02-01 to 2026-03-31, 1.50",
+            "2026-03-31 ACME F-1 on paid charge late-interest 1.50 EUR",
+        ],
+        "\n{text}"
+    );
+}

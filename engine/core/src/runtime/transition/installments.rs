@@ -12,7 +12,11 @@ impl Machine<'_, '_> {
     /// After an input: when the case now chases a later installment, restart its steps there
     /// and record it.
     pub(super) fn next_installment(&mut self) {
-        let Some(i) = installments::advance(&mut self.inst, self.facts.invoice) else {
+        let Some(i) = installments::advance(
+            &mut self.inst,
+            self.facts.invoice,
+            &self.facts.scenario.steps,
+        ) else {
             return;
         };
         let of = self.facts.invoice.installments.len();

@@ -51,7 +51,8 @@ impl Machine<'_, '_> {
         reference: Option<&str>,
         payment_date: Option<NaiveDate>,
     ) {
-        let due = self.facts.invoice.due;
+        // Balances are kept from the first day anything can be late (the first installment's).
+        let due = crate::runtime::installments::interest_from(self.facts.invoice);
         let from = payment_date.unwrap_or(self.today).min(self.today);
         if self.today > due && self.inst.balances.is_empty() {
             self.inst.balances.push((due, self.inst.outstanding));
