@@ -395,11 +395,11 @@ fn facts_imported_late_count_in_their_own_month() {
     .expect("portfolio");
     engine.import(&p).expect("import");
     engine.advance_to(d("2026-06-16")).expect("the case opens");
-    let payment = files::from_json(
-        r#"{"events": [{"date": "2026-05-10", "type": "payment", "invoice": "F-LATE", "amount": "400"}]}"#,
-    )
+    let payment: relance_core::domain::Event = serde_json::from_value(serde_json::json!(
+        {"date": "2026-05-10", "type": "payment", "invoice": "F-LATE", "amount": "400"}
+    ))
     .expect("payment");
-    engine.apply_events(&payment.events).expect("payment");
+    engine.apply_events(&[payment]).expect("payment");
     assert_eq!(engine.today(), d("2026-06-16"));
 
     let options = PortfolioOptions {
