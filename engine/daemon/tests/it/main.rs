@@ -18,6 +18,7 @@ mod differential;
 mod health;
 mod idempotency;
 mod insolvency;
+mod law;
 mod letters;
 mod migration;
 mod openapi;

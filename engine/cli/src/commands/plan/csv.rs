@@ -45,6 +45,7 @@ pub fn push_line(out: &mut Vec<u8>, e: &Entry) {
         text(r.fallback_from),
         text(r.no_template_in),
         date(r.until),
+        text(r.rate_assumed_from.as_deref()),
     ];
     for (i, cell) in cells.iter().enumerate() {
         if i > 0 {
