@@ -817,6 +817,23 @@ fn test_event(e: &TestEvent) -> String {
             }
             s
         }
+        TestEvent::PaymentReversed {
+            invoice,
+            amount,
+            reason,
+            paid_on,
+        } => {
+            let mut s = format!("payment reversed {} {}", entity(invoice), money(amount));
+            if let Some(r) = reason {
+                s.push(' ');
+                s.push_str(&quoted(&r.value));
+            }
+            if let Some(d) = paid_on {
+                s.push_str(" of ");
+                s.push_str(&date(d.value));
+            }
+            s
+        }
         TestEvent::PaymentFailed { invoice, reason } => {
             format!(
                 "payment failed {} {}",

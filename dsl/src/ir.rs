@@ -690,6 +690,13 @@ pub enum TestEvent {
         invoice: String,
         reason: String,
     },
+    /// A payment came back; `reason` is one of `schema::PAYMENT_REVERSED_REASONS` (checked).
+    PaymentReversed {
+        invoice: String,
+        amount: Money,
+        reason: Option<String>,
+        paid_on: Option<NaiveDate>,
+    },
     Moved {
         invoice: String,
         scenario: String,

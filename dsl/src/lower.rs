@@ -517,6 +517,17 @@ fn test_event(e: &TestEvent) -> ir::TestEvent {
             invoice: invoice.id.clone(),
             reason: reason.as_ref().map(|r| r.value.clone()),
         },
+        TestEvent::PaymentReversed {
+            invoice,
+            amount,
+            reason,
+            paid_on,
+        } => ir::TestEvent::PaymentReversed {
+            invoice: invoice.id.clone(),
+            amount: money(amount),
+            reason: reason.as_ref().map(|r| r.value.clone()),
+            paid_on: paid_on.as_ref().map(|d| d.value),
+        },
         TestEvent::PaymentFailed { invoice, reason } => ir::TestEvent::PaymentFailed {
             invoice: invoice.id.clone(),
             reason: reason.value.clone(),

@@ -250,6 +250,36 @@ impl Checker<'_> {
             | TestEvent::WriteOffReversed { invoice, .. }
             | TestEvent::PaymentFailed { invoice, .. }
             | TestEvent::Outcome { invoice, .. } => self.entity_ref(invoice, "invoice", invoices),
+            TestEvent::PaymentReversed {
+                invoice, reason, ..
+            } => {
+                self.entity_ref(invoice, "invoice", invoices);
+                let known = schema::PAYMENT_REVERSED_REASONS;
+                if let Some(r) = reason
+                    .as_ref()
+                    .filter(|r| !known.contains(&r.value.as_str()))
+                {
+                    let list = known
+                        .iter()
+                        .map(|v| format!("`{v}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let d = Diagnostic::new(
+                        Code::InvalidTestField,
+                        r.span,
+                        format!(
+                            "a payment reversal's reason is never {}",
+                            crate::fmt::quoted(&r.value)
+                        ),
+                    )
+                    .with_label(format!("the reason is one of {list}"));
+                    let help = closest(&r.value, known.iter().copied());
+                    self.push(match help {
+                        Some(_) => d.with_did_you_mean_as(help, crate::fmt::quoted),
+                        None => d.with_help(format!("write one of {list}")),
+                    });
+                }
+            }
             TestEvent::Moved {
                 invoice, scenario, ..
             } => {

@@ -643,6 +643,14 @@ pub enum TestEvent {
         invoice: Entity,
         reason: Str,
     },
+    /// `payment reversed F-1 400 EUR ["bounced_cheque"] [of 2026-02-10]`.
+    PaymentReversed {
+        invoice: Entity,
+        amount: MoneyLit,
+        reason: Option<Str>,
+        /// The date of the payment reversed.
+        paid_on: Option<DateLit>,
+    },
     /// `moved F-1 to scenario NAME [step STEP] by "who" because "why"`.
     Moved {
         invoice: Entity,

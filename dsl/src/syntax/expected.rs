@@ -327,7 +327,9 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         entity => "an id",
         event | ev_payment | ev_dispute | ev_resolve | ev_promise | ev_credit_note
         | ev_write_off | ev_risk | ev_outcome | ev_bounce | ev_tag | ev_reversed
-        | ev_payment_failed | ev_moved => "an event (`payment`, `dispute`, `resolve`, `promise` …)",
+        | ev_payment_failed | ev_payment_reversed | ev_moved => {
+            "an event (`payment`, `dispute`, `resolve`, `promise` …)"
+        }
         expect_line => "an expected action (`DATE ACTION for INVOICE`)",
     }
 }

@@ -287,6 +287,7 @@ mod tests {
                 ("write", "off"),
                 ("off", "reversed"),
                 ("payment", "failed"),
+                ("payment", "reversed"),
                 ("to", "scenario"),
                 ("expect", "error"),
             ]

@@ -1099,6 +1099,23 @@ impl Builder<'_> {
                 let reason = it.next().map(|p| self.string(p));
                 TestEvent::WriteOffReversed { invoice, reason }
             }
+            Rule::ev_payment_reversed => {
+                let invoice = self.entity(next());
+                let amount = self.money(next());
+                let (mut reason, mut paid_on) = (None, None);
+                for p in it {
+                    match p.as_rule() {
+                        Rule::date => paid_on = Some(self.date(p)),
+                        _ => reason = Some(self.string(p)),
+                    }
+                }
+                TestEvent::PaymentReversed {
+                    invoice,
+                    amount,
+                    reason,
+                    paid_on,
+                }
+            }
             Rule::ev_payment_failed => {
                 let invoice = self.entity(next());
                 TestEvent::PaymentFailed {

@@ -379,7 +379,7 @@ fn customer_view(
             .or_default()
             .add(late, c.outstanding);
         let step = engine.next_step(c);
-        let unpaid = relance_core::runtime::installments::unpaid(&inv, c.outstanding);
+        let unpaid = relance_core::runtime::installments::unpaid_each(&inv, c.outstanding);
         for (part, left) in inv.installments.iter().zip(unpaid) {
             installments.push(context! {
                 invoice => inv_id, due => day(part.due), amount => money(part.amount, &inv.currency),

@@ -1,6 +1,7 @@
 //! Credit insurance as data: a customer's cover (insurer, status, limit), an insurer's policy
-//! parameters (maximum extension of a due date, the deadlines to declare a threatened risk and
-//! to file a claim), and the deadlines of one invoice computed from its **original** due date.
+//! parameters (maximum extension of a due date, the deadlines to declare a threatened risk, to
+//! stop the cover of new deliveries and to file a claim), and the deadlines of one invoice
+//! computed from its **original** due date.
 //!
 //! Plain data and date arithmetic only. Reading an insurers file is `relance-data`'s; a due
 //! date extension (prorogation) is an event the transition keeps apart from the invoice's due
@@ -66,17 +67,26 @@ pub struct CreditCover {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<Decimal>,
     /// The policy's threatened-risk declaration deadline, when the customer's record carries
-    /// it: the transition then creates the task to declare it (see [`ThreatenedRisk`]).
+    /// it: the transition then creates the task to declare it (see [`InsurerDeadline`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threatened_risk: Option<ThreatenedRisk>,
+    /// The policy's stop-cover deadline (the day from which the insurer no longer covers new
+    /// deliveries to a customer with an invoice still unpaid), when the record carries it: the
+    /// transition creates the task to stop deliveries or agree with the insurer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_cover: Option<InsurerDeadline>,
+    /// The policy's claim-filing deadline (*demande d'indemnisation*), when the record carries
+    /// it: the transition creates the task to file the claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<InsurerDeadline>,
 }
 
-/// When the insurer wants the threatened risk (*menace de sinistre*) declared for an unpaid
-/// invoice of a covered customer, and how many days before that deadline the task to declare
-/// it is created.
+/// One of the insurer's deadlines for an unpaid invoice of a covered customer (threatened
+/// risk, *menace de sinistre*; stop-cover; claim filing), and how many days before it the
+/// task is created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ThreatenedRisk {
+pub struct InsurerDeadline {
     /// The deadline, counted from the invoice's ORIGINAL due date (an extension never moves it).
     pub after: Period,
     /// The task is created this many days before the deadline (0: on the deadline).
@@ -84,7 +94,11 @@ pub struct ThreatenedRisk {
     pub notice_days: u32,
 }
 
-impl ThreatenedRisk {
+/// The threatened-risk declaration deadline (the first of the insurer deadlines to become
+/// a task; the name is kept for the API's `credit_cover.threatened_risk`).
+pub type ThreatenedRisk = InsurerDeadline;
+
+impl InsurerDeadline {
     /// The declaration deadline of an invoice originally due on `original_due`, and the day its
     /// task is created.
     pub fn dates(self, original_due: NaiveDate) -> (NaiveDate, NaiveDate) {
@@ -154,6 +168,16 @@ pub struct InsurerPolicy {
     /// The task to declare the threatened risk is created this many days before its deadline.
     #[serde(default)]
     pub notice_days: u32,
+    /// From this long after the original due date, an invoice still unpaid stops the cover of
+    /// new deliveries to its customer (*arrêt de garantie*), when the policy says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_cover: Option<Period>,
+    /// The stop-cover task is created this many days before its date.
+    #[serde(default)]
+    pub stop_cover_notice_days: u32,
+    /// The claim-filing task is created this many days before its deadline.
+    #[serde(default)]
+    pub claim_notice_days: u32,
 }
 
 /// An invoice's insurer deadlines and the extension check.
@@ -163,6 +187,9 @@ pub struct Deadlines {
     /// The extended due date, when an extension was granted.
     pub extended_due: Option<NaiveDate>,
     pub threatened_risk_by: NaiveDate,
+    /// The day new deliveries stop being covered, when the policy has a stop-cover rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_cover_from: Option<NaiveDate>,
     pub claim_by: NaiveDate,
     /// Set when the extension goes past the policy's maximum.
     pub extension_warning: Option<String>,
@@ -175,6 +202,24 @@ impl InsurerPolicy {
         ThreatenedRisk {
             after: self.threatened_risk,
             notice_days: self.notice_days,
+        }
+    }
+
+    /// What a covered customer's record carries so that the transition creates the
+    /// stop-cover task (`None` when the policy has no stop-cover rule).
+    pub fn stop_cover_task(&self) -> Option<InsurerDeadline> {
+        self.stop_cover.map(|after| InsurerDeadline {
+            after,
+            notice_days: self.stop_cover_notice_days,
+        })
+    }
+
+    /// What a covered customer's record carries so that the transition creates the
+    /// claim-filing task.
+    pub fn claim_task(&self) -> InsurerDeadline {
+        InsurerDeadline {
+            after: self.claim,
+            notice_days: self.claim_notice_days,
         }
     }
 
@@ -195,6 +240,7 @@ impl InsurerPolicy {
             original_due,
             extended_due,
             threatened_risk_by: self.threatened_risk.after(original_due),
+            stop_cover_from: self.stop_cover.map(|p| p.after(original_due)),
             claim_by: self.claim.after(original_due),
             extension_warning,
         }
@@ -240,6 +286,9 @@ mod tests {
             threatened_risk: Period::Days(60),
             claim: Period::Months(6),
             notice_days: 0,
+            stop_cover: None,
+            stop_cover_notice_days: 0,
+            claim_notice_days: 0,
         };
         let within = policy.deadlines(d("2026-01-31"), Some(d("2026-03-15")));
         assert_eq!(within.threatened_risk_by, d("2026-04-01"));

@@ -18,6 +18,14 @@
 //! each slice accrues `outstanding × rate / 100 × days / 365` at the penalty rate of its own
 //! half-year (ECB rate + 10 points), always over 365 days, leap years included. The slices are
 //! added exactly and the sum is rounded once, to the cent, half away from zero.
+//!
+//! # Past the end of the table
+//!
+//! One rule, never silent: a half-year the table does not hold yet (after its last row for the
+//! ECB rate; after the last row giving a legal rate, for a multiple of the legal rate) is
+//! charged at the **last known rate**, and the charge says so as data ([`AssumedRate`]: the
+//! first half-year assumed and the half-year whose rate was used). A half-year *before* the
+//! table, or a legal rate missing between two known ones, is still an error.
 
 use std::sync::OnceLock;
 
@@ -100,6 +108,22 @@ pub enum RateTableError {
     Empty,
 }
 
+impl RateTableError {
+    /// The 1-based line of the text the error is on, when it is on one (a gap between two
+    /// tables and an empty table are on none).
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            RateTableError::Header { line, .. }
+            | RateTableError::FieldCount { line, .. }
+            | RateTableError::Date { line, .. }
+            | RateTableError::NotHalfYearStart { line, .. }
+            | RateTableError::Rate { line, .. }
+            | RateTableError::Sequence { line, .. } => Some(*line),
+            RateTableError::Gap { .. } | RateTableError::Empty => None,
+        }
+    }
+}
+
 /// Why late interest could not be computed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum InterestError {
@@ -118,6 +142,69 @@ pub enum InterestError {
     NegativeOutstanding { outstanding: Decimal },
     #[error("late interest on {outstanding} overflows the decimal range")]
     Overflow { outstanding: Decimal },
+}
+
+/// A half-year charged that the rate table does not hold yet, charged at the last known rate
+/// (the module's rule "past the end of the table"): typed data on the charge, shown in the
+/// history, the timeline and the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct AssumedRate {
+    /// The first half-year charged that the table lacks (`2027-H1`).
+    #[serde(
+        serialize_with = "serialize_half_year",
+        deserialize_with = "deserialize_half_year"
+    )]
+    pub half_year: NaiveDate,
+    /// The half-year whose rate was used (the last one the table gives).
+    #[serde(
+        serialize_with = "serialize_half_year",
+        deserialize_with = "deserialize_half_year"
+    )]
+    pub from: NaiveDate,
+}
+
+impl std::fmt::Display for AssumedRate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "rate assumed: the table has no rate for {}, the rate of {} is used",
+            half_year_name(self.half_year),
+            half_year_name(self.from)
+        )
+    }
+}
+
+fn deserialize_half_year<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(d)?;
+    parse_half_year(&text)
+        .ok_or_else(|| serde::de::Error::custom(format!("invalid half-year `{text}`")))
+}
+
+/// A half-year the table lacks (`relance rates --today`): which rate is missing and which
+/// half-year's rate is assumed for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct MissingRate {
+    #[serde(serialize_with = "serialize_half_year")]
+    pub half_year: NaiveDate,
+    /// The table has no row for it: its ECB rate (and legal rate) is assumed.
+    pub ecb_missing: bool,
+    /// The half-year whose ECB rate is assumed, when `ecb_missing`.
+    #[serde(serialize_with = "serialize_opt_half_year")]
+    pub ecb_from: Option<NaiveDate>,
+    /// The half-year whose legal rate is assumed (`None` when the table gives this one's, or
+    /// gives none at all).
+    #[serde(serialize_with = "serialize_opt_half_year")]
+    pub legal_from: Option<NaiveDate>,
+}
+
+fn serialize_opt_half_year<S: serde::Serializer>(
+    d: &Option<NaiveDate>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.collect_str(&half_year_name(*d)),
+        None => s.serialize_none(),
+    }
 }
 
 /// Which rate a late-interest charge uses (L441-10 II).
@@ -400,8 +487,98 @@ impl RateTable {
         })
     }
 
+    /// The ECB rate of the half-year containing `date` with, past the table's last row, the
+    /// half-year whose rate is assumed (the last row's): `None` before the first row.
+    pub fn ecb_rate_for(&self, date: NaiveDate) -> Option<(Decimal, Option<NaiveDate>)> {
+        let index = self
+            .rows
+            .partition_point(|&(start, _)| start <= date)
+            .checked_sub(1)?;
+        let (start, ecb) = self.rows[index];
+        let past = index + 1 == self.rows.len() && half_year_start(date) != start;
+        Some((ecb, past.then_some(start)))
+    }
+
+    /// The legal rate of the half-year containing `date` with, past the last row that gives
+    /// one, the half-year whose legal rate is assumed (the module's rule). An error when
+    /// `date` is before the table, the table gives no legal rate at all, or the row leaves it
+    /// empty while a later row gives one (a hole in the table, never filled by a guess).
+    pub fn legal_rate_for(
+        &self,
+        date: NaiveDate,
+    ) -> Result<(Decimal, Option<NaiveDate>), InterestError> {
+        let missing = InterestError::NoLegalRate { date };
+        let index = self
+            .rows
+            .partition_point(|&(start, _)| start <= date)
+            .checked_sub(1)
+            .ok_or(missing.clone())?;
+        let last_known = self
+            .legal
+            .iter()
+            .rposition(Option::is_some)
+            .ok_or(missing.clone())?;
+        // Before the last known legal rate, rows are consecutive: `date` is in row `index`.
+        let own = half_year_start(date) == self.rows[index].0;
+        if index < last_known || (index == last_known && own) {
+            return self.legal[index].map(|l| (l, None)).ok_or(missing);
+        }
+        let known = self.legal[last_known].ok_or(missing)?;
+        Ok((known, Some(self.rows[last_known].0)))
+    }
+
+    /// The half-years from the one containing `from` to the one containing `to` that the
+    /// table lacks (no row, or no legal rate after the last one it gives), each with the
+    /// half-year whose rate the engine assumes for it. Empty when the table holds them all.
+    pub fn missing(&self, from: NaiveDate, to: NaiveDate) -> Vec<MissingRate> {
+        let first = half_year_start(from).max(self.first_half_year());
+        std::iter::successors(Some(first), |d| next_half_year(*d))
+            .take_while(|d| *d <= to)
+            .filter_map(|day| {
+                let (_, ecb_from) = self.ecb_rate_for(day)?;
+                let legal_from = self.legal_rate_for(day).ok().and_then(|(_, f)| f);
+                (ecb_from.is_some() || legal_from.is_some()).then_some(MissingRate {
+                    half_year: day,
+                    ecb_missing: ecb_from.is_some(),
+                    ecb_from,
+                    legal_from,
+                })
+            })
+            .collect()
+    }
+
+    /// The rate a late-interest charge at `penalty` uses for the day `day`, with the
+    /// half-year assumed when the table does not hold `day`'s (the one home of that rule).
+    pub fn penalty_rate_for(
+        &self,
+        penalty: PenaltyRate,
+        day: NaiveDate,
+    ) -> Result<(Decimal, Option<AssumedRate>), InterestError> {
+        let assumed = |from: Option<NaiveDate>| {
+            from.map(|from| AssumedRate {
+                half_year: half_year_start(day),
+                from,
+            })
+        };
+        match penalty {
+            PenaltyRate::Yearly(rate) => Ok((rate, None)),
+            PenaltyRate::LegalTimes(times) => {
+                let (legal, from) = self.legal_rate_for(day)?;
+                Ok((legal * times, assumed(from)))
+            }
+            PenaltyRate::Default => {
+                let (ecb, from) = self.ecb_rate_for(day).ok_or(InterestError::NoRate {
+                    date: day,
+                    first: self.first_half_year(),
+                })?;
+                Ok((ecb + PENALTY_POINTS, assumed(from)))
+            }
+        }
+    }
+
     /// The ECB main refinancing rate (percent) in force on the first day of the half-year
-    /// containing `date`: `None` before the first row; after the last row, the last row's rate.
+    /// containing `date`: `None` before the first row; after the last row, the last row's rate
+    /// (assumed: [`RateTable::ecb_rate_for`] says from which half-year).
     pub fn ecb_rate_on(&self, date: NaiveDate) -> Option<Decimal> {
         let after = self.rows.partition_point(|&(start, _)| start <= date);
         after.checked_sub(1).map(|index| self.rows[index].1)
@@ -466,11 +643,34 @@ pub fn late_interest_with(
     table: &RateTable,
     penalty: PenaltyRate,
 ) -> Result<Decimal, InterestError> {
+    late_interest_detail(outstanding, due, on, table, penalty).map(|i| i.amount)
+}
+
+/// Late interest with how it was computed: the amount, and the first half-year charged at an
+/// assumed rate (past the end of the table), if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interest {
+    pub amount: Decimal,
+    pub assumed: Option<AssumedRate>,
+}
+
+/// [`late_interest_with`], saying which half-year (if any) was charged at an assumed rate.
+pub fn late_interest_detail(
+    outstanding: Decimal,
+    due: NaiveDate,
+    on: NaiveDate,
+    table: &RateTable,
+    penalty: PenaltyRate,
+) -> Result<Interest, InterestError> {
     if outstanding.is_sign_negative() && !outstanding.is_zero() {
         return Err(InterestError::NegativeOutstanding { outstanding });
     }
+    let mut assumed = None;
     if on <= due || outstanding.is_zero() {
-        return Ok(Decimal::ZERO);
+        return Ok(Interest {
+            amount: Decimal::ZERO,
+            assumed,
+        });
     }
     let overflow = InterestError::Overflow { outstanding };
     // Σ outstanding × rate × days, exact; divided by 36,500 once at the end.
@@ -482,19 +682,8 @@ pub fn late_interest_with(
             Some(end) if end < on => end,
             _ => on,
         };
-        let rate = match penalty {
-            PenaltyRate::Yearly(rate) => rate,
-            PenaltyRate::LegalTimes(times) => {
-                let legal = table
-                    .legal_rate_of(start)
-                    .ok_or(InterestError::NoLegalRate { date: start })?;
-                legal * times
-            }
-            PenaltyRate::Default => table.rate_on(start).ok_or(InterestError::NoRate {
-                date: start,
-                first: table.first_half_year(),
-            })?,
-        };
+        let (rate, guess) = table.penalty_rate_for(penalty, start)?;
+        assumed = assumed.or(guess);
         let days = Decimal::from((slice_end - start).num_days() + 1);
         total = outstanding
             .checked_mul(rate)
@@ -507,7 +696,10 @@ pub fn late_interest_with(
         }
     }
     let interest = total.checked_div(PERCENT_DAYS_PER_YEAR).ok_or(overflow)?;
-    Ok(interest.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+    Ok(Interest {
+        amount: interest.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
+        assumed,
+    })
 }
 
 /// The first day of the half-year after the one containing `date`.
@@ -624,21 +816,148 @@ mod tests {
         assert_eq!(got, Ok(dec("129.21")));
     }
 
-    /// The built-in table leaves the 2026-H2 legal rate empty: a multiple of it cannot be
-    /// charged for a day of 2026-H2 (nor past the table's last half-year), and the error names
-    /// the half-year; nothing is charged at a guessed rate.
+    /// The built-in table leaves the 2026-H2 legal rate empty: past the last legal rate it
+    /// gives (2026-H1, 2.62 %, arrêté of 15 December 2025), a multiple of the legal rate is
+    /// charged at that rate and the charge says so. 1,000 € due 15 Jun 2026, to 10 Jul 2026:
+    /// 15 days at 3 × 2.62 = 7.86 % (2026-H1) and 10 days at 7.86 % assumed (2026-H2):
+    /// 1,000 × 7.86 × 25 / 36,500 = 5.383… → 5.38.
     #[test]
-    fn a_legal_multiple_without_the_legal_rate_is_an_error_naming_the_half_year() {
+    fn a_legal_multiple_past_the_last_legal_rate_assumes_it_and_says_so() {
         let table = RateTable::builtin();
         let three = PenaltyRate::LegalTimes(dec("3"));
-        for (due, on, date) in [
-            (d(2026, 6, 15), d(2026, 7, 10), d(2026, 7, 1)),
-            (d(2026, 12, 31), d(2027, 1, 10), d(2027, 1, 1)),
-        ] {
-            let err = late_interest_with(dec("1000"), due, on, table, three).unwrap_err();
-            assert_eq!(err, InterestError::NoLegalRate { date });
-            assert!(err.to_string().contains(&half_year_name(date)), "{err}");
+        let got = late_interest_detail(dec("1000"), d(2026, 6, 15), d(2026, 7, 10), table, three);
+        assert_eq!(
+            got,
+            Ok(Interest {
+                amount: dec("5.38"),
+                assumed: Some(AssumedRate {
+                    half_year: d(2026, 7, 1),
+                    from: d(2026, 1, 1)
+                })
+            })
+        );
+        // Wholly inside the table: nothing assumed.
+        let inside =
+            late_interest_detail(dec("1000"), d(2026, 1, 15), d(2026, 2, 10), table, three);
+        assert_eq!(inside.map(|i| i.assumed), Ok(None));
+    }
+
+    /// A legal rate missing *between* two known ones is a hole, not the end of the table: an
+    /// error naming the half-year, never a rate guessed from another one.
+    #[test]
+    fn a_hole_in_the_legal_rates_is_an_error_naming_the_half_year() {
+        let table = RateTable::parse(
+            "half_year,ecb_rate,legal_rate_professionals\n2025-H1,3.15,3.71\n2025-H2,2.15,\n\
+             2026-H1,2.15,2.62\n",
+        )
+        .expect("parses");
+        let three = PenaltyRate::LegalTimes(dec("3"));
+        let err = late_interest_with(dec("1000"), d(2025, 6, 15), d(2025, 7, 10), &table, three)
+            .unwrap_err();
+        let date = d(2025, 7, 1);
+        assert_eq!(err, InterestError::NoLegalRate { date });
+        assert!(err.to_string().contains("2025-H2"), "{err}");
+        // A table without any legal rate (the older two-column format): an error too.
+        let ecb_only = RateTable::parse("half_year_start,ecb_rate_percent\n2025-01-01,3.15\n")
+            .expect("parses");
+        assert!(matches!(
+            late_interest_with(
+                dec("1000"),
+                d(2025, 1, 15),
+                d(2025, 2, 10),
+                &ecb_only,
+                three
+            ),
+            Err(InterestError::NoLegalRate { .. })
+        ));
+    }
+
+    /// A table that ends early (2025-H1): the default rate of 2025-H2 and later is the last
+    /// row's, assumed, and the charge names the first half-year assumed and its source.
+    /// 1,000 € due 15 Jun 2025, to 20 Jul 2025: 15 days at 13.15 % (2025-H1) and 20 days at
+    /// 13.15 % assumed: 1,000 × 13.15 × 35 / 36,500 = 12.609… → 12.61 (the full table gives
+    /// 12.15 % from 1 July: 1,000 × (13.15 × 15 + 12.15 × 20) / 36,500 = 12.06).
+    #[test]
+    fn a_table_that_ends_early_assumes_its_last_rate_and_says_which() {
+        let short =
+            RateTable::parse("half_year,ecb_rate,legal_rate_professionals\n2025-H1,3.15,3.71\n")
+                .expect("parses");
+        let cases = [
+            // (due, to, amount, first half-year assumed)
+            (d(2025, 6, 15), d(2025, 7, 20), "12.61", Some(d(2025, 7, 1))),
+            // 30 days of 2026-H1: 1,000 × 13.15 × 30 / 36,500 = 10.808… → 10.81.
+            (d(2026, 1, 31), d(2026, 3, 2), "10.81", Some(d(2026, 1, 1))),
+            // 30 days inside the table: nothing assumed (10.81 as well).
+            (d(2025, 1, 31), d(2025, 3, 2), "10.81", None),
+        ];
+        for (due, on, amount, assumed) in cases {
+            let got = late_interest_detail(dec("1000"), due, on, &short, PenaltyRate::Default)
+                .expect("computable");
+            assert_eq!(got.amount, dec(amount), "due {due}, to {on}");
+            assert_eq!(
+                got.assumed,
+                assumed.map(|half_year| AssumedRate {
+                    half_year,
+                    from: d(2025, 1, 1)
+                }),
+                "due {due}, to {on}"
+            );
         }
+        let full = late_interest(
+            dec("1000"),
+            d(2025, 6, 15),
+            d(2025, 7, 20),
+            RateTable::builtin(),
+        );
+        assert_eq!(full, Ok(dec("12.06")));
+        // A contractual yearly rate reads no table: never assumed.
+        let yearly = late_interest_detail(
+            dec("1000"),
+            d(2026, 1, 31),
+            d(2026, 3, 2),
+            &short,
+            PenaltyRate::Yearly(dec("12")),
+        );
+        assert_eq!(yearly.map(|i| i.assumed), Ok(None));
+    }
+
+    /// `relance rates --today`: the half-years the table lacks up to a date, with the half-year
+    /// each rate is assumed from.
+    #[test]
+    fn the_half_years_a_table_lacks_up_to_a_date() {
+        let table = RateTable::builtin();
+        let missing = table.missing(d(2012, 1, 1), d(2027, 3, 1));
+        assert_eq!(
+            missing,
+            [
+                MissingRate {
+                    half_year: d(2026, 7, 1),
+                    ecb_missing: false,
+                    ecb_from: None,
+                    legal_from: Some(d(2026, 1, 1)),
+                },
+                MissingRate {
+                    half_year: d(2027, 1, 1),
+                    ecb_missing: true,
+                    ecb_from: Some(d(2026, 7, 1)),
+                    legal_from: Some(d(2026, 1, 1)),
+                },
+            ]
+        );
+        assert!(table.missing(d(2012, 1, 1), d(2026, 6, 30)).is_empty());
+        let json = serde_json::to_string(&AssumedRate {
+            half_year: d(2027, 1, 1),
+            from: d(2026, 7, 1),
+        })
+        .expect("serializes");
+        assert_eq!(json, r#"{"half_year":"2027-H1","from":"2026-H2"}"#);
+        assert_eq!(
+            serde_json::from_str::<AssumedRate>(&json).ok(),
+            Some(AssumedRate {
+                half_year: d(2027, 1, 1),
+                from: d(2026, 7, 1)
+            })
+        );
     }
 
     /// A data folder's `rates.csv` on top of the built-in table: one row fills the 2026-H2
@@ -776,10 +1095,25 @@ mod tests {
 
     #[test]
     fn after_the_table_uses_the_last_rate() {
-        // 36500 due 31 Dec 2026, charged 10 Jan 2027: 10 days at 12.15 % (last row) = 121.50.
+        // 36500 due 31 Dec 2026, charged 10 Jan 2027: 10 days at 12.15 % (last row, assumed
+        // for 2027-H1) = 121.50.
         assert_eq!(
             interest("36500", d(2026, 12, 31), d(2027, 1, 10)),
             dec("121.50")
+        );
+        let detail = late_interest_detail(
+            dec("36500"),
+            d(2026, 12, 31),
+            d(2027, 1, 10),
+            RateTable::builtin(),
+            PenaltyRate::Default,
+        );
+        assert_eq!(
+            detail.map(|i| i.assumed),
+            Ok(Some(AssumedRate {
+                half_year: d(2027, 1, 1),
+                from: d(2026, 7, 1)
+            }))
         );
     }
 

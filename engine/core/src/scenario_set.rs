@@ -338,6 +338,9 @@ pub struct SetCheck {
     pub rules: Vec<RulesFile>,
     /// Per rules file, parallel to `rules`.
     pub rule_diagnostics: Vec<Vec<Diagnostic>>,
+    /// The rate table the set was checked against (its `rates.csv` over the built-in one):
+    /// `relance check --today` warns of the half-years it lacks.
+    pub rates: std::borrow::Cow<'static, RateTable>,
 }
 
 /// Reads and checks the set at `path`: every problem of its `.relance` files and of its
@@ -386,6 +389,7 @@ pub fn check(path: &Path) -> Result<SetCheck, SetError> {
         elsewhere: checked.elsewhere,
         rules: rules.files,
         rule_diagnostics,
+        rates: table,
     })
 }
 

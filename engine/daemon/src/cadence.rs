@@ -86,6 +86,7 @@ impl HeldMessage {
             step: self.step.clone(),
             step_order: self.step_order,
             action: self.action.clone(),
+            rate_assumed: None,
             key: self.key.clone(),
             seq: 0,
             order: self.order,

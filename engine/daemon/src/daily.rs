@@ -68,6 +68,7 @@ impl Engine {
     /// Processes every timer due on or before `day`, then marks `day` done.
     pub fn run_day(&self, day: NaiveDate) -> Result<DayReport, DaemonError> {
         let started = Instant::now();
+        self.warn_missing_rates(day);
         let mut report = DayReport {
             day: Some(day),
             ..DayReport::default()

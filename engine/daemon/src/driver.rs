@@ -1092,7 +1092,7 @@ impl<'a> Work<'a> {
         }
         if keep {
             for p in outcome.actions {
-                let item = Item::of(&p, &inv, &case, pinned);
+                let item = Item::of(&p, &inv, &case, pinned).with_rate(&facts, p.date);
                 self.stats.actions += 1;
                 self.planned.push((p, item));
             }

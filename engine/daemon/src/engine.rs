@@ -159,7 +159,15 @@ pub struct Engine {
     writer: Mutex<()>,
     clock: Arc<dyn Clock>,
     pub metrics: Metrics,
-    rates: &'static RateTable,
+    /// The late-payment rate table (replaced when a deployment rereads `rates_dir`'s
+    /// `rates.csv`: a unit of work takes the table in force when it starts).
+    rates: RwLock<&'static RateTable>,
+    /// The data folder whose `rates.csv` is reread on each deployment ([`Engine::reload_rates`]);
+    /// `None`: the table set at start stays.
+    rates_dir: Option<std::path::PathBuf>,
+    /// Whether the log already warned that `rates` lacks a half-year a run reached (once per
+    /// table, not once per invoice: [`Engine::warn_missing_rates`]).
+    rates_warned: std::sync::atomic::AtomicBool,
     /// Customers' totals kept across units of work (see `driver::Ledger`).
     ledgers: Ledgers,
     /// Timers or waiting facts per unit of work of the daily run (one commit, one flush), and
@@ -203,7 +211,9 @@ impl Engine {
             writer: Mutex::new(()),
             clock,
             metrics: Metrics::default(),
-            rates: RateTable::builtin(),
+            rates: RwLock::new(RateTable::builtin()),
+            rates_dir: None,
+            rates_warned: std::sync::atomic::AtomicBool::new(false),
             ledgers: Ledgers::default(),
             batch: 1000,
             idempotency_retention_days: DEFAULT_IDEMPOTENCY_RETENTION_DAYS,
@@ -214,12 +224,69 @@ impl Engine {
     /// Runs on `rates` instead of the built-in table (a data folder's `rates.csv`, read by
     /// [`crate::rates::load`] when the daemon starts).
     pub fn set_rates(&mut self, rates: &'static RateTable) {
-        self.rates = rates;
+        *self.rates.get_mut().unwrap_or_else(|e| e.into_inner()) = rates;
+        self.rates_warned = std::sync::atomic::AtomicBool::new(false);
+    }
+
+    /// Rereads `dir`'s `rates.csv` (over the built-in table) on each deployment.
+    pub fn watch_rates(&mut self, dir: std::path::PathBuf) {
+        self.rates_dir = Some(dir);
+    }
+
+    /// Reads the data folder's `rates.csv` again (`crate::rates::load`) and runs on it from
+    /// the next unit of work; the log's missing-rate warning is owed again for a new table.
+    /// Returns whether the table changed. An invalid file is an error naming it and its line,
+    /// and the table in force stays. Called under the writer lock by a deployment.
+    pub fn reload_rates(&self) -> Result<bool, relance_data::rates::RatesError> {
+        let Some(dir) = &self.rates_dir else {
+            return Ok(false);
+        };
+        let (table, file) = crate::rates::load(dir)?;
+        let mut rates = self.rates.write().unwrap_or_else(|e| e.into_inner());
+        if *rates == table {
+            return Ok(false);
+        }
+        *rates = table;
+        self.rates_warned
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        let file = file.map_or("none (built-in table)".to_string(), |f| {
+            f.display().to_string()
+        });
+        tracing::info!(file = %file, "late-payment rates reread");
+        Ok(true)
+    }
+
+    /// Logs one warning, the first time a run reaches `day` and the rate table lacks a
+    /// half-year up to it (late interest for it is charged at the last known rate, marked as
+    /// assumed on each charge: `relance_core::interest`). Returns the message when it logged
+    /// it; `None` when the table holds every half-year or the warning was already given.
+    pub fn warn_missing_rates(&self, day: NaiveDate) -> Option<String> {
+        use std::sync::atomic::Ordering;
+        if self.rates_warned.load(Ordering::Relaxed) {
+            return None;
+        }
+        let rates = self.rates();
+        let missing = rates.missing(rates.first_half_year(), day);
+        if missing.is_empty() || self.rates_warned.swap(true, Ordering::Relaxed) {
+            return None;
+        }
+        let names: Vec<String> = missing
+            .iter()
+            .map(|m| relance_core::interest::half_year_name(m.half_year))
+            .collect();
+        let message = format!(
+            "the late-payment rate table lacks {} (up to {day}): late interest for these \
+             half-years is charged at the last known rate, marked as assumed; add them to the \
+             data folder's rates.csv",
+            names.join(", ")
+        );
+        tracing::warn!(day = %day, "{message}");
+        Some(message)
     }
 
     /// The late-payment rate table in force (the import notes judge rates against it).
     pub fn rates(&self) -> &'static RateTable {
-        self.rates
+        *self.rates.read().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn store(&self) -> &dyn Store {
@@ -297,7 +364,7 @@ impl Engine {
     ) -> Result<(T, WorkStats), DaemonError> {
         let before = self.forget_ledgers_if_reopened();
         let catalog = self.catalog();
-        let mut w = Work::new(&*self.store, &catalog, self.rates, &self.ledgers);
+        let mut w = Work::new(&*self.store, &catalog, self.rates(), &self.ledgers);
         let mut out = f(&mut w)?;
         let deltas = w.take_deltas();
         let (mut ops, stats) = w.into_ops()?;
@@ -450,6 +517,17 @@ impl Engine {
             .map(|s| (s.name.clone(), s.version.clone()))
             .collect();
         let _guard = self.lock();
+        // The data folder's rates.csv, read again: the deployment is when the table changes.
+        self.reload_rates().map_err(|e| {
+            let line = e.line.and_then(|l| u32::try_from(l).ok()).unwrap_or(1);
+            DaemonError::Diagnostics(vec![file_diagnostic(
+                relance_data::rates::RATES_FILE,
+                line,
+                1,
+                "rates",
+                format!("the data folder's rates.csv: {}", e.message),
+            )])
+        })?;
         let today = self.today();
         let run_done = self.run_done()?;
         let from = if run_done {
@@ -499,7 +577,7 @@ impl Engine {
             let Some(current) = catalog.current() else {
                 return Err(DaemonError::NoScenarios);
             };
-            let mut w = Work::new(&*self.store, &catalog, self.rates, &self.ledgers);
+            let mut w = Work::new(&*self.store, &catalog, self.rates(), &self.ledgers);
             let (mut assigned, mut migrated) = (0, 0);
             for (id, state) in &cases {
                 match state {
@@ -576,7 +654,7 @@ impl Engine {
         cases: &[(String, CaseState)],
         day: NaiveDate,
     ) -> Result<(), DaemonError> {
-        let mut w = Work::new(&*self.store, catalog, self.rates, &self.ledgers);
+        let mut w = Work::new(&*self.store, catalog, self.rates(), &self.ledgers);
         let (file, line, column) = d.bundle.policy_place();
         let mut diags = Vec::new();
         let mut count = 0usize;
@@ -1068,7 +1146,7 @@ impl Engine {
             &scratch
         };
         let ledger =
-            Work::new(&*self.store, &catalog, self.rates, ledgers).customer_ledger(customer)?;
+            Work::new(&*self.store, &catalog, self.rates(), ledgers).customer_ledger(customer)?;
         Ok(read(&ledger))
     }
 

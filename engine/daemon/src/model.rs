@@ -172,11 +172,22 @@ pub struct Item {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<Object>)]
     pub installments: Vec<installments::Standing>,
+    /// The yearly late-interest rate (percent) that applies to the invoice on the message's
+    /// day: its own, its customer's, the scenario's `late-interest`, else ECB + 10 points
+    /// (`relance_core::runtime::charges::applied_rate`, the choice the charge makes). Absent
+    /// on items sealed before it was kept, or when the table cannot give it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_interest_rate: Option<Decimal>,
+    /// Whether `late_interest_rate` is a contractual rate (the invoice's, the customer's or
+    /// the scenario's), not the default ECB + 10 points.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub late_interest_contractual: bool,
 }
 
 impl Item {
     /// The item of `planned` (decided for `invoice` by the transition that left `case`),
-    /// rendered with the templates of `deployment`; a charge action's amount is kept.
+    /// rendered with the templates of `deployment`; a charge action's amount is kept. The
+    /// late-interest rate is left unset ([`Item::with_rate`] sets it from the facts).
     pub fn of(
         planned: &relance_core::runtime::Planned,
         invoice: &relance_core::domain::Invoice,
@@ -203,7 +214,26 @@ impl Item {
             due_now: (!invoice.installments.is_empty())
                 .then(|| installments::due_by(invoice, case.outstanding, planned.date)),
             installments: installments::standing(invoice, case.outstanding, planned.date),
+            late_interest_rate: None,
+            late_interest_contractual: false,
         }
+    }
+}
+
+impl Item {
+    /// This item with the late-interest rate the invoice runs at on the planned day, as the
+    /// charge would compute it (`charges::applied_rate`).
+    pub fn with_rate(
+        mut self,
+        facts: &relance_core::runtime::Facts<'_>,
+        day: chrono::NaiveDate,
+    ) -> Item {
+        use relance_core::runtime::charges::{RateSource, applied_rate};
+        if let Some(applied) = applied_rate(facts, day) {
+            self.late_interest_rate = Some(applied.rate);
+            self.late_interest_contractual = applied.source != RateSource::Default;
+        }
+        self
     }
 }
 

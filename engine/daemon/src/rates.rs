@@ -1,24 +1,26 @@
 //! The late-payment rate table the daemon runs with: the `rates.csv` of its data folder
 //! (`data` in the configuration) laid on top of the built-in table, else the built-in table
 //! (`relance_data::rates`, the same reading as `relance plan` and `relance rates`). Read when
-//! the daemon starts: editing the file and restarting updates the rates, no rebuild.
+//! the daemon starts, and again on each deployment (`Engine::reload_rates`, under the writer
+//! lock): editing the file and deploying (or restarting) updates the rates, no rebuild.
 //!
 //! This module owns only where the daemon's table comes from. It must not compute interest
-//! (`relance_core::interest`) nor re-read the file while the daemon runs (every case of a run
-//! must see one table).
+//! (`relance_core::interest`) nor be read in the middle of a unit of work (each unit takes the
+//! table in force when it starts).
 
 use std::path::Path;
 
 use relance_core::interest::RateTable;
 
-use crate::error::DaemonError;
+use relance_data::rates::RatesError;
 
 /// The table of the data folder `dir`: its `rates.csv` over the built-in table, else the
 /// built-in table; with the file read, if any. The table lives as long as the process (the
 /// engine hands `&'static` tables to the transition function): one small allocation per
-/// daemon started. An invalid file stops the start-up with an error naming it.
-pub fn load(dir: &Path) -> Result<(&'static RateTable, Option<std::path::PathBuf>), DaemonError> {
-    let rates = relance_data::rates::load(Some(dir)).map_err(DaemonError::Config)?;
+/// daemon started (and per changed table a deployment reads). An invalid file is an error
+/// naming it and its line: it stops the start-up, or refuses the deployment.
+pub fn load(dir: &Path) -> Result<(&'static RateTable, Option<std::path::PathBuf>), RatesError> {
+    let rates = relance_data::rates::load(Some(dir))?;
     let table: &'static RateTable = match rates.table {
         std::borrow::Cow::Borrowed(builtin) => builtin,
         std::borrow::Cow::Owned(table) => Box::leak(Box::new(table)),

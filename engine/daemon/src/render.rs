@@ -76,6 +76,9 @@ pub fn variables(
                 "currency": i.currency,
                 "level": i.step,
                 "installments": i.installments,
+                "late_interest_rate": item_rate(i, customer, rates, today)
+                    .map(|(r, _)| r.to_string())
+                    .unwrap_or_default(),
             })
         })
         .collect();
@@ -91,6 +94,13 @@ pub fn variables(
         .first()
         .map(|i| i.currency.clone())
         .unwrap_or_else(|| "EUR".into());
+    // The rate of the message's first invoice (a grouped message's invoices share their
+    // customer; an invoice with a rate of its own shows it in `invoices[i]`).
+    let first_rate = m
+        .items
+        .first()
+        .and_then(|i| item_rate(i, customer, rates, today))
+        .or_else(|| fallback_rate(customer, rates, today));
     let deadline = today
         .checked_add_days(Days::new(u64::from(company.notice_days)))
         .unwrap_or(today);
@@ -105,16 +115,39 @@ pub fn variables(
         "today": today,
         "step": m.items.first().map(|i| i.step.clone()).unwrap_or_default(),
         "penalty_rate": rates.rate_on(today).map(|r| r.to_string()).unwrap_or_default(),
-        "late_interest_rate": customer
-            .late_interest_rate
-            .or_else(|| rates.rate_on(today))
-            .map(|r| r.to_string())
-            .unwrap_or_default(),
-        "late_interest_contractual": customer.late_interest_rate.is_some(),
+        "late_interest_rate": first_rate.map(|(r, _)| r.to_string()).unwrap_or_default(),
+        "late_interest_contractual": first_rate.is_some_and(|(_, contractual)| contractual),
         "indemnity": RECOVERY_INDEMNITY_EUR.to_string(),
         "deadline": deadline,
         "address": postal::variables(None),
     })
+}
+
+/// The late-interest rate of an item and whether it is contractual: the one the engine kept
+/// with it (`Item::late_interest_rate`, the charge's own choice), else
+/// [`fallback_rate`] for items sealed before it was kept.
+fn item_rate(
+    item: &super::model::Item,
+    customer: &Customer,
+    rates: &RateTable,
+    today: NaiveDate,
+) -> Option<(Decimal, bool)> {
+    match item.late_interest_rate {
+        Some(rate) => Some((rate, item.late_interest_contractual)),
+        None => fallback_rate(customer, rates, today),
+    }
+}
+
+/// The customer's contractual rate, else ECB + 10 points of `today`'s half-year.
+fn fallback_rate(
+    customer: &Customer,
+    rates: &RateTable,
+    today: NaiveDate,
+) -> Option<(Decimal, bool)> {
+    match customer.late_interest_rate {
+        Some(rate) => Some((rate, true)),
+        None => rates.rate_on(today).map(|r| (r, false)),
+    }
 }
 
 /// Renders a variant (through `relance_templates`: its filters in the variant's language, an
@@ -533,6 +566,32 @@ mod tests {
                 "au taux annuel de 15,5 % (taux prévu à nos conditions générales de vente)"
             ),
             "{contract}"
+        );
+        // The rate the engine kept with the item (the charge's own choice: here the scenario's
+        // `late-interest 3 times legal rate`, 3 × 2.62 = 7.86 in 2026-H1) wins over the
+        // customer's, in French and in English.
+        let mut kept = m.clone();
+        kept.items[0].late_interest_rate = Some(Decimal::new(786, 2));
+        kept.items[0].late_interest_contractual = true;
+        let vars = variables(&kept, &customer, &Company::default(), RateTable::builtin());
+        assert_eq!(vars["invoices"][0]["late_interest_rate"], "7.86");
+        let fr = render_text(&variant, &vars).expect("renders").1;
+        assert!(
+            fr.contains(
+                "au taux annuel de 7,86 % (taux prévu à nos conditions générales de vente)"
+            ),
+            "{fr}"
+        );
+        let english = relance_templates::Variant {
+            file: "formal-notice.en.txt".into(),
+            text: &bundle.templates["formal-notice.en.txt"],
+            language: "en".into(),
+            fallback_from: None,
+        };
+        let en = render_text(&english, &vars).expect("renders").1;
+        assert!(
+            en.contains("at the annual rate of 7.86% (the rate of our general terms of sale)"),
+            "{en}"
         );
     }
 

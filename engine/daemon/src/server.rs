@@ -128,11 +128,13 @@ pub fn open(
     }
     let mut engine = Engine::open(store, clock)?;
     engine.idempotency_retention_days = config.idempotency_retention();
-    let (rates, rates_file) = crate::rates::load(&config.data)?;
+    let (rates, rates_file) =
+        crate::rates::load(&config.data).map_err(|e| DaemonError::Config(e.to_string()))?;
     if let Some(file) = rates_file {
         tracing::info!(file = %file.display(), "late-payment rates read over the built-in table");
     }
     engine.set_rates(rates);
+    engine.watch_rates(config.data.clone());
     let engine = Arc::new(engine);
     if let Some(dir) = scenarios {
         let report = engine.deploy(Bundle::read_dir(dir)?)?;

@@ -158,6 +158,7 @@ fn actions(store: &dyn Store) -> Result<Vec<Planned>, DaemonError> {
                 step: item.step.clone(),
                 step_order: 0,
                 action: m.action.clone(),
+                rate_assumed: None,
                 key: item.key.clone(),
                 seq: 0,
                 order: m.id,

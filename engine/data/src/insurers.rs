@@ -1,9 +1,10 @@
 //! A data folder's credit insurers: `insurers.csv`, one policy per insurer (`insurer`,
 //! `max_extension_days`, `threatened_risk`, `claim`; the two deadlines in days or months from
 //! the invoice's original due date: `60 days`, `6 months`; optionally
-//! `threatened_risk_notice_days`). Loading a folder attaches each customer's policy
-//! deadline to its cover ([`attach`]). Editing the file changes the
-//! deadlines without a rebuild.
+//! `threatened_risk_notice_days`, `stop_cover` (days or months; empty: the policy has none),
+//! `stop_cover_notice_days` and `claim_notice_days`). Loading a folder attaches each
+//! customer's policy deadlines to its cover ([`attach`]): the transition makes each a task.
+//! Editing the file changes the deadlines without a rebuild.
 //!
 //! This module owns reading and checking the file; the deadlines are computed by
 //! `relance_core::insurance`, the report by `relance_sim::reports::insurance`. It must not
@@ -20,17 +21,23 @@ const COLUMNS: [&str; 4] = ["insurer", "max_extension_days", "threatened_risk", 
 /// The optional column: days before the threatened-risk deadline at which the engine creates
 /// the task to declare it (0 when absent or empty).
 const NOTICE: &str = "threatened_risk_notice_days";
+/// The optional stop-cover deadline column, and the optional notices of the stop-cover and
+/// claim tasks (0 when absent or empty).
+const STOP_COVER: &str = "stop_cover";
+const STOP_COVER_NOTICE: &str = "stop_cover_notice_days";
+const CLAIM_NOTICE: &str = "claim_notice_days";
 
-/// Gives every customer whose insurer has a policy in `policies` that policy's
-/// threatened-risk deadline, so the transition creates the declaration task. A customer whose
-/// insurer has no policy is left as it is (the `relance insurance` report names it).
+/// Gives every customer whose insurer has a policy in `policies` that policy's deadlines
+/// (threatened risk, stop-cover when the policy has one, claim), so the transition creates
+/// their tasks. A customer whose insurer has no policy is left as it is (the `relance
+/// insurance` report names it).
 pub fn attach(customers: &mut [relance_core::domain::Customer], policies: &[InsurerPolicy]) {
     for c in customers {
         if let Some(cover) = c.credit_cover.as_mut() {
-            cover.threatened_risk = policies
-                .iter()
-                .find(|p| p.insurer == cover.insurer)
-                .map(InsurerPolicy::threatened_risk_task);
+            let policy = policies.iter().find(|p| p.insurer == cover.insurer);
+            cover.threatened_risk = policy.map(InsurerPolicy::threatened_risk_task);
+            cover.stop_cover = policy.and_then(InsurerPolicy::stop_cover_task);
+            cover.claim = policy.map(InsurerPolicy::claim_task);
         }
     }
 }
@@ -69,6 +76,9 @@ pub fn parse(text: &str) -> Result<Vec<InsurerPolicy>, String> {
         })?;
     }
     let notice = index(NOTICE);
+    let stop_cover = index(STOP_COVER);
+    let stop_notice = index(STOP_COVER_NOTICE);
+    let claim_notice = index(CLAIM_NOTICE);
     let mut policies: Vec<InsurerPolicy> = Vec::new();
     for (n, record) in reader.records().enumerate() {
         let line = n + 2;
@@ -99,11 +109,27 @@ pub fn parse(text: &str) -> Result<Vec<InsurerPolicy>, String> {
                 )
             })
         };
-        let notice_days = match notice.and_then(|i| record.get(i)).unwrap_or("") {
-            "" => 0,
-            text => text.parse::<u32>().map_err(|_| {
-                format!(":{line}: column \"{NOTICE}\": expected a number of days, found \"{text}\"")
-            })?,
+        let days = |column: Option<usize>, name: &str| -> Result<u32, String> {
+            match column.and_then(|i| record.get(i)).unwrap_or("") {
+                "" => Ok(0),
+                text => text.parse::<u32>().map_err(|_| {
+                    format!(
+                        ":{line}: column \"{name}\": expected a number of days, found \"{text}\""
+                    )
+                }),
+            }
+        };
+        let notice_days = days(notice, NOTICE)?;
+        let stop_cover_notice_days = days(stop_notice, STOP_COVER_NOTICE)?;
+        let claim_notice_days = days(claim_notice, CLAIM_NOTICE)?;
+        let stop_cover = match stop_cover.and_then(|i| record.get(i)).unwrap_or("") {
+            "" => None,
+            text => Some(Period::parse(text).ok_or_else(|| {
+                format!(
+                    ":{line}: column \"{STOP_COVER}\": expected days or months (\"90 days\", \
+                     \"3 months\"), found \"{text}\""
+                )
+            })?),
         };
         policies.push(InsurerPolicy {
             insurer,
@@ -111,6 +137,9 @@ pub fn parse(text: &str) -> Result<Vec<InsurerPolicy>, String> {
             threatened_risk: period(2)?,
             claim: period(3)?,
             notice_days,
+            stop_cover,
+            stop_cover_notice_days,
+            claim_notice_days,
         });
     }
     Ok(policies)
@@ -149,6 +178,8 @@ mod tests {
                 status: CoverStatus::Covered,
                 limit: None,
                 threatened_risk: None,
+                stop_cover: None,
+                claim: None,
             });
             c
         };

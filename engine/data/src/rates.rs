@@ -23,25 +23,50 @@ pub struct Rates {
     pub file: Option<PathBuf>,
 }
 
+/// Why a data folder's `rates.csv` could not be used: the file, the line when the error is on
+/// one, and what is wrong. Displayed as `PATH: line N: …`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatesError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for RatesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+impl std::error::Error for RatesError {}
+
 /// The table of the data folder `dir` (`dir/rates.csv` over the built-in table), else the
 /// built-in one. An unreadable or invalid file, or one leaving a gap after the built-in
 /// half-years, is an error naming it (never a silent fallback).
-pub fn load(dir: Option<&Path>) -> Result<Rates, String> {
+pub fn load(dir: Option<&Path>) -> Result<Rates, RatesError> {
     let Some(path) = dir.map(|d| d.join(RATES_FILE)).filter(|p| p.is_file()) else {
         return Ok(Rates {
             table: Cow::Borrowed(RateTable::builtin()),
             file: None,
         });
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| RatesError {
+        path: path.clone(),
+        line: None,
+        message: e.to_string(),
+    })?;
     load_text(&text, path)
 }
 
 /// The table `text` (the content of `path`) on top of the built-in table.
-pub fn load_text(text: &str, path: PathBuf) -> Result<Rates, String> {
+pub fn load_text(text: &str, path: PathBuf) -> Result<Rates, RatesError> {
     let table = RateTable::parse(text)
         .and_then(|over| RateTable::builtin().overlay(&over))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|e| RatesError {
+            path: path.clone(),
+            line: e.line(),
+            message: e.to_string(),
+        })?;
     Ok(Rates {
         table: Cow::Owned(table),
         file: Some(path),

@@ -78,6 +78,7 @@ pub struct Context {
 /// grammar's `event` and `unit` rules.
 const TEST_EVENTS: &[&str] = &[
     "payment failed",
+    "payment reversed",
     "payment",
     "dispute",
     "resolve",

@@ -153,6 +153,7 @@ docs! {
     "reversed" ANY "on DATE write off reversed INVOICE [\"REASON\"]" => "The write-off is reversed: the case is active again at the step it stood at.";
     "payment failed" ANY "on DATE payment failed INVOICE \"REASON\"" => "A payment attempt failed (`event.reason`, `invoice.last_failed_payment`).";
     "failed" ANY "on DATE payment failed INVOICE \"REASON\"" => "A payment attempt failed (`event.reason`, `invoice.last_failed_payment`).";
+    "payment reversed" ANY "on DATE payment reversed INVOICE MONEY [\"REASON\"] [of DATE]" => "A payment came back (a returned direct debit, an unpaid LCR, a bounced cheque; `event.reason`): the outstanding grows again and a case closed as paid re-opens (handler `on payment reversed`).";
     "moved" ANY "on DATE moved INVOICE to scenario NAME [step STEP] by \"WHO\" because \"WHY\"" => "A person moves the invoice to another scenario (handler `on scenario changed` of the new one).";
     "to scenario" ANY "moved INVOICE to scenario NAME" => "The scenario the invoice is moved to.";
     "because" ANY "moved INVOICE … by \"WHO\" because \"WHY\"" => "Why the invoice was moved (`event.reason`).";

@@ -334,6 +334,17 @@ impl Shift for TestEvent {
                 invoice.shift(delta);
                 reason.shift(delta);
             }
+            TestEvent::PaymentReversed {
+                invoice,
+                amount,
+                reason,
+                paid_on,
+            } => {
+                invoice.shift(delta);
+                amount.shift(delta);
+                reason.shift(delta);
+                paid_on.shift(delta);
+            }
             TestEvent::Moved {
                 invoice,
                 scenario,

@@ -22,6 +22,7 @@ use relance_dsl::ir::{self, Expectation, ScenarioSet, TestCase, TestEntity, Valu
 use crate::simulator::Simulator;
 use crate::timeline::{Detail, LanguageNote, Timeline};
 use relance_core::domain::{Customer, Event, EventKind, Installment, Invoice, Portfolio, Segment};
+use relance_core::payment::ReversalReason;
 use relance_core::runtime::{Shared, Status};
 
 /// How snapshot files are treated.
@@ -510,6 +511,22 @@ fn event(e: &ir::TestEvent) -> EventKind {
         T::WriteOffReversed { invoice, reason } => EventKind::WriteOffReversed {
             invoice: invoice.clone(),
             reason: reason.clone(),
+        },
+        T::PaymentReversed {
+            invoice,
+            amount,
+            reason,
+            paid_on,
+        } => EventKind::PaymentReversed {
+            invoice: invoice.clone(),
+            amount: amount.amount,
+            // Checked against `schema::PAYMENT_REVERSED_REASONS` when the set compiles.
+            reason: reason
+                .as_deref()
+                .and_then(|r| ReversalReason::parse(r).ok())
+                .unwrap_or_default(),
+            reference: None,
+            payment_date: *paid_on,
         },
         T::PaymentFailed { invoice, reason } => EventKind::PaymentFailed {
             invoice: invoice.clone(),

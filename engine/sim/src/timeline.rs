@@ -18,6 +18,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use relance_dsl::ir::{Action, Escalation, GroupKey, ScenarioSet};
 
 use relance_core::domain::Customer;
+use relance_core::interest::{AssumedRate, half_year_name};
 use relance_core::runtime::cadence::Deferral;
 use relance_core::runtime::{Planned, Record};
 
@@ -68,6 +69,10 @@ pub enum Detail {
         keys: Vec<String>,
         /// The action itself (not printed).
         action_ir: Box<Action>,
+        /// A late-interest charge past the end of the rate table: the half-year assumed and
+        /// the one whose rate was used. Printed as `"rate_assumed": true` and
+        /// `"rate_assumed_for"`, `"rate_assumed_from"` (half-years), and in the text form.
+        rate_assumed: Option<AssumedRate>,
         /// Set when the template is not written in the customer's language
         /// ([`Timeline::note_languages`]); `None` when it is, or nobody looked.
         language: Option<Box<LanguageNote>>,
@@ -95,7 +100,7 @@ pub enum LanguageNote {
 /// (a planner prints millions of entries).
 impl Serialize for Entry {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut out = serializer.serialize_struct("Entry", 17)?;
+        let mut out = serializer.serialize_struct("Entry", 20)?;
         out.serialize_field("date", &self.date)?;
         out.serialize_field("kind", &self.kind)?;
         out.serialize_field("customer", &self.customer)?;
@@ -114,6 +119,7 @@ impl Serialize for Entry {
                 version,
                 keys,
                 action_ir: _,
+                rate_assumed,
                 language,
             } => {
                 out.serialize_field("action", action)?;
@@ -136,6 +142,11 @@ impl Serialize for Entry {
                 out.serialize_field("scenario", scenario)?;
                 out.serialize_field("version", version)?;
                 out.serialize_field("keys", keys)?;
+                if let Some(a) = rate_assumed {
+                    out.serialize_field("rate_assumed", &true)?;
+                    out.serialize_field("rate_assumed_for", &half_year_name(a.half_year))?;
+                    out.serialize_field("rate_assumed_from", &half_year_name(a.from))?;
+                }
                 match language.as_deref() {
                     Some(LanguageNote::Fallback { language, from }) => {
                         out.serialize_field("language", language)?;
@@ -261,15 +272,26 @@ impl Timeline {
         let mut out = String::new();
         for e in &self.entries {
             let what = match &e.detail {
-                Detail::Action { text, language, .. } => match language.as_deref() {
-                    Some(LanguageNote::Fallback { language, from }) => {
-                        format!("{text}  (template in {language}: none in {from})")
+                Detail::Action {
+                    text,
+                    language,
+                    rate_assumed,
+                    ..
+                } => {
+                    let text = match rate_assumed {
+                        Some(a) => format!("{text}  ({a})"),
+                        None => text.clone(),
+                    };
+                    match language.as_deref() {
+                        Some(LanguageNote::Fallback { language, from }) => {
+                            format!("{text}  (template in {language}: none in {from})")
+                        }
+                        Some(LanguageNote::Missing { language }) => {
+                            format!("{text}  (no template in {language}: not sent)")
+                        }
+                        None => text,
                     }
-                    Some(LanguageNote::Missing { language }) => {
-                        format!("{text}  (no template in {language}: not sent)")
-                    }
-                    None => text.clone(),
-                },
+                }
                 Detail::Deferred { text, until } => format!("· {}", deferred_text(text, *until)),
                 Detail::Transition { from, to, cause } if from == to => format!("· {cause}"),
                 Detail::Transition { from, to, cause } => format!("· {from} → {to}: {cause}"),
@@ -411,6 +433,7 @@ fn entry(p: Planned) -> Entry {
             version: p.version,
             keys: vec![p.key],
             action_ir: Box::new(p.action),
+            rate_assumed: p.rate_assumed,
             language: None,
         },
     }

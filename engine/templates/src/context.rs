@@ -130,6 +130,11 @@ pub const CONTEXT: &[Var] = &[
         "The step this invoice is at: under a `cadence`, one message lists invoices at different steps (the message's own `step` is the most severe).",
     ),
     v(
+        &["invoices[i].late_interest_rate"],
+        "number",
+        "The late-payment rate of this invoice today, in percent per year, chosen as for `late_interest_rate` (an invoice may have a rate of its own).",
+    ),
+    v(
         &["total_outstanding"],
         "amount",
         "The sum of `outstanding` over `invoices`.",
@@ -163,12 +168,12 @@ pub const CONTEXT: &[Var] = &[
     v(
         &["late_interest_rate"],
         "number",
-        "The late-payment rate that applies to this customer today, in percent per year: its contractual rate (`late_interest_rate` of the customer's data) when it has one, else `penalty_rate`.",
+        "The late-payment rate late interest on the message's (first) invoice runs at today, in percent per year, as the `charge late-interest` action chooses it: the invoice's own `late_interest_rate`, else the customer's, else the scenario's `late-interest` setting (a percentage, or a multiple of the legal rate of today's half-year), else `penalty_rate` (ECB + 10 points). Past the end of the rate table, the last known rate.",
     ),
     v(
         &["late_interest_contractual"],
         "boolean",
-        "Whether `late_interest_rate` is the customer's contractual rate (else the default ECB + 10 points).",
+        "Whether `late_interest_rate` is a contractual rate (the invoice's, the customer's or the scenario's), else the default ECB + 10 points.",
     ),
     v(
         &["indemnity"],

@@ -1,6 +1,8 @@
 //! `relance check`: parse and check sets, print every diagnostic (text or JSON): those of the
 //! `.relance` files, of the `rules/*.rhai` files, and of the templates
-//! (`relance_templates::check_set`).
+//! (`relance_templates::check_set`). It also warns, once per set on standard error, of the
+//! half-years up to `--today` (default: the system's date) that the set's rate table lacks:
+//! late interest charged for them assumes the last known rate (`relance_core::interest`).
 
 use std::path::PathBuf;
 
@@ -31,7 +33,7 @@ impl Report {
     }
 }
 
-pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
+pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool, today: chrono::NaiveDate) -> u8 {
     let mut report = Report {
         files: 0,
         errors: 0,
@@ -47,6 +49,9 @@ pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
                 return exit::USAGE;
             }
         };
+        if let Some(warning) = rates_warning(&set.rates, today) {
+            eprintln!("warning: {}: {warning}", path.display());
+        }
         let templates_dir = set.root.join("templates");
         let templates = match relance_templates::read_dir(&templates_dir) {
             Ok(t) => t,
@@ -118,4 +123,34 @@ pub fn run(paths: &[PathBuf], format: Format, deny_warnings: bool) -> u8 {
     } else {
         exit::OK
     }
+}
+
+/// The one warning of a set whose rate table lacks half-years up to `today` (a row, or a
+/// legal rate past the last one it gives), naming them and the rule the engine applies.
+fn rates_warning(
+    table: &relance_core::interest::RateTable,
+    today: chrono::NaiveDate,
+) -> Option<String> {
+    use relance_core::interest::half_year_name;
+    let missing = table.missing(table.first_half_year(), today);
+    if missing.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = missing
+        .iter()
+        .map(|m| {
+            let what = if m.ecb_missing {
+                "no row"
+            } else {
+                "no legal rate"
+            };
+            format!("{} ({what})", half_year_name(m.half_year))
+        })
+        .collect();
+    Some(format!(
+        "the late-payment rate table lacks {} up to {today}: late interest for these \
+         half-years is charged at the last known rate, marked as assumed (add them to \
+         rates.csv; `relance rates --today {today}` lists them)",
+        names.join(", ")
+    ))
 }

@@ -89,6 +89,10 @@ pub enum Command {
         /// Exit 1 on warnings too.
         #[arg(long)]
         deny_warnings: bool,
+        /// The day whose late-payment rates must be known (default: the system's date): a
+        /// warning names the half-years up to it that the set's rate table lacks.
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
     },
     /// Format scenario files in the canonical layout. Exit 1 with --check when a file would change.
     Fmt {
@@ -334,7 +338,13 @@ pub fn run(cli: Cli) -> ExitCode {
             paths,
             format,
             deny_warnings,
-        } => check::run(&paths, format, deny_warnings),
+            today,
+        } => check::run(
+            &paths,
+            format,
+            deny_warnings,
+            today.unwrap_or_else(|| chrono::Local::now().date_naive()),
+        ),
         Command::Fmt { paths, check } => fmt::run(&paths, check),
         Command::Test { paths, update } => test::run(&paths, update),
         Command::Simulate {

@@ -2,7 +2,9 @@
 //! folder's `rates.csv`, else the built-in one), per half-year: ECB rate, default rate (ECB +
 //! 10 points), legal rate for professionals and its triple, the floor; then the half-years whose
 //! default rate is below the floor; with `--data`, the customers whose contractual rate
-//! (`late_interest_rate`) is below the floor (`relance_data::rate_check`). Exit 0, or 2 when a
+//! (`late_interest_rate`) is below the floor (`relance_data::rate_check`); with `--today DATE`,
+//! the half-years up to that date that the table lacks, each with the half-year whose rate the
+//! engine assumes for it (`relance_core::interest`: the last known rate). Exit 0, or 2 when a
 //! file cannot be read. Prints only.
 
 use std::path::PathBuf;
@@ -17,6 +19,10 @@ pub struct Args {
     /// A data folder whose `rates.csv` overrides the built-in table.
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// List the half-years up to this date (YYYY-MM-DD) that the table lacks, and the rate
+    /// assumed for each.
+    #[arg(long)]
+    pub today: Option<chrono::NaiveDate>,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
@@ -35,6 +41,10 @@ pub fn run(args: Args) -> u8 {
         .map_or("built-in".to_string(), |f| f.display().to_string());
     let rows = loaded.table.table();
     let warnings = loaded.table.floor_warnings();
+    let missing = args.today.map(|today| {
+        let table = &loaded.table;
+        table.missing(table.first_half_year(), today)
+    });
     // A data folder's customers with a contractual rate below the floor.
     let contracts = match args.data.as_deref() {
         Some(dir) if dir.join("customers.csv").is_file() => {
@@ -52,7 +62,7 @@ pub fn run(args: Args) -> u8 {
         Format::Json => println!(
             "{}",
             serde_json::json!({ "source": source, "rows": rows, "floor_warnings": warnings,
-                "contract_warnings": contracts })
+                "contract_warnings": contracts, "missing": missing })
         ),
         Format::Text => {
             println!("rate table: {source}");
@@ -75,7 +85,28 @@ pub fn run(args: Args) -> u8 {
             for c in &contracts {
                 println!("warning: {c}");
             }
+            if let (Some(today), Some(missing)) = (args.today, &missing) {
+                if missing.is_empty() {
+                    println!("the table holds every half-year up to {today}");
+                }
+                for m in missing {
+                    println!("missing: {}", missing_line(m));
+                }
+            }
         }
     }
     exit::OK
+}
+
+/// `2027-H1: no row (ECB rate of 2026-H2 assumed), legal rate of 2026-H1 assumed`.
+fn missing_line(m: &relance_core::interest::MissingRate) -> String {
+    let name = relance_core::interest::half_year_name;
+    let mut parts = Vec::new();
+    if let Some(from) = m.ecb_from {
+        parts.push(format!("no row (ECB rate of {} assumed)", name(from)));
+    }
+    if let Some(from) = m.legal_from {
+        parts.push(format!("legal rate of {} assumed", name(from)));
+    }
+    format!("{}: {}", name(m.half_year), parts.join(", "))
 }

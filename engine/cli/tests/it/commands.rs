@@ -226,3 +226,45 @@ fn rates_with_a_data_folder_warns_of_contract_rates_below_the_floor() {
         "{text}"
     );
 }
+
+/// `relance rates --today DATE` lists the half-years up to DATE the table lacks, and which
+/// half-year's rate the engine assumes for each (the last known one): with a data folder whose
+/// `rates.csv` adds 2027-H1 with no legal rate, the built-in table lacks the legal rate of
+/// 2026-H2 and 2027-H1 (2026-H1's, 2.62 %, is assumed) and the whole row of 2027-H2.
+#[test]
+fn rates_today_lists_the_half_years_the_table_lacks() {
+    let dir = std::env::temp_dir().join(format!("relance-cli-rates-today-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("rates.csv"),
+        "half_year,ecb_rate,legal_rate_professionals\n2027-H1,2.00,\n",
+    )
+    .expect("rates");
+    let run = |today: &str, format: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_relance"))
+            .args(["rates", "--today", today, "--format", format, "--data"])
+            .arg(&dir)
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let text = run("2027-08-01", "text");
+    let missing: Vec<&str> = text.lines().filter(|l| l.starts_with("missing:")).collect();
+    assert_eq!(
+        missing,
+        [
+            "missing: 2026-H2: legal rate of 2026-H1 assumed",
+            "missing: 2027-H1: legal rate of 2026-H1 assumed",
+            "missing: 2027-H2: no row (ECB rate of 2027-H1 assumed), legal rate of 2026-H1 \
+             assumed",
+        ],
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&run("2027-08-01", "json")).expect("JSON");
+    assert_eq!(json["missing"][2]["half_year"], "2027-H2");
+    assert_eq!(json["missing"][2]["ecb_from"], "2027-H1");
+    assert!(run("2026-06-30", "text").contains("the table holds every half-year up to 2026-06-30"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -352,6 +352,7 @@ pub fn account_transition(
                 step: label.clone(),
                 step_order: order,
                 action: action.clone(),
+                rate_assumed: None,
                 key: format!(
                     "{account}/{}/{label}/{runs}/{k}/{invoice}",
                     facts.scenario.version

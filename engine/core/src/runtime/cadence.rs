@@ -291,6 +291,7 @@ mod tests {
             step: format!("step-{step_order}"),
             step_order,
             action,
+            rate_assumed: None,
             key: format!("{invoice}/{step_order}"),
             seq: 0,
             order,

@@ -3,6 +3,8 @@
 //! fixed fee, or a percentage fee (computed in `fees`).
 //!
 //! Amounts only: whether to charge is the scenario's decision, how to bill it the channels'.
+//! A late-interest charge that runs past the end of the rate table carries the
+//! [`AssumedRate`] it used (`relance_core::interest`'s rule: the last known rate), as data.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -13,7 +15,7 @@ use super::context::Facts;
 use super::eval::EvalError;
 use super::installments;
 use super::state::Instance;
-use crate::interest::{PenaltyRate, late_interest_with, recovery_indemnity};
+use crate::interest::{AssumedRate, PenaltyRate, late_interest_detail, recovery_indemnity};
 use relance_dsl::ir::LateInterestRate;
 
 /// Where the rate of a late-interest charge comes from, most specific first.
@@ -46,6 +48,39 @@ pub fn penalty_rate(facts: &Facts<'_>) -> (PenaltyRate, RateSource) {
     }
 }
 
+/// A charge computed today: its amount and, for late interest past the end of the rate
+/// table, the half-year assumed and the one whose rate was used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Computed {
+    pub money: Money,
+    pub assumed: Option<AssumedRate>,
+}
+
+/// The yearly rate late interest on this invoice runs at on `day`, in percent, as
+/// [`penalty_rate`] chooses it and the charge computes it ([`RateTable::penalty_rate_for`]):
+/// what templates show as `late_interest_rate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppliedRate {
+    pub rate: rust_decimal::Decimal,
+    pub source: RateSource,
+    /// Set when `day`'s half-year is past the end of the table (the last known rate).
+    pub assumed: Option<AssumedRate>,
+}
+
+/// The rate of [`AppliedRate`] for this invoice on `day`; `None` when the table cannot give
+/// it (before its first half-year, or a hole in its legal rates: the charge is then an error).
+///
+/// [`RateTable::penalty_rate_for`]: crate::interest::RateTable::penalty_rate_for
+pub fn applied_rate(facts: &Facts<'_>, day: NaiveDate) -> Option<AppliedRate> {
+    let (penalty, source) = penalty_rate(facts);
+    let (rate, assumed) = facts.rates.penalty_rate_for(penalty, day).ok()?;
+    Some(AppliedRate {
+        rate,
+        source,
+        assumed,
+    })
+}
+
 /// The amount of a charge today, or `None` when nothing is owed (a consumer debtor for the
 /// indemnity, no interest accrued yet).
 pub fn amount(
@@ -53,27 +88,42 @@ pub fn amount(
     inst: &Instance,
     facts: &Facts<'_>,
     today: NaiveDate,
-) -> Result<Option<Money>, EvalError> {
+) -> Result<Option<Computed>, EvalError> {
+    let plain = |money: Option<Money>| {
+        money.map(|money| Computed {
+            money,
+            assumed: None,
+        })
+    };
     match kind {
-        ChargeKind::Indemnity => Ok(facts.customer.segment.is_professional().then(|| Money {
-            amount: recovery_indemnity(),
-            currency: "EUR".into(),
-        })),
+        ChargeKind::Indemnity => Ok(plain(facts.customer.segment.is_professional().then(|| {
+            Money {
+                amount: recovery_indemnity(),
+                currency: "EUR".into(),
+            }
+        }))),
         // L441-10 governs professional debtors only; consumers owe the legal rate after a
         // formal notice (Code civil 1231-6), which is not an automatic charge.
         ChargeKind::LateInterest if !facts.customer.segment.is_professional() => Ok(None),
         ChargeKind::LateInterest => {
-            let amount = accrued(inst, facts, today)?;
-            Ok((!amount.is_zero()).then(|| Money {
-                amount,
-                currency: facts.invoice.currency.clone(),
+            let (amount, assumed) = accrued_detail(inst, facts, today)?;
+            Ok((!amount.is_zero()).then(|| Computed {
+                money: Money {
+                    amount,
+                    currency: facts.invoice.currency.clone(),
+                },
+                assumed,
             }))
         }
         // A fixed fee's amount is in the IR action itself; the transition keeps it.
         ChargeKind::Fixed { .. } => Ok(None),
-        ChargeKind::Percent { rate, min, max, .. } => {
-            super::fees::percent(*rate, min.as_ref(), max.as_ref(), inst, facts).map(Some)
-        }
+        ChargeKind::Percent { rate, min, max, .. } => Ok(plain(Some(super::fees::percent(
+            *rate,
+            min.as_ref(),
+            max.as_ref(),
+            inst,
+            facts,
+        )?))),
     }
 }
 
@@ -86,10 +136,20 @@ pub(crate) fn accrued(
     facts: &Facts<'_>,
     today: NaiveDate,
 ) -> Result<Decimal, EvalError> {
-    Ok(accrued_parts(inst, facts, today)?
-        .iter()
-        .map(|p| p.amount)
-        .sum())
+    accrued_detail(inst, facts, today).map(|(amount, _)| amount)
+}
+
+/// [`accrued`], with the first half-year charged at an assumed rate (past the table's end),
+/// over all the parts.
+fn accrued_detail(
+    inst: &Instance,
+    facts: &Facts<'_>,
+    today: NaiveDate,
+) -> Result<(Decimal, Option<AssumedRate>), EvalError> {
+    let parts = accrued_parts(inst, facts, today)?;
+    let total = parts.iter().map(|p| p.amount).sum();
+    let assumed = parts.iter().find_map(|p| p.assumed);
+    Ok((total, assumed))
 }
 
 /// The late interest one part of the debt bears (an installment, or the whole invoice).
@@ -101,6 +161,8 @@ pub struct PartInterest {
     pub first: NaiveDate,
     /// The interest, rounded to the cent for each period of constant balance.
     pub amount: Decimal,
+    /// The first half-year charged at an assumed rate (past the end of the table), if any.
+    pub assumed: Option<AssumedRate>,
 }
 
 /// [`accrued`] part by part: one entry per installment (per the invoice without
@@ -134,25 +196,31 @@ pub(crate) fn accrued_parts(
             .map_or(inst.outstanding, |(_, b)| *b);
         let mut from = start;
         let mut total = Decimal::ZERO;
+        let mut assumed = None;
+        let mut add = |balance: Decimal, from, to| {
+            let part = installments::unpaid(invoice, index, balance).max(Decimal::ZERO);
+            let interest = late_interest_detail(part, from, to, facts.rates, rate)
+                .map_err(|e| EvalError(e.to_string()))?;
+            total += interest.amount;
+            assumed = assumed.or(interest.assumed);
+            Ok::<(), EvalError>(())
+        };
         for &(day, after) in inst
             .balances
             .iter()
             .filter(|(d, _)| *d > start && *d <= today)
         {
             // The day a payment arrives still bears interest on the old balance.
-            let part = installments::unpaid(invoice, index, balance);
-            total += late_interest_with(part, from, day, facts.rates, rate)
-                .map_err(|e| EvalError(e.to_string()))?;
+            add(balance, from, day)?;
             balance = after;
             from = day;
         }
-        let part = installments::unpaid(invoice, index, balance);
-        total += late_interest_with(part, from, today, facts.rates, rate)
-            .map_err(|e| EvalError(e.to_string()))?;
+        add(balance, from, today)?;
         out.push(PartInterest {
             due,
             first: start.succ_opt().unwrap_or(start),
             amount: total,
+            assumed,
         });
     }
     Ok(out)
@@ -172,8 +240,14 @@ pub fn interest_after_payment(charge: &ChargeKind, facts: &Facts<'_>, today: Nai
 /// 2026-03-02, at 12.15 % (2026-H1, ECB 2.15 + 10 points)`), or the contractual rate. For an
 /// invoice with installments, the days late count from the first installment's date and the
 /// share of each installment follows (`; installment 1 of 2, due 2026-01-31: 2026-02-01 to
-/// 2026-04-30, 8.99`).
-pub fn interest_basis(inst: &Instance, facts: &Facts<'_>, today: NaiveDate) -> String {
+/// 2026-04-30, 8.99`). A rate assumed past the end of the table is said (`; rate assumed: the
+/// table has no rate for 2027-H1, the rate of 2026-H2 is used`).
+pub fn interest_basis(
+    inst: &Instance,
+    facts: &Facts<'_>,
+    today: NaiveDate,
+    assumed: Option<AssumedRate>,
+) -> String {
     let due = installments::interest_from(facts.invoice);
     let start = inst.charged.interest_until.unwrap_or(due).max(due);
     let first = start.succ_opt().unwrap_or(start);
@@ -191,7 +265,7 @@ pub fn interest_basis(inst: &Instance, facts: &Facts<'_>, today: NaiveDate) -> S
             let mut parts: Vec<String> = Vec::new();
             for day in half_years(first, today) {
                 let half = crate::interest::half_year_name(day);
-                if let Some(legal) = facts.rates.legal_rate_of(day) {
+                if let Ok((legal, _)) = facts.rates.legal_rate_for(day) {
                     parts.push(format!(
                         "{} % ({half}, {times} times the legal rate {legal})",
                         legal * times
@@ -233,7 +307,10 @@ pub fn interest_basis(inst: &Instance, facts: &Facts<'_>, today: NaiveDate) -> S
             ));
         }
     }
-    basis
+    match assumed {
+        Some(a) => format!("{basis}; {a}"),
+        None => basis,
+    }
 }
 
 /// `first`, then the first day of each following half-year, up to `today` (one day per

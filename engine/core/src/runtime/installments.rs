@@ -51,18 +51,11 @@ pub fn current(invoice: &Invoice, outstanding: Decimal) -> usize {
 }
 
 /// What each installment still owes when `outstanding` principal is left: payments pay the
-/// earliest installment first (as [`current`] counts them). Empty for an invoice without
+/// earliest installment first ([`unpaid`] of each). Empty for an invoice without
 /// installments.
-pub fn unpaid(invoice: &Invoice, outstanding: Decimal) -> Vec<Decimal> {
-    let mut paid = (invoice.amount - outstanding).max(Decimal::ZERO);
-    invoice
-        .installments
-        .iter()
-        .map(|i| {
-            let covered = paid.min(i.amount);
-            paid -= covered;
-            i.amount - covered
-        })
+pub fn unpaid_each(invoice: &Invoice, outstanding: Decimal) -> Vec<Decimal> {
+    (0..invoice.installments.len())
+        .map(|i| unpaid(invoice, i, outstanding))
         .collect()
 }
 
@@ -262,7 +255,7 @@ mod tests {
         for (outstanding, want) in cases {
             let want: Vec<Decimal> = want.into_iter().map(Decimal::from).collect();
             assert_eq!(
-                unpaid(&inv, Decimal::from(outstanding)),
+                unpaid_each(&inv, Decimal::from(outstanding)),
                 want,
                 "{outstanding}"
             );
@@ -272,7 +265,7 @@ mod tests {
             "due": "2026-01-31",
         }))
         .unwrap();
-        assert!(unpaid(&single, Decimal::TEN).is_empty());
+        assert!(unpaid_each(&single, Decimal::TEN).is_empty());
     }
 
     #[test]

@@ -51,6 +51,11 @@ pub struct Planned {
     /// The step's index in its scenario (handlers sort after steps).
     pub step_order: usize,
     pub action: Action,
+    /// A late-interest charge past the end of the rate table: the half-year assumed and the
+    /// one whose rate was used (`relance_core::interest`'s rule). `None` for every other
+    /// action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_assumed: Option<crate::interest::AssumedRate>,
     /// Deterministic: invoice, scenario version, step, occurrence, action index.
     pub key: String,
     /// Order of decision within one transition (actions and records share it).
@@ -164,7 +169,7 @@ pub fn next_wakeup(inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate> {
         Status::Waiting { until, .. } => Some(*until),
         _ => None,
     };
-    let insurer = insurer::threatened_risk_day(inst, facts);
+    let insurer = insurer::next_task_day(inst, facts);
     [promise, own, insurer].into_iter().flatten().min()
 }
 
@@ -441,7 +446,7 @@ impl<'f> Machine<'_, 'f> {
 
     fn tick(&mut self) {
         self.sync_insolvency(self.facts.customer.insolvency);
-        self.threatened_risk_task();
+        self.insurer_tasks();
         if !matches!(
             self.inst.status,
             Status::Active | Status::Paused { .. } | Status::Waiting { .. }
@@ -754,6 +759,7 @@ impl<'f> Machine<'_, 'f> {
         occurrence: u32,
     ) -> Result<(), EvalError> {
         for (k, action) in actions.into_iter().enumerate() {
+            let mut rate_assumed = None;
             // Charges never apply to an invoice that is not late (fees.rs); late interest
             // still does once the principal is paid (`on paid`: interest up to the payment).
             if let Action::Charge { charge, .. } = &action
@@ -781,12 +787,14 @@ impl<'f> Machine<'_, 'f> {
                 }
                 Action::Charge { charge, .. } => {
                     match charges::amount(&charge, &self.inst, self.facts, self.today) {
-                        Ok(Some(m)) => {
+                        Ok(Some(charges::Computed { money: m, assumed })) => {
+                            rate_assumed = assumed;
                             match charge {
                                 ir::ChargeKind::Indemnity => self.inst.charged.indemnity = true,
                                 ir::ChargeKind::LateInterest => {
-                                    let basis =
-                                        charges::interest_basis(&self.inst, self.facts, self.today);
+                                    let basis = charges::interest_basis(
+                                        &self.inst, self.facts, self.today, assumed,
+                                    );
                                     self.record(
                                         Some(step),
                                         self.inst.status.name(),
@@ -845,7 +853,7 @@ impl<'f> Machine<'_, 'f> {
                 "{}/{}/{}/{}/{}",
                 self.inst.invoice, self.inst.version, step, occurrence, k
             );
-            self.plan(step, order, action, key);
+            self.plan_with(step, order, action, key, rate_assumed);
         }
         Ok(())
     }
@@ -853,6 +861,18 @@ impl<'f> Machine<'_, 'f> {
     /// Queues `action` for today, decided by `step` (at `step_order` in its scenario; a
     /// built-in task takes the place after the last step), under the idempotency `key`.
     fn plan(&mut self, step: &str, step_order: usize, action: Action, key: String) {
+        self.plan_with(step, step_order, action, key, None)
+    }
+
+    /// [`Self::plan`] for a charge that may carry an assumed rate.
+    fn plan_with(
+        &mut self,
+        step: &str,
+        step_order: usize,
+        action: Action,
+        key: String,
+        rate_assumed: Option<crate::interest::AssumedRate>,
+    ) {
         let seq = self.next_seq();
         self.out.actions.push(Planned {
             seq,
@@ -865,6 +885,7 @@ impl<'f> Machine<'_, 'f> {
             step: step.to_string(),
             step_order,
             action,
+            rate_assumed,
             key,
         });
     }

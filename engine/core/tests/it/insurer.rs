@@ -54,6 +54,8 @@ fn task_days(
         status,
         limit: None,
         threatened_risk: policy,
+        stop_cover: None,
+        claim: None,
     });
     let invoice: Invoice = serde_json::from_value(json!({
         "id": "F-1", "customer": "ACME", "amount": "10000",
@@ -168,5 +170,113 @@ fn the_threatened_risk_task_comes_once_on_the_policys_day() {
                 );
             }
         }
+    }
+}
+
+/// The stop-cover and claim deadlines become tasks like the threatened risk, each once, on
+/// its day (deadline minus its notice), from the ORIGINAL due date 31 January 2026 whatever the
+/// extension: stop-cover 90 days (28 + 31 + 31) = 1 May 2026, 5 days' notice: task on
+/// 26 April; claim 6 months = 31 July 2026, 15 days' notice: task on 16 July. Not for a cover
+/// that is not `covered`.
+#[test]
+fn the_stop_cover_and_claim_tasks_come_once_on_their_days() {
+    let set = set();
+    let rules = RuleSet::default();
+    let invoice: Invoice = serde_json::from_value(json!({
+        "id": "F-1", "customer": "ACME", "amount": "10000",
+        "issued": "2026-01-01", "due": "2026-01-31"
+    }))
+    .expect("a valid invoice");
+    let days = [
+        "2026-04-25",
+        "2026-04-26",
+        "2026-04-27",
+        "2026-07-15",
+        "2026-07-16",
+        "2026-07-17",
+        "2026-08-01",
+    ];
+    for status in CoverStatus::ALL {
+        let mut customer = Customer::new("ACME");
+        customer.credit_cover = Some(CreditCover {
+            insurer: "acme-credit".into(),
+            status,
+            limit: None,
+            threatened_risk: None,
+            stop_cover: Some(ThreatenedRisk {
+                after: Period::Days(90),
+                notice_days: 5,
+            }),
+            claim: Some(ThreatenedRisk {
+                after: Period::Months(6),
+                notice_days: 15,
+            }),
+        });
+        let shared = Shared {
+            set: &set,
+            rules: &rules,
+            rates: RateTable::builtin(),
+        };
+        let facts = Facts {
+            scenario: &set.scenarios["s"],
+            invoice: &invoice,
+            customer: &customer,
+            totals: CustomerTotals::default(),
+            rules: &rules,
+            rates: RateTable::builtin(),
+        };
+        let mut inst = open_case(
+            shared,
+            &invoice,
+            &customer,
+            CustomerTotals::default(),
+            invoice.issued,
+        );
+        let ev = EventKind::DueDateExtended {
+            invoice: "F-1".into(),
+            to: day("2026-05-31"),
+        };
+        inst = transition(inst, Input::Event(&ev), day("2026-02-01"), &facts).0;
+        let mut found: Vec<(String, String, String)> = Vec::new();
+        for d in days {
+            let (next, out) = transition(inst, Input::Tick, day(d), &facts);
+            inst = next;
+            for a in out.actions {
+                if let Action::Task { text, .. } = a.action {
+                    found.push((d.to_string(), a.step, text));
+                }
+            }
+        }
+        if status != CoverStatus::Covered {
+            assert!(found.is_empty(), "{status:?}: {found:?}");
+            continue;
+        }
+        let when: Vec<(&str, &str)> = found
+            .iter()
+            .map(|(d, s, _)| (d.as_str(), s.as_str()))
+            .collect();
+        assert_eq!(
+            when,
+            [
+                ("2026-04-26", "stop_cover"),
+                ("2026-07-16", "insurance_claim")
+            ],
+            "{found:?}"
+        );
+        assert!(
+            found[0]
+                .2
+                .starts_with("stop-cover with acme-credit from 2026-05-01: "),
+            "{}",
+            found[0].2
+        );
+        assert!(
+            found[1].2.starts_with(
+                "file the claim with acme-credit by 2026-07-31: invoice F-1 unpaid, 10000 EUR \
+                 outstanding (original due date 2026-01-31; the policy counts 6 months from it)"
+            ),
+            "{}",
+            found[1].2
+        );
     }
 }

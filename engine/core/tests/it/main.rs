@@ -1,5 +1,6 @@
 //! relance-core's integration tests: one binary, one module per concern.
 
+mod applied_rate;
 mod dependencies;
 mod insolvency;
 mod insurer;

@@ -21,6 +21,7 @@ mod health;
 mod idempotency;
 mod import_pieces;
 mod insolvency;
+mod law;
 mod letters;
 mod migration;
 mod openapi;

@@ -50,6 +50,8 @@ pub(crate) fn read(
         status,
         limit,
         threatened_risk: None,
+        stop_cover: None,
+        claim: None,
     }))
 }
 

@@ -61,12 +61,16 @@ fn check(p: &Portfolio) {
                 status: CoverStatus::Covered,
                 limit: Some(50000.into()),
                 threatened_risk: None,
+                stop_cover: None,
+                claim: None,
             }),
             Some(CreditCover {
                 insurer: "acme-credit".into(),
                 status: CoverStatus::Cancelled,
                 limit: None,
                 threatened_risk: None,
+                stop_cover: None,
+                claim: None,
             }),
             None,
         ]

@@ -256,7 +256,7 @@ fn a_data_folder_rates_csv_lies_on_top_of_the_built_in_table() {
         "half_year,ecb_rate,legal_rate_professionals\n2030-H1,1.5,2\n",
     )
     .expect("write");
-    let gap = load(Some(&dir)).expect_err("a gap");
+    let gap = load(Some(&dir)).expect_err("a gap").to_string();
     assert!(gap.contains("2027-H1 missing"), "{gap}");
     // No rates.csv: the built-in table.
     let empty = folder("no-rates", &[]);
@@ -267,7 +267,7 @@ fn a_data_folder_rates_csv_lies_on_top_of_the_built_in_table() {
         "half_year,ecb_rate,legal_rate_professionals\n2030-H1,x,\n",
     )
     .expect("write");
-    let message = load(Some(&dir)).expect_err("invalid");
+    let message = load(Some(&dir)).expect_err("invalid").to_string();
     assert!(
         message
             .ends_with("rates.csv: line 2: invalid rate `x` (expected a percentage such as 3.15)"),

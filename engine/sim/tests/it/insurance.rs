@@ -45,6 +45,9 @@ fn insurer_deadlines_and_warnings() {
         threatened_risk: Period::Days(60),
         claim: Period::Months(6),
         notice_days: 0,
+        stop_cover: None,
+        stop_cover_notice_days: 0,
+        claim_notice_days: 0,
     }];
     let r = insurance(&p, &policies, d("2026-03-31"));
     let rows: Vec<_> = r
@@ -156,5 +159,84 @@ fn the_simulator_creates_the_threatened_risk_tasks_on_their_days() {
             .starts_with("declare the threatened risk to acme-credit by 2026-04-01: invoice F-1"),
         "{}",
         tasks[0].2
+    );
+}
+
+/// The three insurer deadlines as tasks through the simulator, from the same folder, whose
+/// `insurers.csv` also gives a stop-cover of 90 days with 5 days' notice and a claim notice of
+/// 15 days. Hand-computed from the ORIGINAL due dates (the extensions move none of them):
+/// - F-1 due 31 January: threatened risk + 60 days = 1 April; stop-cover + 90 days (28 + 31 +
+///   31) = 1 May, task 5 days before, 26 April; claim + 6 months = 31 July, task 15 days
+///   before, 16 July.
+/// - F-2 due 14 February: + 60 days (14 + 31 + 15) = 15 April; + 90 days (14 + 31 + 30 + 15) =
+///   15 May, task 10 May; + 6 months = 14 August, task 30 July.
+#[test]
+fn the_simulator_creates_the_stop_cover_and_claim_tasks_on_their_days() {
+    use relance_core::interest::RateTable;
+    use relance_core::rules::RuleSet;
+    use relance_core::runtime::Shared;
+    use relance_dsl::ir::Action;
+    use relance_dsl::{SetContext, SourceFile, compile};
+    use relance_sim::simulator::Simulator;
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let p = relance_data::portfolio::load_dir(&root.join("../data/tests-data/insurance"))
+        .expect("fixture");
+    let out = compile(
+        &[SourceFile::new(
+            "s.relance",
+            "scenario s {\n  step r1 at due + 10 days {\n    email \"reminder-1\" to accounting\n  }\n}\n",
+        )],
+        &SetContext::default(),
+    );
+    let set = out.set.expect("compiles");
+    let rules = RuleSet::default();
+    let shared = Shared {
+        set: &set,
+        rules: &rules,
+        rates: RateTable::builtin(),
+    };
+    let run = Simulator::new(shared, &p).run(d("2026-01-01"), d("2026-09-30"), &mut |_| {});
+    let tasks: Vec<(&str, &str, NaiveDate, String)> = run
+        .actions
+        .iter()
+        .filter(|a| ["threatened_risk", "stop_cover", "insurance_claim"].contains(&a.step.as_str()))
+        .map(|a| {
+            let Action::Task { text, .. } = &a.action else {
+                unreachable!()
+            };
+            (a.invoice.as_str(), a.step.as_str(), a.date, text.clone())
+        })
+        .collect();
+    let got: Vec<(&str, &str, NaiveDate)> = tasks.iter().map(|(i, s, d, _)| (*i, *s, *d)).collect();
+    assert_eq!(
+        got,
+        [
+            ("F-1", "threatened_risk", d("2026-04-01")),
+            ("F-2", "threatened_risk", d("2026-04-15")),
+            ("F-1", "stop_cover", d("2026-04-26")),
+            ("F-2", "stop_cover", d("2026-05-10")),
+            ("F-1", "insurance_claim", d("2026-07-16")),
+            ("F-2", "insurance_claim", d("2026-07-30")),
+        ],
+        "{tasks:#?}"
+    );
+    let text = |step: &str, invoice: &str| {
+        tasks
+            .iter()
+            .find(|t| t.1 == step && t.0 == invoice)
+            .map(|t| t.3.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        text("stop_cover", "F-1"),
+        "stop-cover with acme-credit from 2026-05-01: deliveries to this customer after that day \
+         are not insured (stop them or agree with the insurer): invoice F-1 unpaid, 800.00 EUR \
+         outstanding (original due date 2026-01-31; the policy counts 90 days from it)"
+    );
+    assert_eq!(
+        text("insurance_claim", "F-2"),
+        "file the claim with acme-credit by 2026-08-14: invoice F-2 unpaid, 300.00 EUR \
+         outstanding (original due date 2026-02-14; the policy counts 6 months from it)"
     );
 }

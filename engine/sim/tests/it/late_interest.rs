@@ -4,7 +4,7 @@
 //! the half-year), actual days over 365, rounded to the cent; the built-in rate table (Banque de
 //! France / ECB): 2026-H1 ECB 2.15 %, so a default rate of 12.15 %.
 
-use super::timelines::simulate_inline;
+use super::timelines::{simulate_inline, simulate_inline_with};
 
 fn date(s: &str) -> chrono::NaiveDate {
     s.parse().expect("a valid date")
@@ -200,4 +200,49 @@ scenario s {
         ],
         "\n{text}"
     );
+}
+
+/// A rate table that ends early (its last row 2025-H2, ECB 2.15 %): late interest charged in
+/// 2026-H1 assumes the last known rate, 12.15 %, and says so on the charge, as data (the
+/// timeline's JSON `rate_assumed`) and in the history and the text form. The amount is the one
+/// the full table gives (2026-H1 is also 2.15 % there): 1000 × 12.15 × 30 / 36500 = 9.9863… →
+/// 9.99 EUR. With the full table, nothing is marked.
+#[test]
+fn a_rate_past_the_end_of_the_table_is_assumed_and_marked() {
+    let short = relance_core::interest::RateTable::parse(
+        "half_year,ecb_rate,legal_rate_professionals\n2025-H1,3.15,3.71\n2025-H2,2.15,2.76\n",
+    )
+    .expect("a valid table");
+    let t = simulate_inline_with(SET, &case(""), date("2026-03-31"), &short);
+    let text = t.to_text();
+    assert!(
+        text.contains(
+            "charge late-interest 9.99 EUR  (rate assumed: the table has no rate for 2026-H1, \
+             the rate of 2025-H2 is used)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "at 12.15 % (2026-H1, ECB 2.15 + 10 points); rate assumed: the table has no rate \
+             for 2026-H1, the rate of 2025-H2 is used"
+        ),
+        "{text}"
+    );
+    let json = serde_json::to_value(&t).expect("serializes");
+    let charges: Vec<&serde_json::Value> = json["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["action"] == "charge")
+        .collect();
+    assert_eq!(charges.len(), 1, "{json}");
+    assert_eq!(charges[0]["rate_assumed"], true);
+    assert_eq!(charges[0]["rate_assumed_for"], "2026-H1");
+    assert_eq!(charges[0]["rate_assumed_from"], "2025-H2");
+    // The full table holds 2026-H1: the same charge, nothing assumed.
+    let full = simulate_inline(SET, &case(""), date("2026-03-31"));
+    assert!(!full.to_text().contains("rate assumed"));
+    let json = serde_json::to_string(&full).expect("serializes");
+    assert!(!json.contains("rate_assumed"), "{json}");
 }

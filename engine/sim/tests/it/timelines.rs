@@ -74,6 +74,16 @@ fn simulate(set: &Path, case: &Path, until: NaiveDate) -> Timeline {
 
 /// The timeline of an inline set (no rules, no templates) and an inline case JSON.
 pub(crate) fn simulate_inline(source: &str, case_json: &str, until: NaiveDate) -> Timeline {
+    simulate_inline_with(source, case_json, until, RateTable::builtin())
+}
+
+/// [`simulate_inline`] on the rate table `rates`.
+pub(crate) fn simulate_inline_with(
+    source: &str,
+    case_json: &str,
+    until: NaiveDate,
+    rates: &RateTable,
+) -> Timeline {
     let compiled = compile(
         &[SourceFile::new("inline.relance", source)],
         &SetContext::default(),
@@ -87,7 +97,7 @@ pub(crate) fn simulate_inline(source: &str, case_json: &str, until: NaiveDate) -
     let shared = Shared {
         set: ir,
         rules: &rules,
-        rates: RateTable::builtin(),
+        rates,
     };
     let run = Simulator::new(shared, &p).run(p.start().unwrap(), until, &mut |_| {});
     Timeline::build(ir, &run.actions, &run.records, true)

@@ -83,5 +83,7 @@ pub fn push_line(out: &mut Vec<u8>, e: &Entry) {
     if let Some(d) = r.until {
         let _ = write!(out, "{d}");
     }
+    out.push(b',');
+    text(out, r.rate_assumed_from.as_deref());
     out.push(b'\n');
 }

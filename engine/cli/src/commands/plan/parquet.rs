@@ -91,8 +91,8 @@ pub fn batch(entries: &[Entry]) -> Result<RecordBatch, String> {
     let mut cc = lists();
     let mut keys = lists();
     // kind, customer, step, action, template, currency, text, scenario, version, language,
-    // fallback_from, no_template_in
-    let mut text: [StringBuilder; 12] = std::array::from_fn(|_| strings());
+    // fallback_from, no_template_in, rate_assumed_from
+    let mut text: [StringBuilder; 13] = std::array::from_fn(|_| strings());
     for e in entries {
         let r = Row::of(e);
         date.append_value(date32(r.date));
@@ -131,6 +131,7 @@ pub fn batch(entries: &[Entry]) -> Result<RecordBatch, String> {
             r.language,
             r.fallback_from,
             r.no_template_in,
+            r.rate_assumed_from.as_deref(),
         ];
         for (b, cell) in text.iter_mut().zip(cells) {
             b.append_option(cell);
@@ -149,6 +150,7 @@ pub fn batch(entries: &[Entry]) -> Result<RecordBatch, String> {
         mut language,
         mut fallback_from,
         mut no_template_in,
+        mut rate_assumed_from,
     ] = text;
     let columns: Vec<ArrayRef> = vec![
         Arc::new(date.finish()),
@@ -170,6 +172,7 @@ pub fn batch(entries: &[Entry]) -> Result<RecordBatch, String> {
         Arc::new(fallback_from.finish()),
         Arc::new(no_template_in.finish()),
         Arc::new(until.finish()),
+        Arc::new(rate_assumed_from.finish()),
     ];
     RecordBatch::try_new(schema(), columns).map_err(|e| e.to_string())
 }

@@ -11,7 +11,7 @@ use relance_sim::timeline::{Detail, Entry, EntryKind, LanguageNote};
 use rust_decimal::Decimal;
 
 /// The columns, in order (the CSV header and the Parquet schema's field names).
-pub const COLUMNS: [&str; 19] = [
+pub const COLUMNS: [&str; 20] = [
     "date",
     "kind",
     "customer",
@@ -31,6 +31,7 @@ pub const COLUMNS: [&str; 19] = [
     "fallback_from",
     "no_template_in",
     "until",
+    "rate_assumed_from",
 ];
 
 /// An entry's cells, borrowed from it. Lists (`invoices`, `to`, `cc`, `keys`) stay lists:
@@ -60,6 +61,9 @@ pub struct Row<'a> {
     pub no_template_in: Option<&'a str>,
     /// The day a deferred message goes out.
     pub until: Option<NaiveDate>,
+    /// A late-interest charge past the end of the rate table: the half-year whose rate was
+    /// assumed (`2026-H2`); empty otherwise.
+    pub rate_assumed_from: Option<String>,
 }
 
 impl<'a> Row<'a> {
@@ -90,6 +94,7 @@ impl<'a> Row<'a> {
                 action_ir,
                 language,
                 amount: _,
+                rate_assumed,
             } => {
                 row.action = Some(action);
                 row.template = template.as_deref();
@@ -106,6 +111,8 @@ impl<'a> Row<'a> {
                 row.scenario = Some(scenario);
                 row.version = Some(version);
                 row.keys = keys;
+                row.rate_assumed_from =
+                    rate_assumed.map(|a| relance_core::interest::half_year_name(a.from));
                 match language.as_deref() {
                     Some(LanguageNote::Fallback { language, from }) => {
                         row.language = Some(language);

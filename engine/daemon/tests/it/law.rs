@@ -1,0 +1,183 @@
+//! French-law features through the daemon's engine: the warning that the late-payment rate
+//! table lacks a half-year, given once by the daily run (not once per invoice), and the credit
+//! insurer's stop-cover and claim deadlines as tasks of the daily run, on the days the
+//! simulator creates them (`relance_sim`'s `insurance` tests, dates hand-computed there).
+
+use chrono::NaiveDate;
+
+use relance_dsl::ir::Action;
+
+use crate::daemon_engine::started;
+use crate::support::TempDir;
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().expect("date")
+}
+
+/// The built-in table gives every rate of 2026-H1 but not the legal rate of 2026-H2: the run
+/// of 1 July 2026 warns (late interest for 2026-H2 assumes the last known legal rate); after
+/// it, no later day warns again, even one past the table's last row.
+#[test]
+fn the_daily_run_warns_once_that_the_rate_table_lacks_a_half_year() {
+    let tmp = TempDir::new("law-rates-warning");
+    let p = relance_data::portfolio::from_json(
+        r#"{"customers": [{"id": "ACME", "segment": "b2b"}],
+            "invoices": [{"id": "F-1", "customer": "ACME", "amount": "1000", "issued": "2026-05-01", "due": "2026-05-31"}]}"#,
+    )
+    .expect("case");
+    let engine = started(&tmp, d("2026-06-29"), &p);
+    assert_eq!(engine.warn_missing_rates(d("2026-06-30")), None);
+    engine.advance_to(d("2026-07-02")).expect("advance");
+    // The run of 1 July gave the warning: asking again, even for 2027, gives nothing.
+    assert_eq!(engine.warn_missing_rates(d("2027-02-01")), None);
+
+    // A fresh engine that has not run July yet still owes it, naming the half-years.
+    let tmp2 = TempDir::new("law-rates-warning-2");
+    let fresh = started(&tmp2, d("2026-06-29"), &p);
+    let message = fresh
+        .warn_missing_rates(d("2027-02-01"))
+        .expect("the table lacks 2026-H2's legal rate and 2027-H1");
+    assert!(message.contains("2026-H2, 2027-H1"), "{message}");
+    assert_eq!(fresh.warn_missing_rates(d("2027-03-01")), None);
+}
+
+/// The data folder `engine/data/tests-data/insurance` (its `insurers.csv`: threatened risk
+/// 60 days, stop-cover 90 days with 5 days' notice, claim 6 months with 15 days' notice),
+/// imported into the daemon and run day by day: F-1 (due 31 January 2026) gets its stop-cover
+/// task on 26 April and its claim task on 16 July, F-2 (due 14 February) on 10 May and 30 July,
+/// as in the simulator.
+#[test]
+fn the_daily_run_creates_the_stop_cover_and_claim_tasks() {
+    let tmp = TempDir::new("law-insurer-tasks");
+    let root = crate::workspace();
+    let p = relance_data::portfolio::load_dir(&root.join("engine/data/tests-data/insurance"))
+        .expect("fixture");
+    let engine = started(&tmp, d("2026-04-20"), &p);
+    engine.advance_to(d("2026-08-01")).expect("advance");
+    let mut tasks: Vec<(String, String, NaiveDate)> = engine
+        .outbox()
+        .expect("outbox")
+        .into_iter()
+        .filter(|m| matches!(m.action, Action::Task { .. }))
+        .flat_map(|m| {
+            let date = m.date;
+            m.items.into_iter().map(move |i| (i.invoice, i.step, date))
+        })
+        .filter(|(_, step, _)| step == "stop_cover" || step == "insurance_claim")
+        .collect();
+    tasks.sort_by_key(|t| t.2);
+    let got: Vec<(&str, &str, NaiveDate)> = tasks
+        .iter()
+        .map(|(i, s, d)| (i.as_str(), s.as_str(), *d))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("F-1", "stop_cover", d("2026-04-26")),
+            ("F-2", "stop_cover", d("2026-05-10")),
+            ("F-1", "insurance_claim", d("2026-07-16")),
+            ("F-2", "insurance_claim", d("2026-07-30")),
+        ]
+    );
+}
+
+/// The daily run keeps with each message item the late-interest rate its invoice runs at
+/// (`charges::applied_rate`, the choice the charge makes): F-1's own 15 %, else ACME's 12 %,
+/// both contractual; BETA has none: ECB + 10 points of 2026-H1, 2.15 + 10 = 12.15 %.
+#[test]
+fn message_items_carry_the_rate_the_charge_would_use() {
+    let tmp = TempDir::new("law-item-rates");
+    let p = relance_data::portfolio::from_json(
+        r#"{"customers": [
+              {"id": "ACME", "segment": "b2b", "late_interest_rate": "12",
+               "contacts": {"accounting": {"email": "compta@acme.example"}}},
+              {"id": "BETA", "segment": "b2b",
+               "contacts": {"accounting": {"email": "ap@beta.example"}}}],
+            "invoices": [
+              {"id": "F-1", "customer": "ACME", "amount": "1000", "issued": "2026-01-01", "due": "2026-01-31", "late_interest_rate": "15"},
+              {"id": "F-2", "customer": "ACME", "amount": "500", "issued": "2026-01-01", "due": "2026-01-31"},
+              {"id": "F-3", "customer": "BETA", "amount": "700", "issued": "2026-01-01", "due": "2026-01-31"}]}"#,
+    )
+    .expect("case");
+    let engine = started(&tmp, d("2026-02-01"), &p);
+    engine.advance_to(d("2026-03-15")).expect("advance");
+    let mut rates: Vec<(String, String, bool)> = engine
+        .outbox()
+        .expect("outbox")
+        .into_iter()
+        .flat_map(|m| m.items)
+        .map(|i| {
+            (
+                i.invoice,
+                i.late_interest_rate
+                    .map(|r| r.to_string())
+                    .unwrap_or_default(),
+                i.late_interest_contractual,
+            )
+        })
+        .collect();
+    rates.sort();
+    rates.dedup();
+    assert_eq!(
+        rates,
+        [
+            ("F-1".to_string(), "15".to_string(), true),
+            ("F-2".to_string(), "12".to_string(), true),
+            ("F-3".to_string(), "12.15".to_string(), false),
+        ]
+    );
+}
+
+/// The data folder's `rates.csv` is read again on each deployment: a row added for 2027-H1
+/// (ECB 1.50 %) is in force after the next deployment, with no restart; a file that does not
+/// parse refuses the deployment with a diagnostic naming `rates.csv` and its line, and the
+/// table in force stays.
+#[test]
+fn each_deployment_rereads_the_rates_file() {
+    use relance_daemon::catalog::Bundle;
+    use relance_daemon::error::DaemonError;
+    use rust_decimal::Decimal;
+
+    let tmp = TempDir::new("law-rates-reread");
+    let p = relance_data::portfolio::from_json(
+        r#"{"customers": [{"id": "ACME", "segment": "b2b"}],
+            "invoices": [{"id": "F-1", "customer": "ACME", "amount": "1000", "issued": "2026-05-01", "due": "2026-05-31"}]}"#,
+    )
+    .expect("case");
+    let engine = started(&tmp, d("2026-06-01"), &p);
+    let stdlib = || Bundle::read_dir(&crate::workspace().join("stdlib-scenarios")).expect("stdlib");
+    // Built-in table: 2027-H1 is past its last row (2026-H2, ECB 2.15 %).
+    assert_eq!(
+        engine.rates().ecb_rate_on(d("2027-02-01")),
+        Some(Decimal::new(215, 2))
+    );
+    let file = tmp.0.join("data").join("rates.csv");
+    std::fs::write(
+        &file,
+        "half_year,ecb_rate,legal_rate_professionals\n2027-H1,1.50,2.00\n",
+    )
+    .expect("write");
+    engine.deploy(stdlib()).expect("deploys");
+    assert_eq!(
+        engine.rates().ecb_rate_on(d("2027-02-01")),
+        Some(Decimal::new(150, 2))
+    );
+    std::fs::write(
+        &file,
+        "half_year,ecb_rate,legal_rate_professionals\n2027-H1,abc,\n",
+    )
+    .expect("write");
+    match engine.deploy(stdlib()) {
+        Err(DaemonError::Diagnostics(diags)) => {
+            assert_eq!(diags.len(), 1, "{diags:?}");
+            assert_eq!(diags[0].file, "rates.csv");
+            assert_eq!(diags[0].line, 2);
+            assert!(diags[0].message.contains("invalid rate `abc`"), "{diags:?}");
+        }
+        other => panic!("expected the deployment refused: {other:?}"),
+    }
+    assert_eq!(
+        engine.rates().ecb_rate_on(d("2027-02-01")),
+        Some(Decimal::new(150, 2))
+    );
+}
