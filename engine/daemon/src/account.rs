@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use relance_core::domain::Invoice;
 use relance_core::runtime::account::{AccountFacts, AccountState, Overdue, is_overdue};
-use relance_core::runtime::{CustomerTotals, Instance, Record, account_transition};
+use relance_core::runtime::{CustomerTotals, Facts, Instance, Record, account_transition};
 
 use super::driver::Work;
 use super::error::DaemonError;
@@ -300,16 +300,32 @@ impl Work<'_> {
                 order: 0,
             });
         }
+        // Each item carries the late-interest rate its invoice runs at, as the charge would
+        // compute it with that invoice's facts (its own rate, the customer's, the scenario's,
+        // else ECB + 10), as on the per-invoice path.
+        let items: Vec<_> = std::mem::take(&mut out.actions)
+            .into_iter()
+            .filter_map(|p| {
+                let (inv, case) = mine.iter().find(|(i, _)| i.id == p.invoice)?;
+                let invoice_facts = Facts {
+                    scenario,
+                    invoice: inv,
+                    customer: &cust,
+                    totals: facts.totals,
+                    rules: &deployment.rules,
+                    rates: facts.rates,
+                };
+                let item = Item::of(&p, inv, case, Some(deployment.number))
+                    .with_rate(&invoice_facts, p.date);
+                Some((p, item))
+            })
+            .collect();
         for r in out.records {
             if !r.invoice.is_empty() {
                 self.record(r);
             }
         }
-        for p in out.actions {
-            let Some((inv, case)) = mine.iter().find(|(i, _)| i.id == p.invoice) else {
-                continue;
-            };
-            let item = Item::of(&p, inv, case, Some(deployment.number));
+        for (p, item) in items {
             self.plan(p, item);
         }
         // Next wake-up: tomorrow while something is overdue (its days late grow), else the

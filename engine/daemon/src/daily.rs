@@ -2,8 +2,9 @@
 //! invoice due but without a case is opened (policy assignment, which counts in the customer's
 //! behaviour the settlements and disputes of the facts waiting for the run, dated up to the
 //! day, as the planner's payment log does: `foresight.rs`); then the facts recorded
-//! before the run (`pending`, dated up to the day) are applied in date then log order, those
-//! dated before the day as history; then every due case is ticked. Each batch of
+//! before the run (`pending`, dated up to the day) are applied in the canonical order of a
+//! day's facts (`relance_core::fact_order`), those dated before the day as history; then
+//! every due case is ticked. Each batch of
 //! [`Engine::batch`] timers or facts is one unit of work committed in one atomic commit
 //! (states, next timers, outbox messages, history, the `pending` entries consumed), then
 //! flushed: a crash loses a whole batch or nothing of it, and the batch runs again from the
@@ -117,8 +118,8 @@ impl Engine {
             self.flush()?;
             report.batches += 1;
         }
-        // Second pass: the facts recorded before the run, dated up to today, in date then log
-        // order (each moves its cases' timers to today).
+        // Second pass: the facts recorded before the run, dated up to today, in the canonical
+        // order of a day's facts, as their keys sort (each moves its cases' timers to today).
         let mut from: Vec<u8> = Vec::new();
         loop {
             let due = self.store().range(Tree::Pending, &from, end, self.batch)?;

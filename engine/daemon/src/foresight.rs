@@ -6,10 +6,11 @@
 //! counts in their `customer.avg_days_late`, `paid_on_time_pct`, `payment_trend`…
 //!
 //! This module owns that forecast only: a fold, per invoice, over its pending facts in the
-//! order the run applies them (date, then log order), from what its case owes now (what the
-//! invoice owed on entry when it has no case yet). It counts a settlement where a payment or a
-//! credit note brings what is owed from above zero to zero or below, not while written off, on
-//! the day the run applies it (no earlier than the issue), and a dispute where one opens: what
+//! order the run applies them (the canonical order of a day's facts,
+//! `relance_core::fact_order`), from what its case owes now (what the invoice owed on entry
+//! when it has no case yet). It counts a settlement where a payment or a credit note brings
+//! what is owed from above zero to zero or below, not while written off, on the day the run
+//! applies it (no earlier than the issue), and a dispute where one opens: what
 //! `driver::behaviour_change` adds when the facts are applied. It must not write anything; its
 //! logs serve the first pass only (the second pass applies the facts, which put the real
 //! entries in the ledgers), so nothing is counted twice.

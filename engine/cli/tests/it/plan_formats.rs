@@ -172,7 +172,7 @@ fn csv_has_a_header_and_neutralises_formulas() {
     assert_eq!(
         lines.next(),
         Some(
-            "date,kind,customer,invoices,step,action,template,to,cc,amount,currency,text,scenario,version,keys,language,fallback_from,no_template_in,until"
+            "date,kind,customer,invoices,step,action,template,to,cc,amount,currency,text,scenario,version,keys,language,fallback_from,no_template_in,until,rate_assumed_from"
         )
     );
     let lines: Vec<&str> = lines.collect();

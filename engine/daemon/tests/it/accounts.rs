@@ -138,3 +138,69 @@ fn an_account_climbs_steps_down_on_a_payment_and_clears() {
     assert_eq!(record.state.level, None, "clear");
     assert_eq!(record.state.runs, 5, "od1, od2, od3, od2, clear");
 }
+
+/// An account-level message's items carry the late-interest rate each invoice runs at, as the
+/// per-invoice path does (regression: they carried none, and a letter fell back to the
+/// customer's rate or ECB + 10, ignoring the invoice's own rate and the scenario's).
+#[test]
+fn account_items_carry_each_invoices_late_interest_rate() {
+    let tmp = TempDir::new("accounts-rates");
+    let set = tmp.0.join("set");
+    std::fs::create_dir_all(&set).expect("set dir");
+    std::fs::write(
+        set.join("overdue.relance"),
+        r#"
+scenario overdue {
+  per customer
+  late-interest 12.5%
+  level od1 when customer.oldest_overdue_days >= 30 {
+    webhook "od1"
+  }
+}
+"#,
+    )
+    .expect("set");
+    let config = Config {
+        data: tmp.0.join("data"),
+        spool: tmp.0.join("spool"),
+        ..Config::default()
+    };
+    let engine = server::open(
+        &config,
+        ClockMode::Virtual {
+            start: Some(d("2026-02-15")),
+        },
+        Some(&set),
+    )
+    .expect("a per customer set is served");
+    let p = portfolio::from_json(
+        r#"{"customers": [{"id": "ACME", "segment": "b2b"}],
+            "invoices": [
+              {"id": "F-1", "customer": "ACME", "amount": "100", "issued": "2026-01-01", "due": "2026-01-31", "late_interest_rate": "15"},
+              {"id": "F-2", "customer": "ACME", "amount": "200", "issued": "2026-01-11", "due": "2026-02-10"}]}"#,
+    )
+    .expect("a valid portfolio");
+    engine.import(&p).expect("import");
+    engine.advance_to(d("2026-03-05")).expect("advance");
+    let mut got: Vec<(String, Option<String>, bool)> = engine
+        .outbox()
+        .expect("outbox")
+        .into_iter()
+        .flat_map(|m| m.items)
+        .map(|i| {
+            (
+                i.invoice,
+                i.late_interest_rate.map(|r| r.to_string()),
+                i.late_interest_contractual,
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("F-1".to_string(), Some("15".to_string()), true),
+            ("F-2".to_string(), Some("12.5".to_string()), true),
+        ]
+    );
+}
