@@ -246,3 +246,49 @@ fn a_rate_past_the_end_of_the_table_is_assumed_and_marked() {
     let json = serde_json::to_string(&full).expect("serializes");
     assert!(!json.contains("rate_assumed"), "{json}");
 }
+
+/// Per-installment interest past the end of the rate table: each installment's share is
+/// charged at the last known rate (the table below ends with 2025-H2, ECB 2.15 %, the rate
+/// 2026-H1 has in the full table, so the amounts are those of
+/// `each_installment_bears_interest_from_its_own_due_date_on_its_own_unpaid_part`: 8.89 +
+/// 6.99 = 15.88 EUR), and the charge says once, as text and as data, which half-year was
+/// assumed.
+#[test]
+fn installments_past_the_end_of_the_table_are_charged_at_the_assumed_rate_and_marked() {
+    let set = r#"
+scenario s {
+  step notice at due + 89 days {
+    letter "formal-notice" to legal registered
+    charge late-interest
+  }
+}
+"#;
+    let short = relance_core::interest::RateTable::parse(
+        "half_year,ecb_rate,legal_rate_professionals\n2025-H1,3.15,3.71\n2025-H2,2.15,2.76\n",
+    )
+    .expect("a valid table");
+    let t = simulate_inline_with(set, &installments_case(""), date("2026-05-31"), &short);
+    let text = t.to_text();
+    let lines = interest_lines(&text);
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].ends_with(
+            "installment 1 of 2, due 2026-01-31: 2026-02-01 to 2026-04-30, 8.89; installment 2 \
+             of 2, due 2026-03-31: 2026-04-01 to 2026-04-30, 6.99; rate assumed: the table has \
+             no rate for 2026-H1, the rate of 2025-H2 is used"
+        ),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].contains("late interest 15.88 EUR"), "{}", lines[0]);
+    let json = serde_json::to_value(&t).expect("serializes");
+    let charges: Vec<&serde_json::Value> = json["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["action"] == "charge")
+        .collect();
+    assert_eq!(charges.len(), 1, "{json}");
+    assert_eq!(charges[0]["rate_assumed_for"], "2026-H1");
+    assert_eq!(charges[0]["rate_assumed_from"], "2025-H2");
+}
