@@ -104,17 +104,12 @@ fn insurer_deadlines_and_warnings() {
     );
 }
 
-/// The threatened-risk declaration task through the simulator, from a CSV folder whose
-/// `insurers.csv` gives acme-credit a 60-day deadline (no notice column: 0 days):
-/// F-1 due 31 January: 28 + 31 + 1 days, 1 April 2026 (its extension to 15 April does not
-/// move it); F-2 due 14 February: 14 + 31 + 15 days, 15 April 2026. BETA's insurer has no
-/// policy and its cover is cancelled; GAMMA is not insured: no task for them.
-#[test]
-fn the_simulator_creates_the_threatened_risk_tasks_on_their_days() {
+/// The insurance fixture folder (`engine/data/tests-data/insurance`) simulated from
+/// 1 January 2026 to `until` under a one-step scenario (a reminder at due + 10 days).
+fn simulate_fixture(until: NaiveDate) -> relance_sim::simulator::Run {
     use relance_core::interest::RateTable;
     use relance_core::rules::RuleSet;
     use relance_core::runtime::Shared;
-    use relance_dsl::ir::Action;
     use relance_dsl::{SetContext, SourceFile, compile};
     use relance_sim::simulator::Simulator;
 
@@ -135,7 +130,19 @@ fn the_simulator_creates_the_threatened_risk_tasks_on_their_days() {
         rules: &rules,
         rates: RateTable::builtin(),
     };
-    let run = Simulator::new(shared, &p).run(d("2026-01-01"), d("2026-05-31"), &mut |_| {});
+    Simulator::new(shared, &p).run(d("2026-01-01"), until, &mut |_| {})
+}
+
+/// The threatened-risk declaration task through the simulator, from a CSV folder whose
+/// `insurers.csv` gives acme-credit a 60-day deadline (no notice column: 0 days):
+/// F-1 due 31 January: 28 + 31 + 1 days, 1 April 2026 (its extension to 15 April does not
+/// move it); F-2 due 14 February: 14 + 31 + 15 days, 15 April 2026. BETA's insurer has no
+/// policy and its cover is cancelled; GAMMA is not insured: no task for them.
+#[test]
+fn the_simulator_creates_the_threatened_risk_tasks_on_their_days() {
+    use relance_dsl::ir::Action;
+
+    let run = simulate_fixture(d("2026-05-31"));
     let tasks: Vec<(String, NaiveDate, String)> = run
         .actions
         .iter()
@@ -172,31 +179,9 @@ fn the_simulator_creates_the_threatened_risk_tasks_on_their_days() {
 ///   15 May, task 10 May; + 6 months = 14 August, task 30 July.
 #[test]
 fn the_simulator_creates_the_stop_cover_and_claim_tasks_on_their_days() {
-    use relance_core::interest::RateTable;
-    use relance_core::rules::RuleSet;
-    use relance_core::runtime::Shared;
     use relance_dsl::ir::Action;
-    use relance_dsl::{SetContext, SourceFile, compile};
-    use relance_sim::simulator::Simulator;
 
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let p = relance_data::portfolio::load_dir(&root.join("../data/tests-data/insurance"))
-        .expect("fixture");
-    let out = compile(
-        &[SourceFile::new(
-            "s.relance",
-            "scenario s {\n  step r1 at due + 10 days {\n    email \"reminder-1\" to accounting\n  }\n}\n",
-        )],
-        &SetContext::default(),
-    );
-    let set = out.set.expect("compiles");
-    let rules = RuleSet::default();
-    let shared = Shared {
-        set: &set,
-        rules: &rules,
-        rates: RateTable::builtin(),
-    };
-    let run = Simulator::new(shared, &p).run(d("2026-01-01"), d("2026-09-30"), &mut |_| {});
+    let run = simulate_fixture(d("2026-09-30"));
     let tasks: Vec<(&str, &str, NaiveDate, String)> = run
         .actions
         .iter()

@@ -103,6 +103,16 @@ fn interest_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// A formal notice charging late interest 89 days after the (chased installment's) due date.
+const NOTICE_AT_89_DAYS: &str = r#"
+scenario s {
+  step notice at due + 89 days {
+    letter "formal-notice" to legal registered
+    charge late-interest
+  }
+}
+"#;
+
 /// A 1,000 EUR invoice in two installments, 300 due 2026-01-31 and 700 due 2026-03-31, for a
 /// professional customer; `events` is the JSON of its events.
 fn installments_case(events: &str) -> String {
@@ -121,14 +131,7 @@ fn each_installment_bears_interest_from_its_own_due_date_on_its_own_unpaid_part(
     // French law: interest runs per installment. The step fires on 04-30, 89 days after the
     // chased installment's date (01-31; February has 28 days in 2026), at 12.15 % (2026-H1,
     // ECB 2.15 + 10 points), actual days / 365, each period rounded to the cent.
-    let set = r#"
-scenario s {
-  step notice at due + 89 days {
-    letter "formal-notice" to legal registered
-    charge late-interest
-  }
-}
-"#;
+    let set = NOTICE_AT_89_DAYS;
     // (events, expected history line's amount and per-installment shares, expected charge)
     let cases = [
         // Nothing paid.
@@ -255,14 +258,7 @@ fn a_rate_past_the_end_of_the_table_is_assumed_and_marked() {
 /// assumed.
 #[test]
 fn installments_past_the_end_of_the_table_are_charged_at_the_assumed_rate_and_marked() {
-    let set = r#"
-scenario s {
-  step notice at due + 89 days {
-    letter "formal-notice" to legal registered
-    charge late-interest
-  }
-}
-"#;
+    let set = NOTICE_AT_89_DAYS;
     let short = relance_core::interest::RateTable::parse(
         "half_year,ecb_rate,legal_rate_professionals\n2025-H1,3.15,3.71\n2025-H2,2.15,2.76\n",
     )
