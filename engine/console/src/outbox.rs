@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use relance_daemon::api::auth::Family;
 use relance_daemon::keys;
-use relance_daemon::model::{Message, decode};
+use relance_daemon::messages;
+use relance_daemon::model::{MessageHeader, decode};
 use relance_daemon::store::Tree;
 use relance_daemon::{DaemonError, Engine};
 use relance_templates::filters::{self, DateForm};
@@ -39,7 +40,7 @@ struct Row {
     dead: bool,
 }
 
-fn row(m: &Message, lang: &str) -> Row {
+fn row(m: &MessageHeader, lang: &str) -> Row {
     Row {
         id: m.id,
         date: filters::date(m.date, DateForm::Short, lang),
@@ -56,7 +57,7 @@ fn row(m: &Message, lang: &str) -> Row {
 /// The latest `n` delivered messages, newest first. The store has no reverse range: a binary
 /// search over the id space finds the first id after which at most `n` are delivered (each
 /// probe a forward range of at most `n + 1` entries, at most 64 probes), then reads those.
-fn latest_sent(engine: &Engine, n: usize) -> Result<Vec<Message>, DaemonError> {
+fn latest_sent(engine: &Engine, n: usize) -> Result<Vec<MessageHeader>, DaemonError> {
     let store = engine.store();
     let count = |from: u64| -> Result<usize, DaemonError> {
         Ok(store
@@ -80,7 +81,7 @@ fn latest_sent(engine: &Engine, n: usize) -> Result<Vec<Message>, DaemonError> {
         .range(Tree::Delivered, &keys::id(hi), None, n)?
         .iter()
         .map(|(_, v)| decode("message", v))
-        .collect::<Result<Vec<Message>, DaemonError>>()?;
+        .collect::<Result<Vec<MessageHeader>, DaemonError>>()?;
     all.reverse();
     Ok(all)
 }
@@ -92,14 +93,14 @@ fn waiting_page(
     engine: &Engine,
     after: Option<u64>,
     n: usize,
-) -> Result<(Vec<Message>, Option<u64>), DaemonError> {
+) -> Result<(Vec<MessageHeader>, Option<u64>), DaemonError> {
     let from = keys::id(after.map_or(0, |a| a.saturating_add(1)));
     let mut page = engine
         .store()
         .range(Tree::Outbox, &from, None, n + 1)?
         .iter()
         .map(|(_, v)| decode("message", v))
-        .collect::<Result<Vec<Message>, DaemonError>>()?;
+        .collect::<Result<Vec<MessageHeader>, DaemonError>>()?;
     let more = page.len() > n;
     page.truncate(n);
     let next = more.then(|| page.last().map(|m| m.id)).flatten();
@@ -146,14 +147,13 @@ pub async fn page(State(c): State<Arc<Console>>, s: Signed, query: Query) -> Res
 }
 
 /// Message `id`, waiting or delivered.
-fn find(engine: &Engine, id: u64) -> Result<Option<Message>, DaemonError> {
-    if let Some(v) = engine.store().get(Tree::Outbox, &keys::id(id))? {
-        return Ok(Some(decode("message", &v)?));
+fn find(engine: &Engine, id: u64) -> Result<Option<MessageHeader>, DaemonError> {
+    for tree in [Tree::Outbox, Tree::Delivered] {
+        if let Some(h) = messages::header(engine.store(), tree, id)? {
+            return Ok(Some(h));
+        }
     }
-    Ok(engine
-        .delivered(id.saturating_sub(1), 1)?
-        .into_iter()
-        .find(|m| m.id == id))
+    Ok(None)
 }
 
 pub async fn message(State(c): State<Arc<Console>>, s: Signed, Path(id): Path<u64>) -> Response {
@@ -199,7 +199,7 @@ pub async fn retry(State(c): State<Arc<Console>>, s: Signed, Path(id): Path<u64>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use relance_daemon::model::{MessageStatus, encode};
+    use relance_daemon::model::{Message, MessageStatus, encode};
     use relance_daemon::store::{Op, SledStore, Store};
     use relance_dsl::ir::Action;
 
@@ -244,7 +244,11 @@ mod tests {
             let sent_ids: Vec<u64> = (0..delivered as u64).map(|i| 7 + i * 3).collect();
             for &id in &sent_ids {
                 let m = message(id, MessageStatus::Delivered);
-                ops.push(Op::Put(Tree::Delivered, keys::id(id).to_vec(), encode(&m)));
+                ops.push(Op::Put(
+                    Tree::Delivered,
+                    keys::id(id).to_vec(),
+                    encode(&m.header()),
+                ));
             }
             let waiting_ids: Vec<u64> = (0..waiting as u64).map(|i| 8 + i * 5).collect();
             for &id in &waiting_ids {
@@ -254,7 +258,11 @@ mod tests {
                     MessageStatus::Pending
                 };
                 let m = message(id, status);
-                ops.push(Op::Put(Tree::Outbox, keys::id(id).to_vec(), encode(&m)));
+                ops.push(Op::Put(
+                    Tree::Outbox,
+                    keys::id(id).to_vec(),
+                    encode(&m.header()),
+                ));
             }
             engine.store().commit(&ops).expect("commit");
 

@@ -540,6 +540,7 @@ async fn serve(engine: Arc<Engine>) -> Result<String, Failure> {
         }]),
         wake: Arc::new(tokio::sync::Notify::new()),
         heartbeat: None,
+        send_timeout: relance_daemon::config::Http::default().send_timeout(),
     });
     let app = api::router(state, true);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -4,8 +4,9 @@
 //!
 //! [`Kept`] wraps the engine's [`Store`]: every [`Store::commit`] reads the previous value of
 //! each entry it writes in the trees the figures come from (invoices, cases, events, history,
-//! outbox and delivered messages), computes what the entry counted before and after
-//! ([`Counters`]' contributions, pure functions of one entry and its invoice), and adds the
+//! outbox and delivered messages and their items), computes what the entry counted before and after
+//! ([`Counters`]' contributions, pure functions of one entry and its invoice, or of a
+//! message item and its message's header), and adds the
 //! changed counters to the same commit (in the `meta` tree, under `aggr/`), so that after a
 //! crash the counters and the data are both there or both not. The counters also stay in
 //! memory (loaded on open) for the reads.
@@ -49,7 +50,10 @@ use relance_pictures::series::{ActivityPoint, AgedPoint, Buckets, ChannelCount, 
 
 use crate::clock::Clock;
 use crate::customer_index::{CustomerIndex, Share, share};
-use crate::model::{CaseRecord, HistoryEntry, Message, MessageStatus, StoredEvent, decode};
+use crate::keys;
+use crate::model::{
+    CaseRecord, HistoryEntry, Item, MessageHeader, MessageStatus, StoredEvent, decode,
+};
 use crate::store::{Entry, Op, Snapshot, Store, StoreError, Tree, Visit};
 
 /// The counters' format: a store whose counters carry another number rebuilds them on open.
@@ -60,13 +64,16 @@ const HEADER: &[u8] = b"aggr/header";
 const MARKER: &str = "aggr/x/";
 
 /// The trees whose entries the counters count (their sizes are recorded with the counters).
-const COUNTED: [Tree; 6] = [
+/// A message's items come after its header: an item written with its message finds the
+/// header of the same commit.
+const COUNTED: [Tree; 7] = [
     Tree::Invoices,
     Tree::Instances,
     Tree::Events,
     Tree::History,
     Tree::Outbox,
     Tree::Delivered,
+    Tree::MessageItems,
 ];
 
 /// What the open cases owe on one due date, as committed on `since`.
@@ -267,7 +274,7 @@ impl Counters {
         }
     }
 
-    fn add_message(&mut self, m: Option<&Message>, sign: i64) {
+    fn add_message(&mut self, m: Option<&MessageHeader>, sign: i64) {
         if let Some(m) = m {
             let key = (m.channel.clone(), MessageState::of(m.status));
             let e = self.messages.entry(key.clone()).or_default();
@@ -368,36 +375,45 @@ impl Counters {
             c.add_history(decode::<HistoryEntry>("history", v).ok().as_ref(), 1);
             Ok(())
         })?;
-        let mut messages: Vec<Message> = Vec::new();
+        // Each message's date, then every item in (date, message, place) order.
+        let mut dates: HashMap<u64, NaiveDate> = HashMap::new();
         for tree in [Tree::Outbox, Tree::Delivered] {
             store.scan(tree, &mut |_, v| {
-                if let Ok(m) = decode::<Message>("message", v) {
-                    messages.push(m);
+                if let Ok(m) = decode::<MessageHeader>("message", v) {
+                    c.add_message(Some(&m), 1);
+                    dates.insert(m.id, m.date);
                 }
                 Ok(())
             })?;
         }
-        messages.sort_by_key(|m| (m.date, m.id));
+        let mut items: Vec<(NaiveDate, u64, u32, Item)> = Vec::new();
+        store.scan(Tree::MessageItems, &mut |k, v| {
+            if let Some((id, place)) = keys::parse_message_item(k)
+                && let Some(date) = dates.get(&id)
+                && let Ok(item) = decode::<Item>("message item", v)
+            {
+                items.push((*date, id, place, item));
+            }
+            Ok(())
+        })?;
+        items.sort_by_key(|(date, id, place, _)| (*date, *id, *place));
         let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
-        for m in &messages {
-            c.add_message(Some(m), 1);
-            let month = month_of(m.date);
-            for item in &m.items {
-                if seen.insert((month.clone(), item.invoice.clone())) {
-                    c.add_flows(
-                        &item.currency,
-                        m.date,
-                        Flows {
-                            chased: item.outstanding,
-                            ..Flows::default()
-                        },
-                    );
-                    markers.push(Op::Put(
-                        Tree::Meta,
-                        marker_key(&month, &item.invoice),
-                        Vec::new(),
-                    ));
-                }
+        for (date, _, _, item) in &items {
+            let month = month_of(*date);
+            if seen.insert((month.clone(), item.invoice.clone())) {
+                c.add_flows(
+                    &item.currency,
+                    *date,
+                    Flows {
+                        chased: item.outstanding,
+                        ..Flows::default()
+                    },
+                );
+                markers.push(Op::Put(
+                    Tree::Meta,
+                    marker_key(&month, &item.invoice),
+                    Vec::new(),
+                ));
             }
         }
         Ok((c, markers))
@@ -851,23 +867,38 @@ impl Kept {
                     Tree::Outbox | Tree::Delivered => {
                         let o = old
                             .as_deref()
-                            .and_then(|b| decode::<Message>("message", b).ok());
+                            .and_then(|b| decode::<MessageHeader>("message", b).ok());
                         let n = new
                             .as_deref()
-                            .and_then(|b| decode::<Message>("message", b).ok());
+                            .and_then(|b| decode::<MessageHeader>("message", b).ok());
                         d.add_message(o.as_ref(), -1);
                         d.add_message(n.as_ref(), 1);
-                        if let Some(m) = &n {
-                            let month = month_of(m.date);
-                            for item in &m.items {
-                                let k = marker_key(&month, &item.invoice);
-                                if new_markers.contains(&k) || store.get(Tree::Meta, &k)?.is_some()
-                                {
-                                    continue;
-                                }
+                    }
+                    // A new item chases its invoice on its message's date (once a month).
+                    Tree::MessageItems => {
+                        let item = match (&old, &new) {
+                            (None, Some(v)) => decode::<Item>("message item", v).ok(),
+                            _ => None,
+                        };
+                        let date = match keys::parse_message_item(key) {
+                            Some((id, _)) if item.is_some() => {
+                                let id = keys::id(id);
+                                let header = match current(store, &overlay, Tree::Outbox, &id)? {
+                                    Some(h) => Some(h),
+                                    None => current(store, &overlay, Tree::Delivered, &id)?,
+                                };
+                                header
+                                    .and_then(|b| decode::<MessageHeader>("message", &b).ok())
+                                    .map(|h| h.date)
+                            }
+                            _ => None,
+                        };
+                        if let (Some(item), Some(date)) = (item, date) {
+                            let k = marker_key(&month_of(date), &item.invoice);
+                            if !new_markers.contains(&k) && store.get(Tree::Meta, &k)?.is_none() {
                                 d.add_flows(
                                     &item.currency,
-                                    m.date,
+                                    date,
                                     Flows {
                                         chased: item.outstanding,
                                         ..Flows::default()
@@ -983,6 +1014,10 @@ impl Store for Kept {
 
     fn generation(&self) -> u64 {
         self.inner.generation()
+    }
+
+    fn open_snapshots(&self) -> usize {
+        self.inner.open_snapshots()
     }
 
     fn advance_ids(&self, past: u64) -> Result<(), StoreError> {

@@ -99,7 +99,11 @@ fn printable(bytes: &[u8]) -> Option<&str> {
 /// Writes every entry of every tree, as of one moment: a snapshot taken now (see
 /// [`export_snapshot`]).
 pub fn export(store: &dyn Store, out: &mut dyn Write) -> Result<Stats, DaemonError> {
-    export_snapshot(store.snapshot()?, out)
+    let schema = store
+        .get(Tree::Meta, SCHEMA_KEY)?
+        .and_then(|v| <[u8; 4]>::try_from(v.as_slice()).ok())
+        .map_or(SCHEMA_VERSION, u32::from_be_bytes);
+    export_at(store.snapshot()?, schema, out)
 }
 
 /// The backup of a running daemon (`GET /v1/backup`): the writer lock is held only while the
@@ -119,8 +123,18 @@ pub fn export_snapshot(
     snap: Box<dyn Snapshot + '_>,
     out: &mut dyn Write,
 ) -> Result<Stats, DaemonError> {
+    export_at(snap, SCHEMA_VERSION, out)
+}
+
+/// [`export_snapshot`] of a store of schema `schema` (a store not migrated yet is exported as
+/// what it is, so that its restore is migrated on open).
+fn export_at(
+    snap: Box<dyn Snapshot + '_>,
+    schema: u32,
+    out: &mut dyn Write,
+) -> Result<Stats, DaemonError> {
     let io = |e: std::io::Error| DaemonError::Io(format!("backup: {e}"));
-    let header = json!({"format": FORMAT, "version": VERSION, "schema": SCHEMA_VERSION,
+    let header = json!({"format": FORMAT, "version": VERSION, "schema": schema,
         "trees": Tree::ALL.iter().map(|t| t.name()).collect::<Vec<_>>()});
     writeln!(out, "{header}").map_err(io)?;
     let mut stats = Stats::default();

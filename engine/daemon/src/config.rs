@@ -267,6 +267,10 @@ pub struct Http {
     pub body_timeout_secs: u64,
     /// Connections served at once; further ones wait in the listen queue until one closes.
     pub max_connections: usize,
+    /// Time a client may take to accept each chunk of a streamed answer (`GET /v1/backup`);
+    /// then the answer is cut short (its end line missing) and what it held (the backup's
+    /// snapshot) is released.
+    pub send_timeout_secs: u64,
 }
 
 impl Default for Http {
@@ -275,6 +279,7 @@ impl Default for Http {
             header_timeout_secs: 10,
             body_timeout_secs: 60,
             max_connections: 256,
+            send_timeout_secs: 60,
         }
     }
 }
@@ -286,6 +291,10 @@ impl Http {
 
     pub fn body_timeout(&self) -> Duration {
         Duration::from_secs(self.body_timeout_secs)
+    }
+
+    pub fn send_timeout(&self) -> Duration {
+        Duration::from_secs(self.send_timeout_secs)
     }
 }
 
@@ -341,9 +350,13 @@ impl Config {
                 self.run_hour
             )));
         }
-        if self.http.header_timeout_secs == 0 || self.http.body_timeout_secs == 0 {
+        if self.http.header_timeout_secs == 0
+            || self.http.body_timeout_secs == 0
+            || self.http.send_timeout_secs == 0
+        {
             return Err(DaemonError::Config(
-                "http.header_timeout_secs and http.body_timeout_secs must be at least 1".into(),
+                "http.header_timeout_secs, http.body_timeout_secs and http.send_timeout_secs must be at least 1"
+                    .into(),
             ));
         }
         if self.http.max_connections == 0 {
@@ -399,6 +412,7 @@ mod tests {
         assert_eq!(c.tokens.len(), 5);
         assert_eq!(c.tokens[4].role, Role::Metrics);
         assert_eq!(c.http.header_timeout_secs, 10);
+        assert_eq!(c.http.send_timeout_secs, 60);
         assert_eq!(c.idempotency_retention(), 30);
         assert_eq!(c.email.domain(), "example.com");
     }
@@ -410,6 +424,7 @@ mod tests {
         assert!(Config::parse("timezone = \"Mars/Olympus\"").is_err());
         assert!(Config::parse("[http]\nmax_connections = 0").is_err());
         assert!(Config::parse("[http]\nheader_timeout_secs = 0").is_err());
+        assert!(Config::parse("[http]\nsend_timeout_secs = 0").is_err());
         assert!(Config::parse("[http]\nheader_timeot_secs = 5").is_err());
         assert!(Config::parse("store = \"/var/lib/relance\"").is_err());
         for url in [

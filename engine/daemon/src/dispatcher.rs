@@ -21,8 +21,11 @@ use super::engine::Engine;
 use super::error::DaemonError;
 use super::health::{Heartbeat, StopOnDrop};
 use super::keys;
+use super::messages;
 use super::metrics::Metrics;
-use super::model::{AgendaEntry, EventSource, Handoff, Message, MessageStatus, decode, encode};
+use super::model::{
+    AgendaEntry, EventSource, Handoff, Message, MessageHeader, MessageStatus, encode,
+};
 use super::outbox::{self, After, RetryPolicy};
 use super::render;
 use super::store::{Op, Tree};
@@ -78,10 +81,11 @@ impl Dispatcher {
     /// Seals and renders every message whose day has been run; durable on return.
     pub fn seal(&self) -> Result<usize, DaemonError> {
         let run_through = self.engine.run_through()?;
-        // Unsealed messages have no next attempt: they are at the head of the `due` index.
-        let candidates: Vec<Message> = self
+        // Unsealed messages have no next attempt: they are at the head of the `due` index
+        // (their headers only: the items of a message are read once it is sealed).
+        let candidates: Vec<MessageHeader> = self
             .engine
-            .due_messages(self.engine.clock().now())?
+            .due_headers(self.engine.clock().now())?
             .into_iter()
             .filter(|m| outbox::sealable(m, run_through))
             .collect();
@@ -94,13 +98,13 @@ impl Dispatcher {
         let mut n = 0;
         for m in candidates {
             // Re-read under the lock: the message may have grown since.
-            let Some(bytes) = self.engine.store().get(Tree::Outbox, &keys::id(m.id))? else {
+            let Some(h) = messages::header(self.engine.store(), Tree::Outbox, m.id)? else {
                 continue;
             };
-            let mut m: Message = decode("message", &bytes)?;
-            if !outbox::sealable(&m, run_through) {
+            if !outbox::sealable(&h, run_through) {
                 continue;
             }
+            let mut m = messages::whole(self.engine.store(), h)?;
             let before = m.clone();
             let customer = self
                 .engine
@@ -151,16 +155,17 @@ impl Dispatcher {
     /// Attempts every sealed message that is due, and records the results (flushed).
     pub async fn deliver_due(&self, report: &mut DrainReport) -> Result<(), DaemonError> {
         let now = self.engine.clock().now();
-        let due: Vec<Message> = self
+        let due: Vec<MessageHeader> = self
             .engine
-            .due_messages(now)?
+            .due_headers(now)?
             .into_iter()
             .filter(|m| outbox::due(m, now))
             .collect();
         if due.is_empty() {
             return Ok(());
         }
-        for mut m in due {
+        for h in due {
+            let mut m = messages::whole(self.engine.store(), h)?;
             let before = m.clone();
             let result = self.channels.deliver(&m).await;
             if let outbox::Delivery::Transient(e) | outbox::Delivery::Permanent(e) = &result {

@@ -23,8 +23,9 @@ use relance_dsl::ir::{Action, GroupKey};
 use super::catalog::{Catalog, Deployment};
 use super::error::DaemonError;
 use super::keys;
+use super::messages;
 use super::model::{
-    CaseRecord, EventSource, HistoryEntry, Item, Message, MessageStatus, StoredEvent, decode,
+    CaseRecord, EventSource, HistoryEntry, Item, MessageHeader, MessageStatus, StoredEvent, decode,
     encode,
 };
 use super::outbox;
@@ -1401,8 +1402,10 @@ impl<'a> Work<'a> {
             }
         }
         let mut open_groups: HashMap<String, u64> = HashMap::new();
-        let mut messages: BTreeMap<u64, Message> = BTreeMap::new();
-        let mut created: BTreeSet<u64> = BTreeSet::new();
+        // Per message this unit writes: its header as stored (`None`: a new one), its header
+        // now, and the items it gains (joining a group writes those and the header only).
+        let mut messages: BTreeMap<u64, (Option<MessageHeader>, MessageHeader, Vec<Item>)> =
+            BTreeMap::new();
         let all = planned
             .into_iter()
             .map(|x| (x, false))
@@ -1430,21 +1433,21 @@ impl<'a> Work<'a> {
                 };
                 if let Some(id) = existing {
                     if !messages.contains_key(&id)
-                        && let Some(b) = self.store.get(Tree::Outbox, &keys::id(id))?
+                        && let Some(h) = messages::header(self.store, Tree::Outbox, id)?
                     {
-                        messages.insert(id, decode("message", &b)?);
+                        messages.insert(id, (Some(h.clone()), h, Vec::new()));
                     }
-                    if let Some(m) = messages
+                    if let Some((_, h, items)) = messages
                         .get_mut(&id)
-                        .filter(|m| !m.sealed && m.status == MessageStatus::Pending)
+                        .filter(|(_, h, _)| !h.sealed && h.status == MessageStatus::Pending)
                     {
-                        m.items.push(item);
+                        h.item_count += 1;
+                        items.push(item);
                         continue;
                     }
                 }
             }
             let id = self.store.next_id()?;
-            created.insert(id);
             if grouped {
                 open_groups.insert(group.clone(), id);
                 ops.push(Op::Put(
@@ -1453,35 +1456,36 @@ impl<'a> Work<'a> {
                     keys::id(id).to_vec(),
                 ));
             }
-            messages.insert(
+            let header = MessageHeader {
                 id,
-                Message {
-                    id,
-                    key: p.key.clone(),
-                    group,
-                    date: p.date,
-                    customer: p.customer.clone(),
-                    channel: p.action.channel().to_string(),
-                    text,
-                    action: p.action.clone(),
-                    scenario: p.scenario.clone(),
-                    items: vec![item],
-                    status: MessageStatus::Pending,
-                    sealed: false,
-                    attempts: 0,
-                    next_attempt: None,
-                    last_error: None,
-                    rendered: None,
-                    delivered_at: None,
-                    receipt: None,
-                },
-            );
+                key: p.key.clone(),
+                group,
+                date: p.date,
+                customer: p.customer.clone(),
+                channel: p.action.channel().to_string(),
+                text,
+                action: p.action.clone(),
+                scenario: p.scenario.clone(),
+                item_count: 1,
+                status: MessageStatus::Pending,
+                sealed: false,
+                attempts: 0,
+                next_attempt: None,
+                last_error: None,
+                rendered: None,
+                delivered_at: None,
+                receipt: None,
+            };
+            messages.insert(id, (None, header, vec![item]));
         }
-        for (id, m) in &messages {
-            // A message read back from the store (grown by an item, or untouched) keeps its
-            // `due` entry: only a new one gets one written.
-            let stored = (!created.contains(id)).then_some(m);
-            ops.extend(outbox::put_ops(stored, m));
+        for (id, (stored, header, items)) in &messages {
+            if items.is_empty() {
+                continue; // read back, not joined (sealed meanwhile): nothing changes
+            }
+            // A message read back keeps its `due` entry: only a new one gets one written.
+            ops.extend(outbox::header_ops(stored.as_ref(), header));
+            let first = stored.as_ref().map_or(0, |s| s.item_count);
+            ops.extend(outbox::item_ops(*id, first, items));
         }
         for (invoice, entry) in &self.history {
             let seq = self.store.next_id()?;

@@ -21,10 +21,11 @@ use super::driver::{CurrencySums, CustomerSums, Ledger, Ledgers, Work, WorkStats
 use super::error::DaemonError;
 use super::input;
 use super::keys;
+use super::messages;
 use super::metrics::{Gauges, Metrics};
 use super::model::{
-    AgendaEntry, CaseRecord, EventSource, HistoryEntry, ImportRecord, Message, StoredReply, decode,
-    encode,
+    AgendaEntry, CaseRecord, EventSource, HistoryEntry, ImportRecord, Message, MessageHeader,
+    StoredReply, decode, encode,
 };
 use super::outbox;
 use super::store::{Op, Store, Tree};
@@ -969,7 +970,7 @@ impl Engine {
                     what: "agenda entry",
                     id: id.to_string(),
                 })?;
-        let msg: Message = decode("message", &delivered)?;
+        let msg: MessageHeader = decode("message", &delivered)?;
         let key = keys::agenda(msg.date, id);
         let mut entry: AgendaEntry = decode(
             "agenda entry",
@@ -1159,44 +1160,46 @@ impl Engine {
 
     /// Messages not yet delivered (pending, retrying, dead), oldest first.
     pub fn outbox(&self) -> Result<Vec<Message>, DaemonError> {
-        self.store
-            .range(Tree::Outbox, &[], None, usize::MAX)?
-            .iter()
-            .map(|(_, v)| decode("message", v))
-            .collect()
+        messages::all(&*self.store, Tree::Outbox)
     }
 
-    /// The pending and retrying messages whose next attempt is at or before `now` (unsealed
-    /// ones included), in that order: a range of the `due` index, so dead letters and
-    /// messages waiting out a retry delay are not read.
-    pub fn due_messages(
+    /// The headers (messages without their items) of the pending and retrying messages whose
+    /// next attempt is at or before `now` (unsealed ones included), in that order: a range of
+    /// the `due` index, so dead letters and messages waiting out a retry delay are not read.
+    pub fn due_headers(
         &self,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<Message>, DaemonError> {
+    ) -> Result<Vec<MessageHeader>, DaemonError> {
         let until = outbox::due_until(now);
         let mut out = Vec::new();
         for (k, _) in self.store.range(Tree::Due, &[], Some(&until), usize::MAX)? {
             let Some((_, id)) = keys::parse_due(&k) else {
                 continue;
             };
-            if let Some(v) = self.store.get(Tree::Outbox, &keys::id(id))? {
-                out.push(decode("message", &v)?);
-            }
+            out.extend(messages::header(&*self.store, Tree::Outbox, id)?);
         }
         Ok(out)
+    }
+
+    /// [`Engine::due_headers`], each message whole (with its items).
+    pub fn due_messages(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Message>, DaemonError> {
+        self.due_headers(now)?
+            .into_iter()
+            .map(|h| messages::whole(&*self.store, h))
+            .collect()
     }
 
     /// Puts dead message `id` back in line for an immediate attempt (committed, not flushed).
     pub fn requeue(&self, id: u64) -> Result<Message, DaemonError> {
         let _guard = self.lock();
-        let bytes = self
-            .store
-            .get(Tree::Outbox, &keys::id(id))?
-            .ok_or(DaemonError::NotFound {
+        let mut m =
+            messages::read(&*self.store, Tree::Outbox, id)?.ok_or(DaemonError::NotFound {
                 what: "message",
                 id: id.to_string(),
             })?;
-        let mut m: Message = decode("message", &bytes)?;
         let before = m.clone();
         if !outbox::requeue(&mut m) {
             return Err(DaemonError::Conflict(format!(
@@ -1214,7 +1217,7 @@ impl Engine {
         self.store
             .range(Tree::Delivered, &from, None, limit)?
             .iter()
-            .map(|(_, v)| decode("message", v))
+            .map(|(_, v)| messages::decode_whole(&*self.store, v))
             .collect()
     }
 

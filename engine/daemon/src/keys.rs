@@ -131,6 +131,22 @@ pub fn due(at_millis: u64, message: u64) -> [u8; 16] {
     k
 }
 
+/// A `message_items` key: the message id (u64 BE) and the item's place in the message (u32
+/// BE), so that a message's items are one prefix range, in order.
+pub fn message_item(message: u64, index: u32) -> [u8; 12] {
+    let mut k = [0u8; 12];
+    k[..8].copy_from_slice(&message.to_be_bytes());
+    k[8..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+/// The message id and item index of a `message_items` key.
+pub fn parse_message_item(key: &[u8]) -> Option<(u64, u32)> {
+    let id: [u8; 8] = key.get(..8)?.try_into().ok()?;
+    let index: [u8; 4] = key.get(8..)?.try_into().ok()?;
+    Some((u64::from_be_bytes(id), u32::from_be_bytes(index)))
+}
+
 /// The instant and message id of a `due` key.
 pub fn parse_due(key: &[u8]) -> Option<(u64, u64)> {
     if key.len() != 16 {

@@ -33,6 +33,7 @@ pub mod health;
 pub mod http;
 pub mod input;
 pub mod keys;
+pub mod messages;
 pub mod metrics;
 pub mod migrate;
 pub mod model;

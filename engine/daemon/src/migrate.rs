@@ -17,8 +17,16 @@
 //! key is rewritten from its stored event (facts logged before schema 4 carry no file and
 //! line, so they keep their order of receipt, after any fact read from a file).
 //!
-//! Every step a store needs runs, then the schema version moves to this build's, all in one
-//! commit.
+//! Schema 5 stores a message's items apart from it: each `outbox` and `delivered` message
+//! becomes a header (its item count in place of its items) and one `message_items` entry per
+//! item. Unlike the earlier steps it is batched, so that its memory does not grow with the
+//! store: messages are read a page at a time ([`SPLIT_PAGE`]), each one split in one commit
+//! with its items (a commit holds whole messages only, up to about [`SPLIT_OPS`] writes), and
+//! each page flushed. A message already split (a header) is skipped, so a migration killed
+//! half-way resumes on the next open and ends in the same store; the schema version moves to
+//! 5 only after the last page.
+//!
+//! The steps up to schema 4 run in one commit that moves the version to 4; then schema 5's.
 //!
 //! This module must not decide anything the engine decides and never touches cases or
 //! timers.
@@ -30,7 +38,9 @@ use rust_decimal::Decimal;
 
 use super::error::DaemonError;
 use super::keys;
-use super::model::{CaseRecord, EventSource, HistoryEntry, Message, StoredEvent, decode, encode};
+use super::model::{
+    CaseRecord, EventSource, HistoryEntry, Message, MessageHeader, StoredEvent, decode, encode,
+};
 use super::outbox;
 use super::snapshot;
 use super::store::{Op, SCHEMA_KEY, SCHEMA_VERSION, Store, Tree};
@@ -54,24 +64,70 @@ pub fn migrate(store: &dyn Store, today: NaiveDate) -> Result<Option<u32>, Daemo
     if found >= SCHEMA_VERSION {
         return Ok(None);
     }
-    let mut ops = Vec::new();
-    if found < 2 {
-        ops.extend(event_log_from_history(store, today)?);
-    }
-    if found < 3 {
-        ops.extend(due_index(store)?);
-    }
     if found < 4 {
+        let mut ops = Vec::new();
+        if found < 2 {
+            ops.extend(event_log_from_history(store, today)?);
+        }
+        if found < 3 {
+            ops.extend(due_index(store)?);
+        }
         ops.extend(pending_in_day_order(store)?);
+        ops.push(Op::Put(
+            Tree::Meta,
+            SCHEMA_KEY.to_vec(),
+            4u32.to_be_bytes().to_vec(),
+        ));
+        store.commit(&ops)?;
+        store.flush()?;
     }
-    ops.push(Op::Put(
+    for tree in [Tree::Outbox, Tree::Delivered] {
+        split_message_items(store, tree)?;
+    }
+    store.commit(&[Op::Put(
         Tree::Meta,
         SCHEMA_KEY.to_vec(),
         SCHEMA_VERSION.to_be_bytes().to_vec(),
-    ));
-    store.commit(&ops)?;
+    )])?;
     store.flush()?;
     Ok(Some(found))
+}
+
+/// Messages read per page by the schema-5 split (each page flushed).
+const SPLIT_PAGE: usize = 1000;
+
+/// Writes past which the schema-5 split commits (after a whole message).
+const SPLIT_OPS: usize = 10_000;
+
+/// Schema 5: every whole message of `tree` (schema 4: its items inside it) rewritten as its
+/// header, with its items stored apart (`message_items`), one message per commit at least,
+/// page by page. A message already split is left alone (a re-run after a kill resumes); one
+/// that decodes as neither is left for `verify` (run next) to report.
+fn split_message_items(store: &dyn Store, tree: Tree) -> Result<(), DaemonError> {
+    let mut from: Vec<u8> = Vec::new();
+    loop {
+        let page = store.range(tree, &from, None, SPLIT_PAGE)?;
+        let Some((last, _)) = page.last() else {
+            return Ok(());
+        };
+        from = keys::successor(last);
+        let mut ops = Vec::new();
+        for (k, v) in &page {
+            if decode::<MessageHeader>("message", v).is_ok() {
+                continue;
+            }
+            let Ok(m) = decode::<Message>("message", v) else {
+                continue;
+            };
+            ops.extend(outbox::item_ops(m.id, 0, &m.items));
+            ops.push(Op::Put(tree, k.clone(), encode(&m.header())));
+            if ops.len() >= SPLIT_OPS {
+                store.commit(&std::mem::take(&mut ops))?;
+            }
+        }
+        store.commit(&ops)?;
+        store.flush()?;
+    }
 }
 
 /// Schema 4: every `pending` key of schema 3 (date, event id) rewritten as the fact's key in
@@ -112,7 +168,7 @@ fn due_index(store: &dyn Store) -> Result<Vec<Op>, DaemonError> {
     store.scan(Tree::Outbox, &mut |_, v| {
         // An undecodable message is left for `verify` (run next) to report.
         if let Ok(m) = decode::<Message>("message", v)
-            && let Some(k) = outbox::due_key(&m)
+            && let Some(k) = outbox::due_key(&m.header())
         {
             ops.push(Op::Put(Tree::Due, k.to_vec(), Vec::new()));
         }
@@ -289,7 +345,7 @@ mod tests {
             m.id = id;
             m.status = status;
             m.next_attempt = (id == 2).then(|| "2026-02-03T08:00:00Z".parse().expect("instant"));
-            indexed.extend(outbox::due_key(&m).map(|k| k.to_vec()));
+            indexed.extend(outbox::due_key(&m.header()).map(|k| k.to_vec()));
             ops.push(Op::Put(Tree::Outbox, keys::id(id).to_vec(), encode(&m)));
         }
         s.commit(&ops).expect("commit");

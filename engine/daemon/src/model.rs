@@ -1,6 +1,6 @@
 //! The records the daemon keeps in its store: the event log's facts, import records, case
-//! records, outbox messages, agenda entries, hand-offs and history entries, as serde types
-//! with their JSON encoding.
+//! records, outbox messages (stored as a header and items apart), agenda entries, hand-offs
+//! and history entries, as serde types with their JSON encoding.
 //!
 //! This module owns their shape (a schema change bumps `store::SCHEMA_VERSION`); it must not
 //! decide anything: the driver fills them, the dispatcher moves messages through their states.
@@ -314,6 +314,90 @@ pub struct Message {
 impl Message {
     pub fn invoices(&self) -> Vec<String> {
         self.items.iter().map(|i| i.invoice.clone()).collect()
+    }
+
+    /// The message as stored in `outbox` or `delivered`: without its items, with their count
+    /// (the items are stored apart, `message_items`).
+    pub fn header(&self) -> MessageHeader {
+        MessageHeader {
+            id: self.id,
+            key: self.key.clone(),
+            group: self.group.clone(),
+            date: self.date,
+            customer: self.customer.clone(),
+            channel: self.channel.clone(),
+            text: self.text.clone(),
+            action: self.action.clone(),
+            scenario: self.scenario.clone(),
+            item_count: u32::try_from(self.items.len()).unwrap_or(u32::MAX),
+            status: self.status,
+            sealed: self.sealed,
+            attempts: self.attempts,
+            next_attempt: self.next_attempt,
+            last_error: self.last_error.clone(),
+            rendered: self.rendered.clone(),
+            delivered_at: self.delivered_at,
+            receipt: self.receipt.clone(),
+        }
+    }
+}
+
+/// A [`Message`] as stored in the `outbox` and `delivered` trees (schema 5): every field but
+/// its items, which are stored apart in `message_items` (one entry per item, keyed by the
+/// message id and the item's place), and `item_count`, how many there are. Joining a group
+/// writes one item and this header, never the items already there. A header does not decode
+/// as a [`Message`] (no `items`), nor a whole message as a header (no `item_count`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageHeader {
+    pub id: u64,
+    pub key: String,
+    pub group: String,
+    pub date: NaiveDate,
+    pub customer: String,
+    pub channel: String,
+    pub text: String,
+    pub action: Action,
+    pub scenario: String,
+    /// How many items the message has (`message_items`, places 0 to `item_count − 1`).
+    pub item_count: u32,
+    pub status: MessageStatus,
+    pub sealed: bool,
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendered: Option<Rendered>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<String>,
+}
+
+impl MessageHeader {
+    /// The whole message: this header with its items (read from `message_items`).
+    pub fn with_items(self, items: Vec<Item>) -> Message {
+        Message {
+            id: self.id,
+            key: self.key,
+            group: self.group,
+            date: self.date,
+            customer: self.customer,
+            channel: self.channel,
+            text: self.text,
+            action: self.action,
+            scenario: self.scenario,
+            items,
+            status: self.status,
+            sealed: self.sealed,
+            attempts: self.attempts,
+            next_attempt: self.next_attempt,
+            last_error: self.last_error,
+            rendered: self.rendered,
+            delivered_at: self.delivered_at,
+            receipt: self.receipt,
+        }
     }
 }
 

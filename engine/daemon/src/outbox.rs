@@ -4,8 +4,10 @@
 //!
 //! It also owns the `due` index that keeps the dispatcher from reading the whole outbox: a
 //! pending or retrying message is indexed at its next attempt ([`due_key`]), and every write
-//! of a message goes through [`put_ops`] or [`delivered_ops`], which keep the index with it in
-//! the same commit.
+//! of a message goes through [`put_ops`] (or [`header_ops`] with [`item_ops`]) or
+//! [`delivered_ops`], which keep the index with it in the same commit. They write a message as
+//! stored since schema 5: its header, and only the items it did not have before
+//! (`message_items`; reading them back is `messages.rs`).
 //!
 //! Pure functions over a [`Message`] and an injected instant, so the policy is tested without
 //! a clock or a network. It must not perform I/O: the dispatcher does, then applies these.
@@ -15,7 +17,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::keys;
-use super::model::{Message, MessageStatus, encode};
+use super::model::{Item, Message, MessageHeader, MessageStatus, encode};
 use super::store::{Op, Tree};
 
 /// How failed attempts are retried.
@@ -71,12 +73,12 @@ pub enum After {
 
 /// Whether the message can be sealed (rendered, closed to further invoices): its day's run
 /// is complete, so its group will not grow.
-pub fn sealable(m: &Message, run_through: Option<NaiveDate>) -> bool {
+pub fn sealable(m: &MessageHeader, run_through: Option<NaiveDate>) -> bool {
     !m.sealed && m.status == MessageStatus::Pending && run_through.is_some_and(|d| m.date <= d)
 }
 
 /// Whether a sealed message is due for an attempt at `now`.
-pub fn due(m: &Message, now: DateTime<Utc>) -> bool {
+pub fn due(m: &MessageHeader, now: DateTime<Utc>) -> bool {
     m.sealed
         && matches!(m.status, MessageStatus::Pending | MessageStatus::Retrying)
         && m.next_attempt.is_none_or(|t| t <= now)
@@ -85,7 +87,7 @@ pub fn due(m: &Message, now: DateTime<Utc>) -> bool {
 /// A message's key in the `due` index: pending and retrying messages only (dead ones wait for
 /// an operator), at their next attempt, or at 0 when they have none (not sealed yet, or due
 /// at once).
-pub fn due_key(m: &Message) -> Option<[u8; 16]> {
+pub fn due_key(m: &MessageHeader) -> Option<[u8; 16]> {
     matches!(m.status, MessageStatus::Pending | MessageStatus::Retrying).then(|| {
         let at = m
             .next_attempt
@@ -100,9 +102,10 @@ pub fn due_until(now: DateTime<Utc>) -> [u8; 16] {
     keys::due(at.saturating_add(1), 0)
 }
 
-/// The ops that write `after` to the outbox in place of `before` (`None`: a new message),
-/// with its `due` entry moved, added or removed to match.
-pub fn put_ops(before: Option<&Message>, after: &Message) -> Vec<Op> {
+/// The ops that write the header of `after` to the outbox in place of `before` (`None`: a
+/// new message), with its `due` entry moved, added or removed to match. Items are not
+/// written ([`item_ops`]).
+pub fn header_ops(before: Option<&MessageHeader>, after: &MessageHeader) -> Vec<Op> {
     let mut ops = Vec::with_capacity(3);
     let old = before.and_then(due_key);
     let new = due_key(after);
@@ -120,15 +123,44 @@ pub fn put_ops(before: Option<&Message>, after: &Message) -> Vec<Op> {
     ops
 }
 
+/// The ops that store `items` as the items of message `id` from place `first` on (items
+/// once stored never change: a message only grows).
+pub fn item_ops(id: u64, first: u32, items: &[Item]) -> Vec<Op> {
+    (first..)
+        .zip(items)
+        .map(|(place, item)| {
+            Op::Put(
+                Tree::MessageItems,
+                keys::message_item(id, place).to_vec(),
+                encode(item),
+            )
+        })
+        .collect()
+}
+
+/// The ops that write `after` to the outbox in place of `before` (`None`: a new message): its
+/// header with its `due` entry ([`header_ops`]) and the items `before` did not have.
+pub fn put_ops(before: Option<&Message>, after: &Message) -> Vec<Op> {
+    let had = before.map_or(0, |b| b.items.len()).min(after.items.len());
+    let mut ops = header_ops(before.map(Message::header).as_ref(), &after.header());
+    ops.extend(item_ops(
+        after.id,
+        u32::try_from(had).unwrap_or(u32::MAX),
+        &after.items[had..],
+    ));
+    ops
+}
+
 /// The ops that move a delivered message (`before`: as it was in the outbox) out of the
-/// outbox and its `due` entry, into `delivered`.
+/// outbox and its `due` entry, into `delivered`: its header only (its items stay where they
+/// are, under its id).
 pub fn delivered_ops(before: &Message, delivered: &Message) -> Vec<Op> {
     let id = keys::id(delivered.id).to_vec();
     let mut ops = vec![
         Op::Delete(Tree::Outbox, id.clone()),
-        Op::Put(Tree::Delivered, id, encode(delivered)),
+        Op::Put(Tree::Delivered, id, encode(&delivered.header())),
     ];
-    if let Some(old) = due_key(before) {
+    if let Some(old) = due_key(&before.header()) {
         ops.push(Op::Delete(Tree::Due, old.to_vec()));
     }
     ops
@@ -247,18 +279,18 @@ pub(crate) mod tests {
         };
         let mut m = message();
         let mut now = t0();
-        assert!(due(&m, now));
+        assert!(due(&m.header(), now));
         assert_eq!(
             record_attempt(&mut m, Delivery::Transient("421 busy".into()), now, &p),
             After::Retry
         );
         assert_eq!(m.next_attempt, Some(now + chrono::Duration::seconds(10)));
         assert!(
-            !due(&m, now + chrono::Duration::seconds(9)),
+            !due(&m.header(), now + chrono::Duration::seconds(9)),
             "not before the backoff"
         );
         now += chrono::Duration::seconds(10);
-        assert!(due(&m, now));
+        assert!(due(&m.header(), now));
         assert_eq!(
             record_attempt(&mut m, Delivery::Transient("421 busy".into()), now, &p),
             After::Retry
@@ -271,7 +303,7 @@ pub(crate) mod tests {
         );
         assert_eq!(m.status, MessageStatus::Dead);
         assert!(
-            !due(&m, now + chrono::Duration::days(1)),
+            !due(&m.header(), now + chrono::Duration::days(1)),
             "a dead letter is never retried by itself"
         );
         assert!(
@@ -280,7 +312,7 @@ pub(crate) mod tests {
                 .is_some_and(|e| e.contains("after 3 attempts"))
         );
         assert!(requeue(&mut m));
-        assert!(due(&m, now));
+        assert!(due(&m.header(), now));
     }
 
     #[test]
@@ -307,10 +339,10 @@ pub(crate) mod tests {
     fn a_message_is_sealed_only_once_its_day_has_run() {
         let mut m = message();
         m.sealed = false;
-        assert!(!sealable(&m, None));
-        assert!(!sealable(&m, "2026-02-02".parse().ok()));
-        assert!(sealable(&m, "2026-02-03".parse().ok()));
-        assert!(!due(&m, t0()), "an unsealed message is not sent");
+        assert!(!sealable(&m.header(), None));
+        assert!(!sealable(&m.header(), "2026-02-02".parse().ok()));
+        assert!(sealable(&m.header(), "2026-02-03".parse().ok()));
+        assert!(!due(&m.header(), t0()), "an unsealed message is not sent");
     }
 
     /// Each move of a message keeps its `due` entry with it: moved with a retry, removed
@@ -348,17 +380,18 @@ pub(crate) mod tests {
             due_ops(&put_ops(Some(&pending), &retrying)),
             [(false, 0, 1), (true, at, 1)]
         );
-        assert!(due(&retrying, now + chrono::Duration::seconds(30)));
-        assert!(due_until(now) <= due_key(&retrying).expect("indexed"));
+        assert!(due(&retrying.header(), now + chrono::Duration::seconds(30)));
+        assert!(due_until(now) <= due_key(&retrying.header()).expect("indexed"));
         assert!(
-            due_until(now + chrono::Duration::seconds(30)) > due_key(&retrying).expect("indexed")
+            due_until(now + chrono::Duration::seconds(30))
+                > due_key(&retrying.header()).expect("indexed")
         );
 
         let mut dead = retrying.clone();
         record_attempt(&mut dead, Delivery::Transient("down".into()), now, &policy);
         assert_eq!(dead.status, MessageStatus::Dead);
         assert_eq!(due_ops(&put_ops(Some(&retrying), &dead)), [(false, at, 1)]);
-        assert_eq!(due_key(&dead), None);
+        assert_eq!(due_key(&dead.header()), None);
 
         let mut again = dead.clone();
         assert!(requeue(&mut again));

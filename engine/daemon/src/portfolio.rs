@@ -30,7 +30,7 @@ use relance_sim::reports::{aged, dso};
 use crate::aggregates::Counters;
 use crate::engine::Engine;
 use crate::error::DaemonError;
-use crate::model::{Message, MessageStatus, decode};
+use crate::model::{Message, MessageStatus};
 use crate::snapshot;
 use crate::store::{Store, Tree};
 
@@ -306,14 +306,9 @@ fn errors(records: &[Record], at: NaiveDate, days: u32) -> Vec<ErrorPoint> {
 
 /// Every message of the outbox and of the delivered tree.
 fn messages(store: &dyn Store) -> Result<Vec<Message>, DaemonError> {
-    let mut raw: Vec<Vec<u8>> = Vec::new();
-    for tree in [Tree::Outbox, Tree::Delivered] {
-        store.scan(tree, &mut |_, v| {
-            raw.push(v.to_vec());
-            Ok(())
-        })?;
-    }
-    raw.iter().map(|v| decode("message", v)).collect()
+    let mut all = crate::messages::all(store, Tree::Outbox)?;
+    all.extend(crate::messages::all(store, Tree::Delivered)?);
+    Ok(all)
 }
 
 #[cfg(test)]

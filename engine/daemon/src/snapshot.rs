@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use super::engine::Engine;
 use super::error::DaemonError;
+use super::messages;
 use super::migrate::MIGRATED;
 use super::model::{HistoryEntry, Message, StoredEvent, decode};
 use super::store::{Store, Tree};
@@ -143,8 +144,8 @@ fn record(invoice: &str, customer: Option<&str>, seq: u64, h: &HistoryEntry) -> 
 
 /// The actions of every message, pending or delivered, one per invoice it carries.
 fn actions(store: &dyn Store) -> Result<Vec<Planned>, DaemonError> {
-    let mut messages: Vec<Message> = values(store, Tree::Outbox, "message")?;
-    messages.extend(values::<Message>(store, Tree::Delivered, "message")?);
+    let mut messages: Vec<Message> = messages::all(store, Tree::Outbox)?;
+    messages.extend(messages::all(store, Tree::Delivered)?);
     messages.sort_by_key(|m| m.id);
     Ok(messages
         .iter()

@@ -32,7 +32,7 @@ pub mod conformance;
 pub mod ids;
 
 /// The schema this build reads and writes. Bump it with a migration in `migrate.rs`.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The meta key holding the schema version (4 bytes, big-endian).
 pub const SCHEMA_KEY: &[u8] = b"schema_version";
@@ -52,11 +52,12 @@ pub enum Tree {
     Instances,
     /// Fire date (4 bytes), invoice id → empty.
     Timers,
-    /// Message id → message JSON: every message not yet delivered (pending, retrying, dead).
+    /// Message id → message header JSON (a message without its items, with their count):
+    /// every message not yet delivered (pending, retrying, dead).
     Outbox,
     /// Group key → id of the open (unsealed) message of that group.
     Groups,
-    /// Message id → message JSON, once delivered.
+    /// Message id → message header JSON, once delivered.
     Delivered,
     /// Day (4 bytes), message id → agenda entry JSON (calls and tasks).
     Agenda,
@@ -91,10 +92,13 @@ pub enum Tree {
     /// account's record; `t`, day (4 bytes), account → empty (its wake-up); `u`, day, account
     /// → empty (one of its cases was ticked that day).
     Accounts,
+    /// Message id (u64 BE), item index (u32 BE) → one item of that message (outbox or
+    /// delivered), stored apart so that joining a group writes one item, not all of them.
+    MessageItems,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 21] = [
+    pub const ALL: [Tree; 22] = [
         Tree::Meta,
         Tree::Customers,
         Tree::Invoices,
@@ -116,6 +120,7 @@ impl Tree {
         Tree::Due,
         Tree::Cadence,
         Tree::Accounts,
+        Tree::MessageItems,
     ];
 
     pub fn name(self) -> &'static str {
@@ -141,6 +146,7 @@ impl Tree {
             Tree::Due => "due",
             Tree::Cadence => "cadence",
             Tree::Accounts => "accounts",
+            Tree::MessageItems => "message_items",
         }
     }
 
@@ -243,6 +249,13 @@ pub trait Store: Send + Sync {
     /// How many times the store was reopened after an I/O error: what was committed but not
     /// durable before a reopening may be gone (the engine drops what it keeps in memory).
     fn generation(&self) -> u64 {
+        0
+    }
+
+    /// How many [`Store::snapshot`]s are being read now (each holds something of the store
+    /// until dropped: sled keeps the values written ahead of its reader, PostgreSQL a
+    /// transaction). A store that does not count them says 0.
+    fn open_snapshots(&self) -> usize {
         0
     }
 
@@ -1346,6 +1359,13 @@ impl Store for SledStore {
 
     fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
+    }
+
+    fn open_snapshots(&self) -> usize {
+        self.snapshots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 }
 

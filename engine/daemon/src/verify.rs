@@ -1,8 +1,10 @@
 //! Verification of a store: a full scan that reads every entry of every tree and decodes each
 //! one with the store's own types (`model`, `keys`, the domain types), reporting entries per
 //! tree and every problem found (an unreadable page, a key of the wrong shape, a value that
-//! does not decode, a record whose id differs from its key), then, on a store with no such
-//! problem, the `due` index against the outbox.
+//! does not decode, a record whose id differs from its key), then across trees: every
+//! message's items against its header both ways (missing items, orphan items), every waiting
+//! fact against the event log (an orphan, or a key left in schema 3's layout, is named as
+//! such), and, on a store with no other problem, the `due` index against the outbox.
 //!
 //! `relance serve` runs it on open and refuses a store with problems; `relance store verify`
 //! prints its report. This module owns what "a sound store" means record by record; it must
@@ -14,7 +16,8 @@ use serde::de::DeserializeOwned;
 use super::error::DaemonError;
 use super::keys;
 use super::model::{
-    AgendaEntry, CaseRecord, Handoff, HistoryEntry, ImportRecord, Message, StoredEvent, StoredReply,
+    AgendaEntry, CaseRecord, Handoff, HistoryEntry, ImportRecord, Item, MessageHeader, StoredEvent,
+    StoredReply,
 };
 use super::outbox;
 use super::store::{SCHEMA_KEY, SCHEMA_VERSION, Store, StoreError, Tree};
@@ -179,8 +182,14 @@ fn check(tree: Tree, k: &[u8], v: &[u8]) -> Result<(), String> {
         }
         Tree::Outbox | Tree::Delivered => {
             let id = id_key(k)?;
-            let m: Message = decode(v)?;
+            let m: MessageHeader = decode(v)?;
             same_id("message", &id.to_string(), &m.id.to_string())
+        }
+        Tree::MessageItems => {
+            if k.len() != 12 {
+                return Err("key is not a message id and an item's place".into());
+            }
+            decode::<Item>(v).map(drop)
         }
         Tree::Groups => id_key(v).map(drop).map_err(|e| format!("value: {e}")),
         Tree::Agenda => {
@@ -220,6 +229,11 @@ fn check(tree: Tree, k: &[u8], v: &[u8]) -> Result<(), String> {
             owned_key(k)?;
             empty(v)
         }
+        // A key of schema 3's layout (date, event id) is reported by `check_pending`, which
+        // can tell why the schema-4 migration left it.
+        Tree::Pending if k.len() == SCHEMA_3_PENDING_LEN && keys::parse_date(k).is_some() => {
+            empty(v)
+        }
         Tree::Pending => {
             if k.len() != keys::PENDING_LEN || keys::parse_date(k).is_none() {
                 return Err(
@@ -245,7 +259,7 @@ fn check_due_index(store: &dyn Store, note: &mut dyn FnMut(Problem)) -> Result<(
     // Keys are collected first: the store is not read from inside one of its own scans.
     let mut indexed = Vec::new();
     store.scan(Tree::Outbox, &mut |k, v| {
-        if let Ok(m) = decode::<Message>(v)
+        if let Ok(m) = decode::<MessageHeader>(v)
             && let Some(due) = outbox::due_key(&m)
         {
             indexed.push((k.to_vec(), m.status.as_str(), due));
@@ -272,7 +286,7 @@ fn check_due_index(store: &dyn Store, note: &mut dyn FnMut(Problem)) -> Result<(
         };
         let matches = store
             .get(Tree::Outbox, &keys::id(id))?
-            .and_then(|v| decode::<Message>(&v).ok())
+            .and_then(|v| decode::<MessageHeader>(&v).ok())
             .is_some_and(|m| outbox::due_key(&m) == <[u8; 16]>::try_from(&k[..]).ok());
         if !matches {
             note(Problem {
@@ -283,6 +297,121 @@ fn check_due_index(store: &dyn Store, note: &mut dyn FnMut(Problem)) -> Result<(
                 ),
             });
         }
+    }
+    Ok(())
+}
+
+/// The length of a `pending` key in schema 3: the fact's date (4 bytes) and its event id.
+const SCHEMA_3_PENDING_LEN: usize = 12;
+
+/// Every message's items against its header, both ways: a header (outbox or delivered) has
+/// exactly `item_count` items, at places 0 to `item_count − 1`, and every item belongs to a
+/// message that exists (an orphan item is reported on its key).
+fn check_message_items(store: &dyn Store, note: &mut dyn FnMut(Problem)) -> Result<(), StoreError> {
+    use std::collections::BTreeMap;
+    // Message id → (its tree, item count); then each one's places found.
+    let mut headers: BTreeMap<u64, (Tree, u32)> = BTreeMap::new();
+    for tree in [Tree::Outbox, Tree::Delivered] {
+        store.scan(tree, &mut |_, v| {
+            if let Ok(m) = decode::<MessageHeader>(v) {
+                headers.insert(m.id, (tree, m.item_count));
+            }
+            Ok(())
+        })?;
+    }
+    let mut found: BTreeMap<u64, u32> = BTreeMap::new();
+    let mut orphans = Vec::new();
+    store.scan(Tree::MessageItems, &mut |k, _| {
+        let Some((id, place)) = keys::parse_message_item(k) else {
+            return Ok(()); // reported by the entry's own check
+        };
+        match headers.get(&id) {
+            Some((_, count)) if place < *count => *found.entry(id).or_default() += 1,
+            Some((tree, count)) => orphans.push((
+                k.to_vec(),
+                format!(
+                    "item {place} of message {id}, whose header in {} says it has {count} item(s)",
+                    tree.name()
+                ),
+            )),
+            None => orphans.push((
+                k.to_vec(),
+                format!("item {place} of message {id}, which is neither in the outbox nor delivered (an orphan)"),
+            )),
+        }
+        Ok(())
+    })?;
+    for (k, message) in orphans {
+        note(Problem {
+            tree: Tree::MessageItems.name(),
+            key: Some(show_key(&k)),
+            message,
+        });
+    }
+    for (id, (tree, count)) in headers {
+        let have = found.get(&id).copied().unwrap_or(0);
+        if have != count {
+            note(Problem {
+                tree: tree.name(),
+                key: Some(show_key(&keys::id(id))),
+                message: format!(
+                    "message {id} says it has {count} item(s), {have} of them are in message_items"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Every waiting fact (`pending`) against the event log: its event must be there, or the
+/// daily run stops on it. A key still in schema 3's layout (date, event id) is named as such:
+/// the schema-4 migration rewrites a key from its event, so it leaves one whose event is
+/// missing or does not decode.
+fn check_pending(store: &dyn Store, note: &mut dyn FnMut(Problem)) -> Result<(), StoreError> {
+    let mut waiting = Vec::new();
+    store.scan(Tree::Pending, &mut |k, _| {
+        waiting.push(k.to_vec());
+        Ok(())
+    })?;
+    for k in waiting {
+        let old_layout = k.len() == SCHEMA_3_PENDING_LEN;
+        if !old_layout && k.len() != keys::PENDING_LEN {
+            continue; // reported by the entry's own check
+        }
+        let Some(id) = keys::trailing_id(&k) else {
+            continue;
+        };
+        let event = store.get(Tree::Events, &keys::id(id))?;
+        let decodes = event
+            .as_deref()
+            .is_some_and(|v| decode::<StoredEvent>(v).is_ok());
+        let message = match (old_layout, &event) {
+            (true, None) => format!(
+                "a waiting fact in schema 3's key layout (date, event id) whose event {id} is not in \
+                 the event log: the schema-4 migration rewrites a key from its event, so it left this \
+                 orphan; the daily run would stop on it (delete the key, or restore from a backup)"
+            ),
+            (true, Some(_)) if !decodes => format!(
+                "a waiting fact in schema 3's key layout (date, event id) that the schema-4 migration \
+                 did not rewrite: its event {id} does not decode"
+            ),
+            (true, Some(_)) => format!(
+                "a waiting fact in schema 3's key layout (date, event id), not rewritten by the \
+                 schema-4 migration (its event {id} is in the log: open the store with relance \
+                 serve to migrate it)"
+            ),
+            (false, None) => format!(
+                "a waiting fact whose event {id} is not in the event log (an orphan): the daily run \
+                 would stop on it"
+            ),
+            // Sound; or its event's own entry is reported as undecodable.
+            (false, Some(_)) => continue,
+        };
+        note(Problem {
+            tree: Tree::Pending.name(),
+            key: Some(show_key(&k)),
+            message,
+        });
     }
     Ok(())
 }
@@ -347,23 +476,47 @@ pub fn verify(store: &dyn Store) -> Result<Report, DaemonError> {
             entries,
         });
     }
-    if decoded && report.ok() {
-        let mut found = Vec::new();
-        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            check_due_index(store, &mut |p| found.push(p))
-        }));
-        for p in found {
-            note(&mut report, p);
+    if decoded {
+        // Across trees: run even when entries were reported, so that an orphan is named as
+        // one (the due index only on an otherwise sound store, as before).
+        type Check = fn(&dyn Store, &mut dyn FnMut(Problem)) -> Result<(), StoreError>;
+        let mut checks: Vec<(Tree, &str, Check)> = vec![
+            (
+                Tree::MessageItems,
+                "the items could not be checked against their messages",
+                check_message_items,
+            ),
+            (
+                Tree::Pending,
+                "the waiting facts could not be checked against the event log",
+                check_pending,
+            ),
+        ];
+        if report.ok() {
+            checks.push((
+                Tree::Due,
+                "the index could not be checked against the outbox",
+                check_due_index,
+            ));
         }
-        if !matches!(checked, Ok(Ok(()))) {
-            note(
-                &mut report,
-                Problem {
-                    tree: Tree::Due.name(),
-                    key: None,
-                    message: "the index could not be checked against the outbox".into(),
-                },
-            );
+        for (tree, failure, check) in checks {
+            let mut found = Vec::new();
+            let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                check(store, &mut |p| found.push(p))
+            }));
+            for p in found {
+                note(&mut report, p);
+            }
+            if !matches!(checked, Ok(Ok(()))) {
+                note(
+                    &mut report,
+                    Problem {
+                        tree: tree.name(),
+                        key: None,
+                        message: failure.into(),
+                    },
+                );
+            }
         }
     }
     Ok(report)
@@ -433,8 +586,12 @@ mod tests {
         assert!(verify(&s).expect("verify").ok());
 
         m.id = 2;
-        s.commit(&[Op::Put(Tree::Outbox, keys::id(2).to_vec(), encode(&m))])
-            .expect("unindexed");
+        s.commit(&[Op::Put(
+            Tree::Outbox,
+            keys::id(2).to_vec(),
+            encode(&m.header()),
+        )])
+        .expect("unindexed");
         s.commit(&[Op::Put(Tree::Due, keys::due(5, 9).to_vec(), Vec::new())])
             .expect("dangling");
         let r = verify(&s).expect("verify");
@@ -449,5 +606,112 @@ mod tests {
             "{:#?}",
             r.problems
         );
+    }
+    /// A message's items are checked against its header both ways: a header whose items are
+    /// not all there, an item past its message's count, and an item of no message (an
+    /// orphan) are each reported on their key; a whole message is not.
+    #[test]
+    fn message_items_must_match_their_headers() {
+        use crate::model::Item;
+        use crate::outbox;
+        let dir = TempDir::new("verify-items");
+        let s = SledStore::open(&dir.0).expect("open");
+        let item = |invoice: &str| Item {
+            invoice: invoice.into(),
+            key: format!("{invoice}/v/reminder-1/1/0"),
+            step: "reminder-1".into(),
+            version: "v".into(),
+            deployment: None,
+            issued: "2026-01-01".parse().expect("date"),
+            due: "2026-01-31".parse().expect("date"),
+            amount: "100".parse().expect("amount"),
+            outstanding: "100".parse().expect("amount"),
+            charges: Default::default(),
+            currency: "EUR".into(),
+            charge: None,
+            due_now: None,
+            installments: Vec::new(),
+            late_interest_rate: None,
+            late_interest_contractual: false,
+        };
+        let mut m = outbox::tests::message();
+        m.items = vec![item("F-1"), item("F-2")];
+        s.commit(&outbox::put_ops(None, &m)).expect("whole");
+        assert!(verify(&s).expect("verify").ok(), "a whole message is sound");
+
+        // Message 2 says 2 items, has 1; an item at place 2 of message 1 (count 2); an item
+        // of message 9, which does not exist.
+        let mut two = m.clone();
+        two.id = 2;
+        let mut ops = outbox::put_ops(None, &two);
+        let dropped = keys::message_item(2, 1);
+        ops.retain(|op| !matches!(op, Op::Put(Tree::MessageItems, k, _) if k[..] == dropped[..]));
+        ops.extend(outbox::item_ops(1, 2, &[item("F-3")]));
+        ops.extend(outbox::item_ops(9, 0, &[item("F-4")]));
+        s.commit(&ops).expect("damaged");
+        let r = verify(&s).expect("verify");
+        let got: Vec<(&str, String, String)> = r
+            .problems
+            .iter()
+            .map(|p| (p.tree, p.key.clone().unwrap_or_default(), p.message.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "message_items",
+                    "000000000000000100000002".to_string(),
+                    "item 2 of message 1, whose header in outbox says it has 2 item(s)".to_string()
+                ),
+                (
+                    "message_items",
+                    "000000000000000900000000".to_string(),
+                    "item 0 of message 9, which is neither in the outbox nor delivered (an orphan)"
+                        .to_string()
+                ),
+                (
+                    "outbox",
+                    "0000000000000002".to_string(),
+                    "message 2 says it has 2 item(s), 1 of them are in message_items".to_string()
+                ),
+            ],
+            "{:#?}",
+            r.problems
+        );
+    }
+
+    /// A waiting fact whose event is not in the log stops the daily run (`apply_pending`:
+    /// "pending event … missing"). Before schema 4 verify checked only the key's shape and
+    /// let such an orphan through; since, a schema-3 key left by the migration (it rewrites a
+    /// key from its event, so it cannot rewrite an orphan's) was reported as a key of the
+    /// wrong shape. Both orphans are now named as what they are.
+    #[test]
+    fn orphan_waiting_facts_are_named_as_such() {
+        use relance_core::fact_order::{Arrival, FactKey};
+        let dir = TempDir::new("verify-pending");
+        let s = SledStore::open(&dir.0).expect("open");
+        let day = "2026-03-02".parse().expect("date");
+        let mut schema_3 = keys::date(day).to_vec();
+        schema_3.extend_from_slice(&keys::id(77));
+        let current = keys::pending(&FactKey::new(day, Arrival::Api, 78));
+        s.commit(&[
+            Op::Put(Tree::Pending, schema_3, Vec::new()),
+            Op::Put(Tree::Pending, current, Vec::new()),
+        ])
+        .expect("commit");
+        let r = verify(&s).expect("verify");
+        let got: Vec<&str> = r.problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(r.problem_count, 2, "{got:#?}");
+        assert!(
+            got[0].starts_with("a waiting fact in schema 3's key layout (date, event id) whose event 77 is not in the event log"),
+            "{}",
+            got[0]
+        );
+        assert!(
+            got[1].starts_with("a waiting fact whose event 78 is not in the event log (an orphan)"),
+            "{}",
+            got[1]
+        );
+        assert!(r.problems.iter().all(|p| p.tree == "pending"));
     }
 }

@@ -122,7 +122,7 @@ pub async fn backup(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(Family::Admin)?;
     let engine = s.engine.clone();
-    let body = stream::streamed(move |out| {
+    let body = stream::streamed(s.send_timeout, move |out| {
         backup::export_live(&engine, out)?;
         Ok(())
     })

@@ -49,6 +49,9 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// The dispatcher's heartbeat (`/healthz`); `None` when this process runs none.
     pub heartbeat: Option<Arc<Heartbeat>>,
+    /// How long a client may take to accept each chunk of a streamed answer
+    /// (`http.send_timeout_secs`).
+    pub send_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
             tokens: auth::tokens(&config.tokens).public_metrics(config.metrics_public),
             wake,
             heartbeat: None,
+            send_timeout: config.http.send_timeout(),
         }
     }
 

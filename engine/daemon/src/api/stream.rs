@@ -1,16 +1,20 @@
 //! Streamed response bodies: blocking engine work (a backup) writes into a [`Writer`] on a
 //! blocking thread, and the client reads the chunks as they come, through a channel of a few
 //! chunks (so the body is never held whole in memory, and a slow client slows the writer
-//! instead of filling memory). An error before the first byte is an ordinary error response;
-//! after it, the body is cut short (the client sees an incomplete body). This module must not
-//! know what it streams.
+//! instead of filling memory). A client that accepts no chunk for the send timeout
+//! (`http.send_timeout_secs`) fails the writer, as one that went away does: the work stops and
+//! releases what it held (a backup's snapshot), instead of waiting for ever. An error before
+//! the first byte is an ordinary error response; after it, the body is cut short (the client
+//! sees an incomplete body). This module must not know what it streams.
 
 use std::io::Write;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use http_body::Frame;
+use tokio::sync::mpsc::error::SendTimeoutError;
 use tokio::sync::{mpsc, oneshot};
 
 use super::super::error::DaemonError;
@@ -31,6 +35,10 @@ pub struct Writer {
     /// Told `Ok` with the first byte written (the response starts), or the error that came
     /// first.
     started: Option<oneshot::Sender<Result<(), DaemonError>>>,
+    /// How long one chunk may wait for the client to take it.
+    timeout: Duration,
+    /// The runtime the response is served on (the wait for the client is timed on it).
+    runtime: tokio::runtime::Handle,
 }
 
 impl Writer {
@@ -39,9 +47,23 @@ impl Writer {
             return Ok(());
         }
         let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
-        self.chunks.blocking_send(Ok(chunk)).map_err(|_| {
-            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
-        })
+        let sent = self
+            .runtime
+            .block_on(self.chunks.send_timeout(Ok(chunk), self.timeout));
+        match sent {
+            Ok(()) => Ok(()),
+            Err(SendTimeoutError::Timeout(_)) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "the client took no data for {} s (http.send_timeout_secs)",
+                    self.timeout.as_secs()
+                ),
+            )),
+            Err(SendTimeoutError::Closed(_)) => Err(std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "the client went away",
+            )),
+        }
     }
 
     fn start(&mut self) {
@@ -82,17 +104,22 @@ impl http_body::Body for Chunks {
 }
 
 /// Runs `work` on a blocking thread, its output streamed as the response body. Answers once
-/// `work` has written its first byte (or failed before it).
+/// `work` has written its first byte (or failed before it). A chunk the client does not take
+/// within `timeout` fails `work`'s next write (its body is then cut short).
 pub async fn streamed(
+    timeout: Duration,
     work: impl FnOnce(&mut Writer) -> Result<(), DaemonError> + Send + 'static,
 ) -> Result<Body, ApiError> {
     let (chunks, rx) = mpsc::channel(IN_FLIGHT);
     let (started, start) = oneshot::channel();
+    let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let mut w = Writer {
             chunks,
             buf: Vec::with_capacity(CHUNK),
             started: Some(started),
+            timeout,
+            runtime,
         };
         let result = work(&mut w).and_then(|()| {
             w.start();
@@ -104,10 +131,9 @@ pub async fn streamed(
                 Some(started) => drop(started.send(Err(e))),
                 None => {
                     tracing::warn!(error = %e, "a streamed response failed: its body is cut short");
-                    drop(
-                        w.chunks
-                            .blocking_send(Err(std::io::Error::other(e.to_string()))),
-                    );
+                    // Never waits: a client that stopped reading has a full channel; the
+                    // body then ends after the chunks already sent, without an end line.
+                    drop(w.chunks.try_send(Err(std::io::Error::other(e.to_string()))));
                 }
             }
         }

@@ -28,6 +28,8 @@ pub fn id_in_key(tree: Tree, key: &[u8]) -> Option<u64> {
         // Held and waiting messages end with their decision order; `l` keys are customers.
         Tree::Cadence if matches!(key.first(), Some(b'h' | b'w')) => keys::trailing_id(key),
         Tree::Meta if key.starts_with(CASE_ACTION) => keys::trailing_id(key),
+        // The message id first, then the item's place.
+        Tree::MessageItems => keys::parse_message_item(key).map(|(id, _)| id),
         _ => None,
     }
 }
@@ -45,6 +47,7 @@ fn carries_ids(tree: Tree) -> bool {
         | Tree::Due
         | Tree::History
         | Tree::Cadence
+        | Tree::MessageItems
         | Tree::Meta => true,
         Tree::Customers
         | Tree::Invoices

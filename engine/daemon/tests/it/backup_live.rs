@@ -206,3 +206,88 @@ async fn the_backup_endpoint_streams_a_whole_backup() {
         lines.len()
     );
 }
+
+/// A client that opens `GET /v1/backup`, takes its first chunk and then reads nothing more
+/// cannot hold the backup's snapshot for ever: once a chunk has waited
+/// `http.send_timeout_secs` (here 1 s), the server cuts the body short (no end line, so
+/// restore would refuse it) and drops the snapshot (the sled store keeps nothing more for
+/// it), and it goes on answering other requests meanwhile. The store is padded with 24 MiB
+/// of meta entries so that the backup cannot fit in the socket buffers between the two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_a_backup_releases_its_snapshot_after_the_send_timeout() {
+    use relance_daemon::server::{self, ClockMode};
+    use relance_daemon::store::Op;
+    let tmp = TempDir::new("backup-stalled");
+    let mut config = crate::support::config(&tmp.0);
+    config.http.send_timeout_secs = 1;
+    let scenarios = crate::workspace().join("stdlib-scenarios");
+    let engine = server::open(
+        &config,
+        ClockMode::Virtual {
+            start: "2026-04-01".parse().ok(),
+        },
+        Some(&scenarios),
+    )
+    .expect("engine");
+    let padding: Vec<Op> = (0..384u32)
+        .map(|i| {
+            Op::Put(
+                Tree::Meta,
+                format!("test-padding/{i:04}").into_bytes(),
+                vec![0xA5; 64 * 1024],
+            )
+        })
+        .collect();
+    engine.store().commit(&padding).expect("padding");
+    engine.flush().expect("flush");
+    let store = engine.clone();
+    let (base, client) =
+        crate::support::serve_engine(engine, config, Duration::from_secs(120)).await;
+
+    let mut resp = client
+        .get(format!("{base}/v1/backup"))
+        .bearer_auth(crate::support::ADMIN)
+        .send()
+        .await
+        .expect("GET /v1/backup");
+    assert_eq!(resp.status(), 200);
+    let first = resp.chunk().await.expect("first chunk").expect("a chunk");
+    assert!(first.starts_with(b"{\"format\":\"relance-backup\""));
+    assert_eq!(
+        store.store().open_snapshots(),
+        1,
+        "the backup is under way, its snapshot open"
+    );
+
+    // Nothing more is read: within a bound, the server gives up and drops the snapshot.
+    let start = std::time::Instant::now();
+    while store.store().open_snapshots() > 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the stalled backup still holds its snapshot after {:?}",
+            start.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Other requests are answered all along.
+    let health = client
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .expect("GET /healthz");
+    assert_eq!(health.status(), 200);
+
+    // What the client can still read is a backup without its end line.
+    let mut rest = first.to_vec();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(c)) => rest.extend_from_slice(&c),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&rest);
+    assert!(
+        !text.lines().any(|l| l.starts_with("{\"end\":true")),
+        "the cut body has no end line"
+    );
+}

@@ -23,6 +23,7 @@ mod import_pieces;
 mod insolvency;
 mod law;
 mod letters;
+mod message_items;
 mod migration;
 mod openapi;
 mod opening_history;

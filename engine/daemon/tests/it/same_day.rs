@@ -180,3 +180,138 @@ async fn a_days_payment_and_dispute_from_two_files_count_as_the_planner_counts_t
         ]
     );
 }
+
+/// A camt.053 statement paying F-1 in full, its entry valued on the day `events.csv` opens a
+/// dispute on F-1.
+const STATEMENT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>SAME-DAY</MsgId><CreDtTm>2026-02-20T18:00:00+01:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>STMT-2026-02-20</Id>
+      <Acct><Id><IBAN>FR7630006000011234567890189</IBAN></Id><Ccy>EUR</Ccy></Acct>
+      <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">0.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-02-20</Dt></Dt></Bal>
+      <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">5000.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-02-20</Dt></Dt></Bal>
+      <Ntry>
+        <Amt Ccy="EUR">5000.00</Amt>
+        <CdtDbtInd>CRDT</CdtDbtInd>
+        <Sts><Cd>BOOK</Cd></Sts>
+        <BookgDt><Dt>2026-02-20</Dt></BookgDt>
+        <ValDt><Dt>2026-02-20</Dt></ValDt>
+        <AcctSvcrRef>BK-1</AcctSvcrRef>
+        <NtryDtls><TxDtls>
+          <RltdPties><Dbtr><Nm>Ateliers Martin</Nm></Dbtr></RltdPties>
+          <RmtInf><Strd><CdtrRefInf><Ref>F-1</Ref></CdtrRefInf></Strd></RmtInf>
+        </TxDtls></NtryDtls>
+      </Ntry>
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>
+"#;
+
+/// FEC and camt.053 facts had no test against `events.csv` facts of the same day. A camt.053
+/// payment of F-1 and an `events.csv` dispute of F-1, both dated 2026-02-20, reach the daemon
+/// in four ways (one batch with either file first; two imports in either order), each on a
+/// fresh store before the day's run, and every one must decide what the planner decides on
+/// the data folder the same statement and events make (`relance import camt053 --data` then
+/// `portfolio::load_dir`). The planner's expectation is computed, not assumed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fails (found 2026-12-07, not fixed): the daemon ranks a camt.053 fact after events.csv (file kind rank 3), the planner reads the imported payment from payments.csv (rank 1); on one batch with events first the daemon opens a dispute task on F-1 the planner never plans"]
+async fn a_statement_payment_and_an_events_dispute_of_one_day_count_as_the_planner_counts_them() {
+    use base64::Engine as _;
+    use relance_data::import::{Merge, camt053, events_csv, load_or_empty, write};
+
+    let tmp = TempDir::new("same-day-camt");
+    let data = tmp.0.join("folder");
+    std::fs::create_dir_all(&data).expect("folder");
+    for (name, text) in [("customers.csv", CUSTOMERS), ("invoices.csv", INVOICES)] {
+        std::fs::write(data.join(name), text).expect("write");
+    }
+    let files = tmp.0.join("files");
+    std::fs::create_dir_all(&files).expect("files");
+    let (events_file, statement_file) = (files.join("events.csv"), files.join("releve.xml"));
+    std::fs::write(&events_file, EVENTS).expect("write");
+    std::fs::write(&statement_file, STATEMENT).expect("write");
+    // The data folder as `relance import events` then `relance import camt053` make it.
+    let mut merge = Merge::new(load_or_empty(&data).expect("folder"));
+    events_csv::import(&events_file, &mut merge).expect("events");
+    let summary = camt053::import(&statement_file, &mut merge).expect("statement");
+    let (merged, _) = merge.finish();
+    write::write_dir(&data, &merged).expect("write the folder");
+    let p = portfolio::load_dir(&data).expect("the folder loads");
+    assert_eq!(summary.applied, 1, "the statement pays F-1: {summary:?}");
+    let (from, on, until) = (day("2026-02-01"), day("2026-02-20"), day("2026-03-20"));
+    let stdlib = crate::workspace().join("stdlib-scenarios");
+    let (plan, plan_states, _) = planned(&p, Path::new(&stdlib), from, until);
+
+    let file = |name: &str, format: &str, text: &str| {
+        json!({"name": name, "format": format,
+            "base64": base64::engine::general_purpose::STANDARD.encode(text)})
+    };
+    let events = file("events.csv", "events", EVENTS);
+    let statement = file("releve.xml", "camt053", STATEMENT);
+    let ways: [(&str, Vec<(&str, reqwest::Body)>); 4] = [
+        (
+            "one batch, events first",
+            vec![(
+                "/v1/import/batch",
+                json!({"files": [events.clone(), statement.clone()]})
+                    .to_string()
+                    .into(),
+            )],
+        ),
+        (
+            "one batch, statement first",
+            vec![(
+                "/v1/import/batch",
+                json!({"files": [statement.clone(), events.clone()]})
+                    .to_string()
+                    .into(),
+            )],
+        ),
+        (
+            "two imports, events first",
+            vec![
+                ("/v1/import/events", EVENTS.into()),
+                ("/v1/import/camt053", STATEMENT.into()),
+            ],
+        ),
+        (
+            "two imports, statement first",
+            vec![
+                ("/v1/import/camt053", STATEMENT.into()),
+                ("/v1/import/events", EVENTS.into()),
+            ],
+        ),
+    ];
+    for (n, (way, requests)) in ways.into_iter().enumerate() {
+        let tmp = TempDir::new(&format!("same-day-camt-{n}"));
+        let (engine, base, client) = daemon(&tmp, from).await;
+        for (path, text) in [
+            ("/v1/import/csv/customers", CUSTOMERS),
+            ("/v1/import/csv/invoices", INVOICES),
+        ] {
+            let (st, v) = post(&client, format!("{base}{path}"), INTEGRATION, text.into()).await;
+            assert_eq!(st, StatusCode::OK, "{way}: {path}: {v}");
+        }
+        let advance = |body: Value| {
+            post(
+                &client,
+                format!("{base}/v1/clock/advance"),
+                ADMIN,
+                body.to_string().into(),
+            )
+        };
+        let (st, v) = advance(json!({"to": on, "run": false})).await;
+        assert_eq!(st, StatusCode::OK, "{way}: {v}");
+        for (path, body) in requests {
+            let (st, v) = post(&client, format!("{base}{path}"), INTEGRATION, body).await;
+            assert_eq!(st, StatusCode::OK, "{way}: {path}: {v}");
+        }
+        let (st, v) = advance(json!({"to": until})).await;
+        assert_eq!(st, StatusCode::OK, "{way}: {v}");
+        let (got, got_states) = decided(&engine, &p);
+        eprintln!("{way}");
+        assert_agree(0, (&plan, &plan_states), (&got, &got_states));
+    }
+}

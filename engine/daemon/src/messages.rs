@@ -1,0 +1,78 @@
+//! Reading outbox and delivered messages as they are stored since schema 5: a
+//! [`MessageHeader`] under the message id in `outbox` (not delivered yet) or `delivered`, and
+//! its items apart in `message_items`, keyed by the message id and the item's place (so one
+//! message's items are one prefix range, in order). A message keeps its items where they are
+//! when it is delivered: only its header moves.
+//!
+//! This module owns putting a message back together (its header, then its items, their count
+//! and places checked against the header); the ops that write headers and items are
+//! `outbox::put_ops` and `outbox::item_ops`. It must not decide anything about a message.
+
+use super::error::DaemonError;
+use super::keys;
+use super::model::{Item, Message, MessageHeader, decode};
+use super::store::{Store, Tree};
+
+/// The header stored under message `id` in `tree` (`outbox` or `delivered`).
+pub fn header(
+    store: &dyn Store,
+    tree: Tree,
+    id: u64,
+) -> Result<Option<MessageHeader>, DaemonError> {
+    store
+        .get(tree, &keys::id(id))?
+        .map(|v| decode("message", &v))
+        .transpose()
+}
+
+/// The items of the message `h` heads, in order: exactly `h.item_count` of them, at places
+/// 0, 1, … (anything else is a damaged store, named as such).
+pub fn items(store: &dyn Store, h: &MessageHeader) -> Result<Vec<Item>, DaemonError> {
+    let stored = store.prefix(Tree::MessageItems, &keys::id(h.id), usize::MAX)?;
+    if stored.len() != h.item_count as usize {
+        return Err(DaemonError::Corrupt(format!(
+            "message {} has {} item(s) in message_items, its header says {}",
+            h.id,
+            stored.len(),
+            h.item_count
+        )));
+    }
+    stored
+        .iter()
+        .enumerate()
+        .map(|(place, (k, v))| match keys::parse_message_item(k) {
+            Some((_, index)) if index as usize == place => decode("message item", v),
+            _ => Err(DaemonError::Corrupt(format!(
+                "message {}: item {place} is missing from message_items",
+                h.id
+            ))),
+        })
+        .collect()
+}
+
+/// The whole message `h` heads.
+pub fn whole(store: &dyn Store, h: MessageHeader) -> Result<Message, DaemonError> {
+    let items = items(store, &h)?;
+    Ok(h.with_items(items))
+}
+
+/// The whole message stored under `id` in `tree`.
+pub fn read(store: &dyn Store, tree: Tree, id: u64) -> Result<Option<Message>, DaemonError> {
+    header(store, tree, id)?
+        .map(|h| whole(store, h))
+        .transpose()
+}
+
+/// The whole message of a stored header `bytes`.
+pub fn decode_whole(store: &dyn Store, bytes: &[u8]) -> Result<Message, DaemonError> {
+    whole(store, decode("message", bytes)?)
+}
+
+/// Every message of `tree`, whole, in id order.
+pub fn all(store: &dyn Store, tree: Tree) -> Result<Vec<Message>, DaemonError> {
+    store
+        .range(tree, &[], None, usize::MAX)?
+        .iter()
+        .map(|(_, v)| decode_whole(store, v))
+        .collect()
+}
