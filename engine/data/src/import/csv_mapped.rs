@@ -1223,7 +1223,8 @@ mod tests {
                 "invoices.csv",
                 "id,customer,amount,issued,due,echeancier\n\
                  F-7,ACME,1000,2026-01-01,2026-03-31,2026-01-31 300\n",
-                "invoices.csv:2 (invoice F-7): column \"echeancier\": fewer than two installments",
+                "invoices.csv:2 (invoice F-7): column \"echeancier\": `2026-01-31 300` has fewer than \
+                 two installments",
             ),
             (
                 "invoices.csv",

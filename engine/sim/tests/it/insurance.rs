@@ -95,7 +95,7 @@ fn insurer_deadlines_and_warnings() {
         ]
     );
     assert!(r.to_csv().contains(
-        "ACME,acme-credit,covered,F-1,EUR,800,2026-01-31,2026-04-15,2026-04-01,2026-07-31\n"
+        "ACME,acme-credit,covered,F-1,EUR,800,2026-01-31,2026-04-15,2026-04-01,2026-07-31,,\n"
     ));
     assert!(
         r.to_text()
