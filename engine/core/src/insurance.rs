@@ -79,6 +79,24 @@ pub struct CreditCover {
     /// it: the transition creates the task to file the claim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim: Option<InsurerDeadline>,
+    /// The policy's deadline to declare a collective procedure opened against the customer,
+    /// counted from the opening judgment's date, when the record carries it: the transition
+    /// creates the task to declare it when the procedure freezes a case (see
+    /// `runtime::transition::insurer`). A policy without it still gets the task, with no date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub procedure_declaration: Option<Period>,
+}
+
+impl CreditCover {
+    /// Whether the record carries any of its insurer's policy parameters (an insurer listed in
+    /// `insurers.csv`, or deadlines given with the customer): only then does the transition
+    /// create insurer tasks.
+    pub fn has_policy(&self) -> bool {
+        self.threatened_risk.is_some()
+            || self.stop_cover.is_some()
+            || self.claim.is_some()
+            || self.procedure_declaration.is_some()
+    }
 }
 
 /// One of the insurer's deadlines for an unpaid invoice of a covered customer (threatened
@@ -178,6 +196,11 @@ pub struct InsurerPolicy {
     /// The claim-filing task is created this many days before its deadline.
     #[serde(default)]
     pub claim_notice_days: u32,
+    /// The opening of a collective procedure against the customer is to be declared to the
+    /// insurer within this long after the judgment, when the policy says (a parameter of each
+    /// policy: the engine assumes none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub procedure_declaration: Option<Period>,
 }
 
 /// An invoice's insurer deadlines and the extension check.
@@ -289,6 +312,7 @@ mod tests {
             stop_cover: None,
             stop_cover_notice_days: 0,
             claim_notice_days: 0,
+            procedure_declaration: None,
         };
         let within = policy.deadlines(d("2026-01-31"), Some(d("2026-03-15")));
         assert_eq!(within.threatened_risk_by, d("2026-04-01"));

@@ -87,6 +87,7 @@ impl HeldMessage {
             step_order: self.step_order,
             action: self.action.clone(),
             rate_assumed: None,
+            installments: self.item.installments.clone(),
             key: self.key.clone(),
             seq: 0,
             order: self.order,

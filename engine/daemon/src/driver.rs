@@ -382,6 +382,8 @@ pub struct Work<'a> {
     store: &'a dyn Store,
     catalog: &'a Catalog,
     rates: &'static RateTable,
+    /// The insurers' policies the cases run with (`insurers.rs`).
+    insurers: crate::insurers::Insurers,
     customers: BTreeMap<String, Option<Customer>>,
     dirty_customers: BTreeSet<String>,
     invoices: BTreeMap<String, Option<Invoice>>,
@@ -420,6 +422,7 @@ impl<'a> Work<'a> {
             store,
             catalog,
             rates,
+            insurers: Default::default(),
             customers: BTreeMap::new(),
             dirty_customers: BTreeSet::new(),
             invoices: BTreeMap::new(),
@@ -483,6 +486,20 @@ impl<'a> Work<'a> {
     pub(crate) fn plan(&mut self, p: Planned, item: Item) {
         self.stats.actions += 1;
         self.planned.push((p, item));
+    }
+
+    /// Runs the cases with the insurers' policies `insurers` (the engine's, in force when the
+    /// unit starts).
+    pub fn with_insurers(mut self, insurers: crate::insurers::Insurers) -> Work<'a> {
+        self.insurers = insurers;
+        self
+    }
+
+    /// The customer as the transition sees it: its cover with the insurers' deadlines in force
+    /// (`insurers.rs`); the stored record is not changed.
+    fn insured(&self, mut customer: Customer) -> Customer {
+        self.insurers.apply(&mut customer);
+        customer
     }
 
     // ----- reads ------------------------------------------------------------------------------
@@ -1051,6 +1068,7 @@ impl<'a> Work<'a> {
             .customer(&inv.customer)?
             .cloned()
             .ok_or_else(|| DaemonError::Corrupt(format!("customer {} missing", inv.customer)))?;
+        let cust = self.insured(cust);
         let mut totals = self.totals(&inv.customer, &inv.currency, day, Some(id))?;
         if case.is_open() {
             totals.outstanding += case.outstanding;
@@ -1106,6 +1124,34 @@ impl<'a> Work<'a> {
         self.schedule_from(id, day.succ_opt().unwrap_or(day))
     }
 
+    /// Wakes an insured customer's case no later than its next wake-up under the insurers'
+    /// policies now in force (just reread by a deployment): a task day the new policies bring
+    /// earlier is kept; an earlier timer stays (a tick that finds nothing to do is harmless).
+    /// Other cases are left as they are.
+    pub(crate) fn wake_for_insurers(
+        &mut self,
+        id: &str,
+        earliest: NaiveDate,
+    ) -> Result<(), DaemonError> {
+        let Some(inv) = self.invoice(id)?.cloned() else {
+            return Ok(());
+        };
+        let insured = self
+            .customer(&inv.customer)?
+            .is_some_and(|c| c.credit_cover.is_some());
+        if !insured {
+            return Ok(());
+        }
+        let before = self.slot(id)?.wake;
+        self.schedule_from(id, earliest)?;
+        let slot = self.slot(id)?;
+        slot.wake = match (before, slot.wake) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Ok(())
+    }
+
     /// Files the case's next tick, never before `earliest`.
     fn schedule_from(&mut self, id: &str, earliest: NaiveDate) -> Result<(), DaemonError> {
         let Some(case) = self.slot(id)?.case.clone() else {
@@ -1121,6 +1167,7 @@ impl<'a> Work<'a> {
                 let cust = self.customer(&inv.customer)?.cloned().ok_or_else(|| {
                     DaemonError::Corrupt(format!("customer {} missing", inv.customer))
                 })?;
+                let cust = self.insured(cust);
                 let facts = Facts {
                     scenario,
                     invoice: &inv,

@@ -166,6 +166,9 @@ pub struct Engine {
     /// The data folder whose `rates.csv` is reread on each deployment ([`Engine::reload_rates`]);
     /// `None`: the table set at start stays.
     rates_dir: Option<std::path::PathBuf>,
+    /// The credit insurers' policies of the data folder's `insurers.csv` (reread with the
+    /// rates on each deployment: [`Engine::read_insurers`], [`Engine::apply_insurers`]).
+    insurers: RwLock<crate::insurers::Insurers>,
     /// Whether the log already warned that `rates` lacks a half-year a run reached (once per
     /// table, not once per invoice: [`Engine::warn_missing_rates`]).
     rates_warned: std::sync::atomic::AtomicBool,
@@ -214,6 +217,7 @@ impl Engine {
             metrics: Metrics::default(),
             rates: RwLock::new(RateTable::builtin()),
             rates_dir: None,
+            insurers: RwLock::new(crate::insurers::Insurers::default()),
             rates_warned: std::sync::atomic::AtomicBool::new(false),
             ledgers: Ledgers::default(),
             batch: 1000,
@@ -229,7 +233,47 @@ impl Engine {
         self.rates_warned = std::sync::atomic::AtomicBool::new(false);
     }
 
-    /// Rereads `dir`'s `rates.csv` (over the built-in table) on each deployment.
+    /// Runs on the credit insurers' policies `insurers` (a data folder's `insurers.csv`, read
+    /// by [`crate::insurers::load`] when the daemon starts).
+    pub fn set_insurers(&mut self, insurers: crate::insurers::Insurers) {
+        *self.insurers.get_mut().unwrap_or_else(|e| e.into_inner()) = insurers;
+    }
+
+    /// The insurers' policies in force (each unit of work takes them when it starts).
+    pub fn insurers(&self) -> crate::insurers::Insurers {
+        self.insurers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Reads the data folder's `insurers.csv` again (`crate::insurers::load`), `None` when no
+    /// folder is watched. An invalid file is an error naming it and its line. Nothing changes
+    /// until [`Engine::apply_insurers`]: a deployment reads both data files before it applies
+    /// either, so a refused deployment leaves the rates and the policies as they were.
+    pub fn read_insurers(
+        &self,
+    ) -> Result<Option<crate::insurers::Insurers>, relance_data::insurers::InsurersError> {
+        self.rates_dir
+            .as_deref()
+            .map(crate::insurers::load)
+            .transpose()
+    }
+
+    /// Runs on `read` from the next unit of work; returns whether the policies changed.
+    /// Called under the writer lock by a deployment.
+    pub fn apply_insurers(&self, read: crate::insurers::Insurers) -> bool {
+        let mut insurers = self.insurers.write().unwrap_or_else(|e| e.into_inner());
+        if *insurers == read {
+            return false;
+        }
+        *insurers = read;
+        tracing::info!("credit insurers' policies reread from the data folder's insurers.csv");
+        true
+    }
+
+    /// Rereads `dir`'s `rates.csv` (over the built-in table) and `insurers.csv` on each
+    /// deployment.
     pub fn watch_rates(&mut self, dir: std::path::PathBuf) {
         self.rates_dir = Some(dir);
     }
@@ -365,7 +409,8 @@ impl Engine {
     ) -> Result<(T, WorkStats), DaemonError> {
         let before = self.forget_ledgers_if_reopened();
         let catalog = self.catalog();
-        let mut w = Work::new(&*self.store, &catalog, self.rates(), &self.ledgers);
+        let mut w = Work::new(&*self.store, &catalog, self.rates(), &self.ledgers)
+            .with_insurers(self.insurers());
         let mut out = f(&mut w)?;
         let deltas = w.take_deltas();
         let (mut ops, stats) = w.into_ops()?;
@@ -518,6 +563,18 @@ impl Engine {
             .map(|s| (s.name.clone(), s.version.clone()))
             .collect();
         let _guard = self.lock();
+        // The data folder's insurers.csv, read again (applied once rates.csv is read too): an
+        // invalid file refuses the deployment, the policies in force stay.
+        let insurers = self.read_insurers().map_err(|e| {
+            let line = e.line.and_then(|l| u32::try_from(l).ok()).unwrap_or(1);
+            DaemonError::Diagnostics(vec![file_diagnostic(
+                relance_data::insurers::INSURERS_FILE,
+                line,
+                1,
+                "insurers",
+                format!("the data folder's insurers.csv: {}", e.message),
+            )])
+        })?;
         // The data folder's rates.csv, read again: the deployment is when the table changes.
         self.reload_rates().map_err(|e| {
             let line = e.line.and_then(|l| u32::try_from(l).ok()).unwrap_or(1);
@@ -529,6 +586,8 @@ impl Engine {
                 format!("the data folder's rates.csv: {}", e.message),
             )])
         })?;
+        // Then the insurers' policies read above.
+        let insurers_changed = insurers.is_some_and(|read| self.apply_insurers(read));
         let today = self.today();
         let run_done = self.run_done()?;
         let from = if run_done {
@@ -536,6 +595,25 @@ impl Engine {
         } else {
             today
         };
+        if insurers_changed {
+            // New deadlines may fall before a case's timer: wake insured customers' cases
+            // under the new policies (as the simulator would have).
+            let running: Vec<String> = self
+                .cases_not_closed()?
+                .into_iter()
+                .filter_map(|(id, s)| matches!(s, CaseState::Running(_)).then_some(id))
+                .collect();
+            self.unit(
+                &_guard,
+                |w| {
+                    for id in &running {
+                        w.wake_for_insurers(id, from)?;
+                    }
+                    Ok(())
+                },
+                |_, _| Ok(Vec::new()),
+            )?;
+        }
         let mut catalog = self.catalog.write().unwrap_or_else(|e| e.into_inner());
         if let Some(current) = catalog.current()
             && current.bundle == bundle
@@ -578,7 +656,8 @@ impl Engine {
             let Some(current) = catalog.current() else {
                 return Err(DaemonError::NoScenarios);
             };
-            let mut w = Work::new(&*self.store, &catalog, self.rates(), &self.ledgers);
+            let mut w = Work::new(&*self.store, &catalog, self.rates(), &self.ledgers)
+                .with_insurers(self.insurers());
             let (mut assigned, mut migrated) = (0, 0);
             for (id, state) in &cases {
                 match state {
@@ -655,7 +734,8 @@ impl Engine {
         cases: &[(String, CaseState)],
         day: NaiveDate,
     ) -> Result<(), DaemonError> {
-        let mut w = Work::new(&*self.store, catalog, self.rates(), &self.ledgers);
+        let mut w = Work::new(&*self.store, catalog, self.rates(), &self.ledgers)
+            .with_insurers(self.insurers());
         let (file, line, column) = d.bundle.policy_place();
         let mut diags = Vec::new();
         let mut count = 0usize;

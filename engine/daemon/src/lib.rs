@@ -32,6 +32,7 @@ pub mod foresight;
 pub mod health;
 pub mod http;
 pub mod input;
+pub mod insurers;
 pub mod keys;
 pub mod messages;
 pub mod metrics;

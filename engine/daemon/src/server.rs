@@ -134,6 +134,12 @@ pub fn open(
         tracing::info!(file = %file.display(), "late-payment rates read over the built-in table");
     }
     engine.set_rates(rates);
+    let insurers =
+        crate::insurers::load(&config.data).map_err(|e| DaemonError::Config(e.to_string()))?;
+    if insurers.0.is_some() {
+        tracing::info!(dir = %config.data.display(), "credit insurers' policies read from insurers.csv");
+    }
+    engine.set_insurers(insurers);
     engine.watch_rates(config.data.clone());
     let engine = Arc::new(engine);
     if let Some(dir) = scenarios {

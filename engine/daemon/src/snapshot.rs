@@ -160,6 +160,7 @@ fn actions(store: &dyn Store) -> Result<Vec<Planned>, DaemonError> {
                 step_order: 0,
                 action: m.action.clone(),
                 rate_assumed: None,
+                installments: item.installments.clone(),
                 key: item.key.clone(),
                 seq: 0,
                 order: m.id,

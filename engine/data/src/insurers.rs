@@ -2,7 +2,8 @@
 //! `max_extension_days`, `threatened_risk`, `claim`; the two deadlines in days or months from
 //! the invoice's original due date: `60 days`, `6 months`; optionally
 //! `threatened_risk_notice_days`, `stop_cover` (days or months; empty: the policy has none),
-//! `stop_cover_notice_days` and `claim_notice_days`). Loading a folder attaches each
+//! `stop_cover_notice_days`, `claim_notice_days` and `procedure_declaration`, the deadline to
+//! declare a collective procedure from its judgment's date). Loading a folder attaches each
 //! customer's policy deadlines to its cover ([`attach`]): the transition makes each a task.
 //! Editing the file changes the deadlines without a rebuild.
 //!
@@ -26,6 +27,9 @@ const NOTICE: &str = "threatened_risk_notice_days";
 const STOP_COVER: &str = "stop_cover";
 const STOP_COVER_NOTICE: &str = "stop_cover_notice_days";
 const CLAIM_NOTICE: &str = "claim_notice_days";
+/// The optional deadline to declare a collective procedure opened against the customer, from
+/// the judgment's date (days or months; empty: the policy's deadline is not given).
+const PROCEDURE_DECLARATION: &str = "procedure_declaration";
 
 /// Gives every customer whose insurer has a policy in `policies` that policy's deadlines
 /// (threatened risk, stop-cover when the policy has one, claim), so the transition creates
@@ -38,30 +42,75 @@ pub fn attach(customers: &mut [relance_core::domain::Customer], policies: &[Insu
             cover.threatened_risk = policy.map(InsurerPolicy::threatened_risk_task);
             cover.stop_cover = policy.and_then(InsurerPolicy::stop_cover_task);
             cover.claim = policy.map(InsurerPolicy::claim_task);
+            cover.procedure_declaration = policy.and_then(|p| p.procedure_declaration);
         }
     }
 }
 
-/// The policies of the data folder `dir` (none without `insurers.csv`). An unreadable or
-/// invalid file is an error naming it, its line and column.
-pub fn load(dir: &Path) -> Result<Vec<InsurerPolicy>, String> {
-    let path = dir.join(INSURERS_FILE);
-    if !path.is_file() {
-        return Ok(Vec::new());
-    }
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    parse(&text).map_err(|e| format!("{}{e}", path.display()))
+/// Why an `insurers.csv` cannot be used, as data: the file (when read from one), the line
+/// (1 is the header; `None` when the file cannot be read at all) and what is wrong. Shown as
+/// `FILE:LINE: MESSAGE` (`:LINE: MESSAGE` for a text parsed without a file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InsurersError {
+    pub path: Option<std::path::PathBuf>,
+    pub line: Option<usize>,
+    pub message: String,
 }
 
-/// Parses the text of an `insurers.csv`; an error starts with `:LINE: ` (the caller prefixes
-/// the file name).
-pub fn parse(text: &str) -> Result<Vec<InsurerPolicy>, String> {
+impl std::fmt::Display for InsurersError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(path) = &self.path {
+            write!(f, "{}", path.display())?;
+        }
+        match self.line {
+            Some(line) => write!(f, ":{line}: {}", self.message),
+            None => write!(f, ": {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for InsurersError {}
+
+/// The policies of the data folder `dir` (none without `insurers.csv`). An unreadable or
+/// invalid file is an error naming it, its line and column.
+pub fn load(dir: &Path) -> Result<Vec<InsurerPolicy>, InsurersError> {
+    Ok(load_file(dir)?.unwrap_or_default())
+}
+
+/// The policies of the data folder `dir`, `None` when it has no `insurers.csv` (the daemon
+/// then keeps the deadlines stored with each customer); an error as [`load`]'s.
+pub fn load_file(dir: &Path) -> Result<Option<Vec<InsurerPolicy>>, InsurersError> {
+    let path = dir.join(INSURERS_FILE);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| InsurersError {
+        path: Some(path.clone()),
+        line: None,
+        message: e.to_string(),
+    })?;
+    parse(&text).map(Some).map_err(|e| InsurersError {
+        path: Some(path),
+        ..e
+    })
+}
+
+/// Parses the text of an `insurers.csv`; an error names the line (the caller gives the file).
+pub fn parse(text: &str) -> Result<Vec<InsurerPolicy>, InsurersError> {
+    parse_lines(text).map_err(|(line, message)| InsurersError {
+        path: None,
+        line: Some(line),
+        message,
+    })
+}
+
+fn parse_lines(text: &str) -> Result<Vec<InsurerPolicy>, (usize, String)> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let header = reader
         .headers()
-        .map_err(|e| format!(":1: {e}"))?
+        .map_err(|e| (1, e.to_string()))?
         .iter()
         .map(str::to_string)
         .collect::<Vec<_>>();
@@ -69,9 +118,12 @@ pub fn parse(text: &str) -> Result<Vec<InsurerPolicy>, String> {
     let mut at = [0usize; 4];
     for (i, name) in COLUMNS.iter().enumerate() {
         at[i] = index(name).ok_or_else(|| {
-            format!(
-                ":1: missing column \"{name}\" (expected {})",
-                COLUMNS.join(", ")
+            (
+                1,
+                format!(
+                    "missing column \"{name}\" (expected {})",
+                    COLUMNS.join(", ")
+                ),
             )
         })?;
     }
@@ -79,58 +131,76 @@ pub fn parse(text: &str) -> Result<Vec<InsurerPolicy>, String> {
     let stop_cover = index(STOP_COVER);
     let stop_notice = index(STOP_COVER_NOTICE);
     let claim_notice = index(CLAIM_NOTICE);
+    let procedure = index(PROCEDURE_DECLARATION);
     let mut policies: Vec<InsurerPolicy> = Vec::new();
     for (n, record) in reader.records().enumerate() {
         let line = n + 2;
-        let record = record.map_err(|e| format!(":{line}: {e}"))?;
+        let record = record.map_err(|e| (line, e.to_string()))?;
         let cell = |i: usize| record.get(at[i]).unwrap_or("");
         let insurer = cell(0).to_string();
         if insurer.is_empty() {
-            return Err(format!(":{line}: column \"insurer\": empty"));
+            return Err((line, "column \"insurer\": empty".to_string()));
         }
         if policies.iter().any(|p| p.insurer == insurer) {
-            return Err(format!(
-                ":{line}: column \"insurer\": \"{insurer}\" is listed twice"
+            return Err((
+                line,
+                format!("column \"insurer\": \"{insurer}\" is listed twice"),
             ));
         }
         let max_extension_days = cell(1).parse::<u32>().map_err(|_| {
-            format!(
-                ":{line}: column \"max_extension_days\": expected a number of days, found \"{}\"",
-                cell(1)
+            (
+                line,
+                format!(
+                    "column \"max_extension_days\": expected a number of days, found \"{}\"",
+                    cell(1)
+                ),
             )
         })?;
         let period = |i: usize| {
             Period::parse(cell(i)).ok_or_else(|| {
-                format!(
-                    ":{line}: column \"{}\": expected days or months (\"60 days\", \"6 months\"), \
-                     found \"{}\"",
-                    COLUMNS[i],
-                    cell(i)
+                (
+                    line,
+                    format!(
+                        "column \"{}\": expected days or months (\"60 days\", \"6 months\"), \
+                         found \"{}\"",
+                        COLUMNS[i],
+                        cell(i)
+                    ),
                 )
             })
         };
-        let days = |column: Option<usize>, name: &str| -> Result<u32, String> {
+        let days = |column: Option<usize>, name: &str| -> Result<u32, (usize, String)> {
             match column.and_then(|i| record.get(i)).unwrap_or("") {
                 "" => Ok(0),
                 text => text.parse::<u32>().map_err(|_| {
-                    format!(
-                        ":{line}: column \"{name}\": expected a number of days, found \"{text}\""
+                    (
+                        line,
+                        format!("column \"{name}\": expected a number of days, found \"{text}\""),
                     )
                 }),
             }
         };
+        // An optional period column: empty or absent is `None`.
+        let optional_period = |column: Option<usize>, name: &str, example: &str| match column
+            .and_then(|i| record.get(i))
+            .unwrap_or("")
+        {
+            "" => Ok(None),
+            text => Period::parse(text).map(Some).ok_or_else(|| {
+                (
+                    line,
+                    format!(
+                        "column \"{name}\": expected days or months ({example}), found \"{text}\""
+                    ),
+                )
+            }),
+        };
         let notice_days = days(notice, NOTICE)?;
         let stop_cover_notice_days = days(stop_notice, STOP_COVER_NOTICE)?;
         let claim_notice_days = days(claim_notice, CLAIM_NOTICE)?;
-        let stop_cover = match stop_cover.and_then(|i| record.get(i)).unwrap_or("") {
-            "" => None,
-            text => Some(Period::parse(text).ok_or_else(|| {
-                format!(
-                    ":{line}: column \"{STOP_COVER}\": expected days or months (\"90 days\", \
-                     \"3 months\"), found \"{text}\""
-                )
-            })?),
-        };
+        let stop_cover = optional_period(stop_cover, STOP_COVER, "\"90 days\", \"3 months\"")?;
+        let procedure_declaration =
+            optional_period(procedure, PROCEDURE_DECLARATION, "\"15 days\", \"1 month\"")?;
         policies.push(InsurerPolicy {
             insurer,
             max_extension_days,
@@ -140,6 +210,7 @@ pub fn parse(text: &str) -> Result<Vec<InsurerPolicy>, String> {
             stop_cover,
             stop_cover_notice_days,
             claim_notice_days,
+            procedure_declaration,
         });
     }
     Ok(policies)
@@ -168,7 +239,7 @@ mod tests {
              acme-credit,60,60 days,6 months,ten\n",
         );
         assert_eq!(
-            bad.unwrap_err(),
+            bad.unwrap_err().to_string(),
             ":2: column \"threatened_risk_notice_days\": expected a number of days, found \"ten\""
         );
         let covered = |insurer: &str| {
@@ -180,6 +251,7 @@ mod tests {
                 threatened_risk: None,
                 stop_cover: None,
                 claim: None,
+                procedure_declaration: None,
             });
             c
         };
@@ -236,7 +308,7 @@ mod tests {
                 ":3: column \"insurer\": \"acme\" is listed twice",
             ),
         ] {
-            assert_eq!(parse(text).expect_err(want), want);
+            assert_eq!(parse(text).expect_err(want).to_string(), want);
         }
     }
 }

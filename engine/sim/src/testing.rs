@@ -171,6 +171,12 @@ pub fn run_noting(
     mode: SnapshotMode,
     note: &dyn Fn(&str, &str) -> Option<LanguageNote>,
 ) -> (Verdict, Vec<String>) {
+    // An amount in another currency than its invoice's is refused before anything runs, as
+    // the API refuses such a payment (the engine's events carry amounts, not currencies).
+    let refused = foreign_amounts(tc);
+    if !refused.is_empty() {
+        return (Verdict::Failed(refused), Vec::new());
+    }
     let (mut timeline, errors) = simulate_with_errors(shared, tc);
     timeline.note_languages(&portfolio(tc).customers, note);
     let noted = Timeline {
@@ -199,6 +205,55 @@ pub fn run_noting(
         return (Verdict::Failed(report), notes);
     }
     (verdict(tc, &timeline, mode), notes)
+}
+
+/// The report of the test's events whose amount is not in its invoice's currency (a payment,
+/// a payment reversed, a credit note, a dispute or a promise for part of it): one line each;
+/// empty when there is none. `on 2026-02-25 payment reversed F-1 100 USD` on an EUR invoice
+/// is refused like `POST /v1/invoices/F-1/payments` with `"currency": "USD"`.
+fn foreign_amounts(tc: &TestCase) -> String {
+    use ir::TestEvent as T;
+    let mut report = String::new();
+    for (date, e) in &tc.events {
+        let (what, id, amount) = match e {
+            T::Payment {
+                invoice: id,
+                amount,
+            } => ("payment", id, Some(amount)),
+            T::PaymentReversed {
+                invoice: id,
+                amount,
+                ..
+            } => ("payment reversed", id, Some(amount)),
+            T::CreditNote {
+                invoice: id,
+                amount,
+            } => ("credit note", id, Some(amount)),
+            T::Dispute {
+                invoice: id,
+                amount,
+                ..
+            } => ("dispute", id, amount.as_ref()),
+            T::Promise {
+                invoice: id,
+                amount,
+                ..
+            } => ("promise", id, amount.as_ref()),
+            _ => continue,
+        };
+        let Some(money) = amount else { continue };
+        let Some(inv) = tc.invoices.iter().find(|i| &i.id == id).map(invoice) else {
+            continue;
+        };
+        if money.currency != inv.currency {
+            report.push_str(&format!(
+                "  on {date} {what} {id} {} {}: {} is not the currency of invoice {id} ({}); \
+                 write the amount in {}\n",
+                money.amount, money.currency, money.currency, inv.currency, inv.currency
+            ));
+        }
+    }
+    report
 }
 
 fn verdict(tc: &TestCase, timeline: &Timeline, mode: SnapshotMode) -> Verdict {

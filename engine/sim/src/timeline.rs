@@ -8,7 +8,9 @@
 //! then the order in which the engine decided them. Under a `cadence` the messages given are
 //! already merged and dated by `relance_core::runtime::cadence` (they merge here whatever the
 //! grouping), and a message that waits shows on the day it was due as a `deferred` entry
-//! ([`Timeline::add_deferrals`]). This module only shapes output; it decides nothing.
+//! ([`Timeline::add_deferrals`]). An action on an invoice with installments lists them as they
+//! stand on its day (`"installments"` in JSON; the overdue ones in the text form). This module
+//! only shapes output; it decides nothing.
 
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
@@ -20,6 +22,7 @@ use relance_dsl::ir::{Action, Escalation, GroupKey, ScenarioSet};
 use relance_core::domain::Customer;
 use relance_core::interest::{AssumedRate, half_year_name};
 use relance_core::runtime::cadence::Deferral;
+use relance_core::runtime::installments::Standing;
 use relance_core::runtime::{Planned, Record};
 
 /// One line of the timeline. Its JSON form (see `impl Serialize`) is the entry of the
@@ -76,6 +79,10 @@ pub enum Detail {
         /// Set when the template is not written in the customer's language
         /// ([`Timeline::note_languages`]); `None` when it is, or nobody looked.
         language: Option<Box<LanguageNote>>,
+        /// The installments of the entry's invoices that have some, on the entry's day (each
+        /// with its invoice): printed as `"installments"` when there are any, and in the text
+        /// form those overdue.
+        installments: Vec<InstallmentLine>,
     },
     Transition {
         from: &'static str,
@@ -85,6 +92,45 @@ pub enum Detail {
     /// A message due this day that goes out on `until` (the cadence's gap): printed as
     /// `"text"`, `"until"` and `"reason": "cadence"`.
     Deferred { text: String, until: NaiveDate },
+}
+
+/// One installment of an invoice of an entry, as it stands on the entry's day
+/// (`relance_core::runtime::installments::Standing`, with its invoice).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstallmentLine {
+    pub invoice: String,
+    /// Its rank, from 1.
+    pub number: usize,
+    pub due: NaiveDate,
+    pub amount: rust_decimal::Decimal,
+    /// What is left to pay of it (payments pay the earliest installment first).
+    pub unpaid: rust_decimal::Decimal,
+    /// Days since its due date on the entry's day (negative before it).
+    pub days_late: i64,
+    /// Past its due date and not paid in full.
+    pub overdue: bool,
+}
+
+impl InstallmentLine {
+    fn of(invoice: &str, s: Standing) -> InstallmentLine {
+        InstallmentLine {
+            invoice: invoice.to_string(),
+            number: s.number,
+            due: s.due,
+            amount: s.amount,
+            unpaid: s.unpaid,
+            days_late: s.days_late,
+            overdue: s.overdue,
+        }
+    }
+
+    /// `F-1 installment 1 due 2026-01-31: 300 unpaid of 300, 10 days late`.
+    fn to_text(&self) -> String {
+        format!(
+            "{} installment {} due {}: {} unpaid of {}, {} days late",
+            self.invoice, self.number, self.due, self.unpaid, self.amount, self.days_late
+        )
+    }
 }
 
 /// A message whose template is not written in its customer's language: the set's declared
@@ -121,6 +167,7 @@ impl Serialize for Entry {
                 action_ir: _,
                 rate_assumed,
                 language,
+                installments,
             } => {
                 out.serialize_field("action", action)?;
                 if let Some(template) = template {
@@ -156,6 +203,9 @@ impl Serialize for Entry {
                         out.serialize_field("no_template_in", language)?;
                     }
                     None => {}
+                }
+                if !installments.is_empty() {
+                    out.serialize_field("installments", installments)?;
                 }
             }
             Detail::Transition { from, to, cause } => {
@@ -276,11 +326,22 @@ impl Timeline {
                     text,
                     language,
                     rate_assumed,
+                    installments,
                     ..
                 } => {
                     let text = match rate_assumed {
                         Some(a) => format!("{text}  ({a})"),
                         None => text.clone(),
+                    };
+                    let overdue: Vec<String> = installments
+                        .iter()
+                        .filter(|i| i.overdue)
+                        .map(InstallmentLine::to_text)
+                        .collect();
+                    let text = if overdue.is_empty() {
+                        text
+                    } else {
+                        format!("{text}  (overdue: {})", overdue.join("; "))
                     };
                     match language.as_deref() {
                         Some(LanguageNote::Fallback { language, from }) => {
@@ -331,10 +392,18 @@ fn group_actions(set: &ScenarioSet, actions: Vec<Planned>) -> Vec<Entry> {
     for (p, group) in actions.into_iter().zip(groups) {
         if group < out.len() {
             let e = &mut out[group];
-            e.invoices.push(p.invoice);
-            if let Detail::Action { keys, .. } = &mut e.detail {
+            if let Detail::Action {
+                keys, installments, ..
+            } = &mut e.detail
+            {
                 keys.push(p.key);
+                installments.extend(
+                    p.installments
+                        .into_iter()
+                        .map(|s| InstallmentLine::of(&p.invoice, s)),
+                );
             }
+            e.invoices.push(p.invoice);
         } else {
             out.push(entry(p));
         }
@@ -396,6 +465,11 @@ fn deferred_entry(d: Deferral) -> Entry {
 
 fn entry(p: Planned) -> Entry {
     let text = p.action.to_string();
+    let installments = p
+        .installments
+        .into_iter()
+        .map(|s| InstallmentLine::of(&p.invoice, s))
+        .collect();
     let (to, cc, amount) = match &p.action {
         Action::Email { to, cc, .. } => (to.clone(), cc.clone(), None),
         Action::Sms { to, .. } | Action::Letter { to, .. } | Action::Alert { to, .. } => {
@@ -435,6 +509,7 @@ fn entry(p: Planned) -> Entry {
             action_ir: Box::new(p.action),
             rate_assumed: p.rate_assumed,
             language: None,
+            installments,
         },
     }
 }

@@ -258,7 +258,10 @@ async fn an_invalid_csv_names_line_and_column_and_writes_nothing() {
     );
     let problems = v["problems"].as_array().expect("problems");
     assert_eq!(problems.len(), 2, "{v}");
-    assert_eq!(problems[0]["path"], "factures-invalides.csv:3");
+    assert_eq!(
+        problems[0]["path"],
+        "factures-invalides.csv:3 (invoice FA-202)"
+    );
     assert!(
         problems[0]["message"]
             .as_str()

@@ -121,12 +121,16 @@ fn invalid_rows_are_all_reported_and_nothing_is_written() {
     let (code, _, err) = relance(&["import", "csv", &bad, "--data", &data_s, "--map", &map]);
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("factures-invalides.csv:2: column \"Montant TTC\": invalid amount \"12x,00\""),
+        err.contains(
+            "factures-invalides.csv:2 (invoice FA-004): column \"Montant TTC\": invalid amount \
+             \"12x,00\""
+        ),
         "{err}"
     );
     assert!(
         err.contains(
-            "factures-invalides.csv:3: column \"Date facture\": invalid date \"2026-13-01\""
+            "factures-invalides.csv:3 (invoice FA-005): column \"Date facture\": invalid date \
+             \"2026-13-01\""
         ),
         "{err}"
     );

@@ -353,6 +353,12 @@ pub fn account_transition(
                 step_order: order,
                 action: action.clone(),
                 rate_assumed: None,
+                installments: facts
+                    .overdue
+                    .iter()
+                    .find(|(inv, _)| &inv.id == invoice)
+                    .map(|(inv, case)| super::installments::standing(inv, case.outstanding, today))
+                    .unwrap_or_default(),
                 key: format!(
                     "{account}/{}/{label}/{runs}/{k}/{invoice}",
                     facts.scenario.version

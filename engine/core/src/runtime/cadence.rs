@@ -292,6 +292,7 @@ mod tests {
             step_order,
             action,
             rate_assumed: None,
+            installments: Vec::new(),
             key: format!("{invoice}/{step_order}"),
             seq: 0,
             order,

@@ -74,6 +74,18 @@ pub fn own_due(invoice: &Invoice, inst: &Instance) -> NaiveDate {
         .map_or(invoice.due, |i| i.due)
 }
 
+/// The due date a credit insurer's deadlines count from when `outstanding` principal is left:
+/// the ORIGINAL due date of the first installment not paid in full (payments pay the earliest
+/// first), else the invoice's own. For an invoice with installments, `invoice.due` is the last
+/// installment's date: counting from it would put every deadline after the unpaid first
+/// installment's by the whole schedule. Never an extended date (`Instance::extended_due`).
+pub fn insured_due(invoice: &Invoice, outstanding: Decimal) -> NaiveDate {
+    invoice
+        .installments
+        .get(current(invoice, outstanding))
+        .map_or(invoice.due, |i| i.due)
+}
+
 /// The principal due on `day`: the whole outstanding for an invoice with one due date;
 /// otherwise the installments due on or before `day` less the principal paid (never below
 /// zero, never above the outstanding).

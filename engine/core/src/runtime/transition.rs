@@ -56,6 +56,12 @@ pub struct Planned {
     /// action.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_assumed: Option<crate::interest::AssumedRate>,
+    /// For an invoice with installments: each of them on the action's day, as the case stands
+    /// after the transition (date, amount, unpaid part, days late, overdue), what the plan's
+    /// timeline shows and the daemon's message item keeps (`installments::standing`). Empty
+    /// for an invoice with one due date.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub installments: Vec<super::installments::Standing>,
     /// Deterministic: invoice, scenario version, step, occurrence, action index.
     pub key: String,
     /// Order of decision within one transition (actions and records share it).
@@ -146,6 +152,12 @@ pub fn transition_with(
         Input::Event(e) => m.event(e),
     }
     m.next_installment();
+    if !facts.invoice.installments.is_empty() {
+        for p in &mut m.out.actions {
+            p.installments =
+                super::installments::standing(facts.invoice, m.inst.outstanding, p.date);
+        }
+    }
     m.out.decisions = m.seq;
     (m.inst, m.out)
 }
@@ -886,6 +898,7 @@ impl<'f> Machine<'_, 'f> {
             step_order,
             action,
             rate_assumed,
+            installments: Vec::new(),
             key,
         });
     }

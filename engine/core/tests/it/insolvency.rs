@@ -356,3 +356,87 @@ fn an_extension_moves_the_dunning_due_date_only() {
     assert!(case.tick("2026-03-24").actions.is_empty());
     assert_eq!(case.tick("2026-03-25").actions.len(), 2);
 }
+
+/// A case frozen by a collective procedure, of a customer covered by a credit insurer: one
+/// task to declare the procedure to the insurer, once per case (a conversion to liquidation
+/// asks for none). The deadline is the policy's parameter (`procedure_declaration`), counted
+/// from the judgment's date: judgment 10 March 2026 + 15 days = 25 March 2026. A policy
+/// without that parameter still gets the task, its deadline left to the policy; no task for a
+/// cover that is not `covered`, nor for an insurer without policy.
+#[test]
+fn a_frozen_case_of_an_insured_customer_gets_one_task_to_declare_the_procedure_to_the_insurer() {
+    use relance_core::insurance::{CoverStatus, CreditCover, InsurerDeadline, Period};
+    let claim = Some(InsurerDeadline {
+        after: Period::Months(6),
+        notice_days: 0,
+    });
+    let cover = |status, claim, procedure_declaration| CreditCover {
+        insurer: "acme-credit".into(),
+        status,
+        limit: None,
+        threatened_risk: None,
+        stop_cover: None,
+        claim,
+        procedure_declaration,
+    };
+    let text = "declare the redressement judiciaire opened on 2026-03-10 to acme-credit";
+    let tail = ": invoice F-1, 10000 EUR outstanding (the opening of a collective procedure is \
+                a claim event under the credit insurance policy)";
+    let cases = [
+        (
+            cover(CoverStatus::Covered, claim, Some(Period::Days(15))),
+            Some(format!(
+                "{text} by 2026-03-25 (the policy counts 15 days from the judgment){tail}"
+            )),
+        ),
+        (
+            cover(CoverStatus::Covered, claim, None),
+            Some(format!(
+                "{text} within the policy's deadline (insurers.csv gives no \
+                 procedure_declaration for this insurer){tail}"
+            )),
+        ),
+        (
+            cover(CoverStatus::Cancelled, claim, Some(Period::Days(15))),
+            None,
+        ),
+        (cover(CoverStatus::Covered, None, None), None),
+    ];
+    for (cover, want) in cases {
+        let mut case = Case::new(invoice("F-1", "2026-01-01", "2026-01-31", None));
+        case.customer.credit_cover = Some(cover.clone());
+        case.tick("2026-02-10");
+        let out = case.event(opened(Some("2026-03-20")), "2026-03-12");
+        let insurer: Vec<&str> = out
+            .actions
+            .iter()
+            .filter(|a| a.step == "insurer_procedure")
+            .filter_map(|a| match &a.action {
+                Action::Task { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            insurer,
+            want.iter().map(String::as_str).collect::<Vec<_>>(),
+            "{cover:?}"
+        );
+        // The mandataire's declaration is still there, and later days and a conversion add
+        // no second insurer task.
+        assert_eq!(tasks(&out).len(), 1 + insurer.len(), "{:?}", out.actions);
+        let mut later = case.tick("2026-03-26").actions;
+        later.extend(
+            case.event(
+                EventKind::InsolvencyOpened {
+                    customer: "ACME".into(),
+                    procedure: Procedure::Liquidation,
+                    judgment_on: day("2026-04-14"),
+                    published_on: Some(day("2026-04-20")),
+                },
+                "2026-04-21",
+            )
+            .actions,
+        );
+        assert!(later.is_empty(), "{later:?}");
+    }
+}

@@ -56,6 +56,7 @@ fn task_days(
         threatened_risk: policy,
         stop_cover: None,
         claim: None,
+        procedure_declaration: None,
     });
     let invoice: Invoice = serde_json::from_value(json!({
         "id": "F-1", "customer": "ACME", "amount": "10000",
@@ -211,6 +212,7 @@ fn the_stop_cover_and_claim_tasks_come_once_on_their_days() {
                 after: Period::Months(6),
                 notice_days: 15,
             }),
+            procedure_declaration: None,
         });
         let shared = Shared {
             set: &set,
@@ -277,6 +279,109 @@ fn the_stop_cover_and_claim_tasks_come_once_on_their_days() {
             ),
             "{}",
             found[1].2
+        );
+    }
+}
+
+/// An invoice with installments: the insurer's deadlines count from the ORIGINAL due date of
+/// the first installment not paid in full, not from `invoice.due` (the last installment's).
+/// F-1: 10,000 EUR, 3,000 due 31 January 2026 and 7,000 due 31 March 2026; threatened risk
+/// 60 days, no notice. Hand-computed:
+/// - nothing paid: 31 January + 60 days = 1 April 2026 (28 days to 28 February, 31 to
+///   31 March, 1 more); counting from 31 March would give 30 May;
+/// - the first installment paid on 10 February: the second is the first unpaid, 31 March +
+///   60 days = 30 May 2026 (30 days to 30 April, 30 more).
+#[test]
+fn insurer_deadlines_of_an_invoice_with_installments_count_from_the_first_unpaid_one() {
+    let set = set();
+    let rules = RuleSet::default();
+    let mut customer = Customer::new("ACME");
+    customer.credit_cover = Some(CreditCover {
+        insurer: "acme-credit".into(),
+        status: CoverStatus::Covered,
+        limit: None,
+        threatened_risk: Some(ThreatenedRisk {
+            after: Period::Days(60),
+            notice_days: 0,
+        }),
+        stop_cover: None,
+        claim: None,
+        procedure_declaration: None,
+    });
+    let invoice: Invoice = serde_json::from_value(json!({
+        "id": "F-1", "customer": "ACME", "amount": "10000",
+        "issued": "2026-01-01", "due": "2026-03-31",
+        "installments": [
+            {"due": "2026-01-31", "amount": "3000"},
+            {"due": "2026-03-31", "amount": "7000"}
+        ]
+    }))
+    .expect("a valid invoice");
+    let facts = Facts {
+        scenario: &set.scenarios["s"],
+        invoice: &invoice,
+        customer: &customer,
+        totals: CustomerTotals::default(),
+        rules: &rules,
+        rates: RateTable::builtin(),
+    };
+    // (payment of the first installment, the task's day, its text)
+    let cases = [
+        (
+            None,
+            "2026-04-01",
+            "declare the threatened risk to acme-credit by 2026-04-01: invoice F-1 unpaid, \
+             10000 EUR outstanding (original due date 2026-01-31 of installment 1, the first \
+             unpaid; the policy counts 60 days from it)",
+        ),
+        (
+            Some("2026-02-10"),
+            "2026-05-30",
+            "declare the threatened risk to acme-credit by 2026-05-30: invoice F-1 unpaid, \
+             7000 EUR outstanding (original due date 2026-03-31 of installment 2, the first \
+             unpaid; the policy counts 60 days from it)",
+        ),
+    ];
+    for (paid_on, want_day, want_text) in cases {
+        let shared = Shared {
+            set: &set,
+            rules: &rules,
+            rates: RateTable::builtin(),
+        };
+        let mut inst = open_case(
+            shared,
+            &invoice,
+            &customer,
+            CustomerTotals::default(),
+            invoice.issued,
+        );
+        let mut found = Vec::new();
+        let mut d = day("2026-01-02");
+        while d <= day("2026-06-30") {
+            if paid_on.is_some_and(|p| day(p) == d) {
+                let ev = EventKind::Payment {
+                    invoice: "F-1".into(),
+                    amount: "3000".parse().expect("amount"),
+                    reference: None,
+                    details: Default::default(),
+                };
+                inst = transition(inst, Input::Event(&ev), d, &facts).0;
+            }
+            let (next, out) = transition(inst, Input::Tick, d, &facts);
+            inst = next;
+            for a in out.actions {
+                if let Action::Task { text, .. } = a.action
+                    && a.step == "threatened_risk"
+                {
+                    found.push((d.to_string(), text));
+                }
+            }
+            d = d.succ_opt().expect("next day");
+        }
+        assert_eq!(
+            found,
+            [(want_day.to_string(), want_text.to_string())],
+            "paid on {paid_on:?}"
         );
     }
 }

@@ -285,6 +285,14 @@ pub struct InvoiceView {
     /// The name of the scenario step to consider next; `null` when none is left or before
     /// the case opens.
     pub next_step: Option<String>,
+    /// For an invoice with installments: each of them as it stands today (`number` from 1,
+    /// `due`, `amount`, `unpaid`: what is left of it, payments paying the earliest first;
+    /// `days_late`: days since its due date, negative before it; `overdue`: past its date and
+    /// not paid in full), from the case's outstanding (the invoice's before the case opens).
+    /// Absent for an invoice with one due date.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub installments: Vec<relance_core::runtime::installments::Standing>,
     /// Every recorded transition, oldest first.
     pub timeline: Vec<HistoryEntry>,
     /// The undelivered messages (pending, retrying, dead) about this invoice.

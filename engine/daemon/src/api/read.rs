@@ -139,7 +139,15 @@ pub async fn invoice(
                 last_error: m.last_error,
             })
             .collect();
+        let outstanding = rec
+            .as_ref()
+            .map_or(invoice.outstanding.unwrap_or(invoice.amount), |r| {
+                r.case.outstanding
+            });
+        let installments =
+            relance_core::runtime::installments::standing(&invoice, outstanding, engine.today());
         Ok(Wire(InvoiceView {
+            installments,
             state: Some(rec.as_ref().map_or("new", |r| r.case.status.name())),
             next_tick: match &rec {
                 Some(r) => r.wake,

@@ -181,3 +181,100 @@ fn each_deployment_rereads_the_rates_file() {
         Some(Decimal::new(150, 2))
     );
 }
+
+/// The data folder's `insurers.csv` is read when the daemon starts and again on each
+/// deployment, as `rates.csv` is: the insurer tasks come from the file's parameters, as in
+/// the simulator (the customer records, imported as JSON, carry no deadline of their own).
+/// F-1 due 31 January 2026, hand-computed from that original due date:
+/// - at start, threatened risk 60 days (28 + 31 + 1): task on 1 April 2026;
+/// - the file changed to a stop-cover of 80 days, no notice (28 + 31 + 21): task on
+///   21 April 2026 once deployed (the start's file gave none);
+/// - a file that does not parse refuses the deployment with a diagnostic naming
+///   `insurers.csv` and its line, and the policy in force stays: the claim (6 months, 15 days'
+///   notice: 31 July less 15 days) comes on 16 July 2026.
+#[test]
+fn the_daemon_reads_the_insurers_file_at_start_and_on_each_deployment() {
+    use relance_daemon::catalog::Bundle;
+    use relance_daemon::error::DaemonError;
+
+    let tmp = TempDir::new("law-insurers-reread");
+    let data = tmp.0.join("data");
+    std::fs::create_dir_all(&data).expect("data folder");
+    let file = data.join("insurers.csv");
+    std::fs::write(
+        &file,
+        "insurer,max_extension_days,threatened_risk,claim,claim_notice_days\n\
+         acme-credit,60,60 days,6 months,15\n",
+    )
+    .expect("write");
+    let p = relance_data::portfolio::from_json(
+        r#"{"customers": [{"id": "ACME", "segment": "b2b", "insurer": "acme-credit", "credit_cover": "covered"}],
+            "invoices": [{"id": "F-1", "customer": "ACME", "amount": "800", "issued": "2026-01-01", "due": "2026-01-31"}]}"#,
+    )
+    .expect("case");
+    let engine = started(&tmp, d("2026-03-01"), &p);
+    let stdlib = || Bundle::read_dir(&crate::workspace().join("stdlib-scenarios")).expect("stdlib");
+    let insurer_tasks = || -> Vec<(String, NaiveDate)> {
+        let mut tasks: Vec<(String, NaiveDate)> = engine
+            .outbox()
+            .expect("outbox")
+            .into_iter()
+            .filter(|m| matches!(m.action, Action::Task { .. }))
+            .flat_map(|m| {
+                let date = m.date;
+                m.items.into_iter().map(move |i| (i.step, date))
+            })
+            .filter(|(step, _)| {
+                ["threatened_risk", "stop_cover", "insurance_claim"].contains(&step.as_str())
+            })
+            .collect();
+        tasks.sort_by_key(|t| t.1);
+        tasks
+    };
+    engine.advance_to(d("2026-04-10")).expect("advance");
+    assert_eq!(
+        insurer_tasks(),
+        [("threatened_risk".to_string(), d("2026-04-01"))]
+    );
+
+    std::fs::write(
+        &file,
+        "insurer,max_extension_days,threatened_risk,claim,stop_cover,claim_notice_days\n\
+         acme-credit,60,60 days,6 months,80 days,15\n",
+    )
+    .expect("write");
+    engine.deploy(stdlib()).expect("deploys");
+    engine.advance_to(d("2026-04-30")).expect("advance");
+    assert_eq!(
+        insurer_tasks(),
+        [
+            ("threatened_risk".to_string(), d("2026-04-01")),
+            ("stop_cover".to_string(), d("2026-04-21")),
+        ]
+    );
+
+    std::fs::write(
+        &file,
+        "insurer,max_extension_days,threatened_risk,claim\nacme-credit,sixty,60 days,6 months\n",
+    )
+    .expect("write");
+    match engine.deploy(stdlib()) {
+        Err(DaemonError::Diagnostics(diags)) => {
+            assert_eq!(diags.len(), 1, "{diags:?}");
+            assert_eq!(diags[0].file, "insurers.csv");
+            assert_eq!(diags[0].line, 2);
+            assert!(
+                diags[0].message.contains(
+                    "column \"max_extension_days\": expected a number of days, found \"sixty\""
+                ),
+                "{diags:?}"
+            );
+        }
+        other => panic!("expected the deployment refused: {other:?}"),
+    }
+    engine.advance_to(d("2026-07-20")).expect("advance");
+    assert_eq!(
+        insurer_tasks().last(),
+        Some(&("insurance_claim".to_string(), d("2026-07-16")))
+    );
+}

@@ -13,6 +13,7 @@ mod aggregates;
 mod backup_live;
 mod cadence;
 mod case_actions;
+mod case_view;
 mod daemon_api;
 mod daemon_engine;
 mod deploy;

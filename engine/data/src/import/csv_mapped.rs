@@ -287,6 +287,7 @@ pub fn import_bytes(
             continue;
         }
         let row = Row {
+            kind,
             path,
             line,
             record: &record,
@@ -431,6 +432,7 @@ impl Layout {
 
 /// One row being applied.
 struct Row<'a> {
+    kind: Kind,
     path: &'a Path,
     line: u64,
     record: &'a StringRecord,
@@ -447,20 +449,31 @@ impl Row<'_> {
             .index
             .get(column)
             .map_or(column, |&i| self.layout.original[i].as_str());
-        Problem::new(
-            super::csv_place(self.path, self.line),
-            Some(spelled),
-            message,
-        )
+        Problem::new(self.place(), Some(spelled), message)
     }
 
     /// A problem in the cell of column `i`, named as the file spells it.
     fn problem_at(&self, i: usize, message: impl Into<String>) -> Problem {
-        Problem::new(
-            super::csv_place(self.path, self.line),
-            Some(&self.layout.original[i]),
-            message,
-        )
+        Problem::new(self.place(), Some(&self.layout.original[i]), message)
+    }
+
+    /// The row's file and line, with the record it is about when its id cell says:
+    /// `factures.csv:3 (invoice F-2)` (a payment names the invoice it pays, a contact its
+    /// customer).
+    fn place(&self) -> crate::portfolio::Place {
+        let (what, column) = match self.kind {
+            Kind::Invoices => ("invoice", "id"),
+            Kind::Payments => ("payment of invoice", "invoice"),
+            Kind::Customers => ("customer", "id"),
+            Kind::Contacts => ("contact of customer", "customer"),
+        };
+        let mut place = super::csv_place(self.path, self.line);
+        if let (crate::portfolio::Place::Csv { label, .. }, Some(id)) =
+            (&mut place, self.text(column))
+        {
+            *label = Some(format!("{what} {id}"));
+        }
+        place
     }
 
     /// Whether the file has this column.
@@ -993,11 +1006,13 @@ mod tests {
         )
         .expect_err("bad");
         assert!(
-            err.contains("invoices.csv:2: column \"amount\": invalid amount \"12x\""),
+            err.contains("invoices.csv:2 (invoice F-1): column \"amount\": invalid amount \"12x\""),
             "{err}"
         );
         assert!(
-            err.contains("invoices.csv:3: column \"issued\": invalid date \"2026-13-01\""),
+            err.contains(
+                "invoices.csv:3 (invoice F-2): column \"issued\": invalid date \"2026-13-01\""
+            ),
             "{err}"
         );
         let err = run("invoices.csv", "id,custmer\n", &opts(""), &mut merge).expect_err("bad");
@@ -1082,8 +1097,8 @@ mod tests {
         assert_eq!(notes.len(), 1, "{:?}", changes.notes);
         assert!(
             notes[0].ends_with(
-                "clients.csv:2: column \"taux\": warning: customer ACME: the contractual \
-                 late-payment rate 7 % is below three times the legal rate in 2026-H1 (floor \
+                "clients.csv:2 (customer ACME): column \"taux\": warning: customer ACME: the \
+                 contractual late-payment rate 7 % is below three times the legal rate in 2026-H1 (floor \
                  7.86 %) (Code de commerce L441-10 II)"
             ),
             "{}",
@@ -1184,6 +1199,60 @@ mod tests {
         assert_eq!(back.customers, p.customers);
     }
 
+    /// A bad record names its file, line, column (as the file spells it) and the record: the
+    /// invoice it is, or pays; a record without its id is named by file and line alone.
+    #[test]
+    fn a_bad_record_names_its_invoice() {
+        let mut merge = Merge::new(Portfolio::default());
+        run("customers.csv", "id\nACME\n", &opts(""), &mut merge).expect("customers");
+        run(
+            "invoices.csv",
+            "id,customer,amount,issued,due\nF-1,ACME,100,2026-01-01,2026-01-31\n",
+            &opts(""),
+            &mut merge,
+        )
+        .expect("invoices");
+        // (file, content, what the error starts with)
+        let cases = [
+            (
+                "invoices.csv",
+                "numero,customer,amount,issued\nF-1,ACME,5,2026-01-01\nF-0042,ACME,12x,2026-01-01\n",
+                "invoices.csv:3 (invoice F-0042): column \"amount\": invalid amount \"12x\"",
+            ),
+            (
+                "invoices.csv",
+                "id,customer,amount,issued,due,echeancier\n\
+                 F-7,ACME,1000,2026-01-01,2026-03-31,2026-01-31 300\n",
+                "invoices.csv:2 (invoice F-7): column \"echeancier\": `2026-01-31 300` has fewer than \
+                 two installments",
+            ),
+            (
+                "invoices.csv",
+                "id,customer,amount,issued\n,ACME,5,2026-01-01\n",
+                "invoices.csv:2: column \"id\": missing value (required)",
+            ),
+            (
+                "payments.csv",
+                "date,invoice,amount\n2026-02-01,F-1,abc\n",
+                "payments.csv:2 (payment of invoice F-1): column \"amount\": invalid amount \"abc\"",
+            ),
+            (
+                "payments.csv",
+                "date,invoice,amount\n2026-02-01,F-1,10\n2026-02-30,F-1,10\n",
+                "payments.csv:3 (payment of invoice F-1): column \"date\": invalid date \"2026-02-30\"",
+            ),
+        ];
+        for (name, content, want) in cases {
+            let map = if content.starts_with("numero") {
+                "numero=id"
+            } else {
+                "echeancier=installments"
+            };
+            let err = run(name, content, &opts(map), &mut merge).expect_err(want);
+            assert!(err.contains(want), "{want}\n{err}");
+        }
+    }
+
     #[test]
     fn a_bad_country_names_the_column_as_the_file_spells_it() {
         let mut merge = Merge::new(Portfolio::default());
@@ -1197,7 +1266,7 @@ mod tests {
         .expect_err("bad country");
         assert_eq!(
             err,
-            "contacts.csv:2: column \"Pays\": invalid country \"France\" (expected an ISO 3166-1 alpha-2 code such as FR)"
+            "contacts.csv:2 (contact of customer ACME): column \"Pays\": invalid country \"France\" (expected an ISO 3166-1 alpha-2 code such as FR)"
         );
         let err = run(
             "customers.csv",
@@ -1208,7 +1277,7 @@ mod tests {
         .expect_err("bad country");
         assert_eq!(
             err,
-            "customers.csv:2: column \"legal_country\": invalid country \"F1\" (expected an ISO 3166-1 alpha-2 code such as FR)"
+            "customers.csv:2 (customer ACME): column \"legal_country\": invalid country \"F1\" (expected an ISO 3166-1 alpha-2 code such as FR)"
         );
     }
 }

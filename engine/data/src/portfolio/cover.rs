@@ -52,6 +52,7 @@ pub(crate) fn read(
         threatened_risk: None,
         stop_cover: None,
         claim: None,
+        procedure_declaration: None,
     }))
 }
 

@@ -202,9 +202,13 @@ pub fn load_dir(dir: &Path) -> Result<Portfolio, PortfolioError> {
     let (mut customers, customer_lines) = customers?;
     let policies = crate::insurers::load(dir).map_err(|e| {
         PortfolioError::one(Problem::new(
-            csv_place(&dir.join(crate::insurers::INSURERS_FILE), None, ""),
+            csv_place(
+                &dir.join(crate::insurers::INSURERS_FILE),
+                e.line.map(|l| l as u64),
+                "",
+            ),
             None,
-            e,
+            e.message,
         ))
     })?;
     crate::insurers::attach(&mut customers, &policies);

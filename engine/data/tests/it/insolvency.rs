@@ -63,6 +63,7 @@ fn check(p: &Portfolio) {
                 threatened_risk: None,
                 stop_cover: None,
                 claim: None,
+                procedure_declaration: None,
             }),
             Some(CreditCover {
                 insurer: "acme-credit".into(),
@@ -71,6 +72,7 @@ fn check(p: &Portfolio) {
                 threatened_risk: None,
                 stop_cover: None,
                 claim: None,
+                procedure_declaration: None,
             }),
             None,
         ]

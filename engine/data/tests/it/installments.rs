@@ -135,7 +135,8 @@ fn the_csv_column_reads_and_is_checked() {
 
 /// A mapped CSV (the accounting tool's own column names, `--map`): an installment plan that is
 /// wrong names the file and line of the record and the column as the file spells it
-/// (`factures.csv:3: column "echeancier": …`), whatever is wrong with it.
+/// and the invoice (`factures.csv:3 (invoice F-2): column "echeancier": …`), whatever is wrong
+/// with it.
 #[test]
 fn a_bad_installment_cell_of_a_mapped_csv_names_the_column_and_the_record() {
     use relance_core::domain::Portfolio;
@@ -188,7 +189,8 @@ fn a_bad_installment_cell_of_a_mapped_csv_names_the_column_and_the_record() {
             .expect_err(cell)
             .to_string();
         assert!(
-            err.contains("factures.csv:3: column \"echeancier\"") && err.contains(says),
+            err.contains("factures.csv:3 (invoice F-2): column \"echeancier\"")
+                && err.contains(says),
             "{cell}: {err}"
         );
     }

@@ -142,11 +142,12 @@ fn the_import_computes_due_dates_and_flags_caps_without_changing_them() {
     assert_eq!(
         notes,
         [
-            "invoices.csv:3: column \"payment_terms\": warning: terms `net 75` give 2025-03-17: \
-             the latest lawful due date is 2025-03-02 (60 days from the invoice date, Code de \
+            "invoices.csv:3 (invoice F-2): column \"payment_terms\": warning: terms `net 75` \
+             give 2025-03-17: the latest lawful due date is 2025-03-02 (60 days from the invoice \
+             date, Code de commerce L441-10 I)",
+            "invoices.csv:4 (invoice F-3): column \"due\": warning: due date 2025-03-10: the \
+             latest lawful due date is 2025-03-02 (60 days from the invoice date, Code de \
              commerce L441-10 I)",
-            "invoices.csv:4: column \"due\": warning: due date 2025-03-10: the latest lawful due \
-             date is 2025-03-02 (60 days from the invoice date, Code de commerce L441-10 I)",
         ]
     );
     let _ = std::fs::remove_dir_all(&dir);

@@ -48,6 +48,7 @@ fn insurer_deadlines_and_warnings() {
         stop_cover: None,
         stop_cover_notice_days: 0,
         claim_notice_days: 0,
+        procedure_declaration: None,
     }];
     let r = insurance(&p, &policies, d("2026-03-31"));
     let rows: Vec<_> = r
@@ -94,7 +95,7 @@ fn insurer_deadlines_and_warnings() {
         ]
     );
     assert!(r.to_csv().contains(
-        "ACME,acme-credit,covered,F-1,EUR,800,2026-01-31,2026-04-15,2026-04-01,2026-07-31\n"
+        "ACME,acme-credit,covered,F-1,EUR,800,2026-01-31,2026-04-15,2026-04-01,2026-07-31,,\n"
     ));
     assert!(
         r.to_text()
@@ -224,4 +225,75 @@ fn the_simulator_creates_the_stop_cover_and_claim_tasks_on_their_days() {
         "file the claim with acme-credit by 2026-08-14: invoice F-2 unpaid, 300.00 EUR \
          outstanding (original due date 2026-02-14; the policy counts 6 months from it)"
     );
+}
+
+/// The report of an invoice with installments counts the insurer's deadlines from the first
+/// unpaid installment's original due date, and shows the stop-cover date. F-1: 1,000 EUR,
+/// 300 due 31 January 2026 and 700 due 31 March 2026; threatened risk 60 days, stop-cover
+/// 90 days, claim 6 months. Hand-computed:
+/// - on 15 March, nothing paid: from 31 January, 1 April (28 + 31 + 1), 1 May (28 + 31 + 31),
+///   31 July; installment 1;
+/// - after 300 paid on 10 February, on 15 March: from 31 March, 30 May (30 + 30), 29 June
+///   (30 + 31 + 29), 30 September (6 months; the 30th exists in September); installment 2.
+#[test]
+fn an_invoice_with_installments_counts_from_its_first_unpaid_installment() {
+    let policies = [InsurerPolicy {
+        insurer: "acme-credit".into(),
+        max_extension_days: 60,
+        threatened_risk: Period::Days(60),
+        claim: Period::Months(6),
+        notice_days: 0,
+        stop_cover: Some(Period::Days(90)),
+        stop_cover_notice_days: 0,
+        claim_notice_days: 0,
+        procedure_declaration: None,
+    }];
+    let case = |events: &str| {
+        format!(
+            r#"{{"customers": [{{"id": "ACME", "insurer": "acme-credit", "credit_cover": "covered"}}],
+                "invoices": [{{"id": "F-1", "customer": "ACME", "amount": "1000",
+                  "issued": "2026-01-01", "due": "2026-03-31",
+                  "installments": "2026-01-31 300; 2026-03-31 700"}}],
+                "events": [{events}]}}"#
+        )
+    };
+    for (events, want) in [
+        (
+            "",
+            (
+                d("2026-01-31"),
+                Some(1),
+                Some(d("2026-04-01")),
+                Some(d("2026-05-01")),
+                Some(d("2026-07-31")),
+            ),
+        ),
+        (
+            r#"{"date": "2026-02-10", "type": "payment", "invoice": "F-1", "amount": "300"}"#,
+            (
+                d("2026-03-31"),
+                Some(2),
+                Some(d("2026-05-30")),
+                Some(d("2026-06-29")),
+                Some(d("2026-09-30")),
+            ),
+        ),
+    ] {
+        let p = relance_data::portfolio::from_json(&case(events)).expect("case");
+        let r = insurance(&p, &policies, d("2026-03-15"));
+        let got: Vec<_> = r
+            .invoices
+            .iter()
+            .map(|i| {
+                (
+                    i.original_due,
+                    i.installment,
+                    i.threatened_risk_by,
+                    i.stop_cover_from,
+                    i.claim_by,
+                )
+            })
+            .collect();
+        assert_eq!(got, [want], "{events}");
+    }
 }

@@ -169,7 +169,17 @@ fn each_installment_bears_interest_from_its_own_due_date_on_its_own_unpaid_part(
         let lines = interest_lines(&text);
         assert_eq!(lines.len(), 2, "{events}: {text}");
         assert!(lines[0].ends_with(history), "{events}: {}", lines[0]);
-        assert!(lines[1].ends_with(charge), "{events}: {}", lines[1]);
+        // The action line then lists the overdue installments (both are on 30 April).
+        let (action, overdue) = lines[1].split_once(" (overdue: ").expect("overdue listed");
+        assert!(action.ends_with(charge), "{events}: {}", lines[1]);
+        assert!(
+            overdue.starts_with("F-1 installment 1 due 2026-01-31: ")
+                && overdue.contains(
+                    "; F-1 installment 2 due 2026-03-31: 700 unpaid of 700, 30 days late)"
+                ),
+            "{events}: {}",
+            lines[1]
+        );
         assert!(
             lines[0].starts_with("2026-04-30 ACME F-1 notice"),
             "{}",

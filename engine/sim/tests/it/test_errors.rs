@@ -212,3 +212,53 @@ test "unknown" {
         Verdict::Failed(_)
     ));
 }
+
+/// An amount written in another currency than its invoice's (`payment reversed F-1 100 USD`
+/// on an EUR invoice) fails the test, naming the line's date, event and currencies, before
+/// anything runs: the engine's events carry amounts only, so running it would take 100 USD
+/// for 100 EUR. The daemon's API refuses a payment in another currency the same way. The same
+/// lines in EUR pass.
+#[test]
+fn an_amount_in_another_currency_than_its_invoices_fails_the_test() {
+    const SET: &str = r#"
+scenario s {
+  step r1 at due + 10 days { email "reminder-1" to accounting }
+}
+"#;
+    let block = |events: &str| {
+        format!(
+            "{SET}\ntest \"currencies\" {{\n  until 2026-02-28\n  customer ACME {{ segment b2b }}\n  \
+             invoice F-1 {{ customer ACME amount 100 EUR issued 2026-01-01 due 2026-01-31 }}\n\
+             {events}\n  expect {{\n    2026-02-20 email \"reminder-1\" to accounting for F-1\n  }}\n}}\n"
+        )
+    };
+    for (events, want) in [
+        (
+            "  on 2026-01-20 payment F-1 100 EUR\n  on 2026-02-20 payment reversed F-1 100 USD",
+            Some(
+                "  on 2026-02-20 payment reversed F-1 100 USD: USD is not the currency of \
+                 invoice F-1 (EUR); write the amount in EUR\n",
+            ),
+        ),
+        (
+            "  on 2026-01-20 payment F-1 100 USD",
+            Some(
+                "  on 2026-01-20 payment F-1 100 USD: USD is not the currency of invoice F-1 \
+                 (EUR); write the amount in EUR\n",
+            ),
+        ),
+        // In EUR: paid on time, the payment comes back on 20 February; the reminder fallen
+        // due on 10 February (due + 10) while the case was closed goes that day.
+        (
+            "  on 2026-01-20 payment F-1 100 EUR\n  on 2026-02-20 payment reversed F-1 100 EUR",
+            None,
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let got = verdict(dir.path(), &block(events));
+        match want {
+            Some(report) => assert_eq!(got, Verdict::Failed(report.to_string()), "{events}"),
+            None => assert_eq!(got, Verdict::Passed, "{events}"),
+        }
+    }
+}

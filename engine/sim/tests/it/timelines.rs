@@ -306,3 +306,104 @@ fn the_same_case_twice_gives_the_same_bytes() {
         assert!(a == b, "{name}: two runs differ");
     }
 }
+
+/// An action on an invoice with installments lists them as they stand on its day: in the
+/// JSON each with its invoice, number, due date, amount, unpaid part, days late and whether it
+/// is overdue; in the text the overdue ones. An invoice with one due date has no
+/// `installments` key (the JSON stays as it was). F-1: 1,000 EUR, 300 due 31 January 2026 and
+/// 700 due 31 March 2026, nothing paid; the reminder at due + 10 days counts from the first
+/// installment: 10 February. That day, the first is 10 days late; the second is due in
+/// 18 + 31 = 49 days (days_late -49), not overdue.
+#[test]
+fn an_action_on_an_invoice_with_installments_lists_them() {
+    let timeline = simulate_inline(
+        "scenario s {\n  group by invoice\n  step r1 at due + 10 days {\n    email \"reminder-1\" to accounting\n  }\n}\n",
+        r#"{"customers": [{"id": "ACME", "segment": "b2b"}],
+            "invoices": [
+              {"id": "F-1", "customer": "ACME", "amount": "1000", "issued": "2026-01-01",
+               "installments": "2026-01-31 300; 2026-03-31 700"},
+              {"id": "F-2", "customer": "ACME", "amount": "500", "issued": "2026-01-01", "due": "2026-01-31"}]}"#,
+        date("2026-02-28"),
+    );
+    let actions = Timeline {
+        entries: timeline.actions().cloned().collect(),
+    };
+    let json: Value = serde_json::to_value(&actions).expect("json");
+    let entries = json["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 2, "{json:#}");
+    assert_eq!(
+        entries[0]["invoices"],
+        serde_json::json!(["F-1"]),
+        "{json:#}"
+    );
+    assert_eq!(
+        entries[0]["installments"],
+        serde_json::json!([
+            {"invoice": "F-1", "number": 1, "due": "2026-01-31", "amount": "300",
+             "unpaid": "300", "days_late": 10, "overdue": true},
+            {"invoice": "F-1", "number": 2, "due": "2026-03-31", "amount": "700",
+             "unpaid": "700", "days_late": -49, "overdue": false}
+        ])
+    );
+    assert_eq!(
+        entries[1]["invoices"],
+        serde_json::json!(["F-2"]),
+        "{json:#}"
+    );
+    assert!(entries[1].get("installments").is_none(), "{json:#}");
+    let text = actions.to_text();
+    assert!(
+        text.contains(
+            "email \"reminder-1\" to accounting  (overdue: F-1 installment 1 due 2026-01-31: \
+             300 unpaid of 300, 10 days late)\n"
+        ),
+        "{text}"
+    );
+}
+
+/// A `per customer` scenario's level names show in the timeline (and so in `relance plan`)
+/// exactly as written, capitals, hyphens and underscores kept: the account's action entries
+/// carry `level NAME` as their step. F-1 due 31 January 2026: 30 days late on 2 March
+/// (Relance-Amiable_1), 40 on 12 March (MISE_EN_DEMEURE-2).
+#[test]
+fn account_level_names_show_in_the_timeline_as_written() {
+    let timeline = simulate_inline(
+        ACCOUNT_LEVEL_NAMES,
+        r#"{"customers": [{"id": "ACME", "segment": "b2b"}],
+            "invoices": [{"id": "F-1", "customer": "ACME", "amount": "100", "issued": "2026-01-01", "due": "2026-01-31"}]}"#,
+        date("2026-03-31"),
+    );
+    let steps: Vec<(NaiveDate, Option<&str>)> = timeline
+        .actions()
+        .map(|e| (e.date, e.step.as_deref()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (date("2026-03-02"), Some("level Relance-Amiable_1")),
+            (date("2026-03-12"), Some("level MISE_EN_DEMEURE-2")),
+        ]
+    );
+    let text = Timeline {
+        entries: timeline.actions().cloned().collect(),
+    }
+    .to_text();
+    assert!(
+        text.contains("2026-03-12  ACME  F-1  level MISE_EN_DEMEURE-2  webhook \"second\"\n"),
+        "{text}"
+    );
+}
+
+/// Two levels whose names mix capitals, hyphens and underscores (the daemon's `accounts` test
+/// reads the same names back from its account view).
+const ACCOUNT_LEVEL_NAMES: &str = r#"
+scenario overdue {
+  per customer
+  level Relance-Amiable_1 when customer.oldest_overdue_days >= 30 {
+    webhook "first"
+  }
+  level MISE_EN_DEMEURE-2 when customer.oldest_overdue_days >= 40 {
+    webhook "second"
+  }
+}
+"#;

@@ -95,6 +95,9 @@ impl<'a> Row<'a> {
                 language,
                 amount: _,
                 rate_assumed,
+                // Per invoice and per installment: no flat column carries them (JSON and text
+                // do).
+                installments: _,
             } => {
                 row.action = Some(action);
                 row.template = template.as_deref();

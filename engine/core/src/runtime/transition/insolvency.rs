@@ -1,14 +1,15 @@
-//! Collective procedures and due date extensions in the transition: a case whose customer is
-//! under *sauvegarde*, *redressement* or *liquidation judiciaire* and whose claim is prior to
-//! the judgment is frozen (`Status::Insolvency`: no step, no message, no charge; L622-7,
-//! L622-21, L622-28), with one task to declare the claim to the *mandataire judiciaire* by its
-//! deadline (R622-24) and the amount to declare; the procedure's end brings the case back as
-//! it stood. A `due_date_extended` event (prorogation) moves the dunning due date only.
+//! Collective procedures and due date extensions in the transition: a case whose customer is under
+//! *sauvegarde*, *redressement* or *liquidation judiciaire* and whose claim is prior to the
+//! judgment is frozen (`Status::Insolvency`: no step, no message, no charge; L622-7, L622-21,
+//! L622-28), with one task to declare the claim to the *mandataire judiciaire* by its deadline
+//! (R622-24) and the amount to declare, and, for an insured customer, one task to declare the
+//! procedure to the credit insurer (`transition/insurer.rs`); the procedure's end brings the case
+//! back as it stood. A `due_date_extended` event (prorogation) moves the dunning due date only.
 //!
-//! A child of `transition.rs`, driving the same [`Machine`]. The customer record itself is
-//! changed by the driver through [`EventKind::apply_to_customer`], never here; the law's
-//! arithmetic is `crate::insolvency`'s. Scenarios cannot override the freeze (no handler runs
-//! on a frozen case): it is the law, not a dunning policy.
+//! A child of `transition.rs`, driving the same [`Machine`]. The customer record itself is changed
+//! by the driver through [`EventKind::apply_to_customer`], never here; the law's arithmetic is
+//! `crate::insolvency`'s. Scenarios cannot override the freeze (no handler runs on a frozen case):
+//! it is the law, not a dunning policy.
 
 use chrono::Days;
 use relance_dsl::ir::Action;
@@ -148,6 +149,7 @@ impl Machine<'_, '_> {
             ),
         );
         self.declaration_task();
+        self.insurer_procedure_task(&ins);
         Ok(())
     }
 

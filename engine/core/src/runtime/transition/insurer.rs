@@ -1,14 +1,23 @@
 //! The credit insurer's deadlines in the transition: when a covered customer's invoice is still
 //! open on the day one of its policy's deadlines (counted from the ORIGINAL due date, minus the
-//! deadline's notice) arrives, one task is created, once per case and per deadline:
-//! "declare the threatened risk to INSURER by DATE", "stop-cover with INSURER from DATE", "file
-//! the claim with INSURER by DATE".
+//! deadline's notice; for an invoice with installments, the original due date of the first
+//! installment not paid in full: `installments::insured_due`) arrives, one task is created, once
+//! per case and per deadline: "declare the threatened risk to INSURER by DATE", "stop-cover with
+//! INSURER from DATE", "file the claim with INSURER by DATE".
 //!
-//! A child of `transition.rs`, driving the same [`Machine`], so the simulator, the planner and
-//! the daemon all create them. The deadlines' arithmetic is `crate::insurance`'s; the policy
-//! comes with the customer record (`CreditCover::threatened_risk`, `stop_cover`, `claim`),
-//! never from a file read here. It must not change the case's status nor its steps: the
-//! dunning goes on.
+//! A child of `transition.rs`, driving the same [`Machine`], so the simulator, the planner and the
+//! daemon all create them. The deadlines' arithmetic is `crate::insurance`'s; the policy comes with
+//! the customer record (`CreditCover::threatened_risk`, `stop_cover`, `claim`), never from a file
+//! read here. It must not change the case's status nor its steps: the dunning goes on.
+//!
+//! A case frozen by a collective procedure (`transition/insolvency.rs`) no longer gets these tasks;
+//! instead, once per frozen case of a covered customer whose cover carries its insurer's policy,
+//! one task to declare the procedure to the insurer ([`Machine::insurer_procedure_task`]): under a
+//! French credit insurance policy the opening judgment is itself a claim event (the *insolvabilité
+//! constatée* the policy covers) that the insured must declare within the policy's deadline. That
+//! deadline is each policy's parameter (`procedure_declaration` in `insurers.csv`, counted from the
+//! judgment's date); the engine assumes none: without it, the task says the deadline is the
+//! policy's.
 
 use relance_dsl::ir::Action;
 use rust_decimal::Decimal;
@@ -16,9 +25,15 @@ use rust_decimal::Decimal;
 use chrono::NaiveDate;
 
 use super::super::context::Facts;
+use super::super::installments;
 use super::super::state::{Instance, Status};
 use super::Machine;
+use crate::insolvency::Insolvency;
 use crate::insurance::{CoverStatus, CreditCover, InsurerDeadline};
+
+/// The `handler_runs` key marking the procedure's declaration to the insurer as created, and
+/// the planned action's step.
+const PROCEDURE_KEY: &str = "insurer_procedure";
 
 /// One of the insurer's deadlines that becomes a task, in the order they are created on a
 /// same day.
@@ -76,7 +91,11 @@ fn task_day(kind: Kind, inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate>
         && open
         && inst.outstanding > Decimal::ZERO
         && !inst.handler_runs.contains_key(kind.key()))
-    .then(|| deadline.dates(facts.invoice.due).1)
+    .then(|| {
+        deadline
+            .dates(installments::insured_due(facts.invoice, inst.outstanding))
+            .1
+    })
 }
 
 /// The earliest day an insurer task is still to be created for this case. `next_wakeup`
@@ -109,13 +128,21 @@ impl Machine<'_, '_> {
         let Some(deadline) = kind.deadline(cover) else {
             return;
         };
-        let original_due = self.facts.invoice.due;
+        let invoice = self.facts.invoice;
+        let original_due = installments::insured_due(invoice, self.inst.outstanding);
         let (by, _) = deadline.dates(original_due);
+        // An invoice with installments: the deadlines run from the first unpaid one's date.
+        let of_installment = if invoice.installments.is_empty() {
+            String::new()
+        } else {
+            let n = installments::current(invoice, self.inst.outstanding) + 1;
+            format!(" of installment {n}, the first unpaid")
+        };
         let key_name = kind.key();
         self.inst.handler_runs.insert(key_name.to_string(), 1);
         let text = format!(
-            "{}: invoice {} unpaid, {} {} outstanding (original due date {original_due}; the \
-             policy counts {} from it)",
+            "{}: invoice {} unpaid, {} {} outstanding (original due date {original_due}\
+             {of_installment}; the policy counts {} from it)",
             kind.what(&cover.insurer, by),
             self.inst.invoice,
             self.inst.outstanding,
@@ -125,5 +152,55 @@ impl Machine<'_, '_> {
         let key = format!("{}/{}/{key_name}/1/0", self.inst.invoice, self.inst.version);
         let order = self.steps().len();
         self.plan(key_name, order, Action::Task { text, assign: None }, key);
+    }
+}
+
+impl Machine<'_, '_> {
+    /// Creates, once per case, the task to declare to the credit insurer the collective
+    /// procedure that has just frozen the case (called by the freeze): for a customer whose
+    /// cover is `covered` and carries its insurer's policy. The deadline is the policy's
+    /// `procedure_declaration` from the judgment's date, when given.
+    pub(super) fn insurer_procedure_task(&mut self, ins: &Insolvency) {
+        let Some(cover) = self.facts.customer.credit_cover.as_ref() else {
+            return;
+        };
+        if cover.status != CoverStatus::Covered
+            || !cover.has_policy()
+            || self.inst.handler_runs.contains_key(PROCEDURE_KEY)
+        {
+            return;
+        }
+        let when = match cover.procedure_declaration {
+            Some(after) => format!(
+                "by {} (the policy counts {after} from the judgment)",
+                after.after(ins.judgment_on)
+            ),
+            None => "within the policy's deadline (insurers.csv gives no \
+                     procedure_declaration for this insurer)"
+                .to_string(),
+        };
+        let text = format!(
+            "declare the {} opened on {} to {} {when}: invoice {}, {} {} outstanding (the \
+             opening of a collective procedure is a claim event under the credit insurance \
+             policy)",
+            ins.procedure.label(),
+            ins.judgment_on,
+            cover.insurer,
+            self.inst.invoice,
+            self.inst.outstanding,
+            self.facts.invoice.currency,
+        );
+        self.inst.handler_runs.insert(PROCEDURE_KEY.to_string(), 1);
+        let key = format!(
+            "{}/{}/{PROCEDURE_KEY}/1/0",
+            self.inst.invoice, self.inst.version
+        );
+        let order = self.steps().len();
+        self.plan(
+            PROCEDURE_KEY,
+            order,
+            Action::Task { text, assign: None },
+            key,
+        );
     }
 }
