@@ -126,6 +126,9 @@ pub struct RulesRead {
     pub sites: BTreeMap<String, RuleSite>,
     /// The public functions found, even in files with a problem (for completion).
     pub signatures: Vec<crate::rules::RuleSignature>,
+    /// The calls each file makes, parallel to `files`, read from rhai's syntax tree (none for
+    /// a file that does not compile): what W0190 ([`unused_rules`]) reads.
+    pub calls: Vec<Vec<crate::rules::calls::RuleCall>>,
 }
 
 /// Reads and compiles the `rules/` folder of the set rooted at `root`. Only reading is an
@@ -194,6 +197,10 @@ pub fn check_rules(exists: bool, mut files: Vec<RulesFile>) -> RulesRead {
             });
         }
     }
+    let calls = files
+        .iter()
+        .map(|f| crate::rules::calls::of_source(&f.text))
+        .collect();
     let arities = (exists && problems.is_empty()).then(|| {
         signatures
             .iter()
@@ -208,6 +215,7 @@ pub fn check_rules(exists: bool, mut files: Vec<RulesFile>) -> RulesRead {
         arities,
         sites,
         signatures,
+        calls,
     }
 }
 
@@ -376,6 +384,7 @@ pub fn check(path: &Path) -> Result<SetCheck, SetError> {
             &rules.files,
             &rule_diagnostics,
             &rules.signatures,
+            &rules.calls,
             &checked.rules_used,
         );
         for (diags, d) in rule_diagnostics.iter_mut().zip(unused) {
@@ -412,14 +421,16 @@ fn set_rates(root: &Path) -> Result<std::borrow::Cow<'static, RateTable>, SetErr
 
 /// The warning of each rules file (parallel to `files`) that the set never uses: it defines
 /// public functions, compiles, and none of its functions is called by a scenario's
-/// `rule("name", …)` (`used`, from the checker) nor, by name, from another rules file (a file
-/// of helpers). The one home of W0190, for `relance check` and the language server. Give it
-/// only the rules of a set whose scenarios parse (a scenario that does not parse may hide a
-/// call).
+/// `rule("name", …)` (`used`, from the checker) nor from another rules file (a file of
+/// helpers): `calls`, parallel to `files`, are the calls each file makes, read from rhai's
+/// syntax tree ([`RulesRead::calls`]), so a name in a comment or a string is no call. The one
+/// home of W0190, for `relance check` and the language server. Give it only the rules of a set
+/// whose scenarios parse (a scenario that does not parse may hide a call).
 pub fn unused_rules(
     files: &[RulesFile],
     diagnostics: &[Vec<Diagnostic>],
     signatures: &[crate::rules::RuleSignature],
+    calls: &[Vec<crate::rules::calls::RuleCall>],
     used: &BTreeSet<String>,
 ) -> Vec<Option<Diagnostic>> {
     files
@@ -429,26 +440,25 @@ pub fn unused_rules(
             if diagnostics.get(i).is_some_and(|d| !d.is_empty()) {
                 return None;
             }
-            let defined: Vec<&str> = signatures
-                .iter()
-                .filter(|s| s.file == file.path)
-                .map(|s| s.name.as_str())
-                .collect();
-            let first = *defined.first()?;
-            let called_elsewhere = |name: &str| {
+            let defined: Vec<&crate::rules::RuleSignature> =
+                signatures.iter().filter(|s| s.file == file.path).collect();
+            let first = defined.first()?.name.as_str();
+            let called_elsewhere = |s: &crate::rules::RuleSignature| {
                 files
                     .iter()
-                    .filter(|f| f.path != file.path)
-                    .any(|f| calls(&f.text, name))
+                    .zip(calls)
+                    .filter(|(f, _)| f.path != file.path)
+                    .flat_map(|(_, c)| c)
+                    .any(|c| c.reaches(&s.name, s.params))
             };
             if defined
                 .iter()
-                .any(|n| used.contains(*n) || called_elsewhere(n))
+                .any(|s| used.contains(&s.name) || called_elsewhere(s))
             {
                 return None;
             }
             let span = definition_span(&file.text, first).unwrap_or(Span::new(0, 0));
-            let names: Vec<String> = defined.iter().map(|n| format!("`{n}`")).collect();
+            let names: Vec<String> = defined.iter().map(|s| format!("`{}`", s.name)).collect();
             Some(
                 Diagnostic::new(
                     Code::UnusedRulesFile,
@@ -466,16 +476,6 @@ pub fn unused_rules(
             )
         })
         .collect()
-}
-
-/// Whether rhai `text` calls `name(` (a word, not part of a longer name).
-fn calls(text: &str, name: &str) -> bool {
-    let word = |c: char| c.is_alphanumeric() || c == '_';
-    text.match_indices(name).any(|(i, _)| {
-        let before = text[..i].chars().next_back();
-        let after = text[i + name.len()..].trim_start();
-        !before.is_some_and(word) && after.starts_with('(') && !text[..i].trim_end().ends_with("fn")
-    })
 }
 
 impl LoadedSet {

@@ -6,14 +6,29 @@
 //! quick fixes at the cursor), on the same file.
 //!
 //! `cargo run --release -p relance-lsp --example lsp_latency` (or without `--release` for
-//! the unoptimized figure).
+//! the unoptimized figure). `-- --runs N --steps S` changes the number of changes per kind
+//! (100) and of steps of the scenario (249, a 2,003-line file): `benches/run --smoke` runs a
+//! small one.
 
 use std::time::Instant;
 
 use relance_lsp::{Workspace, semantic, symbols};
 use tower_lsp_server::ls_types::{Position, Range, Uri};
 
-const RUNS: usize = 100;
+/// The number of changes per kind and of steps of the scenario, from `--runs N --steps S`.
+fn arguments() -> (usize, usize) {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |name: &str, default: usize| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .map_or(default, |v| {
+                v.parse()
+                    .unwrap_or_else(|_| panic!("{name} takes a number, not {v}"))
+            })
+    };
+    (value("--runs", 100).max(1), value("--steps", 249).max(2))
+}
 
 /// A scenario of `steps` steps, 8 lines each, with conditions, roles, templates, rules,
 /// anchors on earlier steps and gotos, then a handler block.
@@ -47,13 +62,14 @@ fn big_scenario(steps: usize, variant: usize) -> String {
 /// Times `ws.change` with the texts `edit(1..=RUNS)`, sorted (ms). `version` counts the
 /// document versions across calls.
 fn measure(
+    runs: usize,
     ws: &mut Workspace,
     uri: &Uri,
     version: &mut i32,
     mut edit: impl FnMut(usize) -> String,
 ) -> Vec<f64> {
-    let mut times = Vec::with_capacity(RUNS);
-    for run in 1..=RUNS {
+    let mut times = Vec::with_capacity(runs);
+    for run in 1..=runs {
         let changed = edit(run);
         *version += 1;
         let start = Instant::now();
@@ -75,6 +91,7 @@ fn report(what: &str, sorted: &[f64]) {
 }
 
 fn main() {
+    let (runs, steps) = arguments();
     let dir = std::env::temp_dir().join(format!("relance-lsp-latency-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("templates")).expect("temp dir");
     std::fs::create_dir_all(dir.join("rules")).expect("temp dir");
@@ -90,7 +107,7 @@ fn main() {
     )
     .expect("policy");
     let path = dir.join("big.relance");
-    let text = big_scenario(249, 0);
+    let text = big_scenario(steps, 0);
     std::fs::write(&path, &text).expect("scenario");
     let uri = Uri::from_file_path(&path).expect("uri");
 
@@ -99,16 +116,16 @@ fn main() {
     let lines = text.lines().count();
     let diags: usize = opened.iter().map(|p| p.diagnostics.len()).sum();
     println!(
-        "{lines}-line file (one scenario of 249 steps), {diags} diagnostic(s) on open, {RUNS} changes each:"
+        "{lines}-line file (one scenario of {steps} steps), {diags} diagnostic(s) on open, {runs} changes each:"
     );
 
     // Typing: one amount changes, in a different step each time (the server re-parses that
     // step only, then checks the whole set).
     let mut version = 0;
     let mut current = text.clone();
-    let mut amounts: Vec<usize> = (0..249).map(|i| 100 + i).collect();
-    let typed = measure(&mut ws, &uri, &mut version, |run| {
-        let step = (run * 37) % 249;
+    let mut amounts: Vec<usize> = (0..steps).map(|i| 100 + i).collect();
+    let typed = measure(runs, &mut ws, &uri, &mut version, |run| {
+        let step = (run * 37) % steps;
         current = current.replacen(
             &format!("< {} EUR", amounts[step]),
             &format!("< {} EUR", 1000 + run),
@@ -120,20 +137,21 @@ fn main() {
     report("one edit inside a step", &typed);
 
     // An edit in the scenario's header: the whole scenario (the whole file) is re-parsed.
-    let renamed = measure(&mut ws, &uri, &mut version, |run| {
+    let renamed = measure(runs, &mut ws, &uri, &mut version, |run| {
         text.replacen("scenario big {", &format!("scenario big{run} {{"), 1)
     });
     report("renaming the scenario (full re-parse)", &renamed);
 
     // Typing in a file with a syntax error (an unfinished `goto` in the last step): the
     // parser drops the broken scenario and the whole file is re-parsed at each change.
-    let broken = text.replacen("      goto s248\n    }\n    email \"reminder\" to accounting, operations cc sales\n    call accounting assign collector\n  }\n  on", "      goto \n    }\n    email \"reminder\" to accounting, operations cc sales\n    call accounting assign collector\n  }\n  on", 1);
+    let last_goto = format!("      goto s{}\n", steps - 1);
+    let broken = text.replacen(&format!("{last_goto}    }}\n    email \"reminder\" to accounting, operations cc sales\n    call accounting assign collector\n  }}\n  on"), "      goto \n    }\n    email \"reminder\" to accounting, operations cc sales\n    call accounting assign collector\n  }\n  on", 1);
     assert_ne!(broken, text, "the last goto was found");
     let mut current = broken.clone();
     // Type `s`, delete it, and so on, after the last `goto ` (the text alternates between a
     // syntax error and an unknown step).
     let at = broken.rfind("goto ").expect("the broken goto") + "goto ".len();
-    let typing = measure(&mut ws, &uri, &mut version, |run| {
+    let typing = measure(runs, &mut ws, &uri, &mut version, |run| {
         if run % 2 == 1 {
             current.insert(at, 's');
         } else {
@@ -149,10 +167,10 @@ fn main() {
     // After each edit (one amount typed, as above) an editor asks for semantic tokens, the
     // outline and the quick fixes at the cursor: the edit and the three answers, timed together.
     let mut current = text.clone();
-    let mut amounts: Vec<usize> = (0..249).map(|i| 100 + i).collect();
-    let mut times = Vec::with_capacity(RUNS);
-    for run in 1..=RUNS {
-        let step = (run * 53) % 249;
+    let mut amounts: Vec<usize> = (0..steps).map(|i| 100 + i).collect();
+    let mut times = Vec::with_capacity(runs);
+    for run in 1..=runs {
+        let step = (run * 53) % steps;
         current = current.replacen(
             &format!("< {} EUR", amounts[step]),
             &format!("< {} EUR", 5000 + run),

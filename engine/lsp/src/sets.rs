@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use relance_dsl::{Diagnostic, SetContext, SourceFile, check_set_full};
 
 use super::incremental;
+use relance_core::rules::calls::RuleCall;
 use relance_core::rules::{RuleError, RuleSignature};
 use relance_core::scenario_set::{self, RulesFile, SetError};
 
@@ -46,7 +47,11 @@ pub struct SetState {
     /// file changes.
     pub rules_files: Vec<RulesFile>,
     pub rule_diagnostics: Vec<Vec<Diagnostic>>,
+    /// The calls each rules file makes (parallel to `rules_files`), for W0190.
+    pub rule_calls: Vec<Vec<RuleCall>>,
     pub error: Option<LoadError>,
+    /// Each template file's own diagnostics, reused while its text is the same.
+    pub template_cache: std::sync::Mutex<relance_templates::TemplateCache>,
 }
 
 /// What [`SetState::check`] finds: the diagnostics of each `.relance` file (parallel to
@@ -109,6 +114,7 @@ impl SetState {
         self.rules = read.signatures;
         self.rules_files = read.files;
         self.rule_diagnostics = read.diagnostics;
+        self.rule_calls = read.calls;
     }
 
     /// Sets a `rules/*.rhai` file's text (an editor's buffer) and checks the rules again.
@@ -150,7 +156,9 @@ impl SetState {
             rules_folder: false,
             rules_files: Vec::new(),
             rule_diagnostics: Vec::new(),
+            rule_calls: Vec::new(),
             error: None,
+            template_cache: std::sync::Mutex::default(),
         }
     }
 
@@ -217,6 +225,7 @@ impl SetState {
                 &self.rules_files,
                 &self.rule_diagnostics,
                 &self.rules,
+                &self.rule_calls,
                 &checked.rules_used,
             )
         } else {
@@ -233,7 +242,14 @@ impl SetState {
                 (PathBuf::from(&f.path), f.text.clone(), d)
             })
             .collect();
-        let mut checked = relance_templates::check_set(&self.files, &self.templates);
+        let mut checked = {
+            // A panic while checking leaves whole entries only: the cache stays usable.
+            let mut cache = self
+                .template_cache
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            relance_templates::check_set_cached(&self.files, &self.templates, &mut cache)
+        };
         for (i, diags) in files.iter_mut().enumerate() {
             if let Some(more) = checked.scenarios.remove(&i) {
                 diags.extend(more);

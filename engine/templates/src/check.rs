@@ -115,9 +115,27 @@ pub fn template_uses(files: &[SourceFile]) -> Vec<Use> {
     out
 }
 
+/// The diagnostics of each template file by its name, with the text they were found in: a
+/// file's own diagnostics (syntax, variables, filters, loops) depend on its text alone, so
+/// [`check_set_cached`] reuses them while the text is the same (the language server checks
+/// the set at every keystroke in a scenario).
+#[derive(Debug, Default)]
+pub struct TemplateCache(BTreeMap<String, (String, Vec<Diagnostic>)>);
+
 /// Checks the templates of a set (`templates`: file name → text, the settings file
 /// included) against the scenario `files` that use them.
 pub fn check_set(files: &[SourceFile], templates: &BTreeMap<String, String>) -> Checked {
+    check_set_cached(files, templates, &mut TemplateCache::default())
+}
+
+/// [`check_set`], each template file's own diagnostics taken from `cache` when its text has
+/// not changed (and kept there; files no longer in `templates` are dropped from it).
+pub fn check_set_cached(
+    files: &[SourceFile],
+    templates: &BTreeMap<String, String>,
+    cache: &mut TemplateCache,
+) -> Checked {
+    cache.0.retain(|file, _| templates.contains_key(file));
     let mut checked = Checked::default();
     let settings = match Settings::of(templates) {
         Ok(s) => s,
@@ -151,10 +169,20 @@ pub fn check_set(files: &[SourceFile], templates: &BTreeMap<String, String>) -> 
             }
             continue;
         }
+        let diagnostics = match cache.0.get(file) {
+            Some((seen, diagnostics)) if seen == text => diagnostics.clone(),
+            _ => {
+                let diagnostics = check_template(file, text);
+                cache
+                    .0
+                    .insert(file.clone(), (text.clone(), diagnostics.clone()));
+                diagnostics
+            }
+        };
         checked.templates.push(FileDiagnostics {
             file: file.clone(),
             text: text.clone(),
-            diagnostics: check_template(file, text),
+            diagnostics,
         });
     }
     checked.templates.sort_by(|a, b| a.file.cmp(&b.file));
@@ -388,4 +416,31 @@ pub fn read_dir(dir: &std::path::Path) -> std::io::Result<BTreeMap<String, Strin
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cache gives what a fresh check gives, before and after a template changes, and
+    /// forgets a file that is gone.
+    #[test]
+    fn a_cached_check_is_a_fresh_check() {
+        let mut templates = BTreeMap::from([
+            ("a.en.txt".to_string(), "{{ customer.nme }}".to_string()),
+            ("b.en.txt".to_string(), "{{ customer.name }}".to_string()),
+        ]);
+        let mut cache = TemplateCache::default();
+        for round in 0..3 {
+            if round == 1 {
+                templates.insert("a.en.txt".into(), "{{ customer.name }} {{ x }}".into());
+            }
+            if round == 2 {
+                templates.remove("b.en.txt");
+            }
+            let cached = check_set_cached(&[], &templates, &mut cache);
+            assert_eq!(cached, check_set(&[], &templates), "round {round}");
+            assert_eq!(cache.0.len(), templates.len(), "round {round}");
+        }
+    }
 }

@@ -30,7 +30,9 @@ pub mod render;
 pub mod settings;
 pub mod variant;
 
-pub use check::{Checked, FileDiagnostics, check_set, read_dir, template_uses};
+pub use check::{
+    Checked, FileDiagnostics, TemplateCache, check_set, check_set_cached, read_dir, template_uses,
+};
 pub use render::{RenderError, render};
 pub use settings::{SETTINGS_FILE, Settings};
 pub use variant::{Missing, Variant, find};

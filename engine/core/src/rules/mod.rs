@@ -10,6 +10,9 @@
 //!   once, for `scenario_set` to turn into diagnostics;
 //! - **describing** the compiled functions ([`RuleSet::functions`]) so the language checker can
 //!   verify that a `rule("name", …)` call exists with the right number of arguments;
+//! - **reading the calls** a rules file makes from rhai's syntax tree (`calls`), so W0190 knows
+//!   which files of helpers another file calls (comments, strings and built-in methods are not
+//!   calls);
 //! - **calling** a rule with an invoice and its customer as read-only object maps, under the
 //!   sandbox and the [`RuleLimits`], and turning whatever happens into a [`RuleValue`] or a
 //!   [`RuleError`] (a rule that fails, runs too long or returns the wrong type is an `Err`, never
@@ -52,6 +55,7 @@
 //! with `()` are errors. Integers and decimals compare with each other. A `switch` matches by
 //! value and type, so a `switch` on a field of another type just takes its `_` branch.
 
+pub mod calls;
 mod convert;
 mod sandbox;
 #[cfg(test)]

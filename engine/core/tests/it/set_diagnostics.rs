@@ -198,3 +198,105 @@ fn a_scenario_rate_below_the_legal_floor_is_warned_against_the_sets_table() {
         }
     }
 }
+
+/// W0190 on a file of helpers (`rules/helpers.rhai`) that only another rules file
+/// (`rules/main.rhai`, whose `main` the scenario calls) may call: the calls are read from
+/// rhai's syntax tree, so a name in a comment or a string is no call, a built-in method of the
+/// same name is no call, and a real call, a method call that reaches the helper and a function
+/// pointer are. Each expected W0190 is given with its file, line and column (the helper's name
+/// in its definition).
+#[test]
+fn a_file_of_helpers_is_used_only_by_real_calls_from_another_rules_file() {
+    // (case, helpers.rhai, the body of `main`, the W0190 expected)
+    let cases: [(&str, &str, &str, Option<&str>); 9] = [
+        (
+            "a call",
+            "fn helper(x) {\n    x > 1\n}\n",
+            "helper(invoice.days_late)",
+            None,
+        ),
+        (
+            "the name in a line comment",
+            "fn helper(x) {\n    x > 1\n}\n",
+            "// helper(invoice.days_late)\n    true",
+            Some("rules/helpers.rhai:1:4"),
+        ),
+        (
+            "the name in a block comment",
+            "fn helper(x) {\n    x > 1\n}\n",
+            "/* helper(invoice.days_late) */ true",
+            Some("rules/helpers.rhai:1:4"),
+        ),
+        (
+            "the name in a string",
+            "fn helper(x) {\n    x > 1\n}\n",
+            "let s = \"helper(1)\";\n    s.len() > 0",
+            Some("rules/helpers.rhai:1:4"),
+        ),
+        (
+            "a built-in method of the same name (one argument: the helper takes two)",
+            "// A helper no one calls.\nfn contains(list, item) {\n    list.index_of(item) >= 0\n}\n",
+            "customer.tags.contains(\"vip\")",
+            Some("rules/helpers.rhai:2:4"),
+        ),
+        (
+            "a method call that reaches the helper (`this` bound)",
+            "fn is_vip() {\n    this.contains(\"vip\")\n}\n",
+            "customer.tags.is_vip()",
+            None,
+        ),
+        (
+            "a function pointer",
+            "fn helper(x) {\n    x > 1\n}\n",
+            "let f = Fn(\"helper\");\n    f.call(invoice.days_late)",
+            None,
+        ),
+        (
+            "a call inside a closure",
+            "fn helper(x) {\n    x > 1\n}\n",
+            "customer.tags.filter(|t| helper(t.len())).len() > 0",
+            None,
+        ),
+        (
+            "the definition of a function of the same name in a comment",
+            "fn helper(x) {\n    x > 1\n}\n",
+            "// fn helper(x) { true }\n    true",
+            Some("rules/helpers.rhai:1:4"),
+        ),
+    ];
+    for (i, (case, helpers, body, expected)) in cases.iter().enumerate() {
+        let dir =
+            std::env::temp_dir().join(format!("relance-core-w0190-{i}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("rules")).expect("temp dir");
+        std::fs::write(
+            dir.join("s.relance"),
+            "scenario s {\n  step a at due + 1 days {\n    if rule(\"main\") {\n      escalate litigation\n    }\n  }\n}\n",
+        )
+        .expect("write");
+        std::fs::write(dir.join("rules/helpers.rhai"), helpers).expect("write");
+        std::fs::write(
+            dir.join("rules/main.rhai"),
+            format!("fn main(invoice, customer) {{\n    {body}\n}}\n"),
+        )
+        .expect("write");
+        let set = scenario_set::check(&dir).unwrap_or_else(|e| panic!("{case}: {e}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut found = Vec::new();
+        for (file, diags) in set.rules.iter().zip(&set.rule_diagnostics) {
+            let name = Path::new(&file.path).file_name().unwrap().to_string_lossy();
+            for d in diags {
+                let (line, column) = relance_dsl::diagnostics::LineIndex::new(&file.text)
+                    .line_col(&file.text, d.span.start);
+                found.push(format!("{} rules/{name}:{line}:{column}", d.code.code()));
+            }
+        }
+        let expected: Vec<String> = expected.iter().map(|at| format!("W0190 {at}")).collect();
+        assert_eq!(found, expected, "{case}");
+        assert!(
+            set.diagnostics.iter().flatten().all(|d| !d.is_error()),
+            "{case}: {:?}",
+            set.diagnostics
+        );
+    }
+}
