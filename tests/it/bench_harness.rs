@@ -3,7 +3,7 @@
 //! file the script writes.
 //!
 //! The script builds what it runs (`cargo build` of the `relance` binary, the `transition`
-//! bench and the `bench_daemon` example: no-ops when `cargo test` already built them) and bounds
+//! bench, the `bench_daemon` and `lsp_latency` examples: no-ops when `cargo test` already built them) and bounds
 //! every row itself; this test also kills the script's whole process group if it has not
 //! finished after `DEADLINE`, so it always stops by itself. No assertion on any timing: the
 //! figures belong in BENCHMARKS.md.
@@ -18,7 +18,7 @@ use serde_json::Value;
 const DEADLINE: Duration = Duration::from_secs(900);
 
 /// Every row the smoke run must produce.
-const BENCHES: [&str; 8] = [
+const BENCHES: [&str; 11] = [
     "check",
     "transition",
     "plan",
@@ -27,6 +27,9 @@ const BENCHES: [&str; 8] = [
     "import",
     "daemon_daily",
     "http_writes",
+    "lsp_edit",
+    "lsp_reparse",
+    "lsp_syntax_error",
 ];
 
 fn workspace_root() -> PathBuf {
