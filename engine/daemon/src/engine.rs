@@ -301,6 +301,11 @@ impl Engine {
         Ok(true)
     }
 
+    /// Puts back the table in force before a refused deployment reread `rates.csv`.
+    fn restore_rates(&self, previous: &'static RateTable) {
+        *self.rates.write().unwrap_or_else(|e| e.into_inner()) = previous;
+    }
+
     /// Logs one warning, the first time a run reaches `day` and the rate table lacks a
     /// half-year up to it (late interest for it is charged at the last known rate, marked as
     /// assumed on each charge: `relance_core::interest`). Returns the message when it logged
@@ -563,8 +568,8 @@ impl Engine {
             .map(|s| (s.name.clone(), s.version.clone()))
             .collect();
         let _guard = self.lock();
-        // The data folder's insurers.csv, read again (applied once rates.csv is read too): an
-        // invalid file refuses the deployment, the policies in force stay.
+        // The data folder's insurers.csv, read again (applied only once the deployment is
+        // accepted): an invalid file refuses the deployment, the policies in force stay.
         let insurers = self.read_insurers().map_err(|e| {
             let line = e.line.and_then(|l| u32::try_from(l).ok()).unwrap_or(1);
             DaemonError::Diagnostics(vec![file_diagnostic(
@@ -575,7 +580,9 @@ impl Engine {
                 format!("the data folder's insurers.csv: {}", e.message),
             )])
         })?;
-        // The data folder's rates.csv, read again: the deployment is when the table changes.
+        // The data folder's rates.csv, read again: the deployment is when the table changes
+        // (put back as it was when the deployment is refused below).
+        let previous_rates = self.rates();
         self.reload_rates().map_err(|e| {
             let line = e.line.and_then(|l| u32::try_from(l).ok()).unwrap_or(1);
             DaemonError::Diagnostics(vec![file_diagnostic(
@@ -586,8 +593,6 @@ impl Engine {
                 format!("the data folder's rates.csv: {}", e.message),
             )])
         })?;
-        // Then the insurers' policies read above.
-        let insurers_changed = insurers.is_some_and(|read| self.apply_insurers(read));
         let today = self.today();
         let run_done = self.run_done()?;
         let from = if run_done {
@@ -595,38 +600,37 @@ impl Engine {
         } else {
             today
         };
-        if insurers_changed {
-            // New deadlines may fall before a case's timer: wake insured customers' cases
-            // under the new policies (as the simulator would have).
-            let running: Vec<String> = self
-                .cases_not_closed()?
-                .into_iter()
-                .filter_map(|(id, s)| matches!(s, CaseState::Running(_)).then_some(id))
-                .collect();
-            self.unit(
-                &_guard,
-                |w| {
-                    for id in &running {
-                        w.wake_for_insurers(id, from)?;
-                    }
-                    Ok(())
-                },
-                |_, _| Ok(Vec::new()),
-            )?;
-        }
-        let mut catalog = self.catalog.write().unwrap_or_else(|e| e.into_inner());
+        let catalog = self.catalog.write().unwrap_or_else(|e| e.into_inner());
         if let Some(current) = catalog.current()
             && current.bundle == bundle
             && *migrate == Migrate::None
         {
+            let deployment = current.number;
+            drop(catalog);
+            // The same set again: the deployment rereads the data files, nothing else.
+            if let Some(read) = insurers {
+                let previous = self.insurers();
+                if self.apply_insurers(read) {
+                    let woken = self.unit(
+                        &_guard,
+                        |w| self.wake_running_for_insurers(w, from),
+                        |_, _| Ok(Vec::new()),
+                    );
+                    if let Err(e) = woken {
+                        self.apply_insurers(previous);
+                        return Err(e);
+                    }
+                }
+            }
             return Ok(DeployReport {
-                deployment: current.number,
+                deployment,
                 changed: false,
                 scenarios,
                 assigned: 0,
                 migrated: 0,
             });
         }
+        let mut catalog = catalog;
         let number = catalog.deployments().len() as u64 + 1;
         let deployment = Deployment {
             number,
@@ -635,7 +639,10 @@ impl Engine {
             rules,
         };
         let cases = self.cases_not_closed()?;
-        self.check_coverage(&catalog, &deployment, &cases, today)?;
+        if let Err(e) = self.check_coverage(&catalog, &deployment, &cases, today) {
+            self.restore_rates(previous_rates);
+            return Err(e);
+        }
         let stored = StoredDeployment {
             number,
             deployed_on: today,
@@ -652,12 +659,24 @@ impl Engine {
             ));
         }
         catalog.add(deployment);
+        // The insurers' policies read above apply only now that the deployment is accepted;
+        // new deadlines may fall before a case's timer, so insured customers' running cases
+        // are woken under them in the deployment's own unit (one commit with the rest).
+        let previous_insurers = self.insurers();
+        let insurers_changed = insurers.is_some_and(|read| self.apply_insurers(read));
         let result = (|| {
             let Some(current) = catalog.current() else {
                 return Err(DaemonError::NoScenarios);
             };
             let mut w = Work::new(&*self.store, &catalog, self.rates(), &self.ledgers)
                 .with_insurers(self.insurers());
+            if insurers_changed {
+                for (id, state) in &cases {
+                    if matches!(state, CaseState::Running(_)) {
+                        w.wake_for_insurers(id, from)?;
+                    }
+                }
+            }
             let (mut assigned, mut migrated) = (0, 0);
             for (id, state) in &cases {
                 match state {
@@ -685,6 +704,10 @@ impl Engine {
             Ok(r) => r,
             Err(e) => {
                 catalog.remove_last();
+                if insurers_changed {
+                    self.apply_insurers(previous_insurers);
+                }
+                self.restore_rates(previous_rates);
                 return Err(e);
             }
         };
@@ -695,6 +718,20 @@ impl Engine {
             assigned,
             migrated,
         })
+    }
+
+    /// Wakes every running case under the insurers' policies in force (`Work::wake_for_insurers`).
+    fn wake_running_for_insurers(
+        &self,
+        w: &mut Work<'_>,
+        from: NaiveDate,
+    ) -> Result<(), DaemonError> {
+        for (id, state) in self.cases_not_closed()? {
+            if matches!(state, CaseState::Running(_)) {
+                w.wake_for_insurers(&id, from)?;
+            }
+        }
+        Ok(())
     }
 
     /// Every invoice whose case is not closed, in id order: not opened yet, opened without a

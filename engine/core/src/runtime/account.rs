@@ -341,8 +341,32 @@ pub fn account_transition(
         order: 0,
     });
     seq += 1;
+    // Each listed invoice's installments as they stand today, computed once (not per action);
+    // empty for invoices with one due date, and without a lookup when none has installments.
+    let standings: Vec<Vec<super::installments::Standing>> = if facts
+        .overdue
+        .iter()
+        .any(|(inv, _)| !inv.installments.is_empty())
+    {
+        let by_id: std::collections::HashMap<&str, _> = facts
+            .overdue
+            .iter()
+            .map(|(inv, case)| (inv.id.as_str(), (inv, case)))
+            .collect();
+        concerned
+            .iter()
+            .map(|invoice| {
+                by_id
+                    .get(invoice.as_str())
+                    .map(|(inv, case)| super::installments::standing(inv, case.outstanding, today))
+                    .unwrap_or_default()
+            })
+            .collect()
+    } else {
+        vec![Vec::new(); concerned.len()]
+    };
     for (k, action) in buffer.into_iter().enumerate() {
-        for invoice in &concerned {
+        for (invoice, standing) in concerned.iter().zip(&standings) {
             out.actions.push(Planned {
                 date: today,
                 invoice: invoice.clone(),
@@ -353,12 +377,7 @@ pub fn account_transition(
                 step_order: order,
                 action: action.clone(),
                 rate_assumed: None,
-                installments: facts
-                    .overdue
-                    .iter()
-                    .find(|(inv, _)| &inv.id == invoice)
-                    .map(|(inv, case)| super::installments::standing(inv, case.outstanding, today))
-                    .unwrap_or_default(),
+                installments: standing.clone(),
                 key: format!(
                     "{account}/{}/{label}/{runs}/{k}/{invoice}",
                     facts.scenario.version

@@ -214,23 +214,7 @@ fn the_daemon_reads_the_insurers_file_at_start_and_on_each_deployment() {
     .expect("case");
     let engine = started(&tmp, d("2026-03-01"), &p);
     let stdlib = || Bundle::read_dir(&crate::workspace().join("stdlib-scenarios")).expect("stdlib");
-    let insurer_tasks = || -> Vec<(String, NaiveDate)> {
-        let mut tasks: Vec<(String, NaiveDate)> = engine
-            .outbox()
-            .expect("outbox")
-            .into_iter()
-            .filter(|m| matches!(m.action, Action::Task { .. }))
-            .flat_map(|m| {
-                let date = m.date;
-                m.items.into_iter().map(move |i| (i.step, date))
-            })
-            .filter(|(step, _)| {
-                ["threatened_risk", "stop_cover", "insurance_claim"].contains(&step.as_str())
-            })
-            .collect();
-        tasks.sort_by_key(|t| t.1);
-        tasks
-    };
+    let insurer_tasks = || insurer_tasks(&engine);
     engine.advance_to(d("2026-04-10")).expect("advance");
     assert_eq!(
         insurer_tasks(),
@@ -276,5 +260,76 @@ fn the_daemon_reads_the_insurers_file_at_start_and_on_each_deployment() {
     assert_eq!(
         insurer_tasks().last(),
         Some(&("insurance_claim".to_string(), d("2026-07-16")))
+    );
+}
+
+/// The insurer tasks in the outbox (step, day), by day.
+fn insurer_tasks(engine: &relance_daemon::Engine) -> Vec<(String, NaiveDate)> {
+    let mut tasks: Vec<(String, NaiveDate)> = engine
+        .outbox()
+        .expect("outbox")
+        .into_iter()
+        .filter(|m| matches!(m.action, Action::Task { .. }))
+        .flat_map(|m| {
+            let date = m.date;
+            m.items.into_iter().map(move |i| (i.step, date))
+        })
+        .filter(|(step, _)| {
+            ["threatened_risk", "stop_cover", "insurance_claim"].contains(&step.as_str())
+        })
+        .collect();
+    tasks.sort_by_key(|t| t.1);
+    tasks
+}
+
+/// A deployment refused after the data files were read (its policy would leave F-1
+/// unassigned) changes nothing: the insurers' policies of the new `insurers.csv` do not apply
+/// (no stop-cover task on 21 April), as if the deployment had not been tried. Review
+/// regression: the policies were applied, and the cases woken, before the coverage check.
+#[test]
+fn a_refused_deployment_leaves_the_insurers_policies_as_they_were() {
+    use relance_daemon::catalog::Bundle;
+    use relance_daemon::error::DaemonError;
+
+    let tmp = TempDir::new("law-insurers-refused");
+    let data = tmp.0.join("data");
+    std::fs::create_dir_all(&data).expect("data folder");
+    let file = data.join("insurers.csv");
+    std::fs::write(
+        &file,
+        "insurer,max_extension_days,threatened_risk,claim,claim_notice_days\n\
+         acme-credit,60,60 days,6 months,15\n",
+    )
+    .expect("write");
+    let p = relance_data::portfolio::from_json(
+        r#"{"customers": [{"id": "ACME", "segment": "b2b", "insurer": "acme-credit", "credit_cover": "covered"}],
+            "invoices": [{"id": "F-1", "customer": "ACME", "amount": "800", "issued": "2026-01-01", "due": "2026-01-31"}]}"#,
+    )
+    .expect("case");
+    let engine = started(&tmp, d("2026-03-01"), &p);
+    engine.advance_to(d("2026-04-10")).expect("advance");
+    std::fs::write(
+        &file,
+        "insurer,max_extension_days,threatened_risk,claim,stop_cover,claim_notice_days\n\
+         acme-credit,60,60 days,6 months,80 days,15\n",
+    )
+    .expect("write");
+    let small = tmp.0.join("small-set");
+    std::fs::create_dir_all(&small).expect("set folder");
+    std::fs::write(
+        small.join("small.relance"),
+        "scenario small {\n  applies when invoice.amount < 100 EUR\n\n  step reminder-1 at due + 3 days {\n    email \"reminder-1\" to accounting\n  }\n}\n",
+    )
+    .expect("write");
+    match engine.deploy(Bundle::read_dir(&small).expect("set")) {
+        Err(DaemonError::Diagnostics(diags)) => {
+            assert!(diags.iter().any(|g| g.code == "unassigned"), "{diags:?}");
+        }
+        other => panic!("expected the deployment refused: {other:?}"),
+    }
+    engine.advance_to(d("2026-04-30")).expect("advance");
+    assert_eq!(
+        insurer_tasks(&engine),
+        [("threatened_risk".to_string(), d("2026-04-01"))]
     );
 }

@@ -118,7 +118,7 @@ fn migrations_run_once_and_a_newer_sql_schema_is_refused() {
             supported,
             path,
         }) => {
-            assert_eq!((found, supported), (99, 2));
+            assert_eq!((found, supported), (99, 3));
             assert_eq!(path, "postgres://u:***@h/db");
         }
         Err(e) => panic!("wrong error: {e}"),
