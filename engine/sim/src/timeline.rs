@@ -56,6 +56,8 @@ pub enum EntryKind {
 /// What an entry says beyond its date, customer, invoices and step. Its fields are printed
 /// inline in the entry, empty ones (`template`, `to`, `cc`, `amount`, `currency`) left out.
 #[derive(Debug, Clone, PartialEq)]
+// An action's detail is most entries; boxing it would add an allocation to nearly every one.
+#[allow(clippy::large_enum_variant)]
 pub enum Detail {
     Action {
         action: &'static str,

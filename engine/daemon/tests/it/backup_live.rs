@@ -279,11 +279,8 @@ async fn a_client_that_stops_reading_a_backup_releases_its_snapshot_after_the_se
 
     // What the client can still read is a backup without its end line.
     let mut rest = first.to_vec();
-    loop {
-        match resp.chunk().await {
-            Ok(Some(c)) => rest.extend_from_slice(&c),
-            Ok(None) | Err(_) => break,
-        }
+    while let Ok(Some(c)) = resp.chunk().await {
+        rest.extend_from_slice(&c);
     }
     let text = String::from_utf8_lossy(&rest);
     assert!(

@@ -30,7 +30,7 @@ async fn the_case_view_lists_each_installment_as_it_stands_today() {
                        "contacts": {"accounting": {"email": "compta@acme.example"}}}],
         "invoices": [
             {"id": "F-1", "customer": "ACME", "amount": "1000", "currency": "EUR",
-             "issued": "2025-12-01", "installments": [{"due": "2025-12-15", "amount": "300"},
+             "issued": "2025-12-01", "due": "2026-02-15", "installments": [{"due": "2025-12-15", "amount": "300"},
                                                 {"due": "2026-02-15", "amount": "700"}]},
             {"id": "F-2", "customer": "ACME", "amount": "500", "currency": "EUR",
              "issued": "2025-12-01", "due": "2025-12-31"}
