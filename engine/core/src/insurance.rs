@@ -1,6 +1,7 @@
 //! Credit insurance as data: a customer's cover (insurer, status, limit), an insurer's policy
 //! parameters (maximum extension of a due date, the deadlines to declare a threatened risk, to
-//! stop the cover of new deliveries and to file a claim), and the deadlines of one invoice
+//! stop the cover of new deliveries and to file a claim, and to declare a collective procedure
+//! from its judgment's date: `procedure_declaration`), and the deadlines of one invoice
 //! computed from its **original** due date.
 //!
 //! Plain data and date arithmetic only. Reading an insurers file is `relance-data`'s; a due

@@ -1142,13 +1142,20 @@ impl<'a> Work<'a> {
         if !insured {
             return Ok(());
         }
-        let before = self.slot(id)?.wake;
+        let (before, was_dirty) = {
+            let slot = self.slot(id)?;
+            (slot.wake, slot.dirty)
+        };
         self.schedule_from(id, earliest)?;
         let slot = self.slot(id)?;
         slot.wake = match (before, slot.wake) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        if slot.wake == before {
+            // The same wake-up: nothing of this case is to be written again.
+            slot.dirty = was_dirty;
+        }
         Ok(())
     }
 

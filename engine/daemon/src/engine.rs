@@ -571,27 +571,18 @@ impl Engine {
         // The data folder's insurers.csv, read again (applied only once the deployment is
         // accepted): an invalid file refuses the deployment, the policies in force stay.
         let insurers = self.read_insurers().map_err(|e| {
-            let line = e.line.and_then(|l| u32::try_from(l).ok()).unwrap_or(1);
-            DaemonError::Diagnostics(vec![file_diagnostic(
+            data_file_refused(
                 relance_data::insurers::INSURERS_FILE,
-                line,
-                1,
                 "insurers",
-                format!("the data folder's insurers.csv: {}", e.message),
-            )])
+                e.line,
+                &e.message,
+            )
         })?;
         // The data folder's rates.csv, read again: the deployment is when the table changes
         // (put back as it was when the deployment is refused below).
         let previous_rates = self.rates();
         self.reload_rates().map_err(|e| {
-            let line = e.line.and_then(|l| u32::try_from(l).ok()).unwrap_or(1);
-            DaemonError::Diagnostics(vec![file_diagnostic(
-                relance_data::rates::RATES_FILE,
-                line,
-                1,
-                "rates",
-                format!("the data folder's rates.csv: {}", e.message),
-            )])
+            data_file_refused(relance_data::rates::RATES_FILE, "rates", e.line, &e.message)
         })?;
         let today = self.today();
         let run_done = self.run_done()?;
@@ -1419,4 +1410,17 @@ impl Engine {
         }
         Ok(total)
     }
+}
+
+/// A deployment refused by an invalid data-folder file (`rates.csv`, `insurers.csv`): one
+/// diagnostic naming the file and its line (the first when the error has none).
+fn data_file_refused(file: &str, code: &str, line: Option<usize>, message: &str) -> DaemonError {
+    let line = line.and_then(|l| u32::try_from(l).ok()).unwrap_or(1);
+    DaemonError::Diagnostics(vec![file_diagnostic(
+        file,
+        line,
+        1,
+        code,
+        format!("the data folder's {file}: {message}"),
+    )])
 }

@@ -1,6 +1,7 @@
 //! A data folder's credit insurers: `insurers.csv`, one policy per insurer (`insurer`,
 //! `max_extension_days`, `threatened_risk`, `claim`; the two deadlines in days or months from
-//! the invoice's original due date: `60 days`, `6 months`; optionally
+//! the invoice's original due date (for an invoice with installments, the first one not paid
+//! in full): `60 days`, `6 months`; optionally
 //! `threatened_risk_notice_days`, `stop_cover` (days or months; empty: the policy has none),
 //! `stop_cover_notice_days`, `claim_notice_days` and `procedure_declaration`, the deadline to
 //! declare a collective procedure from its judgment's date). Loading a folder attaches each
@@ -72,7 +73,7 @@ impl std::fmt::Display for InsurersError {
 impl std::error::Error for InsurersError {}
 
 /// The policies of the data folder `dir` (none without `insurers.csv`). An unreadable or
-/// invalid file is an error naming it, its line and column.
+/// invalid file is an error naming it and its line (the message names the column).
 pub fn load(dir: &Path) -> Result<Vec<InsurerPolicy>, InsurersError> {
     Ok(load_file(dir)?.unwrap_or_default())
 }

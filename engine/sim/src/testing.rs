@@ -7,7 +7,9 @@
 //! A case that falls into the `error` state (a runaway rule, a type error, a missing property)
 //! fails its test with the error's message, whatever the test expects, unless the test names
 //! that error with `expect error INVOICE "TEXT"`; a test with an unexpected error never writes
-//! its snapshot.
+//! its snapshot. A test event whose amount is in another currency than its invoice's (a
+//! payment, a payment reversed, a credit note, a dispute or a promise) fails the test before
+//! it runs, as the API refuses such a payment.
 //!
 //! It never sends anything: it only simulates. Snapshot files are written only with
 //! `--update`, or when missing outside CI.
@@ -242,14 +244,19 @@ fn foreign_amounts(tc: &TestCase) -> String {
             _ => continue,
         };
         let Some(money) = amount else { continue };
-        let Some(inv) = tc.invoices.iter().find(|i| &i.id == id).map(invoice) else {
+        let Some(currency) = tc
+            .invoices
+            .iter()
+            .find(|i| &i.id == id)
+            .map(|i| invoice_amount(i).currency)
+        else {
             continue;
         };
-        if money.currency != inv.currency {
+        if money.currency != currency {
             report.push_str(&format!(
-                "  on {date} {what} {id} {} {}: {} is not the currency of invoice {id} ({}); \
-                 write the amount in {}\n",
-                money.amount, money.currency, money.currency, inv.currency, inv.currency
+                "  on {date} {what} {id} {} {}: {} is not the currency of invoice {id} ({currency}); \
+                 write the amount in {currency}\n",
+                money.amount, money.currency, money.currency
             ));
         }
     }
@@ -461,12 +468,17 @@ fn customer(e: &TestEntity, scenario: Option<&str>) -> Customer {
     c
 }
 
-fn invoice(e: &TestEntity) -> Invoice {
-    let f = &e.fields;
-    let amount = money(f.get("amount")).unwrap_or(ir::Money {
+/// A test invoice's amount, 0 EUR when it gives none.
+fn invoice_amount(e: &TestEntity) -> ir::Money {
+    money(e.fields.get("amount")).unwrap_or(ir::Money {
         amount: Decimal::ZERO,
         currency: "EUR".into(),
-    });
+    })
+}
+
+fn invoice(e: &TestEntity) -> Invoice {
+    let f = &e.fields;
+    let amount = invoice_amount(e);
     Invoice {
         id: e.id.clone(),
         customer: text(f.get("customer")).unwrap_or_default(),

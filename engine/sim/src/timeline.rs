@@ -101,28 +101,15 @@ pub enum Detail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InstallmentLine {
     pub invoice: String,
-    /// Its rank, from 1.
-    pub number: usize,
-    pub due: NaiveDate,
-    pub amount: rust_decimal::Decimal,
-    /// What is left to pay of it (payments pay the earliest installment first).
-    pub unpaid: rust_decimal::Decimal,
-    /// Days since its due date on the entry's day (negative before it).
-    pub days_late: i64,
-    /// Past its due date and not paid in full.
-    pub overdue: bool,
+    #[serde(flatten)]
+    pub standing: Standing,
 }
 
 impl InstallmentLine {
-    fn of(invoice: &str, s: Standing) -> InstallmentLine {
+    fn of(invoice: &str, standing: Standing) -> InstallmentLine {
         InstallmentLine {
             invoice: invoice.to_string(),
-            number: s.number,
-            due: s.due,
-            amount: s.amount,
-            unpaid: s.unpaid,
-            days_late: s.days_late,
-            overdue: s.overdue,
+            standing,
         }
     }
 
@@ -130,7 +117,12 @@ impl InstallmentLine {
     fn to_text(&self) -> String {
         format!(
             "{} installment {} due {}: {} unpaid of {}, {} days late",
-            self.invoice, self.number, self.due, self.unpaid, self.amount, self.days_late
+            self.invoice,
+            self.standing.number,
+            self.standing.due,
+            self.standing.unpaid,
+            self.standing.amount,
+            self.standing.days_late
         )
     }
 }
@@ -337,7 +329,7 @@ impl Timeline {
                     };
                     let overdue: Vec<String> = installments
                         .iter()
-                        .filter(|i| i.overdue)
+                        .filter(|i| i.standing.overdue)
                         .map(InstallmentLine::to_text)
                         .collect();
                     let text = if overdue.is_empty() {

@@ -22,6 +22,11 @@
 //! - Late interest runs per installment (French law: each installment is a debt with its own
 //!   due date): each installment bears it from the day after its own due date on its own
 //!   unpaid part ([`unpaid`], [`interest_from`]; the amounts are `charges::accrued`'s).
+//! - What each installment stands at on a day (number, due date, amount, unpaid, days late,
+//!   overdue: [`standing`]) is what plans, timelines, message items and the daemon's case
+//!   view show.
+//! - A credit insurer's deadlines count from the original due date of the first installment
+//!   not paid in full ([`insured_due`]), not from the last installment's.
 //!
 //! This module is pure and small; it must not fire steps or price charges (`transition`
 //! restarts the steps through [`advance`]).

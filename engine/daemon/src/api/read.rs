@@ -141,9 +141,7 @@ pub async fn invoice(
             .collect();
         let outstanding = rec
             .as_ref()
-            .map_or(invoice.outstanding.unwrap_or(invoice.amount), |r| {
-                r.case.outstanding
-            });
+            .map_or(invoice.opening_outstanding(), |r| r.case.outstanding);
         let installments =
             relance_core::runtime::installments::standing(&invoice, outstanding, engine.today());
         Ok(Wire(InvoiceView {

@@ -197,22 +197,7 @@ fn the_daemon_reads_the_insurers_file_at_start_and_on_each_deployment() {
     use relance_daemon::catalog::Bundle;
     use relance_daemon::error::DaemonError;
 
-    let tmp = TempDir::new("law-insurers-reread");
-    let data = tmp.0.join("data");
-    std::fs::create_dir_all(&data).expect("data folder");
-    let file = data.join("insurers.csv");
-    std::fs::write(
-        &file,
-        "insurer,max_extension_days,threatened_risk,claim,claim_notice_days\n\
-         acme-credit,60,60 days,6 months,15\n",
-    )
-    .expect("write");
-    let p = relance_data::portfolio::from_json(
-        r#"{"customers": [{"id": "ACME", "segment": "b2b", "insurer": "acme-credit", "credit_cover": "covered"}],
-            "invoices": [{"id": "F-1", "customer": "ACME", "amount": "800", "issued": "2026-01-01", "due": "2026-01-31"}]}"#,
-    )
-    .expect("case");
-    let engine = started(&tmp, d("2026-03-01"), &p);
+    let (_tmp, file, engine) = insured_acme("law-insurers-reread");
     let stdlib = || Bundle::read_dir(&crate::workspace().join("stdlib-scenarios")).expect("stdlib");
     let insurer_tasks = || insurer_tasks(&engine);
     engine.advance_to(d("2026-04-10")).expect("advance");
@@ -221,12 +206,7 @@ fn the_daemon_reads_the_insurers_file_at_start_and_on_each_deployment() {
         [("threatened_risk".to_string(), d("2026-04-01"))]
     );
 
-    std::fs::write(
-        &file,
-        "insurer,max_extension_days,threatened_risk,claim,stop_cover,claim_notice_days\n\
-         acme-credit,60,60 days,6 months,80 days,15\n",
-    )
-    .expect("write");
+    std::fs::write(&file, WITH_STOP_COVER).expect("write");
     engine.deploy(stdlib()).expect("deploys");
     engine.advance_to(d("2026-04-30")).expect("advance");
     assert_eq!(
@@ -263,6 +243,39 @@ fn the_daemon_reads_the_insurers_file_at_start_and_on_each_deployment() {
     );
 }
 
+/// `insurers.csv` giving acme-credit a stop-cover of 80 days, no notice.
+const WITH_STOP_COVER: &str = "insurer,max_extension_days,threatened_risk,claim,stop_cover,claim_notice_days\n\
+                               acme-credit,60,60 days,6 months,80 days,15\n";
+
+/// ACME, covered by acme-credit, F-1 of 800 EUR due 31 January 2026, the engine started on
+/// 1 March 2026 over a data folder whose `insurers.csv` gives a threatened risk of 60 days
+/// and a claim of 6 months with 15 days' notice. Returns the folder, that file and the engine.
+fn insured_acme(
+    tag: &str,
+) -> (
+    TempDir,
+    std::path::PathBuf,
+    std::sync::Arc<relance_daemon::Engine>,
+) {
+    let tmp = TempDir::new(tag);
+    let data = tmp.0.join("data");
+    std::fs::create_dir_all(&data).expect("data folder");
+    let file = data.join("insurers.csv");
+    std::fs::write(
+        &file,
+        "insurer,max_extension_days,threatened_risk,claim,claim_notice_days\n\
+         acme-credit,60,60 days,6 months,15\n",
+    )
+    .expect("write");
+    let p = relance_data::portfolio::from_json(
+        r#"{"customers": [{"id": "ACME", "segment": "b2b", "insurer": "acme-credit", "credit_cover": "covered"}],
+            "invoices": [{"id": "F-1", "customer": "ACME", "amount": "800", "issued": "2026-01-01", "due": "2026-01-31"}]}"#,
+    )
+    .expect("case");
+    let engine = started(&tmp, d("2026-03-01"), &p);
+    (tmp, file, engine)
+}
+
 /// The insurer tasks in the outbox (step, day), by day.
 fn insurer_tasks(engine: &relance_daemon::Engine) -> Vec<(String, NaiveDate)> {
     let mut tasks: Vec<(String, NaiveDate)> = engine
@@ -291,29 +304,9 @@ fn a_refused_deployment_leaves_the_insurers_policies_as_they_were() {
     use relance_daemon::catalog::Bundle;
     use relance_daemon::error::DaemonError;
 
-    let tmp = TempDir::new("law-insurers-refused");
-    let data = tmp.0.join("data");
-    std::fs::create_dir_all(&data).expect("data folder");
-    let file = data.join("insurers.csv");
-    std::fs::write(
-        &file,
-        "insurer,max_extension_days,threatened_risk,claim,claim_notice_days\n\
-         acme-credit,60,60 days,6 months,15\n",
-    )
-    .expect("write");
-    let p = relance_data::portfolio::from_json(
-        r#"{"customers": [{"id": "ACME", "segment": "b2b", "insurer": "acme-credit", "credit_cover": "covered"}],
-            "invoices": [{"id": "F-1", "customer": "ACME", "amount": "800", "issued": "2026-01-01", "due": "2026-01-31"}]}"#,
-    )
-    .expect("case");
-    let engine = started(&tmp, d("2026-03-01"), &p);
+    let (tmp, file, engine) = insured_acme("law-insurers-refused");
     engine.advance_to(d("2026-04-10")).expect("advance");
-    std::fs::write(
-        &file,
-        "insurer,max_extension_days,threatened_risk,claim,stop_cover,claim_notice_days\n\
-         acme-credit,60,60 days,6 months,80 days,15\n",
-    )
-    .expect("write");
+    std::fs::write(&file, WITH_STOP_COVER).expect("write");
     let small = tmp.0.join("small-set");
     std::fs::create_dir_all(&small).expect("set folder");
     std::fs::write(

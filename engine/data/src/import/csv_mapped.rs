@@ -9,7 +9,7 @@
 //! invoice without a `due` cell is due after its customer's payment terms, else the default
 //! terms. Payments are added once (see [`Merge::add_event`]). The file is read whole, every
 //! row checked, and every problem named by file, line and column (the column as the file
-//! spells it); the caller discards the merge when there is any. This module must not write
+//! spells it) and by its record (`invoice F-2`, `payment of invoice F-2`); the caller discards the merge when there is any. This module must not write
 //! anything.
 
 use crate::portfolio::csv::{

@@ -77,10 +77,20 @@ impl Kind {
     }
 }
 
-/// The day the task of `kind` is created for this case, while it is still to create: a
-/// covered customer whose cover carries that deadline, an open case with something
-/// outstanding, no such task yet.
-fn task_day(kind: Kind, inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate> {
+/// A task of one kind still to create for this case: the cover and deadline it comes from,
+/// the original due date the deadline counts from, the deadline itself and the day the task
+/// is created.
+struct Due<'f> {
+    cover: &'f CreditCover,
+    deadline: InsurerDeadline,
+    original_due: NaiveDate,
+    by: NaiveDate,
+    day: NaiveDate,
+}
+
+/// The task of `kind`, while it is still to create: a covered customer whose cover carries
+/// that deadline, an open case with something outstanding, no such task yet.
+fn due_task<'f>(kind: Kind, inst: &Instance, facts: &Facts<'f>) -> Option<Due<'f>> {
     let cover = facts.customer.credit_cover.as_ref()?;
     let deadline = kind.deadline(cover)?;
     let open = matches!(
@@ -92,9 +102,15 @@ fn task_day(kind: Kind, inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate>
         && inst.outstanding > Decimal::ZERO
         && !inst.handler_runs.contains_key(kind.key()))
     .then(|| {
-        deadline
-            .dates(installments::insured_due(facts.invoice, inst.outstanding))
-            .1
+        let original_due = installments::insured_due(facts.invoice, inst.outstanding);
+        let (by, day) = deadline.dates(original_due);
+        Due {
+            cover,
+            deadline,
+            original_due,
+            by,
+            day,
+        }
     })
 }
 
@@ -103,7 +119,7 @@ fn task_day(kind: Kind, inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate>
 pub(in crate::runtime) fn next_task_day(inst: &Instance, facts: &Facts<'_>) -> Option<NaiveDate> {
     Kind::ALL
         .into_iter()
-        .filter_map(|k| task_day(k, inst, facts))
+        .filter_map(|k| due_task(k, inst, facts).map(|t| t.day))
         .min()
 }
 
@@ -116,21 +132,20 @@ impl Machine<'_, '_> {
     }
 
     fn insurer_task(&mut self, kind: Kind) {
-        let Some(from) = task_day(kind, &self.inst, self.facts) else {
+        let Some(Due {
+            cover,
+            deadline,
+            original_due,
+            by,
+            day,
+        }) = due_task(kind, &self.inst, self.facts)
+        else {
             return;
         };
-        if self.today < from {
+        if self.today < day {
             return;
         }
-        let Some(cover) = self.facts.customer.credit_cover.as_ref() else {
-            return;
-        };
-        let Some(deadline) = kind.deadline(cover) else {
-            return;
-        };
         let invoice = self.facts.invoice;
-        let original_due = installments::insured_due(invoice, self.inst.outstanding);
-        let (by, _) = deadline.dates(original_due);
         // An invoice with installments: the deadlines run from the first unpaid one's date.
         let of_installment = if invoice.installments.is_empty() {
             String::new()
