@@ -1,8 +1,9 @@
 //! The canonical order of one day's facts (LANGUAGE.md, "What happens first on one day",
 //! rule 2): which of two facts of the same day counts first. Facts read from files come
-//! first, by the fixed rank of their file's kind ([`FileKind`]: FEC, payments, events, bank
-//! statement), then by the import that brought the file, the file's place in that import and
-//! the line in the file; facts posted through the API come after them, in their order of
+//! first, by a fixed rank ([`FileKind::rank_of`]: a FEC's payments, then payments however
+//! read, then every other event — the order of a data folder's `payments.csv` before its
+//! `events.csv`), then by the import that brought the file, the file's place in that import
+//! and the line in the file; facts posted through the API come after them, in their order of
 //! receipt. The last tie-break is always the order of receipt.
 //!
 //! The planner (`relance_data::portfolio::load_dir` sorts a data folder's facts by
@@ -16,9 +17,10 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-/// The kinds of file a fact is read from, in their fixed rank (a FEC's lettered payments,
-/// then a payments CSV, then `events.csv`, then a camt.053 bank statement): the order in
-/// which an import reads them, and `payments.csv` before `events.csv` in a data folder.
+/// The kinds of file a fact is read from (a FEC's lettered payments, a payments CSV,
+/// `events.csv`, a camt.053 bank statement): the order in which an import reads them. A fact's
+/// rank in its day depends on its file's kind and on whether it is a payment
+/// ([`FileKind::rank_of`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileKind {
@@ -29,13 +31,17 @@ pub enum FileKind {
 }
 
 impl FileKind {
-    /// The kind's rank in a day's order (0 first).
-    pub fn rank(self) -> u8 {
-        match self {
-            FileKind::Fec => 0,
-            FileKind::Payments => 1,
-            FileKind::Events => 2,
-            FileKind::Statement => 3,
+    /// The rank in a day's order (0 first) of a fact read from a file of this kind: a FEC's
+    /// facts (lettered payments) first; then a payment read from any other file; then every
+    /// other fact. An import into a data folder keeps every payment in `payments.csv` and every
+    /// other fact in `events.csv`, and the planner reads `payments.csv` first: ranking by the
+    /// fact rather than by its file makes a camt.053 payment, or a payment row of `events.csv`,
+    /// count where the planner counts it, and a statement's reversal with `events.csv`.
+    pub fn rank_of(self, payment: bool) -> u8 {
+        match (self, payment) {
+            (FileKind::Fec, _) => 0,
+            (_, true) => 1,
+            (_, false) => 2,
         }
     }
 }
@@ -55,8 +61,13 @@ pub struct FileLine {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arrival {
     /// Read from a file: the import that brought it (its sequence among imports, increasing
-    /// with receipt; 0 for a data folder read whole) and the place in it.
-    File { import: u64, at: FileLine },
+    /// with receipt; 0 for a data folder read whole), the place in it, and whether the fact is
+    /// a payment ([`FileKind::rank_of`]).
+    File {
+        import: u64,
+        at: FileLine,
+        payment: bool,
+    },
     /// Posted through the API (JSON): after every fact read from a file.
     Api,
 }
@@ -69,7 +80,7 @@ pub const API_RANK: u8 = u8::MAX;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FactKey {
     pub date: NaiveDate,
-    /// [`FileKind::rank`], or [`API_RANK`].
+    /// [`FileKind::rank_of`], or [`API_RANK`].
     pub rank: u8,
     /// The import (0 for an API fact).
     pub import: u64,
@@ -85,9 +96,13 @@ impl FactKey {
     /// The key of a fact dated `date` that arrived as `arrival`, `receipt`-th.
     pub fn new(date: NaiveDate, arrival: Arrival, receipt: u64) -> FactKey {
         match arrival {
-            Arrival::File { import, at } => FactKey {
+            Arrival::File {
+                import,
+                at,
+                payment,
+            } => FactKey {
                 date,
-                rank: at.kind.rank(),
+                rank: at.kind.rank_of(payment),
                 import,
                 file: at.file,
                 line: at.line,
@@ -113,53 +128,79 @@ mod tests {
         s.parse().expect("date")
     }
 
-    fn file(kind: FileKind, import: u64, file: u32, line: u64) -> Arrival {
+    /// A fact read from a file; `payment` whether it is a payment.
+    fn file(kind: FileKind, import: u64, file: u32, line: u64, payment: bool) -> Arrival {
         Arrival::File {
             import,
             at: FileLine { kind, file, line },
+            payment,
         }
     }
 
     /// Each row: two facts, the first of which counts first.
     #[test]
-    fn a_days_facts_sort_by_date_kind_import_file_line_then_receipt() {
+    fn a_days_facts_sort_by_date_rank_import_file_line_then_receipt() {
         use FileKind::*;
+        const PAID: bool = true;
+        const OTHER: bool = false;
         let rows = [
             // An earlier date first, whatever the rest.
             (
                 (d("2026-02-01"), Arrival::Api, 9),
-                (d("2026-02-02"), file(Fec, 0, 0, 1), 1),
+                (d("2026-02-02"), file(Fec, 0, 0, 1, PAID), 1),
             ),
             // A payment of payments.csv before an event of events.csv, received earlier or not.
             (
-                (d("2026-02-01"), file(Payments, 7, 0, 40), 9),
-                (d("2026-02-01"), file(Events, 3, 0, 2), 1),
+                (d("2026-02-01"), file(Payments, 7, 0, 40, PAID), 9),
+                (d("2026-02-01"), file(Events, 3, 0, 2, OTHER), 1),
+            ),
+            // A FEC's payments before a payments CSV's.
+            (
+                (d("2026-02-01"), file(Fec, 9, 0, 9, PAID), 9),
+                (d("2026-02-01"), file(Payments, 1, 0, 1, PAID), 1),
+            ),
+            // A statement's payment counts as a payment: before an events.csv dispute of an
+            // earlier import (the planner reads it from payments.csv).
+            (
+                (d("2026-02-01"), file(Statement, 9, 0, 9, PAID), 9),
+                (d("2026-02-01"), file(Events, 1, 0, 1, OTHER), 1),
+            ),
+            // So does a payment row of events.csv.
+            (
+                (d("2026-02-01"), file(Events, 9, 0, 9, PAID), 9),
+                (d("2026-02-01"), file(Events, 1, 0, 1, OTHER), 1),
+            ),
+            // A statement's reversal ranks with events.csv's events: by import.
+            (
+                (d("2026-02-01"), file(Events, 1, 0, 9, OTHER), 9),
+                (d("2026-02-01"), file(Statement, 2, 0, 1, OTHER), 1),
             ),
             (
-                (d("2026-02-01"), file(Fec, 9, 0, 9), 9),
-                (d("2026-02-01"), file(Payments, 1, 0, 1), 1),
+                (d("2026-02-01"), file(Statement, 1, 0, 9, OTHER), 9),
+                (d("2026-02-01"), file(Events, 2, 0, 1, OTHER), 1),
             ),
+            // Payments of a payments CSV and of a statement: by import.
             (
-                (d("2026-02-01"), file(Events, 9, 0, 9), 9),
-                (d("2026-02-01"), file(Statement, 1, 0, 1), 1),
+                (d("2026-02-01"), file(Statement, 1, 0, 9, PAID), 9),
+                (d("2026-02-01"), file(Payments, 2, 0, 1, PAID), 1),
             ),
             // Every file fact before an API fact.
             (
-                (d("2026-02-01"), file(Statement, 9, 3, 9), 9),
+                (d("2026-02-01"), file(Statement, 9, 3, 9, OTHER), 9),
                 (d("2026-02-01"), Arrival::Api, 1),
             ),
             // Two files of one kind: by import, then place in the import, then line.
             (
-                (d("2026-02-01"), file(Payments, 1, 0, 50), 9),
-                (d("2026-02-01"), file(Payments, 2, 0, 2), 1),
+                (d("2026-02-01"), file(Payments, 1, 0, 50, PAID), 9),
+                (d("2026-02-01"), file(Payments, 2, 0, 2, PAID), 1),
             ),
             (
-                (d("2026-02-01"), file(Payments, 2, 0, 50), 9),
-                (d("2026-02-01"), file(Payments, 2, 1, 2), 1),
+                (d("2026-02-01"), file(Payments, 2, 0, 50, PAID), 9),
+                (d("2026-02-01"), file(Payments, 2, 1, 2, PAID), 1),
             ),
             (
-                (d("2026-02-01"), file(Events, 2, 0, 3), 9),
-                (d("2026-02-01"), file(Events, 2, 0, 4), 1),
+                (d("2026-02-01"), file(Events, 2, 0, 3, OTHER), 9),
+                (d("2026-02-01"), file(Events, 2, 0, 4, OTHER), 1),
             ),
             // API facts by receipt.
             (

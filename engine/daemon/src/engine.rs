@@ -247,6 +247,19 @@ impl Engine {
             .clone()
     }
 
+    /// `customer`'s credit cover as its cases run with it ([`crate::insurers::Insurers::apply`]):
+    /// its insurer's deadlines from the data folder's `insurers.csv` when the daemon has that
+    /// file (an insurer the file does not list gets none), else the deadlines stored with it;
+    /// `None` for a customer without cover. The stored record is not changed.
+    pub fn cover_in_force(
+        &self,
+        customer: &relance_core::domain::Customer,
+    ) -> Option<relance_core::insurance::CreditCover> {
+        let mut seen = customer.clone();
+        self.insurers().apply(&mut seen);
+        seen.credit_cover
+    }
+
     /// Reads the data folder's `insurers.csv` again (`crate::insurers::load`), `None` when no
     /// folder is watched. An invalid file is an error naming it and its line. Nothing changes
     /// until [`Engine::apply_insurers`]: a deployment reads both data files before it applies

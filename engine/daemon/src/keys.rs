@@ -246,15 +246,18 @@ mod tests {
             for receipt in [1, u64::MAX - 1] {
                 keys.push(FactKey::new(date, Arrival::Api, receipt));
                 for kind in [FileKind::Fec, FileKind::Payments, FileKind::Statement] {
-                    for import in [2, 300] {
-                        for file in [0, 70_000] {
-                            for line in [2, 1 << 40] {
-                                let at = FileLine { kind, file, line };
-                                keys.push(FactKey::new(
-                                    date,
-                                    Arrival::File { import, at },
-                                    receipt,
-                                ));
+                    for payment in [true, false] {
+                        for import in [2, 300] {
+                            for file in [0, 70_000] {
+                                for line in [2, 1 << 40] {
+                                    let at = FileLine { kind, file, line };
+                                    let arrival = Arrival::File {
+                                        import,
+                                        at,
+                                        payment,
+                                    };
+                                    keys.push(FactKey::new(date, arrival, receipt));
+                                }
                             }
                         }
                     }

@@ -26,7 +26,13 @@
 //! half-way resumes on the next open and ends in the same store; the schema version moves to
 //! 5 only after the last page.
 //!
-//! The steps up to schema 4 run in one commit that moves the version to 4; then schema 5's.
+//! Schema 6 ranks a day's facts read from files by what they are (`FileKind::rank_of`: a
+//! payment with the payments whatever its file, a statement's other facts with `events.csv`'s)
+//! instead of by their file's kind: every `pending` key that differs from its fact's key is
+//! rewritten, as schema 4 did (a camt.053 fact waiting with rank 3).
+//!
+//! The steps up to schema 4 run in one commit that moves the version to 4; then schema 5's;
+//! then schema 6's, one commit.
 //!
 //! This module must not decide anything the engine decides and never touches cases or
 //! timers.
@@ -81,14 +87,18 @@ pub fn migrate(store: &dyn Store, today: NaiveDate) -> Result<Option<u32>, Daemo
         store.commit(&ops)?;
         store.flush()?;
     }
-    for tree in [Tree::Outbox, Tree::Delivered] {
-        split_message_items(store, tree)?;
+    if found < 5 {
+        for tree in [Tree::Outbox, Tree::Delivered] {
+            split_message_items(store, tree)?;
+        }
     }
-    store.commit(&[Op::Put(
+    let mut ops = pending_in_day_order(store)?;
+    ops.push(Op::Put(
         Tree::Meta,
         SCHEMA_KEY.to_vec(),
         SCHEMA_VERSION.to_be_bytes().to_vec(),
-    )])?;
+    ));
+    store.commit(&ops)?;
     store.flush()?;
     Ok(Some(found))
 }
@@ -130,18 +140,16 @@ fn split_message_items(store: &dyn Store, tree: Tree) -> Result<(), DaemonError>
     }
 }
 
-/// Schema 4: every `pending` key of schema 3 (date, event id) rewritten as the fact's key in
-/// the canonical order of its day. A key whose event is missing or unreadable is left for
-/// `verify` (run next) to report.
+/// Schemas 4 and 6: every `pending` key that is not its fact's key in the canonical order of
+/// its day (schema 3's date and event id; schema 5's rank by file kind) rewritten as that key.
+/// A key whose event is missing or unreadable is left for `verify` (run next) to report.
 fn pending_in_day_order(store: &dyn Store) -> Result<Vec<Op>, DaemonError> {
     let mut old = Vec::new();
     store.scan(Tree::Pending, &mut |k, _| {
-        if k.len() != keys::PENDING_LEN {
-            old.push(k.to_vec());
-        }
+        old.push(k.to_vec());
         Ok(())
     })?;
-    let mut ops = Vec::with_capacity(old.len() * 2);
+    let mut ops = Vec::new();
     for k in old {
         let Some(id) = keys::trailing_id(&k) else {
             continue;
@@ -152,12 +160,11 @@ fn pending_in_day_order(store: &dyn Store) -> Result<Vec<Op>, DaemonError> {
         let Ok(stored) = decode::<StoredEvent>("event", &bytes) else {
             continue;
         };
-        ops.push(Op::Delete(Tree::Pending, k));
-        ops.push(Op::Put(
-            Tree::Pending,
-            keys::pending(&stored.order_key()),
-            Vec::new(),
-        ));
+        let key = keys::pending(&stored.order_key());
+        if key != k {
+            ops.push(Op::Delete(Tree::Pending, k));
+            ops.push(Op::Put(Tree::Pending, key, Vec::new()));
+        }
     }
     Ok(ops)
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use relance_dsl::ir::{Action, Money};
 
 use super::error::DaemonError;
-use relance_core::domain::Event;
+use relance_core::domain::{Event, EventKind};
 use relance_core::fact_order::{Arrival, FactKey, FileLine};
 use relance_core::runtime::{Instance, installments};
 
@@ -68,11 +68,16 @@ impl EventSource {
 
 impl StoredEvent {
     /// The fact's key in the canonical order of one day's facts
-    /// (`relance_core::fact_order`): read from a file of an import batch, by file kind,
-    /// batch, file and line; otherwise after those, by event id (its order of receipt).
+    /// (`relance_core::fact_order`): read from a file of an import batch, by its rank (file
+    /// kind and whether it is a payment), batch, file and line; otherwise after those, by
+    /// event id (its order of receipt).
     pub fn order_key(&self) -> FactKey {
         let arrival = match (self.source.batch, self.source.at) {
-            (Some(import), Some(at)) => Arrival::File { import, at },
+            (Some(import), Some(at)) => Arrival::File {
+                import,
+                at,
+                payment: matches!(self.event.kind, EventKind::Payment { .. }),
+            },
             _ => Arrival::Api,
         };
         FactKey::new(self.event.date, arrival, self.id)

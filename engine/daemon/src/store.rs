@@ -32,7 +32,7 @@ pub mod conformance;
 pub mod ids;
 
 /// The schema this build reads and writes. Bump it with a migration in `migrate.rs`.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The meta key holding the schema version (4 bytes, big-endian).
 pub const SCHEMA_KEY: &[u8] = b"schema_version";

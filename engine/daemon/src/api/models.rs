@@ -323,8 +323,14 @@ pub struct PendingMessage {
 /// page's invoices (all of them when the customer has no more than `limit`, 100 by default).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CustomerView {
-    /// The customer as imported.
+    /// The customer as imported (its `credit_cover` with the deadlines imported with it).
     pub customer: Customer,
+    /// The customer's credit cover as its cases run with it: its insurer's deadlines from the
+    /// data folder's `insurers.csv` when the daemon has that file (an insurer the file does not
+    /// list gets none), else as imported. Left out for a customer without cover.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub cover_in_force: Option<relance_core::insurance::CreditCover>,
     /// The sum of the open cases' outstanding amounts, over all the customer's invoices
     /// (decimal string; currencies are not converted, so a customer billed in two currencies
     /// gets a mixed sum).

@@ -336,6 +336,7 @@ pub async fn customer(
                 .collect()
         };
         Ok(Wire(CustomerView {
+            cover_in_force: engine.cover_in_force(&customer),
             customer,
             outstanding: sums.outstanding,
             counts: CustomerCounts {

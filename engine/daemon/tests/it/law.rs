@@ -192,6 +192,9 @@ fn each_deployment_rereads_the_rates_file() {
 /// - a file that does not parse refuses the deployment with a diagnostic naming
 ///   `insurers.csv` and its line, and the policy in force stays: the claim (6 months, 15 days'
 ///   notice: 31 July less 15 days) comes on 16 July 2026.
+///
+/// The customer's cover in force (`Engine::cover_in_force`, the customer view's
+/// `cover_in_force`) follows the file too, while the stored record keeps none of its deadlines.
 #[test]
 fn the_daemon_reads_the_insurers_file_at_start_and_on_each_deployment() {
     use relance_daemon::catalog::Bundle;
@@ -205,9 +208,19 @@ fn the_daemon_reads_the_insurers_file_at_start_and_on_each_deployment() {
         insurer_tasks(),
         [("threatened_risk".to_string(), d("2026-04-01"))]
     );
+    // The customer view's cover in force (`GET /v1/customers/{id}`) is the file's, while the
+    // record as imported carries no deadline.
+    let acme = engine.customer("ACME").expect("read").expect("ACME");
+    let stored = acme.credit_cover.clone().expect("covered");
+    assert!(stored.threatened_risk.is_none() && stored.claim.is_none(), "{stored:?}");
+    let cover = || engine.cover_in_force(&acme).expect("covered");
+    assert!(cover().threatened_risk.is_some(), "{:?}", cover());
+    assert_eq!(cover().claim.map(|c| c.notice_days), Some(15));
+    assert!(cover().stop_cover.is_none(), "{:?}", cover());
 
     std::fs::write(&file, WITH_STOP_COVER).expect("write");
     engine.deploy(stdlib()).expect("deploys");
+    assert_eq!(cover().stop_cover.map(|c| c.notice_days), Some(0));
     engine.advance_to(d("2026-04-30")).expect("advance");
     assert_eq!(
         insurer_tasks(),

@@ -225,3 +225,107 @@ fn a_schema_3_store_gets_pending_keys_in_day_order() {
         .expect("scan");
     assert_eq!(left, 0, "the run applied every waiting fact");
 }
+
+/// Schema 5 ranked a day's facts by their file's kind (a camt.053 statement's facts last, rank
+/// 3); schema 6 by what they are (a payment with the payments). A statement's payment waiting
+/// for its day's run in a schema-5 store gets its schema-6 key on open, and the day's run
+/// applies it once.
+#[test]
+fn a_schema_5_store_ranks_a_waiting_statement_payment_as_a_payment() {
+    use relance_core::fact_order::{FileKind, FileLine};
+    use relance_daemon::model::encode;
+
+    let tmp = TempDir::new("migration-5");
+    let config = Config {
+        data: tmp.0.join("data"),
+        spool: tmp.0.join("spool"),
+        ..Config::default()
+    };
+    let day: chrono::NaiveDate = "2026-03-02".parse().expect("date");
+    let stdlib = crate::workspace().join("stdlib-scenarios");
+    let p: relance_core::domain::Portfolio = serde_json::from_value(serde_json::json!({
+        "customers": [{"id": "C1", "segment": "b2b"}],
+        "invoices": [
+            {"id": "F-1", "customer": "C1", "amount": "900.00", "issued": "2026-01-05", "due": "2026-02-04"}
+        ],
+        "events": [
+            {"date": "2026-03-02", "type": "payment", "invoice": "F-1", "amount": "900.00"}
+        ]
+    }))
+    .expect("portfolio");
+    let legacy = {
+        let engine = server::open(
+            &config,
+            ClockMode::Virtual { start: Some(day) },
+            Some(&stdlib),
+        )
+        .expect("open");
+        engine.import(&p).expect("import before the day's run");
+        engine.flush().expect("flush");
+        let store = engine.store();
+        let mut events = Vec::new();
+        store
+            .scan(Tree::Events, &mut |k, v| {
+                events.push((k.to_vec(), decode::<StoredEvent>("event", v).expect("event")));
+                Ok(())
+            })
+            .expect("scan");
+        assert_eq!(events.len(), 1, "{events:?}");
+        let (id_key, mut stored) = events.remove(0);
+        let api_key = keys::pending(&stored.order_key());
+        // As a schema-5 daemon recorded a payment read from a statement: its file and line,
+        // and a pending key of rank 3.
+        stored.source.via = "import".into();
+        stored.source.batch = Some(1);
+        stored.source.at = Some(FileLine {
+            kind: FileKind::Statement,
+            file: 0,
+            line: 1,
+        });
+        let mut legacy = keys::pending(&stored.order_key());
+        assert_eq!(legacy[4], 1, "schema 6 ranks it with the payments");
+        legacy[4] = 3;
+        let ops = vec![
+            Op::Put(Tree::Events, id_key, encode(&stored)),
+            Op::Delete(Tree::Pending, api_key),
+            Op::Put(Tree::Pending, legacy.clone(), Vec::new()),
+            Op::Put(
+                Tree::Meta,
+                SCHEMA_KEY.to_vec(),
+                5u32.to_be_bytes().to_vec(),
+            ),
+        ];
+        store.commit(&ops).expect("commit");
+        engine.flush().expect("flush");
+        legacy
+    };
+
+    let engine = server::open(&config, ClockMode::Virtual { start: None }, Some(&stdlib))
+        .expect("the schema-5 store opens");
+    let store = engine.store();
+    assert_eq!(
+        store.get(Tree::Meta, SCHEMA_KEY).expect("get"),
+        Some(SCHEMA_VERSION.to_be_bytes().to_vec())
+    );
+    let mut got = Vec::new();
+    store
+        .scan(Tree::Pending, &mut |k, _| {
+            got.push(k.to_vec());
+            Ok(())
+        })
+        .expect("scan");
+    let mut renewed = legacy.clone();
+    renewed[4] = 1;
+    assert_eq!(got, vec![renewed], "the rank-3 key rewritten as rank 1");
+    assert!(verify::verify(store).expect("verify").ok());
+    engine.catch_up(day).expect("the day's run");
+    assert_eq!(engine.outstanding("C1").expect("C1"), Decimal::ZERO);
+    let mut left = 0;
+    store
+        .scan(Tree::Pending, &mut |_, _| {
+            left += 1;
+            Ok(())
+        })
+        .expect("scan");
+    assert_eq!(left, 0, "the run applied the waiting payment once");
+}

@@ -216,7 +216,6 @@ const STATEMENT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 /// the data folder the same statement and events make (`relance import camt053 --data` then
 /// `portfolio::load_dir`). The planner's expectation is computed, not assumed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "fails (found 2026-12-07, not fixed): the daemon ranks a camt.053 fact after events.csv (file kind rank 3), the planner reads the imported payment from payments.csv (rank 1); on one batch with events first the daemon opens a dispute task on F-1 the planner never plans"]
 async fn a_statement_payment_and_an_events_dispute_of_one_day_count_as_the_planner_counts_them() {
     use base64::Engine as _;
     use relance_data::import::{Merge, camt053, events_csv, load_or_empty, write};

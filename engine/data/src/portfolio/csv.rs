@@ -236,7 +236,10 @@ pub fn load_dir(dir: &Path) -> Result<Portfolio, PortfolioError> {
     let mut keyed: Vec<(FactKey, (Event, Origin))> = events
         .into_iter()
         .enumerate()
-        .map(|(i, (event, origin))| (origin.key(event.date, i as u64), (event, origin)))
+        .map(|(i, (event, origin))| {
+            let payment = matches!(event.kind, EventKind::Payment { .. });
+            (origin.key(event.date, payment, i as u64), (event, origin))
+        })
         .collect();
     keyed.sort_by_key(|(key, _)| *key);
     let (events, origins): (Vec<Event>, Vec<Origin>) = keyed.into_iter().map(|(_, e)| e).unzip();
@@ -353,8 +356,10 @@ struct Origin {
 }
 
 impl Origin {
-    /// The fact's key in the canonical order of its day (the folder is one import).
-    fn key(self, date: NaiveDate, receipt: u64) -> FactKey {
+    /// The fact's key in the canonical order of its day (the folder is one import of two
+    /// files, `payments.csv` then `events.csv`; a payment row of `events.csv` ranks with the
+    /// payments, after those of `payments.csv`).
+    fn key(self, date: NaiveDate, payment: bool, receipt: u64) -> FactKey {
         let kind = if self.file == 0 {
             FileKind::Payments
         } else {
@@ -362,10 +367,18 @@ impl Origin {
         };
         let at = FileLine {
             kind,
-            file: 0,
+            file: u32::from(self.file),
             line: self.line,
         };
-        FactKey::new(date, Arrival::File { import: 0, at }, receipt)
+        FactKey::new(
+            date,
+            Arrival::File {
+                import: 0,
+                at,
+                payment,
+            },
+            receipt,
+        )
     }
 }
 
