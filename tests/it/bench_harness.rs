@@ -76,7 +76,9 @@ fn smoke_run_gives_every_row_a_number() {
     let tmp = TempDir::new();
     let out = tmp.0.join("results.json");
     let (stdout, stderr) = (tmp.0.join("stdout"), tmp.0.join("stderr"));
-    let mut child = Command::new("bash")
+    // benches/run starts cargo: without the test's own variables it reuses the suite's build
+    // (`super::cargo`).
+    let mut child = super::cargo::without_test_variables(&mut Command::new("bash"))
         .arg(root.join("benches/run"))
         .args(["--smoke", "--out"])
         .arg(&out)

@@ -40,11 +40,12 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds the `relance` binary (a no-op when up to date) and returns its path.
+/// Builds the `relance` binary (a no-op after `cargo test --workspace`, whose build it
+/// reuses: `super::cargo`) and returns its path.
 pub(super) fn relance_binary() -> PathBuf {
     let root = workspace_root();
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "relance", "--bin", "relance"])
+    let status = super::cargo::without_test_variables(&mut Command::new(env!("CARGO")))
+        .args(super::cargo::build_args(&["--quiet", "--bin", "relance"]))
         .current_dir(&root)
         .status()
         .expect("cargo runs");

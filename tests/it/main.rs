@@ -6,9 +6,11 @@
 //! - `lsp`: the real `relance lsp` binary over stdio, as an editor speaks to it;
 //! - `neovim`: the same binary with a client that is not ours, headless Neovim's;
 //! - `migrating`: the translated peer examples of docs/MIGRATING.md check clean and pass;
-//! - `bench_harness`: `benches/run --smoke`, so the benchmark harness cannot rot.
+//! - `bench_harness`: `benches/run --smoke`, so the benchmark harness cannot rot;
+//! - `cargo`: starting cargo from a test on the suite's own build (`lsp`, `bench_harness`).
 
 mod bench_harness;
+mod cargo;
 mod editor_grammar;
 mod lsp;
 mod migrating;

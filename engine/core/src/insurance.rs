@@ -122,7 +122,8 @@ impl InsurerDeadline {
     /// task is created.
     pub fn dates(self, original_due: NaiveDate) -> (NaiveDate, NaiveDate) {
         let by = self.after.after(original_due);
-        (by, by - chrono::Days::new(u64::from(self.notice_days)))
+        let notice = chrono::Days::new(u64::from(self.notice_days));
+        (by, by.checked_sub_days(notice).unwrap_or(NaiveDate::MIN))
     }
 }
 
@@ -139,7 +140,11 @@ impl Period {
     /// `date` moved by this period (months keep the day number, clamped to the month's end).
     pub fn after(self, date: NaiveDate) -> NaiveDate {
         match self {
-            Period::Days(n) => date + chrono::Days::new(u64::from(n)),
+            // Saturates: a deadline past the calendar's end (any day count of a file is
+            // accepted) is never reached rather than a panic.
+            Period::Days(n) => date
+                .checked_add_days(chrono::Days::new(u64::from(n)))
+                .unwrap_or(NaiveDate::MAX),
             Period::Months(n) => add_months(date, i64::from(n)),
         }
     }
@@ -277,6 +282,27 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().expect("date")
+    }
+
+    /// Review regression: `insurers.csv` accepts any day count, and a deadline past the
+    /// calendar's end panicked the transition (`NaiveDate + Days`); it saturates now.
+    #[test]
+    fn a_deadline_past_the_calendars_end_saturates() {
+        let due = d("2026-01-31");
+        assert_eq!(Period::Days(u32::MAX).after(due), NaiveDate::MAX);
+        assert_eq!(Period::Months(u32::MAX).after(due), NaiveDate::MAX);
+        let far = InsurerDeadline {
+            after: Period::Days(u32::MAX),
+            notice_days: 15,
+        };
+        let (by, task) = far.dates(due);
+        assert_eq!(by, NaiveDate::MAX);
+        assert!(task < by);
+        let long_notice = InsurerDeadline {
+            after: Period::Days(30),
+            notice_days: u32::MAX,
+        };
+        assert_eq!(long_notice.dates(due), (d("2026-03-02"), NaiveDate::MIN));
     }
 
     #[test]

@@ -597,131 +597,159 @@ impl Engine {
         self.reload_rates().map_err(|e| {
             data_file_refused(relance_data::rates::RATES_FILE, "rates", e.line, &e.message)
         })?;
+        // Every refusal from here on puts the table back as it was.
+        let result = (|| -> Result<DeployReport, DaemonError> {
+            let today = self.today();
+            let run_done = self.run_done()?;
+            let from = if run_done {
+                today.succ_opt().unwrap_or(today)
+            } else {
+                today
+            };
+            let catalog = self.catalog.write().unwrap_or_else(|e| e.into_inner());
+            if let Some(current) = catalog.current()
+                && current.bundle == bundle
+                && *migrate == Migrate::None
+            {
+                let deployment = current.number;
+                drop(catalog);
+                // The same set again: the deployment rereads the data files, nothing else.
+                if let Some(read) = insurers {
+                    let previous = self.insurers();
+                    if self.apply_insurers(read) {
+                        let woken = self.unit(
+                            &_guard,
+                            |w| self.wake_running_for_insurers(w, from),
+                            |_, _| Ok(Vec::new()),
+                        );
+                        if let Err(e) = woken {
+                            self.apply_insurers(previous);
+                            return Err(e);
+                        }
+                    }
+                }
+                return Ok(DeployReport {
+                    deployment,
+                    changed: false,
+                    scenarios,
+                    assigned: 0,
+                    migrated: 0,
+                });
+            }
+            let mut catalog = catalog;
+            let number = catalog.deployments().len() as u64 + 1;
+            let deployment = Deployment {
+                number,
+                bundle,
+                set,
+                rules,
+            };
+            let cases = self.cases_not_closed()?;
+            self.check_coverage(&catalog, &deployment, &cases, today)?;
+            let stored = StoredDeployment {
+                number,
+                deployed_on: today,
+                bundle: deployment.bundle.clone(),
+            };
+            let mut key = DEPLOY_PREFIX.to_vec();
+            key.extend_from_slice(&number.to_be_bytes());
+            let mut ops = vec![Op::Put(Tree::Versions, key, encode(&stored))];
+            for s in deployment.set.scenarios.values() {
+                ops.push(Op::Put(
+                    Tree::Versions,
+                    format!("scenario/{}", s.version).into_bytes(),
+                    encode(s),
+                ));
+            }
+            catalog.add(deployment);
+            // The insurers' policies read above apply only now that the deployment is accepted;
+            // new deadlines may fall before a case's timer, so insured customers' running cases
+            // are woken under them in the deployment's own unit (one commit with the rest).
+            let previous_insurers = self.insurers();
+            let insurers_changed = insurers.is_some_and(|read| self.apply_insurers(read));
+            let result = (|| {
+                let Some(current) = catalog.current() else {
+                    return Err(DaemonError::NoScenarios);
+                };
+                let mut w = Work::new(&*self.store, &catalog, self.rates(), &self.ledgers)
+                    .with_insurers(self.insurers());
+                if insurers_changed {
+                    for (id, state) in &cases {
+                        if matches!(state, CaseState::Running(_)) {
+                            w.wake_for_insurers(id, from)?;
+                        }
+                    }
+                }
+                let (mut assigned, mut migrated) = (0, 0);
+                for (id, state) in &cases {
+                    match state {
+                        CaseState::Unassigned => {
+                            assigned += usize::from(w.reassign(id, today, run_done)?)
+                        }
+                        CaseState::Running(scenario) if migrate.covers(scenario) => {
+                            migrated += usize::from(w.migrate(id, current, today, from)?);
+                        }
+                        _ => {}
+                    }
+                }
+                let deltas = w.take_deltas();
+                let (more, stats) = w.into_ops()?;
+                ops.extend(more);
+                self.store.commit(&ops)?;
+                self.store.flush()?;
+                self.fold_ledgers(deltas);
+                Metrics::add(&self.metrics.transitions, stats.transitions);
+                Metrics::add(&self.metrics.cases_opened, stats.opened);
+                Metrics::add(&self.metrics.actions_planned, stats.actions);
+                Ok((assigned, migrated))
+            })();
+            let (assigned, migrated) = match result {
+                Ok(r) => r,
+                Err(e) => {
+                    catalog.remove_last();
+                    if insurers_changed {
+                        self.apply_insurers(previous_insurers);
+                    }
+                    return Err(e);
+                }
+            };
+            Ok(DeployReport {
+                deployment: number,
+                changed: true,
+                scenarios,
+                assigned,
+                migrated,
+            })
+        })();
+        if result.is_err() {
+            self.restore_rates(previous_rates);
+        }
+        result
+    }
+
+    /// At start-up, with the data folder's `insurers.csv`: wakes every running case under the
+    /// policies as read now, in one unit of work (`Work::wake_for_insurers`: a case is woken no
+    /// later than its insurer deadlines; one whose wake-up does not move is not rewritten). The
+    /// policies are not stored, so a file changed or added while the daemon was down would
+    /// otherwise take effect only at each case's next wake-up, after a shortened deadline.
+    /// Reads every case's record once; nothing without the file.
+    pub fn wake_insured(&self) -> Result<(), DaemonError> {
+        if self.insurers().0.is_none() {
+            return Ok(());
+        }
+        let guard = self.lock();
         let today = self.today();
-        let run_done = self.run_done()?;
-        let from = if run_done {
+        let from = if self.run_done()? {
             today.succ_opt().unwrap_or(today)
         } else {
             today
         };
-        let catalog = self.catalog.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(current) = catalog.current()
-            && current.bundle == bundle
-            && *migrate == Migrate::None
-        {
-            let deployment = current.number;
-            drop(catalog);
-            // The same set again: the deployment rereads the data files, nothing else.
-            if let Some(read) = insurers {
-                let previous = self.insurers();
-                if self.apply_insurers(read) {
-                    let woken = self.unit(
-                        &_guard,
-                        |w| self.wake_running_for_insurers(w, from),
-                        |_, _| Ok(Vec::new()),
-                    );
-                    if let Err(e) = woken {
-                        self.apply_insurers(previous);
-                        return Err(e);
-                    }
-                }
-            }
-            return Ok(DeployReport {
-                deployment,
-                changed: false,
-                scenarios,
-                assigned: 0,
-                migrated: 0,
-            });
-        }
-        let mut catalog = catalog;
-        let number = catalog.deployments().len() as u64 + 1;
-        let deployment = Deployment {
-            number,
-            bundle,
-            set,
-            rules,
-        };
-        let cases = self.cases_not_closed()?;
-        if let Err(e) = self.check_coverage(&catalog, &deployment, &cases, today) {
-            self.restore_rates(previous_rates);
-            return Err(e);
-        }
-        let stored = StoredDeployment {
-            number,
-            deployed_on: today,
-            bundle: deployment.bundle.clone(),
-        };
-        let mut key = DEPLOY_PREFIX.to_vec();
-        key.extend_from_slice(&number.to_be_bytes());
-        let mut ops = vec![Op::Put(Tree::Versions, key, encode(&stored))];
-        for s in deployment.set.scenarios.values() {
-            ops.push(Op::Put(
-                Tree::Versions,
-                format!("scenario/{}", s.version).into_bytes(),
-                encode(s),
-            ));
-        }
-        catalog.add(deployment);
-        // The insurers' policies read above apply only now that the deployment is accepted;
-        // new deadlines may fall before a case's timer, so insured customers' running cases
-        // are woken under them in the deployment's own unit (one commit with the rest).
-        let previous_insurers = self.insurers();
-        let insurers_changed = insurers.is_some_and(|read| self.apply_insurers(read));
-        let result = (|| {
-            let Some(current) = catalog.current() else {
-                return Err(DaemonError::NoScenarios);
-            };
-            let mut w = Work::new(&*self.store, &catalog, self.rates(), &self.ledgers)
-                .with_insurers(self.insurers());
-            if insurers_changed {
-                for (id, state) in &cases {
-                    if matches!(state, CaseState::Running(_)) {
-                        w.wake_for_insurers(id, from)?;
-                    }
-                }
-            }
-            let (mut assigned, mut migrated) = (0, 0);
-            for (id, state) in &cases {
-                match state {
-                    CaseState::Unassigned => {
-                        assigned += usize::from(w.reassign(id, today, run_done)?)
-                    }
-                    CaseState::Running(scenario) if migrate.covers(scenario) => {
-                        migrated += usize::from(w.migrate(id, current, today, from)?);
-                    }
-                    _ => {}
-                }
-            }
-            let deltas = w.take_deltas();
-            let (more, stats) = w.into_ops()?;
-            ops.extend(more);
-            self.store.commit(&ops)?;
-            self.store.flush()?;
-            self.fold_ledgers(deltas);
-            Metrics::add(&self.metrics.transitions, stats.transitions);
-            Metrics::add(&self.metrics.cases_opened, stats.opened);
-            Metrics::add(&self.metrics.actions_planned, stats.actions);
-            Ok((assigned, migrated))
-        })();
-        let (assigned, migrated) = match result {
-            Ok(r) => r,
-            Err(e) => {
-                catalog.remove_last();
-                if insurers_changed {
-                    self.apply_insurers(previous_insurers);
-                }
-                self.restore_rates(previous_rates);
-                return Err(e);
-            }
-        };
-        Ok(DeployReport {
-            deployment: number,
-            changed: true,
-            scenarios,
-            assigned,
-            migrated,
-        })
+        self.unit(
+            &guard,
+            |w| self.wake_running_for_insurers(w, from),
+            |_, _| Ok(Vec::new()),
+        )?;
+        Ok(())
     }
 
     /// Wakes every running case under the insurers' policies in force (`Work::wake_for_insurers`).

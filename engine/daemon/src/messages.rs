@@ -25,10 +25,13 @@ pub fn header(
         .transpose()
 }
 
-/// The items of the message `h` heads, in order: exactly `h.item_count` of them, at places
-/// 0, 1, … (anything else is a damaged store, named as such).
+/// The items of the message `h` heads, in order: its first `h.item_count` items, at places
+/// 0, 1, … (fewer is a damaged store, named as such). Items are only ever appended, each with
+/// its header's new count in one commit; a reader outside the writer lock that read the
+/// header before a join may find the joined item too, which is not the message it read and is
+/// left out (`relance store verify`, with nothing writing, checks the counts exactly).
 pub fn items(store: &dyn Store, h: &MessageHeader) -> Result<Vec<Item>, DaemonError> {
-    let stored = store.prefix(Tree::MessageItems, &keys::id(h.id), usize::MAX)?;
+    let stored = store.prefix(Tree::MessageItems, &keys::id(h.id), h.item_count as usize)?;
     if stored.len() != h.item_count as usize {
         return Err(DaemonError::Corrupt(format!(
             "message {} has {} item(s) in message_items, its header says {}",

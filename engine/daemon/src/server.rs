@@ -151,6 +151,9 @@ pub fn open(
     if engine.catalog().current().is_none() {
         return Err(DaemonError::NoScenarios);
     }
+    // The policies are not stored: a restart cannot tell whether insurers.csv changed while
+    // the daemon was down, so insured running cases are woken under the file as read now.
+    engine.wake_insured()?;
     Ok(engine)
 }
 

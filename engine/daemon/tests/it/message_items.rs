@@ -171,6 +171,63 @@ fn joining_a_group_writes_one_item_and_the_header_whatever_the_group_s_size() {
     assert!(verify::verify(engine.store()).expect("verify").ok());
 }
 
+/// Review regression: a reader outside the writer lock reads a message's header, then its
+/// items; a join committed between the two reads (the header's count and one more item, in
+/// one commit) made it report a damaged store. The reader now takes the header's first
+/// `item_count` items; fewer items than the header counts is still a damaged store.
+#[test]
+fn a_header_read_before_a_join_reads_its_own_items_not_a_damaged_store() {
+    let tmp = TempDir::new("items-stale-header");
+    let day: NaiveDate = "2026-04-03".parse().expect("date");
+    let store = Arc::new(SledStore::open(&tmp.0).expect("store"));
+    let engine = Engine::open(store, Arc::new(VirtualClock::new(day))).expect("engine");
+    engine
+        .deploy(
+            Bundle::from_map(BTreeMap::from([
+                ("all.relance".to_string(), SET.to_string()),
+                (
+                    "templates/reminder-1.fr.txt".to_string(),
+                    "Subject: Relance\n\nBonjour\n".to_string(),
+                ),
+            ]))
+            .expect("bundle"),
+        )
+        .expect("deploy");
+    let invoices: Vec<serde_json::Value> = (1..=3)
+        .map(|i| {
+            serde_json::json!({"id": format!("F-{i}"), "customer": "ACME", "amount": "1000.00",
+                "issued": "2026-03-01", "due": "2026-03-31"})
+        })
+        .collect();
+    let p: relance_core::domain::Portfolio = serde_json::from_value(serde_json::json!({
+        "customers": [{"id": "ACME", "segment": "b2b"}],
+        "invoices": invoices,
+    }))
+    .expect("portfolio");
+    engine.import(&p).expect("import");
+    engine.catch_up(day).expect("the day's run");
+    let whole = engine.outbox().expect("outbox");
+    assert_eq!(whole.len(), 1, "one grouped message");
+    let header = messages::header(engine.store(), Tree::Outbox, whole[0].id)
+        .expect("read")
+        .expect("the header");
+    assert_eq!(header.item_count, 3);
+    // The header as it was before the third invoice joined.
+    let before = MessageHeader {
+        item_count: 2,
+        ..header.clone()
+    };
+    let items = messages::items(engine.store(), &before).expect("not a damaged store");
+    assert_eq!(items, whole[0].items[..2].to_vec());
+    // A header counting an item that is not there is a damaged store.
+    let ahead = MessageHeader {
+        item_count: 4,
+        ..header
+    };
+    let err = messages::items(engine.store(), &ahead).expect_err("an item is missing");
+    assert!(err.to_string().contains("header says 4"), "{err}");
+}
+
 /// Every entry of the message trees and the `due` index.
 fn message_entries(store: &dyn Store) -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
     let mut out = Vec::new();
