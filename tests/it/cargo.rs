@@ -56,7 +56,11 @@ fn a_cargo_started_from_a_test_does_not_see_the_test_s_package() {
         .filter(|(_, value)| value.is_none())
         .map(|(name, _)| name.to_string_lossy().into_owned())
         .collect();
-    for name in ["CARGO_PKG_NAME", "CARGO_MANIFEST_DIR", "CARGO_PKG_VERSION_MAJOR"] {
+    for name in [
+        "CARGO_PKG_NAME",
+        "CARGO_MANIFEST_DIR",
+        "CARGO_PKG_VERSION_MAJOR",
+    ] {
         assert!(removed.iter().any(|r| r == name), "{name}: {removed:?}");
     }
     assert!(

@@ -212,7 +212,10 @@ fn the_daemon_reads_the_insurers_file_at_start_and_on_each_deployment() {
     // record as imported carries no deadline.
     let acme = engine.customer("ACME").expect("read").expect("ACME");
     let stored = acme.credit_cover.clone().expect("covered");
-    assert!(stored.threatened_risk.is_none() && stored.claim.is_none(), "{stored:?}");
+    assert!(
+        stored.threatened_risk.is_none() && stored.claim.is_none(),
+        "{stored:?}"
+    );
     let cover = || engine.cover_in_force(&acme).expect("covered");
     assert!(cover().threatened_risk.is_some(), "{:?}", cover());
     assert_eq!(cover().claim.map(|c| c.notice_days), Some(15));

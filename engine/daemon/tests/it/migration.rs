@@ -266,7 +266,10 @@ fn a_schema_5_store_ranks_a_waiting_statement_payment_as_a_payment() {
         let mut events = Vec::new();
         store
             .scan(Tree::Events, &mut |k, v| {
-                events.push((k.to_vec(), decode::<StoredEvent>("event", v).expect("event")));
+                events.push((
+                    k.to_vec(),
+                    decode::<StoredEvent>("event", v).expect("event"),
+                ));
                 Ok(())
             })
             .expect("scan");
@@ -289,11 +292,7 @@ fn a_schema_5_store_ranks_a_waiting_statement_payment_as_a_payment() {
             Op::Put(Tree::Events, id_key, encode(&stored)),
             Op::Delete(Tree::Pending, api_key),
             Op::Put(Tree::Pending, legacy.clone(), Vec::new()),
-            Op::Put(
-                Tree::Meta,
-                SCHEMA_KEY.to_vec(),
-                5u32.to_be_bytes().to_vec(),
-            ),
+            Op::Put(Tree::Meta, SCHEMA_KEY.to_vec(), 5u32.to_be_bytes().to_vec()),
         ];
         store.commit(&ops).expect("commit");
         engine.flush().expect("flush");
