@@ -425,7 +425,10 @@ fn set_rates(root: &Path) -> Result<std::borrow::Cow<'static, RateTable>, SetErr
 /// helpers): `calls`, parallel to `files`, are the calls each file makes, read from rhai's
 /// syntax tree ([`RulesRead::calls`]), so a name in a comment or a string is no call. The one
 /// home of W0190, for `relance check` and the language server. Give it only the rules of a set
-/// whose scenarios parse (a scenario that does not parse may hide a call).
+/// whose scenarios parse (a scenario that does not parse may hide a call). None while any rules
+/// file has an error (`diagnostics`, parallel to `files`): a file that does not compile gives
+/// no syntax tree, so the calls it makes are unknown. (Only errors count: a warning leaves the
+/// file's tree known.)
 pub fn unused_rules(
     files: &[RulesFile],
     diagnostics: &[Vec<Diagnostic>],
@@ -433,13 +436,12 @@ pub fn unused_rules(
     calls: &[Vec<crate::rules::calls::RuleCall>],
     used: &BTreeSet<String>,
 ) -> Vec<Option<Diagnostic>> {
+    if diagnostics.iter().flatten().any(Diagnostic::is_error) {
+        return vec![None; files.len()];
+    }
     files
         .iter()
-        .enumerate()
-        .map(|(i, file)| {
-            if diagnostics.get(i).is_some_and(|d| !d.is_empty()) {
-                return None;
-            }
+        .map(|file| {
             let defined: Vec<&crate::rules::RuleSignature> =
                 signatures.iter().filter(|s| s.file == file.path).collect();
             let first = defined.first()?.name.as_str();

@@ -300,3 +300,44 @@ fn a_file_of_helpers_is_used_only_by_real_calls_from_another_rules_file() {
         );
     }
 }
+
+/// Review regression: while another rules file does not compile, its calls are unknown (a
+/// file that does not compile gives no syntax tree), so a file of helpers it calls got W0190
+/// beside that file's own error. W0190 now waits until no rules file has an error,
+/// as rule names do (`RulesRead::arities`).
+#[test]
+fn a_rules_file_that_does_not_compile_hides_no_w0190_on_the_helpers_it_calls() {
+    let dir = std::env::temp_dir().join(format!("relance-core-w0190-broken-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("rules")).expect("temp dir");
+    std::fs::write(
+        dir.join("s.relance"),
+        "scenario s {\n  step a at due + 1 days {\n    if rule(\"main\") {\n      escalate litigation\n    }\n  }\n}\n",
+    )
+    .expect("write");
+    std::fs::write(dir.join("rules/helpers.rhai"), "fn helper(x) {\n    x > 1\n}\n")
+        .expect("write");
+    // `main` calls the helper, but the file does not compile (an unclosed call).
+    std::fs::write(
+        dir.join("rules/main.rhai"),
+        "fn main(invoice, customer) {\n    helper(invoice.days_late\n}\n",
+    )
+    .expect("write");
+    let set = scenario_set::check(&dir).expect("the set reads");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut found = Vec::new();
+    for (file, diags) in set.rules.iter().zip(&set.rule_diagnostics) {
+        let name = Path::new(&file.path).file_name().unwrap().to_string_lossy();
+        for d in diags {
+            found.push(format!("{} rules/{name}", d.code.code()));
+        }
+    }
+    assert!(
+        found.iter().any(|f| f.ends_with("rules/main.rhai")),
+        "main.rhai's compile error: {found:?}"
+    );
+    assert!(
+        !found.iter().any(|f| f.starts_with("W0190")),
+        "no W0190 while a rules file does not compile: {found:?}"
+    );
+}
