@@ -727,29 +727,61 @@ impl Engine {
         result
     }
 
-    /// At start-up, with the data folder's `insurers.csv`: wakes every running case under the
-    /// policies as read now, in one unit of work (`Work::wake_for_insurers`: a case is woken no
+    /// At start-up, with the data folder's `insurers.csv`: wakes the running cases of insured
+    /// customers under the policies as read now (`Work::wake_for_insurers`: a case is woken no
     /// later than its insurer deadlines; one whose wake-up does not move is not rewritten). The
     /// policies are not stored, so a file changed or added while the daemon was down would
     /// otherwise take effect only at each case's next wake-up, after a shortened deadline.
-    /// Reads every case's record once; nothing without the file.
-    pub fn wake_insured(&self) -> Result<(), DaemonError> {
+    /// Reads the customers once, then only the insured customers' invoices (`by_customer`),
+    /// in units of [`Engine::batch`] cases (each wake stands alone: no unit needs another's).
+    /// Nothing without the file. Returns how many running cases were looked at.
+    pub fn wake_insured(&self) -> Result<usize, DaemonError> {
         if self.insurers().0.is_none() {
-            return Ok(());
+            return Ok(0);
         }
-        let guard = self.lock();
-        let today = self.today();
-        let from = if self.run_done()? {
-            today.succ_opt().unwrap_or(today)
-        } else {
-            today
-        };
-        self.unit(
-            &guard,
-            |w| self.wake_running_for_insurers(w, from),
-            |_, _| Ok(Vec::new()),
-        )?;
-        Ok(())
+        let mut insured = Vec::new();
+        self.store.scan(Tree::Customers, &mut |k, v| {
+            if decode::<Customer>("customer", v).is_ok_and(|c| c.credit_cover.is_some()) {
+                insured.push(k.to_vec());
+            }
+            Ok(())
+        })?;
+        let mut running = Vec::new();
+        for customer in &insured {
+            let mut prefix = customer.clone();
+            prefix.push(0);
+            for (k, _) in self.store.prefix(Tree::ByCustomer, &prefix, usize::MAX)? {
+                let Ok(id) = std::str::from_utf8(&k[prefix.len()..]) else {
+                    continue;
+                };
+                let is_running = self
+                    .case(id)?
+                    .is_some_and(|rec| rec.case.is_open() && !rec.case.scenario.is_empty());
+                if is_running {
+                    running.push(id.to_string());
+                }
+            }
+        }
+        for chunk in running.chunks(self.batch.max(1)) {
+            let guard = self.lock();
+            let today = self.today();
+            let from = if self.run_done()? {
+                today.succ_opt().unwrap_or(today)
+            } else {
+                today
+            };
+            self.unit(
+                &guard,
+                |w| {
+                    for id in chunk {
+                        w.wake_for_insurers(id, from)?;
+                    }
+                    Ok(())
+                },
+                |_, _| Ok(Vec::new()),
+            )?;
+        }
+        Ok(running.len())
     }
 
     /// Wakes every running case under the insurers' policies in force (`Work::wake_for_insurers`).

@@ -3,7 +3,9 @@
 //! plan` and `relance insurance`). Read when the daemon starts, and again on each deployment
 //! (`Engine::read_insurers`, then `apply_insurers` once `rates.csv` is read too, under the writer
 //! lock), as `rates.csv` is (`rates.rs`): editing the file and deploying (or restarting) changes
-//! the insurer deadlines, no rebuild.
+//! the insurer deadlines, no rebuild. Insured running cases are woken under the policies read:
+//! by the deployment that changes them, and at every start-up (`Engine::wake_insured`), since
+//! the policies are not stored.
 //!
 //! With the file, each insured customer's cover gets its insurer's deadlines from it when a case is
 //! run ([`Insurers::apply`], `relance_data::insurers::attach`, as the planner's

@@ -153,7 +153,13 @@ pub fn open(
     }
     // The policies are not stored: a restart cannot tell whether insurers.csv changed while
     // the daemon was down, so insured running cases are woken under the file as read now.
-    engine.wake_insured()?;
+    let woken = engine.wake_insured()?;
+    if woken > 0 {
+        tracing::info!(
+            cases = woken,
+            "insured customers' running cases woken under insurers.csv"
+        );
+    }
     Ok(engine)
 }
 

@@ -307,7 +307,8 @@ fn a_file_of_helpers_is_used_only_by_real_calls_from_another_rules_file() {
 /// as rule names do (`RulesRead::arities`).
 #[test]
 fn a_rules_file_that_does_not_compile_hides_no_w0190_on_the_helpers_it_calls() {
-    let dir = std::env::temp_dir().join(format!("relance-core-w0190-broken-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("relance-core-w0190-broken-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("rules")).expect("temp dir");
     std::fs::write(
@@ -315,8 +316,11 @@ fn a_rules_file_that_does_not_compile_hides_no_w0190_on_the_helpers_it_calls() {
         "scenario s {\n  step a at due + 1 days {\n    if rule(\"main\") {\n      escalate litigation\n    }\n  }\n}\n",
     )
     .expect("write");
-    std::fs::write(dir.join("rules/helpers.rhai"), "fn helper(x) {\n    x > 1\n}\n")
-        .expect("write");
+    std::fs::write(
+        dir.join("rules/helpers.rhai"),
+        "fn helper(x) {\n    x > 1\n}\n",
+    )
+    .expect("write");
     // `main` calls the helper, but the file does not compile (an unclosed call).
     std::fs::write(
         dir.join("rules/main.rhai"),

@@ -342,3 +342,60 @@ fn a_refused_deployment_leaves_the_insurers_policies_as_they_were() {
         [("threatened_risk".to_string(), d("2026-04-01"))]
     );
 }
+
+/// Review regression: the insurers' policies are not stored, and a restart woke no case, so an
+/// `insurers.csv` added (or shortened) while the daemon was down took effect only at each
+/// insured case's next wake-up. ACME's F-1 (due 31 January 2026) runs from 1 March without the
+/// file; on 13 March the file appears with a threatened risk whose deadline falls the day
+/// before the case's next wake-up, and the daemon restarts: the declaration task comes on the
+/// deadline, not at the case's next step.
+#[test]
+fn a_restart_wakes_insured_cases_under_a_new_insurers_file() {
+    use relance_daemon::config::Config;
+    use relance_daemon::server::{self, ClockMode};
+
+    let tmp = TempDir::new("law-insurers-restart");
+    let p = relance_data::portfolio::from_json(
+        r#"{"customers": [{"id": "ACME", "segment": "b2b", "insurer": "acme-credit", "credit_cover": "covered"}],
+            "invoices": [{"id": "F-1", "customer": "ACME", "amount": "800", "issued": "2026-01-01", "due": "2026-01-31"}]}"#,
+    )
+    .expect("case");
+    let engine = started(&tmp, d("2026-03-01"), &p);
+    engine.advance_to(d("2026-03-13")).expect("advance");
+    assert_eq!(insurer_tasks(&engine), [], "no policy, no task");
+    let next_wake = engine
+        .case("F-1")
+        .expect("read")
+        .expect("F-1")
+        .wake
+        .expect("a running case has a wake-up");
+    assert!(
+        next_wake >= d("2026-03-16"),
+        "the case must sleep past the restart for this test: {next_wake}"
+    );
+    drop(engine);
+
+    // The deadline: the day before the next wake-up, counted from the due date.
+    let deadline = next_wake.pred_opt().expect("date");
+    let days = (deadline - d("2026-01-31")).num_days();
+    let data = tmp.0.join("data");
+    std::fs::write(
+        data.join("insurers.csv"),
+        format!("insurer,max_extension_days,threatened_risk,claim\nacme-credit,60,{days} days,12 months\n"),
+    )
+    .expect("write");
+    let config = Config {
+        data,
+        spool: tmp.0.join("spool"),
+        ..Config::default()
+    };
+    let stdlib = crate::workspace().join("stdlib-scenarios");
+    let engine = server::open(&config, ClockMode::Virtual { start: None }, Some(&stdlib))
+        .expect("the daemon restarts");
+    engine.advance_to(next_wake).expect("advance");
+    assert_eq!(
+        insurer_tasks(&engine),
+        [("threatened_risk".to_string(), deadline)],
+        "the deadline falls before the case's next wake-up ({next_wake})"
+    );
+}
