@@ -71,11 +71,60 @@ pub fn decode_whole(store: &dyn Store, bytes: &[u8]) -> Result<Message, DaemonEr
     whole(store, decode("message", bytes)?)
 }
 
-/// Every message of `tree`, whole, in id order.
+/// Every message of `tree`, whole, in id order: the headers in one range read, then the
+/// items of the ids between the first and the last header in one more (not one read per
+/// message: on PostgreSQL each read is a round trip). Items of messages of the other tree that
+/// fall in that range are skipped undecoded. Each message takes its first `item_count` items,
+/// as [`items`] does.
 pub fn all(store: &dyn Store, tree: Tree) -> Result<Vec<Message>, DaemonError> {
-    store
+    let headers: Vec<MessageHeader> = store
         .range(tree, &[], None, usize::MAX)?
         .iter()
-        .map(|(_, v)| decode_whole(store, v))
+        .map(|(_, v)| decode("message", v))
+        .collect::<Result<_, _>>()?;
+    let (Some(first), Some(last)) = (headers.first(), headers.last()) else {
+        return Ok(Vec::new());
+    };
+    let wanted: std::collections::HashMap<u64, usize> = headers
+        .iter()
+        .map(|h| (h.id, h.item_count as usize))
+        .collect();
+    let mut items: std::collections::HashMap<u64, Vec<(u32, Item)>> =
+        std::collections::HashMap::with_capacity(headers.len());
+    let end = keys::prefix_end(&keys::id(last.id));
+    for (k, v) in store.range(
+        Tree::MessageItems,
+        &keys::id(first.id),
+        end.as_deref(),
+        usize::MAX,
+    )? {
+        let Some((id, place)) = keys::parse_message_item(&k) else {
+            continue;
+        };
+        let Some(&count) = wanted.get(&id) else {
+            continue;
+        };
+        if (place as usize) < count {
+            items
+                .entry(id)
+                .or_default()
+                .push((place, decode("message item", &v)?));
+        }
+    }
+    headers
+        .into_iter()
+        .map(|h| {
+            let got = items.remove(&h.id).unwrap_or_default();
+            let in_place = got.iter().enumerate().all(|(i, (p, _))| *p as usize == i);
+            if got.len() != h.item_count as usize || !in_place {
+                return Err(DaemonError::Corrupt(format!(
+                    "message {} has {} item(s) in message_items, its header says {}",
+                    h.id,
+                    got.len(),
+                    h.item_count
+                )));
+            }
+            Ok(h.with_items(got.into_iter().map(|(_, i)| i).collect()))
+        })
         .collect()
 }

@@ -174,7 +174,8 @@ fn joining_a_group_writes_one_item_and_the_header_whatever_the_group_s_size() {
 /// Review regression: a reader outside the writer lock reads a message's header, then its
 /// items; a join committed between the two reads (the header's count and one more item, in
 /// one commit) made it report a damaged store. The reader now takes the header's first
-/// `item_count` items; fewer items than the header counts is still a damaged store.
+/// `item_count` items; fewer items than the header counts is still a damaged store. Reading
+/// a whole tree at once (`messages::all`) gives each message its own items.
 #[test]
 fn a_header_read_before_a_join_reads_its_own_items_not_a_damaged_store() {
     let tmp = TempDir::new("items-stale-header");
@@ -208,6 +209,16 @@ fn a_header_read_before_a_join_reads_its_own_items_not_a_damaged_store() {
     engine.catch_up(day).expect("the day's run");
     let whole = engine.outbox().expect("outbox");
     assert_eq!(whole.len(), 1, "one grouped message");
+    // The whole outbox (two range reads) is what reading each message alone gives.
+    let one_by_one: Vec<Message> = whole
+        .iter()
+        .map(|m| {
+            messages::read(engine.store(), Tree::Outbox, m.id)
+                .expect("read")
+                .expect("the message")
+        })
+        .collect();
+    assert_eq!(whole, one_by_one);
     let header = messages::header(engine.store(), Tree::Outbox, whole[0].id)
         .expect("read")
         .expect("the header");
@@ -222,10 +233,41 @@ fn a_header_read_before_a_join_reads_its_own_items_not_a_damaged_store() {
     // A header counting an item that is not there is a damaged store.
     let ahead = MessageHeader {
         item_count: 4,
-        ..header
+        ..header.clone()
     };
     let err = messages::items(engine.store(), &ahead).expect_err("an item is missing");
     assert!(err.to_string().contains("header says 4"), "{err}");
+
+    // `messages::all` reads the items of a whole tree in one range: a delivered message's items
+    // between two outbox messages are skipped, each outbox message gets its own.
+    let store = engine.store();
+    let (a, b) = (header.id + 10, header.id + 20);
+    let mut ops = Vec::new();
+    for (tree, id, count) in [(Tree::Delivered, a, 2u32), (Tree::Outbox, b, 1)] {
+        let h = MessageHeader {
+            id,
+            item_count: count,
+            ..header.clone()
+        };
+        ops.push(Op::Put(tree, keys::id(id).to_vec(), encode(&h)));
+        for place in 0..count {
+            let item = &whole[0].items[place as usize];
+            ops.push(Op::Put(
+                Tree::MessageItems,
+                keys::message_item(id, place).to_vec(),
+                encode(item),
+            ));
+        }
+    }
+    store.commit(&ops).expect("commit");
+    let all = messages::all(store, Tree::Outbox).expect("the outbox");
+    let got: Vec<(u64, usize)> = all.iter().map(|m| (m.id, m.items.len())).collect();
+    assert_eq!(got, [(header.id, 3), (b, 1)]);
+    assert_eq!(all[0], whole[0]);
+    assert_eq!(all[1].items, whole[0].items[..1].to_vec());
+    let delivered = messages::all(store, Tree::Delivered).expect("delivered");
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].items, whole[0].items[..2].to_vec());
 }
 
 /// Every entry of the message trees and the `due` index.
