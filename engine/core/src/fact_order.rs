@@ -1,9 +1,8 @@
 //! The canonical order of one day's facts (LANGUAGE.md, "What happens first on one day",
 //! rule 2): which of two facts of the same day counts first. Facts read from files come
-//! first, by a fixed rank ([`FileKind::rank_of`]: a FEC's payments, then payments however
-//! read, then every other event — the order of a data folder's `payments.csv` before its
-//! `events.csv`), then by the import that brought the file, the file's place in that import
-//! and the line in the file; facts posted through the API come after them, in their order of
+//! first, by a fixed rank ([`FileKind::rank_of`]: payments however read, then every other
+//! event — the order of a data folder's `payments.csv` before its `events.csv`), then by the
+//! import that brought the file, the file's place in that import and the line in the file; facts posted through the API come after them, in their order of
 //! receipt. The last tie-break is always the order of receipt.
 //!
 //! The planner (`relance_data::portfolio::load_dir` sorts a data folder's facts by
@@ -31,18 +30,15 @@ pub enum FileKind {
 }
 
 impl FileKind {
-    /// The rank in a day's order (0 first) of a fact read from a file of this kind: a FEC's
-    /// facts (lettered payments) first; then a payment read from any other file; then every
-    /// other fact. An import into a data folder keeps every payment in `payments.csv` and every
-    /// other fact in `events.csv`, and the planner reads `payments.csv` first: ranking by the
-    /// fact rather than by its file makes a camt.053 payment, or a payment row of `events.csv`,
-    /// count where the planner counts it, and a statement's reversal with `events.csv`.
+    /// The rank in a day's order of a fact read from a file: a payment (1) before any other
+    /// fact (2), whatever the kind of file it was read from (a FEC gives payments, credit notes
+    /// and write-offs; a statement payments and reversals; `events.csv` any fact). An import
+    /// into a data folder keeps every payment in `payments.csv` and every other fact in
+    /// `events.csv`, and the planner reads `payments.csv` first: ranking by the fact rather
+    /// than by its file makes every fact count where the planner counts it. Within a rank, the
+    /// import, the file's place in it and the line decide, as the folder's line order does.
     pub fn rank_of(self, payment: bool) -> u8 {
-        match (self, payment) {
-            (FileKind::Fec, _) => 0,
-            (_, true) => 1,
-            (_, false) => 2,
-        }
+        if payment { 1 } else { 2 }
     }
 }
 
@@ -154,10 +150,25 @@ mod tests {
                 (d("2026-02-01"), file(Payments, 7, 0, 40, PAID), 9),
                 (d("2026-02-01"), file(Events, 3, 0, 2, OTHER), 1),
             ),
-            // A FEC's payments before a payments CSV's.
+            // A FEC's payments and a payments CSV's: by import (the folder appends each
+            // import's payments to payments.csv).
             (
-                (d("2026-02-01"), file(Fec, 9, 0, 9, PAID), 9),
-                (d("2026-02-01"), file(Payments, 1, 0, 1, PAID), 1),
+                (d("2026-02-01"), file(Payments, 1, 0, 9, PAID), 9),
+                (d("2026-02-01"), file(Fec, 2, 0, 1, PAID), 1),
+            ),
+            (
+                (d("2026-02-01"), file(Fec, 1, 0, 9, PAID), 9),
+                (d("2026-02-01"), file(Payments, 2, 0, 1, PAID), 1),
+            ),
+            // A FEC's credit note or write-off ranks with events.csv's facts, after every
+            // payment of its day, even one on a later line of the same FEC.
+            (
+                (d("2026-02-01"), file(Fec, 1, 0, 9, PAID), 9),
+                (d("2026-02-01"), file(Fec, 1, 0, 1, OTHER), 1),
+            ),
+            (
+                (d("2026-02-01"), file(Payments, 9, 0, 9, PAID), 9),
+                (d("2026-02-01"), file(Fec, 1, 0, 1, OTHER), 1),
             ),
             // A statement's payment counts as a payment: before an events.csv dispute of an
             // earlier import (the planner reads it from payments.csv).

@@ -1272,8 +1272,8 @@ impl<'a> Work<'a> {
     }
 
     /// Applies logged facts (validated: every reference resolves) in the canonical order of
-    /// a day's facts ([`StoredEvent::order_key`]: date, then facts read from files by kind,
-    /// batch, file and line, then the others by event id).
+    /// a day's facts ([`StoredEvent::order_key`]: date, then facts read from files by rank
+    /// (payments first), batch, file and line, then the others by event id).
     ///
     /// Before the day's run (`run_done` false) nothing is applied: every fact waits in
     /// `pending` for the run of its day, which applies it after opening the day's cases and

@@ -105,7 +105,7 @@ pub fn trailing_id(key: &[u8]) -> Option<u64> {
 }
 
 /// `pending`: a fact's key in the canonical order of one day's facts
-/// (`StoredEvent::order_key`: date, file kind's rank, import batch, file, line, event id), as
+/// (`StoredEvent::order_key`: date, the fact's rank, import batch, file, line, event id), as
 /// bytes that sort as the key does: a range scan up to a day yields the facts the day's run
 /// applies, in that order. Ends with the event id ([`trailing_id`]).
 pub fn pending(key: &FactKey) -> Vec<u8> {

@@ -71,11 +71,18 @@ pub fn decode_whole(store: &dyn Store, bytes: &[u8]) -> Result<Message, DaemonEr
     whole(store, decode("message", bytes)?)
 }
 
+/// Items of other messages [`all`] accepts reading past in its one range read, beyond twice
+/// the items it wants.
+pub const RANGE_SLACK: usize = 256;
+
 /// Every message of `tree`, whole, in id order: the headers in one range read, then the
 /// items of the ids between the first and the last header in one more (not one read per
 /// message: on PostgreSQL each read is a round trip). Items of messages of the other tree that
-/// fall in that range are skipped undecoded. Each message takes its first `item_count` items,
-/// as [`items`] does.
+/// fall in that range are skipped undecoded; when they are many (the range holds more than
+/// twice the items the headers count, plus [`RANGE_SLACK`]: an old dead letter in the outbox
+/// puts every message delivered since inside the range), the range read stops there and each
+/// message's items are read by its own prefix instead. Each message takes its first
+/// `item_count` items, as [`items`] does.
 pub fn all(store: &dyn Store, tree: Tree) -> Result<Vec<Message>, DaemonError> {
     let headers: Vec<MessageHeader> = store
         .range(tree, &[], None, usize::MAX)?
@@ -91,13 +98,19 @@ pub fn all(store: &dyn Store, tree: Tree) -> Result<Vec<Message>, DaemonError> {
         .collect();
     let mut items: std::collections::HashMap<u64, Vec<(u32, Item)>> =
         std::collections::HashMap::with_capacity(headers.len());
+    let counted: usize = wanted.values().sum();
+    let limit = counted.saturating_mul(2).saturating_add(RANGE_SLACK);
     let end = keys::prefix_end(&keys::id(last.id));
-    for (k, v) in store.range(
+    let ranged = store.range(
         Tree::MessageItems,
         &keys::id(first.id),
         end.as_deref(),
-        usize::MAX,
-    )? {
+        limit.saturating_add(1),
+    )?;
+    if ranged.len() > limit {
+        return headers.into_iter().map(|h| whole(store, h)).collect();
+    }
+    for (k, v) in ranged {
         let Some((id, place)) = keys::parse_message_item(&k) else {
             continue;
         };

@@ -27,9 +27,10 @@
 //! 5 only after the last page.
 //!
 //! Schema 6 ranks a day's facts read from files by what they are (`FileKind::rank_of`: a
-//! payment with the payments whatever its file, a statement's other facts with `events.csv`'s)
-//! instead of by their file's kind: every `pending` key that differs from its fact's key is
-//! rewritten, as schema 4 did (a camt.053 fact waiting with rank 3).
+//! payment with the payments whatever its file, any other fact — a FEC's write-off, a
+//! statement's reversal — with `events.csv`'s) instead of by their file's kind: every
+//! `pending` key that differs from its fact's key is rewritten, as schema 4 did (a camt.053
+//! fact waiting with rank 3, a FEC's with rank 0).
 //!
 //! The steps up to schema 4 run in one commit that moves the version to 4; then schema 5's;
 //! then schema 6's, one commit.

@@ -74,7 +74,7 @@ pub enum Tree {
     Events,
     /// Owner (`i` + invoice id or `c` + customer id), 0, event id → empty.
     EventIndex,
-    /// The canonical order of a day's facts (`keys::pending`: fact date, file kind, import,
+    /// The canonical order of a day's facts (`keys::pending`: fact date, rank, import,
     /// file, line, event id; `relance_core::fact_order`) → empty: facts waiting for the run of
     /// their day.
     Pending,

@@ -268,6 +268,32 @@ fn a_header_read_before_a_join_reads_its_own_items_not_a_damaged_store() {
     let delivered = messages::all(store, Tree::Delivered).expect("delivered");
     assert_eq!(delivered.len(), 1);
     assert_eq!(delivered[0].items, whole[0].items[..2].to_vec());
+
+    // Many delivered items between the two (more than the one range read accepts to skip):
+    // each outbox message's items are then read by their own prefix, with the same result.
+    let many = messages::RANGE_SLACK as u32 + 50;
+    let c = header.id + 15;
+    let mut ops = vec![Op::Put(
+        Tree::Delivered,
+        keys::id(c).to_vec(),
+        encode(&MessageHeader {
+            id: c,
+            item_count: many,
+            ..header.clone()
+        }),
+    )];
+    for place in 0..many {
+        ops.push(Op::Put(
+            Tree::MessageItems,
+            keys::message_item(c, place).to_vec(),
+            encode(&whole[0].items[0]),
+        ));
+    }
+    store.commit(&ops).expect("commit");
+    assert_eq!(messages::all(store, Tree::Outbox).expect("the outbox"), all);
+    let delivered = messages::all(store, Tree::Delivered).expect("delivered");
+    let counts: Vec<usize> = delivered.iter().map(|m| m.items.len()).collect();
+    assert_eq!(counts, [2, many as usize]);
 }
 
 /// Every entry of the message trees and the `due` index.
