@@ -2,14 +2,19 @@
 //! changed in the same commit as the writes that change them, and folded into the page's
 //! series at read time (so a view costs the number of distinct dates, not of invoices).
 //!
-//! [`Kept`] wraps the engine's [`Store`]: every [`Store::commit`] reads the previous value of
+//! [`Kept`] wraps the engine's [`Store`]: every [`Store::commit`] takes the previous value of
 //! each entry it writes in the trees the figures come from (invoices, cases, events, history,
 //! outbox and delivered messages and their items), computes what the entry counted before and after
 //! ([`Counters`]' contributions, pure functions of one entry and its invoice, or of a
 //! message item and its message's header), and adds the
 //! changed counters to the same commit (in the `meta` tree, under `aggr/`), so that after a
 //! crash the counters and the data are both there or both not. The counters also stay in
-//! memory (loaded on open) for the reads.
+//! memory (loaded on open) for the reads. A previous value is, in this order: what an earlier
+//! op of the same commit left; what the writer handed in ([`Olds`]: a unit of work commits
+//! through [`Kept::commit_with`] with the invoices, cases and message headers it read and
+//! decoded under the writer lock, and the keys under fresh ids it knows are new, so its commit
+//! reads back none of the entries the unit writes: only the markers of invoices chased, below);
+//! else a read of the store (a plain [`Store::commit`], such as the dispatcher's).
 //!
 //! What is kept:
 //! - what the open cases owe, per currency, due date and the day the change counts from
@@ -38,6 +43,7 @@
 //! This module must not decide anything about a case, nor write anything but its own
 //! `aggr/` keys; it never reads the wall clock (the day comes from the engine's clock).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -362,9 +368,10 @@ impl Counters {
             Ok(())
         })?;
         for e in &events {
-            let inv = invoice_of_event(e).map(|id| read_invoice(store, &HashMap::new(), id));
-            let inv = match inv {
-                Some(r) => r?,
+            let inv = match invoice_of_event(e) {
+                Some(id) => store
+                    .get(Tree::Invoices, id.as_bytes())?
+                    .and_then(|b| decode::<Invoice>("invoice", &b).ok()),
                 None => None,
             };
             if let Some((currency, f)) = flows_of_event(e, inv.as_ref()) {
@@ -567,32 +574,163 @@ fn flows_of_event(e: &StoredEvent, inv: Option<&Invoice>) -> Option<(String, Flo
     Some((inv.currency.clone(), f))
 }
 
-type Overlay = HashMap<(u8, Vec<u8>), Option<Vec<u8>>>;
+/// This commit's writes so far, by (tree, key): the value each op left (`None`: deleted).
+type Overlay<'a> = HashMap<(u8, &'a [u8]), Option<&'a [u8]>>;
 
 fn tree_tag(t: Tree) -> u8 {
     COUNTED.iter().position(|x| *x == t).unwrap_or(255) as u8
 }
 
-/// An entry as it stands within a commit being prepared: this commit's earlier ops first.
-fn current(
-    store: &dyn Store,
-    overlay: &Overlay,
-    tree: Tree,
-    key: &[u8],
-) -> Result<Option<Vec<u8>>, StoreError> {
-    match overlay.get(&(tree_tag(tree), key.to_vec())) {
-        Some(v) => Ok(v.clone()),
-        None => store.get(tree, key),
+/// A record a writer read (and decoded) before its commit.
+#[derive(Debug, Clone)]
+pub enum Record {
+    Invoice(Invoice),
+    Case(CaseRecord),
+    Message(MessageHeader),
+}
+
+/// What a writer already holds of the entries of the counted trees, as stored before its
+/// commit (`None`: absent), so that [`Kept::commit_with`] need not read them back: the
+/// invoices, cases and message headers a unit of work read and decoded, and the keys it knows
+/// are new (fresh ids: events, history, a message's new items). It must be read under the
+/// writer lock the commit is made under (nothing else commits in between); it is used only if
+/// the store's [`Store::generation`] is still `generation` (a store reopened since may have
+/// lost what was read). An entry held here is the value before the commit, not after an
+/// earlier op of the same commit: the delta applies the commit's own ops first.
+#[derive(Debug, Default)]
+pub struct Olds {
+    generation: u64,
+    held: HashMap<(u8, Vec<u8>), Option<Record>>,
+}
+
+impl Olds {
+    /// Nothing held yet, read at the store's generation `generation`.
+    pub fn new(generation: u64) -> Olds {
+        Olds {
+            generation,
+            held: HashMap::new(),
+        }
+    }
+
+    fn hold(&mut self, tree: Tree, key: Vec<u8>, value: Option<Record>) {
+        // The first value handed in is the one read from the store.
+        self.held.entry((tree_tag(tree), key)).or_insert(value);
+    }
+
+    /// Invoice `id` as stored.
+    pub fn invoice(&mut self, id: &str, inv: Option<Invoice>) {
+        self.hold(
+            Tree::Invoices,
+            id.as_bytes().to_vec(),
+            inv.map(Record::Invoice),
+        );
+    }
+
+    /// The case of invoice `id` as stored.
+    pub fn case(&mut self, id: &str, case: Option<CaseRecord>) {
+        self.hold(
+            Tree::Instances,
+            id.as_bytes().to_vec(),
+            case.map(Record::Case),
+        );
+    }
+
+    /// Message `id`'s header as stored in `tree` (outbox or delivered).
+    pub fn message(&mut self, tree: Tree, id: u64, header: Option<MessageHeader>) {
+        self.hold(tree, keys::id(id).to_vec(), header.map(Record::Message));
+    }
+
+    /// `key` of `tree` is not stored (a key under a fresh id).
+    pub fn absent(&mut self, tree: Tree, key: &[u8]) {
+        self.hold(tree, key.to_vec(), None);
     }
 }
 
-fn read_invoice(
+/// An entry as it stands within a commit being prepared, before one of its ops.
+enum Old<'a> {
+    /// Written by an earlier op of this commit.
+    Written(Option<&'a [u8]>),
+    /// Handed in by the writer ([`Olds`]).
+    Held(Option<&'a Record>),
+    /// Read from the store.
+    Stored(Option<Vec<u8>>),
+}
+
+impl<'a> Old<'a> {
+    fn exists(&self) -> bool {
+        match self {
+            Old::Written(v) => v.is_some(),
+            Old::Held(v) => v.is_some(),
+            Old::Stored(v) => v.is_some(),
+        }
+    }
+
+    /// The entry's bytes, when it was not handed in decoded (only absent entries of the trees
+    /// [`Olds`] holds no record type for are handed in: events, history, items).
+    fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            Old::Written(v) => *v,
+            Old::Held(_) => None,
+            Old::Stored(v) => v.as_deref(),
+        }
+    }
+
+    fn decoded<T: for<'de> Deserialize<'de> + Clone>(
+        &self,
+        what: &str,
+        pick: impl FnOnce(&'a Record) -> Option<&'a T>,
+    ) -> Option<Cow<'a, T>> {
+        match self {
+            Old::Held(r) => r.and_then(pick).map(Cow::Borrowed),
+            _ => self
+                .bytes()
+                .and_then(|b| decode::<T>(what, b).ok())
+                .map(Cow::Owned),
+        }
+    }
+
+    fn invoice(&self) -> Option<Cow<'a, Invoice>> {
+        self.decoded("invoice", |r| match r {
+            Record::Invoice(i) => Some(i),
+            _ => None,
+        })
+    }
+
+    fn case(&self) -> Option<Cow<'a, CaseRecord>> {
+        self.decoded("case", |r| match r {
+            Record::Case(c) => Some(c),
+            _ => None,
+        })
+    }
+
+    fn message(&self) -> Option<Cow<'a, MessageHeader>> {
+        self.decoded("message", |r| match r {
+            Record::Message(m) => Some(m),
+            _ => None,
+        })
+    }
+}
+
+/// Entry `key` of `tree` as it stands before the next op of the commit: this commit's earlier
+/// ops first, then what the writer handed in, then the store.
+fn before<'a>(
     store: &dyn Store,
-    overlay: &Overlay,
-    id: &str,
-) -> Result<Option<Invoice>, StoreError> {
-    Ok(current(store, overlay, Tree::Invoices, id.as_bytes())?
-        .and_then(|b| decode::<Invoice>("invoice", &b).ok()))
+    overlay: &Overlay<'a>,
+    olds: Option<&'a Olds>,
+    tree: Tree,
+    key: &[u8],
+) -> Result<Old<'a>, StoreError> {
+    let tag = tree_tag(tree);
+    // The overlay's keys live as long as the commit's ops; `key` may not (the map is
+    // covariant in them).
+    let overlay: &HashMap<(u8, &[u8]), Option<&'a [u8]>> = overlay;
+    if let Some(v) = overlay.get(&(tag, key)) {
+        return Ok(Old::Written(*v));
+    }
+    if let Some(held) = olds.and_then(|o| o.held.get(&(tag, key.to_vec()))) {
+        return Ok(Old::Held(held.as_ref()));
+    }
+    Ok(Old::Stored(store.get(tree, key)?))
 }
 
 /// The store with its counters kept in step (see the module's comment).
@@ -729,16 +867,80 @@ impl Kept {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// [`Store::commit`] of `ops`, the entries `olds` holds not read back (see [`Olds`]: a
+    /// unit of work's records, as it read them before this commit under the writer lock).
+    pub fn commit_with(&self, ops: &[Op], olds: &Olds) -> Result<(), StoreError> {
+        self.commit_olds(ops, Some(olds))
+    }
+
+    fn commit_olds(&self, ops: &[Op], olds: Option<&Olds>) -> Result<(), StoreError> {
+        let tree = |op: &Op| match op {
+            Op::Put(t, ..) | Op::Delete(t, _) => *t,
+        };
+        let customers = ops.iter().any(|op| tree(op) == Tree::Customers);
+        let counted = ops.iter().any(|op| COUNTED.contains(&tree(op)));
+        if !customers && !counted {
+            return self.inner.commit(ops);
+        }
+        let mut st = self.lock();
+        if self.inner.generation() != st.generation {
+            // Commits not made durable before a reopening may be gone: read the counters
+            // back as the store now holds them.
+            *st = Self::load_or_rebuild(&*self.inner, self.clock.today())?;
+        }
+        // What was read under another generation may be gone: read it back.
+        let olds = olds.filter(|o| o.generation == self.inner.generation());
+        let today = self.clock.today();
+        let mut idx = IndexDelta::default();
+        let (delta, extra, sizes) = self.delta(ops, olds, today, &mut idx)?;
+        if !counted {
+            // Customers only: the counters and their header stay.
+            self.inner.commit(ops)?;
+            if let Some(index) = st.index.as_mut() {
+                idx.apply(index);
+            }
+            return Ok(());
+        }
+        let mut next = st.counters.clone_touched(&delta);
+        next.merge(&delta);
+        let new_sizes: Vec<usize> = st
+            .sizes
+            .iter()
+            .zip(&sizes)
+            .map(|(s, d)| s.saturating_add_signed(*d))
+            .collect();
+        let mut all: Vec<Op> = ops.to_vec();
+        all.extend(extra);
+        all.extend(next.ops_for(&delta));
+        all.push(Op::Put(
+            Tree::Meta,
+            HEADER.to_vec(),
+            serde_json::to_vec(&Header {
+                version: VERSION,
+                sizes: new_sizes.clone(),
+            })
+            .expect("header"),
+        ));
+        self.inner.commit(&all)?;
+        st.counters.merge(&delta);
+        st.sizes = new_sizes;
+        if let Some(index) = st.index.as_mut() {
+            idx.apply(index);
+        }
+        Ok(())
+    }
+
     /// What `ops` change in the counters (and the markers of invoices chased), read against
-    /// the store as it is before them.
-    fn delta(
+    /// the store as it is before them (the entries `olds` holds are not read back).
+    fn delta<'a>(
         &self,
-        ops: &[Op],
+        ops: &'a [Op],
+        olds: Option<&'a Olds>,
         today: NaiveDate,
         idx: &mut IndexDelta,
     ) -> Result<(Counters, Vec<Op>, Vec<isize>), StoreError> {
         let store = &*self.inner;
-        let mut overlay: Overlay = HashMap::new();
+        let mut overlay: Overlay<'a> = HashMap::new();
         let mut d = Counters::default();
         for op in ops {
             if let Op::Put(Tree::Customers, k, _) | Op::Delete(Tree::Customers, k) = op {
@@ -776,76 +978,65 @@ impl Kept {
         // Invoices first, then cases (an invoice and its case written together count once).
         for pass in COUNTED {
             for op in ops {
-                let (tree, key, new) = match op {
-                    Op::Put(t, k, v) => (*t, k, Some(v.clone())),
-                    Op::Delete(t, k) => (*t, k, None),
+                let (tree, key, new): (Tree, &'a [u8], Option<&'a [u8]>) = match op {
+                    Op::Put(t, k, v) => (*t, k.as_slice(), Some(v.as_slice())),
+                    Op::Delete(t, k) => (*t, k.as_slice(), None),
                 };
                 if tree != pass {
                     continue;
                 }
-                let old = current(store, &overlay, tree, key)?;
+                let old = before(store, &overlay, olds, tree, key)?;
                 let slot = tree_tag(tree) as usize;
-                sizes[slot] += isize::from(new.is_some()) - isize::from(old.is_some());
+                sizes[slot] += isize::from(new.is_some()) - isize::from(old.exists());
                 match tree {
                     Tree::Invoices => {
-                        let o = old
-                            .as_deref()
-                            .and_then(|b| decode::<Invoice>("invoice", b).ok());
-                        let n = new
-                            .as_deref()
-                            .and_then(|b| decode::<Invoice>("invoice", b).ok());
-                        d.add_sales(o.as_ref(), -1);
+                        let o = old.invoice();
+                        let n = new.and_then(|b| decode::<Invoice>("invoice", b).ok());
+                        d.add_sales(o.as_deref(), -1);
                         d.add_sales(n.as_ref(), 1);
-                        let case = current(store, &overlay, Tree::Instances, key)?
-                            .and_then(|b| decode::<CaseRecord>("case", &b).ok());
+                        let case = before(store, &overlay, olds, Tree::Instances, key)?.case();
+                        let case = case.as_deref();
                         let id = String::from_utf8_lossy(key);
-                        let day = dated(id.as_ref(), n.as_ref().or(o.as_ref()));
-                        d.add_owed(owed_of(o.as_ref(), case.as_ref()), day, -1);
+                        let day = dated(id.as_ref(), n.as_ref().or(o.as_deref()));
+                        d.add_owed(owed_of(o.as_deref(), case), day, -1);
                         // A new invoice is owed from its issue date (imported late, its past
                         // month ends count it).
                         let from = match (&o, &n) {
                             (None, Some(inv)) => inv.issued.min(today),
                             _ => day,
                         };
-                        d.add_owed(owed_of(n.as_ref(), case.as_ref()), from, 1);
+                        d.add_owed(owed_of(n.as_ref(), case), from, 1);
                         idx.shares
-                            .push((share(o.as_ref(), case.as_ref()), Decimal::NEGATIVE_ONE));
-                        idx.shares
-                            .push((share(n.as_ref(), case.as_ref()), Decimal::ONE));
+                            .push((share(o.as_deref(), case), Decimal::NEGATIVE_ONE));
+                        idx.shares.push((share(n.as_ref(), case), Decimal::ONE));
                     }
                     Tree::Instances => {
-                        let inv = std::str::from_utf8(key)
-                            .ok()
-                            .map(|id| read_invoice(store, &overlay, id))
-                            .transpose()?
-                            .flatten();
-                        let o = old
-                            .as_deref()
-                            .and_then(|b| decode::<CaseRecord>("case", b).ok());
-                        let n = new
-                            .as_deref()
-                            .and_then(|b| decode::<CaseRecord>("case", b).ok());
-                        let day = dated(String::from_utf8_lossy(key).as_ref(), inv.as_ref());
-                        d.add_owed(owed_of(inv.as_ref(), o.as_ref()), day, -1);
-                        d.add_owed(owed_of(inv.as_ref(), n.as_ref()), day, 1);
+                        let inv = before(store, &overlay, olds, Tree::Invoices, key)?.invoice();
+                        let inv = inv.as_deref();
+                        let o = old.case();
+                        let n = new.and_then(|b| decode::<CaseRecord>("case", b).ok());
+                        let day = dated(String::from_utf8_lossy(key).as_ref(), inv);
+                        d.add_owed(owed_of(inv, o.as_deref()), day, -1);
+                        d.add_owed(owed_of(inv, n.as_ref()), day, 1);
                         idx.shares
-                            .push((share(inv.as_ref(), o.as_ref()), Decimal::NEGATIVE_ONE));
-                        idx.shares
-                            .push((share(inv.as_ref(), n.as_ref()), Decimal::ONE));
+                            .push((share(inv, o.as_deref()), Decimal::NEGATIVE_ONE));
+                        idx.shares.push((share(inv, n.as_ref()), Decimal::ONE));
                     }
                     Tree::Events => {
-                        for (bytes, sign) in [(&old, -1), (&new, 1)] {
-                            let Some(e) = bytes
-                                .as_deref()
-                                .and_then(|b| decode::<StoredEvent>("event", b).ok())
+                        for (bytes, sign) in [(old.bytes(), -1), (new, 1)] {
+                            let Some(e) =
+                                bytes.and_then(|b| decode::<StoredEvent>("event", b).ok())
                             else {
                                 continue;
                             };
                             let inv = match invoice_of_event(&e) {
-                                Some(id) => read_invoice(store, &overlay, id)?,
+                                Some(id) => {
+                                    before(store, &overlay, olds, Tree::Invoices, id.as_bytes())?
+                                        .invoice()
+                                }
                                 None => None,
                             };
-                            if let Some((currency, mut f)) = flows_of_event(&e, inv.as_ref()) {
+                            if let Some((currency, mut f)) = flows_of_event(&e, inv.as_deref()) {
                                 if sign < 0 {
                                     f.promised = -f.promised;
                                     f.collected = -f.collected;
@@ -856,40 +1047,34 @@ impl Kept {
                     }
                     Tree::History => {
                         let o = old
-                            .as_deref()
+                            .bytes()
                             .and_then(|b| decode::<HistoryEntry>("history", b).ok());
-                        let n = new
-                            .as_deref()
-                            .and_then(|b| decode::<HistoryEntry>("history", b).ok());
+                        let n = new.and_then(|b| decode::<HistoryEntry>("history", b).ok());
                         d.add_history(o.as_ref(), -1);
                         d.add_history(n.as_ref(), 1);
                     }
                     Tree::Outbox | Tree::Delivered => {
-                        let o = old
-                            .as_deref()
-                            .and_then(|b| decode::<MessageHeader>("message", b).ok());
-                        let n = new
-                            .as_deref()
-                            .and_then(|b| decode::<MessageHeader>("message", b).ok());
-                        d.add_message(o.as_ref(), -1);
+                        let o = old.message();
+                        let n = new.and_then(|b| decode::<MessageHeader>("message", b).ok());
+                        d.add_message(o.as_deref(), -1);
                         d.add_message(n.as_ref(), 1);
                     }
                     // A new item chases its invoice on its message's date (once a month).
                     Tree::MessageItems => {
-                        let item = match (&old, &new) {
-                            (None, Some(v)) => decode::<Item>("message item", v).ok(),
+                        let item = match (old.exists(), new) {
+                            (false, Some(v)) => decode::<Item>("message item", v).ok(),
                             _ => None,
                         };
                         let date = match keys::parse_message_item(key) {
                             Some((id, _)) if item.is_some() => {
                                 let id = keys::id(id);
-                                let header = match current(store, &overlay, Tree::Outbox, &id)? {
-                                    Some(h) => Some(h),
-                                    None => current(store, &overlay, Tree::Delivered, &id)?,
-                                };
-                                header
-                                    .and_then(|b| decode::<MessageHeader>("message", &b).ok())
-                                    .map(|h| h.date)
+                                let mut header =
+                                    before(store, &overlay, olds, Tree::Outbox, &id)?.message();
+                                if header.is_none() {
+                                    header = before(store, &overlay, olds, Tree::Delivered, &id)?
+                                        .message();
+                                }
+                                header.map(|h| h.date)
                             }
                             _ => None,
                         };
@@ -911,7 +1096,7 @@ impl Kept {
                     }
                     _ => {}
                 }
-                overlay.insert((tree_tag(tree), key.clone()), new);
+                overlay.insert((tree_tag(tree), key), new);
             }
         }
         Ok((d, extra, sizes))
@@ -942,58 +1127,7 @@ impl Store for Kept {
     }
 
     fn commit(&self, ops: &[Op]) -> Result<(), StoreError> {
-        let tree = |op: &Op| match op {
-            Op::Put(t, ..) | Op::Delete(t, _) => *t,
-        };
-        let customers = ops.iter().any(|op| tree(op) == Tree::Customers);
-        let counted = ops.iter().any(|op| COUNTED.contains(&tree(op)));
-        if !customers && !counted {
-            return self.inner.commit(ops);
-        }
-        let mut st = self.lock();
-        if self.inner.generation() != st.generation {
-            // Commits not made durable before a reopening may be gone: read the counters
-            // back as the store now holds them.
-            *st = Self::load_or_rebuild(&*self.inner, self.clock.today())?;
-        }
-        let today = self.clock.today();
-        let mut idx = IndexDelta::default();
-        let (delta, extra, sizes) = self.delta(ops, today, &mut idx)?;
-        if !counted {
-            // Customers only: the counters and their header stay.
-            self.inner.commit(ops)?;
-            if let Some(index) = st.index.as_mut() {
-                idx.apply(index);
-            }
-            return Ok(());
-        }
-        let mut next = st.counters.clone_touched(&delta);
-        next.merge(&delta);
-        let new_sizes: Vec<usize> = st
-            .sizes
-            .iter()
-            .zip(&sizes)
-            .map(|(s, d)| s.saturating_add_signed(*d))
-            .collect();
-        let mut all: Vec<Op> = ops.to_vec();
-        all.extend(extra);
-        all.extend(next.ops_for(&delta));
-        all.push(Op::Put(
-            Tree::Meta,
-            HEADER.to_vec(),
-            serde_json::to_vec(&Header {
-                version: VERSION,
-                sizes: new_sizes.clone(),
-            })
-            .expect("header"),
-        ));
-        self.inner.commit(&all)?;
-        st.counters.merge(&delta);
-        st.sizes = new_sizes;
-        if let Some(index) = st.index.as_mut() {
-            idx.apply(index);
-        }
-        Ok(())
+        self.commit_olds(ops, None)
     }
 
     fn flush(&self) -> Result<(), StoreError> {

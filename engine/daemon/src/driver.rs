@@ -20,6 +20,7 @@ use rust_decimal::Decimal;
 
 use relance_dsl::ir::{Action, GroupKey};
 
+use super::aggregates::Olds;
 use super::catalog::{Catalog, Deployment};
 use super::error::DaemonError;
 use super::keys;
@@ -408,6 +409,9 @@ pub struct Work<'a> {
     /// The daily run's openings: what the day's pending facts will add to each customer's
     /// behaviour (`foresight.rs`), counted by the policy before they are applied.
     foreseen: crate::foresight::Foreseen,
+    /// The cases (and absent invoices) as read from the store, for the commit's counters
+    /// (`aggregates::Olds`; the invoices read are added when the unit ends).
+    olds: Olds,
     pub stats: WorkStats,
 }
 
@@ -439,6 +443,7 @@ impl<'a> Work<'a> {
             hold: false,
             merged: Vec::new(),
             foreseen: Default::default(),
+            olds: Olds::new(store.generation()),
             stats: WorkStats::default(),
         }
     }
@@ -531,6 +536,7 @@ impl<'a> Work<'a> {
             let slot = match self.store.get(Tree::Instances, id.as_bytes())? {
                 Some(b) => {
                     let rec: CaseRecord = decode("case", &b)?;
+                    self.olds.case(id, Some(rec.clone()));
                     Slot {
                         case: Some(rec.case),
                         deployment: rec.deployment,
@@ -540,6 +546,7 @@ impl<'a> Work<'a> {
                     }
                 }
                 None => {
+                    self.olds.case(id, None);
                     // An invoice without a case waits for its issue date on a timer.
                     let issued = self.invoice(id)?.map(|i| i.issued);
                     Slot {
@@ -827,6 +834,10 @@ impl<'a> Work<'a> {
             &inv.currency,
             &Bucket::of(&inv, None),
         );
+        if let Some(None) = self.invoices.get(&id) {
+            // Read as absent: the counters need not read it again.
+            self.olds.invoice(&id, None);
+        }
         self.invoices.insert(id.clone(), Some(inv));
         self.new_invoices.push(id.clone());
         self.slots.insert(
@@ -1389,13 +1400,22 @@ impl<'a> Work<'a> {
 
     /// Every write of this unit, for one atomic commit. Actions become outbox messages,
     /// merged into the open message of their group when there is one.
-    pub fn into_ops(mut self) -> Result<(Vec<Op>, WorkStats), DaemonError> {
+    pub fn into_ops(self) -> Result<(Vec<Op>, WorkStats), DaemonError> {
+        let (ops, stats, _) = self.into_commit()?;
+        Ok((ops, stats))
+    }
+
+    /// [`Work::into_ops`], with what the unit holds of the entries it writes as they were
+    /// stored before it (for [`crate::aggregates::Kept::commit_with`]): the invoices and
+    /// cases it read, the headers of the messages it joins, and the keys under fresh ids.
+    pub fn into_commit(mut self) -> Result<(Vec<Op>, WorkStats, Olds), DaemonError> {
         let planned = std::mem::take(&mut self.planned);
         let (planned, cadence_ops) = self.cadence_split(planned)?;
         let merged = std::mem::take(&mut self.merged);
         let mut ops = self.extra;
         ops.extend(cadence_ops);
         for e in &self.logged {
+            self.olds.absent(Tree::Events, &keys::id(e.id));
             ops.push(Op::Put(Tree::Events, keys::id(e.id).to_vec(), encode(e)));
             if let Some(invoice) = e.event.kind.invoice() {
                 ops.push(Op::Put(
@@ -1538,18 +1558,30 @@ impl<'a> Work<'a> {
             }
             // A message read back keeps its `due` entry: only a new one gets one written.
             ops.extend(outbox::header_ops(stored.as_ref(), header));
+            self.olds.message(Tree::Outbox, *id, stored.clone());
             let first = stored.as_ref().map_or(0, |s| s.item_count);
-            ops.extend(outbox::item_ops(*id, first, items));
+            // A message's items are its first `item_count` places: those after are new.
+            for op in outbox::item_ops(*id, first, items) {
+                if let Op::Put(tree, key, _) = &op {
+                    self.olds.absent(*tree, key);
+                }
+                ops.push(op);
+            }
         }
         for (invoice, entry) in &self.history {
             let seq = self.store.next_id()?;
-            ops.push(Op::Put(
-                Tree::History,
-                keys::history(invoice, seq),
-                encode(entry),
-            ));
+            let key = keys::history(invoice, seq);
+            self.olds.absent(Tree::History, &key);
+            ops.push(Op::Put(Tree::History, key, encode(entry)));
         }
-        Ok((ops, self.stats))
+        // The invoices read from the store (this unit's new ones are not as stored).
+        let new: BTreeSet<String> = self.new_invoices.into_iter().collect();
+        for (id, inv) in self.invoices {
+            if !new.contains(&id) {
+                self.olds.invoice(&id, inv);
+            }
+        }
+        Ok((ops, self.stats, self.olds))
     }
 }
 

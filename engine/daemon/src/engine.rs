@@ -431,9 +431,10 @@ impl Engine {
             .with_insurers(self.insurers());
         let mut out = f(&mut w)?;
         let deltas = w.take_deltas();
-        let (mut ops, stats) = w.into_ops()?;
+        let (mut ops, stats, olds) = w.into_commit()?;
         ops.extend(seal(&mut out, stats)?);
-        self.store.commit(&ops)?;
+        // The counters take the records the unit read rather than reading them back.
+        self.kept.commit_with(&ops, &olds)?;
         self.fold_ledgers(deltas);
         if self.store.generation() != before {
             self.forget_ledgers_if_reopened();
@@ -693,9 +694,9 @@ impl Engine {
                     }
                 }
                 let deltas = w.take_deltas();
-                let (more, stats) = w.into_ops()?;
+                let (more, stats, olds) = w.into_commit()?;
                 ops.extend(more);
-                self.store.commit(&ops)?;
+                self.kept.commit_with(&ops, &olds)?;
                 self.store.flush()?;
                 self.fold_ledgers(deltas);
                 Metrics::add(&self.metrics.transitions, stats.transitions);

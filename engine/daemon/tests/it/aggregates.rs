@@ -7,10 +7,13 @@
 //! define alike (today's aged balance, messages by channel, cases in error, payments and
 //! promises). Then the migration: a store whose counters are missing (as today's stores
 //! written before them are), or written by another version, or changed behind the engine's
-//! back, gets them rebuilt on open.
+//! back, gets them rebuilt on open. Last, the old records the units of work hand the
+//! counters (`aggregates::Olds`): commit by commit, the counters they give equal those of a
+//! twin store whose commits read every old value back, and a daily run's commits read back
+//! none of the entries they write.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 use chrono::{Days, NaiveDate};
 use rand::seq::SliceRandom;
@@ -19,14 +22,16 @@ use rand_chacha::ChaCha8Rng;
 
 use relance_core::domain::Portfolio;
 use relance_daemon::Engine;
-use relance_daemon::aggregates::{self, Counters, Owed};
+use relance_daemon::aggregates::{self, Counters, Kept, Owed};
+use relance_daemon::catalog::Bundle;
+use relance_daemon::clock::VirtualClock;
 use relance_daemon::config::Config;
 use relance_daemon::customer_index::CustomerIndex;
 use relance_daemon::model::MessageStatus;
 use relance_daemon::outbox;
 use relance_daemon::portfolio::{self, PortfolioOptions};
 use relance_daemon::server::{self, ClockMode};
-use relance_daemon::store::{Op, Store, Tree};
+use relance_daemon::store::{Entry, Op, SledStore, Snapshot, Store, StoreError, Tree, Visit};
 use relance_data::generator::{self, Spec};
 use relance_data::portfolio as files;
 use relance_sim::reports::aged;
@@ -432,4 +437,319 @@ fn facts_imported_late_count_in_their_own_month() {
     }
     // The kept counters still agree with a full recomputation on what is owed today.
     assert_same(&engine, engine.today(), 0);
+}
+
+/// Every commit made through it is made again, less the counters' own `aggr/` entries, on a
+/// twin store through a [`Kept`] of its own, which reads back the old value of every entry
+/// (plain [`Store::commit`]); the counters' entries both commits wrote are compared.
+struct Twin {
+    inner: SledStore,
+    twin: Kept,
+    capture: Arc<Capture>,
+    /// Commits compared, and those whose counters differed (with the ops' trees).
+    compared: Mutex<(usize, Vec<String>)>,
+}
+
+/// A sled store that keeps the ops of its last commit.
+struct Capture {
+    inner: SledStore,
+    last: Mutex<Vec<Op>>,
+}
+
+fn counters_ops(ops: &[Op]) -> (Vec<Op>, Vec<Op>) {
+    ops.iter().cloned().partition(|op| {
+        matches!(op, Op::Put(Tree::Meta, k, _) | Op::Delete(Tree::Meta, k) if k.starts_with(b"aggr/"))
+    })
+}
+
+macro_rules! forward_reads {
+    () => {
+        fn range(
+            &self,
+            tree: Tree,
+            from: &[u8],
+            to: Option<&[u8]>,
+            limit: usize,
+        ) -> Result<Vec<Entry>, StoreError> {
+            self.inner.range(tree, from, to, limit)
+        }
+        fn scan(&self, tree: Tree, f: Visit<'_>) -> Result<(), StoreError> {
+            self.inner.scan(tree, f)
+        }
+        fn snapshot(&self) -> Result<Box<dyn Snapshot + '_>, StoreError> {
+            self.inner.snapshot()
+        }
+        fn flush(&self) -> Result<(), StoreError> {
+            self.inner.flush()
+        }
+        fn next_id(&self) -> Result<u64, StoreError> {
+            self.inner.next_id()
+        }
+        fn count(&self, tree: Tree) -> usize {
+            self.inner.count(tree)
+        }
+    };
+}
+
+impl Store for Capture {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(tree, key)
+    }
+    fn commit(&self, ops: &[Op]) -> Result<(), StoreError> {
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = ops.to_vec();
+        self.inner.commit(ops)
+    }
+    fn generation(&self) -> u64 {
+        self.inner.generation()
+    }
+    forward_reads!();
+}
+
+impl Store for Twin {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(tree, key)
+    }
+    fn commit(&self, ops: &[Op]) -> Result<(), StoreError> {
+        self.inner.commit(ops)?;
+        let (ours, data) = counters_ops(ops);
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.twin.commit(&data)?;
+        let (theirs, _) = counters_ops(&self.capture.last.lock().expect("last"));
+        let mut compared = self.compared.lock().expect("compared");
+        compared.0 += 1;
+        if ours != theirs {
+            let trees: BTreeSet<String> = data
+                .iter()
+                .map(|op| match op {
+                    Op::Put(t, ..) | Op::Delete(t, _) => format!("{t:?}"),
+                })
+                .collect();
+            let n = compared.0;
+            compared.1.push(format!(
+                "commit {n} over {trees:?}: kept {ours:?}, read back {theirs:?}"
+            ));
+        }
+        Ok(())
+    }
+    fn generation(&self) -> u64 {
+        self.inner.generation()
+    }
+    forward_reads!();
+}
+
+/// The differential test of the units' old records (`aggregates::Olds`): a generated portfolio
+/// fed day by day in random batches through an engine whose units hand the counters the
+/// invoices, cases and message headers they read, and messages moved on at random; every
+/// commit is made again on a twin store whose counters read back every old value. Each commit
+/// writes the same counters on both, and after every day the counters (and the customer
+/// list's index) equal those rebuilt from the store.
+#[test]
+fn counters_from_the_units_records_equal_counters_read_back() {
+    for seed in [5u64, 23] {
+        let tmp = TempDir::new(&format!("aggr-olds-{seed}"));
+        let from = d("2026-03-25");
+        let until = d("2026-05-05");
+        let dir = tmp.0.join("gen");
+        generator::generate(
+            Spec {
+                customers: 30,
+                invoices: 180,
+                seed,
+                as_of: until,
+            },
+            &dir,
+            &mut |_| {},
+        )
+        .expect("generate");
+        let p = files::load_dir(&dir).expect("generated");
+        let clock = Arc::new(VirtualClock::new(from));
+        let capture = Arc::new(Capture {
+            inner: SledStore::open(&tmp.0.join("twin")).expect("twin"),
+            last: Mutex::new(Vec::new()),
+        });
+        let twin = Arc::new(Twin {
+            inner: SledStore::open(&tmp.0.join("store")).expect("store"),
+            twin: Kept::open(capture.clone(), clock.clone()).expect("twin's counters"),
+            capture,
+            compared: Mutex::new((0, Vec::new())),
+        });
+        let open = || {
+            let engine = Engine::open(twin.clone(), clock.clone()).expect("engine");
+            engine.kept().customers(|_| ()).expect("index");
+            engine
+        };
+        let mut engine = open();
+        twin.twin.customers(|_| ()).expect("twin's index");
+        engine
+            .deploy(Bundle::read_dir(&crate::workspace().join("stdlib-scenarios")).expect("bundle"))
+            .expect("deploy");
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let facts = facts_by_day(&p, from);
+        let mut day = from;
+        while day <= until {
+            engine.advance_to(day).expect("advance");
+            if let Some(batch) = facts.get(&day) {
+                engine.import(batch).expect("import");
+            }
+            deliver_some(&engine, &mut rng);
+            assert_same(&engine, day, seed);
+            let (compared, differ) = &*twin.compared.lock().expect("compared");
+            assert!(differ.is_empty(), "seed {seed}, {day}: {differ:#?}");
+            assert!(*compared > 0);
+            assert_eq!(
+                engine.kept().counters(),
+                twin.twin.counters(),
+                "seed {seed}, {day}"
+            );
+            assert_eq!(
+                engine.kept().customers(|i| i.clone()).expect("index"),
+                twin.twin.customers(|i| i.clone()).expect("twin's index"),
+                "seed {seed}, {day}"
+            );
+            if rng.random_bool(0.1) {
+                engine.flush().expect("flush");
+                drop(engine);
+                engine = open();
+            }
+            day = day.succ_opt().expect("day");
+        }
+        assert!(
+            engine.store().count(Tree::Instances) > 100,
+            "seed {seed}: cases opened"
+        );
+        assert!(engine.store().count(Tree::MessageItems) > 0, "seed {seed}");
+    }
+}
+
+/// What a store was asked, in order: reads of one entry, the generation, commits.
+#[derive(Debug)]
+enum Asked {
+    Get(Tree, Vec<u8>),
+    Generation,
+    Commit(Vec<Op>),
+}
+
+/// A sled store that logs every read of an entry, every question about its generation and
+/// every commit.
+struct Reads {
+    inner: SledStore,
+    log: Mutex<Vec<Asked>>,
+}
+
+impl Reads {
+    fn log(&self, a: Asked) {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).push(a);
+    }
+}
+
+impl Store for Reads {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.log(Asked::Get(tree, key.to_vec()));
+        self.inner.get(tree, key)
+    }
+    fn commit(&self, ops: &[Op]) -> Result<(), StoreError> {
+        self.log(Asked::Commit(ops.to_vec()));
+        self.inner.commit(ops)
+    }
+    fn generation(&self) -> u64 {
+        self.log(Asked::Generation);
+        self.inner.generation()
+    }
+    forward_reads!();
+}
+
+/// The commits of the daily runs (the load day's, which opens the cases, then a month of
+/// them: charges, reminders grouped into messages, facts applied) read back none of the
+/// entries they write: the unit of work hands the counters the cases, invoices and message
+/// headers it read, and the keys under fresh ids (history, new messages and their items) are
+/// known to be new. A commit's own reads are those after its last question about the store's
+/// generation (the counters' commit asks it first, to notice a reopened store): of data they
+/// hold none; only the counters' markers (an invoice chased once a month) are read.
+#[test]
+fn a_daily_run_unit_reads_back_none_of_the_entries_it_writes() {
+    let tmp = TempDir::new("aggr-reads");
+    let from = d("2026-04-01");
+    let dir = tmp.0.join("gen");
+    generator::generate(
+        Spec {
+            customers: 25,
+            invoices: 150,
+            seed: 7,
+            as_of: from,
+        },
+        &dir,
+        &mut |_| {},
+    )
+    .expect("generate");
+    let p = files::load_dir(&dir).expect("generated");
+    let reads = Arc::new(Reads {
+        inner: SledStore::open(&tmp.0.join("store")).expect("store"),
+        log: Mutex::new(Vec::new()),
+    });
+    let engine = Engine::open(reads.clone(), Arc::new(VirtualClock::new(from))).expect("engine");
+    engine
+        .deploy(Bundle::read_dir(&crate::workspace().join("stdlib-scenarios")).expect("bundle"))
+        .expect("deploy");
+    engine.import(&p).expect("import");
+    reads.log.lock().expect("log").clear();
+    engine
+        .advance_to(from.checked_add_days(Days::new(30)).expect("date"))
+        .expect("the daily runs");
+
+    let log = std::mem::take(&mut *reads.log.lock().expect("log"));
+    let counted = [
+        Tree::Invoices,
+        Tree::Instances,
+        Tree::Events,
+        Tree::History,
+        Tree::Outbox,
+        Tree::Delivered,
+        Tree::MessageItems,
+    ];
+    let mut written: BTreeMap<String, usize> = BTreeMap::new();
+    let mut units = 0;
+    let mut markers_read = 0;
+    let mut since_generation: Vec<(Tree, Vec<u8>)> = Vec::new();
+    for asked in log {
+        match asked {
+            Asked::Generation => since_generation.clear(),
+            Asked::Get(t, k) => since_generation.push((t, k)),
+            Asked::Commit(ops) => {
+                let keys: BTreeSet<(String, Vec<u8>)> = ops
+                    .iter()
+                    .map(|op| match op {
+                        Op::Put(t, k, _) | Op::Delete(t, k) => (format!("{t:?}"), k.clone()),
+                    })
+                    .collect();
+                let data: Vec<&(String, Vec<u8>)> = keys
+                    .iter()
+                    .filter(|(t, _)| counted.iter().any(|c| format!("{c:?}") == *t))
+                    .collect();
+                if !data.is_empty() {
+                    units += 1;
+                    for (t, _) in &data {
+                        *written.entry(t.clone()).or_default() += 1;
+                    }
+                    for (t, k) in since_generation.drain(..) {
+                        let of_counters = t == Tree::Meta && k.starts_with(b"aggr/x/");
+                        assert!(
+                            of_counters,
+                            "unit {units}: its commit read {t:?} {} back",
+                            String::from_utf8_lossy(&k)
+                        );
+                        markers_read += 1;
+                    }
+                }
+                since_generation.clear();
+            }
+        }
+    }
+    // The runs wrote cases, history and messages (new, and joined: a header read back).
+    for t in ["Instances", "History", "Outbox", "MessageItems"] {
+        assert!(written.get(t).copied().unwrap_or(0) > 0, "{t}: {written:?}");
+    }
+    assert!(units > 10, "{units} units");
+    println!("{units} units wrote {written:?}; their commits read {markers_read} markers");
 }
