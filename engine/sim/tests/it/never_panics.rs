@@ -2,11 +2,13 @@
 //! the readers accept (amounts of `MAX_AMOUNT`, dates in 1900 and 2200, contractual and table
 //! rates of 100 % and -100 %, terms of 3650 days, catch-ups of 3650 days and business days,
 //! 10,000 sends of a step, a hundred installments, insurer deadlines of 99,999 months and
-//! `u32::MAX` days, promises and extensions to 2200-12-31, a procedure judged in 1900) is
+//! `u32::MAX` days, promises and extensions to 2200-12-31, a procedure judged in 1900, a tag
+//! of 10,000 characters, every kind of event) is
 //! planned with the stdlib scenarios for a week at both ends of the accepted calendar, in
 //! 9999 and at the end of chrono's (`relance plan --from` takes any date), as `relance plan
-//! --data` does (one simulator, and shards choosing ahead up to 2200), then the aged balance is drawn.
-//! Then one regression test per panic found. The readers' side is `relance-data`'s
+//! --data` does (one simulator, and shards choosing ahead up to 2200), then the reports are
+//! drawn (aged balance, activity, behaviour, insurance, DSO with the default and extreme
+//! options). Then one regression test per panic found. The readers' side is `relance-data`'s
 //! `never_panics`.
 
 use std::fmt::Write as _;
@@ -14,7 +16,11 @@ use std::path::Path;
 
 use chrono::{Datelike, Days, NaiveDate};
 use relance_core::runtime::Shared;
+use relance_sim::reports::activity::activity;
 use relance_sim::reports::aged::aged_balance;
+use relance_sim::reports::behaviour::{self, behaviour};
+use relance_sim::reports::dso::{DsoOptions, MonthConvention, dso};
+use relance_sim::reports::insurance::insurance;
 use relance_sim::simulator::Simulator;
 
 /// The stdlib's scenarios, and none (the policy picks).
@@ -47,7 +53,7 @@ fn hostile_folder(dir: &Path, scenarios: &[&str], installments: u64) {
         "id,customer,amount,currency,issued,due,outstanding,payment_terms,installments,catch_up,late_interest_rate,dunning_step,dunning_date,dunning_attempts\n",
     );
     let mut events = String::from(
-        "date,type,invoice,customer,code,amount,promised_date,target_date,risk_score,procedure,judgment_on,published_on,to,reason,payment_date\n",
+        "date,type,invoice,customer,code,amount,promised_date,target_date,risk_score,procedure,judgment_on,published_on,to,reason,payment_date,outcome,role,tag,scenario,by,because,step\n",
     );
     // `installments` installments, one every 400 days from 1900, the last for the rest.
     let last = installments.saturating_sub(1);
@@ -56,8 +62,11 @@ fn hostile_folder(dir: &Path, scenarios: &[&str], installments: u64) {
         .collect();
     many.push(format!("{} rest", d("1900-01-31") + Days::new(400 * last)));
     let many = many.join("; ");
+    // A tag of ten thousand characters.
+    let tag = "T".repeat(10_000);
     for (n, scenario) in scenarios.iter().enumerate() {
         let c = format!("C{n}");
+        let old = format!("{c}-OLD");
         let segment = if *scenario == "b2c" { "b2c" } else { "b2b" };
         writeln!(
             customers,
@@ -100,14 +109,57 @@ fn hostile_folder(dir: &Path, scenarios: &[&str], installments: u64) {
             format!("1900-02-10,promise_made,{c}-INST,,,{MAX},2200-12-31,,,,,,,,"),
             format!("1900-02-11,credit_note,{c}-END,,,{MAX},,,,,,,,,"),
             format!("1900-02-12,write_off,{c}-CENT,,,,,,,,,,,,"),
+            event(&[
+                (0, "1900-03-01"),
+                (1, "task_outcome"),
+                (2, &old),
+                (6, "2200-12-31"),
+                (15, "called"),
+            ]),
+            event(&[
+                (0, "1900-03-02"),
+                (1, "contact_bounced"),
+                (3, &c),
+                (16, "accounting"),
+            ]),
+            event(&[(0, "1900-03-03"), (1, "tag_added"), (3, &c), (17, &tag)]),
+            event(&[(0, "2200-12-30"), (1, "tag_removed"), (3, &c), (17, &tag)]),
+            event(&[
+                (0, "1900-03-04"),
+                (1, "scenario_changed"),
+                (2, &format!("{c}-TERMS")),
+                (18, "litigation"),
+                (19, "credit-manager"),
+                (20, "hostile"),
+            ]),
+            event(&[
+                (0, "1900-03-05"),
+                (1, "payment_failed"),
+                (2, &format!("{c}-EOM")),
+                (13, "INSUFFICIENT_FUNDS"),
+            ]),
+            event(&[
+                (0, "1900-03-06"),
+                (1, "write_off_reversed"),
+                (2, &format!("{c}-CENT")),
+            ]),
+            event(&[
+                (0, "2200-12-31"),
+                (1, "dispute_resolved"),
+                (2, &format!("{c}-CATCH")),
+            ]),
         ];
         for row in rows {
-            writeln!(events, "{row}").unwrap();
+            // Rows leave the trailing columns out.
+            let pad = ",".repeat(21 - row.matches(',').count());
+            writeln!(events, "{row}{pad}").unwrap();
         }
     }
     // A collective procedure judged in 1900, published in 2200.
-    events
-        .push_str("1900-01-02,insolvency_opened,,C0,,,,,,redressement,1900-01-01,2200-12-31,,,\n");
+    events.push_str(
+        "1900-01-02,insolvency_opened,,C0,,,,,,redressement,1900-01-01,2200-12-31,,,,,,,,,,\n",
+    );
+    events.push_str("2200-12-31,insolvency_closed,,C0,,,,,,,,,,ended,,,,,,,,\n");
     let insurers = "insurer,max_extension_days,threatened_risk,claim,stop_cover,stop_cover_notice_days,claim_notice_days,threatened_risk_notice_days,procedure_declaration\n\
                     acme-credit,4294967295,99999 months,4294967295 days,99999 months,4294967295,4294967295,4294967295,99999 months\n";
     // Rates at both ends of what a table may say, after the built-in rows.
@@ -121,6 +173,15 @@ fn hostile_folder(dir: &Path, scenarios: &[&str], installments: u64) {
     ] {
         std::fs::write(dir.join(name), text).expect("write");
     }
+}
+
+/// An `events.csv` row of 22 cells, `cells` given by column index.
+fn event(cells: &[(usize, &str)]) -> String {
+    let mut row = vec![""; 22];
+    for &(i, text) in cells {
+        row[i] = text;
+    }
+    row.join(",")
 }
 
 /// The windows planned: a week at each end of the accepted calendar, one today, and one at
@@ -164,6 +225,26 @@ fn plan(scenarios: &[&str], installments: u64, windows: &[(NaiveDate, NaiveDate)
         }
         let aged = aged_balance(&p, until);
         let _ = (aged.to_text(), aged.to_csv());
+        let activity = activity(&run.actions, &run.records, until);
+        let _ = (activity.to_text(), activity.to_csv());
+        let rows = behaviour(&p, &run.records, until);
+        let _ = (behaviour::to_text(&rows, until), behaviour::to_csv(&rows));
+        let policies = relance_data::insurers::load(dir.path()).expect("insurers");
+        let cover = insurance(&p, &policies, until);
+        let _ = (cover.to_text(), cover.to_csv());
+        for options in [
+            DsoOptions::default(),
+            DsoOptions {
+                period_days: u32::MAX,
+                max_months: 1000,
+                month_convention: MonthConvention::ThirtyDay,
+                cei_months: 100,
+                ..DsoOptions::default()
+            },
+        ] {
+            let dso = dso(&p, until, &options);
+            let _ = (dso.to_text(), dso.to_csv());
+        }
     }
 }
 
@@ -251,4 +332,62 @@ fn a_catch_up_of_u32_max_business_days_is_refused_the_largest_accepted_plans() {
     let started = std::time::Instant::now();
     let _ = plan_case(&p);
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// The insurance report (`relance insurance DIR --at DATE`) panicked with "`NaiveDate + Days`
+/// out of range" (`InsurerPolicy::deadlines`, the latest extension the policy allows) when
+/// `insurers.csv` gave `max_extension_days` 4294967295: the limit now saturates at the end of
+/// the calendar, like the policy's other deadlines, and no extension passes it.
+#[test]
+fn an_extension_limit_of_u32_max_days_saturates_in_the_insurance_report() {
+    let policies = relance_data::insurers::parse(
+        "insurer,max_extension_days,threatened_risk,claim\nacme-credit,4294967295,60 days,6 months\n",
+    )
+    .expect("policies");
+    let p = relance_data::portfolio::from_json(
+        r#"{
+  "customers": [{"id": "ACME", "insurer": "acme-credit"}],
+  "invoices": [{"id": "F-1", "customer": "ACME", "amount": "1000", "issued": "2026-01-01", "due": "2026-01-31"}],
+  "events": [{"date": "2026-02-10", "type": "due_date_extended", "invoice": "F-1", "to": "2200-12-31"}]
+}"#,
+    )
+    .expect("case");
+    let report = insurance(&p, &policies, d("2026-03-01"));
+    let text = report.to_text();
+    assert!(!text.contains("policy allows"), "{text}");
+}
+
+/// The event dates the year check does not cover (a procedure's judgment and publication, an
+/// extension's new due date, a returned payment's original date) at the ends of what the
+/// readers parse: planned for a week without panic.
+#[test]
+fn event_dates_outside_the_checked_years_are_planned_without_panic() {
+    for (early, late) in [("0001-01-01", "9999-12-31"), ("1900-01-01", "2200-12-31")] {
+        let case = format!(
+            r#"{{
+  "customers": [{{"id": "ACME", "insurer": "acme-credit"}}, {{"id": "BETA"}}],
+  "invoices": [
+    {{"id": "F-1", "customer": "ACME", "amount": "1000", "issued": "2026-01-01", "due": "2026-01-31"}},
+    {{"id": "F-2", "customer": "BETA", "amount": "1000", "issued": "2026-01-01", "due": "2026-01-31"}}
+  ],
+  "events": [
+    {{"date": "2026-02-01", "type": "payment", "invoice": "F-2", "amount": "500", "remittance_date": "{early}"}},
+    {{"date": "2026-02-02", "type": "payment_reversed", "invoice": "F-2", "amount": "500", "payment_date": "{early}"}},
+    {{"date": "2026-02-03", "type": "due_date_extended", "invoice": "F-1", "to": "{late}"}},
+    {{"date": "2026-02-04", "type": "insolvency_opened", "customer": "BETA", "procedure": "liquidation",
+      "judgment_on": "{early}", "published_on": "{late}"}}
+  ]
+}}"#
+        );
+        let p = match relance_data::portfolio::from_json(&case) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("{early}/{late}: refused: {e}");
+                continue;
+            }
+        };
+        let run = plan_case(&p);
+        let _ = run.actions.len();
+        let _ = aged_balance(&p, d("2026-03-07")).to_text();
+    }
 }
