@@ -3,13 +3,15 @@
 //! rates of 100 % and -100 %, terms of 3650 days, catch-ups of 3650 days and business days,
 //! 10,000 sends of a step, a hundred installments, insurer deadlines of 99,999 months and
 //! `u32::MAX` days, promises and extensions to 2200-12-31, a procedure judged in 1900, a tag
-//! of 10,000 characters, every kind of event) is
-//! planned with the stdlib scenarios for a week at both ends of the accepted calendar, in
-//! 9999 and at the end of chrono's (`relance plan --from` takes any date), as `relance plan
-//! --data` does (one simulator, and shards choosing ahead up to 2200), then the reports are
-//! drawn (aged balance, activity, behaviour, insurance, DSO with the default and extreme
-//! options). Then one regression test per panic found. The readers' side is `relance-data`'s
-//! `never_panics`.
+//! of 10,000 characters, every kind of event) is planned with the stdlib scenarios for a week
+//! at both ends of the accepted calendar, in 9999 and at the end of chrono's (`relance plan
+//! --from` takes any date), as `relance plan --data` does (one simulator, and shards choosing
+//! ahead up to 2200), then the reports are drawn (aged balance, activity, behaviour,
+//! insurance, DSO with the default and extreme options). A case JSON touching every date and
+//! amount field the planner reads is also planned with each field, alone, at its limits (what
+//! the readers accept of 0001-01-01 to 9999-12-31, `MAX_AMOUNT`, 0, `-0`, 3650-day terms and
+//! catch-ups). Then one regression test per panic found. The readers' side is
+//! `relance-data`'s `never_panics`.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -390,4 +392,124 @@ fn event_dates_outside_the_checked_years_are_planned_without_panic() {
         let _ = run.actions.len();
         let _ = aged_balance(&p, d("2026-03-07")).to_text();
     }
+}
+
+/// A case touching every date and amount field the planner reads; `{slot}`s take a default
+/// or a hostile value.
+const CASE: &str = r#"{
+  "customers": [
+    {"id": "ACME", "insurer": "acme-credit", "late_interest_rate": "{rate}", "scenario": "{scenario}"},
+    {"id": "BETA", "segment": "b2c"}
+  ],
+  "invoices": [
+    {"id": "F-1", "customer": "ACME", "amount": "{amount}", "issued": "{issued}", "due": "{due}",
+     "outstanding": "{outstanding}", "dunning_step": "reminder-1", "dunning_date": "{dunning_date}",
+     "catch_up": "{catch_up}"},
+    {"id": "F-2", "customer": "ACME", "amount": "{amount}", "issued": "{issued}",
+     "payment_terms": "{terms}", "delivered_on": "{delivered_on}",
+     "installments": "{installments}"},
+    {"id": "F-3", "customer": "BETA", "amount": "{amount}", "issued": "{issued}", "due": "{due}"}
+  ],
+  "events": [
+    {"date": "{date}", "type": "payment", "invoice": "F-1", "amount": "{paid}", "remittance_date": "{remitted}"},
+    {"date": "{date}", "type": "payment_reversed", "invoice": "F-1", "amount": "{paid}", "payment_date": "{date}"},
+    {"date": "{date}", "type": "promise_made", "invoice": "F-2", "promised_date": "{promised}", "amount": "{paid}"},
+    {"date": "{date}", "type": "dispute_opened", "invoice": "F-3", "code": "quality", "amount": "{paid}", "target_date": "{promised}"},
+    {"date": "{date}", "type": "credit_note", "invoice": "F-3", "amount": "{paid}"},
+    {"date": "{date}", "type": "due_date_extended", "invoice": "F-1", "to": "{to}"},
+    {"date": "{date}", "type": "insolvency_opened", "customer": "BETA", "procedure": "sauvegarde",
+     "judgment_on": "{judgment}", "published_on": "{to}"}
+  ]
+}"#;
+
+const CASE_DEFAULTS: [(&str, &str); 17] = [
+    ("rate", "12"),
+    ("scenario", "standard-b2b"),
+    ("amount", "1000"),
+    ("issued", "2026-01-01"),
+    ("due", "2026-01-31"),
+    ("outstanding", "1000"),
+    ("dunning_date", "2026-02-05"),
+    ("catch_up", "gradual 7 days"),
+    ("terms", "net 30 from delivery"),
+    ("delivered_on", "2026-01-05"),
+    ("installments", "2026-01-20 400; 2026-02-04 rest"),
+    ("date", "2026-02-10"),
+    ("paid", "100"),
+    ("remitted", "2026-02-08"),
+    ("promised", "2026-03-03"),
+    ("to", "2026-03-02"),
+    ("judgment", "2026-02-09"),
+];
+
+/// Every slot of [`CASE`] at each hostile value, alone: what the readers accept is planned
+/// for a week from 2026-03-01 and from 2200-12-25 without panic.
+#[test]
+fn each_field_at_its_limits_is_planned_without_panic() {
+    let dates = [
+        "0001-01-01",
+        "1900-01-01",
+        "2026-01-01",
+        "2200-12-31",
+        "9999-12-31",
+    ];
+    let amounts = ["1000000000000000", "999999999999999.99", "0.01", "0", "-0"];
+    let hostile = |slot: &str| -> Vec<&str> {
+        match slot {
+            "rate" => vec!["0", "100", "0.0000000000000000000000001"],
+            "scenario" => SCENARIOS.to_vec(),
+            "amount" | "outstanding" | "paid" => amounts.to_vec(),
+            "catch_up" => vec![
+                "latest",
+                "gradual 3650 business days",
+                "gradual 3650 months",
+            ],
+            "terms" => vec![
+                "net 3650 from delivery",
+                "3650 days end of month from delivery",
+                "end of month + 3650 days",
+                "periodic 3650",
+            ],
+            "installments" => vec![
+                "1900-01-01 0.01; 2200-12-31 rest",
+                "2026-01-20 100%; 2026-02-04 rest",
+                "2026-01-20 999.99; 2026-02-04 rest",
+            ],
+            _ => dates.to_vec(),
+        }
+    };
+    let (mut planned, mut refused) = (0, 0);
+    let windows = [
+        (d("2026-03-01"), d("2026-03-07")),
+        (d("2200-12-25"), d("2200-12-31")),
+    ];
+    let set = relance_core::scenario_set::load(&crate::workspace().join("stdlib-scenarios"))
+        .expect("stdlib");
+    let compiled = set.compile();
+    let ir = compiled.set.as_ref().expect("stdlib compiles");
+    let shared = Shared {
+        set: ir,
+        rules: &set.rules,
+        rates: relance_core::interest::RateTable::builtin(),
+    };
+    for (slot, _) in CASE_DEFAULTS {
+        for value in hostile(slot) {
+            let mut case = CASE.replace(&format!("{{{slot}}}"), value);
+            for (name, default) in CASE_DEFAULTS {
+                case = case.replace(&format!("{{{name}}}"), default);
+            }
+            let case = case.replace(r#", "scenario": """#, "");
+            let Ok(p) = relance_data::portfolio::from_json(&case) else {
+                refused += 1;
+                continue;
+            };
+            planned += 1;
+            for (from, until) in windows {
+                let run = Simulator::new(shared, &p).run(from, until, &mut |_| {});
+                let _ = activity(&run.actions, &run.records, until).to_text();
+                let _ = aged_balance(&p, until).to_text();
+            }
+        }
+    }
+    assert!(planned > refused, "{planned} planned, {refused} refused");
 }
