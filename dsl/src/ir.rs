@@ -161,11 +161,16 @@ impl fmt::Display for CatchUp {
     }
 }
 
+/// The largest number of a `gradual N unit` catch-up's units (ten years of days, as payment
+/// terms): any more is a mistake, and the engine would walk that many business days.
+pub const MAX_CATCH_UP_INTERVAL: i64 = 3650;
+
 impl std::str::FromStr for CatchUp {
     type Err = String;
 
     /// Reads `latest` or `gradual N days|weeks|business days|months` (`gradual:7d` too, the
-    /// short form: `d`, `w`, `bd`, `m`). The interval is at least one day.
+    /// short form: `d`, `w`, `bd`, `m`). The interval is at least one day and at most
+    /// [`MAX_CATCH_UP_INTERVAL`] of its unit.
     fn from_str(s: &str) -> Result<Self, String> {
         let s = s.trim();
         if s == "latest" {
@@ -179,6 +184,12 @@ impl std::str::FromStr for CatchUp {
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
         let n: i64 = digits.parse().map_err(|_| bad())?;
         let unit = rest[digits.len()..].trim();
+        if n > MAX_CATCH_UP_INTERVAL {
+            return Err(format!(
+                "`{s}`: the catch-up interval is at most {MAX_CATCH_UP_INTERVAL} days, weeks, \
+                 business days or months"
+            ));
+        }
         let (days, business, months) = match unit {
             "day" | "days" | "d" => (n, false, 0),
             "week" | "weeks" | "w" => (n * 7, false, 0),

@@ -159,7 +159,8 @@ impl Calendar {
     /// `date` moved by `n` business days (see the module documentation for the exact rule),
     /// or `None` when the result would fall outside the dates chrono can represent.
     ///
-    /// Walks day by day: O(|n|) with a few integer operations per day.
+    /// Walks day by day: O(|n|) with a few integer operations per day; `None` at once when
+    /// chrono's calendar has fewer than |n| days left in that direction.
     pub fn checked_add_business_days(self, date: NaiveDate, n: i64) -> Option<NaiveDate> {
         if n == 0 {
             let day = self.next_business_day_on_or_after(date);
@@ -167,6 +168,14 @@ impl Calendar {
         }
         let forward = n > 0;
         let mut remaining = n.unsigned_abs();
+        // N business days are at least N days: past the calendar's end there is no answer,
+        // and walking there day by day would take minutes.
+        let bound = chrono::Days::new(remaining);
+        if forward && date.checked_add_days(bound).is_none()
+            || !forward && date.checked_sub_days(bound).is_none()
+        {
+            return None;
+        }
         let mut day = date;
         while remaining > 0 {
             day = if forward {
@@ -427,6 +436,28 @@ mod tests {
         assert_eq!(fr.add_business_days(NaiveDate::MAX, 3), NaiveDate::MAX);
         assert_eq!(fr.checked_add_business_days(NaiveDate::MIN, -1), None);
         assert_eq!(fr.add_business_days(NaiveDate::MIN, -1), NaiveDate::MIN);
+    }
+
+    /// `add_business_days(1900-01-31, 4294967295)` (a catch-up of `gradual 4294967295
+    /// business days`) walked day by day to the end of chrono's calendar, minutes per call:
+    /// more business days than the calendar has days left is known at once.
+    #[test]
+    fn more_business_days_than_the_calendar_holds_saturate_at_once() {
+        let fr = Calendar::french();
+        let started = std::time::Instant::now();
+        assert_eq!(
+            fr.checked_add_business_days(d(1900, 1, 31), i64::from(u32::MAX)),
+            None
+        );
+        assert_eq!(
+            fr.add_business_days(d(1900, 1, 31), i64::MAX),
+            NaiveDate::MAX
+        );
+        assert_eq!(
+            fr.add_business_days(d(1900, 1, 31), i64::MIN),
+            NaiveDate::MIN
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! from its judgment's date: `procedure_declaration`), and the deadlines of one invoice
 //! computed from its **original** due date.
 //!
-//! Plain data and date arithmetic only. Reading an insurers file is `relance-data`'s; a due
+//! Plain data and date arithmetic only; a deadline or extension limit past the end of the
+//! calendar saturates at its last day (`insurers.csv` accepts any count). Reading an insurers file is `relance-data`'s; a due
 //! date extension (prorogation) is an event the transition keeps apart from the invoice's due
 //! date (`Instance::extended_due`). This module must not know about cases or drivers, and it
 //! never moves a date on file. See `docs/LAW.md`.
@@ -255,7 +256,11 @@ impl InsurerPolicy {
     /// The deadlines of an invoice due on `original_due`, possibly extended to `extended_due`:
     /// the insurer's deadlines run from the original due date whatever the extension.
     pub fn deadlines(&self, original_due: NaiveDate, extended_due: Option<NaiveDate>) -> Deadlines {
-        let latest = original_due + chrono::Days::new(u64::from(self.max_extension_days));
+        // Saturating, as the other deadlines: a limit past the calendar's end lets any
+        // extension through.
+        let latest = original_due
+            .checked_add_days(chrono::Days::new(u64::from(self.max_extension_days)))
+            .unwrap_or(NaiveDate::MAX);
         let extension_warning = extended_due.filter(|e| *e > latest).map(|e| {
             format!(
                 "extension to {e} is {} days after the original due date {original_due}: \

@@ -56,6 +56,10 @@ const HEADER: [&str; 2] = ["half_year_start", "ecb_rate_percent"];
 /// The header of the table with the legal rate (`rates.csv`, the built-in table).
 const HEADER_LEGAL: [&str; 3] = ["half_year", "ecb_rate", "legal_rate_professionals"];
 
+/// The largest rate (in percent, either sign) a table row may hold: rates are percentages,
+/// and with every rate this small no penalty rate, floor or interest overflows a decimal.
+const MAX_TABLE_RATE: Decimal = Decimal::from_parts(100, 0, 0, false, 0);
+
 /// L441-10 II: a contractual rate may not be below three times the legal rate.
 const FLOOR_FACTOR: Decimal = Decimal::from_parts(3, 0, 0, false, 0);
 
@@ -80,7 +84,9 @@ pub enum RateTableError {
     Date { line: usize, text: String },
     #[error("line {line}: {date} does not start a half-year (expected YYYY-01-01 or YYYY-07-01)")]
     NotHalfYearStart { line: usize, date: NaiveDate },
-    #[error("line {line}: invalid rate `{text}` (expected a percentage such as 3.15)")]
+    #[error(
+        "line {line}: invalid rate `{text}` (expected a percentage from -100 to 100 such as 3.15)"
+    )]
     Rate { line: usize, text: String },
     #[error(
         "line {line}: half-year {found} follows {previous}; rows must be consecutive half-years, \
@@ -769,7 +775,9 @@ fn parse_rate(text: &str) -> Option<Decimal> {
     if !plain {
         return None;
     }
-    text.parse().ok()
+    text.parse()
+        .ok()
+        .filter(|rate: &Decimal| rate.abs() <= MAX_TABLE_RATE)
 }
 
 #[cfg(test)]

@@ -85,10 +85,10 @@ pub fn load_file(dir: &Path) -> Result<Option<Vec<InsurerPolicy>>, InsurersError
     if !path.is_file() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| InsurersError {
+    let text = crate::rates::read_utf8(&path).map_err(|(line, message)| InsurersError {
         path: Some(path.clone()),
-        line: None,
-        message: e.to_string(),
+        line,
+        message,
     })?;
     parse(&text).map(Some).map_err(|e| InsurersError {
         path: Some(path),

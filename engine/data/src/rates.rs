@@ -50,10 +50,13 @@ pub fn load(dir: Option<&Path>) -> Result<Rates, RatesError> {
             file: None,
         });
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| RatesError {
+    let text = read_utf8(&path).map_err(|(line, message)| RatesError {
         path: path.clone(),
-        line: None,
-        message: e.to_string(),
+        line,
+        message: match line {
+            Some(line) => format!("line {line}: {message}"),
+            None => message,
+        },
     })?;
     load_text(&text, path)
 }
@@ -70,5 +73,22 @@ pub fn load_text(text: &str, path: PathBuf) -> Result<Rates, RatesError> {
     Ok(Rates {
         table: Cow::Owned(table),
         file: Some(path),
+    })
+}
+
+/// The text of the small UTF-8 file at `path` (a data folder's `rates.csv` or
+/// `insurers.csv`), or why not: the line of the first byte that is not UTF-8 (none for an I/O
+/// error) and the message.
+pub(crate) fn read_utf8(path: &Path) -> Result<String, (Option<usize>, String)> {
+    let bytes = std::fs::read(path).map_err(|e| (None, e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = 1 + bytes[..valid].iter().filter(|&&b| b == b'\n').count();
+        let byte = bytes.get(valid).copied().unwrap_or_default();
+        (
+            Some(line),
+            format!("not UTF-8 text (byte 0x{byte:02X}): save the file as UTF-8"),
+        )
     })
 }

@@ -24,7 +24,7 @@ use csv::{ReaderBuilder, StringRecord, Trim};
 use rust_decimal::Decimal;
 
 use super::{DecimalStyle, Merge, Problems, decode, parse_amount, parse_date, read_file};
-use crate::portfolio::{PortfolioError, check_amount, check_year};
+use crate::portfolio::{MAX_DUNNING_ATTEMPTS, PortfolioError, check_amount, check_year};
 use relance_core::domain::{Contact, Event, EventKind, Invoice, PostalAddress, Segment};
 use relance_core::fact_order::FileKind;
 use relance_core::payment::{PaymentDetails, PaymentMeans};
@@ -773,9 +773,16 @@ impl Row<'_> {
         }
         if self.has("dunning_attempts") {
             invoice.dunning.attempts = self.parse("dunning_attempts", |t| {
-                t.trim()
+                let n = t
+                    .trim()
                     .parse::<u32>()
-                    .map_err(|_| format!("expected a whole number of attempts, found \"{t}\""))
+                    .map_err(|_| format!("expected a whole number of attempts, found \"{t}\""))?;
+                if n > MAX_DUNNING_ATTEMPTS {
+                    return Err(format!(
+                        "{n} sends of one step: at most {MAX_DUNNING_ATTEMPTS}"
+                    ));
+                }
+                Ok(n)
             })?;
         }
         if self.has("catch_up") {

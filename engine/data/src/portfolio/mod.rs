@@ -25,7 +25,8 @@ mod validate;
 pub use self::csv::load_dir;
 pub use self::json::from_json;
 pub use self::validate::{
-    MAX_AMOUNT, YEARS, check_amount, check_year, minor_units, validate, validate_with_paid,
+    MAX_AMOUNT, MAX_DUNNING_ATTEMPTS, YEARS, check_amount, check_year, minor_units, validate,
+    validate_with_paid,
 };
 
 /// At most this many problems are kept in one [`PortfolioError::Invalid`]; the rest are counted.

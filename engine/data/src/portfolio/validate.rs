@@ -1,11 +1,12 @@
 //! The invariants a loaded portfolio must satisfy before the engine runs on it.
 //!
 //! This module owns the checks (unique ids, references that resolve, positive amounts, ISO
-//! currencies, ISO country codes of postal addresses, coherent dates, risk scores in 0..=100)
-//! and the limits every reader and writer shares ([`check_amount`]: no more decimals than the
-//! currency's minor units, at most [`MAX_AMOUNT`] so that no sum of the engine overflows;
-//! [`check_year`]: dates from 1900 to 2200), and the wording of their messages; the readers only tell it *where* each record came from
-//! (a [`Locate`]), so the same check names `invoices[2] (F-3)` for a case JSON and
+//! currencies, ISO country codes of postal addresses, coherent dates, risk scores in 0..=100,
+//! at most [`MAX_DUNNING_ATTEMPTS`] sends of a step) and the limits every reader and writer
+//! shares ([`check_amount`]: no more decimals than the currency's minor units, at most
+//! [`MAX_AMOUNT`] so that no sum of the engine overflows; [`check_year`]: dates from 1900 to
+//! 2200), and the wording of their messages; the readers only tell it *where* each record came
+//! from (a [`Locate`]), so the same check names `invoices[2] (F-3)` for a case JSON and
 //! `data/invoices.csv:4 (F-3)` for a CSV folder. It must not parse anything or read files, and
 //! stays linear in the size of the portfolio.
 
@@ -21,6 +22,10 @@ use relance_core::domain::{EventKind, Portfolio, PostalAddress};
 /// 7.9 × 10^28: with every amount under this bound, no customer total, outstanding balance or
 /// interest the engine computes can overflow.
 pub const MAX_AMOUNT: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
+
+/// The most times a step may have been sent before the import (`dunning_attempts`): the
+/// engine counts every send of a case in `u32`, and no real dunning sends one step more.
+pub const MAX_DUNNING_ATTEMPTS: u32 = 10_000;
 
 /// The first and last years a date may fall in.
 pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
@@ -224,7 +229,8 @@ fn check_reversals(
             })
         });
         if !reversal {
-            *net += amount.max(Decimal::ZERO);
+            // Saturating: an amount past MAX_AMOUNT is already a problem of its own.
+            *net = net.saturating_add(amount.max(Decimal::ZERO));
         } else if amount > *net {
             let before = *net;
             problems.push(|_| {
@@ -430,8 +436,9 @@ fn check_invoices<'a>(
 }
 
 /// Where an imported invoice stands (`dunning_step`, `dunning_date`, `dunning_attempts`): the
-/// step and its date go together, the date is not before the issue date, attempts are at
-/// least 1. Whether the step exists is the engine's to say (the policy picks the scenario).
+/// step and its date go together, the date is not before the issue date, attempts are from 1
+/// to [`MAX_DUNNING_ATTEMPTS`]. Whether the step exists is the engine's to say (the policy
+/// picks the scenario).
 fn check_standing(invoice: &relance_core::domain::Invoice) -> Option<(&'static str, String)> {
     let d = &invoice.dunning;
     match (&d.step, d.date) {
@@ -458,7 +465,15 @@ fn check_standing(invoice: &relance_core::domain::Invoice) -> Option<(&'static s
             "dunning_attempts",
             "must be at least 1 (leave it out when the step was sent once)".to_string(),
         )),
-        _ => None,
+        _ => d
+            .attempts
+            .filter(|&attempts| attempts > MAX_DUNNING_ATTEMPTS)
+            .map(|attempts| {
+                (
+                    "dunning_attempts",
+                    format!("{attempts} sends of one step: at most {MAX_DUNNING_ATTEMPTS}"),
+                )
+            }),
     }
 }
 

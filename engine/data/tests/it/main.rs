@@ -5,6 +5,7 @@ mod import_camt053;
 mod import_fec;
 mod insolvency;
 mod installments;
+mod never_panics;
 mod payments;
 mod standing;
 mod terms;

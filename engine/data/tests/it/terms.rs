@@ -270,8 +270,10 @@ fn a_data_folder_rates_csv_lies_on_top_of_the_built_in_table() {
     .expect("write");
     let message = load(Some(&dir)).expect_err("invalid").to_string();
     assert!(
-        message
-            .ends_with("rates.csv: line 2: invalid rate `x` (expected a percentage such as 3.15)"),
+        message.ends_with(
+            "rates.csv: line 2: invalid rate `x` (expected a percentage from -100 to 100 \
+                 such as 3.15)"
+        ),
         "{message}"
     );
     let _ = std::fs::remove_dir_all(&dir);

@@ -7,6 +7,7 @@
 mod insolvency;
 mod insurance;
 mod late_interest;
+mod never_panics;
 mod repeat;
 mod reports_activity;
 mod reports_aged_dso;
