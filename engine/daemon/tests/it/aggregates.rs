@@ -36,7 +36,7 @@ use relance_data::generator::{self, Spec};
 use relance_data::portfolio as files;
 use relance_sim::reports::aged;
 
-use crate::support::TempDir;
+use crate::support::{TempDir, forward_reads};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().expect("date")
@@ -460,35 +460,6 @@ fn counters_ops(ops: &[Op]) -> (Vec<Op>, Vec<Op>) {
     ops.iter().cloned().partition(|op| {
         matches!(op, Op::Put(Tree::Meta, k, _) | Op::Delete(Tree::Meta, k) if k.starts_with(b"aggr/"))
     })
-}
-
-macro_rules! forward_reads {
-    () => {
-        fn range(
-            &self,
-            tree: Tree,
-            from: &[u8],
-            to: Option<&[u8]>,
-            limit: usize,
-        ) -> Result<Vec<Entry>, StoreError> {
-            self.inner.range(tree, from, to, limit)
-        }
-        fn scan(&self, tree: Tree, f: Visit<'_>) -> Result<(), StoreError> {
-            self.inner.scan(tree, f)
-        }
-        fn snapshot(&self) -> Result<Box<dyn Snapshot + '_>, StoreError> {
-            self.inner.snapshot()
-        }
-        fn flush(&self) -> Result<(), StoreError> {
-            self.inner.flush()
-        }
-        fn next_id(&self) -> Result<u64, StoreError> {
-            self.inner.next_id()
-        }
-        fn count(&self, tree: Tree) -> usize {
-            self.inner.count(tree)
-        }
-    };
 }
 
 impl Store for Capture {

@@ -22,7 +22,7 @@ use relance_daemon::store::{
 };
 use relance_daemon::{Engine, outbox, verify};
 
-use crate::support::TempDir;
+use crate::support::{TempDir, forward_reads};
 
 /// A store that keeps every commit's ops (what the engine writes), over sled.
 struct Recording {
@@ -34,21 +34,6 @@ impl Store for Recording {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.get(tree, key)
     }
-    fn range(
-        &self,
-        tree: Tree,
-        from: &[u8],
-        to: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<Entry>, StoreError> {
-        self.inner.range(tree, from, to, limit)
-    }
-    fn scan(&self, tree: Tree, f: Visit<'_>) -> Result<(), StoreError> {
-        self.inner.scan(tree, f)
-    }
-    fn snapshot(&self) -> Result<Box<dyn Snapshot + '_>, StoreError> {
-        self.inner.snapshot()
-    }
     fn commit(&self, ops: &[Op]) -> Result<(), StoreError> {
         self.commits
             .lock()
@@ -56,15 +41,7 @@ impl Store for Recording {
             .push(ops.to_vec());
         self.inner.commit(ops)
     }
-    fn flush(&self) -> Result<(), StoreError> {
-        self.inner.flush()
-    }
-    fn next_id(&self) -> Result<u64, StoreError> {
-        self.inner.next_id()
-    }
-    fn count(&self, tree: Tree) -> usize {
-        self.inner.count(tree)
-    }
+    forward_reads!();
 }
 
 const SET: &str = "scenario all {\n  step reminder-1 at due + 3 days {\n    email \"reminder-1\" to accounting\n  }\n}\n";
