@@ -306,6 +306,16 @@ fn check_customers<'a>(
                 )
             });
         }
+        if let Some(insolvency) = &customer.insolvency {
+            for (field, date) in [
+                ("judgment_on", Some(insolvency.judgment_on)),
+                ("published_on", insolvency.published_on),
+            ] {
+                if let Some(message) = date.and_then(check_year) {
+                    problems.push(|_| Problem::new(place(index), Some(field), message));
+                }
+            }
+        }
         let language = customer.language.as_bytes();
         if language.len() != 2 || !language.iter().all(u8::is_ascii_lowercase) {
             problems.push(|_| {
@@ -548,6 +558,41 @@ fn check_events(
                 "target_date",
                 match kind {
                     EventKind::DisputeOpened { target_date, .. } => *target_date,
+                    _ => None,
+                },
+            ),
+            (
+                "judgment_on",
+                match kind {
+                    EventKind::InsolvencyOpened { judgment_on, .. } => Some(*judgment_on),
+                    _ => None,
+                },
+            ),
+            (
+                "published_on",
+                match kind {
+                    EventKind::InsolvencyOpened { published_on, .. } => *published_on,
+                    _ => None,
+                },
+            ),
+            (
+                "to",
+                match kind {
+                    EventKind::DueDateExtended { to, .. } => Some(*to),
+                    _ => None,
+                },
+            ),
+            (
+                "payment_date",
+                match kind {
+                    EventKind::PaymentReversed { payment_date, .. } => *payment_date,
+                    _ => None,
+                },
+            ),
+            (
+                "remittance_date",
+                match kind {
+                    EventKind::Payment { details, .. } => details.remittance_date,
                     _ => None,
                 },
             ),
@@ -841,6 +886,75 @@ mod tests {
                 "events[3] (dispute_opened).code: must not be empty",
             ]
         );
+    }
+
+    /// Every date an event or a customer's procedure carries is bounded like an invoice's
+    /// (hostile-input run: `judgment_on`, `published_on`, an extension's `to`, a reversal's
+    /// `payment_date` and a payment's `remittance_date` took 0001-01-01 and 9999-12-31).
+    #[test]
+    fn every_date_of_an_event_or_a_procedure_is_bounded() {
+        let mut p = valid();
+        p.customers[0].insolvency = Some(relance_core::insolvency::Insolvency {
+            procedure: relance_core::insolvency::Procedure::Sauvegarde,
+            judgment_on: d("0001-01-01"),
+            published_on: Some(d("9999-12-31")),
+        });
+        p.events = vec![
+            event(
+                "2026-02-01",
+                EventKind::InsolvencyOpened {
+                    customer: "BETA".into(),
+                    procedure: relance_core::insolvency::Procedure::Redressement,
+                    judgment_on: d("9999-12-31"),
+                    published_on: Some(d("0001-01-01")),
+                },
+            ),
+            event(
+                "2026-02-01",
+                EventKind::DueDateExtended {
+                    invoice: "F-1".into(),
+                    to: d("9999-12-31"),
+                },
+            ),
+            event(
+                "2026-02-01",
+                EventKind::Payment {
+                    invoice: "F-2".into(),
+                    amount: dec("10"),
+                    reference: None,
+                    details: relance_core::payment::PaymentDetails {
+                        remittance_date: Some(d("0001-01-01")),
+                        ..Default::default()
+                    },
+                },
+            ),
+            event(
+                "2026-02-02",
+                EventKind::PaymentReversed {
+                    invoice: "F-2".into(),
+                    amount: dec("10"),
+                    reason: Default::default(),
+                    reference: None,
+                    payment_date: Some(d("9999-12-31")),
+                },
+            ),
+        ];
+        let got = messages(&p);
+        for field in [
+            "customers[0] (ACME).judgment_on",
+            "customers[0] (ACME).published_on",
+            "events[0] (insolvency_opened).judgment_on",
+            "events[0] (insolvency_opened).published_on",
+            "events[1] (due_date_extended).to",
+            "events[2] (payment).remittance_date",
+            "events[3] (payment_reversed).payment_date",
+        ] {
+            assert!(
+                got.iter()
+                    .any(|m| m.starts_with(field) && m.contains("out of range")),
+                "{field}: {got:?}"
+            );
+        }
     }
 
     #[test]
