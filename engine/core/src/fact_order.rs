@@ -1,9 +1,10 @@
 //! The canonical order of one day's facts (LANGUAGE.md, "What happens first on one day",
 //! rule 2): which of two facts of the same day counts first. Facts read from files come
-//! first, by a fixed rank ([`FileKind::rank_of`]: payments however read, then every other
-//! event — the order of a data folder's `payments.csv` before its `events.csv`), then by the
-//! import that brought the file, the file's place in that import and the line in the file; facts posted through the API come after them, in their order of
-//! receipt. The last tie-break is always the order of receipt.
+//! first, by a fixed rank ([`rank_of`]: payments however read, then every other event — the
+//! order of a data folder's `payments.csv` before its `events.csv`), then by the import that
+//! brought the file, the file's place in that import and the line in the file; facts posted
+//! through the API come after them, in their order of receipt. The last tie-break is always
+//! the order of receipt.
 //!
 //! The planner (`relance_data::portfolio::load_dir` sorts a data folder's facts by
 //! [`FactKey`]) and the daemon (its `pending` keys and the facts a write applies at once) use
@@ -18,8 +19,7 @@ use serde::{Deserialize, Serialize};
 
 /// The kinds of file a fact is read from (a FEC's lettered payments, a payments CSV,
 /// `events.csv`, a camt.053 bank statement): the order in which an import reads them. A fact's
-/// rank in its day depends on its file's kind and on whether it is a payment
-/// ([`FileKind::rank_of`]).
+/// rank in its day does not depend on it, only on whether the fact is a payment ([`rank_of`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileKind {
@@ -29,17 +29,15 @@ pub enum FileKind {
     Statement,
 }
 
-impl FileKind {
-    /// The rank in a day's order of a fact read from a file: a payment (1) before any other
-    /// fact (2), whatever the kind of file it was read from (a FEC gives payments, credit notes
-    /// and write-offs; a statement payments and reversals; `events.csv` any fact). An import
-    /// into a data folder keeps every payment in `payments.csv` and every other fact in
-    /// `events.csv`, and the planner reads `payments.csv` first: ranking by the fact rather
-    /// than by its file makes every fact count where the planner counts it. Within a rank, the
-    /// import, the file's place in it and the line decide, as the folder's line order does.
-    pub fn rank_of(self, payment: bool) -> u8 {
-        if payment { 1 } else { 2 }
-    }
+/// The rank in a day's order of a fact read from a file: a payment (1) before any other
+/// fact (2), whatever the kind of file it was read from (a FEC gives payments, credit notes
+/// and write-offs; a statement payments and reversals; `events.csv` any fact). An import
+/// into a data folder keeps every payment in `payments.csv` and every other fact in
+/// `events.csv`, and the planner reads `payments.csv` first: ranking by the fact rather than
+/// by its file makes every fact count where the planner counts it. Within a rank, the import,
+/// the file's place in it and the line decide, as the folder's line order does.
+pub fn rank_of(payment: bool) -> u8 {
+    if payment { 1 } else { 2 }
 }
 
 /// Where in an import a fact was read.
@@ -58,7 +56,7 @@ pub struct FileLine {
 pub enum Arrival {
     /// Read from a file: the import that brought it (its sequence among imports, increasing
     /// with receipt; 0 for a data folder read whole), the place in it, and whether the fact is
-    /// a payment ([`FileKind::rank_of`]).
+    /// a payment ([`rank_of`]).
     File {
         import: u64,
         at: FileLine,
@@ -76,7 +74,7 @@ pub const API_RANK: u8 = u8::MAX;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FactKey {
     pub date: NaiveDate,
-    /// [`FileKind::rank_of`], or [`API_RANK`].
+    /// [`rank_of`], or [`API_RANK`].
     pub rank: u8,
     /// The import (0 for an API fact).
     pub import: u64,
@@ -98,7 +96,7 @@ impl FactKey {
                 payment,
             } => FactKey {
                 date,
-                rank: at.kind.rank_of(payment),
+                rank: rank_of(payment),
                 import,
                 file: at.file,
                 line: at.line,

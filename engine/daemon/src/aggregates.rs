@@ -60,7 +60,7 @@ use crate::keys;
 use crate::model::{
     CaseRecord, HistoryEntry, Item, MessageHeader, MessageStatus, StoredEvent, decode,
 };
-use crate::store::{Entry, Op, Snapshot, Store, StoreError, Tree, Visit};
+use crate::store::{Entry, Op, Store, StoreError, Tree};
 
 /// The counters' format: a store whose counters carry another number rebuilds them on open.
 pub const VERSION: u32 = 1;
@@ -1108,38 +1108,10 @@ impl Store for Kept {
         self.inner.get(tree, key)
     }
 
-    fn range(
-        &self,
-        tree: Tree,
-        from: &[u8],
-        to: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Vec<Entry>, StoreError> {
-        self.inner.range(tree, from, to, limit)
-    }
-
-    fn scan(&self, tree: Tree, f: Visit<'_>) -> Result<(), StoreError> {
-        self.inner.scan(tree, f)
-    }
-
-    fn snapshot(&self) -> Result<Box<dyn Snapshot + '_>, StoreError> {
-        self.inner.snapshot()
-    }
+    crate::forward_store_reads!();
 
     fn commit(&self, ops: &[Op]) -> Result<(), StoreError> {
         self.commit_olds(ops, None)
-    }
-
-    fn flush(&self) -> Result<(), StoreError> {
-        self.inner.flush()
-    }
-
-    fn next_id(&self) -> Result<u64, StoreError> {
-        self.inner.next_id()
-    }
-
-    fn count(&self, tree: Tree) -> usize {
-        self.inner.count(tree)
     }
 
     fn last_error(&self) -> Option<String> {

@@ -100,6 +100,19 @@ enum CaseState {
     Running(String),
 }
 
+impl CaseState {
+    /// The state of an opened case: `None` once it is closed.
+    fn of(rec: CaseRecord) -> Option<CaseState> {
+        if !rec.case.is_open() {
+            None
+        } else if rec.case.scenario.is_empty() {
+            Some(CaseState::Unassigned)
+        } else {
+            Some(CaseState::Running(rec.case.scenario))
+        }
+    }
+}
+
 /// How many unassigned invoices a refused deployment lists.
 const MAX_UNASSIGNED: usize = 20;
 
@@ -749,28 +762,22 @@ impl Engine {
         })?;
         let mut running = Vec::new();
         for customer in &insured {
-            let mut prefix = customer.clone();
-            prefix.push(0);
+            let Ok(customer) = std::str::from_utf8(customer) else {
+                continue;
+            };
+            let prefix = keys::owner_prefix(customer);
             for (k, _) in self.store.prefix(Tree::ByCustomer, &prefix, usize::MAX)? {
                 let Ok(id) = std::str::from_utf8(&k[prefix.len()..]) else {
                     continue;
                 };
-                let is_running = self
-                    .case(id)?
-                    .is_some_and(|rec| rec.case.is_open() && !rec.case.scenario.is_empty());
-                if is_running {
+                if let Some(CaseState::Running(_)) = self.case(id)?.and_then(CaseState::of) {
                     running.push(id.to_string());
                 }
             }
         }
         for chunk in running.chunks(self.batch.max(1)) {
             let guard = self.lock();
-            let today = self.today();
-            let from = if self.run_done()? {
-                today.succ_opt().unwrap_or(today)
-            } else {
-                today
-            };
+            let from = self.next_run_day()?;
             self.unit(
                 &guard,
                 |w| {
@@ -805,12 +812,9 @@ impl Engine {
         let mut states: BTreeMap<String, Option<CaseState>> = BTreeMap::new();
         self.store.scan(Tree::Instances, &mut |k, v| {
             let id = String::from_utf8_lossy(k).into_owned();
-            let state = match serde_json::from_slice::<CaseRecord>(v) {
-                Ok(rec) if !rec.case.is_open() => None,
-                Ok(rec) if rec.case.scenario.is_empty() => Some(CaseState::Unassigned),
-                Ok(rec) => Some(CaseState::Running(rec.case.scenario)),
-                Err(_) => None,
-            };
+            let state = serde_json::from_slice::<CaseRecord>(v)
+                .ok()
+                .and_then(CaseState::of);
             states.insert(id, state);
             Ok(())
         })?;

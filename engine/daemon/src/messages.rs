@@ -33,12 +33,7 @@ pub fn header(
 pub fn items(store: &dyn Store, h: &MessageHeader) -> Result<Vec<Item>, DaemonError> {
     let stored = store.prefix(Tree::MessageItems, &keys::id(h.id), h.item_count as usize)?;
     if stored.len() != h.item_count as usize {
-        return Err(DaemonError::Corrupt(format!(
-            "message {} has {} item(s) in message_items, its header says {}",
-            h.id,
-            stored.len(),
-            h.item_count
-        )));
+        return Err(fewer_items(h, stored.len()));
     }
     stored
         .iter()
@@ -51,6 +46,15 @@ pub fn items(store: &dyn Store, h: &MessageHeader) -> Result<Vec<Item>, DaemonEr
             ))),
         })
         .collect()
+}
+
+/// The damaged store of a message `h` whose items in `message_items` are `found`, not
+/// `h.item_count`.
+fn fewer_items(h: &MessageHeader, found: usize) -> DaemonError {
+    DaemonError::Corrupt(format!(
+        "message {} has {found} item(s) in message_items, its header says {}",
+        h.id, h.item_count
+    ))
 }
 
 /// The whole message `h` heads.
@@ -130,12 +134,7 @@ pub fn all(store: &dyn Store, tree: Tree) -> Result<Vec<Message>, DaemonError> {
             let got = items.remove(&h.id).unwrap_or_default();
             let in_place = got.iter().enumerate().all(|(i, (p, _))| *p as usize == i);
             if got.len() != h.item_count as usize || !in_place {
-                return Err(DaemonError::Corrupt(format!(
-                    "message {} has {} item(s) in message_items, its header says {}",
-                    h.id,
-                    got.len(),
-                    h.item_count
-                )));
+                return Err(fewer_items(&h, got.len()));
             }
             Ok(h.with_items(got.into_iter().map(|(_, i)| i).collect()))
         })

@@ -26,14 +26,15 @@
 //! half-way resumes on the next open and ends in the same store; the schema version moves to
 //! 5 only after the last page.
 //!
-//! Schema 6 ranks a day's facts read from files by what they are (`FileKind::rank_of`: a
+//! Schema 6 ranks a day's facts read from files by what they are (`fact_order::rank_of`: a
 //! payment with the payments whatever its file, any other fact — a FEC's write-off, a
 //! statement's reversal — with `events.csv`'s) instead of by their file's kind: every
 //! `pending` key that differs from its fact's key is rewritten, as schema 4 did (a camt.053
 //! fact waiting with rank 3, a FEC's with rank 0).
 //!
-//! The steps up to schema 4 run in one commit that moves the version to 4; then schema 5's;
-//! then schema 6's, one commit.
+//! The steps up to schema 4 but its `pending` keys run in one commit that moves the version to
+//! 4; then schema 5's; then one commit rewriting every `pending` key not in the current order
+//! (schema 3's layout or schema 5's rank alike) with the current version.
 //!
 //! This module must not decide anything the engine decides and never touches cases or
 //! timers.
@@ -79,7 +80,6 @@ pub fn migrate(store: &dyn Store, today: NaiveDate) -> Result<Option<u32>, Daemo
         if found < 3 {
             ops.extend(due_index(store)?);
         }
-        ops.extend(pending_in_day_order(store)?);
         ops.push(Op::Put(
             Tree::Meta,
             SCHEMA_KEY.to_vec(),

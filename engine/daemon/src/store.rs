@@ -31,6 +31,46 @@ use super::keys;
 pub mod conformance;
 pub mod ids;
 
+/// Forwards a `Store` wrapper's reads, flush, ids and counts (`range`, `scan`, `snapshot`,
+/// `flush`, `next_id`, `count`) to its field `inner`: a wrapper that records, counts or
+/// derives from writes (`aggregates::Kept`, the tests' recording stores, `bench_daemon`'s)
+/// writes only what it changes. Expand inside `impl Store for … { … }`.
+#[macro_export]
+macro_rules! forward_store_reads {
+    () => {
+        fn range(
+            &self,
+            tree: $crate::store::Tree,
+            from: &[u8],
+            to: Option<&[u8]>,
+            limit: usize,
+        ) -> Result<Vec<$crate::store::Entry>, $crate::store::StoreError> {
+            self.inner.range(tree, from, to, limit)
+        }
+        fn scan(
+            &self,
+            tree: $crate::store::Tree,
+            f: $crate::store::Visit<'_>,
+        ) -> Result<(), $crate::store::StoreError> {
+            self.inner.scan(tree, f)
+        }
+        fn snapshot(
+            &self,
+        ) -> Result<Box<dyn $crate::store::Snapshot + '_>, $crate::store::StoreError> {
+            self.inner.snapshot()
+        }
+        fn flush(&self) -> Result<(), $crate::store::StoreError> {
+            self.inner.flush()
+        }
+        fn next_id(&self) -> Result<u64, $crate::store::StoreError> {
+            self.inner.next_id()
+        }
+        fn count(&self, tree: $crate::store::Tree) -> usize {
+            self.inner.count(tree)
+        }
+    };
+}
+
 /// The schema this build reads and writes. Bump it with a migration in `migrate.rs`.
 pub const SCHEMA_VERSION: u32 = 6;
 

@@ -31,12 +31,12 @@ use relance_daemon::model::MessageStatus;
 use relance_daemon::outbox;
 use relance_daemon::portfolio::{self, PortfolioOptions};
 use relance_daemon::server::{self, ClockMode};
-use relance_daemon::store::{Entry, Op, SledStore, Snapshot, Store, StoreError, Tree, Visit};
+use relance_daemon::store::{Op, SledStore, Store, StoreError, Tree};
 use relance_data::generator::{self, Spec};
 use relance_data::portfolio as files;
 use relance_sim::reports::aged;
 
-use crate::support::{TempDir, forward_reads};
+use crate::support::TempDir;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().expect("date")
@@ -473,7 +473,7 @@ impl Store for Capture {
     fn generation(&self) -> u64 {
         self.inner.generation()
     }
-    forward_reads!();
+    relance_daemon::forward_store_reads!();
 }
 
 impl Store for Twin {
@@ -507,7 +507,7 @@ impl Store for Twin {
     fn generation(&self) -> u64 {
         self.inner.generation()
     }
-    forward_reads!();
+    relance_daemon::forward_store_reads!();
 }
 
 /// The differential test of the units' old records (`aggregates::Olds`): a generated portfolio
@@ -628,7 +628,7 @@ impl Store for Reads {
         self.log(Asked::Generation);
         self.inner.generation()
     }
-    forward_reads!();
+    relance_daemon::forward_store_reads!();
 }
 
 /// The commits of the daily runs (the load day's, which opens the cases, then a month of

@@ -250,7 +250,7 @@ fn statement(seed: u64, n: &mut usize, payments: &[(NaiveDate, String, String, S
 /// statement's payments join `payments.csv`). `events.csv` also opens a dispute on the day of
 /// about half the statement payments, on the invoice paid. Both must decide alike: a
 /// statement's payment counts with the payments of its day, before that day's `events.csv`
-/// facts, whatever the order the files arrived in (`fact_order::FileKind::rank_of`).
+/// facts, whatever the order the files arrived in (`fact_order::rank_of`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statements_and_csv_pieces_in_any_order_decide_what_the_planner_decides() {
     use relance_core::domain::EventKind;

@@ -17,12 +17,10 @@ use relance_daemon::keys;
 use relance_daemon::messages;
 use relance_daemon::model::{Message, MessageHeader, decode, encode};
 use relance_daemon::server::{self, ClockMode};
-use relance_daemon::store::{
-    Entry, Op, SCHEMA_KEY, SledStore, Snapshot, Store, StoreError, Tree, Visit,
-};
+use relance_daemon::store::{Op, SCHEMA_KEY, SledStore, Store, StoreError, Tree};
 use relance_daemon::{Engine, outbox, verify};
 
-use crate::support::{TempDir, forward_reads};
+use crate::support::TempDir;
 
 /// A store that keeps every commit's ops (what the engine writes), over sled.
 struct Recording {
@@ -41,7 +39,7 @@ impl Store for Recording {
             .push(ops.to_vec());
         self.inner.commit(ops)
     }
-    forward_reads!();
+    relance_daemon::forward_store_reads!();
 }
 
 const SET: &str = "scenario all {\n  step reminder-1 at due + 3 days {\n    email \"reminder-1\" to accounting\n  }\n}\n";

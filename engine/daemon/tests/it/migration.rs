@@ -21,6 +21,18 @@ use rust_decimal::Decimal;
 
 use crate::support::TempDir;
 
+/// The `pending` keys of `store`, in key order.
+fn pending_keys(store: &dyn Store) -> Vec<Vec<u8>> {
+    let mut keys = Vec::new();
+    store
+        .scan(Tree::Pending, &mut |k, _| {
+            keys.push(k.to_vec());
+            Ok(())
+        })
+        .expect("scan");
+    keys
+}
+
 fn fixture() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema1-store.jsonl")
 }
@@ -157,13 +169,7 @@ fn a_schema_3_store_gets_pending_keys_in_day_order() {
         engine.import(&p).expect("import before the day's run");
         engine.flush().expect("flush");
         let store = engine.store();
-        let mut pending = Vec::new();
-        store
-            .scan(Tree::Pending, &mut |k, _| {
-                pending.push(k.to_vec());
-                Ok(())
-            })
-            .expect("scan");
+        let pending = pending_keys(store);
         assert_eq!(pending.len(), 2, "both facts wait for the run");
         // Back to schema 3: date, event id.
         let mut ops = Vec::new();
@@ -201,13 +207,7 @@ fn a_schema_3_store_gets_pending_keys_in_day_order() {
         })
         .expect("scan");
     expected.sort();
-    let mut got = Vec::new();
-    store
-        .scan(Tree::Pending, &mut |k, _| {
-            got.push(k.to_vec());
-            Ok(())
-        })
-        .expect("scan");
+    let got = pending_keys(store);
     assert_eq!(
         got, expected,
         "every key rewritten, none left in the old layout"
@@ -216,13 +216,7 @@ fn a_schema_3_store_gets_pending_keys_in_day_order() {
     assert!(verify::verify(store).expect("verify").ok());
     engine.catch_up(day).expect("the day's run");
     assert_eq!(engine.outstanding("C1").expect("C1"), Decimal::ZERO);
-    let mut left = 0;
-    store
-        .scan(Tree::Pending, &mut |_, _| {
-            left += 1;
-            Ok(())
-        })
-        .expect("scan");
+    let left = pending_keys(store).len();
     assert_eq!(left, 0, "the run applied every waiting fact");
 }
 
@@ -306,25 +300,13 @@ fn a_schema_5_store_ranks_a_waiting_statement_payment_as_a_payment() {
         store.get(Tree::Meta, SCHEMA_KEY).expect("get"),
         Some(SCHEMA_VERSION.to_be_bytes().to_vec())
     );
-    let mut got = Vec::new();
-    store
-        .scan(Tree::Pending, &mut |k, _| {
-            got.push(k.to_vec());
-            Ok(())
-        })
-        .expect("scan");
+    let got = pending_keys(store);
     let mut renewed = legacy.clone();
     renewed[4] = 1;
     assert_eq!(got, vec![renewed], "the rank-3 key rewritten as rank 1");
     assert!(verify::verify(store).expect("verify").ok());
     engine.catch_up(day).expect("the day's run");
     assert_eq!(engine.outstanding("C1").expect("C1"), Decimal::ZERO);
-    let mut left = 0;
-    store
-        .scan(Tree::Pending, &mut |_, _| {
-            left += 1;
-            Ok(())
-        })
-        .expect("scan");
+    let left = pending_keys(store).len();
     assert_eq!(left, 0, "the run applied the waiting payment once");
 }

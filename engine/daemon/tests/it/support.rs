@@ -291,38 +291,3 @@ pub async fn run_rows(client: &reqwest::Client, base: &str, rows: &[Row]) -> Vec
     }
     answers
 }
-
-/// The reads, flush, ids and counts of a test's `Store` wrapper, forwarded to its `inner`
-/// store (a wrapper that records or counts writes or reads writes only `get` and `commit`).
-#[allow(unused_macros)] // the CLI's tests include this file without a store wrapper
-macro_rules! forward_reads {
-    () => {
-        fn range(
-            &self,
-            tree: Tree,
-            from: &[u8],
-            to: Option<&[u8]>,
-            limit: usize,
-        ) -> Result<Vec<Entry>, StoreError> {
-            self.inner.range(tree, from, to, limit)
-        }
-        fn scan(&self, tree: Tree, f: Visit<'_>) -> Result<(), StoreError> {
-            self.inner.scan(tree, f)
-        }
-        fn snapshot(&self) -> Result<Box<dyn Snapshot + '_>, StoreError> {
-            self.inner.snapshot()
-        }
-        fn flush(&self) -> Result<(), StoreError> {
-            self.inner.flush()
-        }
-        fn next_id(&self) -> Result<u64, StoreError> {
-            self.inner.next_id()
-        }
-        fn count(&self, tree: Tree) -> usize {
-            self.inner.count(tree)
-        }
-    };
-}
-
-#[allow(unused_imports)]
-pub(crate) use forward_reads;
