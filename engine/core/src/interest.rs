@@ -681,31 +681,64 @@ pub fn late_interest_detail(
     let overflow = InterestError::Overflow { outstanding };
     // Σ outstanding × rate × days, exact; divided by 36,500 once at the end.
     let mut total = Decimal::ZERO;
-    // on > due, so due has a successor.
-    let mut start = due.succ_opt().ok_or(overflow.clone())?;
-    while start <= on {
-        let slice_end = match next_half_year(half_year_start(start)).and_then(|n| n.pred_opt()) {
-            Some(end) if end < on => end,
-            _ => on,
-        };
-        let (rate, guess) = table.penalty_rate_for(penalty, start)?;
-        assumed = assumed.or(guess);
-        let days = Decimal::from((slice_end - start).num_days() + 1);
+    for slice in rate_slices(due, on, table, penalty)? {
+        assumed = assumed.or(slice.assumed);
         total = outstanding
-            .checked_mul(rate)
-            .and_then(|x| x.checked_mul(days))
+            .checked_mul(slice.rate)
+            .and_then(|x| x.checked_mul(Decimal::from(slice.days)))
             .and_then(|x| total.checked_add(x))
             .ok_or(overflow.clone())?;
-        match slice_end.succ_opt() {
-            Some(next) => start = next,
-            None => break,
-        }
     }
     let interest = total.checked_div(PERCENT_DAYS_PER_YEAR).ok_or(overflow)?;
     Ok(Interest {
         amount: interest.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
         assumed,
     })
+}
+
+/// Days of a late-interest period charged at one rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RateSlice {
+    /// Its number of days (its last day included).
+    days: i64,
+    rate: Decimal,
+    /// Set when the slice's rate is past the end of the table (the module's rule).
+    assumed: Option<AssumedRate>,
+}
+
+/// The period from the day after `due` to `on` inclusive (`due < on`), cut where the rate may
+/// change: at each half-year while the table gives that half-year's rate, and nowhere once the
+/// rate cannot change any more (a contractual yearly rate, or past the end of the table, where
+/// every later half-year takes the same last known rate). Cutting a constant rate into
+/// half-years would give the same exact sum, one slice per half-year up to year 9999.
+fn rate_slices(
+    due: NaiveDate,
+    on: NaiveDate,
+    table: &RateTable,
+    penalty: PenaltyRate,
+) -> Result<Vec<RateSlice>, InterestError> {
+    let mut slices = Vec::new();
+    let Some(mut start) = due.succ_opt() else {
+        return Ok(slices);
+    };
+    while start <= on {
+        let (rate, assumed) = table.penalty_rate_for(penalty, start)?;
+        let constant_from_here = matches!(penalty, PenaltyRate::Yearly(_)) || assumed.is_some();
+        let slice_end = match next_half_year(half_year_start(start)).and_then(|n| n.pred_opt()) {
+            Some(end) if end < on && !constant_from_here => end,
+            _ => on,
+        };
+        slices.push(RateSlice {
+            days: (slice_end - start).num_days() + 1,
+            rate,
+            assumed,
+        });
+        match slice_end.succ_opt() {
+            Some(next) => start = next,
+            None => break,
+        }
+    }
+    Ok(slices)
 }
 
 /// The first day of the half-year after the one containing `date`.
@@ -1001,6 +1034,109 @@ mod tests {
             base.overlay(&gap),
             Err(RateTableError::Gap { .. })
         ));
+    }
+
+    /// The old loop, kept as the reference: one slice per half-year, whatever the rate.
+    fn interest_by_half_years(
+        outstanding: Decimal,
+        due: NaiveDate,
+        on: NaiveDate,
+        table: &RateTable,
+        penalty: PenaltyRate,
+    ) -> Result<Interest, InterestError> {
+        let (mut total, mut assumed) = (Decimal::ZERO, None);
+        let mut start = due.succ_opt().expect("a successor");
+        while start <= on {
+            let end = next_half_year(half_year_start(start))
+                .and_then(|n| n.pred_opt())
+                .map_or(on, |end| end.min(on));
+            let (rate, guess) = table.penalty_rate_for(penalty, start)?;
+            assumed = assumed.or(guess);
+            total += outstanding * rate * Decimal::from((end - start).num_days() + 1);
+            match end.succ_opt() {
+                Some(next) => start = next,
+                None => break,
+            }
+        }
+        Ok(Interest {
+            amount: (total / PERCENT_DAYS_PER_YEAR)
+                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
+            assumed,
+        })
+    }
+
+    /// Regression (hostile-input run: planning a week of year 9999 took about 27 s for 14
+    /// invoices): a rate that cannot change any more is one slice, not one per half-year up
+    /// to the charge day.
+    #[test]
+    fn a_rate_that_cannot_change_is_one_slice_to_the_charge_day() {
+        let table = RateTable::builtin();
+        let last = table.last_half_year();
+        let past_the_table = next_half_year(last).expect("a half-year after the table");
+        let far = d(9999, 12, 31);
+        let contractual = PenaltyRate::Yearly(dec("12"));
+        // Past the end of the table, and a contractual rate from the start: one slice each.
+        for (due, penalty) in [
+            (past_the_table, PenaltyRate::Default),
+            (d(2200, 1, 1), PenaltyRate::LegalTimes(dec("3"))),
+            (d(2012, 1, 1), contractual),
+        ] {
+            let slices = rate_slices(due, far, table, penalty).expect("computable");
+            assert_eq!(slices.len(), 1, "due {due}, {penalty:?}: {slices:?}");
+        }
+        // Inside the table: one slice per half-year it gives, then one for all the rest.
+        let due = d(2024, 12, 31);
+        let slices = rate_slices(due, far, table, PenaltyRate::Default).expect("computable");
+        let given = std::iter::successors(Some(d(2025, 1, 1)), |h| next_half_year(*h))
+            .take_while(|h| *h <= last)
+            .count();
+        assert_eq!(slices.len(), given + 1, "{slices:?}");
+        assert_eq!(
+            slices.iter().map(|s| s.days).sum::<i64>(),
+            (far - due).num_days()
+        );
+        assert!(slices[given].assumed.is_some() && slices[given - 1].assumed.is_none());
+    }
+
+    /// Merging the slices of a constant rate changes no amount and no assumed half-year: the
+    /// slices agree with the half-year-by-half-year sum on periods inside, across and past the
+    /// end of the table, at each kind of rate.
+    #[test]
+    fn merged_slices_charge_what_half_year_slices_charge() {
+        let table = RateTable::builtin();
+        let dues = [
+            d(2012, 1, 1),
+            d(2019, 6, 30),
+            d(2025, 11, 3),
+            d(2026, 6, 15),
+            d(2027, 2, 1),
+        ];
+        let ons = [
+            d(2019, 7, 1),
+            d(2026, 1, 1),
+            d(2026, 7, 10),
+            d(2031, 12, 31),
+            d(2200, 2, 28),
+        ];
+        let penalties = [
+            PenaltyRate::Default,
+            PenaltyRate::Yearly(dec("7.5")),
+            PenaltyRate::Yearly(dec("-100")),
+            PenaltyRate::LegalTimes(dec("3")),
+        ];
+        for due in dues {
+            for on in ons.iter().copied().filter(|on| *on > due) {
+                for penalty in penalties {
+                    for outstanding in [dec("0.01"), dec("1234.56"), dec("999999999999999.99")] {
+                        assert_eq!(
+                            late_interest_detail(outstanding, due, on, table, penalty),
+                            interest_by_half_years(outstanding, due, on, table, penalty),
+                            "{outstanding} due {due} to {on} at {penalty:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

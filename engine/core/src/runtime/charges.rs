@@ -240,8 +240,9 @@ pub fn interest_after_payment(charge: &ChargeKind, facts: &Facts<'_>, today: Nai
 /// 2026-03-02, at 12.15 % (2026-H1, ECB 2.15 + 10 points)`), or the contractual rate. For an
 /// invoice with installments, the days late count from the first installment's date and the
 /// share of each installment follows (`; installment 1 of 2, due 2026-01-31: 2026-02-01 to
-/// 2026-04-30, 8.99`). A rate assumed past the end of the table is said (`; rate assumed: the
-/// table has no rate for 2027-H1, the rate of 2026-H2 is used`).
+/// 2026-04-30, 8.99`). A rate assumed past the end of the table is said once for all the
+/// half-years that take it (`12.15 % (2027-H1 to 2028-H2, ECB 2.15 + 10 points); rate assumed:
+/// the table has no rate for 2027-H1, the rate of 2026-H2 is used`).
 pub fn interest_basis(
     inst: &Instance,
     facts: &Facts<'_>,
@@ -264,12 +265,15 @@ pub fn interest_basis(
         PenaltyRate::LegalTimes(times) => {
             let mut parts: Vec<String> = Vec::new();
             for day in half_years(first, today) {
-                let half = crate::interest::half_year_name(day);
-                if let Ok((legal, _)) = facts.rates.legal_rate_for(day) {
+                if let Ok((legal, from)) = facts.rates.legal_rate_for(day) {
+                    let half = half_year_span(day, today, from.is_some());
                     parts.push(format!(
                         "{} % ({half}, {times} times the legal rate {legal})",
                         legal * times
                     ));
+                    if from.is_some() {
+                        break;
+                    }
                 }
             }
             parts.join(", ")
@@ -277,11 +281,14 @@ pub fn interest_basis(
         PenaltyRate::Default => {
             let mut parts: Vec<String> = Vec::new();
             for day in half_years(first, today) {
-                let half = crate::interest::half_year_name(day);
-                if let Some(ecb) = facts.rates.ecb_rate_on(day) {
-                    let part = format!("{} % ({half}, ECB {ecb} + 10 points)", ecb + Decimal::TEN);
-                    if !parts.contains(&part) {
-                        parts.push(part);
+                if let Some((ecb, from)) = facts.rates.ecb_rate_for(day) {
+                    let half = half_year_span(day, today, from.is_some());
+                    parts.push(format!(
+                        "{} % ({half}, ECB {ecb} + 10 points)",
+                        ecb + Decimal::TEN
+                    ));
+                    if from.is_some() {
+                        break;
                     }
                 }
             }
@@ -310,6 +317,21 @@ pub fn interest_basis(
     match assumed {
         Some(a) => format!("{basis}; {a}"),
         None => basis,
+    }
+}
+
+/// The half-year of `day` (`2026-H1`) or, for a rate assumed past the end of the table, the
+/// half-years from `day`'s to `today`'s (`2027-H1 to 2031-H2`): they all take the last known
+/// rate, so the basis names them once instead of once per half-year up to year 9999.
+fn half_year_span(day: NaiveDate, today: NaiveDate, assumed: bool) -> String {
+    let (half, last) = (
+        crate::interest::half_year_name(day),
+        crate::interest::half_year_name(today),
+    );
+    if assumed && half != last {
+        format!("{half} to {last}")
+    } else {
+        half
     }
 }
 

@@ -298,3 +298,39 @@ fn installments_past_the_end_of_the_table_are_charged_at_the_assumed_rate_and_ma
     assert_eq!(charges[0]["rate_assumed_for"], "2026-H1");
     assert_eq!(charges[0]["rate_assumed_from"], "2025-H2");
 }
+
+/// Past the end of the table every half-year takes the last known rate, so the basis names
+/// those half-years once, as a span, instead of once each (regression: charging from 2200 to
+/// year 9999 listed 15,600 half-years and planning a week took about 27 s). The table below
+/// ends with 2025-H1 (ECB 3.15 %); 1,000 € due 2025-05-31, notice at due + 400 days
+/// (2026-07-05): 400 days at 13.15 %, 1000 × 13.15 × 400 / 36500 = 144.109… → 144.11 EUR.
+#[test]
+fn half_years_past_the_end_of_the_table_are_named_once_as_a_span() {
+    let set = r#"
+scenario s {
+  step notice at due + 400 days {
+    letter "formal-notice" to legal registered
+    charge late-interest
+  }
+}
+"#;
+    let short = relance_core::interest::RateTable::parse(
+        "half_year,ecb_rate,legal_rate_professionals\n2025-H1,3.15,3.71\n",
+    )
+    .expect("a valid table");
+    let case = r#"{
+  "customers": [{"id": "ACME", "segment": "b2b"}],
+  "invoices": [{"id": "F-1", "customer": "ACME", "amount": "1000", "issued": "2025-05-01", "due": "2025-05-31"}]
+}"#;
+    let t = simulate_inline_with(set, case, date("2026-07-31"), &short);
+    let text = t.to_text();
+    assert!(
+        text.contains(
+            "late interest 144.11 EUR: 400 days late; 400 days charged, 2025-06-01 to \
+             2026-07-05, at 13.15 % (2025-H1, ECB 3.15 + 10 points), 13.15 % (2025-H2 to \
+             2026-H2, ECB 3.15 + 10 points); rate assumed: the table has no rate for 2025-H2, \
+             the rate of 2025-H1 is used"
+        ),
+        "{text}"
+    );
+}
