@@ -5,7 +5,7 @@
 //! (`pages`), the outbox's due index (`outbox_due`), and PDF letters, dead letters without an
 //! address and email dates on the engine's clock (`letters`), the contact cadence (`cadence`) and
 //! account-level dunning (`accounts`) in the daily run, the case actions of the API
-//! (`case_actions`), the canonical order of a day's facts against the planner (`same_day`) and
+//! (`case_actions`), hostile request bodies (`hostile_http`), the canonical order of a day's facts against the planner (`same_day`) and
 //! one import against the same data in pieces (`import_pieces`).
 
 mod accounts;
@@ -19,6 +19,7 @@ mod daemon_engine;
 mod deploy;
 mod differential;
 mod health;
+mod hostile_http;
 mod idempotency;
 mod import_pieces;
 mod insolvency;
