@@ -314,3 +314,150 @@ async fn a_statement_payment_and_an_events_dispute_of_one_day_count_as_the_plann
         assert_agree(0, (&plan, &plan_states), (&got, &got_states));
     }
 }
+
+/// A FEC holding F-1's sale (2026-01-05, as in `invoices.csv`: a FEC's credits go to the
+/// invoices of its own ledger) and an entry dated 2026-02-20 writing F-1 off in full (account
+/// 654, F-1 named by its `PieceRef`).
+const FEC_WRITE_OFF: &str = "JournalCode\tJournalLib\tEcritureNum\tEcritureDate\tCompteNum\tCompteLib\tCompAuxNum\tCompAuxLib\tPieceRef\tPieceDate\tEcritureLib\tDebit\tCredit\tEcritureLet\tDateLet\tValidDate\tMontantdevise\tIdevise
+VE\tVentes\t1\t20260105\t411000\tClients\tC1\tAteliers Martin\tF-1\t20260105\tFacture F-1\t5000,00\t0,00\t\t\t20260105\t\t
+VE\tVentes\t1\t20260105\t706000\tPrestations\t\t\tF-1\t20260105\tFacture F-1\t0,00\t5000,00\t\t\t20260105\t\t
+OD\tOperations diverses\t1\t20260220\t654000\tPertes sur creances\t\t\tF-1\t20260220\tPerte F-1\t5000,00\t0,00\t\t\t20260220\t\t
+OD\tOperations diverses\t1\t20260220\t411000\tClients\tC1\tAteliers Martin\tF-1\t20260220\tPerte F-1\t0,00\t5000,00\t\t\t20260220\t\t
+";
+
+/// A FEC write-off and an `events.csv` dispute of F-1 on the same day are both facts of rank 2
+/// (LANGUAGE.md, rule 2): they count in the order the imports bring them, then by file and
+/// line, as the data folder those imports make orders them. Four ways reach the daemon, each
+/// on a fresh store before the day's run: one batch (which reads a FEC before `events.csv`,
+/// whatever the order in the request) with either file first, and two imports in either
+/// order. Each must decide what the planner decides on the folder the same imports make in
+/// the same order (`relance import fec` / `relance import events` into the folder, then
+/// `portfolio::load_dir`); the two orders are also shown to differ in what they decide, so
+/// the comparison can tell them apart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fec_write_off_and_an_events_dispute_of_one_day_count_in_the_order_of_their_imports() {
+    use base64::Engine as _;
+    use relance_data::import::fec::{self, FecOptions};
+    use relance_data::import::{Merge, events_csv, load_or_empty, write};
+
+    let tmp = TempDir::new("same-day-fec");
+    let files = tmp.0.join("files");
+    std::fs::create_dir_all(&files).expect("files");
+    let (events_file, fec_file) = (
+        files.join("events.csv"),
+        files.join("123456782FEC20260220.txt"),
+    );
+    std::fs::write(&events_file, EVENTS).expect("write");
+    std::fs::write(&fec_file, FEC_WRITE_OFF).expect("write");
+    let (from, on, until) = (day("2026-02-01"), day("2026-02-20"), day("2026-03-20"));
+    let stdlib = crate::workspace().join("stdlib-scenarios");
+    // The planner's folder when the FEC comes first, and when `events.csv` does.
+    let folder = |name: &str, fec_first: bool| {
+        let data = tmp.0.join(name);
+        std::fs::create_dir_all(&data).expect("folder");
+        for (name, text) in [("customers.csv", CUSTOMERS), ("invoices.csv", INVOICES)] {
+            std::fs::write(data.join(name), text).expect("write");
+        }
+        let mut merge = Merge::new(load_or_empty(&data).expect("folder"));
+        let fec = |merge: &mut Merge| {
+            fec::import(&fec_file, &FecOptions::default(), merge, &mut |_, _| {}).expect("the FEC")
+        };
+        if fec_first {
+            fec(&mut merge);
+            events_csv::import(&events_file, &mut merge).expect("events");
+        } else {
+            events_csv::import(&events_file, &mut merge).expect("events");
+            fec(&mut merge);
+        }
+        let (merged, _) = merge.finish();
+        write::write_dir(&data, &merged).expect("write the folder");
+        portfolio::load_dir(&data).expect("the folder loads")
+    };
+    let fec_first = folder("fec-first", true);
+    let events_first = folder("events-first", false);
+    let plan_fec_first = planned(&fec_first, Path::new(&stdlib), from, until);
+    let plan_events_first = planned(&events_first, Path::new(&stdlib), from, until);
+    assert_ne!(
+        (&plan_fec_first.0, &plan_fec_first.1),
+        (&plan_events_first.0, &plan_events_first.1),
+        "the order of the write-off and the dispute changes what is decided"
+    );
+
+    let file = |name: &str, format: &str, text: &str| {
+        json!({"name": name, "format": format,
+            "base64": base64::engine::general_purpose::STANDARD.encode(text)})
+    };
+    let events = file("events.csv", "events", EVENTS);
+    let ledger = file("123456782FEC20260220.txt", "fec", FEC_WRITE_OFF);
+    let batch =
+        |files: Vec<&Value>| -> reqwest::Body { json!({ "files": files }).to_string().into() };
+    let ways: [(&str, Vec<(&str, reqwest::Body)>, bool); 4] = [
+        (
+            "one batch, events first",
+            vec![("/v1/import/batch", batch(vec![&events, &ledger]))],
+            true,
+        ),
+        (
+            "one batch, FEC first",
+            vec![("/v1/import/batch", batch(vec![&ledger, &events]))],
+            true,
+        ),
+        (
+            "two imports, events first",
+            vec![
+                ("/v1/import/events", EVENTS.into()),
+                (
+                    "/v1/import/fec?name=123456782FEC20260220.txt",
+                    FEC_WRITE_OFF.into(),
+                ),
+            ],
+            false,
+        ),
+        (
+            "two imports, FEC first",
+            vec![
+                (
+                    "/v1/import/fec?name=123456782FEC20260220.txt",
+                    FEC_WRITE_OFF.into(),
+                ),
+                ("/v1/import/events", EVENTS.into()),
+            ],
+            true,
+        ),
+    ];
+    for (n, (way, requests, fec_came_first)) in ways.into_iter().enumerate() {
+        let (p, (plan, plan_states, _)) = if fec_came_first {
+            (&fec_first, &plan_fec_first)
+        } else {
+            (&events_first, &plan_events_first)
+        };
+        let tmp = TempDir::new(&format!("same-day-fec-{n}"));
+        let (engine, base, client) = daemon(&tmp, from).await;
+        for (path, text) in [
+            ("/v1/import/csv/customers", CUSTOMERS),
+            ("/v1/import/csv/invoices", INVOICES),
+        ] {
+            let (st, v) = post(&client, format!("{base}{path}"), INTEGRATION, text.into()).await;
+            assert_eq!(st, StatusCode::OK, "{way}: {path}: {v}");
+        }
+        let advance = |body: Value| {
+            post(
+                &client,
+                format!("{base}/v1/clock/advance"),
+                ADMIN,
+                body.to_string().into(),
+            )
+        };
+        let (st, v) = advance(json!({"to": on, "run": false})).await;
+        assert_eq!(st, StatusCode::OK, "{way}: {v}");
+        for (path, body) in requests {
+            let (st, v) = post(&client, format!("{base}{path}"), INTEGRATION, body).await;
+            assert_eq!(st, StatusCode::OK, "{way}: {path}: {v}");
+        }
+        let (st, v) = advance(json!({"to": until})).await;
+        assert_eq!(st, StatusCode::OK, "{way}: {v}");
+        let (got, got_states) = decided(&engine, p);
+        eprintln!("{way}");
+        assert_agree(0, (plan, plan_states), (&got, &got_states));
+    }
+}
