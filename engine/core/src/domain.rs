@@ -302,7 +302,8 @@ pub struct Invoice {
     pub dunning: Standing,
     /// Several due dates for one invoice (30 % now, 70 % in 60 days), in increasing order,
     /// adding up to `amount`, the last one on `due`; empty for an invoice with one due date.
-    /// Each is chased on its own date (`runtime::installments`).
+    /// Each is chased on its own date (`runtime::installments`). The daemon's API also takes
+    /// their text form (`"2026-01-31 30%; 2026-03-31 rest"`) and stores this array.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub installments: Vec<Installment>,
 }

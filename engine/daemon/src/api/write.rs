@@ -103,10 +103,11 @@ pub(super) fn keyed<T: serde::Serialize>(k: Keyed<T>) -> Response {
     }
 }
 
-/// A JSON object or an array of them, each parsed as `T`; errors name `[i].field`.
+/// A JSON object or an array of them, each `prepare`d then parsed as `T`; errors name
+/// `[i].field`.
 fn one_or_many<T: serde::de::DeserializeOwned>(
     body: &[u8],
-    prepare: impl Fn(&mut Value),
+    prepare: impl Fn(&mut Value) -> Result<(), ApiError>,
 ) -> Result<Vec<T>, ApiError> {
     let mut v: Value = serde_json::from_slice(body).map_err(|e| malformed(body, &e))?;
     let (items, many) = match &mut v {
@@ -115,9 +116,9 @@ fn one_or_many<T: serde::de::DeserializeOwned>(
     };
     let mut out = Vec::with_capacity(items.len());
     for (i, mut item) in items.into_iter().enumerate() {
-        prepare(&mut item);
-        let bytes = serde_json::to_vec_pretty(&item).unwrap_or_default();
-        match parse::<T>(&bytes) {
+        let bytes =
+            prepare(&mut item).map(|()| serde_json::to_vec_pretty(&item).unwrap_or_default());
+        match bytes.and_then(|bytes| parse::<T>(&bytes)) {
             Ok(t) => out.push(t),
             Err(mut e) if many => {
                 let field = match &e.body.field {
@@ -133,13 +134,49 @@ fn one_or_many<T: serde::de::DeserializeOwned>(
     Ok(out)
 }
 
-fn default_date(today: NaiveDate) -> impl Fn(&mut Value) {
+fn default_date(today: NaiveDate) -> impl Fn(&mut Value) -> Result<(), ApiError> {
     move |v: &mut Value| {
         if let Value::Object(m) = v {
             m.entry("date")
                 .or_insert_with(|| Value::String(today.to_string()));
         }
+        Ok(())
     }
+}
+
+/// An invoice's `installments` as the portfolio JSON of `relance simulate` takes them
+/// (docs/DATA.md): in their text form (`"2026-01-31 30%; 2026-03-31 rest"`, the
+/// `installments` column's) they become the array of `{"due", "amount"}` the record holds,
+/// resolved against the invoice's `amount`, and without a `due` the invoice is due on its
+/// last installment. A text that does not read is a 400 naming `installments`; anything else
+/// is left for the record's own parsing to judge (an amount that does not read leaves the
+/// text, refused there).
+fn installments_from_text(invoice: &mut Value) -> Result<(), ApiError> {
+    if let Some(Value::String(text)) = invoice.get("installments") {
+        let amount = match invoice.get("amount") {
+            Some(Value::String(a)) => a.parse::<rust_decimal::Decimal>().ok(),
+            Some(Value::Number(n)) => n.as_i64().map(rust_decimal::Decimal::from),
+            _ => None,
+        };
+        if let Some(amount) = amount {
+            let plan =
+                relance_core::domain::Installment::parse_plan(text, amount).map_err(|e| {
+                    ApiError::bad_request(
+                        Some("installments".into()),
+                        format!("installments \"{text}\": {e}"),
+                    )
+                })?;
+            invoice["installments"] = serde_json::to_value(plan).unwrap_or_default();
+        }
+    }
+    let last_due = match invoice.get("installments") {
+        Some(Value::Array(plan)) => plan.last().and_then(|i| i.get("due")).cloned(),
+        _ => None,
+    };
+    if let (Value::Object(m), Some(due)) = (invoice, last_due) {
+        m.entry("due").or_insert(due);
+    }
+    Ok(())
 }
 
 /// Writes customers (one object, or an array): new ones added, known ones replaced.
@@ -160,7 +197,7 @@ pub async fn customers(
 ) -> KeyedReply {
     caller.require(Family::DataWrite)?;
     let key = idem(&headers, &caller, &uri, &body)?;
-    let list: Vec<Customer> = one_or_many(&body, |_| {})?;
+    let list: Vec<Customer> = one_or_many(&body, |_| Ok(()))?;
     let report = durable(&s, move |e| e.put_customers_keyed(&list, key.as_ref())).await?;
     Ok(keyed(report))
 }
@@ -185,7 +222,7 @@ pub async fn invoices(
 ) -> KeyedReply {
     caller.require(Family::DataWrite)?;
     let key = idem(&headers, &caller, &uri, &body)?;
-    let list: Vec<Invoice> = one_or_many(&body, |_| {})?;
+    let list: Vec<Invoice> = one_or_many(&body, installments_from_text)?;
     let report = durable(&s, move |e| e.add_invoices_keyed(&list, key.as_ref())).await?;
     Ok(keyed(report))
 }
@@ -212,7 +249,15 @@ pub async fn import(
     let today = s.engine.today();
     let mut v: Value = serde_json::from_slice(&body).map_err(|e| malformed(&body, &e))?;
     if let Some(Value::Array(events)) = v.get_mut("events") {
-        events.iter_mut().for_each(default_date(today));
+        events.iter_mut().try_for_each(default_date(today))?;
+    }
+    if let Some(Value::Array(invoices)) = v.get_mut("invoices") {
+        for (i, invoice) in invoices.iter_mut().enumerate() {
+            installments_from_text(invoice).map_err(|mut e| {
+                e.body.field = Some(format!("invoices[{i}].installments"));
+                e
+            })?;
+        }
     }
     let bytes = serde_json::to_vec_pretty(&v).unwrap_or_default();
     let p: Portfolio = parse(&bytes)?;

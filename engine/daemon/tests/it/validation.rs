@@ -294,3 +294,57 @@ async fn an_overflowing_customer_total_answers_422_not_500() {
     ];
     run_rows(&client, &base, &rows).await;
 }
+
+/// An invoice's installments in their text form (`"2026-02-01 30%; 2026-03-03 rest"`, the
+/// `installments` column's and the portfolio JSON's) are taken by `POST /v1/invoices` and
+/// `POST /v1/import` as the array they stand for, resolved against the invoice's amount; the
+/// view shows the array; without a `due`, the invoice is due on its last installment, as
+/// docs/DATA.md says of the portfolio JSON. A text that does not read is a 400 naming `installments` (with the
+/// record's place in a list or an import), and a text that reads but does not add up is the
+/// same 422 as the array would get. Nothing of a refused request is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn installments_in_their_text_form_are_taken_as_the_array() {
+    let dir = TempDir::new("api-installments-text");
+    let (base, client) = serve(&dir.0, "2026-01-05", Duration::from_secs(20)).await;
+    let with_plan = |id: &str, plan: &str| {
+        json!({"id": id, "customer": "ACME", "amount": "1000.00", "issued": "2026-01-02",
+               "due": "2026-03-03", "installments": plan})
+    };
+    let malformed = |field: &str| json!({"error": "malformed", "field": field});
+    let plan = "2026-02-01 30%; 2026-03-03 rest";
+    let rows = [
+        post("/v1/import", portfolio(), 200),
+        post("/v1/invoices", with_plan("T-1", plan), 200),
+        get("/v1/invoices/T-1", 200).with(json!({"invoice": {"installments": [
+            {"due": "2026-02-01", "amount": "300.00"},
+            {"due": "2026-03-03", "amount": "700.00"}
+        ]}})),
+        post("/v1/import", json!({"invoices": [with_plan("T-2", "2026-02-01 400; 2026-03-03 rest")]}), 200),
+        get("/v1/invoices/T-2", 200).with(json!({"invoice": {"installments": [
+            {"due": "2026-02-01", "amount": "400"},
+            {"due": "2026-03-03", "amount": "600.00"}
+        ]}})),
+        // Without a due date, the invoice is due on its last installment (either form).
+        post("/v1/invoices", json!([
+            {"id": "T-8", "customer": "ACME", "amount": "10.00", "issued": "2026-01-02", "installments": "2026-02-01 4; 2026-03-01 rest"},
+            {"id": "T-9", "customer": "ACME", "amount": "10.00", "issued": "2026-01-02",
+             "installments": [{"due": "2026-02-01", "amount": "4.00"}, {"due": "2026-04-01", "amount": "6.00"}]}
+        ]), 200),
+        get("/v1/invoices/T-8", 200).with(json!({"invoice": {"due": "2026-03-01"}})),
+        get("/v1/invoices/T-9", 200).with(json!({"invoice": {"due": "2026-04-01"}})),
+        // Texts that do not read.
+        post("/v1/invoices", with_plan("T-3", "2026-02-01 thirty"), 400).with(malformed("installments")),
+        post("/v1/invoices", json!([with_plan("T-3", plan), with_plan("T-4", "soon 30%")]), 400)
+            .with(malformed("[1].installments")),
+        post("/v1/import", json!({"invoices": [with_plan("T-5", plan), with_plan("T-6", "2026-02-01 120%; 2026-03-03 rest")]}), 400)
+            .with(malformed("invoices[1].installments")),
+        // A text that reads but whose last date is not the invoice's due date: the array's 422.
+        post("/v1/invoices", with_plan("T-7", "2026-02-01 30%; 2026-03-31 rest"), 422)
+            .with(refused("installments", "invoices[0] (T-7)")),
+        // Nothing of the refused requests was written.
+        get("/v1/invoices/T-3", 404),
+        get("/v1/invoices/T-5", 404),
+        get("/v1/invoices/T-7", 404),
+    ];
+    run_rows(&client, &base, &rows).await;
+}
