@@ -317,8 +317,9 @@ pub trait Store: Send + Sync {
 /// Group commit: at most one durable flush runs at a time; every caller that arrives while
 /// one runs waits for the next one, which then covers all of them (their commits happened
 /// before it started). A caller returns only after a flush that started after its call.
+/// `SledStore` and `relance-pg`'s `PgStore` flush through it.
 #[derive(Default)]
-struct GroupFlush {
+pub struct GroupFlush {
     state: Mutex<FlushState>,
     done: Condvar,
 }
@@ -339,7 +340,7 @@ struct FlushState {
 impl GroupFlush {
     /// Runs `flush` as a group commit (see the type). A failure fails the callers that flush
     /// covered, and only them: the next caller starts a new flush.
-    fn flush(&self, flush: impl Fn() -> Result<(), StoreError>) -> Result<(), StoreError> {
+    pub fn flush(&self, flush: impl Fn() -> Result<(), StoreError>) -> Result<(), StoreError> {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         // The first flush to start after this call covers every commit made before it.
         let needed = st.started + 1;

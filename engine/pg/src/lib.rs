@@ -11,8 +11,16 @@
 //! live on a small pool of dedicated threads; a call sends a job over a channel and waits for
 //! the answer. A connection that broke is opened again by the next job.
 //!
-//! Durability: a [`Store::commit`] is one SQL transaction, committed before it returns
-//! (all ops or none, crash of either side included), so [`Store::flush`] has nothing to do.
+//! Durability, as on sled: a [`Store::commit`] is one SQL transaction (all ops or none, crash
+//! of either side included), committed with `synchronous_commit` off: visible at once, durable
+//! a moment later. [`Store::flush`] makes every commit so far durable: one small transaction
+//! committed at the server's own durable level (`on`, or the `remote_*`/`local` it is set to;
+//! `on` if the server says `off`), whose WAL flush covers every commit before it. Concurrent
+//! callers share one flush ([`GroupFlush`]), so 32 HTTP writers wait for one WAL flush, not 32.
+//! A commit is acknowledged only after a flush; when a connection broke between a commit and
+//! the flush that was to cover it (a server crash may then have lost it), that flush fails:
+//! the write is never acknowledged, and the engine, seeing the store's [`Store::generation`]
+//! move, drops what it keeps in memory.
 //! Counts: kept in memory, read with `count(*)` per table on open and moved by this process's
 //! commits: exact while one daemon writes the database, stale (until the next open) when
 //! another process writes it too. `scan` reads pages of keyset-paged ranges, not one
@@ -30,7 +38,8 @@ use std::sync::{Arc, Mutex};
 
 use postgres::{Client, NoTls, Statement};
 use relance_daemon::store::{
-    Entry, Op, SCHEMA_KEY, SCHEMA_VERSION, Snapshot, Store, StoreError, Tree, Visit, VisitAll,
+    Entry, GroupFlush, Op, SCHEMA_KEY, SCHEMA_VERSION, Snapshot, Store, StoreError, Tree, Visit,
+    VisitAll,
 };
 
 mod batch;
@@ -171,6 +180,9 @@ struct Conn {
     generation: Arc<AtomicU64>,
     client: Option<Client>,
     statements: HashMap<String, Statement>,
+    /// The server's durable `synchronous_commit` level, which a flush commits at (the
+    /// session runs its commits with it off).
+    durable_level: &'static str,
 }
 
 impl Conn {
@@ -184,17 +196,34 @@ impl Conn {
             }
             self.client = None;
             self.statements.clear();
-            self.client = Some(
-                self.config
-                    .connect(NoTls)
-                    .map_err(|e| StoreError::Engine(e.to_string()))?,
-            );
+            let mut client = self
+                .config
+                .connect(NoTls)
+                .map_err(|e| StoreError::Engine(e.to_string()))?;
+            let level = client
+                .query_one("SHOW synchronous_commit", &[])
+                .map_err(pg)?
+                .get::<_, String>(0);
+            self.durable_level = durable_level(&level);
+            client
+                .batch_execute("SET synchronous_commit TO off")
+                .map_err(pg)?;
+            self.client = Some(client);
         }
         Ok(self.client.as_mut().expect("connected"))
     }
 
-    /// The prepared statement of `sql` (prepared once per connection).
+    /// The store's generation now (after [`Conn::client`], the one this connection's next
+    /// statements run under).
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// The prepared statement of `sql` (prepared once per connection). The connection is
+    /// checked first: opened again, it forgets the statements of the one that broke (using
+    /// one of those would fail with "prepared statement does not exist").
     fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        self.client()?;
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
@@ -202,6 +231,36 @@ impl Conn {
         self.statements.insert(sql.to_string(), s.clone());
         Ok(s)
     }
+}
+
+/// The `synchronous_commit` level a flush commits at: the server's own when it is durable
+/// (`on`, `remote_apply`, `remote_write`, `local`), else `on`.
+fn durable_level(server: &str) -> &'static str {
+    match server {
+        "remote_apply" => "remote_apply",
+        "remote_write" => "remote_write",
+        "local" => "local",
+        _ => "on",
+    }
+}
+
+/// Makes every commit before it durable: a transaction that writes (the schema row, to its
+/// own value) committed at the durable level, whose WAL flush covers the earlier commits
+/// made with `synchronous_commit` off. A transaction that wrote nothing would not wait.
+fn flush_wal(c: &mut Conn) -> Result<(), StoreError> {
+    let touch = c.statement("UPDATE tree_meta SET value = value WHERE key = $1")?;
+    let level = c.durable_level;
+    let client = c.client()?;
+    let mut tx = client.transaction().map_err(pg)?;
+    tx.batch_execute(&format!("SET LOCAL synchronous_commit TO {level}"))
+        .map_err(pg)?;
+    let touched = tx.execute(&touch, &[&SCHEMA_KEY]).map_err(pg)?;
+    if touched != 1 {
+        return Err(StoreError::Engine(
+            "the store's schema row is missing from tree_meta: nothing to flush with".into(),
+        ));
+    }
+    tx.commit().map_err(pg)
 }
 
 fn pg(e: postgres::Error) -> StoreError {
@@ -263,6 +322,10 @@ pub struct PgStore {
     leader: Option<Leader>,
     /// Where to connect: a snapshot reads on a connection of its own, not the pool's.
     config: postgres::Config,
+    /// One flush at a time; callers arriving meanwhile share the next.
+    flusher: GroupFlush,
+    /// The generation of the oldest commit no flush has covered yet, if any.
+    unflushed: Mutex<Option<u64>>,
 }
 
 impl PgStore {
@@ -291,6 +354,7 @@ impl PgStore {
                     generation: generation.clone(),
                     client: None,
                     statements: HashMap::new(),
+                    durable_level: "on",
                 };
                 std::thread::Builder::new()
                     .name(format!("relance-pg-{n}"))
@@ -319,6 +383,8 @@ impl PgStore {
             generation,
             leader: None,
             config,
+            flusher: GroupFlush::default(),
+            unflushed: Mutex::new(None),
         };
         let open_err = |e: StoreError| match e {
             StoreError::Engine(message) => StoreError::Open {
@@ -352,11 +418,14 @@ impl PgStore {
             c.store(n, Ordering::Relaxed);
         }
         match store.get(Tree::Meta, SCHEMA_KEY)? {
-            None => store.commit(&[Op::Put(
-                Tree::Meta,
-                SCHEMA_KEY.to_vec(),
-                SCHEMA_VERSION.to_be_bytes().to_vec(),
-            )])?,
+            None => {
+                store.commit(&[Op::Put(
+                    Tree::Meta,
+                    SCHEMA_KEY.to_vec(),
+                    SCHEMA_VERSION.to_be_bytes().to_vec(),
+                )])?;
+                store.flush()?;
+            }
             Some(v) => {
                 let raw: [u8; 4] = v.as_slice().try_into().map_err(|_| StoreError::BadSchema {
                     path: label.clone(),
@@ -486,6 +555,18 @@ impl PgStore {
     #[doc(hidden)]
     pub fn fail_next_commit_after(&self, n: u32) {
         self.fail_commit_after.store(n + 1, Ordering::SeqCst);
+    }
+
+    /// Test hook: a pooled session's `synchronous_commit`, and the level its flushes commit at.
+    #[doc(hidden)]
+    pub fn pool_synchronous_commit(&self) -> Result<(String, &'static str), StoreError> {
+        self.run(|c| {
+            let row = c
+                .client()?
+                .query_one("SHOW synchronous_commit", &[])
+                .map_err(pg)?;
+            Ok((row.get::<_, String>(0), c.durable_level))
+        })
     }
 
     /// Runs `f` on a pooled connection and waits for its answer.
@@ -764,8 +845,12 @@ impl Store for PgStore {
             let mut attempt = 0;
             loop {
                 attempt += 1;
+                // The generation the commit lands under: read once connected, so that a
+                // connection opened again after it shows as a later generation.
+                c.client()?;
+                let generation = c.generation();
                 match plan.write(c, fail_after) {
-                    Ok(Ok(moved)) => return Ok(moved),
+                    Ok(Ok(moved)) => return Ok((moved, generation)),
                     Ok(Err(e)) => return Err(e),
                     Err(Retry::Pg(e)) if attempt < 10 && retryable(&e) => {
                         tracing::debug!(attempt, error = %pg(e), "commit retried");
@@ -776,12 +861,14 @@ impl Store for PgStore {
             }
         });
         match result {
-            Ok(moved) => {
+            Ok((moved, generation)) => {
                 for (count, n) in self.counts.iter().zip(moved) {
                     if n != 0 {
                         count.fetch_add(n, Ordering::Relaxed);
                     }
                 }
+                let mut unflushed = self.unflushed.lock().unwrap_or_else(|e| e.into_inner());
+                *unflushed = Some(unflushed.map_or(generation, |g| g.min(generation)));
                 self.note(&Ok(()));
                 Ok(())
             }
@@ -792,10 +879,40 @@ impl Store for PgStore {
         }
     }
 
-    /// Nothing to do: every commit was durable when it returned (PostgreSQL's
-    /// `synchronous_commit`, on by default, must stay on).
+    /// One durable transaction for every commit so far (see the module doc), shared by the
+    /// callers that arrive while one runs. Fails when a connection broke after a commit it
+    /// covers: that commit may be lost, and must not be acknowledged.
     fn flush(&self) -> Result<(), StoreError> {
-        Ok(())
+        self.flusher.flush(|| {
+            let oldest = self
+                .unflushed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            let result = self.run(flush_wal);
+            let now = self.generation();
+            let result = match (result, oldest) {
+                // A connection was opened again since the oldest commit waiting here (before
+                // this flush or during it): that commit may be lost, whatever the flush did.
+                (result, Some(then)) if then != now => {
+                    let during = result.err().map(|e| format!(" ({e})")).unwrap_or_default();
+                    Err(StoreError::Engine(format!(
+                        "the connection to PostgreSQL broke after a commit and before its \
+                         flush: the commit may be lost (store generation {then}, now {now}); \
+                         not acknowledged{during}"
+                    )))
+                }
+                (Err(e), Some(then)) => {
+                    // Still the same connections: the next flush covers these commits again.
+                    let mut unflushed = self.unflushed.lock().unwrap_or_else(|e| e.into_inner());
+                    *unflushed = Some(unflushed.map_or(then, |g| g.min(then)));
+                    Err(e)
+                }
+                (result, _) => result,
+            };
+            self.note(&result);
+            result
+        })
     }
 
     fn next_id(&self) -> Result<u64, StoreError> {

@@ -297,3 +297,103 @@ fn a_schema_4_backup_restores_and_its_items_move_apart() {
     assert!(report.ok(), "{:?}", report.problems);
     assert_eq!(migrate::migrate(&store, today).expect("again"), None);
 }
+
+/// Every backend of the test database but the caller's is ended, as a server crash or a cut
+/// network ends them; returns once they are gone (termination is asynchronous: a backend
+/// still alive would serve one more statement).
+fn end_the_pools_connections(db: &TestDb) {
+    let mut c = db.config.connect(postgres::NoTls).expect("connect");
+    let others =
+        "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+    c.execute(&format!("SELECT pg_terminate_backend(pid) {others}"), &[])
+        .expect("terminate");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while c
+        .query_one(&format!("SELECT count(*) {others}"), &[])
+        .expect("count")
+        .get::<_, i64>(0)
+        > 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "backends still alive after 10 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Commits run with `synchronous_commit` off and a flush makes them durable (the module doc of
+/// `relance-pg`): a commit whose connection broke before its flush may be lost, so no flush
+/// acknowledges it: the flushes that meet a dead connection fail (as any call does, until
+/// the connection is opened again) and the first one after the reopening says the commit may
+/// be lost. A break with nothing left to flush says nothing of the kind, and the commits
+/// after it flush again.
+#[test]
+fn a_flush_after_the_connection_broke_under_its_commit_is_refused() {
+    let Some(db) = TestDb::new("lost_flush") else {
+        return;
+    };
+    let store = PgStore::open_config(db.config.clone(), "test".into()).expect("open");
+    let put = |k: &[u8]| Op::Put(Tree::Timers, k.to_vec(), b"v".to_vec());
+    let may_be_lost = |e: &StoreError| e.to_string().contains("may be lost");
+    store.commit(&[put(b"a")]).expect("commit");
+    store.flush().expect("a flush with the connections whole");
+
+    // Nothing unflushed when the connections break.
+    end_the_pools_connections(&db);
+    let mut flushed = 0;
+    for _ in 0..20 {
+        match store.flush() {
+            Ok(()) => flushed += 1,
+            Err(e) => assert!(!may_be_lost(&e), "nothing was waiting: {e}"),
+        }
+    }
+    assert!(flushed >= 10, "flushes work again");
+
+    // A commit, then the connections break before its flush.
+    store.commit(&[put(b"b")]).expect("commit");
+    let under = store.generation();
+    end_the_pools_connections(&db);
+    let mut refused = None;
+    for _ in 0..20 {
+        match store.flush() {
+            Ok(()) => panic!("a commit that may be lost was acknowledged"),
+            Err(e) if may_be_lost(&e) => {
+                refused = Some(e);
+                break;
+            }
+            Err(_) => {} // a dead connection met: the commit is still waiting
+        }
+    }
+    assert!(refused.is_some(), "the flush said the commit may be lost");
+    assert!(store.generation() > under, "the generation moved");
+    assert!(
+        store.last_error().is_some(),
+        "healthz sees the failed flush"
+    );
+
+    // Writes go on: a commit or flush that meets one more dead connection of the pool fails
+    // (not acknowledged) and the client tries again; within a few tries every connection is
+    // open again, a commit is flushed and the error is cleared.
+    let written = (0..10).any(|_| store.commit(&[put(b"c")]).is_ok() && store.flush().is_ok());
+    assert!(written, "a write is acknowledged again");
+    assert_eq!(store.last_error(), None);
+    assert_eq!(
+        store.get(Tree::Timers, b"c").expect("read"),
+        Some(b"v".to_vec())
+    );
+}
+
+/// The pool's sessions commit with `synchronous_commit` off; a flush commits at the
+/// server's durable level (`on` here): what lets one flush cover many commits.
+#[test]
+fn the_pools_sessions_commit_asynchronously() {
+    let Some(db) = TestDb::new("async_commit") else {
+        return;
+    };
+    let store = PgStore::open_config(db.config.clone(), "test".into()).expect("open");
+    assert_eq!(
+        store.pool_synchronous_commit().expect("show"),
+        ("off".to_string(), "on")
+    );
+}
