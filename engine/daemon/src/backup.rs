@@ -110,10 +110,14 @@ pub fn export(store: &dyn Store, out: &mut dyn Write) -> Result<Stats, DaemonErr
 /// snapshot is taken, so the export is the store between two writes (never half of one),
 /// and writes go on while it is streamed into `out`.
 pub fn export_live(engine: &Engine, out: &mut dyn Write) -> Result<Stats, DaemonError> {
+    let since = engine.generation();
     let snap = {
         let _writes_wait = engine.lock();
         engine.store().snapshot()?
     };
+    // The snapshot may hold commits not flushed yet: made durable before a byte is exported,
+    // so that a backup never holds a write the store could still lose.
+    engine.flush_since(since)?;
     export_snapshot(snap, out)
 }
 

@@ -69,6 +69,9 @@ impl Engine {
     /// Processes every timer due on or before `day`, then marks `day` done.
     pub fn run_day(&self, day: NaiveDate) -> Result<DayReport, DaemonError> {
         let started = Instant::now();
+        // The day is marked done only if the store was not opened again while it ran: a
+        // batch committed before a reopening may be lost, and then runs again.
+        let since = self.generation();
         self.warn_missing_rates(day);
         let mut report = DayReport {
             day: Some(day),
@@ -207,13 +210,14 @@ impl Engine {
         }
         {
             let _guard = self.lock();
+            self.flush_since(since)?;
             self.store().commit(&[Op::Put(
                 Tree::Meta,
                 RUN_THROUGH.to_vec(),
                 keys::date(day).to_vec(),
             )])?;
         }
-        self.flush()?;
+        self.flush_since(since)?;
         // Once the day is done: the idempotency keys older than the retention.
         report.idempotency_pruned = self.prune_idempotency(day)?;
         Metrics::add(&self.metrics.daily_runs, 1);

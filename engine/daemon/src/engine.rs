@@ -400,6 +400,18 @@ impl Engine {
         Ok(self.store.flush()?)
     }
 
+    /// The store's generation now: read before a write's first commit, handed to
+    /// [`Engine::flush_since`] to acknowledge it.
+    pub fn generation(&self) -> u64 {
+        self.store.generation()
+    }
+
+    /// Makes the commits made since the store's generation `since` durable, or fails when the
+    /// store was opened again in between ([`Store::flush_since`]).
+    pub fn flush_since(&self, since: u64) -> Result<(), DaemonError> {
+        Ok(self.store.flush_since(since)?)
+    }
+
     /// A probe write (a meta key) made durable: whether the store takes writes again after a
     /// failure (`/healthz`).
     pub fn probe(&self) -> Result<(), DaemonError> {

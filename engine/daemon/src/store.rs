@@ -275,6 +275,22 @@ pub trait Store: Send + Sync {
     /// Makes every commit so far durable. Concurrent callers may share one flush (group
     /// commit), but each returns only once its own earlier commits are on disk.
     fn flush(&self) -> Result<(), StoreError>;
+    /// [`Store::flush`] for a caller whose commits were all made at [`Store::generation`]
+    /// `since` (read before its first commit): fails when the store was opened again since,
+    /// for a commit made before a reopening may be lost whatever the flush did. What
+    /// acknowledges a write to a client.
+    fn flush_since(&self, since: u64) -> Result<(), StoreError> {
+        self.flush()?;
+        let now = self.generation();
+        if now == since {
+            Ok(())
+        } else {
+            Err(StoreError::Engine(format!(
+                "the store was opened again after this write's commits (generation {since}, \
+                 now {now}): they may be lost, so the write is not acknowledged"
+            )))
+        }
+    }
     /// A fresh, strictly increasing number (never reused, even after a crash).
     fn next_id(&self) -> Result<u64, StoreError>;
     /// How many entries `tree` holds, in constant time: kept up to date by the commits (never

@@ -17,10 +17,12 @@
 //! committed at the server's own durable level (`on`, or the `remote_*`/`local` it is set to;
 //! `on` if the server says `off`), whose WAL flush covers every commit before it. Concurrent
 //! callers share one flush ([`GroupFlush`]), so 32 HTTP writers wait for one WAL flush, not 32.
-//! A commit is acknowledged only after a flush; when a connection broke between a commit and
-//! the flush that was to cover it (a server crash may then have lost it), that flush fails:
-//! the write is never acknowledged, and the engine, seeing the store's [`Store::generation`]
-//! move, drops what it keeps in memory.
+//! A write is acknowledged only after [`Store::flush_since`] the generation read before its
+//! first commit: every connection of the pool is opened with the store, and every later
+//! opening (a new session after a break: a server crash may have lost commits not flushed)
+//! moves the store's [`Store::generation`], so a write whose commits straddle one is never
+//! acknowledged, and the engine drops what it keeps in memory. A plain flush also fails when
+//! the oldest commit it finds waiting was made before such an opening.
 //! Counts: kept in memory, read with `count(*)` per table on open and moved by this process's
 //! commits: exact while one daemon writes the database, stale (until the next open) when
 //! another process writes it too. `scan` reads pages of keyset-paged ranges, not one
@@ -179,6 +181,9 @@ struct Conn {
     /// The store's generation: bumped when a connection that broke is opened again.
     generation: Arc<AtomicU64>,
     client: Option<Client>,
+    /// Whether this connection was opened once: every later opening is a new session, which
+    /// moves the generation (the pool opens all its connections when the store opens).
+    opened_once: bool,
     statements: HashMap<String, Statement>,
     /// The server's durable `synchronous_commit` level, which a flush commits at (the
     /// session runs its commits with it off).
@@ -188,9 +193,11 @@ struct Conn {
 impl Conn {
     fn client(&mut self) -> Result<&mut Client, StoreError> {
         if self.client.as_ref().is_none_or(|c| c.is_closed()) {
-            if self.client.is_some() {
-                // A commit in flight when it broke may or may not have landed (a failover
-                // may even have lost acknowledged ones): the engine drops what it keeps.
+            if self.opened_once {
+                // A commit in flight when it broke may or may not have landed, and commits not
+                // flushed yet may be lost (a server crash): the engine drops what it keeps,
+                // and no flush acknowledges a commit made before (`Store::flush_since`).
+                // Every opening after the first moves it, a failed one included.
                 self.generation.fetch_add(1, Ordering::SeqCst);
                 tracing::warn!("the connection to PostgreSQL broke: opening it again");
             }
@@ -209,6 +216,7 @@ impl Conn {
                 .batch_execute("SET synchronous_commit TO off")
                 .map_err(pg)?;
             self.client = Some(client);
+            self.opened_once = true;
         }
         Ok(self.client.as_mut().expect("connected"))
     }
@@ -246,21 +254,31 @@ fn durable_level(server: &str) -> &'static str {
 
 /// Makes every commit before it durable: a transaction that writes (the schema row, to its
 /// own value) committed at the durable level, whose WAL flush covers the earlier commits
-/// made with `synchronous_commit` off. A transaction that wrote nothing would not wait.
+/// made with `synchronous_commit` off. One round trip. A transaction that wrote nothing
+/// would not wait (PostgreSQL flushes at commit only what a transaction wrote WAL for: an
+/// xid alone, `txid_current()`, is not enough).
 fn flush_wal(c: &mut Conn) -> Result<(), StoreError> {
-    let touch = c.statement("UPDATE tree_meta SET value = value WHERE key = $1")?;
     let level = c.durable_level;
-    let client = c.client()?;
-    let mut tx = client.transaction().map_err(pg)?;
-    tx.batch_execute(&format!("SET LOCAL synchronous_commit TO {level}"))
-        .map_err(pg)?;
-    let touched = tx.execute(&touch, &[&SCHEMA_KEY]).map_err(pg)?;
-    if touched != 1 {
+    let key: String = SCHEMA_KEY.iter().map(|b| format!("{b:02x}")).collect();
+    let sql = format!(
+        "BEGIN; SET LOCAL synchronous_commit TO {level}; \
+         UPDATE tree_meta SET value = value WHERE key = '\\x{key}'::bytea; COMMIT"
+    );
+    let replies = c.client()?.simple_query(&sql).map_err(pg)?;
+    // BEGIN, SET, UPDATE, COMMIT: the third says how many rows the update touched.
+    let touched = replies
+        .iter()
+        .filter_map(|m| match m {
+            postgres::SimpleQueryMessage::CommandComplete(n) => Some(*n),
+            _ => None,
+        })
+        .nth(2);
+    if touched != Some(1) {
         return Err(StoreError::Engine(
             "the store's schema row is missing from tree_meta: nothing to flush with".into(),
         ));
     }
-    tx.commit().map_err(pg)
+    Ok(())
 }
 
 fn pg(e: postgres::Error) -> StoreError {
@@ -353,6 +371,7 @@ impl PgStore {
                     config: config.clone(),
                     generation: generation.clone(),
                     client: None,
+                    opened_once: false,
                     statements: HashMap::new(),
                     durable_level: "on",
                 };
@@ -393,6 +412,7 @@ impl PgStore {
             },
             e => e,
         };
+        store.open_every_connection().map_err(open_err)?;
         store
             .run(migrate)
             .map_err(open_err)?
@@ -567,6 +587,35 @@ impl PgStore {
                 .map_err(pg)?;
             Ok((row.get::<_, String>(0), c.durable_level))
         })
+    }
+
+    /// Opens every connection of the pool now: one job per thread, each held at a barrier
+    /// until all are connected (so no thread takes two). A connection opened later is then
+    /// always a new session after a break, and moves the generation.
+    fn open_every_connection(&self) -> Result<(), StoreError> {
+        let barrier = Arc::new(std::sync::Barrier::new(POOL));
+        let answers: Vec<mpsc::Receiver<Result<(), StoreError>>> = (0..POOL)
+            .map(|_| {
+                let (tx, rx) = mpsc::sync_channel(1);
+                let barrier = barrier.clone();
+                let job: Job = Box::new(move |c: &mut Conn| {
+                    let opened = c.client().map(|_| ());
+                    barrier.wait();
+                    let _ = tx.send(opened);
+                });
+                let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+                jobs.as_ref()
+                    .ok_or_else(|| StoreError::Engine("the store is closed".into()))?
+                    .send(job)
+                    .map_err(|_| StoreError::Engine("the store's connections are gone".into()))?;
+                Ok(rx)
+            })
+            .collect::<Result<_, StoreError>>()?;
+        for rx in answers {
+            rx.recv()
+                .map_err(|_| StoreError::Engine("a store connection thread died".into()))??;
+        }
+        Ok(())
     }
 
     /// Runs `f` on a pooled connection and waits for its answer.

@@ -91,8 +91,11 @@ pub async fn durable<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     let engine = state.engine.clone();
     let out = blocking(move || {
+        // Acknowledged only if the store was not opened again under the write (its commits
+        // could be lost, `Store::flush_since`).
+        let since = engine.generation();
         let out = f(&engine)?;
-        engine.flush()?;
+        engine.flush_since(since)?;
         Ok(out)
     })
     .await;

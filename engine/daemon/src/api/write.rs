@@ -148,22 +148,25 @@ fn default_date(today: NaiveDate) -> impl Fn(&mut Value) -> Result<(), ApiError>
 /// (docs/DATA.md): in their text form (`"2026-01-31 30%; 2026-03-31 rest"`, the
 /// `installments` column's) they become the array of `{"due", "amount"}` the record holds,
 /// resolved against the invoice's `amount`, and without a `due` the invoice is due on its
-/// last installment. A text that does not read is a 400 naming `installments`; anything else
+/// last installment (a `null` due is an absent one). A text that does not read is a 400 naming
+/// `installments` (the text shown up to 100 characters); anything else
 /// is left for the record's own parsing to judge (an amount that does not read leaves the
 /// text, refused there).
 fn installments_from_text(invoice: &mut Value) -> Result<(), ApiError> {
     if let Some(Value::String(text)) = invoice.get("installments") {
+        // Amounts are decimal strings (a number is refused by the record's own parsing).
         let amount = match invoice.get("amount") {
             Some(Value::String(a)) => a.parse::<rust_decimal::Decimal>().ok(),
-            Some(Value::Number(n)) => n.as_i64().map(rust_decimal::Decimal::from),
             _ => None,
         };
         if let Some(amount) = amount {
             let plan =
                 relance_core::domain::Installment::parse_plan(text, amount).map_err(|e| {
+                    let shown: String = text.chars().take(100).collect();
+                    let cut = if shown.len() < text.len() { "…" } else { "" };
                     ApiError::bad_request(
                         Some("installments".into()),
-                        format!("installments \"{text}\": {e}"),
+                        format!("installments \"{shown}{cut}\": {e}"),
                     )
                 })?;
             invoice["installments"] = serde_json::to_value(plan).unwrap_or_default();
@@ -173,8 +176,10 @@ fn installments_from_text(invoice: &mut Value) -> Result<(), ApiError> {
         Some(Value::Array(plan)) => plan.last().and_then(|i| i.get("due")).cloned(),
         _ => None,
     };
-    if let (Value::Object(m), Some(due)) = (invoice, last_due) {
-        m.entry("due").or_insert(due);
+    if let (Value::Object(m), Some(due)) = (invoice, last_due)
+        && m.get("due").is_none_or(Value::is_null)
+    {
+        m.insert("due".into(), due);
     }
     Ok(())
 }

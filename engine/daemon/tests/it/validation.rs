@@ -298,10 +298,11 @@ async fn an_overflowing_customer_total_answers_422_not_500() {
 /// An invoice's installments in their text form (`"2026-02-01 30%; 2026-03-03 rest"`, the
 /// `installments` column's and the portfolio JSON's) are taken by `POST /v1/invoices` and
 /// `POST /v1/import` as the array they stand for, resolved against the invoice's amount; the
-/// view shows the array; without a `due`, the invoice is due on its last installment, as
-/// docs/DATA.md says of the portfolio JSON. A text that does not read is a 400 naming `installments` (with the
-/// record's place in a list or an import), and a text that reads but does not add up is the
-/// same 422 as the array would get. Nothing of a refused request is written.
+/// view shows the array; without a `due` (or with a `null` one), the invoice is due on its
+/// last installment, as docs/DATA.md says of the portfolio JSON. A text that does not read,
+/// or whose shares do not resolve (120 %), is a 400 naming `installments` (with the record's
+/// place in a list or an import); one that resolves but whose last date is not the invoice's
+/// due date gets the same 422 as the array would. Nothing of a refused request is written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn installments_in_their_text_form_are_taken_as_the_array() {
     let dir = TempDir::new("api-installments-text");
@@ -326,7 +327,7 @@ async fn installments_in_their_text_form_are_taken_as_the_array() {
         ]}})),
         // Without a due date, the invoice is due on its last installment (either form).
         post("/v1/invoices", json!([
-            {"id": "T-8", "customer": "ACME", "amount": "10.00", "issued": "2026-01-02", "installments": "2026-02-01 4; 2026-03-01 rest"},
+            {"id": "T-8", "customer": "ACME", "amount": "10.00", "issued": "2026-01-02", "due": null, "installments": "2026-02-01 4; 2026-03-01 rest"},
             {"id": "T-9", "customer": "ACME", "amount": "10.00", "issued": "2026-01-02",
              "installments": [{"due": "2026-02-01", "amount": "4.00"}, {"due": "2026-04-01", "amount": "6.00"}]}
         ]), 200),
