@@ -1,12 +1,12 @@
-//! A commit's ops as a few set statements: the last op of each key wins, then per tree one
+//! A commit's ops as one SQL statement: the last op of each key wins, then per tree one
 //! `DELETE … WHERE key = ANY($1)` and one `INSERT … SELECT FROM unnest($1, $2) ON CONFLICT
-//! (key) DO UPDATE`, all in one transaction. A commit of a thousand ops is a handful of round
-//! trips instead of one or two per op (see BENCHMARKS.md, "The PostgreSQL store").
+//! (key) DO UPDATE`, each a data-modifying part of one `WITH` statement (its own
+//! transaction). A commit, of one op or a thousand, is one round trip (see BENCHMARKS.md).
 //!
 //! It owns how a commit is written and how it moves the entry counts (rows inserted, rows
 //! deleted: `RETURNING (xmax = 0)` tells an insert from an update). It must not open
-//! transactions of its own beyond the one per attempt, nor decide about retries (the caller
-//! runs an attempt again when PostgreSQL aborted it as a deadlock victim).
+//! transactions of its own beyond the statement of each attempt, nor decide about retries
+//! (the caller runs an attempt again when PostgreSQL aborted it as a deadlock victim).
 
 use std::collections::BTreeMap;
 
@@ -58,60 +58,91 @@ impl Plan {
         Plan { trees }
     }
 
-    /// Writes the plan in one transaction on `c`, committed before it returns; the entries
-    /// each tree gained (negative: lost). `fail_after` (a test hook) fails the transaction
-    /// once that many ops are written, or just before its commit if it has fewer.
+    /// Writes the plan on `c` as one SQL statement (one round trip, its own transaction:
+    /// all of it or nothing), committed before it returns; the entries each tree gained
+    /// (negative: lost). `fail_after` (a test hook) makes the statement fail after its writes
+    /// (a division by zero in its last expression): none of them lands.
     pub(crate) fn write(
         &self,
         c: &mut Conn,
         fail_after: Option<usize>,
     ) -> Result<Result<Vec<i64>, StoreError>, Retry> {
-        // Statements prepared (once per connection) before the transaction borrows the client.
-        let mut statements = Vec::with_capacity(self.trees.len());
+        if self.trees.is_empty() {
+            return Ok(Ok(vec![0; Tree::ALL.len()]));
+        }
+        let statement = c.statement(&self.sql(fail_after.is_some()))?;
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = Vec::new();
         for t in &self.trees {
-            let name = table(t.tree);
-            let delete = if t.deletes.is_empty() {
-                None
-            } else {
-                Some(c.statement(&format!("DELETE FROM {name} WHERE key = ANY($1)"))?)
-            };
-            let put = if t.put_keys.is_empty() {
-                None
-            } else {
-                Some(c.statement(&format!(
-                    "INSERT INTO {name} (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
-                     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value RETURNING (xmax = 0)"
-                ))?)
-            };
-            statements.push((delete, put));
+            if !t.deletes.is_empty() {
+                params.push(&t.deletes);
+            }
+            if !t.put_keys.is_empty() {
+                params.push(&t.put_keys);
+                params.push(&t.put_values);
+            }
         }
-        let injected = || Ok(Err(StoreError::Engine("injected commit failure".into())));
+        let row = match c.client()?.query_one(&statement, &params) {
+            Err(e)
+                if fail_after.is_some()
+                    && e.code() == Some(&postgres::error::SqlState::DIVISION_BY_ZERO) =>
+            {
+                return Ok(Err(StoreError::Engine("injected commit failure".into())));
+            }
+            other => other?,
+        };
         let mut moved = vec![0i64; Tree::ALL.len()];
-        let mut written = 0usize;
-        let mut tx = c.client()?.transaction()?;
-        for (t, (delete, put)) in self.trees.iter().zip(&statements) {
-            if let Some(delete) = delete {
-                if fail_after.is_some_and(|n| written >= n) {
-                    return injected();
-                }
-                moved[t.tree as usize] -= tx.execute(delete, &[&t.deletes])? as i64;
-                written += t.deletes.len();
+        let mut column = 0;
+        for t in &self.trees {
+            if !t.deletes.is_empty() {
+                moved[t.tree as usize] -= row.get::<_, i64>(column);
+                column += 1;
             }
-            if let Some(put) = put {
-                if fail_after.is_some_and(|n| written >= n) {
-                    return injected();
-                }
-                let rows = tx.query(put, &[&t.put_keys, &t.put_values])?;
-                moved[t.tree as usize] +=
-                    rows.iter().filter(|r| r.get::<_, bool>(0)).count() as i64;
-                written += t.put_keys.len();
+            if !t.put_keys.is_empty() {
+                moved[t.tree as usize] += row.get::<_, i64>(column);
+                column += 1;
             }
         }
-        if fail_after.is_some() {
-            return injected();
-        }
-        tx.commit()?;
         Ok(Ok(moved))
+    }
+
+    /// The statement of the plan: per tree, a data-modifying `WITH` part for its deletes
+    /// (`DELETE … WHERE key = ANY`) and one for its puts (`INSERT … SELECT FROM unnest … ON
+    /// CONFLICT (key) DO UPDATE`, `RETURNING (xmax = 0)`: inserted, not updated), then one
+    /// count per part. A key is deleted or put, never both (the last op won), so the parts,
+    /// which run on one snapshot, never touch the same row. Its text depends only on which
+    /// parts the plan has (prepared once per connection per shape).
+    fn sql(&self, fail: bool) -> String {
+        let mut parts = Vec::new();
+        let mut counts = Vec::new();
+        let mut param = 0;
+        for (i, t) in self.trees.iter().enumerate() {
+            let name = table(t.tree);
+            if !t.deletes.is_empty() {
+                param += 1;
+                parts.push(format!(
+                    "d{i} AS (DELETE FROM {name} WHERE key = ANY(${param}::bytea[]) RETURNING 1)"
+                ));
+                counts.push(format!("(SELECT count(*) FROM d{i})"));
+            }
+            if !t.put_keys.is_empty() {
+                parts.push(format!(
+                    "p{i} AS (INSERT INTO {name} (key, value) \
+                     SELECT * FROM unnest(${}::bytea[], ${}::bytea[]) \
+                     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value \
+                     RETURNING (xmax = 0) AS inserted)",
+                    param + 1,
+                    param + 2
+                ));
+                param += 2;
+                counts.push(format!(
+                    "(SELECT count(*) FILTER (WHERE inserted) FROM p{i})"
+                ));
+            }
+        }
+        if fail {
+            counts.push("1 / 0".into());
+        }
+        format!("WITH {} SELECT {}", parts.join(", "), counts.join(", "))
     }
 }
 

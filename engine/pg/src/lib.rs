@@ -281,6 +281,36 @@ fn flush_wal(c: &mut Conn) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Ids drawn from the sequence per round trip ([`Store::next_id`]).
+const ID_BLOCK: usize = 64;
+
+/// A block of [`ID_BLOCK`] ids from the sequence, increasing, drawn in a transaction committed
+/// at the durable level (the sequence's WAL record flushed before any of them is used).
+fn draw_ids(c: &mut Conn) -> Result<std::collections::VecDeque<u64>, StoreError> {
+    let level = c.durable_level;
+    let sql = format!(
+        "BEGIN; SET LOCAL synchronous_commit TO {level}; \
+         SELECT nextval('relance_ids') FROM generate_series(1, {ID_BLOCK}); COMMIT"
+    );
+    let replies = c.client()?.simple_query(&sql).map_err(pg)?;
+    let mut ids: Vec<u64> = replies
+        .iter()
+        .filter_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(row) => row.get(0).and_then(|v| v.parse().ok()),
+            _ => None,
+        })
+        .collect();
+    // nextval over a series is increasing; sorted anyway, the contract is.
+    ids.sort_unstable();
+    if ids.len() != ID_BLOCK {
+        return Err(StoreError::Engine(format!(
+            "the id sequence gave {} ids, not {ID_BLOCK}",
+            ids.len()
+        )));
+    }
+    Ok(ids.into())
+}
+
 fn pg(e: postgres::Error) -> StoreError {
     StoreError::Engine(match e.as_db_error() {
         Some(db) => format!("postgres: {} ({})", db.message(), db.code().code()),
@@ -344,6 +374,8 @@ pub struct PgStore {
     flusher: GroupFlush,
     /// The generation of the oldest commit no flush has covered yet, if any.
     unflushed: Mutex<Option<u64>>,
+    /// Ids drawn from the sequence and not handed out yet ([`Store::next_id`]).
+    ids: Mutex<std::collections::VecDeque<u64>>,
 }
 
 impl PgStore {
@@ -404,6 +436,7 @@ impl PgStore {
             config,
             flusher: GroupFlush::default(),
             unflushed: Mutex::new(None),
+            ids: Mutex::new(std::collections::VecDeque::new()),
         };
         let open_err = |e: StoreError| match e {
             StoreError::Engine(message) => StoreError::Open {
@@ -964,16 +997,22 @@ impl Store for PgStore {
         })
     }
 
+    /// The next id of a block drawn from the sequence [`ID_BLOCK`] at a time (one round trip
+    /// per block, not per id), in the order drawn. A block is drawn in a transaction committed
+    /// at the durable level: after a crash the sequence resumes past every id handed out, used
+    /// or not (ids are never reused, even by a store whose commits were not flushed).
     fn next_id(&self) -> Result<u64, StoreError> {
-        self.run(|c| {
-            let st = c.statement("SELECT nextval('relance_ids')")?;
-            let row = c.client()?.query_one(&st, &[]).map_err(pg)?;
-            Ok(row.get::<_, i64>(0) as u64)
-        })
+        let mut ids = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+        if ids.is_empty() {
+            *ids = self.run(draw_ids)?;
+        }
+        ids.pop_front()
+            .ok_or_else(|| StoreError::Engine("the id sequence gave no id".into()))
     }
 
     fn advance_ids(&self, past: u64) -> Result<(), StoreError> {
         let past = i64::try_from(past).map_err(|_| StoreError::Engine("id out of range".into()))?;
+        let mut ids = self.ids.lock().unwrap_or_else(|e| e.into_inner());
         self.run(move |c| {
             c.client()?
                 .execute(
@@ -982,7 +1021,10 @@ impl Store for PgStore {
                 )
                 .map_err(pg)?;
             Ok(())
-        })
+        })?;
+        // Ids drawn before may be below `past`: drawn again, from the sequence set past it.
+        ids.clear();
+        Ok(())
     }
 
     fn count(&self, tree: Tree) -> usize {
