@@ -167,6 +167,10 @@ impl Store for Recorder {
         self.inner.get(tree, key)
     }
 
+    fn get_many(&self, tree: Tree, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.inner.get_many(tree, keys)
+    }
+
     fn range(
         &self,
         tree: Tree,

@@ -1108,6 +1108,10 @@ impl Store for Kept {
         self.inner.get(tree, key)
     }
 
+    fn get_many(&self, tree: Tree, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.inner.get_many(tree, keys)
+    }
+
     crate::forward_store_reads!();
 
     fn commit(&self, ops: &[Op]) -> Result<(), StoreError> {

@@ -102,6 +102,7 @@ impl Engine {
                 let (_, stats) = self.work_locked(&guard, |w| {
                     w.hold_for_cadence();
                     w.foresee(foreseen);
+                    w.prefetch(&timer_ids(&due))?;
                     for (k, _) in &due {
                         let Some((date, id)) = keys::parse_timer(k) else {
                             continue;
@@ -135,6 +136,11 @@ impl Engine {
                 let guard = self.lock();
                 let (applied, stats) = self.work_locked(&guard, |w| {
                     w.hold_for_cadence();
+                    let ids: Vec<u64> = due
+                        .iter()
+                        .filter_map(|(k, _)| keys::trailing_id(k))
+                        .collect();
+                    w.prefetch_events(&ids)?;
                     let mut applied = 0u64;
                     for (k, _) in &due {
                         let Some(event) = keys::trailing_id(k) else {
@@ -163,6 +169,7 @@ impl Engine {
                     w.hold_for_cadence();
                     // Timers read back (stale ones included); an unreadable key is dropped
                     // uncounted, as before the batches.
+                    w.prefetch(&timer_ids(&due))?;
                     let mut timers = 0u64;
                     for (k, _) in &due {
                         let Some((date, id)) = keys::parse_timer(k) else {
@@ -408,4 +415,11 @@ impl Engine {
         clock.set(day);
         Ok(())
     }
+}
+
+/// The invoices of a batch of `timers` keys (an unreadable key names none).
+fn timer_ids(due: &[crate::store::Entry]) -> Vec<String> {
+    due.iter()
+        .filter_map(|(k, _)| keys::parse_timer(k).map(|(_, id)| id))
+        .collect()
 }

@@ -412,6 +412,8 @@ pub struct Work<'a> {
     /// The cases (and absent invoices) as read from the store, for the commit's counters
     /// (`aggregates::Olds`; the invoices read are added when the unit ends).
     olds: Olds,
+    /// Stored events read ahead by [`Work::prefetch_events`], by id, taken by their reader.
+    events_read: HashMap<u64, Vec<u8>>,
     pub stats: WorkStats,
 }
 
@@ -444,6 +446,7 @@ impl<'a> Work<'a> {
             merged: Vec::new(),
             foreseen: Default::default(),
             olds: Olds::new(store.generation()),
+            events_read: HashMap::new(),
             stats: WorkStats::default(),
         }
     }
@@ -531,38 +534,126 @@ impl<'a> Work<'a> {
         Ok(self.invoices.get(id).and_then(Option::as_ref))
     }
 
+    /// Reads at once what the unit will read of these invoices (the invoices, their cases,
+    /// their customers) and is not holding yet: one `get_many` per tree instead of a read
+    /// each (a round trip each on PostgreSQL). What it reads is what the lazy reads would
+    /// have read; it decides nothing.
+    pub fn prefetch(&mut self, ids: &[String]) -> Result<(), DaemonError> {
+        let missing = |held: &dyn Fn(&str) -> bool| -> Vec<Vec<u8>> {
+            let mut keys: Vec<Vec<u8>> = ids
+                .iter()
+                .filter(|id| !held(id))
+                .map(|id| id.as_bytes().to_vec())
+                .collect();
+            keys.sort();
+            keys.dedup();
+            keys
+        };
+        let invoices = missing(&|id| self.invoices.contains_key(id));
+        for (key, value) in invoices
+            .iter()
+            .zip(self.store.get_many(Tree::Invoices, &invoices)?)
+        {
+            let id = String::from_utf8_lossy(key).into_owned();
+            let invoice = value
+                .map(|b| decode::<Invoice>("invoice", &b))
+                .transpose()?;
+            self.invoices.insert(id, invoice);
+        }
+        let cases = missing(&|id| self.slots.contains_key(id));
+        for (key, value) in cases
+            .iter()
+            .zip(self.store.get_many(Tree::Instances, &cases)?)
+        {
+            let id = String::from_utf8_lossy(key).into_owned();
+            let slot = self.slot_from(&id, value)?;
+            self.slots.insert(id, slot);
+        }
+        let mut customers: Vec<Vec<u8>> = ids
+            .iter()
+            .filter_map(|id| self.invoices.get(id.as_str()).and_then(Option::as_ref))
+            .map(|i| i.customer.clone())
+            .filter(|c| !self.customers.contains_key(c))
+            .map(String::into_bytes)
+            .collect();
+        customers.sort();
+        customers.dedup();
+        for (key, value) in customers
+            .iter()
+            .zip(self.store.get_many(Tree::Customers, &customers)?)
+        {
+            let id = String::from_utf8_lossy(key).into_owned();
+            let customer = value
+                .map(|b| decode::<Customer>("customer", &b))
+                .transpose()?;
+            self.customers.insert(id, customer);
+        }
+        Ok(())
+    }
+
+    /// Reads the stored events `ids` at once (one `get_many`), then what the unit will read
+    /// of their invoices ([`Work::prefetch`]); [`Work::stored_event`] takes them from there.
+    pub fn prefetch_events(&mut self, ids: &[u64]) -> Result<(), DaemonError> {
+        let keys: Vec<Vec<u8>> = ids.iter().map(|id| keys::id(*id).to_vec()).collect();
+        let mut invoices = Vec::new();
+        for (id, value) in ids.iter().zip(self.store.get_many(Tree::Events, &keys)?) {
+            if let Some(bytes) = value {
+                let stored: StoredEvent = decode("event", &bytes)?;
+                invoices.extend(stored.event.kind.invoice().map(str::to_string));
+                self.events_read.insert(*id, bytes);
+            }
+        }
+        self.prefetch(&invoices)
+    }
+
+    /// The stored event `id`: read ahead by [`Work::prefetch_events`], else from the store.
+    pub fn stored_event(&mut self, id: u64) -> Result<Option<StoredEvent>, DaemonError> {
+        let bytes = match self.events_read.remove(&id) {
+            Some(bytes) => Some(bytes),
+            None => self.store.get(Tree::Events, &keys::id(id))?,
+        };
+        bytes.map(|b| decode("event", &b)).transpose()
+    }
+
     fn slot(&mut self, id: &str) -> Result<&mut Slot, DaemonError> {
         if !self.slots.contains_key(id) {
-            let slot = match self.store.get(Tree::Instances, id.as_bytes())? {
-                Some(b) => {
-                    let rec: CaseRecord = decode("case", &b)?;
-                    self.olds.case(id, Some(rec.clone()));
-                    Slot {
-                        case: Some(rec.case),
-                        deployment: rec.deployment,
-                        wake: rec.wake,
-                        stored_wake: rec.wake,
-                        dirty: false,
-                    }
-                }
-                None => {
-                    self.olds.case(id, None);
-                    // An invoice without a case waits for its issue date on a timer.
-                    let issued = self.invoice(id)?.map(|i| i.issued);
-                    Slot {
-                        case: None,
-                        deployment: None,
-                        wake: issued,
-                        stored_wake: issued,
-                        dirty: false,
-                    }
-                }
-            };
+            let stored = self.store.get(Tree::Instances, id.as_bytes())?;
+            let slot = self.slot_from(id, stored)?;
             self.slots.insert(id.to_string(), slot);
         }
         self.slots
             .get_mut(id)
             .ok_or_else(|| DaemonError::Corrupt(format!("case {id}")))
+    }
+
+    /// The slot of invoice `id` from its stored case record (`None`: not opened yet), noted in
+    /// the unit's `olds`.
+    fn slot_from(&mut self, id: &str, stored: Option<Vec<u8>>) -> Result<Slot, DaemonError> {
+        Ok(match stored {
+            Some(b) => {
+                let rec: CaseRecord = decode("case", &b)?;
+                self.olds.case(id, Some(rec.clone()));
+                Slot {
+                    case: Some(rec.case),
+                    deployment: rec.deployment,
+                    wake: rec.wake,
+                    stored_wake: rec.wake,
+                    dirty: false,
+                }
+            }
+            None => {
+                self.olds.case(id, None);
+                // An invoice without a case waits for its issue date on a timer.
+                let issued = self.invoice(id)?.map(|i| i.issued);
+                Slot {
+                    case: None,
+                    deployment: None,
+                    wake: issued,
+                    stored_wake: issued,
+                    dirty: false,
+                }
+            }
+        })
     }
 
     /// The case of an invoice, if opened.
@@ -721,14 +812,36 @@ impl<'a> Work<'a> {
     fn load_ledger(&mut self, customer: &str) -> Result<Ledger, DaemonError> {
         let prefix = keys::owner_prefix(customer);
         let mut l = Ledger::default();
-        for (k, _) in self.store.prefix(Tree::ByCustomer, &prefix, usize::MAX)? {
-            let Ok(id) = std::str::from_utf8(&k[prefix.len()..]) else {
-                continue;
-            };
+        let ids: Vec<String> = self
+            .store
+            .prefix(Tree::ByCustomer, &prefix, usize::MAX)?
+            .iter()
+            .filter_map(|(k, _)| std::str::from_utf8(&k[prefix.len()..]).ok())
+            .map(str::to_string)
+            .collect();
+        // The invoices the unit does not hold yet, and every stored case, read at once.
+        let unread: Vec<Vec<u8>> = ids
+            .iter()
+            .filter(|id| !self.invoices.contains_key(id.as_str()))
+            .map(|id| id.as_bytes().to_vec())
+            .collect();
+        for (key, value) in unread
+            .iter()
+            .zip(self.store.get_many(Tree::Invoices, &unread)?)
+        {
+            let invoice = value
+                .map(|b| decode::<Invoice>("invoice", &b))
+                .transpose()?;
+            self.invoices
+                .insert(String::from_utf8_lossy(key).into_owned(), invoice);
+        }
+        let keys: Vec<Vec<u8>> = ids.iter().map(|id| id.as_bytes().to_vec()).collect();
+        let cases = self.store.get_many(Tree::Instances, &keys)?;
+        for (id, stored) in ids.iter().zip(cases) {
             let Some(inv) = self.invoice(id)?.cloned() else {
                 continue;
             };
-            let case = match self.store.get(Tree::Instances, id.as_bytes())? {
+            let case = match stored {
                 Some(b) => Some(decode::<CaseRecord>("case", &b)?.case),
                 None => None,
             };
@@ -1361,11 +1474,9 @@ impl<'a> Work<'a> {
         event_id: u64,
         day: NaiveDate,
     ) -> Result<bool, DaemonError> {
-        let bytes = self
-            .store
-            .get(Tree::Events, &keys::id(event_id))?
+        let stored = self
+            .stored_event(event_id)?
             .ok_or_else(|| DaemonError::Corrupt(format!("pending event {event_id} missing")))?;
-        let stored: StoredEvent = decode("event", &bytes)?;
         if let Some(id) = stored.event.kind.invoice()
             && self.case(id)?.is_none()
         {

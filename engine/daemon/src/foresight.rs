@@ -29,7 +29,6 @@ use super::driver::Work;
 use super::engine::Engine;
 use super::error::DaemonError;
 use super::keys;
-use super::model::{StoredEvent, decode};
 use super::store::Tree;
 
 /// Per customer: the settlements and disputes the pending facts of a day will add.
@@ -67,14 +66,15 @@ impl Engine {
             from.push(0);
             let guard = self.lock();
             self.work_locked(&guard, |w| {
-                for (k, _) in &due {
-                    let Some(id) = keys::trailing_id(k) else {
+                let ids: Vec<u64> = due
+                    .iter()
+                    .filter_map(|(k, _)| keys::trailing_id(k))
+                    .collect();
+                w.prefetch_events(&ids)?;
+                for id in ids {
+                    let Some(stored) = w.stored_event(id)? else {
                         continue;
                     };
-                    let Some(bytes) = w.store().get(Tree::Events, &keys::id(id))? else {
-                        continue;
-                    };
-                    let stored: StoredEvent = decode("event", &bytes)?;
                     fold(w, &mut state, &mut logs, &stored.event)?;
                 }
                 Ok(())

@@ -34,7 +34,9 @@ pub mod ids;
 /// Forwards a `Store` wrapper's reads, flush, ids and counts (`range`, `scan`, `snapshot`,
 /// `flush`, `next_id`, `count`) to its field `inner`: a wrapper that records, counts or
 /// derives from writes (`aggregates::Kept`, the tests' recording stores, `bench_daemon`'s)
-/// writes only what it changes. Expand inside `impl Store for … { … }`.
+/// writes only what it changes. Expand inside `impl Store for … { … }`. `get` and `get_many`
+/// are the wrapper's own (`get_many` defaults to its `get` of each key, so a recording
+/// wrapper sees every read).
 #[macro_export]
 macro_rules! forward_store_reads {
     () => {
@@ -257,6 +259,11 @@ pub trait Snapshot: Send {
 pub trait Store: Send + Sync {
     /// The value under `key`.
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The values under `keys`, in their order: [`Store::get`] of each by default; a store
+    /// where each read is a round trip reads them at once (PostgreSQL: `key = ANY($1)`).
+    fn get_many(&self, tree: Tree, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        keys.iter().map(|k| self.get(tree, k)).collect()
+    }
     /// Entries with `from <= key < to` (`to: None`: to the end), in key order, at most `limit`.
     fn range(
         &self,

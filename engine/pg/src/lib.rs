@@ -856,6 +856,20 @@ impl Store for PgStore {
         })
     }
 
+    /// One statement for all the keys (`key = ANY($1)`), the values put back in their order.
+    fn get_many(&self, tree: Tree, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        if keys.len() <= 1 {
+            return keys.iter().map(|k| self.get(tree, k)).collect();
+        }
+        let sql = format!("SELECT key, value FROM {} WHERE key = ANY($1)", table(tree));
+        let wanted = keys.to_vec();
+        let found: HashMap<Vec<u8>, Vec<u8>> = self.run(move |c| {
+            let st = c.statement(&sql)?;
+            let rows = c.client()?.query(&st, &[&wanted]).map_err(pg)?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        })?;
+        Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
+    }
     fn range(
         &self,
         tree: Tree,

@@ -23,6 +23,7 @@ pub type Check = (&'static str, fn(Opener<'_>));
 pub fn checks() -> Vec<Check> {
     vec![
         ("get_put_overwrite_delete", get_put_overwrite_delete),
+        ("get_many_answers_as_get", get_many_answers_as_get),
         ("keys_order_as_bytes", keys_order_as_bytes),
         ("range_bounds_limits_order", range_bounds_limits_order),
         ("prefix", prefix),
@@ -420,6 +421,42 @@ fn durable_across_reopen(o: Opener<'_>) {
         Some(SCHEMA_VERSION.to_be_bytes().to_vec()),
         "a new store records the schema version"
     );
+}
+
+/// `get_many` answers, key by key and in the order asked, what `get` answers: present and
+/// absent keys, a key asked twice, an empty key, an empty list, a deleted key, and a key of
+/// another tree.
+fn get_many_answers_as_get(o: Opener<'_>) {
+    let s = open(o);
+    let stored: Vec<Vec<u8>> = (0..40u8).map(|i| vec![b'k', i, 0xff - i]).collect();
+    let mut ops: Vec<Op> = stored
+        .iter()
+        .map(|k| put(Tree::Invoices, k, &[k.as_slice(), b"-v"].concat()))
+        .collect();
+    ops.push(put(Tree::Customers, b"other", b"x"));
+    ops.push(put(Tree::Invoices, b"", b"empty key"));
+    s.commit(&ops).expect("commit");
+    s.commit(&[del(Tree::Invoices, &stored[3])]).expect("delete");
+    let cases: Vec<Vec<Vec<u8>>> = vec![
+        vec![],
+        vec![stored[0].clone()],
+        stored.clone(),
+        stored.iter().rev().cloned().collect(),
+        vec![stored[5].clone(), b"absent".to_vec(), stored[5].clone(), Vec::new()],
+        vec![stored[3].clone(), b"other".to_vec(), stored[39].clone()],
+    ];
+    for keys in cases {
+        let want: Vec<Option<Vec<u8>>> = keys
+            .iter()
+            .map(|k| s.get(Tree::Invoices, k).expect("get"))
+            .collect();
+        assert_eq!(
+            s.get_many(Tree::Invoices, &keys).expect("get_many"),
+            want,
+            "{} keys",
+            keys.len()
+        );
+    }
 }
 
 fn next_id_strictly_increases(o: Opener<'_>) {
