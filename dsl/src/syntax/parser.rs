@@ -1,5 +1,5 @@
-//! From source text to [`ast::File`]: the pest grammar, the Pratt expression folding and the
-//! pairs-to-tree builder.
+//! From source text to [`ast::File`]: the pest grammar, the Pratt expression folding, the
+//! pairs-to-tree builder, and the parsing of a large file's items on several threads.
 //!
 //! Invariant: parsing never fails and never panics. A file is parsed item by item (each
 //! top-level `scenario`, `policy` or `test`), so one broken item yields one syntax diagnostic
@@ -90,40 +90,169 @@ fn item_header(source: &str, offset: usize) -> Option<BrokenItem> {
 }
 
 /// Parses a whole file. Never fails: see the module invariant.
+///
+/// Items are independent (see [`split_items`]), so a large file's items are parsed on several
+/// threads ([`parse_chunks`]); the result is the same as parsing them one after the other.
 pub fn parse(source: &str) -> Parsed {
-    let mut diagnostics = Vec::new();
-    let mut items = Vec::new();
-    let mut broken = Vec::new();
     let comments = collect_comments(source);
     let comment_starts = comments
         .iter()
         .map(|c| (c.span.end, c.span.start))
         .collect();
-    for chunk in split_items(source) {
-        let text = &source[chunk.clone()];
-        match RelanceParser::parse(Rule::file, text) {
-            Ok(mut pairs) => {
-                let mut b = Builder {
-                    offset: chunk.start,
-                    source,
-                    comment_starts: &comment_starts,
-                    diags: &mut diagnostics,
-                };
-                let file = pairs.next().map(|p| b.file(p)).unwrap_or_default();
-                items.extend(file.items);
-            }
-            Err(e) => {
-                diagnostics.push(syntax_error(&e, source, chunk.start));
-                broken.extend(item_header(source, chunk.start));
-            }
+    let chunks = split_items(source);
+    let mut parsed = Parsed {
+        comments,
+        ..Parsed::default()
+    };
+    for chunk in parse_chunks(source, &comment_starts, &chunks, parse_threads()) {
+        parsed.file.items.extend(chunk.items);
+        parsed.diagnostics.extend(chunk.diagnostics);
+        parsed.broken.extend(chunk.broken);
+    }
+    parsed
+}
+
+/// What one chunk of [`split_items`] gave: its items, or its syntax error and header.
+#[derive(Default)]
+struct ChunkParsed {
+    items: Vec<Item>,
+    diagnostics: Vec<Diagnostic>,
+    broken: Option<BrokenItem>,
+}
+
+/// Parses one chunk of `source` (one top-level item, give or take blanks and comments).
+fn parse_chunk(
+    source: &str,
+    comment_starts: &std::collections::HashMap<usize, usize>,
+    chunk: std::ops::Range<usize>,
+) -> ChunkParsed {
+    let mut out = ChunkParsed::default();
+    match RelanceParser::parse(Rule::file, &source[chunk.clone()]) {
+        Ok(mut pairs) => {
+            let mut b = Builder {
+                offset: chunk.start,
+                source,
+                comment_starts,
+                diags: &mut out.diagnostics,
+            };
+            out.items = pairs.next().map(|p| b.file(p)).unwrap_or_default().items;
+        }
+        Err(e) => {
+            out.diagnostics.push(syntax_error(&e, source, chunk.start));
+            out.broken = item_header(source, chunk.start);
         }
     }
-    Parsed {
-        file: File { items },
-        diagnostics,
-        comments,
-        broken,
+    out
+}
+
+/// Below this many bytes a file is parsed on the calling thread alone (a thread costs more
+/// than it saves).
+const PARALLEL_MIN_BYTES: usize = 16 * 1024;
+
+/// A chunk nested deeper than this (brackets and braces, counted roughly) is parsed on the
+/// calling thread: pest refuses input that would exhaust the stack ("stack limit reached"),
+/// and where that happens must not depend on which thread parsed it.
+const WORKER_MAX_NESTING: usize = 64;
+
+/// The stack of a parsing thread: as large as a main thread's usual one, so a chunk within
+/// [`WORKER_MAX_NESTING`] is nowhere near pest's stack limit (memory is only touched as used).
+const WORKER_STACK: usize = 8 * 1024 * 1024;
+
+/// Parses every chunk, in order: on the calling thread for a small file or when `threads` is
+/// 1, else in up to `threads` contiguous groups of about equal size, the first on the calling
+/// thread and each other on a thread of its own. The chunks' results come back in the chunks'
+/// order, so the items and diagnostics are those of a serial parse.
+fn parse_chunks(
+    source: &str,
+    comment_starts: &std::collections::HashMap<usize, usize>,
+    chunks: &[std::ops::Range<usize>],
+    threads: usize,
+) -> Vec<ChunkParsed> {
+    let serial = |chunks: &[std::ops::Range<usize>]| -> Vec<ChunkParsed> {
+        chunks
+            .iter()
+            .map(|c| parse_chunk(source, comment_starts, c.clone()))
+            .collect()
+    };
+    let threads = threads.min(chunks.len());
+    if source.len() < PARALLEL_MIN_BYTES || threads < 2 {
+        return serial(chunks);
     }
+    // Contiguous groups of about source.len() / threads bytes each.
+    let share = source.len().div_ceil(threads);
+    let mut groups: Vec<&[std::ops::Range<usize>]> = Vec::with_capacity(threads);
+    let mut first = 0;
+    for (i, c) in chunks.iter().enumerate() {
+        let last = i + 1 == chunks.len();
+        if last || c.end >= chunks[first].start + share {
+            groups.push(&chunks[first..=i]);
+            first = i + 1;
+        }
+    }
+    let worker = |group: &[std::ops::Range<usize>]| -> Vec<Option<ChunkParsed>> {
+        group
+            .iter()
+            .map(|c| {
+                (max_nesting(&source[c.clone()]) <= WORKER_MAX_NESTING)
+                    .then(|| parse_chunk(source, comment_starts, c.clone()))
+            })
+            .collect()
+    };
+    let (head, rest) = groups.split_first().expect("at least one chunk");
+    let mut done: Vec<Vec<Option<ChunkParsed>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = rest
+            .iter()
+            .map(|group| {
+                std::thread::Builder::new()
+                    .stack_size(WORKER_STACK)
+                    .spawn_scoped(scope, || worker(group))
+            })
+            .collect();
+        let mut done = vec![serial(head).into_iter().map(Some).collect()];
+        for (group, handle) in rest.iter().zip(handles) {
+            // A thread that cannot be started or that panicked: its chunks are parsed here
+            // (a panic there would be one here too, as in a serial parse).
+            let parsed = handle.ok().and_then(|h| h.join().ok()).unwrap_or_default();
+            if parsed.len() == group.len() {
+                done.push(parsed);
+            } else {
+                done.push(group.iter().map(|_| None).collect());
+            }
+        }
+        done
+    });
+    // Chunks left to this thread (too deep, or their thread failed), in order.
+    let mut out = Vec::with_capacity(chunks.len());
+    for (group, parsed) in groups.iter().zip(done.iter_mut()) {
+        for (c, p) in group.iter().zip(parsed.drain(..)) {
+            out.push(p.unwrap_or_else(|| parse_chunk(source, comment_starts, c.clone())));
+        }
+    }
+    out
+}
+
+/// How many threads [`parse_chunks`] may use: the cores available, at most 4; asked once.
+fn parse_threads() -> usize {
+    static THREADS: LazyLock<usize> =
+        LazyLock::new(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(4)));
+    *THREADS
+}
+
+/// The deepest nesting of `(`, `[` and `{` in `text`, strings and comments included (an
+/// over-estimate is harmless: the chunk is then parsed on the calling thread).
+fn max_nesting(text: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for &b in text.as_bytes() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 /// Cuts the source before every top-level keyword that starts a line at brace depth 0, so
@@ -1203,6 +1332,70 @@ fn unescape(raw: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// A file of every `.relance` file of the stdlib and of the test cases (valid and
+    /// invalid: syntax errors, broken headers), twice, then an item nested deeper than a
+    /// parsing thread takes: well above [`PARALLEL_MIN_BYTES`].
+    fn big_mixed_file() -> String {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut paths = Vec::new();
+        for dir in [
+            "../stdlib-scenarios",
+            "tests/cases/valid",
+            "tests/cases/invalid",
+        ] {
+            let mut found: Vec<_> = std::fs::read_dir(root.join(dir))
+                .expect("a folder of .relance files")
+                .map(|e| e.expect("an entry").path())
+                .filter(|p| p.extension().is_some_and(|e| e == "relance"))
+                .collect();
+            found.sort();
+            paths.extend(found);
+        }
+        let mut text = String::new();
+        for _ in 0..2 {
+            for p in &paths {
+                text.push_str(&std::fs::read_to_string(p).expect("readable"));
+                text.push('\n');
+            }
+        }
+        let deep = "(".repeat(WORKER_MAX_NESTING + 8) + "1" + &")".repeat(WORKER_MAX_NESTING + 8);
+        text.push_str(&format!(
+            "scenario deep {{\n  applies when {deep} > 0\n  step a at due {{ stop }}\n}}\n"
+        ));
+        text
+    }
+
+    /// Parsing a file's items on several threads gives what parsing them one after the other
+    /// gives: the same items, diagnostics (syntax errors included) and broken headers, in the
+    /// same order.
+    #[test]
+    fn threaded_parse_equals_serial_parse() {
+        let source = big_mixed_file();
+        assert!(source.len() > 4 * PARALLEL_MIN_BYTES, "{}", source.len());
+        let comment_starts = collect_comments(&source)
+            .iter()
+            .map(|c| (c.span.end, c.span.start))
+            .collect();
+        let chunks = split_items(&source);
+        let flat = |parsed: Vec<ChunkParsed>| {
+            let items: Vec<Item> = parsed.iter().flat_map(|c| c.items.clone()).collect();
+            let diags: Vec<Diagnostic> =
+                parsed.iter().flat_map(|c| c.diagnostics.clone()).collect();
+            let broken: Vec<BrokenItem> = parsed.iter().filter_map(|c| c.broken.clone()).collect();
+            (items, diags, broken)
+        };
+        let serial = flat(parse_chunks(&source, &comment_starts, &chunks, 1));
+        assert!(!serial.0.is_empty() && !serial.1.is_empty() && !serial.2.is_empty());
+        for threads in [2, 3, 4] {
+            let threaded = flat(parse_chunks(&source, &comment_starts, &chunks, threads));
+            assert!(threaded == serial, "{threads} threads differ from one");
+        }
+        let whole = parse(&source);
+        assert!((whole.file.items, whole.diagnostics, whole.broken) == serial);
+    }
+
     /// `is_keyword` is a hand-kept list: it must name exactly the `kw_` rules of the grammar.
     #[test]
     fn is_keyword_lists_exactly_the_keyword_rules() {
