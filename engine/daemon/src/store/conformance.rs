@@ -436,13 +436,19 @@ fn get_many_answers_as_get(o: Opener<'_>) {
     ops.push(put(Tree::Customers, b"other", b"x"));
     ops.push(put(Tree::Invoices, b"", b"empty key"));
     s.commit(&ops).expect("commit");
-    s.commit(&[del(Tree::Invoices, &stored[3])]).expect("delete");
+    s.commit(&[del(Tree::Invoices, &stored[3])])
+        .expect("delete");
     let cases: Vec<Vec<Vec<u8>>> = vec![
         vec![],
         vec![stored[0].clone()],
         stored.clone(),
         stored.iter().rev().cloned().collect(),
-        vec![stored[5].clone(), b"absent".to_vec(), stored[5].clone(), Vec::new()],
+        vec![
+            stored[5].clone(),
+            b"absent".to_vec(),
+            stored[5].clone(),
+            Vec::new(),
+        ],
         vec![stored[3].clone(), b"other".to_vec(), stored[39].clone()],
     ];
     for keys in cases {

@@ -391,7 +391,9 @@ async fn a_fec_write_off_and_an_events_dispute_of_one_day_count_in_the_order_of_
     let ledger = file("123456782FEC20260220.txt", "fec", FEC_WRITE_OFF);
     let batch =
         |files: Vec<&Value>| -> reqwest::Body { json!({ "files": files }).to_string().into() };
-    let ways: [(&str, Vec<(&str, reqwest::Body)>, bool); 4] = [
+    // Each way: its name, its requests, and whether the FEC comes first in it.
+    type Way<'a> = (&'a str, Vec<(&'a str, reqwest::Body)>, bool);
+    let ways: [Way; 4] = [
         (
             "one batch, events first",
             vec![("/v1/import/batch", batch(vec![&events, &ledger]))],
