@@ -286,6 +286,10 @@ const ID_BLOCK: usize = 64;
 
 /// A block of [`ID_BLOCK`] ids from the sequence, increasing, drawn in a transaction committed
 /// at the durable level (the sequence's WAL record flushed before any of them is used).
+/// PostgreSQL WAL-logs a sequence 32 values ahead (`SEQ_LOG_VALS`) and gives the transaction
+/// that logs it an xid, so that its commit waits for the flush (`nextval_internal`): a block
+/// of 64 logs at least once, and the values it does not cover were covered by an earlier
+/// record, flushed the same way.
 fn draw_ids(c: &mut Conn) -> Result<std::collections::VecDeque<u64>, StoreError> {
     let level = c.durable_level;
     let sql = format!(
