@@ -414,6 +414,9 @@ pub struct Work<'a> {
     olds: Olds,
     /// Stored events read ahead by [`Work::prefetch_events`], by id, taken by their reader.
     events_read: HashMap<u64, Vec<u8>>,
+    /// Customers, invoices and cases read ahead by [`Work::prefetch`], as stored (`None`:
+    /// absent), decoded only when the unit reads them, as a lazy read would be.
+    read_ahead: HashMap<(Tree, String), Option<Vec<u8>>>,
     pub stats: WorkStats,
 }
 
@@ -447,6 +450,7 @@ impl<'a> Work<'a> {
             foreseen: Default::default(),
             olds: Olds::new(store.generation()),
             events_read: HashMap::new(),
+            read_ahead: HashMap::new(),
             stats: WorkStats::default(),
         }
     }
@@ -514,7 +518,7 @@ impl<'a> Work<'a> {
 
     pub fn customer(&mut self, id: &str) -> Result<Option<&Customer>, DaemonError> {
         if !self.customers.contains_key(id) {
-            let c = match self.store.get(Tree::Customers, id.as_bytes())? {
+            let c = match self.stored(Tree::Customers, id)? {
                 Some(b) => Some(decode::<Customer>("customer", &b)?),
                 None => None,
             };
@@ -525,7 +529,7 @@ impl<'a> Work<'a> {
 
     pub fn invoice(&mut self, id: &str) -> Result<Option<&Invoice>, DaemonError> {
         if !self.invoices.contains_key(id) {
-            let i = match self.store.get(Tree::Invoices, id.as_bytes())? {
+            let i = match self.stored(Tree::Invoices, id)? {
                 Some(b) => Some(decode::<Invoice>("invoice", &b)?),
                 None => None,
             };
@@ -536,59 +540,65 @@ impl<'a> Work<'a> {
 
     /// Reads at once what the unit will read of these invoices (the invoices, their cases,
     /// their customers) and is not holding yet: one `get_many` per tree instead of a read
-    /// each (a round trip each on PostgreSQL). What it reads is what the lazy reads would
-    /// have read; it decides nothing.
+    /// each (a round trip each on PostgreSQL). The values are kept as stored and decoded only
+    /// when the unit reads them ([`Work::stored`]), so what the unit decodes, decides and
+    /// notes for its counters is what the lazy reads would give; it decides nothing.
     pub fn prefetch(&mut self, ids: &[String]) -> Result<(), DaemonError> {
-        let missing = |held: &dyn Fn(&str) -> bool| -> Vec<Vec<u8>> {
-            let mut keys: Vec<Vec<u8>> = ids
-                .iter()
-                .filter(|id| !held(id))
-                .map(|id| id.as_bytes().to_vec())
-                .collect();
-            keys.sort();
-            keys.dedup();
-            keys
-        };
-        let invoices = missing(&|id| self.invoices.contains_key(id));
-        for (key, value) in invoices
+        let mut ids: Vec<&String> = ids.iter().collect();
+        ids.sort();
+        ids.dedup();
+        let invoices = self.read_ahead_of(Tree::Invoices, ids.iter().map(|id| id.as_str()))?;
+        self.read_ahead_of(Tree::Instances, ids.iter().map(|id| id.as_str()))?;
+        // The customers of the invoices read ahead (an invoice that does not decode names
+        // none here: its own read reports it).
+        let mut customers: Vec<String> = invoices
             .iter()
-            .zip(self.store.get_many(Tree::Invoices, &invoices)?)
-        {
-            let id = String::from_utf8_lossy(key).into_owned();
-            let invoice = value
-                .map(|b| decode::<Invoice>("invoice", &b))
-                .transpose()?;
-            self.invoices.insert(id, invoice);
-        }
-        let cases = missing(&|id| self.slots.contains_key(id));
-        for (key, value) in cases
-            .iter()
-            .zip(self.store.get_many(Tree::Instances, &cases)?)
-        {
-            let id = String::from_utf8_lossy(key).into_owned();
-            let slot = self.slot_from(&id, value)?;
-            self.slots.insert(id, slot);
-        }
-        let mut customers: Vec<Vec<u8>> = ids
-            .iter()
-            .filter_map(|id| self.invoices.get(id.as_str()).and_then(Option::as_ref))
-            .map(|i| i.customer.clone())
-            .filter(|c| !self.customers.contains_key(c))
-            .map(String::into_bytes)
+            .filter_map(|b| decode::<Invoice>("invoice", b).ok())
+            .map(|i| i.customer)
             .collect();
         customers.sort();
         customers.dedup();
-        for (key, value) in customers
-            .iter()
-            .zip(self.store.get_many(Tree::Customers, &customers)?)
-        {
-            let id = String::from_utf8_lossy(key).into_owned();
-            let customer = value
-                .map(|b| decode::<Customer>("customer", &b))
-                .transpose()?;
-            self.customers.insert(id, customer);
-        }
+        self.read_ahead_of(Tree::Customers, customers.iter().map(String::as_str))?;
         Ok(())
+    }
+
+    /// Reads ahead the keys `ids` of `tree` the unit neither holds nor read ahead yet, in one
+    /// `get_many`; the values found.
+    fn read_ahead_of<'k>(
+        &mut self,
+        tree: Tree,
+        ids: impl Iterator<Item = &'k str>,
+    ) -> Result<Vec<Vec<u8>>, DaemonError> {
+        let wanted: Vec<String> = ids
+            .filter(|id| {
+                let held = match tree {
+                    Tree::Invoices => self.invoices.contains_key(*id),
+                    Tree::Instances => self.slots.contains_key(*id),
+                    Tree::Customers => self.customers.contains_key(*id),
+                    _ => false,
+                };
+                !held && !self.read_ahead.contains_key(&(tree, id.to_string()))
+            })
+            .map(str::to_string)
+            .collect();
+        let keys: Vec<Vec<u8>> = wanted.iter().map(|id| id.as_bytes().to_vec()).collect();
+        let mut found = Vec::new();
+        for (id, value) in wanted.into_iter().zip(self.store.get_many(tree, &keys)?) {
+            if let Some(v) = &value {
+                found.push(v.clone());
+            }
+            self.read_ahead.insert((tree, id), value);
+        }
+        Ok(found)
+    }
+
+    /// The stored value of `id` in `tree`: read ahead by [`Work::prefetch`], else from the
+    /// store.
+    fn stored(&mut self, tree: Tree, id: &str) -> Result<Option<Vec<u8>>, DaemonError> {
+        match self.read_ahead.remove(&(tree, id.to_string())) {
+            Some(value) => Ok(value),
+            None => Ok(self.store.get(tree, id.as_bytes())?),
+        }
     }
 
     /// Reads the stored events `ids` at once (one `get_many`), then what the unit will read
@@ -617,7 +627,7 @@ impl<'a> Work<'a> {
 
     fn slot(&mut self, id: &str) -> Result<&mut Slot, DaemonError> {
         if !self.slots.contains_key(id) {
-            let stored = self.store.get(Tree::Instances, id.as_bytes())?;
+            let stored = self.stored(Tree::Instances, id)?;
             let slot = self.slot_from(id, stored)?;
             self.slots.insert(id.to_string(), slot);
         }

@@ -140,7 +140,10 @@ impl Plan {
             }
         }
         if fail {
-            counts.push("1 / 0".into());
+            // Evaluated at run time, after every part (the select list runs in order): a
+            // constant `1 / 0` would fail at planning, before any write.
+            let last = counts.last().cloned().unwrap_or_else(|| "1".into());
+            counts.push(format!("{last} / 0"));
         }
         format!("WITH {} SELECT {}", parts.join(", "), counts.join(", "))
     }

@@ -260,19 +260,22 @@ fn durable_level(server: &str) -> &'static str {
 fn flush_wal(c: &mut Conn) -> Result<(), StoreError> {
     let level = c.durable_level;
     let key: String = SCHEMA_KEY.iter().map(|b| format!("{b:02x}")).collect();
+    // One simple query of two statements is one implicit transaction: committed at its end,
+    // rolled back whole if a statement fails (an explicit BEGIN would leave the session in
+    // an aborted transaction after an error). `set_config(…, true)` holds to its end.
     let sql = format!(
-        "BEGIN; SET LOCAL synchronous_commit TO {level}; \
-         UPDATE tree_meta SET value = value WHERE key = '\\x{key}'::bytea; COMMIT"
+        "SELECT set_config('synchronous_commit', '{level}', true); \
+         UPDATE tree_meta SET value = value WHERE key = '\\x{key}'::bytea"
     );
     let replies = c.client()?.simple_query(&sql).map_err(pg)?;
-    // BEGIN, SET, UPDATE, COMMIT: the third says how many rows the update touched.
+    // The last command is the update: how many rows it touched.
     let touched = replies
         .iter()
         .filter_map(|m| match m {
             postgres::SimpleQueryMessage::CommandComplete(n) => Some(*n),
             _ => None,
         })
-        .nth(2);
+        .last();
     if touched != Some(1) {
         return Err(StoreError::Engine(
             "the store's schema row is missing from tree_meta: nothing to flush with".into(),
@@ -281,8 +284,10 @@ fn flush_wal(c: &mut Conn) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Ids drawn from the sequence per round trip ([`Store::next_id`]).
+/// Ids drawn from the sequence per round trip ([`Store::next_id`]): more than the 32 values
+/// PostgreSQL logs a sequence ahead, so that every draw writes WAL (see [`draw_ids`]).
 const ID_BLOCK: usize = 64;
+const _: () = assert!(ID_BLOCK > 32);
 
 /// A block of [`ID_BLOCK`] ids from the sequence, increasing, drawn in a transaction committed
 /// at the durable level (the sequence's WAL record flushed before any of them is used).
@@ -292,17 +297,21 @@ const ID_BLOCK: usize = 64;
 /// record, flushed the same way.
 fn draw_ids(c: &mut Conn) -> Result<std::collections::VecDeque<u64>, StoreError> {
     let level = c.durable_level;
+    // One implicit transaction, as in `flush_wal`.
     let sql = format!(
-        "BEGIN; SET LOCAL synchronous_commit TO {level}; \
-         SELECT nextval('relance_ids') FROM generate_series(1, {ID_BLOCK}); COMMIT"
+        "SELECT set_config('synchronous_commit', '{level}', true); \
+         SELECT nextval('relance_ids') FROM generate_series(1, {ID_BLOCK})"
     );
     let replies = c.client()?.simple_query(&sql).map_err(pg)?;
+    // The rows of the second statement (the first answers one row, the level).
     let mut ids: Vec<u64> = replies
         .iter()
         .filter_map(|m| match m {
-            postgres::SimpleQueryMessage::Row(row) => row.get(0).and_then(|v| v.parse().ok()),
+            postgres::SimpleQueryMessage::Row(row) => Some(row),
             _ => None,
         })
+        .skip(1)
+        .filter_map(|row| row.get(0).and_then(|v| v.parse().ok()))
         .collect();
     // nextval over a series is increasing; sorted anyway, the contract is.
     ids.sort_unstable();
@@ -378,8 +387,9 @@ pub struct PgStore {
     flusher: GroupFlush,
     /// The generation of the oldest commit no flush has covered yet, if any.
     unflushed: Mutex<Option<u64>>,
-    /// Ids drawn from the sequence and not handed out yet ([`Store::next_id`]).
-    ids: Mutex<std::collections::VecDeque<u64>>,
+    /// Ids drawn from the sequence and not handed out yet, with the generation they were
+    /// drawn under ([`Store::next_id`]).
+    ids: Mutex<(u64, std::collections::VecDeque<u64>)>,
 }
 
 impl PgStore {
@@ -440,7 +450,7 @@ impl PgStore {
             config,
             flusher: GroupFlush::default(),
             unflushed: Mutex::new(None),
-            ids: Mutex::new(std::collections::VecDeque::new()),
+            ids: Mutex::new((0, std::collections::VecDeque::new())),
         };
         let open_err = |e: StoreError| match e {
             StoreError::Engine(message) => StoreError::Open {
@@ -1021,10 +1031,14 @@ impl Store for PgStore {
     /// or not (ids are never reused, even by a store whose commits were not flushed).
     fn next_id(&self) -> Result<u64, StoreError> {
         let mut ids = self.ids.lock().unwrap_or_else(|e| e.into_inner());
-        if ids.is_empty() {
-            *ids = self.run(draw_ids)?;
+        // Ids drawn before a connection was opened again are not handed out: a failover to
+        // a replica that had not received their draw would draw them again.
+        if ids.1.is_empty() || ids.0 != self.generation() {
+            let block = self.run(draw_ids)?;
+            *ids = (self.generation(), block);
         }
-        ids.pop_front()
+        ids.1
+            .pop_front()
             .ok_or_else(|| StoreError::Engine("the id sequence gave no id".into()))
     }
 
@@ -1041,7 +1055,7 @@ impl Store for PgStore {
             Ok(())
         })?;
         // Ids drawn before may be below `past`: drawn again, from the sequence set past it.
-        ids.clear();
+        ids.1.clear();
         Ok(())
     }
 

@@ -427,3 +427,50 @@ fn the_pools_sessions_commit_asynchronously() {
     let (session, flush) = store.pool_synchronous_commit().expect("show");
     assert_eq!((session.as_str(), flush), ("off", durable.as_str()));
 }
+
+/// A flush that fails inside PostgreSQL (here a lock timeout on the schema row it rewrites,
+/// held by another session) leaves its connection usable: its transaction is rolled back
+/// whole, so the next jobs on every connection of the pool succeed (regression: an explicit
+/// `BEGIN … COMMIT` in one query string left the session in an aborted transaction, every
+/// later statement refused with 25P02).
+#[test]
+fn a_failed_flush_leaves_the_pool_usable() {
+    let Some(db) = TestDb::new("failed_flush") else {
+        return;
+    };
+    let mut admin = db.config.connect(postgres::NoTls).expect("connect");
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE {} SET lock_timeout = '200ms'",
+            db.name
+        ))
+        .expect("lock_timeout");
+    let store = PgStore::open_config(db.config.clone(), "test".into()).expect("open");
+    let put = |k: &[u8]| Op::Put(Tree::Timers, k.to_vec(), b"v".to_vec());
+    store.commit(&[put(b"a")]).expect("commit");
+    let mut holder = db.config.connect(postgres::NoTls).expect("connect");
+    let mut tx = holder.transaction().expect("begin");
+    tx.execute(
+        "SELECT 1 FROM tree_meta WHERE key = $1 FOR UPDATE",
+        &[&relance_daemon::store::SCHEMA_KEY],
+    )
+    .expect("lock the schema row");
+    let refused = store.flush().expect_err("the schema row is locked");
+    assert!(refused.to_string().contains("lock"), "{refused}");
+    tx.rollback().expect("release");
+    for i in 0..12u8 {
+        let since = store.generation();
+        store
+            .commit(&[put(&[b'k', i])])
+            .expect("a commit after the failed flush");
+        store
+            .flush_since(since)
+            .expect("a flush after the failed flush");
+        assert!(store.next_id().expect("an id") > 0);
+    }
+    assert_eq!(
+        store.generation(),
+        0,
+        "no connection had to be opened again"
+    );
+}
