@@ -337,6 +337,37 @@ pub trait Store: Send + Sync {
     }
 }
 
+/// The schema check of a store being opened (`path` names it in errors): a new store
+/// records this build's [`SCHEMA_VERSION`] (flushed); a store of a newer schema is refused
+/// ([`StoreError::NewerSchema`]); a schema value that is not 4 bytes is
+/// [`StoreError::BadSchema`]. An older schema is left for `migrate.rs`.
+pub fn schema_on_open(store: &dyn Store, path: &str) -> Result<(), StoreError> {
+    match store.get(Tree::Meta, SCHEMA_KEY)? {
+        None => {
+            store.commit(&[Op::Put(
+                Tree::Meta,
+                SCHEMA_KEY.to_vec(),
+                SCHEMA_VERSION.to_be_bytes().to_vec(),
+            )])?;
+            store.flush()
+        }
+        Some(v) => {
+            let raw: [u8; 4] = v.as_slice().try_into().map_err(|_| StoreError::BadSchema {
+                path: path.to_string(),
+            })?;
+            let found = u32::from_be_bytes(raw);
+            if found > SCHEMA_VERSION {
+                return Err(StoreError::NewerSchema {
+                    path: path.to_string(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
 /// Group commit: at most one durable flush runs at a time; every caller that arrives while
 /// one runs waits for the next one, which then covers all of them (their commits happened
 /// before it started). A caller returns only after a flush that started after its call.
@@ -845,30 +876,7 @@ impl SledStore {
             snapshots: Mutex::new(Vec::new()),
             id_base: AtomicU64::new(id_base),
         };
-        match store.get(Tree::Meta, SCHEMA_KEY)? {
-            None => {
-                store.commit(&[Op::Put(
-                    Tree::Meta,
-                    SCHEMA_KEY.to_vec(),
-                    SCHEMA_VERSION.to_be_bytes().to_vec(),
-                )])?;
-                store.flush()?;
-            }
-            Some(v) => {
-                let raw: [u8; 4] = v
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| StoreError::BadSchema { path: path.clone() })?;
-                let found = u32::from_be_bytes(raw);
-                if found > SCHEMA_VERSION {
-                    return Err(StoreError::NewerSchema {
-                        path,
-                        found,
-                        supported: SCHEMA_VERSION,
-                    });
-                }
-            }
-        }
+        schema_on_open(&store, &path)?;
         Ok(store)
     }
 

@@ -40,8 +40,7 @@ use std::sync::{Arc, Mutex};
 
 use postgres::{Client, NoTls, Statement};
 use relance_daemon::store::{
-    Entry, GroupFlush, Op, SCHEMA_KEY, SCHEMA_VERSION, Snapshot, Store, StoreError, Tree, Visit,
-    VisitAll,
+    Entry, GroupFlush, Op, SCHEMA_KEY, Snapshot, Store, StoreError, Tree, Visit, VisitAll,
 };
 
 mod batch;
@@ -484,29 +483,7 @@ impl PgStore {
         for (c, n) in store.counts.iter().zip(counts) {
             c.store(n, Ordering::Relaxed);
         }
-        match store.get(Tree::Meta, SCHEMA_KEY)? {
-            None => {
-                store.commit(&[Op::Put(
-                    Tree::Meta,
-                    SCHEMA_KEY.to_vec(),
-                    SCHEMA_VERSION.to_be_bytes().to_vec(),
-                )])?;
-                store.flush()?;
-            }
-            Some(v) => {
-                let raw: [u8; 4] = v.as_slice().try_into().map_err(|_| StoreError::BadSchema {
-                    path: label.clone(),
-                })?;
-                let found = u32::from_be_bytes(raw);
-                if found > SCHEMA_VERSION {
-                    return Err(StoreError::NewerSchema {
-                        path: label,
-                        found,
-                        supported: SCHEMA_VERSION,
-                    });
-                }
-            }
-        }
+        relance_daemon::store::schema_on_open(&store, &label)?;
         tracing::debug!(store = %store.label, "postgres store open");
         Ok(store)
     }

@@ -79,6 +79,43 @@ async fn daemon(tmp: &TempDir, from: NaiveDate) -> (Arc<Engine>, String, reqwest
     (engine, base, client)
 }
 
+/// One way of arrival, on a fresh store in `tmp` opened on `from`: `customers.csv` and
+/// `invoices.csv` imported, the clock moved to `on` without running it, the way's `requests`
+/// sent (each must answer 200), then the days run up to `until`. The engine, to read what it
+/// decided.
+async fn arrive(
+    tmp: &TempDir,
+    way: &str,
+    requests: Vec<(&str, reqwest::Body)>,
+    (from, on, until): (NaiveDate, NaiveDate, NaiveDate),
+) -> Arc<Engine> {
+    let (engine, base, client) = daemon(tmp, from).await;
+    for (path, text) in [
+        ("/v1/import/csv/customers", CUSTOMERS),
+        ("/v1/import/csv/invoices", INVOICES),
+    ] {
+        let (st, v) = post(&client, format!("{base}{path}"), INTEGRATION, text.into()).await;
+        assert_eq!(st, StatusCode::OK, "{way}: {path}: {v}");
+    }
+    let advance = |body: Value| {
+        post(
+            &client,
+            format!("{base}/v1/clock/advance"),
+            ADMIN,
+            body.to_string().into(),
+        )
+    };
+    let (st, v) = advance(json!({"to": on, "run": false})).await;
+    assert_eq!(st, StatusCode::OK, "{way}: {v}");
+    for (path, body) in requests {
+        let (st, v) = post(&client, format!("{base}{path}"), INTEGRATION, body).await;
+        assert_eq!(st, StatusCode::OK, "{way}: {path}: {v}");
+    }
+    let (st, v) = advance(json!({"to": until})).await;
+    assert_eq!(st, StatusCode::OK, "{way}: {v}");
+    engine
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_days_payment_and_dispute_from_two_files_count_as_the_planner_counts_them() {
     let tmp = TempDir::new("same-day");
@@ -285,30 +322,7 @@ async fn a_statement_payment_and_an_events_dispute_of_one_day_count_as_the_plann
     ];
     for (n, (way, requests)) in ways.into_iter().enumerate() {
         let tmp = TempDir::new(&format!("same-day-camt-{n}"));
-        let (engine, base, client) = daemon(&tmp, from).await;
-        for (path, text) in [
-            ("/v1/import/csv/customers", CUSTOMERS),
-            ("/v1/import/csv/invoices", INVOICES),
-        ] {
-            let (st, v) = post(&client, format!("{base}{path}"), INTEGRATION, text.into()).await;
-            assert_eq!(st, StatusCode::OK, "{way}: {path}: {v}");
-        }
-        let advance = |body: Value| {
-            post(
-                &client,
-                format!("{base}/v1/clock/advance"),
-                ADMIN,
-                body.to_string().into(),
-            )
-        };
-        let (st, v) = advance(json!({"to": on, "run": false})).await;
-        assert_eq!(st, StatusCode::OK, "{way}: {v}");
-        for (path, body) in requests {
-            let (st, v) = post(&client, format!("{base}{path}"), INTEGRATION, body).await;
-            assert_eq!(st, StatusCode::OK, "{way}: {path}: {v}");
-        }
-        let (st, v) = advance(json!({"to": until})).await;
-        assert_eq!(st, StatusCode::OK, "{way}: {v}");
+        let engine = arrive(&tmp, way, requests, (from, on, until)).await;
         let (got, got_states) = decided(&engine, &p);
         eprintln!("{way}");
         assert_agree(0, (&plan, &plan_states), (&got, &got_states));
@@ -434,30 +448,7 @@ async fn a_fec_write_off_and_an_events_dispute_of_one_day_count_in_the_order_of_
             (&events_first, &plan_events_first)
         };
         let tmp = TempDir::new(&format!("same-day-fec-{n}"));
-        let (engine, base, client) = daemon(&tmp, from).await;
-        for (path, text) in [
-            ("/v1/import/csv/customers", CUSTOMERS),
-            ("/v1/import/csv/invoices", INVOICES),
-        ] {
-            let (st, v) = post(&client, format!("{base}{path}"), INTEGRATION, text.into()).await;
-            assert_eq!(st, StatusCode::OK, "{way}: {path}: {v}");
-        }
-        let advance = |body: Value| {
-            post(
-                &client,
-                format!("{base}/v1/clock/advance"),
-                ADMIN,
-                body.to_string().into(),
-            )
-        };
-        let (st, v) = advance(json!({"to": on, "run": false})).await;
-        assert_eq!(st, StatusCode::OK, "{way}: {v}");
-        for (path, body) in requests {
-            let (st, v) = post(&client, format!("{base}{path}"), INTEGRATION, body).await;
-            assert_eq!(st, StatusCode::OK, "{way}: {path}: {v}");
-        }
-        let (st, v) = advance(json!({"to": until})).await;
-        assert_eq!(st, StatusCode::OK, "{way}: {v}");
+        let engine = arrive(&tmp, way, requests, (from, on, until)).await;
         let (got, got_states) = decided(&engine, p);
         eprintln!("{way}");
         assert_agree(0, (plan, plan_states), (&got, &got_states));
