@@ -778,12 +778,19 @@ impl Engine {
                 continue;
             };
             let prefix = keys::owner_prefix(customer);
-            for (k, _) in self.store.prefix(Tree::ByCustomer, &prefix, usize::MAX)? {
-                let Ok(id) = std::str::from_utf8(&k[prefix.len()..]) else {
-                    continue;
-                };
-                if let Some(CaseState::Running(_)) = self.case(id)?.and_then(CaseState::of) {
-                    running.push(id.to_string());
+            let ids: Vec<Vec<u8>> = self
+                .store
+                .prefix(Tree::ByCustomer, &prefix, usize::MAX)?
+                .into_iter()
+                .map(|(k, _)| k[prefix.len()..].to_vec())
+                .filter(|id| std::str::from_utf8(id).is_ok())
+                .collect();
+            // The customer's cases at once (one statement on PostgreSQL, not one per invoice).
+            for (id, stored) in ids.iter().zip(self.store.get_many(Tree::Instances, &ids)?) {
+                let Some(bytes) = stored else { continue };
+                let rec: CaseRecord = decode("case", &bytes)?;
+                if let Some(CaseState::Running(_)) = CaseState::of(rec) {
+                    running.push(String::from_utf8_lossy(id).into_owned());
                 }
             }
         }
