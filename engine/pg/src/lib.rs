@@ -56,6 +56,9 @@ const MIGRATE_LOCK: i64 = 0x72656c616e636501;
 /// Threads (and connections) of the pool.
 const POOL: usize = 4;
 
+/// Prepared statements kept per connection (see [`Conn::statement`]).
+const MAX_STATEMENTS: usize = 256;
+
 /// Entries read per page by `scan`.
 const SCAN_PAGE: i64 = 1000;
 
@@ -233,6 +236,11 @@ impl Conn {
         self.client()?;
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
+        }
+        // A commit's statement depends on which trees it writes (`batch.rs`): bounded, the
+        // cache starts again when full (dropping a statement closes it on the server).
+        if self.statements.len() >= MAX_STATEMENTS {
+            self.statements.clear();
         }
         let s = self.client()?.prepare(sql).map_err(pg)?;
         self.statements.insert(sql.to_string(), s.clone());

@@ -474,3 +474,40 @@ fn a_failed_flush_leaves_the_pool_usable() {
         "no connection had to be opened again"
     );
 }
+
+/// Commits of more shapes (which trees they put to and delete from) than a connection keeps
+/// prepared statements for: every one lands, the counts stay exact, and the cache starts
+/// again instead of growing (each shape is one statement, `batch.rs`).
+#[test]
+fn commits_of_many_shapes_all_land() {
+    let Some(db) = TestDb::new("shapes") else {
+        return;
+    };
+    let store = PgStore::open_config(db.config.clone(), "test".into()).expect("open");
+    let trees: Vec<Tree> = Tree::ALL
+        .iter()
+        .copied()
+        .filter(|t| *t != Tree::Meta)
+        .collect();
+    let before: Vec<usize> = trees.iter().map(|t| store.count(*t)).collect();
+    let mut puts = vec![0usize; trees.len()];
+    // 600 shapes: the subsets of trees numbered 1..=600, each a put per tree in the subset
+    // (a key of its own) and a delete of a key that is not there.
+    for shape in 1u32..=600 {
+        let mut ops = Vec::new();
+        for (i, t) in trees
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| shape & (1 << i) != 0)
+        {
+            ops.push(Op::Put(*t, format!("k{shape}").into_bytes(), b"v".to_vec()));
+            ops.push(Op::Delete(*t, format!("absent{shape}").into_bytes()));
+            puts[i] += 1;
+        }
+        store.commit(&ops).expect("a commit of a new shape");
+    }
+    store.flush().expect("flush");
+    for (i, t) in trees.iter().enumerate() {
+        assert_eq!(store.count(*t), before[i] + puts[i], "{t:?}");
+    }
+}
