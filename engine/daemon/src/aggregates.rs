@@ -72,7 +72,7 @@ const MARKER: &str = "aggr/x/";
 /// The trees whose entries the counters count (their sizes are recorded with the counters).
 /// A message's items come after its header: an item written with its message finds the
 /// header of the same commit.
-const COUNTED: [Tree; 7] = [
+pub const COUNTED: [Tree; 7] = [
     Tree::Invoices,
     Tree::Instances,
     Tree::Events,
@@ -81,6 +81,19 @@ const COUNTED: [Tree; 7] = [
     Tree::Delivered,
     Tree::MessageItems,
 ];
+
+/// The write of the counters' header: this format's [`VERSION`] and the counted trees' sizes.
+fn header_op(sizes: &[usize]) -> Op {
+    let header = Header {
+        version: VERSION,
+        sizes: sizes.to_vec(),
+    };
+    Op::Put(
+        Tree::Meta,
+        HEADER.to_vec(),
+        serde_json::to_vec(&header).expect("header"),
+    )
+}
 
 /// What the open cases owe on one due date, as committed on `since`.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -820,15 +833,7 @@ impl Kept {
         let (counters, markers) = Counters::rebuild(store, today)?;
         ops.extend(markers);
         ops.extend(counters.all());
-        ops.push(Op::Put(
-            Tree::Meta,
-            HEADER.to_vec(),
-            serde_json::to_vec(&Header {
-                version: VERSION,
-                sizes: sizes.clone(),
-            })
-            .expect("header"),
-        ));
+        ops.push(header_op(&sizes));
         store.commit(&ops)?;
         store.flush()?;
         tracing::info!("portfolio counters rebuilt from the store");
@@ -912,15 +917,7 @@ impl Kept {
         let mut all: Vec<Op> = ops.to_vec();
         all.extend(extra);
         all.extend(next.ops_for(&delta));
-        all.push(Op::Put(
-            Tree::Meta,
-            HEADER.to_vec(),
-            serde_json::to_vec(&Header {
-                version: VERSION,
-                sizes: new_sizes.clone(),
-            })
-            .expect("header"),
-        ));
+        all.push(header_op(&new_sizes));
         self.inner.commit(&all)?;
         st.counters.merge(&delta);
         st.sizes = new_sizes;

@@ -413,7 +413,7 @@ pub struct Work<'a> {
     /// (`aggregates::Olds`; the invoices read are added when the unit ends).
     olds: Olds,
     /// Stored events read ahead by [`Work::prefetch_events`], by id, taken by their reader.
-    events_read: HashMap<u64, Vec<u8>>,
+    events_read: HashMap<u64, StoredEvent>,
     /// Customers, invoices and cases read ahead by [`Work::prefetch`], as stored (`None`:
     /// absent), decoded only when the unit reads them, as a lazy read would be.
     read_ahead: HashMap<(Tree, String), Option<Vec<u8>>>,
@@ -610,7 +610,7 @@ impl<'a> Work<'a> {
             if let Some(bytes) = value {
                 let stored: StoredEvent = decode("event", &bytes)?;
                 invoices.extend(stored.event.kind.invoice().map(str::to_string));
-                self.events_read.insert(*id, bytes);
+                self.events_read.insert(*id, stored);
             }
         }
         self.prefetch(&invoices)
@@ -618,11 +618,13 @@ impl<'a> Work<'a> {
 
     /// The stored event `id`: read ahead by [`Work::prefetch_events`], else from the store.
     pub fn stored_event(&mut self, id: u64) -> Result<Option<StoredEvent>, DaemonError> {
-        let bytes = match self.events_read.remove(&id) {
-            Some(bytes) => Some(bytes),
-            None => self.store.get(Tree::Events, &keys::id(id))?,
-        };
-        bytes.map(|b| decode("event", &b)).transpose()
+        if let Some(stored) = self.events_read.remove(&id) {
+            return Ok(Some(stored));
+        }
+        self.store
+            .get(Tree::Events, &keys::id(id))?
+            .map(|b| decode("event", &b))
+            .transpose()
     }
 
     fn slot(&mut self, id: &str) -> Result<&mut Slot, DaemonError> {
@@ -829,22 +831,9 @@ impl<'a> Work<'a> {
             .filter_map(|(k, _)| std::str::from_utf8(&k[prefix.len()..]).ok())
             .map(str::to_string)
             .collect();
-        // The invoices the unit does not hold yet, and every stored case, read at once.
-        let unread: Vec<Vec<u8>> = ids
-            .iter()
-            .filter(|id| !self.invoices.contains_key(id.as_str()))
-            .map(|id| id.as_bytes().to_vec())
-            .collect();
-        for (key, value) in unread
-            .iter()
-            .zip(self.store.get_many(Tree::Invoices, &unread)?)
-        {
-            let invoice = value
-                .map(|b| decode::<Invoice>("invoice", &b))
-                .transpose()?;
-            self.invoices
-                .insert(String::from_utf8_lossy(key).into_owned(), invoice);
-        }
+        // The invoices the unit does not hold yet (read ahead, each decoded by its read
+        // below), and every stored case, read at once.
+        self.read_ahead_of(Tree::Invoices, ids.iter().map(String::as_str))?;
         let keys: Vec<Vec<u8>> = ids.iter().map(|id| id.as_bytes().to_vec()).collect();
         let cases = self.store.get_many(Tree::Instances, &keys)?;
         for (id, stored) in ids.iter().zip(cases) {

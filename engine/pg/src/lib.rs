@@ -16,7 +16,7 @@
 //! a moment later. [`Store::flush`] makes every commit so far durable: one small transaction
 //! committed at the server's own durable level (`on`, or the `remote_*`/`local` it is set to;
 //! `on` if the server says `off`), whose WAL flush covers every commit before it. Concurrent
-//! callers share one flush ([`GroupFlush`]), so 32 HTTP writers wait for one WAL flush, not 32.
+//! callers share one flush ([`GroupFlush`]) instead of waiting for a WAL flush each.
 //! A write is acknowledged only after [`Store::flush_since`] the generation read before its
 //! first commit: every connection of the pool is opened with the store, and every later
 //! opening (a new session after a break: a server crash may have lost commits not flushed)

@@ -153,25 +153,37 @@ fn facts_by_day(p: &Portfolio, from: NaiveDate) -> BTreeMap<NaiveDate, Portfolio
     by
 }
 
+/// A portfolio of `relance gen` (`customers`, `invoices`, `seed`, as of `as_of`) written under
+/// `tmp` and read back.
+fn generated(
+    tmp: &TempDir,
+    seed: u64,
+    customers: usize,
+    invoices: usize,
+    as_of: NaiveDate,
+) -> Portfolio {
+    let dir = tmp.0.join("gen");
+    generator::generate(
+        Spec {
+            customers,
+            invoices,
+            seed,
+            as_of,
+        },
+        &dir,
+        &mut |_| {},
+    )
+    .expect("generate");
+    files::load_dir(&dir).expect("generated")
+}
+
 #[test]
 fn kept_counters_equal_a_full_recomputation() {
     for seed in [3u64, 11] {
         let tmp = TempDir::new(&format!("aggr-{seed}"));
         let until = d("2026-05-15");
         let from = d("2026-03-20");
-        let dir = tmp.0.join("gen");
-        generator::generate(
-            Spec {
-                customers: 40,
-                invoices: 250,
-                seed,
-                as_of: until,
-            },
-            &dir,
-            &mut |_| {},
-        )
-        .expect("generate");
-        let p = files::load_dir(&dir).expect("generated");
+        let p = generated(&tmp, seed, 40, 250, until);
         let mut daemon = Daemon {
             config: Config {
                 data: tmp.0.join("store"),
@@ -522,19 +534,7 @@ fn counters_from_the_units_records_equal_counters_read_back() {
         let tmp = TempDir::new(&format!("aggr-olds-{seed}"));
         let from = d("2026-03-25");
         let until = d("2026-05-05");
-        let dir = tmp.0.join("gen");
-        generator::generate(
-            Spec {
-                customers: 30,
-                invoices: 180,
-                seed,
-                as_of: until,
-            },
-            &dir,
-            &mut |_| {},
-        )
-        .expect("generate");
-        let p = files::load_dir(&dir).expect("generated");
+        let p = generated(&tmp, seed, 30, 180, until);
         let clock = Arc::new(VirtualClock::new(from));
         let capture = Arc::new(Capture {
             inner: SledStore::open(&tmp.0.join("twin")).expect("twin"),
@@ -642,19 +642,7 @@ impl Store for Reads {
 fn a_daily_run_unit_reads_back_none_of_the_entries_it_writes() {
     let tmp = TempDir::new("aggr-reads");
     let from = d("2026-04-01");
-    let dir = tmp.0.join("gen");
-    generator::generate(
-        Spec {
-            customers: 25,
-            invoices: 150,
-            seed: 7,
-            as_of: from,
-        },
-        &dir,
-        &mut |_| {},
-    )
-    .expect("generate");
-    let p = files::load_dir(&dir).expect("generated");
+    let p = generated(&tmp, 7, 25, 150, from);
     let reads = Arc::new(Reads {
         inner: SledStore::open(&tmp.0.join("store")).expect("store"),
         log: Mutex::new(Vec::new()),
@@ -670,15 +658,7 @@ fn a_daily_run_unit_reads_back_none_of_the_entries_it_writes() {
         .expect("the daily runs");
 
     let log = std::mem::take(&mut *reads.log.lock().expect("log"));
-    let counted = [
-        Tree::Invoices,
-        Tree::Instances,
-        Tree::Events,
-        Tree::History,
-        Tree::Outbox,
-        Tree::Delivered,
-        Tree::MessageItems,
-    ];
+    let counted = aggregates::COUNTED;
     let mut written: BTreeMap<String, usize> = BTreeMap::new();
     let mut units = 0;
     let mut markers_read = 0;

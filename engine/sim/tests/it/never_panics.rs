@@ -283,16 +283,22 @@ fn mid_way(attempts: &str, catch_up: &str) -> String {
 
 /// Plans `p` with the stdlib scenarios from 2026-03-01 for a week.
 fn plan_case(p: &relance_core::domain::Portfolio) -> relance_sim::simulator::Run {
+    with_stdlib(|shared| {
+        Simulator::new(shared, p).run(d("2026-03-01"), d("2026-03-07"), &mut |_| {})
+    })
+}
+
+/// Runs `f` with the stdlib scenarios compiled and the built-in rate table.
+fn with_stdlib<T>(f: impl FnOnce(Shared<'_>) -> T) -> T {
     let set = relance_core::scenario_set::load(&crate::workspace().join("stdlib-scenarios"))
         .expect("stdlib");
     let compiled = set.compile();
     let ir = compiled.set.as_ref().expect("stdlib compiles");
-    let shared = Shared {
+    f(Shared {
         set: ir,
         rules: &set.rules,
         rates: relance_core::interest::RateTable::builtin(),
-    };
-    Simulator::new(shared, p).run(d("2026-03-01"), d("2026-03-07"), &mut |_| {})
+    })
 }
 
 /// An invoice started mid-way with `dunning_attempts` 4294967295 panicked the planner with
@@ -483,33 +489,26 @@ fn each_field_at_its_limits_is_planned_without_panic() {
         (d("2026-03-01"), d("2026-03-07")),
         (d("2200-12-25"), d("2200-12-31")),
     ];
-    let set = relance_core::scenario_set::load(&crate::workspace().join("stdlib-scenarios"))
-        .expect("stdlib");
-    let compiled = set.compile();
-    let ir = compiled.set.as_ref().expect("stdlib compiles");
-    let shared = Shared {
-        set: ir,
-        rules: &set.rules,
-        rates: relance_core::interest::RateTable::builtin(),
-    };
-    for (slot, _) in CASE_DEFAULTS {
-        for value in hostile(slot) {
-            let mut case = CASE.replace(&format!("{{{slot}}}"), value);
-            for (name, default) in CASE_DEFAULTS {
-                case = case.replace(&format!("{{{name}}}"), default);
-            }
-            let case = case.replace(r#", "scenario": """#, "");
-            let Ok(p) = relance_data::portfolio::from_json(&case) else {
-                refused += 1;
-                continue;
-            };
-            planned += 1;
-            for (from, until) in windows {
-                let run = Simulator::new(shared, &p).run(from, until, &mut |_| {});
-                let _ = activity(&run.actions, &run.records, until).to_text();
-                let _ = aged_balance(&p, until).to_text();
+    with_stdlib(|shared| {
+        for (slot, _) in CASE_DEFAULTS {
+            for value in hostile(slot) {
+                let mut case = CASE.replace(&format!("{{{slot}}}"), value);
+                for (name, default) in CASE_DEFAULTS {
+                    case = case.replace(&format!("{{{name}}}"), default);
+                }
+                let case = case.replace(r#", "scenario": """#, "");
+                let Ok(p) = relance_data::portfolio::from_json(&case) else {
+                    refused += 1;
+                    continue;
+                };
+                planned += 1;
+                for (from, until) in windows {
+                    let run = Simulator::new(shared, &p).run(from, until, &mut |_| {});
+                    let _ = activity(&run.actions, &run.records, until).to_text();
+                    let _ = aged_balance(&p, until).to_text();
+                }
             }
         }
-    }
+    });
     assert!(planned > refused, "{planned} planned, {refused} refused");
 }
